@@ -1,0 +1,60 @@
+"""Domain objects, vocabulary and errors. Imports nothing else of ours."""
+
+from bot.domain.errors import (
+    BundleError,
+    ConfigError,
+    ConnectorError,
+    InputError,
+    LLMError,
+    NotFoundError,
+    PayloadError,
+    RetrievalError,
+    SherlogError,
+    StorageError,
+)
+from bot.domain.models import (
+    Alert,
+    AlertStatus,
+    Analysis,
+    CategoryAssessment,
+    ChangeEvent,
+    Document,
+    DocumentType,
+    Evidence,
+    EvidenceType,
+    Feedback,
+    GroundTruth,
+    Hypothesis,
+    Incident,
+    IncidentContext,
+    IncidentStatus,
+    LogRecord,
+    MetricSeries,
+    Recommendation,
+    Severity,
+    Signal,
+    SimilarIncident,
+    Vote,
+    new_id,
+    stable_hash,
+    utcnow,
+)
+from bot.domain.vocabulary import (
+    ALL_KINDS,
+    CATEGORY_OF_KIND,
+    KINDS_BY_CATEGORY,
+    SYMPTOM_KINDS,
+    Category,
+    category_of,
+    is_cause_kind,
+)
+
+__all__ = [
+    "ALL_KINDS", "CATEGORY_OF_KIND", "KINDS_BY_CATEGORY", "SYMPTOM_KINDS", "Alert", "AlertStatus",
+    "Analysis", "BundleError", "Category", "CategoryAssessment", "ChangeEvent", "ConfigError",
+    "ConnectorError", "Document", "DocumentType", "Evidence", "EvidenceType", "Feedback", "GroundTruth",
+    "Hypothesis", "Incident", "IncidentContext", "IncidentStatus", "InputError", "LLMError",
+    "LogRecord", "MetricSeries", "NotFoundError", "PayloadError", "Recommendation", "RetrievalError",
+    "Severity", "SherlogError", "Signal", "SimilarIncident", "StorageError", "Vote", "category_of",
+    "is_cause_kind", "new_id", "stable_hash", "utcnow",
+]

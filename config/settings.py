@@ -1,0 +1,245 @@
+"""Settings: one pydantic-settings schema with a section per concern.
+
+Sources, lowest to highest precedence:
+1. the defaults below, documented in ``config/sherlog.yaml``;
+2. a user YAML file (``--config PATH`` or ``SHERLOG_CONFIG``);
+3. environment variables ``SHERLOG__SECTION__KEY`` (for example ``SHERLOG__STORAGE__URL``).
+
+This is the only module that reads the environment. Secrets are ``SecretStr`` and are masked
+whenever settings are printed.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.domain.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path(__file__).with_name("sherlog.yaml")
+
+
+class _Section(BaseModel):
+    model_config = {"extra": "forbid"}
+
+
+class StorageSettings(_Section):
+    url: str | None = None  # default: sqlite file under data_dir
+    echo: bool = False
+    schema_name: str | None = None  # PostgreSQL schema (tests use one per run)
+
+
+class RetrievalSettings(_Section):
+    backend: Literal["embedded", "http", "memory"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8000
+    collection: str = "sherlog"
+    model: str = "all-MiniLM-L6-v2"
+    batch_size: int = Field(default=64, ge=1)
+    top_k: int = Field(default=5, ge=1, le=100)
+    dense_weight: float = Field(default=1.0, ge=0)
+    bm25_weight: float = Field(default=1.0, ge=0)
+    feedback_weight: float = Field(default=0.15, ge=0)
+
+
+class LLMSettings(_Section):
+    enabled: bool = False
+    base_url: str = "https://api.openai.com/v1"
+    model: str = "gpt-4o-mini"
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(default=20.0, gt=0)
+    max_tokens: int = Field(default=800, ge=16)
+    context_tokens: int = Field(default=6000, ge=256)
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    price_per_1k_input: float = 0.0
+    price_per_1k_output: float = 0.0
+
+
+class SlackSettings(_Section):
+    enabled: bool = False
+    bot_token: SecretStr | None = None
+    app_token: SecretStr | None = None  # Socket Mode
+    signing_secret: SecretStr | None = None
+    api_url: str = "https://slack.com/api/"
+    incident_channel: str = "#incidents"
+    routes: dict[str, str] = Field(default_factory=dict)  # service or severity -> channel
+    socket_mode: bool = False
+
+
+class TeamsSettings(_Section):
+    enabled: bool = False
+    app_id: str | None = None
+    app_password: SecretStr | None = None
+    tenant_id: str | None = None
+    channel_id: str | None = None
+
+
+class PagerDutySettings(_Section):
+    enabled: bool = False
+    api_token: SecretStr | None = None
+    api_url: str = "https://api.pagerduty.com"
+    from_email: str | None = None
+    webhook_secret: SecretStr | None = None
+
+
+class OpsgenieSettings(_Section):
+    enabled: bool = False
+    api_key: SecretStr | None = None
+    api_url: str = "https://api.opsgenie.com"
+
+
+class PrometheusSettings(_Section):
+    url: str | None = None
+    timeout_s: float = Field(default=10.0, gt=0)
+    step: str = "30s"
+    lookback_minutes: int = Field(default=60, ge=1)
+    queries: dict[str, str] = Field(default_factory=dict)  # name -> PromQL with {service}
+    grafana_url: str | None = None
+
+
+class LogsSettings(_Section):
+    loki_url: str | None = None
+    elasticsearch_url: str | None = None
+    splunk_url: str | None = None
+    splunk_token: SecretStr | None = None
+    window_minutes: int = Field(default=30, ge=1)
+    max_lines: int = Field(default=200_000, ge=100)
+
+
+class RabbitMQSettings(_Section):
+    enabled: bool = False
+    url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
+    alerts_queue: str = "sherlog.alerts"
+    logs_queue: str = "sherlog.logs"
+    prefetch: int = Field(default=50, ge=1)
+
+
+class SMTPSettings(_Section):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    sender: str = "sherlog@localhost"
+    recipients: list[str] = Field(default_factory=list)
+
+
+class IntakeSettings(_Section):
+    token: SecretStr | None = None  # bearer token or ?token= required on intake endpoints when set
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    group_window_minutes: int = Field(default=30, ge=1)
+
+
+class AuthSettings(_Section):
+    admin_token: SecretStr | None = None
+    read_token: SecretStr | None = None
+    session_secret: SecretStr | None = None
+
+
+class Settings(BaseSettings):
+    """Effective Sherlog configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHERLOG__", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    data_dir: Path = Path(".sherlog")
+    log_level: str = "INFO"
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    teams: TeamsSettings = Field(default_factory=TeamsSettings)
+    pagerduty: PagerDutySettings = Field(default_factory=PagerDutySettings)
+    opsgenie: OpsgenieSettings = Field(default_factory=OpsgenieSettings)
+    prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
+    logs: LogsSettings = Field(default_factory=LogsSettings)
+    rabbitmq: RabbitMQSettings = Field(default_factory=RabbitMQSettings)
+    smtp: SMTPSettings = Field(default_factory=SMTPSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init (the merged YAML files, passed by load_settings) < env
+        return (env_settings, init_settings)
+
+    @property
+    def database_url(self) -> str:
+        if self.storage.url:
+            return self.storage.url
+        return f"sqlite:///{(self.data_dir / 'sherlog.db').as_posix()}"
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain data, every secret replaced by ``'**********'``."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        return data  # SecretStr dumps as '**********' in json mode
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from e
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"config file {path} is not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of sections, not {type(data).__name__}")
+    return data
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "(root)"
+        env = "SHERLOG__" + "__".join(str(p).upper() for p in item["loc"])
+        lines.append(f"{key}: {item['msg']} (got {item.get('input')!r}; env var {env})")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from the default YAML, the user's file and the environment.
+
+    Raises ``ConfigError`` with one message naming every wrong key.
+    """
+    data = _read_yaml(DEFAULT_CONFIG_FILE) if DEFAULT_CONFIG_FILE.exists() else {}
+    user_path = path or os.environ.get("SHERLOG_CONFIG")
+    if user_path:
+        data = _merge(data, _read_yaml(Path(user_path)))
+    data = _merge(data, overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as e:
+        raise ConfigError(_describe(e)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (FastAPI dependency; tests override it)."""
+    return load_settings()
