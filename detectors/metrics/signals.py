@@ -1,0 +1,198 @@
+"""Metric signals for one analysis: which series changed, when, how much, and what that points at.
+
+For each series: clean it (``prepare``), find the best level change before (or shortly after) the
+alert, measure it robustly against the earlier segment (median/MAD), read the shape (step, steady
+ramp, drop after a high, plateau at the maximum) and map the metric name + direction + shape to a
+vocabulary kind. Scores are calibrated from the robust z (``anomaly_score``) and then weighted by how
+early the change came compared with the other anomalous series (the earliest change is the most
+likely origin), and lowered for a service whose own dependency changed earlier (topology).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from bot.domain.models import Evidence, EvidenceType, MetricSeries, Signal
+from detectors.metrics.changepoint import Shift, best_mean_shift, linear_fit, noise_sd, robust_shift
+from detectors.metrics.kinds import bad_directions, kind_for, rule_for
+from detectors.metrics.prepare import prepare
+
+logger = logging.getLogger(__name__)
+
+Z_HALF = 4.0  # robust z at which the anomaly score is 0.5
+
+
+def anomaly_score(z: float) -> float:
+    """Map a robust z to [0, 1): 4 -> 0.5, 8 -> 0.8, 12 -> 0.9. Monotone, scale-free."""
+    z2 = z * z
+    return z2 / (z2 + Z_HALF * Z_HALF)
+
+
+@dataclass
+class _Finding:
+    series: MetricSeries
+    shift: Shift
+    change_ts: float
+    kind: str
+    shape: str
+    z: float
+    anomaly: float
+    slope_per_h: float
+
+
+def _shape(t: np.ndarray, y: np.ndarray, shift: Shift) -> tuple[str, float, float]:
+    """Shape of the change and a shape-specific robust z (0 when the plain level z applies)."""
+    slope, intercept, r2 = linear_fit(t, y)
+    span = float(t[-1] - t[0]) if t.size > 1 else 0.0
+    rise = slope * span
+    slope_per_h = slope * 3600.0
+    i = shift.index
+    if shift.direction < 0 and i >= 3:
+        k = min(10, i)
+        last_before = float(np.median(y[i - k : i]))
+        if last_before >= float(np.percentile(y, 90)):
+            z_drop = (last_before - shift.after) / noise_sd(y[:i], last_before)
+            if z_drop > 6:
+                return "drop_after_high", slope_per_h, z_drop
+    if r2 >= 0.8 and rise > 0:
+        resid = y - (intercept + slope * t)
+        resid_sd = max(float(np.std(resid)), abs(float(np.mean(y))) * 1e-4, 1e-12)
+        return "ramp", slope_per_h, 0.25 * rise / resid_sd
+    after = y[i:]
+    if shift.direction > 0 and after.size >= 3:
+        top = float(y.max())
+        if top > 0 and float(np.median(after)) >= 0.97 * top and float(np.std(after)) <= 0.02 * abs(top):
+            return "plateau_at_max", slope_per_h, 0.0
+    return "step", slope_per_h, 0.0
+
+
+def _analyse(series: MetricSeries, alert_ts: float | None, min_points: int) -> _Finding | None:
+    p = prepare(series)
+    t, y = p.t, p.y
+    if y.size < min_points or float(np.ptp(y)) == 0.0:
+        return None
+    last = None
+    if alert_ts is not None:
+        # a cause changes before the alert; allow a little slack after it (scrape delay)
+        slack = max(120.0, 0.05 * float(t[-1] - t[0]))
+        last = int(np.searchsorted(t, alert_ts + slack, side="right"))
+    min_size = max(2, min(5, y.size // 8))
+    idx = best_mean_shift(y, min_size=min_size, last=last)
+    if idx is None:
+        return None
+    shift = robust_shift(y, idx)
+    shape, slope_per_h, z_shape = _shape(t, y, shift)
+    allowed = bad_directions(series.metric)
+    rule = rule_for(series.metric)
+    if rule is not None and rule.family == "memory" and shape == "drop_after_high":
+        allowed = (*allowed, -1)
+    if shift.direction not in allowed:
+        return None
+    z = max(abs(shift.z_level), 0.5 * abs(shift.z_peak), z_shape)
+    kind = kind_for(series.metric, direction=shift.direction, shape=shape)
+    if kind is None:
+        return None
+    return _Finding(series, shift, float(t[idx]), kind, shape, z, anomaly_score(z), slope_per_h)
+
+
+def _fmt(v: float) -> str:
+    a = abs(v)
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 1:
+        return f"{v:.3g}"
+    return f"{v:.3g}"
+
+
+def detect_metric_signals(
+    series: list[MetricSeries],
+    *,
+    alert_time: datetime | None = None,
+    topology: dict[str, list[str]] | None = None,
+    min_score: float = 0.5,
+    min_points: int = 6,
+) -> list[Signal]:
+    """Signals for the series that changed abnormally, best first. Never raises on odd data."""
+    alert_ts = alert_time.timestamp() if alert_time is not None else None
+    findings: list[_Finding] = []
+    for s in series:
+        try:
+            f = _analyse(s, alert_ts, min_points)
+        except (ValueError, FloatingPointError):
+            logger.warning("metric series skipped", extra={"service": s.service, "metric": s.metric})
+            continue
+        if f is not None and f.anomaly >= min_score:
+            findings.append(f)
+    if not findings:
+        return []
+    times = np.array([f.change_ts for f in findings])
+    order = times.argsort().argsort()  # 0 = earliest
+    n = len(findings)
+    first_change: dict[str, float] = {}
+    for f in findings:
+        svc = f.series.service
+        first_change[svc] = min(first_change.get(svc, f.change_ts), f.change_ts)
+    signals: list[Signal] = []
+    for f, rank in zip(findings, order, strict=True):
+        earliness = 1.0 - rank / (n - 1) if n > 1 else 1.0
+        score = f.anomaly * (0.8 + 0.2 * earliness)
+        svc = f.series.service
+        victim_of: list[str] = []
+        for dep in (topology or {}).get(svc, []):
+            if dep in first_change and first_change[dep] <= f.change_ts:
+                victim_of.append(dep)
+        if victim_of:
+            score *= 0.9
+        signals.append(_to_signal(f, min(max(score, 0.0), 1.0), earliness, victim_of))
+    signals.sort(key=lambda s: (-s.score, s.started_at or datetime.max.replace(tzinfo=UTC)))
+    return signals
+
+
+def _to_signal(f: _Finding, score: float, earliness: float, victim_of: list[str]) -> Signal:
+    s = f.series
+    when = datetime.fromtimestamp(f.change_ts, tz=UTC)
+    verb = "rose" if f.shift.direction > 0 else "fell"
+    if f.shape == "ramp":
+        what = f"{s.metric} grew steadily ({_fmt(f.slope_per_h)}/h) to {_fmt(float(s.values[-1]) if s.values else f.shift.after)}"
+    else:
+        what = f"{s.metric} {verb} from {_fmt(f.shift.before)} to {_fmt(f.shift.after)}"
+    summary = f"{what} at {when:%H:%M} UTC (score {score:.2f})"
+    detector = (
+        "metric.changepoint" if f.shape in ("step", "plateau_at_max", "drop_after_high") else "metric.trend"
+    )
+    evidence = Evidence(
+        id=f"metric:{s.service}:{s.metric}",
+        type=EvidenceType.METRIC,
+        summary=summary,
+        service=s.service,
+        ts=when,
+        weight=score,
+    )
+    return Signal(
+        source="metrics",
+        detector=detector,
+        service=s.service,
+        metric=s.metric,
+        kind=f.kind,
+        title=f"{s.service}: {what}",
+        score=score,
+        started_at=when,
+        evidence=[evidence],
+        attributes={
+            "before": f.shift.before,
+            "after": f.shift.after,
+            "change_time": when.isoformat(),
+            "robust_z": round(f.z, 3),
+            "anomaly": round(f.anomaly, 4),
+            "earliness": round(earliness, 3),
+            "shape": f.shape,
+            "direction": f.shift.direction,
+            "slope_per_hour": f.slope_per_h,
+            "labels": dict(s.labels),
+            "downstream_of": victim_of,
+        },
+    )

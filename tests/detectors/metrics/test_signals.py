@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import math
+import time
+from datetime import timedelta
+
+import numpy as np
+from metric_factories import T0, noisy, series
+
+from detectors.metrics import anomaly_score, detect_metric_signals
+
+
+def test_latency_step_is_found_with_change_time_and_evidence() -> None:
+    y = noisy(120, 120, 5, 1)
+    y[80:] += 2000
+    sigs = detect_metric_signals(
+        [series("checkout", "latency_p95_ms", y)], alert_time=T0 + timedelta(minutes=85)
+    )
+    assert len(sigs) == 1
+    s = sigs[0]
+    assert s.kind == "latency_increase" and s.service == "checkout" and s.source == "metrics"
+    assert s.started_at == T0 + timedelta(minutes=80)
+    assert s.score > 0.9
+    assert s.evidence[0].id == "metric:checkout:latency_p95_ms"
+    assert "rose from 1" in s.evidence[0].summary
+    assert s.attributes["after"] > 2000
+
+
+def test_quiet_series_give_no_signal() -> None:
+    out = detect_metric_signals([series("a", "cpu_usage", noisy(200, 0.4, 0.02, s)) for s in range(10)])
+    assert out == []
+
+
+def test_earliest_change_ranks_first_and_topology_lowers_victims() -> None:
+    db = noisy(100, 10, 1, 2)
+    db[50:] = 100  # pool in use jumps to its max and stays there
+    api = noisy(100, 100, 5, 3)
+    api[55:] += 800
+    sigs = detect_metric_signals(
+        [series("api", "latency_p95_ms", api), series("db", "db_connections_in_use", db)],
+        alert_time=T0 + timedelta(minutes=60),
+        topology={"api": ["db"]},
+    )
+    assert [s.service for s in sigs] == ["db", "api"]
+    assert sigs[0].kind == "db_connection_exhaustion"
+    assert sigs[1].attributes["downstream_of"] == ["db"]
+
+
+def test_memory_shapes_map_to_leak_and_oom() -> None:
+    leak = np.linspace(1e9, 3e9, 200) + noisy(200, 0, 1e6, 4)
+    saw = np.concatenate([np.linspace(1e9, 4e9, 150), np.full(50, 2e8)]) + noisy(200, 0, 1e6, 5)
+    sigs = detect_metric_signals([series("w", "memory_bytes", leak), series("x", "memory_bytes", saw)])
+    kinds = {s.service: s.kind for s in sigs}
+    assert kinds == {"w": "memory_leak", "x": "oom_kill"}
+
+
+def test_vocabulary_kinds_from_names() -> None:
+    base = noisy(100, 50, 1, 6)
+    step = base.copy()
+    step[60:] += 40
+    names = {
+        "cpu_usage": "cpu_saturation",
+        "cpu_throttled_periods": "cpu_throttling",
+        "disk_used_ratio": "disk_full",
+        "replication_lag_seconds": "db_replication_lag",
+        "queue_depth": "queue_backlog",
+        "error_rate": "error_rate_increase",
+        "requests_per_second": "traffic_spike",
+    }
+    sigs = detect_metric_signals([series(n, n, step) for n in names])
+    assert {s.metric: s.kind for s in sigs} == names
+
+
+def test_traffic_drop_and_falling_latency() -> None:
+    y = noisy(100, 500, 10, 7)
+    y[70:] = 20
+    lat = noisy(100, 500, 10, 8)
+    lat[70:] = 20  # latency falling is good news, not a signal
+    sigs = detect_metric_signals([series("web", "requests_per_second", y), series("web", "latency_ms", lat)])
+    assert [(s.metric, s.kind) for s in sigs] == [("requests_per_second", "traffic_drop")]
+
+
+def test_odd_series_do_not_crash() -> None:
+    nan = noisy(50, 1, 0.1, 9)
+    nan[::3] = math.nan
+    odd = [
+        series("a", "x", []),
+        series("b", "x", [1.0]),
+        series("c", "x", [5.0] * 300),
+        series("d", "x", nan),
+        series("e", "x", [math.inf, 1, 2, math.nan]),
+    ]
+    assert detect_metric_signals(odd, alert_time=T0) == []
+
+
+def test_counter_resets_are_rates_not_changes() -> None:
+    # a steady 10/s counter that resets twice (process restarts) is not an anomaly
+    c = np.concatenate([np.arange(0, 600, 10.0), np.arange(0, 600, 10.0), np.arange(0, 300, 10.0)])
+    sigs = detect_metric_signals([series("api", "http_requests_total", c, step_s=1)])
+    assert sigs == []
+    burst = np.cumsum(np.r_[np.full(100, 10.0), np.full(50, 200.0)])
+    sigs = detect_metric_signals([series("api", "http_requests_total", burst, step_s=1)])
+    assert sigs and sigs[0].kind == "traffic_spike"
+
+
+def test_anomaly_score_is_calibrated_and_monotone() -> None:
+    assert anomaly_score(0) == 0 and abs(anomaly_score(4) - 0.5) < 1e-9
+    zs = [anomaly_score(z) for z in (1, 2, 4, 8, 16, 64)]
+    assert zs == sorted(zs) and zs[-1] < 1
+
+
+def test_fifty_series_are_fast() -> None:
+    data = []
+    for i in range(50):
+        y = noisy(500, 100, 5, 100 + i)
+        if i % 7 == 0:
+            y[300:] += 200
+        data.append(series(f"s{i}", "latency_ms", y))
+    detect_metric_signals(data[:2])
+    t0 = time.perf_counter()
+    sigs = detect_metric_signals(data, alert_time=T0 + timedelta(minutes=320))
+    elapsed = time.perf_counter() - t0
+    assert len(sigs) == 8
+    assert elapsed < 2.0  # budget is ~0.1 s; generous bound for a shared CI box
