@@ -1,0 +1,49 @@
+"""The shared category of an incident, from the hypotheses, the signals and the alert's words."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from bot.domain import Category, CategoryAssessment, Hypothesis, IncidentContext, Signal, category_of, is_cause_kind
+from bot.reasoning.keywords import kinds_in_text
+
+
+def categorize(
+    *,
+    context: IncidentContext,
+    signals: list[Signal],
+    hypotheses: list[Hypothesis],
+) -> CategoryAssessment:
+    """Vote over categories: hypothesis confidence first, then signal kinds, then the alert text."""
+    votes: dict[str, float] = defaultdict(float)
+    for hyp in hypotheses:
+        cat = category_of(hyp.kind)
+        if cat is not Category.UNKNOWN:
+            votes[cat.value] += hyp.confidence
+    hyp_total = sum(votes.values())
+
+    sig_votes: dict[str, float] = defaultdict(float)
+    for sig in signals:
+        if is_cause_kind(sig.kind):
+            sig_votes[category_of(sig.kind).value] += sig.score
+    text = " ".join(
+        [context.incident.title] + [f"{a.name} {a.summary} {a.description}" for a in context.incident.alerts]
+    )
+    text_votes: dict[str, float] = defaultdict(float)
+    for kind, n in kinds_in_text(text).items():
+        text_votes[category_of(kind).value] += min(n, 2)
+
+    # hypotheses carry most weight; the rest only decides when hypotheses are weak or absent
+    weight_rest = max(0.0, 1.0 - hyp_total)
+    for source, w in ((sig_votes, 0.6), (text_votes, 0.4)):
+        total = sum(source.values())
+        if total <= 0:
+            continue
+        for label, v in source.items():
+            votes[label] += weight_rest * w * v / total
+    if not votes:
+        return CategoryAssessment(label=Category.UNKNOWN.value, confidence=0.0)
+    label, best = max(votes.items(), key=lambda kv: (kv[1], kv[0]))
+    total = sum(votes.values())
+    confidence = min(1.0, best if hyp_total > 0 else best / total * 0.5)
+    return CategoryAssessment(label=label, confidence=round(confidence, 4))

@@ -1,0 +1,402 @@
+"""Hypothesis candidates (service, cause kind) and the features the learned scorer weighs.
+
+Candidates come from: signals that name a cause kind, symptoms mapped to causes, metric names and log
+text that hint at a kind, recent changes before the first anomaly, similar past incidents' confirmed
+causes, runbook matches and the alert text. Features describe each candidate's support, including the
+topology: blame flows from callers to their dependencies, and a service whose anomaly started first
+while its own dependencies are healthy is the likely origin.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.domain import (
+    ALL_KINDS,
+    Document,
+    Evidence,
+    EvidenceType,
+    IncidentContext,
+    Signal,
+    SimilarIncident,
+    is_cause_kind,
+)
+from bot.reasoning import evidence as ev
+from bot.reasoning.keywords import SYMPTOM_CAUSES, change_kind, kind_of_metric, kinds_in_text
+
+FEATURES: tuple[str, ...] = (
+    "direct_score",
+    "direct_count",
+    "direct_logs",
+    "direct_metrics",
+    "text_match",
+    "metric_hint",
+    "symptom_score",
+    "svc_anomaly",
+    "svc_signal_share",
+    "svc_earliest",
+    "onset_order",
+    "deps_healthy",
+    "dep_earlier",
+    "callers_anomalous",
+    "alert_service",
+    "alert_reach",
+    "alert_text_match",
+    "is_change_kind",
+    "change_before_onset",
+    "change_proximity",
+    "change_on_service",
+    "similar_exact",
+    "similar_kind",
+    "runbook_kind",
+    "runbook_exact",
+    "only_symptom",
+    "direct_rel",
+    "anomaly_rel",
+    "no_anomaly",
+)
+
+CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
+ANOMALY_SOURCES = ("logs", "metrics", "log", "metric")
+CHANGE_WINDOW = timedelta(hours=2)
+MAX_EVIDENCE = 8
+
+
+@dataclass
+class Change:
+    service: str
+    kind: str  # a cause kind: bad_deploy, config_change, feature_flag
+    ts: datetime | None
+    evidence: Evidence
+
+
+@dataclass
+class Candidate:
+    service: str
+    kind: str
+    origins: set[str] = field(default_factory=set)
+    features: dict[str, float] = field(default_factory=dict)
+    evidence: dict[str, Evidence] = field(default_factory=dict)
+
+    def add_evidence(self, items: Iterable[Evidence]) -> None:
+        for item in items:
+            if item.id not in self.evidence or self.evidence[item.id].weight < item.weight:
+                self.evidence[item.id] = item
+
+    def ranked_evidence(self) -> list[Evidence]:
+        items = sorted(self.evidence.values(), key=lambda e: (-e.weight, e.id))
+        return items[:MAX_EVIDENCE]
+
+
+def _aware(ts: datetime | None) -> datetime | None:
+    if ts is None:
+        return None
+    if ts.tzinfo is None:
+        from datetime import UTC
+
+        return ts.replace(tzinfo=UTC)
+    return ts
+
+
+def _text_of(signal: Signal) -> str:
+    parts = [signal.title or ""]
+    for key in ("template", "message", "example", "examples", "text"):
+        value = signal.attributes.get(key) if signal.attributes else None
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, list):
+            parts.extend(str(v) for v in value[:5])
+    return " ".join(parts)
+
+
+def _transitive(graph: dict[str, list[str]], start: str) -> dict[str, int]:
+    """Services reachable from ``start`` following ``graph`` edges, with their hop count."""
+    hops = {start: 0}
+    frontier = [start]
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for dep in graph.get(node, []):
+                if dep not in hops:
+                    hops[dep] = hops[node] + 1
+                    nxt.append(dep)
+        frontier = nxt
+    return hops
+
+
+class _Scene:
+    """What the candidates share: anomalies per service, onsets, changes, topology, alert."""
+
+    def __init__(self, context: IncidentContext, signals: list[Signal]) -> None:
+        incident = context.incident
+        self.alert_service = incident.service or next((a.service for a in incident.alerts if a.service), None)
+        self.alert_time = _aware(context.alert_time)
+        self.alert_text = " ".join(
+            [incident.title]
+            + [f"{a.name} {a.summary} {a.description} {' '.join(a.labels.values())}" for a in incident.alerts]
+        )
+        self.topology = {k: list(v) for k, v in (context.topology or {}).items()}
+        self.callers: dict[str, list[str]] = defaultdict(list)
+        for svc, deps in self.topology.items():
+            for dep in deps:
+                self.callers[dep].append(svc)
+
+        self.anomalies: dict[str, list[Signal]] = defaultdict(list)
+        self.alert_signals: list[Signal] = []
+        self.changes: list[Change] = []
+        for signal in signals:
+            source = (signal.source or "").lower()
+            service = signal.service or self.alert_service
+            if source == "changes":
+                ckind = change_kind(signal.kind) or change_kind(str(signal.attributes.get("kind", "")))
+                if ckind and service:
+                    evs = ev.from_signal(signal)
+                    self.changes.append(Change(service, ckind, _aware(signal.started_at), evs[0]))
+            elif source == "alert":
+                self.alert_signals.append(signal)
+            elif service:
+                self.anomalies[service].append(signal)
+        self._add_events(context)
+
+        self.onset: dict[str, datetime] = {}
+        self.anomaly_score: dict[str, float] = {}
+        for svc, sigs in self.anomalies.items():
+            self.anomaly_score[svc] = max((s.score for s in sigs), default=0.0)
+            times = [t for t in (_aware(s.started_at) for s in sigs) if t is not None]
+            if times:
+                self.onset[svc] = min(times)
+        order = sorted(self.onset.items(), key=lambda kv: kv[1])
+        self.onset_rank = {svc: i for i, (svc, _) in enumerate(order)}
+        self.first_onset = order[0][1] if order else self.alert_time
+        self.total_signals = sum(len(s) for s in self.anomalies.values()) or 1
+
+    def _add_events(self, context: IncidentContext) -> None:
+        seen = {(c.service, c.kind, c.ts.replace(second=0, microsecond=0) if c.ts else None) for c in self.changes}
+        for i, event in enumerate(context.events):
+            ckind = change_kind(event.kind)
+            if not ckind or not event.service:
+                continue
+            ts = _aware(event.ts)
+            key = (event.service, ckind, ts.replace(second=0, microsecond=0) if ts else None)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = Evidence(
+                id=f"change:{i}",
+                type=EvidenceType.CHANGE,
+                summary=f"{event.kind} on {event.service}: {event.text}".strip(": "),
+                service=event.service,
+                ts=ts,
+                weight=0.5,
+            )
+            self.changes.append(Change(event.service, ckind, ts, item))
+
+    def is_anomalous(self, service: str) -> bool:
+        return self.anomaly_score.get(service, 0.0) >= 0.3
+
+    def change_lead(self, change: Change) -> float | None:
+        """Minutes from the change to the first anomaly of its service (or of anything): >0 = before."""
+        if change.ts is None:
+            return None
+        ref = self.onset.get(change.service) or self.first_onset
+        if ref is None:
+            return None
+        return (ref - change.ts).total_seconds() / 60.0
+
+
+def build_candidates(
+    *,
+    context: IncidentContext,
+    signals: list[Signal],
+    similar: list[SimilarIncident],
+    runbooks: list[tuple[Document, float]],
+) -> list[Candidate]:
+    scene = _Scene(context, signals)
+    cands: dict[tuple[str, str], Candidate] = {}
+
+    def get(service: str, kind: str, origin: str) -> Candidate:
+        key = (service, kind)
+        if key not in cands:
+            cands[key] = Candidate(service=service, kind=kind)
+        cands[key].origins.add(origin)
+        return cands[key]
+
+    # signals on services
+    for service, sigs in scene.anomalies.items():
+        for sig in sigs:
+            if is_cause_kind(sig.kind) and sig.kind not in CHANGE_CAUSES:
+                get(service, str(sig.kind), "signal").add_evidence(ev.from_signal(sig))
+                continue
+            hint = kind_of_metric(sig.metric) if (sig.source or "").startswith("metric") else None
+            if hint:
+                get(service, hint, "metric_hint").add_evidence(ev.from_signal(sig))
+            if (sig.source or "").startswith("log"):
+                for kind in kinds_in_text(_text_of(sig)):
+                    if kind not in CHANGE_CAUSES:
+                        get(service, kind, "text").add_evidence(ev.from_signal(sig))
+            for kind in SYMPTOM_CAUSES.get(sig.kind or "", ()):
+                get(service, kind, "symptom").add_evidence(ev.from_signal(sig))
+
+    # changes close before the first anomaly
+    for change in scene.changes:
+        lead = scene.change_lead(change)
+        if lead is not None and not (-5.0 <= lead <= CHANGE_WINDOW.total_seconds() / 60.0):
+            continue
+        get(change.service, change.kind, "change").add_evidence([change.evidence])
+
+    # similar incidents and runbooks
+    known = set(context.services) | set(scene.anomalies)
+    for inc in similar:
+        if inc.root_cause_service and inc.root_cause_kind in ALL_KINDS and inc.root_cause_service in known:
+            get(inc.root_cause_service, str(inc.root_cause_kind), "similar").add_evidence([ev.from_similar(inc)])
+    for doc, score in runbooks:
+        services = [s for s in doc.services if s in known] or ([scene.alert_service] if scene.alert_service else [])
+        for kind in doc.kinds:
+            if kind in ALL_KINDS:
+                for svc in services:
+                    if svc:
+                        get(svc, kind, "runbook").add_evidence([ev.from_runbook(doc, score)])
+
+    # the alert's own words
+    if scene.alert_service:
+        for kind in kinds_in_text(scene.alert_text):
+            if kind not in CHANGE_CAUSES:
+                get(scene.alert_service, kind, "alert")
+
+    out = list(cands.values())
+    for cand in out:
+        cand.features = _features(cand, scene, similar, runbooks, signals)
+        _topology_evidence(cand, scene)
+        for sig in scene.alert_signals:
+            if cand.service == (sig.service or scene.alert_service):
+                cand.add_evidence([e.model_copy(update={"weight": min(e.weight, 0.2)}) for e in ev.from_signal(sig)])
+    _relative(out)
+    return out
+
+
+def _features(
+    cand: Candidate,
+    scene: _Scene,
+    similar: list[SimilarIncident],
+    runbooks: list[tuple[Document, float]],
+    signals: list[Signal],
+) -> dict[str, float]:
+    svc, kind = cand.service, cand.kind
+    sigs = scene.anomalies.get(svc, [])
+    direct = [s for s in sigs if s.kind == kind]
+    text_hits = [s for s in sigs if (s.source or "").startswith("log") and kind in kinds_in_text(_text_of(s))]
+    hints = [s for s in sigs if kind_of_metric(s.metric) == kind and (s.source or "").startswith("metric")]
+    symptom = 0.0
+    for s in sigs:
+        causes = SYMPTOM_CAUSES.get(s.kind or "", ())
+        if kind in causes:
+            symptom = max(symptom, s.score * (1.0 - 0.12 * causes.index(kind)))
+
+    deps = scene.topology.get(svc, [])
+    anomalous = scene.is_anomalous(svc)
+    svc_onset = scene.onset.get(svc)
+    dep_earlier = any(
+        scene.is_anomalous(d) and svc_onset is not None and d in scene.onset and scene.onset[d] <= svc_onset
+        for d in deps
+    )
+    callers = [c for c in _transitive(dict(scene.callers), svc) if c != svc]
+    callers_anom = sum(1 for c in callers if scene.is_anomalous(c)) / len(callers) if callers else 0.0
+    reach = 0.0
+    if scene.alert_service:
+        hops = _transitive(scene.topology, scene.alert_service)
+        if svc in hops:
+            reach = 1.0 / (1.0 + hops[svc])
+
+    is_change = kind in CHANGE_CAUSES
+    change_before = 0.0
+    proximity = 0.0
+    change_on_service = 0.0
+    for change in scene.changes:
+        if change.service != svc:
+            continue
+        lead = scene.change_lead(change)
+        if lead is None:
+            continue
+        near = math.exp(-max(lead, 0.0) / 20.0) if -5.0 <= lead <= 120.0 else 0.0
+        if change.kind == kind:
+            proximity = max(proximity, near)
+            if 0.0 <= lead <= 120.0:
+                change_before = 1.0
+        if not is_change and 0.0 <= lead <= 120.0:
+            change_on_service = max(change_on_service, near)
+
+    sim_exact = max((s.score for s in similar if s.root_cause_service == svc and s.root_cause_kind == kind), default=0.0)
+    sim_kind = max((s.score for s in similar if s.root_cause_kind == kind), default=0.0)
+    rb_kind = max((sc for d, sc in runbooks if kind in d.kinds), default=0.0)
+    rb_exact = max((sc for d, sc in runbooks if kind in d.kinds and svc in d.services), default=0.0)
+    n_order = scene.onset_rank.get(svc)
+    return {
+        "direct_score": max((s.score for s in direct), default=0.0),
+        "direct_count": math.log1p(len(direct)),
+        "direct_logs": 1.0 if any((s.source or "").startswith("log") for s in direct) else 0.0,
+        "direct_metrics": 1.0 if any((s.source or "").startswith("metric") for s in direct) else 0.0,
+        "text_match": max((s.score for s in text_hits), default=0.0),
+        "metric_hint": max((s.score for s in hints), default=0.0),
+        "symptom_score": symptom,
+        "svc_anomaly": scene.anomaly_score.get(svc, 0.0),
+        "svc_signal_share": len(sigs) / scene.total_signals,
+        "svc_earliest": 1.0 if n_order == 0 else 0.0,
+        "onset_order": 1.0 / (1.0 + n_order) if n_order is not None else 0.0,
+        "deps_healthy": 1.0 if anomalous and not any(scene.is_anomalous(d) for d in deps) else 0.0,
+        "dep_earlier": 1.0 if dep_earlier else 0.0,
+        "callers_anomalous": callers_anom,
+        "alert_service": 1.0 if svc == scene.alert_service else 0.0,
+        "alert_reach": reach,
+        "alert_text_match": 1.0 if kind in kinds_in_text(scene.alert_text) else 0.0,
+        "is_change_kind": 1.0 if is_change else 0.0,
+        "change_before_onset": change_before,
+        "change_proximity": proximity,
+        "change_on_service": change_on_service,
+        "similar_exact": float(sim_exact),
+        "similar_kind": float(sim_kind),
+        "runbook_kind": float(rb_kind),
+        "runbook_exact": float(rb_exact),
+        "only_symptom": 1.0 if cand.origins <= {"symptom"} else 0.0,
+        "direct_rel": 0.0,
+        "anomaly_rel": 0.0,
+        "no_anomaly": 0.0 if sigs else 1.0,
+    }
+
+
+def _relative(cands: list[Candidate]) -> None:
+    top_direct = max((c.features["direct_score"] + c.features["text_match"] for c in cands), default=0.0)
+    top_anom = max((c.features["svc_anomaly"] for c in cands), default=0.0)
+    for c in cands:
+        d = c.features["direct_score"] + c.features["text_match"]
+        c.features["direct_rel"] = d / top_direct if top_direct > 0 else 0.0
+        c.features["anomaly_rel"] = c.features["svc_anomaly"] / top_anom if top_anom > 0 else 0.0
+
+
+def _topology_evidence(cand: Candidate, scene: _Scene) -> None:
+    svc = cand.service
+    if svc not in scene.onset or not scene.topology:
+        return
+    callers = [c for c in _transitive(dict(scene.callers), svc) if c != svc and scene.is_anomalous(c)]
+    deps_bad = [d for d in scene.topology.get(svc, []) if scene.is_anomalous(d)]
+    if not callers and not deps_bad:
+        return
+    parts = [f"{svc} anomalous since {scene.onset[svc]:%H:%M:%S}"]
+    if callers:
+        parts.append(f"callers also anomalous: {', '.join(sorted(callers))}")
+    parts.append("its dependencies are healthy" if not deps_bad else f"dependencies anomalous: {', '.join(deps_bad)}")
+    cand.add_evidence(
+        [
+            Evidence(
+                id=f"topology:{svc}",
+                type=EvidenceType.TOPOLOGY,
+                summary="; ".join(parts),
+                service=svc,
+                ts=scene.onset[svc],
+                weight=0.3 if not deps_bad else 0.1,
+            )
+        ]
+    )

@@ -1,0 +1,131 @@
+"""Words that point at a root-cause kind, and symptom -> cause mappings.
+
+Used to read alert names, log templates and runbook text when a detector did not name a kind, and by
+the categoriser. These are hints (features the learned scorer weighs), never a verdict on their own.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from bot.domain import ALL_KINDS
+
+# kind -> regular expression over lower-cased text
+KIND_PATTERNS: dict[str, str] = {
+    "cpu_saturation": r"\bcpu\b.*(high|saturat|100|usage|load)|high ?cpu|cpu ?(usage|load|saturation)|load average",
+    "cpu_throttling": r"throttl(ed|ing).*cpu|cpu.*throttl|cfs.?(quota|throttl)",
+    "memory_leak": r"memory leak|heap (usage|growth|grow)|memory (usage|growth) (climb|grow|increas)|rss grow|leak",
+    "oom_kill": r"\boom\b|out of memory|oomkill|oom.?killed|memory limit exceeded|java\.lang\.outofmemory",
+    "disk_full": r"disk (full|space)|no space left|filesystem.*(full|100%)|volume full|enospc|inodes",
+    "disk_io_latency": r"(disk|io|i/o) (latency|wait|slow)|iowait|slow (disk|io)",
+    "db_connection_exhaustion": r"(connection )?pool (exhausted|timeout|is full)|too many (connections|clients)|"
+    r"connection pool|max_connections|could not obtain (a )?connection|remaining connection slots",
+    "db_slow_query": r"slow (query|queries)|query (took|timeout|latency)|statement timeout|full table scan",
+    "db_lock_contention": r"lock (wait|contention|timeout)|deadlock found|waiting for lock|row lock",
+    "db_replication_lag": r"replication lag|replica (lag|behind)|seconds_behind_master|standby (lag|delay)",
+    "db_down": r"database (down|unavailable|unreachable)|db (down|unreachable)|connection refused.*(5432|3306|db)|"
+    r"could not connect to (the )?(database|server)",
+    "network_latency": r"network latency|high latency between|rtt|round.?trip|network (slow|delay)",
+    "packet_loss": r"packet loss|dropped packets|retransmi",
+    "network_partition": r"network partition|split.?brain|unreachable (host|network)|no route to host|partition",
+    "network_policy_block": r"network ?policy|firewall|security group|connection (blocked|denied)|egress (denied|blocked)",
+    "dns_failure": r"\bdns\b|nxdomain|name resolution|could not resolve|servfail|no such host|resolv",
+    "certificate_expired": r"certificate (has )?expired|cert(ificate)? expir|x509|tls handshake|ssl (handshake|error)",
+    "bad_deploy": r"\bdeploy(ed|ment)?\b|rollout|new version|release|rolled out|canary",
+    "config_change": r"config(uration)? (change|push|update)|bad config|misconfig|changed (setting|config)",
+    "feature_flag": r"feature.?flag|flag (enabled|flipped|turned on|toggle)|toggle",
+    "dependency_failure": r"upstream|downstream|dependency|third.?party|503 from|bad gateway|502|circuit (breaker )?open",
+    "rate_limited": r"rate.?limit|429|too many requests|quota exceeded|throttled by",
+    "traffic_spike": r"traffic (spike|surge|increase)|request (spike|surge)|spike in (traffic|requests)|load spike",
+    "queue_backlog": r"queue (backlog|depth|lag|length)|consumer lag|backlog|messages (pile|pending)",
+    "resource_quota": r"quota|resourcequota|limit ?range|exceeded quota|insufficient (cpu|memory)|unschedulable",
+    "crash_loop": r"crash ?loop|crashloopbackoff|restart(ing|s)? (loop|repeatedly)|back-?off restarting",
+    "exception_surge": r"exception|traceback|stack ?trace|nullpointer|error rate|unhandled",
+    "thread_pool_exhaustion": r"thread pool|threadpool|worker (pool|threads) (exhausted|full)|rejected execution",
+    "deadlock": r"\bdeadlock\b|threads? (blocked|stuck)|lock cycle",
+    "auth_failure_surge": r"auth(entication)? fail|login fail|invalid (token|credentials)|401|unauthori[sz]ed",
+    "ddos": r"\bddos\b|denial of service|syn flood|bot traffic|attack",
+    "node_failure": r"node (down|failure|notready|not ready|lost)|host (down|unreachable)|kubelet",
+    "hardware_error": r"hardware|ecc|disk failure|smart error|power (loss|failure)|nic (failure|error)",
+}
+
+# what each symptom suggests, most likely first
+SYMPTOM_CAUSES: dict[str, tuple[str, ...]] = {
+    "latency_increase": ("db_slow_query", "cpu_saturation", "network_latency", "dependency_failure",
+                         "thread_pool_exhaustion", "disk_io_latency"),
+    "error_rate_increase": ("exception_surge", "dependency_failure", "bad_deploy", "db_connection_exhaustion"),
+    "traffic_drop": ("network_partition", "dns_failure", "dependency_failure", "crash_loop"),
+    "saturation": ("cpu_saturation", "thread_pool_exhaustion", "resource_quota", "memory_leak"),
+    "log_anomaly": ("exception_surge", "crash_loop"),
+}
+
+# metric name fragments that point at a kind when a metric detector gives only a symptom
+METRIC_HINTS: dict[str, str] = {
+    "cpu": "cpu_saturation",
+    "throttl": "cpu_throttling",
+    "mem": "memory_leak",
+    "heap": "memory_leak",
+    "disk_used": "disk_full",
+    "disk_free": "disk_full",
+    "fs_": "disk_full",
+    "iowait": "disk_io_latency",
+    "db_conn": "db_connection_exhaustion",
+    "pool": "db_connection_exhaustion",
+    "connections": "db_connection_exhaustion",
+    "replication": "db_replication_lag",
+    "queue": "queue_backlog",
+    "lag": "queue_backlog",
+    "requests": "traffic_spike",
+    "rps": "traffic_spike",
+    "restart": "crash_loop",
+    "thread": "thread_pool_exhaustion",
+}
+
+CHANGE_KINDS: dict[str, str] = {
+    "deploy": "bad_deploy",
+    "deployment": "bad_deploy",
+    "rollout": "bad_deploy",
+    "release": "bad_deploy",
+    "config": "config_change",
+    "config_change": "config_change",
+    "configmap": "config_change",
+    "feature_flag": "feature_flag",
+    "flag": "feature_flag",
+}
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> dict[str, re.Pattern[str]]:
+    return {kind: re.compile(pattern) for kind, pattern in KIND_PATTERNS.items() if kind in ALL_KINDS}
+
+
+def kinds_in_text(text: str) -> dict[str, int]:
+    """Kinds whose words appear in ``text``, with the number of matches."""
+    low = text.lower()
+    found: dict[str, int] = {}
+    for kind, pattern in _compiled().items():
+        n = len(pattern.findall(low))
+        if n:
+            found[kind] = n
+    return found
+
+
+def kind_of_metric(metric: str | None) -> str | None:
+    if not metric:
+        return None
+    low = metric.lower()
+    for fragment, kind in METRIC_HINTS.items():
+        if fragment in low:
+            return kind
+    return None
+
+
+def change_kind(kind: str | None) -> str | None:
+    """The cause kind a change event stands for (deploy -> bad_deploy), None for other events."""
+    if not kind:
+        return None
+    low = kind.lower()
+    if low in ALL_KINDS and low in ("bad_deploy", "config_change", "feature_flag"):
+        return low
+    return CHANGE_KINDS.get(low)

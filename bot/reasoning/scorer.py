@@ -1,0 +1,148 @@
+"""The learned hypothesis scorer: a logistic model over candidate features plus a calibration map.
+
+Confidence of candidate i inside one analysis is a softmax over the candidates' logits with a "none of
+these" option of logit 0, so the confidences sum to at most 1 and a lone weak candidate stays weak.
+The top confidence is then passed through an isotonic calibration map fitted on held-out bundles.
+The weights ship as ``default_model.json`` (written by ``python -m bot.reasoning.train``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.domain import ConfigError
+from bot.reasoning.features import FEATURES
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_PATH = Path(__file__).with_name("default_model.json")
+
+# Starting weights before any training: only used when no trained file exists.
+_PRIOR: dict[str, float] = {
+    "direct_score": 3.0,
+    "direct_logs": 0.8,
+    "direct_metrics": 0.8,
+    "text_match": 1.5,
+    "metric_hint": 1.0,
+    "symptom_score": 0.8,
+    "svc_anomaly": 1.0,
+    "svc_earliest": 1.0,
+    "deps_healthy": 1.0,
+    "dep_earlier": -1.5,
+    "callers_anomalous": 0.8,
+    "alert_text_match": 0.6,
+    "change_before_onset": 1.5,
+    "change_proximity": 2.0,
+    "change_on_service": -0.5,
+    "similar_exact": 1.5,
+    "similar_kind": 0.5,
+    "runbook_kind": 0.5,
+    "runbook_exact": 0.5,
+    "only_symptom": -1.0,
+    "direct_rel": 1.0,
+    "no_anomaly": -1.0,
+}
+
+
+@dataclass
+class RankerModel:
+    features: list[str]
+    coef: list[float]
+    intercept: float
+    calibration_x: list[float] = field(default_factory=list)
+    calibration_y: list[float] = field(default_factory=list)
+    threshold: float = 0.3
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # ---- scoring ----------------------------------------------------------------------
+    def logits(self, rows: list[dict[str, float]]) -> np.ndarray:
+        if not rows:
+            return np.zeros(0)
+        x = np.array([[row.get(f, 0.0) for f in self.features] for row in rows], dtype=float)
+        return np.asarray(x @ np.asarray(self.coef, dtype=float) + self.intercept)
+
+    def confidences(self, rows: list[dict[str, float]]) -> np.ndarray:
+        """Raw (uncalibrated) share of belief per candidate; sums to at most 1."""
+        z = self.logits(rows)
+        if z.size == 0:
+            return z
+        m = max(float(z.max()), 0.0)
+        e = np.exp(z - m)
+        return np.asarray(e / (math.exp(-m) + e.sum()))
+
+    def calibrate(self, value: float) -> float:
+        if not self.calibration_x:
+            return float(value)
+        return float(np.interp(value, self.calibration_x, self.calibration_y))
+
+    # ---- persistence ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "coef": [float(c) for c in self.coef],
+            "intercept": float(self.intercept),
+            "calibration": {"x": list(self.calibration_x), "y": list(self.calibration_y)},
+            "threshold": float(self.threshold),
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RankerModel:
+        try:
+            feats = [str(f) for f in data["features"]]
+            coef = [float(c) for c in data["coef"]]
+            if len(feats) != len(coef):
+                raise ValueError("features and coef differ in length")
+            cal = data.get("calibration") or {}
+            return cls(
+                features=feats,
+                coef=coef,
+                intercept=float(data["intercept"]),
+                calibration_x=[float(v) for v in cal.get("x", [])],
+                calibration_y=[float(v) for v in cal.get("y", [])],
+                threshold=float(data.get("threshold", 0.3)),
+                meta=dict(data.get("meta", {})),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise ConfigError(f"ranker model data is malformed ({e}); retrain with python -m bot.reasoning.train") from e
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> RankerModel:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise ConfigError(f"cannot read ranker model {path}: {e}") from e
+        return cls.from_dict(data)
+
+    @classmethod
+    def prior(cls) -> RankerModel:
+        return cls(features=list(FEATURES), coef=[_PRIOR.get(f, 0.0) for f in FEATURES], intercept=-2.5,
+                   meta={"source": "prior"})
+
+    def copy(self) -> RankerModel:
+        return RankerModel.from_dict(json.loads(json.dumps(self.to_dict())))
+
+
+_DEFAULT: RankerModel | None = None
+
+
+def default_model() -> RankerModel:
+    """The shipped trained model, or the prior weights when it is absent."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        if DEFAULT_MODEL_PATH.exists():
+            _DEFAULT = RankerModel.load(DEFAULT_MODEL_PATH)
+        else:
+            log.warning("no trained ranker model shipped; using prior weights")
+            _DEFAULT = RankerModel.prior()
+    return _DEFAULT
