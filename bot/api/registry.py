@@ -1,0 +1,22 @@
+"""The list of route modules mounted on the app. A module exposes ``router`` (an APIRouter) and may
+expose ``install(app)`` to register state, startup hooks or payload verifiers."""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import FastAPI
+
+ROUTER_MODULES: list[str] = [
+    "bot.api.routes_search",
+]
+
+
+def install(app: FastAPI, module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    setup = getattr(module, "install", None)
+    if setup is not None:
+        setup(app)
+    router = getattr(module, "router", None)
+    if router is not None:
+        app.include_router(router)

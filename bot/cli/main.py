@@ -1,0 +1,234 @@
+"""The ``sherlog`` command line."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from bot.cli.common import configure_logging, console, err_console, friendly_errors, setup_environment
+from bot.domain import BundleError, ConfigError, category_of
+
+setup_environment()
+
+app = typer.Typer(
+    name="sherlog",
+    help="Sherlog: an incident-response assistant. Alerts in; ranked root causes with evidence, "
+    "recommended steps and similar past incidents out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+config_app = typer.Typer(help="Inspect and validate the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML file with your settings (default: $SHERLOG_CONFIG).",
+                 envvar="SHERLOG_CONFIG", exists=False),
+]
+_config_path: Path | None = None
+
+
+@app.callback()
+def main(config: ConfigOpt = None, log_level: Annotated[str, typer.Option(help="Log level.")] = "WARNING") -> None:
+    """Global options; run `sherlog COMMAND --help` for each command."""
+    global _config_path
+    _config_path = config
+    configure_logging(log_level)
+    if config is not None:
+        import config.settings as cs
+
+        cs.get_settings.cache_clear()
+        import os
+
+        os.environ["SHERLOG_CONFIG"] = str(config)
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from config.settings import load_settings
+
+    return load_settings(_config_path)
+
+
+@config_app.command("check")
+@friendly_errors
+def config_check(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of YAML.")] = False,
+) -> None:
+    """Validate the configuration and print the effective settings, secrets masked."""
+    try:
+        settings = _settings()
+    except ConfigError as e:
+        err_console.print(f"[bold red]configuration error[/]: {e}")
+        raise typer.Exit(code=2) from None
+    data = settings.masked()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, default=str))
+    else:
+        typer.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip())
+    err_console.print(f"[green]configuration OK[/] (database: {settings.database_url.split('@')[-1]})")
+
+
+@app.command()
+@friendly_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
+) -> None:
+    """Run the HTTP API (alert webhooks, incidents, chat surfaces, dashboard)."""
+    import uvicorn
+
+    from bot.api.app import create_app
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    if workers > 1:
+        uvicorn.run("bot.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def _analysis_pipeline(settings, *, use_index: bool):  # type: ignore[no-untyped-def]
+    from bot.pipeline import Pipeline
+
+    retriever = None
+    if use_index:
+        from retrieval import Retriever
+
+        candidate = Retriever.from_settings(settings)
+        if candidate.count() > 0:
+            retriever = candidate
+    return Pipeline(settings=settings, store=None, retriever=retriever)
+
+
+@app.command()
+@friendly_errors
+def analyze(
+    bundle: Annotated[Path, typer.Argument(help="Evidence bundle folder (alert.json, logs/, metrics/, ...).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a report.")] = False,
+    use_index: Annotated[bool, typer.Option("--index/--no-index",
+                                            help="Also search the ingested history (sherlog ingest).")] = True,
+) -> None:
+    """Analyse one evidence bundle and print ranked root causes with their evidence."""
+    from bot.pipeline import load_bundle
+    from bot.render.terminal import analysis_json, render_report
+
+    settings = _settings()
+    context, report = load_bundle(bundle)
+    pipeline = _analysis_pipeline(settings, use_index=use_index)
+    analysis = pipeline.analyze_context(context, lacked=report.lacked)
+    analysis.notes.extend(report.problems)
+    if as_json:
+        typer.echo(json.dumps(analysis_json(context.incident, analysis), default=str))
+    else:
+        render_report(context.incident, analysis, console=console)
+
+
+def find_bundles(root: Path) -> list[Path]:
+    if (root / "alert.json").is_file():
+        return [root]
+    return sorted(p.parent for p in root.rglob("alert.json"))
+
+
+@app.command("eval")
+@friendly_errors
+def evaluate(
+    folder: Annotated[Path, typer.Argument(help="Folder of evaluation bundles (each with truth.json).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    limit: Annotated[int, typer.Option(help="Evaluate at most this many bundles (0 = all).")] = 0,
+) -> None:
+    """Score Sherlog on bundles with truth.json: AC@1, AC@3, category accuracy, calibration, latency."""
+    from rich.progress import track
+
+    from bot.pipeline import load_bundle
+    from bot.pipeline.evaluation import EvalCase, summarize_cases
+
+    settings = _settings()
+    bundles = find_bundles(folder)
+    if not bundles:
+        raise BundleError(f"{folder}: no bundles found (folders holding alert.json)")
+    if limit:
+        bundles = bundles[:limit]
+    pipeline = _analysis_pipeline(settings, use_index=False)
+    cases: list[EvalCase] = []
+    skipped = 0
+    for path in track(bundles, description="evaluating", console=err_console, disable=as_json):
+        context, report = load_bundle(path)
+        if report.truth is None:
+            skipped += 1
+            continue
+        t0 = time.perf_counter()
+        analysis = pipeline.analyze_context(context, lacked=report.lacked)
+        ms = (time.perf_counter() - t0) * 1000
+        cases.append(EvalCase.from_analysis(path.name, report.truth, analysis, ms))
+    result = summarize_cases(cases)
+    result["skipped_without_truth"] = skipped
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Evaluation on {folder} ({result['cases']} cases)")
+    for col in ("kind", "cases", "AC@1", "AC@3", "category"):
+        table.add_column(col)
+    for kind, row in sorted(result["per_kind"].items()):
+        table.add_row(kind, str(row["cases"]), f"{row['top1']:.2f}", f"{row['top3']:.2f}",
+                      f"{row['category_accuracy']:.2f}")
+    table.add_row("[bold]overall", str(result["cases"]), f"{result['top1']:.3f}", f"{result['top3']:.3f}",
+                  f"{result['category_accuracy']:.3f}")
+    console.print(table)
+    console.print(f"calibration error (ECE) {result['calibration_error']:.3f} · latency p50 {result['p50_ms']:.0f} ms"
+                  f" · p95 {result['p95_ms']:.0f} ms")
+
+
+@app.command()
+@friendly_errors
+def demo(
+    out: Annotated[Path, typer.Option(help="Where to write the generated demo bundle.")] = Path("demo-out"),
+    seed: Annotated[int, typer.Option(help="Random seed of the simulated incident.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the report.")] = False,
+) -> None:
+    """Generate a realistic incident (DB pool exhaustion after a checkout deploy) and analyse it offline."""
+    from bot.pipeline import load_bundle
+    from bot.render.terminal import analysis_json, render_report
+    from bot.simulation import generate_bundle
+
+    settings = _settings()
+    err_console.print("[dim]generating a simulated incident bundle ...[/]")
+    bundle = generate_bundle(out / "bundle", kind="db_connection_exhaustion", service="checkout", seed=seed)
+    err_console.print(f"[dim]bundle written to {bundle}; analysing on the embedded defaults (no network, no LLM)[/]")
+    context, report = load_bundle(bundle)
+    pipeline = _analysis_pipeline(settings, use_index=False)
+    analysis = pipeline.analyze_context(context, lacked=report.lacked)
+    if as_json:
+        typer.echo(json.dumps(analysis_json(context.incident, analysis), default=str))
+    else:
+        render_report(context.incident, analysis, console=console)
+    if report.truth is not None:
+        top = analysis.top
+        hit = top is not None and (top.service, top.kind) == (report.truth.root_cause_service,
+                                                              report.truth.root_cause_kind)
+        err_console.print(
+            f"[bold]{'✔' if hit else '✘'} ground truth[/]: {report.truth.root_cause_kind} in "
+            f"{report.truth.root_cause_service} (category {category_of(report.truth.root_cause_kind).value}); "
+            f"Sherlog's first answer: {top.kind + ' in ' + top.service if top else 'none'}"
+        )
+
+
+def _register_subcommands() -> None:
+    from bot.cli.registry import register_all
+
+    register_all(app)
+
+
+_register_subcommands()
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,19 @@
+"""Sub-command groups of the other areas, mounted on the main ``sherlog`` app."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+# (module, attribute, name): attribute is a typer.Typer (a group) or a function (a single command)
+SUBCOMMANDS: list[tuple[str, str, str]] = []
+
+
+def register_all(app: typer.Typer) -> None:
+    for module_name, attr, name in SUBCOMMANDS:
+        obj = getattr(importlib.import_module(module_name), attr)
+        if isinstance(obj, typer.Typer):
+            app.add_typer(obj, name=name)
+        else:
+            app.command(name)(obj)

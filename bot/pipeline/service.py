@@ -1,0 +1,328 @@
+"""The pipeline service: the one place surfaces call.
+
+intake -> incident -> context (detectors + retrieval) -> reasoning -> (rendering by surfaces)
+
+``Pipeline.analyze_context`` is the whole analysis of one incident's evidence; the other methods are
+the incident lifecycle (intake, acknowledge, resolve, feedback) that the API, chat, CLI and scheduler
+share. Nothing here knows about Slack, Teams or HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.domain import (
+    Alert,
+    Analysis,
+    Document,
+    DocumentType,
+    Evidence,
+    EvidenceType,
+    Feedback,
+    Incident,
+    IncidentContext,
+    IncidentStatus,
+    NotFoundError,
+    RetrievalError,
+    Signal,
+    SimilarIncident,
+    category_of,
+    utcnow,
+)
+from bot.pipeline.events import EventBus
+from bot.pipeline.intake import IntakeResult, IntakeService
+from bot.pipeline.metrics import PipelineMetrics
+from detectors.changes import detect_change_signals
+
+if TYPE_CHECKING:
+    from bot.storage import Store
+    from config.settings import Settings
+    from retrieval import Retriever, SearchHit
+
+log = logging.getLogger(__name__)
+
+ContextProvider = Callable[[Incident], IncidentContext]
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store | None = None,
+        retriever: Retriever | None = None,
+        events: EventBus | None = None,
+        metrics: PipelineMetrics | None = None,
+        context_provider: ContextProvider | None = None,
+        llm: Any | None = None,
+        ranker_model: Any | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.retriever = retriever
+        self.events = events or EventBus()
+        self.metrics = metrics or PipelineMetrics()
+        self.context_provider = context_provider
+        self.llm = llm
+        self.ranker_model = ranker_model
+        self._intake = (
+            IntakeService(store=store, group_window=timedelta(minutes=settings.intake.group_window_minutes))
+            if store is not None
+            else None
+        )
+
+    # ---- analysis ------------------------------------------------------------------------
+
+    def analyze_context(self, context: IncidentContext, *, lacked: list[str] | None = None) -> Analysis:
+        """Run detectors, retrieval and reasoning over one incident's evidence."""
+        from bot.reasoning import categorize, rank, recommend, summarize
+        from detectors.logs import detect_log_signals
+        from detectors.metrics import detect_metric_signals
+
+        timings: dict[str, float] = {}
+        notes: list[str] = []
+        started = time.perf_counter()
+        alert_time = context.alert_time
+
+        with _timed(timings, "logs"):
+            log_signals = detect_log_signals(context.logs, alert_time=alert_time) if context.logs else []
+        with _timed(timings, "metrics"):
+            metric_signals = (
+                detect_metric_signals(context.metrics, alert_time=alert_time, topology=context.topology)
+                if context.metrics
+                else []
+            )
+        with _timed(timings, "changes"):
+            change_signals = detect_change_signals(context.events, alert_time=alert_time) if context.events else []
+        signals = [*self._alert_signals(context.incident), *log_signals, *metric_signals, *change_signals]
+
+        with _timed(timings, "retrieval"):
+            similar, runbooks = self._retrieve(context, signals, notes)
+
+        with _timed(timings, "reasoning"):
+            result = rank(context=context, signals=signals, similar=similar, runbooks=runbooks,
+                          model=self.ranker_model)
+            analysis = Analysis(
+                incident_id=context.incident.id,
+                hypotheses=result.hypotheses,
+                signals=sorted(signals, key=lambda s: s.score, reverse=True),
+                similar_incidents=similar,
+                enough_evidence=result.enough_evidence,
+                lacked=list(lacked or []),
+                notes=[*notes, *result.notes],
+            )
+            analysis.category = categorize(context=context, signals=signals, hypotheses=result.hypotheses)
+            analysis.recommendations = recommend(hypotheses=result.hypotheses, runbooks=runbooks, similar=similar)
+            analysis.summary = summarize(context=context, analysis=analysis)
+
+        if self.llm is not None:
+            with _timed(timings, "llm"):
+                try:
+                    analysis = self.llm.refine(context=context, analysis=analysis)
+                except Exception as e:  # noqa: BLE001 - an LLM failure never loses the answer
+                    analysis.llm = {"used": False, "fallback_reason": f"{e.__class__.__name__}: {e}"[:300]}
+                    log.warning("llm refinement failed, deterministic answer kept")
+
+        timings["total"] = (time.perf_counter() - started) * 1000.0
+        analysis.timings_ms = {k: round(v, 2) for k, v in timings.items()}
+        for stage, ms in timings.items():
+            self.metrics.stage_seconds.labels(stage=stage).observe(ms / 1000.0)
+        self.metrics.analyses.inc()
+        return analysis
+
+    @staticmethod
+    def _alert_signals(incident: Incident) -> list[Signal]:
+        out: list[Signal] = []
+        for i, alert in enumerate(incident.alerts[:20]):
+            text = " ".join(x for x in (alert.name, alert.summary, alert.description) if x)
+            out.append(
+                Signal(
+                    source="alert",
+                    detector="alert",
+                    service=alert.service,
+                    kind=None,
+                    title=text[:200] or "alert",
+                    score=0.5,
+                    started_at=alert.starts_at,
+                    evidence=[
+                        Evidence(id=f"alert:{i}", type=EvidenceType.ALERT, summary=text[:300],
+                                 service=alert.service, ts=alert.starts_at, url=alert.generator_url)
+                    ],
+                    attributes={"labels": alert.labels, "status": alert.status.value},
+                )
+            )
+        return out
+
+    def _retrieve(
+        self, context: IncidentContext, signals: list[Signal], notes: list[str]
+    ) -> tuple[list[SimilarIncident], list[tuple[Document, float]]]:
+        from retrieval import Retriever, SearchFilters
+
+        sources: list[Retriever] = []
+        if context.history:
+            local = Retriever.in_memory()
+            local.upsert(context.history)
+            sources.append(local)
+        if self.retriever is not None:
+            sources.append(self.retriever)
+        if not sources:
+            return [], []
+        k = self.settings.retrieval.top_k
+        feedback = self.store.list_feedback(limit=5000) if self.store is not None else None
+        incident_hits: list[SearchHit] = []
+        runbook_hits: list[SearchHit] = []
+        for source in sources:
+            try:
+                query = source.query_for_incident(context.incident, signals)
+                incident_hits += source.search(query, k=k, filters=SearchFilters(type=DocumentType.INCIDENT),
+                                               feedback=feedback)
+                runbook_hits += source.search(query, k=k, filters=SearchFilters(type=DocumentType.RUNBOOK),
+                                              feedback=feedback)
+            except RetrievalError as e:
+                notes.append(f"retrieval unavailable: {e}")
+        incident_hits.sort(key=lambda h: h.score, reverse=True)
+        runbook_hits.sort(key=lambda h: h.score, reverse=True)
+        similar: list[SimilarIncident] = []
+        seen: set[str] = set()
+        for hit in incident_hits:
+            doc = hit.document
+            if doc.id in seen or doc.id == context.incident.id:
+                continue
+            seen.add(doc.id)
+            similar.append(
+                SimilarIncident(
+                    id=doc.id, title=doc.title, score=round(float(hit.score), 4), resolution=doc.resolution,
+                    url=doc.url, root_cause_service=doc.root_cause_service, root_cause_kind=doc.root_cause_kind,
+                    why=hit.why,
+                )
+            )
+        runbooks = [(h.document, float(h.score)) for h in runbook_hits[:k]]
+        return similar[:k], runbooks
+
+    # ---- incident lifecycle ------------------------------------------------------------------
+
+    def _require_store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("this pipeline was built without storage")
+        return self.store
+
+    def accept_alerts(self, alerts: list[Alert]) -> IntakeResult:
+        """Persist alerts into incidents (dedup and grouping). Analysis is a separate step."""
+        assert self._intake is not None, "accept_alerts needs a store"
+        result = self._intake.accept(alerts)
+        self.metrics.alerts_received.inc(len(alerts))
+        for incident_id in result.created:
+            self.events.publish("incident.created", incident=self._require_store().get_incident(incident_id=incident_id))
+        for incident_id in result.updated:
+            self.events.publish("incident.updated", incident_id=incident_id)
+        for incident_id in result.resolved:
+            self.events.publish("incident.resolved", incident=self._require_store().get_incident(incident_id=incident_id))
+        return result
+
+    def build_context(self, incident: Incident) -> IncidentContext:
+        if self.context_provider is not None:
+            return self.context_provider(incident)
+        return IncidentContext(incident=incident)
+
+    def analyze_incident(self, *, incident_id: str) -> Analysis:
+        store = self._require_store()
+        incident = store.get_incident(incident_id=incident_id)
+        context = self.build_context(incident)
+        lacked = [name for name, present in (("logs", context.logs), ("metrics", context.metrics),
+                                             ("events", context.events), ("topology", context.topology))
+                  if not present]
+        analysis = self.analyze_context(context, lacked=lacked)
+        store.save_analysis(analysis=analysis)
+        self.events.publish("analysis.ready", incident=incident, analysis=analysis)
+        return analysis
+
+    def get_incident(self, *, incident_id: str) -> tuple[Incident, Analysis | None]:
+        store = self._require_store()
+        return store.get_incident(incident_id=incident_id), store.latest_analysis(incident_id=incident_id)
+
+    def acknowledge(self, *, incident_id: str, user: str = "unknown") -> Incident:
+        store = self._require_store()
+        incident = store.get_incident(incident_id=incident_id)
+        if incident.status == IncidentStatus.OPEN:
+            incident.status = IncidentStatus.ACKNOWLEDGED
+            incident.acknowledged_at = utcnow()
+            store.save_incident(incident=incident)
+            self.events.publish("incident.acknowledged", incident=incident, user=user)
+        return incident
+
+    def resolve(
+        self,
+        *,
+        incident_id: str,
+        user: str = "unknown",
+        cause_service: str | None = None,
+        cause_kind: str | None = None,
+        resolution: str | None = None,
+    ) -> Incident:
+        """Resolve an incident; a confirmed cause is stored, learned from and indexed for retrieval."""
+        store = self._require_store()
+        incident = store.get_incident(incident_id=incident_id)
+        incident.status = IncidentStatus.RESOLVED
+        incident.resolved_at = incident.resolved_at or utcnow()
+        if incident.acknowledged_at is None:
+            incident.acknowledged_at = incident.resolved_at
+        if cause_service:
+            incident.confirmed_service = cause_service
+        if cause_kind:
+            incident.confirmed_kind = cause_kind
+        if resolution:
+            incident.resolution = resolution
+        store.save_incident(incident=incident)
+        if incident.confirmed_kind and incident.confirmed_service:
+            store.add_feedback(feedback=Feedback(incident_id=incident.id, service=incident.confirmed_service,
+                                                 kind=incident.confirmed_kind, vote="fixed", user=user,
+                                                 surface="resolve", comment=resolution))
+            self._index_resolved(incident)
+        self.events.publish("incident.resolved", incident=incident, user=user)
+        return incident
+
+    def _index_resolved(self, incident: Incident) -> None:
+        if self.retriever is None:
+            return
+        analysis = self._require_store().latest_analysis(incident_id=incident.id)
+        text = "\n".join(
+            x for x in (incident.title, analysis.summary if analysis else "",
+                        *(s.title for s in (analysis.signals[:8] if analysis else [])),
+                        f"Root cause: {incident.confirmed_kind} in {incident.confirmed_service}",
+                        f"Resolution: {incident.resolution or ''}") if x
+        )
+        doc = Document(
+            id=f"sherlog-{incident.id}", type=DocumentType.INCIDENT, title=incident.title, text=text,
+            services=[s for s in {incident.service, incident.confirmed_service} if s],
+            category=category_of(incident.confirmed_kind).value, kinds=[incident.confirmed_kind or ""],
+            root_cause_service=incident.confirmed_service, root_cause_kind=incident.confirmed_kind,
+            resolution=incident.resolution, date=incident.created_at, source="sherlog",
+        )
+        try:
+            self.retriever.upsert([doc])
+        except RetrievalError:
+            log.warning("could not index resolved incident", extra={"incident_id": incident.id})
+
+    def record_feedback(self, *, feedback: Feedback) -> Feedback:
+        store = self._require_store()
+        try:
+            store.get_incident(incident_id=feedback.incident_id, with_alerts=False)
+        except NotFoundError:
+            raise
+        store.add_feedback(feedback=feedback)
+        self.events.publish("feedback.recorded", feedback=feedback)
+        return feedback
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - t0) * 1000.0

@@ -1,0 +1,62 @@
+"""Prometheus Alertmanager webhook (version 4) -> Alerts.
+
+Format: https://prometheus.io/docs/alerting/latest/configuration/#webhook_config — a group notification
+with ``alerts[]`` (status, labels, annotations, startsAt, endsAt, generatorURL, fingerprint), plus
+``commonLabels``, ``groupKey`` and ``truncatedAlerts`` (alerts left out of a large group).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain import Alert, AlertStatus, PayloadError, Severity
+from connectors.alerts.common import parse_time, require, service_from_labels, str_dict
+
+SOURCE = "alertmanager"
+
+
+def looks_like(payload: dict[str, Any]) -> bool:
+    return isinstance(payload.get("alerts"), list) and ("groupKey" in payload or "receiver" in payload) and (
+        "orgId" not in payload and "dashboardId" not in payload
+    )
+
+
+def parse(payload: dict[str, Any]) -> list[Alert]:
+    raw_alerts = require(payload, "alerts", list, where="alertmanager payload")
+    version = str(payload.get("version", "4"))
+    if version != "4":
+        raise PayloadError(f"alertmanager payload: webhook version {version!r} is not supported (need 4)")
+    common = str_dict(payload.get("commonLabels"), field="commonLabels")
+    out: list[Alert] = []
+    for i, item in enumerate(raw_alerts):
+        where = f"alerts[{i}]"
+        if not isinstance(item, dict):
+            raise PayloadError(f"{where}: expected an object")
+        labels = {**common, **str_dict(item.get("labels"), field=f"{where}.labels")}
+        annotations = str_dict(item.get("annotations"), field=f"{where}.annotations")
+        status_text = str(item.get("status") or payload.get("status") or "firing").lower()
+        if status_text not in {"firing", "resolved"}:
+            raise PayloadError(f"{where}.status: {status_text!r} is neither 'firing' nor 'resolved'")
+        starts = parse_time(item.get("startsAt"), field=f"{where}.startsAt")
+        alert = Alert(
+            source=SOURCE,
+            status=AlertStatus(status_text),
+            name=labels.get("alertname", ""),
+            service=service_from_labels(labels),
+            severity=Severity.parse(labels.get("severity")),
+            summary=annotations.get("summary", ""),
+            description=annotations.get("description", "") or annotations.get("message", ""),
+            labels=labels,
+            annotations=annotations,
+            ends_at=parse_time(item.get("endsAt"), field=f"{where}.endsAt"),
+            generator_url=item.get("generatorURL") or None,
+            external_id=item.get("fingerprint") or None,
+            raw={"groupKey": payload.get("groupKey"), "externalURL": payload.get("externalURL"),
+                 "truncatedAlerts": payload.get("truncatedAlerts", 0)},
+        )
+        if starts is not None:
+            alert.starts_at = starts
+        # Alertmanager's own fingerprint is a hash of the label set: stable across notifications.
+        alert.fingerprint = f"am:{item['fingerprint']}" if item.get("fingerprint") else alert.compute_fingerprint()
+        out.append(alert)
+    return out

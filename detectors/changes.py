@@ -1,0 +1,77 @@
+"""Recent changes (deploys, config changes, feature flags, Kubernetes events) as signals.
+
+A change shortly before the alert is evidence; the closer and the more "risky" its kind, the higher
+its score. Whether it *caused* anything is the ranker's call, not this detector's.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta
+
+from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
+
+WINDOW = timedelta(hours=2)
+_KIND_ALIASES = {
+    "deploy": "deploy", "deployment": "deploy", "rollout": "deploy", "release": "deploy", "image": "deploy",
+    "config": "config", "config_change": "config", "configmap": "config", "secret": "config",
+    "feature_flag": "feature_flag", "flag": "feature_flag", "toggle": "feature_flag",
+    "scale": "scale", "hpa": "scale", "k8s": "k8s", "kubernetes": "k8s", "event": "k8s",
+    "rollback": "rollback", "restart": "restart", "migration": "migration", "infra": "infra",
+}
+_KIND_PRIOR = {"deploy": 1.0, "config": 0.9, "feature_flag": 0.85, "migration": 0.9, "infra": 0.6,
+               "k8s": 0.5, "scale": 0.4, "restart": 0.35, "rollback": 0.3}
+_FLAG_WORDS = re.compile(r"\b(flag|toggle|feature)\b", re.I)
+_CONFIG_WORDS = re.compile(r"\b(config|configmap|setting|env var|parameter|pool size|timeout|limit)\b", re.I)
+
+
+def normalise_kind(event: ChangeEvent) -> str:
+    kind = _KIND_ALIASES.get(event.kind.lower().strip(), event.kind.lower().strip() or "change")
+    if kind in {"k8s", "change"}:
+        if _FLAG_WORDS.search(event.text):
+            return "feature_flag"
+        if _CONFIG_WORDS.search(event.text):
+            return "config"
+    return kind
+
+
+def detect_change_signals(
+    events: list[ChangeEvent], *, alert_time: datetime | None, window: timedelta = WINDOW
+) -> list[Signal]:
+    """Changes in ``window`` before the alert (and a few minutes after, clocks drift) as signals."""
+    signals: list[Signal] = []
+    for i, event in enumerate(events):
+        kind = normalise_kind(event)
+        if alert_time is not None:
+            lead = (alert_time - event.ts).total_seconds()
+            if lead > window.total_seconds() or lead < -300:
+                continue
+            recency = math.exp(-max(lead, 0.0) / 1800.0)  # half weight ~20 minutes before
+        else:
+            recency = 0.5
+        score = round(min(1.0, _KIND_PRIOR.get(kind, 0.3) * (0.35 + 0.65 * recency)), 4)
+        when = event.ts.strftime("%H:%M UTC")
+        title = f"{kind.replace('_', ' ')} of {event.service or 'unknown service'} at {when}: {event.text[:120]}"
+        signals.append(
+            Signal(
+                source="changes",
+                detector="changes.recent",
+                service=event.service,
+                kind=kind,
+                title=title,
+                score=score,
+                started_at=event.ts,
+                evidence=[
+                    Evidence(
+                        id=f"change:{i}",
+                        type=EvidenceType.CHANGE,
+                        summary=f"{event.ts.isoformat()} {kind} {event.service or ''}: {event.text[:300]}",
+                        service=event.service,
+                        ts=event.ts,
+                    )
+                ],
+                attributes={"kind": kind, "lead_seconds": None if alert_time is None else lead if alert_time else None},
+            )
+        )
+    return sorted(signals, key=lambda s: s.score, reverse=True)
