@@ -1,0 +1,357 @@
+"""Log line formats: each turns one raw line into a ``ParsedLine`` (or None when it is not its format).
+
+Built in: JSON lines, logfmt, syslog RFC 5424 and RFC 3164, klog/glog, Apache/nginx access logs, Apache
+and nginx error logs, a generic "timestamp level logger message" layout, and ``HeaderFormat`` for a
+user's header regex or loghub notation (``'<Date> <Time> <Level> <Component>: <Content>'``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.domain.errors import InputError
+from detectors.logs.timestamps import parse_timestamp
+
+MAX_LINE_CHARS = 8192
+
+LEVELS = {
+    "trace": "debug", "debug": "debug", "dbg": "debug", "d": "debug", "fine": "debug", "finer": "debug",
+    "info": "info", "information": "info", "informational": "info", "notice": "info", "i": "info", "inf": "info",
+    "warn": "warning", "warning": "warning", "w": "warning", "wrn": "warning",
+    "error": "error", "err": "error", "e": "error", "severe": "error", "eror": "error",
+    "fatal": "critical", "critical": "critical", "crit": "critical", "f": "critical", "panic": "critical",
+    "alert": "critical", "emerg": "critical", "emergency": "critical", "failure": "error", "severe_error": "error",
+}
+
+
+def normalise_level(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().strip("[]:").lower()
+    if not text:
+        return None
+    if text.isdigit():  # syslog severities / bunyan numeric levels
+        n = int(text)
+        if n >= 10:
+            return "critical" if n >= 60 else "error" if n >= 50 else "warning" if n >= 40 else "info" if n >= 30 else "debug"
+        return ("critical", "critical", "critical", "error", "warning", "info", "info", "debug")[min(n, 7)]
+    return LEVELS.get(text)
+
+
+@dataclass(slots=True)
+class ParsedLine:
+    message: str
+    ts: datetime | None = None
+    level: str | None = None
+    service: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+class LineFormat(Protocol):
+    name: str
+
+    def parse(self, line: str) -> ParsedLine | None: ...
+
+
+def _first(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if key in data and data[key] not in (None, ""):
+            return data[key]
+        if "." in key:
+            node: Any = data
+            for part in key.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if node not in (None, ""):
+                return node
+    return None
+
+
+_MSG_KEYS = ("msg", "message", "log", "@message", "text", "event", "short_message", "body")
+_TS_KEYS = ("ts", "time", "timestamp", "@timestamp", "t", "datetime", "date", "eventTime")
+_LEVEL_KEYS = ("level", "lvl", "severity", "log.level", "loglevel", "levelname", "severity_text", "status")
+_SERVICE_KEYS = ("service", "service.name", "app", "application", "component", "kubernetes.container_name")
+
+
+def _from_mapping(data: dict[str, Any]) -> ParsedLine:
+    msg = _first(data, _MSG_KEYS)
+    if msg is None:
+        msg = " ".join(f"{k}={v}" for k, v in data.items() if k not in _TS_KEYS and k not in _LEVEL_KEYS)
+    ts_raw = _first(data, _TS_KEYS)
+    ts = parse_timestamp(str(ts_raw)) if ts_raw is not None else None
+    service = _first(data, _SERVICE_KEYS)
+    # stack traces in JSON logs: append them to the message so the template sees the exception
+    extra = _first(data, ("stack_trace", "stacktrace", "exc_info", "exception", "error.stack_trace", "error"))
+    message = str(msg)
+    if isinstance(extra, str) and extra and extra not in message:
+        message = f"{message} | {extra}"
+    return ParsedLine(
+        message=message, ts=ts, level=normalise_level(_first(data, _LEVEL_KEYS)),
+        service=str(service) if service is not None and not isinstance(service, dict) else None, fields=data,
+    )
+
+
+class JsonFormat:
+    name = "json"
+
+    def parse(self, line: str) -> ParsedLine | None:
+        s = line.strip()
+        if not s.startswith("{"):
+            return None
+        try:
+            data = json.loads(s)
+        except ValueError:
+            return None
+        return _from_mapping(data) if isinstance(data, dict) else None
+
+
+_LOGFMT_PAIR = re.compile(r'([\w.\-/@]+)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+class LogfmtFormat:
+    name = "logfmt"
+
+    def parse(self, line: str) -> ParsedLine | None:
+        if "=" not in line[:80]:
+            return None
+        pairs = _LOGFMT_PAIR.findall(line)
+        if len(pairs) < 2 or not re.match(r"\s*[\w.\-/@]+=", line):
+            return None
+        data = {k: (v[1:-1].replace('\\"', '"') if v.startswith('"') and len(v) > 1 else v) for k, v in pairs}
+        return _from_mapping(data)
+
+
+_RFC5424 = re.compile(
+    r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[[^\]]*\])+)\s?(.*)$"
+)
+_RFC3164 = re.compile(
+    r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2})\s+(\S+)\s+([^\s:\[]+)(?:\[(\d+)\])?:\s?(.*)$"
+)
+
+
+class Syslog5424Format:
+    name = "syslog5424"
+
+    def parse(self, line: str) -> ParsedLine | None:
+        m = _RFC5424.match(line)
+        if not m:
+            return None
+        pri, ts, host, app, procid, msgid, _sd, msg = m.groups()
+        level = normalise_level(str(int(pri) % 8))
+        return ParsedLine(message=msg, ts=parse_timestamp(ts), level=_level_from_text(msg, level),
+                          service=None if app == "-" else app,
+                          fields={"host": host, "procid": procid, "msgid": msgid})
+
+
+class Syslog3164Format:
+    name = "syslog3164"
+
+    def parse(self, line: str) -> ParsedLine | None:
+        m = _RFC3164.match(line)
+        if not m:
+            return None
+        pri, ts, host, tag, pid, msg = m.groups()
+        level = normalise_level(str(int(pri) % 8)) if pri else None
+        return ParsedLine(message=msg, ts=parse_timestamp(ts), level=_level_from_text(msg, level), service=tag,
+                          fields={"host": host, "pid": pid})
+
+
+_KLOG_RE = re.compile(r"^([IWEF])(\d{4} \d{2}:\d{2}:\d{2}\.\d{6})\s+(\d+)\s+([^\]]+)\]\s?(.*)$")
+
+
+class KlogFormat:
+    name = "klog"
+
+    def parse(self, line: str) -> ParsedLine | None:
+        m = _KLOG_RE.match(line)
+        if not m:
+            return None
+        sev, ts, thread, source, msg = m.groups()
+        return ParsedLine(message=msg, ts=parse_timestamp(ts), level=normalise_level(sev),
+                          fields={"thread": thread, "source": source})
+
+
+_ACCESS_RE = re.compile(
+    r'^(\S+) \S+ (\S+) \[([^\]]+)\] "(\S+)(?: (\S+))?(?: [^"]*)?" (\d{3}) (\S+)(?: "([^"]*)" "([^"]*)")?(.*)$'
+)
+
+
+class AccessLogFormat:
+    name = "access"
+
+    def parse(self, line: str) -> ParsedLine | None:
+        m = _ACCESS_RE.match(line)
+        if not m:
+            return None
+        client, user, ts, method, path, status, size, referer, agent, _rest = m.groups()
+        code = int(status)
+        level = "error" if code >= 500 else "warning" if code >= 400 else "info"
+        route = (path or "").split("?", 1)[0]
+        return ParsedLine(message=f"{method} {route} {status}", ts=parse_timestamp(ts), level=level,
+                          fields={"client": client, "status": code, "size": size, "path": path,
+                                  "agent": agent, "user": user})
+
+
+_APACHE_ERR = re.compile(r"^\[([^\]]+)\]\s+\[(?:([\w\-]+):)?(\w+)\](?:\s+\[pid [^\]]*\])?(?:\s+\[client [^\]]*\])?\s?(.*)$")
+_NGINX_ERR = re.compile(r"^(\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[(\w+)\] (\d+)#\d+: (?:\*\d+ )?(.*)$")
+
+
+class ApacheErrorFormat:
+    name = "apache_error"
+
+    def parse(self, line: str) -> ParsedLine | None:
+        m = _APACHE_ERR.match(line)
+        if not m:
+            return None
+        ts, module, level, msg = m.groups()
+        parsed_ts = parse_timestamp(ts)
+        if parsed_ts is None:
+            return None
+        return ParsedLine(message=msg, ts=parsed_ts, level=normalise_level(level), service=None,
+                          fields={"module": module} if module else {})
+
+
+class NginxErrorFormat:
+    name = "nginx_error"
+
+    def parse(self, line: str) -> ParsedLine | None:
+        m = _NGINX_ERR.match(line)
+        if not m:
+            return None
+        ts, level, pid, msg = m.groups()
+        return ParsedLine(message=msg, ts=parse_timestamp(ts), level=normalise_level(level), fields={"pid": pid})
+
+
+_GENERIC = re.compile(
+    r"^\[?(\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)\]?"
+    r"(?:\s*[-|]?\s*)"
+    r"(?:\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|SEVERE|PANIC)\]?\s*[-|:]?\s*)?"
+    r"(?:\d+\s+)?"
+    r"(?:\[([^\]]{1,80})\]\s*)?"
+    r"(?:(?:\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|SEVERE|PANIC)\]?)\s*[-|:]?\s*)?"
+    r"(?:([\w$.\-]{1,120}):?\s+-\s+)?"
+    r"(?:(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|SEVERE|PANIC)\s+-\s+)?"
+    r"(.*)$",
+    re.IGNORECASE,
+)
+
+
+class GenericFormat:
+    """``<ISO timestamp> [LEVEL] [thread] [logger -] message`` and the Python logging default."""
+
+    name = "generic"
+
+    def parse(self, line: str) -> ParsedLine | None:
+        m = _GENERIC.match(line)
+        if not m:
+            return None
+        ts, lvl1, thread, lvl2, logger, lvl3, msg = m.groups()
+        level = normalise_level(lvl1 or lvl2 or lvl3)
+        fields: dict[str, Any] = {}
+        if thread:
+            fields["thread"] = thread
+        if logger:
+            fields["logger"] = logger
+        return ParsedLine(message=msg, ts=parse_timestamp(ts), level=_level_from_text(msg, level), fields=fields)
+
+
+class PlainFormat:
+    """Anything: the whole line is the message."""
+
+    name = "plain"
+
+    def parse(self, line: str) -> ParsedLine | None:
+        return ParsedLine(message=line.strip(), level=_level_from_text(line, None))
+
+
+_FIELD = re.compile(r"<([A-Za-z_]\w*)>")
+
+
+def header_regex(spec: str) -> re.Pattern[str]:
+    """A compiled regex from a header spec: a regex with named groups, or loghub notation."""
+    if "(?P<" in spec:
+        try:
+            return re.compile(spec)
+        except re.error as e:
+            raise InputError(f"header regex {spec!r} does not compile: {e}") from e
+    parts = _FIELD.split(spec)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(re.sub(r" +", r"\\s+", part))
+        else:
+            out.append(f"(?P<{part}>.*?)" if part != "Content" else f"(?P<{part}>.*)")
+    if "Content" not in parts[1::2]:
+        raise InputError(f"header spec {spec!r} has no <Content> field: name the message part <Content>")
+    try:
+        return re.compile("^" + "".join(out) + "$")
+    except re.error as e:
+        raise InputError(f"header spec {spec!r} is not valid: {e}") from e
+
+
+class HeaderFormat:
+    """A user-configured header: ``Content`` (or ``message``) is the message, the rest become fields."""
+
+    name = "header"
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self.regex = header_regex(spec)
+
+    def parse(self, line: str) -> ParsedLine | None:
+        m = self.regex.match(line)
+        if not m:
+            return None
+        groups = {k: v for k, v in m.groupdict().items() if v is not None}
+        msg = groups.pop("Content", None) or groups.pop("message", None) or groups.pop("msg", "")
+        level = None
+        for key in ("Level", "level", "Severity", "severity"):
+            if key in groups:
+                level = normalise_level(groups[key])
+                break
+        ts = None
+        if "Date" in groups and "Time" in groups:
+            ts = parse_timestamp(f"{groups['Date']} {groups['Time']}")
+        for key in ("Timestamp", "timestamp", "ts", "time", "Time", "Date"):
+            if ts is None and key in groups:
+                ts = parse_timestamp(groups[key])
+        service = groups.get("service") or groups.get("Service")
+        return ParsedLine(message=msg, ts=ts, level=_level_from_text(msg, level), service=service, fields=groups)
+
+
+_ERRORISH = re.compile(
+    r"\b(?:error|exception|fatal|panic|fail(?:ed|ure|s)?|refused|denied|timed? ?out|unreachable|"
+    r"traceback|critical|killed|oom|cannot|unable|expired|exhausted|abort(?:ed)?)\b",
+    re.IGNORECASE,
+)
+_WARNISH = re.compile(r"\b(?:warn(?:ing)?|retry(?:ing)?|slow|deprecated|degraded)\b", re.IGNORECASE)
+
+
+def _level_from_text(message: str, level: str | None) -> str | None:
+    """Keep a stated level; guess one from the words only when none was stated."""
+    if level is not None:
+        return level
+    head = message[:500]
+    if _ERRORISH.search(head):
+        return "error"
+    if _WARNISH.search(head):
+        return "warning"
+    return None
+
+
+BUILTIN_FORMATS: tuple[LineFormat, ...] = (
+    JsonFormat(), Syslog5424Format(), KlogFormat(), AccessLogFormat(), NginxErrorFormat(), ApacheErrorFormat(),
+    Syslog3164Format(), GenericFormat(), LogfmtFormat(),
+)
+FORMATS_BY_NAME: dict[str, LineFormat] = {f.name: f for f in (*BUILTIN_FORMATS, PlainFormat())}
+
+
+def format_named(name: str) -> LineFormat:
+    try:
+        return FORMATS_BY_NAME[name]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS_BY_NAME))
+        raise InputError(f"unknown log format {name!r}; use one of: {known} (or --header SPEC)") from None

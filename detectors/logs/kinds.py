@@ -1,0 +1,71 @@
+"""Which root-cause kind a log message names, when it names one clearly.
+
+The mapping is data: (kind, regex) rows checked in order, first match wins. Keep rows generic (words
+any system would log), never tuned to one fixture. A message matching no row gets no cause kind; the
+detector then reports a symptom kind instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+KIND_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("oom_kill", r"OutOfMemoryError|out of memory|OOMKilled|oom[-_ ]?kill|killed process \d+|memory cgroup out of memory|"
+                 r"Cannot allocate memory|MemoryError|std::bad_alloc|heap out of memory|exit code 137"),
+    ("disk_full", r"No space left on device|disk (?:is )?full|ENOSPC|insufficient disk space|disk quota exceeded|"
+                  r"filesystem (?:is )?full|DiskPressure"),
+    ("certificate_expired", r"certificate (?:has )?expired|x509: certificate|certificate verify failed|"
+                            r"CERT_HAS_EXPIRED|SSL(?:Handshake)?Exception.*expired|tls: .*expired|cert.*not valid after"),
+    ("dns_failure", r"no such host|NXDOMAIN|Name or service not known|Temporary failure in name resolution|"
+                    r"UnknownHostException|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|could not resolve host|"
+                    r"DNS (?:lookup|resolution) fail|server misbehaving|SERVFAIL"),
+    ("db_connection_exhaustion", r"too many (?:client |database )?connections|connection pool (?:is )?exhausted|"
+                                 r"remaining connection slots|max_connections|unable to acquire (?:a )?(?:JDBC )?connection|"
+                                 r"Cannot get a connection, pool|pool timeout|ConnectionPool.*(?:full|exhausted)|"
+                                 r"QueuePool limit|HikariPool.*(?:timed out|not available)"),
+    ("deadlock", r"deadlock"),
+    ("db_lock_contention", r"lock wait timeout|could not obtain lock|LockTimeout|waiting for (?:table |row )?lock|"
+                           r"lock contention"),
+    ("db_slow_query", r"slow query|query took|statement timeout|canceling statement due to statement timeout"),
+    ("db_replication_lag", r"replication lag|replica (?:is )?lagging|seconds behind master|replication delay"),
+    ("db_down", r"database (?:is )?(?:down|unavailable|not available)|the database system is (?:starting|shutting) |"
+                r"could not connect to (?:the )?(?:database|server: Connection refused)|ECONNREFUSED.*:(?:5432|3306|27017)|"
+                r"Communications link failure"),
+    ("rate_limited", r"(?:HTTP|status|code|error)[ =:/]*429\b|\b429 Too Many|rate[- ]?limit(?:ed|ing)?|too many requests|throttl(?:ed|ing)|quota exceeded|"
+                     r"RequestLimitExceeded|SlowDown"),
+    ("crash_loop", r"CrashLoopBackOff|Back-off restarting failed container|restarting failed container|crash ?loop"),
+    ("thread_pool_exhaustion", r"thread pool (?:is )?(?:exhausted|full)|RejectedExecutionException|"
+                               r"no (?:idle|available) threads|worker pool (?:is )?(?:exhausted|full)|"
+                               r"max(?:imum)? threads reached"),
+    ("queue_backlog", r"queue (?:is )?full|queue backlog|backlog (?:is )?growing|consumer lag|message queue .*(?:full|overflow)"),
+    ("resource_quota", r"exceeded quota|forbidden: exceeded quota|ResourceQuota|LimitRange"),
+    ("cpu_throttling", r"cpu throttl|CFS throttl"),
+    ("auth_failure_surge", r"authentication fail|invalid credentials|unauthori[sz]ed|(?:HTTP|status|code)[ =:/]*401\b|login failed|"
+                           r"invalid (?:token|password)|permission denied \(publickey"),
+    ("network_policy_block", r"NetworkPolicy|blocked by (?:network )?policy|connection (?:blocked|dropped) by firewall"),
+    ("packet_loss", r"packet loss|packets? dropped|retransmi(?:t|ssion)"),
+    ("network_partition", r"network (?:is )?unreachable|no route to host|partition(?:ed)? (?:detected|from)|split[- ]brain"),
+    ("network_latency", r"(?:read|connect|request|gateway|upstream) time(?:d)? ?out|timed out while|deadline exceeded|"
+                        r"context deadline exceeded|ETIMEDOUT|high latency"),
+    ("dependency_failure", r"connection refused|ECONNREFUSED|upstream (?:connect )?error|(?:HTTP|status|code)[ =:/]*50[234]\b|bad gateway|"
+                           r"service unavailable|circuit (?:breaker )?(?:is )?open|connection reset by peer"),
+    ("hardware_error", r"machine check|ECC error|hardware error|parity error|I/O error|disk failure"),
+    ("node_failure", r"node (?:is )?not ?ready|NodeNotReady|kernel panic|node (?:lost|down|failure)"),
+    ("config_change", r"configuration (?:reloaded|changed)|config (?:reloaded|changed)|invalid configuration"),
+    ("bad_deploy", r"ImagePullBackOff|ErrImagePull|rollout .*failed|deployment failed"),
+    ("exception_surge", r"Traceback \(most recent call last\)|\bException\b|[A-Z]\w+Exception\b|panic:|segfault|"
+                        r"segmentation fault|NullPointer|unhandled (?:exception|rejection)"),
+)
+
+_COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in KIND_PATTERNS
+)
+
+
+def kind_of(text: str) -> str | None:
+    """The vocabulary kind the text names, or None."""
+    head = text[:2000]
+    for kind, regex in _COMPILED:
+        if regex.search(head):
+            return kind
+    return None

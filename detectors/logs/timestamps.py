@@ -1,0 +1,111 @@
+"""Timestamp parsing for the formats Sherlog reads; every result is an aware UTC datetime.
+
+Fast paths first (ISO-8601 through ``datetime.fromisoformat``, epoch numbers), then the classic
+layouts (syslog, Apache, access log, nginx, klog, loghub's short dates). A year-less timestamp takes
+the reference year. Unparseable text gives ``None``, never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+
+_ISO_LIKE = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[T _\-]+(\d{1,2})[:.](\d{2})[:.](\d{2})(?:[.,](\d{1,9}))?"
+    r"\s*(Z|z|UTC|[+-]\d{2}:?\d{2})?$"
+)
+_SYSLOG = re.compile(r"^([A-Za-z]{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:\s+(\d{4}))?$")
+_APACHE = re.compile(
+    r"^(?:[A-Za-z]{3}\s+)?([A-Za-z]{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?\s+(\d{4})$"
+)
+_ACCESS = re.compile(r"^(\d{1,2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\s+([+-]\d{4}))?$")
+_KLOG = re.compile(r"^(\d{2})(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$")
+_SHORT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(\d{2})$")  # loghub HDFS: 081109 203615
+_SLASH2 = re.compile(r"^(\d{2})/(\d{2})/(\d{2})\s+(\d{2}):(\d{2}):(\d{2})$")  # Spark: 17/06/09 20:10:40
+
+
+def _tz(text: str | None) -> timezone:
+    if not text or text in {"Z", "z", "UTC"}:
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+
+
+def _frac(text: str | None) -> int:
+    return int((text or "0")[:6].ljust(6, "0"))
+
+
+def _build(year: int, month: int, day: int, h: int, mi: int, s: int, us: int, tz: timezone) -> datetime | None:
+    try:
+        return datetime(year, month, day, h, mi, min(s, 59), us, tzinfo=tz).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def parse_timestamp(text: str | None, *, year: int | None = None) -> datetime | None:
+    """The UTC instant a timestamp string names, or None."""
+    if not text:
+        return None
+    text = text.strip()
+    if not text or len(text) > 64:
+        return None
+    ref_year = year or datetime.now(UTC).year
+    first = text[0]
+    if first.isdigit():
+        if text.replace(".", "", 1).isdigit():
+            return _epoch(text)
+        m = _ISO_LIKE.match(text)
+        if m:
+            y, mo, d, h, mi, s, frac, tz = m.groups()
+            return _build(int(y), int(mo), int(d), int(h), int(mi), int(s), _frac(frac), _tz(tz))
+        m = _ACCESS.match(text)
+        if m:
+            d, mon, y, h, mi, s, tz = m.groups()
+            month = _MONTHS.get(mon.lower())
+            return _build(int(y), month, int(d), int(h), int(mi), int(s), 0, _tz(tz)) if month else None
+        m = _SHORT.match(text)
+        if m:
+            y, mo, d, h, mi, s = (int(g) for g in m.groups())
+            return _build(2000 + y, mo, d, h, mi, s, 0, UTC)
+        m = _SLASH2.match(text)
+        if m:
+            y, mo, d, h, mi, s = (int(g) for g in m.groups())
+            return _build(2000 + y, mo, d, h, mi, s, 0, UTC)
+        m = _KLOG.match(text)
+        if m:
+            mo, d, h, mi, s, frac = m.groups()
+            return _build(ref_year, int(mo), int(d), int(h), int(mi), int(s), _frac(frac), UTC)
+        return None
+    m = _SYSLOG.match(text)
+    if m:
+        mon, d, h, mi, s, frac, y = m.groups()
+        month = _MONTHS.get(mon.lower())
+        if month:
+            return _build(int(y) if y else ref_year, month, int(d), int(h), int(mi), int(s), _frac(frac), UTC)
+    m = _APACHE.match(text)
+    if m:
+        mon, d, h, mi, s, frac, y = m.groups()
+        month = _MONTHS.get(mon.lower())
+        if month:
+            return _build(int(y), month, int(d), int(h), int(mi), int(s), _frac(frac), UTC)
+    return None
+
+
+def _epoch(text: str) -> datetime | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if value > 1e17:  # nanoseconds
+        value /= 1e9
+    elif value > 1e14:  # microseconds
+        value /= 1e6
+    elif value > 1e11:  # milliseconds
+        value /= 1e3
+    if not 1e8 < value < 1e10:
+        return None
+    return datetime.fromtimestamp(value, UTC)
