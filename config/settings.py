@@ -46,6 +46,13 @@ class RetrievalSettings(_Section):
     dense_weight: float = Field(default=1.0, ge=0)
     bm25_weight: float = Field(default=1.0, ge=0)
     feedback_weight: float = Field(default=0.15, ge=0)
+    chroma_path: Path | None = None  # embedded Chroma directory; default: data_dir / "chroma"
+    chroma_ssl: bool = False
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    rrf_k: int = Field(default=60, ge=1)
+    candidates: int = Field(default=50, ge=1, le=1000)  # per list (dense, BM25) before fusion
+    recency_weight: float = Field(default=0.03, ge=0)
+    recency_half_life_days: float = Field(default=365.0, gt=0)
 
 
 class LLMSettings(_Section):
@@ -219,7 +226,9 @@ def _describe(error: ValidationError) -> str:
     for item in error.errors():
         key = ".".join(str(p) for p in item["loc"]) or "(root)"
         env = "SHERLOG__" + "__".join(str(p).upper() for p in item["loc"])
-        lines.append(f"{key}: {item['msg']} (got {item.get('input')!r}; env var {env})")
+        secret = any(w in key.lower() for w in ("token", "password", "secret", "key", "url"))
+        got = "<hidden>" if secret else repr(item.get("input"))
+        lines.append(f"{key}: {item['msg']} (got {got}; env var {env})")
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 
