@@ -5,12 +5,13 @@ path (``LLMReasoner``) refines it when configured, and ``FeedbackLearner`` updat
 """
 
 from bot.reasoning.categorize import categorize
+from bot.reasoning.llm import LLMReasoner, answer_question, postmortem_draft
 from bot.reasoning.ranker import RankResult, rank
 from bot.reasoning.recommend import recommend
 from bot.reasoning.scorer import RankerModel, default_model
-from bot.reasoning.summary import postmortem_draft, summarize
+from bot.reasoning.summary import summarize
 
 __all__ = [
-    "RankResult", "RankerModel", "categorize", "default_model", "postmortem_draft", "rank", "recommend",
-    "summarize",
+    "LLMReasoner", "RankResult", "RankerModel", "answer_question", "categorize", "default_model",
+    "postmortem_draft", "rank", "recommend", "summarize",
 ]

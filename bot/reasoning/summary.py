@@ -44,7 +44,7 @@ def summarize(*, context: IncidentContext, analysis: Analysis) -> str:
     return " ".join(line.rstrip(".") + "." for line in lines)
 
 
-def postmortem_draft(incident: Incident, analysis: Analysis) -> str:
+def template_postmortem(incident: Incident, analysis: Analysis) -> str:
     """A Markdown postmortem skeleton: summary, timeline, impact, cause, resolution, follow-ups."""
     top = analysis.top
     cause_service = incident.confirmed_service or (top.service if top else None)
