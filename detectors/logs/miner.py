@@ -1,19 +1,25 @@
-"""Drain-style online template miner with masking, a result cache, bounded memory and persistence.
+"""Online template miner: masking, exact-constant matching, evidence-based generalisation.
 
 How a message finds its template:
-1. ``mask`` replaces ids, numbers, IPs, hex, UUIDs, durations and paths by ``<*>``.
+1. ``mask`` replaces ids, numbers, IPs, hex, UUIDs, durations, sizes and paths by ``<*>``.
 2. A cache maps the masked text straight to its cluster: on real logs most lines hit it, which is
    what makes the miner fast (one regex pass and one dict lookup per line).
-3. On a miss, a fixed-depth tree (token count, then the first constant tokens) narrows the candidate
-   clusters; the most similar one above ``similarity`` absorbs the message (differing positions
-   become ``<*>``), else a new cluster starts.
+3. On a miss, the leaf of a small tree (token count, first token) holds the candidate clusters; a
+   message joins a cluster when it equals the cluster's template on every constant token.
+4. Otherwise it starts a new cluster, and the miner looks for evidence that some position is a
+   variable: when ``min_variants`` clusters of the leaf differ from each other in exactly that one
+   position, they merge into one template with ``<*>`` there. Words that take two values stay
+   constants (``stored as values`` / ``stored as bytes`` are two templates); a position that takes
+   many values (user names, host names, file names) becomes a variable.
 
+Merged clusters keep the smallest id; ``resolve(id)`` maps an old id to its surviving cluster.
 Memory is bounded: past ``max_clusters`` the least recently seen clusters are dropped, and the cache
-is cleared when it grows past ``cache_size``. Ids are integers that persist with the state.
+is cleared when it grows past ``cache_size``. Ids persist with the state.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,27 +28,22 @@ from bot.domain.models import stable_hash
 from detectors.logs.masking import WILDCARD, mask
 from detectors.logs.persistence import MinerStore
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+LeafKey = tuple[int, str]
 
 
 class Cluster:
     """One template: its tokens, how many messages it absorbed, and when it was last seen."""
 
-    __slots__ = ("id", "tokens", "size", "last_seen", "key", "_template")
+    __slots__ = ("id", "tokens", "size", "last_seen", "key", "merged_into", "_template")
 
-    def __init__(
-        self,
-        cluster_id: int,
-        tokens: list[str],
-        key: tuple[int, tuple[str, ...]],
-        size: int = 0,
-        last_seen: int = 0,
-    ) -> None:
+    def __init__(self, cluster_id: int, tokens: list[str], key: LeafKey, size: int = 0, last_seen: int = 0) -> None:
         self.id = cluster_id
         self.tokens = tokens
-        self.key = key  # the tree leaf it lives in (fixed at birth, as in Drain)
+        self.key = key
         self.size = size
         self.last_seen = last_seen
+        self.merged_into: Cluster | None = None
         self._template: str | None = None
 
     @property
@@ -57,8 +58,7 @@ class Cluster:
         return stable_hash(self.template, length=12)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "tokens": self.tokens, "size": self.size, "last_seen": self.last_seen,
-                "key": [self.key[0], list(self.key[1])]}
+        return {"id": self.id, "tokens": self.tokens, "size": self.size, "last_seen": self.last_seen}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +68,28 @@ class MinedLine:
     is_new: bool
 
 
-def _is_var(token: str) -> bool:
-    return WILDCARD in token
+def _leaf_key(tokens: list[str]) -> LeafKey:
+    first = tokens[0] if tokens else ""
+    return (len(tokens), WILDCARD if WILDCARD in first else first)
+
+
+def _fits(template: list[str], tokens: list[str]) -> bool:
+    for t, m in zip(template, tokens, strict=False):
+        if t != m and t != WILDCARD:
+            return False
+    return True
+
+
+_NAME = re.compile(r"^\W*[A-Z][A-Za-z_]*\W*$")
+
+
+def _is_name(token: str) -> bool:
+    """A capitalised word (``GET``, ``Stopped``, ``RUNNING``): code speaking, so a constant."""
+    return _NAME.match(token) is not None
+
+
+def _empty_variant(a: str, b: str) -> bool:
+    return a != b and (a.replace(WILDCARD, "") == b or b.replace(WILDCARD, "") == a)
 
 
 class TemplateMiner:
@@ -78,24 +98,21 @@ class TemplateMiner:
     def __init__(
         self,
         *,
-        similarity: float = 0.5,
-        depth: int = 4,
+        min_variants: int = 3,
         max_clusters: int = 100_000,
         cache_size: int = 500_000,
         store: MinerStore | None = None,
     ) -> None:
-        if not 0.0 < similarity <= 1.0:
-            raise InputError(f"similarity must be in (0, 1], got {similarity}")
-        if depth < 3:
-            raise InputError(f"depth must be at least 3, got {depth}")
-        self.similarity = similarity
-        self.prefix_len = depth - 2
+        if min_variants < 2:
+            raise InputError(f"min_variants must be at least 2, got {min_variants}")
+        self.min_variants = min_variants
         self.max_clusters = max_clusters
         self.cache_size = cache_size
         self.store = store
         self.clusters: dict[int, Cluster] = {}
-        self._tree: dict[tuple[int, tuple[str, ...]], list[Cluster]] = {}
+        self._tree: dict[LeafKey, list[Cluster]] = {}
         self._cache: dict[str, Cluster] = {}
+        self._alias: dict[int, int] = {}
         self._next_id = 1
         self._clock = 0
         if store is not None:
@@ -113,78 +130,115 @@ class TemplateMiner:
         self._clock += 1
         cluster = self._cache.get(masked)
         if cluster is not None:
+            while cluster.merged_into is not None:
+                cluster = cluster.merged_into
             cluster.size += 1
             cluster.last_seen = self._clock
             return MinedLine(cluster.id, cluster.template, False)
         tokens = masked.split()
-        key = self._key(tokens)
-        candidates = self._tree.get(key)
-        best = self._best(candidates, tokens) if candidates else None
-        is_new = best is None
-        if best is None:
-            best = Cluster(self._next_id, tokens, key)
+        key = _leaf_key(tokens)
+        leaf = self._tree.get(key)
+        found = self._find(leaf, tokens) if leaf else None
+        is_new = found is None
+        if found is None:
+            found = Cluster(self._next_id, tokens, key)
             self._next_id += 1
-            self.clusters[best.id] = best
-            self._tree.setdefault(key, []).append(best)
+            self.clusters[found.id] = found
+            if leaf is None:
+                leaf = self._tree[key] = []
+            leaf.append(found)
+            found = self._generalise(leaf, found)
             if len(self.clusters) > self.max_clusters:
                 self._evict()
-        else:
-            self._absorb(best, tokens)
-        best.size += 1
-        best.last_seen = self._clock
+        found.size += 1
+        found.last_seen = self._clock
         if len(self._cache) >= self.cache_size:
             self._cache.clear()
-        self._cache[masked] = best
-        return MinedLine(best.id, best.template, is_new)
+        self._cache[masked] = found
+        return MinedLine(found.id, found.template, is_new)
 
     def match(self, message: str) -> Cluster | None:
         """The cluster a message belongs to, without learning (None when no template fits)."""
         masked = mask(message)
         cluster = self._cache.get(masked)
         if cluster is not None:
+            while cluster.merged_into is not None:
+                cluster = cluster.merged_into
             return cluster
         tokens = masked.split()
-        candidates = self._tree.get(self._key(tokens))
-        return self._best(candidates, tokens) if candidates else None
+        leaf = self._tree.get(_leaf_key(tokens))
+        return self._find(leaf, tokens) if leaf else None
+
+    def resolve(self, cluster_id: int) -> int:
+        """The id of the cluster an id lives on in (after merges)."""
+        while cluster_id in self._alias:
+            cluster_id = self._alias[cluster_id]
+        return cluster_id
 
     # ---- internals ------------------------------------------------------------------------
 
-    def _key(self, tokens: list[str]) -> tuple[int, tuple[str, ...]]:
-        prefix = tuple(WILDCARD if _is_var(t) else t for t in tokens[: self.prefix_len])
-        return (len(tokens), prefix)
-
-    def _best(self, candidates: list[Cluster], tokens: list[str]) -> Cluster | None:
+    @staticmethod
+    def _find(leaf: list[Cluster], tokens: list[str]) -> Cluster | None:
         best: Cluster | None = None
-        best_sim = -1.0
-        best_params = -1
-        n = len(tokens) or 1
-        for cluster in candidates:
-            same = 0
-            params = 0
-            for t, m in zip(cluster.tokens, tokens, strict=False):
-                if t == WILDCARD:
-                    params += 1
-                elif t == m:
-                    same += 1
-            sim = same / n
-            if sim > best_sim or (sim == best_sim and params > best_params):
-                best, best_sim, best_params = cluster, sim, params
-        if best is None:
-            return None
-        constant = n - best_params
-        if len(tokens) == 0 or best_sim >= self.similarity * (constant / n if constant else 1.0):
-            return best
-        return None
+        best_constants = -1
+        for cluster in leaf:
+            if _fits(cluster.tokens, tokens):
+                constants = sum(1 for t in cluster.tokens if t != WILDCARD)
+                if constants > best_constants:
+                    best, best_constants = cluster, constants
+        return best
 
-    def _absorb(self, cluster: Cluster, tokens: list[str]) -> None:
-        changed = False
-        merged = cluster.tokens
-        for i, (t, m) in enumerate(zip(merged, tokens, strict=False)):
-            if t != m and t != WILDCARD:
-                merged[i] = WILDCARD
-                changed = True
-        if changed:
-            cluster._template = None
+    def _generalise(self, leaf: list[Cluster], new: Cluster) -> Cluster:
+        """Merge ``new`` with siblings that differ from it in one position, once enough of them do."""
+        if len(leaf) < 2:
+            return new
+        tokens = new.tokens
+        by_position: dict[int, list[Cluster]] = {}
+        for other in leaf:
+            if other is new:
+                continue
+            diff = -1
+            for i, (a, b) in enumerate(zip(tokens, other.tokens, strict=False)):
+                if a != b:
+                    if diff >= 0:
+                        diff = -2
+                        break
+                    diff = i
+            if diff >= 0 and not (_is_name(tokens[diff]) and _is_name(other.tokens[diff])):
+                by_position.setdefault(diff, []).append(other)
+        best_pos, best_group = -1, []
+        for pos, group in by_position.items():
+            if len(group) + 1 >= self.min_variants and len(group) > len(best_group):
+                best_pos, best_group = pos, group
+            elif not best_group:
+                # an empty value is still the variable: "()" next to "(<*>)", "user=" next to "user=<*>"
+                empty = [c for c in group if _empty_variant(c.tokens[pos], tokens[pos])]
+                if empty:
+                    best_pos, best_group = pos, empty
+        if best_pos < 0:
+            return new
+        survivor = min([new, *best_group], key=lambda c: c.id)
+        survivor.tokens = list(survivor.tokens)
+        survivor.tokens[best_pos] = WILDCARD
+        survivor._template = None
+        for cluster in [new, *best_group]:
+            if cluster is survivor:
+                continue
+            survivor.size += cluster.size
+            survivor.last_seen = max(survivor.last_seen, cluster.last_seen)
+            cluster.merged_into = survivor
+            self._alias[cluster.id] = survivor.id
+            del self.clusters[cluster.id]
+            leaf.remove(cluster)
+        # the wider template may now cover other clusters of the leaf: fold them in too
+        for cluster in list(leaf):
+            if cluster is not survivor and _fits(survivor.tokens, cluster.tokens):
+                survivor.size += cluster.size
+                cluster.merged_into = survivor
+                self._alias[cluster.id] = survivor.id
+                del self.clusters[cluster.id]
+                leaf.remove(cluster)
+        return survivor
 
     def _evict(self) -> None:
         keep = int(self.max_clusters * 0.9)
@@ -199,31 +253,37 @@ class TemplateMiner:
             else:
                 del self._tree[key]
         self._cache.clear()
+        self._alias = {k: v for k, v in self._alias.items() if v in self.clusters}
 
     # ---- state ----------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
         return {
             "version": STATE_VERSION,
-            "config": {"similarity": self.similarity, "depth": self.prefix_len + 2},
+            "config": {"min_variants": self.min_variants},
             "next_id": self._next_id,
             "clock": self._clock,
             "clusters": [c.to_dict() for c in self.clusters.values()],
+            "aliases": [[k, v] for k, v in self._alias.items()],
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
         if state.get("version") != STATE_VERSION:
-            raise InputError(f"template state version {state.get('version')!r} is not {STATE_VERSION}; start afresh")
+            raise InputError(
+                f"template state version {state.get('version')!r} is not {STATE_VERSION}; delete it to start afresh"
+            )
         self.clusters.clear()
         self._tree.clear()
         self._cache.clear()
         for item in state.get("clusters", []):
             tokens = [str(t) for t in item["tokens"]]
-            raw_key = item.get("key")
-            key = (int(raw_key[0]), tuple(str(t) for t in raw_key[1])) if raw_key else self._key(tokens)
+            key = _leaf_key(tokens)
+            if tokens and key[1] == WILDCARD and item.get("first"):
+                key = (key[0], str(item["first"]))
             cluster = Cluster(int(item["id"]), tokens, key, int(item["size"]), int(item.get("last_seen", 0)))
             self.clusters[cluster.id] = cluster
             self._tree.setdefault(key, []).append(cluster)
+        self._alias = {int(k): int(v) for k, v in state.get("aliases", [])}
         self._next_id = max([int(state.get("next_id", 1)), *(c + 1 for c in self.clusters)])
         self._clock = int(state.get("clock", 0))
 
