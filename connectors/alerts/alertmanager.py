@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain import Alert, AlertStatus, PayloadError, Severity
-from connectors.alerts.common import parse_time, require, service_from_labels, str_dict
+from connectors.alerts.common import RAW_LINKS, clean_links, parse_time, require, service_from_labels, str_dict
 
 SOURCE = "alertmanager"
 
 
 def looks_like(payload: dict[str, Any]) -> bool:
     return isinstance(payload.get("alerts"), list) and ("groupKey" in payload or "receiver" in payload) and (
-        "orgId" not in payload and "dashboardId" not in payload
+        "orgId" not in payload and "dashboardId" not in payload and str(payload.get("version", "4")) == "4"
     )
 
 
@@ -52,7 +52,9 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
             generator_url=item.get("generatorURL") or None,
             external_id=item.get("fingerprint") or None,
             raw={"groupKey": payload.get("groupKey"), "externalURL": payload.get("externalURL"),
-                 "truncatedAlerts": payload.get("truncatedAlerts", 0)},
+                 "truncatedAlerts": payload.get("truncatedAlerts", 0), "receiver": payload.get("receiver"),
+                 RAW_LINKS: clean_links(runbook=annotations.get("runbook_url"),
+                                        dashboard=annotations.get("dashboard_url") or annotations.get("grafana_url"))},
         )
         if starts is not None:
             alert.starts_at = starts

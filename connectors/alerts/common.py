@@ -30,7 +30,7 @@ def parse_time(value: Any, *, field: str) -> datetime | None:
     # Python accepts at most microseconds: trim nanoseconds.
     if "." in text:
         head, _, rest = text.partition(".")
-        digits = "".join(ch for ch in rest if ch.isdigit())
+        digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]  # leading digits only, not the offset's
         tail = rest[len(digits):]
         text = f"{head}.{digits[:6]}{tail}"
     try:
@@ -69,3 +69,62 @@ def require(payload: Any, key: str, kind: type, *, where: str) -> Any:
     if not isinstance(value, kind):
         raise PayloadError(f"{where}.{key}: expected {kind.__name__}, got {type(value).__name__}")
     return value
+
+
+# ---- conventions shared by parsers and intake ---------------------------------------------------
+# ``Alert.raw`` keys with a meaning for intake (everything else in ``raw`` is the vendor's, for display):
+#   RAW_EXTERNAL_REFS: {"pagerduty": "<incident id>"} or {"opsgenie": "<alert id>"}, merged into
+#                      ``Incident.external_refs`` so write-back knows where to post.
+#   RAW_UPDATE_ONLY:   True when the notification changes no state (a note, an escalation, a priority
+#                      change): it updates the alert it belongs to and never opens an incident.
+#   RAW_NOTE:          the text of a note added in the vendor's tool.
+#   RAW_LINKS:         {"dashboard": url, "panel": url, "silence": url, "image": url, "runbook": url}.
+RAW_EXTERNAL_REFS = "external_refs"
+RAW_UPDATE_ONLY = "update_only"
+RAW_NOTE = "note"
+RAW_LINKS = "links"
+
+
+def epoch_any(value: Any, *, field: str) -> datetime | None:
+    """Epoch in seconds, milliseconds, microseconds or nanoseconds (Opsgenie mixes them) -> UTC."""
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return parse_time(value, field=field)
+    for divisor in (1.0, 1e3, 1e6, 1e9):
+        seconds = number / divisor
+        if seconds < 1e11:  # before year 5138: plausible
+            return datetime.fromtimestamp(seconds, tz=UTC)
+    raise PayloadError(f"{field}: {value!r} is not a plausible epoch time")
+
+
+def tags_to_labels(tags: Any) -> dict[str, str]:
+    """``["env:prod", "service:checkout", "vip"]`` or ``"env:prod,service:checkout"`` -> labels.
+
+    A tag without a value becomes ``{"tag": "1"}``; keys and values are trimmed.
+    """
+    if tags is None:
+        return {}
+    items = tags.split(",") if isinstance(tags, str) else list(tags) if isinstance(tags, list) else []
+    labels: dict[str, str] = {}
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        key, sep, value = text.partition(":")
+        if not sep:
+            key, sep, value = text.partition("=")
+        labels[key.strip()] = value.strip() if sep else "1"
+    return labels
+
+
+def clean_links(**links: Any) -> dict[str, str]:
+    return {k: str(v) for k, v in links.items() if isinstance(v, str) and v.strip()}
+
+
+def stable_fingerprint(alert: Any) -> str:
+    """The domain's label-based fingerprint (``Alert.compute_fingerprint``) for an alert without one."""
+    alert.fingerprint = ""
+    return str(alert.compute_fingerprint())

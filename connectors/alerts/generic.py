@@ -3,6 +3,11 @@
 Accepted fields (all optional but ``title``/``name``/``alertname``): ``name``, ``title``, ``service``,
 ``severity``, ``status`` (firing/resolved), ``summary``, ``description``, ``labels``, ``annotations``,
 ``starts_at``/``timestamp``, ``fingerprint``, ``url``. A custom mapping (dotted paths) can rename them.
+
+``MappedParser`` is a generic parser configured in YAML (``intake.mappings``) for tools without a
+parser of their own: where the alerts are in the payload, which dotted paths hold each field, how the
+tool's status words map to firing/resolved, and labels to add. Registered under its own source name,
+it serves ``POST /api/v1/alerts/<name>``.
 """
 
 from __future__ import annotations
@@ -44,31 +49,46 @@ def _first(obj: dict[str, Any], paths: tuple[str, ...]) -> Any:
     return None
 
 
-def parse_one(obj: Any, *, where: str = "alert", mapping: dict[str, tuple[str, ...]] | None = None) -> Alert:
+_STATUS_WORDS = {"firing": AlertStatus.FIRING, "triggered": AlertStatus.FIRING, "open": AlertStatus.FIRING,
+                 "alerting": AlertStatus.FIRING, "alert": AlertStatus.FIRING, "problem": AlertStatus.FIRING,
+                 "critical": AlertStatus.FIRING, "warning": AlertStatus.FIRING, "resolved": AlertStatus.RESOLVED,
+                 "ok": AlertStatus.RESOLVED, "closed": AlertStatus.RESOLVED, "recovered": AlertStatus.RESOLVED,
+                 "acknowledged": AlertStatus.ACKNOWLEDGED}
+
+
+def parse_one(
+    obj: Any,
+    *,
+    where: str = "alert",
+    mapping: dict[str, tuple[str, ...]] | None = None,
+    status_words: dict[str, str] | None = None,
+    extra_labels: dict[str, str] | None = None,
+    source: str = SOURCE,
+) -> Alert:
     if not isinstance(obj, dict):
         raise PayloadError(f"{where}: expected a JSON object")
     m = {**DEFAULT_MAPPING, **(mapping or {})}
     name = _first(obj, m["name"])
     if not name:
         raise PayloadError(f"{where}: needs one of the fields {', '.join(m['name'])}")
-    labels = str_dict(obj.get("labels"), field=f"{where}.labels")
-    annotations = str_dict(obj.get("annotations"), field=f"{where}.annotations")
-    status_text = str(_first(obj, m["status"]) or "firing").lower()
-    status = {"firing": AlertStatus.FIRING, "triggered": AlertStatus.FIRING, "open": AlertStatus.FIRING,
-              "alerting": AlertStatus.FIRING, "resolved": AlertStatus.RESOLVED, "ok": AlertStatus.RESOLVED,
-              "closed": AlertStatus.RESOLVED, "acknowledged": AlertStatus.ACKNOWLEDGED}.get(status_text)
+    labels_value = _first(obj, m.get("labels", ("labels",)))
+    labels = {**(extra_labels or {}), **str_dict(labels_value, field=f"{where}.labels")}
+    annotations = str_dict(_first(obj, m.get("annotations", ("annotations",))), field=f"{where}.annotations")
+    status_text = str(_first(obj, m["status"]) or "firing").strip().lower()
+    words = {**_STATUS_WORDS, **{k.lower(): AlertStatus(v) for k, v in (status_words or {}).items()}}
+    status = words.get(status_text)
     if status is None:
-        raise PayloadError(f"{where}.status: {status_text!r} is not one of firing/resolved/acknowledged")
+        raise PayloadError(f"{where}.status: {status_text!r} is not one of {', '.join(sorted(words))}")
     service = _first(obj, m["service"]) or service_from_labels(labels)
     alert = Alert(
-        source=SOURCE,
+        source=source,
         status=status,
         name=str(name),
         service=str(service) if service else None,
         severity=Severity.parse(_first(obj, m["severity"])),
         summary=str(_first(obj, m["summary"]) or ""),
         description=str(_first(obj, m["description"]) or ""),
-        labels=labels or {"alertname": str(name), **({"service": str(service)} if service else {})},
+        labels={"alertname": str(name), **({"service": str(service)} if service else {}), **labels},
         annotations=annotations,
         generator_url=_first(obj, m["url"]),
         raw={k: v for k, v in obj.items() if k not in {"labels", "annotations"} and isinstance(v, (str, int, float))},
@@ -77,7 +97,7 @@ def parse_one(obj: Any, *, where: str = "alert", mapping: dict[str, tuple[str, .
     if starts is not None:
         alert.starts_at = starts
     fp = _first(obj, m["fingerprint"])
-    alert.fingerprint = f"gen:{fp}" if fp else alert.compute_fingerprint()
+    alert.fingerprint = f"{'gen' if source == SOURCE else source}:{fp}" if fp else alert.compute_fingerprint()
     return alert
 
 
@@ -87,3 +107,46 @@ def parse(payload: Any, mapping: dict[str, tuple[str, ...]] | None = None) -> li
     if isinstance(payload, dict) and isinstance(payload.get("alerts"), list):
         return [parse_one(o, where=f"alerts[{i}]", mapping=mapping) for i, o in enumerate(payload["alerts"])]
     return [parse_one(payload, mapping=mapping)]
+
+
+class MappedParser:
+    """A generic parser configured by a mapping (from ``intake.mappings.<name>`` in YAML).
+
+    Config keys: ``items`` (dotted path of the list of alerts; absent: the payload is one alert or a
+    list), ``fields`` (field -> dotted path or list of paths; fields as in ``DEFAULT_MAPPING`` plus
+    ``labels``/``annotations``), ``status_map`` (tool's word -> firing/resolved/acknowledged) and
+    ``labels`` (added to every alert, e.g. ``{team: payments}``).
+    """
+
+    def __init__(self, name: str, config: dict[str, Any]) -> None:
+        if not name or not name.replace("_", "").replace("-", "").isalnum():
+            raise PayloadError(f"mapping name {name!r}: use letters, digits, '-' or '_'")
+        self.SOURCE = name
+        self.items_path: str | None = config.get("items")
+        fields = config.get("fields") or {}
+        if not isinstance(fields, dict):
+            raise PayloadError(f"mapping {name!r}: 'fields' must map a field to a path or a list of paths")
+        self.mapping: dict[str, tuple[str, ...]] = {
+            key: (value,) if isinstance(value, str) else tuple(str(v) for v in value) for key, value in fields.items()
+        }
+        self.status_words: dict[str, str] = {str(k): str(v) for k, v in (config.get("status_map") or {}).items()}
+        for word, target in self.status_words.items():
+            if target not in {s.value for s in AlertStatus}:
+                raise PayloadError(f"mapping {name!r}: status_map {word!r} -> {target!r} is not firing/resolved/acknowledged")
+        self.extra_labels = {str(k): str(v) for k, v in (config.get("labels") or {}).items()}
+
+    def looks_like(self, payload: dict[str, Any]) -> bool:
+        return False  # a mapped source is chosen by its URL, never sniffed
+
+    def parse(self, payload: Any) -> list[Alert]:
+        items = payload
+        if self.items_path:
+            items = _get(payload, self.items_path)
+            if not isinstance(items, list):
+                raise PayloadError(f"{self.SOURCE} payload: {self.items_path!r} must be a list of alerts")
+        objs = items if isinstance(items, list) else [items]
+        return [
+            parse_one(o, where=f"{self.SOURCE}[{i}]", mapping=self.mapping, status_words=self.status_words,
+                      extra_labels=self.extra_labels, source=self.SOURCE)
+            for i, o in enumerate(objs)
+        ]

@@ -1,0 +1,109 @@
+"""Grafana alerting webhook contact point -> Alerts.
+
+Unified alerting (Grafana 8+, ``"version": "1"``) sends an Alertmanager-like group notification whose
+alerts add ``dashboardURL``, ``panelURL``, ``silenceURL``, ``values``/``valueString`` and ``imageURL``.
+The legacy dashboard-alerting notifier (``ruleId``, ``ruleName``, ``state``, ``evalMatches``) is also read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain import Alert, AlertStatus, PayloadError, Severity
+from connectors.alerts.common import (
+    RAW_LINKS,
+    clean_links,
+    parse_time,
+    require,
+    service_from_labels,
+    stable_fingerprint,
+    str_dict,
+)
+
+SOURCE = "grafana"
+
+_LEGACY_STATES = {"alerting": AlertStatus.FIRING, "no_data": AlertStatus.FIRING, "ok": AlertStatus.RESOLVED,
+                  "paused": AlertStatus.RESOLVED, "pending": AlertStatus.FIRING}
+
+
+def looks_like(payload: dict[str, Any]) -> bool:
+    if isinstance(payload.get("alerts"), list):
+        return str(payload.get("version", "")) == "1" or "orgId" in payload
+    return "ruleId" in payload and "state" in payload
+
+
+def parse(payload: dict[str, Any]) -> list[Alert]:
+    if not isinstance(payload, dict):
+        raise PayloadError("grafana payload: expected a JSON object")
+    if "alerts" not in payload and "ruleId" in payload:
+        return [_legacy(payload)]
+    raw_alerts = require(payload, "alerts", list, where="grafana payload")
+    common = str_dict(payload.get("commonLabels"), field="commonLabels")
+    out: list[Alert] = []
+    for i, item in enumerate(raw_alerts):
+        where = f"alerts[{i}]"
+        if not isinstance(item, dict):
+            raise PayloadError(f"{where}: expected an object")
+        labels = {**common, **str_dict(item.get("labels"), field=f"{where}.labels")}
+        annotations = str_dict(item.get("annotations"), field=f"{where}.annotations")
+        status_text = str(item.get("status") or payload.get("status") or "firing").lower()
+        if status_text not in {"firing", "resolved"}:
+            raise PayloadError(f"{where}.status: {status_text!r} is neither 'firing' nor 'resolved'")
+        if item.get("valueString"):
+            annotations.setdefault("value", str(item["valueString"]))
+        alert = Alert(
+            source=SOURCE,
+            status=AlertStatus(status_text),
+            name=labels.get("alertname", "") or str(payload.get("title", "")),
+            service=service_from_labels(labels),
+            severity=Severity.parse(labels.get("severity") or labels.get("priority")),
+            summary=annotations.get("summary", ""),
+            description=annotations.get("description", "") or annotations.get("message", ""),
+            labels=labels,
+            annotations=annotations,
+            ends_at=parse_time(item.get("endsAt"), field=f"{where}.endsAt"),
+            generator_url=item.get("generatorURL") or None,
+            external_id=item.get("fingerprint") or None,
+            raw={
+                "groupKey": payload.get("groupKey"), "externalURL": payload.get("externalURL"),
+                "orgId": payload.get("orgId"), "truncatedAlerts": payload.get("truncatedAlerts", 0),
+                "values": item.get("values") if isinstance(item.get("values"), dict) else None,
+                RAW_LINKS: clean_links(dashboard=item.get("dashboardURL"), panel=item.get("panelURL"),
+                                       silence=item.get("silenceURL"), image=item.get("imageURL"),
+                                       runbook=annotations.get("runbook_url")),
+            },
+        )
+        starts = parse_time(item.get("startsAt"), field=f"{where}.startsAt")
+        if starts is not None:
+            alert.starts_at = starts
+        # Grafana's fingerprint hashes the label set, like Alertmanager's: stable across notifications.
+        alert.fingerprint = f"grafana:{item['fingerprint']}" if item.get("fingerprint") else stable_fingerprint(alert)
+        out.append(alert)
+    return out
+
+
+def _legacy(payload: dict[str, Any]) -> Alert:
+    state = str(payload.get("state", "alerting")).lower()
+    status = _LEGACY_STATES.get(state)
+    if status is None:
+        raise PayloadError(f"grafana payload: state {state!r} is not one of {sorted(_LEGACY_STATES)}")
+    tags = str_dict(payload.get("tags"), field="tags")
+    name = str(payload.get("ruleName") or payload.get("title") or "")
+    labels = {"alertname": name, **tags}
+    alert = Alert(
+        source=SOURCE,
+        status=status,
+        name=name,
+        service=service_from_labels(tags),
+        severity=Severity.parse(tags.get("severity")),
+        summary=str(payload.get("title") or name),
+        description=str(payload.get("message") or ""),
+        labels=labels,
+        generator_url=payload.get("ruleUrl") or None,
+        external_id=str(payload.get("ruleId")),
+        raw={"orgId": payload.get("orgId"), "dashboardId": payload.get("dashboardId"),
+             "panelId": payload.get("panelId"), "evalMatches": payload.get("evalMatches"),
+             RAW_LINKS: clean_links(dashboard=payload.get("ruleUrl"), image=payload.get("imageUrl"))},
+    )
+    alert.fingerprint = f"grafana-rule:{payload.get('orgId', 0)}:{payload.get('ruleId')}"
+    return alert
