@@ -1,0 +1,232 @@
+"""An Analysis as Slack Block Kit blocks (pure functions).
+
+Limits respected (https://api.slack.com/reference/block-kit/blocks): at most 50 blocks per message,
+3000 characters per section text, 150 per header, 75 per button label, 2000 per button value, 10
+context elements. Past them the message is cut and ends with a "more" link; rendering never fails.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from bot.domain import Analysis, Evidence, Hypothesis, Incident, IncidentStatus
+from bot.render.common import (
+    VoteTally,
+    clip,
+    confidence_bar,
+    facts,
+    fixed_hypothesis,
+    incident_link,
+    percent,
+    title_line,
+    votes_for,
+)
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_HEADER_TEXT = 150
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_FALLBACK_TEXT = 3000
+
+ACTION_UP = "sherlog_vote_up"
+ACTION_DOWN = "sherlog_vote_down"
+ACTION_FIXED = "sherlog_fixed"
+ACTION_EVIDENCE = "sherlog_show_evidence"
+ACTION_IDS = (ACTION_UP, ACTION_DOWN, ACTION_FIXED, ACTION_EVIDENCE)
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn escaping of the three control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str | None, text: str) -> str:
+    label = escape(text).replace("|", "¦")
+    return f"<{url}|{label}>" if url else label
+
+
+def _section(text: str, *, more_url: str | None = None, block_id: str | None = None) -> Block:
+    if len(text) > MAX_SECTION_TEXT:
+        more = f" {link(more_url, 'more')}" if more_url else ""
+        text = clip(text, MAX_SECTION_TEXT - len(more)) + more
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": text or " "}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def _context(*texts: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(t, 2000)} for t in texts[:10] if t]}
+
+
+def button_value(incident_id: str, analysis_id: str, hypothesis: Hypothesis) -> str:
+    data = {"i": incident_id, "a": analysis_id, "r": hypothesis.rank, "s": hypothesis.service[:200],
+            "k": hypothesis.kind[:100]}
+    return json.dumps(data, separators=(",", ":"))[:MAX_BUTTON_VALUE]
+
+
+def parse_button_value(value: str) -> dict[str, Any]:
+    """The incident, analysis and hypothesis a button points at (``{}`` when unreadable)."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not data.get("i"):
+        return {}
+    return {"incident_id": str(data["i"]), "analysis_id": data.get("a"), "rank": data.get("r"),
+            "service": data.get("s"), "kind": data.get("k")}
+
+
+def _button(action_id: str, label: str, value: str, style: str | None = None) -> Block:
+    b: Block = {"type": "button", "action_id": action_id, "value": value,
+                "text": {"type": "plain_text", "text": clip(label, MAX_BUTTON_TEXT), "emoji": True}}
+    if style:
+        b["style"] = style
+    return b
+
+
+def evidence_line(e: Evidence, limit: int = 220) -> str:
+    text = f"[{e.type.value}] {clip(e.summary, limit)}"
+    return f"• {link(e.url, text)}" if e.url else f"• {escape(text)}"
+
+
+def _hypothesis_blocks(
+    incident: Incident, analysis: Analysis, h: Hypothesis, tally: VoteTally, *, max_evidence: int,
+    interactive: bool, more_url: str | None, fixed: bool,
+) -> list[Block]:
+    lines = [
+        f"*{h.rank}. {escape(h.title)}*{'  ✅ *confirmed fix*' if fixed else ''}",
+        f"`{confidence_bar(h.confidence)}` {percent(h.confidence)} · `{escape(h.service)}` · {escape(h.kind)}",
+    ]
+    lines += [evidence_line(e) for e in h.evidence[:max_evidence]]
+    if len(h.evidence) > max_evidence:
+        lines.append(f"_+{len(h.evidence) - max_evidence} more evidence_")
+    blocks = [_section("\n".join(lines), more_url=more_url, block_id=f"hyp_{h.rank}")]
+    if not tally.empty:
+        parts = [f"👍 {tally.up}", f"👎 {tally.down}"]
+        if tally.fixed:
+            parts.append(f"✅ fixed it: {tally.fixed}")
+        voters = ", ".join(f"<@{u}> {v}" if u.startswith("U") else f"{escape(u)} {v}" for u, v in tally.voters.items())
+        blocks.append(_context(" · ".join(parts) + (f" — {voters}" if voters else "")))
+    if interactive and incident.status != IncidentStatus.RESOLVED:
+        value = button_value(incident.id, analysis.id, h)
+        blocks.append({
+            "type": "actions",
+            "block_id": f"vote_{h.rank}",
+            "elements": [
+                _button(ACTION_UP, "👍 Right", value),
+                _button(ACTION_DOWN, "👎 Wrong", value),
+                _button(ACTION_FIXED, "This fixed it", value, style="primary"),
+                _button(ACTION_EVIDENCE, "Show evidence", value),
+            ],
+        })
+    return blocks
+
+
+def slack_blocks(
+    incident: Incident,
+    analysis: Analysis | None,
+    *,
+    votes: Mapping[str, VoteTally] | None = None,
+    more_url: str | None = None,
+    dashboard_url: str | None = None,
+    max_hypotheses: int = 5,
+    max_evidence: int = 3,
+    max_recommendations: int = 6,
+    max_similar: int = 3,
+    interactive: bool = True,
+    max_blocks: int = MAX_BLOCKS,
+) -> list[Block]:
+    """The incident message: summary, hypotheses with bars, evidence and vote buttons, steps, similar.
+
+    ``more_url`` (or one derived from ``dashboard_url``) is linked wherever text is cut.
+    """
+    more_url = more_url or incident_link(dashboard_url, incident.id)
+    head: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": clip(title_line(incident), MAX_HEADER_TEXT),
+                                    "emoji": True}},
+        _context(*(f"*{k}:* {escape(v)}" for k, v in facts(incident, analysis))),
+    ]
+    groups: list[list[Block]] = [head]
+    if analysis is None:
+        groups.append([_section("_Analysis in progress…_")])
+        return _fit(groups, more_url, max_blocks)
+    if analysis.summary:
+        groups.append([_section(escape(analysis.summary), more_url=more_url, block_id="summary")])
+    if not analysis.enough_evidence:
+        groups.append([_context("⚠️ Not enough evidence for a confident answer; treat these as leads.")])
+    fixed = fixed_hypothesis(incident, analysis)
+    if analysis.hypotheses:
+        groups.append([{"type": "divider"}, _section("*Likely root causes*")])
+        for h in analysis.hypotheses[:max_hypotheses]:
+            groups.append(_hypothesis_blocks(incident, analysis, h, votes_for(votes, h), max_evidence=max_evidence,
+                                             interactive=interactive, more_url=more_url, fixed=h is fixed))
+    else:
+        groups.append([_section("_No root-cause candidate yet._")])
+    if analysis.recommendations:
+        steps = [f"{i}. {link(r.url, r.text) if r.url else escape(r.text)} _({escape(r.source)})_"
+                 for i, r in enumerate(analysis.recommendations[:max_recommendations], start=1)]
+        groups.append([{"type": "divider"}, _section("*Recommended steps*\n" + "\n".join(steps), more_url=more_url,
+                                                     block_id="steps")])
+    if analysis.similar_incidents:
+        lines = []
+        for s in analysis.similar_incidents[:max_similar]:
+            resolved = f" — {escape(clip(s.resolution, 200))}" if s.resolution else ""
+            lines.append(f"• {link(s.url, s.title)} ({s.score:.2f}){resolved}")
+        groups.append([_section("*Similar incidents*\n" + "\n".join(lines), more_url=more_url, block_id="similar")])
+    tail = []
+    if analysis.lacked:
+        tail.append(f"Missing evidence: {escape(', '.join(analysis.lacked))}")
+    tail.append(f"analysis {analysis.id}")
+    groups.append([_context(*tail)])
+    return _fit(groups, more_url, max_blocks)
+
+
+def _fit(groups: list[list[Block]], more_url: str | None, max_blocks: int) -> list[Block]:
+    """Keep whole groups in order while they fit; end with a "more" section when something was left out."""
+    out: list[Block] = []
+    for i, group in enumerate(groups):
+        reserve = 0 if i == len(groups) - 1 else 1
+        if len(out) + len(group) + reserve > max_blocks:
+            text = f"_Message shortened._ {link(more_url, 'See the full analysis')}" if more_url else (
+                "_Message shortened; ask `/sherlog summary` for the rest._")
+            out = out[: max_blocks - 1]
+            out.append(_section(text, block_id="more"))
+            return out
+        out.extend(group)
+    return out
+
+
+def fallback_text(incident: Incident, analysis: Analysis | None) -> str:
+    """The notification text shown where blocks are not (push notifications, screen readers)."""
+    top = analysis.top if analysis else None
+    text = title_line(incident)
+    if top is not None:
+        text += f" — likely {top.kind} in {top.service} ({percent(top.confidence)})"
+    return clip(text, MAX_FALLBACK_TEXT)
+
+
+def evidence_blocks(hypothesis: Hypothesis, *, more_url: str | None = None, limit: int = 20) -> list[Block]:
+    """Every piece of evidence of one hypothesis (the "Show evidence" reply)."""
+    lines = [f"*Evidence for {escape(hypothesis.title)}* ({percent(hypothesis.confidence)})"]
+    for e in hypothesis.evidence[:limit]:
+        lines.append(evidence_line(e, limit=400))
+        if e.detail:
+            lines.append(f"```{clip(e.detail, 500).replace('```', 'ʼʼʼ')}```")
+    if not hypothesis.evidence:
+        lines.append("_No evidence recorded for this hypothesis._")
+    return [_section("\n".join(lines), more_url=more_url)]
+
+
+def text_blocks(text: str, *, more_url: str | None = None) -> list[Block]:
+    """Plain answer text as sections of at most 3000 characters (at most 10 of them)."""
+    chunks = [text[i: i + MAX_SECTION_TEXT - 100] for i in range(0, len(text), MAX_SECTION_TEXT - 100)] or [" "]
+    blocks = [_section(c) for c in chunks[:10]]
+    if len(chunks) > 10:
+        blocks.append(_section(f"_Answer shortened._ {link(more_url, 'more')}" if more_url else "_Answer shortened._"))
+    return blocks
