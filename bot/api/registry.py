@@ -8,7 +8,7 @@ import importlib
 from fastapi import FastAPI
 
 ROUTER_MODULES: list[str] = [
-    "bot.api.routes_search",
+
 ]
 
 

@@ -42,7 +42,7 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except SherlogError as e:
-            err_console.print(f"[bold red]error:[/] {e}")
+            err_console.print(f"[bold red]error:[/] {e}", soft_wrap=True, highlight=False)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -65,7 +65,7 @@ def config_check(
     try:
         settings = _settings()
     except ConfigError as e:
-        err_console.print(f"[bold red]configuration error[/]: {e}")
+        err_console.print(f"[bold red]configuration error[/]: {e}", soft_wrap=True, highlight=False)
         raise typer.Exit(code=2) from None
     data = settings.masked()
     if as_json:

@@ -1,0 +1,62 @@
+"""Reading evidence bundles that Sherlog did not write (hand-written, per ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.domain import BundleError, DocumentType
+from bot.pipeline import load_bundle
+
+BUNDLE = Path(__file__).resolve().parents[1] / "fixtures" / "bundles" / "inventory-disk"
+
+
+def test_reads_every_part_of_a_handwritten_bundle() -> None:
+    context, report = load_bundle(BUNDLE)
+    assert context.incident.alerts[0].name == "FrontendHighErrorRate"
+    assert context.incident.service == "frontend"
+    assert set(context.logs) == {"frontend", "orders", "inventory", "search", "payments"}
+    assert {(s.service, s.metric) for s in context.metrics} >= {("inventory", "disk_used_ratio")}
+    assert len(context.events) == 2 and context.events[0].ts < context.events[1].ts
+    assert context.topology["orders"] == ["inventory", "payments"]
+    kinds = {d.type for d in context.history}
+    assert kinds == {DocumentType.INCIDENT, DocumentType.RUNBOOK}
+    assert report.truth is not None and report.truth.root_cause_kind == "disk_full"
+    assert report.lacked == [] and report.problems == []
+
+
+def test_only_alert_json_is_required(tmp_path: Path) -> None:
+    shutil.copy(BUNDLE / "alert.json", tmp_path / "alert.json")
+    context, report = load_bundle(tmp_path)
+    assert context.incident.alerts
+    assert report.lacked == ["logs", "metrics", "events", "topology"]
+
+
+def test_missing_alert_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(BundleError, match="alert.json is missing"):
+        load_bundle(tmp_path)
+
+
+def test_malformed_parts_are_reported_and_skipped(tmp_path: Path) -> None:
+    shutil.copy(BUNDLE / "alert.json", tmp_path / "alert.json")
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "api.latency.csv").write_text("time,val\n1,2\n")
+    (tmp_path / "events.jsonl").write_text('{"ts": "2026-01-01T00:00:00Z", "kind": "deploy"}\nnot json\n')
+    (tmp_path / "topology.json").write_text("[1, 2]")
+    context, report = load_bundle(tmp_path)
+    assert len(context.events) == 1
+    joined = " | ".join(report.problems)
+    assert "api.latency.csv" in joined and "events.jsonl:2" in joined and "topology.json" in joined
+
+
+def test_generic_json_alert_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "alert.json").write_text(json.dumps(
+        {"title": "Queue backlog on billing", "service": "billing", "severity": "p2",
+         "timestamp": 1767225600}))
+    context, _ = load_bundle(tmp_path)
+    alert = context.incident.alerts[0]
+    assert (alert.source, alert.service, alert.severity.value) == ("generic", "billing", "high")
+    assert alert.starts_at.year == 2026
