@@ -120,11 +120,15 @@ def score_file(f: ScoredFile, scores: np.ndarray, threshold: float, costs: Costs
     )
 
 
-def corpus_score(files: list[ScoredFile], scores: dict[str, np.ndarray], threshold: float, costs: Costs) -> float:
+def corpus_score(
+    files: list[ScoredFile], scores: dict[str, np.ndarray], threshold: float, costs: Costs
+) -> float:
     return sum(score_file(f, scores[f.name], threshold, costs).score for f in files)
 
 
-def optimise_threshold(files: list[ScoredFile], scores: dict[str, np.ndarray], costs: Costs) -> tuple[float, float]:
+def optimise_threshold(
+    files: list[ScoredFile], scores: dict[str, np.ndarray], costs: Costs
+) -> tuple[float, float]:
     """Best (threshold, raw score) over every distinct score value, swept from high to low.
 
     Incremental: lowering the threshold to the next distinct value adds that value's detections;
@@ -186,7 +190,11 @@ def normalise(raw: float, n_windows: int, costs: Costs) -> float:
 def load_profiles(data: Path) -> dict[str, Costs]:
     raw = json.loads((data / "config" / "profiles.json").read_text())
     return {
-        p: Costs(raw[p]["CostMatrix"]["tpWeight"], raw[p]["CostMatrix"]["fnWeight"], raw[p]["CostMatrix"]["fpWeight"])
+        p: Costs(
+            raw[p]["CostMatrix"]["tpWeight"],
+            raw[p]["CostMatrix"]["fnWeight"],
+            raw[p]["CostMatrix"]["fpWeight"],
+        )
         for p in PROFILES
     }
 
@@ -214,7 +222,9 @@ def epoch(ts: list[str]) -> np.ndarray:
 # ---- proof against the stored results ----------------------------------------------------------
 
 
-def reproduce_stored(data: Path, files: list[ScoredFile], profiles: dict[str, Costs]) -> list[dict[str, object]]:
+def reproduce_stored(
+    data: Path, files: list[ScoredFile], profiles: dict[str, Costs]
+) -> list[dict[str, object]]:
     """Re-score the stored per-row detector outputs and compare with the stored per-file results."""
     by_name = {f.name: f for f in files}
     thresholds = json.loads((data / "config" / "thresholds.json").read_text())
@@ -243,8 +253,12 @@ def reproduce_stored(data: Path, files: list[ScoredFile], profiles: dict[str, Co
             got_norm = normalise(total, n_windows, profiles[profile])
             want = finals[det_dir.name][profile]
             checks.append(
-                {"check": f"{det_dir.name}/{profile} normalised", "got": got_norm, "want": want,
-                 "ok": abs(got_norm - want) < 0.01}
+                {
+                    "check": f"{det_dir.name}/{profile} normalised",
+                    "got": got_norm,
+                    "want": want,
+                    "ok": abs(got_norm - want) < 0.01,
+                }
             )
     _ = thresholds
     return checks
@@ -271,7 +285,13 @@ def _stored_total(data: Path, det: str, profile: str) -> float:
 
 
 def _compare(det: str, profile: str, name: str, got: FileResult, stored: dict[str, str]) -> dict[str, object]:
-    want = (float(stored["Score"]), int(stored["TP"]), int(stored["TN"]), int(stored["FP"]), int(stored["FN"]))
+    want = (
+        float(stored["Score"]),
+        int(stored["TP"]),
+        int(stored["TN"]),
+        int(stored["FP"]),
+        int(stored["FN"]),
+    )
     have = (got.score, got.tp, got.tn, got.fp, got.fn)
     ok = abs(have[0] - want[0]) < 1e-5 and have[1:] == want[1:]
     return {"check": f"{det}/{profile}/{name}", "got": have, "want": want, "ok": ok}
@@ -286,7 +306,7 @@ def score_sherlog(series: dict[str, tuple[list[str], np.ndarray]]) -> tuple[dict
     out: dict[str, np.ndarray] = {}
     t0 = time.perf_counter()
     for name, (ts, values) in series.items():
-        out[name] = score_series(values, timestamps=epoch(ts), probation=int(probation_rows(len(values))))
+        out[name] = score_series(values, timestamps=epoch(ts))
     return out, time.perf_counter() - t0
 
 
@@ -333,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     console.print(t)
     points = sum(len(v[1]) for v in series.values())
     console.print(f"scored {points} points in {elapsed:.1f} s ({points / elapsed:,.0f} points/s)")
-    console.print("scoreboard (standard): ARTime 74.9, Numenta HTM 70.5, CAD OSE 69.9, Skyline 58.2, RCF 51.7, Windowed Gaussian 39.6")
+    console.print(
+        "scoreboard (standard): ARTime 74.9, Numenta HTM 70.5, CAD OSE 69.9, Skyline 58.2, RCF 51.7, Windowed Gaussian 39.6"
+    )
     headline["files"] = len(files)
     headline["points_per_s"] = round(points / elapsed)
     print(json.dumps(headline))

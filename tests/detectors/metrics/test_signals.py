@@ -5,9 +5,9 @@ import time
 from datetime import timedelta
 
 import numpy as np
-from metric_factories import T0, noisy, series
 
 from detectors.metrics import anomaly_score, detect_metric_signals
+from tests.detectors.metrics.metric_factories import T0, noisy, series
 
 
 def test_latency_step_is_found_with_change_time_and_evidence() -> None:

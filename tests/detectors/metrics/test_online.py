@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import numpy as np
+
+from detectors.metrics.online import OnlineDetector, OnlineParams, score_series
+
+SMALL = OnlineParams(long=50, history=200, chunk=10, quiet=30, min_history=8)
+
+
+def _series(n: int = 900, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    ts = np.arange(n) * 3600.0
+    y = 10 + 3 * np.sin(2 * np.pi * np.arange(n) / 24) + rng.normal(0, 0.3, n)
+    return ts, y
+
+
+def test_score_is_causal_prefix_scores_never_change() -> None:
+    ts, y = _series()
+    y[600:] += 4
+    full = score_series(y, timestamps=ts, params=SMALL)
+    for k in (30, 99, 400, 601, 750):
+        assert np.array_equal(score_series(y[:k], timestamps=ts[:k], params=SMALL), full[:k])
+
+
+def test_streaming_detector_matches_batch_exactly() -> None:
+    ts, y = _series(700, 1)
+    y[500] = 60.0
+    y[450:460] = np.nan
+    full = score_series(y, timestamps=ts, params=SMALL)
+    det = OnlineDetector(SMALL)
+    streamed = np.array([det.update(v, t) for v, t in zip(y, ts, strict=True)])
+    assert np.allclose(streamed, full, atol=1e-12)
+
+
+def test_spike_and_level_shift_score_high_and_alarm_once() -> None:
+    ts, y = _series(900, 2)
+    y[500] += 30
+    y[700:] += 8
+    s = score_series(y, timestamps=ts, params=SMALL)
+    assert s[500] > 0.9
+    assert s[700:703].max() > 0.8
+    quiet = np.r_[s[SMALL.min_history + 60 : 495], s[510:690]]
+    assert quiet.max() < 0.7  # robust z below ~6 on plain noise
+    # after the shift is alarmed, the new level does not alarm again and again
+    assert (s[705:760] > 0.8).sum() <= 2
+
+
+def test_daily_season_is_not_news_but_a_missing_peak_is() -> None:
+    ts, y = _series(24 * 40, 3)
+    s = score_series(y, timestamps=ts, params=SMALL)
+    assert s[300:].max() < 0.5
+    y2 = y.copy()
+    day = 24 * 30
+    y2[day : day + 24] = 10.0  # the daily swing stops for a day
+    s2 = score_series(y2, timestamps=ts, params=SMALL)
+    assert s2[day : day + 24].max() > 0.55
+    assert s2[day : day + 24].max() > 5 * s[day : day + 24].max()
+
+
+def test_flat_nan_and_tiny_series() -> None:
+    assert score_series([]).size == 0
+    assert score_series([1.0]).tolist() == [0.0]
+    assert score_series([5.0] * 100).max() == 0.0
+    assert score_series([np.nan] * 10).tolist() == [0.0] * 10
+    y = np.r_[np.full(60, 3.0), np.nan, np.full(60, 3.0)]
+    s = score_series(y, params=SMALL)
+    assert s[60] == 0.0 and s.max() == 0.0
