@@ -1,8 +1,21 @@
-"""Intake: alerts -> incidents. Persist first, dedup by fingerprint, group related alerts.
+"""Intake: alerts -> incidents. Dedup by fingerprint, correlate related alerts, suppress flapping.
 
-``IntakeService.accept(alerts)`` is idempotent: a repeated notification (same alert fingerprint) updates
-the open incident it already belongs to and never creates another. A resolved notification resolves
-the alert; when every alert of an incident is resolved, the incident is resolved.
+``IntakeService.accept(alerts)`` routes a batch in ONE database transaction that holds the intake lock
+(PostgreSQL: ``pg_advisory_xact_lock``; SQLite: ``BEGIN IMMEDIATE``), so several API replicas and queue
+workers never open two incidents for one problem; the lock is released at commit or when a process dies.
+
+Per alert, in order:
+
+- ``raw.update_only`` (a note, an escalation): updates the alert it names; never opens an incident.
+- same fingerprint in an open incident: the same alert, updated in place. A repeat that changes
+  nothing is counted in ``duplicates`` and triggers nothing; a status change (firing, acknowledged,
+  resolved) updates the incident, which is resolved once none of its alerts fires.
+- same fingerprint in an incident resolved within ``flap_window``: flapping. The incident is reopened
+  (never a new one); past ``flap_threshold`` flaps its reopenings and resolutions are silent
+  (``suppressed``) so chat is not flooded.
+- otherwise the best related open incident within the window (``bot.pipeline.grouping``), or a new one.
+
+A resolve for an alert never seen firing is recorded on a resolved incident and never opens one.
 """
 
 from __future__ import annotations
@@ -10,23 +23,35 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from bot.domain import Alert, AlertStatus, Incident, IncidentStatus, Severity, utcnow
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from bot.domain import Alert, AlertStatus, Incident, IncidentStatus, Severity, stable_hash, utcnow
+from bot.pipeline.grouping import GroupingPolicy, GroupProfile, best_group, edges_from_labels, merge_topology
 from bot.storage import Store
+from bot.storage.intake_groups import IntakeGroupRow
+from bot.storage.tables import AlertRow, IncidentRow, KeyValueRow
 
 log = logging.getLogger(__name__)
 
 _SEVERITY_ORDER = [Severity.INFO, Severity.WARNING, Severity.HIGH, Severity.CRITICAL]
+LEARNED_TOPOLOGY_KEY = "intake.topology.learned"
+_TOPOLOGY_REFRESH = timedelta(seconds=30)
 
 
 @dataclass
 class IntakeResult:
     incidents: list[Incident] = field(default_factory=list)
     created: list[str] = field(default_factory=list)  # incident ids created by this call
-    updated: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # changed: a new alert, a status or severity change
     resolved: list[str] = field(default_factory=list)
     alerts: int = 0
+    duplicates: int = 0  # repeats that changed nothing
+    suppressed: list[str] = field(default_factory=list)  # fingerprints whose flapping was silenced
+    ignored: int = 0  # update-only notifications about alerts Sherlog never saw
 
     @property
     def incident_ids(self) -> list[str]:
@@ -37,81 +62,413 @@ class IntakeResult:
 
 
 def group_key(alert: Alert) -> str:
-    """Alerts of one service with one alert name belong together (the grouping engineer refines this)."""
-    return f"{alert.service or alert.labels.get('alertname', alert.name)}|{alert.name}"
+    """``Incident.fingerprint`` of an incident opened by ``alert``: its service (or alert name) and name."""
+    return f"{alert.service or alert.labels.get('alertname', alert.name)}|{alert.name}"[:128]
+
+
+def _aware(ts: datetime | None) -> datetime | None:
+    if ts is None:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+@dataclass
+class _Seen:
+    alert_id: str
+    incident_id: str
+    alert_status: str
+    incident_status: str
+    resolved_at: datetime | None
+
+
+@dataclass
+class _Touched:
+    incident: Incident
+    row: IncidentRow | None
+    initial_status: IncidentStatus | None  # None: created by this batch
+    changed: bool = False
+    statuses_changed: bool = False
+    silent: bool = False
+    alerts: list[Alert] = field(default_factory=list)
 
 
 class IntakeService:
-    def __init__(self, *, store: Store, group_window: timedelta = timedelta(minutes=30)) -> None:
+    def __init__(self, *, store: Store, group_window: timedelta = timedelta(minutes=30),
+                 policy: GroupingPolicy | None = None) -> None:
         self.store = store
-        self.group_window = group_window
+        self.policy = policy or GroupingPolicy(window=group_window)
         self._lock = threading.Lock()
+        self._learned: dict[str, list[str]] = {}
+        self._learned_at: datetime | None = None
+        self._lock_key: int | None = None
+
+    # ---- public ------------------------------------------------------------------------------
 
     def accept(self, alerts: list[Alert]) -> IntakeResult:
         result = IntakeResult(alerts=len(alerts))
-        with self._lock:
+        if not alerts:
+            return result
+        for alert in alerts:
+            alert.fingerprint = alert.compute_fingerprint()
+        with self._lock, self.store.session() as session:
+            self._lock_database(session)
+            batch = _Batch(session, self.policy, self._topology(session), result)
+            batch.prefetch([a.fingerprint for a in alerts])
             for alert in alerts:
-                alert.fingerprint = alert.compute_fingerprint()
-                incident, created = self._route(alert)
-                if created:
-                    result.created.append(incident.id)
-                elif incident.status == IncidentStatus.RESOLVED and incident.id not in result.resolved:
-                    result.resolved.append(incident.id)
-                elif incident.id not in result.created:
-                    result.updated.append(incident.id)
-                result.incidents.append(incident)
+                batch.route(alert)
+            batch.flush()
+            if self.policy.learn_topology and batch.new_edges:
+                self._save_learned(session, batch.new_edges)
+            session.commit()
         return result
 
-    def _route(self, alert: Alert) -> tuple[Incident, bool]:
-        existing = self.store.find_incident_by_alert_fingerprint(fingerprint=alert.fingerprint)
-        if existing is not None:
-            known = {a.fingerprint: a for a in self.store.get_incident(incident_id=existing.id).alerts}
-            previous = known.get(alert.fingerprint)
-            if previous is not None:
-                alert.id = previous.id  # same alert, new notification: update in place
-            self.store.add_alert(incident_id=existing.id, alert=alert)
-            return self._refresh(existing.id, alert), False
+    def learned_topology(self) -> dict[str, list[str]]:
+        with self.store.session() as session:
+            return self._topology(session, force=True)
+
+    # ---- locking and topology -----------------------------------------------------------------
+
+    def _lock_database(self, session: Session) -> None:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            if self._lock_key is None:
+                schema = session.execute(text("SELECT current_schema()")).scalar() or "public"
+                self._lock_key = int(stable_hash("sherlog-intake", str(schema)), 16) & 0x7FFF_FFFF_FFFF_FFFF
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._lock_key})
+        elif dialect == "sqlite":
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        else:  # pragma: no cover - other databases are not supported by the storage layer
+            log.warning("no cross-process intake lock for this database", extra={"dialect": dialect})
+
+    def _topology(self, session: Session, *, force: bool = False) -> dict[str, list[str]]:
+        now = utcnow()
+        if self.policy.learn_topology and (force or self._learned_at is None
+                                           or now - self._learned_at > _TOPOLOGY_REFRESH):
+            row = session.get(KeyValueRow, LEARNED_TOPOLOGY_KEY)
+            self._learned = {k: list(v) for k, v in (row.data if row else {}).items()}
+            self._learned_at = now
+        return merge_topology(self.policy.topology, self._learned)
+
+    def _save_learned(self, session: Session, edges: set[tuple[str, str]]) -> None:
+        row = session.get(KeyValueRow, LEARNED_TOPOLOGY_KEY)
+        graph = {k: list(v) for k, v in (row.data if row else {}).items()}
+        merged = merge_topology(graph, {a: [b] for a, b in edges})
+        if row is None:
+            session.add(KeyValueRow(key=LEARNED_TOPOLOGY_KEY, updated_at=utcnow(), data=merged))
+        else:
+            row.data, row.updated_at = merged, utcnow()
+            session.add(row)
+        self._learned = merged
+
+
+def learn_topology(*, store: Store, topology: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Merge dependency edges (service -> dependencies) into the learned topology intake correlates with."""
+    current = store.get_state(key=LEARNED_TOPOLOGY_KEY) or {}
+    merged = merge_topology(current, topology)
+    store.put_state(key=LEARNED_TOPOLOGY_KEY, data=merged)
+    return merged
+
+
+class _Batch:
+    """One ``accept`` call: caches what it read, writes once, inside the caller's transaction."""
+
+    def __init__(self, session: Session, policy: GroupingPolicy, topology: dict[str, list[str]],
+                 result: IntakeResult) -> None:
+        self.s = session
+        self.policy = policy
+        self.topology = topology
+        self.result = result
+        self.seen: dict[str, _Seen] = {}
+        self.touched: dict[str, _Touched] = {}
+        self.groups: dict[str, GroupProfile] = {}
+        self.group_rows: dict[str, IntakeGroupRow] = {}
+        self.new_edges: set[tuple[str, str]] = set()
+        self.now = utcnow()
+        self._load_open_groups()
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def _load_open_groups(self) -> None:
+        rows = self.s.exec(
+            select(IntakeGroupRow)
+            .join(IncidentRow, col(IncidentRow.id) == col(IntakeGroupRow.incident_id))
+            .where(IncidentRow.status != IncidentStatus.RESOLVED.value)
+        ).all()
+        for row in rows:
+            self.group_rows[row.incident_id] = row
+            self.groups[row.incident_id] = _profile_from(row)
+
+    def prefetch(self, fingerprints: list[str]) -> None:
+        unique = list(dict.fromkeys(fingerprints))
+        for i in range(0, len(unique), 500):
+            chunk = unique[i:i + 500]
+            rows = self.s.exec(
+                select(AlertRow.id, AlertRow.fingerprint, AlertRow.incident_id, AlertRow.status,
+                       AlertRow.received_at, IncidentRow.status, IncidentRow.resolved_at)
+                .join(IncidentRow, col(IncidentRow.id) == col(AlertRow.incident_id))
+                .where(col(AlertRow.fingerprint).in_(chunk))
+            ).all()
+            best: dict[str, tuple[bool, datetime, _Seen]] = {}
+            for alert_id, fp, incident_id, a_status, received, i_status, resolved_at in rows:
+                key = (i_status != IncidentStatus.RESOLVED.value, _aware(received) or self.now)
+                if fp not in best or key > best[fp][:2]:
+                    best[fp] = (*key, _Seen(alert_id, incident_id, a_status, i_status, _aware(resolved_at)))
+            for fp, (_, _, seen) in best.items():
+                self.seen[fp] = seen
+
+    def _incident(self, incident_id: str) -> _Touched:
+        touched = self.touched.get(incident_id)
+        if touched is None:
+            row = self.s.get(IncidentRow, incident_id)
+            assert row is not None, "alert rows reference existing incidents"
+            incident = Store._incident_from(row)
+            touched = _Touched(incident=incident, row=row, initial_status=incident.status)
+            self.touched[incident_id] = touched
+            if incident_id not in self.groups:
+                group_row = self.s.get(IntakeGroupRow, incident_id)
+                if group_row is not None:
+                    self.group_rows[incident_id] = group_row
+                    self.groups[incident_id] = _profile_from(group_row)
+        return touched
+
+    # ---- routing -------------------------------------------------------------------------------
+
+    def route(self, alert: Alert) -> None:
+        if self.policy.learn_topology:
+            for edge in edges_from_labels(alert):
+                if edge[1] not in self.topology.get(edge[0], []):
+                    self.new_edges.add(edge)
+                    self.topology.setdefault(edge[0], []).append(edge[1])
+        seen = self.seen.get(alert.fingerprint)
+        if alert.raw.get("update_only"):
+            if seen is None:
+                self.result.ignored += 1
+                return
+            self._annotate(alert, seen)
+            return
+        if seen is not None and seen.incident_status != IncidentStatus.RESOLVED.value:
+            self._update(alert, seen)
+            return
+        if seen is not None and alert.status != AlertStatus.RESOLVED:
+            gap = abs(alert.starts_at - (seen.resolved_at or self.now))
+            if gap <= self.policy.flap_window:
+                self._reopen_flapping(alert, seen)
+                return
+        if seen is not None and alert.status == AlertStatus.RESOLVED:
+            self.result.duplicates += 1  # a resolve repeated after its incident closed
+            self.result.incidents.append(self._incident(seen.incident_id).incident)
+            return
         if alert.status == AlertStatus.RESOLVED:
-            # A resolve for an alert we never saw open: record it on a resolved incident, never open one.
-            incident = self._new_incident(alert)
-            incident.status = IncidentStatus.RESOLVED
-            incident.resolved_at = alert.ends_at or utcnow()
-            self.store.save_incident(incident=incident)
-            self.store.add_alert(incident_id=incident.id, alert=alert)
-            return incident, False
-        key = group_key(alert)
-        grouped = self.store.find_open_incident(fingerprint=key)
-        if grouped is not None and alert.starts_at - (grouped.started_at or grouped.created_at) <= self.group_window:
-            self.store.add_alert(incident_id=grouped.id, alert=alert)
-            return self._refresh(grouped.id, alert), False
-        incident = self._new_incident(alert)
-        self.store.save_incident(incident=incident)
-        self.store.add_alert(incident_id=incident.id, alert=alert)
-        log.info("incident opened", extra={"incident_id": incident.id, "service": incident.service})
-        return self.store.get_incident(incident_id=incident.id), True
+            self._record_orphan_resolve(alert)
+            return
+        group = best_group(alert, self.groups.values(), self.policy, self.topology)
+        if group is not None:
+            touched = self._incident(group.incident_id)
+            if touched.incident.status != IncidentStatus.RESOLVED:
+                self._attach(alert, touched, new=True)
+                return
+        self._open(alert)
 
-    @staticmethod
-    def _new_incident(alert: Alert) -> Incident:
-        return Incident(
-            fingerprint=group_key(alert),
-            title=alert.summary or alert.name,
-            service=alert.service,
-            severity=alert.severity,
-            source=alert.source,
-            labels=alert.labels,
-            started_at=alert.starts_at,
-        )
-
-    def _refresh(self, incident_id: str, alert: Alert) -> Incident:
-        incident = self.store.get_incident(incident_id=incident_id)
+    def _attach(self, alert: Alert, touched: _Touched, *, new: bool, previous: AlertRow | None = None) -> None:
+        incident = touched.incident
+        if previous is None:
+            self.s.add(_alert_row(alert, incident.id, self.now))
+        else:
+            previous.incident_id = incident.id
+            previous.status = alert.status.value
+            previous.data = alert.model_dump(mode="json")
+            self.s.add(previous)
+        self.seen[alert.fingerprint] = _Seen(alert.id, incident.id, alert.status.value, incident.status.value,
+                                             incident.resolved_at)
+        refs = alert.raw.get("external_refs")
+        if isinstance(refs, dict):
+            for key, value in refs.items():
+                if incident.external_refs.get(str(key)) != str(value):
+                    incident.external_refs[str(key)] = str(value)
+                    touched.changed = True
         if _SEVERITY_ORDER.index(alert.severity) > _SEVERITY_ORDER.index(incident.severity):
             incident.severity = alert.severity
-        firing = [a for a in incident.alerts if a.status == AlertStatus.FIRING]
-        if not firing and incident.status != IncidentStatus.RESOLVED:
+            touched.changed = True
+        if new:
+            touched.changed = True
+            touched.statuses_changed = True
+        group = self.groups.get(incident.id)
+        if group is None:
+            group = GroupProfile(incident_id=incident.id, first_at=alert.starts_at, last_at=alert.starts_at)
+            self.groups[incident.id] = group
+        group.add(alert, self.policy)
+        touched.alerts.append(alert)
+        self.result.incidents.append(incident)
+
+    def _open(self, alert: Alert) -> None:
+        incident = Incident(
+            fingerprint=group_key(alert), title=(alert.summary or alert.name)[:500], service=alert.service,
+            severity=alert.severity, source=alert.source, labels=dict(alert.labels), started_at=alert.starts_at,
+            status=IncidentStatus.ACKNOWLEDGED if alert.status == AlertStatus.ACKNOWLEDGED else IncidentStatus.OPEN,
+        )
+        if incident.status == IncidentStatus.ACKNOWLEDGED:
+            incident.acknowledged_at = self.now
+        touched = _Touched(incident=incident, row=None, initial_status=None)
+        self.touched[incident.id] = touched
+        self.s.add(Store._incident_row(incident))
+        self.s.flush()  # the incident row must exist before its alerts (foreign key)
+        touched.row = self.s.get(IncidentRow, incident.id)
+        self._attach(alert, touched, new=True)
+        log.info("incident opened", extra={"incident_id": incident.id, "service": incident.service})
+
+    def _update(self, alert: Alert, seen: _Seen) -> None:
+        touched = self._incident(seen.incident_id)
+        previous = self.s.get(AlertRow, seen.alert_id)
+        alert.id = seen.alert_id
+        if previous is not None:
+            old = Alert.model_validate(previous.data)
+            alert.annotations = {**old.annotations, **alert.annotations}
+        changed_status = seen.alert_status != alert.status.value
+        group = self.groups.get(seen.incident_id)
+        if group is not None and group.flaps.get(alert.fingerprint, 0) >= self.policy.flap_threshold:
+            touched.silent = True  # a flapping alert's resolutions are as quiet as its reopenings
+        before = touched.incident.severity
+        self._attach(alert, touched, new=False, previous=previous)
+        if changed_status:
+            touched.changed = touched.statuses_changed = True
+        elif touched.incident.severity == before:
+            self.result.duplicates += 1
+
+    def _annotate(self, alert: Alert, seen: _Seen) -> None:
+        touched = self._incident(seen.incident_id)
+        previous = self.s.get(AlertRow, seen.alert_id)
+        if previous is None:
+            self.result.ignored += 1
+            return
+        old = Alert.model_validate(previous.data)
+        old.annotations.update(alert.annotations)
+        notes = list(old.raw.get("notes", []))
+        if alert.raw.get("note"):
+            notes.append(str(alert.raw["note"]))
+        old.raw = {**old.raw, "notes": notes[-50:]}
+        if _SEVERITY_ORDER.index(alert.severity) > _SEVERITY_ORDER.index(old.severity):
+            old.severity = alert.severity
+        previous.data = old.model_dump(mode="json")
+        self.s.add(previous)
+        refs = alert.raw.get("external_refs")
+        if isinstance(refs, dict):
+            touched.incident.external_refs.update({str(k): str(v) for k, v in refs.items()})
+        self.result.incidents.append(touched.incident)
+
+    def _reopen_flapping(self, alert: Alert, seen: _Seen) -> None:
+        touched = self._incident(seen.incident_id)
+        group = self.groups.get(seen.incident_id)
+        if group is None:
+            group = GroupProfile(incident_id=seen.incident_id, first_at=alert.starts_at, last_at=alert.starts_at)
+            self.groups[seen.incident_id] = group
+        group.flaps[alert.fingerprint] = group.flaps.get(alert.fingerprint, 0) + 1
+        if group.flaps[alert.fingerprint] >= self.policy.flap_threshold:
+            touched.silent = True
+            if alert.fingerprint not in self.result.suppressed:
+                self.result.suppressed.append(alert.fingerprint)
+        self._update(alert, seen)
+
+    def _record_orphan_resolve(self, alert: Alert) -> None:
+        incident = Incident(
+            fingerprint=group_key(alert), title=(alert.summary or alert.name)[:500], service=alert.service,
+            severity=alert.severity, source=alert.source, labels=dict(alert.labels), started_at=alert.starts_at,
+            status=IncidentStatus.RESOLVED, resolved_at=alert.ends_at or self.now,
+        )
+        self.s.add(Store._incident_row(incident))
+        self.s.flush()
+        self.s.add(_alert_row(alert, incident.id, self.now))
+        self.seen[alert.fingerprint] = _Seen(alert.id, incident.id, alert.status.value,
+                                             IncidentStatus.RESOLVED.value, incident.resolved_at)
+        incident.alerts = [alert]
+        self.result.incidents.append(incident)
+
+    # ---- writes --------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        self.s.flush()
+        for incident_id, touched in self.touched.items():
+            incident = touched.incident
+            if touched.statuses_changed:
+                self._recompute_status(touched)
+            incident.updated_at = self.now
+            row = touched.row or self.s.get(IncidentRow, incident_id)
+            fresh = Store._incident_row(incident, category=row.category if row else None)
+            if row is None:
+                self.s.add(fresh)
+            else:
+                for name in fresh.model_fields:
+                    if name != "category":
+                        setattr(row, name, getattr(fresh, name))
+                self.s.add(row)
+            self._write_group(incident_id)
+            incident.alerts = touched.alerts
+            self._classify(incident_id, touched)
+
+    def _recompute_status(self, touched: _Touched) -> None:
+        incident = touched.incident
+        counts = dict(self.s.exec(
+            select(AlertRow.status, _count()).where(AlertRow.incident_id == incident.id).group_by(AlertRow.status)
+        ).all())
+        active = counts.get(AlertStatus.FIRING.value, 0) + counts.get(AlertStatus.ACKNOWLEDGED.value, 0)
+        if active == 0 and incident.status != IncidentStatus.RESOLVED:
             incident.status = IncidentStatus.RESOLVED
-            incident.resolved_at = alert.ends_at or utcnow()
-        elif firing and incident.status == IncidentStatus.RESOLVED:
+            ends = [a.ends_at for a in touched.alerts if a.ends_at is not None]
+            incident.resolved_at = max(ends) if ends else self.now
+        elif active and incident.status == IncidentStatus.RESOLVED:
             incident.status = IncidentStatus.OPEN
             incident.resolved_at = None
-        self.store.save_incident(incident=incident)
-        return incident
+        if active and counts.get(AlertStatus.FIRING.value, 0) == 0 and incident.status == IncidentStatus.OPEN:
+            incident.status = IncidentStatus.ACKNOWLEDGED
+            incident.acknowledged_at = incident.acknowledged_at or self.now
+        for seen in self.seen.values():
+            if seen.incident_id == incident.id:
+                seen.incident_status = incident.status.value
+                seen.resolved_at = incident.resolved_at
+
+    def _write_group(self, incident_id: str) -> None:
+        group = self.groups.get(incident_id)
+        if group is None:
+            return
+        data = {"services": sorted(group.services), "entities": sorted(group.entities),
+                "labels": sorted(group.labels), "flaps": group.flaps}
+        row = self.group_rows.get(incident_id) or self.s.get(IntakeGroupRow, incident_id)
+        if row is None:
+            row = IntakeGroupRow(incident_id=incident_id, first_at=group.first_at, last_at=group.last_at,
+                                 updated_at=self.now, data=data)
+            self.group_rows[incident_id] = row
+        else:
+            row.first_at, row.last_at, row.updated_at, row.data = group.first_at, group.last_at, self.now, data
+        self.s.add(row)
+
+    def _classify(self, incident_id: str, touched: _Touched) -> None:
+        final = touched.incident.status
+        if touched.initial_status is None:
+            self.result.created.append(incident_id)
+            if final == IncidentStatus.RESOLVED:
+                self.result.resolved.append(incident_id)
+        elif final == IncidentStatus.RESOLVED and touched.initial_status != IncidentStatus.RESOLVED:
+            if not touched.silent:
+                self.result.resolved.append(incident_id)
+        elif touched.changed and not touched.silent:
+            self.result.updated.append(incident_id)
+
+
+def _count() -> Any:
+    from sqlalchemy import func
+
+    return func.count()
+
+
+def _alert_row(alert: Alert, incident_id: str, now: datetime) -> AlertRow:
+    return AlertRow(id=alert.id, incident_id=incident_id, fingerprint=alert.fingerprint[:128], source=alert.source,
+                    status=alert.status.value, name=alert.name[:300], service=alert.service,
+                    starts_at=alert.starts_at, received_at=now, data=alert.model_dump(mode="json"))
+
+
+def _profile_from(row: IntakeGroupRow) -> GroupProfile:
+    data = row.data or {}
+    return GroupProfile(
+        incident_id=row.incident_id, first_at=_aware(row.first_at) or utcnow(), last_at=_aware(row.last_at) or utcnow(),
+        services=set(data.get("services", [])), entities=set(data.get("entities", [])),
+        labels=set(data.get("labels", [])), flaps={k: int(v) for k, v in (data.get("flaps") or {}).items()},
+    )

@@ -110,3 +110,4 @@ class KeyValueRow(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     updated_at: datetime = _ts(nullable=False)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+from bot.storage.intake_groups import IntakeGroupRow  # noqa: E402,F401  (intake correlation profiles)
