@@ -77,6 +77,12 @@ class SlackSettings(_Section):
     incident_channel: str = "#incidents"
     routes: dict[str, str] = Field(default_factory=dict)  # service or severity -> channel
     socket_mode: bool = False
+    dashboard_url: str | None = None  # "more" links of shortened messages: <dashboard_url>/incidents/<id>
+    timeout_s: float = Field(default=10.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=10)  # per API call, on 429 / 5xx / connection errors
+    retry_interval_s: float = Field(default=30.0, gt=0)  # how often failed auto-posts are retried
+    retry_backoff_s: float = Field(default=5.0, ge=0)  # first back-off of a failed post, doubled per attempt
+    max_post_attempts: int = Field(default=50, ge=1)
 
 
 class TeamsSettings(_Section):
@@ -85,6 +91,8 @@ class TeamsSettings(_Section):
     app_password: SecretStr | None = None
     tenant_id: str | None = None
     channel_id: str | None = None
+    dashboard_url: str | None = None
+    retry_interval_s: float = Field(default=30.0, gt=0)
 
 
 class PagerDutySettings(_Section):
@@ -125,6 +133,11 @@ class RabbitMQSettings(_Section):
     alerts_queue: str = "sherlog.alerts"
     logs_queue: str = "sherlog.logs"
     prefetch: int = Field(default=50, ge=1)
+    broker: Literal["rabbitmq", "kafka"] = "rabbitmq"  # the worker's queue; Kafka uses kafka_* below
+    batch_size: int = Field(default=200, ge=1)  # alerts persisted per transaction by a worker
+    max_redeliveries: int = Field(default=3, ge=0)  # then the message goes to the dead-letter queue
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_group: str = "sherlog"
 
 
 class SMTPSettings(_Section):
@@ -132,33 +145,21 @@ class SMTPSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=25, ge=1, le=65535)
     username: str | None = None
-    broker: Literal["rabbitmq", "kafka"] = "rabbitmq"  # the worker's queue; Kafka uses kafka_* below
-    batch_size: int = Field(default=200, ge=1)  # alerts persisted per transaction by a worker
-    max_redeliveries: int = Field(default=3, ge=0)  # then the message goes to the dead-letter queue
-    kafka_bootstrap: str = "127.0.0.1:9092"
-    kafka_group: str = "sherlog"
     password: SecretStr | None = None
     starttls: bool = False
     sender: str = "sherlog@localhost"
     recipients: list[str] = Field(default_factory=list)
+    timeout_s: float = Field(default=10.0, gt=0)
+    use_ssl: bool = False  # SMTPS (port 465); starttls upgrades a plain connection instead
+    dashboard_url: str | None = None
+    notify_severities: list[str] = Field(default_factory=lambda: ["critical", "high"])
+    early_warnings: bool = True
 
 
 class IntakeSettings(_Section):
     token: SecretStr | None = None  # bearer token or ?token= required on intake endpoints when set
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     group_window_minutes: int = Field(default=30, ge=1)
-
-
-class AuthSettings(_Section):
-    admin_token: SecretStr | None = None
-    read_token: SecretStr | None = None
-    session_secret: SecretStr | None = None
-
-
-class Settings(BaseSettings):
-    """Effective Sherlog configuration."""
-
-    model_config = SettingsConfigDict(
     flap_window_minutes: int = Field(default=10, ge=0)  # a re-fire this soon after a resolve is flapping
     flap_threshold: int = Field(default=3, ge=1)  # flaps after which reopen/resolve go silent
     label_similarity: float = Field(default=0.6, gt=0, le=1)  # share of identifying labels to correlate
@@ -169,6 +170,23 @@ class Settings(BaseSettings):
     grafana_annotations: bool = False  # write incident start/resolution annotations to Grafana
     grafana_api_token: SecretStr | None = None  # Grafana service-account token (Editor) for annotations
     writeback: bool = True  # post analyses to PagerDuty/Opsgenie incidents they came from
+
+
+class AuthSettings(_Section):
+    """Dashboard and API access. With no token set, only loopback clients are answered (first run)."""
+
+    admin_token: SecretStr | None = None  # full access: reads, feedback, ack, resolve, re-analysis
+    read_token: SecretStr | None = None  # read-only: dashboard, reports, incidents
+    session_secret: SecretStr | None = None  # signs login cookies; default: derived from the tokens
+    open_on_loopback: bool = True  # no token configured: loopback clients get admin access, others 403
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    cookie_secure: bool = False  # set true behind HTTPS so the session cookie is never sent in clear
+
+
+class Settings(BaseSettings):
+    """Effective Sherlog configuration."""
+
+    model_config = SettingsConfigDict(
         env_prefix="SHERLOG__", env_nested_delimiter="__", extra="forbid", case_sensitive=False
     )
 

@@ -160,3 +160,8 @@ def gameday_runs(*, store: Store) -> list[dict[str, Any]]:
         rows = s.exec(select(KeyValueRow).where(col(KeyValueRow.key).startswith(GAMEDAY_PREFIX))
                       .order_by(col(KeyValueRow.updated_at))).all()
         return [{"key": r.key, "updated_at": r.updated_at, "data": dict(r.data or {})} for r in rows]
+
+
+def analyses_of(*, store: Store, incident_id: str) -> list[Analysis]:
+    """Every analysis of one incident, oldest first."""
+    return _analyses_by_incident(store, [incident_id]).get(incident_id, [])

@@ -1,0 +1,197 @@
+"""Dashboard pages, server-rendered with Jinja2; charts are drawn in the browser with the vendored D3
+from the ``/api/v1/reports/...`` JSON of the same filters."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from bot.api.auth import (
+    Principal,
+    clear_session_cookie,
+    log_startup_mode,
+    principal_of,
+    require_page_reader,
+    role_for_token,
+    safe_next,
+    set_session_cookie,
+    tokens_configured,
+)
+from bot.api.deps import get_pipeline
+from bot.domain import ALL_KINDS, InputError, NotFoundError, Severity
+from bot.domain.vocabulary import Category
+from bot.pipeline import Pipeline
+from bot.reporting import ReportOptions, ReportScope, build_report
+from bot.reporting.quality import hit_rank
+from bot.reporting.queries import analyses_of, chat_posts, known_services
+from bot.web.filters import register as register_filters
+from bot.web.timeline import build_timeline, thread_url
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+register_filters(templates.env)
+router = APIRouter(include_in_schema=False)
+FILTER_KEYS = ("since", "until", "days", "service", "category", "severity")
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/assets", StaticFiles(directory=str(HERE / "static")), name="assets")
+
+    async def _announce(app: FastAPI) -> None:
+        log_startup_mode(app.state.settings)
+
+    app.state.startup_hooks.append(_announce)
+
+
+def _scope(request: Request) -> tuple[ReportScope, str | None]:
+    params = request.query_params
+    days = params.get("days")
+    try:
+        scope = ReportScope.parse(since=params.get("since"), until=params.get("until"),
+                                  days=int(days) if days and days.isdigit() else None,
+                                  service=params.get("service"), category=params.get("category"),
+                                  severity=params.get("severity"))
+        return scope, None
+    except InputError as e:
+        return ReportScope.parse(), str(e)
+
+
+def _base(request: Request, pipeline: Pipeline, principal: Principal, page: str) -> dict[str, Any]:
+    settings: Settings = request.app.state.settings
+    filters = {k: request.query_params.get(k, "") for k in FILTER_KEYS}
+    return {
+        "request": request, "page": page, "principal": principal,
+        "first_run": not tokens_configured(settings.auth), "filters": filters,
+        "query": str(request.url.query), "services": known_services(store=pipeline._require_store()),
+        "categories": [c.value for c in Category], "severities": [s.value for s in Severity],
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+async def overview(request: Request, pipeline: Pipeline = Depends(get_pipeline),
+                   principal: Principal = Depends(require_page_reader)) -> Response:
+    scope, error = _scope(request)
+    store = pipeline._require_store()
+
+    def load() -> dict[str, Any]:
+        return {"summary": build_report("summary", store=store, scope=scope),
+                "warnings": build_report("early-warnings", store=store, scope=scope),
+                **_base(request, pipeline, principal, "overview")}
+
+    ctx = await run_in_threadpool(load)
+    ctx.update(scope=scope, error=error)
+    return templates.TemplateResponse(request, "overview.html", ctx)
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+async def incidents(request: Request, pipeline: Pipeline = Depends(get_pipeline),
+                    principal: Principal = Depends(require_page_reader)) -> Response:
+    scope, error = _scope(request)
+    store = pipeline._require_store()
+    q = (request.query_params.get("q") or "").strip()[:200] or None
+    status_ = request.query_params.get("status") or None
+
+    def load() -> dict[str, Any]:
+        report = build_report("incidents", store=store, scope=scope, options=ReportOptions(q=q, status=status_))
+        return {"report": report, **_base(request, pipeline, principal, "incidents")}
+
+    ctx = await run_in_threadpool(load)
+    ctx.update(scope=scope, error=error, q=q or "", status=status_ or "",
+               statuses=["open", "acknowledged", "resolved"])
+    return templates.TemplateResponse(request, "incidents.html", ctx)
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+async def incident_page(incident_id: str, request: Request, pipeline: Pipeline = Depends(get_pipeline),
+                        principal: Principal = Depends(require_page_reader)) -> Response:
+    store = pipeline._require_store()
+
+    def load() -> dict[str, Any]:
+        incident = store.get_incident(incident_id=incident_id)
+        analyses = analyses_of(store=store, incident_id=incident_id)
+        feedback = store.list_feedback(incident_id=incident_id)
+        posts = chat_posts(store=store, incident_id=incident_id)
+        analysis = analyses[-1] if analyses else None
+        rank = (hit_rank(incident, analysis) if analysis and incident.confirmed_kind and incident.confirmed_service
+                else None)
+        timeline = build_timeline(incident, analyses, feedback, posts)
+        return {"incident": incident, "analysis": analysis, "analyses": analyses, "feedback": feedback,
+                "posts": [{**p, "url": thread_url(p)} for p in posts], "hit_rank": rank,
+                "timeline": timeline, "timeline_json": [e.as_dict() for e in timeline], "kinds": ALL_KINDS,
+                **_base(request, pipeline, principal, "incidents")}
+
+    try:
+        ctx = await run_in_threadpool(load)
+    except NotFoundError as e:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from e
+    return templates.TemplateResponse(request, "incident.html", ctx)
+
+
+@router.get("/quality", response_class=HTMLResponse)
+async def quality(request: Request, pipeline: Pipeline = Depends(get_pipeline),
+                  principal: Principal = Depends(require_page_reader)) -> Response:
+    scope, error = _scope(request)
+    store = pipeline._require_store()
+
+    def load() -> dict[str, Any]:
+        return {name.replace("-", "_"): build_report(name, store=store, scope=scope)
+                for name in ("hit-rate", "calibration", "feedback", "llm")} | _base(request, pipeline, principal,
+                                                                                     "quality")
+
+    ctx = await run_in_threadpool(load)
+    ctx.update(scope=scope, error=error)
+    return templates.TemplateResponse(request, "quality.html", ctx)
+
+
+@router.get("/gamedays", response_class=HTMLResponse)
+async def gamedays(request: Request, pipeline: Pipeline = Depends(get_pipeline),
+                   principal: Principal = Depends(require_page_reader)) -> Response:
+    scope, error = _scope(request)
+    store = pipeline._require_store()
+
+    def load() -> dict[str, Any]:
+        return {"gameday": build_report("gameday", store=store, scope=scope),
+                **_base(request, pipeline, principal, "gamedays")}
+
+    ctx = await run_in_threadpool(load)
+    ctx.update(scope=scope, error=error)
+    return templates.TemplateResponse(request, "gameday.html", ctx)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, next: str = "/") -> Response:
+    settings: Settings = request.app.state.settings
+    return templates.TemplateResponse(request, "login.html", {
+        "request": request, "next": safe_next(next), "error": None, "principal": principal_of(request),
+        "first_run": not tokens_configured(settings.auth), "page": "login"})
+
+
+@router.post("/login", response_model=None)
+async def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
+    settings: Settings = request.app.state.settings
+    role = role_for_token(settings.auth, token.strip())
+    if role is None:
+        return templates.TemplateResponse(request, "login.html", {
+            "request": request, "next": safe_next(next), "principal": None, "page": "login",
+            "first_run": not tokens_configured(settings.auth),
+            "error": "That token is not valid." if tokens_configured(settings.auth) else
+            "No token is configured yet; see the setup steps below."}, status_code=status.HTTP_401_UNAUTHORIZED)
+    response = RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
+    set_session_cookie(response, settings, role)
+    return response
+
+
+@router.post("/logout", response_model=None)
+async def logout() -> Response:
+    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    clear_session_cookie(response)
+    return response
