@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
+from bot.api.auth import require_admin, require_reader
 from bot.api.deps import get_pipeline, require_intake_token
 from bot.domain import Feedback, NotFoundError, PayloadError, SherlogError, Vote
 from bot.pipeline import Pipeline
@@ -70,7 +71,7 @@ def _incident_json(pipeline: Pipeline, incident_id: str) -> dict[str, Any]:
             "analysis": analysis.model_dump(mode="json") if analysis else None}
 
 
-@router.get("/api/v1/incidents")
+@router.get("/api/v1/incidents", dependencies=[Depends(require_reader)])
 async def list_incidents(
     status_: str | None = Query(None, alias="status"),
     service: str | None = None,
@@ -89,12 +90,13 @@ async def list_incidents(
             "offset": offset}
 
 
-@router.get("/api/v1/incidents/{incident_id}")
+@router.get("/api/v1/incidents/{incident_id}", dependencies=[Depends(require_reader)])
 async def get_incident(incident_id: str, pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     return await run_in_threadpool(_incident_json, pipeline, incident_id)
 
 
-@router.post("/api/v1/incidents/{incident_id}/analyze", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/api/v1/incidents/{incident_id}/analyze", status_code=status.HTTP_202_ACCEPTED,
+             dependencies=[Depends(require_admin)])
 async def reanalyze(incident_id: str, request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     await run_in_threadpool(_incident_json, pipeline, incident_id)  # 404 when unknown
     request.app.state.queue.submit(incident_id)
@@ -110,7 +112,8 @@ class FeedbackIn(BaseModel):
     comment: str | None = None
 
 
-@router.post("/api/v1/incidents/{incident_id}/feedback", status_code=status.HTTP_201_CREATED)
+@router.post("/api/v1/incidents/{incident_id}/feedback", status_code=status.HTTP_201_CREATED,
+             dependencies=[Depends(require_admin)])
 async def add_feedback(incident_id: str, body: FeedbackIn, pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     fb = Feedback(incident_id=incident_id, surface="api", **body.model_dump())
     try:
@@ -127,7 +130,7 @@ class ResolveIn(BaseModel):
     user: str = "api"
 
 
-@router.post("/api/v1/incidents/{incident_id}/ack")
+@router.post("/api/v1/incidents/{incident_id}/ack", dependencies=[Depends(require_admin)])
 async def ack(incident_id: str, user: str = Body("api", embed=True), pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     try:
         inc = await run_in_threadpool(lambda: pipeline.acknowledge(incident_id=incident_id, user=user))
@@ -136,7 +139,7 @@ async def ack(incident_id: str, user: str = Body("api", embed=True), pipeline: P
     return inc.model_dump(mode="json", exclude={"alerts"})
 
 
-@router.post("/api/v1/incidents/{incident_id}/resolve")
+@router.post("/api/v1/incidents/{incident_id}/resolve", dependencies=[Depends(require_admin)])
 async def resolve(incident_id: str, body: ResolveIn, pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     try:
         inc = await run_in_threadpool(
