@@ -8,6 +8,8 @@ import importlib
 from fastapi import FastAPI
 
 ROUTER_MODULES: list[str] = [
+    "bot.api.routes_reports",
+    "bot.web.routes",
 
 ]
 
