@@ -156,7 +156,8 @@ class _Handler(BaseHTTPRequestHandler):
             if failure.status == 200:
                 self._send(200, {"ok": False, "error": failure.error or "fatal_error"}, headers)
             else:
-                self._send(failure.status, {"ok": False, "error": failure.error or "ratelimited"}, headers)
+                default = "ratelimited" if failure.status == 429 else "service_unavailable"
+                self._send(failure.status, {"ok": False, "error": failure.error or default}, headers)
             return
         if method == "response_url":
             self._send(200, {"ok": True}, content_type="text/plain", raw=b"ok")

@@ -1,0 +1,127 @@
+"""Slack on the FastAPI app: ``POST /slack/events`` (Events API, slash commands and interactivity all use
+this one Request URL), the auto-post subscriptions and the retry loop for posts that failed.
+
+Wiring: ``bot.surfaces.slack.routes`` in ``bot/api/registry.py`` ``ROUTER_MODULES``. With
+``slack.enabled: false`` nothing is subscribed and the endpoint answers 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain import Analysis, Incident
+from bot.pipeline.service import Pipeline
+from bot.surfaces.slack.app import build_slack_app
+from bot.surfaces.slack.client import build_client
+from bot.surfaces.slack.poster import SlackPoster
+from config.settings import SlackSettings
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["slack"])
+
+
+class SlackSurface:
+    """Everything Slack needs at run time, on ``app.state.slack``."""
+
+    def __init__(self, *, settings: SlackSettings, pipeline: Pipeline, client: AsyncWebClient | None = None) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.client = client or build_client(settings)
+        self.poster = SlackPoster(settings=settings, pipeline=pipeline, client=self.client)
+        self.bolt: AsyncApp = build_slack_app(settings=settings, pipeline=pipeline, client=self.client,
+                                              poster=self.poster)
+        self.handler = AsyncSlackRequestHandler(self.bolt)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._pending: set[asyncio.Future[Any] | concurrent.futures.Future[Any]] = set()
+        self._retry_task: asyncio.Task[None] | None = None
+
+    def subscribe(self) -> None:
+        events = self.pipeline.events
+        events.subscribe("analysis.ready", self.on_analysis_ready)
+        events.subscribe("incident.acknowledged", self.on_lifecycle)
+        events.subscribe("incident.resolved", self.on_lifecycle)
+
+    # event handlers: called from the analysis worker thread or the loop; never block either
+    def on_analysis_ready(self, *, incident: Incident, analysis: Analysis, **_: Any) -> None:
+        self._schedule(lambda: self.poster.deliver(incident, analysis))
+
+    def on_lifecycle(self, *, incident: Incident, user: str | None = None, **_: Any) -> None:
+        self._schedule(lambda: self.poster.on_lifecycle(incident, user=user))
+
+    def _schedule(self, make: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        loop = self.loop
+        if loop is not None and running is loop:
+            task = loop.create_task(_guard(make))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+        elif loop is not None and loop.is_running():
+            future = asyncio.run_coroutine_threadsafe(_guard(make), loop)
+            self._pending.add(future)
+            future.add_done_callback(self._pending.discard)
+        else:  # no server loop (CLI, scripts): deliver right here
+            asyncio.run(_guard(make))
+
+    async def drain(self) -> None:
+        """Wait until every scheduled post and update finished (tests, shutdown)."""
+        while self._pending:
+            await asyncio.gather(*(asyncio.wrap_future(f) if isinstance(f, concurrent.futures.Future) else f
+                                   for f in list(self._pending)), return_exceptions=True)
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._retry_task = self.loop.create_task(self.poster.run_retry_loop(), name="slack-retry")
+
+    async def stop(self) -> None:
+        if self._retry_task is not None:
+            self._retry_task.cancel()
+            await asyncio.gather(self._retry_task, return_exceptions=True)
+        await self.drain()
+
+
+async def _guard(make: Callable[[], Awaitable[Any]]) -> Any:
+    try:
+        return await make()
+    except Exception:  # noqa: BLE001 - a chat failure never breaks the pipeline
+        log.exception("slack delivery failed")
+        return None
+
+
+@router.post("/slack/events", include_in_schema=False)
+async def slack_events(request: Request) -> Response:
+    surface: SlackSurface | None = getattr(request.app.state, "slack", None)
+    if surface is None:
+        raise HTTPException(404, "Slack is not enabled (slack.enabled)")
+    return await surface.handler.handle(request)
+
+
+def install(app: FastAPI, *, client: AsyncWebClient | None = None) -> None:
+    """Create the Slack surface when ``slack.enabled``; subscribe it and start/stop it with the app."""
+    settings = app.state.settings.slack
+    app.state.slack = None
+    if not settings.enabled:
+        return
+    surface = SlackSurface(settings=settings, pipeline=app.state.pipeline, client=client)
+    surface.subscribe()
+    app.state.slack = surface
+
+    async def _start(_app: FastAPI) -> None:
+        await surface.start()
+
+    async def _stop(_app: FastAPI) -> None:
+        await surface.stop()
+
+    app.state.startup_hooks.append(_start)
+    app.state.shutdown_hooks.append(_stop)

@@ -1,0 +1,137 @@
+"""Auto-posts against the Slack Web API stand-in: exactly once, edits, thread replies, outages, routing."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.domain import Severity
+from bot.pipeline import Pipeline
+from bot.storage import Store
+from bot.surfaces.slack.client import build_client
+from bot.surfaces.slack.poster import SlackPoster, route_channel
+from tests.fakes.slack_api import SlackAPI
+from tests.render.factories import analysis, hypothesis, incident
+
+
+def _poster(settings, store: Store) -> SlackPoster:  # type: ignore[no-untyped-def]
+    pipeline = Pipeline(settings=settings, store=store)
+    return SlackPoster(settings=settings.slack, pipeline=pipeline, client=build_client(settings.slack))
+
+
+def _saved(store: Store, **kw: object):  # type: ignore[no-untyped-def]
+    inc = store.save_incident(incident=incident(**kw))  # type: ignore[arg-type]
+    ana = analysis(inc)
+    store.save_analysis(analysis=ana)
+    return inc, ana
+
+
+async def test_first_analysis_posts_once_then_edits_and_says_a_new_top_cause_in_the_thread(
+        slack_settings, store: Store, slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+    poster = _poster(slack_settings, store)
+    inc, ana = _saved(store)
+    assert await poster.deliver(inc, ana) == "posted"
+    [post] = slack_api.calls_to("chat.postMessage")
+    assert post.token == "xoxb-test-token"
+    assert post.body["channel"] == "C0INCIDENTS"
+    assert post.body["text"].endswith("likely db_connection_exhaustion in orders-db (72%)")
+    assert post.body["blocks"][0] == {"type": "header", "text": {
+        "type": "plain_text", "text": "🔴 Checkout p99 latency above 2s", "emoji": True}}
+    row = store.get_chat_post(incident_id=inc.id, surface="slack")
+    assert row is not None and row.state == "posted" and row.message_ref == f"C0INCIDENTS:{row.data['ts']}"
+
+    # same analysis again (a re-run with nothing new): edit, no new post, no thread noise
+    assert await poster.deliver(inc, ana) == "updated"
+    assert slack_api.methods() == ["chat.postMessage", "chat.update"]
+
+    # a new analysis with another top cause: edit + one thread reply
+    second = analysis(inc, hypotheses=[hypothesis(1, "checkout", "bad_deploy", 0.81),
+                                       hypothesis(2, "orders-db", "db_connection_exhaustion", 0.1)])
+    # a restart: a brand-new poster on the same database must edit, never post again
+    restarted = _poster(slack_settings, Store.open(str(store.engine.url)))
+    assert await restarted.deliver(inc, second) == "updated"
+    assert slack_api.methods() == ["chat.postMessage", "chat.update", "chat.update", "chat.postMessage"]
+    reply = slack_api.calls_to("chat.postMessage")[1].body
+    row = store.get_chat_post(incident_id=inc.id, surface="slack")
+    assert row is not None and reply["thread_ts"] == row.data["ts"]
+    assert reply["text"] == "🔄 Updated analysis: now most likely *bad_deploy* in `checkout` (81%)."
+    edited = slack_api.message("C0INCIDENTS", row.data["ts"])
+    assert edited is not None
+    hyp = next(b for b in edited["blocks"] if b.get("block_id") == "hyp_1")
+    assert hyp["text"]["text"].startswith("*1. bad_deploy in checkout*")
+
+
+async def test_two_replicas_delivering_at_once_post_exactly_one_message(
+        slack_settings, tmp_path: Path, slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    store_a, store_b = Store.open(url), Store.open(url)
+    inc, ana = _saved(store_a)
+    a, b = _poster(slack_settings, store_a), _poster(slack_settings, store_b)
+    outcomes = await asyncio.gather(a.deliver(inc, ana), b.deliver(inc, ana), a.deliver(inc, ana))
+    assert outcomes.count("posted") == 1
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+
+
+async def test_rate_limit_is_retried_after_retry_after(slack_settings, store: Store,
+                                                       slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+    poster = _poster(slack_settings, store)
+    inc, ana = _saved(store)
+    slack_api.fail_next("chat.postMessage", status=429, retry_after=1)
+    assert await poster.deliver(inc, ana) == "posted"
+    first, second = slack_api.calls_to("chat.postMessage")
+    assert second.at - first.at >= 0.9  # Retry-After honoured
+
+
+async def test_an_outage_keeps_the_post_pending_and_it_is_delivered_later_once(
+        slack_settings, store: Store, slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+    slack_settings.slack.retry_backoff_s = 0.0
+    poster = _poster(slack_settings, store)
+    inc, ana = _saved(store)
+    slack_api.fail_next("chat.postMessage", status=503, times=3)  # 1 call + 2 retries, all down
+    assert await poster.deliver(inc, ana) == "pending"
+    assert len(slack_api.calls_to("chat.postMessage")) == 3
+    row = store.get_chat_post(incident_id=inc.id, surface="slack")
+    assert row is not None and row.state == "failed" and row.data["error"] == "http 503"
+    assert await poster.retry_pending() == {"posted": 1}
+    assert await poster.retry_pending() == {}
+    assert len(slack_api.calls_to("chat.postMessage")) == 4
+    assert store.get_chat_post(incident_id=inc.id, surface="slack").state == "posted"  # type: ignore[union-attr]
+
+
+async def test_failed_post_waits_for_its_backoff_and_permanent_errors_are_given_up(
+        slack_settings, store: Store, slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+    slack_settings.slack.retry_backoff_s = 300.0
+    slack_settings.slack.max_retries = 0
+    poster = _poster(slack_settings, store)
+    inc, ana = _saved(store)
+    slack_api.fail_next("chat.postMessage", error="channel_not_found")
+    assert await poster.deliver(inc, ana) == "pending"
+    assert await poster.retry_pending() == {"given_up": 1}
+    other, other_ana = _saved(store, title="Other")
+    slack_api.fail_next("chat.postMessage", status=500)
+    assert await poster.deliver(other, other_ana) == "pending"
+    assert (await poster.retry_pending())["waiting"] == 1
+
+
+async def test_resolve_edits_the_message_and_replies_in_thread(slack_settings, store: Store,
+                                                               slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+    poster = _poster(slack_settings, store)
+    inc, ana = _saved(store)
+    await poster.deliver(inc, ana)
+    resolved = poster.pipeline.resolve(incident_id=inc.id, user="U0BOB", cause_service="orders-db",
+                                       cause_kind="db_connection_exhaustion", resolution="Raised the pool.")
+    assert await poster.on_lifecycle(resolved, user="U0BOB") == "updated"
+    assert await poster.on_lifecycle(resolved, user="U0BOB") == "skipped"  # nothing changed since
+    update = slack_api.calls_to("chat.update")[0].body
+    assert update["blocks"][0]["text"]["text"].startswith("🔴 ✅ Resolved: ")
+    assert not [b for b in update["blocks"] if b["type"] == "actions"]
+    note = slack_api.calls_to("chat.postMessage")[1].body
+    assert note["text"] == ("✅ Resolved by <@U0BOB>. Confirmed cause: *db_connection_exhaustion* in `orders-db`. "
+                            "Raised the pool.")
+
+
+def test_routing_by_service_then_severity_then_default(slack_settings) -> None:  # type: ignore[no-untyped-def]
+    s = slack_settings.slack
+    assert route_channel(s, incident(service="payments", severity=Severity.INFO)) == "C0PAYMENTS"
+    assert route_channel(s, incident(service="search", severity=Severity.INFO)) == "C0LOWPRIO"
+    assert route_channel(s, incident(service="search")) == "C0INCIDENTS"
