@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,13 +31,14 @@ from bot.domain import (
     RetrievalError,
     Signal,
     SimilarIncident,
+    Vote,
     category_of,
     utcnow,
 )
 from bot.pipeline.events import EventBus
 from bot.pipeline.intake import IntakeResult, IntakeService
 from bot.pipeline.metrics import PipelineMetrics
-from detectors.changes import detect_change_signals
+from detectors.registry import Detector, load_detectors
 
 if TYPE_CHECKING:
     from bot.storage import Store
@@ -61,6 +62,7 @@ class Pipeline:
         context_provider: ContextProvider | None = None,
         llm: Any | None = None,
         ranker_model: Any | None = None,
+        detectors: Sequence[tuple[str, Detector]] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -70,6 +72,7 @@ class Pipeline:
         self.context_provider = context_provider
         self.llm = llm
         self.ranker_model = ranker_model
+        self.detectors = tuple(detectors) if detectors is not None else load_detectors()
         self._intake = (
             IntakeService(store=store, group_window=timedelta(minutes=settings.intake.group_window_minutes))
             if store is not None
@@ -81,25 +84,19 @@ class Pipeline:
     def analyze_context(self, context: IncidentContext, *, lacked: list[str] | None = None) -> Analysis:
         """Run detectors, retrieval and reasoning over one incident's evidence."""
         from bot.reasoning import categorize, rank, recommend, summarize
-        from detectors.logs import detect_log_signals
-        from detectors.metrics import detect_metric_signals
 
         timings: dict[str, float] = {}
         notes: list[str] = []
         started = time.perf_counter()
-        alert_time = context.alert_time
 
-        with _timed(timings, "logs"):
-            log_signals = detect_log_signals(context.logs, alert_time=alert_time) if context.logs else []
-        with _timed(timings, "metrics"):
-            metric_signals = (
-                detect_metric_signals(context.metrics, alert_time=alert_time, topology=context.topology)
-                if context.metrics
-                else []
-            )
-        with _timed(timings, "changes"):
-            change_signals = detect_change_signals(context.events, alert_time=alert_time) if context.events else []
-        signals = [*self._alert_signals(context.incident), *log_signals, *metric_signals, *change_signals]
+        signals = self._alert_signals(context.incident)
+        for name, detector in self.detectors:
+            with _timed(timings, name):
+                try:
+                    signals.extend(detector(context))
+                except Exception as e:  # noqa: BLE001 - one failing detector must not lose the analysis
+                    notes.append(f"detector {name} failed: {e.__class__.__name__}: {e}"[:300])
+                    log.exception("detector failed", extra={"detector": name})
 
         with _timed(timings, "retrieval"):
             similar, runbooks = self._retrieve(context, signals, notes)
@@ -280,7 +277,7 @@ class Pipeline:
         store.save_incident(incident=incident)
         if incident.confirmed_kind and incident.confirmed_service:
             store.add_feedback(feedback=Feedback(incident_id=incident.id, service=incident.confirmed_service,
-                                                 kind=incident.confirmed_kind, vote="fixed", user=user,
+                                                 kind=incident.confirmed_kind, vote=Vote.FIXED, user=user,
                                                  surface="resolve", comment=resolution))
             self._index_resolved(incident)
         self.events.publish("incident.resolved", incident=incident, user=user)

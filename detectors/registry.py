@@ -1,0 +1,67 @@
+"""Detector registry: every detector is a callable ``(IncidentContext) -> list[Signal]`` registered under the
+``sherlog.detectors`` entry-point group, the same way a third-party package would add one.
+
+Built-ins (pyproject.toml): ``logs``, ``metrics``, ``changes``. A detector that raises is reported by the
+pipeline as a note and the analysis goes on without it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import lru_cache
+from importlib.metadata import entry_points
+from typing import Protocol
+
+from bot.domain import IncidentContext, Signal
+
+log = logging.getLogger(__name__)
+
+GROUP = "sherlog.detectors"
+
+
+class Detector(Protocol):
+    def __call__(self, context: IncidentContext) -> list[Signal]: ...
+
+
+def logs_detector(context: IncidentContext) -> list[Signal]:
+    from detectors.logs import detect_log_signals
+
+    return detect_log_signals(context.logs, alert_time=context.alert_time) if context.logs else []
+
+
+def metrics_detector(context: IncidentContext) -> list[Signal]:
+    from detectors.metrics import detect_metric_signals
+
+    if not context.metrics:
+        return []
+    return detect_metric_signals(context.metrics, alert_time=context.alert_time, topology=context.topology)
+
+
+def changes_detector(context: IncidentContext) -> list[Signal]:
+    from detectors.changes import detect_change_signals
+
+    return detect_change_signals(context.events, alert_time=context.alert_time) if context.events else []
+
+
+BUILTIN: dict[str, Callable[[IncidentContext], list[Signal]]] = {
+    "logs": logs_detector,
+    "metrics": metrics_detector,
+    "changes": changes_detector,
+}
+
+
+@lru_cache(maxsize=1)
+def load_detectors() -> tuple[tuple[str, Detector], ...]:
+    """Detectors from the entry points (built-ins first); falls back to the built-ins when the package
+    metadata is missing (running from a source tree that was never installed)."""
+    found: dict[str, Detector] = {}
+    for ep in entry_points(group=GROUP):
+        try:
+            found[ep.name] = ep.load()
+        except Exception as e:  # noqa: BLE001 - a broken plugin must not stop the built-ins
+            log.warning("detector plugin failed to load", extra={"plugin": ep.name, "error": str(e)})
+    for name, fn in BUILTIN.items():
+        found.setdefault(name, fn)
+    order = [*BUILTIN, *sorted(set(found) - set(BUILTIN))]
+    return tuple((name, found[name]) for name in order)
