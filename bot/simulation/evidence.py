@@ -12,8 +12,6 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
-
 from bot.simulation.faults import Line
 from bot.simulation.logs import LogEvent, iso, render, render_k8s_event, render_syslog
 from bot.simulation.metrics import profile
@@ -154,8 +152,12 @@ class EvidenceWriter:
     # ---- per component -------------------------------------------------------------------------
 
     def logs(self) -> dict[str, list[str]]:
+        """Every component's and node's log lines, in time order."""
+        return {name: [text for _, text in lines] for name, lines in self.timed_logs().items()}
+
+    def timed_logs(self) -> dict[str, list[tuple[datetime, str]]]:
         scn, w = self.scn, self.scn.world
-        out: dict[str, list[str]] = {}
+        out: dict[str, list[tuple[datetime, str]]] = {}
         for name in w.owned():
             lines: list[tuple[datetime, str]] = []
             self._routine(name, lines)
@@ -171,7 +173,7 @@ class EvidenceWriter:
             if name in scn.impacts and w.components[name].role != EDGE:
                 self._caller_lines(name, lines)
             self._herring_lines(name, lines)
-            out[name] = [text for _, text in sorted(lines, key=lambda x: x[0])]
+            out[name] = sorted(lines, key=lambda x: x[0])
         for node in w.nodes:
             lines = []
             self._node_routine(node, lines)
@@ -180,7 +182,7 @@ class EvidenceWriter:
             if scn.kind == "node_failure" and node == scn.culprit:
                 cut = scn.timeline.at(scn.timeline.fault_at + 0.5)
                 lines = [(ts, tx) for ts, tx in lines if ts <= cut]
-            out[node] = [text for _, text in sorted(lines, key=lambda x: x[0])]
+            out[node] = sorted(lines, key=lambda x: x[0])
         return out
 
     def _victim_dep(self, name: str) -> str:
@@ -349,11 +351,9 @@ class EvidenceWriter:
                 self._startup(comp, at + 0.5, out)  # type: ignore[arg-type]
             elif h["type"] == "log_burst":
                 dep = comp.deps[0] if comp.deps else ""
-                cls, text = ("", "")
                 for k in range(self.rng.randint(12, 25)):
                     self._emit(comp, "error", "failed to refresh feature flags from flag-service, serving "
                                               "last known values", at + k * self.rng.uniform(0.2, 0.6), out, dep=dep)
-                del cls, text
 
     # ---- changes -------------------------------------------------------------------------------
 
@@ -408,5 +408,3 @@ class EvidenceWriter:
 def minutes_between(a: datetime, b: datetime) -> float:
     return (b - a) / timedelta(minutes=1)
 
-
-__all__ = ["EvidenceWriter", "np"]

@@ -100,7 +100,7 @@ class World:
             graph[comp.name] = deps
         for node in self.nodes:
             graph[node] = []
-        return graph
+        return dict(sorted(graph.items()))
 
 
 def _shop() -> World:

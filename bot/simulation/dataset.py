@@ -1,0 +1,113 @@
+"""Datasets of evidence bundles with train/test splits.
+
+A case is a scenario (the fault kind) with parameters (world, culprit service, difficulty) and a
+seed. Every (kind, parameters) group is assigned to exactly one split, so the test split only holds
+parameter combinations never seen in training. Deterministic for a seed; case folders have opaque
+names (``case-00042``) so a folder name never tells the kind. ``manifest.jsonl`` lists every case.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bot.domain.errors import InputError
+from bot.domain.vocabulary import ALL_KINDS
+from bot.simulation.bundle import generate_bundle
+from bot.simulation.faults import CATALOG
+from bot.simulation.scenario import DIFFICULTIES, VENDORS, candidates
+from bot.simulation.world import WORLDS, build_world
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    split: str
+    kind: str
+    world: str
+    service: str
+    difficulty: str
+    vendor: str
+    seed: int
+
+    @property
+    def group(self) -> tuple[str, str, str, str]:
+        return (self.kind, self.world, self.service, self.difficulty)
+
+
+def split_groups(*, seed: int, test_fraction: float, kinds: tuple[str, ...] = ALL_KINDS,
+                 difficulties: tuple[str, ...] = DIFFICULTIES) -> dict[str, dict[str, list[tuple[str, str, str]]]]:
+    """kind -> split -> [(world, service, difficulty)]; every kind has groups in both splits."""
+    rng = random.Random(f"dataset-split:{seed}")
+    out: dict[str, dict[str, list[tuple[str, str, str]]]] = {}
+    for kind in kinds:
+        groups = sorted({(w, s, d) for w in sorted(WORLDS) for s in candidates(CATALOG[kind], build_world(w))
+                         for d in difficulties})
+        rng.shuffle(groups)
+        n_test = min(len(groups) - 1, max(1, round(len(groups) * test_fraction)))
+        out[kind] = {"test": sorted(groups[:n_test]), "train": sorted(groups[n_test:])}
+    return out
+
+
+def plan_dataset(*, n: int, seed: int, test_fraction: float = 0.3, kinds: tuple[str, ...] = ALL_KINDS,
+                 difficulties: tuple[str, ...] = DIFFICULTIES) -> list[Case]:
+    """The cases of a dataset, balanced over kinds, without writing anything."""
+    if not 0.0 < test_fraction < 1.0:
+        raise InputError(f"test_fraction must be between 0 and 1, not {test_fraction}")
+    unknown = [k for k in kinds if k not in CATALOG]
+    if unknown:
+        raise InputError(f"unknown kinds: {', '.join(unknown)}")
+    groups = split_groups(seed=seed, test_fraction=test_fraction, kinds=kinds, difficulties=difficulties)
+    rng = random.Random(f"dataset:{seed}")
+    order = list(kinds)
+    rng.shuffle(order)
+    cases: list[Case] = []
+    for i in range(n):
+        kind = order[i % len(order)]
+        split = "test" if rng.random() < test_fraction else "train"
+        world, service, difficulty = rng.choice(groups[kind][split])
+        cases.append(Case(name=f"case-{i:05d}", split=split, kind=kind, world=world, service=service,
+                          difficulty=difficulty, vendor=rng.choice(VENDORS), seed=rng.randrange(1, 2**31)))
+    return cases
+
+
+def _write_case(args: tuple[str, Case]) -> str:
+    out_dir, case = args
+    generate_bundle(Path(out_dir) / case.split / case.name, kind=case.kind, service=case.service, seed=case.seed,
+                    difficulty=case.difficulty, vendor=case.vendor, world=case.world)
+    return case.name
+
+
+def generate_dataset(out_dir: str | Path, n: int = 1000, seed: int = 0, test_fraction: float = 0.3, *,
+                     kinds: tuple[str, ...] = ALL_KINDS, difficulties: tuple[str, ...] = DIFFICULTIES,
+                     workers: int = 1) -> Path:
+    """Write ``n`` bundles under ``out_dir/train/<case>/`` and ``out_dir/test/<case>/`` plus a manifest."""
+    root = Path(out_dir)
+    cases = plan_dataset(n=n, seed=seed, test_fraction=test_fraction, kinds=kinds, difficulties=difficulties)
+    (root / "train").mkdir(parents=True, exist_ok=True)
+    (root / "test").mkdir(parents=True, exist_ok=True)
+    jobs = [(str(root), case) for case in cases]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_write_case, jobs, chunksize=8))
+    else:
+        for job in jobs:
+            _write_case(job)
+    with (root / "manifest.jsonl").open("w", encoding="utf-8") as fh:
+        for case in cases:
+            fh.write(json.dumps(asdict(case)) + "\n")
+    log.info("dataset written", extra={"path": str(root), "cases": n, "seed": seed})
+    return root
+
+
+def read_manifest(root: str | Path) -> list[Case]:
+    path = Path(root) / "manifest.jsonl"
+    if not path.is_file():
+        raise InputError(f"{path} is missing: is {root} a dataset written by `sherlog simulate dataset`?")
+    return [Case(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
