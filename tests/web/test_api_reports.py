@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+
+from fastapi.testclient import TestClient
+
+
+def test_every_report_answers_json_and_csv(client: TestClient) -> None:
+    names = [r["name"] for r in client.get("/api/v1/reports").json()["reports"]]
+    assert {"summary", "incidents-per-day", "response-times", "hit-rate", "calibration", "gameday"} <= set(names)
+    for name in names:
+        r = client.get(f"/api/v1/reports/{name}?days=30")
+        assert r.status_code == 200, (name, r.text)
+        assert r.json()["report"] == name
+        c = client.get(f"/api/v1/reports/{name}?days=30&format=csv")
+        assert c.status_code == 200 and c.headers["content-type"].startswith("text/csv")
+        assert "attachment" in c.headers["content-disposition"]
+
+
+def test_csv_rows_equal_json_rows(client: TestClient, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    data = client.get("/api/v1/reports/incidents-per-day?days=30&group_by=severity").json()
+    rows = list(csv.DictReader(io.StringIO(client.get(
+        "/api/v1/reports/incidents-per-day?days=30&group_by=severity&format=csv").text)))
+    assert [(r["day"], r["severity"], int(r["count"])) for r in rows] == \
+        [(r["day"], r["severity"], r["count"]) for r in data["rows"]]
+    seeded = seeded_app.state.seeded.incidents
+    assert Counter(r["severity"] for r in data["rows"] for _ in range(r["count"])) == \
+        Counter(i.severity.value for i in seeded)
+
+
+def test_filters_and_validation(client: TestClient, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    seeded = seeded_app.state.seeded.incidents
+    r = client.get("/api/v1/reports/summary?days=30&service=payments").json()
+    assert r["figures"]["incidents"] == sum(1 for i in seeded if i.service == "payments")
+    r = client.get("/api/v1/reports/incidents?days=30&q=DiskAlmostFull").json()
+    assert r["total"] == sum(1 for i in seeded if "DiskAlmostFull" in i.title) > 0
+    assert client.get("/api/v1/reports/summary?category=nonsense").status_code == 422
+    assert client.get("/api/v1/reports/summary?since=2026-02-01&until=2026-01-01").status_code == 422
+    assert client.get("/api/v1/reports/summary?bucket=hour").status_code == 422
+    assert client.get("/api/v1/reports/unknown").status_code == 404
+
+
+def test_csv_cells_cannot_become_formulas(client: TestClient, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import Incident, utcnow
+
+    seeded_app.state.store.save_incident(incident=Incident(title="=HYPERLINK(\"http://x\")", service="web",
+                                                           created_at=utcnow()))
+    text = client.get("/api/v1/reports/incidents?days=1&format=csv").text
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
