@@ -8,6 +8,7 @@ import importlib
 from fastapi import FastAPI
 
 ROUTER_MODULES: list[str] = [
+    "bot.api.routes_intake",
     "bot.api.routes_reports",
     "bot.web.routes",
 

@@ -7,7 +7,9 @@ import importlib
 import typer
 
 # (module, attribute, name): attribute is a typer.Typer (a group) or a function (a single command)
-SUBCOMMANDS: list[tuple[str, str, str]] = []
+SUBCOMMANDS: list[tuple[str, str, str]] = [
+    ("bot.cli.worker", "worker", "worker"),
+]
 
 
 def register_all(app: typer.Typer) -> None:
