@@ -11,6 +11,7 @@ ROUTER_MODULES: list[str] = [
     "bot.api.routes_intake",
     "bot.api.routes_reports",
     "bot.web.routes",
+    "bot.surfaces.slack.routes",
 
 ]
 

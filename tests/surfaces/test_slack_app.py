@@ -1,0 +1,192 @@
+"""Signed Slack requests through FastAPI and the real Bolt app, answered against the Web API stand-in."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.api.app import create_app
+from bot.domain import Alert, Severity, Vote
+from bot.pipeline.wiring import build_pipeline
+from bot.render.slack import ACTION_EVIDENCE, ACTION_FIXED, ACTION_UP, button_value
+from tests.fakes.slack_api import SlackAPI
+from tests.render.factories import analysis
+from tests.surfaces.conftest import action_body, event_body, sign, slash_body
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON = {"Content-Type": "application/json"}
+
+
+class World:
+    def __init__(self, client: TestClient, slack: SlackAPI) -> None:
+        self.client = client
+        self.slack = slack
+        self.app: Any = client.app
+        self.pipeline = self.app.state.pipeline
+        self.store = self.pipeline.store
+
+    def post(self, body: str, headers: dict[str, str], **sign_kw: Any) -> Any:
+        return self.client.post("/slack/events", content=body, headers={**headers, **sign(body, **sign_kw)})
+
+    def incident_with_analysis(self, service: str = "checkout") -> tuple[Any, Any]:
+        alert = Alert(name="CheckoutLatencyHigh", service=service, severity=Severity.CRITICAL,
+                      summary="Checkout p99 latency above 2s", labels={"alertname": "CheckoutLatencyHigh",
+                                                                        "service": service})
+        result = self.pipeline.accept_alerts([alert])
+        incident, _ = self.pipeline.get_incident(incident_id=result.created[0])
+        ana = analysis(incident)
+        self.store.save_analysis(analysis=ana)
+        return incident, ana
+
+    def auto_post(self, incident: Any, ana: Any) -> str:
+        """Publish analysis.ready as the analysis worker does and wait for the post."""
+        before = len(self.slack.calls_to("chat.postMessage"))
+        self.pipeline.events.publish("analysis.ready", incident=incident, analysis=ana)
+        call = self.slack.wait_for("chat.postMessage", before + 1)[-1]
+        row = self._wait_posted(incident.id)
+        assert call.body["channel"] == "C0INCIDENTS"
+        return str(row.data["ts"])
+
+    def _wait_posted(self, incident_id: str) -> Any:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            row = self.store.get_chat_post(incident_id=incident_id, surface="slack")
+            if row is not None and row.state == "posted":
+                return row
+            time.sleep(0.02)
+        raise AssertionError("post never recorded as posted")
+
+
+@pytest.fixture
+def world(slack_settings, slack_api: SlackAPI) -> Iterator[World]:  # type: ignore[no-untyped-def]
+    pipeline = build_pipeline(slack_settings, with_retriever=False)
+    app = create_app(slack_settings, pipeline=pipeline)
+    with TestClient(app) as client:
+        yield World(client, slack_api)
+
+
+def test_requests_without_a_valid_fresh_signature_are_refused(world: World) -> None:
+    body = slash_body("help", response_url=world.slack.response_url())
+    assert world.client.post("/slack/events", content=body, headers=FORM).status_code == 401
+    bad = {**FORM, **sign(body, secret="not-the-secret")}
+    assert world.client.post("/slack/events", content=body, headers=bad).status_code == 401
+    replay = world.post(body, FORM, timestamp=int(time.time()) - 6 * 60)  # signed, but 6 minutes old
+    assert replay.status_code == 401
+    ok = world.post(body, FORM)
+    assert ok.status_code == 200 and ok.json()["response_type"] == "ephemeral"
+    assert "*Sherlog commands*" in ok.json()["text"]
+
+
+def test_status_is_answered_in_the_ack_in_channel(world: World) -> None:
+    incident, _ = world.incident_with_analysis()
+    resp = world.post(slash_body("status", response_url=world.slack.response_url()), FORM)
+    assert resp.status_code == 200
+    data = resp.json()
+    assert data["response_type"] == "in_channel"
+    assert data["text"].splitlines() == [
+        "1 open incident(s):",
+        f"- {incident.id} [critical, open] {incident.title}: likely db_connection_exhaustion in orders-db (72%)",
+    ]
+
+
+def test_heavy_command_is_acknowledged_at_once_and_answered_by_the_lazy_listener(world: World) -> None:
+    url = world.slack.response_url("similar")
+    started = time.monotonic()
+    resp = world.post(slash_body("similar checkout latency", response_url=url), FORM)
+    assert time.monotonic() - started < 3.0
+    assert resp.json() == {"response_type": "ephemeral", "text": "🔎 Working on `similar`…"}
+    [answer] = world.slack.wait_for("response_url")
+    assert answer.path == "/response/similar"
+    assert answer.body["response_type"] == "in_channel"
+    assert answer.body["text"] == "No similar past incident for “checkout latency”."
+
+
+def test_analyze_command_answers_with_blocks_and_auto_posts_once(world: World) -> None:
+    incident, _ = world.incident_with_analysis()
+    world.post(slash_body(f"analyze {incident.id}", response_url=world.slack.response_url("an")), FORM)
+    [answer] = world.slack.wait_for("response_url")
+    assert answer.body["blocks"][0]["type"] == "header"
+    assert answer.body["text"].startswith(f"🔴 {incident.title}")
+    [post] = world.slack.wait_for("chat.postMessage")  # analysis.ready -> the incident channel
+    assert post.body["channel"] == "C0INCIDENTS"
+    world.post(slash_body(f"analyze {incident.id}", response_url=world.slack.response_url("again")), FORM)
+    world.slack.wait_for("response_url", 2)
+    world.slack.wait_for("chat.update")  # the second analysis edits the incident's message
+    assert len(world.slack.calls_to("chat.postMessage")) <= 2  # at most one thread note, never a second post
+    assert all(c.body.get("thread_ts") for c in world.slack.calls_to("chat.postMessage")[1:])
+
+
+def test_vote_button_stores_feedback_with_the_user_and_updates_the_message(world: World) -> None:
+    incident, ana = world.incident_with_analysis()
+    ts = world.auto_post(incident, ana)
+    value = button_value(incident.id, ana.id, ana.hypotheses[0])
+    resp = world.post(action_body(action_id=ACTION_UP, value=value, channel="C0INCIDENTS", ts=ts,
+                                  response_url=world.slack.response_url("vote"), user="U0CAROL"), FORM)
+    assert resp.status_code == 200
+    [update] = world.slack.wait_for("chat.update")
+    assert update.body["channel"] == "C0INCIDENTS" and update.body["ts"] == ts
+    votes = [b for b in update.body["blocks"] if b["type"] == "context" and "👍" in b["elements"][0]["text"]]
+    assert votes[0]["elements"][0]["text"] == "👍 1 · 👎 0 — <@U0CAROL> up"
+    [fb] = world.store.list_feedback(incident_id=incident.id)
+    assert (fb.vote, fb.user, fb.surface, fb.service, fb.kind, fb.analysis_id) == (
+        Vote.UP, "U0CAROL", "slack", "orders-db", "db_connection_exhaustion", ana.id)
+
+
+def test_this_fixed_it_resolves_with_the_cause_and_show_evidence_answers_privately(world: World) -> None:
+    incident, ana = world.incident_with_analysis()
+    ts = world.auto_post(incident, ana)
+    value = button_value(incident.id, ana.id, ana.hypotheses[0])
+    world.post(action_body(action_id=ACTION_EVIDENCE, value=value, channel="C0INCIDENTS", ts=ts,
+                           response_url=world.slack.response_url("ev")), FORM)
+    [eph] = world.slack.wait_for("chat.postEphemeral")
+    assert (eph.body["user"], eph.body["thread_ts"]) == ("U0ALICE", ts)
+    assert eph.body["blocks"][0]["text"]["text"].startswith("*Evidence for db_connection_exhaustion in orders-db*")
+    world.post(action_body(action_id=ACTION_FIXED, value=value, channel="C0INCIDENTS", ts=ts,
+                           response_url=world.slack.response_url("fix")), FORM)
+    world.slack.wait_for("chat.update")
+    resolved, _ = world.pipeline.get_incident(incident_id=incident.id)
+    assert (resolved.status.value, resolved.confirmed_service, resolved.confirmed_kind) == (
+        "resolved", "orders-db", "db_connection_exhaustion")
+    votes = {(f.vote, f.user) for f in world.store.list_feedback(incident_id=incident.id)}
+    assert (Vote.FIXED, "U0ALICE") in votes
+    note = [c for c in world.slack.wait_for("chat.postMessage", 2) if c.body.get("thread_ts") == ts]
+    assert note and note[0].body["text"].startswith("✅ Resolved by <@U0ALICE>.")
+
+
+def test_mention_in_an_incident_thread_is_answered_in_that_thread(world: World) -> None:
+    incident, ana = world.incident_with_analysis()
+    ts = world.auto_post(incident, ana)
+    event = {"type": "app_mention", "user": "U0ALICE", "text": "<@U0SHERBOT> why is checkout slow?",
+             "ts": f"{time.time():.6f}", "thread_ts": ts, "channel": "C0INCIDENTS", "event_ts": "1"}
+    resp = world.post(event_body(event), JSON)
+    assert resp.status_code == 200
+    reply = world.slack.wait_for("chat.postMessage", 2)[-1]
+    assert reply.body["thread_ts"] == ts and reply.body["channel"] == "C0INCIDENTS"
+    assert "db_connection_exhaustion" in reply.body["text"]
+
+
+def test_direct_message_is_answered_in_thread_and_bot_messages_are_ignored(world: World) -> None:
+    world.incident_with_analysis()
+    dm = {"type": "message", "channel_type": "im", "user": "U0ALICE", "text": "status", "ts": "1700000000.000100",
+          "channel": "D0ALICE", "event_ts": "1700000000.000100"}
+    world.post(event_body(dm, event_id="Ev1"), JSON)
+    [reply] = world.slack.wait_for("chat.postMessage")
+    assert (reply.body["channel"], reply.body["thread_ts"]) == ("D0ALICE", "1700000000.000100")
+    assert reply.body["text"].startswith("1 open incident(s):")
+    own = {**dm, "bot_id": "B0OTHER", "subtype": "bot_message", "ts": "1700000000.000200", "event_ts": "2"}
+    world.post(event_body(own, event_id="Ev2"), JSON)
+    time.sleep(0.3)
+    assert len(world.slack.calls_to("chat.postMessage")) == 1
+
+
+def test_url_verification_challenge(world: World) -> None:
+    body = json.dumps({"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"})
+    resp = world.post(body, JSON)
+    assert resp.status_code == 200 and resp.json() == {
+        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
