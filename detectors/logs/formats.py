@@ -11,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
+from operator import getitem, methodcaller
 from typing import Any, Protocol
 
 from bot.domain.errors import InputError
@@ -267,11 +269,27 @@ class PlainFormat:
         return ParsedLine(message=line.strip(), level=_level_from_text(line, None))
 
 
+_END = methodcaller("end")
 _FIELD = re.compile(r"<([A-Za-z_]\w*)>")
 
 
-def header_regex(spec: str) -> re.Pattern[str]:
-    """A compiled regex from a header spec: a regex with named groups, or loghub notation."""
+def _first_literal(text: str) -> str | None:
+    """The character a header literal starts with, when it is a plain one (else None)."""
+    if not text:
+        return None
+    if text[0] == "\\" and len(text) > 1 and not text[1].isalnum():
+        return text[1]
+    if text[0] == " " or (not text[0].isalnum() and text[0] not in ".^$*+?{}[]\\|()"):
+        return text[0]
+    return None
+
+
+def header_regex(spec: str, *, fast: bool = False) -> re.Pattern[str]:
+    """A compiled regex from a header spec: a regex with named groups, or loghub notation.
+
+    ``fast`` reads a field that ends at a plain literal ``c`` as ``[^c]*`` instead of ``.*?``: the same
+    split whenever it matches, without backtracking; callers fall back to the exact regex otherwise.
+    """
     if "(?P<" in spec:
         try:
             return re.compile(spec)
@@ -282,8 +300,17 @@ def header_regex(spec: str) -> re.Pattern[str]:
     for i, part in enumerate(parts):
         if i % 2 == 0:
             out.append(re.sub(r" +", r"\\s+", part))
+        elif part == "Content":
+            out.append(f"(?P<{part}>.*)")
         else:
-            out.append(f"(?P<{part}>.*?)" if part != "Content" else f"(?P<{part}>.*)")
+            after = parts[i + 1] if i + 1 < len(parts) else ""
+            stop = _first_literal(after) if fast else None
+            if stop == " ":
+                out.append(f"(?P<{part}>\\S*)")
+            elif stop is not None:
+                out.append(f"(?P<{part}>[^{re.escape(stop)}\\n]*)")
+            else:
+                out.append(f"(?P<{part}>.*?)")
     if "Content" not in parts[1::2]:
         raise InputError(f"header spec {spec!r} has no <Content> field: name the message part <Content>")
     try:
@@ -297,12 +324,55 @@ class HeaderFormat:
 
     name = "header"
 
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, *, parse_times: bool = True) -> None:
         self.spec = spec
         self.regex = header_regex(spec)
+        self.fast_regex = header_regex(spec, fast=True)
+        self.parse_times = parse_times
+        # the header alone (when the message is the last field): the message is then line[end:]
+        pattern = self.fast_regex.pattern
+        self._head = (re.compile(pattern[: -len("(?P<Content>.*)$")])
+                      if pattern.endswith("(?P<Content>.*)$") else None)
+        self._content = "Content" if "(?P<Content>" in self.regex.pattern else (
+            "message" if "(?P<message>" in self.regex.pattern else "msg")
+
+    def content(self, line: str) -> str | None:
+        """Only the message part (the fast path of template mining), or None when the header does not fit."""
+        m = self.fast_regex.match(line) or self.regex.match(line)
+        return m.group(self._content) if m else None
+
+    def contents(self, lines: list[str]) -> list[str]:
+        """The message part of each line (the whole line where the header does not fit), in one C-level pass."""
+        if self._head is not None:
+            heads = list(map(self._head.match, lines))
+            if None not in heads:
+                starts = map(slice, map(_END, heads), repeat(None))  # type: ignore[arg-type]
+                return list(map(getitem, lines, starts))
+        matches = list(map(self.fast_regex.match, lines))
+        if None in matches:
+            exact = self.regex.match
+            out = []
+            for m, line in zip(matches, lines, strict=True):
+                m = m or exact(line)
+                out.append(m.group(self._content) if m else line)
+            return out
+        return list(map(methodcaller("group", self._content), matches))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _time(groups: dict[str, str]) -> datetime | None:
+        if "Date" in groups and "Time" in groups:
+            ts = parse_timestamp(f"{groups['Date']} {groups['Time']}")
+            if ts is not None:
+                return ts
+        for key in ("Timestamp", "timestamp", "ts", "time", "Time", "Date"):
+            if key in groups:
+                ts = parse_timestamp(groups[key])
+                if ts is not None:
+                    return ts
+        return None
 
     def parse(self, line: str) -> ParsedLine | None:
-        m = self.regex.match(line)
+        m = self.fast_regex.match(line) or self.regex.match(line)
         if not m:
             return None
         groups = {k: v for k, v in m.groupdict().items() if v is not None}
@@ -312,12 +382,7 @@ class HeaderFormat:
             if key in groups:
                 level = normalise_level(groups[key])
                 break
-        ts = None
-        if "Date" in groups and "Time" in groups:
-            ts = parse_timestamp(f"{groups['Date']} {groups['Time']}")
-        for key in ("Timestamp", "timestamp", "ts", "time", "Time", "Date"):
-            if ts is None and key in groups:
-                ts = parse_timestamp(groups[key])
+        ts = self._time(groups) if self.parse_times else None
         service = groups.get("service") or groups.get("Service")
         return ParsedLine(message=msg, ts=ts, level=_level_from_text(msg, level), service=service, fields=groups)
 

@@ -20,15 +20,17 @@ is cleared when it grows past ``cache_size``. Ids persist with the state.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections import Counter
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from bot.domain.errors import InputError
 from bot.domain.models import stable_hash
-from detectors.logs.masking import WILDCARD, mask
+from detectors.logs.masking import MAX_MESSAGE_CHARS, WILDCARD, mask, shape_of
 from detectors.logs.persistence import MinerStore
 
 STATE_VERSION = 2
+_ID = attrgetter("id")
 LeafKey = tuple[int, str]
 
 
@@ -61,8 +63,7 @@ class Cluster:
         return {"id": self.id, "tokens": self.tokens, "size": self.size, "last_seen": self.last_seen}
 
 
-@dataclass(frozen=True, slots=True)
-class MinedLine:
+class MinedLine(NamedTuple):
     cluster_id: int
     template: str
     is_new: bool
@@ -112,6 +113,7 @@ class TemplateMiner:
         self.clusters: dict[int, Cluster] = {}
         self._tree: dict[LeafKey, list[Cluster]] = {}
         self._cache: dict[str, Cluster] = {}
+        self._shapes: dict[str, Cluster] = {}
         self._alias: dict[int, int] = {}
         self._next_id = 1
         self._clock = 0
@@ -128,18 +130,58 @@ class TemplateMiner:
 
     def add_masked(self, masked: str) -> MinedLine:
         self._clock += 1
+        before = self._next_id
+        found = self._assign(masked)
+        found.size += 1
+        found.last_seen = self._clock
+        return MinedLine(found.id, found.template, self._next_id != before)
+
+    def add_many(self, messages: list[str]) -> list[int]:
+        """Mine a batch of messages; their cluster ids (as they stand after the batch).
+
+        The fast path of streams: messages are keyed by their shape (digit runs read as ``0``) and
+        looked up with C-level ``map`` calls; only shapes never seen before go through ``add``.
+        """
+        if not messages:
+            return []
+        if max(map(len, messages)) > MAX_MESSAGE_CHARS:
+            messages = [m[:MAX_MESSAGE_CHARS] for m in messages]
+        shapes = list(map(shape_of, messages))
+        lookup = self._shapes
+        found: list[Cluster | None] = list(map(lookup.get, shapes))
+        if None in found:
+            if len(lookup) >= self.cache_size:
+                lookup.clear()
+            for i, cluster in enumerate(found):
+                if cluster is None:
+                    shape = shapes[i]
+                    cluster = lookup.get(shape)
+                    if cluster is None:
+                        cluster = self._assign(mask(messages[i]))
+                        lookup[shape] = cluster
+                    found[i] = cluster
+        self._clock += len(messages)
+        final: dict[Cluster, Cluster] = {}
+        for cluster, n in Counter(found).items():  # type: ignore[arg-type]
+            top = cluster
+            while top.merged_into is not None:
+                top = top.merged_into
+            top.size += n
+            top.last_seen = self._clock
+            final[cluster] = top
+        return list(map(_ID, map(final.__getitem__, found)))  # type: ignore[arg-type]
+
+    def _assign(self, masked: str) -> Cluster:
+        """The cluster of a masked message, creating or generalising one (sizes untouched)."""
         cluster = self._cache.get(masked)
         if cluster is not None:
             while cluster.merged_into is not None:
                 cluster = cluster.merged_into
-            cluster.size += 1
-            cluster.last_seen = self._clock
-            return MinedLine(cluster.id, cluster.template, False)
+            return cluster
         tokens = masked.split()
         key = _leaf_key(tokens)
         leaf = self._tree.get(key)
         found = self._find(leaf, tokens) if leaf else None
-        is_new = found is None
         if found is None:
             found = Cluster(self._next_id, tokens, key)
             self._next_id += 1
@@ -150,12 +192,10 @@ class TemplateMiner:
             found = self._generalise(leaf, found)
             if len(self.clusters) > self.max_clusters:
                 self._evict()
-        found.size += 1
-        found.last_seen = self._clock
         if len(self._cache) >= self.cache_size:
             self._cache.clear()
         self._cache[masked] = found
-        return MinedLine(found.id, found.template, is_new)
+        return found
 
     def match(self, message: str) -> Cluster | None:
         """The cluster a message belongs to, without learning (None when no template fits)."""
@@ -253,6 +293,7 @@ class TemplateMiner:
             else:
                 del self._tree[key]
         self._cache.clear()
+        self._shapes.clear()
         self._alias = {k: v for k, v in self._alias.items() if v in self.clusters}
 
     # ---- state ----------------------------------------------------------------------------
@@ -275,6 +316,7 @@ class TemplateMiner:
         self.clusters.clear()
         self._tree.clear()
         self._cache.clear()
+        self._shapes.clear()
         for item in state.get("clusters", []):
             tokens = [str(t) for t in item["tokens"]]
             key = _leaf_key(tokens)

@@ -1,0 +1,170 @@
+"""Throughput of parse + mask + mine + count, one core, Sherlog vs Drain3 on the same lines.
+
+The stream: the eight loghub-2k systems' lines with every digit re-drawn at random (so raw lines do
+not repeat), plus one line in 50 carrying a never-seen word (so masked forms keep appearing, as user
+names and host names do). Each system's lines go through its loghub header format. Sherlog's time
+includes header parsing (splitting the header off the message, as ``sherlog logs mine`` does;
+no timestamp conversion), in batches of 2,048 lines as the CLI streams them; Drain3's covers ``add_log_message`` on the already-parsed content only.
+
+A second phase streams ``--memory-lines`` lines through Sherlog alone and prints the process RSS at
+checkpoints, to show that memory stays flat (bounded cache and clusters).
+
+    .venv/bin/python -m bench.log_throughput [--lines 1000000] [--memory-lines 10000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import json
+import random
+import resource
+import string
+import time
+from collections import Counter
+from collections.abc import Iterator
+from operator import itemgetter
+from pathlib import Path
+
+from bench.loghub import DEFAULT_DATA, HEADERS
+from detectors.logs.formats import HeaderFormat
+from detectors.logs.miner import TemplateMiner
+
+
+def _rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return pages * resource.getpagesize() / 1e6
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+def _word(i: int) -> str:
+    letters = string.ascii_lowercase
+    out = []
+    i += 26**3
+    while i:
+        i, r = divmod(i, 26)
+        out.append(letters[r])
+    return "".join(out)
+
+
+def build_pool(data: Path, *, per_system: int, seed: int = 7) -> dict[str, list[str]]:
+    rng = random.Random(seed)
+    digits = "0123456789"
+    pool: dict[str, list[str]] = {}
+    for system in HEADERS:
+        raw = (data / system / f"{system}_2k.log").read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = []
+        for i in range(per_system):
+            line = raw[i % len(raw)]
+            lines.append("".join(rng.choice(digits) if ch.isdigit() else ch for ch in line))
+        pool[system] = lines
+    return pool
+
+
+def stream(pool: dict[str, list[str]], total: int) -> Iterator[tuple[str, str]]:
+    """(system, line) pairs: blocks of 1,000 lines per system in turn, a new word every 50th line."""
+    systems = list(pool)
+    cursors = dict.fromkeys(systems, 0)
+    n = 0
+    for system in itertools.cycle(systems):
+        lines = pool[system]
+        for _ in range(1000):
+            if n >= total:
+                return
+            line = lines[cursors[system] % len(lines)]
+            cursors[system] += 1
+            if n % 50 == 0:
+                line = f"{line} {_word(n)}"
+            yield system, line
+            n += 1
+
+
+BATCH = 2048
+
+
+def run_sherlog(items: list[tuple[str, str]] | Iterator[tuple[str, str]], formats: dict[str, HeaderFormat],
+                checkpoints: tuple[int, ...] = ()) -> tuple[int, float, Counter[int], list[tuple[int, float]]]:
+    miners = {s: TemplateMiner() for s in formats}
+    counts: Counter[int] = Counter()
+    rss: list[tuple[int, float]] = []
+    marks = set(checkpoints)
+    n = 0
+    t0 = time.perf_counter()
+    next_mark = iter(sorted(marks))
+    mark = next(next_mark, None)
+    for system, group in itertools.groupby(items, key=itemgetter(0)):
+        lines = list(map(itemgetter(1), group))
+        for start in range(0, len(lines), BATCH):
+            batch = lines[start:start + BATCH]
+            counts.update(miners[system].add_many(formats[system].contents(batch)))
+            n += len(batch)
+            if mark is not None and n >= mark:
+                rss.append((n, _rss_mb()))
+                mark = next(next_mark, None)
+    return n, time.perf_counter() - t0, counts, rss
+
+
+def run_drain3(items: list[tuple[str, str]], formats: dict[str, HeaderFormat]) -> tuple[int, float]:
+    import logging
+
+    from drain3 import TemplateMiner as Drain3Miner
+    from drain3.template_miner_config import TemplateMinerConfig
+
+    logging.getLogger("drain3").setLevel(logging.WARNING)
+    contents = []
+    for system, line in items:
+        content = formats[system].content(line)
+        contents.append((system, line if content is None else content))
+    miners = {}
+    for s in formats:
+        config = TemplateMinerConfig()
+        config.profiling_enabled = False
+        miners[s] = Drain3Miner(config=config)
+    counts: Counter[int] = Counter()
+    t0 = time.perf_counter()
+    for system, content in contents:
+        counts[miners[system].add_log_message(content)["cluster_id"]] += 1
+    return len(contents), time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--memory-lines", type=int, default=10_000_000, help="0 to skip the memory phase")
+    args = parser.parse_args()
+    formats = {s: HeaderFormat(spec) for s, spec in HEADERS.items()}
+    pool = build_pool(args.data, per_system=20_000)
+    items = list(stream(pool, args.lines))
+    gc.collect()
+    n_ours, t_ours, _, _ = run_sherlog(items, formats)
+    n_drain, t_drain = run_drain3(items, formats)
+    ours_lps, drain_lps = n_ours / t_ours, n_drain / t_drain
+    print(f"{'miner':<10} {'lines':>10} {'seconds':>9} {'lines/s':>10}")
+    print(f"{'sherlog':<10} {n_ours:>10,} {t_ours:>9.2f} {ours_lps:>10,.0f}   (parse + mask + mine + count)")
+    print(f"{'drain3':<10} {n_drain:>10,} {t_drain:>9.2f} {drain_lps:>10,.0f}   (add_log_message only)")
+    print(f"ratio sherlog/drain3: {ours_lps / drain_lps:.2f}x")
+    result: dict[str, object] = {
+        "lines": n_ours, "sherlog_lps": round(ours_lps), "drain3_lps": round(drain_lps),
+        "ratio": round(ours_lps / drain_lps, 2),
+    }
+    del items
+    gc.collect()
+    if args.memory_lines:
+        total = args.memory_lines
+        marks = tuple(sorted({total // 10, total // 4, total // 2, total * 3 // 4, total}))
+        n, secs, _, rss = run_sherlog(stream(pool, total), formats, marks)
+        print(f"memory phase: {n:,} lines in {secs:.1f} s ({n / secs:,.0f} lines/s)")
+        for at, mb in rss:
+            print(f"  after {at:>11,} lines: RSS {mb:8.1f} MB")
+        result["memory_lines"] = n
+        result["rss_mb"] = {str(at): round(mb, 1) for at, mb in rss}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
