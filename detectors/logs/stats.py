@@ -15,28 +15,43 @@ def _log_binom_pmf(k: int, n: int, q: float) -> float:
             + k * math.log(q) + (n - k) * math.log1p(-q))
 
 
+def _tail_up(k: int, n: int, q: float) -> float:
+    """sum_{i >= k} pmf(i), for k above the mean (terms shrink as i grows)."""
+    total = 0.0
+    term = math.exp(_log_binom_pmf(k, n, q))
+    ratio_q = q / (1 - q)
+    for i in range(k, n + 1):
+        total += term
+        if term <= total * 1e-13:
+            break
+        term *= (n - i) / (i + 1) * ratio_q
+    return total
+
+
+def _tail_down(k: int, n: int, q: float) -> float:
+    """sum_{i <= k} pmf(i), for k below the mean (terms shrink as i falls)."""
+    total = 0.0
+    term = math.exp(_log_binom_pmf(k, n, q))
+    ratio_q = (1 - q) / q
+    for i in range(k, -1, -1):
+        total += term
+        if term <= total * 1e-13 or i == 0:
+            break
+        term *= i / (n - i + 1) * ratio_q
+    return total
+
+
 def binom_sf(k: int, n: int, q: float) -> float:
     """P(X >= k) for X ~ Binomial(n, q)."""
     if k <= 0:
         return 1.0
-    if k > n:
-        return 0.0
-    if q <= 0.0:
+    if k > n or q <= 0.0:
         return 0.0
     if q >= 1.0:
         return 1.0
-    if n > 2000:
-        mean, sd = n * q, math.sqrt(n * q * (1 - q))
-        return 0.5 * math.erfc((k - 0.5 - mean) / (sd * math.sqrt(2)))
-    total = 0.0
-    log_first = _log_binom_pmf(k, n, q)
-    term = math.exp(log_first)
-    for i in range(k, n + 1):
-        total += term
-        if term < total * 1e-12:
-            break
-        term *= (n - i) / (i + 1) * q / (1 - q)
-    return min(1.0, total)
+    if k >= n * q:
+        return min(1.0, _tail_up(k, n, q))
+    return max(0.0, 1.0 - _tail_down(k - 1, n, q))
 
 
 def binom_cdf(k: int, n: int, q: float) -> float:

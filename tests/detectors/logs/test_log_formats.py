@@ -1,0 +1,116 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.domain.errors import InputError
+from detectors.logs.formats import HeaderFormat
+from detectors.logs.parsing import detect_format, parse_lines
+from detectors.logs.timestamps import parse_timestamp
+
+SAMPLES = {
+    "json": '{"ts":"2024-01-02T03:04:07Z","level":"warn","msg":"slow query","service":"api"}',
+    "logfmt": 'level=error ts=2024-01-02T03:04:08Z msg="no such host" caller=dns.go:12',
+    "syslog5424": "<11>1 2024-01-02T03:04:05.003Z host01 postgres 811 - - FATAL: too many connections",
+    "syslog3164": "<30>Jan  2 03:04:05 host01 kubelet[1234]: Back-off restarting failed container",
+    "klog": "E0102 03:04:05.123456    1234 reflector.go:42] failed to list pods: x509: certificate has expired",
+    "access": '10.1.2.3 - - [02/Jan/2024:03:04:05 +0000] "GET /api/v1/items?id=3 HTTP/1.1" 503 12 "-" "curl/8"',
+    "nginx_error": "2024/01/02 03:04:05 [error] 12#0: *5 connect() failed (111: Connection refused)",
+    "apache_error": "[Tue Jan 02 03:04:05 2024] [error] [client 10.0.0.1] File does not exist: /var/www/x",
+    "generic": "2024-01-02 03:04:05,123 - app.db - ERROR - remaining connection slots are reserved",
+}
+
+
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_detects_each_format_and_reads_time_and_level(name: str) -> None:
+    line = SAMPLES[name]
+    fmt = detect_format([line] * 3)
+    assert fmt.name == name
+    parsed = fmt.parse(line)
+    assert parsed is not None
+    assert parsed.ts is not None and parsed.ts.tzinfo is not None
+    ts = parsed.ts.astimezone(UTC)
+    assert (ts.month, ts.day, ts.minute) == (1, 2, 4)  # syslog 3164 and klog carry no year
+    assert parsed.level in {"warning", "error", "critical", "info"}
+
+
+def test_access_log_status_sets_level_and_drops_query() -> None:
+    parsed = detect_format([SAMPLES["access"]]).parse(SAMPLES["access"])
+    assert parsed is not None
+    assert parsed.level == "error"
+    assert parsed.message == "GET /api/v1/items 503"
+
+
+def test_stack_trace_lines_join_into_one_event() -> None:
+    lines = [
+        "2024-01-02T03:04:05Z ERROR [main] com.shop.Orders - request failed",
+        "java.lang.OutOfMemoryError: Java heap space",
+        "\tat com.shop.Orders.load(Orders.java:10)",
+        "\tat com.shop.Orders.run(Orders.java:12)",
+        "Caused by: java.io.IOException: broken",
+        "2024-01-02T03:04:06Z INFO [main] com.shop.Orders - recovered",
+    ]
+    events = list(parse_lines(lines))
+    assert [e.line_no for e in events] == [1, 6]
+    assert events[0].lines == 5
+    assert "OutOfMemoryError" in events[0].message
+    assert events[1].message == "recovered"
+
+
+def test_python_traceback_joins() -> None:
+    lines = [
+        "2024-01-02 03:04:05,000 - worker - ERROR - task crashed",
+        "Traceback (most recent call last):",
+        '  File "w.py", line 3, in run',
+        "ZeroDivisionError: division by zero",
+        "2024-01-02 03:04:06,000 - worker - INFO - next task",
+    ]
+    events = list(parse_lines(lines))
+    assert len(events) == 2
+    assert "ZeroDivisionError" in events[0].message
+
+
+def test_mixed_stream_parses_each_line_with_its_format() -> None:
+    lines = [SAMPLES["generic"], SAMPLES["json"], SAMPLES["generic"], SAMPLES["logfmt"]]
+    events = list(parse_lines(lines))
+    assert [e.message for e in events][:2] == ["remaining connection slots are reserved", "slow query"]
+    assert events[1].service == "api"
+    assert events[3].message == "no such host"
+
+
+def test_garbage_never_raises() -> None:
+    junk: list[str | bytes] = [b"\x00\xff\xfe\x80garbage", "", "   ", "x" * 10_000_000, "\x00" * 100, "{not json"]
+    events = list(parse_lines(junk))
+    assert len(events) == 3
+    assert all(len(e.raw) <= 8192 for e in events)
+
+
+def test_loghub_header_notation_and_regex() -> None:
+    fmt = HeaderFormat("<Date> <Time> <Pid> <Level> <Component>: <Content>")
+    parsed = fmt.parse("081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating")
+    assert parsed is not None
+    assert parsed.message == "PacketResponder 1 terminating"
+    assert parsed.level == "info"
+    assert parsed.fields["Component"] == "dfs.DataNode$PacketResponder"
+    assert parsed.ts == datetime(2008, 11, 9, 20, 36, 15, tzinfo=UTC)
+    rx = HeaderFormat(r"(?P<ts>\S+) (?P<level>\w+) (?P<message>.*)")
+    assert rx.content("2024-01-01T00:00:00Z WARN disk almost full") == "disk almost full"
+    assert fmt.contents(["not matching at all", "081109 203615 148 INFO a.B: hi"]) == ["not matching at all", "hi"]
+
+
+def test_header_without_content_is_refused() -> None:
+    with pytest.raises(InputError, match="Content"):
+        HeaderFormat("<Date> <Time>")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-01-02T03:04:05+02:00", datetime(2024, 1, 2, 1, 4, 5, tzinfo=UTC)),
+        ("10/Oct/2000:13:55:36 -0700", datetime(2000, 10, 10, 20, 55, 36, tzinfo=UTC)),
+        ("1700000000123", datetime(2023, 11, 14, 22, 13, 20, 123000, tzinfo=UTC)),
+        ("Sun Dec 04 04:47:44 2005", datetime(2005, 12, 4, 4, 47, 44, tzinfo=UTC)),
+        ("not a time", None),
+    ],
+)
+def test_timestamps_normalise_to_utc(text: str, expected: datetime | None) -> None:
+    assert parse_timestamp(text) == expected

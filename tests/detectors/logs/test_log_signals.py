@@ -1,0 +1,92 @@
+from datetime import timedelta
+
+from bot.domain.models import EvidenceType
+from detectors.logs import detect_log_signals
+from detectors.logs.kinds import kind_of
+from tests.detectors.logs.factories import T0, iso, web_service_lines
+
+ALERT = T0 + timedelta(seconds=1700)
+
+
+def test_new_error_template_names_its_cause_kind_with_evidence() -> None:
+    lines = web_service_lines(incident_from=1600, incident_line="FATAL: remaining connection slots are reserved")
+    signals = detect_log_signals({"orders": lines}, alert_time=ALERT)
+    top = signals[0]
+    assert top.source == "logs" and top.service == "orders"
+    assert top.detector == "log.new_template"
+    assert top.kind == "db_connection_exhaustion"
+    assert top.score > 0.6
+    assert top.started_at == T0 + timedelta(seconds=1602)  # first multiple of 3 from 1600
+    assert top.attributes["baseline_count"] == 0 and top.attributes["count"] > 30
+    assert 1 <= len(top.evidence) <= 5
+    ev = top.evidence[0]
+    assert ev.type == EvidenceType.LOG and ev.id.startswith("log:orders:")
+    line_no = int(ev.id.rsplit(":", 1)[1])
+    assert "remaining connection slots" in lines[line_no - 1]
+    assert ev.summary == lines[line_no - 1][:300]
+
+
+def test_surge_of_a_known_template_is_significant_and_a_steady_one_is_not() -> None:
+    steady = web_service_lines(incident_from=0, incident_line="upstream timed out (110) while reading", every=60)
+    surging = web_service_lines(incident_from=1500, incident_line="upstream timed out (110) while reading", every=2)
+    surging += [line for line in steady if "upstream" in line and line < iso(T0 + timedelta(seconds=1500))]
+    surging.sort()
+    calm = detect_log_signals({"edge": steady}, alert_time=ALERT)
+    loud = detect_log_signals({"edge": surging}, alert_time=ALERT)
+    assert not [s for s in calm if s.detector in ("log.rate_surge", "log.new_template") and s.score > 0.3]
+    surge = next(s for s in loud if s.detector == "log.rate_surge")
+    assert surge.kind == "network_latency"
+    assert surge.attributes["count"] > surge.attributes["baseline_count"] > 0
+
+
+def test_error_share_signal_and_explicit_baseline() -> None:
+    baseline = web_service_lines(seconds=600, seed=1)
+    current = web_service_lines(seconds=600, seed=2, incident_from=0, every=4,
+                                incident_line="java.lang.IllegalStateException: cart is empty")
+    signals = detect_log_signals({"cart": current}, baseline={"cart": baseline})
+    detectors = {s.detector for s in signals}
+    assert "log.error_share" in detectors
+    share = next(s for s in signals if s.detector == "log.error_share")
+    assert share.kind == "error_rate_increase"
+    assert share.attributes["share"] > share.attributes["baseline_share"]
+    assert signals == sorted(signals, key=lambda s: s.score, reverse=True)
+
+
+def test_quiet_service_gives_no_strong_signal() -> None:
+    signals = detect_log_signals({"quiet": web_service_lines(seed=9)}, alert_time=ALERT)
+    assert all(s.score < 0.3 for s in signals)
+
+
+def test_without_timestamps_the_first_half_is_the_baseline() -> None:
+    lines = [f"worker {i % 5} processed job {i}" for i in range(400)]
+    lines += ["OSError: [Errno 28] No space left on device"] * 20
+    signals = detect_log_signals({"batch": lines})
+    assert signals and signals[0].kind == "disk_full"
+    assert signals[0].started_at is None
+
+
+def test_scores_compare_across_services_and_output_is_bounded() -> None:
+    noisy = web_service_lines(incident_from=1600, incident_line="x509: certificate has expired or is not yet valid")
+    mild = web_service_lines(seed=4)
+    signals = detect_log_signals({"gw": noisy, "calm": mild}, alert_time=ALERT)
+    assert signals[0].service == "gw" and signals[0].kind == "certificate_expired"
+    for service in ("gw", "calm"):
+        assert len([s for s in signals if s.service == service]) <= 20
+    assert all(0.0 <= s.score <= 1.0 for s in signals)
+
+
+def test_garbage_and_empty_input_never_crash() -> None:
+    logs = {"junk": ["\x00\xff\xfe", "", "x" * 10_000_000, "{", "}"], "empty": [], "none": None}
+    assert isinstance(detect_log_signals(logs, alert_time=ALERT), list)  # type: ignore[arg-type]
+    assert detect_log_signals({}) == []
+
+
+def test_kind_mapping_examples() -> None:
+    assert kind_of("java.lang.OutOfMemoryError: Java heap space") == "oom_kill"
+    assert kind_of("dial tcp: lookup db.internal: no such host") == "dns_failure"
+    assert kind_of("pq: sorry, too many clients already; too many connections") == "db_connection_exhaustion"
+    assert kind_of("write /data/x: No space left on device") == "disk_full"
+    assert kind_of("Deadlock found when trying to get lock") == "deadlock"
+    assert kind_of("upstream returned HTTP 429 Too Many Requests") == "rate_limited"
+    assert kind_of("Back-off restarting failed container; CrashLoopBackOff") == "crash_loop"
+    assert kind_of("GET /health 200 in 3ms") is None
