@@ -37,7 +37,7 @@ def alert_facts(scn: Scenario) -> list[AlertFacts]:
     if series is None:  # no such series (an external culprit at 'easy'): fall back to its error ratio
         metric = "error_rate" if (svc, "error_rate") in scn.series else "cpu_usage"
         series = scn.series[(svc, metric)]
-    window = [float(v) for v in series[max(0, tl.alert_at - 5): tl.alert_at + 1] if not math.isnan(float(v))]
+    window = [float(v) for v in series[max(0, tl.alert_at - 1): tl.alert_at + 1] if not math.isnan(float(v))]
     value = sum(window) / len(window) if window else 0.0
     base = [float(v) for v in series[: tl.fault_at - 5] if not math.isnan(float(v))]
     normal = sum(base) / len(base) if base else 0.0
@@ -71,7 +71,7 @@ def _threshold(metric: str, normal: float, value: float) -> float:
     if metric == "error_rate":
         limit = 0.05
     elif metric == "latency_p95_ms":
-        limit = max(2.5 * normal, 250.0)
+        limit = round(max(2.0 * normal, 100.0), -1)
     elif metric == "request_rate" and value < normal:
         return round(normal * 0.5, 1)
     else:
