@@ -33,7 +33,7 @@ KIND_RULES: tuple[KindRule, ...] = (
         None,
         "db",
     ),
-    KindRule(r"slow_quer|query.*(duration|time|latency)", "db_slow_query", None, "db"),
+    KindRule(r"slow_quer|query.*(duration|time|latency)", "db_slow_query", None, "latency"),
     KindRule(
         r"(conn|connection).*(pool|in_use|inuse|active|used|usage|wait|saturat|max)|pool.*(conn|in_use|usage|active|wait)",
         "db_connection_exhaustion",
@@ -66,7 +66,7 @@ KIND_RULES: tuple[KindRule, ...] = (
     KindRule(r"cpu|load_?avg|load1|load5", "cpu_saturation", None, "cpu"),
     KindRule(r"packet.*(loss|drop)|dropped_packets|retransmi", "packet_loss", None, "network"),
     KindRule(r"dns", "dns_failure", None, "dns"),
-    KindRule(r"(net|network|rtt|ping).*(latency|rtt|delay)", "network_latency", None, "network"),
+    KindRule(r"(net|network|rtt|ping).*(latency|rtt|delay)", "network_latency", None, "latency"),
     KindRule(r"rate_limit|ratelimit|429|too_many", "rate_limited", None, "errors"),
     KindRule(r"auth.*fail|login.*fail|401|403|unauthori", "auth_failure_surge", None, "errors"),
     KindRule(r"quota", "resource_quota", None, "quota"),

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+
+from detectors.metrics.rank import rank_metric_causes, series_key
+from tests.detectors.metrics.metric_factories import T0, noisy, series
+
+ALERT = T0 + timedelta(minutes=30)
+
+
+def _world(seed: int = 0) -> list:
+    db = noisy(40, 20, 1, seed)
+    db[28:] += 200  # the database slows down first
+    api = noisy(40, 100, 3, seed + 1)
+    api[29:] += 250  # its caller follows
+    web = noisy(40, 150, 3, seed + 2)
+    web[29:] += 240
+    ok = noisy(40, 50, 2, seed + 3)
+    return [
+        series("db", "query_latency_ms", db),
+        series("api", "latency_p95_ms", api),
+        series("web", "latency_p95_ms", web),
+        series("cache", "latency_p95_ms", ok),
+    ]
+
+
+def test_origin_ranks_first_with_topology_and_victims_are_marked() -> None:
+    ranked = rank_metric_causes(
+        _world(), alert_time=ALERT, topology={"web": ["api"], "api": ["db"]}, alert_metric="latency_p95_ms"
+    )
+    assert ranked[0].service == "db"
+    assert ranked[-1].service == "cache"
+    by = {c.service: c for c in ranked}
+    assert by["api"].victim_of == ["db"]
+    assert by["db"].change_time is not None and by["db"].change_time <= ALERT
+    assert 0.9 < by["db"].score < 1
+
+
+def test_alerting_family_first_availability_drop_beats_latency_noise() -> None:
+    avail = np.full(40, 100.0)
+    avail[29:] = 96.5
+    lat = noisy(40, 0.02, 0.001, 9)
+    lat[29:] *= 1.6
+    ranked = rank_metric_causes(
+        [series("search", "availability_average", avail), series("s3", "latency_p99", lat)],
+        alert_time=ALERT,
+        alert_metric="availability",
+    )
+    assert [c.service for c in ranked][:1] == ["search"]
+
+
+def test_baseline_history_tames_heavy_tailed_series() -> None:
+    rng = np.random.default_rng(4)
+    history = np.where(rng.random(2000) < 0.01, 5.0, 1.0) + rng.normal(0, 0.01, 2000)  # usual rare spikes
+    spiky = np.full(40, 1.0)
+    spiky[30] = 5.0  # one of its usual spikes
+    s = series("ssm", "latency_p90", spiky)
+    without = rank_metric_causes([s], alert_time=ALERT)
+    with_hist = rank_metric_causes([s], alert_time=ALERT, baseline={series_key(s): history})
+    assert without[0].score > 0.9
+    assert with_hist[0].score < 0.5
+
+
+def test_proxies_are_lowered() -> None:
+    y = noisy(40, 10, 0.5, 5)
+    y[29:] += 50
+    ranked = rank_metric_causes(
+        [series("search.elb.amazonaws.com_remote", "latency_ms", y), series("search", "latency_ms", y * 0.9)],
+        alert_time=ALERT,
+    )
+    assert ranked[0].service == "search"
+
+
+def test_sparse_and_empty_series() -> None:
+    assert rank_metric_causes([series("a", "latency_ms", [])], alert_time=ALERT) == []
+    assert rank_metric_causes([series("a", "latency_ms", [1.0])], alert_time=ALERT) == []
