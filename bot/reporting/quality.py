@@ -10,6 +10,7 @@ hypothesis, top-3 at the first three (ARCHITECTURE.md, AC@k).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import timedelta
 from typing import Any
 
 from bot.domain import Analysis, Incident
@@ -45,8 +46,9 @@ def _rate(hits: int, n: int) -> float | None:
 
 
 def hit_rates(snapshot: Snapshot, *, bucket: Bucket | None = None) -> dict[str, Any]:
+    """Top-1/top-3 hit rates overall and per bucket (weekly past two weeks: a day holds too few cases)."""
     scope = snapshot.scope
-    size: Bucket = bucket or auto_bucket(scope.since, scope.until)
+    size: Bucket = bucket or ("day" if scope.until - scope.since <= timedelta(days=14) else "week")
     judged = _judged(snapshot)
     per: dict[str, list[int | None]] = defaultdict(list)
     for facts, _answer, rank in judged:

@@ -90,13 +90,13 @@ def seed_incidents(store: Store, *, now: datetime, days: int = 21, count: int = 
                        labels={"team": rng.choice(["core", "platform", "payments"])})
         state = rng.random()
         if state < 0.75 or created < now - timedelta(days=2):
-            inc.acknowledged_at = started + timedelta(minutes=round(rng.lognormvariate(1.6, 0.8), 2))
+            inc.acknowledged_at = created + timedelta(minutes=round(rng.lognormvariate(1.6, 0.8), 2))
             inc.resolved_at = inc.acknowledged_at + timedelta(minutes=round(rng.lognormvariate(3.3, 0.9), 2))
             if inc.resolved_at > now:
                 inc.resolved_at = None
             inc.status = IncidentStatus.RESOLVED if inc.resolved_at else IncidentStatus.ACKNOWLEDGED
         elif state < 0.88:
-            inc.acknowledged_at = started + timedelta(minutes=round(rng.lognormvariate(1.6, 0.8), 2))
+            inc.acknowledged_at = created + timedelta(minutes=round(rng.lognormvariate(1.6, 0.8), 2))
             inc.status = IncidentStatus.ACKNOWLEDGED if inc.acknowledged_at < now else IncidentStatus.OPEN
             if inc.acknowledged_at >= now:
                 inc.acknowledged_at = None

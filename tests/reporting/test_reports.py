@@ -9,7 +9,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from bot.domain import Analysis, Hypothesis, Incident, InputError, IncidentStatus, category_of
+from bot.domain import Analysis, Hypothesis, Incident, IncidentStatus, InputError, category_of
 from bot.reporting import ReportOptions, ReportScope, build_report
 from tests.reporting.conftest import NOW
 from tests.reporting.factory import Seeded

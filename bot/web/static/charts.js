@@ -172,7 +172,7 @@
     interactive(f.svg.node(), marks, function (d) {
       return d.series + " " + d.bucket + ": " + (opts.valueText ? opts.valueText(d.value) : d.value) + (d.n !== null ? " (" + d.n + " incidents)" : "");
     });
-    legend(el, opts.series.map(function (s) { return { name: s.name, color: s.color }; }));
+    legend(el, opts.series.map(function (s) { return { name: s.name + (s.dash ? " (dashed)" : ""), color: s.color }; }));
   };
 
   // horizontal stacked bars: items [{name, confirmed, suggested}]
@@ -274,7 +274,8 @@
   S.groupedBars = function (el, opts) {
     var f = frame(el, opts.title);
     if (!opts.groups.length || !opts.keys.length) { empty(f, "No rate recorded"); return; }
-    var x0 = d3.scaleBand().domain(opts.groups.map(function (g) { return g.name; })).range([0, f.iw]).padding(0.2);
+    var x0 = d3.scaleBand().domain(opts.groups.map(function (g) { return g.name; })).range([0, f.iw])
+      .padding(Math.min(0.7, Math.max(0.2, 1 - (opts.groups.length * opts.keys.length * 70) / f.iw)));
     var x1 = d3.scaleBand().domain(opts.keys).range([0, x0.bandwidth()]).padding(0.08);
     var y = d3.scaleLinear().domain([0, 1]).range([f.ih, 0]);
     yAxis(f, y, null, d3.format(".0%"));

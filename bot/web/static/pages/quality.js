@@ -52,7 +52,7 @@
         title: "LLM cost and median latency per " + data.bucket + ", " + data.calls + " calls",
         x: data.trend.map(function (t) { return t.bucket; }),
         bars: data.trend.map(function (t) { return t.cost_usd; }), line: data.trend.map(function (t) { return t.latency_p50_ms; }),
-        barLabel: "cost (USD)", lineLabel: "latency p50 (ms)", barFormat: d3.format("$.3f"),
+        barLabel: "cost (USD)", lineLabel: "latency p50 (ms)", barFormat: d3.format("$.4~f"),
         barText: function (v) { return "$" + v.toFixed(4); }, lineText: function (v) { return Math.round(v) + " ms"; }
       });
       S.dataTable(llm, [{ key: "bucket", label: data.bucket }, { key: "calls", label: "calls" }, { key: "cost_usd", label: "cost USD" },
