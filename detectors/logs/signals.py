@@ -88,14 +88,6 @@ def _split(events: list[LogEvent], alert_time: datetime | None) -> tuple[list[Lo
     return events[:half], events[half:]
 
 
-def _exposure(events: list[LogEvent]) -> float | None:
-    stamped = [e.ts for e in events if e.ts is not None]
-    if len(stamped) < max(2, len(events) // 2):
-        return None
-    span = (max(stamped) - min(stamped)).total_seconds()
-    return span if span >= 1.0 else None
-
-
 def _evidence(service: str, events: Iterable[LogEvent]) -> list[Evidence]:
     out = []
     for e in events:
@@ -117,6 +109,224 @@ def _parse(lines: list[str], service: str, start: int = 1) -> list[LogEvent]:
     return list(parse_lines(lines, service=service, start=start))
 
 
+class LogComparison:
+    """Baseline and current events of one service, streamed through one miner.
+
+    Keeps counts, levels, time spans and up to five example events per template, never the lines,
+    so it works on streams larger than memory. Feed every baseline event first, then the current ones.
+    """
+
+    def __init__(self, service: str, *, miner: TemplateMiner | None = None) -> None:
+        self.service = service
+        self.miner = miner or TemplateMiner()
+        self.base = WindowSummary()
+        self.cur = WindowSummary()
+        self.stats: dict[int, TemplateStats] = {}
+        self.transitions = TransitionModel()
+        self._base_last: dict[str, int] = {}
+        self._cur_last: dict[str, int] = {}
+        self._pairs_aliases = 0
+        self.broken_order: list[LogEvent] = []
+        self.broken_order_count = 0
+        self.broken_order_first: int | None = None
+
+    def _mine(self, event: LogEvent) -> TemplateStats:
+        cid = self.miner.add(mining_text(event)).cluster_id
+        st = self.stats.get(cid)
+        if st is None:
+            st = self.stats[cid] = TemplateStats(cid)
+        return st
+
+    def add_baseline(self, event: LogEvent) -> None:
+        st = self._mine(event)
+        st.baseline += 1
+        self.base.add(event)
+        key = _session_key(event)
+        prev = self._base_last.get(key, -1)
+        self.transitions.pairs.add((prev, st.template_id))
+        self.transitions.counts[st.template_id] += 1
+        self._base_last[key] = st.template_id
+
+    def add_current(self, event: LogEvent) -> None:
+        st = self._mine(event)
+        st.current += 1
+        if len(st.examples) < MAX_EVIDENCE:
+            st.examples.append(event)
+        if st.first_ts is None and event.ts is not None:
+            st.first_ts = event.ts
+        st.levels[event.level] = st.levels.get(event.level, 0) + 1
+        self.cur.add(event)
+        self._check_order(event, st.template_id)
+
+    def _check_order(self, event: LogEvent, tid: int) -> None:
+        if not self.transitions.pairs:
+            return
+        resolve = self.miner.resolve
+        if len(self.miner._alias) != self._pairs_aliases:  # merges renamed some templates
+            self.transitions.pairs = {(resolve(a) if a >= 0 else a, resolve(b)) for a, b in self.transitions.pairs}
+            counts = self.transitions.counts
+            self.transitions.counts = type(counts)()
+            for k, v in counts.items():
+                self.transitions.counts[resolve(k)] += v
+            self._pairs_aliases = len(self.miner._alias)
+        key = _session_key(event)
+        prev = self._cur_last.get(key)
+        self._cur_last[key] = tid
+        if prev is None:
+            return
+        prev, tid = resolve(prev), resolve(tid)
+        if ((prev, tid) not in self.transitions.pairs and self.transitions.seen_count(prev) >= 5
+                and self.transitions.knows(tid)):
+            self.broken_order_count += 1
+            if self.broken_order_first is None:
+                self.broken_order_first = tid
+            if len(self.broken_order) < MAX_EVIDENCE:
+                self.broken_order.append(event)
+
+    def _merged_stats(self) -> dict[int, TemplateStats]:
+        """Stats keyed by the surviving template id (templates merged while streaming are summed)."""
+        out: dict[int, TemplateStats] = {}
+        for cid, st in self.stats.items():
+            final = self.miner.resolve(cid)
+            into = out.get(final)
+            if into is None:
+                st.template_id = final
+                out[final] = st
+                continue
+            into.baseline += st.baseline
+            into.current += st.current
+            into.examples = sorted(into.examples + st.examples, key=lambda e: e.line_no)[:MAX_EVIDENCE]
+            if st.first_ts is not None and (into.first_ts is None or st.first_ts < into.first_ts):
+                into.first_ts = st.first_ts
+            for lvl, n in st.levels.items():
+                into.levels[lvl] = into.levels.get(lvl, 0) + n
+        return out
+
+    def signals(self) -> list[Signal]:
+        """The service's signals, best first (at most ``MAX_SIGNALS_PER_SERVICE``)."""
+        if not self.cur.events:
+            return []
+        service, miner = self.service, self.miner
+        stats = self._merged_stats()
+        eb, ec = self.base.exposure(), self.cur.exposure()
+        if eb is None or ec is None:
+            eb, ec = float(max(self.base.events, 1)), float(self.cur.events)
+        tests = max(1, len(stats))
+        has_baseline = self.base.events >= MIN_BASELINE_EVENTS
+        total_events = self.base.events + self.cur.events
+        signals: list[Signal] = []
+        for st in stats.values():
+            if not has_baseline:
+                break
+            if st.current == 0:
+                if st.baseline >= 5:
+                    p = rate_decrease_p(st.baseline, 0, eb, ec)
+                    sig = significance(p, tests=tests)
+                    if sig > 0:
+                        signals.append(_template_signal(service, miner, st, "log.rate_drop", sig, p))
+                continue
+            if st.baseline == 0:
+                p = rate_increase_p(0, st.current, eb, ec)
+                # novelty itself is evidence: a template never seen in a real baseline
+                floor = 0.3 if _is_problem(st.level) else 0.15
+                sig = max(significance(p, tests=tests), floor)
+                signals.append(_template_signal(service, miner, st, "log.new_template", sig, p))
+                continue
+            p_up = rate_increase_p(st.baseline, st.current, eb, ec)
+            sig = significance(p_up, tests=tests)
+            if sig > 0:
+                signals.append(_template_signal(service, miner, st, "log.rate_surge", sig, p_up))
+                continue
+            p_down = rate_decrease_p(st.baseline, st.current, eb, ec)
+            sig = significance(p_down, tests=tests)
+            if sig > 0:
+                signals.append(_template_signal(service, miner, st, "log.rate_drop", sig, p_down))
+                continue
+            if _is_problem(st.level) and st.baseline + st.current <= max(2, total_events // 1000):
+                signals.append(_template_signal(service, miner, st, "log.rare", 0.2, 1.0))
+        error_signal = self._error_share_signal(stats)
+        if error_signal is not None:
+            signals.append(error_signal)
+        sequence_signal = self._sequence_signal() if has_baseline else None
+        if sequence_signal is not None:
+            signals.append(sequence_signal)
+        signals.sort(key=lambda s: s.score, reverse=True)
+        return signals[:MAX_SIGNALS_PER_SERVICE]
+
+    def _error_share_signal(self, stats: dict[int, TemplateStats]) -> Signal | None:
+        base, cur, service = self.base, self.cur, self.service
+        if base.events < MIN_BASELINE_EVENTS:
+            return None
+        p = proportion_increase_p(base.problems, base.events, cur.problems, cur.events)
+        sig = significance(p)
+        if sig <= 0:
+            return None
+        share_b, share_c = base.problems / base.events, cur.problems / cur.events
+        top = sorted((s for s in stats.values() if _is_problem(s.level) and s.current),
+                     key=lambda s: s.current - s.baseline, reverse=True)
+        examples = [s.examples[0] for s in top[:MAX_EVIDENCE] if s.examples]
+        top_cluster = self.miner.clusters.get(top[0].template_id) if top else None
+        return Signal(
+            source="logs", detector="log.error_share", service=service, kind="error_rate_increase",
+            title=f"{service}: error/warning share of log events rose from {share_b:.1%} to {share_c:.1%}",
+            score=_score(sig, "error", False), started_at=cur.first_problem_ts,
+            evidence=_evidence(service, examples),
+            attributes={"template_id": top[0].template_id if top else None,
+                        "template": top_cluster.template if top_cluster else "",
+                        "count": cur.problems, "baseline_count": base.problems, "baseline_share": share_b,
+                        "share": share_c, "p_value": p},
+        )
+
+    def _sequence_signal(self) -> Signal | None:
+        count = self.broken_order_count
+        if count < 3 or not self.broken_order:
+            return None
+        share = count / max(1, self.cur.events)
+        sig = min(1.0, 0.2 + share * 2)
+        first = self.broken_order[0]
+        tid = self.miner.resolve(self.broken_order_first or 0)
+        cluster = self.miner.clusters.get(tid)
+        return Signal(
+            source="logs", detector="log.sequence", service=self.service, kind="log_anomaly",
+            title=f"{self.service}: {count} log events broke the usual order of templates",
+            score=_score(sig, first.level, False), started_at=first.ts,
+            evidence=_evidence(self.service, self.broken_order),
+            attributes={"template_id": tid, "template": cluster.template if cluster else "",
+                        "count": count, "baseline_count": 0, "share": share},
+        )
+
+
+@dataclass(slots=True)
+class WindowSummary:
+    events: int = 0
+    problems: int = 0
+    stamped: int = 0
+    first_ts: datetime | None = None
+    last_ts: datetime | None = None
+    first_problem_ts: datetime | None = None
+
+    def add(self, event: LogEvent) -> None:
+        self.events += 1
+        ts = event.ts
+        if ts is not None:
+            self.stamped += 1
+            if self.first_ts is None or ts < self.first_ts:
+                self.first_ts = ts
+            if self.last_ts is None or ts > self.last_ts:
+                self.last_ts = ts
+        if _is_problem(event.level):
+            self.problems += 1
+            if self.first_problem_ts is None:
+                self.first_problem_ts = ts
+
+    def exposure(self) -> float | None:
+        """Seconds the window spans (None when too few events carry a time)."""
+        if self.first_ts is None or self.last_ts is None or self.stamped < max(2, self.events // 2):
+            return None
+        span = (self.last_ts - self.first_ts).total_seconds()
+        return span if span >= 1.0 else None
+
+
 def detect_service_signals(
     service: str,
     lines: list[str],
@@ -134,76 +344,12 @@ def detect_service_signals(
         cur = events
     else:
         base, cur = _split(events, alert_time)
-    if not cur:
-        return []
-    miner = miner or TemplateMiner()
-    stats: dict[int, TemplateStats] = {}
-    base_ids: list[int] = []
-    cur_ids: list[int] = []
-    for window, ids in ((base, base_ids), (cur, cur_ids)):
-        is_cur = window is cur
-        for e in window:
-            mined = miner.add(mining_text(e))
-            ids.append(mined.cluster_id)
-            st = stats.get(mined.cluster_id)
-            if st is None:
-                st = stats[mined.cluster_id] = TemplateStats(mined.cluster_id)
-            if is_cur:
-                st.current += 1
-                if len(st.examples) < MAX_EVIDENCE:
-                    st.examples.append(e)
-                if st.first_ts is None and e.ts is not None:
-                    st.first_ts = e.ts
-                st.levels[e.level] = st.levels.get(e.level, 0) + 1
-            else:
-                st.baseline += 1
-
-    eb = _exposure(base) if base else None
-    ec = _exposure(cur)
-    if eb is None or ec is None:
-        eb, ec = float(max(len(base), 1)), float(len(cur))
-    tests = max(1, len(stats))
-    signals: list[Signal] = []
-    has_baseline = len(base) >= MIN_BASELINE_EVENTS
-
-    for st in stats.values():
-        if st.current == 0:
-            if st.baseline >= 5 and has_baseline:
-                p = rate_decrease_p(st.baseline, 0, eb, ec)
-                sig = significance(p, tests=tests)
-                if sig > 0:
-                    signals.append(_template_signal(service, miner, st, "log.rate_drop", sig, p))
-            continue
-        if st.baseline == 0 and has_baseline:
-            p = rate_increase_p(0, st.current, eb, ec)
-            # novelty itself is evidence: a template never seen in a real baseline
-            sig = max(significance(p, tests=tests), 0.3 if st.level in ("error", "critical", "warning") else 0.15)
-            signals.append(_template_signal(service, miner, st, "log.new_template", sig, p))
-            continue
-        p_up = rate_increase_p(st.baseline, st.current, eb, ec)
-        sig = significance(p_up, tests=tests)
-        if sig > 0 and has_baseline:
-            signals.append(_template_signal(service, miner, st, "log.rate_surge", sig, p_up))
-            continue
-        p_down = rate_decrease_p(st.baseline, st.current, eb, ec)
-        sig = significance(p_down, tests=tests)
-        if sig > 0 and has_baseline:
-            signals.append(_template_signal(service, miner, st, "log.rate_drop", sig, p_down))
-            continue
-        total = st.baseline + st.current
-        if (st.level in ("error", "critical", "warning") and has_baseline
-                and total <= max(2, (len(base) + len(cur)) // 1000)):
-            signals.append(_template_signal(service, miner, st, "log.rare", 0.2, 1.0))
-
-    error_signal = _error_share_signal(service, base, cur, stats, miner)
-    if error_signal is not None:
-        signals.append(error_signal)
-    if has_baseline:
-        sequence_signal = _sequence_signal(service, base, base_ids, cur, cur_ids, miner)
-        if sequence_signal is not None:
-            signals.append(sequence_signal)
-    signals.sort(key=lambda s: s.score, reverse=True)
-    return signals[:MAX_SIGNALS_PER_SERVICE]
+    comparison = LogComparison(service, miner=miner)
+    for e in base:
+        comparison.add_baseline(e)
+    for e in cur:
+        comparison.add_current(e)
+    return comparison.signals()
 
 
 def _template_signal(
@@ -241,61 +387,6 @@ def _template_signal(
 
 def _is_problem(level: str | None) -> bool:
     return level in ("error", "critical", "warning")
-
-
-def _error_share_signal(
-    service: str, base: list[LogEvent], cur: list[LogEvent], stats: dict[int, TemplateStats], miner: TemplateMiner
-) -> Signal | None:
-    if len(base) < MIN_BASELINE_EVENTS:
-        return None
-    xb = sum(1 for e in base if _is_problem(e.level))
-    cur_errors = [e for e in cur if _is_problem(e.level)]
-    xc = len(cur_errors)
-    p = proportion_increase_p(xb, len(base), xc, len(cur))
-    sig = significance(p)
-    if sig <= 0:
-        return None
-    share_b, share_c = xb / len(base), xc / len(cur)
-    top = sorted((s for s in stats.values() if _is_problem(s.level) and s.current),
-                 key=lambda s: s.current - s.baseline, reverse=True)
-    examples = [s.examples[0] for s in top[:MAX_EVIDENCE] if s.examples]
-    top_template = miner.clusters[top[0].template_id].template if top and top[0].template_id in miner.clusters else ""
-    return Signal(
-        source="logs", detector="log.error_share", service=service, kind="error_rate_increase",
-        title=f"{service}: error/warning share of log events rose from {share_b:.1%} to {share_c:.1%}",
-        score=_score(sig, "error", False), started_at=cur_errors[0].ts if cur_errors else None,
-        evidence=_evidence(service, examples),
-        attributes={"template_id": top[0].template_id if top else None, "template": top_template,
-                    "count": xc, "baseline_count": xb, "baseline_share": share_b, "share": share_c,
-                    "p_value": p},
-    )
-
-
-def _sequence_signal(
-    service: str, base: list[LogEvent], base_ids: list[int], cur: list[LogEvent], cur_ids: list[int],
-    miner: TemplateMiner,
-) -> Signal | None:
-    model = TransitionModel()
-    model.fit_stream(base_ids, keys=[_session_key(e) for e in base])
-    flagged = model.unseen_transitions(cur_ids, keys=[_session_key(e) for e in cur])
-    if not flagged:
-        return None
-    # transitions out of templates the baseline knew well; novel templates are reported on their own
-    known = [i for i, prev in flagged if model.seen_count(prev) >= 5 and model.knows(cur_ids[i])]
-    if len(known) < 3:
-        return None
-    share = len(known) / max(1, len(cur_ids))
-    sig = min(1.0, 0.2 + share * 2)
-    examples = [cur[i] for i in known[:MAX_EVIDENCE]]
-    first = cur[known[0]]
-    tid = cur_ids[known[0]]
-    return Signal(
-        source="logs", detector="log.sequence", service=service, kind="log_anomaly",
-        title=f"{service}: {len(known)} log events broke the usual order of templates",
-        score=_score(sig, first.level, False), started_at=first.ts, evidence=_evidence(service, examples),
-        attributes={"template_id": tid, "template": miner.clusters[tid].template if tid in miner.clusters else "",
-                    "count": len(known), "baseline_count": 0, "share": share},
-    )
 
 
 _SESSION_FIELDS = ("trace_id", "traceId", "request_id", "requestId", "session", "session_id", "thread", "pid")
