@@ -114,8 +114,12 @@ def live(
     port: Annotated[int, typer.Option(help="Port of the Prometheus /metrics endpoint (0: any free port).")] = 9109,
     host: Annotated[str, typer.Option(help="Address to bind /metrics to.")] = "127.0.0.1",
     logs_dir: Annotated[Path, typer.Option(help="Where to stream logs/<service>.log.")] = Path("sim-live/logs"),
-    webhook: Annotated[str | None, typer.Option(help="Sherlog intake URL to POST the alert to, e.g. "
-                                                     "http://127.0.0.1:8000/api/v1/alerts/alertmanager")] = None,
+    sherlog_url: Annotated[str | None, typer.Option(help="Running Sherlog to POST the alert to (its "
+                                                         "/api/v1/alerts/<vendor> intake), e.g. "
+                                                         "http://127.0.0.1:8000")] = None,
+    token: Annotated[str | None, typer.Option(help="Intake bearer token (default: intake.token of the "
+                                                   "settings).")] = None,
+    vendor: Annotated[str, typer.Option(help="Alert format to post.")] = "alertmanager",
     speed: Annotated[float, typer.Option(help="Simulated minutes per real second.")] = 6.0,
     duration: Annotated[float, typer.Option(help="Stop after this many real seconds.")] = 60.0,
 ) -> None:
@@ -123,10 +127,14 @@ def live(
     import httpx
 
     from bot.simulation.live import LiveSimulation
+    from config.settings import load_settings
 
+    if token is None and sherlog_url:
+        configured = load_settings().intake.token
+        token = configured.get_secret_value() if configured else None
     with httpx.Client(timeout=10.0) as client:
-        sim = LiveSimulation(kind=kind, service=service, seed=seed, logs_dir=logs_dir, webhook_url=webhook,
-                             http=client, speed=speed)
+        sim = LiveSimulation(kind=kind, service=service, seed=seed, logs_dir=logs_dir, webhook_url=sherlog_url,
+                             http=client, speed=speed, vendor=vendor, token=token)
         bound = sim.serve_metrics(host=host, port=port)
         err_console.print(f"[dim]serving http://{host}:{bound}/metrics; logs in {logs_dir}; "
                           f"running {duration:.0f}s at {speed:g} simulated min/s[/]")
