@@ -1,0 +1,218 @@
+"""Queue workers: alerts and log lines from RabbitMQ/Kafka into the pipeline, acked after persistence.
+
+``AlertWorker`` reads deliveries in batches (up to ``batch_size`` or ``batch_wait`` seconds), parses each
+message with the vendor parsers, persists the batch through ``Pipeline.accept_alerts`` (one intake
+transaction), and only then acks. A message that cannot be parsed is poison: it goes to the dead-letter
+queue with the reason. A storage failure is transient: the batch is retried, then dead-lettered after
+the adapter's ``max_attempts``. Created or changed incidents are analysed by the worker when
+``analyze`` is on.
+
+Alert message body: a vendor payload (the vendor from the ``x-sherlog-source`` header, else sniffed), or
+an envelope ``{"source": "<vendor>", "payload": {...}}``.
+
+``LogWorker`` appends log lines (``{"service", "line"}`` or ``{"service", "lines": [...]}``) to
+``<data_dir>/logs/<service>.log`` (the bundle layout the analysis reads), fsyncs, then acks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.domain import Alert, InputError, SherlogError, StorageError
+from connectors.alerts import parse_alerts
+from connectors.messages import SOURCE_HEADER, Delivery, MessageSource, header_text
+
+if TYPE_CHECKING:
+    from bot.pipeline.service import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerStats:
+    messages: int = 0
+    alerts: int = 0
+    acked: int = 0
+    dead_lettered: int = 0
+    retried: int = 0
+    incidents_created: int = 0
+    analyses: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def decode_alert_message(body: bytes, headers: dict[str, Any]) -> list[Alert]:
+    """A message body -> alerts; raises ``InputError`` (poison) with a reason a person can act on."""
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"body is not JSON: {e}") from e
+    source = header_text(headers, SOURCE_HEADER)
+    if isinstance(payload, dict) and "payload" in payload and isinstance(payload.get("source"), str):
+        source, payload = payload["source"], payload["payload"]
+    return parse_alerts(payload, source=source)
+
+
+async def _batches(source: MessageSource, size: int, wait: float) -> AsyncIterator[list[Delivery]]:
+    stream = source.deliveries().__aiter__()
+    pending: asyncio.Task[Delivery] | None = None
+    while True:
+        batch: list[Delivery] = []
+        deadline: float | None = None
+        loop = asyncio.get_running_loop()
+        while len(batch) < size:
+            if pending is None:
+                pending = asyncio.ensure_future(stream.__anext__())
+            timeout = None if deadline is None else max(0.0, deadline - loop.time())
+            done, _ = await asyncio.wait({pending}, timeout=timeout)
+            if not done:
+                break
+            try:
+                batch.append(pending.result())
+            except StopAsyncIteration:
+                pending = None
+                if batch:
+                    yield batch
+                return
+            pending = None
+            if deadline is None:
+                deadline = loop.time() + wait
+        if batch:
+            yield batch
+
+
+class AlertWorker:
+    def __init__(self, *, pipeline: Pipeline, source: MessageSource, batch_size: int = 200,
+                 batch_wait: float = 0.2, analyze: bool = True) -> None:
+        self.pipeline = pipeline
+        self.source = source
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self.analyze = analyze
+        self.stats = WorkerStats()
+
+    async def run(self, *, stop: asyncio.Event | None = None) -> WorkerStats:
+        await self.source.connect()
+        async for batch in _batches(self.source, self.batch_size, self.batch_wait):
+            await self.process(batch)
+            if stop is not None and stop.is_set():
+                break
+        return self.stats
+
+    async def process(self, batch: list[Delivery]) -> None:
+        good: list[tuple[Delivery, list[Alert]]] = []
+        for delivery in batch:
+            self.stats.messages += 1
+            try:
+                good.append((delivery, decode_alert_message(delivery.body, delivery.headers)))
+            except InputError as e:
+                self.stats.dead_lettered += 1
+                log.warning("poison alert message dead-lettered", extra={"reason": str(e)[:300]})
+                await delivery.dead_letter(f"malformed: {e}")
+        alerts = [a for _, found in good for a in found]
+        if not good:
+            return
+        try:
+            result = await asyncio.to_thread(self.pipeline.accept_alerts, alerts) if alerts else None
+        except (StorageError, OSError) as e:
+            self.stats.retried += len(good)
+            self.stats.errors.append(str(e)[:300])
+            log.warning("alert batch not persisted; retrying", extra={"error": str(e)[:300]})
+            await asyncio.sleep(1.0)
+            for delivery, _ in good:
+                await delivery.retry(f"storage: {e}")
+            return
+        for delivery, _ in good:
+            await delivery.ack()
+        self.stats.acked += len(good)
+        self.stats.alerts += len(alerts)
+        if result is not None:
+            self.stats.incidents_created += len(result.created)
+            if self.analyze:
+                await self._analyze([*result.created, *result.updated])
+
+    async def _analyze(self, incident_ids: list[str]) -> None:
+        for incident_id in dict.fromkeys(incident_ids):
+            try:
+                await asyncio.to_thread(self.pipeline.analyze_incident, incident_id=incident_id)
+                self.stats.analyses += 1
+            except SherlogError as e:
+                log.warning("analysis failed", extra={"incident_id": incident_id, "error": str(e)[:300]})
+
+
+class LogWorker:
+    """Log lines from the queue into ``<root>/<service>.log``; fsync before ack."""
+
+    def __init__(self, *, source: MessageSource, root: Path, batch_size: int = 500, batch_wait: float = 0.2) -> None:
+        self.source = source
+        self.root = root
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self.stats = WorkerStats()
+
+    async def run(self, *, stop: asyncio.Event | None = None) -> WorkerStats:
+        await self.source.connect()
+        async for batch in _batches(self.source, self.batch_size, self.batch_wait):
+            await self.process(batch)
+            if stop is not None and stop.is_set():
+                break
+        return self.stats
+
+    async def process(self, batch: list[Delivery]) -> None:
+        lines: dict[str, list[str]] = {}
+        ok: list[Delivery] = []
+        for delivery in batch:
+            self.stats.messages += 1
+            try:
+                service, found = decode_log_message(delivery.body, delivery.headers)
+            except InputError as e:
+                self.stats.dead_lettered += 1
+                await delivery.dead_letter(f"malformed: {e}")
+                continue
+            lines.setdefault(service, []).extend(found)
+            ok.append(delivery)
+        try:
+            await asyncio.to_thread(self._append, lines)
+        except OSError as e:
+            for delivery in ok:
+                await delivery.retry(f"disk: {e}")
+            return
+        for delivery in ok:
+            await delivery.ack()
+        self.stats.acked += len(ok)
+
+    def _append(self, lines: dict[str, list[str]]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        for service, found in lines.items():
+            with (self.root / f"{service}.log").open("a", encoding="utf-8") as fh:
+                fh.write("".join(line.rstrip("\n") + "\n" for line in found))
+                fh.flush()
+                os.fsync(fh.fileno())
+
+
+def decode_log_message(body: bytes, headers: dict[str, Any]) -> tuple[str, list[str]]:
+    service = header_text(headers, "x-sherlog-service")
+    try:
+        payload: Any = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = None
+    if isinstance(payload, dict):
+        service = str(payload.get("service") or service or "")
+        raw = payload.get("lines", [payload["line"]] if "line" in payload else None)
+        if not isinstance(raw, list):
+            raise InputError("log message needs 'line' or 'lines'")
+        found = [str(x) for x in raw]
+    else:
+        try:
+            found = body.decode("utf-8").splitlines()
+        except UnicodeDecodeError as e:
+            raise InputError(f"log message is not UTF-8: {e}") from e
+    if not service or "/" in service or service.startswith("."):
+        raise InputError(f"log message names no usable service ({service!r}); set 'service' or x-sherlog-service")
+    return service, found
