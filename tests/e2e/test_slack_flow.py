@@ -42,7 +42,7 @@ def _wait_posted(store: Any, incident_id: str) -> Any:
 
 
 def test_alertmanager_webhook_gives_exactly_one_post_with_the_top_hypothesis(
-        slack_settings, slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+        slack_settings, slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     slack_settings.slack.routes = {"critical": "C0SEV1"}
     context, _ = load_bundle(BUNDLE)
     truth = json.loads((BUNDLE / "truth.json").read_text())
