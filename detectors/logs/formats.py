@@ -260,6 +260,35 @@ class GenericFormat:
         return ParsedLine(message=msg, ts=parse_timestamp(ts), level=_level_from_text(msg, level), fields=fields)
 
 
+_LEVELED = re.compile(
+    r"^((?:\S*\d\S*\s+){1,4}?)(?:-\s+)?\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL|SEVERE)\]?"
+    r"\s+(?:-\s+)?(?:\[([^\]]{1,200})\]\s+(?:-\s+)?)?(?:([\w$.\-]{1,150}):\s+)?(.*)$"
+)
+
+
+class LeveledFormat:
+    """Classic Java/Hadoop-style lines: timestamp-ish tokens, a LEVEL word, [thread], logger:, message.
+
+    ``081109 203615 148 INFO dfs.DataNode: ...``, ``17/06/09 20:10:40 INFO spark.SecurityManager: ...``.
+    """
+
+    name = "leveled"
+
+    def parse(self, line: str) -> ParsedLine | None:
+        m = _LEVELED.match(line)
+        if not m:
+            return None
+        prefix, level, thread, logger, msg = m.groups()
+        tokens = prefix.split()
+        ts = parse_timestamp(" ".join(tokens[:2])) or parse_timestamp(tokens[0]) if tokens else None
+        fields: dict[str, Any] = {}
+        if thread:
+            fields["thread"] = thread
+        if logger:
+            fields["logger"] = logger
+        return ParsedLine(message=msg, ts=ts, level=normalise_level(level), fields=fields)
+
+
 class PlainFormat:
     """Anything: the whole line is the message."""
 
@@ -409,7 +438,7 @@ def _level_from_text(message: str, level: str | None) -> str | None:
 
 BUILTIN_FORMATS: tuple[LineFormat, ...] = (
     JsonFormat(), Syslog5424Format(), KlogFormat(), AccessLogFormat(), NginxErrorFormat(), ApacheErrorFormat(),
-    Syslog3164Format(), GenericFormat(), LogfmtFormat(),
+    Syslog3164Format(), GenericFormat(), LeveledFormat(), LogfmtFormat(),
 )
 FORMATS_BY_NAME: dict[str, LineFormat] = {f.name: f for f in (*BUILTIN_FORMATS, PlainFormat())}
 

@@ -67,14 +67,18 @@ class TemplateStats:
         return max(self.levels, key=lambda k: self.levels[k])
 
 
+def baseline_cut(first: datetime, alert_time: datetime) -> datetime:
+    """Where the baseline ends: a quarter of the time before the alert, between 1 and 15 minutes before it."""
+    before = max(alert_time - first, timedelta(0))
+    lead = min(timedelta(minutes=15), max(timedelta(minutes=1), before / 4))
+    return alert_time - lead
+
+
 def _split(events: list[LogEvent], alert_time: datetime | None) -> tuple[list[LogEvent], list[LogEvent]]:
     """Baseline = events well before the alert (by timestamp), else the first half."""
     stamped = [e.ts for e in events if e.ts is not None]
     if alert_time is not None and len(stamped) >= len(events) * 0.5 and stamped:
-        first = min(stamped)
-        before = max(alert_time - first, timedelta(0))
-        lead = min(timedelta(minutes=15), max(timedelta(minutes=1), before / 4))
-        cut = alert_time - lead
+        cut = baseline_cut(min(stamped), alert_time)
         base: list[LogEvent] = []
         cur: list[LogEvent] = []
         in_base = True
