@@ -1,0 +1,110 @@
+"""Queue worker logic over an in-memory broker that follows the ``MessageSource`` protocol."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.pipeline import Pipeline
+from bot.pipeline.consumer import AlertWorker, LogWorker
+from connectors.messages import ATTEMPTS_HEADER, SOURCE_HEADER
+
+
+@dataclass
+class MemoryDelivery:
+    body: bytes
+    headers: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+    outcome: str | None = None
+    reason: str | None = None
+
+    async def ack(self) -> None:
+        assert self.outcome is None, "settled twice"
+        self.outcome = "ack"
+
+    async def dead_letter(self, reason: str) -> None:
+        assert self.outcome is None, "settled twice"
+        self.outcome, self.reason = "dlq", reason
+
+    async def retry(self, reason: str) -> None:
+        assert self.outcome is None, "settled twice"
+        self.outcome, self.reason = "retry", reason
+
+
+class MemorySource:
+    def __init__(self, deliveries: list[MemoryDelivery]) -> None:
+        self.items = deliveries
+
+    async def connect(self) -> None:
+        return None
+
+    async def deliveries(self) -> AsyncIterator[MemoryDelivery]:
+        for d in self.items:
+            yield d
+
+    async def publish(self, body: bytes, *, headers: dict[str, Any] | None = None) -> None:
+        self.items.append(MemoryDelivery(body, headers or {}))
+
+    async def close(self) -> None:
+        return None
+
+
+def am(fp: str, service: str, status: str = "firing") -> bytes:
+    return json.dumps({"version": "4", "groupKey": "g", "receiver": "r", "status": status, "alerts": [
+        {"status": status, "labels": {"alertname": "Down", "service": service}, "annotations": {},
+         "startsAt": "2026-01-01T00:00:00Z", "fingerprint": fp}]}).encode()
+
+
+async def test_alerts_acked_after_persistence_and_poison_dead_lettered(settings: Any, store: Any) -> None:
+    pipeline = Pipeline(settings=settings, store=store)
+    items = [MemoryDelivery(am("a1", "api")), MemoryDelivery(b"{nope"),
+             MemoryDelivery(am("a2", "api"), headers={SOURCE_HEADER: b"alertmanager"}),
+             MemoryDelivery(json.dumps({"source": "generic", "payload": {"name": "Disk", "service": "db"}}).encode()),
+             MemoryDelivery(am("a1", "api")),  # a redelivery: deduplicated, still acked
+             MemoryDelivery(json.dumps({"x": 1}).encode(), headers={SOURCE_HEADER: "nagios"})]
+    worker = AlertWorker(pipeline=pipeline, source=MemorySource(items), batch_size=4, batch_wait=0.05, analyze=False)
+    stats = await worker.run()
+    assert [d.outcome for d in items] == ["ack", "dlq", "ack", "ack", "ack", "dlq"]
+    assert items[1].reason is not None and "not JSON" in items[1].reason
+    assert items[5].reason is not None and "nagios" in items[5].reason
+    assert stats.acked == 4 and stats.dead_lettered == 2
+    assert store.count_alerts() == 3 and store.count_incidents() == 2
+
+
+async def test_storage_failure_retries_instead_of_acking(settings: Any) -> None:
+    from sqlalchemy import create_engine
+
+    from bot.storage import Store
+
+    gone = Store(create_engine("sqlite:////nonexistent-dir/for/sure/db.sqlite"))  # the database is unreachable
+    pipeline = Pipeline(settings=settings, store=gone)
+    items = [MemoryDelivery(am("a1", "api"), headers={ATTEMPTS_HEADER: "1"}, attempts=1)]
+    worker = AlertWorker(pipeline=pipeline, source=MemorySource(items), batch_size=10, batch_wait=0.01,
+                         analyze=False)
+    stats = await worker.run()
+    assert items[0].outcome == "retry" and stats.retried == 1 and stats.acked == 0
+
+
+async def test_created_incidents_are_analysed_by_the_worker(settings: Any, store: Any) -> None:
+    pipeline = Pipeline(settings=settings, store=store)
+    worker = AlertWorker(pipeline=pipeline, source=MemorySource([MemoryDelivery(am("z", "search"))]),
+                         batch_wait=0.01, analyze=True)
+    stats = await worker.run()
+    assert stats.analyses == 1
+    (incident,) = store.list_incidents()
+    assert store.latest_analysis(incident_id=incident.id) is not None
+
+
+async def test_log_lines_appended_then_acked(tmp_path: Path) -> None:
+    items = [MemoryDelivery(json.dumps({"service": "api", "line": "ERROR boom"}).encode()),
+             MemoryDelivery(json.dumps({"service": "api", "lines": ["a", "b"]}).encode()),
+             MemoryDelivery(b"plain line\nsecond", headers={"x-sherlog-service": "db"}),
+             MemoryDelivery(json.dumps({"service": "../etc", "line": "x"}).encode())]
+    worker = LogWorker(source=MemorySource(items), root=tmp_path, batch_wait=0.01)
+    await worker.run()
+    assert [d.outcome for d in items] == ["ack", "ack", "ack", "dlq"]
+    assert (tmp_path / "api.log").read_text().splitlines() == ["ERROR boom", "a", "b"]
+    assert (tmp_path / "db.log").read_text().splitlines() == ["plain line", "second"]
