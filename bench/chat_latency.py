@@ -1,0 +1,175 @@
+"""Time from an Alertmanager webhook to the Slack post, through the whole app (no LLM).
+
+The real FastAPI app (intake, analysis queue, pipeline, event bus, Slack poster, ``AsyncWebClient``)
+runs in-process; Slack is the local Web API stand-in (``tests/fakes/slack_api.py``), which stamps each
+call on arrival. Each round sends a new alert group (a new incident) whose evidence is the bundle's
+(logs, metrics, changes, topology; its history is left out unless ``--with-history``). The baseline,
+measured in the same process, is ``Pipeline.analyze_context`` alone on the same evidence: the ratio
+says how much the delivery path adds around the analysis. Also timed: the ``/sherlog status`` ack.
+
+    .venv/bin/python -m bench.chat_latency [--rounds 30] [--bundle PATH] [--with-history]
+
+Goal: p95 webhook -> post under 1 second without an LLM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import hmac
+import json
+import logging
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi.testclient import TestClient
+from rich.console import Console
+from rich.table import Table
+
+from bot.api.app import create_app
+from bot.domain import Incident, IncidentContext
+from bot.pipeline import load_bundle
+from bot.pipeline.wiring import build_pipeline
+from config.settings import load_settings
+from tests.fakes.slack_api import SlackAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BUNDLE = ROOT / "tests" / "fixtures" / "bundles" / "inventory-disk"
+SECRET = "bench-signing-secret"
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    idx = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[idx]
+
+
+def _payload(base: dict[str, Any], i: int) -> str:
+    """The bundle's webhook as a new alert group (its own labels and fingerprint) for round ``i``."""
+    data = copy.deepcopy(base)
+    for alert in data.get("alerts", []):
+        alert["labels"] = {**alert.get("labels", {}), "bench_round": str(i)}
+        alert["fingerprint"] = hashlib.sha256(f"{alert.get('fingerprint', '')}-{i}".encode()).hexdigest()[:16]
+    data["groupKey"] = f"{data.get('groupKey', '')}-{i}"
+    return json.dumps(data)
+
+
+def _signed(body: str) -> dict[str, str]:
+    ts = str(int(time.time()))
+    sig = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={sig}",
+            "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _top_level_posts(slack: SlackAPI) -> list[Any]:
+    return [c for c in slack.calls_to("chat.postMessage") if not c.body.get("thread_ts")]
+
+
+def _wait_top_level(slack: SlackAPI, count: int, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        posts = _top_level_posts(slack)
+        if len(posts) >= count:
+            return posts[count - 1]
+        time.sleep(0.002)
+    raise TimeoutError(f"no incident post number {count} within {timeout:.0f} s")
+
+
+def run(*, bundle: Path, rounds: int, with_history: bool, warmup: int) -> dict[str, Any]:
+    context, _ = load_bundle(bundle)
+    if not with_history:
+        context = context.model_copy(update={"history": []})
+    payload = json.loads((bundle / "alert.json").read_text())
+    truth_path = bundle / "truth.json"
+    truth = json.loads(truth_path.read_text()) if truth_path.is_file() else None
+
+    def provide(incident: Incident) -> IncidentContext:
+        return context.model_copy(update={"incident": incident})
+
+    with tempfile.TemporaryDirectory() as tmp, SlackAPI() as slack:
+        settings = load_settings(
+            data_dir=Path(tmp) / "data", retrieval={"backend": "memory"},
+            slack={"enabled": True, "bot_token": "xoxb-bench", "signing_secret": SECRET, "api_url": slack.api_url,
+                   "incident_channel": "C0BENCH"},
+        )
+        pipeline = build_pipeline(settings, with_retriever=False)
+        pipeline.context_provider = provide
+
+        baseline: list[float] = []
+        for _ in range(warmup + rounds):
+            t0 = time.perf_counter()
+            pipeline.analyze_context(provide(context.incident))
+            baseline.append((time.perf_counter() - t0) * 1000.0)
+        baseline = baseline[warmup:]
+
+        latencies: list[float] = []
+        hits = 0
+        acks: list[float] = []
+        with TestClient(create_app(settings, pipeline=pipeline)) as client:
+            for i in range(warmup + rounds):
+                before = len(_top_level_posts(slack))
+                t0 = time.monotonic()
+                resp = client.post("/api/v1/alerts/alertmanager", content=_payload(payload, i),
+                                   headers={"Content-Type": "application/json"})
+                resp.raise_for_status()
+                post = _wait_top_level(slack, before + 1)
+                if i >= warmup:
+                    latencies.append((post.at - t0) * 1000.0)
+                    top = next((b for b in post.body.get("blocks", []) if b.get("block_id") == "hyp_1"), None)
+                    if truth and top and f"`{truth['root_cause_service']}` · {truth['root_cause_kind']}" in \
+                            top["text"]["text"]:
+                        hits += 1
+                for incident_id in resp.json()["created"]:  # close it so the next round is a new incident
+                    pipeline.resolve(incident_id=incident_id, user="bench")
+            body = urlencode({"command": "/sherlog", "text": "status", "user_id": "U0BENCH", "team_id": "T0",
+                              "channel_id": "C0BENCH", "response_url": slack.response_url(), "trigger_id": "1"})
+            for _ in range(warmup + rounds):
+                t0 = time.perf_counter()
+                client.post("/slack/events", content=body, headers=_signed(body)).raise_for_status()
+                acks.append((time.perf_counter() - t0) * 1000.0)
+            acks = acks[warmup:]
+        posts = len(_top_level_posts(slack))
+
+    return {
+        "rounds": rounds,
+        "posts": posts,
+        "webhook_to_post_p50_ms": round(_pct(latencies, 0.5), 1),
+        "webhook_to_post_p95_ms": round(_pct(latencies, 0.95), 1),
+        "webhook_to_post_max_ms": round(max(latencies), 1),
+        "analysis_only_p50_ms": round(statistics.median(baseline), 1),
+        "delivery_ratio_p50": round(_pct(latencies, 0.5) / statistics.median(baseline), 2),
+        "slash_status_ack_p95_ms": round(_pct(acks, 0.95), 1),
+        "top_matches_truth": round(hits / rounds, 3) if truth else None,
+        "goal_p95_ms": 1000,
+        "goal_met": _pct(latencies, 0.95) < 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE, help="evidence bundle folder")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--with-history", action="store_true", help="index the bundle's history on every analysis")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    result = run(bundle=args.bundle, rounds=args.rounds, with_history=args.with_history, warmup=args.warmup)
+
+    table = Table(title=f"Webhook -> Slack post ({args.rounds} incidents, bundle {args.bundle.name}, no LLM)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    Console().print(table)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
