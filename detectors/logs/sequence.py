@@ -2,10 +2,10 @@
 
 - ``TransitionModel``: which template follows which, per session key (trace/request id, thread, or
   the whole stream). Used inside one analysis: transitions never seen in the baseline are anomalous.
-- ``SessionModel``: a DeepLog-style model of whole sessions (e.g. HDFS block sessions): n-gram
-  transitions with start/end markers plus per-event count bounds learned from normal sessions. A
-  session is anomalous when it holds an unseen event, an unseen n-gram, or an event count outside
-  what normal sessions showed (by a margin).
+- ``SessionModel``: a model of whole normal sessions (e.g. HDFS block sessions): n-gram transitions
+  with start/end markers (DeepLog-like), per-event count bounds, and pairwise count invariants
+  (``2*count(a) == count(b)`` in every normal session, as invariant mining finds them). A session is
+  anomalous when it holds an unseen event, an unseen n-gram, a count above normal, or breaks an invariant.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from math import gcd
 
 _START = -1
 _END = -2
@@ -62,9 +63,14 @@ class SessionVerdict:
 class SessionModel:
     """Normal-session model over event ids (any hashable ints)."""
 
-    def __init__(self, *, n: int = 3, count_margin: float = 0.0) -> None:
+    def __init__(self, *, n: int = 3, count_margin: float = 0.0, invariants: bool = True,
+                 min_support: int = 30, invariant_confidence: float = 1.0) -> None:
         self.n = n
         self.count_margin = count_margin
+        self.use_invariants = invariants
+        self.min_support = min_support
+        self.invariant_confidence = invariant_confidence
+        self.invariants: list[tuple[int, int, int, int]] = []  # (a, b, ka, kb): ka*count(a) == kb*count(b)
         self.events: set[int] = set()
         self.grams: set[tuple[int, ...]] = set()
         self.max_count: Counter[int] = Counter()
@@ -78,15 +84,46 @@ class SessionModel:
                 yield padded[i: i + size]
 
     def fit(self, sessions: Iterable[Sequence[int]]) -> SessionModel:
+        vectors: list[Counter[int]] = []
         for seq in sessions:
             self._sessions += 1
             self.events.update(seq)
             self.grams.update(self._grams(seq))
             counts = Counter(seq)
+            vectors.append(counts)
             for ev, c in counts.items():
                 if c > self.max_count[ev]:
                     self.max_count[ev] = c
+        if self.use_invariants:
+            self.invariants = self._mine_invariants(vectors)
         return self
+
+    def _mine_invariants(self, vectors: list[Counter[int]]) -> list[tuple[int, int, int, int]]:
+        """Pairwise count invariants ``ka*count(a) == kb*count(b)`` that hold in every normal session
+        where either event occurs, with enough support (invariant mining, Lou et al. 2010, pairwise)."""
+        support: Counter[int] = Counter()
+        for v in vectors:
+            support.update(v.keys())
+        events = sorted(e for e, n in support.items() if n >= self.min_support)
+        found = []
+        for i, a in enumerate(events):
+            for b in events[i + 1:]:
+                ratios: Counter[tuple[int, int]] = Counter()
+                seen = 0
+                for v in vectors:
+                    ca, cb = v.get(a, 0), v.get(b, 0)
+                    if ca == 0 and cb == 0:
+                        continue
+                    seen += 1
+                    if ca and cb:
+                        g = gcd(ca, cb)
+                        ratios[(cb // g, ca // g)] += 1  # ka*ca == kb*cb with (ka, kb) = (cb, ca) reduced
+                if seen < self.min_support or not ratios:
+                    continue
+                (ka, kb), held = ratios.most_common(1)[0]
+                if held >= self.invariant_confidence * seen:
+                    found.append((a, b, ka, kb))
+        return found
 
     def judge(self, seq: Sequence[int]) -> SessionVerdict:
         reasons: list[str] = []
@@ -100,6 +137,10 @@ class SessionModel:
         over = [e for e, c in counts.items() if e in self.max_count and c > self.max_count[e] * (1 + self.count_margin)]
         if over:
             reasons.append(f"event counts above normal for {sorted(over)[:5]}")
+        broken = [(a, b) for a, b, ka, kb in self.invariants
+                  if (counts.get(a, 0) or counts.get(b, 0)) and ka * counts.get(a, 0) != kb * counts.get(b, 0)]
+        if broken:
+            reasons.append(f"count invariants broken {broken[:3]}")
         return SessionVerdict(bool(reasons), reasons)
 
     def is_anomalous(self, seq: Sequence[int]) -> bool:
