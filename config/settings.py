@@ -156,6 +156,33 @@ class SMTPSettings(_Section):
     early_warnings: bool = True
 
 
+class WatchSettings(_Section):
+    """One series the early-warning job watches (``prediction.watches``)."""
+
+    name: str
+    service: str = "unknown"
+    query: str | None = None  # PromQL (Prometheus source)
+    csv: Path | None = None  # or a CSV file with columns timestamp,value
+    metric: str | None = None  # metric name (default: name)
+    check: Literal["exhaustion", "expiry", "burn_rate"] = "exhaustion"
+    limit: float | None = None  # default: implied by the metric name (ratio 1, percent 100, free 0)
+    direction: Literal["up", "down"] | None = None  # towards the limit; default from the name
+    slo: float | None = Field(default=None, gt=0, lt=1)  # burn_rate: e.g. 0.999
+    burn_threshold: float = Field(default=14.4, gt=0)  # 2% of a 30-day budget in one hour
+    cause_kind: str | None = None  # vocabulary kind; default from the metric name (disk_full, ...)
+
+
+class PredictionSettings(_Section):
+    enabled: bool = False
+    interval_minutes: float = Field(default=5.0, gt=0)
+    horizon_hours: float = Field(default=24.0, gt=0)  # warn when a limit is forecast within this
+    lookback_hours: float = Field(default=6.0, gt=0)
+    step: str = "60s"
+    confidence: float = Field(default=0.9, gt=0, lt=1)
+    renotify_hours: float = Field(default=6.0, ge=0)  # same warning again only after this (or if much sooner)
+    watches: list[WatchSettings] = Field(default_factory=list)
+
+
 class IntakeSettings(_Section):
     token: SecretStr | None = None  # bearer token or ?token= required on intake endpoints when set
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -204,6 +231,7 @@ class Settings(BaseSettings):
     rabbitmq: RabbitMQSettings = Field(default_factory=RabbitMQSettings)
     smtp: SMTPSettings = Field(default_factory=SMTPSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    prediction: PredictionSettings = Field(default_factory=PredictionSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @classmethod
