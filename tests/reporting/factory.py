@@ -166,3 +166,42 @@ def seed_incidents(store: Store, *, now: datetime, days: int = 21, count: int = 
 
 
 __all__ = ["ALL_KINDS", "KINDS", "SERVICES", "Seeded", "seed_incidents"]
+
+
+class SandboxChat:
+    """The game-day engine's chat port, recording posts in memory (a sandbox channel)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str]] = []
+
+    def post(self, channel: str, text: str, blocks: list[dict[str, object]] | None = None) -> str:
+        self.messages.append((channel, text))
+        return f"th{len(self.messages)}"
+
+    def reply(self, channel: str, thread: str, text: str, blocks: list[dict[str, object]] | None = None) -> str:
+        self.messages.append((channel, text))
+        return f"th{len(self.messages)}"
+
+
+def play_gamedays(store: Store, *, start: datetime) -> list[dict[str, object]]:
+    """Three games with the real engine: solved after a wrong guess, solved at once, ended unsolved."""
+    from bot.simulation.gameday import GameDayEngine
+
+    clock = [start]
+    engine = GameDayEngine(chat=SandboxChat(), store=store, clock=lambda: clock[0])
+    games = []
+    for i, (kind, plan) in enumerate((("disk_full", "wrong-then-right"), ("dns_failure", "right"),
+                                      ("memory_leak", "unsolved"))):
+        clock[0] = start + timedelta(days=i)
+        game = engine.start(kind, channel="#gameday", seed=3 + i, started_by="ana")
+        truth = engine.scenario(game)
+        clock[0] += timedelta(minutes=4)
+        if plan != "right":
+            engine.diagnose(game["id"], user="bo", service="search", kind="certificate_expired")
+        clock[0] += timedelta(minutes=3)
+        if plan == "unsolved":
+            engine.end(game["id"])
+        else:
+            engine.diagnose(game["id"], user="ana", service=truth.culprit, kind=truth.kind)
+        games.append(engine.get(game["id"]))
+    return games

@@ -164,3 +164,20 @@ def test_scope_parsing() -> None:
         ReportScope.parse(category="nope")
     with pytest.raises(InputError, match="ISO"):
         ReportScope.parse(since="yesterday")
+
+
+def test_gameday_engine_games_are_summarised(store) -> None:  # type: ignore[no-untyped-def]
+    from tests.reporting.factory import play_gamedays
+
+    games = play_gamedays(store, start=NOW - timedelta(days=5))
+    report = build_report("gameday", store=store, scope=SCOPE)
+    assert report["games"] == 3 and report["solved"] == 2  # pointer keys (index, active) are not games
+    by_id = {r["id"]: r for r in report["runs"]}
+    for game in games:
+        run = by_id[game["id"]]
+        assert run["figures"]["diagnoses"] == len(game["diagnoses"])
+        assert run["figures"]["score"] == pytest.approx(game["result"]["best_points"] / 100, abs=1e-3)
+        assert [d["correct"] for d in run["scenarios"]] == [d["correct"] for d in game["diagnoses"]]
+    solved_minutes = sorted(g["result"]["time_to_diagnosis_s"] / 60 for g in games if g["result"]["solved"])
+    assert report["median_minutes_to_diagnosis"] == pytest.approx(float(np.median(solved_minutes)))
+    assert set(report["rate_fields"]) == {"score", "correct_diagnoses"}

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bot.domain import Incident, category_of, utcnow
-from tests.reporting.factory import Seeded, seed_incidents
+from tests.reporting.factory import Seeded, play_gamedays, seed_incidents
 from tests.web.conftest import make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,11 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     app = create_app(make_settings(tmp_path_factory.mktemp("web")))
     now = utcnow().replace(microsecond=0) - timedelta(minutes=1)
     seeded = seed_incidents(app.state.store, now=now, days=21, count=60, seed=5)
-    app.state.store.put_state(key="gameday:2026-10-02", data={"name": "October", "top1": 0.55, "top3": 0.8,
-                                                               "detected": 0.9, "scenarios": [
-                                                                   {"kind": "disk_full", "service": "search", "hit": True}]})
-    app.state.store.put_state(key="gameday:2026-11-06", data={"name": "November", "top1": 0.65, "top3": 0.9,
-                                                               "detected": 1.0})
+    games = play_gamedays(app.state.store, start=now - timedelta(days=6))
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -56,7 +52,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield {"base": f"http://127.0.0.1:{port}", "seeded": seeded, "app": app}
+    yield {"base": f"http://127.0.0.1:{port}", "seeded": seeded, "app": app, "games": games}
     srv.should_exit = True
     thread.join(timeout=10)
 
@@ -202,7 +198,10 @@ def test_quality_and_gameday_pages(server: dict[str, Any], page: Any) -> None:
     _shot(page, "quality")
 
     page.goto(server["base"] + "/gamedays")
-    assert _count_marks(page, "#chart-gameday") == 6  # 2 runs x 3 rates
+    games = server["games"]
+    with_diagnoses = sum(1 for g in games if g["diagnoses"])
+    assert _count_marks(page, "#chart-gameday") == len(games) + with_diagnoses  # score + share correct per game
+    assert page.locator("#kpi-solved .kpi-value").inner_text() == str(sum(1 for g in games if g["result"]["solved"]))
     _shot(page, "gamedays")
 
     page.set_viewport_size({"width": 420, "height": 900})

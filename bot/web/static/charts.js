@@ -284,9 +284,9 @@
     opts.groups.forEach(function (g) { opts.keys.forEach(function (k, i) { var v = g.values[k]; if (typeof v === "number") cells.push({ group: g.name, key: k, value: v, color: d3.schemeTableau10[i % 10] }); }); });
     var marks = f.g.append("g").selectAll("rect").data(cells).join("rect")
       .attr("x", function (d) { return x0(d.group) + x1(d.key); }).attr("width", x1.bandwidth())
-      .attr("y", function (d) { return y(d.value); }).attr("height", function (d) { return f.ih - y(d.value); })
+      .attr("y", function (d) { return Math.min(y(d.value), f.ih - 2); }).attr("height", function (d) { return Math.max(2, f.ih - y(d.value)); })
       .attr("fill", function (d) { return d.color; });
-    interactive(f.svg.node(), marks, function (d) { return d.group + " " + d.key + ": " + d3.format(".1%")(d.value); });
+    interactive(f.svg.node(), marks, function (d) { return d.group + " " + d.key.replace(/_/g, " ") + ": " + d3.format(".1%")(d.value); });
     legend(el, opts.keys.map(function (k, i) { return { name: k, color: d3.schemeTableau10[i % 10] }; }));
   };
 
