@@ -123,7 +123,9 @@ def _relative(z: np.ndarray, offset: int, p: OnlineParams) -> np.ndarray:
     for k in range(first, n, p.chunk):
         lo, hi = max(0, k - p.history), max(0, k)
         if hi > lo:
-            ref[max(0, k) : k + p.chunk] = np.percentile(z[lo:hi], p.percentile)
+            window = z[lo:hi]
+            rank = min(window.size - 1, int(round(p.percentile / 100.0 * (window.size - 1))))
+            ref[max(0, k) : k + p.chunk] = np.partition(window, rank)[rank]  # nearest-rank percentile
     ratio = np.minimum(z / np.maximum(ref, 1.0), p.ratio_cap)
     return z * ratio**p.ratio_power
 
