@@ -12,6 +12,7 @@ ROUTER_MODULES: list[str] = [
     "bot.api.routes_reports",
     "bot.web.routes",
     "bot.surfaces.slack.routes",
+    "bot.surfaces.teams.routes",
 
 ]
 

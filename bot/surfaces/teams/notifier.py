@@ -1,0 +1,120 @@
+"""Proactive incident cards in a Teams channel: one card per incident, updated in place.
+
+The channel is ``teams.channel_id`` (a conversation id such as ``19:...@thread.tacv2``); its
+conversation reference is stored when the bot is added to the team or first spoken to there. Like the
+Slack poster, the first post is claimed once (``Store.claim_chat_post``) and leased on retries, so a
+Teams outage delays a card but never loses or doubles it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import ActivityTypes, ConversationReference
+
+from bot.domain import Analysis, Incident, utcnow
+from bot.pipeline.service import Pipeline
+from bot.storage.chat_leases import FAILED, POSTED, POSTING, lease_chat_post
+from bot.surfaces.teams.bot import SURFACE, incident_card, reference_key
+from config.settings import TeamsSettings
+
+log = logging.getLogger(__name__)
+
+
+class TeamsNotifier:
+    def __init__(self, *, settings: TeamsSettings, pipeline: Pipeline, adapter: BotAdapter) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.adapter = adapter
+        self._store = pipeline._require_store()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _reference(self, channel: str) -> ConversationReference | None:
+        data = self._store.get_state(key=reference_key(channel))
+        if not data or "reference" not in data:
+            return None
+        return ConversationReference().deserialize(data["reference"])
+
+    async def _send(self, reference: ConversationReference, card: dict[str, Any], *,
+                    replace_id: str | None = None) -> str | None:
+        sent: dict[str, str | None] = {"id": replace_id}
+
+        async def callback(turn_context: TurnContext) -> None:
+            activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+            if replace_id:
+                activity.id, activity.type = replace_id, ActivityTypes.message
+                await turn_context.update_activity(activity)
+            else:
+                response = await turn_context.send_activity(activity)
+                sent["id"] = response.id if response else None
+
+        await self.adapter.continue_conversation(reference, callback, bot_id=self.settings.app_id or "sherlog")
+        return sent["id"]
+
+    async def deliver(self, incident: Incident, analysis: Analysis | None = None) -> str:
+        """Post the incident card once, or update it. Returns posted / updated / pending / skipped."""
+        channel = self.settings.channel_id
+        if not channel:
+            return "skipped"
+        lock = self._locks.setdefault(incident.id, asyncio.Lock())
+        async with lock:
+            claimed = await asyncio.to_thread(self._store.claim_chat_post, incident_id=incident.id,
+                                              surface=SURFACE, channel=channel)
+            row = await asyncio.to_thread(self._store.get_chat_post, incident_id=incident.id, surface=SURFACE,
+                                          channel=channel)
+            if row is None or row.id is None:
+                return "skipped"
+            if not claimed and row.state == POSTING:
+                return "skipped"
+            if claimed or row.state != POSTED:
+                return await self._post(row.id, incident, channel)
+            try:
+                reference = await asyncio.to_thread(self._reference, channel)
+                if reference is None:
+                    return "pending"
+                card = await incident_card(self.pipeline, self.settings, incident.id)
+                await self._send(reference, card, replace_id=row.message_ref)
+            except Exception as e:  # noqa: BLE001 - the SDK raises plain exceptions on transport errors
+                log.warning("teams card update failed", extra={"incident_id": incident.id, "error": str(e)[:200]})
+                return "pending"
+            return "updated"
+
+    async def _post(self, post_id: int, incident: Incident, channel: str) -> str:
+        won = await asyncio.to_thread(lease_chat_post, self._store, post_id=post_id)
+        if not won:
+            return "skipped"
+        try:
+            reference = await asyncio.to_thread(self._reference, channel)
+            if reference is None:
+                raise LookupError("no conversation reference for the channel: add the bot to it first")
+            card = await incident_card(self.pipeline, self.settings, incident.id)
+            activity_id = await self._send(reference, card)
+        except Exception as e:  # noqa: BLE001 - any failure keeps the post pending, never lost
+            await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=FAILED,
+                                    data={"error": f"{e.__class__.__name__}: {e}"[:200],
+                                          "failed_at": utcnow().isoformat()})
+            log.warning("teams card post failed, will retry", extra={"incident_id": incident.id})
+            return "pending"
+        await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=POSTED,
+                                message_ref=activity_id, data={"activity_id": activity_id})
+        return "posted"
+
+    async def retry_pending(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        rows = await asyncio.to_thread(self._store.pending_chat_posts, surface=SURFACE)
+        for row in rows:
+            incident, _ = await asyncio.to_thread(self.pipeline.get_incident, incident_id=row.incident_id)
+            outcome = await self._post(row.id, incident, row.channel)  # type: ignore[arg-type]
+            counts[outcome] = counts.get(outcome, 0) + 1
+        return counts
+
+    async def run_retry_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.retry_interval_s)
+            try:
+                await self.retry_pending()
+            except Exception:  # noqa: BLE001 - the loop must survive
+                log.exception("teams retry loop failed")

@@ -1,0 +1,137 @@
+"""Teams on the FastAPI app: ``POST /api/messages`` for the Bot Framework, and proactive incident cards.
+
+Requests are authenticated by the SDK (the Bot Framework JWT in ``Authorization``, checked against
+``teams.app_id``); a missing or wrong token is answered 401. With no ``app_id`` (local Bot Framework
+Emulator only) authentication is off, as the SDK documents.
+
+Wiring: ``bot.surfaces.teams.routes`` in ``bot/api/registry.py`` ``ROUTER_MODULES``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import jwt
+from botbuilder.core import BotFrameworkAdapter, BotFrameworkAdapterSettings, TurnContext
+from botbuilder.schema import Activity
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+
+from bot.domain import Analysis, Incident
+from bot.pipeline.service import Pipeline
+from bot.surfaces.teams.bot import SherlogTeamsBot
+from bot.surfaces.teams.notifier import TeamsNotifier
+from config.settings import TeamsSettings
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["teams"])
+
+
+class TeamsSurface:
+    def __init__(self, *, settings: TeamsSettings, pipeline: Pipeline,
+                 adapter: BotFrameworkAdapter | None = None) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.adapter = adapter or BotFrameworkAdapter(BotFrameworkAdapterSettings(
+            app_id=settings.app_id or "",
+            app_password=settings.app_password.get_secret_value() if settings.app_password else "",
+            channel_auth_tenant=settings.tenant_id,
+        ))
+        self.adapter.on_turn_error = self._on_error
+        self.bot = SherlogTeamsBot(settings=settings, pipeline=pipeline)
+        self.notifier = TeamsNotifier(settings=settings, pipeline=pipeline, adapter=self.adapter)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[Any] = set()
+        self._retry: asyncio.Task[None] | None = None
+
+    @staticmethod
+    async def _on_error(turn_context: TurnContext, error: Exception) -> None:
+        log.error("teams turn failed", extra={"error": f"{error.__class__.__name__}: {error}"[:300]})
+        await turn_context.send_activity("⚠️ Sherlog could not answer that; the error is in its log.")
+
+    def subscribe(self) -> None:
+        self.pipeline.events.subscribe("analysis.ready", self.on_change)
+        self.pipeline.events.subscribe("incident.acknowledged", self.on_change)
+        self.pipeline.events.subscribe("incident.resolved", self.on_change)
+
+    def on_change(self, *, incident: Incident, analysis: Analysis | None = None, **_: Any) -> None:
+        self._schedule(lambda: self.notifier.deliver(incident, analysis))
+
+    def _schedule(self, make: Callable[[], Awaitable[Any]]) -> None:
+        loop = self.loop
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is not None and running is loop:
+            task = loop.create_task(_guard(make))
+        elif loop is not None and loop.is_running():
+            task = asyncio.run_coroutine_threadsafe(_guard(make), loop)  # type: ignore[assignment]
+        else:
+            asyncio.run(_guard(make))
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*(t if isinstance(t, asyncio.Future) else asyncio.wrap_future(t)
+                                   for t in list(self._tasks)), return_exceptions=True)
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._retry = self.loop.create_task(self.notifier.run_retry_loop(), name="teams-retry")
+
+    async def stop(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            await asyncio.gather(self._retry, return_exceptions=True)
+        await self.drain()
+
+
+async def _guard(make: Callable[[], Awaitable[Any]]) -> Any:
+    try:
+        return await make()
+    except Exception:  # noqa: BLE001
+        log.exception("teams delivery failed")
+        return None
+
+
+@router.post("/api/messages", include_in_schema=False)
+async def messages(request: Request) -> Response:
+    surface: TeamsSurface | None = getattr(request.app.state, "teams", None)
+    if surface is None:
+        raise HTTPException(404, "Teams is not enabled (teams.enabled)")
+    if "application/json" not in request.headers.get("content-type", ""):
+        raise HTTPException(415, "expected application/json")
+    activity = Activity().deserialize(await request.json())
+    auth_header = request.headers.get("Authorization", "")
+    try:
+        invoke = await surface.adapter.process_activity(activity, auth_header, surface.bot.on_turn)
+    except (PermissionError, jwt.PyJWTError) as e:
+        raise HTTPException(401, "Bot Framework authentication failed") from e
+    if invoke is not None:
+        return JSONResponse(status_code=invoke.status, content=invoke.body)
+    return Response(status_code=201)
+
+
+def install(app: FastAPI, *, adapter: BotFrameworkAdapter | None = None) -> None:
+    settings = app.state.settings.teams
+    app.state.teams = None
+    if not settings.enabled:
+        return
+    surface = TeamsSurface(settings=settings, pipeline=app.state.pipeline, adapter=adapter)
+    surface.subscribe()
+    app.state.teams = surface
+
+    async def _start(_app: FastAPI) -> None:
+        await surface.start()
+
+    async def _stop(_app: FastAPI) -> None:
+        await surface.stop()
+
+    app.state.startup_hooks.append(_start)
+    app.state.shutdown_hooks.append(_stop)
