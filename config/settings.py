@@ -44,7 +44,7 @@ class RetrievalSettings(_Section):
     batch_size: int = Field(default=64, ge=1)
     top_k: int = Field(default=5, ge=1, le=100)
     dense_weight: float = Field(default=1.0, ge=0)
-    bm25_weight: float = Field(default=1.0, ge=0)
+    bm25_weight: float = Field(default=0.5, ge=0)  # dense is the stronger list on both benchmarks
     feedback_weight: float = Field(default=0.15, ge=0)
     chroma_path: Path | None = None  # embedded Chroma directory; default: data_dir / "chroma"
     chroma_ssl: bool = False
@@ -52,6 +52,7 @@ class RetrievalSettings(_Section):
     rrf_k: int = Field(default=60, ge=1)
     candidates: int = Field(default=50, ge=1, le=1000)  # per list (dense, BM25) before fusion
     recency_weight: float = Field(default=0.03, ge=0)
+    service_weight: float = Field(default=0.1, ge=0)  # boost when the query names the document's service
     recency_half_life_days: float = Field(default=365.0, gt=0)
 
 
