@@ -9,7 +9,9 @@ Fusion methods (``retrieval.fusion``):
 Boosts are added to the fused score and the result is clipped to 0..1:
 - feedback: ``feedback_weight * tanh(net / 2)`` where net counts +1 per "up", +2 per "fixed" and -1
   per "down" vote on the document (or on the incident the document describes);
-- recency (past incidents with a date only): ``recency_weight * 0.5 ** (age_days / half_life)``.
+- recency (past incidents with a date only): ``recency_weight * 0.5 ** (age_days / half_life)``;
+- same service: ``service_weight`` when the query names one of the document's services (a recurrence
+  happens on the same service).
 """
 
 from __future__ import annotations
@@ -34,11 +36,12 @@ class Candidate:
     fused: float = 0.0
     feedback: float = 0.0
     recency: float = 0.0
+    service: float = 0.0
     votes: dict[Vote, int] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
-        return min(1.0, max(0.0, self.fused + self.feedback + self.recency))
+        return min(1.0, max(0.0, self.fused + self.feedback + self.recency + self.service))
 
 
 def merge_candidates(
@@ -109,7 +112,13 @@ def apply_boosts(
     recency_weight: float,
     recency_half_life_days: float,
     now: datetime,
+    query_services: set[str] = frozenset(),  # type: ignore[assignment]
+    service_weight: float = 0.0,
 ) -> None:
+    if query_services and service_weight > 0:
+        for doc_id, cand in candidates.items():
+            if any(s.lower() in query_services for s in docs[doc_id].services):
+                cand.service = service_weight
     if feedback:
         for doc_id, votes in feedback_votes(docs, feedback).items():
             cand = candidates.get(doc_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from bot.domain import (
 from retrieval.documents import split_runbook
 from retrieval.embedder import Embedder, get_embedder
 from retrieval.filters import FilterIndex, SearchFilters
-from retrieval.keyword import KeywordIndex, shared_phrases, tokenize
+from retrieval.keyword import KeywordIndex, shared_phrases
 from retrieval.query import query_for_incident, query_for_question
 from retrieval.ranking import apply_boosts, explain, fuse, merge_candidates
 from retrieval.results import IngestReport, SearchHit
@@ -131,6 +132,7 @@ class Retriever:
         self._rows: list[str] = []
         self._keyword: KeywordIndex | None = None
         self._filters: FilterIndex | None = None
+        self._service_names: set[str] | None = None
 
     # ---- construction -----------------------------------------------------------------------
 
@@ -190,6 +192,17 @@ class Retriever:
                 self._keyword = KeywordIndex([keyword_text(d) for d in docs])
                 self._filters = FilterIndex(docs)
             return self._keyword, self._filters, self._rows
+
+    def _services_named_in(self, text: str) -> set[str]:
+        """Known service names that the query mentions as whole words."""
+        lowered = f" {text.lower()} "
+        with self._lock:
+            if self._service_names is None:
+                self._service_names = {s.lower() for d in self._docs.values() for s in d.services}
+            names = self._service_names
+        return {
+            s for s in names if s in lowered and re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", lowered)
+        }
 
     def count(self) -> int:
         self._ensure_loaded()
@@ -266,6 +279,7 @@ class Retriever:
                     self._docs[doc.id] = doc
                     self._hashes[doc.id] = digest
                 self._keyword = None
+                self._service_names = None
             done += len(chunk)
             if progress:
                 progress(done)
@@ -293,6 +307,7 @@ class Retriever:
                 self._docs.pop(doc_id, None)
                 self._hashes.pop(doc_id, None)
             self._keyword = None
+            self._service_names = None
         return len(present)
 
     def index_resolved_incident(
@@ -342,6 +357,7 @@ class Retriever:
             rrf_k=conf.rrf_k,
         )
         moment = now or datetime.now(UTC)
+        query_services = self._services_named_in(text)
         apply_boosts(
             candidates,
             docs,
@@ -350,9 +366,10 @@ class Retriever:
             recency_weight=conf.recency_weight,
             recency_half_life_days=conf.recency_half_life_days,
             now=moment,
+            query_services=query_services,
+            service_weight=conf.service_weight,
         )
         ranked = sorted(candidates.values(), key=lambda c: (-c.score, -c.fused, c.doc_id))[:k]
-        query_words = set(tokenize(text)) | {w.lower() for w in text.replace(",", " ").split()}
         hits: list[SearchHit] = []
         for rank, cand in enumerate(ranked, start=1):
             doc = docs[cand.doc_id]
@@ -360,7 +377,7 @@ class Retriever:
                 cand,
                 doc,
                 shared=shared_phrases(text, keyword_text(doc), keyword),
-                query_services=query_words,
+                query_services=query_services,
                 now=moment,
             )
             hits.append(

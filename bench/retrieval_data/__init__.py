@@ -1,0 +1,1 @@
+"""Data generators of the retrieval benchmarks."""
