@@ -93,9 +93,10 @@ class FileTailer:
     def poll(self) -> list[str]:
         """Lines completed since the last poll."""
         if self._fh is None:
-            if not self._open(at_end=not self._from_start):
+            opened = self._open(at_end=not self._from_start)
+            self._from_start = True  # a file that appears later (or again) is read from its start
+            if not opened:
                 return []
-            self._from_start = True  # a file that appears later is read from its start
         out = list(self._drain())
         try:
             st = os.stat(self.path)
