@@ -13,6 +13,7 @@ ROUTER_MODULES: list[str] = [
     "bot.web.routes",
     "bot.surfaces.slack.routes",
     "bot.surfaces.teams.routes",
+    "bot.surfaces.email",
 
 ]
 
