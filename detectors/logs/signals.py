@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.models import Evidence, EvidenceType, Signal
+from detectors.logs.correlation import annotate_onsets
 from detectors.logs.kinds import kind_of
 from detectors.logs.miner import TemplateMiner
 from detectors.logs.parsing import LogEvent, parse_lines
@@ -270,10 +271,14 @@ class LogComparison:
                      key=lambda s: s.current - s.baseline, reverse=True)
         examples = [s.examples[0] for s in top[:MAX_EVIDENCE] if s.examples]
         top_cluster = self.miner.clusters.get(top[0].template_id) if top else None
+        # onset: the first event of the problem templates that grew, not of any warning in the window
+        scale = cur.events / max(1, base.events)
+        onsets = [s.first_ts for s in top[:MAX_EVIDENCE] if s.first_ts is not None and s.current > s.baseline * scale]
+        started = min(onsets) if onsets else cur.first_problem_ts
         return Signal(
             source="logs", detector="log.error_share", service=service, kind="error_rate_increase",
             title=f"{service}: error/warning share of log events rose from {share_b:.1%} to {share_c:.1%}",
-            score=_score(sig, "error", False), started_at=cur.first_problem_ts,
+            score=_score(sig, "error", False), started_at=started,
             evidence=_evidence(service, examples),
             attributes={"template_id": top[0].template_id if top else None,
                         "template": top_cluster.template if top_cluster else "",
@@ -425,5 +430,6 @@ def detect_log_signals(
             log.exception("log signal detection failed for a service", extra={"service": service})
             continue
         out.extend(found[:max_per_service])
+    annotate_onsets(out)
     out.sort(key=lambda s: s.score, reverse=True)
     return out
