@@ -163,7 +163,12 @@ def _feedback(args: str, *, pipeline: Pipeline, user: str, surface: str, hint: s
         raise InputError("say `feedback up|down|fixed [service kind] [comment]`")
     vote = Vote(words[0].lower())
     incident, analysis = chat.find_incident(pipeline=pipeline, ref=ref)
-    service, kind = chat.parse_cause(" ".join(words[1:3])) if len(words) >= 3 else (None, None)
+    service, kind = None, None
+    if len(words) >= 3:
+        try:
+            service, kind = chat.parse_cause(" ".join(words[1:3]))
+        except InputError:  # no cause named: the rest is a comment on the top cause
+            service, kind = None, None
     comment_words = words[3:] if kind else words[1:]
     if kind is None and analysis is not None and analysis.top is not None:
         service, kind = analysis.top.service, analysis.top.kind

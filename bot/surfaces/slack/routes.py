@@ -18,7 +18,7 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain import Analysis, Incident
+from bot.domain import Analysis, ConfigError, Incident
 from bot.pipeline.service import Pipeline
 from bot.surfaces.slack.app import build_slack_app
 from bot.surfaces.slack.client import build_client
@@ -43,6 +43,7 @@ class SlackSurface:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._pending: set[asyncio.Future[Any] | concurrent.futures.Future[Any]] = set()
         self._retry_task: asyncio.Task[None] | None = None
+        self.socket: Any = None  # AsyncSocketModeHandler when slack.socket_mode
 
     def subscribe(self) -> None:
         events = self.pipeline.events
@@ -83,8 +84,25 @@ class SlackSurface:
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self._retry_task = self.loop.create_task(self.poster.run_retry_loop(), name="slack-retry")
+        if self.settings.socket_mode:
+            await self.start_socket_mode()
+
+    async def start_socket_mode(self) -> None:
+        """Receive events, commands and clicks over Slack's WebSocket instead of ``/slack/events``."""
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        if self.settings.app_token is None:
+            raise ConfigError("slack.socket_mode needs slack.app_token (SHERLOG__SLACK__APP_TOKEN, an xapp- token "
+                              "with the connections:write scope)")
+        self.socket = AsyncSocketModeHandler(self.bolt, self.settings.app_token.get_secret_value(),
+                                             web_client=self.client)
+        await self.socket.connect_async()
+        log.info("slack socket mode connected")
 
     async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close_async()
+            self.socket = None
         if self._retry_task is not None:
             self._retry_task.cancel()
             await asyncio.gather(self._retry_task, return_exceptions=True)
