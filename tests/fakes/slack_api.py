@@ -67,6 +67,7 @@ class _State:
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    socket_url: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     condition: threading.Condition = field(init=False)
 
@@ -284,6 +285,10 @@ class _Server(ThreadingHTTPServer):
                     m for (c, _), m in state.messages.items() if c == channel and (m["ts"] == ts or m.get("thread_ts") == ts)
                 ]
             return {"ok": True, "messages": replies, "has_more": False}
+        if method == "apps.connections.open":
+            with state.lock:
+                url = state.socket_url
+            return {"ok": True, "url": url} if url else {"ok": False, "error": "socket_mode_not_enabled"}
         if method in ("reactions.add", "reactions.remove", "conversations.join"):
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
@@ -351,6 +356,11 @@ class SlackAPI:
             self._state.failures.setdefault(method, []).append(
                 _Failure(status=status, error=error, retry_after=retry_after, times=times)
             )
+
+    def set_socket_url(self, url: str) -> None:
+        """The WebSocket URL ``apps.connections.open`` hands out (Socket Mode tests run their own server)."""
+        with self._state.lock:
+            self._state.socket_url = url
 
     def add_user(self, user_id: str, **fields: Any) -> None:
         with self._state.lock:
