@@ -8,6 +8,7 @@ import typer
 
 # (module, attribute, name): attribute is a typer.Typer (a group) or a function (a single command)
 SUBCOMMANDS: list[tuple[str, str, str]] = [
+    ("bot.surfaces.cli", "chat", "chat"),
     ("bot.cli.digest", "app", "digest"),
     ("bot.cli.worker", "worker", "worker"),
 ]
