@@ -188,6 +188,7 @@ class IntakeSettings(_Section):
     token: SecretStr | None = None  # bearer token or ?token= required on intake endpoints when set
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     group_window_minutes: int = Field(default=30, ge=1)
+    cascade_window_minutes: int = Field(default=10, ge=0)  # topology/label joins: this close to the start
     flap_window_minutes: int = Field(default=10, ge=0)  # a re-fire this soon after a resolve is flapping
     flap_threshold: int = Field(default=3, ge=1)  # flaps after which reopen/resolve go silent
     label_similarity: float = Field(default=0.6, gt=0, le=1)  # share of identifying labels to correlate
@@ -234,6 +235,8 @@ class Settings(BaseSettings):
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     prediction: PredictionSettings = Field(default_factory=PredictionSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    # service -> the services it depends on (calls); used to propagate blame and to fetch neighbours' evidence
+    topology: dict[str, list[str]] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot.api.auth import require_admin, require_reader
 from bot.api.deps import get_pipeline, require_intake_token
-from bot.domain import Feedback, NotFoundError, PayloadError, SherlogError, Vote
+from bot.domain import ChangeEvent, Feedback, NotFoundError, PayloadError, SherlogError, Vote, utcnow
 from bot.pipeline import Pipeline
 from connectors.alerts import PARSERS, parse_alerts
 
@@ -179,3 +180,18 @@ async def readyz(request: Request, response: Response, pipeline: Pipeline = Depe
 @router.get("/metrics")
 async def metrics(pipeline: Pipeline = Depends(get_pipeline)) -> Response:
     return Response(generate_latest(pipeline.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class ChangeIn(BaseModel):
+    ts: datetime | None = None
+    kind: str = Field(default="deploy", max_length=40)
+    service: str | None = Field(default=None, max_length=200)
+    text: str = Field(default="", max_length=2000)
+
+
+@router.post("/api/v1/changes", status_code=status.HTTP_201_CREATED, dependencies=[Depends(require_intake_token)])
+async def record_change(body: ChangeIn, pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
+    """Record a deploy, config change or feature-flag flip (from CI/CD); analyses use it as evidence."""
+    event = ChangeEvent(ts=body.ts or utcnow(), kind=body.kind, service=body.service, text=body.text)
+    await run_in_threadpool(lambda: pipeline._require_store().add_change_event(event=event))
+    return event.model_dump(mode="json")

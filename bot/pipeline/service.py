@@ -234,6 +234,9 @@ class Pipeline:
                                              ("events", context.events), ("topology", context.topology))
                   if not present]
         analysis = self.analyze_context(context, lacked=lacked)
+        provider_notes = getattr(self.context_provider, "notes", None)
+        if isinstance(provider_notes, dict):
+            analysis.notes.extend(provider_notes.pop(incident_id, []))
         store.save_analysis(analysis=analysis)
         self.events.publish("analysis.ready", incident=incident, analysis=analysis)
         return analysis

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
+from bot.pipeline.context import LiveContextProvider
 from bot.pipeline.events import EventBus
 from bot.pipeline.metrics import PipelineMetrics
 from bot.pipeline.service import Pipeline
 from bot.storage import Store
 from config.settings import Settings
+
+if TYPE_CHECKING:
+    from connectors.logsources import LogSource
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +21,37 @@ log = logging.getLogger(__name__)
 def open_store(settings: Settings) -> Store:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Store.open(settings.database_url, schema=settings.storage.schema_name, echo=settings.storage.echo)
+
+
+def log_sources_factory(settings: Settings) -> Any:
+    """A factory of the configured log sources (fresh HTTP clients per analysis), or None when none is set."""
+    cfg = settings.logs
+    if not (cfg.loki_url or cfg.elasticsearch_url or cfg.splunk_url):
+        return None
+
+    def make() -> list[LogSource]:
+        import httpx
+
+        from connectors.logsources.loki import LokiLogSource
+        from connectors.logsources.splunk import SplunkLogSource
+
+        sources: list[LogSource] = []
+        timeout = httpx.Timeout(15.0)
+        if cfg.loki_url:
+            sources.append(LokiLogSource(base_url=cfg.loki_url, client=httpx.AsyncClient(timeout=timeout)))
+        if cfg.splunk_url:
+            token = cfg.splunk_token.get_secret_value() if cfg.splunk_token else None
+            sources.append(SplunkLogSource(base_url=cfg.splunk_url, client=httpx.AsyncClient(timeout=timeout),
+                                           token=token))
+        if cfg.elasticsearch_url:
+            from elasticsearch import Elasticsearch
+
+            from connectors.logsources.elasticsearch import ElasticsearchLogSource
+
+            sources.append(ElasticsearchLogSource(client=Elasticsearch(cfg.elasticsearch_url, request_timeout=15)))
+        return sources
+
+    return make
 
 
 def build_pipeline(settings: Settings, *, store: Store | None = None, with_retriever: bool = True) -> Pipeline:
@@ -28,5 +64,12 @@ def build_pipeline(settings: Settings, *, store: Store | None = None, with_retri
         from bot.reasoning.llm import LLMReasoner
 
         llm = LLMReasoner(settings.llm)
+    prometheus = None
+    if settings.prometheus.url:
+        from connectors.prometheus import PrometheusConnector
+
+        prometheus = PrometheusConnector(settings=settings.prometheus)
+    provider = LiveContextProvider(settings=settings, store=store, prometheus=prometheus,
+                                   log_sources_factory=log_sources_factory(settings))
     return Pipeline(settings=settings, store=store, retriever=retriever, events=EventBus(),
-                    metrics=PipelineMetrics(), llm=llm)
+                    metrics=PipelineMetrics(), llm=llm, context_provider=provider)

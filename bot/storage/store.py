@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from bot.domain import (
     Alert,
     Analysis,
+    ChangeEvent,
     Feedback,
     Incident,
     IncidentStatus,
@@ -31,6 +32,7 @@ from bot.storage.database import check, create_schema, make_engine
 from bot.storage.tables import (
     AlertRow,
     AnalysisRow,
+    ChangeEventRow,
     ChatPostRow,
     FeedbackRow,
     IncidentRow,
@@ -331,6 +333,22 @@ class Store:
                     select(ChatPostRow).where(ChatPostRow.surface == surface, ChatPostRow.state != "posted")
                 ).all()
             )
+
+    # ---- change events (deploys, config changes, flags) --------------------------------------
+
+    def add_change_event(self, *, event: ChangeEvent) -> None:
+        with self.session() as s:
+            s.add(ChangeEventRow(ts=event.ts, kind=event.kind[:40], service=event.service, text=event.text[:2000]))
+            s.commit()
+
+    def list_change_events(self, *, since: datetime, until: datetime) -> list[ChangeEvent]:
+        with self.session() as s:
+            rows = s.exec(
+                select(ChangeEventRow)
+                .where(col(ChangeEventRow.ts) >= since, col(ChangeEventRow.ts) <= until)
+                .order_by(col(ChangeEventRow.ts))
+            ).all()
+            return [ChangeEvent(ts=_aware(r.ts) or r.ts, kind=r.kind, service=r.service, text=r.text) for r in rows]
 
     # ---- key/value state -------------------------------------------------------------------
 

@@ -111,3 +111,15 @@ class KeyValueRow(SQLModel, table=True):
     updated_at: datetime = _ts(nullable=False)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 from bot.storage.intake_groups import IntakeGroupRow  # noqa: E402,F401  (intake correlation profiles)
+
+
+class ChangeEventRow(SQLModel, table=True):
+    """Deploys, config changes and flags reported by CI/CD (``POST /api/v1/changes``)."""
+
+    __tablename__ = "change_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ts: datetime = _ts(nullable=False, index=True)
+    kind: str = Field(max_length=40)
+    service: str | None = Field(default=None, index=True, max_length=200)
+    text: str = Field(default="", max_length=2000)

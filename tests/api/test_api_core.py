@@ -162,3 +162,15 @@ def test_intake_on_postgresql(settings, pg_schema: str) -> None:  # type: ignore
         b = c.post("/api/v1/alerts/alertmanager", json=payload).json()
         assert a["incident_ids"] == b["incident_ids"] and len(a["created"]) == 1
         wait_for_analysis(c, a["incident_ids"][0])
+
+
+def test_changes_are_recorded_for_later_analyses(client: TestClient) -> None:
+    r = client.post("/api/v1/changes", json={"ts": "2026-03-14T09:20:00Z", "kind": "deploy", "service": "orders",
+                                             "text": "orders v1.4.2"})
+    assert r.status_code == 201
+    store = client.app.state.store  # type: ignore[attr-defined]
+    from datetime import UTC, datetime
+
+    events = store.list_change_events(since=datetime(2026, 3, 14, tzinfo=UTC), until=datetime(2026, 3, 15, tzinfo=UTC))
+    assert [(e.service, e.text) for e in events] == [("orders", "orders v1.4.2")]
+    assert client.post("/api/v1/changes", json={"kind": "x" * 100}).status_code == 422

@@ -1,0 +1,104 @@
+"""Gather the evidence of a live incident: metrics from Prometheus, logs from Loki / Elasticsearch /
+Splunk, recent changes reported to ``POST /api/v1/changes``, and the configured topology.
+
+Each source is optional and fails soft: a dead connector becomes a note in the analysis, never a
+lost analysis. Runs in the analysis worker thread (it may block on I/O).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.domain import ConnectorError, Incident, IncidentContext, MetricSeries
+
+if TYPE_CHECKING:
+    from bot.storage import Store
+    from config.settings import Settings
+    from connectors.logsources import LogSource
+    from connectors.prometheus import PrometheusConnector
+
+log = logging.getLogger(__name__)
+
+CHANGE_LOOKBACK = timedelta(hours=2)
+
+
+def neighbours(service: str | None, topology: dict[str, list[str]]) -> list[str]:
+    """The service, what it calls and what calls it (one hop each way), service first."""
+    if not service:
+        return []
+    out = [service, *topology.get(service, [])]
+    out += [caller for caller, deps in topology.items() if service in deps]
+    seen: dict[str, None] = {}
+    for name in out:
+        seen.setdefault(name, None)
+    return list(seen)
+
+
+class LiveContextProvider:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store | None = None,
+        prometheus: PrometheusConnector | None = None,
+        log_sources_factory: Callable[[], list[LogSource]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.prometheus = prometheus
+        self.log_sources_factory = log_sources_factory
+        self.notes: dict[str, list[str]] = {}
+
+    def __call__(self, incident: Incident) -> IncidentContext:
+        context = IncidentContext(incident=incident, topology=dict(self.settings.topology))
+        at = context.alert_time
+        services = neighbours(incident.service, context.topology) or [s for s in {a.service for a in incident.alerts} if s]
+        notes: list[str] = []
+        if self.prometheus is not None and incident.alerts:
+            context.metrics = self._metrics(incident, services, notes)
+        if self.log_sources_factory is not None and services:
+            context.logs = self._logs(services, at, notes)
+        if self.store is not None:
+            context.events = self.store.list_change_events(since=at - CHANGE_LOOKBACK, until=at + timedelta(minutes=5))
+        self.notes[incident.id] = notes
+        return context
+
+    def _metrics(self, incident: Incident, services: list[str], notes: list[str]) -> list[MetricSeries]:
+        assert self.prometheus is not None
+        try:
+            return self.prometheus.fetch_for_alert(incident.alerts[0], services=services)
+        except ConnectorError as e:
+            notes.append(f"prometheus: {e}")
+            return []
+
+    def _logs(self, services: list[str], at: Any, notes: list[str]) -> dict[str, list[str]]:
+        from connectors.logsources import LogQuery, fetch_service_logs
+
+        assert self.log_sources_factory is not None
+        window = self.settings.logs.window_minutes
+        limit = self.settings.logs.max_lines
+
+        async def gather() -> dict[str, list[str]]:
+            sources = self.log_sources_factory() if self.log_sources_factory else []
+            try:
+                out: dict[str, list[str]] = {}
+                for service in services:
+                    lines, errors = await fetch_service_logs(
+                        sources, LogQuery.around(service, at, minutes=window, limit=limit)
+                    )
+                    notes.extend(errors)
+                    if lines:
+                        out[service] = lines
+                return out
+            finally:
+                for source in sources:
+                    client = getattr(source, "client", None)
+                    close = getattr(client, "aclose", None)
+                    if close is not None:
+                        await close()
+
+        return asyncio.run(gather())
