@@ -131,9 +131,9 @@ def signals(
     """Anomaly signals of FILE against --baseline FILE (or the part well before --alert-time)."""
     name = service or (Path(file).stem if file != "-" else "stdin")
     when = _alert_time(alert_time)
-    comparison = LogComparison(name)
+    comparison: LogComparison | None = LogComparison(name)
     fmt = resolve_format(fmt_name, header)
-    if baseline is not None:
+    if baseline is not None and comparison is not None:
         with _open(str(baseline)) as fh:
             for event in parse_lines(fh, fmt=fmt, service=name):
                 comparison.add_baseline(event)
@@ -143,7 +143,7 @@ def signals(
     elif file == "-":  # stdin cannot be read twice: the in-memory path
         found = detect_service_signals(name, sys.stdin.read().splitlines(), alert_time=when)
         comparison = None
-    else:
+    elif comparison is not None:
         _stream_split(comparison, file, fmt, when)
     if comparison is not None:
         found = comparison.signals()

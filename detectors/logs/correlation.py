@@ -22,15 +22,15 @@ DEFAULT_WINDOW = timedelta(minutes=2)
 
 def annotate_onsets(signals: list[Signal], *, window: timedelta = DEFAULT_WINDOW) -> list[Signal]:
     """The same signals, with onset attributes added in place (signals without a start are left alone)."""
-    timed = sorted((s for s in signals if s.started_at is not None), key=lambda s: s.started_at)  # type: ignore[arg-type, return-value]
+    starts = {s.id: s.started_at for s in signals if s.started_at is not None}
+    timed = sorted((s for s in signals if s.id in starts), key=lambda s: starts[s.id])
     if not timed:
         return signals
-    latest = max(s.started_at for s in timed)  # type: ignore[type-var]
+    latest = max(starts.values())
     first_by_service: dict[str | None, Signal] = {}
     for rank, sig in enumerate(timed, start=1):
-        assert sig.started_at is not None
         sig.attributes["onset_rank"] = rank
-        sig.attributes["lead_s"] = round((latest - sig.started_at).total_seconds(), 3)
+        sig.attributes["lead_s"] = round((latest - starts[sig.id]).total_seconds(), 3)
         first_by_service.setdefault(sig.service, sig)
     for sig in timed:
         sig.attributes["first_in_service"] = first_by_service.get(sig.service) is sig

@@ -375,7 +375,7 @@ class HeaderFormat:
         if self._head is not None:
             heads = list(map(self._head.match, lines))
             if None not in heads:
-                starts = map(slice, map(_END, heads), repeat(None))  # type: ignore[arg-type]
+                starts = map(slice, map(_END, heads), repeat(None))
                 return list(map(getitem, lines, starts))
         matches = list(map(self.fast_regex.match, lines))
         if None in matches:
@@ -385,7 +385,7 @@ class HeaderFormat:
                 m = m or exact(line)
                 out.append(m.group(self._content) if m else line)
             return out
-        return list(map(methodcaller("group", self._content), matches))  # type: ignore[arg-type]
+        return list(map(methodcaller("group", self._content), matches))
 
     @staticmethod
     def _time(groups: dict[str, str]) -> datetime | None:

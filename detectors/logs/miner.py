@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from bot.domain.errors import InputError
 from bot.domain.models import stable_hash
@@ -148,28 +148,29 @@ class TemplateMiner:
             messages = [m[:MAX_MESSAGE_CHARS] for m in messages]
         shapes = list(map(shape_of, messages))
         lookup = self._shapes
-        found: list[Cluster | None] = list(map(lookup.get, shapes))
-        if None in found:
+        looked_up: list[Cluster | None] = list(map(lookup.get, shapes))
+        if None in looked_up:
             if len(lookup) >= self.cache_size:
                 lookup.clear()
-            for i, cluster in enumerate(found):
-                if cluster is None:
+            for i, hit in enumerate(looked_up):
+                if hit is None:
                     shape = shapes[i]
-                    cluster = lookup.get(shape)
-                    if cluster is None:
-                        cluster = self._assign(mask(messages[i]))
-                        lookup[shape] = cluster
-                    found[i] = cluster
+                    hit = lookup.get(shape)
+                    if hit is None:
+                        hit = self._assign(mask(messages[i]))
+                        lookup[shape] = hit
+                    looked_up[i] = hit
+        found = cast(list[Cluster], looked_up)
         self._clock += len(messages)
         final: dict[Cluster, Cluster] = {}
-        for cluster, n in Counter(found).items():  # type: ignore[arg-type]
+        for cluster, n in Counter(found).items():
             top = cluster
             while top.merged_into is not None:
                 top = top.merged_into
             top.size += n
             top.last_seen = self._clock
             final[cluster] = top
-        return list(map(_ID, map(final.__getitem__, found)))  # type: ignore[arg-type]
+        return list(map(_ID, map(final.__getitem__, found)))
 
     def _assign(self, masked: str) -> Cluster:
         """The cluster of a masked message, creating or generalising one (sizes untouched)."""
@@ -246,7 +247,7 @@ class TemplateMiner:
                     diff = i
             if diff >= 0 and not (_is_name(tokens[diff]) and _is_name(other.tokens[diff])):
                 by_position.setdefault(diff, []).append(other)
-        best_pos, best_group = -1, []
+        best_pos, best_group = -1, cast(list[Cluster], [])
         for pos, group in by_position.items():
             if len(group) + 1 >= self.min_variants and len(group) > len(best_group):
                 best_pos, best_group = pos, group
