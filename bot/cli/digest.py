@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli.common import console, err_console, friendly_errors
 
+if TYPE_CHECKING:
+    from bot.pipeline import Pipeline
+
 app = typer.Typer(help="The weekly reliability digest (incidents, MTTR, recurring causes, follow-ups, chart).",
                   no_args_is_help=True)
 
 
-def _pipeline():  # type: ignore[no-untyped-def]
+def _pipeline() -> Pipeline:
     from bot.pipeline import Pipeline
     from bot.pipeline.wiring import open_store
     from config.settings import load_settings
@@ -34,7 +37,7 @@ def preview(
     from bot.pipeline.digest import build_digest
 
     pipeline = _pipeline()
-    digest = build_digest(store=pipeline.store, days=days, dashboard_url=dashboard_url)
+    digest = build_digest(store=pipeline._require_store(), days=days, dashboard_url=dashboard_url)
     html = digest.html(chart_cid="chart")
     if digest.chart_png:
         html = html.replace("cid:chart", "data:image/png;base64," + base64.b64encode(digest.chart_png).decode())

@@ -115,10 +115,9 @@ def _recurring(store: Store, scope: ReportScope) -> list[dict[str, Any]]:
                     if f.incident.confirmed_kind and f.incident.confirmed_service)
     prior = Counter((f.incident.confirmed_kind, f.incident.confirmed_service) for f in before.incidents
                     if f.incident.confirmed_kind and f.incident.confirmed_service)
-    out = [{"kind": k, "service": s, "count": n, "before": prior[(k, s)]} for (k, s), n in count.items()
-           if n >= 2 or prior[(k, s)] >= 1]
-    out.sort(key=lambda r: (-r["count"], -r["before"], r["kind"]))
-    return out
+    keep = sorted(((k, s) for (k, s), n in count.items() if n >= 2 or prior[(k, s)] >= 1),
+                  key=lambda p: (-count[p], -prior[p], p[0] or ""))
+    return [{"kind": k, "service": s, "count": count[(k, s)], "before": prior[(k, s)]} for k, s in keep]
 
 
 def _follow_ups(figures: dict[str, Any], recurring: list[dict[str, Any]], unconfirmed: int, stale_open: int) -> list[str]:
@@ -264,6 +263,7 @@ class SMTPDigestSender:
         msg.add_alternative(digest.html(chart_cid=cid[1:-1]), subtype="html")
         if digest.chart_png:
             html_part = msg.get_payload()[1]  # type: ignore[index]
+            assert isinstance(html_part, EmailMessage)
             html_part.add_related(digest.chart_png, maintype="image", subtype="png", cid=cid,
                                   filename="incidents.png")
         return msg

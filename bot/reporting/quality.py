@@ -71,7 +71,7 @@ def hit_rates(snapshot: Snapshot, *, bucket: Bucket | None = None) -> dict[str, 
 def calibration(snapshot: Snapshot, *, bins: int = 10) -> dict[str, Any]:
     """Top-hypothesis confidence against top-1 correctness, in ``bins`` equal-width bins; ECE and Brier."""
     pairs = [(a.top.confidence, 1.0 if r == 1 else 0.0) for _f, a, r in _judged(snapshot) if a.top is not None]
-    table = []
+    table: list[dict[str, Any]] = []
     for b in range(bins):
         lo, hi = b / bins, (b + 1) / bins
         inside = [(c, y) for c, y in pairs if lo <= c < hi or (b == bins - 1 and c == 1.0)]

@@ -57,10 +57,10 @@ def root_causes(snapshot: Snapshot, *, limit: int = 10) -> dict[str, Any]:
 
     def table(counter: dict[str, Counter[str]]) -> list[dict[str, Any]]:
         names = set(counter["confirmed"]) | set(counter["suggested"])
-        items = [{"name": n, "confirmed": counter["confirmed"][n], "suggested": counter["suggested"][n],
-                  "total": counter["confirmed"][n] + counter["suggested"][n]} for n in names]
-        items.sort(key=lambda r: (-r["confirmed"], -r["total"], r["name"]))
-        return items[:limit]
+        ordered = sorted(names, key=lambda n: (-counter["confirmed"][n],
+                                               -(counter["confirmed"][n] + counter["suggested"][n]), n))
+        return [{"name": n, "confirmed": counter["confirmed"][n], "suggested": counter["suggested"][n],
+                 "total": counter["confirmed"][n] + counter["suggested"][n]} for n in ordered[:limit]]
 
     kind_rows, service_rows = table(kinds), table(services)
     rows = [{"dimension": "kind", **r} for r in kind_rows] + [{"dimension": "service", **r} for r in service_rows]
