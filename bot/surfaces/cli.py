@@ -13,12 +13,13 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import console, err_console, friendly_errors
+from bot.pipeline.service import Pipeline
 
 chat = typer.Typer(help="Ask Sherlog from the terminal, with the same commands as /sherlog in Slack and Teams.",
                    no_args_is_help=True)
 
 
-def _pipeline():  # type: ignore[no-untyped-def]
+def _pipeline() -> Pipeline:
     from bot.pipeline.wiring import build_pipeline
     from config.settings import load_settings
 

@@ -108,12 +108,13 @@ def _run(command: Command, *, pipeline: Pipeline, user: str, surface: str, hint:
         return Reply(text=chat.status_text(pipeline=pipeline))
     if name == "analyze":
         ref = args.split()[0] if args.split() else hint
-        incident, analysis = chat.analyze(pipeline=pipeline, ref=ref)
-        return Reply(text=f"Analysis of {incident.id} ready.", incident=incident, analysis=analysis)
+        analyzed, fresh = chat.analyze(pipeline=pipeline, ref=ref)
+        return Reply(text=f"Analysis of {analyzed.id} ready.", incident=analyzed, analysis=fresh)
     if name == "summary":
         ref, _ = _split_ref(args, hint)
-        incident, analysis = chat.find_incident(pipeline=pipeline, ref=ref or (args.split()[0] if args else None))
-        return Reply(text=chat.summary_text(incident=incident, analysis=analysis), incident=incident)
+        found_incident, latest = chat.find_incident(pipeline=pipeline,
+                                                    ref=ref or (args.split()[0] if args else None))
+        return Reply(text=chat.summary_text(incident=found_incident, analysis=latest), incident=found_incident)
     if name == "similar":
         found = chat.similar_incidents(pipeline=pipeline, text=args)
         if not found:

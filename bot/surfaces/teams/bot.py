@@ -46,7 +46,7 @@ async def incident_card(pipeline: Pipeline, settings: TeamsSettings, incident_id
     return teams_card(incident, analysis, votes=tally_votes(feedback), dashboard_url=settings.dashboard_url)
 
 
-class SherlogTeamsBot(ActivityHandler):
+class SherlogTeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships no type hints
     def __init__(self, *, settings: TeamsSettings, pipeline: Pipeline) -> None:
         self.settings = settings
         self.pipeline = pipeline
