@@ -104,3 +104,74 @@ def linear_fit(t: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     syy = float(np.dot(y - ym, y - ym))
     r2 = 1.0 - float(np.dot(resid, resid)) / syy if syy > 0 else 0.0
     return slope, intercept, r2
+
+
+@dataclass(frozen=True)
+class Hinge:
+    index: int  # first index after the bend
+    slope_before: float
+    slope_change: float  # added slope after the bend (per second)
+    resid_sd: float  # residual spread of the one-line fit BEFORE the bend
+    gain: float  # share of the one-line residual variance the bend explains
+
+
+def best_hinge(t: np.ndarray, y: np.ndarray, *, min_size: int = 5, last: int | None = None) -> Hinge | None:
+    """The best continuous bend ``y = a + b t + c max(0, t - t_k)`` over all k, in O(n).
+
+    Sums of the hinge term for every k come from suffix cumulative sums, and each k's 3x3 normal
+    equations are solved in one vectorised step. A normal steady trend has ``c`` ~ 0; a leak or a
+    fill that starts part-way has a clear positive ``c``.
+    """
+    n = y.size
+    if n < 2 * min_size + 1:
+        return None
+    tt = (t - t[0]) / max(float(t[-1] - t[0]), 1e-9)  # scale to [0, 1] for conditioning
+    s_t, s_tt, s_y, s_ty = tt.sum(), (tt * tt).sum(), y.sum(), (tt * y).sum()
+
+    def suffix(a: np.ndarray) -> np.ndarray:
+        return np.cumsum(a[::-1])[::-1]
+
+    c1, ct, ctt, cy, cty = suffix(np.ones(n)), suffix(tt), suffix(tt * tt), suffix(y), suffix(tt * y)
+    k = np.arange(min_size, n - min_size if last is None else min(n - min_size, max(min_size + 1, last)))
+    if k.size == 0:
+        return None
+    tk = tt[k]
+    m, st, stt, sy, sty = c1[k], ct[k], ctt[k], cy[k], cty[k]
+    sh = st - tk * m  # sum h
+    shh = stt - 2 * tk * st + tk * tk * m  # sum h^2
+    sht = stt - tk * st  # sum h t
+    shy = sty - tk * sy  # sum h y
+    # symmetric 3x3 normal equations per k, solved with Cramer's rule (vectorised)
+    a00, a01, a02, a11, a12, a22 = float(n), s_t, sh, s_tt, sht, shh
+    b0, b1, b2 = s_y, s_ty, shy
+    c00 = a11 * a22 - a12 * a12
+    c01 = a02 * a12 - a01 * a22
+    c02 = a01 * a12 - a02 * a11
+    det = a00 * c00 + a01 * c01 + a02 * c02
+    ok = np.abs(det) > 1e-12
+    if not ok.any():
+        return None
+    safe = np.where(ok, det, 1.0)
+    x0 = (b0 * c00 + b1 * c01 + b2 * c02) / safe
+    x1 = (b0 * c01 + b1 * (a00 * a22 - a02 * a02) + b2 * (a01 * a02 - a00 * a12)) / safe
+    x2 = (b0 * c02 + b1 * (a01 * a02 - a00 * a12) + b2 * (a00 * a11 - a01 * a01)) / safe
+    coef = np.stack([x0, x1, x2], axis=1)
+    b = np.stack([np.full(k.size, b0), np.full(k.size, b1), b2], axis=1)
+    # SSE = sum y^2 - coef . b (least squares identity)
+    syy = float(np.dot(y, y))
+    sse = syy - np.einsum("ij,ij->i", coef, b)
+    sse[~ok] = np.inf
+    j = int(np.argmin(sse))
+    slope1, icpt1, _ = linear_fit(tt, y)
+    sse1 = float(np.sum((y - (icpt1 + slope1 * tt)) ** 2))
+    kk = int(k[j])
+    span = max(float(t[-1] - t[0]), 1e-9)
+    sb, ib, _ = linear_fit(tt[:kk], y[:kk])
+    resid = y[:kk] - (ib + sb * tt[:kk])
+    return Hinge(
+        index=kk,
+        slope_before=float(coef[j, 1]) / span,
+        slope_change=float(coef[j, 2]) / span,
+        resid_sd=float(np.std(resid)) if kk > 2 else 0.0,
+        gain=max(0.0, 1.0 - float(sse[j]) / sse1) if sse1 > 0 else 0.0,
+    )

@@ -22,6 +22,8 @@ class KindRule:
 
 # Order matters: specific names before generic ones.
 KIND_RULES: tuple[KindRule, ...] = (
+    # limits and capacities (a pool's max, a volume's size) are context for other series, not signals
+    KindRule(r"(_max|_limit|_capacity|_size_bytes|_total_bytes)$", None, None, "limit"),
     KindRule(r"throttl", "cpu_throttling", None, "cpu"),
     KindRule(r"oom|out_of_memory", "oom_kill", None, "memory"),
     KindRule(r"restart|crash", "crash_loop", None, "restarts"),

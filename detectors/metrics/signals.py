@@ -17,13 +17,21 @@ from datetime import UTC, datetime
 import numpy as np
 
 from bot.domain.models import Evidence, EvidenceType, MetricSeries, Signal
-from detectors.metrics.changepoint import Shift, best_mean_shift, linear_fit, noise_sd, robust_shift
+from detectors.metrics.changepoint import (
+    Shift,
+    best_hinge,
+    best_mean_shift,
+    linear_fit,
+    noise_sd,
+    robust_shift,
+)
 from detectors.metrics.kinds import bad_directions, kind_for, rule_for
 from detectors.metrics.prepare import prepare
 
 logger = logging.getLogger(__name__)
 
 Z_HALF = 4.0  # robust z at which the anomaly score is 0.5
+RAMP_FAMILIES = frozenset({"memory", "disk", "pool", "queue", "db", "threads"})  # leaks and fills
 
 
 def anomaly_score(z: float) -> float:
@@ -44,36 +52,31 @@ class _Finding:
     slope_per_h: float
 
 
-def _shape(t: np.ndarray, y: np.ndarray, shift: Shift) -> tuple[str, float, float]:
-    """Shape of the change and a shape-specific robust z (0 when the plain level z applies)."""
-    slope, intercept, r2 = linear_fit(t, y)
-    span = float(t[-1] - t[0]) if t.size > 1 else 0.0
-    rise = slope * span
-    slope_per_h = slope * 3600.0
+def _drop_after_high(y: np.ndarray, shift: Shift) -> float:
+    """z of a sharp fall from the series' highs (a restart after OOM), 0 when it is not one."""
     i = shift.index
-    if shift.direction < 0 and i >= 3:
-        k = min(10, i)
-        last_before = float(np.median(y[i - k : i]))
-        if last_before >= float(np.percentile(y, 90)):
-            z_drop = (last_before - shift.after) / noise_sd(y[:i], last_before)
-            if z_drop > 6:
-                return "drop_after_high", slope_per_h, z_drop
-    if r2 >= 0.8 and rise > 0:
-        resid = y - (intercept + slope * t)
-        resid_sd = max(float(np.std(resid)), abs(float(np.mean(y))) * 1e-4, 1e-12)
-        return "ramp", slope_per_h, 0.25 * rise / resid_sd
-    after = y[i:]
-    if shift.direction > 0 and after.size >= 3:
-        top = float(y.max())
-        if top > 0 and float(np.median(after)) >= 0.97 * top and float(np.std(after)) <= 0.02 * abs(top):
-            return "plateau_at_max", slope_per_h, 0.0
-    return "step", slope_per_h, 0.0
+    if shift.direction > 0 or i < 3:
+        return 0.0
+    k = min(10, i)
+    last_before = float(np.median(y[i - k : i]))
+    if last_before < float(np.percentile(y, 90)):
+        return 0.0
+    z_drop = (last_before - shift.after) / noise_sd(y[:i], last_before)
+    return z_drop if z_drop > 6 else 0.0
+
+
+def _step_sse(y: np.ndarray, index: int) -> float:
+    a, b = y[:index], y[index:]
+    return float(np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2))
 
 
 def _analyse(series: MetricSeries, alert_ts: float | None, min_points: int) -> _Finding | None:
     p = prepare(series)
     t, y = p.t, p.y
     if y.size < min_points or float(np.ptp(y)) == 0.0:
+        return None
+    rule = rule_for(series.metric)
+    if rule is not None and rule.family == "limit":
         return None
     last = None
     if alert_ts is not None:
@@ -85,18 +88,63 @@ def _analyse(series: MetricSeries, alert_ts: float | None, min_points: int) -> _
     if idx is None:
         return None
     shift = robust_shift(y, idx)
-    shape, slope_per_h, z_shape = _shape(t, y, shift)
     allowed = bad_directions(series.metric)
-    rule = rule_for(series.metric)
-    if rule is not None and rule.family == "memory" and shape == "drop_after_high":
-        allowed = (*allowed, -1)
-    if shift.direction not in allowed:
+    slope_per_h = linear_fit(t, y)[0] * 3600.0
+    change_ts = float(t[idx])
+    shape, direction = "step", shift.direction
+    z = max(abs(shift.z_level), 0.5 * abs(shift.z_peak))
+    before, after = shift.before, shift.after
+    z_drop = _drop_after_high(y, shift) if rule is not None and rule.family == "memory" else 0.0
+    ramp_prone = rule is not None and rule.family in RAMP_FAMILIES
+    hinge = best_hinge(t, y, min_size=max(min_size, 5), last=last) if ramp_prone or z >= 2.0 else None
+    if z_drop > 0:
+        shape, z, allowed = "drop_after_high", max(z, z_drop), (*allowed, -1)
+    elif hinge is not None and hinge.gain >= 0.3 and hinge.slope_change != 0.0:
+        end = float(t[-1])
+        extra = hinge.slope_change * (end - float(t[hinge.index]))
+        noise = max(hinge.resid_sd, noise_sd(y, float(np.median(y))))
+        resid = y - np.interp(t, [t[0], t[hinge.index], end], [0.0, 0.0, extra])
+        sse_hinge = float(np.sum((resid - np.polyval(np.polyfit(t - t[0], resid, 1), t - t[0])) ** 2))
+        if sse_hinge < 0.8 * _step_sse(y, idx):  # a bend explains the series better than a step
+            shape, direction = "ramp", 1 if extra > 0 else -1
+            z = 0.5 * abs(extra) / noise
+            change_ts = float(t[hinge.index])
+            before, after = float(np.median(y[max(0, hinge.index - 5) : hinge.index + 1])), float(y[-1])
+            slope_per_h = (hinge.slope_before + hinge.slope_change) * 3600.0
+    if shape == "step" and direction > 0 and y.size - idx >= 3:
+        top = float(y.max())
+        tail = y[idx:]
+        if top > 0 and float(np.median(tail)) >= 0.97 * top and float(np.std(tail)) <= 0.02 * abs(top):
+            shape = "plateau_at_max"
+    if direction not in allowed:
         return None
-    z = max(abs(shift.z_level), 0.5 * abs(shift.z_peak), z_shape)
-    kind = kind_for(series.metric, direction=shift.direction, shape=shape)
+    kind = kind_for(series.metric, direction=direction, shape=shape)
     if kind is None:
         return None
-    return _Finding(series, shift, float(t[idx]), kind, shape, z, anomaly_score(z), slope_per_h)
+    shift = Shift(shift.index, before, after, shift.scale, shift.z_level, shift.z_peak, direction)
+    return _Finding(series, shift, change_ts, kind, shape, z, anomaly_score(z), slope_per_h)
+
+
+# (family of a finding, family of another finding on the same service, kind the first one becomes)
+COMBINATIONS: tuple[tuple[str, str, str], ...] = (
+    ("memory", "restarts", "oom_kill"),  # memory high and the process restarting: killed for memory
+)
+
+
+def _combine(findings: list[_Finding]) -> None:
+    """Relabel findings whose meaning depends on another series of the same service."""
+    families: dict[str, set[str]] = {}
+    for f in findings:
+        rule = rule_for(f.series.metric)
+        if rule is not None:
+            families.setdefault(f.series.service, set()).add(rule.family)
+    for f in findings:
+        rule = rule_for(f.series.metric)
+        if rule is None:
+            continue
+        for fam, other, kind in COMBINATIONS:
+            if rule.family == fam and other in families.get(f.series.service, set()):
+                f.kind = kind
 
 
 def _fmt(v: float) -> str:
@@ -129,6 +177,7 @@ def detect_metric_signals(
             findings.append(f)
     if not findings:
         return []
+    _combine(findings)
     times = np.array([f.change_ts for f in findings])
     order = times.argsort().argsort()  # 0 = earliest
     n = len(findings)

@@ -47,11 +47,29 @@ def test_earliest_change_ranks_first_and_topology_lowers_victims() -> None:
 
 
 def test_memory_shapes_map_to_leak_and_oom() -> None:
-    leak = np.linspace(1e9, 3e9, 200) + noisy(200, 0, 1e6, 4)
+    # steady until minute 100, then leaking; a normal steady growth alone is not a leak
+    leak = np.r_[np.full(100, 1e9), np.linspace(1e9, 3e9, 100)] + noisy(200, 0, 1e7, 4)
+    steady = np.linspace(1e9, 1.2e9, 200) + noisy(200, 0, 1e7, 6)
     saw = np.concatenate([np.linspace(1e9, 4e9, 150), np.full(50, 2e8)]) + noisy(200, 0, 1e6, 5)
-    sigs = detect_metric_signals([series("w", "memory_bytes", leak), series("x", "memory_bytes", saw)])
+    sigs = detect_metric_signals(
+        [
+            series("w", "memory_bytes", leak),
+            series("x", "memory_bytes", saw),
+            series("y", "memory_bytes", steady),
+        ]
+    )
     kinds = {s.service: s.kind for s in sigs}
     assert kinds == {"w": "memory_leak", "x": "oom_kill"}
+    leak_signal = next(s for s in sigs if s.service == "w")
+    assert abs((leak_signal.started_at - T0).total_seconds() / 60 - 100) <= 3
+
+
+def test_memory_with_restarts_is_an_oom_kill() -> None:
+    mem = noisy(120, 5e8, 5e6, 7)
+    mem[[80, 95, 110]] = 9.8e8  # spikes to the limit, then the process is killed
+    restarts = np.r_[np.zeros(80), np.repeat([1.0, 2.0, 3.0], [15, 15, 10])]
+    sigs = detect_metric_signals([series("api", "memory_bytes", mem), series("api", "restarts", restarts)])
+    assert {s.kind for s in sigs} == {"oom_kill", "crash_loop"}
 
 
 def test_vocabulary_kinds_from_names() -> None:
