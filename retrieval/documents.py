@@ -220,17 +220,17 @@ def split_runbook(doc: Document) -> list[Document]:
         body = "\n".join(section.lines).strip()
         if not body:
             continue
-        path = section.path or [doc.title]
+        path = list(section.path)
+        if path and path[0].strip().lower() == doc.title.strip().lower():
+            path = path[1:]  # an H1 repeating the runbook's title
         for n, chunk in enumerate(_chunks(body)):
             anchor = section.anchor
             suffix = f"~{n}" if n else ""
             url = f"{doc.url}#{anchor}" if doc.url and anchor else doc.url
-            title = " › ".join([doc.title, *[p for p in path if p != doc.title]])
             out.append(
                 doc.model_copy(
                     update={
                         "id": f"{doc.id}#{anchor or 'intro'}{suffix}",
-                        "title": title,
                         "text": chunk,
                         "url": url,
                         "heading_path": path,

@@ -81,7 +81,7 @@ class Embedder:
             if hit is not None:
                 self._cache.move_to_end(text)
                 return hit
-        vector = self.encode([text])[0]
+        vector: npt.NDArray[np.float32] = self.encode([text])[0]
         with self._cache_lock:
             self._cache[text] = vector
             while len(self._cache) > 512:
@@ -100,7 +100,7 @@ def get_embedder(model: str = DEFAULT_MODEL, *, batch_size: int = 64) -> Embedde
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
             loaded = SentenceTransformer(path, device="cpu", local_files_only=True)
         except Exception as e:

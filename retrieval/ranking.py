@@ -8,7 +8,8 @@ Fusion methods (``retrieval.fusion``):
 
 Boosts are added to the fused score and the result is clipped to 0..1:
 - feedback: ``feedback_weight * tanh(net / 2)`` where net counts +1 per "up", +2 per "fixed" and -1
-  per "down" vote on the document (or on the incident the document describes);
+  per "down" vote on the document (see ``feedback_votes``); it only re-orders candidates that
+  matched the query, so a popular document never shows up for an unrelated question;
 - recency (past incidents with a date only): ``recency_weight * 0.5 ** (age_days / half_life)``;
 - same service: ``service_weight`` when the query names one of the document's services (a recurrence
   happens on the same service).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,7 +39,7 @@ class Candidate:
     feedback: float = 0.0
     recency: float = 0.0
     service: float = 0.0
-    votes: dict[Vote, int] = field(default_factory=dict)
+    votes: dict[Vote, float] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -86,20 +88,37 @@ def fuse(
         c.fused = (dense_weight * max(cos, 0.0) + bm25_weight * kw) / total
 
 
-def feedback_votes(docs: Mapping[str, Document], feedback: Iterable[Feedback]) -> dict[str, dict[Vote, int]]:
-    """Votes per candidate document: votes naming the document, or the incident it describes."""
+def feedback_votes(
+    docs: Mapping[str, Document],
+    feedback: Iterable[Feedback],
+    *,
+    query_services: AbstractSet[str] = frozenset(),
+) -> dict[str, dict[Vote, float]]:
+    """Votes per candidate document.
+
+    A vote counts for a document when it names the document (``document_id``: the document id, or
+    the Sherlog incident id a past-incident document was made from); an incident-level "fixed" vote
+    without ``document_id`` counts for that incident's own document (its resolution worked). A vote
+    cast about another service than the query's and the document's counts half.
+    """
     by_incident: dict[str, list[str]] = {}
     for doc_id, doc in docs.items():
         incident_id = str(doc.metadata.get("incident_id") or "")
         for key in {doc_id, incident_id} - {""}:
             by_incident.setdefault(key, []).append(doc_id)
-    out: dict[str, dict[Vote, int]] = {}
+    out: dict[str, dict[Vote, float]] = {}
     for fb in feedback:
-        targets = [fb.document_id] if fb.document_id else by_incident.get(fb.incident_id, [])
+        if fb.document_id:
+            targets = by_incident.get(fb.document_id, [])
+        elif fb.vote is Vote.FIXED:
+            targets = by_incident.get(fb.incident_id, [])
+        else:
+            continue
         for doc_id in targets:
-            if doc_id in docs:
-                votes = out.setdefault(doc_id, {})
-                votes[fb.vote] = votes.get(fb.vote, 0) + 1
+            services = {s.lower() for s in docs[doc_id].services} | query_services
+            weight = 0.5 if fb.service and fb.service.lower() not in services else 1.0
+            votes = out.setdefault(doc_id, {})
+            votes[fb.vote] = votes.get(fb.vote, 0.0) + weight
     return out
 
 
@@ -112,21 +131,21 @@ def apply_boosts(
     recency_weight: float,
     recency_half_life_days: float,
     now: datetime,
-    query_services: set[str] = frozenset(),  # type: ignore[assignment]
+    query_services: AbstractSet[str] = frozenset(),
     service_weight: float = 0.0,
 ) -> None:
-    if query_services and service_weight > 0:
-        for doc_id, cand in candidates.items():
-            if any(s.lower() in query_services for s in docs[doc_id].services):
-                cand.service = service_weight
     if feedback:
-        for doc_id, votes in feedback_votes(docs, feedback).items():
+        for doc_id, votes in feedback_votes(docs, feedback, query_services=query_services).items():
             cand = candidates.get(doc_id)
             if cand is None:
                 continue
             net = sum(VOTE_VALUE[v] * n for v, n in votes.items())
             cand.votes = votes
             cand.feedback = feedback_weight * math.tanh(net / 2.0)
+    if query_services and service_weight > 0:
+        for doc_id, cand in candidates.items():
+            if any(s.lower() in query_services for s in docs[doc_id].services):
+                cand.service = service_weight
     if recency_weight > 0 and recency_half_life_days > 0:
         for doc_id, cand in candidates.items():
             doc = docs[doc_id]
@@ -151,7 +170,7 @@ def explain(
     doc: Document,
     *,
     shared: list[str],
-    query_services: set[str],
+    query_services: AbstractSet[str],
     now: datetime,
 ) -> str:
     """A short explanation in a responder's words."""
@@ -170,9 +189,9 @@ def explain(
         (Vote.UP, "voted helpful"),
         (Vote.DOWN, "voted unhelpful"),
     ):
-        n = cand.votes.get(vote, 0)
+        n = cand.votes.get(vote, 0.0)
         if n:
-            parts.append(f"{label} {n}x")
+            parts.append(f"{label} {n:g}x")
     if cand.recency >= 0.01:
         ago = _ago(doc, now)
         if ago:

@@ -93,7 +93,7 @@ def document_for_incident(
     cause = f"Root cause: {incident.confirmed_kind.replace('_', ' ')} in {incident.confirmed_service or 'unknown service'}."
     services = sorted({s for s in (incident.service, incident.confirmed_service) if s})
     return Document(
-        id=f"incident:sherlog:{incident.id}",
+        id=incident.id,
         type=DocumentType.INCIDENT,
         title=incident.title or f"{incident.confirmed_kind} in {incident.confirmed_service}",
         text=f"{body}\n\n{cause}",
@@ -317,7 +317,7 @@ class Retriever:
         doc = document_for_incident(incident, summary=summary, signals=signals)
         if doc is None:
             report = IngestReport()
-            report.skip(f"incident:sherlog:{incident.id}", "not resolved with a confirmed cause")
+            report.skip(incident.id, "not resolved with a confirmed cause")
             return report
         return self.upsert([doc])
 
@@ -403,8 +403,7 @@ class Retriever:
             filters=SearchFilters(type=type),
             feedback=feedback,
         )
-        own = f"incident:sherlog:{incident.id}"
-        return [h for h in hits if h.document.id != own][:k]
+        return [h for h in hits if h.document.id != incident.id][:k]
 
     def query_for_incident(self, incident: Incident, signals: Sequence[Signal] = ()) -> str:
         return query_for_incident(incident, signals)
