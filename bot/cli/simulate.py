@@ -49,13 +49,20 @@ def dataset(
     seed: Annotated[int, typer.Option(help="Random seed (the dataset is deterministic for it).")] = 0,
     test_fraction: Annotated[float, typer.Option(help="Share of cases in the test split.")] = 0.3,
     workers: Annotated[int, typer.Option(help="Processes writing bundles.")] = 1,
+    history: Annotated[bool, typer.Option(help="Write each bundle's history/ (past incidents, runbooks).")] = True,
+    only: Annotated[str | None, typer.Option(help="Write only this split (train or test).")] = None,
 ) -> None:
     """Write N bundles split into train/test; no (kind, parameters) pair is in both splits."""
+    from bot.domain.errors import InputError
     from bot.simulation import generate_dataset
     from bot.simulation.dataset import read_manifest
 
-    root = generate_dataset(out, n=n, seed=seed, test_fraction=test_fraction, workers=workers)
-    cases = read_manifest(root)
+    if only not in (None, "train", "test"):
+        raise InputError(f"--only must be train or test, not {only!r}")
+    splits = (only,) if only else ("train", "test")
+    root = generate_dataset(out, n=n, seed=seed, test_fraction=test_fraction, workers=workers, history=history,
+                            splits=splits)
+    cases = [c for c in read_manifest(root) if c.split in splits]
     n_test = sum(1 for c in cases if c.split == "test")
     console.print(f"dataset written to [bold]{root}[/]: {len(cases) - n_test} train, {n_test} test bundles")
 

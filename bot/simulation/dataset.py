@@ -77,22 +77,26 @@ def plan_dataset(*, n: int, seed: int, test_fraction: float = 0.3, kinds: tuple[
     return cases
 
 
-def _write_case(args: tuple[str, Case]) -> str:
-    out_dir, case = args
+def _write_case(args: tuple[str, Case, bool]) -> str:
+    out_dir, case, history = args
     generate_bundle(Path(out_dir) / case.split / case.name, kind=case.kind, service=case.service, seed=case.seed,
-                    difficulty=case.difficulty, vendor=case.vendor, world=case.world)
+                    difficulty=case.difficulty, vendor=case.vendor, world=case.world, history=history)
     return case.name
 
 
 def generate_dataset(out_dir: str | Path, n: int = 1000, seed: int = 0, test_fraction: float = 0.3, *,
                      kinds: tuple[str, ...] = ALL_KINDS, difficulties: tuple[str, ...] = DIFFICULTIES,
-                     workers: int = 1) -> Path:
-    """Write ``n`` bundles under ``out_dir/train/<case>/`` and ``out_dir/test/<case>/`` plus a manifest."""
+                     workers: int = 1, history: bool = True, splits: tuple[str, ...] = ("train", "test")) -> Path:
+    """Write ``n`` bundles under ``out_dir/train/<case>/`` and ``out_dir/test/<case>/`` plus a manifest.
+
+    ``splits`` limits which splits are written (the plan, hence every case, stays the same);
+    ``history=False`` leaves out the bundles' history folders.
+    """
     root = Path(out_dir)
     cases = plan_dataset(n=n, seed=seed, test_fraction=test_fraction, kinds=kinds, difficulties=difficulties)
-    (root / "train").mkdir(parents=True, exist_ok=True)
-    (root / "test").mkdir(parents=True, exist_ok=True)
-    jobs = [(str(root), case) for case in cases]
+    for split in splits:
+        (root / split).mkdir(parents=True, exist_ok=True)
+    jobs = [(str(root), case, history) for case in cases if case.split in splits]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             list(pool.map(_write_case, jobs, chunksize=8))
