@@ -284,3 +284,28 @@ class SMTPDigestSender:
                 client.send_message(self.message(digest))
         except (OSError, smtplib.SMTPException) as e:
             raise ConnectorError(f"could not mail the digest through {s.host}:{s.port}: {e}") from e
+
+
+def install_weekly_digest(app: Any, *, sender: DigestSender, day_of_week: str = "mon", hour: int = 9,
+                          minute: int = 0, timezone: str = "UTC", channel: str = "default",
+                          dashboard_url: str | None = None) -> None:
+    """Run the weekly digest inside the API process: an apscheduler ``AsyncIOScheduler`` started and
+    stopped with the app's lifespan (the job itself runs in apscheduler's thread pool). Several
+    replicas may all install it: ``send_digest`` sends each week once."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    async def start(app: Any) -> None:
+        scheduler = AsyncIOScheduler(timezone=timezone)
+        schedule_weekly_digest(scheduler, pipeline=app.state.pipeline, sender=sender, day_of_week=day_of_week,
+                               hour=hour, minute=minute, timezone=timezone, channel=channel,
+                               dashboard_url=dashboard_url)
+        scheduler.start()
+        app.state.digest_scheduler = scheduler
+
+    async def stop(app: Any) -> None:
+        scheduler = getattr(app.state, "digest_scheduler", None)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+    app.state.startup_hooks.append(start)
+    app.state.shutdown_hooks.append(stop)

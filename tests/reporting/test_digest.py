@@ -132,3 +132,24 @@ def test_cli_preview_writes_html(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert f"Incidents: {len(week)}" in result.output
     html = out.read_text()
     assert "data:image/png;base64," in html and "Suggested follow-ups" in html
+
+
+def test_weekly_digest_runs_with_the_app(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from bot.api.app import create_app
+    from bot.pipeline.digest import install_weekly_digest
+    from tests.web.conftest import make_settings
+
+    app = create_app(make_settings(tmp_path))
+    sent: list[str] = []
+    install_weekly_digest(app, sender=lambda d: sent.append(d.subject), day_of_week="fri", hour=17)
+    with TestClient(app):
+        scheduler = app.state.digest_scheduler
+        assert scheduler.running
+        job = scheduler.get_job("weekly-digest-default")
+        nxt = job.next_run_time.astimezone(UTC)
+        assert (nxt.weekday(), nxt.hour) == (4, 17)
+        job.func()  # what the scheduler runs at that time
+        assert len(sent) == 1 and sent[0].startswith("Sherlog weekly reliability digest")
+    assert not scheduler.running

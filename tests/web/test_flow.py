@@ -29,7 +29,7 @@ def _context(incident: Incident) -> IncidentContext:
 
 def test_webhook_to_reports_pages_and_digest(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    pipeline = build_pipeline(settings)
+    pipeline = build_pipeline(settings, with_retriever=False)
     pipeline.context_provider = _context
     app = create_app(settings, pipeline=pipeline)
     truth = json.loads((BUNDLE / "truth.json").read_text())
