@@ -288,7 +288,8 @@ class EvidenceWriter:
             up_lat = self.series(up, "latency_p95_ms", i, 50.0) / 1000.0 * self.rng.uniform(0.3, 1.0)
             client = f"10.0.{self.rng.randint(0, 7)}.{self.rng.randint(2, 250)}"
             method = "POST" if "checkout" in path or "login" in path else "GET"
-            status, ustatus = 200, 200
+            status: int = 200
+            ustatus: int | str = 200
             if attack and self.rng.random() < 0.7:
                 client = f"{self.rng.choice(['45.155.205', '185.220.101', '91.92.109'])}.{self.rng.randint(2, 250)}"
                 if scn.kind == "auth_failure_surge":

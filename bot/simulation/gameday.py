@@ -141,13 +141,13 @@ class GameDayEngine:
         writer = EvidenceWriter(scn)
         logs = writer.timed_logs()
         fault_time = tl.at(tl.fault_at)
-        for name in ([s for s in order if s in logs][:1] + [h["service"] for h in scn.herrings
-                                                            if h["type"] == "log_burst"][:1]):
+        noisy = [str(h["service"]) for h in scn.herrings if h["type"] == "log_burst"]
+        for name in [s for s in order if s in logs][:1] + noisy[:1]:
             errors = [text for ts, text in logs[str(name)] if ts >= tl.at(tl.fault_at - 12)
                       and re.search(r"error|ERROR|\[error\]|HTTP/1\.1\" 5\d\d ", text)]
             impact = scn.impacts.get(str(name))
             pointed = [t for t in errors if impact and impact.via in t]
-            line = (pointed or errors or [None])[0]
+            line = (pointed or errors or [""])[0]
             if line:
                 clues.append(f"Log excerpt from `{name}`:\n```{line.splitlines()[0][:400]}```")
         events = writer.events()
@@ -333,7 +333,7 @@ def debrief(game: dict[str, Any], scn: Scenario) -> str:
     if scn.impacts:
         lines.append(f"- Symptoms propagated to: {', '.join(sorted(scn.impacts))}")
     if scn.herrings:
-        lines.append("- Red herrings: " + ", ".join(f"{h['type'].replace('_', ' ')} on {h['service']}"
+        lines.append("- Red herrings: " + ", ".join(f"{str(h['type']).replace('_', ' ')} on {h['service']}"
                                                      for h in scn.herrings))
     lines += ["", "## Runbook", ""] + [f"{i}. {step}" for i, step in enumerate(spec.runbook, 1)]
     return "\n".join(lines) + "\n"

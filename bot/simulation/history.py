@@ -7,6 +7,7 @@ root_cause_service, root_cause_kind, resolution and url; runbooks carry title, s
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,7 +44,7 @@ class PastIncident:
     world: World
 
 
-def _front(meta: dict[str, object]) -> str:
+def _front(meta: Mapping[str, object]) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000) + "---\n"
 
 

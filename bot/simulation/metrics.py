@@ -173,9 +173,9 @@ def apply(series: np.ndarray, effect: Effect, p: np.ndarray, *, severity: float,
 
 
 def finish(metric: str, series: np.ndarray) -> np.ndarray:
-    if metric in RATIOS:
-        return np.clip(series, 0.0, 1.0)
-    return np.where(np.isnan(series), series, np.maximum(series, 0.0))
+    out: np.ndarray = np.clip(series, 0.0, 1.0) if metric in RATIOS else np.where(
+        np.isnan(series), series, np.maximum(series, 0.0))
+    return out
 
 
 def fmt_value(metric: str, value: float) -> str:
