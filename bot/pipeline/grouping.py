@@ -1,11 +1,18 @@
 """Correlation rules: which open incident a new alert belongs to (pure functions, no I/O).
 
-An alert joins the best-scoring open incident whose activity is within the window of the alert's time:
+An alert joins the best-scoring open incident:
 
-1. same entity: the same service, or the same host/node            -> score 1.0
-2. topology: its service calls, or is called by, a service of the incident (settings or learned) -> 0.8
+1. same entity: the same service, or the same host/node, and the incident's last alert within
+   ``window`` of this one                                                          -> score 1.0
+2. topology: its service calls, or is called by, a service of the incident (settings or learned),
+   and it fired within ``cascade_window`` of the incident's first alert             -> 0.8
 3. similar labels: share of the alert's identifying labels that the incident already has, at least
-   ``label_similarity`` (labels every alert shares, like ``env`` or ``cluster``, do not count) -> 0.7 x share
+   ``label_similarity`` (labels every alert shares, like ``env`` or ``cluster``, do not count), within
+   ``cascade_window`` of the incident's first alert                                 -> 0.7 x share
+
+Services and hosts are scoped by the alert's ``cluster``/``region``/``datacenter`` labels: ``checkout``
+in ``eu-1`` is not ``checkout`` in ``us-1``. The cascade window is short because the alerts of one failure
+spread along dependencies within minutes; a neighbour alerting much later is most often another problem.
 
 With no candidate above zero the alert opens an incident. The rules never look at text that varies
 between notifications (summaries, values), only at labels and services.
@@ -20,6 +27,7 @@ from datetime import datetime, timedelta
 from bot.domain import Alert
 
 ENTITY_LABELS = ("node", "host", "hostname", "nodename", "kubernetes_node", "node_name")
+SCOPE_LABELS = ("cluster", "region", "datacenter", "dc")
 # Labels that name a place or a pipeline rather than the thing that broke: shared by unrelated alerts.
 DEFAULT_IGNORED_LABELS = frozenset({
     "alertname", "severity", "priority", "urgency", "env", "environment", "cluster", "region", "zone",
@@ -35,6 +43,7 @@ EDGE_LABELS = (("source_service", "destination_service"), ("source_workload", "d
 @dataclass
 class GroupingPolicy:
     window: timedelta = timedelta(minutes=30)
+    cascade_window: timedelta = timedelta(minutes=10)
     flap_window: timedelta = timedelta(minutes=10)
     flap_threshold: int = 3
     label_similarity: float = 0.6
@@ -48,6 +57,7 @@ class GroupingPolicy:
         g = getattr
         return cls(
             window=timedelta(minutes=g(intake, "group_window_minutes", 30)),
+            cascade_window=timedelta(minutes=g(intake, "cascade_window_minutes", 10)),
             flap_window=timedelta(minutes=g(intake, "flap_window_minutes", 10)),
             flap_threshold=g(intake, "flap_threshold", 3),
             label_similarity=g(intake, "label_similarity", 0.6),
@@ -71,7 +81,7 @@ class GroupProfile:
 
     def add(self, alert: Alert, policy: GroupingPolicy) -> None:
         if alert.service:
-            self.services.add(alert.service)
+            self.services.add(f"{alert.service}@{scope_of(alert)}")
         self.entities.update(entities_of(alert))
         if len(self.labels) < 500:
             self.labels.update(identifying_labels(alert, policy))
@@ -79,12 +89,17 @@ class GroupProfile:
         self.last_at = max(self.last_at, alert.starts_at)
 
 
+def scope_of(alert: Alert) -> str:
+    return ",".join(f"{k}={alert.labels[k]}" for k in SCOPE_LABELS if alert.labels.get(k))
+
+
 def entities_of(alert: Alert) -> set[str]:
-    out = {f"service={alert.service}"} if alert.service else set()
+    scope = scope_of(alert)
+    out = {f"service={alert.service}@{scope}"} if alert.service else set()
     for key in ENTITY_LABELS:
         value = alert.labels.get(key)
         if value:
-            out.add(f"host={value.split(':', 1)[0]}")
+            out.add(f"host={value.split(':', 1)[0]}@{scope}")
     return out
 
 
@@ -115,29 +130,49 @@ def neighbours(topology: dict[str, list[str]], services: Iterable[str]) -> set[s
     return out - wanted
 
 
-def score(alert: Alert, group: GroupProfile, policy: GroupingPolicy, topology: dict[str, list[str]]) -> float:
+@dataclass
+class AlertFeatures:
+    """What correlation looks at in one alert, computed once per alert."""
+
+    scope: str
+    entities: set[str]
+    labels: set[str]
+    adjacent: set[str]  # services one hop away in the topology
+
+    @classmethod
+    def of(cls, alert: Alert, policy: GroupingPolicy, topology: dict[str, list[str]]) -> AlertFeatures:
+        adjacent = neighbours(topology, [alert.service]) if alert.service else set()
+        return cls(scope=scope_of(alert), entities=entities_of(alert), labels=identifying_labels(alert, policy),
+                   adjacent=adjacent)
+
+
+def score(alert: Alert, group: GroupProfile, policy: GroupingPolicy, topology: dict[str, list[str]],
+          features: AlertFeatures | None = None) -> float:
     if alert.starts_at > group.last_at + policy.window or alert.starts_at < group.first_at - policy.window:
         return 0.0
-    if entities_of(alert) & group.entities:
+    f = features or AlertFeatures.of(alert, policy, topology)
+    if f.entities & group.entities:
         return 1.0
-    if alert.service and alert.service in neighbours(topology, group.services):
-        return 0.8
-    mine = identifying_labels(alert, policy)
-    if not mine:
+    if alert.starts_at > group.first_at + policy.cascade_window:
         return 0.0
-    shared = len(mine & group.labels)
-    share = shared / len(mine)
-    if shared >= min(2, len(mine)) and share >= policy.label_similarity:
+    if f.adjacent and any(f"{name}@{f.scope}" in group.services for name in f.adjacent):
+        return 0.8
+    if not f.labels:
+        return 0.0
+    shared = len(f.labels & group.labels)
+    share = shared / len(f.labels)
+    if shared >= min(2, len(f.labels)) and share >= policy.label_similarity:
         return 0.7 * share
     return 0.0
 
 
 def best_group(alert: Alert, groups: Iterable[GroupProfile], policy: GroupingPolicy,
                topology: dict[str, list[str]]) -> GroupProfile | None:
+    features = AlertFeatures.of(alert, policy, topology)
     best: tuple[float, datetime] | None = None
     chosen: GroupProfile | None = None
     for group in groups:
-        s = score(alert, group, policy, topology)
+        s = score(alert, group, policy, topology, features)
         if s <= 0.0:
             continue
         key = (s, group.last_at)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, insert, text, update
 from sqlmodel import Session, col, select
 
 from bot.domain import Alert, AlertStatus, Incident, IncidentStatus, Severity, stable_hash, utcnow
@@ -79,6 +79,7 @@ class _Seen:
     alert_status: str
     incident_status: str
     resolved_at: datetime | None
+    data: dict[str, Any] | None = None  # the stored alert (annotations, notes) for merging
 
 
 @dataclass
@@ -101,6 +102,9 @@ class IntakeService:
         self._learned: dict[str, list[str]] = {}
         self._learned_at: datetime | None = None
         self._lock_key: int | None = None
+        # incident id -> (row updated_at, profile): open profiles are re-read only when another batch
+        # (in this or another process) changed them
+        self._profiles: dict[str, tuple[datetime, GroupProfile]] = {}
 
     # ---- public ------------------------------------------------------------------------------
 
@@ -111,15 +115,20 @@ class IntakeService:
         for alert in alerts:
             alert.fingerprint = alert.compute_fingerprint()
         with self._lock, self.store.session() as session:
-            self._lock_database(session)
-            batch = _Batch(session, self.policy, self._topology(session), result)
-            batch.prefetch([a.fingerprint for a in alerts])
-            for alert in alerts:
-                batch.route(alert)
-            batch.flush()
-            if self.policy.learn_topology and batch.new_edges:
-                self._save_learned(session, batch.new_edges)
-            session.commit()
+            try:
+                self._lock_database(session)
+                batch = _Batch(session, self.policy, self._topology(session), result, self._profiles)
+                batch.prefetch([a.fingerprint for a in alerts])
+                with session.no_autoflush:  # one flush per batch, not one per read
+                    for alert in alerts:
+                        batch.route(alert)
+                batch.flush()
+                if self.policy.learn_topology and batch.new_edges:
+                    self._save_learned(session, batch.new_edges)
+                session.commit()
+            except BaseException:
+                self._profiles.clear()  # profiles may hold this batch's uncommitted changes
+                raise
         return result
 
     def learned_topology(self) -> dict[str, list[str]]:
@@ -173,7 +182,8 @@ class _Batch:
     """One ``accept`` call: caches what it read, writes once, inside the caller's transaction."""
 
     def __init__(self, session: Session, policy: GroupingPolicy, topology: dict[str, list[str]],
-                 result: IntakeResult) -> None:
+                 result: IntakeResult, cache: dict[str, tuple[datetime, GroupProfile]] | None = None) -> None:
+        self.cache = cache if cache is not None else {}
         self.s = session
         self.policy = policy
         self.topology = topology
@@ -183,20 +193,32 @@ class _Batch:
         self.groups: dict[str, GroupProfile] = {}
         self.group_rows: dict[str, IntakeGroupRow] = {}
         self.new_edges: set[tuple[str, str]] = set()
+        self.new_incidents: list[dict[str, Any]] = []  # rows inserted at flush (Core, one executemany)
+        self.new_alerts: dict[str, dict[str, Any]] = {}  # alert id -> row
+        self.changed_alerts: dict[str, dict[str, Any]] = {}  # alert id -> values
+        self.new_groups: set[str] = set()
         self.now = utcnow()
         self._load_open_groups()
 
     # ---- reads -------------------------------------------------------------------------------
 
     def _load_open_groups(self) -> None:
-        rows = self.s.exec(
-            select(IntakeGroupRow)
+        versions = self.s.exec(
+            select(IntakeGroupRow.incident_id, IntakeGroupRow.updated_at)
             .join(IncidentRow, col(IncidentRow.id) == col(IntakeGroupRow.incident_id))
             .where(IncidentRow.status != IncidentStatus.RESOLVED.value)
         ).all()
-        for row in rows:
-            self.group_rows[row.incident_id] = row
-            self.groups[row.incident_id] = _profile_from(row)
+        stale = [iid for iid, at in versions if iid not in self.cache or self.cache[iid][0] != _aware(at)]
+        for i in range(0, len(stale), 500):
+            for row in self.s.exec(select(IntakeGroupRow).where(col(IntakeGroupRow.incident_id).in_(stale[i:i + 500]))):
+                self.group_rows[row.incident_id] = row
+                self.cache[row.incident_id] = (_aware(row.updated_at) or self.now, _profile_from(row))
+        open_ids = {iid for iid, _ in versions}
+        for iid in list(self.cache):
+            if iid not in open_ids:
+                del self.cache[iid]
+        for iid in open_ids:
+            self.groups[iid] = self.cache[iid][1]  # shared: a failed batch clears the whole cache
 
     def prefetch(self, fingerprints: list[str]) -> None:
         unique = list(dict.fromkeys(fingerprints))
@@ -204,15 +226,16 @@ class _Batch:
             chunk = unique[i:i + 500]
             rows = self.s.exec(
                 select(AlertRow.id, AlertRow.fingerprint, AlertRow.incident_id, AlertRow.status,
-                       AlertRow.received_at, IncidentRow.status, IncidentRow.resolved_at)
+                       AlertRow.received_at, IncidentRow.status, IncidentRow.resolved_at, AlertRow.data)
                 .join(IncidentRow, col(IncidentRow.id) == col(AlertRow.incident_id))
                 .where(col(AlertRow.fingerprint).in_(chunk))
             ).all()
             best: dict[str, tuple[bool, datetime, _Seen]] = {}
-            for alert_id, fp, incident_id, a_status, received, i_status, resolved_at in rows:
+            for alert_id, fp, incident_id, a_status, received, i_status, resolved_at, data in rows:
                 key = (i_status != IncidentStatus.RESOLVED.value, _aware(received) or self.now)
                 if fp not in best or key > best[fp][:2]:
-                    best[fp] = (*key, _Seen(alert_id, incident_id, a_status, i_status, _aware(resolved_at)))
+                    best[fp] = (*key, _Seen(alert_id, incident_id, a_status, i_status, _aware(resolved_at),
+                                            data if isinstance(data, dict) else None))
             for fp, (_, _, seen) in best.items():
                 self.seen[fp] = seen
 
@@ -227,7 +250,6 @@ class _Batch:
             if incident_id not in self.groups:
                 group_row = self.s.get(IntakeGroupRow, incident_id)
                 if group_row is not None:
-                    self.group_rows[incident_id] = group_row
                     self.groups[incident_id] = _profile_from(group_row)
         return touched
 
@@ -269,15 +291,13 @@ class _Batch:
                 return
         self._open(alert)
 
-    def _attach(self, alert: Alert, touched: _Touched, *, new: bool, previous: AlertRow | None = None) -> None:
+    def _attach(self, alert: Alert, touched: _Touched, *, new: bool) -> None:
         incident = touched.incident
-        if previous is None:
-            self.s.add(_alert_row(alert, incident.id, self.now))
+        if new:
+            self.new_alerts[alert.id] = _alert_values(alert, incident.id, self.now)
         else:
-            previous.incident_id = incident.id
-            previous.status = alert.status.value
-            previous.data = alert.model_dump(mode="json")
-            self.s.add(previous)
+            self._write_alert(alert.id, {"incident_id": incident.id, "status": alert.status.value,
+                                         "data": alert.model_dump(mode="json")})
         self.seen[alert.fingerprint] = _Seen(alert.id, incident.id, alert.status.value, incident.status.value,
                                              incident.resolved_at)
         refs = alert.raw.get("external_refs")
@@ -291,11 +311,13 @@ class _Batch:
             touched.changed = True
         if new:
             touched.changed = True
-            touched.statuses_changed = True
+            if alert.status != AlertStatus.FIRING or incident.status == IncidentStatus.RESOLVED:
+                touched.statuses_changed = True  # a new firing alert cannot resolve an open incident
         group = self.groups.get(incident.id)
         if group is None:
             group = GroupProfile(incident_id=incident.id, first_at=alert.starts_at, last_at=alert.starts_at)
             self.groups[incident.id] = group
+            self.new_groups.add(incident.id)
         group.add(alert, self.policy)
         touched.alerts.append(alert)
         self.result.incidents.append(incident)
@@ -310,25 +332,26 @@ class _Batch:
             incident.acknowledged_at = self.now
         touched = _Touched(incident=incident, row=None, initial_status=None)
         self.touched[incident.id] = touched
-        self.s.add(Store._incident_row(incident))
-        self.s.flush()  # the incident row must exist before its alerts (foreign key)
-        touched.row = self.s.get(IncidentRow, incident.id)
+        self.new_incidents.append({"id": incident.id})  # values written at flush, before the alerts
         self._attach(alert, touched, new=True)
         log.info("incident opened", extra={"incident_id": incident.id, "service": incident.service})
 
     def _update(self, alert: Alert, seen: _Seen) -> None:
         touched = self._incident(seen.incident_id)
-        previous = self.s.get(AlertRow, seen.alert_id)
         alert.id = seen.alert_id
-        if previous is not None:
-            old = Alert.model_validate(previous.data)
-            alert.annotations = {**old.annotations, **alert.annotations}
+        old = self._stored(seen)
+        if old is not None:
+            alert.annotations = {**(old.get("annotations") or {}), **alert.annotations}
+            notes = (old.get("raw") or {}).get("notes")
+            if notes:
+                alert.raw = {**alert.raw, "notes": notes}
         changed_status = seen.alert_status != alert.status.value
         group = self.groups.get(seen.incident_id)
         if group is not None and group.flaps.get(alert.fingerprint, 0) >= self.policy.flap_threshold:
             touched.silent = True  # a flapping alert's resolutions are as quiet as its reopenings
         before = touched.incident.severity
-        self._attach(alert, touched, new=False, previous=previous)
+        self._attach(alert, touched, new=False)
+        seen.data = alert.model_dump(mode="json")
         if changed_status:
             touched.changed = touched.statuses_changed = True
         elif touched.incident.severity == before:
@@ -336,11 +359,11 @@ class _Batch:
 
     def _annotate(self, alert: Alert, seen: _Seen) -> None:
         touched = self._incident(seen.incident_id)
-        previous = self.s.get(AlertRow, seen.alert_id)
-        if previous is None:
+        stored = self._stored(seen)
+        if stored is None:
             self.result.ignored += 1
             return
-        old = Alert.model_validate(previous.data)
+        old = Alert.model_validate(stored)
         old.annotations.update(alert.annotations)
         notes = list(old.raw.get("notes", []))
         if alert.raw.get("note"):
@@ -348,8 +371,8 @@ class _Batch:
         old.raw = {**old.raw, "notes": notes[-50:]}
         if _SEVERITY_ORDER.index(alert.severity) > _SEVERITY_ORDER.index(old.severity):
             old.severity = alert.severity
-        previous.data = old.model_dump(mode="json")
-        self.s.add(previous)
+        seen.data = old.model_dump(mode="json")
+        self._write_alert(old.id, {"data": seen.data})
         refs = alert.raw.get("external_refs")
         if isinstance(refs, dict):
             touched.incident.external_refs.update({str(k): str(v) for k, v in refs.items()})
@@ -361,6 +384,7 @@ class _Batch:
         if group is None:
             group = GroupProfile(incident_id=seen.incident_id, first_at=alert.starts_at, last_at=alert.starts_at)
             self.groups[seen.incident_id] = group
+            self.new_groups.add(seen.incident_id)
         group.flaps[alert.fingerprint] = group.flaps.get(alert.fingerprint, 0) + 1
         if group.flaps[alert.fingerprint] >= self.policy.flap_threshold:
             touched.silent = True
@@ -374,9 +398,8 @@ class _Batch:
             severity=alert.severity, source=alert.source, labels=dict(alert.labels), started_at=alert.starts_at,
             status=IncidentStatus.RESOLVED, resolved_at=alert.ends_at or self.now,
         )
-        self.s.add(Store._incident_row(incident))
-        self.s.flush()
-        self.s.add(_alert_row(alert, incident.id, self.now))
+        self.new_incidents.append(_incident_values(incident, created=True))
+        self.new_alerts[alert.id] = _alert_values(alert, incident.id, self.now)
         self.seen[alert.fingerprint] = _Seen(alert.id, incident.id, alert.status.value,
                                              IncidentStatus.RESOLVED.value, incident.resolved_at)
         incident.alerts = [alert]
@@ -384,25 +407,43 @@ class _Batch:
 
     # ---- writes --------------------------------------------------------------------------------
 
+    def _stored(self, seen: _Seen) -> dict[str, Any] | None:
+        if seen.data is None and seen.alert_id in self.new_alerts:
+            seen.data = self.new_alerts[seen.alert_id]["data"]
+        return seen.data
+
+    def _write_alert(self, alert_id: str, values: dict[str, Any]) -> None:
+        pending = self.new_alerts.get(alert_id)
+        if pending is not None:
+            pending.update(values)
+        else:
+            self.changed_alerts.setdefault(alert_id, {}).update(values)
+
     def flush(self) -> None:
-        self.s.flush()
+        created = {row["id"] for row in self.new_incidents if len(row) == 1}
+        full = [r for r in self.new_incidents if len(r) > 1]
+        for incident_id in created:
+            full.append(_incident_values(self.touched[incident_id].incident, created=True))
+        if full:
+            self.s.execute(insert(IncidentRow.__table__), full)  # type: ignore[arg-type]
+        if self.new_alerts:
+            self.s.execute(insert(AlertRow.__table__), list(self.new_alerts.values()))  # type: ignore[arg-type]
+        for alert_id, values in self.changed_alerts.items():
+            self.s.execute(update(AlertRow.__table__).where(AlertRow.__table__.c.id == alert_id).values(**values))  # type: ignore[arg-type]
+        incident_updates: list[dict[str, Any]] = []
         for incident_id, touched in self.touched.items():
             incident = touched.incident
             if touched.statuses_changed:
                 self._recompute_status(touched)
             incident.updated_at = self.now
-            row = touched.row or self.s.get(IncidentRow, incident_id)
-            fresh = Store._incident_row(incident, category=row.category if row else None)
-            if row is None:
-                self.s.add(fresh)
-            else:
-                for name in fresh.model_fields:
-                    if name != "category":
-                        setattr(row, name, getattr(fresh, name))
-                self.s.add(row)
-            self._write_group(incident_id)
+            if incident_id not in created:
+                incident_updates.append({"_id": incident_id, **_incident_values(incident, created=False)})
             incident.alerts = touched.alerts
             self._classify(incident_id, touched)
+        if incident_updates:
+            table = IncidentRow.__table__
+            self.s.execute(update(table).where(table.c.id == bindparam("_id")), incident_updates)  # type: ignore[arg-type,attr-defined]
+        self._write_groups()
 
     def _recompute_status(self, touched: _Touched) -> None:
         incident = touched.incident
@@ -425,20 +466,27 @@ class _Batch:
                 seen.incident_status = incident.status.value
                 seen.resolved_at = incident.resolved_at
 
-    def _write_group(self, incident_id: str) -> None:
-        group = self.groups.get(incident_id)
-        if group is None:
-            return
-        data = {"services": sorted(group.services), "entities": sorted(group.entities),
-                "labels": sorted(group.labels), "flaps": group.flaps}
-        row = self.group_rows.get(incident_id) or self.s.get(IntakeGroupRow, incident_id)
-        if row is None:
-            row = IntakeGroupRow(incident_id=incident_id, first_at=group.first_at, last_at=group.last_at,
-                                 updated_at=self.now, data=data)
-            self.group_rows[incident_id] = row
-        else:
-            row.first_at, row.last_at, row.updated_at, row.data = group.first_at, group.last_at, self.now, data
-        self.s.add(row)
+    def _write_groups(self) -> None:
+        stamp = utcnow()  # tells other processes' caches that these profiles changed
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for incident_id in self.touched:
+            group = self.groups.get(incident_id)
+            if group is None:
+                continue
+            data = {"services": sorted(group.services), "entities": sorted(group.entities),
+                    "labels": sorted(group.labels), "flaps": group.flaps}
+            values = {"first_at": group.first_at, "last_at": group.last_at, "updated_at": stamp, "data": data}
+            if incident_id in self.new_groups:
+                inserts.append({"incident_id": incident_id, **values})
+            else:
+                updates.append({"_id": incident_id, **values})
+            self.cache[incident_id] = (stamp, group)
+        table = IntakeGroupRow.__table__
+        if inserts:
+            self.s.execute(insert(table), inserts)  # type: ignore[arg-type]
+        if updates:
+            self.s.execute(update(table).where(table.c.incident_id == bindparam("_id")), updates)  # type: ignore[arg-type,attr-defined]
 
     def _classify(self, incident_id: str, touched: _Touched) -> None:
         final = touched.incident.status
@@ -459,10 +507,25 @@ def _count() -> Any:
     return func.count()
 
 
-def _alert_row(alert: Alert, incident_id: str, now: datetime) -> AlertRow:
-    return AlertRow(id=alert.id, incident_id=incident_id, fingerprint=alert.fingerprint[:128], source=alert.source,
-                    status=alert.status.value, name=alert.name[:300], service=alert.service,
-                    starts_at=alert.starts_at, received_at=now, data=alert.model_dump(mode="json"))
+def _alert_values(alert: Alert, incident_id: str, now: datetime) -> dict[str, Any]:
+    return {"id": alert.id, "incident_id": incident_id, "fingerprint": alert.fingerprint[:128],
+            "source": alert.source, "status": alert.status.value, "name": alert.name[:300], "service": alert.service,
+            "starts_at": alert.starts_at, "received_at": now, "data": alert.model_dump(mode="json")}
+
+
+def _incident_values(incident: Incident, *, created: bool) -> dict[str, Any]:
+    """The ``incidents`` columns of an incident (``category`` is the analysis's, never written here)."""
+    values: dict[str, Any] = {
+        "fingerprint": incident.fingerprint[:128], "title": incident.title[:500], "service": incident.service,
+        "severity": incident.severity.value, "status": incident.status.value, "source": incident.source,
+        "is_early_warning": incident.is_early_warning, "updated_at": incident.updated_at,
+        "acknowledged_at": incident.acknowledged_at, "resolved_at": incident.resolved_at,
+        "confirmed_service": incident.confirmed_service, "confirmed_kind": incident.confirmed_kind,
+        "data": incident.model_dump(mode="json", exclude={"alerts"}),
+    }
+    if created:
+        values.update(id=incident.id, created_at=incident.created_at, category=None)
+    return values
 
 
 def _profile_from(row: IntakeGroupRow) -> GroupProfile:

@@ -1,0 +1,183 @@
+"""Intake throughput: alerts per second accepted by ONE ``sherlog serve`` process, nothing lost.
+
+The server runs as a real process (SQLite, the embedded default, in a temporary data dir; analysis of
+created/changed incidents runs in the server as in production). The load comes from a second process
+on loopback posting Alertmanager v4 webhooks with ``--concurrency`` requests in flight. Each run uses
+fresh fingerprints spread over ``--services`` services; afterwards the database must hold every alert
+exactly once and every answer must have been 202, or the run is reported as lossy.
+
+Runs: one alert per request, and ``--group`` alerts per request (how Alertmanager batches a group).
+The baseline is ``IntakeService.accept`` called in this process on the same alerts without HTTP (same
+group size); speed is reported as a ratio to it.
+
+Run from the project root: ``.venv/bin/python -m bench.intake [--alerts 5000] [--concurrency 16]``.
+The last stdout line is one JSON object with the headline figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
+
+
+def payload(run: int, start: int, count: int, services: int) -> dict[str, Any]:
+    alerts = []
+    for i in range(start, start + count):
+        svc = f"svc-{i % services:03d}"
+        alerts.append({"status": "firing", "fingerprint": f"{run:02x}{i:014x}",
+                       "labels": {"alertname": f"Symptom{i % 5}", "service": svc, "pod": f"{svc}-{i}",
+                                  "severity": "warning", "cluster": "bench"},
+                       "annotations": {"summary": f"symptom on {svc}"},
+                       "startsAt": (T0 + timedelta(seconds=i % 600)).isoformat(), "endsAt": "0001-01-01T00:00:00Z",
+                       "generatorURL": "http://prometheus:9090/graph?g0.expr=up"})
+    return {"version": "4", "groupKey": f"{{}}:{{run=\"{run}\"}}", "status": "firing", "receiver": "sherlog",
+            "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am:9093",
+            "truncatedAlerts": 0, "alerts": alerts}
+
+
+async def load(url: str, run: int, alerts: int, group: int, concurrency: int, services: int) -> dict[str, Any]:
+    import httpx
+
+    bodies = [json.dumps(payload(run, s, min(group, alerts - s), services)).encode()
+              for s in range(0, alerts, group)]
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for b in bodies:
+        queue.put_nowait(b)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+        async def worker() -> None:
+            while not queue.empty():
+                body = queue.get_nowait()
+                r = await http.post("/api/v1/alerts/alertmanager", content=body,
+                                    headers={"content-type": "application/json"})
+                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "requests": len(bodies), "statuses": statuses}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stored(db: Path, run: int) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT count(*), count(DISTINCT fingerprint) FROM alerts WHERE fingerprint LIKE ?",
+                           (f"am:{run:02x}%",)).fetchone()
+    return int(row[0]) if row[0] == row[1] else -1
+
+
+def baseline(alerts: int, group: int, services: int) -> float:
+    """Alerts/s of ``IntakeService.accept`` in this process, no HTTP, same payloads."""
+    from bot.pipeline.intake import IntakeService
+    from bot.storage import Store
+    from connectors.alerts import parse_alerts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(f"sqlite:///{Path(tmp) / 'b.db'}")
+        intake = IntakeService(store=store)
+        batches = [parse_alerts(payload(99, s, min(group, alerts - s), services), source="alertmanager")
+                   for s in range(0, alerts, group)]
+        t0 = time.perf_counter()
+        for batch in batches:
+            intake.accept(batch)
+        seconds = time.perf_counter() - t0
+        store.close()
+    return alerts / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--alerts", type=int, default=5000, help="alerts per run")
+    parser.add_argument("--group", type=int, default=10, help="alerts per request in the grouped run")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--services", type=int, default=50)
+    parser.add_argument("--load", help=argparse.SUPPRESS)  # internal: be the load process
+    parser.add_argument("--run", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        print(json.dumps(asyncio.run(load(args.load, args.run, args.alerts, args.group, args.concurrency,
+                                          args.services))))
+        return
+
+    import httpx
+
+    port = free_port()
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "SHERLOG__DATA_DIR": tmp, "SHERLOG__RETRIEVAL__BACKEND": "memory",
+               "HF_HUB_OFFLINE": "1", "SHERLOG__LOG_LEVEL": "WARNING"}
+        env.pop("SHERLOG_CONFIG", None)
+        server = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "serve", "--port", str(port)], cwd=ROOT,
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("sherlog serve did not start")
+                time.sleep(0.3)
+            for run, (name, group) in enumerate((("1 alert/request", 1), (f"{args.group} alerts/request", args.group)),
+                                                start=1):
+                out = subprocess.run(
+                    [sys.executable, "-m", "bench.intake", "--load", f"http://127.0.0.1:{port}", "--run", str(run),
+                     "--alerts", str(args.alerts), "--group", str(group), "--concurrency", str(args.concurrency),
+                     "--services", str(args.services)], cwd=ROOT, capture_output=True, text=True, check=True)
+                stats = json.loads(out.stdout.strip().splitlines()[-1])
+                kept = stored(Path(tmp) / "sherlog.db", run)
+                ok = stats["statuses"].get("202", 0) == stats["requests"] and kept == args.alerts
+                results[name] = {"alerts_per_s": args.alerts / stats["seconds"], "seconds": stats["seconds"],
+                                 "stored": kept, "lossless": ok, "statuses": stats["statuses"]}
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    base = baseline(args.alerts, args.group, args.services)
+    print(f"one `sherlog serve` process, load from a second process over loopback, {args.alerts} alerts per run, "
+          f"concurrency {args.concurrency}")
+    print(f"{'run':<22}{'alerts/s':>10}{'vs in-process':>15}{'stored':>8}{'lossless':>10}")
+    for name, r in results.items():
+        print(f"{name:<22}{r['alerts_per_s']:>10.0f}{r['alerts_per_s'] / base:>15.2f}{r['stored']:>8}"
+              f"{str(r['lossless']):>10}")
+    print(f"{'baseline (in-process)':<22}{base:>10.0f}{1.0:>15.2f}")
+    grouped = results[f"{args.group} alerts/request"]
+    single = results["1 alert/request"]
+    print(json.dumps({
+        "alerts": args.alerts, "concurrency": args.concurrency,
+        "single_alerts_per_s": round(single["alerts_per_s"], 1), "single_lossless": single["lossless"],
+        "grouped_alerts_per_s": round(grouped["alerts_per_s"], 1), "grouped_lossless": grouped["lossless"],
+        "group_size": args.group, "inprocess_alerts_per_s": round(base, 1),
+        "grouped_vs_inprocess": round(grouped["alerts_per_s"] / base, 3),
+        "single_vs_inprocess": round(single["alerts_per_s"] / base, 3),
+        "goal_1000_per_s_met": grouped["alerts_per_s"] >= 1000 and grouped["lossless"],
+    }))
+
+
+if __name__ == "__main__":
+    main()
