@@ -132,11 +132,6 @@ class RabbitMQSettings(_Section):
     enabled: bool = False
     url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
     alerts_queue: str = "sherlog.alerts"
-    broker: Literal["rabbitmq", "kafka"] = "rabbitmq"  # the worker's queue; Kafka uses kafka_* below
-    batch_size: int = Field(default=200, ge=1)  # alerts persisted per transaction by a worker
-    max_redeliveries: int = Field(default=3, ge=0)  # then the message goes to the dead-letter queue
-    kafka_bootstrap: str = "127.0.0.1:9092"
-    kafka_group: str = "sherlog"
     logs_queue: str = "sherlog.logs"
     prefetch: int = Field(default=50, ge=1)
     broker: Literal["rabbitmq", "kafka"] = "rabbitmq"  # the worker's queue; Kafka uses kafka_* below
@@ -159,16 +154,6 @@ class SMTPSettings(_Section):
     use_ssl: bool = False  # SMTPS (port 465); starttls upgrades a plain connection instead
     dashboard_url: str | None = None
     notify_severities: list[str] = Field(default_factory=lambda: ["critical", "high"])
-    flap_window_minutes: int = Field(default=10, ge=0)  # a re-fire this soon after a resolve is flapping
-    flap_threshold: int = Field(default=3, ge=1)  # flaps after which reopen/resolve go silent
-    label_similarity: float = Field(default=0.6, gt=0, le=1)  # share of identifying labels to correlate
-    ignored_labels: list[str] | None = None  # labels that never correlate (default: env, cluster, region, ...)
-    topology: dict[str, list[str]] = Field(default_factory=dict)  # service -> dependencies, for correlation
-    learn_topology: bool = True  # learn edges from mesh labels (source_service/destination_service, ...)
-    mappings: dict[str, dict[str, Any]] = Field(default_factory=dict)  # generic sources: name -> mapping
-    grafana_annotations: bool = False  # write incident start/resolution annotations to Grafana
-    grafana_api_token: SecretStr | None = None  # Grafana service-account token (Editor) for annotations
-    writeback: bool = True  # post analyses to PagerDuty/Opsgenie incidents they came from
     early_warnings: bool = True
 
 
