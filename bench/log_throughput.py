@@ -23,7 +23,7 @@ import resource
 import string
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from pathlib import Path
 
@@ -86,49 +86,61 @@ def stream(pool: dict[str, list[str]], total: int) -> Iterator[tuple[str, str]]:
 BATCH = 2048
 
 
-def run_sherlog(items: list[tuple[str, str]] | Iterator[tuple[str, str]], formats: dict[str, HeaderFormat],
-                checkpoints: tuple[int, ...] = ()) -> tuple[int, float, Counter[int], list[tuple[int, float]]]:
-    miners = {s: TemplateMiner() for s in formats}
-    counts: Counter[int] = Counter()
-    rss: list[tuple[int, float]] = []
-    marks = set(checkpoints)
-    n = 0
-    t0 = time.perf_counter()
-    next_mark = iter(sorted(marks))
-    mark = next(next_mark, None)
-    for system, group in itertools.groupby(items, key=itemgetter(0)):
-        lines = list(map(itemgetter(1), group))
-        for start in range(0, len(lines), BATCH):
-            batch = lines[start:start + BATCH]
-            counts.update(miners[system].add_many(formats[system].contents(batch)))
-            n += len(batch)
-            if mark is not None and n >= mark:
-                rss.append((n, _rss_mb()))
-                mark = next(next_mark, None)
-    return n, time.perf_counter() - t0, counts, rss
+class SherlogRun:
+    """Sherlog's pipeline, fed slice by slice (state carries over between slices)."""
+
+    def __init__(self, formats: dict[str, HeaderFormat]) -> None:
+        self.formats = formats
+        self.miners = {s: TemplateMiner() for s in formats}
+        self.counts: Counter[int] = Counter()
+
+    def feed(self, items: Iterable[tuple[str, str]], checkpoints: tuple[int, ...] = (),
+             done: int = 0) -> tuple[int, float, list[tuple[int, float]]]:
+        rss: list[tuple[int, float]] = []
+        marks = iter(sorted(checkpoints))
+        mark = next(marks, None)
+        n = 0
+        t0 = time.perf_counter()
+        for system, group in itertools.groupby(items, key=itemgetter(0)):
+            lines = list(map(itemgetter(1), group))
+            for start in range(0, len(lines), BATCH):
+                batch = lines[start:start + BATCH]
+                self.counts.update(self.miners[system].add_many(self.formats[system].contents(batch)))
+                n += len(batch)
+                if mark is not None and done + n >= mark:
+                    rss.append((done + n, _rss_mb()))
+                    mark = next(marks, None)
+        return n, time.perf_counter() - t0, rss
 
 
-def run_drain3(items: list[tuple[str, str]], formats: dict[str, HeaderFormat]) -> tuple[int, float]:
-    import logging
+class Drain3Run:
+    """Drain3's ``add_log_message`` on the already-split message of each line."""
 
-    from drain3 import TemplateMiner as Drain3Miner
-    from drain3.template_miner_config import TemplateMinerConfig
+    def __init__(self, formats: dict[str, HeaderFormat]) -> None:
+        import logging
 
-    logging.getLogger("drain3").setLevel(logging.WARNING)
-    contents = []
-    for system, line in items:
-        content = formats[system].content(line)
-        contents.append((system, line if content is None else content))
-    miners = {}
-    for s in formats:
-        config = TemplateMinerConfig()
-        config.profiling_enabled = False
-        miners[s] = Drain3Miner(config=config)
-    counts: Counter[int] = Counter()
-    t0 = time.perf_counter()
-    for system, content in contents:
-        counts[miners[system].add_log_message(content)["cluster_id"]] += 1
-    return len(contents), time.perf_counter() - t0
+        from drain3 import TemplateMiner as Drain3Miner
+        from drain3.template_miner_config import TemplateMinerConfig
+
+        logging.getLogger("drain3").setLevel(logging.WARNING)
+        self.formats = formats
+        self.miners = {}
+        for s in formats:
+            config = TemplateMinerConfig()
+            config.profiling_enabled = False
+            self.miners[s] = Drain3Miner(config=config)
+        self.counts: Counter[int] = Counter()
+
+    def feed(self, items: list[tuple[str, str]]) -> tuple[int, float]:
+        contents = []
+        for system, line in items:
+            content = self.formats[system].content(line)
+            contents.append((system, line if content is None else content))
+        miners, counts = self.miners, self.counts
+        t0 = time.perf_counter()
+        for system, content in contents:
+            counts[miners[system].add_log_message(content)["cluster_id"]] += 1
+        return len(contents), time.perf_counter() - t0
 
 
 def main() -> None:
@@ -136,28 +148,40 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--memory-lines", type=int, default=10_000_000, help="0 to skip the memory phase")
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved slices of the comparison")
     args = parser.parse_args()
     formats = {s: HeaderFormat(spec) for s, spec in HEADERS.items()}
     pool = build_pool(args.data, per_system=20_000)
     items = list(stream(pool, args.lines))
     gc.collect()
-    n_ours, t_ours, _, _ = run_sherlog(items, formats)
-    n_drain, t_drain = run_drain3(items, formats)
+    ours, theirs = SherlogRun(formats), Drain3Run(formats)
+    n_ours = n_drain = 0
+    t_ours = t_drain = 0.0
+    # interleave slices so that both miners see the same machine load (the box is shared)
+    step = max(1, len(items) // args.rounds)
+    for start in range(0, len(items), step):
+        part = items[start:start + step]
+        n, t, _ = ours.feed(part)
+        n_ours, t_ours = n_ours + n, t_ours + t
+        n, t = theirs.feed(part)
+        n_drain, t_drain = n_drain + n, t_drain + t
     ours_lps, drain_lps = n_ours / t_ours, n_drain / t_drain
     print(f"{'miner':<10} {'lines':>10} {'seconds':>9} {'lines/s':>10}")
     print(f"{'sherlog':<10} {n_ours:>10,} {t_ours:>9.2f} {ours_lps:>10,.0f}   (parse + mask + mine + count)")
     print(f"{'drain3':<10} {n_drain:>10,} {t_drain:>9.2f} {drain_lps:>10,.0f}   (add_log_message only)")
-    print(f"ratio sherlog/drain3: {ours_lps / drain_lps:.2f}x")
+    print(f"ratio sherlog/drain3: {ours_lps / drain_lps:.2f}x  ({args.rounds} interleaved slices; templates: "
+          f"sherlog {sum(len(m.clusters) for m in ours.miners.values())}, "
+          f"drain3 {sum(len(m.drain.clusters) for m in theirs.miners.values())})")
     result: dict[str, object] = {
         "lines": n_ours, "sherlog_lps": round(ours_lps), "drain3_lps": round(drain_lps),
         "ratio": round(ours_lps / drain_lps, 2),
     }
-    del items
+    del items, ours, theirs
     gc.collect()
     if args.memory_lines:
         total = args.memory_lines
         marks = tuple(sorted({total // 10, total // 4, total // 2, total * 3 // 4, total}))
-        n, secs, _, rss = run_sherlog(stream(pool, total), formats, marks)
+        n, secs, rss = SherlogRun(formats).feed(stream(pool, total), marks)
         print(f"memory phase: {n:,} lines in {secs:.1f} s ({n / secs:,.0f} lines/s)")
         for at, mb in rss:
             print(f"  after {at:>11,} lines: RSS {mb:8.1f} MB")

@@ -15,6 +15,7 @@ import csv
 import json
 import time
 from collections import defaultdict
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 from detectors.logs.formats import HeaderFormat
@@ -42,9 +43,9 @@ DRAIN_PARAMS: dict[str, tuple[float, int]] = {
 TUNED_ON = ("HDFS", "Hadoop", "Spark", "Zookeeper")
 
 
-def grouping_accuracy(truth: list[str], predicted: list[object]) -> float:
+def grouping_accuracy(truth: Sequence[str], predicted: Sequence[Hashable]) -> float:
     """Share of lines whose predicted group equals their ground-truth group exactly."""
-    by_pred: dict[object, list[int]] = defaultdict(list)
+    by_pred: dict[Hashable, list[int]] = defaultdict(list)
     by_truth: dict[str, set[int]] = defaultdict(set)
     for i, (t, p) in enumerate(zip(truth, predicted, strict=True)):
         by_pred[p].append(i)

@@ -15,7 +15,7 @@ import re
 
 WILDCARD = "<*>"
 MAX_MESSAGE_CHARS = 4000
-TOKEN_CACHE_SIZE = 200_000
+TOKEN_CACHE_SIZE = 20_000
 
 # Order matters inside a token: the specific shapes first, then "a word with a digit in it".
 _TOKEN_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -46,7 +46,7 @@ UNITS = frozenset({
 
 _cache: dict[str, str] = {}
 _shapes: dict[str, str] = {}
-SHAPE_CACHE_SIZE = 200_000
+SHAPE_CACHE_SIZE = 20_000
 # a digit and the id-ish characters after it; the masks below treat every such run as one variable
 _DIGITS = re.compile(r"[0-9][0-9A-Za-z_.:\-]*")
 

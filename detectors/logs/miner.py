@@ -101,7 +101,7 @@ class TemplateMiner:
         *,
         min_variants: int = 3,
         max_clusters: int = 100_000,
-        cache_size: int = 500_000,
+        cache_size: int = 20_000,
         store: MinerStore | None = None,
     ) -> None:
         if min_variants < 2:
