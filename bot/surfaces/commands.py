@@ -7,11 +7,10 @@ surfaces call ``dispatch`` from a thread. No chat vendor is known here.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bot.domain import Analysis, Incident, InputError, SherlogError, SimilarIncident, Vote
 from bot.pipeline import chat
@@ -29,7 +28,7 @@ HELP = """\
 • `ack [incident id]` — acknowledge
 • `resolve [incident id] [service kind] [: what fixed it]` — resolve, optionally with the confirmed cause
 • `feedback up|down|fixed [service kind] [comment]` — vote on a cause
-• `diagnose <service> <kind>` — game day: inject a simulated fault and see what Sherlog finds
+• `diagnose <service> <kind>` — game day: your diagnosis of the drill running in this channel
 • `help` — this list
 Ask anything else in an incident thread ("why?", "what changed?", "show logs for checkout")."""
 
@@ -38,7 +37,17 @@ COMMANDS = ("analyze", "similar", "summary", "status", "runbook", "ack", "resolv
 HEAVY = frozenset({"analyze", "similar", "runbook", "diagnose", "ask"})
 _INCIDENT_ID = re.compile(r"^inc-[0-9a-z]+$", re.IGNORECASE)
 _ALIASES = {"analyse": "analyze", "acknowledge": "ack", "close": "resolve", "question": "ask", "?": "help",
-            "runbooks": "runbook", "vote": "feedback", "simulate": "diagnose", "gameday": "diagnose"}
+            "runbooks": "runbook", "vote": "feedback"}
+
+
+class GameDay(Protocol):
+    """The game-day engine's side the chat needs (``bot.simulation.gameday.GameDayEngine``)."""
+
+    def active(self, channel: str) -> dict[str, Any]: ...
+
+    def diagnose(self, game_id: str, *, user: str, service: str, kind: str) -> dict[str, Any]: ...
+
+    def ask(self, game_id: str, *, user: str, question: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -78,12 +87,15 @@ def parse_command(text: str) -> Command:
 
 
 def dispatch(command: Command, *, pipeline: Pipeline, user: str, surface: str,
-             incident_hint: str | None = None) -> Reply:
+             incident_hint: str | None = None, channel: str | None = None,
+             gameday: GameDay | None = None) -> Reply:
     """Run one command. ``incident_hint`` is the incident of the conversation (an auto-post's thread).
 
     Errors a user can act on come back as a ``Reply`` with ``ok=False``; nothing raises.
     """
     try:
+        if command.name == "diagnose":
+            return _diagnose(command.args, user=user, channel=channel, gameday=gameday)
         return _run(command, pipeline=pipeline, user=user, surface=surface, hint=incident_hint)
     except SherlogError as e:
         return Reply(text=f"⚠️ {e}", ok=False, public=False)
@@ -147,8 +159,6 @@ def _run(command: Command, *, pipeline: Pipeline, user: str, surface: str, hint:
         return Reply(text=f"{incident.id} resolved by {user}.{cause}", incident=incident)
     if name == "feedback":
         return _feedback(args, pipeline=pipeline, user=user, surface=surface, hint=hint)
-    if name == "diagnose":
-        return _diagnose(args, pipeline=pipeline, user=user)
     if name == "ask":
         ref, question = _split_ref(args, hint)
         incident, _ = chat.find_incident(pipeline=pipeline, ref=ref)
@@ -180,22 +190,29 @@ def _feedback(args: str, *, pipeline: Pipeline, user: str, surface: str, hint: s
                       f"{' in ' + service if service else ''} on {incident.id}.", incident=incident, public=False)
 
 
-def _diagnose(args: str, *, pipeline: Pipeline, user: str) -> Reply:
+def _diagnose(args: str, *, user: str, channel: str | None, gameday: GameDay | None) -> Reply:
     words = args.split()
     if len(words) < 2:
         raise InputError("say `diagnose <service> <kind>`, e.g. `diagnose checkout db_connection_exhaustion`")
+    if gameday is None or channel is None:
+        return Reply(text="Game days run in Slack channels; start one with `sherlog gameday start`.", ok=False,
+                     public=False)
+    game = gameday.active(channel)
+    entry = gameday.diagnose(str(game["id"]), user=user, service=words[0], kind=words[1])
+    verdict = "right" if entry.get("correct") else "not it"
+    return Reply(text=f"Diagnosis recorded ({verdict}): {words[1]} in {words[0]}.", public=False, data=entry)
+
+
+def gameday_question(*, gameday: GameDay | None, channel: str, thread: str | None, user: str,
+                     question: str) -> bool:
+    """Route a question asked in a running game day's thread to the engine (it answers in the thread)."""
+    if gameday is None or not thread:
+        return False
     try:
-        gameday = importlib.import_module("bot.simulation.gameday")
-    except ImportError:
-        return Reply(text="Game days are not available in this build (bot.simulation.gameday is missing).",
-                     ok=False, public=False)
-    run = getattr(gameday, "diagnose", None) or getattr(gameday, "run_drill", None)
-    if run is None:
-        return Reply(text="The game-day engine has no `diagnose` entry point.", ok=False, public=False)
-    result = run(pipeline=pipeline, service=words[0], kind=words[1], user=user)
-    if isinstance(result, str):
-        return Reply(text=result)
-    incident = getattr(result, "incident", None)
-    analysis = getattr(result, "analysis", None)
-    text = str(getattr(result, "text", "") or getattr(result, "summary", "") or "Game-day drill finished.")
-    return Reply(text=text, incident=incident, analysis=analysis)
+        game = gameday.active(channel)
+    except SherlogError:
+        return False
+    if game.get("thread") != thread or game.get("status") != "running":
+        return False
+    gameday.ask(str(game["id"]), user=user, question=question)
+    return True

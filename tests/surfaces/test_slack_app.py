@@ -190,3 +190,31 @@ def test_url_verification_challenge(world: World) -> None:
     resp = world.post(body, JSON)
     assert resp.status_code == 200 and resp.json() == {
         "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+def test_game_day_questions_and_diagnoses_go_to_the_simulation_engine(world: World) -> None:
+    from slack_sdk import WebClient
+
+    from bot.simulation.chat import SlackChatPort
+    from bot.simulation.gameday import GameDayEngine
+
+    engine = GameDayEngine(chat=SlackChatPort(WebClient(token="xoxb-test-token", base_url=world.slack.api_url)),
+                           store=world.store)
+    game = engine.start("demo", channel="C0INCIDENTS", started_by="U0ALICE")
+    thread, truth = game["thread"], game["scenario"]
+    asked = {"type": "app_mention", "user": "U0BOB", "text": f"<@U0SHERBOT> how is {truth['service']}?",
+             "ts": f"{time.time():.6f}", "thread_ts": thread, "channel": "C0INCIDENTS", "event_ts": "3"}
+    world.post(event_body(asked, event_id="EvGame1"), JSON)
+    answer = world.slack.wait_for("chat.postMessage", 2)[-1]
+    assert answer.body["thread_ts"] == thread and f"Dashboard `{truth['service']}`" in answer.body["text"]
+
+    world.post(slash_body("diagnose nowhere dns_failure", response_url=world.slack.response_url("d1"),
+                          user="U0BOB"), FORM)
+    [wrong] = world.slack.wait_for("response_url")
+    assert wrong.body["text"] == "Diagnosis recorded (not it): dns_failure in nowhere."
+    world.post(slash_body(f"diagnose {truth['service']} {truth['kind']}", response_url=world.slack.response_url("d2"),
+                          user="U0BOB"), FORM)
+    world.slack.wait_for("response_url", 2)
+    replies = [c.body["text"] for c in world.slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == thread]
+    assert any(t.startswith(":tada: <@U0BOB> found it in ") for t in replies)
+    assert engine.get(game["id"])["status"] == "ended"

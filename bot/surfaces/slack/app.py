@@ -28,7 +28,7 @@ from bot.render.slack import (
     parse_button_value,
     slack_blocks,
 )
-from bot.surfaces.commands import Command, Reply, dispatch, parse_command
+from bot.surfaces.commands import Command, GameDay, Reply, dispatch, gameday_question, parse_command
 from bot.surfaces.slack.poster import SURFACE, SlackPoster
 from config.settings import SlackSettings
 
@@ -42,14 +42,16 @@ _VOTES = {ACTION_UP: Vote.UP, ACTION_DOWN: Vote.DOWN, ACTION_FIXED: Vote.FIXED}
 class SlackHandlers:
     """The listener functions, bound to one pipeline and poster."""
 
-    def __init__(self, *, settings: SlackSettings, pipeline: Pipeline, poster: SlackPoster) -> None:
+    def __init__(self, *, settings: SlackSettings, pipeline: Pipeline, poster: SlackPoster,
+                 gameday: GameDay | None = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.poster = poster
+        self.gameday = gameday
 
-    async def _dispatch(self, command: Command, *, user: str, hint: str | None = None) -> Reply:
+    async def _dispatch(self, command: Command, *, user: str, channel: str | None, hint: str | None = None) -> Reply:
         return await asyncio.to_thread(dispatch, command, pipeline=self.pipeline, user=user, surface=SURFACE,
-                                       incident_hint=hint)
+                                       incident_hint=hint, channel=channel, gameday=self.gameday)
 
     async def _message(self, reply: Reply) -> dict[str, Any]:
         """Slack message arguments (text, blocks) for a command reply."""
@@ -65,14 +67,14 @@ class SlackHandlers:
         if parsed.heavy:
             await ack(response_type="ephemeral", text=f"🔎 Working on `{parsed.name}`…")
             return
-        reply = await self._dispatch(parsed, user=command.get("user_id", "unknown"))
+        reply = await self._dispatch(parsed, user=command.get("user_id", "unknown"), channel=command.get("channel_id"))
         await ack(response_type="in_channel" if reply.public else "ephemeral", **await self._message(reply))
 
     async def run_command(self, command: dict[str, Any], respond: AsyncRespond) -> None:
         parsed = parse_command(command.get("text", ""))
         if not parsed.heavy:
             return
-        reply = await self._dispatch(parsed, user=command.get("user_id", "unknown"))
+        reply = await self._dispatch(parsed, user=command.get("user_id", "unknown"), channel=command.get("channel_id"))
         await respond(response_type="in_channel" if reply.public else "ephemeral", replace_original=False,
                       **await self._message(reply))
 
@@ -134,7 +136,12 @@ class SlackHandlers:
         thread = event.get("thread_ts") or ts
         hint = await asyncio.to_thread(chat.incident_for_thread, pipeline=self.pipeline, surface=SURFACE,
                                        channel=channel, thread=thread) if event.get("thread_ts") else None
-        reply = await self._dispatch(parse_command(text), user=event.get("user", "unknown"), hint=hint)
+        command, user = parse_command(text), event.get("user", "unknown")
+        if command.name == "ask" and await asyncio.to_thread(gameday_question, gameday=self.gameday, channel=channel,
+                                                             thread=event.get("thread_ts"), user=user,
+                                                             question=text):
+            return  # a game-day question: the engine answered in its thread
+        reply = await self._dispatch(command, user=user, channel=channel, hint=hint)
         await client.chat_postMessage(channel=channel, thread_ts=thread, **await self._message(reply))
 
     async def mention(self, event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -146,8 +153,25 @@ class SlackHandlers:
         await self._answer_in_thread(event, client)
 
 
+def gameday_engine(settings: SlackSettings, pipeline: Pipeline) -> GameDay | None:
+    """The simulation's game-day engine talking through Slack, when the simulation package is installed."""
+    try:
+        from bot.simulation.chat import SlackChatPort
+        from bot.simulation.gameday import GameDayEngine
+    except ImportError:
+        return None
+    if settings.bot_token is None:
+        return None
+    from slack_sdk import WebClient
+
+    web = WebClient(token=settings.bot_token.get_secret_value(), base_url=settings.api_url,
+                    timeout=int(max(1, settings.timeout_s)))
+    engine: GameDay = GameDayEngine(chat=SlackChatPort(web), store=pipeline._require_store())
+    return engine
+
+
 def build_slack_app(*, settings: SlackSettings, pipeline: Pipeline, client: AsyncWebClient,
-                    poster: SlackPoster) -> AsyncApp:
+                    poster: SlackPoster, gameday: GameDay | None = None) -> AsyncApp:
     """The Bolt app; requests are verified with the signing secret (replays past 5 minutes refused)."""
     if settings.signing_secret is None and not settings.socket_mode:
         raise ConfigError("slack.signing_secret is not set (SHERLOG__SLACK__SIGNING_SECRET, from the app's "
@@ -159,7 +183,8 @@ def build_slack_app(*, settings: SlackSettings, pipeline: Pipeline, client: Asyn
         request_verification_enabled=settings.signing_secret is not None,
         raise_error_for_unhandled_request=False,
     )
-    h = SlackHandlers(settings=settings, pipeline=pipeline, poster=poster)
+    h = SlackHandlers(settings=settings, pipeline=pipeline, poster=poster,
+                      gameday=gameday if gameday is not None else gameday_engine(settings, pipeline))
     app.command(COMMAND)(ack=h.ack_command, lazy=[h.run_command])
     for action_id in _VOTES:
         app.action(action_id)(ack=h.ack_action, lazy=[h.vote])
