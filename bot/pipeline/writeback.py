@@ -7,6 +7,10 @@
   the event carries ``user``) acknowledge / resolve the linked PagerDuty incident and close/acknowledge
   the Opsgenie alert. Changes that came *from* the vendor (webhooks) carry no user and are not echoed.
 
+- ``incident.created`` / ``incident.resolved``: with ``intake.grafana_annotations`` on, a Grafana
+  annotation marks the incident start (on the alert's dashboard/panel when it came from Grafana) and
+  becomes a region ending at the resolution.
+
 The adapters speak the vendors' documented REST APIs through an injected ``httpx.Client``
 (PagerDuty REST v2: ``POST /incidents/{id}/notes``, ``PUT /incidents/{id}``; Opsgenie Alert API v2:
 ``POST /v2/alerts/{id}/notes|acknowledge|close``). When ``connectors.pagerduty.PagerDutyConnector`` /
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from bot.domain import Analysis, ConnectorError, Incident
+from connectors.grafana import GrafanaConnector, dashboard_ref
 
 if TYPE_CHECKING:
     from bot.pipeline.service import Pipeline
@@ -214,9 +219,68 @@ class WriteBack:
         self.pipeline.events.publish("warning.raised", incident=incident, message=f"{tool} write-back: {error}")
 
 
-def subscribe(pipeline: Pipeline, *, tools: dict[str, IncidentTool] | None = None) -> WriteBack | None:
-    """Wire write-back into the pipeline's events; None when nothing is configured."""
-    if not pipeline.settings.intake.writeback:
+class GrafanaAnnotations:
+    """Incident start and resolution as one Grafana region annotation."""
+
+    def __init__(self, *, pipeline: Pipeline, grafana: GrafanaConnector) -> None:
+        self.pipeline = pipeline
+        self.grafana = grafana
+
+    @staticmethod
+    def _key(incident_id: str) -> str:
+        return f"grafana.annotation.{incident_id}"
+
+    def on_created(self, incident: Incident, **_: Any) -> int | None:
+        store = self.pipeline.store
+        if store is None or not store.claim_chat_post(incident_id=incident.id, surface="grafana", channel="annotation"):
+            return None
+        dashboard_uid, panel_id = None, None
+        for alert in incident.alerts:
+            links = alert.raw.get("links") or {}
+            dashboard_uid, panel_id = dashboard_ref(links.get("panel") or links.get("dashboard"))
+            if dashboard_uid:
+                break
+        tags = ["sherlog", f"severity:{incident.severity.value}"] + ([f"service:{incident.service}"]
+                                                                     if incident.service else [])
+        try:
+            annotation_id = self.grafana.annotate(
+                text=f"Incident opened: {incident.title} ({incident.id})", tags=tags,
+                time=incident.started_at or incident.created_at, dashboard_uid=dashboard_uid, panel_id=panel_id)
+        except ConnectorError as e:
+            log.warning("grafana annotation failed", extra={"incident_id": incident.id, "error": str(e)})
+            return None
+        store.put_state(key=self._key(incident.id), data={"id": annotation_id})
+        return annotation_id
+
+    def on_resolved(self, incident: Incident, **_: Any) -> bool:
+        store = self.pipeline.store
+        state = store.get_state(key=self._key(incident.id)) if store is not None else None
+        if not state or state.get("ended"):
+            return False
+        try:
+            self.grafana.end_annotation(int(state["id"]), time_end=incident.resolved_at or incident.updated_at,
+                                        text=f"Incident {incident.title} ({incident.id}) resolved")
+        except ConnectorError as e:
+            log.warning("grafana annotation update failed", extra={"incident_id": incident.id, "error": str(e)})
+            return False
+        if store is not None:
+            store.put_state(key=self._key(incident.id), data={**state, "ended": True})
+        return True
+
+
+def subscribe(pipeline: Pipeline, *, tools: dict[str, IncidentTool] | None = None,
+              grafana: GrafanaConnector | None = None) -> WriteBack | None:
+    """Wire write-back (and Grafana annotations) into the pipeline's events; None when nothing is configured."""
+    intake = pipeline.settings.intake
+    if grafana is None and intake.grafana_annotations and pipeline.settings.prometheus.grafana_url \
+            and intake.grafana_api_token is not None:
+        grafana = GrafanaConnector(url=pipeline.settings.prometheus.grafana_url,
+                                   token=intake.grafana_api_token.get_secret_value())
+    if grafana is not None:
+        annotations = GrafanaAnnotations(pipeline=pipeline, grafana=grafana)
+        pipeline.events.subscribe("incident.created", annotations.on_created)
+        pipeline.events.subscribe("incident.resolved", annotations.on_resolved)
+    if not intake.writeback:
         return None
     tools = tools if tools is not None else tools_from_settings(pipeline.settings)
     if not tools:
