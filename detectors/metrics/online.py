@@ -9,19 +9,22 @@ Per point, robust z-scores against trailing windows that end just before it:
   when that seasonal model explains the history better (its spread is smaller), so a normal daily
   peak is not news and a missing one is.
 
-The z is then compared with the series' own history: divided by a high percentile of its past z
-(recomputed every ``chunk`` points on absolute positions), so a noisy, spiky series and a quiet one
-alarm at the same rate. A score that does not beat ``margin`` x the largest of the last ``quiet``
-points is damped: one incident raises one alarm, not a burst. Finally the calibrated map
-``z^2 / (z^2 + 16)`` gives a score in [0, 1).
+The largest z is then calibrated against the series' own past (``Calibrator``): its rank among
+all earlier z values, with records above every rank, so a noisy, spiky series and a quiet one
+alarm at the same rate. A score that does not beat the largest of the last ``quiet`` scores is
+damped: one incident raises one alarm, not a burst.
 
 ``score_series`` computes a whole series at once (vectorised with ``bottleneck`` moving windows);
 ``OnlineDetector`` feeds points one at a time and returns exactly the same numbers, because it
-rescores only the trailing buffer that the windows can see (``OnlineParams.memory``).
+recomputes z only over the trailing buffer the windows can see (``OnlineParams.memory``) and keeps
+the calibrator's state.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
+from collections import deque
 from dataclasses import dataclass
 
 import bottleneck as bn
@@ -36,21 +39,16 @@ class OnlineParams:
     long: int = 1000  # baseline window
     short: int = 6  # level-shift window
     min_history: int = 24  # points needed before anything is scored
-    history: int = 5000  # past z values the percentile is taken over
-    percentile: float = 99.5
-    chunk: int = 50  # the percentile is refreshed every chunk points
-    ratio_cap: float = 1.0  # only damps: a quiet series is never made louder
-    ratio_power: float = 2.0
-    quiet: int = 288  # points during which a weaker score than the last alarm is damped
-    margin: float = 1.2
-    damp: float = 0.3
+    quiet: int = 200  # points during which a score not above the recent maximum is damped
+    damp: float = 0.5
+    gate_z: float = 3.0  # a z of this size halves the score (0 turns the magnitude gate off)
     rel_floor: float = 0.01  # spread floor relative to the level
     seasonal_gain: float = 0.7  # seasonal model is used when its spread is below this share
     period_s: float = 86400.0
 
     def memory(self, period: int | None) -> int:
-        """Trailing points that can influence one score: the streaming buffer size."""
-        return self.history + self.chunk + self.quiet + 2 * self.long + (period or 0) + 2 * self.short + 8
+        """Trailing points the z of one point depends on: the streaming buffer size."""
+        return 2 * self.long + 3 * (period or 0) + 2 * self.short + 8
 
 
 def _lag(a: np.ndarray, k: int = 1) -> np.ndarray:
@@ -107,35 +105,37 @@ def raw_z(y: np.ndarray, period: int | None, p: OnlineParams, offset: int = 0) -
     return np.nan_to_num(z, nan=0.0)
 
 
-def _relative(z: np.ndarray, offset: int, p: OnlineParams) -> np.ndarray:
-    """z divided by a high percentile of its own past z.
+class Calibrator:
+    """Turns z values into scores, one point at a time, from the z values seen before.
 
-    The percentile is refreshed at absolute positions ``min_history + j * chunk`` (``offset`` is the
-    absolute position of ``z[0]``) over the ``history`` values before the refresh point.
+    A z is scored by its rank among all earlier ones (how unusual for THIS series); a new record
+    scores above every earlier rank, by how far it beats the previous record. A score that does not
+    beat the largest of the last ``quiet`` scores is damped: one incident, one alarm.
     """
-    n = z.size
-    ref = np.zeros(n)
-    first = p.min_history - offset
-    if first < 0:
-        first %= p.chunk
-    if first > 0 and offset > 0:
-        first -= p.chunk  # the buffer starts inside a chunk: its head uses what it can see
-    for k in range(first, n, p.chunk):
-        lo, hi = max(0, k - p.history), max(0, k)
-        if hi > lo:
-            window = z[lo:hi]
-            rank = min(window.size - 1, int(round(p.percentile / 100.0 * (window.size - 1))))
-            ref[max(0, k) : k + p.chunk] = np.partition(window, rank)[rank]  # nearest-rank percentile
-    ratio = np.minimum(z / np.maximum(ref, 1.0), p.ratio_cap)
-    return z * ratio**p.ratio_power
 
+    def __init__(self, p: OnlineParams) -> None:
+        self.p = p
+        self._past: list[float] = []
+        self._recent: deque[float] = deque(maxlen=p.quiet)
 
-def _suppress(zz: np.ndarray, p: OnlineParams) -> np.ndarray:
-    recent = np.nan_to_num(_lag(_move(bn.move_max, zz, p.quiet, 1)), nan=0.0)
-    out = zz.copy()
-    weak = zz < p.margin * recent
-    out[weak] *= p.damp
-    return out
+    def push(self, z: float, *, scored: bool = True) -> float:
+        past = self._past
+        s = 0.0
+        if scored and past:
+            r = bisect.bisect_left(past, z)
+            n = len(past)
+            if r == n and z > past[-1]:
+                s = 1.0 - 0.5 / (n + 1) * (past[-1] / z if z > 0 else 1.0)
+            else:
+                s = (r + 0.5) / (n + 1)
+            if self.p.gate_z > 0:  # rarity alone is not enough: the deviation must be large too
+                s *= z * z / (z * z + self.p.gate_z * self.p.gate_z)
+            if self._recent and s <= max(self._recent):
+                s *= self.p.damp
+        if scored:
+            bisect.insort(past, z)
+        self._recent.append(s)
+        return s
 
 
 def score_series(
@@ -168,15 +168,18 @@ def score_series(
     if period is None:
         period = seasonal_period(timestamps, p)
     z = raw_z(y, period, p, offset)
-    z[: max(0, p.min_history - offset)] = 0.0
-    zz = _suppress(_relative(z, offset, p), p)
-    s = zz * zz / (zz * zz + 16.0)
-    s[~finite] = 0.0
-    return np.clip(s, 0.0, 1.0)
+    cal = Calibrator(p)
+    out = np.array([cal.push(float(v), scored=i >= p.min_history) for i, v in enumerate(z)])
+    out[~finite] = 0.0
+    return np.clip(out, 0.0, 1.0)
 
 
 class OnlineDetector:
-    """Feed points one at a time; ``update`` returns the score of the point just added."""
+    """Feed points one at a time; ``update`` returns the score of the point just added.
+
+    Gives exactly ``score_series`` of everything fed so far, last point: z comes from the trailing
+    buffer its windows can see, and the calibrator is the same object the batch uses.
+    """
 
     def __init__(self, params: OnlineParams | None = None) -> None:
         self.params = params or OnlineParams()
@@ -184,18 +187,29 @@ class OnlineDetector:
         self._probe: list[float] = []
         self._period: int | None = None
         self._seen = 0
+        self._cal = Calibrator(self.params)
 
     def update(self, value: float, ts: float | None = None) -> float:
+        p = self.params
         if ts is not None and len(self._probe) <= PERIOD_PROBE:
             self._probe.append(ts)
             if len(self._probe) == PERIOD_PROBE + 1:
-                self._period = seasonal_period(np.array([*self._probe, 0.0]), self.params)
+                self._period = seasonal_period(np.array([*self._probe, 0.0]), p)
         self._values.append(float(value))
         self._seen += 1
-        keep = self.params.memory(self._period)
+        keep = p.memory(self._period)
         if len(self._values) > 2 * keep:
             del self._values[: len(self._values) - keep]
         buf = np.asarray(self._values[-keep:], dtype=np.float64)
         offset = self._seen - buf.size
         period = self._period if self._seen > PERIOD_PROBE else None
-        return float(score_series(buf, params=self.params, period=period, offset=offset)[-1])
+        finite = np.isfinite(buf)
+        if not finite.any():
+            z = 0.0
+        else:
+            idx = np.where(finite, np.arange(buf.size), 0)
+            idx[0] = 0 if finite[0] else int(np.argmax(finite))
+            np.maximum.accumulate(idx, out=idx)
+            z = float(raw_z(buf[idx], period, p, offset)[-1])
+        s = self._cal.push(z, scored=self._seen > p.min_history)
+        return 0.0 if not math.isfinite(value) else min(max(s, 0.0), 1.0)

@@ -4,7 +4,7 @@ import numpy as np
 
 from detectors.metrics.online import OnlineDetector, OnlineParams, score_series
 
-SMALL = OnlineParams(long=50, history=200, chunk=10, quiet=30, min_history=8)
+SMALL = OnlineParams(long=50, quiet=30, min_history=8)
 
 
 def _series(n: int = 900, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -48,12 +48,12 @@ def test_spike_and_level_shift_score_high_and_alarm_once() -> None:
 def test_daily_season_is_not_news_but_a_missing_peak_is() -> None:
     ts, y = _series(24 * 40, 3)
     s = score_series(y, timestamps=ts, params=SMALL)
-    assert s[300:].max() < 0.5
+    assert s[300:].max() < 0.7  # plain noise: at most a modest score for its rare records
     y2 = y.copy()
     day = 24 * 30
     y2[day : day + 24] = 10.0  # the daily swing stops for a day
     s2 = score_series(y2, timestamps=ts, params=SMALL)
-    assert s2[day : day + 24].max() > 0.55
+    assert s2[day : day + 24].max() > 0.8
     assert s2[day : day + 24].max() > 5 * s[day : day + 24].max()
 
 
