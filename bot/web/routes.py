@@ -105,7 +105,7 @@ async def incidents(request: Request, pipeline: Pipeline = Depends(get_pipeline)
         return {"report": report, **_base(request, pipeline, principal, "incidents")}
 
     ctx = await run_in_threadpool(load)
-    ctx.update(scope=scope, error=error, q=q or "", status=status_ or "",
+    ctx.update(scope=scope, error=error, q=q or "", status_filter=status_ or "",
                statuses=["open", "acknowledged", "resolved"])
     return templates.TemplateResponse(request, "incidents.html", ctx)
 
@@ -171,7 +171,7 @@ async def gamedays(request: Request, pipeline: Pipeline = Depends(get_pipeline),
 async def login_page(request: Request, next: str = "/") -> Response:
     settings: Settings = request.app.state.settings
     return templates.TemplateResponse(request, "login.html", {
-        "request": request, "next": safe_next(next), "error": None, "principal": principal_of(request),
+        "request": request, "next": safe_next(next), "login_error": None, "principal": principal_of(request),
         "first_run": not tokens_configured(settings.auth), "page": "login"})
 
 
@@ -183,7 +183,7 @@ async def login(request: Request, token: str = Form(""), next: str = Form("/")) 
         return templates.TemplateResponse(request, "login.html", {
             "request": request, "next": safe_next(next), "principal": None, "page": "login",
             "first_run": not tokens_configured(settings.auth),
-            "error": "That token is not valid." if tokens_configured(settings.auth) else
+            "login_error": "That token is not valid." if tokens_configured(settings.auth) else
             "No token is configured yet; see the setup steps below."}, status_code=status.HTTP_401_UNAUTHORIZED)
     response = RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
     set_session_cookie(response, settings, role)

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,16 +34,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+@contextmanager
+def _serve(app: Any) -> Iterator[str]:
     import uvicorn
 
-    from bot.api.app import create_app
-
-    app = create_app(make_settings(tmp_path_factory.mktemp("web")))
-    now = utcnow().replace(microsecond=0) - timedelta(minutes=1)
-    seeded = seed_incidents(app.state.store, now=now, days=21, count=60, seed=5)
-    games = play_gamedays(app.state.store, start=now - timedelta(days=6))
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -52,9 +47,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield {"base": f"http://127.0.0.1:{port}", "seeded": seeded, "app": app, "games": games}
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from bot.api.app import create_app
+
+    app = create_app(make_settings(tmp_path_factory.mktemp("web")))
+    now = utcnow().replace(microsecond=0) - timedelta(minutes=1)
+    seeded = seed_incidents(app.state.store, now=now, days=21, count=60, seed=5)
+    games = play_gamedays(app.state.store, start=now - timedelta(days=6))
+    with _serve(app) as base:
+        yield {"base": base, "seeded": seeded, "app": app, "games": games}
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +173,8 @@ def test_incident_list_search_and_incident_page(server: dict[str, Any], page: An
     page.wait_for_url("**/incidents?*q=PodOOMKilled*")
     expected = [i for i in seeded.incidents if "PodOOMKilled" in i.title and i.status.value == "resolved"]
     assert page.locator("#incident-table tbody tr").count() == max(1, len(expected))
+    assert page.locator("select[name=status]").input_value() == "resolved"  # the form keeps its filters
+    assert page.get_by_role("searchbox", name="Search").input_value() == "PodOOMKilled"
     _shot(page, "incidents")
 
     target = next(i for i in seeded.incidents if i.confirmed_kind and seeded.analyses.get(i.id) and i.id in {
@@ -210,3 +221,36 @@ def test_quality_and_gameday_pages(server: dict[str, Any], page: Any) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 430, f"page overflows a phone screen: {width}px"
     _shot(page, "overview-mobile")
+
+
+def test_login_with_a_read_token(tmp_path: Path, browser: Any) -> None:
+    from bot.api.app import create_app
+
+    app = create_app(make_settings(tmp_path, admin_token="admin-secret-token-1", read_token="read-secret-token-1"))
+    seeded = seed_incidents(app.state.store, now=utcnow() - timedelta(minutes=1), days=7, count=10, seed=9)
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        with _serve(app) as base:
+            target = seeded.incidents[0].id
+            page.goto(f"{base}/incidents/{target}")
+            assert "/login?next=" in page.url
+            _shot(page, "login")
+            page.get_by_label("Access token").fill("wrong")
+            page.get_by_role("button", name="Log in").click()
+            assert page.locator("p.error").inner_text() == "That token is not valid."
+            page.get_by_label("Access token").fill("read-secret-token-1")
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{base}/incidents/{target}")
+            assert page.locator(".badge.role").inner_text() == "reader"
+            assert page.locator("[data-vote], #resolve-form").count() == 0  # read-only: no actions
+            page.goto(f"{base}/?days=7")
+            page.wait_for_selector("#chart-per-day svg .mark")  # the charts' API calls ride on the cookie
+            page.get_by_role("button", name="Log out").click()
+            page.wait_for_url(f"{base}/login")
+            assert page.request.get(f"{base}/api/v1/reports/summary").status == 401
+    finally:
+        context.close()
+    assert errors == []
