@@ -13,7 +13,6 @@ Wiring: ``bot.surfaces.email`` in ``bot/api/registry.py`` ``ROUTER_MODULES`` (it
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import smtplib
 import ssl
@@ -29,6 +28,7 @@ from bot.domain import Analysis, ConfigError, ConnectorError, Incident, stable_h
 from bot.pipeline.service import Pipeline
 from bot.render.email import digest_html, digest_text, email_html, email_subject, email_text
 from bot.storage.chat_leases import FAILED, POSTED, lease_chat_post
+from bot.surfaces.delivery import DeliveryScheduler
 from config.settings import SMTPSettings
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,7 @@ class EmailNotifier:
         self.settings = settings
         self.pipeline = pipeline
         self._store = pipeline._require_store()
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[Any] = set()
+        self.scheduler = DeliveryScheduler("email")
 
     # ---- SMTP ---------------------------------------------------------------------------------
 
@@ -177,33 +176,10 @@ class EmailNotifier:
         self._schedule(lambda: self.notify_warning(incident, message or "warning"))
 
     def _schedule(self, make: Callable[[], Awaitable[Any]]) -> None:
-        loop = self.loop
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if loop is not None and running is loop:
-            task: Any = loop.create_task(_guard(make))
-        elif loop is not None and loop.is_running():
-            task = asyncio.run_coroutine_threadsafe(_guard(make), loop)
-        else:
-            asyncio.run(_guard(make))
-            return
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.scheduler.schedule(make)
 
     async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*(asyncio.wrap_future(t) if isinstance(t, concurrent.futures.Future) else t
-                                   for t in list(self._tasks)), return_exceptions=True)
-
-
-async def _guard(make: Callable[[], Awaitable[Any]]) -> Any:
-    try:
-        return await make()
-    except Exception:  # noqa: BLE001 - mail never breaks the pipeline
-        log.exception("email delivery failed")
-        return None
+        await self.scheduler.drain()
 
 
 def install(app: FastAPI) -> None:
@@ -216,7 +192,7 @@ def install(app: FastAPI) -> None:
     app.state.email = notifier
 
     async def _start(_app: FastAPI) -> None:
-        notifier.loop = asyncio.get_running_loop()
+        notifier.scheduler.bind()
 
     async def _stop(_app: FastAPI) -> None:
         await notifier.drain()

@@ -188,3 +188,17 @@ def test_api_messages_answers_through_the_connector_in_emulator_mode(tmp_path, c
     [(path, body)] = _Connector.received
     assert unquote(path) == "/v3/conversations/19:chan@thread.tacv2/activities/act-1"
     assert body["text"] == "No open incidents. 🎉" and body["replyToId"] == "act-1"
+
+
+async def test_ack_or_resolve_never_posts_a_first_card(teams_settings, pipeline: Pipeline) -> None:  # type: ignore[no-untyped-def]
+    inc, ana = _seed(pipeline)
+    bot = SherlogTeamsBot(settings=teams_settings.teams, pipeline=pipeline)
+    adapter = _adapter(bot)
+    await adapter.receive_activity(Activity(type=ActivityTypes.conversation_update))
+    adapter.activity_buffer.clear()
+    notifier = TeamsNotifier(settings=teams_settings.teams, pipeline=pipeline, adapter=adapter)
+    assert await notifier.deliver(inc, None, update_only=True) == "skipped"
+    assert adapter.activity_buffer == [] and pipeline.store.get_chat_post(  # type: ignore[union-attr]
+        incident_id=inc.id, surface="teams") is None
+    assert await notifier.deliver(inc, ana) == "posted"
+    assert await notifier.deliver(inc, None, update_only=True) == "updated"

@@ -8,7 +8,6 @@ Wiring: ``bot.surfaces.slack.routes`` in ``bot/api/registry.py`` ``ROUTER_MODULE
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain import Analysis, ConfigError, Incident
 from bot.pipeline.service import Pipeline
+from bot.surfaces.delivery import DeliveryScheduler
 from bot.surfaces.slack.app import build_slack_app
 from bot.surfaces.slack.client import build_client
 from bot.surfaces.slack.poster import SlackPoster
@@ -40,8 +40,7 @@ class SlackSurface:
         self.bolt: AsyncApp = build_slack_app(settings=settings, pipeline=pipeline, client=self.client,
                                               poster=self.poster)
         self.handler = AsyncSlackRequestHandler(self.bolt)
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._pending: set[asyncio.Future[Any] | concurrent.futures.Future[Any]] = set()
+        self.scheduler = DeliveryScheduler("slack")
         self._retry_task: asyncio.Task[None] | None = None
         self.socket: Any = None  # AsyncSocketModeHandler when slack.socket_mode
 
@@ -59,31 +58,15 @@ class SlackSurface:
         self._schedule(lambda: self.poster.on_lifecycle(incident, user=user))
 
     def _schedule(self, make: Callable[[], Awaitable[Any]]) -> None:
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        loop = self.loop
-        if loop is not None and running is loop:
-            task = loop.create_task(_guard(make))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
-        elif loop is not None and loop.is_running():
-            future = asyncio.run_coroutine_threadsafe(_guard(make), loop)
-            self._pending.add(future)
-            future.add_done_callback(self._pending.discard)
-        else:  # no server loop (CLI, scripts): deliver right here
-            asyncio.run(_guard(make))
+        self.scheduler.schedule(make)
 
     async def drain(self) -> None:
         """Wait until every scheduled post and update finished (tests, shutdown)."""
-        while self._pending:
-            await asyncio.gather(*(asyncio.wrap_future(f) if isinstance(f, concurrent.futures.Future) else f
-                                   for f in list(self._pending)), return_exceptions=True)
+        await self.scheduler.drain()
 
     async def start(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self._retry_task = self.loop.create_task(self.poster.run_retry_loop(), name="slack-retry")
+        self.scheduler.bind()
+        self._retry_task = asyncio.get_running_loop().create_task(self.poster.run_retry_loop(), name="slack-retry")
         if self.settings.socket_mode:
             await self.start_socket_mode()
 
@@ -107,14 +90,6 @@ class SlackSurface:
             self._retry_task.cancel()
             await asyncio.gather(self._retry_task, return_exceptions=True)
         await self.drain()
-
-
-async def _guard(make: Callable[[], Awaitable[Any]]) -> Any:
-    try:
-        return await make()
-    except Exception:  # noqa: BLE001 - a chat failure never breaks the pipeline
-        log.exception("slack delivery failed")
-        return None
 
 
 @router.post("/slack/events", include_in_schema=False)

@@ -54,13 +54,19 @@ class TeamsNotifier:
         await self.adapter.continue_conversation(reference, callback, bot_id=self.settings.app_id or "sherlog")
         return sent["id"]
 
-    async def deliver(self, incident: Incident, analysis: Analysis | None = None) -> str:
+    async def deliver(self, incident: Incident, analysis: Analysis | None = None, *,
+                      update_only: bool = False) -> str:
         """Post the incident card once, or update it. Returns posted / updated / pending / skipped."""
         channel = self.settings.channel_id
         if not channel:
             return "skipped"
         lock = self._locks.setdefault(incident.id, asyncio.Lock())
         async with lock:
+            if update_only:
+                existing = await asyncio.to_thread(self._store.get_chat_post, incident_id=incident.id,
+                                                   surface=SURFACE, channel=channel)
+                if existing is None or existing.state != POSTED:
+                    return "skipped"
             claimed = await asyncio.to_thread(self._store.claim_chat_post, incident_id=incident.id,
                                               surface=SURFACE, channel=channel)
             row = await asyncio.to_thread(self._store.get_chat_post, incident_id=incident.id, surface=SURFACE,

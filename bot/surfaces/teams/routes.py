@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import jwt
@@ -22,6 +21,7 @@ from fastapi.responses import JSONResponse
 
 from bot.domain import Analysis, Incident
 from bot.pipeline.service import Pipeline
+from bot.surfaces.delivery import DeliveryScheduler
 from bot.surfaces.teams.bot import SherlogTeamsBot
 from bot.surfaces.teams.notifier import TeamsNotifier
 from config.settings import TeamsSettings
@@ -43,8 +43,7 @@ class TeamsSurface:
         self.adapter.on_turn_error = self._on_error
         self.bot = SherlogTeamsBot(settings=settings, pipeline=pipeline)
         self.notifier = TeamsNotifier(settings=settings, pipeline=pipeline, adapter=self.adapter)
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[Any] = set()
+        self.scheduler = DeliveryScheduler("teams")
         self._retry: asyncio.Task[None] | None = None
 
     @staticmethod
@@ -53,51 +52,29 @@ class TeamsSurface:
         await turn_context.send_activity("⚠️ Sherlog could not answer that; the error is in its log.")
 
     def subscribe(self) -> None:
-        self.pipeline.events.subscribe("analysis.ready", self.on_change)
-        self.pipeline.events.subscribe("incident.acknowledged", self.on_change)
-        self.pipeline.events.subscribe("incident.resolved", self.on_change)
+        self.pipeline.events.subscribe("analysis.ready", self.on_analysis_ready)
+        self.pipeline.events.subscribe("incident.acknowledged", self.on_lifecycle)
+        self.pipeline.events.subscribe("incident.resolved", self.on_lifecycle)
 
-    def on_change(self, *, incident: Incident, analysis: Analysis | None = None, **_: Any) -> None:
-        self._schedule(lambda: self.notifier.deliver(incident, analysis))
+    def on_analysis_ready(self, *, incident: Incident, analysis: Analysis, **_: Any) -> None:
+        self.scheduler.schedule(lambda: self.notifier.deliver(incident, analysis))
 
-    def _schedule(self, make: Callable[[], Awaitable[Any]]) -> None:
-        loop = self.loop
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if loop is not None and running is loop:
-            task = loop.create_task(_guard(make))
-        elif loop is not None and loop.is_running():
-            task = asyncio.run_coroutine_threadsafe(_guard(make), loop)  # type: ignore[assignment]
-        else:
-            asyncio.run(_guard(make))
-            return
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def on_lifecycle(self, *, incident: Incident, **_: Any) -> None:
+        """Ack/resolve update a card already posted; they never post a first card."""
+        self.scheduler.schedule(lambda: self.notifier.deliver(incident, None, update_only=True))
 
     async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*(t if isinstance(t, asyncio.Future) else asyncio.wrap_future(t)
-                                   for t in list(self._tasks)), return_exceptions=True)
+        await self.scheduler.drain()
 
     async def start(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self._retry = self.loop.create_task(self.notifier.run_retry_loop(), name="teams-retry")
+        self.scheduler.bind()
+        self._retry = asyncio.get_running_loop().create_task(self.notifier.run_retry_loop(), name="teams-retry")
 
     async def stop(self) -> None:
         if self._retry is not None:
             self._retry.cancel()
             await asyncio.gather(self._retry, return_exceptions=True)
         await self.drain()
-
-
-async def _guard(make: Callable[[], Awaitable[Any]]) -> Any:
-    try:
-        return await make()
-    except Exception:  # noqa: BLE001
-        log.exception("teams delivery failed")
-        return None
 
 
 @router.post("/api/messages", include_in_schema=False)
