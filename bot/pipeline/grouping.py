@@ -78,8 +78,17 @@ class GroupProfile:
     entities: set[str] = field(default_factory=set)
     labels: set[str] = field(default_factory=set)
     flaps: dict[str, int] = field(default_factory=dict)
+    names: set[str] = field(default_factory=set)  # alert names seen
+
+    def is_news(self, alert: Alert) -> bool:
+        """Does this alert change the picture (a new service or a new kind of alert), or repeat it on
+        another pod/instance? Only news is worth a re-analysis."""
+        service = f"{alert.service}@{scope_of(alert)}" if alert.service else None
+        return (service is not None and service not in self.services) or alert.name not in self.names
 
     def add(self, alert: Alert, policy: GroupingPolicy) -> None:
+        if alert.name and len(self.names) < 200:
+            self.names.add(alert.name)
         if alert.service:
             self.services.add(f"{alert.service}@{scope_of(alert)}")
         self.entities.update(entities_of(alert))

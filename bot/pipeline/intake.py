@@ -309,15 +309,16 @@ class _Batch:
         if _SEVERITY_ORDER.index(alert.severity) > _SEVERITY_ORDER.index(incident.severity):
             incident.severity = alert.severity
             touched.changed = True
-        if new:
-            touched.changed = True
-            if alert.status != AlertStatus.FIRING or incident.status == IncidentStatus.RESOLVED:
-                touched.statuses_changed = True  # a new firing alert cannot resolve an open incident
         group = self.groups.get(incident.id)
         if group is None:
             group = GroupProfile(incident_id=incident.id, first_at=alert.starts_at, last_at=alert.starts_at)
             self.groups[incident.id] = group
             self.new_groups.add(incident.id)
+        if new:
+            # another pod with the same alert is no news; a new service or alert name is (re-analysis)
+            touched.changed = touched.changed or group.is_news(alert)
+            if alert.status != AlertStatus.FIRING or incident.status == IncidentStatus.RESOLVED:
+                touched.statuses_changed = True  # a new firing alert cannot resolve an open incident
         group.add(alert, self.policy)
         touched.alerts.append(alert)
         self.result.incidents.append(incident)
@@ -475,7 +476,7 @@ class _Batch:
             if group is None:
                 continue
             data = {"services": sorted(group.services), "entities": sorted(group.entities),
-                    "labels": sorted(group.labels), "flaps": group.flaps}
+                    "labels": sorted(group.labels), "flaps": group.flaps, "names": sorted(group.names)}
             values = {"first_at": group.first_at, "last_at": group.last_at, "updated_at": stamp, "data": data}
             if incident_id in self.new_groups:
                 inserts.append({"incident_id": incident_id, **values})
@@ -534,4 +535,5 @@ def _profile_from(row: IntakeGroupRow) -> GroupProfile:
         incident_id=row.incident_id, first_at=_aware(row.first_at) or utcnow(), last_at=_aware(row.last_at) or utcnow(),
         services=set(data.get("services", [])), entities=set(data.get("entities", [])),
         labels=set(data.get("labels", [])), flaps={k: int(v) for k, v in (data.get("flaps") or {}).items()},
+        names=set(data.get("names", [])),
     )

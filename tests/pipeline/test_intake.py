@@ -163,3 +163,13 @@ def test_topology_learned_from_labels_and_from_callers(any_store: Any) -> None:
     assert r.created == []
     learn_topology(store=any_store, topology={"search": ["elastic"]})
     assert IntakeService(store=any_store).learned_topology()["search"] == ["elastic"]
+
+
+def test_only_news_triggers_reanalysis(any_store: Any) -> None:
+    intake = service(any_store)
+    (inc_id,) = intake.accept([alert("HighLatency", "checkout", pod="checkout-1")]).created
+    same_kind = intake.accept([alert("HighLatency", "checkout", at=1, pod="checkout-2")])
+    assert same_kind.incident_ids == [inc_id] and same_kind.updated == []  # another pod: joined, no re-analysis
+    new_kind = intake.accept([alert("HighErrorRate", "checkout", at=2, pod="checkout-2")])
+    assert new_kind.updated == [inc_id]
+    assert any_store.count_alerts(incident_id=inc_id) == 3
