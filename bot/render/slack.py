@@ -230,3 +230,47 @@ def text_blocks(text: str, *, more_url: str | None = None) -> list[Block]:
     if len(chunks) > 10:
         blocks.append(_section(f"_Answer shortened._ {link(more_url, 'more')}" if more_url else "_Answer shortened._"))
     return blocks
+
+
+FEEDBACK_CALLBACK = "sherlog_feedback"
+
+
+def feedback_view(incident: Incident, analysis: Analysis | None) -> dict[str, Any]:
+    """The modal ``/sherlog feedback`` opens: which cause, which vote, an optional comment."""
+    hyps = (analysis.hypotheses if analysis else [])[:100]
+    options = [{"text": {"type": "plain_text", "text": clip(f"{h.rank}. {h.kind} in {h.service}", 75)},
+                "value": clip(f"{h.service}|{h.kind}", 150)} for h in hyps]
+    blocks: list[Block] = [_section(f"*{escape(clip(incident.title or incident.id, 500))}* ({incident.id})")]
+    if options:
+        blocks.append({"type": "input", "block_id": "cause", "label": {"type": "plain_text", "text": "Cause"},
+                       "element": {"type": "static_select", "action_id": "value", "options": options,
+                                   "initial_option": options[0]}})
+    blocks.append({"type": "input", "block_id": "vote", "label": {"type": "plain_text", "text": "Your verdict"},
+                   "element": {"type": "radio_buttons", "action_id": "value", "options": [
+                       {"text": {"type": "plain_text", "text": "👍 Right"}, "value": "up"},
+                       {"text": {"type": "plain_text", "text": "👎 Wrong"}, "value": "down"},
+                       {"text": {"type": "plain_text", "text": "✅ This fixed it"}, "value": "fixed"}]}})
+    blocks.append({"type": "input", "block_id": "comment", "optional": True,
+                   "label": {"type": "plain_text", "text": "Comment"},
+                   "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
+                               "max_length": 2000}})
+    return {"type": "modal", "callback_id": FEEDBACK_CALLBACK,
+            "private_metadata": json.dumps({"i": incident.id, "a": analysis.id if analysis else None}),
+            "title": {"type": "plain_text", "text": "Sherlog feedback"},
+            "submit": {"type": "plain_text", "text": "Send"}, "close": {"type": "plain_text", "text": "Cancel"},
+            "blocks": blocks}
+
+
+def parse_feedback_view(view: dict[str, Any]) -> dict[str, Any]:
+    """The incident, cause, vote and comment of a submitted feedback modal (``{}`` when unreadable)."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        values = view["state"]["values"]
+        vote = values["vote"]["value"]["selected_option"]["value"]
+    except (KeyError, TypeError, ValueError):
+        return {}
+    cause = ((values.get("cause") or {}).get("value") or {}).get("selected_option") or {}
+    service, _, kind = str(cause.get("value") or "|").partition("|")
+    comment = ((values.get("comment") or {}).get("value") or {}).get("value")
+    return {"incident_id": meta.get("i"), "analysis_id": meta.get("a"), "vote": vote, "service": service or None,
+            "kind": kind or None, "comment": comment or None}

@@ -123,3 +123,18 @@ def test_fallback_text_names_the_top_cause_and_evidence_blocks_list_everything()
     h = hypothesis(1, "orders-db", "db_connection_exhaustion", 0.7, evidence=5)
     text = _texts(evidence_blocks(h))
     assert text.count("• ") == 5 and "<https://grafana.example/orders-db/1|[metric]" in text
+
+
+def test_feedback_view_round_trip() -> None:
+    from bot.render.slack import feedback_view, parse_feedback_view
+
+    inc = incident()
+    ana = analysis(inc)
+    view = feedback_view(inc, ana)
+    assert view["type"] == "modal" and len(view["title"]["text"]) <= 24
+    assert parse_feedback_view({**view, "state": {"values": {
+        "vote": {"value": {"selected_option": {"value": "fixed"}}},
+        "cause": {"value": {"selected_option": {"value": "orders-db|db_connection_exhaustion"}}}}}}) == {
+        "incident_id": inc.id, "analysis_id": ana.id, "vote": "fixed", "service": "orders-db",
+        "kind": "db_connection_exhaustion", "comment": None}
+    assert parse_feedback_view({"private_metadata": "{}", "state": {"values": {}}}) == {}

@@ -218,3 +218,31 @@ def test_game_day_questions_and_diagnoses_go_to_the_simulation_engine(world: Wor
     replies = [c.body["text"] for c in world.slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == thread]
     assert any(t.startswith(":tada: <@U0BOB> found it in ") for t in replies)
     assert engine.get(game["id"])["status"] == "ended"
+
+
+def test_feedback_command_opens_a_modal_and_the_submission_is_stored(world: World) -> None:
+    from urllib.parse import urlencode
+
+    incident, ana = world.incident_with_analysis()
+    ts = world.auto_post(incident, ana)
+    resp = world.post(slash_body("feedback", response_url=world.slack.response_url("fb")), FORM)
+    assert resp.status_code == 200 and resp.text == ""
+    [opened] = world.slack.wait_for("views.open")
+    view = opened.body["view"]
+    assert opened.body["trigger_id"] == "1.2.3" and view["callback_id"] == "sherlog_feedback"
+    cause = next(b for b in view["blocks"] if b.get("block_id") == "cause")
+    assert [o["value"] for o in cause["element"]["options"]] == [
+        "orders-db|db_connection_exhaustion", "checkout|bad_deploy", "payments|dependency_failure"]
+    submitted = {**view, "id": "V0001", "state": {"values": {
+        "cause": {"value": {"type": "static_select", "selected_option": cause["element"]["options"][1]}},
+        "vote": {"value": {"type": "radio_buttons", "selected_option": {"value": "up"}}},
+        "comment": {"value": {"type": "plain_text_input", "value": "the deploy at 11:58 broke it"}}}}}
+    payload = {"type": "view_submission", "team": {"id": "T0SHERLOG"}, "user": {"id": "U0DAVE"},
+               "api_app_id": "A0SHERLOG", "token": "legacy", "trigger_id": "4.5.6", "view": submitted}
+    body = urlencode({"payload": json.dumps(payload)})
+    assert world.post(body, FORM).status_code == 200
+    [update] = world.slack.wait_for("chat.update")
+    assert update.body["ts"] == ts
+    [fb] = world.store.list_feedback(incident_id=incident.id)
+    assert (fb.vote, fb.user, fb.service, fb.kind, fb.comment, fb.analysis_id) == (
+        Vote.UP, "U0DAVE", "checkout", "bad_deploy", "the deploy at 11:58 broke it", ana.id)

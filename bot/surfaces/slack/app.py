@@ -23,9 +23,12 @@ from bot.render.slack import (
     ACTION_EVIDENCE,
     ACTION_FIXED,
     ACTION_UP,
+    FEEDBACK_CALLBACK,
     evidence_blocks,
     fallback_text,
+    feedback_view,
     parse_button_value,
+    parse_feedback_view,
     slack_blocks,
 )
 from bot.surfaces.commands import Command, GameDay, Reply, dispatch, gameday_question, parse_command
@@ -62,8 +65,11 @@ class SlackHandlers:
 
     # ---- /sherlog ----------------------------------------------------------------------------
 
-    async def ack_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+    async def ack_command(self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
         parsed = parse_command(command.get("text", ""))
+        if parsed.name == "feedback" and not parsed.args:
+            await self._open_feedback(ack, command, client)
+            return
         if parsed.heavy:
             await ack(response_type="ephemeral", text=f"🔎 Working on `{parsed.name}`…")
             return
@@ -77,6 +83,31 @@ class SlackHandlers:
         reply = await self._dispatch(parsed, user=command.get("user_id", "unknown"), channel=command.get("channel_id"))
         await respond(response_type="in_channel" if reply.public else "ephemeral", replace_original=False,
                       **await self._message(reply))
+
+    async def _open_feedback(self, ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        try:
+            incident, analysis = await asyncio.to_thread(chat.find_incident, pipeline=self.pipeline)
+        except NotFoundError as e:
+            await ack(response_type="ephemeral", text=f"⚠️ {e}")
+            return
+        await client.views_open(trigger_id=command["trigger_id"], view=feedback_view(incident, analysis))
+        await ack()
+
+    async def feedback_submitted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        data = parse_feedback_view(view)
+        if not data.get("incident_id") or data.get("vote") not in {v.value for v in Vote}:
+            await ack(response_action="errors", errors={"vote": "Pick a verdict."})
+            return
+        await ack()
+        user = (body.get("user") or {}).get("id", "unknown")
+        await asyncio.to_thread(chat.record_vote, pipeline=self.pipeline, incident_id=data["incident_id"],
+                                analysis_id=data.get("analysis_id"), service=data.get("service"),
+                                kind=data.get("kind"), vote=Vote(data["vote"]), user=user, surface=SURFACE,
+                                comment=data.get("comment"))
+        if data["vote"] == Vote.FIXED.value and data.get("kind"):
+            await asyncio.to_thread(self.pipeline.resolve, incident_id=data["incident_id"], user=user,
+                                    cause_service=data.get("service"), cause_kind=data.get("kind"))
+        await self.poster.refresh_incident(incident_id=data["incident_id"])
 
     # ---- buttons -----------------------------------------------------------------------------
 
@@ -189,6 +220,7 @@ def build_slack_app(*, settings: SlackSettings, pipeline: Pipeline, client: Asyn
     for action_id in _VOTES:
         app.action(action_id)(ack=h.ack_action, lazy=[h.vote])
     app.action(ACTION_EVIDENCE)(ack=h.ack_action, lazy=[h.show_evidence])
+    app.view(FEEDBACK_CALLBACK)(h.feedback_submitted)
     app.event("app_mention")(h.mention)
     app.event("message")(h.direct_message)
     return app

@@ -171,6 +171,20 @@ class SlackPoster:
         await self.client.chat_update(channel=channel, ts=ts, text=fallback_text(incident, analysis),
                                       blocks=await self.blocks_for(incident, analysis))
 
+    async def refresh_incident(self, *, incident_id: str) -> bool:
+        """Re-render the incident's posted message, if it has one; True when edited."""
+        incident, _ = await asyncio.to_thread(self.pipeline.get_incident, incident_id=incident_id)
+        row = await asyncio.to_thread(self._store.get_chat_post, incident_id=incident_id, surface=SURFACE,
+                                      channel=route_channel(self.settings, incident))
+        if row is None or row.state != POSTED:
+            return False
+        try:
+            await self.refresh(channel=str(row.data["channel"]), ts=str(row.data["ts"]), incident_id=incident_id)
+        except _delivery_errors() as e:
+            log.warning("slack refresh failed", extra={"incident_id": incident_id, "error": _reason(e)})
+            return False
+        return True
+
     # ---- outage recovery -------------------------------------------------------------------------
 
     async def retry_pending(self) -> dict[str, int]:
