@@ -181,3 +181,19 @@ def test_gameday_engine_games_are_summarised(store) -> None:  # type: ignore[no-
     solved_minutes = sorted(g["result"]["time_to_diagnosis_s"] / 60 for g in games if g["result"]["solved"])
     assert report["median_minutes_to_diagnosis"] == pytest.approx(float(np.median(solved_minutes)))
     assert set(report["rate_fields"]) == {"score", "correct_diagnoses"}
+
+
+@pytest.mark.integration
+def test_reports_agree_on_sqlite_and_postgresql(any_store) -> None:  # type: ignore[no-untyped-def]
+    from tests.reporting.factory import play_gamedays, seed_incidents
+
+    seeded = seed_incidents(any_store, now=NOW, days=21, count=30, seed=21)
+    play_gamedays(any_store, start=NOW - timedelta(days=4))
+    incidents = _in_scope(seeded)
+    assert build_report("summary", store=any_store, scope=SCOPE)["figures"]["incidents"] == len(incidents)
+    res = [(i.resolved_at - (i.started_at or i.created_at)).total_seconds() / 60 for i in incidents if i.resolved_at]
+    assert build_report("response-times", store=any_store, scope=SCOPE)["mttr"]["p50"] == \
+        pytest.approx(np.percentile(res, 50), abs=0.01)
+    searched = build_report("incidents", store=any_store, scope=SCOPE, options=ReportOptions(q="oomkilled"))
+    assert searched["total"] == sum(1 for i in incidents if "oomkilled" in i.title.lower())  # case-insensitive
+    assert build_report("gameday", store=any_store, scope=SCOPE)["games"] == 3

@@ -49,3 +49,16 @@ def test_csv_cells_cannot_become_formulas(client: TestClient, seeded_app) -> Non
                                                            created_at=utcnow()))
     text = client.get("/api/v1/reports/incidents?days=1&format=csv").text
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+
+
+def test_pages_escape_incident_text(client: TestClient, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import Alert, Incident, utcnow
+
+    evil = "<script>alert(1)</script>"
+    inc = Incident(title=evil, service="web", created_at=utcnow(), alerts=[Alert(name=evil, summary=evil)])
+    seeded_app.state.store.save_incident(incident=inc)
+    seeded_app.state.store.add_alert(incident_id=inc.id, alert=inc.alerts[0])
+    for path in (f"/incidents/{inc.id}", "/incidents?days=1", "/?days=1"):
+        text = client.get(path).text
+        assert evil not in text and "&lt;script&gt;" in text, path
+    assert client.get("/incidents/inc-nope").status_code == 404
