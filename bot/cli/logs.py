@@ -95,7 +95,10 @@ def mine(
             batch = list(itertools.islice(stream, BATCH))
             if not batch:
                 break
-            ids = miner.add_many(_messages(fmt, batch))
+            if isinstance(fmt, HeaderFormat):
+                ids = miner.add_lines([clean(x) for x in batch], fmt.contents)
+            else:
+                ids = miner.add_many(_messages(fmt, batch))
             if as_json:
                 clusters = miner.clusters
                 rows = []

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
-from operator import getitem, methodcaller
+from operator import getitem, itemgetter, methodcaller
 from typing import Any, Protocol
 
 from bot.domain.errors import InputError
@@ -313,6 +313,23 @@ def _first_literal(text: str) -> str | None:
     return None
 
 
+def _blank_split_plan(spec: str) -> tuple[int, str] | None:
+    """For a loghub header made only of blank-separated fields (``<A> <B> <C>: <Content>``): the number
+    of fields before the message and the literal the last one ends with, so ``str.split`` can cut it."""
+    if "(?P<" in spec:
+        return None
+    parts = _FIELD.split(spec)
+    if len(parts) < 3 or parts[0] != "" or parts[-2] != "Content" or parts[-1] != "":
+        return None
+    literals = parts[2:-2:2]
+    if any(lit.strip(" ") for lit in literals[:-1]) or not literals[-1].endswith(" "):
+        return None
+    suffix = literals[-1].rstrip(" ")
+    if " " in suffix or any(ch in suffix for ch in "\\[]()?*+{}|^$."):
+        return None
+    return (len(parts) - 3) // 2, suffix
+
+
 def header_regex(spec: str, *, fast: bool = False) -> re.Pattern[str]:
     """A compiled regex from a header spec: a regex with named groups, or loghub notation.
 
@@ -360,8 +377,9 @@ class HeaderFormat:
         self.parse_times = parse_times
         # the header alone (when the message is the last field): the message is then line[end:]
         pattern = self.fast_regex.pattern
-        self._head = (re.compile(pattern[: -len("(?P<Content>.*)$")])
+        self._head = (re.compile(re.sub(r"\(\?P<\w+>", "(?:", pattern[: -len("(?P<Content>.*)$")]))
                       if pattern.endswith("(?P<Content>.*)$") else None)
+        self._split = _blank_split_plan(spec)
         self._content = "Content" if "(?P<Content>" in self.regex.pattern else (
             "message" if "(?P<message>" in self.regex.pattern else "msg")
 
@@ -372,6 +390,12 @@ class HeaderFormat:
 
     def contents(self, lines: list[str]) -> list[str]:
         """The message part of each line (the whole line where the header does not fit), in one C-level pass."""
+        if self._split is not None and lines:
+            k, suffix = self._split
+            parts = list(map(methodcaller("split", None, k), lines))
+            if min(map(len, parts)) == k + 1 and (
+                    not suffix or all(map(methodcaller("endswith", suffix), map(itemgetter(k - 1), parts)))):
+                return list(map(itemgetter(k), parts))
         if self._head is not None:
             heads = list(map(self._head.match, lines))
             if None not in heads:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, NamedTuple, cast
 
@@ -114,6 +115,7 @@ class TemplateMiner:
         self._tree: dict[LeafKey, list[Cluster]] = {}
         self._cache: dict[str, Cluster] = {}
         self._shapes: dict[str, Cluster] = {}
+        self._line_shapes: dict[str, Cluster] = {}
         self._alias: dict[int, int] = {}
         self._next_id = 1
         self._clock = 0
@@ -140,10 +142,38 @@ class TemplateMiner:
         """Mine a batch of messages; their cluster ids (as they stand after the batch).
 
         The fast path of streams: messages are keyed by their shape (digit runs read as ``0``) and
-        looked up with C-level ``map`` calls; only shapes never seen before go through ``add``.
+        looked up with C-level ``map`` calls; only shapes never seen before are masked and mined.
         """
         if not messages:
             return []
+        return self._count(self._clusters_of(messages))
+
+    def add_lines(self, lines: list[str], split: Callable[[list[str]], list[str]]) -> list[int]:
+        """Mine a batch of raw lines whose header ``split`` cuts off (e.g. ``HeaderFormat.contents``).
+
+        Lines are first keyed by their own shape: two lines of one shape have headers that differ
+        only in digits, so their messages have one shape too, and a known line shape skips the header
+        split, the masking and the tree. Only lines of a new shape are split and mined.
+        """
+        if not lines:
+            return []
+        if max(map(len, lines)) > MAX_MESSAGE_CHARS:
+            lines = [x[:MAX_MESSAGE_CHARS] for x in lines]
+        shapes = list(map(shape_of, lines))
+        lookup = self._line_shapes
+        looked_up: list[Cluster | None] = list(map(lookup.get, shapes))
+        if None in looked_up:
+            if len(lookup) >= self.cache_size:
+                lookup.clear()
+            missing = [i for i, hit in enumerate(looked_up) if hit is None]
+            clusters = self._clusters_of(split([lines[i] for i in missing]))
+            for i, cluster in zip(missing, clusters, strict=True):
+                looked_up[i] = cluster
+                lookup[shapes[i]] = cluster
+        return self._count(cast(list[Cluster], looked_up))
+
+    def _clusters_of(self, messages: list[str]) -> list[Cluster]:
+        """The cluster of each message (creating clusters as needed), sizes untouched."""
         if max(map(len, messages)) > MAX_MESSAGE_CHARS:
             messages = [m[:MAX_MESSAGE_CHARS] for m in messages]
         shapes = list(map(shape_of, messages))
@@ -160,8 +190,10 @@ class TemplateMiner:
                         hit = self._assign(mask(messages[i]))
                         lookup[shape] = hit
                     looked_up[i] = hit
-        found = cast(list[Cluster], looked_up)
-        self._clock += len(messages)
+        return cast(list[Cluster], looked_up)
+
+    def _count(self, found: list[Cluster]) -> list[int]:
+        self._clock += len(found)
         final: dict[Cluster, Cluster] = {}
         for cluster, n in Counter(found).items():
             top = cluster
@@ -295,6 +327,7 @@ class TemplateMiner:
                 del self._tree[key]
         self._cache.clear()
         self._shapes.clear()
+        self._line_shapes.clear()
         self._alias = {k: v for k, v in self._alias.items() if v in self.clusters}
 
     # ---- state ----------------------------------------------------------------------------
@@ -318,6 +351,7 @@ class TemplateMiner:
         self._tree.clear()
         self._cache.clear()
         self._shapes.clear()
+        self._line_shapes.clear()
         for item in state.get("clusters", []):
             tokens = [str(t) for t in item["tokens"]]
             key = _leaf_key(tokens)

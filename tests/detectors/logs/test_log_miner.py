@@ -93,3 +93,22 @@ def test_loghub_hdfs_grouping(shared_data: Path) -> None:
     miner = TemplateMiner()
     predicted = [miner.resolve(miner.add(c).cluster_id) for c in contents]
     assert grouping_accuracy(truth, predicted) >= 0.97
+
+
+def test_line_shape_cache_gives_the_same_grouping_as_splitting_every_line() -> None:
+    from detectors.logs.formats import HeaderFormat
+
+    fmt = HeaderFormat("<Date> <Time> <Level> <Component>: <Content>")
+    rng = random.Random(11)
+    lines = [f"2024-01-0{rng.randint(1, 9)} 10:0{rng.randint(0, 9)}:00 {rng.choice(['INFO', 'WARN'])} "
+             f"{rng.choice(['db.Pool', 'web.Api'])}: {rng.choice(['served', 'failed'])} request {rng.randint(1, 999)} "
+             f"for {rng.choice(['ann', 'bob', 'cid', 'dan'])}" for _ in range(600)]
+    lines.append("a line the header does not fit 42")
+    by_lines, by_messages = TemplateMiner(), TemplateMiner()
+    a = by_lines.add_lines(lines, fmt.contents)
+    b = by_messages.add_many(fmt.contents(lines))
+    a = [by_lines.resolve(i) for i in a]
+    b = [by_messages.resolve(i) for i in b]
+    assert grouping_accuracy([str(x) for x in b], a) == 1.0
+    assert sorted(c.template for c in by_lines.clusters.values()) == sorted(
+        c.template for c in by_messages.clusters.values())
