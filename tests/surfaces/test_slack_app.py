@@ -246,3 +246,16 @@ def test_feedback_command_opens_a_modal_and_the_submission_is_stored(world: Worl
     [fb] = world.store.list_feedback(incident_id=incident.id)
     assert (fb.vote, fb.user, fb.service, fb.kind, fb.comment, fb.analysis_id) == (
         Vote.UP, "U0DAVE", "checkout", "bad_deploy", "the deploy at 11:58 broke it", ana.id)
+
+
+def test_an_event_resent_after_a_timeout_is_not_answered_twice(world: World) -> None:
+    world.incident_with_analysis()
+    dm = {"type": "message", "channel_type": "im", "user": "U0ALICE", "text": "status", "ts": "1700000000.000300",
+          "channel": "D0ALICE", "event_ts": "1700000000.000300"}
+    body = event_body(dm, event_id="EvRetry")
+    world.post(body, JSON)
+    world.slack.wait_for("chat.postMessage")
+    again = world.post(body, {**JSON, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    assert again.status_code == 200
+    time.sleep(0.3)
+    assert len(world.slack.calls_to("chat.postMessage")) == 1
