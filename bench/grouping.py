@@ -124,11 +124,11 @@ def storm(*, incidents: int, notifications: int, seed: int) -> tuple[list[Notifi
         plans.append((index, start, timedelta(minutes=rng.randint(10, 90)), alerts))
     # the repeat interval is scaled so the storm holds the requested number of notifications
     scale = 1.0
-    for _ in range(30):
+    for _ in range(40):  # the smallest storm holding at least the requested count, then cut to it exactly
         out = _expand(plans, scale, random.Random(seed + 1))
-        if abs(len(out) - notifications) <= notifications * 0.02 or len(out) < notifications and scale <= 0.05:
+        if notifications <= len(out) <= notifications * 1.03 or scale <= 0.01:
             break
-        scale *= len(out) / notifications
+        scale *= len(out) / notifications * (0.99 if len(out) < notifications else 1.0)
     out.sort(key=lambda n: n.sent)
     return out[:notifications], topology
 
