@@ -105,13 +105,35 @@ def raw_z(y: np.ndarray, period: int | None, p: OnlineParams, offset: int = 0) -
     return np.nan_to_num(z, nan=0.0)
 
 
-class Calibrator:
-    """Turns z values into scores, one point at a time, from the z values seen before.
+def _rarity(z: float, rank: int, n: int, prev_max: float, p: OnlineParams) -> float:
+    """Score of a z given how many of the ``n`` earlier z are smaller (``rank``) and their max."""
+    if n == 0:
+        return 0.0
+    if z > prev_max:  # a record: above every rank, by how far it beats the previous one
+        s = 1.0 - 0.5 / (n + 1) * (prev_max / z if z > 0 else 1.0)
+    else:
+        s = (rank + 0.5) / (n + 1)
+    if p.gate_z > 0:  # rarity alone is not enough: the deviation must be large too
+        s *= z * z / (z * z + p.gate_z * p.gate_z)
+    return s
 
-    A z is scored by its rank among all earlier ones (how unusual for THIS series); a new record
-    scores above every earlier rank, by how far it beats the previous record. A score that does not
-    beat the largest of the last ``quiet`` scores is damped: one incident, one alarm.
-    """
+
+def prefix_ranks(z: np.ndarray, block: int = 256) -> np.ndarray:
+    """For each i, how many of z[:i] are strictly smaller than z[i] (vectorised by blocks)."""
+    n = z.size
+    out = np.zeros(n, dtype=np.int64)
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        part = z[lo:hi]
+        if lo:
+            out[lo:hi] = np.searchsorted(np.sort(z[:lo]), part, side="left")
+        inner = np.tril(part[None, :] < part[:, None], k=-1)  # [i, j]: j < i and z[j] < z[i]
+        out[lo:hi] += inner.sum(axis=1)
+    return out
+
+
+class Calibrator:
+    """Streaming twin of ``calibrate``: same scores, one point at a time."""
 
     def __init__(self, p: OnlineParams) -> None:
         self.p = p
@@ -122,20 +144,38 @@ class Calibrator:
         past = self._past
         s = 0.0
         if scored and past:
-            r = bisect.bisect_left(past, z)
-            n = len(past)
-            if r == n and z > past[-1]:
-                s = 1.0 - 0.5 / (n + 1) * (past[-1] / z if z > 0 else 1.0)
-            else:
-                s = (r + 0.5) / (n + 1)
-            if self.p.gate_z > 0:  # rarity alone is not enough: the deviation must be large too
-                s *= z * z / (z * z + self.p.gate_z * self.p.gate_z)
-            if self._recent and s <= max(self._recent):
-                s *= self.p.damp
+            s = _rarity(z, bisect.bisect_left(past, z), len(past), past[-1], self.p)
+        out = s * self.p.damp if self._recent and s <= max(self._recent) else s
         if scored:
             bisect.insort(past, z)
         self._recent.append(s)
-        return s
+        return out
+
+
+def calibrate(z: np.ndarray, p: OnlineParams) -> np.ndarray:
+    """Scores of a whole z series: rarity among the earlier scored z, then one alarm per quiet period.
+
+    A score not above the largest raw score of the last ``quiet`` points is damped by ``damp``.
+    Points before ``min_history`` are not scored and do not count as history.
+    """
+    n = z.size
+    raw = np.zeros(n)
+    m = p.min_history
+    if n > m + 1:
+        zz = z[m:]
+        ranks = prefix_ranks(zz)
+        prev_max = np.maximum.accumulate(zz)
+        k = np.arange(zz.size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(zz > 0, np.r_[0.0, prev_max[:-1]] / zz, 1.0)
+        record = np.r_[False, zz[1:] > prev_max[:-1]]
+        s = np.where(record, 1.0 - 0.5 / (k + 1) * ratio, (ranks + 0.5) / (k + 1))
+        if p.gate_z > 0:
+            s = s * zz * zz / (zz * zz + p.gate_z * p.gate_z)
+        s[0] = 0.0
+        raw[m:] = s
+    recent = np.nan_to_num(_lag(_move(bn.move_max, raw, p.quiet, 1)), nan=-1.0)
+    return np.where((raw <= recent) & (np.arange(n) > 0), raw * p.damp, raw)
 
 
 def score_series(
@@ -168,8 +208,7 @@ def score_series(
     if period is None:
         period = seasonal_period(timestamps, p)
     z = raw_z(y, period, p, offset)
-    cal = Calibrator(p)
-    out = np.array([cal.push(float(v), scored=i >= p.min_history) for i, v in enumerate(z)])
+    out = calibrate(z, p)
     out[~finite] = 0.0
     return np.clip(out, 0.0, 1.0)
 
