@@ -87,11 +87,18 @@ class EvidenceWriter:
                       ip=self.ips.get(dep or values["db"], "10.96.0.12"), n=str(r.randint(10, 99)),
                       ms=str(r.randint(900, 9500)), user=f"user{r.randint(1000, 99999)}@mail.example",
                       d=str(r.randint(0, 9)), name=r.choice(sorted(self.scn.world.components)), host=comp,
-                      ts=iso(datetime(2026, 1, 1)), node=self.scn.world.placement.get(comp, comp))
+                      ts=iso(datetime(2026, 1, 1)), node=self.scn.world.placement.get(comp, comp),
+                      proc=self._process(comp))
         try:
             return text.format(**values)
         except (KeyError, IndexError, ValueError):
             return text
+
+    def _process(self, comp: str) -> str:
+        """The process name the kernel sees for a component's container."""
+        language = self.scn.world.components[comp].language if comp in self.scn.world.components else ""
+        return {"java": "java", "python": "python3", "node": "node", "postgres": "postgres", "redis": "redis-server",
+                "rabbitmq": "beam.smp", "kafka": "java", "nginx": "nginx"}.get(language, comp)
 
     def t(self, minute: float) -> datetime:
         return self.scn.timeline.at(minute)
@@ -113,13 +120,14 @@ class EvidenceWriter:
             k += 1
 
     def _fault_lines(self, comp: str, lines: tuple[Line, ...], out: list[tuple[datetime, str]],
-                     strength: float = 1.0, dep: str = "") -> None:
+                     strength: float = 1.0, dep: str = "", who: str = "") -> None:
+        """Lines of the fault in ``comp``'s log; ``who`` fills {svc}/{pod}/{proc} (default: ``comp``)."""
         component = self.scn.component(comp)
         tl = self.scn.timeline
         for spec_line in lines:
             if spec_line.once:
                 ts = self.t(tl.fault_at + spec_line.delay + self.rng.random() * 0.5)
-                out.append((ts, self._line(component, spec_line, ts, dep)))
+                out.append((ts, self._line(component, spec_line, ts, dep, who)))
                 continue
             from bot.simulation.faults import Effect
 
@@ -127,23 +135,23 @@ class EvidenceWriter:
             for i in range(tl.minutes):
                 for _ in range(self._poisson(spec_line.rate * p[i] * strength)):
                     ts = self.t(i + self.rng.random())
-                    out.append((ts, self._line(component, spec_line, ts, dep)))
+                    out.append((ts, self._line(component, spec_line, ts, dep, who)))
 
-    def _line(self, comp: Component, spec_line: Line, ts: datetime, dep: str) -> str:
+    def _line(self, comp: Component, spec_line: Line, ts: datetime, dep: str, who: str = "") -> str:
         if comp.role == "node":
             app, _, msg = spec_line.text.partition(": ")
-            return render_syslog(ts, comp.name, app, _LEVEL_SYSLOG[spec_line.level], self.fill(msg, comp.name, dep),
+            return render_syslog(ts, comp.name, app, _LEVEL_SYSLOG[spec_line.level], self.fill(msg, who or comp.name, dep),
                                  pid=None if app == "kernel" else self.rng.randint(800, 3000))
         exc = None
         message = spec_line.text
         if spec_line.family:
             cls, text = phrase(spec_line.family, comp.language)
             if cls and comp.language in ("java", "python", "node"):
-                exc = (cls, self.fill(text, comp.name, dep))
+                exc = (cls, self.fill(text, who or comp.name, dep))
             else:
-                detail = self.fill(text, comp.name, dep)
+                detail = self.fill(text, who or comp.name, dep)
                 message = f"{message}: {detail}" if message else detail
-        event = LogEvent(ts=ts, level=spec_line.level, message=self.fill(message, comp.name, dep) or "error",
+        event = LogEvent(ts=ts, level=spec_line.level, message=self.fill(message, who or comp.name, dep) or "error",
                          exc=exc)
         if comp.role == EDGE:
             event.fields = {}
@@ -168,8 +176,7 @@ class EvidenceWriter:
                 self._fault_lines(name, scn.spec.victim_logs, lines, dep=via)
             for target, extra_lines in scn.spec.extra_logs.items():
                 if name == {"queue": w.queue, "database": w.database, "edge": w.edge}.get(target):
-                    self._fault_lines(name, extra_lines, lines, strength=1.0, dep=scn.culprit)
-                    lines[:] = [(ts, text.replace(f"user={w.database}", f"user={scn.culprit}")) for ts, text in lines]
+                    self._fault_lines(name, extra_lines, lines, strength=1.0, dep=scn.culprit, who=scn.culprit)
             if name in scn.impacts and w.components[name].role != EDGE:
                 self._caller_lines(name, lines)
             self._herring_lines(name, lines)
@@ -178,7 +185,7 @@ class EvidenceWriter:
             lines = []
             self._node_routine(node, lines)
             if node == scn.culprit or (node == w.placement.get(scn.culprit) and scn.spec.syslog):
-                self._fault_lines(node, scn.spec.syslog, lines)
+                self._fault_lines(node, scn.spec.syslog, lines, who=scn.culprit)
             if scn.kind == "node_failure" and node == scn.culprit:
                 cut = scn.timeline.at(scn.timeline.fault_at + 0.5)
                 lines = [(ts, tx) for ts, tx in lines if ts <= cut]

@@ -117,7 +117,7 @@ _SPECS: list[FaultSpec] = [
                  E(ERR, "add", 0.12, shape="flap"), E(LAT, "mul", 1.8)),
         logs=(L("error", "", family="oom", rate=0.2), L("info", "starting {svc} (pid 1)", rate=0.17)),
         caller_family="refused", caller_latency=1.5, caller_errors=0.08,
-        syslog=(L("error", "kernel: Memory cgroup out of memory: Killed process {n} ({svc}) total-vm:3276800kB, "
+        syslog=(L("error", "kernel: Memory cgroup out of memory: Killed process {n}{d} ({proc}) total-vm:3276800kB, "
                            "anon-rss:2097152kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:4500kB oom_score_adj:936",
                   rate=0.17),),
         k8s=(("Warning", "OOMKilling", "Container {svc} in pod {pod} was OOMKilled (exit code 137)", 1),
