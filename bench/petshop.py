@@ -141,7 +141,7 @@ def false_alarms(
     for start in range(0, n - width + 1, width * 4):
         rows = slice(start, start + width)
         rest = np.r_[0:start, start + width : n]
-        base = {
+        base: dict[Key, np.ndarray] = {
             (node, metric, ()): noissue.values[rest, j] for j, (node, metric) in enumerate(noissue.columns)
         }
         window = Table(noissue.timestamps[rows], noissue.columns, noissue.values[rows])

@@ -113,9 +113,9 @@ def predict(
             metric=metric or file.stem,
             check=chk,
             limit=limit,
-            direction=direction,
+            direction=direction,  # type: ignore[arg-type]  # checked above
             slo=slo,
-        )  # type: ignore[arg-type]
+        )
         pred = pred.model_copy(update={"watches": [watch], "lookback_hours": 24.0 * 365})
         if clock_now is None:
             series = read_series_csv(file, metric=watch.metric)

@@ -161,7 +161,7 @@ def evaluate_watch(
     metric = watch.metric or series.metric or watch.name
     key = stable_hash(watch.name, series.service, *(f"{k}={v}" for k, v in sorted(series.labels.items())))
     horizon = settings.horizon_hours
-    base = {
+    base: dict[str, Any] = {
         "key": key,
         "watch": watch.name,
         "service": series.service,

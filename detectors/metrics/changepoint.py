@@ -71,7 +71,7 @@ def noise_sd(x: np.ndarray, reference: float) -> float:
     if x.size < 3:
         return floor
     d = np.diff(x)
-    return max(float(np.median(np.abs(d - np.median(d)))) * MAD_TO_SIGMA / np.sqrt(2.0), floor)
+    return max(float(np.median(np.abs(d - np.median(d)))) * MAD_TO_SIGMA / float(np.sqrt(2.0)), floor)
 
 
 def robust_shift(y: np.ndarray, index: int) -> Shift:

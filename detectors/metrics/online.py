@@ -102,7 +102,8 @@ def raw_z(y: np.ndarray, period: int | None, p: OnlineParams, offset: int = 0) -
         use = (sscale < p.seasonal_gain * scale) & ~np.isnan(zs)
         use[: max(0, PERIOD_PROBE - offset)] = False
         z = np.where(use, zs, z)
-    return np.nan_to_num(z, nan=0.0)
+    out: np.ndarray = np.nan_to_num(z, nan=0.0)
+    return out
 
 
 def _rarity(z: float, rank: int, n: int, prev_max: float, p: OnlineParams) -> float:
@@ -210,7 +211,8 @@ def score_series(
     z = raw_z(y, period, p, offset)
     out = calibrate(z, p)
     out[~finite] = 0.0
-    return np.clip(out, 0.0, 1.0)
+    clipped: np.ndarray = np.clip(out, 0.0, 1.0)
+    return clipped
 
 
 class OnlineDetector:
