@@ -259,3 +259,22 @@ def test_an_event_resent_after_a_timeout_is_not_answered_twice(world: World) -> 
     assert again.status_code == 200
     time.sleep(0.3)
     assert len(world.slack.calls_to("chat.postMessage")) == 1
+
+
+def test_endpoints_answer_404_when_the_surfaces_are_off(settings) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(settings, pipeline=build_pipeline(settings, with_retriever=False))
+    with TestClient(app) as client:
+        assert client.post("/slack/events", content="x", headers=FORM).status_code == 404
+        assert client.post("/api/messages", json={}).status_code == 404
+
+
+def test_socket_mode_refuses_http_events(slack_settings) -> None:  # type: ignore[no-untyped-def]
+    from pydantic import SecretStr
+
+    slack_settings.slack.socket_mode = True
+    slack_settings.slack.signing_secret = None
+    slack_settings.slack.app_token = SecretStr("xapp-x")
+    app = create_app(slack_settings, pipeline=build_pipeline(slack_settings, with_retriever=False))
+    client = TestClient(app)  # no lifespan: the WebSocket is not opened here
+    body = slash_body("status", response_url="http://127.0.0.1:9/none")
+    assert client.post("/slack/events", content=body, headers=FORM).status_code == 404

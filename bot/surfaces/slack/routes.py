@@ -97,6 +97,8 @@ async def slack_events(request: Request) -> Response:
     surface: SlackSurface | None = getattr(request.app.state, "slack", None)
     if surface is None:
         raise HTTPException(404, "Slack is not enabled (slack.enabled)")
+    if surface.settings.socket_mode:  # events come over the WebSocket; never take unsigned HTTP ones
+        raise HTTPException(404, "Slack uses Socket Mode here (slack.socket_mode)")
     if request.headers.get("x-slack-retry-reason") == "http_timeout" and request.headers.get("x-slack-retry-num"):
         # Slack re-sends an event it thinks timed out; the first delivery did arrive and is being handled.
         # (Other retry reasons mean the first one failed, so those are processed.)
