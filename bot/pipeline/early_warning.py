@@ -2,7 +2,8 @@
 
 Every ``prediction.interval_minutes`` the job fetches each configured watch's recent series (through
 an injected ``SeriesSource``: Prometheus or CSV files), forecasts it (time to exhaustion with a
-confidence interval, certificate expiry, error-budget burn rate) and hands an ``EarlyWarning`` to
+confidence interval, certificate expiry, error-budget burn rate; learned precursors when a
+``PrecursorModel`` is given) and hands an ``EarlyWarning`` to
 the injected ``on_warning`` callback when the limit is due within ``horizon_hours``. A warning is
 posted once per ``renotify_hours`` unless its forecast moved much sooner; users can silence one
 (``silence(key, until)``). ``EarlyWarning.to_alert()`` gives the alert the pipeline ingests like any
@@ -32,6 +33,7 @@ from detectors.metrics.forecast import (
     forecast_expiry,
 )
 from detectors.metrics.kinds import kind_for
+from detectors.metrics.precursors import PrecursorModel
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,8 @@ class EarlyWarning(BaseModel):
     title: str
     summary: str
     severity: Severity = Severity.WARNING
-    current: float
-    limit: float
+    current: float = 0.0
+    limit: float = 0.0
     eta: datetime | None = None
     eta_early: datetime | None = None
     eta_late: datetime | None = None
@@ -239,6 +241,45 @@ def evaluate_watch(
     )
 
 
+def precursor_warnings(
+    model: PrecursorModel, service: str, series: list[MetricSeries], *, now: datetime
+) -> list[EarlyWarning]:
+    """Warnings for learned precursors present now on one service (best per kind)."""
+    out: list[EarlyWarning] = []
+    kinds: set[str] = set()
+    for p, began in model.match(series, now=now):
+        if p.kind in kinds:
+            continue
+        kinds.add(p.kind)
+        family, direction = p.pattern.split(":", 1)
+        eta = began + timedelta(minutes=p.lead_minutes)
+        out.append(
+            EarlyWarning(
+                key=stable_hash("precursor", service, p.pattern, p.kind),
+                watch="learned-precursors",
+                service=service,
+                metric=family,
+                kind=p.kind,
+                check="precursor",
+                title=f"{service}: {family} {direction} came before {p.support} past {p.kind} incidents",
+                summary=(
+                    f"{family} went {direction} on {service} at {_fmt_time(began)}; this came before "
+                    f"{p.support} of {p.incidents} past {p.kind} incidents (precision {p.precision:.0%}, "
+                    f"{p.false_alarms} false alarms), about {p.lead_minutes:.0f} min ahead"
+                ),
+                severity=Severity.WARNING,
+                current=float(p.support),
+                limit=float(p.incidents),
+                eta=max(eta, now),
+                eta_early=now,
+                eta_late=None,
+                confidence=p.precision,
+                created_at=now,
+            )
+        )
+    return out
+
+
 class EarlyWarningJob:
     """Scans the configured watches and posts warnings through ``on_warning``."""
 
@@ -250,12 +291,14 @@ class EarlyWarningJob:
         on_warning: Callable[[EarlyWarning], None],
         silences: InMemorySilences | None = None,
         clock: Callable[[], datetime] = utcnow,
+        precursors: PrecursorModel | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
         self.on_warning = on_warning
         self.silences = silences or InMemorySilences()
         self.clock = clock
+        self.precursors = precursors
         self._posted: dict[str, EarlyWarning] = {}
         self._lock = threading.Lock()
 
@@ -279,6 +322,8 @@ class EarlyWarningJob:
         now = self.clock()
         start = now - timedelta(hours=self.settings.lookback_hours)
         posted: list[EarlyWarning] = []
+        candidates: list[EarlyWarning] = []
+        seen: dict[str, list[MetricSeries]] = {}
         for watch in self.settings.watches:
             try:
                 series = self.source.fetch(watch, start=start, end=now)
@@ -286,21 +331,28 @@ class EarlyWarningJob:
                 log.warning("early-warning watch failed", extra={"watch": watch.name, "error": str(e)})
                 continue
             for s in series:
+                seen.setdefault(s.service, []).append(s)
                 w = evaluate_watch(watch, s, now=now, settings=self.settings)
-                if w is None or self.silences.is_silenced(w.key, now):
+                if w is not None:
+                    candidates.append(w)
+        if self.precursors is not None:
+            for service, group in sorted(seen.items()):
+                candidates.extend(precursor_warnings(self.precursors, service, group, now=now))
+        for w in candidates:
+            if self.silences.is_silenced(w.key, now):
+                continue
+            with self._lock:
+                if not self._is_new(w):
                     continue
+                self._posted[w.key] = w
+            try:
+                self.on_warning(w)
+            except Exception:  # noqa: BLE001 - delivery failure: retry on the next scan
+                log.exception("early-warning delivery failed", extra={"key": w.key})
                 with self._lock:
-                    if not self._is_new(w):
-                        continue
-                    self._posted[w.key] = w
-                try:
-                    self.on_warning(w)
-                except Exception:  # noqa: BLE001 - delivery failure: retry on the next scan
-                    log.exception("early-warning delivery failed", extra={"key": w.key})
-                    with self._lock:
-                        self._posted.pop(w.key, None)
-                    continue
-                posted.append(w)
+                    self._posted.pop(w.key, None)
+                continue
+            posted.append(w)
         return posted
 
     def schedule(self, scheduler: Any) -> Any:
