@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,6 +60,22 @@ _NODE_ROUTINE = [("kubelet", 6, "I0000 kubelet_getters.go:182] \"Pod status upda
 _LEVEL_SYSLOG = {"debug": 7, "info": 6, "warn": 4, "error": 3, "fatal": 2}
 
 
+class _Lazy(dict[str, str]):
+    """A format_map mapping that draws a placeholder's value only when the text uses it."""
+
+    def __init__(self, fixed: dict[str, str], makers: dict[str, Callable[[], str]]) -> None:
+        super().__init__(fixed)
+        self.makers = makers
+
+    def __missing__(self, key: str) -> str:
+        if key not in self.makers:
+            raise KeyError(key)
+        value = self.makers[key]()
+        if key not in ("n", "ms", "d", "user", "name"):  # fixed for one text; random ones vary per use
+            self[key] = value
+        return value
+
+
 class EvidenceWriter:
     """Builds log lines and change events for one scenario (deterministic)."""
 
@@ -77,20 +94,27 @@ class EvidenceWriter:
         major, minor, patch = self.rng.randint(1, 4), self.rng.randint(0, 30), self.rng.randint(0, 9)
         self.vars["version"] = f"v{major}.{minor}.{patch} -> v{major}.{minor + 1}.0"
         self.vars["tag"] = f"{major}.{minor + 1}.0"
+        self._names = sorted(scn.world.components)
 
     # ---- helpers -----------------------------------------------------------------------------
 
     def fill(self, text: str, comp: str, dep: str = "") -> str:
+        """Fill the ``{placeholders}`` of a catalog text; only those present are drawn."""
+        if "{" not in text:
+            return text
         r = self.rng
-        values = dict(self.vars)
-        values.update(svc=comp, dep=dep or values["db"], pod=self.pods.get(comp, f"{comp}-0"),
-                      ip=self.ips.get(dep or values["db"], "10.96.0.12"), n=str(r.randint(10, 99)),
-                      ms=str(r.randint(900, 9500)), user=f"user{r.randint(1000, 99999)}@mail.example",
-                      d=str(r.randint(0, 9)), name=r.choice(sorted(self.scn.world.components)), host=comp,
-                      ts=iso(datetime(2026, 1, 1)), node=self.scn.world.placement.get(comp, comp),
-                      proc=self._process(comp))
+        target = dep or self.vars["db"]
+        makers: dict[str, Callable[[], str]] = {
+            "svc": lambda: comp, "host": lambda: comp, "dep": lambda: target,
+            "pod": lambda: self.pods.get(comp, f"{comp}-0"), "ip": lambda: self.ips.get(target, "10.96.0.12"),
+            "n": lambda: str(r.randint(10, 99)), "ms": lambda: str(r.randint(900, 9500)),
+            "user": lambda: f"user{r.randint(1000, 99999)}@mail.example", "d": lambda: str(r.randint(0, 9)),
+            "name": lambda: r.choice(self._names), "node": lambda: self.scn.world.placement.get(comp, comp),
+            "proc": lambda: self._process(comp),
+        }
+        values = _Lazy(self.vars, makers)
         try:
-            return text.format(**values)
+            return text.format_map(values)
         except (KeyError, IndexError, ValueError):
             return text
 
