@@ -28,7 +28,7 @@ _HUMAN = {
     "auth_failure_surge": "Surge of authentication failures",
 }
 _SYMPTOMS = ["elevated 5xx on {edge}", "checkout failures reported by customers", "p95 latency above SLO on {edge}",
-             "error-budget burn alert on {alert}", "on-call paged for {alert} errors", "spike of 504s at {edge}"]
+             "error-budget burn alert on {alert}", "on-call paged for {alert} errors", "a spike of 504s at {edge}"]
 
 
 def human(kind: str) -> str:
