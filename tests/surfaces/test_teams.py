@@ -202,3 +202,24 @@ async def test_ack_or_resolve_never_posts_a_first_card(teams_settings, pipeline:
         incident_id=inc.id, surface="teams") is None
     assert await notifier.deliver(inc, ana) == "posted"
     assert await notifier.deliver(inc, None, update_only=True) == "updated"
+
+
+async def test_questions_in_a_cards_reply_chain_are_about_that_incident(teams_settings, pipeline: Pipeline) -> None:  # type: ignore[no-untyped-def]
+    from botbuilder.schema import ConversationAccount
+
+    older, _ = _seed(pipeline)
+    newer, _ = _seed(pipeline)  # the latest open incident: what a question outside any thread is about
+    bot = SherlogTeamsBot(settings=teams_settings.teams, pipeline=pipeline)
+    adapter = _adapter(bot)
+    await adapter.receive_activity(Activity(type=ActivityTypes.conversation_update))
+    notifier = TeamsNotifier(settings=teams_settings.teams, pipeline=pipeline, adapter=adapter)
+    assert await notifier.deliver(older, pipeline.get_incident(incident_id=older.id)[1]) == "posted"
+    card_id = pipeline.store.get_chat_post(incident_id=older.id, surface="teams").message_ref  # type: ignore[union-attr]
+    adapter.activity_buffer.clear()
+    await adapter.receive_activity(Activity(type=ActivityTypes.message, text="<at>Sherlog</at> summary",
+                                            conversation=ConversationAccount(id=f"Convo1;messageid={card_id}")))
+    [reply] = adapter.activity_buffer
+    assert f"({older.id}," in reply.text
+    adapter.activity_buffer.clear()
+    await adapter.receive_activity(Activity(type=ActivityTypes.message, text="summary"))
+    assert f"({newer.id}," in adapter.activity_buffer[0].text

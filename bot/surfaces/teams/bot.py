@@ -40,6 +40,15 @@ def save_reference(pipeline: Pipeline, activity: Activity) -> None:
                                         data={"reference": reference.serialize()})
 
 
+def thread_incident(pipeline: Pipeline, activity: Activity) -> str | None:
+    """The incident whose card started this reply chain (channel replies carry ``;messageid=<card id>``)."""
+    conversation = activity.conversation.id if activity.conversation else ""
+    channel, _, root = (conversation or "").partition(";messageid=")
+    if not root:
+        return None
+    return chat.incident_for_thread(pipeline=pipeline, surface=SURFACE, channel=channel, thread=root)
+
+
 async def incident_card(pipeline: Pipeline, settings: TeamsSettings, incident_id: str) -> dict[str, Any]:
     incident, analysis = await asyncio.to_thread(pipeline.get_incident, incident_id=incident_id)
     feedback = await asyncio.to_thread(chat.incident_feedback, pipeline=pipeline, incident_id=incident_id)
@@ -60,7 +69,9 @@ class SherlogTeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships n
             return
         text = _AT_MENTION.sub("", activity.text or "").strip()
         command = parse_command(text)
-        reply = await asyncio.to_thread(dispatch, command, pipeline=self.pipeline, user=user, surface=SURFACE)
+        hint = await asyncio.to_thread(thread_incident, self.pipeline, activity)
+        reply = await asyncio.to_thread(dispatch, command, pipeline=self.pipeline, user=user, surface=SURFACE,
+                                        incident_hint=hint)
         if reply.incident is not None and reply.analysis is not None:
             card = await incident_card(self.pipeline, self.settings, reply.incident.id)
             await turn_context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(card)))

@@ -16,6 +16,7 @@ from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import ActivityTypes, ConversationReference
 
 from bot.domain import Analysis, Incident, utcnow
+from bot.pipeline import chat
 from bot.pipeline.service import Pipeline
 from bot.storage.chat_leases import FAILED, POSTED, POSTING, lease_chat_post
 from bot.surfaces.teams.bot import SURFACE, incident_card, reference_key
@@ -106,6 +107,9 @@ class TeamsNotifier:
             return "pending"
         await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=POSTED,
                                 message_ref=activity_id, data={"activity_id": activity_id})
+        if activity_id:
+            await asyncio.to_thread(chat.remember_thread, pipeline=self.pipeline, surface=SURFACE, channel=channel,
+                                    thread=activity_id, incident_id=incident.id)
         return "posted"
 
     async def retry_pending(self) -> dict[str, int]:
