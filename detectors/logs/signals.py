@@ -108,8 +108,10 @@ def _score(sig: float, level: str | None, cause: bool) -> float:
     return round(max(0.0, min(1.0, value)), 4)
 
 
-def _parse(lines: list[str], service: str, start: int = 1) -> list[LogEvent]:
-    if len(lines) > MAX_LINES_PER_SERVICE:
+def _parse(lines: list[str], service: str) -> list[LogEvent]:
+    start = 1
+    if len(lines) > MAX_LINES_PER_SERVICE:  # keep the newest lines, and their line numbers
+        start = len(lines) - MAX_LINES_PER_SERVICE + 1
         lines = lines[-MAX_LINES_PER_SERVICE:]
     return list(parse_lines(lines, service=service, start=start))
 
@@ -135,15 +137,16 @@ class LogComparison:
         self.broken_order_count = 0
         self.broken_order_first: int | None = None
 
-    def _mine(self, event: LogEvent) -> TemplateStats:
-        cid = self.miner.add(mining_text(event)).cluster_id
+    def _mine(self, event: LogEvent, cluster_id: int | None) -> TemplateStats:
+        cid = self.miner.add(mining_text(event)).cluster_id if cluster_id is None else cluster_id
         st = self.stats.get(cid)
         if st is None:
             st = self.stats[cid] = TemplateStats(cid)
         return st
 
-    def add_baseline(self, event: LogEvent) -> None:
-        st = self._mine(event)
+    def add_baseline(self, event: LogEvent, cluster_id: int | None = None) -> None:
+        """One baseline event (``cluster_id`` when the caller mined it already, e.g. in a batch)."""
+        st = self._mine(event, cluster_id)
         st.baseline += 1
         self.base.add(event)
         key = _session_key(event)
@@ -152,8 +155,8 @@ class LogComparison:
         self.transitions.counts[st.template_id] += 1
         self._base_last[key] = st.template_id
 
-    def add_current(self, event: LogEvent) -> None:
-        st = self._mine(event)
+    def add_current(self, event: LogEvent, cluster_id: int | None = None) -> None:
+        st = self._mine(event, cluster_id)
         st.current += 1
         if len(st.examples) < MAX_EVIDENCE:
             st.examples.append(event)
@@ -354,10 +357,11 @@ def detect_service_signals(
     else:
         base, cur = _split(events, alert_time)
     comparison = LogComparison(service, miner=miner)
-    for e in base:
-        comparison.add_baseline(e)
-    for e in cur:
-        comparison.add_current(e)
+    ids = comparison.miner.add_many([mining_text(e) for e in (*base, *cur)])  # one batch: the fast path
+    for e, cid in zip(base, ids, strict=False):
+        comparison.add_baseline(e, cid)
+    for e, cid in zip(cur, ids[len(base):], strict=True):
+        comparison.add_current(e, cid)
     return comparison.signals()
 
 

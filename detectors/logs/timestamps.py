@@ -53,8 +53,15 @@ def parse_timestamp(text: str | None, *, year: int | None = None) -> datetime | 
     text = text.strip()
     if not text or len(text) > 64:
         return None
-    ref_year = year or datetime.now(UTC).year
     first = text[0]
+    if first.isdigit() and len(text) >= 19 and text[4] == "-" and text[10] in "T ":
+        try:  # the common case, in C
+            ts = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return ts.astimezone(UTC) if ts.tzinfo else ts.replace(tzinfo=UTC)
+    ref_year = year or datetime.now(UTC).year
     if first.isdigit():
         if text.replace(".", "", 1).isdigit():
             return _epoch(text)
