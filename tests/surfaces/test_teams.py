@@ -223,3 +223,28 @@ async def test_questions_in_a_cards_reply_chain_are_about_that_incident(teams_se
     adapter.activity_buffer.clear()
     await adapter.receive_activity(Activity(type=ActivityTypes.message, text="summary"))
     assert f"({newer.id}," in adapter.activity_buffer[0].text
+
+
+async def test_a_new_top_cause_and_the_resolution_are_said_in_the_cards_reply_chain(
+        teams_settings, pipeline: Pipeline) -> None:  # type: ignore[no-untyped-def]
+    from tests.render.factories import hypothesis
+
+    inc, ana = _seed(pipeline)
+    adapter = _adapter(SherlogTeamsBot(settings=teams_settings.teams, pipeline=pipeline))
+    await adapter.receive_activity(Activity(type=ActivityTypes.conversation_update))
+    notifier = TeamsNotifier(settings=teams_settings.teams, pipeline=pipeline, adapter=adapter)
+    assert await notifier.deliver(inc, ana) == "posted"
+    card_id = pipeline.store.get_chat_post(  # type: ignore[union-attr]
+        incident_id=inc.id, surface="teams").message_ref
+    adapter.activity_buffer.clear()
+    assert await notifier.deliver(inc, ana) == "updated"
+    assert adapter.activity_buffer == []  # same top cause: the card is updated, nothing said
+    second = analysis(inc, hypotheses=[hypothesis(1, "checkout", "bad_deploy", 0.8)])
+    pipeline.store.save_analysis(analysis=second)  # type: ignore[union-attr]
+    assert await notifier.deliver(inc, second) == "updated"
+    [note] = adapter.activity_buffer
+    assert note.conversation.id == f"Convo1;messageid={card_id}"
+    assert note.text == "🔄 Updated analysis: now most likely **bad_deploy** in checkout (80%)."
+    resolved = pipeline.resolve(incident_id=inc.id, user="U1", cause_service="checkout", cause_kind="bad_deploy")
+    assert await notifier.deliver(resolved, None, update_only=True) == "updated"
+    assert adapter.activity_buffer[-1].text == "✅ Resolved. Confirmed cause: **bad_deploy** in checkout."

@@ -15,9 +15,10 @@ from typing import Any
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import ActivityTypes, ConversationReference
 
-from bot.domain import Analysis, Incident, utcnow
+from bot.domain import Analysis, Incident, IncidentStatus, utcnow
 from bot.pipeline import chat
 from bot.pipeline.service import Pipeline
+from bot.render.common import percent
 from bot.storage.chat_leases import FAILED, POSTED, POSTING, lease_chat_post
 from bot.surfaces.teams.bot import SURFACE, incident_card, reference_key
 from config.settings import TeamsSettings
@@ -78,16 +79,33 @@ class TeamsNotifier:
                 return "skipped"
             if claimed or row.state != POSTED:
                 return await self._post(row.id, incident, channel)
+            data = dict(row.data)
             try:
                 reference = await asyncio.to_thread(self._reference, channel)
                 if reference is None:
                     return "pending"
+                fresh, latest = await asyncio.to_thread(self.pipeline.get_incident, incident_id=incident.id)
                 card = await incident_card(self.pipeline, self.settings, incident.id)
                 await self._send(reference, card, replace_id=row.message_ref)
+                note = _thread_note(data, fresh, latest)
+                if note and row.message_ref:
+                    await self._reply(reference, channel, row.message_ref, note)
             except Exception as e:  # noqa: BLE001 - the SDK raises plain exceptions on transport errors
                 log.warning("teams card update failed", extra={"incident_id": incident.id, "error": str(e)[:200]})
                 return "pending"
+            data.update(_state(fresh, latest))
+            await asyncio.to_thread(self._store.update_chat_post, post_id=row.id, state=POSTED, data=data)
             return "updated"
+
+    async def _reply(self, reference: ConversationReference, channel: str, card_id: str, text: str) -> None:
+        """A message in the card's reply chain (Teams threads are ``<channel>;messageid=<root id>``)."""
+        thread = ConversationReference().deserialize(reference.serialize())
+        thread.conversation.id = f"{channel};messageid={card_id}"
+
+        async def callback(turn_context: TurnContext) -> None:
+            await turn_context.send_activity(MessageFactory.text(text))
+
+        await self.adapter.continue_conversation(thread, callback, bot_id=self.settings.app_id or "sherlog")
 
     async def _post(self, post_id: int, incident: Incident, channel: str) -> str:
         won = await asyncio.to_thread(lease_chat_post, self._store, post_id=post_id)
@@ -105,8 +123,9 @@ class TeamsNotifier:
                                           "failed_at": utcnow().isoformat()})
             log.warning("teams card post failed, will retry", extra={"incident_id": incident.id})
             return "pending"
+        fresh, latest = await asyncio.to_thread(self.pipeline.get_incident, incident_id=incident.id)
         await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=POSTED,
-                                message_ref=activity_id, data={"activity_id": activity_id})
+                                message_ref=activity_id, data={"activity_id": activity_id, **_state(fresh, latest)})
         if activity_id:
             await asyncio.to_thread(chat.remember_thread, pipeline=self.pipeline, surface=SURFACE, channel=channel,
                                     thread=activity_id, incident_id=incident.id)
@@ -128,3 +147,23 @@ class TeamsNotifier:
                 await self.retry_pending()
             except Exception:  # noqa: BLE001 - the loop must survive
                 log.exception("teams retry loop failed")
+
+
+def _state(incident: Incident, analysis: Analysis | None) -> dict[str, Any]:
+    top = analysis.top if analysis else None
+    return {"top": f"{top.service}|{top.kind}" if top else None, "status": incident.status.value}
+
+
+def _thread_note(before: dict[str, Any], incident: Incident, analysis: Analysis | None) -> str | None:
+    """What changed since the card was last sent, said in its reply chain (None: nothing worth a message)."""
+    now = _state(incident, analysis)
+    if now["status"] != before.get("status") and incident.status == IncidentStatus.RESOLVED:
+        cause = (f" Confirmed cause: **{incident.confirmed_kind}** in {incident.confirmed_service}."
+                 if incident.confirmed_kind and incident.confirmed_service else "")
+        return f"✅ Resolved.{cause}"
+    if now["status"] != before.get("status") and incident.status == IncidentStatus.ACKNOWLEDGED:
+        return "👀 Acknowledged."
+    top = analysis.top if analysis else None
+    if top is not None and before.get("top") and now["top"] != before.get("top"):
+        return f"🔄 Updated analysis: now most likely **{top.kind}** in {top.service} ({percent(top.confidence)})."
+    return None
