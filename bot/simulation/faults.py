@@ -372,7 +372,7 @@ _SPECS: list[FaultSpec] = [
         logs=(L("warn", "message processing took {ms}ms (prefetch 50)", rate=1.5),
               L("warn", "consumer lag growing on {queue}: {n}00 messages behind", rate=0.5, delay=3)),
         caller_latency=1.0, caller_errors=0.0,
-        extra={"queue": (E("queue_depth", "mul", 120, shape="ramp"),)},
+        extra={"queue": (E("queue_depth", "add", 9000, shape="ramp"),)},
         extra_logs={"queue": (L("warn", "queue '{svc}.jobs' in vhost '/': {n}000 messages ready, 50 unacknowledged",
                                 rate=0.5, delay=4),)},
         alert="QueueBacklogGrowing", alert_on="queue", keywords=("queue", "backlog", "consumer", "lag", "depth"),

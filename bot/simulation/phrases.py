@@ -83,7 +83,8 @@ FAMILIES: dict[str, dict[str, tuple[str, str]]] = {
     "tls": {
         "java": ("javax.net.ssl.SSLHandshakeException",
                  "PKIX path validation failed: java.security.cert.CertPathValidatorException: validity check "
-                 "failed"),
+                 "failed (caused by java.security.cert.CertificateExpiredException: NotAfter: Sun Mar 01 "
+                 "00:00:00 UTC 2026)"),
         "python": ("httpx.ConnectError",
                    "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:1006)"),
         "go": ("", 'Get "https://{dep}/api": tls: failed to verify certificate: x509: certificate has expired or '
