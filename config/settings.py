@@ -119,6 +119,15 @@ class PrometheusSettings(_Section):
     grafana_url: str | None = None
 
 
+class InfluxDBSettings(_Section):
+    url: str | None = None
+    version: Literal[1, 2] = 2  # 1: /query with InfluxQL (JSON); 2: /api/v2/query with Flux (CSV)
+    token: SecretStr | None = None  # v2 API token (v1: "user:password" also works as a token)
+    org: str | None = None  # v2
+    database: str | None = None  # v1
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
 class LogsSettings(_Section):
     loki_url: str | None = None
     elasticsearch_url: str | None = None
@@ -229,6 +238,7 @@ class Settings(BaseSettings):
     pagerduty: PagerDutySettings = Field(default_factory=PagerDutySettings)
     opsgenie: OpsgenieSettings = Field(default_factory=OpsgenieSettings)
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
+    influxdb: InfluxDBSettings = Field(default_factory=InfluxDBSettings)
     logs: LogsSettings = Field(default_factory=LogsSettings)
     rabbitmq: RabbitMQSettings = Field(default_factory=RabbitMQSettings)
     smtp: SMTPSettings = Field(default_factory=SMTPSettings)

@@ -24,7 +24,7 @@ from config.settings import PrometheusSettings
 
 log = logging.getLogger(__name__)
 
-SERVICE_LABELS = ("service", "app", "app_kubernetes_io_name", "job", "container", "instance")
+SERVICE_LABELS = ("service", "app", "app_kubernetes_io_name", "job", "container", "instance", "host")
 
 
 def service_of(labels: dict[str, str], default: str = "unknown") -> str:
