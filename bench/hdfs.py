@@ -55,13 +55,13 @@ def load(data: Path) -> tuple[Counter[Seq], Counter[Seq]]:
 
 
 def evaluate(normal: Counter[Seq], abnormal: Counter[Seq], *, seed: int, train_share: float,
-             n: int, margin: float, confidence: float) -> dict[str, float]:
+             n: int, margin: float, confidence: float, subspace: bool) -> dict[str, float]:
     rng = random.Random(seed)
     seqs = sorted(normal)
     rng.shuffle(seqs)
     cut = int(len(seqs) * train_share)
     train, held = seqs[:cut], seqs[cut:]
-    model = SessionModel(n=n, count_margin=margin, invariant_confidence=confidence).fit(train)
+    model = SessionModel(n=n, count_margin=margin, invariant_confidence=confidence, subspace=subspace).fit(train)
     fp = [s for s in held if model.is_anomalous(s)]
     tp = [s for s in abnormal if model.is_anomalous(s)]
     tpr = len(tp) / len(abnormal)
@@ -89,10 +89,11 @@ def main() -> None:
     parser.add_argument("--margin", type=float, default=0.0, help="allowed excess over the largest normal count")
     parser.add_argument("--confidence", type=float, default=1.0,
                         help="share of normal sessions a count invariant must hold in")
+    parser.add_argument("--no-subspace", action="store_true", help="without the PCA-residual count check")
     args = parser.parse_args()
     normal, abnormal = load(args.data)
     runs = [evaluate(normal, abnormal, seed=s, train_share=args.train_share, n=args.n, margin=args.margin,
-                     confidence=args.confidence)
+                     confidence=args.confidence, subspace=not args.no_subspace)
             for s in range(args.seeds)]
     tpr = statistics.mean(r["tpr"] for r in runs)
     fpr = statistics.mean(r["fpr"] for r in runs)

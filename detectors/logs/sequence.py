@@ -5,7 +5,8 @@
 - ``SessionModel``: a model of whole normal sessions (e.g. HDFS block sessions): n-gram transitions
   with start/end markers (DeepLog-like), per-event count bounds, and pairwise count invariants
   (``2*count(a) == count(b)`` in every normal session, as invariant mining finds them). A session is
-  anomalous when it holds an unseen event, an unseen n-gram, a count above normal, or breaks an invariant.
+  anomalous when it holds an unseen event, an unseen n-gram, a count above normal, breaks an invariant,
+  or its count vector leaves the subspace normal sessions live in (PCA residual, as in Xu et al. 2009).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from math import gcd
+from typing import Any
 
 _START = -1
 _END = -2
@@ -64,12 +66,19 @@ class SessionModel:
     """Normal-session model over event ids (any hashable ints)."""
 
     def __init__(self, *, n: int = 3, count_margin: float = 0.0, invariants: bool = True,
-                 min_support: int = 30, invariant_confidence: float = 1.0) -> None:
+                 min_support: int = 30, invariant_confidence: float = 1.0, subspace: bool = True,
+                 subspace_rel: float = 0.1, subspace_quantile: float = 0.99) -> None:
         self.n = n
         self.count_margin = count_margin
         self.use_invariants = invariants
         self.min_support = min_support
         self.invariant_confidence = invariant_confidence
+        self.use_subspace = subspace
+        self.subspace_rel = subspace_rel
+        self.subspace_quantile = subspace_quantile
+        self._columns: dict[int, int] = {}
+        self._null: Any = None
+        self._tau = 0.0
         self.invariants: list[tuple[int, int, int, int]] = []  # (a, b, ka, kb): ka*count(a) == kb*count(b)
         self.events: set[int] = set()
         self.grams: set[tuple[int, ...]] = set()
@@ -96,7 +105,45 @@ class SessionModel:
                     self.max_count[ev] = c
         if self.use_invariants:
             self.invariants = self._mine_invariants(vectors)
+        if self.use_subspace and vectors:
+            self._fit_subspace(vectors)
         return self
+
+    def _vector(self, counts: Counter[int]) -> Any:
+        import numpy as np
+
+        v = np.zeros(len(self._columns))
+        for ev, c in counts.items():
+            col = self._columns.get(ev)
+            if col is not None:
+                v[col] = c
+        return v
+
+    def _fit_subspace(self, vectors: list[Counter[int]]) -> None:
+        """Approximate count invariants: the directions where normal count vectors (nearly) vanish
+        (singular values below ``subspace_rel`` of the largest), with a residual threshold that
+        ``subspace_quantile`` of the normal sessions stay under (a false-alarm budget on normal data)."""
+        import numpy as np
+
+        self._columns = {ev: i for i, ev in enumerate(sorted(self.events))}
+        x = np.array([self._vector(v) for v in vectors])
+        _u, s, vt = np.linalg.svd(x, full_matrices=False)
+        if s.size == 0 or s.max() == 0:
+            return
+        null = vt[s / s.max() < self.subspace_rel]
+        if len(null) == 0:
+            return
+        self._null = null
+        residual = np.abs(x @ null.T).max(axis=1)
+        self._tau = float(np.quantile(residual, self.subspace_quantile)) + 1e-6
+
+    def residual(self, seq: Sequence[int]) -> float:
+        """How far a session's event counts leave the normal subspace (0 when no subspace was learnt)."""
+        if self._null is None:
+            return 0.0
+        import numpy as np
+
+        return float(np.abs(self._vector(Counter(seq)) @ self._null.T).max())
 
     def _mine_invariants(self, vectors: list[Counter[int]]) -> list[tuple[int, int, int, int]]:
         """Pairwise count invariants ``ka*count(a) == kb*count(b)`` that hold in every normal session
@@ -141,6 +188,8 @@ class SessionModel:
                   if (counts.get(a, 0) or counts.get(b, 0)) and ka * counts.get(a, 0) != kb * counts.get(b, 0)]
         if broken:
             reasons.append(f"count invariants broken {broken[:3]}")
+        if self._null is not None and self.residual(seq) > self._tau:
+            reasons.append("event counts off the normal subspace")
         return SessionVerdict(bool(reasons), reasons)
 
     def is_anomalous(self, seq: Sequence[int]) -> bool:
