@@ -146,7 +146,7 @@ def test_overview_charts_match_seeded_data_and_filters_change_them(server: dict[
 def test_charts_are_keyboard_accessible_and_theme_toggles(server: dict[str, Any], page: Any) -> None:
     page.goto(server["base"] + "/?days=30")
     page.wait_for_selector("#chart-per-day[data-loaded=category] svg .mark")
-    assert page.locator("#chart-per-day svg[role=img]").get_attribute("aria-label").startswith("Incidents per day")
+    assert page.locator("#chart-per-day svg[role=group]").get_attribute("aria-label").startswith("Incidents per day")
     first = page.locator("#chart-per-day .mark").first
     first.focus()
     page.keyboard.press("ArrowRight")

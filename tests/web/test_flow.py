@@ -24,7 +24,8 @@ BUNDLE = Path(__file__).resolve().parents[1] / "fixtures" / "bundles" / "invento
 
 def _context(incident: Incident) -> IncidentContext:
     context, _report = load_bundle(BUNDLE)
-    return context.model_copy(update={"incident": incident})
+    # the bundle's past incidents are left out: indexing them loads the embedding model (slow, not under test)
+    return context.model_copy(update={"incident": incident, "history": []})
 
 
 def test_webhook_to_reports_pages_and_digest(tmp_path: Path) -> None:

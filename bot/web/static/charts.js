@@ -1,4 +1,4 @@
-// Sherlog charts: small D3 helpers shared by the pages. Every chart is an <svg role="img"> with a label,
+// Sherlog charts: small D3 helpers shared by the pages. Every chart is an <svg role="group"> with a label,
 // marks (class "mark") reachable by keyboard (Tab into the chart, arrow keys between marks, a tooltip on
 // focus and hover), a legend, and a "Show data" table for screen readers and copy-paste.
 (function () {
@@ -51,7 +51,7 @@
   function interactive(svgNode, marks, label) {
     marks.attr("class", function () { return (this.getAttribute("class") || "") + " mark"; })
       .attr("tabindex", function (_d, i) { return i === 0 ? 0 : -1; })
-      .attr("role", "graphics-symbol")
+      .attr("role", "img")
       .attr("aria-label", label)
       .on("mouseenter", function (event, d) { showTip(label(d), event.clientX, event.clientY); })
       .on("mousemove", function (event, d) { showTip(label(d), event.clientX, event.clientY); })
@@ -77,7 +77,7 @@
     var width = Math.max(280, el.clientWidth || 600);
     var h = height || HEIGHT;
     var svg = d3.select(el).append("svg").attr("viewBox", "0 0 " + width + " " + h)
-      .attr("role", "img").attr("aria-label", title);
+      .attr("role", "group").attr("aria-label", title);
     svg.append("title").text(title);
     return { svg: svg, width: width, height: h, iw: width - MARGIN.left - MARGIN.right, ih: h - MARGIN.top - MARGIN.bottom,
       g: svg.append("g").attr("transform", "translate(" + MARGIN.left + "," + MARGIN.top + ")") };
