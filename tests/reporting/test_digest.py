@@ -63,6 +63,9 @@ def test_digest_figures_and_recurring_causes(store, seeded) -> None:  # type: ig
     assert {(r["kind"], r["service"]) for r in digest.recurring} == expected
     assert len(digest.follow_ups) >= 1
     assert digest.chart_png.startswith(b"\x89PNG") and len(digest.chart_png) > 5000
+    shots = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    (shots / "digest-chart.png").write_bytes(digest.chart_png)
     assert f"Incidents: {len(week)}" in digest.text()
 
 
