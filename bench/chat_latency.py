@@ -2,12 +2,14 @@
 
 The real FastAPI app (intake, analysis queue, pipeline, event bus, Slack poster, ``AsyncWebClient``)
 runs in-process; Slack is the local Web API stand-in (``tests/fakes/slack_api.py``), which stamps each
-call on arrival. Each round sends a new alert group (a new incident) whose evidence is the bundle's
-(logs, metrics, changes, topology; its history is left out unless ``--with-history``). The baseline,
-measured in the same process, is ``Pipeline.analyze_context`` alone on the same evidence: the ratio
-says how much the delivery path adds around the analysis. Also timed: the ``/sherlog status`` ack.
+call on arrival. Each round sends a new alert group (a new incident) whose evidence is one bundle's
+(logs, metrics, changes, topology; history left out unless ``--with-history``), the bundles taken in
+turn: the hand-written fixture and/or ``--simulated N`` generated ones. The baseline, measured in the
+same process, is ``Pipeline.analyze_context`` alone on the same evidence: the ratio says how much the
+delivery path adds around the analysis. Also reported: the ``/sherlog status`` ack time and how often
+the posted top cause is the bundle's truth (the ranker's quality, not the chat path's).
 
-    .venv/bin/python -m bench.chat_latency [--rounds 30] [--bundle PATH] [--with-history]
+    .venv/bin/python -m bench.chat_latency [--rounds 30] [--bundle PATH ...] [--simulated N] [--with-history]
 
 Goal: p95 webhook -> post under 1 second without an LLM.
 """
@@ -82,16 +84,22 @@ def _wait_top_level(slack: SlackAPI, count: int, timeout: float = 60.0) -> Any:
     raise TimeoutError(f"no incident post number {count} within {timeout:.0f} s")
 
 
-def run(*, bundle: Path, rounds: int, with_history: bool, warmup: int) -> dict[str, Any]:
-    context, _ = load_bundle(bundle)
-    if not with_history:
-        context = context.model_copy(update={"history": []})
-    payload = json.loads((bundle / "alert.json").read_text())
-    truth_path = bundle / "truth.json"
-    truth = json.loads(truth_path.read_text()) if truth_path.is_file() else None
+class _Case:
+    def __init__(self, path: Path, *, with_history: bool) -> None:
+        context, _ = load_bundle(path)
+        self.name = path.name
+        self.context = context if with_history else context.model_copy(update={"history": []})
+        self.payload = json.loads((path / "alert.json").read_text())
+        truth_path = path / "truth.json"
+        self.truth = json.loads(truth_path.read_text()) if truth_path.is_file() else None
+
+
+def run(*, bundles: list[Path], rounds: int, with_history: bool, warmup: int) -> dict[str, Any]:
+    cases = [_Case(p, with_history=with_history) for p in bundles]
+    current = {"case": cases[0]}
 
     def provide(incident: Incident) -> IncidentContext:
-        return context.model_copy(update={"incident": incident})
+        return current["case"].context.model_copy(update={"incident": incident})
 
     with tempfile.TemporaryDirectory() as tmp, SlackAPI() as slack:
         settings = load_settings(
@@ -103,29 +111,33 @@ def run(*, bundle: Path, rounds: int, with_history: bool, warmup: int) -> dict[s
         pipeline.context_provider = provide
 
         baseline: list[float] = []
-        for _ in range(warmup + rounds):
+        for i in range(warmup + rounds):
+            current["case"] = cases[i % len(cases)]
             t0 = time.perf_counter()
-            pipeline.analyze_context(provide(context.incident))
+            pipeline.analyze_context(provide(current["case"].context.incident))
             baseline.append((time.perf_counter() - t0) * 1000.0)
         baseline = baseline[warmup:]
 
         latencies: list[float] = []
-        hits = 0
+        hits, judged = 0, 0
         acks: list[float] = []
         with TestClient(create_app(settings, pipeline=pipeline)) as client:
             for i in range(warmup + rounds):
+                case = current["case"] = cases[i % len(cases)]
                 before = len(_top_level_posts(slack))
                 t0 = time.monotonic()
-                resp = client.post("/api/v1/alerts/alertmanager", content=_payload(payload, i),
+                resp = client.post("/api/v1/alerts/alertmanager", content=_payload(case.payload, i),
                                    headers={"Content-Type": "application/json"})
                 resp.raise_for_status()
                 post = _wait_top_level(slack, before + 1)
                 if i >= warmup:
                     latencies.append((post.at - t0) * 1000.0)
                     top = next((b for b in post.body.get("blocks", []) if b.get("block_id") == "hyp_1"), None)
-                    if truth and top and f"`{truth['root_cause_service']}` · {truth['root_cause_kind']}" in \
-                            top["text"]["text"]:
-                        hits += 1
+                    truth = case.truth
+                    if truth:
+                        judged += 1
+                        want = f"`{truth['root_cause_service']}` · {truth['root_cause_kind']}"
+                        hits += bool(top and want in top["text"]["text"])
                 for incident_id in resp.json()["created"]:  # close it so the next round is a new incident
                     pipeline.resolve(incident_id=incident_id, user="bench")
             body = urlencode({"command": "/sherlog", "text": "status", "user_id": "U0BENCH", "team_id": "T0",
@@ -146,7 +158,8 @@ def run(*, bundle: Path, rounds: int, with_history: bool, warmup: int) -> dict[s
         "analysis_only_p50_ms": round(statistics.median(baseline), 1),
         "delivery_ratio_p50": round(_pct(latencies, 0.5) / statistics.median(baseline), 2),
         "slash_status_ack_p95_ms": round(_pct(acks, 0.95), 1),
-        "top_matches_truth": round(hits / rounds, 3) if truth else None,
+        "bundles": len(cases),
+        "top_matches_truth": round(hits / judged, 3) if judged else None,
         "goal_p95_ms": 1000,
         "goal_met": _pct(latencies, 0.95) < 1000,
     }
@@ -154,15 +167,28 @@ def run(*, bundle: Path, rounds: int, with_history: bool, warmup: int) -> dict[s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE, help="evidence bundle folder")
+    parser.add_argument("--bundle", type=Path, action="append", help="evidence bundle folder (repeatable); "
+                        "default: the hand-written fixture tests/fixtures/bundles/inventory-disk")
+    parser.add_argument("--simulated", type=int, default=0, help="also generate this many simulated bundles "
+                        "(bot.simulation, one fault kind each, Alertmanager payloads)")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--with-history", action="store_true", help="index the bundle's history on every analysis")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    result = run(bundle=args.bundle, rounds=args.rounds, with_history=args.with_history, warmup=args.warmup)
+    bundles = list(args.bundle or [DEFAULT_BUNDLE])
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.simulated:
+            from bot.domain.vocabulary import ALL_KINDS
+            from bot.simulation import generate_bundle
 
-    table = Table(title=f"Webhook -> Slack post ({args.rounds} incidents, bundle {args.bundle.name}, no LLM)")
+            for n in range(args.simulated):
+                kind = ALL_KINDS[(n * 7) % len(ALL_KINDS)]
+                bundles.append(generate_bundle(Path(tmp) / f"sim-{n}-{kind}", kind=kind, seed=100 + n,
+                                               vendor="alertmanager", history=args.with_history))
+        result = run(bundles=bundles, rounds=args.rounds, with_history=args.with_history, warmup=args.warmup)
+
+    table = Table(title=f"Webhook -> Slack post ({args.rounds} incidents over {len(bundles)} bundle(s), no LLM)")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key, value in result.items():
