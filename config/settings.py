@@ -135,6 +135,15 @@ class LogsSettings(_Section):
     splunk_token: SecretStr | None = None
     window_minutes: int = Field(default=30, ge=1)
     max_lines: int = Field(default=200_000, ge=100)
+    after_minutes: int = Field(default=5, ge=0)  # also read this long after the alert
+    log_dir: str | None = None  # files source: <log_dir>/<service>.log
+    loki_selector: str = '{{app="{service}"}}'  # LogQL, {service} filled in (braces doubled)
+    elasticsearch_index: str = "logs-*"
+    elasticsearch_service_field: str = "service.name"
+    splunk_search: str = 'search index=* service="{service}"'
+    kubernetes_enabled: bool = False  # pod logs + events through the in-cluster / kubeconfig credentials
+    kubernetes_namespace: str = "default"
+    kubernetes_selector: str = "app={service}"
 
 
 class RabbitMQSettings(_Section):

@@ -52,3 +52,21 @@ def test_stamp_only_lines_without_their_own_time() -> None:
     for own in ('{"msg": "x"}', "2024-05-01 12:00:00 INFO x", "<34>Oct 11 22:14:15 host su: x",
                 "Oct 11 22:14:15 host su: x", "I0102 03:04:05.123456 1 main.go:1] x"):
         assert has_own_time(own) and stamp(ts, own) == own
+
+
+async def test_registry_builds_sources_from_settings_and_fetches_per_service(tmp_path: Path) -> None:
+    import httpx
+
+    from config.settings import load_settings
+    from connectors.logsources.registry import build_log_sources, fetch_incident_logs
+
+    (tmp_path / "api.log").write_text("2024-01-01T10:00:00Z ERROR boom\n")
+    settings = load_settings(logs={"log_dir": str(tmp_path), "loki_url": "http://127.0.0.1:9"})
+    async with httpx.AsyncClient() as client:
+        sources = build_log_sources(settings.logs, http=client)
+        assert [s.name for s in sources] == ["files", "loki"]
+        logs, notes = await fetch_incident_logs(sources, services=["api", "db"],
+                                                alert_time=datetime(2024, 1, 1, 10, 5, tzinfo=UTC),
+                                                settings=settings.logs)
+    assert logs == {"api": ["2024-01-01T10:00:00Z ERROR boom"]}
+    assert len(notes) == 2 and all("loki" in n for n in notes)  # Loki down: a note per service, no crash
