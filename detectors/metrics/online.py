@@ -38,6 +38,8 @@ PERIOD_PROBE = 64  # points whose spacing sets the seasonal period
 class OnlineParams:
     long: int = 1000  # baseline window
     short: int = 6  # level-shift window
+    slow: int = 48  # slow-drift window (0: off)
+    slow_weight: float = 2.0
     min_history: int = 24  # points needed before anything is scored
     quiet: int = 200  # points during which a score not above the recent maximum is damped
     damp: float = 0.5
@@ -48,7 +50,7 @@ class OnlineParams:
 
     def memory(self, period: int | None) -> int:
         """Trailing points the z of one point depends on: the streaming buffer size."""
-        return 2 * self.long + 3 * (period or 0) + 2 * self.short + 8
+        return 2 * self.long + 3 * (period or 0) + 2 * max(self.short, self.slow) + 8
 
 
 def _lag(a: np.ndarray, k: int = 1) -> np.ndarray:
@@ -77,7 +79,11 @@ def _z(x: np.ndarray, p: OnlineParams) -> tuple[np.ndarray, np.ndarray]:
     med, scale = _baseline(x, p)
     spike = np.abs(x - med) / scale
     recent = _move(bn.move_median, x, p.short, 1)
-    return np.fmax(spike, np.abs(recent - med) / scale), scale
+    z = np.fmax(spike, np.abs(recent - med) / scale)
+    if p.slow > 0:  # a slow drift: the mean of the last ``slow`` points, in standard errors
+        slow = _move(bn.move_mean, x, p.slow, 1)
+        z = np.fmax(z, np.abs(slow - med) / scale * p.slow_weight)
+    return z, scale
 
 
 def seasonal_period(timestamps: np.ndarray | None, p: OnlineParams) -> int | None:
