@@ -230,6 +230,13 @@ class AuthSettings(_Section):
     cookie_secure: bool = False  # set true behind HTTPS so the session cookie is never sent in clear
 
 
+class DigestSettings(_Section):
+    enabled: bool = False  # weekly reliability digest by e-mail (needs smtp.enabled and smtp.recipients)
+    day_of_week: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    hour: int = Field(default=9, ge=0, le=23)
+    timezone: str = "UTC"
+
+
 class Settings(BaseSettings):
     """Effective Sherlog configuration."""
 
@@ -254,6 +261,7 @@ class Settings(BaseSettings):
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     prediction: PredictionSettings = Field(default_factory=PredictionSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
     # service -> the services it depends on (calls); used to propagate blame and to fetch neighbours' evidence
     topology: dict[str, list[str]] = Field(default_factory=dict)
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from bot.domain import SherlogError
+from bot.domain import ConfigError, SherlogError
 from bot.pipeline import Pipeline
 from bot.pipeline.queue import AnalysisQueue
 from bot.pipeline.wiring import build_pipeline
@@ -56,6 +56,13 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
 
     app.include_router(routes_core.router)
     _include_optional_routers(app)
+    if settings.digest.enabled:
+        from bot.pipeline.digest import SMTPDigestSender, install_weekly_digest
+
+        if not settings.smtp.enabled:
+            raise ConfigError("digest.enabled needs smtp.enabled (the weekly digest is sent by e-mail)")
+        install_weekly_digest(app, sender=SMTPDigestSender(settings.smtp), day_of_week=settings.digest.day_of_week,
+                              hour=settings.digest.hour, timezone=settings.digest.timezone)
     return app
 
 

@@ -174,3 +174,20 @@ def test_changes_are_recorded_for_later_analyses(client: TestClient) -> None:
     events = store.list_change_events(since=datetime(2026, 3, 14, tzinfo=UTC), until=datetime(2026, 3, 15, tzinfo=UTC))
     assert [(e.service, e.text) for e in events] == [("orders", "orders v1.4.2")]
     assert client.post("/api/v1/changes", json={"kind": "x" * 100}).status_code == 422
+
+
+def test_digest_needs_smtp(settings) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import ConfigError
+
+    wrong = settings.model_copy(update={"digest": settings.digest.model_copy(update={"enabled": True})})
+    with pytest.raises(ConfigError, match="smtp.enabled"):
+        create_app(wrong)
+
+
+def test_digest_scheduler_runs_with_the_app(settings) -> None:  # type: ignore[no-untyped-def]
+    smtp = settings.smtp.model_copy(update={"enabled": True, "recipients": ["sre@example.com"]})
+    on = settings.model_copy(update={"digest": settings.digest.model_copy(update={"enabled": True}), "smtp": smtp})
+    app = create_app(on)
+    with TestClient(app):
+        jobs = app.state.digest_scheduler.get_jobs()
+        assert len(jobs) == 1 and "mon" in str(jobs[0].trigger)
