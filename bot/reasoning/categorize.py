@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from bot.domain import Category, CategoryAssessment, Hypothesis, IncidentContext, Signal, category_of, is_cause_kind
+from bot.domain import (
+    Category,
+    CategoryAssessment,
+    Hypothesis,
+    IncidentContext,
+    Signal,
+    category_of,
+    is_cause_kind,
+)
 from bot.reasoning.keywords import kinds_in_text
 
 

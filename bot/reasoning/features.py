@@ -10,6 +10,7 @@ while its own dependencies are healthy is the likely origin.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from bot.domain import (
     IncidentContext,
     Signal,
     SimilarIncident,
+    category_of,
     is_cause_kind,
 )
 from bot.reasoning import evidence as ev
@@ -58,6 +60,11 @@ FEATURES: tuple[str, ...] = (
     "direct_rel",
     "anomaly_rel",
     "no_anomaly",
+    "dep_share",
+    "kind_spread",
+    "propagated_score",
+    "name_affinity",
+    "is_leaf",
 )
 
 CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
@@ -100,6 +107,12 @@ def _aware(ts: datetime | None) -> datetime | None:
 
         return ts.replace(tzinfo=UTC)
     return ts
+
+
+def _texty(signal: Signal) -> bool:
+    """Signals whose free text may name a cause: log templates and Kubernetes/other events."""
+    source = (signal.source or "").lower()
+    return source.startswith("log") or source == "changes"
 
 
 def _text_of(signal: Signal) -> str:
@@ -156,6 +169,9 @@ class _Scene:
                 if ckind and service:
                     evs = ev.from_signal(signal)
                     self.changes.append(Change(service, ckind, _aware(signal.started_at), evs[0]))
+                elif service:
+                    # Kubernetes events, scaling, restarts: symptoms whose text may name a cause
+                    self.anomalies[service].append(signal)
             elif source == "alert":
                 self.alert_signals.append(signal)
             elif service:
@@ -173,6 +189,22 @@ class _Scene:
         self.onset_rank = {svc: i for i, (svc, _) in enumerate(order)}
         self.first_onset = order[0][1] if order else self.alert_time
         self.total_signals = sum(len(s) for s in self.anomalies.values()) or 1
+        # cause kind -> services whose own signals (kind or log text) name it, with the best score
+        self.kind_services: dict[str, dict[str, float]] = defaultdict(dict)
+        for svc, sigs in self.anomalies.items():
+            for sig in sigs:
+                named = set(kinds_in_text(_text_of(sig))) if _texty(sig) else set()
+                if is_cause_kind(sig.kind):
+                    named.add(str(sig.kind))
+                for kind in named - set(CHANGE_CAUSES):
+                    best = self.kind_services[kind].get(svc, 0.0)
+                    self.kind_services[kind][svc] = max(best, float(sig.score))
+        self._reach: dict[str, dict[str, int]] = {}
+
+    def reach(self, service: str) -> dict[str, int]:
+        if service not in self._reach:
+            self._reach[service] = _transitive(self.topology, service)
+        return self._reach[service]
 
     def _add_events(self, context: IncidentContext) -> None:
         seen = {(c.service, c.kind, c.ts.replace(second=0, microsecond=0) if c.ts else None) for c in self.changes}
@@ -234,12 +266,23 @@ def build_candidates(
             hint = kind_of_metric(sig.metric) if (sig.source or "").startswith("metric") else None
             if hint:
                 get(service, hint, "metric_hint").add_evidence(ev.from_signal(sig))
-            if (sig.source or "").startswith("log"):
+            if _texty(sig):
                 for kind in kinds_in_text(_text_of(sig)):
                     if kind not in CHANGE_CAUSES:
                         get(service, kind, "text").add_evidence(ev.from_signal(sig))
             for kind in SYMPTOM_CAUSES.get(sig.kind or "", ()):
                 get(service, kind, "symptom").add_evidence(ev.from_signal(sig))
+
+    # blame flows from callers to dependencies: a kind several callers report points at what they share
+    for kind, services in scene.kind_services.items():
+        for svc in services:
+            for dep, hops in _transitive(scene.topology, svc).items():
+                if dep != svc and hops <= 3:
+                    cand = get(dep, kind, "propagated")
+                    for sig in scene.anomalies.get(svc, []):
+                        if sig.kind == kind or kind in kinds_in_text(_text_of(sig)):
+                            cand.add_evidence(e.model_copy(update={"weight": e.weight * 0.8})
+                                              for e in ev.from_signal(sig))
 
     # changes close before the first anomaly
     for change in scene.changes:
@@ -288,7 +331,7 @@ def _features(
     svc, kind = cand.service, cand.kind
     sigs = scene.anomalies.get(svc, [])
     direct = [s for s in sigs if s.kind == kind]
-    text_hits = [s for s in sigs if (s.source or "").startswith("log") and kind in kinds_in_text(_text_of(s))]
+    text_hits = [s for s in sigs if _texty(s) and kind in kinds_in_text(_text_of(s))]
     hints = [s for s in sigs if kind_of_metric(s.metric) == kind and (s.source or "").startswith("metric")]
     symptom = 0.0
     for s in sigs:
@@ -364,6 +407,44 @@ def _features(
         "direct_rel": 0.0,
         "anomaly_rel": 0.0,
         "no_anomaly": 0.0 if sigs else 1.0,
+        **_propagation(svc, kind, scene),
+    }
+
+
+_AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"db|sql|postgres|mongo|maria|oracle|database"), ("database",)),
+    (re.compile(r"dns"), ("dns",)),
+    (re.compile(r"^ip-|node|host|vm-|worker-\d"), ("hardware", "storage", "network")),
+    (re.compile(r"rabbit|kafka|queue|mq|broker|nats"), ("capacity", "storage")),
+    (re.compile(r"provider|external|third|partner|vendor|cdn"), ("dependency", "tls")),
+    (re.compile(r"gateway|proxy|edge|ingress|lb|nginx|envoy"), ("security", "network", "tls", "capacity")),
+)
+
+
+def _affinity(service: str, kind: str) -> float:
+    """1 when the service's name suggests a component that this kind of fault lives in."""
+    category = category_of(kind).value
+    low = service.lower()
+    for pattern, categories in _AFFINITY:
+        if pattern.search(low):
+            return 1.0 if category in categories else 0.0
+    return 0.5
+
+
+def _propagation(svc: str, kind: str, scene: _Scene) -> dict[str, float]:
+    reporters = scene.kind_services.get(kind, {})
+    if not reporters:
+        share, best = 0.0, 0.0
+    else:
+        behind = [r for r in reporters if svc in scene.reach(r)]
+        share = len(behind) / len(reporters)
+        best = max((reporters[r] for r in behind if r != svc), default=0.0)
+    return {
+        "dep_share": share,
+        "kind_spread": math.log1p(len(reporters)),
+        "propagated_score": best,
+        "name_affinity": _affinity(svc, kind),
+        "is_leaf": 1.0 if scene.topology and not scene.topology.get(svc) else 0.0,
     }
 
 

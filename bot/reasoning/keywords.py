@@ -16,7 +16,7 @@ KIND_PATTERNS: dict[str, str] = {
     "cpu_saturation": r"\bcpu\b.*(high|saturat|100|usage|load)|high ?cpu|cpu ?(usage|load|saturation)|load average",
     "cpu_throttling": r"throttl(ed|ing).*cpu|cpu.*throttl|cfs.?(quota|throttl)",
     "memory_leak": r"memory leak|heap (usage|growth|grow)|memory (usage|growth) (climb|grow|increas)|rss grow|leak",
-    "oom_kill": r"\boom\b|out of memory|oomkill|oom.?killed|memory limit exceeded|java\.lang\.outofmemory",
+    "oom_kill": r"\boom\b|oomkilled|out of memory|oomkill|oom.?killed|memory limit exceeded|java\.lang\.outofmemory",
     "disk_full": r"disk (full|space)|no space left|filesystem.*(full|100%)|volume full|enospc|inodes",
     "disk_io_latency": r"(disk|io|i/o) (latency|wait|slow)|iowait|slow (disk|io)",
     "db_connection_exhaustion": r"(connection )?pool (exhausted|timeout|is full)|too many (connections|clients)|"
@@ -46,7 +46,7 @@ KIND_PATTERNS: dict[str, str] = {
     "deadlock": r"\bdeadlock\b|threads? (blocked|stuck)|lock cycle",
     "auth_failure_surge": r"auth(entication)? fail|login fail|invalid (token|credentials)|401|unauthori[sz]ed",
     "ddos": r"\bddos\b|denial of service|syn flood|bot traffic|attack",
-    "node_failure": r"node (down|failure|notready|not ready|lost)|host (down|unreachable)|kubelet",
+    "node_failure": r"node ?(down|failure|notready|not ready|lost)|host (down|unreachable)|kubelet|soft lockup",
     "hardware_error": r"hardware|ecc|disk failure|smart error|power (loss|failure)|nic (failure|error)",
 }
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.domain import Alert, ChangeEvent, Document, DocumentType, Incident, IncidentContext, Signal, SimilarIncident
+from bot.domain import (
+    Alert,
+    ChangeEvent,
+    Document,
+    DocumentType,
+    Incident,
+    IncidentContext,
+    Signal,
+    SimilarIncident,
+)
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -4,11 +4,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from fakes.openai_api import FakeOpenAI, Reply
 
 from bot.domain import Analysis, ChangeEvent, Signal
 from bot.reasoning import LLMReasoner, answer_question, categorize, postmortem_draft, rank, summarize
 from config.settings import LLMSettings
+from tests.fakes.openai_api import FakeOpenAI, Reply
 
 from .factories import at, context, signal, similar
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from bot.domain import ALL_KINDS, ChangeEvent, EvidenceType, Signal
 from bot.reasoning import rank
 from bot.reasoning.scorer import RankerModel
+
 from .factories import at, context, runbook, signal, similar
 
 

@@ -1,0 +1,197 @@
+"""Labelled ranker inputs from evidence bundles (simulated or exported), for training and benchmarks.
+
+A ``LabelledCase`` is what ``rank`` receives for one bundle (context, signals, similar incidents,
+runbook matches) plus its ``truth.json``. Gathering runs the real detectors and bundle-local retrieval
+through the pipeline once; the result is cached as JSON lines next to the data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.domain import Document, GroundTruth, IncidentContext, MetricSeries, Signal, SimilarIncident
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+
+
+@dataclass
+class LabelledCase:
+    name: str
+    context: IncidentContext
+    signals: list[Signal]
+    similar: list[SimilarIncident]
+    runbooks: list[tuple[Document, float]]
+    truth: GroundTruth
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "v": CACHE_VERSION,
+            "name": self.name,
+            "context": self.context.model_dump(mode="json"),
+            "signals": [s.model_dump(mode="json") for s in self.signals],
+            "similar": [s.model_dump(mode="json") for s in self.similar],
+            "runbooks": [[d.model_dump(mode="json"), score] for d, score in self.runbooks],
+            "truth": self.truth.model_dump(mode="json"),
+        })
+
+    @classmethod
+    def from_json(cls, line: str) -> LabelledCase:
+        data: dict[str, Any] = json.loads(line)
+        return cls(
+            name=data["name"],
+            context=IncidentContext.model_validate(data["context"]),
+            signals=[Signal.model_validate(s) for s in data["signals"]],
+            similar=[SimilarIncident.model_validate(s) for s in data["similar"]],
+            runbooks=[(Document.model_validate(d), float(score)) for d, score in data["runbooks"]],
+            truth=GroundTruth.model_validate(data["truth"]),
+        )
+
+
+def _light(context: IncidentContext) -> IncidentContext:
+    """The context without raw log lines and metric values (features only need who and when)."""
+    return context.model_copy(update={
+        "logs": {svc: [] for svc in context.logs},
+        "metrics": [MetricSeries(service=m.service, metric=m.metric, labels=m.labels) for m in context.metrics],
+        "history": [],
+    })
+
+
+class CachingEmbedder:
+    """Wraps the shared embedder with a text -> vector cache: simulated histories repeat many texts."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self._cache: dict[str, Any] = {}
+
+    def encode(self, texts: list[str], *, batch_size: int | None = None) -> Any:
+        import numpy as np
+
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            for text, vector in zip(missing, self._inner.encode(missing, batch_size=batch_size), strict=True):
+                self._cache[text] = vector
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+    def encode_query(self, text: str) -> Any:
+        return self.encode([text])[0]
+
+
+class Gatherer:
+    """Detectors and bundle-local retrieval, as the pipeline runs them, for one bundle at a time."""
+
+    def __init__(self, *, top_k: int = 5) -> None:
+        from retrieval.embedder import get_embedder
+
+        self.top_k = top_k
+        self.embedder = CachingEmbedder(get_embedder())
+
+    def _retrieve(self, context: IncidentContext, signals: list[Signal]
+                  ) -> tuple[list[SimilarIncident], list[tuple[Document, float]]]:
+        from bot.domain import DocumentType
+        from retrieval import Retriever, SearchFilters
+        from retrieval.store import MemoryVectorStore
+
+        if not context.history:
+            return [], []
+        local = Retriever(store=MemoryVectorStore(), embedder=self.embedder)  # type: ignore[arg-type]
+        local.upsert(context.history)
+        query = local.query_for_incident(context.incident, signals)
+        inc_hits = local.search(query, k=self.top_k, filters=SearchFilters(type=DocumentType.INCIDENT))
+        rb_hits = local.search(query, k=self.top_k, filters=SearchFilters(type=DocumentType.RUNBOOK))
+        similar = [
+            SimilarIncident(id=h.document.id, title=h.document.title, score=round(float(h.score), 4),
+                            resolution=h.document.resolution, url=h.document.url,
+                            root_cause_service=h.document.root_cause_service,
+                            root_cause_kind=h.document.root_cause_kind, why=h.why)
+            for h in inc_hits if h.document.id != context.incident.id
+        ]
+        return similar, [(h.document, float(h.score)) for h in rb_hits]
+
+    def gather(self, path: Path) -> LabelledCase | None:
+        """The ranker's inputs for one bundle; None when it has no truth.json."""
+        from bot.pipeline.bundle import load_bundle
+        from detectors.changes import detect_change_signals
+        from detectors.logs import detect_log_signals
+        from detectors.metrics import detect_metric_signals
+
+        context, report = load_bundle(path)
+        if report.truth is None:
+            return None
+        alert_time = context.alert_time
+        signals = [
+            *alert_signals(context),
+            *(detect_log_signals(context.logs, alert_time=alert_time) if context.logs else []),
+            *(detect_metric_signals(context.metrics, alert_time=alert_time, topology=context.topology)
+              if context.metrics else []),
+            *(detect_change_signals(context.events, alert_time=alert_time) if context.events else []),
+        ]
+        similar, runbooks = self._retrieve(context, signals)
+        return LabelledCase(name=path.name, context=_light(context), signals=signals, similar=similar,
+                            runbooks=runbooks, truth=report.truth)
+
+
+def alert_signals(context: IncidentContext) -> list[Signal]:
+    """The alerts as signals, the way the pipeline presents them to the ranker."""
+    from bot.domain import Evidence, EvidenceType
+
+    out = []
+    for i, alert in enumerate(context.incident.alerts[:20]):
+        text = " ".join(x for x in (alert.name, alert.summary, alert.description) if x)
+        out.append(Signal(
+            source="alert", detector="alert", service=alert.service, title=text[:200] or "alert", score=0.5,
+            started_at=alert.starts_at,
+            evidence=[Evidence(id=f"alert:{i}", type=EvidenceType.ALERT, summary=text[:300], service=alert.service,
+                               ts=alert.starts_at, url=alert.generator_url)],
+        ))
+    return out
+
+
+def bundle_dirs(root: Path) -> list[Path]:
+    if (root / "alert.json").is_file():
+        return [root]
+    return sorted(p.parent for p in root.rglob("alert.json"))
+
+
+def load_cases(root: str | Path, *, use_cache: bool = True, limit: int | None = None) -> list[LabelledCase]:
+    """Labelled cases of every bundle under ``root`` (cached in ``root/.reasoning-cache.jsonl``)."""
+    return list(iter_cases(root, use_cache=use_cache, limit=limit))
+
+
+def iter_cases(root: str | Path, *, use_cache: bool = True, limit: int | None = None) -> Iterator[LabelledCase]:
+    base = Path(root)
+    cache_path = base / ".reasoning-cache.jsonl"
+    cached: dict[str, str] = {}
+    if use_cache and cache_path.is_file():
+        for line in cache_path.read_text(encoding="utf-8").splitlines():
+            try:
+                head = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if head.get("v") == CACHE_VERSION:
+                cached[head["name"]] = line
+    gatherer: Gatherer | None = None
+    for path in bundle_dirs(base)[: limit or None]:
+        key = str(path.relative_to(base)) if path != base else path.name
+        if key in cached:
+            yield LabelledCase.from_json(cached[key])
+            continue
+        gatherer = gatherer or Gatherer()
+        case = gatherer.gather(path)
+        if case is None:
+            continue
+        case.name = key
+        if use_cache:
+            with cache_path.open("a", encoding="utf-8") as fh:
+                fh.write(case.to_json() + "\n")
+        yield case
