@@ -2,12 +2,19 @@
 
 The stream: the eight loghub-2k systems' lines with every digit re-drawn at random (so raw lines do
 not repeat), plus one line in 50 carrying a never-seen word (so masked forms keep appearing, as user
-names and host names do). Each system's lines go through its loghub header format. Sherlog's time
-includes header parsing (splitting the header off the message, as ``sherlog logs mine`` does;
-no timestamp conversion), in batches of 2,048 lines as the CLI streams them; Drain3's covers ``add_log_message`` on the already-parsed content only.
+names and host names do). Each system's lines go through its loghub header format, in batches of
+1,000-2,048 lines as ``sherlog logs mine`` streams them. Two Sherlog rows:
+
+- ``sherlog``: ``TemplateMiner.add_lines`` (what the CLI runs): a line whose shape (digit runs read
+  as 0) was seen before costs one regex pass and a lookup; new shapes are split, masked and mined;
+- ``sherlog no-cache``: every line's header is split off first (``HeaderFormat.contents``), then
+  ``add_many`` (messages cached by shape). No timestamp conversion in either.
+
+Drain3's time covers ``add_log_message`` on the already-split message only (its header split is free).
+The three runs are interleaved in ``--rounds`` slices so that they share the machine's load.
 
 A second phase streams ``--memory-lines`` lines through Sherlog alone and prints the process RSS at
-checkpoints, to show that memory stays flat (bounded cache and clusters).
+checkpoints: memory grows while the bounded caches fill, then stays flat.
 
     .venv/bin/python -m bench.log_throughput [--lines 1000000] [--memory-lines 10000000]
 """
