@@ -76,29 +76,25 @@ class LiveContextProvider:
             return []
 
     def _logs(self, services: list[str], at: Any, notes: list[str]) -> dict[str, list[str]]:
-        from connectors.logsources import LogQuery, fetch_service_logs
+        from connectors.logsources.registry import fetch_incident_logs
 
         assert self.log_sources_factory is not None
-        window = self.settings.logs.window_minutes
-        limit = self.settings.logs.max_lines
+        factory = self.log_sources_factory
 
         async def gather() -> dict[str, list[str]]:
-            sources = self.log_sources_factory() if self.log_sources_factory else []
+            sources = factory()
             try:
-                out: dict[str, list[str]] = {}
-                for service in services:
-                    lines, errors = await fetch_service_logs(
-                        sources, LogQuery.around(service, at, minutes=window, limit=limit)
-                    )
-                    notes.extend(errors)
-                    if lines:
-                        out[service] = lines
-                return out
+                logs, failed = await fetch_incident_logs(sources, services=services, alert_time=at,
+                                                         settings=self.settings.logs)
+                notes.extend(failed)
+                return logs
             finally:
+                closed: set[int] = set()
                 for source in sources:
                     client = getattr(source, "client", None)
                     close = getattr(client, "aclose", None)
-                    if close is not None:
+                    if close is not None and id(client) not in closed:
+                        closed.add(id(client))
                         await close()
 
         return asyncio.run(gather())

@@ -24,32 +24,17 @@ def open_store(settings: Settings) -> Store:
 
 
 def log_sources_factory(settings: Settings) -> Any:
-    """A factory of the configured log sources (fresh HTTP clients per analysis), or None when none is set."""
+    """A factory of the configured log sources (a fresh HTTP client per analysis), or None when none is set."""
     cfg = settings.logs
-    if not (cfg.loki_url or cfg.elasticsearch_url or cfg.splunk_url):
+    if not (cfg.loki_url or cfg.elasticsearch_url or cfg.splunk_url or cfg.log_dir or cfg.kubernetes_enabled):
         return None
 
     def make() -> list[LogSource]:
         import httpx
 
-        from connectors.logsources.loki import LokiLogSource
-        from connectors.logsources.splunk import SplunkLogSource
+        from connectors.logsources.registry import build_log_sources
 
-        sources: list[LogSource] = []
-        timeout = httpx.Timeout(15.0)
-        if cfg.loki_url:
-            sources.append(LokiLogSource(base_url=cfg.loki_url, client=httpx.AsyncClient(timeout=timeout)))
-        if cfg.splunk_url:
-            token = cfg.splunk_token.get_secret_value() if cfg.splunk_token else None
-            sources.append(SplunkLogSource(base_url=cfg.splunk_url, client=httpx.AsyncClient(timeout=timeout),
-                                           token=token))
-        if cfg.elasticsearch_url:
-            from elasticsearch import Elasticsearch
-
-            from connectors.logsources.elasticsearch import ElasticsearchLogSource
-
-            sources.append(ElasticsearchLogSource(client=Elasticsearch(cfg.elasticsearch_url, request_timeout=15)))
-        return sources
+        return build_log_sources(cfg, http=httpx.AsyncClient(timeout=httpx.Timeout(15.0)))
 
     return make
 
