@@ -44,11 +44,11 @@ class RetrievalSettings(_Section):
     batch_size: int = Field(default=64, ge=1)
     top_k: int = Field(default=5, ge=1, le=100)
     dense_weight: float = Field(default=1.0, ge=0)
-    bm25_weight: float = Field(default=0.5, ge=0)  # dense is the stronger list on both benchmarks
+    bm25_weight: float = Field(default=1.0, ge=0)
     feedback_weight: float = Field(default=0.15, ge=0)
     chroma_path: Path | None = None  # embedded Chroma directory; default: data_dir / "chroma"
     chroma_ssl: bool = False
-    fusion: Literal["rrf", "weighted"] = "rrf"
+    fusion: Literal["rrf", "weighted"] = "weighted"  # bench.retrieval compares both
     rrf_k: int = Field(default=60, ge=1)
     candidates: int = Field(default=50, ge=1, le=1000)  # per list (dense, BM25) before fusion
     recency_weight: float = Field(default=0.03, ge=0)

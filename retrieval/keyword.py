@@ -76,6 +76,12 @@ class KeywordIndex:
         df = self._df.get(token, 0)
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
+    def reference_score(self, text: str) -> float:
+        """BM25 of an average-length document holding every query word once: ``sum(idf)`` over the
+        query's distinct words (unknown words count with the highest idf). Dividing by it puts a
+        BM25 score on an absolute 0..~1 scale, so one weak shared word stays a weak match."""
+        return sum(self.idf(t) for t in dict.fromkeys(tokenize(text)))
+
     def query(
         self, text: str, *, k: int, mask: npt.NDArray[np.bool_] | None = None
     ) -> list[tuple[int, float]]:

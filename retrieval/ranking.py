@@ -3,8 +3,9 @@
 Fusion methods (``retrieval.fusion``):
 - ``rrf``: weighted reciprocal rank fusion, ``sum w / (rrf_k + rank)``, scaled so that rank 1 in
   both lists is 1.0.
-- ``weighted``: ``(w_d * max(cos, 0) + w_b * bm25 / max_bm25) / (w_d + w_b)``; keeps an absolute
-  meaning (a weak best match stays a weak score).
+- ``weighted``: ``(w_d * max(cos, 0) + w_b * min(1, bm25 / reference)) / (w_d + w_b)`` where the
+  reference is the BM25 of a document holding every query word once (``KeywordIndex.reference_score``);
+  the score keeps an absolute meaning: a weak best match stays a weak score.
 
 Boosts are added to the fused score and the result is clipped to 0..1:
 - feedback: ``feedback_weight * tanh(net / 2)`` where net counts +1 per "up", +2 per "fixed" and -1
@@ -65,6 +66,7 @@ def fuse(
     dense_weight: float,
     bm25_weight: float,
     rrf_k: int = 60,
+    bm25_reference: float = 0.0,
 ) -> None:
     total = dense_weight + bm25_weight
     if total <= 0:
@@ -79,12 +81,12 @@ def fuse(
                 s += bm25_weight / (rrf_k + c.bm25_rank)
             c.fused = s / best
         return
-    top_bm25 = max((c.bm25 for c in candidates.values()), default=0.0)
+    reference = bm25_reference or max((c.bm25 for c in candidates.values()), default=0.0)
     # a document found by keywords only has a cosine below the last dense candidate: use that bound
     floor = min((c.dense for c in candidates.values() if c.dense_rank is not None), default=0.0)
     for c in candidates.values():
         cos = c.dense if c.dense_rank is not None else floor
-        kw = c.bm25 / top_bm25 if top_bm25 > 0 else 0.0
+        kw = min(1.0, c.bm25 / reference) if reference > 0 else 0.0
         c.fused = (dense_weight * max(cos, 0.0) + bm25_weight * kw) / total
 
 
@@ -192,7 +194,7 @@ def explain(
         n = cand.votes.get(vote, 0.0)
         if n:
             parts.append(f"{label} {n:g}x")
-    if cand.recency >= 0.01:
+    if doc.date is not None and doc.type is DocumentType.INCIDENT and 0 <= (now - doc.date).days < 90:
         ago = _ago(doc, now)
         if ago:
             parts.append(f"recent ({ago})")

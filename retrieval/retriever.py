@@ -17,9 +17,12 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
 
 from bot.domain import (
     Document,
@@ -230,12 +233,18 @@ class Retriever:
                 yield doc
 
     def upsert(
-        self, docs: Iterable[Document], *, progress: Callable[[int], None] | None = None
+        self,
+        docs: Iterable[Document],
+        *,
+        progress: Callable[[int], None] | None = None,
+        vectors: Mapping[str, npt.NDArray[np.float32]] | None = None,
     ) -> IngestReport:
         """Add new documents, update changed ones, skip unchanged ones; never duplicates.
 
         Whole runbooks are split into sections; sections of a re-imported runbook that no longer
         exist are removed. ``progress`` is called with the number of documents handled so far.
+        ``vectors`` holds precomputed unit embeddings by document id (from a batch worker); the
+        documents without one are embedded here.
         """
         self._ensure_loaded()
         report = IngestReport()
@@ -261,7 +270,7 @@ class Retriever:
             pending[doc.id] = (doc, digest)
         stale = [
             doc_id
-            for doc_id, doc in self._docs.items()
+            for doc_id, doc in (self._docs.items() if parents else ())
             if str(doc.metadata.get("parent_id", "")) in parents
             and doc_id not in parents[str(doc.metadata["parent_id"])]
         ]
@@ -271,8 +280,19 @@ class Retriever:
             progress(done)
         for start in range(0, len(items), WRITE_BATCH):
             chunk = items[start : start + WRITE_BATCH]
-            vectors = self.embedder.encode([embedding_text(d) for d, _ in chunk])
-            self._store.upsert([d for d, _ in chunk], [h for _, h in chunk], vectors)
+            given = vectors or {}
+            missing = [d for d, _ in chunk if d.id not in given]
+            encoded = dict(
+                zip(
+                    [d.id for d in missing],
+                    self.embedder.encode([embedding_text(d) for d in missing]),
+                    strict=True,
+                )
+            )
+            matrix = np.stack([given[d.id] if d.id in given else encoded[d.id] for d, _ in chunk]).astype(
+                np.float32
+            )
+            self._store.upsert([d for d, _ in chunk], [h for _, h in chunk], matrix)
             with self._lock:
                 for doc, digest in chunk:
                     (report.updated if doc.id in self._docs else report.added).append(doc.id)
@@ -355,6 +375,7 @@ class Retriever:
             dense_weight=conf.dense_weight,
             bm25_weight=conf.bm25_weight,
             rrf_k=conf.rrf_k,
+            bm25_reference=keyword.reference_score(text),
         )
         moment = now or datetime.now(UTC)
         query_services = self._services_named_in(text)

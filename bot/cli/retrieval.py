@@ -75,7 +75,8 @@ def _run_ingest(docs: Iterable[Document], problems: list[tuple[str, str]], *, wh
             report = retriever.upsert(items, progress=update)
     for where, reason in problems:
         report.skip(where, reason)
-    table = Table(title=f"{what}: {report.summary()}", show_lines=False)
+    console.print(f"{what}: {report.summary()}", soft_wrap=True, highlight=False)
+    table = Table(show_lines=False)
     table.add_column("result")
     table.add_column("count", justify="right")
     table.add_column("detail")
@@ -146,9 +147,8 @@ def ingest_csv(path: PathArg, type: TypeOpt = DocumentType.INCIDENT) -> None:  #
 @friendly_errors
 def ingest_pagerduty(since: SinceOpt = "90d") -> None:
     """Resolved PagerDuty incidents with their notes (needs pagerduty.api_token)."""
-    from connectors.pagerduty import PagerDutyConnector
-
     from config.settings import get_settings
+    from connectors.pagerduty import PagerDutyConnector
 
     settings = get_settings()
     if settings.pagerduty.api_token is None:
@@ -162,9 +162,8 @@ def ingest_pagerduty(since: SinceOpt = "90d") -> None:
 @friendly_errors
 def ingest_opsgenie(since: SinceOpt = "90d") -> None:
     """Closed Opsgenie alerts with their notes (needs opsgenie.api_key)."""
-    from connectors.opsgenie import OpsgenieConnector
-
     from config.settings import get_settings
+    from connectors.opsgenie import OpsgenieConnector
 
     settings = get_settings()
     if settings.opsgenie.api_key is None:
