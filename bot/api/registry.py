@@ -14,7 +14,7 @@ ROUTER_MODULES: list[str] = [
     "bot.surfaces.slack.routes",
     "bot.surfaces.teams.routes",
     "bot.surfaces.email",
-
+    "bot.api.routes_warnings",
 ]
 
 

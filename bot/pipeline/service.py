@@ -221,6 +221,18 @@ class Pipeline:
             self.events.publish("incident.resolved", incident=self._require_store().get_incident(incident_id=incident_id))
         return result
 
+    def raise_early_warning(self, *, alert: Alert, details: dict[str, Any] | None = None) -> IntakeResult:
+        """An early warning from the prediction job enters like an alert (deduplicated by its key) and its
+        incident is marked as an early warning."""
+        result = self.accept_alerts([alert])
+        store = self._require_store()
+        for incident_id in result.created:
+            incident = store.get_incident(incident_id=incident_id)
+            incident.is_early_warning = True
+            store.save_incident(incident=incident)
+        self.events.publish("warning.raised", alert=alert, details=details or {}, incident_ids=result.incident_ids)
+        return result
+
     def build_context(self, incident: Incident) -> IncidentContext:
         if self.context_provider is not None:
             return self.context_provider(incident)
