@@ -118,6 +118,20 @@ class EvidenceWriter:
         except (KeyError, IndexError, ValueError):
             return text
 
+    def _logger(self, comp: Component, family: str | None, dep: str) -> str:
+        """A Java logger name that fits what failed (the other languages keep their default)."""
+        if comp.language != "java" or not family:
+            return ""
+        pkg = f"com.{self.scn.world.name}.{comp.name.replace('-', '')}"
+        if family.startswith("db_"):
+            return f"{pkg}.repository.OrderRepository"
+        if family in ("timeout", "http5xx", "refused", "io_timeout", "reset", "tls", "dns", "rate429") and dep:
+            client = "".join(part.capitalize() for part in dep.split(".")[0].split("-"))
+            return f"{pkg}.client.{client}Client"
+        if family in ("threadpool", "deadlock", "gc", "oom"):
+            return f"{pkg}.runtime.Watchdog"
+        return ""
+
     def _process(self, comp: str) -> str:
         """The process name the kernel sees for a component's container."""
         language = self.scn.world.components[comp].language if comp in self.scn.world.components else ""
@@ -176,7 +190,7 @@ class EvidenceWriter:
                 detail = self.fill(text, who or comp.name, dep)
                 message = f"{message}: {detail}" if message else detail
         event = LogEvent(ts=ts, level=spec_line.level, message=self.fill(message, who or comp.name, dep) or "error",
-                         exc=exc)
+                         exc=exc, logger=self._logger(comp, spec_line.family, dep), host=self.pods.get(comp.name, ""))
         if comp.role == EDGE:
             event.fields = {}
         return render(self.scn.world, comp, event, self.rng)
@@ -259,9 +273,11 @@ class EvidenceWriter:
                 self._emit(comp, level, text, i, out, dep=dep)
 
     def _emit(self, comp: Component, level: str, text: str, i: float, out: list[tuple[datetime, str]],
-              dep: str = "", exc: tuple[str, str] | None = None, fields: dict[str, Any] | None = None) -> None:
+              dep: str = "", exc: tuple[str, str] | None = None, fields: dict[str, Any] | None = None,
+              family: str | None = None) -> None:
         ts = self.t(i + self.rng.random())
-        event = LogEvent(ts=ts, level=level, message=self.fill(text, comp.name, dep), exc=exc, fields=fields or {})
+        event = LogEvent(ts=ts, level=level, message=self.fill(text, comp.name, dep), exc=exc, fields=fields or {},
+                         logger=self._logger(comp, family, dep), host=self.pods.get(comp.name, ""))
         out.append((ts, render(self.scn.world, comp, event, self.rng)))
 
     def _startup(self, comp: Component, i: int, out: list[tuple[datetime, str]]) -> None:
@@ -300,9 +316,11 @@ class EvidenceWriter:
                     cls, text = phrase(imp.family, comp.language)
                     detail = self.fill(text, name, imp.via)
                     if cls and comp.language in ("java", "python", "node"):
-                        self._emit(comp, "error", f"call to {imp.via} failed", i, out, dep=imp.via, exc=(cls, detail))
+                        self._emit(comp, "error", f"call to {imp.via} failed", i, out, dep=imp.via, exc=(cls, detail),
+                                   family=imp.family)
                     else:
-                        self._emit(comp, "error", f"call to {imp.via} failed: {detail}", i, out, dep=imp.via)
+                        self._emit(comp, "error", f"call to {imp.via} failed: {detail}", i, out, dep=imp.via,
+                                   family=imp.family)
                 else:
                     self._emit(comp, "warn", f"slow response from {imp.via}: {{ms}}ms", i, out, dep=imp.via)
 

@@ -26,6 +26,7 @@ class LogEvent:
     fields: dict[str, Any] = field(default_factory=dict)
     exc: tuple[str, str] | None = None  # (exception class, exception message)
     access: bool = False  # an nginx access line (fields: method, path, status, upstream, rt, bytes)
+    host: str = ""  # the pod that wrote it
 
 
 def iso(ts: datetime, digits: int = 3) -> str:
@@ -124,7 +125,7 @@ def _json_python(world: World, comp: Component, ev: LogEvent, rng: random.Random
 
 def _json_node(world: World, comp: Component, ev: LogEvent, rng: random.Random) -> str:
     obj: dict[str, Any] = {"level": ev.level if ev.level != "warn" else "warn", "time": iso(ev.ts),
-                           "pid": 1, "hostname": ev.fields.get("pod", f"{comp.name}-7c9f8d6b5-x2k4p"),
+                           "pid": 1, "hostname": ev.host or f"{comp.name}-7c9f8d6b5-x2k4p",
                            "msg": ev.message}
     obj.update(ev.fields)
     if ev.exc:
