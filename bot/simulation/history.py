@@ -31,6 +31,10 @@ _SYMPTOMS = ["elevated 5xx on {edge}", "checkout failures reported by customers"
              "error-budget burn alert on {alert}", "on-call paged for {alert} errors", "a spike of 504s at {edge}"]
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def human(kind: str) -> str:
     return _HUMAN.get(kind, kind.replace("_", " ").capitalize())
 
@@ -60,9 +64,10 @@ def incident_markdown(inc: PastIncident, rng: random.Random) -> str:
     alert = _alert_target(w, svc, rng)
     version = f"v{rng.randint(1, 4)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}"
     resolution = spec.resolution.format(svc=svc, version=version, flag="smart-retries")
-    title = f"{alert}: {spec.title.format(svc=svc)}" if alert != svc else spec.title.format(svc=svc).capitalize()
+    cause = spec.title.format(svc=svc)
+    title = f"{alert}: {cause}" if alert != svc else (cause if cause.startswith(svc) else _cap(cause))
     services = sorted({svc, alert})
-    meta = {"id": inc.id, "title": title[0].upper() + title[1:], "date": inc.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    meta = {"id": inc.id, "title": title, "date": inc.date.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "services": services, "category": category_of(inc.kind).value, "root_cause_service": svc,
             "root_cause_kind": inc.kind, "resolution": resolution,
             "url": f"https://wiki.example.com/postmortems/{inc.id}"}
@@ -81,7 +86,7 @@ def incident_markdown(inc: PastIncident, rng: random.Random) -> str:
         f"- {(inc.date + timedelta(minutes=detect + 6)):%H:%M} traced the errors to {svc} ({keywords})",
         f"- {(inc.date + timedelta(minutes=mitigate)):%H:%M} mitigated", "",
         "## Root cause", "",
-        f"{spec.title.format(svc=svc).capitalize()}. Signals: {keywords}.", "",
+        f"{cause if cause.startswith(svc) else _cap(cause)}. Signals: {keywords}.", "",
         "## Resolution", "", resolution, "",
         "## Action items", "",
     ]
