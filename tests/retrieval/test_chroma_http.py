@@ -1,0 +1,89 @@
+"""The Chroma HTTP backend against a real Chroma server (``chroma run``, shipped with chromadb)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from config.settings import RetrievalSettings, Settings
+from retrieval import Retriever, SearchFilters
+from tests.retrieval.conftest import NOW, history
+
+pytestmark = pytest.mark.integration
+
+
+def _chroma_binary() -> str | None:
+    beside_python = Path(sys.executable).with_name("chroma")
+    return str(beside_python) if beside_python.exists() else shutil.which("chroma")
+
+
+@pytest.fixture(scope="module")
+def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    binary = _chroma_binary()
+    if binary is None:
+        pytest.skip("the chroma command (chromadb package) is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    path = tmp_path_factory.mktemp("chroma-server")
+    server = subprocess.Popen(
+        [binary, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the Chroma server did not start")
+            time.sleep(0.3)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_http_backend_stores_filters_and_ranks_like_memory(chroma_port: int, tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        retrieval=RetrievalSettings(
+            backend="http",
+            chroma_host="127.0.0.1",
+            chroma_port=chroma_port,
+            collection=f"test-{tmp_path.name}",
+        ),
+    )
+    remote = Retriever.from_settings(settings)
+    remote.ping()
+    assert remote.upsert(history()).summary() == "5 added, 0 updated, 0 skipped"
+    again = Retriever.from_settings(settings)  # a second API replica sees the same index
+    assert again.count() == 5
+    assert again.upsert(history()).skipped_by_reason == {"unchanged": 5}
+    local = Retriever.in_memory()
+    local.upsert(history())
+    for query, filters in [
+        ("certificate expired handshake failures", None),
+        ("containers killed for memory", SearchFilters(services=["payments", "search"])),
+        ("disk", SearchFilters(category="storage")),
+    ]:
+        assert [h.document.id for h in again.search(query, k=3, filters=filters, now=NOW)] == [
+            h.document.id for h in local.search(query, k=3, filters=filters, now=NOW)
+        ]
+    assert again.delete(["inc-disk"]) == 1
+    assert Retriever.from_settings(settings).count() == 4
