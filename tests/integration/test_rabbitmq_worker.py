@@ -85,20 +85,21 @@ async def test_ten_thousand_alerts_survive_a_killed_worker(tmp_path: Path, rabbi
         published_s = time.monotonic() - t0
         first = start_worker(env, log)
         workers.append(first)
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         while stored(store) < 3000:
             assert first.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "the first worker stored < 3000 alerts in 90 s"
+            assert time.monotonic() < deadline, "the first worker stored < 3000 alerts in 180 s"
             await asyncio.sleep(0.1)
         first.send_signal(signal.SIGKILL)  # mid-batch, with unacked messages in flight
         first.wait(timeout=10)
         killed_at = stored(store)
         assert killed_at < SERVICES * PER_SERVICE
         workers += [start_worker(env, log), start_worker(env, log)]  # restart as two workers
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # generous: CI machines may be shared
         while stored(store) < SERVICES * PER_SERVICE or await broker.queue_depth() > 0:
             assert all(w.poll() is None for w in workers[1:]), log.read_text()[-3000:]
-            assert time.monotonic() < deadline, f"only {stored(store)} alerts stored after the restart"
+            assert time.monotonic() < deadline, (f"{stored(store)} alerts stored, queue not drained after the restart:\n"
+                                                 + log.read_text()[-2000:])
             await asyncio.sleep(0.3)
         await asyncio.sleep(1.0)  # let any redelivered in-flight message settle
         consumed_s = time.monotonic() - t0 - published_s
