@@ -64,8 +64,9 @@ class RabbitDelivery:
 
 class RabbitMQBroker:
     def __init__(self, *, url: str, queue: str, prefetch: int = 50, max_attempts: int = 4,
-                 dlq: str | None = None) -> None:
+                 dlq: str | None = None, connection_name: str = "sherlog-worker") -> None:
         self.url = url
+        self.connection_name = connection_name  # shown in the RabbitMQ management UI / rabbitmqctl
         self.queue_name = queue
         self.dlq_name = dlq or f"{queue}.dlq"
         self.prefetch = prefetch
@@ -84,7 +85,8 @@ class RabbitMQBroker:
         if self._channel is not None:
             return
         try:
-            self._connection = await aio_pika.connect_robust(self.url, timeout=10)
+            self._connection = await aio_pika.connect_robust(
+                self.url, timeout=10, reconnect_interval=1, client_properties={"connection_name": self.connection_name})
             channel = await self._connection.channel(publisher_confirms=True)
             await channel.set_qos(prefetch_count=self.prefetch)
             await channel.declare_queue(self.dlq_name, durable=True)
