@@ -313,6 +313,7 @@ def build_candidates(
     out = list(cands.values())
     for cand in out:
         cand.features = _features(cand, scene, similar, runbooks, signals)
+        cand.features[f"kind:{cand.kind}"] = 1.0  # per-kind bias a team's feedback may learn
         _topology_evidence(cand, scene)
         for sig in scene.alert_signals:
             if cand.service == (sig.service or scene.alert_service):

@@ -37,12 +37,12 @@ class RankResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _confidences(model: RankerModel, cands: list[Candidate]) -> list[float]:
+def _confidences(model: RankerModel, cands: list[Candidate]) -> tuple[list[float], list[float]]:
     raw = model.confidences([c.features for c in cands])
     order = sorted(range(len(cands)), key=lambda i: -raw[i])
     out = [0.0] * len(cands)
     if not order:
-        return out
+        return out, []
     top = order[0]
     out[top] = max(0.0, min(1.0, model.calibrate(float(raw[top]))))
     rest = [i for i in order[1:]]
@@ -52,7 +52,7 @@ def _confidences(model: RankerModel, cands: list[Candidate]) -> list[float]:
     scale = min(1.0, room / rest_sum) if rest_sum > 0 else 0.0
     for i in rest:
         out[i] = min(out[top], float(raw[i]) * scale)
-    return out
+    return out, [float(r) for r in raw]
 
 
 def rank(
@@ -70,13 +70,14 @@ def rank(
     if not cands:
         notes.append("no signal, change, similar incident or runbook points at a cause")
         return RankResult(hypotheses=[], enough_evidence=False, notes=notes)
-    conf = _confidences(scorer, cands)
+    conf, raw = _confidences(scorer, cands)
     order = sorted(range(len(cands)), key=lambda i: (-conf[i], cands[i].service, cands[i].kind))
     hyps: list[Hypothesis] = []
     for rank_no, i in enumerate(order[:MAX_HYPOTHESES], start=1):
         c = cands[i]
         feats = dict(c.features)
         feats["origin_count"] = float(len(c.origins))
+        feats["raw_confidence"] = round(raw[i], 6)
         hyps.append(
             Hypothesis(
                 rank=rank_no,
