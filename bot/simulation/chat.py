@@ -44,6 +44,9 @@ class SlackChatPort:
         data = self._send(channel=self._channel_of.get(thread, channel), thread_ts=thread, text=text, blocks=blocks)
         return str(data["ts"])
 
+    def channel_id(self, channel: str, thread: str) -> str:
+        return self._channel_of.get(thread, channel)
+
 
 class TerminalChatPort:
     """Prints game-day messages, for a drill without Slack (``--dry-run``)."""
@@ -61,3 +64,6 @@ class TerminalChatPort:
         self._n += 1
         self.console.print(f"[dim]{escape(channel)} ↳[/] {escape(text)}", highlight=False)
         return f"t{self._n}"
+
+    def channel_id(self, channel: str, thread: str) -> str:
+        return channel

@@ -37,6 +37,10 @@ class ChatPort(Protocol):
 
     def reply(self, channel: str, thread: str, text: str, blocks: list[dict[str, Any]] | None = None) -> str: ...
 
+    def channel_id(self, channel: str, thread: str) -> str:
+        """The id the chat uses for the channel of ``thread`` (Slack: ``C...`` for ``#sandbox``)."""
+        ...
+
 
 class StateStore(Protocol):
     def put_state(self, *, key: str, data: dict[str, Any]) -> None: ...
@@ -86,8 +90,7 @@ class GameDayEngine:
         return self.get(str(pointer["id"]))
 
     def history(self) -> list[dict[str, Any]]:
-        index = self.store.get_state(key="gameday:index") or {"ids": []}
-        return [g for g in (self.store.get_state(key=f"gameday:{i}") for i in index["ids"]) if g]
+        return list_gamedays(self.store)
 
     @staticmethod
     def scenario(game: dict[str, Any]) -> Scenario:
@@ -116,8 +119,9 @@ class GameDayEngine:
                   _section("Investigate in this thread. Ask about a service (`@sherlog how is checkout?`) and "
                            "diagnose with `/sherlog diagnose <service> <kind>`.")]
         thread = self.chat.post(channel, text, blocks)
+        channel_id = self.chat.channel_id(channel, thread)
         game: dict[str, Any] = {
-            "id": new_id("gd"), "channel": channel, "thread": thread, "status": "running",
+            "id": new_id("gd"), "channel": channel, "channel_id": channel_id, "thread": thread, "status": "running",
             "started_at": now.isoformat(), "started_by": started_by,
             "scenario": {"name": scenario, **scn.params, "kind": kind, "seed": seed, "world": scn.world.name,
                          "requested_service": service},
@@ -125,7 +129,8 @@ class GameDayEngine:
             "clues": self._clues(scn), "clues_posted": 0, "questions": [], "diagnoses": [], "result": None,
         }
         self._save(game)
-        self.store.put_state(key=f"gameday:active:{channel}", data={"id": game["id"]})
+        for name in {channel, channel_id}:  # slash commands name the channel by id, people by name
+            self.store.put_state(key=f"gameday:active:{name}", data={"id": game["id"]})
         index = self.store.get_state(key="gameday:index") or {"ids": []}
         self.store.put_state(key="gameday:index", data={"ids": [*index["ids"], game["id"]]})
         log.info("game day started", extra={"game": game["id"], "kind": kind, "channel": channel})
@@ -273,7 +278,8 @@ class GameDayEngine:
         game["debrief"] = debrief(game, scn)
         game["status"] = "ended"
         self._save(game)
-        self.store.put_state(key=f"gameday:active:{game['channel']}", data={"id": None})
+        for name in {game["channel"], game.get("channel_id", game["channel"])}:
+            self.store.put_state(key=f"gameday:active:{name}", data={"id": None})
         reveal = (f":mag: *Root cause*: {human(scn.kind)} in *{scn.culprit}* (category {scn.category}). "
                   f"Alert fired on {scn.alert_service}.")
         self.chat.reply(game["channel"], game["thread"], reveal,
@@ -287,6 +293,12 @@ class GameDayEngine:
                 "scenario": game["scenario"]["name"], "difficulty": game["scenario"]["difficulty"],
                 "clues_posted": game["clues_posted"], "clues": len(game["clues"]),
                 "questions": len(game["questions"]), "diagnoses": len(game["diagnoses"]), "result": game["result"]}
+
+
+def list_gamedays(store: StateStore) -> list[dict[str, Any]]:
+    """Every game day played, oldest first (the dashboard reads this)."""
+    index = store.get_state(key="gameday:index") or {"ids": []}
+    return [g for g in (store.get_state(key=f"gameday:{i}") for i in index["ids"]) if g]
 
 
 def score_diagnosis(*, service: str, kind: str, truth_service: str, truth_kind: str, seconds: float,

@@ -112,3 +112,13 @@ def test_unknown_scenario_is_refused(slack: SlackAPI, store) -> None:  # type: i
     with pytest.raises(InputError, match="unknown scenario"):
         engine.start("alien_invasion", channel="#sandbox")
     assert slack.calls_to("chat.postMessage") == []
+
+
+def test_slash_commands_find_the_game_by_channel_id(slack: SlackAPI, store) -> None:  # type: ignore[no-untyped-def]
+    """Slack answers chat.postMessage with the channel id; commands later name the channel by that id."""
+    engine = _engine(slack, store, FakeClock())
+    game = engine.start("oom_kill", channel="C0SANDBOX", seed=2)
+    assert engine.active("C0SANDBOX")["id"] == game["id"]
+    engine.end(game["id"])
+    with pytest.raises(NotFoundError):
+        engine.active("C0SANDBOX")
