@@ -59,21 +59,27 @@ class Embedder:
         self._encode_lock = threading.Lock()
 
     def encode(self, texts: list[str], *, batch_size: int | None = None) -> npt.NDArray[np.float32]:
-        """Unit vectors, one row per text."""
+        """Unit vectors, one row per text. The model is held one batch at a time, so a query
+        waits for at most one batch of a long import."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        try:
-            with self._encode_lock:
-                vectors = self._model.encode(
-                    texts,
-                    batch_size=batch_size or self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-        except Exception as e:  # torch / tokenizer failures
-            raise RetrievalError(f"the embedding model failed to encode {len(texts)} texts: {e}") from e
-        return np.asarray(vectors, dtype=np.float32)
+        size = batch_size or self.batch_size
+        parts: list[npt.NDArray[np.float32]] = []
+        for start in range(0, len(texts), size):
+            chunk = texts[start : start + size]
+            try:
+                with self._encode_lock:
+                    vectors = self._model.encode(
+                        chunk,
+                        batch_size=size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
+            except Exception as e:  # torch / tokenizer failures
+                raise RetrievalError(f"the embedding model failed to encode {len(chunk)} texts: {e}") from e
+            parts.append(np.asarray(vectors, dtype=np.float32))
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def encode_query(self, text: str) -> npt.NDArray[np.float32]:
         with self._cache_lock:

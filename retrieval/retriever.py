@@ -128,7 +128,8 @@ class Retriever:
         self.settings = settings or RetrievalSettings(backend="memory")
         self._store = store
         self._embedder = embedder
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the in-memory catalogue and indexes
+        self._write_lock = threading.Lock()  # one import or delete at a time
         self._docs: dict[str, Document] = {}
         self._hashes: dict[str, str] = {}
         self._loaded = False
@@ -221,7 +222,8 @@ class Retriever:
 
     def documents(self) -> list[Document]:
         self._ensure_loaded()
-        return list(self._docs.values())
+        with self._lock:
+            return list(self._docs.values())
 
     # ---- ingest -----------------------------------------------------------------------------
 
@@ -247,6 +249,16 @@ class Retriever:
         documents without one are embedded here.
         """
         self._ensure_loaded()
+        with self._write_lock:
+            return self._upsert(docs, progress=progress, vectors=vectors)
+
+    def _upsert(
+        self,
+        docs: Iterable[Document],
+        *,
+        progress: Callable[[int], None] | None,
+        vectors: Mapping[str, npt.NDArray[np.float32]] | None,
+    ) -> IngestReport:
         report = IngestReport()
         pending: dict[str, tuple[Document, str]] = {}
         parents: dict[str, set[str]] = {}
@@ -304,7 +316,7 @@ class Retriever:
             if progress:
                 progress(done)
         if stale:
-            self.delete(stale)
+            self._delete(stale)
             report.removed += stale
         logger.info(
             "documents ingested",
@@ -317,7 +329,12 @@ class Retriever:
         return report
 
     def delete(self, ids: Sequence[str]) -> int:
+        """Remove documents by id; returns how many were present."""
         self._ensure_loaded()
+        with self._write_lock:
+            return self._delete(ids)
+
+    def _delete(self, ids: Sequence[str]) -> int:
         present = [i for i in ids if i in self._docs]
         if not present:
             return 0

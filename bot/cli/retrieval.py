@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,6 +19,9 @@ from rich.table import Table
 
 from bot.cli.common import console, friendly_errors
 from bot.domain import ConfigError, Document, DocumentType, InputError
+
+if TYPE_CHECKING:
+    from retrieval import Retriever, SearchHit
 
 ingest_app = typer.Typer(
     help="Import past incidents and runbooks into the retrieval index (re-importing updates, never duplicates).",
@@ -48,7 +51,7 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _retriever():  # type: ignore[no-untyped-def]
+def _retriever() -> Retriever:
     from config.settings import get_settings
     from retrieval import Retriever
 
@@ -204,7 +207,7 @@ def search_command(
     console.print(table)
 
 
-def _hit_json(hit) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _hit_json(hit: SearchHit) -> dict[str, object]:
     doc = hit.document
     return {
         "rank": hit.rank,
