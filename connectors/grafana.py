@@ -40,8 +40,8 @@ def dashboard_ref(url: str | None) -> tuple[str | None, int | None]:
     if not found:
         return None, None
     query = parse_qs(parsed.query)
-    panel = (query.get("viewPanel") or query.get("panelId") or [None])[0]
-    return found.group("uid"), int(panel) if panel and panel.isdigit() else None
+    panel = (query.get("viewPanel") or query.get("panelId") or [""])[0]
+    return found.group("uid"), int(panel) if panel.isdigit() else None
 
 
 def prometheus_graph_url(base_url: str, expr: str, *, end: datetime | None = None, range_minutes: int = 60) -> str:

@@ -76,9 +76,9 @@ def install(app: FastAPI) -> None:
     if secret is not None and secret.get_secret_value():
         app.add_middleware(PagerDutySignatureMiddleware, secret=secret.get_secret_value())
         app.state.payload_verifiers["pagerduty"] = verify_pagerduty
-    from bot.pipeline import writeback
+    from bot.pipeline.writeback import subscribe
 
-    writeback.subscribe(app.state.pipeline)
+    subscribe(app.state.pipeline)
 
 
 @router.get("/api/v1/intake/sources")

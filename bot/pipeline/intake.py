@@ -24,9 +24,10 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import Table, bindparam, insert, text, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.domain import Alert, AlertStatus, Incident, IncidentStatus, Severity, stable_hash, utcnow
@@ -36,6 +37,9 @@ from bot.storage.intake_groups import IntakeGroupRow
 from bot.storage.tables import AlertRow, IncidentRow, KeyValueRow
 
 log = logging.getLogger(__name__)
+_INCIDENTS: Table = cast(Table, getattr(IncidentRow, "__table__"))  # noqa: B009 - SQLModel hides it from typing
+_ALERTS: Table = cast(Table, getattr(AlertRow, "__table__"))  # noqa: B009
+_GROUPS: Table = cast(Table, getattr(IntakeGroupRow, "__table__"))  # noqa: B009
 
 _SEVERITY_ORDER = [Severity.INFO, Severity.WARNING, Severity.HIGH, Severity.CRITICAL]
 LEARNED_TOPOLOGY_KEY = "intake.topology.learned"
@@ -224,11 +228,12 @@ class _Batch:
         unique = list(dict.fromkeys(fingerprints))
         for i in range(0, len(unique), 500):
             chunk = unique[i:i + 500]
-            rows = self.s.exec(
-                select(AlertRow.id, AlertRow.fingerprint, AlertRow.incident_id, AlertRow.status,
-                       AlertRow.received_at, IncidentRow.status, IncidentRow.resolved_at, AlertRow.data)
-                .join(IncidentRow, col(IncidentRow.id) == col(AlertRow.incident_id))
-                .where(col(AlertRow.fingerprint).in_(chunk))
+            ac, ic = _ALERTS.c, _INCIDENTS.c
+            rows = self.s.execute(
+                sa_select(ac.id, ac.fingerprint, ac.incident_id, ac.status, ac.received_at, ic.status, ic.resolved_at,
+                          ac.data)
+                .join_from(_ALERTS, _INCIDENTS, ic.id == ac.incident_id)
+                .where(ac.fingerprint.in_(chunk))
             ).all()
             best: dict[str, tuple[bool, datetime, _Seen]] = {}
             for alert_id, fp, incident_id, a_status, received, i_status, resolved_at, data in rows:
@@ -426,11 +431,11 @@ class _Batch:
         for incident_id in created:
             full.append(_incident_values(self.touched[incident_id].incident, created=True))
         if full:
-            self.s.execute(insert(IncidentRow.__table__), full)  # type: ignore[arg-type]
+            self.s.execute(insert(_INCIDENTS), full)
         if self.new_alerts:
-            self.s.execute(insert(AlertRow.__table__), list(self.new_alerts.values()))  # type: ignore[arg-type]
+            self.s.execute(insert(_ALERTS), list(self.new_alerts.values()))
         for alert_id, values in self.changed_alerts.items():
-            self.s.execute(update(AlertRow.__table__).where(AlertRow.__table__.c.id == alert_id).values(**values))  # type: ignore[arg-type]
+            self.s.execute(update(_ALERTS).where(_ALERTS.c.id == alert_id).values(**values))
         incident_updates: list[dict[str, Any]] = []
         for incident_id, touched in self.touched.items():
             incident = touched.incident
@@ -442,8 +447,8 @@ class _Batch:
             incident.alerts = touched.alerts
             self._classify(incident_id, touched)
         if incident_updates:
-            table = IncidentRow.__table__
-            self.s.execute(update(table).where(table.c.id == bindparam("_id")), incident_updates)  # type: ignore[arg-type,attr-defined]
+            table = _INCIDENTS
+            self.s.execute(update(table).where(table.c.id == bindparam("_id")), incident_updates)
         self._write_groups()
 
     def _recompute_status(self, touched: _Touched) -> None:
@@ -483,11 +488,11 @@ class _Batch:
             else:
                 updates.append({"_id": incident_id, **values})
             self.cache[incident_id] = (stamp, group)
-        table = IntakeGroupRow.__table__
+        table = _GROUPS
         if inserts:
-            self.s.execute(insert(table), inserts)  # type: ignore[arg-type]
+            self.s.execute(insert(table), inserts)
         if updates:
-            self.s.execute(update(table).where(table.c.incident_id == bindparam("_id")), updates)  # type: ignore[arg-type,attr-defined]
+            self.s.execute(update(table).where(table.c.incident_id == bindparam("_id")), updates)
 
     def _classify(self, incident_id: str, touched: _Touched) -> None:
         final = touched.incident.status
