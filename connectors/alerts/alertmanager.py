@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain import Alert, AlertStatus, PayloadError, Severity
-from connectors.alerts.common import RAW_LINKS, clean_links, parse_time, require, service_from_labels, str_dict
+from connectors.alerts.common import (
+    RAW_LINKS,
+    clean_links,
+    parse_time,
+    require,
+    service_from_labels,
+    str_dict,
+)
 
 SOURCE = "alertmanager"
 

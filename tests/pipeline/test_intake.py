@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from bot.domain import Alert, AlertStatus, IncidentStatus, Severity
 from bot.pipeline.grouping import GroupingPolicy
 from bot.pipeline.intake import IntakeService, learn_topology
