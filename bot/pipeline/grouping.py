@@ -52,9 +52,11 @@ class GroupingPolicy:
     learn_topology: bool = True
 
     @classmethod
-    def from_settings(cls, intake: object) -> GroupingPolicy:
-        """From ``settings.intake`` (duck-typed so this module imports nothing of config)."""
+    def from_settings(cls, intake: object, *, topology: dict[str, list[str]] | None = None) -> GroupingPolicy:
+        """From ``settings.intake`` (duck-typed so this module imports nothing of config); ``topology`` (the
+        top-level ``settings.topology``) is merged with ``intake.topology``."""
         g = getattr
+        merged = merge_topology(topology or {}, g(intake, "topology", None) or {})
         return cls(
             window=timedelta(minutes=g(intake, "group_window_minutes", 30)),
             cascade_window=timedelta(minutes=g(intake, "cascade_window_minutes", 10)),
@@ -62,7 +64,7 @@ class GroupingPolicy:
             flap_threshold=g(intake, "flap_threshold", 3),
             label_similarity=g(intake, "label_similarity", 0.6),
             ignored_labels=frozenset(g(intake, "ignored_labels", None) or DEFAULT_IGNORED_LABELS),
-            topology={k: list(v) for k, v in (g(intake, "topology", None) or {}).items()},
+            topology=merged,
             learn_topology=g(intake, "learn_topology", True),
         )
 

@@ -110,6 +110,12 @@ class IntakeService:
         # (in this or another process) changed them
         self._profiles: dict[str, tuple[datetime, GroupProfile]] = {}
 
+    @classmethod
+    def from_settings(cls, *, settings: Any, store: Store) -> IntakeService:
+        """Intake with every ``intake.*`` correlation setting and the top-level ``topology``."""
+        return cls(store=store, policy=GroupingPolicy.from_settings(
+            settings.intake, topology=getattr(settings, "topology", None)))
+
     # ---- public ------------------------------------------------------------------------------
 
     def accept(self, alerts: list[Alert]) -> IntakeResult:

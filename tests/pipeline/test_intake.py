@@ -171,3 +171,15 @@ def test_only_news_triggers_reanalysis(any_store: Any) -> None:
     new_kind = intake.accept([alert("HighErrorRate", "checkout", at=2, pod="checkout-2")])
     assert new_kind.updated == [inc_id]
     assert any_store.count_alerts(incident_id=inc_id) == 3
+
+
+def test_policy_from_settings_merges_both_topologies(tmp_path: Any, store: Any) -> None:
+    from config.settings import load_settings
+
+    settings = load_settings(data_dir=tmp_path, topology={"web": ["api"]},
+                             intake={"topology": {"api": ["db"]}, "flap_threshold": 5, "group_window_minutes": 7})
+    intake = IntakeService.from_settings(settings=settings, store=store)
+    assert intake.policy.topology == {"api": ["db"], "web": ["api"]}
+    assert intake.policy.flap_threshold == 5 and intake.policy.window == timedelta(minutes=7)
+    (inc,) = intake.accept([alert("Errors", "web", at=0)]).created
+    assert intake.accept([alert("Slow", "api", at=1)]).incident_ids == [inc]  # joined through the topology
