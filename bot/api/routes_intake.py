@@ -18,9 +18,10 @@ import hmac
 import logging
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.api.deps import require_intake_token
 from connectors.alerts import PARSERS, register_mappings
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def install(app: FastAPI) -> None:
     subscribe(app.state.pipeline)
 
 
-@router.get("/api/v1/intake/sources")
+@router.get("/api/v1/intake/sources", dependencies=[Depends(require_intake_token)])
 async def sources(request: Request) -> dict[str, Any]:
     base = str(request.base_url).rstrip("/")
     return {"sources": [{"name": name, "url": f"{base}/api/v1/alerts/{name}"} for name in sorted(PARSERS)]}

@@ -56,7 +56,8 @@ def test_yaml_mapping_is_served_and_token_required(client: TestClient) -> None:
     assert fired.status_code == 202 and len(fired.json()["created"]) == 1
     resolved = client.post("/api/v1/alerts/nagios_t?token=intake-token", json={**alert, "SERVICESTATE": "OK"})
     assert resolved.json()["resolved"] == fired.json()["created"]
-    sources = {s["name"] for s in client.get("/api/v1/intake/sources").json()["sources"]}
+    assert client.get("/api/v1/intake/sources").status_code == 401
+    sources = {s["name"] for s in client.get("/api/v1/intake/sources?token=intake-token").json()["sources"]}
     assert {"alertmanager", "grafana", "pagerduty", "opsgenie", "datadog", "generic", "nagios_t"} <= sources
 
 
