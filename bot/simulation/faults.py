@@ -215,7 +215,7 @@ _SPECS: list[FaultSpec] = [
                  "Route critical reads to the primary until the lag clears.")),
     FaultSpec(
         "db_down", ("database",), "{svc} is down",
-        effects=(E(RPS, "mul", 0.02, ramp=0.5), E("restarts", "counter", 1, ramp=5), E(CPU, "mul", 0.1),
+        effects=(E(RPS, "mul", 0.02, ramp=0.5), E("restarts", "counter", 1, ramp=240), E(CPU, "mul", 0.1),
                  E("db_connections_in_use", "mul", 0.0)),
         logs=(L("error", "server process (PID {n}) was terminated by signal 9: Killed", once=True),
               L("info", "terminating any other active server processes", once=True, delay=0.1),
