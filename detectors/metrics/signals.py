@@ -11,6 +11,8 @@ likely origin), and lowered for a service whose own dependency changed earlier (
 from __future__ import annotations
 
 import logging
+import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,13 +27,18 @@ from detectors.metrics.changepoint import (
     noise_sd,
     robust_shift,
 )
-from detectors.metrics.kinds import bad_directions, kind_for, rule_for
+from detectors.metrics.kinds import bad_directions, kind_for, normalise_name, rule_for
 from detectors.metrics.prepare import prepare
 
 logger = logging.getLogger(__name__)
 
 Z_HALF = 4.0  # robust z at which the anomaly score is 0.5
 RAMP_FAMILIES = frozenset({"memory", "disk", "pool", "queue", "db", "threads"})  # leaks and fills
+CAPACITY_FAMILIES = frozenset({"disk", "pool", "threads", "memory"})  # causes only once near their limit
+LIMIT_SUFFIX = re.compile(r"_(max|limit|capacity|size_bytes|total_bytes)$")
+NEAR_LIMIT = (0.80, 0.95)  # share of the limit: no credit at the first, full credit at the second
+SOON_H = (0.5, 2.0)  # hours to the limit at the current slope: full credit at the first, none at the second
+RECENT_S = 600.0  # a change this close to the alert (or 10% of the window, if longer) is "at the incident"
 
 
 def anomaly_score(z: float) -> float:
@@ -50,6 +57,9 @@ class _Finding:
     z: float
     anomaly: float
     slope_per_h: float
+    level: float = 0.0  # the series' value at the alert (or its end)
+    span_s: float = 0.0
+    end_ts: float = 0.0
 
 
 def _drop_after_high(y: np.ndarray, shift: Shift) -> float:
@@ -122,7 +132,63 @@ def _analyse(series: MetricSeries, alert_ts: float | None, min_points: int) -> _
     if kind is None:
         return None
     shift = Shift(shift.index, before, after, shift.scale, shift.z_level, shift.z_peak, direction)
-    return _Finding(series, shift, change_ts, kind, shape, z, anomaly_score(z), slope_per_h)
+    at = y.size if last is None else max(1, min(last, y.size))
+    level = float(np.median(y[max(0, at - 3) : at]))
+    span = float(t[-1] - t[0])
+    return _Finding(
+        series, shift, change_ts, kind, shape, z, anomaly_score(z), slope_per_h, level, span, float(t[-1])
+    )
+
+
+def _limits(series: list[MetricSeries]) -> dict[tuple[str, str], float]:
+    """(service, resource stem) -> the latest value of a limit series (``db_connections_max`` -> 20)."""
+    out: dict[tuple[str, str], float] = {}
+    for s in series:
+        rule = rule_for(s.metric)
+        if rule is None or rule.family != "limit":
+            continue
+        vals = [v for v in s.values if v is not None and math.isfinite(v) and v > 0]
+        if vals:
+            out[(s.service, LIMIT_SUFFIX.sub("", normalise_name(s.metric)))] = float(vals[-1])
+    return out
+
+
+def _limit_of(f: _Finding, limits: dict[tuple[str, str], float]) -> float | None:
+    """The value at which the resource is exhausted: a limit series of the same service and resource,
+    1 for a ratio/fraction, 100 for a percentage; None when unknown."""
+    name = normalise_name(f.series.metric)
+    best: tuple[int, float] | None = None
+    for (svc, stem), value in limits.items():
+        if (
+            svc == f.series.service
+            and stem
+            and name.startswith(stem)
+            and (best is None or len(stem) > best[0])
+        ):
+            best = (len(stem), value)
+    if best is not None:
+        return best[1]
+    top = max((v for v in f.series.values if v is not None and math.isfinite(v)), default=math.inf)
+    if re.search(r"ratio|fraction", name) and top <= 1.0:
+        return 1.0
+    if re.search(r"percent|pct", name) and top <= 100.0:
+        return 100.0
+    return None
+
+
+def _capacity_factor(f: _Finding, limit: float, alert_ts: float | None) -> float:
+    """1 when an exhaustion kind is really at its limit, about to hit it, or changed at the incident;
+    falls to 0 for a resource far from its limit that was already on its way well before the alert."""
+    util = f.level / limit
+    near = min(max((util - NEAR_LIMIT[0]) / (NEAR_LIMIT[1] - NEAR_LIMIT[0]), 0.0), 1.0)
+    soon = 0.0
+    if f.slope_per_h > 0:
+        hours = max(limit - f.level, 0.0) / f.slope_per_h
+        lo, hi = SOON_H
+        soon = 1.0 if hours <= lo else max(0.0, math.log(hi / hours) / math.log(hi / lo))
+    ref = alert_ts if alert_ts is not None else f.end_ts
+    recent = 1.0 if f.change_ts >= ref - max(RECENT_S, 0.1 * f.span_s) else 0.0
+    return max(near, soon, recent)
 
 
 # (family of a finding, family of another finding on the same service, kind the first one becomes)
@@ -178,6 +244,17 @@ def detect_metric_signals(
     if not findings:
         return []
     _combine(findings)
+    limits = _limits(series)
+    for f in findings:
+        rule = rule_for(f.series.metric)
+        if rule is None or rule.family not in CAPACITY_FAMILIES or f.shift.direction < 0:
+            continue
+        limit = _limit_of(f, limits)
+        if limit is not None and limit > 0:
+            f.anomaly *= 0.3 + 0.7 * _capacity_factor(f, limit, alert_ts)
+    findings = [f for f in findings if f.anomaly >= min_score]
+    if not findings:
+        return []
     times = np.array([f.change_ts for f in findings])
     order = times.argsort().argsort()  # 0 = earliest
     n = len(findings)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from bot.domain.models import MetricSeries
 from detectors.metrics import anomaly_score, detect_metric_signals
 from tests.detectors.metrics.metric_factories import T0, noisy, series
 
@@ -140,3 +141,47 @@ def test_fifty_series_are_fast() -> None:
     elapsed = time.perf_counter() - t0
     assert len(sigs) == 8
     assert elapsed < 2.0  # budget is ~0.1 s; generous bound for a shared CI box
+
+
+def _pool_incident(n: int, at: int) -> list[MetricSeries]:
+    pool = noisy(n, 6, 0.8, 21)
+    pool[at:] = 20.0  # the real cause: the pool hits its max of 20
+    return [
+        series("checkout", "db_connections_in_use", pool),
+        series("checkout", "db_connections_max", np.full(n, 20.0)),
+    ]
+
+
+def test_slow_disk_trend_far_from_full_does_not_outrank_the_cause() -> None:
+    n, at = 105, 90
+    minutes = np.arange(n)
+    # rising slowly all along (0.0117/h), nowhere near full: the case reported on the demo bundle
+    steady = 0.5614 + minutes * 0.0117 / 60 + noisy(n, 0, 0.0005, 22)
+    # a fill that started 50 minutes before the alert (0.15/h), still far from full: a side problem
+    bend = 0.45 + np.maximum(0, minutes - 40) * 0.15 / 60 + noisy(n, 0, 0.0005, 23)
+    sigs = detect_metric_signals(
+        [
+            *_pool_incident(n, at - 4),
+            series("orders-db", "disk_used_ratio", steady),
+            series("rabbitmq", "disk_used_ratio", bend),
+        ],
+        alert_time=T0 + timedelta(minutes=at),
+    )
+    assert sigs[0].kind == "db_connection_exhaustion" and sigs[0].service == "checkout"
+    assert all(s.kind != "disk_full" or s.score < 0.5 for s in sigs)
+
+
+def test_disk_fill_near_full_or_starting_at_the_incident_still_scores_high() -> None:
+    n, at = 105, 90
+    minutes = np.arange(n)
+    near_full = 0.55 + np.maximum(0, minutes - 40) * 0.5 / 60 + noisy(n, 0, 0.0005, 24)  # 0.97 at the alert
+    sudden = (
+        0.40 + np.maximum(0, minutes - (at - 5)) * 2.0 / 60 + noisy(n, 0, 0.0005, 25)
+    )  # starts at the alert
+    sigs = detect_metric_signals(
+        [series("a", "disk_used_ratio", near_full), series("b", "disk_used_ratio", sudden)],
+        alert_time=T0 + timedelta(minutes=at),
+    )
+    scores = {s.service: s.score for s in sigs if s.kind == "disk_full"}
+    assert scores.keys() == {"a", "b"}
+    assert min(scores.values()) > 0.7
