@@ -116,7 +116,7 @@ def main() -> None:
         "--sample", type=int, default=2000, help="documents embedded by the model with --embed sample"
     )
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=120)
     rss_start = rss_mb()
 
     docs = synthetic_documents(args.docs)

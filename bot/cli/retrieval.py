@@ -176,6 +176,37 @@ def ingest_opsgenie(since: SinceOpt = "90d") -> None:
     _run_ingest(docs, [], what="Opsgenie alerts")
 
 
+@ingest_app.command("sherlog")
+@friendly_errors
+def ingest_sherlog(since: SinceOpt = "3650d") -> None:
+    """Sherlog's own resolved incidents with a confirmed cause (backfill; new ones are indexed on resolve)."""
+    from bot.storage import Store
+    from config.settings import get_settings
+    from retrieval import document_for_incident
+
+    settings = get_settings()
+    store = Store.open(settings.database_url)
+    docs: list[Document] = []
+    problems: list[tuple[str, str]] = []
+    try:
+        offset = 0
+        while True:
+            page = store.list_incidents(status="resolved", since=parse_since(since), limit=500, offset=offset)
+            for incident in page:
+                analysis = store.latest_analysis(incident_id=incident.id)
+                doc = document_for_incident(incident, summary=analysis.summary if analysis else "")
+                if doc is None:
+                    problems.append((incident.id, "no confirmed cause"))
+                else:
+                    docs.append(doc)
+            if len(page) < 500:
+                break
+            offset += 500
+    finally:
+        store.close()
+    _run_ingest(docs, problems, what="Sherlog incidents")
+
+
 @friendly_errors
 def search_command(
     text: Annotated[str, typer.Argument(help="What to look for, e.g. 'db pool exhausted on checkout'.")],

@@ -157,3 +157,47 @@ def test_search_endpoint(tmp_path: Path) -> None:
     )
     del app.state.retriever
     assert client.get("/api/v1/search", params={"q": "x"}, headers=headers).status_code == 503
+
+
+def test_ingest_sherlog_backfills_resolved_incidents_with_a_confirmed_cause(
+    cli: tuple[CliRunner, typer.Typer],
+) -> None:
+    from bot.domain import Incident, IncidentStatus
+    from bot.storage import Store
+
+    runner, app = cli
+    now = datetime.now(UTC)
+    store = Store.open(get_settings().database_url)
+    try:
+        store.save_incident(
+            incident=Incident(
+                id="inc-conf",
+                title="Orders queue backlog",
+                service="orders",
+                status=IncidentStatus.RESOLVED,
+                resolved_at=now,
+                confirmed_service="orders",
+                confirmed_kind="queue_backlog",
+                resolution="Added consumers",
+                created_at=now - timedelta(days=1),
+            )
+        )
+        store.save_incident(
+            incident=Incident(
+                id="inc-unconf",
+                title="Flaky alert",
+                service="orders",
+                status=IncidentStatus.RESOLVED,
+                resolved_at=now,
+            )
+        )
+        store.save_incident(incident=Incident(id="inc-open", title="Still open", service="orders"))
+    finally:
+        store.close()
+    out = runner.invoke(app, ["ingest", "sherlog"])
+    assert out.exit_code == 0, out.output
+    assert "1 added, 0 updated, 1 skipped (1 no confirmed cause)" in out.output
+    results = json.loads(
+        runner.invoke(app, ["search", "consumer lag on orders", "--k", "1", "--json"]).output
+    )
+    assert results[0]["id"] == "inc-conf" and results[0]["resolution"] == "Added consumers"
