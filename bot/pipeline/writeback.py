@@ -11,11 +11,12 @@
   annotation marks the incident start (on the alert's dashboard/panel when it came from Grafana) and
   becomes a region ending at the resolution.
 
-The adapters speak the vendors' documented REST APIs through an injected ``httpx.Client``
-(PagerDuty REST v2: ``POST /incidents/{id}/notes``, ``PUT /incidents/{id}``; Opsgenie Alert API v2:
-``POST /v2/alerts/{id}/notes|acknowledge|close``). When ``connectors.pagerduty.PagerDutyConnector`` /
-``connectors.opsgenie.OpsgenieConnector`` expose ``add_note``/``acknowledge``/``resolve`` they are used
-instead. A vendor failure is logged and raised as a warning event; it never breaks the pipeline.
+From settings, write-back goes through the pdpyras / opsgenie-sdk connectors
+(``connectors.pagerduty.PagerDutyConnector``, ``connectors.opsgenie.OpsgenieConnector``) wrapped by
+``PagerDutyTool``/``OpsgenieTool``. ``PagerDutyNotes``/``OpsgenieNotes`` are plain-HTTP adapters over an
+injected ``httpx.Client`` (PagerDuty REST v2 ``POST /incidents/{id}/notes``, ``PUT /incidents/{id}``; Opsgenie
+Alert API v2 ``POST /v2/alerts/{id}/notes|acknowledge|close``), the fallback when those modules are absent.
+A vendor failure is logged and raised as a warning event; it never breaks the pipeline.
 """
 
 from __future__ import annotations
@@ -110,36 +111,64 @@ class OpsgenieNotes:
                                                 "note": f"Resolved in Sherlog by {user}"})
 
 
+@dataclass
+class PagerDutyTool:
+    """Write-back through ``connectors.pagerduty.PagerDutyConnector`` (pdpyras)."""
+
+    connector: Any
+    name: str = "pagerduty"
+
+    def add_note(self, ref: str, text: str) -> None:
+        self.connector.add_note(ref, text[:NOTE_LIMIT])
+
+    def acknowledge(self, ref: str, user: str) -> None:
+        self.connector.acknowledge(ref)
+
+    def resolve(self, ref: str, user: str) -> None:
+        self.connector.resolve(ref)
+
+
+@dataclass
+class OpsgenieTool:
+    """Write-back through ``connectors.opsgenie.OpsgenieConnector`` (opsgenie-sdk)."""
+
+    connector: Any
+    name: str = "opsgenie"
+
+    def add_note(self, ref: str, text: str) -> None:
+        self.connector.add_note(ref, text[:NOTE_LIMIT], user="Sherlog")
+
+    def acknowledge(self, ref: str, user: str) -> None:
+        self.connector.acknowledge(ref, note=f"Acknowledged in Sherlog by {user}", user=user)
+
+    def resolve(self, ref: str, user: str) -> None:
+        self.connector.close(ref, note=f"Resolved in Sherlog by {user}", user=user)
+
+
 def tools_from_settings(settings: Settings, *, client: httpx.Client | None = None) -> dict[str, IncidentTool]:
-    """The configured write-back targets, keyed like ``Incident.external_refs``."""
+    """The configured write-back targets, keyed like ``Incident.external_refs``: the pdpyras/opsgenie-sdk
+    connectors of ``connectors.pagerduty``/``connectors.opsgenie``, or the plain-HTTP adapters above
+    when those modules are not installed."""
     tools: dict[str, IncidentTool] = {}
     pd, og = settings.pagerduty, settings.opsgenie
     if pd.enabled and pd.api_token is not None:
-        tools["pagerduty"] = _connector("connectors.pagerduty", "PagerDutyConnector", settings) or PagerDutyNotes(
-            client=client or httpx.Client(timeout=10.0), token=pd.api_token.get_secret_value(),
-            from_email=pd.from_email or "sherlog@localhost", api_url=pd.api_url)
+        try:
+            from connectors.pagerduty import PagerDutyConnector
+
+            tools["pagerduty"] = PagerDutyTool(PagerDutyConnector(pd))
+        except ImportError:
+            tools["pagerduty"] = PagerDutyNotes(
+                client=client or httpx.Client(timeout=10.0), token=pd.api_token.get_secret_value(),
+                from_email=pd.from_email or "sherlog@localhost", api_url=pd.api_url)
     if og.enabled and og.api_key is not None:
-        tools["opsgenie"] = _connector("connectors.opsgenie", "OpsgenieConnector", settings) or OpsgenieNotes(
-            client=client or httpx.Client(timeout=10.0), api_key=og.api_key.get_secret_value(), api_url=og.api_url)
+        try:
+            from connectors.opsgenie import OpsgenieConnector
+
+            tools["opsgenie"] = OpsgenieTool(OpsgenieConnector(og))
+        except ImportError:
+            tools["opsgenie"] = OpsgenieNotes(client=client or httpx.Client(timeout=10.0),
+                                              api_key=og.api_key.get_secret_value(), api_url=og.api_url)
     return tools
-
-
-def _connector(module: str, cls: str, settings: Settings) -> IncidentTool | None:
-    """The retrieval area's connector when it offers the write-back methods, else None."""
-    import importlib
-
-    try:
-        klass = getattr(importlib.import_module(module), cls)
-    except (ImportError, AttributeError):
-        return None
-    if not all(hasattr(klass, m) for m in ("add_note", "acknowledge", "resolve")):
-        return None
-    try:
-        tool: IncidentTool = klass(settings=settings)
-    except TypeError:
-        return None
-    tool.name = module.rsplit(".", 1)[-1]
-    return tool
 
 
 def analysis_note(incident: Incident, analysis: Analysis, *, dashboard_url: str | None = None) -> str:

@@ -161,3 +161,38 @@ def test_link_helpers() -> None:
     assert dashboard_ref("https://g/alerting/list") == (None, None)
     url = prometheus_graph_url("http://prom:9090/", 'rate(http_requests_total{code="500"}[5m]) > 1')
     assert url.startswith("http://prom:9090/graph?g0.expr=rate%28http_requests_total%7Bcode%3D%22500%22")
+
+
+@pytest.mark.data
+def test_write_back_from_settings_through_pdpyras_and_opsgenie_sdk(tmp_path: Path, store: Any,
+                                                                   shared_data: Path) -> None:
+    """The connectors built from settings (pdpyras, opsgenie-sdk) against the local REST stand-ins."""
+    from datetime import UTC, datetime
+
+    from config.settings import load_settings
+    from tests.fakes.opsgenie_api import OpsgenieAPI, alert
+    from tests.fakes.pagerduty_api import PagerDutyAPI, incident
+
+    with PagerDutyAPI(token="pd-t") as pd, OpsgenieAPI(key="og-t") as og:
+        pd.add_incident(incident("PFQZPSY", "Test Incident 3", created_at=datetime(2021, 6, 4, tzinfo=UTC),
+                                 status="triggered"))
+        og.add_alert(alert("ec03dad6-62c8-4c94-b38b-d88f398e900f", "another alert",
+                           created_at=datetime(2017, 8, 14, tzinfo=UTC), status="open"))
+        settings = load_settings(
+            data_dir=tmp_path, retrieval={"backend": "memory"},
+            pagerduty={"enabled": True, "api_token": "pd-t", "api_url": pd.url, "from_email": "bot@example.com"},
+            opsgenie={"enabled": True, "api_key": "og-t", "api_url": og.url})
+        pipeline = Pipeline(settings=settings, store=store)
+        assert writeback.subscribe(pipeline) is not None
+        pd_alerts = parse_alerts(_payload(shared_data, "pagerduty-v3/zulip_incident.triggered.json"))
+        og_alerts = parse_alerts(_payload(shared_data, "opsgenie/zulip_create.json"))
+        for found in (pd_alerts, og_alerts):
+            (incident_id,) = pipeline.accept_alerts(found).created
+            pipeline.analyze_incident(incident_id=incident_id)
+            writeback.acknowledge(pipeline=pipeline, incident_id=incident_id, user="dana")
+            writeback.resolve(pipeline=pipeline, incident_id=incident_id, user="dana")
+        assert [n["content"][:16] for n in pd.notes["PFQZPSY"]] == ["Sherlog analysis"]
+        assert pd.incidents["PFQZPSY"]["status"] == "resolved"
+        og_alert = og.alerts["ec03dad6-62c8-4c94-b38b-d88f398e900f"]
+        assert og_alert["status"] == "closed" and og_alert["acknowledged"] is True
+        assert any(n["note"].startswith("Sherlog analysis") for n in og.notes["ec03dad6-62c8-4c94-b38b-d88f398e900f"])
