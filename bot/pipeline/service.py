@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import (
@@ -74,7 +73,7 @@ class Pipeline:
         self.ranker_model = ranker_model
         self.detectors = tuple(detectors) if detectors is not None else load_detectors()
         self._intake = (
-            IntakeService(store=store, group_window=timedelta(minutes=settings.intake.group_window_minutes))
+            IntakeService.from_settings(settings=settings, store=store)
             if store is not None
             else None
         )

@@ -56,9 +56,6 @@ def create_schema(engine: Engine) -> None:
 
     try:
         upgrade(engine)
-        # Tables added since the last migration was generated (development only: the test
-        # tests/storage/test_migrations.py fails while a table or column lacks a migration).
-        SQLModel.metadata.create_all(engine)
     except SQLAlchemyError as e:
         raise StorageError(f"cannot migrate the database: {e}") from e
 
