@@ -15,6 +15,7 @@ ROUTER_MODULES: list[str] = [
     "bot.surfaces.teams.routes",
     "bot.surfaces.email",
     "bot.api.routes_warnings",
+    "bot.api.routes_search",
 ]
 
 

@@ -14,6 +14,10 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("bot.cli.logs", "app", "logs"),
     ("bot.cli.metrics", "app", "metrics"),
     ("bot.cli.metrics", "predict", "predict"),
+    ("bot.cli.simulate", "app", "simulate"),
+    ("bot.cli.gameday", "app", "gameday"),
+    ("bot.cli.retrieval", "ingest_app", "ingest"),
+    ("bot.cli.retrieval", "search_command", "search"),
 ]
 
 
