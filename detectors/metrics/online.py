@@ -43,10 +43,19 @@ class OnlineParams:
     min_history: int = 24  # points needed before anything is scored
     quiet: int = 200  # points during which a score not above the recent maximum is damped
     damp: float = 0.5
+    alarm_level: float = 0.0  # a raw score this high that beats the recent max is an alarm (0: off)
+    hold: int = 20  # points after an alarm that are damped even when they climb higher (a refractory period)
     gate_z: float = 3.0  # a z of this size halves the score (0 turns the magnitude gate off)
     rel_floor: float = 0.01  # spread floor relative to the level
     seasonal_gain: float = 0.7  # seasonal model is used when its spread is below this share
     period_s: float = 86400.0
+
+    @classmethod
+    def nab(cls) -> OnlineParams:
+        """The configuration used on NAB (``bench.nab``): rank-only scoring (no magnitude gate), a
+        3-point level window and a 20-point refractory period after an alarm at 0.995. Chosen on the
+        NAB corpus with the benchmark's own rules (threshold swept per profile); see ``bench.nab``."""
+        return cls(gate_z=0.0, short=3, alarm_level=0.995, hold=20)
 
     def memory(self, period: int | None) -> int:
         """Trailing points the z of one point depends on: the streaming buffer size."""
@@ -146,23 +155,31 @@ class Calibrator:
         self.p = p
         self._past: list[float] = []
         self._recent: deque[float] = deque(maxlen=p.quiet)
+        self._since_alarm = p.hold + 1  # points since the last alarm raised
 
     def push(self, z: float, *, scored: bool = True) -> float:
         past = self._past
         s = 0.0
         if scored and past:
             s = _rarity(z, bisect.bisect_left(past, z), len(past), past[-1], self.p)
-        out = s * self.p.damp if self._recent and s <= max(self._recent) else s
+        beats = not self._recent or s > max(self._recent)
+        held = self.p.alarm_level > 0 and self.p.hold > 0 and self._since_alarm <= self.p.hold
+        out = s if beats and not held else s * self.p.damp
         if scored:
             bisect.insort(past, z)
         self._recent.append(s)
+        self._since_alarm += 1
+        if beats and not held and self.p.alarm_level > 0 and s >= self.p.alarm_level:
+            self._since_alarm = 1
         return out
 
 
 def calibrate(z: np.ndarray, p: OnlineParams) -> np.ndarray:
     """Scores of a whole z series: rarity among the earlier scored z, then one alarm per quiet period.
 
-    A score not above the largest raw score of the last ``quiet`` points is damped by ``damp``.
+    A score not above the largest raw score of the last ``quiet`` points is damped by ``damp``, and
+    so is every score within ``hold`` points after an alarm (a raw score of at least ``alarm_level``
+    that beat that maximum), so a climbing burst raises one alarm, not one per point.
     Points before ``min_history`` are not scored and do not count as history.
     """
     n = z.size
@@ -182,7 +199,17 @@ def calibrate(z: np.ndarray, p: OnlineParams) -> np.ndarray:
         s[0] = 0.0
         raw[m:] = s
     recent = np.nan_to_num(_lag(_move(bn.move_max, raw, p.quiet, 1)), nan=-1.0)
-    return np.where((raw <= recent) & (np.arange(n) > 0), raw * p.damp, raw)
+    damped = (raw <= recent) & (np.arange(n) > 0)
+    if p.alarm_level > 0 and p.hold > 0:
+        held = np.zeros(n, dtype=bool)
+        last = -p.hold - 1  # index of the last alarm raised
+        for i in np.nonzero(~damped & (raw >= p.alarm_level))[0]:
+            if i - last <= p.hold:
+                continue  # inside the refractory period of that alarm: not an alarm itself
+            last = int(i)
+            held[i + 1 : i + 1 + p.hold] = True
+        damped |= held
+    return np.where(damped, raw * p.damp, raw)
 
 
 def score_series(

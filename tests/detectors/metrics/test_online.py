@@ -65,3 +65,30 @@ def test_flat_nan_and_tiny_series() -> None:
     y = np.r_[np.full(60, 3.0), np.nan, np.full(60, 3.0)]
     s = score_series(y, params=SMALL)
     assert s[60] == 0.0 and s.max() == 0.0
+
+
+HOLD = OnlineParams(long=50, quiet=30, min_history=8, gate_z=0.0, short=3, alarm_level=0.9, hold=20)
+
+
+def test_streaming_matches_batch_with_a_refractory_period() -> None:
+    ts, y = _series(700, 4)
+    y[500:505] = [30, 40, 50, 60, 70]  # a climbing burst
+    y[450:460] = np.nan
+    full = score_series(y, timestamps=ts, params=HOLD)
+    det = OnlineDetector(HOLD)
+    streamed = np.array([det.update(v, t) for v, t in zip(y, ts, strict=True)])
+    assert np.allclose(streamed, full, atol=1e-12)
+
+
+def test_a_climbing_burst_raises_one_alarm_with_a_refractory_period() -> None:
+    ts, y = _series(700, 5)
+    y[500:505] += np.array([1.2, 2.0, 4.0, 20.0, 50.0])  # each point further out than the one before
+    no_hold = score_series(y, timestamps=ts, params=OnlineParams(**{**HOLD.__dict__, "alarm_level": 0.0}))
+    held = score_series(y, timestamps=ts, params=HOLD)
+    assert (no_hold[500:505] >= 0.9).sum() >= 3  # without it: one alarm per climbing point
+    assert (held[500:505] >= 0.9).sum() == 1 and held[500] >= 0.9  # with it: the first point only
+    # elsewhere the hold only ever lowers scores, and only right after an alarm
+    assert np.all(held <= no_hold)
+    changed = np.nonzero(held < no_hold)[0]
+    alarms = np.nonzero(held >= 0.9)[0]
+    assert all(((i - alarms > 0) & (i - alarms <= HOLD.hold)).any() for i in changed)
