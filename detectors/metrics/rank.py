@@ -42,6 +42,9 @@ class RankParams:
     tail_percentile: float = 99.9  # with enough history, its extremes set a floor to the spread
     onset_z: float = 3.0  # points at least this far out belong to the excursion the alert is in
     tail_z: float = 3.09  # the normal quantile of that percentile
+    # a series observed far less often than its peers (n of the best-covered n_max reference points)
+    # has an unreliable baseline: its z is weighted by c (1 + k) / (c + k), c = n / n_max (k = 0: off)
+    sparse_k: float = 0.3  # chosen on train (0, 0.03, 0.1, 0.3 -> train AC@1 0.80, 0.80, 0.95, 1.00)
 
 
 @dataclass
@@ -91,6 +94,7 @@ def score_series_at(
         ref = np.concatenate([baseline[np.isfinite(baseline)], pre])
     else:
         ref = pre
+    ref = ref[np.isfinite(ref)]
     if ref.size < 2:
         return None
     family = _family(s.metric)
@@ -123,6 +127,17 @@ def score_series_at(
     return best
 
 
+def reference_size(s: MetricSeries, alert_ts: float, baseline: np.ndarray | None, p: RankParams) -> int:
+    """Finite points the baseline of ``s`` is estimated from (history plus pre-alert points)."""
+    n_pre = sum(
+        1 for t, v in zip(s.timestamps, s.values, strict=False) if t.timestamp() < alert_ts and v == v
+    )
+    n_hist = (
+        int(np.isfinite(baseline).sum()) if baseline is not None and baseline.size >= p.min_history else 0
+    )
+    return n_hist + max(0, n_pre - p.lead_points)
+
+
 def rank_metric_causes(
     series: list[MetricSeries],
     *,
@@ -142,14 +157,19 @@ def rank_metric_causes(
     target_family = _family(alert_metric) if alert_metric else None
     alert_ts = alert_time.timestamp()
     best: dict[str, RankedCause] = {}
-    for s in series:
-        base = baseline.get(series_key(s)) if baseline else None
+    bases = [baseline.get(series_key(s)) if baseline else None for s in series]
+    sizes = [reference_size(s, alert_ts, b, p) for s, b in zip(series, bases, strict=True)]
+    n_max = max(sizes, default=0)
+    for s, base, n_ref in zip(series, bases, sizes, strict=True):
         found = score_series_at(s, alert_ts, base, p)
         if found is None:
             continue
         z, direction, change_ts, before, peak = found
         family = _family(s.metric)
         w = 1.0
+        if p.sparse_k > 0 and n_max > 0:
+            c = n_ref / n_max
+            w *= c * (1 + p.sparse_k) / (c + p.sparse_k)
         if target_family is not None and family != target_family:
             w *= p.other_family_weight
         if family == "traffic":

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from detectors.metrics.rank import rank_metric_causes, series_key
+from detectors.metrics.rank import RankParams, rank_metric_causes, series_key
 from tests.detectors.metrics.metric_factories import T0, noisy, series
 
 ALERT = T0 + timedelta(minutes=30)
@@ -76,3 +76,28 @@ def test_proxies_are_lowered() -> None:
 def test_sparse_and_empty_series() -> None:
     assert rank_metric_causes([series("a", "latency_ms", [])], alert_time=ALERT) == []
     assert rank_metric_causes([series("a", "latency_ms", [1.0])], alert_time=ALERT) == []
+
+
+def test_a_series_seen_rarely_in_history_does_not_outrank_a_well_observed_cause() -> None:
+    # the well-observed service errors a little; a rarely used dependency's latency (10 of 600
+    # history points, so its spread is unknown) jumps far above its few past values
+    avail = np.full(40, 100.0)
+    avail[29:] = 99.8
+    rare = np.full(40, np.nan)
+    rare[29:] = 0.7
+    rare_hist = np.full(600, np.nan)
+    rare_hist[::60] = 0.12 + noisy(10, 0, 0.001, 5)
+    ser = [series("search", "availability_average", avail), series("s3", "latency_p99", rare)]
+    ser[1] = ser[1].model_copy(
+        update={
+            "timestamps": [t for t, v in zip(ser[1].timestamps, rare, strict=True) if v == v],
+            "values": [v for v in rare if v == v],
+        }
+    )
+    base = {series_key(ser[0]): np.full(600, 100.0), series_key(ser[1]): rare_hist}
+    off = rank_metric_causes(
+        ser, alert_time=ALERT, baseline=base, alert_metric="availability", params=RankParams(sparse_k=0.0)
+    )
+    on = rank_metric_causes(ser, alert_time=ALERT, baseline=base, alert_metric="availability")
+    assert off[0].service == "s3"  # without the coverage weight the sparse series wins
+    assert on[0].service == "search"
