@@ -8,7 +8,6 @@ pipeline as a note and the analysis goes on without it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Protocol
@@ -44,7 +43,7 @@ def changes_detector(context: IncidentContext) -> list[Signal]:
     return detect_change_signals(context.events, alert_time=context.alert_time) if context.events else []
 
 
-BUILTIN: dict[str, Callable[[IncidentContext], list[Signal]]] = {
+BUILTIN: dict[str, Detector] = {
     "logs": logs_detector,
     "metrics": metrics_detector,
     "changes": changes_detector,
