@@ -150,6 +150,19 @@ class ChromaVectorStore:
                 return
             offset += _PAGE
 
+    def fetch(self, ids: Sequence[str]) -> list[tuple[Document, str]]:
+        if not ids:
+            return []
+        try:
+            page = self._collection.get(ids=list(ids), include=["metadatas"])
+        except Exception as e:
+            raise RetrievalError(f"cannot read documents from Chroma at {self._where}: {e}") from e
+        return [
+            (Document.model_validate_json(str(meta["doc"])), str(meta.get("hash", "")))
+            for meta in page.get("metadatas") or []
+            if meta and "doc" in meta
+        ]
+
     def query(self, vector: Vector, *, k: int, filters: SearchFilters | None) -> list[tuple[str, float]]:
         if k <= 0:
             return []

@@ -197,6 +197,20 @@ class Retriever:
                 self._filters = FilterIndex(docs)
             return self._keyword, self._filters, self._rows
 
+    def _adopt(self, ids: list[str]) -> None:
+        """Documents another process (an API replica, a worker) wrote to a shared store since this
+        catalogue was loaded: read them; the keyword index includes them from the next search."""
+        if not ids:
+            return
+        found = self._store.fetch(ids)
+        with self._lock:
+            for doc, digest in found:
+                self._docs[doc.id] = doc
+                self._hashes[doc.id] = digest
+            if found:
+                self._keyword = None
+                self._service_names = None
+
     def _services_named_in(self, text: str) -> set[str]:
         """Known service names that the query mentions as whole words."""
         lowered = f" {text.lower()} "
@@ -381,6 +395,7 @@ class Retriever:
         conf = self.settings
         pool = max(conf.candidates, 4 * k)
         dense = self._store.query(self.embedder.encode_query(text), k=pool, filters=filters)
+        self._adopt([i for i, _ in dense if i not in self._docs])
         mask = filter_index.mask(filters)
         kw = [(rows[r], s) for r, s in keyword.query(text, k=pool, mask=mask)]
         candidates = merge_candidates(dense, kw)

@@ -30,6 +30,10 @@ class VectorStore(Protocol):
         """Every stored document with its content hash (used to rebuild the keyword index)."""
         ...
 
+    def fetch(self, ids: Sequence[str]) -> list[tuple[Document, str]]:
+        """The stored documents (with content hash) among ``ids``."""
+        ...
+
     def query(self, vector: Vector, *, k: int, filters: SearchFilters | None) -> list[tuple[str, float]]:
         """Up to ``k`` ``(id, cosine similarity)`` pairs, best first."""
         ...
@@ -101,6 +105,11 @@ class MemoryVectorStore:
         with self._lock:
             items = list(zip(self._docs, self._hashes, strict=True))
         yield from items
+
+    def fetch(self, ids: Sequence[str]) -> list[tuple[Document, str]]:
+        with self._lock:
+            rows = [self._rows[i] for i in ids if i in self._rows]
+            return [(self._docs[r], self._hashes[r]) for r in rows]
 
     def query(self, vector: Vector, *, k: int, filters: SearchFilters | None) -> list[tuple[str, float]]:
         with self._lock:

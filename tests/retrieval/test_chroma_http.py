@@ -85,5 +85,20 @@ def test_http_backend_stores_filters_and_ranks_like_memory(chroma_port: int, tmp
         assert [h.document.id for h in again.search(query, k=3, filters=filters, now=NOW)] == [
             h.document.id for h in local.search(query, k=3, filters=filters, now=NOW)
         ]
+    # a document written by another replica after this one loaded its catalogue is found too
+    remote.upsert(
+        [
+            history()[0].model_copy(
+                update={
+                    "id": "inc-new",
+                    "title": "Kafka consumer lag on orders",
+                    "text": "Consumers fell behind; lag grew to 2 million messages.",
+                    "services": ["orders"],
+                }
+            )
+        ]
+    )
+    assert again.search("consumer lag growing", k=1, now=NOW)[0].document.id == "inc-new"
+    assert again.search("kafka consumer lag", k=1, now=NOW)[0].bm25 > 0  # and by keywords from then on
     assert again.delete(["inc-disk"]) == 1
-    assert Retriever.from_settings(settings).count() == 4
+    assert Retriever.from_settings(settings).count() == 5
