@@ -6,6 +6,8 @@
 - verifies PagerDuty's ``X-PagerDuty-Signature`` when ``pagerduty.webhook_secret`` is set. The HMAC is
   over the raw body, which the core route has consumed by the time a payload verifier runs, so a small
   ASGI middleware hashes the body as it streams past and the verifier reads its verdict;
+- answers the core intake route through an ``IntakeCoalescer`` (group commit: concurrent deliveries share
+  one transaction, each answered after its own alerts are committed);
 - subscribes write-back (analyses as PagerDuty/Opsgenie notes) and Grafana annotations when configured.
 
 ``GET /api/v1/intake/sources`` lists the accepted sources and their URLs.
@@ -77,7 +79,13 @@ def install(app: FastAPI) -> None:
     if secret is not None and secret.get_secret_value():
         app.add_middleware(PagerDutySignatureMiddleware, secret=secret.get_secret_value())
         app.state.payload_verifiers["pagerduty"] = verify_pagerduty
+    from bot.pipeline.intake import IntakeCoalescer, accept_alert_batches
     from bot.pipeline.writeback import subscribe
+
+    pipeline = app.state.pipeline
+    if getattr(pipeline, "store", None) is not None:
+        app.state.intake_coalescer = IntakeCoalescer(
+            lambda batches: accept_alert_batches(pipeline=pipeline, batches=batches))
 
     subscribe(app.state.pipeline)
 

@@ -20,6 +20,7 @@ A resolve for an alert never seen firing is recorded on a resolved incident and 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -119,27 +120,41 @@ class IntakeService:
     # ---- public ------------------------------------------------------------------------------
 
     def accept(self, alerts: list[Alert]) -> IntakeResult:
-        result = IntakeResult(alerts=len(alerts))
-        if not alerts:
-            return result
-        for alert in alerts:
-            alert.fingerprint = alert.compute_fingerprint()
+        return self.accept_many([alerts])[0]
+
+    def accept_many(self, batches: list[list[Alert]]) -> list[IntakeResult]:
+        """Accept several webhook deliveries in ONE transaction (group commit), one result per delivery.
+
+        Each delivery is routed and flushed in turn, so a later one sees what an earlier one opened, and the
+        results are what separate ``accept`` calls would have returned. Nothing is committed unless all are.
+        """
+        results = [IntakeResult(alerts=len(alerts)) for alerts in batches]
+        work = [(alerts, result) for alerts, result in zip(batches, results, strict=True) if alerts]
+        if not work:
+            return results
+        for alerts, _ in work:
+            for alert in alerts:
+                alert.fingerprint = alert.compute_fingerprint()
         with self._lock, self.store.session() as session:
             try:
                 self._lock_database(session)
-                batch = _Batch(session, self.policy, self._topology(session), result, self._profiles)
-                batch.prefetch([a.fingerprint for a in alerts])
-                with session.no_autoflush:  # one flush per batch, not one per read
-                    for alert in alerts:
-                        batch.route(alert)
-                batch.flush()
+                batch = _Batch(session, self.policy, self._topology(session), results[0], self._profiles)
+                batch.prefetch([a.fingerprint for alerts, _ in work for a in alerts])
+                for i, (alerts, result) in enumerate(work):
+                    if i:
+                        batch.next_delivery(result)
+                    with session.no_autoflush:  # one flush per delivery, not one per read
+                        for alert in alerts:
+                            batch.route(alert)
+                    batch.flush(write=False)
+                batch.write()
                 if self.policy.learn_topology and batch.new_edges:
                     self._save_learned(session, batch.new_edges)
                 session.commit()
             except BaseException:
                 self._profiles.clear()  # profiles may hold this batch's uncommitted changes
                 raise
-        return result
+        return results
 
     def learned_topology(self) -> dict[str, list[str]]:
         with self.store.session() as session:
@@ -199,7 +214,8 @@ class _Batch:
         self.topology = topology
         self.result = result
         self.seen: dict[str, _Seen] = {}
-        self.touched: dict[str, _Touched] = {}
+        self.touched: dict[str, _Touched] = {}  # incidents this delivery touches
+        self.known: dict[str, _Touched] = {}  # incidents earlier deliveries of this transaction touched
         self.groups: dict[str, GroupProfile] = {}
         self.group_rows: dict[str, IntakeGroupRow] = {}
         self.new_edges: set[tuple[str, str]] = set()
@@ -207,6 +223,13 @@ class _Batch:
         self.new_alerts: dict[str, dict[str, Any]] = {}  # alert id -> row
         self.changed_alerts: dict[str, dict[str, Any]] = {}  # alert id -> values
         self.new_groups: set[str] = set()
+        # rows queued by ``flush`` and sent by ``write``
+        self.w_incidents: list[dict[str, Any]] = []
+        self.w_alerts: list[dict[str, Any]] = []
+        self.w_alert_updates: dict[str, dict[str, Any]] = {}
+        self.w_incident_updates: dict[str, dict[str, Any]] = {}
+        self.w_group_inserts: dict[str, dict[str, Any]] = {}
+        self.w_group_updates: dict[str, dict[str, Any]] = {}
         self.now = utcnow()
         self._load_open_groups()
 
@@ -250,19 +273,41 @@ class _Batch:
             for fp, (_, _, seen) in best.items():
                 self.seen[fp] = seen
 
+    def next_delivery(self, result: IntakeResult) -> None:
+        """After ``flush``: route the next delivery of the same transaction into ``result``. What was read
+        and written stays known (no re-reads); what is reported starts afresh."""
+        self.result = result
+        self.known.update(self.touched)
+        self.touched = {}
+        self.new_incidents, self.new_alerts, self.changed_alerts = [], {}, {}
+        self.new_groups = set()
+
     def _incident(self, incident_id: str) -> _Touched:
         touched = self.touched.get(incident_id)
+        if touched is None and incident_id in self.known:
+            # a copy, so the Incident an earlier delivery reported keeps its own alerts and state
+            incident = self.known[incident_id].incident.model_copy()
+            incident.external_refs = dict(incident.external_refs)
+            touched = _Touched(incident=incident, row=None, initial_status=incident.status)
+            self.touched[incident_id] = touched
         if touched is None:
-            row = self.s.get(IncidentRow, incident_id)
-            assert row is not None, "alert rows reference existing incidents"
-            incident = Store._incident_from(row)
-            touched = _Touched(incident=incident, row=row, initial_status=incident.status)
+            data = self._incident_data(incident_id)
+            if data is None:  # opened by an earlier delivery of this transaction, not written yet
+                self.write()
+                data = self._incident_data(incident_id)
+            assert data is not None, "alert rows reference existing incidents"
+            incident = Incident.model_validate(data)
+            touched = _Touched(incident=incident, row=None, initial_status=incident.status)
             self.touched[incident_id] = touched
             if incident_id not in self.groups:
                 group_row = self.s.get(IntakeGroupRow, incident_id)
                 if group_row is not None:
                     self.groups[incident_id] = _profile_from(group_row)
         return touched
+
+    def _incident_data(self, incident_id: str) -> dict[str, Any] | None:
+        data = self.s.execute(sa_select(_INCIDENTS.c.data).where(_INCIDENTS.c.id == incident_id)).scalar()
+        return data if isinstance(data, dict) else None
 
     # ---- routing -------------------------------------------------------------------------------
 
@@ -431,31 +476,49 @@ class _Batch:
         else:
             self.changed_alerts.setdefault(alert_id, {}).update(values)
 
-    def flush(self) -> None:
+    def flush(self, *, write: bool = True) -> None:
+        """Settle this delivery (statuses, what the result reports) and queue its rows; ``write`` sends every
+        queued row to the database (a transaction's deliveries are written together, in order)."""
         created = {row["id"] for row in self.new_incidents if len(row) == 1}
-        full = [r for r in self.new_incidents if len(r) > 1]
+        self.w_incidents.extend(r for r in self.new_incidents if len(r) > 1)
         for incident_id in created:
-            full.append(_incident_values(self.touched[incident_id].incident, created=True))
-        if full:
-            self.s.execute(insert(_INCIDENTS), full)
-        if self.new_alerts:
-            self.s.execute(insert(_ALERTS), list(self.new_alerts.values()))
+            self.w_incidents.append(_incident_values(self.touched[incident_id].incident, created=True))
+        self.w_alerts.extend(self.new_alerts.values())
         for alert_id, values in self.changed_alerts.items():
-            self.s.execute(update(_ALERTS).where(_ALERTS.c.id == alert_id).values(**values))
-        incident_updates: list[dict[str, Any]] = []
+            self.w_alert_updates.setdefault(alert_id, {}).update(values)
+        if any(t.statuses_changed for t in self.touched.values()):
+            self.write()  # the status is counted from the stored alerts
         for incident_id, touched in self.touched.items():
             incident = touched.incident
             if touched.statuses_changed:
                 self._recompute_status(touched)
             incident.updated_at = self.now
             if incident_id not in created:
-                incident_updates.append({"_id": incident_id, **_incident_values(incident, created=False)})
+                self.w_incident_updates[incident_id] = {"_id": incident_id, **_incident_values(incident, created=False)}
             incident.alerts = touched.alerts
             self._classify(incident_id, touched)
-        if incident_updates:
-            table = _INCIDENTS
-            self.s.execute(update(table).where(table.c.id == bindparam("_id")), incident_updates)
         self._write_groups()
+        if write:
+            self.write()
+
+    def write(self) -> None:
+        if self.w_incidents:
+            self.s.execute(insert(_INCIDENTS), self.w_incidents)
+        if self.w_alerts:
+            self.s.execute(insert(_ALERTS), self.w_alerts)
+        for alert_id, values in self.w_alert_updates.items():
+            self.s.execute(update(_ALERTS).where(_ALERTS.c.id == alert_id).values(**values))
+        if self.w_incident_updates:
+            table = _INCIDENTS
+            self.s.execute(update(table).where(table.c.id == bindparam("_id")), list(self.w_incident_updates.values()))
+        if self.w_group_inserts:
+            self.s.execute(insert(_GROUPS), list(self.w_group_inserts.values()))
+        if self.w_group_updates:
+            table = _GROUPS
+            self.s.execute(update(table).where(table.c.incident_id == bindparam("_id")),
+                           list(self.w_group_updates.values()))
+        self.w_incidents, self.w_alerts, self.w_alert_updates, self.w_incident_updates = [], [], {}, {}
+        self.w_group_inserts, self.w_group_updates = {}, {}
 
     def _recompute_status(self, touched: _Touched) -> None:
         incident = touched.incident
@@ -494,11 +557,15 @@ class _Batch:
             else:
                 updates.append({"_id": incident_id, **values})
             self.cache[incident_id] = (stamp, group)
-        table = _GROUPS
-        if inserts:
-            self.s.execute(insert(table), inserts)
-        if updates:
-            self.s.execute(update(table).where(table.c.incident_id == bindparam("_id")), updates)
+        for row in inserts:
+            self.w_group_inserts[row["incident_id"]] = row
+        for row in updates:
+            incident_id = row["_id"]
+            if incident_id in self.w_group_inserts:  # not written yet: insert the latest profile
+                self.w_group_inserts[incident_id] = {"incident_id": incident_id,
+                                                     **{k: v for k, v in row.items() if k != "_id"}}
+            else:
+                self.w_group_updates[row["_id"]] = row
 
     def _classify(self, incident_id: str, touched: _Touched) -> None:
         final = touched.incident.status
@@ -548,3 +615,95 @@ def _profile_from(row: IntakeGroupRow) -> GroupProfile:
         labels=set(data.get("labels", [])), flaps={k: int(v) for k, v in (data.get("flaps") or {}).items()},
         names=set(data.get("names", [])),
     )
+
+
+# ---- group commit for the webhook route ------------------------------------------------------------
+
+
+def accept_alert_batches(*, pipeline: Any, batches: list[list[Alert]]) -> list[IntakeResult]:
+    """``Pipeline.accept_alerts`` for several deliveries at once: one transaction, one result per delivery,
+    the same metrics and events as accepting them one by one."""
+    intake: IntakeService | None = getattr(pipeline, "_intake", None)
+    if intake is None or not hasattr(intake, "accept_many"):
+        return [pipeline.accept_alerts(alerts) for alerts in batches]
+    results = intake.accept_many(batches)
+    store = pipeline.store
+    pipeline.metrics.alerts_received.inc(sum(len(alerts) for alerts in batches))
+    for result in results:
+        for incident_id in result.created:
+            pipeline.events.publish("incident.created", incident=store.get_incident(incident_id=incident_id))
+        for incident_id in result.updated:
+            pipeline.events.publish("incident.updated", incident_id=incident_id)
+        for incident_id in result.resolved:
+            pipeline.events.publish("incident.resolved", incident=store.get_incident(incident_id=incident_id))
+    return results
+
+
+class IntakeCoalescer:
+    """Group commit for webhook requests: deliveries that arrive while a transaction runs are accepted
+    together in the next one, each request still answered only after ITS alerts are committed.
+
+    One transaction per request costs a lock, a commit (an fsync on SQLite) and the correlation reads; under
+    load most requests share them. A failed shared transaction is retried one delivery at a time, so a bad
+    delivery fails only its own request. Use from one event loop (the API's).
+    """
+
+    def __init__(self, accept_many: Any, *, max_alerts: int = 1000) -> None:
+        self._accept_many = accept_many  # (list[list[Alert]]) -> list[IntakeResult], blocking
+        self._max_alerts = max_alerts
+        self._pending: list[tuple[list[Alert], asyncio.Future[IntakeResult]]] = []
+        self._running = False
+        self._task: asyncio.Task[None] | None = None  # referenced so it is not collected mid-drain
+
+    async def accept(self, alerts: list[Alert]) -> IntakeResult:
+        future: asyncio.Future[IntakeResult] = asyncio.get_running_loop().create_future()
+        self._pending.append((alerts, future))
+        if not self._running:
+            self._running = True
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        group: list[tuple[list[Alert], asyncio.Future[IntakeResult]]] = []
+        try:
+            while self._pending:
+                take, size = 1, len(self._pending[0][0])
+                while take < len(self._pending) and size + len(self._pending[take][0]) <= self._max_alerts:
+                    size += len(self._pending[take][0])
+                    take += 1
+                group, self._pending = self._pending[:take], self._pending[take:]
+                try:
+                    results = await asyncio.to_thread(self._accept_many, [alerts for alerts, _ in group])
+                except Exception as e:
+                    if len(group) > 1:
+                        log.warning("shared intake transaction failed; retrying deliveries one by one")
+                        await self._one_by_one(group)
+                    else:
+                        _settle(group[0][1], error=e)
+                    continue
+                for (_, future), result in zip(group, results, strict=True):
+                    _settle(future, result=result)
+        finally:
+            self._running = False
+            for _, future in group:  # cancelled mid-transaction: never leave a request waiting
+                _settle(future, error=asyncio.CancelledError())
+
+    async def _one_by_one(self, group: list[tuple[list[Alert], asyncio.Future[IntakeResult]]]) -> None:
+        for alerts, future in group:
+            try:
+                result = (await asyncio.to_thread(self._accept_many, [alerts]))[0]
+            except Exception as e:
+                _settle(future, error=e)
+            else:
+                _settle(future, result=result)
+
+
+def _settle(future: asyncio.Future[IntakeResult], *, result: IntakeResult | None = None,
+            error: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        assert result is not None
+        future.set_result(result)

@@ -183,3 +183,44 @@ def test_policy_from_settings_merges_both_topologies(tmp_path: Any, store: Any) 
     assert intake.policy.flap_threshold == 5 and intake.policy.window == timedelta(minutes=7)
     (inc,) = intake.accept([alert("Errors", "web", at=0)]).created
     assert intake.accept([alert("Slow", "api", at=1)]).incident_ids == [inc]  # joined through the topology
+
+
+def test_accept_many_answers_each_delivery_as_separate_calls_would(any_store: Any) -> None:
+    intake = service(any_store)
+    first, repeat, other, resolve = intake.accept_many([
+        [alert("HighLatency", "checkout", pod="checkout-1")],
+        [alert("HighLatency", "checkout", pod="checkout-1")],  # the same alert again: a duplicate
+        [alert("DiskFull", "logging", at=1, node="node-7")],
+        [alert("HighLatency", "checkout", at=5, pod="checkout-1", status=AlertStatus.RESOLVED)],
+    ])
+    assert len(first.created) == 1 and first.incidents[0].status == IncidentStatus.OPEN
+    assert repeat.created == [] and repeat.duplicates == 1 and repeat.incident_ids == first.created
+    assert len(other.created) == 1 and other.created != first.created
+    assert resolve.resolved == first.created and resolve.created == []
+    assert any_store.count_alerts() == 2 and any_store.count_incidents() == 2
+    assert any_store.get_incident(incident_id=first.created[0]).status == IncidentStatus.RESOLVED
+
+
+async def test_coalescer_commits_concurrent_deliveries_and_answers_each(any_store: Any) -> None:
+    import asyncio
+
+    from bot.pipeline.intake import IntakeCoalescer
+
+    intake = service(any_store)
+    calls: list[int] = []
+
+    def accept_many(batches: list[list[Alert]]) -> list[Any]:
+        calls.append(len(batches))
+        return intake.accept_many(batches)
+
+    coalescer = IntakeCoalescer(accept_many)
+    results = await asyncio.gather(*(coalescer.accept([alert("HighLatency", f"svc-{i % 3}", at=i, pod=f"p{i}")])
+                                     for i in range(12)))
+    assert [r.alerts for r in results] == [1] * 12
+    assert sum(len(r.created) for r in results) == 3  # one incident per service, opened once
+    assert sum(calls) == 12 and len(calls) < 12  # deliveries shared transactions
+    assert any_store.count_alerts() == 12
+    bad = Alert(source="alertmanager", name="x" * 10, labels={"alertname": "x"}, starts_at=T0)
+    bad.raw = {"update_only": True}  # names an alert never seen: ignored, not an error
+    ok, ignored = await asyncio.gather(coalescer.accept([alert("Other", "svc-9", pod="q")]), coalescer.accept([bad]))
+    assert len(ok.created) == 1 and ignored.ignored == 1
