@@ -1,21 +1,25 @@
 """Correlation rules: which open incident a new alert belongs to (pure functions, no I/O).
 
-An alert joins the best-scoring open incident:
+An alert joins the open incident with the best JOIN SCORE, when that score reaches ``join_threshold``;
+otherwise it opens an incident. The score is a relation (how the alert is tied to the incident) times a
+recency (how close it fired to the incident's RECENT activity, not to its start):
 
-1. same entity: the same service, or the same host/node, and the incident's last alert within
-   ``window`` of this one                                                          -> score 1.0
-2. topology: its service calls, or is called by, a service of the incident (settings or learned),
-   and it fired within ``cascade_window`` of the incident's first alert             -> 0.8
-3. similar labels: share of the alert's identifying labels that the incident already has, at least
-   ``label_similarity`` (labels every alert shares, like ``env`` or ``cluster``, do not count), within
-   ``cascade_window`` of the incident's first alert                                 -> 0.7 x share
+relation
+  1.0  same host/node, or the same alert name already firing on the same service (another pod of it)
+  0.8  same service, another alert name
+  0.7  topology, root-cause neighbourhood only: the alert's service calls (up to 3 hops) one of the
+       incident's roots, or is a direct dependency of a root (the real cause alerting late). A root is a
+       member service none of whose dependencies is a member. A neighbour of a mere symptom does not count:
+       a database behind a slow API is not explained by a cache failure that also slowed that API.
+       +0.2 when the alert's service is itself a member and also calls a root (explained twice)
+  0.7 x share  similar identifying labels (``label_similarity``; ``env``/``cluster``-like labels ignored)
+recency
+  1.0 within a third of the horizon after the incident's latest new alert, then falling linearly to 0 at
+  the horizon; the horizon is ``window`` for same host/service, ``cascade_window`` for topology and labels.
 
-Services and hosts are scoped by the alert's ``cluster``/``region``/``datacenter`` labels: ``checkout``
-in ``eu-1`` is not ``checkout`` in ``us-1``. The cascade window is short because the alerts of one failure
-spread along dependencies within minutes; a neighbour alerting much later is most often another problem.
-
-With no candidate above zero the alert opens an incident. The rules never look at text that varies
-between notifications (summaries, values), only at labels and services.
+Ties go to the incident active most recently. Services and hosts are scoped by the alert's
+``cluster``/``region``/``datacenter`` labels: ``checkout`` in ``eu-1`` is not ``checkout`` in ``us-1``. The
+rules never look at text that varies between notifications (summaries, values), only at labels and services.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class GroupingPolicy:
     ignored_labels: frozenset[str] = DEFAULT_IGNORED_LABELS
     topology: dict[str, list[str]] = field(default_factory=dict)  # service -> its dependencies
     learn_topology: bool = True
+    join_threshold: float = 0.5
 
     @classmethod
     def from_settings(cls, intake: object, *, topology: dict[str, list[str]] | None = None) -> GroupingPolicy:
@@ -66,6 +71,7 @@ class GroupingPolicy:
             ignored_labels=frozenset(g(intake, "ignored_labels", None) or DEFAULT_IGNORED_LABELS),
             topology=merged,
             learn_topology=g(intake, "learn_topology", True),
+            join_threshold=g(intake, "join_threshold", 0.5),
         )
 
 
@@ -81,6 +87,7 @@ class GroupProfile:
     labels: set[str] = field(default_factory=set)
     flaps: dict[str, int] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)  # alert names seen
+    kinds: set[str] = field(default_factory=set)  # "alertname|service@scope" seen
 
     def is_news(self, alert: Alert) -> bool:
         """Does this alert change the picture (a new service or a new kind of alert), or repeat it on
@@ -88,16 +95,21 @@ class GroupProfile:
         service = f"{alert.service}@{scope_of(alert)}" if alert.service else None
         return (service is not None and service not in self.services) or alert.name not in self.names
 
-    def add(self, alert: Alert, policy: GroupingPolicy) -> None:
+    def add(self, alert: Alert, policy: GroupingPolicy, *, new: bool = True) -> None:
+        """Record ``alert``; only a ``new`` alert (not a repeat or a flap of one already in) counts as the
+        incident's latest activity."""
         if alert.name and len(self.names) < 200:
             self.names.add(alert.name)
         if alert.service:
             self.services.add(f"{alert.service}@{scope_of(alert)}")
+            if len(self.kinds) < 500:
+                self.kinds.add(f"{alert.name}|{alert.service}@{scope_of(alert)}")
         self.entities.update(entities_of(alert))
         if len(self.labels) < 500:
             self.labels.update(identifying_labels(alert, policy))
         self.first_at = min(self.first_at, alert.starts_at)
-        self.last_at = max(self.last_at, alert.starts_at)
+        if new:
+            self.last_at = max(self.last_at, alert.starts_at)
 
 
 def scope_of(alert: Alert) -> str:
@@ -115,7 +127,10 @@ def entities_of(alert: Alert) -> set[str]:
 
 
 def identifying_labels(alert: Alert, policy: GroupingPolicy) -> set[str]:
-    return {f"{k}={v}" for k, v in alert.labels.items() if k not in policy.ignored_labels and v and k != "value"}
+    """``key=value@scope`` pairs: the same labels in another cluster/region are another thing."""
+    scope = scope_of(alert)
+    return {f"{k}={v}@{scope}" for k, v in alert.labels.items()
+            if k not in policy.ignored_labels and v and k != "value"}
 
 
 def edges_from_labels(alert: Alert) -> list[tuple[str, str]]:
@@ -141,6 +156,9 @@ def neighbours(topology: dict[str, list[str]], services: Iterable[str]) -> set[s
     return out - wanted
 
 
+ROOT_HOPS = 3  # symptoms climb this many callers from the failing component
+
+
 @dataclass
 class AlertFeatures:
     """What correlation looks at in one alert, computed once per alert."""
@@ -148,33 +166,78 @@ class AlertFeatures:
     scope: str
     entities: set[str]
     labels: set[str]
-    adjacent: set[str]  # services one hop away in the topology
+    reach: set[str]  # what the alert's service calls, up to ROOT_HOPS away (the causes it could show)
+    kind: str | None  # "alertname|service@scope"
 
     @classmethod
     def of(cls, alert: Alert, policy: GroupingPolicy, topology: dict[str, list[str]]) -> AlertFeatures:
-        adjacent = neighbours(topology, [alert.service]) if alert.service else set()
-        return cls(scope=scope_of(alert), entities=entities_of(alert), labels=identifying_labels(alert, policy),
-                   adjacent=adjacent)
+        scope = scope_of(alert)
+        return cls(scope=scope, entities=entities_of(alert), labels=identifying_labels(alert, policy),
+                   reach=dependencies_within(topology, alert.service, ROOT_HOPS) if alert.service else set(),
+                   kind=f"{alert.name}|{alert.service}@{scope}" if alert.service else None)
+
+
+def dependencies_within(topology: dict[str, list[str]], service: str, hops: int) -> set[str]:
+    out: set[str] = set()
+    frontier = {service}
+    for _ in range(hops):
+        frontier = {dep for s in frontier for dep in topology.get(s, ())} - out - {service}
+        if not frontier:
+            break
+        out |= frontier
+    return out
+
+
+def roots(group: GroupProfile, topology: dict[str, list[str]], scope: str) -> set[str]:
+    """The incident's members in ``scope`` (services and hosts) none of whose dependencies is a member."""
+    suffix = f"@{scope}"
+    members = {m[: -len(suffix)] for m in group.services if m.endswith(suffix)}
+    members |= {e[len("host="): -len(suffix)] for e in group.entities if e.startswith("host=") and e.endswith(suffix)}
+    return {m for m in members if not members.intersection(topology.get(m, ()))}
+
+
+def recency(alert: Alert, group: GroupProfile, horizon: timedelta) -> float:
+    """1.0 close to the incident's latest activity, falling to 0 at ``horizon`` from it."""
+    if alert.starts_at >= group.last_at:
+        gap = alert.starts_at - group.last_at
+    elif alert.starts_at >= group.first_at:
+        gap = timedelta(0)
+    else:
+        gap = group.first_at - alert.starts_at
+    grace = horizon / 3
+    if gap <= grace:
+        return 1.0
+    return max(0.0, 1.0 - (gap - grace) / (horizon - grace))
 
 
 def score(alert: Alert, group: GroupProfile, policy: GroupingPolicy, topology: dict[str, list[str]],
           features: AlertFeatures | None = None) -> float:
-    if alert.starts_at > group.last_at + policy.window or alert.starts_at < group.first_at - policy.window:
-        return 0.0
+    """The join score of ``alert`` for ``group`` (0 when unrelated); see the module documentation."""
     f = features or AlertFeatures.of(alert, policy, topology)
-    if f.entities & group.entities:
-        return 1.0
-    if alert.starts_at > group.first_at + policy.cascade_window:
+    near = recency(alert, group, policy.window)
+    if near <= 0.0:
         return 0.0
-    if f.adjacent and any(f"{name}@{f.scope}" in group.services for name in f.adjacent):
-        return 0.8
-    if not f.labels:
-        return 0.0
-    shared = len(f.labels & group.labels)
-    share = shared / len(f.labels)
-    if shared >= min(2, len(f.labels)) and share >= policy.label_similarity:
-        return 0.7 * share
-    return 0.0
+    best = 0.0
+    same_service = f.kind is not None and f"{alert.service}@{f.scope}" in group.services
+    if (f.entities & group.entities) - {f"service={alert.service}@{f.scope}"} or (f.kind in group.kinds):
+        best = near  # same host, or this alert name already on this service
+    elif same_service:
+        best = 0.8 * near
+    cascade = recency(alert, group, policy.cascade_window)
+    if cascade > 0.0 and alert.service:
+        group_roots = roots(group, topology, f.scope)
+        upstream = bool(f.reach & group_roots)
+        cause = any(alert.service in topology.get(r, ()) for r in group_roots)
+        if same_service and upstream:
+            best = max(best, min(1.0, 0.8 * near + 0.2 * cascade))
+        elif upstream or cause:
+            best = max(best, 0.7 * cascade)
+    if best < policy.join_threshold and f.labels and cascade > 0.0:
+        shared = len(f.labels & group.labels)
+        share = shared / len(f.labels)
+        if shared >= min(2, len(f.labels)) and share >= policy.label_similarity:
+            best = max(best, 0.7 * share * cascade)
+    return best
 
 
 def best_group(alert: Alert, groups: Iterable[GroupProfile], policy: GroupingPolicy,
@@ -184,9 +247,9 @@ def best_group(alert: Alert, groups: Iterable[GroupProfile], policy: GroupingPol
     chosen: GroupProfile | None = None
     for group in groups:
         s = score(alert, group, policy, topology, features)
-        if s <= 0.0:
+        if s < policy.join_threshold:
             continue
-        key = (s, group.last_at)
+        key = (round(s, 6), group.last_at)
         if best is None or key > best:
             best, chosen = key, group
     return chosen

@@ -375,7 +375,7 @@ class _Batch:
             touched.changed = touched.changed or group.is_news(alert)
             if alert.status != AlertStatus.FIRING or incident.status == IncidentStatus.RESOLVED:
                 touched.statuses_changed = True  # a new firing alert cannot resolve an open incident
-        group.add(alert, self.policy)
+        group.add(alert, self.policy, new=new)
         touched.alerts.append(alert)
         self.result.incidents.append(incident)
 
@@ -550,7 +550,8 @@ class _Batch:
             if group is None:
                 continue
             data = {"services": sorted(group.services), "entities": sorted(group.entities),
-                    "labels": sorted(group.labels), "flaps": group.flaps, "names": sorted(group.names)}
+                    "labels": sorted(group.labels), "flaps": group.flaps, "names": sorted(group.names),
+                    "kinds": sorted(group.kinds)}
             values = {"first_at": group.first_at, "last_at": group.last_at, "updated_at": stamp, "data": data}
             if incident_id in self.new_groups:
                 inserts.append({"incident_id": incident_id, **values})
@@ -613,7 +614,7 @@ def _profile_from(row: IntakeGroupRow) -> GroupProfile:
         incident_id=row.incident_id, first_at=_aware(row.first_at) or utcnow(), last_at=_aware(row.last_at) or utcnow(),
         services=set(data.get("services", [])), entities=set(data.get("entities", [])),
         labels=set(data.get("labels", [])), flaps={k: int(v) for k, v in (data.get("flaps") or {}).items()},
-        names=set(data.get("names", [])),
+        names=set(data.get("names", [])), kinds=set(data.get("kinds", [])),
     )
 
 

@@ -224,3 +224,34 @@ async def test_coalescer_commits_concurrent_deliveries_and_answers_each(any_stor
     bad.raw = {"update_only": True}  # names an alert never seen: ignored, not an error
     ok, ignored = await asyncio.gather(coalescer.accept([alert("Other", "svc-9", pod="q")]), coalescer.accept([bad]))
     assert len(ok.created) == 1 and ignored.ignored == 1
+
+
+def test_only_the_root_cause_neighbourhood_joins_through_the_topology(any_store: Any) -> None:
+    intake = service(any_store, topology={"api": ["cache", "db"], "web": ["api"]})
+    (inc,) = intake.accept([alert("RedisDown", "cache", at=0)]).created
+    assert intake.accept([alert("HighLatency", "api", at=1)]).incident_ids == [inc]  # calls the root
+    assert intake.accept([alert("Errors", "web", at=2)]).incident_ids == [inc]  # two hops up from it
+    # the database is a dependency of a symptom (api), not of the root (cache): another failure
+    other = intake.accept([alert("SlowQueries", "db", at=3)])
+    assert len(other.created) == 1 and other.created != [inc]
+
+
+def test_time_counts_from_the_incident_recent_activity(any_store: Any) -> None:
+    intake = service(any_store, topology={"web": ["api"]}, cascade_window=timedelta(minutes=10))
+    (inc,) = intake.accept([alert("HighLatency", "api", at=0, pod="a")]).created
+    for at in (8, 16):  # the incident keeps growing: new pods of the service alert
+        assert intake.accept([alert("HighLatency", "api", at=at, pod=f"p{at}")]).incident_ids == [inc]
+    # 18 min after the start but 2 min after the latest new alert: still the same cascade
+    assert intake.accept([alert("Errors", "web", at=18)]).incident_ids == [inc]
+    # repeats and flaps are not activity: long after the last new alert, the service starts a new incident
+    intake.accept([alert("HighLatency", "api", at=40, pod="a")])
+    late = intake.accept([alert("HighLatency", "api", at=60, pod="late")])
+    assert len(late.created) == 1
+
+
+def test_similar_labels_in_another_cluster_are_another_incident(any_store: Any) -> None:
+    intake = service(any_store)
+    (inc,) = intake.accept([alert("QueueBacklog", None, at=0, queue="jobs", consumer="w", cluster="eu-1")]).created
+    assert intake.accept([alert("ConsumerLag", None, at=1, queue="jobs", consumer="w", cluster="eu-1")]).incident_ids == [inc]
+    other = intake.accept([alert("ConsumerLag", None, at=1, queue="jobs", consumer="w", cluster="us-1")])
+    assert len(other.created) == 1
