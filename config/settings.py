@@ -53,6 +53,7 @@ class RetrievalSettings(_Section):
     candidates: int = Field(default=50, ge=1, le=1000)  # per list (dense, BM25) before fusion
     recency_weight: float = Field(default=0.03, ge=0)
     service_weight: float = Field(default=0.1, ge=0)  # boost when the query names the document's service
+    embed_threads: int = Field(default=1, ge=0)  # torch intra-op threads of the embedder (0: torch default)
     recency_half_life_days: float = Field(default=365.0, gt=0)
 
 

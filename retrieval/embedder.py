@@ -95,18 +95,26 @@ class Embedder:
         return vector
 
 
-def get_embedder(model: str = DEFAULT_MODEL, *, batch_size: int = 64) -> Embedder:
-    """The process-wide embedder for ``model``, loaded on first use (offline, CPU)."""
+def get_embedder(model: str = DEFAULT_MODEL, *, batch_size: int = 64, threads: int = 1) -> Embedder:
+    """The process-wide embedder for ``model``, loaded on first use (offline, CPU).
+
+    ``threads`` sets torch's intra-op threads for the process (0 keeps torch's default of one per
+    core). One is the default: on a busy 2-core host a single query took ~500 ms with two threads
+    contending and ~30 ms with one; concurrent requests get their parallelism from request threads.
+    """
     with _lock:
         embedder = _embedders.get(model)
         if embedder is not None:
             return embedder
         path = _model_path(model)
         try:
+            import torch
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+            if threads > 0:
+                torch.set_num_threads(threads)
 
             loaded = SentenceTransformer(path, device="cpu", local_files_only=True)
         except Exception as e:

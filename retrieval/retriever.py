@@ -169,7 +169,9 @@ class Retriever:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = get_embedder(self.settings.model, batch_size=self.settings.batch_size)
+            self._embedder = get_embedder(
+                self.settings.model, batch_size=self.settings.batch_size, threads=self.settings.embed_threads
+            )
         return self._embedder
 
     # ---- catalogue --------------------------------------------------------------------------
