@@ -110,6 +110,8 @@ class IntakeService:
         # incident id -> (row updated_at, profile): open profiles are re-read only when another batch
         # (in this or another process) changed them
         self._profiles: dict[str, tuple[datetime, GroupProfile]] = {}
+        # incident id -> (row updated_at, incident) of open incidents, the same way: re-read only when changed
+        self._incidents: dict[str, tuple[datetime, Incident]] = {}
 
     @classmethod
     def from_settings(cls, *, settings: Any, store: Store) -> IntakeService:
@@ -138,7 +140,8 @@ class IntakeService:
         with self._lock, self.store.session() as session:
             try:
                 self._lock_database(session)
-                batch = _Batch(session, self.policy, self._topology(session), results[0], self._profiles)
+                batch = _Batch(session, self.policy, self._topology(session), results[0], self._profiles,
+                               self._incidents)
                 batch.prefetch([a.fingerprint for alerts, _ in work for a in alerts])
                 for i, (alerts, result) in enumerate(work):
                     if i:
@@ -153,7 +156,9 @@ class IntakeService:
                 session.commit()
             except BaseException:
                 self._profiles.clear()  # profiles may hold this batch's uncommitted changes
+                self._incidents.clear()
                 raise
+            batch.remember_incidents()
         return results
 
     def learned_topology(self) -> dict[str, list[str]]:
@@ -207,8 +212,11 @@ class _Batch:
     """One ``accept`` call: caches what it read, writes once, inside the caller's transaction."""
 
     def __init__(self, session: Session, policy: GroupingPolicy, topology: dict[str, list[str]],
-                 result: IntakeResult, cache: dict[str, tuple[datetime, GroupProfile]] | None = None) -> None:
+                 result: IntakeResult, cache: dict[str, tuple[datetime, GroupProfile]] | None = None,
+                 incident_cache: dict[str, tuple[datetime, Incident]] | None = None) -> None:
         self.cache = cache if cache is not None else {}
+        self.incident_cache = incident_cache if incident_cache is not None else {}
+        self.incident_versions: dict[str, datetime] = {}  # open incident -> its row's updated_at
         self.s = session
         self.policy = policy
         self.topology = topology
@@ -237,10 +245,15 @@ class _Batch:
 
     def _load_open_groups(self) -> None:
         versions = self.s.exec(
-            select(IntakeGroupRow.incident_id, IntakeGroupRow.updated_at)
+            select(IntakeGroupRow.incident_id, IntakeGroupRow.updated_at, IncidentRow.updated_at)
             .join(IncidentRow, col(IncidentRow.id) == col(IntakeGroupRow.incident_id))
             .where(IncidentRow.status != IncidentStatus.RESOLVED.value)
         ).all()
+        self.incident_versions = {iid: _aware(at) or self.now for iid, _, at in versions}
+        versions = [(iid, at) for iid, at, _ in versions]
+        for iid in list(self.incident_cache):
+            if self.incident_cache[iid][0] != self.incident_versions.get(iid):
+                del self.incident_cache[iid]  # changed elsewhere, or resolved
         stale = [iid for iid, at in versions if iid not in self.cache or self.cache[iid][0] != _aware(at)]
         for i in range(0, len(stale), 500):
             for row in self.s.exec(select(IntakeGroupRow).where(col(IntakeGroupRow.incident_id).in_(stale[i:i + 500]))):
@@ -286,8 +299,11 @@ class _Batch:
         touched = self.touched.get(incident_id)
         if touched is None and incident_id in self.known:
             # a copy, so the Incident an earlier delivery reported keeps its own alerts and state
-            incident = self.known[incident_id].incident.model_copy()
-            incident.external_refs = dict(incident.external_refs)
+            incident = _copy(self.known[incident_id].incident)
+            touched = _Touched(incident=incident, row=None, initial_status=incident.status)
+            self.touched[incident_id] = touched
+        if touched is None and incident_id in self.incident_cache:
+            incident = _copy(self.incident_cache[incident_id][1])
             touched = _Touched(incident=incident, row=None, initial_status=incident.status)
             self.touched[incident_id] = touched
         if touched is None:
@@ -304,6 +320,16 @@ class _Batch:
                 if group_row is not None:
                     self.groups[incident_id] = _profile_from(group_row)
         return touched
+
+    def remember_incidents(self) -> None:
+        """After commit: the open incidents this transaction wrote, as stored (``updated_at`` is their version)."""
+        self.known.update(self.touched)
+        for incident_id, touched in self.known.items():
+            incident = touched.incident
+            if incident.status == IncidentStatus.RESOLVED:
+                self.incident_cache.pop(incident_id, None)
+            else:
+                self.incident_cache[incident_id] = (incident.updated_at, _copy(incident))
 
     def _incident_data(self, incident_id: str) -> dict[str, Any] | None:
         data = self.s.execute(sa_select(_INCIDENTS.c.data).where(_INCIDENTS.c.id == incident_id)).scalar()
@@ -606,6 +632,15 @@ def _incident_values(incident: Incident, *, created: bool) -> dict[str, Any]:
     if created:
         values.update(id=incident.id, created_at=incident.created_at, category=None)
     return values
+
+
+def _copy(incident: Incident) -> Incident:
+    """A copy routing can change without touching the original (the mutable parts are copied)."""
+    out = incident.model_copy()
+    out.external_refs = dict(incident.external_refs)
+    out.labels = dict(incident.labels)
+    out.alerts = []
+    return out
 
 
 def _profile_from(row: IntakeGroupRow) -> GroupProfile:
