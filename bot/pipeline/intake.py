@@ -3,6 +3,10 @@
 ``IntakeService.accept(alerts)`` routes a batch in ONE database transaction that holds the intake lock
 (PostgreSQL: ``pg_advisory_xact_lock``; SQLite: ``BEGIN IMMEDIATE``), so several API replicas and queue
 workers never open two incidents for one problem; the lock is released at commit or when a process dies.
+``accept_many`` does the same for several deliveries in one transaction (group commit), one result each;
+the API's ``IntakeCoalescer`` feeds it with the webhook requests that arrive while a transaction runs.
+Open incidents and their correlation profiles are cached between transactions and re-read only when
+their row's ``updated_at`` changed (in this or another process).
 
 Per alert, in order:
 
