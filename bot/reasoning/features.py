@@ -65,6 +65,9 @@ FEATURES: tuple[str, ...] = (
     "propagated_score",
     "name_affinity",
     "is_leaf",
+    "origin_count",
+    "kind_share",
+    "event_match",
 )
 
 CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
@@ -313,6 +316,7 @@ def build_candidates(
     out = list(cands.values())
     for cand in out:
         cand.features = _features(cand, scene, similar, runbooks, signals)
+        cand.features["origin_count"] = math.log1p(len(cand.origins))
         cand.features[f"kind:{cand.kind}"] = 1.0  # per-kind bias a team's feedback may learn
         _topology_evidence(cand, scene)
         for sig in scene.alert_signals:
@@ -333,6 +337,8 @@ def _features(
     sigs = scene.anomalies.get(svc, [])
     direct = [s for s in sigs if s.kind == kind]
     text_hits = [s for s in sigs if _texty(s) and kind in kinds_in_text(_text_of(s))]
+    naming = {s.id for s in direct} | {s.id for s in text_hits}
+    event_hits = [s for s in text_hits if (s.source or "").lower() == "changes"]
     hints = [s for s in sigs if kind_of_metric(s.metric) == kind and (s.source or "").startswith("metric")]
     symptom = 0.0
     for s in sigs:
@@ -408,6 +414,8 @@ def _features(
         "direct_rel": 0.0,
         "anomaly_rel": 0.0,
         "no_anomaly": 0.0 if sigs else 1.0,
+        "kind_share": len(naming) / len(sigs) if sigs else 0.0,
+        "event_match": max((s.score for s in event_hits), default=0.0),
         **_propagation(svc, kind, scene),
     }
 

@@ -75,14 +75,16 @@ class FeedbackLearner:
 
     # ---- persistence ------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        return {"v": STATE_VERSION, "team": self.team, "model": self.model.to_dict(),
+        return {"v": STATE_VERSION, "team": self.team, "model": self.model.to_dict(include_booster=False),
                 "outcomes": [[round(c, 5), h] for c, h in self.outcomes[-2000:]], "updates": self.updates}
 
     def _restore(self, data: dict[str, Any]) -> None:
         if data.get("v") != STATE_VERSION:
             log.warning("feedback state of another version ignored", extra={"team": self.team})
             return
-        self.model = self._with_kind_features(RankerModel.from_dict(data["model"]))
+        model = RankerModel.from_dict(data["model"])
+        model.booster, model.booster_features = self.base.booster, list(self.base.booster_features)
+        self.model = self._with_kind_features(model)
         self.outcomes = [(float(c), int(h)) for c, h in data.get("outcomes", [])]
         self.updates = int(data.get("updates", 0))
 
@@ -105,10 +107,13 @@ class FeedbackLearner:
         self.model.intercept = float(self.model.intercept - self.learning_rate * grad_b)
         self.updates += 1
 
+    def _rows(self, hyps: list[Hypothesis]) -> list[dict[str, float]]:
+        return [{**h.features, kind_feature(h.kind): 1.0} for h in hyps]
+
     def _confirmed(self, hyps: list[Hypothesis], service: str, kind: str) -> None:
         xs = np.array([self._x(h) for h in hyps]).reshape(len(hyps), -1)
         w = np.asarray(self.model.coef, dtype=float)
-        z = xs @ w + self.model.intercept if len(hyps) else np.zeros(0)
+        z = self.model.logits(self._rows(hyps)) if len(hyps) else np.zeros(0)
         m = max(float(z.max()) if z.size else 0.0, 0.0)
         e = np.exp(z - m)
         p = e / (math.exp(-m) + e.sum()) if z.size else e
@@ -124,7 +129,7 @@ class FeedbackLearner:
 
     def _vote(self, h: Hypothesis, good: bool) -> None:
         x = self._x(h)
-        z = float(x @ np.asarray(self.model.coef, dtype=float) + self.model.intercept)
+        z = float(self.model.logits(self._rows([h]))[0])
         p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         g = p - (1.0 if good else 0.0)
         self._step(g * x * 0.5, g * 0.5)

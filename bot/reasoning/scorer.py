@@ -1,4 +1,10 @@
-"""The learned hypothesis scorer: a logistic model over candidate features plus a calibration map.
+"""The learned hypothesis scorer: gradient-boosted trees and/or a linear model over candidate features,
+plus a calibration map.
+
+A candidate's logit is ``booster margin (when trained) + coef . x + intercept``. The shipped model is a
+scikit-learn ``HistGradientBoostingClassifier`` (stored base64-pickled inside ``default_model.json``:
+load only model files you trust, as with any pickle); the linear part is what ``FeedbackLearner``
+adjusts online, and its state never holds the booster.
 
 Confidence of candidate i inside one analysis is a softmax over the candidates' logits with a "none of
 these" option of logit 0, so the confidences sum to at most 1 and a lone weak candidate stays weak.
@@ -8,9 +14,11 @@ The weights ship as ``default_model.json`` (written by ``python -m bot.reasoning
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import math
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,13 +68,19 @@ class RankerModel:
     calibration_y: list[float] = field(default_factory=list)
     threshold: float = 0.3
     meta: dict[str, Any] = field(default_factory=dict)
+    booster: Any = None
+    booster_features: list[str] = field(default_factory=list)
 
     # ---- scoring ----------------------------------------------------------------------
     def logits(self, rows: list[dict[str, float]]) -> np.ndarray:
         if not rows:
             return np.zeros(0)
         x = np.array([[row.get(f, 0.0) for f in self.features] for row in rows], dtype=float)
-        return np.asarray(x @ np.asarray(self.coef, dtype=float) + self.intercept)
+        z = x @ np.asarray(self.coef, dtype=float) + self.intercept
+        if self.booster is not None:
+            xb = np.array([[row.get(f, 0.0) for f in self.booster_features] for row in rows], dtype=float)
+            z = z + np.asarray(self.booster.decision_function(xb), dtype=float)
+        return np.asarray(z)
 
     def confidences(self, rows: list[dict[str, float]]) -> np.ndarray:
         """Raw (uncalibrated) share of belief per candidate; sums to at most 1."""
@@ -83,8 +97,8 @@ class RankerModel:
         return float(np.interp(value, self.calibration_x, self.calibration_y))
 
     # ---- persistence ------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, include_booster: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "features": list(self.features),
             "coef": [float(c) for c in self.coef],
             "intercept": float(self.intercept),
@@ -92,6 +106,10 @@ class RankerModel:
             "threshold": float(self.threshold),
             "meta": self.meta,
         }
+        if include_booster and self.booster is not None:
+            data["booster"] = base64.b64encode(pickle.dumps(self.booster)).decode("ascii")
+            data["booster_features"] = list(self.booster_features)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RankerModel:
@@ -101,6 +119,7 @@ class RankerModel:
             if len(feats) != len(coef):
                 raise ValueError("features and coef differ in length")
             cal = data.get("calibration") or {}
+            booster = pickle.loads(base64.b64decode(data["booster"])) if data.get("booster") else None
             return cls(
                 features=feats,
                 coef=coef,
@@ -109,8 +128,10 @@ class RankerModel:
                 calibration_y=[float(v) for v in cal.get("y", [])],
                 threshold=float(data.get("threshold", 0.3)),
                 meta=dict(data.get("meta", {})),
+                booster=booster,
+                booster_features=[str(f) for f in data.get("booster_features", [])],
             )
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, pickle.UnpicklingError) as e:
             raise ConfigError(f"ranker model data is malformed ({e}); retrain with python -m bot.reasoning.train") from e
 
     def save(self, path: Path) -> None:
@@ -130,7 +151,11 @@ class RankerModel:
                    meta={"source": "prior"})
 
     def copy(self) -> RankerModel:
-        return RankerModel.from_dict(json.loads(json.dumps(self.to_dict())))
+        """A copy whose linear part and calibration can change; the booster is shared (read-only)."""
+        out = RankerModel.from_dict(json.loads(json.dumps(self.to_dict(include_booster=False))))
+        out.booster = self.booster
+        out.booster_features = list(self.booster_features)
+        return out
 
 
 _DEFAULT: RankerModel | None = None

@@ -4,8 +4,10 @@
 
 DIR holds evidence bundles with ``truth.json`` (``DIR/train`` is used when it exists, as written by
 ``bot.simulation.generate_dataset``). Every (service, kind) candidate of every bundle is a row labelled
-1 when it is the true root cause. A logistic regression learns the weights; out-of-fold top-1
-confidences (cross-validation grouped by bundle) fit an isotonic calibration map.
+1 when it is the true root cause. Gradient-boosted trees (or, with ``--learner linear``, a logistic
+regression) learn the scores; out-of-fold top-1
+confidences (cross-validation grouped by the true service and kind, so that calibration reflects
+situations not seen in training) fit an isotonic calibration map.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
@@ -46,12 +49,17 @@ def case_rows(case: LabelledCase, features: Sequence[str] = FEATURES) -> CaseRow
     return CaseRows(case.name, x, y, bool(y.sum()))
 
 
-def _fit_lr(rows: list[CaseRows], c: float) -> tuple[np.ndarray, float]:
+def _fit(rows: list[CaseRows], c: float, learner: str) -> RankerModel:
     x = np.vstack([r.x for r in rows if len(r.x)])
     y = np.concatenate([r.y for r in rows if len(r.y)])
-    lr = LogisticRegression(C=c, max_iter=5000)
-    lr.fit(x, y)
-    return lr.coef_[0], float(lr.intercept_[0])
+    if learner == "linear":
+        lr = LogisticRegression(C=c, max_iter=5000).fit(x, y)
+        return RankerModel(features=list(FEATURES), coef=[float(v) for v in lr.coef_[0]],
+                           intercept=float(lr.intercept_[0]))
+    booster = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
+                                             l2_regularization=1.0, random_state=0).fit(x, y)
+    return RankerModel(features=list(FEATURES), coef=[0.0] * len(FEATURES), intercept=0.0, booster=booster,
+                       booster_features=list(FEATURES))
 
 
 def _top_confidence(model: RankerModel, r: CaseRows) -> tuple[float, int]:
@@ -63,17 +71,19 @@ def _top_confidence(model: RankerModel, r: CaseRows) -> tuple[float, int]:
     return float(conf[i]), int(r.y[i])
 
 
-def fit_model(cases: list[LabelledCase], *, c: float = 1.0, folds: int = 5) -> RankerModel:
+def fit_model(cases: list[LabelledCase], *, c: float = 1.0, folds: int = 5, learner: str = "boosted") -> RankerModel:
+    """Weights (gradient-boosted trees, or ``learner="linear"`` logistic regression) and calibration."""
     rows = [case_rows(case) for case in cases]
-    coef, intercept = _fit_lr(rows, c)
-    model = RankerModel(features=list(FEATURES), coef=[float(v) for v in coef], intercept=intercept)
+    model = _fit(rows, c, learner)
     # out-of-fold top-1 confidences for the calibration map
     raw: list[float] = []
     hits: list[int] = []
     idx = np.arange(len(rows))
-    for tr, te in GroupKFold(n_splits=min(folds, len(rows))).split(idx, groups=idx):
-        fc, fi = _fit_lr([rows[i] for i in tr], c)
-        fold_model = RankerModel(features=list(FEATURES), coef=[float(v) for v in fc], intercept=fi)
+    # group by true (service, kind) so the out-of-fold confidences are those of unseen situations
+    groups = [f"{case.truth.root_cause_service}/{case.truth.root_cause_kind}" for case in cases]
+    n_folds = max(2, min(folds, len(set(groups))))
+    for tr, te in GroupKFold(n_splits=n_folds).split(idx, groups=groups):
+        fold_model = _fit([rows[i] for i in tr], c, learner)
         for i in te:
             conf, hit = _top_confidence(fold_model, rows[i])
             raw.append(conf)
@@ -87,6 +97,7 @@ def fit_model(cases: list[LabelledCase], *, c: float = 1.0, folds: int = 5) -> R
         "cases": len(rows),
         "positives_in_candidates": int(sum(r.truth_present for r in rows)),
         "c": c,
+        "learner": learner,
     }
     return model
 
@@ -149,19 +160,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
     parser.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation strength")
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--learner", choices=("boosted", "linear"), default="boosted")
     args = parser.parse_args(argv)
     root = args.data / "train" if (args.data / "train").is_dir() else args.data
     cases = load_cases(root, limit=args.limit)
     if len(cases) < 10:
         raise SystemExit(f"need at least 10 labelled bundles under {root}, found {len(cases)}")
-    model = fit_model(cases, c=args.c)
+    model = fit_model(cases, c=args.c, learner=args.learner)
     model.meta["data"] = str(args.data)
     model.save(args.out)
     figures = evaluate(cases, model)
     print(f"trained on {len(cases)} bundles -> {args.out}")
     print("training-set figures (optimistic; see bench/rca.py for held-out ones):", figures)
-    for name, weight in sorted(zip(model.features, model.coef, strict=True), key=lambda kv: -abs(kv[1])):
-        print(f"  {name:<22}{weight:+.3f}")
+    if model.booster is None:
+        for name, weight in sorted(zip(model.features, model.coef, strict=True), key=lambda kv: -abs(kv[1])):
+            print(f"  {name:<22}{weight:+.3f}")
 
 
 if __name__ == "__main__":
