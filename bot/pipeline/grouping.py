@@ -5,7 +5,8 @@ otherwise it opens an incident. The score is a relation (how the alert is tied t
 recency (how close it fired to the incident's RECENT activity, not to its start):
 
 relation
-  1.0  same host/node, or the same alert name already firing on the same service (another pod of it)
+  1.0  same host/node (a node alert and anything on that node; two workloads merely sharing a node do
+       not count), or the same alert name already firing on the same service (another pod of it)
   0.8  same service, another alert name
   0.7  topology, root-cause neighbourhood only: the alert's service calls (up to 3 hops) one of the
        incident's roots, or is a direct dependency of a root (the real cause alerting late). A root is a
@@ -123,6 +124,8 @@ def entities_of(alert: Alert) -> set[str]:
         value = alert.labels.get(key)
         if value:
             out.add(f"host={value.split(':', 1)[0]}@{scope}")
+            if not alert.service:  # about the machine itself, not a workload that happens to run there
+                out.add(f"node-alert={value.split(':', 1)[0]}@{scope}")
     return out
 
 
@@ -219,7 +222,11 @@ def score(alert: Alert, group: GroupProfile, policy: GroupingPolicy, topology: d
         return 0.0
     best = 0.0
     same_service = f.kind is not None and f"{alert.service}@{f.scope}" in group.services
-    if (f.entities & group.entities) - {f"service={alert.service}@{f.scope}"} or (f.kind in group.kinds):
+    hosts = {e for e in f.entities & group.entities if e.startswith("host=")}
+    # a shared host ties a node alert to anything on that node, and a workload alert to the node's alerts;
+    # two workloads that merely share a node are not tied by it
+    host_tie = bool(hosts) and (not alert.service or any(f"node-alert={h[5:]}" in group.entities for h in hosts))
+    if host_tie or f.kind in group.kinds:
         best = near  # same host, or this alert name already on this service
     elif same_service:
         best = 0.8 * near

@@ -255,3 +255,12 @@ def test_similar_labels_in_another_cluster_are_another_incident(any_store: Any) 
     assert intake.accept([alert("ConsumerLag", None, at=1, queue="jobs", consumer="w", cluster="eu-1")]).incident_ids == [inc]
     other = intake.accept([alert("ConsumerLag", None, at=1, queue="jobs", consumer="w", cluster="us-1")])
     assert len(other.created) == 1
+
+
+def test_workloads_sharing_a_node_are_not_tied_by_it_but_node_alerts_are(any_store: Any) -> None:
+    intake = service(any_store)
+    (oom,) = intake.accept([alert("ContainerOOMKilled", "cart", at=0, pod="cart-1", node="node-2")]).created
+    other = intake.accept([alert("CPUThrottlingHigh", "users", at=1, pod="users-1", node="node-2")])
+    assert len(other.created) == 1  # another workload on the same node: its own problem
+    node = intake.accept([alert("KubeNodeNotReady", None, at=2, node="node-2")])
+    assert node.incident_ids[0] in {oom, *other.created}  # the node alert joins what runs on the node
