@@ -208,6 +208,7 @@ class IntakeSettings(_Section):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     group_window_minutes: int = Field(default=30, ge=1)
     cascade_window_minutes: int = Field(default=10, ge=0)  # topology/label joins: this close to the start
+    join_threshold: float = Field(default=0.5, gt=0, le=1)  # join score an alert needs to join an open incident
     flap_window_minutes: int = Field(default=10, ge=0)  # a re-fire this soon after a resolve is flapping
     flap_threshold: int = Field(default=3, ge=1)  # flaps after which reopen/resolve go silent
     label_similarity: float = Field(default=0.6, gt=0, le=1)  # share of identifying labels to correlate

@@ -79,13 +79,13 @@ def install(app: FastAPI) -> None:
     if secret is not None and secret.get_secret_value():
         app.add_middleware(PagerDutySignatureMiddleware, secret=secret.get_secret_value())
         app.state.payload_verifiers["pagerduty"] = verify_pagerduty
-    from bot.pipeline.intake import IntakeCoalescer, accept_alert_batches
+    from bot.pipeline.intake import IntakeCoalescer
     from bot.pipeline.writeback import subscribe
 
     pipeline = app.state.pipeline
     if getattr(pipeline, "store", None) is not None:
         app.state.intake_coalescer = IntakeCoalescer(
-            lambda batches: accept_alert_batches(pipeline=pipeline, batches=batches))
+            pipeline.accept_alert_batches)
 
     subscribe(app.state.pipeline)
 

@@ -660,25 +660,6 @@ def _profile_from(row: IntakeGroupRow) -> GroupProfile:
 # ---- group commit for the webhook route ------------------------------------------------------------
 
 
-def accept_alert_batches(*, pipeline: Any, batches: list[list[Alert]]) -> list[IntakeResult]:
-    """``Pipeline.accept_alerts`` for several deliveries at once: one transaction, one result per delivery,
-    the same metrics and events as accepting them one by one."""
-    intake: IntakeService | None = getattr(pipeline, "_intake", None)
-    if intake is None or not hasattr(intake, "accept_many"):
-        return [pipeline.accept_alerts(alerts) for alerts in batches]
-    results = intake.accept_many(batches)
-    store = pipeline.store
-    pipeline.metrics.alerts_received.inc(sum(len(alerts) for alerts in batches))
-    for result in results:
-        for incident_id in result.created:
-            pipeline.events.publish("incident.created", incident=store.get_incident(incident_id=incident_id))
-        for incident_id in result.updated:
-            pipeline.events.publish("incident.updated", incident_id=incident_id)
-        for incident_id in result.resolved:
-            pipeline.events.publish("incident.resolved", incident=store.get_incident(incident_id=incident_id))
-    return results
-
-
 class IntakeCoalescer:
     """Group commit for webhook requests: deliveries that arrive while a transaction runs are accepted
     together in the next one, each request still answered only after ITS alerts are committed.

@@ -209,16 +209,22 @@ class Pipeline:
 
     def accept_alerts(self, alerts: list[Alert]) -> IntakeResult:
         """Persist alerts into incidents (dedup and grouping). Analysis is a separate step."""
-        assert self._intake is not None, "accept_alerts needs a store"
-        result = self._intake.accept(alerts)
-        self.metrics.alerts_received.inc(len(alerts))
-        for incident_id in result.created:
-            self.events.publish("incident.created", incident=self._require_store().get_incident(incident_id=incident_id))
-        for incident_id in result.updated:
-            self.events.publish("incident.updated", incident_id=incident_id)
-        for incident_id in result.resolved:
-            self.events.publish("incident.resolved", incident=self._require_store().get_incident(incident_id=incident_id))
-        return result
+        return self.accept_alert_batches([alerts])[0]
+
+    def accept_alert_batches(self, batches: list[list[Alert]]) -> list[IntakeResult]:
+        """Several deliveries in one transaction (group commit), one result per delivery."""
+        assert self._intake is not None, "accepting alerts needs a store"
+        store = self._require_store()
+        results = self._intake.accept_many(batches)
+        self.metrics.alerts_received.inc(sum(len(alerts) for alerts in batches))
+        for result in results:
+            for incident_id in result.created:
+                self.events.publish("incident.created", incident=store.get_incident(incident_id=incident_id))
+            for incident_id in result.updated:
+                self.events.publish("incident.updated", incident_id=incident_id)
+            for incident_id in result.resolved:
+                self.events.publish("incident.resolved", incident=store.get_incident(incident_id=incident_id))
+        return results
 
     def raise_early_warning(self, *, alert: Alert, details: dict[str, Any] | None = None) -> IntakeResult:
         """An early warning from the prediction job enters like an alert (deduplicated by its key) and its
