@@ -7,6 +7,7 @@ Callers on the event loop run it in a thread (``Retriever.asearch``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -57,12 +58,41 @@ class Embedder:
         self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._encode_lock = threading.Lock()
+        # Document vectors by text digest: a bundle's history, re-imports and evaluation runs repeat texts.
+        self._docs: OrderedDict[bytes, npt.NDArray[np.float32]] = OrderedDict()
+        self.doc_cache_size = 20_000
+        self.encoded = 0  # texts actually run through the model (the rest came from the cache)
 
     def encode(self, texts: list[str], *, batch_size: int | None = None) -> npt.NDArray[np.float32]:
-        """Unit vectors, one row per text. The model is held one batch at a time, so a query
-        waits for at most one batch of a long import."""
+        """Unit vectors, one row per text; texts seen before come from a bounded cache."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        keys = [hashlib.blake2b(t.encode("utf-8", "replace"), digest_size=16).digest() for t in texts]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        missing: dict[bytes, list[int]] = {}
+        with self._cache_lock:
+            for i, key in enumerate(keys):
+                hit = self._docs.get(key)
+                if hit is None:
+                    missing.setdefault(key, []).append(i)
+                else:
+                    self._docs.move_to_end(key)
+                    out[i] = hit
+        if missing:
+            order = list(missing)
+            vectors = self._encode_uncached([texts[missing[k][0]] for k in order], batch_size=batch_size)
+            with self._cache_lock:
+                for key, vector in zip(order, vectors, strict=True):
+                    for i in missing[key]:
+                        out[i] = vector
+                    self._docs[key] = vector
+                while len(self._docs) > self.doc_cache_size:
+                    self._docs.popitem(last=False)
+                self.encoded += len(order)
+        return out
+
+    def _encode_uncached(self, texts: list[str], *, batch_size: int | None = None) -> npt.NDArray[np.float32]:
+        """The model, held one batch at a time, so a query waits for at most one batch of a long import."""
         size = batch_size or self.batch_size
         parts: list[npt.NDArray[np.float32]] = []
         for start in range(0, len(texts), size):
