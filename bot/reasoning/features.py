@@ -199,7 +199,7 @@ class _Scene:
                 named = set(kinds_in_text(_text_of(sig))) if _texty(sig) else set()
                 if is_cause_kind(sig.kind):
                     named.add(str(sig.kind))
-                for kind in named - set(CHANGE_CAUSES):
+                for kind in sorted(named - set(CHANGE_CAUSES)):
                     best = self.kind_services[kind].get(svc, 0.0)
                     self.kind_services[kind][svc] = max(best, float(sig.score))
         self._reach: dict[str, dict[str, int]] = {}

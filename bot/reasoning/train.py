@@ -57,7 +57,8 @@ def _fit(rows: list[CaseRows], c: float, learner: str) -> RankerModel:
         return RankerModel(features=list(FEATURES), coef=[float(v) for v in lr.coef_[0]],
                            intercept=float(lr.intercept_[0]))
     booster = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
-                                             l2_regularization=1.0, random_state=0).fit(x, y)
+                                             l2_regularization=1.0, early_stopping=False,
+                                             random_state=0).fit(x, y)
     return RankerModel(features=list(FEATURES), coef=[0.0] * len(FEATURES), intercept=0.0, booster=booster,
                        booster_features=list(FEATURES))
 
