@@ -31,7 +31,6 @@ from bot.domain import (
     Signal,
     SimilarIncident,
     Vote,
-    category_of,
     utcnow,
 )
 from bot.pipeline.events import EventBus
@@ -304,24 +303,15 @@ class Pipeline:
         return incident
 
     def _index_resolved(self, incident: Incident) -> None:
+        """A resolved incident with a confirmed cause becomes a past incident for retrieval."""
         if self.retriever is None:
             return
         analysis = self._require_store().latest_analysis(incident_id=incident.id)
-        text = "\n".join(
-            x for x in (incident.title, analysis.summary if analysis else "",
-                        *(s.title for s in (analysis.signals[:8] if analysis else [])),
-                        f"Root cause: {incident.confirmed_kind} in {incident.confirmed_service}",
-                        f"Resolution: {incident.resolution or ''}") if x
-        )
-        doc = Document(
-            id=f"sherlog-{incident.id}", type=DocumentType.INCIDENT, title=incident.title, text=text,
-            services=[s for s in {incident.service, incident.confirmed_service} if s],
-            category=category_of(incident.confirmed_kind).value, kinds=[incident.confirmed_kind or ""],
-            root_cause_service=incident.confirmed_service, root_cause_kind=incident.confirmed_kind,
-            resolution=incident.resolution, date=incident.created_at, source="sherlog",
-        )
         try:
-            self.retriever.upsert([doc])
+            self.retriever.index_resolved_incident(
+                incident, summary=analysis.summary if analysis else "",
+                signals=analysis.signals[:8] if analysis else (),
+            )
         except RetrievalError:
             log.warning("could not index resolved incident", extra={"incident_id": incident.id})
 

@@ -191,3 +191,14 @@ def test_digest_scheduler_runs_with_the_app(settings) -> None:  # type: ignore[n
     with TestClient(app):
         jobs = app.state.digest_scheduler.get_jobs()
         assert len(jobs) == 1 and "mon" in str(jobs[0].trigger)
+
+
+def test_a_resolved_incident_with_its_cause_becomes_searchable(client: TestClient) -> None:
+    incident_id = client.post("/api/v1/alerts/generic", json={"title": "Payments 502 from gateway",
+                                                               "service": "payments"}).json()["incident_ids"][0]
+    client.post(f"/api/v1/incidents/{incident_id}/resolve",
+                json={"service": "payments-gw", "kind": "certificate_expired",
+                      "resolution": "renewed the expired TLS certificate of payments-gw"})
+    hits = client.get("/api/v1/search", params={"q": "expired certificate on payments gateway"}).json()
+    found = [h for h in hits["results"] if h["id"] == incident_id] if "results" in hits else []
+    assert found, hits
