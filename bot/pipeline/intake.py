@@ -248,13 +248,13 @@ class _Batch:
     # ---- reads -------------------------------------------------------------------------------
 
     def _load_open_groups(self) -> None:
-        versions = self.s.exec(
+        rows = self.s.exec(
             select(IntakeGroupRow.incident_id, IntakeGroupRow.updated_at, IncidentRow.updated_at)
             .join(IncidentRow, col(IncidentRow.id) == col(IntakeGroupRow.incident_id))
             .where(IncidentRow.status != IncidentStatus.RESOLVED.value)
         ).all()
-        self.incident_versions = {iid: _aware(at) or self.now for iid, _, at in versions}
-        versions = [(iid, at) for iid, at, _ in versions]
+        self.incident_versions = {iid: _aware(at) or self.now for iid, _, at in rows}
+        versions = [(iid, at) for iid, at, _ in rows]
         for iid in list(self.incident_cache):
             if self.incident_cache[iid][0] != self.incident_versions.get(iid):
                 del self.incident_cache[iid]  # changed elsewhere, or resolved
