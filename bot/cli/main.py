@@ -130,12 +130,6 @@ def analyze(
         render_report(context.incident, analysis, console=console)
 
 
-def find_bundles(root: Path) -> list[Path]:
-    if (root / "alert.json").is_file():
-        return [root]
-    return sorted(p.parent for p in root.rglob("alert.json"))
-
-
 @app.command("eval")
 @friendly_errors
 def evaluate(
@@ -146,8 +140,7 @@ def evaluate(
     """Score Sherlog on bundles with truth.json: AC@1, AC@3, category accuracy, calibration, latency."""
     from rich.progress import track
 
-    from bot.pipeline import load_bundle
-    from bot.pipeline.evaluation import EvalCase, summarize_cases
+    from bot.pipeline.evaluation import evaluate_bundles, find_bundles
 
     settings = _settings()
     bundles = find_bundles(folder)
@@ -156,32 +149,24 @@ def evaluate(
     if limit:
         bundles = bundles[:limit]
     pipeline = _analysis_pipeline(settings, use_index=False)
-    cases: list[EvalCase] = []
-    skipped = 0
-    for path in track(bundles, description="evaluating", console=err_console, disable=as_json):
-        context, report = load_bundle(path)
-        if report.truth is None:
-            skipped += 1
-            continue
-        t0 = time.perf_counter()
-        analysis = pipeline.analyze_context(context, lacked=report.lacked)
-        ms = (time.perf_counter() - t0) * 1000
-        cases.append(EvalCase.from_analysis(path.name, report.truth, analysis, ms))
-    result = summarize_cases(cases)
-    result["skipped_without_truth"] = skipped
+    result = evaluate_bundles(
+        bundles, pipeline=pipeline,
+        progress=lambda it: track(it, description="evaluating", console=err_console, disable=as_json),
+    )
     if as_json:
         typer.echo(json.dumps(result))
         return
     from rich.table import Table
 
     table = Table(title=f"Evaluation on {folder} ({result['cases']} cases)")
-    for col in ("kind", "cases", "AC@1", "AC@3", "category"):
+    for col in ("kind", "cases", "AC@1", "AC@3", "category", "ECE", "p50 ms"):
         table.add_column(col)
     for kind, row in sorted(result["per_kind"].items()):
         table.add_row(kind, str(row["cases"]), f"{row['top1']:.2f}", f"{row['top3']:.2f}",
-                      f"{row['category_accuracy']:.2f}")
+                      f"{row['category_accuracy']:.2f}", f"{row['calibration_error']:.2f}", f"{row['p50_ms']:.0f}")
     table.add_row("[bold]overall", str(result["cases"]), f"{result['top1']:.3f}", f"{result['top3']:.3f}",
-                  f"{result['category_accuracy']:.3f}")
+                  f"{result['category_accuracy']:.3f}", f"{result['calibration_error']:.3f}",
+                  f"{result['p50_ms']:.0f}")
     console.print(table)
     console.print(f"calibration error (ECE) {result['calibration_error']:.3f} · latency p50 {result['p50_ms']:.0f} ms"
                   f" · p95 {result['p95_ms']:.0f} ms")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.domain import Analysis, GroundTruth
+
+if TYPE_CHECKING:
+    from bot.pipeline.service import Pipeline
 
 
 @dataclass
@@ -61,18 +67,50 @@ def _rates(cases: list[EvalCase]) -> dict[str, Any]:
         "top1": sum(c.rank == 1 for c in cases) / n if n else 0.0,
         "top3": sum(c.rank is not None and c.rank <= 3 for c in cases) / n if n else 0.0,
         "category_accuracy": sum(c.category_correct for c in cases) / n if n else 0.0,
+        "calibration_error": expected_calibration_error([c.top_confidence for c in cases],
+                                                        [c.top_correct for c in cases]),
+        "p50_ms": float(np.percentile([c.ms for c in cases], 50)) if n else 0.0,
     }
 
 
 def summarize_cases(cases: list[EvalCase]) -> dict[str, Any]:
     out = _rates(cases)
     ms = [c.ms for c in cases]
-    out["p50_ms"] = float(np.percentile(ms, 50)) if ms else 0.0
     out["p95_ms"] = float(np.percentile(ms, 95)) if ms else 0.0
-    out["calibration_error"] = expected_calibration_error([c.top_confidence for c in cases],
-                                                          [c.top_correct for c in cases])
     kinds: dict[str, list[EvalCase]] = {}
     for c in cases:
         kinds.setdefault(c.kind, []).append(c)
     out["per_kind"] = {k: _rates(v) for k, v in kinds.items()}
     return out
+
+
+def find_bundles(root: Path) -> list[Path]:
+    """Every bundle folder (one holding alert.json) at or below ``root``, sorted."""
+    if (root / "alert.json").is_file():
+        return [root]
+    return sorted(p.parent for p in root.rglob("alert.json"))
+
+
+def evaluate_bundles(
+    bundles: list[Path],
+    *,
+    pipeline: Pipeline,
+    progress: Callable[[Iterable[Path]], Iterable[Path]] = lambda it: it,
+) -> dict[str, Any]:
+    """Analyse each bundle with ``truth.json`` and score it; bundles without truth are counted, not scored."""
+    from bot.pipeline.bundle import load_bundle
+
+    cases: list[EvalCase] = []
+    skipped = 0
+    for path in progress(bundles):
+        context, report = load_bundle(path)
+        if report.truth is None:
+            skipped += 1
+            continue
+        t0 = time.perf_counter()
+        analysis = pipeline.analyze_context(context, lacked=report.lacked)
+        ms = (time.perf_counter() - t0) * 1000
+        cases.append(EvalCase.from_analysis(path.name, report.truth, analysis, ms))
+    result = summarize_cases(cases)
+    result["skipped_without_truth"] = skipped
+    return result
