@@ -295,9 +295,9 @@ class Pipeline:
             incident.resolution = resolution
         store.save_incident(incident=incident)
         if incident.confirmed_kind and incident.confirmed_service:
-            store.add_feedback(feedback=Feedback(incident_id=incident.id, service=incident.confirmed_service,
-                                                 kind=incident.confirmed_kind, vote=Vote.FIXED, user=user,
-                                                 surface="resolve", comment=resolution))
+            self.record_feedback(feedback=Feedback(incident_id=incident.id, service=incident.confirmed_service,
+                                                   kind=incident.confirmed_kind, vote=Vote.FIXED, user=user,
+                                                   surface="resolve", comment=resolution))
             self._index_resolved(incident)
         self.events.publish("incident.resolved", incident=incident, user=user)
         return incident

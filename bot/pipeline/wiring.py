@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.pipeline.context import LiveContextProvider
 from bot.pipeline.events import EventBus
+from bot.pipeline.learning import attach_feedback_learning
 from bot.pipeline.metrics import PipelineMetrics
 from bot.pipeline.service import Pipeline
 from bot.storage import Store
@@ -56,5 +57,7 @@ def build_pipeline(settings: Settings, *, store: Store | None = None, with_retri
         prometheus = PrometheusConnector(settings=settings.prometheus)
     provider = LiveContextProvider(settings=settings, store=store, prometheus=prometheus,
                                    log_sources_factory=log_sources_factory(settings))
-    return Pipeline(settings=settings, store=store, retriever=retriever, events=EventBus(),
-                    metrics=PipelineMetrics(), llm=llm, context_provider=provider)
+    pipeline = Pipeline(settings=settings, store=store, retriever=retriever, events=EventBus(),
+                        metrics=PipelineMetrics(), llm=llm, context_provider=provider)
+    attach_feedback_learning(pipeline)
+    return pipeline

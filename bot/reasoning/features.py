@@ -300,10 +300,10 @@ def build_candidates(
         if inc.root_cause_service and inc.root_cause_kind in ALL_KINDS and inc.root_cause_service in known:
             get(inc.root_cause_service, str(inc.root_cause_kind), "similar").add_evidence([ev.from_similar(inc)])
     for doc, score in runbooks:
-        services = [s for s in doc.services if s in known] or ([scene.alert_service] if scene.alert_service else [])
+        doc_services = [s for s in doc.services if s in known] or ([scene.alert_service] if scene.alert_service else [])
         for kind in doc.kinds:
             if kind in ALL_KINDS:
-                for svc in services:
+                for svc in doc_services:
                     if svc:
                         get(svc, kind, "runbook").add_evidence([ev.from_runbook(doc, score)])
 

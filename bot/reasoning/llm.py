@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import time
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import openai
@@ -68,7 +68,7 @@ class LLMReasoner:
             api_key=key,
             timeout=settings.timeout_s,
             max_retries=0,
-            http_client=http_client,
+            http_client=cast(Any, http_client),  # openai may bundle its own httpx fork; same API
         )
 
     # ---- transport --------------------------------------------------------------------
@@ -166,24 +166,24 @@ class LLMReasoner:
 
         blended: list[Hypothesis] = []
         seen: set[tuple[str, str]] = set()
-        for h in analysis.hypotheses:
-            key = (h.service, h.kind)
+        for det in analysis.hypotheses:
+            key = (det.service, det.kind)
             seen.add(key)
-            lh = llm_conf.get(key)
-            lc = lh[0].confidence if lh else 0.0
-            conf = (1 - LLM_WEIGHT) * h.confidence + LLM_WEIGHT * lc
-            feats = {**h.features, "deterministic_confidence": h.confidence, "llm_confidence": lc}
-            blended.append(h.model_copy(update={"confidence": conf, "features": feats}))
-        for key, (lh, ids) in llm_conf.items():
+            pair = llm_conf.get(key)
+            lc = pair[0].confidence if pair else 0.0
+            conf = (1 - LLM_WEIGHT) * det.confidence + LLM_WEIGHT * lc
+            feats = {**det.features, "deterministic_confidence": det.confidence, "llm_confidence": lc}
+            blended.append(det.model_copy(update={"confidence": conf, "features": feats}))
+        for key, (llm_h, ids) in llm_conf.items():
             if key in seen:
                 continue
             # an LLM-only hypothesis is only as strong as the evidence it cites
             support = sum(known[i].weight for i in ids) / len(ids)
-            conf = LLM_WEIGHT * lh.confidence * min(1.0, support)
+            conf = LLM_WEIGHT * llm_h.confidence * min(1.0, support)
             blended.append(Hypothesis(
-                service=lh.service, kind=lh.kind, title=lh.title[:200] or f"{lh.kind} on {lh.service}",
+                service=llm_h.service, kind=llm_h.kind, title=llm_h.title[:200] or f"{llm_h.kind} on {llm_h.service}",
                 confidence=conf, evidence=[known[i] for i in ids][:8], source="llm",
-                features={"deterministic_confidence": 0.0, "llm_confidence": lh.confidence,
+                features={"deterministic_confidence": 0.0, "llm_confidence": llm_h.confidence,
                           "evidence_support": support},
             ))
         total = sum(h.confidence for h in blended)
