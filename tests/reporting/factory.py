@@ -182,6 +182,9 @@ class SandboxChat:
         self.messages.append((channel, text))
         return f"th{len(self.messages)}"
 
+    def channel_id(self, channel: str, thread: str) -> str:
+        return "C" + channel.lstrip("#").upper()
+
 
 def play_gamedays(store: Store, *, start: datetime) -> list[dict[str, object]]:
     """Three games with the real engine: solved after a wrong guess, solved at once, ended unsolved."""
