@@ -370,7 +370,9 @@ def _template_signal(
 ) -> Signal:
     cluster = miner.clusters.get(st.template_id)
     template = cluster.template if cluster else ""
-    example = st.examples[0].message if st.examples else ""
+    # the whole example line, not only its message: structured logs put the reason in other fields
+    # (logfmt ``err="... no space left on device"``, JSON ``"error": ...``)
+    example = f"{st.examples[0].message}\n{st.examples[0].raw}" if st.examples else ""
     cause = kind_of(f"{template}\n{example}")
     level = st.level
     if detector == "log.rate_drop":

@@ -154,13 +154,17 @@ def _limits(series: list[MetricSeries]) -> dict[tuple[str, str], float]:
 
 
 def _limit_of(f: _Finding, limits: dict[tuple[str, str], float]) -> float | None:
+    return _series_limit(f.series, limits)
+
+
+def _series_limit(series: MetricSeries, limits: dict[tuple[str, str], float]) -> float | None:
     """The value at which the resource is exhausted: a limit series of the same service and resource,
     1 for a ratio/fraction, 100 for a percentage; None when unknown."""
-    name = normalise_name(f.series.metric)
+    name = normalise_name(series.metric)
     best: tuple[int, float] | None = None
     for (svc, stem), value in limits.items():
         if (
-            svc == f.series.service
+            svc == series.service
             and stem
             and name.startswith(stem)
             and (best is None or len(stem) > best[0])
@@ -168,7 +172,7 @@ def _limit_of(f: _Finding, limits: dict[tuple[str, str], float]) -> float | None
             best = (len(stem), value)
     if best is not None:
         return best[1]
-    top = max((v for v in f.series.values if v is not None and math.isfinite(v)), default=math.inf)
+    top = max((v for v in series.values if v is not None and math.isfinite(v)), default=math.inf)
     if re.search(r"ratio|fraction", name) and top <= 1.0:
         return 1.0
     if re.search(r"percent|pct", name) and top <= 100.0:
@@ -241,10 +245,10 @@ def detect_metric_signals(
             continue
         if f is not None and f.anomaly >= min_score:
             findings.append(f)
-    if not findings:
-        return []
-    _combine(findings)
     limits = _limits(series)
+    if not findings:
+        return sorted(_at_limit_signals(series, limits, alert_ts, seen=set()), key=lambda sig: -sig.score)
+    _combine(findings)
     for f in findings:
         rule = rule_for(f.series.metric)
         if rule is None or rule.family not in CAPACITY_FAMILIES or f.shift.direction < 0:
@@ -253,8 +257,9 @@ def detect_metric_signals(
         if limit is not None and limit > 0:
             f.anomaly *= 0.3 + 0.7 * _capacity_factor(f, limit, alert_ts)
     findings = [f for f in findings if f.anomaly >= min_score]
+    at_limit = _at_limit_signals(series, limits, alert_ts, seen={(f.series.service, f.series.metric) for f in findings})
     if not findings:
-        return []
+        return sorted(at_limit, key=lambda sig: -sig.score)
     times = np.array([f.change_ts for f in findings])
     order = times.argsort().argsort()  # 0 = earliest
     n = len(findings)
@@ -274,8 +279,49 @@ def detect_metric_signals(
         if victim_of:
             score *= 0.9
         signals.append(_to_signal(f, min(max(score, 0.0), 1.0), earliness, victim_of))
+    signals.extend(at_limit)
     signals.sort(key=lambda s: (-s.score, s.started_at or datetime.max.replace(tzinfo=UTC)))
     return signals
+
+
+AT_LIMIT = 0.97  # share of the limit at which an exhaustible resource counts as exhausted
+
+
+def _at_limit_signals(
+    series: list[MetricSeries], limits: dict[tuple[str, str], float], alert_ts: float | None,
+    *, seen: set[tuple[str, str]],
+) -> list[Signal]:
+    """Exhaustible resources (disk, pools, threads, memory) sitting at their limit at the alert, even when
+    they got there gradually and no change point stands out: a full disk is evidence however it filled."""
+    out: list[Signal] = []
+    for s in series:
+        rule = rule_for(s.metric)
+        if (s.service, s.metric) in seen or rule is None or rule.family not in CAPACITY_FAMILIES or not rule.up:
+            continue
+        limit = _series_limit(s, limits)
+        if limit is None or limit <= 0:
+            continue
+        points = [(ts.timestamp(), v) for ts, v in zip(s.timestamps, s.values, strict=False)
+                  if v is not None and math.isfinite(v) and (alert_ts is None or ts.timestamp() <= alert_ts + 300)]
+        if len(points) < 3:
+            continue
+        level = points[-1][1]
+        if level < AT_LIMIT * limit:
+            continue
+        first = next(ts for ts, v in points if v >= AT_LIMIT * limit)
+        when = datetime.fromtimestamp(first, tz=UTC)
+        start_level = points[0][1]
+        score = 0.9 if start_level < AT_LIMIT * limit else 0.6  # at the limit all along: weaker as a change
+        what = f"{s.metric} at {_fmt(level)} of its limit {_fmt(limit)} since {when:%H:%M} UTC"
+        out.append(Signal(
+            source="metrics", detector="metric.at_limit", service=s.service, metric=s.metric, kind=rule.up,
+            title=f"{s.service}: {what}", score=score, started_at=when,
+            evidence=[Evidence(id=f"metric:{s.service}:{s.metric}", type=EvidenceType.METRIC,
+                               summary=f"{what} (score {score:.2f})", service=s.service, ts=when, weight=score)],
+            attributes={"before": start_level, "after": level, "limit": limit, "change_time": when.isoformat(),
+                        "shape": "at_limit", "direction": 1, "labels": dict(s.labels)},
+        ))
+    return out
 
 
 def _to_signal(f: _Finding, score: float, earliness: float, victim_of: list[str]) -> Signal:
