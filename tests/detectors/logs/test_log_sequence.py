@@ -34,10 +34,23 @@ def test_transition_model_per_session_key() -> None:
 
 
 @pytest.mark.data
-def test_hdfs_sessions_honest_split(shared_data: Path) -> None:
-    from bench.hdfs import evaluate, load, reweighted
+def test_hdfs_sessions_selected_on_validation_only(shared_data: Path) -> None:
+    from bench.hdfs import Setting, evaluate, load, reweighted, split, validation_anomalies
 
-    normal, abnormal = load(shared_data / "hdfs-sessions-logdeep")
-    run = evaluate(normal, abnormal, seed=0, train_share=0.7, n=2, margin=0.0, confidence=1.0, subspace=True)
-    assert run["tpr"] > 0.95
-    assert reweighted(run["tpr"], run["fpr_weighted"])[1] > 0.9
+    data = shared_data / "hdfs-sessions-logdeep"
+    normal, abnormal = load(data)
+    val_abnormal = validation_anomalies(data, abnormal)
+    fit, val, test = split(normal, seed=0, train_share=0.7, val_share=0.25)
+    assert not (set(fit) | set(val)) & set(test)
+    assert not set(fit) & set(val)
+    assert len(fit) + len(val) + len(test) == len(normal)
+    assert val_abnormal and val_abnormal <= set(abnormal)
+
+    grid = (Setting(2, False), Setting(2, True, 0.1, 0.99), Setting(3, True, 0.1, 0.99))
+    run = evaluate(normal, abnormal, val_abnormal, seed=0, train_share=0.7, val_share=0.25, grid=grid)
+    f1s = [v["f1"] for v in run["validation"]]
+    assert run["chosen"] == grid[f1s.index(max(f1s))]
+    assert run["sizes"]["test_anomalous"] + run["sizes"]["val_anomalous"] == len(abnormal)
+    assert run["sizes"]["test_normal"] == len(test)
+    assert run["test"]["tpr"] > 0.85
+    assert reweighted(run["test"]["tpr"], run["test"]["fpr_weighted"])[1] > 0.9
