@@ -220,6 +220,7 @@ class Vote(StrEnum):
     UP = "up"
     DOWN = "down"
     FIXED = "fixed"
+    VIEWED = "viewed"  # opened the evidence of a hypothesis: interest, neither agreement nor disagreement
 
 
 class Feedback(_Model):

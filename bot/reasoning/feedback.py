@@ -146,7 +146,7 @@ class FeedbackLearner:
                     raw = float(top.features.get("raw_confidence", top.confidence))
                     self.outcomes.append((raw, int((top.service, top.kind) == (fb.service, fb.kind))))
                 self._confirmed(hyps, fb.service, fb.kind)
-            else:
+            elif fb.vote in (Vote.UP, Vote.DOWN):
                 target = next((h for h in hyps if (h.service, h.kind) == (fb.service, fb.kind)), None)
                 if target is not None:
                     self._vote(target, fb.vote == Vote.UP)

@@ -68,7 +68,7 @@ def tally_votes(feedback: Iterable[Feedback]) -> dict[str, VoteTally]:
         key = hypothesis_key(fb.service, fb.kind)
         if fb.vote == Vote.FIXED:
             fixed_by.setdefault(key, set()).add(fb.user)
-        else:
+        elif fb.vote in (Vote.UP, Vote.DOWN):
             last[(key, fb.user)] = fb.vote
     out: dict[str, VoteTally] = {}
     for (key, user), vote in last.items():

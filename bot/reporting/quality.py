@@ -89,9 +89,9 @@ def feedback_counts(snapshot: Snapshot) -> dict[str, Any]:
     votes = Counter(f.vote.value for f in snapshot.feedback)
     surfaces = Counter(f.surface for f in snapshot.feedback)
     up, down = votes.get("up", 0), votes.get("down", 0)
-    rows = [{"dimension": "vote", "name": k, "count": votes.get(k, 0)} for k in ("up", "down", "fixed")]
+    rows = [{"dimension": "vote", "name": k, "count": votes.get(k, 0)} for k in ("up", "down", "fixed", "viewed")]
     rows += [{"dimension": "surface", "name": k, "count": v} for k, v in sorted(surfaces.items())]
-    return {"total": len(snapshot.feedback), "votes": {k: votes.get(k, 0) for k in ("up", "down", "fixed")},
+    return {"total": len(snapshot.feedback), "votes": {k: votes.get(k, 0) for k in ("up", "down", "fixed", "viewed")},
             "surfaces": dict(sorted(surfaces.items())), "helpful_share": _rate(up, up + down),
             "incidents_with_feedback": len({f.incident_id for f in snapshot.feedback}), "rows": rows}
 

@@ -59,10 +59,11 @@ def test_alertmanager_webhook_gives_exactly_one_post_with_the_top_hypothesis(
         assert analysis is not None and analysis.top is not None
 
         # the pipeline's answer for this evidence (computed again, independently), posted once, to the channel
-        # routed by severity. Whether that answer is the bundle's truth is the ranker's business (tests/cli,
-        # bench.chat_latency reports it); here the post must carry exactly the analysis that was made.
+        # routed by severity; the post must carry exactly the analysis that was made.
         expected = pipeline.analyze_context(_provider(context)(incident)).top
         assert expected is not None
+        # ... and on this hand-written bundle that answer is the true cause: inventory's disk filled up
+        assert (expected.service, expected.kind) == ("inventory", "disk_full")
         assert (analysis.top.service, analysis.top.kind) == (expected.service, expected.kind)
         assert slack_api.methods() == ["chat.postMessage"]
         assert post.body["channel"] == "C0SEV1"

@@ -134,7 +134,7 @@ def test_feedback_llm_and_root_causes(store, seeded) -> None:  # type: ignore[no
     ids = {i.id for i in _in_scope(seeded)}
     votes = Counter(f.vote.value for f in seeded.feedback if f.incident_id in ids)
     # resolving with a cause also records a "fixed" vote in the pipeline; the factory writes votes directly
-    assert fb["votes"] == {"up": votes["up"], "down": votes["down"], "fixed": votes["fixed"]}
+    assert fb["votes"] == {"up": votes["up"], "down": votes["down"], "fixed": votes["fixed"], "viewed": votes.get("viewed", 0)}
     llm = build_report("llm", store=store, scope=SCOPE)
     calls = [a.llm for i in ids for a in seeded.analyses.get(i, []) if a.llm]
     assert llm["calls"] == len(calls)

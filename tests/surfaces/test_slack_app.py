@@ -146,6 +146,8 @@ def test_this_fixed_it_resolves_with_the_cause_and_show_evidence_answers_private
     [eph] = world.slack.wait_for("chat.postEphemeral")
     assert (eph.body["user"], eph.body["thread_ts"]) == ("U0ALICE", ts)
     assert eph.body["blocks"][0]["text"]["text"].startswith("*Evidence for db_connection_exhaustion in orders-db*")
+    [viewed] = world.store.list_feedback(incident_id=incident.id)
+    assert (viewed.vote, viewed.user, viewed.kind) == (Vote.VIEWED, "U0ALICE", "db_connection_exhaustion")
     world.post(action_body(action_id=ACTION_FIXED, value=value, channel="C0INCIDENTS", ts=ts,
                            response_url=world.slack.response_url("fix")), FORM)
     world.slack.wait_for("chat.update")

@@ -98,6 +98,8 @@ async def test_show_evidence_and_this_fixed_it(teams_settings, pipeline: Pipelin
     flow = await adapter.send(Activity(type=ActivityTypes.message, value={"sherlog": "evidence", **base}))
     await flow.assert_reply(lambda reply, description=None: "Evidence for db_connection_exhaustion in orders-db"
                             in _card(reply)["body"][0]["text"])
+    [viewed] = pipeline.store.list_feedback(incident_id=inc.id)
+    assert (viewed.vote.value, viewed.kind, viewed.surface) == ("viewed", "db_connection_exhaustion", "teams")
     await adapter.receive_activity(Activity(type=ActivityTypes.message, value={"sherlog": "fixed", **base},
                                             reply_to_id="card-1"))
     resolved, _ = pipeline.get_incident(incident_id=inc.id)

@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain import ConfigError, NotFoundError, Vote
+from bot.domain import ConfigError, Feedback, NotFoundError, Vote
 from bot.pipeline import chat
 from bot.pipeline.service import Pipeline
 from bot.render.slack import (
@@ -153,6 +153,9 @@ class SlackHandlers:
             await respond(response_type="ephemeral", replace_original=False,
                           text="⚠️ That hypothesis is no longer in the latest analysis.")
             return
+        await asyncio.to_thread(self.pipeline.record_feedback, feedback=Feedback(
+            incident_id=target["incident_id"], analysis_id=analysis.id if analysis else None, service=hyp.service,
+            kind=hyp.kind, vote=Vote.VIEWED, user=user or "unknown", surface="slack"))
         thread = (body.get("message") or {}).get("ts")
         blocks = evidence_blocks(hyp)
         kwargs: dict[str, Any] = {"thread_ts": thread} if thread else {}

@@ -15,7 +15,7 @@ from typing import Any
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
-from bot.domain import NotFoundError, Vote
+from bot.domain import Feedback, NotFoundError, Vote
 from bot.pipeline import chat
 from bot.pipeline.service import Pipeline
 from bot.render.common import tally_votes
@@ -93,6 +93,10 @@ class SherlogTeamsBot(ActivityHandler):  # type: ignore[misc]  # the SDK ships n
             hyp = next((h for h in (analysis.hypotheses if analysis else []) if h.service == service
                         and h.kind == kind), None)
             card = evidence_card(hyp) if hyp else text_card("That hypothesis is no longer in the latest analysis.")
+            if hyp is not None:
+                await asyncio.to_thread(self.pipeline.record_feedback, feedback=Feedback(
+                    incident_id=incident_id, analysis_id=analysis.id if analysis else None, service=hyp.service,
+                    kind=hyp.kind, vote=Vote.VIEWED, user=user, surface="teams"))
             await turn_context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(card)))
             return
         vote = _VOTES.get(action)
