@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     root = args.data or Path(tempfile.mkdtemp(prefix="sherlog-eval-"))
     test_dir = root / "test"
     if not (test_dir.is_dir() and find_bundles(test_dir)):
-        # test_fraction 1.0 would leave no training groups; generate a 1.8x pool and keep its test half
-        generate_dataset(root, n=int(args.n / 0.55) + 1, seed=args.seed, test_fraction=0.55,
+        # test_fraction 1.0 would leave no training groups: generate a 2x pool and keep its test part
+        generate_dataset(root, n=int(args.n / 0.5) + 1, seed=args.seed, test_fraction=0.55,
                          history=not args.no_history, splits=("test",))
     bundles = find_bundles(test_dir)[: args.n]
     settings = load_settings(data_dir=root / ".sherlog", retrieval={"backend": "memory"})
