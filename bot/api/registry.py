@@ -4,6 +4,8 @@ expose ``install(app)`` to register state, startup hooks or payload verifiers.""
 from __future__ import annotations
 
 import importlib
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -17,6 +19,19 @@ ROUTER_MODULES: list[str] = [
     "bot.api.routes_warnings",
     "bot.api.routes_search",
 ]
+
+
+def add_lifecycle(app: FastAPI, *, start: Callable[[], Awaitable[Any]], stop: Callable[[], Awaitable[Any]]) -> None:
+    """Start a component with the app's lifespan and stop it on shutdown."""
+
+    async def _start(_app: FastAPI) -> None:
+        await start()
+
+    async def _stop(_app: FastAPI) -> None:
+        await stop()
+
+    app.state.startup_hooks.append(_start)
+    app.state.shutdown_hooks.append(_stop)
 
 
 def install(app: FastAPI, module_name: str) -> None:

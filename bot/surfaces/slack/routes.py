@@ -17,6 +17,7 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.api.registry import add_lifecycle
 from bot.domain import Analysis, ConfigError, Incident
 from bot.pipeline.service import Pipeline
 from bot.surfaces.delivery import DeliveryScheduler
@@ -115,12 +116,4 @@ def install(app: FastAPI, *, client: AsyncWebClient | None = None) -> None:
     surface = SlackSurface(settings=settings, pipeline=app.state.pipeline, client=client)
     surface.subscribe()
     app.state.slack = surface
-
-    async def _start(_app: FastAPI) -> None:
-        await surface.start()
-
-    async def _stop(_app: FastAPI) -> None:
-        await surface.stop()
-
-    app.state.startup_hooks.append(_start)
-    app.state.shutdown_hooks.append(_stop)
+    add_lifecycle(app, start=surface.start, stop=surface.stop)

@@ -19,6 +19,7 @@ from botbuilder.schema import Activity
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
+from bot.api.registry import add_lifecycle
 from bot.domain import Analysis, Incident
 from bot.pipeline.service import Pipeline
 from bot.surfaces.delivery import DeliveryScheduler
@@ -103,12 +104,4 @@ def install(app: FastAPI, *, adapter: BotFrameworkAdapter | None = None) -> None
     surface = TeamsSurface(settings=settings, pipeline=app.state.pipeline, adapter=adapter)
     surface.subscribe()
     app.state.teams = surface
-
-    async def _start(_app: FastAPI) -> None:
-        await surface.start()
-
-    async def _stop(_app: FastAPI) -> None:
-        await surface.stop()
-
-    app.state.startup_hooks.append(_start)
-    app.state.shutdown_hooks.append(_stop)
+    add_lifecycle(app, start=surface.start, stop=surface.stop)
