@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import (
@@ -46,6 +47,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ContextProvider = Callable[[Incident], IncidentContext]
+
+
+@dataclass
+class GatheredEvidence:
+    signals: list[Signal]
+    similar: list[SimilarIncident]
+    runbooks: list[tuple[Document, float]]
+    notes: list[str] = field(default_factory=list)
 
 
 class Pipeline:
@@ -84,20 +93,9 @@ class Pipeline:
         from bot.reasoning import categorize, rank, recommend, summarize
 
         timings: dict[str, float] = {}
-        notes: list[str] = []
         started = time.perf_counter()
-
-        signals = self._alert_signals(context.incident)
-        for name, detector in self.detectors:
-            with _timed(timings, name):
-                try:
-                    signals.extend(detector(context))
-                except Exception as e:  # noqa: BLE001 - one failing detector must not lose the analysis
-                    notes.append(f"detector {name} failed: {e.__class__.__name__}: {e}"[:300])
-                    log.exception("detector failed", extra={"detector": name})
-
-        with _timed(timings, "retrieval"):
-            similar, runbooks = self._retrieve(context, signals, notes)
+        evidence = self.gather(context, timings=timings)
+        signals, similar, runbooks, notes = evidence.signals, evidence.similar, evidence.runbooks, evidence.notes
 
         with _timed(timings, "reasoning"):
             result = rank(context=context, signals=signals, similar=similar, runbooks=runbooks,
@@ -129,6 +127,23 @@ class Pipeline:
             self.metrics.stage_seconds.labels(stage=stage).observe(ms / 1000.0)
         self.metrics.analyses.inc()
         return analysis
+
+    def gather(self, context: IncidentContext, *, timings: dict[str, float] | None = None) -> GatheredEvidence:
+        """The ranker's inputs: signals of the alert and every detector, then similar incidents and runbook
+        sections (bundle history and the shared index). Training and benchmarks call this too."""
+        timings = timings if timings is not None else {}
+        notes: list[str] = []
+        signals = self._alert_signals(context.incident)
+        for name, detector in self.detectors:
+            with _timed(timings, name):
+                try:
+                    signals.extend(detector(context))
+                except Exception as e:  # noqa: BLE001 - one failing detector must not lose the analysis
+                    notes.append(f"detector {name} failed: {e.__class__.__name__}: {e}"[:300])
+                    log.exception("detector failed", extra={"detector": name})
+        with _timed(timings, "retrieval"):
+            similar, runbooks = self._retrieve(context, signals, notes)
+        return GatheredEvidence(signals=signals, similar=similar, runbooks=runbooks, notes=notes)
 
     @staticmethod
     def _alert_signals(incident: Incident) -> list[Signal]:
