@@ -7,6 +7,7 @@ through the pipeline once; the result is cached as JSON lines next to the data.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterator
@@ -18,7 +19,27 @@ from bot.domain import Document, GroundTruth, IncidentContext, MetricSeries, Sig
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+
+
+@functools.cache
+def _inputs_fingerprint() -> str:
+    """A digest of the code that produces cached inputs (detectors, bundle loading, retrieval).
+
+    Cached cases are reused only when the detectors that made them are unchanged, so a detector fix
+    is never silently measured on stale signals.
+    """
+    import hashlib
+
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256(str(CACHE_VERSION).encode())
+    paths = [*sorted((root / "detectors").rglob("*.py")), *sorted((root / "retrieval").rglob("*.py")),
+             root / "bot" / "pipeline" / "bundle.py"]
+    for path in paths:
+        if path.is_file():
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return f"{CACHE_VERSION}:{digest.hexdigest()[:16]}"
 
 
 @dataclass
@@ -32,7 +53,7 @@ class LabelledCase:
 
     def to_json(self) -> str:
         return json.dumps({
-            "v": CACHE_VERSION,
+            "v": _inputs_fingerprint(),
             "name": self.name,
             "context": self.context.model_dump(mode="json"),
             "signals": [s.model_dump(mode="json") for s in self.signals],
@@ -172,14 +193,18 @@ def iter_cases(root: str | Path, *, use_cache: bool = True, limit: int | None = 
     base = Path(root)
     cache_path = base / ".reasoning-cache.jsonl"
     cached: dict[str, str] = {}
+    version = _inputs_fingerprint()
     if use_cache and cache_path.is_file():
         for line in cache_path.read_text(encoding="utf-8").splitlines():
             try:
                 head = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if head.get("v") == CACHE_VERSION:
+            if head.get("v") == version:
                 cached[head["name"]] = line
+        if len(cached) < sum(1 for line in cache_path.read_text(encoding="utf-8").splitlines() if line.strip()):
+            log.info("dropping cached ranker inputs made by other detector code")
+            cache_path.write_text("".join(line + "\n" for line in cached.values()), encoding="utf-8")
     gatherer: Gatherer | None = None
     for path in bundle_dirs(base)[: limit or None]:
         key = str(path.relative_to(base)) if path != base else path.name
