@@ -68,6 +68,8 @@ FEATURES: tuple[str, ...] = (
     "origin_count",
     "kind_share",
     "event_match",
+    "named_by_others",
+    "named_kind_by_others",
 )
 
 CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
@@ -203,6 +205,31 @@ class _Scene:
                     best = self.kind_services[kind].get(svc, 0.0)
                     self.kind_services[kind][svc] = max(best, float(sig.score))
         self._reach: dict[str, dict[str, int]] = {}
+        self._find_mentions(context)
+
+    def _find_mentions(self, context: IncidentContext) -> None:
+        """Which services other services' error text names ("call to X failed"), and with which kinds."""
+        names = set(context.services) | set(self.topology) | set(self.callers) | set(self.anomalies)
+        patterns = {n: re.compile(r"(?<![\w.-])" + re.escape(n.lower()) + r"(?![\w-])") for n in names if len(n) >= 3}
+        # named service -> reporter -> best score; (named service, kind) -> best score
+        self.mentions: dict[str, dict[str, float]] = defaultdict(dict)
+        self.mention_kinds: dict[tuple[str, str], float] = {}
+        for reporter, sigs in self.anomalies.items():
+            for sig in sigs:
+                if not _texty(sig) or sig.score < 0.3:
+                    continue
+                text = _text_of(sig).lower()
+                named = [n for n, pat in patterns.items() if n != reporter and pat.search(text)]
+                if not named:
+                    continue
+                kinds = set(kinds_in_text(text)) - set(CHANGE_CAUSES)
+                if is_cause_kind(sig.kind) and sig.kind not in CHANGE_CAUSES:
+                    kinds.add(str(sig.kind))
+                for n in named:
+                    self.mentions[n][reporter] = max(self.mentions[n].get(reporter, 0.0), float(sig.score))
+                    for kind in kinds:
+                        key = (n, kind)
+                        self.mention_kinds[key] = max(self.mention_kinds.get(key, 0.0), float(sig.score))
 
     def reach(self, service: str) -> dict[str, int]:
         if service not in self._reach:
@@ -286,6 +313,10 @@ def build_candidates(
                         if sig.kind == kind or kind in kinds_in_text(_text_of(sig)):
                             cand.add_evidence(e.model_copy(update={"weight": e.weight * 0.8})
                                               for e in ev.from_signal(sig))
+
+    # a dependency that other services' error text names, with the kinds that text names
+    for (named, kind), _score in sorted(scene.mention_kinds.items()):
+        get(named, kind, "named")
 
     # changes close before the first anomaly
     for change in scene.changes:
@@ -416,6 +447,8 @@ def _features(
         "no_anomaly": 0.0 if sigs else 1.0,
         "kind_share": len(naming) / len(sigs) if sigs else 0.0,
         "event_match": max((s.score for s in event_hits), default=0.0),
+        "named_by_others": len(scene.mentions.get(svc, {})) / max(1, len(scene.anomalies)),
+        "named_kind_by_others": scene.mention_kinds.get((svc, kind), 0.0),
         **_propagation(svc, kind, scene),
     }
 
