@@ -109,9 +109,23 @@ class Pipeline:
                 lacked=list(lacked or []),
                 notes=[*notes, *result.notes],
             )
-            analysis.category = categorize(context=context, signals=signals, hypotheses=result.hypotheses)
-            analysis.recommendations = recommend(hypotheses=result.hypotheses, runbooks=runbooks, similar=similar)
-            analysis.summary = summarize(context=context, analysis=analysis)
+            # each of these is extra to the ranked causes: a failure is a note, never a lost analysis
+            try:
+                analysis.category = categorize(context=context, signals=signals, hypotheses=result.hypotheses)
+            except Exception as e:  # noqa: BLE001
+                analysis.notes.append(f"categorisation failed: {e.__class__.__name__}: {e}"[:300])
+                log.exception("categorisation failed")
+            try:
+                analysis.recommendations = recommend(hypotheses=result.hypotheses, runbooks=runbooks,
+                                                     similar=similar)
+            except Exception as e:  # noqa: BLE001
+                analysis.notes.append(f"recommendations failed: {e.__class__.__name__}: {e}"[:300])
+                log.exception("recommendations failed")
+            try:
+                analysis.summary = summarize(context=context, analysis=analysis)
+            except Exception as e:  # noqa: BLE001
+                analysis.notes.append(f"summary failed: {e.__class__.__name__}: {e}"[:300])
+                log.exception("summary failed")
 
         if self.llm is not None:
             with _timed(timings, "llm"):

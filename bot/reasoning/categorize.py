@@ -49,9 +49,10 @@ def categorize(
             continue
         for label, v in source.items():
             votes[label] += weight_rest * w * v / total
-    if not votes:
+    total = sum(votes.values())
+    if not votes or total <= 0:
+        # no positive vote anywhere (e.g. only zero-confidence hypotheses): say so rather than guess
         return CategoryAssessment(label=Category.UNKNOWN.value, confidence=0.0)
     label, best = max(votes.items(), key=lambda kv: (kv[1], kv[0]))
-    total = sum(votes.values())
     confidence = min(1.0, best if hyp_total > 0 else best / total * 0.5)
     return CategoryAssessment(label=label, confidence=round(confidence, 4))
