@@ -95,7 +95,7 @@ async def test_ten_thousand_alerts_survive_a_killed_worker(tmp_path: Path, rabbi
         killed_at = stored(store)
         assert killed_at < SERVICES * PER_SERVICE
         workers += [start_worker(env, log), start_worker(env, log)]  # restart as two workers
-        deadline = time.monotonic() + 300  # generous: CI machines may be shared
+        deadline = time.monotonic() + 600  # generous: under heavy load SQLite-lock retries slow the drain
         while stored(store) < SERVICES * PER_SERVICE or await broker.queue_depth() > 0:
             assert all(w.poll() is None for w in workers[1:]), log.read_text()[-3000:]
             assert time.monotonic() < deadline, (f"{stored(store)} alerts stored, queue not drained after the restart:\n"
