@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from bot.domain import ConnectorError
 from bot.storage import Store
 from bot.storage.tables import AlertRow
 from connectors.messages import REASON_HEADER, SOURCE_HEADER
@@ -64,6 +65,18 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
                             cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
+async def depth(url: str, queue: str) -> int:
+    """Ready messages in ``queue``, read on a fresh connection each time (a long-idle publishing
+    connection must not decide whether the test waits); an unanswered probe counts as 'not drained'."""
+    probe = RabbitMQBroker(url=url, queue=queue)
+    try:
+        return await asyncio.wait_for(probe.queue_depth(), timeout=15)
+    except (TimeoutError, ConnectorError):
+        return 1
+    finally:
+        await asyncio.wait_for(probe.close(), timeout=15)
+
+
 def stored(store: Store) -> int:
     return store.count_alerts()
 
@@ -96,7 +109,7 @@ async def test_ten_thousand_alerts_survive_a_killed_worker(tmp_path: Path, rabbi
         assert killed_at < SERVICES * PER_SERVICE
         workers += [start_worker(env, log), start_worker(env, log)]  # restart as two workers
         deadline = time.monotonic() + 600  # generous: under heavy load SQLite-lock retries slow the drain
-        while stored(store) < SERVICES * PER_SERVICE or await broker.queue_depth() > 0:
+        while stored(store) < SERVICES * PER_SERVICE or await depth(rabbitmq_url, queue) > 0:
             assert all(w.poll() is None for w in workers[1:]), log.read_text()[-3000:]
             assert time.monotonic() < deadline, (f"{stored(store)} alerts stored, queue not drained after the restart:\n"
                                                  + log.read_text()[-2000:])
