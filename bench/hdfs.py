@@ -7,16 +7,20 @@ that carry both labels are dropped.
 
 Per seed, distinct normal sequences are split at random: ``--train-share`` for training, the rest is
 the test set (never used for anything but the final figures). Every tunable setting of the model
-(n-gram size, PCA-residual check on/off, its components cut ``subspace_rel`` and threshold quantile)
+(n-gram size or no n-gram rule, PCA-residual check on/off, its components cut ``subspace_rel`` and
+threshold quantile, structural count profiles on/off and their free-event entropy cut ``free_entropy``)
 is chosen ONLY on validation data: ``--val-share`` of that seed's training normals (held out of the
 fit during selection) and the distinct anomalous sequences of the provided ``robust_log_valid.csv``.
 Those validation anomalies are removed from the test anomalies. The chosen setting is refitted on
-all training normals and evaluated once on the test split.
+all training normals and evaluated once on the test split. The whole protocol is repeated with the
+grid of the previous model (no count profiles) for comparison. No anomaly is used to fit any model:
+anomalies serve only to select settings (validation) and to score (test).
 
 Precision and F1 are re-weighted to HDFS's anomaly rate (~2.9%: 16,838 anomalous of 575,061
 sessions, hdfs_test_abnormal vs the 553k normal sessions SOURCE.md mentions):
 precision = TPR*r / (TPR*r + FPR*(1-r)). FPR is read either over distinct held-out normal sequences
-or weighted by how often each occurs. The raw view counts each distinct test sequence once, no
+or weighted by how often each occurs (the headline, as before: closer to a real traffic mix; recall
+is also shown weighted by how often each anomalous sequence occurs). The raw view counts each distinct test sequence once, no
 re-weighting (the test set is mostly anomalous, so its precision is flattering).
 
     .venv/bin/python -m bench.hdfs [--data ../shared/data/hdfs-sessions-logdeep] [--seeds 5]
@@ -50,23 +54,35 @@ class Setting:
     subspace: bool
     subspace_rel: float = 0.1
     subspace_quantile: float = 0.99
+    signatures: bool = False
+    free_entropy: float = 1.0
+    transitions: bool = True
 
     def label(self) -> str:
-        if not self.subspace:
-            return f"n={self.n} no-PCA"
-        return f"n={self.n} PCA rel={self.subspace_rel:g} q={self.subspace_quantile:g}"
+        parts = [f"n={self.n}" if self.transitions else "no-ngram"]
+        if self.signatures:
+            parts.append(f"profile H>={self.free_entropy:g}")
+        parts.append(f"PCA rel={self.subspace_rel:g} q={self.subspace_quantile:g}" if self.subspace else "no-PCA")
+        return " ".join(parts)
 
     def model(self) -> SessionModel:
         return SessionModel(n=self.n, subspace=self.subspace, subspace_rel=self.subspace_rel,
-                            subspace_quantile=self.subspace_quantile)
+                            subspace_quantile=self.subspace_quantile, signatures=self.signatures,
+                            free_entropy=self.free_entropy, transitions=self.transitions)
 
 
 # simplest first: on equal validation F1 the earlier setting wins
-GRID: tuple[Setting, ...] = tuple(
+PREVIOUS_GRID: tuple[Setting, ...] = tuple(
     s for n in (2, 3) for s in (
         Setting(n, False),
         *(Setting(n, True, rel, q) for rel in (0.03, 0.1, 0.3) for q in (1.0, 0.995, 0.99, 0.98)),
     )
+)
+GRID: tuple[Setting, ...] = (
+    *PREVIOUS_GRID,
+    # structural count profiles (free events: count entropy >= H bits over the training normals)
+    *(Setting(2, False, signatures=True, free_entropy=h, transitions=False) for h in (0.5, 1.0, 1.5)),
+    *(Setting(n, False, signatures=True, free_entropy=h) for n in (2, 3) for h in (0.5, 1.0, 1.5)),
 )
 
 
@@ -113,14 +129,26 @@ def split(normal: Counter[Seq], *, seed: int, train_share: float, val_share: flo
     return train[:val_cut], train[val_cut:], test
 
 
-def rates(model: SessionModel, normals: list[Seq], anomalies: list[Seq], weights: Counter[Seq]
-          ) -> dict[str, float]:
-    fp = [s for s in normals if model.is_anomalous(s)]
-    tp = sum(1 for s in anomalies if model.is_anomalous(s))
-    return {"tpr": tp / len(anomalies), "fpr": len(fp) / len(normals),
-            # weighting each normal sequence by how often it occurs (real traffic mix)
-            "fpr_weighted": sum(weights[s] for s in fp) / sum(weights[s] for s in normals),
-            "tp": tp, "fp": len(fp), "normals": len(normals), "anomalies": len(anomalies)}
+def _rule(reason: str) -> str:
+    """The rule a verdict reason names, without its examples."""
+    return reason.split(" [")[0].split(" {")[0].strip()
+
+
+def rates(model: SessionModel, normals: list[Seq], anomalies: list[Seq], weights: Counter[Seq],
+          anomaly_weights: Counter[Seq] | None = None) -> dict:
+    verdicts = {s: model.judge(s) for s in normals}
+    fp = [s for s in normals if verdicts[s].anomalous]
+    caught = [s for s in anomalies if model.is_anomalous(s)]
+    tp = len(caught)
+    out = {"tpr": tp / len(anomalies), "fpr": len(fp) / len(normals),
+           # weighting each normal sequence by how often it occurs (real traffic mix)
+           "fpr_weighted": sum(weights[s] for s in fp) / sum(weights[s] for s in normals),
+           "tp": tp, "fp": len(fp), "normals": len(normals), "anomalies": len(anomalies),
+           # which rules raised the false alarms (a session may break several)
+           "fp_rules": Counter(_rule(r) for s in fp for r in verdicts[s].reasons)}
+    if anomaly_weights is not None:
+        out["tpr_weighted"] = sum(anomaly_weights[s] for s in caught) / sum(anomaly_weights[s] for s in anomalies)
+    return out
 
 
 def reweighted(tpr: float, fpr: float, rate: float = ANOMALY_RATE) -> tuple[float, float]:
@@ -145,10 +173,34 @@ def evaluate(normal: Counter[Seq], abnormal: Counter[Seq], val_abnormal: set[Seq
         validation.append(r)
     best = max(range(len(grid)), key=lambda i: (validation[i]["f1"], -i))
     chosen = grid[best]
-    test_run = rates(chosen.model().fit(fit + val), test, test_anom, normal)
+    final = chosen.model().fit(fit + val)
+    test_run = rates(final, test, test_anom, normal, abnormal)
     return {"chosen": chosen, "validation": validation, "test": test_run,
+            "free_events": sorted(final.free_events), "profiles": len(final.signatures),
             "sizes": {"fit": len(fit), "val_normal": len(val), "val_anomalous": len(val_anom),
                       "train": len(fit) + len(val), "test_normal": len(test), "test_anomalous": len(test_anom)}}
+
+
+def figures(tests: list[dict]) -> dict:
+    """Mean test figures over seeds in every view, plus the error counts."""
+    tpr = statistics.mean(r["tpr"] for r in tests)
+    tpr_w = statistics.mean(r["tpr_weighted"] for r in tests)
+    fpr = statistics.mean(r["fpr"] for r in tests)
+    fpr_w = statistics.mean(r["fpr_weighted"] for r in tests)
+    tp, fp = sum(r["tp"] for r in tests), sum(r["fp"] for r in tests)
+    p_raw = tp / (tp + fp) if tp + fp else 0.0
+    fp_rules: Counter[str] = Counter()
+    for r in tests:
+        fp_rules.update(r["fp_rules"])
+    out: dict = {"recall": tpr, "recall_by_frequency": tpr_w, "fpr_distinct": fpr, "fpr_by_frequency": fpr_w,
+                 "precision_raw_distinct": p_raw,
+                 "f1_raw_distinct": 2 * p_raw * tpr / (p_raw + tpr) if p_raw + tpr else 0.0,
+                 "false_alarms": fp, "fp_rules": fp_rules, "missed": sum(r["anomalies"] - r["tp"] for r in tests),
+                 "anomalies": sum(r["anomalies"] for r in tests)}
+    for view, (rec, rate) in {"distinct": (tpr, fpr), "by_frequency": (tpr, fpr_w),
+                              "both_by_frequency": (tpr_w, fpr_w)}.items():
+        out["precision_" + view], out["f1_" + view] = reweighted(rec, rate)
+    return out
 
 
 def main() -> None:
@@ -172,41 +224,52 @@ def main() -> None:
           f"{sizes['test_anomalous']:,} anomalous not used for selection")
     print()
     print("selection table (VALIDATION figures only, mean over seeds)")
-    print(f"{'setting':<28} {'recall':>7} {'FPR':>7} {'F1@2.9%':>8} {'FPR(freq)':>10} {'F1@2.9%(freq)':>14} {'chosen':>7}")
+    print(f"{'setting':<34} {'recall':>7} {'FPR':>7} {'F1@2.9%':>8} {'FPR(freq)':>10} {'F1@2.9%(freq)':>14} {'chosen':>7}")
     for i, setting in enumerate(GRID):
         v = [run["validation"][i] for run in runs]
         picks = sum(1 for run in runs if run["chosen"] == setting)
-        print(f"{setting.label():<28} {statistics.mean(r['tpr'] for r in v):>7.3f} "
+        print(f"{setting.label():<34} {statistics.mean(r['tpr'] for r in v):>7.3f} "
               f"{statistics.mean(r['fpr'] for r in v):>7.4f} {statistics.mean(r['f1'] for r in v):>8.3f} "
               f"{statistics.mean(r['fpr_weighted'] for r in v):>10.4f} "
               f"{statistics.mean(r['f1_weighted'] for r in v):>14.3f} {picks:>4}/{len(runs)}")
     print()
     for s, run in enumerate(runs):
-        print(f"seed {s}: chosen {run['chosen'].label()}")
-    tests = [run["test"] for run in runs]
-    tpr = statistics.mean(r["tpr"] for r in tests)
-    fpr = statistics.mean(r["fpr"] for r in tests)
-    fpr_w = statistics.mean(r["fpr_weighted"] for r in tests)
-    p, f1 = reweighted(tpr, fpr)
-    p_w, f1_w = reweighted(tpr, fpr_w)
-    tp, fp = sum(r["tp"] for r in tests), sum(r["fp"] for r in tests)
-    p_raw = tp / (tp + fp) if tp + fp else 0.0
-    f1_raw = 2 * p_raw * tpr / (p_raw + tpr) if p_raw + tpr else 0.0
+        profile = (f"; free events {run['free_events']}, {run['profiles']} normal count profiles"
+                   if run["chosen"].signatures else "")
+        print(f"seed {s}: chosen {run['chosen'].label()}{profile}")
+    fig = figures([run["test"] for run in runs])
+    prev_runs = [evaluate(normal, abnormal, val_abnormal, seed=s, train_share=args.train_share,
+                          val_share=args.val_share, grid=PREVIOUS_GRID) for s in range(args.seeds)]
+    prev = figures([run["test"] for run in prev_runs])
     print()
     print("TEST (evaluated once per seed with the chosen setting, mean over seeds)")
     print(f"{'view':<40} {'recall':>7} {'FPR':>7} {'precision':>10} {'F1':>7}")
-    print(f"{'re-weighted @2.9%, normals by frequency':<40} {tpr:>7.3f} {fpr_w:>7.4f} {p_w:>10.3f} {f1_w:>7.3f}")
-    print(f"{'re-weighted @2.9%, distinct normals':<40} {tpr:>7.3f} {fpr:>7.4f} {p:>10.3f} {f1:>7.3f}")
-    print(f"{'raw, each distinct sequence once':<40} {tpr:>7.3f} {fpr:>7.4f} {p_raw:>10.3f} {f1_raw:>7.3f}")
+    rows = (("re-weighted @2.9%, normals by frequency", "recall", "fpr_by_frequency", "by_frequency"),
+            ("re-weighted @2.9%, both by frequency", "recall_by_frequency", "fpr_by_frequency", "both_by_frequency"),
+            ("re-weighted @2.9%, distinct normals", "recall", "fpr_distinct", "distinct"),
+            ("raw, each distinct sequence once", "recall", "fpr_distinct", "raw_distinct"))
+    for name, rec, fpr, view in rows:
+        print(f"{name:<40} {fig[rec]:>7.3f} {fig[fpr]:>7.4f} {fig['precision_' + view]:>10.3f} "
+              f"{fig['f1_' + view]:>7.3f}" + ("   <- headline" if view == "by_frequency" else ""))
+    print("same protocol, grid without count profiles (the previous model's rules; selected on validation too):")
+    for name, rec, fpr, view in rows[:1] + rows[2:3]:
+        print(f"{'  ' + name:<40} {prev[rec]:>7.3f} {prev[fpr]:>7.4f} {prev['precision_' + view]:>10.3f} "
+              f"{prev['f1_' + view]:>7.3f}")
     print("published (different, non-deduplicated splits): DeepLog F1 0.945, LogAnomaly F1 0.976")
+    print()
+    print("where the TEST errors come from (reported only, never used for selection; sums over seeds)")
+    for label, result in (("chosen", fig), ("without count profiles", prev)):
+        print(f"  {label}: {result['false_alarms']} false alarms (distinct normal test sequences; rules broken: "
+              + (", ".join(f"{rule} x{n}" for rule, n in result["fp_rules"].most_common()) or "none")
+              + f"); missed {result['missed']} of {result['anomalies']} test anomalies")
     chosen = Counter(run["chosen"].label() for run in runs)
-    print(json.dumps({"recall": round(tpr, 4), "fpr_distinct": round(fpr, 5), "f1_distinct": round(f1, 4),
-                      "precision_distinct": round(p, 4), "fpr_by_frequency": round(fpr_w, 5),
-                      "f1_by_frequency": round(f1_w, 4), "precision_by_frequency": round(p_w, 4),
-                      "precision_raw_distinct": round(p_raw, 4), "f1_raw_distinct": round(f1_raw, 4),
+    out = {k: round(v, 5) if k.startswith("fpr") else round(v, 4)
+           for k, v in fig.items() if isinstance(v, float)}
+    print(json.dumps({**out, "headline": "f1_by_frequency",
+                      "f1_by_frequency_without_profiles": round(prev["f1_by_frequency"], 4),
+                      "f1_distinct_without_profiles": round(prev["f1_distinct"], 4),
                       "chosen": dict(chosen), "selected_on": "validation", "seeds": args.seeds,
                       "train_share": args.train_share, "val_share": args.val_share}))
-
 
 if __name__ == "__main__":
     main()

@@ -4,9 +4,13 @@
   the whole stream). Used inside one analysis: transitions never seen in the baseline are anomalous.
 - ``SessionModel``: a model of whole normal sessions (e.g. HDFS block sessions): n-gram transitions
   with start/end markers (DeepLog-like), per-event count bounds, and pairwise count invariants
-  (``2*count(a) == count(b)`` in every normal session, as invariant mining finds them). A session is
-  anomalous when it holds an unseen event, an unseen n-gram, a count above normal, breaks an invariant,
-  or its count vector leaves the subspace normal sessions live in (PCA residual, as in Xu et al. 2009).
+  (``2*count(a) == count(b)`` in every normal session, as invariant mining finds them), and optionally
+  count profiles (``signatures``): events whose count hardly varies across normal sessions (count
+  entropy below ``free_entropy`` bits) are "structural", and the tuple of their counts must be one that
+  some normal session had; the other ("free") events, e.g. reads served from a block, only keep their
+  upper bound. A session is anomalous when it holds an unseen event, an unseen n-gram, a count above
+  normal, breaks an invariant, has an unseen structural count profile, or its count vector leaves the
+  subspace normal sessions live in (PCA residual, as in Xu et al. 2009). Each rule can be switched off.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from math import gcd
+from math import gcd, log2
 from typing import Any
 
 _START = -1
@@ -67,8 +71,16 @@ class SessionModel:
 
     def __init__(self, *, n: int = 3, count_margin: float = 0.0, invariants: bool = True,
                  min_support: int = 30, invariant_confidence: float = 1.0, subspace: bool = True,
-                 subspace_rel: float = 0.1, subspace_quantile: float = 0.99) -> None:
+                 subspace_rel: float = 0.1, subspace_quantile: float = 0.99, transitions: bool = True,
+                 signatures: bool = False, free_entropy: float = 1.0) -> None:
+        if n < 2:
+            raise ValueError(f"n must be at least 2 (n-grams of start/end markers and events), got {n}")
+        if free_entropy < 0:
+            raise ValueError(f"free_entropy is a number of bits >= 0, got {free_entropy}")
         self.n = n
+        self.use_transitions = transitions
+        self.use_signatures = signatures
+        self.free_entropy = free_entropy
         self.count_margin = count_margin
         self.use_invariants = invariants
         self.min_support = min_support
@@ -84,6 +96,8 @@ class SessionModel:
         self.grams: set[tuple[int, ...]] = set()
         self.max_count: Counter[int] = Counter()
         self.min_count: dict[int, int] = {}
+        self.free_events: set[int] = set()
+        self.signatures: set[tuple[tuple[int, int], ...]] = set()
         self._sessions = 0
 
     def _grams(self, seq: Sequence[int]) -> Iterable[tuple[int, ...]]:
@@ -107,7 +121,28 @@ class SessionModel:
             self.invariants = self._mine_invariants(vectors)
         if self.use_subspace and vectors:
             self._fit_subspace(vectors)
+        if self.use_signatures:
+            self.free_events = {ev for ev, h in self.count_entropy(vectors).items() if h >= self.free_entropy}
+            self.signatures = {self.signature(v) for v in vectors}
         return self
+
+    def count_entropy(self, vectors: list[Counter[int]]) -> dict[int, float]:
+        """Entropy (bits) of each event's count over the given sessions, absent events counting 0."""
+        values: dict[int, Counter[int]] = {ev: Counter() for ev in self.events}
+        for v in vectors:
+            for ev, c in v.items():
+                values.setdefault(ev, Counter())[c] += 1
+        total = len(vectors)
+        out: dict[int, float] = {}
+        for ev, dist in values.items():
+            absent = total - sum(dist.values())
+            probs = [c / total for c in (*dist.values(), absent) if c > 0]
+            out[ev] = -sum(p * log2(p) for p in probs)
+        return out
+
+    def signature(self, counts: Counter[int]) -> tuple[tuple[int, int], ...]:
+        """The counts of the structural (not free) events, as a sorted tuple of (event, count)."""
+        return tuple(sorted((ev, c) for ev, c in counts.items() if ev not in self.free_events))
 
     def _vector(self, counts: Counter[int]) -> Any:
         import numpy as np
@@ -177,9 +212,10 @@ class SessionModel:
         unseen = [e for e in seq if e not in self.events]
         if unseen:
             reasons.append(f"unseen events {sorted(set(unseen))[:5]}")
-        missing = [g for g in self._grams(seq) if g not in self.grams]
-        if missing:
-            reasons.append(f"unseen transitions {missing[:3]}")
+        if self.use_transitions:
+            missing = [g for g in self._grams(seq) if g not in self.grams]
+            if missing:
+                reasons.append(f"unseen transitions {missing[:3]}")
         counts = Counter(seq)
         over = [e for e, c in counts.items() if e in self.max_count and c > self.max_count[e] * (1 + self.count_margin)]
         if over:
@@ -188,6 +224,8 @@ class SessionModel:
                   if (counts.get(a, 0) or counts.get(b, 0)) and ka * counts.get(a, 0) != kb * counts.get(b, 0)]
         if broken:
             reasons.append(f"count invariants broken {broken[:3]}")
+        if self.use_signatures and self._sessions and self.signature(counts) not in self.signatures:
+            reasons.append(f"count profile never seen in normal sessions {list(self.signature(counts))[:6]}")
         if self._null is not None and self.residual(seq) > self._tau:
             reasons.append("event counts off the normal subspace")
         return SessionVerdict(bool(reasons), reasons)
