@@ -101,3 +101,90 @@ def test_a_series_seen_rarely_in_history_does_not_outrank_a_well_observed_cause(
     on = rank_metric_causes(ser, alert_time=ALERT, baseline=base, alert_metric="availability")
     assert off[0].service == "s3"  # without the coverage weight the sparse series wins
     assert on[0].service == "search"
+
+
+def _overloaded_table(table_jump: float, seed: int = 0) -> list:
+    # a noisy table slows down; the tight-latency service calling it and that service's caller
+    # follow, each by about the table's extra seconds, so their z dwarfs the table's own
+    table = noisy(40, 0.3, 0.05, seed)
+    table[29:] += table_jump
+    search = noisy(40, 0.03, 0.001, seed + 1)
+    search[29:] += 10.0
+    lister = noisy(40, 0.05, 0.002, seed + 2)
+    lister[29:] += 9.0
+    return [
+        series("table", "latency_p99", table),
+        series("search", "latency_p99", search),
+        series("lister", "latency_p99", lister),
+        series("idle", "latency_p99", noisy(40, 0.1, 0.01, seed + 3)),
+    ]
+
+
+TOPOLOGY = {"lister": ["search"], "search": ["table"]}
+
+
+def test_a_dependency_whose_slowdown_accounts_for_its_callers_is_the_origin() -> None:
+    ser = _overloaded_table(9.5)
+    off = rank_metric_causes(
+        ser, alert_time=ALERT, topology=TOPOLOGY, alert_metric="latency", params=RankParams(explain_ratio=0.0)
+    )
+    on = rank_metric_causes(ser, alert_time=ALERT, topology=TOPOLOGY, alert_metric="latency")
+    assert off[0].service != "table"  # by z alone the tight callers win
+    assert on[0].service == "table"
+    by = {c.service: c for c in on}
+    assert sorted(by["table"].explains) == ["lister", "search"]
+    assert by["search"].victim_of == ["table"]
+    assert by["lister"].victim_of == ["search"]
+    assert by["table"].z >= by["search"].z
+
+
+def test_a_dependency_moving_far_less_than_its_caller_explains_nothing() -> None:
+    # the table is anomalous too, but 1 s of extra latency cannot account for 10 s at its caller
+    ranked = rank_metric_causes(
+        _overloaded_table(1.0), alert_time=ALERT, topology=TOPOLOGY, alert_metric="latency"
+    )
+    by = {c.service: c for c in ranked}
+    assert ranked[0].service == "search"
+    assert by["table"].explains == []
+    assert "table" not in by["search"].victim_of
+
+
+def test_a_dependency_that_changed_only_later_explains_nothing() -> None:
+    ser = _overloaded_table(9.5)
+    late = noisy(40, 0.3, 0.05, 0)
+    late[32:] += 9.5  # slows down three minutes after its caller
+    ser[0] = series("table", "latency_p99", late)
+    ranked = rank_metric_causes(ser, alert_time=ALERT, topology=TOPOLOGY, alert_metric="latency")
+    assert ranked[0].service != "table"
+    assert {c.service: c for c in ranked}["table"].explains == []
+
+
+def test_an_observation_point_claims_what_it_explains_only_at_its_own_weight() -> None:
+    # the caller's only anomalous dependency is a load balancer's view: it explains the caller but
+    # its claim is discounted like its own evidence, so the caller's service itself stays in front
+    web = noisy(40, 0.2, 0.01, 1)
+    web[29:] += 5.0
+    lb = noisy(40, 0.1, 0.01, 2)
+    lb[29:] += 5.0
+    ranked = rank_metric_causes(
+        [series("web", "latency_p99", web), series("api.elb_remote", "latency_p99", lb)],
+        alert_time=ALERT,
+        topology={"web": ["api.elb_remote"]},
+        alert_metric="latency",
+    )
+    by = {c.service: c for c in ranked}
+    assert by["api.elb_remote"].explains == ["web"]
+    assert by["api.elb_remote"].z < by["web"].z / RankParams().victim_weight
+
+
+def test_self_loops_and_cycles_in_the_topology_are_harmless() -> None:
+    ser = _overloaded_table(9.5)
+    alone = rank_metric_causes(ser[:1], alert_time=ALERT, alert_metric="latency")
+    looped = rank_metric_causes(
+        ser[:1], alert_time=ALERT, topology={"table": ["table"]}, alert_metric="latency"
+    )
+    assert looped[0].z == alone[0].z and looped[0].victim_of == []
+    cyclic = rank_metric_causes(
+        ser, alert_time=ALERT, topology={**TOPOLOGY, "table": ["lister"]}, alert_metric="latency"
+    )
+    assert {c.service for c in cyclic} == {"table", "search", "lister", "idle"}
