@@ -1,18 +1,27 @@
 """InfluxDB (optional metrics source): 1.x InfluxQL over ``/query`` and 2.x Flux over ``/api/v2/query``.
 
 Both answers become ``MetricSeries`` through pure functions tested on the documented formats:
-``parse_influxql_json`` (1.x JSON ``{"results": [{"series": [{"name", "tags", "columns", "values"}]}]}``)
-and ``parse_flux_csv`` (2.x annotated CSV, one block per table). ``InfluxDBConnector`` wraps an
-injected ``httpx.Client``.
+``parse_influxql_json`` (1.x JSON ``{"results": [{"series": [{"name", "tags", "columns", "values"}]}]}``),
+``parse_influxql_chunks`` (the same, streamed as one JSON object per line with ``chunked=true``) and
+``parse_flux_csv`` (2.x annotated CSV, one block per table). ``InfluxDBConnector`` wraps an injected
+``httpx.Client``.
+
+Against a real InfluxDB 1.x (tests/connectors/test_influxdb_integration.py) the 1.x path asks for
+``epoch=u`` (microseconds, exactly what a ``datetime`` holds; ``epoch=s`` would truncate sub-second
+points onto the same second) and ``chunked=true`` (the server's ``max-row-limit`` silently cuts a
+non-chunked answer, marking it only with ``"partial": true``). Credentials ``user:password`` go as HTTP
+Basic auth, which every 1.x accepts (``Authorization: Token`` is understood only from 1.8 on).
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import math
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -23,6 +32,8 @@ from config.settings import InfluxDBSettings
 from connectors.prometheus import service_of
 
 _FLUX_META = {"", "result", "table", "_start", "_stop", "_time", "_value", "_field", "_measurement"}
+_EPOCH_PER_SECOND = {"ns": 1_000_000_000, "u": 1_000_000, "ms": 1_000, "s": 1}  # InfluxQL epoch= units
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _time(value: Any) -> datetime:
@@ -39,6 +50,16 @@ def _time(value: Any) -> datetime:
     return d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
 
 
+def _epoch_time(value: Any, epoch: str | None) -> datetime:
+    """A ``time`` cell: an integer in the requested ``epoch`` unit (exact to the microsecond), else RFC3339."""
+    try:
+        if epoch is not None and isinstance(value, int) and not isinstance(value, bool):
+            return _UNIX_EPOCH + timedelta(microseconds=value * 1_000_000 // _EPOCH_PER_SECOND[epoch])
+        return _time(value)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise PayloadError(f"unreadable InfluxDB time {value!r}") from e
+
+
 def _num(value: Any) -> float:
     try:
         return float(value)
@@ -46,42 +67,122 @@ def _num(value: Any) -> float:
         return math.nan
 
 
-def parse_influxql_json(payload: dict[str, Any], *, metric: str | None = None) -> list[MetricSeries]:
-    """Series of an InfluxDB 1.x ``/query`` answer; one series per (measurement, tags, value column)."""
+def _is_label_column(rows: list[list[Any]], ci: int) -> bool:
+    present = [r[ci] for r in rows if r[ci] is not None]
+    return bool(present) and all(isinstance(v, str) for v in present)
+
+
+def parse_influxql_json(
+    payload: dict[str, Any], *, metric: str | None = None, epoch: str | None = None
+) -> list[MetricSeries]:
+    """Series of an InfluxDB 1.x ``/query`` answer; one series per (measurement, tags, value column).
+
+    ``epoch`` is the unit the query asked for (``ns``, ``u``, ``ms``, ``s``); without it integer times
+    are read as seconds, or nanoseconds when they are that large, and strings as RFC3339. Columns that
+    hold only strings (tags selected without ``GROUP BY``, as ``SELECT *`` returns them, or string
+    fields) are labels: the rows are split by their values. A value column with no value at all for a
+    set of labels gives no series; ``null`` points inside a series (``fill(null)``) stay as NaN.
+    """
+    if epoch is not None and epoch not in _EPOCH_PER_SECOND:
+        raise ValueError(f"epoch must be one of {sorted(_EPOCH_PER_SECOND)}, got {epoch!r}")
+    if not isinstance(payload, dict):
+        raise PayloadError("an InfluxDB answer must be a JSON object with 'results'")
     if payload.get("error"):
         raise PayloadError(f"InfluxDB answered an error: {payload['error']}")
     out: list[MetricSeries] = []
-    for result in payload.get("results", []):
+    for result in payload.get("results", []) or []:
+        if not isinstance(result, dict) or not all(isinstance(x, dict) for x in result.get("series") or []):
+            raise PayloadError("each InfluxDB result must be an object with a list of series objects")
         if result.get("error"):
             raise PayloadError(
                 f"InfluxDB statement {result.get('statement_id', '?')} failed: {result['error']}"
             )
         for s in result.get("series", []) or []:
-            columns = list(s.get("columns", []))
+            columns = [str(c) for c in s.get("columns", [])]
             if "time" not in columns:
                 raise PayloadError(
                     "an InfluxDB series needs a 'time' column (query with epoch or RFC3339 times)"
                 )
             ti = columns.index("time")
+            measurement = str(s.get("name", "value"))
             tags = {str(k): str(v) for k, v in (s.get("tags") or {}).items()}
-            rows = s.get("values", []) or []
-            for ci, col in enumerate(columns):
-                if ci == ti:
-                    continue
-                name = metric or (
-                    s.get("name", "value") if len(columns) == 2 else f"{s.get('name', 'value')}_{col}"
-                )
-                pts = sorted((_time(r[ti]), _num(r[ci])) for r in rows if len(r) == len(columns))
-                out.append(
-                    MetricSeries(
-                        service=service_of(tags),
-                        metric=name,
-                        labels=tags,
-                        timestamps=[t for t, _ in pts],
-                        values=[v for _, v in pts],
+            rows = [r for r in s.get("values", []) or [] if isinstance(r, list) and len(r) == len(columns)]
+            label_cols = [ci for ci in range(len(columns)) if ci != ti and _is_label_column(rows, ci)]
+            value_cols = [ci for ci in range(len(columns)) if ci != ti and ci not in label_cols]
+            groups: dict[tuple[tuple[str, str], ...], list[list[Any]]] = {}
+            for r in rows:
+                key = tuple((columns[ci], str(r[ci])) for ci in label_cols if r[ci] is not None)
+                groups.setdefault(key, []).append(r)
+            for key, group in groups.items():
+                labels = {**tags, **dict(key)}
+                for ci in value_cols:
+                    if all(r[ci] is None for r in group):
+                        continue
+                    name = metric or (measurement if len(value_cols) == 1 else f"{measurement}_{columns[ci]}")
+                    pts = sorted((_epoch_time(r[ti], epoch), _num(r[ci])) for r in group)
+                    out.append(
+                        MetricSeries(
+                            service=service_of(labels),
+                            metric=name,
+                            labels=labels,
+                            timestamps=[t for t, _ in pts],
+                            values=[v for _, v in pts],
+                        )
                     )
-                )
     return out
+
+
+def parse_influxql_chunks(
+    text: str, *, metric: str | None = None, epoch: str | None = None
+) -> list[MetricSeries]:
+    """Series of a chunked (``chunked=true``) 1.x answer: one JSON object per line.
+
+    The server splits a series over several chunks (each marked ``"partial": true`` but the last);
+    the parts of a statement's series with the same measurement, tags and columns are joined first.
+    """
+    merged: dict[Any, dict[str, Any]] = {}  # statement id -> result
+    parts: dict[tuple[Any, ...], dict[str, Any]] = {}
+    top_error: str | None = None
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            chunk = json.loads(line)
+        except ValueError as e:
+            raise PayloadError(f"InfluxDB answer line {n} is not JSON: {line[:80]!r}") from e
+        if not isinstance(chunk, dict):
+            raise PayloadError(f"InfluxDB answer line {n} is not a JSON object")
+        if chunk.get("error"):
+            top_error = top_error or str(chunk["error"])
+        for result in chunk.get("results", []) or []:
+            if not isinstance(result, dict) or not all(
+                isinstance(x, dict) for x in result.get("series") or []
+            ):
+                raise PayloadError(
+                    f"InfluxDB answer line {n}: a result must be an object with series objects"
+                )
+            sid = result.get("statement_id", 0)
+            into = merged.setdefault(sid, {"statement_id": sid, "series": []})
+            if result.get("error") and not into.get("error"):
+                into["error"] = result["error"]
+            for s in result.get("series", []) or []:
+                key = (
+                    sid,
+                    s.get("name"),
+                    tuple(sorted((s.get("tags") or {}).items())),
+                    tuple(s.get("columns", [])),
+                )
+                if key in parts:
+                    parts[key]["values"].extend(s.get("values", []) or [])
+                else:
+                    part = {k: v for k, v in s.items() if k != "partial"}
+                    part["values"] = list(s.get("values", []) or [])
+                    parts[key] = part
+                    into["series"].append(part)
+    payload: dict[str, Any] = {"results": list(merged.values())}
+    if top_error:
+        payload["error"] = top_error
+    return parse_influxql_json(payload, metric=metric, epoch=epoch)
 
 
 def parse_flux_csv(text: str, *, metric: str | None = None) -> list[MetricSeries]:
@@ -136,21 +237,32 @@ class InfluxDBConnector:
         self.settings = settings
         self.client = client
 
+    @property
+    def _where(self) -> str:
+        return str(self.client.base_url.copy_with(userinfo=b""))  # never print credentials in a URL
+
     def _headers(self) -> dict[str, str]:
         token = self.settings.token.get_secret_value() if self.settings.token else None
-        return {"Authorization": f"Token {token}"} if token else {}
+        if not token:
+            return {}
+        if self.settings.version == 1 and ":" in token:  # user:password; Basic works on every 1.x
+            return {"Authorization": "Basic " + base64.b64encode(token.encode()).decode("ascii")}
+        return {"Authorization": f"Token {token}"}
 
     def _send(self, request: httpx.Request) -> httpx.Response:
         try:
             resp = self.client.send(request)
         except httpx.HTTPError as e:
             raise ConnectorError(
-                f"InfluxDB at {self.client.base_url} is unreachable ({e.__class__.__name__}); check influxdb.url"
+                f"InfluxDB at {self._where} is unreachable ({e.__class__.__name__}); check influxdb.url"
             ) from e
         if resp.status_code >= 400:
             try:
                 body = resp.json()
-                detail = body.get("message") or body.get("error") or resp.text
+                detail = str(
+                    (body.get("message") or body.get("error") if isinstance(body, dict) else None)
+                    or resp.text
+                )
             except ValueError:
                 detail = resp.text
             hint = " (check influxdb.token)" if resp.status_code in (401, 403) else ""
@@ -158,15 +270,25 @@ class InfluxDBConnector:
         return resp
 
     def query(self, query: str, *, metric: str | None = None) -> list[MetricSeries]:
-        """Run an InfluxQL (version 1) or Flux (version 2) query."""
+        """Run an InfluxQL (version 1) or Flux (version 2) query.
+
+        An error the server reports inside a successful answer (unknown database, a failing
+        statement, a Flux error row) is a ``ConnectorError`` like a failed request.
+        """
         if self.settings.version == 1:
             params = {
                 "q": query,
-                "epoch": "s",
+                "epoch": "u",
+                "chunked": "true",
                 **({"db": self.settings.database} if self.settings.database else {}),
             }
             req = self.client.build_request("GET", "/query", params=params, headers=self._headers())
-            return parse_influxql_json(self._send(req).json(), metric=metric)
+            text = self._send(req).text
+            try:
+                return parse_influxql_chunks(text, metric=metric, epoch="u")
+            except PayloadError as e:
+                hint = " (check influxdb.database)" if "database not found" in str(e) else ""
+                raise ConnectorError(f"InfluxDB at {self._where}: {e}{hint}") from e
         if not self.settings.org:
             raise ConnectorError("InfluxDB 2 needs an organisation: configure influxdb.org")
         req = self.client.build_request(
@@ -176,4 +298,7 @@ class InfluxDBConnector:
             content=query.encode(),
             headers={**self._headers(), "Content-Type": "application/vnd.flux", "Accept": "application/csv"},
         )
-        return parse_flux_csv(self._send(req).text, metric=metric)
+        try:
+            return parse_flux_csv(self._send(req).text, metric=metric)
+        except PayloadError as e:
+            raise ConnectorError(f"InfluxDB at {self._where}: {e}") from e
