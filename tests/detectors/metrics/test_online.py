@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from detectors.metrics.online import OnlineDetector, OnlineParams, score_series
+from detectors.metrics.online import OnlineDetector, OnlineParams, context_z, raw_z, score_series
 
 SMALL = OnlineParams(long=50, quiet=30, min_history=8)
 
@@ -92,3 +93,62 @@ def test_a_climbing_burst_raises_one_alarm_with_a_refractory_period() -> None:
     changed = np.nonzero(held < no_hold)[0]
     alarms = np.nonzero(held >= 0.9)[0]
     assert all(((i - alarms > 0) & (i - alarms <= HOLD.hold)).any() for i in changed)
+
+
+CTX = OnlineParams(long=50, quiet=30, min_history=8, gate_z=0.0, context_bins=10, context_learn=100,
+                   context_long=300)
+
+
+def _rhythm_change(seed: int = 7) -> np.ndarray:
+    """A 0..9 sawtooth whose order reverses at point 900: same values, new transitions."""
+    rng = np.random.default_rng(seed)
+    saw = np.tile(np.arange(10.0), 120)
+    y = saw + rng.normal(0, 0.05, saw.size)
+    y[900:] = 9 - saw[900:] + rng.normal(0, 0.05, saw.size - 900)
+    return y
+
+
+def test_context_detector_sees_a_new_rhythm_that_the_value_z_does_not() -> None:
+    y = _rhythm_change()
+    zc, ready_at = context_z(y, CTX)
+    assert ready_at == CTX.context_learn - 1  # scores start with the last point of the learning period
+    assert zc[900:940].max() > 2.5 * zc[:900].max()
+    zv = raw_z(y, None, CTX)
+    assert zv[900:940].max() < 1.5 * zv[200:900].max()  # no single value is out of the ordinary
+    s = score_series(y, params=CTX)
+    off = score_series(y, params=OnlineParams(**{**CTX.__dict__, "context_bins": 0}))
+    assert s[900:940].max() > 0.999 > off[900:940].max()  # a record of the context z after the change
+    assert np.array_equal(s[: ready_at], off[: ready_at])  # nothing from it during its learning period
+
+
+def test_context_detector_streams_like_the_batch_and_is_causal() -> None:
+    ts, y = _series(700, 6)
+    y[:3] = np.nan  # leading gap: nothing to carry forward yet
+    y[450:460] = np.nan
+    y[600:] = y[600:][::-1]
+    full = score_series(y, timestamps=ts, params=CTX)
+    det = OnlineDetector(CTX)
+    streamed = np.array([det.update(v, t) for v, t in zip(y, ts, strict=True)])
+    assert np.allclose(streamed, full, atol=1e-12)
+    for k in (40, 102, 103, 333, 650):  # before, at and after the end of the learning period
+        assert np.array_equal(score_series(y[:k], timestamps=ts[:k], params=CTX), full[:k])
+    assert full[450:460].max() == 0.0
+
+
+def test_context_detector_on_flat_short_and_empty_input() -> None:
+    assert score_series([], params=CTX).size == 0
+    zc, ready_at = context_z(np.full(400, 5.0), CTX)
+    assert ready_at == CTX.context_learn - 1 and zc.max() == 0.0  # nothing new ever happens
+    zc, ready_at = context_z(np.arange(50.0), CTX)  # shorter than the learning period
+    assert ready_at == 50 and zc.max() == 0.0
+    assert score_series([np.nan] * 10, params=CTX).tolist() == [0.0] * 10
+    assert score_series(np.full(400, 5.0), params=CTX).max() == score_series(
+        np.full(400, 5.0), params=OnlineParams(**{**CTX.__dict__, "context_bins": 0})
+    ).max()
+
+
+def test_bad_context_settings_are_refused() -> None:
+    for bad in ({"context_bins": -1}, {"context_learn": 1}, {"context_short": 0}, {"context_long": 1},
+                {"context_alpha": 0.0}):
+        with pytest.raises(ValueError):
+            OnlineParams(**bad)  # type: ignore[arg-type]
