@@ -12,12 +12,13 @@ whenever settings are printed.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.domain.errors import ConfigError
@@ -127,6 +128,17 @@ class InfluxDBSettings(_Section):
     org: str | None = None  # v2
     database: str | None = None  # v1
     timeout_s: float = Field(default=10.0, gt=0)
+    lookback_minutes: int = Field(default=60, ge=1)  # queries read this long before (and after) the alert
+    queries: dict[str, str] = Field(default_factory=dict)  # name -> InfluxQL/Flux with {service} {start} {end}
+
+    @field_validator("queries")
+    @classmethod
+    def _placeholders_unquoted(cls, queries: dict[str, str]) -> dict[str, str]:
+        for name, query in queries.items():
+            if re.search(r"""['"]\{(service|start|end)\}|\{(service|start|end)\}['"]""", query):
+                raise ValueError(f"query {name!r}: write {{service}}, {{start}} and {{end}} without quotes "
+                                 "(Sherlog fills them in as quoted, escaped literals)")
+        return queries
 
 
 class LogsSettings(_Section):

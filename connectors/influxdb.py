@@ -11,6 +11,12 @@ Against a real InfluxDB 1.x (tests/connectors/test_influxdb_integration.py) the 
 points onto the same second) and ``chunked=true`` (the server's ``max-row-limit`` silently cuts a
 non-chunked answer, marking it only with ``"partial": true``). Credentials ``user:password`` go as HTTP
 Basic auth, which every 1.x accepts (``Authorization: Token`` is understood only from 1.8 on).
+
+For a live incident, ``fetch_for_alert`` runs the configured per-service queries (``influxdb.queries``:
+name -> InfluxQL or Flux template) over the window around the alert, like the Prometheus connector.
+``render_query`` fills ``{service}``, ``{start}`` and ``{end}`` with ready-quoted literals: the
+service is an escaped string (InfluxQL ``'...'``, Flux ``"..."``), so a label value cannot change
+the query; the times are RFC3339 (a quoted string in InfluxQL, a time literal in Flux).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ import base64
 import csv
 import io
 import json
+import logging
 import math
+import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,13 +35,16 @@ from typing import Any
 import httpx
 
 from bot.domain.errors import ConnectorError, PayloadError
-from bot.domain.models import MetricSeries
+from bot.domain.models import Alert, MetricSeries
 from config.settings import InfluxDBSettings
 from connectors.prometheus import service_of
+
+log = logging.getLogger(__name__)
 
 _FLUX_META = {"", "result", "table", "_start", "_stop", "_time", "_value", "_field", "_measurement"}
 _EPOCH_PER_SECOND = {"ns": 1_000_000_000, "u": 1_000_000, "ms": 1_000, "s": 1}  # InfluxQL epoch= units
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PLACEHOLDER = re.compile(r"\{(?:service|start|end)\}")
 
 
 def _time(value: Any) -> datetime:
@@ -81,7 +92,9 @@ def parse_influxql_json(
     are read as seconds, or nanoseconds when they are that large, and strings as RFC3339. Columns that
     hold only strings (tags selected without ``GROUP BY``, as ``SELECT *`` returns them, or string
     fields) are labels: the rows are split by their values. A value column with no value at all for a
-    set of labels gives no series; ``null`` points inside a series (``fill(null)``) stay as NaN.
+    set of labels gives no series; ``null`` points inside a series (``fill(null)``) stay as NaN. A
+    series is named ``metric`` (default: the measurement), with ``_<column>`` appended when the
+    statement returns several value columns.
     """
     if epoch is not None and epoch not in _EPOCH_PER_SECOND:
         raise ValueError(f"epoch must be one of {sorted(_EPOCH_PER_SECOND)}, got {epoch!r}")
@@ -118,7 +131,8 @@ def parse_influxql_json(
                 for ci in value_cols:
                     if all(r[ci] is None for r in group):
                         continue
-                    name = metric or (measurement if len(value_cols) == 1 else f"{measurement}_{columns[ci]}")
+                    base = metric or measurement
+                    name = base if len(value_cols) == 1 else f"{base}_{columns[ci]}"
                     pts = sorted((_epoch_time(r[ti], epoch), _num(r[ci])) for r in group)
                     out.append(
                         MetricSeries(
@@ -186,7 +200,11 @@ def parse_influxql_chunks(
 
 
 def parse_flux_csv(text: str, *, metric: str | None = None) -> list[MetricSeries]:
-    """Series of an InfluxDB 2.x annotated-CSV answer; one series per table (measurement, field, tags)."""
+    """Series of an InfluxDB 2.x annotated-CSV answer; one series per table (measurement, field, tags).
+
+    A series is named ``<measurement>_<field>``, or ``metric`` when given (``<metric>_<field>`` when
+    the answer holds several fields).
+    """
     groups: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[tuple[datetime, float]]] = defaultdict(
         list
     )
@@ -210,10 +228,14 @@ def parse_flux_csv(text: str, *, metric: str | None = None) -> list[MetricSeries
         key = (rec.get("_measurement", ""), rec.get("_field", ""), tags)
         groups[key].append((_time(rec["_time"]), _num(rec["_value"])))
     out = []
+    several_fields = len({fld for _, fld, _ in groups}) > 1
     for (measurement, fld, tags), pts in groups.items():
         labels = dict(tags)
         pts.sort()
-        name = metric or ("_".join(x for x in (measurement, fld) if x) or "value")
+        if metric:
+            name = f"{metric}_{fld}" if several_fields and fld else metric
+        else:
+            name = "_".join(x for x in (measurement, fld) if x) or "value"
         out.append(
             MetricSeries(
                 service=service_of(labels),
@@ -224,6 +246,50 @@ def parse_flux_csv(text: str, *, metric: str | None = None) -> list[MetricSeries
             )
         )
     return out
+
+
+def _unquotable(value: str, allowed: str) -> list[str]:
+    return sorted({repr(ch) for ch in value if (ord(ch) < 32 and ch not in allowed) or ord(ch) == 127})
+
+
+def influxql_string(value: str) -> str:
+    """``value`` as a single-quoted InfluxQL string literal (backslash, quote and newline escaped).
+
+    InfluxQL has no escape for the other control characters and a raw carriage return or NUL breaks
+    the statement (influxd 1.6 answers "error parsing query"), so a value holding one is refused.
+    """
+    bad = _unquotable(value, "\t\n")
+    if bad:
+        raise ValueError(f"{value!r} holds control characters InfluxQL cannot quote ({', '.join(bad)})")
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
+
+
+def flux_string(value: str) -> str:
+    """``value`` as a double-quoted Flux string literal (backslash, quote, ``${`` and newlines escaped)."""
+    bad = _unquotable(value, "\t\n\r")
+    if bad:
+        raise ValueError(f"{value!r} holds control characters a Flux string cannot hold ({', '.join(bad)})")
+    out = value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
+    return '"' + out.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + '"'
+
+
+def render_query(template: str, *, version: int, service: str, start: datetime, end: datetime) -> str:
+    """A query template with ``{service}``, ``{start}`` and ``{end}`` filled in as literals.
+
+    Version 1 (InfluxQL): ``'<service>'`` and ``'<RFC3339>'`` strings; version 2 (Flux): a
+    ``"<service>"`` string and bare RFC3339 time literals. Write the placeholders without quotes
+    (``WHERE "service" = {service}``, ``range(start: {start}, stop: {end})``). Other braces (Flux
+    records) are left alone. A service the language cannot quote raises ``ValueError``.
+    """
+    times = [t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") for t in (start, end)]
+    if version == 1:
+        values = {
+            "{service}": influxql_string(service),
+            **{k: f"'{t}'" for k, t in zip(("{start}", "{end}"), times, strict=True)},
+        }
+    else:
+        values = {"{service}": flux_string(service), **dict(zip(("{start}", "{end}"), times, strict=True))}
+    return _PLACEHOLDER.sub(lambda m: values[m.group(0)], template)  # one pass: values are never re-read
 
 
 class InfluxDBConnector:
@@ -302,3 +368,53 @@ class InfluxDBConnector:
             return parse_flux_csv(self._send(req).text, metric=metric)
         except PayloadError as e:
             raise ConnectorError(f"InfluxDB at {self._where}: {e}") from e
+
+    def fetch_for_alert(
+        self,
+        alert: Alert,
+        *,
+        services: list[str] | None = None,
+        now: datetime | None = None,
+        failures: list[str] | None = None,
+    ) -> list[MetricSeries]:
+        """The configured per-service queries (``influxdb.queries``) over the window around the alert.
+
+        The window is ``lookback_minutes`` before the alert to as long after it (not past ``now``), as
+        for Prometheus. Each series takes the queried service and the query's name as its metric. A
+        query that fails is skipped (partial metrics still help an analysis) and described in
+        ``failures``, one line per distinct error; once the server is unreachable the remaining
+        queries are not sent.
+        """
+        names = services or [s for s in [alert.service or service_of(alert.labels, "")] if s]
+        lookback = timedelta(minutes=self.settings.lookback_minutes)
+        end = min(now or datetime.now(UTC), alert.starts_at + lookback)
+        start = alert.starts_at - lookback
+        jobs = [
+            (svc, metric, template) for svc in names for metric, template in self.settings.queries.items()
+        ]
+        failed: dict[tuple[str, str], list[str]] = {}  # (query name, error) -> services
+        out: list[MetricSeries] = []
+        for n, (svc, metric, template) in enumerate(jobs):
+            try:
+                query = render_query(
+                    template, version=self.settings.version, service=svc, start=start, end=end
+                )
+                got = self.query(query, metric=metric)
+            except (ValueError, ConnectorError) as e:
+                log.warning(
+                    "influxdb query failed", extra={"metric": metric, "service": svc, "error": str(e)}
+                )
+                if isinstance(e.__cause__, httpx.TransportError):
+                    if failures is not None:
+                        left = len(jobs) - n - 1
+                        failures.append(f"{e}" + (f"; {left} more queries not sent" if left else ""))
+                    break
+                failed.setdefault((metric, str(e)), []).append(svc)
+                continue
+            out.extend(s.model_copy(update={"service": svc}) for s in got)
+        if failures is not None:
+            failures[:0] = [
+                f"query {metric!r} failed for {', '.join(svcs)}: {error}"
+                for (metric, error), svcs in failed.items()
+            ]
+        return out

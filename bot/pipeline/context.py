@@ -1,5 +1,5 @@
-"""Gather the evidence of a live incident: metrics from Prometheus, logs from Loki / Elasticsearch /
-Splunk, recent changes reported to ``POST /api/v1/changes``, and the configured topology.
+"""Gather the evidence of a live incident: metrics from Prometheus and InfluxDB, logs from Loki /
+Elasticsearch / Splunk, recent changes reported to ``POST /api/v1/changes``, and the configured topology.
 
 Each source is optional and fails soft: a dead connector becomes a note in the analysis, never a
 lost analysis. Runs in the analysis worker thread (it may block on I/O).
@@ -18,6 +18,7 @@ from bot.domain import ConnectorError, Incident, IncidentContext, MetricSeries
 if TYPE_CHECKING:
     from bot.storage import Store
     from config.settings import Settings
+    from connectors.influxdb import InfluxDBConnector
     from connectors.logsources import LogSource
     from connectors.prometheus import PrometheusConnector
 
@@ -45,11 +46,13 @@ class LiveContextProvider:
         settings: Settings,
         store: Store | None = None,
         prometheus: PrometheusConnector | None = None,
+        influxdb: InfluxDBConnector | None = None,
         log_sources_factory: Callable[[], list[LogSource]] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.prometheus = prometheus
+        self.influxdb = influxdb
         self.log_sources_factory = log_sources_factory
         self.notes: dict[str, list[str]] = {}
 
@@ -58,7 +61,7 @@ class LiveContextProvider:
         at = context.alert_time
         services = neighbours(incident.service, context.topology) or [s for s in {a.service for a in incident.alerts} if s]
         notes: list[str] = []
-        if self.prometheus is not None and incident.alerts:
+        if (self.prometheus is not None or self.influxdb is not None) and incident.alerts:
             context.metrics = self._metrics(incident, services, notes)
         if self.log_sources_factory is not None and services:
             context.logs = self._logs(services, at, notes)
@@ -68,12 +71,21 @@ class LiveContextProvider:
         return context
 
     def _metrics(self, incident: Incident, services: list[str], notes: list[str]) -> list[MetricSeries]:
-        assert self.prometheus is not None
-        try:
-            return self.prometheus.fetch_for_alert(incident.alerts[0], services=services)
-        except ConnectorError as e:
-            notes.append(f"prometheus: {e}")
-            return []
+        """Series of every configured metrics source, merged: the detectors see them all alike."""
+        out: list[MetricSeries] = []
+        if self.prometheus is not None:
+            try:
+                out += self.prometheus.fetch_for_alert(incident.alerts[0], services=services)
+            except ConnectorError as e:
+                notes.append(f"prometheus: {e}")
+        if self.influxdb is not None:
+            failures: list[str] = []
+            try:
+                out += self.influxdb.fetch_for_alert(incident.alerts[0], services=services, failures=failures)
+            except ConnectorError as e:
+                failures.append(str(e))
+            notes.extend(f"influxdb: {f}"[:500] for f in failures)
+        return out
 
     def _logs(self, services: list[str], at: Any, notes: list[str]) -> dict[str, list[str]]:
         from connectors.logsources.registry import fetch_incident_logs

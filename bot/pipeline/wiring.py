@@ -55,7 +55,12 @@ def build_pipeline(settings: Settings, *, store: Store | None = None, with_retri
         from connectors.prometheus import PrometheusConnector
 
         prometheus = PrometheusConnector(settings=settings.prometheus)
-    provider = LiveContextProvider(settings=settings, store=store, prometheus=prometheus,
+    influxdb = None
+    if settings.influxdb.url:
+        from connectors.influxdb import InfluxDBConnector
+
+        influxdb = InfluxDBConnector(settings=settings.influxdb)
+    provider = LiveContextProvider(settings=settings, store=store, prometheus=prometheus, influxdb=influxdb,
                                    log_sources_factory=log_sources_factory(settings))
     pipeline = Pipeline(settings=settings, store=store, retriever=retriever, events=EventBus(),
                         metrics=PipelineMetrics(), llm=llm, context_provider=provider)

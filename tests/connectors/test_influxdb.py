@@ -213,3 +213,12 @@ def test_connector_v1_basic_auth_and_errors_without_secrets() -> None:
     with pytest.raises(ConnectorError, match=r"http://influx\.test is unreachable") as err:
         InfluxDBConnector(settings=other, client=in_url).query("SELECT 1")
     assert "pw-in-url" not in str(err.value)
+
+
+def test_a_given_metric_name_keeps_several_columns_or_fields_apart() -> None:
+    named = parse_influxql_json(V1, metric="m")
+    assert [s.metric for s in named] == ["m", "m_used", "m_free"]
+    flux = {(s.service, s.metric) for s in parse_flux_csv(FLUX, metric="m")}
+    assert flux == {("db-1", "m_used_percent"), ("api", "m_used_percent"), ("unknown", "m_usage_user")}
+    one_field = FLUX.split("\n\n")[0] + "\n"
+    assert {s.metric for s in parse_flux_csv(one_field, metric="m")} == {"m"}

@@ -1,7 +1,8 @@
 """InfluxDBConnector (1.x InfluxQL path) against a real InfluxDB 1.x (Debian package ``influxdb``).
 
-Each module starts its own ``influxd`` from a config written to a temp dir: own meta/data/wal dirs,
-HTTP and RPC listeners on free ports of 127.0.0.1, reporting and every other service off. The plain
+Each module starts its own ``influxd`` (tests/influxd.py) from a config written to a temp dir: own
+meta/data/wal dirs, HTTP and RPC listeners on free ports of 127.0.0.1, reporting and every other
+service off. The plain
 server has ``max-row-limit = 4`` (as older 1.x defaults cut answers too), the second one has auth
 enabled. Points are written with the line protocol at millisecond precision, with tags service/host,
 around an alert time; the tests read them back through ``InfluxDBConnector.query`` and compare with
@@ -14,16 +15,10 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -32,102 +27,17 @@ from pydantic import SecretStr
 from bot.domain.errors import ConnectorError
 from config.settings import InfluxDBSettings
 from connectors.influxdb import InfluxDBConnector
+from tests.influxd import create_db as _create_db
+from tests.influxd import free_port as _free_port
+from tests.influxd import influxd_server, needs_influxd
+from tests.influxd import write_lines as _write
 
-INFLUXD = shutil.which("influxd")
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(INFLUXD is None, reason="influxd binary not installed (apt-get install influxdb)"),
-]
+pytestmark = [pytest.mark.integration, needs_influxd]
 
 ALERT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 ROW_LIMIT = 4
 HOSTS = [("checkout", "web-1", 0), ("checkout", "web-2", 250), ("payments", "db-1", 750)]  # ms offsets
 GAP = {(("checkout", "web-2")): {-6, -5}}  # web-2 sends nothing from 3 to 2 minutes before the alert
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _config(root: Path, http_port: int, rpc_port: int, *, auth: bool) -> str:
-    return f"""reporting-disabled = true
-bind-address = "127.0.0.1:{rpc_port}"
-
-[meta]
-  dir = "{root / "meta"}"
-
-[data]
-  dir = "{root / "data"}"
-  wal-dir = "{root / "wal"}"
-  query-log-enabled = false
-
-[monitor]
-  store-enabled = false
-
-[subscriber]
-  enabled = false
-
-[continuous_queries]
-  enabled = false
-
-[http]
-  enabled = true
-  bind-address = "127.0.0.1:{http_port}"
-  auth-enabled = {"true" if auth else "false"}
-  log-enabled = false
-  pprof-enabled = false
-  max-row-limit = {ROW_LIMIT}
-
-[logging]
-  level = "warn"
-  suppress-logo = true
-"""
-
-
-@contextmanager
-def _influxd(root: Path, *, auth: bool = False) -> Iterator[str]:
-    """A running influxd on free ports; its URL. Retries with new ports if another run took one."""
-    assert INFLUXD is not None
-    last_log = ""
-    for attempt in range(3):
-        home = root / f"run{attempt}"
-        home.mkdir(parents=True)
-        port = _free_port()
-        (home / "influxdb.conf").write_text(_config(home, port, _free_port(), auth=auth))
-        log_path = home / "influxd.log"
-        with log_path.open("wb") as log_file:
-            proc = subprocess.Popen(
-                [INFLUXD, "run", "-config", str(home / "influxdb.conf")],
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            up = False
-            while time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    if httpx.get(f"{url}/ping", timeout=1).status_code == 204:
-                        up = True
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
-            if up:
-                yield url
-                return
-            last_log = log_path.read_text(errors="replace")[-2000:]
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-    pytest.fail(f"influxd did not answer /ping in 3 attempts; last log:\n{last_log}")
 
 
 def _points() -> list[tuple[str, str, datetime, float, int]]:
@@ -155,26 +65,10 @@ def _line(service: str, host: str, t: datetime, p99: float, errors: int) -> str:
     return f"http_latency,service={service},host={host} p99={p99!r},errors={errors}i {ms}"
 
 
-def _create_db(url: str, db: str, auth: tuple[str, str] | None = None) -> None:
-    r = httpx.post(f"{url}/query", data={"q": f'CREATE DATABASE "{db}"'}, auth=auth, timeout=10)
-    assert r.status_code == 200 and "error" not in r.text, r.text
-
-
-def _write(url: str, db: str, lines: list[str], auth: tuple[str, str] | None = None) -> None:
-    r = httpx.post(
-        f"{url}/write",
-        params={"db": db, "precision": "ms"},
-        content="\n".join(lines).encode(),
-        auth=auth,
-        timeout=10,
-    )
-    assert r.status_code == 204, r.text
-
-
 @pytest.fixture(scope="module")
 def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(url, database) of a running influxd holding ``_points()``."""
-    with _influxd(tmp_path_factory.mktemp("influxd")) as url:
+    with influxd_server(tmp_path_factory.mktemp("influxd"), row_limit=ROW_LIMIT) as url:
         db = f"sherlog_{uuid.uuid4().hex[:8]}"
         _create_db(url, db)
         _write(url, db, [_line(*p) for p in _points()])
@@ -315,7 +209,7 @@ def test_auth_user_password_and_wrong_password(
     tmp_path_factory: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     password, wrong = secrets.token_hex(12), secrets.token_hex(12)
-    with _influxd(tmp_path_factory.mktemp("influxd-auth"), auth=True) as url:
+    with influxd_server(tmp_path_factory.mktemp("influxd-auth"), auth=True, row_limit=ROW_LIMIT) as url:
         r = httpx.post(
             f"{url}/query",
             data={"q": f"CREATE USER \"sherlog\" WITH PASSWORD '{password}' WITH ALL PRIVILEGES"},
