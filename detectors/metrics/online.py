@@ -22,7 +22,8 @@ point's surprise is -log P(its bin | previous bin). As in HTM's anomaly
 likelihood, that noisy surprise is averaged over the last ``context_short`` points and standardised
 against the mean / spread of the surprises of the ``context_long`` points before; the result is
 calibrated by its own ``Calibrator`` and the point's score is the larger of the two calibrated
-scores. It catches a series that starts behaving differently (a new rhythm, a stuck or wandering
+scores. An alarm of either starts one refractory period (``hold``) for both (``shared_hold``): the
+context detector reacts some points after the value detector to the same incident. It catches a series that starts behaving differently (a new rhythm, a stuck or wandering
 signal) before any single value is extreme.
 
 ``score_series`` computes a whole series at once (vectorised with ``bottleneck`` moving windows);
@@ -70,7 +71,8 @@ class OnlineParams:
     def nab(cls) -> OnlineParams:
         """The configuration used on NAB (``bench.nab``): rank-only scoring (no magnitude gate), a
         3-point level window, a 20-point refractory period after an alarm at 0.995, and the
-        transition-surprise detector on 10 bins learnt from the first 300 points. Chosen on the NAB corpus with the benchmark's own
+        transition-surprise detector on 10 bins learnt from the first 300 points (the refractory period
+        then follows an alarm of either detector). Chosen on the NAB corpus with the benchmark's own
         rules (threshold swept per profile); ``bench.nab`` prints the choice on half the files
         scored on the other half, and the scores of nearby settings."""
         return cls(gate_z=0.0, short=3, alarm_level=0.995, hold=20, context_bins=10)
@@ -358,6 +360,21 @@ class _ContextFeed:
         return zs
 
 
+def shared_hold(s: np.ndarray, p: OnlineParams) -> np.ndarray:
+    """Damp the ``hold`` points after each alarm (a score >= ``alarm_level`` outside such a period) of
+    the combined score, whichever detector raised it."""
+    if p.alarm_level <= 0 or p.hold <= 0:
+        return s
+    out = s.copy()
+    last = -p.hold - 1
+    for i in np.nonzero(s >= p.alarm_level)[0]:
+        if i - last <= p.hold:
+            continue
+        last = int(i)
+        out[i + 1 : i + 1 + p.hold] *= p.damp
+    return out
+
+
 def context_z(values: np.ndarray, p: OnlineParams) -> tuple[np.ndarray, int]:
     """The context detector's z for every point of ``values`` (raw, NaN allowed), and the index of
     the first point it scores (the end of its learning period; ``len(values)`` if never reached).
@@ -411,7 +428,7 @@ def score_series(
         zc, ready_at = context_z(np.asarray(values, dtype=np.float64), p)
         ctx = calibrate(zc, p)
         ctx[:ready_at] = 0.0
-        out = np.maximum(out, ctx)
+        out = shared_hold(np.maximum(out, ctx), p)
     out[~finite] = 0.0
     clipped: np.ndarray = np.clip(out, 0.0, 1.0)
     return clipped
@@ -434,6 +451,7 @@ class OnlineDetector:
         self._ctx = _ContextFeed(self.params) if self.params.context_bins > 0 else None
         self._ctx_cal = Calibrator(self.params)
         self._ctx_done = 0  # points whose context z went through the calibrator
+        self._since_alarm = self.params.hold + 1  # points since the last alarm of either detector
 
     def update(self, value: float, ts: float | None = None) -> float:
         p = self.params
@@ -464,4 +482,10 @@ class OnlineDetector:
                 self._ctx_done += 1
                 sc = self._ctx_cal.push(zc, scored=self._ctx_done > p.min_history)
             s = max(s, sc)
+            if p.alarm_level > 0 and p.hold > 0:
+                if self._since_alarm <= p.hold:
+                    s *= p.damp
+                elif s >= p.alarm_level:
+                    self._since_alarm = 0
+                self._since_alarm += 1
         return 0.0 if not math.isfinite(value) else min(max(s, 0.0), 1.0)

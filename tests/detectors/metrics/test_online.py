@@ -3,7 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detectors.metrics.online import OnlineDetector, OnlineParams, context_z, raw_z, score_series
+from detectors.metrics.online import (
+    OnlineDetector,
+    OnlineParams,
+    context_z,
+    raw_z,
+    score_series,
+    shared_hold,
+)
 
 SMALL = OnlineParams(long=50, quiet=30, min_history=8)
 
@@ -121,18 +128,29 @@ def test_context_detector_sees_a_new_rhythm_that_the_value_z_does_not() -> None:
     assert np.array_equal(s[: ready_at], off[: ready_at])  # nothing from it during its learning period
 
 
-def test_context_detector_streams_like_the_batch_and_is_causal() -> None:
+@pytest.mark.parametrize("params", [CTX, OnlineParams(**{**CTX.__dict__, "alarm_level": 0.9, "hold": 20})])
+def test_context_detector_streams_like_the_batch_and_is_causal(params: OnlineParams) -> None:
     ts, y = _series(700, 6)
     y[:3] = np.nan  # leading gap: nothing to carry forward yet
     y[450:460] = np.nan
     y[600:] = y[600:][::-1]
-    full = score_series(y, timestamps=ts, params=CTX)
-    det = OnlineDetector(CTX)
+    y[650] += 20
+    full = score_series(y, timestamps=ts, params=params)
+    det = OnlineDetector(params)
     streamed = np.array([det.update(v, t) for v, t in zip(y, ts, strict=True)])
     assert np.allclose(streamed, full, atol=1e-12)
     for k in (40, 102, 103, 333, 650):  # before, at and after the end of the learning period
-        assert np.array_equal(score_series(y[:k], timestamps=ts[:k], params=CTX), full[:k])
+        assert np.array_equal(score_series(y[:k], timestamps=ts[:k], params=params), full[:k])
     assert full[450:460].max() == 0.0
+
+
+def test_one_refractory_period_for_both_detectors() -> None:
+    p = OnlineParams(alarm_level=0.9, hold=3, damp=0.5)
+    s = np.array([0.1, 0.95, 0.99, 0.2, 0.97, 0.96, 0.3, 0.92])
+    # 0.95 alarms; the next 3 points are damped even when higher (0.99, 0.97); 0.96 is past the
+    # period and alarms again, which damps 0.3 and 0.92
+    assert np.allclose(shared_hold(s, p), [0.1, 0.95, 0.495, 0.1, 0.485, 0.96, 0.15, 0.46])
+    assert np.array_equal(shared_hold(s, OnlineParams(hold=3)), s)  # no alarm level: no hold
 
 
 def test_context_detector_on_flat_short_and_empty_input() -> None:
