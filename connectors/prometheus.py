@@ -6,13 +6,21 @@ injected ``httpx.Client`` (its ``base_url`` or ``settings.url`` points at the se
 transport and API failures into ``ConnectorError`` messages a user can act on.
 
 Queries for an alert come from ``settings.queries`` (name -> PromQL with ``{service}``), e.g.
-``{"latency_p95_ms": "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service=\\"{service}\\"}[5m]))) * 1000"}``.
+``{"latency_p95_ms": "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service={service}}[5m]))) * 1000"}``.
+``render_query`` fills ``{service}`` with a complete, escaped string literal (``"checkout"``), so a
+label value from an alert cannot change the query; after a regex matcher (``service=~{service}``)
+the value's regex metacharacters are escaped too, so it matches exactly that service. Quoting the
+placeholder in the template is a configuration error (``config.settings``).
+
+``fetch_for_alert`` reports failing queries to its caller; once the server is unreachable or
+answers 5xx, the remaining queries are not sent, so a dead server costs one timeout, not one per query.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +40,58 @@ def service_of(labels: dict[str, str], default: str = "unknown") -> str:
         if labels.get(key):
             return labels[key]
     return default
+
+
+class PrometheusUnavailable(ConnectorError):
+    """The server did not answer (connection refused, timeout, ...) or answered 5xx: querying it
+    again for the same incident would only cost another timeout."""
+
+
+_PLACEHOLDER = re.compile(r"\{service\}")
+_AFTER_REGEX_MATCHER = re.compile(r"[=!]~\s*$")
+_RE2_META = frozenset("\\.+*?()|[]{}^$")
+_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def promql_string(value: str) -> str:
+    """``value`` as a double-quoted PromQL string literal.
+
+    PromQL reads strings with Go's escapes: backslash, double quote, newline (which would end the
+    literal), carriage return and tab get their backslash escapes, other control characters
+    ``\\xHH``. A lone surrogate (possible in JSON, not encodable as UTF-8) raises ``ValueError``.
+    """
+    out = []
+    for ch in value:
+        code = ord(ch)
+        if ch in _STRING_ESCAPES:
+            out.append(_STRING_ESCAPES[ch])
+        elif code < 32 or code == 127:
+            out.append(f"\\x{code:02x}")
+        elif 0xD800 <= code < 0xE000:
+            raise ValueError(f"{value!r} holds a lone surrogate, which a PromQL string cannot hold")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def regex_literal(value: str) -> str:
+    """``value`` with RE2's metacharacters escaped: as a regex it matches exactly ``value``."""
+    return "".join("\\" + ch if ch in _RE2_META else ch for ch in value)
+
+
+def render_query(template: str, *, service: str) -> str:
+    """A query template with each ``{service}`` replaced by ``service`` as an escaped string literal.
+
+    After a regex matcher (``=~`` or ``!~``) the value is also regex-escaped, so it matches only
+    itself (Prometheus anchors label regexes). Write the placeholder without quotes
+    (``up{service={service}}``); values are filled in one pass and never read again.
+    """
+
+    def fill(m: re.Match[str]) -> str:
+        regex = _AFTER_REGEX_MATCHER.search(template, 0, m.start()) is not None
+        return promql_string(regex_literal(service) if regex else service)
+
+    return _PLACEHOLDER.sub(fill, template)
 
 
 def _float(v: Any) -> float:
@@ -107,13 +167,27 @@ class PrometheusConnector:
 
     # ---- raw API ---------------------------------------------------------------------------
 
+    @property
+    def _where(self) -> str:
+        return str(self.client.base_url.copy_with(userinfo=b""))  # never print credentials in a URL
+
     def _get(self, path: str, params: dict[str, Any] | list[tuple[str, Any]]) -> Any:
         try:
             resp = self.client.get(path, params=params)
         except httpx.HTTPError as e:
-            raise ConnectorError(
-                f"Prometheus at {self.client.base_url} is unreachable ({e.__class__.__name__}); check prometheus.url"
+            raise PrometheusUnavailable(
+                f"Prometheus at {self._where} is unreachable ({e.__class__.__name__}); check prometheus.url"
             ) from e
+        if resp.status_code >= 500:
+            try:
+                body = resp.json()
+                detail = f" ({body.get('errorType', 'error')}: {str(body.get('error', ''))[:200]})"
+            except (ValueError, AttributeError):
+                detail = ""
+            raise PrometheusUnavailable(
+                f"Prometheus at {self._where} answered HTTP {resp.status_code}{detail}; "
+                "check prometheus.url and that the server is up"
+            )
         try:
             body = resp.json()
         except ValueError as e:
@@ -179,25 +253,44 @@ class PrometheusConnector:
     # ---- for an analysis -------------------------------------------------------------------
 
     def fetch_for_alert(
-        self, alert: Alert, *, services: list[str] | None = None, now: datetime | None = None
+        self,
+        alert: Alert,
+        *,
+        services: list[str] | None = None,
+        now: datetime | None = None,
+        failures: list[str] | None = None,
     ) -> list[MetricSeries]:
-        """The configured per-service queries over the lookback window before the alert.
+        """The configured per-service queries (``prometheus.queries``) over the window around the alert.
 
-        A query that fails is logged and skipped: partial metrics still help an analysis.
+        The window is ``lookback_minutes`` before the alert to as long after it (not past ``now``).
+        Each series takes the queried service and the query's name as its metric. A query that fails
+        is skipped (partial metrics still help an analysis) and described in ``failures``, one line
+        per distinct error; once the server is unreachable or answers 5xx, the remaining queries are
+        not sent and one line says so.
         """
         names = services or [s for s in [alert.service or service_of(alert.labels, "")] if s]
-        end = min(
-            now or datetime.now(UTC), alert.starts_at + timedelta(minutes=self.settings.lookback_minutes)
-        )
-        start = alert.starts_at - timedelta(minutes=self.settings.lookback_minutes)
+        lookback = timedelta(minutes=self.settings.lookback_minutes)
+        end = min(now or datetime.now(UTC), alert.starts_at + lookback)
+        start = alert.starts_at - lookback
+        jobs = [(svc, metric, template) for svc in names for metric, template in self.settings.queries.items()]
+        failed: dict[tuple[str, str], list[str]] = {}  # (query name, error) -> services
         out: list[MetricSeries] = []
-        for svc in names:
-            for metric, template in self.settings.queries.items():
-                promql = template.replace("{service}", svc)
-                try:
-                    out.extend(self.query_range(promql, start=start, end=end, metric=metric, service=svc))
-                except ConnectorError as e:
-                    log.warning(
-                        "prometheus query failed", extra={"metric": metric, "service": svc, "error": str(e)}
-                    )
+        for n, (svc, metric, template) in enumerate(jobs):
+            try:
+                promql = render_query(template, service=svc)
+                out.extend(self.query_range(promql, start=start, end=end, metric=metric, service=svc))
+            except (ValueError, ConnectorError) as e:
+                log.warning(
+                    "prometheus query failed", extra={"metric": metric, "service": svc, "error": str(e)}
+                )
+                if isinstance(e, PrometheusUnavailable):
+                    if failures is not None:
+                        left = len(jobs) - n - 1
+                        failures.append(f"{e}" + (f"; {left} more queries not sent" if left else ""))
+                    break
+                failed.setdefault((metric, str(e)), []).append(svc)
+        if failures is not None:
+            failures[:0] = [
+                f"query {metric!r} failed for {', '.join(svcs)}: {error}" for (metric, error), svcs in failed.items()
+            ]
         return out

@@ -73,18 +73,15 @@ class LiveContextProvider:
     def _metrics(self, incident: Incident, services: list[str], notes: list[str]) -> list[MetricSeries]:
         """Series of every configured metrics source, merged: the detectors see them all alike."""
         out: list[MetricSeries] = []
-        if self.prometheus is not None:
+        for name, source in (("prometheus", self.prometheus), ("influxdb", self.influxdb)):
+            if source is None:
+                continue
+            failures: list[str] = []  # one line per distinct failure; a dead server is one line
             try:
-                out += self.prometheus.fetch_for_alert(incident.alerts[0], services=services)
-            except ConnectorError as e:
-                notes.append(f"prometheus: {e}")
-        if self.influxdb is not None:
-            failures: list[str] = []
-            try:
-                out += self.influxdb.fetch_for_alert(incident.alerts[0], services=services, failures=failures)
+                out += source.fetch_for_alert(incident.alerts[0], services=services, failures=failures)
             except ConnectorError as e:
                 failures.append(str(e))
-            notes.extend(f"influxdb: {f}"[:500] for f in failures)
+            notes.extend(f"{name}: {f}"[:500] for f in failures)
         return out
 
     def _logs(self, services: list[str], at: Any, notes: list[str]) -> dict[str, list[str]]:

@@ -10,14 +10,20 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from bot.domain.errors import ConnectorError, PayloadError
+from bot.domain.errors import ConfigError, ConnectorError, PayloadError
 from bot.domain.models import Alert
-from config.settings import PrometheusSettings
-from connectors.prometheus import PrometheusConnector, parse_query_range
+from config.settings import PrometheusSettings, load_settings
+from connectors.prometheus import (
+    PrometheusConnector,
+    parse_query_range,
+    promql_string,
+    regex_literal,
+    render_query,
+)
 
 T0 = 1_700_000_000.0
 
-MATRIX = {
+MATRIX: dict[str, Any] = {
     "status": "success",
     "data": {
         "resultType": "matrix",
@@ -155,17 +161,110 @@ def test_query_range_series_rules_alerts() -> None:
     assert c.query("up")[0].values == [1.0]
 
 
-def test_fetch_for_alert_fills_service_and_skips_failing_queries() -> None:
+def test_fetch_for_alert_fills_service_and_reports_failing_queries() -> None:
     fake = FakePrometheus()
     c = _connector(
-        fake, lookback_minutes=10, queries={"latency_p95_ms": 'lat{service="{service}"}', "broken": "bad("}
+        fake, lookback_minutes=10, queries={"latency_p95_ms": "lat{service={service}}", "broken": "bad("}
     )
     alert = Alert(name="HighLatency", service="checkout", starts_at=datetime.fromtimestamp(T0, tz=UTC))
-    series = c.fetch_for_alert(alert, now=datetime.fromtimestamp(T0 + 120, tz=UTC))
-    assert [(s.service, s.metric) for s in series] == [("checkout", "latency_p95_ms")]
+    failures: list[str] = []
+    series = c.fetch_for_alert(
+        alert, services=["checkout", "payments"], now=datetime.fromtimestamp(T0 + 120, tz=UTC), failures=failures
+    )
+    assert [(s.service, s.metric) for s in series] == [("checkout", "latency_p95_ms"), ("payments", "latency_p95_ms")]
     assert len(series[0].values) == 13  # 10 min before the alert to 2 min after, 1-minute points
-    sent = parse_qs(fake.requests[0].url.query.decode())["query"][0]
-    assert sent == 'lat{service="checkout"}'
+    sent = [parse_qs(r.url.query.decode())["query"][0] for r in fake.requests]
+    assert sent == ['lat{service="checkout"}', "bad(", 'lat{service="payments"}', "bad("]  # a bad query stops nothing
+    assert failures == [
+        "query 'broken' failed for checkout, payments: "
+        "Prometheus /api/v1/query_range failed (HTTP 400, bad_data): 1:4: parse error"
+    ]
+
+
+def test_render_query_fills_an_escaped_string_and_a_regex_literal_after_a_regex_matcher() -> None:
+    evil = 'x"} or vector(1) or up{a="\\\n.*'
+    assert render_query("up{service={service}}", service=evil) == 'up{service="x\\"} or vector(1) or up{a=\\"\\\\\\n.*"}'
+    assert render_query("up{service=~ {service}, job!~{service}}", service="a.b|c(d)") == (
+        'up{service=~ "a\\\\.b\\\\|c\\\\(d\\\\)", job!~"a\\\\.b\\\\|c\\\\(d\\\\)"}'
+    )
+    assert render_query('sum(up{service={service}}) / sum(up{job=~"api.*"})', service="{service}") == (
+        'sum(up{service="{service}"}) / sum(up{job=~"api.*"})'  # filled once, never read again
+    )
+    assert promql_string("tab\there\r\x01\x7f ü") == '"tab\\there\\r\\x01\\x7f ü"'
+    assert regex_literal("\\.+*?()|[]{}^$-a") == "\\\\\\.\\+\\*\\?\\(\\)\\|\\[\\]\\{\\}\\^\\$-a"
+    with pytest.raises(ValueError, match="lone surrogate"):
+        render_query("up{service={service}}", service="a\ud800")
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ('up{service="{service}"}', "inside a quoted string"),
+        ("up{service='{service}'}", "inside a quoted string"),
+        ('up{service=~".*{service}-canary"}', "inside a quoted string"),
+        ("up{service=~`{service}`}", "inside a quoted string"),
+        ("{service}_requests_total", "joined to a name"),
+        ("rate(x_{service}[5m])", "joined to a name"),
+    ],
+)
+def test_a_placeholder_that_cannot_be_escaped_is_a_config_error(tmp_path: Any, query: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=rf"prometheus\.queries.*'p95'.*{problem}.*without quotes.*"
+                       r"up\{service=\{service\}\}"):
+        load_settings(data_dir=tmp_path, prometheus={"queries": {"p95": query}})
+
+
+def test_placeholders_outside_strings_and_comments_are_accepted(tmp_path: Any) -> None:
+    queries = {
+        "a": 'sum(rate(x{service={service}, code=~"5.."}[5m])) # per {service}, "quoted\n'
+        'or up{job="a\\\\"} or up{service={service}}',  # an escaped backslash ends no string
+        "b": "up{service=~{service}} or up{service!={service}}",
+        "c": 'label_replace(up, "s", "$1", "job", "(.*)")',
+    }
+    assert load_settings(data_dir=tmp_path, prometheus={"queries": queries}).prometheus.queries == queries
+
+
+def test_a_service_that_cannot_be_quoted_is_a_failure_not_a_query() -> None:
+    fake = FakePrometheus()
+    c = _connector(fake, queries={"lat": "lat{service={service}}"})
+    failures: list[str] = []
+    alert = Alert(name="x", starts_at=datetime.fromtimestamp(T0, tz=UTC))
+    got = c.fetch_for_alert(alert, services=["a\ud800", "ok"], now=alert.starts_at, failures=failures)
+    assert [s.service for s in got] == ["ok"] and len(fake.requests) == 1
+    assert len(failures) == 1 and "query 'lat' failed for a\ud800" in failures[0] and "lone surrogate" in failures[0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (httpx.ConnectError, "unreachable (ConnectError)"),
+        (httpx.ReadTimeout, "unreachable (ReadTimeout)"),
+        (httpx.Response(502, text="<html>bad gateway</html>"), "answered HTTP 502; "),
+        (httpx.Response(503, json={"status": "error", "errorType": "unavailable", "error": "TSDB not ready"}),
+         "answered HTTP 503 (unavailable: TSDB not ready)"),
+    ],
+)
+def test_a_dead_server_stops_the_queries_after_one_and_hides_credentials(answer: Any, says: str) -> None:
+    sent: list[httpx.Request] = []
+
+    def peer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if isinstance(answer, httpx.Response):
+            return answer
+        raise answer("down", request=request)
+
+    url = "http://sherlog:s3cret@prom.test:9090"
+    c = PrometheusConnector(
+        settings=PrometheusSettings(url=url, queries={"a": "a{service={service}}", "b": "b{service={service}}"}),
+        client=httpx.Client(base_url=url, transport=httpx.MockTransport(peer)),
+    )
+    failures: list[str] = []
+    alert = Alert(name="x", starts_at=datetime.fromtimestamp(T0, tz=UTC))
+    assert c.fetch_for_alert(alert, services=["s1", "s2", "s3"], now=alert.starts_at, failures=failures) == []
+    assert len(sent) == 1
+    (failure,) = failures
+    assert failure.startswith("Prometheus at http://prom.test:9090") and says in failure
+    assert "prometheus.url" in failure and failure.endswith("; 5 more queries not sent")
+    assert "s3cret" not in failure
 
 
 def test_errors_are_actionable() -> None:

@@ -7,9 +7,6 @@ reads everything back through the connector and runs the early-warning job on th
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -23,20 +20,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from bot.pipeline.early_warning import EarlyWarning, EarlyWarningJob, PrometheusSource
 from config.settings import PredictionSettings, PrometheusSettings, WatchSettings
 from connectors.prometheus import PrometheusConnector
+from tests.prometheusd import free_port, needs_prometheus, prometheus_server
 
-PROMETHEUS = shutil.which("prometheus")
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        PROMETHEUS is None, reason="prometheus binary not installed (apt-get install prometheus)"
-    ),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = [pytest.mark.integration, needs_prometheus]
 
 
 @pytest.fixture
@@ -44,7 +30,7 @@ def target() -> Iterator[tuple[int, Gauge]]:
     registry = CollectorRegistry()
     disk = Gauge("disk_used_ratio", "Share of the volume in use", ["service", "mount"], registry=registry)
     requests = Counter("http_requests", "Requests served", ["service"], registry=registry)
-    port = _free_port()
+    port = free_port()
     server, thread = start_http_server(port, addr="127.0.0.1", registry=registry)
     stop = threading.Event()
     start = time.monotonic()
@@ -68,47 +54,12 @@ def target() -> Iterator[tuple[int, Gauge]]:
 @pytest.fixture
 def prometheus(tmp_path: Path, target: tuple[int, Gauge]) -> Iterator[str]:
     target_port, _ = target
-    port = _free_port()
-    (tmp_path / "rules.yml").write_text(
+    rules = (
         "groups:\n- name: disk\n  interval: 1s\n  rules:\n"
         "  - alert: DiskAlmostFull\n    expr: disk_used_ratio > 0.5\n    labels: {severity: warning}\n"
     )
-    (tmp_path / "prometheus.yml").write_text(
-        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-        f"rule_files: ['{tmp_path / 'rules.yml'}']\n"
-        "scrape_configs:\n- job_name: sherlog-test\n"
-        f"  static_configs: [{{targets: ['127.0.0.1:{target_port}']}}]\n"
-    )
-    proc = subprocess.Popen(
-        [
-            str(PROMETHEUS),
-            f"--config.file={tmp_path / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail("prometheus did not become ready in 30 s")
+    with prometheus_server(tmp_path, [target_port], rules=rules) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _wait(pred: object, timeout: float = 30.0) -> None:
