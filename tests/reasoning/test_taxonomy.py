@@ -39,3 +39,49 @@ def test_a_taxonomy_trained_with_heads_refuses_to_predict_without_them() -> None
         clf.predict(["errors again"])
     with pytest.raises(InputError):
         TaxonomyClassifier().predict(["never trained"])
+
+
+def _rare_label_history() -> tuple[list[str], list[list[str]], list[str]]:
+    """A rare label whose examples share no learnable words but each names one lexicon term."""
+    texts, labels, groups = [], [], []
+    terms = ["ntp drifted", "a leap second", "clock skew grew", "the time zone table", "daylight saving began",
+             "clocks disagreed", "a leap year came"]
+    causes = ["a bad config push", "a slow query", "a full disk", "a memory leak"]
+    for i in range(48):
+        text = f"service {i} failed after {causes[i % 4]} in region {i}"
+        if i % 7 == 3:  # spread over every cause
+            texts.append(f"{text} {terms[i // 7]}")
+            labels.append(["time"])
+        else:
+            texts.append(text)
+            labels.append(["config-change"] if i % 4 == 0 else ["other"])
+        groups.append(f"company-{i // 2}")
+    return texts, labels, groups
+
+
+def test_a_lexicon_lets_a_rare_label_be_found_and_the_mode_is_chosen_on_training_data() -> None:
+    texts, labels, groups = _rare_label_history()
+    lexicon = {"time": ["ntp", "leap second*", "clock*", "time zone*", "daylight saving*"], "config-change": ["config*"]}
+    clf = TaxonomyClassifier(lexicon=lexicon).fit(texts, labels, groups=groups)
+    assert clf.modes["time"] in {"stacked", "lexicon"}
+    preds = clf.predict(["service 99 failed after a slow query in region 99 ntp lied",
+                         "service 98 failed after a bad config push in region 98"])
+    assert "time" in preds[0].labels
+    assert "time" not in preds[1].labels
+    assert "config-change" in preds[1].labels
+    hits = clf.lexicon_hits(["NTP and clocks", "nothing here"])
+    assert hits[0, clf.labels.index("time")] == pytest.approx(np.log1p(2))
+    assert hits[1].sum() == 0
+
+
+def test_without_a_lexicon_every_label_is_learned() -> None:
+    texts, labels, groups = _rare_label_history()
+    clf = TaxonomyClassifier().fit(texts, labels, groups=groups)
+    assert set(clf.modes.values()) == {"learned"}
+
+
+def test_a_malformed_lexicon_is_refused() -> None:
+    with pytest.raises(InputError):
+        TaxonomyClassifier(lexicon={"time": "ntp"})
+    with pytest.raises(InputError):
+        TaxonomyClassifier(lexicon=["ntp"])  # type: ignore[arg-type]
