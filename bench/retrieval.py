@@ -211,15 +211,29 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=["postmortems", "recurrence"], help="run one of the two evaluations"
     )
+    parser.add_argument(
+        "--precision", choices=["float32", "int8"], default=None, help="embedder precision (default: settings)"
+    )
+    parser.add_argument(
+        "--max-tokens", type=int, default=None, help="word pieces the embedder reads per text (default: settings)"
+    )
     args = parser.parse_args()
     console = Console(width=120)
     base = RetrievalSettings(backend="memory")
+    if args.precision is not None:
+        base = base.model_copy(update={"embed_precision": args.precision})
+    if args.max_tokens is not None:
+        if args.max_tokens < 8:
+            parser.error("--max-tokens must be at least 8")
+        base = base.model_copy(update={"embed_max_tokens": args.max_tokens})
     started = time.perf_counter()
     headline: dict[str, object] = {"bench": "retrieval"}
     if args.only in (None, "postmortems"):
         headline.update(run_postmortems(console, base, args.data))
     if args.only in (None, "recurrence"):
         headline.update(run_recurrence(console, base, args.histories, args.seed))
+    headline["embed_precision"] = base.embed_precision
+    headline["embed_max_tokens"] = base.embed_max_tokens
     headline["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(headline))
 

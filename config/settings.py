@@ -55,6 +55,8 @@ class RetrievalSettings(_Section):
     recency_weight: float = Field(default=0.03, ge=0)
     service_weight: float = Field(default=0.1, ge=0)  # boost when the query names the document's service
     embed_threads: int = Field(default=1, ge=0)  # torch intra-op threads of the embedder (0: torch default)
+    embed_max_tokens: int | None = Field(default=None, ge=8, le=512)  # word pieces read per text (None: model's 256)
+    embed_precision: Literal["float32", "int8"] = "float32"  # int8: dynamic quantisation (bench.retrieval_scale)
     recency_half_life_days: float = Field(default=365.0, gt=0)
 
 

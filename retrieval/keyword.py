@@ -60,17 +60,28 @@ class KeywordIndex:
     """BM25 over documents in row order, plus document frequencies to explain matches."""
 
     def __init__(self, texts: Sequence[str]) -> None:
+        self._build([tokenize(t) for t in texts])
+
+    @classmethod
+    def from_tokens(cls, tokens: Sequence[list[str]]) -> KeywordIndex:
+        """The index of texts already run through ``tokenize`` (a caller that keeps each document's
+        tokens rebuilds after a new document without tokenising the whole corpus again)."""
+        index = cls.__new__(cls)
+        index._build(tokens)
+        return index
+
+    def _build(self, tokens: Sequence[list[str]]) -> None:
         import bm25s
 
-        self.size = len(texts)
-        tokens = [tokenize(t) or ["\u2205"] for t in texts]
+        self.size = len(tokens)
+        corpus = [list(t) or ["\u2205"] for t in tokens]
         self._bm25 = bm25s.BM25()
         self._df: dict[str, int] = {}
-        for toks in tokens:
+        for toks in corpus:
             for tok in set(toks):
                 self._df[tok] = self._df.get(tok, 0) + 1
         if self.size:
-            self._bm25.index(tokens, show_progress=False)
+            self._bm25.index(corpus, show_progress=False)
 
     def idf(self, token: str) -> float:
         df = self._df.get(token, 0)
