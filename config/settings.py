@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.domain.errors import ConfigError
@@ -193,13 +193,32 @@ class LogsSettings(_Section):
     max_lines: int = Field(default=200_000, ge=100)
     after_minutes: int = Field(default=5, ge=0)  # also read this long after the alert
     log_dir: str | None = None  # files source: <log_dir>/<service>.log
-    loki_selector: str = '{{app="{service}"}}'  # LogQL, {service} filled in (braces doubled)
+    loki_selector: str = "{app={service}}"  # LogQL; {service} unquoted, filled in as an escaped string
     elasticsearch_index: str = "logs-*"
-    elasticsearch_service_field: str = "service.name"
-    splunk_search: str = 'search index=* service="{service}"'
+    elasticsearch_service_field: str = "service.name"  # a term filter on this field (exact value)
+    splunk_search: str = "search index=* service={service}"  # SPL; {service} unquoted, filled in quoted
     kubernetes_enabled: bool = False  # pod logs + events through the in-cluster / kubeconfig credentials
     kubernetes_namespace: str = "default"
-    kubernetes_selector: str = "app={service}"
+    kubernetes_selector: str = "app={service}"  # label selector; only valid label values are filled in
+
+    @field_validator("loki_selector", "splunk_search")
+    @classmethod
+    def _placeholder_unquoted(cls, template: str, info: ValidationInfo) -> str:
+        example = "{app={service}}" if info.field_name == "loki_selector" else "search index=* service={service}"
+        if "{{" in re.sub(r'"(?:[^"\\]|\\.)*"|`[^`]*`', "", template):
+            raise ValueError(f"braces are no longer doubled and {{service}} is written without quotes, e.g. {example}")
+        problem = _promql_placeholder_misuse(template)
+        if problem:
+            raise ValueError(f"{{service}} is {problem}; write it without quotes as a whole value, e.g. {example} "
+                             "(Sherlog fills it in as a quoted, escaped string)")
+        return template
+
+    @field_validator("kubernetes_selector")
+    @classmethod
+    def _placeholder_whole_label_value(cls, template: str) -> str:
+        if re.search(r"[-_.A-Za-z0-9/\"']\{service\}|\{service\}[-_.A-Za-z0-9/\"']", template):
+            raise ValueError("{service} must stand as a whole label value, e.g. app={service} or app in ({service})")
+        return template
 
 
 class RabbitMQSettings(_Section):

@@ -1,8 +1,11 @@
-"""Gather the evidence of a live incident: metrics from Prometheus and InfluxDB, logs from Loki /
-Elasticsearch / Splunk, recent changes reported to ``POST /api/v1/changes``, and the configured topology.
+"""Gather the evidence of a live incident: metrics from Prometheus and InfluxDB, logs from files / Loki /
+Elasticsearch / Splunk / Kubernetes, recent changes reported to ``POST /api/v1/changes``, and the
+configured topology.
 
-Each source is optional and fails soft: a dead connector becomes a note in the analysis, never a
-lost analysis. Runs in the analysis worker thread (it may block on I/O).
+Each source is optional and fails soft: a dead connector becomes one note in the analysis (and is not
+asked again for the other services), never a lost analysis. Service names come from alerts; each
+connector puts them into its query language escaped (``connectors.prometheus``, ``connectors.influxdb``,
+``connectors.logsources``). Runs in the analysis worker thread (it may block on I/O).
 """
 
 from __future__ import annotations

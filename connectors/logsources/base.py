@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.domain.errors import ConnectorError
 
@@ -28,6 +29,22 @@ class LogQuery:
                limit: int = 200_000) -> LogQuery:
         at = alert_time.astimezone(UTC)
         return cls(service, at - timedelta(minutes=minutes), at + timedelta(minutes=after_minutes), limit)
+
+
+class LogSourceUnavailable(ConnectorError):
+    """The system did not answer (refused, dropped, timed out), refused our credentials, or answered
+    that it is unavailable (502/503/504): asking it again for another service would fail the same way."""
+
+
+UNAVAILABLE_STATUS = frozenset({401, 403, 502, 503, 504})
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without ``user:password@``: never print credentials in a note."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 class LogSource(Protocol):

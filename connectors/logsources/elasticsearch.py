@@ -2,8 +2,10 @@
 
 Takes an official client: ``elasticsearch.Elasticsearch`` / ``AsyncElasticsearch``, or OpenSearch's
 ``opensearchpy.OpenSearch`` / ``AsyncOpenSearch`` (the same ``search(index=..., body=...)`` call).
-Each hit becomes one JSON line holding its timestamp, level, service and message, which the log
-parser reads like any JSON log line.
+The service name goes into a ``term`` filter as JSON data (never into a ``query_string``), so
+any name, with quotes, ``OR``, ``*`` or control characters, matches exactly the documents whose
+service field holds that value. Each hit becomes one JSON line holding its timestamp, level, service
+and message, which the log parser reads like any JSON log line.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ import json
 from typing import Any
 
 from bot.domain.errors import ConnectorError
-from connectors.logsources.base import LogQuery, iso
+from connectors.logsources.base import (
+    UNAVAILABLE_STATUS,
+    LogQuery,
+    LogSourceUnavailable,
+    iso,
+    without_userinfo,
+)
 
 PAGE = 5000
 
@@ -45,12 +53,33 @@ def hit_to_line(hit: dict[str, Any], *, time_field: str, message_fields: tuple[s
     return json.dumps({k: v for k, v in line.items() if v is not None}, default=str)
 
 
+_TRANSPORT_FAILURES = frozenset({"ConnectionError", "ConnectionTimeout", "TimeoutError", "TlsError", "SSLError"})
+
+
+def _status(error: Exception) -> int | None:
+    """The HTTP status of a client error: ``meta.status`` (elasticsearch 8+) or ``status_code`` (opensearch-py)."""
+    status = getattr(getattr(error, "meta", None), "status", None)
+    if status is None:
+        status = getattr(error, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def is_unavailable(error: Exception) -> bool:
+    """Whether a client error means the cluster is down or refuses us (not just this one search)."""
+    status = _status(error)
+    if status is not None:
+        return status in UNAVAILABLE_STATUS
+    return any(cls.__name__ in _TRANSPORT_FAILURES for cls in type(error).__mro__)
+
+
 class ElasticsearchLogSource:
     name = "elasticsearch"
 
     def __init__(self, *, client: Any, index: str = "logs-*", service_field: str = "service.name",
-                 time_field: str = "@timestamp", message_fields: tuple[str, ...] = ("message", "log", "msg")) -> None:
+                 time_field: str = "@timestamp", message_fields: tuple[str, ...] = ("message", "log", "msg"),
+                 url: str | None = None) -> None:
         self.client = client
+        self.where = without_userinfo(url) if url else "the configured cluster"
         self.index = index
         self.service_field = service_field
         self.time_field = time_field
@@ -78,7 +107,13 @@ class ElasticsearchLogSource:
             else:
                 result = await asyncio.to_thread(search, index=self.index, body=body)
         except Exception as e:  # the clients raise their own transport/API error classes
-            raise ConnectorError(f"{self.name} search on {self.index!r} failed: {e}") from e
+            if is_unavailable(e):
+                status = _status(e)
+                what = f"answered HTTP {status}" if status is not None else f"is unreachable ({e.__class__.__name__})"
+                raise LogSourceUnavailable(f"Elasticsearch/OpenSearch at {self.where} {what}; "
+                                           "check logs.elasticsearch_url and its credentials") from e
+            raise ConnectorError(f"{self.name} search on {self.index!r} failed: {str(e)[:300]} "
+                                 "(check logs.elasticsearch_index, logs.elasticsearch_service_field)") from e
         return dict(getattr(result, "body", result))
 
     async def fetch(self, query: LogQuery) -> list[str]:

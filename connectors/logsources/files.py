@@ -1,7 +1,8 @@
 """Files and stdin: read a service's log file, or follow one like ``tail -F`` (rotation-safe).
 
 ``FileLogSource`` reads ``<directory>/<service>.log`` (and rotated ``<service>.log.1``) for an
-analysis. ``FileTailer`` follows a path: ``poll()`` returns the complete lines written since the last
+analysis; a service name that is not a plain file name (empty, ``.``, ``..``, or holding ``/`` or a NUL)
+is not read, so a name from an alert cannot reach files outside ``log_dir``. ``FileTailer`` follows a path: ``poll()`` returns the complete lines written since the last
 call; when the file is rotated (new inode) or truncated, it finishes the old file and starts the new
 one from its beginning. ``follow`` wraps it in an async iterator. Partial last lines wait for their
 newline.
@@ -32,6 +33,10 @@ class FileLogSource:
         return await asyncio.to_thread(self._read, query)
 
     def _read(self, query: LogQuery) -> list[str]:
+        name = query.service
+        if name in ("", ".", "..") or "/" in name or "\0" in name or (os.altsep and os.altsep in name):
+            raise ConnectorError("the service name is not a plain file name; not read "
+                                 "(logs.log_dir holds <service>.log)")
         paths = [self.directory / f"{query.service}.log.1", self.directory / f"{query.service}.log"]
         lines: deque[str] = deque(maxlen=query.limit)
         found = False

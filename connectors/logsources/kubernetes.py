@@ -1,6 +1,9 @@
 """Kubernetes: pod logs (current and previous container) and the pods' events, via the official client.
 
-Pods are found with a label selector template (default ``app={service}``). Logs are read with
+Pods are found with a label selector template (default ``app={service}``). Label selectors have no
+quoting, so a service name is put in only when it is a valid label value (at most 63 characters,
+``[A-Za-z0-9]`` at both ends, ``[-_.A-Za-z0-9]`` between); any other name (a comma, ``!=``, a space,
+parentheses would change which pods are selected) is not queried and the source says why. Logs are read with
 ``timestamps=True`` so every line carries the kubelet's RFC 3339 time; a line that already starts
 with a time of its own keeps only that one. Events (``BackOff``, ``OOMKilling``, ``FailedScheduling``,
 ...) become lines ``<time> <Type> <reason> <kind>/<name>: <message>``. The client is synchronous;
@@ -11,13 +14,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain.errors import ConnectorError
-from connectors.logsources.base import LogQuery, has_own_time, iso
+from connectors.logsources.base import UNAVAILABLE_STATUS, LogQuery, LogSourceUnavailable, has_own_time, iso
 
 log = logging.getLogger(__name__)
+
+PLACEHOLDER = "{service}"
+_LABEL_VALUE = re.compile(r"[A-Za-z0-9](?:[-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?")
+
+
+def label_selector(template: str, service: str) -> str:
+    """``template`` with ``{service}`` replaced by ``service``, which must be a valid label value.
+
+    Raises ``ValueError`` for any other name: the selector language has no quotes, so ``a,b``,
+    ``a!=b``, ``x in (a, b)`` or a space would select other pods than the service's.
+    """
+    if not _LABEL_VALUE.fullmatch(service):
+        raise ValueError("the service name is not a valid Kubernetes label value (at most 63 characters, "
+                         "[A-Za-z0-9] at both ends, [-_.A-Za-z0-9] between)")
+    return template.replace(PLACEHOLDER, service)
 
 
 def _parse_rfc3339(text: str) -> datetime | None:
@@ -82,11 +101,19 @@ class KubernetesLogSource:
         from kubernetes.client.exceptions import ApiException
 
         try:
-            pods = self.api.list_namespaced_pod(self.namespace, label_selector=self.selector.format(service=query.service))
+            selector = label_selector(self.selector, query.service)
+        except ValueError as e:
+            raise ConnectorError(f"{e}; pods not listed (logs.kubernetes_selector)") from e
+        try:
+            pods = self.api.list_namespaced_pod(self.namespace, label_selector=selector)
         except ApiException as e:
-            raise ConnectorError(f"Kubernetes refused to list pods in {self.namespace!r}: {e.status} {e.reason}") from e
+            failure = f"Kubernetes refused to list pods in {self.namespace!r}: {e.status} {e.reason}"
+            if e.status in UNAVAILABLE_STATUS:
+                raise LogSourceUnavailable(f"{failure}; check the cluster credentials of logs.kubernetes_enabled") from e
+            raise ConnectorError(f"{failure} (check logs.kubernetes_namespace, logs.kubernetes_selector)") from e
         except Exception as e:
-            raise ConnectorError(f"Kubernetes API is unreachable: {e}") from e
+            raise LogSourceUnavailable(f"Kubernetes API is unreachable ({e.__class__.__name__}); check the cluster "
+                                       "credentials of logs.kubernetes_enabled") from e
         since = max(1, int((datetime.now(UTC) - query.start).total_seconds()))
         lines: list[str] = []
         for pod in pods.items:
@@ -103,6 +130,9 @@ class KubernetesLogSource:
                     except ApiException as e:
                         log.info("pod log unavailable", extra={"pod": name, "status": e.status})
                         continue
+                    except Exception as e:  # transport failures (urllib3) mid-way
+                        raise LogSourceUnavailable(f"Kubernetes API is unreachable ({e.__class__.__name__}) while "
+                                                   "reading pod logs; check logs.kubernetes_enabled") from e
                     lines.extend(split_log_text(text or "", start=query.start, end=query.end))
             if self.events:
                 lines.extend(self._events(name, query))
@@ -111,7 +141,7 @@ class KubernetesLogSource:
     def _events(self, pod_name: str, query: LogQuery) -> list[str]:
         from kubernetes.client.exceptions import ApiException
 
-        try:
+        try:  # pod names come from the API (DNS subdomain names): nothing to escape in the field selector
             events = self.api.list_namespaced_event(self.namespace, field_selector=f"involvedObject.name={pod_name}")
         except ApiException:
             return []

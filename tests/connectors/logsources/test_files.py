@@ -69,4 +69,6 @@ async def test_registry_builds_sources_from_settings_and_fetches_per_service(tmp
                                                 alert_time=datetime(2024, 1, 1, 10, 5, tzinfo=UTC),
                                                 settings=settings.logs)
     assert logs == {"api": ["2024-01-01T10:00:00Z ERROR boom"]}
-    assert len(notes) == 2 and all("loki" in n for n in notes)  # Loki down: a note per service, no crash
+    # Loki down: one note for the source (not one per service), naming the setting to check, no crash
+    assert notes == ["loki: Loki at http://127.0.0.1:9 is unreachable (ConnectError); check logs.loki_url; "
+                     "1 more services not queried"]
