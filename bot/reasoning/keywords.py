@@ -18,7 +18,8 @@ KIND_PATTERNS: dict[str, str] = {
     "memory_leak": r"memory leak|heap (usage|growth|grow)|memory (usage|growth) (climb|grow|increas)|rss grow|leak",
     "oom_kill": r"\boom\b|oomkilled|out of memory|oomkill|oom.?killed|memory limit exceeded|java\.lang\.outofmemory",
     "disk_full": r"disk (full|space)|no space left|filesystem.*(full|100%)|volume full|enospc|inodes",
-    "disk_io_latency": r"(disk|io|i/o) (latency|wait|slow)|iowait|slow (disk|io)",
+    "disk_io_latency": r"(disk|io|i/o) (latency|wait|slow)|iowait|slow (disk|io|fsync)|fsync (took|is taking)|"
+    r"blocked for more than \d+ seconds|disk (write|read) took",
     "db_connection_exhaustion": r"(connection )?pool (exhausted|timeout|is full)|too many (connections|clients)|"
     r"connection pool|max_connections|could not obtain (a )?connection|remaining connection slots",
     "db_slow_query": r"slow (query|queries)|query (took|timeout|latency)|statement timeout|full table scan",
@@ -42,10 +43,13 @@ KIND_PATTERNS: dict[str, str] = {
     "resource_quota": r"quota|resourcequota|limit ?range|exceeded quota|insufficient (cpu|memory)|unschedulable",
     "crash_loop": r"crash ?loop|crashloopbackoff|restart(ing|s)? (loop|repeatedly)|back-?off restarting",
     "exception_surge": r"exception|traceback|stack ?trace|nullpointer|error rate|unhandled",
-    "thread_pool_exhaustion": r"thread pool|threadpool|worker (pool|threads) (exhausted|full)|rejected execution",
-    "deadlock": r"\bdeadlock\b|threads? (blocked|stuck)|lock cycle",
+    "thread_pool_exhaustion": r"thread ?pool|worker (pool|threads) (exhausted|full|saturated|busy)|rejected ?execution|"
+    r"workers busy|threads (are )?(currently )?busy|can't start new thread|worker pool (at|saturated)",
+    "deadlock": r"\bdeadlock\b|threads? (blocked|stuck)|lock cycle|waiting to lock|blocked on mutex|awaiting lock|"
+    r"lock held by",
     "auth_failure_surge": r"auth(entication)? fail|login fail|invalid (token|credentials)|401|unauthori[sz]ed",
-    "ddos": r"\bddos\b|denial of service|syn flood|bot traffic|attack",
+    "ddos": r"\bddos\b|denial of service|syn flood|bot traffic|attack|limiting (requests|connections), excess|"
+    r"request flood",
     "node_failure": r"node ?(down|failure|notready|not ready|lost)|host (down|unreachable)|kubelet|soft lockup",
     "hardware_error": r"hardware|ecc|disk failure|smart error|power (loss|failure)|nic (failure|error)",
 }
@@ -102,13 +106,19 @@ def _compiled() -> dict[str, re.Pattern[str]]:
 
 def kinds_in_text(text: str) -> dict[str, int]:
     """Kinds whose words appear in ``text``, with the number of matches."""
+    return dict(_kinds_in_text(text))
+
+
+@lru_cache(maxsize=8192)
+def _kinds_in_text(text: str) -> tuple[tuple[str, int], ...]:
+    # the ranker reads the same signal texts once per candidate: remember the answers
     low = text.lower()
-    found: dict[str, int] = {}
+    found: list[tuple[str, int]] = []
     for kind, pattern in _compiled().items():
         n = len(pattern.findall(low))
         if n:
-            found[kind] = n
-    return found
+            found.append((kind, n))
+    return tuple(found)
 
 
 def kind_of_metric(metric: str | None) -> str | None:

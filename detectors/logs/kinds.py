@@ -23,20 +23,32 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
                                  r"remaining connection slots|max_connections|unable to acquire (?:a )?(?:JDBC )?connection|"
                                  r"Cannot get a connection, pool|pool timeout|ConnectionPool.*(?:full|exhausted)|"
                                  r"QueuePool limit|HikariPool.*(?:timed out|not available)"),
-    ("deadlock", r"deadlock"),
+    ("deadlock", r"deadlock|waiting to lock (?:monitor|<)|BLOCKED \(on object monitor\)|all goroutines are asleep|"
+                 r"blocked\b.{0,60}\b(?:lock|mutex|monitor)\b.{0,30}\bheld by|"
+                 r"(?:thread|goroutine|handler)s? (?:\w+ )?blocked (?:for \S+ )?on (?:a |the )?(?:mutex|lock|monitor)|"
+                 r"blocked (?:for \S+ )?awaiting (?:a |the )?lock|lock (?:order(?:ing)? )?(?:inversion|cycle)"),
     ("db_lock_contention", r"lock wait timeout|could not obtain lock|LockTimeout|waiting for (?:table |row )?lock|"
                            r"lock contention"),
+    # a volume that stalls writers: the kernel's hung-task warning, slow fsync/WAL writes (Redis, etcd, databases)
+    ("disk_io_latency", r"task \S+ blocked for more than \d+ seconds|(?:fsync|fdatasync|disk (?:write|read)|WAL (?:write|sync)) "
+                        r"took \d+|slow (?:disk|fsync|fdatasync|I/O)|AOF fsync is taking too long|disk is busy|"
+                        r"I/O (?:latency|wait) (?:is )?(?:high|above)"),
     ("db_slow_query", r"slow query|query took|statement timeout|canceling statement due to statement timeout"),
     ("db_replication_lag", r"replication lag|replica (?:is )?lagging|seconds behind master|replication delay"),
     ("db_down", r"database (?:is )?(?:down|unavailable|not available)|the database system is (?:starting|shutting) |"
                 r"could not connect to (?:the )?(?:database|server: Connection refused)|ECONNREFUSED.*:(?:5432|3306|27017)|"
                 r"Communications link failure"),
+    ("ddos", r"possible SYN flooding|SYN flood|limiting (?:requests|connections)(?:, excess)?[:,]? .*by zone|"
+             r"denial[- ]of[- ]service|\bDDoS\b"),
     ("rate_limited", r"(?:HTTP|status|code|error)[ =:/]*429\b|\b429 Too Many|rate[- ]?limit(?:ed|ing)?|too many requests|throttl(?:ed|ing)|quota exceeded|"
                      r"RequestLimitExceeded|SlowDown"),
     ("crash_loop", r"CrashLoopBackOff|Back-off restarting failed container|restarting failed container|crash ?loop"),
-    ("thread_pool_exhaustion", r"thread pool (?:is )?(?:exhausted|full)|RejectedExecutionException|"
-                               r"no (?:idle|available) threads|worker pool (?:is )?(?:exhausted|full)|"
-                               r"max(?:imum)? threads reached"),
+    ("thread_pool_exhaustion", r"thread ?pool (?:is )?(?:exhausted|full|saturated)|RejectedExecutionException|"
+                               r"no (?:idle|available|free) (?:worker )?threads|worker pool (?:is )?(?:exhausted|full|saturated)|"
+                               r"max(?:imum)? threads reached|maxThreads|all (?:worker |request )?threads (?:\(\d+\) )?"
+                               r"(?:are )?(?:currently )?busy|\d+/\d+ workers busy|can't start new thread|"
+                               r"worker pool at \d+/\d+|listen queue of socket .* full|thread starvation|"
+                               r"Task (?:\S+ )?rejected from"),
     ("queue_backlog", r"queue (?:is )?full|queue backlog|backlog (?:is )?growing|consumer lag|message queue .*(?:full|overflow)"),
     ("resource_quota", r"exceeded quota|forbidden: exceeded quota|ResourceQuota|LimitRange"),
     ("cpu_throttling", r"cpu throttl|CFS throttl"),
@@ -44,7 +56,9 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
                            r"invalid (?:token|password)|permission denied \(publickey"),
     ("network_policy_block", r"NetworkPolicy|blocked by (?:network )?policy|connection (?:blocked|dropped) by firewall"),
     ("packet_loss", r"packet loss|packets? dropped|retransmi(?:t|ssion)"),
-    ("network_partition", r"network (?:is )?unreachable|no route to host|partition(?:ed)? (?:detected|from)|split[- ]brain"),
+    ("network_partition", r"network (?:is )?unreachable|no route to host|partition(?:ed)? (?:detected|from)|split[- ]brain|"
+                          r"(?:error updating node status|failed to (?:update|renew) (?:node )?lease|"
+                          r"unable to register node|error getting node)\b.*(?:i/o timeout|timed out|deadline exceeded)"),
     ("network_latency", r"(?:read|connect|request|gateway|upstream) time(?:d)? ?out|timed out while|deadline exceeded|"
                         r"context deadline exceeded|ETIMEDOUT|high latency"),
     ("dependency_failure", r"connection refused|ECONNREFUSED|upstream (?:connect )?error|(?:HTTP|status|code)[ =:/]*50[234]\b|bad gateway|"
@@ -54,7 +68,9 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("config_change", r"configuration (?:reloaded|changed)|config (?:reloaded|changed)|invalid configuration"),
     ("bad_deploy", r"ImagePullBackOff|ErrImagePull|rollout .*failed|deployment failed"),
     ("exception_surge", r"Traceback \(most recent call last\)|\bException\b|[A-Z]\w+Exception\b|panic:|segfault|"
-                        r"segmentation fault|NullPointer|unhandled (?:exception|rejection)"),
+                        r"segmentation fault|NullPointer|unhandled (?:exception|rejection)|nil pointer dereference|"
+                        r"\b(?:Type|Key|Value|Attribute|Index|ZeroDivision|Assertion|Validation|Reference|Syntax|Range)"
+                        r"Error\b|validation error|cannot unmarshal|cannot deserialize|Unexpected token \S+ in JSON"),
 )
 
 _COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
