@@ -313,6 +313,14 @@ class DigestSettings(_Section):
     timezone: str = "UTC"
 
 
+class TaxonomySettings(_Section):
+    """Team labels: a taxonomy learned from a team's labelled history (``sherlog taxonomy train``)."""
+
+    enabled: bool = False  # label each analysis with the team's own categories
+    model_path: Path | None = None  # the file written by `sherlog taxonomy train --out`
+    min_score: float = Field(default=0.0, ge=0, le=1)  # shown only at or above this score (and the label's threshold)
+
+
 class Settings(BaseSettings):
     """Effective Sherlog configuration."""
 
@@ -338,6 +346,7 @@ class Settings(BaseSettings):
     prediction: PredictionSettings = Field(default_factory=PredictionSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    taxonomy: TaxonomySettings = Field(default_factory=TaxonomySettings)
     # service -> the services it depends on (calls); used to propagate blame and to fetch neighbours' evidence
     topology: dict[str, list[str]] = Field(default_factory=dict)
 

@@ -18,6 +18,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("bot.cli.gameday", "app", "gameday"),
     ("bot.cli.retrieval", "ingest_app", "ingest"),
     ("bot.cli.retrieval", "search_command", "search"),
+    ("bot.cli.taxonomy", "app", "taxonomy"),
 ]
 
 

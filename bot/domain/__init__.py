@@ -34,6 +34,7 @@ from bot.domain.models import (
     Severity,
     Signal,
     SimilarIncident,
+    TeamLabel,
     Vote,
     new_id,
     stable_hash,
@@ -55,6 +56,6 @@ __all__ = [
     "ConnectorError", "Document", "DocumentType", "Evidence", "EvidenceType", "Feedback", "GroundTruth",
     "Hypothesis", "Incident", "IncidentContext", "IncidentStatus", "InputError", "LLMError",
     "LogRecord", "MetricSeries", "NotFoundError", "PayloadError", "Recommendation", "RetrievalError",
-    "Severity", "SherlogError", "Signal", "SimilarIncident", "StorageError", "Vote", "category_of",
+    "Severity", "SherlogError", "Signal", "SimilarIncident", "StorageError", "TeamLabel", "Vote", "category_of",
     "is_cause_kind", "new_id", "stable_hash", "utcnow",
 ]

@@ -177,6 +177,13 @@ class CategoryAssessment(_Model):
     confidence: float = 0.0
 
 
+class TeamLabel(_Model):
+    """A label of the team's own taxonomy (``sherlog taxonomy train``) with the model's score."""
+
+    label: str
+    score: float = Field(ge=0.0, le=1.0)
+
+
 class Recommendation(_Model):
     text: str
     source: str  # "runbook", "incident", "kind-check"
@@ -200,6 +207,7 @@ class Analysis(_Model):
     incident_id: str
     created_at: datetime = Field(default_factory=utcnow)
     category: CategoryAssessment = Field(default_factory=CategoryAssessment)
+    team_labels: list[TeamLabel] = Field(default_factory=list)  # empty when no taxonomy is configured
     hypotheses: list[Hypothesis] = Field(default_factory=list)
     recommendations: list[Recommendation] = Field(default_factory=list)
     similar_incidents: list[SimilarIncident] = Field(default_factory=list)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import (
@@ -115,6 +116,7 @@ class Pipeline:
             except Exception as e:  # noqa: BLE001
                 analysis.notes.append(f"categorisation failed: {e.__class__.__name__}: {e}"[:300])
                 log.exception("categorisation failed")
+            self._team_labels(context, analysis)
             try:
                 analysis.recommendations = recommend(hypotheses=result.hypotheses, runbooks=runbooks,
                                                      similar=similar)
@@ -141,6 +143,23 @@ class Pipeline:
             self.metrics.stage_seconds.labels(stage=stage).observe(ms / 1000.0)
         self.metrics.analyses.inc()
         return analysis
+
+    def _team_labels(self, context: IncidentContext, analysis: Analysis) -> None:
+        """The team's own labels (``taxonomy`` settings); a missing or broken model is a note."""
+        cfg = getattr(self.settings, "taxonomy", None)
+        if cfg is None or not cfg.enabled:
+            return
+        if cfg.model_path is None:
+            analysis.notes.append("team labels unavailable: taxonomy.enabled is true but taxonomy.model_path is not set")
+            return
+        from bot.reasoning.team_taxonomy import incident_text, load_cached
+
+        try:
+            taxonomy = load_cached(Path(cfg.model_path))
+            analysis.team_labels = taxonomy.label(incident_text(context, analysis), min_score=cfg.min_score)
+        except Exception as e:  # noqa: BLE001 - extra to the ranked causes: never lose the analysis
+            analysis.notes.append(f"team labels unavailable: {e}"[:300])
+            log.warning("team labels failed: %s", e)
 
     def gather(self, context: IncidentContext, *, timings: dict[str, float] | None = None) -> GatheredEvidence:
         """The ranker's inputs: signals of the alert and every detector, then similar incidents and runbook

@@ -107,6 +107,11 @@ def title_line(incident: Incident) -> str:
     return f"{SEVERITY_MARK.get(incident.severity, '')} {prefix}{incident.title or 'Incident'}".strip()
 
 
+def team_labels_text(analysis: Analysis) -> str:
+    """``payments-team (91%), infra (64%)``: the team's own taxonomy, best first."""
+    return ", ".join(f"{t.label} ({percent(t.score)})" for t in analysis.team_labels)
+
+
 def facts(incident: Incident, analysis: Analysis | None) -> list[tuple[str, str]]:
     """Short (label, value) pairs describing the incident."""
     out = [
@@ -120,6 +125,8 @@ def facts(incident: Incident, analysis: Analysis | None) -> list[tuple[str, str]
         out.append(("Started", started.strftime("%Y-%m-%d %H:%M UTC")))
     if analysis is not None and analysis.category.label:
         out.append(("Category", f"{analysis.category.label} ({percent(analysis.category.confidence)})"))
+    if analysis is not None and analysis.team_labels:
+        out.append(("Team labels", team_labels_text(analysis)))
     if incident.confirmed_service or incident.confirmed_kind:
         out.append(("Confirmed cause", f"{incident.confirmed_kind or '?'} in {incident.confirmed_service or '?'}"))
     return out

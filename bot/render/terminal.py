@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.domain import Analysis, Incident
+from bot.render.common import team_labels_text
 
 
 def bar(confidence: float, width: int = 20) -> str:
@@ -31,6 +32,7 @@ def analysis_json(incident: Incident, analysis: Analysis) -> dict[str, Any]:
             "alerts": len(incident.alerts),
         },
         "category": {"label": analysis.category.label, "confidence": round(analysis.category.confidence, 4)},
+        "team_labels": [{"label": t.label, "score": round(t.score, 4)} for t in analysis.team_labels],
         "hypotheses": [
             {
                 "rank": h.rank,
@@ -69,6 +71,9 @@ def render_report(incident: Incident, analysis: Analysis, *, console: Console, m
         f"\n{incident.severity.value} · service {incident.service or '?'} · {len(incident.alerts)} alert(s) · ",
         (f"category {analysis.category.label} ({analysis.category.confidence:.0%})", "cyan"),
     )
+    if analysis.team_labels:
+        head.append(" · ")
+        head.append(f"team labels {team_labels_text(analysis)}", style="cyan")
     console.print(Panel(head, title=f"Sherlog · {incident.id}", border_style="magenta"))
     if analysis.summary:
         console.print(Panel(analysis.summary, title="Summary", border_style="blue"))
