@@ -22,12 +22,21 @@ def categorize(
     signals: list[Signal],
     hypotheses: list[Hypothesis],
 ) -> CategoryAssessment:
-    """Vote over categories: hypothesis confidence first, then signal kinds, then the alert text."""
+    """The ranked hypotheses' category; signal kinds and the alert text when no hypothesis has belief."""
     votes: dict[str, float] = defaultdict(float)
+    belief: dict[str, float] = defaultdict(float)
     for hyp in hypotheses:
         cat = category_of(hyp.kind)
         if cat is not Category.UNKNOWN:
             votes[cat.value] += hyp.confidence
+            # the ranker's raw (uncalibrated) share of belief, summed per category
+            raw = hyp.features.get("raw_confidence") if hyp.features else None
+            belief[cat.value] += float(raw) if raw is not None else hyp.confidence
+    if sum(belief.values()) > 0:
+        # the ranked hypotheses decide (chosen on the training split: signals and alert words only
+        # mislead once the ranker has an opinion); the confidence is the calibrated one
+        label = max(belief.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        return CategoryAssessment(label=label, confidence=round(min(1.0, votes.get(label, 0.0)), 4))
     hyp_total = sum(votes.values())
 
     sig_votes: dict[str, float] = defaultdict(float)

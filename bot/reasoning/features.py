@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from bot.domain import (
     ALL_KINDS,
+    Category,
     Document,
     Evidence,
     EvidenceType,
@@ -70,12 +71,19 @@ FEATURES: tuple[str, ...] = (
     "event_match",
     "named_by_others",
     "named_kind_by_others",
+    "front_reporters",
+    "dep_reports_kind",
+    "svc_kind_rel",
+    "svc_kind_best",
+    *(f"category:{c.value}" for c in Category if c is not Category.UNKNOWN),
 )
 
 CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
 ANOMALY_SOURCES = ("logs", "metrics", "log", "metric")
 CHANGE_WINDOW = timedelta(hours=2)
 MAX_EVIDENCE = 8
+# the cluster's name servers (CoreDNS, kube-dns, node-local DNS): every workload depends on them
+_RESOLVER = re.compile(r"dns")
 
 
 @dataclass
@@ -162,6 +170,18 @@ class _Scene:
         for svc, deps in self.topology.items():
             for dep in deps:
                 self.callers[dep].append(svc)
+        # A topology rarely lists the cluster DNS, yet every workload (a service with dependencies of its
+        # own) resolves names through it: for name-resolution failures it is everyone's dependency.
+        names = set(context.services) | set(self.topology)
+        self.resolvers = sorted(n for n in names if _RESOLVER.search(n.lower()))
+        self.dns_topology = {
+            svc: deps + [r for r in self.resolvers if r != svc and r not in deps] if deps else list(deps)
+            for svc, deps in self.topology.items()
+        }
+        self.dns_callers: dict[str, list[str]] = defaultdict(list)
+        for svc, deps in self.dns_topology.items():
+            for dep in deps:
+                self.dns_callers[dep].append(svc)
 
         self.anomalies: dict[str, list[Signal]] = defaultdict(list)
         self.alert_signals: list[Signal] = []
@@ -204,7 +224,7 @@ class _Scene:
                 for kind in sorted(named - set(CHANGE_CAUSES)):
                     best = self.kind_services[kind].get(svc, 0.0)
                     self.kind_services[kind][svc] = max(best, float(sig.score))
-        self._reach: dict[str, dict[str, int]] = {}
+        self._reach: dict[tuple[str, bool], dict[str, int]] = {}
         self._find_mentions(context)
 
     def _find_mentions(self, context: IncidentContext) -> None:
@@ -227,14 +247,23 @@ class _Scene:
                     kinds.add(str(sig.kind))
                 for n in named:
                     self.mentions[n][reporter] = max(self.mentions[n].get(reporter, 0.0), float(sig.score))
-                    for kind in kinds:
+                    # a name that failed to resolve blames the resolver, not the service named
+                    for kind in kinds if n in self.resolvers else kinds - {"dns_failure"}:
                         key = (n, kind)
                         self.mention_kinds[key] = max(self.mention_kinds.get(key, 0.0), float(sig.score))
 
-    def reach(self, service: str) -> dict[str, int]:
-        if service not in self._reach:
-            self._reach[service] = _transitive(self.topology, service)
-        return self._reach[service]
+    def graph(self, kind: str) -> dict[str, list[str]]:
+        """Service -> dependencies, with the cluster DNS added for name-resolution failures."""
+        return self.dns_topology if kind == "dns_failure" else self.topology
+
+    def caller_graph(self, kind: str) -> dict[str, list[str]]:
+        return dict(self.dns_callers if kind == "dns_failure" else self.callers)
+
+    def reach(self, service: str, kind: str = "") -> dict[str, int]:
+        key = (service, kind == "dns_failure")
+        if key not in self._reach:
+            self._reach[key] = _transitive(self.graph(kind), service)
+        return self._reach[key]
 
     def _add_events(self, context: IncidentContext) -> None:
         seen = {(c.service, c.kind, c.ts.replace(second=0, microsecond=0) if c.ts else None) for c in self.changes}
@@ -306,7 +335,7 @@ def build_candidates(
     # blame flows from callers to dependencies: a kind several callers report points at what they share
     for kind, services in scene.kind_services.items():
         for svc in services:
-            for dep, hops in _transitive(scene.topology, svc).items():
+            for dep, hops in scene.reach(svc, kind).items():
                 if dep != svc and hops <= 3:
                     cand = get(dep, kind, "propagated")
                     for sig in scene.anomalies.get(svc, []):
@@ -377,14 +406,14 @@ def _features(
         if kind in causes:
             symptom = max(symptom, s.score * (1.0 - 0.12 * causes.index(kind)))
 
-    deps = scene.topology.get(svc, [])
+    deps = scene.graph(kind).get(svc, [])
     anomalous = scene.is_anomalous(svc)
     svc_onset = scene.onset.get(svc)
     dep_earlier = any(
         scene.is_anomalous(d) and svc_onset is not None and d in scene.onset and scene.onset[d] <= svc_onset
         for d in deps
     )
-    callers = [c for c in _transitive(dict(scene.callers), svc) if c != svc]
+    callers = [c for c in _transitive(scene.caller_graph(kind), svc) if c != svc]
     callers_anom = sum(1 for c in callers if scene.is_anomalous(c)) / len(callers) if callers else 0.0
     reach = 0.0
     if scene.alert_service:
@@ -478,10 +507,17 @@ def _propagation(svc: str, kind: str, scene: _Scene) -> dict[str, float]:
     if not reporters:
         share, best = 0.0, 0.0
     else:
-        behind = [r for r in reporters if svc in scene.reach(r)]
+        behind = [r for r in reporters if svc in scene.reach(r, kind)]
         share = len(behind) / len(reporters)
         best = max((reporters[r] for r in behind if r != svc), default=0.0)
+    # other services reporting this kind whose requests pass through svc, and whether svc's own
+    # dependencies report it too (then the blame may lie deeper, or svc may be the one a shared host hurts)
+    front = [r for r in reporters if r != svc and svc in scene.reach(r, kind)]
+    deps = scene.graph(kind).get(svc, [])
     return {
+        "front_reporters": math.log1p(len(front)),
+        "dep_reports_kind": max((reporters.get(d, 0.0) for d in deps), default=0.0),
+        f"category:{category_of(kind).value}": 1.0,
         "dep_share": share,
         "kind_spread": math.log1p(len(reporters)),
         "propagated_score": best,
@@ -493,18 +529,28 @@ def _propagation(svc: str, kind: str, scene: _Scene) -> dict[str, float]:
 def _relative(cands: list[Candidate]) -> None:
     top_direct = max((c.features["direct_score"] + c.features["text_match"] for c in cands), default=0.0)
     top_anom = max((c.features["svc_anomaly"] for c in cands), default=0.0)
+    # how this kind's direct support compares with the other explanations of the same service
+    best_on_svc: dict[str, float] = defaultdict(float)
+    for c in cands:
+        if c.kind not in CHANGE_CAUSES:
+            d = c.features["direct_score"] + c.features["text_match"] + c.features["metric_hint"]
+            best_on_svc[c.service] = max(best_on_svc[c.service], d)
     for c in cands:
         d = c.features["direct_score"] + c.features["text_match"]
         c.features["direct_rel"] = d / top_direct if top_direct > 0 else 0.0
         c.features["anomaly_rel"] = c.features["svc_anomaly"] / top_anom if top_anom > 0 else 0.0
+        own = d + c.features["metric_hint"]
+        best = best_on_svc.get(c.service, 0.0)
+        c.features["svc_kind_rel"] = own / best if best > 0 else 0.0
+        c.features["svc_kind_best"] = 1.0 if best > 0 and own >= best else 0.0
 
 
 def _topology_evidence(cand: Candidate, scene: _Scene) -> None:
     svc = cand.service
     if svc not in scene.onset or not scene.topology:
         return
-    callers = [c for c in _transitive(dict(scene.callers), svc) if c != svc and scene.is_anomalous(c)]
-    deps_bad = [d for d in scene.topology.get(svc, []) if scene.is_anomalous(d)]
+    callers = [c for c in _transitive(scene.caller_graph(cand.kind), svc) if c != svc and scene.is_anomalous(c)]
+    deps_bad = [d for d in scene.graph(cand.kind).get(svc, []) if scene.is_anomalous(d)]
     if not callers and not deps_bad:
         return
     parts = [f"{svc} anomalous since {scene.onset[svc]:%H:%M:%S}"]

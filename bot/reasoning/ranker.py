@@ -71,7 +71,8 @@ def rank(
         notes.append("no signal, change, similar incident or runbook points at a cause")
         return RankResult(hypotheses=[], enough_evidence=False, notes=notes)
     conf, raw = _confidences(scorer, cands)
-    order = sorted(range(len(cands)), key=lambda i: (-conf[i], cands[i].service, cands[i].kind))
+    # calibrated confidences can tie (e.g. at 0 for weak evidence): the raw scores keep the learned order
+    order = sorted(range(len(cands)), key=lambda i: (-conf[i], -raw[i], cands[i].service, cands[i].kind))
     hyps: list[Hypothesis] = []
     for rank_no, i in enumerate(order[:MAX_HYPOTHESES], start=1):
         c = cands[i]

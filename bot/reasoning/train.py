@@ -7,12 +7,15 @@ DIR holds evidence bundles with ``truth.json`` (``DIR/train`` is used when it ex
 1 when it is the true root cause. Gradient-boosted trees (or, with ``--learner linear``, a logistic
 regression) learn the scores; out-of-fold top-1
 confidences (cross-validation grouped by the true service and kind, so that calibration reflects
-situations not seen in training) fit an isotonic calibration map.
+situations not seen in training) fit an isotonic calibration map. Every case is also learned without
+its similar incidents and runbook matches (``without_history``), as a fresh install or a team with no
+indexed history sees it, so the model does not lean on retrieval being there.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,8 +75,13 @@ def _top_confidence(model: RankerModel, r: CaseRows) -> tuple[float, int]:
     return float(conf[i]), int(r.y[i])
 
 
-def fit_model(cases: list[LabelledCase], *, c: float = 1.0, folds: int = 5, learner: str = "boosted") -> RankerModel:
+def fit_model(cases: list[LabelledCase], *, c: float = 1.0, folds: int = 5, learner: str = "boosted",
+              without_history: bool = True) -> RankerModel:
     """Weights (gradient-boosted trees, or ``learner="linear"`` logistic regression) and calibration."""
+    bundles = len(cases)
+    if without_history:
+        cases = list(cases) + [dataclasses.replace(case, similar=[], runbooks=[])
+                               for case in cases if case.similar or case.runbooks]
     rows = [case_rows(case) for case in cases]
     model = _fit(rows, c, learner)
     # out-of-fold top-1 confidences for the calibration map
@@ -96,9 +104,11 @@ def fit_model(cases: list[LabelledCase], *, c: float = 1.0, folds: int = 5, lear
     model.meta = {
         "source": "trained",
         "cases": len(rows),
+        "bundles": bundles,
         "positives_in_candidates": int(sum(r.truth_present for r in rows)),
         "c": c,
         "learner": learner,
+        "without_history_copies": without_history,
     }
     return model
 

@@ -107,3 +107,16 @@ def test_an_explicit_model_changes_the_ranking() -> None:
     flipped = RankerModel(features=prior.features, coef=[-c for c in prior.coef], intercept=0.0)
     other = rank(context=context(topology={}), signals=sigs, similar=[], runbooks=[], model=flipped)
     assert other.hypotheses[0].kind != "db_slow_query"
+
+
+def test_ties_in_calibrated_confidence_keep_the_learned_order() -> None:
+    # a calibration map that says 0 for every weak score must not reorder candidates alphabetically
+    sigs = [signal("logs", "zeta", "db_slow_query", 0.9, 0), signal("metrics", "alpha", "cpu_saturation", 0.2, 0)]
+    prior = RankerModel.prior()
+    flat = RankerModel(features=prior.features, coef=prior.coef, intercept=prior.intercept,
+                       calibration_x=[0.0, 1.0], calibration_y=[0.0, 0.0])
+    result = rank(context=context(topology={}), signals=sigs, similar=[], runbooks=[], model=flat)
+    assert all(h.confidence == 0.0 for h in result.hypotheses)
+    raw = [h.features["raw_confidence"] for h in result.hypotheses]
+    assert raw == sorted(raw, reverse=True)
+    assert _ids(result)[0] == ("zeta", "db_slow_query")
