@@ -19,6 +19,7 @@ settings: dense only (bm25_weight 0), BM25 only (dense_weight 0), hybrid recipro
 hybrid weighted (the default: cosine + BM25 divided by the BM25 of a document holding every query word).
 
     .venv/bin/python -m bench.retrieval [--data ../shared/data/postmortems-icco] [--histories 20]
+        [--precision float32|int8] [--max-tokens N] [--embed-backend torch|onnx]
 """
 
 from __future__ import annotations
@@ -217,6 +218,9 @@ def main() -> None:
     parser.add_argument(
         "--max-tokens", type=int, default=None, help="word pieces the embedder reads per text (default: settings)"
     )
+    parser.add_argument(
+        "--embed-backend", choices=["torch", "onnx"], default=None, help="embedder runtime (default: settings)"
+    )
     args = parser.parse_args()
     console = Console(width=120)
     base = RetrievalSettings(backend="memory")
@@ -226,6 +230,8 @@ def main() -> None:
         if args.max_tokens < 8:
             parser.error("--max-tokens must be at least 8")
         base = base.model_copy(update={"embed_max_tokens": args.max_tokens})
+    if args.embed_backend is not None:
+        base = base.model_copy(update={"embed_backend": args.embed_backend})
     started = time.perf_counter()
     headline: dict[str, object] = {"bench": "retrieval"}
     if args.only in (None, "postmortems"):
@@ -234,6 +240,7 @@ def main() -> None:
         headline.update(run_recurrence(console, base, args.histories, args.seed))
     headline["embed_precision"] = base.embed_precision
     headline["embed_max_tokens"] = base.embed_max_tokens
+    headline["embed_backend"] = Retriever.in_memory(base).embedder.backend  # torch if the ONNX export failed
     headline["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(headline))
 

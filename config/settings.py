@@ -57,6 +57,7 @@ class RetrievalSettings(_Section):
     embed_threads: int = Field(default=1, ge=0)  # torch intra-op threads of the embedder (0: torch default)
     embed_max_tokens: int | None = Field(default=None, ge=8, le=512)  # word pieces read per text (None: model's 256)
     embed_precision: Literal["float32", "int8"] = "float32"  # int8: dynamic quantisation (bench.retrieval_scale)
+    embed_backend: Literal["torch", "onnx"] = "torch"  # onnx: single texts on ONNX Runtime, float32 only (retrieval/embedder.py)
     recency_half_life_days: float = Field(default=365.0, gt=0)
 
 

@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -123,12 +124,14 @@ class Retriever:
         store: VectorStore,
         settings: RetrievalSettings | None = None,
         embedder: Embedder | None = None,
+        model_dir: Path | None = None,
     ) -> None:
         from config.settings import RetrievalSettings
 
         self.settings = settings or RetrievalSettings(backend="memory")
         self._store = store
         self._embedder = embedder
+        self._model_dir = model_dir  # where an ONNX export of the embedder is cached (embed_backend: onnx)
         self._lock = threading.RLock()  # the in-memory catalogue and indexes
         self._write_lock = threading.Lock()  # one import or delete at a time
         self._docs: dict[str, Document] = {}
@@ -163,7 +166,7 @@ class Retriever:
 
             path = conf.chroma_path or settings.data_dir / "chroma"
             store = ChromaVectorStore.persistent(path, collection=conf.collection)
-        return cls(store=store, settings=conf)
+        return cls(store=store, settings=conf, model_dir=settings.data_dir / "models")
 
     @classmethod
     def in_memory(cls, settings: RetrievalSettings | None = None) -> Retriever:
@@ -180,6 +183,8 @@ class Retriever:
                 threads=conf.embed_threads,
                 max_tokens=conf.embed_max_tokens,
                 precision=conf.embed_precision,
+                backend=conf.embed_backend,
+                model_dir=self._model_dir,
             )
         return self._embedder
 
