@@ -10,7 +10,6 @@ names reach the queries escaped: a quote in a label value cannot widen the query
 from __future__ import annotations
 
 import random
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,14 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from bot.api.app import create_app
 from bot.domain import Alert, ConfigError
-from bot.pipeline.wiring import build_pipeline
 from config.settings import InfluxDBSettings, load_settings
 from connectors.influxdb import InfluxDBConnector, render_query
 from tests.influxd import create_db, free_port, influxd_server, needs_influxd, write_lines
+from tests.webhook_flow import alertmanager_payload, analysis_via_api
 
 ALERT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 TOPOLOGY = {"frontend": ["checkout"], "checkout": ["payments"], "payments": []}
@@ -79,31 +76,8 @@ def _settings(tmp_path: Path, influxdb: dict[str, Any]) -> Any:
                          influxdb={"version": 1, "timeout_s": 5, "queries": {"latency_ms": QUERY}, **influxdb})
 
 
-def _alertmanager(service: str) -> dict[str, Any]:
-    alert = {
-        "status": "firing",
-        "labels": {"alertname": "HighLatency", "service": service, "severity": "critical"},
-        "annotations": {"summary": f"{service} p95 latency above 300 ms"},
-        "startsAt": ALERT.isoformat().replace("+00:00", "Z"),
-        "endsAt": "0001-01-01T00:00:00Z",
-        "fingerprint": uuid.uuid4().hex[:16],
-    }
-    return {"receiver": "sherlog", "status": "firing", "alerts": [alert], "version": "4",
-            "groupKey": "{}:{alertname=\"HighLatency\"}", "commonLabels": alert["labels"]}
-
-
 def _analysis_via_api(settings: Any, service: str, timeout: float = 60.0) -> dict[str, Any]:
-    with TestClient(create_app(settings, pipeline=build_pipeline(settings, with_retriever=False))) as client:
-        r = client.post("/api/v1/alerts/alertmanager", json=_alertmanager(service))
-        assert r.status_code == 202, r.text
-        incident_id = r.json()["incident_ids"][0]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            body = client.get(f"/api/v1/incidents/{incident_id}").json()
-            if body["analysis"] is not None:
-                return dict(body["analysis"])
-            time.sleep(0.1)
-    raise AssertionError(f"no analysis for {incident_id} within {timeout} s")
+    return analysis_via_api(settings, alertmanager_payload(service, alertname="HighLatency", summary=f"{service} p95 latency above 300 ms", at=ALERT), timeout)
 
 
 @pytest.mark.integration

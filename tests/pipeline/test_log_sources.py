@@ -6,19 +6,13 @@ are asked for, and a dead source must cost one note and one connection, never th
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from bot.api.app import create_app
-from bot.pipeline.wiring import build_pipeline
 from config.settings import load_settings
 from tests.connectors.logsources.standin import serve
 from tests.connectors.logsources.test_query_escaping import (
@@ -28,6 +22,7 @@ from tests.connectors.logsources.test_query_escaping import (
     loki_standin,
     splunk_standin,
 )
+from tests.webhook_flow import alertmanager_payload, analysis_via_api
 
 STORED = ["checkout", 'it\'s "quoted"\\', "x", "payments"]  # services whose lines the stand-ins hold
 TOPOLOGY = {"frontend": ["checkout"], "checkout": ["payments"], "payments": []}
@@ -48,31 +43,8 @@ def _settings(tmp_path: Path, logs: dict[str, Any], topology: dict[str, list[str
                          logs={"window_minutes": 30, **logs})
 
 
-def _alertmanager(service: str) -> dict[str, Any]:
-    alert = {
-        "status": "firing",
-        "labels": {"alertname": "HighErrorRate", "service": service, "severity": "critical"},
-        "annotations": {"summary": "5xx above 5%"},
-        "startsAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "endsAt": "0001-01-01T00:00:00Z",
-        "fingerprint": uuid.uuid4().hex[:16],
-    }
-    return {"receiver": "sherlog", "status": "firing", "alerts": [alert], "version": "4",
-            "groupKey": "{}:{alertname=\"HighErrorRate\"}", "commonLabels": alert["labels"]}
-
-
 def _analysis_via_api(settings: Any, service: str, timeout: float = 60.0) -> dict[str, Any]:
-    with TestClient(create_app(settings, pipeline=build_pipeline(settings, with_retriever=False))) as client:
-        r = client.post("/api/v1/alerts/alertmanager", json=_alertmanager(service))
-        assert r.status_code == 202, r.text
-        incident_id = r.json()["incident_ids"][0]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            body = client.get(f"/api/v1/incidents/{incident_id}").json()
-            if body["analysis"] is not None:
-                return dict(body["analysis"])
-            time.sleep(0.1)
-    raise AssertionError(f"no analysis for {incident_id} within {timeout} s")
+    return analysis_via_api(settings, alertmanager_payload(service, alertname="HighErrorRate", summary="5xx above 5%"), timeout)
 
 
 @pytest.mark.parametrize("service", INJECTIONS)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,15 +19,14 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
-from bot.api.app import create_app
 from bot.domain import Alert, Incident
 from bot.pipeline.context import LiveContextProvider
 from bot.pipeline.wiring import build_pipeline
 from config.settings import load_settings
 from tests.prometheusd import free_port, needs_prometheus, prometheus_server
+from tests.webhook_flow import alertmanager_payload, analysis_via_api
 
 LEVEL = {  # service -> the value its gauge reports
     "checkout": 1.0,
@@ -82,31 +80,8 @@ def _settings(tmp_path: Path, prometheus: dict[str, Any], topology: dict[str, li
                                      **prometheus})
 
 
-def _alertmanager(service: str, at: datetime) -> dict[str, Any]:
-    alert = {
-        "status": "firing",
-        "labels": {"alertname": "HighLatency", "service": service, "severity": "critical"},
-        "annotations": {"summary": "p95 latency above 300 ms"},
-        "startsAt": at.isoformat().replace("+00:00", "Z"),
-        "endsAt": "0001-01-01T00:00:00Z",
-        "fingerprint": uuid.uuid4().hex[:16],
-    }
-    return {"receiver": "sherlog", "status": "firing", "alerts": [alert], "version": "4",
-            "groupKey": "{}:{alertname=\"HighLatency\"}", "commonLabels": alert["labels"]}
-
-
 def _analysis_via_api(settings: Any, service: str, timeout: float = 60.0) -> dict[str, Any]:
-    with TestClient(create_app(settings, pipeline=build_pipeline(settings, with_retriever=False))) as client:
-        r = client.post("/api/v1/alerts/alertmanager", json=_alertmanager(service, datetime.now(UTC)))
-        assert r.status_code == 202, r.text
-        incident_id = r.json()["incident_ids"][0]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            body = client.get(f"/api/v1/incidents/{incident_id}").json()
-            if body["analysis"] is not None:
-                return dict(body["analysis"])
-            time.sleep(0.1)
-    raise AssertionError(f"no analysis for {incident_id} within {timeout} s")
+    return analysis_via_api(settings, alertmanager_payload(service, alertname="HighLatency", summary="p95 latency above 300 ms"), timeout)
 
 
 @pytest.mark.integration
