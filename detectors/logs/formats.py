@@ -261,7 +261,7 @@ class GenericFormat:
 
 
 _LEVELED = re.compile(
-    r"^((?:\S*\d\S*\s+){1,4}?)(?:-\s+)?\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL|SEVERE)\]?"
+    r"^((?:(?=\S*\d)\S++\s+){1,4}?)(?:-\s+)?\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|FATAL|CRITICAL|SEVERE)\]?"
     r"\s+(?:-\s+)?(?:\[([^\]]{1,200})\]\s+(?:-\s+)?)?(?:([\w$.\-]{1,150}):\s+)?(.*)$"
 )
 
