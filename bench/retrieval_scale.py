@@ -51,9 +51,9 @@ from bench.retrieval_data.recurrence import KINDS, SERVICES, generate_cases
 from bot.domain import Document, DocumentType, category_of
 from config.settings import RetrievalSettings, Settings
 from retrieval import Retriever, query_for_incident
-from retrieval.embedder import Embedder, get_embedder
+from retrieval.embedder import Embedder
 from retrieval.filters import SearchFilters
-from retrieval.retriever import embedding_text
+from retrieval.retriever import embedder_for, embedding_text
 from retrieval.store import VectorStore
 
 QUESTIONS = (
@@ -201,15 +201,7 @@ def main() -> None:
     if args.embed_backend:
         conf = conf.model_copy(update={"embed_backend": args.embed_backend})
     docs = synthetic_documents(args.docs)
-    inner = get_embedder(
-        conf.model,
-        batch_size=conf.batch_size,
-        threads=conf.embed_threads,
-        max_tokens=conf.embed_max_tokens,
-        precision=conf.embed_precision,
-        backend=conf.embed_backend,
-        model_dir=Path(tempfile.gettempdir()) / "sherlog-bench-models",
-    )
+    inner = embedder_for(conf, model_dir=Path(tempfile.gettempdir()) / "sherlog-bench-models")
     inner.encode(["warm up"])
     embedder = TimedEmbedder(inner)
     rss_model = rss_mb()

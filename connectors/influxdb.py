@@ -37,7 +37,7 @@ import httpx
 from bot.domain.errors import ConnectorError, PayloadError
 from bot.domain.models import Alert, MetricSeries
 from config.settings import InfluxDBSettings
-from connectors.prometheus import service_of
+from connectors.prometheus import fetch_alert_queries, service_of
 
 log = logging.getLogger(__name__)
 
@@ -385,36 +385,12 @@ class InfluxDBConnector:
         ``failures``, one line per distinct error; once the server is unreachable the remaining
         queries are not sent.
         """
-        names = services or [s for s in [alert.service or service_of(alert.labels, "")] if s]
-        lookback = timedelta(minutes=self.settings.lookback_minutes)
-        end = min(now or datetime.now(UTC), alert.starts_at + lookback)
-        start = alert.starts_at - lookback
-        jobs = [
-            (svc, metric, template) for svc in names for metric, template in self.settings.queries.items()
-        ]
-        failed: dict[tuple[str, str], list[str]] = {}  # (query name, error) -> services
-        out: list[MetricSeries] = []
-        for n, (svc, metric, template) in enumerate(jobs):
-            try:
-                query = render_query(
-                    template, version=self.settings.version, service=svc, start=start, end=end
-                )
-                got = self.query(query, metric=metric)
-            except (ValueError, ConnectorError) as e:
-                log.warning(
-                    "influxdb query failed", extra={"metric": metric, "service": svc, "error": str(e)}
-                )
-                if isinstance(e.__cause__, httpx.TransportError):
-                    if failures is not None:
-                        left = len(jobs) - n - 1
-                        failures.append(f"{e}" + (f"; {left} more queries not sent" if left else ""))
-                    break
-                failed.setdefault((metric, str(e)), []).append(svc)
-                continue
-            out.extend(s.model_copy(update={"service": svc}) for s in got)
-        if failures is not None:
-            failures[:0] = [
-                f"query {metric!r} failed for {', '.join(svcs)}: {error}"
-                for (metric, error), svcs in failed.items()
-            ]
-        return out
+        def run(svc: str, metric: str, template: str, start: datetime, end: datetime) -> list[MetricSeries]:
+            query = render_query(template, version=self.settings.version, service=svc, start=start, end=end)
+            return [s.model_copy(update={"service": svc}) for s in self.query(query, metric=metric)]
+
+        return fetch_alert_queries(
+            alert, self.settings.queries, source="influxdb", lookback_minutes=self.settings.lookback_minutes,
+            run=run, unavailable=lambda e: isinstance(e.__cause__, httpx.TransportError),
+            services=services, now=now, failures=failures,
+        )

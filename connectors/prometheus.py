@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -268,29 +269,55 @@ class PrometheusConnector:
         per distinct error; once the server is unreachable or answers 5xx, the remaining queries are
         not sent and one line says so.
         """
-        names = services or [s for s in [alert.service or service_of(alert.labels, "")] if s]
-        lookback = timedelta(minutes=self.settings.lookback_minutes)
-        end = min(now or datetime.now(UTC), alert.starts_at + lookback)
-        start = alert.starts_at - lookback
-        jobs = [(svc, metric, template) for svc in names for metric, template in self.settings.queries.items()]
-        failed: dict[tuple[str, str], list[str]] = {}  # (query name, error) -> services
-        out: list[MetricSeries] = []
-        for n, (svc, metric, template) in enumerate(jobs):
-            try:
-                promql = render_query(template, service=svc)
-                out.extend(self.query_range(promql, start=start, end=end, metric=metric, service=svc))
-            except (ValueError, ConnectorError) as e:
-                log.warning(
-                    "prometheus query failed", extra={"metric": metric, "service": svc, "error": str(e)}
-                )
-                if isinstance(e, PrometheusUnavailable):
-                    if failures is not None:
-                        left = len(jobs) - n - 1
-                        failures.append(f"{e}" + (f"; {left} more queries not sent" if left else ""))
-                    break
-                failed.setdefault((metric, str(e)), []).append(svc)
-        if failures is not None:
-            failures[:0] = [
-                f"query {metric!r} failed for {', '.join(svcs)}: {error}" for (metric, error), svcs in failed.items()
-            ]
-        return out
+        return fetch_alert_queries(
+            alert, self.settings.queries, source="prometheus", lookback_minutes=self.settings.lookback_minutes,
+            run=lambda svc, metric, template, start, end: self.query_range(
+                render_query(template, service=svc), start=start, end=end, metric=metric, service=svc),
+            unavailable=lambda e: isinstance(e, PrometheusUnavailable),
+            services=services, now=now, failures=failures,
+        )
+
+
+def fetch_alert_queries(
+    alert: Alert,
+    queries: dict[str, str],
+    *,
+    source: str,
+    lookback_minutes: float,
+    run: Callable[[str, str, str, datetime, datetime], list[MetricSeries]],
+    unavailable: Callable[[Exception], bool],
+    services: list[str] | None = None,
+    now: datetime | None = None,
+    failures: list[str] | None = None,
+) -> list[MetricSeries]:
+    """Every (service, named query) of a metrics source over the window around the alert.
+
+    The window is ``lookback_minutes`` before the alert to as long after it (not past ``now``);
+    ``run(service, query name, template, start, end)`` sends one query. A query that fails is skipped
+    (partial metrics still help an analysis) and described in ``failures``, one line per distinct
+    error; once ``unavailable(error)`` says the server is down, the remaining queries are not sent and
+    one line says so.
+    """
+    names = services or [s for s in [alert.service or service_of(alert.labels, "")] if s]
+    lookback = timedelta(minutes=lookback_minutes)
+    end = min(now or datetime.now(UTC), alert.starts_at + lookback)
+    start = alert.starts_at - lookback
+    jobs = [(svc, metric, template) for svc in names for metric, template in queries.items()]
+    failed: dict[tuple[str, str], list[str]] = {}  # (query name, error) -> services
+    out: list[MetricSeries] = []
+    for n, (svc, metric, template) in enumerate(jobs):
+        try:
+            out.extend(run(svc, metric, template, start, end))
+        except (ValueError, ConnectorError) as e:
+            log.warning(f"{source} query failed", extra={"metric": metric, "service": svc, "error": str(e)})
+            if unavailable(e):
+                if failures is not None:
+                    left = len(jobs) - n - 1
+                    failures.append(f"{e}" + (f"; {left} more queries not sent" if left else ""))
+                break
+            failed.setdefault((metric, str(e)), []).append(svc)
+    if failures is not None:
+        failures[:0] = [
+            f"query {metric!r} failed for {', '.join(svcs)}: {error}" for (metric, error), svcs in failed.items()
+        ]
+    return out

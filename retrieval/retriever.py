@@ -115,6 +115,19 @@ def document_for_incident(
     )
 
 
+
+def embedder_for(conf: RetrievalSettings, *, model_dir: Path | None) -> Embedder:
+    """The process-wide embedder the ``retrieval`` settings describe."""
+    return get_embedder(
+        conf.model,
+        batch_size=conf.batch_size,
+        threads=conf.embed_threads,
+        max_tokens=conf.embed_max_tokens,
+        precision=conf.embed_precision,
+        backend=conf.embed_backend,
+        model_dir=model_dir,
+    )
+
 class Retriever:
     """Hybrid dense + BM25 search over past incidents and runbook sections."""
 
@@ -177,15 +190,7 @@ class Retriever:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             conf = self.settings
-            self._embedder = get_embedder(
-                conf.model,
-                batch_size=conf.batch_size,
-                threads=conf.embed_threads,
-                max_tokens=conf.embed_max_tokens,
-                precision=conf.embed_precision,
-                backend=conf.embed_backend,
-                model_dir=self._model_dir,
-            )
+            self._embedder = embedder_for(conf, model_dir=self._model_dir)
         return self._embedder
 
     # ---- catalogue --------------------------------------------------------------------------
