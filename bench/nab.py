@@ -18,7 +18,7 @@ Sherlog's detector is scored in a few configurations of the same causal online d
 (``detectors.metrics.online``), each printed with its figures: the headline ``standard`` /
 ``reward_low_FP_rate`` / ``reward_low_FN_rate`` are the NAB configuration ``OnlineParams.nab()``
 (value detector + context detector); ``default_*`` is the shipped default; ``value_only_*`` the
-previous NAB configuration (value detector alone); ``near_*`` one context setting changed each;
+NAB configuration without its context detector; ``near_*`` one setting changed each;
 ``cv_*`` the configuration chosen on one half of the files scored on the other half.
 
 The last stdout line is a JSON object with the headline figures.
@@ -324,8 +324,8 @@ def score_sherlog(
 def variants() -> list[tuple[str, str, object]]:
     """(label, headline prefix, params) of every configuration scored, the shipped default first.
 
-    Prefixes starting with ``near_`` are the settings next to the NAB configuration's context
-    detector (one setting changed each), printed as a robustness check.
+    Prefixes starting with ``near_`` are the settings next to the NAB configuration (one setting of
+    the context detector or of the tail scaling changed each), printed as a robustness check.
     """
     from detectors.metrics.online import OnlineParams
 
@@ -336,15 +336,19 @@ def variants() -> list[tuple[str, str, object]]:
 
     return [
         ("shipped default (gate_z=3)", "default_", OnlineParams()),
-        ("value detector only (previous NAB config)", "value_only_", near(context_bins=0)),
+        ("value detector only", "value_only_", near(context_bins=0)),
         ("NAB config, context bins 5", "near_bins5_", near(context_bins=5)),
         ("NAB config, context bins 20", "near_bins20_", near(context_bins=20)),
         ("NAB config, context short 20", "near_short20_", near(context_short=20)),
         ("NAB config, context short 50", "near_short50_", near(context_short=50)),
         ("NAB config, context learn 150", "near_learn150_", near(context_learn=150)),
         ("NAB config, context learn 750", "near_learn750_", near(context_learn=750)),
-        ("NAB config, context long 500", "near_long500_", near(context_long=500)),
-        ("NAB config, context long 2000", "near_long2000_", near(context_long=2000)),
+        ("NAB config, context long 1000", "near_long1000_", near(context_long=1000)),
+        ("NAB config, context long 3000", "near_long3000_", near(context_long=3000)),
+        ("NAB config, history exp 0.25", "near_hexp025_", near(history_exp=0.25)),
+        ("NAB config, history exp 0.75", "near_hexp075_", near(history_exp=0.75)),
+        ("NAB config, context rarity 3", "near_rarity3_", near(context_rarity=3.0)),
+        ("NAB config, context rarity 30", "near_rarity30_", near(context_rarity=30.0)),
         ("NAB config = OnlineParams.nab()", "", nab),
     ]
 
@@ -445,19 +449,20 @@ def main(argv: list[str] | None = None) -> int:
     console.print(r)
     console.print(
         "shipped default = OnlineParams() as `sherlog metrics score` uses it (score gated by the deviation's"
-        " size, so plain noise never scores high). value detector only = the previous NAB configuration: rank of"
-        " the robust z among the series' own past, no magnitude gate, short=3, a 20-point refractory period after"
-        " an alarm at 0.995. The NAB config (OnlineParams.nab()) adds the context detector: a first-order"
-        " transition model over 10 value bins (set from the range of the first 300 points, which are then replayed"
-        " through it as a warm start and never scored by it), its surprise averaged over 30"
-        " points and standardised against the 1,000 before (the anomaly-likelihood trick), calibrated the same"
-        " way; the score is the larger of the two, and an alarm of either starts the 20-point refractory period for"
-        " both. Its settings were chosen on the whole corpus with the profile's"
-        " rules (threshold swept per profile, never per-file labels), so the robustness table matters: the"
-        " 'nearby' rows change one context setting each, and the half-file check picks the best configuration"
-        " of this table on the even-indexed files (sorted names) and scores it on the odd-indexed ones with"
-        " their own threshold, and the other way round. The even/odd column re-optimises the threshold on each"
-        " half of the files."
+        " size, so plain noise never scores high). The NAB config (OnlineParams.nab()): the value detector (rank"
+        " of the robust z among the series' own past, no magnitude gate, short=3) and the context detector (a"
+        " first-order transition model over 10 value bins set from the range of the first 300 points, which are"
+        " then replayed through it as a warm start and never scored by it; its surprise averaged over 30 points"
+        " and standardised against all the surprises before those: the anomaly-likelihood trick), each calibrated"
+        " by rank with its tail probability scaled by (history / 2000) ** 0.5 so a long series does not alarm"
+        " more often than a short one, the context detector's tails ten times wider (its surprise is noisier);"
+        " the score is the larger of the two, and an alarm at 0.995 of either starts a 20-point refractory"
+        " period for both. 'value detector only' is the same without the context detector. Its settings were"
+        " chosen on the whole corpus with the profile's rules (threshold swept per profile, never per-file"
+        " labels), so the robustness table matters: the 'nearby' rows change one setting each, and the half-file"
+        " check picks the best configuration of this table on the even-indexed files (sorted names) and scores"
+        " it on the odd-indexed ones with their own threshold, and the other way round. The even/odd column"
+        " re-optimises the threshold on each half of the files."
     )
     points = sum(len(v[1]) for v in series.values())
     console.print(f"scored {points} points in {elapsed:.1f} s ({points / elapsed:,.0f} points/s)")

@@ -11,8 +11,10 @@ Per point, robust z-scores against trailing windows that end just before it:
 
 The largest z is then calibrated against the series' own past (``Calibrator``): its rank among
 all earlier z values, with records above every rank, so a noisy, spiky series and a quiet one
-alarm at the same rate. A score that does not beat the largest of the last ``quiet`` scores is
-damped: one incident raises one alarm, not a burst.
+alarm at the same rate. Optionally (``history_exp`` > 0) the tail probability behind that rank
+grows with the length of the history, so a long series does not get more alarms than a short one.
+A score that does not beat the largest of the last ``quiet`` scores is damped: one incident raises
+one alarm, not a burst.
 
 Optionally (``context_bins`` > 0, on in ``OnlineParams.nab()``) a second, independent detector
 watches the *order* of values rather than their size (``ContextModel``): values are cut into bins
@@ -20,7 +22,10 @@ set from the range of the first ``context_learn`` points (its learning period, r
 model when it ends), a first-order transition table counts which bin follows which, and each
 point's surprise is -log P(its bin | previous bin). As in HTM's anomaly
 likelihood, that noisy surprise is averaged over the last ``context_short`` points and standardised
-against the mean / spread of the surprises of the ``context_long`` points before; the result is
+against the mean / spread of the surprises of the ``context_long`` points before those (of all
+earlier points in ``OnlineParams.nab()``: measured against the whole history, a busy stretch is
+compared with everything seen, not with a trailing window that re-centres on every busy spell; on
+NAB it scored higher than windows of 300..3000 points); the result is
 calibrated by its own ``Calibrator`` and the point's score is the larger of the two calibrated
 scores. An alarm of either starts one refractory period (``hold``) for both (``shared_hold``): the
 context detector reacts some points after the value detector to the same incident. It catches a series that starts behaving differently (a new rhythm, a stuck or wandering
@@ -44,6 +49,7 @@ import numpy as np
 
 MAD_TO_SIGMA = 1.4826
 PERIOD_PROBE = 64  # points whose spacing sets the seasonal period
+Z_DECIMALS = 9  # z is rounded to this many decimals (float noise must not order the ranks)
 
 
 @dataclass(frozen=True)
@@ -64,24 +70,42 @@ class OnlineParams:
     context_bins: int = 0  # bins of the transition-surprise detector (0: off)
     context_learn: int = 300  # learning period: its 1st..99th percentile range sets the bins
     context_short: int = 30  # points the surprise is averaged over
-    context_long: int = 1000  # earlier points the averaged surprise is standardised against
+    context_long: int = 1000  # earlier points the averaged surprise is standardised against (0: all)
     context_alpha: float = 0.1  # additive smoothing of the transition counts
+    history_exp: float = 0.0  # tail probability scaled by (history / history_ref) ** history_exp
+    history_ref: int = 2000  # history length at which that scaling is neutral
+    context_rarity: float = 1.0  # the context detector's tail probability is multiplied by this
 
     @classmethod
     def nab(cls) -> OnlineParams:
         """The configuration used on NAB (``bench.nab``): rank-only scoring (no magnitude gate), a
         3-point level window, a 20-point refractory period after an alarm at 0.995, and the
-        transition-surprise detector on 10 bins learnt from the first 300 points (the refractory period
-        then follows an alarm of either detector). Chosen on the NAB corpus with the benchmark's own
-        rules (threshold swept per profile); ``bench.nab`` prints the choice on half the files
-        scored on the other half, and the scores of nearby settings."""
-        return cls(gate_z=0.0, short=3, alarm_level=0.995, hold=20, context_bins=10)
+        transition-surprise detector on 10 bins learnt from the first 300 points, its averaged surprise
+        standardised against all earlier ones (the refractory period then follows an alarm of either
+        detector). Tail probabilities grow with the square root of the
+        history (``history_exp``), so a long series does not alarm more often than a short one, and
+        the context detector's are ten times larger (``context_rarity``): its surprise is noisier.
+        Chosen on the NAB corpus with the benchmark's own rules (threshold swept per profile);
+        ``bench.nab`` prints the choice on half the files scored on the other half, and the scores
+        of nearby settings."""
+        return cls(
+            gate_z=0.0,
+            short=3,
+            alarm_level=0.995,
+            hold=20,
+            context_bins=10,
+            context_long=0,
+            history_exp=0.5,
+            context_rarity=10.0,
+        )
 
     def __post_init__(self) -> None:
         if self.context_bins < 0 or self.context_learn < 2 or self.context_short < 1:
             raise ValueError("context_bins must be >= 0, context_learn >= 2 and context_short >= 1")
-        if self.context_long < 2 or self.context_alpha <= 0:
-            raise ValueError("context_long must be >= 2 and context_alpha > 0")
+        if self.context_long < 0 or self.context_long == 1 or self.context_alpha <= 0:
+            raise ValueError("context_long must be 0 (all earlier points) or >= 2 and context_alpha > 0")
+        if self.history_exp < 0 or self.history_ref < 1 or self.context_rarity <= 0:
+            raise ValueError("history_exp must be >= 0, history_ref >= 1 and context_rarity > 0")
 
     def memory(self, period: int | None) -> int:
         """Trailing points the z of one point depends on: the streaming buffer size."""
@@ -134,7 +158,7 @@ def seasonal_period(timestamps: np.ndarray | None, p: OnlineParams) -> int | Non
 
 def raw_z(y: np.ndarray, period: int | None, p: OnlineParams, offset: int = 0) -> np.ndarray:
     z, scale = _z(y, p)
-    if period is not None and 2 * period < y.size:
+    if period is not None and period < y.size:
         # the same phase over the last three periods: one odd day does not echo into the next
         l1, l2, l3 = _lag(y, period), _lag(y, 2 * period), _lag(y, 3 * period)
         med3 = l1 + l2 + l3 - np.fmax(np.fmax(l1, l2), l3) - np.fmin(np.fmin(l1, l2), l3)
@@ -143,18 +167,35 @@ def raw_z(y: np.ndarray, period: int | None, p: OnlineParams, offset: int = 0) -
         use = (sscale < p.seasonal_gain * scale) & ~np.isnan(zs)
         use[: max(0, PERIOD_PROBE - offset)] = False
         z = np.where(use, zs, z)
-    out: np.ndarray = np.nan_to_num(z, nan=0.0)
+    # Rounded: the running sums behind the moving mean / std leave noise of ~1e-14 that depends on where
+    # the window's array starts, so a flat stretch (true z = 0) would get z of 1e-15 in one computation
+    # and 3e-15 in another, and the rank calibration would order that noise: the streaming detector
+    # (a trailing buffer) then disagreed with the batch one (the whole series) by up to 0.7.
+    out: np.ndarray = np.round(np.nan_to_num(z, nan=0.0), Z_DECIMALS)
     return out
 
 
-def _rarity(z: float, rank: int, n: int, prev_max: float, p: OnlineParams) -> float:
-    """Score of a z given how many of the ``n`` earlier z are smaller (``rank``) and their max."""
+def _tail_scale(n: np.ndarray | int, p: OnlineParams, rarity: float) -> np.ndarray | float:
+    """Factor on the tail probability of a z ranked among ``n`` earlier ones.
+
+    A rank-calibrated score is uniform, so a series alarms in proportion to its length, while NAB
+    (and an operator) expects a few incidents per series whatever its length: with ``history_exp``
+    > 0 the tail probability grows with the history, so a long series needs a rarer z to alarm.
+    ``rarity`` > 1 makes a whole detector's scores less extreme (a noisier detector).
+    """
+    return rarity * ((np.asarray(n) + 1.0) / p.history_ref) ** p.history_exp
+
+
+def _rarity(z: float, rank: int, n: int, prev_max: float, p: OnlineParams, rarity: float = 1.0) -> float:
+    """Score of a z given how many of the ``n`` earlier z are smaller (``rank``) and their max:
+    one minus its (scaled) tail probability, at least 0."""
     if n == 0:
         return 0.0
     if z > prev_max:  # a record: above every rank, by how far it beats the previous one
-        s = 1.0 - 0.5 / (n + 1) * (prev_max / z if z > 0 else 1.0)
+        tail = 0.5 / (n + 1) * (prev_max / z if z > 0 else 1.0)
     else:
-        s = (rank + 0.5) / (n + 1)
+        tail = (n - rank + 0.5) / (n + 1)
+    s = max(0.0, 1.0 - tail * float(_tail_scale(n, p, rarity)))
     if p.gate_z > 0:  # rarity alone is not enough: the deviation must be large too
         s *= z * z / (z * z + p.gate_z * p.gate_z)
     return s
@@ -177,8 +218,9 @@ def prefix_ranks(z: np.ndarray, block: int = 256) -> np.ndarray:
 class Calibrator:
     """Streaming twin of ``calibrate``: same scores, one point at a time."""
 
-    def __init__(self, p: OnlineParams) -> None:
+    def __init__(self, p: OnlineParams, rarity: float = 1.0) -> None:
         self.p = p
+        self.rarity = rarity
         self._past: list[float] = []
         self._recent: deque[float] = deque(maxlen=p.quiet)
         self._since_alarm = p.hold + 1  # points since the last alarm raised
@@ -187,7 +229,7 @@ class Calibrator:
         past = self._past
         s = 0.0
         if scored and past:
-            s = _rarity(z, bisect.bisect_left(past, z), len(past), past[-1], self.p)
+            s = _rarity(z, bisect.bisect_left(past, z), len(past), past[-1], self.p, self.rarity)
         beats = not self._recent or s > max(self._recent)
         held = self.p.alarm_level > 0 and self.p.hold > 0 and self._since_alarm <= self.p.hold
         out = s if beats and not held else s * self.p.damp
@@ -200,7 +242,7 @@ class Calibrator:
         return out
 
 
-def calibrate(z: np.ndarray, p: OnlineParams) -> np.ndarray:
+def calibrate(z: np.ndarray, p: OnlineParams, rarity: float = 1.0) -> np.ndarray:
     """Scores of a whole z series: rarity among the earlier scored z, then one alarm per quiet period.
 
     A score not above the largest raw score of the last ``quiet`` points is damped by ``damp``, and
@@ -219,7 +261,8 @@ def calibrate(z: np.ndarray, p: OnlineParams) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(zz > 0, np.r_[0.0, prev_max[:-1]] / zz, 1.0)
         record = np.r_[False, zz[1:] > prev_max[:-1]]
-        s = np.where(record, 1.0 - 0.5 / (k + 1) * ratio, (ranks + 0.5) / (k + 1))
+        tail = np.where(record, 0.5 / (k + 1) * ratio, (k - ranks + 0.5) / (k + 1))
+        s = np.maximum(0.0, 1.0 - tail * _tail_scale(k, p, rarity))
         if p.gate_z > 0:
             s = s * zz * zz / (zz * zz + p.gate_z * p.gate_z)
         s[0] = 0.0
@@ -264,7 +307,8 @@ class ContextModel:
         self._totals: dict[int, int] = {}
         self._states: set[int] = set()
         self._short: deque[float] = deque()
-        self._long: deque[float] = deque()
+        self._long: deque[float] = deque()  # the surprises in the baseline (bounded window only)
+        self._n_long = 0
         self._short_sum = 0.0
         self._long_sum = 0.0
         self._long_sq = 0.0
@@ -309,32 +353,42 @@ class ContextModel:
 
     def _step(self, v: float) -> float:
         """z of the mean surprise of the last ``context_short`` values against the surprises of the
-        ``context_long`` values before them (0 until ``CONTEXT_MIN_COUNT`` of those exist)."""
+        ``context_long`` values before them, or of all earlier values when it is 0 (running sums
+        only, O(1) memory); z is 0 until ``CONTEXT_MIN_COUNT`` of those exist.
+
+        A surprise enters the long window only when it leaves the short one: the two do not overlap,
+        so a change that is still developing is not already part of the baseline it is measured
+        against (with overlapping windows the first points of a new rhythm raise both means)."""
         p = self.p
         a = self._surprise(v)
-        n_long = len(self._long)
-        z = 0.0
         self._short.append(a)
         self._short_sum += a
         if len(self._short) > p.context_short:
-            self._short_sum -= self._short.popleft()
-        if n_long >= min(CONTEXT_MIN_COUNT, p.context_long):
+            old = self._short.popleft()
+            self._short_sum -= old
+            self._n_long += 1
+            self._long_sum += old
+            self._long_sq += old * old
+            if p.context_long:
+                self._long.append(old)
+                if self._n_long > p.context_long:
+                    gone = self._long.popleft()
+                    self._n_long -= 1
+                    self._long_sum -= gone
+                    self._long_sq -= gone * gone
+        n_long = self._n_long
+        z = 0.0
+        if n_long >= min(CONTEXT_MIN_COUNT, p.context_long or CONTEXT_MIN_COUNT):
             mean = self._long_sum / n_long
             sd = math.sqrt(max(self._long_sq / n_long - mean * mean, 0.0))
             z = (self._short_sum / len(self._short) - mean) / max(sd, 1e-3)
             z = z if z > CONTEXT_MIN_Z else 0.0  # less surprise than usual is not news
-        self._long.append(a)
-        self._long_sum += a
-        self._long_sq += a * a
-        if len(self._long) > p.context_long:
-            old = self._long.popleft()
-            self._long_sum -= old
-            self._long_sq -= old * old
         self._pushed += 1
-        if self._pushed % 4096 == 0:  # re-add the windows now and then: no drift from running sums
+        if self._pushed % 4096 == 0:  # re-add the windows now and then: no drift from subtractions
             self._short_sum = math.fsum(self._short)
-            self._long_sum = math.fsum(self._long)
-            self._long_sq = math.fsum(x * x for x in self._long)
+            if p.context_long:
+                self._long_sum = math.fsum(self._long)
+                self._long_sq = math.fsum(x * x for x in self._long)
         return z
 
 
@@ -426,7 +480,7 @@ def score_series(
     out = calibrate(z, p)
     if p.context_bins > 0:
         zc, ready_at = context_z(np.asarray(values, dtype=np.float64), p)
-        ctx = calibrate(zc, p)
+        ctx = calibrate(zc, p, p.context_rarity)
         ctx[:ready_at] = 0.0
         out = shared_hold(np.maximum(out, ctx), p)
     out[~finite] = 0.0
@@ -449,7 +503,7 @@ class OnlineDetector:
         self._seen = 0
         self._cal = Calibrator(self.params)
         self._ctx = _ContextFeed(self.params) if self.params.context_bins > 0 else None
-        self._ctx_cal = Calibrator(self.params)
+        self._ctx_cal = Calibrator(self.params, self.params.context_rarity)
         self._ctx_done = 0  # points whose context z went through the calibrator
         self._since_alarm = self.params.hold + 1  # points since the last alarm of either detector
 
