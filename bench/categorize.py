@@ -6,7 +6,8 @@ regressions over views (TF-IDF of the full text and of title+keywords+summary; a
 the body's sentences pooled by mean and by max, of the head and of the keywords; cosine similarities of the
 sentences to each category's written definition), plus a lexicon per category written from the category
 definitions. Per label, an inner cross-validation grouped by company on the training folds only picks the
-threshold and whether to decide by the ensemble, the ensemble stacked with the lexicon, or the lexicon alone.
+threshold and whether to decide by the lexicon alone, the ensemble, or the ensemble stacked with the lexicon
+(the simplest whose F1 is within one standard error of the best).
 
 Company names are normalised (case, spaces, punctuation) before grouping, so "GitHub"/"Github" or
 "Travis CI"/"TravisCI" never span train and test. Sentence vectors are cached on disk under

@@ -12,9 +12,12 @@ when groups are given) to maximise that label's F1, so rare labels are not drown
 A team may also describe a label with a *lexicon*: words or phrases whose mention speaks for the label
 (``*`` matches any word ending, e.g. ``"misconfigur*"``). Rare labels have too few examples for the
 learned views to find their words; the lexicon supplies them. For each label with a lexicon, the inner
-cross-validation then chooses how to decide (all on the training data): the learned ensemble alone,
-a small logistic regression stacking the ensemble's score with the lexicon hit count, or the lexicon
-alone (any hit). ``modes`` records the choice per label.
+cross-validation then chooses how to decide (all on the training data): the lexicon alone (any hit),
+the learned ensemble alone, or a small logistic regression stacking the ensemble's score with the
+lexicon hit count. It takes the simplest of these whose out-of-fold F1 is within one standard error of
+the best one's (the one-standard-error rule): with a few dozen positives the F1 differences between the
+three are mostly inner-fold noise, and the arg-max kept picking a learned decision that did worse than
+the lexicon on held-out data. ``modes`` records the choice per label.
 """
 
 from __future__ import annotations
@@ -62,6 +65,25 @@ def _best_threshold(y: npt.NDArray[np.int_], scores: npt.NDArray[np.float64]) ->
     f1s = np.array([f1_score(y, scores >= t, zero_division=0) for t in _GRID])
     ties = _GRID[f1s >= f1s.max() - 1e-9]
     return float(ties[np.argmin(np.abs(ties - 0.5))]), float(f1s.max())
+
+
+def _simplest_within_one_se(y: npt.NDArray[np.int_], decisions: Mapping[str, npt.NDArray[np.bool_]],
+                            splits: Sequence[tuple[npt.NDArray[np.int_], npt.NDArray[np.int_]]]) -> str:
+    """The first (simplest) of ``decisions`` whose pooled out-of-fold F1 is within one standard error of the best.
+
+    The standard error is that of the per-fold F1 difference to the best decision, so a more complex decision is
+    only preferred when it wins by more than the folds disagree about it.
+    """
+    pooled = {name: float(f1_score(y, d, zero_division=0)) for name, d in decisions.items()}
+    best = max(pooled, key=lambda name: pooled[name])
+    per_fold = {name: np.array([f1_score(y[te], d[te], zero_division=0) for _, te in splits])
+                for name, d in decisions.items()}
+    for name in decisions:
+        diff = per_fold[best] - per_fold[name]
+        se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+        if pooled[best] - pooled[name] <= se + 1e-9:
+            return name
+    return best
 
 
 @dataclass
@@ -225,7 +247,7 @@ class TaxonomyClassifier:
                                   [e[te] for e in embs], y.shape[1])
         hits = self.lexicon_hits(texts)
         for j, label in enumerate(self.labels):
-            threshold, best = _best_threshold(y[:, j], oof[:, j])
+            threshold, _ = _best_threshold(y[:, j], oof[:, j])
             self.thresholds[label] = threshold
             if label not in self._patterns or y[:, j].sum() < 2 or y[:, j].sum() == len(y):
                 continue
@@ -235,14 +257,14 @@ class TaxonomyClassifier:
             for tr, te in splits:
                 if 0 < y[tr, j].sum() < len(tr):
                     second[te] = LogisticRegression(class_weight="balanced").fit(x[tr], y[tr, j]).predict_proba(x[te])[:, 1]
-            stacked_threshold, stacked = _best_threshold(y[:, j], second)
-            alone = float(f1_score(y[:, j], hits[:, j] > 0, zero_division=0))
-            if stacked > best + 1e-9 and stacked >= alone:
-                self.modes[label] = "stacked"
+            stacked_threshold, _ = _best_threshold(y[:, j], second)
+            decisions = {"lexicon": hits[:, j] > 0, "learned": oof[:, j] >= threshold,
+                         "stacked": second >= stacked_threshold}
+            self.modes[label] = _simplest_within_one_se(y[:, j], decisions, splits)
+            if self.modes[label] == "stacked":
                 self.thresholds[label] = stacked_threshold
                 self._stackers[label] = LogisticRegression(class_weight="balanced").fit(x, y[:, j])
-            elif alone > best + 1e-9:
-                self.modes[label] = "lexicon"
+            elif self.modes[label] == "lexicon":
                 self.thresholds[label] = 0.5
 
     def predict_scores(self, texts: Sequence[str], embeddings: Embeddings = None, *,

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from bot.domain import InputError
-from bot.reasoning.taxonomy import TaxonomyClassifier
+from bot.reasoning.taxonomy import TaxonomyClassifier, _simplest_within_one_se
 
 
 def _history() -> tuple[list[str], list[str], list[list[str]], list[str]]:
@@ -85,3 +85,24 @@ def test_a_malformed_lexicon_is_refused() -> None:
         TaxonomyClassifier(lexicon={"time": "ntp"})
     with pytest.raises(InputError):
         TaxonomyClassifier(lexicon=["ntp"])  # type: ignore[arg-type]
+
+
+def _blocks(n: int, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """k contiguous folds, each with the same mix of positives and negatives."""
+    fold = np.arange(n) * k // n
+    return [(np.where(fold != f)[0], np.where(fold == f)[0]) for f in range(k)]
+
+
+def test_a_simpler_decision_within_fold_noise_of_the_best_is_kept() -> None:
+    y = np.array([1, 0] * 20)
+    learned = y.astype(bool)
+    lexicon = learned.copy()
+    lexicon[[0, 4]] = False  # two misses, both in the first fold: better pooled, but only one fold says so
+    assert _simplest_within_one_se(y, {"lexicon": lexicon, "learned": learned}, _blocks(40, 4)) == "lexicon"
+
+
+def test_a_complex_decision_better_in_every_fold_is_chosen() -> None:
+    y = np.array([1, 0] * 20)
+    learned = y.astype(bool)
+    lexicon = np.arange(40) % 4 == 0  # half the positives, in every fold
+    assert _simplest_within_one_se(y, {"lexicon": lexicon, "learned": learned}, _blocks(40, 4)) == "learned"
