@@ -325,7 +325,8 @@ def variants() -> list[tuple[str, str, object]]:
     """(label, headline prefix, params) of every configuration scored, the shipped default first.
 
     Prefixes starting with ``near_`` are the settings next to the NAB configuration (one setting of
-    the context detector or of the tail scaling changed each), printed as a robustness check.
+    the context detector, of the tail scaling or of the same-phase range changed each), printed as a
+    robustness check.
     """
     from detectors.metrics.online import OnlineParams
 
@@ -339,8 +340,8 @@ def variants() -> list[tuple[str, str, object]]:
         ("value detector only", "value_only_", near(context_bins=0)),
         ("NAB config, context bins 5", "near_bins5_", near(context_bins=5)),
         ("NAB config, context bins 20", "near_bins20_", near(context_bins=20)),
-        ("NAB config, context short 20", "near_short20_", near(context_short=20)),
-        ("NAB config, context short 50", "near_short50_", near(context_short=50)),
+        ("NAB config, context short 10", "near_short10_", near(context_short=10)),
+        ("NAB config, context short 30", "near_short30_", near(context_short=30)),
         ("NAB config, context learn 150", "near_learn150_", near(context_learn=150)),
         ("NAB config, context learn 750", "near_learn750_", near(context_learn=750)),
         ("NAB config, context long 1000", "near_long1000_", near(context_long=1000)),
@@ -349,6 +350,9 @@ def variants() -> list[tuple[str, str, object]]:
         ("NAB config, history exp 0.75", "near_hexp075_", near(history_exp=0.75)),
         ("NAB config, context rarity 3", "near_rarity3_", near(context_rarity=3.0)),
         ("NAB config, context rarity 30", "near_rarity30_", near(context_rarity=30.0)),
+        ("NAB config, no same-phase range", "near_slack0_", near(season_slack=0.0)),
+        ("NAB config, same-phase slack 1.5%", "near_slack0015_", near(season_slack=0.015)),
+        ("NAB config, same-phase slack 6%", "near_slack006_", near(season_slack=0.06)),
         ("NAB config = OnlineParams.nab()", "", nab),
     ]
 
@@ -450,9 +454,11 @@ def main(argv: list[str] | None = None) -> int:
     console.print(
         "shipped default = OnlineParams() as `sherlog metrics score` uses it (score gated by the deviation's"
         " size, so plain noise never scores high). The NAB config (OnlineParams.nab()): the value detector (rank"
-        " of the robust z among the series' own past, no magnitude gate, short=3) and the context detector (a"
+        " of the robust z among the series' own past, no magnitude gate, short=3, its spike and level z capped by"
+        " how far the point lies outside the range of the values within 3% of a period of the same phase one or"
+        " two periods earlier, so a daily job's spike is not news) and the context detector (a"
         " first-order transition model over 10 value bins set from the range of the first 300 points, which are"
-        " then replayed through it as a warm start and never scored by it; its surprise averaged over 30 points"
+        " then replayed through it as a warm start and never scored by it; its surprise averaged over 20 points"
         " and standardised against all the surprises before those: the anomaly-likelihood trick), each calibrated"
         " by rank with its tail probability scaled by (history / 2000) ** 0.5 so a long series does not alarm"
         " more often than a short one, the context detector's tails ten times wider (its surprise is noisier);"
