@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from bot.cli.metrics import app as metrics_app
 from bot.cli.metrics import predict
-from detectors.metrics.online import score_series
+from detectors.metrics.online import OnlineParams, score_series
 
 runner = CliRunner()
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
@@ -45,6 +45,26 @@ def test_score_json_streams_one_causal_object_per_row(tmp_path: Path) -> None:
     assert int(np.argmax(scores)) == 300 and scores[300] > 0.9
     ts = np.array([(T0 + timedelta(minutes=5 * i)).timestamp() for i in range(400)])
     assert np.allclose(scores, np.round(score_series(y, timestamps=ts), 6))
+
+
+def test_score_nab_profile_stops_flagging_a_daily_job_but_flags_a_new_spike(tmp_path: Path) -> None:
+    n, period = 288 * 6, 288  # six days of 5-minute points; a job spikes at 02:00 every day
+    y = 10 + np.random.default_rng(1).normal(0, 0.3, n)
+    for day in range(6):
+        y[day * period + 24 : day * period + 27] += 15
+    y[5 * period + 150] += 40  # one spike at a new time of day on the last day
+    f = _write(tmp_path / "cpu.csv", [float(v) for v in y])
+    res = runner.invoke(_cli(), ["metrics", "score", str(f), "--json", "--profile", "nab"])
+    assert res.exit_code == 0, res.output
+    scores = np.array([json.loads(line)["score"] for line in res.output.splitlines()])
+    ts = np.array([(T0 + timedelta(minutes=5 * i)).timestamp() for i in range(n)])
+    assert np.allclose(scores, np.round(score_series(y, timestamps=ts, params=OnlineParams.nab()), 6))
+    late_jobs = [d * period + k for d in (3, 4, 5) for k in range(24, 27)]
+    assert scores[late_jobs].max() < 0.995 <= scores[5 * period + 150]
+    no_range = OnlineParams(**{**OnlineParams.nab().__dict__, "season_slack": 0.0})
+    assert score_series(y, timestamps=ts, params=no_range)[late_jobs].max() >= 0.995  # what the range prevents
+    bad = runner.invoke(_cli(), ["metrics", "score", str(f), "--profile", "nba"])
+    assert bad.exit_code == 2 and "--profile" in bad.output
 
 
 def test_score_bad_file_is_one_clear_error(tmp_path: Path) -> None:
