@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from bot.domain.models import MetricSeries
+from detectors.metrics.online import OnlineDetector, OnlineParams
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -25,3 +26,11 @@ def series(
 
 def noisy(n: int, level: float, sd: float, seed: int) -> np.ndarray:
     return level + np.random.default_rng(seed).normal(0.0, sd, n)
+
+
+def streamed(params: OnlineParams, y: np.ndarray, ts: np.ndarray | None = None) -> np.ndarray:
+    """The scores ``OnlineDetector`` gives when fed ``y`` (with ``ts``) one point at a time."""
+    det = OnlineDetector(params)
+    if ts is None:
+        return np.array([det.update(float(v)) for v in y])
+    return np.array([det.update(float(v), float(t)) for v, t in zip(y, ts, strict=True)])

@@ -12,12 +12,12 @@ import pytest
 from detectors.metrics.online import (
     CONTEXT_MIN_COUNT,
     ContextModel,
-    OnlineDetector,
     OnlineParams,
     calibrate,
     context_z,
     score_series,
 )
+from tests.detectors.metrics.metric_factories import streamed
 
 ALL_PAST = OnlineParams(
     long=50,
@@ -39,9 +39,7 @@ def test_context_baseline_over_all_earlier_points_streams_like_the_batch() -> No
     y[700:760] = y[700:760][::-1]
     y[1000] += 8
     full = score_series(y, timestamps=ts, params=ALL_PAST)
-    det = OnlineDetector(ALL_PAST)
-    streamed = np.array([det.update(v, t) for v, t in zip(y, ts, strict=True)])
-    assert np.allclose(streamed, full, atol=1e-12)
+    assert np.allclose(streamed(ALL_PAST, y, ts), full, atol=1e-12)
     for k in (99, 400, 1001):
         assert np.array_equal(score_series(y[:k], timestamps=ts[:k], params=ALL_PAST), full[:k])
 
@@ -87,9 +85,7 @@ def test_scaled_tails_stream_like_the_batch() -> None:
     y[600:] = y[600:][::-1]
     y[650] += 20
     full = score_series(y, timestamps=ts, params=SCALED)
-    det = OnlineDetector(SCALED)
-    streamed = np.array([det.update(v, t) for v, t in zip(y, ts, strict=True)])
-    assert np.allclose(streamed, full, atol=1e-12)
+    assert np.allclose(streamed(SCALED, y, ts), full, atol=1e-12)
     for k in (40, 99, 100, 333, 650):
         assert np.array_equal(score_series(y[:k], timestamps=ts[:k], params=SCALED), full[:k])
 
@@ -180,6 +176,4 @@ def test_streaming_matches_batch_after_the_buffer_fills_on_flat_stretches() -> N
     y = np.repeat(rng.choice([0.1, 0.3, 0.7, 1.9], size=40), 50) + np.where(rng.random(2000) < 0.01, 5.0, 0.0)
     assert y.size > 3 * p.memory(None)
     full = score_series(y, params=p)
-    det = OnlineDetector(p)
-    streamed = np.array([det.update(float(v)) for v in y])
-    assert np.allclose(streamed, full, atol=1e-12)
+    assert np.allclose(streamed(p, y), full, atol=1e-12)
