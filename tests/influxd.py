@@ -8,9 +8,7 @@ the URL and stops the server afterwards. ``create_db`` and ``write_lines`` talk 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,14 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.processes import free_port, stop, wait_http
+
 INFLUXD = shutil.which("influxd")
 needs_influxd = pytest.mark.skipif(INFLUXD is None, reason="influxd binary not installed (apt-get install influxdb)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _config(root: Path, http_port: int, rpc_port: int, *, auth: bool, row_limit: int) -> str:
@@ -87,27 +81,12 @@ def influxd_server(root: Path, *, auth: bool = False, row_limit: int = 0) -> Ite
             )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            up = False
-            while time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    if httpx.get(f"{url}/ping", timeout=1).status_code == 204:
-                        up = True
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
-            if up:
+            if wait_http(f"{url}/ping", proc, timeout=30, status=204, interval=0.1):
                 yield url
                 return
             last_log = log_path.read_text(errors="replace")[-2000:]
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
     pytest.fail(f"influxd did not answer /ping in 3 attempts; last log:\n{last_log}")
 
 

@@ -9,26 +9,19 @@ is ready and stops it afterwards.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.processes import free_port, stop, wait_http
 
 PROMETHEUS = shutil.which("prometheus")
 needs_prometheus = pytest.mark.skipif(
     PROMETHEUS is None, reason="prometheus binary not installed (apt-get install prometheus)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -57,23 +50,10 @@ def prometheus_server(root: Path, targets: list[int], *, rules: str | None = Non
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"prometheus exited with code {proc.returncode}")
-            time.sleep(0.2)
-        else:
-            pytest.fail("prometheus did not become ready in 30 s")
+        if not wait_http(f"{url}/-/ready", proc, timeout=30):
+            code = proc.poll()
+            pytest.fail(f"prometheus exited with code {code}" if code is not None
+                        else "prometheus did not become ready in 30 s")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)

@@ -28,9 +28,9 @@ from bot.domain.errors import ConnectorError
 from config.settings import InfluxDBSettings
 from connectors.influxdb import InfluxDBConnector
 from tests.influxd import create_db as _create_db
-from tests.influxd import free_port as _free_port
 from tests.influxd import influxd_server, needs_influxd
 from tests.influxd import write_lines as _write
+from tests.processes import free_port as _free_port
 
 pytestmark = [pytest.mark.integration, needs_influxd]
 

@@ -20,7 +20,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from bot.pipeline.early_warning import EarlyWarning, EarlyWarningJob, PrometheusSource
 from config.settings import PredictionSettings, PrometheusSettings, WatchSettings
 from connectors.prometheus import PrometheusConnector
-from tests.prometheusd import free_port, needs_prometheus, prometheus_server
+from tests.processes import free_port
+from tests.prometheusd import needs_prometheus, prometheus_server
 
 pytestmark = [pytest.mark.integration, needs_prometheus]
 

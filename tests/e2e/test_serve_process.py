@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,14 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.processes import free_port, stop, wait_http
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_ALERT = ROOT / "tests" / "fixtures" / "bundles" / "inventory-disk" / "alert.json"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -33,25 +28,13 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
+        if not wait_http(f"{base}/readyz", proc, timeout=90, interval=0.3):
             if proc.poll() is not None:
                 raise AssertionError(f"sherlog serve exited: {proc.stdout.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
             raise AssertionError("sherlog serve did not become ready in 90 s")
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, timeout=15)
 
 
 @pytest.mark.slow

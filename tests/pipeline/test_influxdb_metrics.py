@@ -22,7 +22,8 @@ import pytest
 from bot.domain import Alert, ConfigError
 from config.settings import InfluxDBSettings, load_settings
 from connectors.influxdb import InfluxDBConnector, render_query
-from tests.influxd import create_db, free_port, influxd_server, needs_influxd, write_lines
+from tests.influxd import create_db, influxd_server, needs_influxd, write_lines
+from tests.processes import free_port
 from tests.webhook_flow import alertmanager_payload, analysis_via_api
 
 ALERT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -25,7 +25,8 @@ from bot.domain import Alert, Incident
 from bot.pipeline.context import LiveContextProvider
 from bot.pipeline.wiring import build_pipeline
 from config.settings import load_settings
-from tests.prometheusd import free_port, needs_prometheus, prometheus_server
+from tests.processes import free_port
+from tests.prometheusd import needs_prometheus, prometheus_server
 from tests.webhook_flow import alertmanager_payload, analysis_via_api
 
 LEVEL = {  # service -> the value its gauge reports

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -18,6 +17,7 @@ from aiosmtpd.controller import Controller
 from bot.domain import ConnectorError
 from bot.pipeline import Pipeline
 from bot.pipeline.digest import SMTPDigestSender, build_digest, schedule_weekly_digest, send_digest
+from tests.processes import free_port
 from tests.reporting.conftest import NOW
 from tests.reporting.factory import Seeded
 
@@ -31,16 +31,10 @@ class _Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp():  # type: ignore[no-untyped-def]
     inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield inbox, controller.port
     controller.stop()
@@ -94,7 +88,7 @@ def test_digest_is_mailed_once_per_week(store, seeded, settings, smtp) -> None: 
 
 
 def test_unreachable_smtp_is_a_connector_error(store, settings) -> None:  # type: ignore[no-untyped-def]
-    smtp_settings = settings.smtp.model_copy(update={"host": "127.0.0.1", "port": _free_port()})
+    smtp_settings = settings.smtp.model_copy(update={"host": "127.0.0.1", "port": free_port()})
     with pytest.raises(ConnectorError, match="could not mail"):
         SMTPDigestSender(smtp_settings, recipients=["a@example.com"])(build_digest(store=store, now=NOW))
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from config.settings import RetrievalSettings, Settings
 from retrieval import Retriever, SearchFilters
+from tests.processes import free_port, stop, wait_http
 from tests.retrieval.conftest import NOW, history
 
 pytestmark = pytest.mark.integration
@@ -30,9 +28,7 @@ def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     binary = _chroma_binary()
     if binary is None:
         pytest.skip("the chroma command (chromadb package) is not installed")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     server = subprocess.Popen(
         [binary, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
@@ -40,23 +36,11 @@ def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the Chroma server did not start")
-            time.sleep(0.3)
+        if not wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", server, timeout=60, interval=0.3):
+            pytest.fail("the Chroma server did not start")
         yield port
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
 
 
 def test_http_backend_stores_filters_and_ranks_like_memory(chroma_port: int, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from bot.domain import (
 )
 from config.settings import load_settings
 from retrieval import Retriever, SearchFilters, document_for_incident
+from tests.processes import free_port
 from tests.retrieval.conftest import NOW, RUNBOOK_MD, history
 
 
@@ -128,9 +128,7 @@ def test_embedded_chroma_persists_and_ranks_like_memory(tmp_path: Path, loaded: 
 
 
 def test_chroma_server_that_is_down_fails_with_a_retrieval_error() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     settings = load_settings(retrieval={"backend": "http", "chroma_host": "127.0.0.1", "chroma_port": port})
     with pytest.raises(RetrievalError, match=f"127.0.0.1:{port}"):
         Retriever.from_settings(settings).ping()

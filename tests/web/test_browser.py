@@ -7,7 +7,6 @@ Run: .venv/bin/pytest tests/web -m browser -q
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections import Counter
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 
 from bot.domain import Incident, category_of, utcnow
+from tests.processes import free_port
 from tests.reporting.factory import Seeded, play_gamedays, seed_incidents
 from tests.web.conftest import make_settings
 
@@ -28,17 +28,11 @@ SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _serve(app: Any) -> Iterator[str]:
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
