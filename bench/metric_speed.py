@@ -10,7 +10,10 @@ in batches so memory stays small:
 
 - ``baseline``: a windowed-Gaussian z-score (NAB's simplest baseline), vectorised with cumulative
   sums; it sets the reference speed.
-- ``online``: Sherlog's causal online detector (``detectors.metrics.online.score_series``).
+- ``online``: Sherlog's causal online detector (``detectors.metrics.online.score_series``) in its
+  default configuration (``OnlineParams.default()``, the one measured on NAB: value and context
+  detectors), as ``sherlog metrics score`` runs it;
+- ``online_gated``: the same detector with ``--profile gated`` (value detector only, magnitude gate);
 - ``signals``: the pipeline path, ``detect_metric_signals`` on batches of 50 ``MetricSeries``
   (domain objects in, Signals out), as an analysis calls it.
 
@@ -31,7 +34,7 @@ import numpy as np
 
 from bot.domain.models import MetricSeries
 from detectors.metrics import detect_metric_signals
-from detectors.metrics.online import score_series
+from detectors.metrics.online import OnlineParams, score_series
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -74,7 +77,8 @@ def windowed_gaussian(y: np.ndarray, window: int = 288) -> np.ndarray:
 def run(n_series: int, points: int, seed: int) -> dict[str, float]:
     ts = np.arange(points) * 60.0
     stamps = [T0 + timedelta(minutes=i) for i in range(points)]
-    timings = {"baseline": 0.0, "online": 0.0, "signals": 0.0}
+    timings = {"baseline": 0.0, "online": 0.0, "online_gated": 0.0, "signals": 0.0}
+    gated = OnlineParams.gated()
     flagged = 0
     for y in batches(n_series, points, 50, seed):
         filled = np.where(np.isnan(y), np.nanmedian(y, axis=1, keepdims=True), y)
@@ -86,6 +90,10 @@ def run(n_series: int, points: int, seed: int) -> dict[str, float]:
         for row in y:
             score_series(row, timestamps=ts)
         timings["online"] += time.process_time() - t
+        t = time.process_time()
+        for row in y:
+            score_series(row, timestamps=ts, params=gated)
+        timings["online_gated"] += time.process_time() - t
         series = [
             MetricSeries(service=f"svc{i}", metric="latency_p95_ms", timestamps=stamps, values=row.tolist())
             for i, row in enumerate(y)
@@ -115,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for col in ("scorer", "seconds", "series/s", "points/s", "vs baseline"):
         t.add_column(col)
-    for name in ("baseline", "online", "signals"):
+    for name in ("baseline", "online", "online_gated", "signals"):
         rate = res[name]
         t.add_row(
             name,
@@ -132,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 "series": args.series,
                 "points": args.points,
                 "online_series_per_s": round(res["online"]),
+                "online_gated_series_per_s": round(res["online_gated"]),
                 "signals_series_per_s": round(res["signals"]),
                 "baseline_series_per_s": round(res["baseline"]),
                 "online_vs_baseline": round(res["online"] / res["baseline"], 3),

@@ -17,7 +17,8 @@ y > 3. One threshold per profile is chosen to maximise the corpus total. Normali
 Sherlog's detector is scored in a few configurations of the same causal online detector
 (``detectors.metrics.online``), each printed with its figures: the headline ``standard`` /
 ``reward_low_FP_rate`` / ``reward_low_FN_rate`` are the NAB configuration ``OnlineParams.nab()``
-(value detector + context detector); ``default_*`` is the shipped default; ``value_only_*`` the
+(value detector + context detector), which is also the detector's default (``OnlineParams.default()``);
+``gated_*`` is ``OnlineParams.gated()`` (``--profile gated``); ``value_only_*`` the
 NAB configuration without its context detector; ``near_*`` one setting changed each;
 ``cv_*`` the configuration chosen on one half of the files scored on the other half.
 
@@ -313,7 +314,7 @@ def score_sherlog(
     """Causal scores of every file with the online detector (``params``: ``OnlineParams``)."""
     from detectors.metrics.online import OnlineParams, score_series
 
-    p = params if isinstance(params, OnlineParams) else OnlineParams()
+    p = params if isinstance(params, OnlineParams) else OnlineParams.default()
     out: dict[str, np.ndarray] = {}
     t0 = time.perf_counter()
     for name, (ts, values) in series.items():
@@ -322,7 +323,7 @@ def score_sherlog(
 
 
 def variants() -> list[tuple[str, str, object]]:
-    """(label, headline prefix, params) of every configuration scored, the shipped default first.
+    """(label, headline prefix, params) of every configuration scored, the gated profile first.
 
     Prefixes starting with ``near_`` are the settings next to the NAB configuration (one setting of
     the context detector, of the tail scaling or of the same-phase range changed each), printed as a
@@ -336,7 +337,7 @@ def variants() -> list[tuple[str, str, object]]:
         return OnlineParams(**{**nab.__dict__, **kw})
 
     return [
-        ("shipped default (gate_z=3)", "default_", OnlineParams()),
+        ("gated profile (gate_z=3)", "gated_", OnlineParams.gated()),
         ("value detector only", "value_only_", near(context_bins=0)),
         ("NAB config, context bins 5", "near_bins5_", near(context_bins=5)),
         ("NAB config, context bins 20", "near_bins20_", near(context_bins=20)),
@@ -440,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     for col in ("profile", "nearby settings: min / median / max", "chosen on", "chosen configuration",
                 "its score on the other half", "value detector only there"):
         r.add_column(col)
-    candidates = [lb for lb in labels if not lb.startswith("shipped default")]
+    candidates = [lb for lb in labels if not lb.startswith("gated profile")]
     for profile in PROFILES:
         vals = sorted(near[profile])
         spread = f"{vals[0]:.1f} / {float(np.median(vals)):.1f} / {vals[-1]:.1f}" if vals else "-"
@@ -452,8 +453,9 @@ def main(argv: list[str] | None = None) -> int:
             spread = ""
     console.print(r)
     console.print(
-        "shipped default = OnlineParams() as `sherlog metrics score` uses it (score gated by the deviation's"
-        " size, so plain noise never scores high). The NAB config (OnlineParams.nab()): the value detector (rank"
+        "gated profile = OnlineParams.gated(), `sherlog metrics score --profile gated` (score gated by the"
+        " deviation's size, so the records of plain noise stay low). The NAB config (OnlineParams.nab(), also"
+        " the default of the detector and of `sherlog metrics score`): the value detector (rank"
         " of the robust z among the series' own past, no magnitude gate, short=3, its spike and level z capped by"
         " how far the point lies outside the range of the values within 3% of a period of the same phase one or"
         " two periods earlier, so a daily job's spike is not news) and the context detector (a"

@@ -2,8 +2,10 @@
 
 ``score`` streams a ``timestamp,value`` CSV (or ``-`` for stdin) through the online detector and
 prints one line per row as it goes (``--json``: ``{"timestamp", "value", "score"}``); each score uses
-only the rows before it. ``--profile nab`` uses the configuration measured on NAB (``OnlineParams.nab()``). ``predict`` forecasts when a series reaches its limit: on a CSV file given
-on the command line, or, without a file, once over the watches configured in ``prediction.watches``.
+only the rows before it. The default profile is the configuration measured on NAB
+(``OnlineParams.default()`` = ``nab()``); ``--profile gated`` also asks for a large deviation.
+``predict`` forecasts when a series reaches its limit: on a CSV file given on the command line,
+or, without a file, once over the watches configured in ``prediction.watches``.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ def score(
     profile: Annotated[
         str,
         typer.Option(
-            help="'default': a score needs a large deviation too, so plain noise never scores high. 'nab': the"
-            " configuration measured on the NAB benchmark (bench.nab): rank of the deviation alone, plus a"
-            " detector of new value sequences, and a spike that recurs at the same time every day is not news;"
-            " more sensitive, alarm when the score reaches 0.995."
+            help="'default' (alias 'nab'): the configuration measured on the NAB benchmark (bench.nab): how rare"
+            " the deviation is in the series' own past, plus a detector of new value sequences; a spike that"
+            " recurs at the same time every day is not news; one alarm per incident; alarm when the score"
+            " reaches 0.995. 'gated': a score needs a large deviation too, so the records of plain noise stay"
+            " low; fewer, later alarms."
         ),
     ] = "default",
 ) -> None:
@@ -41,7 +44,7 @@ def score(
     from detectors.metrics.csv_series import iter_rows
     from detectors.metrics.online import OnlineDetector, OnlineParams
 
-    profiles = {"default": OnlineParams, "nab": OnlineParams.nab}
+    profiles = {"default": OnlineParams.default, "nab": OnlineParams.nab, "gated": OnlineParams.gated}
     if profile not in profiles:
         raise InputError(f"unknown --profile {profile!r}: use one of {', '.join(profiles)}")
     detector = OnlineDetector(profiles[profile]())

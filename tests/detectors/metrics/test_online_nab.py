@@ -13,6 +13,8 @@ from detectors.metrics.online import (
     CONTEXT_MIN_COUNT,
     ContextModel,
     OnlineParams,
+    _scaled_tail,
+    _tail_scale,
     calibrate,
     context_z,
     score_series,
@@ -48,7 +50,8 @@ def test_context_baseline_over_all_earlier_points_keeps_no_window() -> None:
     model = ContextModel(ALL_PAST)
     for v in np.random.default_rng(1).normal(size=3000):
         model.push(float(v))
-    assert len(model._long) == 0  # running sums only: O(1) memory however long the series
+    # running totals: O(1) memory however long the series
+    assert len(model._history) <= ALL_PAST.context_short + 1
     y = np.tile(np.arange(10.0), 120)
     y[900:] = 9 - y[900:]  # the same values in reverse order: only the transitions are new
     zc, _ = context_z(y, ALL_PAST)
@@ -101,6 +104,35 @@ def test_a_long_history_needs_a_rarer_z() -> None:
     assert b.min() >= 0.0  # a tail probability scaled above 1 is a score of 0, not below
     ctx = calibrate(z, plain, rarity=10.0)
     assert np.all(ctx <= a)
+
+
+def test_a_short_history_does_not_lift_ordinary_points() -> None:
+    # with c < 1 (history shorter than history_ref) the odds of the tail are scaled, not the
+    # probability: a far-tail z alarms a little sooner, an ordinary one stays ordinary
+    c = float(_tail_scale(30, OnlineParams.nab(), 1.0))
+    assert c < 0.2
+    assert _scaled_tail(0.9, c) > 0.5 and _scaled_tail(0.001, c) == pytest.approx(0.001 * c, rel=0.01)
+    assert _scaled_tail(0.37, 1.0) == 0.37  # c = 1 (no scaling) changes nothing
+    # a flat series has no deviation at all: every score is 0, from the first points on
+    # (scaling the probability gave its second point 0.98)
+    flat = np.full(1200, 5.0)
+    ts = np.arange(flat.size) * 300.0
+    assert score_series(flat, timestamps=ts).max() == 0.0
+    assert streamed(OnlineParams.nab(), flat, ts).max() == 0.0
+    z = np.abs(np.random.default_rng(8).normal(size=400))
+    z[::7] = 0.0
+    assert np.all(calibrate(z, OnlineParams.nab())[z == 0] == 0.0)
+
+
+def test_the_default_is_the_nab_configuration_and_gated_is_the_bare_fields() -> None:
+    y = 10 + np.random.default_rng(4).normal(0, 1, 900)
+    y[700:704] += 9
+    ts = np.arange(y.size) * 300.0
+    default = score_series(y, timestamps=ts)
+    assert np.array_equal(default, score_series(y, timestamps=ts, params=OnlineParams.nab()))
+    assert np.array_equal(streamed(OnlineParams.default(), y, ts), default)
+    assert OnlineParams.gated() == OnlineParams() and OnlineParams.gated().gate_z > 0
+    assert not np.array_equal(default, score_series(y, timestamps=ts, params=OnlineParams.gated()))
 
 
 def test_bad_tail_settings_are_refused() -> None:
