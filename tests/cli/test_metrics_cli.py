@@ -76,6 +76,23 @@ def test_score_bad_file_is_one_clear_error(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "cannot read" in res.output
 
 
+def test_a_file_scores_like_the_stream_and_a_bad_row_keeps_the_rows_before_it(tmp_path: Path) -> None:
+    y = 10 + np.random.default_rng(2).normal(0, 0.5, 700)
+    y[500:505] += 6
+    f = _write(tmp_path / "q.csv", [float(v) for v in y])
+    whole = runner.invoke(_cli(), ["metrics", "score", str(f), "--json", "--profile", "gated"])
+    piped = runner.invoke(_cli(), ["metrics", "score", "-", "--json", "--profile", "gated"], input=f.read_text())
+    assert whole.exit_code == 0 == piped.exit_code and len(whole.output.splitlines()) == 700
+    assert whole.output == piped.output  # the file is scored at once, stdin row by row: same numbers
+    lines = f.read_text().splitlines()
+    lines[301] = lines[301].split(",")[0] + ",not-a-number"  # data row 301 (file line 302)
+    f.write_text("\n".join(lines) + "\n")
+    cut = runner.invoke(_cli(), ["metrics", "score", str(f), "--json", "--profile", "gated"])
+    assert cut.exit_code == 2 and ":302:" in cut.output
+    printed = [line for line in cut.output.splitlines() if line.startswith("{")]
+    assert printed == whole.output.splitlines()[:300]
+
+
 def test_predict_warns_on_a_filling_disk_before_it_is_full(tmp_path: Path) -> None:
     # 0.50 -> 0.80 over 10 hours at 1-minute points: full at hour ~16.7
     n = 600
