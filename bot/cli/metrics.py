@@ -10,7 +10,10 @@ or, without a file, once over the watches configured in ``prediction.watches``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import stat
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +25,8 @@ from bot.cli.common import console, friendly_errors
 from bot.domain.errors import ConfigError, InputError
 
 app = typer.Typer(help="Metric anomaly scoring.", no_args_is_help=True)
+
+WHOLE_FILE_BYTES = 64 * 1024 * 1024  # a regular file up to this size is scored at once
 
 
 @app.command("score")
@@ -42,9 +47,10 @@ def score(
 ) -> None:
     """Score every row causally (0 = normal, 1 = surely anomalous).
 
-    From stdin, each row is scored and printed as it arrives (the streaming detector). A file is read
-    whole and scored at once with the same numbers (each score still uses only the rows before it),
-    far faster; a bad row stops it after the rows before it were printed, as when streaming.
+    From stdin, a pipe or a file over 64 MB, each row is scored and printed as it arrives (the
+    streaming detector). A regular file is read whole and scored at once with the same numbers (each
+    score still uses only the rows before it), far faster; a bad row stops it after the rows before
+    it were printed, as when streaming.
     """
     import numpy as np
 
@@ -68,16 +74,21 @@ def score(
         else:
             out.write(f"{ts.isoformat()}\t{value:g}\t{s:.4f}\n")
 
-    if str(file) == "-":
-        detector = OnlineDetector(params)
-        for ts, value in iter_rows(sys.stdin, source="-"):
-            emit(ts, value, detector.update(value, ts.timestamp()))
-            out.flush()
-        return
     try:
-        stream = file.open(newline="", encoding="utf-8")
+        stream = sys.stdin if str(file) == "-" else file.open(newline="", encoding="utf-8")
+        info = os.fstat(stream.fileno()) if stream is not sys.stdin else None
     except OSError as e:
         raise InputError(f"cannot read {file}: {e.strerror}") from e
+    if info is None or not stat.S_ISREG(info.st_mode) or info.st_size > WHOLE_FILE_BYTES:
+        # stdin, a pipe (it may never end) or a very large file: row by row, printed as they come
+        detector = OnlineDetector(params)
+        with contextlib.ExitStack() as stack:
+            if stream is not sys.stdin:
+                stack.enter_context(stream)
+            for ts, value in iter_rows(stream, source=str(file)):
+                emit(ts, value, detector.update(value, ts.timestamp()))
+                out.flush()
+        return
     rows: list[tuple[datetime, float]] = []
     error: InputError | None = None
     with stream:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,7 +64,9 @@ def test_score_nab_profile_stops_flagging_a_daily_job_but_flags_a_new_spike(tmp_
     late_jobs = [d * period + k for d in (3, 4, 5) for k in range(24, 27)]
     assert scores[late_jobs].max() < 0.995 <= scores[5 * period + 150]
     no_range = OnlineParams(**{**OnlineParams.nab().__dict__, "season_slack": 0.0})
-    assert score_series(y, timestamps=ts, params=no_range)[late_jobs].max() >= 0.995  # what the range prevents
+    assert (
+        score_series(y, timestamps=ts, params=no_range)[late_jobs].max() >= 0.995
+    )  # what the range prevents
     bad = runner.invoke(_cli(), ["metrics", "score", str(f), "--profile", "nba"])
     assert bad.exit_code == 2 and "--profile" in bad.output
 
@@ -81,9 +85,18 @@ def test_a_file_scores_like_the_stream_and_a_bad_row_keeps_the_rows_before_it(tm
     y[500:505] += 6
     f = _write(tmp_path / "q.csv", [float(v) for v in y])
     whole = runner.invoke(_cli(), ["metrics", "score", str(f), "--json", "--profile", "gated"])
-    piped = runner.invoke(_cli(), ["metrics", "score", "-", "--json", "--profile", "gated"], input=f.read_text())
+    piped = runner.invoke(
+        _cli(), ["metrics", "score", "-", "--json", "--profile", "gated"], input=f.read_text()
+    )
     assert whole.exit_code == 0 == piped.exit_code and len(whole.output.splitlines()) == 700
     assert whole.output == piped.output  # the file is scored at once, stdin row by row: same numbers
+    fifo = tmp_path / "live.fifo"  # a pipe may never end: scored row by row, same numbers
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(f.read_text()))
+    writer.start()
+    live = runner.invoke(_cli(), ["metrics", "score", str(fifo), "--json", "--profile", "gated"])
+    writer.join(timeout=30)
+    assert live.exit_code == 0 and live.output == whole.output
     lines = f.read_text().splitlines()
     lines[301] = lines[301].split(",")[0] + ",not-a-number"  # data row 301 (file line 302)
     f.write_text("\n".join(lines) + "\n")
