@@ -47,10 +47,9 @@ def score(
 ) -> None:
     """Score every row causally (0 = normal, 1 = surely anomalous).
 
-    From stdin, a pipe or a file over 64 MB, each row is scored and printed as it arrives (the
-    streaming detector). A regular file is read whole and scored at once with the same numbers (each
-    score still uses only the rows before it), far faster; a bad row stops it after the rows before
-    it were printed, as when streaming.
+    A regular file is read whole and scored at once; stdin, a pipe or a file over 64 MB row by row.
+    Same numbers either way: each score uses only the rows before it.
+    A bad row stops the run after the rows before it were printed.
     """
     import numpy as np
 
