@@ -326,8 +326,8 @@ def variants() -> list[tuple[str, str, object]]:
     """(label, headline prefix, params) of every configuration scored, the gated profile first.
 
     Prefixes starting with ``near_`` are the settings next to the NAB configuration (one setting of
-    the context detector, of the tail scaling or of the same-phase range changed each), printed as a
-    robustness check.
+    the context detector, of the tail scaling, of the same-phase range or of the forecast views
+    changed each), printed as a robustness check.
     """
     from detectors.metrics.online import OnlineParams
 
@@ -354,6 +354,12 @@ def variants() -> list[tuple[str, str, object]]:
         ("NAB config, no same-phase range", "near_slack0_", near(season_slack=0.0)),
         ("NAB config, same-phase slack 1.5%", "near_slack0015_", near(season_slack=0.015)),
         ("NAB config, same-phase slack 6%", "near_slack006_", near(season_slack=0.06)),
+        ("NAB config, no AR forecast cap", "near_order0_", near(forecast_order=0)),
+        ("NAB config, AR order 8", "near_order8_", near(forecast_order=8)),
+        ("NAB config, AR order 16", "near_order16_", near(forecast_order=16)),
+        ("NAB config, no drift z", "near_drift0_", near(drift_alpha=0.0)),
+        ("NAB config, drift alpha 0.05", "near_drift005_", near(drift_alpha=0.05)),
+        ("NAB config, drift alpha 0.2", "near_drift02_", near(drift_alpha=0.2)),
         ("NAB config = OnlineParams.nab()", "", nab),
     ]
 
@@ -458,7 +464,9 @@ def main(argv: list[str] | None = None) -> int:
         " the default of the detector and of `sherlog metrics score`): the value detector (rank"
         " of the robust z among the series' own past, no magnitude gate, short=3, its spike and level z capped by"
         " how far the point lies outside the range of the values within 3% of a period of the same phase one or"
-        " two periods earlier, so a daily job's spike is not news) and the context detector (a"
+        " two periods earlier, so a daily job's spike is not news, its spike z also capped by the robust z of"
+        " the residual of an AR(12) forecast refitted every 50 points on the 500 before, and a drift z, the mean"
+        " of the last 20 residuals against a level smoothed with 0.1) and the context detector (a"
         " first-order transition model over 10 value bins set from the range of the first 300 points, which are"
         " then replayed through it as a warm start and never scored by it; its surprise averaged over 20 points"
         " and standardised against all the surprises before those: the anomaly-likelihood trick), each calibrated"
