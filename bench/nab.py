@@ -17,7 +17,8 @@ y > 3. One threshold per profile is chosen to maximise the corpus total. Normali
 Sherlog's detector is scored in a few configurations of the same causal online detector
 (``detectors.metrics.online``), each printed with its figures: the headline ``standard`` /
 ``reward_low_FP_rate`` / ``reward_low_FN_rate`` are the NAB configuration ``OnlineParams.nab()``
-(value detector + context detector), which is also the detector's default (``OnlineParams.default()``);
+(value detector with its forecast views + context detector), also the detector's default
+(``OnlineParams.default()``);
 ``gated_*`` is ``OnlineParams.gated()`` (``--profile gated``); ``value_only_*`` the
 NAB configuration without its context detector; ``near_*`` one setting changed each;
 ``cv_*`` the configuration chosen on one half of the files scored on the other half.

@@ -48,7 +48,8 @@ Optionally (on in ``OnlineParams.nab()``) the value detector also looks at one-s
   behind (capped by the same-phase range as the spike z).
 
 Settings: ``OnlineParams.default()`` (the NAB-measured ``nab()``: rank-only value detector with the
-same-phase range, context detector, refractory period) is what runs when no settings are given;
+same-phase range and both forecast views, context detector, refractory period) is what runs when no
+settings are given;
 ``OnlineParams.gated()`` (the bare field values) is the value detector alone with a magnitude gate.
 
 ``score_series`` computes a whole series at once (vectorised with ``bottleneck`` moving windows);
