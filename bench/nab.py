@@ -21,7 +21,9 @@ Sherlog's detector is scored in a few configurations of the same causal online d
 (``OnlineParams.default()``);
 ``gated_*`` is ``OnlineParams.gated()`` (``--profile gated``); ``value_only_*`` the
 NAB configuration without its context detector; ``near_*`` one setting changed each;
-``cv_*`` the configuration chosen on one half of the files scored on the other half.
+``cv_*`` the configuration chosen on one half of the files scored on the other half;
+``ablate_forecast_*`` the NAB configuration without its two forecast views; ``parts_*`` what each
+part adds (full configuration minus the one without it) over 30 random half-splits of the files.
 
 The last stdout line is a JSON object with the headline figures.
 """
@@ -361,6 +363,11 @@ def variants() -> list[tuple[str, str, object]]:
         ("NAB config, no drift z", "near_drift0_", near(drift_alpha=0.0)),
         ("NAB config, drift alpha 0.05", "near_drift005_", near(drift_alpha=0.05)),
         ("NAB config, drift alpha 0.2", "near_drift02_", near(drift_alpha=0.2)),
+        (
+            "NAB config without its forecast views",
+            "ablate_forecast_",
+            near(forecast_order=0, drift_alpha=0.0),
+        ),
         ("NAB config = OnlineParams.nab()", "", nab),
     ]
 
@@ -380,6 +387,40 @@ def cross_choice(
         base = next(c for c in candidates if c.startswith("value detector only"))
         out.append(("even" if train == 0 else "odd", best, halves[best][test], halves[base][test]))
     return out
+
+
+ABLATIONS = {  # configuration without a part -> the part
+    "value detector only": "context detector",
+    "NAB config, no same-phase range": "same-phase range",
+    "NAB config, no AR forecast cap": "AR forecast cap",
+    "NAB config, no drift z": "drift z",
+    "NAB config without its forecast views": "both forecast views",
+}
+
+
+def random_halves(
+    files: list[ScoredFile],
+    full: dict[str, np.ndarray],
+    without: dict[str, np.ndarray],
+    costs: Costs,
+    splits: int = 30,
+    seed: int = 0,
+) -> np.ndarray:
+    """Score difference (full - without) on both halves of ``splits`` random half-splits of the files,
+    each half with its own optimised threshold: does a part help on most subsets, or on a few files?"""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(splits):
+        order = rng.permutation(len(files))
+        for half in (order[: len(files) // 2], order[len(files) // 2 :]):
+            part = [files[i] for i in half]
+            n_windows = sum(f.n_windows for f in part)
+            if n_windows == 0:
+                continue  # no labelled window: the normalised score is undefined
+            a = normalise(optimise_threshold(part, full, costs)[1], n_windows, costs)
+            b = normalise(optimise_threshold(part, without, costs)[1], n_windows, costs)
+            out.append(a - b)
+    return np.array(out)
 
 
 def split_half(files: list[ScoredFile], scores: dict[str, np.ndarray], costs: Costs) -> tuple[float, float]:
@@ -422,6 +463,10 @@ def main(argv: list[str] | None = None) -> int:
         files = files[: args.limit]
         series = {f.name: series[f.name] for f in files}
     n_windows = sum(f.n_windows for f in files)
+    if any(sum(f.n_windows for f in half) == 0 for half in (files[0::2], files[1::2])):
+        ap.error(
+            f"the even or the odd files of the first {len(files)} hold no labelled window: use a larger --limit"
+        )
     t = Table(title=f"Sherlog causal detector on NAB ({len(files)} files, {n_windows} windows)")
     for col in ("configuration", "profile", "threshold", "raw", "normalised score", "even / odd files"):
         t.add_column(col)
@@ -429,10 +474,14 @@ def main(argv: list[str] | None = None) -> int:
     halves: dict[str, dict[str, tuple[float, float]]] = {p: {} for p in PROFILES}
     near: dict[str, list[float]] = {p: [] for p in PROFILES}
     labels = []
+    kept: dict[str, dict[str, np.ndarray]] = {}
     for label, prefix, params in variants():
         scores, took = score_sherlog(series, params)
         if not prefix:
             elapsed = took
+            kept["full"] = scores
+        if label in ABLATIONS:
+            kept[label] = scores
         labels.append(label)
         for profile in PROFILES:
             thr, raw = optimise_threshold(files, scores, profiles[profile])
@@ -445,8 +494,14 @@ def main(argv: list[str] | None = None) -> int:
                 near[profile].append(norm)
     console.print(t)
     r = Table(title="Robustness: settings next to the NAB configuration, and a choice made on half the files")
-    for col in ("profile", "nearby settings: min / median / max", "chosen on", "chosen configuration",
-                "its score on the other half", "value detector only there"):
+    for col in (
+        "profile",
+        "nearby settings: min / median / max",
+        "chosen on",
+        "chosen configuration",
+        "its score on the other half",
+        "value detector only there",
+    ):
         r.add_column(col)
     candidates = [lb for lb in labels if not lb.startswith("gated profile")]
     for profile in PROFILES:
@@ -459,6 +514,22 @@ def main(argv: list[str] | None = None) -> int:
             headline[f"cv_{on}_to_other_value_only_{profile}"] = round(base, 2)
             spread = ""
     console.print(r)
+    a = Table(
+        title="What each part adds (standard): full NAB config minus the config without it, on both halves"
+        " of 30 random half-splits of the files (each half with its own threshold)"
+    )
+    for col in ("part", "mean difference", "halves where the part helps", "min / max difference"):
+        a.add_column(col)
+    if len(files) >= 4:
+        for label, part in ABLATIONS.items():
+            d = random_halves(files, kept["full"], kept[label], profiles["standard"])
+            if d.size == 0:
+                continue
+            a.add_row(part, f"{d.mean():+.2f}", f"{(d > 0).mean():.0%}", f"{d.min():+.2f} / {d.max():+.2f}")
+            key = part.replace(" ", "_").replace("-", "_").lower()
+            headline[f"parts_{key}_mean_gain"] = round(float(d.mean()), 2)
+            headline[f"parts_{key}_share_positive"] = round(float((d > 0).mean()), 3)
+        console.print(a)
     console.print(
         "gated profile = OnlineParams.gated(), `sherlog metrics score --profile gated` (score gated by the"
         " deviation's size, so the records of plain noise stay low). The NAB config (OnlineParams.nab(), also"

@@ -14,6 +14,7 @@ from bench.nab import (
     load_profiles,
     optimise_threshold,
     prepare_file,
+    random_halves,
     reproduce_stored,
     score_file,
 )
@@ -58,3 +59,17 @@ def test_window_weights_follow_the_scaled_sigmoid() -> None:
     miss[45] = 1.0  # a false positive well past the window costs almost the full fp weight
     r = score_file(f, miss, 0.5, costs)
     assert r.fp == 1 and r.score == pytest.approx(-1.0 - 0.11, abs=0.01)
+
+
+def test_random_halves_measure_what_a_part_adds_per_subset() -> None:
+    stamps = [f"2020-01-01 00:{m:02d}:{s:02d}" for m, s in itertools.product(range(60), range(0, 60, 20))]
+    files = [prepare_file(f"f{i}", stamps[:150], [[stamps[100], stamps[119]]]) for i in range(6)]
+    files.append(prepare_file("quiet", stamps[:150], []))  # a file without windows
+    without = {f.name: np.zeros(f.n_rows) for f in files}
+    full = {name: s.copy() for name, s in without.items()}
+    full["f0"][100] = 1.0  # the part catches the window of f0 at its start, nothing else changes
+    costs = Costs(1.0, 1.0, 0.11)
+    d = random_halves(files, full, without, costs, splits=10, seed=1)
+    assert d.size == 20
+    assert np.all(d >= 0) and (d > 0).sum() == 10  # exactly the half holding f0 gains, every split
+    assert np.all(random_halves(files, without, without, costs, splits=5) == 0)
