@@ -286,12 +286,15 @@ def main() -> None:
             t0 = time.perf_counter()
             retriever.search(q, k=5)
             cached_ms.append((time.perf_counter() - t0) * 1000)
-        # one more document (an incident resolved while serving): the next search rebuilds BM25
+        # one more document (an incident resolved while serving): from background_rebuild_docs on, the
+        # BM25 / filter indexes are rebuilt in a background thread and this search uses the previous ones
         extra = docs[0].model_copy(update={"id": "sim-extra", "title": docs[0].title + " (again)"})
         started = time.perf_counter()
         retriever.upsert([extra])
         retriever.search(timed[0], k=5)
         after_one_s = time.perf_counter() - started
+        retriever.wait_for_index(timeout=600)
+        index_ready_s = time.perf_counter() - started
         gc.collect()
         rss_end = rss_mb()
         count = retriever.count()
@@ -328,7 +331,8 @@ def main() -> None:
         ("  vector store p50 / p95 (wall)", f"{percentile(store_ms, 50):.1f} / {percentile(store_ms, 95):.1f} ms"),
         ("  BM25 + fusion + boosts + why p50 / p95 (wall)", f"{percentile(rest_ms, 50):.1f} / {percentile(rest_ms, 95):.1f} ms"),
         ("query with a cached query vector p50 / p95 (wall)", f"{percentile(cached_ms, 50):.1f} / {percentile(cached_ms, 95):.1f} ms"),
-        ("add one document, then the first search (BM25 rebuild), wall", f"{after_one_s:.2f} s"),
+        ("add one document, then the first search, wall", f"{after_one_s:.2f} s"),
+        ("  ... the rebuilt BM25 / filter indexes in use after, wall", f"{index_ready_s:.2f} s"),
         ("load average (1/5/15 min) at query start / end", f"{load_query_start}  |  {load_query_end}"),
         ("RSS at start / with model / at end", f"{rss_start:.0f} / {rss_model:.0f} / {rss_end:.0f} MB"),
         ("peak RSS (model + index + benchmark data)", f"{peak_rss_mb():.0f} MB"),
@@ -367,6 +371,7 @@ def main() -> None:
                 "query_rest_p95_ms": round(percentile(rest_ms, 95), 2),
                 "query_without_model_p95_ms": round(percentile(cached_ms, 95), 2),
                 "add_one_then_search_s": round(after_one_s, 2),
+                "add_one_index_ready_s": round(index_ready_s, 2),
                 "queries": len(timed),
                 "load_during_queries": load_query_end,
                 "rss_end_mb": round(rss_end, 0),

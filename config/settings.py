@@ -59,6 +59,10 @@ class RetrievalSettings(_Section):
     embed_precision: Literal["float32", "int8"] = "float32"  # int8: dynamic quantisation (bench.retrieval_scale)
     embed_backend: Literal["torch", "onnx"] = "torch"  # onnx: single texts on ONNX Runtime, float32 only (retrieval/embedder.py)
     recency_half_life_days: float = Field(default=365.0, gt=0)
+    # from this many documents, a change rebuilds the BM25 / filter indexes in a background thread and
+    # searches keep the previous ones meanwhile (a new document is found by meaning until then);
+    # below it, or at 0, the next search rebuilds them first
+    background_rebuild_docs: int = Field(default=10_000, ge=0)
 
 
 class LLMSettings(_Section):

@@ -18,6 +18,7 @@ import logging
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,6 +158,11 @@ class Retriever:
         # BM25 tokens by document id with the content hash they were made from: a rebuild after a
         # new document tokenises that document only (tokenising 50,000 documents took ~4 s of CPU)
         self._tokens: dict[str, tuple[str, tuple[str, ...]]] = {}
+        # a change of the catalogue makes the indexes stale; a large catalogue rebuilds them in a
+        # background thread while searches keep the previous ones (``background_rebuild_docs``)
+        self._stale = False
+        self._version = 0  # bumped by every change
+        self._rebuilder: threading.Thread | None = None
 
     # ---- construction -----------------------------------------------------------------------
 
@@ -211,14 +217,86 @@ class Retriever:
     def _ensure_indexes(self) -> tuple[KeywordIndex, FilterIndex, list[str]]:
         self._ensure_loaded()
         with self._lock:
-            if self._keyword is None or self._filters is None:
-                self._rows = list(self._docs)
-                docs = [self._docs[i] for i in self._rows]
-                self._keyword = KeywordIndex.from_tokens([self._keyword_tokens(d) for d in docs])
-                self._filters = FilterIndex(docs)
-                if len(self._tokens) > len(self._docs):  # forget deleted documents
-                    self._tokens = {i: t for i, t in self._tokens.items() if i in self._docs}
+            if self._keyword is not None and self._filters is not None and self._stale and self._in_background():
+                self._start_rebuild()  # serve the previous indexes meanwhile
+            elif self._keyword is None or self._filters is None or self._stale:
+                rows, docs, tokens = self._snapshot()
+                self._install(rows, KeywordIndex.from_tokens(tokens), FilterIndex(docs))
+            assert self._keyword is not None and self._filters is not None
             return self._keyword, self._filters, self._rows
+
+    def _changed(self) -> None:
+        """The catalogue changed (call under ``_lock``): the indexes are stale from now on."""
+        self._version += 1
+        self._stale = True
+        self._service_names = None
+
+    def _rebuild_soon(self) -> None:
+        """After a write: a large catalogue starts rebuilding its indexes at once, in the background
+        (not after every batch of an import: once, when the import is done)."""
+        with self._lock:
+            if self._stale and self._keyword is not None and self._in_background():
+                self._start_rebuild()
+
+    def _in_background(self) -> bool:
+        limit = self.settings.background_rebuild_docs
+        return 0 < limit <= len(self._docs)
+
+    def _snapshot(self) -> tuple[list[str], list[Document], list[list[str]]]:
+        """Rows, documents and BM25 tokens of the catalogue as it is (call under ``_lock``)."""
+        rows = list(self._docs)
+        docs = [self._docs[i] for i in rows]
+        return rows, docs, [self._keyword_tokens(d) for d in docs]
+
+    def _install(self, rows: list[str], keyword: KeywordIndex, filters: FilterIndex) -> None:
+        """Make freshly built indexes the current ones (call under ``_lock``)."""
+        self._rows, self._keyword, self._filters = rows, keyword, filters
+        self._stale = False
+        if len(self._tokens) > len(self._docs):  # forget deleted documents
+            self._tokens = {i: t for i, t in self._tokens.items() if i in self._docs}
+
+    def _start_rebuild(self) -> None:
+        """Start the background rebuild unless one runs (call under ``_lock``)."""
+        if self._rebuilder is not None and self._rebuilder.is_alive():
+            return
+        self._rebuilder = threading.Thread(target=self._rebuild, name="sherlog-index-rebuild", daemon=True)
+        self._rebuilder.start()
+
+    def _rebuild(self) -> None:
+        """Rebuild the indexes outside the lock until they match the catalogue; a change during a
+        build makes it start again from the newer catalogue. A failure is logged and leaves the
+        previous indexes serving (the next search or change tries again)."""
+        try:
+            while True:
+                with self._lock:
+                    if not self._stale:
+                        return
+                    version = self._version
+                    rows, docs, tokens = self._snapshot()
+                keyword, filters = KeywordIndex.from_tokens(tokens), FilterIndex(docs)
+                with self._lock:
+                    if self._version == version:
+                        self._install(rows, keyword, filters)
+                        logger.info("retrieval indexes rebuilt", extra={"documents": len(rows)})
+                        return
+        except Exception:
+            logger.exception("background rebuild of the retrieval indexes failed; the previous ones serve")
+
+    def wait_for_index(self, timeout: float = 60.0) -> bool:
+        """Block until the indexes include every change (a background rebuild has finished); False
+        on timeout. Searches never need this: they use the previous indexes meanwhile."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self._keyword is None or not self._stale:
+                    return True
+                self._start_rebuild()
+                worker = self._rebuilder
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            assert worker is not None
+            worker.join(min(left, 0.5))
 
     def _keyword_tokens(self, doc: Document) -> list[str]:
         digest = self._hashes.get(doc.id, "")
@@ -240,8 +318,7 @@ class Retriever:
                 self._docs[doc.id] = doc
                 self._hashes[doc.id] = digest
             if found:
-                self._keyword = None
-                self._service_names = None
+                self._changed()
 
     def _services_named_in(self, text: str) -> set[str]:
         """Known service names that the query mentions as whole words."""
@@ -296,7 +373,9 @@ class Retriever:
         """
         self._ensure_loaded()
         with self._write_lock:
-            return self._upsert(docs, progress=progress, vectors=vectors)
+            report = self._upsert(docs, progress=progress, vectors=vectors)
+        self._rebuild_soon()
+        return report
 
     def _upsert(
         self,
@@ -356,8 +435,7 @@ class Retriever:
                     (report.updated if doc.id in self._docs else report.added).append(doc.id)
                     self._docs[doc.id] = doc
                     self._hashes[doc.id] = digest
-                self._keyword = None
-                self._service_names = None
+                self._changed()
             done += len(chunk)
             if progress:
                 progress(done)
@@ -378,7 +456,9 @@ class Retriever:
         """Remove documents by id; returns how many were present."""
         self._ensure_loaded()
         with self._write_lock:
-            return self._delete(ids)
+            removed = self._delete(ids)
+        self._rebuild_soon()
+        return removed
 
     def _delete(self, ids: Sequence[str]) -> int:
         present = [i for i in ids if i in self._docs]
@@ -389,8 +469,7 @@ class Retriever:
             for doc_id in present:
                 self._docs.pop(doc_id, None)
                 self._hashes.pop(doc_id, None)
-            self._keyword = None
-            self._service_names = None
+            self._changed()
         return len(present)
 
     def index_resolved_incident(
@@ -514,5 +593,8 @@ class Retriever:
         await asyncio.to_thread(self.ping)
 
     def close(self) -> None:
-        """Nothing to release for the built-in stores; kept for the app's shutdown hook."""
-        return None
+        """Let a running background rebuild finish (a few seconds at most); the stores hold nothing
+        to release."""
+        worker = self._rebuilder
+        if worker is not None:
+            worker.join(10.0)

@@ -18,10 +18,10 @@ from bot.domain import (
     Signal,
     Vote,
 )
-from config.settings import load_settings
+from config.settings import RetrievalSettings, load_settings
 from retrieval import Retriever, SearchFilters, document_for_incident
 from tests.processes import free_port
-from tests.retrieval.conftest import NOW, RUNBOOK_MD, history
+from tests.retrieval.conftest import NOW, RUNBOOK_MD, history, incident_doc
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +85,43 @@ def test_upsert_is_idempotent_and_detects_changes() -> None:
     assert report.skipped_by_reason == {"duplicate id in this import": 1, "empty text": 1}
     assert r.count() == 2
     assert r.get("inc-pool").resolution == "Rolled back the driver upgrade."  # type: ignore[union-attr]
+
+
+def _zookeeper() -> Document:
+    return incident_doc(
+        "inc-zk",
+        "zookeeper quorum lost",
+        "The xyzzyquorum ensemble lost its zookeeper quorum after a network partition.",
+        service="coordination",
+        category="network",
+        kind="network_partition",
+        resolution="Healed the partition and restarted the followers.",
+    )
+
+
+def test_a_large_catalogue_rebuilds_its_keyword_index_in_the_background() -> None:
+    r = Retriever.in_memory(RetrievalSettings(backend="memory", background_rebuild_docs=3))
+    r.upsert(history())  # 5 documents: at or above the limit
+    assert r.search("db pool exhausted on checkout", k=3, now=NOW)[0].document.id == "inc-pool"  # first build
+    r.upsert([_zookeeper()])
+    r.delete(["inc-dns"])
+    # searches do not wait for the rebuild; a deleted document never comes back, from a stale index or not
+    during = r.search("xyzzyquorum zookeeper quorum lost, name resolution", k=5, now=NOW)
+    assert "inc-dns" not in {h.document.id for h in during}
+    assert r.wait_for_index(timeout=30)
+    top = r.search("xyzzyquorum zookeeper quorum lost", k=5, now=NOW)[0]
+    assert top.document.id == "inc-zk" and top.bm25 > 0  # the rebuilt keyword index holds it
+    r.close()
+
+
+def test_a_small_catalogue_rebuilds_before_the_next_search() -> None:
+    r = Retriever.in_memory(RetrievalSettings(backend="memory", background_rebuild_docs=100))
+    r.upsert(history())
+    r.search("db pool exhausted", k=1, now=NOW)
+    r.upsert([_zookeeper()])
+    top = r.search("xyzzyquorum zookeeper quorum lost", k=5, now=NOW)[0]
+    assert top.document.id == "inc-zk" and top.bm25 > 0  # no waiting: the search rebuilt it first
+    assert r._rebuilder is None
 
 
 def test_whole_runbooks_are_split_and_stale_sections_removed() -> None:
