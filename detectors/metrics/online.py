@@ -175,6 +175,16 @@ class OnlineParams:
         return max(1, int(round(self.season_slack * period)))
 
 
+def _carry_forward(y: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    """``y`` with each non-finite value replaced by the last finite one before it (by the first finite
+    one before any); at least one value must be finite."""
+    idx = np.where(finite, np.arange(y.size), 0)
+    idx[0] = 0 if finite[0] else int(np.argmax(finite))
+    np.maximum.accumulate(idx, out=idx)
+    out: np.ndarray = y[idx]
+    return out
+
+
 def _lag(a: np.ndarray, k: int = 1) -> np.ndarray:
     out = np.full_like(a, np.nan)
     if k < a.size:
@@ -715,10 +725,7 @@ def context_z(values: np.ndarray, p: OnlineParams) -> tuple[np.ndarray, int]:
     fed = v[first:]
     if fed.size < p.context_learn:
         return z, n
-    ok = finite[first:]
-    idx = np.where(ok, np.arange(fed.size), 0)
-    np.maximum.accumulate(idx, out=idx)
-    fed = fed[idx]
+    fed = _carry_forward(fed, finite[first:])
     lo, width = _bin_grid(fed[: p.context_learn], p)
     bins = np.floor(np.clip((fed - lo) / width, -MAX_BIN, MAX_BIN)).astype(np.int64)
     a = _surprises(bins, p)
@@ -769,11 +776,7 @@ def score_series(
     if not finite.all():
         if not finite.any():
             return np.zeros(n)
-        # carry the last finite value forward so windows stay aligned; NaN points score 0
-        idx = np.where(finite, np.arange(n), 0)
-        idx[0] = 0 if finite[0] else int(np.argmax(finite))
-        np.maximum.accumulate(idx, out=idx)
-        y = y[idx]
+        y = _carry_forward(y, finite)  # so windows stay aligned; NaN points score 0
     if period is None:
         period = seasonal_period(timestamps, p)
     level_forecast = None
@@ -842,11 +845,8 @@ class OnlineDetector:
         if not finite.any():
             z = 0.0
         else:
-            idx = np.where(finite, np.arange(buf.size), 0)
-            idx[0] = 0 if finite[0] else int(np.argmax(finite))
-            np.maximum.accumulate(idx, out=idx)
             level_fc = np.asarray(self._forecasts[-keep:]) if p.drift_alpha > 0 else None
-            z = float(raw_z(buf[idx], period, p, offset, level_fc, self._ar_fits)[-1])
+            z = float(raw_z(_carry_forward(buf, finite), period, p, offset, level_fc, self._ar_fits)[-1])
             if len(self._ar_fits) > 2 * (keep // AR_STEP + 2):  # blocks that left the buffer
                 for start in [k for k in self._ar_fits if k < offset]:
                     del self._ar_fits[start]
