@@ -126,6 +126,7 @@ class EvidenceType(StrEnum):
     TOPOLOGY = "topology"
     INCIDENT = "incident"
     RUNBOOK = "runbook"
+    KUBERNETES = "kubernetes"
 
 
 class Evidence(_Model):
@@ -304,6 +305,14 @@ class ChangeEvent(_Model):
     text: str = ""
 
 
+class KubeText(_Model):
+    """Raw Kubernetes output as a responder saved it (``kubectl describe``, ``get -o yaml|json``, ``get events``,
+    ``logs [--previous]``) or as live collection fetched it; the content says which it is."""
+
+    name: str  # the file name in the bundle, or where live collection got it ("live:pod/ns/name")
+    text: str
+
+
 class IncidentContext(_Model):
     """Everything an analysis may use. All but the incident are optional; ``lacked`` says what was missing."""
 
@@ -313,6 +322,7 @@ class IncidentContext(_Model):
     events: list[ChangeEvent] = Field(default_factory=list)
     topology: dict[str, list[str]] = Field(default_factory=dict)  # service -> its dependencies
     history: list[Document] = Field(default_factory=list)  # bundle-local history (indexed on the fly)
+    kubernetes: list[KubeText] = Field(default_factory=list)  # raw kubectl / API output
 
     @property
     def alert_time(self) -> datetime:

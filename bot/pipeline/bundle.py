@@ -25,6 +25,7 @@ from bot.domain import (
     Incident,
     IncidentContext,
     InputError,
+    KubeText,
     MetricSeries,
     stable_hash,
 )
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_LOG_LINES_PER_SERVICE = 200_000
 MAX_LINE_CHARS = 8_192
+MAX_KUBE_FILE_BYTES = 4_000_000
 
 
 @dataclass
@@ -164,6 +166,24 @@ def _read_events(path: Path, report: BundleReport) -> list[ChangeEvent]:
     return sorted(events, key=lambda e: e.ts)
 
 
+def _read_kubernetes(folder: Path, report: BundleReport) -> list[KubeText]:
+    """Every file under ``kubernetes/`` as raw text (kubectl describe / get / events / logs output)."""
+    out: list[KubeText] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_KUBE_FILE_BYTES + 1)
+        except OSError as e:
+            report.problems.append(f"kubernetes/{name}: unreadable ({e.strerror})")
+            continue
+        if len(data) > MAX_KUBE_FILE_BYTES:
+            report.problems.append(f"kubernetes/{name}: only the first {MAX_KUBE_FILE_BYTES} bytes were read")
+            data = data[:MAX_KUBE_FILE_BYTES]
+        out.append(KubeText(name=name, text=data.decode("utf-8", errors="replace")))
+    return out
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if text.startswith("---"):
         parts = text.split("\n---", 1)
@@ -258,6 +278,10 @@ def load_bundle(path: str | Path) -> tuple[IncidentContext, BundleReport]:
             report.problems.append(str(e))
     else:
         report.lacked.append("topology")
+
+    kube_dir = root / "kubernetes"
+    if kube_dir.is_dir():
+        context.kubernetes = _read_kubernetes(kube_dir, report)
 
     history = root / "history"
     if (history / "incidents").is_dir():
