@@ -1,0 +1,27 @@
+import pytest
+
+from bot.domain.workloads import workload_of_job, workload_of_pod, workload_of_replicaset
+
+
+@pytest.mark.parametrize(
+    ("pod", "workload"),
+    [
+        ("checkout-7c9d8f6b5-x2kbc", "checkout"),  # Deployment
+        ("payment-api-5d8f7b9c4d-2kxvq", "payment-api"),  # Deployment, dashed name
+        ("ledger-0", "ledger"),  # StatefulSet
+        ("kafka-broker-12", "kafka-broker"),  # StatefulSet, ordinal 12
+        ("backup-28475520-q7k2z", "backup"),  # CronJob -> Job -> Pod
+        ("fluentd-8xk2p", "fluentd"),  # DaemonSet or bare Job
+        ("redis", "redis"),  # a bare pod
+        ("nginx-abc", "nginx-abc"),  # 'abc' has a vowel: not a generated suffix
+    ],
+)
+def test_workload_of_pod(pod: str, workload: str) -> None:
+    assert workload_of_pod(pod) == workload
+
+
+def test_workload_of_job_and_replicaset() -> None:
+    assert workload_of_job("backup-28475520") == "backup"
+    assert workload_of_job("db-migrate") == "db-migrate"
+    assert workload_of_replicaset("checkout-7c9d8f6b5") == "checkout"
+    assert workload_of_replicaset("checkout") == "checkout"
