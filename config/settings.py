@@ -57,7 +57,9 @@ class RetrievalSettings(_Section):
     embed_threads: int = Field(default=1, ge=0)  # torch intra-op threads of the embedder (0: torch default)
     embed_max_tokens: int | None = Field(default=None, ge=8, le=512)  # word pieces read per text (None: model's 256)
     embed_precision: Literal["float32", "int8"] = "float32"  # int8: dynamic quantisation (bench.retrieval_scale)
-    embed_backend: Literal["torch", "onnx"] = "torch"  # onnx: single texts on ONNX Runtime, float32 only (retrieval/embedder.py)
+    # onnx (default): ONNX Runtime, float32 only, exported once under <data_dir>/models; once exported, a new
+    # process loads no torch at all (retrieval/embedder.py). torch: sentence-transformers on torch.
+    embed_backend: Literal["torch", "onnx"] = "onnx"
     recency_half_life_days: float = Field(default=365.0, gt=0)
     # from this many documents, a change rebuilds the BM25 / filter indexes in a background thread and
     # searches keep the previous ones meanwhile (a new document is found by meaning until then);

@@ -31,6 +31,7 @@ Speed (measured with ``bench.retrieval_scale``; figures in its docstring and the
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -41,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.domain import RetrievalError
+from retrieval.vector_cache import VectorCache
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +113,12 @@ class Embedder:
         self._docs: OrderedDict[bytes, npt.NDArray[np.float32]] = OrderedDict()
         self.doc_cache_size = 20_000
         self.encoded = 0  # texts actually run through the model (the rest came from the cache)
+        self.disk: VectorCache | None = None  # vectors kept between processes (``use_disk_cache``)
+
+    def use_disk_cache(self, folder: Path) -> None:
+        """Keep document vectors in ``folder`` between processes (first call wins for this embedder)."""
+        if self.disk is None:
+            self.disk = VectorCache(folder, signature=self.signature, dimension=self.dimension)
 
     @property
     def signature(self) -> str:
@@ -134,6 +142,12 @@ class Embedder:
                 else:
                     self._docs.move_to_end(key)
                     out[i] = hit
+        if missing and self.disk is not None:
+            for key, vector in self.disk.get_many(missing).items():
+                for i in missing.pop(key):
+                    out[i] = vector
+                with self._cache_lock:
+                    self._docs[key] = vector
         if missing:
             order = list(missing)
             vectors = self._encode_uncached([texts[missing[k][0]] for k in order], batch_size=batch_size)
@@ -145,6 +159,8 @@ class Embedder:
                 while len(self._docs) > self.doc_cache_size:
                     self._docs.popitem(last=False)
                 self.encoded += len(order)
+            if self.disk is not None:
+                self.disk.put_many(zip(order, vectors, strict=True))
         return out
 
     def _forward(self, texts: list[str]) -> npt.NDArray[np.float32]:
@@ -230,16 +246,81 @@ class _OnnxRunner:
 
     def run(self, model: Any, texts: list[str]) -> npt.NDArray[np.float32]:
         features = model.tokenize(texts)  # truncates to model.max_seq_length, pads to the longest
-        mask = features["attention_mask"].numpy().astype(np.int64)
+        mask = _as_int64(features["attention_mask"])
         feed: dict[str, Any] = {}
         for name in self.inputs:
             value = features.get(name)
-            feed[name] = np.zeros_like(mask) if value is None else value.numpy().astype(np.int64)
+            feed[name] = np.zeros_like(mask) if value is None else _as_int64(value)
         hidden = self.session.run(None, feed)[0].astype(np.float32, copy=False)
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return np.ascontiguousarray(pooled / norms, dtype=np.float32)
+
+
+def _as_int64(value: Any) -> npt.NDArray[np.int64]:
+    """A torch tensor or a numpy array as an int64 array."""
+    array = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+    return np.asarray(array, dtype=np.int64)
+
+
+class _LiteModel:
+    """What the ONNX runner needs of a sentence-transformers model, without torch or transformers: the
+    model's own fast tokenizer (``tokenizer.json``), truncating to ``max_seq_length`` and padding to the
+    longest text as sentence-transformers does. Loading it takes a fraction of a second, where importing
+    sentence-transformers takes seconds: a one-shot ``sherlog analyze`` runs on it once the model has been
+    exported to ONNX."""
+
+    def __init__(self, path: str) -> None:
+        from tokenizers import Tokenizer
+
+        root = Path(path)
+        self._tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+        self._max = 256
+        config = root / "sentence_bert_config.json"
+        if config.is_file():
+            self._max = int(json.loads(config.read_text(encoding="utf-8")).get("max_seq_length") or 256)
+        self._tokenizer.no_padding()
+        self._configure()
+
+    def _configure(self) -> None:
+        self._tokenizer.enable_truncation(max_length=self._max)
+
+    @property
+    def max_seq_length(self) -> int:
+        return self._max
+
+    @max_seq_length.setter
+    def max_seq_length(self, value: int) -> None:
+        self._max = int(value)
+        self._configure()
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return DIMENSION
+
+    def tokenize(self, texts: list[str]) -> dict[str, npt.NDArray[np.int64]]:
+        encodings = self._tokenizer.encode_batch(texts)
+        width = max((len(e.ids) for e in encodings), default=0)
+        out = {name: np.zeros((len(encodings), width), dtype=np.int64)
+               for name in ("input_ids", "attention_mask", "token_type_ids")}
+        for row, enc in enumerate(encodings):
+            n = len(enc.ids)
+            out["input_ids"][row, :n] = enc.ids
+            out["attention_mask"][row, :n] = enc.attention_mask
+            out["token_type_ids"][row, :n] = enc.type_ids
+        return out
+
+
+def _load_lite(name: str, path: str, model_dir: Path) -> tuple[_LiteModel, _OnnxRunner] | None:
+    """The tokenizer and an existing ONNX export of the model, or ``None`` when either is missing."""
+    file = _onnx_file(model_dir, name, path)
+    if not file.exists() or not (Path(path) / "tokenizer.json").is_file():
+        return None
+    try:
+        return _LiteModel(path), _OnnxRunner(_onnx_session(file), file)
+    except Exception as e:  # noqa: BLE001 - a corrupt export or tokenizer: the full load exports again
+        logger.warning("ONNX fast path unavailable", extra={"path": str(file), "error": f"{type(e).__name__}: {e}"})
+        return None
 
 
 def _onnx_compatible(model: Any) -> str | None:
@@ -382,6 +463,15 @@ def get_embedder(
         if embedder is not None:
             return embedder
         path = _model_path(model)
+        if backend == "onnx" and precision == "float32":
+            lite = _load_lite(model, path, model_dir or DEFAULT_MODEL_DIR)
+            if lite is not None:
+                embedder = Embedder(lite[0], name=model, batch_size=batch_size, max_tokens=max_tokens,
+                                    precision=precision, onnx=lite[1])
+                embedder.onnx_batch_limit = 1 << 30  # no torch loaded: every batch runs on ONNX Runtime
+                _embedders[key] = embedder
+                logger.info("embedding model loaded", extra={"model": model, "path": path, "backend": "onnx-lite"})
+                return embedder
         try:
             import torch
             from sentence_transformers import SentenceTransformer

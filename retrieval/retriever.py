@@ -188,15 +188,18 @@ class Retriever:
         return cls(store=store, settings=conf, model_dir=settings.data_dir / "models")
 
     @classmethod
-    def in_memory(cls, settings: RetrievalSettings | None = None) -> Retriever:
-        """A retriever that touches no disk (tests, an evidence bundle's own history), same ranking."""
-        return cls(store=MemoryVectorStore(), settings=settings)
+    def in_memory(cls, settings: RetrievalSettings | None = None, *, model_dir: Path | None = None) -> Retriever:
+        """A retriever whose catalogue touches no disk (tests, an evidence bundle's own history), same ranking;
+        ``model_dir`` is where the embedder's ONNX export is cached (``embed_backend: onnx``)."""
+        return cls(store=MemoryVectorStore(), settings=settings, model_dir=model_dir)
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             conf = self.settings
             self._embedder = embedder_for(conf, model_dir=self._model_dir)
+            if self._model_dir is not None:
+                self._embedder.use_disk_cache(self._model_dir)
         return self._embedder
 
     # ---- catalogue --------------------------------------------------------------------------

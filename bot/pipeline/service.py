@@ -208,7 +208,8 @@ class Pipeline:
 
         sources: list[Retriever] = []
         if context.history:
-            local = Retriever.in_memory()
+            local = Retriever.in_memory(self.settings.retrieval.model_copy(update={"backend": "memory"}),
+                                        model_dir=self.settings.data_dir / "models")
             local.upsert(context.history)
             sources.append(local)
         if self.retriever is not None:

@@ -94,3 +94,54 @@ def test_bad_backend_combinations_are_refused() -> None:
         get_embedder(backend="onnx", precision="int8")
     with pytest.raises(RetrievalError, match="embed_backend"):
         get_embedder(backend="tensorrt")  # type: ignore[arg-type]
+
+
+_LITE_SCRIPT = """
+import json, sys
+import numpy as np
+from pathlib import Path
+from retrieval.embedder import get_embedder
+folder = Path(sys.argv[1])
+e = get_embedder(backend="onnx", model_dir=folder)
+e.use_disk_cache(folder)
+texts = json.loads(sys.argv[2])
+vectors = e.encode(texts)
+print(json.dumps({"torch": "torch" in sys.modules, "st": "sentence_transformers" in sys.modules,
+                  "encoded": e.encoded, "vectors": vectors.tolist()}))
+"""
+
+
+def _run_lite(folder: Path) -> dict[str, object]:
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _LITE_SCRIPT, str(folder), json.dumps(TEXTS)], check=True,
+                         capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=300)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_a_new_process_runs_on_the_export_without_torch_and_reuses_document_vectors(
+    tmp_path: Path, fresh_onnx: None
+) -> None:
+    get_embedder(backend="onnx", model_dir=tmp_path)  # exports once (this process has torch)
+    reference = get_embedder()._encode_uncached(TEXTS)
+    first = _run_lite(tmp_path)
+    assert first["torch"] is False and first["st"] is False  # tokenizer + ONNX Runtime only
+    assert first["encoded"] == len(TEXTS)
+    vectors = np.asarray(first["vectors"], dtype=np.float32)
+    assert (vectors * reference).sum(axis=1).min() > 0.9999  # same vectors as sentence-transformers on torch
+    second = _run_lite(tmp_path)
+    assert second["encoded"] == 0  # every document vector came from the disk cache
+    np.testing.assert_allclose(np.asarray(second["vectors"], dtype=np.float32), vectors, atol=1e-6)
+
+
+def test_disk_cache_failure_is_a_miss_not_an_error(tmp_path: Path, fresh_onnx: None) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    embedder = get_embedder(backend="onnx", model_dir=tmp_path)
+    embedder.disk = None
+    embedder.use_disk_cache(blocker)  # its parent is a file: the cache cannot be created
+    vectors = embedder.encode(["a fresh text for the broken cache"])
+    assert vectors.shape == (1, embedder.dimension)
+    embedder.disk = None
