@@ -147,7 +147,7 @@ def answer(*, pipeline: Pipeline, incident_id: str, question: str) -> str:
             + (f" {s.url}" if s.url else "") for s in analysis.similar_incidents[:5])
     context = pipeline.build_context(incident)
     try:
-        from bot.reasoning import answer_question
+        from bot.reasoning.llm import answer_question
     except ImportError:  # reasoning not installed in this build: answer from the analysis alone
         return summary_text(incident=incident, analysis=analysis)
     return answer_question(question, context, analysis, llm=pipeline.llm)
