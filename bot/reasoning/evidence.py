@@ -18,6 +18,7 @@ _TYPE_OF_SOURCE: dict[str, EvidenceType] = {
     "alert": EvidenceType.ALERT,
     "retrieval": EvidenceType.INCIDENT,
     "topology": EvidenceType.TOPOLOGY,
+    "kubernetes": EvidenceType.KUBERNETES,
 }
 
 

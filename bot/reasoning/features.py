@@ -28,6 +28,7 @@ from bot.domain import (
     category_of,
     is_cause_kind,
 )
+from bot.reasoning import decisive as dec
 from bot.reasoning import evidence as ev
 from bot.reasoning.keywords import SYMPTOM_CAUSES, change_kind, kind_of_metric, kinds_in_text
 
@@ -75,6 +76,9 @@ FEATURES: tuple[str, ...] = (
     "dep_reports_kind",
     "svc_kind_rel",
     "svc_kind_best",
+    "decisive_score",
+    "decisive_rel",
+    "decisive_gap",
     *(f"category:{c.value}" for c in Category if c is not Category.UNKNOWN),
 )
 
@@ -225,6 +229,7 @@ class _Scene:
                     best = self.kind_services[kind].get(svc, 0.0)
                     self.kind_services[kind][svc] = max(best, float(sig.score))
         self._reach: dict[tuple[str, bool], dict[str, int]] = {}
+        self.decisive: dict[tuple[str, str], float] = {}
         self._find_mentions(context)
 
     def _find_mentions(self, context: IncidentContext) -> None:
@@ -306,7 +311,10 @@ def build_candidates(
     similar: list[SimilarIncident],
     runbooks: list[tuple[Document, float]],
 ) -> list[Candidate]:
+    known = set(context.services) | {a.service for a in context.incident.alerts if a.service}
+    signals = dec.retarget(signals, known)
     scene = _Scene(context, signals)
+    scene.decisive = dec.support(signals)
     cands: dict[tuple[str, str], Candidate] = {}
 
     def get(service: str, kind: str, origin: str) -> Candidate:
@@ -319,6 +327,9 @@ def build_candidates(
     # signals on services
     for service, sigs in scene.anomalies.items():
         for sig in sigs:
+            if dec.is_decisive(sig):
+                get(service, str(sig.kind), "decisive").add_evidence(ev.from_signal(sig))
+                continue
             if is_cause_kind(sig.kind) and sig.kind not in CHANGE_CAUSES:
                 get(service, str(sig.kind), "signal").add_evidence(ev.from_signal(sig))
                 continue
@@ -444,7 +455,12 @@ def _features(
     rb_kind = max((sc for d, sc in runbooks if kind in d.kinds), default=0.0)
     rb_exact = max((sc for d, sc in runbooks if kind in d.kinds and svc in d.services), default=0.0)
     n_order = scene.onset_rank.get(svc)
+    own_decisive = scene.decisive.get((svc, kind), 0.0)
+    top_decisive = max(scene.decisive.values(), default=0.0)
     return {
+        "decisive_score": own_decisive,
+        "decisive_rel": own_decisive / top_decisive if top_decisive > 0 else 0.0,
+        "decisive_gap": own_decisive - top_decisive,
         "direct_score": max((s.score for s in direct), default=0.0),
         "direct_count": math.log1p(len(direct)),
         "direct_logs": 1.0 if any((s.source or "").startswith("log") for s in direct) else 0.0,

@@ -59,6 +59,13 @@ _PRIOR: dict[str, float] = {
 }
 
 
+# Evidence that explains a failure by itself (bot/reasoning/decisive.py) weighs this much on top of the learned
+# score, whatever data the model learned on: a Kubernetes reason or a crash's last line is decisive in any
+# world. ``decisive_gap`` (own decisive score minus the best one) pushes down what a stronger finding
+# contradicts. Chosen on the field casebook's dev half (python -m bench.casebook --split dev).
+EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 4.0}
+
+
 @dataclass
 class RankerModel:
     features: list[str]
@@ -70,6 +77,7 @@ class RankerModel:
     meta: dict[str, Any] = field(default_factory=dict)
     booster: Any = None
     booster_features: list[str] = field(default_factory=list)
+    evidence_weights: dict[str, float] = field(default_factory=lambda: dict(EVIDENCE_WEIGHTS))
 
     # ---- scoring ----------------------------------------------------------------------
     def logits(self, rows: list[dict[str, float]]) -> np.ndarray:
@@ -80,6 +88,10 @@ class RankerModel:
         if self.booster is not None:
             xb = np.array([[row.get(f, 0.0) for f in self.booster_features] for row in rows], dtype=float)
             z = z + np.asarray(self.booster.decision_function(xb), dtype=float)
+        if self.evidence_weights:
+            names = list(self.evidence_weights)
+            xe = np.array([[row.get(f, 0.0) for f in names] for row in rows], dtype=float)
+            z = z + xe @ np.array([self.evidence_weights[f] for f in names], dtype=float)
         return np.asarray(z)
 
     def confidences(self, rows: list[dict[str, float]]) -> np.ndarray:
@@ -105,6 +117,7 @@ class RankerModel:
             "calibration": {"x": list(self.calibration_x), "y": list(self.calibration_y)},
             "threshold": float(self.threshold),
             "meta": self.meta,
+            "evidence_weights": dict(self.evidence_weights),
         }
         if include_booster and self.booster is not None:
             data["booster"] = base64.b64encode(pickle.dumps(self.booster)).decode("ascii")
@@ -130,6 +143,8 @@ class RankerModel:
                 meta=dict(data.get("meta", {})),
                 booster=booster,
                 booster_features=[str(f) for f in data.get("booster_features", [])],
+                evidence_weights={str(k): float(v) for k, v in
+                                  (data.get("evidence_weights") or EVIDENCE_WEIGHTS).items()},
             )
         except (KeyError, TypeError, ValueError, pickle.UnpicklingError) as e:
             raise ConfigError(f"ranker model data is malformed ({e}); retrain with python -m bot.reasoning.train") from e

@@ -1,0 +1,79 @@
+"""Decisive findings: moved to the component they blame, and ranked above what they contradict."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
+from bot.reasoning import rank
+from bot.reasoning.decisive import resolve_culprit, retarget, support
+
+from .factories import at, context, signal
+
+KNOWN = ["checkout", "orders-db", "payments", "coredns"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("orders-db", "orders-db"),
+        ("orders-db:5432", "orders-db"),
+        ("postgres://app@orders-db.prod.svc.cluster.local:5432/orders", "orders-db"),
+        ("orders-db-primary.internal", "orders-db"),
+        ("Payments", "payments"),
+        ("10.0.3.17:6379", "10.0.3.17"),
+        ("api.stripe.com", "stripe"),
+        ("registry.example.com", "registry"),
+        ("ip-10-0-3-17", "ip-10-0-3-17"),
+    ],
+)
+def test_resolve_culprit(name: str, expected: str) -> None:
+    assert resolve_culprit(name, KNOWN) == expected
+
+
+def _decisive(service: str, kind: str, score: float, culprit: str | None = None, minute: float = 9) -> Signal:
+    attributes: dict[str, object] = {"decisive": True, "rule": "test"}
+    if culprit:
+        attributes["culprit"] = culprit
+    return Signal(source="logs", detector="logs.decisive", service=service, kind=kind, title=f"{kind} seen on {service}",
+                  score=score, started_at=at(minute), attributes=attributes,
+                  evidence=[Evidence(id=f"log:{service}:{kind}", type=EvidenceType.LOG,
+                                     summary=f"dial tcp {culprit}: connect: connection refused", service=service)])
+
+
+def test_a_finding_that_blames_another_component_moves_there_and_the_reporter_keeps_a_symptom() -> None:
+    moved = retarget([_decisive("checkout", "db_down", 0.9, "orders-db:5432")], KNOWN)
+    by_service = {s.service: s for s in moved}
+    assert by_service["orders-db"].kind == "db_down"
+    assert by_service["orders-db"].attributes["reporter"] == "checkout"
+    assert by_service["checkout"].kind == "error_rate_increase"
+    assert by_service["checkout"].attributes["decisive"] is False
+    assert support(moved) == {("orders-db", "db_down"): 0.9}
+
+
+def test_non_decisive_or_culprit_free_signals_are_left_alone() -> None:
+    plain = signal("logs", "checkout", "db_down", 0.9, 9, attributes={"culprit": "orders-db"})
+    own = _decisive("checkout", "oom_kill", 0.95)
+    assert retarget([plain, own], KNOWN) == [plain, own]
+
+
+def test_the_blamed_dependency_is_first_even_against_a_deploy_of_the_alerted_service_minutes_before() -> None:
+    ctx = context(events=[ChangeEvent(ts=at(5), kind="deploy", service="checkout", text="v2.3.1 rolled out")])
+    signals = [
+        _decisive("checkout", "db_down", 0.9, "orders-db.prod.svc.cluster.local:5432"),
+        signal("metrics", "checkout", "error_rate_increase", 0.9, 8),
+        signal("changes", "checkout", "deploy", 0.9, 5),
+    ]
+    result = rank(context=ctx, signals=signals, similar=[], runbooks=[])
+    top = result.hypotheses[0]
+    assert (top.service, top.kind) == ("orders-db", "db_down")
+    assert any("connection refused" in e.summary for e in top.evidence)
+    deploy = next(h for h in result.hypotheses if h.kind == "bad_deploy")
+    assert deploy.confidence < top.confidence
+
+
+def test_an_unknown_provider_named_by_the_finding_becomes_a_candidate() -> None:
+    signals = [_decisive("checkout", "rate_limited", 0.85, "api.stripe.com:443"),
+               signal("logs", "checkout", "exception_surge", 0.7, 9)]
+    result = rank(context=context(), signals=signals, similar=[], runbooks=[])
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("stripe", "rate_limited")
