@@ -23,7 +23,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.casebook import CASES_DIR, NO_LLM_MESSAGE, SOURCES, headline, report_lines, run_casebook, select_cases
+from bench.casebook import (
+    CASES_DIR,
+    NO_LLM_MESSAGE,
+    SOURCES,
+    headline,
+    report_lines,
+    run_casebook,
+    select_cases,
+)
 
 
 def llm_pipeline(settings: Any) -> Any | None:
