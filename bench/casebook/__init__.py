@@ -115,15 +115,19 @@ def group(results: list[CaseResult], key: Callable[[CaseResult], str]) -> dict[s
     return dict(sorted(out.items()))
 
 
+def _round(value: float | int) -> float | int:
+    return round(value, 4) if isinstance(value, float) else value
+
+
 def headline(results: list[CaseResult]) -> dict[str, Any]:
     """The one-line summary: dev and test figures, and test AC@1 per source."""
     out: dict[str, Any] = {}
     by_split = group(results, lambda r: r.split)
     for split in SPLITS:
         f = figures(by_split.get(split, []))
-        out[split] = {k: f[k] for k in ("cases", "top1", "top3", "category_accuracy", "ece", "wrong_above_half")}
+        out[split] = {k: _round(f[k]) for k in ("cases", "top1", "top3", "category_accuracy", "ece", "wrong_above_half")}
     test = by_split.get("test", [])
-    out["test_top1_by_source"] = {src: figures(rows)["top1"] for src, rows in group(test, lambda r: r.source).items()}
+    out["test_top1_by_source"] = {src: _round(figures(rows)["top1"]) for src, rows in group(test, lambda r: r.source).items()}
     return out
 
 
