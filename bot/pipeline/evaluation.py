@@ -96,8 +96,13 @@ def evaluate_bundles(
     *,
     pipeline: Pipeline,
     progress: Callable[[Iterable[Path]], Iterable[Path]] = lambda it: it,
+    on_case: Callable[[Path, GroundTruth, Analysis, EvalCase], None] | None = None,
 ) -> dict[str, Any]:
-    """Analyse each bundle with ``truth.json`` and score it; bundles without truth are counted, not scored."""
+    """Analyse each bundle with ``truth.json`` and score it; bundles without truth are counted, not scored.
+
+    ``on_case``, when given, sees every scored case (its folder, truth, analysis and score) as it is made,
+    for callers that report more than the aggregate (``bench.casebook``: splits, sources, misses).
+    """
     from bot.pipeline.bundle import load_bundle
 
     cases: list[EvalCase] = []
@@ -110,7 +115,10 @@ def evaluate_bundles(
         t0 = time.perf_counter()
         analysis = pipeline.analyze_context(context, lacked=report.lacked)
         ms = (time.perf_counter() - t0) * 1000
-        cases.append(EvalCase.from_analysis(path.name, report.truth, analysis, ms))
+        case = EvalCase.from_analysis(path.name, report.truth, analysis, ms)
+        cases.append(case)
+        if on_case is not None:
+            on_case(path, report.truth, analysis, case)
     result = summarize_cases(cases)
     result["skipped_without_truth"] = skipped
     return result
