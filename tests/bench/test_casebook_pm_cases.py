@@ -1,0 +1,136 @@
+"""The casebook's postmortem half (``bench/casebook/cases/pm-*``): every bundle loads cleanly, its truth
+speaks the shared vocabulary, and the set is spread over companies and categories as agreed.
+
+The cases are hand-written evidence modelled on public postmortems; their truth was fixed before any
+analysis ran on them. These tests guard the data's shape, never Sherlog's answers on it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.domain.vocabulary import CATEGORY_OF_KIND
+from bot.pipeline.bundle import load_bundle
+
+CASES_DIR = Path(__file__).resolve().parents[2] / "bench" / "casebook" / "cases"
+CASES = sorted(p for p in CASES_DIR.glob("pm-*") if p.is_dir())
+CASE_NAME = re.compile(r"^pm-(?P<n>\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+MIN_CASES = 42
+MIN_COMPANIES = 25
+MAX_CASES_PER_COMPANY = 2
+
+# The brief's minimum coverage: (label, categories counted, minimum cases).
+COVERAGE = [
+    ("network", {"network"}, 5),
+    ("storage", {"storage"}, 4),
+    ("database", {"database"}, 6),
+    ("tls", {"tls"}, 3),
+    ("dns", {"dns"}, 3),
+    ("capacity", {"capacity"}, 3),
+    ("kernel/hardware", {"hardware"}, 4),
+    ("security", {"security"}, 3),
+    ("deploy/config/flag", {"deploy"}, 6),
+    ("dependency/rate limits", {"dependency"}, 3),
+    ("application", {"application"}, 3),
+    ("memory/cpu", {"memory", "cpu"}, 3),
+]
+
+
+def _truth(case: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((case / "truth.json").read_text(encoding="utf-8"))
+    return data
+
+
+def company_of(modelled_on: str) -> str:
+    """``"Slack, 'Slack's Outage on January 4th 2021', https://..."`` -> ``"slack"``; a parenthesised
+    alias (``"Mailchimp (Mandrill)"``) is dropped so one company is one name."""
+    head = modelled_on.split(",", 1)[0]
+    return re.sub(r"\s*\(.*?\)", "", head).strip().lower()
+
+
+def _evidence_text(case: Path) -> str:
+    parts = [p.stem for p in (case / "logs").glob("*.log")] + [p.name for p in (case / "metrics").glob("*")]
+    for name in ("events.jsonl", "topology.json"):
+        if (case / name).is_file():
+            parts.append((case / name).read_text(encoding="utf-8"))
+    parts += [p.read_text(encoding="utf-8", errors="replace") for p in (case / "logs").glob("*.log")]
+    return "\n".join(parts).lower()
+
+
+def test_there_are_enough_cases_with_well_formed_names() -> None:
+    assert len(CASES) >= MIN_CASES
+    numbers = []
+    for case in CASES:
+        match = CASE_NAME.match(case.name)
+        assert match, f"{case.name}: expected pm-NN-<slug>"
+        numbers.append(int(match["n"]))
+    assert numbers == list(range(1, len(CASES) + 1)), "case numbers must run 01..N without gaps"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_loads_without_problems(case: Path) -> None:
+    context, report = load_bundle(case)
+    assert report.problems == []
+    assert report.truth is not None
+    assert context.incident.alerts, "alert.json must hold at least one alert"
+    assert context.logs and context.metrics and context.events and context.topology
+    for series in context.metrics:
+        assert len(series.timestamps) == len(series.values) >= 60, f"{series.service}.{series.metric}: too short"
+    for doc in context.history:
+        assert doc.title and doc.text.strip(), f"{case.name}: history document without title or body"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_truth_speaks_the_vocabulary(case: Path) -> None:
+    truth = _truth(case)
+    kind = truth["root_cause_kind"]
+    assert kind in CATEGORY_OF_KIND, f"{kind!r} is not a vocabulary kind"
+    assert truth["category"] == CATEGORY_OF_KIND[kind].value
+    assert truth["source"] == "postmortem"
+    assert truth["root_cause_service"].strip()
+    assert len(truth["keywords"]) >= 3
+    assert len(truth["modelled_on"]) > 20 and len(truth["notes"]) > 80
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_split_alternates_in_writing_order(case: Path) -> None:
+    number = int(case.name.split("-")[1])
+    assert _truth(case)["split"] == ("dev" if number % 2 else "test")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_evidence_names_the_root_cause_service(case: Path) -> None:
+    assert _truth(case)["root_cause_service"].lower() in _evidence_text(case)
+
+
+def test_companies_are_many_and_none_dominates() -> None:
+    counts = Counter(company_of(_truth(case)["modelled_on"]) for case in CASES)
+    assert len(counts) >= MIN_COMPANIES, sorted(counts)
+    crowded = {name: n for name, n in counts.items() if n > MAX_CASES_PER_COMPANY}
+    assert crowded == {}
+
+
+def test_company_of_reads_the_leading_name() -> None:
+    assert company_of("Mailchimp (Mandrill), 'What we learned', https://x") == "mailchimp"
+    assert company_of("Amazon Web Services, 'Summary of ...'") == "amazon web services"
+
+
+@pytest.mark.parametrize(("label", "categories", "minimum"), COVERAGE, ids=[row[0] for row in COVERAGE])
+def test_category_coverage(label: str, categories: set[str], minimum: int) -> None:
+    found = sum(1 for case in CASES if _truth(case)["category"] in categories)
+    assert found >= minimum, f"{label}: {found} cases, want at least {minimum}"
+
+
+def test_alert_shapes_vary_across_vendors() -> None:
+    vendors: Counter[str] = Counter()
+    for case in CASES:
+        context, _ = load_bundle(case)
+        vendors[context.incident.alerts[0].source] += 1
+    assert set(vendors) >= {"alertmanager", "grafana", "pagerduty", "opsgenie", "datadog", "generic"}, vendors
