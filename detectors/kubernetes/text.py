@@ -10,7 +10,7 @@ from detectors.kubernetes.model import ObjectRef
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 _AGE_PART = re.compile(r"(\d+)([ydhms])")
-_AGE = re.compile(r"^(?:\d+[yd])?(?:\d+h)?(?:\d+m)?(?:\d+s)?$")
+_AGE = re.compile(r"^(?:\d+y)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?$")
 _REPEAT = re.compile(r"\(x(?P<count>\d+) over (?P<over>[\dydhms]+)\)")
 _UNITS = {"y": 365 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
