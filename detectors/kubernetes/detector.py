@@ -22,6 +22,11 @@ from detectors.kubernetes.rules import CONDITION, EVENT, TAINT, TERMINATED, WAIT
 log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 3
+CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
+# Bridge for today's ranker, which takes change-cause kinds only from "changes" signals: each decisive
+# bad_deploy / config_change finding is mirrored as a non-decisive change. Turn off once the ranker reads
+# decisive signals of every source.
+MIRROR_CHANGE_CAUSES = True
 
 
 @dataclass
@@ -77,6 +82,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
             known.rule, known.culprit, known.seen_on = group.rule, group.culprit, group.seen_on
     with_logs = set(logs_by_workload(findings, resolver))
     signals = [_signal(g, with_logs) for g in groups.values()]
+    if MIRROR_CHANGE_CAUSES:
+        signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
     return sorted(signals, key=lambda s: s.score, reverse=True)
 
@@ -224,6 +231,16 @@ def _signal(group: _Group, with_logs: set[str]) -> Signal:
         attributes["container_logs"] = group.service in with_logs  # their decisive lines decide
     return Signal(source="kubernetes", detector=group.family, service=group.service, kind=group.rule.kind,
                   title=title, score=group.rule.score, started_at=started, evidence=evidence, attributes=attributes)
+
+
+def _change_mirror(signal: Signal) -> Signal:
+    return Signal(
+        source="changes", detector="k8s.change_cause", service=signal.service, kind=signal.kind,
+        title=signal.title, score=signal.score, started_at=signal.started_at,
+        evidence=[e.model_copy() for e in signal.evidence],
+        attributes={"kind": signal.kind, "decisive": False, "mirror_of": signal.id,
+                    "rule": signal.attributes.get("rule")},
+    )
 
 
 def _quote(item: _Finding) -> str:
