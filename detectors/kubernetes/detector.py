@@ -129,8 +129,8 @@ def _event_findings(events: list[KubeEvent], alert_time: datetime) -> list[_Find
 
 
 def _container_findings(findings: Findings) -> list[_Finding]:
-    out = []
-    seen: set[tuple[str, str, str, str, int | None]] = set()
+    # one pod read twice (describe + get pods): one finding per (pod, reason, rule), the larger restart count
+    best: dict[tuple[str, str, str], _Finding] = {}
     for pod in findings.pods:
         ref = ObjectRef("Pod", pod.name, pod.namespace)
         for status in pod.containers:
@@ -138,11 +138,11 @@ def _container_findings(findings: Findings) -> list[_Finding]:
                 item = _state_finding(state, ref, status.container, status.restart_count)
                 if item is None:
                     continue
-                key = (pod.name, status.container, item.reason, item.rule.id, item.exit_code)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(item)
-    return out
+                key = (pod.name, item.reason, item.rule.id)
+                known = best.get(key)
+                if known is None or (item.count, item.at is not None) > (known.count, known.at is not None):
+                    best[key] = item
+    return list(best.values())
 
 
 def _state_finding(state: ContainerState | None, ref: ObjectRef, container: str, restarts: int) -> _Finding | None:

@@ -21,6 +21,7 @@ from detectors.kubernetes.events_table import (
 )
 from detectors.kubernetes.model import ContainerLog, Findings, Rollout
 from detectors.kubernetes.objects import looks_like_api_object, parse_objects
+from detectors.kubernetes.tables import is_table, parse_table
 from detectors.kubernetes.text import clean
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
         return Findings(rollouts=parse_rollout_history(text, origin=origin))
     if _looks_like_events(text):
         return Findings(events=parse_events_table(text, origin=origin))
+    if is_table(text):  # kubectl get pods / nodes / other resources: never log text
+        return parse_table(text)
     return Findings(logs=parse_logs(text, origin=origin, command=command))
 
 

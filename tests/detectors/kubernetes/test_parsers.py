@@ -180,3 +180,33 @@ def test_age_column_and_times() -> None:
     assert parse_time("Mon, 04 Mar 2024 11:52:41 +0000") == datetime(2024, 3, 4, 11, 52, 41, tzinfo=UTC)
     assert parse_time("2024-03-04T11:52:41Z") == datetime(2024, 3, 4, 11, 52, 41, tzinfo=UTC)
     assert parse_time("<unknown>") is None and parse_time("yesterday") is None
+
+
+def test_get_pods_and_get_nodes_tables() -> None:
+    pods = ("NAME                        READY   STATUS                       RESTARTS      AGE\n"
+            "checkout-7c9d8f6b5-x2kbc    0/1     CrashLoopBackOff             6 (2m5s ago)  33m\n"
+            "ledger-0                    0/1     OOMKilled                    3 (40s ago)   2d\n"
+            "search-7d9c8b6f5-k2j4h      0/1     Evicted                      0             1h\n"
+            "payments-5d8f7c9b6-t7x2q    0/1     Init:CreateContainerConfigError   0        5m\n"
+            "web-5b7d9c6f8-qq7zt         1/1     Running                      0             33m\n")
+    found = parse_kube_text(KubeText(name="pods", text=pods))
+    states = {p.name: (p.containers[0].current or p.containers[0].last) for p in found.pods}
+    assert states["checkout-7c9d8f6b5-x2kbc"].reason == "CrashLoopBackOff"  # type: ignore[union-attr]
+    assert states["ledger-0"].reason == "OOMKilled" and states["web-5b7d9c6f8-qq7zt"] is None  # type: ignore[union-attr]
+    assert states["payments-5d8f7c9b6-t7x2q"].reason == "CreateContainerConfigError"  # type: ignore[union-attr]
+    assert next(p for p in found.pods if p.name == "checkout-7c9d8f6b5-x2kbc").containers[0].restart_count == 6
+    assert [(e.obj.name, e.reason) for e in found.events] == [("search-7d9c8b6f5-k2j4h", "Evicted")]
+    assert not found.logs
+    nodes = ("NAME     STATUS                        ROLES    AGE   VERSION\n"
+             "node-1   Ready                         <none>   40d   v1.29.2\n"
+             "node-3   NotReady,SchedulingDisabled   <none>   40d   v1.29.2\n")
+    found = parse_kube_text(KubeText(name="nodes", text=nodes))
+    assert [(n.name, [(c.type, c.status) for c in n.conditions]) for n in found.nodes] == [
+        ("node-1", []), ("node-3", [("Ready", "False")])]
+
+
+def test_other_get_tables_are_not_logs() -> None:
+    text = ("NAME       READY   UP-TO-DATE   AVAILABLE   AGE\n"
+            "checkout   0/3     3            0           33m\n")
+    found = parse_kube_text(KubeText(name="deploy", text=text))
+    assert not found.logs and not found.pods
