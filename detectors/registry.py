@@ -1,7 +1,7 @@
 """Detector registry: every detector is a callable ``(IncidentContext) -> list[Signal]`` registered under the
 ``sherlog.detectors`` entry-point group, the same way a third-party package would add one.
 
-Built-ins (pyproject.toml): ``logs``, ``metrics``, ``changes``. A detector that raises is reported by the
+Built-ins (pyproject.toml): ``logs``, ``metrics``, ``changes``, ``kubernetes``. A detector that raises is reported by the
 pipeline as a note and the analysis goes on without it.
 """
 
@@ -43,10 +43,17 @@ def changes_detector(context: IncidentContext) -> list[Signal]:
     return detect_change_signals(context.events, alert_time=context.alert_time) if context.events else []
 
 
+def kubernetes_detector(context: IncidentContext) -> list[Signal]:
+    from detectors.kubernetes import detect_kubernetes_signals
+
+    return detect_kubernetes_signals(context) if context.kubernetes or context.events else []
+
+
 BUILTIN: dict[str, Detector] = {
     "logs": logs_detector,
     "metrics": metrics_detector,
     "changes": changes_detector,
+    "kubernetes": kubernetes_detector,
 }
 
 

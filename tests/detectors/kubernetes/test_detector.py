@@ -1,0 +1,140 @@
+"""Kubernetes findings as decisive signals: named per docs/causes.md, aggregated, quoting the evidence."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain import ChangeEvent, KubeText, Signal
+from detectors.changes import detect_change_signals
+from detectors.kubernetes import container_logs, detect_kubernetes_signals
+from detectors.registry import load_detectors
+
+from .factories import ALERT_TIME, context, kube
+
+
+def _by(signals: list[Signal], service: str, kind: str) -> Signal:
+    found = [s for s in signals if s.service == service and s.kind == kind]
+    assert found, f"no {kind} on {service}: {[(s.service, s.kind) for s in signals]}"
+    return max(found, key=lambda s: s.score)
+
+
+def test_oom_killed_container_is_a_decisive_oom_kill_on_its_deployment() -> None:
+    signals = detect_kubernetes_signals(context(kube("describe_pod_oom.txt"), kube("get_events.txt")))
+    oom = _by(signals, "checkout", "oom_kill")
+    assert oom.source == "kubernetes" and oom.detector == "k8s.container_state" and oom.score >= 0.9
+    assert oom.attributes["decisive"] is True and oom.attributes["rule"] == "oom.terminated"
+    assert (oom.attributes["exit_code"], oom.attributes["reason"], oom.attributes["count"]) == (137, "OOMKilled", 6)
+    assert "pod/checkout-7c9d8f6b5-x2kbc" in oom.evidence[0].summary and "OOMKilled" in oom.evidence[0].summary
+    assert oom.started_at is not None and oom.started_at.isoformat() == "2024-03-04T11:52:41+00:00"
+    crash = _by(signals, "checkout", "crash_loop")
+    assert crash.score < oom.score and crash.score <= 0.55
+    # the describe's BackOff (x24) and the events table's copy of it are one signal, counted once
+    backoff = [s for s in signals if s.attributes.get("reason") == "BackOff" and s.service == "checkout"]
+    assert len(backoff) == 1 and backoff[0].attributes["count"] == 24
+    assert backoff[0].started_at == ALERT_TIME - timedelta(minutes=27)
+
+
+def test_a_rollout_is_context_not_a_cause() -> None:
+    signals = detect_kubernetes_signals(context(kube("get_events.txt")))
+    rollout = next(s for s in signals if s.detector == "k8s.rollout")
+    assert (rollout.source, rollout.service, rollout.kind) == ("changes", "checkout", "deploy")
+    assert rollout.attributes["decisive"] is False
+    assert rollout.started_at == ALERT_TIME - timedelta(minutes=35)
+
+
+def test_image_pull_failures_by_kind_of_failure() -> None:
+    missing = detect_kubernetes_signals(context(kube("get_events_wide.txt")))
+    assert {(s.service, s.kind) for s in missing} == {("web", "bad_deploy")}
+    unreachable = _by(detect_kubernetes_signals(context(kube("pod_api.json"))), "api", "dependency_failure")
+    assert unreachable.attributes["culprit"] == "registry.example.com"
+    assert unreachable.attributes["rule"] == "image.registry_unreachable"
+
+
+def test_catch_all_pull_events_follow_the_specific_reading() -> None:
+    text = ("LAST SEEN   TYPE      REASON    OBJECT                  MESSAGE\n"
+            '3m          Warning   Failed    pod/api-6c8d7f9b4-lm2xs   Failed to pull image "registry.example.com/'
+            'shop/api:2.0": failed to authorize: failed to fetch oauth token: 401 Unauthorized\n'
+            "3m          Warning   Failed    pod/api-6c8d7f9b4-lm2xs   Error: ErrImagePull\n"
+            '1m          Normal    BackOff   pod/api-6c8d7f9b4-lm2xs   Back-off pulling image "registry.example.com/'
+            'shop/api:2.0"\n')
+    signals = detect_kubernetes_signals(context(KubeText(name="events", text=text)))
+    assert {(s.service, s.kind) for s in signals} == {("api", "config_change")}
+
+
+def test_node_faults_are_named_on_the_node() -> None:
+    signals = detect_kubernetes_signals(context(kube("describe_node_notready.txt"), kube("get_events_old.txt")))
+    node = _by(signals, "node-3", "node_failure")
+    assert node.score >= 0.9 and node.attributes["culprit"] == "node-3"
+    evicted = detect_kubernetes_signals(context(kube("events_v1.yaml")))
+    disk = _by(evicted, "worker-7", "disk_full")
+    assert (disk.attributes["rule"], disk.attributes["seen_on"], disk.attributes["culprit"]) == (
+        "evict.disk", "search", "worker-7")
+    assert all(s.service == "worker-7" for s in evicted)
+
+
+def test_jobs_and_cronjobs_are_named_on_the_cronjob() -> None:
+    signals = detect_kubernetes_signals(context(kube("job_backup.yaml"), kube("eventlist.json")))
+    backoff = _by(signals, "backup", "crash_loop")
+    assert backoff.attributes["count"] == 1 and backoff.attributes["object"] == "job/backup-28475520"
+    mount = _by(signals, "nightly-report", "config_change")
+    assert mount.attributes["count"] == 9 and "nightly-report-config" in mount.evidence[0].summary
+    deadline = _by(signals, "nightly-report", "latency_increase")
+    assert deadline.attributes["decisive"] is False
+
+
+def test_statefulset_pod_segfault() -> None:
+    signals = detect_kubernetes_signals(context(kube("pod_ledger.yaml")))
+    crash = _by(signals, "ledger", "crash_loop")
+    assert crash.attributes["exit_code"] == 139 and crash.attributes["rule"] == "exit.segfault"
+
+
+def test_k8s_event_rows_of_events_jsonl() -> None:
+    rows = [
+        ChangeEvent(ts=ALERT_TIME - timedelta(minutes=9), kind="k8s_event", service="payments",
+                    text='Warning  Failed  pod/payments-5d8f7c9b6-t7x2q  Error: secret "payments-db" not found'),
+        ChangeEvent(ts=ALERT_TIME - timedelta(minutes=8), kind="k8s_event", service="ledger",
+                    text="Last State: Terminated, Reason: OOMKilled, Exit Code: 137"),
+        ChangeEvent(ts=ALERT_TIME - timedelta(minutes=7), kind="k8s_event", service="node-5",
+                    text="Node node-5 status is now: NodeNotReady"),
+        ChangeEvent(ts=ALERT_TIME - timedelta(minutes=6), kind="k8s_event", service="web",
+                    text="Successfully pulled image in 1.2s"),
+        ChangeEvent(ts=ALERT_TIME - timedelta(minutes=5), kind="deploy", service="web", text="Back-off"),
+    ]
+    signals = detect_kubernetes_signals(context(events=rows))
+    assert {(s.service, s.kind) for s in signals} == {("payments", "config_change"), ("ledger", "oom_kill"),
+                                                      ("node-5", "node_failure")}
+    secret = _by(signals, "payments", "config_change")
+    assert secret.started_at == ALERT_TIME - timedelta(minutes=9) and "payments-db" in secret.evidence[0].summary
+
+
+def test_the_changes_detector_keeps_k8s_events_as_context_without_a_cause_kind() -> None:
+    rows = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=3), kind=kind, service="api",
+                        text="Warning  FailedCreate  replicaset/api-6c8d7f9b4  exceeded quota: limits.cpu limit")
+            for kind in ("k8s_event", "k8s")]
+    assert [s.kind for s in detect_change_signals(rows, alert_time=ALERT_TIME)] == ["k8s", "k8s"]
+
+
+def test_container_logs_by_workload() -> None:
+    texts = [kube("describe_pod_oom.txt"), kube("logs_previous.txt", as_name="prev.log"),
+             KubeText(name="live:logs/payments/ledger-0/ledger.previous.log", text="panic: boom\n")]
+    logs = container_logs(texts)
+    assert set(logs) == {"checkout", "ledger"}
+    assert logs["checkout"][-3] == "java.lang.OutOfMemoryError: Java heap space"
+    # without a describe, the file name says which pod
+    alone = container_logs([kube("logs_previous.txt", as_name="checkout-7c9d8f6b5-x2kbc-previous.log")])
+    assert list(alone) == ["checkout"]
+
+
+def test_crash_signal_says_container_logs_are_there() -> None:
+    signals = detect_kubernetes_signals(context(kube("describe_pod_oom.txt"), kube("logs_previous.txt")))
+    assert _by(signals, "checkout", "crash_loop").attributes["container_logs"] is True
+
+
+def test_registered_as_a_builtin_detector() -> None:
+    detectors = dict(load_detectors())
+    assert "kubernetes" in detectors
+    assert detectors["kubernetes"](context(kube("pod_ledger.yaml")))
+
+
+def test_nothing_kubernetes_gives_no_signal() -> None:
+    assert detect_kubernetes_signals(context(KubeText(name="app.log", text="INFO all good\n"))) == []
