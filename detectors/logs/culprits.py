@@ -39,6 +39,7 @@ PEER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("nginx_upstream", r"\bupstream: \"[a-z]+://(?P<host>" + _HOST + r")" + _HOSTPORT_TAIL),
     ("libpq", r"(?:connection to server at|on host|Connection to) \"?(?P<host>" + _HOST + r")\"?"
               r"(?: \([^)]*\))?,? (?:port (?P<port>\d{1,5})|:(?P<port2>\d{1,5}))"),
+    ("libpq_host", r"(?:server running on host|connection to server at) \"(?P<host>" + _HOST + r")\""),
     ("pgjdbc", r"Connection to (?P<host>" + _HOST + r"):(?P<port>\d{1,5}) refused"),
     ("python_pool", r"host='(?P<host>" + _HOST + r")', port=(?P<port>\d{1,5})"),
     ("mysql", r"(?:MySQL server|server) on '(?P<host>" + _HOST + r")(?::(?P<port>\d{1,5}))?'"),

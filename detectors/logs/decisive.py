@@ -84,8 +84,8 @@ def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -
     found = Finding(rule=rule, kind=rule.kind, score=rule.score, index=index, line=line)
     if rule.blame == "peer":
         host, port = None, None
-        if rule.culprit_re is not None:
-            m = re.search(rule.culprit_re, line, re.IGNORECASE)
+        if rule.culprit_regex is not None:
+            m = rule.culprit_regex.search(line)
             host = m.group("host").lower() if m else None
         if host is None:
             near = _peer_near(lines, index)
@@ -95,6 +95,8 @@ def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -
             host = None
         if host is None and rule.needs_culprit:
             return None
+        if host is None:  # it blames a peer it does not name: weaker
+            found.score = round(rule.score - 0.15, 4)
         found.culprit = host
         if port is not None:
             found.attributes["port"] = port
@@ -121,24 +123,26 @@ def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -
 def match_line(line: str, *, in_tail: bool = True) -> list[Rule]:
     """Every rule the line matches (generic crash rules only when ``in_tail``), best score first."""
     text = line[:MAX_LINE_CHARS]
-    if not TRIGGER.search(text.lower()):
+    lower = text.lower()
+    if not TRIGGER.search(lower):
         return []
-    hits = [r for r in RULES if (in_tail or not r.generic) and r.regex.search(text)]
+    hits = [r for r in RULES if (in_tail or not r.generic) and r.matches(text, lower)]
     return sorted(hits, key=lambda r: -r.score)
 
 
 def classify_line(line: str) -> Finding | None:
     """The best decisive reading of one line alone (culprit included), or None."""
     headers: _Headers | None = None
+    best: Finding | None = None
     for rule in match_line(line):
         device = None
         if rule.blame == "device":
             headers = headers or _Headers([line])
             device = headers.host(0)
         found = _culprit(rule, [line], 0, device)
-        if found is not None:
-            return found
-    return None
+        if found is not None and (best is None or found.score > best.score):
+            best = found
+    return best
 
 
 class _Headers:
@@ -197,10 +201,11 @@ def findings_of(service: str, lines: Sequence[str]) -> tuple[list[Finding], _Hea
     found: list[Finding] = []
     for index in candidate_indexes(lines):
         text = lines[index][:MAX_LINE_CHARS]
+        lower = text.lower()
         for rule in RULES:
             if rule.generic and index < tail_from:
                 continue
-            if not rule.regex.search(text):
+            if not rule.matches(text, lower):
                 continue
             device = headers.host(index) if rule.blame == "device" else None
             finding = _culprit(rule, lines, index, device)
@@ -208,7 +213,6 @@ def findings_of(service: str, lines: Sequence[str]) -> tuple[list[Finding], _Hea
                 if finding.culprit == service.lower():
                     finding.culprit = None
                 found.append(finding)
-        # keep the best reading of each line only
     return _best_per_line(found), headers
 
 

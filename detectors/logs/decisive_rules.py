@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from detectors.logs.anchors import required_literals, trie_regex
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -36,10 +38,23 @@ class Rule:
     needs_culprit: bool = False
     db_port: bool = False
     culprit_re: str | None = None  # a regex with a ``host`` group that names the culprit better than peer_of
+    hint: tuple[str, ...] = ()  # lower-case literals one of which every match holds, when the pattern's own are weak
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    culprit_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    literals: frozenset[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regex", re.compile(self.pattern, re.IGNORECASE))
+        culprit = re.compile(self.culprit_re, re.IGNORECASE) if self.culprit_re else None
+        object.__setattr__(self, "culprit_regex", culprit)
+        literals = frozenset(self.hint) if self.hint else required_literals(self.pattern)
+        object.__setattr__(self, "literals", literals)
+
+    def matches(self, text: str, lower: str) -> bool:
+        """Whether the rule matches ``text`` (``lower`` is its lower-case form, for the literal shortcut)."""
+        if self.literals is not None and not any(word in lower for word in self.literals):
+            return False
+        return self.regex.search(text) is not None
 
 
 _H = r"[\w.\-]+"
@@ -94,7 +109,8 @@ CRASH_RULES: tuple[Rule, ...] = (
     Rule("sh.not_found", "decisive", "bad_deploy", 0.7, "self",
          r"executable file not found in \$PATH|^(?:/bin/|/usr/bin/env: )?(?:ba|da|z)?sh: (?:line )?\d+: \S+: "
          r"(?:command )?not found|^/\S+: line \d+: \S+: (?:command )?not found|exec \S+: no such file or directory|"
-         r"/usr/bin/env: '?\S+'?: No such file or directory"),
+         r"/usr/bin/env: '?\S+'?: No such file or directory",
+         hint=(": not found", ": command not found", "executable file not found", ": no such file or directory")),
     Rule("sh.unbound", "decisive", "config_change", 0.8, "self",
          r": unbound variable|: parameter null or not set|: parameter not set"),
     Rule("sh.permission", "decisive", "bad_deploy", 0.65, "self",
@@ -104,9 +120,11 @@ CRASH_RULES: tuple[Rule, ...] = (
     Rule("native.segv", "decisive", "crash_loop", 0.5, "self",
          r"Segmentation fault|SIGSEGV|signal 11\b|segfault at|core dumped|SIGABRT|double free or corruption|"
          r"stack smashing detected", generic=True),
-    Rule("exit.137", "decisive", "oom_kill", 0.5, "self", r"exit(?:ed)?(?: with)? (?:status|code)[ =:]*137\b"),
+    Rule("exit.137", "decisive", "oom_kill", 0.5, "self", r"exit(?:ed)?(?: with)? (?:status|code)[ =:]*137\b",
+         hint=("exit status", "exit code", "exited with status", "exited with code")),
     Rule("exit.nonzero", "decisive", "crash_loop", 0.35, "self",
-         r"exit(?:ed)?(?: with)? (?:status|code)[ =:]*[1-9]\d*\b|Process finished with exit code [1-9]", generic=True),
+         r"exit(?:ed)?(?: with)? (?:status|code)[ =:]*[1-9]\d*\b", generic=True,
+         hint=("exit status", "exit code", "exited with status", "exited with code")),
 )
 
 CONNECT_RULES: tuple[Rule, ...] = (
@@ -116,11 +134,11 @@ CONNECT_RULES: tuple[Rule, ...] = (
          r"could not connect to server: Connection refused|terminating connection due to administrator command"),
     Rule("db.mongo_selection", "decisive", "db_down", 0.75, "peer",
          r"MongoServerSelectionError|ServerSelectionTimeoutError|No suitable servers found|Server selection timed out"),
-    Rule("db.redis_down", "decisive", "db_down", 0.7, "peer",
+    Rule("db.redis_down", "decisive", "db_down", 0.8, "peer",
          r"Could not connect to Redis|Redis connection (?:to \S+ )?(?:lost|failed)|LOADING Redis is loading"),
     Rule("conn.refused", "decisive", "dependency_failure", 0.75, "peer",
          r"connection refused|ECONNREFUSED|actively refused|Connection to \S+ refused|\(111\)|Errno 111",
-         db_port=True),
+         db_port=True, hint=(" refused", "econnrefused", "(111)", "errno 111")),
     Rule("conn.unreachable", "decisive", "network_partition", 0.6, "peer",
          r"no route to host|network is unreachable|EHOSTUNREACH|ENETUNREACH|\(113\)|Errno 113", needs_culprit=True),
     Rule("conn.timeout", "decisive", "dependency_failure", 0.6, "peer",
@@ -132,13 +150,15 @@ CONNECT_RULES: tuple[Rule, ...] = (
     Rule("nginx.no_live_upstreams", "decisive", "dependency_failure", 0.65, "peer",
          r"no live upstreams while connecting to upstream"),
     Rule("haproxy.server_down", "decisive", "dependency_failure", 0.7, "peer",
-         r"Server \S+/\S+ is DOWN|backend \S+ has no server available",
-         culprit_re=r"Server \S+/(?P<host>" + _H + r") is DOWN|backend (?P<host>" + _H + r") has no server"),
+         r"Server \S+/\S+ is DOWN|backend \S+ has no server available", hint=(" is down", "has no server available"),
+         culprit_re=r"(?:Server \S+/|backend )(?P<host>" + _H + r")(?: is DOWN| has no server)"),
     Rule("envoy.upstream", "decisive", "dependency_failure", 0.5, "peer",
          r"upstream connect error or disconnect/reset before headers"),
     Rule("http.5xx_from", "decisive", "dependency_failure", 0.55, "peer",
          r"50[234] (?:Server Error|Service Unavailable|Bad Gateway|Gateway Timeout)(?: for url|:)|"
-         r"(?:status(?: code)?|HTTP)[ =:]*50[234]\b.{0,60}\b(?:from|for url|url=)", needs_culprit=True),
+         r"(?:status(?: code)?|HTTP)[ =:]*50[234]\b.{0,60}\b(?:from|for url|url=)", needs_culprit=True,
+         hint=("server error", "service unavailable", "bad gateway", "gateway timeout", " 502", " 503", " 504",
+               "=502", "=503", "=504", ":502", ":503", ":504")),
     Rule("dns.nxdomain", "decisive", "dns_failure", 0.85, "lookup",
          r"no such host|NXDOMAIN|Name or service not known|nodename nor servname provided|"
          r"getaddrinfo (?:ENOTFOUND|EAI_NONAME)|UnknownHostException|could not resolve host|"
@@ -147,7 +167,9 @@ CONNECT_RULES: tuple[Rule, ...] = (
     Rule("dns.temporary", "decisive", "dns_failure", 0.85, "lookup",
          r"Temporary failure in name resolution|EAI_AGAIN|server misbehaving|SERVFAIL|could not be resolved \(\d+: |"
          r"lookup \S+ on \S+:53: .{0,40}(?:i/o timeout|connection refused)|dial udp \S+:53: |"
-         r"DNS (?:lookup|resolution|query) (?:failed|timed out|error)"),
+         r"DNS (?:lookup|resolution|query) (?:failed|timed out|error)",
+         hint=("temporary failure in name resolution", "eai_again", "server misbehaving", "servfail", "could not be resolved",
+               "i/o timeout", "connection refused", "dial udp ", "dns lookup", "dns resolution", "dns query")),
     Rule("tls.expired", "decisive", "certificate_expired", 0.9, "peer",
          r"certificate has expired|certificate expired|CERT_HAS_EXPIRED|CertificateExpiredException|"
          r"certificate is not yet valid|CertPathValidatorException: validity check failed"),
@@ -168,7 +190,9 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("db.pool_exhausted", "decisive", "db_connection_exhaustion", 0.75, "self",
          r"HikariPool-\d+ - Connection is not available, request timed out|QueuePool limit of size \d+ overflow|"
          r"Cannot get a connection, pool error|Timeout waiting for idle object|unable to acquire (?:a )?(?:JDBC )?connection|"
-         r"connection pool (?:is )?exhausted|Timed out fetching a new connection from the connection pool"),
+         r"connection pool (?:is )?exhausted|Timed out fetching a new connection from the connection pool",
+         hint=("connection is not available", "queuepool limit", "pool error", "idle object", "unable to acquire",
+               "pool exhausted", "pool is exhausted", "timed out fetching a new connection")),
     Rule("db.lock", "decisive", "db_lock_contention", 0.7, "self",
          r"ERROR:\s+deadlock detected|Deadlock found when trying to get lock|Lock wait timeout exceeded|"
          r"could not obtain lock on|canceling statement due to lock timeout"),
@@ -176,13 +200,16 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"canceling statement due to statement timeout|maximum statement execution time exceeded|MaxTimeMSExpired"),
     Rule("db.replication_lag", "decisive", "db_replication_lag", 0.65, "self",
          r"requested WAL segment \S+ has already been removed|replication lag|replica(?:tion)? (?:is )?lagging|"
-         r"seconds behind (?:master|source)|Seconds_Behind_Master: [1-9]"),
+         r"seconds behind (?:master|source)|Seconds_Behind_Master: [1-9]",
+         hint=("has already been removed", "replication lag", "lagging", "seconds behind ", "seconds_behind_master: ")),
     Rule("db.primary_unreachable", "decisive", "network_partition", 0.65, "peer",
          r"(?:master|primary|leader) \S+ (?:is )?unreachable|(?:master|primary|leader) (?:is )?unreachable|"
          r"could not connect to the primary server: .{0,200}(?:timed out|No route to host|Network is unreachable)|"
          r"error (?:connecting|reconnecting) to (?:master|source) .{0,160}\((?:110|113)\)|"
          r"(?:Heartbeat|heartbeat) (?:to \S+ )?failed.{0,120}(?:HostUnreachable|NetworkTimeout|No route to host)",
-         culprit_re=r"(?:master|primary|leader) '?(?P<host>[\w\-]+(?:\.[\w\-]+)*)'? (?:is )?unreachable"),
+         culprit_re=r"(?:master|primary|leader) '?(?P<host>[\w\-]+(?:\.[\w\-]+)*)'? (?:is )?unreachable",
+         hint=("unreachable", "could not connect to the primary server", "(110)", "(113)", "no route to host",
+               "networktimeout")),
     Rule("db.failover", "decisive", "db_down", 0.6, "peer",
          r"promoted self to leader|received promote request|promoting standby|\bFailover to\b|"
          r"failover (?:complete|completed|started|triggered|initiated)|\+switch-master|\+odown master|\+sdown master|"
@@ -209,7 +236,8 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("http.429", "decisive", "rate_limited", 0.75, "provider",
          r"429 (?:Client Error: )?Too Many Requests|status(?: code)?[ =:]*429\b|HTTP/\d(?:\.\d)? 429|"
          r"\b429\b.{0,60}\b(?:from|for url)|(?:API )?rate limit exceeded|exceeded your rate limit",
-         needs_culprit=True),
+         needs_culprit=True, hint=(" 429", "=429", ":429", "too many requests", "rate limit exceeded",
+                                   "exceeded your rate limit")),
     Rule("app.clock", "decisive", "exception_surge", 0.45, "self",
          r"time went backwards|Clock moved backwards|clock skew (?:detected|too (?:great|large))|"
          r"leap second|clock_gettime.{0,30}(?:failed|backwards)"),
@@ -260,24 +288,6 @@ NETWORK_RULES: tuple[Rule, ...] = (
 RULES: tuple[Rule, ...] = (*CRASH_RULES, *CONNECT_RULES, *SERVICE_RULES, *KERNEL_RULES, *NETWORK_RULES)
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 
-# a cheap first pass over lower-cased lines: a line none of these words appear in matches no rule
-TRIGGER = re.compile(
-    r"error|fatal|panic|exception|fail|refused|unreachable|no route|timeout|timed out|reset by peer|"
-    r"not found|no such|unknown|resolv|lookup|getaddrinfo|enotfound|eai_|name or service|nodename|eai_again|servfail|nxdomain|"
-    r"x509|certificate|tls|ssl|pkix|429|too many|slowdown|reduce your request|throttl|rate exceeded|"
-    r"rate limit|quota|serverbusy|server is busy|over the account|conntrack|netdev|link is down|carrier lost|"
-    r"link status|lockup|blocked for more|out of memory|oom|exit|segfault|segmentation|sigsegv|sigabrt|"
-    r"core dumped|double free|smashing|panicked|syntax error|exec |unbound variable|parameter null|"
-    r"parameter not set|permission denied|keyerror|environment variable|modulenotfound|importerror|"
-    r"cannot find module|eaddrinuse|address already in use|already in use|heap|deadlock|goroutine|unhandled|"
-    r"uncaught|application run|promot|failover|switch-master|down master|deadmaster|primary|leader|master|"
-    r"lag|behind|wal segment|slots are reserved|max number of clients|hikaripool|queuepool|pool|idle object|"
-    r"acquire|lock|statement timeout|maxtimems|password authentication|access denied|sasl|noauth|wrongpass|"
-    r"login failed|threads|max_children|maxrequestworkers|worker_connections|no space|enospc|disk quota|"
-    r"not enough space|went backwards|clock|leap second|clocksource|mce|edac|hardware error|machine check|"
-    r"i/o error|ext4-fs|xfs|btrfs|emask|medium error|unrecovered|pcie|syn flooding|%[a-z0-9_]+-\d-|"
-    r"adjchange|adjchg|bgp|hold time|established|snmp_trap|ifoperstatus|err-disabled|ospf|isis|is-is|"
-    r"rpd_|crc|fcs|redis|mongo|mysql|mariadb|broker|upstream|server \S+/|is down|50[234]|database system|"
-    r"administrator command|main class|compiled by a more recent|nosuch|noclassdef|classnotfound|"
-    r"incompatibleclass|abstractmethod|unsupportedclass"
-)
+# The one cheap pass over lower-cased lines: a line holding none of the rules' required literals
+# matches no rule (every rule has such literals: a test checks it).
+TRIGGER = trie_regex(frozenset().union(*(r.literals or frozenset() for r in RULES)))
