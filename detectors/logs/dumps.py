@@ -26,8 +26,9 @@ MIN_WAITERS = 2
 
 _JAVA_HEADER = re.compile(r'^"(?P<name>[^"]+)"\s.*(?:\bprio=|\btid=|#\d+)')
 _JAVA_STATE = re.compile(r"java\.lang\.Thread\.State: (?P<state>[A-Z_]+)")
+# a monitor (synchronized) or a java.util.concurrent lock; ``- waiting on <..>`` is Object.wait(), an idle wait
 _JAVA_LOCK_WAIT = re.compile(r"- waiting to lock <|- parking to wait for\s+<0x[0-9a-f]+> \(a java\.util\.concurrent\.locks\."
-                             r"(?:ReentrantLock|ReentrantReadWriteLock)|- waiting on <0x[0-9a-f]+> \(a java\.lang\.Object\)")
+                             r"(?:ReentrantLock|ReentrantReadWriteLock)")
 _JAVA_DEADLOCK = re.compile(r"Found (?:one|\d+) Java-level deadlock|Found \d+ deadlocks?\.")
 _JAVA_INTERNAL = re.compile(r"^(?:Reference Handler|Finalizer|Signal Dispatcher|Common-Cleaner|Notification Thread|"
                             r"Attach Listener|Service Thread|Monitor Deflation Thread|C[12] CompilerThread|Sweeper thread|"
