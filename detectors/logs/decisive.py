@@ -39,6 +39,9 @@ MAX_CANDIDATES = 5_000
 TAIL_LINES = 50
 MAX_SIGNALS_PER_SERVICE = 8
 MAX_LINE_CHARS = 2_000
+SEMANTIC_SCAN_LINES = 2_000  # meaning matching reads the newest lines only
+SEMANTIC_TAIL_LINES = 20
+SEMANTIC_PER_SERVICE = 16
 _LOCAL = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "::"})
 _DB_SCHEMES = re.compile(r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|cassandra)://|"
                          r"jdbc:(?:postgresql|mysql|mariadb|oracle|sqlserver)", re.IGNORECASE)
@@ -286,8 +289,91 @@ def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
                   evidence=evidence, attributes=attributes)
 
 
-def detect_service_decisive(service: str, lines: Sequence[str]) -> list[Signal]:
-    """Decisive signals of one service's raw lines (rules and dumps), best first."""
+@dataclass(slots=True)
+class _Candidate:
+    """An error line no rule read, kept for meaning matching."""
+
+    service: str
+    index: int
+    text: str
+    lines: Sequence[str]
+    headers: _Headers
+    count: int = 1
+    in_tail: bool = False
+
+
+def _semantic_candidates(service: str, lines: Sequence[str], headers: _Headers, findings: list[Finding]) -> list[_Candidate]:
+    """Error-ish lines of the newest ``SEMANTIC_SCAN_LINES`` no rule matched, one per masked template, newest first."""
+    from detectors.logs.semantic import is_errorish, semantic_text
+
+    matched = {f.index for f in findings}
+    seen_templates = {semantic_text(f.line) for f in findings}
+    by_template: dict[str, _Candidate] = {}
+    first = max(0, len(lines) - SEMANTIC_SCAN_LINES)
+    tail_from = len(lines) - SEMANTIC_TAIL_LINES
+    for index in range(len(lines) - 1, first - 1, -1):
+        raw = lines[index]
+        if index in matched or not raw.strip() or raw[:1].isspace() or not is_errorish(raw):
+            continue
+        parsed = headers.parsed(index)
+        text = semantic_text(parsed.message if parsed is not None else raw)
+        if not text or text in seen_templates:
+            continue
+        known = by_template.get(text)
+        if known is not None:
+            known.count += 1
+            continue
+        if len(by_template) >= SEMANTIC_PER_SERVICE:
+            continue
+        by_template[text] = _Candidate(service, index, text, lines, headers, in_tail=index >= tail_from)
+    return list(by_template.values())
+
+
+_SEMANTIC_BLAME = {"dns_failure": "lookup", "db_down": "peer", "dependency_failure": "peer",
+                   "certificate_expired": "peer", "network_partition": "peer", "rate_limited": "provider"}
+
+
+def _semantic_signal(candidate: _Candidate, kind: str, score: float, similarity: float, margin: float) -> Signal:
+    line = candidate.lines[candidate.index][:MAX_LINE_CHARS]
+    blame = _SEMANTIC_BLAME.get(kind, "self")
+    probe = Rule(f"semantic:{kind}", "semantic", kind, score, blame, r"$^")
+    found = _culprit(probe, candidate.lines, candidate.index, None) or Finding(probe, kind, score, candidate.index, line)
+    service = candidate.service
+    started = candidate.headers.timestamp(candidate.index)
+    quoted = redact(line.strip())
+    attributes: dict[str, object] = {"decisive": False, "semantic": True, "rule": probe.id, "line": quoted[:500],
+                                     "count": candidate.count, "line_no": candidate.index + 1,
+                                     "similarity": similarity, "margin": margin}
+    attributes.update({k: v for k, v in found.attributes.items() if k != "database"})
+    if found.culprit and found.culprit != service.lower():
+        attributes["culprit"] = found.culprit
+    evidence = [Evidence(id=f"log:{service}:{candidate.index + 1}", type=EvidenceType.LOG, summary=quoted[:300],
+                         service=service, ts=started, weight=score,
+                         detail=f"reads as {kind} by meaning (similarity {similarity:.2f}, margin {margin:.2f})")]
+    return Signal(source="logs", detector="logs.semantic", service=service, kind=kind,
+                  title=f"{service}: {quoted[:140]} (reads as {kind})", score=score, started_at=started,
+                  evidence=evidence, attributes=attributes)
+
+
+def _semantic_signals(candidates: list[_Candidate], ruled: set[tuple[str, str]]) -> list[Signal]:
+    """Meaning matches of the best ``MAX_LINES`` candidates (tail lines first, then the newest)."""
+    from detectors.logs.semantic import MAX_LINES, current_matcher
+
+    if not candidates:
+        return []
+    chosen = sorted(candidates, key=lambda c: (not c.in_tail, -c.index))[:MAX_LINES]
+    matcher = current_matcher()  # loads the model on first need only
+    if matcher is None:
+        return []
+    out: list[Signal] = []
+    for candidate, match in zip(chosen, matcher.best([c.text for c in chosen]), strict=True):
+        if match is None or (candidate.service, match.kind) in ruled:
+            continue
+        out.append(_semantic_signal(candidate, match.kind, match.score, match.similarity, match.margin))
+    return out
+
+
+def _service_pass(service: str, lines: Sequence[str], *, semantic: bool) -> tuple[list[Signal], list[_Candidate]]:
     from detectors.logs.dumps import dump_signals
 
     lines = lines[-MAX_SCAN_LINES:] if len(lines) > MAX_SCAN_LINES else lines
@@ -295,16 +381,34 @@ def detect_service_decisive(service: str, lines: Sequence[str]) -> list[Signal]:
     out = [_signal(service, g, headers) for g in _group(findings)]
     out.extend(dump_signals(service, lines, timestamp=headers.timestamp))
     out.sort(key=lambda s: s.score, reverse=True)
-    return out[:MAX_SIGNALS_PER_SERVICE]
+    candidates = _semantic_candidates(service, lines, headers, findings) if semantic else []
+    return out[:MAX_SIGNALS_PER_SERVICE], candidates
 
 
-def detect_decisive_signals(logs: dict[str, list[str]]) -> list[Signal]:
-    """Decisive signals of every service's logs, best first. Never raises on bad input lines."""
+def detect_service_decisive(service: str, lines: Sequence[str]) -> list[Signal]:
+    """Decisive signals of one service's raw lines (rules and dumps only), best first."""
+    return _service_pass(service, lines, semantic=False)[0]
+
+
+def detect_decisive_signals(logs: dict[str, list[str]], *, semantic: bool = True) -> list[Signal]:
+    """Decisive signals of every service's logs (rules, dumps), then meaning matches of the error lines no
+    rule read (when an embedder is configured, ``semantic.use_encoder``), best first. Never raises on bad
+    input lines."""
     out: list[Signal] = []
+    candidates: list[_Candidate] = []
     for service, lines in (logs or {}).items():
         try:
-            out.extend(detect_service_decisive(str(service), [str(x) for x in (lines or [])]))
+            found, pending = _service_pass(str(service), list(lines or []), semantic=semantic)
         except Exception:  # one bad stream must not hide the others
             log.exception("decisive log detection failed for a service", extra={"service": service})
+            continue
+        out.extend(found)
+        candidates.extend(pending)
+    if candidates:
+        ruled = {(s.service or "", s.kind or "") for s in out}
+        try:
+            out.extend(_semantic_signals(candidates, ruled))
+        except Exception:  # noqa: BLE001 - meaning matching is extra to the rules: never lose their signals
+            log.exception("semantic log matching failed")
     out.sort(key=lambda s: s.score, reverse=True)
     return out

@@ -264,7 +264,7 @@ KERNEL_RULES: tuple[Rule, ...] = (
     Rule("kernel.hard_lockup", "kernel", "node_failure", 0.75, "device", r"hard LOCKUP"),
     Rule("kernel.panic", "kernel", "node_failure", 0.85, "device", r"Kernel panic - not syncing"),
     Rule("kernel.syn_flood", "kernel", "ddos", 0.75, "self", r"Possible SYN flooding on port"),
-    Rule("kernel.clocksource", "kernel", "exception_surge", 0.4, "self",
+    Rule("kernel.clocksource", "kernel", "exception_surge", 0.45, "self",
          r"clocksource.{0,80}unstable|Marking clocksource \S+ as unstable"),
 )
 

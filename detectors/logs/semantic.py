@@ -34,7 +34,7 @@ MARGIN = 0.07
 MAX_LINES = 64
 MAX_CHARS = 300
 ORDINARY_LABEL = "ordinary"
-SCORE_LOW, SCORE_HIGH = 0.3, 0.55  # rule matches start where these end
+SCORE_LOW, SCORE_HIGH = 0.25, 0.45  # specific rule matches score 0.45 and more
 
 
 # a line worth reading by meaning says something went wrong (or is an error-level line, see the detector)
@@ -42,7 +42,7 @@ _ERRORISH = re.compile(
     r"\b(?:error|err|exception|fatal|panic|fail(?:ed|ure|s|ing)?|refused|denied|time[ds]? ?out|unreachable|traceback|"
     r"critical|crit|killed|oom|cannot|can't|could not|unable|expired|exhausted|abort(?:ed)?|invalid|reject(?:ed)?|"
     r"exceed(?:ed|s)?|too many|full|not found|no such|lost|dead|down|stuck|blocked|unavailable|corrupt(?:ed|ion)?|"
-    r"missing|behind|throttl\w*|slow|warn(?:ing)?|crash(?:ed)?|backwards|violation|unknown|bad|broken|lag)\b",
+    r"missing|behind|throttl\w*|slow|crash(?:ed)?|backwards|violation|unknown|bad|broken|lag)\b",
     re.IGNORECASE,
 )
 
