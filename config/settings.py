@@ -207,6 +207,7 @@ class LogsSettings(_Section):
     kubernetes_enabled: bool = False  # pod logs + events through the in-cluster / kubeconfig credentials
     kubernetes_namespace: str = "default"
     kubernetes_selector: str = "app={service}"  # label selector; only valid label values are filled in
+    semantic_lines: bool = True  # error lines no rule reads are matched by meaning (the retrieval embedder)
 
     @field_validator("loki_selector", "splunk_search")
     @classmethod

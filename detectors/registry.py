@@ -1,8 +1,8 @@
 """Detector registry: every detector is a callable ``(IncidentContext) -> list[Signal]`` registered under the
 ``sherlog.detectors`` entry-point group, the same way a third-party package would add one.
 
-Built-ins (pyproject.toml): ``logs``, ``metrics``, ``changes``, ``kubernetes``. A detector that raises is reported by the
-pipeline as a note and the analysis goes on without it.
+Built-ins (pyproject.toml): ``logs``, ``metrics``, ``changes``, ``kubernetes``, ``decisive_logs``. A detector that
+raises is reported by the pipeline as a note and the analysis goes on without it.
 """
 
 from __future__ import annotations
@@ -27,6 +27,13 @@ def logs_detector(context: IncidentContext) -> list[Signal]:
     from detectors.logs import detect_log_signals
 
     return detect_log_signals(context.logs, alert_time=context.alert_time) if context.logs else []
+
+
+def decisive_logs_detector(context: IncidentContext) -> list[Signal]:
+    """Lines that explain a failure by themselves (``detectors/logs/decisive.py``), rules then meaning."""
+    from detectors.logs.decisive import detect_decisive_signals
+
+    return detect_decisive_signals(context.logs) if context.logs else []
 
 
 def metrics_detector(context: IncidentContext) -> list[Signal]:
@@ -54,6 +61,7 @@ BUILTIN: dict[str, Detector] = {
     "metrics": metrics_detector,
     "changes": changes_detector,
     "kubernetes": kubernetes_detector,
+    "decisive_logs": decisive_logs_detector,
 }
 
 

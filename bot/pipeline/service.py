@@ -37,6 +37,7 @@ from bot.domain import (
 )
 from bot.pipeline.events import EventBus
 from bot.pipeline.intake import IntakeResult, IntakeService
+from bot.pipeline.log_semantics import configure_log_semantics, log_semantics_note
 from bot.pipeline.metrics import PipelineMetrics
 from detectors.registry import Detector, load_detectors
 
@@ -81,6 +82,7 @@ class Pipeline:
         self.llm = llm
         self.ranker_model = ranker_model
         self.detectors = tuple(detectors) if detectors is not None else load_detectors()
+        configure_log_semantics(settings=settings, retriever=retriever)  # the log detector's embedder
         self._intake = (
             IntakeService.from_settings(settings=settings, store=store)
             if store is not None
@@ -174,6 +176,9 @@ class Pipeline:
                 except Exception as e:  # noqa: BLE001 - one failing detector must not lose the analysis
                     notes.append(f"detector {name} failed: {e.__class__.__name__}: {e}"[:300])
                     log.exception("detector failed", extra={"detector": name})
+        semantics_note = log_semantics_note() if context.logs else None
+        if semantics_note:
+            notes.append(semantics_note)
         with _timed(timings, "retrieval"):
             similar, runbooks = self._retrieve(context, signals, notes)
         return GatheredEvidence(signals=signals, similar=similar, runbooks=runbooks, notes=notes)

@@ -1,0 +1,414 @@
+"""Decisive log lines: lines that explain a failure by themselves, no baseline needed.
+
+A crashing container prints a few lines and dies; template mining and surge tests need many events, so
+its one decisive line (a refused connection to ``db:5432``, a name that does not resolve, an expired
+certificate, a shell syntax error in the entrypoint) would give no signal. This detector reads each
+service's raw lines against the rule tables of ``decisive_rules.py`` (crash output, connections, name
+resolution, TLS, databases, provider throttling, kernel and network-device messages), reads thread and
+goroutine dumps (``dumps.py``), and, when an embedder is available, matches the remaining error lines by
+meaning (``semantic.py``).
+
+Cost is bounded: only the newest ``MAX_SCAN_LINES`` lines, a cheap lower-case word pass (``TRIGGER``)
+before any rule, at most ``MAX_CANDIDATES`` candidate lines (newest first), and rules that only name a
+crash (``generic``) read in the last ``TAIL_LINES`` lines only.
+
+Signals follow the decisive-finding seam (``PREAMBLE``): source ``logs``, detector ``logs.decisive`` /
+``logs.kernel`` / ``logs.network`` / ``logs.dump`` (``logs.semantic`` for meaning matches, which are not
+decisive), the line's own timestamp, the line quoted, and ``attributes`` with ``decisive``, ``rule``,
+``culprit`` (the component the line blames, host only), ``line`` and ``count``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.domain.models import Evidence, EvidenceType, Signal
+from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider_of
+from detectors.logs.decisive_rules import RULES, TRIGGER, Rule
+from detectors.logs.formats import BUILTIN_FORMATS, LineFormat, ParsedLine
+from detectors.logs.parsing import clean, detect_format
+
+log = logging.getLogger(__name__)
+
+MAX_SCAN_LINES = 200_000
+MAX_CANDIDATES = 5_000
+TAIL_LINES = 50
+MAX_SIGNALS_PER_SERVICE = 8
+MAX_LINE_CHARS = 2_000
+SEMANTIC_SCAN_LINES = 2_000  # meaning matching reads the newest lines only
+SEMANTIC_TAIL_LINES = 20
+SEMANTIC_PER_SERVICE = 16
+_LOCAL = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "::"})
+_DB_SCHEMES = re.compile(r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|cassandra)://|"
+                         r"jdbc:(?:postgresql|mysql|mariadb|oracle|sqlserver)", re.IGNORECASE)
+_CONTINUATION = re.compile(r"^\s+\S|^Is the server running")
+_SECRET_URL = re.compile(r"(://[^:/@\s'\"]+:)[^@\s'\"]+@")
+_SECRET_FIELD = re.compile(r"(\b(?:password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)",
+                           re.IGNORECASE)
+
+
+def redact(line: str) -> str:
+    """The line with URL passwords and ``password=...`` values masked (the rest kept as the user wrote it)."""
+    return _SECRET_FIELD.sub(r"\1***", _SECRET_URL.sub(r"\1***@", line))
+
+
+@dataclass(slots=True)
+class Finding:
+    """One rule firing on one line."""
+
+    rule: Rule
+    kind: str
+    score: float
+    index: int
+    line: str
+    culprit: str | None = None
+    attributes: dict[str, object] = field(default_factory=dict)
+
+
+def _peer_near(lines: Sequence[str], index: int) -> tuple[str, int | None] | None:
+    """The peer named in the line, or in the indented lines right after it (libpq's ``Is the server running...``)."""
+    peer = peer_of(lines[index][:MAX_LINE_CHARS])
+    if peer is None:
+        for nxt in lines[index + 1 : index + 3]:
+            if not _CONTINUATION.match(nxt):
+                break
+            peer = peer_of(nxt[:MAX_LINE_CHARS])
+            if peer is not None:
+                break
+    return (peer.host, peer.port) if peer is not None else None
+
+
+def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -> Finding | None:
+    line = lines[index][:MAX_LINE_CHARS]
+    found = Finding(rule=rule, kind=rule.kind, score=rule.score, index=index, line=line)
+    if rule.blame == "peer":
+        host, port = None, None
+        if rule.culprit_regex is not None:
+            m = rule.culprit_regex.search(line)
+            host = m.group("host").lower() if m else None
+        if host is None:
+            near = _peer_near(lines, index)
+            if near is not None:
+                host, port = near
+        if host in _LOCAL:
+            host = None
+        if host is None and rule.needs_culprit:
+            return None
+        if host is None:  # it blames a peer it does not name: weaker
+            found.score = round(rule.score - 0.15, 4)
+        found.culprit = host
+        if port is not None:
+            found.attributes["port"] = port
+        database = DATABASE_PORTS.get(port) if port is not None else None
+        if rule.db_port and host is not None and (database or _DB_SCHEMES.search(line)):
+            found.kind, found.score = "db_down", max(rule.score, 0.8)
+            found.attributes["database"] = database or "database"
+    elif rule.blame == "lookup":
+        found.culprit = "dns"
+        name = looked_up(line)
+        if name is not None:
+            found.attributes["looked_up"] = name
+    elif rule.blame == "provider":
+        found.culprit = provider_of(line)
+        if found.culprit in _LOCAL:
+            found.culprit = None
+        if found.culprit is None and rule.needs_culprit:
+            return None
+    elif rule.blame == "device":
+        found.culprit = device
+    return found
+
+
+def match_line(line: str, *, in_tail: bool = True) -> list[Rule]:
+    """Every rule the line matches (generic crash rules only when ``in_tail``), best score first."""
+    text = line[:MAX_LINE_CHARS]
+    lower = text.lower()
+    if not TRIGGER.search(lower):
+        return []
+    hits = [r for r in RULES if (in_tail or not r.generic) and r.matches(text, lower)]
+    return sorted(hits, key=lambda r: -r.score)
+
+
+def classify_line(line: str) -> Finding | None:
+    """The best decisive reading of one line alone (culprit included), or None."""
+    headers: _Headers | None = None
+    best: Finding | None = None
+    for rule in match_line(line):
+        device = None
+        if rule.blame == "device":
+            headers = headers or _Headers([line])
+            device = headers.host(0)
+        found = _culprit(rule, [line], 0, device)
+        if found is not None and (best is None or found.score > best.score):
+            best = found
+    return best
+
+
+class _Headers:
+    """Timestamps and syslog hosts of a stream's lines, parsed on demand for the few lines that matter."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.lines = lines
+        self.fmt: LineFormat = detect_format(lines[:200])
+        self._cache: dict[int, ParsedLine | None] = {}
+
+    def parsed(self, index: int) -> ParsedLine | None:
+        if index in self._cache:
+            return self._cache[index]
+        text = clean(self.lines[index])
+        result: ParsedLine | None = None
+        for fmt in (self.fmt, *BUILTIN_FORMATS):
+            try:
+                result = fmt.parse(text)
+            except Exception:  # noqa: BLE001 - a format must never break detection
+                result = None
+            if result is not None and (result.ts is not None or fmt is not self.fmt):
+                break
+        self._cache[index] = result
+        return result
+
+    def timestamp(self, index: int) -> datetime | None:
+        """The line's time, else the time of the nearest line above it (a stack trace's header)."""
+        for i in range(index, max(-1, index - 30), -1):
+            parsed = self.parsed(i)
+            if parsed is not None and parsed.ts is not None:
+                return parsed.ts
+        return None
+
+    def host(self, index: int) -> str | None:
+        parsed = self.parsed(index)
+        host = parsed.fields.get("host") if parsed is not None else None
+        return str(host).lower() if host and host != "-" else None
+
+
+def candidate_indexes(lines: Sequence[str], *, limit: int = MAX_CANDIDATES) -> list[int]:
+    """Indexes of lines the cheap word pass keeps, newest first, at most ``limit``; the tail always."""
+    out: list[int] = []
+    search = TRIGGER.search
+    for i in range(len(lines) - 1, -1, -1):
+        if search(lines[i][:MAX_LINE_CHARS].lower()):
+            out.append(i)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def findings_of(service: str, lines: Sequence[str]) -> tuple[list[Finding], _Headers]:
+    """Every rule finding of one service's lines (the best rule per line)."""
+    headers = _Headers(lines)
+    tail_from = len(lines) - TAIL_LINES
+    found: list[Finding] = []
+    for index in candidate_indexes(lines):
+        text = lines[index][:MAX_LINE_CHARS]
+        lower = text.lower()
+        for rule in RULES:
+            if rule.generic and index < tail_from:
+                continue
+            if not rule.matches(text, lower):
+                continue
+            device = headers.host(index) if rule.blame == "device" else None
+            finding = _culprit(rule, lines, index, device)
+            if finding is not None:
+                if finding.culprit == service.lower():
+                    finding.culprit = None
+                found.append(finding)
+    return _best_per_line(found), headers
+
+
+def _best_per_line(found: list[Finding]) -> list[Finding]:
+    best: dict[int, Finding] = {}
+    for f in found:
+        current = best.get(f.index)
+        if current is None or f.score > current.score:
+            best[f.index] = f
+    return sorted(best.values(), key=lambda f: f.index)
+
+
+@dataclass(slots=True)
+class _Group:
+    first: Finding
+    last: Finding
+    count: int = 1
+
+
+def _group(findings: list[Finding]) -> list[_Group]:
+    groups: dict[tuple[str, str, str | None], _Group] = {}
+    for f in findings:
+        key = (f.rule.family, f.kind, f.culprit)
+        g = groups.get(key)
+        if g is None:
+            groups[key] = _Group(first=f, last=f)
+        else:
+            g.last = f
+            g.count += 1
+            if f.score > g.first.score:
+                g.first.score = f.score
+    kept = list(groups.values())
+    if any(not g.first.rule.generic for g in kept):  # a specific cause beats "it crashed"
+        kept = [g for g in kept if not g.first.rule.generic]
+    _failover_over_network(kept)
+    return kept
+
+
+def _failover_over_network(groups: list[_Group]) -> None:
+    """A failover whose primary was unreachable over the network points at the network first."""
+    failover = any(g.first.rule.id == "db.failover" for g in groups)
+    if not failover:
+        return
+    for g in groups:
+        if g.first.rule.id == "db.primary_unreachable":
+            g.first.score = max(g.first.score, 0.78)
+            g.first.attributes["explains"] = "db.failover"
+
+
+def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
+    first = group.first
+    rule = first.rule
+    started = headers.timestamp(first.index)
+    quoted = redact(first.line.strip())
+    evidence = [Evidence(id=f"log:{service}:{first.index + 1}", type=EvidenceType.LOG, summary=quoted[:300],
+                         service=service, ts=started, weight=first.score,
+                         detail=f"rule {rule.id}; {group.count} matching line(s)")]
+    if group.count > 1:
+        last = group.last
+        evidence.append(Evidence(id=f"log:{service}:{last.index + 1}", type=EvidenceType.LOG,
+                                 summary=redact(last.line.strip())[:300], service=service,
+                                 ts=headers.timestamp(last.index), weight=first.score))
+    attributes: dict[str, object] = {"decisive": True, "rule": rule.id, "line": quoted[:500], "count": group.count,
+                                     "line_no": first.index + 1, **first.attributes}
+    if first.culprit:
+        attributes["culprit"] = first.culprit
+    blamed = f" (blames {first.culprit})" if first.culprit else ""
+    score = min(0.97, first.score + (0.03 if group.count >= 3 else 0.0))
+    return Signal(source="logs", detector=f"logs.{rule.family}", service=service, kind=first.kind,
+                  title=f"{service}: {quoted[:140]}{blamed}", score=round(score, 4), started_at=started,
+                  evidence=evidence, attributes=attributes)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """An error line no rule read, kept for meaning matching."""
+
+    service: str
+    index: int
+    text: str
+    lines: Sequence[str]
+    headers: _Headers
+    count: int = 1
+    in_tail: bool = False
+
+
+def _semantic_candidates(service: str, lines: Sequence[str], headers: _Headers, findings: list[Finding]) -> list[_Candidate]:
+    """Error-ish lines of the newest ``SEMANTIC_SCAN_LINES`` no rule matched, one per masked template, newest first."""
+    from detectors.logs.semantic import is_errorish, semantic_text
+
+    matched = {f.index for f in findings}
+    seen_templates = {semantic_text(f.line) for f in findings}
+    by_template: dict[str, _Candidate] = {}
+    first = max(0, len(lines) - SEMANTIC_SCAN_LINES)
+    tail_from = len(lines) - SEMANTIC_TAIL_LINES
+    for index in range(len(lines) - 1, first - 1, -1):
+        raw = lines[index]
+        if index in matched or not raw.strip() or raw[:1].isspace() or not is_errorish(raw):
+            continue
+        parsed = headers.parsed(index)
+        text = semantic_text(parsed.message if parsed is not None else raw)
+        if not text or text in seen_templates:
+            continue
+        known = by_template.get(text)
+        if known is not None:
+            known.count += 1
+            continue
+        if len(by_template) >= SEMANTIC_PER_SERVICE:
+            continue
+        by_template[text] = _Candidate(service, index, text, lines, headers, in_tail=index >= tail_from)
+    return list(by_template.values())
+
+
+_SEMANTIC_BLAME = {"dns_failure": "lookup", "db_down": "peer", "dependency_failure": "peer",
+                   "certificate_expired": "peer", "network_partition": "peer", "rate_limited": "provider"}
+
+
+def _semantic_signal(candidate: _Candidate, kind: str, score: float, similarity: float, margin: float) -> Signal:
+    line = candidate.lines[candidate.index][:MAX_LINE_CHARS]
+    blame = _SEMANTIC_BLAME.get(kind, "self")
+    probe = Rule(f"semantic:{kind}", "semantic", kind, score, blame, r"$^")
+    found = _culprit(probe, candidate.lines, candidate.index, None) or Finding(probe, kind, score, candidate.index, line)
+    service = candidate.service
+    started = candidate.headers.timestamp(candidate.index)
+    quoted = redact(line.strip())
+    attributes: dict[str, object] = {"decisive": False, "semantic": True, "rule": probe.id, "line": quoted[:500],
+                                     "count": candidate.count, "line_no": candidate.index + 1,
+                                     "similarity": similarity, "margin": margin}
+    attributes.update({k: v for k, v in found.attributes.items() if k != "database"})
+    if found.culprit and found.culprit != service.lower():
+        attributes["culprit"] = found.culprit
+    evidence = [Evidence(id=f"log:{service}:{candidate.index + 1}", type=EvidenceType.LOG, summary=quoted[:300],
+                         service=service, ts=started, weight=score,
+                         detail=f"reads as {kind} by meaning (similarity {similarity:.2f}, margin {margin:.2f})")]
+    return Signal(source="logs", detector="logs.semantic", service=service, kind=kind,
+                  title=f"{service}: {quoted[:140]} (reads as {kind})", score=score, started_at=started,
+                  evidence=evidence, attributes=attributes)
+
+
+def _semantic_signals(candidates: list[_Candidate], ruled: set[tuple[str, str]]) -> list[Signal]:
+    """Meaning matches of the best ``MAX_LINES`` candidates (tail lines first, then the newest)."""
+    from detectors.logs.semantic import MAX_LINES, current_matcher
+
+    if not candidates:
+        return []
+    chosen = sorted(candidates, key=lambda c: (not c.in_tail, -c.index))[:MAX_LINES]
+    matcher = current_matcher()  # loads the model on first need only
+    if matcher is None:
+        return []
+    out: list[Signal] = []
+    for candidate, match in zip(chosen, matcher.best([c.text for c in chosen]), strict=True):
+        if match is None or (candidate.service, match.kind) in ruled:
+            continue
+        out.append(_semantic_signal(candidate, match.kind, match.score, match.similarity, match.margin))
+    return out
+
+
+def _service_pass(service: str, lines: Sequence[str], *, semantic: bool) -> tuple[list[Signal], list[_Candidate]]:
+    from detectors.logs.dumps import dump_signals
+
+    lines = lines[-MAX_SCAN_LINES:] if len(lines) > MAX_SCAN_LINES else lines
+    findings, headers = findings_of(service, lines)
+    out = [_signal(service, g, headers) for g in _group(findings)]
+    out.extend(dump_signals(service, lines, timestamp=headers.timestamp))
+    out.sort(key=lambda s: s.score, reverse=True)
+    candidates = _semantic_candidates(service, lines, headers, findings) if semantic else []
+    return out[:MAX_SIGNALS_PER_SERVICE], candidates
+
+
+def detect_service_decisive(service: str, lines: Sequence[str]) -> list[Signal]:
+    """Decisive signals of one service's raw lines (rules and dumps only), best first."""
+    return _service_pass(service, lines, semantic=False)[0]
+
+
+def detect_decisive_signals(logs: dict[str, list[str]], *, semantic: bool = True) -> list[Signal]:
+    """Decisive signals of every service's logs (rules, dumps), then meaning matches of the error lines no
+    rule read (when an embedder is configured, ``semantic.use_encoder``), best first. Never raises on bad
+    input lines."""
+    out: list[Signal] = []
+    candidates: list[_Candidate] = []
+    for service, lines in (logs or {}).items():
+        try:
+            found, pending = _service_pass(str(service), list(lines or []), semantic=semantic)
+        except Exception:  # one bad stream must not hide the others
+            log.exception("decisive log detection failed for a service", extra={"service": service})
+            continue
+        out.extend(found)
+        candidates.extend(pending)
+    if candidates:
+        ruled = {(s.service or "", s.kind or "") for s in out}
+        try:
+            out.extend(_semantic_signals(candidates, ruled))
+        except Exception:  # noqa: BLE001 - meaning matching is extra to the rules: never lose their signals
+            log.exception("semantic log matching failed")
+    out.sort(key=lambda s: s.score, reverse=True)
+    return out
