@@ -16,6 +16,7 @@ from connectors.alerts.common import (
     parse_time,
     require,
     service_from_labels,
+    set_start,
     str_dict,
 )
 
@@ -44,7 +45,6 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
         status_text = str(item.get("status") or payload.get("status") or "firing").lower()
         if status_text not in {"firing", "resolved"}:
             raise PayloadError(f"{where}.status: {status_text!r} is neither 'firing' nor 'resolved'")
-        starts = parse_time(item.get("startsAt"), field=f"{where}.startsAt")
         alert = Alert(
             source=SOURCE,
             status=AlertStatus(status_text),
@@ -63,8 +63,7 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
                  RAW_LINKS: clean_links(runbook=annotations.get("runbook_url"),
                                         dashboard=annotations.get("dashboard_url") or annotations.get("grafana_url"))},
         )
-        if starts is not None:
-            alert.starts_at = starts
+        set_start(alert, [("startsAt", item.get("startsAt"))])
         # Alertmanager's own fingerprint is a hash of the label set: stable across notifications.
         alert.fingerprint = f"am:{item['fingerprint']}" if item.get("fingerprint") else alert.compute_fingerprint()
         out.append(alert)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from bot.domain import AlertStatus, Severity
 from connectors.alerts import detect_source, parse_alerts
-from connectors.alerts.common import RAW_EXTERNAL_REFS, RAW_LINKS, RAW_NOTE, RAW_UPDATE_ONLY
+from connectors.alerts.common import RAW_EXTERNAL_REFS, RAW_LINKS, RAW_NOTE, RAW_UPDATE_ONLY, TIME_NOTE
 
 pytestmark = pytest.mark.data
 
@@ -136,3 +137,17 @@ def test_datadog_default_payload(shared_data: Path) -> None:
     assert alert.name == "Host Cluster Alert"  # transition and [TEST] stripped
     assert alert.fingerprint == "dd:18692904:"  # the monitor, not the event id
     assert alert.starts_at.year == 2020
+    # the body's "last triggered at Wed Jun 03 2020 20:43:04 UTC"; `date` (epoch ms as a string) is a second later
+    assert alert.starts_at.isoformat() == "2020-06-03T20:43:04+00:00"
+
+
+def test_every_real_payload_has_its_own_start_time_and_no_time_note(shared_data: Path) -> None:
+    expected = {"alertmanager/zulip_alert_firing_2alerts.json": "2020-02-06T00:17:58",
+                "grafana/zulip_alert_values_v11.json": "2024-03-01T02:09:00",
+                "pagerduty-v3/zulip_incident.triggered.json": "2021-06-04T13:35:29",
+                "opsgenie/zulip_create.json": "2017-08-14T11:25:56",
+                "datadog/relay_default_payload_service_check_triggered.json": "2020-06-03T20:43:04"}
+    for name, start in expected.items():
+        alert = parse_alerts(load(shared_data, name))[0]
+        assert alert.starts_at.astimezone(UTC).isoformat().startswith(start), name
+        assert TIME_NOTE not in alert.annotations, name
