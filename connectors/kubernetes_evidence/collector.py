@@ -157,13 +157,13 @@ class _Run:
         parent = _controller(obj.metadata)
         if parent is not None and parent.kind.lower() in {"deployment", "cronjob"}:
             top = self.owner(parent.kind.lower(), ns, parent.name, with_pods=False) or parent.name
+        self.top[key] = top  # before its pods are read: they ask for it
         if kind == "deployment":
             self.rollouts(ns, name, obj)
         if kind == "cronjob" and with_pods:
             self.newest_job(ns, obj)
         elif with_pods:
             self.pods_of(ns, obj)
-        self.top[key] = top
         return top
 
     def node(self, name: str) -> None:

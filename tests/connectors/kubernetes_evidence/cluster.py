@@ -106,6 +106,46 @@ def objects() -> dict[str, dict[str, Any]]:
         f"{rs_path}/checkout-bcdf24567": _replicaset("checkout-bcdf24567", 9, uid="rs-x", owner_uid="dep-old"),
         f"/apis/apps/v1/namespaces/{NS}/deployments/checkout": deployment,
         f"/api/v1/nodes/{NODE}": node,
+        **batch_and_stateful(),
+    }
+
+
+JOB_POD = "backup-28475520-q7k2z"
+LEDGER_POD = "ledger-0"
+
+
+def batch_and_stateful() -> dict[str, dict[str, Any]]:
+    """A CronJob ``backup`` whose Job's pod failed, and a StatefulSet ``ledger`` whose pod is not ready."""
+    template = {"spec": {"containers": [{"name": "main", "image": "registry.example.com/ops/backup:1"}]}}
+    job_labels = {"batch.kubernetes.io/controller-uid": "job-1", "job-name": "backup-28475520"}
+    job_pod = _pod(JOB_POD, restarts=0, ready=False)
+    job_pod["metadata"] = _meta(JOB_POD, uid="pod-job", owner=("Job", "backup-28475520", "job-1"), labels=job_labels)
+    job_pod["status"]["containerStatuses"][0].update(
+        name="main", state={"terminated": {"exitCode": 1, "reason": "Error"}},
+        lastState={"terminated": {"exitCode": 1, "reason": "Error"}})
+    ledger = _pod(LEDGER_POD, restarts=2, ready=False)
+    ledger["metadata"] = _meta(LEDGER_POD, uid="pod-ledger", owner=("StatefulSet", "ledger", "sts-1"),
+                               labels={"app": "ledger"})
+    ledger["metadata"]["ownerReferences"][0]["apiVersion"] = "apps/v1"
+    return {
+        f"/apis/batch/v1/namespaces/{NS}/cronjobs/backup": {
+            "apiVersion": "batch/v1", "kind": "CronJob", "metadata": _meta("backup", uid="cj-1"),
+            "spec": {"schedule": "0 2 * * *", "jobTemplate": {"spec": {"template": template}}},
+            "status": {"lastScheduleTime": "2026-03-14T02:00:00Z"}},
+        f"/apis/batch/v1/namespaces/{NS}/jobs/backup-28475520": {
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": _meta("backup-28475520", uid="job-1", owner=("CronJob", "backup", "cj-1")),
+            "spec": {"backoffLimit": 6, "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "job-1"}},
+                     "template": template},
+            "status": {"failed": 7, "conditions": [{"type": "Failed", "status": "True",
+                                                    "reason": "BackoffLimitExceeded",
+                                                    "message": "Job has reached the specified backoff limit"}]}},
+        f"/api/v1/namespaces/{NS}/pods/{JOB_POD}": job_pod,
+        f"/apis/apps/v1/namespaces/{NS}/statefulsets/ledger": {
+            "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": _meta("ledger", uid="sts-1"),
+            "spec": {"serviceName": "ledger", "selector": {"matchLabels": {"app": "ledger"}}, "template": template},
+            "status": {"replicas": 1, "readyReplicas": 0}},
+        f"/api/v1/namespaces/{NS}/pods/{LEDGER_POD}": ledger,
     }
 
 
@@ -139,10 +179,15 @@ class FakeCluster:
             return Reply(body=copy.deepcopy(self.objects[req.path]))
         if req.path == f"/api/v1/namespaces/{NS}/pods/{POD}/log":
             return Reply(body=PREVIOUS_LOG, headers={"Content-Type": "text/plain"})
+        if req.path.endswith("/log") and req.path.startswith(f"/api/v1/namespaces/{NS}/pods/"):
+            pod = req.path.split("/")[-2]
+            return Reply(body=f"2026-03-14T02:00:07Z {pod}: fatal: could not reach s3\n",
+                         headers={"Content-Type": "text/plain"})
         if req.path.endswith("/events"):
             return Reply(body=self._events(req))
         for list_path, kind in ((f"/api/v1/namespaces/{NS}/pods", "PodList"),
-                                (f"/apis/apps/v1/namespaces/{NS}/replicasets", "ReplicaSetList")):
+                                (f"/apis/apps/v1/namespaces/{NS}/replicasets", "ReplicaSetList"),
+                                (f"/apis/batch/v1/namespaces/{NS}/jobs", "JobList")):
             if req.path == list_path:
                 items = [copy.deepcopy(o) for p, o in self.objects.items() if p.startswith(list_path + "/")]
                 wanted = dict(pair.split("=", 1) for pair in req.query.get("labelSelector", [""])[0].split(",") if pair)

@@ -16,7 +16,16 @@ from kubernetes.client import ApiClient, Configuration
 from bot.domain import Alert, Incident
 from config.settings import KubernetesSettings
 from connectors.kubernetes_evidence import KubeEvidence, KubernetesEvidenceCollector
-from tests.connectors.kubernetes_evidence.cluster import HEALTHY_POD, NODE, NS, POD, RS, FakeCluster
+from tests.connectors.kubernetes_evidence.cluster import (
+    HEALTHY_POD,
+    JOB_POD,
+    LEDGER_POD,
+    NODE,
+    NS,
+    POD,
+    RS,
+    FakeCluster,
+)
 from tests.connectors.logsources.standin import Request, serve
 
 AT = datetime(2026, 3, 14, 9, 41, 30, tzinfo=UTC)
@@ -230,3 +239,36 @@ def test_targets_are_capped_per_incident() -> None:
                                                            f"/api/v1/namespaces/{NS}/pods/web-1"}
     assert "kubernetes: 3 more Kubernetes objects named by the alerts were not read (kubernetes.max_targets)" in \
         evidence.notes
+
+
+def test_cronjob_alert_reads_its_newest_job_and_the_jobs_pods() -> None:
+    alert = incident("KubeCronJobFailed", {**KSM, "namespace": NS, "cronjob": "backup"}, service="backup")
+    with cluster() as (collector, seen):
+        evidence = collector.collect(alert)
+    got = texts(evidence)
+    assert {f"live:cronjob/{NS}/backup.json", f"live:job/{NS}/backup-28475520.json", f"live:pod/{NS}/{JOB_POD}.json",
+            f"live:logs/{NS}/{JOB_POD}/main.previous.log"} <= set(got)
+    assert "BackoffLimitExceeded" in got[f"live:job/{NS}/backup-28475520.json"]
+    assert evidence.logs["backup"] == [f"2026-03-14T02:00:07Z {JOB_POD}: fatal: could not reach s3"]
+    pod_lists = [r for r in seen if r.path == f"/api/v1/namespaces/{NS}/pods"]
+    assert [r.query["labelSelector"] for r in pod_lists] == [["batch.kubernetes.io/controller-uid=job-1"]]
+
+
+def test_job_pod_alert_names_the_cronjob_as_the_workload() -> None:
+    alert = incident("KubePodNotReady", {"namespace": NS, "pod": JOB_POD}, service="backup")
+    with cluster() as (collector, seen):
+        evidence = collector.collect(alert)
+    got = texts(evidence)
+    assert {f"live:job/{NS}/backup-28475520.json", f"live:cronjob/{NS}/backup.json"} <= set(got)
+    assert list(evidence.logs) == ["backup"]
+    assert not any(r.path.endswith("/jobs") for r in seen)  # from a pod, the CronJob's other Jobs are not listed
+
+
+def test_statefulset_pod_reads_the_statefulset() -> None:
+    alert = incident("KubePodCrashLooping", {"namespace": NS, "pod": LEDGER_POD}, service="ledger")
+    with cluster() as (collector, _):
+        evidence = collector.collect(alert)
+    got = texts(evidence)
+    assert f"live:statefulset/{NS}/ledger.json" in got and f"live:pod/{NS}/{LEDGER_POD}.json" in got
+    assert f"live:events/{NS}/{LEDGER_POD}.json" not in got  # no events recorded for it: an empty list is not kept
+    assert list(evidence.logs) == ["ledger"]
