@@ -146,7 +146,8 @@ _SCRAPER_SUFFIXES = ("-kube-state-metrics", "-node-exporter", "-blackbox-exporte
                      "-prometheus", "-otel-collector", "-opentelemetry-collector", "-pushgateway")
 # Exporters that report on the whole cluster: their `instance` is the exporter's own address, not a host at fault.
 _CLUSTER_EXPORTERS = ("kube-state-metrics", "prometheus", "prometheus-k8s")
-_NODE_ALERT = re.compile(r"^(KubeNode|Node|Host|Kubelet)|NodeNotReady|NodeDown", re.IGNORECASE)
+# Node and host alerts of kube-prometheus / node-exporter mixins and the common host rule sets (NodeJS is an app).
+_NODE_ALERT = re.compile(r"^(KubeNode|Kubelet|Node(?!JS|Js)[A-Z]|Host[A-Z])|NodeNotReady|NodeDown")
 
 
 def is_scraper(name: str | None) -> bool:

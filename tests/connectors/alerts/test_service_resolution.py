@@ -84,6 +84,9 @@ ROWS: list[tuple[str, dict[str, str], str, Tier]] = [
                    "host": "i-0abc"}, "checkout", Tier.WORKLOAD),
     ("ErrorRate", {"k8s.statefulset.name": "ledger", "k8s.pod.name": "ledger-1"}, "ledger", Tier.WORKLOAD),
     ("ReplicaSetStuck", {"replicaset": "checkout-7c9d8f6b5"}, "checkout", Tier.WORKLOAD),
+    ("NodeJSHeapHigh", {"app": "storefront", "node": "node-3", "instance": "10.244.1.9:9229"}, "storefront",
+     Tier.APP),
+    ("HostHighCpuLoad", {"app": "storefront", "instance": "web-7:9100", "job": "node"}, "web-7", Tier.NODE),
     ("Nothing", {"severity": "page"}, "", Tier.APP),
 ]
 
