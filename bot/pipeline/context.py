@@ -104,6 +104,10 @@ class LiveContextProvider:
         except ConnectorError as e:
             notes.append(f"kubernetes: {e}"[:500])
             return
+        except Exception as e:  # the analysis goes on without this evidence
+            log.warning("kubernetes evidence failed", exc_info=True)
+            notes.append(f"kubernetes: evidence not collected ({e.__class__.__name__})")
+            return
         context.kubernetes.extend(evidence.texts)
         for workload, lines in evidence.logs.items():
             context.logs.setdefault(workload, []).extend(lines)

@@ -82,6 +82,9 @@ class KubernetesEvidenceCollector:
                 run.target(target)
             except _Stop:
                 break
+            except Exception as e:  # an answer shaped unlike the API's (a proxy, a partial object): note, go on
+                log.warning("kubernetes evidence failed", extra={"target": target.name}, exc_info=True)
+                run.note(f"{target.kind} {target.name}: not read ({e.__class__.__name__})")
         return run.out
 
 
@@ -127,7 +130,9 @@ class _Run:
         owner = _controller(pod.metadata)
         if owner is not None:
             workload = self.owner(owner.kind.lower(), ns, owner.name, with_pods=False) or workload
-        for container in [*(pod.status.init_container_statuses or []), *(pod.status.container_statuses or [])]:
+        status = pod.status
+        statuses = [*(status.init_container_statuses or []), *(status.container_statuses or [])] if status else []
+        for container in statuses:
             if (container.restart_count or 0) > 0 or (container.last_state and container.last_state.terminated):
                 self.previous_log(ns, name, container.name, workload)
         if pod.spec and pod.spec.node_name:

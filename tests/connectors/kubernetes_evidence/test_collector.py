@@ -272,3 +272,14 @@ def test_statefulset_pod_reads_the_statefulset() -> None:
     assert f"live:statefulset/{NS}/ledger.json" in got and f"live:pod/{NS}/{LEDGER_POD}.json" in got
     assert f"live:events/{NS}/{LEDGER_POD}.json" not in got  # no events recorded for it: an empty list is not kept
     assert list(evidence.logs) == ["ledger"]
+
+
+def test_a_pod_without_status_or_node_still_leads_to_its_owners() -> None:
+    fake = FakeCluster()
+    del fake.objects[f"/api/v1/namespaces/{NS}/pods/{POD}"]["status"]
+    del fake.objects[f"/api/v1/namespaces/{NS}/pods/{POD}"]["spec"]["nodeName"]
+    with cluster(fake) as (collector, _):
+        evidence = collector.collect(CRASHLOOP)
+    got = texts(evidence)
+    assert f"live:pod/{NS}/{POD}.json" in got and f"live:deployment/{NS}/checkout.json" in got
+    assert f"live:node/{NODE}.json" not in got and evidence.logs == {} and evidence.notes == []
