@@ -316,6 +316,18 @@ def service_from_labels(labels: Mapping[str, str], *, alertname: str = "") -> st
     """``resolve_service``'s name only."""
     return resolve_service(labels, alertname=alertname).service
 
+def text_or_none(value: Any) -> str | None:
+    """A scalar field as text (an id, a URL); None for absent, empty, or not a scalar (an object, a list)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
+        return None
+    return str(value)
+
+
+def as_list(value: Any) -> list[Any]:
+    """A field that should be a list; anything else is no items."""
+    return value if isinstance(value, list) else []
+
+
 def str_dict(value: Any, *, field: str) -> dict[str, str]:
     if value is None:
         return {}

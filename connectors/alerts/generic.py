@@ -21,7 +21,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain import Alert, AlertStatus, PayloadError, Severity
-from connectors.alerts.common import SERVICE_RULES, resolve_service, set_start, str_dict, tags_to_labels
+from connectors.alerts.common import (
+    SERVICE_RULES,
+    resolve_service,
+    set_start,
+    str_dict,
+    tags_to_labels,
+    text_or_none,
+)
 
 SOURCE = "generic"
 
@@ -97,11 +104,11 @@ def parse_one(
         description=str(_first(obj, m["description"]) or ""),
         labels={"alertname": str(name), **({"service": str(service)} if service else {}), **labels},
         annotations=annotations,
-        generator_url=_first(obj, m["url"]),
+        generator_url=text_or_none(_first(obj, m["url"])),
         raw={k: v for k, v in obj.items() if k not in {"labels", "annotations"} and isinstance(v, (str, int, float))},
     )
     set_start(alert, [(path, _get(obj, path)) for path in m["starts_at"]])
-    fp = _first(obj, m["fingerprint"])
+    fp = text_or_none(_first(obj, m["fingerprint"]))
     alert.fingerprint = f"{'gen' if source == SOURCE else source}:{fp}" if fp else alert.compute_fingerprint()
     return alert
 

@@ -19,6 +19,7 @@ from connectors.alerts.common import (
     set_start,
     stable_fingerprint,
     str_dict,
+    text_or_none,
 )
 
 SOURCE = "grafana"
@@ -63,8 +64,8 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
             labels=labels,
             annotations=annotations,
             ends_at=parse_time(item.get("endsAt"), field=f"{where}.endsAt"),
-            generator_url=item.get("generatorURL") or None,
-            external_id=item.get("fingerprint") or None,
+            generator_url=text_or_none(item.get("generatorURL")),
+            external_id=text_or_none(item.get("fingerprint")),
             raw={
                 "groupKey": payload.get("groupKey"), "externalURL": payload.get("externalURL"),
                 "orgId": payload.get("orgId"), "truncatedAlerts": payload.get("truncatedAlerts", 0),
@@ -76,7 +77,7 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
         )
         set_start(alert, [("startsAt", item.get("startsAt"))])
         # Grafana's fingerprint hashes the label set, like Alertmanager's: stable across notifications.
-        alert.fingerprint = f"grafana:{item['fingerprint']}" if item.get("fingerprint") else stable_fingerprint(alert)
+        alert.fingerprint = f"grafana:{alert.external_id}" if alert.external_id else stable_fingerprint(alert)
         out.append(alert)
     return out
 

@@ -34,11 +34,13 @@ from connectors.alerts.common import (
     RAW_NOTE,
     RAW_UPDATE_ONLY,
     Tier,
+    as_list,
     clean_links,
     parse_time,
     resolve_service,
     set_start,
     str_dict,
+    text_or_none,
 )
 
 SOURCE = "pagerduty"
@@ -68,7 +70,7 @@ def _details(incident: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
     """Labels found in the incident's details, custom fields and alerts (first seen wins)."""
     found: dict[str, str] = {}
     sources: list[Any] = [incident.get("custom_details"), _path(incident, "body", "details")]
-    for alert in incident.get("alerts") or []:
+    for alert in as_list(incident.get("alerts")):
         sources += [_path(alert, "body", "details"), _path(alert, "body", "cef_details", "details")]
     for source in sources:
         for key, value in (source.items() if isinstance(source, dict) else []):
@@ -77,7 +79,7 @@ def _details(incident: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
                     found.setdefault(match.group("key"), match.group("value"))
             elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
                 found.setdefault(str(key), str(value))
-    for field in data.get("custom_fields") or []:
+    for field in as_list(data.get("custom_fields")):
         if isinstance(field, dict) and field.get("name") and isinstance(field.get("value"), (str, int, float)):
             found.setdefault(str(field["name"]), str(field["value"]))
     return str_dict(found, field="details")
@@ -137,7 +139,7 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
         labels["priority"] = priority
     if urgency:
         labels["urgency"] = urgency
-    for team in incident.get("teams") or []:
+    for team in as_list(incident.get("teams")):
         if _ref_summary(team):
             labels["team"] = str(team["summary"])
             break
@@ -174,7 +176,7 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
         description=str(data.get("content") or ""),
         labels=labels,
         annotations=annotations,
-        generator_url=incident.get("html_url") or None,
+        generator_url=text_or_none(incident.get("html_url")),
         external_id=str(incident_id),
         raw=raw,
     )
