@@ -40,6 +40,21 @@ def log_sources_factory(settings: Settings) -> Any:
     return make
 
 
+def kubernetes_factory(settings: Settings) -> Any:
+    """A builder of the Kubernetes evidence collector when ``kubernetes.enabled``, else None. The client is built
+    on first use, so a cluster that cannot be reached is a note on the analysis, not a failed start."""
+    if not settings.kubernetes.enabled:
+        return None
+
+    def make() -> Any:
+        from connectors.kubernetes_evidence import KubernetesEvidenceCollector, api_client_from_settings
+
+        return KubernetesEvidenceCollector(api_client=api_client_from_settings(settings.kubernetes),
+                                           settings=settings.kubernetes)
+
+    return make
+
+
 def build_pipeline(settings: Settings, *, store: Store | None = None, with_retriever: bool = True) -> Pipeline:
     from retrieval import Retriever
 
@@ -61,7 +76,8 @@ def build_pipeline(settings: Settings, *, store: Store | None = None, with_retri
 
         influxdb = InfluxDBConnector(settings=settings.influxdb)
     provider = LiveContextProvider(settings=settings, store=store, prometheus=prometheus, influxdb=influxdb,
-                                   log_sources_factory=log_sources_factory(settings))
+                                   log_sources_factory=log_sources_factory(settings),
+                                   kubernetes_factory=kubernetes_factory(settings))
     pipeline = Pipeline(settings=settings, store=store, retriever=retriever, events=EventBus(),
                         metrics=PipelineMetrics(), llm=llm, context_provider=provider)
     attach_feedback_learning(pipeline)
