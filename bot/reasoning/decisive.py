@@ -15,11 +15,41 @@ import ipaddress
 import re
 from collections.abc import Iterable
 
-from bot.domain import Signal, is_cause_kind
+from bot.domain import Signal, category_of, is_cause_kind
 
 _CLUSTER_SUFFIX = re.compile(r"(\.svc)?(\.cluster\.local)?\.?$")
 _GENERIC_LABELS = frozenset({"api", "www", "rest", "app", "gw", "gateway", "edge", "svc", "service", "web", "prod"})
 REPORTER_SYMPTOM = "error_rate_increase"
+
+
+# what a component's name says it is, and the categories of fault that live in such a component
+_AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"db|sql|postgres|mongo|maria|oracle|database|redis|cassandra"), ("database",)),
+    (re.compile(r"dns"), ("dns",)),
+    (re.compile(r"^ip-|node|host|vm-|worker-\d"), ("hardware", "storage", "network")),
+    (re.compile(r"rabbit|kafka|queue|mq|broker|nats"), ("capacity", "storage")),
+    (re.compile(r"provider|external|third|partner|vendor|cdn"), ("dependency", "tls")),
+    (re.compile(r"gateway|proxy|edge|ingress|lb|nginx|envoy"), ("security", "network", "tls", "capacity")),
+)
+
+
+def name_affinity(service: str, kind: str) -> float:
+    """1 when the service's name suggests a component that this kind of fault lives in, 0 when it suggests
+    another kind of component, 0.5 when the name says nothing."""
+    category = category_of(kind).value
+    low = service.lower()
+    for pattern, categories in _AFFINITY:
+        if pattern.search(low):
+            return 1.0 if category in categories else 0.0
+    return 0.5
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def is_decisive(signal: Signal) -> bool:
@@ -38,11 +68,8 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
         return name.strip()
     if host in known_lower:
         return known_lower[host]
-    try:
-        ipaddress.ip_address(host)
+    if _is_ip(host):
         return host
-    except ValueError:
-        pass
     short = _CLUSTER_SUFFIX.sub("", host)
     labels = [label for label in short.split(".") if label]
     if not labels:
@@ -58,7 +85,19 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     return labels[0]
 
 
-def retarget(signals: list[Signal], known: Iterable[str]) -> list[Signal]:
+def _name_for_address(address: str, kind: str, reporter: str | None, names: list[str],
+                      topology: dict[str, list[str]]) -> str:
+    """A bare IP address names no service: the reporter's (or else the incident's) one dependency whose name
+    fits this kind of fault stands for it (``10.16.9.204:5432`` refused -> the database the caller uses)."""
+    deps = [d for d in topology.get(reporter or "", []) if d != reporter]
+    for pool in (deps, [n for n in names if n != reporter]):
+        fitting = [n for n in pool if name_affinity(n, kind) == 1.0]
+        if len(fitting) == 1:
+            return fitting[0]
+    return address
+
+
+def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it."""
     names = sorted({k for k in known if k})
     out: list[Signal] = []
@@ -68,6 +107,8 @@ def retarget(signals: list[Signal], known: Iterable[str]) -> list[Signal]:
             out.append(sig)
             continue
         target = resolve_culprit(culprit, names)
+        if _is_ip(target):
+            target = _name_for_address(target, str(sig.kind), sig.service, names, topology or {})
         if target == sig.service:
             out.append(sig)
             continue
@@ -93,3 +134,21 @@ def support(signals: Iterable[Signal]) -> dict[tuple[str, str], float]:
             key = (sig.service, str(sig.kind))
             best[key] = max(best.get(key, 0.0), float(sig.score))
     return best
+
+
+# (cause, effect): when a service shows the cause on its own evidence (a detector named it) and a decisive
+# finding of the effect, the cause explains the effect, inherits its support and the effect keeps less of it: a heap that grew for hours
+# before the OOM kill is a leak, not just an OOM.
+EXPLAINS: tuple[tuple[str, str], ...] = (("memory_leak", "oom_kill"),)
+
+
+def with_explanations(best: dict[tuple[str, str], float], signals: Iterable[Signal]) -> dict[tuple[str, str], float]:
+    """``best`` (from ``support``) plus the support that causes inherit from the effects they explain."""
+    named = {(s.service, str(s.kind)) for s in signals if s.service and is_cause_kind(s.kind) and s.score >= 0.3}
+    out = dict(best)
+    for cause, effect in EXPLAINS:
+        for (service, kind), score in best.items():
+            if kind == effect and (service, cause) in named:
+                out[(service, cause)] = max(out.get((service, cause), 0.0), score)
+                out[(service, effect)] = round(score * 0.7, 4)  # explained: still evidence, no longer the cause
+    return out

@@ -304,6 +304,10 @@ class _Scene:
         return (ref - change.ts).total_seconds() / 60.0
 
 
+def _signal_services(signals: list[Signal]) -> set[str]:
+    return {s.service for s in signals if s.service}
+
+
 def build_candidates(
     *,
     context: IncidentContext,
@@ -312,9 +316,9 @@ def build_candidates(
     runbooks: list[tuple[Document, float]],
 ) -> list[Candidate]:
     known = set(context.services) | {a.service for a in context.incident.alerts if a.service}
-    signals = dec.retarget(signals, known)
+    signals = dec.retarget(signals, known | _signal_services(signals), context.topology)
     scene = _Scene(context, signals)
-    scene.decisive = dec.support(signals)
+    scene.decisive = dec.with_explanations(dec.support(signals), signals)
     cands: dict[tuple[str, str], Candidate] = {}
 
     def get(service: str, kind: str, origin: str) -> Candidate:
@@ -498,26 +502,6 @@ def _features(
     }
 
 
-_AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"db|sql|postgres|mongo|maria|oracle|database"), ("database",)),
-    (re.compile(r"dns"), ("dns",)),
-    (re.compile(r"^ip-|node|host|vm-|worker-\d"), ("hardware", "storage", "network")),
-    (re.compile(r"rabbit|kafka|queue|mq|broker|nats"), ("capacity", "storage")),
-    (re.compile(r"provider|external|third|partner|vendor|cdn"), ("dependency", "tls")),
-    (re.compile(r"gateway|proxy|edge|ingress|lb|nginx|envoy"), ("security", "network", "tls", "capacity")),
-)
-
-
-def _affinity(service: str, kind: str) -> float:
-    """1 when the service's name suggests a component that this kind of fault lives in."""
-    category = category_of(kind).value
-    low = service.lower()
-    for pattern, categories in _AFFINITY:
-        if pattern.search(low):
-            return 1.0 if category in categories else 0.0
-    return 0.5
-
-
 def _propagation(svc: str, kind: str, scene: _Scene) -> dict[str, float]:
     reporters = scene.kind_services.get(kind, {})
     if not reporters:
@@ -537,7 +521,7 @@ def _propagation(svc: str, kind: str, scene: _Scene) -> dict[str, float]:
         "dep_share": share,
         "kind_spread": math.log1p(len(reporters)),
         "propagated_score": best,
-        "name_affinity": _affinity(svc, kind),
+        "name_affinity": dec.name_affinity(svc, kind),
         "is_leaf": 1.0 if scene.topology and not scene.topology.get(svc) else 0.0,
     }
 

@@ -77,3 +77,18 @@ def test_an_unknown_provider_named_by_the_finding_becomes_a_candidate() -> None:
                signal("logs", "checkout", "exception_surge", 0.7, 9)]
     result = rank(context=context(), signals=signals, similar=[], runbooks=[])
     assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("stripe", "rate_limited")
+
+
+def test_a_bare_address_stands_for_the_one_dependency_whose_name_fits_the_fault() -> None:
+    moved = retarget([_decisive("orders-api", "db_down", 0.9, "10.16.9.204:5432")], ["orders-api", "orders-db", "redis"],
+                     {"orders-api": ["orders-db", "payments"]})
+    assert {s.service for s in moved} == {"orders-db", "orders-api"}
+    unknown = retarget([_decisive("orders-api", "db_down", 0.9, "10.16.9.204:5432")], ["orders-api", "web"], {})
+    assert "10.16.9.204" in {s.service for s in unknown}  # nothing fits: the address stays
+
+
+def test_a_leak_the_metrics_show_explains_the_oom_kill() -> None:
+    signals = [_decisive("xmpp", "oom_kill", 0.95), signal("metrics", "xmpp", "memory_leak", 0.8, 2)]
+    result = rank(context=context(service="xmpp"), signals=signals, similar=[], runbooks=[])
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("xmpp", "memory_leak")
+    assert result.hypotheses[1].kind == "oom_kill"
