@@ -210,3 +210,11 @@ def test_other_get_tables_are_not_logs() -> None:
             "checkout   0/3     3            0           33m\n")
     found = parse_kube_text(KubeText(name="deploy", text=text))
     assert not found.logs and not found.pods
+
+
+def test_json_log_lines_that_mention_kind_stay_log_text() -> None:
+    text = ('{"level":"error","msg":"reconcile failed","kind":"Order","metadata":{"id":7}}\n'
+            '{"level":"error","msg":"connect ECONNREFUSED 10.0.0.5:5432"}\n')
+    found = parse_kube_text(KubeText(name="live:logs/shop/orders-7c9d8f6b5-x2kbc/orders.previous.log", text=text))
+    [log] = found.logs
+    assert len(log.lines) == 2 and log.previous
