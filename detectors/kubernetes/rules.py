@@ -165,7 +165,7 @@ RULES: tuple[Rule, ...] = (
     Rule("volume.missing_ref", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "config_change",
          "workload", 0.85, r"(configmap|secret|persistentvolumeclaim)s? \"?[\w.-]+\"? not found"),
     Rule("volume.multi_attach", EV, ("FailedAttachVolume", "FailedMount"), "disk_io_latency", "workload", 0.75,
-         r"Multi-Attach error"),
+         r"Multi-Attach error|already (exclusively )?attached|VolumeInUse"),
     Rule("volume.io_error", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "disk_io_latency",
          "workload", 0.7, r"input/output error|I/O error"),
     Rule("volume.timeout", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "disk_io_latency",
