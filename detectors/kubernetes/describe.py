@@ -203,6 +203,9 @@ def _workload(doc: _Doc, ref: ObjectRef, findings: Findings, origin: str) -> Non
     owner = doc.fields.get("Controlled By", "")
     if owner and owner != "<none>":
         findings.owners[ref.name] = parse_ref(owner)
+    used_by = doc.fields.get("Used By", "").split()
+    if ref.kind == "PersistentVolumeClaim" and used_by and used_by[0] != "<none>":
+        findings.owners[ref.name] = ObjectRef("Pod", used_by[0])  # the claim's workload is its pod's
     for ctype, status, reason, message, since in conditions_of(doc.sections.get("Conditions", [])):
         event = condition_event(ref, ctype, status, reason, message, parse_time(since), origin=origin)
         if event is not None:

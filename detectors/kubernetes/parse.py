@@ -74,6 +74,16 @@ def _is_kubectl(cmd: str) -> bool:
 def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
     if not text.strip():
         return Findings()
+    found = _structured(text, origin)
+    if found is not None and (found.events or found.pods or found.nodes or found.rollouts or found.owners):
+        return found
+    if found is not None and _is_table_or_describe(text):
+        return found  # a kubectl table or describe that says nothing useful is still no log text
+    # anything else (JSON log lines that looked like an object included) is container log text
+    return Findings(logs=parse_logs(text, origin=origin, command=command))
+
+
+def _structured(text: str, origin: str) -> Findings | None:
     if looks_like_api_object(text):
         return parse_objects(text, origin=origin)
     if looks_like_describe(text):
@@ -82,9 +92,13 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
         return Findings(rollouts=parse_rollout_history(text, origin=origin))
     if _looks_like_events(text):
         return Findings(events=parse_events_table(text, origin=origin))
-    if is_table(text):  # kubectl get pods / nodes / other resources: never log text
+    if is_table(text):
         return parse_table(text)
-    return Findings(logs=parse_logs(text, origin=origin, command=command))
+    return None
+
+
+def _is_table_or_describe(text: str) -> bool:
+    return is_table(text) or looks_like_describe(text) or bool(_ROLLOUT_HEADER.search(text))
 
 
 def _looks_like_events(text: str) -> bool:

@@ -8,8 +8,7 @@ import re
 from bot.domain.workloads import workload_of_job, workload_of_pod, workload_of_replicaset
 from detectors.kubernetes.model import Findings, KubeEvent, ObjectRef, PodInfo
 
-_WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "CronJob", "HorizontalPodAutoscaler",
-                   "PersistentVolumeClaim", "Service"}
+_WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "CronJob", "HorizontalPodAutoscaler", "Service"}
 _POD_IN_MESSAGE = re.compile(r"\b(?:in pod|pod)[ /]\"?(?P<pod>[a-z0-9][a-z0-9.-]*[a-z0-9])\"?", re.I)
 _NODE_IN_MESSAGE = re.compile(r"\bNode (?P<node>[a-z0-9][\w.-]*) (?:status is now|event)")
 _IMAGE = re.compile(r"image \"(?P<image>[^\"\s]+)\"|reference \"(?P<ref>[^\"\s]+)\"")
@@ -40,6 +39,9 @@ class Resolver:
         if ref.kind == "Job":
             owner = self.owners.get(ref.name)
             return owner.name if owner else workload_of_job(ref.name)
+        if ref.kind == "PersistentVolumeClaim":
+            owner = self.owners.get(ref.name)
+            return self.workload_of_pod(owner.name) if owner else ref.name
         return self.workload_of_pod(ref.name)
 
     def workload_of_pod(self, name: str) -> str:
@@ -47,6 +49,8 @@ class Resolver:
         if pod is not None and pod.workload:
             return pod.workload
         if pod is not None and pod.owner is not None and pod.owner.name:
+            if pod.owner.kind == "Node":  # a static pod: kube-apiserver-node-1 on node-1 is kube-apiserver
+                return name.removesuffix(f"-{pod.owner.name}") or name
             return self.workload(pod.owner) if pod.owner.kind in ("ReplicaSet", "Job") else pod.owner.name
         return workload_of_pod(name)
 

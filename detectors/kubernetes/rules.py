@@ -127,6 +127,8 @@ RULES: tuple[Rule, ...] = (
          r"Readiness probe failed:.*connection refused"),
     Rule("probe.server_error", EV, ("Unhealthy",), "exception_surge", "workload", 0.45,
          r"probe failed: HTTP probe failed with statuscode: 5\d\d"),
+    Rule("probe.readiness.default", EV, ("Unhealthy",), "error_rate_increase", "workload", 0.35,
+         r"Readiness probe failed"),  # not ready is a symptom: readiness never restarts a container
     Rule("probe.default", EV, ("Unhealthy",), "crash_loop", "workload", 0.4),
     Rule("probe.killed", EV, ("Killing",), "crash_loop", "workload", 0.4, r"failed (liveness|startup) probe"),
     # ---- scheduling ---------------------------------------------------------------------------------------------
@@ -165,7 +167,7 @@ RULES: tuple[Rule, ...] = (
     Rule("volume.missing_ref", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "config_change",
          "workload", 0.85, r"(configmap|secret|persistentvolumeclaim)s? \"?[\w.-]+\"? not found"),
     Rule("volume.multi_attach", EV, ("FailedAttachVolume", "FailedMount"), "disk_io_latency", "workload", 0.75,
-         r"Multi-Attach error"),
+         r"Multi-Attach error|already (exclusively )?attached|VolumeInUse"),
     Rule("volume.io_error", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "disk_io_latency",
          "workload", 0.7, r"input/output error|I/O error"),
     Rule("volume.timeout", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "disk_io_latency",

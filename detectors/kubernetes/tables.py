@@ -17,7 +17,7 @@ from detectors.kubernetes.model import (
     PodInfo,
 )
 
-_HEADER = re.compile(r"^(?:NAMESPACE\s{2,})?NAME\s{2,}[A-Z][A-Z -]*$")
+_HEADER = re.compile(r"^(?:NAMESPACE\s{2,})?NAME\s{2,}[A-Z][A-Za-z0-9()/%._ -]*$")
 _CELL = re.compile(r"\S+(?: \S+)*")
 _RESTARTS = re.compile(r"^(?P<n>\d+)")
 WAITING_REASONS = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError",

@@ -138,3 +138,31 @@ def test_registered_as_a_builtin_detector() -> None:
 
 def test_nothing_kubernetes_gives_no_signal() -> None:
     assert detect_kubernetes_signals(context(KubeText(name="app.log", text="INFO all good\n"))) == []
+
+
+def test_a_claim_is_named_on_the_workload_of_the_pod_using_it() -> None:
+    text = """Name:          data-ledger-0
+Namespace:     payments
+StorageClass:  fast-ssd
+Status:        Pending
+Volume:
+Access Modes:
+VolumeMode:    Filesystem
+Used By:       ledger-0
+Events:
+  Type     Reason              Age                 From                         Message
+  ----     ------              ----                ----                         -------
+  Warning  ProvisioningFailed  12s (x9 over 2m)    persistentvolume-controller  storageclass.storage.k8s.io "fast-ssd" not found
+"""
+    signals = detect_kubernetes_signals(context(KubeText(name="pvc", text=text)))
+    claim = _by(signals, "ledger", "config_change")
+    assert claim.attributes["object"] == "persistentvolumeclaim/data-ledger-0" and claim.attributes["count"] == 9
+
+
+def test_a_static_pod_is_named_without_its_node() -> None:
+    text = ('{"kind": "Pod", "metadata": {"name": "kube-apiserver-cp-1", "namespace": "kube-system", '
+            '"ownerReferences": [{"kind": "Node", "name": "cp-1", "controller": true}]}, "spec": {"nodeName": "cp-1"},'
+            ' "status": {"containerStatuses": [{"name": "kube-apiserver", "restartCount": 3, "state": {"running": {}},'
+            ' "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}}')
+    signals = detect_kubernetes_signals(context(KubeText(name="live:pod/kube-system/kube-apiserver-cp-1", text=text)))
+    assert _by(signals, "kube-apiserver", "oom_kill").attributes["count"] == 3

@@ -205,8 +205,18 @@ def test_get_pods_and_get_nodes_tables() -> None:
         ("node-1", []), ("node-3", [("Ready", "False")])]
 
 
-def test_other_get_tables_are_not_logs() -> None:
-    text = ("NAME       READY   UP-TO-DATE   AVAILABLE   AGE\n"
-            "checkout   0/3     3            0           33m\n")
-    found = parse_kube_text(KubeText(name="deploy", text=text))
+@pytest.mark.parametrize("text", [
+    "NAME       READY   UP-TO-DATE   AVAILABLE   AGE\ncheckout   0/3     3            0           33m\n",
+    "NAME                       CPU(cores)   MEMORY(bytes)\ncheckout-7c9d8f6b5-x2kbc   812m         498Mi\n",
+])
+def test_other_get_tables_are_not_logs(text: str) -> None:
+    found = parse_kube_text(KubeText(name="table", text=text))
     assert not found.logs and not found.pods
+
+
+def test_json_log_lines_that_mention_kind_stay_log_text() -> None:
+    text = ('{"level":"error","msg":"reconcile failed","kind":"Order","metadata":{"id":7}}\n'
+            '{"level":"error","msg":"connect ECONNREFUSED 10.0.0.5:5432"}\n')
+    found = parse_kube_text(KubeText(name="live:logs/shop/orders-7c9d8f6b5-x2kbc/orders.previous.log", text=text))
+    [log] = found.logs
+    assert len(log.lines) == 2 and log.previous

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import is_cause_kind
+from bot.domain import SYMPTOM_KINDS, is_cause_kind
 from detectors.kubernetes.rules import RULES, match_rule, reason_from_message
 
 PULL = 'Failed to pull image "{image}": rpc error: code = Unknown desc = '
@@ -81,6 +81,8 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "dial tcp 10.244.1.12:8080: connect: connection refused", None, "config_change", "workload"),
     ("probe.server_error", "event", "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 503", None,
      "exception_surge", "workload"),
+    ("probe.readiness.default", "event", "Unhealthy", "Readiness probe failed: /var/run/postgresql:5432 - no "
+     "response", None, "error_rate_increase", "workload"),
     ("probe.default", "event", "Unhealthy", "Startup probe failed: /bin/sh: pg_isready: not ready", None,
      "crash_loop", "workload"),
     ("probe.killed", "event", "Killing", "Container api failed liveness probe, will be restarted", None, "crash_loop",
@@ -223,7 +225,7 @@ def test_every_row_has_a_case_and_names_a_vocabulary_kind() -> None:
     assert sorted(c[0] for c in CASES) == sorted(r.id for r in RULES)
     assert len({r.id for r in RULES}) == len(RULES)
     for rule in RULES:
-        assert rule.kind == "" or is_cause_kind(rule.kind) or rule.kind == "latency_increase", rule.id
+        assert rule.kind == "" or is_cause_kind(rule.kind) or rule.kind in SYMPTOM_KINDS, rule.id
         assert 0.0 <= rule.score <= 1.0
     # 0.9 and above only for reasons that explain a failure by themselves
     assert {r.id for r in RULES if r.score >= 0.9} == {
