@@ -33,9 +33,9 @@ from connectors.alerts.common import (
     RAW_LINKS,
     RAW_NOTE,
     RAW_UPDATE_ONLY,
-    Tier,
     as_list,
     clean_links,
+    names_the_subject,
     parse_time,
     resolve_service,
     set_start,
@@ -123,9 +123,9 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
     title = str(incident.get("title") or incident.get("summary") or f"PagerDuty incident {incident_id}")
     details = _details(incident, data)
     pd_service = _ref_summary(incident.get("service"))
-    choice = resolve_service(details, alertname=details.get("alertname", title))
-    strong = choice.tier is not None and choice.tier <= Tier.WEAK
-    service = choice.service if strong else pd_service or choice.service
+    alertname = details.get("alertname", title)
+    choice = resolve_service(details, alertname=alertname)
+    service = choice.service if names_the_subject(choice, alertname=alertname) else pd_service or choice.service
     priority = _ref_summary(incident.get("priority"))
     urgency = str(incident.get("urgency") or "")
     severity = Severity.parse(priority) if priority else (
