@@ -7,8 +7,8 @@ description, details, ...}, "source": {...}, "integrationId", "integrationName"}
 ``Create``/``UnAcknowledge`` fire, ``Acknowledge`` acknowledges, ``Close``/``Delete`` resolve; the other
 actions (notes, escalations, tags, ownership) update the alert without opening anything.
 
-Labels: ``tags`` (``key:value``) overridden by ``details``; the service is ``common.resolve_service`` over them,
-else the alert's ``entity``. Start: ``createdAt`` (Opsgenie mixes epoch milliseconds and nanoseconds).
+Labels: ``tags`` (``key:value``) overridden by ``details``; the service is ``common.resolve_service`` over them
+when it names an application, a workload or the node of a node alert, else the alert's ``entity``. Start: ``createdAt`` (Opsgenie mixes epoch milliseconds and nanoseconds).
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ intake answers 202 without opening anything (PagerDuty retries non-2xx answers).
 Service: the incident carries no labels, but its details may (``body.details``, ``custom_details``, an alert's
 ``body.cef_details.details``, ``custom_fields`` of ``incident.custom_field_values.updated``, or the ``firing``
 text Alertmanager's PagerDuty integration writes: ``Labels:\n - pod = ...``). ``common.resolve_service`` over
-them names the service when they name an application or workload; otherwise the PagerDuty service's name.
+them names the service when they name an application, a workload or the node of a node alert
+(``common.names_the_subject``); otherwise the PagerDuty service's name.
 Start: the incident's ``created_at``, else the event's ``occurred_at``.
 
 Signature: ``X-PagerDuty-Signature: v1=<hex HMAC-SHA256 of the raw body>[,v1=...]``; see
