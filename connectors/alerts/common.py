@@ -260,8 +260,8 @@ def resolve_service(labels: Mapping[str, str], *, alertname: str = "") -> Servic
     For a node or host alert (``KubeNode*``, ``Node*``, ``Host*``, ``Kubelet*``) step 5 comes first.
     """
     job = labels.get("job", "")
-    rules = sorted(SERVICE_RULES, key=lambda r: 0 if r.tier == Tier.NODE else 1) if _NODE_ALERT.search(
-        alertname or labels.get("alertname", "")) else SERVICE_RULES
+    node_alert = is_node_alert(alertname or labels.get("alertname", ""))
+    rules = sorted(SERVICE_RULES, key=lambda r: 0 if r.tier == Tier.NODE else 1) if node_alert else SERVICE_RULES
     fallback: ServiceChoice | None = None
     for rule in rules:
         for key in rule.keys:
@@ -278,6 +278,19 @@ def resolve_service(labels: Mapping[str, str], *, alertname: str = "") -> Servic
                 continue
             return ServiceChoice(value, key, rule.tier)
     return fallback or ServiceChoice(None, None, None)
+
+
+def is_node_alert(alertname: str) -> bool:
+    """``KubeNodeNotReady``, ``NodeFilesystemSpaceFillingUp``, ``HostOutOfMemory``, ``KubeletDown``...: the machine."""
+    return bool(_NODE_ALERT.search(alertname))
+
+
+def names_the_subject(choice: ServiceChoice, *, alertname: str) -> bool:
+    """True when a resolved name is better than a vendor's own grouping (a PagerDuty service, an Opsgenie
+    entity): an application or workload, or the node of a node alert; not a bare job, host or scraper."""
+    if choice.tier is None:
+        return False
+    return choice.tier <= Tier.WEAK or (choice.tier == Tier.NODE and is_node_alert(alertname))
 
 
 def _is_exporter_service(service: str, job: str) -> bool:

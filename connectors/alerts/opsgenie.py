@@ -7,8 +7,8 @@ description, details, ...}, "source": {...}, "integrationId", "integrationName"}
 ``Create``/``UnAcknowledge`` fire, ``Acknowledge`` acknowledges, ``Close``/``Delete`` resolve; the other
 actions (notes, escalations, tags, ownership) update the alert without opening anything.
 
-Labels: ``tags`` (``key:value``) overridden by ``details``; the service is ``common.resolve_service`` over them,
-else the alert's ``entity``. Start: ``createdAt`` (Opsgenie mixes epoch milliseconds and nanoseconds).
+Labels: ``tags`` (``key:value``) overridden by ``details``; the service is ``common.resolve_service`` over them
+when it names an application, a workload or the node of a node alert, else the alert's ``entity``. Start: ``createdAt`` (Opsgenie mixes epoch milliseconds and nanoseconds).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from connectors.alerts.common import (
     RAW_NOTE,
     RAW_UPDATE_ONLY,
     epoch_any,
+    names_the_subject,
     resolve_service,
     set_start,
     str_dict,
@@ -59,7 +60,9 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
     labels = {**tags_to_labels(item.get("tags")), **details}
     message = str(item.get("message") or "")
     entity = str(item.get("entity") or "")
-    service = resolve_service(labels, alertname=message).service or entity or None
+    choice = resolve_service(labels, alertname=labels.get("alertname") or message)
+    service = (choice.service if names_the_subject(choice, alertname=labels.get("alertname") or message)
+               else entity or choice.service) or None
     labels.setdefault("alertname", message or f"Opsgenie alert {item.get('tinyId') or alert_id}")
     if service:
         labels.setdefault("service", service)

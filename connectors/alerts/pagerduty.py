@@ -13,7 +13,8 @@ intake answers 202 without opening anything (PagerDuty retries non-2xx answers).
 Service: the incident carries no labels, but its details may (``body.details``, ``custom_details``, an alert's
 ``body.cef_details.details``, ``custom_fields`` of ``incident.custom_field_values.updated``, or the ``firing``
 text Alertmanager's PagerDuty integration writes: ``Labels:\n - pod = ...``). ``common.resolve_service`` over
-them names the service when they name an application or workload; otherwise the PagerDuty service's name.
+them names the service when they name an application, a workload or the node of a node alert
+(``common.names_the_subject``); otherwise the PagerDuty service's name.
 Start: the incident's ``created_at``, else the event's ``occurred_at``.
 
 Signature: ``X-PagerDuty-Signature: v1=<hex HMAC-SHA256 of the raw body>[,v1=...]``; see
@@ -33,9 +34,9 @@ from connectors.alerts.common import (
     RAW_LINKS,
     RAW_NOTE,
     RAW_UPDATE_ONLY,
-    Tier,
     as_list,
     clean_links,
+    names_the_subject,
     parse_time,
     resolve_service,
     set_start,
@@ -123,9 +124,9 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
     title = str(incident.get("title") or incident.get("summary") or f"PagerDuty incident {incident_id}")
     details = _details(incident, data)
     pd_service = _ref_summary(incident.get("service"))
-    choice = resolve_service(details, alertname=details.get("alertname", title))
-    strong = choice.tier is not None and choice.tier <= Tier.WEAK
-    service = choice.service if strong else pd_service or choice.service
+    alertname = details.get("alertname", title)
+    choice = resolve_service(details, alertname=alertname)
+    service = choice.service if names_the_subject(choice, alertname=alertname) else pd_service or choice.service
     priority = _ref_summary(incident.get("priority"))
     urgency = str(incident.get("urgency") or "")
     severity = Severity.parse(priority) if priority else (

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 _REVISION = "deployment.kubernetes.io/revision"
 _KINDS = {"replicaset": "ReplicaSet", "deployment": "Deployment", "statefulset": "StatefulSet",
           "daemonset": "DaemonSet", "job": "Job", "cronjob": "CronJob"}
+_API_VERSIONS = {"pod": ("Pod", "v1"), "node": ("Node", "v1"), **{k: (v, "apps/v1") for k, v in _KINDS.items()},
+                 "job": ("Job", "batch/v1"), "cronjob": ("CronJob", "batch/v1")}
 _FAR = timedelta(days=3650)  # previous-container logs are kept whatever their age
 
 
@@ -284,8 +286,11 @@ class _Run:
         return True
 
     def keep(self, kind: str, ns: str, name: str, obj: Any) -> None:
-        self.out.texts.append(KubeText(name=f"live:{kind}/{ns}/{name}.json",
-                                       text=json.dumps(self.serialise(obj), indent=2)))
+        data = self.serialise(obj)
+        full_kind, api_version = _API_VERSIONS[kind]  # items of a list come without them
+        data = {"apiVersion": data.pop("apiVersion", None) or api_version, "kind": data.pop("kind", None) or full_kind,
+                **data}
+        self.out.texts.append(KubeText(name=f"live:{kind}/{ns}/{name}.json", text=json.dumps(data, indent=2)))
 
     def serialise(self, obj: Any) -> dict[str, Any]:
         data: dict[str, Any] = self.c.api_client.sanitize_for_serialization(obj)

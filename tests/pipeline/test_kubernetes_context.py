@@ -12,10 +12,11 @@ import yaml
 from bot.domain import Alert, ConnectorError, Incident
 from bot.pipeline.context import LiveContextProvider
 from bot.pipeline.wiring import kubernetes_factory
-from config.settings import KubernetesSettings
+from config.settings import KubernetesSettings, load_settings
 from connectors.kubernetes_evidence import KubernetesEvidenceCollector, api_client_from_settings
 from tests.connectors.kubernetes_evidence.cluster import NODE, NS, POD, FakeCluster
 from tests.connectors.logsources.standin import serve
+from tests.webhook_flow import analysis_via_api
 
 
 def kubeconfig(tmp_path: Path, url: str) -> Path:
@@ -86,3 +87,26 @@ def test_api_client_from_a_kubeconfig_context(tmp_path: Path) -> None:
     assert client.configuration.host == "http://127.0.0.1:6443" and client.configuration.retries == 1
     with pytest.raises(ConnectorError, match="no Kubernetes cluster configured"):
         api_client_from_settings(KubernetesSettings(enabled=True, kubeconfig=str(path), context="absent"))
+
+
+def test_kube_state_metrics_alert_end_to_end_reads_the_workloads_evidence(tmp_path: Path) -> None:
+    """A KubePodCrashLooping webhook as kube-prometheus sends it (the exporter's `service`, `job`, `instance`)
+    through the API of an app built from settings: the incident is about `checkout`, and its analysis has the
+    previous container's log without a Kubernetes note."""
+    labels = {"alertname": "KubePodCrashLooping", "container": "checkout", "endpoint": "http",
+              "instance": "10.244.0.12:8080", "job": "kube-state-metrics", "namespace": NS, "pod": POD,
+              "reason": "CrashLoopBackOff", "service": "prometheus-kube-state-metrics", "severity": "warning"}
+    alert = {"status": "firing", "labels": labels, "annotations": {"summary": "Pod is crash looping."},
+             "startsAt": "2026-03-14T09:41:30Z", "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "5c1f0e3b9a7d2e41"}
+    payload = {"receiver": "sherlog", "status": "firing", "alerts": [alert], "version": "4", "groupKey": "g",
+               "commonLabels": labels}
+    with serve(FakeCluster()) as (url, seen):
+        settings = load_settings(data_dir=tmp_path / "data", retrieval={"backend": "memory"},
+                                 kubernetes={"enabled": True, "kubeconfig": str(kubeconfig(tmp_path, url)),
+                                             "context": "test"})
+        analysis = analysis_via_api(settings, payload)
+    assert "logs" not in analysis["lacked"]  # the previous container's log, under the workload
+    assert not [n for n in analysis["notes"] if n.startswith("kubernetes")]
+    services = {h["service"] for h in analysis["hypotheses"]}
+    assert "checkout" in services and not services & {"prometheus-kube-state-metrics", "kube-state-metrics"}
+    assert {r.method for r in seen} == {"GET"} and any(r.path.endswith(f"/pods/{POD}/log") for r in seen)

@@ -193,3 +193,30 @@ def test_host_of(address: str, host: str) -> None:
 ])
 def test_workload_of_claim(claim: str, workload: str) -> None:
     assert workload_of_claim(claim) == workload
+
+
+def _pd(details: dict[str, str], title: str = "Disk") -> dict[str, Any]:
+    return {"event": {"id": "E1", "event_type": "incident.triggered", "resource_type": "incident",
+                      "occurred_at": "2026-03-14T09:42:00Z",
+                      "data": {"id": "P1", "type": "incident", "title": title, "service": {"summary": "Platform"},
+                               "custom_details": details}}}
+
+
+def test_pagerduty_node_alert_names_the_node_not_the_pagerduty_service() -> None:
+    (node,) = parse_alerts(_pd({"alertname": "KubeNodeNotReady", "node": "node-3", **KSM}), source="pagerduty")
+    assert node.service == "node-3"
+    (scraper,) = parse_alerts(_pd({"job": "kube-state-metrics"}), source="pagerduty")
+    assert scraper.service == "Platform"
+
+
+@pytest.mark.parametrize(("details", "tags", "service"), [
+    ({"service": "checkout"}, ["host:web-1"], "checkout"),
+    ({}, ["host:web-1"], "payments-api"),  # the entity over a bare host
+    ({"job": "kube-state-metrics", "service": "kube-state-metrics"}, [], "payments-api"),  # ... and over a scraper
+    ({"alertname": "HostOutOfMemory", "instance": "web-1:9100"}, [], "web-1"),  # a host alert names the host
+])
+def test_opsgenie_details_tags_and_entity(details: dict[str, str], tags: list[str], service: str) -> None:
+    payload = {"action": "Create", "alert": {"alertId": "a1", "message": "Memory", "entity": "payments-api",
+                                             "tags": tags, "details": details, "createdAt": 1773481291000}}
+    (alert,) = parse_alerts(payload, source="opsgenie")
+    assert alert.service == service

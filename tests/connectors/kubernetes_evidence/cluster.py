@@ -189,7 +189,8 @@ class FakeCluster:
                                 (f"/apis/apps/v1/namespaces/{NS}/replicasets", "ReplicaSetList"),
                                 (f"/apis/batch/v1/namespaces/{NS}/jobs", "JobList")):
             if req.path == list_path:
-                items = [copy.deepcopy(o) for p, o in self.objects.items() if p.startswith(list_path + "/")]
+                items = [{k: v for k, v in copy.deepcopy(o).items() if k not in {"kind", "apiVersion"}}  # as lists do
+                         for p, o in self.objects.items() if p.startswith(list_path + "/")]
                 wanted = dict(pair.split("=", 1) for pair in req.query.get("labelSelector", [""])[0].split(",") if pair)
                 items = [o for o in items if all(o["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())]
                 return Reply(body={"apiVersion": "v1", "kind": kind, "metadata": {}, "items": items})

@@ -124,6 +124,8 @@ def test_deployment_alert_reads_its_least_ready_pods_up_to_max_pods() -> None:
         evidence = collector.collect(alert)
     got = texts(evidence)
     assert f"live:pod/{NS}/{POD}.json" in got and f"live:pod/{NS}/{HEALTHY_POD}.json" not in got
+    pod = json.loads(got[f"live:pod/{NS}/{POD}.json"])  # read from a list, whose items carry no kind
+    assert (pod["apiVersion"], pod["kind"], pod["metadata"]["name"]) == ("v1", "Pod", POD)
     assert f"live:replicasets/{NS}/checkout.json" in got and f"live:node/{NODE}.json" in got
     pod_lists = [r for r in seen if r.path == f"/api/v1/namespaces/{NS}/pods"]
     assert [r.query["labelSelector"] for r in pod_lists] == [["app=checkout"]]
