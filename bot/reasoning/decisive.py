@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 
 from bot.domain import Signal, category_of, is_cause_kind
+from bot.domain.workloads import workload_of_pod
 
 _CLUSTER_SUFFIX = re.compile(r"(\.svc)?(\.cluster\.local)?\.?$")
 _GENERIC_LABELS = frozenset({"api", "www", "rest", "app", "gw", "gateway", "edge", "svc", "service", "web", "prod"})
@@ -76,6 +77,9 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
         return host
     if labels[0] in known_lower:
         return known_lower[labels[0]]
+    owner = workload_of_pod(labels[0])  # a pod's own DNS name (mongo-1.mongo.ns.svc) -> its workload
+    if owner != labels[0] and owner in known_lower:
+        return known_lower[owner]
     # a known service inside the first label (orders-db-primary -> orders-db), the longest one
     inside = [k for k in known_lower if len(k) >= 3 and re.search(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])", labels[0])]
     if inside:
@@ -85,23 +89,59 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     return labels[0]
 
 
+_AUXILIARY = re.compile(r"backup|migrat|cron|exporter|dump|restore|proxy|sidecar|operator|job")
+
+
 def _name_for_address(address: str, kind: str, reporter: str | None, names: list[str],
                       topology: dict[str, list[str]]) -> str:
     """A bare IP address names no service: the reporter's (or else the incident's) one dependency whose name
-    fits this kind of fault stands for it (``10.16.9.204:5432`` refused -> the database the caller uses)."""
+    fits this kind of fault stands for it (``10.16.9.204:5432`` refused -> the database the caller uses);
+    helpers around a component (backups, exporters, migrations) do not count when the component is there."""
     deps = [d for d in topology.get(reporter or "", []) if d != reporter]
     for pool in (deps, [n for n in names if n != reporter]):
         fitting = [n for n in pool if name_affinity(n, kind) == 1.0]
-        if len(fitting) == 1:
-            return fitting[0]
+        main = [n for n in fitting if not _AUXILIARY.search(n.lower())]
+        for group in (fitting, main):
+            if len(group) == 1:
+                return group[0]
     return address
+
+
+def _owner_is_failing(sig: Signal, names: list[str], failing: set[str]) -> str | None:
+    """For a name that did not resolve: the known service the name belongs to, when that service has a decisive
+    finding of its own (the name is gone because its pods are, not because the resolver failed)."""
+    looked_up = sig.attributes.get("looked_up")
+    if sig.kind != "dns_failure" or not isinstance(looked_up, str) or not looked_up.strip():
+        return None
+    owner = resolve_culprit(looked_up, names)
+    return owner if owner in failing and owner != sig.service else None
+
+
+# a component's own crash, read in its own words: a database whose pods crash-loop is a database that is down
+_COMPONENT_KINDS: tuple[tuple[str, str, str], ...] = (("crash_loop", "db_down", "database"),)
+
+
+def _component_kinds(signals: list[Signal]) -> list[Signal]:
+    extra: list[Signal] = []
+    for sig in signals:
+        for kind, as_kind, category in _COMPONENT_KINDS:
+            if is_decisive(sig) and sig.kind == kind and sig.service and name_affinity(sig.service, as_kind) == 1.0 \
+                    and category_of(as_kind).value == category:
+                extra.append(sig.model_copy(update={"id": f"{sig.id}:{as_kind}", "kind": as_kind}))
+    return extra
 
 
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it."""
     names = sorted({k for k in known if k})
+    failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}
     out: list[Signal] = []
-    for sig in signals:
+    for sig in [*signals, *_component_kinds(signals)]:
+        owner = _owner_is_failing(sig, names, failing) if is_decisive(sig) else None
+        if owner is not None:
+            out.append(sig.model_copy(update={"service": owner, "kind": REPORTER_SYMPTOM,
+                                              "attributes": {**sig.attributes, "decisive": False, "blames": owner}}))
+            continue
         culprit = sig.attributes.get("culprit") if sig.attributes else None
         if not is_decisive(sig) or not isinstance(culprit, str) or not culprit.strip():
             out.append(sig)

@@ -92,3 +92,20 @@ def test_a_leak_the_metrics_show_explains_the_oom_kill() -> None:
     result = rank(context=context(service="xmpp"), signals=signals, similar=[], runbooks=[])
     assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("xmpp", "memory_leak")
     assert result.hypotheses[1].kind == "oom_kill"
+
+
+def test_a_name_that_no_longer_resolves_because_its_pods_are_gone_blames_the_pods_not_the_resolver() -> None:
+    lookup = _decisive("catalog", "dns_failure", 0.85, "dns")
+    lookup.attributes["looked_up"] = "mongo-1.mongo.catalog.svc"
+    attach = _decisive("mongo", "disk_io_latency", 0.65)
+    moved = retarget([lookup, attach], ["catalog", "mongo"])
+    assert support(moved) == {("mongo", "disk_io_latency"): 0.65}
+    assert any(s.service == "mongo" and s.kind == "error_rate_increase" for s in moved)
+
+
+def test_a_database_whose_pods_crash_loop_is_down() -> None:
+    moved = retarget([_decisive("mysql-primary", "crash_loop", 0.55)], ["mysql-primary", "blog-api"])
+    assert support(moved) == {("mysql-primary", "crash_loop"): 0.55, ("mysql-primary", "db_down"): 0.55}
+    helpers = retarget([_decisive("blog-api", "db_down", 0.8, "10.43.18.77:3306")],
+                       ["blog-api", "mysql-primary", "mysql-backup"])
+    assert ("mysql-primary", "db_down") in support(helpers)  # the backup job is a helper, not the database
