@@ -65,6 +65,7 @@ def test_node_faults_are_named_on_the_node() -> None:
     signals = detect_kubernetes_signals(context(kube("describe_node_notready.txt"), kube("get_events_old.txt")))
     node = _by(signals, "node-3", "node_failure")
     assert node.score >= 0.9 and node.attributes["culprit"] == "node-3"
+    assert node.attributes["allocated"]["memory"] == {"requests_pct": 76, "limits_pct": 89}
     evicted = detect_kubernetes_signals(context(kube("events_v1.yaml")))
     disk = _by(evicted, "worker-7", "disk_full")
     assert (disk.attributes["rule"], disk.attributes["seen_on"], disk.attributes["culprit"]) == (
