@@ -9,7 +9,7 @@ from detectors.changes import detect_change_signals
 from detectors.kubernetes import container_logs, detect_kubernetes_signals
 from detectors.registry import load_detectors
 
-from .factories import ALERT_TIME, context, kube
+from .factories import ALERT_TIME, DATA, context, kube
 
 
 def _by(signals: list[Signal], service: str, kind: str) -> Signal:
@@ -167,3 +167,26 @@ def test_a_static_pod_is_named_without_its_node() -> None:
             ' "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}}')
     signals = detect_kubernetes_signals(context(KubeText(name="live:pod/kube-system/kube-apiserver-cp-1", text=text)))
     assert _by(signals, "kube-apiserver", "oom_kill").attributes["count"] == 3
+
+
+def test_cut_and_shuffled_outputs_never_raise() -> None:
+    import random
+
+    rng = random.Random(11)
+    originals = [p.read_text(encoding="utf-8") for p in sorted(DATA.iterdir())]
+    for _ in range(150):
+        text = rng.choice(originals)
+        lines = text.split("\n")
+        action = rng.randrange(4)
+        if action == 0:
+            text = text[: rng.randrange(len(text) + 1)]
+        elif action == 1:
+            rng.shuffle(lines)
+            text = "\n".join(lines)
+        elif action == 2:
+            text = "\n".join(line[: rng.randrange(len(line) + 1)] for line in lines)
+        else:
+            text = "".join(rng.choice(text) for _ in range(400))
+        rows = [ChangeEvent(ts=ALERT_TIME, kind="k8s_event", service="x", text=line) for line in lines[:5]]
+        signals = detect_kubernetes_signals(context(KubeText(name="fuzz", text=text), events=rows))
+        assert all(0.0 <= s.score <= 1.0 and s.service for s in signals)
