@@ -190,3 +190,19 @@ def test_cut_and_shuffled_outputs_never_raise() -> None:
         rows = [ChangeEvent(ts=ALERT_TIME, kind="k8s_event", service="x", text=line) for line in lines[:5]]
         signals = detect_kubernetes_signals(context(KubeText(name="fuzz", text=text), events=rows))
         assert all(0.0 <= s.score <= 1.0 and s.service for s in signals)
+
+
+def test_replicaset_ages_date_a_rollout() -> None:
+    rows = [("NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"),
+            ("checkout-7c9d8f6b5", "3", "3", "0", "18m", "checkout", "registry.example.com/shop/checkout:1.14.2",
+             "app=checkout"),
+            ("checkout-5f8b9d7c4", "0", "0", "0", "9d", "checkout", "registry.example.com/shop/checkout:1.14.1",
+             "app=checkout"),
+            ("cart-6d9f7b8c5", "2", "2", "2", "30d", "cart", "registry.example.com/shop/cart:3.0", "app=cart")]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    text = "\n".join("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    [rollout] = [s for s in detect_kubernetes_signals(context(KubeText(name="rs", text=text)))
+                 if s.detector == "k8s.rollout"]
+    assert (rollout.service, rollout.kind) == ("checkout", "deploy")
+    assert rollout.started_at == ALERT_TIME - timedelta(minutes=18)
+    assert "checkout:1.14.1 -> registry.example.com/shop/checkout:1.14.2" in rollout.title
