@@ -206,3 +206,15 @@ def test_replicaset_ages_date_a_rollout() -> None:
     assert (rollout.service, rollout.kind) == ("checkout", "deploy")
     assert rollout.started_at == ALERT_TIME - timedelta(minutes=18)
     assert "checkout:1.14.1 -> registry.example.com/shop/checkout:1.14.2" in rollout.title
+
+
+def test_a_pod_told_its_node_is_not_ready_blames_that_node() -> None:
+    scheduled = ("LAST SEEN   TYPE      REASON         OBJECT                    MESSAGE\n"
+                 "40m         Normal    Scheduled      pod/api-6c8d7f9b4-lm2xs   Successfully assigned shop/"
+                 "api-6c8d7f9b4-lm2xs to node-7\n"
+                 "2m          Warning   NodeNotReady   pod/api-6c8d7f9b4-lm2xs   Node is not ready\n")
+    signals = detect_kubernetes_signals(context(KubeText(name="ev", text=scheduled)))
+    assert {(s.service, s.kind) for s in signals} == {("node-7", "node_failure")}
+    # no Scheduled event: the one node the evidence is about
+    alone = detect_kubernetes_signals(context(kube("get_events_old.txt")))
+    assert {(s.service, s.kind) for s in alone} == {("node-3", "node_failure")}
