@@ -185,9 +185,15 @@ def _read_kubernetes(folder: Path, report: BundleReport) -> list[KubeText]:
     return out
 
 
-def _add_container_logs(context: IncidentContext) -> None:
+def _add_container_logs(context: IncidentContext, report: BundleReport) -> None:
     """``kubectl logs`` files among the Kubernetes texts feed the log detectors too (by workload)."""
-    for workload, lines in container_logs(context.kubernetes).items():
+    try:
+        found = container_logs(context.kubernetes)
+    except Exception as e:  # noqa: BLE001 - the texts stay Kubernetes evidence; only their log reading is lost
+        log.warning("kubernetes: container logs not read", extra={"error": f"{type(e).__name__}: {e}"})
+        report.problems.append(f"kubernetes/: container logs not read ({type(e).__name__})")
+        return
+    for workload, lines in found.items():
         kept = [line[:MAX_LINE_CHARS] for line in lines[:MAX_LOG_LINES_PER_SERVICE]]
         context.logs.setdefault(workload, []).extend(kept)
 
@@ -290,7 +296,7 @@ def load_bundle(path: str | Path) -> tuple[IncidentContext, BundleReport]:
     kube_dir = root / "kubernetes"
     if kube_dir.is_dir():
         context.kubernetes = _read_kubernetes(kube_dir, report)
-        _add_container_logs(context)
+        _add_container_logs(context, report)
         if context.logs and "logs" in report.lacked:
             report.lacked.remove("logs")
 

@@ -32,6 +32,7 @@ _CONDITION = re.compile(r"^\s+(?P<type>[A-Z]\w+)\s+(?P<status>True|False|Unknown
 _CONTAINER = re.compile(r"^ {2}(?P<name>[a-z0-9][\w.-]*):\s*$")
 _FIELD = re.compile(r"^ {4}(?P<key>[A-Z][\w ]*?):\s*(?P<value>.*)$")
 _SUBFIELD = re.compile(r"^ {6,}(?P<key>[A-Z][\w ]*?):\s*(?P<value>.*)$")
+_ALLOCATED = re.compile(r"^\s+(?P<res>[a-z][\w./-]*)\s+\S+\s+\((?P<req>\d+)%\)\s+\S+\s+\((?P<lim>\d+)%\)")
 _REPLICASET = re.compile(r"^\s*(?P<name>[a-z0-9][\w.-]*)\s+\(")
 
 # keys that tell a describe document's kind, tried in order
@@ -196,6 +197,10 @@ def _node(doc: _Doc, name: str) -> NodeInfo:
         key = re.split(r"[:=]", value.strip(), maxsplit=1)[0]
         if key and key != "<none>" and key not in node.taints:
             node.taints.append(key)
+    for line in doc.sections.get("Allocated resources", []):
+        row = _ALLOCATED.match(line)
+        if row:
+            node.allocated[row.group("res")] = (int(row.group("req")), int(row.group("lim")))
     return node
 
 

@@ -43,6 +43,7 @@ class _Finding:
     exit_code: int | None = None
     event: KubeEvent | None = None
     container: str = ""
+    allocated: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -165,7 +166,8 @@ def _node_findings(findings: Findings) -> list[_Finding]:
             rule = match_rule(CONDITION, reason, cond.message)
             if rule is not None and rule.kind:
                 out.append(_Finding(rule=rule, family="k8s.node", reason=cond.reason or reason,
-                                    message=f"{reason} {cond.message}".strip(), obj=ref, at=cond.since))
+                                    message=f"{reason} {cond.message}".strip(), obj=ref, at=cond.since,
+                                    allocated=node.allocated))
         for taint in node.taints:
             rule = match_rule(TAINT, taint)
             if rule is not None and rule.kind:
@@ -227,6 +229,9 @@ def _signal(group: _Group, with_logs: set[str]) -> Signal:
         attributes["culprit"] = group.culprit
     if group.seen_on and group.seen_on != group.service:
         attributes["seen_on"] = group.seen_on
+    allocated = next((i.allocated for i in items if i.allocated), None)
+    if allocated:  # a node's requests and limits as shares of its capacity
+        attributes["allocated"] = {k: {"requests_pct": r, "limits_pct": li} for k, (r, li) in allocated.items()}
     if group.rule.kind == "crash_loop":
         attributes["container_logs"] = group.service in with_logs  # their decisive lines decide
     return Signal(source="kubernetes", detector=group.family, service=group.service, kind=group.rule.kind,

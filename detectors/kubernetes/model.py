@@ -86,6 +86,7 @@ class NodeInfo:
     name: str
     conditions: list[NodeCondition] = field(default_factory=list)
     taints: list[str] = field(default_factory=list)  # taint keys
+    allocated: dict[str, tuple[int, int]] = field(default_factory=dict)  # resource -> (requests %, limits %)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from detectors.kubernetes.model import Findings, KubeEvent, ObjectRef, PodInfo
 _WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "CronJob", "HorizontalPodAutoscaler", "Service"}
 _POD_IN_MESSAGE = re.compile(r"\b(?:in pod|pod)[ /]\"?(?P<pod>[a-z0-9][a-z0-9.-]*[a-z0-9])\"?", re.I)
 _NODE_IN_MESSAGE = re.compile(r"\bNode (?P<node>[a-z0-9][\w.-]*) (?:status is now|event)")
+_ASSIGNED = re.compile(r"Successfully assigned (?:[\w.-]+/)?(?P<pod>[\w.-]+) to (?P<node>[\w.-]+)")
 _IMAGE = re.compile(r"image \"(?P<image>[^\"\s]+)\"|reference \"(?P<ref>[^\"\s]+)\"")
 _URL_HOST = re.compile(r"https?://(?P<host>[^/:\"\s]+)")
 _DIAL_HOST = re.compile(r"(?:dial tcp:? (?:lookup )?|lookup )(?P<host>[A-Za-z0-9][\w.-]*)")
@@ -27,6 +28,14 @@ class Resolver:
             if known is None or (not known.node and pod.node) or (known.owner is None and pod.owner):
                 self.pods[pod.name] = pod
         self.owners = findings.owners
+        # where the scheduler put each pod (Scheduled events), and the nodes the evidence is about
+        self.assigned: dict[str, str] = {}
+        for event in findings.events:
+            match = _ASSIGNED.search(event.message) if event.reason == "Scheduled" else None
+            if match:
+                self.assigned[match.group("pod")] = match.group("node")
+        self.nodes = sorted({n.name for n in findings.nodes}
+                            | {e.obj.name for e in findings.events if e.obj.kind == "Node"})
 
     def workload(self, ref: ObjectRef) -> str:
         if ref.kind in _WORKLOAD_KINDS:
@@ -60,13 +69,16 @@ class Resolver:
         pod = self.pods.get(ref.name)
         if pod is not None and pod.node:
             return pod.node
+        if ref.name in self.assigned:
+            return self.assigned[ref.name]
         if event is not None:
             if event.source_host:
                 return event.source_host
             named = _NODE_IN_MESSAGE.search(event.message)
             if named:
                 return named.group("node")
-        return ""
+        # the one node the evidence is about (a pod told "Node is not ready" while node-3 is NotReady)
+        return self.nodes[0] if len(self.nodes) == 1 else ""
 
     def pod_in_message(self, message: str) -> str:
         match = _POD_IN_MESSAGE.search(message)

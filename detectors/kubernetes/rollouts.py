@@ -39,6 +39,9 @@ def _from_scaling_events(findings: Findings, resolver: Resolver, alert_time: dat
 
 def rollout_signals(findings: Findings, resolver: Resolver, *, alert_time: datetime) -> list[Signal]:
     rollouts = [*findings.rollouts, *_from_scaling_events(findings, resolver, alert_time)]
+    for rollout in rollouts:
+        if rollout.at is None and rollout.age is not None:
+            rollout.at = alert_time - rollout.age  # kubectl's ages, read against the alert time
     latest: dict[str, Rollout] = {}
     for rollout in rollouts:
         known = latest.get(rollout.workload)

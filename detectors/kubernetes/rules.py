@@ -123,8 +123,8 @@ RULES: tuple[Rule, ...] = (
          r"(Liveness|Startup) probe failed:.*connection refused"),
     Rule("probe.readiness.timeout", EV, ("Unhealthy",), "thread_pool_exhaustion", "workload", 0.45,
          r"Readiness probe failed:.*(deadline exceeded|timeout|timed out|Client\.Timeout)"),
-    Rule("probe.readiness.refused", EV, ("Unhealthy",), "config_change", "workload", 0.45,
-         r"Readiness probe failed:.*connection refused"),
+    Rule("probe.readiness.refused", EV, ("Unhealthy",), "error_rate_increase", "workload", 0.35,
+         r"Readiness probe failed:.*connection refused"),  # mostly a starting or crashing app: a symptom
     Rule("probe.server_error", EV, ("Unhealthy",), "exception_surge", "workload", 0.45,
          r"probe failed: HTTP probe failed with statuscode: 5\d\d"),
     Rule("probe.readiness.default", EV, ("Unhealthy",), "error_rate_increase", "workload", 0.35,

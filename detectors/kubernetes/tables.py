@@ -5,7 +5,9 @@ a node's is its readiness. Other ``kubectl get`` tables are recognised so that t
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+from bot.domain.workloads import workload_of_replicaset
 from detectors.kubernetes.model import (
     ContainerState,
     ContainerStatus,
@@ -15,7 +17,9 @@ from detectors.kubernetes.model import (
     NodeInfo,
     ObjectRef,
     PodInfo,
+    Rollout,
 )
+from detectors.kubernetes.text import parse_age
 
 _HEADER = re.compile(r"^(?:NAMESPACE\s{2,})?NAME\s{2,}[A-Z][A-Za-z0-9()/%._ -]*$")
 _CELL = re.compile(r"\S+(?: \S+)*")
@@ -42,7 +46,29 @@ def parse_table(text: str) -> Findings:
     elif "STATUS" in names and ("ROLES" in names or "VERSION" in names):
         for row in lines[1:]:
             _node_row(_cells(row, columns), findings)
+    elif {"DESIRED", "CURRENT", "AGE"} <= set(names) and "UP-TO-DATE" not in names:
+        findings.rollouts.extend(_replicaset_rollouts([_cells(row, columns) for row in lines[1:]]))
     return findings
+
+
+def _replicaset_rollouts(rows: list[dict[str, str]]) -> list[Rollout]:
+    """``kubectl get rs``: a Deployment with two ReplicaSets or more was rolled out when its newest one was made."""
+    by_workload: dict[str, list[tuple[timedelta, dict[str, str]]]] = {}
+    for cells in rows:
+        age = parse_age(cells.get("AGE", ""))
+        if cells.get("NAME") and age is not None:
+            by_workload.setdefault(workload_of_replicaset(cells["NAME"]), []).append((age, cells))
+    out = []
+    for workload, sets in by_workload.items():
+        if len(sets) < 2:
+            continue
+        sets.sort(key=lambda item: item[0])
+        (age, newest), (_, previous) = sets[0], sets[1]
+        detail = f"new ReplicaSet {newest['NAME']} replaces {previous['NAME']}"
+        if newest.get("IMAGES") and previous.get("IMAGES") and newest["IMAGES"] != previous["IMAGES"]:
+            detail += f" (image {previous['IMAGES']} -> {newest['IMAGES']})"
+        out.append(Rollout(workload=workload, age=age, detail=detail))
+    return out
 
 
 def _cells(line: str, columns: list[tuple[str, int]]) -> dict[str, str]:
@@ -54,8 +80,9 @@ def _cells(line: str, columns: list[tuple[str, int]]) -> dict[str, str]:
             cells[name] = line[start:end].strip()
         if all(" " not in cells.get(k, "") for k in ("NAME", "STATUS")):
             return cells
-    words = line.split()  # misaligned paste: the leading columns are single words
-    return {name: words[i] for i, (name, _) in enumerate(columns[:4]) if i < len(words)}
+    words = line.split()  # a misaligned paste: one word a column when the counts agree, else the leading ones
+    keep = columns if len(words) == len(columns) else columns[:4]
+    return {name: words[i] for i, (name, _) in enumerate(keep) if i < len(words)}
 
 
 def _pod_row(cells: dict[str, str], findings: Findings) -> None:

@@ -9,7 +9,7 @@ from detectors.changes import detect_change_signals
 from detectors.kubernetes import container_logs, detect_kubernetes_signals
 from detectors.registry import load_detectors
 
-from .factories import ALERT_TIME, context, kube
+from .factories import ALERT_TIME, DATA, context, kube
 
 
 def _by(signals: list[Signal], service: str, kind: str) -> Signal:
@@ -65,6 +65,7 @@ def test_node_faults_are_named_on_the_node() -> None:
     signals = detect_kubernetes_signals(context(kube("describe_node_notready.txt"), kube("get_events_old.txt")))
     node = _by(signals, "node-3", "node_failure")
     assert node.score >= 0.9 and node.attributes["culprit"] == "node-3"
+    assert node.attributes["allocated"]["memory"] == {"requests_pct": 76, "limits_pct": 89}
     evicted = detect_kubernetes_signals(context(kube("events_v1.yaml")))
     disk = _by(evicted, "worker-7", "disk_full")
     assert (disk.attributes["rule"], disk.attributes["seen_on"], disk.attributes["culprit"]) == (
@@ -166,3 +167,54 @@ def test_a_static_pod_is_named_without_its_node() -> None:
             ' "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}}')
     signals = detect_kubernetes_signals(context(KubeText(name="live:pod/kube-system/kube-apiserver-cp-1", text=text)))
     assert _by(signals, "kube-apiserver", "oom_kill").attributes["count"] == 3
+
+
+def test_cut_and_shuffled_outputs_never_raise() -> None:
+    import random
+
+    rng = random.Random(11)
+    originals = [p.read_text(encoding="utf-8") for p in sorted(DATA.iterdir())]
+    for _ in range(150):
+        text = rng.choice(originals)
+        lines = text.split("\n")
+        action = rng.randrange(4)
+        if action == 0:
+            text = text[: rng.randrange(len(text) + 1)]
+        elif action == 1:
+            rng.shuffle(lines)
+            text = "\n".join(lines)
+        elif action == 2:
+            text = "\n".join(line[: rng.randrange(len(line) + 1)] for line in lines)
+        else:
+            text = "".join(rng.choice(text) for _ in range(400))
+        rows = [ChangeEvent(ts=ALERT_TIME, kind="k8s_event", service="x", text=line) for line in lines[:5]]
+        signals = detect_kubernetes_signals(context(KubeText(name="fuzz", text=text), events=rows))
+        assert all(0.0 <= s.score <= 1.0 and s.service for s in signals)
+
+
+def test_replicaset_ages_date_a_rollout() -> None:
+    rows = [("NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"),
+            ("checkout-7c9d8f6b5", "3", "3", "0", "18m", "checkout", "registry.example.com/shop/checkout:1.14.2",
+             "app=checkout"),
+            ("checkout-5f8b9d7c4", "0", "0", "0", "9d", "checkout", "registry.example.com/shop/checkout:1.14.1",
+             "app=checkout"),
+            ("cart-6d9f7b8c5", "2", "2", "2", "30d", "cart", "registry.example.com/shop/cart:3.0", "app=cart")]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    text = "\n".join("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    [rollout] = [s for s in detect_kubernetes_signals(context(KubeText(name="rs", text=text)))
+                 if s.detector == "k8s.rollout"]
+    assert (rollout.service, rollout.kind) == ("checkout", "deploy")
+    assert rollout.started_at == ALERT_TIME - timedelta(minutes=18)
+    assert "checkout:1.14.1 -> registry.example.com/shop/checkout:1.14.2" in rollout.title
+
+
+def test_a_pod_told_its_node_is_not_ready_blames_that_node() -> None:
+    scheduled = ("LAST SEEN   TYPE      REASON         OBJECT                    MESSAGE\n"
+                 "40m         Normal    Scheduled      pod/api-6c8d7f9b4-lm2xs   Successfully assigned shop/"
+                 "api-6c8d7f9b4-lm2xs to node-7\n"
+                 "2m          Warning   NodeNotReady   pod/api-6c8d7f9b4-lm2xs   Node is not ready\n")
+    signals = detect_kubernetes_signals(context(KubeText(name="ev", text=scheduled)))
+    assert {(s.service, s.kind) for s in signals} == {("node-7", "node_failure")}
+    # no Scheduled event: the one node the evidence is about
+    alone = detect_kubernetes_signals(context(kube("get_events_old.txt")))
+    assert {(s.service, s.kind) for s in alone} == {("node-3", "node_failure")}

@@ -87,3 +87,14 @@ def test_events_jsonl_k8s_event_rows(tmp_path: Path, settings, rows: list[tuple[
     analysis, _ = _analyse(tmp_path, settings)
     evidence = _top3(analysis, service, kind)
     assert quote in evidence
+
+
+def test_node_not_ready(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    _alert(tmp_path, pod="api-6c8d7f9b4-lm2xs", alertname="KubeNodeNotReady")
+    (tmp_path / "kubernetes").mkdir()
+    (tmp_path / "kubernetes" / "node.txt").write_text((DATA / "describe_node_notready.txt").read_text(),
+                                                     encoding="utf-8")
+    (tmp_path / "kubernetes" / "events.txt").write_text((DATA / "get_events_old.txt").read_text(), encoding="utf-8")
+    analysis, _ = _analyse(tmp_path, settings)
+    evidence = _top3(analysis, "node-3", "node_failure")
+    assert "node/node-3" in evidence and "Kubelet stopped posting node status" in evidence

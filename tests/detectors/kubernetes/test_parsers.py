@@ -38,6 +38,7 @@ def test_describe_node_reads_conditions_and_taints() -> None:
                                                            "Kubelet stopped posting node status.")
     assert ready.since == datetime(2024, 3, 4, 11, 39, 1, tzinfo=UTC)
     assert node.taints == ["node.kubernetes.io/unreachable"]
+    assert node.allocated == {"cpu": (91, 150), "memory": (76, 89)}
     assert [e.reason for e in found.events] == ["NodeNotReady"]
 
 

@@ -78,7 +78,7 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
     ("probe.readiness.timeout", "event", "Unhealthy", "Readiness probe failed: command timed out", None,
      "thread_pool_exhaustion", "workload"),
     ("probe.readiness.refused", "event", "Unhealthy", 'Readiness probe failed: Get "http://10.244.1.12:8080/ready": '
-     "dial tcp 10.244.1.12:8080: connect: connection refused", None, "config_change", "workload"),
+     "dial tcp 10.244.1.12:8080: connect: connection refused", None, "error_rate_increase", "workload"),
     ("probe.server_error", "event", "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 503", None,
      "exception_surge", "workload"),
     ("probe.readiness.default", "event", "Unhealthy", "Readiness probe failed: /var/run/postgresql:5432 - no "
