@@ -39,6 +39,7 @@ MAX_CANDIDATES = 5_000
 TAIL_LINES = 50
 MAX_SIGNALS_PER_SERVICE = 8
 MAX_LINE_CHARS = 2_000
+FORMAT_SAMPLE = 50  # lines the stream's format is detected from (timestamps of the few lines that matter)
 SEMANTIC_SCAN_LINES = 2_000  # meaning matching reads the newest lines only
 SEMANTIC_TAIL_LINES = 20
 SEMANTIC_PER_SERVICE = 16
@@ -153,7 +154,7 @@ class _Headers:
 
     def __init__(self, lines: Sequence[str]) -> None:
         self.lines = lines
-        self.fmt: LineFormat = detect_format(lines[:200])
+        self.fmt: LineFormat = detect_format(lines[:FORMAT_SAMPLE])
         self._cache: dict[int, ParsedLine | None] = {}
 
     def parsed(self, index: int) -> ParsedLine | None:

@@ -99,3 +99,25 @@ def test_at_most_max_lines_are_read_per_analysis(encoder: WordEncoder) -> None:
                         f"{'x' * i}" for i in range(30)] for s in range(8)}
     detect_decisive_signals(logs)
     assert seen[-1] <= semantic.MAX_LINES
+
+
+class SignedEncoder(WordEncoder):
+    signature = "word-encoder/test"
+
+
+def test_stored_description_vectors_are_used_only_for_their_own_model(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    stored = tmp_path / "vectors.npz"
+    semantic.write_description_vectors(SignedEncoder(), stored)
+    monkeypatch.setattr(semantic, "VECTORS_FILE", stored)
+    same = SignedEncoder()
+    assert semantic.load_description_vectors(same, semantic.description_texts()) is not None
+    semantic.SemanticMatcher(same)
+    assert same.calls == 0  # descriptions came from the file
+
+    class OtherModel(WordEncoder):
+        signature = "another-model/int8"
+
+    other = OtherModel()
+    assert semantic.load_description_vectors(other, semantic.description_texts()) is None
+    semantic.SemanticMatcher(other)
+    assert other.calls == 1
