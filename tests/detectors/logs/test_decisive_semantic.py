@@ -121,3 +121,12 @@ def test_stored_description_vectors_are_used_only_for_their_own_model(tmp_path, 
     assert semantic.load_description_vectors(other, semantic.description_texts()) is None
     semantic.SemanticMatcher(other)
     assert other.calls == 1
+
+
+def test_one_meaning_signal_per_service_and_kind(encoder: WordEncoder) -> None:
+    logs = {"exporter": [
+        "2024-03-01T12:00:05Z ERROR the provider throttled our requests: too many requests, rate limit exceeded",
+        "2024-03-01T12:00:09Z ERROR provider throttled requests again, too many requests for the quota",
+    ]}
+    signals = detect_decisive_signals(logs)
+    assert [(s.kind, s.attributes["count"]) for s in signals] == [("rate_limited", 2)]
