@@ -10,7 +10,10 @@ the detector does. The semantic thresholds (similarity floor, margin over the se
 reported on the odd rows (held out) and on all rows, next to the values ``detectors/logs/semantic.py``
 ships. The time to read ``MAX_LINES`` (64) new lines once the model is loaded is printed too.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.decisive_lines [--data PATH] [--no-grid]
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.decisive_lines [--data PATH] [--no-grid] [--write-vectors]
+
+``--write-vectors`` refreshes the descriptions' stored vectors after ``semantic_kinds.py`` changes (a
+process whose model signature or descriptions differ from the stored ones embeds them itself).
 """
 
 from __future__ import annotations
@@ -65,9 +68,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--no-grid", action="store_true", help="only the shipped thresholds")
+    parser.add_argument("--write-vectors", action="store_true",
+                        help="store the kind descriptions' vectors in detectors/logs/semantic_vectors.npz and stop")
     args = parser.parse_args()
 
     from retrieval.embedder import get_embedder
+
+    if args.write_vectors:
+        print(f"wrote {semantic.write_description_vectors(get_embedder())}")
+        return
 
     rows = load(args.data)
     labels = [k for k, _ in rows]

@@ -74,6 +74,10 @@ _NOT_HOSTS = frozenset({"localhost.localdomain", "http", "https", "tcp", "udp", 
                         "error", "caused", "time", "timestamp", "ts", "level", "msg", "message", "warning",
                         "info", "debug", "fatal", "panic", "goroutine", "thread", "main", "file", "context",
                         "value", "key", "status", "code", "duration", "elapsed", "after", "before", "took"})
+# a link to documentation is not the peer: "For more details see: http://wiki.apache.org/hadoop/NoRouteToHost"
+_DOC_BEFORE = re.compile(r"(?:\bsee|visit|refer to|documentation|more details|more information|help)\W{0,12}$",
+                         re.IGNORECASE)
+_DOC_HOST = re.compile(r"^(?:wiki|docs?|help|kb|support)\.|(?:^|\.)(?:stackoverflow\.com|readthedocs\.io)$")
 _TIMEISH = re.compile(r"^\d{1,2}$|^\d{4}-\d{2}-\d{2}")
 _VERSIONISH = re.compile(r"^\d+(?:\.\d+){0,2}$")  # 1.2 / 10.3.1: a version or a clock, not a host
 
@@ -114,8 +118,9 @@ def peer_of(line: str) -> Peer | None:
     for name, regex in _PEERS:
         for match in regex.finditer(line):
             host = _clean_host(match.group("host"))
-            if host is not None:
-                return Peer(host=host, port=_port(match), how=name)
+            if host is None or _DOC_HOST.search(host) or _DOC_BEFORE.search(line[max(0, match.start() - 40):match.start()]):
+                continue
+            return Peer(host=host, port=_port(match), how=name)
     return None
 
 

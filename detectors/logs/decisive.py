@@ -29,8 +29,10 @@ from datetime import datetime
 from bot.domain.models import Evidence, EvidenceType, Signal
 from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider_of
 from detectors.logs.decisive_rules import RULES, TRIGGER, Rule
+from detectors.logs.dumps import dump_signals
 from detectors.logs.formats import BUILTIN_FORMATS, LineFormat, ParsedLine
 from detectors.logs.parsing import clean, detect_format
+from detectors.logs.semantic import MAX_LINES, SemanticMatch, current_matcher, is_errorish, semantic_text
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ MAX_CANDIDATES = 5_000
 TAIL_LINES = 50
 MAX_SIGNALS_PER_SERVICE = 8
 MAX_LINE_CHARS = 2_000
+FORMAT_SAMPLE = 50  # lines the stream's format is detected from (timestamps of the few lines that matter)
 SEMANTIC_SCAN_LINES = 2_000  # meaning matching reads the newest lines only
 SEMANTIC_TAIL_LINES = 20
 SEMANTIC_PER_SERVICE = 16
@@ -153,7 +156,7 @@ class _Headers:
 
     def __init__(self, lines: Sequence[str]) -> None:
         self.lines = lines
-        self.fmt: LineFormat = detect_format(lines[:200])
+        self.fmt: LineFormat = detect_format(lines[:FORMAT_SAMPLE])
         self._cache: dict[int, ParsedLine | None] = {}
 
     def parsed(self, index: int) -> ParsedLine | None:
@@ -304,8 +307,6 @@ class _Candidate:
 
 def _semantic_candidates(service: str, lines: Sequence[str], headers: _Headers, findings: list[Finding]) -> list[_Candidate]:
     """Error-ish lines of the newest ``SEMANTIC_SCAN_LINES`` no rule matched, one per masked template, newest first."""
-    from detectors.logs.semantic import is_errorish, semantic_text
-
     matched = {f.index for f in findings}
     seen_templates = {semantic_text(f.line) for f in findings}
     by_template: dict[str, _Candidate] = {}
@@ -357,25 +358,31 @@ def _semantic_signal(candidate: _Candidate, kind: str, score: float, similarity:
 
 def _semantic_signals(candidates: list[_Candidate], ruled: set[tuple[str, str]]) -> list[Signal]:
     """Meaning matches of the best ``MAX_LINES`` candidates (tail lines first, then the newest)."""
-    from detectors.logs.semantic import MAX_LINES, current_matcher
-
     if not candidates:
         return []
     chosen = sorted(candidates, key=lambda c: (not c.in_tail, -c.index))[:MAX_LINES]
     matcher = current_matcher()  # loads the model on first need only
     if matcher is None:
         return []
-    out: list[Signal] = []
+    best: dict[tuple[str, str], tuple[_Candidate, SemanticMatch, int]] = {}
     for candidate, match in zip(chosen, matcher.best([c.text for c in chosen]), strict=True):
         if match is None or (candidate.service, match.kind) in ruled:
             continue
+        key = (candidate.service, match.kind)
+        known = best.get(key)
+        lines = candidate.count + (known[2] if known else 0)
+        if known is None or match.similarity > known[1].similarity:
+            best[key] = (candidate, match, lines)
+        else:
+            best[key] = (known[0], known[1], lines)
+    out = []
+    for candidate, match, lines in best.values():  # one signal per service and kind, on its nearest line
+        candidate.count = lines
         out.append(_semantic_signal(candidate, match.kind, match.score, match.similarity, match.margin))
     return out
 
 
 def _service_pass(service: str, lines: Sequence[str], *, semantic: bool) -> tuple[list[Signal], list[_Candidate]]:
-    from detectors.logs.dumps import dump_signals
-
     lines = lines[-MAX_SCAN_LINES:] if len(lines) > MAX_SCAN_LINES else lines
     findings, headers = findings_of(service, lines)
     out = [_signal(service, g, headers) for g in _group(findings)]

@@ -14,11 +14,13 @@ marked decisive.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -31,7 +33,9 @@ log = logging.getLogger(__name__)
 
 FLOOR = 0.375  # chosen by bench.decisive_lines on its tuning half (F0.5)
 MARGIN = 0.07
-MAX_LINES = 64
+# Lines read by meaning per analysis: ~10 ms each on one idle CPU thread, so 16 keep the added time near
+# 150 ms once the model is loaded (tail lines first, one per masked template, see the detector).
+MAX_LINES = 16
 MAX_CHARS = 300
 ORDINARY_LABEL = "ordinary"
 SCORE_LOW, SCORE_HIGH = 0.25, 0.45  # specific rule matches score 0.45 and more
@@ -43,13 +47,12 @@ _ERRORISH = re.compile(
     r"critical|crit|killed|oom|cannot|can't|could not|unable|expired|exhausted|abort(?:ed)?|invalid|reject(?:ed)?|"
     r"exceed(?:ed|s)?|too many|full|not found|no such|lost|dead|down|stuck|blocked|unavailable|corrupt(?:ed|ion)?|"
     r"missing|behind|throttl\w*|slow|crash(?:ed)?|backwards|violation|unknown|bad|broken|lag)\b",
-    re.IGNORECASE,
-)
+)  # run on lower-cased text: IGNORECASE costs several times more per line
 
 
 def is_errorish(text: str) -> bool:
     """Whether a line's words say something went wrong (the gate before meaning matching)."""
-    return _ERRORISH.search(text[:MAX_CHARS * 2]) is not None
+    return _ERRORISH.search(text[: MAX_CHARS * 2].lower()) is not None
 
 
 def semantic_text(message: str) -> str:
@@ -94,7 +97,8 @@ class SemanticMatcher:
         texts.extend(ORDINARY)
         self.kinds: list[str] = list(dict.fromkeys(labels))
         self._label_index = np.array([self.kinds.index(label) for label in labels])
-        self._vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+        stored = load_description_vectors(encoder, texts)
+        self._vectors = stored if stored is not None else np.asarray(encoder.encode(texts), dtype=np.float32)
 
     def kind_similarities(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Rows: texts; columns: ``self.kinds``; each cell the nearest description's cosine similarity."""
@@ -121,6 +125,47 @@ class SemanticMatcher:
         if kind == ORDINARY_LABEL or similarity < self.floor or margin < self.margin:
             return None
         return SemanticMatch(kind=kind, similarity=round(similarity, 4), margin=round(margin, 4))
+
+
+def description_texts() -> list[str]:
+    """Every description, in the matcher's order (kinds, then ordinary operation)."""
+    return [d for descriptions in KIND_DESCRIPTIONS.values() for d in descriptions] + list(ORDINARY)
+
+
+VECTORS_FILE = Path(__file__).with_name("semantic_vectors.npz")
+
+
+def _digest(signature: str, texts: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join([signature, *texts]).encode("utf-8")).hexdigest()
+
+
+def load_description_vectors(encoder: Encoder, texts: Sequence[str]) -> npt.NDArray[np.float32] | None:
+    """The descriptions' vectors shipped with the package, when they were made by this model and these texts
+    (saves embedding ~110 texts in every new process); None otherwise."""
+    signature = getattr(encoder, "signature", None)
+    if not isinstance(signature, str) or not VECTORS_FILE.is_file():
+        return None
+    try:
+        with np.load(VECTORS_FILE, allow_pickle=False) as data:
+            if str(data["digest"]) != _digest(signature, texts):
+                return None
+            vectors = data["vectors"].astype(np.float32)
+    except (OSError, KeyError, ValueError) as e:
+        log.warning("stored description vectors unreadable, embedding them", extra={"error": str(e)})
+        return None
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
+
+
+def write_description_vectors(encoder: Encoder, path: Path = VECTORS_FILE) -> Path:
+    """Embed the descriptions with ``encoder`` and store them (float16) for later processes."""
+    signature = getattr(encoder, "signature", None)
+    if not isinstance(signature, str):
+        raise ValueError("the encoder has no signature: its vectors cannot be matched to a model later")
+    texts = description_texts()
+    vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+    np.savez_compressed(path, vectors=vectors.astype(np.float16), digest=np.array(_digest(signature, texts)))
+    return path
 
 
 # ---- the process's embedder --------------------------------------------------------------------------

@@ -55,6 +55,9 @@ def test_peer_extraction_reads_each_place_programs_name_a_peer() -> None:
     assert peer_of("redis://:pw@cache-1:6380/0 refused").host == "cache-1"  # type: ignore[union-attr]
     assert peer_of("amqp://user:pw@rabbitmq.messaging:5672/vhost").port == 5672  # type: ignore[union-attr]
     assert peer_of("Can't connect to MySQL server on 'mysql-primary' (111)").host == "mysql-primary"  # type: ignore[union-attr]
+    hadoop = ("java.net.NoRouteToHostException: No Route to Host from node-7/10.0.0.7 to msra-sa-41:9000 failed on "
+              "socket timeout exception; For more details see:  http://wiki.apache.org/hadoop/NoRouteToHost")
+    assert peer_of(hadoop).host == "msra-sa-41"  # type: ignore[union-attr]  # not the documentation link
     assert peer_of("at 12:00:01 nothing failed") is None
     assert peer_of("version 1.2.3 started") is None
     assert looked_up("getaddrinfo EAI_AGAIN search.internal") == "search.internal"

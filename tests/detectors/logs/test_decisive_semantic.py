@@ -99,3 +99,34 @@ def test_at_most_max_lines_are_read_per_analysis(encoder: WordEncoder) -> None:
                         f"{'x' * i}" for i in range(30)] for s in range(8)}
     detect_decisive_signals(logs)
     assert seen[-1] <= semantic.MAX_LINES
+
+
+class SignedEncoder(WordEncoder):
+    signature = "word-encoder/test"
+
+
+def test_stored_description_vectors_are_used_only_for_their_own_model(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    stored = tmp_path / "vectors.npz"
+    semantic.write_description_vectors(SignedEncoder(), stored)
+    monkeypatch.setattr(semantic, "VECTORS_FILE", stored)
+    same = SignedEncoder()
+    assert semantic.load_description_vectors(same, semantic.description_texts()) is not None
+    semantic.SemanticMatcher(same)
+    assert same.calls == 0  # descriptions came from the file
+
+    class OtherModel(WordEncoder):
+        signature = "another-model/int8"
+
+    other = OtherModel()
+    assert semantic.load_description_vectors(other, semantic.description_texts()) is None
+    semantic.SemanticMatcher(other)
+    assert other.calls == 1
+
+
+def test_one_meaning_signal_per_service_and_kind(encoder: WordEncoder) -> None:
+    logs = {"exporter": [
+        "2024-03-01T12:00:05Z ERROR the provider throttled our requests: too many requests, rate limit exceeded",
+        "2024-03-01T12:00:09Z ERROR provider throttled requests again, too many requests for the quota",
+    ]}
+    signals = detect_decisive_signals(logs)
+    assert [(s.kind, s.attributes["count"]) for s in signals] == [("rate_limited", 2)]
