@@ -5,6 +5,7 @@
 is a ``ToolResult`` with a status, recorded on the analysis and citable as evidence ``tool:<n>``.
 """
 
+import bot.reasoning  # noqa: F401 - first: bot.reasoning.llm imports this package's modules, which use its redaction
 from bot.investigation.loop import Investigation, run
 from bot.investigation.results import ToolResult, ToolStatus
 from bot.investigation.scope import Refused, Scope

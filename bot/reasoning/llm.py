@@ -27,8 +27,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 import prompts
 from bot.domain import ALL_KINDS, Analysis, Evidence, Hypothesis, Incident, IncidentContext, LLMError
-from bot.investigation import Scope, Toolbox, ToolResources
-from bot.investigation import run as run_investigation
+from bot.investigation.loop import run as run_investigation
+from bot.investigation.scope import Scope
+from bot.investigation.tools import Toolbox, ToolResources
 from bot.reasoning.packing import catalogue, pack
 from bot.reasoning.redact import redact, redaction_count
 from config.settings import LLMSettings
