@@ -143,13 +143,16 @@ def _summarise_series(series: list[MetricSeries], start: datetime, end: datetime
     return "\n".join(lines)
 
 
+def _check_query(query: str) -> None:
+    if "{service}" not in query:
+        raise Refused("a query must filter on the service: write the placeholder {service} (unquoted) as its "
+                      "label value, e.g. up{service={service}}")
+    if _SERVICE_LABEL_LITERAL.search(query) or _QUOTED_PLACEHOLDER.search(query):
+        raise Refused("a query may select services only through the unquoted {service} placeholder")
+
+
 def _template(args: MetricsRange, queries: dict[str, str]) -> str:
     if args.query:
-        if "{service}" not in args.query:
-            raise Refused("a query must filter on the service: write the placeholder {service} (unquoted) as its "
-                          "label value, e.g. up{service={service}}")
-        if _SERVICE_LABEL_LITERAL.search(args.query) or _QUOTED_PLACEHOLDER.search(args.query):
-            raise Refused("a query may select services only through the unquoted {service} placeholder")
         return args.query
     if args.name and args.name in queries:
         return queries[args.name]
@@ -160,6 +163,8 @@ def _template(args: MetricsRange, queries: dict[str, str]) -> str:
 def metrics_range(args: MetricsRange, box: Toolbox) -> ToolOutput:
     scope, res = box.scope, box.resources
     service = scope.service(args.service)
+    if args.query:
+        _check_query(args.query)
     start, end = scope.span(args.start, args.end)
     step = scope.step(start, end, args.step_s)
     if res.prometheus is not None:
