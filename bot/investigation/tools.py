@@ -217,11 +217,9 @@ def logs_around(args: LogsAround, box: Toolbox) -> ToolOutput:
     at = scope.time(args.at)
     start, end = at - timedelta(minutes=args.minutes_before), at + timedelta(minutes=args.minutes_after)
     scope.span(start, end)
-    if box.resources.log_sources is not None:
-        lines = _live_lines(box, service, start, end)
-    else:
-        lines = [ln for ln in box.context.logs.get(service, [])
-                 if (t := _line_time(ln)) is None or start <= t <= end]
+    found = _live_lines(box, service, start, end) if box.resources.log_sources is not None \
+        else box.context.logs.get(service, [])
+    lines = [ln for ln in found if (t := _line_time(ln)) is None or start <= t <= end]  # not every source filters
     if args.contains:
         lines = [ln for ln in lines if args.contains.lower() in ln.lower()]
     shown = lines[-args.max_lines:]

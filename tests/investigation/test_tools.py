@@ -119,3 +119,22 @@ def test_without_a_namespace_no_kubernetes_object_can_be_read() -> None:
     with pytest.raises(Refused, match="names no Kubernetes namespace"):
         scope.in_namespace(None)
     assert Scope.for_context(ctx, settings(), default_namespace="prod").in_namespace(None) == "prod"
+
+
+def test_logs_come_from_the_configured_log_sources_within_the_window(tmp_path: Any) -> None:
+    from connectors.logsources.files import FileLogSource
+
+    (tmp_path / "checkout.log").write_text("\n".join([
+        "2026-03-01T10:00:00Z ERROR hours before the alert",
+        "2026-03-01T11:58:00Z ERROR upstream db:5432 connection refused token=abc123secret",
+        "2026-03-01T11:59:00Z INFO request ok",
+    ]) + "\n")
+    box = toolbox(log_sources=lambda: [FileLogSource(tmp_path)])
+    result = box.call("logs_around", {"service": "checkout", "contains": "error"})
+    assert result.status is ToolStatus.OK
+    assert "connection refused" in result.text and "hours before" not in result.text and "request ok" not in result.text
+    assert "abc123secret" not in result.text and "[REDACTED:secret]" in result.text
+    assert result.summary == "1 lines of checkout"
+    broken = toolbox(log_sources=lambda: [FileLogSource(tmp_path / "missing")]).call("logs_around",
+                                                                                   {"service": "checkout"})
+    assert broken.status is ToolStatus.EMPTY and broken.text == "no lines"
