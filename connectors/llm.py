@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from langchain.chat_models import init_chat_model
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
@@ -123,8 +124,6 @@ def provider_of(settings: LLMSettings) -> Provider:
 
 def build_chat_model(settings: LLMSettings) -> BaseChatModel:
     """The configured provider's chat model; ``ConfigError`` when its package is missing or a setting is."""
-    from langchain.chat_models import init_chat_model
-
     provider = provider_of(settings)
     try:
         importlib.import_module(provider.module)
