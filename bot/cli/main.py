@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -178,7 +178,7 @@ def evaluate(
         _print_llm_evaluation(result["llm"])
 
 
-def _print_llm_evaluation(figures: dict[str, object]) -> None:
+def _print_llm_evaluation(figures: dict[str, Any]) -> None:
     from rich.table import Table
 
     if not figures.get("per_case") and figures.get("configured") is False:
@@ -188,7 +188,7 @@ def _print_llm_evaluation(figures: dict[str, object]) -> None:
                         f"{' (investigating)' if figures['investigate'] else ''}")
     for col in ("case", "rank", "rank with LLM", "used", "tokens in/out", "cost USD", "latency ms", "tools"):
         table.add_column(col)
-    for row in figures["per_case"]:  # type: ignore[attr-defined]
+    for row in figures["per_case"]:
         table.add_row(row["case"], str(row["rank"] or "-"), str(row["rank_llm"] or "-"),
                       "yes" if row["used"] else f"no: {row['fallback_reason']}"[:60],
                       f"{row['prompt_tokens']}/{row['completion_tokens']}", f"{row['cost_usd']:.4f}",
