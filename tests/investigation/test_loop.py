@@ -150,3 +150,13 @@ def test_chat_questions_are_answered_by_the_same_loop_citing_tool_results() -> N
     assert "- tool:1: logs_around(service=checkout" in text
     question_prompt = str(model.seen[0][1].content)
     assert "services: checkout, db, frontend" in question_prompt and "namespace: shop" in question_prompt
+
+
+def test_wall_time_budget_stops_the_investigation() -> None:
+    model = ScriptedChatModel(responses=[tool_turn(call("topology", {"service": "checkout"})), answer_turn(EMPTY)],
+                              sleep=0.2)
+    out = refine(model, max_wall_s=0.1)
+    assert out.llm["used"] is False and "wall-time budget (0.1 s)" in out.llm["fallback_reason"]
+    # the tool asked for after the time ran out was not run, and no further model call was made
+    assert len(model.seen) == 1 and out.llm["tool_calls"][0]["status"] == "over_budget"
+    assert "wall-time budget" in out.llm["tool_calls"][0]["reason"]

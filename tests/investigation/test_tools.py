@@ -138,3 +138,19 @@ def test_logs_come_from_the_configured_log_sources_within_the_window(tmp_path: A
     broken = toolbox(log_sources=lambda: [FileLogSource(tmp_path / "missing")]).call("logs_around",
                                                                                    {"service": "checkout"})
     assert broken.status is ToolStatus.EMPTY and broken.text == "no lines"
+
+
+def test_history_search_without_an_index_reads_the_incident_history() -> None:
+    from bot.domain import Document, DocumentType
+
+    box = toolbox()
+    box.context.history = [
+        Document(id="INC-77", type=DocumentType.INCIDENT, title="checkout pods crash-looping after db failover",
+                 text="checkout exited on connection refused to db", root_cause_service="db", root_cause_kind="db_down",
+                 resolution="pointed checkout at the new primary"),
+        Document(id="RB-1", type=DocumentType.RUNBOOK, title="Disk full", text="free space on the node")]
+    result = box.call("search_history", {"query": "checkout crash connection refused"})
+    assert result.status is ToolStatus.OK and result.type.value == "incident"
+    assert "[INC-77]" in result.text and "cause=db_down in db" in result.text and "new primary" in result.text
+    assert "RB-1" not in result.text
+    assert box.call("search_history", {"query": "kafka lag", "kind": "runbooks"}).status is ToolStatus.EMPTY
