@@ -201,11 +201,24 @@ def _line_time(line: str) -> datetime | None:
 
 
 def _live_lines(box: Toolbox, service: str, start: datetime, end: datetime) -> list[str]:
+    """Lines from every configured log source (their HTTP clients closed after); a note per failing one."""
     from connectors.logsources.base import LogQuery, fetch_service_logs
 
-    assert box.resources.log_sources is not None
-    sources = box.resources.log_sources()
-    lines, notes = asyncio.run(fetch_service_logs(sources, LogQuery(service, start, end, limit=20_000)))
+    factory = box.resources.log_sources
+    assert factory is not None
+
+    async def fetch() -> tuple[list[str], list[str]]:
+        sources = factory()
+        try:
+            return await fetch_service_logs(sources, LogQuery(service, start, end, limit=20_000))
+        finally:
+            clients = {id(c): c for s in sources if (c := getattr(s, "client", None)) is not None}
+            for client in clients.values():
+                close = getattr(client, "aclose", None)
+                if close is not None:
+                    await close()
+
+    lines, notes = asyncio.run(fetch())
     if notes and not lines:
         raise ConnectorError("; ".join(notes)[:500])
     return lines
