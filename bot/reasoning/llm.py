@@ -67,14 +67,22 @@ class LLMMarkdownReply(BaseModel):
 
 
 def reply_json(message: AIMessage) -> dict[str, Any]:
-    """The one JSON object of a reply (code fences tolerated); ``LLMError`` otherwise."""
+    """The one JSON object of a reply (code fences and a sentence around it tolerated); ``LLMError`` otherwise."""
     content = message.text.strip()
     if not content:
         raise LLMError("the LLM returned an empty reply")
+    text = _FENCE.sub("", content)
     try:
-        data = json.loads(_FENCE.sub("", content))
+        data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise LLMError(f"the LLM reply is not JSON ({e.msg})") from e
+        # a model answering after tool calls (no JSON mode there) may put a sentence around the object
+        start, end = text.find("{"), text.rfind("}")
+        try:
+            data = json.loads(text[start:end + 1]) if 0 <= start < end else None
+        except json.JSONDecodeError:
+            data = None
+        if data is None:
+            raise LLMError(f"the LLM reply is not JSON ({e.msg})") from e
     if not isinstance(data, dict):
         raise LLMError("the LLM reply is not a JSON object")
     return data

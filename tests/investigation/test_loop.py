@@ -160,3 +160,11 @@ def test_wall_time_budget_stops_the_investigation() -> None:
     # the tool asked for after the time ran out was not run, and no further model call was made
     assert len(model.seen) == 1 and out.llm["tool_calls"][0]["status"] == "over_budget"
     assert "wall-time budget" in out.llm["tool_calls"][0]["reason"]
+
+
+def test_a_final_answer_wrapped_in_prose_is_still_read() -> None:
+    reply = ('Based on tool:1, here is my answer: {"hypotheses": [{"service": "db", "kind": "db_down", '
+             '"confidence": 0.7, "evidence_ids": ["tool:1"]}], "summary": "db refuses connections"} Hope it helps.')
+    model = ScriptedChatModel(responses=[tool_turn(call("logs_around", {"service": "checkout"})), answer_turn(reply)])
+    out = refine(model)
+    assert out.llm["used"] is True and any(h.kind == "db_down" for h in out.hypotheses)
