@@ -333,6 +333,7 @@ class Toolbox:
     resources: ToolResources
     output_chars: int = 4000
     results: list[ToolResult] = field(default_factory=list)
+    stopped: str | None = None  # the budget that ended tool use before the model's answer, if one did
 
     def specs(self) -> list[StructuredTool]:
         """The tools as LangChain describes them to any provider (name, description, JSON schema)."""

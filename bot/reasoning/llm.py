@@ -120,6 +120,7 @@ class LLMReasoner:
             return reply_json(reply)
         result = run_investigation(self.model, self._messages(user, investigate=True), toolbox=toolbox,
                                    settings=self.settings, meter=meter, final_arguments=final)
+        toolbox.stopped = result.stopped
         return reply_json(result.answer)
 
     def _toolbox(self, context: IncidentContext, scope: Scope | None) -> Toolbox | None:
@@ -132,6 +133,8 @@ class LLMReasoner:
                                **meter.as_dict(self.settings), "investigated": toolbox is not None}
         if toolbox is not None:
             out["tool_calls"] = [r.record() for r in toolbox.results]
+            if toolbox.stopped:
+                out["budget_spent"] = toolbox.stopped
         return out
 
     # ---- analysis ---------------------------------------------------------------------

@@ -85,6 +85,7 @@ def test_a_model_that_never_stops_calling_tools_is_stopped_by_the_step_budget() 
     model = ScriptedChatModel(responses=[*looping, answer_turn(final)])
     out = refine(model, max_steps=3)
     assert len(out.llm["tool_calls"]) == 3 and out.llm["used"] is True
+    assert out.llm["budget_spent"] == "step budget (3 turns)"
     last_request = model.seen[-1][-1]
     assert "budget is spent (step budget (3 turns))" in str(last_request.content)
     assert model.call_kwargs[-1].get("response_format") == {"type": "json_object"}
