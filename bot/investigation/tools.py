@@ -43,9 +43,10 @@ MAX_SERIES = 8
 POINTS_SHOWN = 24
 MAX_LOG_LINES = 80
 _LEADING_TIME = re.compile(r"^\s*\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)")
+# a literal value for a label that selects services (PromQL, InfluxQL with quoted keys, Flux's r.service == "x")
 _SERVICE_LABEL_LITERAL = re.compile(
-    r"\b(service|app|app_kubernetes_io_name|job|container|instance|host|namespace)\s*(=|!=|=~|!~)\s*[\"'`]")
-_QUOTED_PLACEHOLDER = re.compile(r"[\"'`][^\"'`\n]*\{service\}|\{service\}[^\"'`\n]*[\"'`]\s*[,}]")
+    r"\b(service|app|app_kubernetes_io_name|job|container|instance|host|namespace)[\"`]?\s*(=~|!~|!=|==|=)\s*[\"'`/]")
+_QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`")
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _check_query(query: str) -> None:
     if "{service}" not in query:
         raise Refused("a query must filter on the service: write the placeholder {service} (unquoted) as its "
                       "label value, e.g. up{service={service}}")
-    if _SERVICE_LABEL_LITERAL.search(query) or _QUOTED_PLACEHOLDER.search(query):
+    if _SERVICE_LABEL_LITERAL.search(query) or _QUOTED.sub("", query).count("{service}") != query.count("{service}"):
         raise Refused("a query may select services only through the unquoted {service} placeholder")
 
 

@@ -57,6 +57,9 @@ def test_metrics_query_is_filled_with_the_escaped_service_over_a_bounded_range()
     ({"query": "rate(http_requests_total[5m])"}, "must filter on the service"),
     ({"query": 'up{service={service}} or up{service="payments"}'}, "only through the unquoted {service}"),
     ({"query": 'up{service="{service}"}'}, "only through the unquoted {service}"),
+    ({"query": """SELECT v FROM cpu WHERE "service" = {service} OR "service" = 'payments'"""}, "only through"),
+    ({"query": 'from(bucket: "b") |> filter(fn: (r) => r.service == {service} or r.service == "pay")'},
+     "only through"),
     ({"name": "nope"}, "configured query names (error_rate)"),
     ({"name": "error_rate", "start": "2026-03-01T09:00:00Z", "end": "2026-03-01T12:30:00Z"}, "longer than the 180"),
     ({"name": "error_rate", "start": "2026-03-01T11:00:00Z", "end": "2026-03-01T12:00:00Z", "step_s": 1},
@@ -154,3 +157,27 @@ def test_history_search_without_an_index_reads_the_incident_history() -> None:
     assert "[INC-77]" in result.text and "cause=db_down in db" in result.text and "new primary" in result.text
     assert "RB-1" not in result.text
     assert box.call("search_history", {"query": "kafka lag", "kind": "runbooks"}).status is ToolStatus.EMPTY
+
+
+def test_influxdb_queries_get_the_quoted_service_and_the_range() -> None:
+    from config.settings import InfluxDBSettings
+    from connectors.influxdb import InfluxDBConnector
+
+    seen: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(parse_qs(request.url.query.decode())["q"][-1])
+        start = int(at(-30).timestamp() * 1_000_000)
+        rows = [[start + 60_000_000 * i, 0.5 + i / 100] for i in range(5)]
+        return httpx.Response(200, text='{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time",'
+                              '"usage"],"values":' + str(rows).replace(" ", "") + "}]}]}\n")
+
+    conf = InfluxDBSettings(url="http://influx.test", version=1, database="telegraf")
+    conn = InfluxDBConnector(settings=conf, client=httpx.Client(base_url="http://influx.test",
+                                                                 transport=httpx.MockTransport(handle)))
+    result = toolbox(influxdb=conn).call("metrics_range", {
+        "service": "checkout", "query": 'SELECT mean("usage") FROM cpu WHERE "service" = {service} AND time >= {start} '
+                                        "AND time <= {end} GROUP BY time(1m)"})
+    assert result.status is ToolStatus.OK and "5 points" in result.text
+    assert seen == ["SELECT mean(\"usage\") FROM cpu WHERE \"service\" = 'checkout' AND time >= "
+                    "'2026-03-01T11:30:00.000000Z' AND time <= '2026-03-01T12:30:00.000000Z' GROUP BY time(1m)"]
