@@ -67,17 +67,36 @@ class RetrievalSettings(_Section):
     background_rebuild_docs: int = Field(default=10_000, ge=0)
 
 
+LLMProvider = Literal["openai", "azure_openai", "anthropic", "bedrock", "google_vertexai", "ollama",
+                      "openai_compatible"]
+
+
 class LLMSettings(_Section):
     enabled: bool = False
-    base_url: str = "https://api.openai.com/v1"
-    model: str = "gpt-4o-mini"
+    provider: LLMProvider = "openai"  # connectors/llm.py: which LangChain chat model (and optional extra)
+    base_url: str = "https://api.openai.com/v1"  # openai / openai_compatible / ollama URL; Azure: the endpoint
+    model: str = "gpt-4o-mini"  # Azure: the deployment name; Bedrock: the model id
     api_key: SecretStr | None = None
-    timeout_s: float = Field(default=20.0, gt=0)
+    api_version: str | None = None  # azure_openai only, e.g. 2024-10-21
+    region: str | None = None  # bedrock region / google_vertexai location
+    project: str | None = None  # google_vertexai project
+    timeout_s: float = Field(default=20.0, gt=0)  # per model call
+    max_retries: int = Field(default=1, ge=0, le=10)  # per model call, on 429 / 5xx / connection errors
     max_tokens: int = Field(default=800, ge=16)
     context_tokens: int = Field(default=6000, ge=256)
     temperature: float = Field(default=0.0, ge=0, le=2)
-    price_per_1k_input: float = 0.0
-    price_per_1k_output: float = 0.0
+    price_per_1k_input: float = Field(default=0.0, ge=0)
+    price_per_1k_output: float = Field(default=0.0, ge=0)
+    # investigation with read-only tools (bot/investigation): off unless asked for
+    investigate: bool = False
+    max_steps: int = Field(default=6, ge=1, le=50)  # model turns that may call tools
+    max_tool_calls: int = Field(default=12, ge=1, le=100)
+    max_wall_s: float = Field(default=90.0, gt=0)  # the whole investigation, model calls and tools
+    max_total_tokens: int = Field(default=60_000, ge=1000)  # input + output over every call
+    tool_output_chars: int = Field(default=4000, ge=200, le=50_000)  # what one tool result may show the model
+    tool_window_minutes: int = Field(default=360, ge=5)  # tools may look this far before/after the alert
+    tool_max_range_minutes: int = Field(default=180, ge=1)  # longest metrics / logs range one call may ask
+    tool_max_points: int = Field(default=720, ge=10, le=11_000)  # metrics: range / step at most this
 
 
 class SlackSettings(_Section):

@@ -60,11 +60,6 @@ def build_pipeline(settings: Settings, *, store: Store | None = None, with_retri
 
     store = store or open_store(settings)
     retriever = Retriever.from_settings(settings) if with_retriever else None
-    llm = None
-    if settings.llm.enabled:
-        from bot.reasoning.llm import LLMReasoner
-
-        llm = LLMReasoner(settings.llm)
     prometheus = None
     if settings.prometheus.url:
         from connectors.prometheus import PrometheusConnector
@@ -75,6 +70,7 @@ def build_pipeline(settings: Settings, *, store: Store | None = None, with_retri
         from connectors.influxdb import InfluxDBConnector
 
         influxdb = InfluxDBConnector(settings=settings.influxdb)
+    llm = build_llm(settings, prometheus=prometheus, influxdb=influxdb, retriever=retriever)
     provider = LiveContextProvider(settings=settings, store=store, prometheus=prometheus, influxdb=influxdb,
                                    log_sources_factory=log_sources_factory(settings),
                                    kubernetes_factory=kubernetes_factory(settings))
@@ -82,3 +78,25 @@ def build_pipeline(settings: Settings, *, store: Store | None = None, with_retri
                         metrics=PipelineMetrics(), llm=llm, context_provider=provider)
     attach_feedback_learning(pipeline)
     return pipeline
+
+
+def build_llm(settings: Settings, *, prometheus: Any = None, influxdb: Any = None, retriever: Any = None) -> Any:
+    """The LLM reasoner when ``llm.enabled`` (None otherwise), with the systems its tools may read."""
+    if not settings.llm.enabled:
+        return None
+    from bot.investigation import ToolResources
+    from bot.reasoning.llm import LLMReasoner
+
+    tools = ToolResources(prometheus=prometheus, influxdb=influxdb, retriever=retriever,
+                          kubernetes_namespace=settings.logs.kubernetes_namespace)
+    if settings.llm.investigate:
+        tools.log_sources = log_sources_factory(settings)
+        if settings.logs.kubernetes_enabled:
+            from bot.domain import ConnectorError
+            from connectors.kube_reader import core_v1_reader
+
+            try:
+                tools.kubernetes = core_v1_reader()
+            except ConnectorError as e:
+                log.warning("investigation tools without Kubernetes: %s", e)
+    return LLMReasoner(settings.llm, tools=tools)

@@ -211,8 +211,20 @@ def fallback_text(incident: Incident, analysis: Analysis | None) -> str:
     return clip(text, MAX_FALLBACK_TEXT)
 
 
-def evidence_blocks(hypothesis: Hypothesis, *, more_url: str | None = None, limit: int = 20) -> list[Block]:
-    """Every piece of evidence of one hypothesis (the "Show evidence" reply)."""
+def tool_call_line(call: Mapping[str, Any], limit: int = 200) -> str:
+    """One recorded investigation tool call (``analysis.llm["tool_calls"]``) as a bullet."""
+    args = ", ".join(f"{k}={v}" for k, v in (call.get("arguments") or {}).items())
+    head = f"`{call.get('id', '?')}` {call.get('tool', '?')}({clip(args, 160)})"
+    status = str(call.get("status", "?"))
+    detail = call.get("reason") if status not in ("ok", "empty") else call.get("summary")
+    timing = f", {float(call.get('duration_ms') or 0):.0f} ms, {int(call.get('size_chars') or 0)} chars"
+    return f"• {escape(head)}: *{escape(status)}*{timing}" + (f": {escape(clip(str(detail), limit))}" if detail else "")
+
+
+def evidence_blocks(hypothesis: Hypothesis, *, more_url: str | None = None, limit: int = 20,
+                    tool_calls: list[Mapping[str, Any]] | None = None) -> list[Block]:
+    """Every piece of evidence of one hypothesis (the "Show evidence" reply), then the tool calls of the
+    LLM's investigation, if it made any (what it asked, with what arguments, and what came back)."""
     lines = [f"*Evidence for {escape(hypothesis.title)}* ({percent(hypothesis.confidence)})"]
     for e in hypothesis.evidence[:limit]:
         lines.append(evidence_line(e, limit=400))
@@ -220,7 +232,12 @@ def evidence_blocks(hypothesis: Hypothesis, *, more_url: str | None = None, limi
             lines.append(f"```{clip(e.detail, 500).replace('```', 'ʼʼʼ')}```")
     if not hypothesis.evidence:
         lines.append("_No evidence recorded for this hypothesis._")
-    return [_section("\n".join(lines), more_url=more_url)]
+    blocks = [_section("\n".join(lines), more_url=more_url)]
+    if tool_calls:
+        calls = [f"*The LLM's investigation: {len(tool_calls)} tool call(s)*"]
+        calls += [tool_call_line(c) for c in tool_calls[:limit]]
+        blocks.append(_section("\n".join(calls), more_url=more_url))
+    return blocks
 
 
 def text_blocks(text: str, *, more_url: str | None = None) -> list[Block]:

@@ -157,7 +157,7 @@ class SlackHandlers:
             incident_id=target["incident_id"], analysis_id=analysis.id if analysis else None, service=hyp.service,
             kind=hyp.kind, vote=Vote.VIEWED, user=user or "unknown", surface="slack"))
         thread = (body.get("message") or {}).get("ts")
-        blocks = evidence_blocks(hyp)
+        blocks = evidence_blocks(hyp, tool_calls=(analysis.llm if analysis else {}).get("tool_calls"))
         kwargs: dict[str, Any] = {"thread_ts": thread} if thread else {}
         await client.chat_postEphemeral(channel=channel, user=user, text=f"Evidence for {hyp.title}",
                                         blocks=blocks, **kwargs)
