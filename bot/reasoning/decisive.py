@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from bot.domain import Signal, category_of, is_cause_kind
 from bot.domain.workloads import workload_of_pod
@@ -51,6 +52,12 @@ def _is_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# a source position (``controller.go:326``, ``app.py:88``) is not a host:port
+_SOURCE_FILE = re.compile(r"\.(go|py|java|js|ts|rb|rs|c|cc|cpp|h|scala|kt|cs|php|ex|exs|erl|clj|swift)(:\d+)?$", re.I)
+LATE_GRACE = timedelta(minutes=15)
+LATE_FACTOR = 0.6
 
 
 def is_decisive(signal: Signal) -> bool:
@@ -143,7 +150,8 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                                               "attributes": {**sig.attributes, "decisive": False, "blames": owner}}))
             continue
         culprit = sig.attributes.get("culprit") if sig.attributes else None
-        if not is_decisive(sig) or not isinstance(culprit, str) or not culprit.strip():
+        if not is_decisive(sig) or not isinstance(culprit, str) or not culprit.strip() \
+                or _SOURCE_FILE.search(culprit.strip()):
             out.append(sig)
             continue
         target = resolve_culprit(culprit, names)
@@ -191,4 +199,39 @@ def with_explanations(best: dict[tuple[str, str], float], signals: Iterable[Sign
             if kind == effect and (service, cause) in named:
                 out[(service, cause)] = max(out.get((service, cause), 0.0), score)
                 out[(service, effect)] = round(score * 0.7, 4)  # explained: still evidence, no longer the cause
+    return out
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def mark_late(signals: list[Signal], alert_time: datetime | None) -> list[Signal]:
+    """Mark decisive findings that first appear well after the alert fired (``LATE_GRACE``). A time days away
+    from the alert is a misread clock (a syslog line has no year), not lateness."""
+    if alert_time is None:
+        return signals
+    limit = _aware(alert_time) + LATE_GRACE
+    far = _aware(alert_time) + timedelta(days=2)
+    out: list[Signal] = []
+    for sig in signals:
+        if is_decisive(sig) and sig.started_at is not None and limit < _aware(sig.started_at) < far:
+            sig = sig.model_copy(update={"attributes": {**sig.attributes, "late": True}})
+        out.append(sig)
+    return out
+
+
+def demote_late(best: dict[tuple[str, str], float], signals: Iterable[Signal],
+                early: Iterable[tuple[str, str]] = ()) -> dict[tuple[str, str], float]:
+    """A cause whose decisive findings all came late, while another cause's finding (or a change that fits,
+    ``early``) was there before, came with the incident or its recovery (throttling while everything restarts):
+    its support is scaled down by ``LATE_FACTOR``."""
+    decisive = [s for s in signals if is_decisive(s) and s.service]
+    timely = {(str(s.service), str(s.kind)) for s in decisive if not s.attributes.get("late")}
+    late_only = {(str(s.service), str(s.kind)) for s in decisive if s.attributes.get("late")} - timely
+    first = (set(best) - late_only) | set(early)
+    out = dict(best)
+    for key in late_only & set(best):
+        if first - {key}:
+            out[key] = round(best[key] * LATE_FACTOR, 4)
     return out

@@ -230,6 +230,7 @@ class _Scene:
                     self.kind_services[kind][svc] = max(best, float(sig.score))
         self._reach: dict[tuple[str, bool], dict[str, int]] = {}
         self.decisive: dict[tuple[str, str], float] = {}
+        self.fits: dict[tuple[str, str], Evidence] = {}  # changes that fit the evidence (``_deploy_fit``)
         self._find_mentions(context)
 
     def _find_mentions(self, context: IncidentContext) -> None:
@@ -304,6 +305,37 @@ class _Scene:
         return (ref - change.ts).total_seconds() / 60.0
 
 
+# a change is a decisive suspect when errors of a new kind start on its own service within this window after it
+DEPLOY_FIT_WINDOW = timedelta(minutes=30)
+DEPLOY_FIT_SCORE = 0.72
+_FRESH_ERROR_DETECTORS = ("log.new_template", "log.error_share")
+_GENERIC_ERROR_KINDS = frozenset({"error_rate_increase", "exception_surge", "crash_loop", "log_anomaly", None})
+
+
+def _deploy_fit(scene: _Scene) -> None:
+    """A deploy, config change or flag whose own service starts failing right after it (a new error template or
+    a jump in its error share, with no more specific cause named) fits the evidence: a decisive suspect. A change
+    of another service, or one followed by nothing on its own service, stays a plain change."""
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
+            continue
+        fresh = [
+            s for s in scene.anomalies.get(change.service, [])
+            if s.detector in _FRESH_ERROR_DETECTORS and s.kind in _GENERIC_ERROR_KINDS and s.score >= 0.8
+            and s.started_at is not None
+            and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
+        ]
+        if fresh:
+            key = (change.service, change.kind)
+            scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
+            first = min(fresh, key=lambda s: s.started_at or change.ts)  # type: ignore[arg-type,return-value]
+            scene.fits[key] = Evidence(
+                id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
+                ts=change.ts, weight=DEPLOY_FIT_SCORE,
+                summary=f"{change.evidence.summary} -- then on {change.service}: {first.title[:160]}",
+            )
+
+
 def _signal_services(signals: list[Signal]) -> set[str]:
     return {s.service for s in signals if s.service}
 
@@ -317,8 +349,11 @@ def build_candidates(
 ) -> list[Candidate]:
     known = set(context.services) | {a.service for a in context.incident.alerts if a.service}
     signals = dec.retarget(signals, known | _signal_services(signals), context.topology)
+    signals = dec.mark_late(signals, context.alert_time)
     scene = _Scene(context, signals)
     scene.decisive = dec.with_explanations(dec.support(signals), signals)
+    _deploy_fit(scene)
+    scene.decisive = dec.demote_late(scene.decisive, signals, early=scene.fits)
     cands: dict[tuple[str, str], Candidate] = {}
 
     def get(service: str, kind: str, origin: str) -> Candidate:
@@ -393,6 +428,8 @@ def build_candidates(
         cand.features = _features(cand, scene, similar, runbooks, signals)
         cand.features["origin_count"] = math.log1p(len(cand.origins))
         cand.features[f"kind:{cand.kind}"] = 1.0  # per-kind bias a team's feedback may learn
+        if (cand.service, cand.kind) in scene.fits:
+            cand.add_evidence([scene.fits[(cand.service, cand.kind)]])
         _topology_evidence(cand, scene)
         for sig in scene.alert_signals:
             if cand.service == (sig.service or scene.alert_service):

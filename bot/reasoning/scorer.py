@@ -63,7 +63,7 @@ _PRIOR: dict[str, float] = {
 # score, whatever data the model learned on: a Kubernetes reason or a crash's last line is decisive in any
 # world. ``decisive_gap`` (own decisive score minus the best one) pushes down what a stronger finding
 # contradicts. Chosen on the field casebook's dev half (python -m bench.casebook --split dev).
-EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 25.0}
+EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 60.0}
 
 
 # What the top answer's confidence is computed from, after the learned calibration (``confidence_inputs`` in

@@ -109,3 +109,30 @@ def test_a_database_whose_pods_crash_loop_is_down() -> None:
     helpers = retarget([_decisive("blog-api", "db_down", 0.8, "10.43.18.77:3306")],
                        ["blog-api", "mysql-primary", "mysql-backup"])
     assert ("mysql-primary", "db_down") in support(helpers)  # the backup job is a helper, not the database
+
+
+def test_a_finding_that_starts_long_after_the_alert_weighs_less_than_one_that_was_there_first() -> None:
+    from bot.reasoning.decisive import demote_late, mark_late
+
+    early = _decisive("distributor", "exception_surge", 0.7, minute=9)
+    late = _decisive("distributor", "rate_limited", 0.88, minute=45)  # the alert fired at minute 10
+    misread = _decisive("edge-lb", "ddos", 0.78, minute=60 * 24 * 365)  # a syslog time read in another year
+    marked = mark_late([early, late, misread], at(10))
+    assert demote_late(support(marked), marked) == {
+        ("distributor", "exception_surge"): 0.7, ("distributor", "rate_limited"): round(0.88 * 0.6, 4),
+        ("edge-lb", "ddos"): 0.78}
+    alone = mark_late([late], at(10))  # nothing was there before it: not demoted
+    assert demote_late(support(alone), alone) == {("distributor", "rate_limited"): 0.88}
+
+
+def test_a_deploy_followed_by_new_errors_on_its_own_service_fits_and_leads() -> None:
+    ctx = context(service="distributor", events=[ChangeEvent(ts=at(0), kind="deploy", service="distributor",
+                                                             text="distributor 1.842.0 with a schema migration")])
+    fresh = signal("logs", "distributor", "error_rate_increase", 0.85, 1)
+    fresh.detector = "log.new_template"
+    throttled = _decisive("distributor", "rate_limited", 0.88, minute=40)
+    result = rank(context=ctx, signals=[fresh, throttled, signal("changes", "distributor", "deploy", 0.9, 0)],
+                  similar=[], runbooks=[])
+    top = result.hypotheses[0]
+    assert (top.service, top.kind) == ("distributor", "bad_deploy")
+    assert any(e.id.startswith("fit:") for e in top.evidence)
