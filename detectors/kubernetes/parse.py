@@ -74,8 +74,9 @@ def _is_kubectl(cmd: str) -> bool:
 def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
     if not text.strip():
         return Findings()
-    found = _structured(text, origin)
-    if found is not None and (found.events or found.pods or found.nodes or found.rollouts or found.owners):
+    found = _structured(text, origin, command_namespace(command))
+    if found is not None and (found.events or found.pods or found.nodes or found.rollouts or found.owners
+                              or found.policies):
         return found
     if found is not None and _is_table_or_describe(text):
         return found  # a kubectl table or describe that says nothing useful is still no log text
@@ -83,7 +84,7 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
     return Findings(logs=parse_logs(text, origin=origin, command=command))
 
 
-def _structured(text: str, origin: str) -> Findings | None:
+def _structured(text: str, origin: str, namespace: str = "") -> Findings | None:
     if looks_like_api_object(text):
         return parse_objects(text, origin=origin)
     if looks_like_describe(text):
@@ -93,8 +94,19 @@ def _structured(text: str, origin: str) -> Findings | None:
     if _looks_like_events(text):
         return Findings(events=parse_events_table(text, origin=origin))
     if is_table(text):
-        return parse_table(text)
+        return parse_table(text, namespace=namespace, origin=origin)
     return None
+
+
+def command_namespace(command: str) -> str:
+    """The namespace a kubectl command was run in (``-n shop``, ``--namespace=shop``), "" when not given."""
+    words = command.split()
+    for i, word in enumerate(words):
+        if word in ("-n", "--namespace") and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith("--namespace="):
+            return word.split("=", 1)[1]
+    return ""
 
 
 def _is_table_or_describe(text: str) -> bool:

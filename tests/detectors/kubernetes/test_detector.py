@@ -218,3 +218,35 @@ def test_a_pod_told_its_node_is_not_ready_blames_that_node() -> None:
     # no Scheduled event: the one node the evidence is about
     alone = detect_kubernetes_signals(context(kube("get_events_old.txt")))
     assert {(s.service, s.kind) for s in alone} == {("node-3", "node_failure")}
+
+
+def test_a_fresh_deny_all_policy_blocks_the_workloads_of_its_namespace() -> None:
+    pods = ("$ kubectl get pods -n billing\n"
+            "NAME                          READY   STATUS    RESTARTS   AGE\n"
+            "invoices-6f7d8c9b5-k2l4m      1/1     Running   0          12d\n"
+            "invoices-6f7d8c9b5-p9q8r      1/1     Running   0          12d\n"
+            "ledger-0                      1/1     Running   0          40d\n")
+    signals = detect_kubernetes_signals(context(kube("describe_networkpolicy.txt"), KubeText(name="p", text=pods)))
+    blocked = {(s.service, s.kind) for s in signals}
+    assert blocked == {("invoices", "network_policy_block"), ("ledger", "network_policy_block")}
+    one = _by(signals, "invoices", "network_policy_block")
+    assert one.attributes["decisive"] is True and one.attributes["isolates"] == ["ingress"]
+    assert one.started_at is not None and one.started_at.isoformat() == "2024-03-04T11:41:20+00:00"
+    assert "networkpolicy/deny-all-ingress" in one.evidence[0].summary
+
+
+def test_policies_from_a_table_and_from_yaml() -> None:
+    table = ("$ kubectl get networkpolicy --namespace=billing\n"
+             "NAME                 POD-SELECTOR    AGE\n"
+             "allow-from-gateway   app=invoices    300d\n"
+             "lock-invoices        app=invoices    9m\n")
+    signals = detect_kubernetes_signals(context(KubeText(name="np", text=table)))
+    [recent] = signals
+    assert (recent.service, recent.attributes["decisive"]) == ("invoices", False)  # a table does not say it isolates
+    assert recent.started_at == ALERT_TIME - timedelta(minutes=9)
+    yaml_text = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: egress-lockdown\n"
+                 "  namespace: billing\n  creationTimestamp: \"2024-03-04T11:50:00Z\"\nspec:\n  podSelector:\n"
+                 "    matchLabels:\n      app.kubernetes.io/name: invoices\n  policyTypes:\n  - Egress\n")
+    [locked] = detect_kubernetes_signals(context(KubeText(name="np.yaml", text=yaml_text)))
+    assert (locked.service, locked.attributes["decisive"], locked.attributes["isolates"]) == (
+        "invoices", True, ["egress"])
