@@ -47,6 +47,9 @@ def parse_table(text: str, *, namespace: str = "", origin: str = "") -> Findings
     elif "STATUS" in names and ("ROLES" in names or "VERSION" in names):
         for row in lines[1:]:
             _node_row(_cells(row, columns), findings)
+    elif {"MAXPODS", "REPLICAS"} <= set(names):
+        for row in lines[1:]:
+            _hpa_row(_cells(row, columns), findings)
     elif "POD-SELECTOR" in names:
         found = (policies.from_table_row(_cells(row, columns), namespace, origin) for row in lines[1:])
         findings.policies.extend(p for p in found if p is not None)
@@ -107,6 +110,23 @@ def _pod_row(cells: dict[str, str], findings: Findings, namespace: str) -> None:
                                          obj=ObjectRef("Pod", name, pod.namespace), type="Warning"))
     pod.containers.append(container)
     findings.pods.append(pod)
+
+
+_TARGET = re.compile(r"(?P<now>\d+)%?/(?P<goal>\d+)%?")
+
+
+def _hpa_row(cells: dict[str, str], findings: Findings) -> None:
+    """``kubectl get hpa``: at MAXPODS with a metric above its target, the autoscaler can add no more pods."""
+    replicas, most = cells.get("REPLICAS", ""), cells.get("MAXPODS", "")
+    over = [m for m in _TARGET.finditer(cells.get("TARGETS", "")) if int(m["now"]) > int(m["goal"])]
+    if not (replicas.isdigit() and most.isdigit() and int(replicas) >= int(most) and over):
+        return
+    target = cells.get("REFERENCE", "").split("/", 1)[-1] or cells.get("NAME", "")
+    findings.events.append(KubeEvent(
+        reason="ScalingLimited", obj=ObjectRef("HorizontalPodAutoscaler", target), type="Warning",
+        message=f"the desired replica count is more than the maximum replica count ({replicas}/{most} replicas, "
+                f"targets {cells.get('TARGETS', '')})",
+    ))
 
 
 def _node_row(cells: dict[str, str], findings: Findings) -> None:

@@ -250,3 +250,12 @@ def test_policies_from_a_table_and_from_yaml() -> None:
     [locked] = detect_kubernetes_signals(context(KubeText(name="np.yaml", text=yaml_text)))
     assert (locked.service, locked.attributes["decisive"], locked.attributes["isolates"]) == (
         "invoices", True, ["egress"])
+
+
+def test_an_autoscaler_at_its_maximum_with_a_metric_over_target() -> None:
+    text = ("NAME       REFERENCE             TARGETS            MINPODS   MAXPODS   REPLICAS   AGE\n"
+            "checkout   Deployment/checkout   cpu: 312%/70%      3         10        10         2d\n"
+            "cart       Deployment/cart       cpu: 40%/70%       2         10        2          2d\n")
+    signals = detect_kubernetes_signals(context(KubeText(name="hpa", text=text)))
+    assert {(s.service, s.kind) for s in signals} == {("checkout", "traffic_spike")}
+    assert "10/10 replicas" in signals[0].evidence[0].summary
