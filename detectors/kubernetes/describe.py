@@ -213,6 +213,9 @@ def _workload(doc: _Doc, ref: ObjectRef, findings: Findings, origin: str) -> Non
     owner = doc.fields.get("Controlled By", "")
     if owner and owner != "<none>":
         findings.owners[ref.name] = parse_ref(owner)
+    reference = doc.fields.get("Reference", "")
+    if ref.kind == "HorizontalPodAutoscaler" and "/" in reference:
+        findings.owners[ref.name] = parse_ref(reference)  # the workload it scales
     used_by = doc.fields.get("Used By", "").split()
     if ref.kind == "PersistentVolumeClaim" and used_by and used_by[0] != "<none>":
         findings.owners[ref.name] = ObjectRef("Pod", used_by[0])  # the claim's workload is its pod's

@@ -259,3 +259,23 @@ def test_an_autoscaler_at_its_maximum_with_a_metric_over_target() -> None:
     signals = detect_kubernetes_signals(context(KubeText(name="hpa", text=text)))
     assert {(s.service, s.kind) for s in signals} == {("checkout", "traffic_spike")}
     assert "10/10 replicas" in signals[0].evidence[0].summary
+
+
+def test_an_autoscaler_is_named_on_the_workload_it_scales() -> None:
+    text = """Name:                                                  checkout-hpa
+Namespace:                                             shop
+Reference:                                             Deployment/checkout
+Min replicas:                                          3
+Max replicas:                                          10
+Deployment pods:                                       10 current / 10 desired
+Conditions:
+  Type            Status  Reason            Message
+  ----            ------  ------            -------
+  AbleToScale     True    ReadyForNewScale  recommended size matches current size
+  ScalingActive   True    ValidMetricFound  the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)
+  ScalingLimited  True    TooManyReplicas   the desired replica count is more than the maximum replica count
+Events:           <none>
+"""
+    signals = detect_kubernetes_signals(context(KubeText(name="hpa", text=text)))
+    assert {(s.service, s.kind, s.attributes["reason"]) for s in signals} == {
+        ("checkout", "traffic_spike", "TooManyReplicas")}
