@@ -82,7 +82,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
         known.items.append(item)
         if item.rule.score > known.rule.score:  # the most specific reading of a reason names the group
             known.rule, known.culprit, known.seen_on = group.rule, group.culprit, group.seen_on
-    with_logs = set(logs_by_workload(findings, resolver))
+    with_logs = set(logs_by_workload(findings, resolver)) - {""}
     signals = [_signal(g, with_logs) for g in groups.values()]
     if MIRROR_CHANGE_CAUSES:
         signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)

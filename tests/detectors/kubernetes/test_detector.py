@@ -279,3 +279,10 @@ Events:           <none>
     signals = detect_kubernetes_signals(context(KubeText(name="hpa", text=text)))
     assert {(s.service, s.kind, s.attributes["reason"]) for s in signals} == {
         ("checkout", "traffic_spike", "TooManyReplicas")}
+
+
+def test_logs_that_name_no_workload_are_kept_apart() -> None:
+    texts = [kube("describe_pod_oom.txt"), kube("pod_ledger.yaml"),
+             KubeText(name="previous.txt", text="fatal: cannot open /etc/app/config.toml\n")]
+    logs = container_logs(texts)
+    assert logs[""] == ["fatal: cannot open /etc/app/config.toml"]  # two workloads known, none named
