@@ -286,3 +286,13 @@ def test_logs_that_name_no_workload_are_kept_apart() -> None:
              KubeText(name="previous.txt", text="fatal: cannot open /etc/app/config.toml\n")]
     logs = container_logs(texts)
     assert logs[""] == ["fatal: cannot open /etc/app/config.toml"]  # two workloads known, none named
+
+
+def test_a_rollout_that_exceeded_its_progress_deadline() -> None:
+    text = ("$ kubectl rollout status deployment/checkout -n shop\n"
+            "Waiting for deployment \"checkout\" rollout to finish: 1 of 3 updated replicas are available...\n"
+            "error: deployment \"checkout\" exceeded its progress deadline\n")
+    signals = [s for s in detect_kubernetes_signals(context(KubeText(name="status", text=text)))
+               if s.source == "kubernetes"]
+    assert [(s.service, s.kind, s.attributes["rule"]) for s in signals] == [
+        ("checkout", "bad_deploy", "deploy.progress_deadline")]
