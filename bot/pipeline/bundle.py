@@ -195,7 +195,8 @@ def _add_container_logs(context: IncidentContext, report: BundleReport) -> None:
         return
     for workload, lines in found.items():
         kept = [line[:MAX_LINE_CHARS] for line in lines[:MAX_LOG_LINES_PER_SERVICE]]
-        context.logs.setdefault(workload, []).extend(kept)
+        # logs that name no workload are the alerting service's (a lone "previous.txt" next to its alert)
+        context.logs.setdefault(workload or context.incident.service or "unknown", []).extend(kept)
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:

@@ -18,7 +18,8 @@ _NAME_NOISE = re.compile(r"(?i)(?:^|[-_.])(?:kubectl|logs?|previous|prev|current
 
 
 def container_logs(kube_texts: list[KubeText]) -> dict[str, list[str]]:
-    """Workload -> log lines of every KubeText recognised as container logs (previous logs first)."""
+    """Workload -> log lines of every KubeText recognised as container logs (previous logs first); logs whose
+    workload nothing names are under "" (the caller knows the incident's service)."""
     findings = parse_all(kube_texts)
     return logs_by_workload(findings, Resolver(findings))
 
@@ -28,9 +29,7 @@ def logs_by_workload(findings: Findings, resolver: Resolver) -> dict[str, list[s
     workloads = sorted({resolver.workload_of_pod(p) for p in known})
     out: dict[str, list[str]] = {}
     for item in sorted(findings.logs, key=lambda log: not log.previous):
-        workload = _workload(item, resolver, known, workloads)
-        if workload:
-            out.setdefault(workload, []).extend(item.lines)
+        out.setdefault(_workload(item, resolver, known, workloads), []).extend(item.lines)
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from detectors.kubernetes import policies
 from detectors.kubernetes.conditions import condition_event
 from detectors.kubernetes.events_table import parse_describe_events
 from detectors.kubernetes.model import (
@@ -80,6 +81,8 @@ def _documents(text: str) -> list[_Doc]:
 
 
 def _kind_of(doc: _Doc) -> str:
+    if any(line.strip().startswith("PodSelector:") for line in doc.sections.get("Spec", [])):
+        return "NetworkPolicy"
     for kind, marks in _KIND_MARKS:
         if any(mark in doc.fields for mark in marks):
             if kind == "Pod" and "Containers" not in doc.fields:
@@ -100,6 +103,8 @@ def parse_describe(text: str, *, origin: str = "") -> Findings:
             _pod(doc, ref, findings, origin)
         elif ref.kind == "Node":
             findings.nodes.append(_node(doc, name))
+        elif ref.kind == "NetworkPolicy":
+            findings.policies.append(policies.from_describe(name, doc.fields, doc.sections.get("Spec", []), origin))
         else:
             _workload(doc, ref, findings, origin)
     return findings
@@ -208,6 +213,9 @@ def _workload(doc: _Doc, ref: ObjectRef, findings: Findings, origin: str) -> Non
     owner = doc.fields.get("Controlled By", "")
     if owner and owner != "<none>":
         findings.owners[ref.name] = parse_ref(owner)
+    reference = doc.fields.get("Reference", "")
+    if ref.kind == "HorizontalPodAutoscaler" and "/" in reference:
+        findings.owners[ref.name] = parse_ref(reference)  # the workload it scales
     used_by = doc.fields.get("Used By", "").split()
     if ref.kind == "PersistentVolumeClaim" and used_by and used_by[0] != "<none>":
         findings.owners[ref.name] = ObjectRef("Pod", used_by[0])  # the claim's workload is its pod's

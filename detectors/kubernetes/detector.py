@@ -15,6 +15,7 @@ from detectors.kubernetes.container_logs import logs_by_workload
 from detectors.kubernetes.event_rows import findings_from_rows
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
+from detectors.kubernetes.policies import policy_signals
 from detectors.kubernetes.resolve import Resolver, dependency_host, registry_host
 from detectors.kubernetes.rollouts import rollout_signals
 from detectors.kubernetes.rules import CONDITION, EVENT, TAINT, TERMINATED, WAITING, Rule, match_rule
@@ -66,7 +67,7 @@ def gather_findings(context: IncidentContext) -> Findings:
 
 def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     findings = gather_findings(context)
-    if not (findings.events or findings.pods or findings.nodes or findings.rollouts):
+    if not (findings.events or findings.pods or findings.nodes or findings.rollouts or findings.policies):
         return []
     resolver = Resolver(findings)
     alert_time = context.alert_time
@@ -81,11 +82,12 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
         known.items.append(item)
         if item.rule.score > known.rule.score:  # the most specific reading of a reason names the group
             known.rule, known.culprit, known.seen_on = group.rule, group.culprit, group.seen_on
-    with_logs = set(logs_by_workload(findings, resolver))
+    with_logs = set(logs_by_workload(findings, resolver)) - {""}
     signals = [_signal(g, with_logs) for g in groups.values()]
     if MIRROR_CHANGE_CAUSES:
         signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
+    signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time))
     return sorted(signals, key=lambda s: s.score, reverse=True)
 
 

@@ -102,6 +102,20 @@ class Rollout:
 
 
 @dataclass
+class NetworkPolicy:
+    """A NetworkPolicy: which pods it selects (None = every pod of its namespace) and whether it isolates them
+    (no ingress or egress allowed at all in a direction it governs)."""
+
+    name: str
+    namespace: str = ""
+    selector: dict[str, str] | None = None
+    created: datetime | None = None
+    age: timedelta | None = None
+    isolates: tuple[str, ...] = ()  # "ingress" / "egress" with nothing allowed
+    origin: str = ""
+
+
+@dataclass
 class ContainerLog:
     origin: str
     lines: list[str]
@@ -118,6 +132,7 @@ class Findings:
     rollouts: list[Rollout] = field(default_factory=list)
     logs: list[ContainerLog] = field(default_factory=list)
     owners: dict[str, ObjectRef] = field(default_factory=dict)  # ReplicaSet/Job name -> its controller
+    policies: list[NetworkPolicy] = field(default_factory=list)
 
     def extend(self, other: Findings) -> None:
         self.events.extend(other.events)
@@ -126,3 +141,4 @@ class Findings:
         self.rollouts.extend(other.rollouts)
         self.logs.extend(other.logs)
         self.owners.update(other.owners)
+        self.policies.extend(other.policies)

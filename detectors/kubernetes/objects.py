@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from detectors.kubernetes import policies
 from detectors.kubernetes.conditions import condition_event
 from detectors.kubernetes.model import (
     ContainerState,
@@ -133,6 +134,12 @@ def _parse_object(obj: dict[str, Any], findings: Findings, origin: str) -> None:
                                              obj=ref, type="Warning", origin=origin))
     elif kind == "Node":
         findings.nodes.append(_node(obj, ref.name))
+    elif kind == "HorizontalPodAutoscaler":
+        target = _d(_d(obj.get("spec")).get("scaleTargetRef"))
+        if target.get("name"):
+            findings.owners[ref.name] = ObjectRef(str(target.get("kind") or ""), str(target["name"]))
+    elif kind == "NetworkPolicy":
+        findings.policies.append(policies.from_object(obj, origin))
     elif kind == "ReplicaSet" and owner is not None:
         annotations = _d(_d(obj.get("metadata")).get("annotations"))
         findings.rollouts.append(Rollout(

@@ -19,7 +19,7 @@ from detectors.kubernetes.events_table import (
     is_events_header,
     parse_events_table,
 )
-from detectors.kubernetes.model import ContainerLog, Findings, Rollout
+from detectors.kubernetes.model import ContainerLog, Findings, KubeEvent, ObjectRef, Rollout
 from detectors.kubernetes.objects import looks_like_api_object, parse_objects
 from detectors.kubernetes.tables import is_table, parse_table
 from detectors.kubernetes.text import clean
@@ -30,6 +30,8 @@ _COMMAND = re.compile(r"^\s*(?:[\w@:~./-]*[$#%>]\s*)?(?P<cmd>(?:kubectl|oc|k)\s+
 _ROLLOUT_HEADER = re.compile(r"^\s*REVISION\s+CHANGE-CAUSE\s*$", re.M)
 _ROLLOUT_OBJECT = re.compile(r"^\s*(?P<kind>deployment|daemonset|statefulset)[\w.]*/(?P<name>[\w.-]+)", re.M | re.I)
 _ROLLOUT_ROW = re.compile(r"^\s*(?P<rev>\d+)\s+(?P<cause>.*)$")
+_ROLLOUT_STATUS = re.compile(r"(?:deployment|statefulset|daemonset)s?(?:\.apps)?[ /]\"?(?P<name>[\w.-]+)\"? "
+                             r"exceeded its progress deadline")
 _PREFIX = re.compile(r"^\[pod/(?P<pod>[\w.-]+)/(?P<container>[\w.-]+)\]\s?(?P<line>.*)$")
 _VALUE_FLAGS = {"-n", "--namespace", "-c", "--container", "--tail", "--since", "--since-time", "-l", "--selector",
                 "--context", "--kubeconfig", "--limit-bytes", "--pod-running-timeout", "--max-log-requests"}
@@ -74,8 +76,9 @@ def _is_kubectl(cmd: str) -> bool:
 def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
     if not text.strip():
         return Findings()
-    found = _structured(text, origin)
-    if found is not None and (found.events or found.pods or found.nodes or found.rollouts or found.owners):
+    found = _structured(text, origin, command_namespace(command))
+    if found is not None and (found.events or found.pods or found.nodes or found.rollouts or found.owners
+                              or found.policies):
         return found
     if found is not None and _is_table_or_describe(text):
         return found  # a kubectl table or describe that says nothing useful is still no log text
@@ -83,18 +86,34 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
     return Findings(logs=parse_logs(text, origin=origin, command=command))
 
 
-def _structured(text: str, origin: str) -> Findings | None:
+def _structured(text: str, origin: str, namespace: str = "") -> Findings | None:
     if looks_like_api_object(text):
         return parse_objects(text, origin=origin)
     if looks_like_describe(text):
         return parse_describe(text, origin=origin)
     if _ROLLOUT_HEADER.search(text):
         return Findings(rollouts=parse_rollout_history(text, origin=origin))
+    stalled = _ROLLOUT_STATUS.search(text[-2000:])
+    if stalled:  # kubectl rollout status gave up
+        return Findings(events=[KubeEvent(reason="ProgressDeadlineExceeded", message=stalled.group(0),
+                                          obj=ObjectRef("Deployment", stalled.group("name")), type="Warning",
+                                          origin=origin)])
     if _looks_like_events(text):
         return Findings(events=parse_events_table(text, origin=origin))
     if is_table(text):
-        return parse_table(text)
+        return parse_table(text, namespace=namespace, origin=origin)
     return None
+
+
+def command_namespace(command: str) -> str:
+    """The namespace a kubectl command was run in (``-n shop``, ``--namespace=shop``), "" when not given."""
+    words = command.split()
+    for i, word in enumerate(words):
+        if word in ("-n", "--namespace") and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith("--namespace="):
+            return word.split("=", 1)[1]
+    return ""
 
 
 def _is_table_or_describe(text: str) -> bool:

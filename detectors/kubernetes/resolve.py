@@ -8,7 +8,7 @@ import re
 from bot.domain.workloads import workload_of_job, workload_of_pod, workload_of_replicaset
 from detectors.kubernetes.model import Findings, KubeEvent, ObjectRef, PodInfo
 
-_WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "CronJob", "HorizontalPodAutoscaler", "Service"}
+_WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "CronJob", "Service"}
 _POD_IN_MESSAGE = re.compile(r"\b(?:in pod|pod)[ /]\"?(?P<pod>[a-z0-9][a-z0-9.-]*[a-z0-9])\"?", re.I)
 _NODE_IN_MESSAGE = re.compile(r"\bNode (?P<node>[a-z0-9][\w.-]*) (?:status is now|event)")
 _ASSIGNED = re.compile(r"Successfully assigned (?:[\w.-]+/)?(?P<pod>[\w.-]+) to (?P<node>[\w.-]+)")
@@ -42,6 +42,9 @@ class Resolver:
             return ref.name
         if ref.kind == "Node":
             return ref.name
+        if ref.kind == "HorizontalPodAutoscaler":  # the workload it scales, when its reference was read
+            owner = self.owners.get(ref.name)
+            return owner.name if owner else ref.name
         if ref.kind == "ReplicaSet":
             owner = self.owners.get(ref.name)
             return owner.name if owner else workload_of_replicaset(ref.name)

@@ -166,12 +166,15 @@ RULES: tuple[Rule, ...] = (
     # ---- volumes ------------------------------------------------------------------------------------------------
     Rule("volume.missing_ref", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "config_change",
          "workload", 0.85, r"(configmap|secret|persistentvolumeclaim)s? \"?[\w.-]+\"? not found"),
-    Rule("volume.multi_attach", EV, ("FailedAttachVolume", "FailedMount"), "disk_io_latency", "workload", 0.75,
+    Rule("volume.multi_attach", EV, ("FailedAttachVolume", "FailedMount"), "disk_io_latency", "workload", 0.8,
          r"Multi-Attach error|already (exclusively )?attached|VolumeInUse"),
     Rule("volume.io_error", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "disk_io_latency",
-         "workload", 0.7, r"input/output error|I/O error"),
+         "workload", 0.75, r"input/output error|I/O error"),
+    # the pod cannot start until its volume attaches or mounts: a stuck attach is the fault, whatever errors
+    # its callers print meanwhile
     Rule("volume.timeout", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "disk_io_latency",
-         "workload", 0.65, r"timed out|timeout expired|deadline exceeded|not responding"),
+         "workload", 0.75, r"timed out|timeout expired|deadline exceeded|not responding|could not attach|"
+                           r"but was attaching|attachment of disk .* failed|stuck in attaching"),
     Rule("volume.default", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "config_change",
          "workload", 0.5),
     Rule("volume.storageclass", EV, ("ProvisioningFailed", "FailedBinding"), "config_change", "workload", 0.85,

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 from bot.domain.workloads import workload_of_replicaset
+from detectors.kubernetes import policies
 from detectors.kubernetes.model import (
     ContainerState,
     ContainerStatus,
@@ -35,17 +36,23 @@ def is_table(text: str) -> bool:
     return bool(_HEADER.match(first.rstrip()))
 
 
-def parse_table(text: str) -> Findings:
+def parse_table(text: str, *, namespace: str = "", origin: str = "") -> Findings:
     lines = [line for line in text.split("\n") if line.strip()]
     columns = [(m.group(0), m.start()) for m in _CELL.finditer(lines[0])] if lines else []
     names = [name for name, _ in columns]
     findings = Findings()
     if "READY" in names and "STATUS" in names and "RESTARTS" in names:
         for row in lines[1:]:
-            _pod_row(_cells(row, columns), findings)
+            _pod_row(_cells(row, columns), findings, namespace)
     elif "STATUS" in names and ("ROLES" in names or "VERSION" in names):
         for row in lines[1:]:
             _node_row(_cells(row, columns), findings)
+    elif {"MAXPODS", "REPLICAS"} <= set(names):
+        for row in lines[1:]:
+            _hpa_row(_cells(row, columns), findings)
+    elif "POD-SELECTOR" in names:
+        found = (policies.from_table_row(_cells(row, columns), namespace, origin) for row in lines[1:])
+        findings.policies.extend(p for p in found if p is not None)
     elif {"DESIRED", "CURRENT", "AGE"} <= set(names) and "UP-TO-DATE" not in names:
         findings.rollouts.extend(_replicaset_rollouts([_cells(row, columns) for row in lines[1:]]))
     return findings
@@ -85,14 +92,14 @@ def _cells(line: str, columns: list[tuple[str, int]]) -> dict[str, str]:
     return {name: words[i] for i, (name, _) in enumerate(keep) if i < len(words)}
 
 
-def _pod_row(cells: dict[str, str], findings: Findings) -> None:
+def _pod_row(cells: dict[str, str], findings: Findings, namespace: str) -> None:
     name, status = cells.get("NAME", ""), cells.get("STATUS", "")
     if not name or not status:
         return
     reason = status.split(":", 1)[-1]  # Init:CrashLoopBackOff
     restarts = _RESTARTS.match(cells.get("RESTARTS", ""))
     node = cells.get("NODE", "")
-    pod = PodInfo(name=name, namespace=cells.get("NAMESPACE", ""), node="" if node.startswith("<") else node)
+    pod = PodInfo(name=name, namespace=cells.get("NAMESPACE", namespace), node="" if node.startswith("<") else node)
     container = ContainerStatus(pod=name, container="", restart_count=int(restarts.group("n")) if restarts else 0)
     if reason in WAITING_REASONS:
         container.current = ContainerState(state="waiting", reason=reason)
@@ -103,6 +110,23 @@ def _pod_row(cells: dict[str, str], findings: Findings) -> None:
                                          obj=ObjectRef("Pod", name, pod.namespace), type="Warning"))
     pod.containers.append(container)
     findings.pods.append(pod)
+
+
+_TARGET = re.compile(r"(?P<now>\d+)%?/(?P<goal>\d+)%?")
+
+
+def _hpa_row(cells: dict[str, str], findings: Findings) -> None:
+    """``kubectl get hpa``: at MAXPODS with a metric above its target, the autoscaler can add no more pods."""
+    replicas, most = cells.get("REPLICAS", ""), cells.get("MAXPODS", "")
+    over = [m for m in _TARGET.finditer(cells.get("TARGETS", "")) if int(m["now"]) > int(m["goal"])]
+    if not (replicas.isdigit() and most.isdigit() and int(replicas) >= int(most) and over):
+        return
+    target = cells.get("REFERENCE", "").split("/", 1)[-1] or cells.get("NAME", "")
+    findings.events.append(KubeEvent(
+        reason="ScalingLimited", obj=ObjectRef("HorizontalPodAutoscaler", target), type="Warning",
+        message=f"the desired replica count is more than the maximum replica count ({replicas}/{most} replicas, "
+                f"targets {cells.get('TARGETS', '')})",
+    ))
 
 
 def _node_row(cells: dict[str, str], findings: Findings) -> None:

@@ -218,3 +218,81 @@ def test_a_pod_told_its_node_is_not_ready_blames_that_node() -> None:
     # no Scheduled event: the one node the evidence is about
     alone = detect_kubernetes_signals(context(kube("get_events_old.txt")))
     assert {(s.service, s.kind) for s in alone} == {("node-3", "node_failure")}
+
+
+def test_a_fresh_deny_all_policy_blocks_the_workloads_of_its_namespace() -> None:
+    pods = ("$ kubectl get pods -n billing\n"
+            "NAME                          READY   STATUS    RESTARTS   AGE\n"
+            "invoices-6f7d8c9b5-k2l4m      1/1     Running   0          12d\n"
+            "invoices-6f7d8c9b5-p9q8r      1/1     Running   0          12d\n"
+            "ledger-0                      1/1     Running   0          40d\n")
+    signals = detect_kubernetes_signals(context(kube("describe_networkpolicy.txt"), KubeText(name="p", text=pods)))
+    blocked = {(s.service, s.kind) for s in signals}
+    assert blocked == {("invoices", "network_policy_block"), ("ledger", "network_policy_block")}
+    one = _by(signals, "invoices", "network_policy_block")
+    assert one.attributes["decisive"] is True and one.attributes["isolates"] == ["ingress"]
+    assert one.started_at is not None and one.started_at.isoformat() == "2024-03-04T11:41:20+00:00"
+    assert "networkpolicy/deny-all-ingress" in one.evidence[0].summary
+
+
+def test_policies_from_a_table_and_from_yaml() -> None:
+    table = ("$ kubectl get networkpolicy --namespace=billing\n"
+             "NAME                 POD-SELECTOR    AGE\n"
+             "allow-from-gateway   app=invoices    300d\n"
+             "lock-invoices        app=invoices    9m\n")
+    signals = detect_kubernetes_signals(context(KubeText(name="np", text=table)))
+    [recent] = signals
+    assert (recent.service, recent.attributes["decisive"]) == ("invoices", False)  # a table does not say it isolates
+    assert recent.started_at == ALERT_TIME - timedelta(minutes=9)
+    yaml_text = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: egress-lockdown\n"
+                 "  namespace: billing\n  creationTimestamp: \"2024-03-04T11:50:00Z\"\nspec:\n  podSelector:\n"
+                 "    matchLabels:\n      app.kubernetes.io/name: invoices\n  policyTypes:\n  - Egress\n")
+    [locked] = detect_kubernetes_signals(context(KubeText(name="np.yaml", text=yaml_text)))
+    assert (locked.service, locked.attributes["decisive"], locked.attributes["isolates"]) == (
+        "invoices", True, ["egress"])
+
+
+def test_an_autoscaler_at_its_maximum_with_a_metric_over_target() -> None:
+    text = ("NAME       REFERENCE             TARGETS            MINPODS   MAXPODS   REPLICAS   AGE\n"
+            "checkout   Deployment/checkout   cpu: 312%/70%      3         10        10         2d\n"
+            "cart       Deployment/cart       cpu: 40%/70%       2         10        2          2d\n")
+    signals = detect_kubernetes_signals(context(KubeText(name="hpa", text=text)))
+    assert {(s.service, s.kind) for s in signals} == {("checkout", "traffic_spike")}
+    assert "10/10 replicas" in signals[0].evidence[0].summary
+
+
+def test_an_autoscaler_is_named_on_the_workload_it_scales() -> None:
+    text = """Name:                                                  checkout-hpa
+Namespace:                                             shop
+Reference:                                             Deployment/checkout
+Min replicas:                                          3
+Max replicas:                                          10
+Deployment pods:                                       10 current / 10 desired
+Conditions:
+  Type            Status  Reason            Message
+  ----            ------  ------            -------
+  AbleToScale     True    ReadyForNewScale  recommended size matches current size
+  ScalingActive   True    ValidMetricFound  the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)
+  ScalingLimited  True    TooManyReplicas   the desired replica count is more than the maximum replica count
+Events:           <none>
+"""
+    signals = detect_kubernetes_signals(context(KubeText(name="hpa", text=text)))
+    assert {(s.service, s.kind, s.attributes["reason"]) for s in signals} == {
+        ("checkout", "traffic_spike", "TooManyReplicas")}
+
+
+def test_logs_that_name_no_workload_are_kept_apart() -> None:
+    texts = [kube("describe_pod_oom.txt"), kube("pod_ledger.yaml"),
+             KubeText(name="previous.txt", text="fatal: cannot open /etc/app/config.toml\n")]
+    logs = container_logs(texts)
+    assert logs[""] == ["fatal: cannot open /etc/app/config.toml"]  # two workloads known, none named
+
+
+def test_a_rollout_that_exceeded_its_progress_deadline() -> None:
+    text = ("$ kubectl rollout status deployment/checkout -n shop\n"
+            "Waiting for deployment \"checkout\" rollout to finish: 1 of 3 updated replicas are available...\n"
+            "error: deployment \"checkout\" exceeded its progress deadline\n")
+    signals = [s for s in detect_kubernetes_signals(context(KubeText(name="status", text=text)))
+               if s.source == "kubernetes"]
+    assert [(s.service, s.kind, s.attributes["rule"]) for s in signals] == [
+        ("checkout", "bad_deploy", "deploy.progress_deadline")]

@@ -261,3 +261,11 @@ def test_a_failed_event_about_a_secret_is_not_read_as_an_image_pull() -> None:
 ])
 def test_a_bare_message_suggests_its_reason(message: str, reason: str) -> None:
     assert reason_from_message(message) == reason
+
+
+def test_a_volume_stuck_attaching_is_read_as_an_attach_fault() -> None:
+    message = ('AttachVolume.Attach failed for volume "pvc-9a8b7c6d" : rpc error: code = Internal desc = Could not '
+               'attach volume "vol-0123456789abcdef0" to node "i-0fedcba9876543210": attachment of disk '
+               '"vol-0123456789abcdef0" failed, expected device to be attached but was attaching')
+    rule = match_rule("event", "FailedAttachVolume", message)
+    assert rule is not None and (rule.id, rule.kind) == ("volume.timeout", "disk_io_latency")
