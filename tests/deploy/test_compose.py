@@ -197,3 +197,11 @@ def test_prometheus_and_alertmanager_accept_their_configs(tmp_path: Path) -> Non
         result = subprocess.run(args, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "SUCCESS" in result.stdout + result.stderr
+
+
+def test_the_chroma_server_matches_the_client() -> None:
+    from importlib.metadata import version
+
+    tag = compose()["services"]["chroma"]["image"].rpartition(":")[2]
+    client = version("chromadb")
+    assert tag.split(".")[:2] == client.split(".")[:2], f"chromadb client {client}, server image {tag}: bump both"
