@@ -220,7 +220,9 @@ def test_production_service_ingress_and_disruption_budget_reach_the_api() -> Non
     assert pdb["spec"]["selector"]["matchLabels"].items() <= api_labels.items()
     assert pdb["spec"]["minAvailable"] < one("production", "Deployment", "sherlog-api")["spec"]["replicas"]
     (ingress,) = objects("production", "Ingress")
-    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    (rule,) = ingress["spec"]["rules"]
+    assert ingress["spec"]["tls"] == [{"hosts": [rule["host"]], "secretName": "sherlog-tls"}]
+    backend = rule["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == "sherlog-api"
     assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
 
