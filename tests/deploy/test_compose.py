@@ -205,3 +205,8 @@ def test_the_chroma_server_matches_the_client() -> None:
     tag = compose()["services"]["chroma"]["image"].rpartition(":")[2]
     client = version("chromadb")
     assert tag.split(".")[:2] == client.split(".")[:2], f"chromadb client {client}, server image {tag}: bump both"
+
+
+def test_the_filled_in_env_file_is_never_committed() -> None:
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(DEPLOY / ".env")], cwd=DEPLOY, timeout=30)
+    assert ignored.returncode == 0, "deploy/.env must be in .gitignore"
