@@ -20,7 +20,6 @@ from bot.domain import Signal, category_of, is_cause_kind
 from bot.domain.workloads import workload_of_pod
 
 _CLUSTER_SUFFIX = re.compile(r"(\.svc)?(\.cluster\.local)?\.?$")
-_GENERIC_LABELS = frozenset({"api", "www", "rest", "app", "gw", "gateway", "edge", "svc", "service", "web", "prod"})
 REPORTER_SYMPTOM = "error_rate_increase"
 
 
@@ -91,9 +90,9 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     inside = [k for k in known_lower if len(k) >= 3 and re.search(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])", labels[0])]
     if inside:
         return known_lower[max(inside, key=len)]
-    if len(labels) > 2 and labels[0] in _GENERIC_LABELS:
-        return labels[1]
-    return labels[0]
+    if short != host or len(labels) == 1:
+        return labels[0]  # a cluster-local name (svc.cluster.local): its service
+    return ".".join(labels)  # another host (a registry, a provider): as the evidence names it
 
 
 _AUXILIARY = re.compile(r"backup|migrat|cron|exporter|dump|restore|proxy|sidecar|operator|job")

@@ -127,8 +127,11 @@ def _aware(ts: datetime | None) -> datetime | None:
 
 
 def _texty(signal: Signal) -> bool:
-    """Signals whose free text may name a cause: log templates and Kubernetes/other events."""
+    """Signals whose free text may name a cause: log templates and change notes. Kubernetes events are read by
+    their reasons (detectors/kubernetes), not by words: an image pull's "no such host" is not a DNS failure."""
     source = (signal.source or "").lower()
+    if source == "changes" and str(signal.kind or signal.attributes.get("kind", "")).lower() in {"k8s", "k8s_event"}:
+        return False
     return source.startswith("log") or source == "changes"
 
 

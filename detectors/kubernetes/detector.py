@@ -24,10 +24,10 @@ log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 3
 CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
-# Bridge for today's ranker, which takes change-cause kinds only from "changes" signals: each decisive
-# bad_deploy / config_change finding is mirrored as a non-decisive change. Turn off once the ranker reads
-# decisive signals of every source.
-MIRROR_CHANGE_CAUSES = True
+# Each decisive bad_deploy / config_change finding mirrored as a non-decisive change (a bridge for a ranker that
+# takes change-cause kinds only from "changes" signals). Off: the ranker reads decisive findings of every source
+# (bot/reasoning/decisive.py), and the mirror counted the same finding twice.
+MIRROR_CHANGE_CAUSES = False
 
 
 @dataclass

@@ -22,8 +22,9 @@ KNOWN = ["checkout", "orders-db", "payments", "coredns"]
         ("orders-db-primary.internal", "orders-db"),
         ("Payments", "payments"),
         ("10.0.3.17:6379", "10.0.3.17"),
-        ("api.stripe.com", "stripe"),
-        ("registry.example.com", "registry"),
+        ("api.stripe.com", "api.stripe.com"),
+        ("registry.example.com", "registry.example.com"),
+        ("ledger.payments.svc.cluster.local:8443", "ledger"),
         ("ip-10-0-3-17", "ip-10-0-3-17"),
     ],
 )
@@ -76,7 +77,7 @@ def test_an_unknown_provider_named_by_the_finding_becomes_a_candidate() -> None:
     signals = [_decisive("checkout", "rate_limited", 0.85, "api.stripe.com:443"),
                signal("logs", "checkout", "exception_surge", 0.7, 9)]
     result = rank(context=context(), signals=signals, similar=[], runbooks=[])
-    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("stripe", "rate_limited")
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("api.stripe.com", "rate_limited")
 
 
 def test_a_bare_address_stands_for_the_one_dependency_whose_name_fits_the_fault() -> None:
