@@ -6,11 +6,11 @@ answers. This fits a small logistic map over ``CONFIDENCE_FEATURES`` (the calibr
 decisive finding supports the answer or a rival, the margin, direct support) on:
 - every dev case of the field casebook (never the test half), and
 - simulated bundles (``--sim DIR``, e.g. a ``sherlog simulate dataset`` folder; its ``test`` split when present),
-  weighted so that both worlds count about the same.
+  weighted to ``--sim-weight`` of the dev cases in all (field evidence is what the map is for).
 It prints out-of-fold ECE on the dev cases before and after, and with ``--write`` stores the map in the shipped
 model file. ``python -m bench.casebook`` then reports the test half.
 
-    .venv/bin/python -m bench.casebook.calibrate [--sim DIR] [--limit-sim 200] [--c 1.0] [--write]
+    .venv/bin/python -m bench.casebook.calibrate [--sim DIR] [--limit-sim 200] [--c 1.0] [--sim-weight 0.3] [--write]
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sim", type=Path, default=None, help="simulated bundles (a dataset folder)")
     parser.add_argument("--limit-sim", type=int, default=200)
     parser.add_argument("--c", type=float, default=1.0, help="inverse L2 strength of the logistic map")
+    parser.add_argument("--sim-weight", type=float, default=0.3,
+                        help="total weight of the simulated cases relative to the dev cases (default 0.3)")
     parser.add_argument("--write", action="store_true", help="store the map in bot/reasoning/default_model.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
 
     xd, yd = matrix(dev_x), np.array(dev_y)
     xs, ys = matrix(sim_x), np.array(sim_y)
-    ws = len(xd) / max(1, len(xs))
+    ws = args.sim_weight * len(xd) / max(1, len(xs))
     before = np.array([r.get("calibrated", 0.0) for r in dev_x])
     oof = np.zeros(len(xd))
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
