@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from bot.api.auth import require_admin, require_reader
+from bot.api.body import loads_json, read_body, read_json_body  # noqa: F401 - read_json_body re-exported
 from bot.api.deps import get_pipeline, require_intake_token
 from bot.domain import ChangeEvent, Feedback, NotFoundError, PayloadError, SherlogError, Vote, utcnow
 from bot.pipeline import Pipeline
@@ -20,24 +21,6 @@ from connectors.alerts import PARSERS, parse_alerts
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-
-
-async def read_json_body(request: Request, *, limit: int) -> Any:
-    """The request body as JSON; 413 past ``limit`` bytes, 422 when it is not JSON."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {limit} bytes")
-        chunks.append(chunk)
-    try:
-        return json.loads(b"".join(chunks) or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"body is not valid JSON: {e}") from e
 
 
 async def _intake_token(request: Request) -> None:
@@ -55,10 +38,11 @@ async def receive_alerts(source: str, request: Request, pipeline: Pipeline = Dep
     """Accept a vendor webhook: persist first, answer 202 with the incident ids, analyse in the background."""
     if source not in PARSERS:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown alert source {source!r}; known: {sorted(PARSERS)}")
-    payload = await read_json_body(request, limit=pipeline.settings.intake.max_body_bytes)
+    raw = await read_body(request, limit=pipeline.settings.intake.max_body_bytes)
     verifier = getattr(request.app.state, "payload_verifiers", {}).get(source)
-    if verifier is not None:
-        verifier(request, payload)
+    if verifier is not None:  # authenticity first: an unsigned body is never parsed
+        verifier(request, raw)
+    payload = loads_json(raw)
     try:
         alerts = parse_alerts(payload, source=source)
     except PayloadError as e:
@@ -95,7 +79,7 @@ async def list_incidents(
     category: str | None = None,
     q: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
     pipeline: Pipeline = Depends(get_pipeline),
 ) -> dict[str, Any]:
     store = pipeline._require_store()
