@@ -103,6 +103,7 @@ class TeamsSettings(_Section):
     channel_id: str | None = None
     dashboard_url: str | None = None
     retry_interval_s: float = Field(default=30.0, gt=0)
+    auth_timeout_s: float = Field(default=10.0, gt=0)  # Bot Framework token validation (OpenID keys fetch)
 
 
 class PagerDutySettings(_Section):
