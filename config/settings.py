@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, ValidationInf
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.domain.errors import ConfigError
+from config.masking import mask_urls
 
 DEFAULT_CONFIG_FILE = Path(__file__).with_name("sherlog.yaml")
 
@@ -375,9 +376,10 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'sherlog.db').as_posix()}"
 
     def masked(self) -> dict[str, Any]:
-        """The effective settings as plain data, every secret replaced by ``'**********'``."""
-        data: dict[str, Any] = self.model_dump(mode="json")
-        return data  # SecretStr dumps as '**********' in json mode
+        """The effective settings as plain data, every secret replaced by ``'**********'`` and the credentials
+        inside every URL setting (userinfo password, credential query parameters) by ``***``."""
+        data: dict[str, Any] = mask_urls(self.model_dump(mode="json"))  # SecretStr dumps as '**********'
+        return data
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import yaml
 
 from bot.cli.common import configure_logging, console, err_console, friendly_errors, setup_environment
 from bot.domain import BundleError, ConfigError, category_of
+from config.masking import mask_url
 
 setup_environment()
 
@@ -70,7 +71,7 @@ def config_check(
         typer.echo(json.dumps(data, indent=2, default=str))
     else:
         typer.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip())
-    err_console.print(f"[green]configuration OK[/] (database: {settings.database_url.split('@')[-1]})")
+    err_console.print(f"[green]configuration OK[/] (database: {mask_url(settings.database_url)})")
 
 
 @app.command()
