@@ -270,19 +270,35 @@ def _fuzz_route(client: httpx.Client, route: Route, tally: Tally, budget: int) -
         method, path, query, body, headers = request
         tally.inputs += 1
         try:
-            answer = client.request(method, path, params=query, content=body if method != "GET" else None,
-                                    headers=headers)
+            answer = _send(client, method, path, query, body, headers)
             if answer.status_code >= 500 and answer.status_code != 503:
                 tally.server_errors += 1
                 tally.note(f"{answer.status_code} {method} {path} {query} {body[:80]!r}")
         except httpx.TimeoutException:
             tally.hangs += 1
             tally.note(f"hang {method} {path} {query} {body[:80]!r}")
+        except httpx.TransportError as e:
+            tally.server_errors += 1  # the server dropped the request twice: as bad as a 500
+            tally.note(f"dropped ({e.__class__.__name__}) {method} {path} {query} {body[:80]!r}")
         if tally.inputs % 25 == 0:
             _health(client, tally)
 
     one()
     _health(client, tally)
+
+
+def _send(client: httpx.Client, method: str, path: str, query: dict[str, str], body: bytes,
+          headers: dict[str, str]) -> httpx.Response:
+    """One request; a connection the server closed after the previous answer (keep-alive expiry, a 413 that
+    left a body unread) is retried once on a fresh connection."""
+    for attempt in (1, 2):
+        try:
+            return client.request(method, path, params=query, content=body if method != "GET" else None,
+                                  headers=headers)
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError, httpx.ConnectError):
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _health(client: httpx.Client, tally: Tally) -> None:

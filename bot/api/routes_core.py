@@ -5,17 +5,28 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.docs import get_swagger_ui_html
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from bot.api.auth import require_admin, require_reader
 from bot.api.body import loads_json, read_body, read_json_body  # noqa: F401 - read_json_body re-exported
 from bot.api.deps import get_pipeline, require_intake_token
-from bot.domain import ChangeEvent, Feedback, NotFoundError, PayloadError, SherlogError, Vote, utcnow
+from bot.api.guards import open_intake_note
+from bot.domain import (
+    ALL_KINDS,
+    ChangeEvent,
+    Feedback,
+    NotFoundError,
+    PayloadError,
+    SherlogError,
+    Vote,
+    utcnow,
+)
 from bot.pipeline import Pipeline
 from connectors.alerts import PARSERS, parse_alerts
 
@@ -104,13 +115,23 @@ async def reanalyze(incident_id: str, request: Request, pipeline: Pipeline = Dep
     return {"incident_id": incident_id, "queued": True}
 
 
+def _vocabulary_kind(value: str | None) -> str | None:
+    if value is not None and value not in ALL_KINDS:
+        raise ValueError(f"kind {value[:80]!r} is not in the cause vocabulary (docs/causes.md)")
+    return value
+
+
+VocabularyKind = Annotated[str | None, AfterValidator(_vocabulary_kind)]
+MAX_TEXT = 4000  # comments and resolutions: a few paragraphs
+
+
 class FeedbackIn(BaseModel):
     vote: Vote
-    service: str | None = None
-    kind: str | None = None
-    document_id: str | None = None
-    user: str = "api"
-    comment: str | None = None
+    service: str | None = Field(default=None, max_length=200)
+    kind: VocabularyKind = None
+    document_id: str | None = Field(default=None, max_length=200)
+    user: str = Field(default="api", max_length=200)
+    comment: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
 @router.post("/api/v1/incidents/{incident_id}/feedback", status_code=status.HTTP_201_CREATED,
@@ -125,14 +146,14 @@ async def add_feedback(incident_id: str, body: FeedbackIn, pipeline: Pipeline = 
 
 
 class ResolveIn(BaseModel):
-    service: str | None = None
-    kind: str | None = None
-    resolution: str | None = None
-    user: str = "api"
+    service: str | None = Field(default=None, max_length=200)
+    kind: VocabularyKind = None
+    resolution: str | None = Field(default=None, max_length=MAX_TEXT)
+    user: str = Field(default="api", max_length=200)
 
 
 @router.post("/api/v1/incidents/{incident_id}/ack", dependencies=[Depends(require_admin)])
-async def ack(incident_id: str, user: str = Body("api", embed=True), pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
+async def ack(incident_id: str, user: str = Body("api", embed=True, max_length=200), pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     try:
         inc = await run_in_threadpool(lambda: pipeline.acknowledge(incident_id=incident_id, user=user))
     except NotFoundError as e:
@@ -174,7 +195,19 @@ async def readyz(request: Request, response: Response, pipeline: Pipeline = Depe
     ok = all(v == "ok" for v in checks.values())
     if not ok:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return {"status": "ok" if ok else "unavailable", "checks": checks}
+    note = open_intake_note(pipeline.settings, getattr(request.app.state, "bind_host", None))
+    return {"status": "ok" if ok else "unavailable", "checks": checks, **({"notes": [note]} if note else {})}
+
+
+@router.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_reader)])
+async def openapi_schema(request: Request) -> dict[str, Any]:
+    schema: dict[str, Any] = request.app.openapi()
+    return schema
+
+
+@router.get("/docs", include_in_schema=False, dependencies=[Depends(require_reader)])
+async def docs() -> Response:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="Sherlog API")
 
 
 @router.get("/metrics")

@@ -89,9 +89,14 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level)
     if workers > 1:
+        from bot.api.guards import open_intake_note
+
+        note = open_intake_note(settings, host)  # each worker's app does not know the address
+        if note:
+            err_console.print(f"[bold yellow]warning[/]: {note}", soft_wrap=True, highlight=False)
         uvicorn.run("bot.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings, bind_host=host), host=host, port=port, log_level="warning")
 
 
 def _analysis_pipeline(settings, *, use_index: bool):  # type: ignore[no-untyped-def]

@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exc as sa_exc
-
 from bot.domain import Alert, InputError, SherlogError
+from bot.storage.faults import is_content_error
 from connectors.alerts import parse_alerts
 from connectors.messages import SOURCE_HEADER, Delivery, MessageSource, header_text
 
@@ -147,7 +146,7 @@ class AlertWorker:
                 results = await asyncio.to_thread(self.pipeline.accept_alert_batches, [alerts])
             except Exception as e:  # noqa: BLE001 - classified just below
                 first_error = None
-                if is_poison_storage_error(e):
+                if is_content_error(e):
                     await self._dead_letter(delivery, f"unstorable: {_reason(e)}")
                     continue
                 await self._retry_all(good[i:], e)
@@ -239,28 +238,6 @@ class LogWorker:
 def _reason(error: BaseException) -> str:
     text = str(error) or error.__class__.__name__
     return f"{error.__class__.__name__}: {text}"[:300] if not isinstance(error, SherlogError) else text[:300]
-
-
-# errors that say the database refused this content (a NUL character, a value too long or out of range,
-# a wrong type), not that it is unreachable: retrying the same message cannot succeed
-_CONTENT_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, KeyError, AttributeError, InputError)
-
-
-def is_poison_storage_error(error: BaseException) -> bool:
-    """True when storing failed because of the message's content (dead-letter it), False when the failure is
-    transient (database down or locked: retry). Walks the cause chain (``StorageError`` wraps SQLAlchemy's)."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, sa_exc.DataError):
-            return True
-        if isinstance(seen, sa_exc.StatementError) and isinstance(seen.orig, _CONTENT_ERRORS):
-            return True
-        if isinstance(seen, _CONTENT_ERRORS) and not isinstance(seen, OSError):
-            return True
-        if isinstance(seen, (sa_exc.OperationalError, sa_exc.InterfaceError, OSError, TimeoutError)):
-            return False
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def decode_log_message(body: bytes, headers: dict[str, Any]) -> tuple[str, list[str]]:

@@ -20,6 +20,7 @@ from bot.render.common import (
     fixed_hypothesis,
     incident_link,
     percent,
+    safe_url,
     title_line,
     votes_for,
 )
@@ -47,6 +48,7 @@ def escape(text: str) -> str:
 
 def link(url: str | None, text: str) -> str:
     label = escape(text).replace("|", "¦")
+    url = safe_url(url)
     return f"<{url}|{label}>" if url else label
 
 

@@ -19,6 +19,7 @@ from bot.render.common import (
     fixed_hypothesis,
     incident_link,
     percent,
+    safe_url,
     title_line,
     votes_for,
 )
@@ -53,7 +54,8 @@ def _hypothesis(incident: Incident, analysis: Analysis, h: Hypothesis, tally: Vo
     ]
     for e in h.evidence[:max_evidence]:
         line = f"- [{e.type.value}] {clip(e.summary, 220)}"
-        items.append(_text(f"{line} ([link]({e.url}))" if e.url else line, size="Small", spacing="None"))
+        url = safe_url(e.url)
+        items.append(_text(f"{line} ([link]({url}))" if url else line, size="Small", spacing="None"))
     if not tally.empty:
         votes = f"👍 {tally.up} · 👎 {tally.down}" + (f" · ✅ fixed it: {tally.fixed}" if tally.fixed else "")
         items.append(_text(votes, size="Small", isSubtle=True, spacing="None"))
