@@ -207,9 +207,9 @@ def _fit(groups: list[list[Block]], more_url: str | None, max_blocks: int) -> li
 def fallback_text(incident: Incident, analysis: Analysis | None) -> str:
     """The notification text shown where blocks are not (push notifications, screen readers)."""
     top = analysis.top if analysis else None
-    text = title_line(incident)
+    text = escape(title_line(incident))  # plain text is parsed as mrkdwn too: <!here> would ping
     if top is not None:
-        text += f" — likely {top.kind} in {top.service} ({percent(top.confidence)})"
+        text += f" — likely {escape(top.kind)} in {escape(top.service)} ({percent(top.confidence)})"
     return clip(text, MAX_FALLBACK_TEXT)
 
 
