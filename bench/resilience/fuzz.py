@@ -273,7 +273,7 @@ def _fuzz_route(client: httpx.Client, route: Route, tally: Tally, budget: int) -
             answer = _send(client, method, path, query, body, headers)
             if answer.status_code >= 500 and answer.status_code != 503:
                 tally.server_errors += 1
-                tally.note(f"{answer.status_code} {method} {path} {query} {body[:80]!r}")
+                tally.note(f"{answer.status_code} {method} {path} body={body[:160]!r} query={str(query)[:80]}")
         except httpx.TimeoutException:
             tally.hangs += 1
             tally.note(f"hang {method} {path} {query} {body[:80]!r}")

@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from bot.api.guards import (
     BodyLimitMiddleware,
     LoginThrottle,
     SecurityHeadersMiddleware,
+    finite_json,
     open_intake_note,
     storage_error_response,
 )
@@ -63,6 +66,11 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
         lambda incident_id: pipeline.analyze_incident(incident_id=incident_id),
         on_error=pipeline.metrics.analysis_failures.inc,
     )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # the default handler echoes the input back: a NaN or Infinity in it made JSON encoding fail (a 500)
+        return JSONResponse(status_code=422, content={"detail": finite_json(jsonable_encoder(exc.errors()))})
 
     @app.exception_handler(SherlogError)
     async def _sherlog_error(_request: Request, exc: SherlogError) -> JSONResponse:

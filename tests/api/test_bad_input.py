@@ -130,3 +130,11 @@ def test_out_of_range_query_numbers_are_422(client: TestClient, url: str) -> Non
 def test_make_settings_helper_still_builds_an_app(tmp_path: Path) -> None:
     with TestClient(create_app(make_settings(tmp_path))) as c:
         assert c.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("body", [b"NaN", b"Infinity", b"-Infinity", b"1e999", b'{"vote": NaN}', b'{"text": Infinity}'])
+@pytest.mark.parametrize("url", ["/api/v1/incidents/x/feedback", "/api/v1/changes", "/api/v1/warnings/silence"])
+def test_non_finite_numbers_in_a_body_are_422_not_500(client: TestClient, url: str, body: bytes) -> None:
+    """Found by the fuzzer: the 422 detail echoed NaN back and JSON encoding it raised (a 500)."""
+    r = client.post(url, content=body, headers={"content-type": "application/json"})
+    assert r.status_code in (201, 404, 422), (r.status_code, r.text[:200])
