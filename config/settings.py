@@ -251,6 +251,7 @@ class SMTPSettings(_Section):
     sender: str = "sherlog@localhost"
     recipients: list[str] = Field(default_factory=list)
     timeout_s: float = Field(default=10.0, gt=0)
+    retry_interval_s: float = Field(default=60.0, gt=0)  # failed incident mails are retried this often
     use_ssl: bool = False  # SMTPS (port 465); starttls upgrades a plain connection instead
     dashboard_url: str | None = None
     notify_severities: list[str] = Field(default_factory=lambda: ["critical", "high"])
