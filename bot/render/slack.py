@@ -213,16 +213,27 @@ def fallback_text(incident: Incident, analysis: Analysis | None) -> str:
     return clip(text, MAX_FALLBACK_TEXT)
 
 
+MAX_EVIDENCE_SECTIONS = 40  # Slack allows 50 blocks in a message
+
+
 def evidence_blocks(hypothesis: Hypothesis, *, more_url: str | None = None, limit: int = 20) -> list[Block]:
     """Every piece of evidence of one hypothesis (the "Show evidence" reply)."""
-    lines = [f"*Evidence for {escape(hypothesis.title)}* ({percent(hypothesis.confidence)})"]
+    pieces = [f"*Evidence for {escape(hypothesis.title)}* ({percent(hypothesis.confidence)})"]
     for e in hypothesis.evidence[:limit]:
-        lines.append(evidence_line(e, limit=400))
+        piece = evidence_line(e, limit=400)
         if e.detail:
-            lines.append(f"```{clip(e.detail, 500).replace('```', 'ʼʼʼ')}```")
+            piece += f"\n```{clip(e.detail, 500).replace('```', 'ʼʼʼ')}```"
+        pieces.append(piece)
     if not hypothesis.evidence:
-        lines.append("_No evidence recorded for this hypothesis._")
-    return [_section("\n".join(lines), more_url=more_url)]
+        pieces.append("_No evidence recorded for this hypothesis._")
+    # whole pieces per section: a cut never lands inside a code block
+    sections: list[str] = []
+    for piece in pieces:
+        if sections and len(sections[-1]) + 1 + len(piece) <= MAX_SECTION_TEXT:
+            sections[-1] += "\n" + piece
+        else:
+            sections.append(piece)
+    return [_section(text, more_url=more_url) for text in sections[:MAX_EVIDENCE_SECTIONS]]
 
 
 def text_blocks(text: str, *, more_url: str | None = None) -> list[Block]:
