@@ -115,7 +115,7 @@ class Tally:
     failures: list[str] = field(default_factory=list)
 
     def note(self, what: str) -> None:
-        if len(self.failures) < 20:
+        if len(self.failures) < 20 or (what.startswith("hang") and len(self.failures) < 40):
             self.failures.append(what[:300])
 
     def as_dict(self) -> dict[str, Any]:
@@ -276,7 +276,7 @@ def _fuzz_route(client: httpx.Client, route: Route, tally: Tally, budget: int) -
                 tally.note(f"{answer.status_code} {method} {path} body={body[:160]!r} query={str(query)[:80]}")
         except httpx.TimeoutException:
             tally.hangs += 1
-            tally.note(f"hang {method} {path} {query} {body[:80]!r}")
+            tally.note(f"hang {method} {path} body={body[:160]!r} headers={headers} query={str(query)[:80]}")
         except httpx.TransportError as e:
             tally.server_errors += 1  # the server dropped the request twice: as bad as a 500
             tally.note(f"dropped ({e.__class__.__name__}) {method} {path} {query} {body[:80]!r}")

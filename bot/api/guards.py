@@ -4,7 +4,9 @@
   ``frame-ancestors 'none'``), ``X-Frame-Options: DENY``, ``X-Content-Type-Options: nosniff`` and
   ``Referrer-Policy`` on every response. ``/docs`` (Swagger UI from its CDN) gets the CDN added.
 - ``BodyLimitMiddleware``: every request body is bounded (``DEFAULT_BODY_LIMIT``; alert intake has its own
-  ``intake.max_body_bytes``): 413 from the declared length, or as soon as the stream passes it.
+  ``intake.max_body_bytes``): 413 from the declared length, or as soon as the stream passes it; a JSON body
+  nested deeper than ``MAX_DEPTH`` is 422 before any route decodes it (except ``SELF_GUARDED`` routes, which
+  authenticate first and then apply the same guard).
 - ``LoginThrottle``: failed ``/login`` attempts per client, with an exponential back-off (429 + Retry-After).
 - ``open_intake_note``: the warning (at start, and in ``/readyz``) when intake is open on a public address.
 - ``storage_error_response``: a database error becomes a clean message; its text (table, column, driver)
@@ -23,6 +25,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.api.body import MAX_DEPTH, nesting_depth
 from bot.domain import StorageError
 from bot.storage.faults import is_content_error
 from config.settings import Settings
@@ -70,6 +73,11 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, with_headers)
 
 
+# routes that authenticate a request (intake token or signature, Bot Framework JWT, Slack signature) before
+# decoding its body with their own nesting guard: the middleware must not read their body first
+SELF_GUARDED = ("/api/v1/alerts/", "/api/messages", "/slack/events")
+
+
 class _TooLarge(Exception):
     pass
 
@@ -90,10 +98,15 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self._limit(scope.get("path", ""))
+        is_json = False
         for key, value in scope.get("headers", []):
             if key == b"content-length" and value.isdigit() and int(value) > limit:
                 await _send_413(send, limit)
                 return
+            is_json = is_json or (key == b"content-type" and b"json" in value.lower())
+        if is_json and not scope.get("path", "").startswith(SELF_GUARDED):  # those authenticate first
+            await self._json(scope, receive, send, limit)
+            return
         seen = 0
         started = False
 
@@ -118,9 +131,45 @@ class BodyLimitMiddleware:
                 await _send_413(send, limit)
 
 
+    async def _json(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """A JSON body is read whole (it is bounded) and its nesting measured before any route decodes it:
+        FastAPI's own decoder raised RecursionError (a 500) on ``[[[[...`` 20,000 deep."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > limit:
+                await _send_413(send, limit)
+                return
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if nesting_depth(body) > MAX_DEPTH:
+            await _send_json(send, 422, {"detail": f"body is nested more than {MAX_DEPTH} levels deep"})
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: wait for the disconnect as the app expects
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
 async def _send_413(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"body over {limit} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
+    await _send_json(send, 413, {"detail": f"body over {limit} bytes"})
+
+
+async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
+    body = json.dumps(content).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 

@@ -138,3 +138,11 @@ def test_non_finite_numbers_in_a_body_are_422_not_500(client: TestClient, url: s
     """Found by the fuzzer: the 422 detail echoed NaN back and JSON encoding it raised (a 500)."""
     r = client.post(url, content=body, headers={"content-type": "application/json"})
     assert r.status_code in (201, 404, 422), (r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize("url", ["/api/v1/incidents/x/feedback", "/api/v1/incidents/x/resolve", "/api/v1/changes",
+                                 "/api/v1/warnings/silence", "/api/v1/incidents/x/ack"])
+def test_deep_json_on_model_endpoints_is_422(client: TestClient, url: str) -> None:
+    """Found by the fuzzer: FastAPI's own body decoding recursed 20,000 levels (RecursionError, 500)."""
+    r = client.post(url, content=b"[" * 20_000 + b"]" * 20_000, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "nested" in r.text
