@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from bot.api.guards import (
+    AuthGateMiddleware,
     BodyLimitMiddleware,
     LoginThrottle,
     SecurityHeadersMiddleware,
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
     app.state.bind_host = bind_host
     app.state.login_throttle = LoginThrottle()
     app.add_middleware(BodyLimitMiddleware, intake=settings.intake.max_body_bytes)
+    app.add_middleware(AuthGateMiddleware)  # outside the body guard: auth before any body is read
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.settings = settings
     app.state.pipeline = pipeline

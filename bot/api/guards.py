@@ -19,12 +19,15 @@ import json
 import logging
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.api.auth import _refuse, principal_of
 from bot.api.body import MAX_DEPTH, nesting_depth
 from bot.domain import StorageError
 from bot.storage.faults import is_content_error
@@ -71,6 +74,28 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class AuthGateMiddleware:
+    """The API's reader check before anything reads the body: FastAPI decodes a body before it runs a route's
+    auth dependency, so an anonymous caller got 422 (and had its body parsed) where 401 is due. Paths under
+    ``/api/v1/`` need a reader credential here (the route still checks the role); intake paths have their own
+    token and are left to their route."""
+
+    OPEN = ("/api/v1/alerts/", "/api/v1/changes", "/api/v1/intake/")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith("/api/v1/") and not path.startswith(self.OPEN):
+            request = Request(scope)
+            if principal_of(request) is None:
+                error = _refuse(request)
+                await _send_json(send, error.status_code, {"detail": error.detail}, headers=error.headers)
+                return
+        await self.app(scope, receive, send)
 
 
 # routes that authenticate a request (intake token or signature, Bot Framework JWT, Slack signature) before
@@ -167,10 +192,13 @@ async def _send_413(send: Send, limit: int) -> None:
     await _send_json(send, 413, {"detail": f"body over {limit} bytes"})
 
 
-async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
+async def _send_json(send: Send, status: int, content: dict[str, Any],
+                     headers: Mapping[str, str] | None = None) -> None:
     body = json.dumps(content).encode()
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *extra]})
     await send({"type": "http.response.body", "body": body})
 
 

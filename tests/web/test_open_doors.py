@@ -136,3 +136,12 @@ def test_openapi_and_docs_need_a_token_when_tokens_are_set(tmp_path: Path) -> No
         ok = c.get("/openapi.json", headers={"Authorization": f"Bearer {ADMIN}"})
         assert ok.status_code == 200 and "/api/v1/incidents" in ok.json()["paths"]
         assert c.get("/docs", headers={"Authorization": f"Bearer {ADMIN}"}).status_code == 200
+
+
+@pytest.mark.parametrize("body", [b"{", b"[" * 100 + b"]" * 100, b'{"vote": NaN}', b"x" * 100])
+@pytest.mark.parametrize("url", ["/api/v1/incidents/x/feedback", "/api/v1/incidents/x/resolve",
+                                 "/api/v1/incidents/x/ack", "/api/v1/warnings/silence", "/api/v1/warnings/scan"])
+def test_unauthenticated_writes_are_refused_before_the_body_is_read(tmp_path: Path, url: str, body: bytes) -> None:
+    with TestClient(create_app(make_settings(tmp_path, admin_token=ADMIN))) as c:
+        r = c.post(url, content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 401, (url, body[:10], r.status_code, r.text[:100])
