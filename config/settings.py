@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, ValidationInf
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.domain.errors import ConfigError
+from config.masking import mask_urls
 
 DEFAULT_CONFIG_FILE = Path(__file__).with_name("sherlog.yaml")
 
@@ -124,6 +125,7 @@ class TeamsSettings(_Section):
     channel_id: str | None = None
     dashboard_url: str | None = None
     retry_interval_s: float = Field(default=30.0, gt=0)
+    auth_timeout_s: float = Field(default=10.0, gt=0)  # Bot Framework token validation (OpenID keys fetch)
 
 
 class PagerDutySettings(_Section):
@@ -290,6 +292,7 @@ class SMTPSettings(_Section):
     sender: str = "sherlog@localhost"
     recipients: list[str] = Field(default_factory=list)
     timeout_s: float = Field(default=10.0, gt=0)
+    retry_interval_s: float = Field(default=60.0, gt=0)  # failed incident mails are retried this often
     use_ssl: bool = False  # SMTPS (port 465); starttls upgrades a plain connection instead
     dashboard_url: str | None = None
     notify_severities: list[str] = Field(default_factory=lambda: ["critical", "high"])
@@ -416,9 +419,10 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'sherlog.db').as_posix()}"
 
     def masked(self) -> dict[str, Any]:
-        """The effective settings as plain data, every secret replaced by ``'**********'``."""
-        data: dict[str, Any] = self.model_dump(mode="json")
-        return data  # SecretStr dumps as '**********' in json mode
+        """The effective settings as plain data, every secret replaced by ``'**********'`` and the credentials
+        inside every URL setting (userinfo password, credential query parameters) by ``***``."""
+        data: dict[str, Any] = mask_urls(self.model_dump(mode="json"))  # SecretStr dumps as '**********'
+        return data
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -7,24 +7,39 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from bot.domain import ConfigError, SherlogError
+from bot.api.guards import (
+    AuthGateMiddleware,
+    BodyLimitMiddleware,
+    LoginThrottle,
+    SecurityHeadersMiddleware,
+    finite_json,
+    open_intake_note,
+    storage_error_response,
+)
+from bot.domain import ConfigError, SherlogError, StorageError
 from bot.pipeline import Pipeline
 from bot.pipeline.queue import AnalysisQueue
 from bot.pipeline.wiring import build_pipeline
 from config.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-
-
-def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = None,
+               bind_host: str | None = None) -> FastAPI:
+    """The app. ``bind_host`` is the address ``sherlog serve`` listens on: open intake (no ``intake.token``)
+    on a non-loopback address is warned about at start and noted by ``/readyz``."""
     settings = settings or get_settings()
     pipeline = pipeline or build_pipeline(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.queue.start()
+        note = open_intake_note(settings, app.state.bind_host)
+        if note:
+            log.warning(note)
         for hook in app.state.startup_hooks:
             await hook(app)
         try:
@@ -34,8 +49,14 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
                 await hook(app)
             await app.state.queue.stop()
 
-    app = FastAPI(title="Sherlog", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Sherlog", version="0.1.0", lifespan=lifespan, openapi_url=None, docs_url=None,
+                  redoc_url=None,  # served by routes_core behind auth
                   description="Incident-response assistant: alerts in, ranked root causes with evidence out.")
+    app.state.bind_host = bind_host
+    app.state.login_throttle = LoginThrottle()
+    app.add_middleware(BodyLimitMiddleware, intake=settings.intake.max_body_bytes)
+    app.add_middleware(AuthGateMiddleware)  # outside the body guard: auth before any body is read
+    app.add_middleware(SecurityHeadersMiddleware)
     app.state.settings = settings
     app.state.pipeline = pipeline
     app.state.retriever = pipeline.retriever
@@ -48,8 +69,15 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
         on_error=pipeline.metrics.analysis_failures.inc,
     )
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # the default handler echoes the input back: a NaN or Infinity in it made JSON encoding fail (a 500)
+        return JSONResponse(status_code=422, content={"detail": finite_json(jsonable_encoder(exc.errors()))})
+
     @app.exception_handler(SherlogError)
     async def _sherlog_error(_request: Request, exc: SherlogError) -> JSONResponse:
+        if isinstance(exc, StorageError):
+            return storage_error_response(exc)
         return JSONResponse(status_code=400, content={"detail": str(exc)})
 
     from bot.api import routes_core

@@ -11,6 +11,7 @@ import yaml
 
 from bot.cli.common import configure_logging, console, err_console, friendly_errors, setup_environment
 from bot.domain import BundleError, ConfigError, category_of
+from config.masking import mask_url
 
 setup_environment()
 
@@ -70,7 +71,7 @@ def config_check(
         typer.echo(json.dumps(data, indent=2, default=str))
     else:
         typer.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip())
-    err_console.print(f"[green]configuration OK[/] (database: {settings.database_url.split('@')[-1]})")
+    err_console.print(f"[green]configuration OK[/] (database: {mask_url(settings.database_url)})")
 
 
 @app.command()
@@ -88,9 +89,14 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level)
     if workers > 1:
+        from bot.api.guards import open_intake_note
+
+        note = open_intake_note(settings, host)  # each worker's app does not know the address
+        if note:
+            err_console.print(f"[bold yellow]warning[/]: {note}", soft_wrap=True, highlight=False)
         uvicorn.run("bot.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings, bind_host=host), host=host, port=port, log_level="warning")
 
 
 def _analysis_pipeline(settings, *, use_index: bool):  # type: ignore[no-untyped-def]

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from html import escape
 from typing import Any
 
 from fastapi import FastAPI
@@ -37,11 +39,20 @@ SURFACE = "email"
 CHANNEL = "smtp"
 
 
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def header_text(value: str) -> str:
+    """One header line: CR, LF, U+2028/2029, U+0085 and other control characters become a space (an alert
+    title must never add a header or make the library refuse the message)."""
+    return " ".join(_HEADER_BREAKS.sub(" ", value).split())
+
+
 def build_message(*, sender: str, recipients: Sequence[str], subject: str, text: str, html: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
-    msg["Subject"] = subject.replace("\n", " ")
+    msg["Subject"] = header_text(subject)
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "sherlog.local")
     msg.set_content(text)
@@ -107,11 +118,11 @@ class EmailNotifier:
         if not await asyncio.to_thread(lease_chat_post, self._store, post_id=post_id):
             return "skipped"
         url = self.settings.dashboard_url
-        msg = self._message(email_subject(incident, analysis), email_text(incident, analysis, dashboard_url=url),
-                            email_html(incident, analysis, dashboard_url=url))
         try:
+            msg = self._message(email_subject(incident, analysis), email_text(incident, analysis, dashboard_url=url),
+                                email_html(incident, analysis, dashboard_url=url))
             await asyncio.to_thread(self.send_now, msg)
-        except ConnectorError as e:
+        except Exception as e:  # noqa: BLE001 - SMTP down or a message the library refuses: never left posting
             await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=FAILED,
                                     data={"error": str(e)[:200]})
             log.warning("incident mail failed, will retry", extra={"incident_id": incident.id})
@@ -129,12 +140,10 @@ class EmailNotifier:
             return "skipped"
         subject = f"[warning] {incident.title or incident.id}: {message}"[:200]
         text = f"{message}\n\nIncident: {incident.title} ({incident.id})\n"
-        from html import escape
-
         html = f"<p>{escape(message)}</p><p>Incident: {escape(incident.title)} ({escape(incident.id)})</p>"
         try:
             await asyncio.to_thread(self.send_now, self._message(subject, text, html))
-        except ConnectorError:
+        except Exception:  # noqa: BLE001 - SMTP down or a message the library refuses
             log.warning("warning mail failed", extra={"incident_id": incident.id})
             return "pending"
         return "sent"
@@ -158,10 +167,23 @@ class EmailNotifier:
     async def retry_pending(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for row in await asyncio.to_thread(self._store.pending_chat_posts, surface=SURFACE):
-            incident, analysis = await asyncio.to_thread(self.pipeline.get_incident, incident_id=row.incident_id)
-            outcome = await self._send_incident(row.id, incident, analysis)  # type: ignore[arg-type]
+            try:
+                incident, analysis = await asyncio.to_thread(self.pipeline.get_incident, incident_id=row.incident_id)
+                outcome = await self._send_incident(row.id, incident, analysis)  # type: ignore[arg-type]
+            except Exception as e:  # noqa: BLE001 - one broken row must not stop the others
+                log.warning("incident mail retry failed", extra={"incident_id": row.incident_id, "error": repr(e)[:200]})
+                outcome = "pending"
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
+
+    async def run_retry_loop(self) -> None:
+        """Retry failed mails every ``smtp.retry_interval_s`` until cancelled (started with the app)."""
+        while True:
+            await asyncio.sleep(self.settings.retry_interval_s)
+            try:
+                await self.retry_pending()
+            except Exception as e:  # noqa: BLE001 - the loop outlives a database hiccup
+                log.warning("incident mail retry round failed", extra={"error": repr(e)[:200]})
 
     # ---- events -------------------------------------------------------------------------------
 
@@ -191,10 +213,16 @@ def install(app: FastAPI) -> None:
     notifier.subscribe()
     app.state.email = notifier
 
+    retry: list[asyncio.Task[None]] = []
+
     async def _start(_app: FastAPI) -> None:
         notifier.scheduler.bind()
+        retry.append(asyncio.get_running_loop().create_task(notifier.run_retry_loop(), name="email-retry"))
 
     async def _stop(_app: FastAPI) -> None:
+        for task in retry:
+            task.cancel()
+        await asyncio.gather(*retry, return_exceptions=True)
         await notifier.drain()
 
     app.state.startup_hooks.append(_start)
