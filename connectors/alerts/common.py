@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain import PayloadError
+from connectors.prometheus_defaults import host_of, is_exporter_job
 
 SERVICE_LABELS = ("service", "service_name", "app", "app_kubernetes_io_name", "application", "component",
                   "job", "container", "deployment", "pod_name", "host", "instance", "node")
@@ -43,13 +44,17 @@ def parse_time(value: Any, *, field: str) -> datetime | None:
 
 
 def service_from_labels(labels: dict[str, str]) -> str | None:
+    """The first present of ``SERVICE_LABELS``; a ``job`` that names an exporter (``node``,
+    ``node-exporter``, ``kube-state-metrics``...) is skipped, so a host alert names its host."""
     for key in SERVICE_LABELS:
         value = labels.get(key)
         if value:
+            if key == "job" and is_exporter_job(value):
+                continue
             if key == "instance":
-                return value.split(":", 1)[0]
+                return host_of(value)
             return value
-    return None
+    return labels.get("job") or None
 
 
 def str_dict(value: Any, *, field: str) -> dict[str, str]:
