@@ -24,6 +24,7 @@ NEAR_DEFAULT = (0.80, 0.95)
 # hours to exhaustion at the current slope: full credit at the first, none at the second
 SOON_HOURS: dict[str, tuple[float, float]] = {}  # per family, when it differs from the default
 SOON_DEFAULT = (0.5, 2.0)
+SOON_MIN_MOVE = 0.05  # share of the size a change must move before its slope predicts exhaustion
 
 LimitKey = tuple[str, str, str]
 
@@ -53,20 +54,18 @@ def limit_of(series: MetricSeries, limits: dict[LimitKey, float]) -> float | Non
     one): a limit series of the same service, resource and place, 1 for a ratio, 100 for a percent."""
     name = normalise_name(series.metric)
     place = place_of(series.labels)
+    top = max((v for v in series.values if v is not None and math.isfinite(v)), default=math.inf)
+    unit = unit_of(series.metric)
+    if unit == "ratio" and top <= 1.0:  # a share is out of 1 whatever sizes sit next to it
+        return 1.0
+    if unit == "percent" and top <= 100.0:
+        return 100.0
     best: tuple[int, float] | None = None
     for (svc, stem, where), value in limits.items():
         if svc == series.service and stem and name.startswith(stem) and where in ("", place):
             if best is None or len(stem) > best[0]:
                 best = (len(stem), value)
-    if best is not None:
-        return best[1]
-    top = max((v for v in series.values if v is not None and math.isfinite(v)), default=math.inf)
-    unit = unit_of(series.metric)
-    if unit == "ratio" and top <= 1.0:
-        return 1.0
-    if unit == "percent" and top <= 100.0:
-        return 100.0
-    return None
+    return best[1] if best is not None else None
 
 
 def used_share(metric: str, level: float, limit: float) -> float:
@@ -82,8 +81,12 @@ def hours_to_exhaustion(metric: str, level: float, limit: float, slope_per_h: fl
     return max(limit - level, 0.0) / slope_per_h if slope_per_h > 0 else math.inf
 
 
-def exhaustion_factor(metric: str, level: float, limit: float, slope_per_h: float) -> float:
-    """1 when the resource is near exhaustion or will be soon at this slope, 0 when neither."""
+def exhaustion_factor(metric: str, level: float, limit: float, slope_per_h: float, moved: float | None = None) -> float:
+    """1 when the resource is near exhaustion or will be soon at this slope, 0 when neither.
+
+    ``moved`` (how far the series moved in its change, in its units) keeps a slope measured over a
+    few points from predicting exhaustion: "soon" counts fully only once the change moved at least
+    ``SOON_MIN_MOVE`` of the resource's size."""
     rule = rule_for(metric)
     family = rule.family if rule is not None else ""
     lo, hi = NEAR_USED.get(family, NEAR_DEFAULT)
@@ -95,7 +98,33 @@ def exhaustion_factor(metric: str, level: float, limit: float, slope_per_h: floa
         soon = 1.0
     elif math.isfinite(hours) and hours > 0:
         soon = max(0.0, math.log(soon_hi / hours) / math.log(soon_hi / soon_lo))
+    if moved is not None:
+        soon *= min(1.0, abs(moved) / (SOON_MIN_MOVE * limit))
     return max(near, soon)
+
+
+# utilisation-like shares that are no problem while low, however sharply they rose (an I/O busy time
+# from 0.01% to 0.2%): (name pattern, share of the limit from which a rise fully counts)
+MEANINGFUL_LEVEL: tuple[tuple[str, float], ...] = (
+    # PSI: share of time some task stalled; memory stalls are rare on a healthy host, CPU and I/O
+    # stalls of a few percent are everyday on a busy one
+    (r"pressure.*mem|mem.*pressure|psi.*mem", 0.02),
+    (r"pressure|psi", 0.3),
+    (r"io_time|disk.*(util|busy)|io_util", 0.5),
+    (r"cpu.*(busy|util|usage)|load_per_core", 0.7),
+    (r"throttl", 0.1),
+)
+
+
+def level_weight(metric: str, level: float, limit: float | None) -> float:
+    """How much a rise to ``level`` can count for a utilisation-like share (1 for other series)."""
+    if limit is None or limit <= 0:
+        return 1.0
+    name = normalise_name(metric)
+    for pattern, full in MEANINGFUL_LEVEL:
+        if re.search(pattern, name):
+            return min(1.0, max(0.0, level / limit) / full)
+    return 1.0
 
 
 def fmt_number(v: float) -> str:

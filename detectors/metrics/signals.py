@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,6 +25,7 @@ from detectors.metrics.capacity import (
     fmt_rate,
     fmt_value,
     hours_to_exhaustion,
+    level_weight,
     limit_of,
     limits_of,
     place_of,
@@ -193,12 +195,29 @@ def _analyse(
     # a slow fill or leak is judged by its fit and its time to exhaustion: the online detector's rank
     # calibration, over one alert window, has no history in which a steady bend is rare
     anomaly = anomaly_score(z) * (_online_weight(peak) if shape != "ramp" else 1.0)
+    anomaly *= _still_out(name, shift, shape, float(np.median(y[max(0, cut - 3) : cut])))
     level = float(np.median(y[max(0, cut - 3) : cut]))
     span = float(t[-1] - t[0])
     return _Finding(
         series, shift, change_ts, kind, shape, z, anomaly, slope_per_h, level, span, float(t[-1]),
         name=name, online=peak, online_alarm_ts=float(t[alarm]) if alarm is not None else None,
     )
+
+
+EVENT_FAMILIES = frozenset({"oom", "restarts"})  # counts of events: back to 0 once the events stop
+RECOVERED = 0.3  # a level back to within this share of its change is a past excursion
+
+
+def _still_out(name: str, shift: Shift, shape: str, level: float) -> float:
+    """1 when the series is still changed at the alert, ``RECOVERED`` when it came back (a burst that
+    ended before the alert is not what the alert is about); event counts and sawtooth resets keep 1."""
+    rule = rule_for(name)
+    if shape == "drop_after_high" or (rule is not None and rule.family in EVENT_FAMILIES):
+        return 1.0
+    moved = shift.direction * (shift.after - shift.before)
+    if moved <= 0:
+        return 1.0
+    return RECOVERED if shift.direction * (level - shift.before) < RECOVERED * moved else 1.0
 
 
 def _online_weight(peak: float | None) -> float:
@@ -215,7 +234,7 @@ def _capacity_factor(f: _Finding, limit: float, alert_ts: float | None) -> float
     (``capacity.exhaustion_factor``); for a "used" series outside disks, also when it changed at the
     incident. A disk or an "available" series far from exhaustion gets 0 however recent its change:
     a fall of 1% of a filesystem that is 30% free is not a fill."""
-    factor = exhaustion_factor(f.name, f.level, limit, f.slope_per_h)
+    factor = exhaustion_factor(f.name, f.level, limit, f.slope_per_h, moved=f.shift.after - f.shift.before)
     rule = rule_for(f.name)
     if rule is not None and rule.family != "disk" and not is_falling_bad(f.name):
         ref = alert_ts if alert_ts is not None else f.end_ts
@@ -248,8 +267,11 @@ def _combine(findings: list[_Finding]) -> None:
 
 def _weigh_capacity(findings: list[_Finding], limits: dict[LimitKey, float], alert_ts: float | None) -> None:
     """Scale exhaustion kinds by how close their resource is to running out (unknown size: halved
-    for an "available" series, whose fall alone says nothing about how full it is)."""
+    for an "available" series, whose fall alone says nothing about how full it is), and rises of
+    utilisation-like shares by how high they got (``capacity.level_weight``)."""
     for f in findings:
+        if f.shift.direction > 0:
+            f.anomaly *= level_weight(f.name, f.level, limit_of(f.series, limits))
         rule = rule_for(f.name)
         if rule is None or rule.family not in CAPACITY_FAMILIES:
             continue
@@ -348,8 +370,10 @@ def detect_metric_signals(
 
 
 AT_LIMIT = 0.97  # share of the limit at which an exhaustible resource counts as exhausted
-AT_FLOOR: dict[str, float] = {"memory": 0.05, "disk": 0.03, "cpu": 0.03}  # "available" share left
+AT_LIMIT_MOSTLY = 0.5  # exhausted at this share of the window's points or more: a state, not a change
+AT_FLOOR: dict[str, float] = {"memory": 0.05, "disk": 0.05, "cpu": 0.03}  # "available" share left
 AT_LIMIT_FAMILIES = CAPACITY_FAMILIES | {"cpu"}
+NOT_A_CEILING = re.compile(r"pressure|psi")  # a stall share near 100% is contention, not a resource at its limit
 AT_LIMIT_KIND: dict[str, str] = {"memory": "oom_kill"}  # memory at its limit is pressure, not a leak
 
 
@@ -366,6 +390,8 @@ def _at_limit_signals(
         rule = rule_for(name)
         if (s.service, s.metric) in seen or rule is None or rule.family not in AT_LIMIT_FAMILIES:
             continue
+        if NOT_A_CEILING.search(name.lower()):
+            continue
         falling = is_falling_bad(name)
         kind = rule.down if falling else AT_LIMIT_KIND.get(rule.family, rule.up or "")
         limit = limit_of(s, limits)
@@ -373,7 +399,7 @@ def _at_limit_signals(
             continue
         points = [(ts.timestamp(), v) for ts, v in zip(s.timestamps, s.values, strict=False)
                   if v is not None and math.isfinite(v) and (alert_ts is None or ts.timestamp() <= alert_ts + 300)]
-        if len(points) < 3:
+        if len(points) < 3 or _stale(points, alert_ts):
             continue
 
         bound = AT_FLOOR.get(rule.family, 0.03) * limit if falling else AT_LIMIT * limit
@@ -387,7 +413,9 @@ def _at_limit_signals(
         first = next(ts for ts, v in points if exhausted(v))
         when = datetime.fromtimestamp(first, tz=UTC)
         start_level = points[0][1]
-        score = 0.6 if exhausted(start_level) else 0.9  # at the limit all along: weaker as a change
+        # at the limit most of the window (a host that is always busy): weaker as the incident's change
+        share = sum(exhausted(v) for _, v in points) / len(points)
+        score = 0.6 if share >= AT_LIMIT_MOSTLY else 0.9
         where = f" ({place_of(s.labels)})" if place_of(s.labels) else ""
         if falling:
             what = (f"{s.metric}{where} down to {fmt_value(level, name)} of {fmt_value(limit, name)} "
@@ -403,6 +431,18 @@ def _at_limit_signals(
                         "shape": "at_limit", "direction": -1 if falling else 1, "labels": dict(s.labels)},
         ))
     return out
+
+
+STALE_STEPS = 5  # a series whose last point is this many steps before the alert has gone away
+
+
+def _stale(points: list[tuple[float, float]], alert_ts: float | None) -> bool:
+    """True when the series stopped well before the alert (an unmounted filesystem, a deleted pod):
+    its last value is not the state at the alert."""
+    if alert_ts is None or len(points) < 2:
+        return False
+    step = float(np.median(np.diff([ts for ts, _ in points])))
+    return points[-1][0] < alert_ts - max(STALE_STEPS * step, 10.0)
 
 
 def _describe(f: _Finding) -> str:

@@ -168,3 +168,58 @@ def test_raw_idle_cpu_counter_falling_is_a_busy_cpu() -> None:
     s = series("web-1", "node_cpu_seconds_total", counter).model_copy(update={"labels": {"mode": "idle"}})
     sigs = detect_metric_signals([s], alert_time=T0 + timedelta(minutes=75))
     assert sigs and sigs[0].kind == "cpu_saturation" and "fell" in sigs[0].title
+
+
+def test_a_filesystem_mounted_minutes_ago_and_filled_is_at_its_floor() -> None:
+    """A fresh tmpfs filled in 12 s: few points, no baseline, but 97% used is evidence by itself; its
+    available ratio is read out of 1, not out of the filesystem's size in bytes next to it."""
+    size = 64 * 2.0**20
+    ratio = np.r_[1.0, np.linspace(1.0, 0.031, 7), 0.031, 0.031]
+    labels = {"mountpoint": "/mnt/drill"}
+    sigs = detect_metric_signals([
+        series("h", "node_filesystem_avail_ratio", ratio, step_s=2).model_copy(update={"labels": labels}),
+        series("h", "node_filesystem_size_bytes", np.full(10, size), step_s=2).model_copy(update={"labels": labels}),
+        series("h", "node_filesystem_avail_ratio", np.full(10, 0.30), step_s=2).model_copy(
+            update={"labels": {"mountpoint": "/"}}),
+    ], alert_time=T0 + timedelta(seconds=18))
+    assert [(s.kind, s.detector) for s in sigs] == [("disk_full", "metric.at_limit")]
+    assert sigs[0].score >= 0.9 and "(/mnt/drill) down to 3.1% of 100%" in sigs[0].title
+
+
+def test_a_sharp_rise_of_a_low_utilisation_is_not_a_cause() -> None:
+    """Disk busy time from 0.01% to 0.2% (a CPU burn's logging) has a huge z and means nothing."""
+    io = noisy(90, 0.0001, 0.00002, 12)
+    io[70:] = noisy(20, 0.002, 0.0002, 13)
+    busy = io.copy() * 400  # the same shape reaching 80% busy does count
+    sigs = detect_metric_signals([series("h", "node_disk_io_time_ratio", io),
+                                  series("g", "node_disk_io_time_ratio", busy)], alert_time=T0 + timedelta(minutes=80))
+    assert [(s.service, s.kind) for s in sigs] == [("g", "disk_io_latency")]
+
+
+def test_a_short_dip_of_available_memory_does_not_predict_exhaustion() -> None:
+    """0.4% of the memory gone in 20 s extrapolates to 'exhausted within 2 h': too little moved to say so."""
+    y = np.r_[np.full(60, 0.83), np.linspace(0.83, 0.826, 10)] + noisy(70, 0, 0.00005, 14)
+    sigs = detect_metric_signals([series("h", "node_memory_available_ratio", y, step_s=2)],
+                                 alert_time=T0 + timedelta(seconds=140))
+    assert all(s.score < 0.5 for s in sigs)
+
+
+def test_an_excursion_over_before_the_alert_is_not_the_alert_s_change() -> None:
+    """Memory stalls that stopped a minute before a disk alert are not what the alert is about."""
+    y = noisy(90, 0.0, 0.001, 15).clip(0)
+    y[50:65] = noisy(15, 0.09, 0.005, 16)
+    sigs = detect_metric_signals([series("h", "node_memory_pressure_ratio", y, step_s=2)],
+                                 alert_time=T0 + timedelta(seconds=178))
+    assert all(s.score < 0.5 for s in sigs)
+    held = y.copy()
+    held[65:] = noisy(25, 0.09, 0.005, 17)
+    sigs = detect_metric_signals([series("h", "node_memory_pressure_ratio", held, step_s=2)],
+                                 alert_time=T0 + timedelta(seconds=178))
+    assert sigs and sigs[0].kind == "oom_kill" and sigs[0].score > 0.7
+
+
+def test_a_full_filesystem_that_went_away_before_the_alert_is_not_at_its_floor() -> None:
+    ratio = np.r_[np.linspace(1.0, 0.03, 10), np.full(5, 0.03)]
+    gone = series("h", "node_filesystem_avail_ratio", ratio, step_s=2)
+    assert detect_metric_signals([gone], alert_time=T0 + timedelta(seconds=28))
+    assert detect_metric_signals([gone], alert_time=T0 + timedelta(seconds=120)) == []
