@@ -228,7 +228,7 @@ def test_host_drills_are_answered_with_their_cause(stack: tuple[str, dict[str, s
             time.sleep(8)  # let the fault's alert resolve before the next one
     report = {d.name: d.answer for d in drills}
     print(json.dumps(report, indent=1))
-    (ROOT / "tests" / "integration" / "drills" / "last_run.json").write_text(json.dumps(report, indent=1) + "\n")
+    (tmp_path / "drills.json").write_text(json.dumps(report, indent=1) + "\n")
     for d in drills:
         assert d.answer["alert_service"] == HOST, (d.name, d.answer)
         top_service, top_kind, _ = d.answer["top"][0]
