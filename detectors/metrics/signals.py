@@ -52,6 +52,8 @@ CAPACITY_FAMILIES = frozenset({"disk", "pool", "threads", "memory"})  # causes o
 ONLINE_ALARM = 0.99  # an online score this high is an alarm (its first one is recorded)
 ONLINE_ORDINARY, ONLINE_FULL = 0.3, 0.95  # online peak: no credit at the first, full at the second
 ONLINE_FLOOR = 0.6  # share of the change's score kept when the online detector finds it ordinary
+ORIGIN_SPAN = 0.2  # how much being the likely origin (1) rather than the last (0) weighs in a score
+RANK_SHARE = 0.5  # the origin's share from rank.rank_metric_causes (the rest from the order of changes)
 RECENT_S = 600.0  # a change this close to the alert (or 10% of the window, if longer) is "at the incident"
 
 
@@ -289,7 +291,7 @@ def _weigh_capacity(findings: list[_Finding], limits: dict[LimitKey, float], ale
 def _origin_order(
     series: list[MetricSeries], findings: list[_Finding], alert_ts: float | None,
     topology: dict[str, list[str]] | None,
-) -> tuple[list[float], dict[str, list[str]]]:
+) -> tuple[list[float], dict[str, list[str]], dict[str, float]]:
     """How much each finding looks like the origin (1 .. 0) and whom each service is a victim of.
 
     Two orders are averaged: the order of the changes (a cause changes before its effects, also
@@ -309,7 +311,7 @@ def _origin_order(
         for svc in services
     }
     if alert_ts is None:
-        return earliness, victims
+        return earliness, victims, {}
     # the ranking sees the services that changed and their dependencies (whom it may blame instead)
     near = set(services) | {d for svc in services for d in (topology or {}).get(svc, [])}
     named = [s if _name(s) == s.metric else s.model_copy(update={"metric": _name(s)})
@@ -322,7 +324,8 @@ def _origin_order(
     position = {svc: 1.0 - i / (m - 1) if m > 1 else 1.0 for i, svc in enumerate(by_rank)}
     for c in ranked:
         victims[c.service] += [v for v in c.victim_of if v not in victims[c.service]]
-    return [0.5 * e + 0.5 * position[f.series.service] for e, f in zip(earliness, findings, strict=True)], victims
+    return [(1 - RANK_SHARE) * e + RANK_SHARE * position[f.series.service]
+            for e, f in zip(earliness, findings, strict=True)], victims, position
 
 
 def detect_metric_signals(
@@ -352,18 +355,21 @@ def detect_metric_signals(
     if not findings:
         return sorted(at_limit, key=lambda sig: -sig.score)
     try:
-        origin, victims = _origin_order(series, findings, alert_ts, topology)
+        origin, victims, position = _origin_order(series, findings, alert_ts, topology)
     except (ValueError, FloatingPointError):
         logger.warning("metric ranking failed; ordering by the changes alone")
-        origin, victims = _origin_order(series, findings, None, topology)
+        origin, victims, position = _origin_order(series, findings, None, topology)
     signals: list[Signal] = []
     for f, first in zip(findings, origin, strict=True):
         svc = f.series.service
-        score = f.anomaly * (0.8 + 0.2 * first)
+        score = f.anomaly * (1.0 - ORIGIN_SPAN + ORIGIN_SPAN * first)
         victim_of = victims.get(svc, [])
         if victim_of:
             score *= 0.9
-        signals.append(_to_signal(f, min(max(score, 0.0), 1.0), first, victim_of))
+        sig = _to_signal(f, min(max(score, 0.0), 1.0), first, victim_of)
+        if svc in position:  # the service's place in rank.rank_metric_causes (1 first .. 0 last)
+            sig.attributes["metric_rank_position"] = round(position[svc], 3)
+        signals.append(sig)
     signals.extend(at_limit)
     signals.sort(key=lambda s: (-s.score, s.started_at or datetime.max.replace(tzinfo=UTC)))
     return signals

@@ -223,3 +223,14 @@ def test_a_full_filesystem_that_went_away_before_the_alert_is_not_at_its_floor()
     gone = series("h", "node_filesystem_avail_ratio", ratio, step_s=2)
     assert detect_metric_signals([gone], alert_time=T0 + timedelta(seconds=28))
     assert detect_metric_signals([gone], alert_time=T0 + timedelta(seconds=120)) == []
+
+
+def test_signals_carry_their_service_s_place_in_the_metric_ranking() -> None:
+    db = noisy(100, 10, 1, 18)
+    db[50:] += 60
+    api = noisy(100, 100, 5, 19)
+    api[55:] += 60
+    sigs = detect_metric_signals([series("api", "latency_p95_ms", api), series("db", "query_duration_ms", db)],
+                                 alert_time=T0 + timedelta(minutes=60), topology={"api": ["db"]})
+    positions = {s.service: s.attributes["metric_rank_position"] for s in sigs}
+    assert positions == {"db": 1.0, "api": 0.0}  # the dependency explains its caller's latency
