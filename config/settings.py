@@ -178,6 +178,9 @@ class PrometheusSettings(_Section):
     step: str = "30s"
     lookback_minutes: int = Field(default=60, ge=1)
     queries: dict[str, str] = Field(default_factory=dict)  # name -> PromQL with {service} (unquoted)
+    # the shipped node_exporter / kube-state-metrics / cAdvisor / HTTP RED queries (connectors.prometheus_defaults),
+    # scoped to the alert; a name in ``queries`` replaces the shipped query of that name
+    default_queries: bool = True
     grafana_url: str | None = None
 
     @field_validator("queries")

@@ -94,6 +94,7 @@ class Pipeline:
     def analyze_context(self, context: IncidentContext, *, lacked: list[str] | None = None) -> Analysis:
         """Run detectors, retrieval and reasoning over one incident's evidence."""
         from bot.reasoning import categorize, rank, recommend, summarize
+        from bot.reasoning.recommend import platform_of
 
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -120,8 +121,10 @@ class Pipeline:
                 log.exception("categorisation failed")
             self._team_labels(context, analysis)
             try:
+                labels = context.incident.alerts[0].labels if context.incident.alerts else {}
+                platform = "kubernetes" if context.kubernetes else platform_of(signals, labels)
                 analysis.recommendations = recommend(hypotheses=result.hypotheses, runbooks=runbooks,
-                                                     similar=similar)
+                                                     similar=similar, platform=platform)
             except Exception as e:  # noqa: BLE001
                 analysis.notes.append(f"recommendations failed: {e.__class__.__name__}: {e}"[:300])
                 log.exception("recommendations failed")
