@@ -85,8 +85,15 @@ def _peer_near(lines: Sequence[str], index: int) -> tuple[str, int | None] | Non
     return (peer.host, peer.port) if peer is not None else None
 
 
+CONTEXT_LINES = 4
+
+
 def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -> Finding | None:
     line = lines[index][:MAX_LINE_CHARS]
+    if rule.context_re is not None:
+        above = lines[max(0, index - CONTEXT_LINES) : index]
+        if not any(re.search(rule.context_re, x[:MAX_LINE_CHARS]) for x in above):
+            return None
     found = Finding(rule=rule, kind=rule.kind, score=rule.score, index=index, line=line)
     if rule.blame == "peer":
         host, port = None, None

@@ -39,6 +39,7 @@ class Rule:
     db_port: bool = False
     culprit_re: str | None = None  # a regex with a ``host`` group that names the culprit better than peer_of
     hint: tuple[str, ...] = ()  # lower-case literals one of which every match holds, when the pattern's own are weak
+    context_re: str | None = None  # must match one of the few lines above (a traceback frame that read os.environ)
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     culprit_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     literals: frozenset[str] | None = field(init=False, repr=False, compare=False)
@@ -91,6 +92,8 @@ CRASH_RULES: tuple[Rule, ...] = (
          r"KeyError: ['\"][A-Z][A-Z0-9]*_[A-Z0-9_]+['\"]|environ(?:ment)?\[['\"][A-Z][A-Z0-9_]+['\"]\].{0,40}KeyError|"
          r"(?:missing|required|undefined|not set).{0,20}environment variable|"
          r"environment variable \S+ (?:is )?(?:not set|missing|required|undefined|must be set)"),
+    Rule("py.env_key_frame", "decisive", "config_change", 0.75, "self", r"^KeyError: ['\"][A-Za-z][A-Za-z0-9_]*['\"]$",
+         context_re=r"environ\[|getenv\(|env\[", hint=("keyerror: ",)),
     Rule("py.module", "decisive", "bad_deploy", 0.75, "self",
          r"ModuleNotFoundError: No module named|ImportError: cannot import name|ImportError: No module named|"
          r"Error: Cannot find module '|ERR_MODULE_NOT_FOUND"),

@@ -82,6 +82,16 @@ def test_libpq_peer_on_the_following_lines() -> None:
     assert (sig.kind, sig.attributes["culprit"]) == ("db_down", "pg-main")
 
 
+def test_a_missing_environment_variable_read_by_a_traceback_frame() -> None:
+    lines = ["Traceback (most recent call last):", '  File "/app/main.py", line 4, in <module>',
+             '    port = int(os.environ["PORT"])', '  File "<frozen os>", line 679, in __getitem__', "KeyError: 'PORT'"]
+    (sig,) = detect_service_decisive("api", lines)
+    assert (sig.kind, sig.attributes["rule"]) == ("config_change", "py.env_key_frame")
+    plain_key = ["Traceback (most recent call last):", '  File "/app/cart.py", line 9, in total',
+                 "    return prices[item]", "KeyError: 'sku'"]
+    assert [s.kind for s in detect_service_decisive("api", plain_key)] == ["crash_loop"]
+
+
 def test_generic_crash_only_when_nothing_more_specific() -> None:
     plain = ["2024-03-01T12:00:00Z INFO start", "panic: runtime error: index out of range [3] with length 3",
              "", "goroutine 1 [running]:", "main.main()", "\t/app/main.go:12 +0x1d", "exit status 2"]

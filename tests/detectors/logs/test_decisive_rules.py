@@ -203,7 +203,7 @@ def test_rule_row(rule_id: str, line: str, kind: str, culprit: str | None) -> No
 
 
 def test_every_rule_has_a_row() -> None:
-    covered = {row[0] for row in ROWS}
+    covered = {row[0] for row in ROWS} | {"py.env_key_frame"}  # needs the lines above: test_decisive_detector
     assert [r.id for r in RULES if r.id not in covered] == []
 
 
