@@ -24,7 +24,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.models import Evidence, EvidenceType, Signal
 from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider_of
@@ -86,6 +86,13 @@ def _peer_near(lines: Sequence[str], index: int) -> tuple[str, int | None] | Non
 
 
 CONTEXT_LINES = 4
+# A line printed from the log's start to its end, long before the alert, is not what changed: chronic noise
+# (a metrics sink that was never reachable) is dropped. Needs timestamps and a log of some length.
+OLD_LEAD = timedelta(minutes=30)  # first printed this long before the alert: older than the incident
+OLD_FACTOR = 0.6
+CHRONIC_MIN_COUNT = 3
+CHRONIC_MIN_SPAN = timedelta(minutes=10)
+CHRONIC_LEAD = timedelta(minutes=10)
 
 
 def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -> Finding | None:
@@ -275,6 +282,63 @@ def _failover_over_network(groups: list[_Group]) -> None:
             g.first.attributes["explains"] = "db.failover"
 
 
+def _first_time(headers: _Headers, indexes: range) -> datetime | None:
+    for i in indexes:
+        parsed = headers.parsed(i)
+        if parsed is not None and parsed.ts is not None:
+            return parsed.ts
+    return None
+
+
+def _chronic(group: _Group, headers: _Headers, alert_time: datetime | None) -> bool:
+    """Whether a group's line was printed from the log's start to its end, well before the alert."""
+    n = len(headers.lines)
+    if group.count < CHRONIC_MIN_COUNT or n < 2:
+        return False
+    start = _first_time(headers, range(0, min(n, 20)))
+    end = _first_time(headers, range(n - 1, max(-1, n - 21), -1))
+    first, last = headers.timestamp(group.first.index), headers.timestamp(group.last.index)
+    if start is None or end is None or first is None or last is None or end - start < CHRONIC_MIN_SPAN:
+        return False
+    span = end - start
+    early = first - start <= span * 0.2
+    still = end - last <= span * 0.3
+    before_alert = alert_time is None or first <= alert_time - CHRONIC_LEAD
+    return early and still and before_alert
+
+
+# Failing to ship metrics, traces or logs (statsd, an OpenTelemetry collector, a log forwarder) is the
+# observability plumbing complaining, never what users felt: such lines are not decisive.
+_TELEMETRY_LINE = re.compile(r"(?:publish|send|export|flush|push|report|emit|ship|forward)(?:ing|ed)? (?:the )?"
+                             r"(?:metrics|traces|spans|telemetry|stats|logs?)\b", re.IGNORECASE)
+_TELEMETRY_HOST = re.compile(r"^(?:statsd|otel|opentelemetry|jaeger|zipkin|datadog-agent|dd-agent|fluentd|fluent-bit|"
+                             r"logstash|vector|pushgateway|telegraf|collector)\b")
+TELEMETRY_PORTS = frozenset({8125, 4317, 4318, 6831, 6832, 14250, 14268, 9411, 24224, 8126})
+
+
+def _telemetry(finding: Finding) -> bool:
+    if finding.kind not in ("dependency_failure", "db_down", "network_partition", "dns_failure"):
+        return False
+    port = finding.attributes.get("port")
+    host = finding.culprit or str(finding.attributes.get("looked_up") or "")
+    return bool(_TELEMETRY_LINE.search(finding.line) or (host and _TELEMETRY_HOST.match(host))
+                or (isinstance(port, int) and port in TELEMETRY_PORTS))
+
+
+def _aged(signal: Signal, headers: _Headers, alert_time: datetime | None) -> Signal:
+    """A line first printed long before the alert (and inside the log's window) predates the incident:
+    it stays as evidence, scored lower and no longer decisive."""
+    if alert_time is None or signal.started_at is None or signal.detector == "logs.dump":
+        return signal
+    start = _first_time(headers, range(0, min(len(headers.lines), 20)))
+    if signal.started_at > alert_time - OLD_LEAD or start is None or start > signal.started_at - timedelta(minutes=5):
+        return signal
+    signal.score = round(signal.score * OLD_FACTOR, 4)
+    signal.attributes["decisive"] = False
+    signal.attributes["predates_alert"] = True
+    return signal
+
+
 def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
     first = group.first
     rule = first.rule
@@ -389,22 +453,25 @@ def _semantic_signals(candidates: list[_Candidate], ruled: set[tuple[str, str]])
     return out
 
 
-def _service_pass(service: str, lines: Sequence[str], *, semantic: bool) -> tuple[list[Signal], list[_Candidate]]:
+def _service_pass(service: str, lines: Sequence[str], *, semantic: bool,
+                  alert_time: datetime | None = None) -> tuple[list[Signal], list[_Candidate]]:
     lines = lines[-MAX_SCAN_LINES:] if len(lines) > MAX_SCAN_LINES else lines
     findings, headers = findings_of(service, lines)
-    out = [_signal(service, g, headers) for g in _group(findings)]
+    groups = [g for g in _group(findings) if not _chronic(g, headers, alert_time) and not _telemetry(g.first)]
+    out = [_aged(_signal(service, g, headers), headers, alert_time) for g in groups]
     out.extend(dump_signals(service, lines, timestamp=headers.timestamp))
     out.sort(key=lambda s: s.score, reverse=True)
     candidates = _semantic_candidates(service, lines, headers, findings) if semantic else []
     return out[:MAX_SIGNALS_PER_SERVICE], candidates
 
 
-def detect_service_decisive(service: str, lines: Sequence[str]) -> list[Signal]:
+def detect_service_decisive(service: str, lines: Sequence[str], *, alert_time: datetime | None = None) -> list[Signal]:
     """Decisive signals of one service's raw lines (rules and dumps only), best first."""
-    return _service_pass(service, lines, semantic=False)[0]
+    return _service_pass(service, lines, semantic=False, alert_time=alert_time)[0]
 
 
-def detect_decisive_signals(logs: dict[str, list[str]], *, semantic: bool = True) -> list[Signal]:
+def detect_decisive_signals(logs: dict[str, list[str]], *, alert_time: datetime | None = None,
+                            semantic: bool = True) -> list[Signal]:
     """Decisive signals of every service's logs (rules, dumps), then meaning matches of the error lines no
     rule read (when an embedder is configured, ``semantic.use_encoder``), best first. Never raises on bad
     input lines."""
@@ -412,7 +479,7 @@ def detect_decisive_signals(logs: dict[str, list[str]], *, semantic: bool = True
     candidates: list[_Candidate] = []
     for service, lines in (logs or {}).items():
         try:
-            found, pending = _service_pass(str(service), list(lines or []), semantic=semantic)
+            found, pending = _service_pass(str(service), list(lines or []), semantic=semantic, alert_time=alert_time)
         except Exception:  # one bad stream must not hide the others
             log.exception("decisive log detection failed for a service", extra={"service": service})
             continue

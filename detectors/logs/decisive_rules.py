@@ -176,11 +176,14 @@ CONNECT_RULES: tuple[Rule, ...] = (
     Rule("tls.expired", "decisive", "certificate_expired", 0.9, "peer",
          r"certificate has expired|certificate expired|CERT_HAS_EXPIRED|CertificateExpiredException|"
          r"certificate is not yet valid|CertPathValidatorException: validity check failed"),
+    # a server's log: the client rejected the certificate this service presents (the client's address is no culprit)
     Rule("tls.remote_expired", "decisive", "certificate_expired", 0.8, "self", r"remote error: tls: expired certificate"),
+    Rule("tls.remote_rejected", "decisive", "certificate_expired", 0.6, "self",
+         r"remote error: tls: (?:bad certificate|unknown certificate authority|certificate unknown)"),
     Rule("tls.untrusted", "decisive", "certificate_expired", 0.6, "peer",
          r"x509: certificate signed by unknown authority|unable to get local issuer certificate|"
          r"self[- ]signed certificate in certificate chain|PKIX path building failed|certificate verify failed|"
-         r"SSL certificate problem|remote error: tls: (?:bad certificate|unknown certificate authority)"),
+         r"SSL certificate problem"),
     Rule("tls.name_mismatch", "decisive", "certificate_expired", 0.55, "peer",
          r"x509: certificate is valid for .{1,200} not |certificate is not valid for|ERR_TLS_CERT_ALTNAME_INVALID|"
          r"doesn't match any of the subject alternative names|Hostname \S+ not verified"),

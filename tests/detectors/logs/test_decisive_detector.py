@@ -182,3 +182,35 @@ def test_two_hundred_thousand_lines_cost_a_bounded_share_of_the_template_detecto
     mining = _timed(detect_log_signals, {"web": lines})
     assert decisive < 0.6 * mining, (decisive, mining)
     assert [s.kind for s in detect_service_decisive("web", lines)] == ["db_down"]
+
+
+def test_chronic_noise_and_telemetry_sinks_are_not_decisive() -> None:
+    from datetime import timedelta
+
+    from tests.detectors.logs.factories import T0, iso
+
+    lines = []
+    for i in range(0, 7200, 10):
+        t = T0 + timedelta(seconds=i)
+        lines.append(f"{iso(t)} INFO GET /api/cart 200 in 12ms")
+        if i % 600 == 0:  # from the log's first minute to its last: a sidecar that was never reachable
+            lines.append(f"{iso(t)} ERROR cache warm-up: dial tcp 10.0.9.9:11211: connect: connection refused")
+        if i % 900 == 0:
+            lines.append(f"{iso(t)} ERROR failed to publish metrics to statsd:8125: connection refused")
+        if i >= 6600 and i % 60 == 0:  # the incident: starts 10 minutes before the log's end
+            lines.append(f"{iso(t)} ERROR dial tcp 10.0.4.21:5432: connect: connection refused")
+    alert = T0 + timedelta(seconds=6700)
+    signals = detect_service_decisive("cart", lines, alert_time=alert)
+    assert [(s.kind, s.attributes.get("culprit")) for s in signals] == [("db_down", "10.0.4.21")]
+
+
+def test_a_line_first_printed_long_before_the_alert_is_kept_but_not_decisive() -> None:
+    from datetime import timedelta
+
+    from tests.detectors.logs.factories import T0, iso
+
+    lines = [f"{iso(T0 + timedelta(minutes=m))} INFO tick" for m in range(0, 120)]
+    lines.insert(30, f"{iso(T0 + timedelta(minutes=30))} ERROR dial tcp 10.0.4.21:5432: connect: connection refused")
+    (sig,) = detect_service_decisive("cart", lines, alert_time=T0 + timedelta(minutes=115))
+    assert sig.attributes["decisive"] is False and sig.attributes["predates_alert"] is True
+    assert sig.score < 0.6
