@@ -282,6 +282,16 @@ def _failover_over_network(groups: list[_Group]) -> None:
             g.first.attributes["explains"] = "db.failover"
 
 
+_ROLE_NAMES = {"database": re.compile(r"db|sql|postgres|pg|mongo|redis|maria|cassandra|oracle|cockroach|patroni",
+                                      re.IGNORECASE)}
+
+
+def _looks_like(service: str, role: str) -> bool:
+    """Whether a service's name says it is such a component (``orders-db`` is a database)."""
+    regex = _ROLE_NAMES.get(role)
+    return bool(regex and regex.search(service))
+
+
 def _first_time(headers: _Headers, indexes: range) -> datetime | None:
     for i in indexes:
         parsed = headers.parsed(i)
@@ -356,6 +366,8 @@ def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
                                      "line_no": first.index + 1, **first.attributes}
     if first.culprit:
         attributes["culprit"] = first.culprit
+    elif rule.role is not None and not _looks_like(service, rule.role):
+        attributes["culprit_role"] = rule.role  # e.g. a client's log quoting its database's error
     blamed = f" (blames {first.culprit})" if first.culprit else ""
     score = min(0.97, first.score + (0.03 if group.count >= 3 else 0.0))
     return Signal(source="logs", detector=f"logs.{rule.family}", service=service, kind=first.kind,

@@ -40,6 +40,7 @@ class Rule:
     culprit_re: str | None = None  # a regex with a ``host`` group that names the culprit better than peer_of
     hint: tuple[str, ...] = ()  # lower-case literals one of which every match holds, when the pattern's own are weak
     context_re: str | None = None  # must match one of the few lines above (a traceback frame that read os.environ)
+    role: str | None = None  # what the line blames when it names no host: "database" (the service's own database)
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     culprit_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     literals: frozenset[str] | None = field(init=False, repr=False, compare=False)
@@ -192,7 +193,7 @@ CONNECT_RULES: tuple[Rule, ...] = (
 SERVICE_RULES: tuple[Rule, ...] = (
     Rule("db.too_many_clients", "decisive", "db_connection_exhaustion", 0.85, "self",
          r"sorry, too many clients already|remaining connection slots are reserved|Too many connections|"
-         r"too many connections for role|ERR max number of clients reached"),
+         r"too many connections for role|ERR max number of clients reached", role="database"),
     Rule("db.pool_exhausted", "decisive", "db_connection_exhaustion", 0.75, "self",
          r"HikariPool-\d+ - Connection is not available, request timed out|QueuePool limit of size \d+ overflow|"
          r"Cannot get a connection, pool error|Timeout waiting for idle object|unable to acquire (?:a )?(?:JDBC )?connection|"
@@ -201,13 +202,13 @@ SERVICE_RULES: tuple[Rule, ...] = (
                "pool exhausted", "pool is exhausted", "timed out fetching a new connection")),
     Rule("db.lock", "decisive", "db_lock_contention", 0.7, "self",
          r"ERROR:\s+deadlock detected|Deadlock found when trying to get lock|Lock wait timeout exceeded|"
-         r"could not obtain lock on|canceling statement due to lock timeout"),
+         r"could not obtain lock on|canceling statement due to lock timeout", role="database"),
     Rule("db.statement_timeout", "decisive", "db_slow_query", 0.6, "self",
-         r"canceling statement due to statement timeout|maximum statement execution time exceeded|MaxTimeMSExpired"),
+         r"canceling statement due to statement timeout|maximum statement execution time exceeded|MaxTimeMSExpired", role="database"),
     Rule("db.replication_lag", "decisive", "db_replication_lag", 0.65, "self",
          r"requested WAL segment \S+ has already been removed|replication lag|replica(?:tion)? (?:is )?lagging|"
          r"seconds behind (?:master|source)|Seconds_Behind_Master: [1-9]",
-         hint=("has already been removed", "replication lag", "lagging", "seconds behind ", "seconds_behind_master: ")),
+         hint=("has already been removed", "replication lag", "lagging", "seconds behind ", "seconds_behind_master: "), role="database"),
     Rule("db.primary_unreachable", "decisive", "network_partition", 0.65, "peer",
          r"(?:master|primary|leader) \S+ (?:is )?unreachable|(?:master|primary|leader) (?:is )?unreachable|"
          r"could not connect to the primary server: .{0,200}(?:timed out|No route to host|Network is unreachable)|"

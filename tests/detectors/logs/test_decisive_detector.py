@@ -214,3 +214,11 @@ def test_a_line_first_printed_long_before_the_alert_is_kept_but_not_decisive() -
     (sig,) = detect_service_decisive("cart", lines, alert_time=T0 + timedelta(minutes=115))
     assert sig.attributes["decisive"] is False and sig.attributes["predates_alert"] is True
     assert sig.score < 0.6
+
+
+def test_a_database_error_quoted_by_a_client_blames_its_database() -> None:
+    line = "2024-03-01T12:00:01Z ERROR psycopg2.errors.DeadlockDetected: ERROR:  deadlock detected"
+    (client,) = detect_service_decisive("checkout", [line])
+    assert (client.kind, client.attributes["culprit_role"]) == ("db_lock_contention", "database")
+    (own,) = detect_service_decisive("orders-db", [line])
+    assert "culprit_role" not in own.attributes
