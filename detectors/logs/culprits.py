@@ -49,6 +49,7 @@ PEER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("dial", r"\bdial (?:tcp|udp)[46]? (?P<host>" + _HOST + r"|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})"),
     ("errno", r"\b(?:ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|ENETUNREACH) (?P<host>" + _HOST
               + r"):(?P<port>\d{1,5})"),
+    ("call_to", r"\b(?:call|request|connection|query|calling) to (?P<host>" + _HOST + r")(?::(?P<port>\d{1,5}))? failed"),
     ("hostport", r"(?<![\w.:/@-])(?P<host>" + _HOST + r"):(?P<port>\d{2,5})\b(?![:.]\d)"),
 )
 

@@ -137,6 +137,10 @@ def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -
             return None
     elif rule.blame == "device":
         found.culprit = device
+    elif rule.role is not None:  # a database's error quoted by a client: the database it names, if any
+        near = _peer_near(lines, index)
+        if near is not None and near[0] not in _LOCAL:
+            found.culprit = near[0]
     return found
 
 
@@ -364,12 +368,20 @@ def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
                                  ts=headers.timestamp(last.index), weight=first.score))
     attributes: dict[str, object] = {"decisive": True, "rule": rule.id, "line": quoted[:500], "count": group.count,
                                      "line_no": first.index + 1, **first.attributes}
+    score_factor = 1.0
     if first.culprit:
         attributes["culprit"] = first.culprit
     elif rule.role is not None and not _looks_like(service, rule.role):
-        attributes["culprit_role"] = rule.role  # e.g. a client's log quoting its database's error
+        # a client's log quoting its database's error without naming it: it blames another component,
+        # so it is no decisive finding on this service
+        attributes["culprit_role"] = rule.role
+        attributes["decisive"] = False
+        score_factor = 0.7
+    if rule.weak:  # a symptom of trouble elsewhere: evidence for the reasoning, never decisive by itself
+        attributes["decisive"] = False
+        score_factor = min(score_factor, 0.75)
     blamed = f" (blames {first.culprit})" if first.culprit else ""
-    score = min(0.97, first.score + (0.03 if group.count >= 3 else 0.0))
+    score = min(0.97, first.score + (0.03 if group.count >= 3 else 0.0)) * score_factor
     return Signal(source="logs", detector=f"logs.{rule.family}", service=service, kind=first.kind,
                   title=f"{service}: {quoted[:140]}{blamed}", score=round(score, 4), started_at=started,
                   evidence=evidence, attributes=attributes)
@@ -477,6 +489,23 @@ def _service_pass(service: str, lines: Sequence[str], *, semantic: bool,
     return out[:MAX_SIGNALS_PER_SERVICE], candidates
 
 
+_RESOLVER = re.compile(r"^(?:core-?dns|kube-dns|dnsmasq|unbound|named|bind9?|node-local-dns|nodelocaldns|"
+                       r"dns-resolver|resolver|dns)(?:[-_.]|$)", re.IGNORECASE)
+
+
+def _name_the_resolver(signals: list[Signal], services: list[str]) -> None:
+    """Name resolution blames the resolver: the one service of this analysis that is a resolver, when there is one."""
+    resolvers = [s for s in services if _RESOLVER.match(s)]
+    if len(resolvers) != 1:
+        return
+    for sig in signals:
+        if sig.attributes.get("culprit") == "dns" and sig.service != resolvers[0]:
+            sig.attributes["culprit"] = resolvers[0]
+            sig.attributes["resolver"] = resolvers[0]
+        elif sig.attributes.get("culprit") == "dns":
+            del sig.attributes["culprit"]
+
+
 def detect_service_decisive(service: str, lines: Sequence[str], *, alert_time: datetime | None = None) -> list[Signal]:
     """Decisive signals of one service's raw lines (rules and dumps only), best first."""
     return _service_pass(service, lines, semantic=False, alert_time=alert_time)[0]
@@ -497,6 +526,7 @@ def detect_decisive_signals(logs: dict[str, list[str]], *, alert_time: datetime 
             continue
         out.extend(found)
         candidates.extend(pending)
+    _name_the_resolver(out, [str(s) for s in (logs or {})])
     if candidates:
         ruled = {(s.service or "", s.kind or "") for s in out}
         try:

@@ -41,6 +41,7 @@ class Rule:
     hint: tuple[str, ...] = ()  # lower-case literals one of which every match holds, when the pattern's own are weak
     context_re: str | None = None  # must match one of the few lines above (a traceback frame that read os.environ)
     role: str | None = None  # what the line blames when it names no host: "database" (the service's own database)
+    weak: bool = False  # a symptom of a problem elsewhere (a timeout, a reset, a 5xx): evidence, never decisive
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     culprit_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     literals: frozenset[str] | None = field(init=False, repr=False, compare=False)
@@ -147,9 +148,9 @@ CONNECT_RULES: tuple[Rule, ...] = (
          r"no route to host|network is unreachable|EHOSTUNREACH|ENETUNREACH|\(113\)|Errno 113", needs_culprit=True),
     Rule("conn.timeout", "decisive", "dependency_failure", 0.6, "peer",
          r"i/o timeout|connect(?:ion)? timed out|ETIMEDOUT|connect timeout|upstream timed out|\(110\)|Errno 110|"
-         r"timed out while connecting|Read timed out", needs_culprit=True),
+         r"timed out while connecting|Read timed out", needs_culprit=True, weak=True),
     Rule("conn.reset", "decisive", "dependency_failure", 0.45, "peer",
-         r"connection reset by peer|ECONNRESET", needs_culprit=True),
+         r"connection reset by peer|ECONNRESET", needs_culprit=True, weak=True),
     Rule("kafka.broker", "decisive", "dependency_failure", 0.6, "peer", r"Broker may not be available"),
     Rule("nginx.no_live_upstreams", "decisive", "dependency_failure", 0.65, "peer",
          r"no live upstreams while connecting to upstream"),
@@ -157,12 +158,12 @@ CONNECT_RULES: tuple[Rule, ...] = (
          r"Server \S+/\S+ is DOWN|backend \S+ has no server available", hint=(" is down", "has no server available"),
          culprit_re=r"(?:Server \S+/|backend )(?P<host>" + _H + r")(?: is DOWN| has no server)"),
     Rule("envoy.upstream", "decisive", "dependency_failure", 0.5, "peer",
-         r"upstream connect error or disconnect/reset before headers"),
+         r"upstream connect error or disconnect/reset before headers", weak=True),
     Rule("http.5xx_from", "decisive", "dependency_failure", 0.55, "peer",
          r"50[234] (?:Server Error|Service Unavailable|Bad Gateway|Gateway Timeout)(?: for url|:)|"
          r"(?:status(?: code)?|HTTP)[ =:]*50[234]\b.{0,60}\b(?:from|for url|url=)", needs_culprit=True,
          hint=("server error", "service unavailable", "bad gateway", "gateway timeout", " 502", " 503", " 504",
-               "=502", "=503", "=504", ":502", ":503", ":504")),
+               "=502", "=503", "=504", ":502", ":503", ":504"), weak=True),
     Rule("dns.nxdomain", "decisive", "dns_failure", 0.85, "lookup",
          r"no such host|NXDOMAIN|Name or service not known|nodename nor servname provided|"
          r"getaddrinfo (?:ENOTFOUND|EAI_NONAME)|UnknownHostException|could not resolve host|"
@@ -224,7 +225,7 @@ SERVICE_RULES: tuple[Rule, ...] = (
          culprit_re=r"(?:switch-master|[os]down master) \S+ (?P<host>" + _H + r") \d+"),
     Rule("db.auth_failed", "decisive", "config_change", 0.6, "self",
          r"password authentication failed for user|Access denied for user '[^']*'@|SASL authentication failed|"
-         r"NOAUTH Authentication required|WRONGPASS|Login failed for user"),
+         r"NOAUTH Authentication required|WRONGPASS|Login failed for user '"),
     Rule("pool.threads", "decisive", "thread_pool_exhaustion", 0.7, "self",
          r"RejectedExecutionException|Thread pool (?:is )?exhausted|All threads \(\d+\) are currently busy|"
          r"server reached (?:pm\.)?max_children|reached MaxRequestWorkers|worker_connections are not enough|"

@@ -222,3 +222,25 @@ def test_a_database_error_quoted_by_a_client_blames_its_database() -> None:
     assert (client.kind, client.attributes["culprit_role"]) == ("db_lock_contention", "database")
     (own,) = detect_service_decisive("orders-db", [line])
     assert "culprit_role" not in own.attributes
+
+
+def test_timeouts_and_resets_are_evidence_not_decisive() -> None:
+    line = ('2024/03/01 12:00:03 [error] 31#31: *7 upstream timed out (110: Connection timed out) while reading '
+            'response header from upstream, upstream: "http://10.0.7.4:8080/api"')
+    (sig,) = detect_service_decisive("edge", [line])
+    assert (sig.kind, sig.attributes["culprit"], sig.attributes["decisive"]) == ("dependency_failure", "10.0.7.4", False)
+    assert sig.score < 0.5
+
+
+def test_a_database_named_by_the_client_is_the_culprit() -> None:
+    line = ('time=2024-03-01T12:00:01Z level=error msg="call to media-db failed: pq: canceling statement due to '
+            'statement timeout"')
+    (sig,) = detect_service_decisive("catalog", [line])
+    assert (sig.kind, sig.attributes["culprit"], sig.attributes["decisive"]) == ("db_slow_query", "media-db", True)
+
+
+def test_name_resolution_names_the_resolver_of_the_analysis_when_there_is_one() -> None:
+    logs = {"checkout": ["java.net.UnknownHostException: payments: Temporary failure in name resolution"],
+            "coredns": ["2024-03-01T12:00:00Z [INFO] plugin/reload: Running configuration SHA512 = 1a2b"]}
+    (sig,) = detect_decisive_signals(logs, semantic=False)
+    assert (sig.attributes["culprit"], sig.attributes["looked_up"]) == ("coredns", "payments")
