@@ -267,7 +267,9 @@ KERNEL_RULES: tuple[Rule, ...] = (
          r"PCIe Bus Error|\{\d+\}\[Hardware Error\]"),
     Rule("kernel.oom", "kernel", "oom_kill", 0.9, "self",
          r"Out of memory: Kill(?:ed)? process|Memory cgroup out of memory|invoked oom-killer|oom-kill:"),
-    Rule("kernel.hung_task", "kernel", "disk_io_latency", 0.7, "device", r"task \S+ blocked for more than \d+ seconds"),
+    # the node's disk stalls; whose volume it is (the node, a database on it) is for the other evidence to say
+    Rule("kernel.hung_task", "kernel", "disk_io_latency", 0.7, "device", r"task \S+ blocked for more than \d+ seconds",
+         weak=True),
     Rule("kernel.soft_lockup", "kernel", "node_failure", 0.6, "device", r"soft lockup - CPU#\d+ stuck"),
     Rule("kernel.hard_lockup", "kernel", "node_failure", 0.75, "device", r"hard LOCKUP"),
     Rule("kernel.panic", "kernel", "node_failure", 0.85, "device", r"Kernel panic - not syncing"),
