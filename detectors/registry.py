@@ -33,7 +33,7 @@ def decisive_logs_detector(context: IncidentContext) -> list[Signal]:
     """Lines that explain a failure by themselves (``detectors/logs/decisive.py``), rules then meaning."""
     from detectors.logs.decisive import detect_decisive_signals
 
-    return detect_decisive_signals(context.logs) if context.logs else []
+    return detect_decisive_signals(context.logs, alert_time=context.alert_time) if context.logs else []
 
 
 def metrics_detector(context: IncidentContext) -> list[Signal]:

@@ -49,6 +49,7 @@ PEER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("dial", r"\bdial (?:tcp|udp)[46]? (?P<host>" + _HOST + r"|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})"),
     ("errno", r"\b(?:ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|ENETUNREACH) (?P<host>" + _HOST
               + r"):(?P<port>\d{1,5})"),
+    ("call_to", r"\b(?:call|request|connection|query|calling) to (?P<host>" + _HOST + r")(?::(?P<port>\d{1,5}))? failed"),
     ("hostport", r"(?<![\w.:/@-])(?P<host>" + _HOST + r"):(?P<port>\d{2,5})\b(?![:.]\d)"),
 )
 
@@ -78,6 +79,9 @@ _NOT_HOSTS = frozenset({"localhost.localdomain", "http", "https", "tcp", "udp", 
 _DOC_BEFORE = re.compile(r"(?:\bsee|visit|refer to|documentation|more details|more information|help)\W{0,12}$",
                          re.IGNORECASE)
 _DOC_HOST = re.compile(r"^(?:wiki|docs?|help|kb|support)\.|(?:^|\.)(?:stackoverflow\.com|readthedocs\.io)$")
+# "RestTemplate.java:785", "main.go:42", "handler.py:88": a source file and line, not a host and port
+_SOURCE_FILE = re.compile(r"\.(?:java|kt|scala|groovy|go|py|pyx|rb|rs|js|mjs|cjs|ts|tsx|jsx|c|cc|cpp|cxx|h|hpp|cs|php|"
+                          r"swift|m|ex|exs|erl|clj|lua|pl|sh)$")
 _TIMEISH = re.compile(r"^\d{1,2}$|^\d{4}-\d{2}-\d{2}")
 _VERSIONISH = re.compile(r"^\d+(?:\.\d+){0,2}$")  # 1.2 / 10.3.1: a version or a clock, not a host
 
@@ -96,7 +100,7 @@ class Peer:
 
 def _clean_host(host: str) -> str | None:
     host = host.strip("[]").rstrip(".").lower()
-    if not host or host in _NOT_HOSTS or _TIMEISH.match(host) or _VERSIONISH.match(host):
+    if not host or host in _NOT_HOSTS or _TIMEISH.match(host) or _VERSIONISH.match(host) or _SOURCE_FILE.search(host):
         return None
     if host.replace(".", "").isdigit() and host.count(".") != 3:
         return None

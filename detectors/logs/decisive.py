@@ -24,7 +24,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.models import Evidence, EvidenceType, Signal
 from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider_of
@@ -85,8 +85,22 @@ def _peer_near(lines: Sequence[str], index: int) -> tuple[str, int | None] | Non
     return (peer.host, peer.port) if peer is not None else None
 
 
+CONTEXT_LINES = 4
+# A line printed from the log's start to its end, long before the alert, is not what changed: chronic noise
+# (a metrics sink that was never reachable) is dropped. Needs timestamps and a log of some length.
+OLD_LEAD = timedelta(minutes=30)  # first printed this long before the alert: older than the incident
+OLD_FACTOR = 0.6
+CHRONIC_MIN_COUNT = 3
+CHRONIC_MIN_SPAN = timedelta(minutes=10)
+CHRONIC_LEAD = timedelta(minutes=10)
+
+
 def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -> Finding | None:
     line = lines[index][:MAX_LINE_CHARS]
+    if rule.context_re is not None:
+        above = lines[max(0, index - CONTEXT_LINES) : index]
+        if not any(re.search(rule.context_re, x[:MAX_LINE_CHARS]) for x in above):
+            return None
     found = Finding(rule=rule, kind=rule.kind, score=rule.score, index=index, line=line)
     if rule.blame == "peer":
         host, port = None, None
@@ -123,6 +137,10 @@ def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -
             return None
     elif rule.blame == "device":
         found.culprit = device
+    elif rule.role is not None:  # a database's error quoted by a client: the database it names, if any
+        near = _peer_near(lines, index)
+        if near is not None and near[0] not in _LOCAL:
+            found.culprit = near[0]
     return found
 
 
@@ -268,6 +286,73 @@ def _failover_over_network(groups: list[_Group]) -> None:
             g.first.attributes["explains"] = "db.failover"
 
 
+_ROLE_NAMES = {"database": re.compile(r"db|sql|postgres|pg|mongo|redis|maria|cassandra|oracle|cockroach|patroni",
+                                      re.IGNORECASE)}
+
+
+def _looks_like(service: str, role: str) -> bool:
+    """Whether a service's name says it is such a component (``orders-db`` is a database)."""
+    regex = _ROLE_NAMES.get(role)
+    return bool(regex and regex.search(service))
+
+
+def _first_time(headers: _Headers, indexes: range) -> datetime | None:
+    for i in indexes:
+        parsed = headers.parsed(i)
+        if parsed is not None and parsed.ts is not None:
+            return parsed.ts
+    return None
+
+
+def _chronic(group: _Group, headers: _Headers, alert_time: datetime | None) -> bool:
+    """Whether a group's line was printed from the log's start to its end, well before the alert."""
+    n = len(headers.lines)
+    if group.count < CHRONIC_MIN_COUNT or n < 2:
+        return False
+    start = _first_time(headers, range(0, min(n, 20)))
+    end = _first_time(headers, range(n - 1, max(-1, n - 21), -1))
+    first, last = headers.timestamp(group.first.index), headers.timestamp(group.last.index)
+    if start is None or end is None or first is None or last is None or end - start < CHRONIC_MIN_SPAN:
+        return False
+    span = end - start
+    early = first - start <= span * 0.2
+    still = end - last <= span * 0.3
+    before_alert = alert_time is None or first <= alert_time - CHRONIC_LEAD
+    return early and still and before_alert
+
+
+# Failing to ship metrics, traces or logs (statsd, an OpenTelemetry collector, a log forwarder) is the
+# observability plumbing complaining, never what users felt: such lines are not decisive.
+_TELEMETRY_LINE = re.compile(r"(?:publish|send|export|flush|push|report|emit|ship|forward)(?:ing|ed)? (?:the )?"
+                             r"(?:metrics|traces|spans|telemetry|stats|logs?)\b", re.IGNORECASE)
+_TELEMETRY_HOST = re.compile(r"^(?:statsd|otel|opentelemetry|jaeger|zipkin|datadog-agent|dd-agent|fluentd|fluent-bit|"
+                             r"logstash|vector|pushgateway|telegraf|collector)\b")
+TELEMETRY_PORTS = frozenset({8125, 4317, 4318, 6831, 6832, 14250, 14268, 9411, 24224, 8126})
+
+
+def _telemetry(finding: Finding) -> bool:
+    if finding.kind not in ("dependency_failure", "db_down", "network_partition", "dns_failure"):
+        return False
+    port = finding.attributes.get("port")
+    host = finding.culprit or str(finding.attributes.get("looked_up") or "")
+    return bool(_TELEMETRY_LINE.search(finding.line) or (host and _TELEMETRY_HOST.match(host))
+                or (isinstance(port, int) and port in TELEMETRY_PORTS))
+
+
+def _aged(signal: Signal, headers: _Headers, alert_time: datetime | None) -> Signal:
+    """A line first printed long before the alert (and inside the log's window) predates the incident:
+    it stays as evidence, scored lower and no longer decisive."""
+    if alert_time is None or signal.started_at is None or signal.detector == "logs.dump":
+        return signal
+    start = _first_time(headers, range(0, min(len(headers.lines), 20)))
+    if signal.started_at > alert_time - OLD_LEAD or start is None or start > signal.started_at - timedelta(minutes=5):
+        return signal
+    signal.score = round(signal.score * OLD_FACTOR, 4)
+    signal.attributes["decisive"] = False
+    signal.attributes["predates_alert"] = True
+    return signal
+
+
 def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
     first = group.first
     rule = first.rule
@@ -283,10 +368,20 @@ def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
                                  ts=headers.timestamp(last.index), weight=first.score))
     attributes: dict[str, object] = {"decisive": True, "rule": rule.id, "line": quoted[:500], "count": group.count,
                                      "line_no": first.index + 1, **first.attributes}
+    score_factor = 1.0
     if first.culprit:
         attributes["culprit"] = first.culprit
+    elif rule.role is not None and not _looks_like(service, rule.role):
+        # a client's log quoting its database's error without naming it: it blames another component,
+        # so it is no decisive finding on this service
+        attributes["culprit_role"] = rule.role
+        attributes["decisive"] = False
+        score_factor = 0.7
+    if rule.weak:  # a symptom of trouble elsewhere: evidence for the reasoning, never decisive by itself
+        attributes["decisive"] = False
+        score_factor = min(score_factor, 0.75)
     blamed = f" (blames {first.culprit})" if first.culprit else ""
-    score = min(0.97, first.score + (0.03 if group.count >= 3 else 0.0))
+    score = min(0.97, first.score + (0.03 if group.count >= 3 else 0.0)) * score_factor
     return Signal(source="logs", detector=f"logs.{rule.family}", service=service, kind=first.kind,
                   title=f"{service}: {quoted[:140]}{blamed}", score=round(score, 4), started_at=started,
                   evidence=evidence, attributes=attributes)
@@ -382,22 +477,42 @@ def _semantic_signals(candidates: list[_Candidate], ruled: set[tuple[str, str]])
     return out
 
 
-def _service_pass(service: str, lines: Sequence[str], *, semantic: bool) -> tuple[list[Signal], list[_Candidate]]:
+def _service_pass(service: str, lines: Sequence[str], *, semantic: bool,
+                  alert_time: datetime | None = None) -> tuple[list[Signal], list[_Candidate]]:
     lines = lines[-MAX_SCAN_LINES:] if len(lines) > MAX_SCAN_LINES else lines
     findings, headers = findings_of(service, lines)
-    out = [_signal(service, g, headers) for g in _group(findings)]
+    groups = [g for g in _group(findings) if not _chronic(g, headers, alert_time) and not _telemetry(g.first)]
+    out = [_aged(_signal(service, g, headers), headers, alert_time) for g in groups]
     out.extend(dump_signals(service, lines, timestamp=headers.timestamp))
     out.sort(key=lambda s: s.score, reverse=True)
     candidates = _semantic_candidates(service, lines, headers, findings) if semantic else []
     return out[:MAX_SIGNALS_PER_SERVICE], candidates
 
 
-def detect_service_decisive(service: str, lines: Sequence[str]) -> list[Signal]:
+_RESOLVER = re.compile(r"^(?:core-?dns|kube-dns|dnsmasq|unbound|named|bind9?|node-local-dns|nodelocaldns|"
+                       r"dns-resolver|resolver|dns)(?:[-_.]|$)", re.IGNORECASE)
+
+
+def _name_the_resolver(signals: list[Signal], services: list[str]) -> None:
+    """Name resolution blames the resolver: the one service of this analysis that is a resolver, when there is one."""
+    resolvers = [s for s in services if _RESOLVER.match(s)]
+    if len(resolvers) != 1:
+        return
+    for sig in signals:
+        if sig.attributes.get("culprit") == "dns" and sig.service != resolvers[0]:
+            sig.attributes["culprit"] = resolvers[0]
+            sig.attributes["resolver"] = resolvers[0]
+        elif sig.attributes.get("culprit") == "dns":
+            del sig.attributes["culprit"]
+
+
+def detect_service_decisive(service: str, lines: Sequence[str], *, alert_time: datetime | None = None) -> list[Signal]:
     """Decisive signals of one service's raw lines (rules and dumps only), best first."""
-    return _service_pass(service, lines, semantic=False)[0]
+    return _service_pass(service, lines, semantic=False, alert_time=alert_time)[0]
 
 
-def detect_decisive_signals(logs: dict[str, list[str]], *, semantic: bool = True) -> list[Signal]:
+def detect_decisive_signals(logs: dict[str, list[str]], *, alert_time: datetime | None = None,
+                            semantic: bool = True) -> list[Signal]:
     """Decisive signals of every service's logs (rules, dumps), then meaning matches of the error lines no
     rule read (when an embedder is configured, ``semantic.use_encoder``), best first. Never raises on bad
     input lines."""
@@ -405,12 +520,13 @@ def detect_decisive_signals(logs: dict[str, list[str]], *, semantic: bool = True
     candidates: list[_Candidate] = []
     for service, lines in (logs or {}).items():
         try:
-            found, pending = _service_pass(str(service), list(lines or []), semantic=semantic)
+            found, pending = _service_pass(str(service), list(lines or []), semantic=semantic, alert_time=alert_time)
         except Exception:  # one bad stream must not hide the others
             log.exception("decisive log detection failed for a service", extra={"service": service})
             continue
         out.extend(found)
         candidates.extend(pending)
+    _name_the_resolver(out, [str(s) for s in (logs or {})])
     if candidates:
         ruled = {(s.service or "", s.kind or "") for s in out}
         try:

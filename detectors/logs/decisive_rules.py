@@ -39,6 +39,9 @@ class Rule:
     db_port: bool = False
     culprit_re: str | None = None  # a regex with a ``host`` group that names the culprit better than peer_of
     hint: tuple[str, ...] = ()  # lower-case literals one of which every match holds, when the pattern's own are weak
+    context_re: str | None = None  # must match one of the few lines above (a traceback frame that read os.environ)
+    role: str | None = None  # what the line blames when it names no host: "database" (the service's own database)
+    weak: bool = False  # a symptom of a problem elsewhere (a timeout, a reset, a 5xx): evidence, never decisive
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     culprit_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     literals: frozenset[str] | None = field(init=False, repr=False, compare=False)
@@ -91,6 +94,8 @@ CRASH_RULES: tuple[Rule, ...] = (
          r"KeyError: ['\"][A-Z][A-Z0-9]*_[A-Z0-9_]+['\"]|environ(?:ment)?\[['\"][A-Z][A-Z0-9_]+['\"]\].{0,40}KeyError|"
          r"(?:missing|required|undefined|not set).{0,20}environment variable|"
          r"environment variable \S+ (?:is )?(?:not set|missing|required|undefined|must be set)"),
+    Rule("py.env_key_frame", "decisive", "config_change", 0.75, "self", r"^KeyError: ['\"][A-Za-z][A-Za-z0-9_]*['\"]$",
+         context_re=r"environ\[|getenv\(|env\[", hint=("keyerror: ",)),
     Rule("py.module", "decisive", "bad_deploy", 0.75, "self",
          r"ModuleNotFoundError: No module named|ImportError: cannot import name|ImportError: No module named|"
          r"Error: Cannot find module '|ERR_MODULE_NOT_FOUND"),
@@ -143,9 +148,9 @@ CONNECT_RULES: tuple[Rule, ...] = (
          r"no route to host|network is unreachable|EHOSTUNREACH|ENETUNREACH|\(113\)|Errno 113", needs_culprit=True),
     Rule("conn.timeout", "decisive", "dependency_failure", 0.6, "peer",
          r"i/o timeout|connect(?:ion)? timed out|ETIMEDOUT|connect timeout|upstream timed out|\(110\)|Errno 110|"
-         r"timed out while connecting|Read timed out", needs_culprit=True),
+         r"timed out while connecting|Read timed out", needs_culprit=True, weak=True),
     Rule("conn.reset", "decisive", "dependency_failure", 0.45, "peer",
-         r"connection reset by peer|ECONNRESET", needs_culprit=True),
+         r"connection reset by peer|ECONNRESET", needs_culprit=True, weak=True),
     Rule("kafka.broker", "decisive", "dependency_failure", 0.6, "peer", r"Broker may not be available"),
     Rule("nginx.no_live_upstreams", "decisive", "dependency_failure", 0.65, "peer",
          r"no live upstreams while connecting to upstream"),
@@ -153,12 +158,12 @@ CONNECT_RULES: tuple[Rule, ...] = (
          r"Server \S+/\S+ is DOWN|backend \S+ has no server available", hint=(" is down", "has no server available"),
          culprit_re=r"(?:Server \S+/|backend )(?P<host>" + _H + r")(?: is DOWN| has no server)"),
     Rule("envoy.upstream", "decisive", "dependency_failure", 0.5, "peer",
-         r"upstream connect error or disconnect/reset before headers"),
+         r"upstream connect error or disconnect/reset before headers", weak=True),
     Rule("http.5xx_from", "decisive", "dependency_failure", 0.55, "peer",
          r"50[234] (?:Server Error|Service Unavailable|Bad Gateway|Gateway Timeout)(?: for url|:)|"
          r"(?:status(?: code)?|HTTP)[ =:]*50[234]\b.{0,60}\b(?:from|for url|url=)", needs_culprit=True,
          hint=("server error", "service unavailable", "bad gateway", "gateway timeout", " 502", " 503", " 504",
-               "=502", "=503", "=504", ":502", ":503", ":504")),
+               "=502", "=503", "=504", ":502", ":503", ":504"), weak=True),
     Rule("dns.nxdomain", "decisive", "dns_failure", 0.85, "lookup",
          r"no such host|NXDOMAIN|Name or service not known|nodename nor servname provided|"
          r"getaddrinfo (?:ENOTFOUND|EAI_NONAME)|UnknownHostException|could not resolve host|"
@@ -173,11 +178,14 @@ CONNECT_RULES: tuple[Rule, ...] = (
     Rule("tls.expired", "decisive", "certificate_expired", 0.9, "peer",
          r"certificate has expired|certificate expired|CERT_HAS_EXPIRED|CertificateExpiredException|"
          r"certificate is not yet valid|CertPathValidatorException: validity check failed"),
+    # a server's log: the client rejected the certificate this service presents (the client's address is no culprit)
     Rule("tls.remote_expired", "decisive", "certificate_expired", 0.8, "self", r"remote error: tls: expired certificate"),
+    Rule("tls.remote_rejected", "decisive", "certificate_expired", 0.6, "self",
+         r"remote error: tls: (?:bad certificate|unknown certificate authority|certificate unknown)"),
     Rule("tls.untrusted", "decisive", "certificate_expired", 0.6, "peer",
          r"x509: certificate signed by unknown authority|unable to get local issuer certificate|"
          r"self[- ]signed certificate in certificate chain|PKIX path building failed|certificate verify failed|"
-         r"SSL certificate problem|remote error: tls: (?:bad certificate|unknown certificate authority)"),
+         r"SSL certificate problem"),
     Rule("tls.name_mismatch", "decisive", "certificate_expired", 0.55, "peer",
          r"x509: certificate is valid for .{1,200} not |certificate is not valid for|ERR_TLS_CERT_ALTNAME_INVALID|"
          r"doesn't match any of the subject alternative names|Hostname \S+ not verified"),
@@ -186,7 +194,7 @@ CONNECT_RULES: tuple[Rule, ...] = (
 SERVICE_RULES: tuple[Rule, ...] = (
     Rule("db.too_many_clients", "decisive", "db_connection_exhaustion", 0.85, "self",
          r"sorry, too many clients already|remaining connection slots are reserved|Too many connections|"
-         r"too many connections for role|ERR max number of clients reached"),
+         r"too many connections for role|ERR max number of clients reached", role="database"),
     Rule("db.pool_exhausted", "decisive", "db_connection_exhaustion", 0.75, "self",
          r"HikariPool-\d+ - Connection is not available, request timed out|QueuePool limit of size \d+ overflow|"
          r"Cannot get a connection, pool error|Timeout waiting for idle object|unable to acquire (?:a )?(?:JDBC )?connection|"
@@ -195,13 +203,13 @@ SERVICE_RULES: tuple[Rule, ...] = (
                "pool exhausted", "pool is exhausted", "timed out fetching a new connection")),
     Rule("db.lock", "decisive", "db_lock_contention", 0.7, "self",
          r"ERROR:\s+deadlock detected|Deadlock found when trying to get lock|Lock wait timeout exceeded|"
-         r"could not obtain lock on|canceling statement due to lock timeout"),
+         r"could not obtain lock on|canceling statement due to lock timeout", role="database"),
     Rule("db.statement_timeout", "decisive", "db_slow_query", 0.6, "self",
-         r"canceling statement due to statement timeout|maximum statement execution time exceeded|MaxTimeMSExpired"),
+         r"canceling statement due to statement timeout|maximum statement execution time exceeded|MaxTimeMSExpired", role="database"),
     Rule("db.replication_lag", "decisive", "db_replication_lag", 0.65, "self",
          r"requested WAL segment \S+ has already been removed|replication lag|replica(?:tion)? (?:is )?lagging|"
          r"seconds behind (?:master|source)|Seconds_Behind_Master: [1-9]",
-         hint=("has already been removed", "replication lag", "lagging", "seconds behind ", "seconds_behind_master: ")),
+         hint=("has already been removed", "replication lag", "lagging", "seconds behind ", "seconds_behind_master: "), role="database"),
     Rule("db.primary_unreachable", "decisive", "network_partition", 0.65, "peer",
          r"(?:master|primary|leader) \S+ (?:is )?unreachable|(?:master|primary|leader) (?:is )?unreachable|"
          r"could not connect to the primary server: .{0,200}(?:timed out|No route to host|Network is unreachable)|"
@@ -217,7 +225,7 @@ SERVICE_RULES: tuple[Rule, ...] = (
          culprit_re=r"(?:switch-master|[os]down master) \S+ (?P<host>" + _H + r") \d+"),
     Rule("db.auth_failed", "decisive", "config_change", 0.6, "self",
          r"password authentication failed for user|Access denied for user '[^']*'@|SASL authentication failed|"
-         r"NOAUTH Authentication required|WRONGPASS|Login failed for user"),
+         r"NOAUTH Authentication required|WRONGPASS|Login failed for user '"),
     Rule("pool.threads", "decisive", "thread_pool_exhaustion", 0.7, "self",
          r"RejectedExecutionException|Thread pool (?:is )?exhausted|All threads \(\d+\) are currently busy|"
          r"server reached (?:pm\.)?max_children|reached MaxRequestWorkers|worker_connections are not enough|"
@@ -259,7 +267,9 @@ KERNEL_RULES: tuple[Rule, ...] = (
          r"PCIe Bus Error|\{\d+\}\[Hardware Error\]"),
     Rule("kernel.oom", "kernel", "oom_kill", 0.9, "self",
          r"Out of memory: Kill(?:ed)? process|Memory cgroup out of memory|invoked oom-killer|oom-kill:"),
-    Rule("kernel.hung_task", "kernel", "disk_io_latency", 0.7, "device", r"task \S+ blocked for more than \d+ seconds"),
+    # the node's disk stalls; whose volume it is (the node, a database on it) is for the other evidence to say
+    Rule("kernel.hung_task", "kernel", "disk_io_latency", 0.7, "device", r"task \S+ blocked for more than \d+ seconds",
+         weak=True),
     Rule("kernel.soft_lockup", "kernel", "node_failure", 0.6, "device", r"soft lockup - CPU#\d+ stuck"),
     Rule("kernel.hard_lockup", "kernel", "node_failure", 0.75, "device", r"hard LOCKUP"),
     Rule("kernel.panic", "kernel", "node_failure", 0.85, "device", r"Kernel panic - not syncing"),

@@ -82,6 +82,16 @@ def test_libpq_peer_on_the_following_lines() -> None:
     assert (sig.kind, sig.attributes["culprit"]) == ("db_down", "pg-main")
 
 
+def test_a_missing_environment_variable_read_by_a_traceback_frame() -> None:
+    lines = ["Traceback (most recent call last):", '  File "/app/main.py", line 4, in <module>',
+             '    port = int(os.environ["PORT"])', '  File "<frozen os>", line 679, in __getitem__', "KeyError: 'PORT'"]
+    (sig,) = detect_service_decisive("api", lines)
+    assert (sig.kind, sig.attributes["rule"]) == ("config_change", "py.env_key_frame")
+    plain_key = ["Traceback (most recent call last):", '  File "/app/cart.py", line 9, in total',
+                 "    return prices[item]", "KeyError: 'sku'"]
+    assert [s.kind for s in detect_service_decisive("api", plain_key)] == ["crash_loop"]
+
+
 def test_generic_crash_only_when_nothing_more_specific() -> None:
     plain = ["2024-03-01T12:00:00Z INFO start", "panic: runtime error: index out of range [3] with length 3",
              "", "goroutine 1 [running]:", "main.main()", "\t/app/main.go:12 +0x1d", "exit status 2"]
@@ -172,3 +182,65 @@ def test_two_hundred_thousand_lines_cost_a_bounded_share_of_the_template_detecto
     mining = _timed(detect_log_signals, {"web": lines})
     assert decisive < 0.6 * mining, (decisive, mining)
     assert [s.kind for s in detect_service_decisive("web", lines)] == ["db_down"]
+
+
+def test_chronic_noise_and_telemetry_sinks_are_not_decisive() -> None:
+    from datetime import timedelta
+
+    from tests.detectors.logs.factories import T0, iso
+
+    lines = []
+    for i in range(0, 7200, 10):
+        t = T0 + timedelta(seconds=i)
+        lines.append(f"{iso(t)} INFO GET /api/cart 200 in 12ms")
+        if i % 600 == 0:  # from the log's first minute to its last: a sidecar that was never reachable
+            lines.append(f"{iso(t)} ERROR cache warm-up: dial tcp 10.0.9.9:11211: connect: connection refused")
+        if i % 900 == 0:
+            lines.append(f"{iso(t)} ERROR failed to publish metrics to statsd:8125: connection refused")
+        if i >= 6600 and i % 60 == 0:  # the incident: starts 10 minutes before the log's end
+            lines.append(f"{iso(t)} ERROR dial tcp 10.0.4.21:5432: connect: connection refused")
+    alert = T0 + timedelta(seconds=6700)
+    signals = detect_service_decisive("cart", lines, alert_time=alert)
+    assert [(s.kind, s.attributes.get("culprit")) for s in signals] == [("db_down", "10.0.4.21")]
+
+
+def test_a_line_first_printed_long_before_the_alert_is_kept_but_not_decisive() -> None:
+    from datetime import timedelta
+
+    from tests.detectors.logs.factories import T0, iso
+
+    lines = [f"{iso(T0 + timedelta(minutes=m))} INFO tick" for m in range(0, 120)]
+    lines.insert(30, f"{iso(T0 + timedelta(minutes=30))} ERROR dial tcp 10.0.4.21:5432: connect: connection refused")
+    (sig,) = detect_service_decisive("cart", lines, alert_time=T0 + timedelta(minutes=115))
+    assert sig.attributes["decisive"] is False and sig.attributes["predates_alert"] is True
+    assert sig.score < 0.6
+
+
+def test_a_database_error_quoted_by_a_client_blames_its_database() -> None:
+    line = "2024-03-01T12:00:01Z ERROR psycopg2.errors.DeadlockDetected: ERROR:  deadlock detected"
+    (client,) = detect_service_decisive("checkout", [line])
+    assert (client.kind, client.attributes["culprit_role"]) == ("db_lock_contention", "database")
+    (own,) = detect_service_decisive("orders-db", [line])
+    assert "culprit_role" not in own.attributes
+
+
+def test_timeouts_and_resets_are_evidence_not_decisive() -> None:
+    line = ('2024/03/01 12:00:03 [error] 31#31: *7 upstream timed out (110: Connection timed out) while reading '
+            'response header from upstream, upstream: "http://10.0.7.4:8080/api"')
+    (sig,) = detect_service_decisive("edge", [line])
+    assert (sig.kind, sig.attributes["culprit"], sig.attributes["decisive"]) == ("dependency_failure", "10.0.7.4", False)
+    assert sig.score < 0.5
+
+
+def test_a_database_named_by_the_client_is_the_culprit() -> None:
+    line = ('time=2024-03-01T12:00:01Z level=error msg="call to media-db failed: pq: canceling statement due to '
+            'statement timeout"')
+    (sig,) = detect_service_decisive("catalog", [line])
+    assert (sig.kind, sig.attributes["culprit"], sig.attributes["decisive"]) == ("db_slow_query", "media-db", True)
+
+
+def test_name_resolution_names_the_resolver_of_the_analysis_when_there_is_one() -> None:
+    logs = {"checkout": ["java.net.UnknownHostException: payments: Temporary failure in name resolution"],
+            "coredns": ["2024-03-01T12:00:00Z [INFO] plugin/reload: Running configuration SHA512 = 1a2b"]}
+    (sig,) = detect_decisive_signals(logs, semantic=False)
+    assert (sig.attributes["culprit"], sig.attributes["looked_up"]) == ("coredns", "payments")

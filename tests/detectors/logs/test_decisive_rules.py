@@ -102,6 +102,8 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "certificate has expired (_ssl.c:1006)", "certificate_expired", None),
     ("tls.remote_expired", "http: TLS handshake error from 10.0.0.3:51234: remote error: tls: expired certificate",
      "certificate_expired", None),
+    ("tls.remote_rejected", "http: TLS handshake error from 10.244.50.7:41822: remote error: tls: bad certificate",
+     "certificate_expired", None),
     ("tls.untrusted", 'Post "https://vault.internal:8200/v1/auth": x509: certificate signed by unknown authority',
      "certificate_expired", "vault.internal"),
     ("tls.name_mismatch", 'Get "https://10.0.0.8:8443/health": x509: certificate is valid for api.internal, not '
@@ -203,7 +205,7 @@ def test_rule_row(rule_id: str, line: str, kind: str, culprit: str | None) -> No
 
 
 def test_every_rule_has_a_row() -> None:
-    covered = {row[0] for row in ROWS}
+    covered = {row[0] for row in ROWS} | {"py.env_key_frame"}  # needs the lines above: test_decisive_detector
     assert [r.id for r in RULES if r.id not in covered] == []
 
 
