@@ -238,17 +238,22 @@ def evidence_blocks(hypothesis: Hypothesis, *, more_url: str | None = None, limi
         pieces.append(piece)
     if not hypothesis.evidence:
         pieces.append("_No evidence recorded for this hypothesis._")
-    if tool_calls:
-        pieces.append(f"*The LLM's investigation: {len(tool_calls)} tool call(s)*")
-        pieces += [tool_call_line(c) for c in tool_calls[:limit]]
-    # whole pieces per section: a cut never lands inside a code block
+    sections = _pack(pieces)
+    if tool_calls:  # the investigation in sections of its own, after the evidence
+        calls = [f"*The LLM's investigation: {len(tool_calls)} tool call(s)*"]
+        sections += _pack(calls + [tool_call_line(c) for c in tool_calls[:limit]])
+    return [_section(text, more_url=more_url) for text in sections[:MAX_EVIDENCE_SECTIONS]]
+
+
+def _pack(pieces: list[str]) -> list[str]:
+    """Whole pieces per section text (at most ``MAX_SECTION_TEXT``): a cut never lands inside a code block."""
     sections: list[str] = []
     for piece in pieces:
         if sections and len(sections[-1]) + 1 + len(piece) <= MAX_SECTION_TEXT:
             sections[-1] += "\n" + piece
         else:
             sections.append(piece)
-    return [_section(text, more_url=more_url) for text in sections[:MAX_EVIDENCE_SECTIONS]]
+    return sections
 
 
 def text_blocks(text: str, *, more_url: str | None = None) -> list[Block]:

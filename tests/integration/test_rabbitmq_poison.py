@@ -1,6 +1,6 @@
-"""Poison on the real RabbitMQ with the real PostgreSQL: a message whose time overflows and one whose text
-PostgreSQL cannot store each go to the dead-letter queue alone, with the reason; every other message of their
-batch is stored and the worker keeps consuming."""
+"""Poison on the real RabbitMQ with the real PostgreSQL: a message that is not a payload at all and one whose
+text PostgreSQL cannot store each go to the dead-letter queue alone, with the reason; every other message of
+their batch is stored (an unreadable time among them, kept with a note) and the worker keeps consuming."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def _am(i: int, *, starts_at: Any = "2026-05-01T08:00:00Z", alertname: str = "Do
 async def test_poison_dead_lettered_alone_rest_of_batch_stored(settings: Any, pg_store: Any, rabbitmq_url: str) -> None:
     queue = f"sherlog-poison-{uuid.uuid4().hex[:10]}"
     broker = RabbitMQBroker(url=rabbitmq_url, queue=queue, prefetch=100)
-    bodies = [_am(i) for i in range(18)]
-    bodies.insert(5, _am(100, starts_at=100000000000000000000))
+    bodies = [_am(i) for i in range(17)]
+    bodies.append(_am(17, starts_at=100000000000000000000))  # stored with a note, not poison
+    bodies.insert(5, b'{"version": "4", "alerts": [')  # not JSON
     bodies.insert(12, _am(101, alertname="Bad\u0000Name"))
     for body in bodies:
         await broker.publish(body, headers={SOURCE_HEADER: "alertmanager"})
@@ -61,5 +62,4 @@ async def test_poison_dead_lettered_alone_rest_of_batch_stored(settings: Any, pg
         await broker.close()
     assert pg_store.count_alerts() == 18 and worker.stats.acked == 18 and worker.stats.retried == 0
     assert sorted(r.split(":", 1)[0] for r in reasons) == ["malformed", "unstorable"], reasons
-    assert any("startsAt" in r or "too large" in r or "range" in r for r in reasons if r.startswith("malformed"))
     assert any("NUL" in r or "0x00" in r for r in reasons if r.startswith("unstorable")), reasons
