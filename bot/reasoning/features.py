@@ -330,13 +330,21 @@ def _deploy_fit(scene: _Scene) -> None:
         ]
         if fresh:
             key = (change.service, change.kind)
-            scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
+            if not _specific_cause_on(scene, change.service):
+                scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
             first = min(fresh, key=lambda s: s.started_at or change.ts)  # type: ignore[arg-type,return-value]
             scene.fits[key] = Evidence(
                 id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
                 ts=change.ts, weight=DEPLOY_FIT_SCORE,
                 summary=f"{change.evidence.summary} -- then on {change.service}: {first.title[:160]}",
             )
+
+
+def _specific_cause_on(scene: _Scene, service: str) -> bool:
+    """Whether the service's own evidence names how it fails (a leak, throttling, a pool at its limit...): then a
+    change before it is the trigger of that mechanism, and the mechanism is the answer, not the change."""
+    return any(is_cause_kind(s.kind) and s.kind not in CHANGE_CAUSES and s.score >= 0.5
+               and (s.source or "").startswith("metric") for s in scene.anomalies.get(service, []))
 
 
 def _signal_services(signals: list[Signal]) -> set[str]:
