@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.simulation.crashes import crash_tail
-from bot.simulation.evidence import EvidenceWriter
+from bot.simulation.evidence import POD_HASH_CHARS, EvidenceWriter
 from bot.simulation.k8s_signatures import KEv, Signature
 from bot.simulation.kubectl import (
     ContainerView,
@@ -37,7 +37,6 @@ from bot.simulation.scenario import Scenario
 from bot.simulation.world import CACHE, DATABASE, DNS, EXTERNAL, QUEUE
 
 STATEFUL = (DATABASE, QUEUE, CACHE)
-_HASH_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def target_of(scn: Scenario) -> str:
@@ -67,7 +66,6 @@ class KubeEvidence:
     def __init__(self, scn: Scenario, writer: EvidenceWriter, rng: random.Random,
                  timed_logs: dict[str, list[tuple[datetime, str]]]) -> None:
         self.scn, self.ev, self.rng, self.timed_logs = scn, writer, rng, timed_logs
-        self._pods: dict[str, str] = {}
         tl = scn.timeline
         self.t0 = tl.at(tl.fault_at)
         self.now = tl.at(tl.minutes - 1) + timedelta(seconds=rng.randint(5, 90))
@@ -77,12 +75,7 @@ class KubeEvidence:
     # ---- names ---------------------------------------------------------------------------------
 
     def pod_of(self, workload: str) -> str:
-        if workload not in self._pods:
-            comp = self.scn.world.components.get(workload)
-            stateful = comp is not None and comp.role in STATEFUL
-            self._pods[workload] = f"{workload}-{self.rng.randint(0, 2)}" if stateful else \
-                self.ev.pods.get(workload, f"{workload}-0")
-        return self._pods[workload]
+        return self.ev.pods.get(workload, f"{workload}-0")
 
     def _rs(self, workload: str) -> str:
         pod = self.ev.pods.get(workload, workload)
@@ -308,7 +301,7 @@ class KubeEvidence:
         unknown = any(c[1] == "Unknown" for c in conditions)
         heartbeat = self.t0 - timedelta(seconds=r.randint(5, 40)) if unknown else self.now - timedelta(seconds=r.randint(1, 30))
         pods = [(self.ns, self.pod_of(s)) for s in self.scn.world.on_node(node)]
-        pods += [("kube-system", f"kube-proxy-{''.join(r.choice(_HASH_CHARS) for _ in range(5))}")]
+        pods += [("kube-system", f"kube-proxy-{''.join(r.choice(POD_HASH_CHARS) for _ in range(5))}")]
         return NodeView(name=node, ip=self.node_ips.get(node, "10.0.0.10"),
                         created=self.scn.timeline.start - timedelta(days=r.randint(3, 200)), now=self.now,
                         conditions=conditions, heartbeat=heartbeat, transition=self.t0 + timedelta(seconds=r.randint(20, 60)),
