@@ -281,7 +281,7 @@ class _Layer:
         starts = self.tl.at(self.tl.alert_at)
         if plan.alert == "ksm" and kube:
             labels = dict(kube.alert_labels)
-            what = next((f"{k} {labels[k]}" for k in ("pod", "deployment", "node", "persistentvolumeclaim",
+            what = next((f"{k} {labels[k]}" for k in ("pod", "deployment", "statefulset", "node", "persistentvolumeclaim",
                                                        "horizontalpodautoscaler") if k in labels), "workload")
             return AlertFacts(name=kube.alert_name, service=labels.get("service", ""), severity="warning",
                               summary=_KSM_SUMMARY.get(kube.alert_name, "Kubernetes workload unhealthy."),
@@ -356,7 +356,8 @@ _KSM_SUMMARY = {"KubePodCrashLooping": "Pod is crash looping.", "KubePodNotReady
                 "KubeNodeNotReady": "Node is not ready.", "KubeNodePressure": "Node has an active condition.",
                 "KubePersistentVolumeFillingUp": "PersistentVolume is filling up.",
                 "CPUThrottlingHigh": "Processes experience elevated CPU throttling.",
-                "KubeHpaMaxedOut": "HPA is running at max replicas"}
+                "KubeHpaMaxedOut": "HPA is running at max replicas",
+                "KubeStatefulSetReplicasMismatch": "StatefulSet has not matched the expected number of replicas."}
 _KSM_EXPR = {"KubePodCrashLooping": 'max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}'
                                     "[5m]) >= 1",
              "KubeNodeNotReady": 'kube_node_status_condition{condition="Ready",status="true"} == 0',

@@ -165,6 +165,12 @@ SIGNATURES: tuple[Signature, ...] = (
                           '"{svc}-settings" not found', at=0.4, count=10),),
               change=("config", "Deployment {svc}: volume config now from ConfigMap {svc}-settings"),
               alert=("KubePodNotReady", "pod")),
+    Signature("pvc_not_found", "config_change", phase="Pending", state="", reason="",
+              events=(KEv("Warning", "FailedScheduling", '0/{nodes} nodes are available: persistentvolumeclaim '
+                          '"{svc}-data" not found. preemption: 0/{nodes} nodes are available: {nodes} Preemption is not '
+                          "helpful for scheduling.", source=_SCHED, at=0.3, count=9),),
+              change=("config", "Deployment {svc}: volume data now from PersistentVolumeClaim {svc}-data"),
+              alert=("KubePodNotReady", "pod")),
     Signature("probe_wrong_port", "config_change", state="Running", reason="", last=("Error", 143),
               events=(KEv("Warning", "Unhealthy", 'Liveness probe failed: Get "http://{ip}:8081/healthz": dial tcp '
                           "{ip}:8081: connect: connection refused", at=0.8, count=9),
@@ -219,6 +225,23 @@ SIGNATURES: tuple[Signature, ...] = (
               taints=("node.kubernetes.io/disk-pressure:NoSchedule",)),
     Signature("volume_full_crash", "disk_full", targets=("stateful",), last=("Error", 1), events=(_BACKOFF,),
               tail="disk_full", alert=("KubePersistentVolumeFillingUp", "persistentvolumeclaim")),
+    # ---- volumes
+    Signature("attach_timeout", "disk_io_latency", targets=("stateful",), phase="Pending", reason="ContainerCreating",
+              events=(KEv("Warning", "FailedAttachVolume", 'AttachVolume.Attach failed for volume "{pv}" : rpc error: '
+                          "code = DeadlineExceeded desc = context deadline exceeded", source="attachdetach-controller",
+                          at=0.5, count=6),
+                      KEv("Warning", "FailedMount", "Unable to attach or mount volumes: unmounted volumes=[data], "
+                          "unattached volumes=[data kube-api-access-{suffix}]: timed out waiting for the condition",
+                          at=2.5, count=4)),
+              alert=("KubeStatefulSetReplicasMismatch", "statefulset")),
+    Signature("multi_attach", "disk_io_latency", targets=("stateful",), phase="Pending", reason="ContainerCreating",
+              events=(KEv("Warning", "FailedAttachVolume", 'Multi-Attach error for volume "{pv}" Volume is already '
+                          "exclusively attached to one node and can't be attached to another",
+                          source="attachdetach-controller", at=0.4, count=5),
+                      KEv("Warning", "FailedMount", "Unable to attach or mount volumes: unmounted volumes=[data], "
+                          "unattached volumes=[data kube-api-access-{suffix}]: timed out waiting for the condition",
+                          at=2.5, count=4)),
+              alert=("KubeStatefulSetReplicasMismatch", "statefulset")),
     # ---- dependencies seen from a caller's pod
     Signature("caller_db_refused", "db_down", targets=("stateful",), subject="caller", last=("Error", 1),
               events=(_PULLED, _BACKOFF,

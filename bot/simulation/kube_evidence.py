@@ -129,6 +129,8 @@ class KubeEvidence:
             "bytes": str(r.randint(2, 9) * 1_073_741_824 + r.randint(0, 999_999)),
             "ip": ev.ips.get(subject, "10.244.1.9"), "policy": r.choice(["default-deny-ingress", f"{svc}-ingress",
                                                                          "deny-all"]),
+            "pv": f"pvc-{r.getrandbits(32):08x}-{r.getrandbits(16):04x}-{r.getrandbits(16):04x}-"
+                  f"{r.getrandbits(16):04x}-{r.getrandbits(48):012x}", "suffix": pod[-5:],
             "max": str(r.choice([6, 8, 10, 12])), "db": scn.world.database, "dep": dep, "host": host,
             "dep_ip": ip, "pkg": f"github.com/example/{subject}", "jpkg": f"com.example.{subject.replace('-', '')}",
             "mod": subject.replace("-", "_"), "now": self.t0.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -358,8 +360,8 @@ class KubeEvidence:
             labels.update(pod=pod or self.pod_of(subject), container=subject)
             if name in ("KubePodCrashLooping", "KubeContainerWaiting"):
                 labels["reason"] = sig.reason or "CrashLoopBackOff"
-        elif which == "deployment":
-            labels["deployment"] = svc
+        elif which in ("deployment", "statefulset"):
+            labels[which] = svc
         elif which == "node":
             labels["node"] = svc
             if name == "KubeNodePressure":

@@ -72,7 +72,8 @@ def test_each_signature_renders_kubectl_output_that_says_what_it_is(sig: Signatu
     assert out.alert_name == sig.alert[0]
     assert out.alert_labels["service"] in ("kube-prometheus-stack-kube-state-metrics", "kube-state-metrics",
                                            "prometheus-kube-state-metrics", "kube-prometheus-stack-kubelet", "kubelet")
-    named = {"pod": out.alert_labels.get("pod", ""), "deployment": scn.culprit, "node": scn.culprit,
+    named = {"pod": out.alert_labels.get("pod", ""), "deployment": scn.culprit, "statefulset": scn.culprit,
+             "node": scn.culprit,
              "persistentvolumeclaim": f"data-{scn.culprit}-0", "horizontalpodautoscaler": scn.culprit}
     assert out.alert_labels[sig.alert[1]] == named[sig.alert[1]]
 
@@ -186,7 +187,8 @@ def test_exporter_alerts_name_the_exporter_and_the_workload_in_labels(dataset: P
         if plan["alert_style"] == "ksm":
             assert labels["service"] in ("kube-prometheus-stack-kube-state-metrics", "kube-state-metrics",
                                          "prometheus-kube-state-metrics", "kube-prometheus-stack-kubelet", "kubelet")
-            assert {"pod", "deployment", "node", "persistentvolumeclaim", "horizontalpodautoscaler"} & set(labels)
+            assert {"pod", "deployment", "statefulset", "node", "persistentvolumeclaim",
+                    "horizontalpodautoscaler"} & set(labels)
         else:
             assert "service" not in labels and labels["instance"].endswith(":9100")
         seen[plan["alert_style"]] += 1
