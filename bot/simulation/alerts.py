@@ -36,9 +36,12 @@ class AlertFacts:
     expr: str
     labels: dict[str, str] = field(default_factory=dict)
     runbook_url: str = ""
+    exact: bool = False  # labels as an exporter's rule sets them: no service/namespace/env added
 
     @property
     def all_labels(self) -> dict[str, str]:
+        if self.exact:
+            return {"alertname": self.name, **self.labels, "severity": self.severity}
         labels = {"alertname": self.name, "service": self.service, "severity": self.severity,
                   "namespace": "default", "env": "production"}
         labels.update(self.labels)

@@ -14,6 +14,7 @@ from bot.domain.vocabulary import ALL_KINDS
 from bot.simulation.alerts import AlertFacts, payload
 from bot.simulation.evidence import EvidenceWriter
 from bot.simulation.faults import CATALOG
+from bot.simulation.field import apply_field
 from bot.simulation.history import human, write_history
 from bot.simulation.logs import iso
 from bot.simulation.metrics import fmt_value
@@ -91,15 +92,38 @@ def truth(scn: Scenario) -> dict[str, Any]:
 
 def write_bundle(scn: Scenario, out_dir: Path, *, history: bool = True) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
-    for sub in ("logs", "metrics", "history"):
+    for sub in ("logs", "metrics", "history", "kubernetes"):
         if (out_dir / sub).is_dir():
             shutil.rmtree(out_dir / sub)
+    for name in ("events.jsonl", "topology.json"):
+        (out_dir / name).unlink(missing_ok=True)
     ev = EvidenceWriter(scn)
-    (out_dir / "alert.json").write_text(json.dumps(payload(scn.vendor, alert_facts(scn)), indent=2) + "\n",
+    facts = alert_facts(scn)
+    timed = ev.timed_logs()
+    field = apply_field(scn, ev, timed, ev.events(), facts)
+    scn.vendor, scn.alert_service = field.vendor, field.alert_service
+    (out_dir / "alert.json").write_text(json.dumps(payload(scn.vendor, field.facts), indent=2) + "\n",
                                         encoding="utf-8")
+    if field.kube_files:
+        kube_dir = out_dir / "kubernetes"
+        kube_dir.mkdir()
+        for name, text in sorted(field.kube_files.items()):
+            (kube_dir / name).write_text(text, encoding="utf-8")
+    if not field.plan.sparse:
+        _write_logs_metrics_events(scn, out_dir, field.logs, field.events)
+    if history:
+        _write_bundle_history(scn, out_dir / "history")
+    (out_dir / "truth.json").write_text(json.dumps({**truth(scn), "field": field.plan.summary()}, indent=2) + "\n",
+                                        encoding="utf-8")
+    log.debug("bundle written", extra={"path": str(out_dir), "kind": scn.kind})
+    return out_dir
+
+
+def _write_logs_metrics_events(scn: Scenario, out_dir: Path, logs: dict[str, list[str]],
+                               events: list[dict[str, str]]) -> None:
     logs_dir = out_dir / "logs"
     logs_dir.mkdir()
-    for name, lines in ev.logs().items():
+    for name, lines in logs.items():
         (logs_dir / f"{name}.log").write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
     metrics_dir = out_dir / "metrics"
     metrics_dir.mkdir()
@@ -112,14 +136,9 @@ def write_bundle(scn: Scenario, out_dir: Path, *, history: bool = True) -> Path:
                                       if not math.isnan(float(v))]
         (metrics_dir / f"{name}.{metric}.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     with (out_dir / "events.jsonl").open("w", encoding="utf-8") as fh:
-        for event in ev.events():
+        for event in events:
             fh.write(json.dumps(event) + "\n")
     (out_dir / "topology.json").write_text(json.dumps(scn.world.topology(), indent=2) + "\n", encoding="utf-8")
-    if history:
-        _write_bundle_history(scn, out_dir / "history")
-    (out_dir / "truth.json").write_text(json.dumps(truth(scn), indent=2) + "\n", encoding="utf-8")
-    log.debug("bundle written", extra={"path": str(out_dir), "kind": scn.kind})
-    return out_dir
 
 
 def _write_bundle_history(scn: Scenario, out: Path) -> None:

@@ -60,6 +60,18 @@ _NODE_ROUTINE = [("kubelet", 6, "I0000 kubelet_getters.go:182] \"Pod status upda
 _LEVEL_SYSLOG = {"debug": 7, "info": 6, "warn": 4, "error": 3, "fatal": 2}
 
 
+POD_HASH_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes draws name hashes from
+
+
+def pod_name(workload: str, role: str, rng: random.Random) -> str:
+    """A pod's name as its controller makes it: ``<deployment>-<template hash>-<5 chars>`` for a Deployment,
+    ``<statefulset>-<ordinal>`` for the stateful components."""
+    if role in (DATABASE, CACHE, QUEUE):
+        return f"{workload}-{rng.randint(0, 2)}"
+    template = "".join(rng.choice(POD_HASH_CHARS) for _ in range(rng.choice((9, 10))))
+    return f"{workload}-{template}-" + "".join(rng.choice(POD_HASH_CHARS) for _ in range(5))
+
+
 class _Lazy(dict[str, str]):
     """A format_map mapping that draws a placeholder's value only when the text uses it."""
 
@@ -82,8 +94,7 @@ class EvidenceWriter:
     def __init__(self, scn: Scenario) -> None:
         self.scn = scn
         self.rng = random.Random(f"evidence:{scn.kind}:{scn.culprit}:{scn.seed}:{scn.difficulty}")
-        self.pods = {name: f"{name}-{self.rng.getrandbits(32):08x}"[: len(name) + 9] + f"-{self.rng.choice('bcdfghjklmnpqrstvwxz')}"
-                     f"{self.rng.getrandbits(16):04x}" for name in scn.world.components}
+        self.pods = {name: pod_name(name, c.role, self.rng) for name, c in scn.world.components.items()}
         self.ips = {name: f"10.{96 if c.role in (DATABASE, CACHE, QUEUE) else 244}.{self.rng.randint(0, 3)}."
                           f"{self.rng.randint(2, 250)}" for name, c in scn.world.components.items()}
         w = scn.world
@@ -222,7 +233,8 @@ class EvidenceWriter:
         for node in w.nodes:
             lines = []
             self._node_routine(node, lines)
-            if node == scn.culprit or (node == w.placement.get(scn.culprit) and scn.spec.syslog):
+            own_node = node == w.placement.get(scn.culprit) and scn.kind != "disk_full"  # a full volume is not the node's
+            if node == scn.culprit or (own_node and scn.spec.syslog):
                 self._fault_lines(node, scn.spec.syslog, lines, who=scn.culprit)
             if scn.kind == "node_failure" and node == scn.culprit:
                 cut = scn.timeline.at(scn.timeline.fault_at + 0.5)
@@ -443,11 +455,15 @@ class EvidenceWriter:
                 add(scn.change_at + 0.4, "k8s", scn.culprit, render_k8s_event(
                     "Normal", "ScalingReplicaSet", f"deployment/{scn.culprit}",
                     f"Scaled up replica set {self.pods[scn.culprit][:-6]} to 3"))
+        on_node = scn.culprit in scn.world.nodes
         for etype, reason, message, delay in scn.spec.k8s:
+            if scn.kind == "disk_full" and not on_node:
+                continue  # the kubelet's eviction events speak of a node's disk, not of a full volume
             target = scn.culprit
             if scn.culprit in scn.world.nodes and scn.victims and "{pod}" in message:
                 target = self.rng.choice(scn.victims)
-            obj = f"node/{scn.culprit}" if reason.startswith("Node") else f"pod/{self.pods.get(target, target)}"
+            obj = f"node/{scn.culprit}" if reason.startswith("Node") or (on_node and "{pod}" not in message) \
+                else f"pod/{self.pods.get(target, target)}"
             add(tl.fault_at + delay + self.rng.random(), "k8s", target, render_k8s_event(
                 etype, reason, obj, self.fill(message, target)))
         events.sort(key=lambda x: x[0])

@@ -51,7 +51,7 @@ class FaultSpec:
     caller_family: str = "timeout"
     caller_latency: float = 2.0  # multiplier on direct callers' p95 latency
     caller_errors: float = 0.05  # error ratio added on direct callers
-    victims: str = ""  # node | dns | db_users
+    victims: str = ""  # node | node_only (only when the culprit is a node) | dns | db_users
     victim_effects: tuple[Effect, ...] = ()
     victim_logs: tuple[Line, ...] = ()
     extra: dict[str, tuple[Effect, ...]] = field(default_factory=dict)  # "queue"/"node"/"database"
@@ -112,11 +112,12 @@ _SPECS: list[FaultSpec] = [
                  "Take a heap dump / tracemalloc snapshot before the pod is killed.",
                  "Roll back the release if the slope started with it.")),
     FaultSpec(
-        "oom_kill", ("app", "edge"), "{svc} is OOM-killed repeatedly",
+        "oom_kill", ("app", "edge", "node"), "{svc} is OOM-killed repeatedly",
         effects=(E("memory_bytes", "mul", 1.9, shape="flap"), E("restarts", "counter", 1, ramp=6),
                  E(ERR, "add", 0.12, shape="flap"), E(LAT, "mul", 1.8)),
         logs=(L("error", "", family="oom", rate=0.2), L("info", "starting {svc} (pid 1)", rate=0.17)),
-        caller_family="refused", caller_latency=1.5, caller_errors=0.08,
+        caller_family="refused", caller_latency=1.5, caller_errors=0.08, victims="node_only",
+        victim_effects=(E("restarts", "counter", 1, delay=1, ramp=20), E(ERR, "add", 0.3, shape="burst")),
         syslog=(L("error", "kernel: Memory cgroup out of memory: Killed process {n}{d} ({proc}) total-vm:3276800kB, "
                            "anon-rss:2097152kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:4500kB oom_score_adj:936",
                   rate=0.17),),
@@ -128,11 +129,12 @@ _SPECS: list[FaultSpec] = [
                  "Compare the working set with the limit over the last day.",
                  "Raise the limit or reduce the per-request memory.")),
     FaultSpec(
-        "disk_full", ("database", "queue", "cache"), "{svc} ran out of disk space",
+        "disk_full", ("database", "queue", "cache", "node"), "{svc} ran out of disk space",
         effects=(E("disk_used_ratio", "set", 0.999, shape="step", ramp=6), E(ERR, "add", 0.4, delay=4),
                  E(LAT, "mul", 2.0, delay=4)),
         logs=(L("error", "could not extend file \"base/16384/24576\": No space left on device", rate=2, delay=4),),
-        caller_family="http5xx", caller_latency=1.6, caller_errors=0.2,
+        caller_family="http5xx", caller_latency=1.6, caller_errors=0.2, victims="node_only",
+        victim_effects=(E("restarts", "counter", 1, delay=2, ramp=30), E(ERR, "add", 0.25, shape="burst", delay=2)),
         syslog=(L("warn", "kubelet: eviction manager: attempting to reclaim ephemeral-storage", rate=0.3),),
         k8s=(("Warning", "EvictionThresholdMet", "Attempting to reclaim ephemeral-storage", 3),),
         alert="KubePersistentVolumeFillingUp", alert_on="self", keywords=("disk", "full", "no space left", "volume"),
@@ -397,16 +399,16 @@ _SPECS: list[FaultSpec] = [
     FaultSpec(
         "crash_loop", ("app", "edge"), "{svc} is in CrashLoopBackOff",
         effects=(E("restarts", "counter", 1, ramp=2), E(RPS, "mul", 0.3), E(ERR, "add", 0.5)),
-        logs=(L("fatal", "application failed to start", family="startup", rate=0.5),),
+        logs=(L("fatal", "process exited after an unhandled error", family="bug", rate=0.5),),
         caller_family="refused", caller_latency=1.4, caller_errors=0.35,
         k8s=(("Warning", "BackOff", "Back-off restarting failed container {svc} in pod {pod}", 2),
              ("Normal", "Pulled", "Container image \"registry.example.com/{world}/{svc}:{tag}\" already present "
                                   "on machine", 0.5)),
         change=Change("deploy", "{svc} {version} rolled out (image registry.example.com/{world}/{svc}:{tag})",
                       lead=(1, 3), probability=0.7),
-        alert="KubePodCrashLooping", keywords=("crashloop", "backoff", "restart", "startup", "secret"),
-        resolution="The new release of {svc} expected a secret key that was not created; added the secret and "
-                   "restarted.",
+        alert="KubePodCrashLooping", keywords=("crashloop", "backoff", "restart", "panic", "unhandled exception"),
+        resolution="{svc} crashed on start on a record it could not handle (a null field); guarded the code path "
+                   "and released a fix.",
         runbook=("`kubectl logs --previous` of the crashing pod.", "Check env/secret/config references of the "
                                                                  "release.", "Roll back if the fix is not "
                                                                              "immediate.")),

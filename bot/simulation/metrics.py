@@ -179,7 +179,8 @@ def finish(metric: str, series: np.ndarray) -> np.ndarray:
 
 
 def fmt_value(metric: str, value: float) -> str:
-    if metric in COUNTERS or metric in ("db_connections_in_use", "db_connections_max", "queue_depth"):
+    if metric in COUNTERS or metric in ("db_connections_in_use", "db_connections_max", "queue_depth",
+                                        "replicas_available"):
         return str(int(round(value)))
     if metric == "memory_bytes":
         return str(int(value))

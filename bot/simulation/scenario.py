@@ -113,7 +113,13 @@ def _timeline(rng: random.Random, difficulty: str) -> Timeline:
     return Timeline(start=start, minutes=base + delay + after, fault_at=base, alert_at=base + delay)
 
 
+NODE_ALERTS = {"oom_kill": "KubeNodeMemoryPressure", "disk_full": "KubeNodeDiskPressure"}
+
+
 def _pick_victims(spec: FaultSpec, world: World, culprit: str, rng: random.Random) -> list[str]:
+    if spec.victims == "node_only":
+        return [s for s in world.on_node(culprit) if world.components[s].role in OWNED_ROLES] \
+            if culprit in world.nodes else []
     if spec.victims == "node":
         if culprit in world.nodes:
             return [s for s in world.on_node(culprit) if world.components[s].role in OWNED_ROLES]
@@ -264,6 +270,8 @@ def _choose_alert(scn: Scenario) -> None:
         return
     if scn.difficulty == "easy" or (spec.alert_on == "self" and scn.difficulty == "normal"):
         scn.alert_service, scn.alert_name = scn.culprit, spec.alert
+        if scn.culprit in w.nodes:
+            scn.alert_name = NODE_ALERTS.get(scn.kind, spec.alert)
         scn.alert_metric = _main_metric(spec)
         return
     hit = sorted(scn.impacts, key=lambda s: (-scn.impacts[s].strength, s))

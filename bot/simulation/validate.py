@@ -28,6 +28,17 @@ _TS_PATTERNS = (
     re.compile(r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \["),  # nginx error
     re.compile(r"^<\d+>1 \d{4}-\d{2}-\d{2}T"),  # RFC 5424
     re.compile(r'"time(stamp)?":\s*"?\d'),  # JSON lines
+    re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \S+ "),  # BSD syslog
+    re.compile(r"^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}\] "),  # dmesg -T
+)
+SHORT_LOG_LINES = 40  # a crash's last lines (kubectl logs --previous) may carry no timestamp at all
+_KUBE_KINDS = (  # what a kubectl output file must look like, by its first line
+    ("describe", re.compile(r"^Name:\s+\S")),
+    ("events table", re.compile(r"^(NAMESPACE\s+)?LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE")),
+    ("get table", re.compile(r"^NAME\s+\S")),
+    ("yaml", re.compile(r"^apiVersion: ")),
+    ("json", re.compile(r"^\{")),
+    ("logs", re.compile(r"^\$ kubectl logs ")),
 )
 
 
@@ -117,7 +128,7 @@ def _check_logs(folder: Path, problems: list[str]) -> set[str]:
             problems.append(f"logs/{path.name} is not UTF-8 text")
             continue
         heads = [ln for ln in lines if ln and not ln.startswith(("\t", " "))][:20]
-        if heads and not any(p.search(h) for h in heads for p in _TS_PATTERNS):
+        if len(lines) > SHORT_LOG_LINES and heads and not any(p.search(h) for h in heads for p in _TS_PATTERNS):
             problems.append(f"logs/{path.name}: no timestamp found in its first lines")
     return names
 
@@ -236,6 +247,42 @@ def _check_history(folder: Path, problems: list[str]) -> None:
             problems.append(f"{rel}: kinds must come from the vocabulary")
 
 
+def _check_kubernetes(folder: Path, problems: list[str]) -> str:
+    """Each file is kubectl output: describe, an events or get table, YAML/JSON, or logs (anything else that is
+    text is taken as container logs). Returns the folder's text, where truth's service must appear."""
+    texts: list[str] = []
+    if not folder.is_dir():
+        return ""
+    for path in sorted(folder.iterdir()):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            problems.append(f"kubernetes/{path.name} is not UTF-8 text")
+            continue
+        if not text.strip():
+            problems.append(f"kubernetes/{path.name} is empty")
+            continue
+        first = text.lstrip().splitlines()[0]
+        if first.startswith("Name:") and ("Containers:" in text or "Capacity:" in text) and "Events:" not in text:
+            problems.append(f"kubernetes/{path.name}: a describe without its Events section")
+        if first.startswith("apiVersion:"):
+            try:
+                doc = yaml.safe_load(text)
+            except yaml.YAMLError as e:
+                problems.append(f"kubernetes/{path.name}: not valid YAML: {e}")
+                continue
+            if not isinstance(doc, dict) or "kind" not in doc:
+                problems.append(f"kubernetes/{path.name}: a Kubernetes object needs a kind")
+        texts.append(text)
+    return "\n".join(texts)
+
+
+def kube_file_kind(text: str) -> str:
+    """describe | events table | get table | yaml | json | logs: what a kubectl output file holds."""
+    first = text.lstrip().splitlines()[0] if text.strip() else ""
+    return next((name for name, pattern in _KUBE_KINDS if pattern.search(first)), "logs")
+
+
 def validate_bundle(path: str | Path) -> list[str]:
     """Problems with the bundle at ``path``; an empty list means it follows the format."""
     root = Path(path)
@@ -259,15 +306,16 @@ def validate_bundle(path: str | Path) -> list[str]:
             problems.append("topology.json must map each service to a list of dependency names")
         else:
             names |= set(topo) | {d for deps in topo.values() for d in deps}
+    kube_text = _check_kubernetes(root / "kubernetes", problems)
     if (root / "history").is_dir():
         _check_history(root / "history", problems)
     truth_path = root / "truth.json"
     if truth_path.is_file():
-        _check_truth(truth_path, names, problems)
+        _check_truth(truth_path, names, problems, kube_text)
     return problems
 
 
-def _check_truth(path: Path, names: set[str], problems: list[str]) -> None:
+def _check_truth(path: Path, names: set[str], problems: list[str], kube_text: str = "") -> None:
     try:
         truth = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
@@ -284,5 +332,5 @@ def _check_truth(path: Path, names: set[str], problems: list[str]) -> None:
     if not isinstance(truth.get("keywords", []), list):
         problems.append("truth.json: keywords must be a list")
     service = truth.get("root_cause_service")
-    if names and service not in names:
+    if (names or kube_text) and service not in names and not (service and str(service) in kube_text):
         problems.append(f"truth.json: root_cause_service {service!r} appears nowhere in the evidence")

@@ -54,8 +54,11 @@ def test_every_kind_writes_a_valid_bundle_with_its_truth(kind: str, tmp_path: Pa
     assert truth["root_cause_kind"] == kind
     assert truth["category"] == category_of(kind).value
     assert truth["keywords"]
-    topology = json.loads((path / "topology.json").read_text())
-    assert truth["root_cause_service"] in topology
+    if truth["field"]["sparse"]:  # the responder saved only the alert and kubectl output
+        assert not (path / "topology.json").exists() and list((path / "kubernetes").iterdir())
+    else:
+        topology = json.loads((path / "topology.json").read_text())
+        assert truth["root_cause_service"] in topology
     assert detect_vendor(json.loads((path / "alert.json").read_text())) == truth["vendor"]
 
 
@@ -91,7 +94,7 @@ def test_logs_come_in_several_formats(demo_bundle: Path) -> None:
             formats.add("json")
         elif first.startswith("time="):
             formats.add("logfmt")
-        elif first.startswith("<"):
+        elif first.startswith("<") or re.match(r"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d ", first):
             formats.add("syslog")
         elif re.match(r"[\d.]+ - - \[", first):
             formats.add("nginx")
@@ -102,13 +105,24 @@ def test_logs_come_in_several_formats(demo_bundle: Path) -> None:
 
 
 def test_file_names_do_not_reveal_the_culprit(tmp_path: Path) -> None:
-    """Same world and seed, different culprits and kinds: identical sets of files."""
-    a = generate_bundle(tmp_path / "a", kind="memory_leak", service="cart", seed=5, world="shop", history=False)
-    b = generate_bundle(tmp_path / "b", kind="bad_deploy", service="search", seed=5, world="shop", history=False)
-    names_a = sorted(p.name for p in (a / "logs").iterdir()) + sorted(p.name for p in (a / "metrics").iterdir())
-    names_b = sorted(p.name for p in (b / "logs").iterdir()) + sorted(p.name for p in (b / "metrics").iterdir())
-    assert names_a == names_b
-    topo = json.loads((a / "topology.json").read_text())
+    """Same world and seed, different culprits and kinds: every component and node has its log and metric files
+    whatever the culprit (field evidence may add files, such as a switch's log, but never takes one away)."""
+    bundles = [generate_bundle(tmp_path / f"{kind}-{svc}", kind=kind, service=svc, seed=seed, world="shop",
+                               history=False)
+               for kind, svc, seed in (("memory_leak", "cart", 5), ("bad_deploy", "search", 5),
+                                       ("exception_surge", "users", 6), ("cpu_throttling", "catalog", 8))]
+    full = [b for b in bundles if not json.loads((b / "truth.json").read_text())["field"]["sparse"]]
+    assert len(full) >= 2
+    world = build_scenario("memory_leak", service="cart", seed=5, world="shop").world
+    expected_logs = {f"{name}.log" for name in [*world.owned(), *world.nodes]}
+    per_bundle = []
+    for bundle in full:
+        names = {p.name for p in (bundle / "logs").iterdir()}
+        assert expected_logs <= names
+        per_bundle.append({p.name for p in (bundle / "metrics").iterdir()
+                           if not p.name.endswith(".replicas_available.csv")})
+    assert all(names == per_bundle[0] for names in per_bundle)
+    topo = json.loads((full[0] / "topology.json").read_text())
     assert list(topo) == sorted(topo)
 
 
