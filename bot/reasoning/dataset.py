@@ -142,21 +142,17 @@ class Gatherer:
     def gather(self, path: Path) -> LabelledCase | None:
         """The ranker's inputs for one bundle; None when it has no truth.json."""
         from bot.pipeline.bundle import load_bundle
-        from detectors.changes import detect_change_signals
-        from detectors.logs import detect_log_signals
-        from detectors.metrics import detect_metric_signals
+        from detectors.registry import load_detectors
 
         context, report = load_bundle(path)
         if report.truth is None:
             return None
-        alert_time = context.alert_time
-        signals = [
-            *alert_signals(context),
-            *(detect_log_signals(context.logs, alert_time=alert_time) if context.logs else []),
-            *(detect_metric_signals(context.metrics, alert_time=alert_time, topology=context.topology)
-              if context.metrics else []),
-            *(detect_change_signals(context.events, alert_time=alert_time) if context.events else []),
-        ]
+        signals = [*alert_signals(context)]
+        for name, detector in load_detectors():  # every detector an analysis runs, as Pipeline.gather does
+            try:
+                signals.extend(detector(context))
+            except Exception:  # noqa: BLE001 - as in an analysis: one failing detector is left out
+                log.exception("detector failed while gathering ranker inputs", extra={"detector": name})
         similar, runbooks = self._retrieve(context, signals)
         return LabelledCase(name=path.name, context=_light(context), signals=signals, similar=similar,
                             runbooks=runbooks, truth=report.truth)
