@@ -302,6 +302,16 @@ class IntakeSettings(_Section):
     writeback: bool = True  # post analyses to PagerDuty/Opsgenie incidents they came from
 
 
+class AnalysisSettings(_Section):
+    """The durable analysis queue (a database table) and the runners that drain it."""
+
+    workers: int = Field(default=2, ge=1, le=64)  # analyses at a time in one process
+    poll_interval_s: float = Field(default=0.5, gt=0, le=60)  # look for work in other processes' rows this often
+    lease_s: float = Field(default=60.0, ge=1)  # a claimed row returns to the queue this long after its runner died
+    max_attempts: int = Field(default=5, ge=1)  # then the row is kept as dead with its last error
+    retry_after_s: float = Field(default=5.0, ge=0)  # wait before retrying a failed analysis
+
+
 class AuthSettings(_Section):
     """Dashboard and API access. With no token set, only loopback clients are answered (first run)."""
 
@@ -352,6 +362,7 @@ class Settings(BaseSettings):
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     prediction: PredictionSettings = Field(default_factory=PredictionSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     taxonomy: TaxonomySettings = Field(default_factory=TaxonomySettings)
     # service -> the services it depends on (calls); used to propagate blame and to fetch neighbours' evidence

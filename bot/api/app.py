@@ -43,10 +43,8 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
     app.state.payload_verifiers = {}
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
-    app.state.queue = AnalysisQueue(
-        lambda incident_id: pipeline.analyze_incident(incident_id=incident_id),
-        on_error=pipeline.metrics.analysis_failures.inc,
-    )
+    app.state.queue = AnalysisQueue.from_settings(pipeline._require_store(), pipeline.analyze_job, settings,
+                                                  on_error=pipeline.metrics.analysis_failures.inc)
 
     @app.exception_handler(SherlogError)
     async def _sherlog_error(_request: Request, exc: SherlogError) -> JSONResponse:

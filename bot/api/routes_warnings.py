@@ -43,10 +43,8 @@ def install(app: FastAPI) -> None:
     def on_warning(warning: EarlyWarning) -> None:
         pipeline = app.state.pipeline
         result = pipeline.raise_early_warning(alert=warning.to_alert(), details=warning.model_dump(mode="json"))
-        for incident_id in result.created:
-            loop = getattr(app.state, "loop", None)
-            if loop is not None:
-                loop.call_soon_threadsafe(app.state.queue.submit, incident_id)
+        if result.created:
+            app.state.queue.wake()  # intake queued the analysis in its transaction
 
     job = EarlyWarningJob(settings=settings.prediction, source=source, on_warning=on_warning)
     app.state.early_warning_job = job

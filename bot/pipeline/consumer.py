@@ -20,12 +20,12 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.domain import Alert, InputError, SherlogError, StorageError
+from bot.domain import Alert, InputError, StorageError
 from connectors.alerts import parse_alerts
 from connectors.messages import SOURCE_HEADER, Delivery, MessageSource, header_text
 
@@ -89,8 +89,9 @@ async def _batches(source: MessageSource, size: int, wait: float) -> AsyncIterat
 
 class AlertWorker:
     def __init__(self, *, pipeline: Pipeline, source: MessageSource, batch_size: int = 200,
-                 batch_wait: float = 0.2, analyze: bool = True) -> None:
+                 batch_wait: float = 0.2, analyze: bool = True, waker: Callable[[], None] | None = None) -> None:
         self.pipeline = pipeline
+        self.waker = waker  # an analysis runner in this process (``bot.pipeline.queue``): woken, not awaited
         self.source = source
         self.batch_size = batch_size
         self.batch_wait = batch_wait
@@ -134,16 +135,15 @@ class AlertWorker:
         self.stats.alerts += len(alerts)
         if result is not None:
             self.stats.incidents_created += len(result.created)
-            if self.analyze:
+            if self.waker is not None and (result.created or result.updated):
+                self.waker()
+            elif self.analyze:
                 await self._analyze([*result.created, *result.updated])
 
     async def _analyze(self, incident_ids: list[str]) -> None:
-        for incident_id in dict.fromkeys(incident_ids):
-            try:
-                await asyncio.to_thread(self.pipeline.analyze_incident, incident_id=incident_id)
-                self.stats.analyses += 1
-            except SherlogError as e:
-                log.warning("analysis failed", extra={"incident_id": incident_id, "error": str(e)[:300]})
+        """No runner: analyse inline the rows intake queued for this batch (claimed, so never twice)."""
+        done = await asyncio.to_thread(self.pipeline.analyze_queued, list(dict.fromkeys(incident_ids)))
+        self.stats.analyses += done
 
 
 class LogWorker:

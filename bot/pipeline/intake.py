@@ -37,7 +37,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain import Alert, AlertStatus, Incident, IncidentStatus, Severity, stable_hash, utcnow
 from bot.pipeline.grouping import GroupingPolicy, GroupProfile, best_group, edges_from_labels, merge_topology
-from bot.storage import Store
+from bot.storage import Store, jobs
 from bot.storage.intake_groups import IntakeGroupRow
 from bot.storage.tables import AlertRow, IncidentRow, KeyValueRow
 
@@ -104,9 +104,10 @@ class _Touched:
 
 class IntakeService:
     def __init__(self, *, store: Store, group_window: timedelta = timedelta(minutes=30),
-                 policy: GroupingPolicy | None = None) -> None:
+                 policy: GroupingPolicy | None = None, queue_analyses: bool = True) -> None:
         self.store = store
         self.policy = policy or GroupingPolicy(window=group_window)
+        self.queue_analyses = queue_analyses
         self._lock = threading.Lock()
         self._learned: dict[str, list[str]] = {}
         self._learned_at: datetime | None = None
@@ -157,6 +158,8 @@ class IntakeService:
                 batch.write()
                 if self.policy.learn_topology and batch.new_edges:
                     self._save_learned(session, batch.new_edges)
+                if self.queue_analyses:  # the durable queue row commits with the incident it analyses
+                    jobs.enqueue(session, [i for r in results for i in (*r.created, *r.updated)], now=batch.now)
                 session.commit()
             except BaseException:
                 self._profiles.clear()  # profiles may hold this batch's uncommitted changes

@@ -42,6 +42,7 @@ from detectors.registry import Detector, load_detectors
 
 if TYPE_CHECKING:
     from bot.storage import Store
+    from bot.storage.jobs import Job
     from config.settings import Settings
     from retrieval import Retriever, SearchHit
 
@@ -291,7 +292,36 @@ class Pipeline:
             return self.context_provider(incident)
         return IncidentContext(incident=incident)
 
-    def analyze_incident(self, *, incident_id: str) -> Analysis:
+    def analyze_job(self, job: Job) -> Analysis:
+        """Analyse a claimed queue row: the analysis is saved in the transaction that completes the row."""
+        return self.analyze_incident(incident_id=job.incident_id, job=job)
+
+    def analyze_queued(self, incident_ids: list[str]) -> int:
+        """Claim and analyse these incidents' queue rows now (a process with no runner); rows another runner
+        holds are left to it. Returns the analyses saved; a failure is recorded on its row."""
+        from bot.pipeline.queue import runner_id
+        from bot.storage import jobs
+
+        store, cfg = self._require_store(), self.settings.analysis
+        with store.engine.begin() as conn:
+            claimed = jobs.claim(conn, owner=runner_id(), limit=len(incident_ids), lease_s=cfg.lease_s,
+                                 incident_ids=incident_ids)
+        done = 0
+        for job in claimed:
+            try:
+                self.analyze_job(job)
+                done += 1
+            except jobs.LeaseLost:
+                continue
+            except Exception as e:  # noqa: BLE001 - recorded on the row, retried by any runner
+                log.warning("analysis failed", extra={"incident_id": job.incident_id, "error": str(e)[:300]})
+                self.metrics.analysis_failures.inc()
+                with store.engine.begin() as conn:
+                    jobs.fail(conn, job, error=f"{e.__class__.__name__}: {e}", max_attempts=cfg.max_attempts,
+                              retry_after_s=cfg.retry_after_s)
+        return done
+
+    def analyze_incident(self, *, incident_id: str, job: Job | None = None) -> Analysis:
         store = self._require_store()
         incident = store.get_incident(incident_id=incident_id)
         context = self.build_context(incident)
@@ -302,7 +332,7 @@ class Pipeline:
         provider_notes = getattr(self.context_provider, "notes", None)
         if isinstance(provider_notes, dict):
             analysis.notes.extend(provider_notes.pop(incident_id, []))
-        store.save_analysis(analysis=analysis)
+        store.save_analysis(analysis=analysis, job=job)
         self.events.publish("analysis.ready", incident=incident, analysis=analysis)
         return analysis
 

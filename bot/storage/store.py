@@ -28,6 +28,7 @@ from bot.domain import (
     StorageError,
     utcnow,
 )
+from bot.storage import jobs
 from bot.storage.database import check, create_schema, make_engine
 from bot.storage.tables import (
     AlertRow,
@@ -215,7 +216,9 @@ class Store:
 
     # ---- analyses --------------------------------------------------------------------------
 
-    def save_analysis(self, *, analysis: Analysis) -> Analysis:
+    def save_analysis(self, *, analysis: Analysis, job: jobs.Job | None = None) -> Analysis:
+        """Store an analysis; with ``job``, its queue row is completed in the same transaction (nothing is
+        saved and ``jobs.LeaseLost`` is raised when another runner took the row over)."""
         top = analysis.top
         with self.session() as s:
             s.add(
@@ -235,6 +238,9 @@ class Store:
             if inc is not None:
                 inc.category = analysis.category.label
                 s.add(inc)
+            if job is not None and not jobs.complete(s, job):
+                s.rollback()
+                raise jobs.LeaseLost(f"analysis of {analysis.incident_id} lost its lease; not saved")
             s.commit()
         return analysis
 

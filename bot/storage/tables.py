@@ -123,3 +123,4 @@ class ChangeEventRow(SQLModel, table=True):
     kind: str = Field(max_length=40)
     service: str | None = Field(default=None, index=True, max_length=200)
     text: str = Field(default="", max_length=2000)
+from bot.storage.jobs import AnalysisJobRow  # noqa: E402,F401  (the durable analysis queue)
