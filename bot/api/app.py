@@ -9,22 +9,25 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from bot.domain import ConfigError, SherlogError
+from bot.domain import SherlogError
 from bot.pipeline import Pipeline
-from bot.pipeline.queue import AnalysisQueue
-from bot.pipeline.wiring import build_pipeline
+from bot.pipeline.wiring import Role, build_runtime
 from config.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = None,
+               role: Role = Role.ALL) -> FastAPI:
+    """The HTTP app of ``sherlog serve``: ``Role.ALL`` (the default) also runs the analysis runner and the
+    scheduled jobs in this process; ``Role.API`` leaves them to ``sherlog worker`` / ``sherlog scheduler``."""
     settings = settings or get_settings()
-    pipeline = pipeline or build_pipeline(settings)
+    runtime = build_runtime(settings, role, pipeline=pipeline)
+    pipeline = runtime.pipeline
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.queue.start()
+        await runtime.start()
         for hook in app.state.startup_hooks:
             await hook(app)
         try:
@@ -32,7 +35,7 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
         finally:
             for hook in app.state.shutdown_hooks:
                 await hook(app)
-            await app.state.queue.stop()
+            await runtime.stop()
 
     app = FastAPI(title="Sherlog", version="0.1.0", lifespan=lifespan,
                   description="Incident-response assistant: alerts in, ranked root causes with evidence out.")
@@ -43,8 +46,8 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
     app.state.payload_verifiers = {}
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
-    app.state.queue = AnalysisQueue.from_settings(pipeline._require_store(), pipeline.analyze_job, settings,
-                                                  on_error=pipeline.metrics.analysis_failures.inc)
+    app.state.runtime = runtime
+    app.state.queue = runtime.queue
 
     @app.exception_handler(SherlogError)
     async def _sherlog_error(_request: Request, exc: SherlogError) -> JSONResponse:
@@ -54,13 +57,6 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
 
     app.include_router(routes_core.router)
     _include_optional_routers(app)
-    if settings.digest.enabled:
-        from bot.pipeline.digest import SMTPDigestSender, install_weekly_digest
-
-        if not settings.smtp.enabled:
-            raise ConfigError("digest.enabled needs smtp.enabled (the weekly digest is sent by e-mail)")
-        install_weekly_digest(app, sender=SMTPDigestSender(settings.smtp), day_of_week=settings.digest.day_of_week,
-                              hour=settings.digest.hour, timezone=settings.digest.timezone)
     return app
 
 

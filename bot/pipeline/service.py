@@ -35,6 +35,7 @@ from bot.domain import (
     Vote,
     utcnow,
 )
+from bot.domain.events import AnalysisReady, EventType, IncidentEvent, OutboxEvent, WarningRaised
 from bot.pipeline.events import EventBus
 from bot.pipeline.intake import IntakeResult, IntakeService
 from bot.pipeline.metrics import PipelineMetrics
@@ -87,6 +88,31 @@ class Pipeline:
             if store is not None
             else None
         )
+        self._outbox = False
+        self.outbox_wakers: list[Callable[[], None]] = []  # relays of this process (``bot.pipeline.outbox``)
+
+    @property
+    def outbox(self) -> bool:
+        """True: lifecycle events are written to the database outbox in the transaction of their change and a
+        relay (in this or any process) delivers them; False: they go straight to this process's bus."""
+        return self._outbox
+
+    @outbox.setter
+    def outbox(self, on: bool) -> None:
+        self._outbox = on
+        if self._intake is not None:
+            self._intake.emit_events = on
+
+    def _emit(self, event: EventType, **payload: Any) -> None:
+        """After the commit: wake the relays (outbox) or call the subscribers now (no outbox)."""
+        if self._outbox:
+            for wake in self.outbox_wakers:
+                wake()
+        else:
+            self.events.publish(event.value, **payload)
+
+    def _events(self, *events: OutboxEvent) -> list[OutboxEvent]:
+        return list(events) if self._outbox else []
 
     # ---- analysis ------------------------------------------------------------------------
 
@@ -266,12 +292,14 @@ class Pipeline:
         store = self._require_store()
         results = self._intake.accept_many(batches)
         self.metrics.alerts_received.inc(sum(len(alerts) for alerts in batches))
+        if self._outbox and any(r.created or r.resolved for r in results):
+            self._emit(EventType.INCIDENT_CREATED)  # written by intake in its transaction: wake the relays
         for result in results:
-            for incident_id in result.created:
+            for incident_id in result.created if not self._outbox else ():
                 self.events.publish("incident.created", incident=store.get_incident(incident_id=incident_id))
             for incident_id in result.updated:
                 self.events.publish("incident.updated", incident_id=incident_id)
-            for incident_id in result.resolved:
+            for incident_id in result.resolved if not self._outbox else ():
                 self.events.publish("incident.resolved", incident=store.get_incident(incident_id=incident_id))
         return results
 
@@ -284,7 +312,10 @@ class Pipeline:
             incident = store.get_incident(incident_id=incident_id)
             incident.is_early_warning = True
             store.save_incident(incident=incident)
-        self.events.publish("warning.raised", alert=alert, details=details or {}, incident_ids=result.incident_ids)
+        if self._outbox:
+            store.add_events(events=[OutboxEvent(type=EventType.WARNING_RAISED, payload=WarningRaised(
+                alert=alert.model_dump(mode="json"), details=details or {}, incident_ids=result.incident_ids))])
+        self._emit(EventType.WARNING_RAISED, alert=alert, details=details or {}, incident_ids=result.incident_ids)
         return result
 
     def build_context(self, incident: Incident) -> IncidentContext:
@@ -332,8 +363,9 @@ class Pipeline:
         provider_notes = getattr(self.context_provider, "notes", None)
         if isinstance(provider_notes, dict):
             analysis.notes.extend(provider_notes.pop(incident_id, []))
-        store.save_analysis(analysis=analysis, job=job)
-        self.events.publish("analysis.ready", incident=incident, analysis=analysis)
+        store.save_analysis(analysis=analysis, job=job, events=self._events(OutboxEvent(
+            type=EventType.ANALYSIS_READY, payload=AnalysisReady(incident_id=incident_id, analysis_id=analysis.id))))
+        self._emit(EventType.ANALYSIS_READY, incident=incident, analysis=analysis)
         return analysis
 
     def get_incident(self, *, incident_id: str) -> tuple[Incident, Analysis | None]:
@@ -346,8 +378,9 @@ class Pipeline:
         if incident.status == IncidentStatus.OPEN:
             incident.status = IncidentStatus.ACKNOWLEDGED
             incident.acknowledged_at = utcnow()
-            store.save_incident(incident=incident)
-            self.events.publish("incident.acknowledged", incident=incident, user=user)
+            store.save_incident(incident=incident, events=self._events(OutboxEvent(
+                type=EventType.INCIDENT_ACKNOWLEDGED, payload=IncidentEvent(incident_id=incident.id, user=user))))
+            self._emit(EventType.INCIDENT_ACKNOWLEDGED, incident=incident, user=user)
         return incident
 
     def resolve(
@@ -372,13 +405,14 @@ class Pipeline:
             incident.confirmed_kind = cause_kind
         if resolution:
             incident.resolution = resolution
-        store.save_incident(incident=incident)
+        store.save_incident(incident=incident, events=self._events(OutboxEvent(
+            type=EventType.INCIDENT_RESOLVED, payload=IncidentEvent(incident_id=incident.id, user=user))))
         if incident.confirmed_kind and incident.confirmed_service:
             self.record_feedback(feedback=Feedback(incident_id=incident.id, service=incident.confirmed_service,
                                                    kind=incident.confirmed_kind, vote=Vote.FIXED, user=user,
                                                    surface="resolve", comment=resolution))
             self._index_resolved(incident)
-        self.events.publish("incident.resolved", incident=incident, user=user)
+        self._emit(EventType.INCIDENT_RESOLVED, incident=incident, user=user)
         return incident
 
     def _index_resolved(self, incident: Incident) -> None:

@@ -28,7 +28,8 @@ from bot.domain import (
     StorageError,
     utcnow,
 )
-from bot.storage import jobs
+from bot.domain.events import OutboxEvent
+from bot.storage import jobs, outbox
 from bot.storage.database import check, create_schema, make_engine
 from bot.storage.tables import (
     AlertRow,
@@ -106,8 +107,9 @@ class Store:
         incident.alerts = [Alert.model_validate(a.data) for a in alerts]
         return incident
 
-    def save_incident(self, *, incident: Incident) -> Incident:
-        """Insert or update an incident (its alerts are stored with ``add_alert``)."""
+    def save_incident(self, *, incident: Incident, events: Sequence[OutboxEvent] = ()) -> Incident:
+        """Insert or update an incident (its alerts are stored with ``add_alert``); ``events`` are written to
+        the outbox in the same transaction."""
         incident.updated_at = utcnow()
         with self.session() as s:
             existing = s.get(IncidentRow, incident.id)
@@ -118,6 +120,7 @@ class Store:
                 for field in row.model_fields:
                     if field != "category":
                         setattr(existing, field, getattr(row, field))
+            outbox.write(s, events)
             s.commit()
         return incident
 
@@ -216,7 +219,8 @@ class Store:
 
     # ---- analyses --------------------------------------------------------------------------
 
-    def save_analysis(self, *, analysis: Analysis, job: jobs.Job | None = None) -> Analysis:
+    def save_analysis(self, *, analysis: Analysis, job: jobs.Job | None = None,
+                      events: Sequence[OutboxEvent] = ()) -> Analysis:
         """Store an analysis; with ``job``, its queue row is completed in the same transaction (nothing is
         saved and ``jobs.LeaseLost`` is raised when another runner took the row over)."""
         top = analysis.top
@@ -241,8 +245,15 @@ class Store:
             if job is not None and not jobs.complete(s, job):
                 s.rollback()
                 raise jobs.LeaseLost(f"analysis of {analysis.incident_id} lost its lease; not saved")
+            outbox.write(s, events)
             s.commit()
         return analysis
+
+    def add_events(self, *, events: Sequence[OutboxEvent]) -> None:
+        """Events alone (their state change was committed by an earlier call)."""
+        with self.session() as s:
+            outbox.write(s, events)
+            s.commit()
 
     def latest_analysis(self, *, incident_id: str) -> Analysis | None:
         with self.session() as s:

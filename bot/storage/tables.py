@@ -124,3 +124,5 @@ class ChangeEventRow(SQLModel, table=True):
     service: str | None = Field(default=None, index=True, max_length=200)
     text: str = Field(default="", max_length=2000)
 from bot.storage.jobs import AnalysisJobRow  # noqa: E402,F401  (the durable analysis queue)
+from bot.storage.leases import LeaseRow  # noqa: E402,F401  (role leases: one scheduler at a time)
+from bot.storage.outbox import OutboxRow  # noqa: E402,F401  (the transactional outbox)

@@ -169,33 +169,19 @@ class EmailNotifier:
         self.pipeline.events.subscribe("analysis.ready", self.on_analysis_ready)
         self.pipeline.events.subscribe("warning.raised", self.on_warning)
 
-    def on_analysis_ready(self, *, incident: Incident, analysis: Analysis, **_: Any) -> None:
-        self._schedule(lambda: self.notify_incident(incident, analysis))
+    def on_analysis_ready(self, *, incident: Incident, analysis: Analysis, **_: Any) -> Any:
+        return self._schedule(lambda: self.notify_incident(incident, analysis))
 
-    def on_warning(self, *, incident: Incident, message: str = "", **_: Any) -> None:
-        self._schedule(lambda: self.notify_warning(incident, message or "warning"))
+    def on_warning(self, *, incident: Incident, message: str = "", **_: Any) -> Any:
+        return self._schedule(lambda: self.notify_warning(incident, message or "warning"))
 
-    def _schedule(self, make: Callable[[], Awaitable[Any]]) -> None:
-        self.scheduler.schedule(make)
+    def _schedule(self, make: Callable[[], Awaitable[Any]]) -> Any:
+        return self.scheduler.schedule(make)  # the outbox relay waits for it
 
     async def drain(self) -> None:
         await self.scheduler.drain()
 
 
 def install(app: FastAPI) -> None:
-    settings = app.state.settings.smtp
-    app.state.email = None
-    if not settings.enabled:
-        return
-    notifier = EmailNotifier(settings=settings, pipeline=app.state.pipeline)
-    notifier.subscribe()
-    app.state.email = notifier
-
-    async def _start(_app: FastAPI) -> None:
-        notifier.scheduler.bind()
-
-    async def _stop(_app: FastAPI) -> None:
-        await notifier.drain()
-
-    app.state.startup_hooks.append(_start)
-    app.state.shutdown_hooks.append(_stop)
+    """The notifier the composition root built (``bot.pipeline.wiring``), for the routes that use it."""
+    app.state.email = app.state.runtime.surfaces.get("email")
