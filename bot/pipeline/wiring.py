@@ -8,6 +8,7 @@ generic YAML alert mappings registered. ``build_runtime`` adds what runs around 
 | ``all`` (``sherlog serve``, the default) | yes | yes | yes |
 | ``api`` (``sherlog serve --api``) | no | yes | no |
 | ``worker`` (``sherlog worker``) | yes | yes | no |
+| ``intake`` (``sherlog worker --no-analyze``) | no | yes | no |
 | ``scheduler`` (``sherlog scheduler``) | no | yes | yes |
 
 Events cross processes through the database outbox, so an incident analysed in a worker is posted by
@@ -109,6 +110,7 @@ class Role(StrEnum):
     ALL = "all"
     API = "api"
     WORKER = "worker"
+    INTAKE = "intake"  # ``sherlog worker --no-analyze``: queue intake only
     SCHEDULER = "scheduler"
 
     @property
