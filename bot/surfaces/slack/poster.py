@@ -23,12 +23,13 @@ from bot.pipeline import chat
 from bot.pipeline.service import Pipeline
 from bot.render.common import percent, tally_votes
 from bot.render.slack import fallback_text, slack_blocks
-from bot.storage.chat_leases import FAILED, POSTED, POSTING, lease_chat_post
+from bot.storage.chat_leases import FAILED, PENDING, POSTED, POSTING, lease_chat_post
 from config.settings import SlackSettings
 
 log = logging.getLogger(__name__)
 
 SURFACE = "slack"
+POST_EVENT_TYPE = "sherlog_incident_posted"  # message metadata: finds a post whose record was lost
 _PERMANENT_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive",
                      "token_revoked", "missing_scope", "invalid_blocks", "msg_too_long"}
 
@@ -78,18 +79,29 @@ class SlackPoster:
             if claimed or row.state != POSTED:
                 if not claimed and row.state == POSTING:
                     return "skipped"  # another process or task is posting it right now
-                return await self._post(row.id, incident, analysis, channel)  # type: ignore[arg-type]
+                prior = PENDING if claimed else row.state
+                return await self._post(row.id, incident, analysis, channel, prior=prior)  # type: ignore[arg-type]
             return await self._update(row.id, dict(row.data), incident, analysis)  # type: ignore[arg-type]
 
-    async def _post(self, post_id: int, incident: Incident, analysis: Analysis | None, channel: str) -> str:
+    async def _post(self, post_id: int, incident: Incident, analysis: Analysis | None, channel: str, *,
+                    prior: str = PENDING) -> str:
+        """Post under the row's lease. After an attempt that may have reached Slack (a process killed between
+        the post and its record, a timeout), the message is first looked up by its metadata."""
         won = await asyncio.to_thread(lease_chat_post, self._store, post_id=post_id,
                                       stale_after_s=max(120.0, 4 * self.settings.timeout_s))
         if not won:
             return "skipped"
         try:
-            blocks = await self.blocks_for(incident, analysis)
-            resp = await self.client.chat_postMessage(channel=channel, text=fallback_text(incident, analysis),
-                                                      blocks=blocks, unfurl_links=False, unfurl_media=False)
+            found = await self._find_posted(post_id, incident, channel) if prior in (POSTING, FAILED) else None
+            if found is not None:
+                log.info("slack post found by its metadata; not posted again", extra={"incident_id": incident.id})
+                resp: Any = found
+            else:
+                blocks = await self.blocks_for(incident, analysis)
+                resp = await self.client.chat_postMessage(
+                    channel=channel, text=fallback_text(incident, analysis), blocks=blocks, unfurl_links=False,
+                    unfurl_media=False, metadata={"event_type": POST_EVENT_TYPE,
+                                                  "event_payload": {"incident_id": incident.id, "post_id": post_id}})
         except _delivery_errors() as e:
             reason = _reason(e)
             await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=FAILED,
@@ -106,6 +118,25 @@ class SlackPoster:
                                 thread=ts, incident_id=incident.id)
         log.info("slack incident post sent", extra={"incident_id": incident.id, "channel": channel_id})
         return "posted"
+
+    async def _find_posted(self, post_id: int, incident: Incident, channel: str) -> dict[str, Any] | None:
+        """The incident's message if an earlier attempt posted it (``conversations.history`` with metadata,
+        over the post row's lifetime); None when absent or when the lookup itself fails (then it is posted)."""
+        row = await asyncio.to_thread(self._store.get_chat_post, incident_id=incident.id, surface=SURFACE,
+                                      channel=channel)
+        since = _aware(row.created_at).timestamp() - 60 if row is not None else 0
+        try:
+            page = await self.client.conversations_history(channel=channel, oldest=str(since), limit=200,
+                                                           include_all_metadata=True)
+        except _delivery_errors() as e:
+            log.warning("slack history lookup failed; posting", extra={"incident_id": incident.id, "error": _reason(e)})
+            return None
+        for message in page.get("messages") or []:
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == POST_EVENT_TYPE and payload.get("incident_id") == incident.id:
+                return {"ts": message["ts"], "channel": page.get("channel") or channel}
+        return None
 
     async def _update(self, post_id: int, data: dict[str, Any], incident: Incident, analysis: Analysis | None) -> str:
         channel, ts = str(data.get("channel")), str(data.get("ts"))
@@ -200,7 +231,8 @@ class SlackPoster:
             else:
                 incident, analysis = await asyncio.to_thread(self.pipeline.get_incident, incident_id=row.incident_id)
                 async with self._lock(incident.id):
-                    outcome = await self._post(row.id, incident, analysis, row.channel)  # type: ignore[arg-type]
+                    outcome = await self._post(row.id, incident, analysis, row.channel,  # type: ignore[arg-type]
+                                               prior=row.state)
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 
