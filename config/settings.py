@@ -95,6 +95,7 @@ class SlackSettings(_Section):
     retry_interval_s: float = Field(default=30.0, gt=0)  # how often failed auto-posts are retried
     retry_backoff_s: float = Field(default=5.0, ge=0)  # first back-off of a failed post, doubled per attempt
     max_post_attempts: int = Field(default=50, ge=1)
+    post_lease_s: float = Field(default=120.0, ge=1)  # a post left "posting" by a dead process is retried after this
 
 
 class TeamsSettings(_Section):

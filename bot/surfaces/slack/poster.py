@@ -88,7 +88,7 @@ class SlackPoster:
         """Post under the row's lease. After an attempt that may have reached Slack (a process killed between
         the post and its record, a timeout), the message is first looked up by its metadata."""
         won = await asyncio.to_thread(lease_chat_post, self._store, post_id=post_id,
-                                      stale_after_s=max(120.0, 4 * self.settings.timeout_s))
+                                      stale_after_s=max(self.settings.post_lease_s, 4 * self.settings.timeout_s))
         if not won:
             return "skipped"
         try:
