@@ -1,5 +1,5 @@
 """SIGKILL of `sherlog serve` (every role in one process) at random points during a stream of alerts, on
-SQLite and on the real PostgreSQL: after restarts, every acknowledged alert is stored once, every incident is
+SQLite and on the real PostgreSQL, and of `sherlog worker` draining RabbitMQ on PostgreSQL: after restarts, every acknowledged alert is stored once, every incident is
 analysed once, and every incident is posted to Slack once (the Slack Web API stand-in counts the posts).
 
 ``SHERLOG_FAULT_ALERTS`` sets the number of alerts (default 300; 2,000 for a long run).
@@ -102,7 +102,7 @@ def _settled(store: Store, n: int) -> bool:
     return incidents == n and posted == n
 
 
-def _scenario(tmp_path: Path, storage: dict[str, str], store: Store, slack: SlackAPI) -> None:
+def _env(tmp_path: Path, storage: dict[str, str], slack: SlackAPI) -> dict[str, str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "SHERLOG__DATA_DIR": str(tmp_path / "data"), "SHERLOG__RETRIEVAL__BACKEND": "memory",
            "SHERLOG__SLACK__ENABLED": "true", "SHERLOG__SLACK__BOT_TOKEN": "xoxb-test-token",
@@ -113,6 +113,11 @@ def _scenario(tmp_path: Path, storage: dict[str, str], store: Store, slack: Slac
            "SHERLOG__ANALYSIS__LEASE_S": "3", "SHERLOG__ANALYSIS__POLL_INTERVAL_S": "0.2",
            "SHERLOG__OUTBOX__LEASE_S": "3", "SHERLOG__OUTBOX__POLL_INTERVAL_S": "0.2", **storage}
     env.pop("SHERLOG_CONFIG", None)
+    return env
+
+
+def _scenario(tmp_path: Path, storage: dict[str, str], store: Store, slack: SlackAPI) -> None:
+    env = _env(tmp_path, storage, slack)
     server = Server(env, free_port(), tmp_path / "serve.log")
     server.start()
     acknowledged: list[int] = []
@@ -137,6 +142,10 @@ def _scenario(tmp_path: Path, storage: dict[str, str], store: Store, slack: Slac
         stop.set()
         server.stop()
 
+    _check(store, acknowledged, slack)
+
+
+def _check(store: Store, acknowledged: list[int], slack: SlackAPI) -> None:
     with store.engine.connect() as conn:
         stored = Counter(dict(conn.execute(select(AlertRow.name, func.count()).group_by(AlertRow.name)).all()))  # type: ignore[call-overload]
         analysed = Counter(dict(conn.execute(
@@ -168,5 +177,68 @@ def test_sigkill_of_serve_on_postgresql_loses_and_doubles_nothing(tmp_path: Path
     try:
         _scenario(tmp_path, {"SHERLOG__STORAGE__URL": PG_URL, "SHERLOG__STORAGE__SCHEMA_NAME": pg_schema},
                   store, slack_api)
+    finally:
+        store.close()
+
+
+def test_sigkill_of_the_queue_worker_on_postgresql_loses_and_doubles_nothing(
+        tmp_path: Path, pg_schema: str, slack_api: SlackAPI, rabbitmq_url: str) -> None:
+    """`sherlog worker` (queue intake, analysis, delivery) killed twice while it drains a RabbitMQ queue."""
+    import asyncio
+    import json
+    import uuid
+
+    from connectors.messages import SOURCE_HEADER
+    from connectors.rabbitmq import RabbitMQBroker
+
+    queue = f"sherlog.crash.{uuid.uuid4().hex[:8]}"
+    store = Store.open(PG_URL, schema=pg_schema)
+    env = _env(tmp_path, {"SHERLOG__STORAGE__URL": PG_URL, "SHERLOG__STORAGE__SCHEMA_NAME": pg_schema,
+                          "SHERLOG__RABBITMQ__ENABLED": "true", "SHERLOG__RABBITMQ__URL": rabbitmq_url,
+                          "SHERLOG__RABBITMQ__ALERTS_QUEUE": queue, "SHERLOG__RABBITMQ__BATCH_SIZE": "20"}, slack_api)
+
+    async def publish() -> None:
+        broker = RabbitMQBroker(url=rabbitmq_url, queue=queue)
+        await broker.connect()
+        for i in range(N_ALERTS):  # acknowledged by the broker = accepted
+            await broker.publish(json.dumps(_payload(i)).encode(), headers={SOURCE_HEADER: "alertmanager"})
+        await broker.close()
+
+    asyncio.run(publish())
+    log = tmp_path / "worker.log"
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "bot.cli.main", "worker", "--batch-size", "20"], cwd=ROOT,
+                                env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+    def count(table: Any) -> int:
+        with store.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+
+    rng = random.Random(23)
+    proc = start()
+    try:
+        for k in range(KILLS):  # once during intake, once while analyses and posts drain
+            target = N_ALERTS * (k + 1) // (KILLS + 1)
+            deadline = time.monotonic() + 180
+            while (count(AlertRow) if k == 0 else count(AnalysisRow)) < target // (k + 1) \
+                    and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.3))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            proc = start()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not _settled(store, N_ALERTS):
+            time.sleep(0.5)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    try:
+        _check(store, list(range(N_ALERTS)), slack_api)
     finally:
         store.close()
