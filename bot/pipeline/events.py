@@ -28,6 +28,9 @@ class EventBus:
     def subscribe(self, event: str, handler: Handler) -> None:
         self._handlers[event].append(handler)
 
+    def has_subscribers(self, event: str) -> bool:
+        return bool(self._handlers.get(event))
+
     def publish(self, event: str, **payload: Any) -> None:
         for handler in list(self._handlers.get(event, ())):
             try:

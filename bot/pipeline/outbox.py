@@ -106,8 +106,7 @@ class OutboxRelay:
             except Exception:  # noqa: BLE001 - database outage: poll again
                 log.warning("cannot claim outbox events", exc_info=True)
                 rows = []
-            for row in rows:
-                await self._deliver(row)
+            await asyncio.gather(*(self._deliver_in_order(group) for group in _by_incident(rows)))
             if len(rows) == self._batch:
                 continue
             if not rows:
@@ -121,9 +120,16 @@ class OutboxRelay:
         with self.store.engine.begin() as conn:
             return outbox.claim(conn, owner=self.owner, limit=self._batch, lease_s=self._lease)
 
+    async def _deliver_in_order(self, rows: list[outbox.Claimed]) -> None:
+        for row in rows:
+            await self._deliver(row)
+
     async def _deliver(self, row: outbox.Claimed) -> None:
         error: str | None = None
         try:
+            if not self.bus.has_subscribers(row.event.value):
+                await asyncio.to_thread(self._finish, row, None)  # nobody here listens: nothing to do
+                return
             kwargs = await asyncio.to_thread(self._arguments, row)
             failed = await deliver(self.bus, row.event.value, **kwargs)
             if failed:
@@ -179,3 +185,12 @@ class OutboxRelay:
                         raw.invalidate()
                     except Exception:  # noqa: BLE001
                         pass
+
+
+def _by_incident(rows: list[outbox.Claimed]) -> list[list[outbox.Claimed]]:
+    """Rows grouped by incident, in claim order: one incident's events in order, incidents in parallel."""
+    groups: dict[str, list[outbox.Claimed]] = {}
+    for row in rows:
+        key = str(row.payload.get("incident_id") or f"row-{row.id}")
+        groups.setdefault(key, []).append(row)
+    return list(groups.values())
