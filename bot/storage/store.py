@@ -36,6 +36,7 @@ from bot.storage.tables import (
     AnalysisRow,
     ChangeEventRow,
     ChatPostRow,
+    DeliveryState,
     FeedbackRow,
     IncidentRow,
     KeyValueRow,
@@ -333,7 +334,7 @@ class Store:
             row = s.get(ChatPostRow, post_id)
             if row is None:
                 raise NotFoundError(f"no chat post {post_id}")
-            row.state = state
+            row.state = DeliveryState(state).value
             row.attempts += 1
             row.updated_at = utcnow()
             if message_ref is not None:
@@ -347,7 +348,7 @@ class Store:
         with self.session() as s:
             return list(
                 s.exec(
-                    select(ChatPostRow).where(ChatPostRow.surface == surface, ChatPostRow.state != "posted")
+                    select(ChatPostRow).where(ChatPostRow.surface == surface, ChatPostRow.state != DeliveryState.POSTED.value)
                 ).all()
             )
 
