@@ -92,7 +92,7 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level)
     if workers > 1:
-        target = "bot.api.asgi:app" if all_roles else "bot.api.asgi:api_app"
+        target = "bot.api.asgi:app" if all_roles else "bot.api.asgi_api:api_app"
         uvicorn.run(target, host=host, port=port, workers=workers, log_level="warning", factory=not all_roles)
     else:
         uvicorn.run(create_app(settings, role=Role.ALL if all_roles else Role.API), host=host, port=port,

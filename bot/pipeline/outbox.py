@@ -7,6 +7,9 @@ PagerDuty/Opsgenie write-back): it claims due rows with a lease, reads the curre
 awaits the subscribers and marks the row done. A relay killed mid-delivery leaves the row leased; another
 relay takes it after ``outbox.lease_s`` (subscribers are idempotent per incident: one chat post, one note).
 
+Every role holds the same subscribers (``bot.pipeline.wiring``), so any relay may deliver any event; an
+event with no subscriber in this process is marked done at once.
+
 Wake-up: ``wake()`` after a commit in this process, PostgreSQL ``LISTEN sherlog_outbox`` for commits in
 other processes, and polling every ``outbox.poll_interval_s`` (SQLite, or a missed notification).
 """
