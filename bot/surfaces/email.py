@@ -25,9 +25,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from bot.domain import Analysis, ConfigError, ConnectorError, Incident, stable_hash, utcnow
+from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
 from bot.pipeline.service import Pipeline
 from bot.render.email import digest_html, digest_text, email_html, email_subject, email_text
-from bot.storage.chat_leases import FAILED, POSTED, lease_chat_post
+from bot.storage.tables import DeliveryState
 from bot.surfaces.delivery import DeliveryScheduler
 from config.settings import SMTPSettings
 
@@ -104,21 +105,17 @@ class EmailNotifier:
         return await self._send_incident(row.id, incident, analysis)
 
     async def _send_incident(self, post_id: int, incident: Incident, analysis: Analysis | None) -> str:
-        if not await asyncio.to_thread(lease_chat_post, self._store, post_id=post_id):
-            return "skipped"
-        url = self.settings.dashboard_url
-        msg = self._message(email_subject(incident, analysis), email_text(incident, analysis, dashboard_url=url),
-                            email_html(incident, analysis, dashboard_url=url))
-        try:
+        """The shared delivery cycle (``bot.pipeline.delivery``); a sent mail is recorded by its Message-ID."""
+
+        async def send(_before: DeliveryState) -> Sent:
+            url = self.settings.dashboard_url
+            msg = self._message(email_subject(incident, analysis), email_text(incident, analysis, dashboard_url=url),
+                                email_html(incident, analysis, dashboard_url=url))
             await asyncio.to_thread(self.send_now, msg)
-        except ConnectorError as e:
-            await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=FAILED,
-                                    data={"error": str(e)[:200]})
-            log.warning("incident mail failed, will retry", extra={"incident_id": incident.id})
-            return "pending"
-        await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=POSTED,
-                                message_ref=str(msg["Message-ID"])[:200])
-        return "sent"
+            return Sent(ref=str(msg["Message-ID"])[:200])
+
+        outcome = await deliver_first(self._store, post_id, send, errors=(ConnectorError,), what="incident mail")
+        return "sent" if outcome == DeliveryOutcome.POSTED else outcome.value
 
     async def notify_warning(self, incident: Incident, message: str) -> str:
         """Mail an operational warning about an incident, once per distinct message."""

@@ -20,10 +20,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain import Analysis, Incident, IncidentStatus, utcnow
 from bot.pipeline import chat
+from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
 from bot.pipeline.service import Pipeline
 from bot.render.common import percent, tally_votes
 from bot.render.slack import fallback_text, slack_blocks
-from bot.storage.chat_leases import FAILED, PENDING, POSTED, POSTING, lease_chat_post
+from bot.storage.chat_leases import FAILED, PENDING, POSTED, POSTING
+from bot.storage.tables import DeliveryState
 from config.settings import SlackSettings
 
 log = logging.getLogger(__name__)
@@ -85,14 +87,12 @@ class SlackPoster:
 
     async def _post(self, post_id: int, incident: Incident, analysis: Analysis | None, channel: str, *,
                     prior: str = PENDING) -> str:
-        """Post under the row's lease. After an attempt that may have reached Slack (a process killed between
-        the post and its record, a timeout), the message is first looked up by its metadata."""
-        won = await asyncio.to_thread(lease_chat_post, self._store, post_id=post_id,
-                                      stale_after_s=max(self.settings.post_lease_s, 4 * self.settings.timeout_s))
-        if not won:
-            return "skipped"
-        try:
-            found = await self._find_posted(post_id, incident, channel) if prior in (POSTING, FAILED) else None
+        """The shared delivery cycle (``bot.pipeline.delivery``). After an attempt that may have reached Slack
+        (a process killed between the post and its record, a timeout), the message is first looked up by its
+        metadata."""
+
+        async def send(before: DeliveryState) -> Sent:
+            found = await self._find_posted(post_id, incident, channel) if before in (POSTING, FAILED) else None
             if found is not None:
                 log.info("slack post found by its metadata; not posted again", extra={"incident_id": incident.id})
                 resp: Any = found
@@ -102,22 +102,24 @@ class SlackPoster:
                     channel=channel, text=fallback_text(incident, analysis), blocks=blocks, unfurl_links=False,
                     unfurl_media=False, metadata={"event_type": POST_EVENT_TYPE,
                                                   "event_payload": {"incident_id": incident.id, "post_id": post_id}})
-        except _delivery_errors() as e:
-            reason = _reason(e)
-            await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=FAILED,
-                                    data={"error": reason, "failed_at": utcnow().isoformat()})
-            log.warning("slack post failed, will retry", extra={"incident_id": incident.id, "error": reason})
-            return "pending"
-        ts, channel_id = str(resp["ts"]), str(resp.get("channel") or channel)
-        top = analysis.top if analysis else None
-        data = {"channel": channel_id, "ts": ts, "analysis_id": analysis.id if analysis else None,
-                "top": f"{top.service}|{top.kind}" if top else None, "status": incident.status.value}
-        await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=POSTED,
-                                message_ref=f"{channel_id}:{ts}", data=data)
-        await asyncio.to_thread(chat.remember_thread, pipeline=self.pipeline, surface=SURFACE, channel=channel_id,
-                                thread=ts, incident_id=incident.id)
-        log.info("slack incident post sent", extra={"incident_id": incident.id, "channel": channel_id})
-        return "posted"
+            ts, channel_id = str(resp["ts"]), str(resp.get("channel") or channel)
+            top = analysis.top if analysis else None
+            return Sent(ref=f"{channel_id}:{ts}", data={
+                "channel": channel_id, "ts": ts, "analysis_id": analysis.id if analysis else None,
+                "top": f"{top.service}|{top.kind}" if top else None, "status": incident.status.value})
+
+        outcome = await deliver_first(self._store, post_id, send, errors=_delivery_errors(), prior=prior,
+                                      stale_after_s=max(self.settings.post_lease_s, 4 * self.settings.timeout_s),
+                                      describe=_reason, what="slack post")
+        if outcome == DeliveryOutcome.POSTED:
+            row = await asyncio.to_thread(self._store.get_chat_post, incident_id=incident.id, surface=SURFACE,
+                                          channel=channel)
+            if row is not None:
+                await asyncio.to_thread(chat.remember_thread, pipeline=self.pipeline, surface=SURFACE,
+                                        channel=str(row.data["channel"]), thread=str(row.data["ts"]),
+                                        incident_id=incident.id)
+            log.info("slack incident post sent", extra={"incident_id": incident.id})
+        return outcome.value
 
     async def _find_posted(self, post_id: int, incident: Incident, channel: str) -> dict[str, Any] | None:
         """The incident's message if an earlier attempt posted it (``conversations.history`` with metadata,
