@@ -143,9 +143,11 @@ class Runtime:
     _schedulers: list[Any] = field(default_factory=list)
 
     async def start(self) -> None:
-        for surface in self.surfaces.values():
-            if self.role.serves and hasattr(surface, "start"):
-                await surface.start()  # retry loops, Slack Socket Mode
+        for name, surface in self.surfaces.items():  # every role delivers, so every role runs the retry loops
+            if name == "slack":
+                await surface.start(receive=self.role.serves)  # Socket Mode only where chat is served
+            elif hasattr(surface, "start"):
+                await surface.start()
             else:
                 surface.scheduler.bind()
         if self.role.analyses:
@@ -164,7 +166,7 @@ class Runtime:
         await self.queue.stop()
         await self.relay.stop()
         for surface in self.surfaces.values():
-            if self.role.serves and hasattr(surface, "stop"):
+            if hasattr(surface, "stop"):
                 await surface.stop()
             else:
                 await surface.drain()

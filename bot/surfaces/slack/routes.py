@@ -64,10 +64,11 @@ class SlackSurface:
         """Wait until every scheduled post and update finished (tests, shutdown)."""
         await self.scheduler.drain()
 
-    async def start(self) -> None:
+    async def start(self, *, receive: bool = True) -> None:
+        """Deliveries and their retry loop; ``receive`` (the API roles) also opens Socket Mode when set."""
         self.scheduler.bind()
         self._retry_task = asyncio.get_running_loop().create_task(self.poster.run_retry_loop(), name="slack-retry")
-        if self.settings.socket_mode:
+        if receive and self.settings.socket_mode:
             await self.start_socket_mode()
 
     async def start_socket_mode(self) -> None:
