@@ -166,3 +166,24 @@ def test_worker_without_runner_analyses_its_batch_through_the_queue(settings, an
     assert pipeline.analyze_queued(created) == 2
     assert pipeline.analyze_queued(created) == 0  # done rows are gone: never analysed twice
     assert _analyses(any_store) == {i: 1 for i in created}
+
+
+def test_upgrade_queues_open_incidents_the_in_memory_queue_forgot(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.domain import Incident, IncidentStatus
+    from bot.storage.database import make_engine
+    from bot.storage.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0001")  # a database of the in-memory queue's time
+    old = Store(engine)
+    forgotten = old.save_incident(incident=Incident(fingerprint="a|A", title="never analysed"))
+    done = old.save_incident(incident=Incident(fingerprint="b|B", title="analysed"))
+    closed = old.save_incident(incident=Incident(fingerprint="c|C", title="resolved",
+                                                 status=IncidentStatus.RESOLVED))
+    with engine.begin() as conn:
+        conn.execute(AnalysisRow.__table__.insert().values(  # type: ignore[attr-defined]
+            id="ana-1", incident_id=done.id, created_at=utcnow(), data={}))
+    upgrade(engine)
+    assert set(_rows(old)) == {forgotten.id}
+    assert closed.id not in _rows(old)
+    engine.dispose()
