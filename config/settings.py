@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, ValidationInf
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.domain.errors import ConfigError
+from config.masking import mask_urls
 
 DEFAULT_CONFIG_FILE = Path(__file__).with_name("sherlog.yaml")
 
@@ -67,17 +68,36 @@ class RetrievalSettings(_Section):
     background_rebuild_docs: int = Field(default=10_000, ge=0)
 
 
+LLMProvider = Literal["openai", "azure_openai", "anthropic", "bedrock", "google_vertexai", "ollama",
+                      "openai_compatible"]
+
+
 class LLMSettings(_Section):
     enabled: bool = False
-    base_url: str = "https://api.openai.com/v1"
-    model: str = "gpt-4o-mini"
+    provider: LLMProvider = "openai"  # connectors/llm.py: which LangChain chat model (and optional extra)
+    base_url: str = "https://api.openai.com/v1"  # openai / openai_compatible / ollama URL; Azure: the endpoint
+    model: str = "gpt-4o-mini"  # Azure: the deployment name; Bedrock: the model id
     api_key: SecretStr | None = None
-    timeout_s: float = Field(default=20.0, gt=0)
+    api_version: str | None = None  # azure_openai only, e.g. 2024-10-21
+    region: str | None = None  # bedrock region / google_vertexai location
+    project: str | None = None  # google_vertexai project
+    timeout_s: float = Field(default=20.0, gt=0)  # per model call
+    max_retries: int = Field(default=1, ge=0, le=10)  # per model call, on 429 / 5xx / connection errors
     max_tokens: int = Field(default=800, ge=16)
     context_tokens: int = Field(default=6000, ge=256)
     temperature: float = Field(default=0.0, ge=0, le=2)
-    price_per_1k_input: float = 0.0
-    price_per_1k_output: float = 0.0
+    price_per_1k_input: float = Field(default=0.0, ge=0)
+    price_per_1k_output: float = Field(default=0.0, ge=0)
+    # investigation with read-only tools (bot/investigation): off unless asked for
+    investigate: bool = False
+    max_steps: int = Field(default=6, ge=1, le=50)  # model turns that may call tools
+    max_tool_calls: int = Field(default=12, ge=1, le=100)
+    max_wall_s: float = Field(default=90.0, gt=0)  # the whole investigation, model calls and tools
+    max_total_tokens: int = Field(default=60_000, ge=1000)  # input + output over every call
+    tool_output_chars: int = Field(default=4000, ge=200, le=50_000)  # what one tool result may show the model
+    tool_window_minutes: int = Field(default=360, ge=5)  # tools may look this far before/after the alert
+    tool_max_range_minutes: int = Field(default=180, ge=1)  # longest metrics / logs range one call may ask
+    tool_max_points: int = Field(default=720, ge=10, le=11_000)  # metrics: range / step at most this
 
 
 class SlackSettings(_Section):
@@ -106,6 +126,7 @@ class TeamsSettings(_Section):
     channel_id: str | None = None
     dashboard_url: str | None = None
     retry_interval_s: float = Field(default=30.0, gt=0)
+    auth_timeout_s: float = Field(default=10.0, gt=0)  # Bot Framework token validation (OpenID keys fetch)
 
 
 class PagerDutySettings(_Section):
@@ -158,6 +179,9 @@ class PrometheusSettings(_Section):
     step: str = "30s"
     lookback_minutes: int = Field(default=60, ge=1)
     queries: dict[str, str] = Field(default_factory=dict)  # name -> PromQL with {service} (unquoted)
+    # the shipped node_exporter / kube-state-metrics / cAdvisor / HTTP RED queries (connectors.prometheus_defaults),
+    # scoped to the alert; a name in ``queries`` replaces the shipped query of that name
+    default_queries: bool = True
     grafana_url: str | None = None
 
     @field_validator("queries")
@@ -208,6 +232,7 @@ class LogsSettings(_Section):
     kubernetes_enabled: bool = False  # pod logs + events through the in-cluster / kubeconfig credentials
     kubernetes_namespace: str = "default"
     kubernetes_selector: str = "app={service}"  # label selector; only valid label values are filled in
+    semantic_lines: bool = True  # error lines no rule reads are matched by meaning (the retrieval embedder)
 
     @field_validator("loki_selector", "splunk_search")
     @classmethod
@@ -227,6 +252,25 @@ class LogsSettings(_Section):
         if re.search(r"[-_.A-Za-z0-9/\"']\{service\}|\{service\}[-_.A-Za-z0-9/\"']", template):
             raise ValueError("{service} must stand as a whole label value, e.g. app={service} or app in ({service})")
         return template
+
+
+class KubernetesSettings(_Section):
+    """Live Kubernetes evidence around an alert (read-only: get/list of pods, pods/log, events, nodes and the
+    pods' owners). Off by default; see docs/integrations.md, "Kubernetes evidence"."""
+
+    enabled: bool = False
+    kubeconfig: str | None = None  # a kubeconfig file; None: in-cluster credentials, else ~/.kube/config
+    context: str | None = None  # a context of that kubeconfig (None: its current context)
+    namespaces: list[str] = Field(default_factory=list)  # read only these; empty: any namespace an alert names
+    default_namespace: str = "default"  # for an alert that names a pod or workload but no namespace
+    max_targets: int = Field(default=3, ge=1, le=20)  # distinct pods/workloads/nodes read per incident
+    max_pods: int = Field(default=3, ge=1, le=50)  # pods of one workload read
+    log_lines: int = Field(default=200, ge=1, le=10_000)  # tail of each previous container's log
+    max_log_bytes: int = Field(default=65_536, ge=1024, le=10_485_760)  # cap of each log read (limitBytes)
+    max_events: int = Field(default=50, ge=1, le=1000)  # events listed per object
+    max_replicasets: int = Field(default=10, ge=1, le=100)  # recent rollouts of a Deployment
+    timeout_s: float = Field(default=10.0, gt=0, le=120)  # each API request
+    budget_s: float = Field(default=30.0, gt=0, le=600)  # all requests of one incident
 
 
 class RabbitMQSettings(_Section):
@@ -252,6 +296,7 @@ class SMTPSettings(_Section):
     sender: str = "sherlog@localhost"
     recipients: list[str] = Field(default_factory=list)
     timeout_s: float = Field(default=10.0, gt=0)
+    retry_interval_s: float = Field(default=60.0, gt=0)  # failed incident mails are retried this often
     use_ssl: bool = False  # SMTPS (port 465); starttls upgrades a plain connection instead
     dashboard_url: str | None = None
     notify_severities: list[str] = Field(default_factory=lambda: ["critical", "high"])
@@ -376,6 +421,7 @@ class Settings(BaseSettings):
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     influxdb: InfluxDBSettings = Field(default_factory=InfluxDBSettings)
     logs: LogsSettings = Field(default_factory=LogsSettings)
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     rabbitmq: RabbitMQSettings = Field(default_factory=RabbitMQSettings)
     smtp: SMTPSettings = Field(default_factory=SMTPSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
@@ -408,9 +454,10 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'sherlog.db').as_posix()}"
 
     def masked(self) -> dict[str, Any]:
-        """The effective settings as plain data, every secret replaced by ``'**********'``."""
-        data: dict[str, Any] = self.model_dump(mode="json")
-        return data  # SecretStr dumps as '**********' in json mode
+        """The effective settings as plain data, every secret replaced by ``'**********'`` and the credentials
+        inside every URL setting (userinfo password, credential query parameters) by ``***``."""
+        data: dict[str, Any] = mask_urls(self.model_dump(mode="json"))  # SecretStr dumps as '**********'
+        return data
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -30,17 +30,26 @@ import httpx
 from bot.domain.errors import ConnectorError, PayloadError
 from bot.domain.models import Alert, MetricSeries
 from config.settings import PrometheusSettings
+from connectors.prometheus_defaults import (
+    DEFAULT_QUERIES,
+    alert_host,
+    service_of_series,
+)
 
 log = logging.getLogger(__name__)
 
-SERVICE_LABELS = ("service", "app", "app_kubernetes_io_name", "job", "container", "instance", "host")
+APP_LABELS = ("app", "app_kubernetes_io_name")
 
 
 def service_of(labels: dict[str, str], default: str = "unknown") -> str:
-    for key in SERVICE_LABELS:
+    """A series' service: ``service``, ``app``, then ``connectors.prometheus_defaults.service_of_series``
+    (a pod's workload, a deployment, a job that is not an exporter's, a node, an instance's host)."""
+    if labels.get("service"):
+        return labels["service"]
+    for key in APP_LABELS:
         if labels.get(key):
             return labels[key]
-    return default
+    return service_of_series(labels, default)
 
 
 class PrometheusUnavailable(ConnectorError):
@@ -93,6 +102,72 @@ def render_query(template: str, *, service: str) -> str:
         return promql_string(regex_literal(service) if regex else service)
 
     return _PLACEHOLDER.sub(fill, template)
+
+
+def scope_matchers(alert: Alert) -> dict[str, str | None]:
+    """Label matchers for each scope of the shipped queries, from what the alert names (None: the
+    alert does not name that scope, so its queries are not sent)."""
+    labels = alert.labels
+    host = alert_host(alert)
+    ns = labels.get("namespace")
+    pod = labels.get("pod")
+    workload = next((labels[k] for k in ("deployment", "statefulset", "daemonset") if labels.get(k)), None)
+    kube: list[str] = [f"namespace={promql_string(ns)}"] if ns else []
+    if pod:
+        kube.append(f"pod={promql_string(pod)}")
+    elif workload:
+        kube.append(f"pod=~{promql_string(regex_literal(workload) + '-.+')}")
+    deployment = labels.get("deployment")
+    return {
+        "host": f"instance=~{promql_string(regex_literal(host) + '(:[0-9]+)?')}" if host else None,
+        "kube": ",".join(kube) or None,
+        "ns": (f"namespace={promql_string(ns)}" + (f",deployment={promql_string(deployment)}" if deployment else ""))
+        if ns else None,
+        "node": f"node={promql_string(labels['node'])}" if labels.get("node") else None,
+    }
+
+
+_SCOPE_PLACEHOLDER = re.compile(r"\{(host|kube|ns|node|svc)\}")
+
+
+def render_default(template: str, matchers: dict[str, str | None]) -> str | None:
+    """A shipped query with its scope placeholders filled, None when a scope is not known."""
+    missing = False
+
+    def fill(m: re.Match[str]) -> str:
+        nonlocal missing
+        value = matchers.get(m.group(1))
+        if value is None:
+            missing = True
+            return ""
+        return value
+
+    out = _SCOPE_PLACEHOLDER.sub(fill, template)
+    return None if missing else out
+
+
+def default_jobs(alert: Alert, services: list[str], *, skip: set[str]) -> list[tuple[str, str, str]]:
+    """(service, query name, query) of every shipped query the alert's scope allows, except the names
+    in ``skip`` (an explicit ``prometheus.queries`` entry of the same name replaces the shipped one).
+    Per-service queries (HTTP RED) run for each of ``services``, matched on ``service`` when the alert
+    carries that label, else on ``job``."""
+    matchers = scope_matchers(alert)
+    key = "service" if alert.labels.get("service") else "job"
+    names = services or [s for s in [alert.service] if s]
+    jobs: list[tuple[str, str, str]] = []
+    for q in DEFAULT_QUERIES:
+        if q.name in skip:
+            continue
+        if q.scope == "svc":
+            for svc in names:
+                query = render_default(q.template, {**matchers, "svc": f"{key}={promql_string(svc)}"})
+                if query is not None:
+                    jobs.append((svc, q.name, query))
+            continue
+        query = render_default(q.template, matchers)
+        if query is not None:
+            jobs.append((alert.service or "", q.name, query))
+    return jobs
 
 
 def _float(v: Any) -> float:
@@ -261,7 +336,9 @@ class PrometheusConnector:
         now: datetime | None = None,
         failures: list[str] | None = None,
     ) -> list[MetricSeries]:
-        """The configured per-service queries (``prometheus.queries``) over the window around the alert.
+        """The configured per-service queries (``prometheus.queries``) and the shipped exporter queries
+        (``prometheus.default_queries``, scoped to the alert: ``connectors.prometheus_defaults``) over
+        the window around the alert.
 
         The window is ``lookback_minutes`` before the alert to as long after it (not past ``now``).
         Each series takes the queried service and the query's name as its metric. A query that fails
@@ -269,12 +346,25 @@ class PrometheusConnector:
         per distinct error; once the server is unreachable or answers 5xx, the remaining queries are
         not sent and one line says so.
         """
+        configured = self.settings.queries
+        names = services or [s for s in [alert.service or service_of(alert.labels, "")] if s]
+        jobs = [(svc, metric, template) for svc in names for metric, template in configured.items()]
+        if self.settings.default_queries:
+            jobs += default_jobs(alert, names, skip=set(configured))
+        queried = {q.name for q in DEFAULT_QUERIES if q.queried_service}
+
+        def run(svc: str, metric: str, template: str, start: datetime, end: datetime) -> list[MetricSeries]:
+            if metric in configured:  # a configured template: {service} filled in, series are svc's
+                query = render_query(template, service=svc)
+                return self.query_range(query, start=start, end=end, metric=metric, service=svc)
+            # a shipped query, already scoped: series take their service from their labels
+            owner = svc if metric in queried else None
+            return self.query_range(template, start=start, end=end, metric=metric, service=owner)
+
         return fetch_alert_queries(
-            alert, self.settings.queries, source="prometheus", lookback_minutes=self.settings.lookback_minutes,
-            run=lambda svc, metric, template, start, end: self.query_range(
-                render_query(template, service=svc), start=start, end=end, metric=metric, service=svc),
-            unavailable=lambda e: isinstance(e, PrometheusUnavailable),
-            services=services, now=now, failures=failures,
+            alert, configured, source="prometheus", lookback_minutes=self.settings.lookback_minutes,
+            run=run, unavailable=lambda e: isinstance(e, PrometheusUnavailable),
+            services=services, now=now, failures=failures, jobs=jobs,
         )
 
 
@@ -289,9 +379,11 @@ def fetch_alert_queries(
     services: list[str] | None = None,
     now: datetime | None = None,
     failures: list[str] | None = None,
+    jobs: list[tuple[str, str, str]] | None = None,
 ) -> list[MetricSeries]:
     """Every (service, named query) of a metrics source over the window around the alert.
 
+    ``jobs`` ((service, query name, query) triples) replaces the product of services and ``queries``.
     The window is ``lookback_minutes`` before the alert to as long after it (not past ``now``);
     ``run(service, query name, template, start, end)`` sends one query. A query that fails is skipped
     (partial metrics still help an analysis) and described in ``failures``, one line per distinct
@@ -302,7 +394,8 @@ def fetch_alert_queries(
     lookback = timedelta(minutes=lookback_minutes)
     end = min(now or datetime.now(UTC), alert.starts_at + lookback)
     start = alert.starts_at - lookback
-    jobs = [(svc, metric, template) for svc in names for metric, template in queries.items()]
+    if jobs is None:
+        jobs = [(svc, metric, template) for svc in names for metric, template in queries.items()]
     failed: dict[tuple[str, str], list[str]] = {}  # (query name, error) -> services
     out: list[MetricSeries] = []
     for n, (svc, metric, template) in enumerate(jobs):

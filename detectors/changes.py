@@ -17,7 +17,8 @@ _KIND_ALIASES = {
     "deploy": "deploy", "deployment": "deploy", "rollout": "deploy", "release": "deploy", "image": "deploy",
     "config": "config", "config_change": "config", "configmap": "config", "secret": "config",
     "feature_flag": "feature_flag", "flag": "feature_flag", "toggle": "feature_flag",
-    "scale": "scale", "hpa": "scale", "k8s": "k8s", "kubernetes": "k8s", "event": "k8s",
+    "scale": "scale", "hpa": "scale", "k8s": "k8s", "kubernetes": "k8s", "event": "k8s", "k8s_event": "k8s",
+    "kube_event": "k8s",
     "rollback": "rollback", "restart": "restart", "migration": "migration", "infra": "infra",
 }
 _KIND_PRIOR = {"deploy": 1.0, "config": 0.9, "feature_flag": 0.85, "migration": 0.9, "infra": 0.6,
@@ -27,8 +28,10 @@ _CONFIG_WORDS = re.compile(r"\b(config|configmap|setting|env var|parameter|pool 
 
 
 def normalise_kind(event: ChangeEvent) -> str:
+    """The change's kind; an untyped change whose text names a flag or a setting is one. Kubernetes events stay
+    "k8s" (context only: the kubernetes detector reads their reasons, so their words must not make a cause)."""
     kind = _KIND_ALIASES.get(event.kind.lower().strip(), event.kind.lower().strip() or "change")
-    if kind in {"k8s", "change"}:
+    if kind == "change":
         if _FLAG_WORDS.search(event.text):
             return "feature_flag"
         if _CONFIG_WORDS.search(event.text):

@@ -1,8 +1,8 @@
 """Detector registry: every detector is a callable ``(IncidentContext) -> list[Signal]`` registered under the
 ``sherlog.detectors`` entry-point group, the same way a third-party package would add one.
 
-Built-ins (pyproject.toml): ``logs``, ``metrics``, ``changes``. A detector that raises is reported by the
-pipeline as a note and the analysis goes on without it.
+Built-ins (pyproject.toml): ``logs``, ``metrics``, ``changes``, ``kubernetes``, ``decisive_logs``. A detector that
+raises is reported by the pipeline as a note and the analysis goes on without it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,13 @@ def logs_detector(context: IncidentContext) -> list[Signal]:
     return detect_log_signals(context.logs, alert_time=context.alert_time) if context.logs else []
 
 
+def decisive_logs_detector(context: IncidentContext) -> list[Signal]:
+    """Lines that explain a failure by themselves (``detectors/logs/decisive.py``), rules then meaning."""
+    from detectors.logs.decisive import detect_decisive_signals
+
+    return detect_decisive_signals(context.logs, alert_time=context.alert_time) if context.logs else []
+
+
 def metrics_detector(context: IncidentContext) -> list[Signal]:
     from detectors.metrics import detect_metric_signals
 
@@ -43,10 +50,18 @@ def changes_detector(context: IncidentContext) -> list[Signal]:
     return detect_change_signals(context.events, alert_time=context.alert_time) if context.events else []
 
 
+def kubernetes_detector(context: IncidentContext) -> list[Signal]:
+    from detectors.kubernetes import detect_kubernetes_signals
+
+    return detect_kubernetes_signals(context) if context.kubernetes or context.events else []
+
+
 BUILTIN: dict[str, Detector] = {
     "logs": logs_detector,
     "metrics": metrics_detector,
     "changes": changes_detector,
+    "kubernetes": kubernetes_detector,
+    "decisive_logs": decisive_logs_detector,
 }
 
 

@@ -9,8 +9,8 @@ per true kind per split; then one JSON line with the headline figures.
     .venv/bin/python -m bench.casebook [--cases DIR] [--split dev|test|all] [--source kubernetes|postmortem]
                                        [--show-misses] [--json] [--llm]
 
---json prints only the JSON line. --llm asks the configured LLM too (see ``llm_pipeline``); without an
-endpoint it says so and reports the deterministic figures.
+--json prints only the JSON line. --llm also scores the configured LLM (``llm`` settings; see ``llm_figures``);
+without an endpoint it says so and reports the deterministic figures.
 """
 
 from __future__ import annotations
@@ -34,17 +34,17 @@ from bench.casebook import (
 )
 
 
-def llm_pipeline(settings: Any) -> Any | None:
-    """Hook for the LLM engineer: the ``Pipeline`` that analyses with the configured LLM, or None.
+def llm_figures(bundles: list[Path], settings: Any) -> dict[str, Any] | None:
+    """AC@1/AC@3 with the configured LLM, tokens, cost and latency per case (``evaluate_bundles(..., llm=...)``,
+    the ``sherlog eval --llm`` path), or None when no LLM endpoint is configured."""
+    from bot.pipeline import Pipeline
+    from bot.pipeline.evaluation import evaluate_bundles, evaluation_llm
 
-    Today it returns None (no LLM client is wired here yet); the caller then prints ``NO_LLM_MESSAGE`` and
-    keeps the deterministic figures. Fill it by building the LLM client from ``settings.llm`` and returning
-    ``Pipeline(settings=settings, llm=client)``; a pipeline returned here is scored exactly like the
-    deterministic one.
-    """
-    if not (settings.llm.enabled and settings.llm.base_url):
+    llm = evaluation_llm(settings)
+    if llm is None:
         return None
-    return None
+    result = evaluate_bundles(bundles, pipeline=Pipeline(settings=settings), llm=llm)
+    return dict(result.get("llm") or {})
 
 
 def _deterministic_pipeline(settings: Any) -> Any:
@@ -81,17 +81,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings = load_settings(data_dir=Path(tempfile.mkdtemp(prefix="sherlog-casebook-")) / ".sherlog",
                              retrieval={"backend": "memory"})
-    pipeline = None
-    if args.llm:
-        pipeline = llm_pipeline(settings)
-        if pipeline is None:
-            print(NO_LLM_MESSAGE)
-    results = run_casebook(bundles, pipeline=pipeline or _deterministic_pipeline(settings))
+    llm = llm_figures(bundles, settings) if args.llm else None
+    if args.llm and llm is None:
+        print(NO_LLM_MESSAGE)
+    results = run_casebook(bundles, pipeline=_deterministic_pipeline(settings))
     if not args.json:
         print(f"field casebook: {len(results)} cases under {args.cases}"
               f" (split {args.split}, source {args.source or 'all'})\n")
         print("\n".join(report_lines(results, show_misses=args.show_misses)))
-    print(json.dumps(headline(results)))
+        if llm is not None:
+            print(f"\nwith the LLM ({llm.get('provider')}/{llm.get('model')}): AC@1 {llm.get('top1', 0):.2f}  "
+                  f"AC@3 {llm.get('top3', 0):.2f}  tokens {llm.get('prompt_tokens', 0)}+{llm.get('completion_tokens', 0)}"
+                  f"  cost ${llm.get('cost_usd', 0):.4f}  p50 {llm.get('latency_p50_ms', 0):.0f} ms  "
+                  f"fallbacks {llm.get('fallbacks', 0)}")
+    figures = headline(results)
+    if llm is not None:
+        figures["llm"] = {k: llm.get(k) for k in ("provider", "model", "top1", "top3", "prompt_tokens",
+                                                  "completion_tokens", "cost_usd", "latency_p50_ms")}
+    print(json.dumps(figures))
     return 0
 
 

@@ -5,39 +5,33 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.docs import get_swagger_ui_html
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from bot.api.auth import require_admin, require_reader
+from bot.api.body import loads_json, read_body, read_json_body  # noqa: F401 - read_json_body re-exported
 from bot.api.deps import get_pipeline, require_intake_token
-from bot.domain import ChangeEvent, Feedback, NotFoundError, PayloadError, SherlogError, Vote, utcnow
+from bot.api.guards import open_intake_note
+from bot.domain import (
+    ALL_KINDS,
+    ChangeEvent,
+    Feedback,
+    NotFoundError,
+    PayloadError,
+    SherlogError,
+    Vote,
+    utcnow,
+)
 from bot.pipeline import Pipeline
 from connectors.alerts import PARSERS, parse_alerts
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-
-
-async def read_json_body(request: Request, *, limit: int) -> Any:
-    """The request body as JSON; 413 past ``limit`` bytes, 422 when it is not JSON."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {limit} bytes")
-        chunks.append(chunk)
-    try:
-        return json.loads(b"".join(chunks) or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"body is not valid JSON: {e}") from e
 
 
 async def _intake_token(request: Request) -> None:
@@ -55,10 +49,11 @@ async def receive_alerts(source: str, request: Request, pipeline: Pipeline = Dep
     """Accept a vendor webhook: persist first, answer 202 with the incident ids, analyse in the background."""
     if source not in PARSERS:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown alert source {source!r}; known: {sorted(PARSERS)}")
-    payload = await read_json_body(request, limit=pipeline.settings.intake.max_body_bytes)
+    raw = await read_body(request, limit=pipeline.settings.intake.max_body_bytes)
     verifier = getattr(request.app.state, "payload_verifiers", {}).get(source)
-    if verifier is not None:
-        verifier(request, payload)
+    if verifier is not None:  # authenticity first: an unsigned body is never parsed
+        verifier(request, raw)
+    payload = loads_json(raw)
     try:
         alerts = parse_alerts(payload, source=source)
     except PayloadError as e:
@@ -94,7 +89,7 @@ async def list_incidents(
     category: str | None = None,
     q: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
     pipeline: Pipeline = Depends(get_pipeline),
 ) -> dict[str, Any]:
     store = pipeline._require_store()
@@ -119,13 +114,23 @@ async def reanalyze(incident_id: str, request: Request, pipeline: Pipeline = Dep
     return {"incident_id": incident_id, "queued": True}
 
 
+def _vocabulary_kind(value: str | None) -> str | None:
+    if value is not None and value not in ALL_KINDS:
+        raise ValueError(f"kind {value[:80]!r} is not in the cause vocabulary (docs/causes.md)")
+    return value
+
+
+VocabularyKind = Annotated[str | None, AfterValidator(_vocabulary_kind)]
+MAX_TEXT = 4000  # comments and resolutions: a few paragraphs
+
+
 class FeedbackIn(BaseModel):
     vote: Vote
-    service: str | None = None
-    kind: str | None = None
-    document_id: str | None = None
-    user: str = "api"
-    comment: str | None = None
+    service: str | None = Field(default=None, max_length=200)
+    kind: VocabularyKind = None
+    document_id: str | None = Field(default=None, max_length=200)
+    user: str = Field(default="api", max_length=200)
+    comment: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
 @router.post("/api/v1/incidents/{incident_id}/feedback", status_code=status.HTTP_201_CREATED,
@@ -140,14 +145,14 @@ async def add_feedback(incident_id: str, body: FeedbackIn, pipeline: Pipeline = 
 
 
 class ResolveIn(BaseModel):
-    service: str | None = None
-    kind: str | None = None
-    resolution: str | None = None
-    user: str = "api"
+    service: str | None = Field(default=None, max_length=200)
+    kind: VocabularyKind = None
+    resolution: str | None = Field(default=None, max_length=MAX_TEXT)
+    user: str = Field(default="api", max_length=200)
 
 
 @router.post("/api/v1/incidents/{incident_id}/ack", dependencies=[Depends(require_admin)])
-async def ack(incident_id: str, user: str = Body("api", embed=True), pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
+async def ack(incident_id: str, user: str = Body("api", embed=True, max_length=200), pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     try:
         inc = await run_in_threadpool(lambda: pipeline.acknowledge(incident_id=incident_id, user=user))
     except NotFoundError as e:
@@ -189,7 +194,19 @@ async def readyz(request: Request, response: Response, pipeline: Pipeline = Depe
     ok = all(v == "ok" for v in checks.values())
     if not ok:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return {"status": "ok" if ok else "unavailable", "checks": checks}
+    note = open_intake_note(pipeline.settings, getattr(request.app.state, "bind_host", None))
+    return {"status": "ok" if ok else "unavailable", "checks": checks, **({"notes": [note]} if note else {})}
+
+
+@router.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_reader)])
+async def openapi_schema(request: Request) -> dict[str, Any]:
+    schema: dict[str, Any] = request.app.openapi()
+    return schema
+
+
+@router.get("/docs", include_in_schema=False, dependencies=[Depends(require_reader)])
+async def docs() -> Response:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="Sherlog API")
 
 
 @router.get("/metrics")

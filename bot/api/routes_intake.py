@@ -63,7 +63,7 @@ class PagerDutySignatureMiddleware:
         await self.app(scope, hashing_receive, send)
 
 
-def verify_pagerduty(request: Request, payload: Any) -> None:
+def verify_pagerduty(request: Request, raw: bytes) -> None:
     if not request.scope.get("state", {}).get(_VERDICT, False):
         log.warning("pagerduty webhook with a missing or wrong signature rejected")
         raise HTTPException(status.HTTP_401_UNAUTHORIZED,

@@ -2,7 +2,8 @@
 
 Common query parameters: ``since``/``until`` (ISO date or timestamp; a bare ``until`` date includes
 that day), ``days`` (default 30 when ``since`` is absent), ``service``, ``category``, ``severity``,
-``format=json|csv``. Report-specific: ``group_by`` (incidents-per-day), ``bucket`` (day|week),
+``format=json|csv``. A range covers at most ``MAX_DAYS`` (3,660) days and years 1970-2199; wider
+ranges get 422 naming the limit. Report-specific: ``group_by`` (incidents-per-day), ``bucket`` (day|week),
 ``bins`` (calibration), ``limit`` (root-causes), ``horizon_hours`` (early-warnings), ``q`` and
 ``status`` (incidents). The CSV holds the report's ``rows``.
 """
@@ -59,9 +60,14 @@ async def get_report(
     except InputError as e:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e)) from e
     store = pipeline._require_store()
-    data = await run_in_threadpool(lambda: build_report(name, store=store, scope=scope, options=options))
+
+    def render() -> str | Any:  # building and encoding a report is CPU work: off the event loop
+        data = build_report(name, store=store, scope=scope, options=options)
+        return rows_to_csv(data.get("rows", [])) if format == "csv" else jsonable_encoder(data)
+
+    body = await run_in_threadpool(render)
     if format == "csv":
         filename = f"sherlog-{name}-{scope.since.date().isoformat()}-{scope.until.date().isoformat()}.csv"
-        return Response(rows_to_csv(data.get("rows", [])), media_type="text/csv; charset=utf-8",
+        return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-    return JSONResponse(jsonable_encoder(data), headers={"Cache-Control": "no-store"})
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})

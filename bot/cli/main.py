@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import yaml
 
 from bot.cli.common import configure_logging, console, err_console, friendly_errors, setup_environment
 from bot.domain import BundleError, ConfigError, category_of
+from config.masking import mask_url
 
 setup_environment()
 
@@ -70,7 +71,7 @@ def config_check(
         typer.echo(json.dumps(data, indent=2, default=str))
     else:
         typer.echo(yaml.safe_dump(data, sort_keys=False, default_flow_style=False).rstrip())
-    err_console.print(f"[green]configuration OK[/] (database: {settings.database_url.split('@')[-1]})")
+    err_console.print(f"[green]configuration OK[/] (database: {mask_url(settings.database_url)})")
 
 
 @app.command()
@@ -92,11 +93,16 @@ def serve(
     settings = _settings()
     configure_logging(settings.log_level)
     if workers > 1:
+        from bot.api.guards import open_intake_note
+
+        note = open_intake_note(settings, host)  # each worker's app does not know the address
+        if note:
+            err_console.print(f"[bold yellow]warning[/]: {note}", soft_wrap=True, highlight=False)
         target = "bot.api.asgi:app" if all_roles else "bot.api.asgi_api:api_app"
         uvicorn.run(target, host=host, port=port, workers=workers, log_level="warning", factory=not all_roles)
     else:
-        uvicorn.run(create_app(settings, role=Role.ALL if all_roles else Role.API), host=host, port=port,
-                    log_level="warning")
+        uvicorn.run(create_app(settings, role=Role.ALL if all_roles else Role.API, bind_host=host), host=host,
+                    port=port, log_level="warning")
 
 
 def _analysis_pipeline(settings, *, use_index: bool):  # type: ignore[no-untyped-def]
@@ -141,11 +147,13 @@ def evaluate(
     folder: Annotated[Path, typer.Argument(help="Folder of evaluation bundles (each with truth.json).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     limit: Annotated[int, typer.Option(help="Evaluate at most this many bundles (0 = all).")] = 0,
+    with_llm: Annotated[bool, typer.Option("--llm", help="Also score the configured LLM (AC@1/AC@3, tokens, "
+                                                         "cost, latency per case); says so when none is.")] = False,
 ) -> None:
     """Score Sherlog on bundles with truth.json: AC@1, AC@3, category accuracy, calibration, latency."""
     from rich.progress import track
 
-    from bot.pipeline.evaluation import evaluate_bundles, find_bundles
+    from bot.pipeline.evaluation import NO_LLM, evaluate_bundles, evaluation_llm, find_bundles
 
     settings = _settings()
     bundles = find_bundles(folder)
@@ -154,10 +162,13 @@ def evaluate(
     if limit:
         bundles = bundles[:limit]
     pipeline = _analysis_pipeline(settings, use_index=False)
+    llm = evaluation_llm(settings) if with_llm else None
     result = evaluate_bundles(
-        bundles, pipeline=pipeline,
+        bundles, pipeline=pipeline, llm=llm,
         progress=lambda it: track(it, description="evaluating", console=err_console, disable=as_json),
     )
+    if with_llm and llm is None:
+        result["llm"] = {"configured": False, "note": NO_LLM}
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -175,6 +186,29 @@ def evaluate(
     console.print(table)
     console.print(f"calibration error (ECE) {result['calibration_error']:.3f} · latency p50 {result['p50_ms']:.0f} ms"
                   f" · p95 {result['p95_ms']:.0f} ms")
+    if with_llm:
+        _print_llm_evaluation(result["llm"])
+
+
+def _print_llm_evaluation(figures: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    if not figures.get("per_case") and figures.get("configured") is False:
+        console.print(f"LLM: {figures['note']}")
+        return
+    table = Table(title=f"With the LLM {figures['provider']}:{figures['model']}"
+                        f"{' (investigating)' if figures['investigate'] else ''}")
+    for col in ("case", "rank", "rank with LLM", "used", "tokens in/out", "cost USD", "latency ms", "tools"):
+        table.add_column(col)
+    for row in figures["per_case"]:
+        table.add_row(row["case"], str(row["rank"] or "-"), str(row["rank_llm"] or "-"),
+                      "yes" if row["used"] else f"no: {row['fallback_reason']}"[:60],
+                      f"{row['prompt_tokens']}/{row['completion_tokens']}", f"{row['cost_usd']:.4f}",
+                      f"{row['latency_ms']:.0f}", str(row["tool_calls"]))
+    console.print(table)
+    console.print(f"with the LLM: AC@1 {figures['top1']:.3f} · AC@3 {figures['top3']:.3f} · "
+                  f"tokens {figures['prompt_tokens']}/{figures['completion_tokens']} · cost {figures['cost_usd']:.4f} USD"
+                  f" · LLM latency p50 {figures['latency_p50_ms']:.0f} ms · fallbacks {figures['fallbacks']}")
 
 
 @app.command()

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.domain.links import safe_url
 from bot.domain.vocabulary import Category, category_of
 
 
@@ -79,6 +80,12 @@ class Alert(_Model):
     generator_url: str | None = None
     external_id: str | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("generator_url", mode="before")
+    @classmethod
+    def _http_link_only(cls, value: Any) -> Any:
+        """A link from outside is kept only when it is http(s) (never ``javascript:`` and the like)."""
+        return safe_url(value) if isinstance(value, str) else value
 
     def compute_fingerprint(self) -> str:
         """Stable identity from labels (never from text that varies between notifications)."""

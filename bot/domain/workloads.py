@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 
-# ReplicaSet pod-template hashes are 1-10 chars of the "safe" alphabet (no vowels, no 0/1/3); pod suffixes
-# are 5 chars of the same alphabet.
+# ReplicaSet pod-template hashes are 6-10 chars and pod suffixes 5 chars of the "safe" alphabet (no vowels, no
+# 0/1/3). Hand-written or redacted pastes often use hex-like hashes instead (``7b6c5d4e3f``), so a segment of
+# lower-case letters and digits with at least one digit is taken for a hash as well.
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
-_DEPLOYMENT_POD = re.compile(rf"^(?P<name>.+)-[{_SAFE}]{{6,10}}-[{_SAFE}]{{5}}$")
-_CRONJOB_POD = re.compile(rf"^(?P<name>.+)-\d{{8,10}}-[{_SAFE}]{{5}}$")
+_HASH = rf"(?:[{_SAFE}]{{6,10}}|(?=[a-z0-9]*\d)[a-z0-9]{{6,10}})"
+_SUFFIX = rf"(?:[{_SAFE}]{{5}}|(?=[a-z0-9]*\d)[a-z0-9]{{5}})"
+_DEPLOYMENT_POD = re.compile(rf"^(?P<name>.+)-{_HASH}-{_SUFFIX}$")
+_CRONJOB_POD = re.compile(rf"^(?P<name>.+)-\d{{8,10}}-{_SUFFIX}$")
 _CRONJOB_JOB = re.compile(r"^(?P<name>.+)-\d{8,10}$")
-_SUFFIXED_POD = re.compile(rf"^(?P<name>.+)-[{_SAFE}]{{5}}$")
+_SUFFIXED_POD = re.compile(rf"^(?P<name>.+)-{_SUFFIX}$")
 _STATEFUL_POD = re.compile(r"^(?P<name>.+)-\d{1,4}$")
-_REPLICASET = re.compile(rf"^(?P<name>.+)-[{_SAFE}]{{6,10}}$")
+_REPLICASET = re.compile(rf"^(?P<name>.+)-{_HASH}$")
 
 
 def workload_of_pod(pod: str) -> str:

@@ -30,6 +30,7 @@ from bot.domain import (
     stable_hash,
 )
 from connectors.alerts import parse_alerts
+from detectors.kubernetes import container_logs
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,20 @@ def _read_kubernetes(folder: Path, report: BundleReport) -> list[KubeText]:
     return out
 
 
+def _add_container_logs(context: IncidentContext, report: BundleReport) -> None:
+    """``kubectl logs`` files among the Kubernetes texts feed the log detectors too (by workload)."""
+    try:
+        found = container_logs(context.kubernetes)
+    except Exception as e:  # noqa: BLE001 - the texts stay Kubernetes evidence; only their log reading is lost
+        log.warning("kubernetes: container logs not read", extra={"error": f"{type(e).__name__}: {e}"})
+        report.problems.append(f"kubernetes/: container logs not read ({type(e).__name__})")
+        return
+    for workload, lines in found.items():
+        kept = [line[:MAX_LINE_CHARS] for line in lines[:MAX_LOG_LINES_PER_SERVICE]]
+        # logs that name no workload are the alerting service's (a lone "previous.txt" next to its alert)
+        context.logs.setdefault(workload or context.incident.service or "unknown", []).extend(kept)
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if text.startswith("---"):
         parts = text.split("\n---", 1)
@@ -282,6 +297,9 @@ def load_bundle(path: str | Path) -> tuple[IncidentContext, BundleReport]:
     kube_dir = root / "kubernetes"
     if kube_dir.is_dir():
         context.kubernetes = _read_kubernetes(kube_dir, report)
+        _add_container_logs(context, report)
+        if context.logs and "logs" in report.lacked:
+            report.lacked.remove("logs")
 
     history = root / "history"
     if (history / "incidents").is_dir():

@@ -2,8 +2,11 @@
 
 ``AlertWorker`` reads deliveries in batches (up to ``batch_size`` or ``batch_wait`` seconds), parses each
 message with the vendor parsers, persists the batch through ``Pipeline.accept_alerts`` (one intake
-transaction), and only then acks. A message that cannot be parsed is poison: it goes to the dead-letter
-queue with the reason. A storage failure is transient: the batch is retried, then dead-lettered after
+transaction), and only then acks. A message that cannot be parsed (whatever the parser raises: a malformed
+payload, an overflowing time, a wrong type) is poison: it goes to the dead-letter queue alone, with the
+reason. When storing the batch fails, its messages are stored one by one: one the database refuses for its
+content (a NUL character on PostgreSQL, a value out of range) is dead-lettered alone as ``unstorable``, the
+rest are stored; a transient failure (database down or locked) retries them, then dead-letters them after
 the adapter's ``max_attempts``. Created or changed incidents are analysed by the worker when
 ``analyze`` is on.
 
@@ -25,11 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.domain import Alert, InputError, StorageError
+from bot.domain import Alert, InputError, SherlogError
+from bot.storage.faults import is_content_error
 from connectors.alerts import parse_alerts
 from connectors.messages import SOURCE_HEADER, Delivery, MessageSource, header_text
 
 if TYPE_CHECKING:
+    from bot.pipeline.intake import IntakeResult
     from bot.pipeline.service import Pipeline
 
 log = logging.getLogger(__name__)
@@ -107,42 +112,80 @@ class AlertWorker:
         return self.stats
 
     async def process(self, batch: list[Delivery]) -> None:
+        good = await self._decode(batch)
+        if not good:
+            return
+        try:
+            results = await asyncio.to_thread(self.pipeline.accept_alert_batches, [alerts for _, alerts in good])
+        except Exception as e:  # noqa: BLE001 - which message (if any) is at fault is decided one by one
+            if len(good) > 1:
+                log.warning("alert batch not persisted; storing its messages one by one",
+                            extra={"error": _reason(e), "messages": len(good)})
+            await self._one_by_one(good, e if len(good) == 1 else None)
+            return
+        await self._stored(good, results)
+
+    async def _decode(self, batch: list[Delivery]) -> list[tuple[Delivery, list[Alert]]]:
+        """Parse each message; any failure of the pure parsers (a malformed payload, an overflowing time,
+        a wrong type, nesting too deep) makes that message poison: dead-lettered alone, with the reason."""
         good: list[tuple[Delivery, list[Alert]]] = []
         for delivery in batch:
             self.stats.messages += 1
             try:
                 good.append((delivery, decode_alert_message(delivery.body, delivery.headers)))
-            except InputError as e:
-                self.stats.dead_lettered += 1
-                log.warning("poison alert message dead-lettered", extra={"reason": str(e)[:300]})
-                await delivery.dead_letter(f"malformed: {e}")
-        alerts = [a for _, found in good for a in found]
-        if not good:
-            return
-        try:
-            result = await asyncio.to_thread(self.pipeline.accept_alerts, alerts) if alerts else None
-        except (StorageError, OSError) as e:
-            self.stats.retried += len(good)
-            self.stats.errors.append(str(e)[:300])
-            log.warning("alert batch not persisted; retrying", extra={"error": str(e)[:300]})
-            await asyncio.sleep(1.0)
-            for delivery, _ in good:
-                await delivery.retry(f"storage: {e}")
-            return
+            except Exception as e:  # noqa: BLE001 - parsing is pure: whatever it raises, the message is at fault
+                await self._dead_letter(delivery, f"malformed: {_reason(e)}")
+        return good
+
+    async def _one_by_one(self, good: list[tuple[Delivery, list[Alert]]], first_error: Exception | None) -> None:
+        """Store each message alone: one the database refuses for its content is dead-lettered alone; on a
+        transient failure (database unreachable, locked) that message and the rest are retried."""
+        for i, (delivery, alerts) in enumerate(good):
+            try:
+                if first_error is not None:
+                    raise first_error
+                results = await asyncio.to_thread(self.pipeline.accept_alert_batches, [alerts])
+            except Exception as e:  # noqa: BLE001 - classified just below
+                first_error = None
+                if is_content_error(e):
+                    await self._dead_letter(delivery, f"unstorable: {_reason(e)}")
+                    continue
+                await self._retry_all(good[i:], e)
+                return
+            await self._stored([(delivery, alerts)], results)
+
+    async def _retry_all(self, pending: list[tuple[Delivery, list[Alert]]], error: Exception) -> None:
+        self.stats.retried += len(pending)
+        self.stats.errors.append(_reason(error))
+        log.warning("alert messages not persisted; retrying", extra={"error": _reason(error)})
+        await asyncio.sleep(1.0)
+        for delivery, _ in pending:
+            await delivery.retry(f"storage: {_reason(error)}")
+
+    async def _dead_letter(self, delivery: Delivery, reason: str) -> None:
+        self.stats.dead_lettered += 1
+        log.warning("poison alert message dead-lettered", extra={"reason": reason})
+        await delivery.dead_letter(reason)
+
+    async def _stored(self, good: list[tuple[Delivery, list[Alert]]], results: list[IntakeResult]) -> None:
         for delivery, _ in good:
             await delivery.ack()
         self.stats.acked += len(good)
-        self.stats.alerts += len(alerts)
-        if result is not None:
-            self.stats.incidents_created += len(result.created)
-            if self.waker is not None and (result.created or result.updated):
-                self.waker()
-            elif self.analyze:
-                await self._analyze([*result.created, *result.updated])
+        self.stats.alerts += sum(len(alerts) for _, alerts in good)
+        self.stats.incidents_created += sum(len(r.created) for r in results)
+        changed = [i for r in results for i in (*r.created, *r.updated)]
+        if self.waker is not None and changed:
+            self.waker()  # the runner of this process drains the durable queue
+        elif self.analyze and changed:
+            await self._analyze(changed)
 
     async def _analyze(self, incident_ids: list[str]) -> None:
         """No runner: analyse inline the rows intake queued for this batch (claimed, so never twice)."""
-        done = await asyncio.to_thread(self.pipeline.analyze_queued, list(dict.fromkeys(incident_ids)))
+        try:
+            done = await asyncio.to_thread(self.pipeline.analyze_queued, list(dict.fromkeys(incident_ids)))
+        except Exception as e:  # noqa: BLE001 - the alerts are stored and queued; a runner analyses them later
+            log.warning("analysis failed", extra={"error": _reason(e)}, exc_info=not isinstance(e, SherlogError))
+            return
         self.stats.analyses += done
 
 
@@ -194,6 +237,11 @@ class LogWorker:
                 fh.write("".join(line.rstrip("\n") + "\n" for line in found))
                 fh.flush()
                 os.fsync(fh.fileno())
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error) or error.__class__.__name__
+    return f"{error.__class__.__name__}: {text}"[:300] if not isinstance(error, SherlogError) else text[:300]
 
 
 def decode_log_message(body: bytes, headers: dict[str, Any]) -> tuple[str, list[str]]:

@@ -1,6 +1,7 @@
 """Gather the evidence of a live incident: metrics from Prometheus and InfluxDB, logs from files / Loki /
-Elasticsearch / Splunk / Kubernetes, recent changes reported to ``POST /api/v1/changes``, and the
-configured topology.
+Elasticsearch / Splunk / Kubernetes, the Kubernetes objects around the alert (pod, owners, rollouts, node,
+events, previous container logs), recent changes reported to ``POST /api/v1/changes``, and the configured
+topology.
 
 Each source is optional and fails soft: a dead connector becomes one note in the analysis (and is not
 asked again for the other services), never a lost analysis. Service names come from alerts; each
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from bot.storage import Store
     from config.settings import Settings
     from connectors.influxdb import InfluxDBConnector
+    from connectors.kubernetes_evidence import KubernetesEvidenceCollector
     from connectors.logsources import LogSource
     from connectors.prometheus import PrometheusConnector
 
@@ -51,12 +53,15 @@ class LiveContextProvider:
         prometheus: PrometheusConnector | None = None,
         influxdb: InfluxDBConnector | None = None,
         log_sources_factory: Callable[[], list[LogSource]] | None = None,
+        kubernetes_factory: Callable[[], KubernetesEvidenceCollector] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.prometheus = prometheus
         self.influxdb = influxdb
         self.log_sources_factory = log_sources_factory
+        self.kubernetes_factory = kubernetes_factory  # called once, on the first incident (builds the client)
+        self._kubernetes: KubernetesEvidenceCollector | None = None
         self.notes: dict[str, list[str]] = {}
 
     def __call__(self, incident: Incident) -> IncidentContext:
@@ -68,6 +73,8 @@ class LiveContextProvider:
             context.metrics = self._metrics(incident, services, notes)
         if self.log_sources_factory is not None and services:
             context.logs = self._logs(services, at, notes)
+        if self.kubernetes_factory is not None and incident.alerts:
+            self._kubernetes_evidence(context, notes)
         if self.store is not None:
             context.events = self.store.list_change_events(since=at - CHANGE_LOOKBACK, until=at + timedelta(minutes=5))
         self.notes[incident.id] = notes
@@ -86,6 +93,25 @@ class LiveContextProvider:
                 failures.append(str(e))
             notes.extend(f"{name}: {f}"[:500] for f in failures)
         return out
+
+    def _kubernetes_evidence(self, context: IncidentContext, notes: list[str]) -> None:
+        """Objects and previous logs around the alert; the logs join the other sources' under the workload."""
+        try:
+            if self._kubernetes is None:
+                assert self.kubernetes_factory is not None
+                self._kubernetes = self.kubernetes_factory()
+            evidence = self._kubernetes.collect(context.incident)
+        except ConnectorError as e:
+            notes.append(f"kubernetes: {e}"[:500])
+            return
+        except Exception as e:  # the analysis goes on without this evidence
+            log.warning("kubernetes evidence failed", exc_info=True)
+            notes.append(f"kubernetes: evidence not collected ({e.__class__.__name__})")
+            return
+        context.kubernetes.extend(evidence.texts)
+        for workload, lines in evidence.logs.items():
+            context.logs.setdefault(workload, []).extend(lines)
+        notes.extend(evidence.notes)
 
     def _logs(self, services: list[str], at: Any, notes: list[str]) -> dict[str, list[str]]:
         from connectors.logsources.registry import fetch_incident_logs

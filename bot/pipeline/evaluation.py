@@ -14,6 +14,11 @@ from bot.domain import Analysis, GroundTruth
 
 if TYPE_CHECKING:
     from bot.pipeline.service import Pipeline
+    from bot.reasoning.llm import LLMReasoner
+    from config.settings import Settings
+
+NO_LLM = ("no LLM endpoint is configured (llm.enabled is false; docs/llm.md): "
+          "deterministic figures only")
 
 
 @dataclass
@@ -91,21 +96,63 @@ def find_bundles(root: Path) -> list[Path]:
     return sorted(p.parent for p in root.rglob("alert.json"))
 
 
+def evaluation_llm(settings: Settings) -> LLMReasoner | None:
+    """The configured LLM for scoring bundles (None without one). Its tools read the bundle only: a
+    bundle is a past incident, so live metrics, logs and clusters are not asked."""
+    if not settings.llm.enabled:
+        return None
+    from bot.investigation import ToolResources
+    from bot.reasoning.llm import LLMReasoner
+
+    return LLMReasoner(settings.llm, tools=ToolResources(kubernetes_namespace=settings.logs.kubernetes_namespace))
+
+
+def _llm_row(name: str, det: EvalCase, case: EvalCase, usage: dict[str, Any]) -> dict[str, Any]:
+    return {"case": name, "kind": case.kind, "rank": det.rank, "rank_llm": case.rank,
+            "used": bool(usage.get("used")), "fallback_reason": usage.get("fallback_reason"),
+            "prompt_tokens": int(usage.get("prompt_tokens", 0)), "completion_tokens": int(usage.get("completion_tokens", 0)),
+            "cost_usd": float(usage.get("cost_usd", 0.0)), "latency_ms": float(usage.get("latency_ms", 0.0)),
+            "tool_calls": len(usage.get("tool_calls", []))}
+
+
+def summarize_llm(rows: list[dict[str, Any]], cases: list[EvalCase], llm: LLMReasoner) -> dict[str, Any]:
+    """AC@1/AC@3 with the LLM, its tokens, cost and latency, in all and per case."""
+    rates = _rates(cases)
+    latency = [r["latency_ms"] for r in rows]
+    return {
+        "model": llm.settings.model, "provider": llm.settings.provider, "investigate": llm.settings.investigate,
+        "cases": len(cases), "top1": rates["top1"], "top3": rates["top3"],
+        "used": sum(r["used"] for r in rows), "fallbacks": sum(not r["used"] for r in rows),
+        "prompt_tokens": sum(r["prompt_tokens"] for r in rows),
+        "completion_tokens": sum(r["completion_tokens"] for r in rows),
+        "cost_usd": round(sum(r["cost_usd"] for r in rows), 6),
+        "latency_p50_ms": float(np.percentile(latency, 50)) if latency else 0.0,
+        "per_case": rows,
+    }
+
+
 def evaluate_bundles(
     bundles: list[Path],
     *,
     pipeline: Pipeline,
     progress: Callable[[Iterable[Path]], Iterable[Path]] = lambda it: it,
     on_case: Callable[[Path, GroundTruth, Analysis, EvalCase], None] | None = None,
+    llm: LLMReasoner | None = None,
 ) -> dict[str, Any]:
     """Analyse each bundle with ``truth.json`` and score it; bundles without truth are counted, not scored.
 
     ``on_case``, when given, sees every scored case (its folder, truth, analysis and score) as it is made,
     for callers that report more than the aggregate (``bench.casebook``: splits, sources, misses).
+
+    With ``llm``, each deterministic analysis is also refined by it and scored again: ``result["llm"]``
+    holds AC@1/AC@3 with the LLM and per case its rank, tokens, cost, latency and tool calls (see
+    ``summarize_llm``). The deterministic figures are the pipeline's own (give one without an LLM).
     """
     from bot.pipeline.bundle import load_bundle
 
     cases: list[EvalCase] = []
+    llm_cases: list[EvalCase] = []
+    rows: list[dict[str, Any]] = []
     skipped = 0
     for path in progress(bundles):
         context, report = load_bundle(path)
@@ -115,10 +162,18 @@ def evaluate_bundles(
         t0 = time.perf_counter()
         analysis = pipeline.analyze_context(context, lacked=report.lacked)
         ms = (time.perf_counter() - t0) * 1000
-        case = EvalCase.from_analysis(path.name, report.truth, analysis, ms)
-        cases.append(case)
+        det = EvalCase.from_analysis(path.name, report.truth, analysis, ms)
+        cases.append(det)
         if on_case is not None:
-            on_case(path, report.truth, analysis, case)
+            on_case(path, report.truth, analysis, det)
+        if llm is not None:
+            t1 = time.perf_counter()
+            refined = llm.refine(context=context, analysis=analysis)
+            case = EvalCase.from_analysis(path.name, report.truth, refined, ms + (time.perf_counter() - t1) * 1000)
+            llm_cases.append(case)
+            rows.append(_llm_row(path.name, det, case, refined.llm))
     result = summarize_cases(cases)
     result["skipped_without_truth"] = skipped
+    if llm is not None:
+        result["llm"] = summarize_llm(rows, llm_cases, llm)
     return result

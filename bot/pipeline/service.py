@@ -38,6 +38,7 @@ from bot.domain import (
 from bot.domain.events import AnalysisReady, EventType, IncidentEvent, OutboxEvent, WarningRaised
 from bot.pipeline.events import EventBus
 from bot.pipeline.intake import IntakeResult, IntakeService
+from bot.pipeline.log_semantics import configure_log_semantics, log_semantics_note
 from bot.pipeline.metrics import PipelineMetrics
 from detectors.registry import Detector, load_detectors
 
@@ -83,6 +84,7 @@ class Pipeline:
         self.llm = llm
         self.ranker_model = ranker_model
         self.detectors = tuple(detectors) if detectors is not None else load_detectors()
+        configure_log_semantics(settings=settings, retriever=retriever)  # the log detector's embedder
         self._intake = (
             IntakeService.from_settings(settings=settings, store=store)
             if store is not None
@@ -119,6 +121,7 @@ class Pipeline:
     def analyze_context(self, context: IncidentContext, *, lacked: list[str] | None = None) -> Analysis:
         """Run detectors, retrieval and reasoning over one incident's evidence."""
         from bot.reasoning import categorize, rank, recommend, summarize
+        from bot.reasoning.recommend import platform_of
 
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -145,8 +148,10 @@ class Pipeline:
                 log.exception("categorisation failed")
             self._team_labels(context, analysis)
             try:
+                labels = context.incident.alerts[0].labels if context.incident.alerts else {}
+                platform = "kubernetes" if context.kubernetes else platform_of(signals, labels)
                 analysis.recommendations = recommend(hypotheses=result.hypotheses, runbooks=runbooks,
-                                                     similar=similar)
+                                                     similar=similar, platform=platform)
             except Exception as e:  # noqa: BLE001
                 analysis.notes.append(f"recommendations failed: {e.__class__.__name__}: {e}"[:300])
                 log.exception("recommendations failed")
@@ -201,6 +206,9 @@ class Pipeline:
                 except Exception as e:  # noqa: BLE001 - one failing detector must not lose the analysis
                     notes.append(f"detector {name} failed: {e.__class__.__name__}: {e}"[:300])
                     log.exception("detector failed", extra={"detector": name})
+        semantics_note = log_semantics_note() if context.logs else None
+        if semantics_note:
+            notes.append(semantics_note)
         with _timed(timings, "retrieval"):
             similar, runbooks = self._retrieve(context, signals, notes)
         return GatheredEvidence(signals=signals, similar=similar, runbooks=runbooks, notes=notes)

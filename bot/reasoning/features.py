@@ -127,8 +127,11 @@ def _aware(ts: datetime | None) -> datetime | None:
 
 
 def _texty(signal: Signal) -> bool:
-    """Signals whose free text may name a cause: log templates and Kubernetes/other events."""
+    """Signals whose free text may name a cause: log templates and change notes. Kubernetes events are read by
+    their reasons (detectors/kubernetes), not by words: an image pull's "no such host" is not a DNS failure."""
     source = (signal.source or "").lower()
+    if source == "changes" and str(signal.kind or signal.attributes.get("kind", "")).lower() in {"k8s", "k8s_event"}:
+        return False
     return source.startswith("log") or source == "changes"
 
 
@@ -230,6 +233,7 @@ class _Scene:
                     self.kind_services[kind][svc] = max(best, float(sig.score))
         self._reach: dict[tuple[str, bool], dict[str, int]] = {}
         self.decisive: dict[tuple[str, str], float] = {}
+        self.fits: dict[tuple[str, str], Evidence] = {}  # changes that fit the evidence (``_deploy_fit``)
         self._find_mentions(context)
 
     def _find_mentions(self, context: IncidentContext) -> None:
@@ -304,6 +308,41 @@ class _Scene:
         return (ref - change.ts).total_seconds() / 60.0
 
 
+# a change is a decisive suspect when errors of a new kind start on its own service within this window after it
+DEPLOY_FIT_WINDOW = timedelta(minutes=30)
+DEPLOY_FIT_SCORE = 0.72
+_FRESH_ERROR_DETECTORS = ("log.new_template", "log.error_share")
+_GENERIC_ERROR_KINDS = frozenset({"error_rate_increase", "exception_surge", "crash_loop", "log_anomaly", None})
+
+
+def _deploy_fit(scene: _Scene) -> None:
+    """A deploy, config change or flag whose own service starts failing right after it (a new error template or
+    a jump in its error share, with no more specific cause named) fits the evidence: a decisive suspect. A change
+    of another service, or one followed by nothing on its own service, stays a plain change."""
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
+            continue
+        fresh = [
+            s for s in scene.anomalies.get(change.service, [])
+            if s.detector in _FRESH_ERROR_DETECTORS and s.kind in _GENERIC_ERROR_KINDS and s.score >= 0.8
+            and s.started_at is not None
+            and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
+        ]
+        if fresh:
+            key = (change.service, change.kind)
+            scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
+            first = min(fresh, key=lambda s: s.started_at or change.ts)  # type: ignore[arg-type,return-value]
+            scene.fits[key] = Evidence(
+                id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
+                ts=change.ts, weight=DEPLOY_FIT_SCORE,
+                summary=f"{change.evidence.summary} -- then on {change.service}: {first.title[:160]}",
+            )
+
+
+def _signal_services(signals: list[Signal]) -> set[str]:
+    return {s.service for s in signals if s.service}
+
+
 def build_candidates(
     *,
     context: IncidentContext,
@@ -312,9 +351,12 @@ def build_candidates(
     runbooks: list[tuple[Document, float]],
 ) -> list[Candidate]:
     known = set(context.services) | {a.service for a in context.incident.alerts if a.service}
-    signals = dec.retarget(signals, known)
+    signals = dec.retarget(signals, known | _signal_services(signals), context.topology)
+    signals = dec.mark_late(signals, context.alert_time)
     scene = _Scene(context, signals)
-    scene.decisive = dec.support(signals)
+    scene.decisive = dec.with_explanations(dec.support(signals), signals)
+    _deploy_fit(scene)
+    scene.decisive = dec.demote_late(scene.decisive, signals, early=scene.fits)
     cands: dict[tuple[str, str], Candidate] = {}
 
     def get(service: str, kind: str, origin: str) -> Candidate:
@@ -389,6 +431,8 @@ def build_candidates(
         cand.features = _features(cand, scene, similar, runbooks, signals)
         cand.features["origin_count"] = math.log1p(len(cand.origins))
         cand.features[f"kind:{cand.kind}"] = 1.0  # per-kind bias a team's feedback may learn
+        if (cand.service, cand.kind) in scene.fits:
+            cand.add_evidence([scene.fits[(cand.service, cand.kind)]])
         _topology_evidence(cand, scene)
         for sig in scene.alert_signals:
             if cand.service == (sig.service or scene.alert_service):
@@ -498,26 +542,6 @@ def _features(
     }
 
 
-_AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"db|sql|postgres|mongo|maria|oracle|database"), ("database",)),
-    (re.compile(r"dns"), ("dns",)),
-    (re.compile(r"^ip-|node|host|vm-|worker-\d"), ("hardware", "storage", "network")),
-    (re.compile(r"rabbit|kafka|queue|mq|broker|nats"), ("capacity", "storage")),
-    (re.compile(r"provider|external|third|partner|vendor|cdn"), ("dependency", "tls")),
-    (re.compile(r"gateway|proxy|edge|ingress|lb|nginx|envoy"), ("security", "network", "tls", "capacity")),
-)
-
-
-def _affinity(service: str, kind: str) -> float:
-    """1 when the service's name suggests a component that this kind of fault lives in."""
-    category = category_of(kind).value
-    low = service.lower()
-    for pattern, categories in _AFFINITY:
-        if pattern.search(low):
-            return 1.0 if category in categories else 0.0
-    return 0.5
-
-
 def _propagation(svc: str, kind: str, scene: _Scene) -> dict[str, float]:
     reporters = scene.kind_services.get(kind, {})
     if not reporters:
@@ -537,7 +561,7 @@ def _propagation(svc: str, kind: str, scene: _Scene) -> dict[str, float]:
         "dep_share": share,
         "kind_spread": math.log1p(len(reporters)),
         "propagated_score": best,
-        "name_affinity": _affinity(svc, kind),
+        "name_affinity": dec.name_affinity(svc, kind),
         "is_leaf": 1.0 if scene.topology and not scene.topology.get(svc) else 0.0,
     }
 

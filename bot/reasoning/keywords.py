@@ -16,37 +16,63 @@ KIND_PATTERNS: dict[str, str] = {
     "cpu_saturation": r"\bcpu\b.*(high|saturat|100|usage|load)|high ?cpu|cpu ?(usage|load|saturation)|load average",
     "cpu_throttling": r"throttl(ed|ing).*cpu|cpu.*throttl|cfs.?(quota|throttl)",
     "memory_leak": r"memory leak|heap (usage|growth|grow)|memory (usage|growth) (climb|grow|increas)|rss grow|leak",
-    "oom_kill": r"\boom\b|oomkilled|out of memory|oomkill|oom.?killed|memory limit exceeded|java\.lang\.outofmemory",
+    # a thread-limit error is not memory: "OutOfMemoryError: unable to create native thread: possibly out of memory"
+    "oom_kill": r"\boom\b|oomkilled|(?<!possibly )out of memory|oomkill|oom.?killed|memory limit exceeded|"
+    r"java\.lang\.outofmemory(?!error: unable to create)",
     "disk_full": r"disk (full|space)|no space left|filesystem.*(full|100%)|volume full|enospc|inodes",
     "disk_io_latency": r"(disk|io|i/o) (latency|wait|slow)|iowait|slow (disk|io|fsync)|fsync (took|is taking)|"
     r"blocked for more than \d+ seconds|disk (write|read) took",
     "db_connection_exhaustion": r"(connection )?pool (exhausted|timeout|is full)|too many (connections|clients)|"
     r"connection pool|max_connections|could not obtain (a )?connection|remaining connection slots",
     "db_slow_query": r"slow (query|queries)|query (took|timeout|latency)|statement timeout|full table scan",
-    "db_lock_contention": r"lock (wait|contention|timeout)|deadlock found|waiting for lock|row lock",
+    "db_lock_contention": r"lock (wait|contention|timeout)|deadlock found|deadlock detected|waiting for lock|row lock|"
+    r"could not obtain lock",
     "db_replication_lag": r"replication lag|replica (lag|behind)|seconds_behind_master|standby (lag|delay)",
     "db_down": r"database (down|unavailable|unreachable)|db (down|unreachable)|connection refused.*(5432|3306|db)|"
     r"could not connect to (the )?(database|server)",
     "network_latency": r"network latency|high latency between|rtt|round.?trip|network (slow|delay)",
-    "packet_loss": r"packet loss|dropped packets|retransmi",
-    "network_partition": r"network partition|split.?brain|unreachable (host|network)|no route to host|partition",
+    "packet_loss": r"packet loss|dropped packets|packets? dropped|dropping packets?|retransmi|conntrack|"
+    r"table full, dropping|(?:rx|tx)_(?:dropped|missed|fifo)|ring buffer (?:full|overflow)|crc errors?|"
+    r"\b[1-9]\d* input errors",
+    "network_partition": r"network partition|split.?brain|unreachable (host|network)|no route to host|partition|"
+    r"%bgp-\d-adjchange|adjchange|adjchg|bgp[ _](?:notification|hold)|hold time(?:r)? expired|"
+    r"changed state from established|old state established|ospf.{0,80}(?:full to down|from full|nbrdown)|"
+    r"full -> (?:deleted|down)|is-?is.{0,60}adjacency.{0,40}down|(?:bgp|ospf|is-is) (?:session|neighbou?r|peer)"
+    r".{0,60}\bdown\b|%link-\d-updown|%lineproto-\d-updown|changed state to down|nic link is down|link is down|"
+    r"link down|(?:primary|master|leader) \S*\s?(?:is )?unreachable|lost contact with (?:the )?(?:primary|master)",
     "network_policy_block": r"network ?policy|firewall|security group|connection (blocked|denied)|egress (denied|blocked)",
-    "dns_failure": r"\bdns\b|nxdomain|name resolution|could not resolve|servfail|no such host|resolv",
+    # failures of resolution, not the word "dns" (a DNS server's own time bug is not a DNS failure) nor
+    # "resolved" (an incident's status)
+    "dns_failure": r"dns (?:lookup|resolution|query|queries|request)s? (?:fail|error|time)|dns (?:failure|error|outage)|"
+    r"nxdomain|name resolution|could not resolve|couldn't resolve|unable to resolve|failed to resolve|servfail|"
+    r"no such host|unknownhostexception|getaddrinfo|enotfound|eai_again|name or service not known|"
+    r"resolv\.conf|resolver (?:fail|error|time)|coredns.{0,40}(?:fail|error|timeout|crash)",
     "certificate_expired": r"certificate (has )?expired|cert(ificate)? expir|x509|tls handshake|ssl (handshake|error)",
     "bad_deploy": r"\bdeploy(ed|ment)?\b|rollout|new version|release|rolled out|canary",
     "config_change": r"config(uration)? (change|push|update)|bad config|misconfig|changed (setting|config)",
     "feature_flag": r"feature.?flag|flag (enabled|flipped|turned on|toggle)|toggle",
     "dependency_failure": r"upstream|downstream|dependency|third.?party|503 from|bad gateway|502|circuit (breaker )?open",
-    "rate_limited": r"rate.?limit|429|too many requests|quota exceeded|throttled by",
+    # a provider's throttling reply; not the kernel's own printk limiter ("net_ratelimit: N callbacks suppressed")
+    "rate_limited": r"(?<!net_)rate.?limit|\b429\b|too many requests|quota exceeded|throttled by|\(slowdown\)|code[>:= ]+slowdown|503 slow ?down|"
+    r"reduce your request rate|throttlingexception|provisionedthroughputexceeded|requestlimitexceeded|"
+    r"rate exceeded|requests? (?:were |was |are |is )?throttled|throttling (?:error|exception|reply)|serverbusy",
     "traffic_spike": r"traffic (spike|surge|increase)|request (spike|surge)|spike in (traffic|requests)|load spike",
     "queue_backlog": r"queue (backlog|depth|lag|length)|consumer lag|backlog|messages (pile|pending)",
     "resource_quota": r"quota|resourcequota|limit ?range|exceeded quota|insufficient (cpu|memory)|unschedulable",
     "crash_loop": r"crash ?loop|crashloopbackoff|restart(ing|s)? (loop|repeatedly)|back-?off restarting",
-    "exception_surge": r"exception|traceback|stack ?trace|nullpointer|error rate|unhandled",
+    "exception_surge": r"exception|traceback|stack ?trace|nullpointer|error rate|unhandled|"
+    r"time went backwards|clock (?:moved|went|jumped) backwards|negative (?:duration|time)|leap second|"
+    r"clock skew|(?:date|time|counter) (?:rollover|overflow)",
     "thread_pool_exhaustion": r"thread ?pool|worker (pool|threads) (exhausted|full|saturated|busy)|rejected ?execution|"
-    r"workers busy|threads (are )?(currently )?busy|can't start new thread|worker pool (at|saturated)",
-    "deadlock": r"\bdeadlock\b|threads? (blocked|stuck)|lock cycle|waiting to lock|blocked on mutex|awaiting lock|"
-    r"lock held by",
+    r"workers busy|threads (are )?(currently )?busy|can't start new thread|worker pool (at|saturated)|"
+    r"unable to create (?:new )?native thread|pthread_create failed|failed to create new os thread|"
+    r"can't create new thread|(?:thread|pthread|clone).{0,60}resource temporarily unavailable|"
+    r"resource temporarily unavailable.{0,60}thread",
+    # thread and goroutine dumps: threads BLOCKED on monitors, goroutines parked in semacquire / Mutex.Lock
+    "deadlock": r"(?<!\berror:  )(?<!\berror: )\bdeadlock\b(?! found when trying)|threads? (blocked|stuck)|lock cycle|"
+    r"waiting to lock|blocked on mutex|awaiting lock|lock held by|thread\.state: blocked|"
+    r"goroutine \d+ \[(?:semacquire|sync\.(?:rw)?mutex\.r?lock)|sync\.\(\*(?:rw)?mutex\)\.r?lock|"
+    r"all goroutines are asleep",
     "auth_failure_surge": r"auth(entication)? fail|login fail|invalid (token|credentials)|401|unauthori[sz]ed",
     "ddos": r"\bddos\b|denial of service|syn flood|bot traffic|attack|limiting (requests|connections), excess|"
     r"request flood",

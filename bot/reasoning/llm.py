@@ -1,12 +1,17 @@
-"""LLM reasoning over the packed evidence, against any OpenAI-compatible endpoint.
+"""LLM reasoning over the packed evidence, on a LangChain chat model of any configured provider.
 
 The LLM refines, never replaces, the deterministic answer:
+- the chat model comes from ``llm.provider`` (``connectors.llm.build_chat_model``); tokens, cost and
+  latency are counted by a LangChain callback (``UsageMeter``), retries and timeouts are the settings';
 - evidence is redacted and packed within a token budget; log text is delimited as untrusted data;
-- the reply must be one JSON object validated with pydantic; hypotheses with a kind outside the
-  vocabulary, or citing an evidence id that does not exist, are dropped;
+- with ``llm.investigate`` the model may first call read-only tools scoped to the incident
+  (``bot.investigation``); each result is evidence ``tool:<n>`` and every call is recorded in
+  ``analysis.llm["tool_calls"]``;
+- the reply must be one JSON object validated with the pydantic models below; hypotheses with a kind
+  outside the vocabulary, or citing an evidence id that does not exist, are dropped;
 - LLM confidence is blended with the deterministic score (weight ``LLM_WEIGHT``), never taken raw;
-- timeouts, transport errors and malformed replies keep the deterministic answer, and the reason is
-  recorded in ``analysis.llm`` with tokens, cost and latency.
+- timeouts, transport errors, spent budgets and malformed replies keep the deterministic answer, and
+  the reason is recorded in ``analysis.llm`` with tokens, cost and latency.
 """
 
 from __future__ import annotations
@@ -14,18 +19,22 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
-from typing import Any, cast
+from typing import Any
 
-import httpx
-import openai
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
 
 import prompts
-from bot.domain import ALL_KINDS, Analysis, Hypothesis, Incident, IncidentContext, LLMError
+from bot.domain import ALL_KINDS, Analysis, Evidence, Hypothesis, Incident, IncidentContext, LLMError
+from bot.investigation.loop import run as run_investigation
+from bot.investigation.scope import Scope
+from bot.investigation.tools import Toolbox, ToolResources
 from bot.reasoning.packing import catalogue, pack
 from bot.reasoning.redact import redact, redaction_count
 from config.settings import LLMSettings
+from connectors.llm import UsageMeter, build_chat_model, json_mode_arguments
+from connectors.llm import invoke_chat as invoke
 
 log = logging.getLogger(__name__)
 
@@ -57,68 +66,84 @@ class LLMMarkdownReply(BaseModel):
     markdown: str = Field(min_length=1, max_length=30000)
 
 
-class LLMReasoner:
-    """Calls the configured endpoint; ``refine`` never raises for LLM failures."""
-
-    def __init__(self, settings: LLMSettings, http_client: httpx.Client | None = None) -> None:
-        self.settings = settings
-        key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
-        self._client = openai.OpenAI(
-            base_url=settings.base_url,
-            api_key=key,
-            timeout=settings.timeout_s,
-            max_retries=0,
-            http_client=cast(Any, http_client),  # openai may bundle its own httpx fork; same API
-        )
-
-    # ---- transport --------------------------------------------------------------------
-    def _complete(self, user: str, usage: dict[str, Any]) -> dict[str, Any]:
-        system = prompts.render("system.j2", kinds=list(ALL_KINDS))
-        started = time.perf_counter()
+def reply_json(message: AIMessage) -> dict[str, Any]:
+    """The one JSON object of a reply (code fences and a sentence around it tolerated); ``LLMError`` otherwise."""
+    content = message.text.strip()
+    if not content:
+        raise LLMError("the LLM returned an empty reply")
+    text = _FENCE.sub("", content)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        # a model answering after tool calls (no JSON mode there) may put a sentence around the object
+        start, end = text.find("{"), text.rfind("}")
         try:
-            response = self._client.chat.completions.create(
-                model=self.settings.model,
-                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-                max_tokens=self.settings.max_tokens,
-                temperature=self.settings.temperature,
-                response_format={"type": "json_object"},
-                timeout=self.settings.timeout_s,
-            )
-        except openai.APITimeoutError as e:
-            raise LLMError(f"the LLM did not answer within {self.settings.timeout_s:g} s") from e
-        except openai.APIStatusError as e:
-            raise LLMError(f"the LLM endpoint answered HTTP {e.status_code}") from e
-        except (openai.APIError, httpx.HTTPError) as e:
-            raise LLMError(f"the LLM endpoint could not be reached: {e.__class__.__name__}") from e
-        finally:
-            usage["latency_ms"] = round(usage.get("latency_ms", 0.0) + (time.perf_counter() - started) * 1000, 1)
-        if response.usage is not None:
-            usage["prompt_tokens"] = usage.get("prompt_tokens", 0) + int(response.usage.prompt_tokens or 0)
-            usage["completion_tokens"] = usage.get("completion_tokens", 0) + int(response.usage.completion_tokens or 0)
-        usage["cost_usd"] = round(
-            usage.get("prompt_tokens", 0) / 1000 * self.settings.price_per_1k_input
-            + usage.get("completion_tokens", 0) / 1000 * self.settings.price_per_1k_output,
-            6,
-        )
-        content = response.choices[0].message.content if response.choices else None
-        if not content:
-            raise LLMError("the LLM returned an empty reply")
-        text = _FENCE.sub("", content.strip())
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
+            data = json.loads(text[start:end + 1]) if 0 <= start < end else None
+        except json.JSONDecodeError:
+            data = None
+        if data is None:
             raise LLMError(f"the LLM reply is not JSON ({e.msg})") from e
-        if not isinstance(data, dict):
-            raise LLMError("the LLM reply is not a JSON object")
-        return data
+    if not isinstance(data, dict):
+        raise LLMError("the LLM reply is not a JSON object")
+    return data
+
+
+class LLMReasoner:
+    """Asks the configured chat model; ``refine`` never raises for LLM failures.
+
+    ``model`` is any LangChain chat model (default: built from ``settings``); ``tools`` are the
+    systems the investigation tools read (used with ``settings.investigate``).
+    """
+
+    def __init__(self, settings: LLMSettings, *, model: BaseChatModel | None = None,
+                 tools: ToolResources | None = None) -> None:
+        self.settings = settings
+        self.model = model if model is not None else build_chat_model(settings)
+        self.tools = tools or ToolResources()
+
+    # ---- model calls --------------------------------------------------------------------
+    def _messages(self, user: str, *, investigate: bool) -> list[BaseMessage]:
+        system = prompts.render("system.j2", kinds=list(ALL_KINDS), investigate=investigate)
+        return [SystemMessage(content=system), HumanMessage(content=user)]
+
+    def _scope(self, context: IncidentContext) -> Scope | None:
+        if not self.settings.investigate:
+            return None
+        return Scope.for_context(context, self.settings, default_namespace=self.tools.kubernetes_namespace)
+
+    def _ask(self, user: str, meter: UsageMeter, toolbox: Toolbox | None) -> dict[str, Any]:
+        """The reply's JSON object: from one call, or from an investigation when a toolbox is given."""
+        final = json_mode_arguments(self.settings)
+        if toolbox is None:
+            reply = invoke(self.model, self._messages(user, investigate=False), meter=meter,
+                           settings=self.settings, **final)
+            return reply_json(reply)
+        result = run_investigation(self.model, self._messages(user, investigate=True), toolbox=toolbox,
+                                   settings=self.settings, meter=meter, final_arguments=final)
+        toolbox.stopped = result.stopped
+        return reply_json(result.answer)
+
+    def _toolbox(self, context: IncidentContext, scope: Scope | None) -> Toolbox | None:
+        if scope is None:
+            return None
+        return Toolbox(context=context, scope=scope, resources=self.tools, output_chars=self.settings.tool_output_chars)
+
+    def _usage(self, meter: UsageMeter, toolbox: Toolbox | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"model": self.settings.model, "provider": self.settings.provider,
+                               **meter.as_dict(self.settings), "investigated": toolbox is not None}
+        if toolbox is not None:
+            out["tool_calls"] = [r.record() for r in toolbox.results]
+            if toolbox.stopped:
+                out["budget_spent"] = toolbox.stopped
+        return out
 
     # ---- analysis ---------------------------------------------------------------------
     def refine(self, *, context: IncidentContext, analysis: Analysis) -> Analysis:
         """The analysis with LLM-blended hypotheses and summary, or unchanged with the reason why."""
-        usage: dict[str, Any] = {"model": self.settings.model}
         budget = max(256, self.settings.context_tokens - 900)
         packed = pack(analysis, budget_tokens=budget)
         known = catalogue(analysis)
+        scope = self._scope(context)
         user = prompts.render(
             "analysis.j2",
             incident_title=redact(context.incident.title or ""),
@@ -133,21 +158,24 @@ class LLMReasoner:
             ],
             evidence=packed.items,
             max_hypotheses=MAX_HYPOTHESES,
+            scope=scope, max_steps=self.settings.max_steps, max_tool_calls=self.settings.max_tool_calls,
         )
-        usage.update(evidence_items=len(packed.items), evidence_dropped_for_budget=packed.dropped,
-                     redactions=redaction_count(user))
+        meter, toolbox = UsageMeter(), self._toolbox(context, scope)
+        facts = {"evidence_items": len(packed.items), "evidence_dropped_for_budget": packed.dropped,
+                 "redactions": redaction_count(user)}
         try:
-            data = self._complete(user, usage)
-            reply = LLMAnalysisReply.model_validate(data)
+            reply = LLMAnalysisReply.model_validate(self._ask(user, meter, toolbox))
         except (LLMError, ValidationError) as e:
             reason = str(e) if isinstance(e, LLMError) else "the LLM reply did not match the expected schema"
             log.warning("llm refinement fell back to the deterministic answer", extra={"reason": reason})
             out = analysis.model_copy(deep=True)
-            out.llm = {**usage, "used": False, "fallback_reason": reason}
+            out.llm = {**self._usage(meter, toolbox), **facts, "used": False, "fallback_reason": reason}
             return out
-        return self._blend(analysis, reply, known, usage)
+        if toolbox is not None:
+            known.update({r.id: r.evidence() for r in toolbox.results if r.citable})
+        return self._blend(analysis, reply, known, {**self._usage(meter, toolbox), **facts})
 
-    def _blend(self, analysis: Analysis, reply: LLMAnalysisReply, known: dict[str, Any],
+    def _blend(self, analysis: Analysis, reply: LLMAnalysisReply, known: dict[str, Evidence],
                usage: dict[str, Any]) -> Analysis:
         dropped: list[str] = []
         llm_conf: dict[tuple[str, str], tuple[LLMHypothesis, list[str]]] = {}
@@ -173,7 +201,9 @@ class LLMReasoner:
             lc = pair[0].confidence if pair else 0.0
             conf = (1 - LLM_WEIGHT) * det.confidence + LLM_WEIGHT * lc
             feats = {**det.features, "deterministic_confidence": det.confidence, "llm_confidence": lc}
-            blended.append(det.model_copy(update={"confidence": conf, "features": feats}))
+            cited_tools = [known[i] for i in (pair[1] if pair else []) if i.startswith("tool:")]
+            evidence = [*det.evidence, *(e for e in cited_tools if e.id not in {x.id for x in det.evidence})]
+            blended.append(det.model_copy(update={"confidence": conf, "features": feats, "evidence": evidence}))
         for key, (llm_h, ids) in llm_conf.items():
             if key in seen:
                 continue
@@ -201,8 +231,9 @@ class LLMReasoner:
 
     # ---- questions and drafts ---------------------------------------------------------
     def answer(self, *, question: str, context: IncidentContext, analysis: Analysis) -> str:
-        """An evidence-cited answer; raises ``LLMError`` when the LLM cannot give one."""
+        """An evidence-cited answer (investigating first with ``llm.investigate``); raises ``LLMError``."""
         packed = pack(analysis, budget_tokens=max(256, self.settings.context_tokens - 600))
+        scope = self._scope(context)
         user = prompts.render(
             "question.j2",
             incident_title=redact(context.incident.title or ""),
@@ -211,21 +242,27 @@ class LLMReasoner:
             analysis_summary=redact(analysis.summary),
             evidence=packed.items,
             question=redact(question),
+            scope=scope, max_steps=self.settings.max_steps, max_tool_calls=self.settings.max_tool_calls,
         )
-        usage: dict[str, Any] = {}
+        meter, toolbox = UsageMeter(), self._toolbox(context, scope)
         try:
-            reply = LLMAnswerReply.model_validate(self._complete(user, usage))
+            reply = LLMAnswerReply.model_validate(self._ask(user, meter, toolbox))
         except ValidationError as e:
             raise LLMError("the LLM reply did not match the expected schema") from e
-        cited = [i for i in reply.evidence_ids if i in packed.ids]
+        finally:
+            log.info("llm answer", extra={"usage": self._usage(meter, toolbox)})
+        tools = {r.id: r for r in (toolbox.results if toolbox else []) if r.citable}
+        cited = [i for i in dict.fromkeys(reply.evidence_ids) if i in packed.ids or i in tools]
         if not cited:
             raise LLMError("the LLM answer cites no existing evidence")
-        return f"{reply.answer.strip()}\n(evidence: {', '.join(cited)})"
+        lines = [reply.answer.strip(), f"(evidence: {', '.join(cited)})"]
+        lines += [f"- {i}: {tools[i].evidence().summary}" for i in cited if i in tools]
+        return "\n".join(lines)
 
     def postmortem(self, *, draft: str) -> str:
         user = prompts.render("postmortem.j2", draft=redact(draft))
         try:
-            reply = LLMMarkdownReply.model_validate(self._complete(user, {}))
+            reply = LLMMarkdownReply.model_validate(self._ask(user, UsageMeter(), None))
         except ValidationError as e:
             raise LLMError("the LLM reply did not match the expected schema") from e
         return reply.markdown.strip() + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 from bot.domain import Document, Hypothesis, IncidentContext, Signal, SimilarIncident
@@ -37,6 +38,25 @@ class RankResult:
     notes: list[str] = field(default_factory=list)
 
 
+def confidence_inputs(model: RankerModel, cands: list[Candidate], raw: list[float], top: int) -> dict[str, float]:
+    """What the top answer's confidence rests on (``CONFIDENCE_FEATURES`` in bot/reasoning/scorer.py)."""
+    calibrated = max(0.0, min(1.0, model.calibrate(float(raw[top]))))
+    clipped = min(0.99, max(0.01, calibrated))
+    others = [i for i in range(len(cands)) if i != top]
+    second = max((raw[i] for i in others), default=0.0)
+    f = cands[top].features
+    return {
+        "calibrated": calibrated,
+        "z_calibrated": math.log(clipped / (1.0 - clipped)),
+        "decisive_top": f.get("decisive_score", 0.0),
+        "decisive_rival": max((cands[i].features.get("decisive_score", 0.0) for i in others), default=0.0),
+        "margin": float(raw[top]) - float(second),
+        "direct_support": 1.0 if f.get("direct_score", 0.0) + f.get("text_match", 0.0) + f.get("metric_hint", 0.0) > 0
+        else 0.0,
+        "only_symptom": f.get("only_symptom", 0.0),
+    }
+
+
 def _confidences(model: RankerModel, cands: list[Candidate]) -> tuple[list[float], list[float]]:
     raw = model.confidences([c.features for c in cands])
     order = sorted(range(len(cands)), key=lambda i: -raw[i])
@@ -44,7 +64,9 @@ def _confidences(model: RankerModel, cands: list[Candidate]) -> tuple[list[float
     if not order:
         return out, []
     top = order[0]
-    out[top] = max(0.0, min(1.0, model.calibrate(float(raw[top]))))
+    inputs = confidence_inputs(model, cands, [float(r) for r in raw], top)
+    cands[top].features.update({f"conf:{k}": round(v, 6) for k, v in inputs.items()})
+    out[top] = max(0.0, min(1.0, model.top_confidence(inputs)))
     rest = [i for i in order[1:]]
     rest_sum = float(sum(raw[i] for i in rest))
     room = max(0.0, 1.0 - out[top])

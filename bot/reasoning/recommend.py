@@ -1,14 +1,18 @@
 """Next steps: runbook sections (with links), similar incidents' resolutions, kind-specific checks.
 
 Ranked by how strongly the hypothesis they serve is believed times how relevant the source is, and
-deduplicated by normalised text.
+deduplicated by normalised text. Kind checks fit the platform the evidence comes from
+(``platform_of``): on a plain host (node_exporter labels, no pod or namespace) they are host steps
+(top/pidstat, df/du, journalctl -k, systemctl), never kubectl; Kubernetes steps only for Kubernetes
+evidence.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
-from bot.domain import Document, Hypothesis, Recommendation, SimilarIncident
+from bot.domain import Document, Hypothesis, Recommendation, Signal, SimilarIncident
 
 KIND_CHECKS: dict[str, tuple[str, ...]] = {
     "db_connection_exhaustion": (
@@ -62,6 +66,70 @@ KIND_CHECKS: dict[str, tuple[str, ...]] = {
     "hardware_error": ("Check hardware logs (dmesg, ECC, SMART) of the hosts of {service}",),
 }
 
+# steps on a plain host (a VM or bare metal watched by node_exporter): no Kubernetes objects to inspect
+HOST_CHECKS: dict[str, tuple[str, ...]] = {
+    "cpu_saturation": (
+        "Find what is using the CPU on {service}: `top -o %CPU` or `pidstat -u 5 3` (per process)",
+        "Check whether that load is expected (a batch job, a backup, more traffic) and which systemd unit "
+        "runs it (`systemctl status <pid>`) before stopping or limiting it",
+    ),
+    "cpu_throttling": ("Check the CPU quota of the unit on {service}: `systemctl show -p CPUQuotaPerSecUSec <unit>`",),
+    "memory_leak": (
+        "Track the resident memory of the growing process on {service}: `pidstat -r 60` or "
+        "`ps -eo pid,rss,cmd --sort=-rss | head`",
+        "Restart its unit (`systemctl restart <unit>`) to buy time; keep a heap or core dump first if you can",
+    ),
+    "oom_kill": (
+        "Read the kernel's OOM messages on {service}: `journalctl -k | grep -iE 'out of memory|oom-kill|oom_reaper'`",
+        "Find the largest memory users: `ps -eo pid,rss,cmd --sort=-rss | head` and `free -m`; "
+        "check the unit's limit with `systemctl show -p MemoryMax <unit>`",
+    ),
+    "disk_full": (
+        "Find what filled the filesystem on {service}: `df -h`, then `du -xh --max-depth=2 <mountpoint> | sort -h | tail`",
+        "Free space safely (old logs: `journalctl --vacuum-size=500M`, rotated files, temp files) and grow "
+        "the volume if the growth is expected",
+    ),
+    "disk_io_latency": ("Find the processes and devices behind the I/O on {service}: `iostat -x 5 3`, `pidstat -d 5 3`",),
+    "packet_loss": ("Check drops and errors on {service}'s interfaces: `ip -s link`, `ethtool -S <iface>`, `nstat -az`",),
+    "crash_loop": ("Read why the service on {service} keeps restarting: `systemctl status <unit>`, "
+                   "`journalctl -u <unit> -n 200`",),
+    "node_failure": ("Check {service} itself: `journalctl -k -p err -b`, `systemctl --failed`, uptime and load",),
+    "hardware_error": ("Check hardware errors on {service}: `journalctl -k | grep -iE 'mce|edac|i/o error'`, "
+                       "`smartctl -a <disk>`",),
+    "dns_failure": ("Resolve the failing names on {service}: `resolvectl query <name>` / `dig <name>`; "
+                    "check /etc/resolv.conf",),
+}
+_KUBERNETES_WORDS = re.compile(r"\b(kubectl|pods?|namespace|OOMKilled|CoreDNS|NetworkPolicy|cordon|PVC)\b")
+KUBERNETES_LABELS = ("namespace", "pod", "kubernetes_namespace", "kubernetes_pod_name", "pod_name")
+HOST_METRIC = re.compile(r"^node_")
+
+
+def platform_of(signals: Iterable[Signal], labels: Mapping[str, str] | None = None) -> str | None:
+    """``kubernetes`` when the evidence names Kubernetes objects (kubectl output, a pod or namespace
+    label), ``host`` when it is a plain host's (node_exporter series or an instance with no pod or
+    namespace), None when it does not say."""
+    sigs = list(signals)
+    label_sets = [dict(labels or {})]
+    label_sets += [dict(s.attributes.get("labels") or {}) for s in sigs if isinstance(s.attributes.get("labels"), dict)]
+    if any(s.source == "kubernetes" for s in sigs) or any(k in ls for ls in label_sets for k in KUBERNETES_LABELS):
+        return "kubernetes"
+    if any(s.source == "metrics" and HOST_METRIC.match(s.metric or "") for s in sigs):
+        return "host"
+    if any("instance" in ls or "nodename" in ls for ls in label_sets):
+        return "host"
+    return None
+
+
+def kind_checks(kind: str, platform: str | None) -> tuple[str, ...]:
+    """The checks for a cause kind on that platform: host steps on a host (generic ones that name no
+    Kubernetes object when there are none), the general ones elsewhere."""
+    if platform != "host":
+        return KIND_CHECKS.get(kind, ())
+    if kind in HOST_CHECKS:
+        return HOST_CHECKS[kind]
+    return tuple(c for c in KIND_CHECKS.get(kind, ()) if not _KUBERNETES_WORDS.search(c))
+
+
 _STEP = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.+)$")
 _SOURCE_WEIGHT = {"runbook": 1.0, "incident": 0.85, "kind-check": 0.7}
 
@@ -100,6 +168,7 @@ def recommend(
     runbooks: list[tuple[Document, float]],
     similar: list[SimilarIncident],
     limit: int = 8,
+    platform: str | None = None,
 ) -> list[Recommendation]:
     recs: list[Recommendation] = []
     for doc, score in runbooks:
@@ -116,7 +185,7 @@ def recommend(
         recs.append(Recommendation(text=text, source="incident", url=inc.url,
                                    score=_SOURCE_WEIGHT["incident"] * (0.5 * float(inc.score) + 0.5 * belief)))
     for h in hypotheses[:3]:
-        for i, check in enumerate(KIND_CHECKS.get(h.kind, ())):
+        for i, check in enumerate(kind_checks(h.kind, platform)):
             recs.append(Recommendation(text=check.format(service=h.service), source="kind-check",
                                        score=_SOURCE_WEIGHT["kind-check"] * h.confidence * (1.0 - 0.05 * i)))
     recs.sort(key=lambda r: -r.score)

@@ -63,7 +63,24 @@ _PRIOR: dict[str, float] = {
 # score, whatever data the model learned on: a Kubernetes reason or a crash's last line is decisive in any
 # world. ``decisive_gap`` (own decisive score minus the best one) pushes down what a stronger finding
 # contradicts. Chosen on the field casebook's dev half (python -m bench.casebook --split dev).
-EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 4.0}
+EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 60.0}
+
+
+# What the top answer's confidence is computed from, after the learned calibration (``confidence_inputs`` in
+# bot/reasoning/ranker.py): the calibration map was fitted where the model learned (simulated bundles), so on
+# evidence unlike it the map alone is overconfident; these say how much the answer rests on.
+CONFIDENCE_FEATURES: tuple[str, ...] = (
+    "z_calibrated",  # logit of the calibrated confidence
+    "decisive_top",  # the top answer's own decisive finding (0 when none)
+    "decisive_rival",  # the strongest decisive finding for another answer
+    "margin",  # raw belief of the top minus the second
+    "direct_support",  # a detector named the top kind on that service (signal, log text or metric name)
+    "only_symptom",  # the top rests on symptoms mapped to a cause only
+)
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
 
 @dataclass
@@ -78,6 +95,9 @@ class RankerModel:
     booster: Any = None
     booster_features: list[str] = field(default_factory=list)
     evidence_weights: dict[str, float] = field(default_factory=lambda: dict(EVIDENCE_WEIGHTS))
+    # a logistic map over CONFIDENCE_FEATURES for the top confidence (empty: the calibration map alone)
+    confidence_coef: dict[str, float] = field(default_factory=dict)
+    confidence_intercept: float = 0.0
 
     # ---- scoring ----------------------------------------------------------------------
     def logits(self, rows: list[dict[str, float]]) -> np.ndarray:
@@ -108,6 +128,13 @@ class RankerModel:
             return float(value)
         return float(np.interp(value, self.calibration_x, self.calibration_y))
 
+    def top_confidence(self, inputs: dict[str, float]) -> float:
+        """The top answer's confidence from ``CONFIDENCE_FEATURES`` (``inputs["calibrated"]`` without a map)."""
+        if not self.confidence_coef:
+            return float(inputs.get("calibrated", 0.0))
+        z = self.confidence_intercept + sum(w * float(inputs.get(f, 0.0)) for f, w in self.confidence_coef.items())
+        return _sigmoid(z)
+
     # ---- persistence ------------------------------------------------------------------
     def to_dict(self, *, include_booster: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -118,6 +145,7 @@ class RankerModel:
             "threshold": float(self.threshold),
             "meta": self.meta,
             "evidence_weights": dict(self.evidence_weights),
+            "confidence": {"coef": dict(self.confidence_coef), "intercept": float(self.confidence_intercept)},
         }
         if include_booster and self.booster is not None:
             data["booster"] = base64.b64encode(pickle.dumps(self.booster)).decode("ascii")
@@ -145,6 +173,8 @@ class RankerModel:
                 booster_features=[str(f) for f in data.get("booster_features", [])],
                 evidence_weights={str(k): float(v) for k, v in
                                   (data.get("evidence_weights") or EVIDENCE_WEIGHTS).items()},
+                confidence_coef={str(k): float(v) for k, v in (data.get("confidence") or {}).get("coef", {}).items()},
+                confidence_intercept=float((data.get("confidence") or {}).get("intercept", 0.0)),
             )
         except (KeyError, TypeError, ValueError, pickle.UnpicklingError) as e:
             raise ConfigError(f"ranker model data is malformed ({e}); retrain with python -m bot.reasoning.train") from e

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.domain import Analysis, Feedback, Hypothesis, Incident, IncidentStatus, Severity, Vote
+from bot.domain.links import safe_url  # noqa: F401 - re-exported for the renderers
 
 ELLIPSIS = "…"
 

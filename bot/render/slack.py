@@ -20,6 +20,7 @@ from bot.render.common import (
     fixed_hypothesis,
     incident_link,
     percent,
+    safe_url,
     title_line,
     votes_for,
 )
@@ -47,6 +48,7 @@ def escape(text: str) -> str:
 
 def link(url: str | None, text: str) -> str:
     label = escape(text).replace("|", "¦")
+    url = safe_url(url)
     return f"<{url}|{label}>" if url else label
 
 
@@ -205,22 +207,48 @@ def _fit(groups: list[list[Block]], more_url: str | None, max_blocks: int) -> li
 def fallback_text(incident: Incident, analysis: Analysis | None) -> str:
     """The notification text shown where blocks are not (push notifications, screen readers)."""
     top = analysis.top if analysis else None
-    text = title_line(incident)
+    text = escape(title_line(incident))  # plain text is parsed as mrkdwn too: <!here> would ping
     if top is not None:
-        text += f" — likely {top.kind} in {top.service} ({percent(top.confidence)})"
+        text += f" — likely {escape(top.kind)} in {escape(top.service)} ({percent(top.confidence)})"
     return clip(text, MAX_FALLBACK_TEXT)
 
 
-def evidence_blocks(hypothesis: Hypothesis, *, more_url: str | None = None, limit: int = 20) -> list[Block]:
-    """Every piece of evidence of one hypothesis (the "Show evidence" reply)."""
-    lines = [f"*Evidence for {escape(hypothesis.title)}* ({percent(hypothesis.confidence)})"]
+def tool_call_line(call: Mapping[str, Any], limit: int = 200) -> str:
+    """One recorded investigation tool call (``analysis.llm["tool_calls"]``) as a bullet."""
+    args = ", ".join(f"{k}={v}" for k, v in (call.get("arguments") or {}).items())
+    head = f"`{call.get('id', '?')}` {call.get('tool', '?')}({clip(args, 160)})"
+    status = str(call.get("status", "?"))
+    detail = call.get("reason") if status not in ("ok", "empty") else call.get("summary")
+    timing = f", {float(call.get('duration_ms') or 0):.0f} ms, {int(call.get('size_chars') or 0)} chars"
+    return f"• {escape(head)}: *{escape(status)}*{timing}" + (f": {escape(clip(str(detail), limit))}" if detail else "")
+
+
+MAX_EVIDENCE_SECTIONS = 40  # Slack allows 50 blocks in a message
+
+
+def evidence_blocks(hypothesis: Hypothesis, *, more_url: str | None = None, limit: int = 20,
+                    tool_calls: list[Mapping[str, Any]] | None = None) -> list[Block]:
+    """Every piece of evidence of one hypothesis (the "Show evidence" reply), then the tool calls of the
+    LLM's investigation, if it made any (what it asked, with what arguments, and what came back)."""
+    pieces = [f"*Evidence for {escape(hypothesis.title)}* ({percent(hypothesis.confidence)})"]
     for e in hypothesis.evidence[:limit]:
-        lines.append(evidence_line(e, limit=400))
+        piece = evidence_line(e, limit=400)
         if e.detail:
-            lines.append(f"```{clip(e.detail, 500).replace('```', 'ʼʼʼ')}```")
+            piece += f"\n```{clip(e.detail, 500).replace('```', 'ʼʼʼ')}```"
+        pieces.append(piece)
     if not hypothesis.evidence:
-        lines.append("_No evidence recorded for this hypothesis._")
-    return [_section("\n".join(lines), more_url=more_url)]
+        pieces.append("_No evidence recorded for this hypothesis._")
+    if tool_calls:
+        pieces.append(f"*The LLM's investigation: {len(tool_calls)} tool call(s)*")
+        pieces += [tool_call_line(c) for c in tool_calls[:limit]]
+    # whole pieces per section: a cut never lands inside a code block
+    sections: list[str] = []
+    for piece in pieces:
+        if sections and len(sections[-1]) + 1 + len(piece) <= MAX_SECTION_TEXT:
+            sections[-1] += "\n" + piece
+        else:
+            sections.append(piece)
+    return [_section(text, more_url=more_url) for text in sections[:MAX_EVIDENCE_SECTIONS]]
 
 
 def text_blocks(text: str, *, more_url: str | None = None) -> list[Block]:

@@ -7,6 +7,7 @@ lines, then fewer hypotheses, then a "more" link) until it fits. Rendering never
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.render.common import (
     fixed_hypothesis,
     incident_link,
     percent,
+    safe_url,
     title_line,
     votes_for,
 )
@@ -31,7 +33,18 @@ Element = dict[str, Any]
 
 
 def card_size(card: Mapping[str, Any]) -> int:
-    return len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
+    """Bytes of the card as the Bot Framework connector sends it (JSON with non-ASCII escaped: a Chinese
+    character is 6 bytes on the wire, not 3)."""
+    return len(json.dumps(card).encode("ascii"))
+
+
+_MD_LINK = re.compile(r"\]\s*\(")
+
+
+def _plain(text: str) -> str:
+    """Untrusted text (alert titles, log lines) shown in a card: ``[label](url)`` is broken up so it is
+    never rendered as a link (``[Reset password](https://evil.example)`` stays visible as text)."""
+    return _MD_LINK.sub("] (", text)
 
 
 def _text(text: str, **extra: Any) -> Element:
@@ -47,13 +60,14 @@ def _submit(title: str, action: str, incident: Incident, analysis: Analysis, h: 
 def _hypothesis(incident: Incident, analysis: Analysis, h: Hypothesis, tally: VoteTally, *, max_evidence: int,
                 interactive: bool, fixed: bool) -> Element:
     items: list[Element] = [
-        _text(f"**{h.rank}. {clip(h.title, 300)}**" + ("  ✅ confirmed fix" if fixed else ""), spacing="Medium"),
+        _text(f"**{h.rank}. {_plain(clip(h.title, 300))}**" + ("  ✅ confirmed fix" if fixed else ""), spacing="Medium"),
         _text(f"{confidence_bar(h.confidence)} {percent(h.confidence)} · {h.service} · {h.kind}", isSubtle=True,
               spacing="None", fontType="Monospace"),
     ]
     for e in h.evidence[:max_evidence]:
-        line = f"- [{e.type.value}] {clip(e.summary, 220)}"
-        items.append(_text(f"{line} ([link]({e.url}))" if e.url else line, size="Small", spacing="None"))
+        line = f"- [{e.type.value}] {_plain(clip(e.summary, 220))}"
+        url = safe_url(e.url)
+        items.append(_text(f"{line} ([link]({url}))" if url else line, size="Small", spacing="None"))
     if not tally.empty:
         votes = f"👍 {tally.up} · 👎 {tally.down}" + (f" · ✅ fixed it: {tally.fixed}" if tally.fixed else "")
         items.append(_text(votes, size="Small", isSubtle=True, spacing="None"))
@@ -72,14 +86,14 @@ def _build(incident: Incident, analysis: Analysis | None, *, votes: Mapping[str,
            more_url: str | None, max_hypotheses: int, max_evidence: int, max_recommendations: int,
            max_similar: int, interactive: bool, summary_limit: int, shortened: bool) -> dict[str, Any]:
     body: list[Element] = [
-        _text(clip(title_line(incident), 200), size="Large", weight="Bolder"),
-        {"type": "FactSet", "facts": [{"title": k, "value": clip(v, 200)} for k, v in facts(incident, analysis)]},
+        _text(_plain(clip(title_line(incident), 200)), size="Large", weight="Bolder"),
+        {"type": "FactSet", "facts": [{"title": k, "value": _plain(clip(v, 200))} for k, v in facts(incident, analysis)]},
     ]
     if analysis is None:
         body.append(_text("_Analysis in progress…_"))
     else:
         if analysis.summary:
-            body.append(_text(clip(analysis.summary, summary_limit)))
+            body.append(_text(_plain(clip(analysis.summary, summary_limit))))
         if not analysis.enough_evidence:
             body.append(_text("⚠️ Not enough evidence for a confident answer; treat these as leads.", color="Warning"))
         fixed = fixed_hypothesis(incident, analysis)
@@ -91,13 +105,14 @@ def _build(incident: Incident, analysis: Analysis | None, *, votes: Mapping[str,
         if analysis.recommendations and max_recommendations:
             body.append(_text("Recommended steps", weight="Bolder", size="Medium", separator=True))
             for i, r in enumerate(analysis.recommendations[:max_recommendations], start=1):
-                step = clip(r.text, 300)
-                body.append(_text(f"{i}. [{step}]({r.url})" if r.url else f"{i}. {step}", spacing="None"))
+                step, url = _plain(clip(r.text, 300)), safe_url(r.url)
+                body.append(_text(f"{i}. [{step}]({url})" if url else f"{i}. {step}", spacing="None"))
         if analysis.similar_incidents and max_similar:
             body.append(_text("Similar incidents", weight="Bolder", size="Medium", separator=True))
             for s in analysis.similar_incidents[:max_similar]:
-                title = f"[{clip(s.title, 200)}]({s.url})" if s.url else clip(s.title, 200)
-                resolved = f" — {clip(s.resolution, 200)}" if s.resolution else ""
+                url = safe_url(s.url)
+                title = f"[{_plain(clip(s.title, 200))}]({url})" if url else _plain(clip(s.title, 200))
+                resolved = f" — {_plain(clip(s.resolution, 200))}" if s.resolution else ""
                 body.append(_text(f"- {title} ({s.score:.2f}){resolved}", spacing="None"))
         if analysis.lacked:
             body.append(_text(f"Missing evidence: {', '.join(analysis.lacked)}", size="Small", isSubtle=True))
@@ -144,7 +159,7 @@ def teams_card(
     # a pathological title or facts: keep only the heading and the link
     return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "version": CARD_VERSION,
-            "body": [_text(clip(title_line(incident), 200), weight="Bolder"),
+            "body": [_text(_plain(clip(title_line(incident), 200)), weight="Bolder"),
                      _text("Card shortened." + (f" [See the full analysis]({more_url})" if more_url else ""))]}
 
 
@@ -152,17 +167,35 @@ def text_card(text: str, *, title: str | None = None, max_bytes: int = MAX_CARD_
     """A plain answer as a card (command replies)."""
     body: list[Element] = []
     if title:
-        body.append(_text(clip(title, 200), weight="Bolder"))
-    body.append(_text(clip(text, max(200, max_bytes // 2))))
-    return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "version": CARD_VERSION, "body": body}
+        body.append(_text(_plain(clip(title, 200)), weight="Bolder"))
+    body.append(_text(_plain(clip(text, max(200, max_bytes // 2)))))
+    card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                            "version": CARD_VERSION, "body": body}
+    limit = max(200, max_bytes // 2)
+    while card_size(card) > max_bytes and limit > 100:  # non-ASCII text is up to 6 bytes a character as sent
+        limit //= 2
+        body[-1] = _text(_plain(clip(text, limit)))
+    return card
 
 
-def evidence_card(hypothesis: Hypothesis, *, limit: int = 20) -> dict[str, Any]:
-    items = [_text(f"**Evidence for {clip(hypothesis.title, 200)}** ({percent(hypothesis.confidence)})")]
+def evidence_card(hypothesis: Hypothesis, *, limit: int = 20, max_bytes: int = MAX_CARD_BYTES) -> dict[str, Any]:
+    """Every piece of evidence of one hypothesis, shortened (fewer pieces, shorter lines) to fit ``max_bytes``."""
+    card: dict[str, Any] = {}
+    for count, width in ((limit, 400), (limit, 200), (min(limit, 10), 120), (min(limit, 5), 80), (1, 60)):
+        card = _evidence_card(hypothesis, limit=count, width=width)
+        if card_size(card) <= max_bytes:
+            break
+    return card
+
+
+def _evidence_card(hypothesis: Hypothesis, *, limit: int, width: int) -> dict[str, Any]:
+    items = [_text(f"**Evidence for {_plain(clip(hypothesis.title, 200))}** ({percent(hypothesis.confidence)})")]
     for e in hypothesis.evidence[:limit]:
-        line = f"- [{e.type.value}] {clip(e.summary, 400)}"
-        items.append(_text(f"{line} ([link]({e.url}))" if e.url else line, size="Small", spacing="None"))
+        line = f"- [{e.type.value}] {_plain(clip(e.summary, width))}"
+        url = safe_url(e.url)
+        items.append(_text(f"{line} ([link]({url}))" if url else line, size="Small", spacing="None"))
+    if len(hypothesis.evidence) > limit:
+        items.append(_text(f"… and {len(hypothesis.evidence) - limit} more in Sherlog.", isSubtle=True))
     if not hypothesis.evidence:
         items.append(_text("No evidence recorded for this hypothesis."))
     return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.domain import InputError, Severity, utcnow
 from bot.domain.vocabulary import Category
 
-MAX_DAYS = 3660
+MAX_DAYS = 3660  # the widest range a report covers (about ten years); wider ranges are refused
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def _parse_ts(value: str | None, *, name: str, end_of_day: bool = False) -> datetime | None:
@@ -21,9 +23,15 @@ def _parse_ts(value: str | None, *, name: str, end_of_day: bool = False) -> date
             ts = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(), tzinfo=UTC)
         else:
             ts = datetime.fromisoformat(text)
-    except ValueError as e:
-        raise InputError(f"{name}={value!r} is not an ISO-8601 date or timestamp (e.g. 2026-01-31)") from e
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+        ts = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+        in_range = EARLIEST <= ts <= LATEST
+    except (ValueError, OverflowError) as e:
+        raise InputError(f"{name}={value!r} is not an ISO-8601 date or timestamp (e.g. 2026-01-31) "
+                         f"between {EARLIEST.year} and {LATEST.year}") from e
+    if not in_range:
+        raise InputError(f"{name}={value!r} is outside the supported years {EARLIEST.year}-{LATEST.year - 1} "
+                         f"(a report covers at most {MAX_DAYS} days)")
+    return ts
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,10 @@ class ReportScope:
             start = end - timedelta(days=span)
         if start >= end:
             raise InputError(f"since ({start.isoformat()}) must be before until ({end.isoformat()})")
+        if end - start > timedelta(days=MAX_DAYS):
+            raise InputError(f"the range {start.date().isoformat()} .. {end.date().isoformat()} spans "
+                             f"{(end - start).days} days; a report covers at most {MAX_DAYS} days: "
+                             "narrow since/until")
         if category:
             known = {c.value for c in Category}
             if category not in known:

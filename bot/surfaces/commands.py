@@ -104,12 +104,18 @@ def dispatch(command: Command, *, pipeline: Pipeline, user: str, surface: str,
         return Reply(text="⚠️ Sherlog could not run that command; the error is in its log.", ok=False, public=False)
 
 
+_LEADING_ID = re.compile(r"^(inc-[0-9a-z]+)\s*(:?)\s*(.*)$", re.IGNORECASE | re.DOTALL)
+
+
 def _split_ref(args: str, hint: str | None) -> tuple[str | None, str]:
-    """A leading incident id in ``args`` wins over the conversation's incident."""
-    head, _, rest = args.strip().partition(" ")
-    if head and _INCIDENT_ID.match(head):
-        return head, rest.strip()
-    return hint, args.strip()
+    """A leading incident id in ``args`` wins over the conversation's incident. A colon right after the id
+    (``inc-A: restarted``) is kept at the head of the rest, so ``resolve`` reads what follows as the
+    resolution, not as a cause."""
+    match = _LEADING_ID.match(args.strip())
+    if match is None:
+        return hint, args.strip()
+    ref, colon, rest = match.groups()
+    return ref, f"{colon}{rest.strip()}" if colon else rest.strip()
 
 
 def _run(command: Command, *, pipeline: Pipeline, user: str, surface: str, hint: str | None) -> Reply:
@@ -161,6 +167,7 @@ def _run(command: Command, *, pipeline: Pipeline, user: str, surface: str, hint:
         return _feedback(args, pipeline=pipeline, user=user, surface=surface, hint=hint)
     if name == "ask":
         ref, question = _split_ref(args, hint)
+        question = question.lstrip(": ")
         incident, _ = chat.find_incident(pipeline=pipeline, ref=ref)
         return Reply(text=chat.answer(pipeline=pipeline, incident_id=incident.id, question=question or "why"),
                      incident=incident)

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from html import escape
 from typing import Any
 
 from fastapi import FastAPI
@@ -38,11 +40,20 @@ SURFACE = "email"
 CHANNEL = "smtp"
 
 
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def header_text(value: str) -> str:
+    """One header line: CR, LF, U+2028/2029, U+0085 and other control characters become a space (an alert
+    title must never add a header or make the library refuse the message)."""
+    return " ".join(_HEADER_BREAKS.sub(" ", value).split())
+
+
 def build_message(*, sender: str, recipients: Sequence[str], subject: str, text: str, html: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
-    msg["Subject"] = subject.replace("\n", " ")
+    msg["Subject"] = header_text(subject)
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "sherlog.local")
     msg.set_content(text)
@@ -105,7 +116,8 @@ class EmailNotifier:
         return await self._send_incident(row.id, incident, analysis)
 
     async def _send_incident(self, post_id: int, incident: Incident, analysis: Analysis | None) -> str:
-        """The shared delivery cycle (``bot.pipeline.delivery``); a sent mail is recorded by its Message-ID."""
+        """The shared delivery cycle (``bot.pipeline.delivery``); a sent mail is recorded by its Message-ID.
+        Any failure (SMTP down, a message the library refuses) leaves it failed for the retry loop, never posting."""
 
         async def send(_before: DeliveryState) -> Sent:
             url = self.settings.dashboard_url
@@ -114,7 +126,7 @@ class EmailNotifier:
             await asyncio.to_thread(self.send_now, msg)
             return Sent(ref=str(msg["Message-ID"])[:200])
 
-        outcome = await deliver_first(self._store, post_id, send, errors=(ConnectorError,), what="incident mail")
+        outcome = await deliver_first(self._store, post_id, send, errors=(Exception,), what="incident mail")
         return "sent" if outcome == DeliveryOutcome.POSTED else outcome.value
 
     async def notify_warning(self, incident: Incident, message: str) -> str:
@@ -126,12 +138,10 @@ class EmailNotifier:
             return "skipped"
         subject = f"[warning] {incident.title or incident.id}: {message}"[:200]
         text = f"{message}\n\nIncident: {incident.title} ({incident.id})\n"
-        from html import escape
-
         html = f"<p>{escape(message)}</p><p>Incident: {escape(incident.title)} ({escape(incident.id)})</p>"
         try:
             await asyncio.to_thread(self.send_now, self._message(subject, text, html))
-        except ConnectorError:
+        except Exception:  # noqa: BLE001 - SMTP down or a message the library refuses
             log.warning("warning mail failed", extra={"incident_id": incident.id})
             return "pending"
         return "sent"
@@ -155,10 +165,23 @@ class EmailNotifier:
     async def retry_pending(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for row in await asyncio.to_thread(self._store.pending_chat_posts, surface=SURFACE):
-            incident, analysis = await asyncio.to_thread(self.pipeline.get_incident, incident_id=row.incident_id)
-            outcome = await self._send_incident(row.id, incident, analysis)  # type: ignore[arg-type]
+            try:
+                incident, analysis = await asyncio.to_thread(self.pipeline.get_incident, incident_id=row.incident_id)
+                outcome = await self._send_incident(row.id, incident, analysis)  # type: ignore[arg-type]
+            except Exception as e:  # noqa: BLE001 - one broken row must not stop the others
+                log.warning("incident mail retry failed", extra={"incident_id": row.incident_id, "error": repr(e)[:200]})
+                outcome = "pending"
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
+
+    async def run_retry_loop(self) -> None:
+        """Retry failed mails every ``smtp.retry_interval_s`` until cancelled (started with the app)."""
+        while True:
+            await asyncio.sleep(self.settings.retry_interval_s)
+            try:
+                await self.retry_pending()
+            except Exception as e:  # noqa: BLE001 - the loop outlives a database hiccup
+                log.warning("incident mail retry round failed", extra={"error": repr(e)[:200]})
 
     # ---- events -------------------------------------------------------------------------------
 
@@ -174,6 +197,18 @@ class EmailNotifier:
 
     def _schedule(self, make: Callable[[], Awaitable[Any]]) -> Any:
         return self.scheduler.schedule(make)  # the outbox relay waits for it
+
+    async def start(self) -> None:
+        """Deliveries on this loop and the retry loop (started by the composition root in every role)."""
+        self.scheduler.bind()
+        self._retry_task = asyncio.get_running_loop().create_task(self.run_retry_loop(), name="email-retry")
+
+    async def stop(self) -> None:
+        task = getattr(self, "_retry_task", None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self.drain()
 
     async def drain(self) -> None:
         await self.scheduler.drain()

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from jinja2 import Environment
 
+from bot.domain.links import safe_url
+
 
 def minutes(value: float | None) -> str:
     if value is None:
@@ -36,3 +38,4 @@ def register(env: Environment) -> None:
     env.filters["mins"] = minutes
     env.filters["pct"] = percent
     env.filters["dt"] = timestamp
+    env.filters["safe_url"] = safe_url

@@ -178,13 +178,21 @@ async def login_page(request: Request, next: str = "/") -> Response:
 @router.post("/login", response_model=None)
 async def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
     settings: Settings = request.app.state.settings
-    role = role_for_token(settings.auth, token.strip())
+    throttle = request.app.state.login_throttle
+    client = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(client)
+    if wait:
+        return Response("Too many failed logins from this address; wait and retry.", status_code=429,
+                        headers={"Retry-After": str(wait)}, media_type="text/plain")
+    role = role_for_token(settings.auth, token.strip()[:500])
     if role is None:
+        throttle.failed(client)
         return templates.TemplateResponse(request, "login.html", {
             "request": request, "next": safe_next(next), "principal": None, "page": "login",
             "first_run": not tokens_configured(settings.auth),
             "login_error": "That token is not valid." if tokens_configured(settings.auth) else
             "No token is configured yet; see the setup steps below."}, status_code=status.HTTP_401_UNAUTHORIZED)
+    throttle.succeeded(client)
     response = RedirectResponse(safe_next(next), status_code=status.HTTP_303_SEE_OTHER)
     set_session_cookie(response, settings, role)
     return response

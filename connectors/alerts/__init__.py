@@ -7,6 +7,9 @@ sets ``ALLOW_EMPTY = True`` may return no alert for a valid payload (PagerDuty's
 
 Built in: ``alertmanager``, ``grafana``, ``pagerduty`` (V3), ``opsgenie``, ``datadog``, ``generic``;
 ``register_mappings`` adds generic parsers configured in YAML (``intake.mappings``).
+
+``parse_alerts`` is total: field types are checked first (``strict.FIELD_TYPES``), and anything a parser
+raises (an overflowing time, a type it did not expect) becomes a ``PayloadError`` with the reason.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Protocol
 from bot.domain import Alert, PayloadError
 from connectors.alerts import alertmanager, datadog, generic, grafana, opsgenie, pagerduty
 from connectors.alerts.generic import MappedParser
+from connectors.alerts.strict import check_field_types
 
 
 class AlertParser(Protocol):
@@ -62,7 +66,13 @@ def parse_alerts(payload: Any, *, source: str | None = None) -> list[Alert]:
     parser = PARSERS.get(name)
     if parser is None:
         raise PayloadError(f"unknown alert source {name!r}; known: {', '.join(sorted(PARSERS))}")
-    alerts: list[Alert] = parser.parse(payload)
+    check_field_types(name, payload)
+    try:
+        alerts: list[Alert] = parser.parse(payload)
+    except PayloadError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a parser is pure: whatever it raises, the payload is at fault
+        raise PayloadError(f"{name} payload could not be read: {e.__class__.__name__}: {str(e)[:200]}") from e
     if not alerts and not getattr(parser, "ALLOW_EMPTY", False):
         raise PayloadError(f"{name} payload holds no alerts")
     return alerts

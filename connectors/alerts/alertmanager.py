@@ -16,7 +16,9 @@ from connectors.alerts.common import (
     parse_time,
     require,
     service_from_labels,
+    set_start,
     str_dict,
+    text_or_none,
 )
 
 SOURCE = "alertmanager"
@@ -44,7 +46,6 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
         status_text = str(item.get("status") or payload.get("status") or "firing").lower()
         if status_text not in {"firing", "resolved"}:
             raise PayloadError(f"{where}.status: {status_text!r} is neither 'firing' nor 'resolved'")
-        starts = parse_time(item.get("startsAt"), field=f"{where}.startsAt")
         alert = Alert(
             source=SOURCE,
             status=AlertStatus(status_text),
@@ -56,16 +57,15 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
             labels=labels,
             annotations=annotations,
             ends_at=parse_time(item.get("endsAt"), field=f"{where}.endsAt"),
-            generator_url=item.get("generatorURL") or None,
-            external_id=item.get("fingerprint") or None,
+            generator_url=text_or_none(item.get("generatorURL")),
+            external_id=text_or_none(item.get("fingerprint")),
             raw={"groupKey": payload.get("groupKey"), "externalURL": payload.get("externalURL"),
                  "truncatedAlerts": payload.get("truncatedAlerts", 0), "receiver": payload.get("receiver"),
                  RAW_LINKS: clean_links(runbook=annotations.get("runbook_url"),
                                         dashboard=annotations.get("dashboard_url") or annotations.get("grafana_url"))},
         )
-        if starts is not None:
-            alert.starts_at = starts
+        set_start(alert, [("startsAt", item.get("startsAt"))])
         # Alertmanager's own fingerprint is a hash of the label set: stable across notifications.
-        alert.fingerprint = f"am:{item['fingerprint']}" if item.get("fingerprint") else alert.compute_fingerprint()
+        alert.fingerprint = f"am:{alert.external_id}" if alert.external_id else alert.compute_fingerprint()
         out.append(alert)
     return out

@@ -1,8 +1,14 @@
 """Generic JSON alerts: one object or a list of objects with a few well-known fields.
 
 Accepted fields (all optional but ``title``/``name``/``alertname``): ``name``, ``title``, ``service``,
-``severity``, ``status`` (firing/resolved), ``summary``, ``description``, ``labels``, ``annotations``,
-``starts_at``/``timestamp``, ``fingerprint``, ``url``. A custom mapping (dotted paths) can rename them.
+``severity``, ``status`` (firing/resolved), ``summary``, ``description``, ``labels`` (an object or a list of
+``key:value`` tags), ``tags``, ``annotations``, a start time (``DEFAULT_MAPPING["starts_at"]``: epoch s/ms/us/ns
+or ISO-8601; an unreadable one is noted in the ``time_note`` annotation and the receive time kept),
+``fingerprint``, ``url``. A custom mapping (dotted paths) can rename them.
+
+Service: ``common.resolve_service`` over the labels, the tags and the top-level fields with a label's name
+(``service``, ``pod``, ``deployment``, ``node``, ...), top-level first; those Kubernetes fields are also kept in
+the alert's labels. A mapping that names a ``service`` path is taken at its word.
 
 ``MappedParser`` is a generic parser configured in YAML (``intake.mappings``) for tools without a
 parser of their own: where the alerts are in the payload, which dotted paths hold each field, how the
@@ -15,7 +21,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain import Alert, AlertStatus, PayloadError, Severity
-from connectors.alerts.common import parse_time, service_from_labels, str_dict
+from connectors.alerts.common import (
+    SERVICE_RULES,
+    resolve_service,
+    set_start,
+    str_dict,
+    tags_to_labels,
+    text_or_none,
+)
 
 SOURCE = "generic"
 
@@ -30,12 +43,13 @@ def _get(obj: Any, path: str) -> Any:
 
 DEFAULT_MAPPING = {
     "name": ("name", "title", "alertname", "alert_name", "labels.alertname"),
-    "service": ("service", "labels.service", "labels.app", "component"),
+    "service": ("service", "labels.service", "labels.app", "component"),  # read via resolve_service
     "severity": ("severity", "priority", "labels.severity"),
     "status": ("status", "state"),
     "summary": ("summary", "message", "annotations.summary"),
     "description": ("description", "details", "annotations.description"),
-    "starts_at": ("starts_at", "startsAt", "timestamp", "time", "created_at"),
+    "starts_at": ("starts_at", "startsAt", "start_time", "startTime", "started_at", "startedAt", "fired_at",
+                  "firedAt", "triggered_at", "timestamp", "@timestamp", "time", "date", "created_at", "createdAt"),
     "fingerprint": ("fingerprint", "dedup_key", "id"),
     "url": ("url", "link", "generatorURL"),
 }
@@ -71,15 +85,15 @@ def parse_one(
     name = _first(obj, m["name"])
     if not name:
         raise PayloadError(f"{where}: needs one of the fields {', '.join(m['name'])}")
-    labels_value = _first(obj, m.get("labels", ("labels",)))
-    labels = {**(extra_labels or {}), **str_dict(labels_value, field=f"{where}.labels")}
+    labels = {**(extra_labels or {}), **_labels(obj, m, where=where)}
     annotations = str_dict(_first(obj, m.get("annotations", ("annotations",))), field=f"{where}.annotations")
     status_text = str(_first(obj, m["status"]) or "firing").strip().lower()
     words = {**_STATUS_WORDS, **{k.lower(): AlertStatus(v) for k, v in (status_words or {}).items()}}
     status = words.get(status_text)
     if status is None:
         raise PayloadError(f"{where}.status: {status_text!r} is not one of {', '.join(sorted(words))}")
-    service = _first(obj, m["service"]) or service_from_labels(labels)
+    service = _first(obj, m["service"]) if mapping and "service" in mapping else None
+    service = service or resolve_service(labels, alertname=str(name)).service
     alert = Alert(
         source=source,
         status=status,
@@ -90,15 +104,27 @@ def parse_one(
         description=str(_first(obj, m["description"]) or ""),
         labels={"alertname": str(name), **({"service": str(service)} if service else {}), **labels},
         annotations=annotations,
-        generator_url=_first(obj, m["url"]),
+        generator_url=text_or_none(_first(obj, m["url"])),
         raw={k: v for k, v in obj.items() if k not in {"labels", "annotations"} and isinstance(v, (str, int, float))},
     )
-    starts = parse_time(_first(obj, m["starts_at"]), field=f"{where}.starts_at")
-    if starts is not None:
-        alert.starts_at = starts
-    fp = _first(obj, m["fingerprint"])
+    set_start(alert, [(path, _get(obj, path)) for path in m["starts_at"]])
+    fp = text_or_none(_first(obj, m["fingerprint"]))
     alert.fingerprint = f"{'gen' if source == SOURCE else source}:{fp}" if fp else alert.compute_fingerprint()
     return alert
+
+
+# Top-level fields read as labels when they have a label's name (``{"pod": "x-7c9d8f6b5-x2kbc", ...}``).
+_LABEL_FIELDS = frozenset(key for rule in SERVICE_RULES for key in rule.keys) | {"namespace", "kube_namespace"}
+
+
+def _labels(obj: dict[str, Any], m: dict[str, tuple[str, ...]], *, where: str) -> dict[str, str]:
+    """Tags, then ``labels``, then top-level fields named like labels (most explicit last, so it wins)."""
+    value = _first(obj, m.get("labels", ("labels",)))
+    labels = tags_to_labels(obj.get("tags")) if isinstance(obj.get("tags"), (list, str, dict)) else {}
+    labels.update(tags_to_labels(value) if isinstance(value, list) else str_dict(value, field=f"{where}.labels"))
+    labels.update({k: str(v) for k, v in obj.items()
+                   if k in _LABEL_FIELDS and isinstance(v, (str, int)) and not isinstance(v, bool) and str(v)})
+    return labels
 
 
 def parse(payload: Any, mapping: dict[str, tuple[str, ...]] | None = None) -> list[Alert]:

@@ -16,8 +16,10 @@ from connectors.alerts.common import (
     parse_time,
     require,
     service_from_labels,
+    set_start,
     stable_fingerprint,
     str_dict,
+    text_or_none,
 )
 
 SOURCE = "grafana"
@@ -62,8 +64,8 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
             labels=labels,
             annotations=annotations,
             ends_at=parse_time(item.get("endsAt"), field=f"{where}.endsAt"),
-            generator_url=item.get("generatorURL") or None,
-            external_id=item.get("fingerprint") or None,
+            generator_url=text_or_none(item.get("generatorURL")),
+            external_id=text_or_none(item.get("fingerprint")),
             raw={
                 "groupKey": payload.get("groupKey"), "externalURL": payload.get("externalURL"),
                 "orgId": payload.get("orgId"), "truncatedAlerts": payload.get("truncatedAlerts", 0),
@@ -73,11 +75,9 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
                                        runbook=annotations.get("runbook_url")),
             },
         )
-        starts = parse_time(item.get("startsAt"), field=f"{where}.startsAt")
-        if starts is not None:
-            alert.starts_at = starts
+        set_start(alert, [("startsAt", item.get("startsAt"))])
         # Grafana's fingerprint hashes the label set, like Alertmanager's: stable across notifications.
-        alert.fingerprint = f"grafana:{item['fingerprint']}" if item.get("fingerprint") else stable_fingerprint(alert)
+        alert.fingerprint = f"grafana:{alert.external_id}" if alert.external_id else stable_fingerprint(alert)
         out.append(alert)
     return out
 
@@ -89,12 +89,12 @@ def _legacy(payload: dict[str, Any]) -> Alert:
         raise PayloadError(f"grafana payload: state {state!r} is not one of {sorted(_LEGACY_STATES)}")
     tags = str_dict(payload.get("tags"), field="tags")
     name = str(payload.get("ruleName") or payload.get("title") or "")
-    labels = {"alertname": name, **tags}
+    labels = {**_eval_match_tags(payload.get("evalMatches")), "alertname": name, **tags}
     alert = Alert(
         source=SOURCE,
         status=status,
         name=name,
-        service=service_from_labels(tags),
+        service=service_from_labels(labels),
         severity=Severity.parse(tags.get("severity")),
         summary=str(payload.get("title") or name),
         description=str(payload.get("message") or ""),
@@ -107,3 +107,11 @@ def _legacy(payload: dict[str, Any]) -> Alert:
     )
     alert.fingerprint = f"grafana-rule:{payload.get('orgId', 0)}:{payload.get('ruleId')}"
     return alert
+
+
+def _eval_match_tags(matches: Any) -> dict[str, str]:
+    """The series labels of the first evaluation match (``evalMatches[].tags``), weaker than the rule's tags."""
+    for match in matches if isinstance(matches, list) else []:
+        if isinstance(match, dict) and isinstance(match.get("tags"), dict):
+            return {str(k): str(v) for k, v in match["tags"].items() if v is not None}
+    return {}

@@ -6,6 +6,9 @@ description, details, ...}, "source": {...}, "integrationId", "integrationName"}
 ``alertId`` is the alert's identity across actions, so every action updates the same Sherlog alert.
 ``Create``/``UnAcknowledge`` fire, ``Acknowledge`` acknowledges, ``Close``/``Delete`` resolve; the other
 actions (notes, escalations, tags, ownership) update the alert without opening anything.
+
+Labels: ``tags`` (``key:value``) overridden by ``details``; the service is ``common.resolve_service`` over them
+when it names an application, a workload or the node of a node alert, else the alert's ``entity``. Start: ``createdAt`` (Opsgenie mixes epoch milliseconds and nanoseconds).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from connectors.alerts.common import (
     RAW_NOTE,
     RAW_UPDATE_ONLY,
     epoch_any,
-    service_from_labels,
+    names_the_subject,
+    resolve_service,
+    set_start,
     str_dict,
     tags_to_labels,
 )
@@ -55,7 +60,9 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
     labels = {**tags_to_labels(item.get("tags")), **details}
     message = str(item.get("message") or "")
     entity = str(item.get("entity") or "")
-    service = details.get("service") or labels.get("service") or service_from_labels(labels) or entity or None
+    choice = resolve_service(labels, alertname=labels.get("alertname") or message)
+    service = (choice.service if names_the_subject(choice, alertname=labels.get("alertname") or message)
+               else entity or choice.service) or None
     labels.setdefault("alertname", message or f"Opsgenie alert {item.get('tinyId') or alert_id}")
     if service:
         labels.setdefault("service", service)
@@ -90,9 +97,7 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
         external_id=alert_id,
         raw=raw,
     )
-    created = epoch_any(item.get("createdAt"), field="alert.createdAt")
-    if created is not None:
-        alert.starts_at = created
+    set_start(alert, [("createdAt", item.get("createdAt"))])
     if status == AlertStatus.RESOLVED:
         alert.ends_at = epoch_any(item.get("updatedAt"), field="alert.updatedAt")
     return [alert]

@@ -10,6 +10,13 @@ is the incident id, so every event about it updates the same alert.
 Events about other resources (``service.updated``, ...) hold no alert: ``parse`` returns ``[]`` and the
 intake answers 202 without opening anything (PagerDuty retries non-2xx answers).
 
+Service: the incident carries no labels, but its details may (``body.details``, ``custom_details``, an alert's
+``body.cef_details.details``, ``custom_fields`` of ``incident.custom_field_values.updated``, or the ``firing``
+text Alertmanager's PagerDuty integration writes: ``Labels:\n - pod = ...``). ``common.resolve_service`` over
+them names the service when they name an application, a workload or the node of a node alert
+(``common.names_the_subject``); otherwise the PagerDuty service's name.
+Start: the incident's ``created_at``, else the event's ``occurred_at``.
+
 Signature: ``X-PagerDuty-Signature: v1=<hex HMAC-SHA256 of the raw body>[,v1=...]``; see
 ``verify_signature``.
 """
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from typing import Any
 
 from bot.domain import Alert, AlertStatus, PayloadError, Severity
@@ -26,8 +34,14 @@ from connectors.alerts.common import (
     RAW_LINKS,
     RAW_NOTE,
     RAW_UPDATE_ONLY,
+    as_list,
     clean_links,
+    names_the_subject,
     parse_time,
+    resolve_service,
+    set_start,
+    str_dict,
+    text_or_none,
 )
 
 SOURCE = "pagerduty"
@@ -48,6 +62,34 @@ _UPDATE_ONLY = {"incident.annotated", "incident.escalated", "incident.priority_u
 def looks_like(payload: dict[str, Any]) -> bool:
     event = payload.get("event")
     return isinstance(event, dict) and "event_type" in event and "resource_type" in event
+
+
+_LABEL_LINE = re.compile(r"^\s*-\s*(?P<key>[A-Za-z_][\w.]*)\s*=\s*(?P<value>\S.*?)\s*$", re.MULTILINE)
+
+
+def _details(incident: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
+    """Labels found in the incident's details, custom fields and alerts (first seen wins)."""
+    found: dict[str, str] = {}
+    sources: list[Any] = [incident.get("custom_details"), _path(incident, "body", "details")]
+    for alert in as_list(incident.get("alerts")):
+        sources += [_path(alert, "body", "details"), _path(alert, "body", "cef_details", "details")]
+    for source in sources:
+        for key, value in (source.items() if isinstance(source, dict) else []):
+            if isinstance(value, str) and key in {"firing", "resolved"}:
+                for match in _LABEL_LINE.finditer(value):
+                    found.setdefault(match.group("key"), match.group("value"))
+            elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                found.setdefault(str(key), str(value))
+    for field in as_list(data.get("custom_fields")):
+        if isinstance(field, dict) and field.get("name") and isinstance(field.get("value"), (str, int, float)):
+            found.setdefault(str(field["name"]), str(field["value"]))
+    return str_dict(found, field="details")
+
+
+def _path(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
 
 
 def _ref_summary(obj: Any) -> str | None:
@@ -80,19 +122,25 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
     if not incident_id:
         raise PayloadError("pagerduty payload: the incident has no id")
     title = str(incident.get("title") or incident.get("summary") or f"PagerDuty incident {incident_id}")
-    service = _ref_summary(incident.get("service"))
+    details = _details(incident, data)
+    pd_service = _ref_summary(incident.get("service"))
+    alertname = details.get("alertname", title)
+    choice = resolve_service(details, alertname=alertname)
+    service = choice.service if names_the_subject(choice, alertname=alertname) else pd_service or choice.service
     priority = _ref_summary(incident.get("priority"))
     urgency = str(incident.get("urgency") or "")
     severity = Severity.parse(priority) if priority else (
         Severity.HIGH if urgency == "high" else Severity.WARNING if urgency == "low" else Severity.WARNING)
-    labels = {"alertname": title, "pagerduty_incident": str(incident_id)}
+    labels = {**details, "alertname": title, "pagerduty_incident": str(incident_id)}
     if service:
         labels["service"] = service
+    if pd_service:
+        labels["pagerduty_service"] = pd_service
     if priority:
         labels["priority"] = priority
     if urgency:
         labels["urgency"] = urgency
-    for team in incident.get("teams") or []:
+    for team in as_list(incident.get("teams")):
         if _ref_summary(team):
             labels["team"] = str(team["summary"])
             break
@@ -129,13 +177,11 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
         description=str(data.get("content") or ""),
         labels=labels,
         annotations=annotations,
-        generator_url=incident.get("html_url") or None,
+        generator_url=text_or_none(incident.get("html_url")),
         external_id=str(incident_id),
         raw=raw,
     )
-    created = parse_time(incident.get("created_at"), field="data.created_at")
-    if created or occurred:
-        alert.starts_at = created or occurred  # type: ignore[assignment]
+    set_start(alert, [("created_at", incident.get("created_at")), ("occurred_at", event.get("occurred_at"))])
     if status == AlertStatus.RESOLVED:
         alert.ends_at = occurred
     return [alert]

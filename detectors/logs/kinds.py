@@ -10,12 +10,20 @@ from __future__ import annotations
 import re
 
 KIND_PATTERNS: tuple[tuple[str, str], ...] = (
+    # a thread limit, before "OutOfMemoryError": the JVM names it so, but the heap is not full
+    ("thread_pool_exhaustion", r"unable to create (?:new )?native thread|pthread_create failed|"
+                               r"failed to create new OS thread|can't create new thread|can't start new thread|"
+                               r"(?:thread|pthread|clone).{0,60}Resource temporarily unavailable|"
+                               r"Resource temporarily unavailable.{0,60}thread"),
     ("oom_kill", r"OutOfMemoryError|out of memory|OOMKilled|oom[-_ ]?kill|killed process \d+|memory cgroup out of memory|"
                  r"Cannot allocate memory|MemoryError|std::bad_alloc|heap out of memory|exit code 137"),
     ("disk_full", r"No space left on device|disk (?:is )?full|ENOSPC|insufficient disk space|disk quota exceeded|"
                   r"filesystem (?:is )?full|DiskPressure"),
     ("certificate_expired", r"certificate (?:has )?expired|x509: certificate|certificate verify failed|"
                             r"CERT_HAS_EXPIRED|SSL(?:Handshake)?Exception.*expired|tls: .*expired|cert.*not valid after"),
+    # a time bug is the application's (docs/causes.md), even in a DNS server's own log
+    ("exception_surge", r"time went backwards|clock (?:moved|went|jumped) backwards|negative (?:duration|time)|"
+                        r"leap second"),
     ("dns_failure", r"no such host|NXDOMAIN|Name or service not known|Temporary failure in name resolution|"
                     r"UnknownHostException|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|could not resolve host|"
                     r"DNS (?:lookup|resolution) fail|server misbehaving|SERVFAIL"),
@@ -23,7 +31,9 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
                                  r"remaining connection slots|max_connections|unable to acquire (?:a )?(?:JDBC )?connection|"
                                  r"Cannot get a connection, pool|pool timeout|ConnectionPool.*(?:full|exhausted)|"
                                  r"QueuePool limit|HikariPool.*(?:timed out|not available)"),
-    ("deadlock", r"deadlock|waiting to lock (?:monitor|<)|BLOCKED \(on object monitor\)|all goroutines are asleep|"
+    # a database's own deadlock report is lock contention in the database, not an application deadlock
+    ("db_lock_contention", r"ERROR:\s+deadlock detected|Deadlock found when trying to get lock|deadlock victim"),
+    ("deadlock", r"deadlock|\[semacquire\b|\[sync\.(?:RW)?Mutex\.R?Lock|sync\.\(\*(?:RW)?Mutex\)\.R?Lock|waiting to lock (?:monitor|<)|BLOCKED \(on object monitor\)|all goroutines are asleep|"
                  r"blocked\b.{0,60}\b(?:lock|mutex|monitor)\b.{0,30}\bheld by|"
                  r"(?:thread|goroutine|handler)s? (?:\w+ )?blocked (?:for \S+ )?on (?:a |the )?(?:mutex|lock|monitor)|"
                  r"blocked (?:for \S+ )?awaiting (?:a |the )?lock|lock (?:order(?:ing)? )?(?:inversion|cycle)"),
@@ -38,10 +48,23 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("db_down", r"database (?:is )?(?:down|unavailable|not available)|the database system is (?:starting|shutting) |"
                 r"could not connect to (?:the )?(?:database|server: Connection refused)|ECONNREFUSED.*:(?:5432|3306|27017)|"
                 r"Communications link failure"),
+    # the kernel and NICs dropping packets, before "rate limit" (``net_ratelimit`` is printk's own limiter)
+    ("packet_loss", r"table full, dropping packet|dropping packets?|packets? dropped|dropped \d+ packets|"
+                    r"(?:rx|tx)_(?:dropped|missed|fifo)|ring buffer (?:full|overflow)|\b[1-9]\d* input errors|"
+                    r"CRC errors?\b"),
+    # router link and routing-protocol messages, a primary that the network lost
+    ("network_partition", r"%BGP-\d-ADJCHANGE|%ADJCHANGE: neighbor .{0,60}\bDown\b|BGP_NOTIFICATION|"
+                          r"Hold Timer Expired|hold time expired|changed state from Established|old state Established|"
+                          r"%OSPF(?:V3)?-\d-ADJCHG: .{0,160}from FULL to|state changed from Full to|RPD_OSPF_NBRDOWN|"
+                          r"Full -> (?:Deleted|Down)|%CLNS-\d-ADJCHANGE: .{0,120}\bDown\b|RPD_ISIS_ADJDOWN|"
+                          r"%LINK-\d-UPDOWN: .{0,80}changed state to down|%LINEPROTO-\d-UPDOWN: .{0,100}changed state "
+                          r"to down|NIC Link is Down|\bLink is Down\b|NETDEV WATCHDOG|SNMP_TRAP_LINK_DOWN|"
+                          r"(?:primary|master|leader) \S+ (?:is )?unreachable|(?:primary|master|leader) (?:is )?unreachable"),
     ("ddos", r"possible SYN flooding|SYN flood|limiting (?:requests|connections)(?:, excess)?[:,]? .*by zone|"
              r"denial[- ]of[- ]service|\bDDoS\b"),
-    ("rate_limited", r"(?:HTTP|status|code|error)[ =:/]*429\b|\b429 Too Many|rate[- ]?limit(?:ed|ing)?|too many requests|throttl(?:ed|ing)|quota exceeded|"
-                     r"RequestLimitExceeded|SlowDown"),
+    ("rate_limited", r"(?:HTTP|status|code|error)[ =:/]*429\b|\b429 Too Many|(?<!net_)rate[- ]?limit(?:ed|ing)?|"
+                     r"too many requests|throttl(?:ed|ing)|quota exceeded|RequestLimitExceeded|SlowDown|"
+                     r"reduce your request rate|ProvisionedThroughputExceeded|ThrottlingException|Rate exceeded|ServerBusy"),
     ("crash_loop", r"CrashLoopBackOff|Back-off restarting failed container|restarting failed container|crash ?loop"),
     ("thread_pool_exhaustion", r"thread ?pool (?:is )?(?:exhausted|full|saturated)|RejectedExecutionException|"
                                r"no (?:idle|available|free) (?:worker )?threads|worker pool (?:is )?(?:exhausted|full|saturated)|"

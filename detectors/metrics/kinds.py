@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,22 @@ class KindRule:
 # Order matters: specific names before generic ones.
 KIND_RULES: tuple[KindRule, ...] = (
     # limits and capacities (a pool's max, a volume's size) are context for other series, not signals
-    KindRule(r"(_max|_limit|_capacity|_size_bytes|_total_bytes)$", None, None, "limit"),
+    KindRule(r"(_max|_limit|_limits|_limit_bytes|_capacity|_size_bytes|_total_bytes|memtotal(_bytes)?|_cores)$", None, None, "limit"),
     KindRule(r"throttl", "cpu_throttling", None, "cpu"),
-    KindRule(r"oom|out_of_memory", "oom_kill", None, "memory"),
+    KindRule(r"oom|out_of_memory", "oom_kill", None, "oom"),
+    # pressure stall information (node_pressure_*_seconds_total, as a rate: share of time stalled)
+    KindRule(r"pressure.*mem|mem.*pressure|psi.*mem", "oom_kill", None, "memory_pressure"),
+    KindRule(r"pressure.*cpu|cpu.*pressure|psi.*cpu", "cpu_saturation", None, "cpu"),
+    KindRule(r"pressure.*io|io.*pressure|psi.*io", "disk_io_latency", None, "disk_io"),
+    # Kubernetes object states (kube-state-metrics)
+    KindRule(r"node.*(not_?ready|ready_false|unreachable)", "node_failure", None, "node"),
+    KindRule(r"node.*disk_?pressure", "disk_full", None, "node"),
+    KindRule(r"pod.*pending|pending_pods|unschedulable", "resource_quota", None, "scheduling"),
+    KindRule(r"replicas_unavailable|unavailable_replicas", "error_rate_increase", None, "availability"),
+    # "available" / "free" / "idle" / "remaining" series are bad when they FALL
+    KindRule(r"(disk|filesystem|fs|volume|storage|pvc).*(free|avail|remaining)", None, "disk_full", "disk"),
+    KindRule(r"memavailable|memfree|mem.*(avail|free)|memory.*(avail|free)", None, "oom_kill", "memory"),
+    KindRule(r"cpu.*idle|idle.*cpu|cpu_seconds_total_idle", None, "cpu_saturation", "cpu"),
     KindRule(r"restart|crash", "crash_loop", None, "restarts"),
     KindRule(r"cert.*(expir|ttl|remaining)|ssl.*expir|tls.*expir", None, "certificate_expired", "tls"),
     KindRule(r"replica.*lag|replication.*(lag|delay)|slave.*lag", "db_replication_lag", None, "db"),
@@ -63,10 +77,14 @@ KIND_RULES: tuple[KindRule, ...] = (
         None,
         "disk",
     ),
-    KindRule(r"(disk|filesystem|fs|volume|storage).*(free|avail)", None, "disk_full", "disk"),
     KindRule(r"mem|rss|heap|working_set", "memory_leak", None, "memory"),
-    KindRule(r"cpu|load_?avg|load1|load5", "cpu_saturation", None, "cpu"),
-    KindRule(r"packet.*(loss|drop)|dropped_packets|retransmi", "packet_loss", None, "network"),
+    KindRule(r"cpu|load_?avg|load1|load5|load15|load_per_core", "cpu_saturation", None, "cpu"),
+    KindRule(
+        r"packet.*(loss|drop)|dropped_packets|retransmi|network.*(drop|err)|(receive|transmit)_(drop|errs)",
+        "packet_loss",
+        None,
+        "network",
+    ),
     KindRule(r"dns", "dns_failure", None, "dns"),
     KindRule(r"(net|network|rtt|ping).*(latency|rtt|delay)", "network_latency", None, "latency"),
     KindRule(r"rate_limit|ratelimit|429|too_many", "rate_limited", None, "errors"),
@@ -96,6 +114,43 @@ def normalise_name(metric: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", metric.lower()).strip("_")
 
 
+def series_name(metric: str, labels: dict[str, str] | None = None) -> str:
+    """The name a series is read by: a raw ``node_cpu_seconds_total`` carries its meaning in the
+    ``mode`` label (``idle`` falling is a busy CPU; ``iowait`` rising is slow disks), so it is named
+    ``node_cpu_seconds_total_<mode>``; other names are unchanged."""
+    mode = (labels or {}).get("mode")
+    if mode and normalise_name(metric).startswith("node_cpu_seconds"):
+        return f"{metric}_{mode}"
+    return metric
+
+
+# Units read from the name (Prometheus naming conventions): how a value is printed and what its
+# exhaustion point is. A ratio is 0..1, a percent 0..100; bytes are printed as GiB/MiB.
+_UNIT_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"(ratio|fraction|share|utili[sz]ation)$|_ratio_|busy_ratio", "ratio"),
+    (r"percent|pct|_perc$", "percent"),
+    (r"bytes", "bytes"),
+    (r"_ms$|_millis", "ms"),
+    (r"seconds$|_seconds_|_s$", "seconds"),
+)
+
+
+def unit_of(metric: str) -> str | None:
+    """``ratio``, ``percent``, ``bytes``, ``ms``, ``seconds`` or None, from the metric name."""
+    name = normalise_name(metric)
+    for pattern, unit in _UNIT_PATTERNS:
+        if re.search(pattern, name):
+            return unit
+    return None
+
+
+def is_falling_bad(metric: str) -> bool:
+    """True for series that are bad when they FALL (available, free, idle, remaining, success)."""
+    rule = rule_for(metric)
+    return rule is not None and rule.down is not None and rule.up is None
+
+
+@lru_cache(maxsize=8192)
 def rule_for(metric: str) -> KindRule | None:
     name = normalise_name(metric)
     for regex, rule in _COMPILED:
@@ -116,6 +171,8 @@ def kind_for(metric: str, *, direction: int, shape: str) -> str | None:
     if rule.family == "memory":
         if shape == "drop_after_high":
             return "oom_kill"
+        if rule.down is not None:  # available memory: a steady fall is a leak, a held low is pressure
+            return None if direction > 0 else ("memory_leak" if shape == "ramp" else "oom_kill")
         if direction > 0:
             return "memory_leak" if shape == "ramp" else (rule.up if rule.up == "oom_kill" else "saturation")
         return None
@@ -130,7 +187,7 @@ def bad_directions(metric: str) -> tuple[int, ...]:
     if rule is None:
         return (1,)
     out: list[int] = []
-    if rule.up is not None or rule.family == "memory":
+    if rule.up is not None or (rule.family == "memory" and rule.down is None):
         out.append(1)
     if rule.down is not None:
         out.append(-1)

@@ -19,6 +19,18 @@ from datetime import UTC, datetime
 import numpy as np
 
 from bot.domain.models import Evidence, EvidenceType, MetricSeries, Signal
+from detectors.metrics.capacity import (
+    LimitKey,
+    exhaustion_factor,
+    fmt_rate,
+    fmt_value,
+    hours_to_exhaustion,
+    level_weight,
+    limit_of,
+    limits_of,
+    place_of,
+    used_share,
+)
 from detectors.metrics.changepoint import (
     Shift,
     best_hinge,
@@ -27,17 +39,21 @@ from detectors.metrics.changepoint import (
     noise_sd,
     robust_shift,
 )
-from detectors.metrics.kinds import bad_directions, kind_for, normalise_name, rule_for
+from detectors.metrics.excursion import current_excursion, first_alarm, online_peak, online_scores
+from detectors.metrics.kinds import bad_directions, is_falling_bad, kind_for, rule_for, series_name
 from detectors.metrics.prepare import prepare
+from detectors.metrics.rank import rank_metric_causes
 
 logger = logging.getLogger(__name__)
 
 Z_HALF = 4.0  # robust z at which the anomaly score is 0.5
 RAMP_FAMILIES = frozenset({"memory", "disk", "pool", "queue", "db", "threads"})  # leaks and fills
 CAPACITY_FAMILIES = frozenset({"disk", "pool", "threads", "memory"})  # causes only once near their limit
-LIMIT_SUFFIX = re.compile(r"_(max|limit|capacity|size_bytes|total_bytes)$")
-NEAR_LIMIT = (0.80, 0.95)  # share of the limit: no credit at the first, full credit at the second
-SOON_H = (0.5, 2.0)  # hours to the limit at the current slope: full credit at the first, none at the second
+ONLINE_ALARM = 0.99  # an online score this high is an alarm (its first one is recorded)
+ONLINE_ORDINARY, ONLINE_FULL = 0.3, 0.95  # online peak: no credit at the first, full at the second
+ONLINE_FLOOR = 0.6  # share of the change's score kept when the online detector finds it ordinary
+ORIGIN_SPAN = 0.2  # how much being the likely origin (1) rather than the last (0) weighs in a score
+RANK_SHARE = 0.5  # the origin's share from rank.rank_metric_causes (the rest from the order of changes)
 RECENT_S = 600.0  # a change this close to the alert (or 10% of the window, if longer) is "at the incident"
 
 
@@ -60,6 +76,10 @@ class _Finding:
     level: float = 0.0  # the series' value at the alert (or its end)
     span_s: float = 0.0
     end_ts: float = 0.0
+    name: str = ""  # the name the series is read by (``kinds.series_name``)
+    online: float | None = None  # the online detector's peak score from the change to the alert
+    online_alarm_ts: float | None = None
+    limit: float | None = None  # the resource's limit / size, when it is an exhaustible one
 
 
 def _drop_after_high(y: np.ndarray, shift: Shift) -> float:
@@ -80,25 +100,22 @@ def _step_sse(y: np.ndarray, index: int) -> float:
     return float(np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2))
 
 
-def _analyse(series: MetricSeries, alert_ts: float | None, min_points: int) -> _Finding | None:
-    p = prepare(series)
-    t, y = p.t, p.y
-    if y.size < min_points or float(np.ptp(y)) == 0.0:
-        return None
-    rule = rule_for(series.metric)
-    if rule is not None and rule.family == "limit":
-        return None
-    last = None
-    if alert_ts is not None:
-        # a cause changes before the alert; allow a little slack after it (scrape delay)
-        slack = max(120.0, 0.05 * float(t[-1] - t[0]))
-        last = int(np.searchsorted(t, alert_ts + slack, side="right"))
+def _name(series: MetricSeries) -> str:
+    return series_name(series.metric, series.labels)
+
+
+def _changepoint(
+    name: str, t: np.ndarray, y: np.ndarray, last: int | None
+) -> tuple[Shift, str, int, float, float, float, float] | None:
+    """The best level change or bend before the alert: (shift, shape, direction, z, change_ts,
+    slope per hour, before, after packed in the shift), None when there is none in a bad direction."""
+    rule = rule_for(name)
     min_size = max(2, min(5, y.size // 8))
     idx = best_mean_shift(y, min_size=min_size, last=last)
     if idx is None:
         return None
     shift = robust_shift(y, idx)
-    allowed = bad_directions(series.metric)
+    allowed = bad_directions(name)
     slope_per_h = linear_fit(t, y)[0] * 3600.0
     change_ts = float(t[idx])
     shape, direction = "step", shift.direction
@@ -121,78 +138,111 @@ def _analyse(series: MetricSeries, alert_ts: float | None, min_points: int) -> _
             change_ts = float(t[hinge.index])
             before, after = float(np.median(y[max(0, hinge.index - 5) : hinge.index + 1])), float(y[-1])
             slope_per_h = (hinge.slope_before + hinge.slope_change) * 3600.0
+            idx = hinge.index
+    if direction not in allowed:
+        return None
+    shift = Shift(idx, before, after, shift.scale, shift.z_level, shift.z_peak, direction)
+    return shift, shape, direction, z, change_ts, slope_per_h, 0.0
+
+
+def _plateau(y: np.ndarray, idx: int, direction: int, shape: str) -> str:
     if shape == "step" and direction > 0 and y.size - idx >= 3:
         top = float(y.max())
         tail = y[idx:]
         if top > 0 and float(np.median(tail)) >= 0.97 * top and float(np.std(tail)) <= 0.02 * abs(top):
-            shape = "plateau_at_max"
-    if direction not in allowed:
+            return "plateau_at_max"
+    return shape
+
+
+def _analyse(
+    series: MetricSeries, alert_ts: float | None, min_points: int, min_score: float = 0.0
+) -> _Finding | None:
+    p = prepare(series)
+    t, y = p.t, p.y
+    if y.size < min_points or float(np.ptp(y)) == 0.0:
         return None
-    kind = kind_for(series.metric, direction=direction, shape=shape)
+    name = _name(series)
+    rule = rule_for(name)
+    if rule is not None and rule.family == "limit":
+        return None
+    last = None
+    if alert_ts is not None:
+        # a cause changes before the alert; allow a little slack after it (scrape delay)
+        slack = max(120.0, 0.05 * float(t[-1] - t[0]))
+        last = int(np.searchsorted(t, alert_ts + slack, side="right"))
+    cut = y.size if last is None else max(1, min(last, y.size))
+    found = _changepoint(name, t, y, last)
+    # the alert-time level against a baseline that leaves earlier excursions out
+    exc = current_excursion(y, cut, bad_directions(name))
+    earlier = exc.earlier if exc is not None else None
+    # the best split of the window can be an earlier burst (or its end): then the excursion the alert
+    # is in, measured against the baseline without that burst, is the change
+    if exc is not None and (found is None or found[2] != exc.direction):
+        before, after = exc.baseline, exc.level
+        shift = Shift(exc.onset, before, after, exc.scale, exc.z, exc.z, exc.direction)
+        slope_per_h = linear_fit(t[exc.onset : cut], y[exc.onset : cut])[0] * 3600.0 if cut - exc.onset >= 3 else 0.0
+        found = (shift, "step", exc.direction, exc.z, float(t[exc.onset]), slope_per_h, 0.0)
+    if found is None:
+        return None
+    shift, shape, direction, z, change_ts, slope_per_h, _ = found
+    shape = _plateau(y, shift.index, direction, shape)
+    kind = kind_for(name, direction=direction, shape=shape)
     if kind is None:
         return None
-    shift = Shift(shift.index, before, after, shift.scale, shift.z_level, shift.z_peak, direction)
-    at = y.size if last is None else max(1, min(last, y.size))
-    level = float(np.median(y[max(0, at - 3) : at]))
+    if anomaly_score(z) < min_score:
+        return None  # the online view could only lower it
+    scores = online_scores(t, y, earlier)
+    peak = online_peak(scores, shift.index - 3, max(cut, shift.index + 1))
+    alarm = first_alarm(scores, shift.index - 3, max(cut, shift.index + 1), ONLINE_ALARM)
+    # a slow fill or leak is judged by its fit and its time to exhaustion: the online detector's rank
+    # calibration, over one alert window, has no history in which a steady bend is rare
+    anomaly = anomaly_score(z) * (_online_weight(peak) if shape != "ramp" else 1.0)
+    anomaly *= _still_out(name, shift, shape, float(np.median(y[max(0, cut - 3) : cut])))
+    level = float(np.median(y[max(0, cut - 3) : cut]))
     span = float(t[-1] - t[0])
     return _Finding(
-        series, shift, change_ts, kind, shape, z, anomaly_score(z), slope_per_h, level, span, float(t[-1])
+        series, shift, change_ts, kind, shape, z, anomaly, slope_per_h, level, span, float(t[-1]),
+        name=name, online=peak, online_alarm_ts=float(t[alarm]) if alarm is not None else None,
     )
 
 
-def _limits(series: list[MetricSeries]) -> dict[tuple[str, str], float]:
-    """(service, resource stem) -> the latest value of a limit series (``db_connections_max`` -> 20)."""
-    out: dict[tuple[str, str], float] = {}
-    for s in series:
-        rule = rule_for(s.metric)
-        if rule is None or rule.family != "limit":
-            continue
-        vals = [v for v in s.values if v is not None and math.isfinite(v) and v > 0]
-        if vals:
-            out[(s.service, LIMIT_SUFFIX.sub("", normalise_name(s.metric)))] = float(vals[-1])
-    return out
+EVENT_FAMILIES = frozenset({"oom", "restarts"})  # counts of events: back to 0 once the events stop
+RECOVERED = 0.3  # a level back to within this share of its change is a past excursion
 
 
-def _limit_of(f: _Finding, limits: dict[tuple[str, str], float]) -> float | None:
-    return _series_limit(f.series, limits)
-
-
-def _series_limit(series: MetricSeries, limits: dict[tuple[str, str], float]) -> float | None:
-    """The value at which the resource is exhausted: a limit series of the same service and resource,
-    1 for a ratio/fraction, 100 for a percentage; None when unknown."""
-    name = normalise_name(series.metric)
-    best: tuple[int, float] | None = None
-    for (svc, stem), value in limits.items():
-        if (
-            svc == series.service
-            and stem
-            and name.startswith(stem)
-            and (best is None or len(stem) > best[0])
-        ):
-            best = (len(stem), value)
-    if best is not None:
-        return best[1]
-    top = max((v for v in series.values if v is not None and math.isfinite(v)), default=math.inf)
-    if re.search(r"ratio|fraction", name) and top <= 1.0:
+def _still_out(name: str, shift: Shift, shape: str, level: float) -> float:
+    """1 when the series is still changed at the alert, ``RECOVERED`` when it came back (a burst that
+    ended before the alert is not what the alert is about); event counts and sawtooth resets keep 1."""
+    rule = rule_for(name)
+    if shape == "drop_after_high" or (rule is not None and rule.family in EVENT_FAMILIES):
         return 1.0
-    if re.search(r"percent|pct", name) and top <= 100.0:
-        return 100.0
-    return None
+    moved = shift.direction * (shift.after - shift.before)
+    if moved <= 0:
+        return 1.0
+    return RECOVERED if shift.direction * (level - shift.before) < RECOVERED * moved else 1.0
+
+
+def _online_weight(peak: float | None) -> float:
+    """How far the online detector's verdict lets a change count: full from ``ONLINE_FULL``, down to
+    ``ONLINE_FLOOR`` for a change it finds ordinary; 1 when the series is too short for it to judge."""
+    if peak is None:
+        return 1.0
+    lo, hi = ONLINE_ORDINARY, ONLINE_FULL
+    return ONLINE_FLOOR + (1.0 - ONLINE_FLOOR) * min(max((peak - lo) / (hi - lo), 0.0), 1.0)
 
 
 def _capacity_factor(f: _Finding, limit: float, alert_ts: float | None) -> float:
-    """1 when an exhaustion kind is really at its limit, about to hit it, or changed at the incident;
-    falls to 0 for a resource far from its limit that was already on its way well before the alert."""
-    util = f.level / limit
-    near = min(max((util - NEAR_LIMIT[0]) / (NEAR_LIMIT[1] - NEAR_LIMIT[0]), 0.0), 1.0)
-    soon = 0.0
-    if f.slope_per_h > 0:
-        hours = max(limit - f.level, 0.0) / f.slope_per_h
-        lo, hi = SOON_H
-        soon = 1.0 if hours <= lo else max(0.0, math.log(hi / hours) / math.log(hi / lo))
-    ref = alert_ts if alert_ts is not None else f.end_ts
-    recent = 1.0 if f.change_ts >= ref - max(RECENT_S, 0.1 * f.span_s) else 0.0
-    return max(near, soon, recent)
+    """1 when an exhaustion kind is at or near its limit or will reach it soon at the current slope
+    (``capacity.exhaustion_factor``); for a "used" series outside disks, also when it changed at the
+    incident. A disk or an "available" series far from exhaustion gets 0 however recent its change:
+    a fall of 1% of a filesystem that is 30% free is not a fill."""
+    factor = exhaustion_factor(f.name, f.level, limit, f.slope_per_h, moved=f.shift.after - f.shift.before)
+    rule = rule_for(f.name)
+    if rule is not None and rule.family != "disk" and not is_falling_bad(f.name):
+        ref = alert_ts if alert_ts is not None else f.end_ts
+        if f.change_ts >= ref - max(RECENT_S, 0.1 * f.span_s):
+            factor = 1.0
+    return factor
 
 
 # (family of a finding, family of another finding on the same service, kind the first one becomes)
@@ -205,11 +255,11 @@ def _combine(findings: list[_Finding]) -> None:
     """Relabel findings whose meaning depends on another series of the same service."""
     families: dict[str, set[str]] = {}
     for f in findings:
-        rule = rule_for(f.series.metric)
+        rule = rule_for(f.name)
         if rule is not None:
             families.setdefault(f.series.service, set()).add(rule.family)
     for f in findings:
-        rule = rule_for(f.series.metric)
+        rule = rule_for(f.name)
         if rule is None:
             continue
         for fam, other, kind in COMBINATIONS:
@@ -217,13 +267,65 @@ def _combine(findings: list[_Finding]) -> None:
                 f.kind = kind
 
 
-def _fmt(v: float) -> str:
-    a = abs(v)
-    if a >= 100:
-        return f"{v:.0f}"
-    if a >= 1:
-        return f"{v:.3g}"
-    return f"{v:.3g}"
+def _weigh_capacity(findings: list[_Finding], limits: dict[LimitKey, float], alert_ts: float | None) -> None:
+    """Scale exhaustion kinds by how close their resource is to running out (unknown size: halved
+    for an "available" series, whose fall alone says nothing about how full it is), and rises of
+    utilisation-like shares by how high they got (``capacity.level_weight``)."""
+    for f in findings:
+        if f.shift.direction > 0:
+            f.anomaly *= level_weight(f.name, f.level, limit_of(f.series, limits))
+        rule = rule_for(f.name)
+        if rule is None or rule.family not in CAPACITY_FAMILIES:
+            continue
+        falling = is_falling_bad(f.name)
+        if f.shift.direction < 0 and not falling:
+            continue
+        limit = limit_of(f.series, limits)
+        if limit is not None and limit > 0:
+            f.limit = limit
+            f.anomaly *= 0.3 + 0.7 * _capacity_factor(f, limit, alert_ts)
+        elif falling:
+            f.anomaly *= 0.5
+
+
+def _origin_order(
+    series: list[MetricSeries], findings: list[_Finding], alert_ts: float | None,
+    topology: dict[str, list[str]] | None,
+) -> tuple[list[float], dict[str, list[str]], dict[str, float]]:
+    """How much each finding looks like the origin (1 .. 0) and whom each service is a victim of.
+
+    Two orders are averaged: the order of the changes (a cause changes before its effects, also
+    within one service) and, with an alert time, the position of the finding's service in
+    ``rank.rank_metric_causes`` (the ranking ``bench.petshop`` measures: robust z around the alert,
+    explanation along the call graph). A service is a victim when the ranking says so or when a
+    dependency of it changed no later than it did."""
+    n = len(findings)
+    order = np.array([f.change_ts for f in findings]).argsort().argsort()  # 0 = earliest
+    earliness = [1.0 - r / (n - 1) if n > 1 else 1.0 for r in order]
+    first: dict[str, float] = {}
+    for f in findings:
+        first[f.series.service] = min(first.get(f.series.service, f.change_ts), f.change_ts)
+    services = sorted(first)
+    victims = {
+        svc: [d for d in (topology or {}).get(svc, []) if d != svc and d in first and first[d] <= first[svc]]
+        for svc in services
+    }
+    if alert_ts is None:
+        return earliness, victims, {}
+    # the ranking sees the services that changed and their dependencies (whom it may blame instead)
+    near = set(services) | {d for svc in services for d in (topology or {}).get(svc, [])}
+    named = [s if _name(s) == s.metric else s.model_copy(update={"metric": _name(s)})
+             for s in series if s.service in near]
+    at = datetime.fromtimestamp(alert_ts, tz=UTC)
+    ranked = [c for c in rank_metric_causes(named, alert_time=at, topology=topology) if c.service in first]
+    unranked = sorted(set(services) - {c.service for c in ranked}, key=lambda svc: first[svc])
+    by_rank = [c.service for c in ranked] + unranked
+    m = len(by_rank)
+    position = {svc: 1.0 - i / (m - 1) if m > 1 else 1.0 for i, svc in enumerate(by_rank)}
+    for c in ranked:
+        victims[c.service] += [v for v in c.victim_of if v not in victims[c.service]]
+    return [(1 - RANK_SHARE) * e + RANK_SHARE * position[f.series.service]
+            for e, f in zip(earliness, findings, strict=True)], victims, position
 
 
 def detect_metric_signals(
@@ -239,99 +341,141 @@ def detect_metric_signals(
     findings: list[_Finding] = []
     for s in series:
         try:
-            f = _analyse(s, alert_ts, min_points)
-        except (ValueError, FloatingPointError):
+            f = _analyse(s, alert_ts, min_points, min_score)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             logger.warning("metric series skipped", extra={"service": s.service, "metric": s.metric})
             continue
         if f is not None and f.anomaly >= min_score:
             findings.append(f)
-    limits = _limits(series)
-    if not findings:
-        return sorted(_at_limit_signals(series, limits, alert_ts, seen=set()), key=lambda sig: -sig.score)
+    limits = limits_of(series)
     _combine(findings)
-    for f in findings:
-        rule = rule_for(f.series.metric)
-        if rule is None or rule.family not in CAPACITY_FAMILIES or f.shift.direction < 0:
-            continue
-        limit = _limit_of(f, limits)
-        if limit is not None and limit > 0:
-            f.anomaly *= 0.3 + 0.7 * _capacity_factor(f, limit, alert_ts)
+    _weigh_capacity(findings, limits, alert_ts)
     findings = [f for f in findings if f.anomaly >= min_score]
     at_limit = _at_limit_signals(series, limits, alert_ts, seen={(f.series.service, f.series.metric) for f in findings})
     if not findings:
         return sorted(at_limit, key=lambda sig: -sig.score)
-    times = np.array([f.change_ts for f in findings])
-    order = times.argsort().argsort()  # 0 = earliest
-    n = len(findings)
-    first_change: dict[str, float] = {}
-    for f in findings:
-        svc = f.series.service
-        first_change[svc] = min(first_change.get(svc, f.change_ts), f.change_ts)
+    try:
+        origin, victims, position = _origin_order(series, findings, alert_ts, topology)
+    except (ValueError, FloatingPointError):
+        logger.warning("metric ranking failed; ordering by the changes alone")
+        origin, victims, position = _origin_order(series, findings, None, topology)
     signals: list[Signal] = []
-    for f, rank in zip(findings, order, strict=True):
-        earliness = 1.0 - rank / (n - 1) if n > 1 else 1.0
-        score = f.anomaly * (0.8 + 0.2 * earliness)
+    for f, first in zip(findings, origin, strict=True):
         svc = f.series.service
-        victim_of: list[str] = []
-        for dep in (topology or {}).get(svc, []):
-            if dep in first_change and first_change[dep] <= f.change_ts:
-                victim_of.append(dep)
+        score = f.anomaly * (1.0 - ORIGIN_SPAN + ORIGIN_SPAN * first)
+        victim_of = victims.get(svc, [])
         if victim_of:
             score *= 0.9
-        signals.append(_to_signal(f, min(max(score, 0.0), 1.0), earliness, victim_of))
+        sig = _to_signal(f, min(max(score, 0.0), 1.0), first, victim_of)
+        if svc in position:  # the service's place in rank.rank_metric_causes (1 first .. 0 last)
+            sig.attributes["metric_rank_position"] = round(position[svc], 3)
+        signals.append(sig)
     signals.extend(at_limit)
     signals.sort(key=lambda s: (-s.score, s.started_at or datetime.max.replace(tzinfo=UTC)))
     return signals
 
 
 AT_LIMIT = 0.97  # share of the limit at which an exhaustible resource counts as exhausted
+AT_LIMIT_MOSTLY = 0.5  # exhausted at this share of the window's points or more: a state, not a change
+AT_FLOOR: dict[str, float] = {"memory": 0.05, "disk": 0.05, "cpu": 0.03}  # "available" share left
+AT_LIMIT_FAMILIES = CAPACITY_FAMILIES | {"cpu"}
+NOT_A_CEILING = re.compile(r"pressure|psi")  # a stall share near 100% is contention, not a resource at its limit
+AT_LIMIT_KIND: dict[str, str] = {"memory": "oom_kill"}  # memory at its limit is pressure, not a leak
 
 
 def _at_limit_signals(
-    series: list[MetricSeries], limits: dict[tuple[str, str], float], alert_ts: float | None,
+    series: list[MetricSeries], limits: dict[LimitKey, float], alert_ts: float | None,
     *, seen: set[tuple[str, str]],
 ) -> list[Signal]:
-    """Exhaustible resources (disk, pools, threads, memory) sitting at their limit at the alert, even when
-    they got there gradually and no change point stands out: a full disk is evidence however it filled."""
+    """Exhaustible resources (disk, pools, threads, memory, CPU) sitting at their limit at the alert
+    (or an "available" series at its floor), even when they got there gradually and no change point
+    stands out: a full disk, a CPU pinned at 100% of its cores, are evidence however they got there."""
     out: list[Signal] = []
     for s in series:
-        rule = rule_for(s.metric)
-        if (s.service, s.metric) in seen or rule is None or rule.family not in CAPACITY_FAMILIES or not rule.up:
+        name = _name(s)
+        rule = rule_for(name)
+        if (s.service, s.metric) in seen or rule is None or rule.family not in AT_LIMIT_FAMILIES:
             continue
-        limit = _series_limit(s, limits)
-        if limit is None or limit <= 0:
+        if NOT_A_CEILING.search(name.lower()):
+            continue
+        falling = is_falling_bad(name)
+        kind = rule.down if falling else AT_LIMIT_KIND.get(rule.family, rule.up or "")
+        limit = limit_of(s, limits)
+        if not kind or limit is None or limit <= 0:
             continue
         points = [(ts.timestamp(), v) for ts, v in zip(s.timestamps, s.values, strict=False)
                   if v is not None and math.isfinite(v) and (alert_ts is None or ts.timestamp() <= alert_ts + 300)]
-        if len(points) < 3:
+        if len(points) < 3 or _stale(points, alert_ts):
             continue
-        level = points[-1][1]
-        if level < AT_LIMIT * limit:
+
+        bound = AT_FLOOR.get(rule.family, 0.03) * limit if falling else AT_LIMIT * limit
+
+        def exhausted(v: float, *, bound: float = bound, falling: bool = falling) -> bool:
+            return v <= bound if falling else v >= bound
+
+        level = float(np.median([v for _, v in points[-3:]]))
+        if not exhausted(level):
             continue
-        first = next(ts for ts, v in points if v >= AT_LIMIT * limit)
+        first = next(ts for ts, v in points if exhausted(v))
         when = datetime.fromtimestamp(first, tz=UTC)
         start_level = points[0][1]
-        score = 0.9 if start_level < AT_LIMIT * limit else 0.6  # at the limit all along: weaker as a change
-        what = f"{s.metric} at {_fmt(level)} of its limit {_fmt(limit)} since {when:%H:%M} UTC"
+        # at the limit most of the window (a host that is always busy): weaker as the incident's change
+        share = sum(exhausted(v) for _, v in points) / len(points)
+        score = 0.6 if share >= AT_LIMIT_MOSTLY else 0.9
+        where = f" ({place_of(s.labels)})" if place_of(s.labels) else ""
+        if falling:
+            what = (f"{s.metric}{where} down to {fmt_value(level, name)} of {fmt_value(limit, name)} "
+                    f"since {when:%H:%M} UTC")
+        else:
+            what = f"{s.metric}{where} at {fmt_value(level, name)} of its limit {fmt_value(limit, name)} since {when:%H:%M} UTC"
         out.append(Signal(
-            source="metrics", detector="metric.at_limit", service=s.service, metric=s.metric, kind=rule.up,
+            source="metrics", detector="metric.at_limit", service=s.service, metric=s.metric, kind=kind,
             title=f"{s.service}: {what}", score=score, started_at=when,
             evidence=[Evidence(id=f"metric:{s.service}:{s.metric}", type=EvidenceType.METRIC,
                                summary=f"{what} (score {score:.2f})", service=s.service, ts=when, weight=score)],
             attributes={"before": start_level, "after": level, "limit": limit, "change_time": when.isoformat(),
-                        "shape": "at_limit", "direction": 1, "labels": dict(s.labels)},
+                        "shape": "at_limit", "direction": -1 if falling else 1, "labels": dict(s.labels)},
         ))
     return out
 
 
-def _to_signal(f: _Finding, score: float, earliness: float, victim_of: list[str]) -> Signal:
+STALE_STEPS = 5  # a series whose last point is this many steps before the alert has gone away
+
+
+def _stale(points: list[tuple[float, float]], alert_ts: float | None) -> bool:
+    """True when the series stopped well before the alert (an unmounted filesystem, a deleted pod):
+    its last value is not the state at the alert."""
+    if alert_ts is None or len(points) < 2:
+        return False
+    step = float(np.median(np.diff([ts for ts, _ in points])))
+    return points[-1][0] < alert_ts - max(STALE_STEPS * step, 10.0)
+
+
+def _describe(f: _Finding) -> str:
+    """What happened, in words and units: "rose from 8% to 99.5%", "fell steadily (1.2 GiB/h) to 3 GiB"."""
+    s, name = f.series, f.name
+    where = f" ({place_of(s.labels)})" if place_of(s.labels) else ""
+    if f.shape == "ramp":
+        verb = "grew steadily" if f.shift.direction > 0 else "fell steadily"
+        end = float(s.values[-1]) if s.values else f.shift.after
+        what = f"{s.metric}{where} {verb} ({fmt_rate(f.slope_per_h, name)}) to {fmt_value(end, name)}"
+    else:
+        verb = "rose" if f.shift.direction > 0 else "fell"
+        what = f"{s.metric}{where} {verb} from {fmt_value(f.shift.before, name)} to {fmt_value(f.shift.after, name)}"
+    rule = rule_for(name)
+    if f.limit is not None and rule is not None and rule.family in CAPACITY_FAMILIES:
+        used = used_share(name, f.level, f.limit)
+        hours = hours_to_exhaustion(name, f.level, f.limit, f.slope_per_h)
+        what += f", {100 * used:.0f}% used"
+        if f.shape == "ramp" and math.isfinite(hours) and hours < 72:
+            what += f", exhausted in ~{hours:.1f} h at this rate"
+    return what
+
+
+def _to_signal(f: _Finding, score: float, origin: float, victim_of: list[str]) -> Signal:
     s = f.series
     when = datetime.fromtimestamp(f.change_ts, tz=UTC)
-    verb = "rose" if f.shift.direction > 0 else "fell"
-    if f.shape == "ramp":
-        what = f"{s.metric} grew steadily ({_fmt(f.slope_per_h)}/h) to {_fmt(float(s.values[-1]) if s.values else f.shift.after)}"
-    else:
-        what = f"{s.metric} {verb} from {_fmt(f.shift.before)} to {_fmt(f.shift.after)}"
+    what = _describe(f)
     summary = f"{what} at {when:%H:%M} UTC (score {score:.2f})"
     detector = (
         "metric.changepoint" if f.shape in ("step", "plateau_at_max", "drop_after_high") else "metric.trend"
@@ -360,7 +504,10 @@ def _to_signal(f: _Finding, score: float, earliness: float, victim_of: list[str]
             "change_time": when.isoformat(),
             "robust_z": round(f.z, 3),
             "anomaly": round(f.anomaly, 4),
-            "earliness": round(earliness, 3),
+            "online_score": None if f.online is None else round(f.online, 4),
+            "online_alarm_time": None if f.online_alarm_ts is None
+            else datetime.fromtimestamp(f.online_alarm_ts, tz=UTC).isoformat(),
+            "earliness": round(origin, 3),
             "shape": f.shape,
             "direction": f.shift.direction,
             "slope_per_hour": f.slope_per_h,

@@ -73,3 +73,44 @@ def test_config_check_reports_errors_without_traceback(monkeypatch: pytest.Monke
     assert result.exit_code == 2
     assert "retrieval.backend" in result.output
     assert "Traceback" not in result.output
+
+
+URL_SETTINGS = {
+    "SHERLOG__STORAGE__URL": ("postgresql+psycopg://app:p@ssw0rd@db.internal:5432/sherlog", "p@ssw0rd"),
+    "SHERLOG__LLM__BASE_URL": ("https://svc:llm-pass-123@llm.internal/v1?api_key=k-456&model=x", "llm-pass-123"),
+    "SHERLOG__PROMETHEUS__URL": ("https://prom:prom-secret@prom.internal:9090", "prom-secret"),
+    "SHERLOG__INFLUXDB__URL": ("http://influx.internal:8086/?token=influx-tok-789", "influx-tok-789"),
+    "SHERLOG__LOGS__LOKI_URL": ("https://loki:loki-pw-1@loki.internal", "loki-pw-1"),
+    "SHERLOG__LOGS__ELASTICSEARCH_URL": ("https://elastic:es-pw-2@es.internal:9200", "es-pw-2"),
+}
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_config_check_masks_credentials_inside_url_settings(monkeypatch: pytest.MonkeyPatch, as_json: bool) -> None:
+    from bot.cli.main import app
+
+    for env, (url, _secret) in URL_SETTINGS.items():
+        monkeypatch.setenv(env, url)
+    result = CliRunner().invoke(app, ["config", "check", *(["--json"] if as_json else [])])
+    assert result.exit_code == 0, result.output
+    for _env, (_url, secret) in URL_SETTINGS.items():
+        assert secret not in result.output, secret
+    assert "k-456" not in result.output
+    for host in ("db.internal:5432", "llm.internal", "prom.internal:9090", "influx.internal:8086", "loki.internal",
+                 "es.internal:9200", "model=x"):
+        assert host in result.output, host  # the rest of each URL stays readable
+
+
+@pytest.mark.parametrize("url, masked", [
+    ("redis://:pw@cache:6379/0", "redis://:***@cache:6379/0"),
+    ("postgres://app:p@ssw0rd@db/x", "postgres://app:***@db/x"),
+    ("https://token-only@api.example/x", "https://***@api.example/x"),
+    ("https://h.example/a?access_token=abc&page=2", "https://h.example/a?access_token=***&page=2"),
+    ("https://h.example/a?X-Amz-Signature=abc&X-Amz-Credential=AKIA", "https://h.example/a?X-Amz-Signature=***&X-Amz-Credential=***"),
+    ("https://h.example/plain?page=2", "https://h.example/plain?page=2"),
+    ("not a url: p@ss", "not a url: p@ss"),
+])
+def test_mask_url(url: str, masked: str) -> None:
+    from config.masking import mask_url
+
+    assert mask_url(url) == masked

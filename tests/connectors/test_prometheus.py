@@ -41,7 +41,7 @@ MATRIX: dict[str, Any] = {
 def test_parse_query_range_whole_response_data_and_result() -> None:
     for payload in (MATRIX, MATRIX["data"], MATRIX["data"]["result"]):
         series = parse_query_range(payload)  # type: ignore[arg-type]
-        assert [s.service for s in series] == ["node", "checkout"]
+        assert [s.service for s in series] == ["db-1", "checkout"]  # job "node" names the exporter: the host is the service
         first = series[0]
         assert first.metric == "node_filesystem_avail_bytes"
         assert first.labels == {"instance": "db-1:9100", "job": "node"}
@@ -141,6 +141,7 @@ class FakePrometheus:
 
 
 def _connector(fake: FakePrometheus, **kw: Any) -> PrometheusConnector:
+    kw.setdefault("default_queries", False)  # these tests are about the configured queries
     settings = PrometheusSettings(url="http://prom.test", **kw)
     client = httpx.Client(base_url="http://prom.test", transport=httpx.MockTransport(fake))
     return PrometheusConnector(settings=settings, client=client)
@@ -254,7 +255,8 @@ def test_a_dead_server_stops_the_queries_after_one_and_hides_credentials(answer:
 
     url = "http://sherlog:s3cret@prom.test:9090"
     c = PrometheusConnector(
-        settings=PrometheusSettings(url=url, queries={"a": "a{service={service}}", "b": "b{service={service}}"}),
+        settings=PrometheusSettings(url=url, queries={"a": "a{service={service}}", "b": "b{service={service}}"},
+                                    default_queries=False),
         client=httpx.Client(base_url=url, transport=httpx.MockTransport(peer)),
     )
     failures: list[str] = []

@@ -25,3 +25,21 @@ def test_workload_of_job_and_replicaset() -> None:
     assert workload_of_job("db-migrate") == "db-migrate"
     assert workload_of_replicaset("checkout-7c9d8f6b5") == "checkout"
     assert workload_of_replicaset("checkout") == "checkout"
+
+
+@pytest.mark.parametrize(
+    ("name", "workload"),
+    [
+        ("uploads-7b6c5d4e3f-q8w2e", "uploads"),  # hex-like hash as hand-written pastes have them
+        ("catalog-api-76d5c4b3a2-lp0o9", "catalog-api"),
+        ("web-frontend", "web-frontend"),  # a word is not a hash
+        ("api-gateway-canary", "api-gateway-canary"),
+    ],
+)
+def test_hex_like_hashes_of_pastes(name: str, workload: str) -> None:
+    assert workload_of_pod(name) == workload
+
+
+def test_hex_like_replicaset() -> None:
+    assert workload_of_replicaset("uploads-7b6c5d4e3f") == "uploads"
+    assert workload_of_replicaset("stock-reservations-6a5b4c3d2e") == "stock-reservations"

@@ -4,7 +4,10 @@ Follows the documented ``POST /v1/chat/completions`` request/response shapes. Ea
 next queued ``Reply`` (or the default), records the request body, and answers with:
 - ``content``: a normal completion whose message content is that text (JSON or anything malformed);
 - ``status``: an HTTP error with an OpenAI-style error body;
-- ``delay_s``: sleeps first (to trigger client timeouts).
+- ``delay_s``: sleeps first (to trigger client timeouts);
+- ``tool_calls``: ``(name, arguments)`` pairs the assistant message asks for (``finish_reason``
+  ``tool_calls``); ``arguments`` is sent as given when a string (malformed JSON on purpose), else dumped.
+Every completion carries ``usage`` with the reply's ``prompt_tokens`` and ``completion_tokens``.
 
 Usage::
 
@@ -31,6 +34,7 @@ class Reply:
     delay_s: float = 0.0
     prompt_tokens: int = 420
     completion_tokens: int = 80
+    tool_calls: list[tuple[str, Any]] | None = None
 
 
 class FakeOpenAI:
@@ -39,6 +43,7 @@ class FakeOpenAI:
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.paths: list[str] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -70,7 +75,9 @@ class FakeOpenAI:
                 with fake._lock:
                     fake.requests.append(body)
                     fake.headers.append({k.lower(): v for k, v in self.headers.items()})
-                if self.path.rstrip("/") != "/v1/chat/completions":
+                    fake.paths.append(self.path)
+                # /v1/chat/completions (OpenAI, vLLM, ...) or /openai/deployments/<name>/chat/completions (Azure)
+                if not self.path.split("?")[0].rstrip("/").endswith("/chat/completions"):
                     self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
                     return
                 reply = fake._next()
@@ -80,6 +87,13 @@ class FakeOpenAI:
                     self._send(reply.status, {"error": {"message": "recorded failure", "type": "server_error",
                                                         "code": None}})
                     return
+                message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+                if reply.tool_calls:
+                    message["tool_calls"] = [
+                        {"id": f"call_{len(fake.requests)}_{n}", "type": "function",
+                         "function": {"name": name,
+                                      "arguments": args if isinstance(args, str) else json.dumps(args)}}
+                        for n, (name, args) in enumerate(reply.tool_calls)]
                 self._send(200, {
                     "id": f"chatcmpl-fake{len(fake.requests)}",
                     "object": "chat.completion",
@@ -87,8 +101,8 @@ class FakeOpenAI:
                     "model": body.get("model", "fake"),
                     "choices": [{
                         "index": 0,
-                        "message": {"role": "assistant", "content": reply.content},
-                        "finish_reason": "stop",
+                        "message": message,
+                        "finish_reason": "tool_calls" if reply.tool_calls else "stop",
                     }],
                     "usage": {
                         "prompt_tokens": reply.prompt_tokens,

@@ -108,3 +108,43 @@ async def test_log_lines_appended_then_acked(tmp_path: Path) -> None:
     assert [d.outcome for d in items] == ["ack", "ack", "ack", "dlq"]
     assert (tmp_path / "api.log").read_text().splitlines() == ["ERROR boom", "a", "b"]
     assert (tmp_path / "db.log").read_text().splitlines() == ["plain line", "second"]
+
+
+def am_start(fp: str, service: str, starts_at: Any, alertname: str = "Down") -> bytes:
+    return json.dumps({"version": "4", "groupKey": "g", "receiver": "r", "status": "firing", "alerts": [
+        {"status": "firing", "labels": {"alertname": alertname, "service": service}, "annotations": {},
+         "startsAt": starts_at, "fingerprint": fp}]}).encode()
+
+
+async def test_overflowing_and_wrong_type_times_are_poison_not_a_crash(settings: Any, store: Any) -> None:
+    """A message whose time overflows (OSError errno 75 / OverflowError / ValueError) or has a wrong type is
+    dead-lettered alone with a reason; the worker keeps going and the good messages are stored."""
+    pipeline = Pipeline(settings=settings, store=store)
+    bad_times: list[Any] = [100000000000000000000, 1e300, {"x": 1}, [1, 2]]
+    items = [MemoryDelivery(am("g1", "api"))]
+    items += [MemoryDelivery(am_start(f"b{i}", "api", t)) for i, t in enumerate(bad_times)]
+    items += [MemoryDelivery(b'{"version": "4", "alerts": [{"startsAt": NaN, "labels": {"service": "x"}}]}')]
+    items += [MemoryDelivery(am("g2", "db"))]
+    worker = AlertWorker(pipeline=pipeline, source=MemorySource(items), batch_size=50, batch_wait=0.01,
+                         analyze=False)
+    stats = await worker.run()
+    assert [d.outcome for d in items] == ["ack", "dlq", "dlq", "dlq", "dlq", "dlq", "ack"]
+    assert all(d.reason and d.reason.startswith("malformed:") for d in items[1:-1])
+    assert stats.dead_lettered == 5 and stats.acked == 2
+    assert store.count_alerts() == 2
+
+
+async def test_one_unstorable_message_is_dead_lettered_alone_the_rest_stored(settings: Any, pg_store: Any) -> None:
+    """On PostgreSQL a NUL character cannot be stored: that one message goes to the DLQ with the reason,
+    the other 49 of its batch are stored (the batch is retried message by message, not sent whole to the DLQ)."""
+    pipeline = Pipeline(settings=settings, store=pg_store)
+    items = [MemoryDelivery(am(f"f{i}", f"svc{i % 5}")) for i in range(49)]
+    items.insert(17, MemoryDelivery(am_start("nul", "api", "2026-01-01T00:00:00Z", alertname="Bad\u0000Name")))
+    worker = AlertWorker(pipeline=pipeline, source=MemorySource(items), batch_size=50, batch_wait=0.05,
+                         analyze=False)
+    stats = await worker.run()
+    outcomes = [d.outcome for d in items]
+    assert outcomes[17] == "dlq" and outcomes.count("ack") == 49, outcomes
+    assert items[17].reason is not None and "unstorable" in items[17].reason
+    assert stats.dead_lettered == 1 and stats.acked == 49 and stats.retried == 0
+    assert pg_store.count_alerts() == 49

@@ -43,7 +43,8 @@ def make_provider(settings, store, influxdb=None):  # type: ignore[no-untyped-de
     from connectors.prometheus import PrometheusConnector
 
     prom = PrometheusConnector(
-        settings=PrometheusSettings(url="http://prom:9090", queries={"latency_p95_ms": "latency{service={service}}"}),
+        settings=PrometheusSettings(url="http://prom:9090", queries={"latency_p95_ms": "latency{service={service}}"},
+                                    default_queries=False),
         client=httpx.Client(base_url="http://prom:9090", transport=httpx.MockTransport(prometheus_peer)),
     )
     live = settings.model_copy(update={"topology": TOPOLOGY})

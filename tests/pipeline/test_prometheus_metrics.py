@@ -78,6 +78,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _settings(tmp_path: Path, prometheus: dict[str, Any], topology: dict[str, list[str]] | None = None) -> Any:
     return load_settings(data_dir=tmp_path / "data", retrieval={"backend": "memory"}, topology=topology or {},
                          prometheus={"step": "1s", "lookback_minutes": 1, "timeout_s": 5, "queries": QUERIES,
+                                     "default_queries": False,  # these tests count the configured queries
                                      **prometheus})
 
 

@@ -22,8 +22,9 @@ KNOWN = ["checkout", "orders-db", "payments", "coredns"]
         ("orders-db-primary.internal", "orders-db"),
         ("Payments", "payments"),
         ("10.0.3.17:6379", "10.0.3.17"),
-        ("api.stripe.com", "stripe"),
-        ("registry.example.com", "registry"),
+        ("api.stripe.com", "api.stripe.com"),
+        ("registry.example.com", "registry.example.com"),
+        ("ledger.payments.svc.cluster.local:8443", "ledger"),
         ("ip-10-0-3-17", "ip-10-0-3-17"),
     ],
 )
@@ -76,4 +77,63 @@ def test_an_unknown_provider_named_by_the_finding_becomes_a_candidate() -> None:
     signals = [_decisive("checkout", "rate_limited", 0.85, "api.stripe.com:443"),
                signal("logs", "checkout", "exception_surge", 0.7, 9)]
     result = rank(context=context(), signals=signals, similar=[], runbooks=[])
-    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("stripe", "rate_limited")
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("api.stripe.com", "rate_limited")
+
+
+def test_a_bare_address_stands_for_the_one_dependency_whose_name_fits_the_fault() -> None:
+    moved = retarget([_decisive("orders-api", "db_down", 0.9, "10.16.9.204:5432")], ["orders-api", "orders-db", "redis"],
+                     {"orders-api": ["orders-db", "payments"]})
+    assert {s.service for s in moved} == {"orders-db", "orders-api"}
+    unknown = retarget([_decisive("orders-api", "db_down", 0.9, "10.16.9.204:5432")], ["orders-api", "web"], {})
+    assert "10.16.9.204" in {s.service for s in unknown}  # nothing fits: the address stays
+
+
+def test_a_leak_the_metrics_show_explains_the_oom_kill() -> None:
+    signals = [_decisive("xmpp", "oom_kill", 0.95), signal("metrics", "xmpp", "memory_leak", 0.8, 2)]
+    result = rank(context=context(service="xmpp"), signals=signals, similar=[], runbooks=[])
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("xmpp", "memory_leak")
+    assert result.hypotheses[1].kind == "oom_kill"
+
+
+def test_a_name_that_no_longer_resolves_because_its_pods_are_gone_blames_the_pods_not_the_resolver() -> None:
+    lookup = _decisive("catalog", "dns_failure", 0.85, "dns")
+    lookup.attributes["looked_up"] = "mongo-1.mongo.catalog.svc"
+    attach = _decisive("mongo", "disk_io_latency", 0.65)
+    moved = retarget([lookup, attach], ["catalog", "mongo"])
+    assert support(moved) == {("mongo", "disk_io_latency"): 0.65}
+    assert any(s.service == "mongo" and s.kind == "error_rate_increase" for s in moved)
+
+
+def test_a_database_whose_pods_crash_loop_is_down() -> None:
+    moved = retarget([_decisive("mysql-primary", "crash_loop", 0.55)], ["mysql-primary", "blog-api"])
+    assert support(moved) == {("mysql-primary", "crash_loop"): 0.55, ("mysql-primary", "db_down"): 0.55}
+    helpers = retarget([_decisive("blog-api", "db_down", 0.8, "10.43.18.77:3306")],
+                       ["blog-api", "mysql-primary", "mysql-backup"])
+    assert ("mysql-primary", "db_down") in support(helpers)  # the backup job is a helper, not the database
+
+
+def test_a_finding_that_starts_long_after_the_alert_weighs_less_than_one_that_was_there_first() -> None:
+    from bot.reasoning.decisive import demote_late, mark_late
+
+    early = _decisive("distributor", "exception_surge", 0.7, minute=9)
+    late = _decisive("distributor", "rate_limited", 0.88, minute=45)  # the alert fired at minute 10
+    misread = _decisive("edge-lb", "ddos", 0.78, minute=60 * 24 * 365)  # a syslog time read in another year
+    marked = mark_late([early, late, misread], at(10))
+    assert demote_late(support(marked), marked) == {
+        ("distributor", "exception_surge"): 0.7, ("distributor", "rate_limited"): round(0.88 * 0.6, 4),
+        ("edge-lb", "ddos"): 0.78}
+    alone = mark_late([late], at(10))  # nothing was there before it: not demoted
+    assert demote_late(support(alone), alone) == {("distributor", "rate_limited"): 0.88}
+
+
+def test_a_deploy_followed_by_new_errors_on_its_own_service_fits_and_leads() -> None:
+    ctx = context(service="distributor", events=[ChangeEvent(ts=at(0), kind="deploy", service="distributor",
+                                                             text="distributor 1.842.0 with a schema migration")])
+    fresh = signal("logs", "distributor", "error_rate_increase", 0.85, 1)
+    fresh.detector = "log.new_template"
+    throttled = _decisive("distributor", "rate_limited", 0.88, minute=40)
+    result = rank(context=ctx, signals=[fresh, throttled, signal("changes", "distributor", "deploy", 0.9, 0)],
+                  similar=[], runbooks=[])
+    top = result.hypotheses[0]
+    assert (top.service, top.kind) == ("distributor", "bad_deploy")
+    assert any(e.id.startswith("fit:") for e in top.evidence)

@@ -21,7 +21,8 @@ def fake() -> Iterator[FakeOpenAI]:
 
 def _reasoner(fake: FakeOpenAI, **kw: object) -> LLMReasoner:
     settings = LLMSettings(enabled=True, base_url=fake.base_url, model="fake-model", api_key="sk-test-key-000000000000",
-                           timeout_s=kw.pop("timeout_s", 5.0), price_per_1k_input=0.5, price_per_1k_output=1.5, **kw)
+                           timeout_s=kw.pop("timeout_s", 5.0), max_retries=kw.pop("max_retries", 0),
+                           price_per_1k_input=0.5, price_per_1k_output=1.5, **kw)
     return LLMReasoner(settings)
 
 

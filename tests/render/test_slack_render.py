@@ -138,3 +138,18 @@ def test_feedback_view_round_trip() -> None:
         "incident_id": inc.id, "analysis_id": ana.id, "vote": "fixed", "service": "orders-db",
         "kind": "db_connection_exhaustion", "comment": None}
     assert parse_feedback_view({"private_metadata": "{}", "state": {"values": {}}}) == {}
+
+
+def test_show_evidence_lists_the_llm_tool_calls() -> None:
+    h = hypothesis(1, "orders-db", "db_connection_exhaustion", 0.7, evidence=2)
+    calls = [{"id": "tool:1", "tool": "logs_around", "arguments": {"service": "orders-db", "contains": "<!channel>"},
+              "status": "ok", "duration_ms": 12.4, "size_chars": 900, "summary": "40 lines of orders-db"},
+             {"id": "tool:2", "tool": "metrics_range", "arguments": {"service": "payments"}, "status": "refused",
+              "duration_ms": 0.0, "size_chars": 0, "reason": "refused: service 'payments' is outside this incident's scope"}]
+    blocks = evidence_blocks(h, tool_calls=calls)
+    assert len(blocks) == 2
+    text = blocks[1]["text"]["text"]
+    assert text.startswith("*The LLM's investigation: 2 tool call(s)*")
+    assert "`tool:1` logs_around(service=orders-db, contains=&lt;!channel&gt;): *ok*, 12 ms, 900 chars: 40 lines" in text
+    assert "*refused*" in text and "outside this incident" in text and "<!channel>" not in text
+    assert len(evidence_blocks(h)) == 1

@@ -128,3 +128,68 @@ def test_the_app_mails_when_an_analysis_is_ready(tmp_path, smtp) -> None:  # typ
         while not inbox.messages and time.monotonic() < deadline:
             time.sleep(0.02)
     assert [m["Subject"].startswith("[critical]") for _, _, m in inbox.messages] == [True]
+
+
+@pytest.mark.parametrize("breaker", ["\r", "\r\n", "\n", "\u2028", "\u2029", "\u0085", "\x0b"])
+async def test_line_breaks_in_a_title_never_break_the_mail(tmp_path, store: Store, smtp, breaker: str) -> None:  # type: ignore[no-untyped-def]
+    inbox, port = smtp
+    notifier = _notifier(tmp_path, store, port)
+    inc = store.save_incident(incident=incident(title=f"Disk full{breaker}Bcc: victim@example.org"))
+    assert await notifier.notify_incident(inc, analysis(inc)) == "sent"
+    assert await notifier.notify_warning(inc, f"slow{breaker}X-Injected: 1") == "sent"
+    assert len(inbox.messages) == 2
+    for _, rcpts, msg in inbox.messages:
+        assert "victim@example.org" not in rcpts and msg["X-Injected"] is None and msg["Bcc"] is None
+        assert "Disk full" in msg["Subject"] and not any(c in msg["Subject"] for c in "\r\n\u2028\u0085")
+    row = store.get_chat_post(incident_id=inc.id, surface="email")
+    assert row is not None and row.state == "posted"
+
+
+async def test_a_mail_that_cannot_be_built_never_stays_posting_and_the_retry_loop_goes_on(
+        tmp_path, store: Store, smtp) -> None:  # type: ignore[no-untyped-def]
+    inbox, port = smtp
+    notifier = _notifier(tmp_path, store, port)
+    notifier.settings.sender = "sherlog@example.com\r\nBcc: x@example.org"  # a header the library refuses
+    bad = store.save_incident(incident=incident(title="first"))
+    assert await notifier.notify_incident(bad, analysis(bad)) == "pending"
+    row = store.get_chat_post(incident_id=bad.id, surface="email")
+    assert row is not None and row.state == "failed" and "error" in row.data
+    notifier.settings.sender = "sherlog@example.com"
+    good = store.save_incident(incident=incident(title="second"))
+    assert store.claim_chat_post(incident_id=good.id, surface="email", channel="smtp")
+    assert await notifier.retry_pending() == {"sent": 2}
+    assert len(inbox.messages) == 2
+
+
+def test_serve_schedules_the_email_retry_loop(tmp_path, unused_tcp_port_factory) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from bot.api.app import create_app
+    from bot.pipeline.wiring import build_pipeline
+
+    port = unused_tcp_port_factory()
+    settings = load_settings(data_dir=tmp_path / "data", retrieval={"backend": "memory"},
+                             smtp={"enabled": True, "port": port, "recipients": ["oncall@example.com"],
+                                   "retry_interval_s": 0.2})
+    pipeline = build_pipeline(settings, with_retriever=False)
+    inbox = _Inbox()
+    with TestClient(create_app(settings, pipeline=pipeline)) as client:
+        notifier = client.app.state.email  # type: ignore[attr-defined]
+        inc = pipeline.store.save_incident(incident=incident())  # type: ignore[union-attr]
+        pipeline.events.publish("analysis.ready", incident=inc, analysis=analysis(inc))
+        deadline = time.monotonic() + 5
+        while pipeline.store.get_chat_post(incident_id=inc.id, surface="email") is None:  # type: ignore[union-attr]
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        controller = Controller(inbox, hostname="127.0.0.1", port=port)  # the server comes back
+        controller.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not inbox.messages and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            controller.stop()
+        assert notifier is not None
+    assert len(inbox.messages) == 1

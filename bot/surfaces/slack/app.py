@@ -24,6 +24,7 @@ from bot.render.slack import (
     ACTION_FIXED,
     ACTION_UP,
     FEEDBACK_CALLBACK,
+    escape,
     evidence_blocks,
     fallback_text,
     feedback_view,
@@ -61,7 +62,7 @@ class SlackHandlers:
         if reply.incident is not None and reply.analysis is not None:
             blocks = await self.poster.blocks_for(reply.incident, reply.analysis)
             return {"text": fallback_text(reply.incident, reply.analysis), "blocks": blocks}
-        return {"text": reply.text}
+        return {"text": escape(reply.text)}  # titles, log lines and user text inside: never a ping
 
     # ---- /sherlog ----------------------------------------------------------------------------
 
@@ -88,7 +89,7 @@ class SlackHandlers:
         try:
             incident, analysis = await asyncio.to_thread(chat.find_incident, pipeline=self.pipeline)
         except NotFoundError as e:
-            await ack(response_type="ephemeral", text=f"⚠️ {e}")
+            await ack(response_type="ephemeral", text=f"⚠️ {escape(str(e))}")
             return
         await client.views_open(trigger_id=command["trigger_id"], view=feedback_view(incident, analysis))
         await ack()
@@ -127,7 +128,7 @@ class SlackHandlers:
                                     analysis_id=target.get("analysis_id"), service=target.get("service"),
                                     kind=target.get("kind"), vote=vote, user=user, surface=SURFACE)
         except NotFoundError as e:
-            await respond(response_type="ephemeral", replace_original=False, text=f"⚠️ {e}")
+            await respond(response_type="ephemeral", replace_original=False, text=f"⚠️ {escape(str(e))}")
             return
         if vote == Vote.FIXED:
             await asyncio.to_thread(self.pipeline.resolve, incident_id=target["incident_id"], user=user,
@@ -157,9 +158,9 @@ class SlackHandlers:
             incident_id=target["incident_id"], analysis_id=analysis.id if analysis else None, service=hyp.service,
             kind=hyp.kind, vote=Vote.VIEWED, user=user or "unknown", surface="slack"))
         thread = (body.get("message") or {}).get("ts")
-        blocks = evidence_blocks(hyp)
+        blocks = evidence_blocks(hyp, tool_calls=(analysis.llm if analysis else {}).get("tool_calls"))
         kwargs: dict[str, Any] = {"thread_ts": thread} if thread else {}
-        await client.chat_postEphemeral(channel=channel, user=user, text=f"Evidence for {hyp.title}",
+        await client.chat_postEphemeral(channel=channel, user=user, text=f"Evidence for {escape(hyp.title)}",
                                         blocks=blocks, **kwargs)
 
     # ---- mentions and DMs --------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from bot.pipeline import chat
 from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
 from bot.pipeline.service import Pipeline
 from bot.render.common import percent, tally_votes
-from bot.render.slack import fallback_text, slack_blocks
+from bot.render.slack import escape, fallback_text, slack_blocks
 from bot.storage.chat_leases import FAILED, PENDING, POSTED, POSTING
 from bot.storage.tables import DeliveryState
 from config.settings import SlackSettings
@@ -151,7 +152,7 @@ class SlackPoster:
             if top is not None and new_top != data.get("top"):
                 await self.client.chat_postMessage(
                     channel=channel, thread_ts=ts,
-                    text=f"🔄 Updated analysis: now most likely *{top.kind}* in `{top.service}` "
+                    text=f"🔄 Updated analysis: now most likely *{escape(top.kind)}* in `{escape(top.service)}` "
                          f"({percent(top.confidence)}).")
         except _delivery_errors() as e:
             log.warning("slack update failed", extra={"incident_id": incident.id, "error": _reason(e)})
@@ -179,11 +180,12 @@ class SlackPoster:
         if data.get("status") == fresh.status.value:
             return "skipped"
         channel_id, ts = str(data.get("channel")), str(data.get("ts"))
-        who = f" by <@{user}>" if user and user.startswith("U") else (f" by {user}" if user else "")
+        who = (f" by <@{user}>" if user and re.fullmatch(r"[UW][A-Z0-9]{2,20}", user)
+               else (f" by {escape(user)}" if user else ""))
         if fresh.status == IncidentStatus.RESOLVED:
-            cause = (f" Confirmed cause: *{fresh.confirmed_kind}* in `{fresh.confirmed_service}`."
+            cause = (f" Confirmed cause: *{escape(fresh.confirmed_kind)}* in `{escape(fresh.confirmed_service)}`."
                      if fresh.confirmed_kind and fresh.confirmed_service else "")
-            note = f"✅ Resolved{who}.{cause}" + (f" {fresh.resolution}" if fresh.resolution else "")
+            note = f"✅ Resolved{who}.{cause}" + (f" {escape(fresh.resolution)}" if fresh.resolution else "")
         else:
             note = f"👀 Acknowledged{who}."
         try:

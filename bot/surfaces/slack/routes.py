@@ -100,11 +100,30 @@ async def slack_events(request: Request) -> Response:
         raise HTTPException(404, "Slack is not enabled (slack.enabled)")
     if surface.settings.socket_mode:  # events come over the WebSocket; never take unsigned HTTP ones
         raise HTTPException(404, "Slack uses Socket Mode here (slack.socket_mode)")
+    _check_signature_headers(request, surface.settings)  # before Bolt reads the body
     if request.headers.get("x-slack-retry-reason") == "http_timeout" and request.headers.get("x-slack-retry-num"):
         # Slack re-sends an event it thinks timed out; the first delivery did arrive and is being handled.
         # (Other retry reasons mean the first one failed, so those are processed.)
         return Response(status_code=200, headers={"X-Slack-No-Retry": "1"})
     return await surface.handler.handle(request)
+
+
+MAX_EVENT_BYTES = 1024 * 1024  # Slack's events, commands and interactions are a few KB
+
+
+def _check_signature_headers(request: Request, settings: SlackSettings) -> None:
+    """401 for a request whose signature headers cannot be valid (Bolt's verifier raised ValueError on a
+    non-numeric ``X-Slack-Request-Timestamp``: a 500); 413 for a body Slack never sends."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_EVENT_BYTES:
+        raise HTTPException(413, f"body over {MAX_EVENT_BYTES} bytes")
+    if settings.signing_secret is None:
+        return  # verification is off by configuration (tests, a proxy that verifies); Bolt decides
+    timestamp = request.headers.get("x-slack-request-timestamp", "")
+    signature = request.headers.get("x-slack-signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or not signature.startswith("v0="):
+        log.warning("slack request with missing or malformed signature headers refused")
+        raise HTTPException(401, "missing or malformed X-Slack-Request-Timestamp / X-Slack-Signature")
 
 
 def install(app: FastAPI) -> None:

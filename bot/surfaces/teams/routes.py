@@ -1,8 +1,9 @@
 """Teams on the FastAPI app: ``POST /api/messages`` for the Bot Framework, and proactive incident cards.
 
-Requests are authenticated by the SDK (the Bot Framework JWT in ``Authorization``, checked against
-``teams.app_id``); a missing or wrong token is answered 401. With no ``app_id`` (local Bot Framework
-Emulator only) authentication is off, as the SDK documents.
+Requests are authenticated before the body is decoded (``auth.precheck``: no bearer, not a JWT, not RS256
+-> 401) and then by the SDK's own validation run off the event loop with ``teams.auth_timeout_s``
+(``auth.validate``: a refused token -> 401, OpenID host unreachable or slow -> 503). With no ``app_id``
+(local Bot Framework Emulator only) authentication is off, as the SDK documents.
 
 Wiring: ``bot.surfaces.teams.routes`` in ``bot/api/registry.py`` ``ROUTER_MODULES``.
 """
@@ -13,21 +14,24 @@ import asyncio
 import logging
 from typing import Any
 
-import jwt
 from botbuilder.core import BotFrameworkAdapter, BotFrameworkAdapterSettings, TurnContext
 from botbuilder.schema import Activity
+from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
+from bot.api.body import read_json_body
 from bot.domain import Analysis, Incident
 from bot.pipeline.service import Pipeline
 from bot.surfaces.delivery import DeliveryScheduler
+from bot.surfaces.teams.auth import TeamsAuthUnavailable, precheck, validate
 from bot.surfaces.teams.bot import SherlogTeamsBot
 from bot.surfaces.teams.notifier import TeamsNotifier
 from config.settings import TeamsSettings
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["teams"])
+MAX_ACTIVITY_BYTES = 256 * 1024  # an activity with an Adaptive Card submit is a few KB
 
 
 class TeamsSurface:
@@ -82,14 +86,27 @@ async def messages(request: Request) -> Response:
     surface: TeamsSurface | None = getattr(request.app.state, "teams", None)
     if surface is None:
         raise HTTPException(404, "Teams is not enabled (teams.enabled)")
+    auth_header = request.headers.get("Authorization", "")
+    precheck(auth_header, auth_enabled=bool(surface.settings.app_id))  # 401 before the body is read
     if "application/json" not in request.headers.get("content-type", ""):
         raise HTTPException(415, "expected application/json")
-    activity = Activity().deserialize(await request.json())
-    auth_header = request.headers.get("Authorization", "")
+    payload = await read_json_body(request, limit=MAX_ACTIVITY_BYTES)
+    if not isinstance(payload, dict):
+        raise HTTPException(400, "expected a Bot Framework activity (a JSON object)")
     try:
-        invoke = await surface.adapter.process_activity(activity, auth_header, surface.bot.on_turn)
-    except (PermissionError, jwt.PyJWTError) as e:
-        raise HTTPException(401, "Bot Framework authentication failed") from e
+        activity = Activity().deserialize(payload)
+    except Exception as e:  # noqa: BLE001 - msrest raises its own tree for a malformed activity
+        raise HTTPException(400, f"not a Bot Framework activity: {e.__class__.__name__}") from e
+    if surface.settings.app_id:
+        try:
+            identity = await validate(surface.adapter, activity, auth_header, timeout_s=surface.settings.auth_timeout_s)
+        except TeamsAuthUnavailable as e:
+            log.warning("teams token could not be validated", extra={"error": str(e)})
+            raise HTTPException(503, "cannot validate the Bot Framework token now; retry later",
+                                headers={"Retry-After": "30"}) from e
+    else:
+        identity = ClaimsIdentity({}, True, AuthenticationConstants.ANONYMOUS_AUTH_TYPE)
+    invoke = await surface.adapter.process_activity_with_identity(activity, identity, surface.bot.on_turn)
     if invoke is not None:
         return JSONResponse(status_code=invoke.status, content=invoke.body)
     return Response(status_code=201)

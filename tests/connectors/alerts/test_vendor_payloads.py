@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.domain import AlertStatus, Severity
+from bot.domain import AlertStatus, PayloadError, Severity
 from connectors.alerts import detect_source, parse_alerts
-from connectors.alerts.common import RAW_EXTERNAL_REFS, RAW_LINKS, RAW_NOTE, RAW_UPDATE_ONLY
+from connectors.alerts.common import RAW_EXTERNAL_REFS, RAW_LINKS, RAW_NOTE, RAW_UPDATE_ONLY, TIME_NOTE
 
 pytestmark = pytest.mark.data
 
@@ -136,3 +139,51 @@ def test_datadog_default_payload(shared_data: Path) -> None:
     assert alert.name == "Host Cluster Alert"  # transition and [TEST] stripped
     assert alert.fingerprint == "dd:18692904:"  # the monitor, not the event id
     assert alert.starts_at.year == 2020
+    # the body's "last triggered at Wed Jun 03 2020 20:43:04 UTC"; `date` (epoch ms as a string) is a second later
+    assert alert.starts_at.isoformat() == "2020-06-03T20:43:04+00:00"
+
+
+def test_every_real_payload_has_its_own_start_time_and_no_time_note(shared_data: Path) -> None:
+    expected = {"alertmanager/zulip_alert_firing_2alerts.json": "2020-02-06T00:17:58",
+                "grafana/zulip_alert_values_v11.json": "2024-03-01T02:09:00",
+                "pagerduty-v3/zulip_incident.triggered.json": "2021-06-04T13:35:29",
+                "opsgenie/zulip_create.json": "2017-08-14T11:25:56",
+                "datadog/relay_default_payload_service_check_triggered.json": "2020-06-03T20:43:04"}
+    for name, start in expected.items():
+        alert = parse_alerts(load(shared_data, name))[0]
+        assert alert.starts_at.astimezone(UTC).isoformat().startswith(start), name
+        assert TIME_NOTE not in alert.annotations, name
+
+
+WRONG_VALUES: list[Any] = [None, 1e300, float("nan"), -1, True, "", [], {}, [1, "a"], {"a": {"b": 1}}, 10**30]
+
+
+def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else []
+    for key, value in items:
+        yield (*prefix, key)
+        yield from _paths(value, (*prefix, key))
+
+
+def test_any_field_of_a_real_payload_with_a_wrong_value_gives_alerts_or_a_payload_error(shared_data: Path) -> None:
+    """Each field of each recorded payload replaced by each wrong value: the parser answers with alerts or a
+    ``PayloadError`` (a 400 at intake), never another exception."""
+    tried = 0
+    for path in sorted((shared_data / "alert-payloads").glob("*/*.json")):
+        if path.name in {"docs_event_data_types.json", "relay_event_schema.json"}:
+            continue
+        base = json.loads(path.read_text())
+        source = detect_source(base)
+        for where in _paths(base):
+            for value in WRONG_VALUES:
+                payload = copy.deepcopy(base)
+                target = payload
+                for key in where[:-1]:
+                    target = target[key]
+                target[where[-1]] = value
+                tried += 1
+                try:
+                    parse_alerts(payload, source=source)
+                except PayloadError:
+                    pass
+    assert tried > 3000

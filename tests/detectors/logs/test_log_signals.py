@@ -86,7 +86,10 @@ def test_kind_mapping_examples() -> None:
     assert kind_of("dial tcp: lookup db.internal: no such host") == "dns_failure"
     assert kind_of("pq: sorry, too many clients already; too many connections") == "db_connection_exhaustion"
     assert kind_of("write /data/x: No space left on device") == "disk_full"
-    assert kind_of("Deadlock found when trying to get lock") == "deadlock"
+    # MySQL's own deadlock report is lock contention in the database (as bot.reasoning.keywords reads it);
+    # an application deadlock is threads or goroutines waiting on each other
+    assert kind_of("Deadlock found when trying to get lock") == "db_lock_contention"
+    assert kind_of("fatal error: all goroutines are asleep - deadlock!") == "deadlock"
     assert kind_of("upstream returned HTTP 429 Too Many Requests") == "rate_limited"
     assert kind_of("Back-off restarting failed container; CrashLoopBackOff") == "crash_loop"
     assert kind_of("GET /health 200 in 3ms") is None

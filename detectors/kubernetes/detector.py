@@ -1,0 +1,257 @@
+"""Kubernetes findings as decisive signals (PREAMBLE seam): one signal per (where, reason, rule) with the count
+of occurrences, named on the component docs/causes.md blames, quoting the object, reason and message.
+
+Non-decisive context rides along: a workload's recent rollout as a ``deploy`` change (``rollouts.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.domain import Evidence, EvidenceType, IncidentContext, Signal, is_cause_kind, stable_hash
+from detectors.kubernetes.container_logs import logs_by_workload
+from detectors.kubernetes.event_rows import findings_from_rows
+from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
+from detectors.kubernetes.parse import parse_all
+from detectors.kubernetes.policies import policy_signals
+from detectors.kubernetes.resolve import Resolver, dependency_host, registry_host
+from detectors.kubernetes.rollouts import rollout_signals
+from detectors.kubernetes.rules import CONDITION, EVENT, TAINT, TERMINATED, WAITING, Rule, match_rule
+
+log = logging.getLogger(__name__)
+
+MAX_EVIDENCE = 3
+CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
+# Each decisive bad_deploy / config_change finding mirrored as a non-decisive change (a bridge for a ranker that
+# takes change-cause kinds only from "changes" signals). Off: the ranker reads decisive findings of every source
+# (bot/reasoning/decisive.py), and the mirror counted the same finding twice.
+MIRROR_CHANGE_CAUSES = False
+
+
+@dataclass
+class _Finding:
+    """One matched observation before aggregation."""
+
+    rule: Rule
+    family: str
+    reason: str
+    message: str
+    obj: ObjectRef
+    count: int = 1
+    at: datetime | None = None
+    exit_code: int | None = None
+    event: KubeEvent | None = None
+    container: str = ""
+    allocated: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass
+class _Group:
+    rule: Rule
+    family: str
+    service: str
+    reason: str
+    culprit: str = ""
+    seen_on: str = ""
+    items: list[_Finding] = field(default_factory=list)
+
+
+def gather_findings(context: IncidentContext) -> Findings:
+    """Everything parsed from ``context.kubernetes`` and the ``k8s_event`` rows of ``context.events``."""
+    findings = parse_all(context.kubernetes)
+    findings.extend(findings_from_rows(context.events))
+    return findings
+
+
+def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
+    findings = gather_findings(context)
+    if not (findings.events or findings.pods or findings.nodes or findings.rollouts or findings.policies):
+        return []
+    resolver = Resolver(findings)
+    alert_time = context.alert_time
+    matched = _refine([*_event_findings(findings.events, alert_time), *_container_findings(findings),
+                       *_node_findings(findings)])
+    groups: dict[tuple[str, str, str], _Group] = {}
+    for item in matched:
+        group = _group_for(item, resolver)
+        if not group.service:
+            continue
+        known = groups.setdefault((group.family, group.service, group.reason), group)
+        known.items.append(item)
+        if item.rule.score > known.rule.score:  # the most specific reading of a reason names the group
+            known.rule, known.culprit, known.seen_on = group.rule, group.culprit, group.seen_on
+    with_logs = set(logs_by_workload(findings, resolver)) - {""}
+    signals = [_signal(g, with_logs) for g in groups.values()]
+    if MIRROR_CHANGE_CAUSES:
+        signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
+    signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
+    signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time))
+    return sorted(signals, key=lambda s: s.score, reverse=True)
+
+
+def _refine(items: list[_Finding]) -> list[_Finding]:
+    """A catch-all finding (``Back-off pulling image``) takes the specific rule another finding on the same
+    object matched (``Failed to pull image ...: unauthorized``)."""
+    specific: dict[tuple[str, str], _Finding] = {}
+    for item in items:
+        if not item.rule.generic_of and item.rule.id.startswith(("image.",)):
+            key = (item.obj.name, item.rule.id.split(".", 1)[0] + ".")
+            if key not in specific or item.rule.score > specific[key].rule.score:
+                specific[key] = item
+    for item in items:
+        better = specific.get((item.obj.name, item.rule.generic_of)) if item.rule.generic_of else None
+        if better is not None:
+            item.rule = better.rule
+    return items
+
+
+def _event_time(event: KubeEvent, alert_time: datetime) -> datetime | None:
+    if event.first_seen or event.last_seen:
+        return event.first_seen or event.last_seen
+    age = event.first_age or event.last_age
+    return alert_time - age if age is not None else None
+
+
+def _event_findings(events: list[KubeEvent], alert_time: datetime) -> list[_Finding]:
+    # the same event read twice (describe + get events): keep the largest count per distinct message
+    best: dict[tuple[str, str, str], KubeEvent] = {}
+    for event in events:
+        key = (event.obj.name, event.reason, " ".join(event.message.split())[:300])
+        if key not in best or event.count > best[key].count:
+            best[key] = event
+    out = []
+    for event in best.values():
+        rule = match_rule(EVENT, event.reason, event.message)
+        if rule is None or not rule.kind:
+            continue
+        out.append(_Finding(rule=rule, family="k8s.events", reason=event.reason, message=event.message,
+                            obj=event.obj, count=max(1, event.count), at=_event_time(event, alert_time), event=event))
+    return out
+
+
+def _container_findings(findings: Findings) -> list[_Finding]:
+    # one pod read twice (describe + get pods): one finding per (pod, reason, rule), the larger restart count
+    best: dict[tuple[str, str, str], _Finding] = {}
+    for pod in findings.pods:
+        ref = ObjectRef("Pod", pod.name, pod.namespace)
+        for status in pod.containers:
+            for state in (status.current, status.last):
+                item = _state_finding(state, ref, status.container, status.restart_count)
+                if item is None:
+                    continue
+                key = (pod.name, item.reason, item.rule.id)
+                known = best.get(key)
+                if known is None or (item.count, item.at is not None) > (known.count, known.at is not None):
+                    best[key] = item
+    return list(best.values())
+
+
+def _state_finding(state: ContainerState | None, ref: ObjectRef, container: str, restarts: int) -> _Finding | None:
+    if state is None or state.state not in (WAITING, TERMINATED) or not state.reason:
+        return None
+    rule = match_rule(state.state, state.reason, state.message, state.exit_code)
+    if rule is None or not rule.kind:
+        return None
+    return _Finding(rule=rule, family="k8s.container_state", reason=state.reason, message=state.message, obj=ref,
+                    count=max(1, restarts), at=state.finished or state.started, exit_code=state.exit_code,
+                    container=container)
+
+
+def _node_findings(findings: Findings) -> list[_Finding]:
+    out = []
+    for node in findings.nodes:
+        ref = ObjectRef("Node", node.name)
+        for cond in node.conditions:
+            reason = f"{cond.type}={cond.status}"
+            rule = match_rule(CONDITION, reason, cond.message)
+            if rule is not None and rule.kind:
+                out.append(_Finding(rule=rule, family="k8s.node", reason=cond.reason or reason,
+                                    message=f"{reason} {cond.message}".strip(), obj=ref, at=cond.since,
+                                    allocated=node.allocated))
+        for taint in node.taints:
+            rule = match_rule(TAINT, taint)
+            if rule is not None and rule.kind:
+                out.append(_Finding(rule=rule, family="k8s.node", reason=taint, message=f"taint {taint}", obj=ref))
+    return out
+
+
+def _group_for(item: _Finding, resolver: Resolver) -> _Group:
+    rule, event = item.rule, item.event
+    # an events.jsonl row that named no object is about the row's service
+    hinted = event is not None and event.service_hint and not item.obj.kind
+    workload = event.service_hint if hinted and event is not None else resolver.workload(item.obj)
+    group = _Group(rule=rule, family=item.family, service=workload, reason=item.reason)
+    if rule.blame == "node":
+        node = resolver.node_of(event, item.obj) or (event.service_hint if event else "")
+        group.service, group.culprit, group.seen_on = node or workload, node, workload
+    elif rule.blame == "workload" and item.obj.kind == "Node":
+        # a node event about a pod's container (OOMKilling): the pod's workload when named, else the node
+        group.service = resolver.pod_in_message(item.message) or item.obj.name
+    elif rule.blame == "registry":
+        group.culprit = registry_host(item.message, resolver.image_of(item.obj, item.container))
+    elif rule.blame == "dependency":
+        group.culprit = dependency_host(item.message)
+    return group
+
+
+def _signal(group: _Group, with_logs: set[str]) -> Signal:
+    items = sorted(group.items, key=lambda i: (-i.rule.score, i.at is None, i.at or datetime.min))
+    first = items[0]
+    count = sum(i.count for i in items)
+    objects = sorted({i.obj.label for i in items})
+    times = [i.at for i in items if i.at is not None]
+    started = min(times) if times else None
+    code = next((i.exit_code for i in items if i.exit_code is not None), None)
+    code_text = f" (exit code {code})" if code is not None else ""
+    title = f"{group.reason}{code_text} on {first.obj.label}"
+    if len(objects) > 1:
+        title += f" and {len(objects) - 1} more"
+    title += f" x{count}" if count > 1 else ""
+    if first.message:
+        title += f": {first.message[:160]}"
+    evidence = [
+        Evidence(
+            id=f"k8s:{stable_hash(group.rule.id, group.service, i.obj.label, i.reason, i.message)}",
+            type=EvidenceType.KUBERNETES,
+            summary=_quote(i),
+            service=group.service,
+            ts=i.at,
+            detail=f"rule {group.rule.id}; from {i.event.origin if i.event else 'container status'}",
+        )
+        for i in items[:MAX_EVIDENCE]
+    ]
+    attributes: dict[str, object] = {
+        "decisive": is_cause_kind(group.rule.kind), "rule": group.rule.id, "object": first.obj.label,
+        "objects": objects, "reason": group.reason, "exit_code": code, "count": count, "message": first.message[:500],
+        "blame": group.rule.blame,
+    }
+    if group.culprit:
+        attributes["culprit"] = group.culprit
+    if group.seen_on and group.seen_on != group.service:
+        attributes["seen_on"] = group.seen_on
+    allocated = next((i.allocated for i in items if i.allocated), None)
+    if allocated:  # a node's requests and limits as shares of its capacity
+        attributes["allocated"] = {k: {"requests_pct": r, "limits_pct": li} for k, (r, li) in allocated.items()}
+    if group.rule.kind == "crash_loop":
+        attributes["container_logs"] = group.service in with_logs  # their decisive lines decide
+    return Signal(source="kubernetes", detector=group.family, service=group.service, kind=group.rule.kind,
+                  title=title, score=group.rule.score, started_at=started, evidence=evidence, attributes=attributes)
+
+
+def _change_mirror(signal: Signal) -> Signal:
+    return Signal(
+        source="changes", detector="k8s.change_cause", service=signal.service, kind=signal.kind,
+        title=signal.title, score=signal.score, started_at=signal.started_at,
+        evidence=[e.model_copy() for e in signal.evidence],
+        attributes={"kind": signal.kind, "decisive": False, "mirror_of": signal.id,
+                    "rule": signal.attributes.get("rule")},
+    )
+
+
+def _quote(item: _Finding) -> str:
+    count = f" (x{item.count})" if item.count > 1 else ""
+    code = f", exit code {item.exit_code}" if item.exit_code is not None else ""
+    where = f"{item.obj.label}" + (f" container {item.container}" if item.container else "")
+    return f"{where}: {item.reason}{code}{count}: {item.message[:300]}".rstrip(": ")

@@ -1,0 +1,211 @@
+"""Kubernetes API objects (``kubectl get -o yaml|json``, live collection): Pod, Node, Event (core/v1 and
+events.k8s.io/v1), Job, Deployment, ReplicaSet, HorizontalPodAutoscaler and ``List``s of them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from detectors.kubernetes import policies
+from detectors.kubernetes.conditions import condition_event
+from detectors.kubernetes.model import (
+    ContainerState,
+    ContainerStatus,
+    Findings,
+    KubeEvent,
+    NodeCondition,
+    NodeInfo,
+    ObjectRef,
+    PodInfo,
+    Rollout,
+)
+from detectors.kubernetes.text import parse_time
+
+log = logging.getLogger(__name__)
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: a 4 MB List in well under a second
+_YAML_START = re.compile(r"^(apiVersion|kind|items|metadata):", re.M)
+
+
+def looks_like_api_object(text: str) -> bool:
+    head = text.lstrip()[:4000]
+    if head.startswith(("{", "[")):
+        return '"kind"' in head or '"items"' in head or '"metadata"' in head
+    return bool(_YAML_START.search(head)) and ("kind:" in head or "items:" in head)
+
+
+def load_documents(text: str) -> list[Any]:
+    """JSON or YAML documents; a truncated YAML keeps the documents (and lines) before the break."""
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            return [json.loads(stripped)]
+        except (json.JSONDecodeError, RecursionError) as e:
+            log.debug("kubernetes: JSON not readable, trying YAML", extra={"error": str(e)})
+    docs: list[Any] = []
+    try:
+        docs.extend(yaml.load_all(text, Loader=_LOADER))  # noqa: S506 - a safe loader
+    except (yaml.YAMLError, RecursionError, ValueError) as e:
+        mark = getattr(e, "problem_mark", None)
+        if mark is not None and mark.line > 1:
+            cut = "\n".join(text.split("\n")[: mark.line - 1])
+            try:
+                docs = list(yaml.load_all(cut, Loader=_LOADER))  # noqa: S506 - a safe loader
+            except (yaml.YAMLError, RecursionError, ValueError):
+                log.debug("kubernetes: YAML not readable", extra={"error": str(e)})
+    return docs
+
+
+def walk(obj: Any, list_kind: str = "") -> Iterator[dict[str, Any]]:
+    """Every object in a document: a List's items carry their kind, or the list's (``PodList`` -> Pod)."""
+    if isinstance(obj, list):
+        for item in obj:
+            yield from walk(item, list_kind)
+    elif isinstance(obj, dict):
+        if isinstance(obj.get("items"), list):
+            kind = str(obj.get("kind") or "")
+            yield from walk(obj["items"], kind[: -len("List")] if kind.endswith("List") and kind != "List" else "")
+        elif obj.get("kind") or list_kind:
+            if not obj.get("kind"):
+                obj = {**obj, "kind": list_kind}
+            yield obj
+
+
+def parse_objects(text: str, *, origin: str = "") -> Findings:
+    findings = Findings()
+    for doc in load_documents(text):
+        for obj in walk(doc):
+            try:
+                _parse_object(obj, findings, origin)
+            except (AttributeError, TypeError, ValueError, KeyError) as e:
+                log.debug("kubernetes: object skipped", extra={"origin": origin, "error": str(e)})
+    return findings
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _ref(obj: dict[str, Any]) -> ObjectRef:
+    meta = _d(obj.get("metadata"))
+    return ObjectRef(str(obj.get("kind") or ""), str(meta.get("name") or ""), str(meta.get("namespace") or ""))
+
+
+def _controller(obj: dict[str, Any]) -> ObjectRef | None:
+    owners = [_d(o) for o in _l(_d(obj.get("metadata")).get("ownerReferences"))]
+    owner = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
+    return ObjectRef(str(owner.get("kind") or ""), str(owner.get("name") or "")) if owner else None
+
+
+def _parse_object(obj: dict[str, Any], findings: Findings, origin: str) -> None:
+    kind = str(obj.get("kind"))
+    ref = _ref(obj)
+    if kind == "Event":
+        event = _event(obj, origin)
+        if event is not None:
+            findings.events.append(event)
+        return
+    if not ref.name:
+        return
+    owner = _controller(obj)
+    if owner is not None:
+        findings.owners[ref.name] = owner
+    status = _d(obj.get("status"))
+    for cond in (_d(c) for c in _l(status.get("conditions"))):
+        event = condition_event(ref, str(cond.get("type") or ""), str(cond.get("status") or ""),
+                                str(cond.get("reason") or ""), str(cond.get("message") or ""),
+                                parse_time(cond.get("lastTransitionTime") or cond.get("lastUpdateTime")),
+                                origin=origin)
+        if event is not None:
+            findings.events.append(event)
+    if kind == "Pod":
+        findings.pods.append(_pod(obj, ref, owner))
+        if status.get("reason"):  # Evicted, OutOfcpu, NodeAffinity ...
+            findings.events.append(KubeEvent(reason=str(status["reason"]), message=str(status.get("message") or ""),
+                                             obj=ref, type="Warning", origin=origin))
+    elif kind == "Node":
+        findings.nodes.append(_node(obj, ref.name))
+    elif kind == "HorizontalPodAutoscaler":
+        target = _d(_d(obj.get("spec")).get("scaleTargetRef"))
+        if target.get("name"):
+            findings.owners[ref.name] = ObjectRef(str(target.get("kind") or ""), str(target["name"]))
+    elif kind == "NetworkPolicy":
+        findings.policies.append(policies.from_object(obj, origin))
+    elif kind == "ReplicaSet" and owner is not None:
+        annotations = _d(_d(obj.get("metadata")).get("annotations"))
+        findings.rollouts.append(Rollout(
+            workload=owner.name, revision=str(annotations.get("deployment.kubernetes.io/revision") or ""),
+            at=parse_time(_d(obj.get("metadata")).get("creationTimestamp")), detail=f"ReplicaSet {ref.name}",
+            origin=origin,
+        ))
+
+
+def _state(value: Any) -> ContainerState | None:
+    for name, body in _d(value).items():
+        body = _d(body)
+        code = body.get("exitCode")
+        return ContainerState(
+            state=str(name), reason=str(body.get("reason") or ""), message=str(body.get("message") or ""),
+            exit_code=int(code) if isinstance(code, int) else None,
+            started=parse_time(body.get("startedAt")), finished=parse_time(body.get("finishedAt")),
+        )
+    return None
+
+
+def _pod(obj: dict[str, Any], ref: ObjectRef, owner: ObjectRef | None) -> PodInfo:
+    status = _d(obj.get("status"))
+    pod = PodInfo(name=ref.name, namespace=ref.namespace, node=str(_d(obj.get("spec")).get("nodeName") or ""),
+                  owner=owner, start_time=parse_time(status.get("startTime")))
+    for key in ("initContainerStatuses", "containerStatuses"):
+        for cs in (_d(c) for c in _l(status.get(key))):
+            pod.containers.append(ContainerStatus(
+                pod=ref.name, container=str(cs.get("name") or ""), current=_state(cs.get("state")),
+                last=_state(cs.get("lastState")), restart_count=int(cs.get("restartCount") or 0),
+                ready=cs.get("ready") if isinstance(cs.get("ready"), bool) else None, image=str(cs.get("image") or ""),
+            ))
+    return pod
+
+
+def _node(obj: dict[str, Any], name: str) -> NodeInfo:
+    node = NodeInfo(name=name)
+    for cond in (_d(c) for c in _l(_d(obj.get("status")).get("conditions"))):
+        node.conditions.append(NodeCondition(
+            node=name, type=str(cond.get("type") or ""), status=str(cond.get("status") or ""),
+            reason=str(cond.get("reason") or ""), message=str(cond.get("message") or ""),
+            since=parse_time(cond.get("lastTransitionTime")),
+        ))
+    node.taints = [str(_d(t).get("key")) for t in _l(_d(obj.get("spec")).get("taints")) if _d(t).get("key")]
+    return node
+
+
+def _event(obj: dict[str, Any], origin: str) -> KubeEvent | None:
+    """A core/v1 Event (involvedObject, message, count) or an events.k8s.io/v1 one (regarding, note, series)."""
+    about = _d(obj.get("involvedObject") or obj.get("regarding"))
+    reason = str(obj.get("reason") or "")
+    if not reason or not about.get("name"):
+        return None
+    series = _d(obj.get("series"))
+    count = series.get("count") or obj.get("count") or obj.get("deprecatedCount") or 1
+    first = (obj.get("firstTimestamp") or obj.get("deprecatedFirstTimestamp") or obj.get("eventTime")
+             or _d(obj.get("metadata")).get("creationTimestamp"))
+    last = (series.get("lastObservedTime") or obj.get("lastTimestamp") or obj.get("deprecatedLastTimestamp")
+            or obj.get("eventTime") or first)
+    host = str(_d(obj.get("source") or obj.get("deprecatedSource")).get("host") or "")
+    if not host and obj.get("reportingController") == "kubelet":
+        host = str(obj.get("reportingInstance") or "")
+    return KubeEvent(
+        reason=reason, message=str(obj.get("message") or obj.get("note") or ""),
+        obj=ObjectRef(str(about.get("kind") or ""), str(about["name"]), str(about.get("namespace") or "")),
+        type=str(obj.get("type") or ""), count=int(count) if str(count).isdigit() else 1,
+        first_seen=parse_time(first), last_seen=parse_time(last),
+        source_host=host, origin=origin,
+    )

@@ -1,0 +1,194 @@
+"""Recognise kubectl output by its content and parse it (never by file name).
+
+A saved file may hold several outputs one after the other, each introduced by the command that made it
+(``$ kubectl describe pod x``); they are split there and each part is recognised alone. What is neither
+an API object, a describe, an events table nor a rollout history is container log text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shlex
+
+from bot.domain import KubeText
+from detectors.kubernetes.describe import looks_like_describe, parse_describe
+from detectors.kubernetes.events_table import (
+    DESCRIBE_ROW,
+    OBJECT_ROW,
+    is_events_header,
+    parse_events_table,
+)
+from detectors.kubernetes.model import ContainerLog, Findings, KubeEvent, ObjectRef, Rollout
+from detectors.kubernetes.objects import looks_like_api_object, parse_objects
+from detectors.kubernetes.tables import is_table, parse_table
+from detectors.kubernetes.text import clean
+
+log = logging.getLogger(__name__)
+
+_COMMAND = re.compile(r"^\s*(?:[\w@:~./-]*[$#%>]\s*)?(?P<cmd>(?:kubectl|oc|k)\s+\S.*)$")
+_ROLLOUT_HEADER = re.compile(r"^\s*REVISION\s+CHANGE-CAUSE\s*$", re.M)
+_ROLLOUT_OBJECT = re.compile(r"^\s*(?P<kind>deployment|daemonset|statefulset)[\w.]*/(?P<name>[\w.-]+)", re.M | re.I)
+_ROLLOUT_ROW = re.compile(r"^\s*(?P<rev>\d+)\s+(?P<cause>.*)$")
+_ROLLOUT_STATUS = re.compile(r"(?:deployment|statefulset|daemonset)s?(?:\.apps)?[ /]\"?(?P<name>[\w.-]+)\"? "
+                             r"exceeded its progress deadline")
+_PREFIX = re.compile(r"^\[pod/(?P<pod>[\w.-]+)/(?P<container>[\w.-]+)\]\s?(?P<line>.*)$")
+_VALUE_FLAGS = {"-n", "--namespace", "-c", "--container", "--tail", "--since", "--since-time", "-l", "--selector",
+                "--context", "--kubeconfig", "--limit-bytes", "--pod-running-timeout", "--max-log-requests"}
+MAX_SEGMENTS = 200
+
+
+def parse_kube_text(item: KubeText) -> Findings:
+    """Everything recognisable in one saved output; never raises (a part that fails is skipped)."""
+    findings = Findings()
+    for command, segment in split_commands(clean(item.text)):
+        try:
+            findings.extend(parse_segment(segment, origin=item.name, command=command))
+        except Exception as e:  # noqa: BLE001 - bad input is skipped, never fatal
+            log.debug("kubernetes: part not parsed", extra={"origin": item.name, "error": f"{type(e).__name__}: {e}"})
+    return findings
+
+
+def parse_all(items: list[KubeText]) -> Findings:
+    findings = Findings()
+    for item in items:
+        findings.extend(parse_kube_text(item))
+    return findings
+
+
+def split_commands(text: str) -> list[tuple[str, str]]:
+    """(command, output) parts; the first part's command is "" when the file does not start with one."""
+    parts: list[tuple[str, list[str]]] = [("", [])]
+    for line in text.split("\n"):
+        match = _COMMAND.match(line) if len(parts) < MAX_SEGMENTS and len(line) < 400 else None
+        if match and _is_kubectl(match.group("cmd")):
+            parts.append((match.group("cmd"), []))
+        else:
+            parts[-1][1].append(line)
+    return [(cmd, "\n".join(lines)) for cmd, lines in parts if cmd or any(line.strip() for line in lines)]
+
+
+def _is_kubectl(cmd: str) -> bool:
+    words = cmd.split()
+    return len(words) > 1 and words[1] in {"get", "describe", "logs", "rollout", "events", "top", "explain"}
+
+
+def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
+    if not text.strip():
+        return Findings()
+    found = _structured(text, origin, command_namespace(command))
+    if found is not None and (found.events or found.pods or found.nodes or found.rollouts or found.owners
+                              or found.policies):
+        return found
+    if found is not None and _is_table_or_describe(text):
+        return found  # a kubectl table or describe that says nothing useful is still no log text
+    # anything else (JSON log lines that looked like an object included) is container log text
+    return Findings(logs=parse_logs(text, origin=origin, command=command))
+
+
+def _structured(text: str, origin: str, namespace: str = "") -> Findings | None:
+    if looks_like_api_object(text):
+        return parse_objects(text, origin=origin)
+    if looks_like_describe(text):
+        return parse_describe(text, origin=origin)
+    if _ROLLOUT_HEADER.search(text):
+        return Findings(rollouts=parse_rollout_history(text, origin=origin))
+    stalled = _ROLLOUT_STATUS.search(text[-2000:])
+    if stalled:  # kubectl rollout status gave up
+        return Findings(events=[KubeEvent(reason="ProgressDeadlineExceeded", message=stalled.group(0),
+                                          obj=ObjectRef("Deployment", stalled.group("name")), type="Warning",
+                                          origin=origin)])
+    if _looks_like_events(text):
+        return Findings(events=parse_events_table(text, origin=origin))
+    if is_table(text):
+        return parse_table(text, namespace=namespace, origin=origin)
+    return None
+
+
+def command_namespace(command: str) -> str:
+    """The namespace a kubectl command was run in (``-n shop``, ``--namespace=shop``), "" when not given."""
+    words = command.split()
+    for i, word in enumerate(words):
+        if word in ("-n", "--namespace") and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith("--namespace="):
+            return word.split("=", 1)[1]
+    return ""
+
+
+def _is_table_or_describe(text: str) -> bool:
+    return is_table(text) or looks_like_describe(text) or bool(_ROLLOUT_HEADER.search(text))
+
+
+def _looks_like_events(text: str) -> bool:
+    lines = [line for line in text.split("\n")[:60] if line.strip()]
+    if any(is_events_header(line) for line in lines[:5]):
+        return True
+    rows = sum(1 for line in lines if OBJECT_ROW.match(line) or DESCRIBE_ROW.match(line))
+    return bool(lines) and rows >= max(1, len(lines) // 2)
+
+
+def parse_rollout_history(text: str, *, origin: str = "") -> list[Rollout]:
+    """``kubectl rollout history``: the workload's latest revision and its change cause (no time is printed)."""
+    found = _ROLLOUT_OBJECT.search(text)
+    if not found:
+        return []
+    after = text.split("CHANGE-CAUSE", 1)[-1]
+    rows = [m for m in (_ROLLOUT_ROW.match(line) for line in after.split("\n")) if m]
+    if not rows:
+        return []
+    latest = max(rows, key=lambda m: int(m.group("rev")))
+    cause = latest.group("cause").strip()
+    return [Rollout(workload=found.group("name"), revision=latest.group("rev"),
+                    detail="" if cause == "<none>" else cause, origin=origin)]
+
+
+def parse_logs(text: str, *, origin: str, command: str = "") -> list[ContainerLog]:
+    """Container log text; ``--prefix`` lines are split per pod; a ``kubectl logs`` command names the pod."""
+    pod, container, previous = _logs_command(command)
+    previous = previous or "previous" in origin.lower()
+    lines = [line for line in text.split("\n")]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    per_pod: dict[tuple[str, str], list[str]] = {}
+    plain: list[str] = []
+    for line in lines:
+        match = _PREFIX.match(line)
+        if match:
+            per_pod.setdefault((match.group("pod"), match.group("container")), []).append(match.group("line"))
+        else:
+            plain.append(line)
+    out = [ContainerLog(origin=origin, lines=body, pod=p, container=c, previous=previous)
+           for (p, c), body in per_pod.items()]
+    if any(line.strip() for line in plain):
+        out.append(ContainerLog(origin=origin, lines=plain, pod=pod, container=container, previous=previous))
+    return out
+
+
+def _logs_command(command: str) -> tuple[str, str, bool]:
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    if len(words) < 2 or words[1] != "logs":
+        return "", "", False
+    pod = container = ""
+    previous = False
+    skip = False
+    for i, word in enumerate(words[2:], start=2):
+        if skip:
+            skip = False
+            if words[i - 1] in ("-c", "--container"):
+                container = word
+            continue
+        if word in ("-p", "--previous", "--previous=true"):
+            previous = True
+        elif word in _VALUE_FLAGS:
+            skip = True
+        elif word.startswith("--container="):
+            container = word.split("=", 1)[1]
+        elif not word.startswith("-") and not pod:
+            pod = word.split("/", 1)[1] if word.startswith(("pod/", "pods/")) else word
+        elif not word.startswith("-") and not container:
+            container = word
+    return pod, container, previous

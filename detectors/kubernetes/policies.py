@@ -1,0 +1,118 @@
+"""NetworkPolicies as evidence (docs/causes.md: a policy that drops the traffic is ``network_policy_block`` on the
+workload it selects): read from ``kubectl describe networkpolicy``, ``get networkpolicy`` tables and API objects;
+a policy made shortly before the alert that isolates its pods is a decisive finding, an older or narrower one is
+context."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.domain import Evidence, EvidenceType, Signal, stable_hash
+from detectors.kubernetes.model import NetworkPolicy, PodInfo
+from detectors.kubernetes.text import parse_age, parse_time
+
+WINDOW = timedelta(hours=2)
+RECENT = timedelta(minutes=30)
+_WORKLOAD_LABELS = ("app.kubernetes.io/name", "app", "k8s-app", "name", "app.kubernetes.io/instance")
+_CREATED = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2}) (?P<time>\d{2}:\d{2}:\d{2}) (?P<tz>[+-]\d{4})")
+
+
+def selector_of(text: str) -> dict[str, str] | None:
+    """``app=payments-api,tier=api`` -> labels; ``<none>`` (every pod of the namespace) -> None."""
+    value = text.strip().split(" (", 1)[0].strip()
+    if not value or value.startswith("<none>"):
+        return None
+    return dict(part.split("=", 1) for part in value.split(",") if "=" in part)
+
+
+def from_describe(name: str, fields: dict[str, str], spec: list[str], origin: str) -> NetworkPolicy:
+    text = "\n".join(spec)
+    selector_line = next((line for line in spec if line.strip().startswith("PodSelector:")), "")
+    created = _CREATED.search(fields.get("Created on", ""))
+    return NetworkPolicy(
+        name=name, namespace=fields.get("Namespace", ""),
+        selector=selector_of(selector_line.split(":", 1)[1]) if selector_line else None,
+        created=parse_time(f"{created['date']}T{created['time']}{created['tz'][:3]}:{created['tz'][3:]}")
+        if created else None,
+        isolates=tuple(d for d in ("ingress", "egress") if f"isolated for {d} connectivity" in text),
+        origin=origin,
+    )
+
+
+def _d(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def from_object(obj: dict[str, Any], origin: str) -> NetworkPolicy:
+    meta, spec = _d(obj.get("metadata")), _d(obj.get("spec"))
+    labels = _d(_d(spec.get("podSelector")).get("matchLabels"))
+    declared = spec.get("policyTypes")
+    types = [str(t).lower() for t in declared] if isinstance(declared, list) else ["ingress"]
+    isolates = tuple(d for d in ("ingress", "egress") if d in types and not spec.get(d))
+    return NetworkPolicy(name=str(meta.get("name") or ""), namespace=str(meta.get("namespace") or ""),
+                         selector={str(k): str(v) for k, v in labels.items()} or None,
+                         created=parse_time(meta.get("creationTimestamp")), isolates=isolates, origin=origin)
+
+
+def from_table_row(cells: dict[str, str], namespace: str, origin: str) -> NetworkPolicy | None:
+    if not cells.get("NAME"):
+        return None
+    return NetworkPolicy(name=cells["NAME"], namespace=cells.get("NAMESPACE", namespace),
+                         selector=selector_of(cells.get("POD-SELECTOR", "")), age=parse_age(cells.get("AGE", "")),
+                         origin=origin)
+
+
+def _merged(policies: list[NetworkPolicy]) -> list[NetworkPolicy]:
+    """One policy per (namespace, name): a describe's isolation and a table's age together."""
+    out: dict[str, NetworkPolicy] = {}
+    for policy in policies:
+        known = out.get(policy.name)
+        if known is None:
+            out[policy.name] = policy
+            continue
+        known.namespace = known.namespace or policy.namespace
+        known.created = known.created or policy.created
+        known.age = known.age or policy.age
+        known.isolates = known.isolates or policy.isolates
+        known.selector = known.selector if known.selector is not None else policy.selector
+    return list(out.values())
+
+
+def _selected(policy: NetworkPolicy, pods: list[PodInfo], workload_of: Any) -> list[str]:
+    if policy.selector is not None:
+        names = [policy.selector[k] for k in _WORKLOAD_LABELS if k in policy.selector]
+        return names[:1]
+    same = [p for p in pods if p.namespace and p.namespace == policy.namespace]
+    return sorted({workload_of(p.name) for p in same})
+
+
+def policy_signals(policies: list[NetworkPolicy], pods: list[PodInfo], workload_of: Any, *,
+                   alert_time: datetime) -> list[Signal]:
+    signals = []
+    for policy in _merged(policies):
+        made = policy.created or (alert_time - policy.age if policy.age is not None else None)
+        if made is None or not (-300 <= (alert_time - made).total_seconds() <= WINDOW.total_seconds()):
+            continue
+        recent_isolation = bool(policy.isolates) and alert_time - made <= RECENT
+        for service in _selected(policy, pods, workload_of):
+            signals.append(_signal(policy, service, made, decisive=recent_isolation))
+    return signals
+
+
+def _signal(policy: NetworkPolicy, service: str, made: datetime, *, decisive: bool) -> Signal:
+    scope = "every pod of the namespace" if policy.selector is None else ",".join(
+        f"{k}={v}" for k, v in policy.selector.items())
+    isolation = f"; isolates {' and '.join(policy.isolates)}" if policy.isolates else ""
+    summary = (f"networkpolicy/{policy.name} in {policy.namespace or 'its namespace'} made "
+               f"{made.strftime('%H:%M UTC')}, selects {scope}{isolation}")
+    return Signal(
+        source="kubernetes", detector="k8s.network_policy", service=service, kind="network_policy_block",
+        title=summary, score=0.75 if decisive else 0.45, started_at=made,
+        evidence=[Evidence(id=f"k8s:{stable_hash('netpol', policy.name, service)}", type=EvidenceType.KUBERNETES,
+                           summary=summary, service=service, ts=made, detail=f"from {policy.origin}")],
+        attributes={"decisive": decisive, "rule": "netpol.recent_isolation" if decisive else "netpol.recent",
+                    "object": f"networkpolicy/{policy.name}", "reason": "NetworkPolicy", "count": 1,
+                    "isolates": list(policy.isolates)},
+    )

@@ -1,0 +1,121 @@
+"""Which component a finding is named on (docs/causes.md): a pod's owning workload, the node it ran on, the
+image registry or the host a message could not reach."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.workloads import workload_of_job, workload_of_pod, workload_of_replicaset
+from detectors.kubernetes.model import Findings, KubeEvent, ObjectRef, PodInfo
+
+_WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "CronJob", "Service"}
+_POD_IN_MESSAGE = re.compile(r"\b(?:in pod|pod)[ /]\"?(?P<pod>[a-z0-9][a-z0-9.-]*[a-z0-9])\"?", re.I)
+_NODE_IN_MESSAGE = re.compile(r"\bNode (?P<node>[a-z0-9][\w.-]*) (?:status is now|event)")
+_ASSIGNED = re.compile(r"Successfully assigned (?:[\w.-]+/)?(?P<pod>[\w.-]+) to (?P<node>[\w.-]+)")
+_IMAGE = re.compile(r"image \"(?P<image>[^\"\s]+)\"|reference \"(?P<ref>[^\"\s]+)\"")
+_URL_HOST = re.compile(r"https?://(?P<host>[^/:\"\s]+)")
+_DIAL_HOST = re.compile(r"(?:dial tcp:? (?:lookup )?|lookup )(?P<host>[A-Za-z0-9][\w.-]*)")
+_CLUSTER_SUFFIX = re.compile(r"\.(?:svc(?:\.cluster\.local)?|cluster\.local)\.?$")
+
+
+class Resolver:
+    """Names from one bundle's findings: pods' owners and nodes, ReplicaSet/Job controllers."""
+
+    def __init__(self, findings: Findings) -> None:
+        self.pods: dict[str, PodInfo] = {}
+        for pod in findings.pods:
+            known = self.pods.get(pod.name)
+            if known is None or (not known.node and pod.node) or (known.owner is None and pod.owner):
+                self.pods[pod.name] = pod
+        self.owners = findings.owners
+        # where the scheduler put each pod (Scheduled events), and the nodes the evidence is about
+        self.assigned: dict[str, str] = {}
+        for event in findings.events:
+            match = _ASSIGNED.search(event.message) if event.reason == "Scheduled" else None
+            if match:
+                self.assigned[match.group("pod")] = match.group("node")
+        self.nodes = sorted({n.name for n in findings.nodes}
+                            | {e.obj.name for e in findings.events if e.obj.kind == "Node"})
+
+    def workload(self, ref: ObjectRef) -> str:
+        if ref.kind in _WORKLOAD_KINDS:
+            return ref.name
+        if ref.kind == "Node":
+            return ref.name
+        if ref.kind == "HorizontalPodAutoscaler":  # the workload it scales, when its reference was read
+            owner = self.owners.get(ref.name)
+            return owner.name if owner else ref.name
+        if ref.kind == "ReplicaSet":
+            owner = self.owners.get(ref.name)
+            return owner.name if owner else workload_of_replicaset(ref.name)
+        if ref.kind == "Job":
+            owner = self.owners.get(ref.name)
+            return owner.name if owner else workload_of_job(ref.name)
+        if ref.kind == "PersistentVolumeClaim":
+            owner = self.owners.get(ref.name)
+            return self.workload_of_pod(owner.name) if owner else ref.name
+        return self.workload_of_pod(ref.name)
+
+    def workload_of_pod(self, name: str) -> str:
+        pod = self.pods.get(name)
+        if pod is not None and pod.workload:
+            return pod.workload
+        if pod is not None and pod.owner is not None and pod.owner.name:
+            if pod.owner.kind == "Node":  # a static pod: kube-apiserver-node-1 on node-1 is kube-apiserver
+                return name.removesuffix(f"-{pod.owner.name}") or name
+            return self.workload(pod.owner) if pod.owner.kind in ("ReplicaSet", "Job") else pod.owner.name
+        return workload_of_pod(name)
+
+    def node_of(self, event: KubeEvent | None, ref: ObjectRef) -> str:
+        if ref.kind == "Node":
+            return ref.name
+        pod = self.pods.get(ref.name)
+        if pod is not None and pod.node:
+            return pod.node
+        if ref.name in self.assigned:
+            return self.assigned[ref.name]
+        if event is not None:
+            if event.source_host:
+                return event.source_host
+            named = _NODE_IN_MESSAGE.search(event.message)
+            if named:
+                return named.group("node")
+        # the one node the evidence is about (a pod told "Node is not ready" while node-3 is NotReady)
+        return self.nodes[0] if len(self.nodes) == 1 else ""
+
+    def pod_in_message(self, message: str) -> str:
+        match = _POD_IN_MESSAGE.search(message)
+        return self.workload_of_pod(match.group("pod")) if match else ""
+
+    def image_of(self, ref: ObjectRef, container: str = "") -> str:
+        pod = self.pods.get(ref.name)
+        for status in pod.containers if pod else []:
+            if status.image and (not container or status.container == container):
+                return status.image
+        return ""
+
+
+def registry_host(message: str, image: str = "") -> str:
+    """The registry of the image a pull message names (``docker.io`` for a bare ``nginx:1.25``)."""
+    match = _IMAGE.search(message)
+    ref = (match.group("image") or match.group("ref")) if match else image
+    if not ref:
+        host = _DIAL_HOST.search(message) or _URL_HOST.search(message)
+        return short_host(host.group("host")) if host else ""
+    first = ref.split("/", 1)[0]
+    if "/" in ref and ("." in first or ":" in first or first == "localhost"):
+        return first.split(":", 1)[0]
+    return "docker.io"
+
+
+def dependency_host(message: str) -> str:
+    """The host a message could not reach (a webhook's service, a server), port and cluster suffix stripped."""
+    match = _URL_HOST.search(message) or _DIAL_HOST.search(message)
+    return short_host(match.group("host")) if match else ""
+
+
+def short_host(host: str) -> str:
+    host = host.strip().rstrip(".").split(":", 1)[0]
+    if _CLUSTER_SUFFIX.search(host):
+        return host.split(".", 1)[0]
+    return host

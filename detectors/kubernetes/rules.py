@@ -1,0 +1,270 @@
+"""What Kubernetes reasons mean: a data table from documented reasons and messages to a cause (docs/causes.md).
+
+A row matches a finding when its ``on`` (what was read: an event, a container's waiting or terminated state, a
+node condition or a node taint), one of its ``reasons`` (exact: reasons are a closed vocabulary; "*" = any) and,
+when given, its ``message`` pattern (case-insensitive search) and ``exit_codes`` all fit. Rows are tried in order,
+the first match wins, so a row that refines a reason by its message comes before the reason's default row.
+
+``blame`` says which component the cause is named on:
+  workload    the object's owner (pod -> Deployment/StatefulSet/Job/CronJob...)
+  node        the node the object ran on (or the node the event is about)
+  registry    the image registry host in the message (culprit); the signal stays on the workload
+  dependency  the host the message could not reach (culprit); the signal stays on the workload
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+EVENT, WAITING, TERMINATED, CONDITION, TAINT = "event", "waiting", "terminated", "condition", "taint"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    on: tuple[str, ...]
+    reasons: tuple[str, ...]
+    kind: str
+    blame: str
+    score: float
+    message: str | None = None
+    exit_codes: tuple[int, ...] | None = None
+    generic_of: str = ""  # a catch-all of this rule family: a specific row's finding on the same object wins
+
+    def matches(self, on: str, reason: str, message: str, exit_code: int | None = None) -> bool:
+        if on not in self.on or not ("*" in self.reasons or reason in self.reasons):
+            return False
+        if self.exit_codes is not None and exit_code not in self.exit_codes:
+            return False
+        return self.message is None or _compiled(self.message).search(message) is not None
+
+
+_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    if pattern not in _CACHE:
+        _CACHE[pattern] = re.compile(pattern, re.I)
+    return _CACHE[pattern]
+
+
+EV, ST = (EVENT,), (EVENT, WAITING, TERMINATED)
+PULL = ("Failed", "ErrImagePull", "ImagePullBackOff", "BackOff")
+CONFIG = ("Failed", "CreateContainerConfigError")
+START = ("Failed", "CreateContainerError", "RunContainerError", "StartError", "ContainerCannotRun", "Error")
+_EXEC = (r"executable file not found|exec format error|no such file or directory|permission denied|"
+         r"exec: \"|not a directory|unable to start container process|starting container process caused")
+def _pull(pattern: str) -> str:
+    """Only in a message about pulling an image (a ``Failed`` event may be about anything)."""
+    return rf"(?s)^(?=.*(pull|image|manifest|registr)).*(?:{pattern})"
+
+
+_NET = (r"no such host|i/o timeout|connection refused|network is unreachable|no route to host|"
+        r"TLS handshake timeout|server misbehaving|connection reset by peer|dial tcp|proxyconnect")
+
+RULES: tuple[Rule, ...] = (
+    # ---- memory -------------------------------------------------------------------------------------------------
+    Rule("oom.terminated", (TERMINATED,), ("OOMKilled",), "oom_kill", "workload", 0.95),
+    Rule("oom.event", EV, ("OOMKilled", "OOMKilling"), "oom_kill", "workload", 0.9),
+    Rule("oom.system", EV, ("SystemOOM",), "oom_kill", "node", 0.8),
+    # ---- images -------------------------------------------------------------------------------------------------
+    Rule("image.rate_limited", ST, PULL, "rate_limited", "registry", 0.8,
+         _pull(r"toomanyrequests|pull rate limit|429 Too Many Requests")),
+    Rule("image.auth", ST, PULL, "config_change", "workload", 0.8,
+         _pull(r"unauthorized|pull access denied|no basic auth credentials|authentication required|"
+               r"403 Forbidden|denied: requested access|failed to authorize|insufficient_scope")),
+    Rule("image.not_found", ST, PULL, "bad_deploy", "workload", 0.85,
+         _pull(r"manifest unknown|manifest for \S+ not found|code = NotFound|: not found|"
+               r"repository does not exist|not found: manifest|failed to resolve reference.*not found")),
+    Rule("image.registry_unreachable", ST, PULL, "dependency_failure", "registry", 0.8, _pull(_NET)),
+    Rule("image.invalid_name", ST, ("InvalidImageName", "Failed", "InspectFailed"), "bad_deploy", "workload", 0.85,
+         r"invalid reference format|couldn't parse image reference|InvalidImageName|must be lowercase"),
+    Rule("image.invalid_name.default", ST, ("InvalidImageName",), "bad_deploy", "workload", 0.8),
+    Rule("image.pull_secret", EV, ("FailedToRetrieveImagePullSecret",), "config_change", "workload", 0.8),
+    Rule("image.backoff", ST, ("ErrImagePull", "ImagePullBackOff"), "bad_deploy", "workload", 0.5,
+         generic_of="image."),
+    Rule("image.backoff.event", EV, ("BackOff",), "bad_deploy", "workload", 0.5, r"Back-off pulling image",
+         generic_of="image."),
+    Rule("image.failed.generic", EV, ("Failed",), "bad_deploy", "workload", 0.45,
+         r"Error: (ErrImagePull|ImagePullBackOff)|Failed to pull image", generic_of="image."),
+    # ---- container configuration and start ----------------------------------------------------------------------
+    Rule("config.missing_ref", ST, CONFIG, "config_change", "workload", 0.9,
+         r"(secret|configmap)s? \"?[\w.-]+\"? not found|couldn't find key|not found in (secret|configmap)"),
+    Rule("config.security", ST, CONFIG + ("CreateContainerError",), "config_change", "workload", 0.8,
+         r"runAsNonRoot|non-numeric user|cannot verify user"),
+    Rule("config.default", ST, ("CreateContainerConfigError",), "config_change", "workload", 0.75),
+    Rule("start.exec", ST, START, "bad_deploy", "workload", 0.8, _EXEC),
+    Rule("start.no_command", ST, START, "bad_deploy", "workload", 0.75, r"no command specified"),
+    Rule("start.create_default", ST, ("CreateContainerError",), "config_change", "workload", 0.5),
+    Rule("start.run_default", ST, ("RunContainerError", "StartError", "ContainerCannotRun"), "bad_deploy",
+         "workload", 0.6),
+    Rule("start.poststart_hook", EV, ("FailedPostStartHook",), "bad_deploy", "workload", 0.55),
+    # ---- exit codes (a terminated container, current or last state) ---------------------------------------------
+    Rule("exit.normal", (TERMINATED,), ("*",), "", "workload", 0.0, exit_codes=(0, 143)),  # done, or SIGTERM
+    Rule("exit.completed", (TERMINATED,), ("Completed",), "", "workload", 0.0),
+    Rule("exit.sigkill", (TERMINATED,), ("*",), "crash_loop", "workload", 0.5, exit_codes=(137,)),
+    Rule("exit.segfault", (TERMINATED,), ("*",), "crash_loop", "workload", 0.65, exit_codes=(139,)),
+    Rule("exit.abort", (TERMINATED,), ("*",), "crash_loop", "workload", 0.6, exit_codes=(134,)),
+    Rule("exit.not_executable", (TERMINATED,), ("*",), "bad_deploy", "workload", 0.8, exit_codes=(126, 127)),
+    Rule("exit.start_failed", (TERMINATED,), ("*",), "bad_deploy", "workload", 0.6, exit_codes=(128,)),
+    Rule("exit.app_error", (TERMINATED,), ("Error",), "crash_loop", "workload", 0.5, exit_codes=(1, 2, 255)),
+    Rule("exit.other", (TERMINATED,), ("Error",), "crash_loop", "workload", 0.45),
+    # ---- restarts ----------------------------------------------------------------------------------------------
+    Rule("crash.backoff", (EVENT, WAITING), ("BackOff", "CrashLoopBackOff"), "crash_loop", "workload", 0.55,
+         r"restarting failed container|CrashLoopBackOff|^$"),
+    Rule("crash.waiting", (WAITING,), ("CrashLoopBackOff",), "crash_loop", "workload", 0.55),
+    # ---- probes -------------------------------------------------------------------------------------------------
+    Rule("probe.wrong_path", EV, ("Unhealthy",), "config_change", "workload", 0.65,
+         r"probe failed: HTTP probe failed with statuscode: 40[134]"),
+    Rule("probe.liveness.timeout", EV, ("Unhealthy",), "thread_pool_exhaustion", "workload", 0.6,
+         r"(Liveness|Startup) probe failed:.*(deadline exceeded|timeout|timed out|Client\.Timeout)"),
+    Rule("probe.liveness.refused", EV, ("Unhealthy",), "config_change", "workload", 0.55,
+         r"(Liveness|Startup) probe failed:.*connection refused"),
+    Rule("probe.readiness.timeout", EV, ("Unhealthy",), "thread_pool_exhaustion", "workload", 0.45,
+         r"Readiness probe failed:.*(deadline exceeded|timeout|timed out|Client\.Timeout)"),
+    Rule("probe.readiness.refused", EV, ("Unhealthy",), "error_rate_increase", "workload", 0.35,
+         r"Readiness probe failed:.*connection refused"),  # mostly a starting or crashing app: a symptom
+    Rule("probe.server_error", EV, ("Unhealthy",), "exception_surge", "workload", 0.45,
+         r"probe failed: HTTP probe failed with statuscode: 5\d\d"),
+    Rule("probe.readiness.default", EV, ("Unhealthy",), "error_rate_increase", "workload", 0.35,
+         r"Readiness probe failed"),  # not ready is a symptom: readiness never restarts a container
+    Rule("probe.default", EV, ("Unhealthy",), "crash_loop", "workload", 0.4),
+    Rule("probe.killed", EV, ("Killing",), "crash_loop", "workload", 0.4, r"failed (liveness|startup) probe"),
+    # ---- scheduling ---------------------------------------------------------------------------------------------
+    Rule("schedule.nodes_down", EV, ("FailedScheduling",), "node_failure", "workload", 0.5,
+         r"taint \{?node\.kubernetes\.io/(unreachable|not-ready)"),
+    Rule("schedule.insufficient", EV, ("FailedScheduling",), "resource_quota", "workload", 0.8,
+         r"Insufficient [\w./-]+|Too many pods"),
+    Rule("schedule.pvc_missing", EV, ("FailedScheduling",), "config_change", "workload", 0.8,
+         r"persistentvolumeclaim \"?[\w.-]+\"? not found|unbound (immediate )?PersistentVolumeClaims"),
+    Rule("schedule.affinity", EV, ("FailedScheduling",), "config_change", "workload", 0.75,
+         r"didn't match (Pod's )?node (affinity|selector)|node affinity/selector|didn't match pod (anti-)?affinity"),
+    Rule("schedule.taint", EV, ("FailedScheduling",), "config_change", "workload", 0.7,
+         r"untolerated taint|the pod didn't tolerate"),
+    Rule("schedule.ports_volumes", EV, ("FailedScheduling",), "config_change", "workload", 0.6,
+         r"free ports|volume node affinity conflict|exceed max volume count"),
+    Rule("schedule.default", EV, ("FailedScheduling",), "resource_quota", "workload", 0.5),
+    Rule("schedule.preempted", EV, ("Preempted", "Preempting"), "resource_quota", "workload", 0.5),
+    Rule("admission.out_of", EV, ("OutOfcpu", "OutOfmemory", "OutOfpods", "OutOfephemeral-storage"),
+         "resource_quota", "workload", 0.7),
+    Rule("admission.node_affinity", EV, ("NodeAffinity",), "config_change", "workload", 0.6),
+    # ---- controllers creating pods ------------------------------------------------------------------------------
+    Rule("create.quota", EV, ("FailedCreate",), "resource_quota", "workload", 0.85,
+         r"exceeded quota|forbidden: (maximum|minimum)|must specify (limits|requests)|LimitRange"),
+    Rule("create.webhook", EV, ("FailedCreate",), "dependency_failure", "dependency", 0.75,
+         r"failed calling webhook"),
+    Rule("create.serviceaccount", EV, ("FailedCreate",), "config_change", "workload", 0.8,
+         r"serviceaccount \"?[\w.-]+\"? not found"),
+    Rule("create.policy", EV, ("FailedCreate",), "config_change", "workload", 0.75,
+         r"PodSecurity|security context constraint|PodSecurityPolicy|admission webhook .* denied"),
+    Rule("create.default", EV, ("FailedCreate",), "config_change", "workload", 0.5),
+    Rule("deploy.progress_deadline", EV, ("ProgressDeadlineExceeded",), "bad_deploy", "workload", 0.6),
+    # ---- jobs ---------------------------------------------------------------------------------------------------
+    Rule("job.backoff_limit", EV, ("BackoffLimitExceeded",), "crash_loop", "workload", 0.7),
+    Rule("job.deadline", EV, ("DeadlineExceeded",), "latency_increase", "workload", 0.4),
+    # ---- volumes ------------------------------------------------------------------------------------------------
+    Rule("volume.missing_ref", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "config_change",
+         "workload", 0.85, r"(configmap|secret|persistentvolumeclaim)s? \"?[\w.-]+\"? not found"),
+    Rule("volume.multi_attach", EV, ("FailedAttachVolume", "FailedMount"), "disk_io_latency", "workload", 0.8,
+         r"Multi-Attach error|already (exclusively )?attached|VolumeInUse"),
+    Rule("volume.io_error", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "disk_io_latency",
+         "workload", 0.75, r"input/output error|I/O error"),
+    # the pod cannot start until its volume attaches or mounts: a stuck attach is the fault, whatever errors
+    # its callers print meanwhile
+    Rule("volume.timeout", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "disk_io_latency",
+         "workload", 0.75, r"timed out|timeout expired|deadline exceeded|not responding|could not attach|"
+                           r"but was attaching|attachment of disk .* failed|stuck in attaching"),
+    Rule("volume.default", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "config_change",
+         "workload", 0.5),
+    Rule("volume.storageclass", EV, ("ProvisioningFailed", "FailedBinding"), "config_change", "workload", 0.85,
+         r"storageclass\S* \"?[\w.-]+\"? not found|no storage class is set|no persistent volumes available"),
+    Rule("volume.provisioning", EV, ("ProvisioningFailed",), "config_change", "workload", 0.6),
+    # ---- eviction and node pressure -----------------------------------------------------------------------------
+    Rule("evict.pod_storage_limit", EV, ("Evicted",), "disk_full", "workload", 0.8,
+         r"ephemeral local storage usage exceeds|exceeded its local ephemeral storage limit|"
+         r"emptyDir usage exceeds"),
+    Rule("evict.memory", EV, ("Evicted",), "oom_kill", "node", 0.8, r"low on resource: memory"),
+    Rule("evict.disk", EV, ("Evicted",), "disk_full", "node", 0.85,
+         r"low on resource: (ephemeral-storage|nodefs|imagefs)|DiskPressure|no space left"),
+    Rule("evict.default", EV, ("Evicted",), "node_failure", "node", 0.4),
+    Rule("pressure.memory", EV, ("EvictionThresholdMet",), "oom_kill", "node", 0.7, r"memory"),
+    Rule("pressure.disk", EV, ("EvictionThresholdMet",), "disk_full", "node", 0.75,
+         r"ephemeral-storage|nodefs|imagefs|disk"),
+    Rule("pressure.disk.event", EV, ("NodeHasDiskPressure", "FreeDiskSpaceFailed", "ImageGCFailed"), "disk_full",
+         "node", 0.75),
+    Rule("pressure.memory.event", EV, ("NodeHasInsufficientMemory",), "oom_kill", "node", 0.7),
+    Rule("pressure.pid.event", EV, ("NodeHasInsufficientPID",), "node_failure", "node", 0.6),
+    # ---- nodes --------------------------------------------------------------------------------------------------
+    Rule("node.stopped_posting", EV, ("*",), "node_failure", "node", 0.9, r"Kubelet stopped posting node status"),
+    Rule("node.not_ready", EV, ("NodeNotReady", "KubeletNotReady", "NodeStatusUnknown"), "node_failure", "node",
+         0.85),
+    Rule("node.rebooted", EV, ("Rebooted",), "node_failure", "node", 0.7),
+    Rule("node.network", EV, ("NetworkNotReady",), "node_failure", "node", 0.75),
+    Rule("sandbox.ip_exhausted", EV, ("FailedCreatePodSandBox",), "resource_quota", "node", 0.6,
+         r"failed to assign an IP|no (available|free) IP|ip address.*exhausted|failed to allocate for range"),
+    Rule("sandbox.default", EV, ("FailedCreatePodSandBox",), "node_failure", "node", 0.6),
+    Rule("node.kernel_deadlock", EV, ("KernelDeadlock", "TaskHung", "KernelOops"), "hardware_error", "node", 0.7),
+    Rule("node.readonly_fs", EV, ("FilesystemIsReadOnly",), "hardware_error", "node", 0.75),
+    Rule("condition.stopped_posting", (CONDITION,), ("Ready=Unknown",), "node_failure", "node", 0.9),
+    Rule("condition.not_ready", (CONDITION,), ("Ready=False",), "node_failure", "node", 0.85),
+    Rule("condition.memory", (CONDITION,), ("MemoryPressure=True",), "oom_kill", "node", 0.7),
+    Rule("condition.disk", (CONDITION,), ("DiskPressure=True",), "disk_full", "node", 0.85),
+    Rule("condition.pid", (CONDITION,), ("PIDPressure=True",), "node_failure", "node", 0.6),
+    Rule("condition.network", (CONDITION,), ("NetworkUnavailable=True",), "node_failure", "node", 0.75),
+    Rule("condition.readonly_fs", (CONDITION,), ("ReadonlyFilesystem=True",), "hardware_error", "node", 0.8),
+    Rule("condition.kernel_deadlock", (CONDITION,), ("KernelDeadlock=True",), "hardware_error", "node", 0.75),
+    Rule("taint.unreachable", (TAINT,), ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"),
+         "node_failure", "node", 0.8),
+    Rule("taint.disk", (TAINT,), ("node.kubernetes.io/disk-pressure",), "disk_full", "node", 0.75),
+    Rule("taint.memory", (TAINT,), ("node.kubernetes.io/memory-pressure",), "oom_kill", "node", 0.65),
+    Rule("taint.network", (TAINT,), ("node.kubernetes.io/network-unavailable",), "node_failure", "node", 0.7),
+    Rule("taint.pid", (TAINT,), ("node.kubernetes.io/pid-pressure",), "node_failure", "node", 0.55),
+    # ---- autoscaling --------------------------------------------------------------------------------------------
+    Rule("hpa.max_replicas", EV, ("ScalingLimited", "TooManyReplicas"), "traffic_spike", "workload", 0.6,
+         r"more than the maximum|maximum replica count|^$"),
+    Rule("hpa.rescale_up", EV, ("SuccessfulRescale",), "traffic_spike", "workload", 0.45, r"above target"),
+    Rule("hpa.metrics", EV, ("FailedGetResourceMetric", "FailedComputeMetricsReplicas", "FailedGetExternalMetric"),
+         "traffic_spike", "workload", 0.4),
+)
+
+# Reasons inferred from a message alone (an events.jsonl row that holds only kubectl's message column)
+REASON_HINTS: tuple[tuple[str, str], ...] = (
+    (r"Back-off restarting failed container", "BackOff"),
+    (r"Back-off pulling image", "BackOff"),
+    (r"(Liveness|Readiness|Startup) probe failed", "Unhealthy"),
+    (r"nodes are available|pod has unbound|didn't match Pod's node", "FailedScheduling"),
+    (r"Failed to pull image|ErrImagePull|ImagePullBackOff", "Failed"),
+    (r"Error creating: .*(forbidden|exceeded quota)|exceeded quota", "FailedCreate"),
+    (r"MountVolume\.|Unable to attach or mount volumes|Multi-Attach error", "FailedMount"),
+    (r"The node was low on resource", "Evicted"),
+    (r"Attempting to reclaim", "EvictionThresholdMet"),
+    (r"Job has reached the specified backoff limit", "BackoffLimitExceeded"),
+    (r"Job was active longer than specified deadline", "DeadlineExceeded"),
+    (r"status is now: NodeNotReady|Node is not ready|Kubelet stopped posting node status", "NodeNotReady"),
+    (r"status is now: NodeHasDiskPressure", "NodeHasDiskPressure"),
+    (r"status is now: NodeHasInsufficientMemory", "NodeHasInsufficientMemory"),
+    (r"(Memory cgroup )?out of memory: Kill(ed)? process|was OOMKilled|OOMKilled", "OOMKilling"),
+    (r"System OOM encountered", "SystemOOM"),
+    (r"Error: (secret|configmap) \S+ not found|couldn't find key", "CreateContainerConfigError"),
+    (r"Failed to create pod sandbox", "FailedCreatePodSandBox"),
+    (r"has timed out progressing", "ProgressDeadlineExceeded"),
+    (r"New size: \d+; reason: .*above target", "SuccessfulRescale"),
+    (r"failed to get \w+ utilization|unable to get metrics for resource", "FailedGetResourceMetric"),
+)
+
+
+def match_rule(on: str, reason: str, message: str = "", exit_code: int | None = None) -> Rule | None:
+    """The first row that fits, or None when the reason says nothing about a cause (``Scheduled``, ``Pulled``).
+    A row whose kind is "" fits a benign finding (exit code 0, SIGTERM): no signal."""
+    for rule in RULES:
+        if rule.matches(on, reason, message, exit_code):
+            return rule
+    return None
+
+
+def reason_from_message(message: str) -> str:
+    for pattern, reason in REASON_HINTS:
+        if _compiled(pattern).search(message):
+            return reason
+    return ""

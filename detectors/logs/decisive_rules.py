@@ -1,0 +1,303 @@
+"""Lines that explain a failure by themselves: the rule tables of ``decisive.py``.
+
+Each row: rule id, family (the signal's detector ``logs.<family>``), kind, score (how decisive: 0.9+
+only for unambiguous lines), whom it blames, and the pattern (case-insensitive). Wording follows what
+the programs print (JVM, Go runtime, CPython, Node, bash/dash, libpq, MySQL, curl, nginx, the Linux
+kernel, Cisco IOS/NX-OS, Junos, Arista EOS, FRR, Patroni, Redis Sentinel, AWS/GCP/Azure SDKs).
+
+Blame (``docs/causes.md``: name the thing to fix):
+- ``self``: the service whose log it is;
+- ``peer``: the host the line names (``culprits.peer_of``); a refused connection to a database port
+  turns ``dependency_failure`` into ``db_down`` on that host (``db_port``);
+- ``lookup``: a failed name resolution: culprit ``dns``, the name asked for in ``looked_up``;
+- ``provider``: the provider that throttled the call (``s3``, the host), never the caller;
+- ``device``: the host in the syslog header (a router, a node), for kernel and network-device lines.
+
+``generic`` rows (a panic, a segfault, an exit status) name a crash with no more specific cause: they
+count only in a log's last lines and are dropped when a specific row matched the same log.
+``needs_culprit`` rows are too weak without a named peer (a bare timeout).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from detectors.logs.anchors import required_literals, trie_regex
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    family: str
+    kind: str
+    score: float
+    blame: str
+    pattern: str
+    generic: bool = False
+    needs_culprit: bool = False
+    db_port: bool = False
+    culprit_re: str | None = None  # a regex with a ``host`` group that names the culprit better than peer_of
+    hint: tuple[str, ...] = ()  # lower-case literals one of which every match holds, when the pattern's own are weak
+    context_re: str | None = None  # must match one of the few lines above (a traceback frame that read os.environ)
+    role: str | None = None  # what the line blames when it names no host: "database" (the service's own database)
+    weak: bool = False  # a symptom of a problem elsewhere (a timeout, a reset, a 5xx): evidence, never decisive
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    culprit_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    literals: frozenset[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(self.pattern, re.IGNORECASE))
+        culprit = re.compile(self.culprit_re, re.IGNORECASE) if self.culprit_re else None
+        object.__setattr__(self, "culprit_regex", culprit)
+        literals = frozenset(self.hint) if self.hint else required_literals(self.pattern)
+        object.__setattr__(self, "literals", literals)
+
+    def matches(self, text: str, lower: str) -> bool:
+        """Whether the rule matches ``text`` (``lower`` is its lower-case form, for the literal shortcut)."""
+        if self.literals is not None and not any(word in lower for word in self.literals):
+            return False
+        return self.regex.search(text) is not None
+
+
+_H = r"[\w.\-]+"
+
+CRASH_RULES: tuple[Rule, ...] = (
+    # JVM
+    Rule("java.oom.native_thread", "decisive", "thread_pool_exhaustion", 0.85, "self",
+         r"OutOfMemoryError: unable to create (?:new )?native thread|pthread_create failed|"
+         r"failed to create new OS thread|can't start new thread|failed to spawn thread|"
+         r"Cannot create (?:GC|worker) thread|unable to create new native thread"),
+    Rule("java.oom.heap", "decisive", "oom_kill", 0.8, "self",
+         r"OutOfMemoryError: Java heap space|OutOfMemoryError: Requested array size exceeds VM limit"),
+    Rule("java.oom.gc_overhead", "decisive", "memory_leak", 0.75, "self", r"OutOfMemoryError: GC overhead limit exceeded"),
+    Rule("java.oom.metaspace", "decisive", "memory_leak", 0.7, "self",
+         r"OutOfMemoryError: (?:Metaspace|Compressed class space|PermGen space)"),
+    Rule("java.oom.direct", "decisive", "memory_leak", 0.6, "self", r"OutOfMemoryError: Direct buffer memory"),
+    Rule("java.linkage", "decisive", "bad_deploy", 0.75, "self",
+         r"java\.lang\.(?:NoClassDefFoundError|ClassNotFoundException|NoSuchMethodError|NoSuchFieldError|"
+         r"AbstractMethodError|IncompatibleClassChangeError|UnsupportedClassVersionError)|"
+         r"Could not find or load main class|has been compiled by a more recent version of the Java Runtime"),
+    Rule("java.main_exception", "decisive", "crash_loop", 0.45, "self", r"Exception in thread \"main\"", generic=True),
+    Rule("spring.failed_start", "decisive", "crash_loop", 0.45, "self",
+         r"APPLICATION FAILED TO START|Application run failed", generic=True),
+    # Go runtime
+    Rule("go.deadlock", "decisive", "deadlock", 0.95, "self", r"fatal error: all goroutines are asleep - deadlock"),
+    Rule("go.oom", "decisive", "oom_kill", 0.85, "self",
+         r"fatal error: runtime: out of memory|runtime: out of memory: cannot allocate"),
+    Rule("go.concurrent_map", "decisive", "crash_loop", 0.6, "self",
+         r"fatal error: concurrent map (?:writes|read and map write|iteration and map write)"),
+    Rule("go.panic", "decisive", "crash_loop", 0.45, "self",
+         r"^(?:\S+ )?panic: |\[signal SIGSEGV: segmentation violation|^goroutine \d+ \[running\]:", generic=True),
+    # CPython
+    Rule("py.env_key", "decisive", "config_change", 0.75, "self",
+         r"KeyError: ['\"][A-Z][A-Z0-9]*_[A-Z0-9_]+['\"]|environ(?:ment)?\[['\"][A-Z][A-Z0-9_]+['\"]\].{0,40}KeyError|"
+         r"(?:missing|required|undefined|not set).{0,20}environment variable|"
+         r"environment variable \S+ (?:is )?(?:not set|missing|required|undefined|must be set)"),
+    Rule("py.env_key_frame", "decisive", "config_change", 0.75, "self", r"^KeyError: ['\"][A-Za-z][A-Za-z0-9_]*['\"]$",
+         context_re=r"environ\[|getenv\(|env\[", hint=("keyerror: ",)),
+    Rule("py.module", "decisive", "bad_deploy", 0.75, "self",
+         r"ModuleNotFoundError: No module named|ImportError: cannot import name|ImportError: No module named|"
+         r"Error: Cannot find module '|ERR_MODULE_NOT_FOUND"),
+    Rule("py.traceback", "decisive", "crash_loop", 0.4, "self", r"^Traceback \(most recent call last\)", generic=True),
+    # Node
+    Rule("node.eaddrinuse", "decisive", "config_change", 0.55, "self",
+         r"EADDRINUSE|bind: address already in use|Address already in use|Port \d+ was already in use"),
+    Rule("node.heap_oom", "decisive", "oom_kill", 0.8, "self",
+         r"JavaScript heap out of memory|Reached heap limit Allocation failed"),
+    Rule("node.unhandled", "decisive", "crash_loop", 0.4, "self",
+         r"UnhandledPromiseRejection|Unhandled promise rejection|uncaughtException", generic=True),
+    # shells and the container runtime
+    Rule("sh.syntax", "decisive", "bad_deploy", 0.8, "self",
+         r"(?:line \d+|: \d+): syntax error|: \d+: Syntax error: |syntax error: unexpected end of file"),
+    Rule("sh.exec_format", "decisive", "bad_deploy", 0.85, "self", r"exec format error"),
+    Rule("sh.not_found", "decisive", "bad_deploy", 0.7, "self",
+         r"executable file not found in \$PATH|^(?:/bin/|/usr/bin/env: )?(?:ba|da|z)?sh: (?:line )?\d+: \S+: "
+         r"(?:command )?not found|^/\S+: line \d+: \S+: (?:command )?not found|exec \S+: no such file or directory|"
+         r"/usr/bin/env: '?\S+'?: No such file or directory",
+         hint=(": not found", ": command not found", "executable file not found", ": no such file or directory")),
+    Rule("sh.unbound", "decisive", "config_change", 0.8, "self",
+         r": unbound variable|: parameter null or not set|: parameter not set"),
+    Rule("sh.permission", "decisive", "bad_deploy", 0.65, "self",
+         r"exec \S+: permission denied|^(?:/bin/sh: \d+: )?/\S+: Permission denied$"),
+    # native crashes and exit codes
+    Rule("rust.panic", "decisive", "crash_loop", 0.45, "self", r"thread '[^']+' panicked at", generic=True),
+    Rule("native.segv", "decisive", "crash_loop", 0.5, "self",
+         r"Segmentation fault|SIGSEGV|signal 11\b|segfault at|core dumped|SIGABRT|double free or corruption|"
+         r"stack smashing detected", generic=True),
+    Rule("exit.137", "decisive", "oom_kill", 0.5, "self", r"exit(?:ed)?(?: with)? (?:status|code)[ =:]*137\b",
+         hint=("exit status", "exit code", "exited with status", "exited with code")),
+    Rule("exit.nonzero", "decisive", "crash_loop", 0.35, "self",
+         r"exit(?:ed)?(?: with)? (?:status|code)[ =:]*[1-9]\d*\b", generic=True,
+         hint=("exit status", "exit code", "exited with status", "exited with code")),
+)
+
+CONNECT_RULES: tuple[Rule, ...] = (
+    Rule("db.mysql_unreachable", "decisive", "db_down", 0.8, "peer", r"Can't connect to (?:MySQL|MariaDB|local MySQL) server"),
+    Rule("db.not_accepting", "decisive", "db_down", 0.8, "peer",
+         r"the database system is (?:starting up|shutting down|in recovery mode|not accepting connections)|"
+         r"could not connect to server: Connection refused|terminating connection due to administrator command"),
+    Rule("db.mongo_selection", "decisive", "db_down", 0.75, "peer",
+         r"MongoServerSelectionError|ServerSelectionTimeoutError|No suitable servers found|Server selection timed out"),
+    Rule("db.redis_down", "decisive", "db_down", 0.8, "peer",
+         r"Could not connect to Redis|Redis connection (?:to \S+ )?(?:lost|failed)|LOADING Redis is loading"),
+    Rule("conn.refused", "decisive", "dependency_failure", 0.75, "peer",
+         r"connection refused|ECONNREFUSED|actively refused|Connection to \S+ refused|\(111\)|Errno 111",
+         db_port=True, hint=(" refused", "econnrefused", "(111)", "errno 111")),
+    Rule("conn.unreachable", "decisive", "network_partition", 0.6, "peer",
+         r"no route to host|network is unreachable|EHOSTUNREACH|ENETUNREACH|\(113\)|Errno 113", needs_culprit=True),
+    Rule("conn.timeout", "decisive", "dependency_failure", 0.6, "peer",
+         r"i/o timeout|connect(?:ion)? timed out|ETIMEDOUT|connect timeout|upstream timed out|\(110\)|Errno 110|"
+         r"timed out while connecting|Read timed out", needs_culprit=True, weak=True),
+    Rule("conn.reset", "decisive", "dependency_failure", 0.45, "peer",
+         r"connection reset by peer|ECONNRESET", needs_culprit=True, weak=True),
+    Rule("kafka.broker", "decisive", "dependency_failure", 0.6, "peer", r"Broker may not be available"),
+    Rule("nginx.no_live_upstreams", "decisive", "dependency_failure", 0.65, "peer",
+         r"no live upstreams while connecting to upstream"),
+    Rule("haproxy.server_down", "decisive", "dependency_failure", 0.7, "peer",
+         r"Server \S+/\S+ is DOWN|backend \S+ has no server available", hint=(" is down", "has no server available"),
+         culprit_re=r"(?:Server \S+/|backend )(?P<host>" + _H + r")(?: is DOWN| has no server)"),
+    Rule("envoy.upstream", "decisive", "dependency_failure", 0.5, "peer",
+         r"upstream connect error or disconnect/reset before headers", weak=True),
+    Rule("http.5xx_from", "decisive", "dependency_failure", 0.55, "peer",
+         r"50[234] (?:Server Error|Service Unavailable|Bad Gateway|Gateway Timeout)(?: for url|:)|"
+         r"(?:status(?: code)?|HTTP)[ =:]*50[234]\b.{0,60}\b(?:from|for url|url=)", needs_culprit=True,
+         hint=("server error", "service unavailable", "bad gateway", "gateway timeout", " 502", " 503", " 504",
+               "=502", "=503", "=504", ":502", ":503", ":504"), weak=True),
+    Rule("dns.nxdomain", "decisive", "dns_failure", 0.85, "lookup",
+         r"no such host|NXDOMAIN|Name or service not known|nodename nor servname provided|"
+         r"getaddrinfo (?:ENOTFOUND|EAI_NONAME)|UnknownHostException|could not resolve host|"
+         r"could not translate host name|Unknown MySQL server host|host not found in upstream|"
+         r"No address associated with hostname|No such host is known|Failed to resolve '"),
+    Rule("dns.temporary", "decisive", "dns_failure", 0.85, "lookup",
+         r"Temporary failure in name resolution|EAI_AGAIN|server misbehaving|SERVFAIL|could not be resolved \(\d+: |"
+         r"lookup \S+ on \S+:53: .{0,40}(?:i/o timeout|connection refused)|dial udp \S+:53: |"
+         r"DNS (?:lookup|resolution|query) (?:failed|timed out|error)",
+         hint=("temporary failure in name resolution", "eai_again", "server misbehaving", "servfail", "could not be resolved",
+               "i/o timeout", "connection refused", "dial udp ", "dns lookup", "dns resolution", "dns query")),
+    Rule("tls.expired", "decisive", "certificate_expired", 0.9, "peer",
+         r"certificate has expired|certificate expired|CERT_HAS_EXPIRED|CertificateExpiredException|"
+         r"certificate is not yet valid|CertPathValidatorException: validity check failed"),
+    # a server's log: the client rejected the certificate this service presents (the client's address is no culprit)
+    Rule("tls.remote_expired", "decisive", "certificate_expired", 0.8, "self", r"remote error: tls: expired certificate"),
+    Rule("tls.remote_rejected", "decisive", "certificate_expired", 0.6, "self",
+         r"remote error: tls: (?:bad certificate|unknown certificate authority|certificate unknown)"),
+    Rule("tls.untrusted", "decisive", "certificate_expired", 0.6, "peer",
+         r"x509: certificate signed by unknown authority|unable to get local issuer certificate|"
+         r"self[- ]signed certificate in certificate chain|PKIX path building failed|certificate verify failed|"
+         r"SSL certificate problem"),
+    Rule("tls.name_mismatch", "decisive", "certificate_expired", 0.55, "peer",
+         r"x509: certificate is valid for .{1,200} not |certificate is not valid for|ERR_TLS_CERT_ALTNAME_INVALID|"
+         r"doesn't match any of the subject alternative names|Hostname \S+ not verified"),
+)
+
+SERVICE_RULES: tuple[Rule, ...] = (
+    Rule("db.too_many_clients", "decisive", "db_connection_exhaustion", 0.85, "self",
+         r"sorry, too many clients already|remaining connection slots are reserved|Too many connections|"
+         r"too many connections for role|ERR max number of clients reached", role="database"),
+    Rule("db.pool_exhausted", "decisive", "db_connection_exhaustion", 0.75, "self",
+         r"HikariPool-\d+ - Connection is not available, request timed out|QueuePool limit of size \d+ overflow|"
+         r"Cannot get a connection, pool error|Timeout waiting for idle object|unable to acquire (?:a )?(?:JDBC )?connection|"
+         r"connection pool (?:is )?exhausted|Timed out fetching a new connection from the connection pool",
+         hint=("connection is not available", "queuepool limit", "pool error", "idle object", "unable to acquire",
+               "pool exhausted", "pool is exhausted", "timed out fetching a new connection")),
+    Rule("db.lock", "decisive", "db_lock_contention", 0.7, "self",
+         r"ERROR:\s+deadlock detected|Deadlock found when trying to get lock|Lock wait timeout exceeded|"
+         r"could not obtain lock on|canceling statement due to lock timeout", role="database"),
+    Rule("db.statement_timeout", "decisive", "db_slow_query", 0.6, "self",
+         r"canceling statement due to statement timeout|maximum statement execution time exceeded|MaxTimeMSExpired", role="database"),
+    Rule("db.replication_lag", "decisive", "db_replication_lag", 0.65, "self",
+         r"requested WAL segment \S+ has already been removed|replication lag|replica(?:tion)? (?:is )?lagging|"
+         r"seconds behind (?:master|source)|Seconds_Behind_Master: [1-9]",
+         hint=("has already been removed", "replication lag", "lagging", "seconds behind ", "seconds_behind_master: "), role="database"),
+    Rule("db.primary_unreachable", "decisive", "network_partition", 0.65, "peer",
+         r"(?:master|primary|leader) \S+ (?:is )?unreachable|(?:master|primary|leader) (?:is )?unreachable|"
+         r"could not connect to the primary server: .{0,200}(?:timed out|No route to host|Network is unreachable)|"
+         r"error (?:connecting|reconnecting) to (?:master|source) .{0,160}\((?:110|113)\)|"
+         r"(?:Heartbeat|heartbeat) (?:to \S+ )?failed.{0,120}(?:HostUnreachable|NetworkTimeout|No route to host)",
+         culprit_re=r"(?:master|primary|leader) '?(?P<host>[\w\-]+(?:\.[\w\-]+)*)'? (?:is )?unreachable",
+         hint=("unreachable", "could not connect to the primary server", "(110)", "(113)", "no route to host",
+               "networktimeout")),
+    Rule("db.failover", "decisive", "db_down", 0.6, "peer",
+         r"promoted self to leader|received promote request|promoting standby|\bFailover to\b|"
+         r"failover (?:complete|completed|started|triggered|initiated)|\+switch-master|\+odown master|\+sdown master|"
+         r"DeadMaster|transition to primary|Transition to PRIMARY|new primary elected",
+         culprit_re=r"(?:switch-master|[os]down master) \S+ (?P<host>" + _H + r") \d+"),
+    Rule("db.auth_failed", "decisive", "config_change", 0.6, "self",
+         r"password authentication failed for user|Access denied for user '[^']*'@|SASL authentication failed|"
+         r"NOAUTH Authentication required|WRONGPASS|Login failed for user '"),
+    Rule("pool.threads", "decisive", "thread_pool_exhaustion", 0.7, "self",
+         r"RejectedExecutionException|Thread pool (?:is )?exhausted|All threads \(\d+\) are currently busy|"
+         r"server reached (?:pm\.)?max_children|reached MaxRequestWorkers|worker_connections are not enough|"
+         r"maximum number of threads reached"),
+    Rule("disk.no_space", "decisive", "disk_full", 0.85, "self",
+         r"No space left on device|ENOSPC|Disk quota exceeded|not enough space on the disk"),
+    Rule("provider.s3_slowdown", "decisive", "rate_limited", 0.85, "provider",
+         r"\bSlowDown\b|Please reduce your request rate"),
+    Rule("provider.aws_throttle", "decisive", "rate_limited", 0.85, "provider",
+         r"ProvisionedThroughputExceededException|ThrottlingException|RequestLimitExceeded|Rate exceeded|"
+         r"TooManyRequestsException|RequestThrottled|ThrottledException"),
+    Rule("provider.gcp_quota", "decisive", "rate_limited", 0.8, "provider",
+         r"rateLimitExceeded|userRateLimitExceeded|RESOURCE_EXHAUSTED|Quota exceeded for quota metric"),
+    Rule("provider.azure_busy", "decisive", "rate_limited", 0.75, "provider",
+         r"\bServerBusy\b|The server is busy|(?:Ingress|Egress) is over the account limit"),
+    Rule("http.429", "decisive", "rate_limited", 0.75, "provider",
+         r"429 (?:Client Error: )?Too Many Requests|status(?: code)?[ =:]*429\b|HTTP/\d(?:\.\d)? 429|"
+         r"\b429\b.{0,60}\b(?:from|for url)|(?:API )?rate limit exceeded|exceeded your rate limit",
+         needs_culprit=True, hint=(" 429", "=429", ":429", "too many requests", "rate limit exceeded",
+                                   "exceeded your rate limit")),
+    Rule("app.clock", "decisive", "exception_surge", 0.45, "self",
+         r"time went backwards|Clock moved backwards|clock skew (?:detected|too (?:great|large))|"
+         r"leap second|clock_gettime.{0,30}(?:failed|backwards)"),
+)
+
+KERNEL_RULES: tuple[Rule, ...] = (
+    Rule("kernel.conntrack_full", "kernel", "packet_loss", 0.85, "device",
+         r"(?:nf_|ip_)conntrack: (?:nf_conntrack: )?table full, dropping packet"),
+    Rule("kernel.netdev_watchdog", "kernel", "network_partition", 0.7, "device",
+         r"NETDEV WATCHDOG: \S+ \([^)]*\): transmit queue \d+ timed out"),
+    Rule("kernel.link_down", "kernel", "network_partition", 0.7, "device",
+         r"NIC Link is Down|\bLink is Down\b|link status definitely down|\bcarrier lost\b"),
+    Rule("kernel.disk_error", "kernel", "hardware_error", 0.8, "device",
+         r"EXT4-fs error|EXT4-fs \(\S+\): Remounting filesystem read-only|XFS \(\S+\): (?:metadata I/O error|"
+         r"Corruption|log I/O error)|BTRFS (?:error|critical)|I/O error, dev \w+, sector|Buffer I/O error on dev|"
+         r"end_request: I/O error|Unrecovered read error|exception Emask .{0,80}frozen|medium error"),
+    Rule("kernel.machine_check", "kernel", "hardware_error", 0.85, "device",
+         r"mce: \[Hardware Error\]|Machine check events logged|EDAC \S+: \d+ (?:CE|UE) |EDAC .{0,60}\b(?:CE|UE)\b|"
+         r"PCIe Bus Error|\{\d+\}\[Hardware Error\]"),
+    Rule("kernel.oom", "kernel", "oom_kill", 0.9, "self",
+         r"Out of memory: Kill(?:ed)? process|Memory cgroup out of memory|invoked oom-killer|oom-kill:"),
+    # the node's disk stalls; whose volume it is (the node, a database on it) is for the other evidence to say
+    Rule("kernel.hung_task", "kernel", "disk_io_latency", 0.7, "device", r"task \S+ blocked for more than \d+ seconds",
+         weak=True),
+    Rule("kernel.soft_lockup", "kernel", "node_failure", 0.6, "device", r"soft lockup - CPU#\d+ stuck"),
+    Rule("kernel.hard_lockup", "kernel", "node_failure", 0.75, "device", r"hard LOCKUP"),
+    Rule("kernel.panic", "kernel", "node_failure", 0.85, "device", r"Kernel panic - not syncing"),
+    Rule("kernel.syn_flood", "kernel", "ddos", 0.75, "self", r"Possible SYN flooding on port"),
+    Rule("kernel.clocksource", "kernel", "exception_surge", 0.45, "self",
+         r"clocksource.{0,80}unstable|Marking clocksource \S+ as unstable"),
+)
+
+NETWORK_RULES: tuple[Rule, ...] = (
+    Rule("net.bgp_down", "network", "network_partition", 0.8, "device",
+         r"%BGP-\d-ADJCHANGE: neighbor \S+ .{0,80}\bDown\b|%ADJCHANGE: neighbor \S+ .{0,80}\bDown\b|"
+         r"BGP_NOTIFICATION|%BGP-\d-NOTIFICATION|bgp_hold_timeout|Hold Timer Expired|hold time expired|"
+         r"changed state from Established to \w+|old state Established .{0,60}new state (?:Idle|Active|Connect)"),
+    Rule("net.link_down", "network", "network_partition", 0.75, "device",
+         r"%LINK-\d-UPDOWN: Interface \S+ changed state to (?:down|administratively down)|"
+         r"%LINEPROTO-\d-UPDOWN: Line protocol on Interface \S+ changed state to down|SNMP_TRAP_LINK_DOWN|"
+         r"%ETHPORT-\d-IF_DOWN|err-disabled|ifOperStatus down"),
+    Rule("net.igp_down", "network", "network_partition", 0.75, "device",
+         r"%OSPF(?:V3)?-\d-ADJCHG: .{0,160}from FULL to (?:DOWN|INIT)|state changed from Full to (?:Down|Init)|"
+         r"RPD_OSPF_NBRDOWN|AdjChg: Nbr \S+ .{0,60}Full -> (?:Deleted|Down|Init)|%CLNS-\d-ADJCHANGE: .{0,120}\bDown\b|"
+         r"RPD_ISIS_ADJDOWN|IS-IS .{0,40}[Aa]djacency .{0,80}\b(?:Down|down)\b"),
+    Rule("net.crc", "network", "packet_loss", 0.65, "device",
+         r"\b[1-9]\d* input errors, [1-9]\d* CRC|\bCRC errors? (?:detected|increasing|on)|\bFCS errors?\b|rx_crc_errors"),
+)
+
+RULES: tuple[Rule, ...] = (*CRASH_RULES, *CONNECT_RULES, *SERVICE_RULES, *KERNEL_RULES, *NETWORK_RULES)
+RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
+
+# The one cheap pass over lower-cased lines: a line holding none of the rules' required literals
+# matches no rule (every rule has such literals: a test checks it).
+TRIGGER = trie_regex(frozenset().union(*(r.literals or frozenset() for r in RULES)))

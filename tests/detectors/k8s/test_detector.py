@@ -1,0 +1,298 @@
+"""Kubernetes findings as decisive signals: named per docs/causes.md, aggregated, quoting the evidence."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain import ChangeEvent, KubeText, Signal
+from detectors.changes import detect_change_signals
+from detectors.kubernetes import container_logs, detect_kubernetes_signals
+from detectors.registry import load_detectors
+
+from .factories import ALERT_TIME, DATA, context, kube
+
+
+def _by(signals: list[Signal], service: str, kind: str) -> Signal:
+    found = [s for s in signals if s.service == service and s.kind == kind]
+    assert found, f"no {kind} on {service}: {[(s.service, s.kind) for s in signals]}"
+    return max(found, key=lambda s: s.score)
+
+
+def test_oom_killed_container_is_a_decisive_oom_kill_on_its_deployment() -> None:
+    signals = detect_kubernetes_signals(context(kube("describe_pod_oom.txt"), kube("get_events.txt")))
+    oom = _by(signals, "checkout", "oom_kill")
+    assert oom.source == "kubernetes" and oom.detector == "k8s.container_state" and oom.score >= 0.9
+    assert oom.attributes["decisive"] is True and oom.attributes["rule"] == "oom.terminated"
+    assert (oom.attributes["exit_code"], oom.attributes["reason"], oom.attributes["count"]) == (137, "OOMKilled", 6)
+    assert "pod/checkout-7c9d8f6b5-x2kbc" in oom.evidence[0].summary and "OOMKilled" in oom.evidence[0].summary
+    assert oom.started_at is not None and oom.started_at.isoformat() == "2024-03-04T11:52:41+00:00"
+    crash = _by(signals, "checkout", "crash_loop")
+    assert crash.score < oom.score and crash.score <= 0.55
+    # the describe's BackOff (x24) and the events table's copy of it are one signal, counted once
+    backoff = [s for s in signals if s.attributes.get("reason") == "BackOff" and s.service == "checkout"]
+    assert len(backoff) == 1 and backoff[0].attributes["count"] == 24
+    assert backoff[0].started_at == ALERT_TIME - timedelta(minutes=27)
+
+
+def test_a_rollout_is_context_not_a_cause() -> None:
+    signals = detect_kubernetes_signals(context(kube("get_events.txt")))
+    rollout = next(s for s in signals if s.detector == "k8s.rollout")
+    assert (rollout.source, rollout.service, rollout.kind) == ("changes", "checkout", "deploy")
+    assert rollout.attributes["decisive"] is False
+    assert rollout.started_at == ALERT_TIME - timedelta(minutes=35)
+
+
+def test_image_pull_failures_by_kind_of_failure() -> None:
+    missing = detect_kubernetes_signals(context(kube("get_events_wide.txt")))
+    assert {(s.service, s.kind) for s in missing} == {("web", "bad_deploy")}
+    unreachable = _by(detect_kubernetes_signals(context(kube("pod_api.json"))), "api", "dependency_failure")
+    assert unreachable.attributes["culprit"] == "registry.example.com"
+    assert unreachable.attributes["rule"] == "image.registry_unreachable"
+
+
+def test_catch_all_pull_events_follow_the_specific_reading() -> None:
+    text = ("LAST SEEN   TYPE      REASON    OBJECT                  MESSAGE\n"
+            '3m          Warning   Failed    pod/api-6c8d7f9b4-lm2xs   Failed to pull image "registry.example.com/'
+            'shop/api:2.0": failed to authorize: failed to fetch oauth token: 401 Unauthorized\n'
+            "3m          Warning   Failed    pod/api-6c8d7f9b4-lm2xs   Error: ErrImagePull\n"
+            '1m          Normal    BackOff   pod/api-6c8d7f9b4-lm2xs   Back-off pulling image "registry.example.com/'
+            'shop/api:2.0"\n')
+    signals = detect_kubernetes_signals(context(KubeText(name="events", text=text)))
+    assert {(s.service, s.kind) for s in signals} == {("api", "config_change")}
+
+
+def test_node_faults_are_named_on_the_node() -> None:
+    signals = detect_kubernetes_signals(context(kube("describe_node_notready.txt"), kube("get_events_old.txt")))
+    node = _by(signals, "node-3", "node_failure")
+    assert node.score >= 0.9 and node.attributes["culprit"] == "node-3"
+    assert node.attributes["allocated"]["memory"] == {"requests_pct": 76, "limits_pct": 89}
+    evicted = detect_kubernetes_signals(context(kube("events_v1.yaml")))
+    disk = _by(evicted, "worker-7", "disk_full")
+    assert (disk.attributes["rule"], disk.attributes["seen_on"], disk.attributes["culprit"]) == (
+        "evict.disk", "search", "worker-7")
+    assert all(s.service == "worker-7" for s in evicted)
+
+
+def test_jobs_and_cronjobs_are_named_on_the_cronjob() -> None:
+    signals = detect_kubernetes_signals(context(kube("job_backup.yaml"), kube("eventlist.json")))
+    backoff = _by(signals, "backup", "crash_loop")
+    assert backoff.attributes["count"] == 1 and backoff.attributes["object"] == "job/backup-28475520"
+    mount = _by(signals, "nightly-report", "config_change")
+    assert mount.attributes["count"] == 9 and "nightly-report-config" in mount.evidence[0].summary
+    deadline = _by(signals, "nightly-report", "latency_increase")
+    assert deadline.attributes["decisive"] is False
+
+
+def test_statefulset_pod_segfault() -> None:
+    signals = detect_kubernetes_signals(context(kube("pod_ledger.yaml")))
+    crash = _by(signals, "ledger", "crash_loop")
+    assert crash.attributes["exit_code"] == 139 and crash.attributes["rule"] == "exit.segfault"
+
+
+def test_k8s_event_rows_of_events_jsonl() -> None:
+    rows = [
+        ChangeEvent(ts=ALERT_TIME - timedelta(minutes=9), kind="k8s_event", service="payments",
+                    text='Warning  Failed  pod/payments-5d8f7c9b6-t7x2q  Error: secret "payments-db" not found'),
+        ChangeEvent(ts=ALERT_TIME - timedelta(minutes=8), kind="k8s_event", service="ledger",
+                    text="Last State: Terminated, Reason: OOMKilled, Exit Code: 137"),
+        ChangeEvent(ts=ALERT_TIME - timedelta(minutes=7), kind="k8s_event", service="node-5",
+                    text="Node node-5 status is now: NodeNotReady"),
+        ChangeEvent(ts=ALERT_TIME - timedelta(minutes=6), kind="k8s_event", service="web",
+                    text="Successfully pulled image in 1.2s"),
+        ChangeEvent(ts=ALERT_TIME - timedelta(minutes=5), kind="deploy", service="web", text="Back-off"),
+    ]
+    signals = detect_kubernetes_signals(context(events=rows))
+    assert {(s.service, s.kind) for s in signals} == {("payments", "config_change"), ("ledger", "oom_kill"),
+                                                      ("node-5", "node_failure")}
+    secret = _by(signals, "payments", "config_change")
+    assert secret.started_at == ALERT_TIME - timedelta(minutes=9) and "payments-db" in secret.evidence[0].summary
+
+
+def test_the_changes_detector_keeps_k8s_events_as_context_without_a_cause_kind() -> None:
+    rows = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=3), kind=kind, service="api",
+                        text="Warning  FailedCreate  replicaset/api-6c8d7f9b4  exceeded quota: limits.cpu limit")
+            for kind in ("k8s_event", "k8s")]
+    assert [s.kind for s in detect_change_signals(rows, alert_time=ALERT_TIME)] == ["k8s", "k8s"]
+
+
+def test_container_logs_by_workload() -> None:
+    texts = [kube("describe_pod_oom.txt"), kube("logs_previous.txt", as_name="prev.log"),
+             KubeText(name="live:logs/payments/ledger-0/ledger.previous.log", text="panic: boom\n")]
+    logs = container_logs(texts)
+    assert set(logs) == {"checkout", "ledger"}
+    assert logs["checkout"][-3] == "java.lang.OutOfMemoryError: Java heap space"
+    # without a describe, the file name says which pod
+    alone = container_logs([kube("logs_previous.txt", as_name="checkout-7c9d8f6b5-x2kbc-previous.log")])
+    assert list(alone) == ["checkout"]
+
+
+def test_crash_signal_says_container_logs_are_there() -> None:
+    signals = detect_kubernetes_signals(context(kube("describe_pod_oom.txt"), kube("logs_previous.txt")))
+    assert _by(signals, "checkout", "crash_loop").attributes["container_logs"] is True
+
+
+def test_registered_as_a_builtin_detector() -> None:
+    detectors = dict(load_detectors())
+    assert "kubernetes" in detectors
+    assert detectors["kubernetes"](context(kube("pod_ledger.yaml")))
+
+
+def test_nothing_kubernetes_gives_no_signal() -> None:
+    assert detect_kubernetes_signals(context(KubeText(name="app.log", text="INFO all good\n"))) == []
+
+
+def test_a_claim_is_named_on_the_workload_of_the_pod_using_it() -> None:
+    text = """Name:          data-ledger-0
+Namespace:     payments
+StorageClass:  fast-ssd
+Status:        Pending
+Volume:
+Access Modes:
+VolumeMode:    Filesystem
+Used By:       ledger-0
+Events:
+  Type     Reason              Age                 From                         Message
+  ----     ------              ----                ----                         -------
+  Warning  ProvisioningFailed  12s (x9 over 2m)    persistentvolume-controller  storageclass.storage.k8s.io "fast-ssd" not found
+"""
+    signals = detect_kubernetes_signals(context(KubeText(name="pvc", text=text)))
+    claim = _by(signals, "ledger", "config_change")
+    assert claim.attributes["object"] == "persistentvolumeclaim/data-ledger-0" and claim.attributes["count"] == 9
+
+
+def test_a_static_pod_is_named_without_its_node() -> None:
+    text = ('{"kind": "Pod", "metadata": {"name": "kube-apiserver-cp-1", "namespace": "kube-system", '
+            '"ownerReferences": [{"kind": "Node", "name": "cp-1", "controller": true}]}, "spec": {"nodeName": "cp-1"},'
+            ' "status": {"containerStatuses": [{"name": "kube-apiserver", "restartCount": 3, "state": {"running": {}},'
+            ' "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}}')
+    signals = detect_kubernetes_signals(context(KubeText(name="live:pod/kube-system/kube-apiserver-cp-1", text=text)))
+    assert _by(signals, "kube-apiserver", "oom_kill").attributes["count"] == 3
+
+
+def test_cut_and_shuffled_outputs_never_raise() -> None:
+    import random
+
+    rng = random.Random(11)
+    originals = [p.read_text(encoding="utf-8") for p in sorted(DATA.iterdir())]
+    for _ in range(150):
+        text = rng.choice(originals)
+        lines = text.split("\n")
+        action = rng.randrange(4)
+        if action == 0:
+            text = text[: rng.randrange(len(text) + 1)]
+        elif action == 1:
+            rng.shuffle(lines)
+            text = "\n".join(lines)
+        elif action == 2:
+            text = "\n".join(line[: rng.randrange(len(line) + 1)] for line in lines)
+        else:
+            text = "".join(rng.choice(text) for _ in range(400))
+        rows = [ChangeEvent(ts=ALERT_TIME, kind="k8s_event", service="x", text=line) for line in lines[:5]]
+        signals = detect_kubernetes_signals(context(KubeText(name="fuzz", text=text), events=rows))
+        assert all(0.0 <= s.score <= 1.0 and s.service for s in signals)
+
+
+def test_replicaset_ages_date_a_rollout() -> None:
+    rows = [("NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"),
+            ("checkout-7c9d8f6b5", "3", "3", "0", "18m", "checkout", "registry.example.com/shop/checkout:1.14.2",
+             "app=checkout"),
+            ("checkout-5f8b9d7c4", "0", "0", "0", "9d", "checkout", "registry.example.com/shop/checkout:1.14.1",
+             "app=checkout"),
+            ("cart-6d9f7b8c5", "2", "2", "2", "30d", "cart", "registry.example.com/shop/cart:3.0", "app=cart")]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    text = "\n".join("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    [rollout] = [s for s in detect_kubernetes_signals(context(KubeText(name="rs", text=text)))
+                 if s.detector == "k8s.rollout"]
+    assert (rollout.service, rollout.kind) == ("checkout", "deploy")
+    assert rollout.started_at == ALERT_TIME - timedelta(minutes=18)
+    assert "checkout:1.14.1 -> registry.example.com/shop/checkout:1.14.2" in rollout.title
+
+
+def test_a_pod_told_its_node_is_not_ready_blames_that_node() -> None:
+    scheduled = ("LAST SEEN   TYPE      REASON         OBJECT                    MESSAGE\n"
+                 "40m         Normal    Scheduled      pod/api-6c8d7f9b4-lm2xs   Successfully assigned shop/"
+                 "api-6c8d7f9b4-lm2xs to node-7\n"
+                 "2m          Warning   NodeNotReady   pod/api-6c8d7f9b4-lm2xs   Node is not ready\n")
+    signals = detect_kubernetes_signals(context(KubeText(name="ev", text=scheduled)))
+    assert {(s.service, s.kind) for s in signals} == {("node-7", "node_failure")}
+    # no Scheduled event: the one node the evidence is about
+    alone = detect_kubernetes_signals(context(kube("get_events_old.txt")))
+    assert {(s.service, s.kind) for s in alone} == {("node-3", "node_failure")}
+
+
+def test_a_fresh_deny_all_policy_blocks_the_workloads_of_its_namespace() -> None:
+    pods = ("$ kubectl get pods -n billing\n"
+            "NAME                          READY   STATUS    RESTARTS   AGE\n"
+            "invoices-6f7d8c9b5-k2l4m      1/1     Running   0          12d\n"
+            "invoices-6f7d8c9b5-p9q8r      1/1     Running   0          12d\n"
+            "ledger-0                      1/1     Running   0          40d\n")
+    signals = detect_kubernetes_signals(context(kube("describe_networkpolicy.txt"), KubeText(name="p", text=pods)))
+    blocked = {(s.service, s.kind) for s in signals}
+    assert blocked == {("invoices", "network_policy_block"), ("ledger", "network_policy_block")}
+    one = _by(signals, "invoices", "network_policy_block")
+    assert one.attributes["decisive"] is True and one.attributes["isolates"] == ["ingress"]
+    assert one.started_at is not None and one.started_at.isoformat() == "2024-03-04T11:41:20+00:00"
+    assert "networkpolicy/deny-all-ingress" in one.evidence[0].summary
+
+
+def test_policies_from_a_table_and_from_yaml() -> None:
+    table = ("$ kubectl get networkpolicy --namespace=billing\n"
+             "NAME                 POD-SELECTOR    AGE\n"
+             "allow-from-gateway   app=invoices    300d\n"
+             "lock-invoices        app=invoices    9m\n")
+    signals = detect_kubernetes_signals(context(KubeText(name="np", text=table)))
+    [recent] = signals
+    assert (recent.service, recent.attributes["decisive"]) == ("invoices", False)  # a table does not say it isolates
+    assert recent.started_at == ALERT_TIME - timedelta(minutes=9)
+    yaml_text = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: egress-lockdown\n"
+                 "  namespace: billing\n  creationTimestamp: \"2024-03-04T11:50:00Z\"\nspec:\n  podSelector:\n"
+                 "    matchLabels:\n      app.kubernetes.io/name: invoices\n  policyTypes:\n  - Egress\n")
+    [locked] = detect_kubernetes_signals(context(KubeText(name="np.yaml", text=yaml_text)))
+    assert (locked.service, locked.attributes["decisive"], locked.attributes["isolates"]) == (
+        "invoices", True, ["egress"])
+
+
+def test_an_autoscaler_at_its_maximum_with_a_metric_over_target() -> None:
+    text = ("NAME       REFERENCE             TARGETS            MINPODS   MAXPODS   REPLICAS   AGE\n"
+            "checkout   Deployment/checkout   cpu: 312%/70%      3         10        10         2d\n"
+            "cart       Deployment/cart       cpu: 40%/70%       2         10        2          2d\n")
+    signals = detect_kubernetes_signals(context(KubeText(name="hpa", text=text)))
+    assert {(s.service, s.kind) for s in signals} == {("checkout", "traffic_spike")}
+    assert "10/10 replicas" in signals[0].evidence[0].summary
+
+
+def test_an_autoscaler_is_named_on_the_workload_it_scales() -> None:
+    text = """Name:                                                  checkout-hpa
+Namespace:                                             shop
+Reference:                                             Deployment/checkout
+Min replicas:                                          3
+Max replicas:                                          10
+Deployment pods:                                       10 current / 10 desired
+Conditions:
+  Type            Status  Reason            Message
+  ----            ------  ------            -------
+  AbleToScale     True    ReadyForNewScale  recommended size matches current size
+  ScalingActive   True    ValidMetricFound  the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)
+  ScalingLimited  True    TooManyReplicas   the desired replica count is more than the maximum replica count
+Events:           <none>
+"""
+    signals = detect_kubernetes_signals(context(KubeText(name="hpa", text=text)))
+    assert {(s.service, s.kind, s.attributes["reason"]) for s in signals} == {
+        ("checkout", "traffic_spike", "TooManyReplicas")}
+
+
+def test_logs_that_name_no_workload_are_kept_apart() -> None:
+    texts = [kube("describe_pod_oom.txt"), kube("pod_ledger.yaml"),
+             KubeText(name="previous.txt", text="fatal: cannot open /etc/app/config.toml\n")]
+    logs = container_logs(texts)
+    assert logs[""] == ["fatal: cannot open /etc/app/config.toml"]  # two workloads known, none named
+
+
+def test_a_rollout_that_exceeded_its_progress_deadline() -> None:
+    text = ("$ kubectl rollout status deployment/checkout -n shop\n"
+            "Waiting for deployment \"checkout\" rollout to finish: 1 of 3 updated replicas are available...\n"
+            "error: deployment \"checkout\" exceeded its progress deadline\n")
+    signals = [s for s in detect_kubernetes_signals(context(KubeText(name="status", text=text)))
+               if s.source == "kubernetes"]
+    assert [(s.service, s.kind, s.attributes["rule"]) for s in signals] == [
+        ("checkout", "bad_deploy", "deploy.progress_deadline")]

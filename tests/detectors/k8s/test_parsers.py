@@ -1,0 +1,223 @@
+"""kubectl output recognised by content and parsed: describe, events tables, API objects, rollout history, logs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain import KubeText
+from detectors.kubernetes import parse_kube_text
+from detectors.kubernetes.text import parse_age, parse_age_column, parse_time
+
+from .factories import kube
+
+
+def test_describe_pod_reads_states_owner_node_and_events() -> None:
+    found = parse_kube_text(kube("describe_pod_oom.txt", as_name="notes.txt"))
+    [pod] = found.pods
+    assert pod.node == "ip-10-0-3-17.eu-west-1.compute.internal"
+    assert (pod.owner.kind, pod.owner.name) == ("ReplicaSet", "checkout-7c9d8f6b5")  # type: ignore[union-attr]
+    [status] = pod.containers
+    assert status.current is not None and (status.current.state, status.current.reason) == ("waiting",
+                                                                                            "CrashLoopBackOff")
+    assert status.last is not None and (status.last.reason, status.last.exit_code) == ("OOMKilled", 137)
+    assert status.last.finished == datetime(2024, 3, 4, 11, 52, 41, tzinfo=UTC)
+    assert (status.restart_count, status.ready) == (6, False)
+    backoff = next(e for e in found.events if e.reason == "BackOff")
+    assert (backoff.count, backoff.first_age, backoff.last_age) == (24, timedelta(minutes=27), timedelta(seconds=125))
+    assert backoff.obj.label == "pod/checkout-7c9d8f6b5-x2kbc" and backoff.type == "Warning"
+    assert not found.logs  # a describe is not log text
+
+
+def test_describe_node_reads_conditions_and_taints() -> None:
+    found = parse_kube_text(kube("describe_node_notready.txt"))
+    [node] = found.nodes
+    ready = next(c for c in node.conditions if c.type == "Ready")
+    assert (ready.status, ready.reason, ready.message) == ("Unknown", "NodeStatusUnknown",
+                                                           "Kubelet stopped posting node status.")
+    assert ready.since == datetime(2024, 3, 4, 11, 39, 1, tzinfo=UTC)
+    assert node.taints == ["node.kubernetes.io/unreachable"]
+    assert node.allocated == {"cpu": (91, 150), "memory": (76, 89)}
+    assert [e.reason for e in found.events] == ["NodeNotReady"]
+
+
+def test_get_events_default_layout() -> None:
+    found = parse_kube_text(kube("get_events.txt"))
+    assert [e.reason for e in found.events] == ["ScalingReplicaSet", "ScalingReplicaSet", "Scheduled", "Pulled",
+                                                "BackOff", "Unhealthy"]
+    probe = found.events[-1]
+    assert probe.obj.label == "pod/cart-6d9f7b8c5-p4k2m" and probe.last_age == timedelta(minutes=14)
+    assert probe.message.startswith("Readiness probe failed: Get \"http://10.244.1.12:8080/ready\"")
+
+
+def test_get_events_wide_layout_keeps_count_source_and_first_seen() -> None:
+    found = parse_kube_text(kube("get_events_wide.txt"))
+    failed = found.events[0]
+    assert (failed.reason, failed.count, failed.source_host) == ("Failed", 7, "worker-2")
+    assert failed.first_age == timedelta(minutes=12) and failed.last_age == timedelta(minutes=4)
+    assert failed.message.endswith("ghcr.io/acme/web:2.3.1: not found")
+
+
+def test_get_events_old_layout_with_name_and_kind_columns() -> None:
+    found = parse_kube_text(kube("get_events_old.txt"))
+    node, pod = found.events
+    assert (node.obj.label, node.count, node.first_age) == ("node/node-3", 57, timedelta(minutes=14))
+    assert (pod.obj.label, pod.message) == ("pod/api-6c8d7f9b4-lm2xs", "Node is not ready")
+
+
+def test_events_table_with_namespace_column_and_kubectl_events_ages() -> None:
+    text = ("NAMESPACE   LAST SEEN           TYPE      REASON    OBJECT          MESSAGE\n"
+            "shop        2m (x5 over 10m)    Warning   BackOff   pod/api-0       Back-off restarting failed container\n")
+    [event] = parse_kube_text(KubeText(name="x", text=text)).events
+    assert (event.obj.namespace, event.count, event.first_age) == ("shop", 5, timedelta(minutes=10))
+
+
+def test_yaml_pod_with_last_state_terminated() -> None:
+    found = parse_kube_text(kube("pod_ledger.yaml"))
+    [pod] = found.pods
+    assert (pod.node, pod.owner.kind, pod.owner.name) == ("ip-10-0-5-21", "StatefulSet", "ledger")  # type: ignore[union-attr]
+    [status] = pod.containers
+    assert status.last is not None and (status.last.reason, status.last.exit_code) == ("Error", 139)
+    assert status.current is not None and status.current.reason == "CrashLoopBackOff"
+    assert status.restart_count == 4
+
+
+def test_json_pod_with_a_waiting_message() -> None:
+    [pod] = parse_kube_text(kube("pod_api.json")).pods
+    [status] = pod.containers
+    assert status.current is not None and status.current.reason == "ErrImagePull"
+    assert "i/o timeout" in status.current.message and status.image == "registry.example.com/shop/api:2.0"
+
+
+def test_event_list_and_events_k8s_io_v1() -> None:
+    listed = parse_kube_text(kube("eventlist.json")).events
+    assert [(e.reason, e.count, e.source_host) for e in listed] == [("FailedMount", 9, "worker-1"),
+                                                                   ("DeadlineExceeded", 1, "")]
+    assert listed[0].first_seen == datetime(2024, 3, 4, 11, 31, 2, tzinfo=UTC)
+    v1 = parse_kube_text(kube("events_v1.yaml")).events
+    assert [(e.reason, e.count, e.source_host, e.obj.kind) for e in v1] == [
+        ("EvictionThresholdMet", 5, "worker-7", "Node"), ("Evicted", 1, "worker-7", "Pod")]
+    assert v1[1].message.startswith("The node was low on resource: ephemeral-storage")
+
+
+def test_job_conditions_become_events_and_owners_are_kept() -> None:
+    found = parse_kube_text(kube("job_backup.yaml"))
+    assert {(e.obj.label, e.reason) for e in found.events} == {("job/backup-28475520", "BackoffLimitExceeded")}
+    assert found.owners["backup-28475520"].name == "backup"
+    [rollout] = found.rollouts
+    assert (rollout.workload, rollout.revision, rollout.at) == ("api", "12", datetime(2024, 3, 4, 11, 30, tzinfo=UTC))
+
+
+def test_rollout_history() -> None:
+    [rollout] = parse_kube_text(kube("rollout_history.txt")).rollouts
+    assert (rollout.workload, rollout.revision) == ("api", "12") and rollout.detail.endswith("shop/api:2.0")
+
+
+def test_logs_are_whatever_is_not_recognised_and_a_command_names_the_pod() -> None:
+    text = ("$ kubectl logs -n shop checkout-7c9d8f6b5-x2kbc -c checkout --previous\r\n"
+            + kube("logs_previous.txt").text.replace("\n", "\r\n"))
+    [log] = parse_kube_text(KubeText(name="paste.txt", text=text)).logs
+    assert (log.pod, log.container, log.previous) == ("checkout-7c9d8f6b5-x2kbc", "checkout", True)
+    assert log.lines[-3] == "java.lang.OutOfMemoryError: Java heap space" and not any("\r" in x for x in log.lines)
+
+
+def test_prefixed_logs_are_split_per_pod() -> None:
+    text = ("[pod/api-6c8d7f9b4-lm2xs/api] panic: runtime error: invalid memory address\n"
+            "[pod/worker-0/worker] INFO started\n[pod/api-6c8d7f9b4-lm2xs/api] goroutine 1 [running]:\n")
+    logs = parse_kube_text(KubeText(name="prefixed.log", text=text)).logs
+    assert {(x.pod, len(x.lines)) for x in logs} == {("api-6c8d7f9b4-lm2xs", 2), ("worker-0", 1)}
+
+
+def test_several_outputs_in_one_file_are_split_at_their_commands() -> None:
+    text = ("$ kubectl describe node node-3\n" + kube("describe_node_notready.txt").text
+            + "\n$ kubectl get events -n shop\n" + kube("get_events.txt").text
+            + "\n$ kubectl logs api-0 -p\n" + "Error: connect ECONNREFUSED 10.0.0.5:5432\n")
+    found = parse_kube_text(KubeText(name="incident.txt", text=text))
+    assert len(found.nodes) == 1 and len(found.events) == 7
+    assert [(x.pod, x.previous) for x in found.logs] == [("api-0", True)]
+
+
+def test_ansi_colours_and_crlf_are_ignored() -> None:
+    text = kube("get_events.txt").text.replace("Warning", "\x1b[33mWarning\x1b[0m").replace("\n", "\r\n")
+    found = parse_kube_text(KubeText(name="x", text=text))
+    assert [e.reason for e in found.events if e.type == "Warning"] == ["BackOff", "Unhealthy"]
+
+
+@pytest.mark.parametrize("text", [
+    "", "\x00\x01\x02\xff garbage", "{not json", "apiVersion: v1\nkind: Pod\nmetadata: [unclosed",
+    "Name: x\nNamespace: y\nContainers:\n  c:\n    State: Terminated\n      Exit Code: banana\n",
+    "LAST SEEN   TYPE   REASON   OBJECT   MESSAGE\n\n???\n", "kind: Pod\nstatus: 3\n", "[1, 2, 3]",
+    '{"kind": "EventList", "items": [{"kind": "Event", "reason": 5, "involvedObject": "x"}, null, 7]}',
+])
+def test_garbage_never_raises(text: str) -> None:
+    found = parse_kube_text(KubeText(name="bad", text=text))
+    assert not found.events and not found.nodes and not found.rollouts
+
+
+def test_truncated_yaml_keeps_what_came_before_the_cut() -> None:
+    text = kube("pod_ledger.yaml").text
+    cut = text[: text.index("        finishedAt")] + "        finishedAt: \"2024-03-04T11:5"
+    [pod] = parse_kube_text(KubeText(name="cut.yaml", text=cut)).pods
+    assert pod.containers[0].last is not None and pod.containers[0].last.exit_code == 139
+
+
+def test_truncated_describe_keeps_its_events() -> None:
+    text = kube("describe_pod_oom.txt").text
+    cut = text[: text.index("Back-off restarting") + 20]
+    found = parse_kube_text(KubeText(name="cut.txt", text=cut))
+    assert found.pods and any(e.reason == "BackOff" for e in found.events)
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("3m12s", 192), ("2d3h", 183600), ("45s", 45), ("<unknown>", None),
+                                                ("", None), ("abc", None), ("1y2d", 367 * 86400)])
+def test_kubectl_ages(value: str, seconds: int | None) -> None:
+    age = parse_age(value)
+    assert (age.total_seconds() if age else None) == seconds
+
+
+def test_age_column_and_times() -> None:
+    assert parse_age_column("2m55s (x12 over 14m)") == (timedelta(seconds=175), timedelta(minutes=14), 12)
+    assert parse_time("Mon, 04 Mar 2024 11:52:41 +0000") == datetime(2024, 3, 4, 11, 52, 41, tzinfo=UTC)
+    assert parse_time("2024-03-04T11:52:41Z") == datetime(2024, 3, 4, 11, 52, 41, tzinfo=UTC)
+    assert parse_time("<unknown>") is None and parse_time("yesterday") is None
+
+
+def test_get_pods_and_get_nodes_tables() -> None:
+    pods = ("NAME                        READY   STATUS                       RESTARTS      AGE\n"
+            "checkout-7c9d8f6b5-x2kbc    0/1     CrashLoopBackOff             6 (2m5s ago)  33m\n"
+            "ledger-0                    0/1     OOMKilled                    3 (40s ago)   2d\n"
+            "search-7d9c8b6f5-k2j4h      0/1     Evicted                      0             1h\n"
+            "payments-5d8f7c9b6-t7x2q    0/1     Init:CreateContainerConfigError   0        5m\n"
+            "web-5b7d9c6f8-qq7zt         1/1     Running                      0             33m\n")
+    found = parse_kube_text(KubeText(name="pods", text=pods))
+    states = {p.name: (p.containers[0].current or p.containers[0].last) for p in found.pods}
+    assert states["checkout-7c9d8f6b5-x2kbc"].reason == "CrashLoopBackOff"  # type: ignore[union-attr]
+    assert states["ledger-0"].reason == "OOMKilled" and states["web-5b7d9c6f8-qq7zt"] is None  # type: ignore[union-attr]
+    assert states["payments-5d8f7c9b6-t7x2q"].reason == "CreateContainerConfigError"  # type: ignore[union-attr]
+    assert next(p for p in found.pods if p.name == "checkout-7c9d8f6b5-x2kbc").containers[0].restart_count == 6
+    assert [(e.obj.name, e.reason) for e in found.events] == [("search-7d9c8b6f5-k2j4h", "Evicted")]
+    assert not found.logs
+    nodes = ("NAME     STATUS                        ROLES    AGE   VERSION\n"
+             "node-1   Ready                         <none>   40d   v1.29.2\n"
+             "node-3   NotReady,SchedulingDisabled   <none>   40d   v1.29.2\n")
+    found = parse_kube_text(KubeText(name="nodes", text=nodes))
+    assert [(n.name, [(c.type, c.status) for c in n.conditions]) for n in found.nodes] == [
+        ("node-1", []), ("node-3", [("Ready", "False")])]
+
+
+@pytest.mark.parametrize("text", [
+    "NAME       READY   UP-TO-DATE   AVAILABLE   AGE\ncheckout   0/3     3            0           33m\n",
+    "NAME                       CPU(cores)   MEMORY(bytes)\ncheckout-7c9d8f6b5-x2kbc   812m         498Mi\n",
+])
+def test_other_get_tables_are_not_logs(text: str) -> None:
+    found = parse_kube_text(KubeText(name="table", text=text))
+    assert not found.logs and not found.pods
+
+
+def test_json_log_lines_that_mention_kind_stay_log_text() -> None:
+    text = ('{"level":"error","msg":"reconcile failed","kind":"Order","metadata":{"id":7}}\n'
+            '{"level":"error","msg":"connect ECONNREFUSED 10.0.0.5:5432"}\n')
+    found = parse_kube_text(KubeText(name="live:logs/shop/orders-7c9d8f6b5-x2kbc/orders.previous.log", text=text))
+    [log] = found.logs
+    assert len(log.lines) == 2 and log.previous

@@ -1,0 +1,271 @@
+"""The reason table, one realistic kubectl line per row: which rule reads it, which kind and which component."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain import SYMPTOM_KINDS, is_cause_kind
+from detectors.kubernetes.rules import RULES, match_rule, reason_from_message
+
+PULL = 'Failed to pull image "{image}": rpc error: code = Unknown desc = '
+# (rule id, on, reason, message, exit code, kind, blame)
+CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
+    ("oom.terminated", "terminated", "OOMKilled", "", 137, "oom_kill", "workload"),
+    ("oom.event", "event", "OOMKilling", "Memory cgroup out of memory: Killed process 4242 (java) total-vm:4194304kB, "
+     "anon-rss:1048576kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:2400kB oom_score_adj:936", None,
+     "oom_kill", "workload"),
+    ("oom.system", "event", "SystemOOM", "System OOM encountered, victim process: java, pid: 4242", None,
+     "oom_kill", "node"),
+    ("image.rate_limited", "event", "Failed", PULL.format(image="nginx:1.25") + "failed to pull and unpack image "
+     '"docker.io/library/nginx:1.25": 429 Too Many Requests - Server message: toomanyrequests: You have reached your '
+     "pull rate limit.", None, "rate_limited", "registry"),
+    ("image.auth", "event", "Failed", PULL.format(image="registry.example.com/shop/api:2.0") + "failed to resolve "
+     'reference "registry.example.com/shop/api:2.0": pulling from host registry.example.com failed with status code '
+     "[manifests 2.0]: 401 Unauthorized", None, "config_change", "workload"),
+    ("image.not_found", "waiting", "ErrImagePull", 'rpc error: code = NotFound desc = failed to pull and unpack image '
+     '"ghcr.io/acme/web:2.3.1": failed to resolve reference "ghcr.io/acme/web:2.3.1": ghcr.io/acme/web:2.3.1: not '
+     "found", None, "bad_deploy", "workload"),
+    ("image.registry_unreachable", "event", "Failed", PULL.format(image="registry.example.com/shop/api:2.0")
+     + 'failed to pull and unpack image "registry.example.com/shop/api:2.0": failed to resolve reference: Head '
+     '"https://registry.example.com/v2/shop/api/manifests/2.0": dial tcp: lookup registry.example.com on '
+     "10.96.0.10:53: no such host", None, "dependency_failure", "registry"),
+    ("image.invalid_name", "event", "Failed", 'Failed to apply default image tag "Shop/API:latest": couldn\'t parse '
+     'image reference "Shop/API:latest": invalid reference format: repository name must be lowercase', None,
+     "bad_deploy", "workload"),
+    ("image.invalid_name.default", "waiting", "InvalidImageName", "", None, "bad_deploy", "workload"),
+    ("image.pull_secret", "event", "FailedToRetrieveImagePullSecret", "Unable to retrieve some image pull secrets "
+     "(regcred); attempting to pull the image may not succeed.", None, "config_change", "workload"),
+    ("image.backoff", "waiting", "ImagePullBackOff", 'Back-off pulling image "ghcr.io/acme/web:2.3.1"', None,
+     "bad_deploy", "workload"),
+    ("image.backoff.event", "event", "BackOff", 'Back-off pulling image "ghcr.io/acme/web:2.3.1"', None,
+     "bad_deploy", "workload"),
+    ("image.failed.generic", "event", "Failed", "Error: ErrImagePull", None, "bad_deploy", "workload"),
+    ("config.missing_ref", "event", "Failed", 'Error: secret "payments-db" not found', None, "config_change",
+     "workload"),
+    ("config.security", "waiting", "CreateContainerConfigError",
+     "container has runAsNonRoot and image will run as root (pod: \"api-0_shop(1f2e)\", container: api)", None,
+     "config_change", "workload"),
+    ("config.default", "waiting", "CreateContainerConfigError", "", None, "config_change", "workload"),
+    ("start.exec", "terminated", "StartError", 'failed to create containerd task: failed to create shim task: OCI '
+     'runtime create failed: runc create failed: unable to start container process: exec: "/app/server": stat '
+     "/app/server: no such file or directory: unknown", 128, "bad_deploy", "workload"),
+    ("start.no_command", "waiting", "CreateContainerError", "Error: no command specified", None, "bad_deploy",
+     "workload"),
+    ("start.create_default", "waiting", "CreateContainerError", "context deadline exceeded", None, "config_change",
+     "workload"),
+    ("start.run_default", "waiting", "RunContainerError", "", None, "bad_deploy", "workload"),
+    ("start.poststart_hook", "event", "FailedPostStartHook", 'PostStartHook failed', None, "bad_deploy", "workload"),
+    ("exit.normal", "terminated", "Error", "", 143, "", "workload"),
+    ("exit.completed", "terminated", "Completed", "", None, "", "workload"),
+    ("exit.sigkill", "terminated", "Error", "", 137, "crash_loop", "workload"),
+    ("exit.segfault", "terminated", "Error", "", 139, "crash_loop", "workload"),
+    ("exit.abort", "terminated", "Error", "", 134, "crash_loop", "workload"),
+    ("exit.not_executable", "terminated", "Error", "", 127, "bad_deploy", "workload"),
+    ("exit.start_failed", "terminated", "Error", "", 128, "bad_deploy", "workload"),
+    ("exit.app_error", "terminated", "Error", "", 1, "crash_loop", "workload"),
+    ("exit.other", "terminated", "Error", "", 3, "crash_loop", "workload"),
+    ("crash.backoff", "event", "BackOff", "Back-off restarting failed container api in pod api-6c8d7f9b4-lm2xs_shop"
+     "(0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6)", None, "crash_loop", "workload"),
+    ("crash.waiting", "waiting", "CrashLoopBackOff", "back-off 5m0s restarting pod=api-0", None, "crash_loop",
+     "workload"),
+    ("probe.wrong_path", "event", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 404", None,
+     "config_change", "workload"),
+    ("probe.liveness.timeout", "event", "Unhealthy", 'Liveness probe failed: Get "http://10.244.1.9:8080/healthz": '
+     "context deadline exceeded (Client.Timeout exceeded while awaiting headers)", None, "thread_pool_exhaustion",
+     "workload"),
+    ("probe.liveness.refused", "event", "Unhealthy", 'Liveness probe failed: Get "http://10.244.1.9:8081/healthz": '
+     "dial tcp 10.244.1.9:8081: connect: connection refused", None, "config_change", "workload"),
+    ("probe.readiness.timeout", "event", "Unhealthy", "Readiness probe failed: command timed out", None,
+     "thread_pool_exhaustion", "workload"),
+    ("probe.readiness.refused", "event", "Unhealthy", 'Readiness probe failed: Get "http://10.244.1.12:8080/ready": '
+     "dial tcp 10.244.1.12:8080: connect: connection refused", None, "error_rate_increase", "workload"),
+    ("probe.server_error", "event", "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 503", None,
+     "exception_surge", "workload"),
+    ("probe.readiness.default", "event", "Unhealthy", "Readiness probe failed: /var/run/postgresql:5432 - no "
+     "response", None, "error_rate_increase", "workload"),
+    ("probe.default", "event", "Unhealthy", "Startup probe failed: /bin/sh: pg_isready: not ready", None,
+     "crash_loop", "workload"),
+    ("probe.killed", "event", "Killing", "Container api failed liveness probe, will be restarted", None, "crash_loop",
+     "workload"),
+    ("schedule.nodes_down", "event", "FailedScheduling", "0/3 nodes are available: 3 node(s) had untolerated taint "
+     "{node.kubernetes.io/unreachable: }. preemption: 0/3 nodes are available: 3 Preemption is not helpful for "
+     "scheduling.", None, "node_failure", "workload"),
+    ("schedule.insufficient", "event", "FailedScheduling", "0/5 nodes are available: 2 Insufficient cpu, 3 "
+     "Insufficient memory. preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.",
+     None, "resource_quota", "workload"),
+    ("schedule.pvc_missing", "event", "FailedScheduling", "0/3 nodes are available: 3 pod has unbound immediate "
+     "PersistentVolumeClaims. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+     None, "config_change", "workload"),
+    ("schedule.affinity", "event", "FailedScheduling", "0/4 nodes are available: 4 node(s) didn't match Pod's node "
+     "affinity/selector. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.", None,
+     "config_change", "workload"),
+    ("schedule.taint", "event", "FailedScheduling", "0/3 nodes are available: 3 node(s) had untolerated taint "
+     "{dedicated: gpu}. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.", None,
+     "config_change", "workload"),
+    ("schedule.ports_volumes", "event", "FailedScheduling", "0/3 nodes are available: 3 node(s) had volume node "
+     "affinity conflict.", None, "config_change", "workload"),
+    ("schedule.default", "event", "FailedScheduling", "running PreFilter plugin \"VolumeBinding\": error", None,
+     "resource_quota", "workload"),
+    ("schedule.preempted", "event", "Preempted", "Preempted by pod 7d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a on node "
+     "node-2", None, "resource_quota", "workload"),
+    ("admission.out_of", "event", "OutOfcpu", "Node didn't have enough resource: cpu, requested: 2000, used: 3500, "
+     "capacity: 4000", None, "resource_quota", "workload"),
+    ("admission.node_affinity", "event", "NodeAffinity", "Pod Predicate NodeAffinity failed", None, "config_change",
+     "workload"),
+    ("create.quota", "event", "FailedCreate", 'Error creating: pods "api-6c8d7f9b4-zz9x8" is forbidden: exceeded '
+     "quota: compute-resources, requested: limits.cpu=2, used: limits.cpu=31, limited: limits.cpu=32", None,
+     "resource_quota", "workload"),
+    ("create.webhook", "event", "FailedCreate", 'Error creating: Internal error occurred: failed calling webhook '
+     '"validate.kyverno.svc-fail": failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?'
+     'timeout=10s": dial tcp 10.96.14.2:443: connect: connection refused', None, "dependency_failure", "dependency"),
+    ("create.serviceaccount", "event", "FailedCreate", 'Error creating: pods "api-6c8d7f9b4-" is forbidden: error '
+     'looking up service account shop/api: serviceaccount "api" not found', None, "config_change", "workload"),
+    ("create.policy", "event", "FailedCreate", 'Error creating: pods "api-6c8d7f9b4-q" is forbidden: violates '
+     'PodSecurity "restricted:latest": allowPrivilegeEscalation != false', None, "config_change", "workload"),
+    ("create.default", "event", "FailedCreate", "Error creating: something unexpected", None, "config_change",
+     "workload"),
+    ("deploy.progress_deadline", "event", "ProgressDeadlineExceeded", 'ReplicaSet "api-6c8d7f9b4" has timed out '
+     "progressing.", None, "bad_deploy", "workload"),
+    ("job.backoff_limit", "event", "BackoffLimitExceeded", "Job has reached the specified backoff limit", None,
+     "crash_loop", "workload"),
+    ("job.deadline", "event", "DeadlineExceeded", "Job was active longer than specified deadline", None,
+     "latency_increase", "workload"),
+    ("volume.missing_ref", "event", "FailedMount", 'MountVolume.SetUp failed for volume "config" : configmap '
+     '"api-config" not found', None, "config_change", "workload"),
+    ("volume.multi_attach", "event", "FailedAttachVolume", 'Multi-Attach error for volume '
+     '"pvc-5b1c0e2d-6a7f-4c3b-9d8e-0f1a2b3c4d5e" Volume is already exclusively attached to one node and can\'t be '
+     "attached to another", None, "disk_io_latency", "workload"),
+    ("volume.io_error", "event", "FailedMount", 'MountVolume.MountDevice failed for volume "pvc-1" : rpc error: code '
+     "= Internal desc = mount failed: exit status 32: mount: /var/lib/kubelet/plugins: can't read superblock on "
+     "/dev/nvme1n1: Input/output error", None, "disk_io_latency", "workload"),
+    ("volume.timeout", "event", "FailedMount", "Unable to attach or mount volumes: unmounted volumes=[data], "
+     "unattached volumes=[data kube-api-access-8xq2m]: timed out waiting for the condition", None, "disk_io_latency",
+     "workload"),
+    ("volume.default", "event", "FailedMount", 'MountVolume.SetUp failed for volume "nfs" : mount failed: exit '
+     "status 32", None, "config_change", "workload"),
+    ("volume.storageclass", "event", "ProvisioningFailed", 'storageclass.storage.k8s.io "fast-ssd" not found', None,
+     "config_change", "workload"),
+    ("volume.provisioning", "event", "ProvisioningFailed", 'failed to provision volume with StorageClass "gp3": '
+     "rpc error: code = Internal desc = Could not create volume", None, "config_change", "workload"),
+    ("evict.pod_storage_limit", "event", "Evicted", "Pod ephemeral local storage usage exceeds the total limit of "
+     "containers 1Gi.", None, "disk_full", "workload"),
+    ("evict.memory", "event", "Evicted", "The node was low on resource: memory. Threshold quantity: 100Mi, available: "
+     "88Mi. Container api was using 1200Mi, request is 512Mi, has larger consumption of memory.", None, "oom_kill",
+     "node"),
+    ("evict.disk", "event", "Evicted", "The node was low on resource: ephemeral-storage. Threshold quantity: "
+     "2146223972, available: 1984704Ki.", None, "disk_full", "node"),
+    ("evict.default", "event", "Evicted", "Pod was evicted", None, "node_failure", "node"),
+    ("pressure.memory", "event", "EvictionThresholdMet", "Attempting to reclaim memory", None, "oom_kill", "node"),
+    ("pressure.disk", "event", "EvictionThresholdMet", "Attempting to reclaim ephemeral-storage", None, "disk_full",
+     "node"),
+    ("pressure.disk.event", "event", "FreeDiskSpaceFailed", "Failed to garbage collect required amount of images. "
+     "Attempted to free 4047925248 bytes, but only found 0 bytes eligible to free.", None, "disk_full", "node"),
+    ("pressure.memory.event", "event", "NodeHasInsufficientMemory", "Node node-2 status is now: "
+     "NodeHasInsufficientMemory", None, "oom_kill", "node"),
+    ("pressure.pid.event", "event", "NodeHasInsufficientPID", "Node node-2 status is now: NodeHasInsufficientPID",
+     None, "node_failure", "node"),
+    ("node.stopped_posting", "event", "NodeStatusUnknown", "Kubelet stopped posting node status.", None,
+     "node_failure", "node"),
+    ("node.not_ready", "event", "NodeNotReady", "Node node-3 status is now: NodeNotReady", None, "node_failure",
+     "node"),
+    ("node.rebooted", "event", "Rebooted", "Node node-3 has been rebooted, boot id: 6f1e3c2a", None, "node_failure",
+     "node"),
+    ("node.network", "event", "NetworkNotReady", "network is not ready: container runtime network not ready: "
+     "NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not "
+     "initialized", None, "node_failure", "node"),
+    ("sandbox.ip_exhausted", "event", "FailedCreatePodSandBox", "Failed to create pod sandbox: rpc error: code = "
+     'Unknown desc = failed to setup network for sandbox "9f8e": plugin type="aws-cni" name="aws-cni" failed (add): '
+     "add cmd: failed to assign an IP address to container", None, "resource_quota", "node"),
+    ("sandbox.default", "event", "FailedCreatePodSandBox", "Failed to create pod sandbox: rpc error: code = Unknown "
+     'desc = failed to setup network for sandbox "1a2b": plugin type="calico" failed (add): stat '
+     "/var/lib/calico/nodename: no such file or directory", None, "node_failure", "node"),
+    ("node.kernel_deadlock", "event", "TaskHung", "kernel: INFO: task jbd2/nvme0n1p1-8:412 blocked for more than 120 "
+     "seconds.", None, "hardware_error", "node"),
+    ("node.readonly_fs", "event", "FilesystemIsReadOnly", "Node condition ReadonlyFilesystem is now: True, reason: "
+     "FilesystemIsReadOnly", None, "hardware_error", "node"),
+    ("condition.stopped_posting", "condition", "Ready=Unknown", "Kubelet stopped posting node status.", None,
+     "node_failure", "node"),
+    ("condition.not_ready", "condition", "Ready=False", "PLEG is not healthy: pleg was last seen active 3m12.5s ago; "
+     "threshold is 3m0s", None, "node_failure", "node"),
+    ("condition.memory", "condition", "MemoryPressure=True", "kubelet has insufficient memory available", None,
+     "oom_kill", "node"),
+    ("condition.disk", "condition", "DiskPressure=True", "kubelet has disk pressure", None, "disk_full", "node"),
+    ("condition.pid", "condition", "PIDPressure=True", "kubelet has insufficient PID available", None,
+     "node_failure", "node"),
+    ("condition.network", "condition", "NetworkUnavailable=True", "RouteController failed to create a route", None,
+     "node_failure", "node"),
+    ("condition.readonly_fs", "condition", "ReadonlyFilesystem=True", "Filesystem is read-only", None,
+     "hardware_error", "node"),
+    ("condition.kernel_deadlock", "condition", "KernelDeadlock=True", "kernel has a deadlock", None,
+     "hardware_error", "node"),
+    ("taint.unreachable", "taint", "node.kubernetes.io/unreachable", "", None, "node_failure", "node"),
+    ("taint.disk", "taint", "node.kubernetes.io/disk-pressure", "", None, "disk_full", "node"),
+    ("taint.memory", "taint", "node.kubernetes.io/memory-pressure", "", None, "oom_kill", "node"),
+    ("taint.network", "taint", "node.kubernetes.io/network-unavailable", "", None, "node_failure", "node"),
+    ("taint.pid", "taint", "node.kubernetes.io/pid-pressure", "", None, "node_failure", "node"),
+    ("hpa.max_replicas", "event", "ScalingLimited", "the desired replica count is more than the maximum replica "
+     "count", None, "traffic_spike", "workload"),
+    ("hpa.rescale_up", "event", "SuccessfulRescale", "New size: 10; reason: cpu resource utilization (percentage of "
+     "request) above target", None, "traffic_spike", "workload"),
+    ("hpa.metrics", "event", "FailedGetResourceMetric", "failed to get cpu utilization: unable to get metrics for "
+     "resource cpu: no metrics returned from resource metrics API", None, "traffic_spike", "workload"),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "on", "reason", "message", "exit_code", "kind", "blame"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_each_row_reads_its_line(rule_id: str, on: str, reason: str, message: str, exit_code: int | None,
+                                 kind: str, blame: str) -> None:
+    rule = match_rule(on, reason, message, exit_code)
+    assert rule is not None, f"no rule read {reason}: {message}"
+    assert (rule.id, rule.kind, rule.blame) == (rule_id, kind, blame)
+
+
+def test_every_row_has_a_case_and_names_a_vocabulary_kind() -> None:
+    assert sorted(c[0] for c in CASES) == sorted(r.id for r in RULES)
+    assert len({r.id for r in RULES}) == len(RULES)
+    for rule in RULES:
+        assert rule.kind == "" or is_cause_kind(rule.kind) or rule.kind in SYMPTOM_KINDS, rule.id
+        assert 0.0 <= rule.score <= 1.0
+    # 0.9 and above only for reasons that explain a failure by themselves
+    assert {r.id for r in RULES if r.score >= 0.9} == {
+        "oom.terminated", "oom.event", "config.missing_ref", "node.stopped_posting", "condition.stopped_posting"}
+
+
+@pytest.mark.parametrize(("on", "reason", "message"), [
+    ("event", "Scheduled", "Successfully assigned shop/api-0 to node-2"),
+    ("event", "Pulled", 'Container image "nginx:1.25" already present on machine'),
+    ("event", "Started", "Started container api"),
+    ("event", "Killing", "Stopping container api"),
+    ("waiting", "ContainerCreating", ""),
+    ("condition", "Ready=True", "kubelet is posting ready status"),
+    ("terminated", "Completed", ""),
+])
+def test_routine_reasons_name_no_cause(on: str, reason: str, message: str) -> None:
+    rule = match_rule(on, reason, message, 0 if on == "terminated" else None)
+    assert rule is None or rule.kind == ""
+
+
+def test_a_failed_event_about_a_secret_is_not_read_as_an_image_pull() -> None:
+    rule = match_rule("event", "Failed", "Error: couldn't find key DB_PASSWORD in Secret shop/payments-db")
+    assert rule is not None and rule.id == "config.missing_ref"
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ("Back-off restarting failed container api in pod api-0_shop(1f2e)", "BackOff"),
+    ("0/3 nodes are available: 3 Insufficient memory.", "FailedScheduling"),
+    ("The node was low on resource: memory.", "Evicted"),
+    ("Job has reached the specified backoff limit", "BackoffLimitExceeded"),
+    ("Node node-3 status is now: NodeNotReady", "NodeNotReady"),
+    ("request completed in 12 ms", ""),
+])
+def test_a_bare_message_suggests_its_reason(message: str, reason: str) -> None:
+    assert reason_from_message(message) == reason
+
+
+def test_a_volume_stuck_attaching_is_read_as_an_attach_fault() -> None:
+    message = ('AttachVolume.Attach failed for volume "pvc-9a8b7c6d" : rpc error: code = Internal desc = Could not '
+               'attach volume "vol-0123456789abcdef0" to node "i-0fedcba9876543210": attachment of disk '
+               '"vol-0123456789abcdef0" failed, expected device to be attached but was attaching')
+    rule = match_rule("event", "FailedAttachVolume", message)
+    assert rule is not None and (rule.id, rule.kind) == ("volume.timeout", "disk_io_latency")

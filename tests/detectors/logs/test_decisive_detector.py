@@ -1,0 +1,246 @@
+"""The decisive-line detector over whole logs: short crash logs, healthy logs, dumps, bounds."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime
+
+from bot.domain import Alert, Incident, IncidentContext
+from detectors.logs.culprits import looked_up, peer_of, provider_of
+from detectors.logs.decisive import detect_decisive_signals, detect_service_decisive, redact
+from detectors.registry import load_detectors
+from tests.detectors.logs.factories import web_service_lines
+
+CRASH_LOG = [
+    "2024-03-01T12:00:00.101Z INFO  starting checkout v2.4.1",
+    "2024-03-01T12:00:00.220Z INFO  loading configuration from /etc/checkout/config.yaml",
+    "2024-03-01T12:00:00.480Z INFO  connecting to postgres://checkout:s3cr3t-pw@db-primary:5432/orders",
+    "2024-03-01T12:00:01.502Z ERROR failed to open database: dial tcp 10.0.4.21:5432: connect: connection refused",
+    "2024-03-01T12:00:01.503Z FATAL exiting with status 1",
+]
+
+
+def test_five_line_crash_log_gives_one_decisive_signal_on_the_database() -> None:
+    signals = detect_service_decisive("checkout", CRASH_LOG)
+    assert len(signals) == 1
+    sig = signals[0]
+    assert (sig.source, sig.detector, sig.service, sig.kind) == ("logs", "logs.decisive", "checkout", "db_down")
+    assert sig.attributes["decisive"] is True and sig.attributes["rule"] == "conn.refused"
+    assert sig.attributes["culprit"] == "10.0.4.21"
+    assert sig.started_at == datetime(2024, 3, 1, 12, 0, 1, 502000, tzinfo=UTC)
+    assert "connection refused" in sig.evidence[0].summary
+    assert sig.score >= 0.75
+
+
+def test_dsn_culprit_is_the_host_and_the_password_is_never_kept() -> None:
+    lines = ["2024-03-01T12:00:01Z ERROR could not connect: postgres://app:hunter2@db-primary:5432/app: "
+             "connection refused"]
+    (sig,) = detect_service_decisive("api", lines)
+    assert sig.attributes["culprit"] == "db-primary"
+    assert sig.kind == "db_down"
+    dumped = sig.model_dump_json()
+    assert "hunter2" not in dumped
+    assert "app:***@db-primary" in sig.evidence[0].summary
+
+
+def test_redact_masks_url_passwords_and_password_fields() -> None:
+    assert redact("amqp://guest:guest@rabbitmq:5672/") == "amqp://guest:***@rabbitmq:5672/"
+    assert redact("login password=Tr0ub4dor&3 user=x") == "login password=*** user=x"
+    assert redact("jdbc:postgresql://db:5432/app?user=a") == "jdbc:postgresql://db:5432/app?user=a"
+
+
+def test_peer_extraction_reads_each_place_programs_name_a_peer() -> None:
+    assert peer_of("jdbc:postgresql://orders-db.prod:5432/orders").host == "orders-db.prod"  # type: ignore[union-attr]
+    assert peer_of("redis://:pw@cache-1:6380/0 refused").host == "cache-1"  # type: ignore[union-attr]
+    assert peer_of("amqp://user:pw@rabbitmq.messaging:5672/vhost").port == 5672  # type: ignore[union-attr]
+    assert peer_of("Can't connect to MySQL server on 'mysql-primary' (111)").host == "mysql-primary"  # type: ignore[union-attr]
+    hadoop = ("java.net.NoRouteToHostException: No Route to Host from node-7/10.0.0.7 to msra-sa-41:9000 failed on "
+              "socket timeout exception; For more details see:  http://wiki.apache.org/hadoop/NoRouteToHost")
+    assert peer_of(hadoop).host == "msra-sa-41"  # type: ignore[union-attr]  # not the documentation link
+    assert peer_of("at 12:00:01 nothing failed") is None
+    assert peer_of("version 1.2.3 started") is None
+    assert looked_up("getaddrinfo EAI_AGAIN search.internal") == "search.internal"
+    assert looked_up('could not translate host name "db-primary" to address: Name or service not known') == "db-primary"
+    assert provider_of("PUT https://assets.s3.eu-west-1.amazonaws.com/x 503 SlowDown") == "s3"
+
+
+def test_name_resolution_blames_dns_and_reports_the_name() -> None:
+    lines = ["Error: getaddrinfo ENOTFOUND payments.internal", "    at GetAddrInfoReqWrap.onlookup [as oncomplete]"]
+    (sig,) = detect_service_decisive("web", lines)
+    assert (sig.kind, sig.attributes["culprit"], sig.attributes["looked_up"]) == ("dns_failure", "dns",
+                                                                                 "payments.internal")
+
+
+def test_libpq_peer_on_the_following_lines() -> None:
+    lines = [
+        "psycopg2.OperationalError: could not connect to server: Connection refused",
+        '\tIs the server running on host "pg-main" (10.0.0.5) and accepting',
+        "\tTCP/IP connections on port 5432?",
+    ]
+    (sig,) = detect_service_decisive("worker", lines)
+    assert (sig.kind, sig.attributes["culprit"]) == ("db_down", "pg-main")
+
+
+def test_a_missing_environment_variable_read_by_a_traceback_frame() -> None:
+    lines = ["Traceback (most recent call last):", '  File "/app/main.py", line 4, in <module>',
+             '    port = int(os.environ["PORT"])', '  File "<frozen os>", line 679, in __getitem__', "KeyError: 'PORT'"]
+    (sig,) = detect_service_decisive("api", lines)
+    assert (sig.kind, sig.attributes["rule"]) == ("config_change", "py.env_key_frame")
+    plain_key = ["Traceback (most recent call last):", '  File "/app/cart.py", line 9, in total',
+                 "    return prices[item]", "KeyError: 'sku'"]
+    assert [s.kind for s in detect_service_decisive("api", plain_key)] == ["crash_loop"]
+
+
+def test_generic_crash_only_when_nothing_more_specific() -> None:
+    plain = ["2024-03-01T12:00:00Z INFO start", "panic: runtime error: index out of range [3] with length 3",
+             "", "goroutine 1 [running]:", "main.main()", "\t/app/main.go:12 +0x1d", "exit status 2"]
+    kinds = [(s.kind, s.attributes["rule"]) for s in detect_service_decisive("api", plain)]
+    assert kinds and all(k == "crash_loop" for k, _ in kinds)
+    specific = [*plain[:1], "panic: dial tcp: lookup redis-cache on 10.96.0.10:53: no such host", *plain[2:]]
+    kinds = [s.kind for s in detect_service_decisive("api", specific)]
+    assert kinds == ["dns_failure"]
+
+
+def test_generic_crash_lines_far_from_the_end_are_ignored() -> None:
+    lines = ["panic: handled and recovered in a request", *web_service_lines(seconds=120)]
+    assert detect_service_decisive("api", lines) == []
+
+
+def test_failover_with_an_unreachable_primary_points_at_the_network_first() -> None:
+    lines = [
+        "2024-03-01 12:00:00,101 WARNING: Request failed to pg-0: GET http://10.0.1.5:8008/patroni",
+        "2024-03-01 12:00:00,102 WARNING: primary pg-0 is unreachable",
+        "2024-03-01 12:00:03,455 INFO: promoted self to leader by acquiring session lock",
+    ]
+    signals = detect_service_decisive("pg-1", lines)
+    assert [s.kind for s in signals][:2] == ["network_partition", "db_down"]
+    assert signals[0].attributes["culprit"] == "pg-0"
+
+
+def test_repeated_lines_make_one_signal_with_a_count_and_the_first_time() -> None:
+    lines = [f"2024-03-01T12:00:{i:02d}Z ERROR upstream: dial tcp 10.0.0.9:8080: connect: connection refused"
+             for i in range(30)]
+    (sig,) = detect_service_decisive("gateway", lines)
+    assert sig.attributes["count"] == 30 and sig.kind == "dependency_failure"
+    assert sig.started_at == datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
+    assert len(sig.evidence) == 2
+
+
+def test_kernel_lines_blame_the_host_in_the_syslog_header() -> None:
+    lines = [f"Dec  6 10:00:{i:02d} node-3 kernel: nf_conntrack: nf_conntrack: table full, dropping packet"
+             for i in range(5)]
+    (sig,) = detect_service_decisive("syslog", lines)
+    assert (sig.detector, sig.kind, sig.attributes["culprit"]) == ("logs.kernel", "packet_loss", "node-3")
+
+
+def test_healthy_log_of_two_thousand_lines_gives_nothing() -> None:
+    rng = random.Random(7)
+    lines = web_service_lines(seconds=1800)
+    extra = ["2024-03-01T12:30:00Z INFO  lock acquired for job nightly-report, leader election won",
+             "2024-03-01T12:30:01Z INFO  connection pool ready (min=5 max=50), primary db-primary:5432",
+             "2024-03-01T12:30:02Z INFO  resolved 3 endpoints for payments.internal",
+             "2024-03-01T12:30:03Z INFO  certificate for api.example.com valid until 2025-06-01",
+             "2024-03-01T12:30:04Z DEBUG retry budget 10%, rate limit 100 rps configured",
+             "2024-03-01T12:30:05Z INFO  worker exited cleanly with status 0"]
+    lines += [rng.choice(extra) for _ in range(2000 - len(lines))]
+    assert len(lines) == 2000
+    assert detect_service_decisive("web", lines) == []
+
+
+def test_the_detector_runs_in_the_registry_for_every_context() -> None:
+    incident = Incident(title="checkout down", alerts=[Alert(name="CheckoutDown", service="checkout")])
+    context = IncidentContext(incident=incident, logs={"checkout": CRASH_LOG})
+    detectors = dict(load_detectors())
+    signals = detectors["decisive_logs"](context)
+    assert [s.kind for s in signals] == ["db_down"]
+
+
+def test_bad_input_never_raises() -> None:
+    logs = {"a": ["\x00\x00", "", "x" * 100_000, "panic: " + "(" * 5000], "b": []}
+    signals = detect_decisive_signals(logs)
+    assert all(s.service == "a" for s in signals)
+
+
+def _timed(fn, *args):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - started
+
+
+def test_two_hundred_thousand_lines_cost_a_bounded_share_of_the_template_detector() -> None:
+    from detectors.logs import detect_log_signals
+
+    lines: list[str] = []
+    seed = 0
+    while len(lines) < 200_000:
+        lines.extend(web_service_lines(seconds=3600, seed=seed))
+        seed += 1
+    lines = lines[:200_000]
+    lines[-3] = "2024-03-01T13:00:00Z ERROR dial tcp 10.0.0.5:5432: connect: connection refused"
+    decisive = _timed(detect_service_decisive, "web", lines)
+    mining = _timed(detect_log_signals, {"web": lines})
+    assert decisive < 0.6 * mining, (decisive, mining)
+    assert [s.kind for s in detect_service_decisive("web", lines)] == ["db_down"]
+
+
+def test_chronic_noise_and_telemetry_sinks_are_not_decisive() -> None:
+    from datetime import timedelta
+
+    from tests.detectors.logs.factories import T0, iso
+
+    lines = []
+    for i in range(0, 7200, 10):
+        t = T0 + timedelta(seconds=i)
+        lines.append(f"{iso(t)} INFO GET /api/cart 200 in 12ms")
+        if i % 600 == 0:  # from the log's first minute to its last: a sidecar that was never reachable
+            lines.append(f"{iso(t)} ERROR cache warm-up: dial tcp 10.0.9.9:11211: connect: connection refused")
+        if i % 900 == 0:
+            lines.append(f"{iso(t)} ERROR failed to publish metrics to statsd:8125: connection refused")
+        if i >= 6600 and i % 60 == 0:  # the incident: starts 10 minutes before the log's end
+            lines.append(f"{iso(t)} ERROR dial tcp 10.0.4.21:5432: connect: connection refused")
+    alert = T0 + timedelta(seconds=6700)
+    signals = detect_service_decisive("cart", lines, alert_time=alert)
+    assert [(s.kind, s.attributes.get("culprit")) for s in signals] == [("db_down", "10.0.4.21")]
+
+
+def test_a_line_first_printed_long_before_the_alert_is_kept_but_not_decisive() -> None:
+    from datetime import timedelta
+
+    from tests.detectors.logs.factories import T0, iso
+
+    lines = [f"{iso(T0 + timedelta(minutes=m))} INFO tick" for m in range(0, 120)]
+    lines.insert(30, f"{iso(T0 + timedelta(minutes=30))} ERROR dial tcp 10.0.4.21:5432: connect: connection refused")
+    (sig,) = detect_service_decisive("cart", lines, alert_time=T0 + timedelta(minutes=115))
+    assert sig.attributes["decisive"] is False and sig.attributes["predates_alert"] is True
+    assert sig.score < 0.6
+
+
+def test_a_database_error_quoted_by_a_client_blames_its_database() -> None:
+    line = "2024-03-01T12:00:01Z ERROR psycopg2.errors.DeadlockDetected: ERROR:  deadlock detected"
+    (client,) = detect_service_decisive("checkout", [line])
+    assert (client.kind, client.attributes["culprit_role"]) == ("db_lock_contention", "database")
+    (own,) = detect_service_decisive("orders-db", [line])
+    assert "culprit_role" not in own.attributes
+
+
+def test_timeouts_and_resets_are_evidence_not_decisive() -> None:
+    line = ('2024/03/01 12:00:03 [error] 31#31: *7 upstream timed out (110: Connection timed out) while reading '
+            'response header from upstream, upstream: "http://10.0.7.4:8080/api"')
+    (sig,) = detect_service_decisive("edge", [line])
+    assert (sig.kind, sig.attributes["culprit"], sig.attributes["decisive"]) == ("dependency_failure", "10.0.7.4", False)
+    assert sig.score < 0.5
+
+
+def test_a_database_named_by_the_client_is_the_culprit() -> None:
+    line = ('time=2024-03-01T12:00:01Z level=error msg="call to media-db failed: pq: canceling statement due to '
+            'statement timeout"')
+    (sig,) = detect_service_decisive("catalog", [line])
+    assert (sig.kind, sig.attributes["culprit"], sig.attributes["decisive"]) == ("db_slow_query", "media-db", True)
+
+
+def test_name_resolution_names_the_resolver_of_the_analysis_when_there_is_one() -> None:
+    logs = {"checkout": ["java.net.UnknownHostException: payments: Temporary failure in name resolution"],
+            "coredns": ["2024-03-01T12:00:00Z [INFO] plugin/reload: Running configuration SHA512 = 1a2b"]}
+    (sig,) = detect_decisive_signals(logs, semantic=False)
+    assert (sig.attributes["culprit"], sig.attributes["looked_up"]) == ("coredns", "payments")

@@ -1,0 +1,217 @@
+"""One row per decisive rule: a line as the program prints it -> rule, kind, culprit."""
+
+from __future__ import annotations
+
+import pytest
+
+from detectors.logs.decisive import classify_line
+from detectors.logs.decisive_rules import RULES
+
+# (rule id, line, kind, culprit)
+ROWS: list[tuple[str, str, str, str | None]] = [
+    ("java.oom.native_thread", 'Exception in thread "pool-3-thread-812" java.lang.OutOfMemoryError: unable to create '
+     "native thread: possibly out of memory or process/resource limits reached", "thread_pool_exhaustion", None),
+    ("java.oom.native_thread", "runtime: failed to create new OS thread (have 10252 already; errno=11)",
+     "thread_pool_exhaustion", None),
+    ("java.oom.native_thread", "[warning][os,thread] Failed to start thread - pthread_create failed (EAGAIN) for "
+     "attributes: stacksize: 1024k", "thread_pool_exhaustion", None),
+    ("java.oom.heap", 'Exception in thread "http-nio-8080-exec-4" java.lang.OutOfMemoryError: Java heap space',
+     "oom_kill", None),
+    ("java.oom.gc_overhead", "java.lang.OutOfMemoryError: GC overhead limit exceeded", "memory_leak", None),
+    ("java.oom.metaspace", "Caused by: java.lang.OutOfMemoryError: Metaspace", "memory_leak", None),
+    ("java.oom.direct", "io.netty.util.internal.OutOfDirectMemoryError wrapped: java.lang.OutOfMemoryError: "
+     "Direct buffer memory", "memory_leak", None),
+    ("java.linkage", "Caused by: java.lang.NoSuchMethodError: 'void com.fasterxml.jackson.core.JsonParser."
+     "nextToken()'", "bad_deploy", None),
+    ("java.linkage", "Error: Could not find or load main class com.example.billing.Main", "bad_deploy", None),
+    ("java.main_exception", 'Exception in thread "main" java.lang.IllegalStateException: queue name is empty',
+     "crash_loop", None),
+    ("spring.failed_start", "APPLICATION FAILED TO START", "crash_loop", None),
+    ("go.deadlock", "fatal error: all goroutines are asleep - deadlock!", "deadlock", None),
+    ("go.oom", "fatal error: runtime: out of memory", "oom_kill", None),
+    ("go.concurrent_map", "fatal error: concurrent map writes", "crash_loop", None),
+    ("go.panic", "panic: runtime error: invalid memory address or nil pointer dereference", "crash_loop", None),
+    ("py.env_key", "KeyError: 'DATABASE_URL'", "config_change", None),
+    ("py.env_key", "Error: environment variable STRIPE_API_KEY is not set", "config_change", None),
+    ("py.module", "ModuleNotFoundError: No module named 'orjson'", "bad_deploy", None),
+    ("py.module", "Error: Cannot find module '/app/dist/server.js'", "bad_deploy", None),
+    ("py.traceback", "Traceback (most recent call last):", "crash_loop", None),
+    ("node.eaddrinuse", "Error: listen EADDRINUSE: address already in use :::3000", "config_change", None),
+    ("node.heap_oom", "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+     "oom_kill", None),
+    ("node.unhandled", "[UnhandledPromiseRejection: This error originated either by throwing inside of an async "
+     "function without a catch block]", "crash_loop", None),
+    ("sh.syntax", "/entrypoint.sh: line 12: syntax error near unexpected token `fi'", "bad_deploy", None),
+    ("sh.syntax", '/docker-entrypoint.sh: 7: Syntax error: "(" unexpected', "bad_deploy", None),
+    ("sh.exec_format", "exec /usr/local/bin/server: exec format error", "bad_deploy", None),
+    ("sh.not_found", "/bin/sh: 1: gunicorn: not found", "bad_deploy", None),
+    ("sh.not_found", 'exec: "/app/start": executable file not found in $PATH', "bad_deploy", None),
+    ("sh.unbound", "/entrypoint.sh: line 5: DB_HOST: unbound variable", "config_change", None),
+    ("sh.unbound", "/docker-entrypoint.sh: 9: DATABASE_URL: parameter null or not set", "config_change", None),
+    ("sh.permission", "exec /entrypoint.sh: permission denied", "bad_deploy", None),
+    ("rust.panic", "thread 'main' panicked at src/main.rs:41:10:", "crash_loop", None),
+    ("native.segv", "Segmentation fault (core dumped)", "crash_loop", None),
+    ("exit.137", "worker process exited with code 137", "oom_kill", None),
+    ("exit.nonzero", "npm ERR! command failed with exit code 1", "crash_loop", None),
+    ("db.mysql_unreachable", "ERROR 2003 (HY000): Can't connect to MySQL server on 'mysql-0.mysql' (110)",
+     "db_down", "mysql-0.mysql"),
+    ("db.not_accepting", 'psycopg2.OperationalError: FATAL:  the database system is shutting down', "db_down", None),
+    ("db.mongo_selection", "MongoServerSelectionError: Server selection timed out after 30000 ms", "db_down", None),
+    ("db.redis_down", "Could not connect to Redis at redis-master:6379: Connection refused", "db_down",
+     "redis-master"),
+    ("conn.refused", "failed to connect: dial tcp 10.0.0.5:6379: connect: connection refused", "db_down", "10.0.0.5"),
+    ("conn.refused", "Error: connect ECONNREFUSED 10.0.0.5:5432", "db_down", "10.0.0.5"),
+    ("conn.refused", "Caused by: org.postgresql.util.PSQLException: Connection to db-primary:5432 refused. Check that "
+     "the hostname and port are correct and that the postmaster is accepting TCP/IP connections.", "db_down",
+     "db-primary"),
+    ("conn.refused", "requests.exceptions.ConnectionError: HTTPConnectionPool(host='payments', port=8080): Max retries "
+     "exceeded with url: /charge (Caused by NewConnectionError('<urllib3.connection.HTTPConnection object at "
+     "0x7f2b>: Failed to establish a new connection: [Errno 111] Connection refused'))", "dependency_failure",
+     "payments"),
+    ("conn.refused", "curl: (7) Failed to connect to inventory.svc port 8080 after 2 ms: Connection refused",
+     "dependency_failure", "inventory.svc"),
+    ("conn.refused", '2024/03/01 12:00:03 [error] 31#31: *7 connect() failed (111: Connection refused) while '
+     'connecting to upstream, client: 10.0.0.1, server: _, request: "GET / HTTP/1.1", upstream: '
+     '"http://10.0.0.12:8080/", host: "shop.example.com"', "dependency_failure", "10.0.0.12"),
+    ("conn.unreachable", "dial tcp 10.2.0.9:9092: connect: no route to host", "network_partition", "10.2.0.9"),
+    ("conn.timeout", "Get \"http://catalog:8080/items\": dial tcp 10.0.3.4:8080: i/o timeout", "dependency_failure",
+     "catalog"),
+    ("conn.reset", "read tcp 10.0.0.3:51234->10.0.0.9:443: read: connection reset by peer", "dependency_failure",
+     "10.0.0.3"),
+    ("kafka.broker", "[Producer clientId=producer-1] Connection to node -1 (kafka-0.kafka/10.0.0.9:9092) could not "
+     "be established. Broker may not be available.", "dependency_failure", "kafka-0.kafka"),
+    ("nginx.no_live_upstreams", '2024/03/01 12:00:03 [error] 31#31: *9 no live upstreams while connecting to '
+     'upstream, client: 10.0.0.1, request: "GET / HTTP/1.1", upstream: "http://backend/", host: "a.example.com"',
+     "dependency_failure", "backend"),
+    ("haproxy.server_down", "Server be_app/app2 is DOWN, reason: Layer4 connection problem, info: \"Connection "
+     "refused\", check duration: 0ms. 1 active and 0 backup servers left.", "dependency_failure", "app2"),
+    ("envoy.upstream", "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+     "dependency_failure", None),
+    ("http.5xx_from", "requests.exceptions.HTTPError: 503 Server Error: Service Unavailable for url: "
+     "https://ledger.internal/api/post", "dependency_failure", "ledger.internal"),
+    ("dns.nxdomain", "dial tcp: lookup payments.internal on 10.96.0.10:53: no such host", "dns_failure", "dns"),
+    ("dns.nxdomain", "getaddrinfo ENOTFOUND payments.internal", "dns_failure", "dns"),
+    ("dns.nxdomain", "curl: (6) Could not resolve host: api.stripe.com", "dns_failure", "dns"),
+    ("dns.nxdomain", "java.net.UnknownHostException: orders-db.prod.internal", "dns_failure", "dns"),
+    ("dns.temporary", "socket.gaierror: [Errno -3] Temporary failure in name resolution", "dns_failure", "dns"),
+    ("dns.temporary", "dial tcp: lookup auth.svc.cluster.local on 10.96.0.10:53: server misbehaving", "dns_failure",
+     "dns"),
+    ("tls.expired", 'Get "https://api.partner.com/v2/rates": x509: certificate has expired or is not yet valid: '
+     "current time 2024-03-01T12:00:00Z is after 2024-02-29T23:59:59Z", "certificate_expired", "api.partner.com"),
+    ("tls.expired", "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+     "certificate has expired (_ssl.c:1006)", "certificate_expired", None),
+    ("tls.remote_expired", "http: TLS handshake error from 10.0.0.3:51234: remote error: tls: expired certificate",
+     "certificate_expired", None),
+    ("tls.remote_rejected", "http: TLS handshake error from 10.244.50.7:41822: remote error: tls: bad certificate",
+     "certificate_expired", None),
+    ("tls.untrusted", 'Post "https://vault.internal:8200/v1/auth": x509: certificate signed by unknown authority',
+     "certificate_expired", "vault.internal"),
+    ("tls.name_mismatch", 'Get "https://10.0.0.8:8443/health": x509: certificate is valid for api.internal, not '
+     "10.0.0.8", "certificate_expired", "10.0.0.8"),
+    ("db.too_many_clients", "FATAL:  sorry, too many clients already", "db_connection_exhaustion", None),
+    ("db.too_many_clients", "FATAL:  remaining connection slots are reserved for non-replication superuser "
+     "connections", "db_connection_exhaustion", None),
+    ("db.pool_exhausted", "java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, "
+     "request timed out after 30000ms.", "db_connection_exhaustion", None),
+    ("db.lock", "ERROR:  deadlock detected", "db_lock_contention", None),
+    ("db.lock", "ERROR 1213 (40001): Deadlock found when trying to get lock; try restarting transaction",
+     "db_lock_contention", None),
+    ("db.statement_timeout", "ERROR:  canceling statement due to statement timeout", "db_slow_query", None),
+    ("db.replication_lag", "FATAL:  could not receive data from WAL stream: ERROR:  requested WAL segment "
+     "000000010000000A000000C3 has already been removed", "db_replication_lag", None),
+    ("db.primary_unreachable", "2024-03-01 12:00:00,101 WARNING: primary pg-0 is unreachable", "network_partition",
+     "pg-0"),
+    ("db.primary_unreachable", "FATAL:  could not connect to the primary server: connection to server at "
+     '"10.0.1.5", port 5432 failed: No route to host', "network_partition", "10.0.1.5"),
+    ("db.failover", "1:X 01 Mar 2024 12:00:00.000 # +switch-master mymaster 10.0.0.5 6379 10.0.0.6 6379",
+     "db_down", "10.0.0.5"),
+    ("db.failover", "2024-03-01 12:00:03,455 INFO: promoted self to leader by acquiring session lock", "db_down",
+     None),
+    ("db.auth_failed", 'FATAL:  password authentication failed for user "orders"', "config_change", None),
+    ("pool.threads", "java.util.concurrent.RejectedExecutionException: Task java.util.concurrent.FutureTask@5a1c "
+     "rejected from java.util.concurrent.ThreadPoolExecutor@3e2f[Running, pool size = 200, active threads = 200, "
+     "queued tasks = 1000, completed tasks = 88]", "thread_pool_exhaustion", None),
+    ("pool.threads", "WARNING: [pool www] server reached pm.max_children setting (50), consider raising it",
+     "thread_pool_exhaustion", None),
+    ("disk.no_space", "OSError: [Errno 28] No space left on device: '/var/lib/app/cache/tmp123'", "disk_full", None),
+    ("provider.s3_slowdown", "botocore.exceptions.ClientError: An error occurred (SlowDown) when calling the "
+     "PutObject operation (reached max retries: 4): Please reduce your request rate.", "rate_limited", "s3"),
+    ("provider.aws_throttle", "An error occurred (ProvisionedThroughputExceededException) when calling the PutItem "
+     "operation: The level of configured provisioned throughput for the table was exceeded.", "rate_limited",
+     "dynamodb"),
+    ("provider.gcp_quota", 'googleapiclient.errors.HttpError: <HttpError 429 "Quota exceeded for quota metric '
+     "'Read requests' and limit 'Read requests per minute'\">", "rate_limited", None),
+    ("provider.azure_busy", "Azure.RequestFailedException: Operations per second is over the account limit. "
+     "Status: 503 (The server is busy.) ErrorCode: ServerBusy", "rate_limited", "azure-storage"),
+    ("http.429", "requests.exceptions.HTTPError: 429 Client Error: Too Many Requests for url: "
+     "https://api.github.com/repos/acme/app/pulls", "rate_limited", "api.github.com"),
+    ("app.clock", "java.lang.IllegalStateException: Clock moved backwards. Refusing to generate id for 5 "
+     "milliseconds", "exception_surge", None),
+    ("kernel.conntrack_full", "Dec  6 10:00:01 node-3 kernel: [812345.678] nf_conntrack: nf_conntrack: table full, "
+     "dropping packet", "packet_loss", "node-3"),
+    ("kernel.netdev_watchdog", "Dec  6 10:00:01 node-4 kernel: NETDEV WATCHDOG: eth0 (ixgbe): transmit queue 3 "
+     "timed out", "network_partition", "node-4"),
+    ("kernel.link_down", "Dec  6 10:00:01 node-4 kernel: ixgbe 0000:03:00.0 eth0: NIC Link is Down",
+     "network_partition", "node-4"),
+    ("kernel.disk_error", "Dec  6 10:00:01 db-host-2 kernel: blk_update_request: I/O error, dev sda, sector "
+     "183740416 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 0", "hardware_error", "db-host-2"),
+    ("kernel.disk_error", "Dec  6 10:00:01 db-host-2 kernel: EXT4-fs error (device sda1): ext4_find_entry:1455: "
+     "inode #2: comm ls: reading directory lblock 0", "hardware_error", "db-host-2"),
+    ("kernel.machine_check", "Dec  6 10:00:01 node-7 kernel: mce: [Hardware Error]: Machine check events logged",
+     "hardware_error", "node-7"),
+    ("kernel.machine_check", "Dec  6 10:00:01 node-7 kernel: EDAC MC0: 1 UE memory read error on "
+     "CPU_SrcID#0_Ha#0_Chan#1_DIMM#0", "hardware_error", "node-7"),
+    ("kernel.oom", "Dec  6 10:00:01 node-2 kernel: Out of memory: Killed process 21034 (java) total-vm:8123456kB, "
+     "anon-rss:4012345kB, file-rss:0kB, shmem-rss:0kB", "oom_kill", None),
+    ("kernel.oom", "Memory cgroup out of memory: Killed process 4242 (python3) total-vm:2000000kB", "oom_kill", None),
+    ("kernel.hung_task", "Dec  6 10:00:01 node-5 kernel: INFO: task jbd2/sda1-8:412 blocked for more than 120 "
+     "seconds.", "disk_io_latency", "node-5"),
+    ("kernel.soft_lockup", "Dec  6 10:00:01 node-5 kernel: watchdog: BUG: soft lockup - CPU#3 stuck for 22s! "
+     "[java:2211]", "node_failure", "node-5"),
+    ("kernel.hard_lockup", "Dec  6 10:00:01 node-5 kernel: Watchdog detected hard LOCKUP on cpu 5", "node_failure",
+     "node-5"),
+    ("kernel.panic", "Kernel panic - not syncing: Fatal exception in interrupt", "node_failure", None),
+    ("kernel.syn_flood", "TCP: request_sock_TCP: Possible SYN flooding on port 443. Sending cookies.  Check SNMP "
+     "counters.", "ddos", None),
+    ("kernel.clocksource", "clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable because "
+     "the skew is too large:", "exception_surge", None),
+    ("net.bgp_down", "Dec  6 10:00:01 core-rtr-1 1234: *Dec  6 10:00:01.123: %BGP-5-ADJCHANGE: neighbor 10.1.1.2 "
+     "Down BGP Notification sent", "network_partition", "core-rtr-1"),
+    ("net.bgp_down", "Jun 21 14:03:12 edge-mx1 rpd[2902]: RPD_BGP_NEIGHBOR_STATE_CHANGED: BGP peer 10.1.1.1 "
+     "(External AS 65001) changed state from Established to Idle (event HoldTime) (instance master)",
+     "network_partition", "edge-mx1"),
+    ("net.bgp_down", "Dec 14 12:08:59 leaf-3 Bgp: %BGP-5-ADJCHANGE: peer 192.0.2.2 (VRF default AS 65002) old state "
+     "Established event HoldTimerExpired new state Idle", "network_partition", "leaf-3"),
+    ("net.bgp_down", "Dec  6 10:00:01 spine-1 bgpd[812]: %NOTIFICATION: sent to neighbor 10.0.0.2 4/0 (Hold Timer "
+     "Expired) 0 bytes", "network_partition", "spine-1"),
+    ("net.link_down", "Dec  6 10:00:01 access-sw-2 812: %LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state "
+     "to down", "network_partition", "access-sw-2"),
+    ("net.link_down", "Dec  6 10:00:01 access-sw-2 813: %LINEPROTO-5-UPDOWN: Line protocol on Interface "
+     "GigabitEthernet0/1, changed state to down", "network_partition", "access-sw-2"),
+    ("net.igp_down", "Dec  6 10:00:01 core-rtr-2 77: %OSPF-5-ADJCHG: Process 1, Nbr 10.0.0.2 on GigabitEthernet0/2 "
+     "from FULL to DOWN, Neighbor Down: Dead timer expired", "network_partition", "core-rtr-2"),
+    ("net.igp_down", "Dec  6 10:00:01 core-rtr-3 ospfd[601]: AdjChg: Nbr 10.0.0.6(10.0.0.6) on eth1: Full -> Deleted "
+     "(InactivityTimer)", "network_partition", "core-rtr-3"),
+    ("net.crc", "Dec  6 10:00:01 access-sw-2 814: GigabitEthernet0/3: 1834 input errors, 1790 CRC, 0 frame",
+     "packet_loss", "access-sw-2"),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "line", "kind", "culprit"), ROWS, ids=[f"{r[0]}-{i}" for i, r in enumerate(ROWS)])
+def test_rule_row(rule_id: str, line: str, kind: str, culprit: str | None) -> None:
+    found = classify_line(line)
+    assert found is not None, line
+    assert (found.rule.id, found.kind, found.culprit) == (rule_id, kind, culprit)
+
+
+def test_every_rule_has_a_row() -> None:
+    covered = {row[0] for row in ROWS} | {"py.env_key_frame"}  # needs the lines above: test_decisive_detector
+    assert [r.id for r in RULES if r.id not in covered] == []
+
+
+def test_rule_ids_are_unique_and_kinds_are_vocabulary() -> None:
+    from bot.domain import ALL_KINDS
+
+    assert len({r.id for r in RULES}) == len(RULES)
+    assert {r.kind for r in RULES} <= set(ALL_KINDS)
+    assert all(0.0 < r.score <= 0.97 for r in RULES)
