@@ -115,6 +115,7 @@ class SlackSettings(_Section):
     retry_interval_s: float = Field(default=30.0, gt=0)  # how often failed auto-posts are retried
     retry_backoff_s: float = Field(default=5.0, ge=0)  # first back-off of a failed post, doubled per attempt
     max_post_attempts: int = Field(default=50, ge=1)
+    post_lease_s: float = Field(default=120.0, ge=1)  # a post left "posting" by a dead process is retried after this
 
 
 class TeamsSettings(_Section):
@@ -347,6 +348,34 @@ class IntakeSettings(_Section):
     writeback: bool = True  # post analyses to PagerDuty/Opsgenie incidents they came from
 
 
+class AnalysisSettings(_Section):
+    """The durable analysis queue (a database table) and the runners that drain it."""
+
+    workers: int = Field(default=2, ge=1, le=64)  # analyses at a time in one process
+    poll_interval_s: float = Field(default=0.5, gt=0, le=60)  # look for work in other processes' rows this often
+    lease_s: float = Field(default=60.0, ge=1)  # a claimed row returns to the queue this long after its runner died
+    max_attempts: int = Field(default=5, ge=1)  # then the row is kept as dead with its last error
+    retry_after_s: float = Field(default=5.0, ge=0)  # wait before retrying a failed analysis
+
+
+class OutboxSettings(_Section):
+    """The transactional outbox: events that cross processes (chat posts, write-back, e-mail)."""
+
+    poll_interval_s: float = Field(default=0.5, gt=0, le=60)  # SQLite (and a missed NOTIFY): look this often
+    listen: bool = True  # PostgreSQL: wake on NOTIFY sherlog_outbox instead of waiting for the poll
+    lease_s: float = Field(default=60.0, ge=1)  # a claimed event returns to the outbox this long after its relay died
+    max_attempts: int = Field(default=5, ge=1)
+    retry_after_s: float = Field(default=5.0, ge=0)
+    batch_size: int = Field(default=50, ge=1, le=1000)
+
+
+class SchedulerSettings(_Section):
+    """The scheduler role: one holder of the database lease runs early warnings, the digest and retries."""
+
+    lease_s: float = Field(default=30.0, ge=2)  # a dead scheduler's jobs move to a standby after this
+    retry_interval_s: float = Field(default=60.0, ge=1)  # chat/e-mail delivery retries
+
+
 class AuthSettings(_Section):
     """Dashboard and API access. With no token set, only loopback clients are answered (first run)."""
 
@@ -398,6 +427,9 @@ class Settings(BaseSettings):
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     prediction: PredictionSettings = Field(default_factory=PredictionSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     taxonomy: TaxonomySettings = Field(default_factory=TaxonomySettings)
     # service -> the services it depends on (calls); used to propagate blame and to fetch neighbours' evidence

@@ -20,23 +20,27 @@ from bot.api.guards import (
     open_intake_note,
     storage_error_response,
 )
-from bot.domain import ConfigError, SherlogError, StorageError
+from bot.domain import SherlogError, StorageError
 from bot.pipeline import Pipeline
-from bot.pipeline.queue import AnalysisQueue
-from bot.pipeline.wiring import build_pipeline
+from bot.pipeline.wiring import Role, build_runtime
 from config.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+
 def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = None,
-               bind_host: str | None = None) -> FastAPI:
-    """The app. ``bind_host`` is the address ``sherlog serve`` listens on: open intake (no ``intake.token``)
-    on a non-loopback address is warned about at start and noted by ``/readyz``."""
+               role: Role = Role.ALL, bind_host: str | None = None) -> FastAPI:
+    """The HTTP app of ``sherlog serve``: ``Role.ALL`` (the default) also runs the analysis runner and the
+    scheduled jobs in this process; ``Role.API`` leaves them to ``sherlog worker`` / ``sherlog scheduler``.
+    ``bind_host`` is the address ``sherlog serve`` listens on: open intake (no ``intake.token``) on a
+    non-loopback address is warned about at start and noted by ``/readyz``."""
     settings = settings or get_settings()
-    pipeline = pipeline or build_pipeline(settings)
+    runtime = build_runtime(settings, role, pipeline=pipeline)
+    pipeline = runtime.pipeline
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.queue.start()
+        await runtime.start()
         note = open_intake_note(settings, app.state.bind_host)
         if note:
             log.warning(note)
@@ -47,7 +51,7 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
         finally:
             for hook in app.state.shutdown_hooks:
                 await hook(app)
-            await app.state.queue.stop()
+            await runtime.stop()
 
     app = FastAPI(title="Sherlog", version="0.1.0", lifespan=lifespan, openapi_url=None, docs_url=None,
                   redoc_url=None,  # served by routes_core behind auth
@@ -64,10 +68,8 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
     app.state.payload_verifiers = {}
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
-    app.state.queue = AnalysisQueue(
-        lambda incident_id: pipeline.analyze_incident(incident_id=incident_id),
-        on_error=pipeline.metrics.analysis_failures.inc,
-    )
+    app.state.runtime = runtime
+    app.state.queue = runtime.queue
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -84,13 +86,6 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
 
     app.include_router(routes_core.router)
     _include_optional_routers(app)
-    if settings.digest.enabled:
-        from bot.pipeline.digest import SMTPDigestSender, install_weekly_digest
-
-        if not settings.smtp.enabled:
-            raise ConfigError("digest.enabled needs smtp.enabled (the weekly digest is sent by e-mail)")
-        install_weekly_digest(app, sender=SMTPDigestSender(settings.smtp), day_of_week=settings.digest.day_of_week,
-                              hour=settings.digest.hour, timezone=settings.digest.timezone)
     return app
 
 

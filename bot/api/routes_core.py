@@ -64,9 +64,8 @@ async def receive_alerts(source: str, request: Request, pipeline: Pipeline = Dep
         result = await coalescer.accept(alerts)
     else:
         result = await run_in_threadpool(pipeline.accept_alerts, alerts)
-    queue = request.app.state.queue
-    for incident_id in [*result.created, *result.updated]:
-        queue.submit(incident_id)
+    if result.created or result.updated:
+        request.app.state.queue.wake()  # intake queued their analyses in its transaction
     body = {"incident_ids": result.incident_ids, "created": result.created, "updated": result.updated,
             "resolved": result.resolved, "alerts": result.alerts}
     # plain strings and ints: serialised directly, without FastAPI's generic encoder
@@ -111,7 +110,7 @@ async def get_incident(incident_id: str, pipeline: Pipeline = Depends(get_pipeli
              dependencies=[Depends(require_admin)])
 async def reanalyze(incident_id: str, request: Request, pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     await run_in_threadpool(_incident_json, pipeline, incident_id)  # 404 when unknown
-    request.app.state.queue.submit(incident_id)
+    await run_in_threadpool(request.app.state.queue.submit, incident_id)
     return {"incident_id": incident_id, "queued": True}
 
 

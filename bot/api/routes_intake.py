@@ -2,13 +2,13 @@
 
 ``install(app)``:
 
-- registers the generic sources configured in ``intake.mappings`` (served at ``/api/v1/alerts/<name>``);
 - verifies PagerDuty's ``X-PagerDuty-Signature`` when ``pagerduty.webhook_secret`` is set. The HMAC is
   over the raw body, which the core route has consumed by the time a payload verifier runs, so a small
   ASGI middleware hashes the body as it streams past and the verifier reads its verdict;
 - answers the core intake route through an ``IntakeCoalescer`` (group commit: concurrent deliveries share
-  one transaction, each answered after its own alerts are committed);
-- subscribes write-back (analyses as PagerDuty/Opsgenie notes) and Grafana annotations when configured.
+  one transaction, each answered after its own alerts are committed).
+
+Generic ``intake.mappings`` sources and write-back are wired for every role by ``bot.pipeline.wiring``.
 
 ``GET /api/v1/intake/sources`` lists the accepted sources and their URLs.
 """
@@ -24,7 +24,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.api.deps import require_intake_token
-from connectors.alerts import PARSERS, register_mappings
+from connectors.alerts import PARSERS
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -71,23 +71,17 @@ def verify_pagerduty(request: Request, raw: bytes) -> None:
 
 
 def install(app: FastAPI) -> None:
-    settings = app.state.settings
-    if settings.intake.mappings:
-        names = register_mappings(settings.intake.mappings)
-        log.info("generic alert mappings registered", extra={"sources": names})
+    settings = app.state.settings  # mappings and write-back are wired by bot.pipeline.wiring for every role
     secret = settings.pagerduty.webhook_secret
     if secret is not None and secret.get_secret_value():
         app.add_middleware(PagerDutySignatureMiddleware, secret=secret.get_secret_value())
         app.state.payload_verifiers["pagerduty"] = verify_pagerduty
     from bot.pipeline.intake import IntakeCoalescer
-    from bot.pipeline.writeback import subscribe
 
     pipeline = app.state.pipeline
     if getattr(pipeline, "store", None) is not None:
         app.state.intake_coalescer = IntakeCoalescer(
             pipeline.accept_alert_batches)
-
-    subscribe(app.state.pipeline)
 
 
 @router.get("/api/v1/intake/sources", dependencies=[Depends(require_intake_token)])

@@ -1,5 +1,5 @@
-"""Proactive prediction inside ``sherlog serve``: the early-warning scan runs on a schedule when
-``prediction.enabled``; warnings enter as incidents (deduplicated) and can be silenced."""
+"""Early-warning routes: run the scan now, list and silence warnings. The scan runs on a schedule in the
+scheduler role (``sherlog scheduler`` or ``sherlog serve``) when ``prediction.enabled``."""
 
 from __future__ import annotations
 
@@ -16,57 +16,9 @@ router = APIRouter()
 
 
 def install(app: FastAPI) -> None:
-    settings = app.state.settings
-    if not settings.prediction.enabled:
-        return
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from bot.pipeline.early_warning import CsvSource, EarlyWarning, EarlyWarningJob, PrometheusSource
-
-    csv_source = CsvSource()
-    prom_source: Any = None
-    if settings.prometheus.url:
-        from connectors.prometheus import PrometheusConnector
-
-        prom_source = PrometheusSource(PrometheusConnector(settings=settings.prometheus), step=settings.prediction.step)
-
-    class _Source:
-        """CSV watches read their file; PromQL watches ask Prometheus (when configured)."""
-
-        def fetch(self, watch: Any, *, start: Any, end: Any) -> Any:
-            if watch.csv is not None or prom_source is None:
-                return csv_source.fetch(watch, start=start, end=end)
-            return prom_source.fetch(watch, start=start, end=end)
-
-    source = _Source()
-
-    def on_warning(warning: EarlyWarning) -> None:
-        pipeline = app.state.pipeline
-        result = pipeline.raise_early_warning(alert=warning.to_alert(), details=warning.model_dump(mode="json"))
-        for incident_id in result.created:
-            loop = getattr(app.state, "loop", None)
-            if loop is not None:
-                loop.call_soon_threadsafe(app.state.queue.submit, incident_id)
-
-    job = EarlyWarningJob(settings=settings.prediction, source=source, on_warning=on_warning)
-    app.state.early_warning_job = job
-
-    async def start(app: FastAPI) -> None:
-        import asyncio
-
-        app.state.loop = asyncio.get_running_loop()
-        scheduler = BackgroundScheduler(timezone="UTC")
-        job.schedule(scheduler)
-        scheduler.start()
-        app.state.early_warning_scheduler = scheduler
-
-    async def stop(app: FastAPI) -> None:
-        scheduler = getattr(app.state, "early_warning_scheduler", None)
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-
-    app.state.startup_hooks.append(start)
-    app.state.shutdown_hooks.append(stop)
+    """The scan itself is built by ``bot.pipeline.wiring`` and run by the scheduler role; these routes
+    trigger and silence it."""
+    app.state.early_warning_job = app.state.runtime.early_warning_job
 
 
 def _job(request: Request) -> Any:

@@ -80,11 +80,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
     workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
+    all_roles: Annotated[bool, typer.Option(
+        "--all/--api", help="--all (default): API + analysis + delivery + scheduled jobs in this process; "
+                            "--api: the API role only (run `sherlog worker` and `sherlog scheduler` beside it).")] = True,
 ) -> None:
-    """Run the HTTP API (alert webhooks, incidents, chat surfaces, dashboard)."""
+    """Run the HTTP API (alert webhooks, incidents, chat surfaces, dashboard), by default with every role."""
     import uvicorn
 
     from bot.api.app import create_app
+    from bot.pipeline.wiring import Role
 
     settings = _settings()
     configure_logging(settings.log_level)
@@ -94,9 +98,11 @@ def serve(
         note = open_intake_note(settings, host)  # each worker's app does not know the address
         if note:
             err_console.print(f"[bold yellow]warning[/]: {note}", soft_wrap=True, highlight=False)
-        uvicorn.run("bot.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+        target = "bot.api.asgi:app" if all_roles else "bot.api.asgi_api:api_app"
+        uvicorn.run(target, host=host, port=port, workers=workers, log_level="warning", factory=not all_roles)
     else:
-        uvicorn.run(create_app(settings, bind_host=host), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings, role=Role.ALL if all_roles else Role.API, bind_host=host), host=host,
+                    port=port, log_level="warning")
 
 
 def _analysis_pipeline(settings, *, use_index: bool):  # type: ignore[no-untyped-def]

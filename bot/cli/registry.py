@@ -11,6 +11,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("bot.surfaces.cli", "chat", "chat"),
     ("bot.cli.digest", "app", "digest"),
     ("bot.cli.worker", "worker", "worker"),
+    ("bot.cli.worker", "scheduler", "scheduler"),
     ("bot.cli.migrate", "migrate", "migrate"),
     ("bot.cli.logs", "app", "logs"),
     ("bot.cli.metrics", "app", "metrics"),

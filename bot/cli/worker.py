@@ -1,4 +1,5 @@
-"""``sherlog worker``: consume alerts (or log lines) from RabbitMQ or Kafka into the pipeline.
+"""``sherlog worker``: consume alerts (or log lines) from RabbitMQ or Kafka into the pipeline; ``sherlog
+scheduler``: the scheduled jobs, run by the one holder of the database lease.
 
 Run as many as you like, on as many machines as you like: each message is acked only after it is
 persisted, intake serialises correlation through the database, and a killed worker's unacked messages
@@ -39,18 +40,24 @@ def worker(
                                           help="Analyse created/changed incidents in this worker.")] = True,
     batch_size: Annotated[int, typer.Option(help="Messages persisted per transaction (default: settings).")] = 0,
 ) -> None:
-    """Consume the alert (or log-line) queue: persist, ack, and analyse; poison messages go to the DLQ."""
+    """Consume the alert (or log-line) queue: persist, ack, and analyse; poison messages go to the DLQ.
+
+    Analyses come from the durable queue (any worker takes any incident); events go out through the outbox."""
     from bot.cli.main import _settings
     from bot.pipeline.consumer import AlertWorker, LogWorker
-    from bot.pipeline.wiring import build_pipeline
+    from bot.pipeline.wiring import Role, build_runtime
 
     settings = _settings()
     configure_logging(settings.log_level)
     size = batch_size or settings.rabbitmq.batch_size
+    runtime: Any = None
     if queue == QueueKind.alerts:
         source = _source(settings, settings.rabbitmq.alerts_queue)
-        pipeline = build_pipeline(settings, with_retriever=analyze)
-        runner: Any = AlertWorker(pipeline=pipeline, source=source, batch_size=size, analyze=analyze)
+        # the worker role: intake from the queue, the analysis runner (unless --no-analyze: other workers
+        # drain the durable queue) and the outbox relay with the same subscribers as every role
+        runtime = build_runtime(settings, Role.WORKER if analyze else Role.INTAKE)
+        runner: Any = AlertWorker(pipeline=runtime.pipeline, source=source, batch_size=size, analyze=analyze,
+                                  waker=runtime.queue.wake if analyze else None)
     else:
         source = _source(settings, settings.rabbitmq.logs_queue)
         runner = LogWorker(source=source, root=settings.data_dir / "logs", batch_size=size)
@@ -59,6 +66,8 @@ def worker(
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        if runtime is not None:
+            await runtime.start()
         task = asyncio.ensure_future(runner.run(stop=stop))
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
@@ -68,8 +77,37 @@ def worker(
             pass
         finally:
             await source.close()
+            if runtime is not None:
+                await runtime.stop()
         s = runner.stats
         err_console.print(f"[dim]stopped: {s.messages} messages, {s.alerts} alerts, {s.acked} acked, "
                           f"{s.dead_lettered} dead-lettered, {s.retried} retried[/]")
+
+    asyncio.run(main())
+
+
+@friendly_errors
+def scheduler() -> None:
+    """Run the scheduled jobs (early warnings, weekly digest). With several replicas, the holder of the
+    database lease runs them and a standby takes over when it dies."""
+    from bot.cli.main import _settings
+    from bot.pipeline.wiring import Role, build_runtime
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    runtime = build_runtime(settings, Role.SCHEDULER)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await runtime.start()
+        owner = runtime.gate.owner if runtime.gate is not None else "?"
+        err_console.print(f"[dim]scheduler {owner} started (lease {settings.scheduler.lease_s:g} s); Ctrl-C stops[/]")
+        try:
+            await stop.wait()
+        finally:
+            await runtime.stop()
 
     asyncio.run(main())

@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,8 +94,9 @@ async def _batches(source: MessageSource, size: int, wait: float) -> AsyncIterat
 
 class AlertWorker:
     def __init__(self, *, pipeline: Pipeline, source: MessageSource, batch_size: int = 200,
-                 batch_wait: float = 0.2, analyze: bool = True) -> None:
+                 batch_wait: float = 0.2, analyze: bool = True, waker: Callable[[], None] | None = None) -> None:
         self.pipeline = pipeline
+        self.waker = waker  # an analysis runner in this process (``bot.pipeline.queue``): woken, not awaited
         self.source = source
         self.batch_size = batch_size
         self.batch_wait = batch_wait
@@ -172,17 +173,20 @@ class AlertWorker:
         self.stats.acked += len(good)
         self.stats.alerts += sum(len(alerts) for _, alerts in good)
         self.stats.incidents_created += sum(len(r.created) for r in results)
-        if self.analyze:
-            await self._analyze([i for r in results for i in (*r.created, *r.updated)])
+        changed = [i for r in results for i in (*r.created, *r.updated)]
+        if self.waker is not None and changed:
+            self.waker()  # the runner of this process drains the durable queue
+        elif self.analyze and changed:
+            await self._analyze(changed)
 
     async def _analyze(self, incident_ids: list[str]) -> None:
-        for incident_id in dict.fromkeys(incident_ids):
-            try:
-                await asyncio.to_thread(self.pipeline.analyze_incident, incident_id=incident_id)
-                self.stats.analyses += 1
-            except Exception as e:  # noqa: BLE001 - the alerts are stored; a failed analysis must not stop intake
-                log.warning("analysis failed", extra={"incident_id": incident_id, "error": _reason(e)},
-                            exc_info=not isinstance(e, SherlogError))
+        """No runner: analyse inline the rows intake queued for this batch (claimed, so never twice)."""
+        try:
+            done = await asyncio.to_thread(self.pipeline.analyze_queued, list(dict.fromkeys(incident_ids)))
+        except Exception as e:  # noqa: BLE001 - the alerts are stored and queued; a runner analyses them later
+            log.warning("analysis failed", extra={"error": _reason(e)}, exc_info=not isinstance(e, SherlogError))
+            return
+        self.stats.analyses += done
 
 
 class LogWorker:

@@ -36,8 +36,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.domain import Alert, AlertStatus, Incident, IncidentStatus, Severity, stable_hash, utcnow
+from bot.domain.events import EventType, IncidentEvent, OutboxEvent
 from bot.pipeline.grouping import GroupingPolicy, GroupProfile, best_group, edges_from_labels, merge_topology
-from bot.storage import Store
+from bot.storage import Store, jobs, outbox
 from bot.storage.intake_groups import IntakeGroupRow
 from bot.storage.tables import AlertRow, IncidentRow, KeyValueRow
 
@@ -68,6 +69,16 @@ class IntakeResult:
         for inc in self.incidents:
             seen.setdefault(inc.id, None)
         return list(seen)
+
+
+def lifecycle_events(results: list[IntakeResult]) -> list[OutboxEvent]:
+    """``incident.created`` / ``incident.resolved`` for what these intake results report."""
+    out: list[OutboxEvent] = []
+    for result in results:
+        out += [OutboxEvent(type=EventType.INCIDENT_CREATED, payload=IncidentEvent(incident_id=i)) for i in result.created]
+        out += [OutboxEvent(type=EventType.INCIDENT_RESOLVED, payload=IncidentEvent(incident_id=i))
+                for i in result.resolved]
+    return out
 
 
 def group_key(alert: Alert) -> str:
@@ -104,9 +115,11 @@ class _Touched:
 
 class IntakeService:
     def __init__(self, *, store: Store, group_window: timedelta = timedelta(minutes=30),
-                 policy: GroupingPolicy | None = None) -> None:
+                 policy: GroupingPolicy | None = None, queue_analyses: bool = True) -> None:
         self.store = store
         self.policy = policy or GroupingPolicy(window=group_window)
+        self.queue_analyses = queue_analyses
+        self.emit_events = False  # set by the composition root when a relay delivers the outbox
         self._lock = threading.Lock()
         self._learned: dict[str, list[str]] = {}
         self._learned_at: datetime | None = None
@@ -157,6 +170,10 @@ class IntakeService:
                 batch.write()
                 if self.policy.learn_topology and batch.new_edges:
                     self._save_learned(session, batch.new_edges)
+                if self.queue_analyses:  # the durable queue row commits with the incident it analyses
+                    jobs.enqueue(session, [i for r in results for i in (*r.created, *r.updated)], now=batch.now)
+                if self.emit_events:  # the events commit with the state change they report
+                    outbox.write(session, lifecycle_events(results), now=batch.now)
                 session.commit()
             except BaseException:
                 self._profiles.clear()  # profiles may hold this batch's uncommitted changes

@@ -1,66 +1,192 @@
-"""The in-process analysis queue (embedded default): incident ids in, analyses out, off the event loop.
+"""The analysis runner: drains the durable queue (``bot.storage.jobs``) with bounded concurrency.
 
-An incident queued while it is already waiting is not queued twice. CPU work runs in a thread so the
-API keeps answering. The RabbitMQ worker (``connectors.rabbitmq``) feeds the same pipeline when configured.
+Intake writes a queue row in the transaction that creates or changes an incident; this runner claims
+rows with a lease, analyses them off the event loop, and the analysis is saved in the transaction that
+deletes the row. ``wake()`` (after an intake in this process) starts a claim at once; rows written by other
+processes are found by polling every ``analysis.poll_interval_s``. Leases of running analyses are renewed,
+so only a dead runner's rows return to the queue (after ``analysis.lease_s``). Any number of runners, in
+any number of processes, can share one database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
 
-from bot.domain import SherlogError
+from bot.domain import StorageError
+from bot.storage import Store, jobs
+from bot.storage.jobs import Job, JobState
 
 log = logging.getLogger(__name__)
 
 
+def runner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:200]
+
+
 class AnalysisQueue:
-    def __init__(self, analyze: Callable[[str], object], *, workers: int = 2, on_error: Callable[[], None] | None = None) -> None:
+    def __init__(self, store: Store, analyze: Callable[[Job], object], *, workers: int = 2,
+                 poll_interval_s: float = 0.5, lease_s: float = 60.0, max_attempts: int = 5,
+                 retry_after_s: float = 5.0, on_error: Callable[[], None] | None = None) -> None:
+        self.store = store
+        self.owner = runner_id()
         self._analyze = analyze
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._pending: set[str] = set()
-        self._workers: list[asyncio.Task[None]] = []
         self._n = workers
+        self._poll = poll_interval_s
+        self._lease = lease_s
+        self._max_attempts = max_attempts
+        self._retry_after = retry_after_s
         self._on_error = on_error
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle_claims = 0  # consecutive claims that found nothing (``drain`` waits for one)
+        self.completed = 0
+        self.failed = 0
+
+    @classmethod
+    def from_settings(cls, store: Store, analyze: Callable[[Job], object], settings: object,
+                      on_error: Callable[[], None] | None = None) -> AnalysisQueue:
+        cfg = getattr(settings, "analysis")  # noqa: B009 - config.settings.AnalysisSettings
+        return cls(store, analyze, workers=cfg.workers, poll_interval_s=cfg.poll_interval_s, lease_s=cfg.lease_s,
+                   max_attempts=cfg.max_attempts, retry_after_s=cfg.retry_after_s, on_error=on_error)
+
+    # ---- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        if not self._workers:
-            self._workers = [asyncio.create_task(self._run(), name=f"analysis-{i}") for i in range(self._n)]
+        if self._tasks:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._wake.set()  # first claim at once: rows left by a crash or another process
+        self._tasks = [asyncio.create_task(self._run(), name="analysis-runner"),
+                       asyncio.create_task(self._heartbeat(), name="analysis-leases")]
 
     async def stop(self) -> None:
-        for task in self._workers:
+        for task in [*self._tasks, *self._inflight.values()]:
             task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
-        self._workers = []
+        await asyncio.gather(*self._tasks, *self._inflight.values(), return_exceptions=True)
+        self._tasks, self._inflight = [], {}
 
-    def submit(self, incident_id: str) -> bool:
-        if incident_id in self._pending:
-            return False
-        self._pending.add(incident_id)
-        self._queue.put_nowait(incident_id)
-        return True
+    def wake(self) -> None:
+        """Look for work now (safe from any thread)."""
+        loop, event = self._loop, self._wake
+        if loop is None or event is None or loop.is_closed():
+            return
+        try:
+            here = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            here = False
+        if here:
+            event.set()
+        else:
+            loop.call_soon_threadsafe(event.set)
 
-    async def join(self) -> None:
-        await self._queue.join()
+    def submit(self, incident_id: str) -> None:
+        """Queue an analysis (a re-analysis request); blocking: call from a worker thread."""
+        with self.store.engine.begin() as conn:
+            jobs.enqueue(conn, [incident_id])
+        self.wake()
+
+    async def drain(self, *, timeout: float = 60.0) -> None:
+        """Wait until nothing runs here and a claim found no work (tests, shutdown, benchmarks)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if not self._inflight:
+                seen = self._idle_claims
+                self.wake()
+                while self._idle_claims == seen and not self._inflight and loop.time() < deadline:
+                    await asyncio.sleep(0.01)
+                if self._idle_claims > seen and not self._inflight:
+                    return
+            if loop.time() > deadline:
+                raise TimeoutError(f"analysis queue not drained in {timeout}s ({len(self._inflight)} running)")
+            await asyncio.sleep(0.01)
 
     @property
     def depth(self) -> int:
-        return self._queue.qsize()
+        with self.store.engine.connect() as conn:
+            return jobs.backlog(conn)[JobState.PENDING.value]
+
+    # ---- the loops ------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        assert self._wake is not None
         while True:
-            incident_id = await self._queue.get()
-            self._pending.discard(incident_id)
+            free = self._n - len(self._inflight)
+            if free > 0:
+                self._wake.clear()  # a wake during the claim keeps the event set: nothing is missed
+                try:
+                    claimed = await asyncio.to_thread(self._claim, free)
+                except StorageError as e:
+                    log.warning("cannot claim analyses: %s", e)
+                    claimed = []
+                for job in claimed:
+                    self._inflight[job.incident_id] = asyncio.create_task(self._one(job), name=f"analysis-{job.incident_id}")
+                if not claimed:
+                    self._idle_claims += 1
+                elif len(claimed) == free:
+                    continue  # there may be more: claim again once a slot frees
             try:
-                await asyncio.to_thread(self._analyze, incident_id)
-            except SherlogError as e:
-                log.warning("analysis failed", extra={"incident_id": incident_id, "error": str(e)})
-                if self._on_error:
-                    self._on_error()
-            except Exception:  # noqa: BLE001 - one bad incident must not stop the worker
-                log.exception("analysis crashed", extra={"incident_id": incident_id})
-                if self._on_error:
-                    self._on_error()
-            finally:
-                self._queue.task_done()
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            except TimeoutError:
+                pass
+
+    def _claim(self, limit: int) -> list[Job]:
+        try:
+            with self.store.engine.begin() as conn:
+                return jobs.claim(conn, owner=self.owner, limit=limit, lease_s=self._lease)
+        except Exception as e:  # noqa: BLE001 - SQLAlchemy errors: a transient outage, retried by polling
+            raise StorageError(f"claim failed: {e.__class__.__name__}") from e
+
+    async def _one(self, job: Job) -> None:
+        try:
+            await asyncio.to_thread(self._analyze, job)
+            self.completed += 1
+        except jobs.LeaseLost:
+            log.info("analysis lease lost; another runner has it", extra={"incident_id": job.incident_id})
+        except Exception as e:  # noqa: BLE001 - one bad incident must not stop the runner
+            self.failed += 1
+            log.warning("analysis failed (attempt %d of %d)", job.attempts, self._max_attempts,
+                        extra={"incident_id": job.incident_id, "error": str(e)[:300]}, exc_info=True)
+            if self._on_error:
+                self._on_error()
+            await asyncio.to_thread(self._fail, job, f"{e.__class__.__name__}: {e}")
+        finally:
+            self._inflight.pop(job.incident_id, None)
+            if self._wake is not None:
+                self._wake.set()
+
+    def _fail(self, job: Job, error: str) -> None:
+        try:
+            with self.store.engine.begin() as conn:
+                state = jobs.fail(conn, job, error=error, max_attempts=self._max_attempts,
+                                  retry_after_s=self._retry_after)
+        except Exception:  # noqa: BLE001 - the lease expires and the row is retried anyway
+            log.exception("cannot record a failed analysis", extra={"incident_id": job.incident_id})
+            return
+        if state == JobState.DEAD:
+            log.error("analysis given up after %d attempts; kept as dead with its last error", job.attempts,
+                      extra={"incident_id": job.incident_id, "error": error[:300]})
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(max(self._lease / 3.0, 0.2))
+            ids = list(self._inflight)
+            if not ids:
+                continue
+            try:
+                await asyncio.to_thread(self._renew, ids)
+            except Exception:  # noqa: BLE001 - next beat tries again; the lease is long enough for a miss
+                log.warning("cannot renew analysis leases", exc_info=True)
+
+    def _renew(self, ids: list[str]) -> None:
+        with self.store.engine.begin() as conn:
+            jobs.renew(conn, owner=self.owner, incident_ids=ids, lease_s=self._lease)
+

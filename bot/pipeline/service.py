@@ -35,6 +35,7 @@ from bot.domain import (
     Vote,
     utcnow,
 )
+from bot.domain.events import AnalysisReady, EventType, IncidentEvent, OutboxEvent, WarningRaised
 from bot.pipeline.events import EventBus
 from bot.pipeline.intake import IntakeResult, IntakeService
 from bot.pipeline.log_semantics import configure_log_semantics, log_semantics_note
@@ -43,6 +44,7 @@ from detectors.registry import Detector, load_detectors
 
 if TYPE_CHECKING:
     from bot.storage import Store
+    from bot.storage.jobs import Job
     from config.settings import Settings
     from retrieval import Retriever, SearchHit
 
@@ -88,6 +90,31 @@ class Pipeline:
             if store is not None
             else None
         )
+        self._outbox = False
+        self.outbox_wakers: list[Callable[[], None]] = []  # relays of this process (``bot.pipeline.outbox``)
+
+    @property
+    def outbox(self) -> bool:
+        """True: lifecycle events are written to the database outbox in the transaction of their change and a
+        relay (in this or any process) delivers them; False: they go straight to this process's bus."""
+        return self._outbox
+
+    @outbox.setter
+    def outbox(self, on: bool) -> None:
+        self._outbox = on
+        if self._intake is not None:
+            self._intake.emit_events = on
+
+    def _emit(self, event: EventType, **payload: Any) -> None:
+        """After the commit: wake the relays (outbox) or call the subscribers now (no outbox)."""
+        if self._outbox:
+            for wake in self.outbox_wakers:
+                wake()
+        else:
+            self.events.publish(event.value, **payload)
+
+    def _events(self, *events: OutboxEvent) -> list[OutboxEvent]:
+        return list(events) if self._outbox else []
 
     # ---- analysis ------------------------------------------------------------------------
 
@@ -273,12 +300,14 @@ class Pipeline:
         store = self._require_store()
         results = self._intake.accept_many(batches)
         self.metrics.alerts_received.inc(sum(len(alerts) for alerts in batches))
+        if self._outbox and any(r.created or r.resolved for r in results):
+            self._emit(EventType.INCIDENT_CREATED)  # written by intake in its transaction: wake the relays
         for result in results:
-            for incident_id in result.created:
+            for incident_id in result.created if not self._outbox else ():
                 self.events.publish("incident.created", incident=store.get_incident(incident_id=incident_id))
             for incident_id in result.updated:
                 self.events.publish("incident.updated", incident_id=incident_id)
-            for incident_id in result.resolved:
+            for incident_id in result.resolved if not self._outbox else ():
                 self.events.publish("incident.resolved", incident=store.get_incident(incident_id=incident_id))
         return results
 
@@ -291,7 +320,10 @@ class Pipeline:
             incident = store.get_incident(incident_id=incident_id)
             incident.is_early_warning = True
             store.save_incident(incident=incident)
-        self.events.publish("warning.raised", alert=alert, details=details or {}, incident_ids=result.incident_ids)
+        if self._outbox:
+            store.add_events(events=[OutboxEvent(type=EventType.WARNING_RAISED, payload=WarningRaised(
+                alert=alert.model_dump(mode="json"), details=details or {}, incident_ids=result.incident_ids))])
+        self._emit(EventType.WARNING_RAISED, alert=alert, details=details or {}, incident_ids=result.incident_ids)
         return result
 
     def build_context(self, incident: Incident) -> IncidentContext:
@@ -299,7 +331,36 @@ class Pipeline:
             return self.context_provider(incident)
         return IncidentContext(incident=incident)
 
-    def analyze_incident(self, *, incident_id: str) -> Analysis:
+    def analyze_job(self, job: Job) -> Analysis:
+        """Analyse a claimed queue row: the analysis is saved in the transaction that completes the row."""
+        return self.analyze_incident(incident_id=job.incident_id, job=job)
+
+    def analyze_queued(self, incident_ids: list[str]) -> int:
+        """Claim and analyse these incidents' queue rows now (a process with no runner); rows another runner
+        holds are left to it. Returns the analyses saved; a failure is recorded on its row."""
+        from bot.pipeline.queue import runner_id
+        from bot.storage import jobs
+
+        store, cfg = self._require_store(), self.settings.analysis
+        with store.engine.begin() as conn:
+            claimed = jobs.claim(conn, owner=runner_id(), limit=len(incident_ids), lease_s=cfg.lease_s,
+                                 incident_ids=incident_ids)
+        done = 0
+        for job in claimed:
+            try:
+                self.analyze_job(job)
+                done += 1
+            except jobs.LeaseLost:
+                continue
+            except Exception as e:  # noqa: BLE001 - recorded on the row, retried by any runner
+                log.warning("analysis failed", extra={"incident_id": job.incident_id, "error": str(e)[:300]})
+                self.metrics.analysis_failures.inc()
+                with store.engine.begin() as conn:
+                    jobs.fail(conn, job, error=f"{e.__class__.__name__}: {e}", max_attempts=cfg.max_attempts,
+                              retry_after_s=cfg.retry_after_s)
+        return done
+
+    def analyze_incident(self, *, incident_id: str, job: Job | None = None) -> Analysis:
         store = self._require_store()
         incident = store.get_incident(incident_id=incident_id)
         context = self.build_context(incident)
@@ -310,8 +371,9 @@ class Pipeline:
         provider_notes = getattr(self.context_provider, "notes", None)
         if isinstance(provider_notes, dict):
             analysis.notes.extend(provider_notes.pop(incident_id, []))
-        store.save_analysis(analysis=analysis)
-        self.events.publish("analysis.ready", incident=incident, analysis=analysis)
+        store.save_analysis(analysis=analysis, job=job, events=self._events(OutboxEvent(
+            type=EventType.ANALYSIS_READY, payload=AnalysisReady(incident_id=incident_id, analysis_id=analysis.id))))
+        self._emit(EventType.ANALYSIS_READY, incident=incident, analysis=analysis)
         return analysis
 
     def get_incident(self, *, incident_id: str) -> tuple[Incident, Analysis | None]:
@@ -324,8 +386,9 @@ class Pipeline:
         if incident.status == IncidentStatus.OPEN:
             incident.status = IncidentStatus.ACKNOWLEDGED
             incident.acknowledged_at = utcnow()
-            store.save_incident(incident=incident)
-            self.events.publish("incident.acknowledged", incident=incident, user=user)
+            store.save_incident(incident=incident, events=self._events(OutboxEvent(
+                type=EventType.INCIDENT_ACKNOWLEDGED, payload=IncidentEvent(incident_id=incident.id, user=user))))
+            self._emit(EventType.INCIDENT_ACKNOWLEDGED, incident=incident, user=user)
         return incident
 
     def resolve(
@@ -350,13 +413,14 @@ class Pipeline:
             incident.confirmed_kind = cause_kind
         if resolution:
             incident.resolution = resolution
-        store.save_incident(incident=incident)
+        store.save_incident(incident=incident, events=self._events(OutboxEvent(
+            type=EventType.INCIDENT_RESOLVED, payload=IncidentEvent(incident_id=incident.id, user=user))))
         if incident.confirmed_kind and incident.confirmed_service:
             self.record_feedback(feedback=Feedback(incident_id=incident.id, service=incident.confirmed_service,
                                                    kind=incident.confirmed_kind, vote=Vote.FIXED, user=user,
                                                    surface="resolve", comment=resolution))
             self._index_resolved(incident)
-        self.events.publish("incident.resolved", incident=incident, user=user)
+        self._emit(EventType.INCIDENT_RESOLVED, incident=incident, user=user)
         return incident
 
     def _index_resolved(self, incident: Incident) -> None:

@@ -14,12 +14,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.domain import StorageError, utcnow
 from bot.storage.store import Store
-from bot.storage.tables import ChatPostRow
+from bot.storage.tables import ChatPostRow, DeliveryState
 
-POSTING = "posting"
-POSTED = "posted"
-PENDING = "pending"
-FAILED = "failed"
+POSTING = DeliveryState.POSTING
+POSTED = DeliveryState.POSTED
+PENDING = DeliveryState.PENDING
+FAILED = DeliveryState.FAILED
 
 
 def lease_chat_post(store: Store, *, post_id: int, stale_after_s: float = 120.0,
@@ -32,9 +32,10 @@ def lease_chat_post(store: Store, *, post_id: int, stale_after_s: float = 120.0,
         update(table)
         .where(
             table.c.id == post_id,
-            or_(table.c.state.in_([PENDING, FAILED]), and_(table.c.state == POSTING, table.c.updated_at < stale)),
+            or_(table.c.state.in_([PENDING.value, FAILED.value]),
+                and_(table.c.state == POSTING.value, table.c.updated_at < stale)),
         )
-        .values(state=POSTING, updated_at=moment)
+        .values(state=POSTING.value, updated_at=moment)
     )
     try:
         with store.engine.begin() as conn:

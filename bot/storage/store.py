@@ -28,12 +28,15 @@ from bot.domain import (
     StorageError,
     utcnow,
 )
+from bot.domain.events import OutboxEvent
+from bot.storage import jobs, outbox
 from bot.storage.database import check, create_schema, make_engine
 from bot.storage.tables import (
     AlertRow,
     AnalysisRow,
     ChangeEventRow,
     ChatPostRow,
+    DeliveryState,
     FeedbackRow,
     IncidentRow,
     KeyValueRow,
@@ -105,8 +108,9 @@ class Store:
         incident.alerts = [Alert.model_validate(a.data) for a in alerts]
         return incident
 
-    def save_incident(self, *, incident: Incident) -> Incident:
-        """Insert or update an incident (its alerts are stored with ``add_alert``)."""
+    def save_incident(self, *, incident: Incident, events: Sequence[OutboxEvent] = ()) -> Incident:
+        """Insert or update an incident (its alerts are stored with ``add_alert``); ``events`` are written to
+        the outbox in the same transaction."""
         incident.updated_at = utcnow()
         with self.session() as s:
             existing = s.get(IncidentRow, incident.id)
@@ -117,6 +121,7 @@ class Store:
                 for field in row.model_fields:
                     if field != "category":
                         setattr(existing, field, getattr(row, field))
+            outbox.write(s, events)
             s.commit()
         return incident
 
@@ -215,7 +220,10 @@ class Store:
 
     # ---- analyses --------------------------------------------------------------------------
 
-    def save_analysis(self, *, analysis: Analysis) -> Analysis:
+    def save_analysis(self, *, analysis: Analysis, job: jobs.Job | None = None,
+                      events: Sequence[OutboxEvent] = ()) -> Analysis:
+        """Store an analysis; with ``job``, its queue row is completed in the same transaction (nothing is
+        saved and ``jobs.LeaseLost`` is raised when another runner took the row over)."""
         top = analysis.top
         with self.session() as s:
             s.add(
@@ -235,8 +243,18 @@ class Store:
             if inc is not None:
                 inc.category = analysis.category.label
                 s.add(inc)
+            if job is not None and not jobs.complete(s, job):
+                s.rollback()
+                raise jobs.LeaseLost(f"analysis of {analysis.incident_id} lost its lease; not saved")
+            outbox.write(s, events)
             s.commit()
         return analysis
+
+    def add_events(self, *, events: Sequence[OutboxEvent]) -> None:
+        """Events alone (their state change was committed by an earlier call)."""
+        with self.session() as s:
+            outbox.write(s, events)
+            s.commit()
 
     def latest_analysis(self, *, incident_id: str) -> Analysis | None:
         with self.session() as s:
@@ -316,7 +334,7 @@ class Store:
             row = s.get(ChatPostRow, post_id)
             if row is None:
                 raise NotFoundError(f"no chat post {post_id}")
-            row.state = state
+            row.state = DeliveryState(state).value
             row.attempts += 1
             row.updated_at = utcnow()
             if message_ref is not None:
@@ -330,7 +348,7 @@ class Store:
         with self.session() as s:
             return list(
                 s.exec(
-                    select(ChatPostRow).where(ChatPostRow.surface == surface, ChatPostRow.state != "posted")
+                    select(ChatPostRow).where(ChatPostRow.surface == surface, ChatPostRow.state != DeliveryState.POSTED.value)
                 ).all()
             )
 

@@ -6,6 +6,7 @@ migration; a new *queried* column does (``alembic revision --autogenerate``).
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +86,15 @@ class FeedbackRow(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class DeliveryState(enum.StrEnum):
+    """The state of one delivery row (``chat_posts``: a Slack post, a Teams card, an e-mail)."""
+
+    PENDING = "pending"  # claimed, never attempted
+    POSTING = "posting"  # leased: an attempt is running (or its process died: taken over when stale)
+    POSTED = "posted"  # delivered and its reference (Slack ts, Teams activity id) recorded
+    FAILED = "failed"  # last attempt failed; retried after its back-off
+
+
 class ChatPostRow(SQLModel, table=True):
     """Where an incident was posted; the unique key makes 'one incident never posts twice' hold
     across restarts and replicas (the insert is the lock)."""
@@ -97,7 +107,7 @@ class ChatPostRow(SQLModel, table=True):
     surface: str = Field(max_length=20)
     channel: str = Field(max_length=200)
     message_ref: str | None = Field(default=None, max_length=200)
-    state: str = Field(default="pending", max_length=20)  # pending, posted, failed
+    state: str = Field(default=DeliveryState.PENDING.value, max_length=20)  # a DeliveryState
     attempts: int = 0
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
@@ -125,3 +135,6 @@ class ChangeEventRow(SQLModel, table=True):
     kind: str = Field(max_length=40)
     service: str | None = Field(default=None, index=True, max_length=200)
     text: str = Field(default="", max_length=2000)
+from bot.storage.jobs import AnalysisJobRow  # noqa: E402,F401  (the durable analysis queue)
+from bot.storage.leases import LeaseRow  # noqa: E402,F401  (role leases: one scheduler at a time)
+from bot.storage.outbox import OutboxRow  # noqa: E402,F401  (the transactional outbox)

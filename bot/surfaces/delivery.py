@@ -26,7 +26,9 @@ class DeliveryScheduler:
     def bind(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.loop = loop or asyncio.get_running_loop()
 
-    def schedule(self, make: Callable[[], Awaitable[Any]]) -> None:
+    def schedule(self, make: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any] | concurrent.futures.Future[Any] | None:
+        """Run the delivery on the server loop; returns its future so the outbox relay can wait for it
+        (None when it already ran in the caller)."""
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -39,9 +41,10 @@ class DeliveryScheduler:
             future = asyncio.run_coroutine_threadsafe(self._guard(make), loop)
         else:
             asyncio.run(self._guard(make))
-            return
+            return None
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
+        return future
 
     async def _guard(self, make: Callable[[], Awaitable[Any]]) -> Any:
         try:

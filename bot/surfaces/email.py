@@ -27,9 +27,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from bot.domain import Analysis, ConfigError, ConnectorError, Incident, stable_hash, utcnow
+from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
 from bot.pipeline.service import Pipeline
 from bot.render.email import digest_html, digest_text, email_html, email_subject, email_text
-from bot.storage.chat_leases import FAILED, POSTED, lease_chat_post
+from bot.storage.tables import DeliveryState
 from bot.surfaces.delivery import DeliveryScheduler
 from config.settings import SMTPSettings
 
@@ -115,21 +116,18 @@ class EmailNotifier:
         return await self._send_incident(row.id, incident, analysis)
 
     async def _send_incident(self, post_id: int, incident: Incident, analysis: Analysis | None) -> str:
-        if not await asyncio.to_thread(lease_chat_post, self._store, post_id=post_id):
-            return "skipped"
-        url = self.settings.dashboard_url
-        try:
+        """The shared delivery cycle (``bot.pipeline.delivery``); a sent mail is recorded by its Message-ID.
+        Any failure (SMTP down, a message the library refuses) leaves it failed for the retry loop, never posting."""
+
+        async def send(_before: DeliveryState) -> Sent:
+            url = self.settings.dashboard_url
             msg = self._message(email_subject(incident, analysis), email_text(incident, analysis, dashboard_url=url),
                                 email_html(incident, analysis, dashboard_url=url))
             await asyncio.to_thread(self.send_now, msg)
-        except Exception as e:  # noqa: BLE001 - SMTP down or a message the library refuses: never left posting
-            await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=FAILED,
-                                    data={"error": str(e)[:200]})
-            log.warning("incident mail failed, will retry", extra={"incident_id": incident.id})
-            return "pending"
-        await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=POSTED,
-                                message_ref=str(msg["Message-ID"])[:200])
-        return "sent"
+            return Sent(ref=str(msg["Message-ID"])[:200])
+
+        outcome = await deliver_first(self._store, post_id, send, errors=(Exception,), what="incident mail")
+        return "sent" if outcome == DeliveryOutcome.POSTED else outcome.value
 
     async def notify_warning(self, incident: Incident, message: str) -> str:
         """Mail an operational warning about an incident, once per distinct message."""
@@ -191,39 +189,31 @@ class EmailNotifier:
         self.pipeline.events.subscribe("analysis.ready", self.on_analysis_ready)
         self.pipeline.events.subscribe("warning.raised", self.on_warning)
 
-    def on_analysis_ready(self, *, incident: Incident, analysis: Analysis, **_: Any) -> None:
-        self._schedule(lambda: self.notify_incident(incident, analysis))
+    def on_analysis_ready(self, *, incident: Incident, analysis: Analysis, **_: Any) -> Any:
+        return self._schedule(lambda: self.notify_incident(incident, analysis))
 
-    def on_warning(self, *, incident: Incident, message: str = "", **_: Any) -> None:
-        self._schedule(lambda: self.notify_warning(incident, message or "warning"))
+    def on_warning(self, *, incident: Incident, message: str = "", **_: Any) -> Any:
+        return self._schedule(lambda: self.notify_warning(incident, message or "warning"))
 
-    def _schedule(self, make: Callable[[], Awaitable[Any]]) -> None:
-        self.scheduler.schedule(make)
+    def _schedule(self, make: Callable[[], Awaitable[Any]]) -> Any:
+        return self.scheduler.schedule(make)  # the outbox relay waits for it
+
+    async def start(self) -> None:
+        """Deliveries on this loop and the retry loop (started by the composition root in every role)."""
+        self.scheduler.bind()
+        self._retry_task = asyncio.get_running_loop().create_task(self.run_retry_loop(), name="email-retry")
+
+    async def stop(self) -> None:
+        task = getattr(self, "_retry_task", None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self.drain()
 
     async def drain(self) -> None:
         await self.scheduler.drain()
 
 
 def install(app: FastAPI) -> None:
-    settings = app.state.settings.smtp
-    app.state.email = None
-    if not settings.enabled:
-        return
-    notifier = EmailNotifier(settings=settings, pipeline=app.state.pipeline)
-    notifier.subscribe()
-    app.state.email = notifier
-
-    retry: list[asyncio.Task[None]] = []
-
-    async def _start(_app: FastAPI) -> None:
-        notifier.scheduler.bind()
-        retry.append(asyncio.get_running_loop().create_task(notifier.run_retry_loop(), name="email-retry"))
-
-    async def _stop(_app: FastAPI) -> None:
-        for task in retry:
-            task.cancel()
-        await asyncio.gather(*retry, return_exceptions=True)
-        await notifier.drain()
-
-    app.state.startup_hooks.append(_start)
-    app.state.shutdown_hooks.append(_stop)
+    """The notifier the composition root built (``bot.pipeline.wiring``), for the routes that use it."""
+    app.state.email = app.state.runtime.surfaces.get("email")

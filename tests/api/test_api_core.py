@@ -189,7 +189,7 @@ def test_digest_scheduler_runs_with_the_app(settings) -> None:  # type: ignore[n
     on = settings.model_copy(update={"digest": settings.digest.model_copy(update={"enabled": True}), "smtp": smtp})
     app = create_app(on)
     with TestClient(app):
-        jobs = app.state.digest_scheduler.get_jobs()
+        jobs = app.state.runtime.digest_scheduler.get_jobs()  # the scheduler role of `serve` (all roles)
         assert len(jobs) == 1 and "mon" in str(jobs[0].trigger)
 
 

@@ -236,6 +236,8 @@ class _Server(ThreadingHTTPServer):
                 message["blocks"] = body["blocks"]
             if body.get("thread_ts"):
                 message["thread_ts"] = body["thread_ts"]
+            if isinstance(body.get("metadata"), dict):  # message metadata, returned by conversations.history
+                message["metadata"] = body["metadata"]
             with state.lock:
                 state.messages[(channel, ts)] = message
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
@@ -278,6 +280,20 @@ class _Server(ThreadingHTTPServer):
             if info is None:
                 info = {"id": user, "name": user.lower(), "real_name": f"User {user}", "profile": {"email": ""}}
             return {"ok": True, "user": info}
+        if method == "conversations.history":
+            # newest first; metadata only with include_all_metadata (as Slack does); thread replies are left out
+            channel = str(body.get("channel") or "")
+            oldest = float(body.get("oldest") or 0)
+            limit = int(body.get("limit") or 100)
+            with_metadata = str(body.get("include_all_metadata", "")).lower() in ("true", "1")
+            with state.lock:
+                found = [dict(m) for (c, ts), m in state.messages.items()
+                         if c == channel and float(ts) >= oldest and not m.get("thread_ts")]
+            found.sort(key=lambda m: float(m["ts"]), reverse=True)
+            if not with_metadata:
+                for m in found:
+                    m.pop("metadata", None)
+            return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
         if method == "conversations.replies":
             channel, ts = str(body.get("channel") or ""), str(body.get("ts") or "")
             with state.lock:

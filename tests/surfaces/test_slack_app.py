@@ -14,6 +14,7 @@ from bot.api.app import create_app
 from bot.domain import Alert, Severity, Vote
 from bot.pipeline.wiring import build_pipeline
 from bot.render.slack import ACTION_EVIDENCE, ACTION_FIXED, ACTION_UP, button_value
+from bot.storage import jobs
 from tests.fakes.slack_api import SlackAPI
 from tests.render.factories import analysis
 from tests.surfaces.conftest import action_body, event_body, sign, slash_body
@@ -37,10 +38,12 @@ class World:
         alert = Alert(name="CheckoutLatencyHigh", service=service, severity=Severity.CRITICAL,
                       summary="Checkout p99 latency above 2s", labels={"alertname": "CheckoutLatencyHigh",
                                                                         "service": service})
-        result = self.pipeline.accept_alerts([alert])
+        result = self.pipeline.accept_alerts([alert])  # queues its analysis; saved here as the runner would
         incident, _ = self.pipeline.get_incident(incident_id=result.created[0])
         ana = analysis(incident)
-        self.store.save_analysis(analysis=ana)
+        with self.store.engine.begin() as conn:
+            [job] = jobs.claim(conn, owner="test", limit=1, lease_s=60, incident_ids=[incident.id])
+        self.store.save_analysis(analysis=ana, job=job)
         return incident, ana
 
     def auto_post(self, incident: Any, ana: Any) -> str:
@@ -64,9 +67,14 @@ class World:
 
 @pytest.fixture
 def world(slack_settings, slack_api: SlackAPI) -> Iterator[World]:  # type: ignore[no-untyped-def]
+    # the runner claims only when woken (a webhook, /sherlog analyze): the scenes below seed analyses themselves
+    slack_settings = slack_settings.model_copy(update={"analysis": slack_settings.analysis.model_copy(
+        update={"poll_interval_s": 60.0})})
     pipeline = build_pipeline(slack_settings, with_retriever=False)
     app = create_app(slack_settings, pipeline=pipeline)
     with TestClient(app) as client:
+        assert client.portal is not None
+        client.portal.call(app.state.queue.drain)  # the start-up claim is over: claims now need a wake
         yield World(client, slack_api)
 
 

@@ -135,3 +135,50 @@ def test_routing_by_service_then_severity_then_default(slack_settings) -> None: 
     assert route_channel(s, incident(service="payments", severity=Severity.INFO)) == "C0PAYMENTS"
     assert route_channel(s, incident(service="search", severity=Severity.INFO)) == "C0LOWPRIO"
     assert route_channel(s, incident(service="search")) == "C0INCIDENTS"
+
+
+def _crash_after_post(store: Store, inc_id: str) -> None:
+    """What a SIGKILL between chat.postMessage and its record leaves: the row stuck ``posting`` past its lease."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from bot.domain import utcnow
+    from bot.storage.tables import ChatPostRow
+
+    with store.session() as s:
+        row = s.exec(select(ChatPostRow).where(ChatPostRow.incident_id == inc_id)).one()
+        row.state, row.updated_at = "posting", utcnow() - timedelta(hours=1)
+        row.data = {}
+        s.add(row)
+        s.commit()
+
+
+async def test_a_post_whose_record_was_lost_is_found_by_its_metadata_not_posted_twice(
+        slack_settings, store: Store, slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+    poster = _poster(slack_settings, store)
+    inc, ana = _saved(store)
+    assert await poster.deliver(inc, ana) == "posted"
+    [post] = slack_api.calls_to("chat.postMessage")
+    assert post.body["metadata"]["event_payload"]["incident_id"] == inc.id
+    ts = store.get_chat_post(incident_id=inc.id, surface="slack").data["ts"]  # type: ignore[union-attr]
+    _crash_after_post(store, inc.id)
+
+    restarted = _poster(slack_settings, Store.open(str(store.engine.url)))
+    assert await restarted.retry_pending() == {"posted": 1}
+    assert len(slack_api.calls_to("chat.postMessage")) == 1  # found, not posted again
+    [history] = slack_api.calls_to("conversations.history")
+    assert history.body["include_all_metadata"] in (True, "true", "1", 1)
+    row = store.get_chat_post(incident_id=inc.id, surface="slack")
+    assert row is not None and row.state == "posted" and row.data["ts"] == ts
+
+
+async def test_a_post_that_never_reached_slack_is_posted_after_the_lookup(
+        slack_settings, store: Store, slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+    poster = _poster(slack_settings, store)
+    inc, _ = _saved(store)
+    assert store.claim_chat_post(incident_id=inc.id, surface="slack", channel="C0INCIDENTS")
+    _crash_after_post(store, inc.id)  # killed after the lease, before chat.postMessage went out
+    assert await poster.retry_pending() == {"posted": 1}
+    assert len(slack_api.calls_to("conversations.history")) == 1
+    assert len(slack_api.calls_to("chat.postMessage")) == 1

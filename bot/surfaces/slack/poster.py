@@ -21,15 +21,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain import Analysis, Incident, IncidentStatus, utcnow
 from bot.pipeline import chat
+from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
 from bot.pipeline.service import Pipeline
 from bot.render.common import percent, tally_votes
 from bot.render.slack import escape, fallback_text, slack_blocks
-from bot.storage.chat_leases import FAILED, POSTED, POSTING, lease_chat_post
+from bot.storage.chat_leases import FAILED, PENDING, POSTED, POSTING
+from bot.storage.tables import DeliveryState
 from config.settings import SlackSettings
 
 log = logging.getLogger(__name__)
 
 SURFACE = "slack"
+POST_EVENT_TYPE = "sherlog_incident_posted"  # message metadata: finds a post whose record was lost
 _PERMANENT_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive",
                      "token_revoked", "missing_scope", "invalid_blocks", "msg_too_long"}
 
@@ -79,34 +82,64 @@ class SlackPoster:
             if claimed or row.state != POSTED:
                 if not claimed and row.state == POSTING:
                     return "skipped"  # another process or task is posting it right now
-                return await self._post(row.id, incident, analysis, channel)  # type: ignore[arg-type]
+                prior = PENDING if claimed else row.state
+                return await self._post(row.id, incident, analysis, channel, prior=prior)  # type: ignore[arg-type]
             return await self._update(row.id, dict(row.data), incident, analysis)  # type: ignore[arg-type]
 
-    async def _post(self, post_id: int, incident: Incident, analysis: Analysis | None, channel: str) -> str:
-        won = await asyncio.to_thread(lease_chat_post, self._store, post_id=post_id,
-                                      stale_after_s=max(120.0, 4 * self.settings.timeout_s))
-        if not won:
-            return "skipped"
+    async def _post(self, post_id: int, incident: Incident, analysis: Analysis | None, channel: str, *,
+                    prior: str = PENDING) -> str:
+        """The shared delivery cycle (``bot.pipeline.delivery``). After an attempt that may have reached Slack
+        (a process killed between the post and its record, a timeout), the message is first looked up by its
+        metadata."""
+
+        async def send(before: DeliveryState) -> Sent:
+            found = await self._find_posted(post_id, incident, channel) if before in (POSTING, FAILED) else None
+            if found is not None:
+                log.info("slack post found by its metadata; not posted again", extra={"incident_id": incident.id})
+                resp: Any = found
+            else:
+                blocks = await self.blocks_for(incident, analysis)
+                resp = await self.client.chat_postMessage(
+                    channel=channel, text=fallback_text(incident, analysis), blocks=blocks, unfurl_links=False,
+                    unfurl_media=False, metadata={"event_type": POST_EVENT_TYPE,
+                                                  "event_payload": {"incident_id": incident.id, "post_id": post_id}})
+            ts, channel_id = str(resp["ts"]), str(resp.get("channel") or channel)
+            top = analysis.top if analysis else None
+            return Sent(ref=f"{channel_id}:{ts}", data={
+                "channel": channel_id, "ts": ts, "analysis_id": analysis.id if analysis else None,
+                "top": f"{top.service}|{top.kind}" if top else None, "status": incident.status.value})
+
+        outcome = await deliver_first(self._store, post_id, send, errors=_delivery_errors(), prior=prior,
+                                      stale_after_s=max(self.settings.post_lease_s, 4 * self.settings.timeout_s),
+                                      describe=_reason, what="slack post")
+        if outcome == DeliveryOutcome.POSTED:
+            row = await asyncio.to_thread(self._store.get_chat_post, incident_id=incident.id, surface=SURFACE,
+                                          channel=channel)
+            if row is not None:
+                await asyncio.to_thread(chat.remember_thread, pipeline=self.pipeline, surface=SURFACE,
+                                        channel=str(row.data["channel"]), thread=str(row.data["ts"]),
+                                        incident_id=incident.id)
+            log.info("slack incident post sent", extra={"incident_id": incident.id})
+        return outcome.value
+
+    async def _find_posted(self, post_id: int, incident: Incident, channel: str) -> dict[str, Any] | None:
+        """The incident's message if an earlier attempt posted it (``conversations.history`` with metadata,
+        over the post row's lifetime); None when absent or when the lookup itself fails (then it is posted)."""
+        row = await asyncio.to_thread(self._store.get_chat_post, incident_id=incident.id, surface=SURFACE,
+                                      channel=channel)
+        since = _aware(row.created_at).timestamp() - 60 if row is not None else 0
         try:
-            blocks = await self.blocks_for(incident, analysis)
-            resp = await self.client.chat_postMessage(channel=channel, text=fallback_text(incident, analysis),
-                                                      blocks=blocks, unfurl_links=False, unfurl_media=False)
+            page = await self.client.conversations_history(channel=channel, oldest=str(since), limit=200,
+                                                           include_all_metadata=True)
         except _delivery_errors() as e:
-            reason = _reason(e)
-            await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=FAILED,
-                                    data={"error": reason, "failed_at": utcnow().isoformat()})
-            log.warning("slack post failed, will retry", extra={"incident_id": incident.id, "error": reason})
-            return "pending"
-        ts, channel_id = str(resp["ts"]), str(resp.get("channel") or channel)
-        top = analysis.top if analysis else None
-        data = {"channel": channel_id, "ts": ts, "analysis_id": analysis.id if analysis else None,
-                "top": f"{top.service}|{top.kind}" if top else None, "status": incident.status.value}
-        await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=POSTED,
-                                message_ref=f"{channel_id}:{ts}", data=data)
-        await asyncio.to_thread(chat.remember_thread, pipeline=self.pipeline, surface=SURFACE, channel=channel_id,
-                                thread=ts, incident_id=incident.id)
-        log.info("slack incident post sent", extra={"incident_id": incident.id, "channel": channel_id})
-        return "posted"
+            log.warning("slack history lookup failed; posting", extra={"incident_id": incident.id, "error": _reason(e)})
+            return None
+        for message in page.get("messages") or []:
+            meta = message.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") == POST_EVENT_TYPE and payload.get("incident_id") == incident.id:
+                return {"ts": message["ts"], "channel": page.get("channel") or channel}
+        return None
 
     async def _update(self, post_id: int, data: dict[str, Any], incident: Incident, analysis: Analysis | None) -> str:
         channel, ts = str(data.get("channel")), str(data.get("ts"))
@@ -202,7 +235,8 @@ class SlackPoster:
             else:
                 incident, analysis = await asyncio.to_thread(self.pipeline.get_incident, incident_id=row.incident_id)
                 async with self._lock(incident.id):
-                    outcome = await self._post(row.id, incident, analysis, row.channel)  # type: ignore[arg-type]
+                    outcome = await self._post(row.id, incident, analysis, row.channel,  # type: ignore[arg-type]
+                                               prior=row.state)
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 

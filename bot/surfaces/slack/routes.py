@@ -17,7 +17,6 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.api.registry import add_lifecycle
 from bot.domain import Analysis, ConfigError, Incident
 from bot.pipeline.service import Pipeline
 from bot.surfaces.delivery import DeliveryScheduler
@@ -52,23 +51,24 @@ class SlackSurface:
         events.subscribe("incident.resolved", self.on_lifecycle)
 
     # event handlers: called from the analysis worker thread or the loop; never block either
-    def on_analysis_ready(self, *, incident: Incident, analysis: Analysis, **_: Any) -> None:
-        self._schedule(lambda: self.poster.deliver(incident, analysis))
+    def on_analysis_ready(self, *, incident: Incident, analysis: Analysis, **_: Any) -> Any:
+        return self._schedule(lambda: self.poster.deliver(incident, analysis))
 
-    def on_lifecycle(self, *, incident: Incident, user: str | None = None, **_: Any) -> None:
-        self._schedule(lambda: self.poster.on_lifecycle(incident, user=user))
+    def on_lifecycle(self, *, incident: Incident, user: str | None = None, **_: Any) -> Any:
+        return self._schedule(lambda: self.poster.on_lifecycle(incident, user=user))
 
-    def _schedule(self, make: Callable[[], Awaitable[Any]]) -> None:
-        self.scheduler.schedule(make)
+    def _schedule(self, make: Callable[[], Awaitable[Any]]) -> Any:
+        return self.scheduler.schedule(make)  # the outbox relay waits for it
 
     async def drain(self) -> None:
         """Wait until every scheduled post and update finished (tests, shutdown)."""
         await self.scheduler.drain()
 
-    async def start(self) -> None:
+    async def start(self, *, receive: bool = True) -> None:
+        """Deliveries and their retry loop; ``receive`` (the API roles) also opens Socket Mode when set."""
         self.scheduler.bind()
         self._retry_task = asyncio.get_running_loop().create_task(self.poster.run_retry_loop(), name="slack-retry")
-        if self.settings.socket_mode:
+        if receive and self.settings.socket_mode:
             await self.start_socket_mode()
 
     async def start_socket_mode(self) -> None:
@@ -126,13 +126,7 @@ def _check_signature_headers(request: Request, settings: SlackSettings) -> None:
         raise HTTPException(401, "missing or malformed X-Slack-Request-Timestamp / X-Slack-Signature")
 
 
-def install(app: FastAPI, *, client: AsyncWebClient | None = None) -> None:
-    """Create the Slack surface when ``slack.enabled``; subscribe it and start/stop it with the app."""
-    settings = app.state.settings.slack
-    app.state.slack = None
-    if not settings.enabled:
-        return
-    surface = SlackSurface(settings=settings, pipeline=app.state.pipeline, client=client)
-    surface.subscribe()
-    app.state.slack = surface
-    add_lifecycle(app, start=surface.start, stop=surface.stop)
+def install(app: FastAPI) -> None:
+    """Route ``/slack/events`` to the Slack surface the composition root built (``bot.pipeline.wiring``);
+    with ``slack.enabled: false`` there is none and the endpoint answers 404."""
+    app.state.slack = app.state.runtime.surfaces.get("slack")

@@ -15,11 +15,13 @@ from typing import Any
 from botbuilder.core import BotAdapter, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import ActivityTypes, ConversationReference
 
-from bot.domain import Analysis, Incident, IncidentStatus, utcnow
+from bot.domain import Analysis, Incident, IncidentStatus
 from bot.pipeline import chat
+from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
 from bot.pipeline.service import Pipeline
 from bot.render.common import percent
-from bot.storage.chat_leases import FAILED, POSTED, POSTING, lease_chat_post
+from bot.storage.chat_leases import POSTED, POSTING
+from bot.storage.tables import DeliveryState
 from bot.surfaces.teams.bot import SURFACE, incident_card, reference_key
 from config.settings import TeamsSettings
 
@@ -108,28 +110,26 @@ class TeamsNotifier:
         await self.adapter.continue_conversation(thread, callback, bot_id=self.settings.app_id or "sherlog")
 
     async def _post(self, post_id: int, incident: Incident, channel: str) -> str:
-        won = await asyncio.to_thread(lease_chat_post, self._store, post_id=post_id)
-        if not won:
-            return "skipped"
-        try:
+        """The shared delivery cycle (``bot.pipeline.delivery``): any failure keeps the card pending."""
+
+        async def send(_before: DeliveryState) -> Sent:
             reference = await asyncio.to_thread(self._reference, channel)
             if reference is None:
                 raise LookupError("no conversation reference for the channel: add the bot to it first")
             card = await incident_card(self.pipeline, self.settings, incident.id)
             activity_id = await self._send(reference, card)
-        except Exception as e:  # noqa: BLE001 - any failure keeps the post pending, never lost
-            await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=FAILED,
-                                    data={"error": f"{e.__class__.__name__}: {e}"[:200],
-                                          "failed_at": utcnow().isoformat()})
-            log.warning("teams card post failed, will retry", extra={"incident_id": incident.id})
-            return "pending"
-        fresh, latest = await asyncio.to_thread(self.pipeline.get_incident, incident_id=incident.id)
-        await asyncio.to_thread(self._store.update_chat_post, post_id=post_id, state=POSTED,
-                                message_ref=activity_id, data={"activity_id": activity_id, **_state(fresh, latest)})
-        if activity_id:
-            await asyncio.to_thread(chat.remember_thread, pipeline=self.pipeline, surface=SURFACE, channel=channel,
-                                    thread=activity_id, incident_id=incident.id)
-        return "posted"
+            fresh, latest = await asyncio.to_thread(self.pipeline.get_incident, incident_id=incident.id)
+            return Sent(ref=activity_id, data={"activity_id": activity_id, **_state(fresh, latest)})
+
+        # the SDK raises plain exceptions on transport errors
+        outcome = await deliver_first(self._store, post_id, send, errors=(Exception,), what="teams card post")
+        if outcome == DeliveryOutcome.POSTED:
+            row = await asyncio.to_thread(self._store.get_chat_post, incident_id=incident.id, surface=SURFACE,
+                                          channel=channel)
+            if row is not None and row.message_ref:
+                await asyncio.to_thread(chat.remember_thread, pipeline=self.pipeline, surface=SURFACE,
+                                        channel=channel, thread=row.message_ref, incident_id=incident.id)
+        return outcome.value
 
     async def retry_pending(self) -> dict[str, int]:
         counts: dict[str, int] = {}

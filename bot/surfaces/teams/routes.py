@@ -21,7 +21,6 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
 from bot.api.body import read_json_body
-from bot.api.registry import add_lifecycle
 from bot.domain import Analysis, Incident
 from bot.pipeline.service import Pipeline
 from bot.surfaces.delivery import DeliveryScheduler
@@ -61,12 +60,12 @@ class TeamsSurface:
         self.pipeline.events.subscribe("incident.acknowledged", self.on_lifecycle)
         self.pipeline.events.subscribe("incident.resolved", self.on_lifecycle)
 
-    def on_analysis_ready(self, *, incident: Incident, analysis: Analysis, **_: Any) -> None:
-        self.scheduler.schedule(lambda: self.notifier.deliver(incident, analysis))
+    def on_analysis_ready(self, *, incident: Incident, analysis: Analysis, **_: Any) -> Any:
+        return self.scheduler.schedule(lambda: self.notifier.deliver(incident, analysis))
 
-    def on_lifecycle(self, *, incident: Incident, **_: Any) -> None:
+    def on_lifecycle(self, *, incident: Incident, **_: Any) -> Any:
         """Ack/resolve update a card already posted; they never post a first card."""
-        self.scheduler.schedule(lambda: self.notifier.deliver(incident, None, update_only=True))
+        return self.scheduler.schedule(lambda: self.notifier.deliver(incident, None, update_only=True))
 
     async def drain(self) -> None:
         await self.scheduler.drain()
@@ -113,12 +112,6 @@ async def messages(request: Request) -> Response:
     return Response(status_code=201)
 
 
-def install(app: FastAPI, *, adapter: BotFrameworkAdapter | None = None) -> None:
-    settings = app.state.settings.teams
-    app.state.teams = None
-    if not settings.enabled:
-        return
-    surface = TeamsSurface(settings=settings, pipeline=app.state.pipeline, adapter=adapter)
-    surface.subscribe()
-    app.state.teams = surface
-    add_lifecycle(app, start=surface.start, stop=surface.stop)
+def install(app: FastAPI) -> None:
+    """Route ``/api/messages`` to the Teams surface the composition root built (``bot.pipeline.wiring``)."""
+    app.state.teams = app.state.runtime.surfaces.get("teams")

@@ -1,0 +1,199 @@
+"""The outbox relay: delivers the events of the database outbox to this process's subscribers.
+
+Every state change that others must hear about (incident created / acknowledged / resolved, analysis
+ready, early warning raised) is written to the ``outbox`` table in the same transaction as the change
+(``bot.storage.outbox``). A relay runs in each process that holds subscribers (chat posts, e-mail,
+PagerDuty/Opsgenie write-back): it claims due rows with a lease, reads the current incident and analysis,
+awaits the subscribers and marks the row done. A relay killed mid-delivery leaves the row leased; another
+relay takes it after ``outbox.lease_s`` (subscribers are idempotent per incident: one chat post, one note).
+
+Every role holds the same subscribers (``bot.pipeline.wiring``), so any relay may deliver any event; an
+event with no subscriber in this process is marked done at once.
+
+Wake-up: ``wake()`` after a commit in this process, PostgreSQL ``LISTEN sherlog_outbox`` for commits in
+other processes, and polling every ``outbox.poll_interval_s`` (SQLite, or a missed notification).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from bot.domain import Alert
+from bot.domain.events import AnalysisReady, EventType, IncidentEvent, WarningRaised, parse_payload
+from bot.pipeline.events import EventBus, deliver
+from bot.pipeline.queue import runner_id
+from bot.storage import Store, outbox
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(self, store: Store, bus: EventBus, *, poll_interval_s: float = 0.5, lease_s: float = 60.0,
+                 max_attempts: int = 5, retry_after_s: float = 5.0, batch_size: int = 50,
+                 listen: bool = True) -> None:
+        self.store = store
+        self.bus = bus
+        self.owner = runner_id()
+        self._poll = poll_interval_s
+        self._lease = lease_s
+        self._max_attempts = max_attempts
+        self._retry_after = retry_after_s
+        self._batch = batch_size
+        self._listen = listen and store.engine.dialect.name == "postgresql"
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stop_listen = threading.Event()
+        self._idle_claims = 0
+        self.delivered = 0
+
+    @classmethod
+    def from_settings(cls, store: Store, bus: EventBus, settings: Any) -> OutboxRelay:
+        cfg = settings.outbox
+        return cls(store, bus, poll_interval_s=cfg.poll_interval_s, lease_s=cfg.lease_s,
+                   max_attempts=cfg.max_attempts, retry_after_s=cfg.retry_after_s, batch_size=cfg.batch_size,
+                   listen=cfg.listen)
+
+    def start(self) -> None:
+        if self._task is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._wake.set()
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        if self._listen:
+            threading.Thread(target=self._listen_loop, name="outbox-listen", daemon=True).start()
+
+    async def stop(self) -> None:
+        self._stop_listen.set()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    def wake(self) -> None:
+        loop, event = self._loop, self._wake
+        if loop is None or event is None or loop.is_closed():
+            return
+        try:
+            here = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            here = False
+        if here:
+            event.set()
+        else:
+            loop.call_soon_threadsafe(event.set)
+
+    async def drain(self, *, timeout: float = 30.0) -> None:
+        """Wait until a claim finds nothing due (tests and benchmarks)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        seen = self._idle_claims
+        self.wake()
+        while self._idle_claims == seen:
+            if loop.time() > deadline:
+                raise TimeoutError(f"outbox not drained in {timeout}s")
+            await asyncio.sleep(0.01)
+
+    # ---- loops -------------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            self._wake.clear()
+            try:
+                rows = await asyncio.to_thread(self._claim)
+            except Exception:  # noqa: BLE001 - database outage: poll again
+                log.warning("cannot claim outbox events", exc_info=True)
+                rows = []
+            await asyncio.gather(*(self._deliver_in_order(group) for group in _by_incident(rows)))
+            if len(rows) == self._batch:
+                continue
+            if not rows:
+                self._idle_claims += 1
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            except TimeoutError:
+                pass
+
+    def _claim(self) -> list[outbox.Claimed]:
+        with self.store.engine.begin() as conn:
+            return outbox.claim(conn, owner=self.owner, limit=self._batch, lease_s=self._lease)
+
+    async def _deliver_in_order(self, rows: list[outbox.Claimed]) -> None:
+        for row in rows:
+            await self._deliver(row)
+
+    async def _deliver(self, row: outbox.Claimed) -> None:
+        error: str | None = None
+        try:
+            if not self.bus.has_subscribers(row.event.value):
+                await asyncio.to_thread(self._finish, row, None)  # nobody here listens: nothing to do
+                return
+            kwargs = await asyncio.to_thread(self._arguments, row)
+            failed = await deliver(self.bus, row.event.value, **kwargs)
+            if failed:
+                log.warning("%d subscriber(s) of %s failed; they retry on their own", failed, row.event.value)
+            self.delivered += 1
+        except Exception as e:  # noqa: BLE001 - retried, then given up with the reason
+            error = f"{e.__class__.__name__}: {e}"
+            log.warning("outbox event not delivered", extra={"event": row.event.value, "error": error[:300]})
+        try:
+            await asyncio.to_thread(self._finish, row, error)
+        except Exception:  # noqa: BLE001 - the lease expires and another relay delivers it again
+            log.warning("cannot mark outbox event", exc_info=True)
+
+    def _finish(self, row: outbox.Claimed, error: str | None) -> None:
+        with self.store.engine.begin() as conn:
+            outbox.finish(conn, row, error=error, max_attempts=self._max_attempts, retry_after_s=self._retry_after)
+
+    def _arguments(self, row: outbox.Claimed) -> dict[str, Any]:
+        """The subscribers' keyword arguments, read from the current state."""
+        payload = parse_payload(row.event, row.payload)
+        if isinstance(payload, WarningRaised):
+            return {"alert": Alert.model_validate(payload.alert), "details": payload.details,
+                    "incident_ids": payload.incident_ids}
+        assert isinstance(payload, IncidentEvent | AnalysisReady)
+        incident = self.store.get_incident(incident_id=payload.incident_id)
+        if isinstance(payload, AnalysisReady):
+            analysis = self.store.latest_analysis(incident_id=payload.incident_id)
+            if analysis is None:
+                raise LookupError(f"analysis {payload.analysis_id} of {payload.incident_id} is gone")
+            return {"incident": incident, "analysis": analysis}
+        if row.event == EventType.INCIDENT_CREATED:
+            return {"incident": incident}
+        return {"incident": incident, "user": payload.user or "unknown"}
+
+    def _listen_loop(self) -> None:
+        """PostgreSQL: wake the relay on every NOTIFY (reconnects after an error)."""
+        while not self._stop_listen.is_set():
+            raw = None
+            try:
+                raw = self.store.engine.raw_connection()
+                conn: Any = raw.driver_connection
+                conn.autocommit = True
+                conn.execute(f"LISTEN {outbox.CHANNEL}")
+                while not self._stop_listen.is_set():
+                    for _ in conn.notifies(timeout=1.0, stop_after=1):
+                        self.wake()
+            except Exception:  # noqa: BLE001 - polling still runs; try again shortly
+                log.debug("outbox LISTEN connection lost", exc_info=True)
+                self._stop_listen.wait(2.0)
+            finally:
+                if raw is not None:
+                    try:
+                        raw.invalidate()
+                    except Exception:  # noqa: BLE001
+                        pass
+
+
+def _by_incident(rows: list[outbox.Claimed]) -> list[list[outbox.Claimed]]:
+    """Rows grouped by incident, in claim order: one incident's events in order, incidents in parallel."""
+    groups: dict[str, list[outbox.Claimed]] = {}
+    for row in rows:
+        key = str(row.payload.get("incident_id") or f"row-{row.id}")
+        groups.setdefault(key, []).append(row)
+    return list(groups.values())
