@@ -127,10 +127,11 @@ def apply_field(scn: Scenario, writer: EvidenceWriter, timed: dict[str, list[tup
         if _never_runs(kube.signature):
             layer.drop_fault_lines()
     vendor, alert_service = scn.vendor, scn.alert_service
+    if plan.alert and vendor not in ("alertmanager", "grafana"):
+        plan.alert = None  # exporter rules fire through Prometheus' tools; another vendor keeps its own payload
     if plan.alert:
         facts = [layer.exporter_alert(plan, kube)] + facts[1:]
         alert_service = kube.subject if kube and "pod" in kube.alert_labels else scn.culprit
-        vendor = vendor if vendor in ("alertmanager", "grafana") else rng.choice(("alertmanager", "grafana"))
     logs = {name: [text for _, text in sorted(lines, key=lambda x: x[0])] for name, lines in layer.timed.items()}
     logs = {name: _node_format(lines, plan.node_format) if name in scn.world.nodes else lines
             for name, lines in logs.items()}

@@ -185,10 +185,11 @@ def test_every_command_is_a_sherlog_command(overlay: str) -> None:
     assert "serve" in seen
 
 
-def test_pending_commands_are_still_missing() -> None:
-    """When branch durable lands these, remove them from PENDING_COMMANDS so they are checked for real."""
-    for args, what in PENDING_COMMANDS.items():
-        assert cli_exit_code(list(args)) != 0, f"{what} exists now: remove it from PENDING_COMMANDS"
+def test_the_role_commands_the_manifests_run_exist() -> None:
+    """The scheduler role and the all-in-one serve of the single-pod overlay are real command lines."""
+    assert not PENDING_COMMANDS
+    for args in (["scheduler"], ["serve", "--all"], ["serve", "--api"], ["worker"]):
+        assert cli_exit_code(args) == 0, args
 
 
 def test_production_roles_replicas_and_scaling() -> None:
