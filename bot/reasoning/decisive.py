@@ -123,6 +123,24 @@ def _owner_is_failing(sig: Signal, names: list[str], failing: set[str]) -> str |
     return owner if owner in failing and owner != sig.service else None
 
 
+CLUSTER_DNS = "coredns"  # the cluster's resolver when the evidence names none (CoreDNS, the kube-dns Service)
+_CLUSTER_LOCAL = re.compile(r"\.svc(\.cluster\.local)?\.?$|\.cluster\.local\.?$")
+
+
+def _name_for_lookup(sig: Signal, names: list[str]) -> str | None:
+    """A failed lookup whose resolver the incident does not know: a cluster-local name blames the cluster's
+    DNS; any other name blames whoever serves that name (a provider's record that vanished, a zone that stopped
+    answering), named as the evidence names it."""
+    looked_up = sig.attributes.get("looked_up")
+    if not isinstance(looked_up, str) or not looked_up.strip():
+        return None
+    host = looked_up.strip().lower().rstrip(".")
+    if _CLUSTER_LOCAL.search(host):
+        resolvers = [n for n in names if re.search(r"coredns|kube-dns|dns", n.lower())]
+        return resolvers[0] if len(resolvers) == 1 else CLUSTER_DNS
+    return resolve_culprit(host, names)
+
+
 # a component's own crash, read in its own words: a database whose pods crash-loop is a database that is down
 _COMPONENT_KINDS: tuple[tuple[str, str, str], ...] = (("crash_loop", "db_down", "database"),)
 
@@ -154,6 +172,8 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             out.append(sig)
             continue
         target = resolve_culprit(culprit, names)
+        if sig.kind == "dns_failure" and target not in names:
+            target = _name_for_lookup(sig, names) or target
         if _is_ip(target):
             target = _name_for_address(target, str(sig.kind), sig.service, names, topology or {})
         if target == sig.service:

@@ -137,3 +137,12 @@ def test_a_deploy_followed_by_new_errors_on_its_own_service_fits_and_leads() -> 
     top = result.hypotheses[0]
     assert (top.service, top.kind) == ("distributor", "bad_deploy")
     assert any(e.id.startswith("fit:") for e in top.evidence)
+
+
+def test_a_failed_lookup_with_no_known_resolver_blames_the_cluster_dns_or_the_names_owner() -> None:
+    inside = _decisive("cartservice", "dns_failure", 0.85, "dns")
+    inside.attributes["looked_up"] = "redis-cart.shop.svc.cluster.local"
+    outside = _decisive("crates-api", "dns_failure", 0.85, "dns")
+    outside.attributes["looked_up"] = "static.crates.io"
+    moved = retarget([inside, outside], ["cartservice", "crates-api"])
+    assert set(support(moved)) == {("coredns", "dns_failure"), ("static.crates.io", "dns_failure")}
