@@ -79,6 +79,7 @@ FEATURES: tuple[str, ...] = (
     "decisive_score",
     "decisive_rel",
     "decisive_gap",
+    "alert_confirms",
     *(f"category:{c.value}" for c in Category if c is not Category.UNKNOWN),
 )
 
@@ -513,6 +514,9 @@ def _features(
         "decisive_score": own_decisive,
         "decisive_rel": own_decisive / top_decisive if top_decisive > 0 else 0.0,
         "decisive_gap": own_decisive - top_decisive,
+        # the alert names this kind on this service and a detector of its own evidence names it too
+        "alert_confirms": 1.0 if svc == scene.alert_service and kind in kinds_in_text(scene.alert_text)
+        and (direct or text_hits or hints) else 0.0,
         "direct_score": max((s.score for s in direct), default=0.0),
         "direct_count": math.log1p(len(direct)),
         "direct_logs": 1.0 if any((s.source or "").startswith("log") for s in direct) else 0.0,

@@ -62,8 +62,10 @@ _PRIOR: dict[str, float] = {
 # Evidence that explains a failure by itself (bot/reasoning/decisive.py) weighs this much on top of the learned
 # score, whatever data the model learned on: a Kubernetes reason or a crash's last line is decisive in any
 # world. ``decisive_gap`` (own decisive score minus the best one) pushes down what a stronger finding
-# contradicts. Chosen on the field casebook's dev half (python -m bench.casebook --split dev).
-EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 60.0}
+# contradicts. ``alert_confirms``: the alert names the kind on its own service and the service's own evidence
+# names it too (a busy host's CPU must not outrank the full disk its alert is about). Chosen on the field
+# casebook's dev half (python -m bench.casebook --split dev) and the live drills.
+EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 60.0, "alert_confirms": 3.0}
 
 
 # What the top answer's confidence is computed from, after the learned calibration (``confidence_inputs`` in

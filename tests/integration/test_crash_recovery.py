@@ -108,7 +108,7 @@ def _env(tmp_path: Path, storage: dict[str, str], slack: SlackAPI) -> dict[str, 
            "SHERLOG__SLACK__ENABLED": "true", "SHERLOG__SLACK__BOT_TOKEN": "xoxb-test-token",
            "SHERLOG__SLACK__SIGNING_SECRET": "s" * 32, "SHERLOG__SLACK__API_URL": slack.api_url,
            "SHERLOG__SLACK__INCIDENT_CHANNEL": "C0INCIDENTS", "SHERLOG__SLACK__TIMEOUT_S": "1",
-           "SHERLOG__SLACK__POST_LEASE_S": "2", "SHERLOG__SLACK__RETRY_INTERVAL_S": "1",
+           "SHERLOG__SLACK__POST_LEASE_S": "20", "SHERLOG__SLACK__RETRY_INTERVAL_S": "1",
            "SHERLOG__SLACK__RETRY_BACKOFF_S": "0.5",
            "SHERLOG__ANALYSIS__LEASE_S": "3", "SHERLOG__ANALYSIS__POLL_INTERVAL_S": "0.2",
            "SHERLOG__OUTBOX__LEASE_S": "3", "SHERLOG__OUTBOX__POLL_INTERVAL_S": "0.2", **storage}
