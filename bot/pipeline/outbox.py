@@ -24,7 +24,7 @@ from typing import Any
 from bot.domain import Alert
 from bot.domain.events import AnalysisReady, EventType, IncidentEvent, WarningRaised, parse_payload
 from bot.pipeline.events import EventBus, deliver
-from bot.pipeline.queue import runner_id
+from bot.pipeline.queue import runner_id, set_event
 from bot.storage import Store, outbox
 
 log = logging.getLogger(__name__)
@@ -75,17 +75,7 @@ class OutboxRelay:
             self._task = None
 
     def wake(self) -> None:
-        loop, event = self._loop, self._wake
-        if loop is None or event is None or loop.is_closed():
-            return
-        try:
-            here = asyncio.get_running_loop() is loop
-        except RuntimeError:
-            here = False
-        if here:
-            event.set()
-        else:
-            loop.call_soon_threadsafe(event.set)
+        set_event(self._loop, self._wake)
 
     async def drain(self, *, timeout: float = 30.0) -> None:
         """Wait until a claim finds nothing due (tests and benchmarks)."""

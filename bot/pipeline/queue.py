@@ -75,17 +75,7 @@ class AnalysisQueue:
 
     def wake(self) -> None:
         """Look for work now (safe from any thread)."""
-        loop, event = self._loop, self._wake
-        if loop is None or event is None or loop.is_closed():
-            return
-        try:
-            here = asyncio.get_running_loop() is loop
-        except RuntimeError:
-            here = False
-        if here:
-            event.set()
-        else:
-            loop.call_soon_threadsafe(event.set)
+        set_event(self._loop, self._wake)
 
     def submit(self, incident_id: str) -> None:
         """Queue an analysis (a re-analysis request); blocking: call from a worker thread."""
@@ -190,3 +180,16 @@ class AnalysisQueue:
         with self.store.engine.begin() as conn:
             jobs.renew(conn, owner=self.owner, incident_ids=ids, lease_s=self._lease)
 
+
+def set_event(loop: asyncio.AbstractEventLoop | None, event: asyncio.Event | None) -> None:
+    """Set ``event``, owned by ``loop``, from that loop or from any other thread; nothing once the loop closed."""
+    if loop is None or event is None or loop.is_closed():
+        return
+    try:
+        here = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        here = False
+    if here:
+        event.set()
+    else:
+        loop.call_soon_threadsafe(event.set)

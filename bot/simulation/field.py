@@ -128,7 +128,7 @@ def apply_field(scn: Scenario, writer: EvidenceWriter, timed: dict[str, list[tup
             layer.drop_fault_lines()
     vendor, alert_service = scn.vendor, scn.alert_service
     if plan.alert and vendor not in ("alertmanager", "grafana"):
-        plan.alert = None  # exporter rules fire through Prometheus' tools; another vendor keeps its own payload
+        plan.alert = ""  # exporter rules fire through Prometheus' tools; another vendor keeps its own payload
     if plan.alert:
         facts = [layer.exporter_alert(plan, kube)] + facts[1:]
         alert_service = kube.subject if kube and "pod" in kube.alert_labels else scn.culprit
