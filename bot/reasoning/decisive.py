@@ -115,12 +115,36 @@ def _name_for_address(address: str, kind: str, reporter: str | None, names: list
 
 def _owner_is_failing(sig: Signal, names: list[str], failing: set[str]) -> str | None:
     """For a name that did not resolve: the known service the name belongs to, when that service has a decisive
-    finding of its own (the name is gone because its pods are, not because the resolver failed)."""
+    finding of its own (the name is gone because its pods are, not because the resolver failed). The reporter
+    may be that service itself: a replica set member that cannot look up its peer ``mongo-1.mongo.svc`` while
+    mongo's own volumes fail to attach."""
     looked_up = sig.attributes.get("looked_up")
     if sig.kind != "dns_failure" or not isinstance(looked_up, str) or not looked_up.strip():
         return None
     owner = resolve_culprit(looked_up, names)
-    return owner if owner in failing and owner != sig.service else None
+    return owner if owner in failing else None
+
+
+# Kinds whose fault lives in the component that answered, not in the caller that logged it (docs/causes.md:
+# a provider's throttling reply is ``rate_limited`` on the provider, a slow query is the database's).
+_ANSWERER_KINDS: frozenset[str] = frozenset(
+    {"rate_limited", "dependency_failure", "db_down", "db_slow_query", "db_lock_contention",
+     "db_connection_exhaustion", "db_replication_lag"}
+)
+
+
+def _answerer(sig: Signal, topology: dict[str, list[str]]) -> str | None:
+    """For a decisive finding that names no culprit, of a kind that lives in the component that answered: the
+    reporter's one downstream dependency that can be it. A caller whose own name fits the kind (a database
+    logging its own slow queries) keeps it; so does one with several candidates (the evidence must choose)."""
+    if sig.kind not in _ANSWERER_KINDS or not sig.service or name_affinity(sig.service, str(sig.kind)) == 1.0:
+        return None
+    deps = [d for d in topology.get(sig.service, []) if d and d != sig.service]
+    if str(sig.kind).startswith("db_"):
+        deps = [d for d in deps if name_affinity(d, str(sig.kind)) == 1.0]
+    else:
+        deps = [d for d in deps if name_affinity(d, str(sig.kind)) > 0.0 and not _AUXILIARY.search(d.lower())]
+    return deps[0] if len(deps) == 1 else None
 
 
 CLUSTER_DNS = "coredns"  # the cluster's resolver when the evidence names none (CoreDNS, the kube-dns Service)
@@ -167,6 +191,8 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                                               "attributes": {**sig.attributes, "decisive": False, "blames": owner}}))
             continue
         culprit = sig.attributes.get("culprit") if sig.attributes else None
+        if is_decisive(sig) and (not isinstance(culprit, str) or not culprit.strip()):
+            culprit = _answerer(sig, topology or {})
         if not is_decisive(sig) or not isinstance(culprit, str) or not culprit.strip() \
                 or _SOURCE_FILE.search(culprit.strip()):
             out.append(sig)
