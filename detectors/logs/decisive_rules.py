@@ -206,6 +206,17 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"could not obtain lock on|canceling statement due to lock timeout", role="database"),
     Rule("db.statement_timeout", "decisive", "db_slow_query", 0.6, "self",
          r"canceling statement due to statement timeout|maximum statement execution time exceeded|MaxTimeMSExpired", role="database"),
+    # the server's own slow-query log: a statement that ran for minutes (PostgreSQL log_min_duration_statement,
+    # MySQL's slow log, MongoDB's "Slow query"): ten seconds and more, never an ordinary slow request
+    Rule("db.slow_statement", "decisive", "db_slow_query", 0.55, "self",
+         r"duration: [1-9]\d{4,}(?:\.\d+)? ms\s+(?:statement|execute|parse|bind)|"
+         r"# Query_time: (?:[1-9]\d|\d{3,})(?:\.\d+)?\s|"
+         r"Slow query.{0,2000}\"durationMillis\":\s*[1-9]\d{4,}",
+         hint=("duration: ", "query_time: ", "durationmillis"), role="database"),
+    # a table that cannot grow (MySQL error 1114, at a file-size limit or on a full disk): the database's storage
+    # is full, whoever logged the failed write
+    Rule("db.table_full", "decisive", "disk_full", 0.75, "self",
+         r"The table '?[^' ]+'? is full", hint=(" is full",), role="database"),
     Rule("db.replication_lag", "decisive", "db_replication_lag", 0.65, "self",
          r"requested WAL segment \S+ has already been removed|replication lag|replica(?:tion)? (?:is )?lagging|"
          r"seconds behind (?:master|source)|Seconds_Behind_Master: [1-9]",

@@ -117,6 +117,12 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("db.lock", "ERROR 1213 (40001): Deadlock found when trying to get lock; try restarting transaction",
      "db_lock_contention", None),
     ("db.statement_timeout", "ERROR:  canceling statement due to statement timeout", "db_slow_query", None),
+    ("db.slow_statement", "2026-11-27 01:06:40.551 UTC [48811] app@analytics LOG:  duration: 389022.117 ms  execute "
+     "<unnamed>: SELECT id FROM payment_events WHERE created_at >= $1", "db_slow_query", None),
+    ("db.slow_statement", "# Query_time: 84.120331  Lock_time: 0.000102 Rows_sent: 1  Rows_examined: 48211907",
+     "db_slow_query", None),
+    ("db.table_full", "sqlalchemy.exc.OperationalError: (MySQLdb.OperationalError) (1114, \"The table 'bookmarks' is "
+     "full\")", "disk_full", None),
     ("db.replication_lag", "FATAL:  could not receive data from WAL stream: ERROR:  requested WAL segment "
      "000000010000000A000000C3 has already been removed", "db_replication_lag", None),
     ("db.primary_unreachable", "2024-03-01 12:00:00,101 WARNING: primary pg-0 is unreachable", "network_partition",
@@ -215,3 +221,13 @@ def test_rule_ids_are_unique_and_kinds_are_vocabulary() -> None:
     assert len({r.id for r in RULES}) == len(RULES)
     assert {r.kind for r in RULES} <= set(ALL_KINDS)
     assert all(0.0 < r.score <= 0.97 for r in RULES)
+
+
+@pytest.mark.parametrize("line", [
+    "2026-11-27 01:06:40.551 UTC [48811] app@analytics LOG:  duration: 812.117 ms  statement: SELECT 1",
+    "# Query_time: 2.120331  Lock_time: 0.000102 Rows_sent: 1  Rows_examined: 4821",
+    "INFO cache warmed: the table of contents is full of entries",
+])
+def test_ordinary_database_lines_are_not_decisive(line: str) -> None:
+    found = classify_line(line)
+    assert found is None or found.rule.id not in {"db.slow_statement", "db.table_full"}, line
