@@ -86,6 +86,9 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     owner = workload_of_pod(labels[0])  # a pod's own DNS name (mongo-1.mongo.ns.svc) -> its workload
     if owner != labels[0] and owner in known_lower:
         return known_lower[owner]
+    member = _MEMBER_NUMBER.sub("", labels[0])  # one numbered host of a fleet (ny-lb05, web-3) -> the fleet
+    if member != labels[0] and member in known_lower:
+        return known_lower[member]
     # a known service inside the first label (orders-db-primary -> orders-db), the longest one
     inside = [k for k in known_lower if len(k) >= 3 and re.search(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])", labels[0])]
     if inside:
@@ -95,6 +98,10 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     return ".".join(labels)  # another host (a registry, a provider): as the evidence names it
 
 
+_MEMBER_NUMBER = re.compile(r"-?\d+[a-z]?$")
+# names of network devices and of the fleets that carry traffic: a device's own syslog line is theirs
+_NETWORK_DEVICE = re.compile(r"rtr|router|switch|(?<![a-z])sw(?![a-z])|backbone|spine|leaf|(?<![a-z])core|firewall|"
+                             r"(?<![a-z])fw(?![a-z])|(?<![a-z])lb(?![a-z])|balancer|edge|gateway|haproxy|nginx|envoy")
 _AUXILIARY = re.compile(r"backup|migrat|cron|exporter|dump|restore|proxy|sidecar|operator|job")
 
 
@@ -179,9 +186,30 @@ def _component_kinds(signals: list[Signal]) -> list[Signal]:
     return extra
 
 
+def _quoted_database_error(sig: Signal, topology: dict[str, list[str]]) -> Signal:
+    """A client's log quoting its database's error without naming the database (``The table 'x' is full``) is
+    decisive for that database when the topology gives the client exactly one."""
+    if sig.attributes.get("culprit_role") != "database" or sig.attributes.get("decisive") or not sig.service:
+        return sig
+    deps = [d for d in topology.get(sig.service, []) if d != sig.service and name_affinity(d, "db_down") == 1.0]
+    if len(deps) != 1:
+        return sig
+    return sig.model_copy(update={"score": round(min(0.97, float(sig.score) / 0.7), 4),
+                                  "attributes": {**sig.attributes, "decisive": True, "culprit": deps[0]}})
+
+
+def _device_target(sig: Signal, target: str, names: list[str]) -> str:
+    """A syslog host that names no known component: a device of the fleet whose log this is (``bb1-ash6`` in
+    the backbone routers' log) when that log is a network device's or fleet's; else the host itself."""
+    if target in names or not sig.attributes.get("culprit_device") or not sig.service:
+        return target
+    return sig.service if _NETWORK_DEVICE.search(sig.service.lower()) else target
+
+
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it."""
     names = sorted({k for k in known if k})
+    signals = [_quoted_database_error(s, topology or {}) for s in signals]
     failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}
     out: list[Signal] = []
     for sig in [*signals, *_component_kinds(signals)]:
@@ -197,7 +225,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 or _SOURCE_FILE.search(culprit.strip()):
             out.append(sig)
             continue
-        target = resolve_culprit(culprit, names)
+        target = _device_target(sig, resolve_culprit(culprit, names), names)
         if sig.kind == "dns_failure" and target not in names:
             target = _name_for_lookup(sig, names) or target
         if _is_ip(target):

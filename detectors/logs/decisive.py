@@ -371,6 +371,8 @@ def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
     score_factor = 1.0
     if first.culprit:
         attributes["culprit"] = first.culprit
+        if rule.blame == "device":
+            attributes["culprit_device"] = True  # a host from the syslog header, not a name the message gives
     elif rule.role is not None and not _looks_like(service, rule.role):
         # a client's log quoting its database's error without naming it: it blames another component,
         # so it is no decisive finding on this service

@@ -291,17 +291,21 @@ KERNEL_RULES: tuple[Rule, ...] = (
 
 NETWORK_RULES: tuple[Rule, ...] = (
     Rule("net.bgp_down", "network", "network_partition", 0.8, "device",
-         r"%BGP-\d-ADJCHANGE: neighbor \S+ .{0,80}\bDown\b|%ADJCHANGE: neighbor \S+ .{0,80}\bDown\b|"
+         r"%(?:ROUTING-)?BGP-\d-ADJCHANGE\s?: neighbor \S+ .{0,80}\bDown\b|%ADJCHANGE: neighbor \S+ .{0,80}\bDown\b|"
          r"BGP_NOTIFICATION|%BGP-\d-NOTIFICATION|bgp_hold_timeout|Hold Timer Expired|hold time expired|"
          r"changed state from Established to \w+|old state Established .{0,60}new state (?:Idle|Active|Connect)"),
     Rule("net.link_down", "network", "network_partition", 0.75, "device",
-         r"%LINK-\d-UPDOWN: Interface \S+ changed state to (?:down|administratively down)|"
+         r"%(?:PKT_INFRA-)?LINK-\d-UPDOWN\s?: Interface \S+ changed state to (?:down|administratively down)|"
          r"%LINEPROTO-\d-UPDOWN: Line protocol on Interface \S+ changed state to down|SNMP_TRAP_LINK_DOWN|"
          r"%ETHPORT-\d-IF_DOWN|err-disabled|ifOperStatus down"),
     Rule("net.igp_down", "network", "network_partition", 0.75, "device",
-         r"%OSPF(?:V3)?-\d-ADJCHG: .{0,160}from FULL to (?:DOWN|INIT)|state changed from Full to (?:Down|Init)|"
+         r"%(?:ROUTING-)?OSPF(?:V3)?-\d-ADJCHG\s?: .{0,160}from FULL to (?:DOWN|INIT)|state changed from Full to (?:Down|Init)|"
          r"RPD_OSPF_NBRDOWN|AdjChg: Nbr \S+ .{0,60}Full -> (?:Deleted|Down|Init)|%CLNS-\d-ADJCHANGE: .{0,120}\bDown\b|"
          r"RPD_ISIS_ADJDOWN|IS-IS .{0,40}[Aa]djacency .{0,80}\b(?:Down|down)\b"),
+    # a host firewall logging what it drops (an iptables/nftables LOG rule's prefix, ufw): traffic refused by policy
+    Rule("net.firewall_drop", "network", "network_policy_block", 0.7, "device",
+         r"(?:\[UFW BLOCK\]|[\w-]*(?:drop|block|reject|deny|denied)[\w-]*:?\]?)\s+IN=\S*\s+OUT=\S*\s.{0,200}\bSRC=",
+         hint=("ufw block", "drop", "block", "reject", "deny", "denied")),
     Rule("net.crc", "network", "packet_loss", 0.65, "device",
          r"\b[1-9]\d* input errors, [1-9]\d* CRC|\bCRC errors? (?:detected|increasing|on)|\bFCS errors?\b|rx_crc_errors"),
 )

@@ -146,3 +146,50 @@ def test_a_failed_lookup_with_no_known_resolver_blames_the_cluster_dns_or_the_na
     outside.attributes["looked_up"] = "static.crates.io"
     moved = retarget([inside, outside], ["cartservice", "crates-api"])
     assert set(support(moved)) == {("coredns", "dns_failure"), ("static.crates.io", "dns_failure")}
+
+
+def test_a_providers_reply_without_a_named_culprit_moves_to_the_callers_one_dependency() -> None:
+    topology = {"operator": ["filestore"], "checkout": ["orders-db", "payments", "shipping"]}
+    throttled = retarget([_decisive("operator", "rate_limited", 0.83)], ["operator", "filestore"], topology)
+    assert {(s.service, s.kind) for s in throttled if s.attributes.get("decisive")} == {("filestore", "rate_limited")}
+    # two candidates: the evidence must choose, nothing moves
+    two = retarget([_decisive("checkout", "dependency_failure", 0.8)], [*KNOWN, "shipping"], topology)
+    assert [(s.service, s.kind) for s in two] == [("checkout", "dependency_failure")]
+    # a slow query moves only to a dependency whose name is a database's
+    slow = retarget([_decisive("checkout", "db_slow_query", 0.6)], KNOWN, topology)
+    assert {(s.service, s.kind) for s in slow if s.attributes.get("decisive")} == {("orders-db", "db_slow_query")}
+    # a database logging its own slow queries keeps them
+    own = retarget([_decisive("orders-db", "db_slow_query", 0.6)], KNOWN, {"orders-db": ["backup-db"]})
+    assert [(s.service, s.kind) for s in own] == [("orders-db", "db_slow_query")]
+
+
+def test_a_lookup_of_the_reporters_own_failing_pods_is_a_symptom_not_dns() -> None:
+    lookup = _decisive("mongo", "dns_failure", 0.85, "dns")
+    lookup.attributes["looked_up"] = "mongo-1.mongo.catalog.svc"
+    volume = _decisive("mongo", "disk_io_latency", 0.75)
+    moved = retarget([lookup, volume], ["mongo", "catalog-api"])
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("mongo", "disk_io_latency")}
+    assert ("mongo", "error_rate_increase") in {(s.service, s.kind) for s in moved}
+
+
+def test_a_numbered_host_is_its_fleet_and_a_device_of_a_network_fleet_stays_with_its_log() -> None:
+    assert resolve_culprit("ny-lb05", ["ny-lb", "web"]) == "ny-lb"
+    assert resolve_culprit("web-3.prod.example.com", ["ny-lb", "web"]) == "web"
+    router = _decisive("backbone-rtr", "network_partition", 0.8, "bb1-ash6.fbnet")
+    router.attributes["culprit_device"] = True
+    moved = retarget([router], ["backbone-rtr", "www"])
+    assert [(s.service, s.kind) for s in moved] == [("backbone-rtr", "network_partition")]
+    node = _decisive("kubelet", "node_failure", 0.8, "ip-10-0-3-17")
+    node.attributes["culprit_device"] = True
+    assert {s.service for s in retarget([node], ["kubelet"]) if s.attributes.get("decisive")} == {"ip-10-0-3-17"}
+
+
+def test_a_database_error_quoted_by_its_client_is_the_one_database_it_uses() -> None:
+    quoted = Signal(source="logs", detector="logs.decisive", service="api", kind="disk_full", title="table is full",
+                    score=0.525, started_at=at(9),
+                    attributes={"decisive": False, "rule": "db.table_full", "culprit_role": "database"})
+    moved = retarget([quoted], ["api", "api-mysql", "parser"], {"api": ["api-mysql", "parser"]})
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("api-mysql", "disk_full")}
+    # two databases: nobody can tell which one, nothing is decided
+    left = retarget([quoted], ["api", "a-db", "b-db"], {"api": ["a-db", "b-db"]})
+    assert not any(s.attributes.get("decisive") for s in left)

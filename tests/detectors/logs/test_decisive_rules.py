@@ -198,6 +198,16 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "from FULL to DOWN, Neighbor Down: Dead timer expired", "network_partition", "core-rtr-2"),
     ("net.igp_down", "Dec  6 10:00:01 core-rtr-3 ospfd[601]: AdjChg: Nbr 10.0.0.6(10.0.0.6) on eth1: Full -> Deleted "
      "(InactivityTimer)", "network_partition", "core-rtr-3"),
+    ("net.bgp_down", "Oct  4 15:39:25 bb1-ash6 RP/0/RSP0/CPU0:Oct  4 15:39:25.265 UTC: bgpd[1052]: "
+     "%ROUTING-BGP-5-ADJCHANGE : neighbor 10.255.0.18 Down - Interface flap (VRF: default) (AS: 32934)",
+     "network_partition", "bb1-ash6"),
+    ("net.link_down", "Oct  4 15:39:20 bb1-ash6 RP/0/RSP0/CPU0:Oct  4 15:39:20.001 UTC: ifmgr[215]: "
+     "%PKT_INFRA-LINK-3-UPDOWN : Interface HundredGigE0/1/0/7, changed state to Down", "network_partition", "bb1-ash6"),
+    ("net.firewall_drop", "Aug 25 21:36:00 lb-5 kernel: [3990000.741212] iptables-dropped: IN=bond0 OUT= "
+     "MAC=00:25:90:74:00:01 SRC=198.51.2.110 DST=198.252.206.16 LEN=60 PROTO=TCP SPT=18735 DPT=80 SYN",
+     "network_policy_block", "lb-5"),
+    ("net.firewall_drop", "Dec  6 10:00:01 web-2 kernel: [UFW BLOCK] IN=eth0 OUT= MAC=aa:bb SRC=10.0.0.9 DST=10.0.0.2 "
+     "LEN=60 PROTO=TCP SPT=40000 DPT=5432", "network_policy_block", "web-2"),
     ("net.crc", "Dec  6 10:00:01 access-sw-2 814: GigabitEthernet0/3: 1834 input errors, 1790 CRC, 0 frame",
      "packet_loss", "access-sw-2"),
 ]
@@ -227,7 +237,9 @@ def test_rule_ids_are_unique_and_kinds_are_vocabulary() -> None:
     "2026-11-27 01:06:40.551 UTC [48811] app@analytics LOG:  duration: 812.117 ms  statement: SELECT 1",
     "# Query_time: 2.120331  Lock_time: 0.000102 Rows_sent: 1  Rows_examined: 4821",
     "INFO cache warmed: the table of contents is full of entries",
+    "Dec  6 10:00:01 web-2 kernel: [TRACE-ACCEPT] IN=eth0 OUT= MAC=aa:bb SRC=10.0.0.9 DST=10.0.0.2 PROTO=TCP DPT=443",
+    "INFO dropped 3 stale sessions from the cache",
 ])
-def test_ordinary_database_lines_are_not_decisive(line: str) -> None:
+def test_ordinary_lines_are_not_decisive(line: str) -> None:
     found = classify_line(line)
-    assert found is None or found.rule.id not in {"db.slow_statement", "db.table_full"}, line
+    assert found is None or found.rule.id not in {"db.slow_statement", "db.table_full", "net.firewall_drop"}, line
