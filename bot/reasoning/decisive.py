@@ -27,6 +27,12 @@ REPORTER_SYMPTOM = "error_rate_increase"
 _AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"db|sql|postgres|mongo|maria|oracle|database|redis|cassandra"), ("database",)),
     (re.compile(r"dns"), ("dns",)),
+    # storage arrays and volumes (a SAN, a NAS, EBS, Ceph): their slowness is disk I/O, their fullness disk space
+    (re.compile(r"(?<![a-z])(?:san|nas|storage|array|3par|netapp|ebs|volume|nfs|ceph|iscsi|gluster|lun)(?![a-z])"),
+     ("storage", "hardware")),
+    # network devices and links
+    (re.compile(r"(?<![a-z])(?:rtr|router|switch|backbone|spine|leaf|transit|firewall|fw|vpn|wan|mpls)(?![a-z])"),
+     ("network",)),
     (re.compile(r"^ip-|node|host|vm-|worker-\d"), ("hardware", "storage", "network")),
     (re.compile(r"rabbit|kafka|queue|mq|broker|nats"), ("capacity", "storage")),
     (re.compile(r"provider|external|third|partner|vendor|cdn"), ("dependency", "tls")),
@@ -43,6 +49,29 @@ def name_affinity(service: str, kind: str) -> float:
         if pattern.search(low):
             return 1.0 if category in categories else 0.0
     return 0.5
+
+
+# what a symptom means on a component whose name says what it is: a storage array's slowness is disk I/O, a
+# database's is its queries, a router's lost traffic is the network's
+_IDENTITY_SYMPTOMS: dict[tuple[str, str], str] = {
+    ("storage", "latency_increase"): "disk_io_latency",
+    ("database", "latency_increase"): "db_slow_query",
+    ("network", "latency_increase"): "network_latency",
+    ("network", "traffic_drop"): "network_partition",
+    ("dns", "error_rate_increase"): "dns_failure",
+    ("dns", "traffic_drop"): "dns_failure",
+}
+
+
+def identity_kind(service: str | None, symptom: str | None) -> str | None:
+    """The cause a symptom stands for on a component whose name gives its role (``_AFFINITY``'s first category)."""
+    if not service or not symptom:
+        return None
+    low = service.lower()
+    for pattern, categories in _AFFINITY:
+        if pattern.search(low):
+            return _IDENTITY_SYMPTOMS.get((categories[0], symptom))
+    return None
 
 
 def _is_ip(text: str) -> bool:
@@ -90,9 +119,13 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     if member != labels[0] and member in known_lower:
         return known_lower[member]
     # a known service inside the first label (orders-db-primary -> orders-db), the longest one
-    inside = [k for k in known_lower if len(k) >= 3 and re.search(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])", labels[0])]
+    inside = [k for k in known_lower if len(k) >= 3 and re.search(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])", member)]
     if inside:
         return known_lower[max(inside, key=len)]
+    # a known name whose parts are all labels of the host (auth.teams.internal -> teams-auth)
+    parts = [k for k in known_lower if "-" in k and set(k.split("-")) <= set(labels)]
+    if len(parts) == 1:
+        return known_lower[parts[0]]
     if short != host or len(labels) == 1:
         return labels[0]  # a cluster-local name (svc.cluster.local): its service
     return ".".join(labels)  # another host (a registry, a provider): as the evidence names it
@@ -206,6 +239,28 @@ def _device_target(sig: Signal, target: str, names: list[str]) -> str:
     return sig.service if _NETWORK_DEVICE.search(sig.service.lower()) else target
 
 
+# what a caller can say of a component it cannot reach: that it failed, not how. The component's own evidence says how.
+_GENERIC_FAILURE = "dependency_failure"
+_OWN_MECHANISM_MIN = 0.7
+
+
+def _own_mechanism(moved: Signal, signals: list[Signal]) -> Signal:
+    """A caller's "X is down / failing" moved to X becomes X's own mechanism when X's own evidence names one
+    strongly (a load balancer marking web servers DOWN while their CPU is pegged: ``cpu_saturation`` on web)."""
+    if moved.kind != _GENERIC_FAILURE or not moved.service:
+        return moved
+    own = [s for s in signals if s.service == moved.service and s.kind and is_cause_kind(s.kind)
+           and s.kind != _GENERIC_FAILURE and category_of(s.kind).value != "dependency"
+           and float(s.score) >= _OWN_MECHANISM_MIN and not s.attributes.get("reporter")]
+    if not own:
+        return moved
+    best = max(own, key=lambda s: float(s.score))
+    return moved.model_copy(update={
+        "kind": best.kind, "score": round(min(float(moved.score), float(best.score)), 4),
+        "attributes": {**moved.attributes, "reported_as": _GENERIC_FAILURE, "mechanism_from": best.id},
+    })
+
+
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it."""
     names = sorted({k for k in known if k})
@@ -233,10 +288,10 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
         if target == sig.service:
             out.append(sig)
             continue
-        out.append(sig.model_copy(update={
+        out.append(_own_mechanism(sig.model_copy(update={
             "service": target,
             "attributes": {**sig.attributes, "reporter": sig.service, "culprit": target},
-        }))
+        }), signals))
         if sig.service:
             out.append(sig.model_copy(update={
                 "id": f"{sig.id}:reporter",

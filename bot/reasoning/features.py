@@ -385,6 +385,8 @@ def build_candidates(
                 get(service, str(sig.kind), "signal").add_evidence(ev.from_signal(sig))
                 continue
             hint = kind_of_metric(sig.metric) if (sig.source or "").startswith("metric") else None
+            if hint is None and (sig.source or "").startswith("metric"):
+                hint = dec.identity_kind(service, sig.kind)
             if hint:
                 get(service, hint, "metric_hint").add_evidence(ev.from_signal(sig))
             if _texty(sig):
@@ -463,7 +465,8 @@ def _features(
     text_hits = [s for s in sigs if _texty(s) and kind in kinds_in_text(_text_of(s))]
     naming = {s.id for s in direct} | {s.id for s in text_hits}
     event_hits = [s for s in text_hits if (s.source or "").lower() == "changes"]
-    hints = [s for s in sigs if kind_of_metric(s.metric) == kind and (s.source or "").startswith("metric")]
+    hints = [s for s in sigs if (s.source or "").startswith("metric")
+             and (kind_of_metric(s.metric) or dec.identity_kind(svc, s.kind)) == kind]
     symptom = 0.0
     for s in sigs:
         causes = SYMPTOM_CAUSES.get(s.kind or "", ())

@@ -366,8 +366,8 @@ def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
         evidence.append(Evidence(id=f"log:{service}:{last.index + 1}", type=EvidenceType.LOG,
                                  summary=redact(last.line.strip())[:300], service=service,
                                  ts=headers.timestamp(last.index), weight=first.score))
-    attributes: dict[str, object] = {"decisive": True, "rule": rule.id, "line": quoted[:500], "count": group.count,
-                                     "line_no": first.index + 1, **first.attributes}
+    attributes: dict[str, object] = {"decisive": True, "rule": rule.id, "blame": rule.blame, "line": quoted[:500],
+                                     "count": group.count, "line_no": first.index + 1, **first.attributes}
     score_factor = 1.0
     if first.culprit:
         attributes["culprit"] = first.culprit

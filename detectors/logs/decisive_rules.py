@@ -177,7 +177,8 @@ CONNECT_RULES: tuple[Rule, ...] = (
                "i/o timeout", "connection refused", "dial udp ", "dns lookup", "dns resolution", "dns query")),
     Rule("tls.expired", "decisive", "certificate_expired", 0.9, "peer",
          r"certificate has expired|certificate expired|CERT_HAS_EXPIRED|CertificateExpiredException|"
-         r"certificate is not yet valid|CertPathValidatorException: validity check failed"),
+         r"certificate is not yet valid|CertPathValidatorException: validity check failed|"
+         r"SEC_ERROR_EXPIRED(?:_ISSUER)?_CERTIFICATE|ERR_CERT_DATE_INVALID|CERT_E_EXPIRED|NotTimeValid"),
     # a server's log: the client rejected the certificate this service presents (the client's address is no culprit)
     Rule("tls.remote_expired", "decisive", "certificate_expired", 0.8, "self", r"remote error: tls: expired certificate"),
     Rule("tls.remote_rejected", "decisive", "certificate_expired", 0.6, "self",

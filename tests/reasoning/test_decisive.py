@@ -174,6 +174,8 @@ def test_a_lookup_of_the_reporters_own_failing_pods_is_a_symptom_not_dns() -> No
 
 def test_a_numbered_host_is_its_fleet_and_a_device_of_a_network_fleet_stays_with_its_log() -> None:
     assert resolve_culprit("ny-lb05", ["ny-lb", "web"]) == "ny-lb"
+    assert resolve_culprit("ny-web01", ["ny-lb", "web"]) == "web"
+    assert resolve_culprit("auth.teams.internal:443", ["teams-auth", "chat-mt"]) == "teams-auth"
     assert resolve_culprit("web-3.prod.example.com", ["ny-lb", "web"]) == "web"
     router = _decisive("backbone-rtr", "network_partition", 0.8, "bb1-ash6.fbnet")
     router.attributes["culprit_device"] = True
@@ -193,3 +195,22 @@ def test_a_database_error_quoted_by_its_client_is_the_one_database_it_uses() -> 
     # two databases: nobody can tell which one, nothing is decided
     left = retarget([quoted], ["api", "a-db", "b-db"], {"api": ["a-db", "b-db"]})
     assert not any(s.attributes.get("decisive") for s in left)
+
+
+def test_a_callers_generic_failure_takes_the_components_own_mechanism() -> None:
+    from bot.reasoning.decisive import identity_kind
+
+    down = _decisive("haproxy", "dependency_failure", 0.7, "ny-web01")
+    cpu = signal("metrics", "web", "cpu_saturation", 0.88, 8)
+    moved = retarget([down, cpu], ["haproxy", "web"])
+    decided = [s for s in moved if s.attributes.get("decisive")]
+    assert [(s.service, s.kind, s.score) for s in decided] == [("web", "cpu_saturation", 0.7)]
+    assert decided[0].attributes["reported_as"] == "dependency_failure"
+    # with nothing strong of its own, the component keeps "it failed"
+    weak = retarget([down, signal("metrics", "web", "cpu_saturation", 0.5, 8)], ["haproxy", "web"])
+    assert [(s.service, s.kind) for s in weak if s.attributes.get("decisive")] == [("web", "dependency_failure")]
+    # a symptom's meaning on a component whose name gives its role
+    assert identity_kind("strand-3par", "latency_increase") == "disk_io_latency"
+    assert identity_kind("orders-db", "latency_increase") == "db_slow_query"
+    assert identity_kind("core-rtr-2", "traffic_drop") == "network_partition"
+    assert identity_kind("checkout", "latency_increase") is None

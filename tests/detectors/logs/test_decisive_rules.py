@@ -100,6 +100,8 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "current time 2024-03-01T12:00:00Z is after 2024-02-29T23:59:59Z", "certificate_expired", "api.partner.com"),
     ("tls.expired", "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
      "certificate has expired (_ssl.c:1006)", "certificate_expired", None),
+    ("tls.expired", '{"reason": "signature verification failed", "error": "SEC_ERROR_EXPIRED_ISSUER_CERTIFICATE"}',
+     "certificate_expired", None),
     ("tls.remote_expired", "http: TLS handshake error from 10.0.0.3:51234: remote error: tls: expired certificate",
      "certificate_expired", None),
     ("tls.remote_rejected", "http: TLS handshake error from 10.244.50.7:41822: remote error: tls: bad certificate",
