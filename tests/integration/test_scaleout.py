@@ -3,8 +3,8 @@ on SQLite, fed a stream of alerts while processes are SIGKILLed and restarted.
 
 PostgreSQL + RabbitMQ: 2 ``sherlog serve --api``, 2 ``sherlog worker`` and 1 ``sherlog scheduler``. Every
 incident gets 10 alerts (one alert name on one service, 10 pods): the even ones through the webhooks of the
-two API processes (every fourth incident's first one is a PagerDuty v3 ``incident.triggered`` webhook, so its
-incident is linked to a PagerDuty incident), the odd ones through the RabbitMQ queue. When half the webhook
+two API processes (every fourth incident's third one is a PagerDuty v3 ``incident.triggered`` webhook, which
+links the incident, already open, to a PagerDuty incident), the odd ones through the RabbitMQ queue. When half the webhook
 alerts are acknowledged, one API process and one worker are SIGKILLed and restarted. SQLite: one
 ``sherlog serve`` (every role) gets every alert through its webhooks and is SIGKILLed and restarted midway.
 
@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ PER_INCIDENT = 10
 N_ALERTS = int(os.environ.get("SHERLOG_SCALEOUT_ALERTS", "2000")) // PER_INCIDENT * PER_INCIDENT
 N_INCIDENTS = N_ALERTS // PER_INCIDENT
 PD_EVERY = 4  # incidents 0, 4, 8, ... come with a PagerDuty incident
+PD_PLACE = 2  # its webhook is the incident's third alert: it links an incident already open (and analysed)
 SETTLE_S = float(os.environ.get("SHERLOG_SCALEOUT_SETTLE_S", "900"))
 
 
@@ -69,7 +71,7 @@ def _pd_id(k: int) -> str:
 
 
 def _delivery(k: int, j: int, now: datetime) -> Delivery:
-    if j == 0 and k % PD_EVERY == 0:
+    if j == PD_PLACE and k % PD_EVERY == 0:
         data = incident(_pd_id(k), f"Crash{k}", created_at=now, status="triggered", service=f"svc-{k}")
         return Delivery(k, j, "pagerduty", webhook("incident.triggered", data, occurred_at=now))
     return Delivery(k, j, "alertmanager", {
@@ -80,9 +82,12 @@ def _delivery(k: int, j: int, now: datetime) -> Delivery:
 
 
 def _stream(now: datetime) -> list[Delivery]:
-    """Alert j of every incident before alert j + 1 of any: the alerts of one incident arrive spread over
-    the run, by both paths, to every process."""
-    return [_delivery(k, j, now) for j in range(PER_INCIDENT) for k in range(N_INCIDENTS)]
+    """Incidents open one after another over the whole run (so that a kill midway cuts analyses, posts and
+    notes in flight), and the alerts of one incident are spread over a tenth of the incidents' openings
+    after it, by both paths, to every process."""
+    spread = max(N_INCIDENTS // PER_INCIDENT, 1)
+    order = sorted((k + j * spread, j, k) for k in range(N_INCIDENTS) for j in range(PER_INCIDENT))
+    return [_delivery(k, j, now) for _, j, k in order]
 
 
 @dataclass
@@ -138,36 +143,42 @@ def _wait_settled(store: Store, n_pd: int) -> dict[str, int]:
     return counts
 
 
-def _check(store: Store, slack: SlackAPI, pd: PagerDutyAPI, *, started: float, run: str) -> None:
+def _check(store: Store, slack: SlackAPI, pd: PagerDutyAPI, *, started: float, at_kill: dict[str, int],
+           run: str) -> None:
     """Nothing lost, nothing doubled; prints the run's figures."""
+    alerts, analyses, incidents = (t.__table__.c for t in (AlertRow, AnalysisRow, IncidentRow))  # type: ignore[attr-defined,union-attr]
     with store.engine.connect() as conn:
-        fingerprints = Counter(r[0] for r in conn.execute(select(AlertRow.fingerprint)))
-        members = Counter(r[0] for r in conn.execute(select(AlertRow.incident_id)))
-        names: dict[str, set[str]] = {}
-        for incident_id, name in conn.execute(select(AlertRow.incident_id, AlertRow.name)):
-            names.setdefault(incident_id, set()).add(name)
-        analysed = Counter(r[0] for r in conn.execute(select(AnalysisRow.incident_id)))
-        refs = {r[0]: (r[1] or {}).get("external_refs", {}) for r in conn.execute(
-            select(IncidentRow.id, IncidentRow.data))}  # type: ignore[attr-defined]
+        rows = conn.execute(select(alerts.incident_id, alerts.fingerprint, alerts.name)).all()
+        analysed = Counter(r[0] for r in conn.execute(select(analyses.incident_id)))
+        refs = {r[0]: (r[1] or {}).get("external_refs", {}) for r in conn.execute(select(incidents.id, incidents.data))}
+    fingerprints = Counter(r[1] for r in rows)
+    members = Counter(r[0] for r in rows)
+    names: dict[str, set[str]] = {}
+    for incident_id, _, name in rows:
+        names.setdefault(incident_id, set()).add(name)
     posts = [c.body for c in slack.calls_to("chat.postMessage") if not c.body.get("thread_ts")]
     per_incident = Counter(p["metadata"]["event_payload"]["incident_id"] for p in posts)
     pd_ids = [_pd_id(k) for k in range(0, N_INCIDENTS, PD_EVERY)]
     notes = {ref: sum(n["content"].startswith("Sherlog analysis") for n in pd.notes[ref]) for ref in pd_ids}
     duration = time.monotonic() - started
     doubled_posts = sum(n - 1 for n in per_incident.values() if n > 1)
+    order = [p["metadata"]["event_payload"]["incident_id"] for p in posts]
+    between = {i: order.index(i, order.index(i) + 1) - order.index(i) - 1 for i, n in per_incident.items() if n > 1}
     doubled_notes = sum(n - 1 for n in notes.values() if n > 1)
     print(f"\nscaleout[{run}]: alerts {N_ALERTS} ({N_INCIDENTS} incidents), stored {sum(fingerprints.values())} "
           f"(distinct {len(fingerprints)}), incidents {len(members)}, analysed {len(analysed)} "
           f"({sum(analysed.values())} analyses), slack posts {len(posts)} for {len(per_incident)} incidents "
           f"(doubled {doubled_posts}), pagerduty notes {sum(notes.values())} for {len(pd_ids)} incidents "
-          f"(doubled {doubled_notes}, missing {sum(1 for n in notes.values() if n == 0)}), {duration:.0f} s")
+          f"(doubled {doubled_notes}, missing {sum(1 for n in notes.values() if n == 0)}), {duration:.0f} s; "
+          f"at the kill: {at_kill['alerts']} stored, {at_kill['slack_posted']} posted, "
+          f"{at_kill['notes_posted']} noted")
     assert len(fingerprints) == N_ALERTS and set(fingerprints.values()) == {1}  # every alert stored once
     assert len(members) == N_INCIDENTS and set(members.values()) == {PER_INCIDENT}  # 10 alerts, one incident
     assert all(len(n) == 1 for n in names.values())  # never two problems in one incident
     assert len({n for ns in names.values() for n in ns}) == N_INCIDENTS
     assert set(analysed) == set(members)  # every incident analysed
     assert set(per_incident) == set(members)  # every incident posted: none lost
-    assert doubled_posts == 0, [i for i, n in per_incident.items() if n > 1]
+    assert doubled_posts == 0, f"doubled Slack posts (incident: top-level posts between the two): {between}"
     linked = sorted(r["pagerduty"] for r in refs.values() if r.get("pagerduty"))
     assert linked == pd_ids  # every PagerDuty incident linked to its Sherlog incident
     assert notes == dict.fromkeys(pd_ids, 1)  # one note each: none lost, none doubled
@@ -195,8 +206,10 @@ def _vendor_env(pd: PagerDutyAPI) -> dict[str, str]:
             "SHERLOG__INTAKE__WRITEBACK_LEASE_S": "20", "SHERLOG__INTAKE__WRITEBACK_RETRY_INTERVAL_S": "1"}
 
 
-def _publish(rabbitmq_url: str, queue: str, deliveries: list[Delivery], published: list[Delivery]) -> None:
-    """Each queued alert, confirmed by the broker (= accepted), paced so that the queue fills during the run."""
+def _publish(rabbitmq_url: str, queue: str, deliveries: list[Delivery], published: list[Delivery],
+             due: Callable[[Delivery], bool]) -> None:
+    """Each queued alert once ``due`` (the webhooks before it in the stream were acknowledged), confirmed by
+    the broker (= accepted): the queue keeps pace with the webhooks."""
     from connectors.messages import SOURCE_HEADER
     from connectors.rabbitmq import RabbitMQBroker
 
@@ -204,9 +217,10 @@ def _publish(rabbitmq_url: str, queue: str, deliveries: list[Delivery], publishe
         broker = RabbitMQBroker(url=rabbitmq_url, queue=queue)
         await broker.connect()
         for d in deliveries:
+            while not due(d):
+                await asyncio.sleep(0.01)
             await broker.publish(json.dumps(d.body).encode(), headers={SOURCE_HEADER: d.source})
             published.append(d)
-            await asyncio.sleep(0.005)
         await broker.close()
 
     asyncio.run(main())
@@ -229,17 +243,25 @@ def test_two_api_two_workers_and_a_scheduler_on_postgresql_and_rabbitmq_lose_and
     queued = [d for d in stream if d.j % 2 == 1]
     senders = [Sender(api, [d for d in hooks if (d.k + d.j // 2) % 2 == i]) for i, api in enumerate(apis)]
     published: list[Delivery] = []
+    position = {id(d): n for n, d in enumerate(stream)}
+    hooks_before = {id(d): sum(1 for h in hooks if position[id(h)] < position[id(d)]) for d in queued}
+
+    def due(d: Delivery) -> bool:
+        return sum(len(s.acknowledged) for s in senders) >= hooks_before[id(d)]
+
     try:
         for process in fleet:
             process.start()
         started = time.monotonic()
         threads = [threading.Thread(target=s.run, daemon=True) for s in senders]
-        threads.append(threading.Thread(target=_publish, args=(rabbitmq_url, queue, queued, published), daemon=True))
+        threads.append(threading.Thread(target=_publish, args=(rabbitmq_url, queue, queued, published, due),
+                                        daemon=True))
         for t in threads:
             t.start()
         while sum(len(s.acknowledged) for s in senders) < len(hooks) // 2 and any(t.is_alive() for t in threads):
             time.sleep(0.02)
         time.sleep(random.Random(18).uniform(0.0, 0.5))
+        at_kill = _counts(store)
         apis[1].kill()  # one API process and one worker, midway
         workers[0].kill()
         workers[0].start()
@@ -257,7 +279,8 @@ def test_two_api_two_workers_and_a_scheduler_on_postgresql_and_rabbitmq_lose_and
         assert sorted(d.fingerprint for s in senders for d in s.acknowledged) == sorted(d.fingerprint for d in hooks)
         assert len(published) == len(queued)
         assert _settled(counts, len(range(0, N_INCIDENTS, PD_EVERY))), counts
-        _check(store, slack_api, pd_api, started=started, run="postgresql+rabbitmq, 2 api 2 workers 1 scheduler")
+        _check(store, slack_api, pd_api, started=started, at_kill=at_kill,
+               run="postgresql+rabbitmq, 2 api 2 workers 1 scheduler")
     finally:
         store.close()
 
@@ -280,6 +303,7 @@ def test_one_process_on_sqlite_loses_and_doubles_nothing(tmp_path: Path, slack_a
         while len(sender.acknowledged) < len(stream) // 2 and thread.is_alive():
             time.sleep(0.02)
         time.sleep(random.Random(19).uniform(0.0, 0.5))
+        at_kill = _counts(store)
         server.kill()
         server.start()
         thread.join(timeout=600)
@@ -291,6 +315,6 @@ def test_one_process_on_sqlite_loses_and_doubles_nothing(tmp_path: Path, slack_a
     try:
         assert sorted(d.fingerprint for d in sender.acknowledged) == sorted(d.fingerprint for d in stream)
         assert _settled(counts, len(range(0, N_INCIDENTS, PD_EVERY))), counts
-        _check(store, slack_api, pd_api, started=started, run="sqlite, 1 serve")
+        _check(store, slack_api, pd_api, started=started, at_kill=at_kill, run="sqlite, 1 serve")
     finally:
         store.close()
