@@ -82,10 +82,10 @@ def _delivery(k: int, j: int, now: datetime) -> Delivery:
 
 
 def _stream(now: datetime) -> list[Delivery]:
-    """Incidents open one after another over the whole run (so that a kill midway cuts analyses, posts and
-    notes in flight), and the alerts of one incident are spread over a tenth of the incidents' openings
-    after it, by both paths, to every process."""
-    spread = max(N_INCIDENTS // PER_INCIDENT, 1)
+    """Incidents open one after another over the whole run (so that a kill midway cuts intake, analyses,
+    posts and notes in flight), and the alerts of one incident are spread over the openings of the next
+    tenth or so of the incidents, by both paths, to every process."""
+    spread = max(N_INCIDENTS // 100, 1)
     order = sorted((k + j * spread, j, k) for k in range(N_INCIDENTS) for j in range(PER_INCIDENT))
     return [_delivery(k, j, now) for _, j, k in order]
 
