@@ -13,7 +13,9 @@ incident is analysed, posted to Slack exactly once (the Slack Web API stand-in c
 when linked to PagerDuty, noted there exactly once (the PagerDuty REST API stand-in counts notes).
 
 ``SHERLOG_SCALEOUT_ALERTS`` sets the number of alerts (default 2,000, i.e. 200 incidents; a multiple of 10).
-The figures are printed (``pytest -s``) as one ``scaleout:`` line per run.
+The figures are printed (``pytest -s``) as one ``scaleout:`` line per run. Measured here (2 cores shared with
+other jobs, load average 13-14): 2,000 alerts take about 190 s on PostgreSQL + RabbitMQ (5 processes) and
+50 s on SQLite, about 5.5 min for the module with process start-ups.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ N_ALERTS = int(os.environ.get("SHERLOG_SCALEOUT_ALERTS", "2000")) // PER_INCIDEN
 N_INCIDENTS = N_ALERTS // PER_INCIDENT
 PD_EVERY = 4  # incidents 0, 4, 8, ... come with a PagerDuty incident
 PD_PLACE = 2  # its webhook is the incident's third alert: it links an incident already open (and analysed)
-SETTLE_S = float(os.environ.get("SHERLOG_SCALEOUT_SETTLE_S", "900"))
+SETTLE_S = float(os.environ.get("SHERLOG_SCALEOUT_SETTLE_S", "400"))  # with the 400 s of intake: under CI's 900 s
 
 
 @dataclass(frozen=True)
@@ -267,8 +269,8 @@ def test_two_api_two_workers_and_a_scheduler_on_postgresql_and_rabbitmq_lose_and
         workers[0].start()
         apis[1].start()
         for t in threads:
-            t.join(timeout=600)
-        assert not any(t.is_alive() for t in threads), "alerts not all acknowledged in 600 s"
+            t.join(timeout=400)
+        assert not any(t.is_alive() for t in threads), "alerts not all acknowledged in 400 s"
         counts = _wait_settled(store, len(range(0, N_INCIDENTS, PD_EVERY)))
     finally:
         for s in senders:
@@ -306,8 +308,8 @@ def test_one_process_on_sqlite_loses_and_doubles_nothing(tmp_path: Path, slack_a
         at_kill = _counts(store)
         server.kill()
         server.start()
-        thread.join(timeout=600)
-        assert not thread.is_alive(), "alerts not all acknowledged in 600 s"
+        thread.join(timeout=400)
+        assert not thread.is_alive(), "alerts not all acknowledged in 400 s"
         counts = _wait_settled(store, len(range(0, N_INCIDENTS, PD_EVERY)))
     finally:
         sender.stop.set()
