@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import httpx
 
-from bot.domain import Analysis, ConnectorError, Incident, IncidentStatus, stable_hash, utcnow
+from bot.domain import Analysis, ConnectorError, Incident, IncidentStatus, SherlogError, stable_hash, utcnow
 from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
 from bot.storage.tables import DeliveryState
 from connectors.grafana import GrafanaConnector, dashboard_ref
@@ -366,7 +366,11 @@ class WriteBack:
         now = utcnow()
         for name in self.tools:
             for row in await asyncio.to_thread(store.pending_chat_posts, surface=name):
-                outcome = await self._retry(row, now)
+                try:
+                    outcome = await self._retry(row, now)
+                except SherlogError as e:  # this row cannot be retried now (its incident is gone, ...): the next
+                    log.warning("write-back retry skipped", extra={"post_id": row.id, "error": str(e)[:300]})
+                    outcome = "error"
                 counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 
