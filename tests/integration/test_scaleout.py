@@ -14,8 +14,8 @@ when linked to PagerDuty, noted there exactly once (the PagerDuty REST API stand
 
 ``SHERLOG_SCALEOUT_ALERTS`` sets the number of alerts (default 2,000, i.e. 200 incidents; a multiple of 10).
 The figures are printed (``pytest -s``) as one ``scaleout:`` line per run. Measured here (2 cores shared with
-other jobs, load average 13-14): 2,000 alerts take about 190 s on PostgreSQL + RabbitMQ (5 processes) and
-50 s on SQLite, about 5.5 min for the module with process start-ups.
+other jobs, load average 10-15): 2,000 alerts take 143-201 s from the first alert to the last check on
+PostgreSQL + RabbitMQ (5 processes; 3.1-4.6 min with start-ups) and 50-57 s on SQLite (1.3-1.4 min).
 """
 
 from __future__ import annotations
