@@ -276,7 +276,9 @@ def build_surfaces(settings: Settings, pipeline: Pipeline) -> dict[str, Any]:
         surfaces["email"] = EmailNotifier(settings=settings.smtp, pipeline=pipeline)
     for surface in surfaces.values():
         surface.subscribe()
-    subscribe_writeback(pipeline)
+    writeback = subscribe_writeback(pipeline)
+    if writeback is not None:  # its retry loop runs in every role, like the chat surfaces'
+        surfaces["writeback"] = writeback
     return surfaces
 
 
