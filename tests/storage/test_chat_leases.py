@@ -18,7 +18,8 @@ def _row(store: Store) -> int:
     return row.id
 
 
-def test_a_held_lease_is_not_taken_until_it_runs_out_and_the_old_holder_is_fenced(store: Store) -> None:
+def test_a_held_lease_is_not_taken_until_it_runs_out_and_the_old_holder_is_fenced(any_store: Store) -> None:
+    store = any_store
     post_id = _row(store)
     first = lease_chat_post(store, post_id=post_id, stale_after_s=60)
     assert first is not None and first.first and first.prior == DeliveryState.PENDING
@@ -36,7 +37,8 @@ def test_a_held_lease_is_not_taken_until_it_runs_out_and_the_old_holder_is_fence
     assert lease_chat_post(store, post_id=post_id, stale_after_s=0, now=later + timedelta(hours=1)) is None
 
 
-def test_a_failed_or_in_doubt_attempt_is_leased_again_as_attempted(store: Store) -> None:
+def test_a_failed_or_in_doubt_attempt_is_leased_again_as_attempted(any_store: Store) -> None:
+    store = any_store
     post_id = _row(store)
     first = lease_chat_post(store, post_id=post_id)
     assert first is not None
