@@ -5,7 +5,8 @@ that day), ``days`` (default 30 when ``since`` is absent), ``service``, ``catego
 ``format=json|csv``. A range covers at most ``MAX_DAYS`` (3,660) days and years 1970-2199; wider
 ranges get 422 naming the limit. Report-specific: ``group_by`` (incidents-per-day), ``bucket`` (day|week),
 ``bins`` (calibration), ``limit`` (root-causes), ``horizon_hours`` (early-warnings), ``q`` and
-``status`` (incidents). The CSV holds the report's ``rows``.
+``status`` (incidents). The CSV holds the report's ``rows``; the ``incidents`` CSV (one row per incident, any
+range) is streamed a page at a time, so an export of years of incidents never sits in memory whole.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from bot.api.auth import require_reader
 from bot.api.deps import get_pipeline
 from bot.domain import InputError
 from bot.pipeline import Pipeline
 from bot.reporting import REPORT_NAMES, ReportOptions, ReportScope, build_report, rows_to_csv
+from bot.reporting.export import stream_csv
+from bot.reporting.reports import INCIDENT_COLUMNS, stream_incident_rows
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[Depends(require_reader)])
 
@@ -60,6 +63,13 @@ async def get_report(
     except InputError as e:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e)) from e
     store = pipeline._require_store()
+    if format == "csv":
+        filename = f"sherlog-{name}-{scope.since.date().isoformat()}-{scope.until.date().isoformat()}.csv"
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+        if name == "incidents":  # a sync iterator: Starlette reads it in the thread pool, page by page
+            rows = stream_incident_rows(store=store, scope=scope, options=options)
+            return StreamingResponse(stream_csv(rows, INCIDENT_COLUMNS), media_type="text/csv; charset=utf-8",
+                                     headers=headers)
 
     def render() -> str | Any:  # building and encoding a report is CPU work: off the event loop
         data = build_report(name, store=store, scope=scope, options=options)
@@ -67,7 +77,5 @@ async def get_report(
 
     body = await run_in_threadpool(render)
     if format == "csv":
-        filename = f"sherlog-{name}-{scope.since.date().isoformat()}-{scope.until.date().isoformat()}.csv"
-        return Response(body, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

@@ -1,10 +1,11 @@
-"""CSV export of any report's ``rows`` (a flat list of dicts)."""
+"""CSV export of any report's ``rows`` (a flat list of dicts), whole or streamed."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 
@@ -38,3 +39,21 @@ def rows_to_csv(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow([_cell(row.get(c)) for c in columns])
     return out.getvalue()
+
+
+def stream_csv(rows: Iterable[dict[str, Any]], columns: Iterable[str], *, batch: int = 200) -> Iterator[str]:
+    """The CSV text of ``rows`` (fixed ``columns``) in chunks of ``batch`` rows, header first."""
+    names = list(columns)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    pending = 0
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in names])
+        pending += 1
+        if pending >= batch:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+            pending = 0
+    yield out.getvalue()

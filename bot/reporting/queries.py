@@ -8,11 +8,12 @@ functions in the sibling modules.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from bot.domain import Analysis, Feedback, Incident, IncidentStatus
@@ -68,21 +69,48 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[i : i + _CHUNK]
 
 
+def _incidents_in(scope: ReportScope, until: datetime, q: str | None, status: str | None) -> Any:
+    query = select(IncidentRow).where(col(IncidentRow.created_at) >= scope.since, col(IncidentRow.created_at) < until)
+    if scope.service:
+        query = query.where(IncidentRow.service == scope.service)
+    if scope.severity:
+        query = query.where(IncidentRow.severity == scope.severity)
+    if status:
+        query = query.where(IncidentRow.status == status)
+    if q:
+        query = query.where(col(IncidentRow.title).ilike(f"%{q}%") | col(IncidentRow.id).ilike(f"%{q}%")
+                            | col(IncidentRow.service).ilike(f"%{q}%"))
+    return query
+
+
 def _incident_rows(store: Store, scope: ReportScope, until: datetime, q: str | None,
                    status: str | None) -> list[IncidentRow]:
     with store.session() as s:
-        query = select(IncidentRow).where(col(IncidentRow.created_at) >= scope.since,
-                                          col(IncidentRow.created_at) < until)
-        if scope.service:
-            query = query.where(IncidentRow.service == scope.service)
-        if scope.severity:
-            query = query.where(IncidentRow.severity == scope.severity)
-        if status:
-            query = query.where(IncidentRow.status == status)
-        if q:
-            query = query.where(col(IncidentRow.title).ilike(f"%{q}%") | col(IncidentRow.id).ilike(f"%{q}%")
-                                | col(IncidentRow.service).ilike(f"%{q}%"))
-        return list(s.exec(query.order_by(col(IncidentRow.created_at))).all())
+        return list(s.exec(_incidents_in(scope, until, q, status).order_by(col(IncidentRow.created_at))).all())
+
+
+def iter_incident_pages(*, store: Store, scope: ReportScope, q: str | None = None, status: str | None = None,
+                        page_size: int = _CHUNK) -> Iterator[list[IncidentFacts]]:
+    """The scope's incidents newest first, one page at a time with their analyses (keyset paging on
+    ``created_at``, ``id``): what an export streams without holding the whole range in memory."""
+    after: tuple[datetime, str] | None = None
+    while True:
+        query = _incidents_in(scope, scope.until, q, status)
+        if after is not None:
+            query = query.where(or_(col(IncidentRow.created_at) < after[0],
+                                    and_(col(IncidentRow.created_at) == after[0], col(IncidentRow.id) < after[1])))
+        with store.session() as s:
+            rows = list(s.exec(query.order_by(col(IncidentRow.created_at).desc(), col(IncidentRow.id).desc())
+                               .limit(page_size)).all())
+        if not rows:
+            return
+        analyses = _analyses_by_incident(store, [r.id for r in rows])
+        facts = [IncidentFacts(incident=Incident.model_validate(r.data), analyses=analyses.get(r.id, []),
+                               stored_category=r.category) for r in rows]
+        yield [f for f in facts if f.category == scope.category] if scope.category else facts
+        if len(rows) < page_size:
+            return
+        after = (rows[-1].created_at, rows[-1].id)
 
 
 def _analyses_by_incident(store: Store, ids: Sequence[str]) -> dict[str, list[Analysis]]:

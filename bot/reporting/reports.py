@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -10,7 +10,14 @@ from typing import Any
 from bot.domain import InputError
 from bot.reporting import gameday as gameday_mod
 from bot.reporting.quality import calibration, feedback_counts, hit_rank, hit_rates, llm_usage
-from bot.reporting.queries import Snapshot, gameday_runs, load_snapshot, open_incidents
+from bot.reporting.queries import (
+    IncidentFacts,
+    Snapshot,
+    gameday_runs,
+    iter_incident_pages,
+    load_snapshot,
+    open_incidents,
+)
 from bot.reporting.scope import ReportScope
 from bot.reporting.timing import minutes_to_ack, minutes_to_resolve, response_times
 from bot.reporting.volume import early_warnings, incidents_per_day, root_causes
@@ -41,22 +48,39 @@ class ReportOptions:
 
 def incident_rows(snapshot: Snapshot) -> dict[str, Any]:
     """The incident list, newest first, with the figures each row shows."""
-    items = []
-    for facts in reversed(snapshot.incidents):
-        inc, answer = facts.incident, facts.answer
-        rank = hit_rank(inc, answer) if answer is not None and inc.confirmed_kind and inc.confirmed_service else None
-        items.append({
-            "id": inc.id, "title": inc.title, "service": inc.service, "severity": inc.severity.value,
-            "status": inc.status.value, "category": facts.category, "created_at": inc.created_at.isoformat(),
-            "early_warning": inc.is_early_warning,
-            "minutes_to_ack": _r(minutes_to_ack(inc)), "minutes_to_resolve": _r(minutes_to_resolve(inc)),
-            "top_cause": f"{answer.top.kind} in {answer.top.service}" if answer and answer.top else None,
-            "top_confidence": round(answer.top.confidence, 3) if answer and answer.top else None,
-            "confirmed_cause": f"{inc.confirmed_kind} in {inc.confirmed_service}"
-            if inc.confirmed_kind and inc.confirmed_service else None,
-            "hit_rank": rank,
-        })
+    items = [incident_row(facts) for facts in reversed(snapshot.incidents)]
     return {"total": len(items), "items": items, "rows": items}
+
+
+INCIDENT_COLUMNS = ("id", "title", "service", "severity", "status", "category", "created_at", "early_warning",
+                    "minutes_to_ack", "minutes_to_resolve", "top_cause", "top_confidence", "confirmed_cause",
+                    "hit_rank")
+
+
+def incident_row(facts: IncidentFacts) -> dict[str, Any]:
+    """One row of the incident list (``INCIDENT_COLUMNS``)."""
+    inc, answer = facts.incident, facts.answer
+    rank = hit_rank(inc, answer) if answer is not None and inc.confirmed_kind and inc.confirmed_service else None
+    return {
+        "id": inc.id, "title": inc.title, "service": inc.service, "severity": inc.severity.value,
+        "status": inc.status.value, "category": facts.category, "created_at": inc.created_at.isoformat(),
+        "early_warning": inc.is_early_warning,
+        "minutes_to_ack": _r(minutes_to_ack(inc)), "minutes_to_resolve": _r(minutes_to_resolve(inc)),
+        "top_cause": f"{answer.top.kind} in {answer.top.service}" if answer and answer.top else None,
+        "top_confidence": round(answer.top.confidence, 3) if answer and answer.top else None,
+        "confirmed_cause": f"{inc.confirmed_kind} in {inc.confirmed_service}"
+        if inc.confirmed_kind and inc.confirmed_service else None,
+        "hit_rank": rank,
+    }
+
+
+def stream_incident_rows(*, store: Store, scope: ReportScope, options: ReportOptions | None = None,
+                         page_size: int = 500) -> Iterator[dict[str, Any]]:
+    """The ``incidents`` report's rows, newest first, read a page at a time (the export of any range)."""
+    options = options or ReportOptions()
+    for page in iter_incident_pages(store=store, scope=scope, q=options.q, status=options.status,
+                                    page_size=page_size):
+        yield from (incident_row(facts) for facts in page)
 
 
 def _r(value: float | None) -> float | None:

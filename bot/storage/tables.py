@@ -109,6 +109,7 @@ class ChatPostRow(SQLModel, table=True):
     message_ref: str | None = Field(default=None, max_length=200)
     state: str = Field(default=DeliveryState.PENDING.value, max_length=20)  # a DeliveryState
     attempts: int = 0
+    lease_token: int = 0  # taken anew by every delivery lease (``bot.storage.chat_leases``): a fencing token
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -27,10 +27,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from bot.domain import Analysis, ConfigError, ConnectorError, Incident, stable_hash, utcnow
-from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
+from bot.pipeline.delivery import Attempt, DeliveryOutcome, Sent, deliver_first
 from bot.pipeline.service import Pipeline
 from bot.render.email import digest_html, digest_text, email_html, email_subject, email_text
-from bot.storage.tables import DeliveryState
 from bot.surfaces.delivery import DeliveryScheduler
 from config.settings import SMTPSettings
 
@@ -119,7 +118,7 @@ class EmailNotifier:
         """The shared delivery cycle (``bot.pipeline.delivery``); a sent mail is recorded by its Message-ID.
         Any failure (SMTP down, a message the library refuses) leaves it failed for the retry loop, never posting."""
 
-        async def send(_before: DeliveryState) -> Sent:
+        async def send(_attempt: Attempt) -> Sent:
             url = self.settings.dashboard_url
             msg = self._message(email_subject(incident, analysis), email_text(incident, analysis, dashboard_url=url),
                                 email_html(incident, analysis, dashboard_url=url))

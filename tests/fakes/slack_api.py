@@ -19,6 +19,14 @@ Scripted failures (for retry tests)::
     slack.fail_next("chat.postMessage", status=503, times=2)         # two server errors
     slack.fail_next("chat.update", error="message_not_found")        # ok=false, HTTP 200
 
+Scripted slowness (for timing races): the next call is recorded as received, then processed (a posted
+message appears in the history) only after a pause, as a request the client gave up on may still land::
+
+    slack.delay_next("chat.postMessage", seconds=2)                  # lands 2 s after it was sent
+    gate = slack.hold_next("conversations.history")                  # waits until gate.set()
+
+``conversations.history`` pages with ``cursor`` / ``response_metadata.next_cursor`` as Slack does.
+
 The server is a ``ThreadingHTTPServer`` on ``127.0.0.1:0`` running in a daemon thread; ``close()``
 (or leaving the ``with`` block) shuts it down.
 """
@@ -61,9 +69,16 @@ class _Failure:
 
 
 @dataclass
+class _Delay:
+    release: threading.Event
+    seconds: float
+
+
+@dataclass
 class _State:
     calls: list[SlackCall] = field(default_factory=list)
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
+    delays: dict[str, list[_Delay]] = field(default_factory=dict)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -150,8 +165,13 @@ class _Handler(BaseHTTPRequestHandler):
         )
         with state.condition:
             state.calls.append(call)
-            failure = self._pop_failure(state, method)
+            delays = state.delays.get(method)
+            delay = delays.pop(0) if delays else None
             state.condition.notify_all()
+        if delay is not None:  # processed late, whether or not the client still waits for the answer
+            delay.release.wait(delay.seconds)
+        with state.lock:
+            failure = self._pop_failure(state, method)
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             if failure.status == 200:
@@ -194,8 +214,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (a scripted delay)
+            pass
 
 
 class _Server(ThreadingHTTPServer):
@@ -285,6 +308,7 @@ class _Server(ThreadingHTTPServer):
             channel = str(body.get("channel") or "")
             oldest = float(body.get("oldest") or 0)
             limit = int(body.get("limit") or 100)
+            offset = int(body.get("cursor") or 0)
             with_metadata = str(body.get("include_all_metadata", "")).lower() in ("true", "1")
             with state.lock:
                 found = [dict(m) for (c, ts), m in state.messages.items()
@@ -293,7 +317,9 @@ class _Server(ThreadingHTTPServer):
             if not with_metadata:
                 for m in found:
                     m.pop("metadata", None)
-            return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+            more = len(found) > offset + limit
+            return {"ok": True, "messages": found[offset:offset + limit], "has_more": more,
+                    "response_metadata": {"next_cursor": str(offset + limit) if more else ""}}
         if method == "conversations.replies":
             channel, ts = str(body.get("channel") or ""), str(body.get("ts") or "")
             with state.lock:
@@ -373,6 +399,19 @@ class SlackAPI:
                 _Failure(status=status, error=error, retry_after=retry_after, times=times)
             )
 
+    def delay_next(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """Process the next ``times`` calls of ``method`` only ``seconds`` after they arrive (each on its own)."""
+        with self._state.lock:
+            for _ in range(times):
+                self._state.delays.setdefault(method, []).append(_Delay(threading.Event(), seconds))
+
+    def hold_next(self, method: str, *, timeout: float = 60.0) -> threading.Event:
+        """Hold the next call of ``method`` until the returned event is set (or ``timeout`` passes)."""
+        release = threading.Event()
+        with self._state.lock:
+            self._state.delays.setdefault(method, []).append(_Delay(release, timeout))
+        return release
+
     def set_socket_url(self, url: str) -> None:
         """The WebSocket URL ``apps.connections.open`` hands out (Socket Mode tests run their own server)."""
         with self._state.lock:
@@ -423,3 +462,4 @@ class SlackAPI:
         with self._state.lock:
             self._state.calls.clear()
             self._state.failures.clear()
+            self._state.delays.clear()

@@ -197,3 +197,22 @@ def test_reports_agree_on_sqlite_and_postgresql(any_store) -> None:  # type: ign
     searched = build_report("incidents", store=any_store, scope=SCOPE, options=ReportOptions(q="oomkilled"))
     assert searched["total"] == sum(1 for i in incidents if "oomkilled" in i.title.lower())  # case-insensitive
     assert build_report("gameday", store=any_store, scope=SCOPE)["games"] == 3
+
+
+def test_streamed_incident_rows_page_through_every_incident_once_in_report_order(store, seeded) -> None:  # type: ignore[no-untyped-def]
+    from bot.reporting.reports import stream_incident_rows
+
+    tied = {store.save_incident(incident=Incident(title=f"tied {n}", service="web",
+                                                  created_at=NOW - timedelta(days=2))).id
+            for n in range(5)}  # one timestamp across page boundaries: the id breaks the tie
+    report = build_report("incidents", store=store, scope=SCOPE)
+    expected = sorted([i.id for i in _in_scope(seeded)] + list(tied))
+    for size in (1, 4, 7, 500):
+        streamed = list(stream_incident_rows(store=store, scope=SCOPE, page_size=size))
+        assert sorted(r["id"] for r in streamed) == expected  # each once
+        assert [r for r in streamed if r["id"] not in tied] == [r for r in report["rows"] if r["id"] not in tied]
+        assert [r["id"] for r in streamed] == [r["id"] for r in sorted(
+            streamed, key=lambda r: (r["created_at"], r["id"]), reverse=True)]  # newest first
+    only = ReportOptions(status=IncidentStatus.RESOLVED.value)
+    resolved = list(stream_incident_rows(store=store, scope=SCOPE, options=only, page_size=3))
+    assert {r["id"] for r in resolved} == {i.id for i in _in_scope(seeded) if i.status == IncidentStatus.RESOLVED}

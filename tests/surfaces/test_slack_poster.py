@@ -182,3 +182,95 @@ async def test_a_post_that_never_reached_slack_is_posted_after_the_lookup(
     assert await poster.retry_pending() == {"posted": 1}
     assert len(slack_api.calls_to("conversations.history")) == 1
     assert len(slack_api.calls_to("chat.postMessage")) == 1
+
+
+def _age_lease(store: Store, inc_id: str) -> None:
+    """The row's lease ran out (its holder is still busy): only its clock moves, not its token."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from bot.domain import utcnow
+    from bot.storage.tables import ChatPostRow
+
+    with store.session() as s:
+        row = s.exec(select(ChatPostRow).where(ChatPostRow.incident_id == inc_id)).one()
+        row.updated_at = utcnow() - timedelta(hours=1)
+        s.add(row)
+        s.commit()
+
+
+def _incident_posts(slack_api: SlackAPI, inc_id: str) -> list[dict[str, object]]:
+    return [c.body for c in slack_api.calls_to("chat.postMessage")
+            if (c.body.get("metadata") or {}).get("event_payload", {}).get("incident_id") == inc_id]
+
+
+async def test_a_post_that_lands_after_its_sender_gave_up_is_found_not_posted_twice(
+        slack_settings, store: Store, slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+    """chat.postMessage is answered only after the client's timeout (Slack slow, or a full accept queue):
+    the message still lands. The row stays held for the lease, then the message is found by its metadata."""
+    slack_settings.slack.timeout_s = 1.0
+    slack_settings.slack.post_lease_s = 1.0  # the lease is then 4 x the timeout: 4 s
+    slack_settings.slack.retry_backoff_s = 0.0
+    poster = _poster(slack_settings, store)
+    inc, ana = _saved(store)
+    slack_api.delay_next("chat.postMessage", seconds=2.5)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await poster.deliver(inc, ana) == "pending"  # timed out after 1 s; the message is on its way
+    held = store.get_chat_post(incident_id=inc.id, surface="slack")
+    outcomes: list[dict[str, int]] = []
+    while loop.time() < started + 15 and not outcomes[-1:] == [{"posted": 1}]:
+        outcomes.append(await poster.retry_pending())
+        await asyncio.sleep(0.25)
+    await asyncio.sleep(max(0.0, started + 3.0 - loop.time()))  # past the moment the late message landed
+    assert len(_incident_posts(slack_api, inc.id)) == 1
+    assert held is not None and held.state == "posting" and held.data["error"].startswith("in doubt")
+    assert outcomes[0] == {"skipped": 1} and outcomes[-1] == {"posted": 1}  # held, then found
+    row = store.get_chat_post(incident_id=inc.id, surface="slack")
+    assert row is not None and row.state == "posted"
+    assert slack_api.message("C0INCIDENTS", row.data["ts"]) is not None  # the one that landed late
+
+
+async def test_an_attempt_whose_lease_ran_out_never_posts_after_the_next_holder(
+        slack_settings, tmp_path: Path, slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+    """Replica A leases a failed post and is stuck in its lookup past the lease; replica B takes the row over
+    and posts. When A wakes up it has lost its lease: it neither posts nor overwrites B's record."""
+    slack_settings.slack.retry_backoff_s = 0.0
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    store_a, store_b = Store.open(url), Store.open(url)
+    inc, _ = _saved(store_a)
+    assert store_a.claim_chat_post(incident_id=inc.id, surface="slack", channel="C0INCIDENTS")
+    row = store_a.get_chat_post(incident_id=inc.id, surface="slack")
+    assert row is not None and row.id is not None
+    store_a.update_chat_post(post_id=row.id, state="failed", data={"error": "http 503"})
+    a, b = _poster(slack_settings, store_a), _poster(slack_settings, store_b)
+    gate = slack_api.hold_next("conversations.history")
+    first = asyncio.create_task(a.retry_pending())
+    await asyncio.to_thread(slack_api.wait_for, "conversations.history", 1)  # A holds the lease, stuck
+    _age_lease(store_a, inc.id)
+    assert await b.retry_pending() == {"posted": 1}
+    gate.set()
+    assert await first == {"skipped": 1}
+    [post] = _incident_posts(slack_api, inc.id)
+    row = store_b.get_chat_post(incident_id=inc.id, surface="slack")
+    assert row is not None and row.state == "posted"
+    assert slack_api.message("C0INCIDENTS", row.data["ts"])["metadata"] == post["metadata"]  # type: ignore[index]
+
+
+async def test_the_lookup_reads_every_page_of_the_channel_history(
+        slack_settings, store: Store, slack_api: SlackAPI) -> None:  # type: ignore[no-untyped-def]
+    """250 messages posted to the channel after the incident's: its message is on the second page."""
+    from slack_sdk import WebClient
+
+    poster = _poster(slack_settings, store)
+    inc, ana = _saved(store)
+    assert await poster.deliver(inc, ana) == "posted"
+    busy = WebClient(token="xoxb-test-token", base_url=slack_api.api_url)
+    for i in range(250):
+        busy.chat_postMessage(channel="C0INCIDENTS", text=f"other {i}")
+    _crash_after_post(store, inc.id)
+    restarted = _poster(slack_settings, Store.open(str(store.engine.url)))
+    assert await restarted.retry_pending() == {"posted": 1}
+    assert len(_incident_posts(slack_api, inc.id)) == 1
+    assert len(slack_api.calls_to("conversations.history")) == 2

@@ -62,3 +62,16 @@ def test_pages_escape_incident_text(client: TestClient, seeded_app) -> None:  # 
         text = client.get(path).text
         assert evil not in text and "&lt;script&gt;" in text, path
     assert client.get("/incidents/inc-nope").status_code == 404
+
+
+def test_the_incidents_csv_is_streamed_and_holds_the_json_rows(client: TestClient, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    data = client.get("/api/v1/reports/incidents?days=30").json()
+    c = client.get("/api/v1/reports/incidents?days=30&format=csv")
+    assert c.status_code == 200 and "content-length" not in c.headers  # chunked: written while it is read
+    rows = list(csv.DictReader(io.StringIO(c.text)))
+    assert len(rows) == data["total"] == len(seeded_app.state.seeded.incidents)
+    assert [(r["id"], r["status"], r["category"], r["top_cause"]) for r in rows] == \
+        [(r["id"], r["status"], r["category"], r["top_cause"] or "") for r in data["rows"]]
+    empty = client.get("/api/v1/reports/incidents?since=2001-01-01&until=2001-01-02&format=csv").text
+    assert empty.splitlines() == ["id,title,service,severity,status,category,created_at,early_warning,minutes_to_ack,"
+                                  "minutes_to_resolve,top_cause,top_confidence,confirmed_cause,hit_rank"]

@@ -17,11 +17,10 @@ from botbuilder.schema import ActivityTypes, ConversationReference
 
 from bot.domain import Analysis, Incident, IncidentStatus
 from bot.pipeline import chat
-from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
+from bot.pipeline.delivery import Attempt, DeliveryOutcome, Sent, deliver_first
 from bot.pipeline.service import Pipeline
 from bot.render.common import percent
 from bot.storage.chat_leases import POSTED, POSTING
-from bot.storage.tables import DeliveryState
 from bot.surfaces.teams.bot import SURFACE, incident_card, reference_key
 from config.settings import TeamsSettings
 
@@ -112,7 +111,7 @@ class TeamsNotifier:
     async def _post(self, post_id: int, incident: Incident, channel: str) -> str:
         """The shared delivery cycle (``bot.pipeline.delivery``): any failure keeps the card pending."""
 
-        async def send(_before: DeliveryState) -> Sent:
+        async def send(_attempt: Attempt) -> Sent:
             reference = await asyncio.to_thread(self._reference, channel)
             if reference is None:
                 raise LookupError("no conversation reference for the channel: add the bot to it first")
