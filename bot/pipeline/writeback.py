@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import httpx
 
 from bot.domain import Analysis, ConnectorError, Incident, IncidentStatus, SherlogError, stable_hash, utcnow
-from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
+from bot.pipeline.delivery import Attempt, DeliveryOutcome, Sent, deliver_first
 from bot.storage.tables import DeliveryState
 from connectors.grafana import GrafanaConnector, dashboard_ref
 
@@ -311,7 +311,7 @@ class WriteBack:
         return done
 
     async def _deliver(self, incident: Incident, name: str, ref: str, key: str, write: Write, *,
-                       post_id: int | None = None, prior: str | None = None) -> DeliveryOutcome:
+                       post_id: int | None = None) -> DeliveryOutcome:
         tool = self.tools[name]
         marker = note_marker(incident.id, key)
         store = self.pipeline.store
@@ -328,17 +328,19 @@ class WriteBack:
             row = await asyncio.to_thread(store.get_chat_post, incident_id=incident.id, surface=name, channel=key)
             if row is None or row.id is None or row.state == DeliveryState.POSTED:
                 return DeliveryOutcome.SKIPPED
-            post_id, prior = row.id, (DeliveryState.PENDING if claimed else row.state)
+            post_id = row.id
             first = claimed
         else:
             first = False  # a retry: an earlier attempt may have reached the vendor
 
-        async def send(_before: DeliveryState) -> Sent:
-            found = await asyncio.to_thread(_find_note, tool, ref, marker) if not first else None
+        async def send(attempt: Attempt) -> Sent:
+            looked_up = attempt.attempted or not first  # an earlier attempt may have reached the vendor
+            found = await asyncio.to_thread(_find_note, tool, ref, marker) if looked_up else None
             if found:
                 log.info("write-back found at the vendor; not written again",
                          extra={"incident_id": incident.id, "tool": name})
                 return Sent(ref=marker, data={"ref": ref, "found": True})
+            await attempt.renew()  # a holder that lost its lease writes nothing
             await asyncio.to_thread(write, tool, ref, marker)
             return Sent(ref=marker, data={"ref": ref})
 
@@ -349,8 +351,8 @@ class WriteBack:
                 failures.append(error)
             return f"{error}"[:300]
 
-        outcome = await deliver_first(store, post_id, send, errors=(ConnectorError,), prior=prior or DeliveryState.PENDING,
-                                      stale_after_s=self.lease_s, describe=describe, what=f"{name} write-back")
+        outcome = await deliver_first(store, post_id, send, errors=(ConnectorError,), stale_after_s=self.lease_s,
+                                      describe=describe, what=f"{name} write-back")
         for error in failures:
             self._warn(incident, name, error)
         return outcome
@@ -390,8 +392,7 @@ class WriteBack:
             await asyncio.to_thread(self.pipeline._require_store().update_chat_post, post_id=row.id,
                                     state=DeliveryState.POSTED, data={"superseded": True})
             return DeliveryOutcome.SKIPPED.value
-        outcome = await self._deliver(incident, row.surface, ref, row.channel, write, post_id=row.id,
-                                      prior=row.state)
+        outcome = await self._deliver(incident, row.surface, ref, row.channel, write, post_id=row.id)
         return outcome.value
 
     @staticmethod
