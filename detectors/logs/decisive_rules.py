@@ -128,6 +128,18 @@ CRASH_RULES: tuple[Rule, ...] = (
     Rule("native.segv", "decisive", "crash_loop", 0.5, "self",
          r"Segmentation fault|SIGSEGV|signal 11\b|segfault at|core dumped|SIGABRT|double free or corruption|"
          r"stack smashing detected", generic=True),
+    # a daemon that would not (re)start under systemd (it names no more specific cause)
+    Rule("systemd.unit_failed", "decisive", "crash_loop", 0.5, "self",
+         r"\S+\.service: Failed with result '(?:exit-code|timeout|signal|core-dump|start-limit-hit)'|"
+         r"\S+\.service: Main process exited, code=(?:exited|killed|dumped), status=[1-9]",
+         hint=(".service: failed with result", ".service: main process exited")),
+    # a server refusing its own configuration file at start or reload (BIND, nginx, HAProxy, Envoy)
+    Rule("config.invalid", "decisive", "config_change", 0.75, "self",
+         r"loading configuration: failure|\[emerg\] .{0,200} in /\S+:\d+|configuration file \S+ test failed|"
+         r"\[ALERT\].{0,120}(?:parsing|Error\(s\) found in configuration file)|error initializing configuration|"
+         r"unable to load configuration|reload of configuration failed|Invalid configuration file",
+         hint=("loading configuration: failure", "[emerg]", "test failed", "[alert]", "error initializing configuration",
+               "unable to load configuration", "reload of configuration failed", "invalid configuration file")),
     Rule("exit.137", "decisive", "oom_kill", 0.5, "self", r"exit(?:ed)?(?: with)? (?:status|code)[ =:]*137\b",
          hint=("exit status", "exit code", "exited with status", "exited with code")),
     Rule("exit.nonzero", "decisive", "crash_loop", 0.35, "self",
@@ -289,6 +301,12 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"rateLimitExceeded|userRateLimitExceeded|RESOURCE_EXHAUSTED|Quota exceeded for quota metric"),
     Rule("provider.azure_busy", "decisive", "rate_limited", 0.75, "provider",
          r"\bServerBusy\b|The server is busy|(?:Ingress|Egress) is over the account limit"),
+    # a provider's capacity quota (instances, vCPUs, addresses, volumes): a limit, not request-rate throttling
+    Rule("provider.capacity_quota", "decisive", "resource_quota", 0.75, "provider",
+         r"InstanceLimitExceeded|VcpuLimitExceeded|ServiceQuotaExceededException|AddressLimitExceeded|"
+         r"VolumeLimitExceeded|QUOTA_EXCEEDED|Quota '[A-Z_]+' exceeded|insufficient regional quota|"
+         r"exceeded (?:your|the) (?:\w+ )?quota for",
+         hint=("limitexceeded", "quotaexceeded", "quota_exceeded", "quota '", "regional quota", "quota for")),
     Rule("http.429", "decisive", "rate_limited", 0.75, "provider",
          r"429 (?:Client Error: )?Too Many Requests|status(?: code)?[ =:]*429\b|HTTP/\d(?:\.\d)? 429|"
          r"\b429\b.{0,60}\b(?:from|for url)|(?:API )?rate limit exceeded|exceeded your rate limit",
@@ -304,9 +322,12 @@ KERNEL_RULES: tuple[Rule, ...] = (
     Rule("kernel.conntrack_full", "kernel", "packet_loss", 0.85, "device",
          r"(?:nf_|ip_)conntrack: (?:nf_conntrack: )?table full, dropping packet"),
     Rule("kernel.netdev_watchdog", "kernel", "network_partition", 0.7, "device",
-         r"NETDEV WATCHDOG: \S+ \([^)]*\): transmit queue \d+ timed out"),
+         r"NETDEV WATCHDOG: \S+ \([^)]*\): transmit queue \d+ timed out|Detected Tx Unit Hang|"
+         r"tx(?:_| )timeout.{0,40}reset(?:ting)? (?:the )?adapter",
+         hint=("netdev watchdog", "detected tx unit hang", "tx timeout", "tx_timeout")),
     Rule("kernel.link_down", "kernel", "network_partition", 0.7, "device",
-         r"NIC Link is Down|\bLink is Down\b|link status definitely down|\bcarrier lost\b"),
+         r"NIC Link is Down|\bLink is Down\b|link status definitely down|\bcarrier lost\b|"
+         r"now running without any active interface"),
     Rule("kernel.disk_error", "kernel", "hardware_error", 0.8, "device",
          r"EXT4-fs error|EXT4-fs \(\S+\): Remounting filesystem read-only|XFS \(\S+\): (?:metadata I/O error|"
          r"Corruption|log I/O error)|BTRFS (?:error|critical)|I/O error, dev [\w-]+, sector|Buffer I/O error on dev|"
@@ -322,6 +343,10 @@ KERNEL_RULES: tuple[Rule, ...] = (
     Rule("kernel.soft_lockup", "kernel", "node_failure", 0.6, "device", r"soft lockup - CPU#\d+ stuck"),
     Rule("kernel.hard_lockup", "kernel", "node_failure", 0.75, "device", r"hard LOCKUP"),
     Rule("kernel.panic", "kernel", "node_failure", 0.85, "device", r"Kernel panic - not syncing"),
+    Rule("kernel.oops", "kernel", "node_failure", 0.75, "device",
+         r"BUG: unable to handle (?:kernel )?(?:NULL pointer dereference|paging request)|kernel BUG at \S+|"
+         r"general protection fault(?:, probably for non-canonical address)?:? \S+|\bOops: \d{4}\b",
+         hint=("bug: unable to handle", "kernel bug at", "general protection fault", "oops: ")),
     Rule("kernel.syn_flood", "kernel", "ddos", 0.75, "self", r"Possible SYN flooding on port"),
     Rule("kernel.multipath", "kernel", "hardware_error", 0.6, "self",
          r"multipath: [\d:]+: Failing path|remaining active paths: 0\b|All paths (?:are )?down",
@@ -343,9 +368,15 @@ STORAGE_RULES: tuple[Rule, ...] = (
          r"\bnode ?\d+ (?:was )?taken offline|controller error on \\Device\\|has a bad block|"
          r"returned error 1117\(The request could not be performed because of an I/O device error|"
          r"Physical (?:Disk|Drive) .{0,60}(?:failed|removed|offline|Predictive Failure)|Predictive Failure|"
-         r"(?:Virtual|Logical) (?:Disk|Drive) .{0,60}(?:is now DEGRADED|is now OFFLINE|failed)",
+         r"(?:Virtual|Logical) (?:Disk|Drive) .{0,60}(?:is now DEGRADED|is now OFFLINE|failed)|"
+         r"md/raid\d*:\S+: Disk failure on \S+, disabling device|FAILED SMART self-check|"
+         r"SMART overall-health self-assessment test result: FAILED|SMART (?:Failure|error).{0,40}FAILING_NOW",
          hint=("has failed", "taken offline", "controller error on", "bad block", "error 1117", "predictive failure",
-               "physical disk", "physical drive", "virtual disk", "virtual drive", "logical disk", "logical drive")),
+               "physical disk", "physical drive", "virtual disk", "virtual drive", "logical disk", "logical drive",
+               "disk failure on", "smart")),
+    # an NFS client whose server stopped answering: the storage behind is unreachable or hung (a symptom here)
+    Rule("storage.nfs_unresponsive", "storage", "disk_io_latency", 0.55, "peer",
+         r"nfs: server \S+ not responding", culprit_re=r"nfs: server (?P<host>[\w.\-]+) not responding", weak=True),
     # a degraded array still serving, slowly: cache off (write-through), service times far above threshold
     Rule("storage.degraded", "storage", "disk_io_latency", 0.75, "self",
          r"write[- ]through mode|Write cache disabled|Service time for \S+ .{0,30}\d+ ms \(threshold|"
@@ -367,7 +398,7 @@ NETWORK_RULES: tuple[Rule, ...] = (
     Rule("net.link_down", "network", "network_partition", 0.75, "device",
          r"%LINK-\d-UPDOWN: Interface \S+ changed state to down|"
          r"%LINEPROTO-\d-UPDOWN: Line protocol on Interface \S+ changed state to down|SNMP_TRAP_LINK_DOWN|"
-         r"%ETHPORT-\d-IF_DOWN|err-disabled|ifOperStatus down"),
+         r"%ETHPORT-\d-IF_DOWN|err-disabled|err-disable state|link-flap error detected|ifOperStatus down"),
     Rule("net.igp_down", "network", "network_partition", 0.75, "device",
          r"%OSPF(?:V3)?-\d-ADJCHG: .{0,160}from FULL to (?:DOWN|INIT)|state changed from Full to (?:Down|Init)|"
          r"RPD_OSPF_NBRDOWN|AdjChg: Nbr \S+ .{0,60}Full -> (?:Deleted|Down|Init)|%CLNS-\d-ADJCHANGE: .{0,120}\bDown\b|"
@@ -390,6 +421,10 @@ NETWORK_RULES: tuple[Rule, ...] = (
     Rule("net.admin_down", "network", "config_change", 0.85, "device",
          r"neighbor \S+ Down (?:Admin\. shutdown|User reset)|changed state to administratively down",
          hint=("admin. shutdown", "user reset", "administratively down"), weak=True),
+    Rule("net.mtu", "network", "packet_loss", 0.6, "self",
+         r"\bMessage too long\b|frag(?:mentation)? needed and DF set|needs? fragmentation|\bPacket too big\b|"
+         r"ICMP\S* type 3 code 4",
+         hint=("message too long", "needed and df set", "fragmentation", "packet too big", "type 3 code 4")),
     Rule("net.crc", "network", "packet_loss", 0.65, "device",
          r"\b[1-9]\d* input errors, [1-9]\d* CRC|\bCRC errors? (?:detected|increasing|on)|\bFCS errors?\b|rx_crc_errors"),
 )

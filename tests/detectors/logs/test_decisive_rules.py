@@ -259,6 +259,32 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "JAF1734ABKC) reported failure on ports Ethernet3/1-48 (Ethernet) due to fatal error", "hardware_error", "rtr1"),
     ("net.admin_down", "Oct 25 14:27:12 edge-1 40989: Oct 25 14:27:12.010 PDT: %BGP-5-ADJCHANGE: neighbor 4.53.144.9 "
      "Down Admin. shutdown", "config_change", "edge-1"),
+    ("systemd.unit_failed", "May 11 21:08:31 dns-pdx-01 systemd[1]: named.service: Failed with result 'timeout'.",
+     "crash_loop", None),
+    ("config.invalid", "May 11 21:08:31 dns-pdx-01 named[2231]: loading configuration: failure", "config_change", None),
+    ("config.invalid", '2024/03/01 12:00:03 [emerg] 1#1: unknown directive "proxy_bufer" in /etc/nginx/conf.d/app.conf:12',
+     "config_change", None),
+    ("provider.capacity_quota", "An error occurred (VcpuLimitExceeded) when calling the RunInstances operation: You "
+     "have requested more vCPU capacity than your current vCPU limit of 512 allows", "resource_quota", "ec2"),
+    ("kernel.netdev_watchdog", "Dec  6 10:00:01 node-4 kernel: ixgbe 0000:03:00.0 eth0: Detected Tx Unit Hang",
+     "network_partition", "node-4"),
+    ("kernel.link_down", "Dec  6 10:00:01 node-4 kernel: bond0: now running without any active interface!",
+     "network_partition", "node-4"),
+    ("kernel.oops", "Dec  6 10:00:01 node-6 kernel: BUG: unable to handle kernel NULL pointer dereference at "
+     "0000000000000008", "node_failure", "node-6"),
+    ("storage.failed", "Dec  6 10:00:01 db-3 kernel: md/raid1:md0: Disk failure on sdb1, disabling device.",
+     "hardware_error", None),
+    ("storage.failed", "Dec  6 10:00:01 db-3 smartd[812]: Device: /dev/sdb [SAT], FAILED SMART self-check. BACK UP "
+     "DATA NOW!", "hardware_error", None),
+    ("storage.nfs_unresponsive", "Mar 30 11:53:00 kvm4 kernel: nfs: server nfs01 not responding, still trying",
+     "disk_io_latency", "nfs01"),
+    ("net.mtu", "ping: sendmsg: Message too long", "packet_loss", None),
+    ("tls.untrusted", "ERROR System.Net.WebException: Could not establish trust relationship for the SSL/TLS secure "
+     "channel (https://acme.blob.core.windows.net/packages/a.nupkg)", "certificate_expired", "azure-storage"),
+    ("conn.refused", "dial tcp: connect to https://my-bucket.s3.us-east-1.amazonaws.com:443: connection refused",
+     "dependency_failure", "s3"),
+    ("net.link_down", "Dec  6 10:00:01 access-sw-2 %PM-4-ERR_DISABLE: link-flap error detected on Gi0/1, putting "
+     "Gi0/1 in err-disable state", "network_partition", "access-sw-2"),
 ]
 
 # Lines that look like a rule's but must not fire it: (rule id that must stay silent, line).
@@ -289,6 +315,15 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("net.module_fault", "2020 Sep 13 20:40:00 rtr1 %MODULE-5-MOD_OK: Module 3 is online (Serial number: JAF1734ABKC)"),
     ("net.admin_down", "Oct 25 14:27:12 edge-1 40990: %LINK-3-UPDOWN: Interface GigabitEthernet0/2, changed state to "
      "down"),
+    ("systemd.unit_failed", "May 11 21:10:00 dns-pdx-01 systemd[1]: named.service: Deactivated successfully."),
+    ("config.invalid", "May 11 21:10:00 dns-pdx-01 named[2231]: loading configuration from '/etc/named.conf'"),
+    ("provider.capacity_quota", "quota check ok: 120 of 512 vCPUs in use"),
+    ("kernel.oops", "Dec  6 10:00:01 node-6 kernel: BUG: soft lockup - CPU#3 stuck for 22s! [java:2211]"),
+    ("storage.failed", "Dec  6 10:00:01 db-3 smartd[812]: Device: /dev/sdb [SAT], SMART overall-health self-assessment "
+     "test result: PASSED"),
+    ("storage.nfs_unresponsive", "Mar 30 12:20:00 kvm4 kernel: nfs: server nfs01 OK"),
+    ("net.mtu", "Jun  1 10:00:00 edge-1 zebra[1122]: interface ens1f0 MTU 1500 mismatch ignored"),
+    ("kernel.netdev_watchdog", "Dec  6 10:00:01 node-4 kernel: ixgbe 0000:03:00.0 eth0: NIC Link is Up 10 Gbps"),
 ]
 
 
