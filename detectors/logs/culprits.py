@@ -149,8 +149,29 @@ _PROVIDER_WORDS: tuple[tuple[str, str], ...] = (
     (r"\bKinesis\b", "kinesis"),
     (r"storage\.googleapis\.com|\bGCS\b|Google Cloud Storage", "gcs"),
     (r"blob\.core\.windows\.net|Azure Storage|\bServerBusy\b", "azure-storage"),
+    (r"\bRunInstances\b|\bAmazon EC2\b|\bEC2\b|VcpuLimitExceeded|InstanceLimitExceeded", "ec2"),
 )
 _PROVIDERS = tuple((re.compile(p), name) for p, name in _PROVIDER_WORDS)
+
+
+# host names under a provider's shared domain: the provider is what the evidence means (an account's endpoint
+# ``acme.blob.core.windows.net`` is Azure Storage, ``bucket.s3.amazonaws.com`` is S3)
+_PROVIDER_DOMAINS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\.blob\.core\.windows\.net$|\.(?:table|queue|file)\.core\.windows\.net$"), "azure-storage"),
+    (re.compile(r"(?:^|\.)storage\.googleapis\.com$"), "gcs"),
+)
+
+
+def provider_of_host(host: str) -> str | None:
+    """The provider a host name belongs to (``s3``, ``azure-storage``), or None for any other host."""
+    low = host.lower().rstrip(".")
+    aws = _AWS.search(low)
+    if aws:
+        return aws.group(1)
+    for regex, name in _PROVIDER_DOMAINS:
+        if regex.search(low):
+            return name
+    return None
 
 
 def provider_of(line: str) -> str | None:

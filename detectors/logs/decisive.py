@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.models import Evidence, EvidenceType, Signal
-from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider_of
+from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider_of, provider_of_host
 from detectors.logs.decisive_rules import RULES, TRIGGER, Rule
 from detectors.logs.dumps import dump_signals
 from detectors.logs.formats import BUILTIN_FORMATS, LineFormat, ParsedLine
@@ -113,6 +113,10 @@ def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -
                 host, port = near
         if host in _LOCAL:
             host = None
+        provider = provider_of_host(host) if host is not None else None
+        if provider is not None:  # an endpoint under a provider's shared domain: the provider is the culprit
+            found.attributes["host"] = host
+            host = provider
         if host is None and rule.needs_culprit:
             return None
         if host is None:  # it blames a peer it does not name: weaker
@@ -491,13 +495,14 @@ def _service_pass(service: str, lines: Sequence[str], *, semantic: bool,
     return out[:MAX_SIGNALS_PER_SERVICE], candidates
 
 
-_RESOLVER = re.compile(r"^(?:core-?dns|kube-dns|dnsmasq|unbound|named|bind9?|node-local-dns|nodelocaldns|"
+# a resolver's name, as a whole word of the service name (``coredns``, ``dns-resolver``, ``corp-dns``, ``sfdc-dns``)
+_RESOLVER = re.compile(r"(?:^|[-_.])(?:core-?dns|kube-dns|dnsmasq|unbound|named|bind9?|node-local-dns|nodelocaldns|"
                        r"dns-resolver|resolver|dns)(?:[-_.]|$)", re.IGNORECASE)
 
 
 def _name_the_resolver(signals: list[Signal], services: list[str]) -> None:
     """Name resolution blames the resolver: the one service of this analysis that is a resolver, when there is one."""
-    resolvers = [s for s in services if _RESOLVER.match(s)]
+    resolvers = [s for s in services if _RESOLVER.search(s)]
     if len(resolvers) != 1:
         return
     for sig in signals:

@@ -13,6 +13,9 @@ Blame (``docs/causes.md``: name the thing to fix):
 - ``provider``: the provider that throttled the call (``s3``, the host), never the caller;
 - ``device``: the host in the syslog header (a router, a node), for kernel and network-device lines.
 
+Families: ``decisive`` (programs), ``kernel``, ``storage`` (arrays, disk controllers, hypervisors' view of their
+datastores), ``network`` (routers and switches).
+
 ``generic`` rows (a panic, a segfault, an exit status) name a crash with no more specific cause: they
 count only in a log's last lines and are dropped when a specific row matched the same log.
 ``needs_culprit`` rows are too weak without a named peer (a bare timeout).
@@ -125,6 +128,18 @@ CRASH_RULES: tuple[Rule, ...] = (
     Rule("native.segv", "decisive", "crash_loop", 0.5, "self",
          r"Segmentation fault|SIGSEGV|signal 11\b|segfault at|core dumped|SIGABRT|double free or corruption|"
          r"stack smashing detected", generic=True),
+    # a daemon that would not (re)start under systemd (it names no more specific cause)
+    Rule("systemd.unit_failed", "decisive", "crash_loop", 0.5, "self",
+         r"\S+\.service: Failed with result '(?:exit-code|timeout|signal|core-dump|start-limit-hit)'|"
+         r"\S+\.service: Main process exited, code=(?:exited|killed|dumped), status=[1-9]",
+         hint=(".service: failed with result", ".service: main process exited")),
+    # a server refusing its own configuration file at start or reload (BIND, nginx, HAProxy, Envoy)
+    Rule("config.invalid", "decisive", "config_change", 0.75, "self",
+         r"loading configuration: failure|\[emerg\] .{0,200} in /\S+:\d+|configuration file \S+ test failed|"
+         r"\[ALERT\].{0,120}(?:parsing|Error\(s\) found in configuration file)|error initializing configuration|"
+         r"unable to load configuration|reload of configuration failed|Invalid configuration file",
+         hint=("loading configuration: failure", "[emerg]", "test failed", "[alert]", "error initializing configuration",
+               "unable to load configuration", "reload of configuration failed", "invalid configuration file")),
     Rule("exit.137", "decisive", "oom_kill", 0.5, "self", r"exit(?:ed)?(?: with)? (?:status|code)[ =:]*137\b",
          hint=("exit status", "exit code", "exited with status", "exited with code")),
     Rule("exit.nonzero", "decisive", "crash_loop", 0.35, "self",
@@ -178,15 +193,21 @@ CONNECT_RULES: tuple[Rule, ...] = (
     Rule("tls.expired", "decisive", "certificate_expired", 0.9, "peer",
          r"certificate has expired|certificate expired|CERT_HAS_EXPIRED|CertificateExpiredException|"
          r"certificate is not yet valid|CertPathValidatorException: validity check failed|"
-         r"SEC_ERROR_EXPIRED(?:_ISSUER)?_CERTIFICATE|ERR_CERT_DATE_INVALID|CERT_E_EXPIRED|NotTimeValid"),
+         r"SEC_ERROR_EXPIRED(?:_ISSUER)?_CERTIFICATE|ERR_CERT_DATE_INVALID|CERT_E_EXPIRED|"
+         r"RemoteCertificateChainErrors.{0,80}NotTimeValid|\bNotTimeValid\b|The certificate chain (?:has )?expired|"
+         r"certificate is expired"),
     # a server's log: the client rejected the certificate this service presents (the client's address is no culprit)
-    Rule("tls.remote_expired", "decisive", "certificate_expired", 0.8, "self", r"remote error: tls: expired certificate"),
+    Rule("tls.remote_expired", "decisive", "certificate_expired", 0.8, "self",
+         r"remote error: tls: expired certificate|alert certificate[ _]expired|SSL alert number 45\b",
+         hint=("remote error: tls: expired certificate", "alert certificate expired", "alert certificate_expired",
+               "ssl alert number 45")),
     Rule("tls.remote_rejected", "decisive", "certificate_expired", 0.6, "self",
          r"remote error: tls: (?:bad certificate|unknown certificate authority|certificate unknown)"),
     Rule("tls.untrusted", "decisive", "certificate_expired", 0.6, "peer",
          r"x509: certificate signed by unknown authority|unable to get local issuer certificate|"
          r"self[- ]signed certificate in certificate chain|PKIX path building failed|certificate verify failed|"
-         r"SSL certificate problem"),
+         r"SSL certificate problem|The remote certificate is invalid according to the validation procedure|"
+         r"Could not establish trust relationship for the SSL/TLS secure channel"),
     Rule("tls.name_mismatch", "decisive", "certificate_expired", 0.55, "peer",
          r"x509: certificate is valid for .{1,200} not |certificate is not valid for|ERR_TLS_CERT_ALTNAME_INVALID|"
          r"doesn't match any of the subject alternative names|Hostname \S+ not verified"),
@@ -205,19 +226,38 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("db.lock", "decisive", "db_lock_contention", 0.7, "self",
          r"ERROR:\s+deadlock detected|Deadlock found when trying to get lock|Lock wait timeout exceeded|"
          r"could not obtain lock on|canceling statement due to lock timeout", role="database"),
+    # PostgreSQL log_lock_waits, MySQL processlist states: sessions queued behind a lock someone holds
+    Rule("db.lock_wait", "decisive", "db_lock_contention", 0.7, "self",
+         r"still waiting for \w*Lock on (?:relation|tuple|transaction|object|advisory)|"
+         r"Waiting for (?:query cache|table metadata|table level|global read|table flush) lock",
+         hint=("still waiting for ", "waiting for query cache lock", "waiting for table metadata lock",
+               "waiting for table level lock", "waiting for global read lock", "waiting for table flush lock"),
+         role="database"),
+    # PostgreSQL out of transaction IDs: writes refused until a database-wide VACUUM (warnings come first)
+    Rule("db.wraparound", "decisive", "db_down", 0.85, "self",
+         r"database is not accepting commands (?:that assign new XIDs )?to avoid wraparound data loss|"
+         r"must be vacuumed within \d+ transactions",
+         hint=("to avoid wraparound data loss", "must be vacuumed within"), role="database"),
+    # MySQL/InnoDB: the table or its tablespace cannot grow (file size limit, full disk, innodb_data_file max)
+    Rule("db.table_full", "decisive", "disk_full", 0.8, "self", r"The table '[^']+' is full|ER_RECORD_FILE_FULL",
+         hint=("' is full", "er_record_file_full"), role="database"),
+    # InnoDB's watchdog: threads stuck on an internal latch; after 600 s it crashes the server on purpose
+    Rule("db.innodb_semaphore", "decisive", "deadlock", 0.75, "self",
+         r"InnoDB: (?:Warning: )?a long semaphore wait|Semaphore wait has lasted > \d+ seconds|"
+         r"We intentionally crash the server,? because it appears to be hung",
+         hint=("long semaphore wait", "semaphore wait has lasted", "appears to be hung"), role="database"),
+    # MySQL replica threads stopped on an error: the replica no longer applies the source's changes
+    Rule("db.replica_stopped", "decisive", "db_replication_lag", 0.75, "self",
+         r"Slave SQL(?: thread| for channel '[^']*')?: .{0,200}Error_code: \d+|Replica SQL for channel .{0,200}Error_code|"
+         r"Got fatal error 1236 from (?:master|source)|Last_(?:SQL|IO)_Error: \S",
+         hint=("slave sql", "replica sql", "fatal error 1236", "last_sql_error: ", "last_io_error: "), role="database"),
+    # a slow query log entry of ten seconds or more
+    Rule("db.slow_log", "decisive", "db_slow_query", 0.55, "self",
+         r"\bduration: [1-9]\d{4,}(?:\.\d+)? ms\s+(?:statement|execute|bind|parse)|# Query_time: (?:[1-9]\d+)\.\d+|"
+         r"Slow query.{0,2000}\"durationMillis\":\s*[1-9]\d{4,}",
+         hint=("duration: ", "# query_time: ", "durationmillis"), role="database"),
     Rule("db.statement_timeout", "decisive", "db_slow_query", 0.6, "self",
          r"canceling statement due to statement timeout|maximum statement execution time exceeded|MaxTimeMSExpired", role="database"),
-    # the server's own slow-query log: a statement that ran for minutes (PostgreSQL log_min_duration_statement,
-    # MySQL's slow log, MongoDB's "Slow query"): ten seconds and more, never an ordinary slow request
-    Rule("db.slow_statement", "decisive", "db_slow_query", 0.55, "self",
-         r"duration: [1-9]\d{4,}(?:\.\d+)? ms\s+(?:statement|execute|parse|bind)|"
-         r"# Query_time: (?:[1-9]\d|\d{3,})(?:\.\d+)?\s|"
-         r"Slow query.{0,2000}\"durationMillis\":\s*[1-9]\d{4,}",
-         hint=("duration: ", "query_time: ", "durationmillis"), role="database"),
-    # a table that cannot grow (MySQL error 1114, at a file-size limit or on a full disk): the database's storage
-    # is full, whoever logged the failed write
-    Rule("db.table_full", "decisive", "disk_full", 0.75, "self",
-         r"The table '?[^' ]+'? is full", hint=(" is full",), role="database"),
     Rule("db.replication_lag", "decisive", "db_replication_lag", 0.65, "self",
          r"requested WAL segment \S+ has already been removed|replication lag|replica(?:tion)? (?:is )?lagging|"
          r"seconds behind (?:master|source)|Seconds_Behind_Master: [1-9]",
@@ -244,6 +284,16 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"maximum number of threads reached"),
     Rule("disk.no_space", "decisive", "disk_full", 0.85, "self",
          r"No space left on device|ENOSPC|Disk quota exceeded|not enough space on the disk"),
+    # Elasticsearch/OpenSearch: a node's disk past its watermarks; at flood stage its indices turn read-only
+    Rule("disk.watermark", "decisive", "disk_full", 0.8, "self",
+         r"(?:high|flood stage) disk watermark \[[^\]]+\] exceeded", hint=("disk watermark",)),
+    Rule("disk.readonly_block", "decisive", "disk_full", 0.7, "self",
+         r"index read-only / allow delete|FORBIDDEN/12/index read-only",
+         hint=("index read-only / allow delete", "forbidden/12/"), role="database"),
+    # a process at its open-file limit: it can neither accept connections nor open files (ulimit -n, LimitNOFILE)
+    Rule("limits.open_files", "decisive", "resource_quota", 0.75, "self",
+         r"Too many open files|EMFILE|ENFILE|accept4?\(\) failed \(24:|\(24: Too many open files\)",
+         hint=("too many open files", "emfile", "enfile", "(24:")),
     Rule("provider.s3_slowdown", "decisive", "rate_limited", 0.85, "provider",
          r"\bSlowDown\b|Please reduce your request rate"),
     Rule("provider.aws_throttle", "decisive", "rate_limited", 0.85, "provider",
@@ -253,6 +303,12 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"rateLimitExceeded|userRateLimitExceeded|RESOURCE_EXHAUSTED|Quota exceeded for quota metric"),
     Rule("provider.azure_busy", "decisive", "rate_limited", 0.75, "provider",
          r"\bServerBusy\b|The server is busy|(?:Ingress|Egress) is over the account limit"),
+    # a provider's capacity quota (instances, vCPUs, addresses, volumes): a limit, not request-rate throttling
+    Rule("provider.capacity_quota", "decisive", "resource_quota", 0.75, "provider",
+         r"InstanceLimitExceeded|VcpuLimitExceeded|ServiceQuotaExceededException|AddressLimitExceeded|"
+         r"VolumeLimitExceeded|QUOTA_EXCEEDED|Quota '[A-Z_]+' exceeded|insufficient regional quota|"
+         r"exceeded (?:your|the) (?:\w+ )?quota for",
+         hint=("limitexceeded", "quotaexceeded", "quota_exceeded", "quota '", "regional quota", "quota for")),
     Rule("http.429", "decisive", "rate_limited", 0.75, "provider",
          r"429 (?:Client Error: )?Too Many Requests|status(?: code)?[ =:]*429\b|HTTP/\d(?:\.\d)? 429|"
          r"\b429\b.{0,60}\b(?:from|for url)|(?:API )?rate limit exceeded|exceeded your rate limit",
@@ -260,19 +316,23 @@ SERVICE_RULES: tuple[Rule, ...] = (
                                    "exceeded your rate limit")),
     Rule("app.clock", "decisive", "exception_surge", 0.45, "self",
          r"time went backwards|Clock moved backwards|clock skew (?:detected|too (?:great|large))|"
-         r"leap second|clock_gettime.{0,30}(?:failed|backwards)"),
+         r"leap second|clock_gettime.{0,30}(?:failed|backwards)|token is not valid yet|Token used before issued|"
+         r"KRB_AP_ERR_SKEW|Clock skew too great"),
 )
 
 KERNEL_RULES: tuple[Rule, ...] = (
     Rule("kernel.conntrack_full", "kernel", "packet_loss", 0.85, "device",
          r"(?:nf_|ip_)conntrack: (?:nf_conntrack: )?table full, dropping packet"),
     Rule("kernel.netdev_watchdog", "kernel", "network_partition", 0.7, "device",
-         r"NETDEV WATCHDOG: \S+ \([^)]*\): transmit queue \d+ timed out"),
+         r"NETDEV WATCHDOG: \S+ \([^)]*\): transmit queue \d+ timed out|Detected Tx Unit Hang|"
+         r"tx(?:_| )timeout.{0,40}reset(?:ting)? (?:the )?adapter",
+         hint=("netdev watchdog", "detected tx unit hang", "tx timeout", "tx_timeout")),
     Rule("kernel.link_down", "kernel", "network_partition", 0.7, "device",
-         r"NIC Link is Down|\bLink is Down\b|link status definitely down|\bcarrier lost\b"),
+         r"NIC Link is Down|\bLink is Down\b|link status definitely down|\bcarrier lost\b|"
+         r"now running without any active interface"),
     Rule("kernel.disk_error", "kernel", "hardware_error", 0.8, "device",
          r"EXT4-fs error|EXT4-fs \(\S+\): Remounting filesystem read-only|XFS \(\S+\): (?:metadata I/O error|"
-         r"Corruption|log I/O error)|BTRFS (?:error|critical)|I/O error, dev \w+, sector|Buffer I/O error on dev|"
+         r"Corruption|log I/O error)|BTRFS (?:error|critical)|I/O error, dev [\w-]+, sector|Buffer I/O error on dev|"
          r"end_request: I/O error|Unrecovered read error|exception Emask .{0,80}frozen|medium error"),
     Rule("kernel.machine_check", "kernel", "hardware_error", 0.85, "device",
          r"mce: \[Hardware Error\]|Machine check events logged|EDAC \S+: \d+ (?:CE|UE) |EDAC .{0,60}\b(?:CE|UE)\b|"
@@ -285,9 +345,51 @@ KERNEL_RULES: tuple[Rule, ...] = (
     Rule("kernel.soft_lockup", "kernel", "node_failure", 0.6, "device", r"soft lockup - CPU#\d+ stuck"),
     Rule("kernel.hard_lockup", "kernel", "node_failure", 0.75, "device", r"hard LOCKUP"),
     Rule("kernel.panic", "kernel", "node_failure", 0.85, "device", r"Kernel panic - not syncing"),
+    Rule("kernel.oops", "kernel", "node_failure", 0.75, "device",
+         r"BUG: unable to handle (?:kernel )?(?:NULL pointer dereference|paging request)|kernel BUG at \S+|"
+         r"general protection fault(?:, probably for non-canonical address)?:? \S+|\bOops: \d{4}\b",
+         hint=("bug: unable to handle", "kernel bug at", "general protection fault", "oops: ")),
     Rule("kernel.syn_flood", "kernel", "ddos", 0.75, "self", r"Possible SYN flooding on port"),
+    Rule("kernel.multipath", "kernel", "hardware_error", 0.6, "self",
+         r"multipath: [\d:]+: Failing path|remaining active paths: 0\b|All paths (?:are )?down",
+         hint=("failing path", "remaining active paths: 0", "all paths down", "all paths are down"), weak=True),
+    # the host's clock lost its time source (chrony, ntpd, systemd-timesyncd)
+    Rule("time.unsynchronised", "kernel", "exception_surge", 0.5, "device",
+         r"Can't synchronise: no selectable sources|System clock wrong by -?\d+|"
+         r"no servers can be used, system clock unsynchronized|kernel reports TIME_ERROR|time reset [+-]\d+\.\d+ s",
+         hint=("can't synchronise", "system clock wrong by", "clock unsynchronized", "time_error", "time reset ")),
     Rule("kernel.clocksource", "kernel", "exception_surge", 0.45, "self",
          r"clocksource.{0,80}unstable|Marking clocksource \S+ as unstable"),
+)
+
+STORAGE_RULES: tuple[Rule, ...] = (
+    # an array or disk controller reporting its own failure (errors, not slowness): failed paths, nodes taken
+    # offline, controller errors on a disk (Windows disk event 11), bad blocks, SQL Server's I/O error 823
+    Rule("storage.failed", "storage", "hardware_error", 0.8, "self",
+         r"(?:Fibre Channel|\bFC\b|iSCSI|SAS) (?:port|path|link) .{0,40}has failed|"
+         r"\bnode ?\d+ (?:was )?taken offline|controller error on \\Device\\|has a bad block|"
+         r"returned error 1117\(The request could not be performed because of an I/O device error|"
+         r"Physical (?:Disk|Drive) .{0,60}(?:failed|removed|offline|Predictive Failure)|Predictive Failure|"
+         r"(?:Virtual|Logical) (?:Disk|Drive) .{0,60}(?:is now DEGRADED|is now OFFLINE|failed)|"
+         r"md/raid\d*:\S+: Disk failure on \S+, disabling device|FAILED SMART self-check|"
+         r"SMART overall-health self-assessment test result: FAILED|SMART (?:Failure|error).{0,40}FAILING_NOW",
+         hint=("has failed", "taken offline", "controller error on", "bad block", "error 1117", "predictive failure",
+               "physical disk", "physical drive", "virtual disk", "virtual drive", "logical disk", "logical drive",
+               "disk failure on", "smart")),
+    # an NFS client whose server stopped answering: the storage behind is unreachable or hung (a symptom here)
+    Rule("storage.nfs_unresponsive", "storage", "disk_io_latency", 0.55, "peer",
+         r"nfs: server \S+ not responding", culprit_re=r"nfs: server (?P<host>[\w.\-]+) not responding", weak=True),
+    # a degraded array still serving, slowly: cache off (write-through), service times far above threshold
+    Rule("storage.degraded", "storage", "disk_io_latency", 0.75, "self",
+         r"write[- ]through mode|Write cache disabled|Service time for \S+ .{0,30}\d+ ms \(threshold|"
+         r"I/O requests taking longer than 15 seconds to complete",
+         hint=("write-through", "write through", "write cache disabled", "service time for ",
+               "taking longer than 15 seconds")),
+    # a hypervisor or host seeing its storage device slow down: the storage behind it is slow (a symptom here)
+    Rule("storage.device_latency", "storage", "disk_io_latency", 0.6, "self",
+         r"performance has deteriorated\. I/O latency increased|esx\.problem\.vmfs\.heartbeat\.timedout|"
+         r"Lost access to volume",
+         hint=("performance has deteriorated", "vmfs.heartbeat.timedout", "lost access to volume"), weak=True),
 )
 
 NETWORK_RULES: tuple[Rule, ...] = (
@@ -296,9 +398,9 @@ NETWORK_RULES: tuple[Rule, ...] = (
          r"BGP_NOTIFICATION|%BGP-\d-NOTIFICATION|bgp_hold_timeout|Hold Timer Expired|hold time expired|"
          r"changed state from Established to \w+|old state Established .{0,60}new state (?:Idle|Active|Connect)"),
     Rule("net.link_down", "network", "network_partition", 0.75, "device",
-         r"%(?:PKT_INFRA-)?LINK-\d-UPDOWN\s?: Interface \S+ changed state to (?:down|administratively down)|"
+         r"%(?:PKT_INFRA-)?LINK-\d-UPDOWN\s?: Interface \S+,? changed state to [Dd]own|"
          r"%LINEPROTO-\d-UPDOWN: Line protocol on Interface \S+ changed state to down|SNMP_TRAP_LINK_DOWN|"
-         r"%ETHPORT-\d-IF_DOWN|err-disabled|ifOperStatus down"),
+         r"%ETHPORT-\d-IF_DOWN|err-disabled|err-disable state|link-flap error detected|ifOperStatus down"),
     Rule("net.igp_down", "network", "network_partition", 0.75, "device",
          r"%(?:ROUTING-)?OSPF(?:V3)?-\d-ADJCHG\s?: .{0,160}from FULL to (?:DOWN|INIT)|state changed from Full to (?:Down|Init)|"
          r"RPD_OSPF_NBRDOWN|AdjChg: Nbr \S+ .{0,60}Full -> (?:Deleted|Down|Init)|%CLNS-\d-ADJCHANGE: .{0,120}\bDown\b|"
@@ -307,11 +409,33 @@ NETWORK_RULES: tuple[Rule, ...] = (
     Rule("net.firewall_drop", "network", "network_policy_block", 0.7, "device",
          r"(?:\[UFW BLOCK\]|[\w-]*(?:drop|block|reject|deny|denied)[\w-]*:?\]?)\s+IN=\S*\s+OUT=\S*\s.{0,200}\bSRC=",
          hint=("ufw block", "drop", "block", "reject", "deny", "denied")),
+    # two members of a clustered pair both active (vPC/MLAG/VSS peer link lost), layer-2 loops and MAC flapping
+    Rule("net.split_brain", "network", "network_partition", 0.8, "device",
+         r"%VPC-\d-(?:PEER_KEEP_ALIVE_RECV_FAIL|VPC_SUSP_ALL_VPC|PEER_LINK_DOWN\w*)|dual[- ]active (?:detected|scenario)|"
+         r"split[- ]brain (?:detected|condition)|MLAG .{0,40}(?:peer link|peer-link) .{0,20}down",
+         hint=("%vpc-", "dual-active", "dual active", "split-brain", "split brain", "mlag")),
+    Rule("net.l2_loop", "network", "network_partition", 0.7, "device",
+         r"L2FM_MAC_FLAP|%SW_MATM-\d-MACFLAP_NOTIF|Loops detected in the network|MAC flapping|host \S+ is flapping between port",
+         hint=("mac_flap", "macflap", "loops detected", "mac flapping", "is flapping between port")),
+    # a line card, module or supervisor failing in a router or switch chassis
+    Rule("net.module_fault", "network", "hardware_error", 0.8, "device",
+         r"%MODULE-\d-MOD_(?:SOMEPORTS_FAILED|FAIL|DIAG_FAIL)|%PLATFORM-\d-(?:MOD_PWRFAIL|PS_FAIL|FAN_FAIL\w*)|"
+         r"CHASSISD_FRU_OFFLINE_NOTICE|FPC \d+ Major Errors|%OIR-\d-(?:REMCARD|PWRFAILURE)|"
+         r"%SYSMGR-\d-SERVICE_CRASHED",
+         hint=("%module-", "%platform-", "chassisd_fru_offline", "major errors", "%oir-", "service_crashed")),
+    # an operator shutting a session or an interface down on purpose: a change, not a failure (evidence only)
+    Rule("net.admin_down", "network", "config_change", 0.85, "device",
+         r"neighbor \S+ Down (?:Admin\. shutdown|User reset)|changed state to administratively down",
+         hint=("admin. shutdown", "user reset", "administratively down"), weak=True),
+    Rule("net.mtu", "network", "packet_loss", 0.6, "self",
+         r"\bMessage too long\b|frag(?:mentation)? needed and DF set|needs? fragmentation|\bPacket too big\b|"
+         r"ICMP\S* type 3 code 4",
+         hint=("message too long", "needed and df set", "fragmentation", "packet too big", "type 3 code 4")),
     Rule("net.crc", "network", "packet_loss", 0.65, "device",
          r"\b[1-9]\d* input errors, [1-9]\d* CRC|\bCRC errors? (?:detected|increasing|on)|\bFCS errors?\b|rx_crc_errors"),
 )
 
-RULES: tuple[Rule, ...] = (*CRASH_RULES, *CONNECT_RULES, *SERVICE_RULES, *KERNEL_RULES, *NETWORK_RULES)
+RULES: tuple[Rule, ...] = (*CRASH_RULES, *CONNECT_RULES, *SERVICE_RULES, *KERNEL_RULES, *STORAGE_RULES, *NETWORK_RULES)
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 
 # The one cheap pass over lower-cased lines: a line holding none of the rules' required literals

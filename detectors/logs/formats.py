@@ -132,6 +132,15 @@ _RFC5424 = re.compile(
 _RFC3164 = re.compile(
     r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2})\s+(\S+)\s+([^\s:\[]+)(?:\[(\d+)\])?:\s?(.*)$"
 )
+# the same header with other clocks: rsyslog's high-precision ISO stamp (RFC3339) and the year-first stamp of
+# Cisco NX-OS and other network gear ("2020 Sep 13 20:25:18 rtr1 %MODULE-2-...: ...")
+_SYSLOG_OTHER_TS = re.compile(
+    r"^(?:<(\d{1,3})>)?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})|"
+    r"\d{4} [A-Z][a-z]{2}\s+\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?)\s+([A-Za-z][\w.\-]*)\s+([^\s:\[]+)(?:\[(\d+)\])?:\s?(.*)$"
+)
+
+
+_YEAR_FIRST = re.compile(r"^(\d{4}) (.+)$")
 
 
 class Syslog5424Format:
@@ -152,10 +161,13 @@ class Syslog3164Format:
     name = "syslog3164"
 
     def parse(self, line: str) -> ParsedLine | None:
-        m = _RFC3164.match(line)
+        m = _RFC3164.match(line) or _SYSLOG_OTHER_TS.match(line)
         if not m:
             return None
         pri, ts, host, tag, pid, msg = m.groups()
+        year_first = _YEAR_FIRST.match(ts)
+        if year_first:  # "2020 Sep 13 20:25:18" -> "Sep 13 20:25:18 2020", a form the timestamp parser reads
+            ts = f"{year_first.group(2)} {year_first.group(1)}"
         level = normalise_level(str(int(pri) % 8)) if pri else None
         return ParsedLine(message=msg, ts=parse_timestamp(ts), level=_level_from_text(msg, level), service=tag,
                           fields={"host": host, "pid": pid})

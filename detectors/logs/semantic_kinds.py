@@ -23,10 +23,12 @@ KIND_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
         "no space left on the device, the disk or volume is full",
         "write failed because the filesystem has no free space",
         "disk usage reached one hundred percent, cannot write file",
+        "disk watermark exceeded: the index was made read-only because the node's disk is nearly full",
     ),
     "disk_io_latency": (
         "disk writes or fsync are very slow, storage I/O stalls",
         "a task was blocked for a long time waiting on disk I/O",
+        "storage device latency rose from milliseconds to seconds, I/O requests take very long to complete",
         "the volume is slow to respond, I/O wait is high",
     ),
     "db_connection_exhaustion": (
@@ -42,16 +44,19 @@ KIND_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
         "database transaction waited on a row lock until the lock wait timeout",
         "the database detected a deadlock between transactions and aborted one",
         "could not obtain lock on table, another transaction holds it",
+        "sessions are queued waiting for a lock that another query or migration holds",
     ),
     "db_replication_lag": (
         "the replica is far behind the primary, replication lag is growing",
         "standby cannot keep up with the primary's write-ahead log",
+        "the replica stopped applying changes after a replication error",
     ),
     "db_down": (
         "cannot connect to the database server, it is down or not accepting connections",
         "the database system is shutting down or in recovery and refuses queries",
         "database server unreachable, connection to the primary database failed",
         "failover: the primary database failed and a standby was promoted",
+        "the database refuses all writes to avoid transaction ID wraparound data loss",
     ),
     "network_latency": (
         "network round trip time between hosts increased, packets are slow to arrive",
@@ -61,12 +66,15 @@ KIND_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
         "packets are being dropped by the kernel or the network interface",
         "connection tracking table is full, new packets are dropped",
         "interface reports CRC errors and input errors, frames lost",
+        "probes report one hundred percent packet loss on the path, traffic is black-holed",
     ),
     "network_partition": (
         "the network link went down, interface changed state to down",
         "routing protocol neighbor lost, BGP session or OSPF adjacency went down",
         "host is unreachable, no route to host, the network is partitioned",
         "nodes cannot reach each other across the network, cluster split",
+        "the clustered switch pair lost its peer link and both members became active, split brain",
+        "a network loop: MAC addresses flapping between ports",
     ),
     "network_policy_block": (
         "traffic blocked by a firewall rule or network policy",
@@ -81,6 +89,7 @@ KIND_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
         "TLS certificate has expired or is not yet valid",
         "TLS handshake failed: certificate verification failed",
         "the server certificate is not trusted or does not match the host name",
+        "the peer rejected the certificate during the handshake because it has expired",
     ),
     "bad_deploy": (
         "the new release fails to start: missing module, class or file in the image",
@@ -104,6 +113,7 @@ KIND_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
         "the provider throttled our requests: too many requests, rate limit exceeded",
         "HTTP 429 from the external API, slow down and retry later",
         "request rate exceeded the provisioned throughput or quota of the cloud service",
+        "API rate limit exceeded for this token, waiting until the quota resets",
     ),
     "queue_backlog": (
         "the message queue backlog keeps growing, consumers are falling behind",
@@ -112,6 +122,7 @@ KIND_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     "resource_quota": (
         "resource quota exceeded, cannot create more pods or allocate resources",
         "insufficient cpu or memory on any node to schedule the workload",
+        "too many open files: the process reached its file descriptor limit",
     ),
     "crash_loop": (
         "the process crashed with a fatal error and exited",
@@ -121,6 +132,7 @@ KIND_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     "exception_surge": (
         "an unexpected exception was thrown while handling the request",
         "the clock went backwards or time handling failed, invalid timestamp",
+        "the system clock is not synchronised: tokens rejected as not valid yet, time skew between hosts",
     ),
     "thread_pool_exhaustion": (
         "all worker threads are busy, the thread pool is exhausted and tasks are rejected",
@@ -147,6 +159,8 @@ KIND_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
         "hardware error: machine check exception or uncorrectable memory ECC error",
         "disk I/O error reading a sector, the drive is failing",
         "filesystem corruption detected, remounted read-only",
+        "the storage controller failed: paths to the disk array are down, a controller node was taken offline",
+        "a disk in the RAID array failed: bad blocks and controller errors on the drive",
     ),
 }
 

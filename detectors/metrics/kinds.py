@@ -25,7 +25,17 @@ class KindRule:
 KIND_RULES: tuple[KindRule, ...] = (
     # limits and capacities (a pool's max, a volume's size) are context for other series, not signals
     KindRule(r"(_max|_limit|_limits|_limit_bytes|_capacity|_size_bytes|_total_bytes|memtotal(_bytes)?|_cores)$", None, None, "limit"),
+    KindRule(r"max_fds|fd_limit|nofile_limit", None, None, "limit"),
     KindRule(r"throttl", "cpu_throttling", None, "cpu"),
+    # a process's open file descriptors climbing to its limit (process_open_fds, node_filefd_allocated)
+    KindRule(r"open_fds|file_descriptors|filefd_allocated|(^|_)fds_(used|open|in_use)", "resource_quota", None, "fds"),
+    # a clock away from true time either way (node_timex_offset_seconds, chrony/NTP offsets)
+    KindRule(r"clock.*(offset|skew|drift)|timex_offset|ntp.*(offset|drift)|time_offset", "exception_surge",
+             "exception_surge", "clock"),
+    # routing sessions: fewer established BGP sessions or peers is a partition
+    KindRule(r"bgp.*(session|peer|neighbou?r|established)", None, "network_partition", "network"),
+    # PostgreSQL transaction-ID age: at the wraparound limit the database refuses writes
+    KindRule(r"xid|wraparound|frozenxid", "db_down", None, "db"),
     KindRule(r"oom|out_of_memory", "oom_kill", None, "oom"),
     # pressure stall information (node_pressure_*_seconds_total, as a rate: share of time stalled)
     KindRule(r"pressure.*mem|mem.*pressure|psi.*mem", "oom_kill", None, "memory_pressure"),
@@ -80,7 +90,8 @@ KIND_RULES: tuple[KindRule, ...] = (
     KindRule(r"mem|rss|heap|working_set", "memory_leak", None, "memory"),
     KindRule(r"cpu|load_?avg|load1|load5|load15|load_per_core", "cpu_saturation", None, "cpu"),
     KindRule(
-        r"packet.*(loss|drop)|dropped_packets|retransmi|network.*(drop|err)|(receive|transmit)_(drop|errs)",
+        r"packet.*(loss|drop)|dropped_packets|retransmi|network.*(drop|err)|(receive|transmit)_(drop|errs)|"
+        r"(^|_)loss(_|$)",
         "packet_loss",
         None,
         "network",
@@ -90,7 +101,7 @@ KIND_RULES: tuple[KindRule, ...] = (
     KindRule(r"rate_limit|ratelimit|429|too_many", "rate_limited", None, "errors"),
     KindRule(r"auth.*fail|login.*fail|401|403|unauthori", "auth_failure_surge", None, "errors"),
     KindRule(r"quota", "resource_quota", None, "quota"),
-    KindRule(r"availability|success_rate|uptime|up$|healthy", None, "error_rate_increase", "availability"),
+    KindRule(r"availability|success_rat(e|io)|uptime|up$|healthy|reachab", None, "error_rate_increase", "availability"),
     KindRule(r"err|5xx|fail|exception|fault", "error_rate_increase", None, "errors"),
     KindRule(
         r"latenc|duration|response_time|resp_time|p9\d|p50|_ms$|_seconds$|elapsed|rtt",

@@ -244,3 +244,17 @@ def test_name_resolution_names_the_resolver_of_the_analysis_when_there_is_one() 
             "coredns": ["2024-03-01T12:00:00Z [INFO] plugin/reload: Running configuration SHA512 = 1a2b"]}
     (sig,) = detect_decisive_signals(logs, semantic=False)
     assert (sig.attributes["culprit"], sig.attributes["looked_up"]) == ("coredns", "payments")
+
+
+def test_a_resolver_named_with_a_prefix_is_still_the_resolver() -> None:
+    logs = {"login": ["java.net.UnknownHostException: na44.example.com: Temporary failure in name resolution"],
+            "corp-dns": ["May 11 21:08:31 dns-pdx-01 named[2231]: received control channel command 'stop'"]}
+    (sig,) = detect_decisive_signals(logs, semantic=False)
+    assert sig.attributes["culprit"] == "corp-dns"
+
+
+def test_a_service_merely_containing_dns_letters_is_no_resolver() -> None:
+    logs = {"login": ["java.net.UnknownHostException: na44.example.com: Temporary failure in name resolution"],
+            "dnsexporter": ["2024-03-01T12:00:00Z scrape ok"]}
+    (sig,) = detect_decisive_signals(logs, semantic=False)
+    assert sig.attributes["culprit"] == "dns"

@@ -119,9 +119,9 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("db.lock", "ERROR 1213 (40001): Deadlock found when trying to get lock; try restarting transaction",
      "db_lock_contention", None),
     ("db.statement_timeout", "ERROR:  canceling statement due to statement timeout", "db_slow_query", None),
-    ("db.slow_statement", "2026-11-27 01:06:40.551 UTC [48811] app@analytics LOG:  duration: 389022.117 ms  execute "
+    ("db.slow_log", "2026-11-27 01:06:40.551 UTC [48811] app@analytics LOG:  duration: 389022.117 ms  execute "
      "<unnamed>: SELECT id FROM payment_events WHERE created_at >= $1", "db_slow_query", None),
-    ("db.slow_statement", "# Query_time: 84.120331  Lock_time: 0.000102 Rows_sent: 1  Rows_examined: 48211907",
+    ("db.slow_log", "# Query_time: 84.120331  Lock_time: 0.000102 Rows_sent: 1  Rows_examined: 48211907",
      "db_slow_query", None),
     ("db.table_full", "sqlalchemy.exc.OperationalError: (MySQLdb.OperationalError) (1114, \"The table 'bookmarks' is "
      "full\")", "disk_full", None),
@@ -212,6 +212,136 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "LEN=60 PROTO=TCP SPT=40000 DPT=5432", "network_policy_block", "web-2"),
     ("net.crc", "Dec  6 10:00:01 access-sw-2 814: GigabitEthernet0/3: 1834 input errors, 1790 CRC, 0 frame",
      "packet_loss", "access-sw-2"),
+    # storage, database, clock and device rows added with the second postmortem batch
+    ("kernel.disk_error", "Jan 29 10:25:02 hv03 kernel: [812345.678901] blk_update_request: I/O error, dev dm-3, "
+     "sector 123456 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 0", "hardware_error", "hv03"),
+    ("kernel.multipath", "Jan 29 10:23:40 hv03 kernel: device-mapper: multipath: 253:3: Failing path 8:160.",
+     "hardware_error", None),
+    ("time.unsynchronised", "Jan 15 18:10:00 ip-10-20-3-41 chronyd[812]: Can't synchronise: no selectable sources",
+     "exception_surge", "ip-10-20-3-41"),
+    ("storage.failed", "2019-05-20 01:20:41 Error Disk 11 The driver detected a controller error on "
+     "\\Device\\Harddisk2\\DR2.", "hardware_error", None),
+    ("storage.failed", "2020-01-29 10:23:02 array01 node1 Error 1627: Fibre Channel port 2 path A has failed "
+     "(loss of sync)", "hardware_error", None),
+    ("storage.failed", "2019-05-20 01:22:31.31 spid84 The operating system returned error 1117(The request could not "
+     "be performed because of an I/O device error.) to SQL Server during a read at offset 0x00001b4a2a0000 in file "
+     "'D:\\Data\\app.mdf'.", "hardware_error", None),
+    ("storage.degraded", "2016-10-20 08:10:20 array01 Node 0: Write cache disabled on node pair 2/3 (mirror partner "
+     "down); servicing writes in write-through mode", "disk_io_latency", None),
+    ("storage.degraded", "2019-05-20 01:21:10.44 spid9s SQL Server has encountered 37 occurrence(s) of I/O requests "
+     "taking longer than 15 seconds to complete on file [D:\\Data\\app.mdf] in database id 5.", "disk_io_latency", None),
+    ("storage.device_latency", "2016-10-20T08:52:20.757Z esx-04 vmkernel: cpu7:33579)WARNING: ScsiDeviceIO: 1276: "
+     "Device naa.600 performance has deteriorated. I/O latency increased from average value of 1154 microseconds to "
+     "1182231 microseconds.", "disk_io_latency", None),
+    ("db.lock_wait", "2023-09-05 09:46:30.012 UTC [18211] LOG:  process 18211 still waiting for AccessExclusiveLock "
+     "on relation 17422 of database 16401 after 1000.087 ms", "db_lock_contention", None),
+    ("db.lock_wait", "| 884213 | site12 | localhost | site12 | Query | 41 | Waiting for query cache lock | INSERT "
+     "INTO wp_options (option_name) VALUES ('x') |", "db_lock_contention", None),
+    ("db.wraparound", 'ERROR:  database is not accepting commands to avoid wraparound data loss in database "app"',
+     "db_down", None),
+    ("db.wraparound", 'WARNING:  database "app" must be vacuumed within 10985967 transactions', "db_down", None),
+    ("db.table_full", "OperationalError: (1114, \"The table 'bookmarks' is full\")", "disk_full", None),
+    ("db.innodb_semaphore", "InnoDB: Error: semaphore wait has lasted > 600 seconds", "deadlock", None),
+    ("db.replica_stopped", "2019-03-01T10:00:00.123Z 12 [ERROR] Slave SQL for channel '': Could not execute "
+     "Write_rows event on table app.users; Duplicate entry '42' for key 'PRIMARY', Error_code: 1062",
+     "db_replication_lag", None),
+    ("db.replica_stopped", "2019-03-01T10:00:00.123Z 9 [ERROR] Error reading packet from server: Got fatal error "
+     "1236 from master when reading data from binary log", "db_replication_lag", None),
+    ("db.slow_log", "2022-07-21 09:40:11.201 UTC [45120] LOG:  duration: 31457.221 ms  execute <unnamed>: SELECT "
+     "id FROM orders WHERE status = $1 ORDER BY created_at DESC LIMIT 101", "db_slow_query", None),
+    ("disk.watermark", "[2024-02-01T10:58:00,120][WARN ][o.e.c.r.a.DiskThresholdMonitor] [es-1] flood stage disk "
+     "watermark [95%] exceeded on [kz3N1][es-4][/usr/share/elasticsearch/data/nodes/0] free: 1.1gb[1.1%], all "
+     "indices on this node will be marked read-only", "disk_full", None),
+    ("disk.readonly_block", "bulk upsert failed: cluster_block_exception: index [users] blocked by: "
+     "[FORBIDDEN/12/index read-only / allow delete (api)];", "disk_full", None),
+    ("limits.open_files", '2019/11/11 03:46:10 [crit] 812#812: accept4() failed (24: Too many open files)',
+     "resource_quota", None),
+    ("limits.open_files", "java.io.IOException: Too many open files at sun.nio.ch.ServerSocketChannelImpl.accept0"
+     "(Native Method)", "resource_quota", None),
+    ("tls.expired", "System.Net.WebException: The underlying connection was closed ---> System.Security."
+     "Authentication.AuthenticationException: RemoteCertificateChainErrors: NotTimeValid (https://files.example.net)",
+     "certificate_expired", "files.example.net"),
+    ("tls.remote_expired", "2021/09/29 19:30:01 [info] 812#0: *77 SSL_do_handshake() failed (SSL: error:14094415:SSL "
+     "routines:ssl3_read_bytes:sslv3 alert certificate expired:SSL alert number 45) while SSL handshaking, client: "
+     "203.0.113.7, server: 0.0.0.0:443", "certificate_expired", None),
+    ("tls.untrusted", "System.Security.Authentication.AuthenticationException: The remote certificate is invalid "
+     "according to the validation procedure.", "certificate_expired", None),
+    ("app.clock", 'ts=2026-01-15T19:10:00Z level=warn msg="token rejected" error="token is not valid yet"',
+     "exception_surge", None),
+    ("net.split_brain", "2015 Mar 30 11:51:48 core2 %VPC-2-PEER_KEEP_ALIVE_RECV_FAIL: In domain 10, VPC peer "
+     "keep-alive receive has failed", "network_partition", "core2"),
+    ("net.l2_loop", "2015 Mar 30 11:53:00 core1 %L2FM-2-L2FM_MAC_FLAP_DISABLE_LEARN_N3K: Loops detected in the "
+     "network among ports Po1 and Po12 vlan 120 - Disabling dynamic learning notifications", "network_partition",
+     "core1"),
+    ("net.module_fault", "2020 Sep 13 20:25:18 rtr1 %MODULE-2-MOD_SOMEPORTS_FAILED: Module 3 (Serial number: "
+     "JAF1734ABKC) reported failure on ports Ethernet3/1-48 (Ethernet) due to fatal error", "hardware_error", "rtr1"),
+    ("net.admin_down", "Oct 25 14:27:12 edge-1 40989: Oct 25 14:27:12.010 PDT: %BGP-5-ADJCHANGE: neighbor 4.53.144.9 "
+     "Down Admin. shutdown", "config_change", "edge-1"),
+    ("systemd.unit_failed", "May 11 21:08:31 dns-pdx-01 systemd[1]: named.service: Failed with result 'timeout'.",
+     "crash_loop", None),
+    ("config.invalid", "May 11 21:08:31 dns-pdx-01 named[2231]: loading configuration: failure", "config_change", None),
+    ("config.invalid", '2024/03/01 12:00:03 [emerg] 1#1: unknown directive "proxy_bufer" in /etc/nginx/conf.d/app.conf:12',
+     "config_change", None),
+    ("provider.capacity_quota", "An error occurred (VcpuLimitExceeded) when calling the RunInstances operation: You "
+     "have requested more vCPU capacity than your current vCPU limit of 512 allows", "resource_quota", "ec2"),
+    ("kernel.netdev_watchdog", "Dec  6 10:00:01 node-4 kernel: ixgbe 0000:03:00.0 eth0: Detected Tx Unit Hang",
+     "network_partition", "node-4"),
+    ("kernel.link_down", "Dec  6 10:00:01 node-4 kernel: bond0: now running without any active interface!",
+     "network_partition", "node-4"),
+    ("kernel.oops", "Dec  6 10:00:01 node-6 kernel: BUG: unable to handle kernel NULL pointer dereference at "
+     "0000000000000008", "node_failure", "node-6"),
+    ("storage.failed", "Dec  6 10:00:01 db-3 kernel: md/raid1:md0: Disk failure on sdb1, disabling device.",
+     "hardware_error", None),
+    ("storage.failed", "Dec  6 10:00:01 db-3 smartd[812]: Device: /dev/sdb [SAT], FAILED SMART self-check. BACK UP "
+     "DATA NOW!", "hardware_error", None),
+    ("storage.nfs_unresponsive", "Mar 30 11:53:00 kvm4 kernel: nfs: server nfs01 not responding, still trying",
+     "disk_io_latency", "nfs01"),
+    ("net.mtu", "ping: sendmsg: Message too long", "packet_loss", None),
+    ("tls.untrusted", "ERROR System.Net.WebException: Could not establish trust relationship for the SSL/TLS secure "
+     "channel (https://acme.blob.core.windows.net/packages/a.nupkg)", "certificate_expired", "azure-storage"),
+    ("conn.refused", "dial tcp: connect to https://my-bucket.s3.us-east-1.amazonaws.com:443: connection refused",
+     "dependency_failure", "s3"),
+    ("net.link_down", "Dec  6 10:00:01 access-sw-2 %PM-4-ERR_DISABLE: link-flap error detected on Gi0/1, putting "
+     "Gi0/1 in err-disable state", "network_partition", "access-sw-2"),
+]
+
+# Lines that look like a rule's but must not fire it: (rule id that must stay silent, line).
+NEAR_MISSES: list[tuple[str, str]] = [
+    ("kernel.multipath", "Jan 29 10:23:40 hv03 multipathd[1021]: mpatha: remaining active paths: 2"),
+    ("time.unsynchronised", "Jan 15 18:10:00 ip-10-20-3-41 chronyd[812]: Selected source 169.254.169.123"),
+    ("storage.failed", "GET /healthz health check failed for path /healthz on node 3"),
+    ("storage.failed", "maintenance: node3 will be taken offline at 02:00"),
+    ("storage.degraded", "array01 Node 0: cache mode write-back, battery charged"),
+    ("storage.device_latency", "vmkernel: ScsiDeviceIO: Device naa.600 performance has improved. I/O latency reduced"),
+    ("db.lock_wait", "2023-09-05 09:46:31.012 UTC [18211] LOG:  process 18211 acquired AccessExclusiveLock on relation "
+     "17422 of database 16401 after 1400.087 ms"),
+    ("db.wraparound", 'LOG:  automatic vacuum to prevent wraparound of table "app.public.orders": index scans: 0'),
+    ("db.table_full", "Checking table 'bookmarks': status OK"),
+    ("db.innodb_semaphore", "InnoDB: Buffer pool(s) load completed at 190520  1:20:31"),
+    ("db.replica_stopped", "Slave SQL thread for channel '' initialized, starting replication in log "
+     "'mysql-bin.000123' at position 4"),
+    ("db.slow_log", "2022-07-21 09:40:11.201 UTC [45120] LOG:  duration: 12.345 ms  statement: SELECT 1"),
+    ("disk.watermark", "[WARN ][o.e.c.r.a.DiskThresholdMonitor] [es-1] low disk watermark [85%] no longer exceeded on "
+     "[es-4]"),
+    ("limits.open_files", "raised open files limit (ulimit -n) to 65536"),
+    ("tls.remote_expired", "SSL_do_handshake() failed (SSL: error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert "
+     "unknown ca:SSL alert number 48) while SSL handshaking"),
+    ("app.clock", 'ts=2026-01-15T19:10:00Z level=info msg="token accepted" valid=true'),
+    ("net.split_brain", "2015 Mar 30 11:55:00 core2 %VPC-6-PEER_KEEP_ALIVE_RECV_SUCCESS: In domain 10, VPC peer "
+     "keep-alive receive is successful"),
+    ("net.l2_loop", "2015 Mar 30 11:55:00 core1 %STP-6-PORT_STATE: Port-channel12 VLAN0120 moved to forwarding"),
+    ("net.module_fault", "2020 Sep 13 20:40:00 rtr1 %MODULE-5-MOD_OK: Module 3 is online (Serial number: JAF1734ABKC)"),
+    ("net.admin_down", "Oct 25 14:27:12 edge-1 40990: %LINK-3-UPDOWN: Interface GigabitEthernet0/2, changed state to "
+     "down"),
+    ("systemd.unit_failed", "May 11 21:10:00 dns-pdx-01 systemd[1]: named.service: Deactivated successfully."),
+    ("config.invalid", "May 11 21:10:00 dns-pdx-01 named[2231]: loading configuration from '/etc/named.conf'"),
+    ("provider.capacity_quota", "quota check ok: 120 of 512 vCPUs in use"),
+    ("kernel.oops", "Dec  6 10:00:01 node-6 kernel: BUG: soft lockup - CPU#3 stuck for 22s! [java:2211]"),
+    ("storage.failed", "Dec  6 10:00:01 db-3 smartd[812]: Device: /dev/sdb [SAT], SMART overall-health self-assessment "
+     "test result: PASSED"),
+    ("storage.nfs_unresponsive", "Mar 30 12:20:00 kvm4 kernel: nfs: server nfs01 OK"),
+    ("net.mtu", "Jun  1 10:00:00 edge-1 zebra[1122]: interface ens1f0 MTU 1500 mismatch ignored"),
+    ("kernel.netdev_watchdog", "Dec  6 10:00:01 node-4 kernel: ixgbe 0000:03:00.0 eth0: NIC Link is Up 10 Gbps"),
 ]
 
 
@@ -220,6 +350,20 @@ def test_rule_row(rule_id: str, line: str, kind: str, culprit: str | None) -> No
     found = classify_line(line)
     assert found is not None, line
     assert (found.rule.id, found.kind, found.culprit) == (rule_id, kind, culprit)
+
+
+@pytest.mark.parametrize(("rule_id", "line"), NEAR_MISSES, ids=[f"{r[0]}-{i}" for i, r in enumerate(NEAR_MISSES)])
+def test_near_miss_does_not_fire_the_rule(rule_id: str, line: str) -> None:
+    found = classify_line(line)
+    assert found is None or found.rule.id != rule_id, (found.rule.id if found else None, line)
+
+
+def test_admin_shutdown_is_evidence_of_a_change_not_a_partition() -> None:
+    from detectors.logs.decisive import detect_service_decisive
+
+    lines = ["Oct 25 14:27:12 edge-1 40989: %BGP-5-ADJCHANGE: neighbor 4.53.144.9 Down Admin. shutdown"]
+    signals = detect_service_decisive("edge-1", lines)
+    assert [(s.kind, s.attributes.get("decisive")) for s in signals] == [("config_change", False)]
 
 
 def test_every_rule_has_a_row() -> None:
@@ -244,4 +388,4 @@ def test_rule_ids_are_unique_and_kinds_are_vocabulary() -> None:
 ])
 def test_ordinary_lines_are_not_decisive(line: str) -> None:
     found = classify_line(line)
-    assert found is None or found.rule.id not in {"db.slow_statement", "db.table_full", "net.firewall_drop"}, line
+    assert found is None or found.rule.id not in {"db.slow_log", "db.table_full", "net.firewall_drop"}, line

@@ -114,3 +114,22 @@ def test_header_without_content_is_refused() -> None:
 )
 def test_timestamps_normalise_to_utc(text: str, expected: datetime | None) -> None:
     assert parse_timestamp(text) == expected
+
+
+def test_syslog_header_with_an_iso_or_year_first_clock_names_its_host() -> None:
+    from detectors.logs.formats import Syslog3164Format
+
+    fmt = Syslog3164Format()
+    iso = fmt.parse("2016-10-20T08:52:20.757Z esx-04 vmkernel: cpu7:33579)WARNING: ScsiDeviceIO: 1276: Device naa.6")
+    assert iso is not None and iso.fields["host"] == "esx-04" and iso.ts is not None and iso.ts.minute == 52
+    nxos = fmt.parse("2020 Sep 13 20:25:18 rtr1 %MODULE-2-MOD_SOMEPORTS_FAILED: Module 3 reported failure")
+    assert nxos is not None and nxos.fields["host"] == "rtr1"
+    assert nxos.ts is not None and (nxos.ts.year, nxos.ts.month, nxos.ts.hour) == (2020, 9, 20)
+
+
+def test_an_application_line_with_an_iso_clock_is_not_read_as_syslog() -> None:
+    from detectors.logs.formats import Syslog3164Format
+
+    fmt = Syslog3164Format()
+    assert fmt.parse('2026-01-15T19:05:00Z level=info msg="request" path=/api/v2/me status=200') is None
+    assert fmt.parse("2019-03-01T10:00:00.123Z 12 [ERROR] Slave SQL for channel '': Error_code: 1062") is None

@@ -42,7 +42,27 @@ NAME_ROWS: tuple[tuple[str, int, str], ...] = (
     ("http_requests_rate", 1, "traffic_spike"),
     ("http_5xx_ratio", 1, "error_rate_increase"),
     ("http_latency_p99_seconds", 1, "latency_increase"),
+    ("process_open_fds", 1, "resource_quota"),
+    ("node_filefd_allocated", 1, "resource_quota"),
+    ("node_timex_offset_seconds", 1, "exception_surge"),
+    ("node_timex_offset_seconds", -1, "exception_surge"),
+    ("bgp_sessions_established", -1, "network_partition"),
+    ("pg_database_xid_age", 1, "db_down"),
+    ("probe_loss_percent", 1, "packet_loss"),
+    ("https_success_ratio", -1, "error_rate_increase"),
 )
+
+
+@pytest.mark.parametrize("metric", ["bgp_sessions_established", "https_success_ratio"])
+def test_a_rise_of_sessions_or_success_is_not_a_problem(metric: str) -> None:
+    assert kind_for(metric, direction=1, shape="step") is None
+
+
+@pytest.mark.parametrize(("metric", "not_kind"), [("cache_hit_ratio", "packet_loss"), ("glossary_terms", "packet_loss"),
+                                                  ("process_max_fds", "resource_quota"),
+                                                  ("http_requests_rate", "exception_surge")])
+def test_names_near_the_new_rows_keep_their_meaning(metric: str, not_kind: str) -> None:
+    assert kind_for(metric, direction=1, shape="step") != not_kind
 
 
 @pytest.mark.parametrize(("metric", "direction", "kind"), NAME_ROWS)
