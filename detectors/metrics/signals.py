@@ -359,8 +359,9 @@ def detect_metric_signals(
 
     With ``alert_time``, the services are weighed by ``rank.rank_metric_causes`` (the ranking
     ``bench.petshop`` measures), given ``alert_metric`` (the alerting metric's name, or None): a
-    signal keeps ``1 - RANK_TRUST`` of its score whatever the ranking says and the rest in
-    proportion to its service's ranking score, and the ranking's top origin, when it accounts for
+    symptom's signal (latency, errors, traffic) keeps ``1 - RANK_TRUST`` of its score whatever the
+    ranking says and the rest in proportion to its service's ranking score (a signal naming a cause
+    keeps its score), and the ranking's top origin, when it accounts for
     its callers' anomalies and its own series name no cause, gets a ``metric.origin`` signal."""
     alert_ts = alert_time.timestamp() if alert_time is not None else None
     findings: list[_Finding] = []
@@ -388,7 +389,7 @@ def detect_metric_signals(
     for f, first in zip(findings, found.origin, strict=True):
         svc = f.series.service
         score = f.anomaly * (1.0 - ORIGIN_SPAN + ORIGIN_SPAN * first)
-        if found.trust:
+        if found.trust and _reads_symptom(f.kind):
             score *= 1.0 - RANK_TRUST + RANK_TRUST * found.trust.get(svc, 0.0)
         victim_of = found.victims.get(svc, [])
         if victim_of:
@@ -403,6 +404,13 @@ def detect_metric_signals(
         signals.append(origin)
     signals.sort(key=lambda s: (-s.score, s.started_at or datetime.max.replace(tzinfo=UTC)))
     return signals
+
+
+def _reads_symptom(kind: str) -> bool:
+    """Whether a finding's kind is what an origin's callers show too (latency, errors, traffic, a busy
+    share): whom it blames is the ranking's call. A kind that names how a service fails (a full pool,
+    throttling, a leak, a full disk) is evidence of its own, whatever the alert's metric."""
+    return not is_cause_kind(kind) or kind in ORIGIN_SYMPTOMS
 
 
 ORIGIN_LEAD = 2.0  # a top this many times the next service's ranking score is a clear origin however low
