@@ -6,6 +6,10 @@ ramp, drop after a high, plateau at the maximum) and map the metric name + direc
 vocabulary kind. Scores are calibrated from the robust z (``anomaly_score``) and then weighted by how
 early the change came compared with the other anomalous series (the earliest change is the most
 likely origin), and lowered for a service whose own dependency changed earlier (topology).
+
+Which service a symptom blames is the call of one ranking, ``rank.rank_metric_causes`` (the one
+``bench.petshop`` measures): symptoms' scores rest on their service's score there, and its clear top
+origin becomes a ``dependency_failure`` signal (``metric.origin``) when its own series name no cause.
 """
 
 from __future__ import annotations
@@ -443,9 +447,12 @@ def _origin_signal(
     if any(is_cause_kind(s.kind) and s.kind not in ORIGIN_SYMPTOMS for s in own):
         return None
     when = top.change_time
-    callers = ", ".join(sorted(top.explains)[:5]) + (" ..." if len(top.explains) > 5 else "")
-    what = (f"{top.metric} moved first and accounts for the {top.family} of its callers ({callers}): "
-            f"from {fmt_value(top.before, top.metric)} to {fmt_value(top.peak, top.metric)}")
+    callers = sorted(top.explains or {svc for svc, deps in (topology or {}).items() if top.service in deps})
+    names = ", ".join(callers[:5]) + (" ..." if len(callers) > 5 else "")
+    role = (f"accounts for the {top.family} of its callers ({names})" if top.explains
+            else f"is the likeliest origin of the {top.family} change (called by {names})")
+    what = (f"{top.metric} {role}: from {fmt_value(top.before, top.metric)} to "
+            f"{fmt_value(top.peak, top.metric)}")
     score = max([top.score] + [s.score for s in own])
     return Signal(
         source="metrics", detector="metric.origin", service=top.service, metric=top.metric, kind=ORIGIN_KIND,
