@@ -32,7 +32,7 @@ hypothesis whose service is the root cause (the dataset names no kind). The dete
 Choices for that path, on train only: the whole normal history rather than its last 60 points
 (the ranking inside the analysis got train AC@1 0.75 with 60, 0.90 with all), and
 ``signals.RANK_TRUST`` (how much a symptom's score rests on its service's ranking score) 0.8 rather
-than 0.5 (train analysis AC@1 0.90 / 0.85). An analysis takes about 4 s an issue here (some 300
+than 0.5 (train analysis AC@1 0.90 / 0.85). An analysis takes a few seconds an issue here (some 300
 series of 600 points); ``--no-analysis`` skips it. The last stdout line is a JSON object with the
 headline figures: ``{split}_analysis_ac1/ac3`` are the shipped path's.
 """
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--alarm", type=float, default=0.5, help="top score that counts as an alarm")
     ap.add_argument("--analysis", action=argparse.BooleanOptionalAction, default=True,
-                    help="also rank through a real analysis (the shipped path; about 4 s an issue)")
+                    help="also rank through a real analysis (the shipped path; a few seconds an issue)")
     args = ap.parse_args(argv)
     from rich.console import Console
     from rich.table import Table as RichTable
