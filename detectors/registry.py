@@ -36,12 +36,28 @@ def decisive_logs_detector(context: IncidentContext) -> list[Signal]:
     return detect_decisive_signals(context.logs, alert_time=context.alert_time) if context.logs else []
 
 
+# labels that name the metric an alert fires on (Prometheus ``__name__``, CloudWatch ``MetricName``, generic)
+ALERT_METRIC_LABELS = ("metric", "metric_name", "MetricName", "__name__")
+
+
+def alert_metric_of(context: IncidentContext) -> str | None:
+    """The metric the incident's alert fires on, when a label names it (None otherwise: an alert
+    name such as ``HighLatency`` is not read as a metric)."""
+    for alert in context.incident.alerts:
+        for key in ALERT_METRIC_LABELS:
+            value = alert.labels.get(key)
+            if value and value.strip():
+                return value.strip()
+    return None
+
+
 def metrics_detector(context: IncidentContext) -> list[Signal]:
     from detectors.metrics import detect_metric_signals
 
     if not context.metrics:
         return []
-    return detect_metric_signals(context.metrics, alert_time=context.alert_time, topology=context.topology)
+    return detect_metric_signals(context.metrics, alert_time=context.alert_time, topology=context.topology,
+                                 alert_metric=alert_metric_of(context))
 
 
 def changes_detector(context: IncidentContext) -> list[Signal]:

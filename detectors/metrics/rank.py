@@ -118,6 +118,8 @@ def score_series_at(
     med = float(np.median(ref))
     scale = max(float(np.median(np.abs(ref - med))) * MAD_TO_SIGMA, _floor(family, med, p))
     hist = baseline[np.isfinite(baseline)] if baseline is not None else np.empty(0)
+    if hist.size < p.min_history * 4:
+        hist = _normal_history(pre[np.isfinite(pre)], med, scale, p)
     if hist.size >= p.min_history * 4:
         # heavy-tailed normal history: a value as far out as its usual extremes is not news
         lo, hi = np.percentile(hist, [100 - p.tail_percentile, p.tail_percentile])
@@ -145,6 +147,16 @@ def score_series_at(
         if best is None or z > best[0]:
             best = (z, direction, float(t[first]), med, float(y[start + i]))
     return best
+
+
+def _normal_history(pre: np.ndarray, med: float, scale: float, p: RankParams) -> np.ndarray:
+    """The pre-alert points as normal history when no separate history is given (a live analysis
+    reads a window that starts well before the alert): all of them but the run at their end that is
+    already out (``onset_z`` from the median either way), the start of the excursion itself."""
+    end = pre.size
+    while end > 0 and abs(pre[end - 1] - med) / scale >= p.onset_z:
+        end -= 1
+    return pre[:end]
 
 
 def reference_size(s: MetricSeries, alert_ts: float, baseline: np.ndarray | None, p: RankParams) -> int:

@@ -6,6 +6,10 @@ ramp, drop after a high, plateau at the maximum) and map the metric name + direc
 vocabulary kind. Scores are calibrated from the robust z (``anomaly_score``) and then weighted by how
 early the change came compared with the other anomalous series (the earliest change is the most
 likely origin), and lowered for a service whose own dependency changed earlier (topology).
+
+Which service a symptom blames is the call of one ranking, ``rank.rank_metric_causes`` (the one
+``bench.petshop`` measures): symptoms' scores rest on their service's score there, and its clear top
+origin becomes a ``dependency_failure`` signal (``metric.origin``) when its own series name no cause.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
 
 from bot.domain.models import Evidence, EvidenceType, MetricSeries, Signal
+from bot.domain.vocabulary import is_cause_kind
 from detectors.metrics.capacity import (
     LimitKey,
     exhaustion_factor,
@@ -42,7 +47,7 @@ from detectors.metrics.changepoint import (
 from detectors.metrics.excursion import current_excursion, first_alarm, online_peak, online_scores
 from detectors.metrics.kinds import bad_directions, is_falling_bad, kind_for, rule_for, series_name
 from detectors.metrics.prepare import prepare
-from detectors.metrics.rank import rank_metric_causes
+from detectors.metrics.rank import RankedCause, rank_metric_causes
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +59,8 @@ ONLINE_ORDINARY, ONLINE_FULL = 0.3, 0.95  # online peak: no credit at the first,
 ONLINE_FLOOR = 0.6  # share of the change's score kept when the online detector finds it ordinary
 ORIGIN_SPAN = 0.2  # how much being the likely origin (1) rather than the last (0) weighs in a score
 RANK_SHARE = 0.5  # the origin's share from rank.rank_metric_causes (the rest from the order of changes)
+RANK_TRUST = 0.8  # share of a signal's score that rests on its service's score in rank.rank_metric_causes
+ORIGIN_SYMPTOMS = frozenset({"traffic_spike"})  # cause kinds that read traffic, which an origin's callers change
 RECENT_S = 600.0  # a change this close to the alert (or 10% of the window, if longer) is "at the incident"
 
 
@@ -288,17 +295,28 @@ def _weigh_capacity(findings: list[_Finding], limits: dict[LimitKey, float], ale
             f.anomaly *= 0.5
 
 
+@dataclass
+class _Origins:
+    """What the measured ranking (``rank.rank_metric_causes``) says about the services that changed."""
+
+    origin: list[float]  # per finding: how much it looks like the origin (1 .. 0)
+    victims: dict[str, list[str]]  # service -> the services it is a victim of
+    position: dict[str, float]  # service -> its place in the ranking (1 first .. 0 last)
+    trust: dict[str, float] = field(default_factory=dict)  # service -> its ranking score / the top's (1 .. 0)
+    ranked: list[RankedCause] = field(default_factory=list)
+
+
 def _origin_order(
     series: list[MetricSeries], findings: list[_Finding], alert_ts: float | None,
-    topology: dict[str, list[str]] | None,
-) -> tuple[list[float], dict[str, list[str]], dict[str, float]]:
+    topology: dict[str, list[str]] | None, alert_metric: str | None = None,
+) -> _Origins:
     """How much each finding looks like the origin (1 .. 0) and whom each service is a victim of.
 
     Two orders are averaged: the order of the changes (a cause changes before its effects, also
     within one service) and, with an alert time, the position of the finding's service in
     ``rank.rank_metric_causes`` (the ranking ``bench.petshop`` measures: robust z around the alert,
-    explanation along the call graph). A service is a victim when the ranking says so or when a
-    dependency of it changed no later than it did."""
+    weighted towards the alerting metric's family, explanation along the call graph). A service is
+    a victim when the ranking says so or when a dependency of it changed no later than it did."""
     n = len(findings)
     order = np.array([f.change_ts for f in findings]).argsort().argsort()  # 0 = earliest
     earliness = [1.0 - r / (n - 1) if n > 1 else 1.0 for r in order]
@@ -311,21 +329,25 @@ def _origin_order(
         for svc in services
     }
     if alert_ts is None:
-        return earliness, victims, {}
-    # the ranking sees the services that changed and their dependencies (whom it may blame instead)
-    near = set(services) | {d for svc in services for d in (topology or {}).get(svc, [])}
-    named = [s if _name(s) == s.metric else s.model_copy(update={"metric": _name(s)})
-             for s in series if s.service in near]
+        return _Origins(earliness, victims, {})
+    # the ranking sees every series, as bench.petshop measures it: an origin whose own change point
+    # is unremarkable (a few points at the end of a noisy window) still explains its callers
+    named = [s if _name(s) == s.metric else s.model_copy(update={"metric": _name(s)}) for s in series]
     at = datetime.fromtimestamp(alert_ts, tz=UTC)
-    ranked = [c for c in rank_metric_causes(named, alert_time=at, topology=topology) if c.service in first]
+    everyone = rank_metric_causes(named, alert_time=at, topology=topology, alert_metric=alert_metric)
+    ranked = [c for c in everyone if c.service in first]
     unranked = sorted(set(services) - {c.service for c in ranked}, key=lambda svc: first[svc])
     by_rank = [c.service for c in ranked] + unranked
     m = len(by_rank)
     position = {svc: 1.0 - i / (m - 1) if m > 1 else 1.0 for i, svc in enumerate(by_rank)}
+    top = max((c.score for c in everyone), default=0.0)
+    trust = {svc: 0.0 for svc in services}
+    trust.update({c.service: c.score / top if top > 0 else 1.0 for c in ranked})
     for c in ranked:
         victims[c.service] += [v for v in c.victim_of if v not in victims[c.service]]
-    return [(1 - RANK_SHARE) * e + RANK_SHARE * position[f.series.service]
-            for e, f in zip(earliness, findings, strict=True)], victims, position
+    origin = [(1 - RANK_SHARE) * e + RANK_SHARE * position[f.series.service]
+              for e, f in zip(earliness, findings, strict=True)]
+    return _Origins(origin, victims, position, trust, everyone)
 
 
 def detect_metric_signals(
@@ -333,10 +355,18 @@ def detect_metric_signals(
     *,
     alert_time: datetime | None = None,
     topology: dict[str, list[str]] | None = None,
+    alert_metric: str | None = None,
     min_score: float = 0.5,
     min_points: int = 6,
 ) -> list[Signal]:
-    """Signals for the series that changed abnormally, best first. Never raises on odd data."""
+    """Signals for the series that changed abnormally, best first. Never raises on odd data.
+
+    With ``alert_time``, the services are weighed by ``rank.rank_metric_causes`` (the ranking
+    ``bench.petshop`` measures), given ``alert_metric`` (the alerting metric's name, or None): a
+    symptom's signal (latency, errors, traffic) keeps ``1 - RANK_TRUST`` of its score whatever the
+    ranking says and the rest in proportion to its service's ranking score (a signal naming a cause
+    keeps its score), and the ranking's top origin, when it accounts for
+    its callers' anomalies and its own series name no cause, gets a ``metric.origin`` signal."""
     alert_ts = alert_time.timestamp() if alert_time is not None else None
     findings: list[_Finding] = []
     for s in series:
@@ -355,24 +385,84 @@ def detect_metric_signals(
     if not findings:
         return sorted(at_limit, key=lambda sig: -sig.score)
     try:
-        origin, victims, position = _origin_order(series, findings, alert_ts, topology)
+        found = _origin_order(series, findings, alert_ts, topology, alert_metric)
     except (ValueError, FloatingPointError):
         logger.warning("metric ranking failed; ordering by the changes alone")
-        origin, victims, position = _origin_order(series, findings, None, topology)
+        found = _origin_order(series, findings, None, topology)
     signals: list[Signal] = []
-    for f, first in zip(findings, origin, strict=True):
+    for f, first in zip(findings, found.origin, strict=True):
         svc = f.series.service
         score = f.anomaly * (1.0 - ORIGIN_SPAN + ORIGIN_SPAN * first)
-        victim_of = victims.get(svc, [])
+        if found.trust and _reads_symptom(f.kind):
+            score *= 1.0 - RANK_TRUST + RANK_TRUST * found.trust.get(svc, 0.0)
+        victim_of = found.victims.get(svc, [])
         if victim_of:
             score *= 0.9
         sig = _to_signal(f, min(max(score, 0.0), 1.0), first, victim_of)
-        if svc in position:  # the service's place in rank.rank_metric_causes (1 first .. 0 last)
-            sig.attributes["metric_rank_position"] = round(position[svc], 3)
+        if svc in found.position:  # the service's place in rank.rank_metric_causes (1 first .. 0 last)
+            sig.attributes["metric_rank_position"] = round(found.position[svc], 3)
         signals.append(sig)
     signals.extend(at_limit)
+    origin = _origin_signal(found.ranked, signals, topology)
+    if origin is not None:
+        signals.append(origin)
     signals.sort(key=lambda s: (-s.score, s.started_at or datetime.max.replace(tzinfo=UTC)))
     return signals
+
+
+def _reads_symptom(kind: str) -> bool:
+    """Whether a finding's kind is what an origin's callers show too (latency, errors, traffic, a busy
+    share): whom it blames is the ranking's call. A kind that names how a service fails (a full pool,
+    throttling, a leak, a full disk) is evidence of its own, whatever the alert's metric."""
+    return not is_cause_kind(kind) or kind in ORIGIN_SYMPTOMS
+
+
+ORIGIN_LEAD = 2.0  # a top this many times the next service's ranking score is a clear origin however low
+ORIGIN_FAMILIES = frozenset({"latency", "errors", "availability"})  # what a caller inherits from a dependency
+ORIGIN_KIND = "dependency_failure"  # a service whose own change accounts for its callers' anomalies
+
+
+def _origin_signal(
+    ranked: list[RankedCause], signals: list[Signal], topology: dict[str, list[str]] | None
+) -> Signal | None:
+    """The ranking's top service as a cause, when it is a clear origin (nobody's victim; scoring at
+    least 0.5, or ``ORIGIN_LEAD`` times the next service) that other services call (it explains their
+    anomalies along the call graph, or it is a dependency in ``topology``) and whose top series is
+    what callers inherit from a dependency (``ORIGIN_FAMILIES``: latency, errors), and its own signals name
+    only symptoms (latency, errors, traffic): what the evidence then shows is a dependency failing
+    its callers. A service whose series name how it fails (a full pool, throttling, a leak) keeps
+    that kind as its answer."""
+    if not ranked:
+        return None
+    top = ranked[0]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    if top.family not in ORIGIN_FAMILIES or top.victim_of:
+        return None
+    if not (top.score >= 0.5 or top.score >= ORIGIN_LEAD * runner_up > 0):
+        return None
+    called = any(top.service in deps for svc, deps in (topology or {}).items() if svc != top.service)
+    if not (top.explains or called):
+        return None
+    own = [s for s in signals if s.service == top.service]
+    if any(is_cause_kind(s.kind) and s.kind not in ORIGIN_SYMPTOMS for s in own):
+        return None
+    when = top.change_time
+    callers = sorted(top.explains or {svc for svc, deps in (topology or {}).items() if top.service in deps})
+    names = ", ".join(callers[:5]) + (" ..." if len(callers) > 5 else "")
+    role = (f"accounts for the {top.family} of its callers ({names})" if top.explains
+            else f"is the likeliest origin of the {top.family} change (called by {names})")
+    what = (f"{top.metric} {role}: from {fmt_value(top.before, top.metric)} to "
+            f"{fmt_value(top.peak, top.metric)}")
+    score = max([top.score] + [s.score for s in own])
+    return Signal(
+        source="metrics", detector="metric.origin", service=top.service, metric=top.metric, kind=ORIGIN_KIND,
+        title=f"{top.service}: {what}", score=min(score, 1.0), started_at=when,
+        evidence=[Evidence(id=f"metric-origin:{top.service}", type=EvidenceType.METRIC,
+                           summary=f"{what} (score {score:.2f})", service=top.service, ts=when, weight=score)],
+        attributes={"before": top.before, "after": top.peak, "change_time": when.isoformat() if when else None,
+                    "robust_z": round(top.z, 3), "family": top.family, "explains": list(top.explains),
+                    "direction": top.direction, "shape": "origin", "downstream_of": []},
+    )
 
 
 AT_LIMIT = 0.97  # share of the limit at which an exhaustible resource counts as exhausted
