@@ -162,6 +162,15 @@ def _transitive(graph: dict[str, list[str]], start: str) -> dict[str, int]:
     return hops
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _words_of_name(name: str | None) -> str:
+    """An alert rule's CamelCase name in words (``HostOutOfDiskSpace`` -> ``Host Out Of Disk Space``), so that
+    the community rule names say what they are about."""
+    return _CAMEL.sub(" ", name or "")
+
+
 class _Scene:
     """What the candidates share: anomalies per service, onsets, changes, topology, alert."""
 
@@ -171,7 +180,8 @@ class _Scene:
         self.alert_time = _aware(context.alert_time)
         self.alert_text = " ".join(
             [incident.title]
-            + [f"{a.name} {a.summary} {a.description} {' '.join(a.labels.values())}" for a in incident.alerts]
+            + [f"{a.name} {_words_of_name(a.name)} {a.summary} {a.description} {' '.join(a.labels.values())}"
+               for a in incident.alerts]
         )
         self.topology = {k: list(v) for k, v in (context.topology or {}).items()}
         self.callers: dict[str, list[str]] = defaultdict(list)

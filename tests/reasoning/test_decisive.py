@@ -214,3 +214,13 @@ def test_a_callers_generic_failure_takes_the_components_own_mechanism() -> None:
     assert identity_kind("orders-db", "latency_increase") == "db_slow_query"
     assert identity_kind("core-rtr-2", "traffic_drop") == "network_partition"
     assert identity_kind("checkout", "latency_increase") is None
+
+
+def test_a_community_rule_name_says_what_the_alert_is_about() -> None:
+    from bot.reasoning.features import _words_of_name
+    from bot.reasoning.keywords import kinds_in_text
+
+    assert _words_of_name("HostOutOfDiskSpace") == "Host Out Of Disk Space"
+    assert "disk_full" in kinds_in_text(_words_of_name("HostOutOfDiskSpace"))
+    assert "disk_full" not in kinds_in_text("HostOutOfDiskSpace")  # why the words are needed
+    assert _words_of_name("HTTPErrorsHigh") == "HTTP Errors High"
