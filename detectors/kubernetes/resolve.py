@@ -10,6 +10,9 @@ from detectors.kubernetes.model import Findings, KubeEvent, ObjectRef, PodInfo
 
 _WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "CronJob", "Service"}
 _POD_IN_MESSAGE = re.compile(r"\b(?:in pod|pod)[ /]\"?(?P<pod>[a-z0-9][a-z0-9.-]*[a-z0-9])\"?", re.I)
+# ``pods/"zk-1"`` (kubectl drain), ``zk-1 (PodDisruptionBudget ns/zk allows 0 disruptions)``
+_POD_NAMED = re.compile(r"\bpods?/\"?(?P<pod>[a-z0-9][a-z0-9.-]*[a-z0-9])\"?|"
+                        r"(?P<pod2>[a-z0-9][a-z0-9.-]*[a-z0-9]) \(PodDisruptionBudget")
 _NODE_IN_MESSAGE = re.compile(r"\bNode (?P<node>[a-z0-9][\w.-]*) (?:status is now|event)")
 _ASSIGNED = re.compile(r"Successfully assigned (?:[\w.-]+/)?(?P<pod>[\w.-]+) to (?P<node>[\w.-]+)")
 _IMAGE = re.compile(r"image \"(?P<image>[^\"\s]+)\"|reference \"(?P<ref>[^\"\s]+)\"")
@@ -84,8 +87,9 @@ class Resolver:
         return self.nodes[0] if len(self.nodes) == 1 else ""
 
     def pod_in_message(self, message: str) -> str:
-        match = _POD_IN_MESSAGE.search(message)
-        return self.workload_of_pod(match.group("pod")) if match else ""
+        match = _POD_IN_MESSAGE.search(message) or _POD_NAMED.search(message)
+        pod = (match.group("pod") or match.groupdict().get("pod2") or "") if match else ""
+        return self.workload_of_pod(pod) if pod else ""
 
     def image_of(self, ref: ObjectRef, container: str = "") -> str:
         pod = self.pods.get(ref.name)

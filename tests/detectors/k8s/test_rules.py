@@ -207,6 +207,8 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "count", None, "traffic_spike", "workload"),
     ("hpa.rescale_up", "event", "SuccessfulRescale", "New size: 10; reason: cpu resource utilization (percentage of "
      "request) above target", None, "traffic_spike", "workload"),
+    ("drain.pdb", "event", "FailedDraining", "Failed to drain node: 1 pod(s) could not be evicted: zk-1 "
+     "(PodDisruptionBudget streaming/zk-pdb allows 0 disruptions)", None, "config_change", "pod"),
     ("hpa.metrics", "event", "FailedGetResourceMetric", "failed to get cpu utilization: unable to get metrics for "
      "resource cpu: no metrics returned from resource metrics API", None, "traffic_spike", "workload"),
 ]
@@ -257,6 +259,7 @@ def test_a_failed_event_about_a_secret_is_not_read_as_an_image_pull() -> None:
     ("The node was low on resource: memory.", "Evicted"),
     ("Job has reached the specified backoff limit", "BackoffLimitExceeded"),
     ("Node node-3 status is now: NodeNotReady", "NodeNotReady"),
+    ("Cannot evict pod as it would violate the pod's disruption budget.", "FailedDraining"),
     ("request completed in 12 ms", ""),
 ])
 def test_a_bare_message_suggests_its_reason(message: str, reason: str) -> None:
