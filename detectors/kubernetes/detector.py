@@ -18,7 +18,7 @@ from detectors.kubernetes.lines import line_signals
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import policy_signals
-from detectors.kubernetes.resolve import Resolver, dependency_host, registry_host
+from detectors.kubernetes.resolve import Resolver, dependency_host, metrics_api_server, registry_host
 from detectors.kubernetes.rollouts import rollout_signals
 from detectors.kubernetes.rules import (
     CONDITION,
@@ -247,6 +247,10 @@ def _group_for(item: _Finding, resolver: Resolver) -> _Group:
         group.culprit = registry_host(item.message, resolver.image_of(item.obj, item.container))
     elif rule.blame == "dependency":
         group.culprit = dependency_host(item.message)
+    elif rule.blame == "metrics_api":
+        group.culprit = metrics_api_server(item.message, resolver.workloads())
+        if not group.culprit:  # no server named or seen: the autoscaler's own reading stays
+            group.rule = match_rule(EVENT, "FailedGetResourceMetric", "") or rule
     return group
 
 

@@ -59,6 +59,10 @@ class Resolver:
             return self.workload_of_pod(owner.name) if owner else ref.name
         return self.workload_of_pod(ref.name)
 
+    def workloads(self) -> list[str]:
+        """The workloads of every pod the evidence shows."""
+        return sorted({self.workload_of_pod(name) for name in self.pods} - {""})
+
     def workload_of_pod(self, name: str) -> str:
         pod = self.pods.get(name)
         if pod is not None and pod.workload:
@@ -110,6 +114,20 @@ def registry_host(message: str, image: str = "") -> str:
     if "/" in ref and ("." in first or ":" in first or first == "localhost"):
         return first.split(":", 1)[0]
     return "docker.io"
+
+
+_ADAPTER = re.compile(r"adapter|keda-operator-metrics|metrics-apiserver|custom-metrics|external-metrics", re.I)
+_RESOURCE_METRICS = re.compile(r"resource metrics API|\(get (?:pods|nodes)\.metrics\.k8s\.io\)")
+
+
+def metrics_api_server(message: str, workloads: list[str]) -> str:
+    """Who serves the metrics API a failed autoscaler read names: metrics-server for the resource metrics API
+    (``pods.metrics.k8s.io``); for custom/external metrics the adapter among the bundle's workloads, "" when none
+    is seen (an adapter's name is the cluster's own choice)."""
+    if _RESOURCE_METRICS.search(message):
+        return next((w for w in workloads if "metrics-server" in w), "metrics-server")
+    adapters = sorted({w for w in workloads if _ADAPTER.search(w)})
+    return adapters[0] if len(adapters) == 1 else ""
 
 
 def dependency_host(message: str) -> str:

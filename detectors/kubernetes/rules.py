@@ -10,6 +10,8 @@ the first match wins, so a row that refines a reason by its message comes before
   node        the node the object ran on (or the node the event is about)
   registry    the image registry host in the message (culprit); the signal stays on the workload
   dependency  the host the message could not reach (culprit); the signal stays on the workload
+  metrics_api the server behind the metrics API the message names (culprit: ``metrics-server`` for the resource
+              metrics API, the adapter the evidence shows for custom/external metrics)
   pod         the workload of the pod the message names (a drain refused for ``zk-1``: the workload ``zk``)
 """
 
@@ -141,7 +143,8 @@ RULES: tuple[Rule, ...] = (
     Rule("schedule.pvc_missing", EV, ("FailedScheduling",), "config_change", "workload", 0.8,
          r"persistentvolumeclaim \"?[\w.-]+\"? not found|unbound (immediate )?PersistentVolumeClaims"),
     Rule("schedule.affinity", EV, ("FailedScheduling",), "config_change", "workload", 0.75,
-         r"didn't match (Pod's )?node (affinity|selector)|node affinity/selector|didn't match pod (anti-)?affinity"),
+         r"didn't match (Pod's )?node (affinity|selector)|node affinity/selector|didn't match pod (anti-)?affinity|"
+         r"didn't match pod topology spread constraints"),
     Rule("schedule.taint", EV, ("FailedScheduling",), "config_change", "workload", 0.7,
          r"untolerated taint|the pod didn't tolerate"),
     Rule("schedule.ports_volumes", EV, ("FailedScheduling",), "config_change", "workload", 0.6,
@@ -231,6 +234,13 @@ RULES: tuple[Rule, ...] = (
     Rule("hpa.max_replicas", EV, ("ScalingLimited", "TooManyReplicas"), "traffic_spike", "workload", 0.6,
          r"more than the maximum|maximum replica count|^$"),
     Rule("hpa.rescale_up", EV, ("SuccessfulRescale",), "traffic_spike", "workload", 0.45, r"above target"),
+    # the autoscaler is blind because the metrics API's server is down: that server is the fault
+    Rule("hpa.metrics_api_down", EV, ("FailedGetResourceMetric", "FailedComputeMetricsReplicas",
+                                      "FailedGetExternalMetric", "FailedGetPodsMetric", "FailedGetObjectMetric"),
+         "dependency_failure", "metrics_api", 0.6,
+         r"unable to fetch metrics from (resource|custom|external) metrics API|"
+         r"the server is currently unable to handle the request \(get [\w.]*metrics\.k8s\.io\)|"
+         r"the server could not find the requested resource \(get [\w.]*metrics\.k8s\.io\)"),
     Rule("hpa.metrics", EV, ("FailedGetResourceMetric", "FailedComputeMetricsReplicas", "FailedGetExternalMetric"),
          "traffic_spike", "workload", 0.4),
 )

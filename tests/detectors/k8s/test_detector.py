@@ -346,3 +346,27 @@ def test_a_drain_refused_by_a_disruption_budget_names_the_protected_workload() -
             "evicted: zookeeper-1 (PodDisruptionBudget streaming/zookeeper-pdb allows 0 disruptions)\n")
     signal = _by(detect_kubernetes_signals(context(KubeText(name="events", text=text))), "zookeeper", "config_change")
     assert signal.attributes["rule"] == "drain.pdb" and signal.attributes["seen_on"] == "node-7"
+
+
+_HPA = ("LAST SEEN   TYPE      REASON                    OBJECT                           MESSAGE\n"
+        "45s         Warning   FailedGetResourceMetric   horizontalpodautoscaler/frontend  failed to get cpu "
+        "utilization: unable to get metrics for resource cpu: unable to fetch metrics from {api} metrics API: the "
+        "server is currently unable to handle the request (get {resource})\n")
+
+
+def test_an_autoscaler_blind_without_its_metrics_api_blames_the_server_behind_it() -> None:
+    text = _HPA.format(api="resource", resource="pods.metrics.k8s.io")
+    signal = _by(detect_kubernetes_signals(context(KubeText(name="events", text=text))), "frontend",
+                 "dependency_failure")
+    assert signal.attributes["culprit"] == "metrics-server" and signal.attributes["rule"] == "hpa.metrics_api_down"
+
+
+def test_an_external_metrics_api_names_the_adapter_only_when_the_evidence_shows_one() -> None:
+    text = _HPA.format(api="external", resource="queue_depth.external.metrics.k8s.io")
+    unseen = detect_kubernetes_signals(context(KubeText(name="events", text=text)))
+    assert [(s.kind, s.attributes["rule"]) for s in unseen if s.source == "kubernetes"] == [
+        ("traffic_spike", "hpa.metrics")]
+    pods = ("$ kubectl -n monitoring get pods\nNAME                                  READY   STATUS             "
+            "RESTARTS   AGE\nprometheus-adapter-7f9c8d6b5a-6kq4t   0/1     ImagePullBackOff   0          47m\n")
+    seen = detect_kubernetes_signals(context(KubeText(name="events", text=text), KubeText(name="pods", text=pods)))
+    assert _by(seen, "frontend", "dependency_failure").attributes["culprit"] == "prometheus-adapter"
