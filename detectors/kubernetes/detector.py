@@ -14,7 +14,7 @@ from datetime import datetime
 from bot.domain import Evidence, EvidenceType, IncidentContext, Signal, is_cause_kind, stable_hash
 from detectors.kubernetes.container_logs import logs_by_workload
 from detectors.kubernetes.event_rows import findings_from_rows
-from detectors.kubernetes.lines import line_signals
+from detectors.kubernetes.lines import line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import policy_signals
@@ -101,7 +101,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals = [_signal(g, with_logs) for g in kept]
     if MIRROR_CHANGE_CAUSES:
         signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
-    signals.extend(said)
+    signals.extend(without_yielding(said, signals))
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time))
     return sorted(signals, key=lambda s: s.score, reverse=True)

@@ -34,6 +34,7 @@ class LineRule:
     score: float
     pattern: str
     culprit: str = ""
+    yields: bool = False  # a reading of last resort: dropped when the same component has another finding
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -63,9 +64,10 @@ LINE_RULES: tuple[LineRule, ...] = (
     # an eviction refused by a PodDisruptionBudget (kubectl drain, cluster upgrades)
     LineRule("drain.pdb", "config_change", "pod", 0.8,
              r"Cannot evict pod as it would violate the pod's disruption budget"),
-    # ingress-nginx routes to a Service that selects no ready pod
+    # ingress-nginx routes to a Service that selects no ready pod: a selector that matches nothing, unless the
+    # Service's pods are failing for a reason of their own (then that reason is the finding)
     LineRule("ingress.no_endpoints", "config_change", "service", 0.6,
-             r"Service \"[\w.-]+/[\w.-]+\" does not have any active Endpoint"),
+             r"Service \"[\w.-]+/[\w.-]+\" does not have any active Endpoint", yields=True),
 )
 
 _EVICTING = re.compile(r"evicting pods?/\"?(?P<pod>[a-z0-9][a-z0-9.-]*)\"?")
@@ -109,6 +111,13 @@ def line_signals(logs: dict[str, list[str]], workload_of_pod: Callable[[str], st
                 continue
             found.setdefault((rule.id, target), (rule, service, []))[2].append(line.strip())
     return [_signal(rule, target, reporter, lines) for (_, target), (rule, reporter, lines) in found.items()]
+
+
+def without_yielding(said: list[Signal], others: list[Signal]) -> list[Signal]:
+    """``said`` without the last-resort readings of a component that has a finding of its own in ``others``."""
+    found = {s.service for s in others if s.attributes.get("decisive")}
+    yielding = {r.id for r in LINE_RULES if r.yields}
+    return [s for s in said if not (s.attributes.get("rule") in yielding and s.service in found)]
 
 
 def _signal(rule: LineRule, target: str, reporter: str, lines: list[str]) -> Signal:

@@ -84,3 +84,19 @@ def test_the_detector_reads_component_lines_in_any_log() -> None:
                                 "existing bootstrap client certificate in /etc/kubernetes/kubelet.conf is expired"]
     [signal] = [s for s in detect_kubernetes_signals(ctx) if s.detector == "k8s.lines"]
     assert (signal.service, signal.kind) == ("bm-worker-03", "certificate_expired")
+
+
+def test_a_service_without_endpoints_yields_to_its_pods_own_failure() -> None:
+    line = 'W0421 15:52:04.381552 7 controller.go:1214] Service "shop/web" does not have any active Endpoint.'
+    crashing = ("$ kubectl -n shop get pods\nNAME                   READY   STATUS             RESTARTS   AGE\n"
+                "web-6d9c8b7a5f-4kq2m   0/1     CrashLoopBackOff   7          20m\n")
+    alone = context(KubeText(name="svc.txt", text="$ kubectl -n shop get endpoints web\nNAME   ENDPOINTS   AGE\n"
+                                                   "web    <none>      611d\n"))
+    alone.logs["ingress-nginx-controller"] = [line]
+    assert [(s.service, s.kind) for s in detect_kubernetes_signals(alone) if s.detector == "k8s.lines"] == [
+        ("web", "config_change")]
+    crash = context(KubeText(name="pods.txt", text=crashing))
+    crash.logs["ingress-nginx-controller"] = [line]
+    signals = detect_kubernetes_signals(crash)
+    assert not [s for s in signals if s.detector == "k8s.lines"]
+    assert [(s.service, s.kind) for s in signals if s.attributes.get("decisive")] == [("web", "crash_loop")]
