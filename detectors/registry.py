@@ -69,7 +69,7 @@ def changes_detector(context: IncidentContext) -> list[Signal]:
 def kubernetes_detector(context: IncidentContext) -> list[Signal]:
     from detectors.kubernetes import detect_kubernetes_signals
 
-    return detect_kubernetes_signals(context) if context.kubernetes or context.events else []
+    return detect_kubernetes_signals(context) if context.kubernetes or context.events or context.logs else []
 
 
 BUILTIN: dict[str, Detector] = {

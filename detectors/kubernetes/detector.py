@@ -7,18 +7,29 @@ Non-decisive context rides along: a workload's recent rollout as a ``deploy`` ch
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.domain import Evidence, EvidenceType, IncidentContext, Signal, is_cause_kind, stable_hash
 from detectors.kubernetes.container_logs import logs_by_workload
 from detectors.kubernetes.event_rows import findings_from_rows
+from detectors.kubernetes.lines import line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import policy_signals
-from detectors.kubernetes.resolve import Resolver, dependency_host, registry_host
+from detectors.kubernetes.resolve import Resolver, dependency_host, metrics_api_server, registry_host
 from detectors.kubernetes.rollouts import rollout_signals
-from detectors.kubernetes.rules import CONDITION, EVENT, TAINT, TERMINATED, WAITING, Rule, match_rule
+from detectors.kubernetes.rules import (
+    CONDITION,
+    EVENT,
+    TAINT,
+    TERMINATED,
+    WAITING,
+    WORKLOAD,
+    Rule,
+    match_rule,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +78,10 @@ def gather_findings(context: IncidentContext) -> Findings:
 
 def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     findings = gather_findings(context)
-    if not (findings.events or findings.pods or findings.nodes or findings.rollouts or findings.policies):
-        return []
     resolver = Resolver(findings)
+    said = line_signals(context.logs, resolver.workload_of_pod)
+    if not (findings.events or findings.pods or findings.nodes or findings.rollouts or findings.policies):
+        return sorted(said, key=lambda s: s.score, reverse=True)
     alert_time = context.alert_time
     matched = _refine([*_event_findings(findings.events, alert_time), *_container_findings(findings),
                        *_node_findings(findings)])
@@ -83,9 +95,13 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
         if item.rule.score > known.rule.score:  # the most specific reading of a reason names the group
             known.rule, known.culprit, known.seen_on = group.rule, group.culprit, group.seen_on
     with_logs = set(logs_by_workload(findings, resolver)) - {""}
-    signals = [_signal(g, with_logs) for g in groups.values()]
+    kept = _without_explained(list(groups.values()))
+    for group in kept:
+        _new_revision_crash(group, resolver)
+    signals = [_signal(g, with_logs) for g in kept]
     if MIRROR_CHANGE_CAUSES:
         signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
+    signals.extend(without_yielding(said, signals))
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time))
     return sorted(signals, key=lambda s: s.score, reverse=True)
@@ -105,6 +121,41 @@ def _refine(items: list[_Finding]) -> list[_Finding]:
         if better is not None:
             item.rule = better.rule
     return items
+
+
+def _without_explained(groups: list[_Group]) -> list[_Group]:
+    """A workload-wide catch-all (a rollout past its progress deadline) says only that something failed: it
+    is dropped when the same workload has a finding that says what (a probe, an image, a quota, a crash)."""
+    specific = {g.service for g in groups if g.rule.generic_of != WORKLOAD and is_cause_kind(g.rule.kind)}
+    return [g for g in groups if not (g.rule.generic_of == WORKLOAD and g.service in specific)]
+
+
+_REVISION_POD = re.compile(r"^(?P<workload>.+)-(?P<hash>[a-z0-9]{5,10})-[a-z0-9]{5}$")
+
+
+def _revision(pod: str, resolver: Resolver) -> str:
+    """The ReplicaSet (pod template revision) a Deployment's pod belongs to, "" when the name says none."""
+    info = resolver.pods.get(pod)
+    if info is not None and info.owner is not None and info.owner.kind == "ReplicaSet":
+        return info.owner.name
+    match = _REVISION_POD.match(pod)
+    return f"{match.group('workload')}-{match.group('hash')}" if match else ""
+
+
+def _new_revision_crash(group: _Group, resolver: Resolver) -> None:
+    """A crash only in one revision's pods while another revision's pods of the same workload run ready is that
+    revision's fault (docs/causes.md: a crash confined to the new pods of a rollout is ``bad_deploy``)."""
+    if group.rule.kind != "crash_loop":
+        return
+    pods = {i.obj.name for i in group.items if i.obj.kind == "Pod"}
+    crashing = {_revision(p, resolver) for p in pods}
+    if not pods or "" in crashing or len(crashing) != 1:
+        return
+    healthy = {_revision(name, resolver) for name, info in resolver.pods.items()
+               if name not in pods and resolver.workload_of_pod(name) == group.service and info.containers
+               and all(c.ready for c in info.containers)}
+    if healthy - {""} - crashing:
+        group.rule = replace(group.rule, id=f"{group.rule.id}.new_revision", kind="bad_deploy")
 
 
 def _event_time(event: KubeEvent, alert_time: datetime) -> datetime | None:
@@ -189,10 +240,17 @@ def _group_for(item: _Finding, resolver: Resolver) -> _Group:
     elif rule.blame == "workload" and item.obj.kind == "Node":
         # a node event about a pod's container (OOMKilling): the pod's workload when named, else the node
         group.service = resolver.pod_in_message(item.message) or item.obj.name
+    elif rule.blame == "pod":
+        named = resolver.pod_in_message(item.message)
+        group.service, group.seen_on = named or workload, workload
     elif rule.blame == "registry":
         group.culprit = registry_host(item.message, resolver.image_of(item.obj, item.container))
     elif rule.blame == "dependency":
         group.culprit = dependency_host(item.message)
+    elif rule.blame == "metrics_api":
+        group.culprit = metrics_api_server(item.message, resolver.workloads())
+        if not group.culprit:  # no server named or seen: the autoscaler's own reading stays
+            group.rule = match_rule(EVENT, "FailedGetResourceMetric", "") or rule
     return group
 
 

@@ -32,6 +32,7 @@ _ROLLOUT_OBJECT = re.compile(r"^\s*(?P<kind>deployment|daemonset|statefulset)[\w
 _ROLLOUT_ROW = re.compile(r"^\s*(?P<rev>\d+)\s+(?P<cause>.*)$")
 _ROLLOUT_STATUS = re.compile(r"(?:deployment|statefulset|daemonset)s?(?:\.apps)?[ /]\"?(?P<name>[\w.-]+)\"? "
                              r"exceeded its progress deadline")
+_DESCRIBE_EVENTS_HEADER = re.compile(r"^\s*Type\s+Reason\s+Age\s+From\s+Message\s*$")  # describe's Events section
 _PREFIX = re.compile(r"^\[pod/(?P<pod>[\w.-]+)/(?P<container>[\w.-]+)\]\s?(?P<line>.*)$")
 _VALUE_FLAGS = {"-n", "--namespace", "-c", "--container", "--tail", "--since", "--since-time", "-l", "--selector",
                 "--context", "--kubeconfig", "--limit-bytes", "--pod-running-timeout", "--max-log-requests"}
@@ -68,15 +69,66 @@ def split_commands(text: str) -> list[tuple[str, str]]:
     return [(cmd, "\n".join(lines)) for cmd, lines in parts if cmd or any(line.strip() for line in lines)]
 
 
+_VERBS = frozenset({"get", "describe", "logs", "rollout", "events", "top", "explain", "drain", "auth", "exec",
+                    "debug", "argo"})
+
+
 def _is_kubectl(cmd: str) -> bool:
-    words = cmd.split()
-    return len(words) > 1 and words[1] in {"get", "describe", "logs", "rollout", "events", "top", "explain"}
+    """A kubectl (oc, k) command whose verb reads something, global flags before the verb allowed
+    (``kubectl -n shop get pods``, ``kubectl --context prod describe node x``)."""
+    return bool(command_verb(cmd))
+
+
+def command_verb(command: str) -> str:
+    """The verb of a kubectl command ("" when it is none): the first word after the program that is neither
+    a flag nor a flag's value."""
+    words = command.split()
+    skip = False
+    for word in words[1:12]:
+        if skip:
+            skip = False
+            continue
+        if word.startswith("-"):
+            skip = word in _VALUE_FLAGS
+            continue
+        return word if word in _VERBS else ""
+    return ""
+
+
+def command_object(command: str) -> ObjectRef | None:
+    """The object a ``kubectl describe <kind> <name>`` (or ``<kind>/<name>``) command is about, else None."""
+    words = [w for w in command.split("|", 1)[0].split() if not w.startswith("-")]
+    namespace = command_namespace(command)
+    words = [w for w in words if w != namespace]
+    if "describe" not in words:
+        return None
+    rest = words[words.index("describe") + 1:]
+    if len(rest) == 1 and "/" in rest[0]:
+        kind, name = rest[0].split("/", 1)
+    elif len(rest) >= 2:
+        kind, name = rest[0], rest[1]
+    else:
+        return None
+    kind = _KINDS.get(kind.lower().split(".", 1)[0], "")
+    return ObjectRef(kind, name, namespace) if kind and name else None
+
+
+_KINDS = {"po": "Pod", "pod": "Pod", "pods": "Pod", "no": "Node", "node": "Node", "nodes": "Node",
+          "deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
+          "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
+          "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
+          "rs": "ReplicaSet", "replicaset": "ReplicaSet", "replicasets": "ReplicaSet",
+          "job": "Job", "jobs": "Job", "cj": "CronJob", "cronjob": "CronJob", "cronjobs": "CronJob",
+          "hpa": "HorizontalPodAutoscaler", "horizontalpodautoscaler": "HorizontalPodAutoscaler",
+          "pvc": "PersistentVolumeClaim", "persistentvolumeclaim": "PersistentVolumeClaim"}
 
 
 def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
     if not text.strip():
         return Findings()
     found = _structured(text, origin, command_namespace(command))
+    if found is not None:
+        _name_unnamed_events(found, command_object(command))
     if found is not None and (found.events or found.pods or found.nodes or found.rollouts or found.owners
                               or found.policies):
         return found
@@ -105,6 +157,15 @@ def _structured(text: str, origin: str, namespace: str = "") -> Findings | None:
     return None
 
 
+def _name_unnamed_events(found: Findings, obj: ObjectRef | None) -> None:
+    """Events cut from a ``kubectl describe <kind> <name>`` (its Events section alone) are about that object."""
+    if obj is None:
+        return
+    for event in found.events:
+        if not event.obj.kind and not event.obj.name:
+            event.obj = ObjectRef(obj.kind, obj.name, obj.namespace)
+
+
 def command_namespace(command: str) -> str:
     """The namespace a kubectl command was run in (``-n shop``, ``--namespace=shop``), "" when not given."""
     words = command.split()
@@ -122,7 +183,7 @@ def _is_table_or_describe(text: str) -> bool:
 
 def _looks_like_events(text: str) -> bool:
     lines = [line for line in text.split("\n")[:60] if line.strip()]
-    if any(is_events_header(line) for line in lines[:5]):
+    if any(is_events_header(line) or _DESCRIBE_EVENTS_HEADER.match(line) for line in lines[:5]):
         return True
     rows = sum(1 for line in lines if OBJECT_ROW.match(line) or DESCRIBE_ROW.match(line))
     return bool(lines) and rows >= max(1, len(lines) // 2)

@@ -10,6 +10,9 @@ from detectors.kubernetes.model import Findings, KubeEvent, ObjectRef, PodInfo
 
 _WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "CronJob", "Service"}
 _POD_IN_MESSAGE = re.compile(r"\b(?:in pod|pod)[ /]\"?(?P<pod>[a-z0-9][a-z0-9.-]*[a-z0-9])\"?", re.I)
+# ``pods/"zk-1"`` (kubectl drain), ``zk-1 (PodDisruptionBudget ns/zk allows 0 disruptions)``
+_POD_NAMED = re.compile(r"\bpods?/\"?(?P<pod>[a-z0-9][a-z0-9.-]*[a-z0-9])\"?|"
+                        r"(?P<pod2>[a-z0-9][a-z0-9.-]*[a-z0-9]) \(PodDisruptionBudget")
 _NODE_IN_MESSAGE = re.compile(r"\bNode (?P<node>[a-z0-9][\w.-]*) (?:status is now|event)")
 _ASSIGNED = re.compile(r"Successfully assigned (?:[\w.-]+/)?(?P<pod>[\w.-]+) to (?P<node>[\w.-]+)")
 _IMAGE = re.compile(r"image \"(?P<image>[^\"\s]+)\"|reference \"(?P<ref>[^\"\s]+)\"")
@@ -56,6 +59,10 @@ class Resolver:
             return self.workload_of_pod(owner.name) if owner else ref.name
         return self.workload_of_pod(ref.name)
 
+    def workloads(self) -> list[str]:
+        """The workloads of every pod the evidence shows."""
+        return sorted({self.workload_of_pod(name) for name in self.pods} - {""})
+
     def workload_of_pod(self, name: str) -> str:
         pod = self.pods.get(name)
         if pod is not None and pod.workload:
@@ -84,8 +91,9 @@ class Resolver:
         return self.nodes[0] if len(self.nodes) == 1 else ""
 
     def pod_in_message(self, message: str) -> str:
-        match = _POD_IN_MESSAGE.search(message)
-        return self.workload_of_pod(match.group("pod")) if match else ""
+        match = _POD_IN_MESSAGE.search(message) or _POD_NAMED.search(message)
+        pod = (match.group("pod") or match.groupdict().get("pod2") or "") if match else ""
+        return self.workload_of_pod(pod) if pod else ""
 
     def image_of(self, ref: ObjectRef, container: str = "") -> str:
         pod = self.pods.get(ref.name)
@@ -106,6 +114,20 @@ def registry_host(message: str, image: str = "") -> str:
     if "/" in ref and ("." in first or ":" in first or first == "localhost"):
         return first.split(":", 1)[0]
     return "docker.io"
+
+
+_ADAPTER = re.compile(r"adapter|keda-operator-metrics|metrics-apiserver|custom-metrics|external-metrics", re.I)
+_RESOURCE_METRICS = re.compile(r"resource metrics API|\(get (?:pods|nodes)\.metrics\.k8s\.io\)")
+
+
+def metrics_api_server(message: str, workloads: list[str]) -> str:
+    """Who serves the metrics API a failed autoscaler read names: metrics-server for the resource metrics API
+    (``pods.metrics.k8s.io``); for custom/external metrics the adapter among the bundle's workloads, "" when none
+    is seen (an adapter's name is the cluster's own choice)."""
+    if _RESOURCE_METRICS.search(message):
+        return next((w for w in workloads if "metrics-server" in w), "metrics-server")
+    adapters = sorted({w for w in workloads if _ADAPTER.search(w)})
+    return adapters[0] if len(adapters) == 1 else ""
 
 
 def dependency_host(message: str) -> str:

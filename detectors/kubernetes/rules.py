@@ -10,6 +10,9 @@ the first match wins, so a row that refines a reason by its message comes before
   node        the node the object ran on (or the node the event is about)
   registry    the image registry host in the message (culprit); the signal stays on the workload
   dependency  the host the message could not reach (culprit); the signal stays on the workload
+  metrics_api the server behind the metrics API the message names (culprit: ``metrics-server`` for the resource
+              metrics API, the adapter the evidence shows for custom/external metrics)
+  pod         the workload of the pod the message names (a drain refused for ``zk-1``: the workload ``zk``)
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 EV, ST = (EVENT,), (EVENT, WAITING, TERMINATED)
+WORKLOAD = "workload"  # generic_of: a catch-all of any more specific finding on the same workload
 PULL = ("Failed", "ErrImagePull", "ImagePullBackOff", "BackOff")
 CONFIG = ("Failed", "CreateContainerConfigError")
 START = ("Failed", "CreateContainerError", "RunContainerError", "StartError", "ContainerCannotRun", "Error")
@@ -139,7 +143,8 @@ RULES: tuple[Rule, ...] = (
     Rule("schedule.pvc_missing", EV, ("FailedScheduling",), "config_change", "workload", 0.8,
          r"persistentvolumeclaim \"?[\w.-]+\"? not found|unbound (immediate )?PersistentVolumeClaims"),
     Rule("schedule.affinity", EV, ("FailedScheduling",), "config_change", "workload", 0.75,
-         r"didn't match (Pod's )?node (affinity|selector)|node affinity/selector|didn't match pod (anti-)?affinity"),
+         r"didn't match (Pod's )?node (affinity|selector)|node affinity/selector|didn't match pod (anti-)?affinity|"
+         r"didn't match pod topology spread constraints"),
     Rule("schedule.taint", EV, ("FailedScheduling",), "config_change", "workload", 0.7,
          r"untolerated taint|the pod didn't tolerate"),
     Rule("schedule.ports_volumes", EV, ("FailedScheduling",), "config_change", "workload", 0.6,
@@ -159,7 +164,12 @@ RULES: tuple[Rule, ...] = (
     Rule("create.policy", EV, ("FailedCreate",), "config_change", "workload", 0.75,
          r"PodSecurity|security context constraint|PodSecurityPolicy|admission webhook .* denied"),
     Rule("create.default", EV, ("FailedCreate",), "config_change", "workload", 0.5),
-    Rule("deploy.progress_deadline", EV, ("ProgressDeadlineExceeded",), "bad_deploy", "workload", 0.6),
+    # a new revision that never became available: a symptom when the workload's own findings say why
+    Rule("deploy.progress_deadline", EV, ("ProgressDeadlineExceeded",), "bad_deploy", "workload", 0.6,
+         generic_of=WORKLOAD),
+    # a voluntary eviction (drain, upgrade) refused by the budget that protects the pod's workload
+    Rule("drain.pdb", EV, ("*",), "config_change", "pod", 0.8,
+         r"violate the pod's disruption budget|PodDisruptionBudget \S+ allows 0 disruptions"),
     # ---- jobs ---------------------------------------------------------------------------------------------------
     Rule("job.backoff_limit", EV, ("BackoffLimitExceeded",), "crash_loop", "workload", 0.7),
     Rule("job.deadline", EV, ("DeadlineExceeded",), "latency_increase", "workload", 0.4),
@@ -224,6 +234,13 @@ RULES: tuple[Rule, ...] = (
     Rule("hpa.max_replicas", EV, ("ScalingLimited", "TooManyReplicas"), "traffic_spike", "workload", 0.6,
          r"more than the maximum|maximum replica count|^$"),
     Rule("hpa.rescale_up", EV, ("SuccessfulRescale",), "traffic_spike", "workload", 0.45, r"above target"),
+    # the autoscaler is blind because the metrics API's server is down: that server is the fault
+    Rule("hpa.metrics_api_down", EV, ("FailedGetResourceMetric", "FailedComputeMetricsReplicas",
+                                      "FailedGetExternalMetric", "FailedGetPodsMetric", "FailedGetObjectMetric"),
+         "dependency_failure", "metrics_api", 0.6,
+         r"unable to fetch metrics from (resource|custom|external) metrics API|"
+         r"the server is currently unable to handle the request \(get [\w.]*metrics\.k8s\.io\)|"
+         r"the server could not find the requested resource \(get [\w.]*metrics\.k8s\.io\)"),
     Rule("hpa.metrics", EV, ("FailedGetResourceMetric", "FailedComputeMetricsReplicas", "FailedGetExternalMetric"),
          "traffic_spike", "workload", 0.4),
 )
@@ -249,6 +266,7 @@ REASON_HINTS: tuple[tuple[str, str], ...] = (
     (r"Error: (secret|configmap) \S+ not found|couldn't find key", "CreateContainerConfigError"),
     (r"Failed to create pod sandbox", "FailedCreatePodSandBox"),
     (r"has timed out progressing", "ProgressDeadlineExceeded"),
+    (r"violate the pod's disruption budget", "FailedDraining"),
     (r"New size: \d+; reason: .*above target", "SuccessfulRescale"),
     (r"failed to get \w+ utilization|unable to get metrics for resource", "FailedGetResourceMetric"),
 )

@@ -101,6 +101,9 @@ def _pod_row(cells: dict[str, str], findings: Findings, namespace: str) -> None:
     node = cells.get("NODE", "")
     pod = PodInfo(name=name, namespace=cells.get("NAMESPACE", namespace), node="" if node.startswith("<") else node)
     container = ContainerStatus(pod=name, container="", restart_count=int(restarts.group("n")) if restarts else 0)
+    ready = _READY.match(cells.get("READY", ""))
+    if ready and status == "Running":  # READY 2/2 of a Running pod: every container ready
+        container.ready = ready.group("up") == ready.group("of") and ready.group("of") != "0"
     if reason in WAITING_REASONS:
         container.current = ContainerState(state="waiting", reason=reason)
     elif reason in TERMINATED_REASONS:
@@ -112,6 +115,7 @@ def _pod_row(cells: dict[str, str], findings: Findings, namespace: str) -> None:
     findings.pods.append(pod)
 
 
+_READY = re.compile(r"^(?P<up>\d+)/(?P<of>\d+)$")
 _TARGET = re.compile(r"(?P<now>\d+)%?/(?P<goal>\d+)%?")
 
 

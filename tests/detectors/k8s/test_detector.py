@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.domain import ChangeEvent, KubeText, Signal
 from detectors.changes import detect_change_signals
 from detectors.kubernetes import container_logs, detect_kubernetes_signals
@@ -296,3 +298,75 @@ def test_a_rollout_that_exceeded_its_progress_deadline() -> None:
                if s.source == "kubernetes"]
     assert [(s.service, s.kind, s.attributes["rule"]) for s in signals] == [
         ("checkout", "bad_deploy", "deploy.progress_deadline")]
+
+
+def test_a_progress_deadline_follows_the_finding_that_says_why() -> None:
+    text = ("$ kubectl rollout status deployment/invoice-web -n billing\n"
+            "error: deployment \"invoice-web\" exceeded its progress deadline\n"
+            "$ kubectl -n billing get events\n"
+            "LAST SEEN   TYPE      REASON      OBJECT                             MESSAGE\n"
+            "1m          Warning   Unhealthy   pod/invoice-web-84d7f9c6b1-vw2xq   Readiness probe failed: HTTP probe "
+            "failed with statuscode: 404\n")
+    signals = [s for s in detect_kubernetes_signals(context(KubeText(name="rollout", text=text)))
+               if s.source == "kubernetes"]
+    # the stalled rollout is the symptom; the probe on a path the new version no longer serves is the finding
+    assert [(s.service, s.kind, s.attributes["rule"]) for s in signals] == [
+        ("invoice-web", "config_change", "probe.wrong_path")]
+
+
+_PODS = ("$ kubectl -n billing get pods\n"
+         "NAME                           READY   STATUS                  RESTARTS      AGE\n"
+         "billing-api-5c8d7f6b49-2xkqv   0/1     Init:CrashLoopBackOff   6 (94s ago)   9m\n"
+         "{old}")
+
+
+def test_a_crash_confined_to_the_new_revision_is_the_deploy() -> None:
+    old = ("billing-api-6f9b8c7d55-h4m2p   1/1     Running                 0             3d\n"
+           "billing-api-6f9b8c7d55-q7wzt   1/1     Running                 0             3d\n")
+    signals = detect_kubernetes_signals(context(KubeText(name="pods", text=_PODS.format(old=old))))
+    deploy = _by(signals, "billing-api", "bad_deploy")
+    assert str(deploy.attributes["rule"]).endswith(".new_revision")
+    assert not [s for s in signals if s.kind == "crash_loop"]
+
+
+@pytest.mark.parametrize("old", [
+    "",  # no other revision to compare with
+    "billing-api-6f9b8c7d55-h4m2p   0/1     CrashLoopBackOff        4             3d\n",  # the old one crashes too
+    "billing-api-5c8d7f6b49-k2m4n   1/1     Running                 0             9m\n",  # same revision runs
+])
+def test_a_crash_without_a_healthy_other_revision_stays_a_crash(old: str) -> None:
+    signals = detect_kubernetes_signals(context(KubeText(name="pods", text=_PODS.format(old=old))))
+    assert _by(signals, "billing-api", "crash_loop")
+    assert not [s for s in signals if s.kind == "bad_deploy"]
+
+
+def test_a_drain_refused_by_a_disruption_budget_names_the_protected_workload() -> None:
+    text = ("LAST SEEN   TYPE      REASON           OBJECT        MESSAGE\n"
+            "46m         Warning   FailedDraining   node/node-7   Failed to drain node: 1 pod(s) could not be "
+            "evicted: zookeeper-1 (PodDisruptionBudget streaming/zookeeper-pdb allows 0 disruptions)\n")
+    signal = _by(detect_kubernetes_signals(context(KubeText(name="events", text=text))), "zookeeper", "config_change")
+    assert signal.attributes["rule"] == "drain.pdb" and signal.attributes["seen_on"] == "node-7"
+
+
+_HPA = ("LAST SEEN   TYPE      REASON                    OBJECT                           MESSAGE\n"
+        "45s         Warning   FailedGetResourceMetric   horizontalpodautoscaler/frontend  failed to get cpu "
+        "utilization: unable to get metrics for resource cpu: unable to fetch metrics from {api} metrics API: the "
+        "server is currently unable to handle the request (get {resource})\n")
+
+
+def test_an_autoscaler_blind_without_its_metrics_api_blames_the_server_behind_it() -> None:
+    text = _HPA.format(api="resource", resource="pods.metrics.k8s.io")
+    signal = _by(detect_kubernetes_signals(context(KubeText(name="events", text=text))), "frontend",
+                 "dependency_failure")
+    assert signal.attributes["culprit"] == "metrics-server" and signal.attributes["rule"] == "hpa.metrics_api_down"
+
+
+def test_an_external_metrics_api_names_the_adapter_only_when_the_evidence_shows_one() -> None:
+    text = _HPA.format(api="external", resource="queue_depth.external.metrics.k8s.io")
+    unseen = detect_kubernetes_signals(context(KubeText(name="events", text=text)))
+    assert [(s.kind, s.attributes["rule"]) for s in unseen if s.source == "kubernetes"] == [
+        ("traffic_spike", "hpa.metrics")]
+    pods = ("$ kubectl -n monitoring get pods\nNAME                                  READY   STATUS             "
+            "RESTARTS   AGE\nprometheus-adapter-7f9c8d6b5a-6kq4t   0/1     ImagePullBackOff   0          47m\n")
+    seen = detect_kubernetes_signals(context(KubeText(name="events", text=text), KubeText(name="pods", text=pods)))
+    assert _by(seen, "frontend", "dependency_failure").attributes["culprit"] == "prometheus-adapter"

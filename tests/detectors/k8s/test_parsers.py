@@ -221,3 +221,32 @@ def test_json_log_lines_that_mention_kind_stay_log_text() -> None:
     found = parse_kube_text(KubeText(name="live:logs/shop/orders-7c9d8f6b5-x2kbc/orders.previous.log", text=text))
     [log] = found.logs
     assert len(log.lines) == 2 and log.previous
+
+
+@pytest.mark.parametrize("command", [
+    "$ kubectl -n web get pods",
+    "$ kubectl --context prod-eu -n web get pods",
+    "$ kubectl --namespace=web get pods",
+    "bash-5.2$ oc -n web get pods -o wide",
+])
+def test_global_flags_before_the_verb_still_introduce_an_output(command: str) -> None:
+    text = (f"{command}\nNAME              READY   STATUS             RESTARTS      AGE\n"
+            "session-store-0   0/1     CrashLoopBackOff   11 (2m ago)   3h\n"
+            "web-6d9c8b7a5f-4kq2m   1/1   Running   0   6d\n")
+    found = parse_kube_text(KubeText(name="pods.txt", text=text))
+    assert not found.logs
+    pods = {p.name: p for p in found.pods}
+    crashing = pods["session-store-0"].containers[0]
+    assert crashing.current is not None and crashing.current.reason == "CrashLoopBackOff"
+    assert crashing.ready is None  # not Running: READY says nothing about a crash
+    assert pods["web-6d9c8b7a5f-4kq2m"].containers[0].ready is True
+
+
+def test_events_cut_from_a_describe_are_about_the_described_object() -> None:
+    text = ("$ kubectl -n billing describe pod invoice-web-84d7f9c6b1-vw2xq | sed -n '/Events/,$p'\n"
+            "Events:\n  Type     Reason     Age                 From     Message\n"
+            "  ----     ------     ----                ----     -------\n"
+            "  Warning  Unhealthy  1m (x126 over 21m)  kubelet  Readiness probe failed: HTTP probe failed with "
+            "statuscode: 404\n")
+    [event] = parse_kube_text(KubeText(name="events.txt", text=text)).events
+    assert (event.obj.label, event.obj.namespace, event.count) == ("pod/invoice-web-84d7f9c6b1-vw2xq", "billing", 126)

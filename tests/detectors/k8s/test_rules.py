@@ -207,6 +207,11 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "count", None, "traffic_spike", "workload"),
     ("hpa.rescale_up", "event", "SuccessfulRescale", "New size: 10; reason: cpu resource utilization (percentage of "
      "request) above target", None, "traffic_spike", "workload"),
+    ("drain.pdb", "event", "FailedDraining", "Failed to drain node: 1 pod(s) could not be evicted: zk-1 "
+     "(PodDisruptionBudget streaming/zk-pdb allows 0 disruptions)", None, "config_change", "pod"),
+    ("hpa.metrics_api_down", "event", "FailedGetResourceMetric", "failed to get cpu utilization: unable to get "
+     "metrics for resource cpu: unable to fetch metrics from resource metrics API: the server is currently unable to "
+     "handle the request (get pods.metrics.k8s.io)", None, "dependency_failure", "metrics_api"),
     ("hpa.metrics", "event", "FailedGetResourceMetric", "failed to get cpu utilization: unable to get metrics for "
      "resource cpu: no metrics returned from resource metrics API", None, "traffic_spike", "workload"),
 ]
@@ -257,6 +262,7 @@ def test_a_failed_event_about_a_secret_is_not_read_as_an_image_pull() -> None:
     ("The node was low on resource: memory.", "Evicted"),
     ("Job has reached the specified backoff limit", "BackoffLimitExceeded"),
     ("Node node-3 status is now: NodeNotReady", "NodeNotReady"),
+    ("Cannot evict pod as it would violate the pod's disruption budget.", "FailedDraining"),
     ("request completed in 12 ms", ""),
 ])
 def test_a_bare_message_suggests_its_reason(message: str, reason: str) -> None:
@@ -269,3 +275,10 @@ def test_a_volume_stuck_attaching_is_read_as_an_attach_fault() -> None:
                '"vol-0123456789abcdef0" failed, expected device to be attached but was attaching')
     rule = match_rule("event", "FailedAttachVolume", message)
     assert rule is not None and (rule.id, rule.kind) == ("volume.timeout", "disk_io_latency")
+
+
+def test_a_topology_spread_no_node_meets_is_the_spec_constraint() -> None:
+    rule = match_rule("event", "FailedScheduling", "0/12 nodes are available: 4 node(s) had untolerated taint "
+                      "{dedicated: gpu}, 8 node(s) didn't match pod topology spread constraints. preemption: 0/12 "
+                      "nodes are available: 12 Preemption is not helpful for scheduling.")
+    assert rule is not None and (rule.id, rule.kind) == ("schedule.affinity", "config_change")

@@ -1,0 +1,137 @@
+"""What Kubernetes' own components print when they fail: a data table of documented log lines (kubelet,
+etcd, CoreDNS, the API server's replies as client-go prints them, ingress-nginx, ``kubectl drain``) read in
+any log of the incident, named per docs/causes.md.
+
+A row matches a line by its ``pattern`` (case-insensitive search). ``blame`` says which component the cause is
+named on:
+  self      the service whose log holds the line (a controller refused by RBAC, CoreDNS that found a loop, the
+            node whose kubelet holds an expired certificate)
+  named     the component the row names (``culprit``: ``etcd``, ``kube-apiserver``)
+  service   the Service the line names (``Service "shop/web" does not have any active Endpoint``)
+  pod       the workload of the pod the line names (``pods/"zk-1"``: the workload a disruption budget protects)
+
+The application-level decisive lines (a refused connection, a full disk, an expired certificate a client
+met) are ``detectors/logs``' job; the rows here are Kubernetes' own wording only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.domain import Evidence, EvidenceType, Signal, stable_hash
+
+MAX_LINES_PER_SERVICE = 5_000
+MAX_EVIDENCE = 3
+
+
+@dataclass(frozen=True)
+class LineRule:
+    id: str
+    kind: str
+    blame: str
+    score: float
+    pattern: str
+    culprit: str = ""
+    yields: bool = False  # a reading of last resort: dropped when the same component has another finding
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(self.pattern, re.I))
+
+
+LINE_RULES: tuple[LineRule, ...] = (
+    # RBAC: client-go quoting the API server's 403 (kubectl auth can-i says "no")
+    LineRule("rbac.forbidden", "config_change", "self", 0.8,
+             r"is forbidden: User \\?\"system:serviceaccount:[\w.-]+:[\w.-]+\\?\" cannot [\w-]+ resource"),
+    # API Priority and Fairness / max-inflight: HTTP 429 as client-go words it
+    LineRule("apiserver.throttled", "rate_limited", "named", 0.8,
+             r"the server has received too many requests and has asked us to try again later", "kube-apiserver"),
+    # etcd's disk is too slow (its FAQ: apply entries took too long, slow fdatasync, wal sync duration)
+    LineRule("etcd.slow_apply", "disk_io_latency", "named", 0.75,
+             r"apply (?:request|entries) took too long|slow fdatasync|wal: sync duration of|"
+             r"waiting for ReadIndex response took too long", "etcd"),
+    # CoreDNS's loop plugin exits when it forwards to itself
+    LineRule("coredns.loop", "dns_failure", "self", 0.85,
+             r"plugin/loop: (?:Loop \(.*\) detected|Seen \"HINFO IN \S+\" more than twice)"),
+    # the kubelet's client certificate expired (rotation off or failed)
+    LineRule("kubelet.client_cert_expired", "certificate_expired", "self", 0.85,
+             r"(?:bootstrap )?client certificate in \S+ is expired|Current client certificate is expired|"
+             r"certificate_manager.*\bexpired\b"),
+    # the kubelet's runtime does not answer
+    LineRule("kubelet.pleg", "node_failure", "self", 0.7, r"PLEG is not healthy: pleg was last seen active"),
+    # an eviction refused by a PodDisruptionBudget (kubectl drain, cluster upgrades)
+    LineRule("drain.pdb", "config_change", "pod", 0.8,
+             r"Cannot evict pod as it would violate the pod's disruption budget"),
+    # ingress-nginx routes to a Service that selects no ready pod: a selector that matches nothing, unless the
+    # Service's pods are failing for a reason of their own (then that reason is the finding)
+    LineRule("ingress.no_endpoints", "config_change", "service", 0.6,
+             r"Service \"[\w.-]+/[\w.-]+\" does not have any active Endpoint", yields=True),
+)
+
+_EVICTING = re.compile(r"evicting pods?/\"?(?P<pod>[a-z0-9][a-z0-9.-]*)\"?")
+_SERVICE = re.compile(r"Service \"[\w.-]+/(?P<name>[\w.-]+)\"")
+
+
+_ANY = re.compile("|".join(f"(?:{rule.pattern})" for rule in LINE_RULES), re.I)
+
+
+def match_line(line: str) -> LineRule | None:
+    if not _ANY.search(line):  # one pass over the line for all rows; most lines match none
+        return None
+    for rule in LINE_RULES:
+        if rule.regex.search(line):
+            return rule
+    return None
+
+
+def _target(rule: LineRule, line: str, service: str, workload_of_pod: Callable[[str], str]) -> str:
+    if rule.blame == "named":
+        return rule.culprit
+    if rule.blame == "service":
+        found = _SERVICE.search(line)
+        return found.group("name") if found else ""
+    if rule.blame == "pod":
+        found = _EVICTING.search(line)
+        return workload_of_pod(found.group("pod")) if found else ""
+    return service
+
+
+def line_signals(logs: dict[str, list[str]], workload_of_pod: Callable[[str], str]) -> list[Signal]:
+    """One decisive signal per (rule, component) with the lines that decided it."""
+    found: dict[tuple[str, str], tuple[LineRule, str, list[str]]] = {}
+    for service, lines in logs.items():
+        for line in lines[-MAX_LINES_PER_SERVICE:]:
+            rule = match_line(line)
+            if rule is None:
+                continue
+            target = _target(rule, line, service, workload_of_pod)
+            if not target:
+                continue
+            found.setdefault((rule.id, target), (rule, service, []))[2].append(line.strip())
+    return [_signal(rule, target, reporter, lines) for (_, target), (rule, reporter, lines) in found.items()]
+
+
+def without_yielding(said: list[Signal], others: list[Signal]) -> list[Signal]:
+    """``said`` without the last-resort readings of a component that has a finding of its own in ``others``."""
+    found = {s.service for s in others if s.attributes.get("decisive")}
+    yielding = {r.id for r in LINE_RULES if r.yields}
+    return [s for s in said if not (s.attributes.get("rule") in yielding and s.service in found)]
+
+
+def _signal(rule: LineRule, target: str, reporter: str, lines: list[str]) -> Signal:
+    # a named culprit stays a culprit of the reporter's finding: reasoning moves it and keeps a symptom there
+    service = reporter if rule.blame == "named" and reporter else target
+    evidence = [Evidence(id=f"k8s:{stable_hash(rule.id, target, line)}", type=EvidenceType.KUBERNETES,
+                         summary=line[:300], service=service, detail=f"rule {rule.id}; from the logs of {reporter}")
+                for line in lines[:MAX_EVIDENCE]]
+    attributes: dict[str, object] = {"decisive": True, "rule": rule.id, "count": len(lines), "blame": rule.blame,
+                                     "message": lines[0][:500]}
+    if rule.blame == "named":
+        attributes["culprit"] = target
+    elif target != reporter:
+        attributes["seen_on"] = reporter
+    title = f"{rule.id} in the logs of {reporter} x{len(lines)}: {lines[0][:160]}"
+    return Signal(source="kubernetes", detector="k8s.lines", service=service, kind=rule.kind, title=title,
+                  score=rule.score, evidence=evidence, attributes=attributes)

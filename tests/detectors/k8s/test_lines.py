@@ -1,0 +1,102 @@
+"""Kubernetes components' own log lines (kubelet, etcd, CoreDNS, client-go, ingress-nginx, kubectl drain): one
+documented line per row, which component it blames, and lines that must not match."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain import KubeText, is_cause_kind
+from bot.domain.workloads import workload_of_pod
+from detectors.kubernetes import detect_kubernetes_signals
+from detectors.kubernetes.lines import LINE_RULES, line_signals, match_line
+
+from .factories import context
+
+# (rule id, a line as the component prints it, kind, the service the signal is on, culprit or "")
+CASES: list[tuple[str, str, str, str, str]] = [
+    ("rbac.forbidden", 'E0811 13:02:11.220871 1 reflector.go:158] "Unhandled Error" err="failed to list *v1.Secret: '
+     'secrets is forbidden: User \\"system:serviceaccount:platform:cert-operator\\" cannot list resource '
+     '\\"secrets\\" in API group \\"\\" at the cluster scope"', "config_change", "reporter", ""),
+    ("apiserver.throttled", 'time="2026-05-27T15:31:02Z" level=error msg="sync error: the server has received too '
+     'many requests and has asked us to try again later (get replicasets.apps)"', "rate_limited", "reporter",
+     "kube-apiserver"),
+    ("etcd.slow_apply", '{"level":"warn","caller":"etcdserver/util.go:170","msg":"apply request took too long",'
+     '"took":"1.902331818s","expected-duration":"100ms"}', "disk_io_latency", "reporter", "etcd"),
+    ("etcd.slow_apply", '{"level":"warn","caller":"wal/wal.go:805","msg":"slow fdatasync","took":"1.88s",'
+     '"expected-duration":"1s"}', "disk_io_latency", "reporter", "etcd"),
+    ("coredns.loop", '[FATAL] plugin/loop: Loop (127.0.0.1:40172 -> :53) detected for zone ".", see '
+     'https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO 4547991504243258144.3688648895315093531."',
+     "dns_failure", "reporter", ""),
+    ("coredns.loop", '2018/11/05 13:48:22 [FATAL] plugin/loop: Seen "HINFO IN 4849932600568443392.1730530029506169038."'
+     " more than twice, loop detected", "dns_failure", "reporter", ""),
+    ("kubelet.client_cert_expired", "E0402 00:14:10.901337 1873 bootstrap.go:266] part of the existing bootstrap "
+     "client certificate in /etc/kubernetes/kubelet.conf is expired: 2026-04-02 00:11:48 +0000 UTC",
+     "certificate_expired", "reporter", ""),
+    ("kubelet.pleg", 'I0707 13:51:58.204118 2211 kubelet.go:2434] "Skipping pod synchronization" err="PLEG is not '
+     'healthy: pleg was last seen active 3m2.118774301s ago; threshold is 3m0s"', "node_failure", "reporter", ""),
+    ("drain.pdb", 'error when evicting pods/"zookeeper-1" -n "streaming" (will retry after 5s): Cannot evict pod as '
+     "it would violate the pod's disruption budget.", "config_change", "zookeeper", ""),
+    ("ingress.no_endpoints", 'W0421 15:52:04.381552 7 controller.go:1214] Service "shop/storefront-web" does not '
+     "have any active Endpoint.", "config_change", "storefront-web", ""),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "line", "kind", "service", "culprit"), CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_each_row_reads_its_line(rule_id: str, line: str, kind: str, service: str, culprit: str) -> None:
+    rule = match_line(line)
+    assert rule is not None and (rule.id, rule.kind) == (rule_id, kind)
+    [signal] = line_signals({"reporter": ["starting", line, "done"]}, workload_of_pod)
+    assert (signal.service, signal.kind, signal.attributes["decisive"]) == (service, kind, True)
+    assert signal.attributes.get("culprit", "") == culprit
+    assert line.strip()[:100] in signal.evidence[0].summary
+
+
+def test_every_row_has_a_case_and_names_a_vocabulary_kind() -> None:
+    assert {c[0] for c in CASES} == {r.id for r in LINE_RULES}
+    assert len({r.id for r in LINE_RULES}) == len(LINE_RULES)
+    assert all(is_cause_kind(r.kind) and 0.0 < r.score < 0.9 for r in LINE_RULES)
+
+
+@pytest.mark.parametrize("line", [
+    'Error from server (Forbidden): pods "x" is forbidden: exceeded quota: compute, requested: cpu=1',
+    "GET /v1/rate 429 Too Many Requests from partner api",  # a provider's 429 is detectors/logs' reading
+    '{"level":"info","msg":"applied entries","took":"12ms"}',
+    "[INFO] plugin/reload: Running configuration SHA512 = 591cf328",
+    "evicting pod streaming/zookeeper-1",
+    'Service "shop/web" has 3 active endpoints',
+])
+def test_ordinary_lines_match_no_row(line: str) -> None:
+    assert match_line(line) is None
+
+
+def test_one_signal_per_rule_and_component_counting_its_lines() -> None:
+    line = "msg=\"the server has received too many requests and has asked us to try again later\""
+    signals = line_signals({"argo-rollouts": [line] * 4, "flux": [line]}, workload_of_pod)
+    # both reporters name the same culprit: one signal per (rule, culprit), the first reporter keeps it
+    assert [(s.service, s.attributes["culprit"], s.attributes["count"]) for s in signals] == [
+        ("argo-rollouts", "kube-apiserver", 5)]
+
+
+def test_the_detector_reads_component_lines_in_any_log() -> None:
+    ctx = context(KubeText(name="pdb.txt", text="NAME   MIN AVAILABLE   MAX UNAVAILABLE   ALLOWED DISRUPTIONS\n"))
+    ctx.logs["bm-worker-03"] = ["Apr 02 00:14:10 bm-worker-03 kubelet[1873]: E0402 bootstrap.go:266] part of the "
+                                "existing bootstrap client certificate in /etc/kubernetes/kubelet.conf is expired"]
+    [signal] = [s for s in detect_kubernetes_signals(ctx) if s.detector == "k8s.lines"]
+    assert (signal.service, signal.kind) == ("bm-worker-03", "certificate_expired")
+
+
+def test_a_service_without_endpoints_yields_to_its_pods_own_failure() -> None:
+    line = 'W0421 15:52:04.381552 7 controller.go:1214] Service "shop/web" does not have any active Endpoint.'
+    crashing = ("$ kubectl -n shop get pods\nNAME                   READY   STATUS             RESTARTS   AGE\n"
+                "web-6d9c8b7a5f-4kq2m   0/1     CrashLoopBackOff   7          20m\n")
+    alone = context(KubeText(name="svc.txt", text="$ kubectl -n shop get endpoints web\nNAME   ENDPOINTS   AGE\n"
+                                                   "web    <none>      611d\n"))
+    alone.logs["ingress-nginx-controller"] = [line]
+    assert [(s.service, s.kind) for s in detect_kubernetes_signals(alone) if s.detector == "k8s.lines"] == [
+        ("web", "config_change")]
+    crash = context(KubeText(name="pods.txt", text=crashing))
+    crash.logs["ingress-nginx-controller"] = [line]
+    signals = detect_kubernetes_signals(crash)
+    assert not [s for s in signals if s.detector == "k8s.lines"]
+    assert [(s.service, s.kind) for s in signals if s.attributes.get("decisive")] == [("web", "crash_loop")]
