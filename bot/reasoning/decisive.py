@@ -139,7 +139,7 @@ _AUXILIARY = re.compile(r"backup|migrat|cron|exporter|dump|restore|proxy|sidecar
 
 
 def _name_for_address(address: str, kind: str, reporter: str | None, names: list[str],
-                      topology: dict[str, list[str]]) -> str:
+                      topology: dict[str, list[str]], failing: frozenset[str] = frozenset()) -> str:
     """A bare IP address names no service: the reporter's (or else the incident's) one dependency whose name
     fits this kind of fault stands for it (``10.16.9.204:5432`` refused -> the database the caller uses);
     helpers around a component (backups, exporters, migrations) do not count when the component is there."""
@@ -150,7 +150,8 @@ def _name_for_address(address: str, kind: str, reporter: str | None, names: list
         for group in (fitting, main):
             if len(group) == 1:
                 return group[0]
-    return address
+    down = [d for d in deps if d in failing]  # else the one dependency failing on its own evidence
+    return down[0] if len(down) == 1 else address
 
 
 def _owner_is_failing(sig: Signal, names: list[str], failing: set[str]) -> str | None:
@@ -284,7 +285,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
         if sig.kind == "dns_failure" and target not in names:
             target = _name_for_lookup(sig, names) or target
         if _is_ip(target):
-            target = _name_for_address(target, str(sig.kind), sig.service, names, topology or {})
+            target = _name_for_address(target, str(sig.kind), sig.service, names, topology or {}, frozenset(failing))
         if target == sig.service:
             out.append(sig)
             continue

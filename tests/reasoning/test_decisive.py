@@ -224,3 +224,14 @@ def test_a_community_rule_name_says_what_the_alert_is_about() -> None:
     assert "disk_full" in kinds_in_text(_words_of_name("HostOutOfDiskSpace"))
     assert "disk_full" not in kinds_in_text("HostOutOfDiskSpace")  # why the words are needed
     assert _words_of_name("HTTPErrorsHigh") == "HTTP Errors High"
+
+
+def test_a_bare_address_stands_for_the_one_dependency_failing_on_its_own_evidence() -> None:
+    refused = _decisive("cart", "dependency_failure", 0.8, "10.0.4.12:6379")
+    store_down = _decisive("session-store", "crash_loop", 0.9)
+    moved = retarget([refused, store_down], ["cart", "session-store", "catalog"],
+                     {"cart": ["session-store", "catalog"]})
+    reported = [s for s in moved if s.attributes.get("reporter") == "cart"]
+    assert [(s.service, s.kind) for s in reported] == [("session-store", "crash_loop")]  # its own mechanism
+    alone = retarget([refused], ["cart", "session-store", "catalog"], {"cart": ["session-store", "catalog"]})
+    assert {s.service for s in alone if s.attributes.get("decisive")} == {"10.0.4.12"}
