@@ -18,7 +18,7 @@ KIND_PATTERNS: dict[str, str] = {
     "memory_leak": r"memory leak|heap (usage|growth|grow)|memory (usage|growth) (climb|grow|increas)|rss grow|leak",
     # a thread-limit error is not memory: "OutOfMemoryError: unable to create native thread: possibly out of memory"
     "oom_kill": r"\boom\b|oomkilled|(?<!possibly )out of memory|oomkill|oom.?killed|memory limit exceeded|"
-    r"java\.lang\.outofmemory(?!error: unable to create)",
+    r"java\.lang\.outofmemory(?!error: unable to create)|memory ?pressure|stalls? waiting for memory",
     "disk_full": r"disk (full|space)|no space left|filesystem.*(full|100%)|volume full|enospc|inodes",
     "disk_io_latency": r"(disk|io|i/o) (latency|wait|slow)|iowait|slow (disk|io|fsync)|fsync (took|is taking)|"
     r"blocked for more than \d+ seconds|disk (write|read) took",

@@ -224,6 +224,7 @@ def test_a_community_rule_name_says_what_the_alert_is_about() -> None:
     assert "disk_full" in kinds_in_text(_words_of_name("HostOutOfDiskSpace"))
     assert "disk_full" not in kinds_in_text("HostOutOfDiskSpace")  # why the words are needed
     assert _words_of_name("HTTPErrorsHigh") == "HTTP Errors High"
+    assert "oom_kill" in kinds_in_text(_words_of_name("HostMemoryUnderMemoryPressure"))
 
 
 def test_a_bare_address_stands_for_the_one_dependency_failing_on_its_own_evidence() -> None:
