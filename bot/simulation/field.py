@@ -307,8 +307,11 @@ class _Layer:
         scn, r, tl = self.scn, self.rng, self.tl
         hit = {scn.culprit, *scn.victims, *scn.impacts}
         innocents = [s for s in scn.world.by_role(APP, WORKER, EDGE) if s not in hit]
-        if "deploy" in plan.herrings and innocents:
-            name = r.choice(innocents)
+        # not onto a service whose unrelated error burst follows (a deploy then fresh errors is a bad deploy)
+        bursting = {str(h["service"]) for h in scn.herrings if h["type"] == "log_burst"}
+        quiet = [s for s in innocents if s not in bursting]
+        if "deploy" in plan.herrings and quiet:
+            name = r.choice(quiet)
             at = tl.fault_at - r.uniform(2, 12)
             old = f"{r.randint(1, 5)}.{r.randint(0, 40)}.{r.randint(0, 9)}"
             new = old.rsplit(".", 1)[0] + f".{int(old.rsplit('.', 1)[1]) + 1}"

@@ -95,6 +95,23 @@ def test_a_leak_the_metrics_show_explains_the_oom_kill() -> None:
     assert result.hypotheses[1].kind == "oom_kill"
 
 
+@pytest.mark.parametrize(
+    ("service", "effect", "cause"),
+    [
+        ("payments", "thread_pool_exhaustion", "deadlock"),  # liveness timeouts; its own log: blocked on a mutex
+        ("node-4", "node_failure", "network_partition"),  # NodeNotReady; its own kernel: NIC link down
+    ],
+)
+def test_a_cause_the_services_own_logs_name_explains_the_decisive_effect(service: str, effect: str,
+                                                                         cause: str) -> None:
+    signals = [_decisive(service, effect, 0.85), signal("logs", service, cause, 0.6, 2)]
+    result = rank(context=context(service=service), signals=signals, similar=[], runbooks=[])
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == (service, cause)
+    assert result.hypotheses[1].kind == effect
+    alone = rank(context=context(service=service), signals=signals[:1], similar=[], runbooks=[])
+    assert alone.hypotheses[0].kind == effect  # without the cause in its own evidence, the finding stands
+
+
 def test_a_name_that_no_longer_resolves_because_its_pods_are_gone_blames_the_pods_not_the_resolver() -> None:
     lookup = _decisive("catalog", "dns_failure", 0.85, "dns")
     lookup.attributes["looked_up"] = "mongo-1.mongo.catalog.svc"
