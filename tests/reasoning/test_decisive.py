@@ -156,6 +156,17 @@ def test_a_deploy_followed_by_new_errors_on_its_own_service_fits_and_leads() -> 
     assert any(e.id.startswith("fit:") for e in top.evidence)
 
 
+def test_a_change_that_fits_stays_a_suspect_when_a_stray_warning_came_before_it() -> None:
+    ctx = context(service="users", events=[ChangeEvent(ts=at(0), kind="config", service="users",
+                                                       text="ConfigMap users-config updated: orders-db.url changed")])
+    stray = signal("logs", "users", "log_anomaly", 0.22, -8)  # one new warning, minutes before the change
+    fresh = signal("logs", "users", "error_rate_increase", 0.9, 2)
+    fresh.detector = "log.new_template"
+    result = rank(context=ctx, signals=[stray, fresh, signal("changes", "users", "config", 0.8, 0)],
+                  similar=[], runbooks=[])
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("users", "config_change")
+
+
 def test_a_failed_lookup_with_no_known_resolver_blames_the_cluster_dns_or_the_names_owner() -> None:
     inside = _decisive("cartservice", "dns_failure", 0.85, "dns")
     inside.attributes["looked_up"] = "redis-cart.shop.svc.cluster.local"
