@@ -13,8 +13,9 @@
 - Kernel lines on the node for host faults (80 %), a switch's syslog for a partitioned node (60 %), Postgres/
   Patroni failover or lag lines (60 %), provider throttling replies in callers' logs (80 %), thread or goroutine
   dumps for deadlocks and busy pools (50 %); node logs in BSD syslog (25 %) or ``dmesg -T`` (10 %) form.
-- Red herrings: another service's deploy 2-12 minutes before (40 %), an error that is always there (50 %), a
-  caller's CPU rise (40 %), a falling ``replicas_available`` series on a caller (30 %).
+- Red herrings: another service's deploy 2-12 minutes before (40 %; never onto a service whose unrelated error
+  burst follows, which would tell a bad deploy's story), an error that is always there (50 %), a caller's CPU rise
+  (40 %), a falling ``replicas_available`` series on a caller (30 %).
 """
 
 from __future__ import annotations
