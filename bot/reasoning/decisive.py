@@ -315,8 +315,10 @@ def support(signals: Iterable[Signal]) -> dict[tuple[str, str], float]:
 
 # (cause, effect): when a service shows the cause on its own evidence (a detector named it) and a decisive
 # finding of the effect, the cause explains the effect, inherits its support and the effect keeps less of it: a heap that grew for hours
-# before the OOM kill is a leak, not just an OOM.
-EXPLAINS: tuple[tuple[str, str], ...] = (("memory_leak", "oom_kill"),)
+# before the OOM kill is a leak, not just an OOM; threads blocked on each other's locks are why a liveness probe times
+# out; a node whose own NIC link went down is NotReady because it is cut off.
+EXPLAINS: tuple[tuple[str, str], ...] = (
+    ("memory_leak", "oom_kill"), ("deadlock", "thread_pool_exhaustion"), ("network_partition", "node_failure"))
 
 
 def with_explanations(best: dict[tuple[str, str], float], signals: Iterable[Signal]) -> dict[tuple[str, str], float]:

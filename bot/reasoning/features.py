@@ -421,10 +421,12 @@ def build_candidates(
     for (named, kind), _score in sorted(scene.mention_kinds.items()):
         get(named, kind, "named")
 
-    # changes close before the first anomaly
+    # changes close before the first anomaly, and every change that fits (``_deploy_fit``) whatever the first
+    # anomaly was (a stray warning minutes before the change is not when its service began to fail)
     for change in scene.changes:
         lead = scene.change_lead(change)
-        if lead is not None and not (-5.0 <= lead <= CHANGE_WINDOW.total_seconds() / 60.0):
+        if lead is not None and not (-5.0 <= lead <= CHANGE_WINDOW.total_seconds() / 60.0) \
+                and (change.service, change.kind) not in scene.fits:
             continue
         get(change.service, change.kind, "change").add_evidence([change.evidence])
 

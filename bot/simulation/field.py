@@ -13,8 +13,9 @@
 - Kernel lines on the node for host faults (80 %), a switch's syslog for a partitioned node (60 %), Postgres/
   Patroni failover or lag lines (60 %), provider throttling replies in callers' logs (80 %), thread or goroutine
   dumps for deadlocks and busy pools (50 %); node logs in BSD syslog (25 %) or ``dmesg -T`` (10 %) form.
-- Red herrings: another service's deploy 2-12 minutes before (40 %), an error that is always there (50 %), a
-  caller's CPU rise (40 %), a falling ``replicas_available`` series on a caller (30 %).
+- Red herrings: another service's deploy 2-12 minutes before (40 %; never onto a service whose unrelated error
+  burst follows, which would tell a bad deploy's story), an error that is always there (50 %), a caller's CPU rise
+  (40 %), a falling ``replicas_available`` series on a caller (30 %).
 """
 
 from __future__ import annotations
@@ -307,8 +308,11 @@ class _Layer:
         scn, r, tl = self.scn, self.rng, self.tl
         hit = {scn.culprit, *scn.victims, *scn.impacts}
         innocents = [s for s in scn.world.by_role(APP, WORKER, EDGE) if s not in hit]
-        if "deploy" in plan.herrings and innocents:
-            name = r.choice(innocents)
+        # not onto a service whose unrelated error burst follows (a deploy then fresh errors is a bad deploy)
+        bursting = {str(h["service"]) for h in scn.herrings if h["type"] == "log_burst"}
+        quiet = [s for s in innocents if s not in bursting]
+        if "deploy" in plan.herrings and quiet:
+            name = r.choice(quiet)
             at = tl.fault_at - r.uniform(2, 12)
             old = f"{r.randint(1, 5)}.{r.randint(0, 40)}.{r.randint(0, 9)}"
             new = old.rsplit(".", 1)[0] + f".{int(old.rsplit('.', 1)[1]) + 1}"

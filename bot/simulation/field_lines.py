@@ -1,7 +1,7 @@
 """Lines real responders paste for host, network, database and provider faults, as data tables.
 
-- ``KERNEL``: kernel ring-buffer messages of a node by fault kind (conntrack table full, NIC link and Tx
-  timeouts, block-layer and filesystem I/O errors, machine checks, hung tasks, the OOM killer, the pids cgroup).
+- ``KERNEL``: kernel ring-buffer messages of a node by fault kind (conntrack table full, NIC link loss, late Tx
+  completions, block-layer and filesystem I/O errors, machine checks, hung tasks, the OOM killer, the pids cgroup).
 - ``ROUTER``: a top-of-rack switch's syslog when the node's uplink or its BGP session goes down.
 - ``DB_FAILOVER`` / ``DB_LAG``: Postgres and Patroni lines of a primary's loss and a standby's promotion, and
   of a standby falling behind.
@@ -18,9 +18,12 @@ KERNEL: dict[str, tuple[str, ...]] = {
     "packet_loss": ("nf_conntrack: nf_conntrack: table full, dropping packet",
                     "net_ratelimit: {n} callbacks suppressed",
                     "nf_conntrack: nf_conntrack: table full, dropping packet"),
-    "network_latency": ("NETDEV WATCHDOG: eth0 (ena): transmit queue {d} timed out {n}{n} ms",
-                        "ena 0000:00:05.0 eth0: Found a Tx that wasn't completed on time, qid {d}, index {n}.",
-                        "ixgbe 0000:01:00.0 eth0: Detected Tx Unit Hang"),
+    # a slow path, not a lost link: late Tx completions, traffic falling back from the accelerated VF to the
+    # synthetic NIC, a driver whose GRO hurts TCP (a Tx queue stall or a link down is a partition: docs/causes.md)
+    "network_latency": ("ena 0000:00:05.0 eth0: Found a Tx that wasn't completed on time, qid {d}, index {n}{n}. "
+                        "{n}{n}0 usecs have passed since last napi execution. Napi scheduled: 1",
+                        "hv_netvsc {uuid} eth0: Data path switched from VF: enP{n}{n}s1",
+                        "TCP: eth0: Driver has suspect GRO implementation, TCP performance may be compromised."),
     "network_partition": ("ixgbe 0000:01:00.0 eth0: NIC Link is Down",
                           "bond0: (slave eth0): link status definitely down, disabling slave",
                           "mlx5_core 0000:3b:00.0 ens1f0: Link down"),

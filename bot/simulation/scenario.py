@@ -242,8 +242,9 @@ def _red_herrings(scn: Scenario, np_rng: np.random.Generator) -> None:
         scn.herrings.append({"type": "deploy", "service": name, "at": at})
         blip = Effect("cpu_usage", "mul", 1.6, shape="burst", ramp=1)
         _apply_effects(scn, name, (blip,), np_rng, severity=1.0, offset=at - tl.fault_at)
-        noisy = innocents[0]
-        scn.herrings.append({"type": "log_burst", "service": noisy, "at": tl.fault_at + rng.uniform(-10, 2)})
+        noisy = _undeployed(scn, innocents)
+        if noisy:
+            scn.herrings.append({"type": "log_burst", "service": noisy, "at": tl.fault_at + rng.uniform(-10, 2)})
         scn.flapping = innocents[len(innocents) // 2]
         scn.herrings.append({"type": "flapping_alert", "service": scn.flapping, "at": tl.fault_at - 40})
         if rng.random() < 0.35:  # a second, minor problem elsewhere
@@ -258,7 +259,16 @@ def _red_herrings(scn: Scenario, np_rng: np.random.Generator) -> None:
             if key[1] not in ("request_rate", "latency_p95_ms", "error_rate"):
                 scn.dropped_metrics.append(key)
     elif scn.difficulty == "normal" and innocents and rng.random() < 0.5:
-        scn.herrings.append({"type": "log_burst", "service": innocents[0], "at": tl.fault_at + rng.uniform(-30, -10)})
+        noisy = _undeployed(scn, innocents)
+        if noisy:
+            scn.herrings.append({"type": "log_burst", "service": noisy, "at": tl.fault_at + rng.uniform(-30, -10)})
+
+
+def _undeployed(scn: Scenario, innocents: list[str]) -> str | None:
+    """An innocent that no red-herring deploy touched: a burst of new errors right after a service's own deploy
+    is what a bad deploy looks like, so the noise of an unrelated service lands where nothing changed."""
+    deployed = {h["service"] for h in scn.herrings if h["type"] == "deploy"}
+    return next((s for s in innocents if s not in deployed), None)
 
 
 def _choose_alert(scn: Scenario) -> None:

@@ -35,6 +35,7 @@ MAX_LINES_PER_SERVICE = 200_000
 MAX_SIGNALS_PER_SERVICE = 20
 MAX_EVIDENCE = 5
 MIN_BASELINE_EVENTS = 20
+ONSET_SHARE = 0.25  # a template carries an error-share rise when it adds this share of the largest template's excess
 _SEVERITY = {"critical": 1.0, "error": 1.0, "warning": 0.7, "info": 0.4, "debug": 0.2, None: 0.45}
 _EXCEPTION_LINE = re.compile(r"^(?:Caused by: )?[\w$.]+(?:Error|Exception|Throwable)\b")
 
@@ -274,9 +275,13 @@ class LogComparison:
                      key=lambda s: s.current - s.baseline, reverse=True)
         examples = [s.examples[0] for s in top[:MAX_EVIDENCE] if s.examples]
         top_cluster = self.miner.clusters.get(top[0].template_id) if top else None
-        # onset: the first event of the problem templates that grew, not of any warning in the window
+        # onset: the first event of the problem templates that carry the rise, not of any warning in the window
+        # (a stray error that always comes and goes, one new warning: not when the rise began)
         scale = cur.events / max(1, base.events)
-        onsets = [s.first_ts for s in top[:MAX_EVIDENCE] if s.first_ts is not None and s.current > s.baseline * scale]
+        excess = [s.current - s.baseline * scale for s in top[:MAX_EVIDENCE]]
+        carried = ONSET_SHARE * max(excess, default=0.0)
+        onsets = [s.first_ts for s, more in zip(top[:MAX_EVIDENCE], excess, strict=True)
+                  if s.first_ts is not None and more > 0 and more >= carried]
         started = min(onsets) if onsets else cur.first_problem_ts
         return Signal(
             source="logs", detector="log.error_share", service=service, kind="error_rate_increase",

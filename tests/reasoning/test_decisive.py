@@ -95,6 +95,23 @@ def test_a_leak_the_metrics_show_explains_the_oom_kill() -> None:
     assert result.hypotheses[1].kind == "oom_kill"
 
 
+@pytest.mark.parametrize(
+    ("service", "effect", "cause"),
+    [
+        ("payments", "thread_pool_exhaustion", "deadlock"),  # liveness timeouts; its own log: blocked on a mutex
+        ("node-4", "node_failure", "network_partition"),  # NodeNotReady; its own kernel: NIC link down
+    ],
+)
+def test_a_cause_the_services_own_logs_name_explains_the_decisive_effect(service: str, effect: str,
+                                                                         cause: str) -> None:
+    signals = [_decisive(service, effect, 0.85), signal("logs", service, cause, 0.6, 2)]
+    result = rank(context=context(service=service), signals=signals, similar=[], runbooks=[])
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == (service, cause)
+    assert result.hypotheses[1].kind == effect
+    alone = rank(context=context(service=service), signals=signals[:1], similar=[], runbooks=[])
+    assert alone.hypotheses[0].kind == effect  # without the cause in its own evidence, the finding stands
+
+
 def test_a_name_that_no_longer_resolves_because_its_pods_are_gone_blames_the_pods_not_the_resolver() -> None:
     lookup = _decisive("catalog", "dns_failure", 0.85, "dns")
     lookup.attributes["looked_up"] = "mongo-1.mongo.catalog.svc"
@@ -137,6 +154,17 @@ def test_a_deploy_followed_by_new_errors_on_its_own_service_fits_and_leads() -> 
     top = result.hypotheses[0]
     assert (top.service, top.kind) == ("distributor", "bad_deploy")
     assert any(e.id.startswith("fit:") for e in top.evidence)
+
+
+def test_a_change_that_fits_stays_a_suspect_when_a_stray_warning_came_before_it() -> None:
+    ctx = context(service="users", events=[ChangeEvent(ts=at(0), kind="config", service="users",
+                                                       text="ConfigMap users-config updated: orders-db.url changed")])
+    stray = signal("logs", "users", "log_anomaly", 0.22, -8)  # one new warning, minutes before the change
+    fresh = signal("logs", "users", "error_rate_increase", 0.9, 2)
+    fresh.detector = "log.new_template"
+    result = rank(context=ctx, signals=[stray, fresh, signal("changes", "users", "config", 0.8, 0)],
+                  similar=[], runbooks=[])
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("users", "config_change")
 
 
 def test_a_failed_lookup_with_no_known_resolver_blames_the_cluster_dns_or_the_names_owner() -> None:

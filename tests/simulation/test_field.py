@@ -17,11 +17,13 @@ from bot.simulation.crashes import TAILS, crash_tail
 from bot.simulation.evidence import EvidenceWriter
 from bot.simulation.faults import CATALOG
 from bot.simulation.field import SHARES, plan_field
+from bot.simulation.field_lines import KERNEL
 from bot.simulation.k8s_signatures import SIGNATURES, Signature
 from bot.simulation.kube_evidence import KubeEvidence, target_of
 from bot.simulation.scenario import build_scenario, candidates
 from bot.simulation.validate import kube_file_kind
 from bot.simulation.world import build_world
+from detectors.logs.decisive_rules import RULES
 
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
@@ -210,3 +212,30 @@ def test_short_logs_keep_only_the_last_lines(dataset: Path) -> None:
 def test_shares_are_documented_fractions() -> None:
     assert all(0.0 < v < 1.0 for v in SHARES.values())
     assert SHARES["short_log"] == pytest.approx(0.3)
+
+
+def test_an_unrelated_error_burst_never_lands_on_a_service_a_red_herring_deploy_touched(dataset: Path) -> None:
+    # a deploy followed by fresh errors on the same service is what a bad deploy looks like: the noise of an
+    # innocent service must not tell that story, or the bundle's evidence would contradict its truth
+    burst = "failed to refresh feature flags"
+    bursting = 0
+    for b in _bundles(dataset):
+        truth = json.loads((b / "truth.json").read_text())
+        events = (b / "events.jsonl").read_text().splitlines() if (b / "events.jsonl").is_file() else []
+        deployed = {json.loads(e)["service"] for e in events if json.loads(e)["kind"] == "deploy"}
+        logs = {p.stem: p.read_text() for p in (b / "logs").glob("*.log")} if (b / "logs").is_dir() else {}
+        noisy = {name for name, text in logs.items() if burst in text}
+        bursting += bool(noisy)
+        assert not noisy & (deployed - {truth["root_cause_service"]}), b
+    assert bursting >= 3, "the dataset holds error bursts of innocent services"
+
+
+@pytest.mark.parametrize("kind", sorted(KERNEL))
+def test_kernel_lines_drawn_for_a_fault_read_as_that_fault_or_as_nothing_decisive(kind: str) -> None:
+    # what the detectors read in a line is what the line says (docs/causes.md): a line drawn for one kind that
+    # reads as another would make the bundle's evidence contradict its truth
+    expected = "oom_kill" if kind == "node_oom" else kind
+    for line in KERNEL[kind]:
+        text = re.sub(r"\{(\w+)\}", lambda m: "java" if m.group(1) == "proc" else "7", line)
+        readings = {r.kind for r in RULES if not r.weak and r.matches(text, text.lower())}
+        assert readings <= {expected}, f"{line!r} reads as {readings}"

@@ -52,6 +52,17 @@ def test_error_share_signal_and_explicit_baseline() -> None:
     assert signals == sorted(signals, key=lambda s: s.score, reverse=True)
 
 
+def test_an_error_share_rise_starts_with_the_templates_that_carry_it_not_a_stray_error_before() -> None:
+    baseline = web_service_lines(seconds=600, seed=1)
+    current = web_service_lines(seconds=600, seed=2, incident_from=300, every=4,
+                                incident_line="java.lang.IllegalStateException: cart is empty")
+    stray = f"{iso(T0 + timedelta(seconds=60))} ERROR [metrics] web.Stats - failed to publish metrics to statsd:8125"
+    current.insert(62, stray)
+    signals = detect_log_signals({"cart": current}, baseline={"cart": baseline})
+    share = next(s for s in signals if s.detector == "log.error_share")
+    assert share.started_at == T0 + timedelta(seconds=300)
+
+
 def test_quiet_service_gives_no_strong_signal() -> None:
     signals = detect_log_signals({"quiet": web_service_lines(seed=9)}, alert_time=ALERT)
     assert all(s.score < 0.3 for s in signals)
