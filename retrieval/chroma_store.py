@@ -9,6 +9,7 @@ because Chroma metadata values are scalars.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,29 @@ def _chroma_settings() -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def persistent_known_empty(path: str | Path) -> bool:
+    """True when the embedded Chroma directory ``path`` certainly holds no record, found without loading Chroma
+    (its imports take most of a second): the folder is absent, or its database's tables of records and of
+    pending writes are both empty. Anything else (records, another layout, an unreadable file) is False:
+    open the store to know."""
+    folder = Path(path)
+    if not folder.exists():
+        return True
+    database = folder / "chroma.sqlite3"
+    if not database.is_file():
+        return False
+    try:
+        connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
+        try:
+            row = connection.execute("SELECT EXISTS (SELECT 1 FROM embeddings) "
+                                     "OR EXISTS (SELECT 1 FROM embeddings_queue)").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return False
+    return row is not None and row[0] == 0
 
 
 def _metadata(doc: Document, digest: str) -> dict[str, Any]:

@@ -187,6 +187,19 @@ class Retriever:
             store = ChromaVectorStore.persistent(path, collection=conf.collection)
         return cls(store=store, settings=conf, model_dir=settings.data_dir / "models")
 
+    @staticmethod
+    def index_known_empty(settings: Settings) -> bool:
+        """True when the index ``from_settings`` would open certainly holds no document, found without opening
+        it: a fresh memory store, or an embedded Chroma directory that is absent or empty. False means unknown."""
+        conf = settings.retrieval
+        if conf.backend == "memory":
+            return True
+        if conf.backend == "http":
+            return False
+        from retrieval.chroma_store import persistent_known_empty
+
+        return persistent_known_empty(conf.chroma_path or settings.data_dir / "chroma")
+
     @classmethod
     def in_memory(cls, settings: RetrievalSettings | None = None, *, model_dir: Path | None = None) -> Retriever:
         """A retriever whose catalogue touches no disk (tests, an evidence bundle's own history), same ranking;

@@ -10,12 +10,14 @@ import typer
 import yaml
 
 from bot.cli.common import configure_logging, console, err_console, friendly_errors, setup_environment
+from bot.cli.registry import LazySubcommandGroup
 from bot.domain import BundleError, ConfigError, category_of
 from config.masking import mask_url
 
 setup_environment()
 
 app = typer.Typer(
+    cls=LazySubcommandGroup,  # the other areas' sub-commands (bot/cli/registry.py), imported when named
     name="sherlog",
     help="Sherlog: an incident-response assistant. Alerts in; ranked root causes with evidence, "
     "recommended steps and similar past incidents out.",
@@ -107,11 +109,10 @@ def serve(
 
 def _analysis_pipeline(settings, *, use_index: bool):  # type: ignore[no-untyped-def]
     from bot.pipeline import Pipeline
+    from retrieval import Retriever
 
     retriever = None
-    if use_index:
-        from retrieval import Retriever
-
+    if use_index and not Retriever.index_known_empty(settings):  # an empty index is not opened (nor Chroma loaded)
         candidate = Retriever.from_settings(settings)
         if candidate.count() > 0:
             retriever = candidate
@@ -244,14 +245,6 @@ def demo(
             f"Sherlog's first answer: {top.kind + ' in ' + top.service if top else 'none'}"
         )
 
-
-def _register_subcommands() -> None:
-    from bot.cli.registry import register_all
-
-    register_all(app)
-
-
-_register_subcommands()
 
 if __name__ == "__main__":  # pragma: no cover
     app()

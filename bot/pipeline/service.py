@@ -37,12 +37,12 @@ from bot.domain import (
 )
 from bot.domain.events import AnalysisReady, EventType, IncidentEvent, OutboxEvent, WarningRaised
 from bot.pipeline.events import EventBus
-from bot.pipeline.intake import IntakeResult, IntakeService
 from bot.pipeline.log_semantics import configure_log_semantics, log_semantics_note
 from bot.pipeline.metrics import PipelineMetrics
 from detectors.registry import Detector, load_detectors
 
 if TYPE_CHECKING:
+    from bot.pipeline.intake import IntakeResult, IntakeService
     from bot.storage import Store
     from bot.storage.jobs import Job
     from config.settings import Settings
@@ -85,11 +85,12 @@ class Pipeline:
         self.ranker_model = ranker_model
         self.detectors = tuple(detectors) if detectors is not None else load_detectors()
         configure_log_semantics(settings=settings, retriever=retriever)  # the log detector's embedder
-        self._intake = (
-            IntakeService.from_settings(settings=settings, store=store)
-            if store is not None
-            else None
-        )
+        self._intake: IntakeService | None = None
+        if store is not None:
+            # intake needs the storage layer; a storeless analysis (``sherlog analyze``) never loads it
+            from bot.pipeline.intake import IntakeService
+
+            self._intake = IntakeService.from_settings(settings=settings, store=store)
         self._outbox = False
         self.outbox_wakers: list[Callable[[], None]] = []  # relays of this process (``bot.pipeline.outbox``)
 

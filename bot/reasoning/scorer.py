@@ -3,8 +3,9 @@ plus a calibration map.
 
 A candidate's logit is ``booster margin (when trained) + coef . x + intercept``. The shipped model is a
 scikit-learn ``HistGradientBoostingClassifier`` (stored base64-pickled inside ``default_model.json``:
-load only model files you trust, as with any pickle); the linear part is what ``FeedbackLearner``
-adjusts online, and its state never holds the booster.
+load only model files you trust, as with any pickle), evaluated without importing scikit-learn when its
+shape allows (``bot.reasoning.trees``); the linear part is what ``FeedbackLearner`` adjusts online, and its
+state never holds the booster.
 
 Confidence of candidate i inside one analysis is a softmax over the candidates' logits with a "none of
 these" option of logit 0, so the confidences sum to at most 1 and a lone weak candidate stays weak.
@@ -14,7 +15,6 @@ The weights ship as ``default_model.json`` (written by ``python -m bot.reasoning
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import math
@@ -27,6 +27,7 @@ import numpy as np
 
 from bot.domain import ConfigError
 from bot.reasoning.features import FEATURES
+from bot.reasoning.trees import booster_text, read_booster
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ class RankerModel:
             "confidence": {"coef": dict(self.confidence_coef), "intercept": float(self.confidence_intercept)},
         }
         if include_booster and self.booster is not None:
-            data["booster"] = base64.b64encode(pickle.dumps(self.booster)).decode("ascii")
+            data["booster"] = booster_text(self.booster)
             data["booster_features"] = list(self.booster_features)
         return data
 
@@ -162,7 +163,7 @@ class RankerModel:
             if len(feats) != len(coef):
                 raise ValueError("features and coef differ in length")
             cal = data.get("calibration") or {}
-            booster = pickle.loads(base64.b64decode(data["booster"])) if data.get("booster") else None
+            booster = read_booster(data["booster"]) if data.get("booster") else None
             return cls(
                 features=feats,
                 coef=coef,
