@@ -457,7 +457,8 @@ def _origin_signal(
     return Signal(
         source="metrics", detector="metric.origin", service=top.service, metric=top.metric, kind=ORIGIN_KIND,
         title=f"{top.service}: {what}", score=min(score, 1.0), started_at=when,
-        evidence=[Evidence(id=f"metric-origin:{top.service}", type=EvidenceType.METRIC,
+        # the series the origin rests on, cited by the id its own signal uses
+        evidence=[Evidence(id=f"metric:{top.service}:{top.metric}", type=EvidenceType.METRIC,
                            summary=f"{what} (score {score:.2f})", service=top.service, ts=when, weight=score)],
         attributes={"before": top.before, "after": top.peak, "change_time": when.isoformat() if when else None,
                     "robust_z": round(top.z, 3), "family": top.family, "explains": list(top.explains),

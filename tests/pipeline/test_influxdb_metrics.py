@@ -91,7 +91,11 @@ def test_alert_through_the_api_gets_metric_evidence_from_a_real_influxdb(
 
     assert "metrics" not in analysis["lacked"]
     assert not [n for n in analysis["notes"] if n.startswith("influxdb")], analysis["notes"]
-    metric_signals = {s["service"]: s for s in analysis["signals"] if s["source"] == "metrics"}
+    metric_signals = {s["service"]: s for s in analysis["signals"]
+                      if s["source"] == "metrics" and s["detector"] != "metric.origin"}
+    # where the metric ranker names an origin, it is the service that changed first, citing its own series
+    origins = [s for s in analysis["signals"] if s["detector"] == "metric.origin"]
+    assert all(o["service"] == "checkout" and o["evidence"][0]["id"] == "metric:checkout:latency_ms" for o in origins)
     assert "search" not in metric_signals  # only checkout and its neighbours were queried
     for service in ("checkout", "frontend"):  # the alerted service and its caller (a topology neighbour)
         base, step, minutes_before = LATENCY[service]
