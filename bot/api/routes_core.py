@@ -28,7 +28,7 @@ from bot.domain import (
     utcnow,
 )
 from bot.pipeline import Pipeline
-from connectors.alerts import PARSERS, parse_alerts
+from connectors.alerts import alert_sources, parse_alerts
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -47,8 +47,9 @@ async def _pipeline(request: Request) -> Pipeline:
              dependencies=[Depends(_intake_token)])
 async def receive_alerts(source: str, request: Request, pipeline: Pipeline = Depends(_pipeline)) -> Response:
     """Accept a vendor webhook: persist first, answer 202 with the incident ids, analyse in the background."""
-    if source not in PARSERS:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown alert source {source!r}; known: {sorted(PARSERS)}")
+    sources = alert_sources()
+    if source not in sources:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown alert source {source!r}; known: {sorted(sources)}")
     raw = await read_body(request, limit=pipeline.settings.intake.max_body_bytes)
     verifier = getattr(request.app.state, "payload_verifiers", {}).get(source)
     if verifier is not None:  # authenticity first: an unsigned body is never parsed

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from bot.domain import Analysis, ConnectorError, Incident
-from connectors.grafana import GrafanaConnector, dashboard_ref
+from connectors.grafana.client import GrafanaConnector, dashboard_ref
 
 if TYPE_CHECKING:
     from bot.pipeline.service import Pipeline

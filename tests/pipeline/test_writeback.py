@@ -14,7 +14,7 @@ from bot.domain import AlertStatus
 from bot.pipeline import Pipeline, writeback
 from bot.pipeline.writeback import OpsgenieNotes, PagerDutyNotes
 from connectors.alerts import parse_alerts
-from connectors.grafana import GrafanaConnector, dashboard_ref, prometheus_graph_url
+from connectors.grafana.client import GrafanaConnector, dashboard_ref, prometheus_graph_url
 
 
 class PagerDutyAPI:
