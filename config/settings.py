@@ -344,6 +344,9 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     taxonomy: TaxonomySettings = Field(default_factory=TaxonomySettings)
+    # third-party connectors' sections (``plugins.<name>``), validated by each connector's settings model
+    # (``connectors.registry.ConnectorRegistry.check_settings``); the built-in connectors' sections are above
+    plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # service -> the services it depends on (calls); used to propagate blame and to fetch neighbours' evidence
     topology: dict[str, list[str]] = Field(default_factory=dict)
 

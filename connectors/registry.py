@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from bot.domain import ConfigError
 from connectors.plugins import (
     AlertSource,
     Capability,
@@ -109,6 +110,20 @@ class ConnectorRegistry:
 
     def with_capability(self, capability: Capability) -> list[Connector]:
         return [c for c in self if capability in c.capabilities]
+
+    def check_settings(self, settings: Any) -> None:
+        """Validate every third-party connector's ``plugins.<name>`` section; ``ConfigError`` naming the key when
+        one is wrong or names no installed connector."""
+        sections = dict(getattr(settings, "plugins", None) or {})
+        for c in self:
+            key = c.settings_section or c.name
+            if c.settings_model is not None and not hasattr(settings, key):
+                c.section(settings)
+            sections.pop(key, None)
+        if sections:
+            known = sorted(c.name for c in self if not hasattr(settings, c.settings_section or c.name))
+            raise ConfigError(f"plugins.{sorted(sections)[0]}: no installed connector has this settings section "
+                              f"(third-party connectors: {', '.join(known) or 'none'})")
 
     # ---- capabilities, built from settings --------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from bot.domain import (
     NotFoundError,
     RetrievalError,
     Signal,
+    SignalSource,
     SimilarIncident,
     Vote,
     utcnow,
@@ -220,7 +221,7 @@ class Pipeline:
             text = " ".join(x for x in (alert.name, alert.summary, alert.description) if x)
             out.append(
                 Signal(
-                    source="alert",
+                    source=SignalSource.ALERT,
                     detector="alert",
                     service=alert.service,
                     kind=None,

@@ -83,6 +83,7 @@ def kubernetes_factory(settings: Settings) -> Any:
 def build_pipeline(settings: Settings, *, store: Store | None = None, with_retriever: bool = True) -> Pipeline:
     from retrieval import Retriever
 
+    default_registry().check_settings(settings)
     register_alert_mappings(settings)
     store = store or open_store(settings)
     retriever = Retriever.from_settings(settings) if with_retriever else None

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from bot.domain.models import Evidence, EvidenceType, MetricSeries, Signal
+from bot.domain.models import Evidence, EvidenceType, MetricSeries, Signal, SignalSource
 from detectors.metrics.capacity import (
     LimitKey,
     exhaustion_factor,
@@ -429,7 +429,7 @@ def _at_limit_signals(
         else:
             what = f"{s.metric}{where} at {fmt_value(level, name)} of its limit {fmt_value(limit, name)} since {when:%H:%M} UTC"
         out.append(Signal(
-            source="metrics", detector="metric.at_limit", service=s.service, metric=s.metric, kind=kind,
+            source=SignalSource.METRICS, detector="metric.at_limit", service=s.service, metric=s.metric, kind=kind,
             title=f"{s.service}: {what}", score=score, started_at=when,
             evidence=[Evidence(id=f"metric:{s.service}:{s.metric}", type=EvidenceType.METRIC,
                                summary=f"{what} (score {score:.2f})", service=s.service, ts=when, weight=score)],
@@ -489,7 +489,7 @@ def _to_signal(f: _Finding, score: float, origin: float, victim_of: list[str]) -
         weight=score,
     )
     return Signal(
-        source="metrics",
+        source=SignalSource.METRICS,
         detector=detector,
         service=s.service,
         metric=s.metric,
