@@ -8,8 +8,9 @@ do. Each ``Connector`` is listed in the ``sherlog.connectors`` entry-point group
     [project.entry-points."sherlog.connectors"]
     nagios = "sherlog_nagios:plugin"
 
-Capabilities (a connector fills the fields of those it has; each factory receives the whole settings and
-returns None when its vendor is not configured):
+Capabilities (a connector fills the fields of those it has; each factory receives the whole settings (a chat
+surface also the pipeline and the store the composition root built) and returns None when its vendor is not
+configured):
 
 | capability | field | protocol |
 |---|---|---|
@@ -131,7 +132,7 @@ class Connector:
     log_source: Callable[[Any, LogSourceClients], LogSource | None] | None = None
     evidence_source: Callable[[Any], Callable[[], Any] | None] | None = None
     incident_tool: Callable[[Any, httpx.Client | None], IncidentTool | None] | None = None
-    chat_surface: Callable[[Any, Any], ChatSurface | None] | None = None
+    chat_surface: Callable[[Any, Any, Any], ChatSurface | None] | None = None  # (settings, pipeline, store)
     webhook_verifier: Callable[[Any], WebhookVerifier | None] | None = None
     extras: Mapping[str, Any] = field(default_factory=dict)
 

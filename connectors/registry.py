@@ -169,11 +169,11 @@ class ConnectorRegistry:
                 out[c.name] = tool
         return out
 
-    def chat_surfaces(self, settings: Any, pipeline: Any) -> dict[str, ChatSurface]:
+    def chat_surfaces(self, settings: Any, pipeline: Any, store: Any) -> dict[str, ChatSurface]:
         """The enabled chat surfaces (and e-mail), by name."""
         out: dict[str, ChatSurface] = {}
         for c in self:
-            surface = c.chat_surface(settings, pipeline) if c.chat_surface is not None else None
+            surface = c.chat_surface(settings, pipeline, store) if c.chat_surface is not None else None
             if surface is not None:
                 out[c.name] = surface
         return out

@@ -93,10 +93,9 @@ async def list_incidents(
     offset: int = Query(0, ge=0, le=1_000_000),
     pipeline: Pipeline = Depends(get_pipeline),
 ) -> dict[str, Any]:
-    store = pipeline._require_store()
     items = await run_in_threadpool(
-        lambda: store.list_incidents(status=status_, service=service, category=category, q=q, limit=limit,
-                                     offset=offset)
+        lambda: pipeline.list_incidents(status=status_, service=service, category=category, q=q, limit=limit,
+                                        offset=offset)
     )
     return {"items": [i.model_dump(mode="json", exclude={"alerts"}) for i in items], "limit": limit,
             "offset": offset}
@@ -182,7 +181,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request, response: Response, pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     checks: dict[str, str] = {}
     try:
-        await run_in_threadpool(pipeline._require_store().ping)
+        await run_in_threadpool(pipeline.ping)
         checks["database"] = "ok"
     except SherlogError as e:
         checks["database"] = str(e)
@@ -226,5 +225,5 @@ class ChangeIn(BaseModel):
 async def record_change(body: ChangeIn, pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     """Record a deploy, config change or feature-flag flip (from CI/CD); analyses use it as evidence."""
     event = ChangeEvent(ts=body.ts or utcnow(), kind=body.kind, service=body.service, text=body.text)
-    await run_in_threadpool(lambda: pipeline._require_store().add_change_event(event=event))
+    await run_in_threadpool(lambda: pipeline.record_change(event=event))
     return event.model_dump(mode="json")

@@ -235,19 +235,19 @@ def build_runtime(settings: Settings, role: Role = Role.ALL, *, pipeline: Pipeli
     pipeline.outbox = True
     pipeline.outbox_wakers.append(relay.wake)
     runtime = Runtime(settings=settings, role=role, pipeline=pipeline, queue=queue, relay=relay,
-                      surfaces=build_surfaces(settings, pipeline))
+                      surfaces=build_surfaces(settings, pipeline, store))
     if role.schedules:
         runtime.gate = LeaseGate(store, ttl_s=settings.scheduler.lease_s)
     runtime.early_warning_job = build_early_warning_job(settings, pipeline, wake=queue.wake)
     return runtime
 
 
-def build_surfaces(settings: Settings, pipeline: Pipeline) -> dict[str, Any]:
+def build_surfaces(settings: Settings, pipeline: Pipeline, store: Store) -> dict[str, Any]:
     """The subscribers of the outbox events: the enabled chat surfaces and e-mail (the connectors' chat surfaces,
     in registry order: Slack, Teams, e-mail, then plugins), and PagerDuty/Opsgenie write-back."""
     from bot.pipeline.writeback import subscribe as subscribe_writeback
 
-    surfaces: dict[str, Any] = dict(default_registry().chat_surfaces(settings, pipeline))
+    surfaces: dict[str, Any] = dict(default_registry().chat_surfaces(settings, pipeline, store))
     for surface in surfaces.values():
         surface.subscribe()
     subscribe_writeback(pipeline)

@@ -9,12 +9,12 @@ from config.settings import SMTPSettings
 from connectors.plugins import ChatSurface, Connector
 
 
-def chat_surface(settings: Any, pipeline: Any) -> ChatSurface | None:
+def chat_surface(settings: Any, pipeline: Any, store: Any) -> ChatSurface | None:
     if not settings.smtp.enabled:
         return None
     from bot.surfaces.email import EmailNotifier
 
-    return EmailNotifier(settings=settings.smtp, pipeline=pipeline)
+    return EmailNotifier(settings=settings.smtp, pipeline=pipeline, store=store)
 
 
 plugin = Connector(name="email", description="e-mail (SMTP) notifications", settings_section="smtp",

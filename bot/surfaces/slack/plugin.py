@@ -9,12 +9,12 @@ from config.settings import SlackSettings
 from connectors.plugins import ChatSurface, Connector
 
 
-def chat_surface(settings: Any, pipeline: Any) -> ChatSurface | None:
+def chat_surface(settings: Any, pipeline: Any, store: Any) -> ChatSurface | None:
     if not settings.slack.enabled:
         return None
     from bot.surfaces.slack.routes import SlackSurface  # slack-bolt is imported only when Slack is on
 
-    return SlackSurface(settings=settings.slack, pipeline=pipeline)
+    return SlackSurface(settings=settings.slack, pipeline=pipeline, store=store)
 
 
 plugin = Connector(name="slack", description="Slack (Events API, Socket Mode, slash commands)",

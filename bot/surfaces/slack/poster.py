@@ -25,6 +25,7 @@ from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
 from bot.pipeline.service import Pipeline
 from bot.render.common import percent, tally_votes
 from bot.render.slack import escape, fallback_text, slack_blocks
+from bot.storage import Store
 from bot.storage.chat_leases import FAILED, PENDING, POSTED, POSTING
 from bot.storage.tables import DeliveryState
 from config.settings import SlackSettings
@@ -53,11 +54,12 @@ def _delivery_errors() -> tuple[type[BaseException], ...]:
 
 
 class SlackPoster:
-    def __init__(self, *, settings: SlackSettings, pipeline: Pipeline, client: AsyncWebClient) -> None:
+    def __init__(self, *, settings: SlackSettings, pipeline: Pipeline, client: AsyncWebClient, store: Store) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.client = client
-        self._store = pipeline._require_store()
+        self.store = store  # the delivery ledger (chat posts), given by the composition root
+        self._store = store
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _lock(self, incident_id: str) -> asyncio.Lock:

@@ -9,12 +9,12 @@ from config.settings import TeamsSettings
 from connectors.plugins import ChatSurface, Connector
 
 
-def chat_surface(settings: Any, pipeline: Any) -> ChatSurface | None:
+def chat_surface(settings: Any, pipeline: Any, store: Any) -> ChatSurface | None:
     if not settings.teams.enabled:
         return None
     from bot.surfaces.teams.routes import TeamsSurface  # the Bot Framework is imported only when Teams is on
 
-    return TeamsSurface(settings=settings.teams, pipeline=pipeline)
+    return TeamsSurface(settings=settings.teams, pipeline=pipeline, store=store)
 
 
 plugin = Connector(name="teams", description="Microsoft Teams (Bot Framework)", settings_section="teams",
