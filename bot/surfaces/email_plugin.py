@@ -12,7 +12,7 @@ from connectors.plugins import ChatSurface, Connector
 def chat_surface(settings: Any, pipeline: Any, store: Any) -> ChatSurface | None:
     if not settings.smtp.enabled:
         return None
-    from bot.surfaces.email import EmailNotifier
+    from bot.surfaces.email import EmailNotifier  # only when e-mail is on: the registry loads light
 
     return EmailNotifier(settings=settings.smtp, pipeline=pipeline, store=store)
 
