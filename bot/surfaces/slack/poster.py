@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -258,9 +258,10 @@ def _backoff_s(attempts: int, base: float) -> float:
 
 
 def _aware(ts: Any) -> Any:
-    from bot.storage.store import _aware as aware
-
-    return aware(ts)
+    """A time read back from the database (SQLite keeps no zone) as UTC-aware; None stays None."""
+    if ts is None:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _reason(e: BaseException) -> str:
