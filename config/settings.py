@@ -258,6 +258,9 @@ class IntakeSettings(_Section):
     grafana_annotations: bool = False  # write incident start/resolution annotations to Grafana
     grafana_api_token: SecretStr | None = None  # Grafana service-account token (Editor) for annotations
     writeback: bool = True  # post analyses to PagerDuty/Opsgenie incidents they came from
+    writeback_lease_s: float = Field(default=120.0, ge=1)  # a write whose process died is looked up and retried after this
+    writeback_retry_interval_s: float = Field(default=30.0, gt=0)  # look for failed write-backs this often
+    writeback_max_attempts: int = Field(default=8, ge=1)  # then the write is left failed (logged) with its reason
 
 
 class AnalysisSettings(_Section):

@@ -4,7 +4,8 @@
   createdAt >= <epoch ms>``, offset pagination), each with its description
   (``GET /v2/alerts/{id}``) and notes (``GET /v2/alerts/{id}/notes``), as past-incident documents;
 - ``add_note``, ``acknowledge``, ``close`` (``POST /v2/alerts/{id}/notes|acknowledge|close``);
-  Opsgenie processes these asynchronously and answers 202 with a request id, which is returned.
+  Opsgenie processes these asynchronously and answers 202 with a request id, which is returned. A write is
+  sent once even after a network error (opsgenie-sdk would repeat it): ``notes`` tells whether it arrived.
 
 The host comes from ``opsgenie.api_url`` (e.g. ``https://api.eu.opsgenie.com``, or a local stand-in).
 ``document_from_alert`` is a pure function of the API's data.
@@ -122,22 +123,31 @@ class OpsgenieConnector:
         retry_delay_s: float = 2.0,
     ) -> None:
         self.settings = settings
+        writer: Any = alert_api
         if alert_api is None:
-            if settings.api_key is None:
-                raise ConnectorError("opsgenie.api_key is not set (SHERLOG__OPSGENIE__API_KEY)")
-            import opsgenie_sdk
-
-            conf = opsgenie_sdk.Configuration()
-            conf.host = settings.api_url.rstrip("/")
-            conf.api_key["Authorization"] = settings.api_key.get_secret_value()
-            conf.api_key_prefix["Authorization"] = "GenieKey"
-            conf.retry_count = retries
-            conf.retry_delay = retry_delay_s
-            conf.retry_max_delay = max(retry_delay_s * (retries + 1), 1.0)
-            conf.back_off = min(retry_delay_s, 1.0)
-            alert_api = opsgenie_sdk.AlertApi(opsgenie_sdk.ApiClient(conf))
+            alert_api = self._new_api(retries=retries, retry_delay_s=retry_delay_s)
+            # opsgenie-sdk repeats a request after a network error (a read timeout too): a note whose answer
+            # was lost would be added twice. Writes are tried once; the caller looks the note up first.
+            writer = self._new_api(retries=0, retry_delay_s=retry_delay_s)
         self._api = alert_api
+        self._writer = writer
         self._app_url = app_url_for(settings.api_url)
+
+    def _new_api(self, *, retries: int, retry_delay_s: float) -> Any:
+        if self.settings.api_key is None:
+            raise ConnectorError("opsgenie.api_key is not set (SHERLOG__OPSGENIE__API_KEY)")
+        import opsgenie_sdk
+
+        conf = opsgenie_sdk.Configuration()
+        conf.host = self.settings.api_url.rstrip("/")
+        conf.api_key["Authorization"] = self.settings.api_key.get_secret_value()
+        conf.api_key_prefix["Authorization"] = "GenieKey"
+        conf.retry_enabled = retries > 0
+        conf.retry_count = retries
+        conf.retry_delay = retry_delay_s
+        conf.retry_max_delay = max(retry_delay_s * (retries + 1), 1.0)
+        conf.back_off = min(retry_delay_s, 1.0)
+        return opsgenie_sdk.AlertApi(opsgenie_sdk.ApiClient(conf))
 
     def _error(self, action: str, error: Exception) -> ConnectorError:
         status = getattr(error, "status", None)
@@ -220,7 +230,7 @@ class OpsgenieConnector:
 
         payload = opsgenie_sdk.AddNoteToAlertPayload(note=note, user=user, source="Sherlog")
         return self._post(
-            "add a note to", alert_id, lambda: self._api.add_note(alert_id, payload, identifier_type="id")
+            "add a note to", alert_id, lambda: self._writer.add_note(alert_id, payload, identifier_type="id")
         )
 
     def acknowledge(self, alert_id: str, *, note: str | None = None, user: str = "Sherlog") -> str:
@@ -230,7 +240,7 @@ class OpsgenieConnector:
         return self._post(
             "acknowledge",
             alert_id,
-            lambda: self._api.acknowledge_alert(
+            lambda: self._writer.acknowledge_alert(
                 alert_id, identifier_type="id", acknowledge_alert_payload=payload
             ),
         )
@@ -242,5 +252,5 @@ class OpsgenieConnector:
         return self._post(
             "close",
             alert_id,
-            lambda: self._api.close_alert(alert_id, identifier_type="id", close_alert_payload=payload),
+            lambda: self._writer.close_alert(alert_id, identifier_type="id", close_alert_payload=payload),
         )

@@ -4,7 +4,8 @@
   windows of at most 179 days as the API requires) with their notes (``GET /incidents/{id}/notes``),
   as past-incident ``Document``s; the last note that reads like a fix becomes the resolution.
 - ``add_note`` (``POST /incidents/{id}/notes``), ``acknowledge`` and ``resolve``
-  (``PUT /incidents/{id}``); these need ``pagerduty.from_email`` (the API's ``From`` header).
+  (``PUT /incidents/{id}``); these need ``pagerduty.from_email`` (the API's ``From`` header). A write is
+  sent once even after a network error (pdpyras would repeat it): ``notes`` tells whether it arrived.
 
 The base URL comes from ``pagerduty.api_url`` so a local stand-in can take PagerDuty's place.
 ``document_from_incident`` is a pure function of the API's JSON.
@@ -106,17 +107,25 @@ class PagerDutyConnector:
 
     def __init__(self, settings: PagerDutySettings, *, session: pdpyras.APISession | None = None) -> None:
         self.settings = settings
+        writer = session
         if session is None:
-            if settings.api_token is None:
-                raise ConnectorError("pagerduty.api_token is not set (SHERLOG__PAGERDUTY__API_TOKEN)")
-            session = _session_class()(
-                settings.api_token.get_secret_value(), default_from=settings.from_email
-            )
-            session.max_http_attempts = 3
-            session.max_network_attempts = 2
-            session.sleep_timer = 0.5
-        session.url = settings.api_url.rstrip("/")
+            session = self._new_session(network_attempts=2)
+            # pdpyras repeats any request after a network error, a POST too: a note whose answer timed out
+            # would be written twice. Writes are tried once; the caller looks the note up before a retry.
+            writer = self._new_session(network_attempts=0)
+        assert writer is not None
+        session.url = writer.url = settings.api_url.rstrip("/")
         self._session = session
+        self._writer = writer
+
+    def _new_session(self, *, network_attempts: int) -> pdpyras.APISession:
+        if self.settings.api_token is None:
+            raise ConnectorError("pagerduty.api_token is not set (SHERLOG__PAGERDUTY__API_TOKEN)")
+        session = _session_class()(self.settings.api_token.get_secret_value(), default_from=self.settings.from_email)
+        session.max_http_attempts = 3
+        session.max_network_attempts = network_attempts
+        session.sleep_timer = 0.5
+        return session
 
     def _error(self, action: str, error: Exception) -> ConnectorError:
         status = getattr(getattr(error, "response", None), "status_code", None)
@@ -173,7 +182,7 @@ class PagerDutyConnector:
         """Add a note to an incident; returns the created note."""
         self._require_from()
         try:
-            note = self._session.rpost(f"incidents/{incident_id}/notes", json={"note": {"content": content}})
+            note = self._writer.rpost(f"incidents/{incident_id}/notes", json={"note": {"content": content}})
         except Exception as e:
             raise self._error(f"add a note to incident {incident_id}", e) from e
         logger.info("pagerduty note added", extra={"incident": incident_id})
@@ -182,7 +191,7 @@ class PagerDutyConnector:
     def _update(self, incident_id: str, body: dict[str, Any], action: str) -> dict[str, Any]:
         self._require_from()
         try:
-            result = self._session.rput(f"incidents/{incident_id}", json={"incident": body})
+            result = self._writer.rput(f"incidents/{incident_id}", json={"incident": body})
         except Exception as e:
             raise self._error(f"{action} incident {incident_id}", e) from e
         logger.info("pagerduty incident updated", extra={"incident": incident_id, "action": action})

@@ -250,7 +250,9 @@ def build_surfaces(settings: Settings, pipeline: Pipeline, store: Store) -> dict
     surfaces: dict[str, Any] = dict(default_registry().chat_surfaces(settings, pipeline, store))
     for surface in surfaces.values():
         surface.subscribe()
-    subscribe_writeback(pipeline)
+    writeback = subscribe_writeback(pipeline)
+    if writeback is not None:  # its retry loop runs in every role, like the chat surfaces'
+        surfaces["writeback"] = writeback
     return surfaces
 
 

@@ -16,18 +16,28 @@ From settings, write-back goes through the pdpyras / opsgenie-sdk connectors
 ``PagerDutyTool``/``OpsgenieTool``. ``PagerDutyNotes``/``OpsgenieNotes`` are plain-HTTP adapters over an
 injected ``httpx.Client`` (PagerDuty REST v2 ``POST /incidents/{id}/notes``, ``PUT /incidents/{id}``; Opsgenie
 Alert API v2 ``POST /v2/alerts/{id}/notes|acknowledge|close``), the fallback when those modules are absent.
-A vendor failure is logged and raised as a warning event; it never breaks the pipeline.
+Every write has one idempotency key per incident and kind (``WriteBack``): the outbox may deliver an event
+twice and a process may die between the vendor call and its record, and still no note is written twice,
+because a write that may have happened is first looked up among the vendor's notes (PagerDuty
+``GET /incidents/{id}/notes``, Opsgenie ``GET /v2/alerts/{id}/notes``) by the marker every note ends with.
+A vendor failure is logged and raised as a warning event and retried later; it never breaks the pipeline.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import httpx
 
-from bot.domain import Analysis, ConnectorError, Incident
+from bot.domain import Analysis, ConnectorError, Incident, IncidentStatus, SherlogError, stable_hash, utcnow
+from bot.pipeline.delivery import DeliveryOutcome, Sent, deliver_first
+from bot.storage.tables import DeliveryState
 from connectors.grafana.client import GrafanaConnector, dashboard_ref
 
 if TYPE_CHECKING:
@@ -36,6 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 NOTE_LIMIT = 4000
+T = TypeVar("T")
 
 
 class IncidentTool(Protocol):
@@ -43,9 +54,13 @@ class IncidentTool(Protocol):
 
     def add_note(self, ref: str, text: str) -> None: ...
 
-    def acknowledge(self, ref: str, user: str) -> None: ...
+    def acknowledge(self, ref: str, user: str, *, marker: str = "") -> None: ...
 
-    def resolve(self, ref: str, user: str) -> None: ...
+    def resolve(self, ref: str, user: str, *, marker: str = "") -> None: ...
+
+    def note_texts(self, ref: str) -> list[str]:
+        """The texts of the notes the vendor holds on ``ref`` (raises ``ConnectorError``)."""
+        ...
 
 
 @dataclass
@@ -58,7 +73,7 @@ class PagerDutyNotes:
     api_url: str = "https://api.pagerduty.com"
     name: str = "pagerduty"
 
-    def _call(self, method: str, path: str, body: dict[str, Any]) -> None:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
         headers = {"Authorization": f"Token token={self.token}", "From": self.from_email,
                    "Accept": "application/vnd.pagerduty+json;version=2", "Content-Type": "application/json"}
         try:
@@ -68,15 +83,25 @@ class PagerDutyNotes:
         if response.status_code >= 300:
             raise ConnectorError(f"PagerDuty refused {method} {path}: HTTP {response.status_code} "
                                  f"{response.text[:200]} (check pagerduty.api_token and from_email)")
+        try:
+            return response.json() if response.content else None
+        except ValueError:
+            return None
 
     def add_note(self, ref: str, text: str) -> None:
         self._call("POST", f"/incidents/{ref}/notes", {"note": {"content": text[:NOTE_LIMIT]}})
 
-    def acknowledge(self, ref: str, user: str) -> None:
+    def acknowledge(self, ref: str, user: str, *, marker: str = "") -> None:
         self._call("PUT", f"/incidents/{ref}", {"incident": {"type": "incident_reference", "status": "acknowledged"}})
 
-    def resolve(self, ref: str, user: str) -> None:
+    def resolve(self, ref: str, user: str, *, marker: str = "") -> None:
         self._call("PUT", f"/incidents/{ref}", {"incident": {"type": "incident_reference", "status": "resolved"}})
+
+    def note_texts(self, ref: str) -> list[str]:
+        """``GET /incidents/{id}/notes`` (the API lists an incident's notes in one answer)."""
+        body = self._call("GET", f"/incidents/{ref}/notes", None)
+        notes = body.get("notes") if isinstance(body, dict) else None
+        return [str(n.get("content") or "") for n in notes or [] if isinstance(n, dict)]
 
 
 @dataclass
@@ -88,27 +113,47 @@ class OpsgenieNotes:
     api_url: str = "https://api.opsgenie.com"
     name: str = "opsgenie"
 
-    def _call(self, path: str, body: dict[str, Any]) -> None:
+    def _call(self, path: str, body: dict[str, Any] | None, *, params: dict[str, str] | None = None) -> Any:
         headers = {"Authorization": f"GenieKey {self.api_key}", "Content-Type": "application/json"}
         url = f"{self.api_url.rstrip('/')}{path}"
+        method = "GET" if body is None else "POST"
         try:
-            response = self.client.post(url, json=body, headers=headers, params={"identifierType": "id"})
+            response = self.client.request(method, url, json=body, headers=headers,
+                                           params={"identifierType": "id", **(params or {})})
         except httpx.HTTPError as e:
             raise ConnectorError(f"Opsgenie unreachable at {self.api_url}: {e.__class__.__name__}") from e
         if response.status_code >= 300:
-            raise ConnectorError(f"Opsgenie refused POST {path}: HTTP {response.status_code} {response.text[:200]}"
-                                 " (check opsgenie.api_key)")
+            raise ConnectorError(f"Opsgenie refused {method} {path}: HTTP {response.status_code} "
+                                 f"{response.text[:200]} (check opsgenie.api_key)")
+        try:
+            return response.json() if response.content else None
+        except ValueError:
+            return None
 
     def add_note(self, ref: str, text: str) -> None:
         self._call(f"/v2/alerts/{ref}/notes", {"note": text[:NOTE_LIMIT], "user": "Sherlog", "source": "Sherlog"})
 
-    def acknowledge(self, ref: str, user: str) -> None:
+    def acknowledge(self, ref: str, user: str, *, marker: str = "") -> None:
         self._call(f"/v2/alerts/{ref}/acknowledge", {"user": user, "source": "Sherlog",
-                                                      "note": f"Acknowledged in Sherlog by {user}"})
+                                                      "note": f"Acknowledged in Sherlog by {user} {marker}".strip()})
 
-    def resolve(self, ref: str, user: str) -> None:
+    def resolve(self, ref: str, user: str, *, marker: str = "") -> None:
         self._call(f"/v2/alerts/{ref}/close", {"user": user, "source": "Sherlog",
-                                                "note": f"Resolved in Sherlog by {user}"})
+                                                "note": f"Resolved in Sherlog by {user} {marker}".strip()})
+
+    def note_texts(self, ref: str) -> list[str]:
+        """``GET /v2/alerts/{id}/notes``, oldest first, following the ``offset`` of the last note of a page."""
+        texts: list[str] = []
+        offset = ""
+        for _ in range(50):  # at most 5,000 notes
+            params = {"limit": "100", "order": "asc", "direction": "next", **({"offset": offset} if offset else {})}
+            body = self._call(f"/v2/alerts/{ref}/notes", None, params=params)
+            rows = [n for n in (body.get("data") if isinstance(body, dict) else None) or [] if isinstance(n, dict)]
+            texts += [str(n.get("note") or "") for n in rows]
+            if len(rows) < 100 or not rows[-1].get("offset"):
+                break
+            offset = str(rows[-1]["offset"])
+        return texts
 
 
 @dataclass
@@ -121,11 +166,14 @@ class PagerDutyTool:
     def add_note(self, ref: str, text: str) -> None:
         self.connector.add_note(ref, text[:NOTE_LIMIT])
 
-    def acknowledge(self, ref: str, user: str) -> None:
+    def acknowledge(self, ref: str, user: str, *, marker: str = "") -> None:
         self.connector.acknowledge(ref)
 
-    def resolve(self, ref: str, user: str) -> None:
+    def resolve(self, ref: str, user: str, *, marker: str = "") -> None:
         self.connector.resolve(ref)
+
+    def note_texts(self, ref: str) -> list[str]:
+        return [str(n.get("content") or "") for n in self.connector.notes(ref)]
 
 
 @dataclass
@@ -138,11 +186,14 @@ class OpsgenieTool:
     def add_note(self, ref: str, text: str) -> None:
         self.connector.add_note(ref, text[:NOTE_LIMIT], user="Sherlog")
 
-    def acknowledge(self, ref: str, user: str) -> None:
-        self.connector.acknowledge(ref, note=f"Acknowledged in Sherlog by {user}", user=user)
+    def acknowledge(self, ref: str, user: str, *, marker: str = "") -> None:
+        self.connector.acknowledge(ref, note=f"Acknowledged in Sherlog by {user} {marker}".strip(), user=user)
 
-    def resolve(self, ref: str, user: str) -> None:
-        self.connector.close(ref, note=f"Resolved in Sherlog by {user}", user=user)
+    def resolve(self, ref: str, user: str, *, marker: str = "") -> None:
+        self.connector.close(ref, note=f"Resolved in Sherlog by {user} {marker}".strip(), user=user)
+
+    def note_texts(self, ref: str) -> list[str]:
+        return [str(n.get("note") or "") for n in self.connector.notes(ref)]
 
 
 def tools_from_settings(settings: Settings, *, client: httpx.Client | None = None) -> dict[str, IncidentTool]:
@@ -197,55 +248,229 @@ def analysis_note(incident: Incident, analysis: Analysis, *, dashboard_url: str 
 
 
 class WriteBack:
-    """Event subscriber doing the write-back for one pipeline."""
+    """Event subscriber doing the write-back for one pipeline, through the shared delivery cycle.
 
-    def __init__(self, *, pipeline: Pipeline, tools: dict[str, IncidentTool]) -> None:
+    Every write (an analysis note, an acknowledge, a resolve) is one ``chat_posts`` row of the tool
+    (``surface`` = ``pagerduty``/``opsgenie``) whose ``channel`` is its idempotency key: ``note:<service>:<kind>``
+    (one note per distinct top answer), ``acknowledge|<acknowledged_at>|<user>``, ``resolve|<resolved_at>|<user>``.
+    The row is leased, the vendor called, and the row recorded ``posted`` (``bot.pipeline.delivery``). Each
+    note ends with a marker derived from the key (``[sherlog:<hash>]``); any attempt but the first after the
+    claim (a redelivered outbox event, a retry, a takeover of a row whose process died between the vendor
+    call and the record) first lists the vendor's notes and records a note that carries the marker instead of
+    writing it again. PagerDuty status changes carry no note: setting a status again is harmless there.
+    A failed write is raised as a warning and retried by ``retry_pending`` (run every
+    ``intake.writeback_retry_interval_s`` by ``start``) until ``intake.writeback_max_attempts``.
+    """
+
+    def __init__(self, *, pipeline: Pipeline, tools: dict[str, IncidentTool], lease_s: float = 120.0,
+                 retry_interval_s: float = 30.0, max_attempts: int = 8, retry_backoff_s: float = 5.0) -> None:
         self.pipeline = pipeline
         self.tools = tools
+        self.lease_s = lease_s
+        self.retry_interval_s = retry_interval_s
+        self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
+        self._retry_task: asyncio.Task[None] | None = None
 
-    def on_analysis(self, incident: Incident, analysis: Analysis, **_: Any) -> list[str]:
-        posted: list[str] = []
-        store = self.pipeline.store
-        top = analysis.top
-        answer = f"{top.service}:{top.kind}" if top else "none"
-        for name, ref in incident.external_refs.items():
-            tool = self.tools.get(name)
-            if tool is None:
-                continue
-            if store is not None and not store.claim_chat_post(incident_id=incident.id, surface=name,
-                                                               channel=f"note:{answer}"[:200]):
-                continue
-            try:
-                tool.add_note(ref, analysis_note(incident, analysis))
-                posted.append(name)
-            except ConnectorError as e:
-                self._warn(incident, name, e)
-        return posted
+    # ---- event handlers (async: the outbox relay awaits them; tool calls run in threads) ----------------
 
-    def on_acknowledged(self, incident: Incident, user: str | None = None, **_: Any) -> list[str]:
-        return self._push(incident, user, "acknowledge")
+    async def analysis_ready(self, incident: Incident, analysis: Analysis, **_: Any) -> list[str]:
+        text = analysis_note(incident, analysis)
+        return await self._each_tool(incident, note_key(analysis), lambda tool, ref, marker:
+                                     tool.add_note(ref, with_marker(text, marker)))
 
-    def on_resolved(self, incident: Incident, user: str | None = None, **_: Any) -> list[str]:
-        return self._push(incident, user, "resolve")
-
-    def _push(self, incident: Incident, user: str | None, action: str) -> list[str]:
+    async def acknowledged(self, incident: Incident, user: str | None = None, **_: Any) -> list[str]:
         if user is None:  # the change came from a webhook: do not echo it back
             return []
+        return await self._each_tool(incident, status_key("acknowledge", incident.acknowledged_at, user),
+                                     lambda tool, ref, marker: tool.acknowledge(ref, user, marker=marker))
+
+    async def resolved(self, incident: Incident, user: str | None = None, **_: Any) -> list[str]:
+        if user is None:
+            return []
+        return await self._each_tool(incident, status_key("resolve", incident.resolved_at, user),
+                                     lambda tool, ref, marker: tool.resolve(ref, user, marker=marker))
+
+    # the same for callers without an event loop (returns the tools written to now)
+    def on_analysis(self, incident: Incident, analysis: Analysis, **_: Any) -> list[str]:
+        return _run(self.analysis_ready(incident, analysis))
+
+    def on_acknowledged(self, incident: Incident, user: str | None = None, **_: Any) -> list[str]:
+        return _run(self.acknowledged(incident, user=user))
+
+    def on_resolved(self, incident: Incident, user: str | None = None, **_: Any) -> list[str]:
+        return _run(self.resolved(incident, user=user))
+
+    # ---- the delivery cycle -------------------------------------------------------------------------
+
+    async def _each_tool(self, incident: Incident, key: str, write: Write) -> list[str]:
         done: list[str] = []
         for name, ref in incident.external_refs.items():
-            tool = self.tools.get(name)
-            if tool is None:
-                continue
-            try:
-                getattr(tool, action)(ref, user)
+            if name in self.tools and await self._deliver(incident, name, ref, key, write) == DeliveryOutcome.POSTED:
                 done.append(name)
+        return done
+
+    async def _deliver(self, incident: Incident, name: str, ref: str, key: str, write: Write, *,
+                       post_id: int | None = None, prior: str | None = None) -> DeliveryOutcome:
+        tool = self.tools[name]
+        marker = note_marker(incident.id, key)
+        store = self.pipeline.store
+        if store is None:  # no database, no idempotency key: one attempt
+            try:
+                await asyncio.to_thread(write, tool, ref, marker)
             except ConnectorError as e:
                 self._warn(incident, name, e)
-        return done
+                return DeliveryOutcome.PENDING
+            return DeliveryOutcome.POSTED
+        if post_id is None:
+            claimed = await asyncio.to_thread(store.claim_chat_post, incident_id=incident.id, surface=name,
+                                              channel=key)
+            row = await asyncio.to_thread(store.get_chat_post, incident_id=incident.id, surface=name, channel=key)
+            if row is None or row.id is None or row.state == DeliveryState.POSTED:
+                return DeliveryOutcome.SKIPPED
+            post_id, prior = row.id, (DeliveryState.PENDING if claimed else row.state)
+            first = claimed
+        else:
+            first = False  # a retry: an earlier attempt may have reached the vendor
+
+        async def send(_before: DeliveryState) -> Sent:
+            found = await asyncio.to_thread(_find_note, tool, ref, marker) if not first else None
+            if found:
+                log.info("write-back found at the vendor; not written again",
+                         extra={"incident_id": incident.id, "tool": name})
+                return Sent(ref=marker, data={"ref": ref, "found": True})
+            await asyncio.to_thread(write, tool, ref, marker)
+            return Sent(ref=marker, data={"ref": ref})
+
+        failures: list[ConnectorError] = []
+
+        def describe(error: BaseException) -> str:
+            if isinstance(error, ConnectorError):
+                failures.append(error)
+            return f"{error}"[:300]
+
+        outcome = await deliver_first(store, post_id, send, errors=(ConnectorError,), prior=prior or DeliveryState.PENDING,
+                                      stale_after_s=self.lease_s, describe=describe, what=f"{name} write-back")
+        for error in failures:
+            self._warn(incident, name, error)
+        return outcome
+
+    # ---- retries ------------------------------------------------------------------------------------
+
+    async def retry_pending(self) -> dict[str, int]:
+        """Write every failed, never-attempted or abandoned (``posting`` past the lease) row again."""
+        store = self.pipeline.store
+        counts: dict[str, int] = {}
+        if store is None:
+            return counts
+        now = utcnow()
+        for name in self.tools:
+            for row in await asyncio.to_thread(store.pending_chat_posts, surface=name):
+                try:
+                    outcome = await self._retry(row, now)
+                except SherlogError as e:  # this row cannot be retried now (its incident is gone, ...): the next
+                    log.warning("write-back retry skipped", extra={"post_id": row.id, "error": str(e)[:300]})
+                    outcome = "error"
+                counts[outcome] = counts.get(outcome, 0) + 1
+        return counts
+
+    async def _retry(self, row: Any, now: datetime) -> str:
+        if row.attempts >= self.max_attempts:
+            return DeliveryOutcome.GIVEN_UP.value
+        updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
+        if row.state == DeliveryState.FAILED and updated > now - timedelta(
+                seconds=self.retry_backoff_s * 2 ** max(row.attempts - 1, 0)):
+            return DeliveryOutcome.WAITING.value
+        if row.state == DeliveryState.PENDING and updated > now - timedelta(seconds=self.lease_s):
+            return DeliveryOutcome.SKIPPED.value  # just claimed: its first attempt is under way
+        incident, analysis = await asyncio.to_thread(self.pipeline.get_incident, incident_id=row.incident_id)
+        ref = incident.external_refs.get(row.surface)
+        write = self._write_for(row.channel, incident, analysis)
+        if ref is None or write is None:  # superseded (a newer answer, a reopened incident): nothing to write
+            await asyncio.to_thread(self.pipeline._require_store().update_chat_post, post_id=row.id,
+                                    state=DeliveryState.POSTED, data={"superseded": True})
+            return DeliveryOutcome.SKIPPED.value
+        outcome = await self._deliver(incident, row.surface, ref, row.channel, write, post_id=row.id,
+                                      prior=row.state)
+        return outcome.value
+
+    @staticmethod
+    def _write_for(key: str, incident: Incident, analysis: Analysis | None) -> Write | None:
+        """What a row's key writes now, or None when it no longer applies."""
+        if key.startswith("note:"):
+            if analysis is None or note_key(analysis) != key:
+                return None
+            text = analysis_note(incident, analysis)
+            return lambda tool, ref, marker: tool.add_note(ref, with_marker(text, marker))
+        action, _, user = key.split("|", 2) if key.count("|") >= 2 else (key, "", "")
+        if action == "acknowledge" and incident.status == IncidentStatus.ACKNOWLEDGED:
+            return lambda tool, ref, marker: tool.acknowledge(ref, user, marker=marker)
+        if action == "resolve" and incident.status == IncidentStatus.RESOLVED:
+            return lambda tool, ref, marker: tool.resolve(ref, user, marker=marker)
+        return None
+
+    async def run_retry_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.retry_interval_s)
+            try:
+                counts = await self.retry_pending()
+                if counts.get(DeliveryOutcome.POSTED.value):
+                    log.info("pending write-backs delivered", extra={"counts": counts})
+            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
+                log.warning("write-back retry pass failed", exc_info=True)
+
+    async def start(self) -> None:
+        if self._retry_task is None and self.pipeline.store is not None:
+            self._retry_task = asyncio.get_running_loop().create_task(self.run_retry_loop(), name="writeback-retry")
+
+    async def stop(self) -> None:
+        if self._retry_task is not None:
+            self._retry_task.cancel()
+            await asyncio.gather(self._retry_task, return_exceptions=True)
+            self._retry_task = None
 
     def _warn(self, incident: Incident, tool: str, error: ConnectorError) -> None:
         log.warning("write-back failed", extra={"incident_id": incident.id, "tool": tool, "error": str(error)})
         self.pipeline.events.publish("warning.raised", incident=incident, message=f"{tool} write-back: {error}")
+
+
+Write = Callable[[IncidentTool, str, str], None]  # (tool, the vendor's id, the marker) -> the vendor call
+
+
+def note_key(analysis: Analysis) -> str:
+    """The idempotency key of an analysis note: one note per distinct top answer."""
+    top = analysis.top
+    return f"note:{top.service}:{top.kind}"[:200] if top else "note:none"
+
+
+def status_key(action: str, at: datetime | None, user: str) -> str:
+    """The idempotency key of an acknowledge/resolve: one per change of the incident (its timestamp)."""
+    return f"{action}|{at.isoformat() if at else '-'}|{user}"[:200]
+
+
+def note_marker(incident_id: str, key: str) -> str:
+    """The marker a written note ends with, so it can be found at the vendor."""
+    return f"[sherlog:{stable_hash(incident_id, key)}]"
+
+
+def with_marker(text: str, marker: str) -> str:
+    return f"{text[:NOTE_LIMIT - len(marker) - 1]}\n{marker}"
+
+
+def _find_note(tool: IncidentTool, ref: str, marker: str) -> bool:
+    """True when the vendor already holds a note with ``marker`` (a failed lookup raises ConnectorError:
+    the row is retried rather than risking a second note)."""
+    return any(marker in text for text in tool.note_texts(ref))
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from synchronous code (in a fresh thread when this one runs an event loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class GrafanaAnnotations:
@@ -314,10 +539,11 @@ def subscribe(pipeline: Pipeline, *, tools: dict[str, IncidentTool] | None = Non
     tools = tools if tools is not None else tools_from_settings(pipeline.settings)
     if not tools:
         return None
-    wb = WriteBack(pipeline=pipeline, tools=tools)
-    pipeline.events.subscribe("analysis.ready", wb.on_analysis)
-    pipeline.events.subscribe("incident.acknowledged", wb.on_acknowledged)
-    pipeline.events.subscribe("incident.resolved", wb.on_resolved)
+    wb = WriteBack(pipeline=pipeline, tools=tools, lease_s=intake.writeback_lease_s,
+                   retry_interval_s=intake.writeback_retry_interval_s, max_attempts=intake.writeback_max_attempts)
+    pipeline.events.subscribe("analysis.ready", wb.analysis_ready)
+    pipeline.events.subscribe("incident.acknowledged", wb.acknowledged)
+    pipeline.events.subscribe("incident.resolved", wb.resolved)
     return wb
 
 

@@ -11,7 +11,8 @@ It follows the documented shapes of https://docs.opsgenie.com/docs/alert-api:
 - ``GET /v2/alerts/{id}?identifierType=id`` -> ``{"data": {... "description", "details"}}``;
 - ``GET /v2/alerts/{id}/notes`` -> ``{"data": [{"note", "owner", "createdAt", "offset"}], "paging"}``;
 - ``POST /v2/alerts/{id}/notes|acknowledge|close`` -> 202 ``{"result": "Request will be processed",
-  "took", "requestId"}`` (applied at once here).
+  "took", "requestId"}`` (applied at once here);
+- ``outage`` answers every call 503; ``write_delay_s`` applies a write and answers that much later.
 
 Usage::
 
@@ -26,6 +27,7 @@ import itertools
 import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -123,6 +125,8 @@ class OpsgenieAPI:
         self.alerts: dict[str, dict[str, Any]] = {}
         self.notes: dict[str, list[dict[str, Any]]] = {}
         self.calls: list[OpsgenieCall] = []
+        self.outage = False  # every call answers 503
+        self.write_delay_s = 0.0  # a write is applied, then answered this late (a client's timeout loses it)
         self._lock = threading.Lock()
         self._offsets = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -208,6 +212,8 @@ class OpsgenieAPI:
                     api.calls.append(
                         OpsgenieCall(method, parts.path, query, dict(self.headers.items()), body)
                     )
+                if api.outage:
+                    return self._send(503, {"message": "Service Unavailable"})
                 if self.headers.get("Authorization") != f"GenieKey {api.key}":
                     return self._send(401, {"message": "Could not authenticate"})
                 seg = [s for s in parts.path.split("/") if s]
@@ -281,6 +287,7 @@ class OpsgenieAPI:
                         api.notes[alert_id].append(
                             api._note(body["note"], body.get("user") or "api", datetime.now(UTC))
                         )
+                time.sleep(api.write_delay_s)
                 self._send(202, {"result": "Request will be processed"})
 
             def do_GET(self) -> None:  # noqa: N802

@@ -11,6 +11,8 @@ It follows the documented shapes of https://developer.pagerduty.com/api-referenc
 - ``POST /incidents/{id}/notes`` with ``{"note": {"content"}}`` -> 201 ``{"note": {...}}``;
 - ``PUT /incidents/{id}`` with ``{"incident": {"type": "incident_reference", "status", "resolution"?}}``
   -> ``{"incident": {...}}``;
+- ``outage`` answers every call 503; ``write_delay_s`` stores a note and answers that much later (a client
+  that times out never learns that its note was written);
 - writes need a ``From`` header with a user's email (HTTP 400 otherwise); unknown ids get 404.
 
 Usage::
@@ -26,6 +28,8 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -99,6 +103,8 @@ class PagerDutyAPI:
         self.incidents: dict[str, dict[str, Any]] = {}
         self.notes: dict[str, list[dict[str, Any]]] = {}
         self.calls: list[PagerDutyCall] = []
+        self.outage = False  # every call answers 503, as during a PagerDuty outage
+        self.write_delay_s = 0.0  # a note is stored, then its answer comes this late (a client's timeout loses it)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -176,6 +182,8 @@ class PagerDutyAPI:
                     api.calls.append(
                         PagerDutyCall(method, parts.path, query, dict(self.headers.items()), body)
                     )
+                if api.outage:
+                    return self._error(503, "Service Unavailable", 2000)
                 if self.headers.get("Authorization") != f"Token token={api.token}":
                     return self._error(401, "Unauthorized", 2006)
                 segments = [s for s in parts.path.split("/") if s]
@@ -247,6 +255,7 @@ class PagerDutyAPI:
                     with api._lock:
                         note = api._note(content, datetime.now(UTC))
                         api.notes[incident_id].append(note)
+                    time.sleep(api.write_delay_s)
                     return self._send(201, {"note": note})
                 return self._error(405, "Method Not Allowed", 2000)
 
@@ -284,3 +293,11 @@ class PagerDutyAPI:
                 self._handle("PUT")
 
         return Handler
+
+
+def webhook(event_type: str, data: dict[str, Any], *, occurred_at: datetime, event_id: str = "") -> dict[str, Any]:
+    """A V3 webhook (``{"event": {...}}``) about an incident, as PagerDuty sends it to a subscription."""
+    return {"event": {"id": event_id or uuid.uuid4().hex[:20].upper(),
+                      "event_type": event_type, "resource_type": "incident",
+                      "occurred_at": occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                      "agent": None, "client": None, "data": data}}

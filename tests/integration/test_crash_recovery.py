@@ -27,10 +27,10 @@ from bot.storage import Store, jobs, outbox
 from bot.storage.tables import AlertRow, AnalysisRow, ChatPostRow, IncidentRow
 from tests.conftest import PG_URL
 from tests.fakes.slack_api import SlackAPI
-from tests.processes import free_port, wait_http
+from tests.integration.fleet import ROOT, sherlog_env
+from tests.integration.fleet import SherlogProcess as Server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
 N_ALERTS = int(os.environ.get("SHERLOG_FAULT_ALERTS", "300"))
 KILLS = 2
 
@@ -47,34 +47,6 @@ def _payload(i: int) -> dict[str, Any]:
         "status": "firing", "labels": {"alertname": f"Crash{i}", "service": f"svc-{i}", "instance": f"host-{i}"},
         "annotations": {"summary": f"service svc-{i} is failing"}, "startsAt": utcnow().isoformat(),
         "fingerprint": f"fp{i:05d}"}]}
-
-
-class Server:
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.env, self.port, self.log = env, port, log
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.base = f"http://127.0.0.1:{port}"
-
-    def start(self) -> None:
-        out = self.log.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "serve", "--all", "--port", str(self.port)],
-                                     cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        if not wait_http(f"{self.base}/readyz", self.proc, timeout=120, interval=0.2):
-            raise AssertionError(f"sherlog serve did not start: {self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def _send_all(server: Server, n: int, acknowledged: list[int], stop: threading.Event) -> None:
@@ -102,23 +74,9 @@ def _settled(store: Store, n: int) -> bool:
     return incidents == n and posted == n
 
 
-def _env(tmp_path: Path, storage: dict[str, str], slack: SlackAPI) -> dict[str, str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "SHERLOG__DATA_DIR": str(tmp_path / "data"), "SHERLOG__RETRIEVAL__BACKEND": "memory",
-           "SHERLOG__SLACK__ENABLED": "true", "SHERLOG__SLACK__BOT_TOKEN": "xoxb-test-token",
-           "SHERLOG__SLACK__SIGNING_SECRET": "s" * 32, "SHERLOG__SLACK__API_URL": slack.api_url,
-           "SHERLOG__SLACK__INCIDENT_CHANNEL": "C0INCIDENTS", "SHERLOG__SLACK__TIMEOUT_S": "1",
-           "SHERLOG__SLACK__POST_LEASE_S": "20", "SHERLOG__SLACK__RETRY_INTERVAL_S": "1",
-           "SHERLOG__SLACK__RETRY_BACKOFF_S": "0.5",
-           "SHERLOG__ANALYSIS__LEASE_S": "3", "SHERLOG__ANALYSIS__POLL_INTERVAL_S": "0.2",
-           "SHERLOG__OUTBOX__LEASE_S": "3", "SHERLOG__OUTBOX__POLL_INTERVAL_S": "0.2", **storage}
-    env.pop("SHERLOG_CONFIG", None)
-    return env
-
-
 def _scenario(tmp_path: Path, storage: dict[str, str], store: Store, slack: SlackAPI) -> None:
-    env = _env(tmp_path, storage, slack)
-    server = Server(env, free_port(), tmp_path / "serve.log")
+    env = sherlog_env(tmp_path, storage, slack)
+    server = Server(env, tmp_path / "serve.log")
     server.start()
     acknowledged: list[int] = []
     stop = threading.Event()
@@ -198,7 +156,7 @@ def test_sigkill_of_the_queue_worker_on_postgresql_loses_and_doubles_nothing(
 
     queue = f"sherlog.crash.{uuid.uuid4().hex[:8]}"
     store = Store.open(PG_URL, schema=pg_schema)
-    env = _env(tmp_path, {"SHERLOG__STORAGE__URL": PG_URL, "SHERLOG__STORAGE__SCHEMA_NAME": pg_schema,
+    env = sherlog_env(tmp_path, {"SHERLOG__STORAGE__URL": PG_URL, "SHERLOG__STORAGE__SCHEMA_NAME": pg_schema,
                           "SHERLOG__RABBITMQ__ENABLED": "true", "SHERLOG__RABBITMQ__URL": rabbitmq_url,
                           "SHERLOG__RABBITMQ__ALERTS_QUEUE": queue, "SHERLOG__RABBITMQ__BATCH_SIZE": "20"}, slack_api)
 
