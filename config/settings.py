@@ -25,6 +25,8 @@ from bot.domain.errors import ConfigError
 from config.masking import mask_urls
 from connectors.influxdb.settings import InfluxDBSettings
 from connectors.kubernetes.settings import KubernetesSettings
+from connectors.opsgenie.settings import OpsgenieSettings
+from connectors.pagerduty.settings import PagerDutySettings
 from connectors.plugins import SettingsSection
 from connectors.prometheus.settings import PrometheusSettings
 from connectors.prometheus.settings import placeholder_misuse as promql_placeholder_misuse
@@ -131,20 +133,6 @@ class TeamsSettings(_Section):
     dashboard_url: str | None = None
     retry_interval_s: float = Field(default=30.0, gt=0)
     auth_timeout_s: float = Field(default=10.0, gt=0)  # Bot Framework token validation (OpenID keys fetch)
-
-
-class PagerDutySettings(_Section):
-    enabled: bool = False
-    api_token: SecretStr | None = None
-    api_url: str = "https://api.pagerduty.com"
-    from_email: str | None = None
-    webhook_secret: SecretStr | None = None
-
-
-class OpsgenieSettings(_Section):
-    enabled: bool = False
-    api_key: SecretStr | None = None
-    api_url: str = "https://api.opsgenie.com"
 
 
 class LogsSettings(_Section):

@@ -79,17 +79,25 @@ class MetricSource(Protocol):
                         failures: list[str] | None = None) -> list[MetricSeries]: ...
 
 
+NOTE_LIMIT = 4000  # characters of one note written back to an incident tool
+
+
 class IncidentTool(Protocol):
     """Write-back to the incident tool an incident came from (keyed like ``Incident.external_refs``).
-    Each call raises ``ConnectorError`` when the vendor refuses or cannot be reached."""
+    Each call raises ``ConnectorError`` when the vendor refuses or cannot be reached. ``marker`` ends the
+    note a status change carries, so a write whose answer was lost can be found among ``note_texts``."""
 
     name: str
 
     def add_note(self, ref: str, text: str) -> None: ...
 
-    def acknowledge(self, ref: str, user: str) -> None: ...
+    def acknowledge(self, ref: str, user: str, *, marker: str = "") -> None: ...
 
-    def resolve(self, ref: str, user: str) -> None: ...
+    def resolve(self, ref: str, user: str, *, marker: str = "") -> None: ...
+
+    def note_texts(self, ref: str) -> list[str]:
+        """The texts of the notes the vendor holds on ``ref`` (raises ``ConnectorError``)."""
+        ...
 
 
 class ChatSurface(Protocol):
@@ -161,5 +169,5 @@ class Connector:
             raise ConfigError(f"plugins.{self.settings_section or self.name}: {problems}") from None
 
 
-__all__ = ["AlertSource", "Capability", "ChatSurface", "Connector", "IncidentTool", "LogSource", "LogSourceClients",
+__all__ = ["NOTE_LIMIT", "AlertSource", "Capability", "ChatSurface", "Connector", "IncidentTool", "LogSource", "LogSourceClients",
            "MetricSource", "SettingsSection", "WebhookVerifier"]

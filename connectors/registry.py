@@ -45,8 +45,8 @@ GROUP = "sherlog.connectors"
 BUILTIN: dict[str, str] = {
     "alertmanager": "connectors.alertmanager.plugin:plugin",
     "grafana": "connectors.grafana.plugin:plugin",
-    "pagerduty": "connectors.pagerduty_plugin:plugin",
-    "opsgenie": "connectors.opsgenie_plugin:plugin",
+    "pagerduty": "connectors.pagerduty.plugin:plugin",
+    "opsgenie": "connectors.opsgenie.plugin:plugin",
     "datadog": "connectors.datadog.plugin:plugin",
     "generic": "connectors.generic.plugin:plugin",
     "prometheus": "connectors.prometheus.plugin:plugin",

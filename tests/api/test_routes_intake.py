@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from bot.api.app import create_app
 from config.settings import load_settings
 from connectors.alerts import unregister
-from connectors.alerts.pagerduty import signature_for
+from connectors.pagerduty.alerts import signature_for
 
 
 @pytest.fixture

@@ -107,6 +107,8 @@ def test_builtins_cover_every_capability_and_match_pyproject() -> None:
         "files", "loki", "elasticsearch", "splunk", "kubernetes"]
     assert [c.name for c in registry.with_capability(Capability.CHAT)] == ["slack", "teams", "email"]
     assert [c.name for c in registry.with_capability(Capability.WEBHOOK_VERIFIER)] == ["pagerduty"]
+    assert [c.name for c in registry.with_capability(Capability.WRITEBACK)] == ["pagerduty", "opsgenie"]
+    assert [c.name for c in registry.with_capability(Capability.EVIDENCE)] == ["kubernetes"]
 
 
 def test_builtin_settings_sections_are_the_connectors_models() -> None:
@@ -123,10 +125,14 @@ def test_capabilities_are_built_only_when_configured(tmp_path: Path) -> None:
     bare = load_settings(data_dir=tmp_path)
     assert registry.metric_sources(bare) == {} and not registry.logs_configured(bare)
     assert registry.evidence_sources(bare) == {} and registry.webhook_verifiers(bare) == {}
+    assert registry.incident_tools(bare) == {}
     live = load_settings(data_dir=tmp_path, prometheus={"url": "http://127.0.0.1:1"},
                          logs={"log_dir": str(tmp_path), "loki_url": "http://127.0.0.1:2"},
-                         pagerduty={"webhook_secret": "s"})
+                         pagerduty={"webhook_secret": "s", "enabled": True, "api_token": "t"},
+                         opsgenie={"enabled": True, "api_key": "k"})
     assert list(registry.metric_sources(live)) == ["prometheus"]
+    tools = registry.incident_tools(live)
+    assert list(tools) == ["pagerduty", "opsgenie"] and [t.name for t in tools.values()] == ["pagerduty", "opsgenie"]
     assert registry.logs_configured(live)
     assert list(registry.webhook_verifiers(live)) == ["pagerduty"]
 

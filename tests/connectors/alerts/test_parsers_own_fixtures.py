@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain import AlertStatus, PayloadError, Severity
 from connectors.alerts import parse_alerts, register_mappings, unregister
-from connectors.alerts.pagerduty import signature_for, verify_signature
+from connectors.pagerduty.alerts import signature_for, verify_signature
 
 AM_V4: dict[str, Any] = {
     "version": "4", "groupKey": "{}:{alertname=\"HighLatency\"}", "truncatedAlerts": 3, "status": "firing",

@@ -1,5 +1,5 @@
-"""The PagerDuty connector: V3 webhook intake, its signature check (``pagerduty.webhook_secret``) and
-write-back (``pagerduty.enabled``)."""
+"""PagerDuty's webhook signature check (``pagerduty.webhook_secret``): ``X-PagerDuty-Signature`` is an HMAC-SHA256
+of the raw body (``v1=<hex>``, several during a secret rotation), checked before the payload is parsed."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from config.settings import PagerDutySettings
-from connectors.alerts import pagerduty as alerts
-from connectors.plugins import Connector, WebhookVerifier
+from connectors.plugins import WebhookVerifier
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +61,3 @@ def webhook_verifier(settings: Any) -> WebhookVerifier | None:
         return None
     return WebhookVerifier(middleware=PagerDutySignatureMiddleware, options={"secret": secret.get_secret_value()},
                            reject=reject)
-
-
-plugin = Connector(name="pagerduty", description="PagerDuty V3 webhooks and incident write-back",
-                   settings_section="pagerduty", settings_model=PagerDutySettings, alert_source=alerts,
-                   webhook_verifier=webhook_verifier)
