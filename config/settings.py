@@ -18,17 +18,23 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.domain.errors import ConfigError
 from config.masking import mask_urls
+from connectors.influxdb.settings import InfluxDBSettings
+from connectors.kubernetes.settings import KubernetesSettings
+from connectors.opsgenie.settings import OpsgenieSettings
+from connectors.pagerduty.settings import PagerDutySettings
+from connectors.plugins import SettingsSection
+from connectors.prometheus.settings import PrometheusSettings
+from connectors.prometheus.settings import placeholder_misuse as promql_placeholder_misuse
 
 DEFAULT_CONFIG_FILE = Path(__file__).with_name("sherlog.yaml")
 
 
-class _Section(BaseModel):
-    model_config = {"extra": "forbid"}
+_Section = SettingsSection  # every section forbids unknown keys
 
 
 class StorageSettings(_Section):
@@ -129,93 +135,6 @@ class TeamsSettings(_Section):
     auth_timeout_s: float = Field(default=10.0, gt=0)  # Bot Framework token validation (OpenID keys fetch)
 
 
-class PagerDutySettings(_Section):
-    enabled: bool = False
-    api_token: SecretStr | None = None
-    api_url: str = "https://api.pagerduty.com"
-    from_email: str | None = None
-    webhook_secret: SecretStr | None = None
-
-
-class OpsgenieSettings(_Section):
-    enabled: bool = False
-    api_key: SecretStr | None = None
-    api_url: str = "https://api.opsgenie.com"
-
-
-def _promql_placeholder_misuse(query: str) -> str | None:
-    """Why ``{service}`` in a PromQL template cannot be filled in safely, or None when it can.
-
-    The placeholder becomes a complete, quoted string literal, so it must stand outside any string
-    (not ``"{service}"``, not ``".*{service}"``) and apart from names (not ``{service}_requests``).
-    Strings ("...", '...', `...`) and ``#`` comments are skipped as PromQL's lexer reads them.
-    """
-    i, n = 0, len(query)
-    while i < n:
-        ch = query[i]
-        if ch in "\"'`":
-            j = i + 1
-            while j < n and query[j] != ch:
-                j += 2 if ch != "`" and query[j] == "\\" else 1
-            if "{service}" in query[i:j + 1]:
-                return "inside a quoted string"
-            i = j + 1
-        elif ch == "#":
-            end = query.find("\n", i)
-            i = n if end < 0 else end + 1
-        elif query.startswith("{service}", i):
-            before, after = query[i - 1:i], query[i + 9:i + 10]
-            if any(c and (c.isalnum() or c in "_:") for c in (before, after)):
-                return "joined to a name"
-            i += 9
-        else:
-            i += 1
-    return None
-
-
-class PrometheusSettings(_Section):
-    url: str | None = None
-    timeout_s: float = Field(default=10.0, gt=0)
-    step: str = "30s"
-    lookback_minutes: int = Field(default=60, ge=1)
-    queries: dict[str, str] = Field(default_factory=dict)  # name -> PromQL with {service} (unquoted)
-    # the shipped node_exporter / kube-state-metrics / cAdvisor / HTTP RED queries (connectors.prometheus_defaults),
-    # scoped to the alert; a name in ``queries`` replaces the shipped query of that name
-    default_queries: bool = True
-    grafana_url: str | None = None
-
-    @field_validator("queries")
-    @classmethod
-    def _placeholder_unquoted(cls, queries: dict[str, str]) -> dict[str, str]:
-        for name, query in queries.items():
-            problem = _promql_placeholder_misuse(query)
-            if problem:
-                raise ValueError(f"query {name!r}: {{service}} is {problem}; write it without quotes as a whole "
-                                 "label value, e.g. up{service={service}} or up{service=~{service}} "
-                                 "(Sherlog fills it in as a quoted, escaped PromQL string)")
-        return queries
-
-
-class InfluxDBSettings(_Section):
-    url: str | None = None
-    version: Literal[1, 2] = 2  # 1: /query with InfluxQL (JSON); 2: /api/v2/query with Flux (CSV)
-    token: SecretStr | None = None  # v2 API token (v1: "user:password" also works as a token)
-    org: str | None = None  # v2
-    database: str | None = None  # v1
-    timeout_s: float = Field(default=10.0, gt=0)
-    lookback_minutes: int = Field(default=60, ge=1)  # queries read this long before (and after) the alert
-    queries: dict[str, str] = Field(default_factory=dict)  # name -> InfluxQL/Flux with {service} {start} {end}
-
-    @field_validator("queries")
-    @classmethod
-    def _placeholders_unquoted(cls, queries: dict[str, str]) -> dict[str, str]:
-        for name, query in queries.items():
-            if re.search(r"""['"]\{(service|start|end)\}|\{(service|start|end)\}['"]""", query):
-                raise ValueError(f"query {name!r}: write {{service}}, {{start}} and {{end}} without quotes "
-                                 "(Sherlog fills them in as quoted, escaped literals)")
-        return queries
-
-
 class LogsSettings(_Section):
     loki_url: str | None = None
     elasticsearch_url: str | None = None
@@ -240,7 +159,7 @@ class LogsSettings(_Section):
         example = "{app={service}}" if info.field_name == "loki_selector" else "search index=* service={service}"
         if "{{" in re.sub(r'"(?:[^"\\]|\\.)*"|`[^`]*`', "", template):
             raise ValueError(f"braces are no longer doubled and {{service}} is written without quotes, e.g. {example}")
-        problem = _promql_placeholder_misuse(template)
+        problem = promql_placeholder_misuse(template)
         if problem:
             raise ValueError(f"{{service}} is {problem}; write it without quotes as a whole value, e.g. {example} "
                              "(Sherlog fills it in as a quoted, escaped string)")
@@ -252,25 +171,6 @@ class LogsSettings(_Section):
         if re.search(r"[-_.A-Za-z0-9/\"']\{service\}|\{service\}[-_.A-Za-z0-9/\"']", template):
             raise ValueError("{service} must stand as a whole label value, e.g. app={service} or app in ({service})")
         return template
-
-
-class KubernetesSettings(_Section):
-    """Live Kubernetes evidence around an alert (read-only: get/list of pods, pods/log, events, nodes and the
-    pods' owners). Off by default; see docs/integrations.md, "Kubernetes evidence"."""
-
-    enabled: bool = False
-    kubeconfig: str | None = None  # a kubeconfig file; None: in-cluster credentials, else ~/.kube/config
-    context: str | None = None  # a context of that kubeconfig (None: its current context)
-    namespaces: list[str] = Field(default_factory=list)  # read only these; empty: any namespace an alert names
-    default_namespace: str = "default"  # for an alert that names a pod or workload but no namespace
-    max_targets: int = Field(default=3, ge=1, le=20)  # distinct pods/workloads/nodes read per incident
-    max_pods: int = Field(default=3, ge=1, le=50)  # pods of one workload read
-    log_lines: int = Field(default=200, ge=1, le=10_000)  # tail of each previous container's log
-    max_log_bytes: int = Field(default=65_536, ge=1024, le=10_485_760)  # cap of each log read (limitBytes)
-    max_events: int = Field(default=50, ge=1, le=1000)  # events listed per object
-    max_replicasets: int = Field(default=10, ge=1, le=100)  # recent rollouts of a Deployment
-    timeout_s: float = Field(default=10.0, gt=0, le=120)  # each API request
-    budget_s: float = Field(default=30.0, gt=0, le=600)  # all requests of one incident
 
 
 class RabbitMQSettings(_Section):
@@ -435,6 +335,9 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     taxonomy: TaxonomySettings = Field(default_factory=TaxonomySettings)
+    # third-party connectors' sections (``plugins.<name>``), validated by each connector's settings model
+    # (``connectors.registry.ConnectorRegistry.check_settings``); the built-in connectors' sections are above
+    plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # service -> the services it depends on (calls); used to propagate blame and to fetch neighbours' evidence
     topology: dict[str, list[str]] = Field(default_factory=dict)
 

@@ -10,7 +10,7 @@ import math
 import re
 from datetime import datetime, timedelta
 
-from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
+from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal, SignalSource
 
 WINDOW = timedelta(hours=2)
 _KIND_ALIASES = {
@@ -58,7 +58,7 @@ def detect_change_signals(
         title = f"{kind.replace('_', ' ')} of {event.service or 'unknown service'} at {when}: {event.text[:120]}"
         signals.append(
             Signal(
-                source="changes",
+                source=SignalSource.CHANGES,
                 detector="changes.recent",
                 service=event.service,
                 kind=kind,

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.domain import PayloadError
-from connectors.alerts import PARSERS, parse_alerts
+from connectors.alerts import alert_sources, parse_alerts
 
 HANG_S = 10.0
 
@@ -130,7 +130,7 @@ def _hypothesis(budget: int) -> Any:
 
 
 def fuzz_parsers(tally: Tally, budget: int) -> None:
-    for name in sorted(PARSERS):
+    for name in sorted(alert_sources()):
         _fuzz_parser(tally, name, budget)
 
 

@@ -7,12 +7,22 @@ import hmac
 from fastapi import HTTPException, Request, status
 
 from bot.pipeline import Pipeline
+from bot.storage import Store
 from config.settings import Settings
 
 
 def get_pipeline(request: Request) -> Pipeline:
     pipeline: Pipeline = request.app.state.pipeline
     return pipeline
+
+
+def get_store(request: Request) -> Store:
+    """The database of this process, as the composition root built it (reports and the dashboard read it);
+    503 when the app was built without one."""
+    store: Store | None = getattr(request.app.state, "store", None)
+    if store is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "this process was built without a database")
+    return store
 
 
 def get_app_settings(request: Request) -> Settings:

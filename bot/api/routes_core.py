@@ -28,7 +28,7 @@ from bot.domain import (
     utcnow,
 )
 from bot.pipeline import Pipeline
-from connectors.alerts import PARSERS, parse_alerts
+from connectors.alerts import alert_sources, parse_alerts
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -47,8 +47,9 @@ async def _pipeline(request: Request) -> Pipeline:
              dependencies=[Depends(_intake_token)])
 async def receive_alerts(source: str, request: Request, pipeline: Pipeline = Depends(_pipeline)) -> Response:
     """Accept a vendor webhook: persist first, answer 202 with the incident ids, analyse in the background."""
-    if source not in PARSERS:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown alert source {source!r}; known: {sorted(PARSERS)}")
+    sources = alert_sources()
+    if source not in sources:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown alert source {source!r}; known: {sorted(sources)}")
     raw = await read_body(request, limit=pipeline.settings.intake.max_body_bytes)
     verifier = getattr(request.app.state, "payload_verifiers", {}).get(source)
     if verifier is not None:  # authenticity first: an unsigned body is never parsed
@@ -92,10 +93,9 @@ async def list_incidents(
     offset: int = Query(0, ge=0, le=1_000_000),
     pipeline: Pipeline = Depends(get_pipeline),
 ) -> dict[str, Any]:
-    store = pipeline._require_store()
     items = await run_in_threadpool(
-        lambda: store.list_incidents(status=status_, service=service, category=category, q=q, limit=limit,
-                                     offset=offset)
+        lambda: pipeline.list_incidents(status=status_, service=service, category=category, q=q, limit=limit,
+                                        offset=offset)
     )
     return {"items": [i.model_dump(mode="json", exclude={"alerts"}) for i in items], "limit": limit,
             "offset": offset}
@@ -181,7 +181,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request, response: Response, pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     checks: dict[str, str] = {}
     try:
-        await run_in_threadpool(pipeline._require_store().ping)
+        await run_in_threadpool(pipeline.ping)
         checks["database"] = "ok"
     except SherlogError as e:
         checks["database"] = str(e)
@@ -225,5 +225,5 @@ class ChangeIn(BaseModel):
 async def record_change(body: ChangeIn, pipeline: Pipeline = Depends(get_pipeline)) -> dict[str, Any]:
     """Record a deploy, config change or feature-flag flip (from CI/CD); analyses use it as evidence."""
     event = ChangeEvent(ts=body.ts or utcnow(), kind=body.kind, service=body.service, text=body.text)
-    await run_in_threadpool(lambda: pipeline._require_store().add_change_event(event=event))
+    await run_in_threadpool(lambda: pipeline.record_change(event=event))
     return event.model_dump(mode="json")

@@ -19,12 +19,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from bot.api.auth import require_reader
-from bot.api.deps import get_pipeline
+from bot.api.deps import get_store
 from bot.domain import InputError
-from bot.pipeline import Pipeline
 from bot.reporting import REPORT_NAMES, ReportOptions, ReportScope, build_report, rows_to_csv
 from bot.reporting.export import stream_csv
 from bot.reporting.reports import INCIDENT_COLUMNS, stream_incident_rows
+from bot.storage import Store
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[Depends(require_reader)])
 
@@ -51,7 +51,7 @@ async def get_report(
     q: str | None = Query(None, max_length=200),
     status_: str | None = Query(None, alias="status"),
     format: Literal["json", "csv"] = "json",
-    pipeline: Pipeline = Depends(get_pipeline),
+    store: Store = Depends(get_store),
 ) -> Response | dict[str, Any]:
     if name not in REPORT_NAMES:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no report {name!r}; known: {list(REPORT_NAMES)}")
@@ -62,7 +62,6 @@ async def get_report(
                                 horizon_hours=horizon_hours, q=q or None, status=status_ or None)
     except InputError as e:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e)) from e
-    store = pipeline._require_store()
     if format == "csv":
         filename = f"sherlog-{name}-{scope.since.date().isoformat()}-{scope.until.date().isoformat()}.csv"
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}

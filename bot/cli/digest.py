@@ -34,10 +34,9 @@ def preview(
     dashboard_url: Annotated[str | None, typer.Option(help="Base URL of the dashboard for links.")] = None,
 ) -> None:
     """Build the digest from the database and write it to an HTML file (and print its text)."""
-    from bot.pipeline.digest import build_digest
+    from bot.pipeline.digest import preview_digest
 
-    pipeline = _pipeline()
-    digest = build_digest(store=pipeline._require_store(), days=days, dashboard_url=dashboard_url)
+    digest = preview_digest(pipeline=_pipeline(), days=days, dashboard_url=dashboard_url)
     html = digest.html(chart_cid="chart")
     if digest.chart_png:
         html = html.replace("cid:chart", "data:image/png;base64," + base64.b64encode(digest.chart_png).decode())

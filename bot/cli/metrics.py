@@ -174,7 +174,7 @@ def predict(
         if csv_only:
             source = CsvSource()
         else:
-            from connectors.prometheus import PrometheusConnector
+            from connectors.prometheus.client import PrometheusConnector
 
             source = PrometheusSource(PrometheusConnector(settings=settings.prometheus), step=pred.step)
     warnings: list[object] = []

@@ -151,7 +151,7 @@ def ingest_csv(path: PathArg, type: TypeOpt = DocumentType.INCIDENT) -> None:  #
 def ingest_pagerduty(since: SinceOpt = "90d") -> None:
     """Resolved PagerDuty incidents with their notes (needs pagerduty.api_token)."""
     from config.settings import get_settings
-    from connectors.pagerduty import PagerDutyConnector
+    from connectors.pagerduty.client import PagerDutyConnector
 
     settings = get_settings()
     if settings.pagerduty.api_token is None:
@@ -166,7 +166,7 @@ def ingest_pagerduty(since: SinceOpt = "90d") -> None:
 def ingest_opsgenie(since: SinceOpt = "90d") -> None:
     """Closed Opsgenie alerts with their notes (needs opsgenie.api_key)."""
     from config.settings import get_settings
-    from connectors.opsgenie import OpsgenieConnector
+    from connectors.opsgenie.client import OpsgenieConnector
 
     settings = get_settings()
     if settings.opsgenie.api_key is None:

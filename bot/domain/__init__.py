@@ -34,6 +34,7 @@ from bot.domain.models import (
     Recommendation,
     Severity,
     Signal,
+    SignalSource,
     SimilarIncident,
     TeamLabel,
     Vote,
@@ -57,6 +58,6 @@ __all__ = [
     "ConnectorError", "Document", "DocumentType", "Evidence", "EvidenceType", "Feedback", "GroundTruth",
     "Hypothesis", "Incident", "IncidentContext", "IncidentStatus", "KubeText", "InputError", "LLMError",
     "LogRecord", "MetricSeries", "NotFoundError", "PayloadError", "Recommendation", "RetrievalError",
-    "Severity", "SherlogError", "Signal", "SimilarIncident", "StorageError", "TeamLabel", "Vote", "category_of",
+    "Severity", "SherlogError", "Signal", "SignalSource", "SimilarIncident", "StorageError", "TeamLabel", "Vote", "category_of",
     "is_cause_kind", "new_id", "stable_hash", "utcnow",
 ]

@@ -149,11 +149,22 @@ class Evidence(_Model):
     weight: float = 0.0
 
 
+class SignalSource(StrEnum):
+    """Which kind of evidence a signal was read from. Stored and serialised as its value (``"logs"``)."""
+
+    LOGS = "logs"
+    METRICS = "metrics"
+    CHANGES = "changes"  # deploys, config changes, flags, rollouts
+    KUBERNETES = "kubernetes"  # object states and events read from the cluster
+    ALERT = "alert"  # the alert itself (its labels and text)
+    RETRIEVAL = "retrieval"  # past incidents and runbooks
+
+
 class Signal(_Model):
     """Something a detector found unusual: a log template surge, a metric change point, a deploy."""
 
     id: str = Field(default_factory=lambda: new_id("sig"))
-    source: str  # "logs", "metrics", "changes", "alert", "retrieval"
+    source: SignalSource
     detector: str
     service: str | None = None
     kind: str | None = None  # a vocabulary kind when the signal makes it clear, else a symptom kind

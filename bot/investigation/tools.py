@@ -31,10 +31,10 @@ from bot.investigation.results import ToolOutput, ToolResult, ToolStatus, clip, 
 from bot.investigation.scope import Refused, Scope
 
 if TYPE_CHECKING:
-    from connectors.influxdb import InfluxDBConnector
-    from connectors.kube_reader import KubernetesReader
+    from connectors.influxdb.client import InfluxDBConnector
+    from connectors.kubernetes.reader import KubernetesReader
     from connectors.logsources.base import LogSource
-    from connectors.prometheus import PrometheusConnector
+    from connectors.prometheus.client import PrometheusConnector
     from retrieval import Retriever
 
 log = logging.getLogger(__name__)
@@ -169,13 +169,13 @@ def metrics_range(args: MetricsRange, box: Toolbox) -> ToolOutput:
     start, end = scope.span(args.start, args.end)
     step = scope.step(start, end, args.step_s)
     if res.prometheus is not None:
-        from connectors.prometheus import render_query
+        from connectors.prometheus.client import render_query
 
         template = _template(args, res.prometheus.settings.queries)
         series = res.prometheus.query_range(render_query(template, service=service), start=start, end=end,
                                             step=f"{step}s", metric=args.name, service=service)
     elif res.influxdb is not None:
-        from connectors.influxdb import render_query as influx_query
+        from connectors.influxdb.client import render_query as influx_query
 
         template = _template(args, res.influxdb.settings.queries)
         query = influx_query(template, version=res.influxdb.settings.version, service=service, start=start, end=end)

@@ -129,7 +129,7 @@ def _read_metric_csv(path: Path) -> MetricSeries:
 
 
 def _read_metric_json(path: Path) -> list[MetricSeries]:
-    from connectors.prometheus import parse_query_range  # the Prometheus connector owns the format
+    from connectors.prometheus.client import parse_query_range  # the Prometheus connector owns the format
 
     return list(parse_query_range(_read_json(path)))
 

@@ -5,7 +5,7 @@ topology.
 
 Each source is optional and fails soft: a dead connector becomes one note in the analysis (and is not
 asked again for the other services), never a lost analysis. Service names come from alerts; each
-connector puts them into its query language escaped (``connectors.prometheus``, ``connectors.influxdb``,
+connector puts them into its query language escaped (``connectors.prometheus.client``, ``connectors.influxdb.client``,
 ``connectors.logsources``). Runs in the analysis worker thread (it may block on I/O).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +22,11 @@ from bot.domain import ConnectorError, Incident, IncidentContext, MetricSeries
 if TYPE_CHECKING:
     from bot.storage import Store
     from config.settings import Settings
-    from connectors.influxdb import InfluxDBConnector
-    from connectors.kubernetes_evidence import KubernetesEvidenceCollector
+    from connectors.influxdb.client import InfluxDBConnector
+    from connectors.kubernetes.evidence import KubernetesEvidenceCollector
     from connectors.logsources import LogSource
-    from connectors.prometheus import PrometheusConnector
+    from connectors.plugins import MetricSource
+    from connectors.prometheus.client import PrometheusConnector
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,13 @@ class LiveContextProvider:
         influxdb: InfluxDBConnector | None = None,
         log_sources_factory: Callable[[], list[LogSource]] | None = None,
         kubernetes_factory: Callable[[], KubernetesEvidenceCollector] | None = None,
+        metric_sources: Mapping[str, MetricSource] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.prometheus = prometheus
         self.influxdb = influxdb
+        self.metric_sources = dict(metric_sources or {})  # other connectors' (plugins), after these two
         self.log_sources_factory = log_sources_factory
         self.kubernetes_factory = kubernetes_factory  # called once, on the first incident (builds the client)
         self._kubernetes: KubernetesEvidenceCollector | None = None
@@ -69,7 +72,7 @@ class LiveContextProvider:
         at = context.alert_time
         services = neighbours(incident.service, context.topology) or [s for s in {a.service for a in incident.alerts} if s]
         notes: list[str] = []
-        if (self.prometheus is not None or self.influxdb is not None) and incident.alerts:
+        if (self.prometheus is not None or self.influxdb is not None or self.metric_sources) and incident.alerts:
             context.metrics = self._metrics(incident, services, notes)
         if self.log_sources_factory is not None and services:
             context.logs = self._logs(services, at, notes)
@@ -83,7 +86,9 @@ class LiveContextProvider:
     def _metrics(self, incident: Incident, services: list[str], notes: list[str]) -> list[MetricSeries]:
         """Series of every configured metrics source, merged: the detectors see them all alike."""
         out: list[MetricSeries] = []
-        for name, source in (("prometheus", self.prometheus), ("influxdb", self.influxdb)):
+        sources: list[tuple[str, MetricSource | None]] = [("prometheus", self.prometheus), ("influxdb", self.influxdb),
+                                                          *self.metric_sources.items()]
+        for name, source in sources:
             if source is None:
                 continue
             failures: list[str] = []  # one line per distinct failure; a dead server is one line

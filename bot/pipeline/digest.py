@@ -199,6 +199,11 @@ def build_digest(*, store: Store, now: datetime | None = None, days: int = 7,
                   notable=[{"id": i.id, "title": i.title, "service": i.service, "minutes": m} for m, i in longest])
 
 
+def preview_digest(*, pipeline: Pipeline, days: int = 7, dashboard_url: str | None = None) -> Digest:
+    """This period's digest, built but not sent (``sherlog digest preview``)."""
+    return build_digest(store=pipeline._require_store(), days=days, dashboard_url=dashboard_url)
+
+
 def send_digest(*, pipeline: Pipeline, sender: DigestSender, now: datetime | None = None, days: int = 7,
                 channel: str = "default", dashboard_url: str | None = None, force: bool = False) -> Digest | None:
     """Build and send this period's digest once per (period, channel), even with several replicas.

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from bot.domain import (
     Alert,
     Analysis,
+    ChangeEvent,
     Document,
     DocumentType,
     Evidence,
@@ -31,6 +32,7 @@ from bot.domain import (
     NotFoundError,
     RetrievalError,
     Signal,
+    SignalSource,
     SimilarIncident,
     Vote,
     utcnow,
@@ -221,7 +223,7 @@ class Pipeline:
             text = " ".join(x for x in (alert.name, alert.summary, alert.description) if x)
             out.append(
                 Signal(
-                    source="alert",
+                    source=SignalSource.ALERT,
                     detector="alert",
                     service=alert.service,
                     kind=None,
@@ -380,6 +382,28 @@ class Pipeline:
     def get_incident(self, *, incident_id: str) -> tuple[Incident, Analysis | None]:
         store = self._require_store()
         return store.get_incident(incident_id=incident_id), store.latest_analysis(incident_id=incident_id)
+
+    def list_incidents(self, *, status: str | None = None, service: str | None = None, category: str | None = None,
+                       q: str | None = None, limit: int = 100, offset: int = 0) -> list[Incident]:
+        """Incidents, newest first, filtered; a page of ``limit`` from ``offset``."""
+        return self._require_store().list_incidents(status=status, service=service, category=category, q=q,
+                                                    limit=limit, offset=offset)
+
+    def ping(self) -> None:
+        """Raise when the database does not answer (readiness)."""
+        self._require_store().ping()
+
+    def record_change(self, *, event: ChangeEvent) -> None:
+        """Keep a deploy, config change or flag flip as evidence for the analyses around its time."""
+        self._require_store().add_change_event(event=event)
+
+    def remember(self, *, key: str, data: dict[str, Any]) -> None:
+        """Keep a small piece of surface state (a Teams conversation reference) under ``key``."""
+        self._require_store().put_state(key=key, data=data)
+
+    def recall(self, *, key: str) -> dict[str, Any] | None:
+        """What ``remember`` kept under ``key``, or None."""
+        return self._require_store().get_state(key=key)
 
     def acknowledge(self, *, incident_id: str, user: str = "unknown") -> Incident:
         store = self._require_store()

@@ -32,12 +32,13 @@ from bot.pipeline.metrics import PipelineMetrics
 from bot.pipeline.service import Pipeline
 from bot.storage import Store
 from config.settings import Settings
+from connectors.registry import default_registry
 
 if TYPE_CHECKING:
     from bot.pipeline.outbox import OutboxRelay
     from bot.pipeline.queue import AnalysisQueue
     from bot.pipeline.scheduler import LeaseGate
-    from connectors.logsources import LogSource
+    from connectors.plugins import LogSource
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,7 @@ def open_store(settings: Settings) -> Store:
 
 def log_sources_factory(settings: Settings) -> Any:
     """A factory of the configured log sources (a fresh HTTP client per analysis), or None when none is set."""
-    cfg = settings.logs
-    if not (cfg.loki_url or cfg.elasticsearch_url or cfg.splunk_url or cfg.log_dir or cfg.kubernetes_enabled):
+    if not default_registry().logs_configured(settings):
         return None
 
     def make() -> list[LogSource]:
@@ -58,7 +58,7 @@ def log_sources_factory(settings: Settings) -> Any:
 
         from connectors.logsources.registry import build_log_sources
 
-        return build_log_sources(cfg, http=httpx.AsyncClient(timeout=httpx.Timeout(15.0)))
+        return build_log_sources(settings, http=httpx.AsyncClient(timeout=httpx.Timeout(15.0)))
 
     return make
 
@@ -77,36 +77,21 @@ def register_alert_mappings(settings: Settings) -> list[str]:
 def kubernetes_factory(settings: Settings) -> Any:
     """A builder of the Kubernetes evidence collector when ``kubernetes.enabled``, else None. The client is built
     on first use, so a cluster that cannot be reached is a note on the analysis, not a failed start."""
-    if not settings.kubernetes.enabled:
-        return None
-
-    def make() -> Any:
-        from connectors.kubernetes_evidence import KubernetesEvidenceCollector, api_client_from_settings
-
-        return KubernetesEvidenceCollector(api_client=api_client_from_settings(settings.kubernetes),
-                                           settings=settings.kubernetes)
-
-    return make
+    return default_registry().evidence_sources(settings).get("kubernetes")
 
 
 def build_pipeline(settings: Settings, *, store: Store | None = None, with_retriever: bool = True) -> Pipeline:
     from retrieval import Retriever
 
+    default_registry().check_settings(settings)
     register_alert_mappings(settings)
     store = store or open_store(settings)
     retriever = Retriever.from_settings(settings) if with_retriever else None
-    prometheus = None
-    if settings.prometheus.url:
-        from connectors.prometheus import PrometheusConnector
-
-        prometheus = PrometheusConnector(settings=settings.prometheus)
-    influxdb = None
-    if settings.influxdb.url:
-        from connectors.influxdb import InfluxDBConnector
-
-        influxdb = InfluxDBConnector(settings=settings.influxdb)
+    metric_sources: dict[str, Any] = dict(default_registry().metric_sources(settings))
+    prometheus, influxdb = metric_sources.pop("prometheus", None), metric_sources.pop("influxdb", None)
     llm = build_llm(settings, prometheus=prometheus, influxdb=influxdb, retriever=retriever)
     provider = LiveContextProvider(settings=settings, store=store, prometheus=prometheus, influxdb=influxdb,
+                                   metric_sources=metric_sources,
                                    log_sources_factory=log_sources_factory(settings),
                                    kubernetes_factory=kubernetes_factory(settings))
     pipeline = Pipeline(settings=settings, store=store, retriever=retriever, events=EventBus(),
@@ -128,7 +113,7 @@ def build_llm(settings: Settings, *, prometheus: Any = None, influxdb: Any = Non
         tools.log_sources = log_sources_factory(settings)
         if settings.logs.kubernetes_enabled:
             from bot.domain import ConnectorError
-            from connectors.kube_reader import core_v1_reader
+            from connectors.kubernetes.reader import core_v1_reader
 
             try:
                 tools.kubernetes = core_v1_reader()
@@ -250,30 +235,19 @@ def build_runtime(settings: Settings, role: Role = Role.ALL, *, pipeline: Pipeli
     pipeline.outbox = True
     pipeline.outbox_wakers.append(relay.wake)
     runtime = Runtime(settings=settings, role=role, pipeline=pipeline, queue=queue, relay=relay,
-                      surfaces=build_surfaces(settings, pipeline))
+                      surfaces=build_surfaces(settings, pipeline, store))
     if role.schedules:
         runtime.gate = LeaseGate(store, ttl_s=settings.scheduler.lease_s)
     runtime.early_warning_job = build_early_warning_job(settings, pipeline, wake=queue.wake)
     return runtime
 
 
-def build_surfaces(settings: Settings, pipeline: Pipeline) -> dict[str, Any]:
-    """The subscribers of the outbox events: chat surfaces, e-mail, PagerDuty/Opsgenie write-back."""
+def build_surfaces(settings: Settings, pipeline: Pipeline, store: Store) -> dict[str, Any]:
+    """The subscribers of the outbox events: the enabled chat surfaces and e-mail (the connectors' chat surfaces,
+    in registry order: Slack, Teams, e-mail, then plugins), and PagerDuty/Opsgenie write-back."""
     from bot.pipeline.writeback import subscribe as subscribe_writeback
 
-    surfaces: dict[str, Any] = {}
-    if settings.slack.enabled:
-        from bot.surfaces.slack.routes import SlackSurface
-
-        surfaces["slack"] = SlackSurface(settings=settings.slack, pipeline=pipeline)
-    if settings.teams.enabled:
-        from bot.surfaces.teams.routes import TeamsSurface
-
-        surfaces["teams"] = TeamsSurface(settings=settings.teams, pipeline=pipeline)
-    if settings.smtp.enabled:
-        from bot.surfaces.email import EmailNotifier
-
-        surfaces["email"] = EmailNotifier(settings=settings.smtp, pipeline=pipeline)
+    surfaces: dict[str, Any] = dict(default_registry().chat_surfaces(settings, pipeline, store))
     for surface in surfaces.values():
         surface.subscribe()
     writeback = subscribe_writeback(pipeline)
@@ -291,7 +265,7 @@ def build_early_warning_job(settings: Settings, pipeline: Pipeline, *, wake: Any
     csv_source = CsvSource()
     prom_source: Any = None
     if settings.prometheus.url:
-        from connectors.prometheus import PrometheusConnector
+        from connectors.prometheus.client import PrometheusConnector
 
         prom_source = PrometheusSource(PrometheusConnector(settings=settings.prometheus), step=settings.prediction.step)
 

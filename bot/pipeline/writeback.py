@@ -11,11 +11,9 @@
   annotation marks the incident start (on the alert's dashboard/panel when it came from Grafana) and
   becomes a region ending at the resolution.
 
-From settings, write-back goes through the pdpyras / opsgenie-sdk connectors
-(``connectors.pagerduty.PagerDutyConnector``, ``connectors.opsgenie.OpsgenieConnector``) wrapped by
-``PagerDutyTool``/``OpsgenieTool``. ``PagerDutyNotes``/``OpsgenieNotes`` are plain-HTTP adapters over an
-injected ``httpx.Client`` (PagerDuty REST v2 ``POST /incidents/{id}/notes``, ``PUT /incidents/{id}``; Opsgenie
-Alert API v2 ``POST /v2/alerts/{id}/notes|acknowledge|close``), the fallback when those modules are absent.
+The write-back targets are the incident tools of the connectors (``connectors.registry``): PagerDuty's and
+Opsgenie's live in ``connectors.pagerduty.writeback`` and ``connectors.opsgenie.writeback`` (pdpyras /
+opsgenie-sdk, or plain-HTTP adapters over an injected ``httpx.Client`` when those modules are absent).
 Every write has one idempotency key per incident and kind (``WriteBack``): the outbox may deliver an event
 twice and a process may die between the vendor call and its record, and still no note is written twice,
 because a write that may have happened is first looked up among the vendor's notes (PagerDuty
@@ -29,197 +27,31 @@ import asyncio
 import concurrent.futures
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from bot.domain import Analysis, ConnectorError, Incident, IncidentStatus, SherlogError, stable_hash, utcnow
 from bot.pipeline.delivery import Attempt, DeliveryOutcome, Sent, deliver_first
 from bot.storage.tables import DeliveryState
-from connectors.grafana import GrafanaConnector, dashboard_ref
+from connectors.grafana.client import GrafanaConnector, dashboard_ref
+from connectors.plugins import NOTE_LIMIT, IncidentTool
+from connectors.registry import default_registry
 
 if TYPE_CHECKING:
     from bot.pipeline.service import Pipeline
     from config.settings import Settings
 
 log = logging.getLogger(__name__)
-NOTE_LIMIT = 4000
 T = TypeVar("T")
 
 
-class IncidentTool(Protocol):
-    name: str
-
-    def add_note(self, ref: str, text: str) -> None: ...
-
-    def acknowledge(self, ref: str, user: str, *, marker: str = "") -> None: ...
-
-    def resolve(self, ref: str, user: str, *, marker: str = "") -> None: ...
-
-    def note_texts(self, ref: str) -> list[str]:
-        """The texts of the notes the vendor holds on ``ref`` (raises ``ConnectorError``)."""
-        ...
-
-
-@dataclass
-class PagerDutyNotes:
-    """PagerDuty REST API v2 (the calls pdpyras' ``APISession.rpost``/``rput`` would make)."""
-
-    client: httpx.Client
-    token: str
-    from_email: str
-    api_url: str = "https://api.pagerduty.com"
-    name: str = "pagerduty"
-
-    def _call(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
-        headers = {"Authorization": f"Token token={self.token}", "From": self.from_email,
-                   "Accept": "application/vnd.pagerduty+json;version=2", "Content-Type": "application/json"}
-        try:
-            response = self.client.request(method, f"{self.api_url.rstrip('/')}{path}", json=body, headers=headers)
-        except httpx.HTTPError as e:
-            raise ConnectorError(f"PagerDuty unreachable at {self.api_url}: {e.__class__.__name__}") from e
-        if response.status_code >= 300:
-            raise ConnectorError(f"PagerDuty refused {method} {path}: HTTP {response.status_code} "
-                                 f"{response.text[:200]} (check pagerduty.api_token and from_email)")
-        try:
-            return response.json() if response.content else None
-        except ValueError:
-            return None
-
-    def add_note(self, ref: str, text: str) -> None:
-        self._call("POST", f"/incidents/{ref}/notes", {"note": {"content": text[:NOTE_LIMIT]}})
-
-    def acknowledge(self, ref: str, user: str, *, marker: str = "") -> None:
-        self._call("PUT", f"/incidents/{ref}", {"incident": {"type": "incident_reference", "status": "acknowledged"}})
-
-    def resolve(self, ref: str, user: str, *, marker: str = "") -> None:
-        self._call("PUT", f"/incidents/{ref}", {"incident": {"type": "incident_reference", "status": "resolved"}})
-
-    def note_texts(self, ref: str) -> list[str]:
-        """``GET /incidents/{id}/notes`` (the API lists an incident's notes in one answer)."""
-        body = self._call("GET", f"/incidents/{ref}/notes", None)
-        notes = body.get("notes") if isinstance(body, dict) else None
-        return [str(n.get("content") or "") for n in notes or [] if isinstance(n, dict)]
-
-
-@dataclass
-class OpsgenieNotes:
-    """Opsgenie Alert API v2 (the calls opsgenie-sdk's ``AlertApi`` would make)."""
-
-    client: httpx.Client
-    api_key: str
-    api_url: str = "https://api.opsgenie.com"
-    name: str = "opsgenie"
-
-    def _call(self, path: str, body: dict[str, Any] | None, *, params: dict[str, str] | None = None) -> Any:
-        headers = {"Authorization": f"GenieKey {self.api_key}", "Content-Type": "application/json"}
-        url = f"{self.api_url.rstrip('/')}{path}"
-        method = "GET" if body is None else "POST"
-        try:
-            response = self.client.request(method, url, json=body, headers=headers,
-                                           params={"identifierType": "id", **(params or {})})
-        except httpx.HTTPError as e:
-            raise ConnectorError(f"Opsgenie unreachable at {self.api_url}: {e.__class__.__name__}") from e
-        if response.status_code >= 300:
-            raise ConnectorError(f"Opsgenie refused {method} {path}: HTTP {response.status_code} "
-                                 f"{response.text[:200]} (check opsgenie.api_key)")
-        try:
-            return response.json() if response.content else None
-        except ValueError:
-            return None
-
-    def add_note(self, ref: str, text: str) -> None:
-        self._call(f"/v2/alerts/{ref}/notes", {"note": text[:NOTE_LIMIT], "user": "Sherlog", "source": "Sherlog"})
-
-    def acknowledge(self, ref: str, user: str, *, marker: str = "") -> None:
-        self._call(f"/v2/alerts/{ref}/acknowledge", {"user": user, "source": "Sherlog",
-                                                      "note": f"Acknowledged in Sherlog by {user} {marker}".strip()})
-
-    def resolve(self, ref: str, user: str, *, marker: str = "") -> None:
-        self._call(f"/v2/alerts/{ref}/close", {"user": user, "source": "Sherlog",
-                                                "note": f"Resolved in Sherlog by {user} {marker}".strip()})
-
-    def note_texts(self, ref: str) -> list[str]:
-        """``GET /v2/alerts/{id}/notes``, oldest first, following the ``offset`` of the last note of a page."""
-        texts: list[str] = []
-        offset = ""
-        for _ in range(50):  # at most 5,000 notes
-            params = {"limit": "100", "order": "asc", "direction": "next", **({"offset": offset} if offset else {})}
-            body = self._call(f"/v2/alerts/{ref}/notes", None, params=params)
-            rows = [n for n in (body.get("data") if isinstance(body, dict) else None) or [] if isinstance(n, dict)]
-            texts += [str(n.get("note") or "") for n in rows]
-            if len(rows) < 100 or not rows[-1].get("offset"):
-                break
-            offset = str(rows[-1]["offset"])
-        return texts
-
-
-@dataclass
-class PagerDutyTool:
-    """Write-back through ``connectors.pagerduty.PagerDutyConnector`` (pdpyras)."""
-
-    connector: Any
-    name: str = "pagerduty"
-
-    def add_note(self, ref: str, text: str) -> None:
-        self.connector.add_note(ref, text[:NOTE_LIMIT])
-
-    def acknowledge(self, ref: str, user: str, *, marker: str = "") -> None:
-        self.connector.acknowledge(ref)
-
-    def resolve(self, ref: str, user: str, *, marker: str = "") -> None:
-        self.connector.resolve(ref)
-
-    def note_texts(self, ref: str) -> list[str]:
-        return [str(n.get("content") or "") for n in self.connector.notes(ref)]
-
-
-@dataclass
-class OpsgenieTool:
-    """Write-back through ``connectors.opsgenie.OpsgenieConnector`` (opsgenie-sdk)."""
-
-    connector: Any
-    name: str = "opsgenie"
-
-    def add_note(self, ref: str, text: str) -> None:
-        self.connector.add_note(ref, text[:NOTE_LIMIT], user="Sherlog")
-
-    def acknowledge(self, ref: str, user: str, *, marker: str = "") -> None:
-        self.connector.acknowledge(ref, note=f"Acknowledged in Sherlog by {user} {marker}".strip(), user=user)
-
-    def resolve(self, ref: str, user: str, *, marker: str = "") -> None:
-        self.connector.close(ref, note=f"Resolved in Sherlog by {user} {marker}".strip(), user=user)
-
-    def note_texts(self, ref: str) -> list[str]:
-        return [str(n.get("note") or "") for n in self.connector.notes(ref)]
-
-
 def tools_from_settings(settings: Settings, *, client: httpx.Client | None = None) -> dict[str, IncidentTool]:
-    """The configured write-back targets, keyed like ``Incident.external_refs``: the pdpyras/opsgenie-sdk
-    connectors of ``connectors.pagerduty``/``connectors.opsgenie``, or the plain-HTTP adapters above
-    when those modules are not installed."""
-    tools: dict[str, IncidentTool] = {}
-    pd, og = settings.pagerduty, settings.opsgenie
-    if pd.enabled and pd.api_token is not None:
-        try:
-            from connectors.pagerduty import PagerDutyConnector
-
-            tools["pagerduty"] = PagerDutyTool(PagerDutyConnector(pd))
-        except ImportError:
-            tools["pagerduty"] = PagerDutyNotes(
-                client=client or httpx.Client(timeout=10.0), token=pd.api_token.get_secret_value(),
-                from_email=pd.from_email or "sherlog@localhost", api_url=pd.api_url)
-    if og.enabled and og.api_key is not None:
-        try:
-            from connectors.opsgenie import OpsgenieConnector
-
-            tools["opsgenie"] = OpsgenieTool(OpsgenieConnector(og))
-        except ImportError:
-            tools["opsgenie"] = OpsgenieNotes(client=client or httpx.Client(timeout=10.0),
-                                              api_key=og.api_key.get_secret_value(), api_url=og.api_url)
-    return tools
+    """The configured write-back targets, keyed like ``Incident.external_refs``: the incident tools of the
+    connectors in ``connectors.registry`` (``connectors.pagerduty.writeback``, ``connectors.opsgenie.writeback``
+    and any plugin's)."""
+    return default_registry().incident_tools(settings, client=client)
 
 
 def analysis_note(incident: Incident, analysis: Analysis, *, dashboard_url: str | None = None) -> str:

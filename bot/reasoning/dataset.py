@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.domain import Document, GroundTruth, IncidentContext, MetricSeries, Signal, SimilarIncident
+from bot.domain import (
+    Document,
+    GroundTruth,
+    IncidentContext,
+    MetricSeries,
+    Signal,
+    SignalSource,
+    SimilarIncident,
+)
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +174,7 @@ def alert_signals(context: IncidentContext) -> list[Signal]:
     for i, alert in enumerate(context.incident.alerts[:20]):
         text = " ".join(x for x in (alert.name, alert.summary, alert.description) if x)
         out.append(Signal(
-            source="alert", detector="alert", service=alert.service, title=text[:200] or "alert", score=0.5,
+            source=SignalSource.ALERT, detector="alert", service=alert.service, title=text[:200] or "alert", score=0.5,
             started_at=alert.starts_at,
             evidence=[Evidence(id=f"alert:{i}", type=EvidenceType.ALERT, summary=text[:300], service=alert.service,
                                ts=alert.starts_at, url=alert.generator_url)],

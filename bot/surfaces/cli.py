@@ -55,9 +55,13 @@ def digest(hours: Annotated[int, typer.Option(min=1, max=24 * 31, help="Hours th
     from datetime import timedelta
 
     from bot.domain import utcnow
+    from bot.pipeline.wiring import build_pipeline, open_store
     from bot.surfaces.email import EmailNotifier
+    from config.settings import load_settings
 
-    pipeline = _pipeline()
-    notifier = EmailNotifier(settings=pipeline.settings.smtp, pipeline=pipeline)
+    settings = load_settings()  # honours --config through SHERLOG_CONFIG
+    store = open_store(settings)
+    pipeline = build_pipeline(settings, store=store)
+    notifier = EmailNotifier(settings=settings.smtp, pipeline=pipeline, store=store)
     count = asyncio.run(notifier.send_digest(since=utcnow() - timedelta(hours=hours)))
     err_console.print(f"[green]digest of {count} incident(s) sent to {', '.join(pipeline.settings.smtp.recipients)}[/]")

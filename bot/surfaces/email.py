@@ -30,6 +30,7 @@ from bot.domain import Analysis, ConfigError, ConnectorError, Incident, stable_h
 from bot.pipeline.delivery import Attempt, DeliveryOutcome, Sent, deliver_first
 from bot.pipeline.service import Pipeline
 from bot.render.email import digest_html, digest_text, email_html, email_subject, email_text
+from bot.storage import Store
 from bot.surfaces.delivery import DeliveryScheduler
 from config.settings import SMTPSettings
 
@@ -61,13 +62,13 @@ def build_message(*, sender: str, recipients: Sequence[str], subject: str, text:
 
 
 class EmailNotifier:
-    def __init__(self, *, settings: SMTPSettings, pipeline: Pipeline) -> None:
+    def __init__(self, *, settings: SMTPSettings, pipeline: Pipeline, store: Store) -> None:
         if not settings.recipients:
             raise ConfigError("smtp.recipients is empty: list who receives incident mail "
                               "(SHERLOG__SMTP__RECIPIENTS='[\"oncall@example.com\"]')")
         self.settings = settings
         self.pipeline = pipeline
-        self._store = pipeline._require_store()
+        self._store = store  # the delivery ledger (chat posts), given by the composition root
         self.scheduler = DeliveryScheduler("email")
 
     # ---- SMTP ---------------------------------------------------------------------------------

@@ -24,13 +24,13 @@ from bot.api.auth import (
     set_session_cookie,
     tokens_configured,
 )
-from bot.api.deps import get_pipeline
+from bot.api.deps import get_store
 from bot.domain import ALL_KINDS, InputError, NotFoundError, Severity
 from bot.domain.vocabulary import Category
-from bot.pipeline import Pipeline
 from bot.reporting import ReportOptions, ReportScope, build_report
 from bot.reporting.quality import hit_rank
 from bot.reporting.queries import analyses_of, chat_posts, known_services
+from bot.storage import Store
 from bot.web.filters import register as register_filters
 from bot.web.timeline import build_timeline, thread_url
 from config.settings import Settings
@@ -65,27 +65,26 @@ def _scope(request: Request) -> tuple[ReportScope, str | None]:
         return ReportScope.parse(), str(e)
 
 
-def _base(request: Request, pipeline: Pipeline, principal: Principal, page: str) -> dict[str, Any]:
+def _base(request: Request, store: Store, principal: Principal, page: str) -> dict[str, Any]:
     settings: Settings = request.app.state.settings
     filters = {k: request.query_params.get(k, "") for k in FILTER_KEYS}
     return {
         "request": request, "page": page, "principal": principal,
         "first_run": not tokens_configured(settings.auth), "filters": filters,
-        "query": str(request.url.query), "services": known_services(store=pipeline._require_store()),
+        "query": str(request.url.query), "services": known_services(store=store),
         "categories": [c.value for c in Category], "severities": [s.value for s in Severity],
     }
 
 
 @router.get("/", response_class=HTMLResponse)
-async def overview(request: Request, pipeline: Pipeline = Depends(get_pipeline),
+async def overview(request: Request, store: Store = Depends(get_store),
                    principal: Principal = Depends(require_page_reader)) -> Response:
     scope, error = _scope(request)
-    store = pipeline._require_store()
 
     def load() -> dict[str, Any]:
         return {"summary": build_report("summary", store=store, scope=scope),
                 "warnings": build_report("early-warnings", store=store, scope=scope),
-                **_base(request, pipeline, principal, "overview")}
+                **_base(request, store, principal, "overview")}
 
     ctx = await run_in_threadpool(load)
     ctx.update(scope=scope, error=error)
@@ -93,16 +92,15 @@ async def overview(request: Request, pipeline: Pipeline = Depends(get_pipeline),
 
 
 @router.get("/incidents", response_class=HTMLResponse)
-async def incidents(request: Request, pipeline: Pipeline = Depends(get_pipeline),
+async def incidents(request: Request, store: Store = Depends(get_store),
                     principal: Principal = Depends(require_page_reader)) -> Response:
     scope, error = _scope(request)
-    store = pipeline._require_store()
     q = (request.query_params.get("q") or "").strip()[:200] or None
     status_ = request.query_params.get("status") or None
 
     def load() -> dict[str, Any]:
         report = build_report("incidents", store=store, scope=scope, options=ReportOptions(q=q, status=status_))
-        return {"report": report, **_base(request, pipeline, principal, "incidents")}
+        return {"report": report, **_base(request, store, principal, "incidents")}
 
     ctx = await run_in_threadpool(load)
     ctx.update(scope=scope, error=error, q=q or "", status_filter=status_ or "",
@@ -111,9 +109,8 @@ async def incidents(request: Request, pipeline: Pipeline = Depends(get_pipeline)
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-async def incident_page(incident_id: str, request: Request, pipeline: Pipeline = Depends(get_pipeline),
+async def incident_page(incident_id: str, request: Request, store: Store = Depends(get_store),
                         principal: Principal = Depends(require_page_reader)) -> Response:
-    store = pipeline._require_store()
 
     def load() -> dict[str, Any]:
         incident = store.get_incident(incident_id=incident_id)
@@ -127,7 +124,7 @@ async def incident_page(incident_id: str, request: Request, pipeline: Pipeline =
         return {"incident": incident, "analysis": analysis, "analyses": analyses, "feedback": feedback,
                 "posts": [{**p, "url": thread_url(p)} for p in posts], "hit_rank": rank,
                 "timeline": timeline, "timeline_json": [e.as_dict() for e in timeline], "kinds": ALL_KINDS,
-                **_base(request, pipeline, principal, "incidents")}
+                **_base(request, store, principal, "incidents")}
 
     try:
         ctx = await run_in_threadpool(load)
@@ -137,14 +134,13 @@ async def incident_page(incident_id: str, request: Request, pipeline: Pipeline =
 
 
 @router.get("/quality", response_class=HTMLResponse)
-async def quality(request: Request, pipeline: Pipeline = Depends(get_pipeline),
+async def quality(request: Request, store: Store = Depends(get_store),
                   principal: Principal = Depends(require_page_reader)) -> Response:
     scope, error = _scope(request)
-    store = pipeline._require_store()
 
     def load() -> dict[str, Any]:
         return {name.replace("-", "_"): build_report(name, store=store, scope=scope)
-                for name in ("hit-rate", "calibration", "feedback", "llm")} | _base(request, pipeline, principal,
+                for name in ("hit-rate", "calibration", "feedback", "llm")} | _base(request, store, principal,
                                                                                      "quality")
 
     ctx = await run_in_threadpool(load)
@@ -153,14 +149,13 @@ async def quality(request: Request, pipeline: Pipeline = Depends(get_pipeline),
 
 
 @router.get("/gamedays", response_class=HTMLResponse)
-async def gamedays(request: Request, pipeline: Pipeline = Depends(get_pipeline),
+async def gamedays(request: Request, store: Store = Depends(get_store),
                    principal: Principal = Depends(require_page_reader)) -> Response:
     scope, error = _scope(request)
-    store = pipeline._require_store()
 
     def load() -> dict[str, Any]:
         return {"gameday": build_report("gameday", store=store, scope=scope),
-                **_base(request, pipeline, principal, "gamedays")}
+                **_base(request, store, principal, "gamedays")}
 
     ctx = await run_in_threadpool(load)
     ctx.update(scope=scope, error=error)

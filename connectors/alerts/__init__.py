@@ -1,12 +1,14 @@
 """Vendor alert payloads -> ``Alert`` objects. One pure parser per vendor, chosen by name or sniffed.
 
 ``parse_alerts(payload, source=None)``: ``source`` is the vendor name from the intake URL; when None
-the payload's shape decides (used for bundles' ``alert.json``). A parser is anything with ``SOURCE``,
-``parse(payload) -> list[Alert]`` and ``looks_like(payload) -> bool`` (a module or an object); one that
-sets ``ALLOW_EMPTY = True`` may return no alert for a valid payload (PagerDuty's service events).
+the payload's shape decides (used for bundles' ``alert.json``). The parsers are the ``alert_source`` of
+the connectors in ``connectors.registry`` (``connectors.plugins.AlertSource``: ``SOURCE``,
+``parse(payload) -> list[Alert]``, ``looks_like(payload) -> bool``); one that sets ``ALLOW_EMPTY = True``
+may return no alert for a valid payload (PagerDuty's service events). This package keeps what every
+vendor's parser shares (``common``, ``strict``); each parser lives in its vendor's package.
 
-Built in: ``alertmanager``, ``grafana``, ``pagerduty`` (V3), ``opsgenie``, ``datadog``, ``generic``;
-``register_mappings`` adds generic parsers configured in YAML (``intake.mappings``).
+Built in: ``alertmanager``, ``grafana``, ``pagerduty`` (V3), ``opsgenie``, ``datadog``, ``generic``, and any
+connector a pip package adds; ``register_mappings`` adds generic parsers configured in YAML (``intake.mappings``).
 
 ``parse_alerts`` is total: field types are checked first (``strict.FIELD_TYPES``), and anything a parser
 raises (an overflowing time, a type it did not expect) becomes a ``PayloadError`` with the reason.
@@ -14,39 +16,43 @@ raises (an overflowing time, a type it did not expect) becomes a ``PayloadError`
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from bot.domain import Alert, PayloadError
-from connectors.alerts import alertmanager, datadog, generic, grafana, opsgenie, pagerduty
-from connectors.alerts.generic import MappedParser
 from connectors.alerts.strict import check_field_types
+from connectors.generic.alerts import SOURCE as GENERIC
+from connectors.generic.alerts import MappedParser
+from connectors.plugins import AlertSource
+from connectors.registry import default_registry
+
+AlertParser = AlertSource  # the protocol's former name
+
+_MAPPED: dict[str, AlertSource] = {}  # generic sources registered at run time (``intake.mappings``)
 
 
-class AlertParser(Protocol):
-    SOURCE: str
-
-    def parse(self, payload: Any) -> list[Alert]: ...
-
-    def looks_like(self, payload: dict[str, Any]) -> bool: ...
+def alert_sources() -> dict[str, AlertSource]:
+    """Every accepted source, name -> parser: the connectors' parsers in detection order, then the registered
+    mappings. A new dict each call."""
+    return {**default_registry().alert_sources(), **_MAPPED}
 
 
-PARSERS: dict[str, Any] = {
-    module.SOURCE: module for module in (alertmanager, grafana, pagerduty, opsgenie, datadog, generic)
-}
-BUILT_IN = frozenset(PARSERS)
+def register(parser: AlertSource) -> None:
+    """Add a parser at run time (a configured mapping); it cannot replace a connector's parser."""
+    if parser.SOURCE in default_registry().alert_sources():
+        raise PayloadError(f"intake.mappings.{parser.SOURCE}: {parser.SOURCE!r} is a built-in source; "
+                           "choose another name")
+    _MAPPED[parser.SOURCE] = parser
 
 
-def register(parser: Any) -> None:
-    """Add a vendor parser (module or object) exposing ``SOURCE``, ``parse`` and ``looks_like``."""
-    PARSERS[parser.SOURCE] = parser
+def unregister(name: str) -> None:
+    """Forget a parser added by ``register`` (no-op for an unknown name)."""
+    _MAPPED.pop(name, None)
 
 
 def register_mappings(mappings: dict[str, dict[str, Any]]) -> list[str]:
     """Register one ``MappedParser`` per configured mapping; a built-in vendor name cannot be replaced."""
     names: list[str] = []
     for name, config in mappings.items():
-        if name in BUILT_IN:
-            raise PayloadError(f"intake.mappings.{name}: {name!r} is a built-in source; choose another name")
         register(MappedParser(name, dict(config)))
         names.append(name)
     return names
@@ -54,18 +60,19 @@ def register_mappings(mappings: dict[str, dict[str, Any]]) -> list[str]:
 
 def detect_source(payload: Any) -> str:
     if isinstance(payload, dict):
-        for name, parser in PARSERS.items():
+        for name, parser in alert_sources().items():
             looks_like = getattr(parser, "looks_like", None)
-            if name != generic.SOURCE and looks_like is not None and looks_like(payload):
+            if name != GENERIC and looks_like is not None and looks_like(payload):
                 return name
-    return generic.SOURCE
+    return GENERIC
 
 
 def parse_alerts(payload: Any, *, source: str | None = None) -> list[Alert]:
     name = source or detect_source(payload)
-    parser = PARSERS.get(name)
+    sources = alert_sources()
+    parser = sources.get(name)
     if parser is None:
-        raise PayloadError(f"unknown alert source {name!r}; known: {', '.join(sorted(PARSERS))}")
+        raise PayloadError(f"unknown alert source {name!r}; known: {', '.join(sorted(sources))}")
     check_field_types(name, payload)
     try:
         alerts: list[Alert] = parser.parse(payload)
@@ -78,4 +85,5 @@ def parse_alerts(payload: Any, *, source: str | None = None) -> list[Alert]:
     return alerts
 
 
-__all__ = ["BUILT_IN", "PARSERS", "AlertParser", "detect_source", "parse_alerts", "register", "register_mappings"]
+__all__ = ["AlertParser", "alert_sources", "detect_source", "parse_alerts", "register", "register_mappings",
+           "unregister"]

@@ -1,9 +1,10 @@
 """Build the configured log sources from settings, and fetch every service's lines around an alert.
 
-    sources = build_log_sources(settings.logs, http=client)
+    sources = build_log_sources(settings, http=client)
     logs, notes = await fetch_incident_logs(sources, services=["checkout"], alert_time=t, settings=settings.logs)
 
-Clients are injected (an ``httpx.AsyncClient`` for Loki and Splunk; optionally an Elasticsearch/OpenSearch
+Each source comes from its connector (``connectors.registry``: ``files``, ``loki``, ``elasticsearch``, ``splunk``,
+``kubernetes`` and any plugin's). Clients are injected (an ``httpx.AsyncClient`` for Loki and Splunk; optionally an Elasticsearch/OpenSearch
 client and a Kubernetes ``CoreV1Api``); when one is not given, it is built from the settings.
 
 Each source is asked for the first service alone; when it is unavailable (``LogSourceUnavailable``:
@@ -21,56 +22,21 @@ from typing import Any
 
 import httpx
 
-from bot.domain.errors import ConfigError, ConnectorError
+from bot.domain.errors import ConnectorError
 from config.settings import LogsSettings
 from connectors.logsources.base import LogQuery, LogSource, LogSourceUnavailable
-from connectors.logsources.elasticsearch import ElasticsearchLogSource
-from connectors.logsources.files import FileLogSource
-from connectors.logsources.kubernetes import KubernetesLogSource
-from connectors.logsources.loki import LokiLogSource
-from connectors.logsources.splunk import SplunkLogSource
+from connectors.plugins import LogSourceClients
+from connectors.registry import ConnectorRegistry, default_registry
 
 log = logging.getLogger(__name__)
 
 
-def build_log_sources(settings: LogsSettings, *, http: httpx.AsyncClient, elasticsearch: Any = None,
-                      kubernetes_api: Any = None) -> list[LogSource]:
-    sources: list[LogSource] = []
-    if settings.log_dir:
-        sources.append(FileLogSource(settings.log_dir))
-    if settings.loki_url:
-        sources.append(LokiLogSource(base_url=settings.loki_url, client=http, selector=settings.loki_selector))
-    if settings.elasticsearch_url or elasticsearch is not None:
-        if elasticsearch is None:
-            from elasticsearch import Elasticsearch
-
-            # no retries: a dead cluster is one note per incident, not one per retry
-            elasticsearch = Elasticsearch(settings.elasticsearch_url, max_retries=0, request_timeout=15)
-        sources.append(ElasticsearchLogSource(client=elasticsearch, index=settings.elasticsearch_index,
-                                              service_field=settings.elasticsearch_service_field,
-                                              url=settings.elasticsearch_url))
-    if settings.splunk_url:
-        token = settings.splunk_token.get_secret_value() if settings.splunk_token else None
-        sources.append(SplunkLogSource(base_url=settings.splunk_url, client=http, token=token,
-                                       search=settings.splunk_search))
-    if settings.kubernetes_enabled or kubernetes_api is not None:
-        sources.append(KubernetesLogSource(core_api=kubernetes_api or _kubernetes_api(),
-                                           namespace=settings.kubernetes_namespace,
-                                           selector=settings.kubernetes_selector))
-    return sources
-
-
-def _kubernetes_api() -> Any:
-    from kubernetes import client, config
-
-    try:
-        config.load_incluster_config()  # type: ignore[no-untyped-call]
-    except config.ConfigException:
-        try:
-            config.load_kube_config()  # type: ignore[no-untyped-call]
-        except Exception as e:
-            raise ConfigError(f"logs.kubernetes_enabled is true but no cluster credentials were found: {e}") from e
-    return client.CoreV1Api()
+def build_log_sources(settings: Any, *, http: httpx.AsyncClient, elasticsearch: Any = None,
+                      kubernetes_api: Any = None, registry: ConnectorRegistry | None = None) -> list[LogSource]:
+    """The log sources of the connectors configured in ``settings`` (the whole ``Settings``), in registry order
+    (files, Loki, Elasticsearch/OpenSearch, Splunk, Kubernetes, then plugins)."""
+    clients = LogSourceClients(http=http, elasticsearch=elasticsearch, kubernetes_api=kubernetes_api)
+    return (registry or default_registry()).log_sources(settings, clients)
 
 
 def _encodable(service: str) -> bool:

@@ -11,7 +11,15 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.domain import Evidence, EvidenceType, IncidentContext, Signal, is_cause_kind, stable_hash
+from bot.domain import (
+    Evidence,
+    EvidenceType,
+    IncidentContext,
+    Signal,
+    SignalSource,
+    is_cause_kind,
+    stable_hash,
+)
 from detectors.kubernetes.container_logs import logs_by_workload
 from detectors.kubernetes.event_rows import findings_from_rows
 from detectors.kubernetes.lines import line_signals, without_yielding
@@ -294,13 +302,13 @@ def _signal(group: _Group, with_logs: set[str]) -> Signal:
         attributes["allocated"] = {k: {"requests_pct": r, "limits_pct": li} for k, (r, li) in allocated.items()}
     if group.rule.kind == "crash_loop":
         attributes["container_logs"] = group.service in with_logs  # their decisive lines decide
-    return Signal(source="kubernetes", detector=group.family, service=group.service, kind=group.rule.kind,
+    return Signal(source=SignalSource.KUBERNETES, detector=group.family, service=group.service, kind=group.rule.kind,
                   title=title, score=group.rule.score, started_at=started, evidence=evidence, attributes=attributes)
 
 
 def _change_mirror(signal: Signal) -> Signal:
     return Signal(
-        source="changes", detector="k8s.change_cause", service=signal.service, kind=signal.kind,
+        source=SignalSource.CHANGES, detector="k8s.change_cause", service=signal.service, kind=signal.kind,
         title=signal.title, score=signal.score, started_at=signal.started_at,
         evidence=[e.model_copy() for e in signal.evidence],
         attributes={"kind": signal.kind, "decisive": False, "mirror_of": signal.id,

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.domain import Evidence, EvidenceType, Signal, stable_hash
+from bot.domain.models import SignalSource
 
 MAX_LINES_PER_SERVICE = 5_000
 MAX_EVIDENCE = 3
@@ -133,5 +134,5 @@ def _signal(rule: LineRule, target: str, reporter: str, lines: list[str]) -> Sig
     elif target != reporter:
         attributes["seen_on"] = reporter
     title = f"{rule.id} in the logs of {reporter} x{len(lines)}: {lines[0][:160]}"
-    return Signal(source="kubernetes", detector="k8s.lines", service=service, kind=rule.kind, title=title,
+    return Signal(source=SignalSource.KUBERNETES, detector="k8s.lines", service=service, kind=rule.kind, title=title,
                   score=rule.score, evidence=evidence, attributes=attributes)

@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain import Evidence, EvidenceType, Signal, stable_hash
+from bot.domain import Evidence, EvidenceType, Signal, SignalSource, stable_hash
 from detectors.kubernetes.model import NetworkPolicy, PodInfo
 from detectors.kubernetes.text import parse_age, parse_time
 
@@ -108,7 +108,7 @@ def _signal(policy: NetworkPolicy, service: str, made: datetime, *, decisive: bo
     summary = (f"networkpolicy/{policy.name} in {policy.namespace or 'its namespace'} made "
                f"{made.strftime('%H:%M UTC')}, selects {scope}{isolation}")
     return Signal(
-        source="kubernetes", detector="k8s.network_policy", service=service, kind="network_policy_block",
+        source=SignalSource.KUBERNETES, detector="k8s.network_policy", service=service, kind="network_policy_block",
         title=summary, score=0.75 if decisive else 0.45, started_at=made,
         evidence=[Evidence(id=f"k8s:{stable_hash('netpol', policy.name, service)}", type=EvidenceType.KUBERNETES,
                            summary=summary, service=service, ts=made, detail=f"from {policy.origin}")],

@@ -8,7 +8,7 @@ import math
 import re
 from datetime import datetime, timedelta
 
-from bot.domain import Evidence, EvidenceType, Signal, stable_hash
+from bot.domain import Evidence, EvidenceType, Signal, SignalSource, stable_hash
 from detectors.kubernetes.model import Findings, Rollout
 from detectors.kubernetes.resolve import Resolver
 
@@ -61,7 +61,7 @@ def _signal(rollout: Rollout, alert_time: datetime) -> Signal | None:
     revision = f" revision {rollout.revision}" if rollout.revision else ""
     text = f"rollout of {rollout.workload}{revision} at {when}" + (f": {rollout.detail}" if rollout.detail else "")
     return Signal(
-        source="changes", detector="k8s.rollout", service=rollout.workload, kind="deploy", title=text,
+        source=SignalSource.CHANGES, detector="k8s.rollout", service=rollout.workload, kind="deploy", title=text,
         score=round(0.35 + 0.55 * recency, 4), started_at=rollout.at,
         evidence=[Evidence(id=f"k8s:{stable_hash('rollout', rollout.workload, when)}", type=EvidenceType.CHANGE,
                            summary=text, service=rollout.workload, ts=rollout.at)],

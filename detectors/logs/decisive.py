@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.domain.models import Evidence, EvidenceType, Signal
+from bot.domain.models import Evidence, EvidenceType, Signal, SignalSource
 from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider_of, provider_of_host
 from detectors.logs.decisive_rules import RULES, TRIGGER, Rule
 from detectors.logs.dumps import dump_signals
@@ -388,7 +388,7 @@ def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
         score_factor = min(score_factor, 0.75)
     blamed = f" (blames {first.culprit})" if first.culprit else ""
     score = min(0.97, first.score + (0.03 if group.count >= 3 else 0.0)) * score_factor
-    return Signal(source="logs", detector=f"logs.{rule.family}", service=service, kind=first.kind,
+    return Signal(source=SignalSource.LOGS, detector=f"logs.{rule.family}", service=service, kind=first.kind,
                   title=f"{service}: {quoted[:140]}{blamed}", score=round(score, 4), started_at=started,
                   evidence=evidence, attributes=attributes)
 
@@ -452,7 +452,7 @@ def _semantic_signal(candidate: _Candidate, kind: str, score: float, similarity:
     evidence = [Evidence(id=f"log:{service}:{candidate.index + 1}", type=EvidenceType.LOG, summary=quoted[:300],
                          service=service, ts=started, weight=score,
                          detail=f"reads as {kind} by meaning (similarity {similarity:.2f}, margin {margin:.2f})")]
-    return Signal(source="logs", detector="logs.semantic", service=service, kind=kind,
+    return Signal(source=SignalSource.LOGS, detector="logs.semantic", service=service, kind=kind,
                   title=f"{service}: {quoted[:140]} (reads as {kind})", score=score, started_at=started,
                   evidence=evidence, attributes=attributes)
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain.models import Evidence, EvidenceType, Signal
+from bot.domain.models import Evidence, EvidenceType, Signal, SignalSource
 
 MAX_DUMP_LINES = 50_000
 MIN_THREADS = 3
@@ -210,7 +210,7 @@ def dump_signals(service: str, lines: Sequence[str], *,
     started = timestamp(reading.line) if timestamp is not None else None
     quote = reading.quote[:300]
     return [Signal(
-        source="logs", detector="logs.dump", service=service, kind=reading.kind,
+        source=SignalSource.LOGS, detector="logs.dump", service=service, kind=reading.kind,
         title=f"{service}: thread dump: {reading.summary}", score=reading.score, started_at=started,
         evidence=[Evidence(id=f"log:{service}:{reading.line + 1}", type=EvidenceType.LOG, summary=quote,
                            service=service, ts=started, detail=reading.summary, weight=reading.score)],

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.domain.models import Evidence, EvidenceType, Signal
+from bot.domain.models import Evidence, EvidenceType, Signal, SignalSource
 from detectors.logs.correlation import annotate_onsets
 from detectors.logs.kinds import kind_of
 from detectors.logs.miner import TemplateMiner
@@ -284,7 +284,7 @@ class LogComparison:
                   if s.first_ts is not None and more > 0 and more >= carried]
         started = min(onsets) if onsets else cur.first_problem_ts
         return Signal(
-            source="logs", detector="log.error_share", service=service, kind="error_rate_increase",
+            source=SignalSource.LOGS, detector="log.error_share", service=service, kind="error_rate_increase",
             title=f"{service}: error/warning share of log events rose from {share_b:.1%} to {share_c:.1%}",
             score=_score(sig, "error", False), started_at=started,
             evidence=_evidence(service, examples),
@@ -304,7 +304,7 @@ class LogComparison:
         tid = self.miner.resolve(self.broken_order_first or 0)
         cluster = self.miner.clusters.get(tid)
         return Signal(
-            source="logs", detector="log.sequence", service=self.service, kind="log_anomaly",
+            source=SignalSource.LOGS, detector="log.sequence", service=self.service, kind="log_anomaly",
             title=f"{self.service}: {count} log events broke the usual order of templates",
             score=_score(sig, first.level, False), started_at=first.ts,
             evidence=_evidence(self.service, self.broken_order),
@@ -394,7 +394,7 @@ def _template_signal(
     short = template if len(template) <= 120 else template[:117] + "..."
     title = f"{service}: {words} ({st.baseline} -> {st.current}): {short}"
     return Signal(
-        source="logs", detector=detector, service=service, kind=kind, title=title,
+        source=SignalSource.LOGS, detector=detector, service=service, kind=kind, title=title,
         score=_score(sig, level, cause is not None), started_at=st.first_ts,
         evidence=_evidence(service, st.examples),
         attributes={

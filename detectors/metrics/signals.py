@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from bot.domain.models import Evidence, EvidenceType, MetricSeries, Signal
+from bot.domain.models import Evidence, EvidenceType, MetricSeries, Signal, SignalSource
 from bot.domain.vocabulary import is_cause_kind
 from detectors.metrics.capacity import (
     LimitKey,
@@ -455,7 +455,7 @@ def _origin_signal(
             f"{fmt_value(top.peak, top.metric)}")
     score = max([top.score] + [s.score for s in own])
     return Signal(
-        source="metrics", detector="metric.origin", service=top.service, metric=top.metric, kind=ORIGIN_KIND,
+        source=SignalSource.METRICS, detector="metric.origin", service=top.service, metric=top.metric, kind=ORIGIN_KIND,
         title=f"{top.service}: {what}", score=min(score, 1.0), started_at=when,
         # the series the origin rests on, cited by the id its own signal uses
         evidence=[Evidence(id=f"metric:{top.service}:{top.metric}", type=EvidenceType.METRIC,
@@ -520,7 +520,7 @@ def _at_limit_signals(
         else:
             what = f"{s.metric}{where} at {fmt_value(level, name)} of its limit {fmt_value(limit, name)} since {when:%H:%M} UTC"
         out.append(Signal(
-            source="metrics", detector="metric.at_limit", service=s.service, metric=s.metric, kind=kind,
+            source=SignalSource.METRICS, detector="metric.at_limit", service=s.service, metric=s.metric, kind=kind,
             title=f"{s.service}: {what}", score=score, started_at=when,
             evidence=[Evidence(id=f"metric:{s.service}:{s.metric}", type=EvidenceType.METRIC,
                                summary=f"{what} (score {score:.2f})", service=s.service, ts=when, weight=score)],
@@ -580,7 +580,7 @@ def _to_signal(f: _Finding, score: float, origin: float, victim_of: list[str]) -
         weight=score,
     )
     return Signal(
-        source="metrics",
+        source=SignalSource.METRICS,
         detector=detector,
         service=s.service,
         metric=s.metric,

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from bot.api.app import create_app
 from connectors.alerts import parse_alerts
 from connectors.alerts.common import TIME_NOTE
-from connectors.alerts.pagerduty import signature_for
+from connectors.pagerduty.alerts import signature_for
 from tests.web.conftest import make_settings
 
 SECRET = "pd-test-secret"

@@ -56,9 +56,9 @@ def test_api_role_queues_a_worker_analyses_and_the_api_relay_delivers(settings) 
 
 
 def test_every_role_registers_the_generic_mappings(settings) -> None:  # type: ignore[no-untyped-def]
-    from connectors.alerts import PARSERS
+    from connectors.alerts import alert_sources
 
     mapped = settings.model_copy(update={"intake": settings.intake.model_copy(update={"mappings": {
         "roles_probe": {"fields": {"name": ["check"], "service": ["host"]}}}})})
     build_runtime(mapped, Role.WORKER)
-    assert "roles_probe" in PARSERS
+    assert "roles_probe" in alert_sources()

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from bot.api.app import create_app
 from config.settings import load_settings
-from connectors.alerts import PARSERS
-from connectors.alerts.pagerduty import signature_for
+from connectors.alerts import unregister
+from connectors.pagerduty.alerts import signature_for
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def client(tmp_path: Path) -> Any:
     )
     with TestClient(create_app(settings)) as c:
         yield c
-    PARSERS.pop("nagios_t", None)
+    unregister("nagios_t")
 
 
 @pytest.mark.data

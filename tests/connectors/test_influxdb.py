@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from bot.domain.errors import ConnectorError, PayloadError
 from config.settings import InfluxDBSettings
-from connectors.influxdb import (
+from connectors.influxdb.client import (
     InfluxDBConnector,
     parse_flux_csv,
     parse_influxql_chunks,

@@ -26,7 +26,7 @@ from pydantic import SecretStr
 
 from bot.domain.errors import ConnectorError
 from config.settings import InfluxDBSettings
-from connectors.influxdb import InfluxDBConnector
+from connectors.influxdb.client import InfluxDBConnector
 from tests.influxd import create_db as _create_db
 from tests.influxd import influxd_server, needs_influxd
 from tests.influxd import write_lines as _write

@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain import ConnectorError
 from config.settings import OpsgenieSettings
-from connectors.opsgenie import OpsgenieConnector, app_url_for, document_from_alert
+from connectors.opsgenie.client import OpsgenieConnector, app_url_for, document_from_alert
 from tests.fakes.opsgenie_api import OpsgenieAPI, alert
 
 NOW = datetime.now(UTC).replace(microsecond=0)

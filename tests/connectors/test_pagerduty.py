@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain import ConnectorError, DocumentType
 from config.settings import PagerDutySettings
-from connectors.pagerduty import PagerDutyConnector, document_from_incident, pick_resolution
+from connectors.pagerduty.client import PagerDutyConnector, document_from_incident, pick_resolution
 from tests.fakes.pagerduty_api import PagerDutyAPI, incident
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -13,7 +13,7 @@ import pytest
 from bot.domain.errors import ConfigError, ConnectorError, PayloadError
 from bot.domain.models import Alert
 from config.settings import PrometheusSettings, load_settings
-from connectors.prometheus import (
+from connectors.prometheus.client import (
     PrometheusConnector,
     parse_query_range,
     promql_string,

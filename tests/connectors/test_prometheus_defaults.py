@@ -12,8 +12,8 @@ import pytest
 from bot.domain.models import Alert
 from config.settings import PrometheusSettings
 from connectors.alerts.common import service_from_labels
-from connectors.prometheus import PrometheusConnector, default_jobs, scope_matchers
-from connectors.prometheus_defaults import DEFAULT_QUERIES, host_of, service_of_series
+from connectors.prometheus.client import PrometheusConnector, default_jobs, scope_matchers
+from connectors.prometheus.defaults import DEFAULT_QUERIES, host_of, service_of_series
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 
 from bot.pipeline.early_warning import EarlyWarning, EarlyWarningJob, PrometheusSource
 from config.settings import PredictionSettings, PrometheusSettings, WatchSettings
-from connectors.prometheus import PrometheusConnector
+from connectors.prometheus.client import PrometheusConnector
 from tests.processes import free_port
 from tests.prometheusd import needs_prometheus, prometheus_server
 

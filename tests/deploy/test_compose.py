@@ -17,7 +17,7 @@ import yaml
 
 from bot.api.routes_core import router as core_router
 from config.settings import load_settings
-from connectors.alerts import PARSERS
+from connectors.alerts import alert_sources
 from tests.deploy.manifests import DEPLOY, command_status, compose, secret_env_vars, setting_env_vars
 
 SHERLOG_ROLES = ("api", "worker", "scheduler")
@@ -169,7 +169,7 @@ def test_alertmanager_posts_to_sherlogs_webhook_with_the_intake_token() -> None:
     url = hook["url"]
     assert url.startswith("http://api:8080/")
     prefix, _, source = ("/" + url.split("/", 3)[3]).rpartition("/")
-    assert f"{prefix}/{{source}}" in {r.path for r in core_router.routes} and source in PARSERS
+    assert f"{prefix}/{{source}}" in {r.path for r in core_router.routes} and source in alert_sources()
     alertmanager = compose()["services"]["alertmanager"]
     (secret,) = alertmanager["secrets"]
     assert hook["http_config"]["authorization"]["credentials_file"] == f"/run/secrets/{secret['target']}"

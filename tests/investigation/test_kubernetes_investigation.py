@@ -12,7 +12,7 @@ from kubernetes.client import ApiClient, Configuration, CoreV1Api
 from bot.domain import EvidenceType
 from bot.investigation import ToolResources
 from bot.reasoning.llm import LLMReasoner
-from connectors.kube_reader import CoreV1Reader
+from connectors.kubernetes.reader import CoreV1Reader
 from tests.fakes.chat_models import ScriptedChatModel, answer_turn, call, tool_turn
 from tests.fakes.kubernetes_api import FakeKubernetes
 

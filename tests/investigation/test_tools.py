@@ -12,7 +12,7 @@ import pytest
 
 from bot.investigation import Refused, Scope, Toolbox, ToolResources, ToolStatus
 from config.settings import PrometheusSettings
-from connectors.prometheus import PrometheusConnector
+from connectors.prometheus.client import PrometheusConnector
 
 from .factories import T0, at, context, settings
 
@@ -125,7 +125,7 @@ def test_without_a_namespace_no_kubernetes_object_can_be_read() -> None:
 
 
 def test_logs_come_from_the_configured_log_sources_within_the_window(tmp_path: Any) -> None:
-    from connectors.logsources.files import FileLogSource
+    from connectors.files.logs import FileLogSource
 
     (tmp_path / "checkout.log").write_text("\n".join([
         "2026-03-01T10:00:00Z ERROR hours before the alert",
@@ -161,7 +161,7 @@ def test_history_search_without_an_index_reads_the_incident_history() -> None:
 
 def test_influxdb_queries_get_the_quoted_service_and_the_range() -> None:
     from config.settings import InfluxDBSettings
-    from connectors.influxdb import InfluxDBConnector
+    from connectors.influxdb.client import InfluxDBConnector
 
     seen: list[str] = []
 

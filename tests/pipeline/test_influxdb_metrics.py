@@ -21,7 +21,7 @@ import pytest
 
 from bot.domain import Alert, ConfigError
 from config.settings import InfluxDBSettings, load_settings
-from connectors.influxdb import InfluxDBConnector, render_query
+from connectors.influxdb.client import InfluxDBConnector, render_query
 from tests.influxd import create_db, influxd_server, needs_influxd, write_lines
 from tests.processes import free_port
 from tests.webhook_flow import alertmanager_payload, analysis_via_api

@@ -13,7 +13,7 @@ from bot.domain import Alert, ConnectorError, Incident
 from bot.pipeline.context import LiveContextProvider
 from bot.pipeline.wiring import kubernetes_factory
 from config.settings import KubernetesSettings, load_settings
-from connectors.kubernetes_evidence import KubernetesEvidenceCollector, api_client_from_settings
+from connectors.kubernetes.evidence import KubernetesEvidenceCollector, api_client_from_settings
 from tests.connectors.kubernetes_evidence.cluster import NODE, NS, POD, FakeCluster
 from tests.connectors.logsources.standin import serve
 from tests.webhook_flow import analysis_via_api

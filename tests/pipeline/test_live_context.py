@@ -12,7 +12,7 @@ import httpx
 from bot.domain import Alert, ChangeEvent, Incident
 from bot.pipeline.context import LiveContextProvider, neighbours
 from config.settings import InfluxDBSettings, PrometheusSettings
-from connectors.influxdb import InfluxDBConnector
+from connectors.influxdb.client import InfluxDBConnector
 
 AT = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 TOPOLOGY = {"frontend": ["checkout"], "checkout": ["orders-db"], "orders-db": []}
@@ -39,8 +39,8 @@ def loki_peer(request: httpx.Request) -> httpx.Response:
 
 
 def make_provider(settings, store, influxdb=None):  # type: ignore[no-untyped-def]
-    from connectors.logsources.loki import LokiLogSource
-    from connectors.prometheus import PrometheusConnector
+    from connectors.loki.logs import LokiLogSource
+    from connectors.prometheus.client import PrometheusConnector
 
     prom = PrometheusConnector(
         settings=PrometheusSettings(url="http://prom:9090", queries={"latency_p95_ms": "latency{service={service}}"},

@@ -12,9 +12,10 @@ import pytest
 
 from bot.domain import AlertStatus
 from bot.pipeline import Pipeline, writeback
-from bot.pipeline.writeback import OpsgenieNotes, PagerDutyNotes
 from connectors.alerts import parse_alerts
-from connectors.grafana import GrafanaConnector, dashboard_ref, prometheus_graph_url
+from connectors.grafana.client import GrafanaConnector, dashboard_ref, prometheus_graph_url
+from connectors.opsgenie.writeback import OpsgenieNotes
+from connectors.pagerduty.writeback import PagerDutyNotes
 
 
 class PagerDutyAPI:

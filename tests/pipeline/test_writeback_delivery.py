@@ -15,13 +15,15 @@ import pytest
 
 from bot.domain import Incident
 from bot.pipeline import Pipeline, writeback
-from bot.pipeline.writeback import OpsgenieNotes, OpsgenieTool, PagerDutyNotes, PagerDutyTool, WriteBack
+from bot.pipeline.writeback import WriteBack
 from bot.storage.chat_leases import lease_chat_post
 from bot.storage.tables import DeliveryState
 from config.settings import OpsgenieSettings, PagerDutySettings
 from connectors.alerts import parse_alerts
-from connectors.opsgenie import OpsgenieConnector
-from connectors.pagerduty import PagerDutyConnector
+from connectors.opsgenie.client import OpsgenieConnector
+from connectors.opsgenie.writeback import OpsgenieNotes, OpsgenieTool
+from connectors.pagerduty.client import PagerDutyConnector
+from connectors.pagerduty.writeback import PagerDutyNotes, PagerDutyTool
 from tests.fakes.opsgenie_api import OpsgenieAPI, alert
 from tests.fakes.pagerduty_api import PagerDutyAPI, incident, webhook
 

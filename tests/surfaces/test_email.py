@@ -45,7 +45,7 @@ def _notifier(tmp_path, store: Store, port: int) -> EmailNotifier:  # type: igno
                              smtp={"enabled": True, "port": port, "sender": "sherlog@example.com",
                                    "recipients": ["oncall@example.com", "sre@example.com"],
                                    "dashboard_url": "https://sherlog.example"})
-    return EmailNotifier(settings=settings.smtp, pipeline=Pipeline(settings=settings, store=store))
+    return EmailNotifier(settings=settings.smtp, pipeline=Pipeline(settings=settings, store=store), store=store)
 
 
 async def test_new_critical_incident_is_mailed_once_as_html_and_text(tmp_path, store: Store, smtp) -> None:  # type: ignore[no-untyped-def]

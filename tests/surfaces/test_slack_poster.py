@@ -16,7 +16,8 @@ from tests.render.factories import analysis, hypothesis, incident
 
 def _poster(settings, store: Store) -> SlackPoster:  # type: ignore[no-untyped-def]
     pipeline = Pipeline(settings=settings, store=store)
-    return SlackPoster(settings=settings.slack, pipeline=pipeline, client=build_client(settings.slack))
+    return SlackPoster(settings=settings.slack, pipeline=pipeline, client=build_client(settings.slack),
+                       store=store)
 
 
 def _saved(store: Store, **kw: object):  # type: ignore[no-untyped-def]

@@ -50,7 +50,8 @@ async def test_slash_command_over_socket_mode_is_acked_with_the_answer(slack_set
 
     socket_settings = slack_settings.slack.model_copy(update={"socket_mode": True,
                                                              "app_token": SecretStr("xapp-test-token")})
-    surface = SlackSurface(settings=socket_settings, pipeline=Pipeline(settings=slack_settings, store=store))
+    surface = SlackSurface(settings=socket_settings, pipeline=Pipeline(settings=slack_settings, store=store),
+                           store=store)
     try:
         await surface.start()
         ack = await asyncio.wait_for(acks.get(), timeout=10)

@@ -113,7 +113,7 @@ async def test_proactive_card_is_posted_once_then_updated_in_place(
     inc, ana = _seed(pipeline)
     bot = SherlogTeamsBot(settings=teams_settings.teams, pipeline=pipeline)
     adapter = _adapter(bot)
-    notifier = TeamsNotifier(settings=teams_settings.teams, pipeline=pipeline, adapter=adapter)
+    notifier = TeamsNotifier(settings=teams_settings.teams, pipeline=pipeline, adapter=adapter, store=store)
     assert await notifier.deliver(inc, ana) == "pending"  # the bot was never added to the channel yet
     await adapter.receive_activity(Activity(type=ActivityTypes.conversation_update))  # added: reference stored
     adapter.activity_buffer.clear()
@@ -126,7 +126,8 @@ async def test_proactive_card_is_posted_once_then_updated_in_place(
     assert row is not None and row.state == "posted" and row.message_ref
 
     restarted = TeamsNotifier(settings=teams_settings.teams, pipeline=Pipeline(settings=teams_settings,
-                                                                                store=store), adapter=adapter)
+                                                                                store=store), adapter=adapter,
+                               store=store)
     assert await restarted.deliver(inc, ana) == "updated"
     assert len(adapter.activity_buffer) == 1
     [update] = adapter.updated_activities
@@ -192,13 +193,13 @@ def test_api_messages_answers_through_the_connector_in_emulator_mode(tmp_path, c
     assert body["text"] == "No open incidents. 🎉" and body["replyToId"] == "act-1"
 
 
-async def test_ack_or_resolve_never_posts_a_first_card(teams_settings, pipeline: Pipeline) -> None:  # type: ignore[no-untyped-def]
+async def test_ack_or_resolve_never_posts_a_first_card(teams_settings, pipeline: Pipeline, store: Store) -> None:  # type: ignore[no-untyped-def]
     inc, ana = _seed(pipeline)
     bot = SherlogTeamsBot(settings=teams_settings.teams, pipeline=pipeline)
     adapter = _adapter(bot)
     await adapter.receive_activity(Activity(type=ActivityTypes.conversation_update))
     adapter.activity_buffer.clear()
-    notifier = TeamsNotifier(settings=teams_settings.teams, pipeline=pipeline, adapter=adapter)
+    notifier = TeamsNotifier(settings=teams_settings.teams, pipeline=pipeline, adapter=adapter, store=store)
     assert await notifier.deliver(inc, None, update_only=True) == "skipped"
     assert adapter.activity_buffer == [] and pipeline.store.get_chat_post(  # type: ignore[union-attr]
         incident_id=inc.id, surface="teams") is None
@@ -206,7 +207,8 @@ async def test_ack_or_resolve_never_posts_a_first_card(teams_settings, pipeline:
     assert await notifier.deliver(inc, None, update_only=True) == "updated"
 
 
-async def test_questions_in_a_cards_reply_chain_are_about_that_incident(teams_settings, pipeline: Pipeline) -> None:  # type: ignore[no-untyped-def]
+async def test_questions_in_a_cards_reply_chain_are_about_that_incident(teams_settings, pipeline: Pipeline,
+                                                                       store: Store) -> None:  # type: ignore[no-untyped-def]
     from botbuilder.schema import ConversationAccount
 
     older, _ = _seed(pipeline)
@@ -214,7 +216,7 @@ async def test_questions_in_a_cards_reply_chain_are_about_that_incident(teams_se
     bot = SherlogTeamsBot(settings=teams_settings.teams, pipeline=pipeline)
     adapter = _adapter(bot)
     await adapter.receive_activity(Activity(type=ActivityTypes.conversation_update))
-    notifier = TeamsNotifier(settings=teams_settings.teams, pipeline=pipeline, adapter=adapter)
+    notifier = TeamsNotifier(settings=teams_settings.teams, pipeline=pipeline, adapter=adapter, store=store)
     assert await notifier.deliver(older, pipeline.get_incident(incident_id=older.id)[1]) == "posted"
     card_id = pipeline.store.get_chat_post(incident_id=older.id, surface="teams").message_ref  # type: ignore[union-attr]
     adapter.activity_buffer.clear()
@@ -228,13 +230,13 @@ async def test_questions_in_a_cards_reply_chain_are_about_that_incident(teams_se
 
 
 async def test_a_new_top_cause_and_the_resolution_are_said_in_the_cards_reply_chain(
-        teams_settings, pipeline: Pipeline) -> None:  # type: ignore[no-untyped-def]
+        teams_settings, pipeline: Pipeline, store: Store) -> None:  # type: ignore[no-untyped-def]
     from tests.render.factories import hypothesis
 
     inc, ana = _seed(pipeline)
     adapter = _adapter(SherlogTeamsBot(settings=teams_settings.teams, pipeline=pipeline))
     await adapter.receive_activity(Activity(type=ActivityTypes.conversation_update))
-    notifier = TeamsNotifier(settings=teams_settings.teams, pipeline=pipeline, adapter=adapter)
+    notifier = TeamsNotifier(settings=teams_settings.teams, pipeline=pipeline, adapter=adapter, store=store)
     assert await notifier.deliver(inc, ana) == "posted"
     card_id = pipeline.store.get_chat_post(  # type: ignore[union-attr]
         incident_id=inc.id, surface="teams").message_ref

@@ -32,6 +32,7 @@ from bot.render.slack import (
     parse_feedback_view,
     slack_blocks,
 )
+from bot.storage import Store
 from bot.surfaces.commands import Command, GameDay, Reply, dispatch, gameday_question, parse_command
 from bot.surfaces.slack.poster import SURFACE, SlackPoster
 from config.settings import SlackSettings
@@ -188,7 +189,7 @@ class SlackHandlers:
         await self._answer_in_thread(event, client)
 
 
-def gameday_engine(settings: SlackSettings, pipeline: Pipeline) -> GameDay | None:
+def gameday_engine(settings: SlackSettings, store: Store) -> GameDay | None:
     """The simulation's game-day engine talking through Slack, when the simulation package is installed."""
     try:
         from bot.simulation.chat import SlackChatPort
@@ -201,7 +202,7 @@ def gameday_engine(settings: SlackSettings, pipeline: Pipeline) -> GameDay | Non
 
     web = WebClient(token=settings.bot_token.get_secret_value(), base_url=settings.api_url,
                     timeout=int(max(1, settings.timeout_s)))
-    engine: GameDay = GameDayEngine(chat=SlackChatPort(web), store=pipeline._require_store())
+    engine: GameDay = GameDayEngine(chat=SlackChatPort(web), store=store)
     return engine
 
 
@@ -219,7 +220,7 @@ def build_slack_app(*, settings: SlackSettings, pipeline: Pipeline, client: Asyn
         raise_error_for_unhandled_request=False,
     )
     h = SlackHandlers(settings=settings, pipeline=pipeline, poster=poster,
-                      gameday=gameday if gameday is not None else gameday_engine(settings, pipeline))
+                      gameday=gameday if gameday is not None else gameday_engine(settings, poster.store))
     app.command(COMMAND)(ack=h.ack_command, lazy=[h.run_command])
     for action_id in _VOTES:
         app.action(action_id)(ack=h.ack_action, lazy=[h.vote])

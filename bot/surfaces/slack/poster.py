@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import aiohttp
@@ -33,6 +33,7 @@ from bot.pipeline.delivery import Attempt, DeliveryInDoubt, DeliveryOutcome, Sen
 from bot.pipeline.service import Pipeline
 from bot.render.common import percent, tally_votes
 from bot.render.slack import escape, fallback_text, slack_blocks
+from bot.storage import Store
 from bot.storage.chat_leases import FAILED, POSTED
 from config.settings import SlackSettings
 
@@ -61,11 +62,12 @@ def _delivery_errors() -> tuple[type[BaseException], ...]:
 
 
 class SlackPoster:
-    def __init__(self, *, settings: SlackSettings, pipeline: Pipeline, client: AsyncWebClient) -> None:
+    def __init__(self, *, settings: SlackSettings, pipeline: Pipeline, client: AsyncWebClient, store: Store) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.client = client
-        self._store = pipeline._require_store()
+        self.store = store  # the delivery ledger (chat posts), given by the composition root
+        self._store = store
         # first posts are not idempotent: retried here only where Slack cannot have posted (``_post_once``)
         self._post_client = AsyncWebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
                                            ssl=client.ssl, proxy=client.proxy, session=client.session,
@@ -309,9 +311,10 @@ def _backoff_s(attempts: int, base: float) -> float:
 
 
 def _aware(ts: Any) -> Any:
-    from bot.storage.store import _aware as aware
-
-    return aware(ts)
+    """A time read back from the database (SQLite keeps no zone) as UTC-aware; None stays None."""
+    if ts is None:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _retry_after(e: SlackApiError) -> float:

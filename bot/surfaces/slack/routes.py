@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain import Analysis, ConfigError, Incident
 from bot.pipeline.service import Pipeline
+from bot.storage import Store
 from bot.surfaces.delivery import DeliveryScheduler
 from bot.surfaces.slack.app import build_slack_app
 from bot.surfaces.slack.client import build_client
@@ -32,11 +33,12 @@ router = APIRouter(tags=["slack"])
 class SlackSurface:
     """Everything Slack needs at run time, on ``app.state.slack``."""
 
-    def __init__(self, *, settings: SlackSettings, pipeline: Pipeline, client: AsyncWebClient | None = None) -> None:
+    def __init__(self, *, settings: SlackSettings, pipeline: Pipeline, store: Store,
+                 client: AsyncWebClient | None = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.client = client or build_client(settings)
-        self.poster = SlackPoster(settings=settings, pipeline=pipeline, client=self.client)
+        self.poster = SlackPoster(settings=settings, pipeline=pipeline, client=self.client, store=store)
         self.bolt: AsyncApp = build_slack_app(settings=settings, pipeline=pipeline, client=self.client,
                                               poster=self.poster)
         self.handler = AsyncSlackRequestHandler(self.bolt)

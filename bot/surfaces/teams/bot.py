@@ -36,8 +36,7 @@ def reference_key(conversation_id: str) -> str:
 
 def save_reference(pipeline: Pipeline, activity: Activity) -> None:
     reference = TurnContext.get_conversation_reference(activity)
-    pipeline._require_store().put_state(key=reference_key(reference.conversation.id),
-                                        data={"reference": reference.serialize()})
+    pipeline.remember(key=reference_key(reference.conversation.id), data={"reference": reference.serialize()})
 
 
 def thread_incident(pipeline: Pipeline, activity: Activity) -> str | None:

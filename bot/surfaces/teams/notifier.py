@@ -20,6 +20,7 @@ from bot.pipeline import chat
 from bot.pipeline.delivery import Attempt, DeliveryOutcome, Sent, deliver_first
 from bot.pipeline.service import Pipeline
 from bot.render.common import percent
+from bot.storage import Store
 from bot.storage.chat_leases import POSTED, POSTING
 from bot.surfaces.teams.bot import SURFACE, incident_card, reference_key
 from config.settings import TeamsSettings
@@ -28,11 +29,11 @@ log = logging.getLogger(__name__)
 
 
 class TeamsNotifier:
-    def __init__(self, *, settings: TeamsSettings, pipeline: Pipeline, adapter: BotAdapter) -> None:
+    def __init__(self, *, settings: TeamsSettings, pipeline: Pipeline, adapter: BotAdapter, store: Store) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.adapter = adapter
-        self._store = pipeline._require_store()
+        self._store = store  # the delivery ledger (chat posts), given by the composition root
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _reference(self, channel: str) -> ConversationReference | None:

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from bot.api.body import read_json_body
 from bot.domain import Analysis, Incident
 from bot.pipeline.service import Pipeline
+from bot.storage import Store
 from bot.surfaces.delivery import DeliveryScheduler
 from bot.surfaces.teams.auth import TeamsAuthUnavailable, precheck, validate
 from bot.surfaces.teams.bot import SherlogTeamsBot
@@ -35,7 +36,7 @@ MAX_ACTIVITY_BYTES = 256 * 1024  # an activity with an Adaptive Card submit is a
 
 
 class TeamsSurface:
-    def __init__(self, *, settings: TeamsSettings, pipeline: Pipeline,
+    def __init__(self, *, settings: TeamsSettings, pipeline: Pipeline, store: Store,
                  adapter: BotFrameworkAdapter | None = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -46,7 +47,7 @@ class TeamsSurface:
         ))
         self.adapter.on_turn_error = self._on_error
         self.bot = SherlogTeamsBot(settings=settings, pipeline=pipeline)
-        self.notifier = TeamsNotifier(settings=settings, pipeline=pipeline, adapter=self.adapter)
+        self.notifier = TeamsNotifier(settings=settings, pipeline=pipeline, adapter=self.adapter, store=store)
         self.scheduler = DeliveryScheduler("teams")
         self._retry: asyncio.Task[None] | None = None
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bot.domain import AlertStatus, PayloadError, Severity
-from connectors.alerts import PARSERS, parse_alerts, register_mappings
-from connectors.alerts.pagerduty import signature_for, verify_signature
+from connectors.alerts import parse_alerts, register_mappings, unregister
+from connectors.pagerduty.alerts import signature_for, verify_signature
 
 AM_V4: dict[str, Any] = {
     "version": "4", "groupKey": "{}:{alertname=\"HighLatency\"}", "truncatedAlerts": 3, "status": "firing",
@@ -119,7 +119,7 @@ def test_yaml_mapping_parser() -> None:
         with pytest.raises(PayloadError, match="is not one of"):
             parse_alerts({"events": [{"trigger": {"name": "x"}, "value": "7"}]}, source="zabbix_test")
     finally:
-        PARSERS.pop("zabbix_test", None)
+        unregister("zabbix_test")
     with pytest.raises(PayloadError, match="built-in"):
         register_mappings({"grafana": {}})
 

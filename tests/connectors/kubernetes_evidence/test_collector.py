@@ -15,7 +15,7 @@ from kubernetes.client import ApiClient, Configuration
 
 from bot.domain import Alert, Incident
 from config.settings import KubernetesSettings
-from connectors.kubernetes_evidence import KubeEvidence, KubernetesEvidenceCollector
+from connectors.kubernetes.evidence import KubeEvidence, KubernetesEvidenceCollector
 from tests.connectors.kubernetes_evidence.cluster import (
     HEALTHY_POD,
     JOB_POD,

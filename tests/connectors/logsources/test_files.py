@@ -2,8 +2,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from connectors.files.logs import FileLogSource, FileTailer
 from connectors.logsources.base import LogQuery, has_own_time, stamp
-from connectors.logsources.files import FileLogSource, FileTailer
 
 Q = LogQuery("api", datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC), limit=3)
 
@@ -63,7 +63,7 @@ async def test_registry_builds_sources_from_settings_and_fetches_per_service(tmp
     (tmp_path / "api.log").write_text("2024-01-01T10:00:00Z ERROR boom\n")
     settings = load_settings(logs={"log_dir": str(tmp_path), "loki_url": "http://127.0.0.1:9"})
     async with httpx.AsyncClient() as client:
-        sources = build_log_sources(settings.logs, http=client)
+        sources = build_log_sources(settings, http=client)
         assert [s.name for s in sources] == ["files", "loki"]
         logs, notes = await fetch_incident_logs(sources, services=["api", "db"],
                                                 alert_time=datetime(2024, 1, 1, 10, 5, tzinfo=UTC),

@@ -5,10 +5,10 @@ import httpx
 import pytest
 
 from bot.domain.errors import ConnectorError
+from connectors.elasticsearch.logs import ElasticsearchLogSource
 from connectors.logsources.base import LogQuery, fetch_service_logs
-from connectors.logsources.elasticsearch import ElasticsearchLogSource
-from connectors.logsources.loki import LokiLogSource
-from connectors.logsources.splunk import SplunkLogSource
+from connectors.loki.logs import LokiLogSource
+from connectors.splunk.logs import SplunkLogSource
 from tests.connectors.logsources.standin import Reply, Request, serve
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -125,7 +125,7 @@ async def test_elasticsearch_with_the_official_client() -> None:
     with serve(es_handler(docs)) as (url, seen):
         client = Elasticsearch(url)
         source = ElasticsearchLogSource(client=client)
-        import connectors.logsources.elasticsearch as es_module
+        import connectors.elasticsearch.logs as es_module
 
         lines = await source.fetch(LogQuery(QUERY.service, QUERY.start, QUERY.end, limit=4))
         client.close()

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
+from connectors.kubernetes.logs import KubernetesLogSource, split_log_text
 from connectors.logsources.base import LogQuery
-from connectors.logsources.kubernetes import KubernetesLogSource, split_log_text
 from tests.connectors.logsources.standin import Reply, Request, serve
 
 NOW = datetime.now(UTC).replace(microsecond=0)

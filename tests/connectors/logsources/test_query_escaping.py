@@ -59,7 +59,7 @@ def _settings(tmp_path: Path, **logs: Any) -> Any:
 
 async def _fetch(settings: Any, services: list[str], **clients: Any) -> tuple[dict[str, list[str]], list[str]]:
     async with httpx.AsyncClient() as http:
-        sources = build_log_sources(settings.logs, http=http, **clients)
+        sources = build_log_sources(settings, http=http, **clients)
         return await fetch_incident_logs(sources, services=services, alert_time=T0, settings=settings.logs)
 
 
@@ -184,7 +184,7 @@ async def test_loki_injected_names_read_no_lines(tmp_path: Path) -> None:
 
 
 def test_loki_selector_as_sent_for_a_newline_and_a_regex_matcher() -> None:
-    from connectors.logsources.loki import render_selector
+    from connectors.loki.logs import render_selector
 
     assert render_selector("{app={service}}", 'a"b\nc\\') == '{app="a\\"b\\nc\\\\"}'
     assert render_selector("{app=~{service}} |~ {service}", "a.b") == '{app=~"a\\\\.b"} |~ "a\\\\.b"'

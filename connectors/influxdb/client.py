@@ -36,8 +36,8 @@ import httpx
 
 from bot.domain.errors import ConnectorError, PayloadError
 from bot.domain.models import Alert, MetricSeries
-from config.settings import InfluxDBSettings
-from connectors.prometheus import fetch_alert_queries, service_of
+from connectors.influxdb.settings import InfluxDBSettings
+from connectors.prometheus.client import fetch_alert_queries, service_of
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from kubernetes import config
 from kubernetes.client import ApiClient, Configuration
 
 from bot.domain import ConnectorError
-from config.settings import KubernetesSettings
+from connectors.kubernetes.settings import KubernetesSettings
 
 RETRIES = 1
 

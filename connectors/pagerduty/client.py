@@ -25,7 +25,7 @@ from bot.domain import ConnectorError, Document, DocumentType
 if TYPE_CHECKING:
     import pdpyras
 
-    from config.settings import PagerDutySettings
+    from connectors.pagerduty.settings import PagerDutySettings
 
 logger = logging.getLogger(__name__)
 

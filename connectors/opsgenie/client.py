@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import ConnectorError, Document, DocumentType
-from connectors.pagerduty import pick_resolution
+from connectors.pagerduty.client import pick_resolution
 
 if TYPE_CHECKING:
-    from config.settings import OpsgenieSettings
+    from connectors.opsgenie.settings import OpsgenieSettings
 
 logger = logging.getLogger(__name__)
 

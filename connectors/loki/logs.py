@@ -27,7 +27,7 @@ from connectors.logsources.base import (
     stamp,
     without_userinfo,
 )
-from connectors.prometheus import promql_string, regex_literal
+from connectors.prometheus.client import promql_string, regex_literal
 
 log = logging.getLogger(__name__)
 

@@ -36,9 +36,9 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionErro
 
 from bot.domain import Incident, KubeText
 from bot.domain.workloads import workload_of_pod
-from config.settings import KubernetesSettings
-from connectors.kubernetes_evidence.targets import KubeTarget, targets_of
-from connectors.logsources.kubernetes import split_log_text
+from connectors.kubernetes.evidence.targets import KubeTarget, targets_of
+from connectors.kubernetes.logs import split_log_text
+from connectors.kubernetes.settings import KubernetesSettings
 
 log = logging.getLogger(__name__)
 

@@ -29,12 +29,12 @@ import httpx
 
 from bot.domain.errors import ConnectorError, PayloadError
 from bot.domain.models import Alert, MetricSeries
-from config.settings import PrometheusSettings
-from connectors.prometheus_defaults import (
+from connectors.prometheus.defaults import (
     DEFAULT_QUERIES,
     alert_host,
     service_of_series,
 )
+from connectors.prometheus.settings import PrometheusSettings
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ APP_LABELS = ("app", "app_kubernetes_io_name")
 
 
 def service_of(labels: dict[str, str], default: str = "unknown") -> str:
-    """A series' service: ``service``, ``app``, then ``connectors.prometheus_defaults.service_of_series``
+    """A series' service: ``service``, ``app``, then ``connectors.prometheus.defaults.service_of_series``
     (a pod's workload, a deployment, a job that is not an exporter's, a node, an instance's host)."""
     if labels.get("service"):
         return labels["service"]
@@ -337,7 +337,7 @@ class PrometheusConnector:
         failures: list[str] | None = None,
     ) -> list[MetricSeries]:
         """The configured per-service queries (``prometheus.queries``) and the shipped exporter queries
-        (``prometheus.default_queries``, scoped to the alert: ``connectors.prometheus_defaults``) over
+        (``prometheus.default_queries``, scoped to the alert: ``connectors.prometheus.defaults``) over
         the window around the alert.
 
         The window is ``lookback_minutes`` before the alert to as long after it (not past ``now``).

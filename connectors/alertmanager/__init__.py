@@ -1,0 +1,1 @@
+"""Prometheus Alertmanager: webhook payloads (``alerts``) and its plugin (``plugin``)."""

@@ -1,0 +1,1 @@
+"""Datadog: monitor webhook payloads (``alerts``) and its plugin (``plugin``)."""

@@ -1,0 +1,1 @@
+"""Elasticsearch / OpenSearch: log lines around an alert (``logs``) and its plugin (``plugin``)."""

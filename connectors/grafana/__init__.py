@@ -1,0 +1,2 @@
+"""Grafana: alert webhook payloads (``alerts``), the annotations client and evidence links (``client``), and
+its plugin (``plugin``)."""

@@ -1,0 +1,1 @@
+"""Grafana Loki: log lines around an alert (``logs``) and its plugin (``plugin``)."""
