@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -145,6 +146,19 @@ class Role(StrEnum):
         return self in (Role.ALL, Role.API)
 
 
+STOP_TIMEOUT_S = 15.0  # a component that does not stop in this time is left behind: shutdown never hangs on it
+
+
+async def _bounded(what: str, stopping: Awaitable[Any]) -> None:
+    """Await one component's stop, at most ``STOP_TIMEOUT_S``; what is left is recovered by the leases (a
+    delivery or analysis in flight is taken over after its lease, nothing is lost)."""
+    try:
+        await asyncio.wait_for(stopping, timeout=STOP_TIMEOUT_S)
+    except TimeoutError:
+        log.warning("component did not stop in time; left behind", extra={"component": what,
+                                                                         "timeout_s": STOP_TIMEOUT_S})
+
+
 @dataclass
 class Runtime:
     """One process's moving parts; ``start``/``stop`` on its event loop."""
@@ -181,14 +195,11 @@ class Runtime:
             scheduler.shutdown(wait=False)
         self._schedulers = []
         if self.gate is not None:
-            await asyncio.to_thread(self.gate.stop)
-        await self.queue.stop()
-        await self.relay.stop()
-        for surface in self.surfaces.values():
-            if hasattr(surface, "stop"):
-                await surface.stop()
-            else:
-                await surface.drain()
+            await _bounded("scheduler lease", asyncio.to_thread(self.gate.stop))
+        await _bounded("analysis queue", self.queue.stop())
+        await _bounded("outbox relay", self.relay.stop())
+        for name, surface in self.surfaces.items():
+            await _bounded(name, surface.stop() if hasattr(surface, "stop") else surface.drain())
 
     def _start_jobs(self) -> None:
         assert self.gate is not None
