@@ -167,10 +167,10 @@ def _owner_is_failing(sig: Signal, names: list[str], failing: set[str]) -> str |
 
 
 # Kinds whose fault lives in the component that answered, not in the caller that logged it (docs/causes.md:
-# a provider's throttling reply is ``rate_limited`` on the provider, a slow query is the database's).
+# a provider's throttling reply is ``rate_limited`` on the provider, a slow query is the database's). Not a
+# connection pool: an exhausted pool is the caller's own (``db_connection_exhaustion`` on the app).
 _ANSWERER_KINDS: frozenset[str] = frozenset(
-    {"rate_limited", "dependency_failure", "db_down", "db_slow_query", "db_lock_contention",
-     "db_connection_exhaustion", "db_replication_lag"}
+    {"rate_limited", "dependency_failure", "db_down", "db_slow_query", "db_lock_contention", "db_replication_lag"}
 )
 
 

@@ -264,3 +264,9 @@ def test_a_bare_address_stands_for_the_one_dependency_failing_on_its_own_evidenc
     assert [(s.service, s.kind) for s in reported] == [("session-store", "crash_loop")]  # its own mechanism
     alone = retarget([refused], ["cart", "session-store", "catalog"], {"cart": ["session-store", "catalog"]})
     assert {s.service for s in alone if s.attributes.get("decisive")} == {"10.0.4.12"}
+
+
+def test_an_exhausted_connection_pool_stays_with_the_caller_that_owns_it() -> None:
+    pool = _decisive("checkout", "db_connection_exhaustion", 0.8)
+    moved = retarget([pool], KNOWN, {"checkout": ["orders-db"]})
+    assert [(s.service, s.kind) for s in moved] == [("checkout", "db_connection_exhaustion")]
