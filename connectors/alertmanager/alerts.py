@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain import Alert, AlertStatus, PayloadError, Severity
+from bot.domain import Alert, PayloadError, Severity
 from connectors.alerts.common import (
     RAW_LINKS,
     clean_links,
+    group_items,
     parse_time,
     require,
     service_from_labels,
     set_start,
-    str_dict,
     text_or_none,
 )
 
@@ -31,24 +31,16 @@ def looks_like(payload: dict[str, Any]) -> bool:
 
 
 def parse(payload: dict[str, Any]) -> list[Alert]:
-    raw_alerts = require(payload, "alerts", list, where="alertmanager payload")
+    require(payload, "alerts", list, where="alertmanager payload")
     version = str(payload.get("version", "4"))
     if version != "4":
         raise PayloadError(f"alertmanager payload: webhook version {version!r} is not supported (need 4)")
-    common = str_dict(payload.get("commonLabels"), field="commonLabels")
     out: list[Alert] = []
-    for i, item in enumerate(raw_alerts):
-        where = f"alerts[{i}]"
-        if not isinstance(item, dict):
-            raise PayloadError(f"{where}: expected an object")
-        labels = {**common, **str_dict(item.get("labels"), field=f"{where}.labels")}
-        annotations = str_dict(item.get("annotations"), field=f"{where}.annotations")
-        status_text = str(item.get("status") or payload.get("status") or "firing").lower()
-        if status_text not in {"firing", "resolved"}:
-            raise PayloadError(f"{where}.status: {status_text!r} is neither 'firing' nor 'resolved'")
+    for group_item in group_items(payload, where="alertmanager payload"):
+        where, item, labels, annotations = group_item.where, group_item.raw, group_item.labels, group_item.annotations
         alert = Alert(
             source=SOURCE,
-            status=AlertStatus(status_text),
+            status=group_item.status,
             name=labels.get("alertname", ""),
             service=service_from_labels(labels),
             severity=Severity.parse(labels.get("severity")),

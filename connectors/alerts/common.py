@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from enum import IntEnum
 from typing import Any, NamedTuple
 
-from bot.domain import PayloadError
+from bot.domain import AlertStatus, PayloadError
 from bot.domain.workloads import workload_of_job, workload_of_pod, workload_of_replicaset
 
 # ---- times ---------------------------------------------------------------------------------------------------
@@ -347,6 +347,36 @@ def str_dict(value: Any, *, field: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise PayloadError(f"{field}: expected an object of strings, got {type(value).__name__}")
     return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupItem:
+    """One alert of an Alertmanager-shaped group notification (Alertmanager, Grafana unified alerting)."""
+
+    where: str  # "alerts[i]", for error messages
+    raw: dict[str, Any]
+    labels: dict[str, str]  # the group's commonLabels under the alert's own
+    annotations: dict[str, str]
+    status: AlertStatus
+
+
+def group_items(payload: dict[str, Any], *, where: str) -> list[GroupItem]:
+    """The alerts of a group notification, each checked (an object, string labels and annotations, a firing or
+    resolved status, the group's status when the alert has none)."""
+    raw_alerts = require(payload, "alerts", list, where=where)
+    common = str_dict(payload.get("commonLabels"), field="commonLabels")
+    out: list[GroupItem] = []
+    for i, item in enumerate(raw_alerts):
+        at = f"alerts[{i}]"
+        if not isinstance(item, dict):
+            raise PayloadError(f"{at}: expected an object")
+        labels = {**common, **str_dict(item.get("labels"), field=f"{at}.labels")}
+        annotations = str_dict(item.get("annotations"), field=f"{at}.annotations")
+        status_text = str(item.get("status") or payload.get("status") or "firing").lower()
+        if status_text not in {"firing", "resolved"}:
+            raise PayloadError(f"{at}.status: {status_text!r} is neither 'firing' nor 'resolved'")
+        out.append(GroupItem(at, item, labels, annotations, AlertStatus(status_text)))
+    return out
 
 
 def require(payload: Any, key: str, kind: type, *, where: str) -> Any:

@@ -13,8 +13,8 @@ from bot.domain import Alert, AlertStatus, PayloadError, Severity
 from connectors.alerts.common import (
     RAW_LINKS,
     clean_links,
+    group_items,
     parse_time,
-    require,
     service_from_labels,
     set_start,
     stable_fingerprint,
@@ -39,23 +39,14 @@ def parse(payload: dict[str, Any]) -> list[Alert]:
         raise PayloadError("grafana payload: expected a JSON object")
     if "alerts" not in payload and "ruleId" in payload:
         return [_legacy(payload)]
-    raw_alerts = require(payload, "alerts", list, where="grafana payload")
-    common = str_dict(payload.get("commonLabels"), field="commonLabels")
     out: list[Alert] = []
-    for i, item in enumerate(raw_alerts):
-        where = f"alerts[{i}]"
-        if not isinstance(item, dict):
-            raise PayloadError(f"{where}: expected an object")
-        labels = {**common, **str_dict(item.get("labels"), field=f"{where}.labels")}
-        annotations = str_dict(item.get("annotations"), field=f"{where}.annotations")
-        status_text = str(item.get("status") or payload.get("status") or "firing").lower()
-        if status_text not in {"firing", "resolved"}:
-            raise PayloadError(f"{where}.status: {status_text!r} is neither 'firing' nor 'resolved'")
+    for group_item in group_items(payload, where="grafana payload"):
+        where, item, labels, annotations = group_item.where, group_item.raw, group_item.labels, group_item.annotations
         if item.get("valueString"):
             annotations.setdefault("value", str(item["valueString"]))
         alert = Alert(
             source=SOURCE,
-            status=AlertStatus(status_text),
+            status=group_item.status,
             name=labels.get("alertname", "") or str(payload.get("title", "")),
             service=service_from_labels(labels),
             severity=Severity.parse(labels.get("severity") or labels.get("priority")),
