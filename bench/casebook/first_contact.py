@@ -57,57 +57,110 @@ def record(cases: Path, out: Path) -> dict[str, Any]:
                         == (report.truth.root_cause_service, report.truth.root_cause_kind)),
             "confidence": round(float(top.confidence), 6) if top else 0.0,
             "calibrated": round(float(top.features.get("conf:calibrated", top.confidence)), 6) if top else 0.0,
+            # everything the answer rested on, so that later maps can be fitted on more than the confidence
+            "features": {k: round(float(v), 6) for k, v in sorted(top.features.items()) if v} if top else {},
+            "evidence_types": sorted({e.type.value for e in top.evidence}) if top else [],
         })
     out.write_text(json.dumps({"rows": rows}, indent=1) + "\n", encoding="utf-8")
     return {"cases": len(rows), "right_first": sum(r["hit"] for r in rows)}
 
 
-def _fit(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Slope and intercept of sigmoid(a*z + b) by Newton steps on the penalised log-likelihood."""
-    a, b = 1.0, 0.0
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(a * z + b)))
-        w = p * (1.0 - p)
-        grad = np.array([np.sum((p - y) * z) + 2 * PRIOR_STRENGTH * (a - 1.0),
-                         np.sum(p - y) + 2 * PRIOR_STRENGTH * b])
-        hess = np.array([[np.sum(w * z * z) + 2 * PRIOR_STRENGTH, np.sum(w * z)],
-                         [np.sum(w * z), np.sum(w) + 2 * PRIOR_STRENGTH]])
+# The inputs a map may use (names of ``confidence_inputs`` in bot/reasoning/ranker.py) and where a recorded row
+# keeps them. ``z_calibrated`` comes from the row's calibrated confidence; the rest from its ``conf:*`` features.
+MAP_FEATURES: tuple[str, ...] = ("z_calibrated", "decisive_found")
+# the prior's centre: the identity on the calibrated logit, nothing from the other inputs
+_PRIOR_CENTRE = {"z_calibrated": 1.0}
+
+
+def row_inputs(row: dict[str, Any], names: tuple[str, ...] = MAP_FEATURES) -> list[float]:
+    """One recorded answer's map inputs, in ``names`` order."""
+    feats = row.get("features")
+    out: list[float] = []
+    for name in names:
+        if name == "z_calibrated":
+            out.append(_logit(row["calibrated"]))
+            continue
+        if feats is None:
+            raise SystemExit(f"{row.get('case')}: recorded without features; record it again to fit on {name!r}")
+        if name == "decisive_found":
+            out.append(1.0 if float(feats.get("conf:decisive_top", 0.0)) > 0 else 0.0)
+        else:
+            out.append(float(feats.get(f"conf:{name}", 0.0)))
+    return out
+
+
+def _fit_map(x: np.ndarray, y: np.ndarray, names: tuple[str, ...] = MAP_FEATURES) -> tuple[np.ndarray, float]:
+    """Weights and intercept of sigmoid(x @ w + b) by Newton steps on the log-likelihood with an L2 pull of every
+    weight towards the identity map (1 on the calibrated logit, 0 elsewhere) and of the intercept towards 0."""
+    k = x.shape[1]
+    centre = np.array([_PRIOR_CENTRE.get(n, 0.0) for n in names] + [0.0])
+    xb = np.hstack([x, np.ones((x.shape[0], 1))])
+    theta = centre.copy()
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(xb @ theta)))
+        grad = xb.T @ (p - y) + 2 * PRIOR_STRENGTH * (theta - centre)
+        hess = (xb * (p * (1.0 - p))[:, None]).T @ xb + 2 * PRIOR_STRENGTH * np.eye(k + 1)
         step = np.linalg.solve(hess, grad)
-        a, b = a - float(step[0]), b - float(step[1])
+        theta = theta - step
         if float(np.abs(step).max()) < 1e-9:
             break
-    return a, b
+    return theta[:k], float(theta[k])
 
 
-def fit(path: Path, *, write: bool) -> dict[str, Any]:
+def _fit(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """The one-input map sigmoid(a*z + b) on the calibrated logit alone."""
+    w, b = _fit_map(z.reshape(-1, 1), y, ("z_calibrated",))
+    return float(w[0]), b
+
+
+def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
+    """Rows of every file; a case recorded twice is an error (one first contact per case)."""
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for path in paths:
+        for row in json.loads(path.read_text(encoding="utf-8"))["rows"]:
+            if row["case"] in seen:
+                raise SystemExit(f"{row['case']} is recorded twice")
+            seen.add(row["case"])
+            rows.append(row)
+    return rows
+
+
+def fit(paths: Path | list[Path], *, write: bool, names: tuple[str, ...] = MAP_FEATURES) -> dict[str, Any]:
     from bot.pipeline.evaluation import expected_calibration_error
     from bot.reasoning.scorer import DEFAULT_MODEL_PATH
 
-    rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
-    z = np.array([_logit(r["calibrated"]) for r in rows])
+    files = [paths] if isinstance(paths, Path) else list(paths)
+    rows = load_rows(files)
+    x = np.array([row_inputs(r, names) for r in rows])
     y = np.array([1.0 if r["hit"] else 0.0 for r in rows])
-    a, b = _fit(z, y)
+    w, b = _fit_map(x, y, names)
     loo = []
     for i in range(len(rows)):
         keep = np.arange(len(rows)) != i
-        ai, bi = _fit(z[keep], y[keep])
-        loo.append(1.0 / (1.0 + math.exp(-(ai * z[i] + bi))))
+        wi, bi = _fit_map(x[keep], y[keep], names)
+        loo.append(1.0 / (1.0 + math.exp(-(float(x[i] @ wi) + bi))))
     raw = [float(r["calibrated"]) for r in rows]
     hits = [bool(h) for h in y]
+    coef = {n: round(float(v), 4) for n, v in zip(names, w, strict=True)}
     figures = {
-        "cases": len(rows), "right_first": int(y.sum()), "slope": round(a, 4), "intercept": round(b, 4),
+        "cases": len(rows), "right_first": int(y.sum()), "coef": coef, "intercept": round(b, 4),
         "ece_before": round(expected_calibration_error(raw, hits), 4),
         "ece_loo": round(expected_calibration_error(loo, hits), 4),
         "wrong_above_half_before": sum(1 for c, h in zip(raw, hits, strict=True) if c > 0.5 and not h),
         "wrong_above_half_loo": sum(1 for c, h in zip(loo, hits, strict=True) if c > 0.5 and not h),
     }
-    print(f"first-contact cases {len(rows)} (right first {int(y.sum())}); map sigmoid({a:.3f} * logit(c) + {b:.3f})")
+    if coef.keys() == {"z_calibrated"}:
+        figures.update(slope=coef["z_calibrated"], intercept=round(b, 4))
+    terms = " + ".join(f"{v:.3f} * {n}" for n, v in coef.items())
+    print(f"first-contact cases {len(rows)} (right first {int(y.sum())}); map sigmoid({terms} + {b:.3f})")
     print(f"ECE {figures['ece_before']:.3f} -> {figures['ece_loo']:.3f} (leave one out); wrong above 0.5: "
           f"{figures['wrong_above_half_before']} -> {figures['wrong_above_half_loo']}")
     if write:
         stored = json.loads(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
-        stored["confidence"] = {"coef": {"z_calibrated": round(a, 4)}, "intercept": round(b, 4),
-                                "fitted_on": f"first contact with {len(rows)} casebook dev cases ({path.name})"}
+        stored["confidence"] = {"coef": coef, "intercept": round(b, 4),
+                                "fitted_on": f"first contact with {len(rows)} casebook dev cases "
+                                             f"({', '.join(p.name for p in files)})"}
         DEFAULT_MODEL_PATH.write_text(json.dumps(stored, indent=1), encoding="utf-8")
         print(f"written to {DEFAULT_MODEL_PATH}")
     return figures
@@ -121,11 +174,14 @@ def main(argv: list[str] | None = None) -> None:
     rec.add_argument("--cases", type=Path, required=True, help="a folder of dev case bundles")
     rec.add_argument("--out", type=Path, required=True)
     fit_p = sub.add_parser("fit", help="fit the confidence map on recorded first answers")
-    fit_p.add_argument("rows", type=Path)
+    fit_p.add_argument("rows", type=Path, nargs="+", help="recorded rows (several files: one per batch of cases)")
+    fit_p.add_argument("--features", default=",".join(MAP_FEATURES),
+                       help=f"map inputs, comma-separated (default {','.join(MAP_FEATURES)})")
     fit_p.add_argument("--write", action="store_true", help="store the map in bot/reasoning/default_model.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    result = record(args.cases, args.out) if args.command == "record" else fit(args.rows, write=args.write)
+    result = record(args.cases, args.out) if args.command == "record" else fit(
+        args.rows, write=args.write, names=tuple(n.strip() for n in args.features.split(",") if n.strip()))
     print(json.dumps(result))
 
 

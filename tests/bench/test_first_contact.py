@@ -7,8 +7,9 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from bench.casebook.first_contact import _fit, _logit, fit
+from bench.casebook.first_contact import _fit, _fit_map, _logit, fit, load_rows, row_inputs
 
 
 def _rows(pairs: list[tuple[float, bool]]) -> dict[str, list[dict[str, object]]]:
@@ -20,7 +21,7 @@ def test_answers_right_less_often_than_they_claim_are_pulled_down(tmp_path: Path
     pairs = [(0.95, i < 6) for i in range(10)] + [(0.2, i < 1) for i in range(10)]
     path = tmp_path / "rows.json"
     path.write_text(json.dumps(_rows(pairs)))
-    figures = fit(path, write=False)
+    figures = fit(path, write=False, names=("z_calibrated",))
     a, b = figures["slope"], figures["intercept"]
     high = 1 / (1 + math.exp(-(a * _logit(0.95) + b)))
     low = 1 / (1 + math.exp(-(a * _logit(0.2) + b)))
@@ -37,11 +38,50 @@ def test_a_calibrated_record_leaves_the_map_near_identity() -> None:
     assert abs(a - 1.0) < 0.2 and abs(b) < 0.2
 
 
+def _featured(pairs: list[tuple[float, bool, bool]]) -> dict[str, list[dict[str, object]]]:
+    return {"rows": [{"case": f"c{i}", "hit": h, "confidence": c, "calibrated": c,
+                      "features": {"conf:decisive_top": 0.8} if d else {}}
+                     for i, (c, h, d) in enumerate(pairs)]}
+
+
+def test_an_answer_without_a_decisive_finding_of_its_own_is_trusted_less(tmp_path: Path) -> None:
+    # the same claimed 0.9: right 18 times in 20 with a decisive finding, twice in 20 without
+    pairs = [(0.9, i < 18, True) for i in range(20)] + [(0.9, i < 2, False) for i in range(20)]
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(_featured(pairs)))
+    figures = fit(path, write=False, names=("z_calibrated", "decisive_found"))
+    coef, b = figures["coef"], figures["intercept"]
+    with_finding = 1 / (1 + math.exp(-(coef["z_calibrated"] * _logit(0.9) + coef["decisive_found"] + b)))
+    without = 1 / (1 + math.exp(-(coef["z_calibrated"] * _logit(0.9) + b)))
+    assert coef["decisive_found"] > 0.5
+    assert without < 0.5 < with_finding
+
+
+def test_rows_without_features_cannot_fit_a_featured_map(tmp_path: Path) -> None:
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(_rows([(0.9, True), (0.2, False)])))
+    with pytest.raises(SystemExit, match="record it again"):
+        fit(path, write=False, names=("z_calibrated", "decisive_found"))
+
+
+def test_a_case_recorded_in_two_batches_is_refused(tmp_path: Path) -> None:
+    one, two = tmp_path / "a.json", tmp_path / "b.json"
+    one.write_text(json.dumps(_rows([(0.9, True)])))
+    two.write_text(json.dumps(_rows([(0.4, False)])))
+    with pytest.raises(SystemExit, match="recorded twice"):
+        load_rows([one, two])
+
+
 def test_the_shipped_map_is_the_one_the_committed_rows_give() -> None:
     from bot.reasoning.scorer import DEFAULT_MODEL_PATH
 
-    rows = Path(__file__).resolve().parents[2] / "bench" / "casebook" / "first_contact.json"
-    data = json.loads(rows.read_text())["rows"]
-    a, b = _fit(np.array([_logit(r["calibrated"]) for r in data]), np.array([1.0 if r["hit"] else 0.0 for r in data]))
+    folder = Path(__file__).resolve().parents[2] / "bench" / "casebook"
     shipped = json.loads(DEFAULT_MODEL_PATH.read_text())["confidence"]
-    assert shipped["coef"] == {"z_calibrated": round(a, 4)} and shipped["intercept"] == round(b, 4)
+    names = tuple(shipped["coef"])
+    files = sorted(folder.glob("first_contact*.json"))
+    assert files and all(p.name in shipped["fitted_on"] for p in files)
+    rows = load_rows(files)
+    w, b = _fit_map(np.array([row_inputs(r, names) for r in rows]), np.array([1.0 if r["hit"] else 0.0 for r in rows]),
+                    names)
+    assert shipped["coef"] == {n: round(float(v), 4) for n, v in zip(names, w, strict=True)}
+    assert shipped["intercept"] == round(b, 4)
