@@ -36,6 +36,18 @@ def _logit(value: float) -> float:
     return math.log(clipped / (1.0 - clipped))
 
 
+def _checkout() -> str:
+    """The commit this code is at (what 'first contact' was made with), or "unknown" outside git."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
+                              capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
 def record(cases: Path, out: Path) -> dict[str, Any]:
     from bot.pipeline import Pipeline
     from bot.pipeline.bundle import load_bundle
@@ -61,7 +73,7 @@ def record(cases: Path, out: Path) -> dict[str, Any]:
             "features": {k: round(float(v), 6) for k, v in sorted(top.features.items()) if v} if top else {},
             "evidence_types": sorted({e.type.value for e in top.evidence}) if top else [],
         })
-    out.write_text(json.dumps({"rows": rows}, indent=1) + "\n", encoding="utf-8")
+    out.write_text(json.dumps({"checkout": _checkout(), "rows": rows}, indent=1) + "\n", encoding="utf-8")
     return {"cases": len(rows), "right_first": sum(r["hit"] for r in rows)}
 
 
