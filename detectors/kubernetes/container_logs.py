@@ -14,6 +14,7 @@ from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.resolve import Resolver
 
 _LIVE = re.compile(r"^live:logs/(?:[^/]+/)?(?P<pod>[^/]+)/[^/]+$")
+_A_NAME = re.compile(r"[a-z]{2}", re.IGNORECASE)  # a workload's name has letters; a counter or a date has none
 _NAME_NOISE = re.compile(r"(?i)(?:^|[-_.])(?:kubectl|logs?|previous|prev|current|output|txt|out)(?=$|[-_.])")
 
 
@@ -50,4 +51,5 @@ def _workload(item: ContainerLog, resolver: Resolver, pods: list[str], workloads
         return max(named, key=len)
     stem = name.rsplit(".", 1)[0] if "." in name else name
     stem = _NAME_NOISE.sub("", stem).strip("-_.")
-    return workload_of_pod(stem) if stem else ""
+    # a file called "1.txt" or "2024-05-01.log" names nothing: its lines go to the incident's service
+    return workload_of_pod(stem) if _A_NAME.search(stem) else ""

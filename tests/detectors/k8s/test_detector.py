@@ -126,6 +126,9 @@ def test_container_logs_by_workload() -> None:
     # without a describe, the file name says which pod
     alone = container_logs([kube("logs_previous.txt", as_name="checkout-7c9d8f6b5-x2kbc-previous.log")])
     assert list(alone) == ["checkout"]
+    # a file name with no name in it (a counter, a date) leaves the lines to the incident's service
+    for unnamed in ("1.txt", "2026-11-27.log", "logs-previous.txt"):
+        assert list(container_logs([kube("logs_previous.txt", as_name=unnamed)])) == [""]
 
 
 def test_crash_signal_says_container_logs_are_there() -> None:
