@@ -103,8 +103,19 @@ class Resolver:
         return ""
 
 
+_REGISTRY_REQUEST = re.compile(r"https?://(?P<host>[^/:\"\s]+)(?::\d+)?/v2/")
+# Docker Hub's API and auth hosts are Docker Hub
+_DOCKER_HUB_HOSTS = frozenset({"registry-1.docker.io", "index.docker.io", "auth.docker.io", "registry.docker.io"})
+
+
 def registry_host(message: str, image: str = "") -> str:
-    """The registry of the image a pull message names (``docker.io`` for a bare ``nginx:1.25``)."""
+    """The registry a failed pull talked to: the host of the registry API request the message quotes
+    (``https://mirror:5000/v2/...``: a pull-through mirror or proxy answers for the image's registry), else the
+    registry of the image it names (``docker.io`` for a bare ``nginx:1.25``)."""
+    request = _REGISTRY_REQUEST.search(message)
+    if request:
+        server = short_host(request.group("host")).lower()
+        return "docker.io" if server in _DOCKER_HUB_HOSTS else server
     match = _IMAGE.search(message)
     ref = (match.group("image") or match.group("ref")) if match else image
     if not ref:
