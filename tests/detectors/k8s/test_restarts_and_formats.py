@@ -207,3 +207,23 @@ def test_a_namespace_wide_policy_is_decisive_for_the_workload_the_alert_names() 
     assert decisive == {"storefront": True, "cart-redis": False}
     unnamed = detect_kubernetes_signals(_context(POLICY, PODS))  # nothing names one: all of them stay decisive
     assert {s.service for s in unnamed if s.attributes.get("decisive")} == {"storefront", "cart-redis"}
+
+
+def test_a_cronjob_object_with_many_active_jobs_piles_up_unless_its_policy_forbids_it() -> None:
+    cronjob = """$ kubectl -n billing get cronjob usage-export -o yaml
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: usage-export
+  namespace: billing
+spec:
+  schedule: "*/5 * * * *"
+{policy}status:
+  active:
+  - {{kind: Job, name: usage-export-1, namespace: billing}}
+  - {{kind: Job, name: usage-export-2, namespace: billing}}
+  - {{kind: Job, name: usage-export-3, namespace: billing}}
+"""
+    signals = detect_kubernetes_signals(_context(cronjob.format(policy="")))  # Allow is the default
+    assert _kinds(signals, "usage-export") == {"cronjob.pile_up": "config_change"}
+    assert not detect_kubernetes_signals(_context(cronjob.format(policy="  concurrencyPolicy: Forbid\n")))
