@@ -19,9 +19,10 @@ from detectors.kubernetes.text import clean
 
 _STARTING = re.compile(r"\bstarting\b|\binitiali[sz]|\bloading\b|\bwarming\b|\bmigrat|\bbootstrap|"
                        r"\bdownloading\b|\bconnecting to\b", re.I)
-_STARTED = re.compile(r"\bstarted \S+ in \d|\bstarted in \d|\blistening on\b|\bserver started\b|"
-                      r"\b(?:tomcat|netty|jetty|undertow) started\b|ready to accept connections|"
-                      r"application startup complete|startup complete|\bserving on\b|now listening", re.I)
+_STARTED = re.compile(r"\bstarted \S+ in \d|\bstarted in \d|\blistening (?:on|at)\b|\bserver (?:is )?(?:started|up|running)\b|"
+                      r"\b(?:tomcat|netty|jetty|undertow|http server|server) started\b|ready to accept connections|"
+                      r"accepting connections|application startup complete|startup (?:complete|finished)|"
+                      r"\bserving (?:on|at)\b|now listening|up and running|\bready in \d|started (?:on|at) port", re.I)
 _FAILED = re.compile(r"\b(?:ERROR|FATAL|CRITICAL|panic)\b|Exception\b|Traceback|failed to start", re.I)
 _STOPPING = re.compile(r"\bSIGTERM\b|signal 15\b|shutdown ?hook|ShutdownHook|graceful shutdown|shutting down|"
                        r"shutdown initiated|stopping server|received signal terminated", re.I)

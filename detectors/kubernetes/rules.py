@@ -86,6 +86,8 @@ RULES: tuple[Rule, ...] = (
          r"invalid reference format|couldn't parse image reference|InvalidImageName|must be lowercase"),
     Rule("image.invalid_name.default", ST, ("InvalidImageName",), "bad_deploy", "workload", 0.8),
     Rule("image.pull_secret", EV, ("FailedToRetrieveImagePullSecret",), "config_change", "workload", 0.8),
+    # imagePullPolicy: Never and the image is not on the node: the spec asks for what cannot be
+    Rule("image.never_pull", ST, ("ErrImageNeverPull",), "config_change", "workload", 0.75),
     Rule("image.backoff", ST, ("ErrImagePull", "ImagePullBackOff"), "bad_deploy", "workload", 0.5,
          generic_of="image."),
     Rule("image.backoff.event", EV, ("BackOff",), "bad_deploy", "workload", 0.5, r"Back-off pulling image",

@@ -118,6 +118,9 @@ def test_a_log_told_to_stop_before_it_said_it_started() -> None:
     assert not stopped_while_starting(starting[:1] + ["INFO Started RiskEngine in 41.2 seconds"] + starting[2:])
     assert not stopped_while_starting(starting[:1] + ["ERROR APPLICATION FAILED TO START"] + starting[2:])
     assert not stopped_while_starting(["INFO received SIGTERM"])  # nothing said it was starting
+    gunicorn = ["[INFO] Starting gunicorn 21.2.0", "[INFO] Listening at: http://0.0.0.0:8000 (1)",
+                "[INFO] Booting worker with pid: 7", "[INFO] Handling signal: term", "[INFO] Shutting down: Master"]
+    assert not stopped_while_starting(gunicorn)  # it had started: a later kill is not a start-up kill
 
 
 POD = """$ kubectl -n fraud describe pod risk-engine-7e6f5a4b3c-u7v8w
