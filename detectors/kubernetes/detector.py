@@ -169,7 +169,8 @@ def _probe_restarts(groups: list[_Group], findings: Findings, resolver: Resolver
         if item.previous and item.pod:
             previous.setdefault(resolver.workload_of_pod(item.pod), []).extend(item.lines)
     starting = {w for w, lines in previous.items() if stopped_while_starting(lines)}
-    throttled = {resolver.workload_of_pod(pod): why for pod, why in throttled_pods(context).items()}
+    throttled = {resolver.workload_of_pod(pod): why
+                 for pod, why in throttled_pods(context, resolver.workload_of_pod).items()}
     for group in groups:
         if group.service in starting and (group.rule.id.startswith(_CRASH_RULES + _LIVENESS_RULES)):
             group.rule = replace(group.rule, id="restart.killed_while_starting", kind="config_change", score=0.7)

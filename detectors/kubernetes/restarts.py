@@ -4,14 +4,16 @@
   before it ever said it had started: the kubelet's liveness probe killed a container that was still starting,
   a probe configuration that does not allow for the start (``config_change``), not an application crash.
 - ``throttled_pods``: a container held at its CPU limit by the CFS quota (its cgroup's ``cpu.stat`` shows most
-  periods throttled, or the kubelet's ``CPUThrottlingHigh`` alert names it): probes that time out there are the
-  throttling's symptom (``cpu_throttling``), not a full worker pool.
+  periods throttled, the kubelet's ``CPUThrottlingHigh`` alert names it, or ``kubectl top`` shows it using its
+  whole limit): probes that time out there are the throttling's symptom (``cpu_throttling``), not a full worker
+  pool.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 
 from bot.domain import IncidentContext
 from detectors.kubernetes.parse import split_commands
@@ -45,22 +47,65 @@ def stopped_while_starting(lines: list[str]) -> bool:
     return False
 
 
-def throttled_pods(context: IncidentContext) -> dict[str, str]:
-    """Pod (or container) name -> the evidence that it is throttled at its CPU limit."""
+AT_LIMIT = 0.95  # of the CPU limit, as kubectl top averages it: the quota runs out in most periods
+_NAME_FIELD = re.compile(r"^Name:\s+(?P<name>\S+)\s*$", re.M)
+_CPU_LIMIT = re.compile(r"^\s+Limits:\s*\n\s+cpu:\s+(?P<cpu>\d+(?:\.\d+)?m?)\s*$", re.M)
+_TOP_HEADER = re.compile(r"^(?:NAMESPACE\s+)?(?:POD|NAME)\s+(?:NAME\s+)?CPU\(cores\)", re.M)
+
+
+def _millicores(value: str) -> float:
+    return float(value[:-1]) if value.endswith("m") else float(value) * 1000
+
+
+def _cpu_limits(texts: list[str]) -> dict[str, float]:
+    """Object name (a described pod, or the Deployment whose template it is) -> its first container's CPU limit."""
+    out: dict[str, float] = {}
+    for text in texts:
+        names = list(_NAME_FIELD.finditer(text))
+        for i, name in enumerate(names):
+            end = names[i + 1].start() if i + 1 < len(names) else len(text)
+            limit = _CPU_LIMIT.search(text, name.end(), end)
+            if limit:
+                out.setdefault(name["name"], _millicores(limit["cpu"]))
+    return out
+
+
+def _at_limit(texts: list[str], limits: dict[str, float], workload_of: Callable[[str], str]) -> dict[str, str]:
+    """Pods ``kubectl top`` shows using their whole CPU limit."""
     out: dict[str, str] = {}
+    for text in texts:
+        if not _TOP_HEADER.search(text):
+            continue
+        for line in text.split("\n"):
+            words = line.split()
+            usage = next((w for w in words[1:4] if re.fullmatch(r"\d+m", w)), "")
+            if not words or not usage:
+                continue
+            pod = words[0]
+            limit = limits.get(pod) or limits.get(workload_of(pod))
+            if limit and _millicores(usage) >= AT_LIMIT * limit:
+                out.setdefault(pod, f"kubectl top: {pod} uses {usage} of its {limit:g}m CPU limit")
+    return out
+
+
+def throttled_pods(context: IncidentContext, workload_of: Callable[[str], str] = lambda pod: pod) -> dict[str, str]:
+    """Pod (or container) name -> the evidence that it is throttled at its CPU limit: the kubelet's throttling
+    alert, its cgroup's cpu.stat, or ``kubectl top`` at the limit its describe shows."""
+    out: dict[str, str] = {}
+    segments = [(command, text) for item in context.kubernetes for command, text in split_commands(clean(item.text))]
+    out.update(_at_limit([t for _, t in segments], _cpu_limits([t for _, t in segments]), workload_of))
     for alert in context.incident.alerts:
         if alert.labels.get("alertname", alert.name) in THROTTLING_ALERTS:
             who = alert.labels.get("pod") or alert.labels.get("container") or ""
             if who:
                 out[who] = f"alert {alert.labels.get('alertname', alert.name)}: {alert.description}".strip()
-    for item in context.kubernetes:
-        for command, text in split_commands(clean(item.text)):
-            stat = {m["key"]: int(m["value"]) for m in _CPU_STAT.finditer(text)}
-            periods, throttled = stat.get("nr_periods", 0), stat.get("nr_throttled", 0)
-            pod = _exec_pod(command)
-            if pod and periods and throttled / periods >= THROTTLED_SHARE:
-                out.setdefault(pod, f"cpu.stat of {pod}: {throttled} of {periods} CFS periods throttled "
-                                    f"({100 * throttled // periods}%)")
+    for command, text in segments:
+        stat = {m["key"]: int(m["value"]) for m in _CPU_STAT.finditer(text)}
+        periods, throttled = stat.get("nr_periods", 0), stat.get("nr_throttled", 0)
+        pod = _exec_pod(command)
+        if pod and periods and throttled / periods >= THROTTLED_SHARE:
+            out[pod] = (f"cpu.stat of {pod}: {throttled} of {periods} CFS periods throttled "
+                        f"({100 * throttled // periods}%)")
     return out
 
 

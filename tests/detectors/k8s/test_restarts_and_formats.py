@@ -230,3 +230,16 @@ spec:
     signals = detect_kubernetes_signals(_context(cronjob.format(policy="")))  # Allow is the default
     assert _kinds(signals, "usage-export") == {"cronjob.pile_up": "config_change"}
     assert not detect_kubernetes_signals(_context(cronjob.format(policy="  concurrencyPolicy: Forbid\n")))
+
+
+def test_kubectl_top_at_the_described_cpu_limit_is_throttling() -> None:
+    described = POD.format(probe=TIMEOUT).replace("    Restart Count:  6\n",
+                                                  "    Restart Count:  6\n    Limits:\n      cpu:     500m\n")
+    top = """$ kubectl -n fraud top pods
+NAME                           CPU(cores)   MEMORY(bytes)
+risk-engine-7e6f5a4b3c-u7v8w   {usage}         388Mi
+"""
+    busy = detect_kubernetes_signals(_context(described, top.format(usage="499m")))
+    assert _kinds(busy, "risk-engine")["probe.liveness.timeout.throttled"] == "cpu_throttling"
+    idle = detect_kubernetes_signals(_context(described, top.format(usage="210m")))
+    assert _kinds(idle, "risk-engine")["probe.liveness.timeout"] == "thread_pool_exhaustion"
