@@ -26,7 +26,13 @@ from detectors.kubernetes.lines import line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import policy_signals
-from detectors.kubernetes.resolve import Resolver, dependency_host, metrics_api_server, registry_host
+from detectors.kubernetes.resolve import (
+    Resolver,
+    dependency_host,
+    metrics_api_server,
+    registry_host,
+    service_workload,
+)
 from detectors.kubernetes.restarts import stopped_while_starting, throttled_pods
 from detectors.kubernetes.rollouts import rollout_signals
 from detectors.kubernetes.rules import (
@@ -302,7 +308,7 @@ def _group_for(item: _Finding, resolver: Resolver) -> _Group:
     elif rule.blame == "registry":
         group.culprit = registry_host(item.said_by or item.message, resolver.image_of(item.obj, item.container))
     elif rule.blame == "dependency":
-        group.culprit = dependency_host(item.said_by or item.message)
+        group.culprit = service_workload(dependency_host(item.said_by or item.message), resolver.workloads())
     elif rule.blame == "metrics_api":
         group.culprit = metrics_api_server(item.message, resolver.workloads())
         if not group.culprit:  # no server named or seen: the autoscaler's own reading stays

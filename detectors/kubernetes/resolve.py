@@ -147,6 +147,22 @@ def dependency_host(message: str) -> str:
     return short_host(match.group("host")) if match else ""
 
 
+# suffixes charts give a workload's Service (``kyverno-svc``, ``webhook-service``): a Service so named whose stem is a
+# workload the evidence shows is that workload
+SERVICE_SUFFIXES = ("-svc", "-service", "-webhook-service", "-webhook-svc", "-headless")
+
+
+def service_workload(service: str, workloads: list[str]) -> str:
+    """The workload behind a Service name: itself when it is a workload or nothing says otherwise, else the workload
+    its name is plus a chart's Service suffix."""
+    if not service or service in workloads:
+        return service
+    for suffix in sorted(SERVICE_SUFFIXES, key=len, reverse=True):
+        if service.endswith(suffix) and service[: -len(suffix)] in workloads:
+            return service[: -len(suffix)]
+    return service
+
+
 def short_host(host: str) -> str:
     host = host.strip().rstrip(".").split(":", 1)[0]
     if _CLUSTER_SUFFIX.search(host):

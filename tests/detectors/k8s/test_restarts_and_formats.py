@@ -243,3 +243,18 @@ risk-engine-7e6f5a4b3c-u7v8w   {usage}         388Mi
     assert _kinds(busy, "risk-engine")["probe.liveness.timeout.throttled"] == "cpu_throttling"
     idle = detect_kubernetes_signals(_context(described, top.format(usage="210m")))
     assert _kinds(idle, "risk-engine")["probe.liveness.timeout"] == "thread_pool_exhaustion"
+
+
+def test_a_webhook_service_named_with_a_charts_suffix_is_its_workload() -> None:
+    events = """$ kubectl -n payments get events
+LAST SEEN   TYPE      REASON         OBJECT                          MESSAGE
+2m          Warning   FailedCreate   replicaset/payout-api-7d6c5b4a39   Error creating: Internal error occurred: failed calling webhook "validate.kyverno.svc-fail": failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s": context deadline exceeded
+"""
+    pods = """$ kubectl -n kyverno get pods
+NAME                       READY   STATUS    RESTARTS   AGE
+kyverno-6f5e4d3c2b-7a8b9   0/1     Running   0          41m
+"""
+    shown = detect_kubernetes_signals(_context(events, pods))
+    assert {s.attributes.get("culprit") for s in shown if s.kind == "dependency_failure"} == {"kyverno"}
+    alone = detect_kubernetes_signals(_context(events))  # no workload of that stem in the evidence: the Service
+    assert {s.attributes.get("culprit") for s in alone if s.kind == "dependency_failure"} == {"kyverno-svc"}
