@@ -330,6 +330,17 @@ def with_explanations(best: dict[tuple[str, str], float], signals: Iterable[Sign
             if kind == effect and (service, cause) in named:
                 out[(service, cause)] = max(out.get((service, cause), 0.0), score)
                 out[(service, effect)] = round(score * 0.7, 4)  # explained: still evidence, no longer the cause
+    # a finding that names what it causes elsewhere (a CronJob's piled-up runs exhaust the connections of the
+    # database they share: ``attributes["explains"]``) takes the support of those effects the same way
+    for sig in signals:
+        effects = sig.attributes.get("explains") if is_decisive(sig) and sig.service else None
+        if not isinstance(effects, list | tuple):
+            continue
+        for (service, kind), score in best.items():
+            if kind in effects and service != sig.service:
+                key = (str(sig.service), str(sig.kind))
+                out[key] = max(out.get(key, 0.0), score)
+                out[(service, kind)] = round(min(out.get((service, kind), score), score * 0.7), 4)
     return out
 
 

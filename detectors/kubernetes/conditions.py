@@ -1,6 +1,7 @@
 """Object conditions that read like events: a Job's ``Failed/BackoffLimitExceeded``, a Deployment's
 ``Progressing=False/ProgressDeadlineExceeded`` or ``ReplicaFailure/FailedCreate``, an HPA's
-``ScalingLimited/TooManyReplicas``, a pod's ``PodScheduled=False/Unschedulable``."""
+``ScalingLimited/TooManyReplicas``, a pod's ``PodScheduled=False/Unschedulable``; and a CronJob whose runs pile
+up (several active Jobs at once: runs that outlast the schedule's period under ``concurrencyPolicy: Allow``)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,15 @@ def condition_event(
         return None
     return KubeEvent(reason=REASON_ALIASES.get(reason, reason), message=message, obj=ref, type="Warning",
                      first_seen=since, last_seen=since, origin=origin)
+
+
+PILE_UP = 3  # active Jobs of one CronJob at once: its runs overlap, more than an occasional slow run
+
+
+def pile_up_event(ref: ObjectRef, active: int, policy: str = "", *, origin: str = "") -> KubeEvent | None:
+    """A CronJob with ``active`` Jobs running at once (``kubectl get cronjob``'s ACTIVE, describe's Active Jobs)."""
+    if ref.kind != "CronJob" or active < PILE_UP or policy in ("Forbid", "Replace"):
+        return None
+    said = f" (concurrencyPolicy {policy})" if policy else ""
+    return KubeEvent(reason="JobsPileUp", obj=ref, type="Warning", origin=origin,
+                     message=f"{active} Jobs of the CronJob active at once{said}: its runs overlap and pile up")

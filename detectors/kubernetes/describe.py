@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from detectors.kubernetes import policies
-from detectors.kubernetes.conditions import condition_event
+from detectors.kubernetes.conditions import condition_event, pile_up_event
 from detectors.kubernetes.events_table import parse_describe_events
 from detectors.kubernetes.model import (
     ContainerState,
@@ -219,6 +219,11 @@ def _workload(doc: _Doc, ref: ObjectRef, findings: Findings, origin: str) -> Non
     used_by = doc.fields.get("Used By", "").split()
     if ref.kind == "PersistentVolumeClaim" and used_by and used_by[0] != "<none>":
         findings.owners[ref.name] = ObjectRef("Pod", used_by[0])  # the claim's workload is its pod's
+    if ref.kind == "CronJob":
+        active = [j for j in doc.fields.get("Active Jobs", "").replace(",", " ").split() if j != "<none>"]
+        piled = pile_up_event(ref, len(active), doc.fields.get("Concurrency Policy", ""), origin=origin)
+        if piled is not None:
+            findings.events.append(piled)
     for ctype, status, reason, message, since in conditions_of(doc.sections.get("Conditions", [])):
         event = condition_event(ref, ctype, status, reason, message, parse_time(since), origin=origin)
         if event is not None:

@@ -26,7 +26,14 @@ from detectors.kubernetes.lines import line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import policy_signals
-from detectors.kubernetes.resolve import Resolver, dependency_host, metrics_api_server, registry_host
+from detectors.kubernetes.resolve import (
+    Resolver,
+    dependency_host,
+    metrics_api_server,
+    registry_host,
+    service_workload,
+)
+from detectors.kubernetes.restarts import stopped_while_starting, throttled_pods
 from detectors.kubernetes.rollouts import rollout_signals
 from detectors.kubernetes.rules import (
     CONDITION,
@@ -42,6 +49,11 @@ from detectors.kubernetes.rules import (
 log = logging.getLogger(__name__)
 
 MAX_EVIDENCE = 3
+# findings whose cause shows up as other components' findings (bot/reasoning/decisive.with_explanations): piled-up
+# CronJob runs exhaust what they share, a namespace quota or a database's connections
+EXPLAINS_ELSEWHERE: dict[str, tuple[str, ...]] = {
+    "cronjob.pile_up": ("db_connection_exhaustion", "resource_quota"),
+}
 CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
 # Each decisive bad_deploy / config_change finding mirrored as a non-decisive change (a bridge for a ranker that
 # takes change-cause kinds only from "changes" signals). Off: the ranker reads decisive findings of every source
@@ -64,6 +76,7 @@ class _Finding:
     event: KubeEvent | None = None
     container: str = ""
     allocated: dict[str, tuple[int, int]] = field(default_factory=dict)
+    said_by: str = ""  # the specific message a catch-all took its rule from: it names the culprit
 
 
 @dataclass
@@ -106,13 +119,24 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     kept = _without_explained(list(groups.values()))
     for group in kept:
         _new_revision_crash(group, resolver)
+    kept = _probe_restarts(kept, findings, resolver, context)
     signals = [_signal(g, with_logs) for g in kept]
     if MIRROR_CHANGE_CAUSES:
         signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
     signals.extend(without_yielding(said, signals))
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
-    signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time))
+    signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
+                                  alert_text=_alert_text(context)))
     return sorted(signals, key=lambda s: s.score, reverse=True)
+
+
+def _alert_text(context: IncidentContext) -> str:
+    """The alerts' service, label values, summaries and descriptions, as one text."""
+    parts: list[str] = []
+    for alert in context.incident.alerts:
+        parts.extend([alert.service or "", alert.summary, alert.description, *alert.labels.values(),
+                      *alert.annotations.values()])
+    return " ".join(p for p in parts if p)
 
 
 def _refine(items: list[_Finding]) -> list[_Finding]:
@@ -127,8 +151,38 @@ def _refine(items: list[_Finding]) -> list[_Finding]:
     for item in items:
         better = specific.get((item.obj.name, item.rule.generic_of)) if item.rule.generic_of else None
         if better is not None:
-            item.rule = better.rule
+            item.rule, item.said_by = better.rule, better.message
     return items
+
+
+_CRASH_RULES = ("crash.", "exit.")
+_LIVENESS_RULES = ("probe.liveness.", "probe.killed")
+_TIMEOUT_RULES = ("probe.liveness.timeout", "probe.readiness.timeout")
+
+
+def _probe_restarts(groups: list[_Group], findings: Findings, resolver: Resolver,
+                    context: IncidentContext) -> list[_Group]:
+    """Restarts the kubelet made are read by why it made them (docs/causes.md):
+    - a workload whose containers the kubelet killed for failing liveness (``Killing ... failed liveness probe``)
+      did not crash: its crash findings (back-off, exit 137) are the kills, dropped for the probe's reading;
+    - a container killed while its log still shows it starting: the probe does not allow for the start
+      (``config_change``), whatever the probe printed;
+    - probes that time out on a container throttled at its CPU limit: ``cpu_throttling``."""
+    killed = {g.service for g in groups if g.rule.id.startswith("probe.killed")}
+    groups = [g for g in groups if not (g.service in killed and g.rule.id.startswith(_CRASH_RULES))]
+    previous: dict[str, list[str]] = {}
+    for item in findings.logs:
+        if item.previous and item.pod:
+            previous.setdefault(resolver.workload_of_pod(item.pod), []).extend(item.lines)
+    starting = {w for w, lines in previous.items() if stopped_while_starting(lines)}
+    throttled = {resolver.workload_of_pod(pod): why
+                 for pod, why in throttled_pods(context, resolver.workload_of_pod).items()}
+    for group in groups:
+        if group.service in starting and (group.rule.id.startswith(_CRASH_RULES + _LIVENESS_RULES)):
+            group.rule = replace(group.rule, id="restart.killed_while_starting", kind="config_change", score=0.7)
+        elif group.service in throttled and group.rule.id.startswith(_TIMEOUT_RULES):
+            group.rule = replace(group.rule, id=f"{group.rule.id}.throttled", kind="cpu_throttling", score=0.75)
+    return groups
 
 
 def _without_explained(groups: list[_Group]) -> list[_Group]:
@@ -252,9 +306,9 @@ def _group_for(item: _Finding, resolver: Resolver) -> _Group:
         named = resolver.pod_in_message(item.message)
         group.service, group.seen_on = named or workload, workload
     elif rule.blame == "registry":
-        group.culprit = registry_host(item.message, resolver.image_of(item.obj, item.container))
+        group.culprit = registry_host(item.said_by or item.message, resolver.image_of(item.obj, item.container))
     elif rule.blame == "dependency":
-        group.culprit = dependency_host(item.message)
+        group.culprit = service_workload(dependency_host(item.said_by or item.message), resolver.workloads())
     elif rule.blame == "metrics_api":
         group.culprit = metrics_api_server(item.message, resolver.workloads())
         if not group.culprit:  # no server named or seen: the autoscaler's own reading stays
@@ -302,6 +356,8 @@ def _signal(group: _Group, with_logs: set[str]) -> Signal:
         attributes["allocated"] = {k: {"requests_pct": r, "limits_pct": li} for k, (r, li) in allocated.items()}
     if group.rule.kind == "crash_loop":
         attributes["container_logs"] = group.service in with_logs  # their decisive lines decide
+    if group.rule.id in EXPLAINS_ELSEWHERE:
+        attributes["explains"] = list(EXPLAINS_ELSEWHERE[group.rule.id])
     return Signal(source=SignalSource.KUBERNETES, detector=group.family, service=group.service, kind=group.rule.kind,
                   title=title, score=group.rule.score, started_at=started, evidence=evidence, attributes=attributes)
 

@@ -1,5 +1,5 @@
 """Kubernetes API objects (``kubectl get -o yaml|json``, live collection): Pod, Node, Event (core/v1 and
-events.k8s.io/v1), Job, Deployment, ReplicaSet, HorizontalPodAutoscaler and ``List``s of them."""
+events.k8s.io/v1), Job, CronJob, Deployment, ReplicaSet, HorizontalPodAutoscaler and ``List``s of them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from detectors.kubernetes import policies
-from detectors.kubernetes.conditions import condition_event
+from detectors.kubernetes.conditions import condition_event, pile_up_event
 from detectors.kubernetes.model import (
     ContainerState,
     ContainerStatus,
@@ -140,6 +140,11 @@ def _parse_object(obj: dict[str, Any], findings: Findings, origin: str) -> None:
             findings.owners[ref.name] = ObjectRef(str(target.get("kind") or ""), str(target["name"]))
     elif kind == "NetworkPolicy":
         findings.policies.append(policies.from_object(obj, origin))
+    elif kind == "CronJob":  # its Jobs running at once (status.active) under its concurrency policy
+        policy = str(_d(obj.get("spec")).get("concurrencyPolicy") or "Allow")
+        piled = pile_up_event(ref, len(_l(status.get("active"))), policy, origin=origin)
+        if piled is not None:
+            findings.events.append(piled)
     elif kind == "ReplicaSet" and owner is not None:
         annotations = _d(_d(obj.get("metadata")).get("annotations"))
         findings.rollouts.append(Rollout(

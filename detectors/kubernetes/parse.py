@@ -231,12 +231,16 @@ def _logs_command(command: str) -> tuple[str, str, bool]:
         words = shlex.split(command)
     except ValueError:
         words = command.split()
-    if len(words) < 2 or words[1] != "logs":
+    if command_verb(" ".join(words)) != "logs":  # global flags may come before the verb (kubectl -n shop logs x)
         return "", "", False
+    verb_at = words.index("logs")
     pod = container = ""
     previous = False
     skip = False
-    for i, word in enumerate(words[2:], start=2):
+    for i, word in enumerate(words[1:verb_at], start=1):  # a container flag given before the verb
+        if words[i - 1] in ("-c", "--container"):
+            container = word
+    for i, word in enumerate(words[verb_at + 1:], start=verb_at + 1):
         if skip:
             skip = False
             if words[i - 1] in ("-c", "--container"):
@@ -249,7 +253,7 @@ def _logs_command(command: str) -> tuple[str, str, bool]:
         elif word.startswith("--container="):
             container = word.split("=", 1)[1]
         elif not word.startswith("-") and not pod:
-            pod = word.split("/", 1)[1] if word.startswith(("pod/", "pods/")) else word
+            pod = word.split("/", 1)[1] if "/" in word else word  # pod/x, deploy/x (its workload x)
         elif not word.startswith("-") and not container:
             container = word
     return pod, container, previous

@@ -89,15 +89,22 @@ def _selected(policy: NetworkPolicy, pods: list[PodInfo], workload_of: Any) -> l
 
 
 def policy_signals(policies: list[NetworkPolicy], pods: list[PodInfo], workload_of: Any, *,
-                   alert_time: datetime) -> list[Signal]:
+                   alert_time: datetime, alert_text: str = "") -> list[Signal]:
+    """``alert_text``: the alerts' label values and texts. A policy that selects every pod of a namespace cuts
+    the traffic of the workloads the alerts name (docs/causes.md): when the alerts name some of its workloads,
+    only those get the decisive finding; the others keep it as context."""
+    named = set(re.findall(r"[a-z0-9][a-z0-9.-]*", alert_text.lower()))
     signals = []
     for policy in _merged(policies):
         made = policy.created or (alert_time - policy.age if policy.age is not None else None)
         if made is None or not (-300 <= (alert_time - made).total_seconds() <= WINDOW.total_seconds()):
             continue
         recent_isolation = bool(policy.isolates) and alert_time - made <= RECENT
-        for service in _selected(policy, pods, workload_of):
-            signals.append(_signal(policy, service, made, decisive=recent_isolation))
+        selected = _selected(policy, pods, workload_of)
+        alerted = {s for s in selected if s.lower() in named} if policy.selector is None else set()
+        for service in selected:
+            decisive = recent_isolation and (not alerted or service in alerted)
+            signals.append(_signal(policy, service, made, decisive=decisive))
     return signals
 
 

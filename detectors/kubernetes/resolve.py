@@ -103,8 +103,19 @@ class Resolver:
         return ""
 
 
+_REGISTRY_REQUEST = re.compile(r"https?://(?P<host>[^/:\"\s]+)(?::\d+)?/v2/")
+# Docker Hub's API and auth hosts are Docker Hub
+_DOCKER_HUB_HOSTS = frozenset({"registry-1.docker.io", "index.docker.io", "auth.docker.io", "registry.docker.io"})
+
+
 def registry_host(message: str, image: str = "") -> str:
-    """The registry of the image a pull message names (``docker.io`` for a bare ``nginx:1.25``)."""
+    """The registry a failed pull talked to: the host of the registry API request the message quotes
+    (``https://mirror:5000/v2/...``: a pull-through mirror or proxy answers for the image's registry), else the
+    registry of the image it names (``docker.io`` for a bare ``nginx:1.25``)."""
+    request = _REGISTRY_REQUEST.search(message)
+    if request:
+        server = short_host(request.group("host")).lower()
+        return "docker.io" if server in _DOCKER_HUB_HOSTS else server
     match = _IMAGE.search(message)
     ref = (match.group("image") or match.group("ref")) if match else image
     if not ref:
@@ -134,6 +145,22 @@ def dependency_host(message: str) -> str:
     """The host a message could not reach (a webhook's service, a server), port and cluster suffix stripped."""
     match = _URL_HOST.search(message) or _DIAL_HOST.search(message)
     return short_host(match.group("host")) if match else ""
+
+
+# suffixes charts give a workload's Service (``kyverno-svc``, ``webhook-service``): a Service so named whose stem is a
+# workload the evidence shows is that workload
+SERVICE_SUFFIXES = ("-svc", "-service", "-webhook-service", "-webhook-svc", "-headless")
+
+
+def service_workload(service: str, workloads: list[str]) -> str:
+    """The workload behind a Service name: itself when it is a workload or nothing says otherwise, else the workload
+    its name is plus a chart's Service suffix."""
+    if not service or service in workloads:
+        return service
+    for suffix in sorted(SERVICE_SUFFIXES, key=len, reverse=True):
+        if service.endswith(suffix) and service[: -len(suffix)] in workloads:
+            return service[: -len(suffix)]
+    return service
 
 
 def short_host(host: str) -> str:

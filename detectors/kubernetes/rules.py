@@ -86,6 +86,8 @@ RULES: tuple[Rule, ...] = (
          r"invalid reference format|couldn't parse image reference|InvalidImageName|must be lowercase"),
     Rule("image.invalid_name.default", ST, ("InvalidImageName",), "bad_deploy", "workload", 0.8),
     Rule("image.pull_secret", EV, ("FailedToRetrieveImagePullSecret",), "config_change", "workload", 0.8),
+    # imagePullPolicy: Never and the image is not on the node: the spec asks for what cannot be
+    Rule("image.never_pull", ST, ("ErrImageNeverPull",), "config_change", "workload", 0.75),
     Rule("image.backoff", ST, ("ErrImagePull", "ImagePullBackOff"), "bad_deploy", "workload", 0.5,
          generic_of="image."),
     Rule("image.backoff.event", EV, ("BackOff",), "bad_deploy", "workload", 0.5, r"Back-off pulling image",
@@ -173,6 +175,9 @@ RULES: tuple[Rule, ...] = (
     # ---- jobs ---------------------------------------------------------------------------------------------------
     Rule("job.backoff_limit", EV, ("BackoffLimitExceeded",), "crash_loop", "workload", 0.7),
     Rule("job.deadline", EV, ("DeadlineExceeded",), "latency_increase", "workload", 0.4),
+    # a CronJob's runs overlap and pile up (conditions.pile_up_event): they exhaust what they share (quota,
+    # connections), and the CronJob's schedule or concurrency policy is what to fix
+    Rule("cronjob.pile_up", EV, ("JobsPileUp",), "config_change", "workload", 0.85),
     # ---- volumes ------------------------------------------------------------------------------------------------
     Rule("volume.missing_ref", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "config_change",
          "workload", 0.85, r"(configmap|secret|persistentvolumeclaim)s? \"?[\w.-]+\"? not found"),
@@ -234,6 +239,10 @@ RULES: tuple[Rule, ...] = (
     Rule("hpa.max_replicas", EV, ("ScalingLimited", "TooManyReplicas"), "traffic_spike", "workload", 0.6,
          r"more than the maximum|maximum replica count|^$"),
     Rule("hpa.rescale_up", EV, ("SuccessfulRescale",), "traffic_spike", "workload", 0.45, r"above target"),
+    # a utilization target is a share of the pods' requests: a container without one (a new sidecar, a dropped
+    # request) leaves the autoscaler unable to scale at all, whatever the traffic does
+    Rule("hpa.missing_request", EV, ("FailedGetResourceMetric", "FailedComputeMetricsReplicas"), "config_change",
+         "workload", 0.8, r"missing request for \w+"),
     # the autoscaler is blind because the metrics API's server is down: that server is the fault
     Rule("hpa.metrics_api_down", EV, ("FailedGetResourceMetric", "FailedComputeMetricsReplicas",
                                       "FailedGetExternalMetric", "FailedGetPodsMetric", "FailedGetObjectMetric"),

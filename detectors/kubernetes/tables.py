@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from bot.domain.workloads import workload_of_replicaset
 from detectors.kubernetes import policies
+from detectors.kubernetes.conditions import pile_up_event
 from detectors.kubernetes.model import (
     ContainerState,
     ContainerStatus,
@@ -37,6 +38,37 @@ def is_table(text: str) -> bool:
 
 
 def parse_table(text: str, *, namespace: str = "", origin: str = "") -> Findings:
+    """Every table in ``text``: ``kubectl get pods,svc,endpoints`` prints one table a resource type, each under
+    its own header and with names prefixed by the type (``pod/x``)."""
+    findings = Findings()
+    for block in _blocks(text):
+        findings.extend(_parse_one_table(block, namespace=namespace, origin=origin))
+    return findings
+
+
+def _blocks(text: str) -> list[str]:
+    blocks: list[list[str]] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        if not blocks or _HEADER.match(line.rstrip()):
+            blocks.append([])
+        blocks[-1].append(line)
+    return ["\n".join(block) for block in blocks]
+
+
+_TYPED_NAME = re.compile(r"^(?P<type>[a-z][\w.-]*)/(?P<name>[\w.-]+)$")
+
+
+def _untyped(name: str, types: tuple[str, ...]) -> str:
+    """``pod/x`` -> ``x`` when its type is one of ``types``; a name of another type -> ""; a plain name as is."""
+    match = _TYPED_NAME.match(name)
+    if match is None:
+        return name
+    return match["name"] if match["type"].split(".", 1)[0] in types else ""
+
+
+def _parse_one_table(text: str, *, namespace: str = "", origin: str = "") -> Findings:
     lines = [line for line in text.split("\n") if line.strip()]
     columns = [(m.group(0), m.start()) for m in _CELL.finditer(lines[0])] if lines else []
     names = [name for name, _ in columns]
@@ -53,6 +85,14 @@ def parse_table(text: str, *, namespace: str = "", origin: str = "") -> Findings
     elif "POD-SELECTOR" in names:
         found = (policies.from_table_row(_cells(row, columns), namespace, origin) for row in lines[1:])
         findings.policies.extend(p for p in found if p is not None)
+    elif {"SCHEDULE", "ACTIVE"} <= set(names):  # kubectl get cronjob
+        for row in lines[1:]:
+            cells = _cells(row, columns)
+            name, active = _untyped(cells.get("NAME", ""), ("cronjob", "cronjobs")), cells.get("ACTIVE", "")
+            piled = pile_up_event(ObjectRef("CronJob", name, cells.get("NAMESPACE", namespace)),
+                                  int(active) if active.isdigit() else 0, origin=origin) if name else None
+            if piled is not None:
+                findings.events.append(piled)
     elif {"DESIRED", "CURRENT", "AGE"} <= set(names) and "UP-TO-DATE" not in names:
         findings.rollouts.extend(_replicaset_rollouts([_cells(row, columns) for row in lines[1:]]))
     return findings
@@ -93,7 +133,7 @@ def _cells(line: str, columns: list[tuple[str, int]]) -> dict[str, str]:
 
 
 def _pod_row(cells: dict[str, str], findings: Findings, namespace: str) -> None:
-    name, status = cells.get("NAME", ""), cells.get("STATUS", "")
+    name, status = _untyped(cells.get("NAME", ""), ("pod", "pods")), cells.get("STATUS", "")
     if not name or not status:
         return
     reason = status.split(":", 1)[-1]  # Init:CrashLoopBackOff
@@ -134,7 +174,7 @@ def _hpa_row(cells: dict[str, str], findings: Findings) -> None:
 
 
 def _node_row(cells: dict[str, str], findings: Findings) -> None:
-    name, status = cells.get("NAME", ""), cells.get("STATUS", "")
+    name, status = _untyped(cells.get("NAME", ""), ("node", "nodes")), cells.get("STATUS", "")
     if not name or not status:
         return
     node = NodeInfo(name=name)

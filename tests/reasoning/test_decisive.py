@@ -270,3 +270,15 @@ def test_an_exhausted_connection_pool_stays_with_the_caller_that_owns_it() -> No
     pool = _decisive("checkout", "db_connection_exhaustion", 0.8)
     moved = retarget([pool], KNOWN, {"checkout": ["orders-db"]})
     assert [(s.service, s.kind) for s in moved] == [("checkout", "db_connection_exhaustion")]
+
+
+def test_a_finding_that_names_its_effects_elsewhere_takes_their_support() -> None:
+    exhausted = _decisive("ledger-db", "db_connection_exhaustion", 0.88)
+    pile_up = _decisive("ledger-reconcile", "config_change", 0.85)
+    pile_up.attributes["explains"] = ["db_connection_exhaustion", "resource_quota"]
+    result = rank(context=context(service="payments-api"), signals=[exhausted, pile_up], similar=[], runbooks=[])
+    top = result.hypotheses[0]
+    assert (top.service, top.kind) == ("ledger-reconcile", "config_change")
+    plain = _decisive("ledger-reconcile", "config_change", 0.85)  # the same finding without the link
+    alone = rank(context=context(service="payments-api"), signals=[exhausted, plain], similar=[], runbooks=[])
+    assert (alone.hypotheses[0].service, alone.hypotheses[0].kind) == ("ledger-db", "db_connection_exhaustion")

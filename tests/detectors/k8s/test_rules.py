@@ -214,6 +214,12 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "handle the request (get pods.metrics.k8s.io)", None, "dependency_failure", "metrics_api"),
     ("hpa.metrics", "event", "FailedGetResourceMetric", "failed to get cpu utilization: unable to get metrics for "
      "resource cpu: no metrics returned from resource metrics API", None, "traffic_spike", "workload"),
+    ("hpa.missing_request", "event", "FailedGetResourceMetric", "failed to get memory utilization: missing request "
+     "for memory in container otel-agent of Pod web-5d6e7f8a9b-2c3d4", None, "config_change", "workload"),
+    ("image.never_pull", "waiting", "ErrImageNeverPull", 'Container image "shop/api:2.0" is not present with pull '
+     "policy of Never", None, "config_change", "workload"),
+    ("cronjob.pile_up", "event", "JobsPileUp", "8 Jobs of the CronJob active at once (concurrencyPolicy Allow): its "
+     "runs overlap and pile up", None, "config_change", "workload"),
 ]
 
 
