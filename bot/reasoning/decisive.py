@@ -26,7 +26,8 @@ REPORTER_SYMPTOM = "error_rate_increase"
 # what a component's name says it is, and the categories of fault that live in such a component
 _AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"db|sql|postgres|mongo|maria|oracle|database|redis|cassandra"), ("database",)),
-    (re.compile(r"dns"), ("dns",)),
+    # resolvers and name servers by what they are called (Route 53, unbound, BIND's named, a "resolver" fleet)
+    (re.compile(r"dns|route-?53|resolver|unbound|nameserver|(?<![a-z])named(?![a-z])"), ("dns",)),
     # storage arrays and volumes (a SAN, a NAS, EBS, Ceph): their slowness is disk I/O, their fullness disk space
     (re.compile(r"(?<![a-z])(?:san|nas|storage|array|3par|netapp|ebs|volume|nfs|ceph|iscsi|gluster|lun)(?![a-z])"),
      ("storage", "hardware")),
@@ -192,6 +193,22 @@ CLUSTER_DNS = "coredns"  # the cluster's resolver when the evidence names none (
 _CLUSTER_LOCAL = re.compile(r"\.svc(\.cluster\.local)?\.?$|\.cluster\.local\.?$")
 
 
+# a lookup the resolver itself did not answer (Go: ``lookup x on 169.254.169.253:53: read udp ...: i/o timeout``,
+# ``dial udp 10.0.0.2:53: connect: connection refused``): the resolver failed, not whoever serves the name
+_RESOLVER_UNANSWERED = re.compile(r"\bon \S+:53: .{0,100}(?:i/o timeout|connection refused)|\bdial udp \S+:53: ",
+                                  re.IGNORECASE)
+
+
+def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
+    """For a lookup its resolver left unanswered: the reporter's one dependency that is a resolver, else None."""
+    line = sig.attributes.get("line")
+    if sig.kind != "dns_failure" or not isinstance(line, str) or not _RESOLVER_UNANSWERED.search(line):
+        return None
+    deps = [d for d in topology.get(sig.service or "", []) if d and d != sig.service
+            and name_affinity(d, "dns_failure") == 1.0]
+    return deps[0] if len(deps) == 1 else None
+
+
 def _name_for_lookup(sig: Signal, names: list[str]) -> str | None:
     """A failed lookup whose resolver the incident does not know: a cluster-local name blames the cluster's
     DNS; any other name blames whoever serves that name (a provider's record that vanished, a zone that stopped
@@ -283,7 +300,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             continue
         target = _device_target(sig, resolve_culprit(culprit, names), names)
         if sig.kind == "dns_failure" and target not in names:
-            target = _name_for_lookup(sig, names) or target
+            target = _resolver_for(sig, topology or {}) or _name_for_lookup(sig, names) or target
         if _is_ip(target):
             target = _name_for_address(target, str(sig.kind), sig.service, names, topology or {}, frozenset(failing))
         if target == sig.service:

@@ -6,7 +6,7 @@ import pytest
 
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
 from bot.reasoning import rank
-from bot.reasoning.decisive import resolve_culprit, retarget, support
+from bot.reasoning.decisive import name_affinity, resolve_culprit, retarget, support
 
 from .factories import at, context, signal
 
@@ -174,6 +174,27 @@ def test_a_failed_lookup_with_no_known_resolver_blames_the_cluster_dns_or_the_na
     outside.attributes["looked_up"] = "static.crates.io"
     moved = retarget([inside, outside], ["cartservice", "crates-api"])
     assert set(support(moved)) == {("coredns", "dns_failure"), ("static.crates.io", "dns_failure")}
+
+
+def test_a_lookup_the_resolver_left_unanswered_blames_the_callers_resolver_not_the_names_owner() -> None:
+    line = ("dial tcp: lookup kafka-3.int.example on 169.254.169.253:53: read udp 10.0.5.1:45678->"
+            "169.254.169.253:53: i/o timeout")
+    timed_out = _decisive("shepherd", "dns_failure", 0.85, "dns")
+    timed_out.attributes.update({"looked_up": "kafka-3.int.example", "line": line})
+    topology = {"shepherd": ["kafka", "route53"]}
+    moved = retarget([timed_out], ["shepherd", "kafka", "route53"], topology)
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("route53", "dns_failure")}
+    # a name that does not exist (NXDOMAIN) is still its owner's: the resolver answered
+    missing = _decisive("shepherd", "dns_failure", 0.85, "dns")
+    missing.attributes.update({"looked_up": "kafka-3.int.example", "line": "lookup kafka-3.int.example: no such host"})
+    moved = retarget([missing], ["shepherd", "kafka", "route53"], topology)
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("kafka", "dns_failure")}
+
+
+def test_resolver_names_say_they_serve_dns() -> None:
+    for name in ("route53", "route-53", "resolver-2", "unbound", "nameserver-1", "named", "edge-dns"):
+        assert name_affinity(name, "dns_failure") == 1.0, name
+    assert name_affinity("unnamed-worker", "dns_failure") != 1.0
 
 
 def test_a_providers_reply_without_a_named_culprit_moves_to_the_callers_one_dependency() -> None:
