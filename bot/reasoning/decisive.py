@@ -279,6 +279,29 @@ def _own_mechanism(moved: Signal, signals: list[Signal]) -> Signal:
     })
 
 
+# a measurement of the path through another component, taken where the probe runs (``loss_percent_via_level3`` on
+# our edge router): the loss or delay is that component's when the incident knows it by that name
+_VIA = re.compile(r"(?:^|[_.\-])via[_.\-](?P<name>[a-z0-9][a-z0-9_.\-]*)$", re.IGNORECASE)
+_PATH_KINDS = frozenset({"packet_loss", "network_latency", "network_partition"})
+
+
+def path_metrics(signals: list[Signal], known: Iterable[str]) -> list[Signal]:
+    """Move each network-path metric named ``..._via_<component>`` to that component (``transit_a`` -> ``transit-a``);
+    the service it was measured on is kept as ``measured_on``."""
+    lower = {k.lower(): k for k in known if k}
+    out: list[Signal] = []
+    for sig in signals:
+        match = _VIA.search(sig.metric or "") if sig.kind in _PATH_KINDS else None
+        name = match.group("name").lower() if match else ""
+        target = lower.get(name) or lower.get(name.replace("_", "-")) if name else None
+        if target and target != sig.service:
+            out.append(sig.model_copy(update={"service": target,
+                                              "attributes": {**sig.attributes, "measured_on": sig.service}}))
+        else:
+            out.append(sig)
+    return out
+
+
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it."""
     names = sorted({k for k in known if k})

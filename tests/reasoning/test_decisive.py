@@ -291,3 +291,18 @@ def test_an_exhausted_connection_pool_stays_with_the_caller_that_owns_it() -> No
     pool = _decisive("checkout", "db_connection_exhaustion", 0.8)
     moved = retarget([pool], KNOWN, {"checkout": ["orders-db"]})
     assert [(s.service, s.kind) for s in moved] == [("checkout", "db_connection_exhaustion")]
+
+
+def test_a_path_metric_via_a_known_component_is_that_components() -> None:
+    from bot.reasoning.decisive import path_metrics
+
+    loss = signal("metrics", "edge-rtr", "packet_loss", 0.9, 9, metric="loss_percent_via_transit_a")
+    delay = signal("metrics", "edge-rtr", "network_latency", 0.8, 9, metric="rtt_ms.via.level3")
+    own = signal("metrics", "edge-rtr", "packet_loss", 0.8, 9, metric="loss_percent")
+    unknown = signal("metrics", "edge-rtr", "packet_loss", 0.8, 9, metric="loss_percent_via_cogent")
+    cpu = signal("metrics", "edge-rtr", "cpu_saturation", 0.8, 9, metric="cpu_via_transit_a")
+    moved = path_metrics([loss, delay, own, unknown, cpu], ["edge-rtr", "transit-a", "level3"])
+    assert [(s.service, s.kind) for s in moved] == [
+        ("transit-a", "packet_loss"), ("level3", "network_latency"), ("edge-rtr", "packet_loss"),
+        ("edge-rtr", "packet_loss"), ("edge-rtr", "cpu_saturation")]
+    assert moved[0].attributes["measured_on"] == "edge-rtr"
