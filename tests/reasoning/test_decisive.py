@@ -306,3 +306,26 @@ def test_a_path_metric_via_a_known_component_is_that_components() -> None:
         ("transit-a", "packet_loss"), ("level3", "network_latency"), ("edge-rtr", "packet_loss"),
         ("edge-rtr", "packet_loss"), ("edge-rtr", "cpu_saturation")]
     assert moved[0].attributes["measured_on"] == "edge-rtr"
+
+
+def test_a_config_push_followed_by_its_dns_servers_failing_to_answer_is_the_cause() -> None:
+    topology = {"login": ["corp-dns"], "corp-dns": []}
+    ctx = context(service="login", topology=topology, events=[
+        ChangeEvent(ts=at(0), kind="config", service="corp-dns", text="DNS configuration pushed to all servers")])
+    # the callers' lookups fail (moved to the DNS servers), and a daemon on them will not restart
+    lookup = _decisive("login", "dns_failure", 0.88, "dns", minute=2)
+    lookup.attributes["looked_up"] = "corp-dns"
+    restart = _decisive("corp-dns", "crash_loop", 0.53, minute=1)
+    result = rank(context=ctx, signals=[lookup, restart, signal("changes", "corp-dns", "config", 0.8, 0)],
+                  similar=[], runbooks=[])
+    top = result.hypotheses[0]
+    assert (top.service, top.kind) == ("corp-dns", "config_change")
+    assert any(e.id.startswith("fit:corp-dns") for e in top.evidence)
+
+
+def test_a_dns_servers_own_named_mechanism_after_a_change_keeps_the_answer() -> None:
+    ctx = context(service="cart-api", topology={"cart-api": ["coredns"], "coredns": []}, events=[
+        ChangeEvent(ts=at(0), kind="deploy", service="coredns", text="coredns pods recreated")])
+    loop = _decisive("coredns", "dns_failure", 0.85, minute=2)  # its own log: a forwarding loop
+    result = rank(context=ctx, signals=[loop, signal("changes", "coredns", "deploy", 0.8, 0)], similar=[], runbooks=[])
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("coredns", "dns_failure")
