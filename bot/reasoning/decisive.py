@@ -200,13 +200,20 @@ _RESOLVER_UNANSWERED = re.compile(r"\bon \S+:53: .{0,100}(?:i/o timeout|connecti
 
 
 def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
-    """For a lookup its resolver left unanswered: the reporter's one dependency that is a resolver, else None."""
-    line = sig.attributes.get("line")
-    if sig.kind != "dns_failure" or not isinstance(line, str) or not _RESOLVER_UNANSWERED.search(line):
+    """For a lookup its resolver left unanswered: the reporter's one dependency that is a resolver; for a failed
+    answer that names no looked-up host (a probe's ``rcode=SERVFAIL``), the reporter's one dependency whose name
+    does not say it is something else (the DNS provider a prober checks); else None."""
+    if sig.kind != "dns_failure":
         return None
-    deps = [d for d in topology.get(sig.service or "", []) if d and d != sig.service
-            and name_affinity(d, "dns_failure") == 1.0]
-    return deps[0] if len(deps) == 1 else None
+    deps = [d for d in topology.get(sig.service or "", []) if d and d != sig.service]
+    line = sig.attributes.get("line")
+    if isinstance(line, str) and _RESOLVER_UNANSWERED.search(line):
+        resolvers = [d for d in deps if name_affinity(d, "dns_failure") == 1.0]
+        return resolvers[0] if len(resolvers) == 1 else None
+    if not sig.attributes.get("looked_up"):
+        able = [d for d in deps if name_affinity(d, "dns_failure") > 0.0 and not _AUXILIARY.search(d.lower())]
+        return able[0] if len(able) == 1 else None
+    return None
 
 
 def _name_for_lookup(sig: Signal, names: list[str]) -> str | None:
@@ -316,7 +323,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             continue
         culprit = sig.attributes.get("culprit") if sig.attributes else None
         if is_decisive(sig) and (not isinstance(culprit, str) or not culprit.strip()):
-            culprit = _answerer(sig, topology or {})
+            culprit = _answerer(sig, topology or {}) or _resolver_for(sig, topology or {})
         if not is_decisive(sig) or not isinstance(culprit, str) or not culprit.strip() \
                 or _SOURCE_FILE.search(culprit.strip()):
             out.append(sig)

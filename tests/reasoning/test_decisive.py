@@ -329,3 +329,14 @@ def test_a_dns_servers_own_named_mechanism_after_a_change_keeps_the_answer() -> 
     loop = _decisive("coredns", "dns_failure", 0.85, minute=2)  # its own log: a forwarding loop
     result = rank(context=ctx, signals=[loop, signal("changes", "coredns", "deploy", 0.8, 0)], similar=[], runbooks=[])
     assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("coredns", "dns_failure")
+
+
+def test_a_failed_answer_naming_no_host_is_the_probers_one_dns_dependency() -> None:
+    servfail = _decisive("synth-dns", "dns_failure", 0.88)  # a prober's "rcode=SERVFAIL": no looked-up name, no culprit
+    servfail.attributes["line"] = "qname=api.shop.example ns=ns2.p34.dynect.net rcode=SERVFAIL rtt_ms=5000"
+    names = ["synth-dns", "dyn", "shop", "payments"]
+    moved = retarget([servfail], names, {"synth-dns": ["dyn"], "shop": ["dyn", "payments"]})
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("dyn", "dns_failure")}
+    # two dependencies that could be it: the evidence must choose, nothing moves
+    stays = retarget([servfail], names, {"synth-dns": ["dyn", "ultradns"]})
+    assert [(s.service, s.kind) for s in stays] == [("synth-dns", "dns_failure")]
