@@ -26,7 +26,8 @@ REPORTER_SYMPTOM = "error_rate_increase"
 # what a component's name says it is, and the categories of fault that live in such a component
 _AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"db|sql|postgres|mongo|maria|oracle|database|redis|cassandra"), ("database",)),
-    (re.compile(r"dns"), ("dns",)),
+    # resolvers and name servers by what they are called (Route 53, unbound, BIND's named, a "resolver" fleet)
+    (re.compile(r"dns|route-?53|resolver|unbound|nameserver|(?<![a-z])named(?![a-z])"), ("dns",)),
     # storage arrays and volumes (a SAN, a NAS, EBS, Ceph): their slowness is disk I/O, their fullness disk space
     (re.compile(r"(?<![a-z])(?:san|nas|storage|array|3par|netapp|ebs|volume|nfs|ceph|iscsi|gluster|lun)(?![a-z])"),
      ("storage", "hardware")),
@@ -192,6 +193,29 @@ CLUSTER_DNS = "coredns"  # the cluster's resolver when the evidence names none (
 _CLUSTER_LOCAL = re.compile(r"\.svc(\.cluster\.local)?\.?$|\.cluster\.local\.?$")
 
 
+# a lookup the resolver itself did not answer (Go: ``lookup x on 169.254.169.253:53: read udp ...: i/o timeout``,
+# ``dial udp 10.0.0.2:53: connect: connection refused``): the resolver failed, not whoever serves the name
+_RESOLVER_UNANSWERED = re.compile(r"\bon \S+:53: .{0,100}(?:i/o timeout|connection refused)|\bdial udp \S+:53: ",
+                                  re.IGNORECASE)
+
+
+def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
+    """For a lookup its resolver left unanswered: the reporter's one dependency that is a resolver; for a failed
+    answer that names no looked-up host (a probe's ``rcode=SERVFAIL``), the reporter's one dependency whose name
+    does not say it is something else (the DNS provider a prober checks); else None."""
+    if sig.kind != "dns_failure":
+        return None
+    deps = [d for d in topology.get(sig.service or "", []) if d and d != sig.service]
+    line = sig.attributes.get("line")
+    if isinstance(line, str) and _RESOLVER_UNANSWERED.search(line):
+        resolvers = [d for d in deps if name_affinity(d, "dns_failure") == 1.0]
+        return resolvers[0] if len(resolvers) == 1 else None
+    if not sig.attributes.get("looked_up"):
+        able = [d for d in deps if name_affinity(d, "dns_failure") > 0.0 and not _AUXILIARY.search(d.lower())]
+        return able[0] if len(able) == 1 else None
+    return None
+
+
 def _name_for_lookup(sig: Signal, names: list[str]) -> str | None:
     """A failed lookup whose resolver the incident does not know: a cluster-local name blames the cluster's
     DNS; any other name blames whoever serves that name (a provider's record that vanished, a zone that stopped
@@ -262,6 +286,29 @@ def _own_mechanism(moved: Signal, signals: list[Signal]) -> Signal:
     })
 
 
+# a measurement of the path through another component, taken where the probe runs (``loss_percent_via_level3`` on
+# our edge router): the loss or delay is that component's when the incident knows it by that name
+_VIA = re.compile(r"(?:^|[_.\-])via[_.\-](?P<name>[a-z0-9][a-z0-9_.\-]*)$", re.IGNORECASE)
+_PATH_KINDS = frozenset({"packet_loss", "network_latency", "network_partition"})
+
+
+def path_metrics(signals: list[Signal], known: Iterable[str]) -> list[Signal]:
+    """Move each network-path metric named ``..._via_<component>`` to that component (``transit_a`` -> ``transit-a``);
+    the service it was measured on is kept as ``measured_on``."""
+    lower = {k.lower(): k for k in known if k}
+    out: list[Signal] = []
+    for sig in signals:
+        match = _VIA.search(sig.metric or "") if sig.kind in _PATH_KINDS else None
+        name = match.group("name").lower() if match else ""
+        target = lower.get(name) or lower.get(name.replace("_", "-")) if name else None
+        if target and target != sig.service:
+            out.append(sig.model_copy(update={"service": target,
+                                              "attributes": {**sig.attributes, "measured_on": sig.service}}))
+        else:
+            out.append(sig)
+    return out
+
+
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it."""
     names = sorted({k for k in known if k})
@@ -276,14 +323,14 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             continue
         culprit = sig.attributes.get("culprit") if sig.attributes else None
         if is_decisive(sig) and (not isinstance(culprit, str) or not culprit.strip()):
-            culprit = _answerer(sig, topology or {})
+            culprit = _answerer(sig, topology or {}) or _resolver_for(sig, topology or {})
         if not is_decisive(sig) or not isinstance(culprit, str) or not culprit.strip() \
                 or _SOURCE_FILE.search(culprit.strip()):
             out.append(sig)
             continue
         target = _device_target(sig, resolve_culprit(culprit, names), names)
         if sig.kind == "dns_failure" and target not in names:
-            target = _name_for_lookup(sig, names) or target
+            target = _resolver_for(sig, topology or {}) or _name_for_lookup(sig, names) or target
         if _is_ip(target):
             target = _name_for_address(target, str(sig.kind), sig.service, names, topology or {}, frozenset(failing))
         if target == sig.service:

@@ -351,6 +351,47 @@ def _deploy_fit(scene: _Scene) -> None:
             )
 
 
+# a component's own function failing with no mechanism named: a daemon that will not come back, errors, or the very
+# thing the component serves (names on a DNS server). Right after a change of that component, the change explains it.
+_OWN_FAILURE_KINDS = frozenset({"crash_loop", "exception_surge", "error_rate_increase"})
+_IDENTITY_FAILURES = frozenset({"dns_failure"})
+EXPLAINED_BY_CHANGE = 0.7
+
+
+def _change_explains(scene: _Scene) -> None:
+    """A config change, flag or deploy of a component followed (within ``DEPLOY_FIT_WINDOW``) by that component's
+    own decisive failure of a generic kind (``_OWN_FAILURE_KINDS``, or its identity failure as its callers report
+    it: names a DNS server no longer answers; its own log naming how, such as a forwarding loop, keeps the answer)
+    is the cause (docs/causes.md: a configuration push that breaks a service is ``config_change``): the
+    change takes the finding's support and the finding keeps less of it. A specific mechanism the component's own
+    metrics show (``_specific_cause_on``) keeps the answer."""
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES or _specific_cause_on(scene, change.service):
+            continue
+        own = [
+            s for s in scene.anomalies.get(change.service, [])
+            if dec.is_decisive(s) and s.started_at is not None
+            and (s.kind in _OWN_FAILURE_KINDS
+                 or (s.kind in _IDENTITY_FAILURES and s.attributes.get("reporter")
+                     and dec.name_affinity(change.service, str(s.kind)) == 1.0))
+            and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
+        ]
+        if not own:
+            continue
+        best = max(own, key=lambda s: float(s.score))
+        key = (change.service, change.kind)
+        scene.decisive[key] = max(scene.decisive.get(key, 0.0), float(best.score))
+        for s in own:
+            effect = (change.service, str(s.kind))
+            if effect in scene.decisive:
+                scene.decisive[effect] = round(min(scene.decisive[effect], float(s.score) * EXPLAINED_BY_CHANGE), 4)
+        scene.fits[key] = Evidence(
+            id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
+            ts=change.ts, weight=float(best.score),
+            summary=f"{change.evidence.summary} -- then on {change.service}: {best.title[:160]}",
+        )
+
+
 def _specific_cause_on(scene: _Scene, service: str) -> bool:
     """Whether the service's own evidence names how it fails (a leak, throttling, a pool at its limit...): then a
     change before it is the trigger of that mechanism, and the mechanism is the answer, not the change."""
@@ -370,11 +411,13 @@ def build_candidates(
     runbooks: list[tuple[Document, float]],
 ) -> list[Candidate]:
     known = set(context.services) | {a.service for a in context.incident.alerts if a.service}
+    signals = dec.path_metrics(signals, known)
     signals = dec.retarget(signals, known | _signal_services(signals), context.topology)
     signals = dec.mark_late(signals, context.alert_time)
     scene = _Scene(context, signals)
     scene.decisive = dec.with_explanations(dec.support(signals), signals)
     _deploy_fit(scene)
+    _change_explains(scene)
     scene.decisive = dec.demote_late(scene.decisive, signals, early=scene.fits)
     cands: dict[tuple[str, str], Candidate] = {}
 

@@ -78,6 +78,9 @@ _NOT_HOSTS = frozenset({"localhost.localdomain", "http", "https", "tcp", "udp", 
 # a link to documentation is not the peer: "For more details see: http://wiki.apache.org/hadoop/NoRouteToHost"
 _DOC_BEFORE = re.compile(r"(?:\bsee|visit|refer to|documentation|more details|more information|help)\W{0,12}$",
                          re.IGNORECASE)
+# the caller's own address in a server's log (``failed TLS handshake: from=10.2.7.14:51234``, nginx's
+# ``client: 203.0.113.9``): the side that connected, never the component that failed to answer
+_CALLER_BEFORE = re.compile(r"(?:\bfrom|\bclient(?:_addr|_ip)?|\bremote_addr|\bsrc(?:_ip)?)\s*(?:=|:)\s*\"?$", re.IGNORECASE)
 _DOC_HOST = re.compile(r"^(?:wiki|docs?|help|kb|support)\.|(?:^|\.)(?:stackoverflow\.com|readthedocs\.io)$")
 # "RestTemplate.java:785", "main.go:42", "handler.py:88": a source file and line, not a host and port
 _SOURCE_FILE = re.compile(r"\.(?:java|kt|scala|groovy|go|py|pyx|rb|rs|js|mjs|cjs|ts|tsx|jsx|c|cc|cpp|cxx|h|hpp|cs|php|"
@@ -122,7 +125,8 @@ def peer_of(line: str) -> Peer | None:
     for name, regex in _PEERS:
         for match in regex.finditer(line):
             host = _clean_host(match.group("host"))
-            if host is None or _DOC_HOST.search(host) or _DOC_BEFORE.search(line[max(0, match.start() - 40):match.start()]):
+            before = line[max(0, match.start() - 40):match.start()]
+            if host is None or _DOC_HOST.search(host) or _DOC_BEFORE.search(before) or _CALLER_BEFORE.search(before):
                 continue
             return Peer(host=host, port=_port(match), how=name)
     return None

@@ -186,7 +186,7 @@ CONNECT_RULES: tuple[Rule, ...] = (
          r"No address associated with hostname|No such host is known|Failed to resolve '"),
     Rule("dns.temporary", "decisive", "dns_failure", 0.85, "lookup",
          r"Temporary failure in name resolution|EAI_AGAIN|server misbehaving|SERVFAIL|could not be resolved \(\d+: |"
-         r"lookup \S+ on \S+:53: .{0,40}(?:i/o timeout|connection refused)|dial udp \S+:53: |"
+         r"lookup \S+ on \S+:53: .{0,100}(?:i/o timeout|connection refused)|dial udp \S+:53: |"
          r"DNS (?:lookup|resolution|query) (?:failed|timed out|error)",
          hint=("temporary failure in name resolution", "eai_again", "server misbehaving", "servfail", "could not be resolved",
                "i/o timeout", "connection refused", "dial udp ", "dns lookup", "dns resolution", "dns query")),
@@ -270,6 +270,14 @@ SERVICE_RULES: tuple[Rule, ...] = (
          culprit_re=r"(?:master|primary|leader) '?(?P<host>[\w\-]+(?:\.[\w\-]+)*)'? (?:is )?unreachable",
          hint=("unreachable", "could not connect to the primary server", "(110)", "(113)", "no route to host",
                "networktimeout")),
+    # a replica set or cluster with no primary to write to (none elected, none electable): the database is down
+    # for writes even while its members run (MongoDB, Redis Sentinel, PostgreSQL/Patroni wording)
+    Rule("db.no_primary", "decisive", "db_down", 0.8, "self",
+         r"no primary (?:detected|found|available|elected|in (?:the )?replica set)|not electable|"
+         r"(?:cannot|could not|unable to|failed to) (?:elect|find) (?:a |any )?(?:new )?(?:primary|master)|"
+         r"Write rejected: not primary|\bNotWritablePrimary\b|\bNotPrimaryNoSecondaryOk\b|\bNotMasterNoSlaveOk\b|"
+         r"not master and slaveOk=false|\bnot (?:master|primary) \(10107\)|-failover-abort-no-good-(?:slave|replica)",
+         hint=("primary", "master", "electable", "-failover-abort-no-good-"), role="database"),
     Rule("db.failover", "decisive", "db_down", 0.6, "peer",
          r"promoted self to leader|received promote request|promoting standby|\bFailover to\b|"
          r"failover (?:complete|completed|started|triggered|initiated)|\+switch-master|\+odown master|\+sdown master|"

@@ -6,7 +6,7 @@ import pytest
 
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
 from bot.reasoning import rank
-from bot.reasoning.decisive import resolve_culprit, retarget, support
+from bot.reasoning.decisive import name_affinity, resolve_culprit, retarget, support
 
 from .factories import at, context, signal
 
@@ -176,6 +176,27 @@ def test_a_failed_lookup_with_no_known_resolver_blames_the_cluster_dns_or_the_na
     assert set(support(moved)) == {("coredns", "dns_failure"), ("static.crates.io", "dns_failure")}
 
 
+def test_a_lookup_the_resolver_left_unanswered_blames_the_callers_resolver_not_the_names_owner() -> None:
+    line = ("dial tcp: lookup kafka-3.int.example on 169.254.169.253:53: read udp 10.0.5.1:45678->"
+            "169.254.169.253:53: i/o timeout")
+    timed_out = _decisive("shepherd", "dns_failure", 0.85, "dns")
+    timed_out.attributes.update({"looked_up": "kafka-3.int.example", "line": line})
+    topology = {"shepherd": ["kafka", "route53"]}
+    moved = retarget([timed_out], ["shepherd", "kafka", "route53"], topology)
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("route53", "dns_failure")}
+    # a name that does not exist (NXDOMAIN) is still its owner's: the resolver answered
+    missing = _decisive("shepherd", "dns_failure", 0.85, "dns")
+    missing.attributes.update({"looked_up": "kafka-3.int.example", "line": "lookup kafka-3.int.example: no such host"})
+    moved = retarget([missing], ["shepherd", "kafka", "route53"], topology)
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("kafka", "dns_failure")}
+
+
+def test_resolver_names_say_they_serve_dns() -> None:
+    for name in ("route53", "route-53", "resolver-2", "unbound", "nameserver-1", "named", "edge-dns"):
+        assert name_affinity(name, "dns_failure") == 1.0, name
+    assert name_affinity("unnamed-worker", "dns_failure") != 1.0
+
+
 def test_a_providers_reply_without_a_named_culprit_moves_to_the_callers_one_dependency() -> None:
     topology = {"operator": ["filestore"], "checkout": ["orders-db", "payments", "shipping"]}
     throttled = retarget([_decisive("operator", "rate_limited", 0.83)], ["operator", "filestore"], topology)
@@ -282,3 +303,52 @@ def test_a_finding_that_names_its_effects_elsewhere_takes_their_support() -> Non
     plain = _decisive("ledger-reconcile", "config_change", 0.85)  # the same finding without the link
     alone = rank(context=context(service="payments-api"), signals=[exhausted, plain], similar=[], runbooks=[])
     assert (alone.hypotheses[0].service, alone.hypotheses[0].kind) == ("ledger-db", "db_connection_exhaustion")
+
+
+def test_a_path_metric_via_a_known_component_is_that_components() -> None:
+    from bot.reasoning.decisive import path_metrics
+
+    loss = signal("metrics", "edge-rtr", "packet_loss", 0.9, 9, metric="loss_percent_via_transit_a")
+    delay = signal("metrics", "edge-rtr", "network_latency", 0.8, 9, metric="rtt_ms.via.level3")
+    own = signal("metrics", "edge-rtr", "packet_loss", 0.8, 9, metric="loss_percent")
+    unknown = signal("metrics", "edge-rtr", "packet_loss", 0.8, 9, metric="loss_percent_via_cogent")
+    cpu = signal("metrics", "edge-rtr", "cpu_saturation", 0.8, 9, metric="cpu_via_transit_a")
+    moved = path_metrics([loss, delay, own, unknown, cpu], ["edge-rtr", "transit-a", "level3"])
+    assert [(s.service, s.kind) for s in moved] == [
+        ("transit-a", "packet_loss"), ("level3", "network_latency"), ("edge-rtr", "packet_loss"),
+        ("edge-rtr", "packet_loss"), ("edge-rtr", "cpu_saturation")]
+    assert moved[0].attributes["measured_on"] == "edge-rtr"
+
+
+def test_a_config_push_followed_by_its_dns_servers_failing_to_answer_is_the_cause() -> None:
+    topology = {"login": ["corp-dns"], "corp-dns": []}
+    ctx = context(service="login", topology=topology, events=[
+        ChangeEvent(ts=at(0), kind="config", service="corp-dns", text="DNS configuration pushed to all servers")])
+    # the callers' lookups fail (moved to the DNS servers), and a daemon on them will not restart
+    lookup = _decisive("login", "dns_failure", 0.88, "dns", minute=2)
+    lookup.attributes["looked_up"] = "corp-dns"
+    restart = _decisive("corp-dns", "crash_loop", 0.53, minute=1)
+    result = rank(context=ctx, signals=[lookup, restart, signal("changes", "corp-dns", "config", 0.8, 0)],
+                  similar=[], runbooks=[])
+    top = result.hypotheses[0]
+    assert (top.service, top.kind) == ("corp-dns", "config_change")
+    assert any(e.id.startswith("fit:corp-dns") for e in top.evidence)
+
+
+def test_a_dns_servers_own_named_mechanism_after_a_change_keeps_the_answer() -> None:
+    ctx = context(service="cart-api", topology={"cart-api": ["coredns"], "coredns": []}, events=[
+        ChangeEvent(ts=at(0), kind="deploy", service="coredns", text="coredns pods recreated")])
+    loop = _decisive("coredns", "dns_failure", 0.85, minute=2)  # its own log: a forwarding loop
+    result = rank(context=ctx, signals=[loop, signal("changes", "coredns", "deploy", 0.8, 0)], similar=[], runbooks=[])
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("coredns", "dns_failure")
+
+
+def test_a_failed_answer_naming_no_host_is_the_probers_one_dns_dependency() -> None:
+    servfail = _decisive("synth-dns", "dns_failure", 0.88)  # a prober's "rcode=SERVFAIL": no looked-up name, no culprit
+    servfail.attributes["line"] = "qname=api.shop.example ns=ns2.p34.dynect.net rcode=SERVFAIL rtt_ms=5000"
+    names = ["synth-dns", "dyn", "shop", "payments"]
+    moved = retarget([servfail], names, {"synth-dns": ["dyn"], "shop": ["dyn", "payments"]})
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("dyn", "dns_failure")}
+    # two dependencies that could be it: the evidence must choose, nothing moves
+    stays = retarget([servfail], names, {"synth-dns": ["dyn", "ultradns"]})
+    assert [(s.service, s.kind) for s in stays] == [("synth-dns", "dns_failure")]

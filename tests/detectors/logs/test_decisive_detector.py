@@ -58,6 +58,18 @@ def test_peer_extraction_reads_each_place_programs_name_a_peer() -> None:
     hadoop = ("java.net.NoRouteToHostException: No Route to Host from node-7/10.0.0.7 to msra-sa-41:9000 failed on "
               "socket timeout exception; For more details see:  http://wiki.apache.org/hadoop/NoRouteToHost")
     assert peer_of(hadoop).host == "msra-sa-41"  # type: ignore[union-attr]  # not the documentation link
+
+
+def test_the_callers_own_address_in_a_servers_log_is_not_the_peer() -> None:
+    # a server logs who connected to it: that side is the caller, not a component that failed to answer
+    assert peer_of('[ERROR] agent.server.rpc: failed TLS handshake: from=10.2.7.14:51234 error="x509: certificate '
+                   'has expired"') is None
+    assert peer_of("SSL_do_handshake() failed while SSL handshaking, client: 203.0.113.9:51234") is None
+    # the callee named after the caller is still found
+    nginx = ('upstream timed out (110) while reading response header from upstream, client: 203.0.113.9, '
+             'server: shop, upstream: "http://10.0.3.7:8080/cart"')
+    assert peer_of(nginx).host == "10.0.3.7"  # type: ignore[union-attr]
+    assert peer_of("HTTP 503 received from payments:8080").host == "payments"  # type: ignore[union-attr]
     assert peer_of("at 12:00:01 nothing failed") is None
     assert peer_of("version 1.2.3 started") is None
     assert looked_up("getaddrinfo EAI_AGAIN search.internal") == "search.internal"

@@ -303,6 +303,17 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "dependency_failure", "s3"),
     ("net.link_down", "Dec  6 10:00:01 access-sw-2 %PM-4-ERR_DISABLE: link-flap error detected on Gi0/1, putting "
      "Gi0/1 in err-disable state", "network_partition", "access-sw-2"),
+    # a Go resolver whose query to the resolver at :53 timed out (the UDP addresses make the gap long)
+    ("dns.temporary", '{"err": "dial tcp: lookup kafka-3.int.example on 169.254.169.253:53: read udp '
+     '10.0.5.123:45678->169.254.169.253:53: i/o timeout"}', "dns_failure", "dns"),
+    # replica sets with no primary to write to
+    ("db.no_primary", '{"s": "I", "c": "ELECTION", "msg": "Not starting an election, since we are not electable", '
+     '"attr": {"reason": "Not standing for election because I cannot see a majority"}}', "db_down", None),
+    ("db.no_primary", "Election timeout elapsed, no primary in replica set charges-rs12", "db_down", None),
+    ("db.no_primary", "Mongo::Error::OperationFailure: not master (10107) on charges-rs12", "db_down", None),
+    ("db.no_primary", "MongoWriteConcernError: NotWritablePrimary", "db_down", None),
+    ("db.no_primary", "2211:X 20 Nov 2025 16:04:12.004 # -failover-abort-no-good-slave master mymaster 10.10.1.5 6379",
+     "db_down", None),
 ]
 
 # Lines that look like a rule's but must not fire it: (rule id that must stay silent, line).
@@ -342,6 +353,8 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("storage.nfs_unresponsive", "Mar 30 12:20:00 kvm4 kernel: nfs: server nfs01 OK"),
     ("net.mtu", "Jun  1 10:00:00 edge-1 zebra[1122]: interface ens1f0 MTU 1500 mismatch ignored"),
     ("kernel.netdev_watchdog", "Dec  6 10:00:01 node-4 kernel: ixgbe 0000:03:00.0 eth0: NIC Link is Up 10 Gbps"),
+    ("db.no_primary", '{"s": "I", "c": "REPL", "msg": "Transition to PRIMARY complete; database writes are now permitted"}'),
+    ("db.no_primary", "replica set charges-rs12: primary is charges-db-b, 4 members healthy"),
 ]
 
 
