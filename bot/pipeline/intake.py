@@ -37,7 +37,14 @@ from sqlmodel import Session, col, select
 
 from bot.domain import Alert, AlertStatus, Incident, IncidentStatus, Severity, stable_hash, utcnow
 from bot.domain.events import EventType, IncidentEvent, OutboxEvent
-from bot.pipeline.grouping import GroupingPolicy, GroupProfile, best_group, edges_from_labels, merge_topology
+from bot.pipeline.grouping import (
+    GroupIndex,
+    GroupingPolicy,
+    GroupProfile,
+    best_group,
+    edges_from_labels,
+    merge_topology,
+)
 from bot.storage import Store, jobs, outbox
 from bot.storage.intake_groups import IntakeGroupRow
 from bot.storage.tables import AlertRow, IncidentRow, KeyValueRow
@@ -246,6 +253,7 @@ class _Batch:
         self.touched: dict[str, _Touched] = {}  # incidents this delivery touches
         self.known: dict[str, _Touched] = {}  # incidents earlier deliveries of this transaction touched
         self.groups: dict[str, GroupProfile] = {}
+        self.index: GroupIndex | None = None  # built at the first correlation, kept up to date after
         self.group_rows: dict[str, IntakeGroupRow] = {}
         self.new_edges: set[tuple[str, str]] = set()
         self.new_incidents: list[dict[str, Any]] = []  # rows inserted at flush (Core, one executemany)
@@ -340,6 +348,7 @@ class _Batch:
                 group_row = self.s.get(IntakeGroupRow, incident_id)
                 if group_row is not None:
                     self.groups[incident_id] = _profile_from(group_row)
+                    self._indexed(self.groups[incident_id])
         return touched
 
     def remember_incidents(self) -> None:
@@ -386,7 +395,9 @@ class _Batch:
         if alert.status == AlertStatus.RESOLVED:
             self._record_orphan_resolve(alert)
             return
-        group = best_group(alert, self.groups.values(), self.policy, self.topology)
+        if self.index is None:
+            self.index = GroupIndex(self.groups.values())
+        group = best_group(alert, self.groups.values(), self.policy, self.topology, self.index)
         if group is not None:
             touched = self._incident(group.incident_id)
             if touched.incident.status != IncidentStatus.RESOLVED:
@@ -423,8 +434,14 @@ class _Batch:
             if alert.status != AlertStatus.FIRING or incident.status == IncidentStatus.RESOLVED:
                 touched.statuses_changed = True  # a new firing alert cannot resolve an open incident
         group.add(alert, self.policy, new=new)
+        if self.index is not None:
+            self.index.add_alert(group, alert, self.policy)
         touched.alerts.append(alert)
         self.result.incidents.append(incident)
+
+    def _indexed(self, group: GroupProfile) -> None:
+        if self.index is not None:
+            self.index.add(group)
 
     def _open(self, alert: Alert) -> None:
         incident = Incident(
