@@ -288,12 +288,14 @@ class GroupIndex:
 
     def __init__(self, groups: Iterable[GroupProfile] = ()) -> None:
         self._by_token: dict[str, set[str]] = {}
+        self.ids: set[str] = set()  # incidents indexed (open or since resolved)
         for group in groups:
             self.add(group)
 
     def add(self, group: GroupProfile) -> None:
         """Index every token of ``group`` (a group new to the index)."""
         iid = group.incident_id
+        self.ids.add(iid)
         for token in _group_tokens(group):
             self._by_token.setdefault(token, set()).add(iid)
 

@@ -123,10 +123,11 @@ class AnalysisQueue:
                     self._idle_claims += 1
                 elif len(claimed) == free:
                     continue  # there may be more: claim again once a slot frees
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-            except TimeoutError:
-                pass
+            else:
+                # every slot busy: a wake now means nothing until a slot frees (``_one`` sets the event
+                # then); left set, the wait below would return at once and the loop would spin
+                self._wake.clear()
+            await wait_or_timeout(self._wake, self._poll)
 
     def _claim(self, limit: int) -> list[Job]:
         try:
@@ -179,6 +180,16 @@ class AnalysisQueue:
     def _renew(self, ids: list[str]) -> None:
         with self.store.engine.begin() as conn:
             jobs.renew(conn, owner=self.owner, incident_ids=ids, lease_s=self._lease)
+
+
+async def wait_or_timeout(event: asyncio.Event, timeout: float) -> None:
+    """Wait until ``event`` is set or ``timeout`` passes. Unlike ``asyncio.wait_for`` on Python 3.11, a cancel
+    that arrives as the event is set is never swallowed (a swallowed cancel left ``stop`` waiting forever)."""
+    try:
+        async with asyncio.timeout(timeout):
+            await event.wait()
+    except TimeoutError:
+        pass
 
 
 def set_event(loop: asyncio.AbstractEventLoop | None, event: asyncio.Event | None) -> None:
