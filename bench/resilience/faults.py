@@ -86,5 +86,6 @@ def storm(alerts: int, rate: float) -> dict[str, Any]:
           f"of the stream {r['unanalysed_at_stream_end']} unanalysed, {r['backlog_at_stream_end']} unposted; "
           f"publish->analysis p50 {r['intake_to_analysis_p50_s']} s p95 {r['intake_to_analysis_p95_s']} s "
           f"(stored alert->analysis p95 {r['stored_to_analysis_p95_s']} s); alert->post p95 {r['post_p95_s']} s; "
-          f"{r['posted']}/{alerts} posted (cores: {os.cpu_count()}, shared)")
+          f"{r['posted']}/{alerts} posted; worker CPU {r['worker_cpu_ms_per_alert']} ms per alert "
+          f"(cores: {os.cpu_count()}, shared; load average {r['load_average_1m']})")
     return r

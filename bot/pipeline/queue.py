@@ -11,17 +11,22 @@ any number of processes, can share one database.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 import os
 import socket
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from bot.domain import StorageError
 from bot.storage import Store, jobs
 from bot.storage.jobs import Job, JobState
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def runner_id() -> str:
@@ -42,6 +47,9 @@ class AnalysisQueue:
         self._retry_after = retry_after_s
         self._on_error = on_error
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        # threads of its own: one per analysis slot, one for claims, renewals and failures. On the shared
+        # default pool, a burst of other blocking calls (the outbox relay's deliveries) queued ahead of them
+        self._executor: ThreadPoolExecutor | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -62,6 +70,7 @@ class AnalysisQueue:
         if self._tasks:
             return
         self._loop = asyncio.get_running_loop()
+        self._executor = ThreadPoolExecutor(max_workers=self._n + 1, thread_name_prefix="analysis")
         self._wake = asyncio.Event()
         self._wake.set()  # first claim at once: rows left by a crash or another process
         self._tasks = [asyncio.create_task(self._run(), name="analysis-runner"),
@@ -72,6 +81,9 @@ class AnalysisQueue:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._inflight.values(), return_exceptions=True)
         self._tasks, self._inflight = [], {}
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)  # a running analysis ends on its own; its lease covers it
+            self._executor = None
 
     def wake(self) -> None:
         """Look for work now (safe from any thread)."""
@@ -113,7 +125,7 @@ class AnalysisQueue:
             if free > 0:
                 self._wake.clear()  # a wake during the claim keeps the event set: nothing is missed
                 try:
-                    claimed = await asyncio.to_thread(self._claim, free)
+                    claimed = await self._blocking(self._claim, free)
                 except StorageError as e:
                     log.warning("cannot claim analyses: %s", e)
                     claimed = []
@@ -129,6 +141,9 @@ class AnalysisQueue:
                 self._wake.clear()
             await wait_or_timeout(self._wake, self._poll)
 
+    async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        return await run_blocking(self._executor, fn, *args)
+
     def _claim(self, limit: int) -> list[Job]:
         try:
             with self.store.engine.begin() as conn:
@@ -138,7 +153,7 @@ class AnalysisQueue:
 
     async def _one(self, job: Job) -> None:
         try:
-            await asyncio.to_thread(self._analyze, job)
+            await self._blocking(self._analyze, job)
             self.completed += 1
         except jobs.LeaseLost:
             log.info("analysis lease lost; another runner has it", extra={"incident_id": job.incident_id})
@@ -148,7 +163,7 @@ class AnalysisQueue:
                         extra={"incident_id": job.incident_id, "error": str(e)[:300]}, exc_info=True)
             if self._on_error:
                 self._on_error()
-            await asyncio.to_thread(self._fail, job, f"{e.__class__.__name__}: {e}")
+            await self._blocking(self._fail, job, f"{e.__class__.__name__}: {e}")
         finally:
             self._inflight.pop(job.incident_id, None)
             if self._wake is not None:
@@ -173,13 +188,21 @@ class AnalysisQueue:
             if not ids:
                 continue
             try:
-                await asyncio.to_thread(self._renew, ids)
+                await self._blocking(self._renew, ids)
             except Exception:  # noqa: BLE001 - next beat tries again; the lease is long enough for a miss
                 log.warning("cannot renew analysis leases", exc_info=True)
 
     def _renew(self, ids: list[str]) -> None:
         with self.store.engine.begin() as conn:
             jobs.renew(conn, owner=self.owner, incident_ids=ids, lease_s=self._lease)
+
+
+async def run_blocking(executor: ThreadPoolExecutor | None, fn: Callable[..., T], *args: Any) -> T:
+    """``asyncio.to_thread`` on ``executor`` (the default pool when None): ``fn(*args)`` in a thread, with
+    the caller's context variables."""
+    loop = asyncio.get_running_loop()
+    call = functools.partial(contextvars.copy_context().run, fn, *args)
+    return await loop.run_in_executor(executor, call)
 
 
 async def wait_or_timeout(event: asyncio.Event, timeout: float) -> None:
