@@ -53,7 +53,8 @@ class AnalysisQueue:
         self._tasks: list[asyncio.Task[None]] = []
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._idle_claims = 0  # consecutive claims that found nothing (``drain`` waits for one)
+        self._claims = 0  # claims started so far
+        self._idle_since = 0  # the number of the latest claim that found nothing (``drain`` waits for one)
         self.completed = 0
         self.failed = 0
 
@@ -101,11 +102,13 @@ class AnalysisQueue:
         deadline = loop.time() + timeout
         while True:
             if not self._inflight:
-                seen = self._idle_claims
+                # an empty claim counts only if it STARTED now: one started earlier may have missed a row
+                # that a failing analysis put back while it ran
+                mark = self._claims
                 self.wake()
-                while self._idle_claims == seen and not self._inflight and loop.time() < deadline:
+                while self._idle_since <= mark and not self._inflight and loop.time() < deadline:
                     await asyncio.sleep(0.01)
-                if self._idle_claims > seen and not self._inflight:
+                if self._idle_since > mark and not self._inflight:
                     return
             if loop.time() > deadline:
                 raise TimeoutError(f"analysis queue not drained in {timeout}s ({len(self._inflight)} running)")
@@ -124,6 +127,8 @@ class AnalysisQueue:
             free = self._n - len(self._inflight)
             if free > 0:
                 self._wake.clear()  # a wake during the claim keeps the event set: nothing is missed
+                self._claims += 1
+                number = self._claims
                 try:
                     claimed = await self._blocking(self._claim, free)
                 except StorageError as e:
@@ -132,7 +137,7 @@ class AnalysisQueue:
                 for job in claimed:
                     self._inflight[job.incident_id] = asyncio.create_task(self._one(job), name=f"analysis-{job.incident_id}")
                 if not claimed:
-                    self._idle_claims += 1
+                    self._idle_since = number
                 elif len(claimed) == free:
                     continue  # there may be more: claim again once a slot frees
             else:
