@@ -5,8 +5,9 @@ that day), ``days`` (default 30 when ``since`` is absent), ``service``, ``catego
 ``format=json|csv``. A range covers at most ``MAX_DAYS`` (3,660) days and years 1970-2199; wider
 ranges get 422 naming the limit. Report-specific: ``group_by`` (incidents-per-day), ``bucket`` (day|week),
 ``bins`` (calibration), ``limit`` (root-causes), ``horizon_hours`` (early-warnings), ``q`` and
-``status`` (incidents). The CSV holds the report's ``rows``; the ``incidents`` CSV (one row per incident, any
-range) is streamed a page at a time, so an export of years of incidents never sits in memory whole.
+``status`` (incidents). The CSV holds the report's ``rows``; the ``incidents`` report (one row per incident,
+any range), as CSV and as JSON, is streamed a page at a time, so an export of years of incidents never sits in
+memory whole (its JSON keeps the report's keys: ``report``, ``scope``, ``items``, ``rows``, ``total`` last).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.api.auth import require_reader
 from bot.api.deps import get_store
 from bot.domain import InputError
 from bot.reporting import REPORT_NAMES, ReportOptions, ReportScope, build_report, rows_to_csv
-from bot.reporting.export import stream_csv
+from bot.reporting.export import stream_csv, stream_json_rows
 from bot.reporting.reports import INCIDENT_COLUMNS, stream_incident_rows
 from bot.storage import Store
 
@@ -62,6 +63,10 @@ async def get_report(
                                 horizon_hours=horizon_hours, q=q or None, status=status_ or None)
     except InputError as e:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e)) from e
+    if name == "incidents" and format == "json":  # a sync iterator: read in the thread pool, page by page
+        rows = stream_incident_rows(store=store, scope=scope, options=options)
+        return StreamingResponse(stream_json_rows({"report": name, "scope": scope.as_dict()}, rows),
+                                 media_type="application/json", headers={"Cache-Control": "no-store"})
     if format == "csv":
         filename = f"sherlog-{name}-{scope.since.date().isoformat()}-{scope.until.date().isoformat()}.csv"
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}

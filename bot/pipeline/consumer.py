@@ -24,11 +24,13 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import Alert, InputError, SherlogError
+from bot.pipeline.queue import run_blocking
 from bot.storage.faults import is_content_error
 from connectors.alerts import parse_alerts
 from connectors.messages import SOURCE_HEADER, Delivery, MessageSource, header_text
@@ -102,13 +104,26 @@ class AlertWorker:
         self.batch_wait = batch_wait
         self.analyze = analyze
         self.stats = WorkerStats()
+        # intake's own thread (intake transactions run one at a time anyway): a burst of other blocking work
+        # on the shared default pool (outbox deliveries, analyses) never queues ahead of storing the queue
+        self._executor: ThreadPoolExecutor | None = None
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake")
+        return self._executor
 
     async def run(self, *, stop: asyncio.Event | None = None) -> WorkerStats:
         await self.source.connect()
-        async for batch in _batches(self.source, self.batch_size, self.batch_wait):
-            await self.process(batch)
-            if stop is not None and stop.is_set():
-                break
+        try:
+            async for batch in _batches(self.source, self.batch_size, self.batch_wait):
+                await self.process(batch)
+                if stop is not None and stop.is_set():
+                    break
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False)
+                self._executor = None
         return self.stats
 
     async def process(self, batch: list[Delivery]) -> None:
@@ -116,7 +131,8 @@ class AlertWorker:
         if not good:
             return
         try:
-            results = await asyncio.to_thread(self.pipeline.accept_alert_batches, [alerts for _, alerts in good])
+            results = await run_blocking(self._pool(), self.pipeline.accept_alert_batches,
+                                         [alerts for _, alerts in good])
         except Exception as e:  # noqa: BLE001 - which message (if any) is at fault is decided one by one
             if len(good) > 1:
                 log.warning("alert batch not persisted; storing its messages one by one",
@@ -144,7 +160,7 @@ class AlertWorker:
             try:
                 if first_error is not None:
                     raise first_error
-                results = await asyncio.to_thread(self.pipeline.accept_alert_batches, [alerts])
+                results = await run_blocking(self._pool(), self.pipeline.accept_alert_batches, [alerts])
             except Exception as e:  # noqa: BLE001 - classified just below
                 first_error = None
                 if is_content_error(e):
@@ -182,7 +198,7 @@ class AlertWorker:
     async def _analyze(self, incident_ids: list[str]) -> None:
         """No runner: analyse inline the rows intake queued for this batch (claimed, so never twice)."""
         try:
-            done = await asyncio.to_thread(self.pipeline.analyze_queued, list(dict.fromkeys(incident_ids)))
+            done = await run_blocking(self._pool(), self.pipeline.analyze_queued, list(dict.fromkeys(incident_ids)))
         except Exception as e:  # noqa: BLE001 - the alerts are stored and queued; a runner analyses them later
             log.warning("analysis failed", extra={"error": _reason(e)}, exc_info=not isinstance(e, SherlogError))
             return

@@ -25,7 +25,7 @@ rules never look at text that varies between notifications (summaries, values), 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -248,8 +248,14 @@ def score(alert: Alert, group: GroupProfile, policy: GroupingPolicy, topology: d
 
 
 def best_group(alert: Alert, groups: Iterable[GroupProfile], policy: GroupingPolicy,
-               topology: dict[str, list[str]]) -> GroupProfile | None:
+               topology: dict[str, list[str]], index: GroupIndex | None = None) -> GroupProfile | None:
+    """The group ``alert`` joins (best score, then latest activity), or None. With an ``index`` of ``groups``,
+    only the groups that share a token with the alert are scored: the same answer, without scoring every
+    open incident for every alert (a storm of unrelated alerts is otherwise quadratic)."""
     features = AlertFeatures.of(alert, policy, topology)
+    if index is not None and policy.join_threshold > 0.0:
+        wanted = index.candidates(alert, features, topology)
+        groups = [g for g in groups if g.incident_id in wanted]  # the caller's order: ties resolve the same
     best: tuple[float, datetime] | None = None
     chosen: GroupProfile | None = None
     for group in groups:
@@ -268,3 +274,67 @@ def merge_topology(*graphs: dict[str, list[str]]) -> dict[str, list[str]]:
         for service, deps in graph.items():
             out.setdefault(service, set()).update(deps)
     return {k: sorted(v) for k, v in out.items()}
+
+
+class GroupIndex:
+    """Open incidents by the tokens a join can rest on, so ``best_group`` scores only possible matches.
+
+    ``score`` is above 0 only through a shared host (``host=...``), the alert's kind or service already in the
+    incident, a topology tie between the alert's service and one of the incident's members (services and
+    hosts), or at least one shared identifying label. A group sharing none of those tokens scores 0, below
+    any ``join_threshold`` (which is > 0). Tokens are only added: a group's sets only grow, and a stale
+    token merely adds a candidate that ``score`` then rejects.
+    """
+
+    def __init__(self, groups: Iterable[GroupProfile] = ()) -> None:
+        self._by_token: dict[str, set[str]] = {}
+        self.ids: set[str] = set()  # incidents indexed (open or since resolved)
+        for group in groups:
+            self.add(group)
+
+    def add(self, group: GroupProfile) -> None:
+        """Index every token of ``group`` (a group new to the index)."""
+        iid = group.incident_id
+        self.ids.add(iid)
+        for token in _group_tokens(group):
+            self._by_token.setdefault(token, set()).add(iid)
+
+    def add_alert(self, group: GroupProfile, alert: Alert, policy: GroupingPolicy) -> None:
+        """Index what ``alert`` added to ``group`` (after ``group.add(alert)``)."""
+        one = GroupProfile(incident_id=group.incident_id, first_at=alert.starts_at, last_at=alert.starts_at)
+        one.add(alert, policy)
+        self.add(one)
+
+    def candidates(self, alert: Alert, features: AlertFeatures, topology: dict[str, list[str]]) -> set[str]:
+        out: set[str] = set()
+        for token in _alert_tokens(alert, features, topology):
+            out |= self._by_token.get(token, set())
+        return out
+
+
+def _group_tokens(group: GroupProfile) -> Iterator[str]:
+    for entity in group.entities:
+        if entity.startswith("host="):
+            yield "e:" + entity
+            yield "m:" + entity[len("host="):]  # a host is a member for topology ties
+    for kind in group.kinds:
+        yield "k:" + kind
+    for service in group.services:
+        yield "m:" + service  # "name@scope": same service, and topology ties
+    for label in group.labels:
+        yield "l:" + label
+
+
+def _alert_tokens(alert: Alert, f: AlertFeatures, topology: dict[str, list[str]]) -> Iterator[str]:
+    for entity in f.entities:
+        if entity.startswith("host="):
+            yield "e:" + entity
+    if f.kind is not None:
+        yield "k:" + f.kind
+    if alert.service:
+        yield f"m:{alert.service}@{f.scope}"
+        callers = {s for s, deps in topology.items() if alert.service in deps}  # roots it could be the cause of
+        for member in f.reach | callers:
+            yield f"m:{member}@{f.scope}"
+    for label in f.labels:
+        yield "l:" + label

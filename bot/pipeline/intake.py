@@ -37,7 +37,14 @@ from sqlmodel import Session, col, select
 
 from bot.domain import Alert, AlertStatus, Incident, IncidentStatus, Severity, stable_hash, utcnow
 from bot.domain.events import EventType, IncidentEvent, OutboxEvent
-from bot.pipeline.grouping import GroupingPolicy, GroupProfile, best_group, edges_from_labels, merge_topology
+from bot.pipeline.grouping import (
+    GroupIndex,
+    GroupingPolicy,
+    GroupProfile,
+    best_group,
+    edges_from_labels,
+    merge_topology,
+)
 from bot.storage import Store, jobs, outbox
 from bot.storage.intake_groups import IntakeGroupRow
 from bot.storage.tables import AlertRow, IncidentRow, KeyValueRow
@@ -129,6 +136,8 @@ class IntakeService:
         self._profiles: dict[str, tuple[datetime, GroupProfile]] = {}
         # incident id -> (row updated_at, incident) of open incidents, the same way: re-read only when changed
         self._incidents: dict[str, tuple[datetime, Incident]] = {}
+        # the correlation index of the cached open profiles, kept between transactions like them
+        self._index: GroupIndex | None = None
 
     @classmethod
     def from_settings(cls, *, settings: Any, store: Store) -> IntakeService:
@@ -158,7 +167,8 @@ class IntakeService:
             try:
                 self._lock_database(session)
                 batch = _Batch(session, self.policy, self._topology(session), results[0], self._profiles,
-                               self._incidents)
+                               self._incidents, self._index)
+                self._index = batch.index
                 batch.prefetch([a.fingerprint for alerts, _ in work for a in alerts])
                 for i, (alerts, result) in enumerate(work):
                     if i:
@@ -177,6 +187,7 @@ class IntakeService:
                 session.commit()
             except BaseException:
                 self._profiles.clear()  # profiles may hold this batch's uncommitted changes
+                self._index = None
                 self._incidents.clear()
                 raise
             batch.remember_incidents()
@@ -234,7 +245,8 @@ class _Batch:
 
     def __init__(self, session: Session, policy: GroupingPolicy, topology: dict[str, list[str]],
                  result: IntakeResult, cache: dict[str, tuple[datetime, GroupProfile]] | None = None,
-                 incident_cache: dict[str, tuple[datetime, Incident]] | None = None) -> None:
+                 incident_cache: dict[str, tuple[datetime, Incident]] | None = None,
+                 index: GroupIndex | None = None) -> None:
         self.cache = cache if cache is not None else {}
         self.incident_cache = incident_cache if incident_cache is not None else {}
         self.incident_versions: dict[str, datetime] = {}  # open incident -> its row's updated_at
@@ -246,6 +258,8 @@ class _Batch:
         self.touched: dict[str, _Touched] = {}  # incidents this delivery touches
         self.known: dict[str, _Touched] = {}  # incidents earlier deliveries of this transaction touched
         self.groups: dict[str, GroupProfile] = {}
+        self.index = GroupIndex()
+        self.reloaded: set[str] = set()  # profiles read afresh from the database by this batch
         self.group_rows: dict[str, IntakeGroupRow] = {}
         self.new_edges: set[tuple[str, str]] = set()
         self.new_incidents: list[dict[str, Any]] = []  # rows inserted at flush (Core, one executemany)
@@ -261,6 +275,7 @@ class _Batch:
         self.w_group_updates: dict[str, dict[str, Any]] = {}
         self.now = utcnow()
         self._load_open_groups()
+        self._ready_index(index)
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -280,12 +295,24 @@ class _Batch:
             for row in self.s.exec(select(IntakeGroupRow).where(col(IntakeGroupRow.incident_id).in_(stale[i:i + 500]))):
                 self.group_rows[row.incident_id] = row
                 self.cache[row.incident_id] = (_aware(row.updated_at) or self.now, _profile_from(row))
+                self.reloaded.add(row.incident_id)
         open_ids = {iid for iid, _ in versions}
         for iid in list(self.cache):
             if iid not in open_ids:
                 del self.cache[iid]
         for iid in open_ids:
             self.groups[iid] = self.cache[iid][1]  # shared: a failed batch clears the whole cache
+
+    def _ready_index(self, index: GroupIndex | None) -> None:
+        """The index of the open profiles: the previous transaction's, with the profiles new to it or read
+        afresh; rebuilt when resolved incidents make up most of it (or after a failed transaction)."""
+        if index is None or len(index.ids) > 2 * len(self.groups) + 1000:
+            self.index = GroupIndex(self.groups.values())
+            return
+        for iid, group in self.groups.items():
+            if iid in self.reloaded or iid not in index.ids:
+                index.add(group)
+        self.index = index
 
     def prefetch(self, fingerprints: list[str]) -> None:
         unique = list(dict.fromkeys(fingerprints))
@@ -340,6 +367,7 @@ class _Batch:
                 group_row = self.s.get(IntakeGroupRow, incident_id)
                 if group_row is not None:
                     self.groups[incident_id] = _profile_from(group_row)
+                    self.index.add(self.groups[incident_id])
         return touched
 
     def remember_incidents(self) -> None:
@@ -386,7 +414,7 @@ class _Batch:
         if alert.status == AlertStatus.RESOLVED:
             self._record_orphan_resolve(alert)
             return
-        group = best_group(alert, self.groups.values(), self.policy, self.topology)
+        group = best_group(alert, self.groups.values(), self.policy, self.topology, self.index)
         if group is not None:
             touched = self._incident(group.incident_id)
             if touched.incident.status != IncidentStatus.RESOLVED:
@@ -423,6 +451,7 @@ class _Batch:
             if alert.status != AlertStatus.FIRING or incident.status == IncidentStatus.RESOLVED:
                 touched.statuses_changed = True  # a new firing alert cannot resolve an open incident
         group.add(alert, self.policy, new=new)
+        self.index.add_alert(group, alert, self.policy)
         touched.alerts.append(alert)
         self.result.incidents.append(incident)
 

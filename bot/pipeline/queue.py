@@ -11,17 +11,22 @@ any number of processes, can share one database.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 import os
 import socket
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from bot.domain import StorageError
 from bot.storage import Store, jobs
 from bot.storage.jobs import Job, JobState
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def runner_id() -> str:
@@ -42,10 +47,14 @@ class AnalysisQueue:
         self._retry_after = retry_after_s
         self._on_error = on_error
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        # threads of its own: one per analysis slot, one for claims, renewals and failures. On the shared
+        # default pool, a burst of other blocking calls (the outbox relay's deliveries) queued ahead of them
+        self._executor: ThreadPoolExecutor | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._idle_claims = 0  # consecutive claims that found nothing (``drain`` waits for one)
+        self._claims = 0  # claims started so far
+        self._idle_since = 0  # the number of the latest claim that found nothing (``drain`` waits for one)
         self.completed = 0
         self.failed = 0
 
@@ -62,6 +71,7 @@ class AnalysisQueue:
         if self._tasks:
             return
         self._loop = asyncio.get_running_loop()
+        self._executor = ThreadPoolExecutor(max_workers=self._n + 1, thread_name_prefix="analysis")
         self._wake = asyncio.Event()
         self._wake.set()  # first claim at once: rows left by a crash or another process
         self._tasks = [asyncio.create_task(self._run(), name="analysis-runner"),
@@ -72,6 +82,9 @@ class AnalysisQueue:
             task.cancel()
         await asyncio.gather(*self._tasks, *self._inflight.values(), return_exceptions=True)
         self._tasks, self._inflight = [], {}
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)  # a running analysis ends on its own; its lease covers it
+            self._executor = None
 
     def wake(self) -> None:
         """Look for work now (safe from any thread)."""
@@ -89,11 +102,13 @@ class AnalysisQueue:
         deadline = loop.time() + timeout
         while True:
             if not self._inflight:
-                seen = self._idle_claims
+                # an empty claim counts only if it STARTED now: one started earlier may have missed a row
+                # that a failing analysis put back while it ran
+                mark = self._claims
                 self.wake()
-                while self._idle_claims == seen and not self._inflight and loop.time() < deadline:
+                while self._idle_since <= mark and not self._inflight and loop.time() < deadline:
                     await asyncio.sleep(0.01)
-                if self._idle_claims > seen and not self._inflight:
+                if self._idle_since > mark and not self._inflight:
                     return
             if loop.time() > deadline:
                 raise TimeoutError(f"analysis queue not drained in {timeout}s ({len(self._inflight)} running)")
@@ -112,21 +127,27 @@ class AnalysisQueue:
             free = self._n - len(self._inflight)
             if free > 0:
                 self._wake.clear()  # a wake during the claim keeps the event set: nothing is missed
+                self._claims += 1
+                number = self._claims
                 try:
-                    claimed = await asyncio.to_thread(self._claim, free)
+                    claimed = await self._blocking(self._claim, free)
                 except StorageError as e:
                     log.warning("cannot claim analyses: %s", e)
                     claimed = []
                 for job in claimed:
                     self._inflight[job.incident_id] = asyncio.create_task(self._one(job), name=f"analysis-{job.incident_id}")
                 if not claimed:
-                    self._idle_claims += 1
+                    self._idle_since = number
                 elif len(claimed) == free:
                     continue  # there may be more: claim again once a slot frees
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-            except TimeoutError:
-                pass
+            else:
+                # every slot busy: a wake now means nothing until a slot frees (``_one`` sets the event
+                # then); left set, the wait below would return at once and the loop would spin
+                self._wake.clear()
+            await wait_or_timeout(self._wake, self._poll)
+
+    async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        return await run_blocking(self._executor, fn, *args)
 
     def _claim(self, limit: int) -> list[Job]:
         try:
@@ -137,7 +158,7 @@ class AnalysisQueue:
 
     async def _one(self, job: Job) -> None:
         try:
-            await asyncio.to_thread(self._analyze, job)
+            await self._blocking(self._analyze, job)
             self.completed += 1
         except jobs.LeaseLost:
             log.info("analysis lease lost; another runner has it", extra={"incident_id": job.incident_id})
@@ -147,7 +168,7 @@ class AnalysisQueue:
                         extra={"incident_id": job.incident_id, "error": str(e)[:300]}, exc_info=True)
             if self._on_error:
                 self._on_error()
-            await asyncio.to_thread(self._fail, job, f"{e.__class__.__name__}: {e}")
+            await self._blocking(self._fail, job, f"{e.__class__.__name__}: {e}")
         finally:
             self._inflight.pop(job.incident_id, None)
             if self._wake is not None:
@@ -172,13 +193,31 @@ class AnalysisQueue:
             if not ids:
                 continue
             try:
-                await asyncio.to_thread(self._renew, ids)
+                await self._blocking(self._renew, ids)
             except Exception:  # noqa: BLE001 - next beat tries again; the lease is long enough for a miss
                 log.warning("cannot renew analysis leases", exc_info=True)
 
     def _renew(self, ids: list[str]) -> None:
         with self.store.engine.begin() as conn:
             jobs.renew(conn, owner=self.owner, incident_ids=ids, lease_s=self._lease)
+
+
+async def run_blocking(executor: ThreadPoolExecutor | None, fn: Callable[..., T], *args: Any) -> T:
+    """``asyncio.to_thread`` on ``executor`` (the default pool when None): ``fn(*args)`` in a thread, with
+    the caller's context variables."""
+    loop = asyncio.get_running_loop()
+    call = functools.partial(contextvars.copy_context().run, fn, *args)
+    return await loop.run_in_executor(executor, call)
+
+
+async def wait_or_timeout(event: asyncio.Event, timeout: float) -> None:
+    """Wait until ``event`` is set or ``timeout`` passes. Unlike ``asyncio.wait_for`` on Python 3.11, a cancel
+    that arrives as the event is set is never swallowed (a swallowed cancel left ``stop`` waiting forever)."""
+    try:
+        async with asyncio.timeout(timeout):
+            await event.wait()
+    except TimeoutError:
+        pass
 
 
 def set_event(loop: asyncio.AbstractEventLoop | None, event: asyncio.Event | None) -> None:

@@ -149,3 +149,23 @@ async def test_one_unstorable_message_is_dead_lettered_alone_the_rest_stored(set
     assert items[17].reason is not None and "unstorable" in items[17].reason
     assert stats.dead_lettered == 1 and stats.acked == 49 and stats.retried == 0
     assert pg_store.count_alerts() == 49
+
+
+async def test_intake_is_not_queued_behind_a_busy_default_thread_pool(settings: Any, store: Any) -> None:
+    """Every thread of the shared default pool blocked (a burst of outbox deliveries): the worker still stores
+    and acks its batch, on its own thread."""
+    import asyncio
+    import threading
+
+    pipeline = Pipeline(settings=settings, store=store)
+    release = threading.Event()
+    loop = asyncio.get_running_loop()
+    blockers = [loop.run_in_executor(None, release.wait, 30) for _ in range(64)]  # more than the pool holds
+    items = [MemoryDelivery(am("p1", "api")), MemoryDelivery(am("p2", "db"))]
+    worker = AlertWorker(pipeline=pipeline, source=MemorySource(items), batch_size=10, batch_wait=0.05, analyze=False)
+    try:
+        await asyncio.wait_for(worker.run(), timeout=20)  # a guard against a hang, not a speed check
+    finally:
+        release.set()
+        await asyncio.gather(*blockers)
+    assert [d.outcome for d in items] == ["ack", "ack"] and store.count_alerts() == 2

@@ -264,3 +264,14 @@ def test_workloads_sharing_a_node_are_not_tied_by_it_but_node_alerts_are(any_sto
     assert len(other.created) == 1  # another workload on the same node: its own problem
     node = intake.accept([alert("KubeNodeNotReady", None, at=2, node="node-2")])
     assert node.incident_ids[0] in {oom, *other.created}  # the node alert joins what runs on the node
+
+
+def test_correlation_sees_what_another_process_added_to_an_incident(any_store: Any) -> None:
+    """Each process keeps its correlation index between transactions; a profile another process changed is
+    re-indexed, so an alert tied only through what that process added still joins."""
+    a, b = service(any_store), service(any_store)
+    first = a.accept([alert("HighLatency", "checkout", at=0)])
+    a.accept([alert("Unrelated", "billing", at=0)])  # a's index now exists and holds checkout's incident
+    b.accept([alert("DiskFull", "checkout", at=1, node="node-9")])  # b adds host node-9 to checkout's incident
+    joined = a.accept([alert("KubeletPressure", None, at=2, node="node-9:9100")])  # tied only by node-9
+    assert joined.created == [] and joined.incident_ids == first.created

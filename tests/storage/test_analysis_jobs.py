@@ -187,3 +187,72 @@ def test_upgrade_queues_open_incidents_the_in_memory_queue_forgot(tmp_path) -> N
     assert set(_rows(old)) == {forgotten.id}
     assert closed.id not in _rows(old)
     engine.dispose()
+
+
+
+def test_a_busy_runner_waits_for_a_free_slot_instead_of_spinning(store: Store) -> None:
+    """Every slot busy and a wake pending (intake woke it): the runner waits for a slot, it does not loop; and
+    it stops when asked."""
+    release = threading.Event()
+    started = threading.Event()
+
+    def analyze(job: jobs.Job) -> None:
+        started.set()
+        release.wait(10)
+
+    class CountingEvent(asyncio.Event):
+        waits = 0
+
+        async def wait(self) -> bool:  # type: ignore[override]
+            CountingEvent.waits += 1
+            return await super().wait()
+
+    with store.engine.begin() as conn:
+        jobs.enqueue(conn, ["inc-a", "inc-b"])
+    outcome: dict[str, int] = {}
+
+    async def main() -> None:
+        runner = AnalysisQueue(store, analyze, workers=1, poll_interval_s=5.0)
+        runner.start()
+        runner._wake = CountingEvent()  # noqa: SLF001 - replaced before the loop's first wait
+        runner._wake.set()
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        before = CountingEvent.waits
+        for _ in range(5):  # intake batches waking the runner while its only slot is busy
+            runner.wake()
+            await asyncio.sleep(0.05)
+        outcome["waits"] = CountingEvent.waits - before
+        release.set()
+        await runner.stop()
+        outcome["stopped"] = 1
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    thread.join(30)
+    release.set()
+    assert outcome.get("waits", 10**9) <= 6  # a spinning loop waits thousands of times in these 0.25 s
+    assert outcome.get("stopped") == 1, "the runner did not stop"
+
+
+def test_analyses_run_while_the_default_thread_pool_is_busy(settings, store: Store) -> None:  # type: ignore[no-untyped-def]
+    """The runner has threads of its own: a burst of other blocking work filling the shared default pool
+    (outbox deliveries) does not hold the analyses back."""
+    pipeline = _pipeline(settings, store)
+    created = pipeline.accept_alerts([_alert(f"svc{i}") for i in range(3)]).created
+    release = threading.Event()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        blockers = [loop.run_in_executor(None, release.wait, 30) for _ in range(64)]  # more than the pool holds
+        queue = AnalysisQueue(store, pipeline.analyze_job, workers=2, poll_interval_s=0.05)
+        queue.start()
+        try:
+            await queue.drain(timeout=20)  # a guard against a hang, not a speed check
+        finally:
+            release.set()
+            await queue.stop()
+            await asyncio.gather(*blockers)
+
+    asyncio.run(run())
+    assert _analyses(store) == {i: 1 for i in created}

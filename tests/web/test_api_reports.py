@@ -75,3 +75,14 @@ def test_the_incidents_csv_is_streamed_and_holds_the_json_rows(client: TestClien
     empty = client.get("/api/v1/reports/incidents?since=2001-01-01&until=2001-01-02&format=csv").text
     assert empty.splitlines() == ["id,title,service,severity,status,category,created_at,early_warning,minutes_to_ack,"
                                   "minutes_to_resolve,top_cause,top_confidence,confirmed_cause,hit_rank"]
+
+
+def test_the_incidents_json_is_streamed_and_holds_the_csv_rows(client: TestClient, seeded_app) -> None:  # type: ignore[no-untyped-def]
+    r = client.get("/api/v1/reports/incidents?days=30")
+    assert r.status_code == 200 and "content-length" not in r.headers  # chunked: written while it is read
+    assert r.headers["content-type"].startswith("application/json")
+    data = r.json()
+    assert data["report"] == "incidents" and data["items"] == data["rows"]
+    assert data["total"] == len(data["items"]) == len(seeded_app.state.seeded.incidents)
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/reports/incidents?days=30&format=csv").text)))
+    assert [r["id"] for r in rows] == [i["id"] for i in data["items"]]
