@@ -41,7 +41,8 @@ async def test_poison_dead_lettered_alone_rest_of_batch_stored(settings: Any, pg
     reasons: list[str] = []
     try:
         deadline = time.monotonic() + 60
-        while pg_store.count_alerts() < 18 or worker.stats.dead_lettered < 2:
+        # stored first, acked after the commit: wait for both, or the cancel below can land between them
+        while pg_store.count_alerts() < 18 or worker.stats.dead_lettered < 2 or worker.stats.acked < 18:
             assert not task.done(), task.exception()
             assert time.monotonic() < deadline, (pg_store.count_alerts(), worker.stats)
             await asyncio.sleep(0.2)
