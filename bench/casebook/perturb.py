@@ -399,6 +399,35 @@ def _shift_match(kind: str, m: re.Match[str], offset: timedelta, year: int) -> s
     return m.group(0)
 
 
+def _match_time(kind: str, m: re.Match[str], year: int) -> datetime | None:
+    """The time a ``_TIME_FORMATS`` match stands for (None for a bare time of day or a date alone)."""
+    g = m.groupdict()
+    if kind in ("bare", "date"):
+        return None
+    month = int(g["m"]) if g.get("m") else _MONTHS.index(g["mon"]) + 1
+    try:
+        return datetime(int(g["Y"]) if g.get("Y") else year, month, int(g.get("d") or g.get("dpad") or 1),
+                        int(g["H"]), int(g["M"]), int(g["S"] or 0), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def line_stamp(line: str, year: int) -> tuple[str, re.Match[str], datetime] | None:
+    """The timestamp a log line starts with (within its first 60 characters): its format, match and time."""
+    head = line[:80]
+    found = []
+    for order, (kind, pattern) in enumerate(_TIME_FORMATS):
+        m = pattern.search(head)
+        if m and m.start() <= 60:
+            when = _match_time(kind, m, year)
+            if when is not None:
+                found.append((m.start(), order, kind, m, when))
+    if not found:
+        return None
+    _, _, kind, m, when = min(found, key=lambda f: (f[0], f[1]))  # the earliest stamp of the line
+    return kind, m, when
+
+
 def shift_text(text: str, offset: timedelta, year: int) -> str:
     """Every absolute timestamp in ``text`` moved by ``offset`` (each character is rewritten at most once)."""
     spans: list[tuple[int, int, str]] = []
@@ -591,8 +620,6 @@ def vendor_case(case: Path, rng: random.Random) -> str:
 # ---- noise ------------------------------------------------------------------------------------------------------
 
 NOISE_SERVICE = "newsletter-sender"  # not a word of any case; a healthy, unrelated service
-_ISO_LINE = re.compile(r"^(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
-                       r"(?P<rest>\s.*)$")
 _HEALTH = ("GET /healthz 200 1ms", "GET /readyz 200 1ms", "heartbeat ok", "cache stats hits=9812 misses=41",
            "GET /metrics 200 3ms")
 
@@ -604,12 +631,9 @@ def _alert_start(case: Path) -> datetime:
     return min(a.starts_at for a in alerts)
 
 
-def _line_time(line: str) -> datetime | None:
+def _line_time(line: str, year: int) -> datetime | None:
     from connectors.alerts.common import to_time
 
-    m = _ISO_LINE.match(line)
-    if m:
-        return to_time(m.group("ts").replace(",", "."))
     if line.startswith("{"):
         try:
             obj = json.loads(line)
@@ -619,21 +643,20 @@ def _line_time(line: str) -> datetime | None:
             for key in _TIME_KEYS + ("t", "@t", "logtime"):
                 if key in obj:
                     return to_time(obj[key])
-    return None
+        return None
+    stamp = line_stamp(line, year)
+    return stamp[2] if stamp else None
 
 
-def _noise_line(template: str, when: datetime, message: str) -> str | None:
-    """A line of ``template``'s format at ``when`` saying ``message`` at INFO, or None for other formats."""
-    m = _ISO_LINE.match(template)
-    if m:
-        ts = m.group("ts")
-        stamp = when.strftime("%Y-%m-%dT%H:%M:%S" if "T" in ts else "%Y-%m-%d %H:%M:%S")
-        frac = re.search(r"[.,](\d+)", ts)
-        if frac:
-            stamp += ts[frac.start()] + "0" * len(frac.group(1))
-        zone = re.search(r"(Z|[+-]\d{2}:?\d{2})$", ts)
-        stamp += zone.group(1) if zone else ""
-        return f"{stamp} INFO [health] {message}"
+_LOUD = re.compile(r"(?i)\b(?:error|err|fatal|critical|crit|warn|warning|exception|panic|fail\w*)\b|\" [45]\d\d ")
+_LOGFMT = re.compile(r"\s(?:level|lvl|msg|severity)=")
+_ACCESS_REQUEST = re.compile(r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) [^"]*"')
+_PREFIX_END = re.compile(r"\]: |\] |: | - ")
+
+
+def _noise_line(template: str, when: datetime, message: str, year: int) -> str | None:
+    """A line of ``template``'s format at ``when`` saying ``message`` at INFO, or None when the format is not
+    one this can imitate (a JSON object's keys, an access log's request, a prefix before the message)."""
     if template.startswith("{"):
         try:
             obj = json.loads(template)
@@ -658,21 +681,40 @@ def _noise_line(template: str, when: datetime, message: str) -> str | None:
         if not any(k.lower() in ("msg", "message", "event", "text") for k in new):
             new["msg"] = message
         return json.dumps(new)
-    return None
+    stamp = line_stamp(template, year)
+    if stamp is None:
+        return None
+    kind, m, then = stamp
+    new_stamp = _shift_match(kind, m, when.replace(microsecond=0) - then, year)
+    head, rest = template[:m.start()] + new_stamp, template[m.end():]
+    if _LOGFMT.search(rest):  # key=value lines: the stamp's own end (zone, quote), then level and msg
+        return head + re.match(r"\S*", rest).group(0) + f' level=info msg="{message}"'  # type: ignore[union-attr]
+    request = _ACCESS_REQUEST.search(rest)
+    if request:  # an access log: the same client and layout, a health probe's request
+        tail = shift_text(rest[:request.start()], when.replace(microsecond=0) - then, year) \
+            + '"GET /healthz HTTP/1.1" 200 2 "-" "kube-probe/1.29"'
+        return head + tail
+    sep = _PREFIX_END.search(rest)
+    if sep is None or sep.start() > 60:
+        return f"{head} INFO {message}"
+    prefix = re.sub(r"\b(?:ERROR|ERR|FATAL|CRITICAL|CRIT|WARN|WARNING|error|err|fatal|warn|warning)\b", "INFO",
+                    shift_text(rest[:sep.end()], when.replace(microsecond=0) - then, year))
+    return head + prefix + message
 
 
-def _interleave(lines: list[str], rng: random.Random) -> list[str]:
+def _interleave(lines: list[str], rng: random.Random, year: int) -> list[str]:
     """Health-check lines in the file's own format, one every few minutes between its first and last line."""
-    timed = [(t, i) for i, line in enumerate(lines) if (t := _line_time(line)) is not None]
+    timed = [(t, i) for i, line in enumerate(lines) if (t := _line_time(line, year)) is not None]
     if len(timed) < 2:
         return lines
-    template = lines[timed[0][1]]
+    calm = [i for _, i in timed if not _LOUD.search(lines[i])]
+    template = lines[calm[0] if calm else timed[0][1]]
     first, last = timed[0][0], timed[-1][0]
     step = max(timedelta(minutes=2), (last - first) / 30)
     inserts: list[tuple[datetime, str]] = []
     when = first + step / 2
     while when < last:
-        line = _noise_line(template, when, rng.choice(_HEALTH))
+        line = _noise_line(template, when, rng.choice(_HEALTH), year)
         if line is None:
             return lines
         inserts.append((when, line))
@@ -681,7 +723,7 @@ def _interleave(lines: list[str], rng: random.Random) -> list[str]:
     pending = sorted(inserts)
     current: datetime | None = None
     for line in lines:
-        t = _line_time(line)
+        t = _line_time(line, year)
         current = t or current
         while pending and current is not None and pending[0][0] <= current:
             out.append(pending.pop(0)[1])
@@ -699,7 +741,7 @@ def noise_case(case: Path, rng: random.Random) -> int:
     logs.mkdir(exist_ok=True)
     for path in sorted(logs.glob("*.log")):
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        new = _interleave(lines, rng)
+        new = _interleave(lines, rng, start.year)
         added += len(new) - len(lines)
         path.write_text("\n".join(new) + "\n", encoding="utf-8")
     t0 = start - timedelta(minutes=60)
