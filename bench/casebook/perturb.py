@@ -15,6 +15,8 @@ Variants:
   same length and alphabet, numbers by numbers, IPv4 addresses by addresses in the same /16 (subnets kept).
   Vocabulary is never renamed: technology and role words (``kafka``, ``redis``, ``db``, ``api``, ``worker``,
   ...; ``KEEP_WORDS``), Kubernetes system names, kinds and reasons.
+- ``rename-roles``: the same, with role words replaced too (``orders-db`` -> ``amber-cobalt``): only technology and
+  product names stay. Stricter than a senior engineer's reading needs; it shows which answers lean on a role word.
 - ``timeshift``: every absolute timestamp moved by one offset (days and hours) in every format present
   (RFC 3339 / ISO-8601, RFC 1123, syslog, klog, nginx/Apache, Go's ``2006/01/02``, Datadog's ``Mar 03 2026
   09:00:00``, epoch seconds/ms in metrics and time fields); kubectl's relative ages stay as they are.
@@ -23,7 +25,7 @@ Variants:
 - ``noise``: ordinary unrelated lines (health checks, INFO) interleaved in the logs in their own format, a log
   of an unrelated healthy service with one warning in the baseline, and a routine scale event of it.
 
-    python -m bench.casebook.perturb [--cases DIR] [--split dev] [--seed N] [--variants rename timeshift ...]
+    python -m bench.casebook.perturb [--cases DIR] [--split dev] [--seed N] [--variants rename rename-roles ...]
                                      [--keep DIR]
 
 Prints per variant AC@1 / AC@3 / category next to the unperturbed figures, the cases that flip (dev only),
@@ -47,7 +49,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-VARIANTS = ("rename", "timeshift", "vendor", "noise")
+VARIANTS = ("rename", "rename-roles", "timeshift", "vendor", "noise")
 TEXT_SUFFIXES = {".json", ".jsonl", ".log", ".txt", ".csv", ".md", ".yaml", ".yml"}
 
 # ---- rename -----------------------------------------------------------------------------------------------------
@@ -55,20 +57,27 @@ TEXT_SUFFIXES = {".json", ".jsonl", ".log", ".txt", ".csv", ".md", ".yaml", ".ym
 # Words that are vocabulary, not names: technologies and products (what a component *is*), roles, Kubernetes
 # system names, environments and regions. A name made only of these words is left as it is; inside a name such
 # a word is kept and the other words are replaced.
-KEEP_WORDS = frozenset("""
+TECH_WORDS = frozenset("""
 kafka zookeeper redis postgres postgresql pg psql mysql mariadb mongo mongodb cassandra elasticsearch es opensearch
 memcached rabbitmq nats etcd consul vault nomad coredns dns istiod istio envoy nginx haproxy traefik keycloak
 grafana prometheus alertmanager loki jaeger apiserver kubelet kube containerd docker sidekiq celery gunicorn
 uwsgi jvm java python go node nodes calico cilium flannel cni csi ebs s3 gcs azure aws gke eks aks k8s
 io com net org internal compute amazonaws local cluster svc system public default monitoring ingress egress
-metrics server state scheduler controller manager proxy cert operator webhook admission registry harbor
-db database sql api web www ui frontend backend gateway lb cache queue worker workers job cron cronjob app
-service primary replica master standby leader follower shard writer reader edge core auth login oauth sso
+metrics state cert harbor vmss node-exporter fluent bit sql smtp imap
 prod production staging stage dev test canary blue green stable us eu ap east west north south central
-pool node-pool ip rtr router switch san nas vm host hosts agent daemon sidecar init migration migrate
-backup backups dump restore migrations migrator exporter headless consumer producer vmss mt node-exporter fluent bit
-v1 v2 v3 http https grpc tcp udp tls ssl smtp imap mail sms dashboard portal search storage store data
+pool node-pool ip v1 v2 v3 http https grpc tcp udp tls ssl
 """.split())
+# Words that say what role a component plays (``-db``, ``-api``, ``-worker``, ``-backup``): kept by ``rename``, replaced
+# too by ``rename-roles``, which checks that no answer needed a role word in a name when the evidence says it.
+ROLE_WORDS = frozenset("""
+db database api web www ui frontend backend gateway lb cache queue worker workers job cron cronjob app
+service primary replica master standby leader follower shard writer reader edge core auth login oauth sso
+server scheduler controller manager proxy operator webhook admission registry
+rtr router switch san nas vm host hosts agent daemon sidecar init migration migrate
+backup backups dump restore migrations migrator exporter headless consumer producer mt
+mail sms dashboard portal search storage store data
+""".split())
+KEEP_WORDS = TECH_WORDS | ROLE_WORDS
 # Whole names that are system components' own (never renamed).
 KEEP_NAMES = frozenset({"kube-system", "kube-public", "kube-node-lease", "kube-state-metrics", "kube-apiserver",
                         "kube-proxy", "kube-dns", "kube-scheduler", "kube-controller-manager", "metrics-server",
@@ -83,6 +92,7 @@ _KEEP_IPS = {(8, 8, 8, 8), (8, 8, 4, 4), (1, 1, 1, 1), (1, 0, 0, 1), (9, 9, 9, 9
 _NAME = r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?"
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 _DOTTED_HOST = re.compile(r"(?<![\w.-])[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![\w-])")
+_HOST_TOKEN = re.compile(r"(?<![\w.-])[a-z][a-z0-9]*(?:-[a-z0-9]+)*\d[a-z0-9]*(?![\w-])")  # with a digit
 _IP_HOST = re.compile(r"^ip-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})$")
 # Labels whose value names a service, workload, pod, node or host.
 NAME_LABELS = frozenset({"service", "app", "app_kubernetes_io_name", "app.kubernetes.io/name", "pod", "pod_name",
@@ -117,6 +127,7 @@ class Renamer:
     """A consistent, shape-preserving renaming of one case's names (and IPv4 addresses)."""
 
     rng: random.Random
+    keep: frozenset[str] = KEEP_WORDS  # words never replaced (``TECH_WORDS`` alone for ``rename-roles``)
     taken: set[str] = field(default_factory=set)  # words that must not be produced (present in the case)
     words: dict[str, str] = field(default_factory=dict)
     segments: dict[str, str] = field(default_factory=dict)
@@ -141,14 +152,14 @@ class Renamer:
         """One hyphen-separated part of a name: vocabulary and numbers kept, a word replaced by a neutral word,
         a word with a number (``xen10``, ``db2``) by a neutral word with the same number, a hash-like part
         (``6d5c7b9f84``, ``q8lzt``) by a random one of the same length and alphabet."""
-        if not seg or seg in KEEP_WORDS or seg.isdigit():
+        if not seg or seg in self.keep or seg.isdigit():
             return seg
         if seg not in self.segments:
             runs = re.findall(r"[a-z]+|\d+|[^a-z\d]+", seg)
             if seg.isalpha():
                 self.segments[seg] = self.word(seg)
             elif len(runs) == 2 and runs[0].isalpha() and runs[1].isdigit():
-                self.segments[seg] = "".join(r if not r.isalpha() or r in KEEP_WORDS else self.word(r) for r in runs)
+                self.segments[seg] = "".join(r if not r.isalpha() or r in self.keep else self.word(r) for r in runs)
             else:
                 self.segments[seg] = self._random_like(seg)
         return self.segments[seg]
@@ -196,12 +207,19 @@ class Renamer:
             owner = next((o for o in (workload_of_pod(head), workload_of_replicaset(head))
                           if o != head and head.startswith(o + "-") and not head[len(o) + 1:].isdigit()), head)
             parts = owner.split("-")
-            if all(p in KEEP_WORDS or p.isdigit() or not p for p in parts):
+            if owner in KEEP_NAMES or owner.startswith("kube-") or all(p in self.keep or p.isdigit() or not p
+                                                                        for p in parts):
                 return
             tail = [self.hash_part(p) for p in head[len(owner) + 1:].split("-")] if owner != head else []
             new = "-".join([self.segment(p) for p in parts] + tail)
         if new != head:
             self.names[head] = new  # a host's domain (``.eu-west-1.compute.internal``) is kept
+
+    def _host_token(self, m: re.Match[str]) -> str:
+        token = m.group(0)
+        if token in KEEP_NAMES or token.startswith("kube-") or token in self.names.values():
+            return token
+        return re.sub(r"[a-z]+", lambda w: self.words.get(w.group(0), w.group(0)), token)
 
     def pattern(self) -> re.Pattern[str] | None:
         if not self.names:
@@ -216,6 +234,8 @@ class Renamer:
         if self.words:  # a host name built from a renamed name's words (auth.teams.internal for teams-auth)
             text = _DOTTED_HOST.sub(lambda m: ".".join(self.words.get(label, label) for label in m.group(0).split(".")),
                                     text)
+            # a fleet member's host name (ny-web08 for the service web): its renamed words follow
+            text = _HOST_TOKEN.sub(self._host_token, text)
         return _IPV4.sub(lambda m: ".".join(str(o) for o in self.ip(tuple(int(g) for g in m.groups()))),  # type: ignore[arg-type]
                          text)
 
@@ -297,11 +317,11 @@ def collect_names(case: Path) -> set[str]:
     return {n for n in names if n}
 
 
-def rename_case(case: Path, rng: random.Random) -> dict[str, str]:
+def rename_case(case: Path, rng: random.Random, *, keep: frozenset[str] = KEEP_WORDS) -> dict[str, str]:
     """Rename every name of the case in place (file contents and file names); returns old -> new names."""
     files = _text_files(case)
     corpus = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in files).lower()
-    renamer = Renamer(rng=rng, taken={w for w in NEUTRAL_WORDS if w in corpus})
+    renamer = Renamer(rng=rng, keep=keep, taken={w for w in NEUTRAL_WORDS if w in corpus})
     for name in sorted(collect_names(case)):
         renamer.add(name)
     for path in files:
@@ -769,8 +789,13 @@ def noise_case(case: Path, rng: random.Random) -> int:
 
 # ---- running ----------------------------------------------------------------------------------------------------
 
+def rename_roles_case(case: Path, rng: random.Random) -> dict[str, str]:
+    """``rename`` that replaces role words in names too (``orders-db`` -> ``amber-cobalt``)."""
+    return rename_case(case, rng, keep=TECH_WORDS)
+
+
 PERTURBERS: dict[str, Callable[[Path, random.Random], Any]] = {
-    "rename": rename_case, "timeshift": timeshift_case, "vendor": vendor_case, "noise": noise_case}
+    "rename": rename_case, "rename-roles": rename_roles_case, "timeshift": timeshift_case, "vendor": vendor_case, "noise": noise_case}
 
 
 @dataclass
@@ -927,8 +952,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["KEEP_WORDS", "VARIANTS", "Renamer", "collect_names", "headline", "make_variant", "noise_case",
-           "dev_cases", "rename_case", "run", "shift_text", "timeshift_case", "vendor_case"]
+__all__ = ["KEEP_WORDS", "ROLE_WORDS", "TECH_WORDS", "VARIANTS", "Renamer", "collect_names", "headline", "make_variant", "noise_case",
+           "dev_cases", "rename_case", "rename_roles_case", "run", "shift_text", "timeshift_case", "vendor_case"]
 
 if __name__ == "__main__":
     sys.exit(main())

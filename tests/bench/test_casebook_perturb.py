@@ -21,6 +21,7 @@ from bench.casebook.perturb import (
     headline,
     noise_case,
     rename_case,
+    rename_roles_case,
     run,
     shift_text,
     timeshift_case,
@@ -63,6 +64,14 @@ def test_rename_is_consistent_and_leaves_no_old_name(name: str, tmp_path: Path) 
     assert len(context.logs) == len(original.logs) and len(context.kubernetes) == len(original.kubernetes)
     assert original.incident.service is not None
     assert context.incident.service == mapping.get(original.incident.service, original.incident.service)
+
+
+def test_rename_roles_replaces_role_words_but_not_technology(tmp_path: Path) -> None:
+    case = _copy(SMALL_DEV[0], tmp_path)
+    mapping = rename_roles_case(case, random.Random(7))
+    new = mapping["report-worker"]
+    assert "worker" not in new.split("-") and len(new.split("-")) == 2
+    assert "kube-state-metrics" not in mapping and load_bundle(case)[1].problems == []
 
 
 def test_renamer_keeps_shapes_and_vocabulary() -> None:
