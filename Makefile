@@ -54,6 +54,7 @@ bench: $(STAMP)
 	@for b in $$(ls bench/*.py | grep -v __init__ | sed 's#bench/##; s#\.py##'); do \
 		echo "=== bench.$$b"; $(PY) -m bench.$$b || exit 1; done
 	@echo "=== bench.casebook"; $(PY) -m bench.casebook
+	@echo "=== bench.casebook.perturb"; $(PY) -m bench.casebook.perturb
 	@echo "=== bench.resilience"; $(PY) -m bench.resilience
 
 clean:

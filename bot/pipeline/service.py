@@ -41,6 +41,7 @@ from bot.domain.events import AnalysisReady, EventType, IncidentEvent, OutboxEve
 from bot.pipeline.events import EventBus
 from bot.pipeline.log_semantics import configure_log_semantics, log_semantics_note
 from bot.pipeline.metrics import PipelineMetrics
+from detectors.logs.timestamps import reference_time
 from detectors.registry import Detector, load_detectors
 
 if TYPE_CHECKING:
@@ -122,7 +123,12 @@ class Pipeline:
     # ---- analysis ------------------------------------------------------------------------
 
     def analyze_context(self, context: IncidentContext, *, lacked: list[str] | None = None) -> Analysis:
-        """Run detectors, retrieval and reasoning over one incident's evidence."""
+        """Run detectors, retrieval and reasoning over one incident's evidence. Year-less log timestamps take
+        the incident's year (``detectors.logs.timestamps.reference_time``), not the year of the analysis."""
+        with reference_time(context.incident.started_at):
+            return self._analyze_context(context, lacked=lacked)
+
+    def _analyze_context(self, context: IncidentContext, *, lacked: list[str] | None = None) -> Analysis:
         from bot.reasoning import categorize, rank, recommend, summarize
         from bot.reasoning.recommend import platform_of
 
@@ -199,6 +205,10 @@ class Pipeline:
     def gather(self, context: IncidentContext, *, timings: dict[str, float] | None = None) -> GatheredEvidence:
         """The ranker's inputs: signals of the alert and every detector, then similar incidents and runbook
         sections (bundle history and the shared index). Training and benchmarks call this too."""
+        with reference_time(context.incident.started_at):
+            return self._gather(context, timings=timings)
+
+    def _gather(self, context: IncidentContext, *, timings: dict[str, float] | None = None) -> GatheredEvidence:
         timings = timings if timings is not None else {}
         notes: list[str] = []
         signals = self._alert_signals(context.incident)

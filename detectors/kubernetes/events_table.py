@@ -58,8 +58,18 @@ def _cells(line: str, columns: list[tuple[str, int]]) -> dict[str, str]:
     return cells
 
 
+# columns whose value is one word: a space inside one means the row is not aligned with the header
+_ONE_WORD = ("TYPE", "REASON", "OBJECT", "KIND", "NAME", "NAMESPACE", "COUNT")
+
+
 def _from_columns(line: str, columns: list[tuple[str, int]], origin: str) -> KubeEvent | None:
+    """A row read by the header's column positions; None when the row does not line up with them (a paste whose
+    names were redacted or renamed by hand, tabs turned into spaces), so the caller reads it word by word."""
+    if any(start > 0 and start <= len(line) and line[start - 1] != " " for _, start in columns):
+        return None
     cells = _cells(line, columns)
+    if any(" " in cells.get(name, "") for name in _ONE_WORD):
+        return None
     reason = cells.get("REASON", "")
     if not reason or " " in reason or ("TYPE" in cells and cells["TYPE"] not in ("Normal", "Warning")):
         return None

@@ -1,13 +1,21 @@
 """Timestamp parsing for the formats Sherlog reads; every result is an aware UTC datetime.
 
 Fast paths first (ISO-8601 through ``datetime.fromisoformat``, epoch numbers), then the classic
-layouts (syslog, Apache, access log, nginx, klog, loghub's short dates). A year-less timestamp takes
-the reference year. Unparseable text gives ``None``, never an exception.
+layouts (syslog, Apache, access log, nginx, klog, loghub's short dates). Unparseable text gives ``None``,
+never an exception.
+
+A year-less timestamp (syslog ``Jan 15 16:35:00``, klog ``I0115 16:35:00``) takes the year that puts it at or
+before the reference time (at most ``YEARLESS_AHEAD`` after it): the incident's start while an analysis runs
+(``reference_time``), else now. Lines of a past incident therefore get that incident's year, and December lines
+read in January the year before.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta, timezone
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -25,6 +33,33 @@ _ACCESS = re.compile(r"^(\d{1,2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(
 _KLOG = re.compile(r"^(\d{2})(\d{2})\s+(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$")
 _SHORT = re.compile(r"^(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(\d{2})$")  # loghub HDFS: 081109 203615
 _SLASH2 = re.compile(r"^(\d{2})/(\d{2})/(\d{2})\s+(\d{2}):(\d{2}):(\d{2})$")  # Spark: 17/06/09 20:10:40
+
+
+YEARLESS_AHEAD = timedelta(days=31)  # a year-less line this far after the reference belongs to the year before
+_REFERENCE: ContextVar[datetime | None] = ContextVar("sherlog_log_reference_time", default=None)
+
+
+@contextmanager
+def reference_time(when: datetime | None) -> Iterator[None]:
+    """While inside, year-less timestamps take their year from ``when`` (an incident's start) instead of now."""
+    token = _REFERENCE.set(when if when is None or when.tzinfo else when.replace(tzinfo=UTC))
+    try:
+        yield
+    finally:
+        _REFERENCE.reset(token)
+
+
+def _yearless(month: int, day: int, h: int, mi: int, s: int, us: int, year: int | None) -> datetime | None:
+    """A year-less stamp: in ``year`` when the caller gives one, else in the year that puts it at or before the
+    reference time (plus ``YEARLESS_AHEAD``)."""
+    if year:
+        return _build(year, month, day, h, mi, s, us, UTC)
+    ref = _REFERENCE.get() or datetime.now(UTC)
+    for candidate in (ref.year, ref.year - 1):
+        built = _build(candidate, month, day, h, mi, s, us, UTC)
+        if built is not None and built <= ref + YEARLESS_AHEAD:
+            return built
+    return None
 
 
 def _tz(text: str | None) -> timezone:
@@ -61,7 +96,6 @@ def parse_timestamp(text: str | None, *, year: int | None = None) -> datetime | 
             pass
         else:
             return ts.astimezone(UTC) if ts.tzinfo else ts.replace(tzinfo=UTC)
-    ref_year = year or datetime.now(UTC).year
     if first.isdigit():
         if text.replace(".", "", 1).isdigit():
             return _epoch(text)
@@ -85,14 +119,16 @@ def parse_timestamp(text: str | None, *, year: int | None = None) -> datetime | 
         m = _KLOG.match(text)
         if m:
             mo, d, h, mi, s, frac = m.groups()
-            return _build(ref_year, int(mo), int(d), int(h), int(mi), int(s), _frac(frac), UTC)
+            return _yearless(int(mo), int(d), int(h), int(mi), int(s), _frac(frac), year)
         return None
     m = _SYSLOG.match(text)
     if m:
         mon, d, h, mi, s, frac, y = m.groups()
         month = _MONTHS.get(mon.lower())
         if month:
-            return _build(int(y) if y else ref_year, month, int(d), int(h), int(mi), int(s), _frac(frac), UTC)
+            if y:
+                return _build(int(y), month, int(d), int(h), int(mi), int(s), _frac(frac), UTC)
+            return _yearless(month, int(d), int(h), int(mi), int(s), _frac(frac), year)
     m = _APACHE.match(text)
     if m:
         mon, d, h, mi, s, frac, y = m.groups()

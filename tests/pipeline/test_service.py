@@ -43,3 +43,20 @@ def test_alert_only_context_still_answers(settings) -> None:  # type: ignore[no-
     analysis = Pipeline(settings=settings).analyze_context(bare, lacked=["logs", "metrics", "events", "topology"])
     assert analysis.summary
     assert analysis.lacked == ["logs", "metrics", "events", "topology"]
+
+
+def test_detectors_read_yearless_log_stamps_in_the_incidents_year(settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from detectors.logs.timestamps import parse_timestamp
+
+    seen: list[datetime | None] = []
+
+    def reader(context: IncidentContext) -> list[Signal]:
+        seen.append(parse_timestamp("Oct  4 15:39:02"))  # a syslog stamp of a 2021 incident's router log
+        return []
+
+    context, _ = load_bundle(BUNDLE)
+    context.incident.started_at = datetime(2021, 10, 4, 15, 45, tzinfo=UTC)
+    Pipeline(settings=settings, detectors=[("reader", reader)]).analyze_context(context)
+    assert seen == [datetime(2021, 10, 4, 15, 39, 2, tzinfo=UTC)]

@@ -51,6 +51,20 @@ def test_get_events_default_layout() -> None:
     assert probe.message.startswith("Readiness probe failed: Get \"http://10.244.1.12:8080/ready\"")
 
 
+def test_get_events_rows_not_aligned_with_the_header_are_read_word_by_word() -> None:
+    # a paste whose names were shortened by hand (redacted): the columns after the name moved left
+    text = ("LAST SEEN   TYPE      REASON      OBJECT                             MESSAGE\n"
+            "2m10s       Warning   BackOff     pod/db-0                    Back-off restarting failed container pg\n"
+            "24m         Warning   Unhealthy   pod/db-0                    Liveness probe failed: 127.0.0.1:5432\n"
+            "27m         Normal    Scheduled   pod/api-7c9d8f6b5-x2kbc             Successfully assigned shop/api\n")
+    found = parse_kube_text(KubeText(name="events.txt", text=text))
+    assert [(e.reason, e.obj.label, e.type) for e in found.events] == [
+        ("BackOff", "pod/db-0", "Warning"), ("Unhealthy", "pod/db-0", "Warning"),
+        ("Scheduled", "pod/api-7c9d8f6b5-x2kbc", "Normal")]
+    assert found.events[0].message == "Back-off restarting failed container pg"
+    assert found.events[0].last_age == timedelta(minutes=2, seconds=10)
+
+
 def test_get_events_wide_layout_keeps_count_source_and_first_seen() -> None:
     found = parse_kube_text(kube("get_events_wide.txt"))
     failed = found.events[0]

@@ -116,6 +116,27 @@ def test_timestamps_normalise_to_utc(text: str, expected: datetime | None) -> No
     assert parse_timestamp(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "reference", "expected"),
+    [
+        # a past incident's syslog and klog lines take the incident's year, not the year of the analysis
+        ("Oct  4 15:39:02", datetime(2021, 10, 4, 15, 40, tzinfo=UTC), datetime(2021, 10, 4, 15, 39, 2, tzinfo=UTC)),
+        ("1004 15:39:02.5", datetime(2021, 10, 4, 15, 40, tzinfo=UTC),
+         datetime(2021, 10, 4, 15, 39, 2, 500000, tzinfo=UTC)),
+        # December lines of an incident that started on the 1st of January belong to the year before
+        ("Dec 31 23:58:00", datetime(2025, 1, 1, 0, 2, tzinfo=UTC), datetime(2024, 12, 31, 23, 58, tzinfo=UTC)),
+        # a few days after the start is still the same year
+        ("Jan  3 10:00:00", datetime(2025, 1, 1, 0, 2, tzinfo=UTC), datetime(2025, 1, 3, 10, 0, tzinfo=UTC)),
+    ],
+)
+def test_yearless_timestamps_take_the_reference_year(text: str, reference: datetime, expected: datetime) -> None:
+    from detectors.logs.timestamps import reference_time
+
+    with reference_time(reference):
+        assert parse_timestamp(text) == expected
+    assert parse_timestamp(text, year=1999) == expected.replace(year=1999)  # an explicit year still wins
+
+
 def test_syslog_header_with_an_iso_or_year_first_clock_names_its_host() -> None:
     from detectors.logs.formats import Syslog3164Format
 

@@ -1,0 +1,164 @@
+"""bench.casebook.perturb: each variant keeps a case loadable and its truth consistent; the renaming leaves no
+old name anywhere; only dev cases are ever read."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bench.casebook import CASES_DIR
+from bench.casebook.perturb import (
+    KEEP_WORDS,
+    Renamer,
+    _parse,
+    dev_cases,
+    headline,
+    noise_case,
+    rename_case,
+    rename_roles_case,
+    run,
+    shift_text,
+    timeshift_case,
+    vendor_case,
+)
+from bot.pipeline.bundle import load_bundle
+
+SMALL_DEV = ("k8s-01-oomkilled-report-worker", "pm-17-auth-certificate-lapsed")
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    target = tmp_path / name
+    shutil.copytree(CASES_DIR / name, target)
+    return target
+
+
+def _everything(case: Path) -> str:
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in case.rglob("*") if p.is_file()]
+    return "\n".join(texts + [p.relative_to(case).as_posix() for p in case.rglob("*")])
+
+
+@pytest.mark.parametrize("name", SMALL_DEV)
+def test_rename_is_consistent_and_leaves_no_old_name(name: str, tmp_path: Path) -> None:
+    case = _copy(name, tmp_path)
+    truth_before = json.loads((case / "truth.json").read_text(encoding="utf-8"))
+    original, _ = load_bundle(CASES_DIR / name)
+    mapping = rename_case(case, random.Random(7))
+
+    old_service = truth_before["root_cause_service"]
+    truth_after = json.loads((case / "truth.json").read_text(encoding="utf-8"))
+    assert old_service in mapping and truth_after["root_cause_service"] == mapping[old_service] != old_service
+    assert truth_after["root_cause_kind"] == truth_before["root_cause_kind"]
+    text = _everything(case)
+    for old in mapping:
+        assert not re.search(rf"(?<![A-Za-z0-9_]){re.escape(old)}(?![A-Za-z0-9_])", text), old
+    # the case still loads, with every part, and the alert names the renamed service
+    context, report = load_bundle(case)
+    assert report.problems == [] and report.truth is not None
+    assert report.truth.root_cause_service == mapping[old_service]
+    assert len(context.logs) == len(original.logs) and len(context.kubernetes) == len(original.kubernetes)
+    assert original.incident.service is not None
+    assert context.incident.service == mapping.get(original.incident.service, original.incident.service)
+
+
+def test_rename_roles_replaces_role_words_but_not_technology(tmp_path: Path) -> None:
+    case = _copy(SMALL_DEV[0], tmp_path)
+    mapping = rename_roles_case(case, random.Random(7))
+    new = mapping["report-worker"]
+    assert "worker" not in new.split("-") and len(new.split("-")) == 2
+    assert "kube-state-metrics" not in mapping and load_bundle(case)[1].problems == []
+
+
+def test_renamer_keeps_shapes_and_vocabulary() -> None:
+    r = Renamer(rng=random.Random(3))
+    for name in ("orders-api-7c9d8f6b5-x2kbc", "orders-db", "ip-10-42-7-118", "kafka", "kube-state-metrics",
+                 "web-frontend", "xen12"):
+        r.add(name)
+    assert "kafka" not in r.names and "kube-state-metrics" not in r.names and "web-frontend" not in r.names
+    pod = r.names["orders-api-7c9d8f6b5-x2kbc"]
+    word, api, hash_, suffix = pod.split("-")
+    assert api == "api" and len(hash_) == 9 and len(suffix) == 5 and word != "orders"
+    assert any(c.isdigit() for c in hash_) and hash_ != "7c9d8f6b5"
+    assert r.names["orders-db"] == f"{word}-db"  # one word, one neutral word: the two stay related
+    assert re.fullmatch(r"ip-10-42-\d-\d{3}", r.names["ip-10-42-7-118"])
+    assert re.fullmatch(r"[a-z]+12", r.names["xen12"])
+    assert r.apply("dial tcp 10.42.7.118:5432 from orders-api-7c9d8f6b5-x2kbc") == \
+        f"dial tcp {r.names['ip-10-42-7-118'][3:].replace('-', '.')}:5432 from {pod}"
+    assert {"db", "api", "worker", "redis"} <= KEEP_WORDS
+
+
+def test_shift_text_moves_every_format_by_one_offset() -> None:
+    offset = timedelta(days=30, hours=5)
+    text = ("2026-03-03T09:29:30.118Z iso\n"
+            "Mar  3 09:29:30 host prog[1]: syslog\n"
+            "I0303 09:29:30.123456   1 main.go:42] klog\n"
+            '10.0.0.1 - - [03/Mar/2026:09:29:30 +0000] "GET / HTTP/1.1" 200\n'
+            "Started: Tue, 03 Mar 2026 09:29:30 +0000\n"
+            "2026/03/03 09:29:30 go\n"
+            '{"ts": 1772530170, "msg": "epoch"}\n'
+            "endsAt 0001-01-01T00:00:00Z stays\n"
+            "since 09:29 UTC\n")
+    assert shift_text(text, offset, 2026) == (
+        "2026-04-02T14:29:30.118Z iso\n"
+        "Apr  2 14:29:30 host prog[1]: syslog\n"
+        "I0402 14:29:30.123456   1 main.go:42] klog\n"
+        '10.0.0.1 - - [02/Apr/2026:14:29:30 +0000] "GET / HTTP/1.1" 200\n'
+        "Started: Thu, 02 Apr 2026 14:29:30 +0000\n"
+        "2026/04/02 14:29:30 go\n"
+        '{"ts": 1775140170, "msg": "epoch"}\n'
+        "endsAt 0001-01-01T00:00:00Z stays\n"
+        "since 14:29 UTC\n")
+
+
+@pytest.mark.parametrize("name", SMALL_DEV)
+def test_timeshift_vendor_and_noise_keep_the_case_readable(name: str, tmp_path: Path) -> None:
+    original, _ = load_bundle(CASES_DIR / name)
+    shifted = _copy(name, tmp_path / "t")
+    offset = timeshift_case(shifted, random.Random(1))
+    context, report = load_bundle(shifted)
+    assert report.problems == [] and context.incident.started_at - original.incident.started_at == offset
+    assert [e.ts - offset for e in context.events] == [e.ts for e in original.events]
+
+    vendored = _copy(name, tmp_path / "v")
+    change = vendor_case(vendored, random.Random(1))
+    before, after = change.split("->")
+    assert before != after
+    context, report = load_bundle(vendored)
+    assert report.problems == []
+    assert (context.incident.service, context.incident.started_at) == (original.incident.service,
+                                                                        original.incident.started_at)
+
+    noisy = _copy(name, tmp_path / "n")
+    assert noise_case(noisy, random.Random(1)) > 0
+    context, report = load_bundle(noisy)
+    assert report.problems == [] and report.truth == load_bundle(CASES_DIR / name)[1].truth
+    assert len(context.events) == len(original.events) + 1
+    assert sum(map(len, context.logs.values())) > sum(map(len, original.logs.values()))
+
+
+def test_only_dev_cases_are_read(tmp_path: Path) -> None:
+    cases = dev_cases(CASES_DIR)
+    assert cases and all(int(c.name.split("-")[1]) % 2 == 1 for c in cases)
+    with pytest.raises(SystemExit):
+        _parse(["--split", "test"])
+    # an even-numbered folder is never opened, even with a dev label
+    fake = tmp_path / "k8s-02-x"
+    fake.mkdir()
+    (fake / "alert.json").write_text("{}", encoding="utf-8")
+    (fake / "truth.json").write_text('{"split": "dev"}', encoding="utf-8")
+    assert dev_cases(tmp_path) == []
+
+
+def test_run_scores_a_variant_through_the_casebook_path() -> None:
+    result = run([CASES_DIR / SMALL_DEV[0]], ["rename"], seed=16)
+    line = headline(result)
+    assert line["cases"] == 1 and set(line) == {"cases", "seed", "base", "rename"}
+    assert line["base"]["top1"] in (0.0, 1.0) and line["rename"]["top1"] in (0.0, 1.0)
+    flips = result["variants"]["rename"]["flips"]
+    assert len(flips) == line["rename"]["flips"]
+    assert (line["base"]["top1"] != line["rename"]["top1"]) <= bool(flips)
