@@ -362,6 +362,7 @@ _KSM_SUMMARY = {"KubePodCrashLooping": "Pod is crash looping.", "KubePodNotReady
                 "KubePersistentVolumeFillingUp": "PersistentVolume is filling up.",
                 "CPUThrottlingHigh": "Processes experience elevated CPU throttling.",
                 "KubeHpaMaxedOut": "HPA is running at max replicas",
+                "NodeProblemDetected": "node-problem-detector reports a problem on the node.",
                 "KubeStatefulSetReplicasMismatch": "StatefulSet has not matched the expected number of replicas."}
 _KSM_EXPR = {"KubePodCrashLooping": 'max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}'
                                     "[5m]) >= 1",
