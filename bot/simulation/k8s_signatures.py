@@ -239,10 +239,6 @@ SIGNATURES: tuple[Signature, ...] = (
                           source="kernel-monitor", at=0.5),),
               alert=("NodeProblemDetected", "node"), files=("pods",),
               conditions=(("ReadonlyFilesystem", "True", "FilesystemIsReadOnly", "Filesystem is read-only"),)),
-    Signature("node_task_hung", "hardware_error", targets=("node",), subject="node",
-              events=(KEv("Warning", "TaskHung", "kernel: INFO: task jbd2/nvme1n1p1-8:{suffix} blocked for more "
-                          "than 120 seconds.", obj="node", source="kernel-monitor", at=0.5, count=4),),
-              alert=("NodeProblemDetected", "node")),
     Signature("node_disk_pressure", "disk_full", targets=("node",), subject="node",
               events=(KEv("Normal", "NodeHasDiskPressure", "Node {node} status is now: NodeHasDiskPressure", obj="node",
                           at=0.5),
