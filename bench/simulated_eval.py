@@ -5,13 +5,14 @@ Generates ``--n`` bundles with ``bot.simulation.generate_dataset`` at the traini
 world, culprit service) families, every difficulty of them, are never in the training split of a dataset of
 any seed made at that fraction (``bot.simulation.dataset.held_out_families``). ``--train-manifest`` checks it
 against the dataset a model was trained on and prints the share of evaluated bundles whose family or group
-that training split holds. Analyses each one with the full
+that training split holds; with ``--only-unseen`` only the bundles whose family it does not hold are analysed
+(for a model trained on a dataset split another way). Analyses each one with the full
 pipeline on the embedded defaults (detectors, bundle-local retrieval over the bundle's history, the
 shipped ranker) and prints AC@1, AC@3, category accuracy, calibration error (ECE) and latency, per kind
 and overall.
 
     .venv/bin/python -m bench.simulated_eval [--n 500] [--seed 2026] [--data DIR] [--no-history]
-                                             [--train-manifest DATASET/manifest.jsonl]
+                                             [--train-manifest DATASET/manifest.jsonl [--only-unseen]]
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-history", action="store_true", help="bundles without history/ (no retrieval)")
     parser.add_argument("--train-manifest", type=Path, default=None,
                         help="manifest.jsonl of the dataset the model was trained on: report the overlap with it")
+    parser.add_argument("--only-unseen", action="store_true",
+                        help="with --train-manifest: analyse only bundles whose family that training split lacks")
     args = parser.parse_args(argv)
+    if args.only_unseen and args.train_manifest is None:
+        parser.error("--only-unseen needs --train-manifest")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from bot.pipeline import Pipeline
@@ -59,6 +64,9 @@ def main(argv: list[str] | None = None) -> None:
         n = max(1, len(shown))
         overlap = (f"; held-out bundles whose family / group is in {args.train_manifest}'s training split: "
                    f"{sum(c.family in families for c in shown) / n:.0%} / {sum(c.group in groups for c in shown) / n:.0%}")
+        if args.only_unseen:
+            bundles = [b for b in bundles if b.name in planned and planned[b.name].family not in families]
+            overlap += f"; only the {len(bundles)} bundles of unseen families are analysed"
     settings = load_settings(data_dir=root / ".sherlog", retrieval={"backend": "memory"})
     result = evaluate_bundles(bundles, pipeline=Pipeline(settings=settings))
 
