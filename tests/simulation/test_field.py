@@ -136,10 +136,12 @@ def test_validator_reads_kubernetes_files(tmp_path: Path) -> None:
     (kube / "empty.txt").write_text("\n")
     (kube / "pod.yaml").write_text("apiVersion: v1\nmetadata: {name: x\n")
     (kube / "describe.txt").write_text("Name:  x\nContainers:\n  x:\n")
+    (kube / "events.json").write_text('{"kind": "List", "items": [')
     problems = validate_bundle(bundle)
     assert any("empty.txt is empty" in p for p in problems)
     assert any("pod.yaml: not valid YAML" in p for p in problems)
     assert any("describe.txt: a describe without its Events section" in p for p in problems)
+    assert any("events.json: not valid JSON" in p for p in problems)
     truth = json.loads((bundle / "truth.json").read_text())
     truth["root_cause_service"] = "ghost"
     (bundle / "truth.json").write_text(json.dumps(truth))
