@@ -5,8 +5,8 @@ Generates ``--n`` bundles with ``bot.simulation.generate_dataset`` at the traini
 world, culprit service) families, every difficulty of them, are never in the training split of a dataset of
 any seed made at that fraction (``bot.simulation.dataset.held_out_families``). ``--train-manifest`` checks it
 against the dataset a model was trained on and prints the share of evaluated bundles whose family or group
-that training split holds; with ``--only-unseen`` only the bundles whose family it does not hold are analysed
-(for a model trained on a dataset split another way). Analyses each one with the full
+that training split holds, and the figures on the bundles of families it does not hold (the honest ones for a
+model trained on a dataset split another way); with ``--only-unseen`` only those bundles are analysed. Analyses each one with the full
 pipeline on the embedded defaults (detectors, bundle-local retrieval over the bundle's history, the
 shipped ranker) and prints AC@1, AC@3, category accuracy, calibration error (ECE) and latency, per kind
 and overall.
@@ -22,6 +22,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 TEST_FRACTION = 0.3  # the fraction training datasets are made with (sherlog simulate dataset, bench.rca)
 
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from bot.pipeline import Pipeline
-    from bot.pipeline.evaluation import evaluate_bundles, find_bundles
+    from bot.pipeline.evaluation import EvalCase, evaluate_bundles, find_bundles, summarize_cases
     from bot.simulation import generate_dataset
     from bot.simulation.dataset import read_manifest
     from config.settings import load_settings
@@ -68,7 +69,13 @@ def main(argv: list[str] | None = None) -> None:
             bundles = [b for b in bundles if b.name in planned and planned[b.name].family not in families]
             overlap += f"; only the {len(bundles)} bundles of unseen families are analysed"
     settings = load_settings(data_dir=root / ".sherlog", retrieval={"backend": "memory"})
-    result = evaluate_bundles(bundles, pipeline=Pipeline(settings=settings))
+    scored: list[tuple[Path, EvalCase]] = []
+    result = evaluate_bundles(bundles, pipeline=Pipeline(settings=settings),
+                              on_case=lambda path, _truth, _analysis, case: scored.append((path, case)))
+    unseen: dict[str, Any] | None = None
+    if args.train_manifest is not None and not args.only_unseen:
+        kept = [case for path, case in scored if path.name in planned and planned[path.name].family not in families]
+        unseen = summarize_cases(kept) if kept else None
 
     print(f"sherlog eval on {len(bundles)} held-out simulated bundles under {test_dir}"
           f" ({'without' if args.no_history else 'with'} history; families held out at test fraction {TEST_FRACTION}"
@@ -86,6 +93,11 @@ def main(argv: list[str] | None = None) -> None:
     print("goals (issue 6): AC@1 >= 0.90, AC@3 >= 0.98, category accuracy >= 0.95, ECE <= 0.05")
     headline = {k: result[k] for k in ("cases", "top1", "top3", "category_accuracy", "calibration_error",
                                        "p50_ms", "p95_ms")}
+    if unseen is not None:
+        print(f"{'unseen families only':<28}{unseen['cases']:>6}{unseen['top1']:>7.3f}{unseen['top3']:>7.3f}"
+              f"{unseen['category_accuracy']:>7.3f}{unseen['calibration_error']:>7.3f}")
+        headline["unseen_families"] = {k: unseen[k] for k in ("cases", "top1", "top3", "category_accuracy",
+                                                              "calibration_error")}
     print(json.dumps(headline))
 
 
