@@ -136,12 +136,14 @@ def test_validator_reads_kubernetes_files(tmp_path: Path) -> None:
     (kube / "empty.txt").write_text("\n")
     (kube / "pod.yaml").write_text("apiVersion: v1\nmetadata: {name: x\n")
     (kube / "describe.txt").write_text("Name:  x\nContainers:\n  x:\n")
-    (kube / "events.json").write_text('{"kind": "List", "items": [')
+    (kube / "events.json").write_text('{\n    "kind": "List",\n    "items": [\n')
+    (kube / "app.log").write_text('{"level": "error", "msg": "boom"}\n{"level": "info", "msg": "retry"}\n')
     problems = validate_bundle(bundle)
     assert any("empty.txt is empty" in p for p in problems)
     assert any("pod.yaml: not valid YAML" in p for p in problems)
     assert any("describe.txt: a describe without its Events section" in p for p in problems)
     assert any("events.json: not valid JSON" in p for p in problems)
+    assert not any("app.log" in p for p in problems), "JSON log lines are container logs, not one JSON document"
     truth = json.loads((bundle / "truth.json").read_text())
     truth["root_cause_service"] = "ghost"
     (bundle / "truth.json").write_text(json.dumps(truth))
