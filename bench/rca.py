@@ -1,7 +1,7 @@
 """Root-cause ranking on simulated evidence bundles held out from training.
 
 Generates (or reuses) a dataset with ``bot.simulation.generate_dataset`` whose test split only holds
-(kind, world, service, difficulty) groups never seen in training, gathers the ranker's inputs with the
+(kind, world, culprit service) families never seen in training, gathers the ranker's inputs with the
 real detectors and bundle-local retrieval, trains weights + calibration on the train split and reports
 AC@1, AC@3, category accuracy and ECE on the test split, next to the hand-set prior weights and the
 shipped default model.

@@ -1,12 +1,18 @@
 """`sherlog eval` on a freshly generated, held-out test split of simulated incidents.
 
-Generates ``--n`` bundles with ``bot.simulation.generate_dataset`` (only the test split is kept: its
-(kind, world, service, difficulty) groups never appear in training), analyses each one with the full
+Generates ``--n`` bundles with ``bot.simulation.generate_dataset`` at the training datasets' test fraction
+(0.3, as ``sherlog simulate dataset`` and ``bench.rca`` make them) and keeps only the test split: its (kind,
+world, culprit service) families, every difficulty of them, are never in the training split of a dataset of
+any seed made at that fraction (``bot.simulation.dataset.held_out_families``). ``--train-manifest`` checks it
+against the dataset a model was trained on and prints the share of evaluated bundles whose family or group
+that training split holds, and the figures on the bundles of families it does not hold (the honest ones for a
+model trained on a dataset split another way); with ``--only-unseen`` only those bundles are analysed. Analyses each one with the full
 pipeline on the embedded defaults (detectors, bundle-local retrieval over the bundle's history, the
 shipped ranker) and prints AC@1, AC@3, category accuracy, calibration error (ECE) and latency, per kind
 and overall.
 
     .venv/bin/python -m bench.simulated_eval [--n 500] [--seed 2026] [--data DIR] [--no-history]
+                                             [--train-manifest DATASET/manifest.jsonl [--only-unseen]]
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
+
+TEST_FRACTION = 0.3  # the fraction training datasets are made with (sherlog simulate dataset, bench.rca)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,26 +33,53 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--data", type=Path, default=None, help="reuse or keep the bundles here")
     parser.add_argument("--no-history", action="store_true", help="bundles without history/ (no retrieval)")
+    parser.add_argument("--train-manifest", type=Path, default=None,
+                        help="manifest.jsonl of the dataset the model was trained on: report the overlap with it")
+    parser.add_argument("--only-unseen", action="store_true",
+                        help="with --train-manifest: analyse only bundles whose family that training split lacks")
     args = parser.parse_args(argv)
+    if args.only_unseen and args.train_manifest is None:
+        parser.error("--only-unseen needs --train-manifest")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from bot.pipeline import Pipeline
-    from bot.pipeline.evaluation import evaluate_bundles, find_bundles
+    from bot.pipeline.evaluation import EvalCase, evaluate_bundles, find_bundles, summarize_cases
     from bot.simulation import generate_dataset
+    from bot.simulation.dataset import read_manifest
     from config.settings import load_settings
 
     root = args.data or Path(tempfile.mkdtemp(prefix="sherlog-eval-"))
     test_dir = root / "test"
     if not (test_dir.is_dir() and find_bundles(test_dir)):
-        # test_fraction 1.0 would leave no training groups: generate a 2x pool and keep its test part
-        generate_dataset(root, n=int(args.n / 0.5) + 1, seed=args.seed, test_fraction=0.55,
-                         history=not args.no_history, splits=("test",))
+        # the training datasets' fraction: a larger one would hold out families a model was trained on;
+        # plan a pool large enough that its test part holds --n cases (only that part is written)
+        generate_dataset(root, n=int(args.n / TEST_FRACTION * 1.15) + 10, seed=args.seed,
+                         test_fraction=TEST_FRACTION, history=not args.no_history, splits=("test",))
     bundles = find_bundles(test_dir)[: args.n]
+    overlap = ""
+    if args.train_manifest is not None:
+        planned = {c.name: c for c in read_manifest(root) if c.split == "test"}
+        trained = [c for c in read_manifest(args.train_manifest.parent) if c.split == "train"]
+        families, groups = {c.family for c in trained}, {c.group for c in trained}
+        shown = [planned[b.name] for b in bundles if b.name in planned]
+        n = max(1, len(shown))
+        overlap = (f"; held-out bundles whose family / group is in {args.train_manifest}'s training split: "
+                   f"{sum(c.family in families for c in shown) / n:.0%} / {sum(c.group in groups for c in shown) / n:.0%}")
+        if args.only_unseen:
+            bundles = [b for b in bundles if b.name in planned and planned[b.name].family not in families]
+            overlap += f"; only the {len(bundles)} bundles of unseen families are analysed"
     settings = load_settings(data_dir=root / ".sherlog", retrieval={"backend": "memory"})
-    result = evaluate_bundles(bundles, pipeline=Pipeline(settings=settings))
+    scored: list[tuple[Path, EvalCase]] = []
+    result = evaluate_bundles(bundles, pipeline=Pipeline(settings=settings),
+                              on_case=lambda path, _truth, _analysis, case: scored.append((path, case)))
+    unseen: dict[str, Any] | None = None
+    if args.train_manifest is not None and not args.only_unseen:
+        kept = [case for path, case in scored if path.name in planned and planned[path.name].family not in families]
+        unseen = summarize_cases(kept) if kept else None
 
     print(f"sherlog eval on {len(bundles)} held-out simulated bundles under {test_dir}"
-          f" ({'without' if args.no_history else 'with'} history)")
+          f" ({'without' if args.no_history else 'with'} history; families held out at test fraction {TEST_FRACTION}"
+          f"{overlap})")
     head = f"{'kind':<28}{'cases':>6}{'AC@1':>7}{'AC@3':>7}{'cat':>7}{'ECE':>7}{'p50 ms':>9}"
     print(head)
     print("-" * len(head))
@@ -57,6 +93,11 @@ def main(argv: list[str] | None = None) -> None:
     print("goals (issue 6): AC@1 >= 0.90, AC@3 >= 0.98, category accuracy >= 0.95, ECE <= 0.05")
     headline = {k: result[k] for k in ("cases", "top1", "top3", "category_accuracy", "calibration_error",
                                        "p50_ms", "p95_ms")}
+    if unseen is not None:
+        print(f"{'unseen families only':<28}{unseen['cases']:>6}{unseen['top1']:>7.3f}{unseen['top3']:>7.3f}"
+              f"{unseen['category_accuracy']:>7.3f}{unseen['calibration_error']:>7.3f}")
+        headline["unseen_families"] = {k: unseen[k] for k in ("cases", "top1", "top3", "category_accuracy",
+                                                              "calibration_error")}
     print(json.dumps(headline))
 
 

@@ -47,12 +47,14 @@ def dataset(
     out: Annotated[Path, typer.Option(help="Folder for train/, test/ and manifest.jsonl.")],
     n: Annotated[int, typer.Option(help="Number of bundles.")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed (the dataset is deterministic for it).")] = 0,
-    test_fraction: Annotated[float, typer.Option(help="Share of cases in the test split.")] = 0.3,
+    test_fraction: Annotated[float, typer.Option(help="Share of cases (and of each kind's families) in the test "
+                                                      "split.")] = 0.3,
     workers: Annotated[int, typer.Option(help="Processes writing bundles.")] = 1,
     history: Annotated[bool, typer.Option(help="Write each bundle's history/ (past incidents, runbooks).")] = True,
     only: Annotated[str | None, typer.Option(help="Write only this split (train or test).")] = None,
 ) -> None:
-    """Write N bundles split into train/test; no (kind, parameters) pair is in both splits."""
+    """Write N bundles split into train/test; no (kind, world, culprit service) family is in both splits, and the
+    test families are the same for every seed at a test fraction."""
     from bot.domain.errors import InputError
     from bot.simulation import generate_dataset
     from bot.simulation.dataset import read_manifest

@@ -2,9 +2,12 @@
 
 ``crash_tail(cause, language, rng, values)`` returns the raw lines a ``kubectl logs --previous`` shows at the
 end: the runtime's own crash output (a Go panic, a Python traceback, a JVM exception, a Node stack, a shell
-error), not a structured log line. Wording follows what the runtimes and client libraries print (Go's
-``net`` and ``crypto/x509`` errors, psycopg/libpq, JDBC, glibc's getaddrinfo, Node's error codes). Values such
-as ``{dep}``, ``{host}``, ``{ip}``, ``{port}``, ``{var}`` come from ``values``.
+error, an edge proxy's error log), not a structured log line. Wording follows what the runtimes, proxies and
+client libraries print (Go's ``net`` and ``crypto/x509`` errors, psycopg/libpq, JDBC, glibc's getaddrinfo,
+Node's error codes, nginx's ``error.log`` and Envoy's ``[critical]`` lines; an edge proxy (language ``nginx``)
+draws from nginx and Envoy variants). Values such as ``{dep}``, ``{host}``, ``{ip}``, ``{port}``, ``{var}`` come
+from ``values``; ``{nts}`` is nginx's ``2026/03/03 09:43:57`` time, ``{ets}`` Envoy's
+``2026-03-03 09:43:57.118``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,35 @@ TAILS: dict[str, dict[str, tuple[Variant, ...]]] = {
         "node": (("/app/dist/server.js:{n}", "    const region = config.regions[0].name;", "                      ^",
                   "", "TypeError: Cannot read properties of undefined (reading 'name')",
                   "    at loadRegions (/app/dist/server.js:{n}:23)", "", "Node.js v20.11.1"),),
+        "nginx": (("{nts} [notice] 1#1: signal 17 (SIGCHLD) received from {n}",
+                   "{nts} [alert] 1#1: worker process {n} exited on signal 11 (core dumped)",
+                   "{nts} [alert] 1#1: worker process {n} exited on signal 11 (core dumped)"),
+                  ("[{ets}][1][critical][backtrace] [./source/server/backtrace.h:104] Caught Segmentation fault, "
+                   "suspect faulting address 0x0",
+                   "[{ets}][1][critical][backtrace] [./source/server/backtrace.h:91] Backtrace (use "
+                   "tools/stack_decode.py to get line numbers):",
+                   "[{ets}][1][critical][backtrace] [./source/server/backtrace.h:92] Envoy version: "
+                   "6b9db09c69965d5bfb37bdd29693f8b7f9e9e9ec/1.31.2/Clean/RELEASE/BoringSSL")),
+    },
+    "segfault": {
+        "go": (("fatal error: unexpected signal during runtime execution",
+                "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x7f3c2a1b4c6d]", "",
+                "runtime stack:", "runtime.throw({{0x1a2b3c4, 0x2a}})", "\t/usr/local/go/src/runtime/panic.go:1077 +0x5c",
+                "", "goroutine {n} [syscall]:", "runtime.cgocall(0x14f2e40, 0xc00047b5d8)",
+                "{pkg}/internal/codec._Cfunc_decode_frame(0x7f3c1c000b70, 0x400)"),),
+        "java": (("#", "# A fatal error has been detected by the Java Runtime Environment:", "#",
+                  "#  SIGSEGV (0xb) at pc=0x00007f8e6d2c1a4f, pid=1, tid={n}", "#",
+                  "# JRE version: OpenJDK Runtime Environment Temurin-21.0.5+11 (21.0.5+11) (build 21.0.5+11-LTS)",
+                  "# Problematic frame:", "# C  [libzstd-jni-1.5.6-4.so+0x4ca4f]  ZSTD_decompressBlock_internal+0x6f",
+                  "#", "# Core dump will be written. Default location: /app/core"),),
+        "python": (("Fatal Python error: Segmentation fault", "",
+                    "Current thread 0x00007f5e2c9ff740 (most recent call first):",
+                    '  File "/usr/local/lib/python3.11/site-packages/lxml/html/__init__.py", line {n} in fromstring',
+                    '  File "/app/{mod}/parser.py", line {n} in parse'),),
+        "node": (("PID 1 received SIGSEGV for address: 0x0",
+                  "/app/node_modules/segfault-handler/build/Release/segfault-handler.node(+0x3a2f)[0x7f0a9c1d2a2f]",
+                  "/app/node_modules/sharp/build/Release/sharp-linux-x64.node(+0x5e1c0)[0x7f0a9b8e11c0]"),),
+        "nginx": (("{nts} [alert] 1#1: worker process {n} exited on signal 11 (core dumped)",),),
     },
     "db_refused": {
         "go": (("{ts} FATAL failed to connect to database: dial tcp {ip}:5432: connect: connection refused",),
@@ -74,6 +106,9 @@ TAILS: dict[str, dict[str, tuple[Variant, ...]]] = {
         "node": (("Error: getaddrinfo EAI_AGAIN {dep}", "    at GetAddrInfoReqWrap.onlookup [as oncomplete] "
                   "(node:dns:107:26) {", "  errno: -3001,", "  code: 'EAI_AGAIN',", "  syscall: 'getaddrinfo',",
                   "  hostname: '{dep}'", "}"),),
+        "nginx": (("/docker-entrypoint.sh: Configuration complete; ready for start up",
+                   '{nts} [emerg] 1#1: host not found in upstream "{dep}:8080" in /etc/nginx/conf.d/default.conf:{n}',
+                   'nginx: [emerg] host not found in upstream "{dep}:8080" in /etc/nginx/conf.d/default.conf:{n}'),),
     },
     "x509": {
         "go": (('{ts} FATAL Get "https://{host}/": tls: failed to verify certificate: x509: certificate has expired '
@@ -90,6 +125,9 @@ TAILS: dict[str, dict[str, tuple[Variant, ...]]] = {
                     "expired (_ssl.c:1006) for https://{host}"),),
         "node": (("Error: certificate has expired", "    at TLSSocket.onConnectSecure (node:_tls_wrap:1674:34) {",
                   "  code: 'CERT_HAS_EXPIRED'", "}"),),
+        "nginx": (("{nts} [error] 29#29: *{n} upstream SSL certificate verify error: (10:certificate has expired) "
+                   "while SSL handshaking to upstream, client: 10.244.{d}.{n}, server: _, request: \"GET /healthz "
+                   'HTTP/1.1", upstream: "https://{host}/healthz"',),),
     },
     "missing_env": {
         "go": (("{ts} FATAL config: required key {var} missing value",),
@@ -102,6 +140,16 @@ TAILS: dict[str, dict[str, tuple[Variant, ...]]] = {
                     "KeyError: '{var}'"),),
         "node": (("Error: Missing required environment variable {var}",
                   "    at requireEnv (/app/dist/config.js:{n}:11)"),),
+        "nginx": (("/docker-entrypoint.sh: Running envsubst on /etc/nginx/templates/default.conf.template to "
+                   "/etc/nginx/conf.d/default.conf",
+                   "{nts} [emerg] 1#1: invalid URL prefix in /etc/nginx/conf.d/default.conf:{n}",
+                   "nginx: [emerg] invalid URL prefix in /etc/nginx/conf.d/default.conf:{n}"),
+                  ("[{ets}][1][critical][main] [source/server/server.cc:414] error initializing configuration "
+                   "'/etc/envoy/envoy.yaml': Proto constraint validation failed (BootstrapValidationError."
+                   "StaticResources: embedded message failed validation | caused by StaticResourcesValidationError."
+                   "Clusters[0]: embedded message failed validation | caused by ClusterValidationError.Name: value "
+                   'length must be at least 1 characters): {{"name":"","type":"STRICT_DNS"}}',
+                   "[{ets}][1][info][main] [source/server/server.cc:1012] exiting")),
     },
     "exec_format": {"*": (("exec /usr/local/bin/{svc}: exec format error",), ("exec /app/server: exec format error",))},
     "entrypoint_syntax": {"*": (("/docker-entrypoint.sh: line {n}: syntax error near unexpected token `fi'",
@@ -115,6 +163,9 @@ TAILS: dict[str, dict[str, tuple[Variant, ...]]] = {
                   "Caused by: java.net.SocketTimeoutException: Connect timed out"),),
         "python": (("httpx.ConnectTimeout: timed out while connecting to http://{dep}:8080",),),
         "node": (("Error: connect ETIMEDOUT {ip}:8080", "  code: 'ETIMEDOUT',", "  syscall: 'connect'"),),
+        "nginx": (("{nts} [error] 29#29: *{n} upstream timed out (110: Connection timed out) while connecting to "
+                   'upstream, client: 10.244.{d}.{n}, server: _, request: "POST /api HTTP/1.1", upstream: '
+                   '"http://{ip}:8080/api", host: "{dep}"',),),
     },
     "disk_full": {
         "postgres": (('{ts} UTC [{n}] PANIC:  could not write to file "pg_wal/xlogtemp.{n}": No space left on device',

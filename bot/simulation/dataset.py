@@ -1,13 +1,17 @@
 """Datasets of evidence bundles with train/test splits.
 
 A case is a scenario (the fault kind) with parameters (world, culprit service, difficulty) and a
-seed. Every (kind, parameters) group is assigned to exactly one split, so the test split only holds
-parameter combinations never seen in training. Deterministic for a seed; case folders have opaque
-names (``case-00042``) so a folder name never tells the kind. ``manifest.jsonl`` lists every case.
+seed. Splits are by family: a (kind, world, culprit service) family and all its difficulties belong to
+one split, chosen by a fixed digest of the family's names (not by the dataset's seed), so the families held
+out at a test fraction are held out in every dataset made with that fraction or a larger one, whatever its
+seed: a model trained on one dataset's train split never saw a family of another dataset's test split (at a
+test fraction no larger than the training one). Deterministic for a seed; case folders have opaque names
+(``case-00042``) so a folder name never tells the kind. ``manifest.jsonl`` lists every case.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -40,18 +44,40 @@ class Case:
     def group(self) -> tuple[str, str, str, str]:
         return (self.kind, self.world, self.service, self.difficulty)
 
+    @property
+    def family(self) -> tuple[str, str, str]:
+        """What a split holds whole: the kind, world and culprit service (every difficulty of them)."""
+        return (self.kind, self.world, self.service)
+
+
+def _family_order(kind: str, family: tuple[str, str]) -> str:
+    """A family's place in the held-out order: a digest of its names, the same for every seed and dataset."""
+    return hashlib.sha256(f"sherlog-family:{kind}/{family[0]}/{family[1]}".encode()).hexdigest()
+
+
+def held_out_families(kind: str, test_fraction: float) -> list[tuple[str, str]]:
+    """The (world, service) families of ``kind`` in the test split at ``test_fraction``: the first ones in the
+    fixed digest order, at least one and never all; a larger fraction holds out a superset."""
+    families = sorted({(w, s) for w in sorted(WORLDS) for s in candidates(CATALOG[kind], build_world(w))},
+                      key=lambda f: _family_order(kind, f))
+    n_test = min(len(families) - 1, max(1, round(len(families) * test_fraction)))
+    return sorted(families[:n_test])
+
 
 def split_groups(*, seed: int, test_fraction: float, kinds: tuple[str, ...] = ALL_KINDS,
                  difficulties: tuple[str, ...] = DIFFICULTIES) -> dict[str, dict[str, list[tuple[str, str, str]]]]:
-    """kind -> split -> [(world, service, difficulty)]; every kind has groups in both splits."""
-    rng = random.Random(f"dataset-split:{seed}")
+    """kind -> split -> [(world, service, difficulty)]; every kind has families in both splits.
+
+    Splits are by family (``held_out_families``) and do not depend on ``seed`` (kept so callers may pass it):
+    no test family ever appears in the training split of a dataset of another seed at the same fraction.
+    """
+    del seed
     out: dict[str, dict[str, list[tuple[str, str, str]]]] = {}
     for kind in kinds:
-        groups = sorted({(w, s, d) for w in sorted(WORLDS) for s in candidates(CATALOG[kind], build_world(w))
-                         for d in difficulties})
-        rng.shuffle(groups)
-        n_test = min(len(groups) - 1, max(1, round(len(groups) * test_fraction)))
-        out[kind] = {"test": sorted(groups[:n_test]), "train": sorted(groups[n_test:])}
+        families = sorted({(w, s) for w in sorted(WORLDS) for s in candidates(CATALOG[kind], build_world(w))})
+        test = set(held_out_families(kind, test_fraction))
+        out[kind] = {"test": [(w, s, d) for w, s in families if (w, s) in test for d in difficulties],
+                     "train": [(w, s, d) for w, s in families if (w, s) not in test for d in difficulties]}
     return out
 
 

@@ -198,7 +198,7 @@ class _Layer:
                 self._emit(node, at, "warn", "kernel: " + self._fill(r.choice(table), proc=proc))
         if "router" in plan.lines and node:
             device = r.choice([f"tor-{node.split('-')[-1]}", "leaf-2a", "tor-rack3-a"])
-            style = r.choice(("ios", "eos", "junos"))
+            style = r.choice(("ios", "nxos", "eos", "junos", "frr"))
             rows = [m for s, m in ROUTER if s == style]
             for _ in range(r.randint(2, 6)):
                 at = tl.fault_at + r.uniform(-0.2, 3)
@@ -362,6 +362,7 @@ _KSM_SUMMARY = {"KubePodCrashLooping": "Pod is crash looping.", "KubePodNotReady
                 "KubePersistentVolumeFillingUp": "PersistentVolume is filling up.",
                 "CPUThrottlingHigh": "Processes experience elevated CPU throttling.",
                 "KubeHpaMaxedOut": "HPA is running at max replicas",
+                "NodeProblemDetected": "node-problem-detector reports a problem on the node.",
                 "KubeStatefulSetReplicasMismatch": "StatefulSet has not matched the expected number of replicas."}
 _KSM_EXPR = {"KubePodCrashLooping": 'max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}'
                                     "[5m]) >= 1",

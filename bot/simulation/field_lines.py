@@ -2,13 +2,15 @@
 
 - ``KERNEL``: kernel ring-buffer messages of a node by fault kind (conntrack table full, NIC link loss, late Tx
   completions, block-layer and filesystem I/O errors, machine checks, hung tasks, the OOM killer, the pids cgroup).
-- ``ROUTER``: a top-of-rack switch's syslog when the node's uplink or its BGP session goes down.
+- ``ROUTER``: a top-of-rack switch's syslog when the node's uplink flaps or goes down or its BGP session drops
+  (Cisco IOS and NX-OS, Arista EOS, Junos, FRR).
 - ``DB_FAILOVER`` / ``DB_LAG``: Postgres and Patroni lines of a primary's loss and a standby's promotion, and
   of a standby falling behind.
 - ``THROTTLE``: provider throttling replies (S3 ``SlowDown``, AWS ``Rate exceeded``, HTTP 429 ``Retry-After``).
 - ``NOISE``: errors that are always there (in the baseline too), for red herrings.
 
-Messages follow the wording of the Linux kernel, Cisco/Arista/Junos syslog, PostgreSQL, Patroni and the
+Messages follow the wording of the Linux kernel (EDAC, MCE, block layer, ext4, nf_conntrack, NIC drivers),
+Cisco/Arista/Junos/FRR syslog, PostgreSQL, Patroni and the
 providers' documented error replies; values are drawn by the caller.
 """
 
@@ -29,6 +31,8 @@ KERNEL: dict[str, tuple[str, ...]] = {
                           "mlx5_core 0000:3b:00.0 ens1f0: Link down"),
     "hardware_error": ("mce: [Hardware Error]: Machine check events logged",
                        "mce: [Hardware Error]: CPU {d}: Machine Check: 0 Bank 7: be00000000800400",
+                       "EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#1_DIMM#0 (channel:1 slot:0 "
+                       "page:0x{n}{n}f offset:0x0 grain:32 syndrome:0x0)",
                        "EXT4-fs error (device nvme1n1p1): ext4_find_entry:1616: inode #{n}{n}: comm kubelet: reading "
                        "directory lblock 0",
                        "Buffer I/O error on dev nvme1n1p1, logical block {n}{n}{n}, lost async page write",
@@ -59,6 +63,10 @@ ROUTER: tuple[tuple[str, str], ...] = (  # (device style, message)
     ("ios", "%LINK-3-UPDOWN: Interface TenGigabitEthernet1/0/{port}, changed state to down"),
     ("ios", "%LINEPROTO-5-UPDOWN: Line protocol on Interface TenGigabitEthernet1/0/{port}, changed state to down"),
     ("ios", "%BGP-5-ADJCHANGE: neighbor {peer} Down Interface flap"),
+    ("ios", "%PM-4-ERR_DISABLE: link-flap error detected on Te1/0/{port}, putting Te1/0/{port} in err-disable state"),
+    ("nxos", "%ETHPORT-5-IF_DOWN_LINK_FAILURE: Interface Ethernet1/{port} is down (Link failure)"),
+    ("nxos", "%BGP-5-ADJCHANGE: bgp-65001 [{n}{n}] (default) neighbor {peer} Down - holdtimer expired error"),
+    ("frr", "bgpd[{n}{n}]: %ADJCHANGE: neighbor {peer}(Unknown) in vrf default Down BGP Notification send"),
     ("eos", "Ebra: %LINEPROTO-5-UPDOWN: Line protocol on Interface Ethernet{port} ({node}), changed state to down"),
     ("eos", "Bgp: %BGP-3-NOTIFICATION: sent to neighbor {peer} (VRF default AS 6{n}01) 4/0 (Hold Timer Expired "
             "Error/Unspecific) 0 bytes"),

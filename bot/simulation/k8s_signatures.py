@@ -40,7 +40,8 @@ class Signature:
     tail: str = ""  # crash cause of the previous logs (crashes.TAILS), "" when the container never ran
     change: tuple[str, str] | None = None  # (events.jsonl kind, text) of the change that triggered it
     alert: tuple[str, str] = ("KubePodCrashLooping", "pod")  # (alertname, workload label)
-    files: tuple[str, ...] = ()  # extra kubectl files: node | netpol | hpa | pods
+    files: tuple[str, ...] = ()  # extra kubectl files: netpol | hpa | pods | rollout (describe deployment,
+    # the two revisions' pods and rollout history)
     conditions: tuple[tuple[str, str, str, str], ...] = ()  # node conditions that differ from healthy
     taints: tuple[str, ...] = ()
 
@@ -82,6 +83,15 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("app_crash", "crash_loop", last=("Error", 1), events=(_PULLED, _BACKOFF), tail="app_exception"),
     Signature("app_crash_running", "crash_loop", state="Running", reason="", last=("Error", 2),
               events=(_PULLED, _BACKOFF), tail="app_exception"),
+    Signature("app_segfault", "crash_loop", last=("Error", 139), events=(_PULLED, _BACKOFF), tail="segfault"),
+    Signature("probe_server_error", "exception_surge", state="Running", reason="",
+              events=(KEv("Warning", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 500",
+                          at=0.4, count=30),),
+              alert=("KubeDeploymentReplicasMismatch", "deployment")),
+    Signature("readiness_timeout", "thread_pool_exhaustion", state="Running", reason="",
+              events=(KEv("Warning", "Unhealthy", 'Readiness probe failed: Get "http://{ip}:8080/ready": context '
+                          "deadline exceeded (Client.Timeout exceeded while awaiting headers)", at=0.8, count=25),),
+              alert=("KubeDeploymentReplicasMismatch", "deployment")),
     Signature("liveness_busy_pool", "thread_pool_exhaustion", state="Running", reason="", last=("Error", 137),
               events=(KEv("Warning", "Unhealthy", 'Liveness probe failed: Get "http://{ip}:8080/healthz": context '
                           "deadline exceeded (Client.Timeout exceeded while awaiting headers)", at=1.0, count=9),
@@ -114,6 +124,9 @@ SIGNATURES: tuple[Signature, ...] = (
                           'parse image name "{bad_image}": invalid reference format', at=0.3, count=8),
                       KEv("Warning", "Failed", "Error: InvalidImageName", at=0.3, count=8)),
               change=("deploy", "{svc} rolled out (image {bad_image})"), alert=("KubePodNotReady", "pod")),
+    Signature("new_revision_crash", "bad_deploy", last=("Error", 1), events=(_PULLED, _BACKOFF),
+              tail="app_exception", change=_ROLLOUT, alert=("KubeDeploymentReplicasMismatch", "deployment"),
+              files=("rollout",)),
     Signature("exec_format_error", "bad_deploy", last=("Error", 1), events=(_PULLED, _BACKOFF), tail="exec_format",
               change=_ROLLOUT),
     Signature("entrypoint_syntax_error", "bad_deploy", last=("Error", 2), events=(_PULLED, _BACKOFF),
@@ -191,6 +204,16 @@ SIGNATURES: tuple[Signature, ...] = (
                           "{workers} No preemption victims found for incoming pod.", source=_SCHED, at=0.5,
                           count=9),),
               alert=("KubePodNotReady", "pod")),
+    Signature("insufficient_gpu", "resource_quota", phase="Pending", state="", reason="",
+              events=(KEv("Warning", "FailedScheduling", "0/{nodes} nodes are available: {nodes} Insufficient "
+                          "nvidia.com/gpu. preemption: 0/{nodes} nodes are available: {nodes} No preemption victims "
+                          "found for incoming pod.", source=_SCHED, at=0.5, count=9),),
+              alert=("KubePodNotReady", "pod")),
+    Signature("limit_range_forbidden", "resource_quota", subject="none",
+              events=(KEv("Warning", "FailedCreate", 'Error creating: pods "{pod}" is forbidden: maximum memory usage '
+                          "per Container is 2Gi, but limit is 4Gi", obj="rs", source="replicaset-controller", at=0.5,
+                          count=12),),
+              alert=("KubeDeploymentReplicasMismatch", "deployment")),
     Signature("quota_exceeded", "resource_quota", subject="none",
               events=(KEv("Warning", "FailedCreate", 'Error creating: pods "{pod}" is forbidden: exceeded quota: '
                           "compute-resources, requested: limits.cpu=2, used: limits.cpu=32, limited: limits.cpu=32",
@@ -209,6 +232,13 @@ SIGNATURES: tuple[Signature, ...] = (
               conditions=(("Ready", "False", "KubeletNotReady", "PLEG is not healthy: pleg was last seen active "
                            "3m12.48s ago; threshold is 3m0s"),),
               taints=("node.kubernetes.io/not-ready:NoExecute", "node.kubernetes.io/not-ready:NoSchedule")),
+    # node-problem-detector: a kernel-monitor condition or event about the node's own hardware
+    Signature("node_readonly_fs", "hardware_error", targets=("node",), subject="node",
+              events=(KEv("Warning", "FilesystemIsReadOnly", "Node condition ReadonlyFilesystem is now: True, reason: "
+                          "FilesystemIsReadOnly, message: \"Filesystem is read-only\"", obj="node",
+                          source="kernel-monitor", at=0.5),),
+              alert=("NodeProblemDetected", "node"), files=("pods",),
+              conditions=(("ReadonlyFilesystem", "True", "FilesystemIsReadOnly", "Filesystem is read-only"),)),
     Signature("node_disk_pressure", "disk_full", targets=("node",), subject="node",
               events=(KEv("Normal", "NodeHasDiskPressure", "Node {node} status is now: NodeHasDiskPressure", obj="node",
                           at=0.5),

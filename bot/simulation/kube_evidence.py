@@ -2,9 +2,10 @@
 
 ``KubeEvidence(scn, writer, rng).build(signature)`` picks the pod (or node) the responder looked at, fills the
 signature's events, container state and crash tail, and returns ``KubeOutput``: the ``kubernetes/`` files a
-responder saves (some of describe pod, get events, logs --previous, get pod -o yaml, describe node, get pods,
-netpol, hpa), the same evidence as ``k8s_event`` rows for events.jsonl, the previous logs' lines, the change
-that triggered it and the alert kube-state-metrics raises. Deterministic for the ``rng`` it is given.
+responder saves (some of describe pod, get events as a table or ``-o yaml|json``, logs --previous, get pod
+-o yaml|json, describe node, get pods, netpol, hpa, describe deployment and rollout history after a rollout),
+the same evidence as ``k8s_event`` rows for events.jsonl, the previous logs' lines, the change that triggered it
+and the alert kube-state-metrics (or node-problem-detector) raises. Deterministic for the ``rng`` it is given.
 """
 
 from __future__ import annotations
@@ -18,19 +19,24 @@ from bot.simulation.evidence import POD_HASH_CHARS, EvidenceWriter
 from bot.simulation.k8s_signatures import KEv, Signature
 from bot.simulation.kubectl import (
     ContainerView,
+    DeploymentView,
     KubeEvent,
     NodeView,
     PodView,
+    describe_deployment,
     describe_networkpolicy,
     describe_node,
     describe_pod,
     get_events,
+    get_events_as,
     get_hpa,
     get_networkpolicies,
     get_pods,
     human_age,
     logs_previous,
+    pod_json,
     pod_yaml,
+    rollout_history,
 )
 from bot.simulation.logs import iso, render_k8s_event
 from bot.simulation.scenario import Scenario
@@ -135,7 +141,7 @@ class KubeEvidence:
             "dep_ip": ip, "pkg": f"github.com/example/{subject}", "jpkg": f"com.example.{subject.replace('-', '')}",
             "mod": subject.replace("-", "_"), "now": self.t0.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "expiry": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "expiry_java": expiry.strftime("%a %b %d %H:%M:%S UTC %Y"),
+            "expiry_java": expiry.strftime("%a %b %d %H:%M:%S UTC %Y"), "pid": str(r.randint(300, 9000)),
         }
 
     # ---- build ---------------------------------------------------------------------------------
@@ -158,6 +164,42 @@ class KubeEvidence:
         out.event_rows = [{"ts": iso(e.last), "kind": "k8s_event", "service": self._service_of(e.obj, subject),
                            "text": render_k8s_event(e.type, e.reason, e.obj, e.message)} for e in events]
         self._files(sig, out, subject, pod, vals, events, died)
+        return out
+
+    def every_format(self, sig: Signature) -> dict[str, str]:
+        """The signature in every layout this module renders (the command that prints it -> its text), whatever
+        the shares ``build`` draws: for tests and for reading what the simulator writes."""
+        subject = self._subject(sig)
+        pod = self.pod_of(subject) if sig.subject != "node" else ""
+        vals = self.values(sig, subject, pod or (self.pod_of(self.scn.victims[0]) if self.scn.victims else subject))
+        events = self._events(sig, vals, subject, pod)
+        died = self.now - timedelta(seconds=self.rng.randint(20, 150))
+        out: dict[str, str] = {}
+        if sig.subject == "node":
+            out["kubectl describe node"] = describe_node(self._node_view(sig, events))
+        elif pod and sig.subject != "none":
+            view = self._pod_view(sig, subject, pod, vals, [e for e in events if e.obj == f"pod/{pod}"], died)
+            out["kubectl describe pod"] = describe_pod(view)
+            out["kubectl get pod -o yaml"] = pod_yaml(view)
+            out["kubectl get pod -o json"] = pod_json(view)
+        if "rollout" in sig.files or (sig.change and sig.change[0] == "deploy"):
+            dep, history, pods = self._rollout(sig, vals)
+            events = events + dep.events
+            out["kubectl describe deployment"] = describe_deployment(dep)
+            out["kubectl rollout history deployment"] = history
+            out["kubectl get pods -o wide"] = get_pods(pods)
+        if "netpol" in sig.files:
+            created = self.t0 - timedelta(minutes=self.rng.uniform(1, 4))
+            out["kubectl get networkpolicy"] = get_networkpolicies(
+                [(vals["policy"], f"app={self.scn.culprit}", human_age(self.now - created))])
+            out["kubectl describe networkpolicy"] = describe_networkpolicy(vals["policy"], self.ns, created,
+                                                                          f"app={self.scn.culprit}", [])
+        out["kubectl get events"] = get_events(events, self.now)
+        out["kubectl get events -o yaml"] = get_events_as(events, output="yaml", api="v1")
+        out["kubectl get events -o json"] = get_events_as(events, output="json", api="events.k8s.io/v1")
+        if sig.tail:
+            lines = self._previous(sig, subject, vals, died)
+            out["kubectl logs --previous"] = logs_previous(lines, pod=pod or subject, container=subject, header=True)
         return out
 
     def _service_of(self, obj: str, subject: str) -> str:
@@ -198,7 +240,8 @@ class KubeEvidence:
         if self.rng.random() < 0.3:
             before = before[-1:]
         ts_vals = dict(vals, ts=iso(died, 3), gts=died.strftime("%Y-%m-%d %H:%M:%S +0000"),
-                       rts=died.strftime("%d %b %Y %H:%M:%S.%f")[:24], kts=died.strftime("%Y-%m-%d %H:%M:%S,%f")[:23])
+                       rts=died.strftime("%d %b %Y %H:%M:%S.%f")[:24], kts=died.strftime("%Y-%m-%d %H:%M:%S,%f")[:23],
+                       nts=died.strftime("%Y/%m/%d %H:%M:%S"), ets=died.strftime("%Y-%m-%d %H:%M:%S.%f")[:23])
         lines: list[str] = []
         for text in before:
             lines += text.split("\n")
@@ -219,10 +262,29 @@ class KubeEvidence:
             view = self._pod_view(sig, subject, pod, vals, [e for e in events if e.obj == f"pod/{pod}"], died)
             files[_name(style, "describe-pod", pod)] = describe_pod(view)
             if r.random() < 0.2:
-                files[_name(style, "pod", pod, ".yaml")] = pod_yaml(view)
+                if r.random() < 0.6:
+                    files[_name(style, "pod", pod, ".yaml")] = pod_yaml(view)
+                else:
+                    files[_name(style, "pod", pod, ".json")] = pod_json(view)
+        rollout = self._rollout(sig, vals) if "rollout" in sig.files or (
+            sig.change and sig.change[0] == "deploy" and r.random() < 0.4) else None
+        if rollout is not None:
+            dep, history, pods = rollout
+            events = events + dep.events
+            files[_name(style, "describe-deployment", dep.name)] = describe_deployment(dep)
+            if "rollout" in sig.files or r.random() < 0.5:
+                files[_name(style, "get-pods", self.ns)] = get_pods(pods)
+            if r.random() < 0.6:
+                files[_name(style, "rollout-history", dep.name)] = history
         if r.random() < 0.8 or not files:
-            all_ns = r.random() < 0.3
-            files[_name(style, "events", self.ns)] = get_events(events + noise, self.now, all_namespaces=all_ns)
+            roll = r.random()
+            if roll < 0.8:
+                all_ns = r.random() < 0.3
+                files[_name(style, "events", self.ns)] = get_events(events + noise, self.now, all_namespaces=all_ns)
+            else:  # -o yaml / -o json, as core/v1 Events or (kubectl events, newer tools) events.k8s.io/v1
+                output = "yaml" if roll < 0.9 else "json"
+                files[_name(style, "events", self.ns, f".{output}")] = get_events_as(
+                    events + noise, output=output, api=r.choice(("v1", "events.k8s.io/v1")))
         if out.previous and r.random() < 0.75:
             files[_name(style, "logs-previous", pod or subject, ".log")] = logs_previous(
                 out.previous, pod=pod or subject, container=subject, header=r.random() < 0.5)
@@ -239,6 +301,53 @@ class KubeEvidence:
             files[_name(style, "get-hpa", self.scn.culprit)] = get_hpa(
                 self.scn.culprit, "Deployment", r.randint(140, 260), r.choice([60, 70, 75]), r.choice([2, 3]), top,
                 top, f"{r.randint(20, 400)}d")
+
+    def _rollout(self, sig: Signature, vals: dict[str, str]
+                 ) -> tuple[DeploymentView, str, list[tuple[str, str, str, str, str, str, str]]]:
+        """The culprit's Deployment mid-rollout: the new ReplicaSet's pod fails while the old one's pods run."""
+        r, w, svc = self.rng, self.scn.world, self.scn.culprit
+        new_rs = self._rs(svc)
+        old_rs = f"{svc}-" + "".join(r.choice(POD_HASH_CHARS) for _ in range(len(new_rs) - len(svc) - 1))
+        replicas = r.choice([2, 3, 4])
+        at = self.scn.timeline.at(self.scn.change_at) if self.scn.change_at is not None else self.t0
+        scaled = [KubeEvent("Normal", "ScalingReplicaSet", f"deployment/{svc}", f"Scaled up replica set {new_rs} to 1",
+                            at, at, source="deployment-controller", namespace=self.ns)]
+        if r.random() < 0.5:
+            at2 = at + timedelta(seconds=r.randint(20, 90))
+            scaled.append(KubeEvent("Normal", "ScalingReplicaSet", f"deployment/{svc}",
+                                    f"Scaled down replica set {old_rs} to {replicas - 1} from {replicas}", at2, at2,
+                                    source="deployment-controller", namespace=self.ns))
+        stalled = self.now - at > timedelta(minutes=10) and r.random() < 0.6
+        revision = r.randint(2, 40)
+        dep = DeploymentView(name=svc, namespace=self.ns, created=self.scn.timeline.start - timedelta(days=r.randint(
+            20, 400)), now=self.now, revision=revision, replicas=replicas, updated=1, available=replicas - (
+            1 if r.random() < 0.5 else 0), new_rs=new_rs, old_rs=old_rs,
+            image=vals["bad_image"] if sig.id == "invalid_image_name" else vals["image"],
+            progressing=("False", "ProgressDeadlineExceeded") if stalled else ("True", "ReplicaSetUpdated"),
+            events=scaled)
+        causes = [""] * (revision - 1 if revision < 4 else 2)
+        if r.random() < 0.5:
+            causes = [f"kubectl set image deployment/{svc} {svc}=registry.example.com/{w.name}/{svc}:"
+                      f"{r.randint(1, 4)}.{r.randint(0, 30)}.{i}" for i in range(len(causes))]
+        history = rollout_history("deployment", svc, [*causes, "" if not causes or not causes[-1] else
+                                                      f"kubectl set image deployment/{svc} {svc}={dep.image}"])
+        node = w.placement.get(svc, w.nodes[0])
+        ip = self.ev.ips.get(svc, "10.244.1.9")
+        ran = bool(sig.last)
+        restarts = max(1, int((self.now - at).total_seconds() // 150)) if ran else 0
+        if sig.state == "Waiting" and sig.reason not in ("", "CrashLoopBackOff"):
+            status = sig.reason  # ImagePullBackOff, CreateContainerConfigError, RunContainerError ...
+        elif ran:
+            status = "CrashLoopBackOff" if r.random() < 0.8 else "Error"
+        else:
+            status = "Pending"
+        pods = [(self.pod_of(svc), "0/1", status, str(restarts), human_age(self.now - at),
+                 ip if ran else "<none>", node)]
+        for _ in range(replicas - 1):
+            suffix = "".join(r.choice(POD_HASH_CHARS) for _ in range(5))
+            pods.append((f"{old_rs}-{suffix}", "1/1", "Running", "0", f"{r.randint(2, 30)}d",
+                         f"10.244.{r.randint(0, 3)}.{r.randint(2, 250)}", r.choice(w.nodes)))
+        return dep, history, sorted(pods)
 
     def _pod_view(self, sig: Signature, subject: str, pod: str, vals: dict[str, str], events: list[KubeEvent],
                   died: datetime) -> PodView:
@@ -298,8 +407,10 @@ class KubeEvidence:
                    "PIDPressure": ("False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
                    "Ready": ("True", "KubeletReady", "kubelet is posting ready status")}
         changed = {c[0]: c[1:] for c in sig.conditions}
-        conditions = [(t, *changed.get(t, healthy[t])) for t in ("MemoryPressure", "DiskPressure", "PIDPressure",
-                                                                  "Ready")]
+        # node-problem-detector's conditions come first in describe node, then the kubelet's
+        conditions = [c for c in sig.conditions if c[0] not in healthy]
+        conditions += [(t, *changed.get(t, healthy[t])) for t in ("MemoryPressure", "DiskPressure", "PIDPressure",
+                                                                   "Ready")]
         unknown = any(c[1] == "Unknown" for c in conditions)
         heartbeat = self.t0 - timedelta(seconds=r.randint(5, 40)) if unknown else self.now - timedelta(seconds=r.randint(1, 30))
         pods = [(self.ns, self.pod_of(s)) for s in self.scn.world.on_node(node)]
@@ -352,6 +463,11 @@ class KubeEvidence:
                                     "prometheus-kube-state-metrics"])
         labels = {"job": "kube-state-metrics", "service": exporter, "namespace": self.ns,
                   "instance": f"10.244.{self.rng.randint(0, 3)}.{self.rng.randint(2, 250)}:8080", "endpoint": "http"}
+        if name == "NodeProblemDetected":
+            labels.update(job="node-problem-detector", service=self.rng.choice(["node-problem-detector",
+                                                                                 "kube-prometheus-stack-npd"]),
+                          instance=f"{self.node_ips.get(svc, '10.0.1.10')}:20257", endpoint="exporter",
+                          reason=sig.events[0].reason if sig.events else "")
         if name in ("CPUThrottlingHigh", "KubePersistentVolumeFillingUp"):
             labels.update(job="kubelet", service=self.rng.choice(["kube-prometheus-stack-kubelet", "kubelet"]),
                           metrics_path="/metrics/cadvisor" if name == "CPUThrottlingHigh" else "/metrics",

@@ -1,5 +1,6 @@
-"""kubectl output as a responder saves it: ``describe pod``, ``describe node``, ``get events``, ``get pods``,
-``get hpa``, ``get networkpolicy``, ``get pod -o yaml`` and ``logs --previous``.
+"""kubectl output as a responder saves it: ``describe pod``, ``describe node``, ``describe deployment``,
+``get events`` (table, ``-o yaml`` / ``-o json`` as core/v1 or events.k8s.io/v1 objects), ``get pods``,
+``get hpa``, ``get networkpolicy``, ``get pod -o yaml`` / ``-o json``, ``rollout history`` and ``logs --previous``.
 
 Pure functions over small dataclasses. The layouts follow kubectl's printers (describe's ``Key:  value``
 blocks and Events table, the tab-aligned tables of ``get``, kubectl's human-readable ages such as ``95s``,
@@ -8,6 +9,8 @@ blocks and Events table, the tab-aligned tables of ``get``, kubectl's human-read
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -320,8 +323,8 @@ def describe_node(node: NodeView) -> str:
     return "\n".join(out) + "\n"
 
 
-def pod_yaml(pod: PodView) -> str:
-    """``kubectl get pod -o yaml`` (the fields a responder reads: spec, conditions, container statuses)."""
+def pod_object(pod: PodView) -> dict[str, object]:
+    """The Pod as the API returns it (the fields a responder reads: spec, conditions, container statuses)."""
     c = pod.container
     status: dict[str, object] = {"name": c.name, "image": c.image, "ready": c.ready, "restartCount": c.restarts,
                                  "started": c.state == "Running"}
@@ -339,7 +342,7 @@ def pod_yaml(pod: PodView) -> str:
     if c.container_id:
         status["containerID"] = c.container_id
     owner_kind, _, owner_name = pod.owner.partition("/")
-    doc = {
+    doc: dict[str, object] = {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": pod.name, "namespace": pod.namespace, "labels": pod.labels,
                      "creationTimestamp": _z(pod.start),
@@ -359,7 +362,107 @@ def pod_yaml(pod: PodView) -> str:
                    "qosClass": pod.qos, "startTime": _z(pod.start),
                    **({"containerStatuses": [status]} if c.state else {})},
     }
+    return doc
+
+
+def pod_yaml(pod: PodView) -> str:
+    """``kubectl get pod -o yaml``."""
+    return yaml.safe_dump(pod_object(pod), sort_keys=False, default_flow_style=False)
+
+
+def pod_json(pod: PodView) -> str:
+    """``kubectl get pod -o json`` (kubectl indents JSON by four spaces)."""
+    return json.dumps(pod_object(pod), indent=4) + "\n"
+
+
+_API_KINDS = {"pod": "Pod", "node": "Node", "replicaset": "ReplicaSet", "deployment": "Deployment",
+              "statefulset": "StatefulSet", "horizontalpodautoscaler": "HorizontalPodAutoscaler", "job": "Job",
+              "cronjob": "CronJob"}
+
+
+def event_objects(events: list[KubeEvent], *, api: str = "v1") -> dict[str, object]:
+    """``kubectl get events -o yaml|json``: a List of core/v1 Events (``involvedObject``, ``count``,
+    ``firstTimestamp``) or, with ``api="events.k8s.io/v1"``, of the newer Events (``regarding``, ``note``,
+    ``series``, ``deprecatedCount``)."""
+    items: list[dict[str, object]] = []
+    for i, ev in enumerate(sorted(events, key=lambda e: e.last)):
+        kind, _, name = ev.obj.partition("/")
+        about = {"kind": _API_KINDS.get(kind, kind.capitalize()), "name": name,
+                 **({} if kind == "node" else {"namespace": ev.namespace})}
+        meta = {"name": f"{name}.{zlib.crc32(f'{name}/{ev.reason}/{i}'.encode()):x}{i:04x}",
+                "namespace": "default" if kind == "node" else ev.namespace, "creationTimestamp": _z(ev.first)}
+        if api == "v1":
+            items.append({"apiVersion": "v1", "kind": "Event", "count": ev.count, "firstTimestamp": _z(ev.first),
+                          "lastTimestamp": _z(ev.last), "involvedObject": about, "message": ev.message,
+                          "metadata": meta, "reason": ev.reason, "source": {"component": ev.source},
+                          "type": ev.type})
+        else:
+            item: dict[str, object] = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": meta,
+                                       "eventTime": None, "note": ev.message, "reason": ev.reason, "regarding": about,
+                                       "reportingController": ev.source, "type": ev.type,
+                                       "deprecatedFirstTimestamp": _z(ev.first),
+                                       "deprecatedLastTimestamp": _z(ev.last), "deprecatedCount": ev.count}
+            items.append(item)
+    return {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+
+
+def get_events_as(events: list[KubeEvent], *, output: str, api: str = "v1") -> str:
+    """``kubectl get events -o yaml`` or ``-o json`` (``output``)."""
+    doc = event_objects(events, api=api)
+    if output == "json":
+        return json.dumps(doc, indent=4) + "\n"
     return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
+
+
+@dataclass
+class DeploymentView:
+    name: str
+    namespace: str
+    created: datetime
+    now: datetime
+    revision: int
+    replicas: int
+    updated: int
+    available: int
+    new_rs: str
+    old_rs: str  # "" when the Deployment never rolled
+    image: str
+    progressing: tuple[str, str] = ("True", "NewReplicaSetAvailable")  # (status, reason)
+    events: list[KubeEvent] = field(default_factory=list)
+
+
+def describe_deployment(dep: DeploymentView) -> str:
+    """``kubectl describe deployment`` of a one-container Deployment."""
+    w = 24
+    unavailable = max(0, dep.replicas - dep.available)
+    total = dep.replicas + (dep.updated if dep.old_rs and dep.updated < dep.replicas else 0)
+    out = [_kv("Name", dep.name, w), _kv("Namespace", dep.namespace, w),
+           _kv("CreationTimestamp", rfc1123(dep.created), w), _kv("Labels", f"app={dep.name}", w),
+           _kv("Annotations", f"deployment.kubernetes.io/revision: {dep.revision}", w),
+           _kv("Selector", f"app={dep.name}", w),
+           _kv("Replicas", f"{dep.replicas} desired | {dep.updated} updated | {total} total | {dep.available} "
+                           f"available | {unavailable} unavailable", w),
+           _kv("StrategyType", "RollingUpdate", w), _kv("MinReadySeconds", "0", w),
+           _kv("RollingUpdateStrategy", "25% max unavailable, 25% max surge", w), "Pod Template:",
+           f"  Labels:  app={dep.name}", "  Containers:", f"   {dep.name}:", f"    Image:      {dep.image}",
+           "    Port:       8080/TCP", "    Host Port:  0/TCP", "    Environment:  <none>", "    Mounts:       <none>",
+           "  Volumes:        <none>", "  Node-Selectors: <none>", "  Tolerations:    <none>", "Conditions:",
+           "  Type           Status  Reason", "  ----           ------  ------",
+           f"  {'Available':<15}{'True' if dep.available * 4 >= dep.replicas * 3 else 'False':<8}"
+           f"{'MinimumReplicasAvailable' if dep.available * 4 >= dep.replicas * 3 else 'MinimumReplicasUnavailable'}",
+           f"  {'Progressing':<15}{dep.progressing[0]:<8}{dep.progressing[1]}",
+           _kv("OldReplicaSets", f"{dep.old_rs} ({dep.replicas - unavailable}/{dep.replicas - unavailable} replicas "
+                                 "created)" if dep.old_rs else "<none>", 16),
+           _kv("NewReplicaSet", f"{dep.new_rs} ({dep.updated}/{dep.updated} replicas created)", 16)]
+    out += _describe_events(dep.events, dep.now)
+    return "\n".join(out) + "\n"
+
+
+def rollout_history(kind: str, name: str, causes: list[str]) -> str:
+    """``kubectl rollout history``: one row per revision, oldest first (``<none>`` without a change cause)."""
+    rows = [("REVISION", "CHANGE-CAUSE")] + [(str(i + 1), cause or "<none>") for i, cause in enumerate(causes)]
+    width = max(len(r[0]) for r in rows) + 2
+    return f"{kind}.apps/{name} \n" + "\n".join(f"{r[0]:<{width}}{r[1]}" for r in rows) + "\n"
 
 
 def _z(ts: datetime) -> str:

@@ -273,6 +273,14 @@ def _check_kubernetes(folder: Path, problems: list[str]) -> str:
                 continue
             if not isinstance(doc, dict) or "kind" not in doc:
                 problems.append(f"kubernetes/{path.name}: a Kubernetes object needs a kind")
+        if first.strip() == "{":  # kubectl -o json (pretty-printed); one-line JSON objects are container log lines
+            try:
+                doc = json.loads(text)
+            except json.JSONDecodeError as e:
+                problems.append(f"kubernetes/{path.name}: not valid JSON: {e}")
+                continue
+            if not isinstance(doc, dict) or "kind" not in doc:
+                problems.append(f"kubernetes/{path.name}: a Kubernetes object needs a kind")
         texts.append(text)
     return "\n".join(texts)
 

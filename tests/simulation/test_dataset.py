@@ -1,4 +1,5 @@
-"""Datasets: deterministic, balanced over kinds, and train/test never share a (kind, parameters) group."""
+"""Datasets: deterministic, balanced over kinds, and train/test never share a (kind, world, service) family,
+in one dataset or across datasets of other seeds."""
 
 from __future__ import annotations
 
@@ -25,6 +26,20 @@ def test_splits_never_share_a_scenario_and_parameters() -> None:
     test_kinds = {c.kind for c in cases if c.split == "test"}
     assert test_kinds == set(ALL_KINDS), "every kind is evaluated"
     assert len({(c.group, c.seed) for c in cases}) == len(cases)
+
+
+def test_a_family_is_held_out_whole_and_for_every_seed() -> None:
+    # a model trained on one dataset is evaluated on another seed's test split (bench.simulated_eval): no test
+    # family (any difficulty of it) may be in that training split
+    train = {c.family for seed in (0, 7, 11) for c in plan_dataset(n=800, seed=seed, test_fraction=0.3)
+             if c.split == "train"}
+    for seed in (5, 2026):
+        test = [c for c in plan_dataset(n=800, seed=seed, test_fraction=0.3) if c.split == "test"]
+        assert test and not {c.family for c in test} & train
+    # a smaller test fraction holds out a subset of the families a larger one holds out
+    small = {c.family for c in plan_dataset(n=800, seed=3, test_fraction=0.2) if c.split == "test"}
+    large_train = {c.family for c in plan_dataset(n=800, seed=4, test_fraction=0.4) if c.split == "train"}
+    assert small and not small & large_train
 
 
 def test_plan_is_deterministic_for_a_seed() -> None:

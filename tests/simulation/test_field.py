@@ -48,9 +48,9 @@ def test_each_signature_renders_kubectl_output_that_says_what_it_is(sig: Signatu
         if "describe" in name:
             assert kind == "describe" and "Events:" in text or "networkpolicy" in name
         elif "events" in name:
-            assert kind == "events table"
-        elif name.endswith(".yaml"):
-            assert kind == "yaml"
+            assert kind == {".yaml": "yaml", ".json": "json"}.get(name[-5:], "events table")
+        elif name.endswith((".yaml", ".json")):
+            assert kind == name[-4:]
         elif name.startswith(("get-", "kubectl-get")) or ".get-" in name or "get_" in name:
             assert kind == "get table"
         assert not _PLACEHOLDER.search(text), f"{name}: unfilled placeholder"
@@ -58,7 +58,7 @@ def test_each_signature_renders_kubectl_output_that_says_what_it_is(sig: Signatu
     assert {e.reason for e in sig.events} <= {r["text"].split()[1] for r in out.event_rows}
     assert not _PLACEHOLDER.search(rows)
     assert all(r["kind"] == "k8s_event" and r["service"] for r in out.event_rows)
-    described = [t for n, t in out.files.items() if "describe" in n and "Containers:" in t]
+    described = [t for n, t in out.files.items() if "describe" in n and "QoS Class:" in t]
     for text in described:
         if sig.state == "Waiting":
             assert re.search(rf"State:\s+Waiting\n\s+Reason:\s+{sig.reason}\n", text)
@@ -73,7 +73,8 @@ def test_each_signature_renders_kubectl_output_that_says_what_it_is(sig: Signatu
         assert any(t.startswith("Name:") and "Capacity:" in t for t in out.files.values())
     assert out.alert_name == sig.alert[0]
     assert out.alert_labels["service"] in ("kube-prometheus-stack-kube-state-metrics", "kube-state-metrics",
-                                           "prometheus-kube-state-metrics", "kube-prometheus-stack-kubelet", "kubelet")
+                                           "prometheus-kube-state-metrics", "kube-prometheus-stack-kubelet", "kubelet",
+                                           "node-problem-detector", "kube-prometheus-stack-npd")
     named = {"pod": out.alert_labels.get("pod", ""), "deployment": scn.culprit, "statefulset": scn.culprit,
              "node": scn.culprit,
              "persistentvolumeclaim": f"data-{scn.culprit}-0", "horizontalpodautoscaler": scn.culprit}
@@ -87,7 +88,8 @@ def test_crash_tails_fill_every_value(cause: str, language: str) -> None:
               "host": "ledger.shop.svc.cluster.local:8443", "ip": "10.96.4.20", "var": "DATABASE_URL",
               "prop": "app.datasource.url", "pkg": "github.com/example/cart", "jpkg": "com.example.cart", "mod": "cart",
               "now": "2026-03-03T09:43:57Z", "expiry": "2026-03-02T23:59:59Z",
-              "expiry_java": "Mon Mar 02 23:59:59 UTC 2026"}
+              "expiry_java": "Mon Mar 02 23:59:59 UTC 2026", "nts": "2026/03/03 09:43:57",
+              "ets": "2026-03-03 09:43:57.118"}
     for seed in range(4):
         lines = crash_tail(cause, language if language != "*" else "go", random.Random(seed), values)
         assert not _PLACEHOLDER.search("\n".join(lines)) and "{{" not in "\n".join(lines)
@@ -134,10 +136,14 @@ def test_validator_reads_kubernetes_files(tmp_path: Path) -> None:
     (kube / "empty.txt").write_text("\n")
     (kube / "pod.yaml").write_text("apiVersion: v1\nmetadata: {name: x\n")
     (kube / "describe.txt").write_text("Name:  x\nContainers:\n  x:\n")
+    (kube / "events.json").write_text('{\n    "kind": "List",\n    "items": [\n')
+    (kube / "app.log").write_text('{"level": "error", "msg": "boom"}\n{"level": "info", "msg": "retry"}\n')
     problems = validate_bundle(bundle)
     assert any("empty.txt is empty" in p for p in problems)
     assert any("pod.yaml: not valid YAML" in p for p in problems)
     assert any("describe.txt: a describe without its Events section" in p for p in problems)
+    assert any("events.json: not valid JSON" in p for p in problems)
+    assert not any("app.log" in p for p in problems), "JSON log lines are container logs, not one JSON document"
     truth = json.loads((bundle / "truth.json").read_text())
     truth["root_cause_service"] = "ghost"
     (bundle / "truth.json").write_text(json.dumps(truth))
@@ -188,7 +194,8 @@ def test_exporter_alerts_name_the_exporter_and_the_workload_in_labels(dataset: P
         labels = alert["alerts"][0]["labels"]
         if plan["alert_style"] == "ksm":
             assert labels["service"] in ("kube-prometheus-stack-kube-state-metrics", "kube-state-metrics",
-                                         "prometheus-kube-state-metrics", "kube-prometheus-stack-kubelet", "kubelet")
+                                         "prometheus-kube-state-metrics", "kube-prometheus-stack-kubelet", "kubelet",
+                                         "node-problem-detector", "kube-prometheus-stack-npd")
             assert {"pod", "deployment", "statefulset", "node", "persistentvolumeclaim",
                     "horizontalpodautoscaler"} & set(labels)
         else:
