@@ -123,10 +123,7 @@ class AnalysisQueue:
                     self._idle_claims += 1
                 elif len(claimed) == free:
                     continue  # there may be more: claim again once a slot frees
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, self._poll)
 
     def _claim(self, limit: int) -> list[Job]:
         try:
@@ -179,6 +176,23 @@ class AnalysisQueue:
     def _renew(self, ids: list[str]) -> None:
         with self.store.engine.begin() as conn:
             jobs.renew(conn, owner=self.owner, incident_ids=ids, lease_s=self._lease)
+
+
+async def wait_event(event: asyncio.Event, timeout: float) -> bool:
+    """Wait until ``event`` is set, at most ``timeout`` seconds; True when it was set.
+
+    The runner loops wait for their wake-up with this, never with ``asyncio.wait_for(event.wait(), ...)``: on
+    Python 3.11 ``wait_for`` returns normally when its task is cancelled in the loop iteration in which the
+    event is set (CPython issue 86296, fixed in 3.12), so a ``stop()`` landing together with a ``wake()`` was
+    lost, the loop ran on and ``stop()`` waited for it forever. ``asyncio.wait`` never absorbs the caller's
+    cancellation. It always yields to the loop once, even when the event is already set (a busy runner loop
+    must not starve the others)."""
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+    finally:
+        waiter.cancel()
+    return bool(done)
 
 
 def set_event(loop: asyncio.AbstractEventLoop | None, event: asyncio.Event | None) -> None:
