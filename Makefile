@@ -37,8 +37,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/sherlog demo
 
+# the per-test timeout (pytest-timeout) is set in pyproject.toml, for every way of running pytest
 test: $(STAMP) lint
-	$(PY) -m pytest -q -p no:cacheprovider --timeout=900 $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -x -m "not integration and not browser and not slow" $(PYTEST_ARGS)

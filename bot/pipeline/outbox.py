@@ -24,7 +24,7 @@ from typing import Any
 from bot.domain import Alert
 from bot.domain.events import AnalysisReady, EventType, IncidentEvent, WarningRaised, parse_payload
 from bot.pipeline.events import EventBus, deliver
-from bot.pipeline.queue import runner_id, set_event, wait_or_timeout
+from bot.pipeline.queue import runner_id, set_event, wait_event
 from bot.storage import Store, outbox
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class OutboxRelay:
                 continue
             if not rows:
                 self._idle_claims += 1
-            await wait_or_timeout(self._wake, self._poll)
+            await wait_event(self._wake, self._poll)
 
     def _claim(self) -> list[outbox.Claimed]:
         with self.store.engine.begin() as conn:

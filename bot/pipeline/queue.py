@@ -144,7 +144,7 @@ class AnalysisQueue:
                 # every slot busy: a wake now means nothing until a slot frees (``_one`` sets the event
                 # then); left set, the wait below would return at once and the loop would spin
                 self._wake.clear()
-            await wait_or_timeout(self._wake, self._poll)
+            await wait_event(self._wake, self._poll)
 
     async def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
         return await run_blocking(self._executor, fn, *args)
@@ -210,14 +210,21 @@ async def run_blocking(executor: ThreadPoolExecutor | None, fn: Callable[..., T]
     return await loop.run_in_executor(executor, call)
 
 
-async def wait_or_timeout(event: asyncio.Event, timeout: float) -> None:
-    """Wait until ``event`` is set or ``timeout`` passes. Unlike ``asyncio.wait_for`` on Python 3.11, a cancel
-    that arrives as the event is set is never swallowed (a swallowed cancel left ``stop`` waiting forever)."""
+async def wait_event(event: asyncio.Event, timeout: float) -> bool:
+    """Wait until ``event`` is set, at most ``timeout`` seconds; True when it was set.
+
+    The runner loops wait for their wake-up with this, never with ``asyncio.wait_for(event.wait(), ...)``: on
+    Python 3.11 ``wait_for`` returns normally when its task is cancelled in the loop iteration in which the
+    event is set (CPython issue 86296, fixed in 3.12), so a ``stop()`` landing together with a ``wake()`` was
+    lost, the loop ran on and ``stop()`` waited for it forever. ``asyncio.wait`` never absorbs the caller's
+    cancellation. It always yields to the loop once, even when the event is already set (a busy runner loop
+    must not starve the others)."""
+    waiter = asyncio.ensure_future(event.wait())
     try:
-        async with asyncio.timeout(timeout):
-            await event.wait()
-    except TimeoutError:
-        pass
+        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+    finally:
+        waiter.cancel()
+    return bool(done)
 
 
 def set_event(loop: asyncio.AbstractEventLoop | None, event: asyncio.Event | None) -> None:

@@ -151,12 +151,22 @@ STOP_TIMEOUT_S = 15.0  # a component that does not stop in this time is left beh
 
 async def _bounded(what: str, stopping: Awaitable[Any]) -> None:
     """Await one component's stop, at most ``STOP_TIMEOUT_S``; what is left is recovered by the leases (a
-    delivery or analysis in flight is taken over after its lease, nothing is lost)."""
+    delivery or analysis in flight is taken over after its lease, nothing is lost). A stop still running then
+    is cancelled and not waited for (``asyncio.wait_for`` would wait for its cancellation, which a stuck
+    component may never honour)."""
+    task = asyncio.ensure_future(stopping)
     try:
-        await asyncio.wait_for(stopping, timeout=STOP_TIMEOUT_S)
-    except TimeoutError:
-        log.warning("component did not stop in time; left behind", extra={"component": what,
-                                                                         "timeout_s": STOP_TIMEOUT_S})
+        done, _ = await asyncio.wait({task}, timeout=STOP_TIMEOUT_S)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if task in done:
+        task.result()  # a stop that failed raises here
+        return
+    task.cancel()
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())  # no "exception never retrieved" later
+    log.warning("component did not stop in time; left behind", extra={"component": what,
+                                                                     "timeout_s": STOP_TIMEOUT_S})
 
 
 @dataclass

@@ -44,6 +44,9 @@ def test_api_role_queues_a_worker_analyses_and_the_api_relay_delivers(settings) 
         async def run_worker() -> None:
             await worker.start()
             await worker.queue.drain(timeout=60)
+            # the worker's relay may have claimed the analysis.ready row already: let it deliver before the stop
+            # (a relay stopped between its claim and the delivery leaves the row leased for outbox.lease_s)
+            await worker.relay.drain(timeout=30)
             await worker.stop()
 
         asyncio.run(run_worker())

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "tests" / "fixtures" / "bundles" / "inventory-disk"
 NOT_ON_THE_ANALYZE_PATH = {"sklearn", "scipy.stats", "pandas", "sqlalchemy", "sqlmodel", "alembic", "chromadb",
@@ -43,6 +45,7 @@ def _analyze(env: dict[str, str]) -> tuple[dict[str, object], set[str]]:
     return json.loads(lines[-2]), set(probe["modules"])
 
 
+@pytest.mark.timeout(900)  # two fresh interpreters; the first may export the embedding model to ONNX
 def test_analyze_does_not_import_what_it_does_not_use(tmp_path: Path) -> None:
     chroma = tmp_path / "chroma"  # the ingested index: absent, so known to be empty without opening it
     env = {**os.environ, "SHERLOG__RETRIEVAL__CHROMA_PATH": str(chroma)}

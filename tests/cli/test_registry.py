@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
@@ -31,6 +32,7 @@ def test_a_mistyped_sub_command_is_one_clear_error_with_a_suggestion() -> None:
     assert "No such command 'simulat'" in result.output and "'simulate'" in result.output
 
 
+@pytest.mark.timeout(600)  # a fresh interpreter, bounded at 300 s
 def test_naming_one_sub_command_imports_no_other() -> None:
     probe = (
         "import sys\n"

@@ -145,6 +145,7 @@ def test_a_broken_or_foreign_plugin_never_stops_the_builtins(caplog: pytest.LogC
     assert "failed to load" in caplog.text and "not a Connector" in caplog.text
 
 
+@pytest.mark.timeout(600)  # the first user of the module's pip install (bounded at 300 s)
 def test_pip_installed_connector_is_accepted_by_the_webhook_route(with_acme: None, tmp_path: Path) -> None:
     registry = default_registry()
     assert "acme" in registry and list(registry)[-1].name == "acme"  # third-party after the built-ins
@@ -169,6 +170,7 @@ def test_pip_installed_connector_is_accepted_by_the_webhook_route(with_acme: Non
         assert {"acme", "alertmanager", "pagerduty"} <= names
 
 
+@pytest.mark.timeout(600)  # the first user of the module's pip install (bounded at 300 s)
 def test_third_party_settings_are_validated_at_start(with_acme: None, tmp_path: Path) -> None:
     from bot.domain import ConfigError
 

@@ -147,6 +147,7 @@ def test_the_build_check_of_the_embedding_model_passes() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # two pip installs (300 s bound each) and the served image's checks
 def test_the_copied_files_build_a_package_that_migrates_and_serves(tmp_path: Path) -> None:
     context = tmp_path / "context"
     context.mkdir()

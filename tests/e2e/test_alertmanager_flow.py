@@ -30,6 +30,7 @@ ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertman
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.slow,
+    pytest.mark.timeout(600),  # its bounded waits add up to ~290 s, plus the processes' start-up
     pytest.mark.skipif(not (PROMETHEUS and ALERTMANAGER),
                        reason="needs `apt-get install -y prometheus prometheus-alertmanager`"),
 ]

@@ -22,7 +22,7 @@ from tests.conftest import PG_URL
 from tests.crash_drill import count_outcome, serve_drill, worker_drill
 from tests.fakes.slack_api import SlackAPI
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]  # each drill: up to 300 s of sending + 180 s
 N_ALERTS = int(os.environ.get("SHERLOG_FAULT_ALERTS", "400"))
 KILLS = 2
 

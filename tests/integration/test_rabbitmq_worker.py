@@ -29,7 +29,7 @@ SERVICES = 100
 PER_SERVICE = 100  # 10,000 alerts
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]  # bounded waits: 180 s + 600 s + stops
 
 
 PER_MESSAGE = 5  # Alertmanager groups: 2,000 messages of 5 alerts

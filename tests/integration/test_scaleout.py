@@ -45,7 +45,7 @@ from tests.fakes.pagerduty_api import PagerDutyAPI, incident, webhook
 from tests.fakes.slack_api import SlackAPI
 from tests.integration.fleet import SherlogProcess, sherlog_env
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]  # 400 s of intake + SETTLE_S (400 s)
 PER_INCIDENT = 10
 N_ALERTS = int(os.environ.get("SHERLOG_SCALEOUT_ALERTS", "2000")) // PER_INCIDENT * PER_INCIDENT
 N_INCIDENTS = N_ALERTS // PER_INCIDENT

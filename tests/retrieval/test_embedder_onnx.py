@@ -121,6 +121,7 @@ def _run_lite(folder: Path) -> dict[str, object]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.timeout(600)  # a fresh interpreter, bounded at 300 s
 def test_a_new_process_runs_on_the_export_without_torch_and_reuses_document_vectors(
     tmp_path: Path, fresh_onnx: None
 ) -> None:

@@ -42,6 +42,7 @@ MISSING = [pkg for pkg in BINARIES.values() if subprocess.run(["which", pkg], ca
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.slow,
+    pytest.mark.timeout(900),  # the stack's start-up (up to 120 s) and the drills (asserted under 420 s)
     pytest.mark.skipif(bool(MISSING), reason=f"needs `apt-get install -y {' '.join(MISSING)}`"),
     pytest.mark.skipif(os.geteuid() != 0, reason="the drills mount a tmpfs and create cgroups: run as root"),
 ]
