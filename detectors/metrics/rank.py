@@ -100,12 +100,16 @@ def _floor(family: str, level: float, p: RankParams) -> float:
 
 
 def score_series_at(
-    s: MetricSeries, alert_ts: float, baseline: np.ndarray | None, p: RankParams
+    s: MetricSeries, alert_ts: float, baseline: np.ndarray | None, p: RankParams, data_end: float | None = None
 ) -> tuple[float, int, float, float, float] | None:
-    """(z, direction, change_ts, before, peak) of one series around the alert, or None."""
+    """(z, direction, change_ts, before, peak) of one series around the alert, or None.
+
+    None as well for a series that stopped a gap (``gap_steps`` of its steps) before the alert, or
+    before ``data_end`` (where the other series end) when that comes first: its last points are not
+    the state at the alert."""
     prep = prepare(s)
     t, y = prep.t, prep.y
-    if y.size == 0:
+    if y.size == 0 or _stopped(t, min(alert_ts, data_end if data_end is not None else alert_ts), p):
         return None
     k = max(0, int(np.searchsorted(t, alert_ts, side="left")) - p.lead_points)
     pre = y[:k]
@@ -152,6 +156,14 @@ def score_series_at(
         if best is None or z > best[0]:
             best = (z, direction, float(t[first]), med, float(y[start + i]))
     return best
+
+
+def _stopped(t: np.ndarray, end: float, p: RankParams) -> bool:
+    """Whether the series' last point is a gap (``gap_steps`` of its usual steps) or more before ``end``."""
+    if p.gap_steps <= 0 or t.size < 2:
+        return False
+    step = float(np.median(np.diff(t)))
+    return step > 0 and float(t[-1]) <= end - p.gap_steps * step
 
 
 def _data_start(t: np.ndarray, k: int, p: RankParams) -> int:
@@ -277,8 +289,9 @@ def rank_metric_causes(
     bases = [baseline.get(series_key(s)) if baseline else None for s in series]
     sizes = [reference_size(s, alert_ts, b, p) for s, b in zip(series, bases, strict=True)]
     n_max = max(sizes, default=0)
+    data_end = max((max(ts.timestamp() for ts in s.timestamps) for s in series if s.timestamps), default=None)
     for s, base, n_ref in zip(series, bases, sizes, strict=True):
-        found = score_series_at(s, alert_ts, base, p)
+        found = score_series_at(s, alert_ts, base, p, data_end)
         if found is None:
             continue
         z, direction, change_ts, before, peak = found

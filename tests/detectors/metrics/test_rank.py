@@ -222,3 +222,21 @@ def test_a_few_missed_scrapes_are_no_gap() -> None:
     s = _after_a_gap(3)  # three missing points: the excursion is still dated where it began
     found = score_series_at(s, ALERT.timestamp(), None, RankParams())
     assert found is not None and found[2] < (ALERT - timedelta(minutes=5)).timestamp()
+
+
+def test_a_series_that_stopped_long_before_the_alert_is_not_scored_as_at_the_alert() -> None:
+    # its last points (a spike an hour ago) are not the state at the alert, while the others reach it
+    gone = noisy(20, 0.2, 0.01, 7)
+    gone[-1] = 0.8
+    stopped = series("store", "latency_p99", gone, start=ALERT - timedelta(minutes=80))
+    live = noisy(40, 0.1, 0.005, 8)
+    live[29:] += 0.05
+    ranked = rank_metric_causes([stopped, series("web", "latency_p99", live)], alert_time=ALERT,
+                                alert_metric="latency")
+    assert [c.service for c in ranked] == ["web"]
+    # data that all ends before the alert (a bundle cut short) is still read
+    early = rank_metric_causes([stopped], alert_time=ALERT, alert_metric="latency")
+    assert [c.service for c in early] == ["store"]
+    off = rank_metric_causes([stopped, series("web", "latency_p99", live)], alert_time=ALERT,
+                             alert_metric="latency", params=RankParams(gap_steps=0))
+    assert {c.service for c in off} == {"store", "web"}
