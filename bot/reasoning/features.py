@@ -80,10 +80,12 @@ FEATURES: tuple[str, ...] = (
     "decisive_rel",
     "decisive_gap",
     "alert_confirms",
+    "metric_origin",
     *(f"category:{c.value}" for c in Category if c is not Category.UNKNOWN),
 )
 
 CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
+ORIGIN_DETECTOR = "metric.origin"  # the metric ranking's verdict on which service started it
 ANOMALY_SOURCES = ("logs", "metrics", "log", "metric")
 CHANGE_WINDOW = timedelta(hours=2)
 MAX_EVIDENCE = 8
@@ -202,6 +204,11 @@ class _Scene:
                 self.dns_callers[dep].append(svc)
 
         self.anomalies: dict[str, list[Signal]] = defaultdict(list)
+        # the metric ranking's clear origin (detectors/metrics/signals.py ``metric.origin``), by service
+        self.metric_origin: dict[str, float] = {}
+        for signal in signals:
+            if signal.detector == ORIGIN_DETECTOR and signal.service:
+                self.metric_origin[signal.service] = max(self.metric_origin.get(signal.service, 0.0), float(signal.score))
         self.alert_signals: list[Signal] = []
         self.changes: list[Change] = []
         for signal in signals:
@@ -575,6 +582,9 @@ def _features(
         # the alert names this kind on this service and a detector of its own evidence names it too
         "alert_confirms": 1.0 if svc == scene.alert_service and kind in kinds_in_text(scene.alert_text)
         and (direct or text_hits or hints) else 0.0,
+        # the service the metric ranking names the origin (its callers' anomalies follow from its own), for
+        # every kind on it: which kind it is stays the evidence's call
+        "metric_origin": scene.metric_origin.get(svc, 0.0),
         "direct_score": max((s.score for s in direct), default=0.0),
         "direct_count": math.log1p(len(direct)),
         "direct_logs": 1.0 if any((s.source or "").startswith("log") for s in direct) else 0.0,

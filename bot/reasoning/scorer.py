@@ -65,8 +65,12 @@ _PRIOR: dict[str, float] = {
 # world. ``decisive_gap`` (own decisive score minus the best one) pushes down what a stronger finding
 # contradicts. ``alert_confirms``: the alert names the kind on its own service and the service's own evidence
 # names it too (a busy host's CPU must not outrank the full disk its alert is about). Chosen on the field
-# casebook's dev half (python -m bench.casebook --split dev) and the live drills.
-EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 60.0, "alert_confirms": 3.0}
+# casebook's dev half (python -m bench.casebook --split dev) and the live drills. ``metric_origin``: the metric
+# ranking (detectors/metrics/rank.py, the one bench.petshop measures) names the candidate's service the clear
+# origin of what its callers show; below a decisive finding, which says how a component failed.
+# A model file's own weights win; a weight it does not name comes from here.
+EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 60.0, "alert_confirms": 3.0,
+                                      "metric_origin": 2.0}
 
 
 # What the top answer's confidence is computed from, after the learned calibration (``confidence_inputs`` in
@@ -175,8 +179,8 @@ class RankerModel:
                 meta=dict(data.get("meta", {})),
                 booster=booster,
                 booster_features=[str(f) for f in data.get("booster_features", [])],
-                evidence_weights={str(k): float(v) for k, v in
-                                  (data.get("evidence_weights") or EVIDENCE_WEIGHTS).items()},
+                evidence_weights={**EVIDENCE_WEIGHTS, **{str(k): float(v) for k, v in
+                                                         (data.get("evidence_weights") or {}).items()}},
                 confidence_coef={str(k): float(v) for k, v in (data.get("confidence") or {}).get("coef", {}).items()},
                 confidence_intercept=float((data.get("confidence") or {}).get("intercept", 0.0)),
             )

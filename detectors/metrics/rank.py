@@ -61,6 +61,10 @@ class RankParams:
     # 1.00 / 1.00 (train's only root cause is one service, so train mostly checks for harm)
     explain_ratio: float = 0.5
     explain_min_z: float = 4.0  # the z at which the calibrated score is 0.5
+    # a pause in the data this many times the series' usual step is a gap: no change can be dated
+    # inside it, so an excursion already under way at the first point after it started at an unknown
+    # time (like one under way when the window began) and only its growth beyond that counts
+    gap_steps: float = 5.0
 
 
 @dataclass
@@ -96,12 +100,16 @@ def _floor(family: str, level: float, p: RankParams) -> float:
 
 
 def score_series_at(
-    s: MetricSeries, alert_ts: float, baseline: np.ndarray | None, p: RankParams
+    s: MetricSeries, alert_ts: float, baseline: np.ndarray | None, p: RankParams, data_end: float | None = None
 ) -> tuple[float, int, float, float, float] | None:
-    """(z, direction, change_ts, before, peak) of one series around the alert, or None."""
+    """(z, direction, change_ts, before, peak) of one series around the alert, or None.
+
+    None as well for a series that stopped a gap (``gap_steps`` of its steps) before the alert, or
+    before ``data_end`` (where the other series end) when that comes first: its last points are not
+    the state at the alert."""
     prep = prepare(s)
     t, y = prep.t, prep.y
-    if y.size == 0:
+    if y.size == 0 or _stopped(t, min(alert_ts, data_end if data_end is not None else alert_ts), p):
         return None
     k = max(0, int(np.searchsorted(t, alert_ts, side="left")) - p.lead_points)
     pre = y[:k]
@@ -124,18 +132,19 @@ def score_series_at(
         # heavy-tailed normal history: a value as far out as its usual extremes is not news
         lo, hi = np.percentile(hist, [100 - p.tail_percentile, p.tail_percentile])
         scale = max(scale, float(max(hi - med, med - lo)) / p.tail_z)
+    resumed = _data_start(t, k, p)
     best: tuple[float, int, float, float, float] | None = None
     for direction in bad_directions(s.metric):
         dev_all = direction * (y - med) / scale
-        # walk back from the alert to the onset of the excursion it belongs to
+        # walk back from the alert to the onset of the excursion it belongs to (not across a gap)
         onset = k
-        while onset > 0 and dev_all[onset - 1] >= p.onset_z:
+        while onset > resumed and dev_all[onset - 1] >= p.onset_z:
             onset -= 1
-        if onset > 0:  # normal points before the onset: the change is [onset, ...]
-            start, pre_dev = onset, 0.0
-        else:  # elevated since the window began: only growth beyond that counts
+        if onset > resumed or (onset == resumed and dev_all[onset] < p.onset_z):
+            start, pre_dev = onset, 0.0  # normal points before the onset: the change is [onset, ...]
+        else:  # elevated since the data began (or resumed after a gap): only growth beyond that counts
             start = k
-            pre_dev = max(float(np.max(dev_all[:k])), 0.0) if k > 0 else 0.0
+            pre_dev = max(float(np.max(dev_all[resumed:k])), 0.0) if k > resumed else 0.0
         dev = dev_all[start:]
         if dev.size == 0:
             continue
@@ -147,6 +156,27 @@ def score_series_at(
         if best is None or z > best[0]:
             best = (z, direction, float(t[first]), med, float(y[start + i]))
     return best
+
+
+def _stopped(t: np.ndarray, end: float, p: RankParams) -> bool:
+    """Whether the series' last point is a gap (``gap_steps`` of its usual steps) or more before ``end``."""
+    if p.gap_steps <= 0 or t.size < 2:
+        return False
+    step = float(np.median(np.diff(t)))
+    return step > 0 and float(t[-1]) <= end - p.gap_steps * step
+
+
+def _data_start(t: np.ndarray, k: int, p: RankParams) -> int:
+    """Index of the first point of the stretch of data that holds point ``k``: 0, or the first point
+    after the last gap (a pause of ``gap_steps`` usual steps or more) at or before ``k``."""
+    if p.gap_steps <= 0 or t.size < 3 or k <= 0:
+        return 0
+    dt = np.diff(t)
+    step = float(np.median(dt))
+    if step <= 0:
+        return 0
+    gaps = np.flatnonzero(dt[:k] >= p.gap_steps * step)
+    return int(gaps[-1]) + 1 if gaps.size else 0
 
 
 def _normal_history(pre: np.ndarray, med: float, scale: float, p: RankParams) -> np.ndarray:
@@ -259,8 +289,9 @@ def rank_metric_causes(
     bases = [baseline.get(series_key(s)) if baseline else None for s in series]
     sizes = [reference_size(s, alert_ts, b, p) for s, b in zip(series, bases, strict=True)]
     n_max = max(sizes, default=0)
+    data_end = max((max(ts.timestamp() for ts in s.timestamps) for s in series if s.timestamps), default=None)
     for s, base, n_ref in zip(series, bases, sizes, strict=True):
-        found = score_series_at(s, alert_ts, base, p)
+        found = score_series_at(s, alert_ts, base, p, data_end)
         if found is None:
             continue
         z, direction, change_ts, before, peak = found

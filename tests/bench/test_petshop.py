@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.petshop import Issue, Table, alert_payload, baseline_of, main, with_history
+from bench.petshop import HISTORY_GAP_STEPS, Issue, Table, alert_payload, baseline_of, main, with_history
 
 T0 = 1_700_000_000.0
 STEP = 300.0
@@ -73,7 +73,10 @@ def test_with_history_puts_normal_operation_before_the_window() -> None:
     base = {("web", "latency_p99", ()): np.array([0.5, np.nan, 0.6, 0.7])}
     full = with_history(issue, base)[0]
     assert full.values == [0.5, 0.6, 0.7, 1.0, 2.0, 3.0]
-    assert [t.timestamp() for t in full.timestamps[:3]] == [T0 - 3 * STEP, T0 - 2 * STEP, T0 - STEP]
+    # the history is another period: it ends HISTORY_GAP_STEPS steps before the window, not at its seam
+    gap = HISTORY_GAP_STEPS * STEP
+    assert [t.timestamp() for t in full.timestamps[:3]] == [T0 - gap - 2 * STEP, T0 - gap - STEP, T0 - gap]
+    assert full.timestamps[3].timestamp() == T0
     assert with_history(issue, base, 1)[0].values == [0.7, 1.0, 2.0, 3.0]
     payload = alert_payload(issue)
     assert payload["service"] == "web" and payload["labels"] == {"metric": "latency"}

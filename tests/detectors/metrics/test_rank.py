@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from detectors.metrics.rank import RankParams, rank_metric_causes, series_key
+from bot.domain.models import MetricSeries
+from detectors.metrics.rank import RankParams, rank_metric_causes, score_series_at, series_key
 from tests.detectors.metrics.metric_factories import T0, noisy, series
 
 ALERT = T0 + timedelta(minutes=30)
@@ -188,3 +189,54 @@ def test_self_loops_and_cycles_in_the_topology_are_harmless() -> None:
         ser, alert_time=ALERT, topology={**TOPOLOGY, "table": ["lister"]}, alert_metric="latency"
     )
     assert {c.service for c in cyclic} == {"table", "search", "lister", "idle"}
+
+
+def _after_a_gap(gap_steps: int) -> MetricSeries:
+    """Two hours of normal operation, ``gap_steps`` minutes without data, then a window whose level is
+    already raised at its first point (another period) and rises further at the alert."""
+    history = noisy(120, 1.0, 0.02, 5)
+    window = np.array([1.5, 1.5, 1.5, 1.5, 1.55, 1.5, 1.5, 1.5, 2.5, 2.5])
+    start = ALERT - timedelta(minutes=8 + gap_steps + 120)
+    s = series("db", "latency_p99", np.concatenate([history, window]), start=start)
+    stamps = s.timestamps[:120] + [t + timedelta(minutes=gap_steps) for t in s.timestamps[120:]]
+    return s.model_copy(update={"timestamps": stamps})
+
+
+def test_an_excursion_under_way_when_the_data_resumes_is_measured_by_its_growth_only() -> None:
+    # laid end to end, the raised level reads as a change at the window's first point; after a gap
+    # that point is where the data resumes, the onset is unknown and only the rise at the alert counts
+    p = RankParams()
+    seamless = score_series_at(_after_a_gap(0), ALERT.timestamp(), None, p)
+    resumed = score_series_at(_after_a_gap(60), ALERT.timestamp(), None, p)
+    assert seamless is not None and resumed is not None
+    _, _, seam_ts, _, _ = seamless
+    assert seam_ts < (ALERT - timedelta(minutes=5)).timestamp()  # dated at the seam
+    raised = (1.55 - 1.0) / (2.5 - 1.0)
+    assert resumed[0] < (1.0 - raised) * seamless[0] + 1e-6  # the raised level is no longer counted
+    assert resumed[2] >= (ALERT - timedelta(minutes=2)).timestamp()  # the change is the rise at the alert
+    assert RankParams(gap_steps=0).gap_steps == 0 and score_series_at(
+        _after_a_gap(60), ALERT.timestamp(), None, RankParams(gap_steps=0))[0] == seamless[0]
+
+
+def test_a_few_missed_scrapes_are_no_gap() -> None:
+    s = _after_a_gap(3)  # three missing points: the excursion is still dated where it began
+    found = score_series_at(s, ALERT.timestamp(), None, RankParams())
+    assert found is not None and found[2] < (ALERT - timedelta(minutes=5)).timestamp()
+
+
+def test_a_series_that_stopped_long_before_the_alert_is_not_scored_as_at_the_alert() -> None:
+    # its last points (a spike an hour ago) are not the state at the alert, while the others reach it
+    gone = noisy(20, 0.2, 0.01, 7)
+    gone[-1] = 0.8
+    stopped = series("store", "latency_p99", gone, start=ALERT - timedelta(minutes=80))
+    live = noisy(40, 0.1, 0.005, 8)
+    live[29:] += 0.05
+    ranked = rank_metric_causes([stopped, series("web", "latency_p99", live)], alert_time=ALERT,
+                                alert_metric="latency")
+    assert [c.service for c in ranked] == ["web"]
+    # data that all ends before the alert (a bundle cut short) is still read
+    early = rank_metric_causes([stopped], alert_time=ALERT, alert_metric="latency")
+    assert [c.service for c in early] == ["store"]
+    off = rank_metric_causes([stopped, series("web", "latency_p99", live)], alert_time=ALERT,
+                             alert_metric="latency", params=RankParams(gap_steps=0))
+    assert {c.service for c in off} == {"store", "web"}
