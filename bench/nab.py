@@ -438,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="score only the first N files (development)")
     ap.add_argument("--skip-proof", action="store_true")
     args = ap.parse_args(argv)
+    if not (args.data / "config" / "profiles.json").is_file():
+        ap.error(f"--data {args.data}: not the NAB corpus (config/profiles.json missing; default {DEFAULT_DATA})")
     from rich.console import Console
     from rich.table import Table
 

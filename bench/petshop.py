@@ -273,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--analysis", action=argparse.BooleanOptionalAction, default=True,
                     help="also rank through a real analysis (the shipped path; a few seconds an issue)")
     args = ap.parse_args(argv)
+    if not args.data.is_dir():
+        ap.error(f"--data {args.data}: no such folder (the PetShop RCA dataset; default {DEFAULT_DATA})")
     from rich.console import Console
     from rich.table import Table as RichTable
 
