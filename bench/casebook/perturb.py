@@ -317,6 +317,11 @@ def collect_names(case: Path) -> set[str]:
     return {n for n in names if n}
 
 
+# the names bot/pipeline/bundle.py looks for at a bundle's top level
+BUNDLE_PARTS = frozenset({"alert.json", "truth.json", "events.jsonl", "topology.json", "logs", "metrics",
+                          "kubernetes", "history"})
+
+
 def rename_case(case: Path, rng: random.Random, *, keep: frozenset[str] = KEEP_WORDS) -> dict[str, str]:
     """Rename every name of the case in place (file contents and file names); returns old -> new names."""
     files = _text_files(case)
@@ -328,6 +333,8 @@ def rename_case(case: Path, rng: random.Random, *, keep: frozenset[str] = KEEP_W
         text = path.read_text(encoding="utf-8", errors="replace")
         path.write_text(renamer.apply(text), encoding="utf-8")
     for path in sorted(case.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.parent == case and path.name in BUNDLE_PARTS:
+            continue  # the bundle's own layout is vocabulary, whatever a service is called
         new_name = renamer.apply(path.name)
         if new_name != path.name:
             path.rename(path.with_name(new_name))

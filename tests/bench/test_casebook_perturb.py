@@ -162,3 +162,22 @@ def test_run_scores_a_variant_through_the_casebook_path() -> None:
     flips = result["variants"]["rename"]["flips"]
     assert len(flips) == line["rename"]["flips"]
     assert (line["base"]["top1"] != line["rename"]["top1"]) <= bool(flips)
+
+
+def test_a_service_named_after_a_bundle_part_leaves_the_layout_alone(tmp_path: Path) -> None:
+    # "rds-events" and "metrics-store" share a word with events.jsonl and metrics/: the layout is vocabulary
+    case = tmp_path / "case"
+    (case / "logs").mkdir(parents=True)
+    (case / "metrics").mkdir()
+    shutil.copy(CASES_DIR / SMALL_DEV[0] / "alert.json", case / "alert.json")
+    (case / "truth.json").write_text(json.dumps({"root_cause_service": "rds-events", "root_cause_kind": "db_down",
+                                                 "category": "database", "split": "dev"}))
+    (case / "topology.json").write_text(json.dumps({"metrics-store": ["rds-events"], "rds-events": []}))
+    (case / "events.jsonl").write_text(json.dumps({"ts": "2026-11-27T03:00:00Z", "kind": "deploy",
+                                                   "service": "rds-events", "text": "failover"}) + "\n")
+    (case / "logs" / "metrics-store.log").write_text("2026-11-27T03:01:00Z ERROR rds-events unreachable\n")
+    mapping = rename_case(case, random.Random(3))
+    assert mapping["rds-events"] != "rds-events"  # renamed: its word "events" went to a neutral word
+    assert {p.name for p in case.iterdir()} == {"alert.json", "truth.json", "topology.json", "events.jsonl", "logs",
+                                                  "metrics"}
+    assert [p.name for p in (case / "logs").iterdir()] == [f"{mapping.get('metrics-store', 'metrics-store')}.log"]
