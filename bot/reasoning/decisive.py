@@ -347,6 +347,50 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 "score": round(float(sig.score) * 0.8, 4),
                 "attributes": {**sig.attributes, "decisive": False, "blames": target},
             }))
+    return consequences_to_mechanism(out, topology)
+
+
+# A pool that ran dry is what a slow or locked database looks like from its clients (docs/causes.md: sessions queued
+# behind a lock are db_lock_contention even when connections then run out; slow queries are db_slow_query). Each row:
+# the consequence kind -> the database mechanisms that explain it, strongest first.
+_CONSEQUENCE_OF: dict[str, tuple[str, ...]] = {
+    "db_connection_exhaustion": ("db_lock_contention", "db_slow_query"),
+}
+_MECHANISM_MIN = 0.5
+
+
+def _mechanism_behind(sig: Signal, signals: list[Signal], topology: dict[str, list[str]]) -> Signal | None:
+    """The database mechanism that explains a decisive consequence finding: a signal of a mechanism kind on the
+    reporter itself or on one of its databases (by the topology), from that component's own evidence."""
+    mechanisms = _CONSEQUENCE_OF.get(str(sig.kind))
+    if not mechanisms or not sig.service:
+        return None
+    places = {sig.service, *[d for d in topology.get(sig.service, []) if name_affinity(d, "db_down") == 1.0]}
+    found = [s for s in signals if s.service in places and s.kind in mechanisms and float(s.score) >= _MECHANISM_MIN
+             and not s.attributes.get("reporter") and s.kind != REPORTER_SYMPTOM]
+    if not found:
+        return None
+    return min(found, key=lambda s: (mechanisms.index(str(s.kind)), -float(s.score)))
+
+
+def consequences_to_mechanism(signals: list[Signal], topology: dict[str, list[str]] | None = None) -> list[Signal]:
+    """Rewrite each decisive consequence finding (an exhausted connection pool) as the database mechanism that
+    explains it, on that database, when the database's own evidence names one; the reporter keeps a symptom."""
+    out: list[Signal] = []
+    for sig in signals:
+        best = _mechanism_behind(sig, signals, topology or {}) if is_decisive(sig) else None
+        if best is None:
+            out.append(sig)
+            continue
+        out.append(sig.model_copy(update={
+            "service": best.service, "kind": best.kind,
+            "score": round(min(float(sig.score), max(float(best.score), _MECHANISM_MIN)), 4),
+            "attributes": {**sig.attributes, "reported_as": sig.kind, "mechanism_from": best.id},
+        }))
+        if sig.service != best.service:
+            out.append(sig.model_copy(update={"id": f"{sig.id}:reporter", "kind": REPORTER_SYMPTOM,
+                                              "score": round(float(sig.score) * 0.8, 4),
+                                              "attributes": {**sig.attributes, "decisive": False, "blames": best.service}}))
     return out
 
 

@@ -352,3 +352,30 @@ def test_a_failed_answer_naming_no_host_is_the_probers_one_dns_dependency() -> N
     # two dependencies that could be it: the evidence must choose, nothing moves
     stays = retarget([servfail], names, {"synth-dns": ["dyn", "ultradns"]})
     assert [(s.service, s.kind) for s in stays] == [("synth-dns", "dns_failure")]
+
+
+# An exhausted pool is the client's view of a slow or locked database (docs/causes.md): one row per mechanism.
+@pytest.mark.parametrize(
+    ("reporter", "mechanism_on", "mechanism"),
+    [
+        ("checkout", "orders-db", "db_lock_contention"),  # the client's pool ran dry; the database logs lock waits
+        ("checkout", "orders-db", "db_slow_query"),  # the client's pool ran dry; the database logs slow queries
+        ("orders-db", "orders-db", "db_lock_contention"),  # the database's own "Too many connections" behind a lock
+    ],
+)
+def test_an_exhausted_pool_becomes_the_database_mechanism_that_explains_it(
+        reporter: str, mechanism_on: str, mechanism: str) -> None:
+    topology = {"checkout": ["orders-db"], "orders-db": []}
+    pool = _decisive(reporter, "db_connection_exhaustion", 0.83)
+    own = _decisive(mechanism_on, mechanism, 0.6)
+    best = support(retarget([pool, own], KNOWN, topology))
+    assert max(best, key=lambda key: best[key]) == ("orders-db", mechanism)
+    assert (reporter, "db_connection_exhaustion") not in best
+
+
+def test_an_exhausted_pool_with_no_database_mechanism_stays_the_callers() -> None:
+    topology = {"checkout": ["orders-db"], "orders-db": []}
+    pool = _decisive("checkout", "db_connection_exhaustion", 0.83)
+    unrelated = _decisive("payments", "db_lock_contention", 0.9)  # not checkout's database
+    best = support(retarget([pool, unrelated], KNOWN, topology))
+    assert ("checkout", "db_connection_exhaustion") in best
