@@ -353,9 +353,13 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
 # A pool that ran dry is what a slow or locked database looks like from its clients (docs/causes.md: sessions queued
 # behind a lock are db_lock_contention even when connections then run out; slow queries are db_slow_query). Each row:
 # the consequence kind -> the database mechanisms that explain it, strongest first.
+# A row whose mechanism lives on the same component (no database lookup): an edge under attack drops packets
+# (conntrack full, NIC misses) because of the flood its own log names (ddos).
 _CONSEQUENCE_OF: dict[str, tuple[str, ...]] = {
     "db_connection_exhaustion": ("db_lock_contention", "db_slow_query"),
+    "packet_loss": ("ddos",),
 }
+_ON_DATABASES = frozenset({"db_connection_exhaustion"})
 _MECHANISM_MIN = 0.5
 
 
@@ -365,7 +369,9 @@ def _mechanism_behind(sig: Signal, signals: list[Signal], topology: dict[str, li
     mechanisms = _CONSEQUENCE_OF.get(str(sig.kind))
     if not mechanisms or not sig.service:
         return None
-    places = {sig.service, *[d for d in topology.get(sig.service, []) if name_affinity(d, "db_down") == 1.0]}
+    places = {sig.service}
+    if sig.kind in _ON_DATABASES:
+        places |= {d for d in topology.get(sig.service, []) if name_affinity(d, "db_down") == 1.0}
     found = [s for s in signals if s.service in places and s.kind in mechanisms and float(s.score) >= _MECHANISM_MIN
              and not s.attributes.get("reporter") and s.kind != REPORTER_SYMPTOM]
     if not found:

@@ -379,3 +379,18 @@ def test_an_exhausted_pool_with_no_database_mechanism_stays_the_callers() -> Non
     unrelated = _decisive("payments", "db_lock_contention", 0.9)  # not checkout's database
     best = support(retarget([pool, unrelated], KNOWN, topology))
     assert ("checkout", "db_connection_exhaustion") in best
+
+
+def test_packet_loss_on_an_edge_under_attack_is_the_attack() -> None:
+    loss = _decisive("checkout", "packet_loss", 0.88)  # nf_conntrack: table full on the edge
+    flood = _decisive("checkout", "ddos", 0.6)  # the same edge's log names a SYN flood
+    best = support(retarget([loss, flood], KNOWN, {}))
+    assert max(best, key=lambda key: best[key]) == ("checkout", "ddos")
+    assert ("checkout", "packet_loss") not in best
+
+
+def test_packet_loss_without_an_attack_stays_packet_loss() -> None:
+    loss = _decisive("checkout", "packet_loss", 0.88)
+    elsewhere = _decisive("payments", "ddos", 0.6)
+    best = support(retarget([loss, elsewhere], KNOWN, {}))
+    assert ("checkout", "packet_loss") in best
