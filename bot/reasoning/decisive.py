@@ -309,8 +309,29 @@ def path_metrics(signals: list[Signal], known: Iterable[str]) -> list[Signal]:
     return out
 
 
+_ADDRESS_HOST = re.compile(r"^ip-\d+-\d+-\d+-\d+")  # a host named for its address (ip-10-20-3-41) is one host
+
+
+def fleet_members(signals: list[Signal], topology: dict[str, list[str]] | None) -> list[Signal]:
+    """A finding on one numbered member of a fleet the topology knows (``kafka-3`` when the topology has ``kafka``)
+    is the fleet's (docs/causes.md: a numbered member of a fleet by the fleet's name); the host is kept as
+    ``member``. A name the topology knows itself stays."""
+    fleets = {n.lower(): n for n in {*(topology or {}), *(d for deps in (topology or {}).values() for d in deps)} if n}
+    out: list[Signal] = []
+    for sig in signals:
+        name = (sig.service or "").lower()
+        fleet = _MEMBER_NUMBER.sub("", name) if name and name not in fleets and not _ADDRESS_HOST.match(name) else name
+        if fleet != name and fleet in fleets:
+            out.append(sig.model_copy(update={"service": fleets[fleet],
+                                              "attributes": {**sig.attributes, "member": sig.service}}))
+        else:
+            out.append(sig)
+    return out
+
+
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it."""
+    signals = fleet_members(signals, topology)
     names = sorted({k for k in known if k})
     signals = [_quoted_database_error(s, topology or {}) for s in signals]
     failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}

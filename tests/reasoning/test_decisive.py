@@ -394,3 +394,17 @@ def test_packet_loss_without_an_attack_stays_packet_loss() -> None:
     elsewhere = _decisive("payments", "ddos", 0.6)
     best = support(retarget([loss, elsewhere], KNOWN, {}))
     assert ("checkout", "packet_loss") in best
+
+
+@pytest.mark.parametrize(
+    ("member", "topology", "expected"),
+    [
+        ("kafka-3", {"events-api": ["kafka"], "kafka": []}, "kafka"),  # a broker host's journal -> the cluster
+        ("web12", {"lb": ["web"], "web": []}, "web"),
+        ("web-3", {"lb": ["web", "web-3"], "web": [], "web-3": []}, "web-3"),  # the topology knows the member itself
+        ("ip-10-20-3-41", {"gw": ["ip-10-20-3"]}, "ip-10-20-3-41"),  # no fleet: stays the host
+    ],
+)
+def test_a_numbered_member_is_named_by_its_fleet(member: str, topology: dict[str, list[str]], expected: str) -> None:
+    best = support(retarget([_decisive(member, "hardware_error", 0.8)], [member, *topology], topology))
+    assert (expected, "hardware_error") in best
