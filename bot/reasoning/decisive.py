@@ -372,32 +372,44 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
 
 
 # A pool that ran dry is what a slow or locked database looks like from its clients (docs/causes.md: sessions queued
-# behind a lock are db_lock_contention even when connections then run out; slow queries are db_slow_query). Each row:
-# the consequence kind -> the database mechanisms that explain it, strongest first.
-# A row whose mechanism lives on the same component (no database lookup): an edge under attack drops packets
-# (conntrack full, NIC misses) because of the flood its own log names (ddos).
-_CONSEQUENCE_OF: dict[str, tuple[str, ...]] = {
-    "db_connection_exhaustion": ("db_lock_contention", "db_slow_query"),
-    "packet_loss": ("ddos",),
+# behind a lock are db_lock_contention even when connections then run out; slow queries are db_slow_query); an edge
+# under attack drops packets (conntrack full, NIC misses) because of the flood its own log names (ddos); a component
+# that cannot be reached, or whose pool ran dry, because the machines below it went away (a site's or provider's
+# count of live hosts collapsing) is those machines' node_failure. Each row: the consequence kind -> the mechanisms
+# that explain it, strongest first, each with where it may be found: "self" (the reporter), "databases" (the
+# reporter and its databases, by the topology), "below" (the reporter and what it depends on, two levels down).
+_CONSEQUENCE_OF: dict[str, tuple[tuple[str, str], ...]] = {
+    "db_connection_exhaustion": (("db_lock_contention", "databases"), ("db_slow_query", "databases"),
+                                 ("node_failure", "below")),
+    "packet_loss": (("ddos", "self"),),
+    "network_partition": (("node_failure", "below"),),
+    "dependency_failure": (("node_failure", "below"),),
 }
-_ON_DATABASES = frozenset({"db_connection_exhaustion"})
 _MECHANISM_MIN = 0.5
 
 
+def _places(service: str, scope: str, topology: dict[str, list[str]]) -> set[str]:
+    if scope == "databases":
+        return {service, *[d for d in topology.get(service, []) if name_affinity(d, "db_down") == 1.0]}
+    if scope == "below":
+        first = [d for d in topology.get(service, []) if d]
+        return {service, *first, *[d for f in first for d in topology.get(f, []) if d]}
+    return {service}
+
+
 def _mechanism_behind(sig: Signal, signals: list[Signal], topology: dict[str, list[str]]) -> Signal | None:
-    """The database mechanism that explains a decisive consequence finding: a signal of a mechanism kind on the
-    reporter itself or on one of its databases (by the topology), from that component's own evidence."""
-    mechanisms = _CONSEQUENCE_OF.get(str(sig.kind))
-    if not mechanisms or not sig.service:
+    """The mechanism that explains a decisive consequence finding: a signal of a mechanism kind, from that
+    component's own evidence, where its row of ``_CONSEQUENCE_OF`` allows (the reporter, its databases, below)."""
+    rows = _CONSEQUENCE_OF.get(str(sig.kind))
+    if not rows or not sig.service:
         return None
-    places = {sig.service}
-    if sig.kind in _ON_DATABASES:
-        places |= {d for d in topology.get(sig.service, []) if name_affinity(d, "db_down") == 1.0}
-    found = [s for s in signals if s.service in places and s.kind in mechanisms and float(s.score) >= _MECHANISM_MIN
-             and not s.attributes.get("reporter") and s.kind != REPORTER_SYMPTOM]
-    if not found:
-        return None
-    return min(found, key=lambda s: (mechanisms.index(str(s.kind)), -float(s.score)))
+    for mechanism, scope in rows:
+        places = _places(sig.service, scope, topology)
+        found = [s for s in signals if s.service in places and s.kind == mechanism and float(s.score) >= _MECHANISM_MIN
+                 and not s.attributes.get("reporter")]
+        if found:
+            return max(found, key=lambda s: float(s.score))
+    return None
 
 
 def consequences_to_mechanism(signals: list[Signal], topology: dict[str, list[str]] | None = None) -> list[Signal]:

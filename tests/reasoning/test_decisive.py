@@ -408,3 +408,23 @@ def test_packet_loss_without_an_attack_stays_packet_loss() -> None:
 def test_a_numbered_member_is_named_by_its_fleet(member: str, topology: dict[str, list[str]], expected: str) -> None:
     best = support(retarget([_decisive(member, "hardware_error", 0.8)], [member, *topology], topology))
     assert (expected, "hardware_error") in best
+
+
+@pytest.mark.parametrize("reported", ["network_partition", "db_connection_exhaustion", "dependency_failure"])
+def test_a_failure_to_reach_what_runs_on_machines_that_went_away_is_their_node_failure(reported: str) -> None:
+    # checkout -> orders-db -> dc-1: dc-1's count of live hosts collapsed; checkout cannot reach orders-db
+    topology = {"checkout": ["orders-db"], "orders-db": ["dc-1"], "dc-1": []}
+    reach = _decisive("orders-db", reported, 0.63)
+    gone = Signal(source="metrics", detector="metric.changepoint", service="dc-1", kind="node_failure",
+                  title="dc-1: hosts_up fell from 12 to 0", score=0.9, started_at=at(8))
+    best = support(retarget([reach, gone], [*KNOWN, "dc-1"], topology))
+    assert max(best, key=lambda key: best[key]) == ("dc-1", "node_failure")
+
+
+def test_machines_gone_elsewhere_do_not_take_a_partition() -> None:
+    topology = {"checkout": ["orders-db"], "orders-db": [], "dc-2": []}
+    reach = _decisive("orders-db", "network_partition", 0.63)
+    gone = Signal(source="metrics", detector="metric.changepoint", service="dc-2", kind="node_failure",
+                  title="dc-2: hosts_up fell", score=0.9, started_at=at(8))
+    best = support(retarget([reach, gone], [*KNOWN, "dc-2"], topology))
+    assert ("orders-db", "network_partition") in best
