@@ -309,8 +309,29 @@ def path_metrics(signals: list[Signal], known: Iterable[str]) -> list[Signal]:
     return out
 
 
+_ADDRESS_HOST = re.compile(r"^ip-\d+-\d+-\d+-\d+")  # a host named for its address (ip-10-20-3-41) is one host
+
+
+def fleet_members(signals: list[Signal], topology: dict[str, list[str]] | None) -> list[Signal]:
+    """A finding on one numbered member of a fleet the topology knows (``kafka-3`` when the topology has ``kafka``)
+    is the fleet's (docs/causes.md: a numbered member of a fleet by the fleet's name); the host is kept as
+    ``member``. A name the topology knows itself stays."""
+    fleets = {n.lower(): n for n in {*(topology or {}), *(d for deps in (topology or {}).values() for d in deps)} if n}
+    out: list[Signal] = []
+    for sig in signals:
+        name = (sig.service or "").lower()
+        fleet = _MEMBER_NUMBER.sub("", name) if name and name not in fleets and not _ADDRESS_HOST.match(name) else name
+        if fleet != name and fleet in fleets:
+            out.append(sig.model_copy(update={"service": fleets[fleet],
+                                              "attributes": {**sig.attributes, "member": sig.service}}))
+        else:
+            out.append(sig)
+    return out
+
+
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it."""
+    signals = fleet_members(signals, topology)
     names = sorted({k for k in known if k})
     signals = [_quoted_database_error(s, topology or {}) for s in signals]
     failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}
@@ -347,6 +368,68 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 "score": round(float(sig.score) * 0.8, 4),
                 "attributes": {**sig.attributes, "decisive": False, "blames": target},
             }))
+    return consequences_to_mechanism(out, topology)
+
+
+# A pool that ran dry is what a slow or locked database looks like from its clients (docs/causes.md: sessions queued
+# behind a lock are db_lock_contention even when connections then run out; slow queries are db_slow_query); an edge
+# under attack drops packets (conntrack full, NIC misses) because of the flood its own log names (ddos); a component
+# that cannot be reached, or whose pool ran dry, because the machines below it went away (a site's or provider's
+# count of live hosts collapsing) is those machines' node_failure. Each row: the consequence kind -> the mechanisms
+# that explain it, strongest first, each with where it may be found: "self" (the reporter), "databases" (the
+# reporter and its databases, by the topology), "below" (the reporter and what it depends on, two levels down).
+_CONSEQUENCE_OF: dict[str, tuple[tuple[str, str], ...]] = {
+    "db_connection_exhaustion": (("db_lock_contention", "databases"), ("db_slow_query", "databases"),
+                                 ("node_failure", "below")),
+    "packet_loss": (("ddos", "self"),),
+    "network_partition": (("node_failure", "below"),),
+    "dependency_failure": (("node_failure", "below"),),
+}
+_MECHANISM_MIN = 0.5
+
+
+def _places(service: str, scope: str, topology: dict[str, list[str]]) -> set[str]:
+    if scope == "databases":
+        return {service, *[d for d in topology.get(service, []) if name_affinity(d, "db_down") == 1.0]}
+    if scope == "below":
+        first = [d for d in topology.get(service, []) if d]
+        return {service, *first, *[d for f in first for d in topology.get(f, []) if d]}
+    return {service}
+
+
+def _mechanism_behind(sig: Signal, signals: list[Signal], topology: dict[str, list[str]]) -> Signal | None:
+    """The mechanism that explains a decisive consequence finding: a signal of a mechanism kind, from that
+    component's own evidence, where its row of ``_CONSEQUENCE_OF`` allows (the reporter, its databases, below)."""
+    rows = _CONSEQUENCE_OF.get(str(sig.kind))
+    if not rows or not sig.service:
+        return None
+    for mechanism, scope in rows:
+        places = _places(sig.service, scope, topology)
+        found = [s for s in signals if s.service in places and s.kind == mechanism and float(s.score) >= _MECHANISM_MIN
+                 and not s.attributes.get("reporter")]
+        if found:
+            return max(found, key=lambda s: float(s.score))
+    return None
+
+
+def consequences_to_mechanism(signals: list[Signal], topology: dict[str, list[str]] | None = None) -> list[Signal]:
+    """Rewrite each decisive consequence finding (an exhausted connection pool) as the database mechanism that
+    explains it, on that database, when the database's own evidence names one; the reporter keeps a symptom."""
+    out: list[Signal] = []
+    for sig in signals:
+        best = _mechanism_behind(sig, signals, topology or {}) if is_decisive(sig) else None
+        if best is None:
+            out.append(sig)
+            continue
+        out.append(sig.model_copy(update={
+            "service": best.service, "kind": best.kind,
+            "score": round(min(float(sig.score), max(float(best.score), _MECHANISM_MIN)), 4),
+            "attributes": {**sig.attributes, "reported_as": sig.kind, "mechanism_from": best.id},
+        }))
+        if sig.service != best.service:
+            out.append(sig.model_copy(update={"id": f"{sig.id}:reporter", "kind": REPORTER_SYMPTOM,
+                                              "score": round(float(sig.score) * 0.8, 4),
+                                              "attributes": {**sig.attributes, "decisive": False, "blames": best.service}}))
     return out
 
 

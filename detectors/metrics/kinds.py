@@ -44,6 +44,11 @@ KIND_RULES: tuple[KindRule, ...] = (
     # Kubernetes object states (kube-state-metrics)
     KindRule(r"node.*(not_?ready|ready_false|unreachable)", "node_failure", None, "node"),
     KindRule(r"node.*disk_?pressure", "disk_full", None, "node"),
+    # a count of live machines of a site, provider or fleet (hosts_up, hosts_reachable, instances_running) falling:
+    # the machines went away (power, fire, reboots). Not a load balancer's view of its backends or a replica
+    # set's members, which say nothing of the machines
+    KindRule(r"(^|_)(hosts?|nodes?|instances?|machines?)_(up|reachable|running|alive|online)$"
+             r"|(^|_)(up|reachable|running|alive|online)_(hosts|nodes|instances|machines)$", None, "node_failure", "node"),
     KindRule(r"pod.*pending|pending_pods|unschedulable", "resource_quota", None, "scheduling"),
     KindRule(r"replicas_unavailable|unavailable_replicas", "error_rate_increase", None, "availability"),
     # "available" / "free" / "idle" / "remaining" series are bad when they FALL

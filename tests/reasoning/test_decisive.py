@@ -352,3 +352,79 @@ def test_a_failed_answer_naming_no_host_is_the_probers_one_dns_dependency() -> N
     # two dependencies that could be it: the evidence must choose, nothing moves
     stays = retarget([servfail], names, {"synth-dns": ["dyn", "ultradns"]})
     assert [(s.service, s.kind) for s in stays] == [("synth-dns", "dns_failure")]
+
+
+# An exhausted pool is the client's view of a slow or locked database (docs/causes.md): one row per mechanism.
+@pytest.mark.parametrize(
+    ("reporter", "mechanism_on", "mechanism"),
+    [
+        ("checkout", "orders-db", "db_lock_contention"),  # the client's pool ran dry; the database logs lock waits
+        ("checkout", "orders-db", "db_slow_query"),  # the client's pool ran dry; the database logs slow queries
+        ("orders-db", "orders-db", "db_lock_contention"),  # the database's own "Too many connections" behind a lock
+    ],
+)
+def test_an_exhausted_pool_becomes_the_database_mechanism_that_explains_it(
+        reporter: str, mechanism_on: str, mechanism: str) -> None:
+    topology = {"checkout": ["orders-db"], "orders-db": []}
+    pool = _decisive(reporter, "db_connection_exhaustion", 0.83)
+    own = _decisive(mechanism_on, mechanism, 0.6)
+    best = support(retarget([pool, own], KNOWN, topology))
+    assert max(best, key=lambda key: best[key]) == ("orders-db", mechanism)
+    assert (reporter, "db_connection_exhaustion") not in best
+
+
+def test_an_exhausted_pool_with_no_database_mechanism_stays_the_callers() -> None:
+    topology = {"checkout": ["orders-db"], "orders-db": []}
+    pool = _decisive("checkout", "db_connection_exhaustion", 0.83)
+    unrelated = _decisive("payments", "db_lock_contention", 0.9)  # not checkout's database
+    best = support(retarget([pool, unrelated], KNOWN, topology))
+    assert ("checkout", "db_connection_exhaustion") in best
+
+
+def test_packet_loss_on_an_edge_under_attack_is_the_attack() -> None:
+    loss = _decisive("checkout", "packet_loss", 0.88)  # nf_conntrack: table full on the edge
+    flood = _decisive("checkout", "ddos", 0.6)  # the same edge's log names a SYN flood
+    best = support(retarget([loss, flood], KNOWN, {}))
+    assert max(best, key=lambda key: best[key]) == ("checkout", "ddos")
+    assert ("checkout", "packet_loss") not in best
+
+
+def test_packet_loss_without_an_attack_stays_packet_loss() -> None:
+    loss = _decisive("checkout", "packet_loss", 0.88)
+    elsewhere = _decisive("payments", "ddos", 0.6)
+    best = support(retarget([loss, elsewhere], KNOWN, {}))
+    assert ("checkout", "packet_loss") in best
+
+
+@pytest.mark.parametrize(
+    ("member", "topology", "expected"),
+    [
+        ("kafka-3", {"events-api": ["kafka"], "kafka": []}, "kafka"),  # a broker host's journal -> the cluster
+        ("web12", {"lb": ["web"], "web": []}, "web"),
+        ("web-3", {"lb": ["web", "web-3"], "web": [], "web-3": []}, "web-3"),  # the topology knows the member itself
+        ("ip-10-20-3-41", {"gw": ["ip-10-20-3"]}, "ip-10-20-3-41"),  # no fleet: stays the host
+    ],
+)
+def test_a_numbered_member_is_named_by_its_fleet(member: str, topology: dict[str, list[str]], expected: str) -> None:
+    best = support(retarget([_decisive(member, "hardware_error", 0.8)], [member, *topology], topology))
+    assert (expected, "hardware_error") in best
+
+
+@pytest.mark.parametrize("reported", ["network_partition", "db_connection_exhaustion", "dependency_failure"])
+def test_a_failure_to_reach_what_runs_on_machines_that_went_away_is_their_node_failure(reported: str) -> None:
+    # checkout -> orders-db -> dc-1: dc-1's count of live hosts collapsed; checkout cannot reach orders-db
+    topology = {"checkout": ["orders-db"], "orders-db": ["dc-1"], "dc-1": []}
+    reach = _decisive("orders-db", reported, 0.63)
+    gone = Signal(source="metrics", detector="metric.changepoint", service="dc-1", kind="node_failure",
+                  title="dc-1: hosts_up fell from 12 to 0", score=0.9, started_at=at(8))
+    best = support(retarget([reach, gone], [*KNOWN, "dc-1"], topology))
+    assert max(best, key=lambda key: best[key]) == ("dc-1", "node_failure")
+
+
+def test_machines_gone_elsewhere_do_not_take_a_partition() -> None:
+    topology = {"checkout": ["orders-db"], "orders-db": [], "dc-2": []}
+    reach = _decisive("orders-db", "network_partition", 0.63)
+    gone = Signal(source="metrics", detector="metric.changepoint", service="dc-2", kind="node_failure",
+                  title="dc-2: hosts_up fell", score=0.9, started_at=at(8))
+    best = support(retarget([reach, gone], [*KNOWN, "dc-2"], topology))
+    assert ("orders-db", "network_partition") in best

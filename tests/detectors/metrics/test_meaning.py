@@ -254,3 +254,15 @@ def test_signals_carry_their_service_s_place_in_the_metric_ranking() -> None:
                                  alert_time=T0 + timedelta(minutes=60), topology={"api": ["db"]})
     positions = {s.service: s.attributes["metric_rank_position"] for s in sigs}
     assert positions == {"db": 1.0, "api": 0.0}  # the dependency explains its caller's latency
+
+
+@pytest.mark.parametrize("metric", ["hosts_up", "hosts_reachable", "instances_running", "nodes_up", "up_machines"])
+def test_a_falling_count_of_live_machines_is_node_failure(metric: str) -> None:
+    assert bad_directions(metric) == (-1,)
+    assert kind_for(metric, direction=-1, shape="step") == "node_failure"
+    assert kind_for(metric, direction=1, shape="step") is None
+
+
+@pytest.mark.parametrize("metric", ["backend_up_servers", "replset_members_up", "healthy_instances"])
+def test_a_balancer_or_replica_set_view_is_not_machines_gone(metric: str) -> None:
+    assert kind_for(metric, direction=-1, shape="step") != "node_failure"
