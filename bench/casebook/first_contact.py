@@ -109,14 +109,23 @@ def _fit_map(x: np.ndarray, y: np.ndarray, names: tuple[str, ...] = MAP_FEATURES
     k = x.shape[1]
     centre = np.array([_PRIOR_CENTRE.get(n, 0.0) for n in names] + [0.0])
     xb = np.hstack([x, np.ones((x.shape[0], 1))])
+
+    def loss(t: np.ndarray) -> float:
+        z = xb @ t
+        return float(np.sum(np.logaddexp(0.0, z) - y * z) + PRIOR_STRENGTH * np.sum((t - centre) ** 2))
+
     theta = centre.copy()
     for _ in range(100):
         p = 1.0 / (1.0 + np.exp(-(xb @ theta)))
         grad = xb.T @ (p - y) + 2 * PRIOR_STRENGTH * (theta - centre)
         hess = (xb * (p * (1.0 - p))[:, None]).T @ xb + 2 * PRIOR_STRENGTH * np.eye(k + 1)
         step = np.linalg.solve(hess, grad)
-        theta = theta - step
-        if float(np.abs(step).max()) < 1e-9:
+        # damped: many rows at the same clipped logit make full Newton steps overshoot and diverge
+        scale, before = 1.0, loss(theta)
+        while scale > 1e-6 and loss(theta - scale * step) > before:
+            scale /= 2
+        theta = theta - scale * step
+        if float(np.abs(scale * step).max()) < 1e-9:
             break
     return theta[:k], float(theta[k])
 

@@ -85,3 +85,16 @@ def test_the_shipped_map_is_the_one_the_committed_rows_give() -> None:
                     names)
     assert shipped["coef"] == {n: round(float(v), 4) for n, v in zip(names, w, strict=True)}
     assert shipped["intercept"] == round(b, 4)
+
+
+def test_many_rows_at_the_clipped_top_do_not_make_the_fit_diverge(tmp_path: Path) -> None:
+    # a batch where most answers claimed certainty and half were wrong: full Newton steps overshoot here
+    pairs = [(1.0, i < 10, True) for i in range(20)] + [(0.6, i < 1, True) for i in range(6)] \
+        + [(0.95, i < 12, True) for i in range(14)] + [(0.3, i < 2, False) for i in range(12)]
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(_featured(pairs)))
+    figures = fit(path, write=False, names=("z_calibrated",))
+    a, b = figures["slope"], figures["intercept"]
+    top = 1 / (1 + math.exp(-(a * _logit(1.0) + b)))
+    assert 0.0 < a < 1.5
+    assert 0.5 < top < 0.8  # right 10 times in 20 at the top, pulled up a little by the prior
