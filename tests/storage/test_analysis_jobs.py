@@ -233,26 +233,3 @@ def test_a_busy_runner_waits_for_a_free_slot_instead_of_spinning(store: Store) -
     release.set()
     assert outcome.get("waits", 10**9) <= 6  # a spinning loop waits thousands of times in these 0.25 s
     assert outcome.get("stopped") == 1, "the runner did not stop"
-
-
-def test_analyses_run_while_the_default_thread_pool_is_busy(settings, store: Store) -> None:  # type: ignore[no-untyped-def]
-    """The runner has threads of its own: a burst of other blocking work filling the shared default pool
-    (outbox deliveries) does not hold the analyses back."""
-    pipeline = _pipeline(settings, store)
-    created = pipeline.accept_alerts([_alert(f"svc{i}") for i in range(3)]).created
-    release = threading.Event()
-
-    async def run() -> None:
-        loop = asyncio.get_running_loop()
-        blockers = [loop.run_in_executor(None, release.wait, 30) for _ in range(64)]  # more than the pool holds
-        queue = AnalysisQueue(store, pipeline.analyze_job, workers=2, poll_interval_s=0.05)
-        queue.start()
-        try:
-            await queue.drain(timeout=20)  # a guard against a hang, not a speed check
-        finally:
-            release.set()
-            await queue.stop()
-            await asyncio.gather(*blockers)
-
-    asyncio.run(run())
-    assert _analyses(store) == {i: 1 for i in created}
