@@ -10,6 +10,8 @@ Each case under ``cases/`` is an evidence bundle (ARCHITECTURE.md) whose ``truth
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,3 +177,13 @@ def miss_lines(results: list[CaseResult]) -> list[str]:
 
 __all__ = ["CASES_DIR", "NO_LLM_MESSAGE", "CaseResult", "figures", "headline", "miss_lines", "read_case_labels",
            "report_lines", "run_casebook", "select_cases"]
+
+
+def ready_to_run(cases: Path) -> bool:
+    """The casebook CLIs' common start: offline model loading, and a clear error when ``cases`` is no folder."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if not cases.is_dir():
+        print(f"error: {cases} is not a folder of case bundles", file=sys.stderr)
+        return False
+    return True

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +27,7 @@ from bench.casebook import (
     NO_LLM_MESSAGE,
     SOURCES,
     headline,
+    ready_to_run,
     report_lines,
     run_casebook,
     select_cases,
@@ -67,13 +67,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from config.settings import load_settings
-
-    if not args.cases.is_dir():
-        print(f"error: {args.cases} is not a folder of case bundles", file=sys.stderr)
+    if not ready_to_run(args.cases):
         return 2
+    from config.settings import load_settings
     bundles = select_cases(args.cases, split=args.split, source=args.source)
     if not bundles:
         print(f"error: no cases under {args.cases} for split={args.split} source={args.source or 'any'}",

@@ -79,7 +79,7 @@ def record(cases: Path, out: Path) -> dict[str, Any]:
 
 # The inputs a map may use (names of ``confidence_inputs`` in bot/reasoning/ranker.py) and where a recorded row
 # keeps them. ``z_calibrated`` comes from the row's calibrated confidence; the rest from its ``conf:*`` features.
-# On 57 first-contact rows neither decisive_found, decisive_top, decisive_rival, margin nor a change on the
+# On 57 first-contact rows neither a decisive finding of the answer's own (decisive_top), decisive_rival, margin nor a change on the
 # answered service lowered the leave-one-out log-loss below the calibrated logit alone: the default is that.
 MAP_FEATURES: tuple[str, ...] = ("z_calibrated",)
 # the prior's centre: the identity on the calibrated logit, nothing from the other inputs
@@ -96,10 +96,7 @@ def row_inputs(row: dict[str, Any], names: tuple[str, ...] = MAP_FEATURES) -> li
             continue
         if feats is None:
             raise SystemExit(f"{row.get('case')}: recorded without features; record it again to fit on {name!r}")
-        if name == "decisive_found":
-            out.append(1.0 if float(feats.get("conf:decisive_top", 0.0)) > 0 else 0.0)
-        else:
-            out.append(float(feats.get(f"conf:{name}", 0.0)))
+        out.append(float(feats.get(f"conf:{name}", 0.0)))
     return out
 
 
@@ -151,8 +148,11 @@ def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
 
 def fit(paths: Path | list[Path], *, write: bool, names: tuple[str, ...] = MAP_FEATURES) -> dict[str, Any]:
     from bot.pipeline.evaluation import expected_calibration_error
-    from bot.reasoning.scorer import DEFAULT_MODEL_PATH
+    from bot.reasoning.scorer import CONFIDENCE_FEATURES, DEFAULT_MODEL_PATH
 
+    unknown = [n for n in names if n not in CONFIDENCE_FEATURES]
+    if unknown:  # the shipped map can only use what an analysis computes (confidence_inputs)
+        raise SystemExit(f"unknown map input(s) {', '.join(unknown)}; choose from {', '.join(CONFIDENCE_FEATURES)}")
     files = [paths] if isinstance(paths, Path) else list(paths)
     rows = load_rows(files)
     x = np.array([row_inputs(r, names) for r in rows])

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import shutil
@@ -940,10 +939,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    if not args.cases.is_dir():
-        print(f"error: {args.cases} is not a folder of case bundles", file=sys.stderr)
+    from bench.casebook import ready_to_run
+
+    if not ready_to_run(args.cases):
         return 2
     cases = dev_cases(args.cases)
     if args.case:

@@ -49,7 +49,6 @@ def confidence_inputs(model: RankerModel, cands: list[Candidate], raw: list[floa
         "calibrated": calibrated,
         "z_calibrated": math.log(clipped / (1.0 - clipped)),
         "decisive_top": f.get("decisive_score", 0.0),
-        "decisive_found": 1.0 if f.get("decisive_score", 0.0) > 0 else 0.0,
         "decisive_rival": max((cands[i].features.get("decisive_score", 0.0) for i in others), default=0.0),
         "margin": float(raw[top]) - float(second),
         "direct_support": 1.0 if f.get("direct_score", 0.0) + f.get("text_match", 0.0) + f.get("metric_hint", 0.0) > 0

@@ -79,7 +79,6 @@ EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 60.
 CONFIDENCE_FEATURES: tuple[str, ...] = (
     "z_calibrated",  # logit of the calibrated confidence
     "decisive_top",  # the top answer's own decisive finding (0 when none)
-    "decisive_found",  # 1 when the top rests on a decisive finding of its own (a line or reason that explains it)
     "decisive_rival",  # the strongest decisive finding for another answer
     "margin",  # raw belief of the top minus the second
     "direct_support",  # a detector named the top kind on that service (signal, log text or metric name)

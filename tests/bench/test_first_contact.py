@@ -49,19 +49,26 @@ def test_an_answer_without_a_decisive_finding_of_its_own_is_trusted_less(tmp_pat
     pairs = [(0.9, i < 18, True) for i in range(20)] + [(0.9, i < 2, False) for i in range(20)]
     path = tmp_path / "rows.json"
     path.write_text(json.dumps(_featured(pairs)))
-    figures = fit(path, write=False, names=("z_calibrated", "decisive_found"))
+    figures = fit(path, write=False, names=("z_calibrated", "decisive_top"))
     coef, b = figures["coef"], figures["intercept"]
-    with_finding = 1 / (1 + math.exp(-(coef["z_calibrated"] * _logit(0.9) + coef["decisive_found"] + b)))
+    with_finding = 1 / (1 + math.exp(-(coef["z_calibrated"] * _logit(0.9) + 0.8 * coef["decisive_top"] + b)))
     without = 1 / (1 + math.exp(-(coef["z_calibrated"] * _logit(0.9) + b)))
-    assert coef["decisive_found"] > 0.5
+    assert coef["decisive_top"] > 0.5
     assert without < 0.5 < with_finding
+
+
+def test_a_map_input_no_analysis_computes_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(_featured([(0.9, True, True), (0.2, False, False)])))
+    with pytest.raises(SystemExit, match="unknown map input"):
+        fit(path, write=False, names=("z_calibrated", "decisive_found"))
 
 
 def test_rows_without_features_cannot_fit_a_featured_map(tmp_path: Path) -> None:
     path = tmp_path / "rows.json"
     path.write_text(json.dumps(_rows([(0.9, True), (0.2, False)])))
     with pytest.raises(SystemExit, match="record it again"):
-        fit(path, write=False, names=("z_calibrated", "decisive_found"))
+        fit(path, write=False, names=("z_calibrated", "decisive_top"))
 
 
 def test_a_case_recorded_in_two_batches_is_refused(tmp_path: Path) -> None:
