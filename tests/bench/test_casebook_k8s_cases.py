@@ -1,0 +1,65 @@
+"""The casebook's Kubernetes half (``bench/casebook/cases/k8s-*``): case numbers run without gaps, the split
+follows the number (odd dev, even test), and every case from k8s-51 on has its row in
+``bench/casebook/KUBERNETES_CASES.md`` saying the same truth as its ``truth.json``.
+
+These tests guard the data's shape and its documentation, never Sherlog's answers on it (loading and the
+vocabulary are checked for every case in ``test_casebook.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+CASEBOOK = Path(__file__).resolve().parents[2] / "bench" / "casebook"
+CASES = sorted(
+    (p for p in (CASEBOOK / "cases").glob("k8s-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1])
+)
+CASE_NAME = re.compile(r"^k8s-(?P<n>\d{2,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
+# | k8s-51-x | deploy | `svc` / `kind` | dev | https://... |
+TABLE_ROW = re.compile(
+    r"^\| (?P<case>k8s-\d+-[a-z0-9-]+) \| (?P<category>[a-z]+) \| `(?P<service>[^`]+)` / `(?P<kind>[a-z_]+)` "
+    r"\| (?P<split>dev|test) \|",
+    re.MULTILINE,
+)
+MIN_CASES = 133
+FIRST_DOCUMENTED = 51
+
+
+def _number(case: Path) -> int:
+    return int(case.name.split("-")[1])
+
+
+def _table() -> dict[str, dict[str, str]]:
+    text = (CASEBOOK / "KUBERNETES_CASES.md").read_text(encoding="utf-8")
+    return {m["case"]: m.groupdict() for m in TABLE_ROW.finditer(text)}
+
+
+def test_case_numbers_run_without_gaps() -> None:
+    assert len(CASES) >= MIN_CASES
+    for case in CASES:
+        assert CASE_NAME.match(case.name), f"{case.name}: expected k8s-NN-<slug>"
+    assert [_number(c) for c in CASES] == list(range(1, len(CASES) + 1))
+
+
+def test_the_table_parser_reads_a_row() -> None:
+    row = "| k8s-51-init-migration-fails-billing-api | deploy | `billing-api` / `bad_deploy` | dev | https://x |"
+    match = TABLE_ROW.search(row)
+    assert match is not None and match["service"] == "billing-api" and match["kind"] == "bad_deploy"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if _number(c) >= FIRST_DOCUMENTED], ids=lambda c: c.name)
+def test_documented_row_matches_truth(case: Path) -> None:
+    truth = json.loads((case / "truth.json").read_text(encoding="utf-8"))
+    assert truth["split"] == ("dev" if _number(case) % 2 else "test")
+    row = _table().get(case.name)
+    assert row is not None, f"{case.name} has no row in KUBERNETES_CASES.md"
+    assert (row["category"], row["service"], row["kind"], row["split"]) == (
+        truth["category"],
+        truth["root_cause_service"],
+        truth["root_cause_kind"],
+        truth["split"],
+    )
