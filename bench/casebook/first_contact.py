@@ -49,6 +49,7 @@ def _checkout() -> str:
 
 
 def record(cases: Path, out: Path) -> dict[str, Any]:
+    from bench.casebook import read_case_labels
     from bot.pipeline import Pipeline
     from bot.pipeline.bundle import load_bundle
     from config.settings import load_settings
@@ -60,7 +61,7 @@ def record(cases: Path, out: Path) -> dict[str, Any]:
         context, report = load_bundle(path)
         if report.truth is None:
             continue
-        if getattr(report.truth, "split", None) not in (None, "dev"):
+        if read_case_labels(path)[0] not in ("", "dev"):  # the truth model does not carry the split
             raise SystemExit(f"{path.name} is not a dev case: first-contact data come from the dev half only")
         top = pipeline.analyze_context(context).top
         rows.append({

@@ -22,12 +22,14 @@ from bot.domain import (
 )
 from detectors.kubernetes.container_logs import logs_by_workload
 from detectors.kubernetes.event_rows import findings_from_rows
+from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import policy_signals
 from detectors.kubernetes.resolve import (
     Resolver,
+    csi_node_plugin,
     dependency_host,
     metrics_api_server,
     registry_host,
@@ -38,6 +40,7 @@ from detectors.kubernetes.rollouts import rollout_signals
 from detectors.kubernetes.rules import (
     CONDITION,
     EVENT,
+    PID_PRESSURE_RULES,
     TAINT,
     TERMINATED,
     WAITING,
@@ -45,6 +48,7 @@ from detectors.kubernetes.rules import (
     Rule,
     match_rule,
 )
+from detectors.kubernetes.services import target_port_signals
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,12 @@ MAX_EVIDENCE = 3
 # CronJob runs exhaust what they share, a namespace quota or a database's connections
 EXPLAINS_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "cronjob.pile_up": ("db_connection_exhaustion", "resource_quota"),
+    # a workload whose unreaped processes hold the node's PIDs is why the node is out of them
+    "process.zombies": ("resource_quota",),
 }
+# line readings that stand only with a finding of the node's own: a zombie or two is harmless, thousands on a
+# node short of PIDs are the leak
+NEEDS_PID_PRESSURE = ("process.zombies",)
 CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
 # Each decisive bad_deploy / config_change finding mirrored as a non-decisive change (a bridge for a ranker that
 # takes change-cause kinds only from "changes" signals). Off: the ranker reads decisive findings of every source
@@ -100,9 +109,11 @@ def gather_findings(context: IncidentContext) -> Findings:
 def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     findings = gather_findings(context)
     resolver = Resolver(findings)
-    said = line_signals(context.logs, resolver.workload_of_pod)
+    owners = secret_owners(context.kubernetes, resolver.workloads())
+    said = line_signals(context.logs, resolver.workload_of_pod, lambda secret: owner_of(owners, secret))
+    said.extend(target_port_signals(context.kubernetes, context.logs))
     if not (findings.events or findings.pods or findings.nodes or findings.rollouts or findings.policies):
-        return sorted(said, key=lambda s: s.score, reverse=True)
+        return sorted(_with_pid_pressure(said, set()), key=lambda s: s.score, reverse=True)
     alert_time = context.alert_time
     matched = _refine([*_event_findings(findings.events, alert_time), *_container_findings(findings),
                        *_node_findings(findings)])
@@ -123,11 +134,26 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals = [_signal(g, with_logs) for g in kept]
     if MIRROR_CHANGE_CAUSES:
         signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
-    signals.extend(without_yielding(said, signals))
+    short_of_pids = {g.service for g in kept if g.rule.id in PID_PRESSURE_RULES}
+    signals.extend(_with_pid_pressure(without_yielding(said, signals), short_of_pids))
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
                                   alert_text=_alert_text(context)))
     return sorted(signals, key=lambda s: s.score, reverse=True)
+
+
+def _with_pid_pressure(said: list[Signal], short_of_pids: set[str]) -> list[Signal]:
+    """``said`` without the readings that need a node short of PIDs when no node is; those kept explain it."""
+    out = []
+    for sig in said:
+        rule = str(sig.attributes.get("rule", ""))
+        if rule in NEEDS_PID_PRESSURE:
+            if not short_of_pids:
+                continue
+            sig = sig.model_copy(update={"attributes": {**sig.attributes,
+                                                        "explains": list(EXPLAINS_ELSEWHERE[rule])}})
+        out.append(sig)
+    return out
 
 
 def _alert_text(context: IncidentContext) -> str:
@@ -309,6 +335,12 @@ def _group_for(item: _Finding, resolver: Resolver) -> _Group:
         group.culprit = registry_host(item.said_by or item.message, resolver.image_of(item.obj, item.container))
     elif rule.blame == "dependency":
         group.culprit = service_workload(dependency_host(item.said_by or item.message), resolver.workloads())
+    elif rule.blame == "named":
+        group.culprit = rule.culprit
+    elif rule.blame == "csi_driver":
+        group.culprit = csi_node_plugin(item.message, resolver.workloads())
+        if not group.culprit:  # no node plugin seen: a mount that fails, read as the spec's
+            group.rule = match_rule(EVENT, "FailedMount", "") or rule
     elif rule.blame == "metrics_api":
         group.culprit = metrics_api_server(item.message, resolver.workloads())
         if not group.culprit:  # no server named or seen: the autoscaler's own reading stays

@@ -9,6 +9,9 @@ named on:
   named     the component the row names (``culprit``: ``etcd``, ``kube-apiserver``)
   service   the Service the line names (``Service "shop/web" does not have any active Endpoint``)
   pod       the workload of the pod the line names (``pods/"zk-1"``: the workload a disruption budget protects)
+  secret    the workload served by the Ingress whose TLS secret the line names (``ingress.tls_owner``)
+  node      the node the line names in its ``node="..."`` field (metrics-server's scrape of a kubelet)
+  host      the host of the syslog header (``Aug 08 21:14:02 wrk-a-22 kubelet[988]: ...``), else the log's service
 
 The application-level decisive lines (a refused connection, a full disk, an expired certificate a client
 met) are ``detectors/logs``' job; the rows here are Kubernetes' own wording only.
@@ -49,6 +52,9 @@ LINE_RULES: tuple[LineRule, ...] = (
     # API Priority and Fairness / max-inflight: HTTP 429 as client-go words it
     LineRule("apiserver.throttled", "rate_limited", "named", 0.8,
              r"the server has received too many requests and has asked us to try again later", "kube-apiserver"),
+    # etcd at its space quota raises the NOSPACE alarm and refuses writes (etcd maintenance: space quota)
+    LineRule("etcd.space_exceeded", "disk_full", "named", 0.85,
+             r"mvcc: database space exceeded|\"alarm\":\"NOSPACE\"|alarm:NOSPACE|exceeded backend quota", "etcd"),
     # etcd's disk is too slow (its FAQ: apply entries took too long, slow fdatasync, wal sync duration)
     LineRule("etcd.slow_apply", "disk_io_latency", "named", 0.75,
              r"apply (?:request|entries) took too long|slow fdatasync|wal: sync duration of|"
@@ -60,6 +66,13 @@ LINE_RULES: tuple[LineRule, ...] = (
     LineRule("kubelet.client_cert_expired", "certificate_expired", "self", 0.85,
              r"(?:bootstrap )?client certificate in \S+ is expired|Current client certificate is expired|"
              r"certificate_manager.*\bexpired\b"),
+    # a kubelet serving certificate that expired (or was never renewed: its CSRs left unapproved): metrics-server
+    # cannot scrape the node, the kubelet itself has no certificate to serve
+    LineRule("kubelet.serving_cert_expired", "certificate_expired", "node", 0.8,
+             r"Failed to scrape node.{0,400}x509: certificate has expired"),
+    LineRule("kubelet.no_serving_cert", "certificate_expired", "host", 0.7,
+             r"no serving certificate available for the kubelet|"
+             r"kubelet-serving: Failed while requesting a signed certificate"),
     # the kubelet's runtime does not answer
     LineRule("kubelet.pleg", "node_failure", "self", 0.7, r"PLEG is not healthy: pleg was last seen active"),
     # an eviction refused by a PodDisruptionBudget (kubectl drain, cluster upgrades)
@@ -67,12 +80,22 @@ LINE_RULES: tuple[LineRule, ...] = (
              r"Cannot evict pod as it would violate the pod's disruption budget"),
     # ingress-nginx routes to a Service that selects no ready pod: a selector that matches nothing, unless the
     # Service's pods are failing for a reason of their own (then that reason is the finding)
+    # ingress-nginx cannot find an Ingress's TLS secret and serves its default (Fake) certificate: the Ingress's
+    # spec names a secret that does not exist; nothing expired
+    LineRule("ingress.tls_secret_missing", "config_change", "secret", 0.8,
+             r"local SSL certificate [\w.-]+/[\w.-]+ was not found"),
+    # processes nobody reaps (``<defunct>``) in a workload's process list: they hold the node's PIDs; read only
+    # when the node is short of PIDs (``detector.py``), a zombie or two being harmless
+    LineRule("process.zombies", "resource_quota", "self", 0.8, r"<defunct>"),
     LineRule("ingress.no_endpoints", "config_change", "service", 0.6,
              r"Service \"[\w.-]+/[\w.-]+\" does not have any active Endpoint", yields=True),
 )
 
 _EVICTING = re.compile(r"evicting pods?/\"?(?P<pod>[a-z0-9][a-z0-9.-]*)\"?")
 _SERVICE = re.compile(r"Service \"[\w.-]+/(?P<name>[\w.-]+)\"")
+_SECRET = re.compile(r"local SSL certificate (?P<secret>[\w.-]+/[\w.-]+) was not found")
+_NODE_FIELD = re.compile(r"\bnode=\\?\"(?P<node>[\w.-]+)\\?\"")
+_SYSLOG_HOST = re.compile(r"^\s*(?:\w{3}\s+\d{1,2}\s+[\d:]{8}|\d{4}-\d\d-\d\dT\S+)\s+(?P<host>[\w.-]+)\s+\w+\[\d+\]:")
 
 
 _ANY = re.compile("|".join(f"(?:{rule.pattern})" for rule in LINE_RULES), re.I)
@@ -87,7 +110,21 @@ def match_line(line: str) -> LineRule | None:
     return None
 
 
-def _target(rule: LineRule, line: str, service: str, workload_of_pod: Callable[[str], str]) -> str:
+def _no_owner(_secret: str) -> str:
+    return ""
+
+
+def _target(rule: LineRule, line: str, service: str, workload_of_pod: Callable[[str], str],
+            secret_owner: Callable[[str], str] = _no_owner) -> str:
+    if rule.blame == "secret":
+        found = _SECRET.search(line)
+        return secret_owner(found.group("secret")) if found else ""
+    if rule.blame == "node":
+        found = _NODE_FIELD.search(line)
+        return found.group("node") if found else ""
+    if rule.blame == "host":
+        found = _SYSLOG_HOST.match(line)
+        return found.group("host") if found else service
     if rule.blame == "named":
         return rule.culprit
     if rule.blame == "service":
@@ -99,15 +136,17 @@ def _target(rule: LineRule, line: str, service: str, workload_of_pod: Callable[[
     return service
 
 
-def line_signals(logs: dict[str, list[str]], workload_of_pod: Callable[[str], str]) -> list[Signal]:
-    """One decisive signal per (rule, component) with the lines that decided it."""
+def line_signals(logs: dict[str, list[str]], workload_of_pod: Callable[[str], str],
+                 secret_owner: Callable[[str], str] = _no_owner) -> list[Signal]:
+    """One decisive signal per (rule, component) with the lines that decided it; ``secret_owner`` names the
+    workload an Ingress's TLS secret (``ns/name``) serves, "" when the evidence shows none."""
     found: dict[tuple[str, str], tuple[LineRule, str, list[str]]] = {}
     for service, lines in logs.items():
         for line in lines[-MAX_LINES_PER_SERVICE:]:
             rule = match_line(line)
             if rule is None:
                 continue
-            target = _target(rule, line, service, workload_of_pod)
+            target = _target(rule, line, service, workload_of_pod, secret_owner)
             if not target:
                 continue
             found.setdefault((rule.id, target), (rule, service, []))[2].append(line.strip())

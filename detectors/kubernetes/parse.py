@@ -226,12 +226,36 @@ def parse_logs(text: str, *, origin: str, command: str = "") -> list[ContainerLo
     return out
 
 
+def _exec_target(words: list[str]) -> tuple[str, str, bool]:
+    """(pod, container, False) of ``kubectl [flags] exec [flags] <pod> [-c container] -- <command>``."""
+    pod = container = ""
+    skip = False
+    for i, word in enumerate(words[1:], start=1):
+        if word == "--":
+            break
+        if skip:
+            skip = False
+            if words[i - 1] in ("-c", "--container"):
+                container = word
+            continue
+        if word in _VALUE_FLAGS:
+            skip = True
+        elif word.startswith("--container="):
+            container = word.split("=", 1)[1]
+        elif not word.startswith("-") and word != "exec" and not pod and "exec" in words[:i]:
+            pod = word.split("/", 1)[1] if "/" in word else word
+    return pod, container, False
+
+
 def _logs_command(command: str) -> tuple[str, str, bool]:
     try:
         words = shlex.split(command)
     except ValueError:
         words = command.split()
-    if command_verb(" ".join(words)) != "logs":  # global flags may come before the verb (kubectl -n shop logs x)
+    verb = command_verb(" ".join(words))
+    if verb == "exec":  # what a command run in the pod printed (ps, df, cat): that pod's text
+        return _exec_target(words)
+    if verb != "logs":  # global flags may come before the verb (kubectl -n shop logs x)
         return "", "", False
     verb_at = words.index("logs")
     pod = container = ""

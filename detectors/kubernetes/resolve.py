@@ -168,3 +168,22 @@ def short_host(host: str) -> str:
     if _CLUSTER_SUFFIX.search(host):
         return host.split(".", 1)[0]
     return host
+
+
+_CSI_DRIVER = re.compile(r"driver name (?P<driver>[\w.-]+) not found in the list of registered CSI drivers")
+# a CSI driver's controller side (provisioner, attacher, resizer) does not register it on nodes
+_CSI_CONTROLLER = re.compile(r"provisioner|attacher|resizer|snapshotter|controller", re.I)
+_CSI_GENERIC = frozenset({"csi", "k8s", "io", "com", "net", "org", "driver", "storage", "cloud"})
+
+
+def csi_node_plugin(message: str, workloads: list[str]) -> str:
+    """The node plugin that registers the CSI driver a mount failed for (``driver name rbd.csi.ceph.com not found
+    in the list of registered CSI drivers`` -> ``csi-rbdplugin``): among the bundle's workloads with ``csi`` in
+    their name, not a controller-side one, the one sharing a word of the driver's name; "" when none or several."""
+    match = _CSI_DRIVER.search(message)
+    if not match:
+        return ""
+    words = {w for w in re.split(r"[.-]", match.group("driver").lower()) if w and w not in _CSI_GENERIC}
+    found = sorted({w for w in workloads if "csi" in w.lower() and not _CSI_CONTROLLER.search(w)
+                    and any(word in w.lower() for word in words)})
+    return found[0] if len(found) == 1 else ""

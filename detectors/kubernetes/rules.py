@@ -13,6 +13,9 @@ the first match wins, so a row that refines a reason by its message comes before
   metrics_api the server behind the metrics API the message names (culprit: ``metrics-server`` for the resource
               metrics API, the adapter the evidence shows for custom/external metrics)
   pod         the workload of the pod the message names (a drain refused for ``zk-1``: the workload ``zk``)
+  named       the component the row names (``culprit``: ``etcd``); the signal stays on the workload
+  csi_driver  the CSI node plugin's workload that should have registered the driver the message names
+              (``ebs.csi.aws.com`` -> ``ebs-csi-node``) (culprit); the signal stays on the workload
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Rule:
     message: str | None = None
     exit_codes: tuple[int, ...] | None = None
     generic_of: str = ""  # a catch-all of this rule family: a specific row's finding on the same object wins
+    culprit: str = ""  # the component a ``named`` row blames
 
     def matches(self, on: str, reason: str, message: str, exit_code: int | None = None) -> bool:
         if on not in self.on or not ("*" in self.reasons or reason in self.reasons):
@@ -53,6 +57,8 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 EV, ST = (EVENT,), (EVENT, WAITING, TERMINATED)
+# the rows that say a node is short of process IDs (``lines.process.zombies`` stands only with one of them)
+PID_PRESSURE_RULES = ("evict.pids", "pressure.pid", "pressure.pid.event", "condition.pid", "taint.pid")
 WORKLOAD = "workload"  # generic_of: a catch-all of any more specific finding on the same workload
 PULL = ("Failed", "ErrImagePull", "ImagePullBackOff", "BackOff")
 CONFIG = ("Failed", "CreateContainerConfigError")
@@ -72,6 +78,10 @@ RULES: tuple[Rule, ...] = (
     Rule("oom.terminated", (TERMINATED,), ("OOMKilled",), "oom_kill", "workload", 0.95),
     Rule("oom.event", EV, ("OOMKilled", "OOMKilling"), "oom_kill", "workload", 0.9),
     Rule("oom.system", EV, ("SystemOOM",), "oom_kill", "node", 0.8),
+    # ---- the control plane's store ------------------------------------------------------------------------------
+    # etcd at its space quota (alarm NOSPACE) refuses every write: whatever controller reports it, etcd is full
+    Rule("etcd.space_exceeded", EV, ("*",), "disk_full", "named", 0.8, r"mvcc: database space exceeded",
+         culprit="etcd"),
     # ---- images -------------------------------------------------------------------------------------------------
     Rule("image.rate_limited", ST, PULL, "rate_limited", "registry", 0.8,
          _pull(r"toomanyrequests|pull rate limit|429 Too Many Requests")),
@@ -179,6 +189,10 @@ RULES: tuple[Rule, ...] = (
     # connections), and the CronJob's schedule or concurrency policy is what to fix
     Rule("cronjob.pile_up", EV, ("JobsPileUp",), "config_change", "workload", 0.85),
     # ---- volumes ------------------------------------------------------------------------------------------------
+    # the node has no plugin registered for the volume's CSI driver: the driver's node plugin (a DaemonSet) is
+    # not running there, and its own findings say why
+    Rule("volume.csi_unregistered", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"),
+         "dependency_failure", "csi_driver", 0.8, r"not found in the list of registered CSI drivers"),
     Rule("volume.missing_ref", EV, ("FailedMount", "FailedAttachVolume", "FailedMapVolume"), "config_change",
          "workload", 0.85, r"(configmap|secret|persistentvolumeclaim)s? \"?[\w.-]+\"? not found"),
     Rule("volume.multi_attach", EV, ("FailedAttachVolume", "FailedMount"), "disk_io_latency", "workload", 0.8,
@@ -198,7 +212,10 @@ RULES: tuple[Rule, ...] = (
     # ---- eviction and node pressure -----------------------------------------------------------------------------
     Rule("evict.pod_storage_limit", EV, ("Evicted",), "disk_full", "workload", 0.8,
          r"ephemeral local storage usage exceeds|exceeded its local ephemeral storage limit|"
-         r"emptyDir usage exceeds"),
+         r"emptyDir usage exceeds|Usage of EmptyDir volume .{1,120} exceeds the limit"),
+    # a node out of process IDs evicts pods by priority: they are victims; the workload that leaks processes is
+    # the cause (``process.zombies`` in lines.py), the node's exhaustion the reading when none is seen
+    Rule("evict.pids", EV, ("Evicted",), "resource_quota", "node", 0.5, r"low on resource: pids"),
     Rule("evict.memory", EV, ("Evicted",), "oom_kill", "node", 0.8, r"low on resource: memory"),
     Rule("evict.disk", EV, ("Evicted",), "disk_full", "node", 0.85,
          r"low on resource: (ephemeral-storage|nodefs|imagefs)|DiskPressure|no space left"),
@@ -206,10 +223,11 @@ RULES: tuple[Rule, ...] = (
     Rule("pressure.memory", EV, ("EvictionThresholdMet",), "oom_kill", "node", 0.7, r"memory"),
     Rule("pressure.disk", EV, ("EvictionThresholdMet",), "disk_full", "node", 0.75,
          r"ephemeral-storage|nodefs|imagefs|disk"),
+    Rule("pressure.pid", EV, ("EvictionThresholdMet",), "resource_quota", "node", 0.6, r"\bpids?\b"),
     Rule("pressure.disk.event", EV, ("NodeHasDiskPressure", "FreeDiskSpaceFailed", "ImageGCFailed"), "disk_full",
          "node", 0.75),
     Rule("pressure.memory.event", EV, ("NodeHasInsufficientMemory",), "oom_kill", "node", 0.7),
-    Rule("pressure.pid.event", EV, ("NodeHasInsufficientPID",), "node_failure", "node", 0.6),
+    Rule("pressure.pid.event", EV, ("NodeHasInsufficientPID",), "resource_quota", "node", 0.6),
     # ---- nodes --------------------------------------------------------------------------------------------------
     Rule("node.stopped_posting", EV, ("*",), "node_failure", "node", 0.9, r"Kubelet stopped posting node status"),
     Rule("node.not_ready", EV, ("NodeNotReady", "KubeletNotReady", "NodeStatusUnknown"), "node_failure", "node",
@@ -225,7 +243,7 @@ RULES: tuple[Rule, ...] = (
     Rule("condition.not_ready", (CONDITION,), ("Ready=False",), "node_failure", "node", 0.85),
     Rule("condition.memory", (CONDITION,), ("MemoryPressure=True",), "oom_kill", "node", 0.7),
     Rule("condition.disk", (CONDITION,), ("DiskPressure=True",), "disk_full", "node", 0.85),
-    Rule("condition.pid", (CONDITION,), ("PIDPressure=True",), "node_failure", "node", 0.6),
+    Rule("condition.pid", (CONDITION,), ("PIDPressure=True",), "resource_quota", "node", 0.6),
     Rule("condition.network", (CONDITION,), ("NetworkUnavailable=True",), "node_failure", "node", 0.75),
     Rule("condition.readonly_fs", (CONDITION,), ("ReadonlyFilesystem=True",), "hardware_error", "node", 0.8),
     Rule("condition.kernel_deadlock", (CONDITION,), ("KernelDeadlock=True",), "hardware_error", "node", 0.75),
@@ -234,7 +252,7 @@ RULES: tuple[Rule, ...] = (
     Rule("taint.disk", (TAINT,), ("node.kubernetes.io/disk-pressure",), "disk_full", "node", 0.75),
     Rule("taint.memory", (TAINT,), ("node.kubernetes.io/memory-pressure",), "oom_kill", "node", 0.65),
     Rule("taint.network", (TAINT,), ("node.kubernetes.io/network-unavailable",), "node_failure", "node", 0.7),
-    Rule("taint.pid", (TAINT,), ("node.kubernetes.io/pid-pressure",), "node_failure", "node", 0.55),
+    Rule("taint.pid", (TAINT,), ("node.kubernetes.io/pid-pressure",), "resource_quota", "node", 0.55),
     # ---- autoscaling --------------------------------------------------------------------------------------------
     Rule("hpa.max_replicas", EV, ("ScalingLimited", "TooManyReplicas"), "traffic_spike", "workload", 0.6,
          r"more than the maximum|maximum replica count|^$"),
@@ -270,6 +288,7 @@ REASON_HINTS: tuple[tuple[str, str], ...] = (
     (r"status is now: NodeNotReady|Node is not ready|Kubelet stopped posting node status", "NodeNotReady"),
     (r"status is now: NodeHasDiskPressure", "NodeHasDiskPressure"),
     (r"status is now: NodeHasInsufficientMemory", "NodeHasInsufficientMemory"),
+    (r"status is now: NodeHasInsufficientPID", "NodeHasInsufficientPID"),
     (r"(Memory cgroup )?out of memory: Kill(ed)? process|was OOMKilled|OOMKilled", "OOMKilling"),
     (r"System OOM encountered", "SystemOOM"),
     (r"Error: (secret|configmap) \S+ not found|couldn't find key", "CreateContainerConfigError"),

@@ -123,6 +123,13 @@ CRASH_RULES: tuple[Rule, ...] = (
          r": unbound variable|: parameter null or not set|: parameter not set"),
     Rule("sh.permission", "decisive", "bad_deploy", 0.65, "self",
          r"exec \S+: permission denied|^(?:/bin/sh: \d+: )?/\S+: Permission denied$"),
+    # a program started with a flag or argument it does not know (a new image, an old command line): Go's flag
+    # package, cobra, Python's argparse, the JVM launcher
+    Rule("cli.unknown_flag", "decisive", "bad_deploy", 0.75, "self",
+         r"flag provided but not defined: -|\bunknown (?:shorthand )?flag: ['-]|error: unrecognized arguments: |"
+         r"^Unrecognized option: -",
+         hint=("flag provided but not defined", "unknown flag", "unknown shorthand flag", "unrecognized arguments",
+               "unrecognized option")),
     # native crashes and exit codes
     Rule("rust.panic", "decisive", "crash_loop", 0.45, "self", r"thread '[^']+' panicked at", generic=True),
     Rule("native.segv", "decisive", "crash_loop", 0.5, "self",

@@ -105,3 +105,15 @@ def test_many_rows_at_the_clipped_top_do_not_make_the_fit_diverge(tmp_path: Path
     top = 1 / (1 + math.exp(-(a * _logit(1.0) + b)))
     assert 0.0 < a < 1.5
     assert 0.5 < top < 0.8  # right 10 times in 20 at the top, pulled up a little by the prior
+
+
+def test_record_refuses_a_test_case(tmp_path: Path) -> None:
+    from bench.casebook.first_contact import record
+
+    case = tmp_path / "cases" / "k8s-02-x"
+    case.mkdir(parents=True)
+    (case / "alert.json").write_text(json.dumps({"alertname": "X", "service": "web"}), encoding="utf-8")
+    (case / "truth.json").write_text(json.dumps({"category": "memory", "root_cause_service": "web",
+                                                  "root_cause_kind": "oom_kill", "split": "test"}), encoding="utf-8")
+    with pytest.raises(SystemExit, match="not a dev case"):
+        record(tmp_path / "cases", tmp_path / "out.json")

@@ -38,7 +38,26 @@ CASES: list[tuple[str, str, str, str, str]] = [
      "it would violate the pod's disruption budget.", "config_change", "zookeeper", ""),
     ("ingress.no_endpoints", 'W0421 15:52:04.381552 7 controller.go:1214] Service "shop/storefront-web" does not '
      "have any active Endpoint.", "config_change", "storefront-web", ""),
+    ("etcd.space_exceeded", '{"level":"warn","caller":"etcdserver/server.go:1168","msg":"alarm raised","alarm":'
+     '"NOSPACE","from":"8e9e05c52164694d"}', "disk_full", "reporter", "etcd"),
+    ("etcd.space_exceeded", 'time="2026-12-01T06:12:44Z" level=error msg="error in workflow operation" '
+     'error="etcdserver: mvcc: database space exceeded"', "disk_full", "reporter", "etcd"),
+    ("kubelet.serving_cert_expired", 'E0618 13:28:14.104417 1 scraper.go:149] "Failed to scrape node" err="Get '
+     '\\"https://10.8.0.57:10250/metrics/resource\\": tls: failed to verify certificate: x509: certificate has '
+     'expired or is not yet valid: current time 2026-06-18T13:28:14Z is after 2026-06-18T09:12:40Z" '
+     'node="bm-node-07"', "certificate_expired", "bm-node-07", ""),
+    ("kubelet.no_serving_cert", "Aug 08 21:14:02 wrk-a-22 kubelet[988]: I0808 21:14:02.000441 988 log.go:245] "
+     "http: TLS handshake error from 10.70.0.11:51844: no serving certificate available for the kubelet",
+     "certificate_expired", "wrk-a-22", ""),
+    ("ingress.tls_secret_missing", "W1112 09:58:31.441077 7 controller.go:1387] Error getting SSL certificate "
+     '"shop/shop-tls": local SSL certificate shop/shop-tls was not found. Using default certificate',
+     "config_change", "shop-web", ""),
+    ("process.zombies", "  14873 Z    chrome <defunct>", "resource_quota", "reporter", ""),
 ]
+
+
+def _owner(secret: str) -> str:
+    return "shop-web" if secret == "shop/shop-tls" else ""
 
 
 @pytest.mark.parametrize(("rule_id", "line", "kind", "service", "culprit"), CASES,
@@ -46,7 +65,7 @@ CASES: list[tuple[str, str, str, str, str]] = [
 def test_each_row_reads_its_line(rule_id: str, line: str, kind: str, service: str, culprit: str) -> None:
     rule = match_line(line)
     assert rule is not None and (rule.id, rule.kind) == (rule_id, kind)
-    [signal] = line_signals({"reporter": ["starting", line, "done"]}, workload_of_pod)
+    [signal] = line_signals({"reporter": ["starting", line, "done"]}, workload_of_pod, _owner)
     assert (signal.service, signal.kind, signal.attributes["decisive"]) == (service, kind, True)
     assert signal.attributes.get("culprit", "") == culprit
     assert line.strip()[:100] in signal.evidence[0].summary
@@ -100,3 +119,14 @@ def test_a_service_without_endpoints_yields_to_its_pods_own_failure() -> None:
     signals = detect_kubernetes_signals(crash)
     assert not [s for s in signals if s.detector == "k8s.lines"]
     assert [(s.service, s.kind) for s in signals if s.attributes.get("decisive")] == [("web", "crash_loop")]
+
+
+def test_a_missing_tls_secret_no_saved_ingress_names_is_not_guessed() -> None:
+    line = 'Error getting SSL certificate "shop/x-tls": local SSL certificate shop/x-tls was not found.'
+    assert line_signals({"ingress-nginx-controller": [line]}, workload_of_pod) == []
+
+
+def test_a_kubelet_line_without_a_syslog_header_stays_with_its_log() -> None:
+    line = "I0808 21:14:02.000441 988 log.go:245] http: TLS handshake error: no serving certificate available for the kubelet"
+    [signal] = line_signals({"wrk-a-22": [line]}, workload_of_pod)
+    assert (signal.service, signal.kind) == ("wrk-a-22", "certificate_expired")

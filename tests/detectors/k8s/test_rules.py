@@ -163,7 +163,15 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
     ("pressure.memory.event", "event", "NodeHasInsufficientMemory", "Node node-2 status is now: "
      "NodeHasInsufficientMemory", None, "oom_kill", "node"),
     ("pressure.pid.event", "event", "NodeHasInsufficientPID", "Node node-2 status is now: NodeHasInsufficientPID",
-     None, "node_failure", "node"),
+     None, "resource_quota", "node"),
+    ("pressure.pid", "event", "EvictionThresholdMet", "Attempting to reclaim pids", None, "resource_quota", "node"),
+    ("evict.pids", "event", "Evicted", "The node was low on resource: pids. Threshold quantity: 3276, available: "
+     "2104. ", None, "resource_quota", "node"),
+    ("etcd.space_exceeded", "event", "FailedCreate", "Error creating: etcdserver: mvcc: database space exceeded",
+     None, "disk_full", "named"),
+    ("volume.csi_unregistered", "event", "FailedMount", 'MountVolume.MountDevice failed for volume "pvc-0c7a9d12" : '
+     "kubernetes.io/csi: attacher.MountDevice failed to create newCsiDriverClient: driver name rbd.csi.ceph.com not "
+     "found in the list of registered CSI drivers", None, "dependency_failure", "csi_driver"),
     ("node.stopped_posting", "event", "NodeStatusUnknown", "Kubelet stopped posting node status.", None,
      "node_failure", "node"),
     ("node.not_ready", "event", "NodeNotReady", "Node node-3 status is now: NodeNotReady", None, "node_failure",
@@ -191,7 +199,7 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "oom_kill", "node"),
     ("condition.disk", "condition", "DiskPressure=True", "kubelet has disk pressure", None, "disk_full", "node"),
     ("condition.pid", "condition", "PIDPressure=True", "kubelet has insufficient PID available", None,
-     "node_failure", "node"),
+     "resource_quota", "node"),
     ("condition.network", "condition", "NetworkUnavailable=True", "RouteController failed to create a route", None,
      "node_failure", "node"),
     ("condition.readonly_fs", "condition", "ReadonlyFilesystem=True", "Filesystem is read-only", None,
@@ -202,7 +210,7 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
     ("taint.disk", "taint", "node.kubernetes.io/disk-pressure", "", None, "disk_full", "node"),
     ("taint.memory", "taint", "node.kubernetes.io/memory-pressure", "", None, "oom_kill", "node"),
     ("taint.network", "taint", "node.kubernetes.io/network-unavailable", "", None, "node_failure", "node"),
-    ("taint.pid", "taint", "node.kubernetes.io/pid-pressure", "", None, "node_failure", "node"),
+    ("taint.pid", "taint", "node.kubernetes.io/pid-pressure", "", None, "resource_quota", "node"),
     ("hpa.max_replicas", "event", "ScalingLimited", "the desired replica count is more than the maximum replica "
      "count", None, "traffic_spike", "workload"),
     ("hpa.rescale_up", "event", "SuccessfulRescale", "New size: 10; reason: cpu resource utilization (percentage of "
@@ -288,3 +296,21 @@ def test_a_topology_spread_no_node_meets_is_the_spec_constraint() -> None:
                       "{dedicated: gpu}, 8 node(s) didn't match pod topology spread constraints. preemption: 0/12 "
                       "nodes are available: 12 Preemption is not helpful for scheduling.")
     assert rule is not None and (rule.id, rule.kind) == ("schedule.affinity", "config_change")
+
+
+@pytest.mark.parametrize("message", [
+    'Usage of EmptyDir volume "scratch" exceeds the limit "512Mi". ',
+    'Container log-agent exceeded its local ephemeral storage limit "1Gi". ',
+])
+def test_a_pod_over_its_own_ephemeral_storage_limit_is_the_workloads_disk(message: str) -> None:
+    rule = match_rule("event", "Evicted", message)
+    assert rule is not None and (rule.id, rule.kind, rule.blame) == ("evict.pod_storage_limit", "disk_full", "workload")
+
+
+def test_an_etcd_row_names_etcd_and_the_pid_rows_are_listed() -> None:
+    from detectors.kubernetes.rules import PID_PRESSURE_RULES
+
+    rule = match_rule("event", "FailedUpdate", "Operation cannot be fulfilled: etcdserver: mvcc: database space exceeded")
+    assert rule is not None and rule.culprit == "etcd"
+    assert set(PID_PRESSURE_RULES) <= {r.id for r in RULES}
+    assert all(r.kind == "resource_quota" for r in RULES if r.id in PID_PRESSURE_RULES)

@@ -49,6 +49,10 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("sh.unbound", "/entrypoint.sh: line 5: DB_HOST: unbound variable", "config_change", None),
     ("sh.unbound", "/docker-entrypoint.sh: 9: DATABASE_URL: parameter null or not set", "config_change", None),
     ("sh.permission", "exec /entrypoint.sh: permission denied", "bad_deploy", None),
+    ("cli.unknown_flag", "flag provided but not defined: -extra-volume-tags", "bad_deploy", None),
+    ("cli.unknown_flag", 'Error: unknown flag: --metrics-bind', "bad_deploy", None),
+    ("cli.unknown_flag", "worker.py: error: unrecognized arguments: --queues=high", "bad_deploy", None),
+    ("cli.unknown_flag", "Unrecognized option: --add-opens=java.base/java.lang=ALL-UNNAMED", "bad_deploy", None),
     ("rust.panic", "thread 'main' panicked at src/main.rs:41:10:", "crash_loop", None),
     ("native.segv", "Segmentation fault (core dumped)", "crash_loop", None),
     ("exit.137", "worker process exited with code 137", "oom_kill", None),
@@ -318,6 +322,8 @@ ROWS: list[tuple[str, str, str, str | None]] = [
 
 # Lines that look like a rule's but must not fire it: (rule id that must stay silent, line).
 NEAR_MISSES: list[tuple[str, str]] = [
+    ("cli.unknown_flag", "feature flag provided by LaunchDarkly is not defined for this user"),
+    ("cli.unknown_flag", "ignoring unknown flag value in config: colour=blue"),
     ("kernel.multipath", "Jan 29 10:23:40 hv03 multipathd[1021]: mpatha: remaining active paths: 2"),
     ("time.unsynchronised", "Jan 15 18:10:00 ip-10-20-3-41 chronyd[812]: Selected source 169.254.169.123"),
     ("storage.failed", "GET /healthz health check failed for path /healthz on node 3"),
