@@ -368,7 +368,50 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 "score": round(float(sig.score) * 0.8, 4),
                 "attributes": {**sig.attributes, "decisive": False, "blames": target},
             }))
-    return consequences_to_mechanism(out, topology)
+    return triggers_to_limits(consequences_to_mechanism(out, topology), topology)
+
+
+# A rise in requests is a trigger, not a failure, when something below the service that received it reached its
+# own limit under that load (docs/causes.md, "a capacity limit hit after a benign trigger"): the dependency's
+# saturated CPU, refused scale-out or full worker pool is what broke, and the caller's traffic is only why now.
+TRIGGER_KINDS = frozenset({"traffic_spike"})
+LIMIT_KINDS = frozenset({"cpu_saturation", "resource_quota", "thread_pool_exhaustion"})
+_LIMIT_MIN = 0.5
+_LIMIT_LEAD = timedelta(minutes=2)  # a limit already reached well before the traffic rose is not its consequence
+
+
+def _below(service: str, topology: dict[str, list[str]]) -> set[str]:
+    """What ``service`` depends on, two levels down, without the service itself."""
+    first = [d for d in topology.get(service, []) if d and d != service]
+    return {*first, *[d for f in first for d in topology.get(f, []) if d and d != service]}
+
+
+def triggers_to_limits(signals: list[Signal], topology: dict[str, list[str]] | None = None) -> list[Signal]:
+    """Rewrite each traffic rise on a caller as the capacity limit a dependency reached under it, when that
+    dependency's own evidence names the limit (``LIMIT_KINDS``) and the limit began no earlier than the rise:
+    the limit is what failed, the traffic only its trigger. With no such dependency the rise stays as it is."""
+    graph = topology or {}
+    out: list[Signal] = []
+    for sig in signals:
+        if str(sig.kind) not in TRIGGER_KINDS or not sig.service or sig.started_at is None:
+            out.append(sig)
+            continue
+        below = _below(sig.service, graph)
+        rise = _aware(sig.started_at)
+        limits = [s for s in signals if s.service in below and str(s.kind) in LIMIT_KINDS
+                  and float(s.score) >= _LIMIT_MIN and s.started_at is not None
+                  and _aware(s.started_at) >= rise - _LIMIT_LEAD and not s.attributes.get("reporter")]
+        if not limits:
+            out.append(sig)
+            continue
+        limit = max(limits, key=lambda s: (float(s.score), s.service or ""))
+        out.append(sig.model_copy(update={
+            "service": limit.service, "kind": limit.kind,
+            "score": round(min(float(sig.score), float(limit.score)), 4),
+            "attributes": {**sig.attributes, "reported_as": sig.kind, "trigger_on": sig.service,
+                           "limit_from": limit.id},
+        }))
+    return out
 
 
 # A pool that ran dry is what a slow or locked database looks like from its clients (docs/causes.md: sessions queued

@@ -428,3 +428,28 @@ def test_machines_gone_elsewhere_do_not_take_a_partition() -> None:
                   title="dc-2: hosts_up fell", score=0.9, started_at=at(8))
     best = support(retarget([reach, gone], [*KNOWN, "dc-2"], topology))
     assert ("orders-db", "network_partition") in best
+
+
+def _moved(signals: list[Signal], topology: dict[str, list[str]]) -> set[tuple[str, str]]:
+    return {(str(s.service), str(s.kind)) for s in retarget(signals, KNOWN, topology)}
+
+
+def test_a_traffic_rise_on_a_caller_is_the_trigger_of_a_limit_its_dependency_reached() -> None:
+    topology = {"checkout": ["payments"], "payments": ["orders-db"], "orders-db": []}
+    rise = signal("metrics", "checkout", "traffic_spike", 0.88, 8)
+    for limit_kind, on in (("cpu_saturation", "orders-db"), ("resource_quota", "payments")):
+        limit = signal("metrics", on, limit_kind, 0.76, 9)
+        moved = _moved([rise, limit], topology)
+        assert ("checkout", "traffic_spike") not in moved
+        assert (on, limit_kind) in moved
+
+
+def test_a_traffic_rise_stays_when_no_dependency_reached_a_limit_under_it() -> None:
+    topology = {"checkout": ["payments"], "payments": [], "coredns": []}
+    rise = signal("metrics", "checkout", "traffic_spike", 0.88, 8)
+    own = signal("metrics", "checkout", "cpu_saturation", 0.8, 9)  # the caller's own CPU: the rise is its story
+    earlier = signal("metrics", "payments", "cpu_saturation", 0.8, 1)  # saturated long before the rise
+    weak = signal("metrics", "payments", "resource_quota", 0.3, 9)
+    unrelated = signal("metrics", "coredns", "cpu_saturation", 0.9, 9)  # not below checkout
+    for other in (own, earlier, weak, unrelated):
+        assert ("checkout", "traffic_spike") in _moved([rise, other], topology)
