@@ -7,6 +7,7 @@ import pytest
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
 from bot.reasoning import rank
 from bot.reasoning.decisive import name_affinity, resolve_culprit, retarget, support
+from detectors.changes import detect_change_signals
 
 from .factories import at, context, signal
 
@@ -453,3 +454,25 @@ def test_a_traffic_rise_stays_when_no_dependency_reached_a_limit_under_it() -> N
     unrelated = signal("metrics", "coredns", "cpu_saturation", 0.9, 9)  # not below checkout
     for other in (own, earlier, weak, unrelated):
         assert ("checkout", "traffic_spike") in _moved([rise, other], topology)
+
+
+def _preemption(minute: float, rule: str) -> Signal:
+    sig = _decisive("checkout", "resource_quota", 0.8 if rule == "schedule.insufficient" else 0.5, minute=minute)
+    sig.attributes["rule"] = rule
+    return sig
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("kubectl apply priorityclasses.yaml: checkout Deployment priorityClassName: high", "config_change"),
+        ("checkout Deployment: memory request 2Gi -> 4Gi", "resource_quota"),  # no priority: the limit stays
+    ],
+)
+def test_preemption_right_after_a_pod_priority_change_is_the_change(text: str, expected: str) -> None:
+    event = ChangeEvent(ts=at(0), kind="config", service="checkout", text=text)
+    ctx = context(service="checkout", topology={"checkout": []}, events=[event])
+    signals = [_preemption(2, "schedule.preempted"), _preemption(5, "schedule.insufficient"),
+               *detect_change_signals([event], alert_time=at(10))]
+    top = rank(context=ctx, signals=signals, similar=[], runbooks=[]).hypotheses[0]
+    assert (top.service, top.kind) == ("checkout", expected)
