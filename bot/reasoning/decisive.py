@@ -329,9 +329,43 @@ def fleet_members(signals: list[Signal], topology: dict[str, list[str]] | None) 
     return out
 
 
+# A decisive line printed long before the alert is set aside as older than the incident (detectors/logs/decisive.py
+# ``_aged``: ``predates_alert``). Alerts often fire half an hour or more after a failure began, though: when the
+# incident's measured change (metric change points on any component) starts right after that line, and not before
+# it, the line is where the incident began, and it is decisive again.
+INCIDENT_START_WINDOW = timedelta(minutes=15)
+_START_SLACK = timedelta(minutes=2)
+_AGED_FACTOR = 0.6  # detectors/logs/decisive.py OLD_FACTOR
+_START_MIN = 0.5
+
+
+def revive_incident_start(signals: list[Signal]) -> list[Signal]:
+    """Make a decisive finding set aside for predating the alert decisive again when the incident's metric change
+    points begin within ``INCIDENT_START_WINDOW`` after it and none began before it."""
+    changes = [_aware(s.started_at) for s in signals
+               if (s.source or "").startswith("metric") and s.started_at is not None and float(s.score) >= _START_MIN
+               and s.kind is not None]
+    if not changes:
+        return signals
+    first_change = min(changes)
+    out: list[Signal] = []
+    for sig in signals:
+        if sig.attributes.get("predates_alert") and sig.started_at is not None and is_cause_kind(sig.kind) \
+                and not sig.attributes.get("semantic"):
+            began = _aware(sig.started_at)
+            if began - _START_SLACK <= first_change <= began + INCIDENT_START_WINDOW:
+                sig = sig.model_copy(update={
+                    "score": round(min(0.97, float(sig.score) / _AGED_FACTOR), 4),
+                    "attributes": {**sig.attributes, "decisive": True, "predates_alert": False,
+                                   "incident_start": True},
+                })
+        out.append(sig)
+    return out
+
+
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it."""
-    signals = fleet_members(signals, topology)
+    signals = fleet_members(revive_incident_start(signals), topology)
     names = sorted({k for k in known if k})
     signals = [_quoted_database_error(s, topology or {}) for s in signals]
     failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}

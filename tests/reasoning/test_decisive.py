@@ -476,3 +476,24 @@ def test_preemption_right_after_a_pod_priority_change_is_the_change(text: str, e
                *detect_change_signals([event], alert_time=at(10))]
     top = rank(context=ctx, signals=signals, similar=[], runbooks=[]).hypotheses[0]
     assert (top.service, top.kind) == ("checkout", expected)
+
+
+def _aged_line(minute: float) -> Signal:
+    sig = _decisive("checkout", "network_partition", 0.44, minute=minute)  # scored down by the log detector
+    sig.attributes.update({"decisive": False, "predates_alert": True})
+    return sig
+
+
+def test_a_line_set_aside_as_old_is_decisive_again_when_the_incident_starts_right_after_it() -> None:
+    line = _aged_line(1)
+    later = signal("metrics", "payments", "latency_increase", 0.8, 4)  # the incident's first measured change
+    (revived, _) = retarget([line, later], KNOWN, {})[:2]
+    assert revived.attributes["decisive"] is True and revived.score > line.score
+    assert support([revived]) == {("checkout", "network_partition"): revived.score}
+
+
+@pytest.mark.parametrize("metric_minute", [-10.0, 30.0])  # the incident was under way before it / began much later
+def test_a_line_set_aside_as_old_stays_aside_when_the_incident_did_not_start_with_it(metric_minute: float) -> None:
+    line = _aged_line(1)
+    other = signal("metrics", "payments", "latency_increase", 0.8, metric_minute)
+    assert support(retarget([line, other], KNOWN, {})) == {}
