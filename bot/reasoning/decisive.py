@@ -171,8 +171,20 @@ def _owner_is_failing(sig: Signal, names: list[str], failing: set[str]) -> str |
 # a provider's throttling reply is ``rate_limited`` on the provider, a slow query is the database's). Not a
 # connection pool: an exhausted pool is the caller's own (``db_connection_exhaustion`` on the app).
 _ANSWERER_KINDS: frozenset[str] = frozenset(
-    {"rate_limited", "dependency_failure", "db_down", "db_slow_query", "db_lock_contention", "db_replication_lag"}
+    {"rate_limited", "dependency_failure", "db_down", "db_slow_query", "db_lock_contention", "db_replication_lag",
+     "certificate_expired"}
 )
+
+
+_SUBJECT = re.compile(r"\bCN=([^,)'\"]+)", re.IGNORECASE)
+
+
+def _own_certificate(sig: Signal) -> bool:
+    """Whether an expired certificate's subject (``CN=...``) names the reporter itself: its own certificate (a
+    software module's, a server's), not one a dependency presented."""
+    line = str(sig.attributes.get("line") or "")
+    name = re.sub(r"[^a-z0-9]", "", str(sig.service or "").lower())
+    return bool(name) and any(name in re.sub(r"[^a-z0-9]", "", m.group(1).lower()) for m in _SUBJECT.finditer(line))
 
 
 def _answerer(sig: Signal, topology: dict[str, list[str]]) -> str | None:
@@ -181,12 +193,33 @@ def _answerer(sig: Signal, topology: dict[str, list[str]]) -> str | None:
     logging its own slow queries) keeps it; so does one with several candidates (the evidence must choose)."""
     if sig.kind not in _ANSWERER_KINDS or not sig.service or name_affinity(sig.service, str(sig.kind)) == 1.0:
         return None
+    if sig.kind == "certificate_expired" and _own_certificate(sig):
+        return None
     deps = [d for d in topology.get(sig.service, []) if d and d != sig.service]
     if str(sig.kind).startswith("db_"):
         deps = [d for d in deps if name_affinity(d, str(sig.kind)) == 1.0]
     else:
         deps = [d for d in deps if name_affinity(d, str(sig.kind)) > 0.0 and not _AUXILIARY.search(d.lower())]
     return deps[0] if len(deps) == 1 else None
+
+
+def _relayed_answerer(sig: Signal, signals: list[Signal], topology: dict[str, list[str]]) -> str | None:
+    """``_answerer``, followed down a chain of relays: when the answerer reports the same fault, naming no culprit,
+    in its own evidence (a verifier failing because what it checks against failed), the fault lives further down,
+    in that answerer's own answerer (at most three hops)."""
+    target = _answerer(sig, topology)
+    seen = {sig.service}
+    for _ in range(3):
+        if target is None or target in seen:
+            break
+        relay = next((s for s in signals if s.service == target and s.kind == sig.kind and is_decisive(s)
+                      and not (s.attributes.get("culprit") or "")), None)
+        further = _answerer(relay, topology) if relay is not None else None
+        if further is None:
+            break
+        seen.add(target)
+        target = further
+    return target
 
 
 CLUSTER_DNS = "coredns"  # the cluster's resolver when the evidence names none (CoreDNS, the kube-dns Service)
@@ -378,7 +411,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             continue
         culprit = sig.attributes.get("culprit") if sig.attributes else None
         if is_decisive(sig) and (not isinstance(culprit, str) or not culprit.strip()):
-            culprit = _answerer(sig, topology or {}) or _resolver_for(sig, topology or {})
+            culprit = _relayed_answerer(sig, signals, topology or {}) or _resolver_for(sig, topology or {})
         if not is_decisive(sig) or not isinstance(culprit, str) or not culprit.strip() \
                 or _SOURCE_FILE.search(culprit.strip()):
             out.append(sig)

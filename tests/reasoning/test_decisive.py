@@ -497,3 +497,26 @@ def test_a_line_set_aside_as_old_stays_aside_when_the_incident_did_not_start_wit
     line = _aged_line(1)
     other = signal("metrics", "payments", "latency_increase", 0.8, metric_minute)
     assert support(retarget([line, other], KNOWN, {})) == {}
+
+
+def test_an_expired_certificate_a_client_reports_without_naming_a_peer_is_its_one_dependencys() -> None:
+    topology = {"checkout": ["payments"], "payments": []}
+    expired = _decisive("checkout", "certificate_expired", 0.9)  # "x509: certificate has expired", no host named
+    assert support(retarget([expired], KNOWN, topology)) == {("payments", "certificate_expired"): 0.9}
+
+
+def test_a_fault_relayed_by_a_verifier_moves_down_to_where_it_lives() -> None:
+    # health checks report what the verifier reports, which fails on the signing service's expired issuer
+    topology = {"health": ["verify"], "verify": ["signing"], "signing": []}
+    seen_by_health = _decisive("health", "certificate_expired", 0.78)
+    seen_by_verify = _decisive("verify", "certificate_expired", 0.78)
+    best = support(retarget([seen_by_health, seen_by_verify], ["health", "verify", "signing"], topology))
+    assert best == {("signing", "certificate_expired"): 0.78}
+
+
+def test_an_expired_certificate_whose_subject_names_the_reporter_stays_its_own() -> None:
+    topology = {"sgsn-mme": ["hss"], "hss": []}
+    own = _decisive("sgsn-mme", "certificate_expired", 0.78)
+    own.attributes["line"] = ("certificate check failed for software module 'ctrl' (CN=SGSN-MME SW 1.29, "
+                              "notAfter=2018-12-06 04:39:00 UTC): certificate has expired")
+    assert support(retarget([own], ["sgsn-mme", "hss"], topology)) == {("sgsn-mme", "certificate_expired"): 0.78}
