@@ -27,6 +27,35 @@ _FLAG_WORDS = re.compile(r"\b(flag|toggle|feature)\b", re.I)
 _CONFIG_WORDS = re.compile(r"\b(config|configmap|setting|env var|parameter|pool size|timeout|limit)\b", re.I)
 
 
+# an autoscaler (or an operator's scaling request) refused for a quota or a configured ceiling: the workload needed
+# more instances than it may have (a cluster/role quota, a max-instances cap), which is a limit, not a change
+_SCALE_REFUSED = re.compile(
+    r"(?:rejected|refused|denied|failed|blocked|cannot|unable|not allowed)\b.{0,120}?"
+    r"\b(?:quota|max(?:imum)?[ _-]?(?:instances|replicas|count|size)|limit)\b|"
+    r"\b(?:quota|limit)\b.{0,60}?\b(?:exhausted|exceeded|reached)\b",
+    re.IGNORECASE)
+
+
+def scale_refusal(event: ChangeEvent) -> Signal | None:
+    """A scaling event whose text says the scale-out was refused for a quota or a ceiling: a decisive
+    ``resource_quota`` on the scaled service (docs/causes.md: a scale-out refused for quota)."""
+    if normalise_kind(event) != "scale" or not event.service or not _SCALE_REFUSED.search(event.text or ""):
+        return None
+    return Signal(
+        source=SignalSource.CHANGES,
+        detector="changes.scale_refused",
+        service=event.service,
+        kind="resource_quota",
+        title=f"{event.service}: scale-out refused: {event.text[:140]}",
+        score=0.8,
+        started_at=event.ts,
+        evidence=[Evidence(id=f"scale-refused:{event.service}:{event.ts.isoformat()}", type=EvidenceType.CHANGE,
+                           summary=f"{event.ts.isoformat()} scale {event.service}: {event.text[:300]}",
+                           service=event.service, ts=event.ts, weight=0.8)],
+        attributes={"decisive": True, "rule": "changes.scale_refused", "kind": "resource_quota"},
+    )
+
+
 def normalise_kind(event: ChangeEvent) -> str:
     """The change's kind; an untyped change whose text names a flag or a setting is one. Kubernetes events stay
     "k8s" (context only: the kubernetes detector reads their reasons, so their words must not make a cause)."""
@@ -77,4 +106,12 @@ def detect_change_signals(
                 attributes={"kind": kind, "lead_seconds": None if alert_time is None else lead if alert_time else None},
             )
         )
+    refusals: dict[str, Signal] = {}
+    for event in events:
+        refused = scale_refusal(event)
+        if refused is not None and refused.service not in refusals:
+            if alert_time is not None and not (-300 <= (alert_time - event.ts).total_seconds() <= window.total_seconds()):
+                continue
+            refusals[str(refused.service)] = refused
+    signals.extend(refusals.values())
     return sorted(signals, key=lambda s: s.score, reverse=True)

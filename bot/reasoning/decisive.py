@@ -171,8 +171,20 @@ def _owner_is_failing(sig: Signal, names: list[str], failing: set[str]) -> str |
 # a provider's throttling reply is ``rate_limited`` on the provider, a slow query is the database's). Not a
 # connection pool: an exhausted pool is the caller's own (``db_connection_exhaustion`` on the app).
 _ANSWERER_KINDS: frozenset[str] = frozenset(
-    {"rate_limited", "dependency_failure", "db_down", "db_slow_query", "db_lock_contention", "db_replication_lag"}
+    {"rate_limited", "dependency_failure", "db_down", "db_slow_query", "db_lock_contention", "db_replication_lag",
+     "certificate_expired"}
 )
+
+
+_SUBJECT = re.compile(r"\bCN=([^,)'\"]+)", re.IGNORECASE)
+
+
+def _own_certificate(sig: Signal) -> bool:
+    """Whether an expired certificate's subject (``CN=...``) names the reporter itself: its own certificate (a
+    software module's, a server's), not one a dependency presented."""
+    line = str(sig.attributes.get("line") or "")
+    name = re.sub(r"[^a-z0-9]", "", str(sig.service or "").lower())
+    return bool(name) and any(name in re.sub(r"[^a-z0-9]", "", m.group(1).lower()) for m in _SUBJECT.finditer(line))
 
 
 def _answerer(sig: Signal, topology: dict[str, list[str]]) -> str | None:
@@ -181,12 +193,33 @@ def _answerer(sig: Signal, topology: dict[str, list[str]]) -> str | None:
     logging its own slow queries) keeps it; so does one with several candidates (the evidence must choose)."""
     if sig.kind not in _ANSWERER_KINDS or not sig.service or name_affinity(sig.service, str(sig.kind)) == 1.0:
         return None
+    if sig.kind == "certificate_expired" and _own_certificate(sig):
+        return None
     deps = [d for d in topology.get(sig.service, []) if d and d != sig.service]
     if str(sig.kind).startswith("db_"):
         deps = [d for d in deps if name_affinity(d, str(sig.kind)) == 1.0]
     else:
         deps = [d for d in deps if name_affinity(d, str(sig.kind)) > 0.0 and not _AUXILIARY.search(d.lower())]
     return deps[0] if len(deps) == 1 else None
+
+
+def _relayed_answerer(sig: Signal, signals: list[Signal], topology: dict[str, list[str]]) -> str | None:
+    """``_answerer``, followed down a chain of relays: when the answerer reports the same fault, naming no culprit,
+    in its own evidence (a verifier failing because what it checks against failed), the fault lives further down,
+    in that answerer's own answerer (at most three hops)."""
+    target = _answerer(sig, topology)
+    seen = {sig.service}
+    for _ in range(3):
+        if target is None or target in seen:
+            break
+        relay = next((s for s in signals if s.service == target and s.kind == sig.kind and is_decisive(s)
+                      and not (s.attributes.get("culprit") or "")), None)
+        further = _answerer(relay, topology) if relay is not None else None
+        if further is None:
+            break
+        seen.add(target)
+        target = further
+    return target
 
 
 CLUSTER_DNS = "coredns"  # the cluster's resolver when the evidence names none (CoreDNS, the kube-dns Service)
@@ -329,9 +362,43 @@ def fleet_members(signals: list[Signal], topology: dict[str, list[str]] | None) 
     return out
 
 
+# A decisive line printed long before the alert is set aside as older than the incident (detectors/logs/decisive.py
+# ``_aged``: ``predates_alert``). Alerts often fire half an hour or more after a failure began, though: when the
+# incident's measured change (metric change points on any component) starts right after that line, and not before
+# it, the line is where the incident began, and it is decisive again.
+INCIDENT_START_WINDOW = timedelta(minutes=15)
+_START_SLACK = timedelta(minutes=2)
+_AGED_FACTOR = 0.6  # detectors/logs/decisive.py OLD_FACTOR
+_START_MIN = 0.5
+
+
+def revive_incident_start(signals: list[Signal]) -> list[Signal]:
+    """Make a decisive finding set aside for predating the alert decisive again when the incident's metric change
+    points begin within ``INCIDENT_START_WINDOW`` after it and none began before it."""
+    changes = [_aware(s.started_at) for s in signals
+               if (s.source or "").startswith("metric") and s.started_at is not None and float(s.score) >= _START_MIN
+               and s.kind is not None]
+    if not changes:
+        return signals
+    first_change = min(changes)
+    out: list[Signal] = []
+    for sig in signals:
+        if sig.attributes.get("predates_alert") and sig.started_at is not None and is_cause_kind(sig.kind) \
+                and not sig.attributes.get("semantic"):
+            began = _aware(sig.started_at)
+            if began - _START_SLACK <= first_change <= began + INCIDENT_START_WINDOW:
+                sig = sig.model_copy(update={
+                    "score": round(min(0.97, float(sig.score) / _AGED_FACTOR), 4),
+                    "attributes": {**sig.attributes, "decisive": True, "predates_alert": False,
+                                   "incident_start": True},
+                })
+        out.append(sig)
+    return out
+
+
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it."""
-    signals = fleet_members(signals, topology)
+    signals = fleet_members(revive_incident_start(signals), topology)
     names = sorted({k for k in known if k})
     signals = [_quoted_database_error(s, topology or {}) for s in signals]
     failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}
@@ -344,7 +411,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             continue
         culprit = sig.attributes.get("culprit") if sig.attributes else None
         if is_decisive(sig) and (not isinstance(culprit, str) or not culprit.strip()):
-            culprit = _answerer(sig, topology or {}) or _resolver_for(sig, topology or {})
+            culprit = _relayed_answerer(sig, signals, topology or {}) or _resolver_for(sig, topology or {})
         if not is_decisive(sig) or not isinstance(culprit, str) or not culprit.strip() \
                 or _SOURCE_FILE.search(culprit.strip()):
             out.append(sig)
@@ -368,7 +435,50 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 "score": round(float(sig.score) * 0.8, 4),
                 "attributes": {**sig.attributes, "decisive": False, "blames": target},
             }))
-    return consequences_to_mechanism(out, topology)
+    return triggers_to_limits(consequences_to_mechanism(out, topology), topology)
+
+
+# A rise in requests is a trigger, not a failure, when something below the service that received it reached its
+# own limit under that load (docs/causes.md, "a capacity limit hit after a benign trigger"): the dependency's
+# saturated CPU, refused scale-out or full worker pool is what broke, and the caller's traffic is only why now.
+TRIGGER_KINDS = frozenset({"traffic_spike"})
+LIMIT_KINDS = frozenset({"cpu_saturation", "resource_quota", "thread_pool_exhaustion"})
+_LIMIT_MIN = 0.5
+_LIMIT_LEAD = timedelta(minutes=2)  # a limit already reached well before the traffic rose is not its consequence
+
+
+def _below(service: str, topology: dict[str, list[str]]) -> set[str]:
+    """What ``service`` depends on, two levels down, without the service itself."""
+    first = [d for d in topology.get(service, []) if d and d != service]
+    return {*first, *[d for f in first for d in topology.get(f, []) if d and d != service]}
+
+
+def triggers_to_limits(signals: list[Signal], topology: dict[str, list[str]] | None = None) -> list[Signal]:
+    """Rewrite each traffic rise on a caller as the capacity limit a dependency reached under it, when that
+    dependency's own evidence names the limit (``LIMIT_KINDS``) and the limit began no earlier than the rise:
+    the limit is what failed, the traffic only its trigger. With no such dependency the rise stays as it is."""
+    graph = topology or {}
+    out: list[Signal] = []
+    for sig in signals:
+        if str(sig.kind) not in TRIGGER_KINDS or not sig.service or sig.started_at is None:
+            out.append(sig)
+            continue
+        below = _below(sig.service, graph)
+        rise = _aware(sig.started_at)
+        limits = [s for s in signals if s.service in below and str(s.kind) in LIMIT_KINDS
+                  and float(s.score) >= _LIMIT_MIN and s.started_at is not None
+                  and _aware(s.started_at) >= rise - _LIMIT_LEAD and not s.attributes.get("reporter")]
+        if not limits:
+            out.append(sig)
+            continue
+        limit = max(limits, key=lambda s: (float(s.score), s.service or ""))
+        out.append(sig.model_copy(update={
+            "service": limit.service, "kind": limit.kind,
+            "score": round(min(float(sig.score), float(limit.score)), 4),
+            "attributes": {**sig.attributes, "reported_as": sig.kind, "trigger_on": sig.service,
+                           "limit_from": limit.id},
+        }))
+    return out
 
 
 # A pool that ran dry is what a slow or locked database looks like from its clients (docs/causes.md: sessions queued

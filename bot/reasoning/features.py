@@ -365,6 +365,25 @@ _IDENTITY_FAILURES = frozenset({"dns_failure"})
 EXPLAINED_BY_CHANGE = 0.7
 
 
+# a change that sets a pod priority (a PriorityClass, ``priorityClassName``) is what makes the scheduler preempt
+# lower-priority pods: the preemptions and the preempted pods' failed rescheduling that follow are the change's
+_PRIORITY_CHANGE = re.compile(r"priority ?class|priorityclassname|pod priority|preemptionpolicy", re.IGNORECASE)
+_PREEMPTION_RULES = frozenset({"schedule.preempted", "schedule.insufficient"})
+
+
+def _preemption_by_priority_change(scene: _Scene, change: Change) -> list[Signal]:
+    """The decisive preemption findings (and the preempted pods' ``FailedScheduling``) on the changed component
+    within ``DEPLOY_FIT_WINDOW`` after a change whose text sets a pod priority, when a preemption is among them."""
+    if change.ts is None or not _PRIORITY_CHANGE.search(change.evidence.summary or ""):
+        return []
+    found = [
+        s for s in scene.anomalies.get(change.service, [])
+        if dec.is_decisive(s) and s.attributes.get("rule") in _PREEMPTION_RULES and s.started_at is not None
+        and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
+    ]
+    return found if any(s.attributes.get("rule") == "schedule.preempted" for s in found) else []
+
+
 def _change_explains(scene: _Scene) -> None:
     """A config change, flag or deploy of a component followed (within ``DEPLOY_FIT_WINDOW``) by that component's
     own decisive failure of a generic kind (``_OWN_FAILURE_KINDS``, or its identity failure as its callers report
@@ -373,9 +392,12 @@ def _change_explains(scene: _Scene) -> None:
     change takes the finding's support and the finding keeps less of it. A specific mechanism the component's own
     metrics show (``_specific_cause_on``) keeps the answer."""
     for change in scene.changes:
-        if change.ts is None or change.kind not in CHANGE_CAUSES or _specific_cause_on(scene, change.service):
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
             continue
-        own = [
+        preempted = _preemption_by_priority_change(scene, change)
+        if not preempted and _specific_cause_on(scene, change.service):
+            continue
+        own = preempted or [
             s for s in scene.anomalies.get(change.service, [])
             if dec.is_decisive(s) and s.started_at is not None
             and (s.kind in _OWN_FAILURE_KINDS

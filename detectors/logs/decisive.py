@@ -483,12 +483,62 @@ def _semantic_signals(candidates: list[_Candidate], ruled: set[tuple[str, str]])
     return out
 
 
+# PostgreSQL's log_lock_waits names the session that holds the lock; a slow-statement line names its session by the
+# log prefix's process id (``[%p]``); DDL holding a lock is a migration's lock queue, not a slow query
+_LOCK_HOLDER = re.compile(r"Process holding the lock: (\d+)")
+_PREFIX_PID = re.compile(r"\[(\d+)\]")
+_SLOW_STATEMENT = re.compile(r"\bduration: [1-9]\d{4,}(?:\.\d+)? ms\s+(?:statement|execute[^:]*): (?P<sql>.*)", re.IGNORECASE)
+_DDL = re.compile(r"^\s*(?:ALTER|CREATE|DROP|REINDEX|VACUUM|CLUSTER|LOCK|TRUNCATE|REFRESH|COMMENT|GRANT|REVOKE)\b",
+                  re.IGNORECASE)
+
+
+def _slow_holder(lines: Sequence[str]) -> str | None:
+    """The first slow statement (10 s or more, not DDL) whose session is one a lock-wait line names as the holder."""
+    holders = {m.group(1) for line in lines if "holding the lock" in line and (m := _LOCK_HOLDER.search(line))}
+    if not holders:
+        return None
+    for line in lines:
+        m = _SLOW_STATEMENT.search(line) if "duration: " in line else None
+        if m is None or _DDL.match(m.group("sql")):
+            continue
+        pid = _PREFIX_PID.search(line, 0, m.start())
+        if pid is not None and pid.group(1) in holders:
+            return line
+    return None
+
+
+def _lock_waits_behind_slow_statement(signals: list[Signal], lines: Sequence[str]) -> list[Signal]:
+    """Sessions queued behind a lock whose holder is a statement the database logs as slow are that statement's:
+    it holds the lock for as long as it runs, so the slow query is the mechanism (``db_slow_query``) and the lock
+    waits its consequence (docs/causes.md, database messages)."""
+    if not any(s.attributes.get("rule") == "db.lock_wait" for s in signals):
+        return signals
+    holder = _slow_holder(lines)
+    if holder is None:
+        return signals
+    quoted = redact(holder.strip())[:300]
+    out: list[Signal] = []
+    for sig in signals:
+        if sig.attributes.get("rule") == "db.lock_wait":
+            sig = sig.model_copy(update={
+                "kind": "db_slow_query",
+                "title": f"{sig.service}: lock waits behind a slow statement: {quoted[:120]}",
+                "evidence": [*sig.evidence, Evidence(id=f"{sig.evidence[0].id}:holder" if sig.evidence else "holder",
+                                                      type=EvidenceType.LOG, summary=quoted, service=sig.service,
+                                                      weight=float(sig.score))],
+                "attributes": {**sig.attributes, "reported_as": "db_lock_contention", "holder_statement": quoted},
+            })
+        out.append(sig)
+    return out
+
+
 def _service_pass(service: str, lines: Sequence[str], *, semantic: bool,
                   alert_time: datetime | None = None) -> tuple[list[Signal], list[_Candidate]]:
     lines = lines[-MAX_SCAN_LINES:] if len(lines) > MAX_SCAN_LINES else lines
     findings, headers = findings_of(service, lines)
     groups = [g for g in _group(findings) if not _chronic(g, headers, alert_time) and not _telemetry(g.first)]
     out = [_aged(_signal(service, g, headers), headers, alert_time) for g in groups]
+    out = _lock_waits_behind_slow_statement(out, lines)
     out.extend(dump_signals(service, lines, timestamp=headers.timestamp))
     out.sort(key=lambda s: s.score, reverse=True)
     candidates = _semantic_candidates(service, lines, headers, findings) if semantic else []

@@ -446,6 +446,14 @@ NETWORK_RULES: tuple[Rule, ...] = (
          r"\bMessage too long\b|frag(?:mentation)? needed and DF set|needs? fragmentation|\bPacket too big\b|"
          r"ICMP\S* type 3 code 4",
          hint=("message too long", "needed and df set", "fragmentation", "packet too big", "type 3 code 4")),
+    # a translating firewall or gateway out of NAT/PAT addresses or translation slots: it refuses new outbound
+    # connections (Cisco ASA 202010, IOS NAT, a NAT table at its limit): a limit reached, resource_quota
+    Rule("net.nat_exhausted", "network", "resource_quota", 0.8, "device",
+         r"(?:PAT|NAT) pool exhausted|NAT (?:translation )?table (?:is )?full|translation table full|"
+         r"%(?:IOSXE-\d-PLATFORM|NAT-\d-\w+): .{0,80}(?:max[- ]entries|limit) (?:reached|exceeded)|"
+         r"Unable to (?:create|allocate) (?:a )?(?:NAT|PAT|xlate|translation)",
+         hint=("pool exhausted", "table full", "table is full", "max-entries", "max entries", "limit reached",
+               "limit exceeded", "unable to create", "unable to allocate")),
     Rule("net.crc", "network", "packet_loss", 0.65, "device",
          r"\b[1-9]\d* input errors, [1-9]\d* CRC|\bCRC errors? (?:detected|increasing|on)|\bFCS errors?\b|rx_crc_errors"),
 )

@@ -7,6 +7,7 @@ import pytest
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
 from bot.reasoning import rank
 from bot.reasoning.decisive import name_affinity, resolve_culprit, retarget, support
+from detectors.changes import detect_change_signals
 
 from .factories import at, context, signal
 
@@ -428,3 +429,94 @@ def test_machines_gone_elsewhere_do_not_take_a_partition() -> None:
                   title="dc-2: hosts_up fell", score=0.9, started_at=at(8))
     best = support(retarget([reach, gone], [*KNOWN, "dc-2"], topology))
     assert ("orders-db", "network_partition") in best
+
+
+def _moved(signals: list[Signal], topology: dict[str, list[str]]) -> set[tuple[str, str]]:
+    return {(str(s.service), str(s.kind)) for s in retarget(signals, KNOWN, topology)}
+
+
+def test_a_traffic_rise_on_a_caller_is_the_trigger_of_a_limit_its_dependency_reached() -> None:
+    topology = {"checkout": ["payments"], "payments": ["orders-db"], "orders-db": []}
+    rise = signal("metrics", "checkout", "traffic_spike", 0.88, 8)
+    for limit_kind, on in (("cpu_saturation", "orders-db"), ("resource_quota", "payments")):
+        limit = signal("metrics", on, limit_kind, 0.76, 9)
+        moved = _moved([rise, limit], topology)
+        assert ("checkout", "traffic_spike") not in moved
+        assert (on, limit_kind) in moved
+
+
+def test_a_traffic_rise_stays_when_no_dependency_reached_a_limit_under_it() -> None:
+    topology = {"checkout": ["payments"], "payments": [], "coredns": []}
+    rise = signal("metrics", "checkout", "traffic_spike", 0.88, 8)
+    own = signal("metrics", "checkout", "cpu_saturation", 0.8, 9)  # the caller's own CPU: the rise is its story
+    earlier = signal("metrics", "payments", "cpu_saturation", 0.8, 1)  # saturated long before the rise
+    weak = signal("metrics", "payments", "resource_quota", 0.3, 9)
+    unrelated = signal("metrics", "coredns", "cpu_saturation", 0.9, 9)  # not below checkout
+    for other in (own, earlier, weak, unrelated):
+        assert ("checkout", "traffic_spike") in _moved([rise, other], topology)
+
+
+def _preemption(minute: float, rule: str) -> Signal:
+    sig = _decisive("checkout", "resource_quota", 0.8 if rule == "schedule.insufficient" else 0.5, minute=minute)
+    sig.attributes["rule"] = rule
+    return sig
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("kubectl apply priorityclasses.yaml: checkout Deployment priorityClassName: high", "config_change"),
+        ("checkout Deployment: memory request 2Gi -> 4Gi", "resource_quota"),  # no priority: the limit stays
+    ],
+)
+def test_preemption_right_after_a_pod_priority_change_is_the_change(text: str, expected: str) -> None:
+    event = ChangeEvent(ts=at(0), kind="config", service="checkout", text=text)
+    ctx = context(service="checkout", topology={"checkout": []}, events=[event])
+    signals = [_preemption(2, "schedule.preempted"), _preemption(5, "schedule.insufficient"),
+               *detect_change_signals([event], alert_time=at(10))]
+    top = rank(context=ctx, signals=signals, similar=[], runbooks=[]).hypotheses[0]
+    assert (top.service, top.kind) == ("checkout", expected)
+
+
+def _aged_line(minute: float) -> Signal:
+    sig = _decisive("checkout", "network_partition", 0.44, minute=minute)  # scored down by the log detector
+    sig.attributes.update({"decisive": False, "predates_alert": True})
+    return sig
+
+
+def test_a_line_set_aside_as_old_is_decisive_again_when_the_incident_starts_right_after_it() -> None:
+    line = _aged_line(1)
+    later = signal("metrics", "payments", "latency_increase", 0.8, 4)  # the incident's first measured change
+    (revived, _) = retarget([line, later], KNOWN, {})[:2]
+    assert revived.attributes["decisive"] is True and revived.score > line.score
+    assert support([revived]) == {("checkout", "network_partition"): revived.score}
+
+
+@pytest.mark.parametrize("metric_minute", [-10.0, 30.0])  # the incident was under way before it / began much later
+def test_a_line_set_aside_as_old_stays_aside_when_the_incident_did_not_start_with_it(metric_minute: float) -> None:
+    line = _aged_line(1)
+    other = signal("metrics", "payments", "latency_increase", 0.8, metric_minute)
+    assert support(retarget([line, other], KNOWN, {})) == {}
+
+
+def test_an_expired_certificate_a_client_reports_without_naming_a_peer_is_its_one_dependencys() -> None:
+    topology = {"checkout": ["payments"], "payments": []}
+    expired = _decisive("checkout", "certificate_expired", 0.9)  # "x509: certificate has expired", no host named
+    assert support(retarget([expired], KNOWN, topology)) == {("payments", "certificate_expired"): 0.9}
+
+
+def test_a_fault_relayed_by_a_verifier_moves_down_to_where_it_lives() -> None:
+    # health checks report what the verifier reports, which fails on the signing service's expired issuer
+    topology = {"health": ["verify"], "verify": ["signing"], "signing": []}
+    seen_by_health = _decisive("health", "certificate_expired", 0.78)
+    seen_by_verify = _decisive("verify", "certificate_expired", 0.78)
+    best = support(retarget([seen_by_health, seen_by_verify], ["health", "verify", "signing"], topology))
+    assert best == {("signing", "certificate_expired"): 0.78}
+
+
+def test_an_expired_certificate_whose_subject_names_the_reporter_stays_its_own() -> None:
+    topology = {"sgsn-mme": ["hss"], "hss": []}
+    own = _decisive("sgsn-mme", "certificate_expired", 0.78)
+    own.attributes["line"] = ("certificate check failed for software module 'ctrl' (CN=SGSN-MME SW 1.29, "
+                              "notAfter=2018-12-06 04:39:00 UTC): certificate has expired")
+    assert support(retarget([own], ["sgsn-mme", "hss"], topology)) == {("sgsn-mme", "certificate_expired"): 0.78}

@@ -270,3 +270,34 @@ def test_a_service_merely_containing_dns_letters_is_no_resolver() -> None:
             "dnsexporter": ["2024-03-01T12:00:00Z scrape ok"]}
     (sig,) = detect_decisive_signals(logs, semantic=False)
     assert sig.attributes["culprit"] == "dns"
+
+
+_LOCK_WAITS = [
+    "2017-01-24 23:33:40.101 UTC [2211] LOG:  process 2211 still waiting for ShareLock on transaction 981234120 "
+    "after 1000.052 ms",
+    "2017-01-24 23:33:40.101 UTC [2211] DETAIL:  Process holding the lock: 1987. Wait queue: 2211.",
+    "2017-01-24 23:34:02.412 UTC [2290] LOG:  process 2290 still waiting for RowExclusiveLock on relation 16719 of "
+    "database 16401 after 1000.310 ms",
+    "2017-01-24 23:34:02.412 UTC [2290] DETAIL:  Process holding the lock: 1987. Wait queue: 2211, 2290.",
+]
+
+
+def test_lock_waits_behind_a_slow_statement_are_that_slow_query() -> None:
+    holder = ("2017-01-25 00:35:12.001 UTC [1987] LOG:  duration: 3712044.120 ms  statement: DELETE FROM "
+              "event_push_actions WHERE room_id = '!r:example.org' AND event_id = '$e:example.org'")
+    sigs = detect_service_decisive("chat-pg", [*_LOCK_WAITS, holder])
+    kinds = {s.kind for s in sigs if s.attributes.get("rule") == "db.lock_wait"}
+    assert kinds == {"db_slow_query"}
+    sig = next(s for s in sigs if s.attributes.get("rule") == "db.lock_wait")
+    assert sig.attributes["reported_as"] == "db_lock_contention"
+    assert "DELETE FROM event_push_actions" in sig.attributes["holder_statement"]
+
+
+def test_lock_waits_behind_ddl_or_an_unrelated_slow_statement_stay_lock_contention() -> None:
+    ddl = ("2017-01-25 00:35:12.001 UTC [1987] LOG:  duration: 912044.120 ms  statement: ALTER TABLE "
+           "event_push_actions ADD COLUMN highlight smallint")
+    other = ("2017-01-25 00:35:12.001 UTC [3001] LOG:  duration: 41210.120 ms  statement: SELECT count(*) FROM "
+             "events")
+    for extra in (ddl, other):
+        sigs = detect_service_decisive("chat-pg", [*_LOCK_WAITS, extra])
+        assert {s.kind for s in sigs if s.attributes.get("rule") == "db.lock_wait"} == {"db_lock_contention"}

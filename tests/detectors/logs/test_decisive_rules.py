@@ -216,6 +216,10 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "LEN=60 PROTO=TCP SPT=40000 DPT=5432", "network_policy_block", "web-2"),
     ("net.crc", "Dec  6 10:00:01 access-sw-2 814: GigabitEthernet0/3: 1834 input errors, 1790 CRC, 0 frame",
      "packet_loss", "access-sw-2"),
+    ("net.nat_exhausted", "Nov 11 14:02:11 gw-7 %ASA-3-202010: PAT pool exhausted. Unable to create TCP connection "
+     "from inside:10.4.1.20/51234 to outside:198.51.100.7/443", "resource_quota", "gw-7"),
+    ("net.nat_exhausted", "Mar  3 09:12:40 edge-nat-2 %ASA-3-202010: NAT pool exhausted. Unable to create UDP "
+     "connection from inside:10.9.0.5/5353 to outside:192.0.2.8/53", "resource_quota", "edge-nat-2"),
     # storage, database, clock and device rows added with the second postmortem batch
     ("kernel.disk_error", "Jan 29 10:25:02 hv03 kernel: [812345.678901] blk_update_request: I/O error, dev dm-3, "
      "sector 123456 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 0", "hardware_error", "hv03"),
