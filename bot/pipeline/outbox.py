@@ -47,7 +47,8 @@ class OutboxRelay:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop_listen = threading.Event()
-        self._idle_claims = 0
+        self._claims = 0  # claims started so far
+        self._idle_since = 0  # the number of the latest claim that found nothing (``drain`` waits for one)
         self.delivered = 0
 
     @classmethod
@@ -78,14 +79,18 @@ class OutboxRelay:
         set_event(self._loop, self._wake)
 
     async def drain(self, *, timeout: float = 30.0) -> None:
-        """Wait until a claim finds nothing due (tests and benchmarks)."""
+        """Wait until a claim that started after this call finds nothing due (tests and benchmarks).
+
+        An empty claim already running when ``drain`` is called does not count: it may have looked before an
+        event committed or a failed one came due again. The relay is woken until such a claim has run (a claim
+        that found events is followed by another at once, not after the poll interval)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        seen = self._idle_claims
-        self.wake()
-        while self._idle_claims == seen:
+        mark = self._claims
+        while self._idle_since <= mark:
             if loop.time() > deadline:
                 raise TimeoutError(f"outbox not drained in {timeout}s")
+            self.wake()
             await asyncio.sleep(0.01)
 
     # ---- loops -------------------------------------------------------------------------------------
@@ -94,6 +99,8 @@ class OutboxRelay:
         assert self._wake is not None
         while True:
             self._wake.clear()
+            self._claims += 1
+            number = self._claims
             try:
                 rows = await asyncio.to_thread(self._claim)
             except Exception:  # noqa: BLE001 - database outage: poll again
@@ -103,7 +110,7 @@ class OutboxRelay:
             if len(rows) == self._batch:
                 continue
             if not rows:
-                self._idle_claims += 1
+                self._idle_since = number
             await wait_event(self._wake, self._poll)
 
     def _claim(self) -> list[outbox.Claimed]:
