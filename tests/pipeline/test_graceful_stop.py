@@ -141,7 +141,7 @@ def test_a_stopped_relay_hands_back_what_it_did_not_deliver_and_keeps_what_it_di
 
     elapsed = asyncio.run(run_first())
     assert first == [("incident.created", quick)]
-    assert elapsed < 2.0
+    assert elapsed < 5.0  # the hung delivery is not waited for (the lease would be 60 s)
     rows = _outbox(any_store)
     assert (
         rows[("incident.created", quick)]["state"] == OutboxState.DONE
@@ -235,7 +235,7 @@ def test_a_stopped_runner_hands_back_the_analyses_it_did_not_finish(settings, an
         unblock.set()  # the stuck analysis ends now, after its row was handed back: it must not be saved
 
     asyncio.run(run_first())  # returns once the stuck analysis's thread has ended
-    assert after_stop["elapsed"] < 2.0
+    assert after_stop["elapsed"] < 5.0  # the hung analysis is not waited for
     rows = after_stop["rows"]
     assert set(rows) == {stuck}  # the quick one was analysed: its row is gone, never handed back
     assert rows[stuck].lease_owner is None and rows[stuck].lease_until is None, (
