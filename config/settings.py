@@ -259,6 +259,7 @@ class AnalysisSettings(_Section):
     lease_s: float = Field(default=60.0, ge=1)  # a claimed row returns to the queue this long after its runner died
     max_attempts: int = Field(default=5, ge=1)  # then the row is kept as dead with its last error
     retry_after_s: float = Field(default=5.0, ge=0)  # wait before retrying a failed analysis
+    stop_grace_s: float = Field(default=5.0, ge=0, le=10)  # a graceful stop lets analyses end this long, then hands the rest back
 
 
 class OutboxSettings(_Section):
@@ -270,6 +271,7 @@ class OutboxSettings(_Section):
     max_attempts: int = Field(default=5, ge=1)
     retry_after_s: float = Field(default=5.0, ge=0)
     batch_size: int = Field(default=50, ge=1, le=1000)
+    stop_grace_s: float = Field(default=5.0, ge=0, le=10)  # a graceful stop lets deliveries end this long, then hands the rest back
 
 
 class SchedulerSettings(_Section):

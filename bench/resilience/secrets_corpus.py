@@ -9,6 +9,8 @@ intended (personal data) and reported apart from false positives.
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 import string
 from collections.abc import Callable
@@ -114,7 +116,47 @@ SECRETS: list[tuple[str, Gen, str]] = [
     ("docker auth", _chars(B64, 32), '{{"auths":{{"ghcr.io":{{"auth":"{s}"}}}}}}'),
     ("x-api-key header", _chars(ALNUM, 32), "X-API-Key: {s}"),
     ("generic token assignment", _chars(ALNUM, 32), "SERVICE_TOKEN={s}"),
+    # the families of detect-secrets' rule set the lines above did not reach (tests/reasoning/test_redact_detect_secrets.py)
+    ("aws key id (A3T)", _cat("A3T", _chars(UPPER, 17)), "{s}"),
+    ("aws secret, camelCase name", _chars(ALNUM + "/+", 40), 'awsSecretKey: "{s}"'),
+    ("artifactory api key", _cat("AKCp", _chars(ALNUM, 69)), "X-JFrog-Art-Api: {s}"),
+    ("artifactory password", _cat("AP", _chars("0123456789ABCDEF", 1), _chars(ALNUM, 56)),
+     "curl -u deployer:{s} https://acme.jfrog.io/artifactory/api/npm/npm-local/"),
+    ("cloudant url", _chars(HEX, 64), "https://acme-prod:{s}@acme-prod.cloudant.com/orders"),
+    ("cloudant api key", _chars(string.ascii_lowercase, 24), "CLOUDANT_KEY={s}"),
+    ("ibm cloud iam key", _chars(URLSAFE, 44), "IBM_CLOUD_IAM_KEY={s}"),
+    ("ibm cos hmac secret", _chars(HEX, 48), "COS_HMAC_SECRET_ACCESS_KEY={s}"),
+    ("softlayer key", _chars(string.ascii_lowercase + string.digits, 64), "softlayer_key: {s}"),
+    ("softlayer soap url", _chars(string.ascii_lowercase + string.digits, 64), "POST https://api.softlayer.com/soap/v3/{s}"),
+    ("discord bot token", _cat(_chars("MNO", 1), _chars(URLSAFE, 23), ".", _chars(URLSAFE, 6), ".", _chars(URLSAFE, 27)),
+     "Authorization: Bot {s}"),
+    ("openai legacy key", _cat("sk-", _chars(ALNUM, 20), "T3BlbkFJ", _chars(ALNUM, 20)), "{s}"),
+    ("square oauth secret", _cat("sq0csp-", _chars(URLSAFE, 43)), "{s}"),
+    ("jwt with claims", lambda r: _jwt(r, signed=True), "Authorization: JWT {s}"),
+    ("unsigned jwt", lambda r: _jwt(r, signed=False), "id_token {s}"),
+    ("npm legacy token", _cat(_chars(HEX, 8), "-", _chars(HEX, 4), "-", _chars(HEX, 4), "-", _chars(HEX, 4), "-",
+                              _chars(HEX, 12)), "//registry.npmjs.org/:_authToken={s}"),
+    ("telegram bot, any secret", _cat(_chars("123456789", 9), ":", _chars(string.ascii_letters[2:], 1), _chars(URLSAFE, 34)),
+     "{s}"),
+    ("ssh2 private key", _cat("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\n", _chars(B64, 64),
+                              "\n---- END SSH2 ENCRYPTED PRIVATE KEY ----"), "{s}"),
+    ("putty private key", _cat("PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nComment: deploy\nPublic-Lines: 1\n",
+                               _chars(B64, 64), "\nPrivate-Lines: 1\n", _chars(B64, 64), "\nPrivate-MAC: ", _chars(HEX, 40)),
+     "{s}"),
+    ("private key cut short", _cat("-----BEGIN PRIVATE KEY-----\n", _chars(B64, 64), "\n", _chars(B64, 40)), "{s}"),
 ]
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _jwt(r: random.Random, *, signed: bool) -> str:
+    """A token whose header and claims are JSON (detect-secrets decodes them); unsigned: ``alg: none``."""
+    header = {"alg": "RS256", "typ": "JWT"} if signed else {"alg": "none"}
+    claims = {"sub": _chars(ALNUM, 12)(r), "iat": r.randrange(1_700_000_000, 1_800_000_000)}
+    head = _b64url(json.dumps(header).encode()) + "." + _b64url(json.dumps(claims).encode()) + "."
+    return head + (_chars(URLSAFE, 86)(r) if signed else "")
 
 CONTEXTS = [
     "{line}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from bot.api.guards import (
 )
 from bot.domain import SherlogError, StorageError
 from bot.pipeline import Pipeline
-from bot.pipeline.wiring import Role, build_runtime
+from bot.pipeline.wiring import Role, build_runtime, stop_bounded
 from config.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,7 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
         try:
             yield
         finally:
-            for hook in app.state.shutdown_hooks:
-                await hook(app)
+            await run_shutdown_hooks(app)
             await runtime.stop()
 
     app = FastAPI(title="Sherlog", version="0.1.0", lifespan=lifespan, openapi_url=None, docs_url=None,
@@ -87,6 +87,14 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
     app.include_router(routes_core.router)
     _include_optional_routers(app)
     return app
+
+
+async def run_shutdown_hooks(app: FastAPI) -> None:
+    """Every shutdown hook, in order, each bounded by ``wiring.STOP_TIMEOUT_S``: a hook that hangs (a stuck
+    connector) is left behind with a warning naming it, one that fails is logged, and the rest still run."""
+    for hook in app.state.shutdown_hooks:
+        name = f"shutdown hook {getattr(hook, '__qualname__', None) or repr(hook)}"
+        await stop_bounded(name, functools.partial(hook, app))
 
 
 def _include_optional_routers(app: FastAPI) -> None:

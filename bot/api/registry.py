@@ -30,6 +30,7 @@ def add_lifecycle(app: FastAPI, *, start: Callable[[], Awaitable[Any]], stop: Ca
     async def _stop(_app: FastAPI) -> None:
         await stop()
 
+    _stop.__qualname__ = getattr(stop, "__qualname__", _stop.__qualname__)  # shutdown logs name the component
     app.state.startup_hooks.append(_start)
     app.state.shutdown_hooks.append(_stop)
 

@@ -33,6 +33,29 @@ def _source(settings: Any, queue: str) -> Any:
     return RabbitMQBroker.from_settings(settings, queue=queue)
 
 
+async def consume_until_stopped(runner: Any, source: Any, runtime: Any) -> None:
+    """Start ``runtime``, consume with ``runner`` until SIGINT/SIGTERM (or the source ends), then close the source
+    (bounded: a broker that no longer answers must not keep the runtime from stopping and handing back what this
+    worker claimed) and stop ``runtime``."""
+    from bot.pipeline.wiring import stop_bounded
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if runtime is not None:
+        await runtime.start()
+    task = asyncio.ensure_future(runner.run(stop=stop))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await stop_bounded("message source", source.close)
+        if runtime is not None:
+            await runtime.stop()
+
+
 @friendly_errors
 def worker(
     queue: Annotated[QueueKind, typer.Option(help="What to consume: alerts or log lines.")] = QueueKind.alerts,
@@ -64,21 +87,7 @@ def worker(
     err_console.print(f"[dim]consuming {queue.value} from {settings.rabbitmq.broker} (batch {size}); Ctrl-C stops[/]")
 
     async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        if runtime is not None:
-            await runtime.start()
-        task = asyncio.ensure_future(runner.run(stop=stop))
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        finally:
-            await source.close()
-            if runtime is not None:
-                await runtime.stop()
+        await consume_until_stopped(runner, source, runtime)
         s = runner.stats
         err_console.print(f"[dim]stopped: {s.messages} messages, {s.alerts} alerts, {s.acked} acked, "
                           f"{s.dead_lettered} dead-lettered, {s.retried} retried[/]")

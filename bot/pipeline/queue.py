@@ -4,8 +4,10 @@ Intake writes a queue row in the transaction that creates or changes an incident
 rows with a lease, analyses them off the event loop, and the analysis is saved in the transaction that
 deletes the row. ``wake()`` (after an intake in this process) starts a claim at once; rows written by other
 processes are found by polling every ``analysis.poll_interval_s``. Leases of running analyses are renewed,
-so only a dead runner's rows return to the queue (after ``analysis.lease_s``). Any number of runners, in
-any number of processes, can share one database.
+so only a dead runner's rows return to the queue (after ``analysis.lease_s``). A runner stopped gracefully
+(``stop``) claims no more, gives running analyses ``analysis.stop_grace_s`` to end and hands the other rows it
+holds back at once (an analysis still running then is not saved: its lease is gone). Any number of runners,
+in any number of processes, can share one database.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import functools
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +39,8 @@ def runner_id() -> str:
 class AnalysisQueue:
     def __init__(self, store: Store, analyze: Callable[[Job], object], *, workers: int = 2,
                  poll_interval_s: float = 0.5, lease_s: float = 60.0, max_attempts: int = 5,
-                 retry_after_s: float = 5.0, on_error: Callable[[], None] | None = None) -> None:
+                 retry_after_s: float = 5.0, on_error: Callable[[], None] | None = None,
+                 stop_grace_s: float = 5.0) -> None:
         self.store = store
         self.owner = runner_id()
         self._analyze = analyze
@@ -46,7 +50,14 @@ class AnalysisQueue:
         self._max_attempts = max_attempts
         self._retry_after = retry_after_s
         self._on_error = on_error
+        self._grace = stop_grace_s
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        # rows claimed here and not settled (analysed, failed or lost): ``stop`` hands them back. The lock makes a
+        # claim and its registration here one step, so a claim still running when ``stop`` releases is waited
+        # for, and none starts after it (``_closed``)
+        self._held: dict[str, Job] = {}
+        self._claim_lock = threading.Lock()
+        self._closed = False
         # analyses, claims and renewals run on the shared default pool: a pool of their own (n+1 threads) let
         # the outbox relay's deliveries run beside them unchecked and, measured with bench.resilience's storm
         # (2,000 alerts at 50/s, one worker, quiet machine), left 1,026 alerts unanalysed at the end of the
@@ -64,7 +75,8 @@ class AnalysisQueue:
                       on_error: Callable[[], None] | None = None) -> AnalysisQueue:
         cfg = getattr(settings, "analysis")  # noqa: B009 - config.settings.AnalysisSettings
         return cls(store, analyze, workers=cfg.workers, poll_interval_s=cfg.poll_interval_s, lease_s=cfg.lease_s,
-                   max_attempts=cfg.max_attempts, retry_after_s=cfg.retry_after_s, on_error=on_error)
+                   max_attempts=cfg.max_attempts, retry_after_s=cfg.retry_after_s, on_error=on_error,
+                   stop_grace_s=cfg.stop_grace_s)
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -72,16 +84,35 @@ class AnalysisQueue:
         if self._tasks:
             return
         self._loop = asyncio.get_running_loop()
+        self._closed = False
         self._wake = asyncio.Event()
         self._wake.set()  # first claim at once: rows left by a crash or another process
         self._tasks = [asyncio.create_task(self._run(), name="analysis-runner"),
                        asyncio.create_task(self._heartbeat(), name="analysis-leases")]
 
     async def stop(self) -> None:
-        for task in [*self._tasks, *self._inflight.values()]:
-            task.cancel()
-        await asyncio.gather(*self._tasks, *self._inflight.values(), return_exceptions=True)
-        self._tasks, self._inflight = [], {}
+        """Claim no more; let running analyses end (at most ``stop_grace_s``, then they are cancelled); hand back
+        every row claimed here and not settled, so that any runner takes it at once."""
+        tasks, self._tasks = self._tasks, []
+        if tasks:
+            tasks[0].cancel()  # the claim loop (a claim in its thread is settled by the lock in ``_release``)
+        running = list(self._inflight.values())
+        try:
+            if running:
+                await asyncio.wait(running, timeout=self._grace)
+        finally:  # also when the caller gives up (a bounded shutdown): nothing keeps running
+            left = [*tasks, *self._inflight.values()]
+            for task in left:
+                task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+        self._inflight = {}
+        try:
+            released = await self._blocking(self._release)
+        except Exception:  # noqa: BLE001 - database gone: the rows return after their lease
+            log.warning("cannot hand back claimed analyses; they return after their lease", exc_info=True)
+            return
+        if released:
+            log.info("unfinished analyses handed back to the queue", extra={"analyses": released})
 
     def wake(self) -> None:
         """Look for work now (safe from any thread)."""
@@ -147,25 +178,41 @@ class AnalysisQueue:
         return await run_blocking(None, fn, *args)
 
     def _claim(self, limit: int) -> list[Job]:
-        try:
-            with self.store.engine.begin() as conn:
-                return jobs.claim(conn, owner=self.owner, limit=limit, lease_s=self._lease)
-        except Exception as e:  # noqa: BLE001 - SQLAlchemy errors: a transient outage, retried by polling
-            raise StorageError(f"claim failed: {e.__class__.__name__}") from e
+        with self._claim_lock:
+            if self._closed:
+                return []
+            try:
+                with self.store.engine.begin() as conn:
+                    claimed = jobs.claim(conn, owner=self.owner, limit=limit, lease_s=self._lease)
+            except Exception as e:  # noqa: BLE001 - SQLAlchemy errors: a transient outage, retried by polling
+                raise StorageError(f"claim failed: {e.__class__.__name__}") from e
+            self._held.update((job.incident_id, job) for job in claimed)
+            return claimed
+
+    def _release(self) -> int:
+        with self._claim_lock:
+            self._closed = True
+            held, self._held = list(self._held), {}
+        if not held:
+            return 0
+        with self.store.engine.begin() as conn:
+            return jobs.release(conn, owner=self.owner, incident_ids=held)
 
     async def _one(self, job: Job) -> None:
         try:
-            await self._blocking(self._analyze, job)
-            self.completed += 1
-        except jobs.LeaseLost:
-            log.info("analysis lease lost; another runner has it", extra={"incident_id": job.incident_id})
-        except Exception as e:  # noqa: BLE001 - one bad incident must not stop the runner
-            self.failed += 1
-            log.warning("analysis failed (attempt %d of %d)", job.attempts, self._max_attempts,
-                        extra={"incident_id": job.incident_id, "error": str(e)[:300]}, exc_info=True)
-            if self._on_error:
-                self._on_error()
-            await self._blocking(self._fail, job, f"{e.__class__.__name__}: {e}")
+            try:
+                await self._blocking(self._analyze, job)
+                self.completed += 1
+            except jobs.LeaseLost:
+                log.info("analysis lease lost; another runner has it", extra={"incident_id": job.incident_id})
+            except Exception as e:  # noqa: BLE001 - one bad incident must not stop the runner
+                self.failed += 1
+                log.warning("analysis failed (attempt %d of %d)", job.attempts, self._max_attempts,
+                            extra={"incident_id": job.incident_id, "error": str(e)[:300]}, exc_info=True)
+                if self._on_error:
+                    self._on_error()
+                await self._blocking(self._fail, job, f"{e.__class__.__name__}: {e}")
+            self._held.pop(job.incident_id, None)  # settled (a cancelled analysis stays held: stop hands it back)
         finally:
             self._inflight.pop(job.incident_id, None)
             if self._wake is not None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -169,6 +169,15 @@ async def _bounded(what: str, stopping: Awaitable[Any]) -> None:
                                                                      "timeout_s": STOP_TIMEOUT_S})
 
 
+async def stop_bounded(what: str, stop: Callable[[], Awaitable[Any]]) -> None:
+    """Run one step of a shutdown: ``stop()`` bounded by ``STOP_TIMEOUT_S`` (``_bounded``), and a step that fails
+    is logged, not raised, so that the steps after it still run."""
+    try:
+        await _bounded(what, stop())
+    except Exception:  # noqa: BLE001 - one broken component must not keep the others running
+        log.exception("component failed to stop", extra={"component": what})
+
+
 @dataclass
 class Runtime:
     """One process's moving parts; ``start``/``stop`` on its event loop."""
@@ -204,12 +213,13 @@ class Runtime:
         for scheduler in self._schedulers:
             scheduler.shutdown(wait=False)
         self._schedulers = []
-        if self.gate is not None:
-            await _bounded("scheduler lease", asyncio.to_thread(self.gate.stop))
-        await _bounded("analysis queue", self.queue.stop())
-        await _bounded("outbox relay", self.relay.stop())
+        gate = self.gate
+        if gate is not None:
+            await stop_bounded("scheduler lease", lambda: asyncio.to_thread(gate.stop))
+        await stop_bounded("analysis queue", self.queue.stop)
+        await stop_bounded("outbox relay", self.relay.stop)
         for name, surface in self.surfaces.items():
-            await _bounded(name, surface.stop() if hasattr(surface, "stop") else surface.drain())
+            await stop_bounded(name, surface.stop if hasattr(surface, "stop") else surface.drain)
 
     def _start_jobs(self) -> None:
         assert self.gate is not None

@@ -8,7 +8,8 @@ such a secret (``positive``, which must lose ``leak``) and a look-alike that mus
 (``negative``). Tests run every row both ways; ``python -m bench.resilience`` measures the whole table on a
 labelled corpus and on ordinary log lines. Shapes follow the formats vendors document for their keys
 (prefixes and lengths); the checklist of vendors was the rule set of the ``detect-secrets`` project, without
-its entropy detectors (too many false positives on log lines). Order matters: the specific shapes (vendor
+its entropy detectors (too many false positives on log lines), and ``tests/reasoning/test_redact_detect_secrets.py``
+runs that project's detectors over the benchmark's corpus: whatever they flag must be redacted here. Order matters: the specific shapes (vendor
 prefixes, URLs) run before the broad ones (``key=value``, personal data). A pattern with a group named
 ``secret`` replaces only that group.
 """
@@ -43,25 +44,37 @@ _VALUE_END = r"(?=$|[\s\"',;&)}\]])"
 
 SHAPES: tuple[Shape, ...] = (
     # ---- blocks and structured tokens ---------------------------------------------------------------
-    _s("private_key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+    _s("private_key", r"-{4,5} ?BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}.*?-{4,5} ?END (?:[A-Z0-9]+ )*"
+       r"PRIVATE KEY(?: BLOCK)? ?-{4,5}",  # four dashes: SSH2 (``---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----``)
        "key: -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAzfakefakefake\n-----END RSA PRIVATE KEY-----",
        "MIIEowIBAAKCAQEAzfakefakefake", "-----BEGIN CERTIFICATE-----\nMIIBfakecert\n-----END CERTIFICATE-----",
        re.S),
+    _s("private_key", r"-{4,5} ?BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}"  # cut short (a truncated log line):
+       r"(?:\s*(?:[A-Za-z-]+: [^\n]*|[A-Za-z0-9+/=]{16,}))*",  # the header, PEM headers and the base64 lines that follow
+       "log truncated: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0fakefake", "MIIEvQIBADANBgkqhkiG9w0fakefake",
+       "---- BEGIN SSH2 PUBLIC KEY ----\nAAAAB3NzaC1yc2EfakeAAA"),
+    _s("private_key", r"PuTTY-User-Key-File-\d+:.*?(?:Private-MAC: [0-9a-fA-F]+|\Z)",
+       "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPrivate-Lines: 1\nAAAAIfakefakefake\nPrivate-MAC: 0a1b2c",
+       "AAAAIfakefakefake", "PuTTYgen saved the public key", re.S),
     _s("private_key", r"-----BEGIN PGP PRIVATE KEY BLOCK-----.*?-----END PGP PRIVATE KEY BLOCK-----",
        "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBGfakepgp\n-----END PGP PRIVATE KEY BLOCK-----", "lQOYBGfakepgp",
        "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBGfake\n-----END PGP PUBLIC KEY BLOCK-----", re.S),
     _s("private_key", r"\bAGE-SECRET-KEY-1[0-9A-Z]{50,}\b",
        "AGE-SECRET-KEY-1QQQSZ5Q9ZYFSGZC5ZTZ9TWV2HQFN8HDW4FLUXE4T9SC35GHS5GDSGDNYS7G",
        "QQQSZ5Q9ZYFSGZC5ZTZ9TWV2HQFN8HDW4FLUXE4T9SC35GHS5GDSGDNYS7G", "age public key age1qqqsz5q9zyfsgzc5ztz9"),
-    _s("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+    _s("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",  # unsigned (``alg: none``) too
        "session eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlZmFrZQ ok",
        "eyJzdWIiOiIxMjM0NTY3ODkwIn0", "version eyJ.not.a.token and eyJ-header only"),
     # ---- cloud providers -------------------------------------------------------------------------------
-    _s("aws_key", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[0-9A-Z]{16}\b",
+    _s("aws_key", r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[0-9A-Z]{16}\b",
        "key AKIAIOSFODNN7EXAMPLE used", "AKIAIOSFODNN7EXAMPLE", "request id AKIA-not-a-key and AKIAshort"),
     _s("aws_secret", r"(?i)\baws_?secret_?access_?key\b[\"']?\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
        "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
        "aws_secret_access_key is not set; see the docs"),
+    _s("aws_secret", r"(?i)\baws[A-Za-z0-9_.-]{0,20}?(?:key|pwd|pw|pass|token)[A-Za-z0-9_.-]{0,20}?[\"']?\s*(?:=>|:=|=|:)"
+       r"\s*[\"']?(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",  # any name: awsSecretKey, AWS_KEY, aws.secret.key
+       'awsSecretKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+       "awsKeyRotation: every 90 days, aws_key_id unset"),
     _s("aws_session_token", r"(?i)\baws_?session_?token\b[\"']?\s*[=:]\s*[\"']?(?P<secret>[A-Za-z0-9/+=]{40,})",
        "AWS_SESSION_TOKEN=IQoJb3JpZ2luX2VjEfakefakefakefakefakefakefake1234", "IQoJb3JpZ2luX2VjEfakefakefakefakefakefakefake1234",
        "refreshing aws session token in 5 minutes"),
@@ -81,6 +94,19 @@ SHAPES: tuple[Shape, ...] = (
     _s("azure_client_secret", r"\b[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}\b",
        "AZURE_CLIENT_SECRET was abc8Q~fakefakefakefakefakefakefake12345", "abc8Q~fakefakefakefakefakefakefake12345",
        "tilde path ~/abc and Q~ alone"),
+    _s("ibm_cloud", r"(?i)(?<![A-Za-z0-9])[\"']?(?:ibm[_-]?cloud[_-]?iam|ibm[_-]?cloud|ibm[_-]?iam|cloud[_-]?iam|ibm[_-]?cos"
+       r"(?:[_-]?hmac)?|cos[_-]?hmac|ibm|iam)[_-]?(?:api[_-]?)?(?:key|pwd|pw|pass|password|token)[\"']?\s*(?:=>|:=|=|:)\s*"
+       r"[\"']?(?P<secret>[A-Za-z0-9_-]{20,})", "IBM_CLOUD_IAM_KEY=fakefakefakefakefakefakefakefakefakefake1234",
+       "fakefakefakefakefakefakefakefakefakefake1234", "iam_key_id=42 and IBM_KEY_ROTATION=enabled"),
+    _s("cloudant", r"(?i)(?<![A-Za-z0-9])[\"']?(?:cloudant|clou|cl)[_-]?(?:api[_-]?)?(?:key|pwd|pw|pass|password|token)[\"']?"
+       r"\s*(?:=>|:=|=|:)\s*[\"']?(?P<secret>[A-Za-z0-9_-]{20,})", "CLOUDANT_KEY=fakefakefakefakefakefakef",
+       "fakefakefakefakefakefakef", "cloudant_key_rotation: monthly, ssl_key=/etc/ssl/private/server.key"),
+    _s("softlayer", r"(?i)(?<![A-Za-z0-9])[\"']?(?:softlayer|sl)[_-]?(?:api[_-]?)?(?:key|pwd|pw|pass|password|token)[\"']?"
+       r"\s*(?:=>|:=|=|:)\s*[\"']?(?P<secret>[A-Za-z0-9_-]{20,})", "softlayer_key: " + "0a1b2c3d" * 8, "0a1b2c3d" * 8,
+       "sl_token_count=42 ssl_key: /etc/ssl/private/server.key"),
+    _s("softlayer", r"(?i)\bhttps?://api\.softlayer\.com/soap/v3(?:\.1)?/(?P<secret>[a-z0-9]{64})",
+       "POST https://api.softlayer.com/soap/v3/" + "0a1b2c3d" * 8, "0a1b2c3d" * 8,
+       "POST https://api.softlayer.com/soap/v3/SoftLayer_Account"),
     _s("digitalocean", r"\bdo[opr]_v1_[a-f0-9]{64}\b",
        "DO token dop_v1_" + "ab12" * 16, "dop_v1_" + "ab12" * 16, "dop_v1_ prefix docs"),
     _s("databricks", r"\bdapi[0-9a-f]{32}(?:-\d)?\b", "token dapi0123456789abcdef0123456789abcdef",
@@ -100,10 +126,18 @@ SHAPES: tuple[Shape, ...] = (
        "clone with glpat-fakefakefakefake1234 now", "glpat-fakefakefakefake1234", "glpat- prefix in docs"),
     _s("gitlab_token", r"\bGR1348941[A-Za-z0-9_-]{20,}", "runner GR1348941fakefakefakefake1234",
        "GR1348941fakefakefakefake1234", "GR1348941 alone"),
+    _s("npm_token", r"(?i)(?<![A-Za-z0-9])_(?:authToken|auth|password)\s*=\s*(?P<secret>[^\s\"']+)",  # .npmrc, legacy tokens
+       "//registry.npmjs.org/:_authToken=0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f", "0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f",
+       "//registry.npmjs.org/:always-auth=true"),
     _s("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b", "//registry.npmjs.org/:_authToken=npm_fakefakefakefakefakefakefakefake1234",
        "npm_fakefakefakefakefakefakefakefake1234", "npm_config_cache=/tmp/npm"),
     _s("pypi_token", r"\bpypi-AgE[A-Za-z0-9_-]{50,}", "TWINE_PASSWORD pypi-AgEIcHlwaS5vcmcfakefakefakefakefakefakefakefakefakefake12",
        "AgEIcHlwaS5vcmcfakefakefakefakefakefakefakefakefakefake12", "pypi-simple index"),
+    _s("artifactory", r"\bAKCp[A-Za-z0-9]{10,}\b", "X-JFrog-Art-Api: AKCp5fakefakefakefakefake1234",
+       "AKCp5fakefakefakefakefake1234", "AKC prefix and AKCpShort"),
+    _s("artifactory", r"(?<![A-Za-z0-9])AP[0-9A-F](?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{8,}(?![A-Za-z0-9])",
+       "curl -u deployer:AP6fakefake1234fakefake https://acme.jfrog.io", "AP6fakefake1234fakefake",
+       "region APAC2024Q1 and APE12345678 and APIGateway"),
     _s("docker_hub", r"\bdckr_pat_[A-Za-z0-9_-]{27,}", "login dckr_pat_fakefakefakefakefakefake123",
        "dckr_pat_fakefakefakefakefakefake123", "dckr_pat_ prefix"),
     # ---- chat, mail, payments, SaaS ------------------------------------------------------------------
@@ -119,6 +153,11 @@ SHAPES: tuple[Shape, ...] = (
        "fakefakefakefakefakefakefakefake12", "https://discord.com/developers/docs"),
     _s("telegram_token", r"\b\d{8,10}:AA[A-Za-z0-9_-]{30,40}\b", "bot 1234567890:AAfakefakefakefakefakefakefakefake123",
        "1234567890:AAfakefakefakefakefakefakefakefake123", "at 12:30:45 retry 3"),
+    _s("telegram_token", r"\b\d{8,10}:[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])", "bot 123456789:Bfakefakefakefakefakefakefakefake12",
+       "123456789:Bfakefakefakefakefakefakefakefake12", "job 1733490000:done after 12:30:45"),
+    _s("discord_token", r"\b[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_-])",
+       "Authorization: Bot MTfakefakefakefakefake123.Gfake1.fakefakefakefakefakefake12345",
+       "MTfakefakefakefakefake123.Gfake1.fakefakefakefakefakefake12345", "Mozilla/5.0 build N1.2.3 and O.k"),
     _s("teams_webhook", r"https://[a-z0-9-]+\.webhook\.office\.com/webhookb2/[A-Za-z0-9@/_-]{40,}",
        "https://acme.webhook.office.com/webhookb2/fakeguid-0000@fakeguid-1111/IncomingWebhook/fake0123456789/fakeguid",
        "fakeguid-0000@fakeguid-1111/IncomingWebhook", "https://acme.sharepoint.com/sites/ops"),

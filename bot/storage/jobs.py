@@ -4,7 +4,8 @@ A row is written in the SAME transaction as the intake that creates or changes t
 with the intake's session), claimed with a lease (``claim``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, one
 atomic ``UPDATE ... WHERE lease expired`` on SQLite, whose writers are serialised), and deleted in the same
 transaction as the analysis is saved (``complete``). A process that dies mid-analysis leaves a row whose
-lease expires; any runner claims it again. A row that keeps failing stops after ``max_attempts`` as
+lease expires; any runner claims it again (a runner that stops gracefully hands its rows back at once:
+``release``). A row that keeps failing stops after ``max_attempts`` as
 ``dead`` with its last error and never blocks the others; new evidence for its incident revives it.
 
 Coalescing: ``version`` grows with every enqueue. A completion deletes the row only if no enqueue came in
@@ -139,6 +140,19 @@ def complete(conn: Connection | Session, job: Job) -> bool:
         return True
     released: Any = conn.execute(update(JOBS).where(owned).values(lease_owner=None, lease_until=None, attempts=0))
     return bool(released.rowcount)
+
+
+def release(conn: Connection, *, owner: str, incident_ids: Iterable[str]) -> int:
+    """Hand back rows ``owner`` claimed and did not finish (a graceful stop): claimable at once, the
+    interrupted attempt not counted. A row that is no longer ``owner``'s is left alone; an analysis of a
+    released row that still ends later is not saved (``complete`` finds the lease gone)."""
+    ids = list(incident_ids)
+    if not ids:
+        return 0
+    stmt = (update(JOBS)
+            .where(JOBS.c.incident_id.in_(ids), JOBS.c.lease_owner == owner, JOBS.c.state == JobState.PENDING.value)
+            .values(lease_owner=None, lease_until=None, attempts=JOBS.c.attempts - 1))
+    return int(conn.execute(stmt).rowcount or 0)
 
 
 def fail(conn: Connection, job: Job, *, error: str, max_attempts: int, retry_after_s: float) -> JobState:

@@ -3,7 +3,8 @@
 ``write`` adds rows inside the caller's session (no commit); a relay in any process claims rows with a
 lease (``claim``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, one atomic ``UPDATE`` on SQLite), hands them to
 its subscribers and marks them done (``finish``). A relay that dies mid-delivery leaves a leased row that
-another relay claims after the lease; a row that keeps failing is given up after ``max_attempts`` with its
+another relay claims after the lease (one that stops gracefully hands its undelivered rows back at once:
+``release``); a row that keeps failing is given up after ``max_attempts`` with its
 last error. PostgreSQL relays are woken by ``NOTIFY sherlog_outbox`` at commit; SQLite relays poll.
 """
 
@@ -103,6 +104,19 @@ def finish(conn: Connection, row: Claimed, *, error: str | None = None, max_atte
         values["available_at"] = when
     conn.execute(update(OUTBOX).where(OUTBOX.c.id == row.id, OUTBOX.c.lease_owner == row.owner).values(**values))
     return state
+
+
+def release(conn: Connection, *, owner: str, ids: Sequence[int], now: datetime | None = None) -> int:
+    """Hand back rows ``owner`` claimed and did not deliver (a graceful stop): due at once, the interrupted
+    attempt not counted. A row that is no longer ``owner``'s (finished, or taken over) is left alone."""
+    if not ids:
+        return 0
+    stmt = (update(OUTBOX)
+            .where(OUTBOX.c.id.in_(list(ids)), OUTBOX.c.lease_owner == owner,
+                   OUTBOX.c.state == OutboxState.PENDING.value)
+            .values(lease_owner=None, available_at=now or utcnow(), attempts=OUTBOX.c.attempts - 1))
+    result: Any = conn.execute(stmt)
+    return int(result.rowcount or 0)
 
 
 def counts(conn: Connection) -> dict[str, int]:

@@ -5,6 +5,7 @@ relay's events are delivered by another after its lease."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -137,3 +138,47 @@ def test_an_event_whose_incident_is_missing_is_retried_then_given_up(any_store: 
     assert seen == []
     [(_, _, state)] = _events(any_store)
     assert state == OutboxState.FAILED.value
+
+
+def test_drain_waits_for_a_claim_that_started_after_it_was_called(settings, any_store: Store) -> None:  # type: ignore[no-untyped-def]
+    """An empty claim already running when ``drain`` is called may have looked before an event became due: it
+    must not count. Here a claim has found nothing and is held back while an incident (and its event) commits;
+    ``drain`` is called, then the held claim ends empty. ``drain`` returns only once the event is delivered."""
+    bus = EventBus()
+    posted: list[str] = []
+
+    async def post(*, incident: Any, **_: Any) -> None:
+        await asyncio.sleep(0.3)  # a delivery takes a while: an early return of drain() is seen, not raced
+        posted.append(incident.id)
+
+    bus.subscribe("incident.created", post)
+    pipeline = _pipeline(settings, any_store)
+    looked, release = threading.Event(), threading.Event()
+
+    async def run() -> list[str]:
+        relay = OutboxRelay(any_store, bus, poll_interval_s=60.0, listen=False)  # no poll, no NOTIFY: only wakes
+        relay.start()
+        await relay.drain(timeout=10)
+        real_claim = relay._claim
+
+        def held_claim() -> list[outbox.Claimed]:
+            rows = real_claim()
+            relay._claim = real_claim  # only this one claim is held
+            looked.set()
+            release.wait(10)
+            return rows
+
+        relay._claim = held_claim  # type: ignore[method-assign]
+        relay.wake()
+        assert await asyncio.to_thread(looked.wait, 10)  # that claim found nothing ...
+        [iid] = await asyncio.to_thread(lambda: pipeline.accept_alerts([_alert("checkout")]).created)
+        draining = asyncio.ensure_future(relay.drain(timeout=10))  # ... and drain() is called now
+        await asyncio.sleep(0.05)
+        release.set()  # the old claim ends, empty
+        await draining
+        seen = list(posted)
+        await relay.stop()
+        assert seen == [iid], "drain() returned before the due event was delivered"
+        return seen
+
+    assert len(asyncio.run(run())) == 1
