@@ -8,7 +8,7 @@ functions in the sibling modules.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,12 +86,13 @@ def _incidents_in(scope: ReportScope, until: datetime, q: str | None, status: st
 def _incident_rows(store: Store, scope: ReportScope, until: datetime, q: str | None,
                    status: str | None) -> list[IncidentRow]:
     with store.session() as s:
-        return list(s.exec(_incidents_in(scope, until, q, status).order_by(col(IncidentRow.created_at))).all())
+        return list(s.exec(_incidents_in(scope, until, q, status)
+                           .order_by(col(IncidentRow.created_at), col(IncidentRow.id))).all())
 
 
 def iter_incident_pages(*, store: Store, scope: ReportScope, q: str | None = None, status: str | None = None,
                         page_size: int = _CHUNK, until: datetime | None = None, newest_first: bool = True,
-                        after: tuple[datetime, str] | None = None) -> Iterator[list[IncidentFacts]]:
+                        after: tuple[datetime, str] | None = None) -> Generator[list[IncidentFacts], None, None]:
     """The scope's incidents (created before ``until``, default the scope's end), one page at a time with
     their analyses, newest first (or oldest first): keyset paging on (``created_at``, ``id``), so neither an
     export nor a report holds the whole range in memory. ``after`` starts past that (created_at, id) key.
@@ -117,6 +118,37 @@ def iter_incident_pages(*, store: Store, scope: ReportScope, q: str | None = Non
         if len(rows) < page_size:
             return
         after = (rows[-1].created_at, rows[-1].id)
+
+
+def incident_list_page(*, store: Store, scope: ReportScope, q: str | None = None, status: str | None = None,
+                  limit: int = 100, after: tuple[datetime, str] | None = None,
+                  ) -> tuple[list[IncidentFacts], tuple[datetime, str] | None]:
+    """One page of the incident list, newest first: up to ``limit`` incidents past the key ``after``, and
+    the key to start the next page from (``None`` on the last page)."""
+    found: list[IncidentFacts] = []
+    pages = iter_incident_pages(store=store, scope=scope, q=q, status=status, page_size=min(limit + 1, _CHUNK),
+                                after=after)
+    try:
+        for page in pages:
+            found.extend(page)
+            if len(found) > limit:
+                break
+    finally:
+        pages.close()
+    if len(found) <= limit:
+        return found, None
+    last = found[limit - 1].incident
+    return found[:limit], (last.created_at, last.id)
+
+
+def count_incidents(*, store: Store, scope: ReportScope, q: str | None = None, status: str | None = None) -> int:
+    """How many incidents the scope holds: one COUNT, or (the category being the answer's, not a column)
+    a paged count."""
+    if scope.category:
+        return sum(len(page) for page in iter_incident_pages(store=store, scope=scope, q=q, status=status))
+    with store.session() as s:
+        inner = _incidents_in(scope, scope.until, q, status).subquery()
+        return int(s.exec(select(func.count()).select_from(inner)).one())
 
 
 @dataclass
