@@ -98,3 +98,13 @@ def bulk_incidents(store: Store, *, now: datetime, count: int, days: int = 20, s
         s.add_all(later)
         s.commit()
     return incidents
+
+
+def bulk_feedback(store: Store, feedback: list[Feedback]) -> None:
+    """Store many pieces of feedback in one transaction (as ``Store.add_feedback`` writes each)."""
+    with store.session() as s:
+        s.add_all([FeedbackRow(id=fb.id, incident_id=fb.incident_id, analysis_id=fb.analysis_id, service=fb.service,
+                               kind=fb.kind, document_id=fb.document_id, vote=fb.vote.value, user=fb.user,
+                               surface=fb.surface, created_at=fb.created_at, data=fb.model_dump(mode="json"))
+                   for fb in feedback])
+        s.commit()
