@@ -1,8 +1,9 @@
 """Read what the reports need from the ``Store`` in a few queries (no N+1 per incident).
 
 These are read-only queries over the lead's tables; they live here so that ``store.py`` stays the
-lead's. ``load_snapshot`` returns plain domain objects; every figure is computed from them by pure
-functions in the sibling modules.
+lead's. ``iter_incident_pages`` reads a range a keyset page at a time (what the reports and the incident
+list use); ``load_snapshot`` reads a range whole (the weekly digest). Both return plain domain objects;
+every figure is computed from them by the folds in the sibling modules.
 """
 
 from __future__ import annotations
