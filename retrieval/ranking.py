@@ -23,8 +23,9 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
-from bot.domain import Document, DocumentType, Feedback, Vote
+from bot.domain import Document, DocumentType, Feedback, Vote, VoteCount
 
 VOTE_VALUE = {Vote.UP: 1.0, Vote.FIXED: 2.0, Vote.DOWN: -1.0}
 
@@ -90,9 +91,20 @@ def fuse(
         c.fused = (dense_weight * max(cos, 0.0) + bm25_weight * kw) / total
 
 
+@runtime_checkable
+class FeedbackSource(Protocol):
+    """Feedback read on demand: the votes on the given document / incident ids only, counted (a store
+    answers with one aggregate query instead of handing over every piece of feedback)."""
+
+    def votes_on(self, keys: AbstractSet[str]) -> Iterable[VoteCount]: ...
+
+
+Feedbacks = Iterable[Feedback | VoteCount] | FeedbackSource
+
+
 def feedback_votes(
     docs: Mapping[str, Document],
-    feedback: Iterable[Feedback],
+    feedback: Feedbacks,
     *,
     query_services: AbstractSet[str] = frozenset(),
 ) -> dict[str, dict[Vote, float]]:
@@ -101,13 +113,16 @@ def feedback_votes(
     A vote counts for a document when it names the document (``document_id``: the document id, or
     the Sherlog incident id a past-incident document was made from); an incident-level "fixed" vote
     without ``document_id`` counts for that incident's own document (its resolution worked). A vote
-    cast about another service than the query's and the document's counts half.
+    cast about another service than the query's and the document's counts half. ``feedback`` is the
+    votes themselves, counted votes (``VoteCount``), or a ``FeedbackSource`` asked for the candidates' votes.
     """
     by_incident: dict[str, list[str]] = {}
     for doc_id, doc in docs.items():
         incident_id = str(doc.metadata.get("incident_id") or "")
         for key in {doc_id, incident_id} - {""}:
             by_incident.setdefault(key, []).append(doc_id)
+    if isinstance(feedback, FeedbackSource):
+        feedback = feedback.votes_on(frozenset(by_incident)) if by_incident else ()
     out: dict[str, dict[Vote, float]] = {}
     for fb in feedback:
         if fb.document_id:
@@ -116,11 +131,12 @@ def feedback_votes(
             targets = by_incident.get(fb.incident_id, [])
         else:
             continue
+        times = fb.count if isinstance(fb, VoteCount) else 1
         for doc_id in targets:
             services = {s.lower() for s in docs[doc_id].services} | query_services
             weight = 0.5 if fb.service and fb.service.lower() not in services else 1.0
             votes = out.setdefault(doc_id, {})
-            votes[fb.vote] = votes.get(fb.vote, 0.0) + weight
+            votes[fb.vote] = votes.get(fb.vote, 0.0) + weight * times
     return out
 
 
@@ -128,7 +144,7 @@ def apply_boosts(
     candidates: Mapping[str, Candidate],
     docs: Mapping[str, Document],
     *,
-    feedback: Iterable[Feedback] | None,
+    feedback: Feedbacks | None,
     feedback_weight: float,
     recency_weight: float,
     recency_half_life_days: float,

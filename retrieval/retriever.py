@@ -30,7 +30,6 @@ import numpy.typing as npt
 from bot.domain import (
     Document,
     DocumentType,
-    Feedback,
     Incident,
     InputError,
     Signal,
@@ -41,7 +40,7 @@ from retrieval.embedder import Embedder, get_embedder
 from retrieval.filters import FilterIndex, SearchFilters
 from retrieval.keyword import KeywordIndex, shared_phrases, tokenize
 from retrieval.query import query_for_incident, query_for_question
-from retrieval.ranking import apply_boosts, explain, fuse, merge_candidates
+from retrieval.ranking import Feedbacks, apply_boosts, explain, fuse, merge_candidates
 from retrieval.results import IngestReport, SearchHit
 from retrieval.store import MemoryVectorStore, VectorStore
 
@@ -506,7 +505,7 @@ class Retriever:
         query: str,
         k: int = 5,
         filters: SearchFilters | None = None,
-        feedback: Sequence[Feedback] | None = None,
+        feedback: Feedbacks | None = None,
         *,
         now: datetime | None = None,
     ) -> list[SearchHit]:
@@ -574,7 +573,7 @@ class Retriever:
         *,
         k: int = 5,
         type: DocumentType | None = None,  # noqa: A002 - matches SearchFilters
-        feedback: Sequence[Feedback] | None = None,
+        feedback: Feedbacks | None = None,
     ) -> list[SearchHit]:
         """Similar past incidents (``type=INCIDENT``) or runbook sections for an open incident."""
         hits = self.search(
@@ -598,7 +597,7 @@ class Retriever:
         query: str,
         k: int = 5,
         filters: SearchFilters | None = None,
-        feedback: Sequence[Feedback] | None = None,
+        feedback: Feedbacks | None = None,
     ) -> list[SearchHit]:
         return await asyncio.to_thread(self.search, query, k, filters, feedback)
 

@@ -8,6 +8,8 @@ ranges get 422 naming the limit. Report-specific: ``group_by`` (incidents-per-da
 ``status`` (incidents). The CSV holds the report's ``rows``; the ``incidents`` report (one row per incident,
 any range), as CSV and as JSON, is streamed a page at a time, so an export of years of incidents never sits in
 memory whole (its JSON keeps the report's keys: ``report``, ``scope``, ``items``, ``rows``, ``total`` last).
+Every other report reads its range a page of incidents at a time and folds it into its figures
+(``bot.reporting.fold``), so memory stays bounded on any range too.
 """
 
 from __future__ import annotations

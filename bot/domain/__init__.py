@@ -38,6 +38,7 @@ from bot.domain.models import (
     SimilarIncident,
     TeamLabel,
     Vote,
+    VoteCount,
     new_id,
     stable_hash,
     utcnow,
@@ -58,6 +59,6 @@ __all__ = [
     "ConnectorError", "Document", "DocumentType", "Evidence", "EvidenceType", "Feedback", "GroundTruth",
     "Hypothesis", "Incident", "IncidentContext", "IncidentStatus", "KubeText", "InputError", "LLMError",
     "LogRecord", "MetricSeries", "NotFoundError", "PayloadError", "Recommendation", "RetrievalError",
-    "Severity", "SherlogError", "Signal", "SignalSource", "SimilarIncident", "StorageError", "TeamLabel", "Vote", "category_of",
+    "Severity", "SherlogError", "Signal", "SignalSource", "SimilarIncident", "StorageError", "TeamLabel", "Vote", "VoteCount", "category_of",
     "is_cause_kind", "new_id", "stable_hash", "utcnow",
 ]

@@ -264,6 +264,17 @@ class Feedback(_Model):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class VoteCount(_Model):
+    """``count`` pieces of feedback alike in what retrieval reads of them: the document voted on (else, for an
+    incident-level "fixed", the incident), the vote and the service it was about (``Store.feedback_votes``)."""
+
+    incident_id: str = ""  # set only when ``document_id`` is not
+    document_id: str | None = None
+    vote: Vote
+    service: str | None = None
+    count: int = 1
+
+
 class DocumentType(StrEnum):
     INCIDENT = "incident"
     RUNBOOK = "runbook"

@@ -90,10 +90,11 @@ def similar_incidents(*, pipeline: Pipeline, text: str, k: int = 5) -> list[Simi
         raise InputError("say what to look for, e.g. `similar checkout latency after deploy`")
     if pipeline.retriever is None:
         return []
+    from bot.storage.store import StoredFeedback
     from retrieval import SearchFilters
 
     store = pipeline.store
-    feedback = store.list_feedback(limit=5000) if store is not None else None
+    feedback = StoredFeedback(store) if store is not None else None  # the candidates' votes, counted
     try:
         hits = pipeline.retriever.search(pipeline.retriever.query_for_question(text), k=k,
                                          filters=SearchFilters(type=DocumentType.INCIDENT), feedback=feedback)

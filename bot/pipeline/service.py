@@ -252,6 +252,7 @@ class Pipeline:
     def _retrieve(
         self, context: IncidentContext, signals: list[Signal], notes: list[str]
     ) -> tuple[list[SimilarIncident], list[tuple[Document, float]]]:
+        from bot.storage.store import StoredFeedback
         from retrieval import Retriever, SearchFilters
 
         sources: list[Retriever] = []
@@ -265,7 +266,7 @@ class Pipeline:
         if not sources:
             return [], []
         k = self.settings.retrieval.top_k
-        feedback = self.store.list_feedback(limit=5000) if self.store is not None else None
+        feedback = StoredFeedback(self.store) if self.store is not None else None  # the candidates' votes, counted
         incident_hits: list[SearchHit] = []
         runbook_hits: list[SearchHit] = []
         for source in sources:

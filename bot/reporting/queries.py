@@ -1,19 +1,20 @@
 """Read what the reports need from the ``Store`` in a few queries (no N+1 per incident).
 
 These are read-only queries over the lead's tables; they live here so that ``store.py`` stays the
-lead's. ``load_snapshot`` returns plain domain objects; every figure is computed from them by pure
-functions in the sibling modules.
+lead's. ``iter_incident_pages`` reads a range a keyset page at a time (what the reports and the incident
+list use); ``load_snapshot`` reads a range whole (the weekly digest). Both return plain domain objects;
+every figure is computed from them by the folds in the sibling modules.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 
 from bot.domain import Analysis, Feedback, Incident, IncidentStatus
@@ -86,22 +87,29 @@ def _incidents_in(scope: ReportScope, until: datetime, q: str | None, status: st
 def _incident_rows(store: Store, scope: ReportScope, until: datetime, q: str | None,
                    status: str | None) -> list[IncidentRow]:
     with store.session() as s:
-        return list(s.exec(_incidents_in(scope, until, q, status).order_by(col(IncidentRow.created_at))).all())
+        return list(s.exec(_incidents_in(scope, until, q, status)
+                           .order_by(col(IncidentRow.created_at), col(IncidentRow.id))).all())
 
 
 def iter_incident_pages(*, store: Store, scope: ReportScope, q: str | None = None, status: str | None = None,
-                        page_size: int = _CHUNK) -> Iterator[list[IncidentFacts]]:
-    """The scope's incidents newest first, one page at a time with their analyses (keyset paging on
-    ``created_at``, ``id``): what an export streams without holding the whole range in memory."""
-    after: tuple[datetime, str] | None = None
+                        page_size: int = _CHUNK, until: datetime | None = None, newest_first: bool = True,
+                        after: tuple[datetime, str] | None = None) -> Generator[list[IncidentFacts], None, None]:
+    """The scope's incidents (created before ``until``, default the scope's end), one page at a time with
+    their analyses, newest first (or oldest first): keyset paging on (``created_at``, ``id``), so neither an
+    export nor a report holds the whole range in memory. ``after`` starts past that (created_at, id) key.
+    A page may hold fewer incidents than ``page_size`` when the category filter drops some (or none)."""
+    end = scope.until if until is None else until
     while True:
-        query = _incidents_in(scope, scope.until, q, status)
+        query = _incidents_in(scope, end, q, status)
+        created, ident = col(IncidentRow.created_at), col(IncidentRow.id)
         if after is not None:
-            query = query.where(or_(col(IncidentRow.created_at) < after[0],
-                                    and_(col(IncidentRow.created_at) == after[0], col(IncidentRow.id) < after[1])))
+            if newest_first:
+                query = query.where(or_(created < after[0], and_(created == after[0], ident < after[1])))
+            else:
+                query = query.where(or_(created > after[0], and_(created == after[0], ident > after[1])))
+        order = (created.desc(), ident.desc()) if newest_first else (created, ident)
         with store.session() as s:
-            rows = list(s.exec(query.order_by(col(IncidentRow.created_at).desc(), col(IncidentRow.id).desc())
-                               .limit(page_size)).all())
+            rows = list(s.exec(query.order_by(*order).limit(page_size)).all())
         if not rows:
             return
         analyses = _analyses_by_incident(store, [r.id for r in rows])
@@ -111,6 +119,82 @@ def iter_incident_pages(*, store: Store, scope: ReportScope, q: str | None = Non
         if len(rows) < page_size:
             return
         after = (rows[-1].created_at, rows[-1].id)
+
+
+def incident_list_page(*, store: Store, scope: ReportScope, q: str | None = None, status: str | None = None,
+                  limit: int = 100, after: tuple[datetime, str] | None = None,
+                  ) -> tuple[list[IncidentFacts], tuple[datetime, str] | None]:
+    """One page of the incident list, newest first: up to ``limit`` incidents past the key ``after``, and
+    the key to start the next page from (``None`` on the last page)."""
+    found: list[IncidentFacts] = []
+    pages = iter_incident_pages(store=store, scope=scope, q=q, status=status, page_size=min(limit + 1, _CHUNK),
+                                after=after)
+    try:
+        for page in pages:
+            found.extend(page)
+            if len(found) > limit:
+                break
+    finally:
+        pages.close()
+    if len(found) <= limit:
+        return found, None
+    last = found[limit - 1].incident
+    return found[:limit], (last.created_at, last.id)
+
+
+def count_incidents(*, store: Store, scope: ReportScope, q: str | None = None, status: str | None = None) -> int:
+    """How many incidents the scope holds: one COUNT, or (the category being the answer's, not a column)
+    a paged count."""
+    if scope.category:
+        return sum(len(page) for page in iter_incident_pages(store=store, scope=scope, q=q, status=status))
+    with store.session() as s:
+        inner = _incidents_in(scope, scope.until, q, status).subquery()
+        return int(s.exec(select(func.count()).select_from(inner)).one())
+
+
+@dataclass
+class FeedbackTally:
+    """Feedback on some incidents, counted: what the feedback report needs (no row kept)."""
+
+    total: int = 0
+    incidents: int = 0  # incidents with at least one vote
+    votes: Counter[str] = field(default_factory=Counter)
+    surfaces: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, feedback: Iterable[Feedback]) -> FeedbackTally:
+        tally, ids = cls(), set()
+        for fb in feedback:
+            tally.total += 1
+            tally.votes[fb.vote.value] += 1
+            tally.surfaces[fb.surface] += 1
+            ids.add(fb.incident_id)
+        tally.incidents = len(ids)
+        return tally
+
+    @classmethod
+    def query(cls, store: Store, incident_ids: Sequence[str]) -> FeedbackTally:
+        """Counted in the database (GROUP BY), a chunk of incident ids at a time."""
+        tally = cls()
+        with store.session() as s:
+            for chunk in _chunks(incident_ids):
+                inside = col(FeedbackRow.incident_id).in_(chunk)
+                grouped = s.exec(select(FeedbackRow.vote, FeedbackRow.surface, func.count())
+                                 .where(inside).group_by(FeedbackRow.vote, FeedbackRow.surface)).all()
+                for vote, surface, n in grouped:
+                    tally.total += int(n)
+                    tally.votes[vote] += int(n)
+                    tally.surfaces[surface] += int(n)
+                tally.incidents += int(s.exec(select(func.count(func.distinct(FeedbackRow.incident_id)))
+                                              .where(inside)).one())
+        return tally
+
+    def add(self, other: FeedbackTally) -> None:
+        """Fold in the tally of other incidents (disjoint from these)."""
+        self.total += other.total
+        self.incidents += other.incidents
+        self.votes.update(other.votes)
+        self.surfaces.update(other.surfaces)
 
 
 def _analyses_by_incident(store: Store, ids: Sequence[str]) -> dict[str, list[Analysis]]:

@@ -1,26 +1,28 @@
-"""Named reports over one snapshot: what the JSON API, the pages, the CSV export and the digest share."""
+"""Named reports, each computed by a ``Fold`` over one paged read of its scope: what the JSON API, the pages,
+the CSV export and the digest share."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot.domain import InputError
+from bot.domain import Incident, InputError
 from bot.reporting import gameday as gameday_mod
-from bot.reporting.quality import calibration, feedback_counts, hit_rank, hit_rates, llm_usage
+from bot.reporting.fold import PAGE_SIZE, Fold, run_folds
+from bot.reporting.quality import Calibration, FeedbackCounts, HitRates, LlmUsage, hit_rank
 from bot.reporting.queries import (
+    FeedbackTally,
     IncidentFacts,
     Snapshot,
     gameday_runs,
     iter_incident_pages,
-    load_snapshot,
     open_incidents,
 )
 from bot.reporting.scope import ReportScope
-from bot.reporting.timing import minutes_to_ack, minutes_to_resolve, response_times
-from bot.reporting.volume import early_warnings, incidents_per_day, root_causes
+from bot.reporting.timing import ResponseTimes, minutes_to_ack, minutes_to_resolve
+from bot.reporting.volume import EarlyWarnings, IncidentsPerDay, RootCauses
 from bot.storage import Store
 
 
@@ -87,57 +89,105 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def summary(snapshot: Snapshot, *, store: Store, options: ReportOptions) -> dict[str, Any]:
+class Summary(Fold):
     """The overview's headline figures."""
-    times = response_times(snapshot)
-    hits = hit_rates(snapshot)
-    warnings = early_warnings(snapshot, horizon=timedelta(hours=options.horizon_hours))
-    opened = open_incidents(store=store, service=snapshot.scope.service)
-    figures = {
-        "incidents": len(snapshot.incidents),
-        "open_now": len(opened),
-        "resolved": sum(1 for f in snapshot.incidents if f.incident.resolved_at is not None),
-        "mtta_p50_min": times["mtta"]["p50"], "mtta_mean_min": times["mtta"]["mean"],
-        "mttr_p50_min": times["mttr"]["p50"], "mttr_mean_min": times["mttr"]["mean"],
-        "mttr_p90_min": times["mttr"]["p90"],
-        "early_warnings": warnings["raised"], "early_warnings_came_true": warnings["came_true"],
-        "top1": hits["top1"], "top3": hits["top3"], "judged": hits["cases"],
-        "feedback": len(snapshot.feedback),
-    }
-    open_items = [{"id": i.id, "title": i.title, "service": i.service, "severity": i.severity.value,
-                   "status": i.status.value, "created_at": i.created_at.isoformat()} for i in opened]
-    return {"figures": figures, "open": open_items,
-            "rows": [{"figure": k, "value": v} for k, v in figures.items()]}
+
+    later = True
+    feedback = True
+
+    def __init__(self, scope: ReportScope, *, opened: list[Incident], horizon: timedelta) -> None:
+        self.times = ResponseTimes(scope)
+        self.hits = HitRates(scope)
+        self.warnings = EarlyWarnings(horizon=horizon)
+        self.opened = opened
+        self.incidents = 0
+        self.resolved = 0
+        self.feedback_total = 0
+
+    def add(self, facts: IncidentFacts) -> None:
+        self.incidents += 1
+        self.resolved += facts.incident.resolved_at is not None
+        for part in (self.times, self.hits, self.warnings):
+            part.add(facts)
+
+    def add_later(self, facts: IncidentFacts) -> None:
+        self.warnings.add_later(facts)
+
+    def add_feedback(self, tally: FeedbackTally) -> None:
+        self.feedback_total += tally.total
+
+    def result(self) -> dict[str, Any]:
+        times, hits, warnings = self.times.result(), self.hits.result(), self.warnings.result()
+        figures = {
+            "incidents": self.incidents,
+            "open_now": len(self.opened),
+            "resolved": self.resolved,
+            "mtta_p50_min": times["mtta"]["p50"], "mtta_mean_min": times["mtta"]["mean"],
+            "mttr_p50_min": times["mttr"]["p50"], "mttr_mean_min": times["mttr"]["mean"],
+            "mttr_p90_min": times["mttr"]["p90"],
+            "early_warnings": warnings["raised"], "early_warnings_came_true": warnings["came_true"],
+            "top1": hits["top1"], "top3": hits["top3"], "judged": hits["cases"],
+            "feedback": self.feedback_total,
+        }
+        open_items = [{"id": i.id, "title": i.title, "service": i.service, "severity": i.severity.value,
+                       "status": i.status.value, "created_at": i.created_at.isoformat()} for i in self.opened]
+        return {"figures": figures, "open": open_items,
+                "rows": [{"figure": k, "value": v} for k, v in figures.items()]}
 
 
-ReportFn = Callable[[Snapshot, Store, ReportOptions], dict[str, Any]]
+def summary(snapshot: Snapshot, *, store: Store, options: ReportOptions) -> dict[str, Any]:
+    """The overview's headline figures of a whole snapshot."""
+    return Summary(snapshot.scope, opened=open_incidents(store=store, service=snapshot.scope.service),
+                   horizon=timedelta(hours=options.horizon_hours)).over(snapshot)
 
-REPORTS: dict[str, ReportFn] = {
-    "summary": lambda s, store, o: summary(s, store=store, options=o),
-    "incidents": lambda s, _store, _o: incident_rows(s),
-    "incidents-per-day": lambda s, _store, o: incidents_per_day(s, group_by=o.group_by),  # type: ignore[arg-type]
-    "response-times": lambda s, _store, o: response_times(s, bucket=o.bucket),  # type: ignore[arg-type]
-    "root-causes": lambda s, _store, o: root_causes(s, limit=o.limit),
-    "early-warnings": lambda s, _store, o: early_warnings(s, horizon=timedelta(hours=o.horizon_hours)),
-    "hit-rate": lambda s, _store, o: hit_rates(s, bucket=o.bucket),  # type: ignore[arg-type]
-    "calibration": lambda s, _store, o: calibration(s, bins=o.bins),
-    "feedback": lambda s, _store, _o: feedback_counts(s),
-    "llm": lambda s, _store, o: llm_usage(s, bucket=o.bucket),  # type: ignore[arg-type]
+
+FoldFn = Callable[[ReportScope, Store, ReportOptions], Fold]
+
+FOLDS: dict[str, FoldFn] = {
+    "summary": lambda scope, store, o: Summary(scope, opened=open_incidents(store=store, service=scope.service),
+                                               horizon=timedelta(hours=o.horizon_hours)),
+    "incidents-per-day": lambda scope, _store, o: IncidentsPerDay(scope, group_by=o.group_by),  # type: ignore[arg-type]
+    "response-times": lambda scope, _store, o: ResponseTimes(scope, bucket=o.bucket),  # type: ignore[arg-type]
+    "root-causes": lambda _scope, _store, o: RootCauses(limit=o.limit),
+    "early-warnings": lambda _scope, _store, o: EarlyWarnings(horizon=timedelta(hours=o.horizon_hours)),
+    "hit-rate": lambda scope, _store, o: HitRates(scope, bucket=o.bucket),  # type: ignore[arg-type]
+    "calibration": lambda _scope, _store, o: Calibration(bins=o.bins),
+    "feedback": lambda _scope, _store, _o: FeedbackCounts(),
+    "llm": lambda scope, _store, o: LlmUsage(scope, bucket=o.bucket),  # type: ignore[arg-type]
 }
 
 
-def build_report(name: str, *, store: Store, scope: ReportScope, options: ReportOptions | None = None) -> dict[str, Any]:
-    """One named report as JSON-ready data with its scope; ``rows`` is its flat table (CSV export)."""
+def build_reports(names: Sequence[str], *, store: Store, scope: ReportScope, options: ReportOptions | None = None,
+                  page_size: int = PAGE_SIZE) -> dict[str, dict[str, Any]]:
+    """Several named reports of one scope, computed in one paged read of its incidents (``run_folds``):
+    memory holds a page of incidents, not the range. The ``incidents`` list itself is ``stream_incident_rows``
+    (served streamed); here it is read whole, for the callers that want the list."""
     options = options or ReportOptions()
-    if name == "gameday":
-        data = gameday_mod.summarize_runs(gameday_runs(store=store))
-        return {"report": name, "scope": scope.as_dict(), **data}
-    fn = REPORTS.get(name)
-    if fn is None:
-        raise InputError(f"no report {name!r}; known: {sorted([*REPORTS, 'gameday'])}")
-    snapshot = load_snapshot(store=store, scope=scope, horizon=timedelta(hours=options.horizon_hours),
-                             q=options.q, status=options.status)
-    return {"report": name, "scope": scope.as_dict(), **fn(snapshot, store, options)}
+    out: dict[str, dict[str, Any]] = {}
+    folds: dict[str, Fold] = {}
+    for name in names:
+        if name == "gameday":
+            out[name] = {"report": name, "scope": scope.as_dict(),
+                         **gameday_mod.summarize_runs(gameday_runs(store=store))}
+        elif name == "incidents":
+            items = list(stream_incident_rows(store=store, scope=scope, options=options, page_size=page_size))
+            out[name] = {"report": name, "scope": scope.as_dict(), "total": len(items), "items": items, "rows": items}
+        elif name in FOLDS:
+            folds[name] = FOLDS[name](scope, store, options)
+        else:
+            raise InputError(f"no report {name!r}; known: {sorted(REPORT_NAMES)}")
+    if folds:
+        run_folds(list(folds.values()), store=store, scope=scope, horizon=timedelta(hours=options.horizon_hours),
+                  q=options.q, status=options.status, page_size=page_size)
+        for name, fold in folds.items():
+            out[name] = {"report": name, "scope": scope.as_dict(), **fold.result()}
+    return {name: out[name] for name in names}
 
 
-REPORT_NAMES: tuple[str, ...] = (*REPORTS, "gameday")
+def build_report(name: str, *, store: Store, scope: ReportScope, options: ReportOptions | None = None,
+                 page_size: int = PAGE_SIZE) -> dict[str, Any]:
+    """One named report as JSON-ready data with its scope; ``rows`` is its flat table (CSV export)."""
+    return build_reports([name], store=store, scope=scope, options=options, page_size=page_size)[name]
+
+
+REPORT_NAMES: tuple[str, ...] = ("summary", "incidents", *(n for n in FOLDS if n != "summary"), "gameday")

@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import Incident
-from bot.reporting.queries import Snapshot
+from bot.reporting.fold import Fold
+from bot.reporting.queries import IncidentFacts, Snapshot
+from bot.reporting.scope import ReportScope
 from bot.reporting.stats import Bucket, auto_bucket, bucket_range, bucket_start, describe
 
 
@@ -34,31 +36,43 @@ def minutes_to_resolve(incident: Incident) -> float | None:
     return value if value >= 0 else None
 
 
-def response_times(snapshot: Snapshot, *, bucket: Bucket | None = None) -> dict[str, Any]:
-    """MTTA and MTTR over the scope and per bucket (by the incident's creation time)."""
-    scope = snapshot.scope
-    size: Bucket = bucket or auto_bucket(scope.since, scope.until)
-    ack: list[float] = []
-    res: list[float] = []
-    ack_by: dict[str, list[float]] = defaultdict(list)
-    res_by: dict[str, list[float]] = defaultdict(list)
-    for facts in snapshot.incidents:
+class ResponseTimes(Fold):
+    """MTTA and MTTR over the scope and per bucket (by the incident's creation time); keeps the durations
+    only (an exact percentile needs them all)."""
+
+    def __init__(self, scope: ReportScope, *, bucket: Bucket | None = None) -> None:
+        self.scope = scope
+        self.size: Bucket = bucket or auto_bucket(scope.since, scope.until)
+        self.ack: list[float] = []
+        self.res: list[float] = []
+        self.ack_by: dict[str, list[float]] = defaultdict(list)
+        self.res_by: dict[str, list[float]] = defaultdict(list)
+
+    def add(self, facts: IncidentFacts) -> None:
         inc = facts.incident
-        key = bucket_start(inc.created_at, size).isoformat()
+        key = bucket_start(inc.created_at, self.size).isoformat()
         a, r = minutes_to_ack(inc), minutes_to_resolve(inc)
         if a is not None:
-            ack.append(a)
-            ack_by[key].append(a)
+            self.ack.append(a)
+            self.ack_by[key].append(a)
         if r is not None:
-            res.append(r)
-            res_by[key].append(r)
-    trend: list[dict[str, Any]] = []
-    for start in bucket_range(scope.since, scope.until, size):
-        key = start.isoformat()
-        trend.append({"bucket": key, "mtta": describe(ack_by.get(key, [])), "mttr": describe(res_by.get(key, []))})
-    rows = [{"bucket": t["bucket"], "mtta_count": t["mtta"]["count"], "mtta_mean": t["mtta"]["mean"],
-             "mtta_p50": t["mtta"]["p50"], "mtta_p90": t["mtta"]["p90"], "mttr_count": t["mttr"]["count"],
-             "mttr_mean": t["mttr"]["mean"], "mttr_p50": t["mttr"]["p50"], "mttr_p90": t["mttr"]["p90"]}
-            for t in trend]
-    return {"unit": "minutes", "bucket": size, "mtta": describe(ack), "mttr": describe(res), "trend": trend,
-            "rows": rows}
+            self.res.append(r)
+            self.res_by[key].append(r)
+
+    def result(self) -> dict[str, Any]:
+        trend: list[dict[str, Any]] = []
+        for start in bucket_range(self.scope.since, self.scope.until, self.size):
+            key = start.isoformat()
+            trend.append({"bucket": key, "mtta": describe(self.ack_by.get(key, [])),
+                          "mttr": describe(self.res_by.get(key, []))})
+        rows = [{"bucket": t["bucket"], "mtta_count": t["mtta"]["count"], "mtta_mean": t["mtta"]["mean"],
+                 "mtta_p50": t["mtta"]["p50"], "mtta_p90": t["mtta"]["p90"], "mttr_count": t["mttr"]["count"],
+                 "mttr_mean": t["mttr"]["mean"], "mttr_p50": t["mttr"]["p50"], "mttr_p90": t["mttr"]["p90"]}
+                for t in trend]
+        return {"unit": "minutes", "bucket": self.size, "mtta": describe(self.ack), "mttr": describe(self.res),
+                "trend": trend, "rows": rows}
+
+
+def response_times(snapshot: Snapshot, *, bucket: Bucket | None = None) -> dict[str, Any]:
+    """MTTA and MTTR over the scope and per bucket (by the incident's creation time)."""
+    return ResponseTimes(snapshot.scope, bucket=bucket).over(snapshot)

@@ -1,5 +1,5 @@
 """Persistence: SQLModel tables, Alembic migrations and the ``Store`` repository."""
 
-from bot.storage.store import Store
+from bot.storage.store import Store, StoredFeedback
 
-__all__ = ["Store"]
+__all__ = ["Store", "StoredFeedback"]

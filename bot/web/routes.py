@@ -3,11 +3,14 @@ from the ``/api/v1/reports/...`` JSON of the same filters."""
 
 from __future__ import annotations
 
+import base64
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -27,9 +30,10 @@ from bot.api.auth import (
 from bot.api.deps import get_store
 from bot.domain import ALL_KINDS, InputError, NotFoundError, Severity
 from bot.domain.vocabulary import Category
-from bot.reporting import ReportOptions, ReportScope, build_report
+from bot.reporting import ReportScope, build_report, build_reports
 from bot.reporting.quality import hit_rank
-from bot.reporting.queries import analyses_of, chat_posts, known_services
+from bot.reporting.queries import analyses_of, chat_posts, count_incidents, incident_list_page, known_services
+from bot.reporting.reports import incident_row
 from bot.storage import Store
 from bot.web.filters import register as register_filters
 from bot.web.timeline import build_timeline, thread_url
@@ -82,8 +86,8 @@ async def overview(request: Request, store: Store = Depends(get_store),
     scope, error = _scope(request)
 
     def load() -> dict[str, Any]:
-        return {"summary": build_report("summary", store=store, scope=scope),
-                "warnings": build_report("early-warnings", store=store, scope=scope),
+        reports = build_reports(["summary", "early-warnings"], store=store, scope=scope)  # one read of the range
+        return {"summary": reports["summary"], "warnings": reports["early-warnings"],
                 **_base(request, store, principal, "overview")}
 
     ctx = await run_in_threadpool(load)
@@ -91,19 +95,52 @@ async def overview(request: Request, store: Store = Depends(get_store),
     return templates.TemplateResponse(request, "overview.html", ctx)
 
 
+PAGE_DEFAULT, PAGE_MAX = 100, 500  # incidents per page of the list
+
+
+def encode_cursor(key: tuple[datetime, str]) -> str:
+    """The ``after`` parameter of the next page: the (created_at, id) of the last incident shown."""
+    return base64.urlsafe_b64encode(f"{key[0].isoformat()}|{key[1]}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> tuple[datetime, str]:
+    """The key an ``after`` parameter names; ``InputError`` when it is not one this page wrote."""
+    try:
+        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        stamp, ident = text.split("|", 1)
+        ts = datetime.fromisoformat(stamp)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InputError("after: not a page cursor of this list (follow the 'Next page' link)") from e
+    if ts.tzinfo is None or not ident or len(ident) > 64:
+        raise InputError("after: not a page cursor of this list (follow the 'Next page' link)")
+    return ts, ident
+
+
 @router.get("/incidents", response_class=HTMLResponse)
 async def incidents(request: Request, store: Store = Depends(get_store),
-                    principal: Principal = Depends(require_page_reader)) -> Response:
+                    principal: Principal = Depends(require_page_reader),
+                    limit: int = Query(PAGE_DEFAULT, ge=1, le=PAGE_MAX),
+                    after: str | None = Query(None, max_length=200)) -> Response:
     scope, error = _scope(request)
     q = (request.query_params.get("q") or "").strip()[:200] or None
     status_ = request.query_params.get("status") or None
+    try:
+        start = decode_cursor(after) if after else None
+    except InputError as e:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e)) from e
 
     def load() -> dict[str, Any]:
-        report = build_report("incidents", store=store, scope=scope, options=ReportOptions(q=q, status=status_))
-        return {"report": report, **_base(request, store, principal, "incidents")}
+        facts, next_key = incident_list_page(store=store, scope=scope, q=q, status=status_, limit=limit, after=start)
+        total = count_incidents(store=store, scope=scope, q=q, status=status_)
+        report = {"total": total, "items": [incident_row(f) for f in facts]}
+        keep = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
+        next_url = f"/incidents?{urlencode([*keep, ('after', encode_cursor(next_key))])}" if next_key else None
+        first_url = f"/incidents?{urlencode(keep)}" if start else None
+        return {"report": report, "next_url": next_url, "first_url": first_url,
+                **_base(request, store, principal, "incidents")}
 
     ctx = await run_in_threadpool(load)
-    ctx.update(scope=scope, error=error, q=q or "", status_filter=status_ or "",
+    ctx.update(scope=scope, error=error, q=q or "", status_filter=status_ or "", limit=limit,
                statuses=["open", "acknowledged", "resolved"])
     return templates.TemplateResponse(request, "incidents.html", ctx)
 
@@ -139,9 +176,9 @@ async def quality(request: Request, store: Store = Depends(get_store),
     scope, error = _scope(request)
 
     def load() -> dict[str, Any]:
-        return {name.replace("-", "_"): build_report(name, store=store, scope=scope)
-                for name in ("hit-rate", "calibration", "feedback", "llm")} | _base(request, store, principal,
-                                                                                     "quality")
+        reports = build_reports(["hit-rate", "calibration", "feedback", "llm"], store=store, scope=scope)
+        return {name.replace("-", "_"): data for name, data in reports.items()} | _base(request, store, principal,
+                                                                                         "quality")
 
     ctx = await run_in_threadpool(load)
     ctx.update(scope=scope, error=error)
