@@ -3,6 +3,7 @@ healthy dependencies of its own, outranks them, and a finding on such a caller i
 
 from __future__ import annotations
 
+from bot.domain import Signal
 from bot.reasoning.features import build_candidates
 from bot.reasoning.ranker import rank
 from bot.reasoning.scorer import EVIDENCE_WEIGHTS, RankerModel, default_model
@@ -11,18 +12,20 @@ from tests.reasoning.factories import context, signal
 TOPOLOGY = {"web": ["node-7", "auth"], "auth": [], "node-7": []}
 
 
-def _decisive(service: str, kind: str, score: float, minute: float):  # type: ignore[no-untyped-def]
+def _decisive(service: str, kind: str, score: float, minute: float) -> Signal:
     return signal("logs", service, kind, score, minute, attributes={"decisive": True})
 
 
-def _scene_signals(node_minute: float) -> list:  # type: ignore[type-arg]
+def _scene_signals(node_minute: float) -> list[Signal]:
     # the alerted caller logs a decisive-looking failure of its own at minute 10; the node it runs on drifts
-    return [_decisive("web", "exception_surge", 0.4, 10),
-            signal("metrics", "web", "error_rate_increase", 0.9, 10, metric="error_ratio"),
-            signal("metrics", "node-7", "exception_surge", 0.9, node_minute, metric="clock_offset_seconds")]
+    return [
+        _decisive("web", "exception_surge", 0.4, 10),
+        signal("metrics", "web", "error_rate_increase", 0.9, 10, metric="error_ratio"),
+        signal("metrics", "node-7", "exception_surge", 0.9, node_minute, metric="clock_offset_seconds"),
+    ]
 
 
-def _by_key(node_minute: float) -> dict:  # type: ignore[type-arg]
+def _by_key(node_minute: float) -> dict[tuple[str, str], dict[str, float]]:
     ctx = context(service="web", title="web errors", topology=TOPOLOGY)
     cands = build_candidates(context=ctx, signals=_scene_signals(node_minute), similar=[], runbooks=[])
     return {(c.service, c.kind): c.features for c in cands}
@@ -50,10 +53,15 @@ def test_onsets_within_the_grace_are_the_same_moment() -> None:
 
 def test_a_dependency_whose_own_dependency_fails_is_no_origin() -> None:
     ctx = context(service="web", title="web errors", topology={"web": ["api"], "api": ["db"], "db": []})
-    sigs = [signal("metrics", "web", "error_rate_increase", 0.9, 10, metric="error_ratio"),
-            signal("metrics", "api", "latency_increase", 0.9, 5, metric="latency_p99"),
-            signal("metrics", "db", "db_slow_query", 0.9, 3, metric="query_p95_ms")]
-    feats = {(c.service, c.kind): c.features for c in build_candidates(context=ctx, signals=sigs, similar=[], runbooks=[])}
+    sigs = [
+        signal("metrics", "web", "error_rate_increase", 0.9, 10, metric="error_ratio"),
+        signal("metrics", "api", "latency_increase", 0.9, 5, metric="latency_p99"),
+        signal("metrics", "db", "db_slow_query", 0.9, 3, metric="query_p95_ms"),
+    ]
+    feats = {
+        (c.service, c.kind): c.features
+        for c in build_candidates(context=ctx, signals=sigs, similar=[], runbooks=[])
+    }
     assert feats[("db", "db_slow_query")]["dependency_origin"] == 1.0
     assert all(f["dependency_origin"] == 0.0 for (svc, _k), f in feats.items() if svc == "api")
 
@@ -62,10 +70,15 @@ def test_a_dependency_one_caller_failed_before_is_no_origin() -> None:
     # a caller's bad deploy at minute 2 overloads the database at 5; another caller fails at 8: the database
     # came before the second caller, yet the first one may have caused it, so it is no origin
     ctx = context(service="web", title="web errors", topology={"web": ["db"], "batch": ["db"], "db": []})
-    sigs = [signal("logs", "batch", "exception_surge", 0.9, 2),
-            signal("metrics", "db", "db_slow_query", 0.9, 5, metric="query_p95_ms"),
-            signal("metrics", "web", "error_rate_increase", 0.9, 8, metric="error_ratio")]
-    feats = {(c.service, c.kind): c.features for c in build_candidates(context=ctx, signals=sigs, similar=[], runbooks=[])}
+    sigs = [
+        signal("logs", "batch", "exception_surge", 0.9, 2),
+        signal("metrics", "db", "db_slow_query", 0.9, 5, metric="query_p95_ms"),
+        signal("metrics", "web", "error_rate_increase", 0.9, 8, metric="error_ratio"),
+    ]
+    feats = {
+        (c.service, c.kind): c.features
+        for c in build_candidates(context=ctx, signals=sigs, similar=[], runbooks=[])
+    }
     assert feats[("db", "db_slow_query")]["dependency_origin"] == 0.0
 
 
@@ -78,14 +91,22 @@ def test_no_topology_no_origin() -> None:
 def test_the_origin_leads_the_answer_over_the_alerted_callers_finding() -> None:
     ctx = context(service="web", title="web errors", topology=TOPOLOGY)
     model = default_model().copy()
-    top = rank(context=ctx, signals=_scene_signals(node_minute=2), similar=[], runbooks=[], model=model).hypotheses[0]
+    top = rank(
+        context=ctx, signals=_scene_signals(node_minute=2), similar=[], runbooks=[], model=model
+    ).hypotheses[0]
     assert top.service == "node-7"
     model.evidence_weights["dependency_origin"] = 0.0
-    top = rank(context=ctx, signals=_scene_signals(node_minute=2), similar=[], runbooks=[], model=model).hypotheses[0]
+    top = rank(
+        context=ctx, signals=_scene_signals(node_minute=2), similar=[], runbooks=[], model=model
+    ).hypotheses[0]
     assert top.service == "web"
 
 
 def test_a_model_file_without_the_weight_still_weighs_the_origin() -> None:
     data = default_model().to_dict(include_booster=False)
     data["evidence_weights"] = {"decisive_score": 5.0, "decisive_gap": 60.0}
-    assert RankerModel.from_dict(data).evidence_weights["dependency_origin"] == EVIDENCE_WEIGHTS["dependency_origin"] > 0
+    assert (
+        RankerModel.from_dict(data).evidence_weights["dependency_origin"]
+        == EVIDENCE_WEIGHTS["dependency_origin"]
+        > 0
+    )
