@@ -88,6 +88,9 @@ CHANGE_CAUSES = ("bad_deploy", "config_change", "feature_flag")
 ORIGIN_DETECTOR = "metric.origin"  # the metric ranking's verdict on which service started it
 ANOMALY_SOURCES = ("logs", "metrics", "log", "metric")
 CHANGE_WINDOW = timedelta(hours=2)
+# onsets read by different detectors (a log line, a metric's change point placed to its sample) that differ by
+# less than this are the same moment for dependency order
+ONSET_GRACE = timedelta(minutes=2)
 MAX_EVIDENCE = 8
 # the cluster's name servers (CoreDNS, kube-dns, node-local DNS): every workload depends on them
 _RESOLVER = re.compile(r"dns")
@@ -596,11 +599,15 @@ def _features(
     rb_exact = max((sc for d, sc in runbooks if kind in d.kinds and svc in d.services), default=0.0)
     n_order = scene.onset_rank.get(svc)
     own_decisive = scene.decisive.get((svc, kind), 0.0)
-    top_decisive = max(scene.decisive.values(), default=0.0)
+    # the origin in dependency order: a finding on a caller that began failing no earlier than this service
+    # (whose own dependencies are healthy) describes the caller's symptom, and is no rival of its cause
+    victims = downstream_victims(scene, svc, kind)
+    top_decisive = max((v for (s, _k), v in scene.decisive.items() if s not in victims), default=0.0)
     return {
         "decisive_score": own_decisive,
         "decisive_rel": own_decisive / top_decisive if top_decisive > 0 else 0.0,
         "decisive_gap": own_decisive - top_decisive,
+        "dependency_origin": 1.0 if victims else 0.0,
         # the alert names this kind on this service and a detector of its own evidence names it too
         "alert_confirms": 1.0 if svc == scene.alert_service and kind in kinds_in_text(scene.alert_text)
         and (direct or text_hits or hints) else 0.0,
@@ -642,6 +649,37 @@ def _features(
         "named_kind_by_others": scene.mention_kinds.get((svc, kind), 0.0),
         **_propagation(svc, kind, scene),
     }
+
+
+# request volume at a component follows its callers (fewer or more requests sent to it): no failure of its own
+_VOLUME_KINDS = frozenset({"traffic_drop", "traffic_spike"})
+
+
+def failure_onset(scene: _Scene, svc: str) -> datetime | None:
+    """When ``svc`` began failing: its earliest anomalous signal other than a change in request volume."""
+    times = [t for t in (_aware(s.started_at) for s in scene.anomalies.get(svc, [])
+                         if s.score >= 0.3 and str(s.kind or "") not in _VOLUME_KINDS) if t is not None]
+    return min(times, default=None)
+
+
+def downstream_victims(scene: _Scene, svc: str, kind: str) -> set[str]:
+    """The failing callers of ``svc`` (up to three hops) when ``svc`` is the origin in dependency order: it fails
+    (more than a change in request volume, ``failure_onset``), its own dependencies are healthy, and none of
+    those callers began failing before it (within ``ONSET_GRACE``). What they show then (their errors, their
+    decisive findings, the alert on them) follows from ``svc``. Empty when ``svc`` is no such origin: a caller
+    that failed first may have caused it (its deploy, its load), and a failing dependency of its own may be the
+    cause of both."""
+    start = failure_onset(scene, svc)
+    if start is None or not scene.topology:
+        return set()
+    if any(scene.is_anomalous(d) for d in scene.graph(kind).get(svc, [])):
+        return set()
+    onsets = {c: failure_onset(scene, c) for c, hops in _transitive(scene.caller_graph(kind), svc).items()
+              if c != svc and hops <= 3}
+    failing = {c: t for c, t in onsets.items() if t is not None}
+    if any(t < start - ONSET_GRACE for t in failing.values()):
+        return set()
+    return set(failing)
 
 
 def _propagation(svc: str, kind: str, scene: _Scene) -> dict[str, float]:

@@ -68,9 +68,13 @@ _PRIOR: dict[str, float] = {
 # casebook's dev half (python -m bench.casebook --split dev) and the live drills. ``metric_origin``: the metric
 # ranking (detectors/metrics/rank.py, the one bench.petshop measures) names the candidate's service the clear
 # origin of what its callers show; below a decisive finding, which says how a component failed.
+# ``dependency_origin``: the candidate's service is the origin in dependency order (features.downstream_victims:
+# anomalous, its own dependencies healthy, none of its anomalous callers failing before it); it weighs like a
+# decisive finding of full strength, since what its callers show follows from it (FIRST_CONTACT_STUDY.md: the
+# largest class of first-contact misses is a caller's loud or decisive-looking symptom outranking its dependency).
 # A model file's own weights win; a weight it does not name comes from here.
 EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 60.0, "alert_confirms": 3.0,
-                                      "metric_origin": 2.0}
+                                      "metric_origin": 2.0, "dependency_origin": 5.0}
 
 
 # What the top answer's confidence is computed from, after the learned calibration (``confidence_inputs`` in
