@@ -484,6 +484,7 @@ def build_candidates(
 ) -> list[Candidate]:
     known = set(context.services) | {a.service for a in context.incident.alerts if a.service}
     signals = dec.path_metrics(signals, known)
+    signals = dec.named_dependency_failures(signals, context.topology)
     signals = dec.retarget(signals, known | _signal_services(signals), context.topology)
     signals = dec.mark_late(signals, context.alert_time)
     scene = _Scene(context, signals)
