@@ -316,6 +316,7 @@ _FAILURE_METRIC = re.compile(r"error|fail|filter|reject|denied|5xx|timeout|undel
 _NAMED_MIN = 0.8
 NAMED_FACTOR = 0.7
 _NAMED_HOPS = 2
+_GENERIC_NAMED = frozenset({"dependency_failure", "exception_surge", "error_rate_increase"})
 
 
 def _tokens(text: str) -> list[str]:
@@ -345,12 +346,18 @@ def _below(service: str, topology: dict[str, list[str]], hops: int) -> set[str]:
 def named_dependency_failures(signals: list[Signal], topology: dict[str, list[str]] | None) -> list[Signal]:
     """The signals plus, for each strong failure signal of a caller (an error metric's change point, a new error
     template) that names exactly one component below it in the topology (two levels), a decisive
-    ``dependency_failure`` on that component (``reporter`` the caller) when that component has no signal of its own."""
+    ``dependency_failure`` on that component (``reporter`` the caller) when that component has no signal of its own.
+    Not when the text names a more specific failure (a lookup, a refused connection: the rules that read those
+    decide) or when the caller has a decisive finding of its own."""
+    from bot.reasoning.keywords import kinds_in_text
+
     topology = topology or {}
     speaking = {s.service for s in signals if s.service and s.source != "changes" and float(s.score) >= 0.3}
+    explained = {s.service for s in signals if is_decisive(s)}  # a caller whose own lines already say what failed
     out = list(signals)
     for sig in signals:
-        if not sig.service or float(sig.score) < _NAMED_MIN or sig.attributes.get("decisive"):
+        if not sig.service or float(sig.score) < _NAMED_MIN or sig.attributes.get("decisive") \
+                or sig.service in explained:
             continue
         source = (sig.source or "").lower()
         if source.startswith("metric") and sig.metric and (
@@ -360,6 +367,8 @@ def named_dependency_failures(signals: list[Signal], topology: dict[str, list[st
             template = sig.attributes.get("template")
             text = template if isinstance(template, str) else sig.title
         else:
+            continue
+        if set(kinds_in_text(text)) - _GENERIC_NAMED:  # the text names how it failed (a lookup, a refusal...)
             continue
         named = _named_in(text, _below(sig.service, topology, _NAMED_HOPS))
         if len(named) != 1:

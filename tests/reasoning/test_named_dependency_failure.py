@@ -53,3 +53,10 @@ def test_the_named_dependency_outranks_the_caller_in_the_candidates() -> None:
     signals = [_metric("monitor", "cosmosdb_eastus_error_ratio"), signal("logs", "monitor", "error_rate_increase", 0.85, 2)]
     cands = {(c.service, c.kind): c for c in build_candidates(context=ctx, signals=signals, similar=[], runbooks=[])}
     assert cands[("cosmosdb", "dependency_failure")].features["decisive_score"] == 0.7
+
+
+def test_a_text_naming_a_specific_failure_or_a_caller_with_its_own_decisive_line_moves_nothing() -> None:
+    lookup = _template("monitor", "lookup cosmosdb-eastus.documents.azure.com on 10.0.0.2:53: no such host")
+    assert _moved(dec.named_dependency_failures([lookup], TOPOLOGY)) == []
+    own = signal("logs", "monitor", "db_down", 0.9, 1, attributes={"decisive": True})
+    assert _moved(dec.named_dependency_failures([_metric("monitor", "cosmosdb_error_ratio"), own], TOPOLOGY)) == []
