@@ -317,6 +317,8 @@ _NAMED_MIN = 0.8
 NAMED_FACTOR = 0.7
 _NAMED_HOPS = 2
 _GENERIC_NAMED = frozenset({"dependency_failure", "exception_surge", "error_rate_increase"})
+_CALLER_CHANGES = frozenset({"deploy", "config", "feature_flag", "flag", "bad_deploy", "config_change"})
+_CALLER_CHANGE_WINDOW = timedelta(minutes=30)
 
 
 def _tokens(text: str) -> list[str]:
@@ -348,12 +350,16 @@ def named_dependency_failures(signals: list[Signal], topology: dict[str, list[st
     template) that names exactly one component below it in the topology (two levels), a decisive
     ``dependency_failure`` on that component (``reporter`` the caller) when that component has no signal of its own.
     Not when the text names a more specific failure (a lookup, a refused connection: the rules that read those
-    decide) or when the caller has a decisive finding of its own."""
+    decide), when the caller has a decisive finding of its own, or when the caller itself was changed (deploy, config,
+    flag) within ``_CALLER_CHANGE_WINDOW`` before: its new requests may be what the dependency refuses."""
     from bot.reasoning.keywords import kinds_in_text
 
     topology = topology or {}
     speaking = {s.service for s in signals if s.service and s.source != "changes" and float(s.score) >= 0.3}
     explained = {s.service for s in signals if is_decisive(s)}  # a caller whose own lines already say what failed
+    # a caller changed shortly before may be sending what its dependency now refuses: its change is the suspect
+    changed = [(s.service, _aware(s.started_at)) for s in signals if s.source == "changes" and s.started_at
+               and str(s.kind) in _CALLER_CHANGES]
     out = list(signals)
     for sig in signals:
         if not sig.service or float(sig.score) < _NAMED_MIN or sig.attributes.get("decisive") \
@@ -367,6 +373,10 @@ def named_dependency_failures(signals: list[Signal], topology: dict[str, list[st
             template = sig.attributes.get("template")
             text = template if isinstance(template, str) else sig.title
         else:
+            continue
+        start = _aware(sig.started_at) if sig.started_at else None
+        if start is not None and any(service == sig.service and timedelta(0) <= start - when <= _CALLER_CHANGE_WINDOW
+                                     for service, when in changed):
             continue
         if set(kinds_in_text(text)) - _GENERIC_NAMED:  # the text names how it failed (a lookup, a refusal...)
             continue

@@ -60,3 +60,11 @@ def test_a_text_naming_a_specific_failure_or_a_caller_with_its_own_decisive_line
     assert _moved(dec.named_dependency_failures([lookup], TOPOLOGY)) == []
     own = signal("logs", "monitor", "db_down", 0.9, 1, attributes={"decisive": True})
     assert _moved(dec.named_dependency_failures([_metric("monitor", "cosmosdb_error_ratio"), own], TOPOLOGY)) == []
+
+
+def test_a_caller_changed_just_before_its_dependency_s_errors_keeps_them() -> None:
+    deploy = signal("changes", "monitor", "deploy", 0.7, -10)
+    assert _moved(dec.named_dependency_failures([_metric("monitor", "cosmosdb_error_ratio"), deploy], TOPOLOGY)) == []
+    long_before = signal("changes", "monitor", "deploy", 0.7, -40)
+    assert _moved(dec.named_dependency_failures([_metric("monitor", "cosmosdb_error_ratio"), long_before],
+                                                TOPOLOGY)) == [("cosmosdb", "dependency_failure", "monitor")]
