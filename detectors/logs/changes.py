@@ -152,13 +152,12 @@ CHANGE_ROWS: tuple[ChangeRow, ...] = (
 _TRIGGER = re.compile(
     r"upgrade|install|updated|upgraded|erased|changed|chef|succeeded|configured|release|deploy|rolled|rolling|"
     r"migrat|reload|reconfigur|sudo|sysctl|config_|commit|flag|toggle|feature|setting up|helm|image",
-    re.IGNORECASE,
 )
 
 
 def rows_matching(text: str) -> list[ChangeRow]:
     """The rows whose pattern reads ``text`` (every row, in table order)."""
-    if not _TRIGGER.search(text):
+    if not _TRIGGER.search(text.lower()):
         return []
     return [row for row in CHANGE_ROWS if row.regex.search(text)]
 
@@ -209,6 +208,8 @@ def changes_in_log(service: str, lines: Sequence[str], *, known: Iterable[str] =
     times: dict[str, list[datetime]] = {}  # template -> times it was printed (every match, routine or not)
     firsts: list[_Seen] = []
     for raw in lines:
+        if isinstance(raw, str) and not _TRIGGER.search(raw[:MAX_TEXT * 4].lower()):
+            continue  # the cheap word pass first: most lines state no change
         text = clean(raw)
         rows = rows_matching(text)
         if not rows:
