@@ -1,18 +1,23 @@
 """Recent changes (deploys, config changes, feature flags, Kubernetes events) as signals.
 
 A change shortly before the alert is evidence; the closer and the more "risky" its kind, the higher
-its score. Whether it *caused* anything is the ranker's call, not this detector's.
+its score. Whether it *caused* anything is the ranker's call, not this detector's. Changes come from the
+change log (``events.jsonl``, ``POST /api/v1/changes``) and from the lines of the logs that state one
+(``detectors/logs/changes.py``: an unattended upgrade in a node's journal, a router's configuration commit),
+unless the change log already has a change of that service within ``SAME_CHANGE``.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal, SignalSource
 
 WINDOW = timedelta(hours=2)
+SAME_CHANGE = timedelta(minutes=15)
 _KIND_ALIASES = {
     "deploy": "deploy", "deployment": "deploy", "rollout": "deploy", "release": "deploy", "image": "deploy",
     "config": "config", "config_change": "config", "configmap": "config", "secret": "config",
@@ -66,6 +71,27 @@ def normalise_kind(event: ChangeEvent) -> str:
         if _CONFIG_WORDS.search(event.text):
             return "config"
     return kind
+
+
+def with_log_changes(events: list[ChangeEvent], logs: Mapping[str, Sequence[str]] | None,
+                     *, known: Iterable[str] = ()) -> list[ChangeEvent]:
+    """The change log's events plus the changes the logs state that it does not already hold (a change log entry
+    of the same service within ``SAME_CHANGE`` is the same change, told better)."""
+    if not logs:
+        return list(events)
+    from detectors.logs.changes import changes_in_logs
+
+    def _aware(ts: datetime) -> datetime:
+        return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+    logged = [(e.service, _aware(e.ts)) for e in events if e.service and normalise_kind(e) != "k8s"]
+    out = list(events)
+    for change in changes_in_logs(logs, known=known):
+        ts = _aware(change.ts)
+        if any(service == change.service and abs(ts - when) <= SAME_CHANGE for service, when in logged):
+            continue
+        out.append(change)
+    return out
 
 
 def detect_change_signals(

@@ -61,9 +61,11 @@ def metrics_detector(context: IncidentContext) -> list[Signal]:
 
 
 def changes_detector(context: IncidentContext) -> list[Signal]:
-    from detectors.changes import detect_change_signals
+    """The change log's changes and those only a log states (``detectors/logs/changes.py``)."""
+    from detectors.changes import detect_change_signals, with_log_changes
 
-    return detect_change_signals(context.events, alert_time=context.alert_time) if context.events else []
+    events = with_log_changes(context.events, context.logs, known=context.services)
+    return detect_change_signals(events, alert_time=context.alert_time) if events else []
 
 
 def kubernetes_detector(context: IncidentContext) -> list[Signal]:

@@ -342,6 +342,92 @@ def path_metrics(signals: list[Signal], known: Iterable[str]) -> list[Signal]:
     return out
 
 
+# A caller's failures that all concern one dependency it names (``cosmosdb_eastus_error_ratio``, a new error template
+# ``monitor=azure_cosmosdb ... result=error status=400``, ``filtered_att_per_min``) are that dependency's failure
+# (docs/causes.md: the component that answered), when the dependency has no evidence of its own to say how.
+_FAILURE_METRIC = re.compile(r"error|fail|filter|reject|denied|5xx|timeout|undeliver", re.IGNORECASE)
+_NAMED_MIN = 0.8
+NAMED_FACTOR = 0.7
+_NAMED_HOPS = 2
+_GENERIC_NAMED = frozenset({"dependency_failure", "exception_surge", "error_rate_increase"})
+_CALLER_CHANGES = frozenset({"deploy", "config", "feature_flag", "flag", "bad_deploy", "config_change"})
+_CALLER_CHANGE_WINDOW = timedelta(minutes=30)
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in re.split(r"[^a-z0-9]+", text.lower()) if t]
+
+
+def _named_in(text: str, names: Iterable[str]) -> set[str]:
+    """The names whose tokens appear, in a row, among the text's tokens (``azure_cosmosdb`` names ``cosmosdb``)."""
+    joined = f" {' '.join(_tokens(text))} "
+    found: set[str] = set()
+    for name in names:
+        parts = _tokens(name)
+        if parts and len("".join(parts)) >= 3 and f" {' '.join(parts)} " in joined:
+            found.add(name)
+    return found
+
+
+def _below(service: str, topology: dict[str, list[str]], hops: int) -> set[str]:
+    found: set[str] = set()
+    frontier = [service]
+    for _ in range(hops):
+        frontier = [d for f in frontier for d in topology.get(f, []) if d and d != service and d not in found]
+        found.update(frontier)
+    return found
+
+
+def named_dependency_failures(signals: list[Signal], topology: dict[str, list[str]] | None) -> list[Signal]:
+    """The signals plus, for each strong failure signal of a caller (an error metric's change point, a new error
+    template) that names exactly one component below it in the topology (two levels), a decisive
+    ``dependency_failure`` on that component (``reporter`` the caller) when that component has no signal of its own.
+    Not when the text names a more specific failure (a lookup, a refused connection: the rules that read those
+    decide), when the caller has a decisive finding of its own, or when the caller itself was changed (deploy, config,
+    flag) within ``_CALLER_CHANGE_WINDOW`` before: its new requests may be what the dependency refuses."""
+    from bot.reasoning.keywords import kinds_in_text
+
+    topology = topology or {}
+    speaking = {s.service for s in signals if s.service and s.source != "changes" and float(s.score) >= 0.3}
+    explained = {s.service for s in signals if is_decisive(s)}  # a caller whose own lines already say what failed
+    # a caller changed shortly before may be sending what its dependency now refuses: its change is the suspect
+    changed = [(s.service, _aware(s.started_at)) for s in signals if s.source == "changes" and s.started_at
+               and str(s.kind) in _CALLER_CHANGES]
+    out = list(signals)
+    for sig in signals:
+        if not sig.service or float(sig.score) < _NAMED_MIN or sig.attributes.get("decisive") \
+                or sig.service in explained:
+            continue
+        source = (sig.source or "").lower()
+        if source.startswith("metric") and sig.metric and (
+                sig.kind == "error_rate_increase" or (sig.kind == "saturation" and _FAILURE_METRIC.search(sig.metric))):
+            text = sig.metric
+        elif sig.detector == "log.new_template" and sig.kind == "error_rate_increase":
+            template = sig.attributes.get("template")
+            text = template if isinstance(template, str) else sig.title
+        else:
+            continue
+        start = _aware(sig.started_at) if sig.started_at else None
+        if start is not None and any(service == sig.service and timedelta(0) <= start - when <= _CALLER_CHANGE_WINDOW
+                                     for service, when in changed):
+            continue
+        if set(kinds_in_text(text)) - _GENERIC_NAMED:  # the text names how it failed (a lookup, a refusal...)
+            continue
+        named = _named_in(text, _below(sig.service, topology, _NAMED_HOPS))
+        if len(named) != 1:
+            continue
+        target = named.pop()
+        if target in speaking:
+            continue
+        out.append(sig.model_copy(update={
+            "id": f"{sig.id}:named", "service": target, "kind": "dependency_failure",
+            "score": round(float(sig.score) * NAMED_FACTOR, 4),
+            "attributes": {**sig.attributes, "decisive": True, "reporter": sig.service, "culprit": target,
+                           "named_in": text},
+        }))
+    return out
+
+
 _ADDRESS_HOST = re.compile(r"^ip-\d+-\d+-\d+-\d+")  # a host named for its address (ip-10-20-3-41) is one host
 
 

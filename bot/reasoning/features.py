@@ -365,6 +365,9 @@ def _deploy_fit(scene: _Scene) -> None:
 # thing the component serves (names on a DNS server). Right after a change of that component, the change explains it.
 _OWN_FAILURE_KINDS = frozenset({"crash_loop", "exception_surge", "error_rate_increase"})
 _IDENTITY_FAILURES = frozenset({"dns_failure"})
+# what callers say of a component they can no longer reach (moved to it by ``dec.retarget``): that it stopped doing
+# its job, not how; right after a change of that component, with no mechanism of its own named, the change is how
+_UNREACHABLE_KINDS = frozenset({"network_partition"})
 EXPLAINED_BY_CHANGE = 0.7
 
 
@@ -405,7 +408,9 @@ def _change_explains(scene: _Scene) -> None:
             if dec.is_decisive(s) and s.started_at is not None
             and (s.kind in _OWN_FAILURE_KINDS
                  or (s.kind in _IDENTITY_FAILURES and s.attributes.get("reporter")
-                     and dec.name_affinity(change.service, str(s.kind)) == 1.0))
+                     and dec.name_affinity(change.service, str(s.kind)) == 1.0)
+                 or (s.kind in _UNREACHABLE_KINDS and s.attributes.get("reporter")
+                     and not _own_mechanism_on(scene, change.service)))
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
         ]
         if not own:
@@ -422,6 +427,66 @@ def _change_explains(scene: _Scene) -> None:
             ts=change.ts, weight=float(best.score),
             summary=f"{change.evidence.summary} -- then on {change.service}: {best.title[:160]}",
         )
+
+
+SHIFT_MIN = 0.5
+# what a change of a component can do to the components that call it: load them, cut their paths, break their
+# calls and threads; not expire their certificates, fill their disks or break their hardware
+_CHAIN_CATEGORIES = frozenset({"cpu", "memory", "network", "application", "dependency", "capacity"})
+
+
+def _change_fails_dependants(scene: _Scene) -> None:
+    """A change of a component whose own evidence shifts right after it (a new log template, a metric change
+    point), followed within ``DEPLOY_FIT_WINDOW`` by decisive failures of the components that call it (by the
+    topology), is the cause of those failures (docs/causes.md: name the thing to fix): a route filter removed on the
+    distribution routers floods the core, whose own log then tells how it fails. The change takes the callers'
+    support and their findings keep less of it. Only for failures such a change can cause (``_CHAIN_CATEGORIES``:
+    an expired certificate of the caller is its own); not when the component's own evidence names its own
+    mechanism, when a caller has a change of its own in the window, or when a caller was failing before it."""
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES or _own_mechanism_on(scene, change.service):
+            continue
+        end = change.ts + DEPLOY_FIT_WINDOW
+        shifts = [_aware(s.started_at) for s in scene.anomalies.get(change.service, [])
+                  if s.started_at is not None and float(s.score) >= SHIFT_MIN and not dec.is_decisive(s)
+                  and (s.source or "").lower().startswith(("log", "metric"))
+                  and change.ts <= _aware(s.started_at) <= end]  # type: ignore[operator]
+        if not shifts:
+            continue
+        shift = min(t for t in shifts if t is not None)
+        effects: list[Signal] = []
+        for caller in scene.callers.get(change.service, []):
+            if any(c.service == caller and c.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= c.ts <= end
+                   for c in scene.changes):
+                continue
+            own = [s for s in scene.anomalies.get(caller, []) if dec.is_decisive(s) and s.started_at is not None
+                   and not s.attributes.get("reporter") and category_of(str(s.kind)).value in _CHAIN_CATEGORIES]
+            for kind in {str(s.kind) for s in own}:
+                times = [_aware(s.started_at) for s in own if s.kind == kind]
+                if all(t is not None and shift <= t <= end for t in times):
+                    effects.extend(s for s in own if s.kind == kind)
+        if not effects:
+            continue
+        best = max(effects, key=lambda s: float(s.score))
+        key = (change.service, change.kind)
+        scene.decisive[key] = max(scene.decisive.get(key, 0.0), float(best.score))
+        for s in effects:
+            effect = (str(s.service), str(s.kind))
+            if effect in scene.decisive:
+                scene.decisive[effect] = round(min(scene.decisive[effect], float(s.score) * EXPLAINED_BY_CHANGE), 4)
+        scene.fits[key] = Evidence(
+            id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
+            ts=change.ts, weight=float(best.score),
+            summary=f"{change.evidence.summary} -- then on {best.service}, which calls it: {best.title[:160]}",
+        )
+
+
+def _own_mechanism_on(scene: _Scene, service: str) -> bool:
+    """Whether the service's own log or metrics name how it fails (a decisive finding of its own, not one its
+    callers reported, of a kind more specific than "it failed")."""
+    return any(dec.is_decisive(s) and not s.attributes.get("reporter") and s.kind not in CHANGE_CAUSES
+               and s.kind not in _OWN_FAILURE_KINDS and s.kind not in _UNREACHABLE_KINDS
+               for s in scene.anomalies.get(service, [])) or _specific_cause_on(scene, service)
 
 
 def _specific_cause_on(scene: _Scene, service: str) -> bool:
@@ -444,12 +509,14 @@ def build_candidates(
 ) -> list[Candidate]:
     known = set(context.services) | {a.service for a in context.incident.alerts if a.service}
     signals = dec.path_metrics(signals, known)
+    signals = dec.named_dependency_failures(signals, context.topology)
     signals = dec.retarget(signals, known | _signal_services(signals), context.topology)
     signals = dec.mark_late(signals, context.alert_time)
     scene = _Scene(context, signals)
     scene.decisive = dec.with_explanations(dec.support(signals), signals)
     _deploy_fit(scene)
     _change_explains(scene)
+    _change_fails_dependants(scene)
     scene.decisive = dec.demote_late(scene.decisive, signals, early=scene.fits)
     cands: dict[tuple[str, str], Candidate] = {}
 

@@ -1,0 +1,101 @@
+"""Changes whose failure shows elsewhere: callers that can no longer reach the changed component, and callers whose
+own failure follows a change of what they call (``bot/reasoning/features.py``)."""
+
+from __future__ import annotations
+
+from bot.domain import ChangeEvent
+from bot.reasoning.features import build_candidates
+from tests.reasoning.factories import at, context, signal
+
+
+def _decisive(service: str, kind: str, score: float, minute: float, **attributes: object):  # type: ignore[no-untyped-def]
+    return signal("logs", service, kind, score, minute,
+                  attributes={"decisive": True, "line": f"{kind} line", **attributes})
+
+
+def _change(service: str, kind: str, minute: float) -> ChangeEvent:
+    return ChangeEvent(ts=at(minute), kind=kind, service=service, text=f"{kind} of {service}")
+
+
+def _cands(ctx, signals):  # type: ignore[no-untyped-def]
+    return {(c.service, c.kind): c for c in build_candidates(context=ctx, signals=signals, similar=[], runbooks=[])}
+
+
+NODES = {"intake": ["kafka", "node"], "cilium": ["node"], "kafka": ["node"], "node": []}
+
+
+def test_callers_that_cannot_reach_a_component_right_after_its_change_blame_the_change() -> None:
+    ctx = context(service="intake", topology=NODES, events=[_change("node", "config", 0)])
+    # the CNI agent's "no route to host" lines name the node (syslog host): moved to the node, reporter kept
+    signals = [_decisive("cilium", "network_partition", 0.6, 3, culprit="node", culprit_device=True)]
+    cands = _cands(ctx, signals)
+    change = cands[("node", "config_change")].features["decisive_score"]
+    assert change == 0.6
+    assert cands[("node", "network_partition")].features["decisive_score"] < change
+
+
+def test_without_the_change_the_unreachable_component_keeps_the_callers_finding() -> None:
+    ctx = context(service="intake", topology=NODES, events=[])
+    signals = [_decisive("cilium", "network_partition", 0.6, 3, culprit="node", culprit_device=True)]
+    cands = _cands(ctx, signals)
+    assert cands[("node", "network_partition")].features["decisive_score"] == 0.6
+    assert ("node", "config_change") not in cands
+
+
+def test_a_component_whose_own_log_names_its_mechanism_keeps_it_after_a_change() -> None:
+    ctx = context(service="intake", topology=NODES, events=[_change("node", "config", 0)])
+    signals = [_decisive("cilium", "network_partition", 0.6, 3, culprit="node", culprit_device=True),
+               _decisive("node", "disk_full", 0.8, 2)]
+    cands = _cands(ctx, signals)
+    assert cands.get(("node", "config_change")) is None \
+        or cands[("node", "config_change")].features["decisive_score"] == 0.0
+
+
+ROUTERS = {"wireless": ["core"], "core": ["dist"], "dist": ["peering"]}
+
+
+def _shift(service: str, minute: float):  # type: ignore[no-untyped-def]
+    return signal("metrics", service, "saturation", 0.9, minute)
+
+
+def test_a_change_whose_component_shifts_then_whose_callers_fail_is_the_cause() -> None:
+    ctx = context(service="wireless", topology=ROUTERS, events=[_change("dist", "config", 0)])
+    signals = [_shift("dist", 1), _decisive("core", "network_partition", 0.83, 4)]
+    cands = _cands(ctx, signals)
+    change = cands[("dist", "config_change")]
+    assert change.features["decisive_score"] == 0.83
+    assert cands[("core", "network_partition")].features["decisive_score"] < 0.83
+    assert any("which calls it" in e.summary for e in change.evidence.values())
+
+
+def test_no_chain_when_the_changed_component_shows_nothing_or_the_caller_failed_first() -> None:
+    quiet = context(service="wireless", topology=ROUTERS, events=[_change("dist", "config", 0)])
+    cands = _cands(quiet, [_decisive("core", "network_partition", 0.83, 4)])
+    assert cands[("core", "network_partition")].features["decisive_score"] == 0.83
+    assert cands[("dist", "config_change")].features["decisive_score"] == 0.0
+    before = context(service="wireless", topology=ROUTERS, events=[_change("dist", "config", 0)])
+    cands = _cands(before, [_shift("dist", 1), _decisive("core", "network_partition", 0.83, -5),
+                            _decisive("core", "network_partition", 0.83, 4)])
+    assert cands[("core", "network_partition")].features["decisive_score"] == 0.83
+
+
+def test_no_chain_when_the_caller_has_a_change_of_its_own() -> None:
+    ctx = context(service="wireless", topology=ROUTERS,
+                  events=[_change("dist", "config", 0), _change("core", "deploy", 2)])
+    cands = _cands(ctx, [_shift("dist", 1), _decisive("core", "network_partition", 0.83, 4)])
+    assert cands[("dist", "config_change")].features["decisive_score"] == 0.0
+
+
+def test_a_caller_s_failure_no_change_of_what_it_calls_can_cause_stays_its_own() -> None:
+    ctx = context(service="wireless", topology=ROUTERS, events=[_change("dist", "deploy", 0)])
+    cands = _cands(ctx, [_shift("dist", 1), _decisive("core", "certificate_expired", 0.83, 4)])
+    assert cands[("core", "certificate_expired")].features["decisive_score"] == 0.83
+    assert cands[("dist", "bad_deploy")].features["decisive_score"] == 0.0
+
+
+def test_callers_that_report_a_failed_dependency_after_its_deploy_keep_dependency_failure() -> None:
+    # docs/causes.md: an admission webhook that times out is dependency_failure on its service, deploy or not
+    ctx = context(service="orders", topology={"orders": ["istiod"]}, events=[_change("istiod", "deploy", 0)])
+    signals = [_decisive("orders", "dependency_failure", 0.75, 3, culprit="istiod")]
+    cands = _cands(ctx, signals)
+    assert cands[("istiod", "dependency_failure")].features["decisive_score"] == 0.75
