@@ -369,7 +369,8 @@ def _named_in(text: str, names: Iterable[str]) -> set[str]:
     return found
 
 
-def _below(service: str, topology: dict[str, list[str]], hops: int) -> set[str]:
+def _below(service: str, topology: dict[str, list[str]], hops: int = 2) -> set[str]:
+    """What ``service`` depends on, ``hops`` levels down, without the service itself."""
     found: set[str] = set()
     frontier = [service]
     for _ in range(hops):
@@ -531,12 +532,6 @@ TRIGGER_KINDS = frozenset({"traffic_spike"})
 LIMIT_KINDS = frozenset({"cpu_saturation", "resource_quota", "thread_pool_exhaustion"})
 _LIMIT_MIN = 0.5
 _LIMIT_LEAD = timedelta(minutes=2)  # a limit already reached well before the traffic rose is not its consequence
-
-
-def _below(service: str, topology: dict[str, list[str]]) -> set[str]:
-    """What ``service`` depends on, two levels down, without the service itself."""
-    first = [d for d in topology.get(service, []) if d and d != service]
-    return {*first, *[d for f in first for d in topology.get(f, []) if d and d != service]}
 
 
 def triggers_to_limits(signals: list[Signal], topology: dict[str, list[str]] | None = None) -> list[Signal]:

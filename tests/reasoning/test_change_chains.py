@@ -88,8 +88,8 @@ def test_no_chain_when_the_caller_has_a_change_of_its_own() -> None:
 
 def test_a_caller_s_failure_no_change_of_what_it_calls_can_cause_stays_its_own() -> None:
     ctx = context(service="wireless", topology=ROUTERS, events=[_change("dist", "deploy", 0)])
-    cands = _cands(ctx, [_shift("dist", 1), _decisive("core", "certificate_expired", 0.83, 4)])
-    assert cands[("core", "certificate_expired")].features["decisive_score"] == 0.83
+    cands = _cands(ctx, [_shift("dist", 1), _decisive("core", "disk_full", 0.83, 4)])
+    assert cands[("core", "disk_full")].features["decisive_score"] == 0.83
     assert cands[("dist", "bad_deploy")].features["decisive_score"] == 0.0
 
 
