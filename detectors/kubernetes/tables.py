@@ -34,7 +34,12 @@ POD_REASONS = {"Evicted", "OutOfcpu", "OutOfmemory", "OutOfpods", "NodeAffinity"
 
 def is_table(text: str) -> bool:
     first = next((line for line in text.split("\n") if line.strip()), "")
-    return bool(_HEADER.match(first.rstrip()))
+    return is_table_header(first)
+
+
+def is_table_header(line: str) -> bool:
+    """A ``kubectl get``/``top`` table's header line (``NAME  READY  STATUS ...``, ``NAMESPACE  NAME ...``)."""
+    return bool(_HEADER.match(line.rstrip()))
 
 
 def parse_table(text: str, *, namespace: str = "", origin: str = "") -> Findings:

@@ -14,9 +14,11 @@ import pytest
 
 from bench.casebook import CASES_DIR
 from bench.casebook.perturb import (
+    CONCAT_NAME,
     KEEP_WORDS,
     Renamer,
     _parse,
+    concat_case,
     dev_cases,
     headline,
     noise_case,
@@ -181,3 +183,15 @@ def test_a_service_named_after_a_bundle_part_leaves_the_layout_alone(tmp_path: P
     assert {p.name for p in case.iterdir()} == {"alert.json", "truth.json", "topology.json", "events.jsonl", "logs",
                                                   "metrics"}
     assert [p.name for p in (case / "logs").iterdir()] == [f"{mapping.get('metrics-store', 'metrics-store')}.log"]
+
+
+def test_concat_pastes_the_kubectl_outputs_into_one_file_without_commands(tmp_path: Path) -> None:
+    case = _copy("k8s-03-refused-postgres-orders-db", tmp_path)
+    before = sorted(p.name for p in (case / "kubernetes").iterdir())
+    note = concat_case(case, random.Random(1))
+    assert [p.name for p in (case / "kubernetes").iterdir()] == [CONCAT_NAME]
+    pasted = (case / "kubernetes" / CONCAT_NAME).read_text(encoding="utf-8")
+    assert "kubectl" not in pasted.split("\n")[0] and not re.search(r"^\$ kubectl", pasted, re.M)
+    assert note.startswith(f"{len(before)} files -> 1") and "LAST SEEN" in pasted and "Name:" in pasted
+    context, report = load_bundle(case)
+    assert report.problems == [] and len(context.kubernetes) == 1
