@@ -799,7 +799,7 @@ def noise_case(case: Path, rng: random.Random) -> int:
 # ---- concat -----------------------------------------------------------------------------------------------------
 
 _KUBECTL_LINE = re.compile(r"^\s*(?:[\w@:~./-]*[$#%>]\s*)?(?:kubectl|oc|k)\s+\S")
-CONCAT_NAME = "pasted-output.txt"
+CONCAT_NAME = "kubectl-output.txt"  # a name that names no workload (as container_logs reads names)
 
 
 def concat_case(case: Path, rng: random.Random) -> str:

@@ -49,7 +49,21 @@ def parse_kube_text(item: KubeText) -> Findings:
             findings.extend(parse_segment(segment, origin=item.name, command=command))
         except Exception as e:  # noqa: BLE001 - bad input is skipped, never fatal
             log.debug("kubernetes: part not parsed", extra={"origin": item.name, "error": f"{type(e).__name__}: {e}"})
+    _one_namespace(findings)
     return findings
+
+
+def _one_namespace(findings: Findings) -> None:
+    """Outputs saved together whose every named namespace is the same one were taken in it: a table printed
+    without a namespace column or ``-n`` flag (pasted without its command) is in that namespace too."""
+    named = {p.namespace for p in findings.pods} | {p.namespace for p in findings.policies}
+    named |= {e.obj.namespace for e in findings.events}
+    named.discard("")
+    if len(named) != 1:
+        return
+    [namespace] = named
+    for item in (*findings.pods, *findings.policies):
+        item.namespace = item.namespace or namespace
 
 
 def parse_all(items: list[KubeText]) -> Findings:

@@ -123,3 +123,16 @@ def test_a_command_keeps_its_output_and_not_what_was_pasted_after_it() -> None:
     parts = split_commands(text)
     assert [cmd for cmd, _ in parts] == ["kubectl -n shop get pods", ""]
     assert parts[1][1].startswith("LAST SEEN")
+
+
+def test_a_table_pasted_without_its_namespace_takes_the_one_the_other_outputs_name() -> None:
+    table = ("NAME                     POD-SELECTOR   AGE\ndefault-deny-ingress     <none>         18m\n\n"
+             "NAME          READY   STATUS    RESTARTS   AGE\nweb-0         1/1     Running   0          2d")
+    found = parse_kube_text(KubeText(name="x.txt", text=_bare("describe_pod_oom.txt") + "\n\n" + table))
+    assert {p.namespace for p in found.pods} == {"shop"} and [p.namespace for p in found.policies] == ["shop"]
+    # outputs of two namespaces: nothing is guessed
+    other = _bare("describe_pod_oom.txt").replace("Namespace:        shop", "Namespace:        billing")
+    events = ("NAMESPACE   LAST SEEN   TYPE      REASON    OBJECT          MESSAGE\n"
+              "shop        2m          Warning   BackOff   pod/api-0       Back-off restarting failed container")
+    two = parse_kube_text(KubeText(name="x.txt", text=other + "\n\n" + events + "\n\n" + table))
+    assert "" in {p.namespace for p in two.pods}
