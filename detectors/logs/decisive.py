@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.models import Evidence, EvidenceType, Signal, SignalSource
+from bot.domain.roles import role_of_lines
 from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider_of, provider_of_host
 from detectors.logs.decisive_rules import RULES, TRIGGER, Rule
 from detectors.logs.dumps import dump_signals
@@ -295,7 +296,8 @@ _ROLE_NAMES = {"database": re.compile(r"db|sql|postgres|pg|mongo|redis|maria|cas
 
 
 def _looks_like(service: str, role: str) -> bool:
-    """Whether a service's name says it is such a component (``orders-db`` is a database)."""
+    """Whether a service's name says it is such a component (``orders-db`` is a database); its own lines may
+    say so too (``bot.domain.roles``: a database writing its server's log format)."""
     regex = _ROLE_NAMES.get(role)
     return bool(regex and regex.search(service))
 
@@ -377,7 +379,7 @@ def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
         attributes["culprit"] = first.culprit
         if rule.blame == "device":
             attributes["culprit_device"] = True  # a host from the syslog header, not a name the message gives
-    elif rule.role is not None and not _looks_like(service, rule.role):
+    elif rule.role is not None and not _looks_like(service, rule.role) and role_of_lines(headers.lines) != rule.role:
         # a client's log quoting its database's error without naming it: it blames another component,
         # so it is no decisive finding on this service
         attributes["culprit_role"] = rule.role

@@ -428,3 +428,25 @@ def test_machines_gone_elsewhere_do_not_take_a_partition() -> None:
                   title="dc-2: hosts_up fell", score=0.9, started_at=at(8))
     best = support(retarget([reach, gone], [*KNOWN, "dc-2"], topology))
     assert ("orders-db", "network_partition") in best
+
+
+def test_a_component_named_for_nothing_is_what_its_own_lines_say() -> None:
+    roles = {"amber-cobalt": "database", "ember-flint": "network"}
+    assert name_affinity("amber-cobalt", "db_down") == 0.5
+    assert name_affinity("amber-cobalt", "db_down", roles) == 1.0
+    assert name_affinity("amber-cobalt", "dns_failure", roles) == 0.0
+    assert name_affinity("orders-db", "dns_failure", {"orders-db": "network"}) == 0.0  # the name speaks first
+    # a bare address on a database port: the dependency whose lines are a database server's stands for it
+    refused = _decisive("maple-wren", "db_down", 0.9, "10.16.2.168:5432")
+    assert "10.16.2.168" in {s.service for s in retarget([refused], ["maple-wren", "amber-cobalt"])}
+    moved = retarget([refused], ["maple-wren", "amber-cobalt"], None, roles)
+    assert {s.service for s in moved if s.attributes.get("decisive")} == {"amber-cobalt"}
+    # two services named as databases: the one whose own lines are a database server's
+    two = retarget([_decisive("blog", "db_down", 0.9, "10.43.18.77:3306")], ["blog", "mysql-zinnia", "mysql-alder"],
+                   None, {"mysql-zinnia": "database"})
+    assert {s.service for s in two if s.attributes.get("decisive")} == {"mysql-zinnia"}
+    # a device host in the log of a component whose lines are device syslog: that component's
+    router = _decisive("ember-flint", "network_partition", 0.8, "hazel1-willow6.fbnet")
+    router.attributes["culprit_device"] = True
+    assert [s.service for s in retarget([router], ["ember-flint", "www"], None, roles)] == ["ember-flint"]
+    assert "hazel1-willow6.fbnet" in {s.service for s in retarget([router], ["ember-flint", "www"])}

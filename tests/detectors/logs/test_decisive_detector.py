@@ -270,3 +270,11 @@ def test_a_service_merely_containing_dns_letters_is_no_resolver() -> None:
             "dnsexporter": ["2024-03-01T12:00:00Z scrape ok"]}
     (sig,) = detect_decisive_signals(logs, semantic=False)
     assert sig.attributes["culprit"] == "dns"
+
+
+def test_a_database_named_for_nothing_that_writes_its_own_server_log_keeps_its_error() -> None:
+    lines = ["2024-03-01 12:00:00.101 UTC [61] LOG:  checkpoint starting: time",
+             "2024-03-01 12:00:01.118 UTC [4410] ERROR:  deadlock detected",
+             "2024-03-01 12:00:01.118 UTC [4410] DETAIL:  Process 4410 waits for ShareLock on transaction 9912"]
+    own = [s for s in detect_service_decisive("amber-cobalt", lines) if s.kind == "db_lock_contention"]
+    assert own and "culprit_role" not in own[0].attributes and own[0].attributes["decisive"] is True
