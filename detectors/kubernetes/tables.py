@@ -124,6 +124,11 @@ def _replicaset_rollouts(rows: list[dict[str, str]]) -> list[Rollout]:
 
 
 def _cells(line: str, columns: list[tuple[str, int]]) -> dict[str, str]:
+    exact = all(start == 0 or (start < len(line) and line[start - 1] == " " and line[start] != " ")
+                for _, start in columns)
+    runs = re.split(r"\s{2,}", line.strip())
+    if not exact and len(runs) == len(columns):  # cells shifted off their header (a name edited or renamed in a
+        return {name: cell for (name, _), cell in zip(columns, runs, strict=True)}  # paste): the gaps still part them
     aligned = all(start <= len(line) and (start == 0 or line[start - 1] == " ") for _, start in columns)
     if len(line.split()) >= len(columns) and aligned:
         cells = {}
