@@ -227,7 +227,9 @@ class Renamer:
         if not self.names:
             return None
         alternatives = "|".join(re.escape(n) for n in sorted(self.names, key=len, reverse=True))
-        return re.compile(rf"(?<![A-Za-z0-9_])(?:{alternatives})(?![A-Za-z0-9_])")
+        # an underscore parts words of an identifier: a name inside a metric's name (loss_percent_via_level3) is
+        # renamed with it, or the evidence would keep naming what the truth no longer does
+        return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
 
     def apply(self, text: str) -> str:
         pattern = self.pattern()

@@ -92,6 +92,9 @@ def test_renamer_keeps_shapes_and_vocabulary() -> None:
     assert r.apply("dial tcp 10.42.7.118:5432 from orders-api-7c9d8f6b5-x2kbc") == \
         f"dial tcp {r.names['ip-10-42-7-118'][3:].replace('-', '.')}:5432 from {pod}"
     assert {"db", "api", "worker", "redis"} <= KEEP_WORDS
+    # a name inside an identifier's words (a metric measured via a provider) is renamed with it
+    r.add("level3")
+    assert r.apply("loss_percent_via_level3") == f"loss_percent_via_{r.names['level3']}"
 
 
 def test_shift_text_moves_every_format_by_one_offset() -> None:
