@@ -233,11 +233,26 @@ def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
     line = sig.attributes.get("line")
     if isinstance(line, str) and _RESOLVER_UNANSWERED.search(line):
         resolvers = [d for d in deps if name_affinity(d, "dns_failure") == 1.0]
-        return resolvers[0] if len(resolvers) == 1 else None
+        return resolvers[0] if len(resolvers) == 1 else _shared_resolver(sig, deps, topology)
     if not sig.attributes.get("looked_up"):
         able = [d for d in deps if name_affinity(d, "dns_failure") > 0.0 and not _AUXILIARY.search(d.lower())]
         return able[0] if len(able) == 1 else None
     return None
+
+
+def _shared_resolver(sig: Signal, deps: list[str], topology: dict[str, list[str]]) -> str | None:
+    """A lookup the resolver left unanswered, when no dependency is named as a resolver: the reporter's one
+    dependency that every caller in the topology uses (name resolution is what all of them need), that is not
+    the name that failed to resolve and whose name does not say it is something else (a shared database or
+    broker). Two callers at least, or "shared" says nothing."""
+    callers = [c for c, d in topology.items() if c and d]
+    if len(callers) < 2:
+        return None
+    looked_up = sig.attributes.get("looked_up")
+    owner = resolve_culprit(looked_up, deps) if isinstance(looked_up, str) and looked_up.strip() else ""
+    shared = [d for d in deps if d != owner and all(d in topology[c] for c in callers if c != d)
+              and name_affinity(d, "dns_failure") > 0.0 and not _AUXILIARY.search(d.lower())]
+    return shared[0] if len(shared) == 1 else None
 
 
 def _name_for_lookup(sig: Signal, names: list[str]) -> str | None:

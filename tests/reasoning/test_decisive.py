@@ -450,3 +450,20 @@ def test_a_component_named_for_nothing_is_what_its_own_lines_say() -> None:
     router.attributes["culprit_device"] = True
     assert [s.service for s in retarget([router], ["ember-flint", "www"], None, roles)] == ["ember-flint"]
     assert "hazel1-willow6.fbnet" in {s.service for s in retarget([router], ["ember-flint", "www"])}
+
+
+def test_an_unanswered_lookup_blames_the_one_dependency_every_caller_shares_when_no_name_says_resolver() -> None:
+    line = ("dial tcp: lookup kafka-3.int.example on 169.254.169.253:53: read udp 10.0.5.1:45678->"
+            "169.254.169.253:53: i/o timeout")
+    timed_out = _decisive("shepherd", "dns_failure", 0.85, "dns")
+    timed_out.attributes.update({"looked_up": "kafka-3.int.example", "line": line})
+    topology = {"shepherd": ["kafka", "yarrow"], "ui": ["mysql", "yarrow"], "retriever": ["kafka", "yarrow"]}
+    moved = retarget([timed_out], ["shepherd", "ui", "retriever", "kafka", "mysql", "yarrow"], topology)
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("yarrow", "dns_failure")}
+    # one caller: sharing says nothing; a name that does not exist (answered) stays its owner's
+    alone = retarget([timed_out], ["shepherd", "kafka", "yarrow"], {"shepherd": ["kafka", "yarrow"]})
+    assert ("yarrow", "dns_failure") not in {(s.service, s.kind) for s in alone if s.attributes.get("decisive")}
+    missing = _decisive("shepherd", "dns_failure", 0.85, "dns")
+    missing.attributes.update({"looked_up": "kafka-3.int.example", "line": "lookup kafka-3.int.example: no such host"})
+    moved = retarget([missing], ["shepherd", "ui", "retriever", "kafka", "mysql", "yarrow"], topology)
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("kafka", "dns_failure")}
