@@ -49,17 +49,15 @@ Roles = dict[str, str]  # service -> role read from its own lines (``roles_from_
 
 def name_affinity(service: str, kind: str, roles: Roles | None = None) -> float:
     """1 when the service's name suggests a component that this kind of fault lives in, 0 when it suggests
-    another kind of component; when the name says nothing, what the service's own lines say it is (``roles``)
-    decides the same way; 0.5 when neither says anything."""
+    another kind of component, 0.5 when the name says nothing. A name that says nothing gives way to what the
+    service's own lines say it is (``roles``): 1 when this kind of fault lives in such a component; else still
+    0.5, since the lines show what runs there, not that the machine under it cannot fill its disk or its CPU."""
     category = category_of(kind).value
     low = service.lower()
     for pattern, categories in _AFFINITY:
         if pattern.search(low):
             return 1.0 if category in categories else 0.0
-    role = (roles or {}).get(service)
-    if role in _ROLE_CATEGORIES:
-        return 1.0 if category in _ROLE_CATEGORIES[role] else 0.0
-    return 0.5
+    return 1.0 if _role_fits(service, kind, roles) else 0.5
 
 
 # what a symptom means on a component whose name says what it is: a storage array's slowness is disk I/O, a
