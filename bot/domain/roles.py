@@ -23,12 +23,15 @@ _SERVER_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (DATABASE, re.compile(
         # PostgreSQL (log_line_prefix with the pid, two spaces after the severity)
         r"\[\d+\][^\n]{0,60}?\b(?:LOG|FATAL|PANIC|ERROR|WARNING|HINT|DETAIL|STATEMENT|CONTEXT|NOTICE):  \S"
-        # MySQL 8 / MariaDB error log
+        # MySQL / MariaDB error log (8.0's [MY-nnnnnn] [InnoDB]; 5.x's "<time> <thread id> [Warning] ...") and the
+        # slow query log's own header lines
         r"|\[(?:InnoDB|MY-\d{6}|Server|Repl)\]|\bmysqld(?:\[\d+\])?:|\[(?:Note|Warning|ERROR)\] (?:InnoDB|mysqld|Plugin|Slave|Replica)"
+        r"|^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z? +\d+ \[(?:Note|Warning|ERROR|System)\] "
+        r"|^# (?:Query_time: [\d.]+ +Lock_time:|User@Host: )"
         # Redis (pid:role day month year time level-char)
         r"|^\s*\d+:[CMSX] \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}\.\d+ [.*#-] "
         # mongod structured log
-        r"|\"c\":\"(?:STORAGE|REPL|NETWORK|COMMAND|QUERY|INDEX|ELECTION|RECOVERY|WTRECOV|CONTROL)\"\s*,\s*\"id\""
+        r"|\"s\"\s*:\s*\"[FEWID]\d?\"\s*,\s*\"c\"\s*:\s*\"[A-Z_]+\"\s*,\s*\"id\"\s*:\s*\d+"
     )),
     (NETWORK, re.compile(
         # Cisco/Arista-style facility-severity-mnemonic, Junos daemons' mnemonics, FRR/Quagga bgpd
