@@ -296,11 +296,18 @@ def _quoted_database_error(sig: Signal, topology: dict[str, list[str]], roles: R
 def _device_target(sig: Signal, target: str, names: list[str], roles: Roles | None = None) -> str:
     """A syslog host that names no known component: a device of the fleet whose log this is (``bb1-ash6`` in
     the backbone routers' log) when that log is a network device's or fleet's, by its name or by its lines
-    (device syslog: ``roles``); else the host itself."""
+    (device syslog: ``roles``), or when the host is named after that log's service; else the host itself."""
     if target in names or not sig.attributes.get("culprit_device") or not sig.service:
         return target
     device = _NETWORK_DEVICE.search(sig.service.lower()) or (roles or {}).get(sig.service) == NETWORK
-    return sig.service if device else target
+    return sig.service if device or _member_of(target, sig.service) else target
+
+
+def _member_of(host: str, service: str) -> bool:
+    """Whether a host is a numbered member named after the service whose log it writes in (``edge1`` in
+    ``phl-edge``'s log, ``web03`` in ``shop-web``'s): its name less the number is one of the service's words."""
+    stem = _MEMBER_NUMBER.sub("", host.split(".", 1)[0].lower())
+    return stem != host.split(".", 1)[0].lower() and len(stem) >= 2 and stem in service.lower().split("-")
 
 
 # what a caller can say of a component it cannot reach: that it failed, not how. The component's own evidence says how.

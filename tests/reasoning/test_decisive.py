@@ -467,3 +467,12 @@ def test_an_unanswered_lookup_blames_the_one_dependency_every_caller_shares_when
     missing.attributes.update({"looked_up": "kafka-3.int.example", "line": "lookup kafka-3.int.example: no such host"})
     moved = retarget([missing], ["shepherd", "ui", "retriever", "kafka", "mysql", "yarrow"], topology)
     assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("kafka", "dns_failure")}
+
+
+def test_a_host_named_after_the_service_whose_log_it_writes_in_is_a_member_of_it() -> None:
+    conntrack = _decisive("flint-delta", "packet_loss", 0.88, "delta1")
+    conntrack.attributes["culprit_device"] = True
+    assert [s.service for s in retarget([conntrack], ["flint-delta", "birch-pg"])] == ["flint-delta"]
+    node = _decisive("kubelet", "node_failure", 0.8, "ip-10-0-3-17")
+    node.attributes["culprit_device"] = True  # a host named for nothing of the log's service stays itself
+    assert "ip-10-0-3-17" in {s.service for s in retarget([node], ["kubelet"])}
