@@ -310,10 +310,32 @@ def _first_time(headers: _Headers, indexes: range) -> datetime | None:
     return None
 
 
+_DURATION_MS = re.compile(r"\bduration: (?P<ms>\d+(?:\.\d+)?) ms|# Query_time: (?P<s>\d+(?:\.\d+)?)|"
+                          r"\"durationMillis\":\s*(?P<mongo>\d+)")
+WORSENING = 3.0  # the last line's duration against the first's: a trend, not the same slowness all along
+
+
+def _duration_ms(line: str) -> float | None:
+    found = _DURATION_MS.search(line)
+    if found is None:
+        return None
+    if found.group("s") is not None:
+        return float(found.group("s")) * 1000
+    return float(found.group("ms") or found.group("mongo"))
+
+
+def _worsening(group: _Group) -> bool:
+    """Whether a group's lines report durations that grew (each slow query slower than the one before): a
+    database getting slower through the window, which is no steady background however long it has lasted."""
+    first, last = _duration_ms(group.first.line), _duration_ms(group.last.line)
+    return first is not None and last is not None and first > 0 and last >= WORSENING * first
+
+
 def _chronic(group: _Group, headers: _Headers, alert_time: datetime | None) -> bool:
-    """Whether a group's line was printed from the log's start to its end, well before the alert."""
+    """Whether a group's line was printed from the log's start to its end, well before the alert, the same
+    all along (a duration that keeps growing is not: ``_worsening``)."""
     n = len(headers.lines)
-    if group.count < CHRONIC_MIN_COUNT or n < 2:
+    if group.count < CHRONIC_MIN_COUNT or n < 2 or _worsening(group):
         return False
     start = _first_time(headers, range(0, min(n, 20)))
     end = _first_time(headers, range(n - 1, max(-1, n - 21), -1))
