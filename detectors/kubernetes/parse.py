@@ -62,8 +62,10 @@ def _one_namespace(findings: Findings) -> None:
     if len(named) != 1:
         return
     [namespace] = named
-    for item in (*findings.pods, *findings.policies):
-        item.namespace = item.namespace or namespace
+    for pod in findings.pods:
+        pod.namespace = pod.namespace or namespace
+    for policy in findings.policies:
+        policy.namespace = policy.namespace or namespace
 
 
 def parse_all(items: list[KubeText]) -> Findings:
