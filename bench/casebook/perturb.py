@@ -227,9 +227,10 @@ class Renamer:
         if not self.names:
             return None
         alternatives = "|".join(re.escape(n) for n in sorted(self.names, key=len, reverse=True))
-        # an underscore parts words of an identifier: a name inside a metric's name (loss_percent_via_level3) is
-        # renamed with it, or the evidence would keep naming what the truth no longer does
-        return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+        # a name that ends an identifier after an underscore (a metric measured via it: loss_percent_via_level3) is
+        # renamed with it, or the evidence would keep naming what the truth no longer does; one that starts an
+        # identifier is vocabulary's (the kind auth_failure_surge for a service named auth) and stays
+        return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9_])")
 
     def apply(self, text: str) -> str:
         pattern = self.pattern()
