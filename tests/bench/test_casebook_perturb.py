@@ -95,8 +95,8 @@ def test_renamer_keeps_shapes_and_vocabulary() -> None:
     # a name inside an identifier's words (a metric measured via a provider) is renamed with it
     r.add("level3")
     assert r.apply("loss_percent_via_level3") == f"loss_percent_via_{r.names['level3']}"
-    r.add("auth")
-    assert r.apply("auth_failure_surge on auth") == f"auth_failure_surge on {r.names['auth']}"  # a kind stays
+    r.add("ledger")  # a name starting an identifier: the identifier is vocabulary's (a kind) and stays
+    assert r.apply("ledger_failure_surge on ledger") == f"ledger_failure_surge on {r.names['ledger']}"
 
 
 def test_shift_text_moves_every_format_by_one_offset() -> None:
