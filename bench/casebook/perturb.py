@@ -24,6 +24,9 @@ Variants:
   generic JSON, Datadog, PagerDuty v3, Opsgenie) with the same labels, annotations and start time.
 - ``noise``: ordinary unrelated lines (health checks, INFO) interleaved in the logs in their own format, a log
   of an unrelated healthy service with one warning in the baseline, and a routine scale event of it.
+- ``concat``: the saved kubectl outputs under ``kubernetes/`` pasted into one file without the ``$ kubectl ...``
+  command lines that introduced them (as a responder pastes describe + events + logs output into one ticket);
+  what a part is must then be read from its shape alone.
 
     python -m bench.casebook.perturb [--cases DIR] [--split dev] [--seed N] [--variants rename rename-roles ...]
                                      [--keep DIR]
@@ -48,7 +51,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-VARIANTS = ("rename", "rename-roles", "timeshift", "vendor", "noise")
+VARIANTS = ("rename", "rename-roles", "timeshift", "vendor", "noise", "concat")
 TEXT_SUFFIXES = {".json", ".jsonl", ".log", ".txt", ".csv", ".md", ".yaml", ".yml"}
 
 # ---- rename -----------------------------------------------------------------------------------------------------
@@ -224,7 +227,10 @@ class Renamer:
         if not self.names:
             return None
         alternatives = "|".join(re.escape(n) for n in sorted(self.names, key=len, reverse=True))
-        return re.compile(rf"(?<![A-Za-z0-9_])(?:{alternatives})(?![A-Za-z0-9_])")
+        # a name that ends an identifier after an underscore (a metric measured via it: loss_percent_via_level3) is
+        # renamed with it, or the evidence would keep naming what the truth no longer does; one that starts an
+        # identifier is vocabulary's (the kind auth_failure_surge for a service named auth) and stays
+        return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9_])")
 
     def apply(self, text: str) -> str:
         pattern = self.pattern()
@@ -793,6 +799,38 @@ def noise_case(case: Path, rng: random.Random) -> int:
     return added + 1
 
 
+# ---- concat -----------------------------------------------------------------------------------------------------
+
+_KUBECTL_LINE = re.compile(r"^\s*(?:[\w@:~./-]*[$#%>]\s*)?(?:kubectl|oc|k)\s+\S")
+CONCAT_NAME = "kubectl-output.txt"  # a name that names no workload (as container_logs reads names)
+
+
+def concat_case(case: Path, rng: random.Random) -> str:
+    """Paste every file under ``kubernetes/`` (in name order) into one file, dropping the kubectl command lines
+    and the file names that said what each output was; returns a short description."""
+    folder = case / "kubernetes"
+    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    if not files:
+        return "no kubernetes/ files"
+    parts: list[str] = []
+    dropped = 0
+    for path in files:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        kept = [line for line in lines if not _KUBECTL_LINE.match(line)]
+        dropped += len(lines) - len(kept)
+        while kept and not kept[-1].strip():
+            kept.pop()
+        while kept and not kept[0].strip():
+            kept.pop(0)
+        if kept:
+            parts.append("\n".join(kept))
+        path.unlink()
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+        sub.rmdir()
+    (folder / CONCAT_NAME).write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    return f"{len(files)} files -> 1, {dropped} command lines dropped"
+
+
 # ---- running ----------------------------------------------------------------------------------------------------
 
 def rename_roles_case(case: Path, rng: random.Random) -> dict[str, str]:
@@ -801,7 +839,8 @@ def rename_roles_case(case: Path, rng: random.Random) -> dict[str, str]:
 
 
 PERTURBERS: dict[str, Callable[[Path, random.Random], Any]] = {
-    "rename": rename_case, "rename-roles": rename_roles_case, "timeshift": timeshift_case, "vendor": vendor_case, "noise": noise_case}
+    "rename": rename_case, "rename-roles": rename_roles_case, "timeshift": timeshift_case, "vendor": vendor_case, "noise": noise_case,
+    "concat": concat_case}
 
 
 @dataclass
@@ -957,7 +996,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["KEEP_WORDS", "ROLE_WORDS", "TECH_WORDS", "VARIANTS", "Renamer", "collect_names", "headline", "make_variant", "noise_case",
+__all__ = ["CONCAT_NAME", "KEEP_WORDS", "ROLE_WORDS", "TECH_WORDS", "VARIANTS", "Renamer", "collect_names", "concat_case", "headline", "make_variant", "noise_case",
            "dev_cases", "rename_case", "rename_roles_case", "run", "shift_text", "timeshift_case", "vendor_case"]
 
 if __name__ == "__main__":

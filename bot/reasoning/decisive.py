@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from bot.domain import Signal, category_of, is_cause_kind
+from bot.domain.roles import DATABASE, NETWORK
 from bot.domain.workloads import workload_of_pod
 
 _CLUSTER_SUFFIX = re.compile(r"(\.svc)?(\.cluster\.local)?\.?$")
@@ -41,15 +42,22 @@ _AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 )
 
 
-def name_affinity(service: str, kind: str) -> float:
+# what a component's own log lines say it is (``bot.domain.roles``) -> the categories of fault that live in it
+_ROLE_CATEGORIES: dict[str, tuple[str, ...]] = {DATABASE: ("database",), NETWORK: ("network",)}
+Roles = dict[str, str]  # service -> role read from its own lines (``roles_from_logs``)
+
+
+def name_affinity(service: str, kind: str, roles: Roles | None = None) -> float:
     """1 when the service's name suggests a component that this kind of fault lives in, 0 when it suggests
-    another kind of component, 0.5 when the name says nothing."""
+    another kind of component, 0.5 when the name says nothing. A name that says nothing gives way to what the
+    service's own lines say it is (``roles``): 1 when this kind of fault lives in such a component; else still
+    0.5, since the lines show what runs there, not that the machine under it cannot fill its disk or its CPU."""
     category = category_of(kind).value
     low = service.lower()
     for pattern, categories in _AFFINITY:
         if pattern.search(low):
             return 1.0 if category in categories else 0.0
-    return 0.5
+    return 1.0 if _role_fits(service, kind, roles) else 0.5
 
 
 # what a symptom means on a component whose name says what it is: a storage array's slowness is disk I/O, a
@@ -64,14 +72,18 @@ _IDENTITY_SYMPTOMS: dict[tuple[str, str], str] = {
 }
 
 
-def identity_kind(service: str | None, symptom: str | None) -> str | None:
-    """The cause a symptom stands for on a component whose name gives its role (``_AFFINITY``'s first category)."""
+def identity_kind(service: str | None, symptom: str | None, roles: Roles | None = None) -> str | None:
+    """The cause a symptom stands for on a component whose name gives its role (``_AFFINITY``'s first category),
+    or, when the name says nothing, whose own lines do (``roles``)."""
     if not service or not symptom:
         return None
     low = service.lower()
     for pattern, categories in _AFFINITY:
         if pattern.search(low):
             return _IDENTITY_SYMPTOMS.get((categories[0], symptom))
+    role = (roles or {}).get(service)
+    if role in _ROLE_CATEGORIES:
+        return _IDENTITY_SYMPTOMS.get((_ROLE_CATEGORIES[role][0], symptom))
     return None
 
 
@@ -133,6 +145,12 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
 
 
 _MEMBER_NUMBER = re.compile(r"-?\d+[a-z]?$")
+
+
+def _role_fits(service: str, kind: str, roles: Roles | None) -> bool:
+    """Whether the service's own lines show it to be a component this kind of fault lives in."""
+    role = (roles or {}).get(service)
+    return role in _ROLE_CATEGORIES and category_of(kind).value in _ROLE_CATEGORIES[role]
 # names of network devices and of the fleets that carry traffic: a device's own syslog line is theirs
 _NETWORK_DEVICE = re.compile(r"rtr|router|switch|(?<![a-z])sw(?![a-z])|backbone|spine|leaf|(?<![a-z])core|firewall|"
                              r"(?<![a-z])fw(?![a-z])|(?<![a-z])lb(?![a-z])|balancer|edge|gateway|haproxy|nginx|envoy")
@@ -140,15 +158,19 @@ _AUXILIARY = re.compile(r"backup|migrat|cron|exporter|dump|restore|proxy|sidecar
 
 
 def _name_for_address(address: str, kind: str, reporter: str | None, names: list[str],
-                      topology: dict[str, list[str]], failing: frozenset[str] = frozenset()) -> str:
-    """A bare IP address names no service: the reporter's (or else the incident's) one dependency whose name
-    fits this kind of fault stands for it (``10.16.9.204:5432`` refused -> the database the caller uses);
-    helpers around a component (backups, exporters, migrations) do not count when the component is there."""
+                      topology: dict[str, list[str]], failing: frozenset[str] = frozenset(),
+                      roles: Roles | None = None) -> str:
+    """A bare IP address names no service: the reporter's (or else the incident's) one dependency that fits this
+    kind of fault, by its name or by its own lines (``roles``), stands for it (``10.16.9.204:5432`` refused -> the
+    database the caller uses); helpers around a component (backups, exporters, migrations) do not count when the
+    component is there, nor, among several that fit, those whose own lines do not show them to be such a
+    component (a backup job named after its database next to the database writing its server log)."""
     deps = [d for d in topology.get(reporter or "", []) if d != reporter]
     for pool in (deps, [n for n in names if n != reporter]):
-        fitting = [n for n in pool if name_affinity(n, kind) == 1.0]
+        fitting = [n for n in pool if name_affinity(n, kind, roles) == 1.0]
         main = [n for n in fitting if not _AUXILIARY.search(n.lower())]
-        for group in (fitting, main):
+        own = [n for n in fitting if _role_fits(n, kind, roles)]
+        for group in (fitting, main, own):
             if len(group) == 1:
                 return group[0]
     down = [d for d in deps if d in failing]  # else the one dependency failing on its own evidence
@@ -187,34 +209,35 @@ def _own_certificate(sig: Signal) -> bool:
     return bool(name) and any(name in re.sub(r"[^a-z0-9]", "", m.group(1).lower()) for m in _SUBJECT.finditer(line))
 
 
-def _answerer(sig: Signal, topology: dict[str, list[str]]) -> str | None:
+def _answerer(sig: Signal, topology: dict[str, list[str]], roles: Roles | None = None) -> str | None:
     """For a decisive finding that names no culprit, of a kind that lives in the component that answered: the
     reporter's one downstream dependency that can be it. A caller whose own name fits the kind (a database
     logging its own slow queries) keeps it; so does one with several candidates (the evidence must choose)."""
-    if sig.kind not in _ANSWERER_KINDS or not sig.service or name_affinity(sig.service, str(sig.kind)) == 1.0:
+    if sig.kind not in _ANSWERER_KINDS or not sig.service or name_affinity(sig.service, str(sig.kind), roles) == 1.0:
         return None
     if sig.kind == "certificate_expired" and _own_certificate(sig):
         return None
     deps = [d for d in topology.get(sig.service, []) if d and d != sig.service]
     if str(sig.kind).startswith("db_"):
-        deps = [d for d in deps if name_affinity(d, str(sig.kind)) == 1.0]
+        deps = [d for d in deps if name_affinity(d, str(sig.kind), roles) == 1.0]
     else:
-        deps = [d for d in deps if name_affinity(d, str(sig.kind)) > 0.0 and not _AUXILIARY.search(d.lower())]
+        deps = [d for d in deps if name_affinity(d, str(sig.kind), roles) > 0.0 and not _AUXILIARY.search(d.lower())]
     return deps[0] if len(deps) == 1 else None
 
 
-def _relayed_answerer(sig: Signal, signals: list[Signal], topology: dict[str, list[str]]) -> str | None:
+def _relayed_answerer(sig: Signal, signals: list[Signal], topology: dict[str, list[str]],
+                      roles: Roles | None = None) -> str | None:
     """``_answerer``, followed down a chain of relays: when the answerer reports the same fault, naming no culprit,
     in its own evidence (a verifier failing because what it checks against failed), the fault lives further down,
     in that answerer's own answerer (at most three hops)."""
-    target = _answerer(sig, topology)
+    target = _answerer(sig, topology, roles)
     seen = {sig.service}
     for _ in range(3):
         if target is None or target in seen:
             break
         relay = next((s for s in signals if s.service == target and s.kind == sig.kind and is_decisive(s)
                       and not (s.attributes.get("culprit") or "")), None)
-        further = _answerer(relay, topology) if relay is not None else None
+        further = _answerer(relay, topology, roles) if relay is not None else None
         if further is None:
             break
         seen.add(target)
@@ -242,11 +265,26 @@ def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
     line = sig.attributes.get("line")
     if isinstance(line, str) and _RESOLVER_UNANSWERED.search(line):
         resolvers = [d for d in deps if name_affinity(d, "dns_failure") == 1.0]
-        return resolvers[0] if len(resolvers) == 1 else None
+        return resolvers[0] if len(resolvers) == 1 else _shared_resolver(sig, deps, topology)
     if not sig.attributes.get("looked_up"):
         able = [d for d in deps if name_affinity(d, "dns_failure") > 0.0 and not _AUXILIARY.search(d.lower())]
         return able[0] if len(able) == 1 else None
     return None
+
+
+def _shared_resolver(sig: Signal, deps: list[str], topology: dict[str, list[str]]) -> str | None:
+    """A lookup the resolver left unanswered, when no dependency is named as a resolver: the reporter's one
+    dependency that every caller in the topology uses (name resolution is what all of them need), that is not
+    the name that failed to resolve and whose name does not say it is something else (a shared database or
+    broker). Two callers at least, or "shared" says nothing."""
+    callers = [c for c, d in topology.items() if c and d]
+    if len(callers) < 2:
+        return None
+    looked_up = sig.attributes.get("looked_up")
+    owner = resolve_culprit(looked_up, deps) if isinstance(looked_up, str) and looked_up.strip() else ""
+    shared = [d for d in deps if d != owner and all(d in topology[c] for c in callers if c != d)
+              and name_affinity(d, "dns_failure") > 0.0 and not _AUXILIARY.search(d.lower())]
+    return shared[0] if len(shared) == 1 else None
 
 
 def _name_for_lookup(sig: Signal, names: list[str]) -> str | None:
@@ -267,34 +305,43 @@ def _name_for_lookup(sig: Signal, names: list[str]) -> str | None:
 _COMPONENT_KINDS: tuple[tuple[str, str, str], ...] = (("crash_loop", "db_down", "database"),)
 
 
-def _component_kinds(signals: list[Signal]) -> list[Signal]:
+def _component_kinds(signals: list[Signal], roles: Roles | None = None) -> list[Signal]:
     extra: list[Signal] = []
     for sig in signals:
         for kind, as_kind, category in _COMPONENT_KINDS:
-            if is_decisive(sig) and sig.kind == kind and sig.service and name_affinity(sig.service, as_kind) == 1.0 \
+            if is_decisive(sig) and sig.kind == kind and sig.service and name_affinity(sig.service, as_kind, roles) == 1.0 \
                     and category_of(as_kind).value == category:
                 extra.append(sig.model_copy(update={"id": f"{sig.id}:{as_kind}", "kind": as_kind}))
     return extra
 
 
-def _quoted_database_error(sig: Signal, topology: dict[str, list[str]]) -> Signal:
+def _quoted_database_error(sig: Signal, topology: dict[str, list[str]], roles: Roles | None = None) -> Signal:
     """A client's log quoting its database's error without naming the database (``The table 'x' is full``) is
     decisive for that database when the topology gives the client exactly one."""
     if sig.attributes.get("culprit_role") != "database" or sig.attributes.get("decisive") or not sig.service:
         return sig
-    deps = [d for d in topology.get(sig.service, []) if d != sig.service and name_affinity(d, "db_down") == 1.0]
+    deps = [d for d in topology.get(sig.service, []) if d != sig.service and name_affinity(d, "db_down", roles) == 1.0]
     if len(deps) != 1:
         return sig
     return sig.model_copy(update={"score": round(min(0.97, float(sig.score) / 0.7), 4),
                                   "attributes": {**sig.attributes, "decisive": True, "culprit": deps[0]}})
 
 
-def _device_target(sig: Signal, target: str, names: list[str]) -> str:
+def _device_target(sig: Signal, target: str, names: list[str], roles: Roles | None = None) -> str:
     """A syslog host that names no known component: a device of the fleet whose log this is (``bb1-ash6`` in
-    the backbone routers' log) when that log is a network device's or fleet's; else the host itself."""
+    the backbone routers' log) when that log is a network device's or fleet's, by its name or by its lines
+    (device syslog: ``roles``), or when the host is named after that log's service; else the host itself."""
     if target in names or not sig.attributes.get("culprit_device") or not sig.service:
         return target
-    return sig.service if _NETWORK_DEVICE.search(sig.service.lower()) else target
+    device = _NETWORK_DEVICE.search(sig.service.lower()) or (roles or {}).get(sig.service) == NETWORK
+    return sig.service if device or _member_of(target, sig.service) else target
+
+
+def _member_of(host: str, service: str) -> bool:
+    """Whether a host is a numbered member named after the service whose log it writes in (``edge1`` in
+    ``phl-edge``'s log, ``web03`` in ``shop-web``'s): its name less the number is one of the service's words."""
+    stem = _MEMBER_NUMBER.sub("", host.split(".", 1)[0].lower())
+    return stem != host.split(".", 1)[0].lower() and len(stem) >= 2 and stem in service.lower().split("-")
 
 
 # what a caller can say of a component it cannot reach: that it failed, not how. The component's own evidence says how.
@@ -483,14 +530,16 @@ def revive_incident_start(signals: list[Signal]) -> list[Signal]:
     return out
 
 
-def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None) -> list[Signal]:
-    """Move each decisive finding to the component it blames; the reporter keeps a symptom of it."""
+def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None,
+             roles: Roles | None = None) -> list[Signal]:
+    """Move each decisive finding to the component it blames; the reporter keeps a symptom of it. ``roles``: what
+    services are by their own lines (``bot.domain.roles``), used where a name does not say it."""
     signals = fleet_members(revive_incident_start(signals), topology)
     names = sorted({k for k in known if k})
-    signals = [_quoted_database_error(s, topology or {}) for s in signals]
+    signals = [_quoted_database_error(s, topology or {}, roles) for s in signals]
     failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}
     out: list[Signal] = []
-    for sig in [*signals, *_component_kinds(signals)]:
+    for sig in [*signals, *_component_kinds(signals, roles)]:
         owner = _owner_is_failing(sig, names, failing) if is_decisive(sig) else None
         if owner is not None:
             out.append(sig.model_copy(update={"service": owner, "kind": REPORTER_SYMPTOM,
@@ -498,16 +547,17 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             continue
         culprit = sig.attributes.get("culprit") if sig.attributes else None
         if is_decisive(sig) and (not isinstance(culprit, str) or not culprit.strip()):
-            culprit = _relayed_answerer(sig, signals, topology or {}) or _resolver_for(sig, topology or {})
+            culprit = _relayed_answerer(sig, signals, topology or {}, roles) or _resolver_for(sig, topology or {})
         if not is_decisive(sig) or not isinstance(culprit, str) or not culprit.strip() \
                 or _SOURCE_FILE.search(culprit.strip()):
             out.append(sig)
             continue
-        target = _device_target(sig, resolve_culprit(culprit, names), names)
+        target = _device_target(sig, resolve_culprit(culprit, names), names, roles)
         if sig.kind == "dns_failure" and target not in names:
             target = _resolver_for(sig, topology or {}) or _name_for_lookup(sig, names) or target
         if _is_ip(target):
-            target = _name_for_address(target, str(sig.kind), sig.service, names, topology or {}, frozenset(failing))
+            target = _name_for_address(target, str(sig.kind), sig.service, names, topology or {}, frozenset(failing),
+                                       roles)
         if target == sig.service:
             out.append(sig)
             continue
@@ -522,7 +572,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 "score": round(float(sig.score) * 0.8, 4),
                 "attributes": {**sig.attributes, "decisive": False, "blames": target},
             }))
-    return triggers_to_limits(consequences_to_mechanism(out, topology), topology)
+    return triggers_to_limits(consequences_to_mechanism(out, topology, roles), topology)
 
 
 # A rise in requests is a trigger, not a failure, when something below the service that received it reached its
@@ -579,23 +629,24 @@ _CONSEQUENCE_OF: dict[str, tuple[tuple[str, str], ...]] = {
 _MECHANISM_MIN = 0.5
 
 
-def _places(service: str, scope: str, topology: dict[str, list[str]]) -> set[str]:
+def _places(service: str, scope: str, topology: dict[str, list[str]], roles: Roles | None = None) -> set[str]:
     if scope == "databases":
-        return {service, *[d for d in topology.get(service, []) if name_affinity(d, "db_down") == 1.0]}
+        return {service, *[d for d in topology.get(service, []) if name_affinity(d, "db_down", roles) == 1.0]}
     if scope == "below":
         first = [d for d in topology.get(service, []) if d]
         return {service, *first, *[d for f in first for d in topology.get(f, []) if d]}
     return {service}
 
 
-def _mechanism_behind(sig: Signal, signals: list[Signal], topology: dict[str, list[str]]) -> Signal | None:
+def _mechanism_behind(sig: Signal, signals: list[Signal], topology: dict[str, list[str]],
+                      roles: Roles | None = None) -> Signal | None:
     """The mechanism that explains a decisive consequence finding: a signal of a mechanism kind, from that
     component's own evidence, where its row of ``_CONSEQUENCE_OF`` allows (the reporter, its databases, below)."""
     rows = _CONSEQUENCE_OF.get(str(sig.kind))
     if not rows or not sig.service:
         return None
     for mechanism, scope in rows:
-        places = _places(sig.service, scope, topology)
+        places = _places(sig.service, scope, topology, roles)
         found = [s for s in signals if s.service in places and s.kind == mechanism and float(s.score) >= _MECHANISM_MIN
                  and not s.attributes.get("reporter")]
         if found:
@@ -603,12 +654,13 @@ def _mechanism_behind(sig: Signal, signals: list[Signal], topology: dict[str, li
     return None
 
 
-def consequences_to_mechanism(signals: list[Signal], topology: dict[str, list[str]] | None = None) -> list[Signal]:
+def consequences_to_mechanism(signals: list[Signal], topology: dict[str, list[str]] | None = None,
+                              roles: Roles | None = None) -> list[Signal]:
     """Rewrite each decisive consequence finding (an exhausted connection pool) as the database mechanism that
     explains it, on that database, when the database's own evidence names one; the reporter keeps a symptom."""
     out: list[Signal] = []
     for sig in signals:
-        best = _mechanism_behind(sig, signals, topology or {}) if is_decisive(sig) else None
+        best = _mechanism_behind(sig, signals, topology or {}, roles) if is_decisive(sig) else None
         if best is None:
             out.append(sig)
             continue

@@ -28,6 +28,7 @@ from bot.domain import (
     category_of,
     is_cause_kind,
 )
+from bot.domain.roles import roles_from_logs
 from bot.reasoning import decisive as dec
 from bot.reasoning import evidence as ev
 from bot.reasoning.keywords import SYMPTOM_CAUSES, change_kind, kind_of_metric, kinds_in_text
@@ -189,6 +190,7 @@ class _Scene:
                for a in incident.alerts]
         )
         self.topology = {k: list(v) for k, v in (context.topology or {}).items()}
+        self.roles: dec.Roles = {}  # what services are by their own lines (set by build_candidates)
         self.callers: dict[str, list[str]] = defaultdict(list)
         for svc, deps in self.topology.items():
             for dep in deps:
@@ -408,7 +410,7 @@ def _change_explains(scene: _Scene) -> None:
             if dec.is_decisive(s) and s.started_at is not None
             and (s.kind in _OWN_FAILURE_KINDS
                  or (s.kind in _IDENTITY_FAILURES and s.attributes.get("reporter")
-                     and dec.name_affinity(change.service, str(s.kind)) == 1.0)
+                     and dec.name_affinity(change.service, str(s.kind), scene.roles) == 1.0)
                  or (s.kind in _UNREACHABLE_KINDS and s.attributes.get("reporter")
                      and not _own_mechanism_on(scene, change.service)))
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
@@ -510,9 +512,11 @@ def build_candidates(
     known = set(context.services) | {a.service for a in context.incident.alerts if a.service}
     signals = dec.path_metrics(signals, known)
     signals = dec.named_dependency_failures(signals, context.topology)
-    signals = dec.retarget(signals, known | _signal_services(signals), context.topology)
+    roles = roles_from_logs(context.logs)  # what services are by their own lines, where names do not say it
+    signals = dec.retarget(signals, known | _signal_services(signals), context.topology, roles)
     signals = dec.mark_late(signals, context.alert_time)
     scene = _Scene(context, signals)
+    scene.roles = roles
     scene.decisive = dec.with_explanations(dec.support(signals), signals)
     _deploy_fit(scene)
     _change_explains(scene)
@@ -538,7 +542,7 @@ def build_candidates(
                 continue
             hint = kind_of_metric(sig.metric) if (sig.source or "").startswith("metric") else None
             if hint is None and (sig.source or "").startswith("metric"):
-                hint = dec.identity_kind(service, sig.kind)
+                hint = dec.identity_kind(service, sig.kind, scene.roles)
             if hint:
                 get(service, hint, "metric_hint").add_evidence(ev.from_signal(sig))
             if _texty(sig):
@@ -620,7 +624,7 @@ def _features(
     naming = {s.id for s in direct} | {s.id for s in text_hits}
     event_hits = [s for s in text_hits if (s.source or "").lower() == "changes"]
     hints = [s for s in sigs if (s.source or "").startswith("metric")
-             and (kind_of_metric(s.metric) or dec.identity_kind(svc, s.kind)) == kind]
+             and (kind_of_metric(s.metric) or dec.identity_kind(svc, s.kind, scene.roles)) == kind]
     symptom = 0.0
     for s in sigs:
         causes = SYMPTOM_CAUSES.get(s.kind or "", ())
@@ -768,7 +772,7 @@ def _propagation(svc: str, kind: str, scene: _Scene) -> dict[str, float]:
         "dep_share": share,
         "kind_spread": math.log1p(len(reporters)),
         "propagated_score": best,
-        "name_affinity": dec.name_affinity(svc, kind),
+        "name_affinity": dec.name_affinity(svc, kind, scene.roles),
         "is_leaf": 1.0 if scene.topology and not scene.topology.get(svc) else 0.0,
     }
 

@@ -1,7 +1,8 @@
 """Recognise kubectl output by its content and parse it (never by file name).
 
 A saved file may hold several outputs one after the other, each introduced by the command that made it
-(``$ kubectl describe pod x``); they are split there and each part is recognised alone. What is neither
+(``$ kubectl describe pod x``) or pasted without it; they are split at command lines and where the text's shape
+says a new output begins (``shapes``), and each part is recognised alone. What is neither
 an API object, a describe, an events table nor a rollout history is container log text.
 """
 
@@ -21,6 +22,7 @@ from detectors.kubernetes.events_table import (
 )
 from detectors.kubernetes.model import ContainerLog, Findings, KubeEvent, ObjectRef, Rollout
 from detectors.kubernetes.objects import looks_like_api_object, parse_objects
+from detectors.kubernetes.shapes import split_shapes
 from detectors.kubernetes.tables import is_table, parse_table
 from detectors.kubernetes.text import clean
 
@@ -47,7 +49,23 @@ def parse_kube_text(item: KubeText) -> Findings:
             findings.extend(parse_segment(segment, origin=item.name, command=command))
         except Exception as e:  # noqa: BLE001 - bad input is skipped, never fatal
             log.debug("kubernetes: part not parsed", extra={"origin": item.name, "error": f"{type(e).__name__}: {e}"})
+    _one_namespace(findings)
     return findings
+
+
+def _one_namespace(findings: Findings) -> None:
+    """Outputs saved together whose every named namespace is the same one were taken in it: a table printed
+    without a namespace column or ``-n`` flag (pasted without its command) is in that namespace too."""
+    named = {p.namespace for p in findings.pods} | {p.namespace for p in findings.policies}
+    named |= {e.obj.namespace for e in findings.events}
+    named.discard("")
+    if len(named) != 1:
+        return
+    [namespace] = named
+    for pod in findings.pods:
+        pod.namespace = pod.namespace or namespace
+    for policy in findings.policies:
+        policy.namespace = policy.namespace or namespace
 
 
 def parse_all(items: list[KubeText]) -> Findings:
@@ -58,15 +76,32 @@ def parse_all(items: list[KubeText]) -> Findings:
 
 
 def split_commands(text: str) -> list[tuple[str, str]]:
-    """(command, output) parts; the first part's command is "" when the file does not start with one."""
-    parts: list[tuple[str, list[str]]] = [("", [])]
+    """(command, output) parts; a part's command is "" when no command line introduced it.
+
+    Parts are cut at command lines, and inside each command's output where the shape of the text says another
+    output begins (outputs pasted without their command lines; ``shapes.split_shapes``). A command stays with
+    the parts of the shape its output began with (``kubectl get pods,svc`` keeps its namespace on each table);
+    what follows in another shape was pasted after it and is not its output."""
+    commands: list[tuple[str, list[str]]] = [("", [])]
     for line in text.split("\n"):
-        match = _COMMAND.match(line) if len(parts) < MAX_SEGMENTS and len(line) < 400 else None
+        match = _COMMAND.match(line) if len(commands) < MAX_SEGMENTS and len(line) < 400 else None
         if match and _is_kubectl(match.group("cmd")):
-            parts.append((match.group("cmd"), []))
+            commands.append((match.group("cmd"), []))
         else:
-            parts[-1][1].append(line)
-    return [(cmd, "\n".join(lines)) for cmd, lines in parts if cmd or any(line.strip() for line in lines)]
+            commands[-1][1].append(line)
+    parts: list[tuple[str, str]] = []
+    for cmd, lines in commands:
+        shaped = split_shapes("\n".join(lines))
+        if not shaped:
+            if cmd:
+                parts.append((cmd, ""))
+            continue
+        if len(parts) + len(shaped) > MAX_SEGMENTS:  # too many to cut further: the output stays whole
+            parts.append((cmd, "\n".join(lines)))
+            continue
+        first = shaped[0][0]
+        parts.extend((cmd if shape == first else "", body) for shape, body in shaped)
+    return parts
 
 
 _VERBS = frozenset({"get", "describe", "logs", "rollout", "events", "top", "explain", "drain", "auth", "exec",

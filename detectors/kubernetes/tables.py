@@ -34,7 +34,12 @@ POD_REASONS = {"Evicted", "OutOfcpu", "OutOfmemory", "OutOfpods", "NodeAffinity"
 
 def is_table(text: str) -> bool:
     first = next((line for line in text.split("\n") if line.strip()), "")
-    return bool(_HEADER.match(first.rstrip()))
+    return is_table_header(first)
+
+
+def is_table_header(line: str) -> bool:
+    """A ``kubectl get``/``top`` table's header line (``NAME  READY  STATUS ...``, ``NAMESPACE  NAME ...``)."""
+    return bool(_HEADER.match(line.rstrip()))
 
 
 def parse_table(text: str, *, namespace: str = "", origin: str = "") -> Findings:
@@ -119,6 +124,11 @@ def _replicaset_rollouts(rows: list[dict[str, str]]) -> list[Rollout]:
 
 
 def _cells(line: str, columns: list[tuple[str, int]]) -> dict[str, str]:
+    exact = all(start == 0 or (start < len(line) and line[start - 1] == " " and line[start] != " ")
+                for _, start in columns)
+    runs = re.split(r"\s{2,}", line.strip())
+    if not exact and len(runs) == len(columns):  # cells shifted off their header (a name edited or renamed in a
+        return {name: cell for (name, _), cell in zip(columns, runs, strict=True)}  # paste): the gaps still part them
     aligned = all(start <= len(line) and (start == 0 or line[start - 1] == " ") for _, start in columns)
     if len(line.split()) >= len(columns) and aligned:
         cells = {}

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.models import Evidence, EvidenceType, Signal, SignalSource
+from bot.domain.roles import role_of_lines
 from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider_of, provider_of_host
 from detectors.logs.decisive_rules import RULES, TRIGGER, Rule
 from detectors.logs.dumps import dump_signals
@@ -295,7 +296,8 @@ _ROLE_NAMES = {"database": re.compile(r"db|sql|postgres|pg|mongo|redis|maria|cas
 
 
 def _looks_like(service: str, role: str) -> bool:
-    """Whether a service's name says it is such a component (``orders-db`` is a database)."""
+    """Whether a service's name says it is such a component (``orders-db`` is a database); its own lines may
+    say so too (``bot.domain.roles``: a database writing its server's log format)."""
     regex = _ROLE_NAMES.get(role)
     return bool(regex and regex.search(service))
 
@@ -308,10 +310,32 @@ def _first_time(headers: _Headers, indexes: range) -> datetime | None:
     return None
 
 
+_DURATION_MS = re.compile(r"\bduration: (?P<ms>\d+(?:\.\d+)?) ms|# Query_time: (?P<s>\d+(?:\.\d+)?)|"
+                          r"\"durationMillis\":\s*(?P<mongo>\d+)")
+WORSENING = 3.0  # the last line's duration against the first's: a trend, not the same slowness all along
+
+
+def _duration_ms(line: str) -> float | None:
+    found = _DURATION_MS.search(line)
+    if found is None:
+        return None
+    if found.group("s") is not None:
+        return float(found.group("s")) * 1000
+    return float(found.group("ms") or found.group("mongo"))
+
+
+def _worsening(group: _Group) -> bool:
+    """Whether a group's lines report durations that grew (each slow query slower than the one before): a
+    database getting slower through the window, which is no steady background however long it has lasted."""
+    first, last = _duration_ms(group.first.line), _duration_ms(group.last.line)
+    return first is not None and last is not None and first > 0 and last >= WORSENING * first
+
+
 def _chronic(group: _Group, headers: _Headers, alert_time: datetime | None) -> bool:
-    """Whether a group's line was printed from the log's start to its end, well before the alert."""
+    """Whether a group's line was printed from the log's start to its end, well before the alert, the same
+    all along (a duration that keeps growing is not: ``_worsening``)."""
     n = len(headers.lines)
-    if group.count < CHRONIC_MIN_COUNT or n < 2:
+    if group.count < CHRONIC_MIN_COUNT or n < 2 or _worsening(group):
         return False
     start = _first_time(headers, range(0, min(n, 20)))
     end = _first_time(headers, range(n - 1, max(-1, n - 21), -1))
@@ -377,7 +401,7 @@ def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
         attributes["culprit"] = first.culprit
         if rule.blame == "device":
             attributes["culprit_device"] = True  # a host from the syslog header, not a name the message gives
-    elif rule.role is not None and not _looks_like(service, rule.role):
+    elif rule.role is not None and not _looks_like(service, rule.role) and role_of_lines(headers.lines) != rule.role:
         # a client's log quoting its database's error without naming it: it blames another component,
         # so it is no decisive finding on this service
         attributes["culprit_role"] = rule.role

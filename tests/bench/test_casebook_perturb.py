@@ -14,9 +14,11 @@ import pytest
 
 from bench.casebook import CASES_DIR
 from bench.casebook.perturb import (
+    CONCAT_NAME,
     KEEP_WORDS,
     Renamer,
     _parse,
+    concat_case,
     dev_cases,
     headline,
     noise_case,
@@ -90,6 +92,11 @@ def test_renamer_keeps_shapes_and_vocabulary() -> None:
     assert r.apply("dial tcp 10.42.7.118:5432 from orders-api-7c9d8f6b5-x2kbc") == \
         f"dial tcp {r.names['ip-10-42-7-118'][3:].replace('-', '.')}:5432 from {pod}"
     assert {"db", "api", "worker", "redis"} <= KEEP_WORDS
+    # a name inside an identifier's words (a metric measured via a provider) is renamed with it
+    r.add("level3")
+    assert r.apply("loss_percent_via_level3") == f"loss_percent_via_{r.names['level3']}"
+    r.add("ledger")  # a name starting an identifier: the identifier is vocabulary's (a kind) and stays
+    assert r.apply("ledger_failure_surge on ledger") == f"ledger_failure_surge on {r.names['ledger']}"
 
 
 def test_shift_text_moves_every_format_by_one_offset() -> None:
@@ -181,3 +188,15 @@ def test_a_service_named_after_a_bundle_part_leaves_the_layout_alone(tmp_path: P
     assert {p.name for p in case.iterdir()} == {"alert.json", "truth.json", "topology.json", "events.jsonl", "logs",
                                                   "metrics"}
     assert [p.name for p in (case / "logs").iterdir()] == [f"{mapping.get('metrics-store', 'metrics-store')}.log"]
+
+
+def test_concat_pastes_the_kubectl_outputs_into_one_file_without_commands(tmp_path: Path) -> None:
+    case = _copy("k8s-03-refused-postgres-orders-db", tmp_path)
+    before = sorted(p.name for p in (case / "kubernetes").iterdir())
+    note = concat_case(case, random.Random(1))
+    assert [p.name for p in (case / "kubernetes").iterdir()] == [CONCAT_NAME]
+    pasted = (case / "kubernetes" / CONCAT_NAME).read_text(encoding="utf-8")
+    assert "kubectl" not in pasted.split("\n")[0] and not re.search(r"^\$ kubectl", pasted, re.M)
+    assert note.startswith(f"{len(before)} files -> 1") and "LAST SEEN" in pasted and "Name:" in pasted
+    context, report = load_bundle(case)
+    assert report.problems == [] and len(context.kubernetes) == 1

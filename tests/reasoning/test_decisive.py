@@ -520,3 +520,51 @@ def test_an_expired_certificate_whose_subject_names_the_reporter_stays_its_own()
     own.attributes["line"] = ("certificate check failed for software module 'ctrl' (CN=SGSN-MME SW 1.29, "
                               "notAfter=2018-12-06 04:39:00 UTC): certificate has expired")
     assert support(retarget([own], ["sgsn-mme", "hss"], topology)) == {("sgsn-mme", "certificate_expired"): 0.78}
+
+
+def test_a_component_named_for_nothing_is_what_its_own_lines_say() -> None:
+    roles = {"amber-cobalt": "database", "ember-flint": "network"}
+    assert name_affinity("amber-cobalt", "db_down") == 0.5
+    assert name_affinity("amber-cobalt", "db_down", roles) == 1.0
+    assert name_affinity("amber-cobalt", "dns_failure", roles) == 0.5  # what runs there; its host may still fail
+    assert name_affinity("orders-db", "dns_failure", {"orders-db": "network"}) == 0.0  # the name speaks first
+    # a bare address on a database port: the dependency whose lines are a database server's stands for it
+    refused = _decisive("maple-wren", "db_down", 0.9, "10.16.2.168:5432")
+    assert "10.16.2.168" in {s.service for s in retarget([refused], ["maple-wren", "amber-cobalt"])}
+    moved = retarget([refused], ["maple-wren", "amber-cobalt"], None, roles)
+    assert {s.service for s in moved if s.attributes.get("decisive")} == {"amber-cobalt"}
+    # two services named as databases: the one whose own lines are a database server's
+    two = retarget([_decisive("blog", "db_down", 0.9, "10.43.18.77:3306")], ["blog", "mysql-zinnia", "mysql-alder"],
+                   None, {"mysql-zinnia": "database"})
+    assert {s.service for s in two if s.attributes.get("decisive")} == {"mysql-zinnia"}
+    # a device host in the log of a component whose lines are device syslog: that component's
+    router = _decisive("ember-flint", "network_partition", 0.8, "hazel1-willow6.fbnet")
+    router.attributes["culprit_device"] = True
+    assert [s.service for s in retarget([router], ["ember-flint", "www"], None, roles)] == ["ember-flint"]
+    assert "hazel1-willow6.fbnet" in {s.service for s in retarget([router], ["ember-flint", "www"])}
+
+
+def test_an_unanswered_lookup_blames_the_one_dependency_every_caller_shares_when_no_name_says_resolver() -> None:
+    line = ("dial tcp: lookup kafka-3.int.example on 169.254.169.253:53: read udp 10.0.5.1:45678->"
+            "169.254.169.253:53: i/o timeout")
+    timed_out = _decisive("shepherd", "dns_failure", 0.85, "dns")
+    timed_out.attributes.update({"looked_up": "kafka-3.int.example", "line": line})
+    topology = {"shepherd": ["kafka", "yarrow"], "ui": ["mysql", "yarrow"], "retriever": ["kafka", "yarrow"]}
+    moved = retarget([timed_out], ["shepherd", "ui", "retriever", "kafka", "mysql", "yarrow"], topology)
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("yarrow", "dns_failure")}
+    # one caller: sharing says nothing; a name that does not exist (answered) stays its owner's
+    alone = retarget([timed_out], ["shepherd", "kafka", "yarrow"], {"shepherd": ["kafka", "yarrow"]})
+    assert ("yarrow", "dns_failure") not in {(s.service, s.kind) for s in alone if s.attributes.get("decisive")}
+    missing = _decisive("shepherd", "dns_failure", 0.85, "dns")
+    missing.attributes.update({"looked_up": "kafka-3.int.example", "line": "lookup kafka-3.int.example: no such host"})
+    moved = retarget([missing], ["shepherd", "ui", "retriever", "kafka", "mysql", "yarrow"], topology)
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("kafka", "dns_failure")}
+
+
+def test_a_host_named_after_the_service_whose_log_it_writes_in_is_a_member_of_it() -> None:
+    conntrack = _decisive("flint-delta", "packet_loss", 0.88, "delta1")
+    conntrack.attributes["culprit_device"] = True
+    assert [s.service for s in retarget([conntrack], ["flint-delta", "birch-pg"])] == ["flint-delta"]
+    node = _decisive("kubelet", "node_failure", 0.8, "ip-10-0-3-17")
+    node.attributes["culprit_device"] = True  # a host named for nothing of the log's service stays itself
+    assert "ip-10-0-3-17" in {s.service for s in retarget([node], ["kubelet"])}

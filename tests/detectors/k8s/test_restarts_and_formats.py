@@ -97,6 +97,10 @@ nightly-export     0 2 * * *      <none>     False     1        10h             
     piled = [s for s in signals if s.attributes.get("rule") == "cronjob.pile_up"]
     assert [(s.service, s.kind) for s in piled] == [("ledger-reconcile", "config_change")]
     assert piled[0].attributes["explains"] == ["db_connection_exhaustion", "resource_quota"]
+    # a row whose cells were shifted off their header (a name edited in the paste): the gaps still part the cells
+    shifted = table.replace("ledger-reconcile   */10", "ledger   */10")
+    piled = [s for s in detect_kubernetes_signals(_context(shifted)) if s.attributes.get("rule") == "cronjob.pile_up"]
+    assert [(s.service, s.kind) for s in piled] == [("ledger", "config_change")]
     describe = """Name:                          usage-export
 Namespace:                     billing
 Schedule:                      */5 * * * *

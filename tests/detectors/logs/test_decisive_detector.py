@@ -301,3 +301,29 @@ def test_lock_waits_behind_ddl_or_an_unrelated_slow_statement_stay_lock_contenti
     for extra in (ddl, other):
         sigs = detect_service_decisive("chat-pg", [*_LOCK_WAITS, extra])
         assert {s.kind for s in sigs if s.attributes.get("rule") == "db.lock_wait"} == {"db_lock_contention"}
+
+
+def test_a_database_named_for_nothing_that_writes_its_own_server_log_keeps_its_error() -> None:
+    lines = ["2024-03-01 12:00:00.101 UTC [61] LOG:  checkpoint starting: time",
+             "2024-03-01 12:00:01.118 UTC [4410] ERROR:  deadlock detected",
+             "2024-03-01 12:00:01.118 UTC [4410] DETAIL:  Process 4410 waits for ShareLock on transaction 9912"]
+    own = [s for s in detect_service_decisive("amber-cobalt", lines) if s.kind == "db_lock_contention"]
+    assert own and "culprit_role" not in own[0].attributes and own[0].attributes["decisive"] is True
+
+
+def test_slow_queries_that_keep_getting_slower_are_no_chronic_background() -> None:
+    def slow_log(durations_s: list[int]) -> list[str]:
+        lines = []
+        for minute in range(0, 120):
+            stamp = f"2026-11-27 {1 + minute // 60:02d}:{minute % 60:02d}:00"
+            lines.append(f"{stamp}.000 UTC [52] LOG:  checkpoint complete")
+            if minute % 30 == 5:
+                ms = durations_s[minute // 30] * 1000
+                lines.append(f"{stamp}.500 UTC [4881] app@db LOG:  "
+                             f"duration: {ms}.117 ms  execute <unnamed>: SELECT * FROM payment_events")
+        return lines
+
+    growing = detect_service_decisive("analytics-pg", slow_log([390, 760, 1290, 2440]))
+    assert [(s.kind, s.attributes["decisive"]) for s in growing] == [("db_slow_query", True)]
+    steady = detect_service_decisive("analytics-pg", slow_log([390, 410, 380, 400]))
+    assert not any(s.attributes.get("decisive") for s in steady)  # the same slowness all along: background

@@ -1,0 +1,41 @@
+"""What a component is, read from its own log lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.roles import DATABASE, NETWORK, role_of_lines, roles_from_logs
+
+POSTGRES = ["2026-04-06 02:29:03.214 GMT [1] LOG:  starting PostgreSQL 16.2 on x86_64-pc-linux-gnu",
+            "2026-04-06 02:29:03.231 GMT [87] LOG:  database system was interrupted while in recovery",
+            "2026-04-06 02:29:04.118 GMT [87] PANIC:  invalid lp"]
+MYSQL = ["2026-10-14T02:18:22.118211Z 1 [Note] [MY-013827] [InnoDB] Starting crash recovery.",
+         "2026-10-14T02:18:23.002114Z 1 [ERROR] [MY-011906] [InnoDB] Database page corruption on disk"]
+MYSQL5 = ["2013-11-18 19:19:07 22478 [Warning] Too many connections (max_connections=4000)",
+          "# Query_time: 22842.318  Lock_time: 22842.318 Rows_sent: 0  Rows_examined: 1",
+          "SELECT * FROM summoner_restrictions WHERE summoner_id = 1"]
+REDIS = ["1:C 19 May 2026 13:19:12.004 # Redis version=7.2.4, bits=64, commit=00000000, modified=0, pid=1",
+         "1:M 19 May 2026 13:19:12.006 * Ready to accept connections tcp"]
+MONGO = ['{"t":{"$date":"2026-11-17T23:10:02.118Z"},"s":"I","c":"STORAGE","id":22430,"ctx":"Checkpointer"}',
+         '{"t": {"$date": "2019-07-10T16:35:02.973Z"}, "s": "I", "c": "ELECTION", "id": 4615652, "ctx": "x"}']
+ROUTER = ["Mar 12 10:00:01 bb1-ash6 bgpd[2211]: %BGP-5-ADJCHANGE: neighbor 10.0.0.1 Down BGP Notification sent",
+          "Mar 12 10:00:02 bb1-ash6 kernel: %LINK-3-UPDOWN: Interface et-0/0/1, changed state to down"]
+CLIENT = ["2026-03-18T12:49:58.114Z ERROR [payments-api] pq: sorry, too many clients already (SQLSTATE 53300)",
+          "2026-03-18T12:50:03.771Z ERROR [payments-api] pq: sorry, too many clients already (SQLSTATE 53300)",
+          "2026-03-18T12:54:02.090Z WARN  [payments-api] circuit breaker 'ledger-db' OPEN after 50 failures"]
+
+
+@pytest.mark.parametrize(("lines", "role"), [(POSTGRES, DATABASE), (MYSQL, DATABASE), (MYSQL5, DATABASE), (REDIS, DATABASE),
+                                             (MONGO, DATABASE), (ROUTER, NETWORK), (CLIENT, None)])
+def test_a_components_own_log_form_says_what_it_is(lines: list[str], role: str | None) -> None:
+    assert role_of_lines(lines) == role
+
+
+def test_a_stray_quoted_line_makes_no_role() -> None:
+    app = [f"2026-04-06T02:30:{i:02d}Z INFO handled request {i}" for i in range(40)]
+    assert role_of_lines([*app, POSTGRES[0]]) is None  # one line in 41: not enough
+    assert role_of_lines([]) is None
+
+
+def test_roles_from_logs_names_only_services_whose_lines_say_it() -> None:
+    assert roles_from_logs({"amber-cobalt": POSTGRES, "api": CLIENT, "": POSTGRES}) == {"amber-cobalt": DATABASE}
