@@ -252,7 +252,6 @@ class Pipeline:
     def _retrieve(
         self, context: IncidentContext, signals: list[Signal], notes: list[str]
     ) -> tuple[list[SimilarIncident], list[tuple[Document, float]]]:
-        from bot.storage.store import StoredFeedback
         from retrieval import Retriever, SearchFilters
 
         sources: list[Retriever] = []
@@ -266,7 +265,11 @@ class Pipeline:
         if not sources:
             return [], []
         k = self.settings.retrieval.top_k
-        feedback = StoredFeedback(self.store) if self.store is not None else None  # the candidates' votes, counted
+        feedback = None
+        if self.store is not None:  # the candidates' votes, counted (no storage import for a one-bundle analysis)
+            from bot.storage.store import StoredFeedback
+
+            feedback = StoredFeedback(self.store)
         incident_hits: list[SearchHit] = []
         runbook_hits: list[SearchHit] = []
         for source in sources:
