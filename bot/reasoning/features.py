@@ -743,6 +743,8 @@ def downstream_victims(scene: _Scene, svc: str, kind: str) -> set[str]:
     start = failure_onset(scene, svc)
     if start is None or not scene.topology:
         return set()
+    if scene.metric_origin and svc not in scene.metric_origin:
+        return set()  # the metric ranking named a clear origin elsewhere: its finer reading of the onsets decides
     if any(scene.is_anomalous(d) for d in scene.graph(kind).get(svc, [])):
         return set()
     onsets = {c: failure_onset(scene, c) for c, hops in _transitive(scene.caller_graph(kind), svc).items()

@@ -110,3 +110,15 @@ def test_a_model_file_without_the_weight_still_weighs_the_origin() -> None:
         == EVIDENCE_WEIGHTS["dependency_origin"]
         > 0
     )
+
+
+def test_the_metric_rankings_clear_origin_elsewhere_withdraws_it() -> None:
+    # the metric ranking (detectors/metrics/rank.py, measured on PetShop) reads onsets finer than a change point's
+    # minute: when it names another service the origin, the coarse onset order does not overrule it
+    ctx = context(service="web", title="web errors", topology=TOPOLOGY)
+    verdict = signal("metrics", "web", "latency_increase", 0.8, 10).model_copy(update={"detector": "metric.origin"})
+    with_verdict = {(c.service, c.kind): c.features
+                    for c in build_candidates(context=ctx, signals=[*_scene_signals(2), verdict], similar=[],
+                                              runbooks=[])}
+    assert with_verdict[("node-7", "exception_surge")]["dependency_origin"] == 0.0
+    assert _by_key(node_minute=2)[("node-7", "exception_surge")]["dependency_origin"] == 1.0
