@@ -418,17 +418,23 @@ def _change_explains(scene: _Scene) -> None:
         if not own:
             continue
         best = max(own, key=lambda s: float(s.score))
-        key = (change.service, change.kind)
-        scene.decisive[key] = max(scene.decisive.get(key, 0.0), float(best.score))
-        for s in own:
-            effect = (change.service, str(s.kind))
-            if effect in scene.decisive:
-                scene.decisive[effect] = round(min(scene.decisive[effect], float(s.score) * EXPLAINED_BY_CHANGE), 4)
-        scene.fits[key] = Evidence(
-            id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
-            ts=change.ts, weight=float(best.score),
-            summary=f"{change.evidence.summary} -- then on {change.service}: {best.title[:160]}",
-        )
+        _credit_change(scene, change, own, f"then on {change.service}: {best.title[:160]}", on=change.service)
+
+
+def _credit_change(scene: _Scene, change: Change, effects: list[Signal], then: str, *, on: str | None = None) -> None:
+    """The change takes its effects' best support; each effect (on ``on``, else on its signal's service) keeps less
+    of its own (``EXPLAINED_BY_CHANGE``)."""
+    best = max(effects, key=lambda s: float(s.score))
+    key = (change.service, change.kind)
+    scene.decisive[key] = max(scene.decisive.get(key, 0.0), float(best.score))
+    for s in effects:
+        effect = (on or str(s.service), str(s.kind))
+        if effect in scene.decisive:
+            scene.decisive[effect] = round(min(scene.decisive[effect], float(s.score) * EXPLAINED_BY_CHANGE), 4)
+    scene.fits[key] = Evidence(
+        id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
+        ts=change.ts, weight=float(best.score), summary=f"{change.evidence.summary} -- {then}",
+    )
 
 
 SHIFT_MIN = 0.5
@@ -470,17 +476,7 @@ def _change_fails_dependants(scene: _Scene) -> None:
         if not effects:
             continue
         best = max(effects, key=lambda s: float(s.score))
-        key = (change.service, change.kind)
-        scene.decisive[key] = max(scene.decisive.get(key, 0.0), float(best.score))
-        for s in effects:
-            effect = (str(s.service), str(s.kind))
-            if effect in scene.decisive:
-                scene.decisive[effect] = round(min(scene.decisive[effect], float(s.score) * EXPLAINED_BY_CHANGE), 4)
-        scene.fits[key] = Evidence(
-            id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
-            ts=change.ts, weight=float(best.score),
-            summary=f"{change.evidence.summary} -- then on {best.service}, which calls it: {best.title[:160]}",
-        )
+        _credit_change(scene, change, effects, f"then on {best.service}, which calls it: {best.title[:160]}")
 
 
 def _own_mechanism_on(scene: _Scene, service: str) -> bool:
