@@ -9,6 +9,7 @@ Slack/Teams senders are the chat surfaces' and plug in the same way.
 
 from __future__ import annotations
 
+import heapq
 import html
 import io
 import logging
@@ -23,7 +24,9 @@ from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import ConnectorError, utcnow
-from bot.reporting import ReportOptions, ReportScope, build_report, load_snapshot
+from bot.reporting import ReportOptions, ReportScope, build_report
+from bot.reporting.fold import Fold, run_folds
+from bot.reporting.queries import IncidentFacts
 from bot.reporting.timing import minutes_to_resolve
 
 if TYPE_CHECKING:
@@ -108,16 +111,44 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
-def _recurring(store: Store, scope: ReportScope) -> list[dict[str, Any]]:
-    now_snap = load_snapshot(store=store, scope=scope)
-    before = load_snapshot(store=store, scope=ReportScope(since=scope.since - timedelta(days=28), until=scope.since))
-    count = Counter((f.incident.confirmed_kind, f.incident.confirmed_service) for f in now_snap.incidents
-                    if f.incident.confirmed_kind and f.incident.confirmed_service)
-    prior = Counter((f.incident.confirmed_kind, f.incident.confirmed_service) for f in before.incidents
-                    if f.incident.confirmed_kind and f.incident.confirmed_service)
-    keep = sorted(((k, s) for (k, s), n in count.items() if n >= 2 or prior[(k, s)] >= 1),
-                  key=lambda p: (-count[p], -prior[p], p[0] or ""))
-    return [{"kind": k, "service": s, "count": count[(k, s)], "before": prior[(k, s)]} for k, s in keep]
+class _WeekFold(Fold):
+    """What the digest needs of a week beyond the reports, in one paged pass: confirmed (kind, service)
+    counts, resolved incidents without a confirmed cause, incidents open for more than a day, and the three
+    that took longest to resolve (kept in a small heap, never the week's incidents)."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        self.causes: Counter[tuple[str, str]] = Counter()
+        self.unconfirmed = 0
+        self.stale = 0
+        self._longest: list[tuple[float, int, Any]] = []
+        self._seen = 0
+
+    def add(self, facts: IncidentFacts) -> None:
+        incident = facts.incident
+        if incident.confirmed_kind and incident.confirmed_service:
+            self.causes[(incident.confirmed_kind, incident.confirmed_service)] += 1
+        if incident.resolved_at:
+            if not incident.confirmed_kind:
+                self.unconfirmed += 1
+            self._seen += 1  # ties keep the earliest created, as the sort of the whole week did
+            heapq.heappush(self._longest, (minutes_to_resolve(incident) or 0.0, -self._seen, incident))
+            if len(self._longest) > 3:
+                heapq.heappop(self._longest)
+        elif not incident.is_early_warning and self.until - incident.created_at > timedelta(days=1):
+            self.stale += 1
+
+    def longest(self) -> list[tuple[float, Any]]:
+        return [(m, i) for m, _, i in sorted(self._longest, key=lambda t: (-t[0], -t[1]))]
+
+    def result(self) -> dict[str, Any]:
+        return {"causes": dict(self.causes), "unconfirmed": self.unconfirmed, "stale": self.stale}
+
+
+def _recurring(week: Counter[tuple[str, str]], prior: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
+    keep = sorted(((k, s) for (k, s), n in week.items() if n >= 2 or prior[(k, s)] >= 1),
+                  key=lambda p: (-week[p], -prior[p], p[0] or ""))
+    return [{"kind": k, "service": s, "count": week[(k, s)], "before": prior[(k, s)]} for k, s in keep]
 
 
 def _follow_ups(figures: dict[str, Any], recurring: list[dict[str, Any]], unconfirmed: int, stale_open: int) -> list[str]:
@@ -181,20 +212,18 @@ def build_digest(*, store: Store, now: datetime | None = None, days: int = 7,
     before = build_report("summary", store=store, scope=previous)["figures"]
     times = build_report("response-times", store=store, scope=scope, options=ReportOptions(bucket="day"))
     per_day = build_report("incidents-per-day", store=store, scope=scope)
-    snapshot = load_snapshot(store=store, scope=scope)
+    week, four_weeks = _WeekFold(until), _WeekFold(scope.since)
+    run_folds([week], store=store, scope=scope)
+    run_folds([four_weeks], store=store, scope=ReportScope(since=scope.since - timedelta(days=28), until=scope.since))
     figures = {**summary, "mtta_p90_min": times["mtta"]["p90"], "previous_incidents": before["incidents"],
                "previous_mttr_p50_min": before["mttr_p50_min"]}
-    recurring = _recurring(store, scope)
-    unconfirmed = sum(1 for f in snapshot.incidents if f.incident.resolved_at and not f.incident.confirmed_kind)
-    stale = [f for f in snapshot.incidents if f.incident.resolved_at is None and not f.incident.is_early_warning
-             and until - f.incident.created_at > timedelta(days=1)]
-    longest = sorted(((minutes_to_resolve(f.incident) or 0.0, f.incident) for f in snapshot.incidents
-                      if f.incident.resolved_at), key=lambda t: -t[0])[:3]
+    recurring = _recurring(week.causes, four_weeks.causes)
+    longest = week.longest()
     chart = render_chart(per_day["days"], per_day["keys"], {t["bucket"]: t["mttr"]["p50"] for t in times["trend"]})
     subject = (f"Sherlog weekly reliability digest {scope.since.date()} – {(until - timedelta(seconds=1)).date()}: "
                f"{summary['incidents']} incidents, MTTR median {_mins(summary['mttr_p50_min'])}")
     return Digest(since=scope.since, until=until, subject=subject, figures=figures, recurring=recurring,
-                  follow_ups=_follow_ups(figures, recurring, unconfirmed, len(stale)), per_day=per_day["days"],
+                  follow_ups=_follow_ups(figures, recurring, week.unconfirmed, week.stale), per_day=per_day["days"],
                   chart_png=chart, dashboard_url=dashboard_url,
                   notable=[{"id": i.id, "title": i.title, "service": i.service, "minutes": m} for m, i in longest])
 

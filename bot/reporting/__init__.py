@@ -2,7 +2,7 @@
 
 - ``scope``: the time range and filters of a report;
 - ``queries``: the few Store queries the reports need (keyset pages of incidents with their analyses,
-  feedback counted in the database; ``load_snapshot`` reads a range whole, for the weekly digest);
+  feedback counted in the database; ``load_snapshot`` reads a range whole, the reference the paged path is tested against);
 - ``fold``: a report is an accumulator fed one page of incidents at a time (``run_folds``);
 - ``volume``, ``timing``, ``quality``, ``gameday``: the figures;
 - ``reports``: the named reports served by ``/api/v1/reports/{name}``, the pages and the digest.

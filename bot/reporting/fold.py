@@ -2,8 +2,8 @@
 in creation order a page at a time (``run_folds``), so no report holds every incident of its range.
 
 A fold keeps only what its figures need (counters, and the durations a percentile needs), never the
-incidents themselves. ``Fold.over`` feeds it a whole ``Snapshot`` instead (the digest's path, and the
-reference the paged path is tested against).
+incidents themselves. ``Fold.over`` feeds it a whole ``Snapshot`` instead (the reference the paged path is
+tested against).
 """
 
 from __future__ import annotations

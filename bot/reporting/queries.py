@@ -2,7 +2,7 @@
 
 These are read-only queries over the lead's tables; they live here so that ``store.py`` stays the
 lead's. ``iter_incident_pages`` reads a range a keyset page at a time (what the reports and the incident
-list use); ``load_snapshot`` reads a range whole (the weekly digest). Both return plain domain objects;
+list use); ``load_snapshot`` reads a range whole (the reference the paged reports are tested against). Both return plain domain objects;
 every figure is computed from them by the folds in the sibling modules.
 """
 

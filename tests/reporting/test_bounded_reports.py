@@ -4,6 +4,7 @@ PostgreSQL, and never more than a page of incidents materialised by one statemen
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -91,3 +92,25 @@ def test_feedback_report_counts_votes_per_page_once(store) -> None:  # type: ign
         assert (fb["total"], fb["incidents_with_feedback"]) == (90, 30)
         assert fb["votes"] == {"up": 60, "down": 30, "fixed": 0, "viewed": 0} and fb["surfaces"] == {"teams": 90}
         assert fb["helpful_share"] == round(60 / 90, 4)
+
+
+@pytest.mark.integration
+def test_the_weekly_digest_reads_its_weeks_a_page_at_a_time(any_store) -> None:  # type: ignore[no-untyped-def]
+    from bot.pipeline.digest import build_digest
+    from bot.reporting.timing import minutes_to_resolve
+
+    incidents = bulk_incidents(any_store, now=NOW, count=900, days=35)
+    with watch_rows(any_store, IncidentRow) as watch:
+        digest = build_digest(store=any_store, now=NOW)
+    assert watch.loaded["incidents"] >= 900  # the week, the week before and the four weeks before went by...
+    assert 0 < watch.peak["incidents"] <= PAGE_SIZE  # ...a page at a time
+    week = [i for i in incidents if NOW - timedelta(days=7) <= i.created_at < NOW]
+    before = [i for i in incidents if NOW - timedelta(days=35) <= i.created_at < NOW - timedelta(days=7)]
+    resolved = sorted((i for i in week if i.resolved_at), key=lambda i: (-(minutes_to_resolve(i) or 0.0)))
+    assert [n["id"] for n in digest.notable] == [i.id for i in resolved[:3]]
+    week_causes = Counter((i.confirmed_kind, i.confirmed_service) for i in week if i.confirmed_kind)
+    prior = Counter((i.confirmed_kind, i.confirmed_service) for i in before if i.confirmed_kind)
+    assert {(r["kind"], r["service"]): (r["count"], r["before"]) for r in digest.recurring} == {
+        p: (n, prior[p]) for p, n in week_causes.items() if n >= 2 or prior[p]}
+    unconfirmed = sum(1 for i in week if i.resolved_at and not i.confirmed_kind)
+    assert any(f"{unconfirmed} resolved incident(s) have no confirmed cause" in f for f in digest.follow_ups)
