@@ -78,8 +78,11 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._wake.set()
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
-        if self._listen:
-            threading.Thread(target=self._listen_loop, name="outbox-listen", daemon=True).start()
+        if self._listen:  # each start its own stop flag: a relay started again after stop() listens again
+            self._stop_listen = threading.Event()
+            self.listening = threading.Event()
+            threading.Thread(target=self._listen_loop, args=(self._stop_listen,), name="outbox-listen",
+                             daemon=True).start()
 
     async def stop(self) -> None:
         """Claim no more; let deliveries in flight end (at most ``stop_grace_s``, then they are cancelled); hand
@@ -214,21 +217,22 @@ class OutboxRelay:
             return {"incident": incident}
         return {"incident": incident, "user": payload.user or "unknown"}
 
-    def _listen_loop(self) -> None:
-        """PostgreSQL: wake the relay on every NOTIFY (reconnects after an error)."""
-        while not self._stop_listen.is_set():
+    def _listen_loop(self, stop: threading.Event) -> None:
+        """PostgreSQL: wake the relay on every NOTIFY (reconnects after an error) until ``stop`` is set."""
+        while not stop.is_set():
             raw = None
             try:
                 raw = self.store.engine.raw_connection()
                 conn: Any = raw.driver_connection
                 conn.autocommit = True
                 conn.execute(f"LISTEN {outbox.CHANNEL}")
-                while not self._stop_listen.is_set():
+                self.listening.set()
+                while not stop.is_set():
                     for _ in conn.notifies(timeout=1.0, stop_after=1):
                         self.wake()
             except Exception:  # noqa: BLE001 - polling still runs; try again shortly
                 log.debug("outbox LISTEN connection lost", exc_info=True)
-                self._stop_listen.wait(2.0)
+                stop.wait(2.0)
             finally:
                 if raw is not None:
                     try:

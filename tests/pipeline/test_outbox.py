@@ -182,3 +182,30 @@ def test_drain_waits_for_a_claim_that_started_after_it_was_called(settings, any_
         return seen
 
     assert len(asyncio.run(run())) == 1
+
+
+@pytest.mark.integration
+def test_a_relay_started_again_after_stop_is_woken_by_notify(pg_store: Store) -> None:
+    """PostgreSQL: the NOTIFY at commit wakes a relay that was stopped and started again (its listener used to
+    see the first stop's flag and end at once, leaving the relay to its poll interval)."""
+
+    async def run() -> int:
+        relay = OutboxRelay(pg_store, EventBus(), poll_interval_s=120.0)  # a poll never comes within the test
+        relay.start()
+        assert await asyncio.to_thread(relay.listening.wait, 10)
+        await relay.stop()
+        relay.start()
+        assert await asyncio.to_thread(relay.listening.wait, 10)
+        await asyncio.sleep(0.3)  # the claim made at start has run and found nothing
+        before = relay._claims
+        with pg_store.engine.begin() as conn:  # another writer's commit: only its NOTIFY can wake the relay
+            outbox.write(conn, [OutboxEvent(type=EventType.INCIDENT_CREATED, payload=IncidentEvent(incident_id="x"))])
+        for _ in range(100):
+            if relay._claims > before:
+                break
+            await asyncio.sleep(0.05)
+        woken = relay._claims - before
+        await relay.stop()
+        return woken
+
+    assert asyncio.run(run()) >= 1
