@@ -201,7 +201,7 @@ class AnalysisQueue:
     async def _one(self, job: Job) -> None:
         try:
             try:
-                await self._blocking(self._analyze, job)
+                await run_detached(self._analyze, job, name=f"analysis-{job.incident_id}")
                 self.completed += 1
             except jobs.LeaseLost:
                 log.info("analysis lease lost; another runner has it", extra={"incident_id": job.incident_id})
@@ -252,6 +252,39 @@ async def run_blocking(executor: ThreadPoolExecutor | None, fn: Callable[..., T]
     loop = asyncio.get_running_loop()
     call = functools.partial(contextvars.copy_context().run, fn, *args)
     return await loop.run_in_executor(executor, call)
+
+
+async def run_detached(fn: Callable[..., T], *args: Any, name: str | None = None) -> T:
+    """``fn(*args)`` in a daemon thread of its own, with the caller's context variables.
+
+    For work that may hang (an analysis waiting on an LLM or a connector that never answers): the default
+    pool's threads are joined when the event loop closes and again at interpreter exit, so one stuck call
+    would hold a stopped process forever; a daemon thread is left behind. A graceful stop has already handed
+    the work back by then (``AnalysisQueue.stop``), and its lease keeps it from being saved twice."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():  # the awaiting task was cancelled
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def target() -> None:
+        try:
+            result, error = context.run(fn, *args), None
+        except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
+            result, error = None, e
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop has closed: nobody waits for this result any more
+            pass
+
+    threading.Thread(target=target, name=name or f"detached-{getattr(fn, '__name__', 'call')}", daemon=True).start()
+    return await future
 
 
 async def wait_event(event: asyncio.Event, timeout: float) -> bool:

@@ -234,7 +234,7 @@ def test_a_stopped_runner_hands_back_the_analyses_it_did_not_finish(settings, an
         after_stop["rows"] = await asyncio.to_thread(_jobs, any_store)
         unblock.set()  # the stuck analysis ends now, after its row was handed back: it must not be saved
 
-    asyncio.run(run_first())  # returns once the stuck analysis's thread has ended
+    asyncio.run(run_first())  # the stuck analysis goes on in its daemon thread: its lease is gone, it saves nothing
     assert after_stop["elapsed"] < 5.0  # the hung analysis is not waited for
     rows = after_stop["rows"]
     assert set(rows) == {stuck}  # the quick one was analysed: its row is gone, never handed back
