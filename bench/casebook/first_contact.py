@@ -90,7 +90,7 @@ def record(cases: Path, out: Path) -> dict[str, Any]:
 # On 57 first-contact rows neither a decisive finding of the answer's own (decisive_top), decisive_rival, margin nor a change on the
 # answered service lowered the leave-one-out log-loss of one map for the pair below the calibrated logit alone:
 # the service part is that. The kind part (FIRST_CONTACT_STUDY.md, "Confidence in two parts"): the calibrated
-# logit and a change competing on the answered service (on 85 rows, 3 of 13 answers with one were right).
+# logit and a change competing on the answered service (on 85 rows, 3 of 14 answers with one were right).
 MAP_FEATURES: tuple[str, ...] = ("z_calibrated",)
 KIND_FEATURES: tuple[str, ...] = ("z_calibrated", "change_competes")
 # the prior's centre: the identity on the calibrated logit, nothing from the other inputs (service part, or one map)
@@ -253,7 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     fit_p = sub.add_parser("fit", help="fit the confidence map on recorded first answers")
     fit_p.add_argument("rows", type=Path, nargs="+", help="recorded rows (several files: one per batch of cases)")
     fit_p.add_argument("--features", default=",".join(MAP_FEATURES),
-                       help=f"map inputs, comma-separated (default {','.join(MAP_FEATURES)})")
+                       help=f"inputs of the service part (of the one map without a kind part), comma-separated "
+                            f"(default {','.join(MAP_FEATURES)})")
     fit_p.add_argument("--kind-features", default=",".join(KIND_FEATURES),
                        help=f"inputs of the kind part, comma-separated (default {','.join(KIND_FEATURES)}); "
                             "empty: one map for the pair, fitted on whether the pair was right")

@@ -9,7 +9,9 @@ state never holds the booster.
 
 Confidence of candidate i inside one analysis is a softmax over the candidates' logits with a "none of
 these" option of logit 0, so the confidences sum to at most 1 and a lone weak candidate stays weak.
-The top confidence is then passed through an isotonic calibration map fitted on held-out bundles.
+The top confidence is then passed through an isotonic calibration map fitted on held-out bundles, and last
+through the confidence map fitted on first contact (``bench.casebook.first_contact``): P(service right) times
+P(kind right | service right), each a small logistic map over ``CONFIDENCE_FEATURES``.
 The weights ship as ``default_model.json`` (written by ``python -m bot.reasoning.train``).
 """
 
