@@ -157,3 +157,20 @@ def test_record_refuses_a_test_case(tmp_path: Path) -> None:
                                                   "root_cause_kind": "oom_kill", "split": "test"}), encoding="utf-8")
     with pytest.raises(SystemExit, match="not a dev case"):
         record(tmp_path / "cases", tmp_path / "out.json")
+
+
+def test_record_stores_whether_the_first_answers_service_was_right(tmp_path: Path) -> None:
+    from bench.casebook.first_contact import record
+
+    case = tmp_path / "cases" / "k8s-01-x"
+    case.mkdir(parents=True)
+    (case / "alert.json").write_text(json.dumps({"alertname": "KubePodCrashLooping", "service": "web",
+                                                 "summary": "web is OOMKilled and restarting"}), encoding="utf-8")
+    (case / "truth.json").write_text(json.dumps({"category": "memory", "root_cause_service": "web",
+                                                 "root_cause_kind": "memory_leak", "split": "dev"}), encoding="utf-8")
+    out = tmp_path / "out.json"
+    record(tmp_path / "cases", out)
+    (row,) = json.loads(out.read_text())["rows"]
+    # the alert names web and an OOM kill: the right component, another kind than the (memory_leak) truth
+    assert row["features"].get("kind:oom_kill") == 1.0
+    assert row["service_hit"] is True and row["hit"] is False
