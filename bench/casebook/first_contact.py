@@ -75,6 +75,7 @@ def record(cases: Path, out: Path) -> dict[str, Any]:
             "hit": bool(top is not None and (top.service, top.kind)
                         == (report.truth.root_cause_service, report.truth.root_cause_kind)),
             "service_hit": bool(top is not None and top.service == report.truth.root_cause_service),
+            "answer": [top.service, top.kind] if top else None,
             "confidence": round(float(top.confidence), 6) if top else 0.0,
             "calibrated": round(float(top.features.get("conf:calibrated", top.confidence)), 6) if top else 0.0,
             # everything the answer rested on, so that later maps can be fitted on more than the confidence

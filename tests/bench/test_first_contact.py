@@ -174,3 +174,4 @@ def test_record_stores_whether_the_first_answers_service_was_right(tmp_path: Pat
     # the alert names web and an OOM kill: the right component, another kind than the (memory_leak) truth
     assert row["features"].get("kind:oom_kill") == 1.0
     assert row["service_hit"] is True and row["hit"] is False
+    assert row["answer"] == ["web", "oom_kill"]
