@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
 
     model = default_model()
     model.confidence_coef = {}  # features are computed the same way; the map itself is what is fitted
+    model.kind_confidence_coef = {}
     data = Path(tempfile.mkdtemp(prefix="sherlog-calibrate-"))
     pipeline = Pipeline(settings=load_settings(data_dir=data / ".sherlog", retrieval={"backend": "memory"}),
                         ranker_model=model)

@@ -8,12 +8,18 @@ made before anybody tuned on them. Two steps:
     # 1. in a checkout of the commit before the cases were tuned on (for example `git worktree add`), over
     #    DEV cases only: record each case's top answer, whether it was right, and its confidence inputs
     python -m bench.casebook.first_contact record --cases DIR --out bench/casebook/first_contact.json
-    # 2. in this checkout: fit the two-parameter map (slope on the calibrated confidence's logit, intercept),
-    #    print leave-one-out figures, and with --write store it in bot/reasoning/default_model.json
-    python -m bench.casebook.first_contact fit bench/casebook/first_contact.json [--write]
+    # 2. in this checkout: fit the map, print leave-one-out figures (ECE, wrong answers above 0.5, Brier), and
+    #    with --write store it in bot/reasoning/default_model.json
+    python -m bench.casebook.first_contact fit bench/casebook/first_contact*.json [--write]
 
-The map is deliberately small (two numbers, pulled towards "no change" by an L2 prior): thirty cases can say
-"answers are right less often than they claim", not much more. The last stdout line is JSON.
+The map is the product of two small logistic maps: P(the first answer's service is right), fitted on every
+row (label: ``service_hit``), and P(its kind is right | the service is right), fitted on the rows whose service
+was right (label: ``hit``). The origin evidence lifts every kind on a service alike, so one number for the pair
+mixes "which component" with "how it failed"; the second factor says how far the kind is to be trusted once the
+component is (a change of that component just before the onset competes with any other kind). Each map has
+its inputs and an intercept, pulled by an L2 prior towards the identity on the calibrated logit (service part)
+and towards "no information" (kind part): some eighty cases can say little more. ``--kind-features ''`` fits
+the one map for the pair (the earlier default). The last stdout line is JSON.
 """
 
 from __future__ import annotations
@@ -68,6 +74,8 @@ def record(cases: Path, out: Path) -> dict[str, Any]:
             "case": path.name,
             "hit": bool(top is not None and (top.service, top.kind)
                         == (report.truth.root_cause_service, report.truth.root_cause_kind)),
+            "service_hit": bool(top is not None and top.service == report.truth.root_cause_service),
+            "answer": [top.service, top.kind] if top else None,
             "confidence": round(float(top.confidence), 6) if top else 0.0,
             "calibrated": round(float(top.features.get("conf:calibrated", top.confidence)), 6) if top else 0.0,
             # everything the answer rested on, so that later maps can be fitted on more than the confidence
@@ -81,10 +89,15 @@ def record(cases: Path, out: Path) -> dict[str, Any]:
 # The inputs a map may use (names of ``confidence_inputs`` in bot/reasoning/ranker.py) and where a recorded row
 # keeps them. ``z_calibrated`` comes from the row's calibrated confidence; the rest from its ``conf:*`` features.
 # On 57 first-contact rows neither a decisive finding of the answer's own (decisive_top), decisive_rival, margin nor a change on the
-# answered service lowered the leave-one-out log-loss below the calibrated logit alone: the default is that.
+# answered service lowered the leave-one-out log-loss of one map for the pair below the calibrated logit alone:
+# the service part is that. The kind part (FIRST_CONTACT_STUDY.md, "Confidence in two parts"): the calibrated
+# logit and a change competing on the answered service (on 85 rows, 3 of 14 answers with one were right).
 MAP_FEATURES: tuple[str, ...] = ("z_calibrated",)
-# the prior's centre: the identity on the calibrated logit, nothing from the other inputs
+KIND_FEATURES: tuple[str, ...] = ("z_calibrated", "change_competes")
+# the prior's centre: the identity on the calibrated logit, nothing from the other inputs (service part, or one map)
 _PRIOR_CENTRE = {"z_calibrated": 1.0}
+# an input recorded before it was a confidence input, under the candidate feature it is computed from
+_RECORDED_AS = {"change_competes": "change_on_service"}
 
 
 def row_inputs(row: dict[str, Any], names: tuple[str, ...] = MAP_FEATURES) -> list[float]:
@@ -97,15 +110,18 @@ def row_inputs(row: dict[str, Any], names: tuple[str, ...] = MAP_FEATURES) -> li
             continue
         if feats is None:
             raise SystemExit(f"{row.get('case')}: recorded without features; record it again to fit on {name!r}")
-        out.append(float(feats.get(f"conf:{name}", 0.0)))
+        key = f"conf:{name}" if f"conf:{name}" in feats or name not in _RECORDED_AS else _RECORDED_AS[name]
+        out.append(float(feats.get(key, 0.0)))
     return out
 
 
-def _fit_map(x: np.ndarray, y: np.ndarray, names: tuple[str, ...] = MAP_FEATURES) -> tuple[np.ndarray, float]:
+def _fit_map(x: np.ndarray, y: np.ndarray, names: tuple[str, ...] = MAP_FEATURES, *,
+             identity: bool = True) -> tuple[np.ndarray, float]:
     """Weights and intercept of sigmoid(x @ w + b) by Newton steps on the log-likelihood with an L2 pull of every
-    weight towards the identity map (1 on the calibrated logit, 0 elsewhere) and of the intercept towards 0."""
+    weight towards the identity map (1 on the calibrated logit, 0 elsewhere; all 0 with ``identity=False``) and of
+    the intercept towards 0."""
     k = x.shape[1]
-    centre = np.array([_PRIOR_CENTRE.get(n, 0.0) for n in names] + [0.0])
+    centre = np.array([_PRIOR_CENTRE.get(n, 0.0) if identity else 0.0 for n in names] + [0.0])
     xb = np.hstack([x, np.ones((x.shape[0], 1))])
 
     def loss(t: np.ndarray) -> float:
@@ -147,44 +163,82 @@ def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def fit(paths: Path | list[Path], *, write: bool, names: tuple[str, ...] = MAP_FEATURES) -> dict[str, Any]:
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _fit_parts(rows: list[dict[str, Any]], names: tuple[str, ...], kind_names: tuple[str, ...]
+               ) -> tuple[tuple[np.ndarray, float], tuple[np.ndarray, float] | None]:
+    """The service part (or, without kind inputs, the one map for the pair) and the kind part."""
+    y = np.array([1.0 if r["hit"] else 0.0 for r in rows])
+    x = np.array([row_inputs(r, names) for r in rows])
+    if not kind_names:
+        return _fit_map(x, y, names), None
+    missing = [r["case"] for r in rows if "service_hit" not in r]
+    if missing:
+        raise SystemExit(f"{missing[0]}: recorded without service_hit; record it again to fit a kind part")
+    ys = np.array([1.0 if r["service_hit"] else 0.0 for r in rows])
+    right = ys == 1.0
+    xk = np.array([row_inputs(r, kind_names) for r in rows])
+    return _fit_map(x, ys, names), _fit_map(xk[right], y[right], kind_names, identity=False)
+
+
+def _predict(row: dict[str, Any], names: tuple[str, ...], kind_names: tuple[str, ...],
+             service: tuple[np.ndarray, float], kind: tuple[np.ndarray, float] | None) -> float:
+    p = _sigmoid(float(np.array(row_inputs(row, names)) @ service[0]) + service[1])
+    if kind is not None:
+        p *= _sigmoid(float(np.array(row_inputs(row, kind_names)) @ kind[0]) + kind[1])
+    return p
+
+
+def fit(paths: Path | list[Path], *, write: bool, names: tuple[str, ...] = MAP_FEATURES,
+        kind_names: tuple[str, ...] = KIND_FEATURES) -> dict[str, Any]:
     from bot.pipeline.evaluation import expected_calibration_error
     from bot.reasoning.scorer import CONFIDENCE_FEATURES, DEFAULT_MODEL_PATH
 
-    unknown = [n for n in names if n not in CONFIDENCE_FEATURES]
+    unknown = [n for n in (*names, *kind_names) if n not in CONFIDENCE_FEATURES]
     if unknown:  # the shipped map can only use what an analysis computes (confidence_inputs)
         raise SystemExit(f"unknown map input(s) {', '.join(unknown)}; choose from {', '.join(CONFIDENCE_FEATURES)}")
     files = [paths] if isinstance(paths, Path) else list(paths)
     rows = load_rows(files)
-    x = np.array([row_inputs(r, names) for r in rows])
-    y = np.array([1.0 if r["hit"] else 0.0 for r in rows])
-    w, b = _fit_map(x, y, names)
-    loo = []
-    for i in range(len(rows)):
-        keep = np.arange(len(rows)) != i
-        wi, bi = _fit_map(x[keep], y[keep], names)
-        loo.append(1.0 / (1.0 + math.exp(-(float(x[i] @ wi) + bi))))
+    service, kind = _fit_parts(rows, names, kind_names)
+    loo = [_predict(rows[i], names, kind_names, *_fit_parts(rows[:i] + rows[i + 1:], names, kind_names))
+           for i in range(len(rows))]
     raw = [float(r["calibrated"]) for r in rows]
-    hits = [bool(h) for h in y]
-    coef = {n: round(float(v), 4) for n, v in zip(names, w, strict=True)}
-    figures = {
+    hits = [bool(r["hit"]) for r in rows]
+    y = np.array([1.0 if h else 0.0 for h in hits])
+    coef = {n: round(float(v), 4) for n, v in zip(names, service[0], strict=True)}
+    b = service[1]
+    figures: dict[str, Any] = {
         "cases": len(rows), "right_first": int(y.sum()), "coef": coef, "intercept": round(b, 4),
         "ece_before": round(expected_calibration_error(raw, hits), 4),
         "ece_loo": round(expected_calibration_error(loo, hits), 4),
         "wrong_above_half_before": sum(1 for c, h in zip(raw, hits, strict=True) if c > 0.5 and not h),
         "wrong_above_half_loo": sum(1 for c, h in zip(loo, hits, strict=True) if c > 0.5 and not h),
+        "brier_before": round(float(np.mean((np.array(raw) - y) ** 2)), 4),
+        "brier_loo": round(float(np.mean((np.array(loo) - y) ** 2)), 4),
     }
-    if coef.keys() == {"z_calibrated"}:
-        figures.update(slope=coef["z_calibrated"], intercept=round(b, 4))
     terms = " + ".join(f"{v:.3f} * {n}" for n, v in coef.items())
-    print(f"first-contact cases {len(rows)} (right first {int(y.sum())}); map sigmoid({terms} + {b:.3f})")
+    shape = f"sigmoid({terms} + {b:.3f})"
+    if kind is not None:
+        kind_coef = {n: round(float(v), 4) for n, v in zip(kind_names, kind[0], strict=True)}
+        figures["kind"] = {"coef": kind_coef, "intercept": round(kind[1], 4)}
+        kind_terms = " + ".join(f"{v:.3f} * {n}" for n, v in kind_coef.items())
+        shape += f" * sigmoid({kind_terms} + {kind[1]:.3f})"
+        figures["right_service_first"] = sum(1 for r in rows if r["service_hit"])
+    elif coef.keys() == {"z_calibrated"}:
+        figures.update(slope=coef["z_calibrated"], intercept=round(b, 4))
+    print(f"first-contact cases {len(rows)} (right first {int(y.sum())}); map {shape}")
     print(f"ECE {figures['ece_before']:.3f} -> {figures['ece_loo']:.3f} (leave one out); wrong above 0.5: "
-          f"{figures['wrong_above_half_before']} -> {figures['wrong_above_half_loo']}")
+          f"{figures['wrong_above_half_before']} -> {figures['wrong_above_half_loo']}; Brier "
+          f"{figures['brier_before']:.4f} -> {figures['brier_loo']:.4f}")
     if write:
         stored = json.loads(DEFAULT_MODEL_PATH.read_text(encoding="utf-8"))
         stored["confidence"] = {"coef": coef, "intercept": round(b, 4),
                                 "fitted_on": f"first contact with {len(rows)} casebook dev cases "
                                              f"({', '.join(p.name for p in files)})"}
+        if kind is not None:
+            stored["confidence"]["kind"] = figures["kind"]
         DEFAULT_MODEL_PATH.write_text(json.dumps(stored, indent=1), encoding="utf-8")
         print(f"written to {DEFAULT_MODEL_PATH}")
     return figures
@@ -200,12 +254,17 @@ def main(argv: list[str] | None = None) -> None:
     fit_p = sub.add_parser("fit", help="fit the confidence map on recorded first answers")
     fit_p.add_argument("rows", type=Path, nargs="+", help="recorded rows (several files: one per batch of cases)")
     fit_p.add_argument("--features", default=",".join(MAP_FEATURES),
-                       help=f"map inputs, comma-separated (default {','.join(MAP_FEATURES)})")
+                       help=f"inputs of the service part (of the one map without a kind part), comma-separated "
+                            f"(default {','.join(MAP_FEATURES)})")
+    fit_p.add_argument("--kind-features", default=",".join(KIND_FEATURES),
+                       help=f"inputs of the kind part, comma-separated (default {','.join(KIND_FEATURES)}); "
+                            "empty: one map for the pair, fitted on whether the pair was right")
     fit_p.add_argument("--write", action="store_true", help="store the map in bot/reasoning/default_model.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     result = record(args.cases, args.out) if args.command == "record" else fit(
-        args.rows, write=args.write, names=tuple(n.strip() for n in args.features.split(",") if n.strip()))
+        args.rows, write=args.write, names=tuple(n.strip() for n in args.features.split(",") if n.strip()),
+        kind_names=tuple(n.strip() for n in args.kind_features.split(",") if n.strip()))
     print(json.dumps(result))
 
 

@@ -54,6 +54,7 @@ def confidence_inputs(model: RankerModel, cands: list[Candidate], raw: list[floa
         "direct_support": 1.0 if f.get("direct_score", 0.0) + f.get("text_match", 0.0) + f.get("metric_hint", 0.0) > 0
         else 0.0,
         "only_symptom": f.get("only_symptom", 0.0),
+        "change_competes": f.get("change_on_service", 0.0),
     }
 
 
@@ -66,6 +67,9 @@ def _confidences(model: RankerModel, cands: list[Candidate]) -> tuple[list[float
     top = order[0]
     inputs = confidence_inputs(model, cands, [float(r) for r in raw], top)
     cands[top].features.update({f"conf:{k}": round(v, 6) for k, v in inputs.items()})
+    parts = model.confidence_parts(inputs)
+    if parts is not None:  # the two factors of the confidence, to show which of "where" and "how" is in doubt
+        cands[top].features.update({"conf:p_service": round(parts[0], 6), "conf:p_kind": round(parts[1], 6)})
     out[top] = max(0.0, min(1.0, model.top_confidence(inputs)))
     rest = [i for i in order[1:]]
     rest_sum = float(sum(raw[i] for i in rest))

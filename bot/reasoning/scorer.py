@@ -9,7 +9,9 @@ state never holds the booster.
 
 Confidence of candidate i inside one analysis is a softmax over the candidates' logits with a "none of
 these" option of logit 0, so the confidences sum to at most 1 and a lone weak candidate stays weak.
-The top confidence is then passed through an isotonic calibration map fitted on held-out bundles.
+The top confidence is then passed through an isotonic calibration map fitted on held-out bundles, and last
+through the confidence map fitted on first contact (``bench.casebook.first_contact``): P(service right) times
+P(kind right | service right), each a small logistic map over ``CONFIDENCE_FEATURES``.
 The weights ship as ``default_model.json`` (written by ``python -m bot.reasoning.train``).
 """
 
@@ -87,6 +89,9 @@ CONFIDENCE_FEATURES: tuple[str, ...] = (
     "margin",  # raw belief of the top minus the second
     "direct_support",  # a detector named the top kind on that service (signal, log text or metric name)
     "only_symptom",  # the top rests on symptoms mapped to a cause only
+    # a change (deploy, config, flag) of the top's own service shortly before the onset while the top is no change
+    # kind (features.change_on_service): the service may be right and the kind the change's symptom
+    "change_competes",
 )
 
 
@@ -109,6 +114,10 @@ class RankerModel:
     # a logistic map over CONFIDENCE_FEATURES for the top confidence (empty: the calibration map alone)
     confidence_coef: dict[str, float] = field(default_factory=dict)
     confidence_intercept: float = 0.0
+    # with a kind part, the map above is P(the top's service is right) and this second logistic map is
+    # P(its kind is right | the service is right); the top confidence is their product (empty: one map)
+    kind_confidence_coef: dict[str, float] = field(default_factory=dict)
+    kind_confidence_intercept: float = 0.0
 
     # ---- scoring ----------------------------------------------------------------------
     def logits(self, rows: list[dict[str, float]]) -> np.ndarray:
@@ -139,10 +148,25 @@ class RankerModel:
             return float(value)
         return float(np.interp(value, self.calibration_x, self.calibration_y))
 
+    def confidence_parts(self, inputs: dict[str, float]) -> tuple[float, float] | None:
+        """(P(service right), P(kind right | service right)) from ``CONFIDENCE_FEATURES``, or None when the model
+        has no kind part (one map for the pair)."""
+        if not self.confidence_coef or not self.kind_confidence_coef:
+            return None
+
+        def part(coef: dict[str, float], intercept: float) -> float:
+            return _sigmoid(intercept + sum(w * float(inputs.get(f, 0.0)) for f, w in coef.items()))
+
+        return (part(self.confidence_coef, self.confidence_intercept),
+                part(self.kind_confidence_coef, self.kind_confidence_intercept))
+
     def top_confidence(self, inputs: dict[str, float]) -> float:
         """The top answer's confidence from ``CONFIDENCE_FEATURES`` (``inputs["calibrated"]`` without a map)."""
         if not self.confidence_coef:
             return float(inputs.get("calibrated", 0.0))
+        parts = self.confidence_parts(inputs)
+        if parts is not None:
+            return parts[0] * parts[1]
         z = self.confidence_intercept + sum(w * float(inputs.get(f, 0.0)) for f, w in self.confidence_coef.items())
         return _sigmoid(z)
 
@@ -158,6 +182,9 @@ class RankerModel:
             "evidence_weights": dict(self.evidence_weights),
             "confidence": {"coef": dict(self.confidence_coef), "intercept": float(self.confidence_intercept)},
         }
+        if self.kind_confidence_coef:
+            data["confidence"]["kind"] = {"coef": dict(self.kind_confidence_coef),
+                                          "intercept": float(self.kind_confidence_intercept)}
         if include_booster and self.booster is not None:
             data["booster"] = booster_text(self.booster)
             data["booster_features"] = list(self.booster_features)
@@ -171,6 +198,8 @@ class RankerModel:
             if len(feats) != len(coef):
                 raise ValueError("features and coef differ in length")
             cal = data.get("calibration") or {}
+            conf = data.get("confidence") or {}
+            kind_part = conf.get("kind") or {}
             booster = read_booster(data["booster"]) if data.get("booster") else None
             return cls(
                 features=feats,
@@ -184,8 +213,10 @@ class RankerModel:
                 booster_features=[str(f) for f in data.get("booster_features", [])],
                 evidence_weights={**EVIDENCE_WEIGHTS, **{str(k): float(v) for k, v in
                                                          (data.get("evidence_weights") or {}).items()}},
-                confidence_coef={str(k): float(v) for k, v in (data.get("confidence") or {}).get("coef", {}).items()},
-                confidence_intercept=float((data.get("confidence") or {}).get("intercept", 0.0)),
+                confidence_coef={str(k): float(v) for k, v in conf.get("coef", {}).items()},
+                confidence_intercept=float(conf.get("intercept", 0.0)),
+                kind_confidence_coef={str(k): float(v) for k, v in kind_part.get("coef", {}).items()},
+                kind_confidence_intercept=float(kind_part.get("intercept", 0.0)),
             )
         except (KeyError, TypeError, ValueError, pickle.UnpicklingError) as e:
             raise ConfigError(f"ranker model data is malformed ({e}); retrain with python -m bot.reasoning.train") from e
