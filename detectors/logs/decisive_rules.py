@@ -285,6 +285,13 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"Write rejected: not primary|\bNotWritablePrimary\b|\bNotPrimaryNoSecondaryOk\b|\bNotMasterNoSlaveOk\b|"
          r"not master and slaveOk=false|\bnot (?:master|primary) \(10107\)|-failover-abort-no-good-(?:slave|replica)",
          hint=("primary", "master", "electable", "-failover-abort-no-good-"), role="database"),
+    # a quorum store (Cassandra, Scylla) that cannot serve a read or write at the asked consistency because too
+    # few replicas are alive: the database is down for it, whatever killed its nodes (Cassandra's and the DataStax/
+    # Hector drivers' wording); a client's line blames the database it uses
+    Rule("db.quorum_unavailable", "decisive", "db_down", 0.85, "self",
+         r"\bUnavailableException\b|Not enough replicas? (?:available|present)|"
+         r"May not be enough replicas present to handle consistency level|Cannot achieve consistency level",
+         hint=("unavailableexception", "enough replica", "cannot achieve consistency level"), role="database"),
     Rule("db.failover", "decisive", "db_down", 0.6, "peer",
          r"promoted self to leader|received promote request|promoting standby|\bFailover to\b|"
          r"failover (?:complete|completed|started|triggered|initiated)|\+switch-master|\+odown master|\+sdown master|"

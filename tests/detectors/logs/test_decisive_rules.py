@@ -262,6 +262,11 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "indices on this node will be marked read-only", "disk_full", None),
     ("disk.readonly_block", "bulk upsert failed: cluster_block_exception: index [users] blocked by: "
      "[FORBIDDEN/12/index read-only / allow delete (api)];", "disk_full", None),
+    ("db.quorum_unavailable", "ERROR indexer write failed: me.prettyprint.hector.api.exceptions.HUnavailableException"
+     ": : May not be enough replicas present to handle consistency level.", "db_down", None),
+    ("db.quorum_unavailable", "com.datastax.driver.core.exceptions.UnavailableException: Not enough replicas "
+     "available for query at consistency QUORUM (2 required but only 1 alive)", "db_down", None),
+    ("db.quorum_unavailable", "Cannot achieve consistency level LOCAL_QUORUM", "db_down", None),
     ("disk.pool_full", "Sep 08 12:34:00 san-ctrl-a emc-unity: CRITICAL pool xcode: used 100%, writes to thin LUNs "
      "failing (out of space)", "disk_full", None),
     ("disk.pool_full", "lvm[812]: WARNING: Thin pool vg0-pool0-tpool data is now 100.00% full.", "disk_full", None),
@@ -357,6 +362,7 @@ NEAR_MISSES: list[tuple[str, str]] = [
      "[es-4]"),
     ("limits.open_files", "raised open files limit (ulimit -n) to 65536"),
     ("disk.pool_full", "emc-unity: WARNING pool xcode: used 97%, oversubscription 162%"),
+    ("db.quorum_unavailable", "INFO StorageService.java: replicas available for keyspace metrics: 3 of 3"),
     ("disk.pool_full", "lvm[812]: Monitoring thin pool vg0-pool0-tpool: data is now 71.20% full."),
     ("provider.status_disruption", "NOTICE provider-status: Resolved - this incident has been resolved"),
     ("provider.status_disruption", "INFO we are investigating slow builds reported by one customer"),
