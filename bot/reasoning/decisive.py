@@ -255,15 +255,36 @@ _RESOLVER_UNANSWERED = re.compile(r"\bon \S+:53: .{0,100}(?:i/o timeout|connecti
                                   re.IGNORECASE)
 
 
+# a name the local resolver (or the service discovery behind it) is itself authoritative for: Consul's
+# ``*.service.consul``, a private zone's ``*.internal``. Kubernetes' cluster-local names have their own row.
+_DISCOVERY_NAME = re.compile(r"\.(?:consul|internal)\.?$", re.IGNORECASE)
+# the resolver answered with a failure of its own (SERVFAIL; Go prints ``server misbehaving``)
+_RESOLVER_FAILED = re.compile(r"server misbehaving|SERVFAIL", re.IGNORECASE)
+
+
+def resolver_failed_own_name(sig: Signal) -> bool:
+    """Whether a failed lookup is the resolver's own failure: it left the lookup unanswered (a timeout, a refusal on
+    port 53), or it answered SERVFAIL for a name it is itself authoritative for (``api.service.consul``): the name's
+    owner is not at fault, what answers for it is."""
+    line = sig.attributes.get("line")
+    if not isinstance(line, str):
+        return False
+    if _RESOLVER_UNANSWERED.search(line):
+        return True
+    looked_up = sig.attributes.get("looked_up")
+    return bool(isinstance(looked_up, str) and _DISCOVERY_NAME.search(looked_up.strip())
+                and _RESOLVER_FAILED.search(line))
+
+
 def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
-    """For a lookup its resolver left unanswered: the reporter's one dependency that is a resolver; for a failed
+    """For a lookup its resolver left unanswered (or failed for a name it serves itself,
+    ``resolver_failed_own_name``): the reporter's one dependency that is a resolver; for a failed
     answer that names no looked-up host (a probe's ``rcode=SERVFAIL``), the reporter's one dependency whose name
     does not say it is something else (the DNS provider a prober checks); else None."""
     if sig.kind != "dns_failure":
         return None
     deps = [d for d in topology.get(sig.service or "", []) if d and d != sig.service]
-    line = sig.attributes.get("line")
-    if isinstance(line, str) and _RESOLVER_UNANSWERED.search(line):
+    if resolver_failed_own_name(sig):
         resolvers = [d for d in deps if name_affinity(d, "dns_failure") == 1.0]
         return resolvers[0] if len(resolvers) == 1 else _shared_resolver(sig, deps, topology)
     if not sig.attributes.get("looked_up"):
@@ -616,14 +637,17 @@ def triggers_to_limits(signals: list[Signal], topology: dict[str, list[str]] | N
 # behind a lock are db_lock_contention even when connections then run out; slow queries are db_slow_query); an edge
 # under attack drops packets (conntrack full, NIC misses) because of the flood its own log names (ddos); a component
 # that cannot be reached, or whose pool ran dry, because the machines below it went away (a site's or provider's
-# count of live hosts collapsing) is those machines' node_failure. Each row: the consequence kind -> the mechanisms
+# count of live hosts collapsing) is those machines' node_failure; a device that lost its sessions or tunnels to
+# something below it whose own evidence says that it is disrupted (a provider's status notice) reports that
+# dependency's failure, not a partition of its own. Each row: the consequence kind -> the mechanisms
 # that explain it, strongest first, each with where it may be found: "self" (the reporter), "databases" (the
-# reporter and its databases, by the topology), "below" (the reporter and what it depends on, two levels down).
+# reporter and its databases, by the topology), "below" (the reporter and what it depends on, two levels down),
+# "under" (what it depends on, two levels down, without the reporter).
 _CONSEQUENCE_OF: dict[str, tuple[tuple[str, str], ...]] = {
     "db_connection_exhaustion": (("db_lock_contention", "databases"), ("db_slow_query", "databases"),
                                  ("node_failure", "below")),
     "packet_loss": (("ddos", "self"),),
-    "network_partition": (("node_failure", "below"),),
+    "network_partition": (("node_failure", "below"), ("dependency_failure", "under")),
     "dependency_failure": (("node_failure", "below"),),
 }
 _MECHANISM_MIN = 0.5
@@ -632,9 +656,10 @@ _MECHANISM_MIN = 0.5
 def _places(service: str, scope: str, topology: dict[str, list[str]], roles: Roles | None = None) -> set[str]:
     if scope == "databases":
         return {service, *[d for d in topology.get(service, []) if name_affinity(d, "db_down", roles) == 1.0]}
-    if scope == "below":
+    if scope in ("below", "under"):
         first = [d for d in topology.get(service, []) if d]
-        return {service, *first, *[d for f in first for d in topology.get(f, []) if d]}
+        under = {*first, *[d for f in first for d in topology.get(f, []) if d]} - {service}
+        return under if scope == "under" else {service, *under}
     return {service}
 
 

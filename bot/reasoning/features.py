@@ -489,9 +489,10 @@ def _own_mechanism_on(scene: _Scene, service: str) -> bool:
 
 def _specific_cause_on(scene: _Scene, service: str) -> bool:
     """Whether the service's own evidence names how it fails (a leak, throttling, a pool at its limit...): then a
-    change before it is the trigger of that mechanism, and the mechanism is the answer, not the change."""
-    return any(is_cause_kind(s.kind) and s.kind not in CHANGE_CAUSES and s.score >= 0.5
-               and (s.source or "").startswith("metric") for s in scene.anomalies.get(service, []))
+    change before it is the trigger of that mechanism, and the mechanism is the answer, not the change. A count of
+    restarts or errors (``_OWN_FAILURE_KINDS``) says that it fails, not how: a change before it keeps the answer."""
+    return any(is_cause_kind(s.kind) and s.kind not in CHANGE_CAUSES and s.kind not in _OWN_FAILURE_KINDS
+               and s.score >= 0.5 and (s.source or "").startswith("metric") for s in scene.anomalies.get(service, []))
 
 
 def _signal_services(signals: list[Signal]) -> set[str]:

@@ -285,6 +285,13 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"Write rejected: not primary|\bNotWritablePrimary\b|\bNotPrimaryNoSecondaryOk\b|\bNotMasterNoSlaveOk\b|"
          r"not master and slaveOk=false|\bnot (?:master|primary) \(10107\)|-failover-abort-no-good-(?:slave|replica)",
          hint=("primary", "master", "electable", "-failover-abort-no-good-"), role="database"),
+    # a quorum store (Cassandra, Scylla) that cannot serve a read or write at the asked consistency because too
+    # few replicas are alive: the database is down for it, whatever killed its nodes (Cassandra's and the DataStax/
+    # Hector drivers' wording); a client's line blames the database it uses
+    Rule("db.quorum_unavailable", "decisive", "db_down", 0.85, "self",
+         r"\bUnavailableException\b|Not enough replicas? (?:available|present)|"
+         r"May not be enough replicas present to handle consistency level|Cannot achieve consistency level",
+         hint=("unavailableexception", "enough replica", "cannot achieve consistency level"), role="database"),
     Rule("db.failover", "decisive", "db_down", 0.6, "peer",
          r"promoted self to leader|received promote request|promoting standby|\bFailover to\b|"
          r"failover (?:complete|completed|started|triggered|initiated)|\+switch-master|\+odown master|\+sdown master|"
@@ -299,6 +306,13 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"maximum number of threads reached"),
     Rule("disk.no_space", "decisive", "disk_full", 0.85, "self",
          r"No space left on device|ENOSPC|Disk quota exceeded|not enough space on the disk"),
+    # a storage array's, filer's or thin pool's own report that its capacity ran out (EMC/Dell ``pool X: used 100%``,
+    # LVM ``Thin pool ... is now 100.00% full``, dm-thin ``out of data space``, NetApp ``wafl.vol.full``): writes to
+    # what it serves fail, whatever the hosts above it then say
+    Rule("disk.pool_full", "decisive", "disk_full", 0.8, "self",
+         r"\b(?:pool|aggregate|datastore|thin pool|LUN)\b[^.;]{0,60}?(?:\bused 100(?:\.0+)?%|is (?:now )?100(?:\.0+)?% full|"
+         r"out of (?:data |metadata )?space)|\bwafl\.vol\.full\b",
+         hint=("used 100", "% full", "out of data space", "out of metadata space", "out of space", "wafl.vol.full")),
     # Elasticsearch/OpenSearch: a node's disk past its watermarks; at flood stage its indices turn read-only
     Rule("disk.watermark", "decisive", "disk_full", 0.8, "self",
          r"(?:high|flood stage) disk watermark \[[^\]]+\] exceeded", hint=("disk watermark",)),
@@ -309,6 +323,12 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("limits.open_files", "decisive", "resource_quota", 0.75, "self",
          r"Too many open files|EMFILE|ENFILE|accept4?\(\) failed \(24:|\(24: Too many open files\)",
          hint=("too many open files", "emfile", "enfile", "(24:")),
+    # a provider's own status notice, recorded in its log: it says that it is disrupted (a status page's
+    # ``Investigating - We are investigating a service disruption``, ``Identified``, ``major outage``)
+    Rule("provider.status_disruption", "decisive", "dependency_failure", 0.75, "self",
+         r"\b(?:investigating|identified)\b.{0,120}?\b(?:service disruption|(?:major|partial) outage|outage affecting|"
+         r"degraded performance|elevated error rates?)|\bstatus(?:page)?:\s*(?:major|partial) outage\b",
+         hint=("service disruption", "outage", "degraded performance", "elevated error")),
     Rule("provider.s3_slowdown", "decisive", "rate_limited", 0.85, "provider",
          r"\bSlowDown\b|Please reduce your request rate"),
     Rule("provider.aws_throttle", "decisive", "rate_limited", 0.85, "provider",

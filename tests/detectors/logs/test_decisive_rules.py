@@ -262,6 +262,22 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "indices on this node will be marked read-only", "disk_full", None),
     ("disk.readonly_block", "bulk upsert failed: cluster_block_exception: index [users] blocked by: "
      "[FORBIDDEN/12/index read-only / allow delete (api)];", "disk_full", None),
+    ("db.quorum_unavailable", "ERROR indexer write failed: me.prettyprint.hector.api.exceptions.HUnavailableException"
+     ": : May not be enough replicas present to handle consistency level.", "db_down", None),
+    ("db.quorum_unavailable", "com.datastax.driver.core.exceptions.UnavailableException: Not enough replicas "
+     "available for query at consistency QUORUM (2 required but only 1 alive)", "db_down", None),
+    ("db.quorum_unavailable", "Cannot achieve consistency level LOCAL_QUORUM", "db_down", None),
+    ("disk.pool_full", "Sep 08 12:34:00 san-ctrl-a emc-unity: CRITICAL pool xcode: used 100%, writes to thin LUNs "
+     "failing (out of space)", "disk_full", None),
+    ("disk.pool_full", "lvm[812]: WARNING: Thin pool vg0-pool0-tpool data is now 100.00% full.", "disk_full", None),
+    ("disk.pool_full", "kernel: device-mapper: thin: 253:4: switching pool to out-of-data-space (queue IO) mode; "
+     "dmeventd[711]: Thin pool vg0-pool0-tpool out of data space", "disk_full", None),
+    ("disk.pool_full", "[filer-2:wafl.vol.full:notice]: Insufficient space on volume vol_builds@vserver:1a2b to "
+     "perform operation.", "disk_full", None),
+    ("provider.status_disruption", "NOTICE provider-status: Akamai Prolexic Routed 3.0: we are investigating a service "
+     "disruption affecting customer traffic", "dependency_failure", None),
+    ("provider.status_disruption", "status.example-cloud.com Identified - The issue causing elevated error rates for "
+     "object storage in us-east-1 has been identified", "dependency_failure", None),
     ("limits.open_files", '2019/11/11 03:46:10 [crit] 812#812: accept4() failed (24: Too many open files)',
      "resource_quota", None),
     ("limits.open_files", "java.io.IOException: Too many open files at sun.nio.ch.ServerSocketChannelImpl.accept0"
@@ -345,6 +361,11 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("disk.watermark", "[WARN ][o.e.c.r.a.DiskThresholdMonitor] [es-1] low disk watermark [85%] no longer exceeded on "
      "[es-4]"),
     ("limits.open_files", "raised open files limit (ulimit -n) to 65536"),
+    ("disk.pool_full", "emc-unity: WARNING pool xcode: used 97%, oversubscription 162%"),
+    ("db.quorum_unavailable", "INFO StorageService.java: replicas available for keyspace metrics: 3 of 3"),
+    ("disk.pool_full", "lvm[812]: Monitoring thin pool vg0-pool0-tpool: data is now 71.20% full."),
+    ("provider.status_disruption", "NOTICE provider-status: Resolved - this incident has been resolved"),
+    ("provider.status_disruption", "INFO we are investigating slow builds reported by one customer"),
     ("tls.remote_expired", "SSL_do_handshake() failed (SSL: error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert "
      "unknown ca:SSL alert number 48) while SSL handshaking"),
     ("app.clock", 'ts=2026-01-15T19:10:00Z level=info msg="token accepted" valid=true'),
