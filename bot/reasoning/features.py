@@ -31,6 +31,7 @@ from bot.domain import (
 from bot.domain.roles import roles_from_logs
 from bot.reasoning import decisive as dec
 from bot.reasoning import evidence as ev
+from bot.reasoning.change_rules import kind_by_what_changed
 from bot.reasoning.keywords import SYMPTOM_CAUSES, change_kind, kind_of_metric, kinds_in_text
 
 FEATURES: tuple[str, ...] = (
@@ -171,6 +172,14 @@ def _transitive(graph: dict[str, list[str]], start: str) -> dict[str, int]:
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+_CHANGE_PREFIX = re.compile(r"^\s*(?:\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?\s+)?[^:]*?:\s*")
+
+
+def _change_text(summary: str) -> str:
+    """What a change's summary says was changed, without its time and "kind service:" prefix."""
+    return _CHANGE_PREFIX.sub("", summary, count=1)
+
+
 def _words_of_name(name: str | None) -> str:
     """An alert rule's CamelCase name in words (``HostOutOfDiskSpace`` -> ``Host Out Of Disk Space``), so that
     the community rule names say what they are about."""
@@ -223,7 +232,9 @@ class _Scene:
                 ckind = change_kind(signal.kind) or change_kind(str(signal.attributes.get("kind", "")))
                 if ckind and service:
                     evs = ev.from_signal(signal)
-                    self.changes.append(Change(service, ckind, _aware(signal.started_at), evs[0]))
+                    ckind = kind_by_what_changed(ckind, _change_text(evs[0].summary or ""))
+                    if ckind:
+                        self.changes.append(Change(service, ckind, _aware(signal.started_at), evs[0]))
                 elif service:
                     # Kubernetes events, scaling, restarts: symptoms whose text may name a cause
                     self.anomalies[service].append(signal)
@@ -303,6 +314,9 @@ class _Scene:
             ckind = change_kind(event.kind)
             if not ckind or not event.service:
                 continue
+            ckind = kind_by_what_changed(ckind, event.text or "")
+            if not ckind:
+                continue
             ts = _aware(event.ts)
             key = (event.service, ckind, ts.replace(second=0, microsecond=0) if ts else None)
             if key in seen:
@@ -351,7 +365,8 @@ def _deploy_fit(scene: _Scene) -> None:
             and s.started_at is not None
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
         ]
-        if fresh:
+        if fresh and not _dependency_failed_first(scene, change.service, min(
+                _aware(s.started_at) for s in fresh)):  # type: ignore[type-var]
             key = (change.service, change.kind)
             if not _specific_cause_on(scene, change.service):
                 scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
@@ -403,7 +418,7 @@ def _change_explains(scene: _Scene) -> None:
         if change.ts is None or change.kind not in CHANGE_CAUSES:
             continue
         preempted = _preemption_by_priority_change(scene, change)
-        if not preempted and _specific_cause_on(scene, change.service):
+        if not preempted and (_specific_cause_on(scene, change.service) or _own_mechanism_on(scene, change.service)):
             continue
         own = preempted or [
             s for s in scene.anomalies.get(change.service, [])
@@ -415,7 +430,8 @@ def _change_explains(scene: _Scene) -> None:
                      and not _own_mechanism_on(scene, change.service)))
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
         ]
-        if not own:
+        if not own or (not preempted and _dependency_failed_first(
+                scene, change.service, min(_aware(s.started_at) for s in own))):  # type: ignore[type-var]
             continue
         best = max(own, key=lambda s: float(s.score))
         _credit_change(scene, change, own, f"then on {change.service}: {best.title[:160]}", on=change.service)
@@ -477,6 +493,28 @@ def _change_fails_dependants(scene: _Scene) -> None:
             continue
         best = max(effects, key=lambda s: float(s.score))
         _credit_change(scene, change, effects, f"then on {best.service}, which calls it: {best.title[:160]}")
+
+
+# what a change of a component cannot do to the components it calls: cut or slow a network path, break name
+# resolution, expire a certificate, break hardware, fill a disk, attack it. Their load, queries and limits it can.
+_INDEPENDENT_CATEGORIES = frozenset({"network", "dns", "tls", "hardware", "storage", "security"})
+DEPENDENCY_FAILURE_MIN = 0.5
+
+
+def _dependency_failed_first(scene: _Scene, service: str, effect: datetime) -> bool:
+    """Whether a component ``service`` depends on (up to three hops) failed in a way no change of ``service`` can
+    cause (``_INDEPENDENT_CATEGORIES``) no later than ``effect`` (within ``ONSET_GRACE``): then the errors that
+    followed the change point at that dependency (a lossy transit path under a shop's fresh timeouts), and the change
+    is no suspect by its timing alone."""
+    for dep, hops in scene.reach(service).items():
+        if dep == service or hops > 3:
+            continue
+        for s in scene.anomalies.get(dep, []):
+            if (s.started_at is not None and float(s.score) >= DEPENDENCY_FAILURE_MIN and is_cause_kind(s.kind)
+                    and category_of(str(s.kind)).value in _INDEPENDENT_CATEGORIES
+                    and _aware(s.started_at) <= effect + ONSET_GRACE):  # type: ignore[operator]
+                return True
+    return False
 
 
 def _own_mechanism_on(scene: _Scene, service: str) -> bool:
