@@ -199,6 +199,9 @@ class _Scene:
                for a in incident.alerts]
         )
         self.topology = {k: list(v) for k, v in (context.topology or {}).items()}
+        # the components the incident knows by name (a host named only in a log line is none of them)
+        self.known = set(context.services) | set(self.topology) | {d for v in self.topology.values() for d in v} \
+            | {a.service for a in incident.alerts if a.service}
         self.roles: dec.Roles = {}  # what services are by their own lines (set by build_candidates)
         self.callers: dict[str, list[str]] = defaultdict(list)
         for svc, deps in self.topology.items():
@@ -365,8 +368,7 @@ def _deploy_fit(scene: _Scene) -> None:
             and s.started_at is not None
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
         ]
-        if fresh and not _dependency_failed_first(scene, change.service, min(
-                _aware(s.started_at) for s in fresh)):  # type: ignore[type-var]
+        if fresh and not _dependency_failed_first(scene, change.service, _first_start(fresh)):
             key = (change.service, change.kind)
             if not _specific_cause_on(scene, change.service):
                 scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
@@ -412,8 +414,10 @@ def _change_explains(scene: _Scene) -> None:
     own decisive failure of a generic kind (``_OWN_FAILURE_KINDS``, or its identity failure as its callers report
     it: names a DNS server no longer answers; its own log naming how, such as a forwarding loop, keeps the answer)
     is the cause (docs/causes.md: a configuration push that breaks a service is ``config_change``): the
-    change takes the finding's support and the finding keeps less of it. A specific mechanism the component's own
-    metrics show (``_specific_cause_on``) keeps the answer."""
+    change takes the finding's support and the finding keeps less of it. The failures of the fleet's members its own
+    log names count as its own (``_member_failures``). A specific mechanism the component's own metrics or log show
+    (``_specific_cause_on``, ``_own_mechanism_on``) keeps the answer, and so does a failure of a dependency that began
+    no later than the effects (``_dependency_failed_first``)."""
     for change in scene.changes:
         if change.ts is None or change.kind not in CHANGE_CAUSES:
             continue
@@ -430,11 +434,29 @@ def _change_explains(scene: _Scene) -> None:
                      and not _own_mechanism_on(scene, change.service)))
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
         ]
-        if not own or (not preempted and _dependency_failed_first(
-                scene, change.service, min(_aware(s.started_at) for s in own))):  # type: ignore[type-var]
+        if not preempted:
+            own = own + _member_failures(scene, change)
+        if not own or (not preempted and _dependency_failed_first(scene, change.service, _first_start(own))):
             continue
         best = max(own, key=lambda s: float(s.score))
         _credit_change(scene, change, own, f"then on {change.service}: {best.title[:160]}", on=change.service)
+
+
+def _member_failures(scene: _Scene, change: Change) -> list[Signal]:
+    """Decisive failures, within ``DEPLOY_FIT_WINDOW`` after ``change``, of hosts the changed component's own log
+    names that the incident knows by no other name (its fleet's members: ``bs-node-14`` in ``block-storage``'s log):
+    a fleet's change reaches its members, so their crashes, errors and lost links right after it are its own."""
+    out: list[Signal] = []
+    for service, sigs in scene.anomalies.items():
+        if service == change.service or service in scene.known:
+            continue
+        out.extend(
+            s for s in sigs
+            if dec.is_decisive(s) and s.attributes.get("reporter") == change.service and s.started_at is not None
+            and s.kind in (_OWN_FAILURE_KINDS | _UNREACHABLE_KINDS)
+            and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
+        )
+    return out
 
 
 def _credit_change(scene: _Scene, change: Change, effects: list[Signal], then: str, *, on: str | None = None) -> None:
@@ -444,7 +466,7 @@ def _credit_change(scene: _Scene, change: Change, effects: list[Signal], then: s
     key = (change.service, change.kind)
     scene.decisive[key] = max(scene.decisive.get(key, 0.0), float(best.score))
     for s in effects:
-        effect = (on or str(s.service), str(s.kind))
+        effect = (on if on and s.service in (None, on) else str(s.service), str(s.kind))
         if effect in scene.decisive:
             scene.decisive[effect] = round(min(scene.decisive[effect], float(s.score) * EXPLAINED_BY_CHANGE), 4)
     scene.fits[key] = Evidence(
@@ -501,11 +523,17 @@ _INDEPENDENT_CATEGORIES = frozenset({"network", "dns", "tls", "hardware", "stora
 DEPENDENCY_FAILURE_MIN = 0.5
 
 
-def _dependency_failed_first(scene: _Scene, service: str, effect: datetime) -> bool:
+def _first_start(signals: list[Signal]) -> datetime | None:
+    return min((t for t in (_aware(s.started_at) for s in signals) if t is not None), default=None)
+
+
+def _dependency_failed_first(scene: _Scene, service: str, effect: datetime | None) -> bool:
     """Whether a component ``service`` depends on (up to three hops) failed in a way no change of ``service`` can
     cause (``_INDEPENDENT_CATEGORIES``) no later than ``effect`` (within ``ONSET_GRACE``): then the errors that
     followed the change point at that dependency (a lossy transit path under a shop's fresh timeouts), and the change
     is no suspect by its timing alone."""
+    if effect is None:
+        return False
     for dep, hops in scene.reach(service).items():
         if dep == service or hops > 3:
             continue

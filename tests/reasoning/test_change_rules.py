@@ -137,3 +137,40 @@ def test_a_deploy_after_the_failure_began_takes_no_credit() -> None:
     cands = _cands(ctx, [_decisive("shop", "crash_loop", 0.8, 4)])
     assert cands[("shop", "crash_loop")].features["decisive_score"] == 0.8
     assert cands.get(("shop", "bad_deploy")) is None or cands[("shop", "bad_deploy")].features["decisive_score"] == 0.0
+
+
+FLEET = {"api": ["storage"], "storage": []}
+
+
+def _member_link_down(host: str, minute: float):  # type: ignore[no-untyped-def]
+    # a kernel line in the storage fleet's own log about one of its hosts, which the incident knows by no name
+    return signal("logs", host, "network_partition", 0.73, minute,
+                  attributes={"decisive": True, "line": f"{host} kernel: bond0: link status definitely down",
+                              "reporter": "storage", "culprit": host, "culprit_device": True})
+
+
+def test_a_fleet_s_change_takes_its_members_lost_links_right_after_it() -> None:
+    ctx = context(service="api", topology=FLEET,
+                  events=[_event("storage", "config", 0, "chef: storage net tuning rolled to all regions")])
+    cands = _cands(ctx, [_member_link_down("st-node-14", 6)])
+    assert cands[("storage", "config_change")].features["decisive_score"] == 0.73
+    assert cands[("st-node-14", "network_partition")].features["decisive_score"] < 0.73
+
+
+def test_members_failing_before_the_change_or_reported_by_another_log_are_not_its() -> None:
+    before = context(service="api", topology=FLEET, events=[_event("storage", "config", 10, "storage net tuning")])
+    cands = _cands(before, [_member_link_down("st-node-14", 6)])
+    assert cands[("st-node-14", "network_partition")].features["decisive_score"] == 0.73
+    assert cands[("storage", "config_change")].features["decisive_score"] == 0.0
+    other = context(service="api", topology=FLEET, events=[_event("api", "config", 0, "api timeouts 5s -> 2s")])
+    cands = _cands(other, [_member_link_down("st-node-14", 6)])
+    assert cands[("st-node-14", "network_partition")].features["decisive_score"] == 0.73
+    assert cands[("api", "config_change")].features["decisive_score"] == 0.0
+
+
+def test_a_known_component_named_in_the_changed_component_s_log_is_not_its_member() -> None:
+    # "api" is a component of its own (in the topology): its failure is not the storage fleet's by the log alone
+    ctx = context(service="api", topology=FLEET, events=[_event("storage", "config", 0, "storage net tuning")])
+    sig = _member_link_down("api", 6)
+    cands = _cands(ctx, [sig])
+    assert cands[("storage", "config_change")].features["decisive_score"] == 0.0
