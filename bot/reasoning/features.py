@@ -396,6 +396,15 @@ _PRIORITY_CHANGE = re.compile(r"priority ?class|priorityclassname|pod priority|p
 _PREEMPTION_RULES = frozenset({"schedule.preempted", "schedule.insufficient"})
 
 
+# a certificate refused for something other than its dates (an unknown issuer, a name it does not hold, a rejected
+# certificate): what a change of the certificate, its secret or its trust can do. An expired one is the calendar's.
+_CHANGEABLE_TLS_RULES = frozenset({"tls.untrusted", "tls.name_mismatch", "tls.remote_rejected"})
+
+
+def _changed_certificate(signal: Signal) -> bool:
+    return signal.kind == "certificate_expired" and signal.attributes.get("rule") in _CHANGEABLE_TLS_RULES
+
+
 def _preemption_by_priority_change(scene: _Scene, change: Change) -> list[Signal]:
     """The decisive preemption findings (and the preempted pods' ``FailedScheduling``) on the changed component
     within ``DEPLOY_FIT_WINDOW`` after a change whose text sets a pod priority, when a preemption is among them."""
@@ -427,7 +436,7 @@ def _change_explains(scene: _Scene) -> None:
         own = preempted or [
             s for s in scene.anomalies.get(change.service, [])
             if dec.is_decisive(s) and s.started_at is not None
-            and (s.kind in _OWN_FAILURE_KINDS
+            and (s.kind in _OWN_FAILURE_KINDS or _changed_certificate(s)
                  or (s.kind in _IDENTITY_FAILURES and s.attributes.get("reporter")
                      and dec.name_affinity(change.service, str(s.kind), scene.roles) == 1.0)
                  or (s.kind in _UNREACHABLE_KINDS and s.attributes.get("reporter")
@@ -549,7 +558,7 @@ def _own_mechanism_on(scene: _Scene, service: str) -> bool:
     """Whether the service's own log or metrics name how it fails (a decisive finding of its own, not one its
     callers reported, of a kind more specific than "it failed")."""
     return any(dec.is_decisive(s) and not s.attributes.get("reporter") and s.kind not in CHANGE_CAUSES
-               and s.kind not in _OWN_FAILURE_KINDS and s.kind not in _UNREACHABLE_KINDS
+               and s.kind not in _OWN_FAILURE_KINDS and s.kind not in _UNREACHABLE_KINDS and not _changed_certificate(s)
                for s in scene.anomalies.get(service, [])) or _specific_cause_on(scene, service)
 
 

@@ -174,3 +174,31 @@ def test_a_known_component_named_in_the_changed_component_s_log_is_not_its_membe
     sig = _member_link_down("api", 6)
     cands = _cands(ctx, [sig])
     assert cands[("storage", "config_change")].features["decisive_score"] == 0.0
+
+
+def _tls(service: str, rule: str, minute: float, **attributes: object):  # type: ignore[no-untyped-def]
+    return signal("logs", service, "certificate_expired", 0.6, minute,
+                  attributes={"decisive": True, "rule": rule, "line": f"{rule} line", **attributes})
+
+
+def test_a_certificate_refused_for_its_issuer_or_name_right_after_a_change_is_the_change_s() -> None:
+    for rule in ("tls.untrusted", "tls.name_mismatch"):
+        ctx = context(service="shop", topology=SHOP,
+                      events=[_event("edge", "config", 0, "kubectl apply -f edge/ingress.yaml (tls secret renamed)")])
+        cands = _cands(ctx, [_tls("edge", rule, 3, reporter="shop")])
+        assert cands[("edge", "config_change")].features["decisive_score"] == 0.6, rule
+        assert cands[("edge", "certificate_expired")].features["decisive_score"] < 0.6, rule
+
+
+def test_an_expired_certificate_after_a_change_stays_expired() -> None:
+    ctx = context(service="shop", topology=SHOP,
+                  events=[_event("edge", "config", 0, "kubectl apply -f edge/ingress.yaml (tls secret renamed)")])
+    cands = _cands(ctx, [_tls("edge", "tls.expired", 3, reporter="shop")])
+    assert cands[("edge", "certificate_expired")].features["decisive_score"] == 0.6
+    assert cands[("edge", "config_change")].features["decisive_score"] == 0.0
+
+
+def test_a_refused_certificate_long_after_a_change_stays_a_certificate_fault() -> None:
+    ctx = context(service="shop", topology=SHOP, events=[_event("edge", "config", 0, "edge timeouts 5s -> 2s")])
+    cands = _cands(ctx, [_tls("edge", "tls.untrusted", 45, reporter="shop")])
+    assert cands[("edge", "certificate_expired")].features["decisive_score"] == 0.6
