@@ -13,12 +13,17 @@ the truth and the top three answers::
     .venv/bin/python -m bench.casebook.change_probe [--cases DIR] [--all]
 
 ``--all`` lists every case with a change; by default only the two errors and a summary are printed.
+``--herring`` also scores a copy of each dev case with one red herring added to its change log: a deploy of the
+alerted service (another service when the alerted one is the truth) five minutes before the first anomaly, as a
+busy team ships all day. A first answer that was right and turns to that deploy is a red herring taken.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -77,7 +82,13 @@ def probe(bundles: list[Path]) -> list[dict[str, Any]]:
                                     (change.evidence.summary or "")[:110]))
             truth = (report.truth.root_cause_service, str(report.truth.root_cause_kind))
             top = [(h.service, h.kind, round(h.confidence, 2)) for h in analysis.hypotheses[:3]]
-            rows.append({"case": path.name, "truth": truth, "top": top, "changes": changes})
+            herring = None
+            if scene is not None and scene.first_onset is not None:
+                pick = scene.alert_service if scene.alert_service != truth[0] else next(
+                    (s for s in sorted(scene.topology) if s != truth[0]), None)
+                if pick:
+                    herring = (pick, (scene.first_onset.timestamp() - 300))
+            rows.append({"case": path.name, "truth": truth, "top": top, "changes": changes, "herring": herring})
     finally:
         features._Scene.__init__ = original  # type: ignore[method-assign]
     return rows
@@ -94,12 +105,46 @@ def classify(row: dict[str, Any]) -> tuple[bool, bool, bool]:
     return is_change_case, missed, taken
 
 
+def with_herrings(rows: list[dict[str, Any]], cases: Path, out: Path) -> list[Path]:
+    """Copies of the rows' cases, each with one deploy of ``row["herring"]`` added to its ``events.jsonl``."""
+    from datetime import UTC, datetime
+
+    made = []
+    for row in rows:
+        if not row["herring"]:
+            continue
+        service, when = row["herring"]
+        dest = out / row["case"]
+        shutil.copytree(cases / row["case"], dest)
+        ts = datetime.fromtimestamp(when, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = {"ts": ts, "kind": "deploy", "service": service, "text": f"{service} 9.14.2 rolled out"}
+        with (dest / "events.jsonl").open("a", encoding="utf-8") as fh:
+            fh.write("\n" + json.dumps(event) + "\n")
+        made.append(dest)
+    return made
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=Path, default=CASES_DIR)
     parser.add_argument("--all", action="store_true", help="list every dev case that has a change")
+    parser.add_argument("--herring", action="store_true", help="also score copies with a red-herring deploy added")
     args = parser.parse_args(argv)
     rows = probe(dev_cases(args.cases))
+    if args.herring:
+        right = {r["case"] for r in rows if r["top"] and (r["top"][0][0], r["top"][0][1]) == tuple(r["truth"])}
+        with tempfile.TemporaryDirectory(prefix="sherlog-herring-") as tmp:
+            herrings = {r["case"]: r["herring"] for r in rows}
+            again = probe(with_herrings(rows, args.cases, Path(tmp)))
+        flipped = [r for r in again if r["case"] in right and r["top"]
+                   and (r["top"][0][0], r["top"][0][1]) != tuple(r["truth"])]
+        taken = [r for r in flipped if r["top"][0][0] == herrings[r["case"]][0] and r["top"][0][1] in CHANGE_KINDS]
+        for r in flipped:
+            label = "HERRING TAKEN" if r in taken else "flipped"
+            print(f"{label:18} {r['case']}  truth {r['truth'][0]}/{r['truth'][1]}  herring {herrings[r['case']][0]}"
+                  f"  top: " + "; ".join(f"{s}/{k} {c}" for s, k, c in r["top"]))
+        print(f"red-herring deploy added to {len(again)} dev cases; of {len(right)} right before, "
+              f"{len(flipped)} flipped, {len(taken)} to the herring")
     n_change = n_missed = n_herring_cases = n_taken = 0
     for row in rows:
         is_change_case, missed, taken = classify(row)
