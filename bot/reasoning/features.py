@@ -31,6 +31,7 @@ from bot.domain import (
 from bot.domain.roles import roles_from_logs
 from bot.reasoning import decisive as dec
 from bot.reasoning import evidence as ev
+from bot.reasoning.change_rules import kind_by_what_changed
 from bot.reasoning.keywords import SYMPTOM_CAUSES, change_kind, kind_of_metric, kinds_in_text
 
 FEATURES: tuple[str, ...] = (
@@ -171,6 +172,14 @@ def _transitive(graph: dict[str, list[str]], start: str) -> dict[str, int]:
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+_CHANGE_PREFIX = re.compile(r"^\s*(?:\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?\s+)?[^:]*?:\s*")
+
+
+def _change_text(summary: str) -> str:
+    """What a change's summary says was changed, without its time and "kind service:" prefix."""
+    return _CHANGE_PREFIX.sub("", summary, count=1)
+
+
 def _words_of_name(name: str | None) -> str:
     """An alert rule's CamelCase name in words (``HostOutOfDiskSpace`` -> ``Host Out Of Disk Space``), so that
     the community rule names say what they are about."""
@@ -190,6 +199,9 @@ class _Scene:
                for a in incident.alerts]
         )
         self.topology = {k: list(v) for k, v in (context.topology or {}).items()}
+        # the components the incident knows by name (a host named only in a log line is none of them)
+        self.known = set(context.services) | set(self.topology) | {d for v in self.topology.values() for d in v} \
+            | {a.service for a in incident.alerts if a.service}
         self.roles: dec.Roles = {}  # what services are by their own lines (set by build_candidates)
         self.callers: dict[str, list[str]] = defaultdict(list)
         for svc, deps in self.topology.items():
@@ -223,7 +235,9 @@ class _Scene:
                 ckind = change_kind(signal.kind) or change_kind(str(signal.attributes.get("kind", "")))
                 if ckind and service:
                     evs = ev.from_signal(signal)
-                    self.changes.append(Change(service, ckind, _aware(signal.started_at), evs[0]))
+                    ckind = kind_by_what_changed(ckind, _change_text(evs[0].summary or ""))
+                    if ckind:
+                        self.changes.append(Change(service, ckind, _aware(signal.started_at), evs[0]))
                 elif service:
                     # Kubernetes events, scaling, restarts: symptoms whose text may name a cause
                     self.anomalies[service].append(signal)
@@ -303,6 +317,9 @@ class _Scene:
             ckind = change_kind(event.kind)
             if not ckind or not event.service:
                 continue
+            ckind = kind_by_what_changed(ckind, event.text or "")
+            if not ckind:
+                continue
             ts = _aware(event.ts)
             key = (event.service, ckind, ts.replace(second=0, microsecond=0) if ts else None)
             if key in seen:
@@ -351,7 +368,7 @@ def _deploy_fit(scene: _Scene) -> None:
             and s.started_at is not None
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
         ]
-        if fresh:
+        if fresh and not _dependency_failed_first(scene, change.service, _first_start(fresh)):
             key = (change.service, change.kind)
             if not _specific_cause_on(scene, change.service):
                 scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
@@ -379,6 +396,15 @@ _PRIORITY_CHANGE = re.compile(r"priority ?class|priorityclassname|pod priority|p
 _PREEMPTION_RULES = frozenset({"schedule.preempted", "schedule.insufficient"})
 
 
+# a certificate refused for something other than its dates (an unknown issuer, a name it does not hold, a rejected
+# certificate): what a change of the certificate, its secret or its trust can do. An expired one is the calendar's.
+_CHANGEABLE_TLS_RULES = frozenset({"tls.untrusted", "tls.name_mismatch", "tls.remote_rejected"})
+
+
+def _changed_certificate(signal: Signal) -> bool:
+    return signal.kind == "certificate_expired" and signal.attributes.get("rule") in _CHANGEABLE_TLS_RULES
+
+
 def _preemption_by_priority_change(scene: _Scene, change: Change) -> list[Signal]:
     """The decisive preemption findings (and the preempted pods' ``FailedScheduling``) on the changed component
     within ``DEPLOY_FIT_WINDOW`` after a change whose text sets a pod priority, when a preemption is among them."""
@@ -397,28 +423,49 @@ def _change_explains(scene: _Scene) -> None:
     own decisive failure of a generic kind (``_OWN_FAILURE_KINDS``, or its identity failure as its callers report
     it: names a DNS server no longer answers; its own log naming how, such as a forwarding loop, keeps the answer)
     is the cause (docs/causes.md: a configuration push that breaks a service is ``config_change``): the
-    change takes the finding's support and the finding keeps less of it. A specific mechanism the component's own
-    metrics show (``_specific_cause_on``) keeps the answer."""
+    change takes the finding's support and the finding keeps less of it. The failures of the fleet's members its own
+    log names count as its own (``_member_failures``). A specific mechanism the component's own metrics or log show
+    (``_specific_cause_on``, ``_own_mechanism_on``) keeps the answer, and so does a failure of a dependency that began
+    no later than the effects (``_dependency_failed_first``)."""
     for change in scene.changes:
         if change.ts is None or change.kind not in CHANGE_CAUSES:
             continue
         preempted = _preemption_by_priority_change(scene, change)
-        if not preempted and _specific_cause_on(scene, change.service):
+        if not preempted and (_specific_cause_on(scene, change.service) or _own_mechanism_on(scene, change.service)):
             continue
         own = preempted or [
             s for s in scene.anomalies.get(change.service, [])
             if dec.is_decisive(s) and s.started_at is not None
-            and (s.kind in _OWN_FAILURE_KINDS
+            and (s.kind in _OWN_FAILURE_KINDS or _changed_certificate(s)
                  or (s.kind in _IDENTITY_FAILURES and s.attributes.get("reporter")
                      and dec.name_affinity(change.service, str(s.kind), scene.roles) == 1.0)
                  or (s.kind in _UNREACHABLE_KINDS and s.attributes.get("reporter")
                      and not _own_mechanism_on(scene, change.service)))
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
         ]
-        if not own:
+        if not preempted:
+            own = own + _member_failures(scene, change)
+        if not own or (not preempted and _dependency_failed_first(scene, change.service, _first_start(own))):
             continue
         best = max(own, key=lambda s: float(s.score))
         _credit_change(scene, change, own, f"then on {change.service}: {best.title[:160]}", on=change.service)
+
+
+def _member_failures(scene: _Scene, change: Change) -> list[Signal]:
+    """Decisive failures, within ``DEPLOY_FIT_WINDOW`` after ``change``, of hosts the changed component's own log
+    names that the incident knows by no other name (its fleet's members: ``bs-node-14`` in ``block-storage``'s log):
+    a fleet's change reaches its members, so their crashes, errors and lost links right after it are its own."""
+    out: list[Signal] = []
+    for service, sigs in scene.anomalies.items():
+        if service == change.service or service in scene.known:
+            continue
+        out.extend(
+            s for s in sigs
+            if dec.is_decisive(s) and s.attributes.get("reporter") == change.service and s.started_at is not None
+            and s.kind in (_OWN_FAILURE_KINDS | _UNREACHABLE_KINDS)
+            and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
+        )
+    return out
 
 
 def _credit_change(scene: _Scene, change: Change, effects: list[Signal], then: str, *, on: str | None = None) -> None:
@@ -428,7 +475,7 @@ def _credit_change(scene: _Scene, change: Change, effects: list[Signal], then: s
     key = (change.service, change.kind)
     scene.decisive[key] = max(scene.decisive.get(key, 0.0), float(best.score))
     for s in effects:
-        effect = (on or str(s.service), str(s.kind))
+        effect = (on if on and s.service in (None, on) else str(s.service), str(s.kind))
         if effect in scene.decisive:
             scene.decisive[effect] = round(min(scene.decisive[effect], float(s.score) * EXPLAINED_BY_CHANGE), 4)
     scene.fits[key] = Evidence(
@@ -479,11 +526,39 @@ def _change_fails_dependants(scene: _Scene) -> None:
         _credit_change(scene, change, effects, f"then on {best.service}, which calls it: {best.title[:160]}")
 
 
+# what a change of a component cannot do to the components it calls: cut or slow a network path, break name
+# resolution, expire a certificate, break hardware, fill a disk, attack it. Their load, queries and limits it can.
+_INDEPENDENT_CATEGORIES = frozenset({"network", "dns", "tls", "hardware", "storage", "security"})
+DEPENDENCY_FAILURE_MIN = 0.5
+
+
+def _first_start(signals: list[Signal]) -> datetime | None:
+    return min((t for t in (_aware(s.started_at) for s in signals) if t is not None), default=None)
+
+
+def _dependency_failed_first(scene: _Scene, service: str, effect: datetime | None) -> bool:
+    """Whether a component ``service`` depends on (up to three hops) failed in a way no change of ``service`` can
+    cause (``_INDEPENDENT_CATEGORIES``) no later than ``effect`` (within ``ONSET_GRACE``): then the errors that
+    followed the change point at that dependency (a lossy transit path under a shop's fresh timeouts), and the change
+    is no suspect by its timing alone."""
+    if effect is None:
+        return False
+    for dep, hops in scene.reach(service).items():
+        if dep == service or hops > 3:
+            continue
+        for s in scene.anomalies.get(dep, []):
+            if (s.started_at is not None and float(s.score) >= DEPENDENCY_FAILURE_MIN and is_cause_kind(s.kind)
+                    and category_of(str(s.kind)).value in _INDEPENDENT_CATEGORIES
+                    and _aware(s.started_at) <= effect + ONSET_GRACE):  # type: ignore[operator]
+                return True
+    return False
+
+
 def _own_mechanism_on(scene: _Scene, service: str) -> bool:
     """Whether the service's own log or metrics name how it fails (a decisive finding of its own, not one its
     callers reported, of a kind more specific than "it failed")."""
     return any(dec.is_decisive(s) and not s.attributes.get("reporter") and s.kind not in CHANGE_CAUSES
-               and s.kind not in _OWN_FAILURE_KINDS and s.kind not in _UNREACHABLE_KINDS
+               and s.kind not in _OWN_FAILURE_KINDS and s.kind not in _UNREACHABLE_KINDS and not _changed_certificate(s)
                for s in scene.anomalies.get(service, [])) or _specific_cause_on(scene, service)
 
 

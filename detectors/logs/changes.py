@@ -95,6 +95,15 @@ CHANGE_ROWS: tuple[ChangeRow, ...] = (
               r"\.networking\.k8s\.io)/(?P<target>[\w.\-]+) configured\b",
               "configmap/checkout-config configured",
               "configmap/checkout-config unchanged"),
+    # kubectl's answer to patch, edit, replace, set env/resources/serviceaccount: the object's spec changed
+    ChangeRow("k8s.kubectl_patch", "config",
+              r"\b(?:deployment|statefulset|daemonset|cronjob)\.(?:apps|batch)/(?P<target>[\w.\-]+) "
+              r"(?:patched|edited|replaced|env updated|resource requirements updated|serviceaccount updated)"
+              r"\b(?! \(no change\))|"
+              r"\b(?:configmap|secret|service|ingress\.networking\.k8s\.io|networkpolicy\.networking\.k8s\.io|"
+              r"horizontalpodautoscaler\.autoscaling)/(?P<target2>[\w.\-]+) (?:patched|edited|replaced)\b(?! \(no change\))",
+              "deployment.apps/checkout patched",
+              "deployment.apps/checkout patched (no change)"),
     ChangeRow("k8s.helm", "deploy",
               r"\bRelease \"(?P<target>[\w.\-]+)\" has been upgraded\b|\bhelm\b.{0,40}\bupgrade (?P<target2>[\w.\-]+)\b",
               "Release \"checkout\" has been upgraded. Happy Helming!",
@@ -150,7 +159,8 @@ CHANGE_ROWS: tuple[ChangeRow, ...] = (
 )
 
 _TRIGGER = re.compile(
-    r"upgrade|install|updated|upgraded|erased|changed|chef|succeeded|configured|release|deploy|rolled|rolling|"
+    r"upgrade|install|updated|upgraded|erased|changed|chef|succeeded|configured|release|deploy|rolled|rolling|patched|"
+    r"edited|replaced|"
     r"migrat|reload|reconfigur|sudo|sysctl|config_|commit|flag|toggle|feature|setting up|helm|image",
 )
 

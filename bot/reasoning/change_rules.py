@@ -1,0 +1,83 @@
+"""What a change is, by what it changed, and when a dependency's own failure speaks against it.
+
+A change log types a change by how it was shipped (``deploy``, ``config``, ``flag``); an engineer names it by what
+it changed: a new image or code is ``bad_deploy``; values, labels, probes, RBAC, security settings, resources or a
+chart's templates shipped through the same pipeline are ``config_change``; pods merely recreated or restarted
+changed nothing of what runs and are no suspect at all (docs/causes.md, "Which kind, elsewhere").
+
+``WHAT_CHANGED`` is the table: each row a pattern (case-insensitive), what it says changed (``code``, ``config`` or
+``restart``), one text it must read and one close text it must not (``tests/reasoning/test_change_rules.py``
+checks both).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class WhatChanged:
+    id: str
+    what: str  # "code", "config" or "restart"
+    pattern: str
+    positive: str
+    negative: str
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(self.pattern, re.IGNORECASE))
+
+
+WHAT_CHANGED: tuple[WhatChanged, ...] = (
+    # new code: an application version (not a chart's: ``chart 5.0.0``, ``--version 3.0.0``), a commit, an image
+    WhatChanged("code.version", "code",
+                r"(?<!chart )(?<!--version )(?<!chart version )(?<![\w.-])v?\d+\.\d+(?:\.\d+)*(?:[-+.][\w.]+)?\b",
+                "cart-api 5.5.2 rolled out", "helm upgrade web --version 3.0.0 (chart migration)"),
+    WhatChanged("code.dated_build", "code", r"\b(?:19|20)\d\d[.-]\d\d[.-]\d\d(?:[.-]\d+)?\b",
+                "api deploy 2019-07-10.6 (batching)", "deploy of web at 10:30"),
+    WhatChanged("code.commit", "code", r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b",
+                "github/github deploy 7c1e9a2 (notifications)", "deploy of deadbeef-service"),
+    WhatChanged("code.words", "code",
+                r"\b(?:image|build|rewrite|hotfix|bug ?fix|fix|patch|binary|firmware|new code|code change|"
+                r"feature|endpoint|schema migration|canary)\b",
+                "web: new image registry/web:abc", "web: values refactor"),
+    # configuration shipped as a deploy: values, labels and selectors, probes, access, security, resources
+    WhatChanged("config.chart", "config",
+                r"\bchart (?:v?\d|values|refactor|migration|restructur|split)|\bhelm chart\b|--version\b|"
+                r"\bvalues(?:\.ya?ml)?\b(?: (?:refactor|file|change|restructured|update))?",
+                "storefront-web chart 5.0.0: RBAC split", "kite-web 3.2.1 (chart settings)"),
+    WhatChanged("config.spec", "config",
+                r"\b(?:labels?|selector|liveness|readiness|startup ?probe|probes?|rbac|clusterrole|rolebinding|"
+                r"service ?account|securitycontext|runasuser|runasgroup|fsgroup|pod ?security|env(?:ironment)? "
+                r"var(?:iable)?s?|configmap|secret|resources?(?: requests| limits)?|requests|limits?|replicas|"
+                r"annotations?|ingress|targetport|network ?policy|node ?selector|affinity|tolerations?|taints?|"
+                r"priorityclass|storageclass|settings?|parameters?|timeouts?|ttl|pool size|max_?\w+)\b",
+                "event-journal: securityContext hardened (runAsUser 10001)", "checkout 4.9.0 rolled out"),
+    WhatChanged("config.assignment", "config", r"\b[\w.]+ \S+ ?-> ?\S+",
+                "MaxStartups 100:30:200 -> 150:30:300", "deployed to prod"),
+    # nothing of what runs changed: the same pods recreated or restarted
+    WhatChanged("restart.only", "restart",
+                r"\b(?:pods? (?:were |was )?(?:recreated|restarted|rescheduled|evicted)|rollout restart|"
+                r"restarted|bounced|re-?deploy(?:ed)? \S+ \((?:remediation|restart))",
+                "coredns pods recreated after node upgrade", "coredns pods run 1.11.1"),
+)
+
+
+def what_changed(text: str) -> set[str]:
+    """What the change's text says changed: a subset of {"code", "config", "restart"}."""
+    return {row.what for row in WHAT_CHANGED if row.regex.search(text or "")}
+
+
+def kind_by_what_changed(kind: str, text: str) -> str | None:
+    """The cause kind of a change of stated ``kind`` (a change cause kind) whose text is ``text``: a deploy that
+    changed only configuration is ``config_change``; a deploy or configuration change that only recreated or
+    restarted what runs is no change (None). Otherwise the stated kind."""
+    if kind not in ("bad_deploy", "config_change"):
+        return kind
+    what = what_changed(text)
+    if "restart" in what and not what & {"code", "config"}:
+        return None
+    if kind == "bad_deploy" and "config" in what and "code" not in what:
+        return "config_change"
+    return kind
