@@ -85,6 +85,9 @@ RULES: tuple[Rule, ...] = (
     # ---- images -------------------------------------------------------------------------------------------------
     Rule("image.rate_limited", ST, PULL, "rate_limited", "registry", 0.8,
          _pull(r"toomanyrequests|pull rate limit|429 Too Many Requests")),
+    # the registry's own serving certificate expired: every pull from it fails verification, whatever the image
+    Rule("image.registry_cert_expired", ST, PULL, "certificate_expired", "registry", 0.85,
+         _pull(r"x509: certificate has expired|certificate has expired or is not yet valid")),
     Rule("image.auth", ST, PULL, "config_change", "workload", 0.8,
          _pull(r"unauthorized|pull access denied|no basic auth credentials|authentication required|"
                r"403 Forbidden|denied: requested access|failed to authorize|insufficient_scope")),
