@@ -101,7 +101,11 @@ LINE_RULES: tuple[LineRule, ...] = (
     LineRule("config.unparsable", "config_change", "self", 0.75,
              r"org\.yaml\.snakeyaml\.(?:scanner\.ScannerException|parser\.ParserException|"
              r"constructor\.(?:Duplicate\w*|Constructor)Exception)|"
-             r"Failed to load property source from location|"
+             r"Failed to load property source from location|Failed to bind properties under|"
+             r"\d+ validation errors? for \w*(?:Settings|Config)\b|"
+             r"error initializing configuration '[^']+'|"  # envoy
+             r"\[ALERT\].{0,80}parsing \[[^\]]+\.cfg:\d+\]|"  # HAProxy
+             r"Error loading config \(--config\.file=|"  # Prometheus, Alertmanager
              r"yaml\.(?:scanner\.ScannerError|parser\.ParserError)|"
              r"\bnginx: \[emerg\]|"
              r"(?:config|conf|settings|properties|\.ya?ml|\.json|\.toml)\S*:? .{0,80}"

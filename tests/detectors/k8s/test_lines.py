@@ -74,6 +74,18 @@ CASES: list[tuple[str, str, str, str, str]] = [
      "context", "config_change", "reporter", ""),
     ("config.unparsable", "yaml.scanner.ScannerError: mapping values are not allowed here", "config_change",
      "reporter", ""),
+    ("config.unparsable", "Failed to bind properties under 'app.retry.max-attempts' to int", "config_change",
+     "reporter", ""),
+    ("config.unparsable", "pydantic_core._pydantic_core.ValidationError: 1 validation error for AppSettings",
+     "config_change", "reporter", ""),
+    ("config.unparsable", "[critical][main] [source/server/server.cc:131] error initializing configuration "
+     "'/etc/envoy/envoy.yaml': Protobuf message (type envoy.config.bootstrap.v3.Bootstrap) has unknown fields",
+     "config_change", "reporter", ""),
+    ("config.unparsable", "[ALERT]    (1) : config : parsing [/usr/local/etc/haproxy/haproxy.cfg:42] : unknown "
+     "keyword 'timout' in 'defaults' section", "config_change", "reporter", ""),
+    ("config.unparsable", 'ts=2026-03-02T10:00:01Z caller=main.go:482 level=error msg="Error loading config '
+     '(--config.file=/etc/prometheus/prometheus.yml)" err="parsing YAML file /etc/prometheus/prometheus.yml: yaml: '
+     'unmarshal errors"', "config_change", "reporter", ""),
     ("config.unparsable", '2026/03/02 10:00:01 [emerg] 1#1: unknown directive "proxy_pas" in '
      "/etc/nginx/conf.d/default.conf:14\nnginx: [emerg] unknown directive", "config_change", "reporter", ""),
 ]

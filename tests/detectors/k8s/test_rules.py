@@ -319,3 +319,13 @@ def test_an_etcd_row_names_etcd_and_the_pid_rows_are_listed() -> None:
     assert rule is not None and rule.culprit == "etcd"
     assert set(PID_PRESSURE_RULES) <= {r.id for r in RULES}
     assert all(r.kind == "resource_quota" for r in RULES if r.id in PID_PRESSURE_RULES)
+
+
+@pytest.mark.parametrize(("reason", "message", "rule_id"), [
+    ("Evicted", "The node was low on resource: inodes. Threshold quantity: 5%, available: 1.9%.", "evict.disk"),
+    ("EvictionThresholdMet", "Attempting to reclaim inodes", "pressure.disk"),
+])
+def test_a_node_out_of_inodes_is_a_full_disk(reason: str, message: str, rule_id: str) -> None:
+    # free bytes do not help a filesystem with no inode left: the kubelet reports DiskPressure for either
+    rule = match_rule("event", reason, message)
+    assert rule is not None and (rule.id, rule.kind, rule.blame) == (rule_id, "disk_full", "node")
