@@ -5,7 +5,8 @@ run against the wrong cluster) is a change that leaves its Service without endpo
 connections and the alert on them follow from it. Read from the deployment controller's event (``Scaled down
 replica set x-5d8b9 to 0``) when no other ReplicaSet of the workload was scaled up (that is a rollout moving its
 pods) and the same one was not scaled up after it (the workload brought back), and from the workload's desired count
-(``kubectl describe deployment``: ``Replicas: 0 desired``; ``kubectl get deploy``: READY ``0/0``).
+(``kubectl describe deployment``: ``Replicas: 0 desired``; ``kubectl get deploy``: READY ``0/0``). The event
+alone weighs less, and says nothing when pods of another ReplicaSet of the workload are seen (a rollout).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from detectors.kubernetes.parse import split_commands
 from detectors.kubernetes.resolve import Resolver
 from detectors.kubernetes.text import clean
 
-SCORE = 0.75
+SCORE = 0.75  # the workload's desired count says zero
+EVENT_ONLY_SCORE = 0.55  # only the controller's event says so (a rollout's first half may be cut from the list)
 _SCALED = re.compile(r"Scaled (?P<dir>up|down) replica set (?P<rs>[\w.-]+) to (?P<to>\d+)\b")
 _DESCRIBE_NAME = re.compile(r"^Name:\s+(?P<name>[\w.-]+)", re.M)
 _DESCRIBE_ZERO = re.compile(r"^Replicas:\s+0 desired\b", re.M)
@@ -81,6 +83,10 @@ def scaled_to_zero(findings: Findings, resolver: Resolver, kube_texts: list[Kube
             continue  # a rollout moved the pods to another ReplicaSet, or the workload was scaled back up
         if last_down is None and workload not in zero:
             continue
+        others = [p for p in resolver.pods if resolver.workload_of_pod(p) == workload
+                  and not any(p.startswith(f"{rs}-") for rs in down_sets)]
+        if workload not in zero and others:
+            continue  # pods of another ReplicaSet of it exist: a rollout, whatever part of it the events show
         quotes = [" ".join(e.message.split()) for _, e, _ in scaled[-2:]]
         if workload in zero:
             quotes.append(zero[workload])
@@ -90,7 +96,8 @@ def scaled_to_zero(findings: Findings, resolver: Resolver, kube_texts: list[Kube
                     for q in quotes[:3]]
         signals.append(Signal(
             source=SignalSource.KUBERNETES, detector="k8s.scaling", service=workload, kind="config_change",
-            title=f"{workload} scaled to zero replicas: {quotes[0][:160]}", score=SCORE, started_at=last_down,
+            title=f"{workload} scaled to zero replicas: {quotes[0][:160]}",
+            score=SCORE if workload in zero else EVENT_ONLY_SCORE, started_at=last_down,
             evidence=evidence,
             attributes={"decisive": True, "rule": "scale.to_zero", "object": workload, "count": len(quotes),
                         "message": quotes[0][:500], "blame": "workload"}))

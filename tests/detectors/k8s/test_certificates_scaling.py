@@ -157,3 +157,23 @@ def test_a_scaled_to_zero_finding_is_a_decisive_config_change() -> None:
                 if s.attributes.get("rule") == "scale.to_zero"]
     assert (signal.kind, signal.attributes["decisive"]) == ("config_change", True)
     assert "to 0 from 3" in signal.evidence[0].summary
+
+
+def test_a_lone_scale_down_event_beside_pods_of_another_revision_is_a_rollout() -> None:
+    # the list was cut after the new ReplicaSet's "Scaled up" line: its pods still show the rollout
+    pods = """$ kubectl -n shop get pods
+NAME                      READY   STATUS    RESTARTS   AGE
+ledger-7f9c8d6b5-x2k4p    1/1     Running   0          19m
+"""
+    text = ROLLOUT.split("\n", 2)[0] + "\n" + "\n".join(ROLLOUT.split("\n")[1:2] + ROLLOUT.split("\n")[3:])
+    assert "Scaled up" not in text
+    signals = detect_kubernetes_signals(context(KubeText(name="e.txt", text=text), KubeText(name="p.txt", text=pods)))
+    assert [s for s in signals if s.attributes.get("rule") == "scale.to_zero"] == []
+
+
+def test_the_event_alone_weighs_less_than_a_desired_count_of_zero() -> None:
+    [alone] = [s for s in detect_kubernetes_signals(context(KubeText(name="k.txt", text=DOWN_ONLY)))
+               if s.attributes.get("rule") == "scale.to_zero"]
+    [counted] = [s for s in detect_kubernetes_signals(context(KubeText(name="k.txt", text=SCALED_TO_ZERO)))
+                 if s.attributes.get("rule") == "scale.to_zero"]
+    assert alone.score < counted.score
