@@ -6,7 +6,8 @@ connections and the alert on them follow from it. Read from the deployment contr
 replica set x-5d8b9 to 0``) when no other ReplicaSet of the workload was scaled up (that is a rollout moving its
 pods) and the same one was not scaled up after it (the workload brought back), and from the workload's desired count
 (``kubectl describe deployment``: ``Replicas: 0 desired``; ``kubectl get deploy``: READY ``0/0``). The event
-alone weighs less, and says nothing when pods of another ReplicaSet of the workload are seen (a rollout).
+alone weighs less, and says nothing when pods of another ReplicaSet of the workload are seen (a rollout); a
+desired count of zero with no scale-down event in the two hours before the alert is a state, not a change.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from detectors.kubernetes.text import clean
 
 SCORE = 0.75  # the workload's desired count says zero
 EVENT_ONLY_SCORE = 0.55  # only the controller's event says so (a rollout's first half may be cut from the list)
+WINDOW = timedelta(hours=2)  # a scale to zero is a change: it needs a time near the alert, not only a state
 _SCALED = re.compile(r"Scaled (?P<dir>up|down) replica set (?P<rs>[\w.-]+) to (?P<to>\d+)\b")
 _DESCRIBE_NAME = re.compile(r"^Name:\s+(?P<name>[\w.-]+)", re.M)
 _DESCRIBE_ZERO = re.compile(r"^Replicas:\s+0 desired\b", re.M)
@@ -81,8 +83,8 @@ def scaled_to_zero(findings: Findings, resolver: Resolver, kube_texts: list[Kube
                               for at, rs in ups.get(workload, []))
         if rollout_or_back and workload not in zero:
             continue  # a rollout moved the pods to another ReplicaSet, or the workload was scaled back up
-        if last_down is None and workload not in zero:
-            continue
+        if last_down is None or not timedelta(minutes=-5) <= alert_time - last_down <= WINDOW:
+            continue  # no recent scale-down: a workload left at zero long ago is a state, not this incident's change
         others = [p for p in resolver.pods if resolver.workload_of_pod(p) == workload
                   and not any(p.startswith(f"{rs}-") for rs in down_sets)]
         if workload not in zero and others:

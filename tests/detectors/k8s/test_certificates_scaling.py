@@ -177,3 +177,9 @@ def test_the_event_alone_weighs_less_than_a_desired_count_of_zero() -> None:
     [counted] = [s for s in detect_kubernetes_signals(context(KubeText(name="k.txt", text=SCALED_TO_ZERO)))
                  if s.attributes.get("rule") == "scale.to_zero"]
     assert alone.score < counted.score
+
+
+def test_a_workload_at_zero_with_no_recent_scale_down_is_a_state_not_a_change() -> None:
+    old = SCALED_TO_ZERO.replace("14m   deployment-controller", "9d    deployment-controller")
+    assert _zero(old) == []
+    assert _zero(GET_DEPLOY) == []  # 0/0 and no event at all: nothing says when, or that it was not meant
