@@ -20,6 +20,7 @@ from bot.domain import (
     is_cause_kind,
     stable_hash,
 )
+from detectors.kubernetes.certificates import certificate_signals
 from detectors.kubernetes.container_logs import logs_by_workload
 from detectors.kubernetes.event_rows import findings_from_rows
 from detectors.kubernetes.ingress import owner_of, secret_owners
@@ -48,6 +49,7 @@ from detectors.kubernetes.rules import (
     Rule,
     match_rule,
 )
+from detectors.kubernetes.scaling import scaled_to_zero
 from detectors.kubernetes.services import target_port_signals
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     owners = secret_owners(context.kubernetes, resolver.workloads())
     said = line_signals(context.logs, resolver.workload_of_pod, lambda secret: owner_of(owners, secret))
     said.extend(target_port_signals(context.kubernetes, context.logs))
+    said.extend(certificate_signals(context.kubernetes, {*resolver.workloads(), *_topology_names(context)},
+                                    lambda secret: owner_of(owners, secret)))
     if not (findings.events or findings.pods or findings.nodes or findings.rollouts or findings.policies):
         return sorted(_with_pid_pressure(said, set()), key=lambda s: s.score, reverse=True)
     alert_time = context.alert_time
@@ -137,9 +141,17 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     short_of_pids = {g.service for g in kept if g.rule.id in PID_PRESSURE_RULES}
     signals.extend(_with_pid_pressure(without_yielding(said, signals), short_of_pids))
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
+    signals.extend(scaled_to_zero(findings, resolver, context.kubernetes, alert_time))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
                                   alert_text=_alert_text(context)))
     return sorted(signals, key=lambda s: s.score, reverse=True)
+
+
+def _topology_names(context: IncidentContext) -> set[str]:
+    names = set(context.topology)
+    for deps in context.topology.values():
+        names.update(deps)
+    return names
 
 
 def _with_pid_pressure(said: list[Signal], short_of_pids: set[str]) -> list[Signal]:

@@ -87,6 +87,30 @@ LINE_RULES: tuple[LineRule, ...] = (
     # processes nobody reaps (``<defunct>``) in a workload's process list: they hold the node's PIDs; read only
     # when the node is short of PIDs (``detector.py``), a zombie or two being harmless
     LineRule("process.zombies", "resource_quota", "self", 0.8, r"<defunct>"),
+    # a pod's cloud identity refused: the token its service account projects no longer matches the role's trust
+    # (IRSA: the trust policy names another service account; GKE workload identity: no binding for the account
+    # the annotation names; Azure workload identity: no federated credential for the subject). The cloud API is
+    # not at fault: the workload's identity settings are
+    LineRule("identity.web_identity_denied", "config_change", "self", 0.8,
+             r"Not authorized to perform sts:AssumeRoleWithWebIdentity|"
+             r"Permission '?iam\.serviceAccounts\.getAccessToken'? denied|"
+             r"AADSTS70021: No matching federated identity record found|"
+             r"WebIdentityErr: failed to retrieve credentials"),
+    # a program that cannot parse its own configuration at start (a ConfigMap or values edit): the parsers'
+    # own wording, or a decode error the line says is the configuration's
+    LineRule("config.unparsable", "config_change", "self", 0.75,
+             r"org\.yaml\.snakeyaml\.(?:scanner\.ScannerException|parser\.ParserException|"
+             r"constructor\.(?:Duplicate\w*|Constructor)Exception)|"
+             r"Failed to load property source from location|Failed to bind properties under|"
+             r"\d+ validation errors? for \w*(?:Settings|Config)\b|"
+             r"error initializing configuration '[^']+'|"  # envoy
+             r"\[ALERT\].{0,80}parsing \[[^\]]+\.cfg:\d+\]|"  # HAProxy
+             r"Error loading config \(--config\.file=|"  # Prometheus, Alertmanager
+             r"yaml\.(?:scanner\.ScannerError|parser\.ParserError)|"
+             r"\bnginx: \[emerg\]|"
+             r"(?:config|conf|settings|properties|\.ya?ml|\.json|\.toml)\S*:? .{0,80}"
+             r"(?:json: cannot unmarshal|yaml: (?:line \d+|unmarshal errors)|invalid character .{1,4} looking for|"
+             r"JSONDecodeError|TOMLDecodeError|Unexpected token .{1,8} in JSON)"),
     LineRule("ingress.no_endpoints", "config_change", "service", 0.6,
              r"Service \"[\w.-]+/[\w.-]+\" does not have any active Endpoint", yields=True),
 )

@@ -29,6 +29,10 @@ from detectors.kubernetes.text import clean
 log = logging.getLogger(__name__)
 
 _COMMAND = re.compile(r"^\s*(?:[\w@:~./-]*[$#%>]\s*)?(?P<cmd>(?:kubectl|oc|k)\s+\S.*)$")
+# a shell prompt running another program (curl, openssl, aws, psql; or kubectl with a verb that reads nothing):
+# what follows is that program's output, not the previous kubectl command's
+# (``$`` alone or after user@host; ``#`` only after user@host:dir, a bare ``# HELP`` being a metrics comment)
+_OTHER_PROMPT = re.compile(r"^\s*(?:[\w@:~./-]*\$|[\w.-]+@[\w.-]+:[\w~./-]*#|PS [^>]*>)\s+[a-zA-Z][\w.-]*(?:\s|$)")
 _ROLLOUT_HEADER = re.compile(r"^\s*REVISION\s+CHANGE-CAUSE\s*$", re.M)
 _ROLLOUT_OBJECT = re.compile(r"^\s*(?P<kind>deployment|daemonset|statefulset)[\w.]*/(?P<name>[\w.-]+)", re.M | re.I)
 _ROLLOUT_ROW = re.compile(r"^\s*(?P<rev>\d+)\s+(?P<cause>.*)$")
@@ -81,12 +85,15 @@ def split_commands(text: str) -> list[tuple[str, str]]:
     Parts are cut at command lines, and inside each command's output where the shape of the text says another
     output begins (outputs pasted without their command lines; ``shapes.split_shapes``). A command stays with
     the parts of the shape its output began with (``kubectl get pods,svc`` keeps its namespace on each table);
-    what follows in another shape was pasted after it and is not its output."""
+    what follows in another shape was pasted after it and is not its output, nor is what follows the prompt of
+    another program (``$ curl ...``): that part has no command."""
     commands: list[tuple[str, list[str]]] = [("", [])]
     for line in text.split("\n"):
         match = _COMMAND.match(line) if len(commands) < MAX_SEGMENTS and len(line) < 400 else None
         if match and _is_kubectl(match.group("cmd")):
             commands.append((match.group("cmd"), []))
+        elif len(commands) < MAX_SEGMENTS and len(line) < 400 and _OTHER_PROMPT.match(line):
+            commands.append(("", []))  # another program's output begins: the prompt line itself is no output
         else:
             commands[-1][1].append(line)
     parts: list[tuple[str, str]] = []

@@ -85,6 +85,9 @@ RULES: tuple[Rule, ...] = (
     # ---- images -------------------------------------------------------------------------------------------------
     Rule("image.rate_limited", ST, PULL, "rate_limited", "registry", 0.8,
          _pull(r"toomanyrequests|pull rate limit|429 Too Many Requests")),
+    # the registry's own serving certificate expired: every pull from it fails verification, whatever the image
+    Rule("image.registry_cert_expired", ST, PULL, "certificate_expired", "registry", 0.85,
+         _pull(r"x509: certificate has expired|certificate has expired or is not yet valid")),
     Rule("image.auth", ST, PULL, "config_change", "workload", 0.8,
          _pull(r"unauthorized|pull access denied|no basic auth credentials|authentication required|"
                r"403 Forbidden|denied: requested access|failed to authorize|insufficient_scope")),
@@ -218,11 +221,11 @@ RULES: tuple[Rule, ...] = (
     Rule("evict.pids", EV, ("Evicted",), "resource_quota", "node", 0.5, r"low on resource: pids"),
     Rule("evict.memory", EV, ("Evicted",), "oom_kill", "node", 0.8, r"low on resource: memory"),
     Rule("evict.disk", EV, ("Evicted",), "disk_full", "node", 0.85,
-         r"low on resource: (ephemeral-storage|nodefs|imagefs)|DiskPressure|no space left"),
+         r"low on resource: (ephemeral-storage|nodefs|imagefs|inodes)|DiskPressure|no space left"),
     Rule("evict.default", EV, ("Evicted",), "node_failure", "node", 0.4),
     Rule("pressure.memory", EV, ("EvictionThresholdMet",), "oom_kill", "node", 0.7, r"memory"),
     Rule("pressure.disk", EV, ("EvictionThresholdMet",), "disk_full", "node", 0.75,
-         r"ephemeral-storage|nodefs|imagefs|disk"),
+         r"ephemeral-storage|nodefs|imagefs|inodes|disk"),
     Rule("pressure.pid", EV, ("EvictionThresholdMet",), "resource_quota", "node", 0.6, r"\bpids?\b"),
     Rule("pressure.disk.event", EV, ("NodeHasDiskPressure", "FreeDiskSpaceFailed", "ImageGCFailed"), "disk_full",
          "node", 0.75),

@@ -53,6 +53,41 @@ CASES: list[tuple[str, str, str, str, str]] = [
      '"shop/shop-tls": local SSL certificate shop/shop-tls was not found. Using default certificate',
      "config_change", "shop-web", ""),
     ("process.zombies", "  14873 Z    chrome <defunct>", "resource_quota", "reporter", ""),
+    ("identity.web_identity_denied", "botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling "
+     "the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity",
+     "config_change", "reporter", ""),
+    ("identity.web_identity_denied", "java.io.IOException: Error code 403 trying to get security access token from "
+     "Compute Engine metadata for the default service account: Unable to generate access token; IAM returned 403 "
+     "Forbidden: Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+     "config_change", "reporter", ""),
+    ("identity.web_identity_denied", "level=error msg=\"get credentials\" err=\"WebIdentityErr: failed to retrieve "
+     "credentials\ncaused by: AccessDenied\"", "config_change", "reporter", ""),
+    ("identity.web_identity_denied", "AADSTS70021: No matching federated identity record found for presented "
+     "assertion. Assertion Issuer: 'https://oidc.prod-aks.azure.com/x/'.", "config_change", "reporter", ""),
+    ("config.unparsable", "Caused by: org.yaml.snakeyaml.scanner.ScannerException: mapping values are not allowed "
+     "here", "config_change", "reporter", ""),
+    ("config.unparsable", "java.lang.IllegalStateException: Failed to load property source from location "
+     "'file:/config/application.yaml'", "config_change", "reporter", ""),
+    ("config.unparsable", "panic: load config /etc/planner/config.json: json: cannot unmarshal string into Go struct "
+     "field Timeouts.timeouts.solver of type time.Duration", "config_change", "reporter", ""),
+    ("config.unparsable", "error reading settings.yaml: yaml: line 14: mapping values are not allowed in this "
+     "context", "config_change", "reporter", ""),
+    ("config.unparsable", "yaml.scanner.ScannerError: mapping values are not allowed here", "config_change",
+     "reporter", ""),
+    ("config.unparsable", "Failed to bind properties under 'app.retry.max-attempts' to int", "config_change",
+     "reporter", ""),
+    ("config.unparsable", "pydantic_core._pydantic_core.ValidationError: 1 validation error for AppSettings",
+     "config_change", "reporter", ""),
+    ("config.unparsable", "[critical][main] [source/server/server.cc:131] error initializing configuration "
+     "'/etc/envoy/envoy.yaml': Protobuf message (type envoy.config.bootstrap.v3.Bootstrap) has unknown fields",
+     "config_change", "reporter", ""),
+    ("config.unparsable", "[ALERT]    (1) : config : parsing [/usr/local/etc/haproxy/haproxy.cfg:42] : unknown "
+     "keyword 'timout' in 'defaults' section", "config_change", "reporter", ""),
+    ("config.unparsable", 'ts=2026-03-02T10:00:01Z caller=main.go:482 level=error msg="Error loading config '
+     '(--config.file=/etc/prometheus/prometheus.yml)" err="parsing YAML file /etc/prometheus/prometheus.yml: yaml: '
+     'unmarshal errors"', "config_change", "reporter", ""),
+    ("config.unparsable", '2026/03/02 10:00:01 [emerg] 1#1: unknown directive "proxy_pas" in '
+     "/etc/nginx/conf.d/default.conf:14\nnginx: [emerg] unknown directive", "config_change", "reporter", ""),
 ]
 
 
@@ -84,6 +119,9 @@ def test_every_row_has_a_case_and_names_a_vocabulary_kind() -> None:
     "[INFO] plugin/reload: Running configuration SHA512 = 591cf328",
     "evicting pod streaming/zookeeper-1",
     'Service "shop/web" has 3 active endpoints',
+    # a decode error of a reply, not of the program's configuration; an S3 refusal that is no identity exchange
+    'ERROR client: decode response from GET /v1/rates: json: cannot unmarshal number into Go value of type string',
+    "botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling the PutObject operation",
 ])
 def test_ordinary_lines_match_no_row(line: str) -> None:
     assert match_line(line) is None

@@ -264,3 +264,16 @@ def test_events_cut_from_a_describe_are_about_the_described_object() -> None:
             "statuscode: 404\n")
     [event] = parse_kube_text(KubeText(name="events.txt", text=text)).events
     assert (event.obj.label, event.obj.namespace, event.count) == ("pod/invoice-web-84d7f9c6b1-vw2xq", "billing", 126)
+
+
+def test_another_programs_output_is_not_the_previous_kubectl_commands() -> None:
+    from detectors.kubernetes.parse import split_commands
+
+    text = ("$ kubectl -n shop logs api-7d9c8b6f5-wq2zt --tail=2\nERROR db refused\nINFO retry\n"
+            "$ curl -sv https://shop.example.com 2>&1 | grep expire\n*  expire date: Nov 14 06:02:11 2026 GMT\n"
+            "root@bastion:~# openssl version\nOpenSSL 3.0.13\n# HELP http_requests_total requests\n")
+    parts = split_commands(text)
+    assert parts[0] == ("kubectl -n shop logs api-7d9c8b6f5-wq2zt --tail=2", "ERROR db refused\nINFO retry")
+    # the curl output is a part of its own, without the prompt line; a metrics comment starts no part
+    assert [p for p in parts[1:] if "expire date" in p[1]] == [("", "*  expire date: Nov 14 06:02:11 2026 GMT")]
+    assert any(p[1].startswith("OpenSSL 3.0.13\n# HELP") for p in parts)

@@ -19,6 +19,11 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
     ("image.rate_limited", "event", "Failed", PULL.format(image="nginx:1.25") + "failed to pull and unpack image "
      '"docker.io/library/nginx:1.25": 429 Too Many Requests - Server message: toomanyrequests: You have reached your '
      "pull rate limit.", None, "rate_limited", "registry"),
+    ("image.registry_cert_expired", "event", "Failed", PULL.format(image="harbor.corp.example/pay/fx:3.2")
+     + 'failed to pull and unpack image "harbor.corp.example/pay/fx:3.2": failed to resolve reference: failed to do '
+     'request: Head "https://harbor.corp.example/v2/pay/fx/manifests/3.2": tls: failed to verify certificate: x509: '
+     "certificate has expired or is not yet valid: current time 2026-11-03T09:14:02Z is after 2026-11-03T00:00:00Z",
+     None, "certificate_expired", "registry"),
     ("image.auth", "event", "Failed", PULL.format(image="registry.example.com/shop/api:2.0") + "failed to resolve "
      'reference "registry.example.com/shop/api:2.0": pulling from host registry.example.com failed with status code '
      "[manifests 2.0]: 401 Unauthorized", None, "config_change", "workload"),
@@ -314,3 +319,13 @@ def test_an_etcd_row_names_etcd_and_the_pid_rows_are_listed() -> None:
     assert rule is not None and rule.culprit == "etcd"
     assert set(PID_PRESSURE_RULES) <= {r.id for r in RULES}
     assert all(r.kind == "resource_quota" for r in RULES if r.id in PID_PRESSURE_RULES)
+
+
+@pytest.mark.parametrize(("reason", "message", "rule_id"), [
+    ("Evicted", "The node was low on resource: inodes. Threshold quantity: 5%, available: 1.9%.", "evict.disk"),
+    ("EvictionThresholdMet", "Attempting to reclaim inodes", "pressure.disk"),
+])
+def test_a_node_out_of_inodes_is_a_full_disk(reason: str, message: str, rule_id: str) -> None:
+    # free bytes do not help a filesystem with no inode left: the kubelet reports DiskPressure for either
+    rule = match_rule("event", reason, message)
+    assert rule is not None and (rule.id, rule.kind, rule.blame) == (rule_id, "disk_full", "node")
