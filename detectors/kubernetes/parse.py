@@ -173,7 +173,7 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
         return Findings()
     found = _structured(text, origin, command_namespace(command))
     if found is not None:
-        _name_unnamed_events(found, command_object(command))
+        _name_unnamed_events(found, command_object(command) or _assigned_pod(found))
     if found is not None and (found.events or found.pods or found.nodes or found.rollouts or found.owners
                               or found.policies):
         return found
@@ -209,6 +209,20 @@ def _name_unnamed_events(found: Findings, obj: ObjectRef | None) -> None:
     for event in found.events:
         if not event.obj.kind and not event.obj.name:
             event.obj = ObjectRef(obj.kind, obj.name, obj.namespace)
+
+
+_ASSIGNED = re.compile(r"\bSuccessfully assigned (?:(?P<ns>[\w.-]+)/)?(?P<pod>[\w.-]+) to \S+")
+
+
+def _assigned_pod(found: Findings) -> ObjectRef | None:
+    """The pod a describe's Events section pasted alone is about, when its own scheduler event names one pod
+    (``Successfully assigned billing/web-84d7f9c6b1-vw2xq to node-2``), else None."""
+    pods = {(m.group("ns") or "", m.group("pod")) for e in found.events if not e.obj.kind and not e.obj.name
+            for m in [_ASSIGNED.search(e.message or "")] if m}
+    if len(pods) != 1:
+        return None
+    [(namespace, pod)] = pods
+    return ObjectRef("Pod", pod, namespace)
 
 
 def command_namespace(command: str) -> str:
