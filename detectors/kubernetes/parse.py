@@ -264,7 +264,8 @@ def parse_rollout_history(text: str, *, origin: str = "") -> list[Rollout]:
 
 
 def parse_logs(text: str, *, origin: str, command: str = "") -> list[ContainerLog]:
-    """Container log text; ``--prefix`` lines are split per pod; a ``kubectl logs`` command names the pod."""
+    """Container log text; lines prefixed with their pod (``--prefix``'s ``[pod/x/c]``, ``[pod/x]``, ``x | line``,
+    stern's ``x container line``: ``_PREFIX_FORMS``) are split per pod; a ``kubectl logs`` command names the pod."""
     pod, container, previous = _logs_command(command)
     previous = previous or "previous" in origin.lower()
     lines = [line for line in text.split("\n")]
