@@ -34,8 +34,9 @@ _SERVER_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\"s\"\s*:\s*\"[FEWID]\d?\"\s*,\s*\"c\"\s*:\s*\"[A-Z_]+\"\s*,\s*\"id\"\s*:\s*\d+"
     )),
     (NETWORK, re.compile(
-        # Cisco/Arista-style facility-severity-mnemonic, Junos daemons' mnemonics, FRR/Quagga bgpd
-        r"%[A-Z][A-Z0-9_]*-\d-[A-Z0-9_]+:|\brpd\[\d+\]: (?:BGP|RPD)_|\b(?:bgpd|ospfd|zebra)(?:\[\d+\])?: "
+        # Cisco/Arista-style facility-severity-mnemonic (IOS XR's facility-subfacility-severity-mnemonic, a space
+        # before its colon), Junos daemons' mnemonics, FRR/Quagga bgpd
+        r"%[A-Z][A-Z0-9_]*(?:-[A-Z][A-Z0-9_]*)?-\d-[A-Z0-9_]+ ?:|\brpd\[\d+\]: (?:BGP|RPD)_|\b(?:bgpd|ospfd|zebra)(?:\[\d+\])?: "
         r"|\bBGP(?:_\w+)?:? (?:neighbor|peer) \S+ (?:Down|Up|state)|\b(?:SNMP_TRAP_LINK_DOWN|LINK_DOWN|LACP)\b"
     )),
 )

@@ -199,14 +199,28 @@ _ANSWERER_KINDS: frozenset[str] = frozenset(
 
 
 _SUBJECT = re.compile(r"\bCN=([^,)'\"]+)", re.IGNORECASE)
+# what a certificate check names as the thing checked: a quoted name (``for software module 'orders-ctrl'``)
+_QUOTED = re.compile(r"'([\w.-]+)'|\"([\w.-]+)\"")
 
 
-def _own_certificate(sig: Signal) -> bool:
-    """Whether an expired certificate's subject (``CN=...``) names the reporter itself: its own certificate (a
-    software module's, a server's), not one a dependency presented."""
+def _flat(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _own_certificate(sig: Signal, deps: list[str] | None = None) -> bool:
+    """Whether an expired certificate's subject (``CN=...``), or the name the check quotes as what it checked
+    (``software module 'orders-ctrl'``), names the reporter itself: its own certificate (a software module's, a
+    server's), not one a dependency presented. A quoted name that holds a dependency's name is that dependency's
+    (``'orders-db'`` in ``orders``' log)."""
     line = str(sig.attributes.get("line") or "")
-    name = re.sub(r"[^a-z0-9]", "", str(sig.service or "").lower())
-    return bool(name) and any(name in re.sub(r"[^a-z0-9]", "", m.group(1).lower()) for m in _SUBJECT.finditer(line))
+    name = _flat(str(sig.service or ""))
+    if not name:
+        return False
+    if any(name in _flat(m.group(1)) for m in _SUBJECT.finditer(line)):
+        return True
+    others = [_flat(d) for d in deps or [] if d and d != sig.service]
+    quoted = [_flat(m.group(1) or m.group(2)) for m in _QUOTED.finditer(line)]
+    return any(name in q and not any(o and o in q for o in others) for q in quoted)
 
 
 def _answerer(sig: Signal, topology: dict[str, list[str]], roles: Roles | None = None) -> str | None:
@@ -215,9 +229,9 @@ def _answerer(sig: Signal, topology: dict[str, list[str]], roles: Roles | None =
     logging its own slow queries) keeps it; so does one with several candidates (the evidence must choose)."""
     if sig.kind not in _ANSWERER_KINDS or not sig.service or name_affinity(sig.service, str(sig.kind), roles) == 1.0:
         return None
-    if sig.kind == "certificate_expired" and _own_certificate(sig):
-        return None
     deps = [d for d in topology.get(sig.service, []) if d and d != sig.service]
+    if sig.kind == "certificate_expired" and _own_certificate(sig, deps):
+        return None
     if str(sig.kind).startswith("db_"):
         deps = [d for d in deps if name_affinity(d, str(sig.kind), roles) == 1.0]
     else:

@@ -34,7 +34,7 @@ KIND_PATTERNS: dict[str, str] = {
     "packet_loss": r"packet loss|dropped packets|packets? dropped|dropping packets?|retransmi|conntrack|"
     r"table full, dropping|(?:rx|tx)_(?:dropped|missed|fifo)|ring buffer (?:full|overflow)|crc errors?|"
     r"\b[1-9]\d* input errors",
-    "network_partition": r"network partition|split.?brain|unreachable (host|network)|no route to host|partition|"
+    "network_partition": r"network partition|split.?brain|unreachable (host|network)|no route to host|(?<![a-z_])partition(?:ed)?(?![a-z_])|"
     r"%bgp-\d-adjchange|adjchange|adjchg|bgp[ _](?:notification|hold)|hold time(?:r)? expired|"
     r"changed state from established|old state established|ospf.{0,80}(?:full to down|from full|nbrdown)|"
     r"full -> (?:deleted|down)|is-?is.{0,60}adjacency.{0,40}down|(?:bgp|ospf|is-is) (?:session|neighbou?r|peer)"

@@ -204,14 +204,18 @@ def _probe_restarts(groups: list[_Group], findings: Findings, resolver: Resolver
     - a workload whose containers the kubelet killed for failing liveness (``Killing ... failed liveness probe``)
       did not crash: its crash findings (back-off, exit 137) are the kills, dropped for the probe's reading;
     - a container killed while its log still shows it starting: the probe does not allow for the start
-      (``config_change``), whatever the probe printed;
+      (``config_change``), whatever the probe printed (a log that names no pod is the one workload's, when the
+      evidence shows one);
     - probes that time out on a container throttled at its CPU limit: ``cpu_throttling``."""
     killed = {g.service for g in groups if g.rule.id.startswith("probe.killed")}
     groups = [g for g in groups if not (g.service in killed and g.rule.id.startswith(_CRASH_RULES))]
     previous: dict[str, list[str]] = {}
+    [only] = resolver.workloads() if len(resolver.workloads()) == 1 else [""]
     for item in findings.logs:
         if item.previous and item.pod:
             previous.setdefault(resolver.workload_of_pod(item.pod), []).extend(item.lines)
+        elif not item.pod and only:  # a log pasted without the command that named its pod: the one workload's
+            previous.setdefault(only, []).extend(item.lines)
     starting = {w for w, lines in previous.items() if stopped_while_starting(lines)}
     throttled = {resolver.workload_of_pod(pod): why
                  for pod, why in throttled_pods(context, resolver.workload_of_pod).items()}

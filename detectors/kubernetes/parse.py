@@ -13,6 +13,7 @@ import re
 import shlex
 
 from bot.domain import KubeText
+from bot.domain.workloads import workload_of_pod
 from detectors.kubernetes.describe import looks_like_describe, parse_describe
 from detectors.kubernetes.events_table import (
     DESCRIBE_ROW,
@@ -40,6 +41,15 @@ _ROLLOUT_STATUS = re.compile(r"(?:deployment|statefulset|daemonset)s?(?:\.apps)?
                              r"exceeded its progress deadline")
 _DESCRIBE_EVENTS_HEADER = re.compile(r"^\s*Type\s+Reason\s+Age\s+From\s+Message\s*$")  # describe's Events section
 _PREFIX = re.compile(r"^\[pod/(?P<pod>[\w.-]+)/(?P<container>[\w.-]+)\]\s?(?P<line>.*)$")
+# other ways several pods' lines come prefixed with the pod that wrote them, each read only when a pod's name
+# (a controller's pod name: ``checkout-7c9d8f6b5-x2abq``, ``kafka-2``) starts most of the text's lines:
+# ``[pod/name]`` (no container), ``name | line`` (compose-like aggregators), ``name container line`` (stern)
+_PREFIX_FORMS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"^\[(?:pod/)?(?P<pod>[a-z0-9][a-z0-9.-]*)\]\s?(?P<line>.*)$"),
+    re.compile(r"^(?P<pod>[a-z0-9][a-z0-9.-]*)\s*\| (?P<line>.*)$"),
+    re.compile(r"^(?P<pod>[a-z0-9][a-z0-9.-]*) (?P<container>[a-z0-9][a-z0-9-]*) (?P<line>\S.*)$"),
+)
+_PREFIXED_SHARE = 0.6  # share of a text's non-blank lines a form must prefix with pod names to be read
 _VALUE_FLAGS = {"-n", "--namespace", "-c", "--container", "--tail", "--since", "--since-time", "-l", "--selector",
                 "--context", "--kubeconfig", "--limit-bytes", "--pod-running-timeout", "--max-log-requests"}
 MAX_SEGMENTS = 200
@@ -170,7 +180,7 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
         return Findings()
     found = _structured(text, origin, command_namespace(command))
     if found is not None:
-        _name_unnamed_events(found, command_object(command))
+        _name_unnamed_events(found, command_object(command) or _assigned_pod(found))
     if found is not None and (found.events or found.pods or found.nodes or found.rollouts or found.owners
                               or found.policies):
         return found
@@ -206,6 +216,20 @@ def _name_unnamed_events(found: Findings, obj: ObjectRef | None) -> None:
     for event in found.events:
         if not event.obj.kind and not event.obj.name:
             event.obj = ObjectRef(obj.kind, obj.name, obj.namespace)
+
+
+_ASSIGNED = re.compile(r"\bSuccessfully assigned (?:(?P<ns>[\w.-]+)/)?(?P<pod>[\w.-]+) to \S+")
+
+
+def _assigned_pod(found: Findings) -> ObjectRef | None:
+    """The pod a describe's Events section pasted alone is about, when its own scheduler event names one pod
+    (``Successfully assigned billing/web-84d7f9c6b1-vw2xq to node-2``), else None."""
+    pods = {(m.group("ns") or "", m.group("pod")) for e in found.events if not e.obj.kind and not e.obj.name
+            for m in [_ASSIGNED.search(e.message or "")] if m}
+    if len(pods) != 1:
+        return None
+    [(namespace, pod)] = pods
+    return ObjectRef("Pod", pod, namespace)
 
 
 def command_namespace(command: str) -> str:
@@ -247,7 +271,8 @@ def parse_rollout_history(text: str, *, origin: str = "") -> list[Rollout]:
 
 
 def parse_logs(text: str, *, origin: str, command: str = "") -> list[ContainerLog]:
-    """Container log text; ``--prefix`` lines are split per pod; a ``kubectl logs`` command names the pod."""
+    """Container log text; lines prefixed with their pod (``--prefix``'s ``[pod/x/c]``, ``[pod/x]``, ``x | line``,
+    stern's ``x container line``: ``_PREFIX_FORMS``) are split per pod; a ``kubectl logs`` command names the pod."""
     pod, container, previous = _logs_command(command)
     previous = previous or "previous" in origin.lower()
     lines = [line for line in text.split("\n")]
@@ -255,10 +280,12 @@ def parse_logs(text: str, *, origin: str, command: str = "") -> list[ContainerLo
         lines.pop()
     per_pod: dict[tuple[str, str], list[str]] = {}
     plain: list[str] = []
+    form = _prefix_form(lines)
     for line in lines:
-        match = _PREFIX.match(line)
-        if match:
-            per_pod.setdefault((match.group("pod"), match.group("container")), []).append(match.group("line"))
+        match = _PREFIX.match(line) or (form.match(line) if form is not None else None)
+        if match and (match.re is _PREFIX or _pod_like(match.group("pod"))):
+            groups = match.groupdict()
+            per_pod.setdefault((groups["pod"], groups.get("container") or ""), []).append(groups["line"])
         else:
             plain.append(line)
     out = [ContainerLog(origin=origin, lines=body, pod=p, container=c, previous=previous)
@@ -266,6 +293,28 @@ def parse_logs(text: str, *, origin: str, command: str = "") -> list[ContainerLo
     if any(line.strip() for line in plain):
         out.append(ContainerLog(origin=origin, lines=plain, pod=pod, container=container, previous=previous))
     return out
+
+
+def _pod_like(name: str) -> bool:
+    """A name shaped like a controller's pod (its workload's name less a replica set hash and suffix, or an
+    ordinal): ``checkout-7c9d8f6b5-x2abq``, ``web-5kx2q``, ``kafka-2``."""
+    return workload_of_pod(name) != name
+
+
+def _prefix_form(lines: list[str]) -> re.Pattern[str] | None:
+    """The one of ``_PREFIX_FORMS`` whose pod-name prefix starts at least ``_PREFIXED_SHARE`` of the non-blank
+    lines, else None: a log whose lines merely begin with a word is not read as prefixed."""
+    body = [line for line in lines if line.strip()]
+    if not body:
+        return None
+    for form in _PREFIX_FORMS:
+        hits = 0
+        for line in body:
+            match = form.match(line)
+            hits += bool(match and _pod_like(match.group("pod")))
+        if hits >= _PREFIXED_SHARE * len(body):
+            return form
+    return None
 
 
 def _exec_target(words: list[str]) -> tuple[str, str, bool]:

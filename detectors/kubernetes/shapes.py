@@ -6,7 +6,8 @@ recognisable body, so the text is cut:
 
 - at a start whose shape differs from the current part's: a describe block (``Name:`` at the left margin
   followed by another describe field), an events table header (``LAST SEEN  TYPE  REASON  OBJECT  MESSAGE``,
-  ``NAMESPACE  LAST SEEN ...``), a ``kubectl get``/``top`` table header (``NAME  READY  STATUS ...``), a rollout
+  ``NAMESPACE  LAST SEEN ...``, or after a blank line its rows alone when a filter left the header out), a
+  ``kubectl get``/``top`` table header (``NAME  READY  STATUS ...``), a rollout
   history (``deployment.apps/x`` over ``REVISION  CHANGE-CAUSE``), a ``-o yaml`` object (``apiVersion:`` at the
   left margin; a second one without ``---`` starts a new object too) or a ``-o json`` object (a lone ``{`` whose
   next lines name ``"apiVersion"``/``"kind"``/``"items"``);
@@ -26,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from detectors.kubernetes.events_table import is_events_header
+from detectors.kubernetes.events_table import OBJECT_ROW, is_events_header
 from detectors.kubernetes.tables import is_table_header
 
 DESCRIBE, EVENTS, TABLE, ROLLOUT, STATUS, YAML, JSON, TEXT = ("describe", "events", "table", "rollout", "status", "yaml",
@@ -96,6 +97,8 @@ def start_shape(lines: list[str], i: int) -> str:
         return DESCRIBE
     if is_events_header(line) or (line.startswith("Events:") and ahead and _DESCRIBE_EVENTS.match(ahead[0])):
         return EVENTS  # a get-events table, or a describe's Events section pasted alone
+    if _bare_event_rows(lines, i, ahead):
+        return EVENTS  # a get-events table whose header a filter (``| grep``) left out
     if _ROLLOUT_STATUS.match(line):
         return STATUS
     if is_table_header(line):
@@ -108,6 +111,17 @@ def start_shape(lines: list[str], i: int) -> str:
     if line == "{" and any(_JSON_KEY.match(nxt) for nxt in ahead):
         return JSON
     return ""
+
+
+def _bare_event_rows(lines: list[str], i: int, ahead: list[str]) -> bool:
+    """Event rows without their header (``NAMESPACE  LAST SEEN  TYPE  REASON  OBJECT  MESSAGE`` filtered away):
+    a row naming its type, reason and ``kind/name`` object at the left margin, after a blank line (or at the
+    text's start), whose next line, if any, is a row too."""
+    if i > 0 and lines[i - 1].strip():
+        return False
+    if not OBJECT_ROW.match(lines[i]) or (ahead and not OBJECT_ROW.match(ahead[0])):
+        return False
+    return not _LOG_START.match(lines[i])
 
 
 def _cuts(current: Part, start: str, line: str, state: _State) -> bool:

@@ -62,6 +62,10 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
                           r"(?:primary|master|leader) \S+ (?:is )?unreachable|(?:primary|master|leader) (?:is )?unreachable"),
     ("ddos", r"possible SYN flooding|SYN flood|limiting (?:requests|connections)(?:, excess)?[:,]? .*by zone|"
              r"denial[- ]of[- ]service|\bDDoS\b"),
+    # a CPU quota's throttling (a cgroup's ``nr_throttled``, an agent's ``cpu_throttled=true``), before the throttling
+    # replies of a provider below: the process is held back by its own CPU limit, no one refused its requests
+    ("cpu_throttling", r"cpu[_ .-]?throttl|throttl(?:ed|ing)[_ ](?:cpu|cfs)|CFS throttl|nr_throttled|"
+                       r"throttled_(?:time|periods|usec|seconds)|CPUThrottlingHigh"),
     ("rate_limited", r"(?:HTTP|status|code|error)[ =:/]*429\b|\b429 Too Many|(?<!net_)rate[- ]?limit(?:ed|ing)?|"
                      r"too many requests|throttl(?:ed|ing)|quota exceeded|RequestLimitExceeded|SlowDown|"
                      r"reduce your request rate|ProvisionedThroughputExceeded|ThrottlingException|Rate exceeded|ServerBusy"),

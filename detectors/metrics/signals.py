@@ -37,6 +37,7 @@ from detectors.metrics.capacity import (
     used_share,
 )
 from detectors.metrics.changepoint import (
+    Hinge,
     Shift,
     best_hinge,
     best_mean_shift,
@@ -139,7 +140,16 @@ def _changepoint(
         noise = max(hinge.resid_sd, noise_sd(y, float(np.median(y))))
         resid = y - np.interp(t, [t[0], t[hinge.index], end], [0.0, 0.0, extra])
         sse_hinge = float(np.sum((resid - np.polyval(np.polyfit(t - t[0], resid, 1), t - t[0])) ** 2))
-        if sse_hinge < 0.8 * _step_sse(y, idx):  # a bend explains the series better than a step
+        if ramp_prone and 1 in allowed and _levelled_rise(t, y, hinge, noise):
+            # a fill or leak already under way when the window opened, held at its top since the bend: the
+            # growth is the change, begun at (or before) the window's start
+            rise = hinge.slope_before * float(t[hinge.index] - t[0])
+            shape, direction, z = "ramp", 1, 0.5 * rise / noise
+            change_ts = float(t[0])
+            before, after = float(np.median(y[:5])), float(y[-1])
+            slope_per_h = hinge.slope_before * 3600.0
+            idx = 0
+        elif sse_hinge < 0.8 * _step_sse(y, idx):  # a bend explains the series better than a step
             shape, direction = "ramp", 1 if extra > 0 else -1
             z = 0.5 * abs(extra) / noise
             change_ts = float(t[hinge.index])
@@ -150,6 +160,26 @@ def _changepoint(
         return None
     shift = Shift(idx, before, after, shift.scale, shift.z_level, shift.z_peak, direction)
     return shift, shape, direction, z, change_ts, slope_per_h, 0.0
+
+
+LEVELLED_FLAT = 0.2  # slope after the bend, as a share of the slope before, that counts as flat
+LEVELLED_SPAN = 0.5  # the rise must fill at least this share of the window before it levels off
+LEVELLED_TOP = 0.9  # and hold at no less than this share of the window's maximum
+
+
+def _levelled_rise(t: np.ndarray, y: np.ndarray, hinge: Hinge, noise: float) -> bool:
+    """A steady rise from the window's start that stopped at the top (a heap grown for hours, then held at its
+    ceiling while the process fails): rising over at least ``LEVELLED_SPAN`` of the window, flat after the bend,
+    the flat part at the window's maximum, and the rise far above the noise."""
+    if hinge.slope_before <= 0.0 or hinge.slope_change >= 0.0 or noise <= 0.0:
+        return False
+    after = hinge.slope_before + hinge.slope_change
+    span = float(t[-1] - t[0])
+    rise = hinge.slope_before * float(t[hinge.index] - t[0])
+    top = float(np.max(y))
+    return (abs(after) <= LEVELLED_FLAT * hinge.slope_before and span > 0
+            and float(t[hinge.index] - t[0]) >= LEVELLED_SPAN * span
+            and top > 0 and float(np.median(y[hinge.index:])) >= LEVELLED_TOP * top and rise >= 8.0 * noise)
 
 
 def _plateau(y: np.ndarray, idx: int, direction: int, shape: str) -> str:

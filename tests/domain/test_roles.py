@@ -20,13 +20,17 @@ MONGO = ['{"t":{"$date":"2026-11-17T23:10:02.118Z"},"s":"I","c":"STORAGE","id":2
          '{"t": {"$date": "2019-07-10T16:35:02.973Z"}, "s": "I", "c": "ELECTION", "id": 4615652, "ctx": "x"}']
 ROUTER = ["Mar 12 10:00:01 bb1-ash6 bgpd[2211]: %BGP-5-ADJCHANGE: neighbor 10.0.0.1 Down BGP Notification sent",
           "Mar 12 10:00:02 bb1-ash6 kernel: %LINK-3-UPDOWN: Interface et-0/0/1, changed state to down"]
+# IOS XR: facility-subfacility-severity-mnemonic, a space before the colon
+ROUTER_XR = ["Jul 08 08:52:19 rr2.core 14093: %ROUTING-BGP-5-ADJCHANGE : neighbor 10.1.9.1 Down - Hold timer expired",
+             "Jul 08 08:52:40 rr2.core 14101: %PKT_INFRA-LINK-3-UPDOWN : Interface HundredGigE0/0/0/1, changed state to Down"]
 CLIENT = ["2026-03-18T12:49:58.114Z ERROR [payments-api] pq: sorry, too many clients already (SQLSTATE 53300)",
           "2026-03-18T12:50:03.771Z ERROR [payments-api] pq: sorry, too many clients already (SQLSTATE 53300)",
           "2026-03-18T12:54:02.090Z WARN  [payments-api] circuit breaker 'ledger-db' OPEN after 50 failures"]
 
 
 @pytest.mark.parametrize(("lines", "role"), [(POSTGRES, DATABASE), (MYSQL, DATABASE), (MYSQL5, DATABASE), (REDIS, DATABASE),
-                                             (MONGO, DATABASE), (ROUTER, NETWORK), (CLIENT, None)])
+                                             (MONGO, DATABASE), (ROUTER, NETWORK), (ROUTER_XR, NETWORK),
+                                             (CLIENT, None)])
 def test_a_components_own_log_form_says_what_it_is(lines: list[str], role: str | None) -> None:
     assert role_of_lines(lines) == role
 

@@ -522,6 +522,20 @@ def test_an_expired_certificate_whose_subject_names_the_reporter_stays_its_own()
     assert support(retarget([own], ["sgsn-mme", "hss"], topology)) == {("sgsn-mme", "certificate_expired"): 0.78}
 
 
+def test_an_expired_certificate_of_a_module_quoted_with_the_reporters_name_stays_its_own() -> None:
+    # the subject's CN is a product string that says nothing of the host's name; the module checked is quoted
+    topology = {"opal-flint": ["lumen"], "lumen": []}
+    own = _decisive("opal-flint", "certificate_expired", 0.78)
+    own.attributes["line"] = ("opal-flint-1 SECURITY: certificate check failed for software module 'opal-flint-ctrl' "
+                              "(CN=PRODUCT SW 1.29, notAfter=2018-12-06 04:39:00 UTC): certificate has expired")
+    assert support(retarget([own], ["opal-flint", "lumen"], topology)) == {("opal-flint", "certificate_expired"): 0.78}
+    # a quoted name that is the reporter's dependency's (``'web-api'`` in web's log) is that dependency's
+    topology = {"web": ["web-api"], "web-api": []}
+    peer = _decisive("web", "certificate_expired", 0.78)
+    peer.attributes["line"] = "TLS handshake with 'web-api' failed: x509: certificate has expired"
+    assert support(retarget([peer], ["web", "web-api"], topology)) == {("web-api", "certificate_expired"): 0.78}
+
+
 def test_a_component_named_for_nothing_is_what_its_own_lines_say() -> None:
     roles = {"amber-cobalt": "database", "ember-flint": "network"}
     assert name_affinity("amber-cobalt", "db_down") == 0.5

@@ -46,6 +46,10 @@ ROWS: list[tuple[str, str, str]] = [
      "rate_limited"),
     # a failover because the primary was lost over the network points at the network too
     ("WARNING: primary pg-0 is unreachable; promoting standby pg-1", "network_partition", "dns_failure"),
+    # a document store's field named partitionKey is no network partition
+    ("status=400 The input content is invalid because the required properties - 'partitionKey; ' - are missing", "",
+     "network_partition"),
+    ("raft: node 3 partitioned from the quorum", "network_partition", "dns_failure"),
 ]
 
 

@@ -143,6 +143,35 @@ def test_prefixed_logs_are_split_per_pod() -> None:
     assert {(x.pod, len(x.lines)) for x in logs} == {("api-6c8d7f9b4-lm2xs", 2), ("worker-0", 1)}
 
 
+@pytest.mark.parametrize("text", [
+    # an aggregator's ``pod | line``
+    "ledger-api-6c9b8d7f5-2vtwp | OSError: [Errno 11] Resource temporarily unavailable: fork failed\n"
+    "link-crawler-0 | fork: retry: Resource temporarily unavailable\n"
+    "ledger-api-6c9b8d7f5-2vtwp | Shutting down: Master\n",
+    # stern's ``pod container line``
+    "ledger-api-6c9b8d7f5-2vtwp api OSError: [Errno 11] Resource temporarily unavailable: fork failed\n"
+    "link-crawler-0 fetcher fork: retry: Resource temporarily unavailable\n"
+    "ledger-api-6c9b8d7f5-2vtwp api Shutting down: Master\n",
+    # ``[pod/name]`` without a container
+    "[pod/ledger-api-6c9b8d7f5-2vtwp] OSError: [Errno 11] Resource temporarily unavailable: fork failed\n"
+    "[pod/link-crawler-0] fork: retry: Resource temporarily unavailable\n"
+    "[pod/ledger-api-6c9b8d7f5-2vtwp] Shutting down: Master\n",
+])
+def test_other_pod_prefix_forms_split_concatenated_logs_per_pod(text: str) -> None:
+    logs = parse_kube_text(KubeText(name="all-pods.txt", text=text)).logs
+    assert {(x.pod, len(x.lines)) for x in logs} == {("ledger-api-6c9b8d7f5-2vtwp", 2), ("link-crawler-0", 1)}
+    crawler = next(x for x in logs if x.pod == "link-crawler-0")
+    assert crawler.lines == ["fork: retry: Resource temporarily unavailable"]
+
+
+def test_lines_that_merely_start_with_a_word_are_not_read_as_prefixed() -> None:
+    # a log whose lines begin with a component and a word is one pod's text, not several pods' (no pod-shaped names)
+    text = ("scheduler worker started 4 threads\nscheduler worker picked job 17\n"
+            "2026-07-14 03:18:41 fetch url=https://a.example status=200\nweb-1 | a line quoted from elsewhere\n")
+    [log] = parse_kube_text(KubeText(name="app.txt", text=text)).logs
+    assert log.pod == "" and len(log.lines) == 4
+
+
 def test_several_outputs_in_one_file_are_split_at_their_commands() -> None:
     text = ("$ kubectl describe node node-3\n" + kube("describe_node_notready.txt").text
             + "\n$ kubectl get events -n shop\n" + kube("get_events.txt").text

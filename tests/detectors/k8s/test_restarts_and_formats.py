@@ -169,6 +169,28 @@ def test_a_container_killed_while_still_starting_is_the_probes_configuration() -
     assert set(_kinds(signals, "risk-engine").values()) == {"config_change"}
 
 
+def test_a_log_pasted_without_its_command_is_the_one_workloads_when_it_shows_the_stop_during_start() -> None:
+    # the describe, then the log, pasted into one text without the ``kubectl logs`` line that named the pod
+    bare = PREVIOUS.split("\n", 1)[1]
+    signals = detect_kubernetes_signals(_context(POD.format(probe=TIMEOUT) + "\n" + bare))
+    assert set(_kinds(signals, "risk-engine").values()) == {"config_change"}
+
+
+def test_a_describe_events_section_pasted_alone_is_the_pod_its_scheduler_event_names() -> None:
+    alone = ("Events:\n  Type     Reason     Age   From               Message\n"
+             "  ----     ------     ----  ----               -------\n"
+             "  Normal   Scheduled  21m   default-scheduler  Successfully assigned billing/invoice-web-84d7f9c6b1-vw2xq "
+             "to node-pool-1-c2\n"
+             "  Warning  Unhealthy  1m    kubelet            Readiness probe failed: HTTP probe failed with statuscode: 404\n")
+    events = parse_kube_text(KubeText(name="paste.txt", text=alone)).events
+    assert {(e.obj.kind, e.obj.name, e.obj.namespace) for e in events} == {
+        ("Pod", "invoice-web-84d7f9c6b1-vw2xq", "billing")}
+    two = alone.replace("Normal   Scheduled  21m   default-scheduler  Successfully assigned billing/invoice-web-84d7f9c6b1-vw2xq "
+                        "to node-pool-1-c2\n", "Normal   Scheduled  21m   default-scheduler  Successfully assigned billing/a-1 to n1\n"
+                        "  Normal   Scheduled  21m   default-scheduler  Successfully assigned billing/b-1 to n2\n")
+    assert {e.obj.name for e in parse_kube_text(KubeText(name="paste.txt", text=two)).events} == {""}
+
+
 def test_probe_timeouts_of_a_throttled_container_are_the_throttling() -> None:
     stat = """$ kubectl -n fraud exec risk-engine-7e6f5a4b3c-u7v8w -- cat /sys/fs/cgroup/cpu.stat
 usage_usec 341200918

@@ -136,3 +136,21 @@ def test_a_table_pasted_without_its_namespace_takes_the_one_the_other_outputs_na
               "shop        2m          Warning   BackOff   pod/api-0       Back-off restarting failed container")
     two = parse_kube_text(KubeText(name="x.txt", text=other + "\n\n" + events + "\n\n" + table))
     assert "" in {p.namespace for p in two.pods}
+
+
+def test_event_rows_whose_header_a_filter_removed_start_events_after_a_blank_line() -> None:
+    # ``kubectl get events -A | grep node-7`` keeps the rows, not the header; pasted after a journal and before pods
+    journal = "Jul 14 03:05:22 node-7 kubelet[1107]: I0714 03:05:22.031877 1107 eviction_manager.go:377] reclaim pids"
+    rows = ("default   38m   Normal    NodeHasInsufficientPID   node/node-7        Node node-7 status is now: "
+            "NodeHasInsufficientPID\n"
+            "ci        21m   Warning   Evicted                  pod/runner-7c6d-kp2m4  The node was low on resource: pids.")
+    table = "NAME      READY   STATUS             RESTARTS      AGE\napi-0     0/1     CrashLoopBackOff   7 (90s ago)   35m"
+    assert _shapes(journal, "", rows, "", table) == ["text", "events", "table"]
+    found = parse_kube_text(KubeText(name="paste.txt", text="\n".join([journal, "", rows])))
+    assert {e.reason for e in found.events} == {"NodeHasInsufficientPID", "Evicted"}
+
+
+def test_an_event_like_line_inside_a_log_does_not_cut_it() -> None:
+    # no blank line before it: a log line that quotes an event stays in the log
+    text = LOG + "\nWarning  BackOff  pod/api-0  Back-off restarting failed container\n" + LOG
+    assert _shapes(text) == ["text"]

@@ -33,6 +33,11 @@ from detectors.logs.kinds import kind_of
          "Idle (event HoldTime)", "network_partition"),
         ("ixgbe 0000:03:00.0 eth0: NIC Link is Down", "network_partition"),
         ("2024-03-01 12:00:00,101 WARNING: primary pg-0 is unreachable", "network_partition"),
+        # a CPU limit's throttling is the process's own quota, not a provider's throttling reply
+        ('level=warning msg="event processing over budget" cpu_throttled=true cpu_usage_cores=1.0 limit_cores=1',
+         "cpu_throttling"),
+        ("cpu.stat: nr_periods 6000 nr_throttled 5400 throttled_usec 912000000", "cpu_throttling"),
+        ("WARN request throttled by upstream: retry after 2s", "rate_limited"),
     ],
 )
 def test_meaning_over_first_keyword(text: str, kind: str | None) -> None:

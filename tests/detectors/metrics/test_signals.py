@@ -65,6 +65,26 @@ def test_memory_shapes_map_to_leak_and_oom() -> None:
     assert abs((leak_signal.started_at - T0).total_seconds() / 60 - 100) <= 3
 
 
+def test_heap_rising_since_the_window_opened_then_held_at_its_top_is_a_leak() -> None:
+    # no change point inside the window: the heap grows from the first sample for two hours, then holds at its
+    # ceiling while the process fails; the growth is the change, dated at the window's start
+    ramp = np.r_[np.linspace(4e9, 12e9, 150), np.full(50, 12e9)] + noisy(200, 0, 8e7, 11)
+    sigs = detect_metric_signals([series("chat", "heap_used_bytes", ramp)], alert_time=T0 + timedelta(minutes=190))
+    assert [(s.service, s.kind) for s in sigs] == [("chat", "memory_leak")]
+    assert sigs[0].started_at == T0
+    assert sigs[0].score > 0.8
+
+
+def test_a_short_warm_up_or_a_fall_from_the_top_is_no_levelled_leak() -> None:
+    # a cache that fills in the first fifth of the window and then holds is warming up, not leaking
+    warm = np.r_[np.linspace(1e9, 3e9, 40), np.full(160, 3e9)] + noisy(200, 0, 2e7, 12)
+    # a rise that levels off well below the window's top (it fell back from a higher level) is not held at a ceiling
+    fell = np.r_[np.linspace(1e9, 3e9, 130), np.full(40, 3e9), np.full(30, 1.5e9)] + noisy(200, 0, 2e7, 13)
+    sigs = detect_metric_signals([series("cache", "memory_bytes", warm), series("ws", "memory_bytes", fell)],
+                                 alert_time=T0 + timedelta(minutes=195))
+    assert not any(s.kind == "memory_leak" and s.started_at == T0 for s in sigs)
+
+
 def test_memory_with_restarts_is_an_oom_kill() -> None:
     mem = noisy(120, 5e8, 5e6, 7)
     mem[[80, 95, 110]] = 9.8e8  # spikes to the limit, then the process is killed
