@@ -22,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from bot.domain import StorageError
 from bot.storage import Store, jobs
@@ -58,6 +58,7 @@ class AnalysisQueue:
         self._held: dict[str, Job] = {}
         self._claim_lock = threading.Lock()
         self._closed = False
+        self._abandon = threading.Event()
         # analyses, claims and renewals run on the shared default pool: a pool of their own (n+1 threads) let
         # the outbox relay's deliveries run beside them unchecked and, measured with bench.resilience's storm
         # (2,000 alerts at 50/s, one worker, quiet machine), left 1,026 alerts unanalysed at the end of the
@@ -85,6 +86,7 @@ class AnalysisQueue:
             return
         self._loop = asyncio.get_running_loop()
         self._closed = False
+        self._abandon = threading.Event()  # set by stop() once unfinished analyses are handed back
         self._wake = asyncio.Event()
         self._wake.set()  # first claim at once: rows left by a crash or another process
         self._tasks = [asyncio.create_task(self._run(), name="analysis-runner"),
@@ -104,6 +106,7 @@ class AnalysisQueue:
             left = [*tasks, *self._inflight.values()]
             for task in left:
                 task.cancel()
+            self._abandon.set()  # the pool's waiters of analyses still running let go: exit does not wait for them
         await asyncio.gather(*left, return_exceptions=True)
         self._inflight = {}
         try:
@@ -201,7 +204,7 @@ class AnalysisQueue:
     async def _one(self, job: Job) -> None:
         try:
             try:
-                await run_detached(self._analyze, job, name=f"analysis-{job.incident_id}")
+                await run_detached(self._analyze, job, abandon=self._abandon, name=f"analysis-{job.incident_id}")
                 self.completed += 1
             except jobs.LeaseLost:
                 log.info("analysis lease lost; another runner has it", extra={"incident_id": job.incident_id})
@@ -254,37 +257,44 @@ async def run_blocking(executor: ThreadPoolExecutor | None, fn: Callable[..., T]
     return await loop.run_in_executor(executor, call)
 
 
-async def run_detached(fn: Callable[..., T], *args: Any, name: str | None = None) -> T:
-    """``fn(*args)`` in a daemon thread of its own, with the caller's context variables.
+async def run_detached(fn: Callable[..., T], *args: Any, abandon: threading.Event,
+                       name: str | None = None) -> T:
+    """``fn(*args)`` in a daemon thread of its own, with the caller's context variables, while a thread of the
+    shared default pool waits for it; that waiter gives up once ``abandon`` is set.
 
-    For work that may hang (an analysis waiting on an LLM or a connector that never answers): the default
-    pool's threads are joined when the event loop closes and again at interpreter exit, so one stuck call
-    would hold a stopped process forever; a daemon thread is left behind. A graceful stop has already handed
-    the work back by then (``AnalysisQueue.stop``), and its lease keeps it from being saved twice."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
+    For work that may hang (an analysis waiting on an LLM or a connector that never answers). The pool's
+    threads are joined when the event loop closes and again at interpreter exit, so a stuck call made on the
+    pool itself would hold a stopped process forever; a daemon thread is left behind. The waiter keeps the
+    work on the pool's count: analyses and the outbox relay's deliveries still take turns on the shared pool
+    (threads of their own let the deliveries run beside them unchecked: docs/architecture-roles.md). Set
+    ``abandon`` once the work has been handed back (``AnalysisQueue.stop``); its lease keeps a late result
+    from being saved."""
     context = contextvars.copy_context()
-
-    def settle(result: Any, error: BaseException | None) -> None:
-        if future.done():  # the awaiting task was cancelled
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
+    done = threading.Event()
+    outcome: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            result, error = context.run(fn, *args), None
-        except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
-            result, error = None, e
-        try:
-            loop.call_soon_threadsafe(settle, result, error)
-        except RuntimeError:  # the loop has closed: nobody waits for this result any more
-            pass
+            outcome["result"] = context.run(fn, *args)
+        except BaseException as e:  # noqa: BLE001 - handed to the waiter
+            outcome["error"] = e
+        finally:
+            done.set()
 
-    threading.Thread(target=target, name=name or f"detached-{getattr(fn, '__name__', 'call')}", daemon=True).start()
-    return await future
+    def wait() -> T:
+        threading.Thread(target=target, name=name or "detached", daemon=True).start()
+        while not done.wait(0.2):
+            if abandon.is_set():
+                raise Abandoned(name or "detached call")
+        if "error" in outcome:
+            raise outcome["error"]
+        return cast(T, outcome["result"])
+
+    return await run_blocking(None, wait)
+
+
+class Abandoned(Exception):
+    """A detached call still running when its caller stopped waiting for it (``run_detached``)."""
 
 
 async def wait_event(event: asyncio.Event, timeout: float) -> bool:
