@@ -805,6 +805,12 @@ def failure_onset(scene: _Scene, svc: str) -> datetime | None:
     return min(times, default=None)
 
 
+# Kinds whose origin dependency order cannot tell: a queue's backlog grows when the consumers that read it fall
+# behind or the producers that fill it surge, and both are the queue's callers here; their slowness is the
+# cause, not a symptom of the queue.
+NO_ORIGIN_BY_ORDER = frozenset({"queue_backlog"})
+
+
 def downstream_victims(scene: _Scene, svc: str, kind: str) -> set[str]:
     """The failing callers of ``svc`` (up to three hops) when ``svc`` is the origin in dependency order: it fails
     (more than a change in request volume, ``failure_onset``), its own dependencies are healthy, and none of
@@ -812,6 +818,8 @@ def downstream_victims(scene: _Scene, svc: str, kind: str) -> set[str]:
     decisive findings, the alert on them) follows from ``svc``. Empty when ``svc`` is no such origin: a caller
     that failed first may have caused it (its deploy, its load), and a failing dependency of its own may be the
     cause of both."""
+    if kind in NO_ORIGIN_BY_ORDER:
+        return set()
     start = failure_onset(scene, svc)
     if start is None or not scene.topology:
         return set()

@@ -122,3 +122,16 @@ def test_the_metric_rankings_clear_origin_elsewhere_withdraws_it() -> None:
                                               runbooks=[])}
     assert with_verdict[("node-7", "exception_surge")]["dependency_origin"] == 0.0
     assert _by_key(node_minute=2)[("node-7", "exception_surge")]["dependency_origin"] == 1.0
+
+
+def test_a_queue_backlog_gets_no_origin_from_dependency_order() -> None:
+    # the broker's queue grows while its consumer's processing slows: the consumer (a caller) is no victim of it
+    ctx = context(service="broker", title="queue depth of broker above 1000",
+                  topology={"consumer": ["broker"], "producer": ["broker"], "broker": []})
+    sigs = [
+        signal("metrics", "broker", "queue_backlog", 0.9, 5, metric="queue_depth"),
+        signal("metrics", "consumer", "latency_increase", 0.8, 5, metric="processing_ms"),
+    ]
+    cands = build_candidates(context=ctx, signals=sigs, similar=[], runbooks=[])
+    feats = {(c.service, c.kind): c.features for c in cands}
+    assert feats[("broker", "queue_backlog")]["dependency_origin"] == 0.0
