@@ -140,9 +140,10 @@ def _changepoint(
         noise = max(hinge.resid_sd, noise_sd(y, float(np.median(y))))
         resid = y - np.interp(t, [t[0], t[hinge.index], end], [0.0, 0.0, extra])
         sse_hinge = float(np.sum((resid - np.polyval(np.polyfit(t - t[0], resid, 1), t - t[0])) ** 2))
-        if ramp_prone and 1 in allowed and _levelled_rise(t, y, hinge, noise):
-            # a fill or leak already under way when the window opened, held at its top since the bend: the
-            # growth is the change, begun at (or before) the window's start
+        if rule is not None and rule.family == "memory" and 1 in allowed and _levelled_rise(t, y, hinge, noise):
+            # a leak already under way when the window opened, held at its top since the bend: the growth is
+            # the change, begun at (or before) the window's start (a fill held at its limit keeps the at-limit
+            # reading, which says more: how full, since when)
             rise = hinge.slope_before * float(t[hinge.index] - t[0])
             shape, direction, z = "ramp", 1, 0.5 * rise / noise
             change_ts = float(t[0])
