@@ -15,18 +15,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from detectors.logs.changes import ExampledPattern
+
 
 @dataclass(frozen=True, slots=True)
-class WhatChanged:
+class WhatChanged(ExampledPattern):
     id: str
     what: str  # "code", "config" or "restart"
     pattern: str
     positive: str
     negative: str
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "regex", re.compile(self.pattern, re.IGNORECASE))
 
 
 WHAT_CHANGED: tuple[WhatChanged, ...] = (

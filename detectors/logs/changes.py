@@ -34,8 +34,19 @@ MAX_TEXT = 300
 FORMAT_SAMPLE = 50
 
 
+class ExampledPattern:
+    """A rule-table row (a frozen dataclass) whose ``pattern`` is compiled once, case-insensitively, into its
+    ``regex`` field; its ``positive`` text must match and its ``negative`` text must not (each table's test)."""
+
+    __slots__ = ()
+    pattern: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(self.pattern, re.IGNORECASE))
+
+
 @dataclass(frozen=True, slots=True)
-class ChangeRow:
+class ChangeRow(ExampledPattern):
     """A line that states a change: ``kind`` is a change-log kind (deploy, config, flag); ``positive`` is a
     line the pattern must read, ``negative`` a close one it must not. A ``target`` group names the workload."""
 
@@ -45,9 +56,6 @@ class ChangeRow:
     positive: str
     negative: str
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "regex", re.compile(self.pattern, re.IGNORECASE))
 
 
 CHANGE_ROWS: tuple[ChangeRow, ...] = (
