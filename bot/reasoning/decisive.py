@@ -26,7 +26,7 @@ REPORTER_SYMPTOM = "error_rate_increase"
 
 # what a component's name says it is, and the categories of fault that live in such a component
 _AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"db|sql|postgres|mongo|maria|oracle|database|redis|cassandra"), ("database",)),
+    (re.compile(r"db|sql|postgres|mongo|maria|oracle|database|redis|memcache|cassandra"), ("database",)),
     # resolvers and name servers by what they are called (Route 53, unbound, BIND's named, a "resolver" fleet)
     (re.compile(r"dns|route-?53|resolver|unbound|nameserver|(?<![a-z])named(?![a-z])"), ("dns",)),
     # storage arrays and volumes (a SAN, a NAS, EBS, Ceph): their slowness is disk I/O, their fullness disk space
@@ -135,6 +135,12 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     inside = [k for k in known_lower if len(k) >= 3 and re.search(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])", member)]
     if inside:
         return known_lower[max(inside, key=len)]
+    # a provider's endpoint names the customer first and the provider's service after it
+    # (acme-prod.mq-vendor.net, shop.redis.cache.example.net): the one known service that is a whole later label.
+    # Not in a cluster-local name, whose second label is a namespace (ledger.payments.svc.cluster.local)
+    later = [known_lower[label] for label in labels[1:] if label in known_lower] if short == host else []
+    if len(set(later)) == 1:
+        return later[0]
     # a known name whose parts are all labels of the host (auth.teams.internal -> teams-auth)
     parts = [k for k in known_lower if "-" in k and set(k.split("-")) <= set(labels)]
     if len(parts) == 1:
@@ -607,7 +613,37 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 "score": round(float(sig.score) * 0.8, 4),
                 "attributes": {**sig.attributes, "decisive": False, "blames": target},
             }))
-    return triggers_to_limits(consequences_to_mechanism(out, topology, roles), topology)
+    return triggers_to_limits(slow_listeners(consequences_to_mechanism(out, topology, roles)), topology)
+
+
+# The kernel's "Possible SYN flooding on port N. Sending cookies." says that a listening socket's queue of half-open
+# connections overflowed: a flood fills it, and so does a listener too busy to accept. When the host's own CPU was
+# saturated before the first such line (it could not keep up before the queue overflowed), the line is that
+# saturation's symptom, not an attack (docs/causes.md).
+_SYN_RULES = frozenset({"kernel.syn_flood"})
+_LISTENER_LEAD = timedelta(minutes=2)
+
+
+def slow_listeners(signals: list[Signal]) -> list[Signal]:
+    """Rewrite a SYN-flood finding as ``cpu_saturation`` of the same host when that host's CPU saturation
+    (``_LIMIT_MIN`` or more) began at least ``_LISTENER_LEAD`` before it."""
+    out: list[Signal] = []
+    for sig in signals:
+        if not is_decisive(sig) or sig.attributes.get("rule") not in _SYN_RULES or sig.started_at is None:
+            out.append(sig)
+            continue
+        began = _aware(sig.started_at)
+        busy = [s for s in signals if s.service == sig.service and s.kind == "cpu_saturation"
+                and float(s.score) >= _LIMIT_MIN and s.started_at is not None
+                and _aware(s.started_at) <= began - _LISTENER_LEAD]
+        if not busy:
+            out.append(sig)
+            continue
+        out.append(sig.model_copy(update={
+            "kind": "cpu_saturation", "score": round(min(float(sig.score), max(float(s.score) for s in busy)), 4),
+            "attributes": {**sig.attributes, "reported_as": sig.kind, "mechanism_from": busy[0].id},
+        }))
+    return out
 
 
 # A rise in requests is a trigger, not a failure, when something below the service that received it reached its
@@ -619,21 +655,45 @@ _LIMIT_MIN = 0.5
 _LIMIT_LEAD = timedelta(minutes=2)  # a limit already reached well before the traffic rose is not its consequence
 
 
+# A consumer that falls behind (a backlog on the service that works the queue) while something it writes to or reads
+# from reached its own limit first is slowed by that limit (docs/causes.md): the backlog is how the saturated
+# database or dependency shows on its callers, as a retry of a slow sink does. The limit must have begun before the
+# backlog (or with it, ``_LIMIT_LEAD``), and not so long before that it is the service's usual state.
+BACKLOG_KINDS = frozenset({"queue_backlog"})
+_BACKLOG_HORIZON = timedelta(minutes=30)
+
+
+def _limit_behind(sig: Signal, signals: list[Signal], below: set[str]) -> list[Signal]:
+    """The limits below ``sig.service`` that explain it: for a traffic rise, limits reached no earlier than the
+    rise; for a backlog, limits reached before it (within ``_BACKLOG_HORIZON``) or with it."""
+    began = _aware(sig.started_at) if sig.started_at is not None else None
+    if began is None:
+        return []
+    found = []
+    for s in signals:
+        if s.service not in below or str(s.kind) not in LIMIT_KINDS or float(s.score) < _LIMIT_MIN \
+                or s.started_at is None or s.attributes.get("reporter"):
+            continue
+        start = _aware(s.started_at)
+        if str(sig.kind) in TRIGGER_KINDS and start >= began - _LIMIT_LEAD:
+            found.append(s)
+        elif str(sig.kind) in BACKLOG_KINDS and began - _BACKLOG_HORIZON <= start <= began + _LIMIT_LEAD:
+            found.append(s)
+    return found
+
+
 def triggers_to_limits(signals: list[Signal], topology: dict[str, list[str]] | None = None) -> list[Signal]:
     """Rewrite each traffic rise on a caller as the capacity limit a dependency reached under it, when that
     dependency's own evidence names the limit (``LIMIT_KINDS``) and the limit began no earlier than the rise:
-    the limit is what failed, the traffic only its trigger. With no such dependency the rise stays as it is."""
+    the limit is what failed, the traffic only its trigger. A backlog on a consumer whose dependency reached its
+    limit first is rewritten the same way (``BACKLOG_KINDS``). With no such dependency the signal stays as it is."""
     graph = topology or {}
     out: list[Signal] = []
     for sig in signals:
-        if str(sig.kind) not in TRIGGER_KINDS or not sig.service or sig.started_at is None:
+        if str(sig.kind) not in TRIGGER_KINDS | BACKLOG_KINDS or not sig.service or sig.started_at is None:
             out.append(sig)
             continue
-        below = _below(sig.service, graph)
-        rise = _aware(sig.started_at)
-        limits = [s for s in signals if s.service in below and str(s.kind) in LIMIT_KINDS
-                  and float(s.score) >= _LIMIT_MIN and s.started_at is not None
-                  and _aware(s.started_at) >= rise - _LIMIT_LEAD and not s.attributes.get("reporter")]
+        limits = _limit_behind(sig, signals, _below(sig.service, graph))
         if not limits:
             out.append(sig)
             continue
@@ -728,9 +788,11 @@ def support(signals: Iterable[Signal]) -> dict[tuple[str, str], float]:
 # (cause, effect): when a service shows the cause on its own evidence (a detector named it) and a decisive
 # finding of the effect, the cause explains the effect, inherits its support and the effect keeps less of it: a heap that grew for hours
 # before the OOM kill is a leak, not just an OOM; threads blocked on each other's locks are why a liveness probe times
-# out; a node whose own NIC link went down is NotReady because it is cut off.
+# out; a node whose own NIC link went down is NotReady because it is cut off; a database that reached a limit of its
+# own host (its open-file table, a quota) and then aborted and restarted is down because of that limit.
 EXPLAINS: tuple[tuple[str, str], ...] = (
-    ("memory_leak", "oom_kill"), ("deadlock", "thread_pool_exhaustion"), ("network_partition", "node_failure"))
+    ("memory_leak", "oom_kill"), ("deadlock", "thread_pool_exhaustion"), ("network_partition", "node_failure"),
+    ("resource_quota", "db_down"))
 
 
 def with_explanations(best: dict[tuple[str, str], float], signals: Iterable[Signal]) -> dict[tuple[str, str], float]:

@@ -291,7 +291,7 @@ def _failover_over_network(groups: list[_Group]) -> None:
             g.first.attributes["explains"] = "db.failover"
 
 
-_ROLE_NAMES = {"database": re.compile(r"db|sql|postgres|pg|mongo|redis|maria|cassandra|oracle|cockroach|patroni",
+_ROLE_NAMES = {"database": re.compile(r"db|sql|postgres|pg|mongo|redis|memcache|maria|cassandra|oracle|cockroach|patroni",
                                       re.IGNORECASE)}
 
 

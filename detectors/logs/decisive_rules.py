@@ -223,7 +223,11 @@ CONNECT_RULES: tuple[Rule, ...] = (
 SERVICE_RULES: tuple[Rule, ...] = (
     Rule("db.too_many_clients", "decisive", "db_connection_exhaustion", 0.85, "self",
          r"sorry, too many clients already|remaining connection slots are reserved|Too many connections|"
-         r"too many connections for role|ERR max number of clients reached", role="database"),
+         r"too many connections for role|ERR max number of clients reached|"
+         # memcached at its -c ceiling (it then stops accepting: listen_disabled_num counts it)
+         r"\bmemcached\S*:\s+Too many open connections\b|^\s*Too many open connections\s*$", role="database",
+         hint=("too many clients already", "remaining connection slots", "too many connections",
+               "max number of clients", "too many open connections")),
     Rule("db.pool_exhausted", "decisive", "db_connection_exhaustion", 0.75, "self",
          r"HikariPool-\d+ - Connection is not available, request timed out|QueuePool limit of size \d+ overflow|"
          r"Cannot get a connection, pool error|Timeout waiting for idle object|unable to acquire (?:a )?(?:JDBC )?connection|"

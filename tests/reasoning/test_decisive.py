@@ -101,6 +101,7 @@ def test_a_leak_the_metrics_show_explains_the_oom_kill() -> None:
     [
         ("payments", "thread_pool_exhaustion", "deadlock"),  # liveness timeouts; its own log: blocked on a mutex
         ("node-4", "node_failure", "network_partition"),  # NodeNotReady; its own kernel: NIC link down
+        ("orders-pg", "db_down", "resource_quota"),  # recovery mode; its own log: Too many open files in system
     ],
 )
 def test_a_cause_the_services_own_logs_name_explains_the_decisive_effect(service: str, effect: str,
@@ -227,6 +228,10 @@ def test_a_numbered_host_is_its_fleet_and_a_device_of_a_network_fleet_stays_with
     assert resolve_culprit("ny-web01", ["ny-lb", "web"]) == "web"
     assert resolve_culprit("auth.teams.internal:443", ["teams-auth", "chat-mt"]) == "teams-auth"
     assert resolve_culprit("web-3.prod.example.com", ["ny-lb", "web"]) == "web"
+    # a provider's endpoint: the customer's name first, the provider's (the known component) after it
+    assert resolve_culprit("acme-prod.mq-vendor.net:5671", ["mq-vendor", "intake"]) == "mq-vendor"
+    assert resolve_culprit("shop.cache-co.example.net", ["cache-co", "cache-co-2"]) == "cache-co"
+    assert resolve_culprit("ledger.payments.svc.cluster.local", ["payments"]) == "ledger"
     router = _decisive("backbone-rtr", "network_partition", 0.8, "bb1-ash6.fbnet")
     router.attributes["culprit_device"] = True
     moved = retarget([router], ["backbone-rtr", "www"])
@@ -454,6 +459,43 @@ def test_a_traffic_rise_stays_when_no_dependency_reached_a_limit_under_it() -> N
     unrelated = signal("metrics", "coredns", "cpu_saturation", 0.9, 9)  # not below checkout
     for other in (own, earlier, weak, unrelated):
         assert ("checkout", "traffic_spike") in _moved([rise, other], topology)
+
+
+def test_a_consumer_backlog_is_the_limit_its_dependency_reached_first() -> None:
+    topology = {"indexer": ["events-db", "broker"], "events-db": [], "broker": []}
+    backlog = signal("logs", "indexer", "queue_backlog", 0.76, 12)
+    saturated = signal("metrics", "events-db", "cpu_saturation", 0.81, 10)  # the sink saturated two minutes before
+    moved = _moved([backlog, saturated], topology)
+    assert ("indexer", "queue_backlog") not in moved
+    assert ("events-db", "cpu_saturation") in moved
+
+
+def test_a_consumer_backlog_stays_when_no_dependency_reached_a_limit_before_it() -> None:
+    topology = {"indexer": ["events-db"], "events-db": [], "coredns": []}
+    backlog = signal("logs", "indexer", "queue_backlog", 0.76, 40)
+    later = signal("metrics", "events-db", "cpu_saturation", 0.8, 50)  # after the backlog: a consequence at most
+    chronic = signal("metrics", "events-db", "cpu_saturation", 0.8, 1)  # saturated long before: its usual state
+    weak = signal("metrics", "events-db", "cpu_saturation", 0.3, 39)
+    unrelated = signal("metrics", "coredns", "cpu_saturation", 0.9, 39)  # not below the consumer
+    for other in (later, chronic, weak, unrelated):
+        assert ("indexer", "queue_backlog") in _moved([backlog, other], topology)
+
+
+def _syn_flood(minute: float) -> Signal:
+    sig = _decisive("cache-proxy", "ddos", 0.78, minute=minute)
+    sig.attributes["rule"] = "kernel.syn_flood"
+    return sig
+
+
+def test_syn_cookies_on_a_host_whose_cpu_saturated_first_are_the_slow_listener_not_an_attack() -> None:
+    topology = {"cache-proxy": []}
+    busy = signal("metrics", "cache-proxy", "cpu_saturation", 0.9, 5)
+    assert _moved([_syn_flood(9), busy], topology) >= {("cache-proxy", "cpu_saturation")}
+    assert ("cache-proxy", "ddos") not in _moved([_syn_flood(9), busy], topology)
+    # the flood came first (or with the CPU): an attack that then loaded the host
+    assert ("cache-proxy", "ddos") in _moved([_syn_flood(5), signal("metrics", "cache-proxy", "cpu_saturation", 0.9, 5)],
+                                             topology)
+    assert ("cache-proxy", "ddos") in _moved([_syn_flood(9)], topology)
 
 
 def _preemption(minute: float, rule: str) -> Signal:

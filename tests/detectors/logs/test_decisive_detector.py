@@ -239,6 +239,13 @@ def test_a_database_error_quoted_by_a_client_blames_its_database() -> None:
     assert "culprit_role" not in own.attributes
 
 
+def test_a_cache_servers_own_connection_ceiling_is_decisive_on_it() -> None:
+    line = "Mar  3 21:04:11 sessions-memcache-2 memcached[811]: Too many open connections"
+    (own,) = detect_service_decisive("sessions-memcache-2", [line])
+    assert (own.kind, own.attributes["decisive"]) == ("db_connection_exhaustion", True)
+    assert "culprit_role" not in own.attributes
+
+
 def test_timeouts_and_resets_are_evidence_not_decisive() -> None:
     line = ('2024/03/01 12:00:03 [error] 31#31: *7 upstream timed out (110: Connection timed out) while reading '
             'response header from upstream, upstream: "http://10.0.7.4:8080/api"')

@@ -115,6 +115,8 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("tls.name_mismatch", 'Get "https://10.0.0.8:8443/health": x509: certificate is valid for api.internal, not '
      "10.0.0.8", "certificate_expired", "10.0.0.8"),
     ("db.too_many_clients", "FATAL:  sorry, too many clients already", "db_connection_exhaustion", None),
+    ("db.too_many_clients", "Mar  3 21:04:11 cache-1 memcached[811]: Too many open connections", "db_connection_exhaustion",
+     None),
     ("db.too_many_clients", "FATAL:  remaining connection slots are reserved for non-replication superuser "
      "connections", "db_connection_exhaustion", None),
     ("db.pool_exhausted", "java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, "
