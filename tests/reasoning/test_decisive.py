@@ -199,6 +199,11 @@ def test_resolver_names_say_they_serve_dns() -> None:
     assert name_affinity("unnamed-worker", "dns_failure") != 1.0
 
 
+def test_a_cache_server_is_a_datastore_by_its_name() -> None:
+    assert name_affinity("sessions-memcache", "db_connection_exhaustion") == 1.0
+    assert name_affinity("memcached-2", "ddos") == 0.0
+
+
 def test_a_providers_reply_without_a_named_culprit_moves_to_the_callers_one_dependency() -> None:
     topology = {"operator": ["filestore"], "checkout": ["orders-db", "payments", "shipping"]}
     throttled = retarget([_decisive("operator", "rate_limited", 0.83)], ["operator", "filestore"], topology)
