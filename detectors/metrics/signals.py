@@ -150,7 +150,10 @@ def _changepoint(
             before, after = float(np.median(y[:5])), float(y[-1])
             slope_per_h = hinge.slope_before * 3600.0
             idx = 0
-        elif sse_hinge < 0.8 * _step_sse(y, idx):  # a bend explains the series better than a step
+        elif sse_hinge < 0.8 * _step_sse(y, idx) and (
+                (1 if extra > 0 else -1) in allowed or direction not in allowed):
+            # a bend explains the series better than a step; not a bend the other way (a recovery after the
+            # alert) in place of a step in a bad direction before it: that step is the incident's change
             shape, direction = "ramp", 1 if extra > 0 else -1
             z = 0.5 * abs(extra) / noise
             change_ts = float(t[hinge.index])

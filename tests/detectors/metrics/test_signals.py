@@ -27,6 +27,16 @@ def test_latency_step_is_found_with_change_time_and_evidence() -> None:
     assert s.attributes["after"] > 2000
 
 
+def test_a_saturation_before_the_alert_is_found_when_the_series_recovers_after_it() -> None:
+    y = noisy(90, 41, 4, 7)
+    y[20:24] = np.linspace(48, 90, 4)
+    y[24:62] = noisy(38, 98, 3, 8)  # saturated from 24, the alert at 36
+    y[62:66] = np.linspace(90, 50, 4)  # the fix, after the alert: the series comes back down
+    sigs = detect_metric_signals([series("queue-db", "cpu_percent", y)], alert_time=T0 + timedelta(minutes=36))
+    assert [(s.service, s.kind) for s in sigs] == [("queue-db", "cpu_saturation")]
+    assert T0 + timedelta(minutes=19) <= sigs[0].started_at <= T0 + timedelta(minutes=24)
+
+
 def test_quiet_series_give_no_signal() -> None:
     out = detect_metric_signals([series("a", "cpu_usage", noisy(200, 0.4, 0.02, s)) for s in range(10)])
     assert out == []
