@@ -646,38 +646,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 "score": round(float(sig.score) * 0.8, 4),
                 "attributes": {**sig.attributes, "decisive": False, "blames": target},
             }))
-    return lockups_to_cpu(triggers_to_limits(consequences_to_mechanism(out, topology, roles), topology))
-
-
-# The kernel's soft-lockup watchdog (``BUG: soft lockup - CPU#3 stuck for 22s! [java:4711]``) says a CPU ran one
-# task without yielding for seconds: on a host whose CPU is pegged at the same time that is CPU starvation (a livelock,
-# a runaway spin: the 2012 leap-second timers), not a machine gone (docs/causes.md: host resources).
-LOCKUP_RULES = frozenset({"kernel.soft_lockup"})
-LOCKUP_CPU_WINDOW = timedelta(minutes=10)
-_LOCKUP_CPU_MIN = 0.8
-
-
-def lockups_to_cpu(signals: list[Signal]) -> list[Signal]:
-    """Rewrite each soft-lockup finding as ``cpu_saturation`` on its service when that service's own metrics show its
-    CPU saturated (a ``cpu_saturation`` metric signal of at least ``_LOCKUP_CPU_MIN``) beginning within
-    ``LOCKUP_CPU_WINDOW`` of the lockup; without such a metric the lockup keeps its reading."""
-    pegged: dict[str, list[datetime]] = defaultdict(list)
-    for s in signals:
-        if s.service and s.kind == "cpu_saturation" and float(s.score) >= _LOCKUP_CPU_MIN and s.started_at is not None \
-                and (s.source or "").startswith("metric") and not s.attributes.get("reporter"):
-            pegged[s.service].append(_aware(s.started_at))
-    if not pegged:
-        return signals
-    out: list[Signal] = []
-    for sig in signals:
-        times = pegged.get(sig.service or "", [])
-        if is_decisive(sig) and sig.attributes.get("rule") in LOCKUP_RULES and sig.started_at is not None \
-                and any(abs(_aware(sig.started_at) - t) <= LOCKUP_CPU_WINDOW for t in times):
-            out.append(sig.model_copy(update={"kind": "cpu_saturation",
-                                              "attributes": {**sig.attributes, "reported_as": sig.kind}}))
-        else:
-            out.append(sig)
-    return out
+    return triggers_to_limits(consequences_to_mechanism(out, topology, roles), topology)
 
 
 # A rise in requests is a trigger, not a failure, when something below the service that received it reached its

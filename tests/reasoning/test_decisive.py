@@ -599,22 +599,3 @@ def test_several_numbered_members_of_one_fleet_failing_alike_in_a_service_log_ar
     assert {s.service for s in alone if s.attributes.get("decisive")} == {"tly-box-4"}
     nodes = retarget([_kernel("kubelet", "ip-10-0-3-17", 9), _kernel("kubelet", "ip-10-0-3-18", 9)], ["kubelet"])
     assert {s.service for s in nodes if s.attributes.get("decisive")} == {"ip-10-0-3-17", "ip-10-0-3-18"}
-
-
-def _pegged(service: str, minute: float, score: float = 0.93) -> Signal:
-    return Signal(source="metrics", detector="metric.changepoint", service=service, kind="cpu_saturation",
-                  metric="cpu_percent", title=f"{service}: cpu_percent rose to 99%", score=score,
-                  started_at=at(minute), attributes={})
-
-
-def test_a_soft_lockup_on_a_service_whose_cpu_is_pegged_reads_as_cpu_saturation() -> None:
-    lockups = [_kernel("tally", f"tly-box-{n}", 10 + n) for n in (1, 2)]
-    moved = retarget([*lockups, _pegged("tally", 9)], ["tally"])
-    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("tally", "cpu_saturation")}
-    # without the pegged CPU (or with it long before) the lockup keeps its reading; a panic is never rewritten
-    assert {s.kind for s in retarget(lockups, ["tally"]) if s.attributes.get("decisive")} == {"node_failure"}
-    late = retarget([*lockups, _pegged("tally", 40)], ["tally"])
-    assert {s.kind for s in late if s.attributes.get("decisive")} == {"node_failure"}
-    panics = [_kernel("tally", f"tly-box-{n}", 10 + n, rule="kernel.panic") for n in (1, 2)]
-    assert {s.kind for s in retarget([*panics, _pegged("tally", 9)], ["tally"]) if s.attributes.get("decisive")} \
-        == {"node_failure"}
