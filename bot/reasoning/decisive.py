@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -368,14 +369,51 @@ def _quoted_database_error(sig: Signal, topology: dict[str, list[str]], roles: R
                                   "attributes": {**sig.attributes, "decisive": True, "culprit": deps[0]}})
 
 
-def _device_target(sig: Signal, target: str, names: list[str], roles: Roles | None = None) -> str:
+def _device_target(sig: Signal, target: str, names: list[str], roles: Roles | None = None,
+                   fleets: dict[str, set[str]] | None = None) -> str:
     """A syslog host that names no known component: a device of the fleet whose log this is (``bb1-ash6`` in
     the backbone routers' log) when that log is a network device's or fleet's, by its name or by its lines
-    (device syslog: ``roles``), or when the host is named after that log's service; else the host itself."""
+    (device syslog: ``roles``), when the host is named after that log's service, or when it is one of several
+    numbered members of one fleet that the same log shows failing the same way (``fleets``: ``app-3``, ``app-5``
+    in ``altea``'s log are that service's machines, not two components of their own); else the host itself."""
     if target in names or not sig.attributes.get("culprit_device") or not sig.service:
         return target
     device = _NETWORK_DEVICE.search(sig.service.lower()) or (roles or {}).get(sig.service) == NETWORK
-    return sig.service if device or _member_of(target, sig.service) else target
+    fleet = (fleets or {}).get(sig.service, set())
+    return sig.service if device or _member_of(target, sig.service) or _stem(target) in fleet else target
+
+
+def _stem(host: str) -> str:
+    """A numbered host's fleet stem (``alt-app-3`` -> ``alt-app``); empty for a host without a number or one
+    named for its address (``ip-10-0-3-17``), which is one machine."""
+    name = host.split(".", 1)[0].lower()
+    if _ADDRESS_HOST.match(name):
+        return ""
+    stem = _MEMBER_NUMBER.sub("", name).rstrip("-")
+    return stem if stem != name and len(stem) >= 2 else ""
+
+
+FLEET_MEMBERS_MIN = 2
+
+
+def _log_fleets(signals: list[Signal], names: list[str]) -> dict[str, set[str]]:
+    """Per service, the fleet stems of which at least ``FLEET_MEMBERS_MIN`` distinct numbered hosts, none a known
+    component, report decisive findings of one kind in that service's log: a failure the same log shows on
+    several members of one fleet is the fleet's (the service's), not one machine's."""
+    hosts: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    known = {n.lower() for n in names}
+    for sig in signals:
+        culprit = sig.attributes.get("culprit") if sig.attributes else None
+        if not (is_decisive(sig) and sig.service and sig.attributes.get("culprit_device") and isinstance(culprit, str)):
+            continue
+        stem = _stem(culprit)
+        if stem and culprit.lower() not in known:
+            hosts[(sig.service, str(sig.kind), stem)].add(culprit.lower())
+    out: dict[str, set[str]] = defaultdict(set)
+    for (service, _kind, stem), members in hosts.items():
+        if len(members) >= FLEET_MEMBERS_MIN:
+            out[service].add(stem)
+    return out
 
 
 def _member_of(host: str, service: str) -> bool:
@@ -579,6 +617,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
     names = sorted({k for k in known if k})
     signals = [_quoted_database_error(s, topology or {}, roles) for s in signals]
     failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}
+    fleets = _log_fleets(signals, names)
     out: list[Signal] = []
     for sig in [*signals, *_component_kinds(signals, roles)]:
         owner = _owner_is_failing(sig, names, failing) if is_decisive(sig) else None
@@ -593,7 +632,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 or _SOURCE_FILE.search(culprit.strip()):
             out.append(sig)
             continue
-        target = _device_target(sig, resolve_culprit(culprit, names), names, roles)
+        target = _device_target(sig, resolve_culprit(culprit, names), names, roles, fleets)
         if sig.kind == "dns_failure" and target not in names:
             target = _resolver_for(sig, topology or {}) or _name_for_lookup(sig, names) or target
         if _is_ip(target):

@@ -389,6 +389,15 @@ KERNEL_RULES: tuple[Rule, ...] = (
          r"general protection fault(?:, probably for non-canonical address)?:? \S+|\bOops: \d{4}\b",
          hint=("bug: unable to handle", "kernel bug at", "general protection fault", "oops: ")),
     Rule("kernel.syn_flood", "kernel", "ddos", 0.75, "self", r"Possible SYN flooding on port"),
+    # machines that lost power or were shut down for heat (a data centre's building management or a BMC's event
+    # log, the kernel's own thermal shutdown): the machines whose log it is went away (docs/causes.md)
+    Rule("facility.power_lost", "kernel", "node_failure", 0.8, "self",
+         r"powered (?:off|down) (?:by|due to|after|for) (?:thermal|over-?temperature|high temperature)|"
+         r"Critical temperature reached \(\d+ C\), shutting down|"
+         r"\bPDU\b.{0,40}\binput (?:power )?(?:lost|failed)|\bUPS output (?:lost|off|failed)|"
+         r"Power Supply AC lost\s*\|\s*Asserted|Power off/down\s*\|\s*Asserted",
+         hint=("powered off", "powered down", "critical temperature reached", "pdu", "ups output", "ac lost",
+               "power off/down")),
     Rule("kernel.multipath", "kernel", "hardware_error", 0.6, "self",
          r"multipath: [\d:]+: Failing path|remaining active paths: 0\b|All paths (?:are )?down",
          hint=("failing path", "remaining active paths: 0", "all paths down", "all paths are down"), weak=True),

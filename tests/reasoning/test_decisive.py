@@ -629,3 +629,20 @@ def test_a_host_named_after_the_service_whose_log_it_writes_in_is_a_member_of_it
     node = _decisive("kubelet", "node_failure", 0.8, "ip-10-0-3-17")
     node.attributes["culprit_device"] = True  # a host named for nothing of the log's service stays itself
     assert "ip-10-0-3-17" in {s.service for s in retarget([node], ["kubelet"])}
+
+
+def _kernel(service: str, host: str, minute: float, rule: str = "kernel.soft_lockup") -> Signal:
+    sig = _decisive(service, "node_failure", 0.63, host, minute)
+    sig.attributes.update({"culprit_device": True, "rule": rule})
+    return sig
+
+
+def test_several_numbered_members_of_one_fleet_failing_alike_in_a_service_log_are_that_service() -> None:
+    three = [_kernel("tally", f"tly-box-{n}", 9 + n) for n in (1, 2, 5)]
+    moved = retarget(three, ["tally", "gateway"])
+    assert {s.service for s in moved if s.attributes.get("decisive")} == {"tally"}
+    # one member alone is one machine: it stays itself, as do hosts named for their address
+    alone = retarget([_kernel("tally", "tly-box-4", 9)], ["tally", "gateway"])
+    assert {s.service for s in alone if s.attributes.get("decisive")} == {"tly-box-4"}
+    nodes = retarget([_kernel("kubelet", "ip-10-0-3-17", 9), _kernel("kubelet", "ip-10-0-3-18", 9)], ["kubelet"])
+    assert {s.service for s in nodes if s.attributes.get("decisive")} == {"ip-10-0-3-17", "ip-10-0-3-18"}

@@ -185,6 +185,13 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("kernel.hard_lockup", "Dec  6 10:00:01 node-5 kernel: Watchdog detected hard LOCKUP on cpu 5", "node_failure",
      "node-5"),
     ("kernel.panic", "Kernel panic - not syncing: Fatal exception in interrupt", "node_failure", None),
+    ("facility.power_lost", "Mar  3 04:10:11 dc2-bms ems[88]: node r14-u07 powered down due to over-temperature "
+     "(inlet 47C)", "node_failure", None),
+    ("facility.power_lost", "thermal thermal_zone0: Critical temperature reached (105 C), shutting down", "node_failure",
+     None),
+    ("facility.power_lost", "Mar  3 04:10:11 dc2-bms ems[88]: rack B-07 PDU-2 input power lost", "node_failure", None),
+    ("facility.power_lost", "SEL 1a | 03/03/2026 | 04:10:11 | Power Supply #0x51 | Power Supply AC lost | Asserted",
+     "node_failure", None),
     ("kernel.syn_flood", "TCP: request_sock_TCP: Possible SYN flooding on port 443. Sending cookies.  Check SNMP "
      "counters.", "ddos", None),
     ("kernel.clocksource", "clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable because "
@@ -344,6 +351,9 @@ ROWS: list[tuple[str, str, str, str | None]] = [
 
 # Lines that look like a rule's but must not fire it: (rule id that must stay silent, line).
 NEAR_MISSES: list[tuple[str, str]] = [
+    ("facility.power_lost", "Mar  3 04:10:11 dc2-bms ems[88]: UPS-2 on battery, output normal, load 41%"),
+    ("facility.power_lost", "Mar  3 04:10:11 dc2-bms ems[88]: PDU-2 input voltage 231 V OK"),
+    ("facility.power_lost", "host r14-u07 powered off by operator for maintenance"),
     ("cli.unknown_flag", "feature flag provided by LaunchDarkly is not defined for this user"),
     ("cli.unknown_flag", "ignoring unknown flag value in config: colour=blue"),
     ("kernel.multipath", "Jan 29 10:23:40 hv03 multipathd[1021]: mpatha: remaining active paths: 2"),
