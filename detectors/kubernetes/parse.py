@@ -23,7 +23,7 @@ from detectors.kubernetes.events_table import (
 )
 from detectors.kubernetes.model import ContainerLog, Findings, KubeEvent, ObjectRef, Rollout
 from detectors.kubernetes.objects import looks_like_api_object, parse_objects
-from detectors.kubernetes.shapes import split_shapes
+from detectors.kubernetes.shapes import EVENTS, split_shapes
 from detectors.kubernetes.tables import is_table, parse_table
 from detectors.kubernetes.text import clean
 
@@ -94,8 +94,8 @@ def split_commands(text: str) -> list[tuple[str, str]]:
 
     Parts are cut at command lines, and inside each command's output where the shape of the text says another
     output begins (outputs pasted without their command lines; ``shapes.split_shapes``). A command stays with
-    the parts of the shape its output began with (``kubectl get pods,svc`` keeps its namespace on each table);
-    what follows in another shape was pasted after it and is not its output, nor is what follows the prompt of
+    the parts of the shape its output began with (``kubectl get pods,svc`` keeps its namespace on each table), and
+    a ``kubectl describe <kind> <name>`` with its ``Events:`` section after other fields; what follows in another shape was pasted after it and is not its output, nor is what follows the prompt of
     another program (``$ curl ...``): that part has no command."""
     commands: list[tuple[str, list[str]]] = [("", [])]
     for line in text.split("\n"):
@@ -117,8 +117,15 @@ def split_commands(text: str) -> list[tuple[str, str]]:
             parts.append((cmd, "\n".join(lines)))
             continue
         first = shaped[0][0]
-        parts.extend((cmd if shape == first else "", body) for shape, body in shaped)
+        parts.extend((cmd if shape == first or _describe_events(cmd, shape, body) else "", body)
+                     for shape, body in shaped)
     return parts
+
+
+def _describe_events(command: str, shape: str, body: str) -> bool:
+    """The ``Events:`` section of a ``kubectl describe <kind> <name>`` whose other fields a filter cut or kept
+    (``| sed -n '/^Node-Selectors/,$p'``, ``| tail``) is still that object's output, whatever shape came first."""
+    return shape == EVENTS and body.lstrip().startswith("Events:") and command_object(command) is not None
 
 
 _VERBS = frozenset({"get", "describe", "logs", "rollout", "events", "top", "explain", "drain", "auth", "exec",

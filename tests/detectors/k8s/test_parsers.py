@@ -306,3 +306,26 @@ def test_another_programs_output_is_not_the_previous_kubectl_commands() -> None:
     # the curl output is a part of its own, without the prompt line; a metrics comment starts no part
     assert [p for p in parts[1:] if "expire date" in p[1]] == [("", "*  expire date: Nov 14 06:02:11 2026 GMT")]
     assert any(p[1].startswith("OpenSSL 3.0.13\n# HELP") for p in parts)
+
+
+def test_a_filtered_describes_events_section_is_the_described_objects() -> None:
+    text = ("$ kubectl -n data describe pod pg-replica-1 | sed -n '/^Node-Selectors/,$p'\n"
+            "Node-Selectors:              node-pool=db-arm\n"
+            "Tolerations:                 node.kubernetes.io/not-ready:NoExecute op=Exists for 300s\n"
+            "Events:\n"
+            "  Type     Reason            Age   From               Message\n"
+            "  ----     ------            ----  ----               -------\n"
+            "  Warning  FailedScheduling  22m   default-scheduler  0/5 nodes are available: 2 node(s) had volume "
+            "node affinity conflict, 3 node(s) didn't match Pod's node affinity/selector.\n")
+    [event] = parse_kube_text(KubeText(name="pg.txt", text=text)).events
+    assert (event.obj.label, event.obj.namespace, event.reason) == ("pod/pg-replica-1", "data", "FailedScheduling")
+
+
+def test_a_get_commands_later_events_section_is_not_given_its_command() -> None:
+    from detectors.kubernetes.parse import split_commands
+
+    text = ("$ kubectl -n data get pods\nNAME    READY   STATUS    RESTARTS   AGE\npg-0    1/1     Running   0    "
+            "      2d\n\nEvents:\n  Type     Reason   Age   From     Message\n  ----     ------   ----  ----     "
+            "-------\n  Warning  BackOff  1m    kubelet  Back-off restarting failed container\n")
+    parts = split_commands(text)
+    assert [cmd for cmd, body in parts if body.lstrip().startswith("Events:")] == [""]
