@@ -22,7 +22,7 @@ from detectors.kubernetes.events_table import (
     parse_events_table,
 )
 from detectors.kubernetes.model import ContainerLog, Findings, KubeEvent, ObjectRef, Rollout
-from detectors.kubernetes.objects import looks_like_api_object, parse_objects
+from detectors.kubernetes.objects import looks_like_api_object, parse_fragment, parse_objects
 from detectors.kubernetes.shapes import EVENTS, split_shapes
 from detectors.kubernetes.tables import is_table, parse_table
 from detectors.kubernetes.text import clean
@@ -172,6 +172,26 @@ def command_object(command: str) -> ObjectRef | None:
     return ObjectRef(kind, name, namespace) if kind and name else None
 
 
+def filtered_object(command: str) -> ObjectRef | None:
+    """The Pod or Node a ``kubectl get <kind> <name> -o json|yaml`` piped through a filter (``jq``, ``yq``) is
+    about, else None: its output is a part of that object, not the whole."""
+    head, _, rest = command.partition("|")
+    if not re.search(r"\b(?:jq|yq)\b", rest) or not re.search(r"(?:-o|--output)[ =]?(?:json|yaml)\b", head):
+        return None
+    words = [w for w in head.split() if not w.startswith("-")]
+    namespace = command_namespace(head)
+    words = [w for w in words if w != namespace and w not in ("json", "yaml")]
+    if "get" not in words:
+        return None
+    names = words[words.index("get") + 1:]
+    if len(names) == 1 and "/" in names[0]:
+        names = names[0].split("/", 1)
+    if len(names) != 2:
+        return None
+    kind = _KINDS.get(names[0].lower().split(".", 1)[0], "")
+    return ObjectRef(kind, names[1], namespace) if kind in ("Pod", "Node") else None
+
+
 _KINDS = {"po": "Pod", "pod": "Pod", "pods": "Pod", "no": "Node", "node": "Node", "nodes": "Node",
           "deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
           "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
@@ -186,6 +206,10 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
     if not text.strip():
         return Findings()
     found = _structured(text, origin, command_namespace(command))
+    if found is None and (about := filtered_object(command)) is not None:
+        found = parse_fragment(text, about, origin=origin)
+        if not (found.events or found.pods or found.nodes):
+            found = None
     if found is not None:
         _name_unnamed_events(found, command_object(command) or _assigned_pod(found))
     if found is not None and (found.events or found.pods or found.nodes or found.rollouts or found.owners

@@ -329,3 +329,44 @@ def test_a_get_commands_later_events_section_is_not_given_its_command() -> None:
             "-------\n  Warning  BackOff  1m    kubelet  Back-off restarting failed container\n")
     parts = split_commands(text)
     assert [cmd for cmd, body in parts if body.lstrip().startswith("Events:")] == [""]
+
+
+_STATUSES_JQ = ("$ kubectl get pod web-6f7d8c9b5d-x2k8q -n shop -o json | jq '.status.containerStatuses'\n"
+                '[\n  {\n    "name": "web",\n    "ready": false,\n    "restartCount": 0,\n    "lastState": {},\n'
+                '    "state": {\n      "waiting": {\n        "reason": "CreateContainerConfigError",\n'
+                '        "message": "container has runAsNonRoot and image will run as root"\n      }\n    }\n  }\n]\n')
+
+
+def test_a_pods_container_statuses_cut_by_jq_are_that_pods() -> None:
+    [pod] = parse_kube_text(KubeText(name="pod.txt", text=_STATUSES_JQ)).pods
+    [status] = pod.containers
+    assert (pod.name, pod.namespace, status.container) == ("web-6f7d8c9b5d-x2k8q", "shop", "web")
+    assert status.current is not None and status.current.reason == "CreateContainerConfigError"
+
+
+def test_a_nodes_conditions_cut_by_yq_are_that_nodes() -> None:
+    text = ("$ kubectl get node wrk-7 -o yaml | yq .status.conditions\n"
+            '- lastHeartbeatTime: "2024-03-04T11:31:02Z"\n  lastTransitionTime: "2024-03-04T11:32:10Z"\n'
+            "  message: Kubelet stopped posting node status.\n  reason: NodeStatusUnknown\n  status: Unknown\n"
+            "  type: Ready\n")
+    [node] = parse_kube_text(KubeText(name="node.txt", text=text)).nodes
+    assert node.name == "wrk-7"
+    assert [(c.type, c.status, c.reason) for c in node.conditions] == [("Ready", "Unknown", "NodeStatusUnknown")]
+
+
+@pytest.mark.parametrize("command", [
+    "kubectl get pods -n shop -o json | jq '.items[0].status.containerStatuses'",  # no one object named
+    "kubectl get pod web-6f7d8c9b5d-x2k8q -n shop -o wide",  # not a filtered object
+    "kubectl get deploy web -n shop -o json | jq .status",  # not a pod or node
+])
+def test_only_a_named_pod_or_nodes_filtered_output_is_read_as_its_part(command: str) -> None:
+    from detectors.kubernetes.parse import filtered_object
+
+    assert filtered_object(command) is None
+
+
+def test_the_filtered_object_is_read_from_the_command() -> None:
+    from detectors.kubernetes.parse import filtered_object
+
+    ref = filtered_object("kubectl -n shop get po/web-1 --output=yaml | yq '.status'")
+    assert ref is not None and (ref.kind, ref.name, ref.namespace) == ("Pod", "web-1", "shop")
