@@ -220,14 +220,16 @@ def _event(obj: dict[str, Any], origin: str) -> KubeEvent | None:
 _STATUS_KEYS = ("containerStatuses", "initContainerStatuses", "conditions", "phase")
 
 
-def parse_fragment(text: str, ref: ObjectRef, *, origin: str = "") -> Findings:
+def parse_fragment(text: str, ref: ObjectRef, *, origin: str = "", last_state: bool = False) -> Findings:
     """Parts of one object's ``status`` printed by a filter (``kubectl get pod x -o json | jq .status`` or
-    ``'.status.containerStatuses'``, ``kubectl get node x -o yaml | yq .status.conditions``), read as that object's:
-    the object named on the command, ``ref``. Nothing is read from text that is not such a part."""
+    ``'.status.containerStatuses'``, ``kubectl get node x -o yaml | yq .status.conditions``, ``-o
+    jsonpath='{.status.containerStatuses[0].lastState}'``), read as that object's: the object named on the command,
+    ``ref``. A bare container state (``{"terminated": {...}}``) is the container's last state when ``last_state``
+    (the filter asked for ``lastState``), else its current one. Nothing is read from text that is not such a part."""
     status: dict[str, Any] = {}
     for doc in load_documents(text):
         for part in doc if isinstance(doc, list) and _is_status_list(doc) is None else [doc]:
-            _merge_fragment(part, status)
+            _merge_fragment(part, status, last_state)
     if not status:
         return Findings()
     obj = {"kind": ref.kind, "metadata": {"name": ref.name, "namespace": ref.namespace}, "status": status}
@@ -236,7 +238,12 @@ def parse_fragment(text: str, ref: ObjectRef, *, origin: str = "") -> Findings:
     return findings
 
 
-def _merge_fragment(part: Any, status: dict[str, Any]) -> None:
+_STATES = frozenset({"waiting", "running", "terminated"})
+
+
+def _merge_fragment(part: Any, status: dict[str, Any], last_state: bool) -> None:
+    if isinstance(part, dict) and part and set(part) <= _STATES:  # one container's state alone
+        part = {"name": "", "lastState" if last_state else "state": part}
     if isinstance(part, list):
         key = _is_status_list(part)
         if key:

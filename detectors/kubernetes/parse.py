@@ -14,7 +14,7 @@ import shlex
 
 from bot.domain import KubeText
 from bot.domain.workloads import workload_of_pod
-from detectors.kubernetes.describe import looks_like_describe, parse_describe
+from detectors.kubernetes.describe import looks_like_describe, parse_describe, parse_describe_fragment
 from detectors.kubernetes.events_table import (
     DESCRIBE_ROW,
     OBJECT_ROW,
@@ -173,11 +173,14 @@ def command_object(command: str) -> ObjectRef | None:
 
 
 def filtered_object(command: str) -> ObjectRef | None:
-    """The Pod or Node a ``kubectl get <kind> <name> -o json|yaml`` piped through a filter (``jq``, ``yq``) is
-    about, else None: its output is a part of that object, not the whole."""
+    """The Pod or Node a ``kubectl get <kind> <name> -o json|yaml`` piped through a filter (``jq``, ``yq``), or
+    printed with ``-o jsonpath=...``, is about, else None: its output is a part of that object, not the whole."""
     head, _, rest = command.partition("|")
-    if not re.search(r"\b(?:jq|yq)\b", rest) or not re.search(r"(?:-o|--output)[ =]?(?:json|yaml)\b", head):
+    jsonpath = re.search(r"(?:-o|--output)[ =]?jsonpath=", head) is not None
+    if not jsonpath and (not re.search(r"\b(?:jq|yq)\b", rest)
+                         or not re.search(r"(?:-o|--output)[ =]?(?:json|yaml)\b", head)):
         return None
+    head = re.sub(r"(?:-o|--output)[ =]?jsonpath=(?:'[^']*'|\"[^\"]*\"|\S+)", " ", head)
     words = [w for w in head.split() if not w.startswith("-")]
     namespace = command_namespace(head)
     words = [w for w in words if w != namespace and w not in ("json", "yaml")]
@@ -207,8 +210,12 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
         return Findings()
     found = _structured(text, origin, command_namespace(command))
     if found is None and (about := filtered_object(command)) is not None:
-        found = parse_fragment(text, about, origin=origin)
+        found = parse_fragment(text, about, origin=origin, last_state="lastState" in command)
         if not (found.events or found.pods or found.nodes):
+            found = None
+    if found is None and (about := command_object(command)) is not None:
+        found = parse_describe_fragment(text, about, origin=origin)  # lines a filter kept from the describe
+        if not (found.events or found.pods):
             found = None
     if found is not None:
         _name_unnamed_events(found, command_object(command) or _assigned_pod(found))

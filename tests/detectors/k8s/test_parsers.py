@@ -370,3 +370,36 @@ def test_the_filtered_object_is_read_from_the_command() -> None:
 
     ref = filtered_object("kubectl -n shop get po/web-1 --output=yaml | yq '.status'")
     assert ref is not None and (ref.kind, ref.name, ref.namespace) == ("Pod", "web-1", "shop")
+
+
+def test_a_containers_last_state_kept_by_grep_from_a_describe_is_that_pods() -> None:
+    text = ('$ kubectl -n shop describe pod cart-7c9d8f6b5-x2kbc | grep -A3 "Last State"\n'
+            "    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137\n"
+            "      Started:      Mon, 04 Mar 2024 11:50:01 +0000\n")
+    [pod] = parse_kube_text(KubeText(name="grep.txt", text=text)).pods
+    [status] = pod.containers
+    assert (pod.name, pod.namespace) == ("cart-7c9d8f6b5-x2kbc", "shop")
+    assert status.last is not None and (status.last.reason, status.last.exit_code) == ("OOMKilled", 137)
+
+
+def test_event_rows_kept_by_grep_from_a_describe_are_the_described_objects() -> None:
+    text = ("$ kubectl -n shop describe pod web-5d6e7f8a9b-q1w2e | grep Warning\n"
+            "  Warning  Failed     2m6s (x72 over 17m)  kubelet            Error: container has runAsNonRoot and image "
+            'will run as root (pod: "web-5d6e7f8a9b-q1w2e_shop(3f1c)", container: web)\n')
+    [event] = parse_kube_text(KubeText(name="grep.txt", text=text)).events
+    assert (event.obj.label, event.reason, event.count) == ("pod/web-5d6e7f8a9b-q1w2e", "Failed", 72)
+
+
+def test_a_containers_last_state_printed_by_jsonpath_is_that_pods_last_state() -> None:
+    text = ("$ kubectl -n shop get pod cart-7c9d8f6b5-x2kbc -o jsonpath='{.status.containerStatuses[0].lastState}'\n"
+            '{"terminated":{"exitCode":137,"finishedAt":"2024-03-04T11:55:12Z","reason":"OOMKilled"}}\n')
+    [pod] = parse_kube_text(KubeText(name="jsonpath.txt", text=text)).pods
+    [status] = pod.containers
+    assert pod.name == "cart-7c9d8f6b5-x2kbc" and status.current is None
+    assert status.last is not None and (status.last.state, status.last.reason) == ("terminated", "OOMKilled")
+
+
+def test_plain_text_under_a_describe_command_is_not_read_as_its_state() -> None:
+    text = "$ kubectl -n shop describe pod cart-7c9d8f6b5-x2kbc | grep -c Warning\n3\n"
+    found = parse_kube_text(KubeText(name="count.txt", text=text))
+    assert found.pods == [] and found.events == []
