@@ -130,8 +130,8 @@ def _pod(doc: _Doc, ref: ObjectRef, findings: Findings, origin: str) -> None:
 
 def parse_describe_fragment(text: str, ref: ObjectRef, *, origin: str = "") -> Findings:
     """Lines a filter kept from ``kubectl describe <kind> <name>`` (``| grep -A3 "Last State"``, ``| grep Warning``)
-    without the describe's ``Name:``: a container's state and event rows, read as the described object's (``ref``,
-    from the command). The container's name is not known ("")."""
+    without the describe's ``Name:``: a container's state, a node's conditions and event rows, read as the described
+    object's (``ref``, from the command). The container's name is not known ("")."""
     findings = Findings()
     lines = text.split("\n")
     rows = [line for line in lines if DESCRIBE_ROW.match(line)]
@@ -140,6 +140,10 @@ def parse_describe_fragment(text: str, ref: ObjectRef, *, origin: str = "") -> F
         containers = [c for c in _containers(ref.name, lines, unnamed=True) if c.current or c.last]
         if containers:
             findings.pods.append(PodInfo(name=ref.name, namespace=ref.namespace, containers=containers))
+    if ref.kind == "Node":  # its Conditions table (``| grep -A8 Conditions``)
+        node = _node(_Doc(sections={"Conditions": lines}), ref.name)
+        if node.conditions:
+            findings.nodes.append(node)
     return findings
 
 

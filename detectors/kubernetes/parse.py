@@ -215,7 +215,7 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
             found = None
     if found is None and (about := command_object(command)) is not None:
         found = parse_describe_fragment(text, about, origin=origin)  # lines a filter kept from the describe
-        if not (found.events or found.pods):
+        if not (found.events or found.pods or found.nodes):
             found = None
     if found is not None:
         _name_unnamed_events(found, command_object(command) or _assigned_pod(found))

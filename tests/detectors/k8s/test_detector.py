@@ -391,3 +391,22 @@ def test_a_pods_unnamed_sandbox_failure_takes_the_reason_a_later_attempt_names()
     signals = [s for s in detect_kubernetes_signals(context(KubeText(name="describe.txt", text=text)))
                if s.attributes.get("reason") == "FailedCreatePodSandBox"]
     assert [(s.service, s.kind) for s in signals] == [("node-pool-a-3", "resource_quota")]
+
+
+@pytest.mark.parametrize(("claim", "pods", "workload"), [
+    ("data-mongo-2", "", "mongo"),  # <template>-<statefulset>-<ordinal>, nothing else known
+    ("datadir-catalog-mongo-2", "", "catalog-mongo"),
+    ("pg-data-orders-pg-0", "orders-pg-0", "orders-pg"),  # the known pod the claim ends with
+    ("wiki-uploads", "", "wiki-uploads"),  # no ordinal: the claim's own name
+])
+def test_a_claim_without_a_read_owner_is_named_by_the_statefulset_convention(claim: str, pods: str,
+                                                                             workload: str) -> None:
+    table = ("$ kubectl -n db get pods\nNAME   READY   STATUS    RESTARTS   AGE\n"
+             f"{pods}   1/1     Running   0          2d\n\n") if pods else ""
+    text = (table + "$ kubectl -n db get events\nLAST SEEN   TYPE      REASON               OBJECT"
+            "                               MESSAGE\n"
+            f"2m          Warning   ProvisioningFailed   persistentvolumeclaim/{claim}   storageclass.storage.k8s.io "
+            '"fast-ssd" not found\n')
+    signals = detect_kubernetes_signals(context(KubeText(name="db.txt", text=text)))
+    assert [(s.service, s.kind) for s in signals if s.attributes.get("reason") == "ProvisioningFailed"] == [
+        (workload, "config_change")]

@@ -403,3 +403,16 @@ def test_plain_text_under_a_describe_command_is_not_read_as_its_state() -> None:
     text = "$ kubectl -n shop describe pod cart-7c9d8f6b5-x2kbc | grep -c Warning\n3\n"
     found = parse_kube_text(KubeText(name="count.txt", text=text))
     assert found.pods == [] and found.events == []
+
+
+def test_a_nodes_conditions_kept_by_grep_from_its_describe_are_that_nodes() -> None:
+    text = ("$ kubectl describe node wrk-2 | grep -A4 Conditions\n"
+            "Conditions:\n"
+            "  Type             Status    LastHeartbeatTime                 LastTransitionTime                Reason"
+            "              Message\n"
+            "  ----             ------    -----------------                 ------------------                ------"
+            "              -------\n"
+            "  Ready            Unknown   Mon, 04 Mar 2024 11:20:51 +0000   Mon, 04 Mar 2024 11:22:01 +0000   "
+            "NodeStatusUnknown   Kubelet stopped posting node status.\n")
+    [node] = parse_kube_text(KubeText(name="node.txt", text=text)).nodes
+    assert node.name == "wrk-2" and [(c.type, c.status) for c in node.conditions] == [("Ready", "Unknown")]
