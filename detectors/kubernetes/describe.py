@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from detectors.kubernetes import policies
 from detectors.kubernetes.conditions import condition_event, pile_up_event
-from detectors.kubernetes.events_table import parse_describe_events
+from detectors.kubernetes.events_table import DESCRIBE_ROW, parse_describe_events
 from detectors.kubernetes.model import (
     ContainerState,
     ContainerStatus,
@@ -128,8 +128,27 @@ def _pod(doc: _Doc, ref: ObjectRef, findings: Findings, origin: str) -> None:
                                          type="Warning", origin=origin))
 
 
-def _containers(pod: str, lines: list[str]) -> list[ContainerStatus]:
-    out: list[ContainerStatus] = []
+def parse_describe_fragment(text: str, ref: ObjectRef, *, origin: str = "") -> Findings:
+    """Lines a filter kept from ``kubectl describe <kind> <name>`` (``| grep -A3 "Last State"``, ``| grep Warning``)
+    without the describe's ``Name:``: a container's state, a node's conditions and event rows, read as the described
+    object's (``ref``, from the command). The container's name is not known ("")."""
+    findings = Findings()
+    lines = text.split("\n")
+    rows = [line for line in lines if DESCRIBE_ROW.match(line)]
+    findings.events.extend(parse_describe_events(rows, ref, origin=origin))
+    if ref.kind == "Pod":
+        containers = [c for c in _containers(ref.name, lines, unnamed=True) if c.current or c.last]
+        if containers:
+            findings.pods.append(PodInfo(name=ref.name, namespace=ref.namespace, containers=containers))
+    if ref.kind == "Node":  # its Conditions table (``| grep -A8 Conditions``)
+        node = _node(_Doc(sections={"Conditions": lines}), ref.name)
+        if node.conditions:
+            findings.nodes.append(node)
+    return findings
+
+
+def _containers(pod: str, lines: list[str], *, unnamed: bool = False) -> list[ContainerStatus]:
+    out: list[ContainerStatus] = [ContainerStatus(pod=pod, container="")] if unnamed else []
     state: ContainerState | None = None
     for line in lines:
         head = _CONTAINER.match(line)

@@ -178,11 +178,12 @@ def _alert_text(context: IncidentContext) -> str:
 
 
 def _refine(items: list[_Finding]) -> list[_Finding]:
-    """A catch-all finding (``Back-off pulling image``) takes the specific rule another finding on the same
-    object matched (``Failed to pull image ...: unauthorized``)."""
+    """A catch-all finding (``Back-off pulling image``, a sandbox that failed for no named reason) takes the
+    specific rule another finding on the same object matched (``Failed to pull image ...: unauthorized``, the
+    sandbox's IP that could not be allocated)."""
     specific: dict[tuple[str, str], _Finding] = {}
     for item in items:
-        if not item.rule.generic_of and item.rule.id.startswith(("image.",)):
+        if not item.rule.generic_of and item.rule.id.startswith(("image.", "sandbox.")):
             key = (item.obj.name, item.rule.id.split(".", 1)[0] + ".")
             if key not in specific or item.rule.score > specific[key].rule.score:
                 specific[key] = item

@@ -214,3 +214,59 @@ def _event(obj: dict[str, Any], origin: str) -> KubeEvent | None:
         first_seen=parse_time(first), last_seen=parse_time(last),
         source_host=host, origin=origin,
     )
+
+
+# what a ``jq``/``yq`` filter cut from one object's status looks like: its container statuses, its conditions
+_STATUS_KEYS = ("containerStatuses", "initContainerStatuses", "conditions", "phase")
+
+
+def parse_fragment(text: str, ref: ObjectRef, *, origin: str = "", last_state: bool = False) -> Findings:
+    """Parts of one object's ``status`` printed by a filter (``kubectl get pod x -o json | jq .status`` or
+    ``'.status.containerStatuses'``, ``kubectl get node x -o yaml | yq .status.conditions``, ``-o
+    jsonpath='{.status.containerStatuses[0].lastState}'``), read as that object's: the object named on the command,
+    ``ref``. A bare container state (``{"terminated": {...}}``) is the container's last state when ``last_state``
+    (the filter asked for ``lastState``), else its current one. Nothing is read from text that is not such a part."""
+    status: dict[str, Any] = {}
+    for doc in load_documents(text):
+        for part in doc if isinstance(doc, list) and _is_status_list(doc) is None else [doc]:
+            _merge_fragment(part, status, last_state)
+    if not status:
+        return Findings()
+    obj = {"kind": ref.kind, "metadata": {"name": ref.name, "namespace": ref.namespace}, "status": status}
+    findings = Findings()
+    _parse_object(obj, findings, origin)
+    return findings
+
+
+_STATES = frozenset({"waiting", "running", "terminated"})
+
+
+def _merge_fragment(part: Any, status: dict[str, Any], last_state: bool) -> None:
+    if isinstance(part, dict) and part and set(part) <= _STATES:  # one container's state alone
+        part = {"name": "", "lastState" if last_state else "state": part}
+    if isinstance(part, list):
+        key = _is_status_list(part)
+        if key:
+            status.setdefault(key, []).extend(part)
+    elif isinstance(part, dict):
+        if isinstance(part.get("status"), dict):
+            part = part["status"]
+        if any(key in part for key in _STATUS_KEYS):
+            for key in _STATUS_KEYS:
+                if key in part:
+                    status[key] = part[key]
+        elif isinstance(part.get("state"), dict) or isinstance(part.get("lastState"), dict):
+            status.setdefault("containerStatuses", []).append(part)  # one container's status (``.[0]``)
+
+
+def _is_status_list(items: list[Any]) -> str | None:
+    """Which status list ``items`` is: container statuses (``state``/``lastState``), conditions (``type`` and
+    ``status``), else None."""
+    dicts = [i for i in items if isinstance(i, dict)]
+    if not dicts or len(dicts) != len(items):
+        return None
+    if all("state" in d or "lastState" in d for d in dicts):
+        return "containerStatuses"
+    if all("type" in d and "status" in d for d in dicts):
+        return "conditions"
+    return None

@@ -14,7 +14,7 @@ import shlex
 
 from bot.domain import KubeText
 from bot.domain.workloads import workload_of_pod
-from detectors.kubernetes.describe import looks_like_describe, parse_describe
+from detectors.kubernetes.describe import looks_like_describe, parse_describe, parse_describe_fragment
 from detectors.kubernetes.events_table import (
     DESCRIBE_ROW,
     OBJECT_ROW,
@@ -22,8 +22,8 @@ from detectors.kubernetes.events_table import (
     parse_events_table,
 )
 from detectors.kubernetes.model import ContainerLog, Findings, KubeEvent, ObjectRef, Rollout
-from detectors.kubernetes.objects import looks_like_api_object, parse_objects
-from detectors.kubernetes.shapes import split_shapes
+from detectors.kubernetes.objects import looks_like_api_object, parse_fragment, parse_objects
+from detectors.kubernetes.shapes import EVENTS, split_shapes
 from detectors.kubernetes.tables import is_table, parse_table
 from detectors.kubernetes.text import clean
 
@@ -94,8 +94,8 @@ def split_commands(text: str) -> list[tuple[str, str]]:
 
     Parts are cut at command lines, and inside each command's output where the shape of the text says another
     output begins (outputs pasted without their command lines; ``shapes.split_shapes``). A command stays with
-    the parts of the shape its output began with (``kubectl get pods,svc`` keeps its namespace on each table);
-    what follows in another shape was pasted after it and is not its output, nor is what follows the prompt of
+    the parts of the shape its output began with (``kubectl get pods,svc`` keeps its namespace on each table), and
+    a ``kubectl describe <kind> <name>`` with its ``Events:`` section after other fields; what follows in another shape was pasted after it and is not its output, nor is what follows the prompt of
     another program (``$ curl ...``): that part has no command."""
     commands: list[tuple[str, list[str]]] = [("", [])]
     for line in text.split("\n"):
@@ -117,8 +117,15 @@ def split_commands(text: str) -> list[tuple[str, str]]:
             parts.append((cmd, "\n".join(lines)))
             continue
         first = shaped[0][0]
-        parts.extend((cmd if shape == first else "", body) for shape, body in shaped)
+        parts.extend((cmd if shape == first or _describe_events(cmd, shape, body) else "", body)
+                     for shape, body in shaped)
     return parts
+
+
+def _describe_events(command: str, shape: str, body: str) -> bool:
+    """The ``Events:`` section of a ``kubectl describe <kind> <name>`` whose other fields a filter cut or kept
+    (``| sed -n '/^Node-Selectors/,$p'``, ``| tail``) is still that object's output, whatever shape came first."""
+    return shape == EVENTS and body.lstrip().startswith("Events:") and command_object(command) is not None
 
 
 _VERBS = frozenset({"get", "describe", "logs", "rollout", "events", "top", "explain", "drain", "auth", "exec",
@@ -165,6 +172,29 @@ def command_object(command: str) -> ObjectRef | None:
     return ObjectRef(kind, name, namespace) if kind and name else None
 
 
+def filtered_object(command: str) -> ObjectRef | None:
+    """The Pod or Node a ``kubectl get <kind> <name> -o json|yaml`` piped through a filter (``jq``, ``yq``), or
+    printed with ``-o jsonpath=...``, is about, else None: its output is a part of that object, not the whole."""
+    head, _, rest = command.partition("|")
+    jsonpath = re.search(r"(?:-o|--output)[ =]?jsonpath=", head) is not None
+    if not jsonpath and (not re.search(r"\b(?:jq|yq)\b", rest)
+                         or not re.search(r"(?:-o|--output)[ =]?(?:json|yaml)\b", head)):
+        return None
+    head = re.sub(r"(?:-o|--output)[ =]?jsonpath=(?:'[^']*'|\"[^\"]*\"|\S+)", " ", head)
+    words = [w for w in head.split() if not w.startswith("-")]
+    namespace = command_namespace(head)
+    words = [w for w in words if w != namespace and w not in ("json", "yaml")]
+    if "get" not in words:
+        return None
+    names = words[words.index("get") + 1:]
+    if len(names) == 1 and "/" in names[0]:
+        names = names[0].split("/", 1)
+    if len(names) != 2:
+        return None
+    kind = _KINDS.get(names[0].lower().split(".", 1)[0], "")
+    return ObjectRef(kind, names[1], namespace) if kind in ("Pod", "Node") else None
+
+
 _KINDS = {"po": "Pod", "pod": "Pod", "pods": "Pod", "no": "Node", "node": "Node", "nodes": "Node",
           "deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
           "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
@@ -179,6 +209,14 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
     if not text.strip():
         return Findings()
     found = _structured(text, origin, command_namespace(command))
+    if found is None and (about := filtered_object(command)) is not None:
+        found = parse_fragment(text, about, origin=origin, last_state="lastState" in command)
+        if not (found.events or found.pods or found.nodes):
+            found = None
+    if found is None and (about := command_object(command)) is not None:
+        found = parse_describe_fragment(text, about, origin=origin)  # lines a filter kept from the describe
+        if not (found.events or found.pods or found.nodes):
+            found = None
     if found is not None:
         _name_unnamed_events(found, command_object(command) or _assigned_pod(found))
     if found is not None and (found.events or found.pods or found.nodes or found.rollouts or found.owners

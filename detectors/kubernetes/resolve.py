@@ -18,6 +18,7 @@ _ASSIGNED = re.compile(r"Successfully assigned (?:[\w.-]+/)?(?P<pod>[\w.-]+) to 
 _IMAGE = re.compile(r"image \"(?P<image>[^\"\s]+)\"|reference \"(?P<ref>[^\"\s]+)\"")
 _URL_HOST = re.compile(r"https?://(?P<host>[^/:\"\s]+)")
 _DIAL_HOST = re.compile(r"(?:dial tcp:? (?:lookup )?|lookup )(?P<host>[A-Za-z0-9][\w.-]*)")
+_CLAIM_ORDINAL = re.compile(r"^(?P<stem>[a-z0-9]+-[a-z0-9][a-z0-9-]*)-\d+$")  # <template>-<statefulset>-<ordinal>
 _CLUSTER_SUFFIX = re.compile(r"\.(?:svc(?:\.cluster\.local)?|cluster\.local)\.?$")
 
 
@@ -56,8 +57,25 @@ class Resolver:
             return owner.name if owner else workload_of_job(ref.name)
         if ref.kind == "PersistentVolumeClaim":
             owner = self.owners.get(ref.name)
-            return self.workload_of_pod(owner.name) if owner else ref.name
+            return self.workload_of_pod(owner.name) if owner else self.workload_of_claim(ref.name)
         return self.workload_of_pod(ref.name)
+
+    def workload_of_claim(self, claim: str) -> str:
+        """The workload whose pod a claim no owner was read for serves. A StatefulSet names each pod's claim
+        ``<template>-<pod>`` (``data-kafka-2`` for pod ``kafka-2``): the known pod it ends with, else the known
+        workload before its ordinal, else the name less the template's first word and the ordinal
+        (``datadir-catalog-mongo-2`` -> ``catalog-mongo``); a claim of another shape is its own name."""
+        pods = [p for p in self.pods if claim.endswith(f"-{p}")]
+        if pods:
+            return self.workload_of_pod(max(pods, key=len))
+        ordinal = _CLAIM_ORDINAL.match(claim)
+        if not ordinal:
+            return claim
+        stem = ordinal.group("stem")
+        known = [w for w in self.workloads() if stem.endswith(f"-{w}")]
+        if known:
+            return max(known, key=len)
+        return stem.split("-", 1)[1] if "-" in stem else claim
 
     def workloads(self) -> list[str]:
         """The workloads of every pod the evidence shows."""

@@ -237,9 +237,16 @@ RULES: tuple[Rule, ...] = (
          0.85),
     Rule("node.rebooted", EV, ("Rebooted",), "node_failure", "node", 0.7),
     Rule("node.network", EV, ("NetworkNotReady",), "node_failure", "node", 0.75),
+    # the CNI's IP address management has no address left for the node's pods: AWS VPC CNI (``failed to assign
+    # an IP address to container``), host-local (``no IP addresses available in range set``), Azure CNI
+    # (``Failed to allocate address: No available addresses``), Calico (``IPAM allocated only 0``), Cilium
+    # (``range is full``)
     Rule("sandbox.ip_exhausted", EV, ("FailedCreatePodSandBox",), "resource_quota", "node", 0.6,
-         r"failed to assign an IP|no (available|free) IP|ip address.*exhausted|failed to allocate for range"),
-    Rule("sandbox.default", EV, ("FailedCreatePodSandBox",), "node_failure", "node", 0.6),
+         r"failed to assign an IP|no (available|free) IP|ip address.*exhausted|failed to allocate for range|"
+         r"no IP addresses available|No available addresses|Failed to allocate address|IPAM allocated only 0|"
+         r"range is full|no more (free )?IPs? (addresses )?available"),
+    # a sandbox that failed for no named reason: a later attempt on the same pod that names one says why
+    Rule("sandbox.default", EV, ("FailedCreatePodSandBox",), "node_failure", "node", 0.6, generic_of="sandbox."),
     Rule("node.kernel_deadlock", EV, ("KernelDeadlock", "TaskHung", "KernelOops"), "hardware_error", "node", 0.7),
     Rule("node.readonly_fs", EV, ("FilesystemIsReadOnly",), "hardware_error", "node", 0.75),
     Rule("condition.stopped_posting", (CONDITION,), ("Ready=Unknown",), "node_failure", "node", 0.9),

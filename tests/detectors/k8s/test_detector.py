@@ -373,3 +373,40 @@ def test_an_external_metrics_api_names_the_adapter_only_when_the_evidence_shows_
             "RESTARTS   AGE\nprometheus-adapter-7f9c8d6b5a-6kq4t   0/1     ImagePullBackOff   0          47m\n")
     seen = detect_kubernetes_signals(context(KubeText(name="events", text=text), KubeText(name="pods", text=pods)))
     assert _by(seen, "frontend", "dependency_failure").attributes["culprit"] == "prometheus-adapter"
+
+
+def test_a_pods_unnamed_sandbox_failure_takes_the_reason_a_later_attempt_names() -> None:
+    text = ("$ kubectl -n shop describe pod cart-5d6e7f8a9b-w2x3c | sed -n '/^Events:/,$p'\n"
+            "Events:\n"
+            "  Type     Reason                  Age                  From     Message\n"
+            "  ----     ------                  ----                 ----     -------\n"
+            "  Warning  FailedCreatePodSandBox  24m                  kubelet  Failed to create pod sandbox: rpc error: "
+            'code = Unknown desc = failed to setup network for sandbox "7c1e": plugin type="azure-vnet" failed (add): '
+            "IPAM Invoker Add failed with error: Failed to get IP address from CNS: connection refused\n"
+            "  Warning  FailedCreatePodSandBox  2m (x40 over 23m)    kubelet  Failed to create pod sandbox: rpc error: "
+            'code = Unknown desc = failed to setup network for sandbox "e2f1": plugin type="azure-vnet" failed (add): '
+            "IPAM Invoker Add failed with error: Failed to allocate address: No available addresses\n"
+            "  Normal   Scheduled               25m                  default-scheduler  Successfully assigned "
+            "shop/cart-5d6e7f8a9b-w2x3c to node-pool-a-3\n")
+    signals = [s for s in detect_kubernetes_signals(context(KubeText(name="describe.txt", text=text)))
+               if s.attributes.get("reason") == "FailedCreatePodSandBox"]
+    assert [(s.service, s.kind) for s in signals] == [("node-pool-a-3", "resource_quota")]
+
+
+@pytest.mark.parametrize(("claim", "pods", "workload"), [
+    ("data-mongo-2", "", "mongo"),  # <template>-<statefulset>-<ordinal>, nothing else known
+    ("datadir-catalog-mongo-2", "", "catalog-mongo"),
+    ("pg-data-orders-pg-0", "orders-pg-0", "orders-pg"),  # the known pod the claim ends with
+    ("wiki-uploads", "", "wiki-uploads"),  # no ordinal: the claim's own name
+])
+def test_a_claim_without_a_read_owner_is_named_by_the_statefulset_convention(claim: str, pods: str,
+                                                                             workload: str) -> None:
+    table = ("$ kubectl -n db get pods\nNAME   READY   STATUS    RESTARTS   AGE\n"
+             f"{pods}   1/1     Running   0          2d\n\n") if pods else ""
+    text = (table + "$ kubectl -n db get events\nLAST SEEN   TYPE      REASON               OBJECT"
+            "                               MESSAGE\n"
+            f"2m          Warning   ProvisioningFailed   persistentvolumeclaim/{claim}   storageclass.storage.k8s.io "
+            '"fast-ssd" not found\n')
+    signals = detect_kubernetes_signals(context(KubeText(name="db.txt", text=text)))
+    assert [(s.service, s.kind) for s in signals if s.attributes.get("reason") == "ProvisioningFailed"] == [
+        (workload, "config_change")]

@@ -306,3 +306,113 @@ def test_another_programs_output_is_not_the_previous_kubectl_commands() -> None:
     # the curl output is a part of its own, without the prompt line; a metrics comment starts no part
     assert [p for p in parts[1:] if "expire date" in p[1]] == [("", "*  expire date: Nov 14 06:02:11 2026 GMT")]
     assert any(p[1].startswith("OpenSSL 3.0.13\n# HELP") for p in parts)
+
+
+def test_a_filtered_describes_events_section_is_the_described_objects() -> None:
+    text = ("$ kubectl -n data describe pod pg-replica-1 | sed -n '/^Node-Selectors/,$p'\n"
+            "Node-Selectors:              node-pool=db-arm\n"
+            "Tolerations:                 node.kubernetes.io/not-ready:NoExecute op=Exists for 300s\n"
+            "Events:\n"
+            "  Type     Reason            Age   From               Message\n"
+            "  ----     ------            ----  ----               -------\n"
+            "  Warning  FailedScheduling  22m   default-scheduler  0/5 nodes are available: 2 node(s) had volume "
+            "node affinity conflict, 3 node(s) didn't match Pod's node affinity/selector.\n")
+    [event] = parse_kube_text(KubeText(name="pg.txt", text=text)).events
+    assert (event.obj.label, event.obj.namespace, event.reason) == ("pod/pg-replica-1", "data", "FailedScheduling")
+
+
+def test_a_get_commands_later_events_section_is_not_given_its_command() -> None:
+    from detectors.kubernetes.parse import split_commands
+
+    text = ("$ kubectl -n data get pods\nNAME    READY   STATUS    RESTARTS   AGE\npg-0    1/1     Running   0    "
+            "      2d\n\nEvents:\n  Type     Reason   Age   From     Message\n  ----     ------   ----  ----     "
+            "-------\n  Warning  BackOff  1m    kubelet  Back-off restarting failed container\n")
+    parts = split_commands(text)
+    assert [cmd for cmd, body in parts if body.lstrip().startswith("Events:")] == [""]
+
+
+_STATUSES_JQ = ("$ kubectl get pod web-6f7d8c9b5d-x2k8q -n shop -o json | jq '.status.containerStatuses'\n"
+                '[\n  {\n    "name": "web",\n    "ready": false,\n    "restartCount": 0,\n    "lastState": {},\n'
+                '    "state": {\n      "waiting": {\n        "reason": "CreateContainerConfigError",\n'
+                '        "message": "container has runAsNonRoot and image will run as root"\n      }\n    }\n  }\n]\n')
+
+
+def test_a_pods_container_statuses_cut_by_jq_are_that_pods() -> None:
+    [pod] = parse_kube_text(KubeText(name="pod.txt", text=_STATUSES_JQ)).pods
+    [status] = pod.containers
+    assert (pod.name, pod.namespace, status.container) == ("web-6f7d8c9b5d-x2k8q", "shop", "web")
+    assert status.current is not None and status.current.reason == "CreateContainerConfigError"
+
+
+def test_a_nodes_conditions_cut_by_yq_are_that_nodes() -> None:
+    text = ("$ kubectl get node wrk-7 -o yaml | yq .status.conditions\n"
+            '- lastHeartbeatTime: "2024-03-04T11:31:02Z"\n  lastTransitionTime: "2024-03-04T11:32:10Z"\n'
+            "  message: Kubelet stopped posting node status.\n  reason: NodeStatusUnknown\n  status: Unknown\n"
+            "  type: Ready\n")
+    [node] = parse_kube_text(KubeText(name="node.txt", text=text)).nodes
+    assert node.name == "wrk-7"
+    assert [(c.type, c.status, c.reason) for c in node.conditions] == [("Ready", "Unknown", "NodeStatusUnknown")]
+
+
+@pytest.mark.parametrize("command", [
+    "kubectl get pods -n shop -o json | jq '.items[0].status.containerStatuses'",  # no one object named
+    "kubectl get pod web-6f7d8c9b5d-x2k8q -n shop -o wide",  # not a filtered object
+    "kubectl get deploy web -n shop -o json | jq .status",  # not a pod or node
+])
+def test_only_a_named_pod_or_nodes_filtered_output_is_read_as_its_part(command: str) -> None:
+    from detectors.kubernetes.parse import filtered_object
+
+    assert filtered_object(command) is None
+
+
+def test_the_filtered_object_is_read_from_the_command() -> None:
+    from detectors.kubernetes.parse import filtered_object
+
+    ref = filtered_object("kubectl -n shop get po/web-1 --output=yaml | yq '.status'")
+    assert ref is not None and (ref.kind, ref.name, ref.namespace) == ("Pod", "web-1", "shop")
+
+
+def test_a_containers_last_state_kept_by_grep_from_a_describe_is_that_pods() -> None:
+    text = ('$ kubectl -n shop describe pod cart-7c9d8f6b5-x2kbc | grep -A3 "Last State"\n'
+            "    Last State:     Terminated\n      Reason:       OOMKilled\n      Exit Code:    137\n"
+            "      Started:      Mon, 04 Mar 2024 11:50:01 +0000\n")
+    [pod] = parse_kube_text(KubeText(name="grep.txt", text=text)).pods
+    [status] = pod.containers
+    assert (pod.name, pod.namespace) == ("cart-7c9d8f6b5-x2kbc", "shop")
+    assert status.last is not None and (status.last.reason, status.last.exit_code) == ("OOMKilled", 137)
+
+
+def test_event_rows_kept_by_grep_from_a_describe_are_the_described_objects() -> None:
+    text = ("$ kubectl -n shop describe pod web-5d6e7f8a9b-q1w2e | grep Warning\n"
+            "  Warning  Failed     2m6s (x72 over 17m)  kubelet            Error: container has runAsNonRoot and image "
+            'will run as root (pod: "web-5d6e7f8a9b-q1w2e_shop(3f1c)", container: web)\n')
+    [event] = parse_kube_text(KubeText(name="grep.txt", text=text)).events
+    assert (event.obj.label, event.reason, event.count) == ("pod/web-5d6e7f8a9b-q1w2e", "Failed", 72)
+
+
+def test_a_containers_last_state_printed_by_jsonpath_is_that_pods_last_state() -> None:
+    text = ("$ kubectl -n shop get pod cart-7c9d8f6b5-x2kbc -o jsonpath='{.status.containerStatuses[0].lastState}'\n"
+            '{"terminated":{"exitCode":137,"finishedAt":"2024-03-04T11:55:12Z","reason":"OOMKilled"}}\n')
+    [pod] = parse_kube_text(KubeText(name="jsonpath.txt", text=text)).pods
+    [status] = pod.containers
+    assert pod.name == "cart-7c9d8f6b5-x2kbc" and status.current is None
+    assert status.last is not None and (status.last.state, status.last.reason) == ("terminated", "OOMKilled")
+
+
+def test_plain_text_under_a_describe_command_is_not_read_as_its_state() -> None:
+    text = "$ kubectl -n shop describe pod cart-7c9d8f6b5-x2kbc | grep -c Warning\n3\n"
+    found = parse_kube_text(KubeText(name="count.txt", text=text))
+    assert found.pods == [] and found.events == []
+
+
+def test_a_nodes_conditions_kept_by_grep_from_its_describe_are_that_nodes() -> None:
+    text = ("$ kubectl describe node wrk-2 | grep -A4 Conditions\n"
+            "Conditions:\n"
+            "  Type             Status    LastHeartbeatTime                 LastTransitionTime                Reason"
+            "              Message\n"
+            "  ----             ------    -----------------                 ------------------                ------"
+            "              -------\n"
+            "  Ready            Unknown   Mon, 04 Mar 2024 11:20:51 +0000   Mon, 04 Mar 2024 11:22:01 +0000   "
+            "NodeStatusUnknown   Kubelet stopped posting node status.\n")
+    [node] = parse_kube_text(KubeText(name="node.txt", text=text)).nodes
+    assert node.name == "wrk-2" and [(c.type, c.status) for c in node.conditions] == [("Ready", "Unknown")]

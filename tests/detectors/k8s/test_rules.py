@@ -329,3 +329,34 @@ def test_a_node_out_of_inodes_is_a_full_disk(reason: str, message: str, rule_id:
     # free bytes do not help a filesystem with no inode left: the kubelet reports DiskPressure for either
     rule = match_rule("event", reason, message)
     assert rule is not None and (rule.id, rule.kind, rule.blame) == (rule_id, "disk_full", "node")
+
+
+@pytest.mark.parametrize("message", [
+    # host-local IPAM (the node's pod CIDR used up)
+    'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "4d3c": '
+    'plugin type="bridge" failed (add): failed to allocate for range 0: no IP addresses available in range set: '
+    "10.244.3.1-10.244.3.254",
+    # Azure CNI
+    'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "8e7f": '
+    'plugin type="azure-vnet" failed (add): IPAM Invoker Add failed with error: Failed to allocate pool: Failed to '
+    "delegate: Failed to allocate address: No available addresses",
+    # Calico IPAM
+    'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "0a9b": '
+    'plugin type="calico" failed (add): failed to request 1 IPv4 addresses. IPAM allocated only 0',
+    # Cilium
+    'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "5c6d": '
+    "plugin type=\"cilium-cni\" failed (add): unable to allocate IP via local cilium agent: [POST /ipam][502] "
+    "postIpamFailure  range is full",
+])
+def test_each_cnis_words_for_no_address_left_are_the_nodes_ip_exhaustion(message: str) -> None:
+    rule = match_rule("event", "FailedCreatePodSandBox", message)
+    assert rule is not None and (rule.id, rule.kind, rule.blame) == ("sandbox.ip_exhausted", "resource_quota", "node")
+
+
+def test_a_sandbox_failure_without_a_named_reason_is_not_read_as_ip_exhaustion() -> None:
+    message = ('Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox '
+               '"7c1e": plugin type="azure-vnet" failed (add): IPAM Invoker Add failed with error: Failed to get IP '
+               'address from CNS: http request failed: Post "http://localhost:10090/network/requestipconfigs": dial '
+               "tcp 127.0.0.1:10090: connect: connection refused")
+    rule = match_rule("event", "FailedCreatePodSandBox", message)
+    assert rule is not None and rule.id == "sandbox.default"
