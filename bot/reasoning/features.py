@@ -813,7 +813,7 @@ def failure_onset(scene: _Scene, svc: str) -> datetime | None:
 NO_ORIGIN_BY_ORDER = frozenset({"queue_backlog"})
 
 
-HISTORY_KIND_ONLY = 0.5  # a past incident of the same kind on another service counts this much of one on this service
+HISTORY_KIND_ONLY = 0.0  # a past incident of the same kind on another service: no vote (a recurrence is on the same service)
 
 
 def history_agreement(service: str, kind: str, similar: list[SimilarIncident]) -> float:
