@@ -61,8 +61,6 @@ class RetrievalSettings(_Section):
     candidates: int = Field(default=50, ge=1, le=1000)  # per list (dense, BM25) before fusion
     recency_weight: float = Field(default=0.03, ge=0)
     service_weight: float = Field(default=0.1, ge=0)  # boost when the query names the document's service
-    # boost of a past incident whose cause kind today's detectors name (retrieval/ranking.py: agreement)
-    agreement_weight: float = Field(default=0.2, ge=0)
     embed_threads: int = Field(default=1, ge=0)  # torch intra-op threads of the embedder (0: torch default)
     embed_max_tokens: int | None = Field(default=None, ge=8, le=512)  # word pieces read per text (None: model's 256)
     embed_precision: Literal["float32", "int8"] = "float32"  # int8: dynamic quantisation (bench.retrieval_scale)

@@ -8,12 +8,11 @@ from bot.domain import RetrievalError
 from retrieval.documents import load_markdown_folder, read_markdown_folder, split_runbook
 from retrieval.filters import SearchFilters
 from retrieval.importers import load_csv_file, load_json_file
-from retrieval.query import EvidenceProfile, evidence_profile, query_for_incident, query_for_question
+from retrieval.query import query_for_incident, query_for_question
 from retrieval.results import IngestReport, SearchHit, SkippedDocument
 from retrieval.retriever import Retriever, document_for_incident
 
 __all__ = [
-    "EvidenceProfile",
     "IngestReport",
     "RetrievalError",
     "Retriever",
@@ -21,7 +20,6 @@ __all__ = [
     "SearchHit",
     "SkippedDocument",
     "document_for_incident",
-    "evidence_profile",
     "load_csv_file",
     "load_json_file",
     "load_markdown_folder",

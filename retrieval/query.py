@@ -8,10 +8,9 @@ miners (``<*>``, ``<NUM>``), long numbers and hex ids are removed: they differ b
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 
-from bot.domain import Incident, Signal, SignalSource, is_cause_kind
+from bot.domain import Incident, Signal
 
 MAX_QUERY_CHARS = 1200
 _NOISE_LABELS = {
@@ -85,89 +84,26 @@ def _dedupe(parts: Iterable[str]) -> list[str]:
     return out
 
 
-def _weight(signal: Signal) -> tuple[bool, bool, float]:
-    """Most telling first: a decisive finding, then a signal naming a cause kind, then by score."""
-    return bool(signal.attributes.get("decisive")), is_cause_kind(signal.kind), signal.score
-
-
-def _evidence_parts(signals: Sequence[Signal], limit: int) -> tuple[list[str], list[str]]:
-    """What the detectors found, most telling first: ``service: kind, title, log template`` per signal, and the
-    services those signals are on, in that order."""
-    found = [s for s in signals if s.source is not SignalSource.ALERT]
-    ranked = sorted(found, key=_weight, reverse=True)[:limit]
-    parts: list[str] = []
-    services: list[str] = []
-    for signal in ranked:
-        if signal.service and signal.service not in services:
-            services.append(signal.service)
-        parts.append(" ".join(x for x in (_words(signal.kind), signal.title, signal.metric or "") if x))
-        parts += _templates(signal)
-    return parts, services
-
-
-def _alert_parts(incident: Incident) -> tuple[list[str], list[str]]:
+def query_for_incident(incident: Incident, signals: Sequence[Signal] = ()) -> str:
+    """Query text describing what is going on in ``incident``."""
     parts: list[str] = [incident.title]
-    services = [incident.service] if incident.service else []
+    services = {incident.service} if incident.service else set()
     for alert in incident.alerts[:5]:
         parts += [alert.name, alert.summary, alert.description]
-        if alert.service and alert.service not in services:
-            services.append(alert.service)
+        if alert.service:
+            services.add(alert.service)
         parts += [v for k, v in alert.annotations.items() if k.lower() not in _NOISE_ANNOTATIONS]
         parts += [v for k, v in alert.labels.items() if k.lower() not in _NOISE_LABELS and len(v) < 60]
     parts += [v for k, v in incident.labels.items() if k.lower() not in _NOISE_LABELS and len(v) < 60]
-    return parts, services
-
-
-def query_for_incident(incident: Incident, signals: Sequence[Signal] = ()) -> str:
-    """Query text describing what is going on in ``incident``: what the evidence shows (the services the
-    detectors found anomalous, decisive findings and cause kinds first), then what the alert says. An alert is
-    often about a symptom at the edge, the same for many causes; a past incident is alike when its cause is
-    what today's evidence shows."""
-    evidence, evidence_services = _evidence_parts(signals, limit=8)
-    alert, alert_services = _alert_parts(incident)
-    services = evidence_services + [s for s in alert_services if s not in evidence_services]
-    head = ["service " + " ".join(services[:4])] if services else []
-    text = ". ".join(_dedupe([*head, *evidence, *alert]))
+    if services:
+        parts.insert(1, "service " + " ".join(sorted(services)))
+    ranked = sorted(signals, key=lambda s: -s.score)[:8]
+    for signal in ranked:
+        parts.append(f"{signal.title} {_words(signal.kind)} {signal.metric or ''}")
+    for signal in ranked:
+        parts += _templates(signal)
+    text = ". ".join(_dedupe(parts))
     return text[:MAX_QUERY_CHARS]
-
-
-@dataclass(frozen=True)
-class EvidenceProfile:
-    """The causes today's detectors named, for ranking past incidents by agreement with them: ``causes`` maps
-    (service, cause kind) to the strongest signal naming that kind on that service (0..1; a decisive finding
-    counts fully). A past incident agrees when its root cause is one of these kinds, more when on that service."""
-
-    causes: Mapping[tuple[str, str], float] = field(default_factory=dict)
-
-    def agreement(self, kinds: Iterable[str], service: str | None) -> float:
-        """How strongly today's evidence names a cause of ``kinds`` (on ``service``: full; elsewhere: half)."""
-        wanted = set(kinds)
-        best = 0.0
-        for (svc, kind), strength in self.causes.items():
-            if kind in wanted:
-                same = service is not None and svc.lower() == service.lower()
-                best = max(best, strength if same else strength * OTHER_SERVICE_SHARE)
-        return best
-
-    def __bool__(self) -> bool:
-        return bool(self.causes)
-
-
-OTHER_SERVICE_SHARE = 0.5
-_CHANGE_CAUSE = {"deploy": "bad_deploy", "config": "config_change"}
-
-
-def evidence_profile(signals: Sequence[Signal]) -> EvidenceProfile:
-    """The causes the detectors' signals name (the alert's own text is not evidence of a cause here)."""
-    causes: dict[tuple[str, str], float] = {}
-    for signal in signals:
-        kind = _CHANGE_CAUSE.get(str(signal.kind), signal.kind) if signal.source is SignalSource.CHANGES else signal.kind
-        if signal.source is SignalSource.ALERT or not signal.service or not is_cause_kind(kind):
-            continue
-        strength = 1.0 if signal.attributes.get("decisive") else signal.score
-        key = (signal.service, str(kind))
-        causes[key] = max(causes.get(key, 0.0), strength)
-    return EvidenceProfile(causes)
 
 
 def query_for_question(text: str) -> str:

@@ -13,11 +13,7 @@ Boosts are added to the fused score and the result is clipped to 0..1:
   matched the query, so a popular document never shows up for an unrelated question;
 - recency (past incidents with a date only): ``recency_weight * 0.5 ** (age_days / half_life)``;
 - same service: ``service_weight`` when the query names one of the document's services (a recurrence
-  happens on the same service);
-- agreement (past incidents, when the search is given the incident's ``EvidenceProfile``):
-  ``agreement_weight * EvidenceProfile.agreement(doc kinds, root-cause service)``: a past incident whose root
-  cause is a kind today's detectors name (on the same service: full, elsewhere: half) is likelier the same
-  failure than one that only reads alike (an alert about the symptom at the edge reads alike for many causes).
+  happens on the same service).
 """
 
 from __future__ import annotations
@@ -30,7 +26,6 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.domain import Document, DocumentType, Feedback, Vote, VoteCount
-from retrieval.query import EvidenceProfile
 
 VOTE_VALUE = {Vote.UP: 1.0, Vote.FIXED: 2.0, Vote.DOWN: -1.0}
 
@@ -46,12 +41,11 @@ class Candidate:
     feedback: float = 0.0
     recency: float = 0.0
     service: float = 0.0
-    agreement: float = 0.0
     votes: dict[Vote, float] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
-        return min(1.0, max(0.0, self.fused + self.feedback + self.recency + self.service + self.agreement))
+        return min(1.0, max(0.0, self.fused + self.feedback + self.recency + self.service))
 
 
 def merge_candidates(
@@ -157,15 +151,7 @@ def apply_boosts(
     now: datetime,
     query_services: AbstractSet[str] = frozenset(),
     service_weight: float = 0.0,
-    evidence: EvidenceProfile | None = None,
-    agreement_weight: float = 0.0,
 ) -> None:
-    if evidence and agreement_weight > 0:
-        for doc_id, cand in candidates.items():
-            doc = docs[doc_id]
-            if doc.type is DocumentType.INCIDENT:
-                kinds = {*doc.kinds, *([doc.root_cause_kind] if doc.root_cause_kind else [])}
-                cand.agreement = agreement_weight * evidence.agreement(kinds, doc.root_cause_service)
     if feedback:
         for doc_id, votes in feedback_votes(docs, feedback, query_services=query_services).items():
             cand = candidates.get(doc_id)
@@ -212,8 +198,6 @@ def explain(
     same = [s for s in doc.services if s.lower() in query_services]
     if same:
         parts.append(f"same service {', '.join(same)}")
-    if cand.agreement > 0 and doc.root_cause_kind:
-        parts.append(f"its cause ({doc.root_cause_kind.replace('_', ' ')}) is in today's evidence")
     if cand.dense_rank is not None and cand.dense >= 0.5:
         parts.append(f"close in meaning (cosine {cand.dense:.2f})")
     elif cand.dense_rank is not None and not shared:

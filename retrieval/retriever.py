@@ -39,7 +39,7 @@ from retrieval.documents import split_runbook
 from retrieval.embedder import Embedder, get_embedder
 from retrieval.filters import FilterIndex, SearchFilters
 from retrieval.keyword import KeywordIndex, shared_phrases, tokenize
-from retrieval.query import EvidenceProfile, evidence_profile, query_for_incident, query_for_question
+from retrieval.query import query_for_incident, query_for_question
 from retrieval.ranking import Feedbacks, apply_boosts, explain, fuse, merge_candidates
 from retrieval.results import IngestReport, SearchHit
 from retrieval.store import MemoryVectorStore, VectorStore
@@ -508,10 +508,8 @@ class Retriever:
         feedback: Feedbacks | None = None,
         *,
         now: datetime | None = None,
-        evidence: EvidenceProfile | None = None,
     ) -> list[SearchHit]:
-        """The ``k`` best documents for ``query``, best first; with ``evidence`` (an open incident's
-        ``evidence_profile``), past incidents whose cause today's evidence names rank higher."""
+        """The ``k`` best documents for ``query``, best first."""
         if k <= 0:
             raise InputError("k must be a positive number of results")
         text = query.strip()
@@ -549,8 +547,6 @@ class Retriever:
             now=moment,
             query_services=query_services,
             service_weight=conf.service_weight,
-            evidence=evidence,
-            agreement_weight=conf.agreement_weight,
         )
         ranked = sorted(candidates.values(), key=lambda c: (-c.score, -c.fused, c.doc_id))[:k]
         hits: list[SearchHit] = []
@@ -585,7 +581,6 @@ class Retriever:
             k=k + 1,
             filters=SearchFilters(type=type),
             feedback=feedback,
-            evidence=evidence_profile(signals),
         )
         return [h for h in hits if h.document.id != incident.id][:k]
 

@@ -252,7 +252,7 @@ class Pipeline:
     def _retrieve(
         self, context: IncidentContext, signals: list[Signal], notes: list[str]
     ) -> tuple[list[SimilarIncident], list[tuple[Document, float]]]:
-        from retrieval import Retriever, SearchFilters, evidence_profile
+        from retrieval import Retriever, SearchFilters
 
         sources: list[Retriever] = []
         if context.history:
@@ -272,12 +272,11 @@ class Pipeline:
             feedback = StoredFeedback(self.store)
         incident_hits: list[SearchHit] = []
         runbook_hits: list[SearchHit] = []
-        profile = evidence_profile(signals)
         for source in sources:
             try:
                 query = source.query_for_incident(context.incident, signals)
                 incident_hits += source.search(query, k=k, filters=SearchFilters(type=DocumentType.INCIDENT),
-                                               feedback=feedback, evidence=profile)
+                                               feedback=feedback)
                 runbook_hits += source.search(query, k=k, filters=SearchFilters(type=DocumentType.RUNBOOK),
                                               feedback=feedback)
             except RetrievalError as e:

@@ -736,7 +736,6 @@ def _features(
         if not is_change and 0.0 <= lead <= 120.0:
             change_on_service = max(change_on_service, near)
 
-    own_evidence = bool(direct or text_hits or hints or scene.decisive.get((svc, kind), 0.0) > 0 or proximity > 0)
     sim_exact = max((s.score for s in similar if s.root_cause_service == svc and s.root_cause_kind == kind), default=0.0)
     sim_kind = max((s.score for s in similar if s.root_cause_kind == kind), default=0.0)
     rb_kind = max((sc for d, sc in runbooks if kind in d.kinds), default=0.0)
@@ -781,7 +780,6 @@ def _features(
         "change_on_service": change_on_service,
         "similar_exact": float(sim_exact),
         "similar_kind": float(sim_kind),
-        "history_agrees": history_agreement(svc, kind, similar) if own_evidence else 0.0,
         "runbook_kind": float(rb_kind),
         "runbook_exact": float(rb_exact),
         "only_symptom": 1.0 if cand.origins <= {"symptom"} else 0.0,
@@ -811,21 +809,6 @@ def failure_onset(scene: _Scene, svc: str) -> datetime | None:
 # behind or the producers that fill it surge, and both are the queue's callers here; their slowness is the
 # cause, not a symptom of the queue.
 NO_ORIGIN_BY_ORDER = frozenset({"queue_backlog"})
-
-
-HISTORY_KIND_ONLY = 0.0  # a past incident of the same kind on another service: no vote (a recurrence is on the same service)
-
-
-def history_agreement(service: str, kind: str, similar: list[SimilarIncident]) -> float:
-    """How closely the retrieved past incidents point at (``service``, ``kind``): 1 / rank of the closest past
-    incident whose confirmed cause is that kind (``similar`` comes best first), full on the same service and
-    ``HISTORY_KIND_ONLY`` elsewhere. The scorer weighs it only for a candidate today's evidence names itself
-    (``history_agrees``): a past incident says which of the causes in view happened here before, not what to see."""
-    best = 0.0
-    for rank, inc in enumerate(similar, start=1):
-        if inc.root_cause_kind == kind:
-            best = max(best, (1.0 if inc.root_cause_service == service else HISTORY_KIND_ONLY) / rank)
-    return best
 
 
 def downstream_victims(scene: _Scene, svc: str, kind: str) -> set[str]:

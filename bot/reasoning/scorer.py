@@ -76,7 +76,7 @@ _PRIOR: dict[str, float] = {
 # largest class of first-contact misses is a caller's loud or decisive-looking symptom outranking its dependency).
 # A model file's own weights win; a weight it does not name comes from here.
 EVIDENCE_WEIGHTS: dict[str, float] = {"decisive_score": 5.0, "decisive_gap": 60.0, "alert_confirms": 3.0,
-                                      "metric_origin": 2.0, "dependency_origin": 5.0, "history_agrees": 2.5}
+                                      "metric_origin": 2.0, "dependency_origin": 5.0}
 
 
 # What the top answer's confidence is computed from, after the learned calibration (``confidence_inputs`` in

@@ -4,10 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from bot.domain import Document, DocumentType, Feedback, Signal, Vote
+from bot.domain import Document, DocumentType, Feedback, Vote
 from retrieval.filters import FilterIndex, SearchFilters
 from retrieval.keyword import KeywordIndex, shared_phrases, stem, tokenize
-from retrieval.query import OTHER_SERVICE_SHARE, evidence_profile
 from retrieval.ranking import Candidate, apply_boosts, feedback_votes, fuse, merge_candidates
 
 
@@ -146,46 +145,3 @@ def test_filter_index_agrees_with_filters_matches() -> None:
         assert mask is not None
         assert [d.id for d, m in zip(docs, mask, strict=True) if m] == [d.id for d in docs if f.matches(d)]
     assert index.mask(SearchFilters()) is None
-
-
-def _signal(source: str, service: str, kind: str, score: float, **attributes: object) -> Signal:
-    return Signal(source=source, detector=f"test-{source}", service=service, kind=kind, title=f"{kind} on {service}",
-                  score=score, attributes=attributes)  # type: ignore[arg-type]
-
-
-def test_evidence_profile_names_the_causes_the_detectors_found() -> None:
-    profile = evidence_profile([
-        _signal("logs", "db", "db_lock_contention", 0.6),
-        _signal("kubernetes", "db", "disk_full", 0.4, decisive=True),  # a decisive finding counts fully
-        _signal("changes", "api", "deploy", 0.8),  # a deploy stands for a bad deploy
-        _signal("metrics", "api", "latency_increase", 0.9),  # a symptom names no cause
-        _signal("alert", "api", "db_down", 0.5),  # the alert's words are not a detector's finding
-    ])
-    assert dict(profile.causes) == {("db", "db_lock_contention"): 0.6, ("db", "disk_full"): 1.0,
-                                    ("api", "bad_deploy"): 0.8}
-    assert profile.agreement(["disk_full"], "db") == 1.0
-    assert profile.agreement(["disk_full"], "node-3") == OTHER_SERVICE_SHARE
-    assert profile.agreement(["oom_kill"], "db") == 0.0
-    assert not evidence_profile([_signal("metrics", "api", "error_rate_increase", 0.9)])
-
-
-def test_agreement_lifts_the_past_incident_whose_cause_today_s_evidence_names() -> None:
-    now = datetime(2026, 11, 1, tzinfo=UTC)
-    docs = {
-        "alike": _doc("alike", services=["api"], root_cause_service="api", root_cause_kind="oom_kill"),
-        "same-cause": _doc("same-cause", services=["db"], root_cause_service="db", root_cause_kind="disk_full"),
-        "runbook": Document(id="runbook", type=DocumentType.RUNBOOK, title="r", text="t", kinds=["disk_full"]),
-    }
-    # the look-alike reads closer (an alert about the same edge symptom); the evidence names a full disk on db
-    cands = {"alike": Candidate("alike", fused=0.5), "same-cause": Candidate("same-cause", fused=0.4),
-             "runbook": Candidate("runbook", fused=0.4)}
-    profile = evidence_profile([_signal("logs", "db", "disk_full", 0.9)])
-    apply_boosts(cands, docs, feedback=None, feedback_weight=0.15, recency_weight=0.0, recency_half_life_days=365,
-                 now=now, evidence=profile, agreement_weight=0.2)
-    assert cands["same-cause"].score > cands["alike"].score
-    assert cands["same-cause"].agreement == 0.2 * 0.9 and cands["alike"].agreement == 0.0
-    assert cands["runbook"].agreement == 0.0  # past incidents only
-    plain = {"alike": Candidate("alike", fused=0.5), "same-cause": Candidate("same-cause", fused=0.4)}
-    apply_boosts(plain, docs, feedback=None, feedback_weight=0.15, recency_weight=0.0, recency_half_life_days=365,
-                 now=now)
-    assert plain["same-cause"].score < plain["alike"].score

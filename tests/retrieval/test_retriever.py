@@ -19,7 +19,7 @@ from bot.domain import (
     Vote,
 )
 from config.settings import RetrievalSettings, load_settings
-from retrieval import Retriever, SearchFilters, document_for_incident, evidence_profile
+from retrieval import Retriever, SearchFilters, document_for_incident
 from tests.processes import free_port
 from tests.retrieval.conftest import NOW, RUNBOOK_MD, history, incident_doc
 
@@ -207,9 +207,7 @@ def test_query_for_incident_keeps_what_matters_and_drops_noise() -> None:
     ]
     r = Retriever.in_memory()
     q = r.query_for_incident(incident, signals)
-    # what the detectors found leads (the embedder reads the first ~256 word pieces), then the alert's words
-    assert q.startswith("service checkout. log anomaly new error template. HikariPool-1")
-    assert q.index("HikariPool-1") < q.index("latency increase") < q.index("Checkout latency high")
+    assert q.startswith("Checkout latency high. service checkout")
     for part in (
         "CheckoutDBPoolSaturated",
         "pool saturated",
@@ -220,11 +218,6 @@ def test_query_for_incident_keeps_what_matters_and_drops_noise() -> None:
         assert part in q
     for noise in ("10.1.2.3", "https://wiki/rb", "<*>"):
         assert noise not in q
-    decisive = Signal(source="kubernetes", detector="k8s", service="orders-db", kind="disk_full", score=0.4,
-                      title="orders-db: No space left on device", attributes={"decisive": True})
-    # a decisive finding leads whatever its score, and names its service first
-    assert r.query_for_incident(incident, [*signals, decisive]).startswith(
-        "service orders-db checkout. disk full orders-db: No space left on device")
     assert r.query_for_question("<@U123> has this happened before? see https://x.y/z") == (
         "has this happened before? see"
     )
@@ -253,16 +246,3 @@ def test_resolved_incident_with_confirmed_cause_is_indexed() -> None:
     hits = r.search_incident(later, k=1, type=DocumentType.INCIDENT)
     assert hits[0].as_similar_incident().resolution == "Rolled back release 4.2"
     assert r.search_incident(done, k=1) == []  # an incident is never similar to itself
-
-
-def test_search_with_the_incident_s_evidence_puts_the_past_incident_of_that_cause_first(loaded: Retriever) -> None:
-    # an alert about the edge's symptom reads like other incidents; the detectors found a full disk on logging
-    query = "5xx errors elevated at the edge, requests failing"
-    assert loaded.search(query, k=1, now=NOW)[0].document.id != "inc-disk"
-    found = [Signal(source="logs", detector="logs", service="logging", kind="disk_full", score=0.9,
-                    title="logging: No space left on device")]
-    hits = loaded.search(query, k=2, now=NOW, evidence=evidence_profile(found))
-    assert hits[0].document.id == "inc-disk"
-    assert "its cause (disk full) is in today's evidence" in hits[0].why
-    hits = loaded.search_incident(Incident(title=query), found, k=1)
-    assert hits[0].document.id == "inc-disk"
