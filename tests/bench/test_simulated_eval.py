@@ -40,3 +40,27 @@ def test_held_out_bundles_share_no_family_and_only_unseen_drops_seen_ones(
     headline = json.loads(out.strip().splitlines()[-1])
     assert headline["cases"] == 4 - same
     assert "family / group is in" in out and f"only the {4 - same} bundles of unseen families" in out
+
+
+def test_retrieval_tally_counts_the_true_cause_among_the_retrieved_and_the_held_past_incidents() -> None:
+    from bot.domain import Document, DocumentType, GroundTruth, SimilarIncident
+
+    def past(service: str, kind: str) -> SimilarIncident:
+        return SimilarIncident(id=f"{service}-{kind}", title="t", score=0.5, root_cause_service=service,
+                               root_cause_kind=kind)
+
+    def held(service: str, kind: str) -> Document:
+        return Document(id=f"{service}-{kind}", type=DocumentType.INCIDENT, title="t", text="t",
+                        root_cause_service=service, root_cause_kind=kind)
+
+    truth = GroundTruth(category="storage", root_cause_service="db", root_cause_kind="disk_full")
+    tally = simulated_eval.RetrievalTally()
+    # the true cause at rank 1; then the true kind elsewhere at rank 2; then held but not retrieved
+    tally.add(truth=truth, similar=[past("db", "disk_full")], history=[held("db", "disk_full")])
+    tally.add(truth=truth, similar=[past("api", "oom_kill"), past("node-1", "disk_full")],
+              history=[held("node-1", "disk_full"), held("db", "disk_full")])
+    tally.add(truth=truth, similar=[past("api", "oom_kill")], history=[held("node-1", "disk_full")])
+    tally.add(truth=truth, similar=[], history=[])  # no history: not counted
+    assert tally.bundles == 3
+    assert tally.shares() == {"kind@1": 0.333, "kind@5": 0.667, "kind_held": 1.0, "exact@1": 0.333,
+                              "exact@5": 0.333, "exact_held": 0.667}
