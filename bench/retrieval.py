@@ -143,6 +143,8 @@ def evaluate_recurrence(
 
 def run_postmortems(console: Console, base: RetrievalSettings, data: Path) -> dict[str, object]:
     posts = load_postmortems(data)
+    if not posts:
+        raise SystemExit(f"{data}: no postmortems found (expected the postmortems-icco dataset's files)")
     retriever = Retriever.in_memory(base)
     retriever.upsert([p.doc for p in posts])
     pm: dict[str, dict[str, dict[str, float]]] = {}
@@ -204,7 +206,7 @@ def run_recurrence(console: Console, base: RetrievalSettings, histories: int, se
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="postmortems-icco folder")
     parser.add_argument("--histories", type=int, default=20, help="simulated histories (5 recurrences each)")
@@ -221,7 +223,9 @@ def main() -> None:
     parser.add_argument(
         "--embed-backend", choices=["torch", "onnx"], default=None, help="embedder runtime (default: settings)"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.only in (None, "postmortems") and not args.data.is_dir():
+        parser.error(f"--data {args.data}: no such folder (the postmortems-icco dataset; default {DEFAULT_DATA})")
     console = Console(width=120)
     base = RetrievalSettings(backend="memory")
     if args.precision is not None:
