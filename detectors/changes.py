@@ -75,16 +75,16 @@ POLICY_RECENT = timedelta(minutes=30)
 
 
 def policy_change(event: ChangeEvent, alert_time: datetime | None) -> Signal | None:
-    """A change whose text says a NetworkPolicy was made or changed: a ``network_policy_block`` finding on the
-    workload its pod selector names (``app=x``), else on the change's service; decisive when the policy denies
-    (``default-deny-ingress``, ``deny-all``) and was made within ``POLICY_RECENT`` before the alert."""
+    """A change whose text says a NetworkPolicy was made or changed and names the pods it selects (``app=x``): a
+    ``network_policy_block`` finding on that workload; decisive when the policy denies (``default-deny-ingress``,
+    ``deny-all``) and was made within ``POLICY_RECENT`` before the alert. None without a selector."""
     text = event.text or ""
     if not _POLICY_MADE.search(text):
         return None
     selected = _POLICY_SELECTS.search(text)
-    service = selected.group(1) if selected else event.service
-    if not service:
-        return None
+    if not selected:  # a namespace-wide policy, or one whose selector the row omits: the kubectl output must say
+        return None  # whose traffic it cuts; the change's own service is often the tool that shipped it
+    service = selected.group(1)
     recent = alert_time is None or -300 <= (alert_time - event.ts).total_seconds() <= POLICY_RECENT.total_seconds()
     decisive = bool(_POLICY_DENIES.search(text)) and recent
     score = 0.75 if decisive else 0.45
