@@ -351,17 +351,13 @@ class _Scene:
 # a change is a decisive suspect when errors of a new kind start on its own service within this window after it
 DEPLOY_FIT_WINDOW = timedelta(minutes=30)
 DEPLOY_FIT_SCORE = 0.72
-# fresh errors: a new error template, a jump in the log's error share, or the service's error-rate series stepping up
-# (docs/causes.md: a count of its errors rising in its metrics says that it fails, not how; the change stays the
-# answer); a short log (a responder's last lines) often holds too few lines for the log detectors to be sure
-_FRESH_ERROR_DETECTORS = ("log.new_template", "log.error_share", "metric.changepoint")
+_FRESH_ERROR_DETECTORS = ("log.new_template", "log.error_share")
 _GENERIC_ERROR_KINDS = frozenset({"error_rate_increase", "exception_surge", "crash_loop", "log_anomaly", None})
 
 
 def _deploy_fit(scene: _Scene) -> None:
-    """A deploy, config change or flag whose own service starts failing right after it (a new error template,
-    a jump in its error share or in its error-rate series, with no more specific cause named) fits the evidence: a
-    decisive suspect. A change
+    """A deploy, config change or flag whose own service starts failing right after it (a new error template or
+    a jump in its error share, with no more specific cause named) fits the evidence: a decisive suspect. A change
     of another service, or one followed by nothing on its own service, stays a plain change."""
     for change in scene.changes:
         if change.ts is None or change.kind not in CHANGE_CAUSES:
