@@ -61,6 +61,48 @@ def scale_refusal(event: ChangeEvent) -> Signal | None:
     )
 
 
+# a change-log row (a GitOps sync, an audit line, ``kubectl apply`` output) that made a NetworkPolicy: any policy that
+# selects a pod isolates it for what it does not allow; a deny policy made minutes before is the workload's
+# network_policy_block (docs/causes.md), read here when no kubectl output of the policy is at hand
+_POLICY_MADE = re.compile(
+    r"\bnetwork ?polic(?:y|ies)\b.{0,160}?\b(?:applied|created|added|configured|updated|changed|synced)\b|"
+    r"\b(?:applied|created|added)\b.{0,40}?\bnetwork ?polic(?:y|ies)\b",
+    re.IGNORECASE)
+_POLICY_SELECTS = re.compile(r"\b(?:app\.kubernetes\.io/name|k8s-app|app)\s*[=:]\s*\"?([a-z0-9][a-z0-9.-]*[a-z0-9])",
+                             re.IGNORECASE)
+_POLICY_DENIES = re.compile(r"\bdeny\b|\bdeny-?all\b", re.IGNORECASE)
+POLICY_RECENT = timedelta(minutes=30)
+
+
+def policy_change(event: ChangeEvent, alert_time: datetime | None) -> Signal | None:
+    """A change whose text says a NetworkPolicy was made or changed and names the pods it selects (``app=x``): a
+    ``network_policy_block`` finding on that workload; decisive when the policy denies (``default-deny-ingress``,
+    ``deny-all``) and was made within ``POLICY_RECENT`` before the alert. None without a selector."""
+    text = event.text or ""
+    if not _POLICY_MADE.search(text):
+        return None
+    selected = _POLICY_SELECTS.search(text)
+    if not selected:  # a namespace-wide policy, or one whose selector the row omits: the kubectl output must say
+        return None  # whose traffic it cuts; the change's own service is often the tool that shipped it
+    service = selected.group(1)
+    recent = alert_time is None or -300 <= (alert_time - event.ts).total_seconds() <= POLICY_RECENT.total_seconds()
+    decisive = bool(_POLICY_DENIES.search(text)) and recent
+    score = 0.75 if decisive else 0.45
+    return Signal(
+        source=SignalSource.CHANGES,
+        detector="changes.network_policy",
+        service=service,
+        kind="network_policy_block",
+        title=f"{service}: NetworkPolicy change at {event.ts.strftime('%H:%M UTC')}: {text[:140]}",
+        score=score,
+        started_at=event.ts,
+        evidence=[Evidence(id=f"netpol-change:{service}:{event.ts.isoformat()}", type=EvidenceType.CHANGE,
+                           summary=f"{event.ts.isoformat()} {event.kind} {event.service or ''}: {text[:300]}",
+                           service=service, ts=event.ts, weight=score)],
+        attributes={"decisive": decisive, "rule": "changes.network_policy", "kind": "network_policy_block"},
+    )
+
+
 def normalise_kind(event: ChangeEvent) -> str:
     """The change's kind; an untyped change whose text names a flag or a setting is one. Kubernetes events stay
     "k8s" (context only: the kubernetes detector reads their reasons, so their words must not make a cause)."""
@@ -140,4 +182,12 @@ def detect_change_signals(
                 continue
             refusals[str(refused.service)] = refused
     signals.extend(refusals.values())
+    policies: dict[str, Signal] = {}
+    for event in events:
+        if alert_time is not None and not (-300 <= (alert_time - event.ts).total_seconds() <= window.total_seconds()):
+            continue
+        made = policy_change(event, alert_time)
+        if made is not None and (made.service not in policies or made.score > policies[str(made.service)].score):
+            policies[str(made.service)] = made
+    signals.extend(policies.values())
     return sorted(signals, key=lambda s: s.score, reverse=True)

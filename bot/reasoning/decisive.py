@@ -752,7 +752,9 @@ def triggers_to_limits(signals: list[Signal], topology: dict[str, list[str]] | N
 # that cannot be reached, or whose pool ran dry, because the machines below it went away (a site's or provider's
 # count of live hosts collapsing) is those machines' node_failure; a device that lost its sessions or tunnels to
 # something below it whose own evidence says that it is disrupted (a provider's status notice) reports that
-# dependency's failure, not a partition of its own. Each row: the consequence kind -> the mechanisms
+# dependency's failure, not a partition of its own. A partition the node reports of itself (its NIC link down) is
+# not its own NotReady's consequence but its cause (``EXPLAINS``): machines gone are looked for under it only.
+# Each row: the consequence kind -> the mechanisms
 # that explain it, strongest first, each with where it may be found: "self" (the reporter), "databases" (the
 # reporter and its databases, by the topology), "below" (the reporter and what it depends on, two levels down),
 # "under" (what it depends on, two levels down, without the reporter).
@@ -760,7 +762,7 @@ _CONSEQUENCE_OF: dict[str, tuple[tuple[str, str], ...]] = {
     "db_connection_exhaustion": (("db_lock_contention", "databases"), ("db_slow_query", "databases"),
                                  ("node_failure", "below")),
     "packet_loss": (("ddos", "self"),),
-    "network_partition": (("node_failure", "below"), ("dependency_failure", "under")),
+    "network_partition": (("node_failure", "under"), ("dependency_failure", "under")),
     "dependency_failure": (("node_failure", "below"),),
 }
 _MECHANISM_MIN = 0.5

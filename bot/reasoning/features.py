@@ -565,9 +565,12 @@ def _own_mechanism_on(scene: _Scene, service: str) -> bool:
 def _specific_cause_on(scene: _Scene, service: str) -> bool:
     """Whether the service's own evidence names how it fails (a leak, throttling, a pool at its limit...): then a
     change before it is the trigger of that mechanism, and the mechanism is the answer, not the change. A count of
-    restarts or errors (``_OWN_FAILURE_KINDS``) says that it fails, not how: a change before it keeps the answer."""
+    restarts or errors (``_OWN_FAILURE_KINDS``) says that it fails, not how: a change before it keeps the answer.
+    Neither does the metric ranking's origin verdict (``ORIGIN_DETECTOR``): it says that the callers' anomalies
+    began with this service, and it is only given when the service's own series name no cause."""
     return any(is_cause_kind(s.kind) and s.kind not in CHANGE_CAUSES and s.kind not in _OWN_FAILURE_KINDS
-               and s.score >= 0.5 and (s.source or "").startswith("metric") for s in scene.anomalies.get(service, []))
+               and s.detector != ORIGIN_DETECTOR and s.score >= 0.5 and (s.source or "").startswith("metric")
+               for s in scene.anomalies.get(service, []))
 
 
 def _signal_services(signals: list[Signal]) -> set[str]:

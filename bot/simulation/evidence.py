@@ -441,9 +441,9 @@ class EvidenceWriter:
                     state = "firing" if k % 2 == 0 else "resolved"
                     add(when, "alert", name, f"HighLatencyP95 {state} for {name} (p95 briefly above 500ms)")
                     when += self.rng.uniform(3, 9)
-        if self.rng.random() < 0.6:
+        if self.rng.random() < 0.6:  # a routine config push, older than the 30 minutes the change rule looks back
             name = self.rng.choice(scn.world.by_role(APP, WORKER))
-            add(self.rng.uniform(2, tl.fault_at - 25), "config", name,
+            add(self.rng.uniform(2, tl.fault_at - 35), "config", name,
                 f"ConfigMap {name}-config updated: LOG_LEVEL info -> info, CACHE_TTL_SECONDS 300 -> 600")
         if scn.change_at is not None and scn.spec.change:
             ch = scn.spec.change

@@ -404,14 +404,14 @@ _SPECS: list[FaultSpec] = [
         k8s=(("Warning", "BackOff", "Back-off restarting failed container {svc} in pod {pod}", 2),
              ("Normal", "Pulled", "Container image \"registry.example.com/{world}/{svc}:{tag}\" already present "
                                   "on machine", 0.5)),
-        change=Change("deploy", "{svc} {version} rolled out (image registry.example.com/{world}/{svc}:{tag})",
-                      lead=(1, 3), probability=0.7),
+        # no release of its own before it: a crash loop right after the component's own rollout is that
+        # rollout's (docs/causes.md, the change rule), and bad_deploy's spec and signatures draw that case
         alert="KubePodCrashLooping", keywords=("crashloop", "backoff", "restart", "panic", "unhandled exception"),
         resolution="{svc} crashed on start on a record it could not handle (a null field); guarded the code path "
                    "and released a fix.",
-        runbook=("`kubectl logs --previous` of the crashing pod.", "Check env/secret/config references of the "
-                                                                 "release.", "Roll back if the fix is not "
-                                                                             "immediate.")),
+        runbook=("`kubectl logs --previous` of the crashing pod.", "Find the input or state the crash names "
+                                                                 "(the record, the message, the file).",
+                 "Guard the code path; skip or dead-letter the poison input until the fix ships.")),
     FaultSpec(
         "exception_surge", ("app", "edge"), "a surge of exceptions in {svc}",
         effects=(E(ERR, "add", 0.2), E(LAT, "mul", 1.2)),

@@ -5,7 +5,8 @@
 
 - Kubernetes evidence, for kinds with a Kubernetes signature (``k8s_signatures``): 70 %; of those 70 % as a
   ``kubernetes/`` folder (raw kubectl output), 30 % as ``k8s_event`` rows in events.jsonl with the previous
-  logs in ``logs/<workload>.log``; 30 % of the folder bundles are sparse (alert and kubectl output only).
+  logs in ``logs/<workload>.log``; 30 % of the folder bundles are sparse (alert and kubectl output only), those whose
+  kubectl output says what failed by itself.
 - Short logs: 30 % of bundles keep only the culprit's last 3-30 lines before it died (or before the end).
 - Alerts labelled as kube-state-metrics / kubelet rules label them (``service`` = the exporter, workload in
   pod/deployment/node/... labels): 45 % of Kubernetes bundles; node_exporter host alerts (``instance=host:9100``,
@@ -91,9 +92,11 @@ def plan_field(scn: Scenario) -> tuple[FieldPlan, random.Random]:
     plan = FieldPlan()
     sigs = signatures_for(scn.kind, target_of(scn))
     if sigs and rng.random() < SHARES["kube"]:
-        plan.signature = rng.choice(sigs).id
+        sig = rng.choice(sigs)
+        plan.signature = sig.id
         plan.kube = "folder" if rng.random() < SHARES["kube_folder"] else "events"
-        plan.sparse = plan.kube == "folder" and rng.random() < SHARES["sparse"]
+        # alert and kubectl output only where that output says what failed: else no evidence would name the truth
+        plan.sparse = plan.kube == "folder" and rng.random() < SHARES["sparse"] and sig.tells
     plan.short_log = rng.random() < SHARES["short_log"]
     is_node = scn.culprit in scn.world.nodes
     if plan.kube and rng.random() < SHARES["ksm_alert"]:

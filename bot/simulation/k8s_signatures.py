@@ -44,6 +44,7 @@ class Signature:
     # the two revisions' pods and rollout history)
     conditions: tuple[tuple[str, str, str, str], ...] = ()  # node conditions that differ from healthy
     taints: tuple[str, ...] = ()
+    tells: bool = True  # the kubectl output alone says what failed (a sparse bundle, alert and kubectl only, may use it)
 
 
 _BACKOFF = KEv("Warning", "BackOff", "Back-off restarting failed container {container} in pod {pod}_{ns}({uid})",
@@ -287,12 +288,13 @@ SIGNATURES: tuple[Signature, ...] = (
               change=("k8s", "NetworkPolicy {policy} created in namespace {ns} (podSelector app={svc})"),
               alert=("KubeDeploymentReplicasMismatch", "deployment"), files=("netpol",)),
     # ---- context without a decisive reason
-    Signature("throttled_limits", "cpu_throttling", state="Running", reason="", alert=("CPUThrottlingHigh", "pod")),
+    Signature("throttled_limits", "cpu_throttling", state="Running", reason="", alert=("CPUThrottlingHigh", "pod"),
+              tells=False),
     Signature("hpa_at_max", "traffic_spike", state="Running", reason="", subject="none",
               events=(KEv("Normal", "SuccessfulRescale", "New size: {max}; reason: cpu resource utilization "
                           "(percentage of request) above target", obj="hpa", source="horizontal-pod-autoscaler",
                           at=1.0),),
-              alert=("KubeHpaMaxedOut", "horizontalpodautoscaler"), files=("hpa",)),
+              alert=("KubeHpaMaxedOut", "horizontalpodautoscaler"), files=("hpa",), tells=False),
 )
 
 BY_KIND: dict[str, tuple[Signature, ...]] = {}

@@ -10,7 +10,7 @@ when the incident knows it), the time is the line's, the kind is the row's.
 must read and one it must not (``tests/detectors/logs/test_log_changes.py`` checks both). Lines a component prints
 routinely are not changes: a line whose template (``masking.mask``) was already printed ``ROUTINE_MIN`` times
 more than ``ROUTINE_LEAD`` before it (a console audit login every few minutes, an hourly configuration run that
-changes nothing) is dropped.
+changes nothing) is dropped, and so is a line that says it changed nothing (``config reloaded, no changes``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ from detectors.logs.parsing import clean, detect_format
 
 ROUTINE_LEAD = timedelta(minutes=30)
 ROUTINE_MIN = 2
+# a line that says the run changed nothing (``config reloaded, no changes``, ``nothing to apply``) states no change
+_NOTHING_CHANGED = re.compile(r"\b(?:no|zero|0) (?:(?:config(?:uration)?|settings?) )?changes?\b(?! (?:were|was) )|"
+                              r"\bnothing (?:changed|to (?:apply|change|reload|update))\b|\bunchanged\b",
+                              re.IGNORECASE)
 MAX_SCAN_LINES = 100_000
 MAX_CHANGES_PER_SERVICE = 6
 MAX_TEXT = 300
@@ -230,7 +234,7 @@ def changes_in_log(service: str, lines: Sequence[str], *, known: Iterable[str] =
             continue  # the cheap word pass first: most lines state no change
         text = clean(raw)
         rows = rows_matching(text)
-        if not rows:
+        if not rows or _NOTHING_CHANGED.search(text):
             continue
         parsed = _parsed(text, fmt)
         if parsed is None or parsed.ts is None:

@@ -366,6 +366,9 @@ KERNEL_RULES: tuple[Rule, ...] = (
          r"NETDEV WATCHDOG: \S+ \([^)]*\): transmit queue \d+ timed out|Detected Tx Unit Hang|"
          r"tx(?:_| )timeout.{0,40}reset(?:ting)? (?:the )?adapter",
          hint=("netdev watchdog", "detected tx unit hang", "tx timeout", "tx_timeout")),
+    # the NIC completes transmits late (AWS ENA): the path is slow, not cut (no link loss, no adapter reset yet)
+    Rule("kernel.tx_completion_late", "kernel", "network_latency", 0.6, "device",
+         r"Found a Tx that wasn't completed on time"),
     Rule("kernel.link_down", "kernel", "network_partition", 0.7, "device",
          r"NIC Link is Down|\bLink is Down\b|link status definitely down|\bcarrier lost\b|"
          r"now running without any active interface"),

@@ -6,7 +6,7 @@ import pytest
 
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
 from bot.reasoning import rank
-from bot.reasoning.decisive import name_affinity, resolve_culprit, retarget, support
+from bot.reasoning.decisive import name_affinity, resolve_culprit, retarget, support, with_explanations
 from detectors.changes import detect_change_signals
 
 from .factories import at, context, signal
@@ -167,6 +167,22 @@ def test_a_change_that_fits_stays_a_suspect_when_a_stray_warning_came_before_it(
     result = rank(context=ctx, signals=[stray, fresh, signal("changes", "users", "config", 0.8, 0)],
                   similar=[], runbooks=[])
     assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("users", "config_change")
+
+
+def test_a_flag_followed_by_new_errors_stays_the_answer_when_the_metrics_name_its_service_the_origin() -> None:
+    # the metric ranking's origin verdict says the callers' errors began here, not how this service fails
+    ctx = context(service="catalog", topology={"web": ["catalog"], "cart": ["catalog"], "catalog": []},
+                  events=[ChangeEvent(ts=at(0), kind="feature_flag", service="catalog",
+                                      text="flag new-pricing-engine enabled for 100% of traffic in catalog")])
+    fresh = signal("logs", "catalog", "exception_surge", 1.0, 4)
+    fresh.detector = "log.new_template"
+    origin = Signal(source="metrics", detector="metric.origin", service="catalog", kind="dependency_failure",
+                    metric="error_rate", title="catalog: error_rate accounts for the errors of its callers (cart, web)",
+                    score=1.0, started_at=at(4))
+    result = rank(context=ctx, signals=[fresh, origin, signal("metrics", "catalog", "error_rate_increase", 0.99, 4),
+                                        signal("changes", "catalog", "feature_flag", 0.72, 0)],
+                  similar=[], runbooks=[])
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("catalog", "feature_flag")
 
 
 def test_a_failed_lookup_with_no_known_resolver_blames_the_cluster_dns_or_the_names_owner() -> None:
@@ -430,6 +446,16 @@ def test_a_failure_to_reach_what_runs_on_machines_that_went_away_is_their_node_f
                   title="dc-1: hosts_up fell from 12 to 0", score=0.9, started_at=at(8))
     best = support(retarget([reach, gone], [*KNOWN, "dc-1"], topology))
     assert max(best, key=lambda key: best[key]) == ("dc-1", "node_failure")
+
+
+def test_a_node_whose_own_kernel_says_its_link_went_down_is_partitioned_not_failed() -> None:
+    # both decisive on the node itself: NodeNotReady (node_failure) and the kernel's NIC link down (network_partition)
+    topology = {"checkout": ["orders-db"], "orders-db": ["node-4"], "node-4": []}
+    not_ready = _decisive("node-4", "node_failure", 0.85, minute=2)
+    link_down = _decisive("node-4", "network_partition", 0.7, minute=3)
+    moved = retarget([not_ready, link_down], [*KNOWN, "node-4"], topology)
+    best = with_explanations(support(moved), moved)
+    assert max(best, key=lambda key: best[key]) == ("node-4", "network_partition")
 
 
 def test_machines_gone_elsewhere_do_not_take_a_partition() -> None:

@@ -128,6 +128,16 @@ def test_an_image_that_never_ran_leaves_no_app_fault_lines(tmp_path: Path) -> No
     assert "not found" in kube and "ImagePullBackOff" in kube
 
 
+@pytest.mark.parametrize("kind", ["cpu_throttling", "traffic_spike"])
+def test_a_sparse_bundle_only_carries_kubectl_output_that_says_what_failed(kind: str) -> None:
+    plans = [plan_field(build_scenario(kind, seed=s))[0] for s in range(80)]
+    assert sum(p.kube == "folder" for p in plans) >= 10  # their kubectl output is drawn, only never alone
+    assert not [p.signature for p in plans if p.sparse]
+    sparse = [p for s in range(60) for p in [plan_field(build_scenario("crash_loop", service="cart", seed=s))[0]]
+              if p.sparse]
+    assert sparse and all({x.id: x for x in SIGNATURES}[p.signature].tells for p in sparse)
+
+
 def test_validator_reads_kubernetes_files(tmp_path: Path) -> None:
     seeds = [s for s in range(60) if plan_field(build_scenario("crash_loop", service="cart", seed=s))[0].sparse]
     bundle = generate_bundle(tmp_path / "b", kind="crash_loop", service="cart", seed=seeds[0], history=False)

@@ -167,6 +167,9 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "timed out", "network_partition", "node-4"),
     ("kernel.link_down", "Dec  6 10:00:01 node-4 kernel: ixgbe 0000:03:00.0 eth0: NIC Link is Down",
      "network_partition", "node-4"),
+    ("kernel.tx_completion_late", "Dec  6 10:00:01 ip-10-0-7-12 kernel: ena 0000:00:06.0 ens6: Found a Tx that "
+     "wasn't completed on time, qid 5, index 311. 2960000 usecs have passed since last napi execution",
+     "network_latency", "ip-10-0-7-12"),
     ("kernel.disk_error", "Dec  6 10:00:01 db-host-2 kernel: blk_update_request: I/O error, dev sda, sector "
      "183740416 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 0", "hardware_error", "db-host-2"),
     ("kernel.disk_error", "Dec  6 10:00:01 db-host-2 kernel: EXT4-fs error (device sda1): ext4_find_entry:1455: "
@@ -396,6 +399,7 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("storage.nfs_unresponsive", "Mar 30 12:20:00 kvm4 kernel: nfs: server nfs01 OK"),
     ("net.mtu", "Jun  1 10:00:00 edge-1 zebra[1122]: interface ens1f0 MTU 1500 mismatch ignored"),
     ("kernel.netdev_watchdog", "Dec  6 10:00:01 node-4 kernel: ixgbe 0000:03:00.0 eth0: NIC Link is Up 10 Gbps"),
+    ("kernel.tx_completion_late", "Dec  6 10:00:01 ip-10-0-7-12 kernel: ena 0000:00:06.0: ENA device version: 0.10"),
     ("db.no_primary", '{"s": "I", "c": "REPL", "msg": "Transition to PRIMARY complete; database writes are now permitted"}'),
     ("db.no_primary", "replica set charges-rs12: primary is charges-db-b, 4 members healthy"),
 ]

@@ -55,6 +55,14 @@ def test_the_workload_a_kubectl_line_names_is_the_changed_service_when_the_incid
     assert [(c.service, c.kind) for c in found] == [("checkout", "deploy"), ("ci-runner", "deploy")]
 
 
+def test_a_reload_that_says_it_changed_nothing_is_not_a_change() -> None:
+    for text in ('level=info msg="config reloaded, no changes" caller=cart/client.go:287',
+                 "configuration reloaded: nothing changed", "Reloading config: 0 changes"):
+        assert changes_in_log("cart", [_iso(START, text)]) == [], text
+    found = changes_in_log("cart", [_iso(START, 'level=info msg="config reloaded, 2 changes applied"')])
+    assert [c.kind for c in found] == ["config"]
+
+
 def test_lines_without_a_time_and_empty_logs_give_nothing() -> None:
     assert changes_in_log("web", []) == []
     assert changes_in_log("web", ["feature flag new_ui enabled"]) == []
