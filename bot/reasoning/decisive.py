@@ -830,15 +830,23 @@ def support(signals: Iterable[Signal]) -> dict[tuple[str, str], float]:
 # finding of the effect, the cause explains the effect, inherits its support and the effect keeps less of it: a heap that grew for hours
 # before the OOM kill is a leak, not just an OOM; threads blocked on each other's locks are why a liveness probe times
 # out; a node whose own NIC link went down is NotReady because it is cut off; a database that reached a limit of its
-# own host (its open-file table, a quota) and then aborted and restarted is down because of that limit.
+# own host (its open-file table, a quota) and then aborted and restarted is down because of that limit; a process
+# whose volume is full cannot write and exits, so a full disk is why it crash-loops (or, for a database, is down).
+# The cause may also be named by the words of an alert on that service (its monitoring measured it: a volume-filling
+# alert on the database that then crash-loops), not only by a detector.
 EXPLAINS: tuple[tuple[str, str], ...] = (
     ("memory_leak", "oom_kill"), ("deadlock", "thread_pool_exhaustion"), ("network_partition", "node_failure"),
-    ("resource_quota", "db_down"))
+    ("resource_quota", "db_down"), ("disk_full", "crash_loop"), ("disk_full", "db_down"))
 
 
 def with_explanations(best: dict[tuple[str, str], float], signals: Iterable[Signal]) -> dict[tuple[str, str], float]:
     """``best`` (from ``support``) plus the support that causes inherit from the effects they explain."""
+    from bot.reasoning.keywords import kinds_in_text
+
+    signals = list(signals)
     named = {(s.service, str(s.kind)) for s in signals if s.service and is_cause_kind(s.kind) and s.score >= 0.3}
+    named |= {(s.service, kind) for s in signals if s.source == "alert" and s.service and s.kind is None
+              for kind in kinds_in_text(s.title or "") if is_cause_kind(kind)}
     out = dict(best)
     for cause, effect in EXPLAINS:
         for (service, kind), score in best.items():

@@ -19,7 +19,10 @@ KIND_PATTERNS: dict[str, str] = {
     # a thread-limit error is not memory: "OutOfMemoryError: unable to create native thread: possibly out of memory"
     "oom_kill": r"\boom\b|oomkilled|(?<!possibly )out of memory|oomkill|oom.?killed|memory limit exceeded|"
     r"java\.lang\.outofmemory(?!error: unable to create)|memory ?pressure|stalls? waiting for memory",
-    "disk_full": r"disk (full|space)|no space left|filesystem.*(full|100%)|volume full|enospc|inodes",
+    # and the alerts of a volume or filesystem about to fill (Kubernetes' and node exporters' "...FillingUp",
+    # "...AlmostOutOfSpace" rules)
+    "disk_full": r"disk (full|space)|no space left|filesystem.*(full|100%)|volume full|enospc|inodes|"
+    r"(?:volume|filesystem|disk) ?(?:space ?)?filling ?up|almost ?out ?of ?(?:disk ?)?space|disk used ratio",
     "disk_io_latency": r"(disk|io|i/o) (latency|wait|slow)|iowait|slow (disk|io|fsync)|fsync (took|is taking)|"
     r"blocked for more than \d+ seconds|disk (write|read) took",
     "db_connection_exhaustion": r"(connection )?pool (exhausted|timeout|is full)|too many (connections|clients)|"

@@ -177,7 +177,9 @@ def read_dump(lines: Sequence[str]) -> DumpReading | None:
 
 
 def _assess(name: str, threads: list[ThreadRecord]) -> DumpReading | None:
-    if len(threads) < MIN_THREADS:
+    # a short dump is read only when every thread in it waits on a lock: two threads each holding the lock the other
+    # waits for is the smallest deadlock there is (a dump cut to the threads that matter shows just those)
+    if len(threads) < MIN_THREADS and not (len(threads) >= MIN_WAITERS and all(t.lock_wait for t in threads)):
         return None
     waiting = [t for t in threads if t.lock_wait]
     share = len(waiting) / len(threads)

@@ -672,3 +672,24 @@ def test_several_numbered_members_of_one_fleet_failing_alike_in_a_service_log_ar
     assert {s.service for s in alone if s.attributes.get("decisive")} == {"tly-box-4"}
     nodes = retarget([_kernel("kubelet", "ip-10-0-3-17", 9), _kernel("kubelet", "ip-10-0-3-18", 9)], ["kubelet"])
     assert {s.service for s in nodes if s.attributes.get("decisive")} == {"ip-10-0-3-17", "ip-10-0-3-18"}
+
+
+def _alert(service: str, text: str) -> Signal:
+    return Signal(source="alert", detector="alert", service=service, kind=None, title=text, score=0.5, started_at=at(6))
+
+
+@pytest.mark.parametrize("effect", ["crash_loop", "db_down"])
+def test_a_full_volume_an_alert_names_is_why_its_service_crash_loops(effect: str) -> None:
+    # a volume-filling alert on orders-db, whose pod then exits with a bare "Error, exit code 1" and backs off
+    signals = [_alert("orders-db", "KubePersistentVolumeFillingUp Disk used ratio of orders-db is 0.9702"),
+               _decisive("orders-db", effect, 0.55)]
+    best = with_explanations(support(signals), signals)
+    assert max(best, key=lambda key: best[key]) == ("orders-db", "disk_full")
+    assert best[("orders-db", effect)] < best[("orders-db", "disk_full")]
+
+
+def test_an_alert_on_another_service_explains_nothing_here() -> None:
+    signals = [_alert("payments", "KubePersistentVolumeFillingUp Disk used ratio of payments is 0.97"),
+               _decisive("orders-db", "crash_loop", 0.55)]
+    best = with_explanations(support(signals), signals)
+    assert best == {("orders-db", "crash_loop"): 0.55}

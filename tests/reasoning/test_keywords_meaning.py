@@ -50,6 +50,10 @@ ROWS: list[tuple[str, str, str]] = [
     ("status=400 The input content is invalid because the required properties - 'partitionKey; ' - are missing", "",
      "network_partition"),
     ("raft: node 3 partitioned from the quorum", "network_partition", "dns_failure"),
+    # the alerts of a volume or filesystem about to fill name a full disk
+    ("KubePersistentVolumeFillingUp Disk used ratio of orders-db is 0.9702", "disk_full", "disk_io_latency"),
+    ("NodeFilesystemSpaceFillingUp: filesystem on /dev/sda1 is predicted to run out of space", "disk_full", ""),
+    ("NodeFilesystemAlmostOutOfSpace: 3% space left on /var", "disk_full", ""),
 ]
 
 

@@ -100,3 +100,21 @@ def test_python_faulthandler_threads_in_acquire() -> None:
                   '  File "/app/bank.py", line 20 in transfer', '  File "/app/worker.py", line 12 in run', ""]
     reading = read_dump(lines)
     assert reading is not None and (reading.kind, reading.waiting, reading.threads) == ("deadlock", 3, 4)
+
+
+def _go_waiter(g: int, where: str) -> list[str]:
+    return [f"goroutine {g} [sync.Mutex.Lock, 9 minutes]:", "sync.runtime_SemacquireMutex(0xc0001a6100, 0x0, 0x1)",
+            "\t/usr/local/go/src/runtime/sema.go:77 +0x25", f"main.(*Store).{where}(0xc0001a6116)",
+            "\t/app/store.go:340 +0x4b", ""]
+
+
+def test_two_goroutines_each_waiting_on_a_lock_are_a_deadlock() -> None:
+    # the smallest lock cycle: a dump of just the two goroutines, both parked on a mutex for minutes
+    lines = ["SIGQUIT: quit", "", *_go_waiter(56, "Refresh"), *_go_waiter(213, "Rebuild")]
+    (sig,) = detect_service_decisive("store", lines)
+    assert (sig.kind, sig.attributes["rule"], sig.attributes["waiting"]) == ("deadlock", "dump.go.lock_wait", 2)
+
+
+def test_a_short_dump_with_a_running_goroutine_is_not_read() -> None:
+    lines = ["goroutine 1 [running]:", "main.main()", "\t/app/main.go:40 +0x65", "", *_go_waiter(7, "Put")]
+    assert read_dump(lines) is None
