@@ -110,6 +110,11 @@ def test_every_row_has_a_case_and_names_a_vocabulary_kind() -> None:
     assert {c[0] for c in CASES} == {r.id for r in LINE_RULES}
     assert len({r.id for r in LINE_RULES}) == len(LINE_RULES)
     assert all(is_cause_kind(r.kind) and 0.0 < r.score < 0.9 for r in LINE_RULES)
+    # each row's gate: lower-case words, one of which its every example line holds (match_line tests the gate first)
+    assert all(r.needs and all(w == w.lower() for w in r.needs) for r in LINE_RULES)
+    for rule_id, line, *_ in CASES:
+        [rule] = [r for r in LINE_RULES if r.id == rule_id]
+        assert any(w in line.lower() for w in rule.needs), (rule_id, line)
 
 
 @pytest.mark.parametrize("line", [
