@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from bot.domain import Signal, category_of, is_cause_kind
 from bot.domain.roles import DATABASE, NETWORK
 from bot.domain.workloads import workload_of_pod
+from bot.reasoning.keywords import kinds_in_text
 
 _CLUSTER_SUFFIX = re.compile(r"(\.svc)?(\.cluster\.local)?\.?$")
 REPORTER_SYMPTOM = "error_rate_increase"
@@ -512,8 +513,6 @@ def named_dependency_failures(signals: list[Signal], topology: dict[str, list[st
     Not when the text names a more specific failure (a lookup, a refused connection: the rules that read those
     decide), when the caller has a decisive finding of its own, or when the caller itself was changed (deploy, config,
     flag) within ``_CALLER_CHANGE_WINDOW`` before: its new requests may be what the dependency refuses."""
-    from bot.reasoning.keywords import kinds_in_text
-
     topology = topology or {}
     speaking = {s.service for s in signals if s.service and s.source != "changes" and float(s.score) >= 0.3}
     explained = {s.service for s in signals if is_decisive(s)}  # a caller whose own lines already say what failed
@@ -841,8 +840,6 @@ EXPLAINS: tuple[tuple[str, str], ...] = (
 
 def with_explanations(best: dict[tuple[str, str], float], signals: Iterable[Signal]) -> dict[tuple[str, str], float]:
     """``best`` (from ``support``) plus the support that causes inherit from the effects they explain."""
-    from bot.reasoning.keywords import kinds_in_text
-
     signals = list(signals)
     named = {(s.service, str(s.kind)) for s in signals if s.service and is_cause_kind(s.kind) and s.score >= 0.3}
     named |= {(s.service, kind) for s in signals if s.source == "alert" and s.service and s.kind is None

@@ -45,6 +45,8 @@ class LineRule:
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not self.needs or any(word != word.lower() for word in self.needs):
+            raise ValueError(f"line rule {self.id}: needs lower-case words, one of which every matched line holds")
         object.__setattr__(self, "regex", re.compile(self.pattern, re.I))
 
 

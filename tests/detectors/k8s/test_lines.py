@@ -173,3 +173,11 @@ def test_a_kubelet_line_without_a_syslog_header_stays_with_its_log() -> None:
     line = "I0808 21:14:02.000441 988 log.go:245] http: TLS handshake error: no serving certificate available for the kubelet"
     [signal] = line_signals({"wrk-a-22": [line]}, workload_of_pod)
     assert (signal.service, signal.kind) == ("wrk-a-22", "certificate_expired")
+
+
+@pytest.mark.parametrize("needs", [(), ("Took Too Long",)])
+def test_a_row_without_lower_case_gate_words_is_refused(needs: tuple[str, ...]) -> None:
+    from detectors.kubernetes.lines import LineRule
+
+    with pytest.raises(ValueError, match="needs lower-case words"):
+        LineRule("etcd.slow_apply", "disk_io_latency", "named", 0.75, r"took too long", "etcd", needs=needs)
