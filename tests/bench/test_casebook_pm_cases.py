@@ -22,7 +22,7 @@ CASES_DIR = Path(__file__).resolve().parents[2] / "bench" / "casebook" / "cases"
 CASES = sorted((p for p in CASES_DIR.glob("pm-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
 CASE_NAME = re.compile(r"^pm-(?P<n>\d{2,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-MIN_CASES = 155
+MIN_CASES = 215
 MIN_COMPANIES = 40
 # 2 of the first 49 cases, 3 of 73 after the second batch (pm-50..73) and of 99 after the third (pm-74..99)
 MAX_CASES_PER_COMPANY = 3
@@ -135,3 +135,24 @@ def test_alert_shapes_vary_across_vendors() -> None:
         context, _ = load_bundle(case)
         vendors[context.incident.alerts[0].source] += 1
     assert set(vendors) >= {"alertmanager", "grafana", "pagerduty", "opsgenie", "datadog", "generic"}, vendors
+
+
+TABLE = CASES_DIR.parent / "POSTMORTEM_CASES.md"
+TABLE_ROW = re.compile(r"^\| (?P<case>pm-\d{2,3}-[a-z0-9-]+) \| [^|]+ \| (?P<category>[a-z]+) \| "
+                       r"`(?P<service>[^`]+)` / `(?P<kind>[a-z_]+)` \| (?P<split>dev|test) \|$", re.MULTILINE)
+
+
+def test_the_table_lists_every_case_with_its_truth() -> None:
+    rows = {m["case"]: m for m in TABLE_ROW.finditer(TABLE.read_text(encoding="utf-8"))}
+    assert sorted(rows) == sorted(case.name for case in CASES)
+    for case in CASES:
+        truth, row = _truth(case), rows[case.name]
+        assert (row["category"], row["service"], row["kind"], row["split"]) == (
+            truth["category"], truth["root_cause_service"], truth["root_cause_kind"], truth["split"]), case.name
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if int(c.name.split("-")[1]) >= 196], ids=lambda c: c.name)
+def test_later_cases_record_changes_or_notes_beside_the_incident(case: Path) -> None:
+    """From the ninth batch on, each bundle's events carry at least one change or note (the cause or a red herring)."""
+    kinds = {json.loads(line)["kind"] for line in (case / "events.jsonl").read_text(encoding="utf-8").splitlines() if line}
+    assert kinds & {"deploy", "config", "flag", "scale", "maintenance", "note"}, case.name
