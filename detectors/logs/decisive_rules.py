@@ -289,6 +289,12 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"Write rejected: not primary|\bNotWritablePrimary\b|\bNotPrimaryNoSecondaryOk\b|\bNotMasterNoSlaveOk\b|"
          r"not master and slaveOk=false|\bnot (?:master|primary) \(10107\)|-failover-abort-no-good-(?:slave|replica)",
          hint=("primary", "master", "electable", "-failover-abort-no-good-"), role="database"),
+    # Redis Cluster without a serving master for some slots: its own state line, a replica that cannot win a failover
+    # election, or a client's CLUSTERDOWN reply: the cluster is down, whatever took its masters away
+    Rule("db.cluster_down", "decisive", "db_down", 0.8, "self",
+         r"Cluster state changed: fail\b|\bCLUSTERDOWN\b|Currently unable to failover: Waiting for votes|"
+         r"Currently unable to failover: Failover attempt expired",
+         hint=("cluster state changed: fail", "clusterdown", "currently unable to failover"), role="database"),
     # a quorum store (Cassandra, Scylla) that cannot serve a read or write at the asked consistency because too
     # few replicas are alive: the database is down for it, whatever killed its nodes (Cassandra's and the DataStax/
     # Hector drivers' wording); a client's line blames the database it uses
@@ -376,6 +382,14 @@ KERNEL_RULES: tuple[Rule, ...] = (
          r"EXT4-fs error|EXT4-fs \(\S+\): Remounting filesystem read-only|XFS \(\S+\): (?:metadata I/O error|"
          r"Corruption|log I/O error)|BTRFS (?:error|critical)|I/O error, dev [\w-]+, sector|Buffer I/O error on dev|"
          r"end_request: I/O error|Unrecovered read error|exception Emask .{0,80}frozen|medium error"),
+    # an NVMe drive gone from its controller (not ready at probe, removed, controller down) and the ZFS pool that then
+    # cannot be imported for the devices missing: the machine's disks failed, whatever restarted it. A command
+    # timeout alone (``I/O 412 QID 7 timeout, aborting``) is slowness that may recover, not this
+    Rule("kernel.nvme_lost", "kernel", "hardware_error", 0.8, "device",
+         r"nvme nvme\d+: (?:Device not ready; aborting (?:initialisation|reset)|Removing after probe failure|"
+         r"controller is down; will reset)|"
+         r"cannot import '[^']+': (?:one or more devices is currently unavailable|I/O error)",
+         hint=("nvme nvme", "cannot import '")),
     Rule("kernel.machine_check", "kernel", "hardware_error", 0.85, "device",
          r"mce: \[Hardware Error\]|Machine check events logged|EDAC \S+: \d+ (?:CE|UE) |EDAC .{0,60}\b(?:CE|UE)\b|"
          r"PCIe Bus Error|\{\d+\}\[Hardware Error\]"),

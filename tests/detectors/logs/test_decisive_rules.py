@@ -174,6 +174,12 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "183740416 op 0x1:(WRITE) flags 0x800 phys_seg 1 prio class 0", "hardware_error", "db-host-2"),
     ("kernel.disk_error", "Dec  6 10:00:01 db-host-2 kernel: EXT4-fs error (device sda1): ext4_find_entry:1455: "
      "inode #2: comm ls: reading directory lblock 0", "hardware_error", "db-host-2"),
+    ("kernel.nvme_lost", "Mar  2 07:53:02 hv-12 kernel: [  61.2] nvme nvme3: Device not ready; aborting initialisation, "
+     "CSTS=0x0", "hardware_error", "hv-12"),
+    ("kernel.nvme_lost", "Mar  2 07:53:02 hv-12 kernel: [  61.3] nvme nvme4: Removing after probe failure status: -19",
+     "hardware_error", "hv-12"),
+    ("kernel.nvme_lost", "Mar  2 07:53:20 hv-12 zpool[1422]: cannot import 'tank': one or more devices is currently "
+     "unavailable", "hardware_error", "hv-12"),
     ("kernel.machine_check", "Dec  6 10:00:01 node-7 kernel: mce: [Hardware Error]: Machine check events logged",
      "hardware_error", "node-7"),
     ("kernel.machine_check", "Dec  6 10:00:01 node-7 kernel: EDAC MC0: 1 UE memory read error on "
@@ -346,6 +352,10 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("db.no_primary", '{"s": "I", "c": "ELECTION", "msg": "Not starting an election, since we are not electable", '
      '"attr": {"reason": "Not standing for election because I cannot see a majority"}}', "db_down", None),
     ("db.no_primary", "Election timeout elapsed, no primary in replica set charges-rs12", "db_down", None),
+    ("db.cluster_down", "3311:M 24 Apr 2018 14:53:16.101 # Cluster state changed: fail", "db_down", None),
+    ("db.cluster_down", "3312:S 24 Apr 2018 14:53:30.201 # Currently unable to failover: Waiting for votes, but "
+     "majority still not reached.", "db_down", None),
+    ("db.cluster_down", "redis.exceptions.ClusterDownError: CLUSTERDOWN The cluster is down", "db_down", None),
     ("db.no_primary", "Mongo::Error::OperationFailure: not master (10107) on charges-rs12", "db_down", None),
     ("db.no_primary", "MongoWriteConcernError: NotWritablePrimary", "db_down", None),
     ("db.no_primary", "2211:X 20 Nov 2025 16:04:12.004 # -failover-abort-no-good-slave master mymaster 10.10.1.5 6379",
@@ -402,6 +412,10 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("kernel.tx_completion_late", "Dec  6 10:00:01 ip-10-0-7-12 kernel: ena 0000:00:06.0: ENA device version: 0.10"),
     ("db.no_primary", '{"s": "I", "c": "REPL", "msg": "Transition to PRIMARY complete; database writes are now permitted"}'),
     ("db.no_primary", "replica set charges-rs12: primary is charges-db-b, 4 members healthy"),
+    ("db.cluster_down", "3311:M 24 Apr 2018 14:59:02.412 # Cluster state changed: ok"),
+    ("kernel.nvme_lost", "Mar  2 07:52:01 hv-12 kernel: [   1.1] nvme nvme3: pci function 0000:c1:00.0"),
+    ("kernel.nvme_lost", "Mar  2 06:10:11 hv-12 kernel: [8812.4] nvme nvme3: I/O 412 QID 7 timeout, aborting"),
+    ("kernel.nvme_lost", "Mar  2 07:53:20 hv-12 zpool[1422]: pool 'tank' imported"),
 ]
 
 
