@@ -461,7 +461,9 @@ NETWORK_RULES: tuple[Rule, ...] = (
     Rule("net.bgp_down", "network", "network_partition", 0.8, "device",
          r"%(?:ROUTING-)?BGP-\d-ADJCHANGE\s?: neighbor \S+ .{0,80}\bDown\b|%ADJCHANGE: neighbor \S+ .{0,80}\bDown\b|"
          r"BGP_NOTIFICATION|%BGP-\d-NOTIFICATION|bgp_hold_timeout|Hold Timer Expired|hold time expired|"
-         r"changed state from Established to \w+|old state Established .{0,60}new state (?:Idle|Active|Connect)"),
+         r"changed state from Established to \w+|old state Established .{0,60}new state (?:Idle|Active|Connect)|"
+         # BIRD (Calico's node-to-node mesh, route servers): a protocol's session to its peer went down
+         r"\bbird6?: \S+: State changed to down\b"),
     Rule("net.link_down", "network", "network_partition", 0.75, "device",
          r"%(?:PKT_INFRA-)?LINK-\d-UPDOWN\s?: Interface \S+,? changed state to [Dd]own|"
          r"%LINEPROTO-\d-UPDOWN: Line protocol on Interface \S+ changed state to down|SNMP_TRAP_LINK_DOWN|"

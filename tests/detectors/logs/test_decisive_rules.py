@@ -205,6 +205,8 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "counters.", "ddos", None),
     ("kernel.clocksource", "clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable because "
      "the skew is too large:", "exception_surge", None),
+    ("net.bgp_down", "2021-08-19 13:55:32.412 [INFO][61] bird: Mesh_10_12_4_37: State changed to down",
+     "network_partition", None),
     ("net.bgp_down", "Dec  6 10:00:01 core-rtr-1 1234: *Dec  6 10:00:01.123: %BGP-5-ADJCHANGE: neighbor 10.1.1.2 "
      "Down BGP Notification sent", "network_partition", "core-rtr-1"),
     ("net.bgp_down", "Jun 21 14:03:12 edge-mx1 rpd[2902]: RPD_BGP_NEIGHBOR_STATE_CHANGED: BGP peer 10.1.1.1 "
@@ -413,6 +415,7 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("db.no_primary", '{"s": "I", "c": "REPL", "msg": "Transition to PRIMARY complete; database writes are now permitted"}'),
     ("db.no_primary", "replica set charges-rs12: primary is charges-db-b, 4 members healthy"),
     ("db.cluster_down", "3311:M 24 Apr 2018 14:59:02.412 # Cluster state changed: ok"),
+    ("net.bgp_down", "2021-08-19 13:58:02.101 [INFO][61] bird: Mesh_10_12_4_37: State changed to up"),
     ("kernel.nvme_lost", "Mar  2 07:52:01 hv-12 kernel: [   1.1] nvme nvme3: pci function 0000:c1:00.0"),
     ("kernel.nvme_lost", "Mar  2 06:10:11 hv-12 kernel: [8812.4] nvme nvme3: I/O 412 QID 7 timeout, aborting"),
     ("kernel.nvme_lost", "Mar  2 07:53:20 hv-12 zpool[1422]: pool 'tank' imported"),
