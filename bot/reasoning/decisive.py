@@ -137,6 +137,11 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     inside = [k for k in known_lower if len(k) >= 3 and re.search(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])", member)]
     if inside:
         return known_lower[max(inside, key=len)]
+    # a numbered member of a fleet the incident knows under a longer name that ends with the fleet's
+    # (a balancer's server backend-3 -> objstore-backend): the one known name that does
+    suffixed = [k for k in known_lower if k.endswith("-" + member)] if member != labels[0] and len(member) >= 3 else []
+    if len(suffixed) == 1:
+        return known_lower[suffixed[0]]
     # a provider's endpoint names the customer first and the provider's service after it
     # (acme-prod.mq-vendor.net, shop.redis.cache.example.net): the one known service that is a whole later label.
     # Not in a cluster-local name, whose second label is a namespace (ledger.payments.svc.cluster.local)

@@ -387,6 +387,9 @@ _IDENTITY_FAILURES = frozenset({"dns_failure"})
 # what callers say of a component they can no longer reach (moved to it by ``dec.retarget``): that it stopped doing
 # its job, not how; right after a change of that component, with no mechanism of its own named, the change is how
 _UNREACHABLE_KINDS = frozenset({"network_partition"})
+# a balancer's health checks marking its servers DOWN (no live upstream): that it stopped answering, not how; a caller's
+# own failed call to it (a webhook that times out) stays that dependency's failure, change or not
+_HEALTH_CHECK_RULES = frozenset({"haproxy.server_down", "nginx.no_live_upstreams"})
 EXPLAINED_BY_CHANGE = 0.7
 
 
@@ -439,7 +442,8 @@ def _change_explains(scene: _Scene) -> None:
             and (s.kind in _OWN_FAILURE_KINDS or _changed_certificate(s)
                  or (s.kind in _IDENTITY_FAILURES and s.attributes.get("reporter")
                      and dec.name_affinity(change.service, str(s.kind), scene.roles) == 1.0)
-                 or (s.kind in _UNREACHABLE_KINDS and s.attributes.get("reporter")
+                 or ((s.kind in _UNREACHABLE_KINDS or s.attributes.get("rule") in _HEALTH_CHECK_RULES)
+                     and s.attributes.get("reporter")
                      and not _own_mechanism_on(scene, change.service)))
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
         ]

@@ -34,6 +34,23 @@ def test_callers_that_cannot_reach_a_component_right_after_its_change_blame_the_
     assert cands[("node", "network_partition")].features["decisive_score"] < change
 
 
+BALANCED = {"edge-proxy": ["store-backend"], "store-backend": []}
+
+
+def test_a_balancer_marking_a_component_down_right_after_its_change_blames_the_change() -> None:
+    # HAProxy's "Server store/store-backend is DOWN, reason: Layer4 timeout" six seconds after a config change of it
+    ctx = context(service="edge-proxy", topology=BALANCED, events=[_change("store-backend", "config", 0)])
+    signals = [_decisive("edge-proxy", "dependency_failure", 0.7, 1, culprit="store-backend", rule="haproxy.server_down")]
+    cands = _cands(ctx, signals)
+    change = cands[("store-backend", "config_change")].features["decisive_score"]
+    assert change == 0.7
+    assert cands[("store-backend", "dependency_failure")].features["decisive_score"] < change
+    # no change of it: the callers' finding stays the component's dependency failure
+    plain = _cands(context(service="edge-proxy", topology=BALANCED, events=[]), signals)
+    assert plain[("store-backend", "dependency_failure")].features["decisive_score"] == 0.7
+    assert ("store-backend", "config_change") not in plain
+
+
 def test_without_the_change_the_unreachable_component_keeps_the_callers_finding() -> None:
     ctx = context(service="intake", topology=NODES, events=[])
     signals = [_decisive("cilium", "network_partition", 0.6, 3, culprit="node", culprit_device=True)]

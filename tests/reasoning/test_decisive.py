@@ -693,3 +693,14 @@ def test_an_alert_on_another_service_explains_nothing_here() -> None:
                _decisive("orders-db", "crash_loop", 0.55)]
     best = with_explanations(support(signals), signals)
     assert best == {("orders-db", "crash_loop"): 0.55}
+
+
+def test_a_numbered_host_is_the_one_known_name_that_ends_with_its_fleet() -> None:
+    # HAProxy's "Server rgw/backend-3 is DOWN" when the incident knows the backends as objstore-backend
+    assert resolve_culprit("backend-3", ["objstore-proxy", "objstore-backend"]) == "objstore-backend"
+    assert resolve_culprit("cache2", ["web", "session-cache"]) == "session-cache"
+    # two names end that way: the evidence must choose, nothing moves; an unnumbered host is no fleet member
+    assert resolve_culprit("backend-3", ["eu-backend", "us-backend"]) == "backend-3"
+    assert resolve_culprit("backend", ["objstore-backend"]) == "backend"
+    # too short a stem to say anything
+    assert resolve_culprit("s-1", ["objstore-s"]) == "s-1"
