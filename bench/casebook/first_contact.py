@@ -92,8 +92,12 @@ def record(cases: Path, out: Path) -> dict[str, Any]:
 # answered service lowered the leave-one-out log-loss of one map for the pair below the calibrated logit alone:
 # the service part is that. The kind part (FIRST_CONTACT_STUDY.md, "Confidence in two parts"): the calibrated
 # logit and a change competing on the answered service (on 85 rows, 3 of 14 answers with one were right).
-MAP_FEATURES: tuple[str, ...] = ("z_calibrated",)
-KIND_FEATURES: tuple[str, ...] = ("z_calibrated", "change_competes")
+# On 135 rows (FIRST_CONTACT_STUDY.md, "What the answer rests on"): both parts also weigh the calibrated logit of an
+# answer resting on Kubernetes evidence (``z_kubernetes``), and the kind part drops the plain logit: an answer read
+# from free text is right about half the time however sure the ranking is, one resting on the cluster's reported
+# state almost always when the ranking is sure.
+MAP_FEATURES: tuple[str, ...] = ("z_calibrated", "z_kubernetes")
+KIND_FEATURES: tuple[str, ...] = ("change_competes", "z_kubernetes")
 # the prior's centre: the identity on the calibrated logit, nothing from the other inputs (service part, or one map)
 _PRIOR_CENTRE = {"z_calibrated": 1.0}
 # an input recorded before it was a confidence input, under the candidate feature it is computed from
@@ -107,6 +111,10 @@ def row_inputs(row: dict[str, Any], names: tuple[str, ...] = MAP_FEATURES) -> li
     for name in names:
         if name == "z_calibrated":
             out.append(_logit(row["calibrated"]))
+            continue
+        if name == "z_kubernetes" and (feats is None or "conf:z_kubernetes" not in feats):
+            # recorded before it was an input: the same thing from what the answer showed as its evidence
+            out.append(_logit(row["calibrated"]) if "kubernetes" in (row.get("evidence_types") or []) else 0.0)
             continue
         if feats is None:
             raise SystemExit(f"{row.get('case')}: recorded without features; record it again to fit on {name!r}")

@@ -6,7 +6,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 
-from bot.domain import Document, Hypothesis, IncidentContext, Signal, SimilarIncident
+from bot.domain import Document, EvidenceType, Hypothesis, IncidentContext, Signal, SimilarIncident
 from bot.reasoning.features import Candidate, build_candidates
 from bot.reasoning.scorer import RankerModel, default_model
 
@@ -45,9 +45,12 @@ def confidence_inputs(model: RankerModel, cands: list[Candidate], raw: list[floa
     others = [i for i in range(len(cands)) if i != top]
     second = max((raw[i] for i in others), default=0.0)
     f = cands[top].features
+    z = math.log(clipped / (1.0 - clipped))
+    # what the answer shows as its evidence (the hypothesis keeps the same ranked items)
+    on_cluster = any(e.type == EvidenceType.KUBERNETES for e in cands[top].ranked_evidence())
     return {
         "calibrated": calibrated,
-        "z_calibrated": math.log(clipped / (1.0 - clipped)),
+        "z_calibrated": z,
         "decisive_top": f.get("decisive_score", 0.0),
         "decisive_rival": max((cands[i].features.get("decisive_score", 0.0) for i in others), default=0.0),
         "margin": float(raw[top]) - float(second),
@@ -55,6 +58,7 @@ def confidence_inputs(model: RankerModel, cands: list[Candidate], raw: list[floa
         else 0.0,
         "only_symptom": f.get("only_symptom", 0.0),
         "change_competes": f.get("change_on_service", 0.0),
+        "z_kubernetes": z if on_cluster else 0.0,
     }
 
 

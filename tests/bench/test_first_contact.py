@@ -175,3 +175,14 @@ def test_record_stores_whether_the_first_answers_service_was_right(tmp_path: Pat
     assert row["features"].get("kind:oom_kill") == 1.0
     assert row["service_hit"] is True and row["hit"] is False
     assert row["answer"] == ["web", "oom_kill"]
+
+
+def test_z_kubernetes_of_a_row_recorded_before_it_existed_comes_from_its_evidence_types() -> None:
+    old_cluster = {"case": "a", "hit": True, "calibrated": 0.9, "features": {}, "evidence_types": ["alert", "kubernetes"]}
+    old_text = {"case": "b", "hit": True, "calibrated": 0.9, "features": {}, "evidence_types": ["log", "topology"]}
+    recorded = {"case": "c", "hit": True, "calibrated": 0.9, "features": {"conf:z_kubernetes": 1.5},
+                "evidence_types": ["log"]}
+    names = ("z_calibrated", "z_kubernetes")
+    assert row_inputs(old_cluster, names) == pytest.approx([_logit(0.9), _logit(0.9)])
+    assert row_inputs(old_text, names) == pytest.approx([_logit(0.9), 0.0])
+    assert row_inputs(recorded, names) == pytest.approx([_logit(0.9), 1.5])  # what the analysis computed wins

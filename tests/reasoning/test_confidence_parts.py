@@ -78,3 +78,27 @@ def test_a_change_of_the_answered_service_lowers_a_symptom_kind_but_not_the_rank
     confs = [h.confidence for h in after.hypotheses]
     assert confs == sorted(confs, reverse=True)
     assert ("checkout", "config_change") in [(h.service, h.kind) for h in after.hypotheses[1:]]
+
+
+def test_an_answer_resting_on_the_clusters_reported_state_carries_its_logit_as_z_kubernetes() -> None:
+    model = RankerModel.prior()
+    model.confidence_coef, model.confidence_intercept = {"z_calibrated": 0.35, "z_kubernetes": 0.4}, -0.2
+    model.kind_confidence_coef, model.kind_confidence_intercept = {"change_competes": -0.4, "z_kubernetes": 0.4}, 0.2
+    ctx = context(topology={})
+    tops = []
+    for source in ("kubernetes", "logs"):
+        sigs = [signal(source, "checkout", "oom_kill", 0.95, 0)]
+        tops.append(rank(context=ctx, signals=sigs, similar=[], runbooks=[], model=model).hypotheses[0])
+    cluster, text = tops
+    assert [(h.service, h.kind) for h in tops] == [("checkout", "oom_kill")] * 2
+    assert "kubernetes" in {e.type.value for e in cluster.evidence}
+    assert "kubernetes" not in {e.type.value for e in text.evidence}
+    assert cluster.features["conf:z_kubernetes"] == pytest.approx(cluster.features["conf:z_calibrated"])
+    assert cluster.features["conf:z_kubernetes"] > 0
+    assert text.features.get("conf:z_kubernetes", 0.0) == 0.0
+    # both answers are near certain in the ranking; the one read from free text is trusted less in both parts
+    assert min(cluster.features["conf:calibrated"], text.features["conf:calibrated"]) > 0.95
+    assert cluster.features["conf:p_service"] > text.features["conf:p_service"]
+    assert cluster.features["conf:p_kind"] > text.features["conf:p_kind"]
+    assert cluster.confidence > 0.5 > text.confidence
+    assert text.features["conf:p_kind"] == pytest.approx(_sig(0.2), abs=1e-4)
