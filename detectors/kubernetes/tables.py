@@ -98,6 +98,9 @@ def _parse_one_table(text: str, *, namespace: str = "", origin: str = "") -> Fin
                                   int(active) if active.isdigit() else 0, origin=origin) if name else None
             if piled is not None:
                 findings.events.append(piled)
+    elif {"DESIRED", "CURRENT", "UP-TO-DATE", "NODE SELECTOR"} <= set(names):  # kubectl get daemonset
+        listed = (_untyped(_cells(row, columns).get("NAME", ""), ("daemonset", "daemonsets", "ds")) for row in lines[1:])
+        findings.workloads.update(name for name in listed if name)
     elif {"DESIRED", "CURRENT", "AGE"} <= set(names) and "UP-TO-DATE" not in names:
         findings.rollouts.extend(_replicaset_rollouts([_cells(row, columns) for row in lines[1:]]))
     return findings
