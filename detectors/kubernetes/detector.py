@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain import (
     Evidence,
@@ -135,7 +135,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     for group in kept:
         _new_revision_crash(group, resolver)
     kept = _probe_restarts(kept, findings, resolver, context)
-    signals = [_signal(g, with_logs) for g in kept]
+    signals = [_signal(g, with_logs, alert_time) for g in kept]
     if MIRROR_CHANGE_CAUSES:
         signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
     short_of_pids = {g.service for g in kept if g.rule.id in PID_PRESSURE_RULES}
@@ -272,18 +272,24 @@ def _event_time(event: KubeEvent, alert_time: datetime) -> datetime | None:
 
 def _event_findings(events: list[KubeEvent], alert_time: datetime) -> list[_Finding]:
     # the same event read twice (describe + get events): keep the largest count per distinct message
+    # (rows of one event at distinct times, as events.jsonl records each occurrence, count as so many occurrences)
     best: dict[tuple[str, str, str], KubeEvent] = {}
+    times: dict[tuple[str, str, str], set[datetime]] = {}
     for event in events:
         key = (event.obj.name, event.reason, " ".join(event.message.split())[:300])
         if key not in best or event.count > best[key].count:
             best[key] = event
+        seen = event.first_seen or event.last_seen
+        if seen is not None:
+            times.setdefault(key, set()).add(seen)
     out = []
-    for event in best.values():
+    for key, event in best.items():
         rule = match_rule(EVENT, event.reason, event.message)
         if rule is None or not rule.kind:
             continue
+        count = max(1, event.count, len(times.get(key, ())))
         out.append(_Finding(rule=rule, family="k8s.events", reason=event.reason, message=event.message,
-                            obj=event.obj, count=max(1, event.count), at=_event_time(event, alert_time), event=event))
+                            obj=event.obj, count=count, at=_event_time(event, alert_time), event=event))
     return out
 
 
@@ -365,7 +371,19 @@ def _group_for(item: _Finding, resolver: Resolver) -> _Group:
     return group
 
 
-def _signal(group: _Group, with_logs: set[str]) -> Signal:
+# docs/causes.md, "When, not only what": a warning printed once, this long before the alert and never again, is
+# older than the incident (the same lead as a decisive log line's, detectors/logs/decisive.py)
+ONCE_LEAD = timedelta(minutes=30)
+ONCE_FACTOR = 0.6
+
+
+def _once_long_before(items: list[_Finding], alert_time: datetime) -> bool:
+    """One event, seen once, whose time is known and more than ``ONCE_LEAD`` before the alert."""
+    return (len(items) == 1 and items[0].event is not None and items[0].count == 1 and items[0].at is not None
+            and alert_time - items[0].at > ONCE_LEAD)
+
+
+def _signal(group: _Group, with_logs: set[str], alert_time: datetime | None = None) -> Signal:
     items = sorted(group.items, key=lambda i: (-i.rule.score, i.at is None, i.at or datetime.min))
     first = items[0]
     count = sum(i.count for i in items)
@@ -407,8 +425,12 @@ def _signal(group: _Group, with_logs: set[str]) -> Signal:
         attributes["container_logs"] = group.service in with_logs  # their decisive lines decide
     if group.rule.id in EXPLAINS_ELSEWHERE:
         attributes["explains"] = list(EXPLAINS_ELSEWHERE[group.rule.id])
+    score = group.rule.score
+    if alert_time is not None and _once_long_before(items, alert_time):
+        score = round(score * ONCE_FACTOR, 4)
+        attributes.update(decisive=False, predates_alert=True)
     return Signal(source=SignalSource.KUBERNETES, detector=group.family, service=group.service, kind=group.rule.kind,
-                  title=title, score=group.rule.score, started_at=started, evidence=evidence, attributes=attributes)
+                  title=title, score=score, started_at=started, evidence=evidence, attributes=attributes)
 
 
 def _change_mirror(signal: Signal) -> Signal:

@@ -110,6 +110,18 @@ def test_k8s_event_rows_of_events_jsonl() -> None:
     assert secret.started_at == ALERT_TIME - timedelta(minutes=9) and "payments-db" in secret.evidence[0].summary
 
 
+def test_a_warning_seen_once_long_before_the_alert_is_older_than_the_incident() -> None:
+    text = "Warning  Unhealthy  pod/cache-0  Liveness probe failed: timeout: context deadline exceeded"
+    old = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=70), kind="k8s_event", service="cache", text=text)]
+    [stale] = detect_kubernetes_signals(context(events=old))
+    assert stale.attributes["decisive"] is False and stale.attributes["predates_alert"] is True
+    fresh = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=10), kind="k8s_event", service="cache", text=text)]
+    [now] = detect_kubernetes_signals(context(events=fresh))
+    assert now.attributes["decisive"] is True and stale.score < now.score
+    again = [*old, ChangeEvent(ts=ALERT_TIME - timedelta(minutes=5), kind="k8s_event", service="cache", text=text)]
+    assert all(s.attributes["decisive"] for s in detect_kubernetes_signals(context(events=again)))
+
+
 def test_the_changes_detector_keeps_k8s_events_as_context_without_a_cause_kind() -> None:
     rows = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=3), kind=kind, service="api",
                         text="Warning  FailedCreate  replicaset/api-6c8d7f9b4  exceeded quota: limits.cpu limit")
