@@ -28,6 +28,7 @@ from detectors.kubernetes.lines import line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import policy_signals
+from detectors.kubernetes.preemption import preempting_workload
 from detectors.kubernetes.resolve import (
     Resolver,
     csi_node_plugin,
@@ -99,6 +100,7 @@ class _Group:
     culprit: str = ""
     seen_on: str = ""
     items: list[_Finding] = field(default_factory=list)
+    explained_by: str = ""  # another group's finding this one follows from (a preemption behind Insufficient)
 
 
 def gather_findings(context: IncidentContext) -> Findings:
@@ -135,6 +137,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     for group in kept:
         _new_revision_crash(group, resolver)
     kept = _probe_restarts(kept, findings, resolver, context)
+    _preemptions(kept, findings, resolver)
     signals = [_signal(g, with_logs, alert_time) for g in kept]
     if MIRROR_CHANGE_CAUSES:
         signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
@@ -226,6 +229,24 @@ def _probe_restarts(groups: list[_Group], findings: Findings, resolver: Resolver
         elif group.service in throttled and group.rule.id.startswith(_TIMEOUT_RULES):
             group.rule = replace(group.rule, id=f"{group.rule.id}.throttled", kind="cpu_throttling", score=0.75)
     return groups
+
+
+def _preemptions(groups: list[_Group], findings: Findings, resolver: Resolver) -> None:
+    """A workload whose pods were preempted by one other workload's pods: the preemptor's priority is the cause
+    (its ``config_change``, docs/causes.md), the victims' ``Insufficient`` scheduling failures follow from it."""
+    victims = set()
+    for group in groups:
+        if group.rule.id != "schedule.preempted":
+            continue
+        preemptor = preempting_workload((i.message for i in group.items), findings.uids, resolver.workload_of_pod,
+                                        group.service)
+        if preemptor:
+            group.culprit = preemptor
+            group.rule = replace(group.rule, id="schedule.preempted_by", kind="config_change", score=0.85)
+            victims.add(group.service)
+    for group in groups:
+        if group.service in victims and group.rule.id == "schedule.insufficient":
+            group.explained_by = "schedule.preempted_by"
 
 
 def _without_explained(groups: list[_Group]) -> list[_Group]:
@@ -426,7 +447,10 @@ def _signal(group: _Group, with_logs: set[str], alert_time: datetime | None = No
     if group.rule.id in EXPLAINS_ELSEWHERE:
         attributes["explains"] = list(EXPLAINS_ELSEWHERE[group.rule.id])
     score = group.rule.score
-    if alert_time is not None and _once_long_before(items, alert_time):
+    if group.explained_by:
+        score = round(score * ONCE_FACTOR, 4)
+        attributes.update(decisive=False, explained_by=group.explained_by)
+    elif alert_time is not None and _once_long_before(items, alert_time):
         score = round(score * ONCE_FACTOR, 4)
         attributes.update(decisive=False, predates_alert=True)
     return Signal(source=SignalSource.KUBERNETES, detector=group.family, service=group.service, kind=group.rule.kind,

@@ -134,6 +134,7 @@ class Findings:
     owners: dict[str, ObjectRef] = field(default_factory=dict)  # ReplicaSet/Job name -> its controller
     policies: list[NetworkPolicy] = field(default_factory=list)
     workloads: set[str] = field(default_factory=set)  # workload objects a table lists (``kubectl get ds``)
+    uids: dict[str, str] = field(default_factory=dict)  # an object's UID -> its name, from a listing that shows both
 
     def extend(self, other: Findings) -> None:
         self.events.extend(other.events)
@@ -144,3 +145,4 @@ class Findings:
         self.owners.update(other.owners)
         self.policies.extend(other.policies)
         self.workloads.update(other.workloads)
+        self.uids.update(other.uids)

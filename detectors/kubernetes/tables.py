@@ -78,6 +78,11 @@ def _parse_one_table(text: str, *, namespace: str = "", origin: str = "") -> Fin
     columns = [(m.group(0), m.start()) for m in _CELL.finditer(lines[0])] if lines else []
     names = [name for name, _ in columns]
     findings = Findings()
+    if {"NAME", "UID"} <= set(names):  # custom columns with the objects' UIDs (a preemption event names one)
+        for row in lines[1:]:
+            cells = _cells(row, columns)
+            if cells.get("UID") and cells.get("NAME"):
+                findings.uids[cells["UID"]] = cells["NAME"].rsplit("/", 1)[-1]
     if "READY" in names and "STATUS" in names and "RESTARTS" in names:
         for row in lines[1:]:
             _pod_row(_cells(row, columns), findings, namespace)
