@@ -27,7 +27,7 @@ from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
-from detectors.kubernetes.policies import policy_signals
+from detectors.kubernetes.policies import confirmed_by_callers, policy_signals
 from detectors.kubernetes.preemption import preempting_workload
 from detectors.kubernetes.resolve import (
     Resolver,
@@ -147,7 +147,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals.extend(scaled_to_zero(findings, resolver, context.kubernetes, alert_time))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
                                   alert_text=_alert_text(context)))
-    return sorted(signals, key=lambda s: s.score, reverse=True)
+    return sorted(confirmed_by_callers(signals), key=lambda s: s.score, reverse=True)
 
 
 def _topology_names(context: IncidentContext) -> set[str]:

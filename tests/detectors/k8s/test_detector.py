@@ -269,6 +269,28 @@ def test_policies_from_a_table_and_from_yaml() -> None:
         "invoices", True, ["egress"])
 
 
+def test_a_fresh_policy_whose_workloads_callers_then_fail_to_reach_it_is_decisive() -> None:
+    table = ("$ kubectl -n kube-system get networkpolicy\n"
+             "NAME               POD-SELECTOR             AGE\n"
+             "restrict-metrics   k8s-app=metrics-server   40m\n\n"
+             "$ kubectl -n kube-system get pods\n"
+             "NAME                             READY   STATUS    RESTARTS   AGE\n"
+             "metrics-server-5f8b7c9d6-2xk4m   1/1     Running   0          23d\n")
+    metric = ("Warning  FailedGetResourceMetric  horizontalpodautoscaler/web  failed to get cpu utilization: unable to get "
+              "metrics for resource cpu: unable to fetch metrics from resource metrics API: the server is currently "
+              "unable to handle the request (get pods.metrics.k8s.io)")
+    after = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=25), kind="k8s_event", service="web", text=metric)]
+    signals = detect_kubernetes_signals(context(KubeText(name="np", text=table), events=after))
+    policy = _by(signals, "metrics-server", "network_policy_block")
+    [unreached] = [s for s in signals if s.kind == "dependency_failure"]
+    assert policy.attributes["decisive"] is True and policy.score > unreached.score
+    # the callers failed before the policy was made: it is not why
+    before = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=50), kind="k8s_event", service="web", text=metric),
+              ChangeEvent(ts=ALERT_TIME - timedelta(minutes=20), kind="k8s_event", service="web", text=metric)]
+    signals = detect_kubernetes_signals(context(KubeText(name="np", text=table), events=before))
+    assert _by(signals, "metrics-server", "network_policy_block").attributes["decisive"] is False
+
+
 def test_an_autoscaler_at_its_maximum_with_a_metric_over_target() -> None:
     text = ("NAME       REFERENCE             TARGETS            MINPODS   MAXPODS   REPLICAS   AGE\n"
             "checkout   Deployment/checkout   cpu: 312%/70%      3         10        10         2d\n"
