@@ -52,6 +52,7 @@ from detectors.kubernetes.rules import (
 )
 from detectors.kubernetes.scaling import scaled_to_zero
 from detectors.kubernetes.services import target_port_signals
+from detectors.kubernetes.stops import stop_cut_signals
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals.extend(scaled_to_zero(findings, resolver, context.kubernetes, alert_time))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
                                   alert_text=_alert_text(context)))
+    stopped = {e.obj.name: resolver.workload(e.obj) for e in findings.events if e.reason == "Killing"}
+    signals.extend(stop_cut_signals(findings.events, context.logs, stopped, context.topology))
     return sorted(confirmed_by_callers(signals), key=lambda s: s.score, reverse=True)
 
 
