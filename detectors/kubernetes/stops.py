@@ -27,8 +27,13 @@ def _cuts(lines: list[str]) -> list[tuple[datetime, str]]:
     out = []
     for line in lines:
         found = _NGINX_TIME.match(line)
-        if found and _CUT.search(line):
-            out.append((datetime.strptime(found["ts"], "%Y/%m/%d %H:%M:%S").replace(tzinfo=UTC), line.strip()))
+        if not (found and _CUT.search(line)):
+            continue
+        try:
+            at = datetime.strptime(found["ts"], "%Y/%m/%d %H:%M:%S").replace(tzinfo=UTC)
+        except ValueError:  # digits that are no date (a mangled paste): no time, no tie to a stop
+            continue
+        out.append((at, line.strip()))
     return out
 
 

@@ -47,3 +47,10 @@ def test_the_detector_reads_stops_from_event_rows_and_cuts_from_the_ingress_log(
     ctx.topology = {"ingress": ["web"]}
     assert [(s.service, s.attributes["rule"]) for s in detect_kubernetes_signals(ctx)
             if s.detector == "k8s.stops"] == [("web", "stop.requests_cut")]
+
+
+def test_a_line_whose_time_is_no_date_is_skipped_not_a_crash() -> None:
+    events = [_stop("web-5f9d8c7b4-a1b2c", T), _stop("web-5f9d8c7b4-d3e4f", T + timedelta(minutes=3))]
+    mangled = _cut(T).replace(f"{T:%Y/%m/%d}", "2024/13/45")
+    pods = {"web-5f9d8c7b4-a1b2c": "web", "web-5f9d8c7b4-d3e4f": "web"}
+    assert stop_cut_signals(events, {"ingress": [mangled, mangled]}, pods, {}) == []
