@@ -170,6 +170,11 @@ _NETWORK_DEVICE = re.compile(r"rtr|router|switch|(?<![a-z])sw(?![a-z])|backbone|
 _AUXILIARY = re.compile(r"backup|migrat|cron|exporter|dump|restore|proxy|sidecar|operator|job")
 
 
+# faults any component can show to its caller (not a database's or a provider's own): a bare address a caller with
+# one dependency failed to reach this way is that dependency
+_ANY_DEPENDENCY_KINDS = frozenset({"dependency_failure"})
+
+
 def _name_for_address(address: str, kind: str, reporter: str | None, names: list[str],
                       topology: dict[str, list[str]], failing: frozenset[str] = frozenset(),
                       roles: Roles | None = None) -> str:
@@ -186,6 +191,8 @@ def _name_for_address(address: str, kind: str, reporter: str | None, names: list
         for group in (fitting, main, own):
             if len(group) == 1:
                 return group[0]
+        if pool is deps and len(deps) == 1 and kind in _ANY_DEPENDENCY_KINDS:
+            return deps[0]  # a caller with one dependency reached that one, whatever its name says
     down = [d for d in deps if d in failing]  # else the one dependency failing on its own evidence
     return down[0] if len(down) == 1 else address
 

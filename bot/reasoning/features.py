@@ -106,6 +106,22 @@ class Change:
     evidence: Evidence
 
 
+# a workload's rollout seen in the cluster (new ReplicaSet scaled up) is how a change shipped; the change record of the
+# same workload just before it says what changed (docs/causes.md: a change is named by what it changed)
+ROLLOUT_DETECTOR = "k8s.rollout"
+SHIPPED_WITHIN = timedelta(minutes=10)
+
+
+def _without_shipping(changes: list[Change], rollouts: list[Change]) -> list[Change]:
+    """``changes`` less each rollout that shipped a recorded change of its workload (made up to ``SHIPPED_WITHIN``
+    before it, or a minute after: the two clocks differ)."""
+    def shipped(rollout: Change) -> bool:
+        return rollout.ts is not None and any(
+            c.service == rollout.service and c is not rollout and c not in rollouts and c.ts is not None
+            and -timedelta(minutes=1) <= rollout.ts - c.ts <= SHIPPED_WITHIN for c in changes)
+    return [c for c in changes if not (c in rollouts and shipped(c))]
+
+
 @dataclass
 class Candidate:
     service: str
@@ -228,6 +244,7 @@ class _Scene:
                 self.metric_origin[signal.service] = max(self.metric_origin.get(signal.service, 0.0), float(signal.score))
         self.alert_signals: list[Signal] = []
         self.changes: list[Change] = []
+        rollouts: list[Change] = []
         for signal in signals:
             source = (signal.source or "").lower()
             service = signal.service or self.alert_service
@@ -238,6 +255,8 @@ class _Scene:
                     ckind = kind_by_what_changed(ckind, _change_text(evs[0].summary or ""))
                     if ckind:
                         self.changes.append(Change(service, ckind, _aware(signal.started_at), evs[0]))
+                        if signal.detector == ROLLOUT_DETECTOR:
+                            rollouts.append(self.changes[-1])
                 elif service:
                     # Kubernetes events, scaling, restarts: symptoms whose text may name a cause
                     self.anomalies[service].append(signal)
@@ -245,6 +264,7 @@ class _Scene:
                 self.alert_signals.append(signal)
             elif service:
                 self.anomalies[service].append(signal)
+        self.changes = _without_shipping(self.changes, rollouts)
         self._add_events(context)
 
         self.onset: dict[str, datetime] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain import (
     Evidence,
@@ -27,7 +27,8 @@ from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
-from detectors.kubernetes.policies import policy_signals
+from detectors.kubernetes.policies import confirmed_by_callers, policy_signals
+from detectors.kubernetes.preemption import preempting_workload
 from detectors.kubernetes.resolve import (
     Resolver,
     csi_node_plugin,
@@ -51,6 +52,7 @@ from detectors.kubernetes.rules import (
 )
 from detectors.kubernetes.scaling import scaled_to_zero
 from detectors.kubernetes.services import target_port_signals
+from detectors.kubernetes.stops import stop_cut_signals
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,7 @@ class _Group:
     culprit: str = ""
     seen_on: str = ""
     items: list[_Finding] = field(default_factory=list)
+    explained_by: str = ""  # another group's finding this one follows from (a preemption behind Insufficient)
 
 
 def gather_findings(context: IncidentContext) -> Findings:
@@ -135,7 +138,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     for group in kept:
         _new_revision_crash(group, resolver)
     kept = _probe_restarts(kept, findings, resolver, context)
-    signals = [_signal(g, with_logs) for g in kept]
+    _preemptions(kept, findings, resolver)
+    signals = [_signal(g, with_logs, alert_time) for g in kept]
     if MIRROR_CHANGE_CAUSES:
         signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
     short_of_pids = {g.service for g in kept if g.rule.id in PID_PRESSURE_RULES}
@@ -144,7 +148,9 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals.extend(scaled_to_zero(findings, resolver, context.kubernetes, alert_time))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
                                   alert_text=_alert_text(context)))
-    return sorted(signals, key=lambda s: s.score, reverse=True)
+    stopped = {e.obj.name: resolver.workload(e.obj) for e in findings.events if e.reason == "Killing"}
+    signals.extend(stop_cut_signals(findings.events, context.logs, stopped, context.topology))
+    return sorted(confirmed_by_callers(signals), key=lambda s: s.score, reverse=True)
 
 
 def _topology_names(context: IncidentContext) -> set[str]:
@@ -228,6 +234,24 @@ def _probe_restarts(groups: list[_Group], findings: Findings, resolver: Resolver
     return groups
 
 
+def _preemptions(groups: list[_Group], findings: Findings, resolver: Resolver) -> None:
+    """A workload whose pods were preempted by one other workload's pods: the preemptor's priority is the cause
+    (its ``config_change``, docs/causes.md), the victims' ``Insufficient`` scheduling failures follow from it."""
+    victims = set()
+    for group in groups:
+        if group.rule.id != "schedule.preempted":
+            continue
+        preemptor = preempting_workload((i.message for i in group.items), findings.uids, resolver.workload_of_pod,
+                                        group.service)
+        if preemptor:
+            group.culprit = preemptor
+            group.rule = replace(group.rule, id="schedule.preempted_by", kind="config_change", score=0.85)
+            victims.add(group.service)
+    for group in groups:
+        if group.service in victims and group.rule.id == "schedule.insufficient":
+            group.explained_by = "schedule.preempted_by"
+
+
 def _without_explained(groups: list[_Group]) -> list[_Group]:
     """A workload-wide catch-all (a rollout past its progress deadline) says only that something failed: it
     is dropped when the same workload has a finding that says what (a probe, an image, a quota, a crash)."""
@@ -272,18 +296,24 @@ def _event_time(event: KubeEvent, alert_time: datetime) -> datetime | None:
 
 def _event_findings(events: list[KubeEvent], alert_time: datetime) -> list[_Finding]:
     # the same event read twice (describe + get events): keep the largest count per distinct message
+    # (rows of one event at distinct times, as events.jsonl records each occurrence, count as so many occurrences)
     best: dict[tuple[str, str, str], KubeEvent] = {}
+    times: dict[tuple[str, str, str], set[datetime]] = {}
     for event in events:
         key = (event.obj.name, event.reason, " ".join(event.message.split())[:300])
         if key not in best or event.count > best[key].count:
             best[key] = event
+        seen = event.first_seen or event.last_seen
+        if seen is not None:
+            times.setdefault(key, set()).add(seen)
     out = []
-    for event in best.values():
+    for key, event in best.items():
         rule = match_rule(EVENT, event.reason, event.message)
         if rule is None or not rule.kind:
             continue
+        count = max(1, event.count, len(times.get(key, ())))
         out.append(_Finding(rule=rule, family="k8s.events", reason=event.reason, message=event.message,
-                            obj=event.obj, count=max(1, event.count), at=_event_time(event, alert_time), event=event))
+                            obj=event.obj, count=count, at=_event_time(event, alert_time), event=event))
     return out
 
 
@@ -365,7 +395,19 @@ def _group_for(item: _Finding, resolver: Resolver) -> _Group:
     return group
 
 
-def _signal(group: _Group, with_logs: set[str]) -> Signal:
+# docs/causes.md, "When, not only what": a warning printed once, this long before the alert and never again, is
+# older than the incident (the same lead as a decisive log line's, detectors/logs/decisive.py)
+ONCE_LEAD = timedelta(minutes=30)
+ONCE_FACTOR = 0.6
+
+
+def _once_long_before(items: list[_Finding], alert_time: datetime) -> bool:
+    """One event, seen once, whose time is known and more than ``ONCE_LEAD`` before the alert."""
+    return (len(items) == 1 and items[0].event is not None and items[0].count == 1 and items[0].at is not None
+            and alert_time - items[0].at > ONCE_LEAD)
+
+
+def _signal(group: _Group, with_logs: set[str], alert_time: datetime | None = None) -> Signal:
     items = sorted(group.items, key=lambda i: (-i.rule.score, i.at is None, i.at or datetime.min))
     first = items[0]
     count = sum(i.count for i in items)
@@ -407,8 +449,15 @@ def _signal(group: _Group, with_logs: set[str]) -> Signal:
         attributes["container_logs"] = group.service in with_logs  # their decisive lines decide
     if group.rule.id in EXPLAINS_ELSEWHERE:
         attributes["explains"] = list(EXPLAINS_ELSEWHERE[group.rule.id])
+    score = group.rule.score
+    if group.explained_by:
+        score = round(score * ONCE_FACTOR, 4)
+        attributes.update(decisive=False, explained_by=group.explained_by)
+    elif alert_time is not None and _once_long_before(items, alert_time):
+        score = round(score * ONCE_FACTOR, 4)
+        attributes.update(decisive=False, predates_alert=True)
     return Signal(source=SignalSource.KUBERNETES, detector=group.family, service=group.service, kind=group.rule.kind,
-                  title=title, score=group.rule.score, started_at=started, evidence=evidence, attributes=attributes)
+                  title=title, score=score, started_at=started, evidence=evidence, attributes=attributes)
 
 
 def _change_mirror(signal: Signal) -> Signal:

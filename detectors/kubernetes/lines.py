@@ -114,6 +114,12 @@ LINE_RULES: tuple[LineRule, ...] = (
              r"AADSTS70021: No matching federated identity record found|"
              r"WebIdentityErr: failed to retrieve credentials",
              needs=("assumerolewithwebidentity", "getaccesstoken", "aadsts70021", "webidentityerr")),
+    # a container refused its own files by the identity it runs as (a runAsUser changed without fsGroup, a volume
+    # written by another user): the open call's refusal as Go, Python, the JVM and Node.js print it
+    LineRule("identity.file_access_denied", "config_change", "self", 0.7,
+             r"\bopen /\S+: permission denied|PermissionError: \[Errno 13\] Permission denied: '/|"
+             r"java\.nio\.file\.AccessDeniedException: /|EACCES: permission denied, (?:open|mkdir|scandir) '/",
+             needs=("permission denied", "accessdeniedexception")),
     # a program that cannot parse its own configuration at start (a ConfigMap or values edit): the parsers'
     # own wording, or a decode error the line says is the configuration's
     LineRule("config.unparsable", "config_change", "self", 0.75,

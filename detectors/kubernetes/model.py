@@ -133,6 +133,8 @@ class Findings:
     logs: list[ContainerLog] = field(default_factory=list)
     owners: dict[str, ObjectRef] = field(default_factory=dict)  # ReplicaSet/Job name -> its controller
     policies: list[NetworkPolicy] = field(default_factory=list)
+    workloads: set[str] = field(default_factory=set)  # workload objects a table lists (``kubectl get ds``)
+    uids: dict[str, str] = field(default_factory=dict)  # an object's UID -> its name, from a listing that shows both
 
     def extend(self, other: Findings) -> None:
         self.events.extend(other.events)
@@ -142,3 +144,5 @@ class Findings:
         self.logs.extend(other.logs)
         self.owners.update(other.owners)
         self.policies.extend(other.policies)
+        self.workloads.update(other.workloads)
+        self.uids.update(other.uids)

@@ -123,3 +123,33 @@ def _signal(policy: NetworkPolicy, service: str, made: datetime, *, decisive: bo
                     "object": f"networkpolicy/{policy.name}", "reason": "NetworkPolicy", "count": 1,
                     "isolates": list(policy.isolates)},
     )
+
+
+UNREACHABLE_KINDS = ("dependency_failure",)
+_GRACE = timedelta(minutes=2)
+
+
+def confirmed_by_callers(signals: list[Signal]) -> list[Signal]:
+    """A policy (made within ``WINDOW`` of the alert, ``policy_signals``) that selects a workload whose callers
+    then fail to reach it (a decisive ``dependency_failure`` found on it or blaming it, begun no earlier than the
+    policy: an aggregated API, a webhook that does not answer) is what cut them off: its finding becomes decisive,
+    above theirs (docs/causes.md, the NetworkPolicy row). A policy that admits some traffic (ingress from one
+    namespace only) shows no isolation in a table; the callers' failure after it says it."""
+    unreachable: dict[str, tuple[float, datetime | None]] = {}
+    for sig in signals:
+        if sig.kind in UNREACHABLE_KINDS and sig.attributes.get("decisive"):
+            target = str(sig.attributes.get("culprit") or sig.service)
+            score, began = unreachable.get(target, (0.0, None))
+            first = min((t for t in (began, sig.started_at) if t is not None), default=None)
+            unreachable[target] = (max(score, float(sig.score)), first)
+    out = []
+    for sig in signals:
+        made, (score, began) = sig.started_at, unreachable.get(sig.service or "", (0.0, None))
+        if (sig.detector == "k8s.network_policy" and not sig.attributes.get("decisive") and score
+                and made is not None and (began is None or began >= made - _GRACE)):
+            sig = sig.model_copy(update={
+                "score": round(min(0.95, max(0.75, score + 0.05)), 4),
+                "attributes": {**sig.attributes, "decisive": True, "rule": "netpol.recent_unreachable"},
+            })
+        out.append(sig)
+    return out

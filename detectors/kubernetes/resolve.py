@@ -32,6 +32,7 @@ class Resolver:
             if known is None or (not known.node and pod.node) or (known.owner is None and pod.owner):
                 self.pods[pod.name] = pod
         self.owners = findings.owners
+        self.listed = set(findings.workloads)
         # where the scheduler put each pod (Scheduled events), and the nodes the evidence is about
         self.assigned: dict[str, str] = {}
         for event in findings.events:
@@ -78,8 +79,8 @@ class Resolver:
         return stem.split("-", 1)[1] if "-" in stem else claim
 
     def workloads(self) -> list[str]:
-        """The workloads of every pod the evidence shows."""
-        return sorted({self.workload_of_pod(name) for name in self.pods} - {""})
+        """The workloads of every pod the evidence shows, and those a table lists (a DaemonSet with no pod seen)."""
+        return sorted(({self.workload_of_pod(name) for name in self.pods} | self.listed) - {""})
 
     def workload_of_pod(self, name: str) -> str:
         pod = self.pods.get(name)

@@ -149,6 +149,9 @@ RULES: tuple[Rule, ...] = (
     Rule("probe.readiness.default", EV, ("Unhealthy",), "error_rate_increase", "workload", 0.35,
          r"Readiness probe failed"),  # not ready is a symptom: readiness never restarts a container
     Rule("probe.default", EV, ("Unhealthy",), "crash_loop", "workload", 0.4),
+    # a startup probe runs only while the container starts: a kill for it is a start longer than the probe's
+    # budget (failureThreshold x periodSeconds) allows, the probe's configuration (docs/causes.md)
+    Rule("probe.killed.startup", EV, ("Killing",), "config_change", "workload", 0.65, r"failed startup probe"),
     Rule("probe.killed", EV, ("Killing",), "crash_loop", "workload", 0.4, r"failed (liveness|startup) probe"),
     # ---- scheduling ---------------------------------------------------------------------------------------------
     Rule("schedule.nodes_down", EV, ("FailedScheduling",), "node_failure", "workload", 0.5,

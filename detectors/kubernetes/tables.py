@@ -78,6 +78,11 @@ def _parse_one_table(text: str, *, namespace: str = "", origin: str = "") -> Fin
     columns = [(m.group(0), m.start()) for m in _CELL.finditer(lines[0])] if lines else []
     names = [name for name, _ in columns]
     findings = Findings()
+    if {"NAME", "UID"} <= set(names):  # custom columns with the objects' UIDs (a preemption event names one)
+        for row in lines[1:]:
+            cells = _cells(row, columns)
+            if cells.get("UID") and cells.get("NAME"):
+                findings.uids[cells["UID"]] = cells["NAME"].rsplit("/", 1)[-1]
     if "READY" in names and "STATUS" in names and "RESTARTS" in names:
         for row in lines[1:]:
             _pod_row(_cells(row, columns), findings, namespace)
@@ -98,6 +103,9 @@ def _parse_one_table(text: str, *, namespace: str = "", origin: str = "") -> Fin
                                   int(active) if active.isdigit() else 0, origin=origin) if name else None
             if piled is not None:
                 findings.events.append(piled)
+    elif {"DESIRED", "CURRENT", "UP-TO-DATE", "NODE SELECTOR"} <= set(names):  # kubectl get daemonset
+        listed = (_untyped(_cells(row, columns).get("NAME", ""), ("daemonset", "daemonsets", "ds")) for row in lines[1:])
+        findings.workloads.update(name for name in listed if name)
     elif {"DESIRED", "CURRENT", "AGE"} <= set(names) and "UP-TO-DATE" not in names:
         findings.rollouts.extend(_replicaset_rollouts([_cells(row, columns) for row in lines[1:]]))
     return findings

@@ -1,6 +1,7 @@
 """The casebook's Kubernetes half (``bench/casebook/cases/k8s-*``): case numbers run without gaps, the split
 follows the number (odd dev, even test), and every case from k8s-51 on has its row in
-``bench/casebook/KUBERNETES_CASES.md`` saying the same truth as its ``truth.json``.
+``bench/casebook/KUBERNETES_CASES.md`` saying the same truth as its ``truth.json`` and naming a source its
+``modelled_on`` lists.
 
 These tests guard the data's shape and its documentation, never Sherlog's answers on it (loading and the
 vocabulary are checked for every case in ``test_casebook.py``).
@@ -22,10 +23,10 @@ CASE_NAME = re.compile(r"^k8s-(?P<n>\d{2,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 # | k8s-51-x | deploy | `svc` / `kind` | dev | https://... |
 TABLE_ROW = re.compile(
     r"^\| (?P<case>k8s-\d+-[a-z0-9-]+) \| (?P<category>[a-z]+) \| `(?P<service>[^`]+)` / `(?P<kind>[a-z_]+)` "
-    r"\| (?P<split>dev|test) \|",
+    r"\| (?P<split>dev|test) \| (?P<source>\S+) \|",
     re.MULTILINE,
 )
-MIN_CASES = 133
+MIN_CASES = 193
 FIRST_DOCUMENTED = 51
 
 
@@ -49,6 +50,7 @@ def test_the_table_parser_reads_a_row() -> None:
     row = "| k8s-51-init-migration-fails-billing-api | deploy | `billing-api` / `bad_deploy` | dev | https://x |"
     match = TABLE_ROW.search(row)
     assert match is not None and match["service"] == "billing-api" and match["kind"] == "bad_deploy"
+    assert match["source"] == "https://x"
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if _number(c) >= FIRST_DOCUMENTED], ids=lambda c: c.name)
@@ -63,3 +65,12 @@ def test_documented_row_matches_truth(case: Path) -> None:
         truth["root_cause_kind"],
         truth["split"],
     )
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if _number(c) >= FIRST_DOCUMENTED], ids=lambda c: c.name)
+def test_documented_source_is_one_the_truth_names(case: Path) -> None:
+    truth = json.loads((case / "truth.json").read_text(encoding="utf-8"))
+    row = _table().get(case.name)
+    assert row is not None, f"{case.name} has no row in KUBERNETES_CASES.md"
+    assert row["source"].startswith("https://")
+    assert row["source"] in truth["modelled_on"]

@@ -314,6 +314,16 @@ def test_a_bare_address_stands_for_the_one_dependency_failing_on_its_own_evidenc
     assert {s.service for s in alone if s.attributes.get("decisive")} == {"10.0.4.12"}
 
 
+def test_a_bare_address_a_caller_with_one_dependency_failed_to_reach_is_that_dependency() -> None:
+    refused = _decisive("ingress", "dependency_failure", 0.8, "10.60.2.14:3000")
+    moved = retarget([refused], ["ingress", "checkout-web", "cdn"], {"ingress": ["checkout-web"]})
+    assert {s.service for s in moved if s.attributes.get("decisive")} == {"checkout-web"}
+    # a database's own fault is not any dependency's: with no dependency that fits, the address stays
+    down = retarget([_decisive("ingress", "db_down", 0.8, "10.60.2.14:5432")], ["ingress", "checkout-web"],
+                    {"ingress": ["checkout-web"]})
+    assert {s.service for s in down if s.attributes.get("decisive")} == {"10.60.2.14"}
+
+
 def test_an_exhausted_connection_pool_stays_with_the_caller_that_owns_it() -> None:
     pool = _decisive("checkout", "db_connection_exhaustion", 0.8)
     moved = retarget([pool], KNOWN, {"checkout": ["orders-db"]})
@@ -360,6 +370,23 @@ def test_a_config_push_followed_by_its_dns_servers_failing_to_answer_is_the_caus
     top = result.hypotheses[0]
     assert (top.service, top.kind) == ("corp-dns", "config_change")
     assert any(e.id.startswith("fit:corp-dns") for e in top.evidence)
+
+
+def test_a_rollout_that_shipped_a_recorded_change_is_not_a_second_change() -> None:
+    ctx = context(service="web", topology={"ingress": ["web"], "web": []}, events=[
+        ChangeEvent(ts=at(0), kind="config", service="web", text="web chart: lifecycle hooks removed")])
+    rollout = Signal(source="changes", detector="k8s.rollout", service="web", kind="deploy", score=0.9,
+                     title="rollout of web revision 42 at 12:00 UTC: new ReplicaSet web-5f9d8c7b4 scaled up",
+                     started_at=at(0.3), attributes={"kind": "deploy", "decisive": False, "rule": "rollout"})
+    refused = _decisive("ingress", "dependency_failure", 0.75, "web", minute=1)
+    result = rank(context=ctx, signals=[refused, rollout, signal("changes", "web", "config", 0.8, 0)], similar=[],
+                  runbooks=[])
+    found = {(h.service, h.kind) for h in result.hypotheses}
+    assert ("web", "config_change") in found and ("web", "bad_deploy") not in found
+    # a rollout no change record explains is a deploy of its own
+    bare = rank(context=context(service="web", topology={"ingress": ["web"], "web": []}), signals=[refused, rollout],
+                similar=[], runbooks=[])
+    assert ("web", "bad_deploy") in {(h.service, h.kind) for h in bare.hypotheses}
 
 
 def test_a_dns_servers_own_named_mechanism_after_a_change_keeps_the_answer() -> None:

@@ -110,6 +110,18 @@ def test_k8s_event_rows_of_events_jsonl() -> None:
     assert secret.started_at == ALERT_TIME - timedelta(minutes=9) and "payments-db" in secret.evidence[0].summary
 
 
+def test_a_warning_seen_once_long_before_the_alert_is_older_than_the_incident() -> None:
+    text = "Warning  Unhealthy  pod/cache-0  Liveness probe failed: timeout: context deadline exceeded"
+    old = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=70), kind="k8s_event", service="cache", text=text)]
+    [stale] = detect_kubernetes_signals(context(events=old))
+    assert stale.attributes["decisive"] is False and stale.attributes["predates_alert"] is True
+    fresh = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=10), kind="k8s_event", service="cache", text=text)]
+    [now] = detect_kubernetes_signals(context(events=fresh))
+    assert now.attributes["decisive"] is True and stale.score < now.score
+    again = [*old, ChangeEvent(ts=ALERT_TIME - timedelta(minutes=5), kind="k8s_event", service="cache", text=text)]
+    assert all(s.attributes["decisive"] for s in detect_kubernetes_signals(context(events=again)))
+
+
 def test_the_changes_detector_keeps_k8s_events_as_context_without_a_cause_kind() -> None:
     rows = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=3), kind=kind, service="api",
                         text="Warning  FailedCreate  replicaset/api-6c8d7f9b4  exceeded quota: limits.cpu limit")
@@ -255,6 +267,28 @@ def test_policies_from_a_table_and_from_yaml() -> None:
     [locked] = detect_kubernetes_signals(context(KubeText(name="np.yaml", text=yaml_text)))
     assert (locked.service, locked.attributes["decisive"], locked.attributes["isolates"]) == (
         "invoices", True, ["egress"])
+
+
+def test_a_fresh_policy_whose_workloads_callers_then_fail_to_reach_it_is_decisive() -> None:
+    table = ("$ kubectl -n kube-system get networkpolicy\n"
+             "NAME               POD-SELECTOR             AGE\n"
+             "restrict-metrics   k8s-app=metrics-server   40m\n\n"
+             "$ kubectl -n kube-system get pods\n"
+             "NAME                             READY   STATUS    RESTARTS   AGE\n"
+             "metrics-server-5f8b7c9d6-2xk4m   1/1     Running   0          23d\n")
+    metric = ("Warning  FailedGetResourceMetric  horizontalpodautoscaler/web  failed to get cpu utilization: unable to get "
+              "metrics for resource cpu: unable to fetch metrics from resource metrics API: the server is currently "
+              "unable to handle the request (get pods.metrics.k8s.io)")
+    after = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=25), kind="k8s_event", service="web", text=metric)]
+    signals = detect_kubernetes_signals(context(KubeText(name="np", text=table), events=after))
+    policy = _by(signals, "metrics-server", "network_policy_block")
+    [unreached] = [s for s in signals if s.kind == "dependency_failure"]
+    assert policy.attributes["decisive"] is True and policy.score > unreached.score
+    # the callers failed before the policy was made: it is not why
+    before = [ChangeEvent(ts=ALERT_TIME - timedelta(minutes=50), kind="k8s_event", service="web", text=metric),
+              ChangeEvent(ts=ALERT_TIME - timedelta(minutes=20), kind="k8s_event", service="web", text=metric)]
+    signals = detect_kubernetes_signals(context(KubeText(name="np", text=table), events=before))
+    assert _by(signals, "metrics-server", "network_policy_block").attributes["decisive"] is False
 
 
 def test_an_autoscaler_at_its_maximum_with_a_metric_over_target() -> None:

@@ -64,6 +64,14 @@ CASES: list[tuple[str, str, str, str, str]] = [
      "credentials\ncaused by: AccessDenied\"", "config_change", "reporter", ""),
     ("identity.web_identity_denied", "AADSTS70021: No matching federated identity record found for presented "
      "assertion. Assertion Issuer: 'https://oidc.prod-aks.azure.com/x/'.", "config_change", "reporter", ""),
+    ("identity.file_access_denied", "ERROR failed to open segment /data/seg/0042.log: open /data/seg/0042.log: "
+     "permission denied", "config_change", "reporter", ""),
+    ("identity.file_access_denied", "PermissionError: [Errno 13] Permission denied: '/var/lib/app/state.db'",
+     "config_change", "reporter", ""),
+    ("identity.file_access_denied", "java.nio.file.AccessDeniedException: /data/index/segments_4", "config_change",
+     "reporter", ""),
+    ("identity.file_access_denied", "Error: EACCES: permission denied, open '/app/cache/manifest.json'",
+     "config_change", "reporter", ""),
     ("config.unparsable", "Caused by: org.yaml.snakeyaml.scanner.ScannerException: mapping values are not allowed "
      "here", "config_change", "reporter", ""),
     ("config.unparsable", "java.lang.IllegalStateException: Failed to load property source from location "
@@ -127,6 +135,9 @@ def test_every_row_has_a_case_and_names_a_vocabulary_kind() -> None:
     # a decode error of a reply, not of the program's configuration; an S3 refusal that is no identity exchange
     'ERROR client: decode response from GET /v1/rates: json: cannot unmarshal number into Go value of type string',
     "botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling the PutObject operation",
+    # a refusal that is not of the container's own files
+    'dial unix /var/run/docker.sock: connect: permission denied',
+    "git@github.com: Permission denied (publickey).",
 ])
 def test_ordinary_lines_match_no_row(line: str) -> None:
     assert match_line(line) is None

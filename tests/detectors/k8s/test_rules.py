@@ -90,6 +90,8 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "response", None, "error_rate_increase", "workload"),
     ("probe.default", "event", "Unhealthy", "Startup probe failed: /bin/sh: pg_isready: not ready", None,
      "crash_loop", "workload"),
+    ("probe.killed.startup", "event", "Killing", "Container api failed startup probe, will be restarted", None,
+     "config_change", "workload"),
     ("probe.killed", "event", "Killing", "Container api failed liveness probe, will be restarted", None, "crash_loop",
      "workload"),
     ("schedule.nodes_down", "event", "FailedScheduling", "0/3 nodes are available: 3 node(s) had untolerated taint "

@@ -227,3 +227,19 @@ def test_an_unregistered_csi_driver_blames_its_node_plugin_and_without_one_reads
     assert [(s.service, s.kind, s.attributes["rule"]) for s in alone] == [
         ("orders-mysql", "config_change", "volume.default")
     ]
+
+
+DAEMONSETS = """$ kubectl -n kube-system get ds -o wide
+NAME           DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR            AGE   CONTAINERS   IMAGES                 SELECTOR
+ebs-csi-node   5         5         5       5            5           kubernetes.io/os=linux   40d   ebs-plugin   example/ebs:v1.37.0    app=ebs-csi-node
+kube-proxy     8         8         8       8            8           kubernetes.io/os=linux   40d   kube-proxy   example/proxy:v1.31    k8s-app=kube-proxy
+"""
+
+
+def test_a_node_plugin_listed_by_its_daemonset_table_is_blamed_without_a_pod_of_it_seen() -> None:
+    # a new tainted pool the DaemonSet does not tolerate: it runs no pod there, its table still names it
+    seen = detect_kubernetes_signals(
+        context(KubeText(name="e.txt", text=EVENTS), KubeText(name="d.txt", text=DAEMONSETS))
+    )
+    [mount] = [s for s in seen if s.service == "orders-mysql"]
+    assert (mount.kind, mount.attributes["culprit"]) == ("dependency_failure", "ebs-csi-node")
