@@ -223,6 +223,8 @@ class _Scene:
         self.anomalies: dict[str, list[Signal]] = defaultdict(list)
         # the metric ranking's clear origin (detectors/metrics/signals.py ``metric.origin``), by service
         self.metric_origin: dict[str, float] = {}
+        # the services the metric ranking could weigh: those with series of their own
+        self.metric_services = {m.service for m in context.metrics if m.service}
         for signal in signals:
             if signal.detector == ORIGIN_DETECTOR and signal.service:
                 self.metric_origin[signal.service] = max(self.metric_origin.get(signal.service, 0.0), float(signal.score))
@@ -826,8 +828,10 @@ def downstream_victims(scene: _Scene, svc: str, kind: str) -> set[str]:
     start = failure_onset(scene, svc)
     if start is None or not scene.topology:
         return set()
-    if scene.metric_origin and svc not in scene.metric_origin:
-        return set()  # the metric ranking named a clear origin elsewhere: its finer reading of the onsets decides
+    if scene.metric_origin and svc not in scene.metric_origin and svc in scene.metric_services:
+        # the metric ranking named a clear origin elsewhere: its finer reading of the onsets decides, among the
+        # services it could weigh (a component with no series of its own was never in its ranking)
+        return set()
     if any(scene.is_anomalous(d) for d in scene.graph(kind).get(svc, [])):
         return set()
     onsets = {c: failure_onset(scene, c) for c, hops in _transitive(scene.caller_graph(kind), svc).items()

@@ -693,3 +693,15 @@ def test_an_alert_on_another_service_explains_nothing_here() -> None:
                _decisive("orders-db", "crash_loop", 0.55)]
     best = with_explanations(support(signals), signals)
     assert best == {("orders-db", "crash_loop"): 0.55}
+
+
+def test_a_line_set_aside_as_old_is_decisive_again_when_a_component_went_silent_right_before_it() -> None:
+    # a load balancer marks a backend down a minute after that backend's log went quiet: the silence is the
+    # incident's first measured change (detectors/logs/silence.py), so the old line is where the incident began
+    line = _aged_line(2)
+    quiet = Signal(source="logs", detector="log.silence", service="payments", kind="node_failure", score=0.75,
+                   title="payments: stopped logging", started_at=at(1))
+    revived = retarget([line, quiet], KNOWN, {})[0]
+    assert revived.attributes["decisive"] is True and revived.attributes["incident_start"] is True
+    weak = quiet.model_copy(update={"score": 0.2})  # too weak a change to say when the incident began
+    assert retarget([line, weak], KNOWN, {})[0].attributes["decisive"] is False
