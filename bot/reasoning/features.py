@@ -223,8 +223,6 @@ class _Scene:
         self.anomalies: dict[str, list[Signal]] = defaultdict(list)
         # the metric ranking's clear origin (detectors/metrics/signals.py ``metric.origin``), by service
         self.metric_origin: dict[str, float] = {}
-        # the services the metric ranking could weigh: those with series of their own
-        self.metric_services = {m.service for m in context.metrics if m.service}
         for signal in signals:
             if signal.detector == ORIGIN_DETECTOR and signal.service:
                 self.metric_origin[signal.service] = max(self.metric_origin.get(signal.service, 0.0), float(signal.score))
@@ -528,6 +526,71 @@ def _change_fails_dependants(scene: _Scene) -> None:
         _credit_change(scene, change, effects, f"then on {best.service}, which calls it: {best.title[:160]}")
 
 
+# what the callers of a changed component show when that change broke what it gives them, naming no mechanism of
+# their own: fresh errors (a new error template, a jump in the error share or an error metric), a crash, or their
+# own identity failure as their callers report it (a name server that no longer answers)
+CALLER_FAILURE_KINDS = frozenset({"error_rate_increase", "exception_surge", "crash_loop"})
+CALLER_FAILURE_MIN = 0.8
+CALLER_HOPS = 2
+
+
+def _caller_failures(scene: _Scene, caller: str, start: datetime, end: datetime) -> list[Signal]:
+    """The caller's generic failures (``CALLER_FAILURE_KINDS`` at ``CALLER_FAILURE_MIN`` or more, or a decisive
+    finding its callers reported of its identity) that began between ``start`` and ``end``."""
+    return [
+        s for s in scene.anomalies.get(caller, [])
+        if s.started_at is not None and start <= _aware(s.started_at) <= end  # type: ignore[operator]
+        and s.detector != ORIGIN_DETECTOR
+        and ((str(s.kind) in CALLER_FAILURE_KINDS and float(s.score) >= CALLER_FAILURE_MIN)
+             or (dec.is_decisive(s) and (str(s.kind) in _OWN_FAILURE_KINDS
+                                         or (s.attributes.get("reporter")
+                                             and dec.name_affinity(caller, str(s.kind), scene.roles) == 1.0))))
+    ]
+
+
+def _change_fails_callers(scene: _Scene) -> None:
+    """A change of a component, followed within ``DEPLOY_FIT_WINDOW`` by the incident's first failures on the
+    components that call it (up to ``CALLER_HOPS``), is their cause even when the changed component shows nothing
+    of its own (a generator whose new release writes a broken zone that the name servers then serve, an element
+    whose new configuration its peers reject). The callers' failures must name no mechanism of their own
+    (``_caller_failures``; ``_own_mechanism_on`` is false for them), none of them may have changed itself in the
+    window, and nothing may have failed anywhere before them since the change. The change takes the support of
+    their decisive findings (each keeps less, ``_credit_change``), or ``DEPLOY_FIT_SCORE`` when none is decisive."""
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES or _own_mechanism_on(scene, change.service):
+            continue
+        end = change.ts + DEPLOY_FIT_WINDOW
+        callers = {c for c, hops in _transitive(scene.callers, change.service).items() if 0 < hops <= CALLER_HOPS}
+        onsets = {svc: failure_onset(scene, svc) for svc in scene.anomalies if scene.is_anomalous(svc)}
+        failed = {svc: t for svc, t in onsets.items() if t is not None and svc != change.service}
+        if not callers or not failed or any(t < change.ts for t in failed.values()):
+            continue
+        first = min(failed.values())
+        hit = {c: failed[c] for c in sorted(callers) if c in failed and failed[c] <= end}
+        # a failing caller with a mechanism of its own, or a change of its own, explains what the others show
+        if any(_own_mechanism_on(scene, c) or any(
+                o.service == c and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= began
+                for o in scene.changes) for c, began in hit.items()):
+            continue
+        if not any(began <= first + ONSET_GRACE for began in hit.values()):
+            continue  # the incident began elsewhere
+        effects = [s for c in hit for s in _caller_failures(scene, c, change.ts, end)]
+        if not effects:
+            continue
+        key = (change.service, change.kind)
+        decisive = [s for s in effects if dec.is_decisive(s)]
+        best = max(effects, key=lambda s: float(s.score))
+        if decisive:
+            _credit_change(scene, change, decisive, f"then on {best.service}, which calls it: {best.title[:160]}")
+            continue
+        scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
+        scene.fits[key] = Evidence(
+            id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
+            ts=change.ts, weight=DEPLOY_FIT_SCORE,
+            summary=f"{change.evidence.summary} -- then on {best.service}, which calls it: {best.title[:160]}",
+        )
+
+
 # what a change of a component cannot do to the components it calls: cut or slow a network path, break name
 # resolution, expire a certificate, break hardware, fill a disk, attack it. Their load, queries and limits it can.
 _INDEPENDENT_CATEGORIES = frozenset({"network", "dns", "tls", "hardware", "storage", "security"})
@@ -598,6 +661,7 @@ def build_candidates(
     _deploy_fit(scene)
     _change_explains(scene)
     _change_fails_dependants(scene)
+    _change_fails_callers(scene)
     scene.decisive = dec.demote_late(scene.decisive, signals, early=scene.fits)
     cands: dict[tuple[str, str], Candidate] = {}
 
@@ -828,10 +892,8 @@ def downstream_victims(scene: _Scene, svc: str, kind: str) -> set[str]:
     start = failure_onset(scene, svc)
     if start is None or not scene.topology:
         return set()
-    if scene.metric_origin and svc not in scene.metric_origin and svc in scene.metric_services:
-        # the metric ranking named a clear origin elsewhere: its finer reading of the onsets decides, among the
-        # services it could weigh (a component with no series of its own was never in its ranking)
-        return set()
+    if scene.metric_origin and svc not in scene.metric_origin:
+        return set()  # the metric ranking named a clear origin elsewhere: its finer reading of the onsets decides
     if any(scene.is_anomalous(d) for d in scene.graph(kind).get(svc, [])):
         return set()
     onsets = {c: failure_onset(scene, c) for c, hops in _transitive(scene.caller_graph(kind), svc).items()
