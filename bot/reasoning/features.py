@@ -527,9 +527,10 @@ def _change_fails_dependants(scene: _Scene) -> None:
 
 
 # what the callers of a changed component show when that change broke what it gives them, naming no mechanism of
-# their own: fresh errors (a new error template, a jump in the error share or an error metric), a crash, or their
-# own identity failure as their callers report it (a name server that no longer answers)
-CALLER_FAILURE_KINDS = frozenset({"error_rate_increase", "exception_surge", "crash_loop"})
+# their own: fresh errors (a new error template, a jump in the error share or an error metric), or their own identity
+# failure as their callers report it (a name server that no longer answers). A decisive finding in a caller's own log
+# (its crash, its full disk) is its own failure, and the change of what it calls no suspect (docs/causes.md)
+CALLER_FAILURE_KINDS = frozenset({"error_rate_increase", "exception_surge"})
 CALLER_FAILURE_MIN = 0.8
 CALLER_HOPS = 2
 
@@ -541,11 +542,25 @@ def _caller_failures(scene: _Scene, caller: str, start: datetime, end: datetime)
         s for s in scene.anomalies.get(caller, [])
         if s.started_at is not None and start <= _aware(s.started_at) <= end  # type: ignore[operator]
         and s.detector != ORIGIN_DETECTOR
-        and ((str(s.kind) in CALLER_FAILURE_KINDS and float(s.score) >= CALLER_FAILURE_MIN)
-             or (dec.is_decisive(s) and (str(s.kind) in _OWN_FAILURE_KINDS
-                                         or (s.attributes.get("reporter")
-                                             and dec.name_affinity(caller, str(s.kind), scene.roles) == 1.0))))
+        and ((str(s.kind) in CALLER_FAILURE_KINDS and float(s.score) >= CALLER_FAILURE_MIN and not dec.is_decisive(s))
+             or (dec.is_decisive(s) and s.attributes.get("reporter")
+                 and dec.name_affinity(caller, str(s.kind), scene.roles) == 1.0))
     ]
+
+
+def _own_finding_on(scene: _Scene, service: str) -> bool:
+    """Whether the service's own log or metrics hold a decisive finding (not one its callers reported of it)."""
+    return any(dec.is_decisive(s) and not s.attributes.get("reporter") for s in scene.anomalies.get(service, []))
+
+
+def _other_dependency_failed_first(scene: _Scene, caller: str, changed: str, effect: Signal,
+                                   failed: dict[str, datetime]) -> bool:
+    """Whether something else ``caller`` depends on (up to three hops, not ``changed``) began failing no later than
+    ``effect`` (within ``ONSET_GRACE``): then the effect may be that dependency's, not the change's."""
+    when = _aware(effect.started_at)
+    return when is not None and any(
+        dep not in (caller, changed) and hops <= 3 and dep in failed and failed[dep] <= when + ONSET_GRACE
+        for dep, hops in scene.reach(caller).items())
 
 
 def _change_fails_callers(scene: _Scene) -> None:
@@ -553,8 +568,9 @@ def _change_fails_callers(scene: _Scene) -> None:
     components that call it (up to ``CALLER_HOPS``), is their cause even when the changed component shows nothing
     of its own (a generator whose new release writes a broken zone that the name servers then serve, an element
     whose new configuration its peers reject). The callers' failures must name no mechanism of their own
-    (``_caller_failures``; ``_own_mechanism_on`` is false for them), none of them may have changed itself in the
-    window, and nothing may have failed anywhere before them since the change. The change takes the support of
+    (``_caller_failures``; no decisive finding of their own, ``_own_mechanism_on`` false for them), none of them may have changed itself in the
+    window, nothing may have failed anywhere before them since the change, and a failure that another dependency of
+    the caller could explain (it failed first: ``_other_dependency_failed_first``) is not counted. The change takes the support of
     their decisive findings (each keeps less, ``_credit_change``), or ``DEPLOY_FIT_SCORE`` when none is decisive."""
     for change in scene.changes:
         if change.ts is None or change.kind not in CHANGE_CAUSES or _own_mechanism_on(scene, change.service):
@@ -567,14 +583,15 @@ def _change_fails_callers(scene: _Scene) -> None:
             continue
         first = min(failed.values())
         hit = {c: failed[c] for c in sorted(callers) if c in failed and failed[c] <= end}
-        # a failing caller with a mechanism of its own, or a change of its own, explains what the others show
-        if any(_own_mechanism_on(scene, c) or any(
+        # a failing caller with a finding or mechanism of its own, or a change of its own, explains what they show
+        if any(_own_mechanism_on(scene, c) or _own_finding_on(scene, c) or any(
                 o.service == c and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= began
                 for o in scene.changes) for c, began in hit.items()):
             continue
         if not any(began <= first + ONSET_GRACE for began in hit.values()):
             continue  # the incident began elsewhere
-        effects = [s for c in hit for s in _caller_failures(scene, c, change.ts, end)]
+        effects = [s for c in hit for s in _caller_failures(scene, c, change.ts, end)
+                   if not _other_dependency_failed_first(scene, c, change.service, s, failed)]
         if not effects:
             continue
         key = (change.service, change.kind)

@@ -79,3 +79,15 @@ def test_a_failure_elsewhere_first_is_no_effect_of_the_change() -> None:
 def test_callers_failing_long_after_the_change_are_not_its_effect() -> None:
     signals = [_errors("nameserver", 45), _errors("probe", 46)]
     assert _features([_change("zonegen", 0)], signals)[("zonegen", "bad_deploy")]["decisive_score"] == 0.0
+
+
+def test_a_callers_errors_that_follow_another_dependencys_failure_are_not_the_changes() -> None:
+    # the caller's log changes first, then a store it also depends on goes down, then its errors: they may be the
+    # store's
+    topology = {**CHAIN, "nameserver": ["zonegen", "store"], "store": []}
+    ctx = context(service="probe", title="probe failures", topology=topology, events=[_change("zonegen", 0)])
+    signals = [signal("logs", "nameserver", "log_anomaly", 0.6, 5), signal("metrics", "store", "db_down", 0.9, 10),
+               _errors("nameserver", 12), _errors("probe", 13)]
+    feats = {(c.service, c.kind): c.features
+             for c in build_candidates(context=ctx, signals=signals, similar=[], runbooks=[])}
+    assert feats[("zonegen", "bad_deploy")]["decisive_score"] == 0.0
