@@ -565,13 +565,15 @@ def _other_dependency_failed_first(scene: _Scene, caller: str, changed: str, eff
 
 def _change_fails_callers(scene: _Scene) -> None:
     """A change of a component, followed within ``DEPLOY_FIT_WINDOW`` by the incident's first failures on the
-    components that call it (up to ``CALLER_HOPS``), is their cause even when the changed component shows nothing
-    of its own (a generator whose new release writes a broken zone that the name servers then serve, an element
-    whose new configuration its peers reject). The callers' failures must name no mechanism of their own
-    (``_caller_failures``; no decisive finding of their own, ``_own_mechanism_on`` false for them), none of them may have changed itself in the
-    window, nothing may have failed anywhere before them since the change, and a failure that another dependency of
-    the caller could explain (it failed first: ``_other_dependency_failed_first``) is not counted. The change takes the support of
-    their decisive findings (each keeps less, ``_credit_change``), or ``DEPLOY_FIT_SCORE`` when none is decisive."""
+    components that call it (up to ``CALLER_HOPS``), is their cause even without a decisive line on the changed
+    component (a generator whose new release writes a broken zone that the name servers then serve, an element whose
+    new configuration its peers reject). The callers' failures must name no mechanism of their own
+    (``_caller_failures``; no decisive finding of their own, ``_own_mechanism_on`` false for them), none of them may
+    have changed itself in the window, nothing may have failed anywhere before them since the change, and a failure
+    that another dependency of the caller could explain (it failed first: ``_other_dependency_failed_first``) is not
+    counted. The change takes the
+    support of their decisive findings (each keeps less, ``_credit_change``); when the callers show errors only, it
+    takes ``DEPLOY_FIT_SCORE`` if its own component's evidence shifted after it too (``_shifted_after``)."""
     for change in scene.changes:
         if change.ts is None or change.kind not in CHANGE_CAUSES or _own_mechanism_on(scene, change.service):
             continue
@@ -600,12 +602,25 @@ def _change_fails_callers(scene: _Scene) -> None:
         if decisive:
             _credit_change(scene, change, decisive, f"then on {best.service}, which calls it: {best.title[:160]}")
             continue
+        if not _shifted_after(scene, change, _first_start(effects)):
+            continue  # errors alone on the callers: the change must show on the changed component too
         scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
         scene.fits[key] = Evidence(
             id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
             ts=change.ts, weight=DEPLOY_FIT_SCORE,
             summary=f"{change.evidence.summary} -- then on {best.service}, which calls it: {best.title[:160]}",
         )
+
+
+def _shifted_after(scene: _Scene, change: Change, until: datetime | None) -> bool:
+    """Whether the changed component's own evidence shifted (a new log template, a metric change point: ``SHIFT_MIN``
+    or more, not decisive) after the change and no later than ``until`` (within ``ONSET_GRACE``)."""
+    if change.ts is None or until is None:
+        return False
+    return any(s.started_at is not None and float(s.score) >= SHIFT_MIN and not dec.is_decisive(s)
+               and (s.source or "").lower().startswith(("log", "metric"))
+               and change.ts <= _aware(s.started_at) <= until + ONSET_GRACE  # type: ignore[operator]
+               for s in scene.anomalies.get(change.service, []))
 
 
 # what a change of a component cannot do to the components it calls: cut or slow a network path, break name

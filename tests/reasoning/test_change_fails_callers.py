@@ -32,16 +32,23 @@ def _features(events: list[ChangeEvent], signals: list[Signal]) -> dict[tuple[st
             for c in build_candidates(context=ctx, signals=signals, similar=[], runbooks=[])}
 
 
+def _shift(minute: float) -> Signal:
+    # the changed component's own evidence moves right after its change: a new template in its log
+    return signal("logs", "zonegen", "log_anomaly", 0.6, minute)
+
+
 def test_callers_failing_right_after_their_dependencys_change_blame_the_change() -> None:
-    signals = [_errors("nameserver", 12), _errors("probe", 13)]
+    signals = [_shift(2), _errors("nameserver", 12), _errors("probe", 13)]
     feats = _features([_change("zonegen", 0)], signals)
     assert feats[("zonegen", "bad_deploy")]["decisive_score"] == 0.72
     assert _top([_change("zonegen", 0)], signals) == ("zonegen", "bad_deploy")
 
 
-def test_without_the_change_the_callers_errors_stay_theirs() -> None:
+def test_errors_alone_on_the_callers_need_the_change_to_show_on_its_component() -> None:
     signals = [_errors("nameserver", 12), _errors("probe", 13)]
-    assert _top([], signals)[0] != "zonegen"
+    assert _features([_change("zonegen", 0)], signals)[("zonegen", "bad_deploy")]["decisive_score"] == 0.0
+    late = [_shift(20), *signals]  # a shift after the callers' errors is no sign of the change before them
+    assert _features([_change("zonegen", 0)], late)[("zonegen", "bad_deploy")]["decisive_score"] == 0.0
 
 
 def test_a_reported_identity_failure_of_the_caller_is_taken_by_the_change() -> None:
@@ -54,30 +61,30 @@ def test_a_reported_identity_failure_of_the_caller_is_taken_by_the_change() -> N
 
 
 def test_callers_already_failing_before_the_change_are_not_its_effect() -> None:
-    signals = [_errors("nameserver", -5), _errors("probe", 13)]
+    signals = [_shift(2), _errors("nameserver", -5), _errors("probe", 13)]
     assert _features([_change("zonegen", 0)], signals)[("zonegen", "bad_deploy")]["decisive_score"] == 0.0
 
 
 def test_a_caller_whose_own_evidence_names_its_mechanism_keeps_it() -> None:
     full = signal("logs", "nameserver", "disk_full", 0.85, 12, attributes={"decisive": True, "line": "No space left on device"})
-    feats = _features([_change("zonegen", 0)], [full, _errors("nameserver", 12), _errors("probe", 13)])
+    feats = _features([_change("zonegen", 0)], [_shift(2), full, _errors("nameserver", 12), _errors("probe", 13)])
     assert feats[("zonegen", "bad_deploy")]["decisive_score"] == 0.0
 
 
 def test_a_caller_changed_itself_in_the_window_is_its_own_suspect() -> None:
     events = [_change("zonegen", 0), _change("nameserver", 5, text="ns 9.18.2")]
-    feats = _features(events, [_errors("nameserver", 12), _errors("probe", 13)])
+    feats = _features(events, [_shift(2), _errors("nameserver", 12), _errors("probe", 13)])
     assert feats[("zonegen", "bad_deploy")]["decisive_score"] == 0.0
 
 
 def test_a_failure_elsewhere_first_is_no_effect_of_the_change() -> None:
     # something unrelated to the changed component failed before its callers: the change did not start this
-    signals = [_errors("billing", 6), _errors("nameserver", 12), _errors("probe", 13)]
+    signals = [_shift(2), _errors("billing", 6), _errors("nameserver", 12), _errors("probe", 13)]
     assert _features([_change("zonegen", 0)], signals)[("zonegen", "bad_deploy")]["decisive_score"] == 0.0
 
 
 def test_callers_failing_long_after_the_change_are_not_its_effect() -> None:
-    signals = [_errors("nameserver", 45), _errors("probe", 46)]
+    signals = [_shift(2), _errors("nameserver", 45), _errors("probe", 46)]
     assert _features([_change("zonegen", 0)], signals)[("zonegen", "bad_deploy")]["decisive_score"] == 0.0
 
 
@@ -86,7 +93,7 @@ def test_a_callers_errors_that_follow_another_dependencys_failure_are_not_the_ch
     # store's
     topology = {**CHAIN, "nameserver": ["zonegen", "store"], "store": []}
     ctx = context(service="probe", title="probe failures", topology=topology, events=[_change("zonegen", 0)])
-    signals = [signal("logs", "nameserver", "log_anomaly", 0.6, 5), signal("metrics", "store", "db_down", 0.9, 10),
+    signals = [_shift(2), signal("logs", "nameserver", "log_anomaly", 0.6, 5), signal("metrics", "store", "db_down", 0.9, 10),
                _errors("nameserver", 12), _errors("probe", 13)]
     feats = {(c.service, c.kind): c.features
              for c in build_candidates(context=ctx, signals=signals, similar=[], runbooks=[])}
