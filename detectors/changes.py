@@ -115,10 +115,16 @@ def normalise_kind(event: ChangeEvent) -> str:
     return kind
 
 
+# change-log entries that record something without saying what changed
+UNTYPED_ENTRIES = frozenset({"k8s", "note", "maintenance"})
+
+
 def with_log_changes(events: list[ChangeEvent], logs: Mapping[str, Sequence[str]] | None,
                      *, known: Iterable[str] = ()) -> list[ChangeEvent]:
     """The change log's events plus the changes the logs state that it does not already hold (a change log entry
-    of the same service within ``SAME_CHANGE`` is the same change, told better)."""
+    of the same service within ``SAME_CHANGE`` is the same change, told better). An entry that records without
+    typing a change (``UNTYPED_ENTRIES``: a note, a maintenance window, a Kubernetes event) holds none: the line
+    that states what changed in it is kept."""
     if not logs:
         return list(events)
     from detectors.logs.changes import changes_in_logs
@@ -126,7 +132,7 @@ def with_log_changes(events: list[ChangeEvent], logs: Mapping[str, Sequence[str]
     def _aware(ts: datetime) -> datetime:
         return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
-    logged = [(e.service, _aware(e.ts)) for e in events if e.service and normalise_kind(e) != "k8s"]
+    logged = [(e.service, _aware(e.ts)) for e in events if e.service and normalise_kind(e) not in UNTYPED_ENTRIES]
     out = list(events)
     for change in changes_in_logs(logs, known=known):
         ts = _aware(change.ts)

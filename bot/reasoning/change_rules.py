@@ -2,11 +2,12 @@
 
 A change log types a change by how it was shipped (``deploy``, ``config``, ``flag``); an engineer names it by what
 it changed: a new image or code is ``bad_deploy``; values, labels, probes, RBAC, security settings, resources or a
-chart's templates shipped through the same pipeline are ``config_change``; pods merely recreated or restarted
-changed nothing of what runs and are no suspect at all (docs/causes.md, "Which kind, elsewhere").
+chart's templates shipped through the same pipeline are ``config_change``; pods merely recreated or restarted, and a
+job run or enqueued by hand, changed nothing of what runs and are no suspect at all (docs/causes.md, "Which kind,
+elsewhere"): what such a run does (its load, its backlog) the detectors read.
 
-``WHAT_CHANGED`` is the table: each row a pattern (case-insensitive), what it says changed (``code``, ``config`` or
-``restart``), one text it must read and one close text it must not (``tests/reasoning/test_change_rules.py``
+``WHAT_CHANGED`` is the table: each row a pattern (case-insensitive), what it says changed (``code``, ``config``,
+``restart`` or ``run``), one text it must read and one close text it must not (``tests/reasoning/test_change_rules.py``
 checks both).
 """
 
@@ -21,7 +22,7 @@ from detectors.logs.changes import ExampledPattern
 @dataclass(frozen=True, slots=True)
 class WhatChanged(ExampledPattern):
     id: str
-    what: str  # "code", "config" or "restart"
+    what: str  # "code", "config", "restart" or "run"
     pattern: str
     positive: str
     negative: str
@@ -56,6 +57,11 @@ WHAT_CHANGED: tuple[WhatChanged, ...] = (
     WhatChanged("config.assignment", "config", r"\b[\w.]+ \S+ ?-> ?\S+",
                 "MaxStartups 100:30:200 -> 150:30:300", "deployed to prod"),
     # nothing of what runs changed: the same pods recreated or restarted
+    # nothing of what runs changed: a job run, enqueued or triggered by hand (its load is read by the detectors)
+    WhatChanged("run.job", "run",
+                r"\b(?:enqueued|queued|triggered|kicked off|started|launched|ran|running|scheduled) (?:a |an |the )?"
+                r"(?:one-off |one-time |manual |ad[- ]hoc )?(?:job|task|backfill|batch(?: job)?|reindex|export)\b",
+                "ops: enqueued one-off job RecomputeInvoices (all accounts)", "ops: deployed job runner 2.4.0"),
     WhatChanged("restart.only", "restart",
                 r"\b(?:pods? (?:were |was )?(?:recreated|restarted|rescheduled|evicted)|rollout restart|"
                 r"restarted|bounced|re-?deploy(?:ed)? \S+ \((?:remediation|restart))",
@@ -64,18 +70,18 @@ WHAT_CHANGED: tuple[WhatChanged, ...] = (
 
 
 def what_changed(text: str) -> set[str]:
-    """What the change's text says changed: a subset of {"code", "config", "restart"}."""
+    """What the change's text says changed: a subset of {"code", "config", "restart", "run"}."""
     return {row.what for row in WHAT_CHANGED if row.regex.search(text or "")}
 
 
 def kind_by_what_changed(kind: str, text: str) -> str | None:
     """The cause kind of a change of stated ``kind`` (a change cause kind) whose text is ``text``: a deploy that
     changed only configuration is ``config_change``; a deploy or configuration change that only recreated or
-    restarted what runs is no change (None). Otherwise the stated kind."""
+    restarted what runs, or ran a job, is no change (None). Otherwise the stated kind."""
     if kind not in ("bad_deploy", "config_change"):
         return kind
     what = what_changed(text)
-    if "restart" in what and not what & {"code", "config"}:
+    if what & {"restart", "run"} and not what & {"code", "config"}:
         return None
     if kind == "bad_deploy" and "config" in what and "code" not in what:
         return "config_change"

@@ -588,20 +588,26 @@ def fleet_members(signals: list[Signal], topology: dict[str, list[str]] | None) 
 
 # A decisive line printed long before the alert is set aside as older than the incident (detectors/logs/decisive.py
 # ``_aged``: ``predates_alert``). Alerts often fire half an hour or more after a failure began, though: when the
-# incident's measured change (metric change points on any component) starts right after that line, and not before
-# it, the line is where the incident began, and it is decisive again.
+# incident's measured change (metric change points on any component, or a component that stopped reporting:
+# detectors/logs/silence.py) starts right after that line, and not before it, the line is where the incident began,
+# and it is decisive again.
 INCIDENT_START_WINDOW = timedelta(minutes=15)
 _START_SLACK = timedelta(minutes=2)
 _AGED_FACTOR = 0.6  # detectors/logs/decisive.py OLD_FACTOR
 _START_MIN = 0.5
+SILENCE_DETECTOR = "log.silence"
+
+
+def _measured_change(signal: Signal) -> bool:
+    """A change the detectors measured: a metric's change point, or a stream that went silent."""
+    return ((signal.source or "").startswith("metric") or signal.detector == SILENCE_DETECTOR) \
+        and signal.started_at is not None and float(signal.score) >= _START_MIN and signal.kind is not None
 
 
 def revive_incident_start(signals: list[Signal]) -> list[Signal]:
-    """Make a decisive finding set aside for predating the alert decisive again when the incident's metric change
-    points begin within ``INCIDENT_START_WINDOW`` after it and none began before it."""
-    changes = [_aware(s.started_at) for s in signals
-               if (s.source or "").startswith("metric") and s.started_at is not None and float(s.score) >= _START_MIN
-               and s.kind is not None]
+    """Make a decisive finding set aside for predating the alert decisive again when the incident's measured change
+    (``_measured_change``) begins within ``INCIDENT_START_WINDOW`` after it and none began before it."""
+    changes = [_aware(s.started_at) for s in signals if _measured_change(s)]  # type: ignore[arg-type]
     if not changes:
         return signals
     first_change = min(changes)

@@ -550,6 +550,103 @@ def _change_fails_dependants(scene: _Scene) -> None:
         _credit_change(scene, change, effects, f"then on {best.service}, which calls it: {best.title[:160]}")
 
 
+# what the callers of a changed component show when that change broke what it gives them, naming no mechanism of
+# their own: fresh errors (a new error template, a jump in the error share or an error metric), or their own identity
+# failure as their callers report it (a name server that no longer answers). A decisive finding in a caller's own log
+# (its crash, its full disk) is its own failure, and the change of what it calls no suspect (docs/causes.md)
+CALLER_FAILURE_KINDS = frozenset({"error_rate_increase", "exception_surge"})
+CALLER_FAILURE_MIN = 0.8
+CALLER_HOPS = 2
+
+
+def _caller_failures(scene: _Scene, caller: str, start: datetime, end: datetime) -> list[Signal]:
+    """The caller's generic failures (``CALLER_FAILURE_KINDS`` at ``CALLER_FAILURE_MIN`` or more, or a decisive
+    finding its callers reported of its identity) that began between ``start`` and ``end``."""
+    return [
+        s for s in scene.anomalies.get(caller, [])
+        if s.started_at is not None and start <= _aware(s.started_at) <= end  # type: ignore[operator]
+        and s.detector != ORIGIN_DETECTOR
+        and ((str(s.kind) in CALLER_FAILURE_KINDS and float(s.score) >= CALLER_FAILURE_MIN and not dec.is_decisive(s))
+             or (dec.is_decisive(s) and s.attributes.get("reporter")
+                 and dec.name_affinity(caller, str(s.kind), scene.roles) == 1.0))
+    ]
+
+
+def _own_finding_on(scene: _Scene, service: str) -> bool:
+    """Whether the service's own log or metrics hold a decisive finding (not one its callers reported of it)."""
+    return any(dec.is_decisive(s) and not s.attributes.get("reporter") for s in scene.anomalies.get(service, []))
+
+
+def _other_dependency_failed_first(scene: _Scene, caller: str, changed: str, effect: Signal,
+                                   failed: dict[str, datetime]) -> bool:
+    """Whether something else ``caller`` depends on (up to three hops, not ``changed``) began failing no later than
+    ``effect`` (within ``ONSET_GRACE``): then the effect may be that dependency's, not the change's."""
+    when = _aware(effect.started_at)
+    return when is not None and any(
+        dep not in (caller, changed) and hops <= 3 and dep in failed and failed[dep] <= when + ONSET_GRACE
+        for dep, hops in scene.reach(caller).items())
+
+
+def _change_fails_callers(scene: _Scene) -> None:
+    """A change of a component, followed within ``DEPLOY_FIT_WINDOW`` by the incident's first failures on the
+    components that call it (up to ``CALLER_HOPS``), is their cause even without a decisive line on the changed
+    component (a generator whose new release writes a broken zone that the name servers then serve, an element whose
+    new configuration its peers reject). The callers' failures must name no mechanism of their own
+    (``_caller_failures``; no decisive finding of their own, ``_own_mechanism_on`` false for them), none of them may
+    have changed itself in the window, nothing may have failed anywhere before them since the change, and a failure
+    that another dependency of the caller could explain (it failed first: ``_other_dependency_failed_first``) is not
+    counted. The change takes the
+    support of their decisive findings (each keeps less, ``_credit_change``); when the callers show errors only, it
+    takes ``DEPLOY_FIT_SCORE`` if its own component's evidence shifted after it too (``_shifted_after``)."""
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES or _own_mechanism_on(scene, change.service):
+            continue
+        end = change.ts + DEPLOY_FIT_WINDOW
+        callers = {c for c, hops in _transitive(scene.callers, change.service).items() if 0 < hops <= CALLER_HOPS}
+        onsets = {svc: failure_onset(scene, svc) for svc in scene.anomalies if scene.is_anomalous(svc)}
+        failed = {svc: t for svc, t in onsets.items() if t is not None and svc != change.service}
+        if not callers or not failed or any(t < change.ts for t in failed.values()):
+            continue
+        first = min(failed.values())
+        hit = {c: failed[c] for c in sorted(callers) if c in failed and failed[c] <= end}
+        # a failing caller with a finding or mechanism of its own, or a change of its own, explains what they show
+        if any(_own_mechanism_on(scene, c) or _own_finding_on(scene, c) or any(
+                o.service == c and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= began
+                for o in scene.changes) for c, began in hit.items()):
+            continue
+        if not any(began <= first + ONSET_GRACE for began in hit.values()):
+            continue  # the incident began elsewhere
+        effects = [s for c in hit for s in _caller_failures(scene, c, change.ts, end)
+                   if not _other_dependency_failed_first(scene, c, change.service, s, failed)]
+        if not effects:
+            continue
+        key = (change.service, change.kind)
+        decisive = [s for s in effects if dec.is_decisive(s)]
+        best = max(effects, key=lambda s: float(s.score))
+        if decisive:
+            _credit_change(scene, change, decisive, f"then on {best.service}, which calls it: {best.title[:160]}")
+            continue
+        if not _shifted_after(scene, change, _first_start(effects)):
+            continue  # errors alone on the callers: the change must show on the changed component too
+        scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
+        scene.fits[key] = Evidence(
+            id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
+            ts=change.ts, weight=DEPLOY_FIT_SCORE,
+            summary=f"{change.evidence.summary} -- then on {best.service}, which calls it: {best.title[:160]}",
+        )
+
+
+def _shifted_after(scene: _Scene, change: Change, until: datetime | None) -> bool:
+    """Whether the changed component's own evidence shifted (a new log template, a metric change point: ``SHIFT_MIN``
+    or more, not decisive) after the change and no later than ``until`` (within ``ONSET_GRACE``)."""
+    if change.ts is None or until is None:
+        return False
+    return any(s.started_at is not None and float(s.score) >= SHIFT_MIN and not dec.is_decisive(s)
+               and (s.source or "").lower().startswith(("log", "metric"))
+               and change.ts <= _aware(s.started_at) <= until + ONSET_GRACE  # type: ignore[operator]
+               for s in scene.anomalies.get(change.service, []))
+
+
 # what a change of a component cannot do to the components it calls: cut or slow a network path, break name
 # resolution, expire a certificate, break hardware, fill a disk, attack it. Their load, queries and limits it can.
 _INDEPENDENT_CATEGORIES = frozenset({"network", "dns", "tls", "hardware", "storage", "security"})
@@ -620,6 +717,7 @@ def build_candidates(
     _deploy_fit(scene)
     _change_explains(scene)
     _change_fails_dependants(scene)
+    _change_fails_callers(scene)
     scene.decisive = dec.demote_late(scene.decisive, signals, early=scene.fits)
     cands: dict[tuple[str, str], Candidate] = {}
 

@@ -162,6 +162,12 @@ CHANGE_ROWS: tuple[ChangeRow, ...] = (
               r"\bcommit complete\b|\bConfiguration committed\b|%VSHD-5-VSHD_SYSLOG_CONFIG_I\b",
               "Jul 08 08:50:02 dr11.yyz 23806: %SYS-5-CONFIG_I: Configured from console by automation on vty2",
               "Jul 08 08:50:02 dr11.yyz 23806: %SYS-6-LOGGINGHOST_STARTSTOP: Logging to host 10.0.0.9 started"),
+    # appliances and network elements: a configuration package, profile or set activated (by an operator, a MOP)
+    ChangeRow("config.activated", "config",
+              r"\bconfig(?:uration)? (?:package|profile|set|bundle|snapshot|archive)\b[^.;]{0,60}?"
+              r"\b(?:activated|applied|committed|loaded|installed)\b(?! (?:failed|aborted))",
+              "Feb 03 10:12:00 fw-edge-2 cfgd[88]: configuration profile edge-2025-02 applied by user netops (commit 41f9)",
+              "Feb 03 10:12:00 fw-edge-2 cfgd[88]: configuration profile edge-2025-02 validated, awaiting approval"),
     # feature flags flipped
     ChangeRow("flag.flip", "flag",
               r"\b(?:feature[ _-]?flag|flag|toggle|feature)\b[^.;]{0,60}?\b(?:enabled|disabled|turned (?:on|off)|"
@@ -172,7 +178,7 @@ CHANGE_ROWS: tuple[ChangeRow, ...] = (
 
 _TRIGGER = re.compile(
     r"upgrade|install|updated|upgraded|erased|changed|chef|succeeded|configured|release|deploy|rolled|rolling|patched|"
-    r"edited|replaced|"
+    r"edited|replaced|activated|applied|"
     r"migrat|reload|reconfigur|sudo|sysctl|config_|commit|flag|toggle|feature|setting up|helm|image",
 )
 

@@ -8,7 +8,8 @@ templates over both with one miner, then compare each template's count in the tw
   Bonferroni-adjusted for the number of templates (so scores compare across services);
 - ``log.error_share``: the share of error/warning events went up (two-proportion test);
 - ``log.rare``: an error/warning template that is rare overall;
-- ``log.sequence``: transitions between templates never seen in the baseline (``sequence.py``).
+- ``log.sequence``: transitions between templates never seen in the baseline (``sequence.py``);
+- ``log.silence``: a stream that went quiet before the alert while the others went on (``silence.py``).
 
 Scores mix significance, severity and whether the template names a cause kind (``kinds.py``).
 """
@@ -27,6 +28,7 @@ from detectors.logs.kinds import kind_of
 from detectors.logs.miner import TemplateMiner
 from detectors.logs.parsing import LogEvent, parse_lines
 from detectors.logs.sequence import TransitionModel
+from detectors.logs.silence import StreamSpan, silences, stream_span
 from detectors.logs.stats import proportion_increase_p, rate_decrease_p, rate_increase_p, significance
 
 log = logging.getLogger(__name__)
@@ -353,9 +355,22 @@ def detect_service_signals(
     miner: TemplateMiner | None = None,
 ) -> list[Signal]:
     """The log signals of one service, best first (at most ``MAX_SIGNALS_PER_SERVICE``)."""
+    return _service_pass(service, lines, alert_time=alert_time, baseline_lines=baseline_lines, miner=miner)[0]
+
+
+def _service_pass(
+    service: str,
+    lines: list[str],
+    *,
+    alert_time: datetime | None = None,
+    baseline_lines: list[str] | None = None,
+    miner: TemplateMiner | None = None,
+) -> tuple[list[Signal], StreamSpan | None]:
+    """The service's signals and the span of its stream (``silence.stream_span``)."""
     events = _parse(lines, service)
     if not events:
-        return []
+        return [], None
+    span = stream_span(service, events)
     if baseline_lines:
         base = _parse(baseline_lines, service)
         cur = events
@@ -367,7 +382,7 @@ def detect_service_signals(
         comparison.add_baseline(e, cid)
     for e, cid in zip(cur, ids[len(base):], strict=True):
         comparison.add_current(e, cid)
-    return comparison.signals()
+    return comparison.signals(), span
 
 
 def _template_signal(
@@ -431,9 +446,10 @@ def detect_log_signals(
 ) -> list[Signal]:
     """Anomaly signals of every service's logs, best first. Never raises on bad input lines."""
     out: list[Signal] = []
+    spans: list[StreamSpan] = []
     for service, lines in (logs or {}).items():
         try:
-            found = detect_service_signals(
+            found, span = _service_pass(
                 str(service), list(lines or []), alert_time=alert_time,
                 baseline_lines=list((baseline or {}).get(service) or []) or None,
             )
@@ -441,6 +457,9 @@ def detect_log_signals(
             log.exception("log signal detection failed for a service", extra={"service": service})
             continue
         out.extend(found[:max_per_service])
+        if span is not None:
+            spans.append(span)
+    out.extend(silences(spans, alert_time=alert_time))
     annotate_onsets(out)
     out.sort(key=lambda s: s.score, reverse=True)
     return out

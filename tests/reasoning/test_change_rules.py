@@ -32,6 +32,10 @@ def test_each_row_reads_its_positive_and_not_its_negative(row) -> None:  # type:
     ("bad_deploy", "coredns pods recreated after node upgrade", None),
     ("bad_deploy", "kubectl rollout restart deployment/web", None),
     ("config_change", "pods restarted to pick up nothing new", None),
+    ("bad_deploy", "ops: enqueued one-off job ReindexOrders (all tenants)", None),
+    ("bad_deploy", "triggered the backfill for March usage", None),
+    # a job shipped with new code is a deploy
+    ("bad_deploy", "reports 3.1.0 deployed; ran a backfill", "bad_deploy"),
     # a restart that ships a new version is a deploy
     ("bad_deploy", "web 2.0.1 rolled out, pods restarted", "bad_deploy"),
     # other kinds as stated

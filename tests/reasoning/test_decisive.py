@@ -731,3 +731,15 @@ def test_a_numbered_host_is_the_one_known_name_that_ends_with_its_fleet() -> Non
     assert resolve_culprit("backend", ["objstore-backend"]) == "backend"
     # too short a stem to say anything
     assert resolve_culprit("s-1", ["objstore-s"]) == "s-1"
+
+
+def test_a_line_set_aside_as_old_is_decisive_again_when_a_component_went_silent_right_before_it() -> None:
+    # a load balancer marks a backend down a minute after that backend's log went quiet: the silence is the
+    # incident's first measured change (detectors/logs/silence.py), so the old line is where the incident began
+    line = _aged_line(2)
+    quiet = Signal(source="logs", detector="log.silence", service="payments", kind="node_failure", score=0.75,
+                   title="payments: stopped logging", started_at=at(1))
+    revived = retarget([line, quiet], KNOWN, {})[0]
+    assert revived.attributes["decisive"] is True and revived.attributes["incident_start"] is True
+    weak = quiet.model_copy(update={"score": 0.2})  # too weak a change to say when the incident began
+    assert retarget([line, weak], KNOWN, {})[0].attributes["decisive"] is False

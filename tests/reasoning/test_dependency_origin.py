@@ -135,3 +135,4 @@ def test_a_queue_backlog_gets_no_origin_from_dependency_order() -> None:
     cands = build_candidates(context=ctx, signals=sigs, similar=[], runbooks=[])
     feats = {(c.service, c.kind): c.features for c in cands}
     assert feats[("broker", "queue_backlog")]["dependency_origin"] == 0.0
+
