@@ -195,10 +195,22 @@ def load_cases(root: str | Path, *, use_cache: bool = True, limit: int | None = 
 
 def iter_cases(root: str | Path, *, use_cache: bool = True, limit: int | None = None) -> Iterator[LabelledCase]:
     base = Path(root)
-    cache_path = base / ".reasoning-cache.jsonl"
+    items = [(str(path.relative_to(base)) if path != base else path.name, path)
+             for path in bundle_dirs(base)[: limit or None]]
+    yield from _gather_cached(items, base / ".reasoning-cache.jsonl" if use_cache else None)
+
+
+def load_bundles(paths: list[Path], *, cache: Path | None = None) -> list[LabelledCase]:
+    """Labelled cases of the given bundle folders, each named by its resolved path (cached in ``cache``, a
+    JSON-lines file, when given; it is written nowhere else, so a folder that is part of the repository, like
+    the field casebook, is left as it is). A bundle without truth.json is left out."""
+    return list(_gather_cached([(str(path.resolve()), path) for path in paths], cache))
+
+
+def _gather_cached(items: list[tuple[str, Path]], cache_path: Path | None) -> Iterator[LabelledCase]:
     cached: dict[str, str] = {}
     version = _inputs_fingerprint()
-    if use_cache and cache_path.is_file():
+    if cache_path is not None and cache_path.is_file():
         for line in cache_path.read_text(encoding="utf-8").splitlines():
             try:
                 head = json.loads(line)
@@ -210,8 +222,7 @@ def iter_cases(root: str | Path, *, use_cache: bool = True, limit: int | None = 
             log.info("dropping cached ranker inputs made by other detector code")
             cache_path.write_text("".join(line + "\n" for line in cached.values()), encoding="utf-8")
     gatherer: Gatherer | None = None
-    for path in bundle_dirs(base)[: limit or None]:
-        key = str(path.relative_to(base)) if path != base else path.name
+    for key, path in items:
         if key in cached:
             yield LabelledCase.from_json(cached[key])
             continue
@@ -220,7 +231,17 @@ def iter_cases(root: str | Path, *, use_cache: bool = True, limit: int | None = 
         if case is None:
             continue
         case.name = key
-        if use_cache:
+        if cache_path is not None:
             with cache_path.open("a", encoding="utf-8") as fh:
                 fh.write(case.to_json() + "\n")
         yield case
+
+
+def bundle_split(path: Path) -> str:
+    """The ``split`` a bundle's truth.json names (the field casebook's ``dev`` or ``test``); "" when it names
+    none or cannot be read. Nothing else of the file is looked at."""
+    try:
+        raw = json.loads((path / "truth.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(raw.get("split") or "") if isinstance(raw, dict) else ""
