@@ -134,3 +134,21 @@ def test_odd_series_do_not_raise() -> None:
            MetricSeries(service="", metric="m", timestamps=[T0, T0 + timedelta(minutes=1)], values=[1.0, 2.0])]
     assert metric_silences(odd, alert_time=ALERT) == []
     assert metric_silences(odd, alert_time=None) == []
+
+
+def test_live_up_series_from_a_prometheus_range_query() -> None:
+    from connectors.prometheus.client import parse_query_range
+
+    start = int(T0.timestamp())
+
+    def values(zero_from: int | None) -> list[list[object]]:
+        return [[start + 30 * i, "0" if zero_from is not None and i >= zero_from else "1"] for i in range(120)]
+
+    payload = {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": {"__name__": "up", "job": "api", "instance": "web-1:8080"}, "values": values(70)},
+        {"metric": {"__name__": "up", "job": "node", "instance": "web-1:9100"}, "values": values(None)},
+    ]}}
+    series = parse_query_range(payload, metric="up")
+    signals = detect_metric_signals(series, alert_time=ALERT)
+    silent = [(s.service, s.kind) for s in signals if s.detector == "metric.silence"]
+    assert silent == [("api", "crash_loop")]
