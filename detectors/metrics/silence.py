@@ -14,7 +14,10 @@ returns a ``metric.silence`` signal for each component (or instance of one) that
 - is outlived by at least ``WITNESSES_MIN`` other components that reported after that quiet stretch (series that
   all end where the bundle's window ends are not silent: the others end with them). A target whose ``up`` fell to 0
   and stayed there needs no witness: the scrape went on and found nothing answering;
-- was not replaced: another instance of the same service that first appears around that moment is a rollout.
+- was not replaced: another instance of the same service that first appears around that moment is a rollout;
+- was not stopped on purpose: ``without_planned_stops`` drops the silence of a component changed (a planned restart,
+  a maintenance, a deploy: any change event on it) within ``PLANNED_BEFORE`` before it stopped, or ``PLANNED_AFTER``
+  after: a component taken down on purpose is a change, not a failure.
 
 Which kind (docs/causes.md): a host's own series stopping (the series' service is the host) is ``node_failure`` on the
 host; a process's series that stop while its host (the ``instance``/``host`` label of its series) keeps reporting
@@ -33,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.models import Evidence, EvidenceType, MetricSeries, Signal, SignalSource
+from bot.domain.models import ChangeEvent, Evidence, EvidenceType, MetricSeries, Signal, SignalSource
 
 DETECTOR = "metric.silence"
 SCORE = 0.75
@@ -45,6 +48,8 @@ QUIET_MIN = timedelta(minutes=5)
 QUIET_STEPS = 5
 LONGEST_GAPS = 3
 WITNESSES_MIN = 2
+PLANNED_BEFORE = timedelta(minutes=15)
+PLANNED_AFTER = timedelta(minutes=2)
 _UP = re.compile(r"^(?:up|target_up|scrape_up)$", re.IGNORECASE)  # Prometheus' own "did the target answer"
 _HOST_LABELS = ("instance", "host", "hostname", "nodename", "node")
 
@@ -221,3 +226,21 @@ def _signal(unit: _Unit, service: str, kind: str, last: datetime, quiet: timedel
                     "witnesses": witnesses, "instance": unit.instance, "host": unit.host, "up_zero": scraped_on,
                     "process": unit.service, "shape": "silence", "direction": -1, "change_time": last.isoformat()},
     )
+
+
+def without_planned_stops(signals: list[Signal], events: Iterable[ChangeEvent]) -> list[Signal]:
+    """``signals`` less the ``metric.silence`` ones of a component (or its process) changed within
+    ``PLANNED_BEFORE`` before it stopped reporting or ``PLANNED_AFTER`` after: a stop on purpose."""
+    changed: dict[str, list[datetime]] = defaultdict(list)
+    for e in events:
+        if e.service:
+            changed[e.service].append(_aware(e.ts))
+    out: list[Signal] = []
+    for sig in signals:
+        if sig.detector == DETECTOR and sig.started_at is not None:
+            stopped = _aware(sig.started_at)
+            names = {sig.service, sig.attributes.get("process"), sig.attributes.get("host")} - {None, ""}
+            if any(stopped - PLANNED_BEFORE <= ts <= stopped + PLANNED_AFTER for n in names for ts in changed.get(n, [])):
+                continue
+        out.append(sig)
+    return out

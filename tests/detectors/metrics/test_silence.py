@@ -152,3 +152,18 @@ def test_live_up_series_from_a_prometheus_range_query() -> None:
     signals = detect_metric_signals(series, alert_time=ALERT)
     silent = [(s.service, s.kind) for s in signals if s.detector == "metric.silence"]
     assert silent == [("api", "crash_loop")]
+
+
+@pytest.mark.parametrize(("change_min", "kept"), [(25, False), (31, False), (5, True), (40, True), (None, True)])
+def test_a_component_changed_just_before_it_stopped_was_stopped_on_purpose(change_min: float | None,
+                                                                            kept: bool) -> None:
+    from bot.domain.models import ChangeEvent
+    from detectors.metrics.silence import without_planned_stops
+
+    signals = metric_silences([_series("ledger", "cpu_percent", until_min=30), *WITNESSES], alert_time=ALERT)
+    events = [] if change_min is None else [
+        ChangeEvent(ts=T0 + timedelta(minutes=change_min), kind="maintenance", service="ledger",
+                    text="planned restart of ledger")]
+    assert bool(without_planned_stops(signals, events)) is kept
+    other = [ChangeEvent(ts=T0 + timedelta(minutes=28), kind="deploy", service="checkout", text="checkout v2")]
+    assert without_planned_stops(signals, other) == signals
