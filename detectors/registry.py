@@ -53,7 +53,6 @@ def alert_metric_of(context: IncidentContext) -> str | None:
 
 def metrics_detector(context: IncidentContext) -> list[Signal]:
     from detectors.metrics import detect_metric_signals
-
     from detectors.metrics.silence import without_planned_stops
 
     if not context.metrics:

@@ -239,7 +239,7 @@ def without_planned_stops(signals: list[Signal], events: Iterable[ChangeEvent]) 
     for sig in signals:
         if sig.detector == DETECTOR and sig.started_at is not None:
             stopped = _aware(sig.started_at)
-            names = {sig.service, sig.attributes.get("process"), sig.attributes.get("host")} - {None, ""}
+            names = {str(n) for n in (sig.service, sig.attributes.get("process"), sig.attributes.get("host")) if n}
             if any(stopped - PLANNED_BEFORE <= ts <= stopped + PLANNED_AFTER for n in names for ts in changed.get(n, [])):
                 continue
         out.append(sig)
