@@ -53,11 +53,13 @@ def alert_metric_of(context: IncidentContext) -> str | None:
 
 def metrics_detector(context: IncidentContext) -> list[Signal]:
     from detectors.metrics import detect_metric_signals
+    from detectors.metrics.silence import without_planned_stops
 
     if not context.metrics:
         return []
-    return detect_metric_signals(context.metrics, alert_time=context.alert_time, topology=context.topology,
-                                 alert_metric=alert_metric_of(context))
+    signals = detect_metric_signals(context.metrics, alert_time=context.alert_time, topology=context.topology,
+                                    alert_metric=alert_metric_of(context))
+    return without_planned_stops(signals, context.events)  # a component stopped on purpose did not go away
 
 
 def changes_detector(context: IncidentContext) -> list[Signal]:

@@ -669,7 +669,8 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 "score": round(float(sig.score) * 0.8, 4),
                 "attributes": {**sig.attributes, "decisive": False, "blames": target},
             }))
-    return triggers_to_limits(slow_listeners(consequences_to_mechanism(out, topology, roles)), topology)
+    return busy_refusals(triggers_to_limits(slow_listeners(consequences_to_mechanism(out, topology, roles)),
+                                            topology))
 
 
 # The kernel's "Possible SYN flooding on port N. Sending cookies." says that a listening socket's queue of half-open
@@ -698,6 +699,58 @@ def slow_listeners(signals: list[Signal]) -> list[Signal]:
         out.append(sig.model_copy(update={
             "kind": "cpu_saturation", "score": round(min(float(sig.score), max(float(s.score) for s in busy)), 4),
             "attributes": {**sig.attributes, "reported_as": sig.kind, "mechanism_from": busy[0].id},
+        }))
+    return out
+
+
+# A component that answers "429 / too many requests / overloaded, shedding load" while its own CPU is saturated or its
+# own worker pool full sheds load because it is at its ceiling: that limit is the fault, not a quota (docs/causes.md).
+# The refusal must be the component's own answer (its own line says it refuses, or a caller's quote was moved to it),
+# and a refusal that names a quota or a plan stays ``rate_limited``.
+REFUSAL_KINDS = frozenset({"rate_limited"})
+CEILING_KINDS = ("cpu_saturation", "thread_pool_exhaustion")
+_CEILING_AFTER = timedelta(minutes=5)  # a limit begun this long after the first refusal is not why it refused
+_ANSWERS_REFUSAL = re.compile(
+    r"\b(?:respond(?:ing|ed|s)?|repl(?:y|ying|ied|ies)|answer(?:ing|ed|s)?|return(?:ing|ed|s)?|send(?:ing|s)?)"
+    r"(?: with)?(?: (?:an? |HTTP |status |code )*)?(?:429|503|<\*>)(?!\w)|\bshed(?:ding|s)? (?:load|requests|traffic)\b|"
+    r"\bload[- ]shedding\b|\boverloaded\b|\brejecting (?:new )?(?:requests|calls|connections|work)\b",
+    re.IGNORECASE)
+_POLICY_LIMIT = re.compile(r"\bquota|\bplan\b|\bbilling|\bsubscription|\btier\b|\bpolicy", re.IGNORECASE)
+
+
+def _signal_text(sig: Signal) -> str:
+    return " ".join([sig.title or "", *(e.summary or "" for e in sig.evidence)])
+
+
+def _own_refusal(sig: Signal) -> bool:
+    """Whether a throttling finding is the component's own answer: a caller's line moved to it, or its own line
+    saying that it refuses; never one whose text names a quota or a plan."""
+    text = _signal_text(sig)
+    if _POLICY_LIMIT.search(text):
+        return False
+    return bool(sig.attributes.get("reporter")) or bool(_ANSWERS_REFUSAL.search(text))
+
+
+def busy_refusals(signals: list[Signal]) -> list[Signal]:
+    """Rewrite a component's own throttling replies (``REFUSAL_KINDS``) as its CPU saturation or full worker pool
+    (``CEILING_KINDS``, its own evidence, ``_LIMIT_MIN`` or more) when that limit began before the first refusal or
+    within ``_CEILING_AFTER`` of it. With no such limit, or a quota named, the finding stays as it is."""
+    out: list[Signal] = []
+    for sig in signals:
+        if str(sig.kind) not in REFUSAL_KINDS or not sig.service or sig.started_at is None or not _own_refusal(sig):
+            out.append(sig)
+            continue
+        began = _aware(sig.started_at)
+        limits = [s for s in signals if s.service == sig.service and str(s.kind) in CEILING_KINDS
+                  and float(s.score) >= _LIMIT_MIN and s.started_at is not None and not s.attributes.get("reporter")
+                  and _aware(s.started_at) <= began + _CEILING_AFTER]
+        if not limits:
+            out.append(sig)
+            continue
+        limit = max(limits, key=lambda s: (float(s.score), CEILING_KINDS.index(str(s.kind)) == 0))
+        out.append(sig.model_copy(update={
+            "kind": limit.kind, "score": round(min(float(sig.score), float(limit.score)), 4),
+            "attributes": {**sig.attributes, "reported_as": sig.kind, "mechanism_from": limit.id},
         }))
     return out
 

@@ -13,7 +13,8 @@ Series are named by the query's name (``node_cpu_busy_ratio``); their service co
 (``service_of_series``): ``service``, else the ``pod``'s workload (``bot.domain.workloads``), else
 ``deployment`` / ``statefulset`` / ``daemonset``, else ``job`` unless it names an exporter, else ``node``,
 else the ``instance``'s host (port stripped), so node_exporter series map to the host the alert names.
-HTTP RED queries aggregate away their labels and take the queried service.
+HTTP RED queries aggregate away their labels and take the queried service. ``up`` (host and svc scope) keeps its
+labels: each target is its own series, named by its job or its host.
 """
 
 from __future__ import annotations
@@ -96,6 +97,11 @@ DEFAULT_QUERIES: tuple[DefaultQuery, ...] = (
     _q("node_network_errors", "host",
        "sum by (instance) (rate(node_network_receive_errs_total{{host}}[1m]) "
        "+ rate(node_network_transmit_errs_total{{host}}[1m]))"),
+    # Prometheus' own record of each scrape: 1 when the target answered, 0 when it did not. A target whose ``up``
+    # falls to 0 and stays there (or whose series end) while its host's go on is what went away
+    # (``detectors/metrics/silence.py``): every target on the alert's host, and every instance of the alert's job.
+    _q("up", "host", "up{{host}}"),
+    _q("up", "svc", "up{{svc}}"),
     # kube-state-metrics
     _q("kube_pod_restarts", "kube",
        "sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{kube}}[5m]))"),

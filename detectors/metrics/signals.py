@@ -10,6 +10,8 @@ likely origin), and lowered for a service whose own dependency changed earlier (
 Which service a symptom blames is the call of one ranking, ``rank.rank_metric_causes`` (the one
 ``bench.petshop`` measures): symptoms' scores rest on their service's score there, and its clear top
 origin becomes a ``dependency_failure`` signal (``metric.origin``) when its own series name no cause.
+Series that stop before the alert while the others go on are read by ``silence.metric_silences``
+(``metric.silence``: the host or process that went away).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from detectors.metrics.excursion import current_excursion, first_alarm, online_p
 from detectors.metrics.kinds import bad_directions, is_falling_bad, kind_for, rule_for, series_name
 from detectors.metrics.prepare import prepare
 from detectors.metrics.rank import RankedCause, rank_metric_causes
+from detectors.metrics.silence import metric_silences
 
 logger = logging.getLogger(__name__)
 
@@ -416,6 +419,7 @@ def detect_metric_signals(
     _weigh_capacity(findings, limits, alert_ts)
     findings = [f for f in findings if f.anomaly >= min_score]
     at_limit = _at_limit_signals(series, limits, alert_ts, seen={(f.series.service, f.series.metric) for f in findings})
+    at_limit += metric_silences(series, alert_time=alert_time)  # series that stopped: what went away
     if not findings:
         return sorted(at_limit, key=lambda sig: -sig.score)
     try:

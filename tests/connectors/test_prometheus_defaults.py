@@ -104,8 +104,18 @@ def test_fetch_runs_shipped_queries_and_maps_series_to_the_host() -> None:
     assert by_name["node_filesystem_avail_ratio"].labels["mountpoint"] == "/"
     assert all(s.service == "web-1" for s in series)
     host_queries = [q for q in DEFAULT_QUERIES if q.scope == "host"]
-    # host queries plus the HTTP RED ones for the alert's service
-    assert len(fake.queries) == len(host_queries) + 3
+    svc_queries = [q for q in DEFAULT_QUERIES if q.scope == "svc"]
+    # host queries plus the per-service ones (HTTP RED, up) for the alert's service
+    assert len(fake.queries) == len(host_queries) + len(svc_queries)
+
+
+def test_up_is_queried_for_every_target_on_the_host_and_of_the_job_with_its_labels() -> None:
+    jobs = default_jobs(_alert(alertname="TargetDown", instance="web-1:8080", job="api"), ["api"], skip=set())
+    ups = sorted(q for _, name, q in jobs if name == "up")
+    assert ups == ['up{instance=~"web-1(:[0-9]+)?"}', 'up{job="api"}']
+    assert not next(q for q in DEFAULT_QUERIES if q.name == "up").queried_service  # series keep their own service
+    assert service_of_series({"job": "api", "instance": "web-1:8080"}) == "api"
+    assert service_of_series({"job": "node", "instance": "web-1:9100"}) == "web-1"
 
 
 def test_configured_query_replaces_the_shipped_one_of_that_name_and_extends_the_rest() -> None:

@@ -743,3 +743,43 @@ def test_a_line_set_aside_as_old_is_decisive_again_when_a_component_went_silent_
     assert revived.attributes["decisive"] is True and revived.attributes["incident_start"] is True
     weak = quiet.model_copy(update={"score": 0.2})  # too weak a change to say when the incident began
     assert retarget([line, weak], KNOWN, {})[0].attributes["decisive"] is False
+
+
+def _refusal(service: str, text: str, minute: float = 9, **attributes: object) -> Signal:
+    return Signal(source="logs", detector="log.new_template", service=service, kind="rate_limited",
+                  title=f"{service}: new log template: {text}", score=0.85, started_at=at(minute),
+                  attributes=dict(attributes),
+                  evidence=[Evidence(id=f"log:{service}:refusal", type=EvidenceType.LOG, summary=text, service=service)])
+
+
+@pytest.mark.parametrize(
+    ("refusal", "limit", "expected"),
+    [
+        # its own line says it refuses, its CPU at the ceiling first: the CPU is the fault
+        (_refusal("sandbox", "request refused for tenant <*>; responding 429"), ("cpu_saturation", 5), "cpu_saturation"),
+        (_refusal("sandbox", "overloaded, shedding load (queue 512)"), ("thread_pool_exhaustion", 8), "thread_pool_exhaustion"),
+        # a caller's quote of its 429 moved to it (``reporter``): the same
+        (_refusal("sandbox", "upstream said 429 Too Many Requests", reporter="gateway"), ("cpu_saturation", 5),
+         "cpu_saturation"),
+        # the limit began well after the refusals: the refusals are not its symptom
+        (_refusal("sandbox", "responding 429 to client <*>"), ("cpu_saturation", 20), "rate_limited"),
+        # a refusal that names a quota or a plan is a policy limit, whatever the CPU does
+        (_refusal("sandbox", "monthly quota exceeded for tenant <*>; responding 429"), ("cpu_saturation", 5),
+         "rate_limited"),
+        # the component received a 429 (its own line does not say it refuses): a provider's throttling
+        (_refusal("sandbox", "got 429 Too Many Requests from api.payments.example"), ("cpu_saturation", 5),
+         "rate_limited"),
+    ],
+)
+def test_a_component_refusing_at_its_own_ceiling_is_that_limit_not_rate_limited(
+        refusal: Signal, limit: tuple[str, float], expected: str) -> None:
+    busy = signal("metrics", "sandbox", limit[0], 0.9, limit[1])
+    moved = retarget([refusal, busy], ["sandbox", "gateway"], {"gateway": ["sandbox"], "sandbox": []})
+    kinds = [s.kind for s in moved if s.title == refusal.title]
+    assert kinds == [expected]
+
+
+def test_a_refusal_on_another_component_than_the_busy_one_stays_rate_limited() -> None:
+    moved = retarget([_refusal("sandbox", "responding 429"), signal("metrics", "gateway", "cpu_saturation", 0.9, 5)],
+                     ["sandbox", "gateway"], {})
+    assert [s.kind for s in moved if s.service == "sandbox"] == ["rate_limited"]
