@@ -441,6 +441,17 @@ def _preemption_by_priority_change(scene: _Scene, change: Change) -> list[Signal
     return found if any(s.attributes.get("rule") == "schedule.preempted" for s in found) else []
 
 
+def self_throttling(signals: list[Signal]) -> bool:
+    """Whether a component's signals show it refusing requests for rate by a limit of its own: its rate-limit
+    evidence (its 429 count, its rejections) names no provider that throttles it and no caller reported it, while
+    the requests it receives did not rise (no ``traffic_spike``). Such throttling is the component's own rules at
+    work, not a provider's reply (docs/causes.md)."""
+    limited = [s for s in signals if s.kind == "rate_limited" and float(s.score) >= 0.5]
+    named = any(s.attributes.get("culprit") or s.attributes.get("reporter") for s in limited)
+    rise = any(s.kind == "traffic_spike" and float(s.score) >= 0.5 for s in signals)
+    return bool(limited) and not named and not rise
+
+
 def _change_explains(scene: _Scene) -> None:
     """A config change, flag or deploy of a component followed (within ``DEPLOY_FIT_WINDOW``) by that component's
     own decisive failure of a generic kind (``_OWN_FAILURE_KINDS``, or its identity failure as its callers report
@@ -454,17 +465,22 @@ def _change_explains(scene: _Scene) -> None:
         if change.ts is None or change.kind not in CHANGE_CAUSES:
             continue
         preempted = _preemption_by_priority_change(scene, change)
-        if not preempted and (_specific_cause_on(scene, change.service) or _own_mechanism_on(scene, change.service)):
+        # a limit the component applies itself (``self_throttling``) names no mechanism beyond its own rules: right
+        # after its change, the change is how it began refusing
+        throttle = self_throttling(scene.anomalies.get(change.service, []))
+        if not preempted and (_specific_cause_on(scene, change.service, skip_throttle=throttle)
+                              or _own_mechanism_on(scene, change.service, skip_throttle=throttle)):
             continue
         own = preempted or [
             s for s in scene.anomalies.get(change.service, [])
-            if dec.is_decisive(s) and s.started_at is not None
-            and (s.kind in _OWN_FAILURE_KINDS or _changed_certificate(s)
+            if s.started_at is not None
+            and ((throttle and s.kind == "rate_limited" and float(s.score) >= 0.5) or dec.is_decisive(s) and (
+                 s.kind in _OWN_FAILURE_KINDS or _changed_certificate(s)
                  or (s.kind in _IDENTITY_FAILURES and s.attributes.get("reporter")
                      and dec.name_affinity(change.service, str(s.kind), scene.roles) == 1.0)
                  or ((s.kind in _UNREACHABLE_KINDS or s.attributes.get("rule") in _HEALTH_CHECK_RULES)
                      and s.attributes.get("reporter")
-                     and not _own_mechanism_on(scene, change.service)))
+                     and not _own_mechanism_on(scene, change.service))))
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
         ]
         if not preempted:
@@ -675,15 +691,17 @@ def _dependency_failed_first(scene: _Scene, service: str, effect: datetime | Non
     return False
 
 
-def _own_mechanism_on(scene: _Scene, service: str) -> bool:
+def _own_mechanism_on(scene: _Scene, service: str, *, skip_throttle: bool = False) -> bool:
     """Whether the service's own log or metrics name how it fails (a decisive finding of its own, not one its
-    callers reported, of a kind more specific than "it failed")."""
+    callers reported, of a kind more specific than "it failed"). With ``skip_throttle`` its own rate limiting
+    (``self_throttling``) is no such mechanism."""
     return any(dec.is_decisive(s) and not s.attributes.get("reporter") and s.kind not in CHANGE_CAUSES
                and s.kind not in _OWN_FAILURE_KINDS and s.kind not in _UNREACHABLE_KINDS and not _changed_certificate(s)
-               for s in scene.anomalies.get(service, [])) or _specific_cause_on(scene, service)
+               and not (skip_throttle and s.kind == "rate_limited")
+               for s in scene.anomalies.get(service, [])) or _specific_cause_on(scene, service, skip_throttle=skip_throttle)
 
 
-def _specific_cause_on(scene: _Scene, service: str) -> bool:
+def _specific_cause_on(scene: _Scene, service: str, *, skip_throttle: bool = False) -> bool:
     """Whether the service's own evidence names how it fails (a leak, throttling, a pool at its limit...): then a
     change before it is the trigger of that mechanism, and the mechanism is the answer, not the change. A count of
     restarts or errors (``_OWN_FAILURE_KINDS``) says that it fails, not how: a change before it keeps the answer.
@@ -691,6 +709,7 @@ def _specific_cause_on(scene: _Scene, service: str) -> bool:
     began with this service, and it is only given when the service's own series name no cause."""
     return any(is_cause_kind(s.kind) and s.kind not in CHANGE_CAUSES and s.kind not in _OWN_FAILURE_KINDS
                and s.detector != ORIGIN_DETECTOR and s.score >= 0.5 and (s.source or "").startswith("metric")
+               and not (skip_throttle and s.kind == "rate_limited")
                for s in scene.anomalies.get(service, []))
 
 

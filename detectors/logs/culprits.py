@@ -79,8 +79,10 @@ _NOT_HOSTS = frozenset({"localhost.localdomain", "http", "https", "tcp", "udp", 
 _DOC_BEFORE = re.compile(r"(?:\bsee|visit|refer to|documentation|more details|more information|help)\W{0,12}$",
                          re.IGNORECASE)
 # the caller's own address in a server's log (``failed TLS handshake: from=10.2.7.14:51234``, nginx's
-# ``client: 203.0.113.9``): the side that connected, never the component that failed to answer
-_CALLER_BEFORE = re.compile(r"(?:\bfrom|\bclient(?:_addr|_ip)?|\bremote_addr|\bsrc(?:_ip)?)\s*(?:=|:)\s*\"?$", re.IGNORECASE)
+# ``client: 203.0.113.9``), also as a JSON key (MongoDB's ``"remote":"10.77.1.18:51422"``): the side that connected,
+# never the component that failed to answer
+_CALLER_BEFORE = re.compile(r"(?:\bfrom|\bclient(?:_addr|_ip)?|\bremote(?:_addr|_ip)?|\bsrc(?:_ip)?)\"?\s*(?:=|:)\s*\"?$",
+                            re.IGNORECASE)
 _DOC_HOST = re.compile(r"^(?:wiki|docs?|help|kb|support)\.|(?:^|\.)(?:stackoverflow\.com|readthedocs\.io)$")
 # "RestTemplate.java:785", "main.go:42", "handler.py:88": a source file and line, not a host and port
 _SOURCE_FILE = re.compile(r"\.(?:java|kt|scala|groovy|go|py|pyx|rb|rs|js|mjs|cjs|ts|tsx|jsx|c|cc|cpp|cxx|h|hpp|cs|php|"

@@ -231,9 +231,14 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("db.pool_exhausted", "decisive", "db_connection_exhaustion", 0.75, "self",
          r"HikariPool-\d+ - Connection is not available, request timed out|QueuePool limit of size \d+ overflow|"
          r"Cannot get a connection, pool error|Timeout waiting for idle object|unable to acquire (?:a )?(?:JDBC )?connection|"
-         r"connection pool (?:is )?exhausted|Timed out fetching a new connection from the connection pool",
+         r"connection pool (?:is )?exhausted|Timed out fetching a new connection from the connection pool|"
+         # a pool that names its own fill (Go's database/sql wrappers, node-postgres): every connection is handed out
+         r"(?:timed out|timeout) (?:waiting for|acquiring) (?:a |an )?(?:pooled |free |idle |available )?"
+         r"(?:connection|client) (?:from (?:the )?pool\b|\(\d+/\d+ in use\))|"
+         r"timed out waiting for (?:a |an )?(?:pooled|free|idle|available) connection",
          hint=("connection is not available", "queuepool limit", "pool error", "idle object", "unable to acquire",
-               "pool exhausted", "pool is exhausted", "timed out fetching a new connection")),
+               "pool exhausted", "pool is exhausted", "timed out fetching a new connection", "timed out waiting for",
+               "timeout waiting for", "timeout acquiring", "timed out acquiring")),
     Rule("db.lock", "decisive", "db_lock_contention", 0.7, "self",
          r"ERROR:\s+deadlock detected|Deadlock found when trying to get lock|Lock wait timeout exceeded|"
          r"could not obtain lock on|canceling statement due to lock timeout", role="database"),

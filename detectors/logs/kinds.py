@@ -30,7 +30,9 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("db_connection_exhaustion", r"too many (?:client |database )?connections|connection pool (?:is )?exhausted|"
                                  r"remaining connection slots|max_connections|unable to acquire (?:a )?(?:JDBC )?connection|"
                                  r"Cannot get a connection, pool|pool timeout|ConnectionPool.*(?:full|exhausted)|"
-                                 r"QueuePool limit|HikariPool.*(?:timed out|not available)"),
+                                 r"QueuePool limit|HikariPool.*(?:timed out|not available)|"
+                                 r"timed out waiting for (?:a |an )?(?:pooled|free|idle|available) connection|"
+                                 r"(?:timed out|timeout) acquiring (?:a |an )?(?:connection|client) from (?:the )?pool"),
     # a database's own deadlock report is lock contention in the database, not an application deadlock
     ("db_lock_contention", r"ERROR:\s+deadlock detected|Deadlock found when trying to get lock|deadlock victim"),
     ("deadlock", r"deadlock|\[semacquire\b|\[sync\.(?:RW)?Mutex\.R?Lock|sync\.\(\*(?:RW)?Mutex\)\.R?Lock|waiting to lock (?:monitor|<)|BLOCKED \(on object monitor\)|all goroutines are asleep|"

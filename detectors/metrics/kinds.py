@@ -81,7 +81,8 @@ KIND_RULES: tuple[KindRule, ...] = (
         "queue",
     ),
     KindRule(
-        r"(disk|io|fs|filesystem|volume).*(wait|latency|await|svctm|time)|iowait",
+        # a device busy all the time (iostat's busy share, atop's "busy") is slow, not full
+        r"(disk|io|fs|filesystem|volume).*(wait|latency|await|svctm|time|busy)|iowait",
         "disk_io_latency",
         None,
         "disk_io",

@@ -22,7 +22,7 @@ CASES_DIR = Path(__file__).resolve().parents[2] / "bench" / "casebook" / "cases"
 CASES = sorted((p for p in CASES_DIR.glob("pm-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
 CASE_NAME = re.compile(r"^pm-(?P<n>\d{2,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-MIN_CASES = 215
+MIN_CASES = 235
 MIN_COMPANIES = 40
 # 2 of the first 49 cases, 3 of 73 after the second batch (pm-50..73) and of 99 after the third (pm-74..99)
 MAX_CASES_PER_COMPANY = 3
@@ -156,3 +156,25 @@ def test_later_cases_record_changes_or_notes_beside_the_incident(case: Path) -> 
     """From the ninth batch on, each bundle's events carry at least one change or note (the cause or a red herring)."""
     kinds = {json.loads(line)["kind"] for line in (case / "events.jsonl").read_text(encoding="utf-8").splitlines() if line}
     assert kinds & {"deploy", "config", "flag", "scale", "maintenance", "note"}, case.name
+
+
+TENTH_BATCH = [c for c in CASES if int(c.name.split("-")[1]) >= 216]
+
+
+@pytest.mark.parametrize("case", TENTH_BATCH, ids=lambda c: c.name)
+def test_tenth_batch_bundles_are_varied_and_carry_a_red_herring_change(case: Path) -> None:
+    """From the tenth batch on: logs of at least three components, at least two metric series, and a change or note
+    on a component other than the truth's (a red herring beside the cause)."""
+    context, _ = load_bundle(case)
+    assert len(context.logs) >= 3, case.name
+    assert len(context.metrics) >= 2, case.name
+    truth = _truth(case)["root_cause_service"]
+    others = [json.loads(line) for line in (case / "events.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    assert any(e["service"] != truth for e in others), case.name
+
+
+def test_tenth_batch_holds_both_metric_shapes_and_several_alert_vendors() -> None:
+    shapes = {p.suffix for case in TENTH_BATCH for p in (case / "metrics").iterdir()}
+    assert shapes >= {".csv", ".json"}
+    vendors = {load_bundle(case)[0].incident.alerts[0].source for case in TENTH_BATCH}
+    assert len(vendors) >= 5, vendors

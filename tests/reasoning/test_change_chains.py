@@ -116,3 +116,25 @@ def test_callers_that_report_a_failed_dependency_after_its_deploy_keep_dependenc
     signals = [_decisive("orders", "dependency_failure", 0.75, 3, culprit="istiod")]
     cands = _cands(ctx, signals)
     assert cands[("istiod", "dependency_failure")].features["decisive_score"] == 0.75
+
+
+LIMITER = {"api": ["limiter-store", "blobstore"], "limiter-store": [], "blobstore": []}
+
+
+def test_a_limit_the_component_applies_itself_right_after_its_deploy_is_the_deploy() -> None:
+    from bot.reasoning.features import self_throttling
+
+    # the api's own 429 count jumps two minutes after its release; nothing names a provider, no more requests came
+    own_429 = signal("metrics", "api", "rate_limited", 1.0, 2)
+    ctx = context(service="api", topology=LIMITER, events=[_change("api", "deploy", 0)])
+    cands = _cands(ctx, [own_429])
+    assert self_throttling([own_429])
+    assert cands[("api", "bad_deploy")].features["decisive_score"] == 1.0
+    # a provider named in the throttling reply is that provider's limit, not a limit of the api's own
+    named = _decisive("api", "rate_limited", 0.8, 2, culprit="blobstore")
+    assert not self_throttling([own_429, named])
+    # and a rise in the requests received makes the 429s the answer to more demand, not to a new rule
+    assert not self_throttling([own_429, signal("metrics", "api", "traffic_spike", 0.9, 1)])
+    # without the deploy the throttling stays what it is
+    plain = _cands(context(service="api", topology=LIMITER, events=[]), [own_429])
+    assert ("api", "bad_deploy") not in plain

@@ -65,6 +65,9 @@ def test_the_callers_own_address_in_a_servers_log_is_not_the_peer() -> None:
     assert peer_of('[ERROR] agent.server.rpc: failed TLS handshake: from=10.2.7.14:51234 error="x509: certificate '
                    'has expired"') is None
     assert peer_of("SSL_do_handshake() failed while SSL handshaking, client: 203.0.113.9:51234") is None
+    # the same caller as a JSON key of a structured server log (MongoDB's slow-query line names its client)
+    assert peer_of('{"msg":"Slow query","attr":{"planSummary":"COLLSCAN","remote":"10.77.1.18:51422",'
+                   '"durationMillis":18423}}') is None
     # the callee named after the caller is still found
     nginx = ('upstream timed out (110) while reading response header from upstream, client: 203.0.113.9, '
              'server: shop, upstream: "http://10.0.3.7:8080/cart"')

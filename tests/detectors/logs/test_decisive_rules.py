@@ -121,6 +121,10 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "connections", "db_connection_exhaustion", None),
     ("db.pool_exhausted", "java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, "
      "request timed out after 30000ms.", "db_connection_exhaustion", None),
+    ("db.pool_exhausted", "ERROR http GET /topics 500 30001ms: db: timed out waiting for a pooled connection "
+     "(200/200 in use)", "db_connection_exhaustion", None),
+    ("db.pool_exhausted", '{"level":"error","msg":"healthcheck failed","err":"timeout acquiring client from pool after '
+     '5000ms"}', "db_connection_exhaustion", None),
     ("db.lock", "ERROR:  deadlock detected", "db_lock_contention", None),
     ("db.lock", "ERROR 1213 (40001): Deadlock found when trying to get lock; try restarting transaction",
      "db_lock_contention", None),

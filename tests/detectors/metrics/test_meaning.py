@@ -31,6 +31,8 @@ NAME_ROWS: tuple[tuple[str, int, str], ...] = (
     ("node_filesystem_avail_ratio", -1, "disk_full"),
     ("node_filesystem_avail_bytes", -1, "disk_full"),
     ("node_disk_io_time_ratio", 1, "disk_io_latency"),
+    ("disk_busy_percent", 1, "disk_io_latency"),  # a device busy all the time is slow, not full
+    ("disk_used_percent", 1, "disk_full"),
     ("node_network_receive_drop_total", 1, "packet_loss"),
     ("node_network_errors", 1, "packet_loss"),
     ("container_cpu_throttled_ratio", 1, "cpu_throttling"),
