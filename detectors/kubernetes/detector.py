@@ -115,7 +115,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     findings = gather_findings(context)
     resolver = Resolver(findings)
     owners = secret_owners(context.kubernetes, resolver.workloads())
-    said = line_signals(context.logs, resolver.workload_of_pod, lambda secret: owner_of(owners, secret))
+    said = line_signals(context.logs, resolver.workload_of_pod, lambda secret: owner_of(owners, secret),
+                        tuple(resolver.nodes), lambda service: list(context.topology.get(service, [])))
     said.extend(target_port_signals(context.kubernetes, context.logs))
     said.extend(certificate_signals(context.kubernetes, {*resolver.workloads(), *_topology_names(context)},
                                     lambda secret: owner_of(owners, secret)))
