@@ -279,6 +279,17 @@ def _relayed_answerer(sig: Signal, signals: list[Signal], topology: dict[str, li
     return target
 
 
+def dns_relay(resolver: str, signals: list[Signal]) -> str | None:
+    """The component a resolver's own lines blame for the lookups it could not answer (CoreDNS whose forwards to
+    its upstream time out: that upstream), so that its callers' failed lookups go there too; None when the
+    resolver's own evidence blames nothing further down."""
+    for sig in signals:
+        if sig.kind == "dns_failure" and is_decisive(sig) and sig.service and sig.service != resolver \
+                and sig.attributes.get("seen_on") == resolver:
+            return str(sig.service)
+    return None
+
+
 CLUSTER_DNS = "coredns"  # the cluster's resolver when the evidence names none (CoreDNS, the kube-dns Service)
 _CLUSTER_LOCAL = re.compile(r"\.svc(\.cluster\.local)?\.?$|\.cluster\.local\.?$")
 
@@ -652,6 +663,8 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
         target = _device_target(sig, resolve_culprit(culprit, names), names, roles, fleets)
         if sig.kind == "dns_failure" and target not in names:
             target = _resolver_for(sig, topology or {}) or _name_for_lookup(sig, names) or target
+        if sig.kind == "dns_failure":
+            target = dns_relay(target, signals) or target
         if _is_ip(target):
             target = _name_for_address(target, str(sig.kind), sig.service, names, topology or {}, frozenset(failing),
                                        roles)
@@ -906,6 +919,7 @@ def support(signals: Iterable[Signal]) -> dict[tuple[str, str], float]:
 # alert on the database that then crash-loops), not only by a detector.
 EXPLAINS: tuple[tuple[str, str], ...] = (
     ("memory_leak", "oom_kill"), ("deadlock", "thread_pool_exhaustion"), ("network_partition", "node_failure"),
+    ("oom_kill", "node_failure"),
     ("resource_quota", "db_down"), ("disk_full", "crash_loop"), ("disk_full", "db_down"))
 
 

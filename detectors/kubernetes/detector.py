@@ -25,6 +25,7 @@ from detectors.kubernetes.container_logs import logs_by_workload
 from detectors.kubernetes.event_rows import findings_from_rows
 from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import line_signals, without_yielding
+from detectors.kubernetes.timeouts import timeout_cut_signals
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import confirmed_by_callers, policy_signals
@@ -115,8 +116,10 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     findings = gather_findings(context)
     resolver = Resolver(findings)
     owners = secret_owners(context.kubernetes, resolver.workloads())
-    said = line_signals(context.logs, resolver.workload_of_pod, lambda secret: owner_of(owners, secret))
+    said = line_signals(context.logs, resolver.workload_of_pod, lambda secret: owner_of(owners, secret),
+                        tuple(resolver.nodes), lambda service: list(context.topology.get(service, [])))
     said.extend(target_port_signals(context.kubernetes, context.logs))
+    said.extend(timeout_cut_signals(context.events, context.logs))
     said.extend(certificate_signals(context.kubernetes, {*resolver.workloads(), *_topology_names(context)},
                                     lambda secret: owner_of(owners, secret)))
     if not (findings.events or findings.pods or findings.nodes or findings.rollouts or findings.policies):

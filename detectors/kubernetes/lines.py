@@ -11,7 +11,10 @@ named on:
   pod       the workload of the pod the line names (``pods/"zk-1"``: the workload a disruption budget protects)
   secret    the workload served by the Ingress whose TLS secret the line names (``ingress.tls_owner``)
   node      the node the line names in its ``node="..."`` field (metrics-server's scrape of a kubelet)
-  host      the host of the syslog header (``Aug 08 21:14:02 wrk-a-22 kubelet[988]: ...``), else the log's service
+  host      the host of the syslog header (``Aug 08 21:14:02 wrk-a-22 kubelet[988]: ...``), else the log's service;
+            a short host name is the known node whose name it begins (``ip-10-0-3-17`` -> ``ip-10-0-3-17.ec2.internal``)
+  upstream  the reporter's one dependency in the topology (CoreDNS's forwards timing out: the resolver it forwards
+            to), none when it has not exactly one
 
 The application-level decisive lines (a refused connection, a full disk, an expired certificate a client
 met) are ``detectors/logs``' job; the rows here are Kubernetes' own wording only.
@@ -136,6 +139,27 @@ LINE_RULES: tuple[LineRule, ...] = (
              r"(?:json: cannot unmarshal|yaml: (?:line \d+|unmarshal errors)|invalid character .{1,4} looking for|"
              r"JSONDecodeError|TOMLDecodeError|Unexpected token .{1,8} in JSON)",
              needs=("snakeyaml", "property source", "bind properties", "validation error", "error initializing configuration", "[alert]", "error loading config", "yaml.", "[emerg]", "cannot unmarshal", "yaml: ", "invalid character", "decodeerror", "unexpected token")),
+    # the kernel's global OOM killer (not a container's cgroup) killed the node's own agents: the node ran out of
+    # memory as a whole, and the NotReady that follows is its effect
+    LineRule("node.agent_oom_killed", "oom_kill", "host", 0.85,
+             r"Out of memory: Killed process \d+ \((?:kubelet|containerd|containerd-shim[\w-]*|dockerd|crio|"
+             r"conmon)\)|oom-kill:constraint=CONSTRAINT_NONE.{0,200}\btask=(?:kubelet|containerd|dockerd|crio)\b",
+             needs=("out of memory", "oom-kill:")),
+    # a cloud API refusing an action because the caller's own role has no policy allowing it (AWS's wording):
+    # the workload's identity lacks the permission; the API is not at fault
+    LineRule("identity.policy_missing", "config_change", "self", 0.75,
+             r"is not authorized to perform: [\w:*-]+ .{0,300}because no identity-based policy allows",
+             needs=("no identity-based policy",)),
+    # CoreDNS's forward plugin gets no answer from the resolvers it forwards to (the cluster's own names still
+    # answer): the upstream resolver is the fault, CoreDNS only relays it
+    LineRule("coredns.forward_timeout", "dns_failure", "upstream", 0.7,
+             r"plugin/errors: \d+ \S+ \w+: read (?:udp|tcp) [\d.:\[\]a-f]+->(?!127\.)[\d.]+:53: i/o timeout",
+             needs=("plugin/errors",)),
+    # an init container that waits for a name the cluster DNS does not know (busybox ``nslookup``/``nc`` in a
+    # wait-for loop): the name it was given is wrong, nothing is down
+    LineRule("init.wait_unresolvable", "config_change", "self", 0.7,
+             r"\*\* server can't find [\w.-]+: NXDOMAIN|nc: bad address '[\w.-]+'",
+             needs=("nxdomain", "bad address")),
     LineRule("ingress.no_endpoints", "config_change", "service", 0.6,
              r"Service \"[\w.-]+/[\w.-]+\" does not have any active Endpoint", yields=True,
              needs=("active endpoint",)),
@@ -145,7 +169,8 @@ _EVICTING = re.compile(r"evicting pods?/\"?(?P<pod>[a-z0-9][a-z0-9.-]*)\"?")
 _SERVICE = re.compile(r"Service \"[\w.-]+/(?P<name>[\w.-]+)\"")
 _SECRET = re.compile(r"local SSL certificate (?P<secret>[\w.-]+/[\w.-]+) was not found")
 _NODE_FIELD = re.compile(r"\bnode=\\?\"(?P<node>[\w.-]+)\\?\"")
-_SYSLOG_HOST = re.compile(r"^\s*(?:\w{3}\s+\d{1,2}\s+[\d:]{8}|\d{4}-\d\d-\d\dT\S+)\s+(?P<host>[\w.-]+)\s+\w+\[\d+\]:")
+_SYSLOG_HOST = re.compile(r"^\s*(?:\w{3}\s+\d{1,2}\s+[\d:]{8}|\d{4}-\d\d-\d\dT\S+)\s+(?P<host>[\w.-]+)\s+"
+                          r"[\w-]+(?:\[\d+\])?:")
 
 
 def match_line(line: str) -> LineRule | None:
@@ -160,8 +185,24 @@ def _no_owner(_secret: str) -> str:
     return ""
 
 
+def _no_dependencies(_service: str) -> list[str]:
+    return []
+
+
+def node_named(host: str, nodes: list[str]) -> str:
+    """The known node ``host`` names: itself, or the one node whose name begins ``host.``; else ``host``."""
+    if host in nodes:
+        return host
+    longer = [n for n in nodes if n.startswith(host + ".")]
+    return longer[0] if len(longer) == 1 else host
+
+
 def _target(rule: LineRule, line: str, service: str, workload_of_pod: Callable[[str], str],
-            secret_owner: Callable[[str], str] = _no_owner) -> str:
+            secret_owner: Callable[[str], str] = _no_owner, nodes: tuple[str, ...] = (),
+            dependencies_of: Callable[[str], list[str]] = _no_dependencies) -> str:
+    if rule.blame == "upstream":
+        deps = [d for d in dependencies_of(service) if d != service]
+        return deps[0] if len(deps) == 1 else ""
     if rule.blame == "secret":
         found = _SECRET.search(line)
         return secret_owner(found.group("secret")) if found else ""
@@ -170,7 +211,7 @@ def _target(rule: LineRule, line: str, service: str, workload_of_pod: Callable[[
         return found.group("node") if found else ""
     if rule.blame == "host":
         found = _SYSLOG_HOST.match(line)
-        return found.group("host") if found else service
+        return node_named(found.group("host"), list(nodes)) if found else service
     if rule.blame == "named":
         return rule.culprit
     if rule.blame == "service":
@@ -183,16 +224,18 @@ def _target(rule: LineRule, line: str, service: str, workload_of_pod: Callable[[
 
 
 def line_signals(logs: dict[str, list[str]], workload_of_pod: Callable[[str], str],
-                 secret_owner: Callable[[str], str] = _no_owner) -> list[Signal]:
+                 secret_owner: Callable[[str], str] = _no_owner, nodes: tuple[str, ...] = (),
+                 dependencies_of: Callable[[str], list[str]] = _no_dependencies) -> list[Signal]:
     """One decisive signal per (rule, component) with the lines that decided it; ``secret_owner`` names the
-    workload an Ingress's TLS secret (``ns/name``) serves, "" when the evidence shows none."""
+    workload an Ingress's TLS secret (``ns/name``) serves, "" when the evidence shows none; ``nodes`` are the
+    nodes the evidence knows, ``dependencies_of`` a component's dependencies in the topology."""
     found: dict[tuple[str, str], tuple[LineRule, str, list[str]]] = {}
     for service, lines in logs.items():
         for line in lines[-MAX_LINES_PER_SERVICE:]:
             rule = match_line(line)
             if rule is None:
                 continue
-            target = _target(rule, line, service, workload_of_pod, secret_owner)
+            target = _target(rule, line, service, workload_of_pod, secret_owner, nodes, dependencies_of)
             if not target:
                 continue
             found.setdefault((rule.id, target), (rule, service, []))[2].append(line.strip())

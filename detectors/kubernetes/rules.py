@@ -165,6 +165,10 @@ RULES: tuple[Rule, ...] = (
          r"didn't match pod topology spread constraints"),
     Rule("schedule.taint", EV, ("FailedScheduling",), "config_change", "workload", 0.7,
          r"untolerated taint|the pod didn't tolerate"),
+    # the pod's claim was deleted while in use (``kubernetes.io/pvc-protection`` keeps it Terminating): nothing is
+    # short, the claim the spec names is going away
+    Rule("schedule.pvc_deleting", EV, ("FailedScheduling",), "config_change", "workload", 0.8,
+         r"persistentvolumeclaim \"?[\w.-]+\"? is being deleted"),
     Rule("schedule.ports_volumes", EV, ("FailedScheduling",), "config_change", "workload", 0.6,
          r"free ports|volume node affinity conflict|exceed max volume count"),
     Rule("schedule.default", EV, ("FailedScheduling",), "resource_quota", "workload", 0.5),
@@ -234,6 +238,12 @@ RULES: tuple[Rule, ...] = (
          "node", 0.75),
     Rule("pressure.memory.event", EV, ("NodeHasInsufficientMemory",), "oom_kill", "node", 0.7),
     Rule("pressure.pid.event", EV, ("NodeHasInsufficientPID",), "resource_quota", "node", 0.6),
+    # ---- Services of type LoadBalancer ------------------------------------------------------------------------
+    # the service controller cannot get a balancer because the cloud account is at a quota (AWS
+    # ``TooManyLoadBalancers``, GCE ``QUOTA_EXCEEDED``/``Quota 'X' exceeded``, Azure public IP count limits)
+    Rule("service.lb_quota", EV, ("SyncLoadBalancerFailed", "EnsureLoadBalancerFailed"), "resource_quota",
+         "workload", 0.8, r"TooManyLoadBalancers|QUOTA_EXCEEDED|Quota '[\w-]+' exceeded|quotaExceeded|"
+         r"PublicIPCountLimitReached|LimitExceeded|exceeded quota|quota limit"),
     # ---- nodes --------------------------------------------------------------------------------------------------
     Rule("node.stopped_posting", EV, ("*",), "node_failure", "node", 0.9, r"Kubelet stopped posting node status"),
     Rule("node.not_ready", EV, ("NodeNotReady", "KubeletNotReady", "NodeStatusUnknown"), "node_failure", "node",
@@ -306,6 +316,7 @@ REASON_HINTS: tuple[tuple[str, str], ...] = (
     (r"System OOM encountered", "SystemOOM"),
     (r"Error: (secret|configmap) \S+ not found|couldn't find key", "CreateContainerConfigError"),
     (r"Failed to create pod sandbox", "FailedCreatePodSandBox"),
+    (r"Error syncing load balancer", "SyncLoadBalancerFailed"),
     (r"has timed out progressing", "ProgressDeadlineExceeded"),
     (r"violate the pod's disruption budget", "FailedDraining"),
     (r"New size: \d+; reason: .*above target", "SuccessfulRescale"),

@@ -168,6 +168,12 @@ CONNECT_RULES: tuple[Rule, ...] = (
          db_port=True, hint=(" refused", "econnrefused", "(111)", "errno 111")),
     Rule("conn.unreachable", "decisive", "network_partition", 0.6, "peer",
          r"no route to host|network is unreachable|EHOSTUNREACH|ENETUNREACH|\(113\)|Errno 113", needs_culprit=True),
+    # the service's own health or readiness check says which dependency failed it (and how): what a bare timeout
+    # cannot say, the check does; its probe failures follow from that dependency (docs/causes.md)
+    Rule("conn.health_check", "decisive", "dependency_failure", 0.7, "peer",
+         r"\b(?:dependency|health|readiness|upstream) ?check(?: for [\w.-]+)? failed\b.{0,400}"
+         r"(?:timed out|timeout|refused|unreachable|unavailable|\b5\d\d\b)",
+         needs_culprit=True, hint=("check failed", "check for ")),
     Rule("conn.timeout", "decisive", "dependency_failure", 0.6, "peer",
          r"i/o timeout|connect(?:ion)? timed out|ETIMEDOUT|connect timeout|upstream timed out|\(110\)|Errno 110|"
          r"timed out while connecting|Read timed out", needs_culprit=True, weak=True),

@@ -102,6 +102,7 @@ def test_a_leak_the_metrics_show_explains_the_oom_kill() -> None:
         ("payments", "thread_pool_exhaustion", "deadlock"),  # liveness timeouts; its own log: blocked on a mutex
         ("node-4", "node_failure", "network_partition"),  # NodeNotReady; its own kernel: NIC link down
         ("orders-pg", "db_down", "resource_quota"),  # recovery mode; its own log: Too many open files in system
+        ("wrk-9", "node_failure", "oom_kill"),  # NotReady; its kernel's global OOM killer killed the kubelet
     ],
 )
 def test_a_cause_the_services_own_logs_name_explains_the_decisive_effect(service: str, effect: str,
@@ -783,3 +784,16 @@ def test_a_refusal_on_another_component_than_the_busy_one_stays_rate_limited() -
     moved = retarget([_refusal("sandbox", "responding 429"), signal("metrics", "gateway", "cpu_saturation", 0.9, 5)],
                      ["sandbox", "gateway"], {})
     assert [s.kind for s in moved if s.service == "sandbox"] == ["rate_limited"]
+
+
+def test_failed_lookups_go_past_a_resolver_whose_own_lines_blame_its_upstream() -> None:
+    lookup = _decisive("payments", "dns_failure", 0.85, "coredns")
+    lookup.attributes["looked_up"] = "api.stripe.com"
+    upstream = _decisive("corp-dns", "dns_failure", 0.7)
+    upstream.attributes["seen_on"] = "coredns"
+    names = ["payments", "coredns", "corp-dns"]
+    moved = retarget([lookup, upstream], names, {"payments": ["coredns"], "coredns": ["corp-dns"]})
+    assert {s.service for s in moved if s.attributes.get("decisive")} == {"corp-dns"}
+    # without the resolver's own finding the lookups stay with the resolver
+    alone = retarget([lookup], names, {"payments": ["coredns"], "coredns": ["corp-dns"]})
+    assert {s.service for s in alone if s.attributes.get("decisive")} == {"coredns"}

@@ -94,6 +94,21 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ("config.unparsable", 'ts=2026-03-02T10:00:01Z caller=main.go:482 level=error msg="Error loading config '
      '(--config.file=/etc/prometheus/prometheus.yml)" err="parsing YAML file /etc/prometheus/prometheus.yml: yaml: '
      'unmarshal errors"', "config_change", "reporter", ""),
+    ("node.agent_oom_killed", "Dec 07 04:25:51 wrk-9 kernel: Out of memory: Killed process 2114 (kubelet) "
+     "total-vm:2318840kB, anon-rss:201448kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:1024kB oom_score_adj:-999",
+     "oom_kill", "wrk-9", ""),
+    ("node.agent_oom_killed", "Dec 07 13:02:41 wrk-4 kernel: oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),"
+     "cpuset=/,mems_allowed=0,global_oom,task_memcg=/system.slice/containerd.service,task=containerd,pid=1187,uid=0",
+     "oom_kill", "wrk-4", ""),
+    ("identity.policy_missing", 'level=error msg="AccessDenied: User: arn:aws:sts::111122223333:assumed-role/'
+     "shared-ro/1700000000 is not authorized to perform: route53:ChangeResourceRecordSets on resource: "
+     "arn:aws:route53:::hostedzone/Z123 because no identity-based policy allows the route53:ChangeResourceRecordSets "
+     'action"', "config_change", "reporter", ""),
+    ("coredns.forward_timeout", "[ERROR] plugin/errors: 2 api.example.com. A: read udp 10.244.0.14:40322->"
+     "10.8.0.11:53: i/o timeout", "dns_failure", "resolver-a", ""),
+    ("init.wait_unresolvable", "** server can't find orders-db.default.svc.cluster.local: NXDOMAIN",
+     "config_change", "reporter", ""),
+    ("init.wait_unresolvable", "nc: bad address 'orders-broker'", "config_change", "reporter", ""),
     ("config.unparsable", '2026/03/02 10:00:01 [emerg] 1#1: unknown directive "proxy_pas" in '
      "/etc/nginx/conf.d/default.conf:14\nnginx: [emerg] unknown directive", "config_change", "reporter", ""),
 ]
@@ -108,7 +123,8 @@ def _owner(secret: str) -> str:
 def test_each_row_reads_its_line(rule_id: str, line: str, kind: str, service: str, culprit: str) -> None:
     rule = match_line(line)
     assert rule is not None and (rule.id, rule.kind) == (rule_id, kind)
-    [signal] = line_signals({"reporter": ["starting", line, "done"]}, workload_of_pod, _owner)
+    [signal] = line_signals({"reporter": ["starting", line, "done"]}, workload_of_pod, _owner, (),
+                            lambda service: ["resolver-a"] if service == "reporter" else [])
     assert (signal.service, signal.kind, signal.attributes["decisive"]) == (service, kind, True)
     assert signal.attributes.get("culprit", "") == culprit
     assert line.strip()[:100] in signal.evidence[0].summary
@@ -138,6 +154,15 @@ def test_every_row_has_a_case_and_names_a_vocabulary_kind() -> None:
     # a refusal that is not of the container's own files
     'dial unix /var/run/docker.sock: connect: permission denied',
     "git@github.com: Permission denied (publickey).",
+    # a container's own process killed by the OOM killer is the workload's (the kubelet reads it), not the node's
+    "Dec 07 04:25:58 wrk-9 kernel: Out of memory: Killed process 30877 (java) total-vm:9184312kB",
+    # CoreDNS forwarding to itself times out: that is a loop, not an upstream
+    "[ERROR] plugin/errors: 2 example.com. A: read udp 10.244.0.3:40322->127.0.0.53:53: i/o timeout",
+    # a refusal by a resource's own policy, not the caller's missing permission
+    "AccessDenied: User: arn:aws:sts::1:assumed-role/x/1 is not authorized to perform: s3:GetObject on resource: "
+    "arn:aws:s3:::b/k with an explicit deny in a resource-based policy",
+    # CoreDNS's own query log answering NXDOMAIN is not a wait loop
+    '[INFO] 10.244.3.19:48122 - 1187 "A IN x.default.svc.cluster.local. udp 53 false 512" NXDOMAIN qr,aa,rd 146',
 ])
 def test_ordinary_lines_match_no_row(line: str) -> None:
     assert match_line(line) is None
@@ -192,3 +217,19 @@ def test_a_row_without_lower_case_gate_words_is_refused(needs: tuple[str, ...]) 
 
     with pytest.raises(ValueError, match="needs lower-case words"):
         LineRule("etcd.slow_apply", "disk_io_latency", "named", 0.75, r"took too long", "etcd", needs=needs)
+
+
+def test_a_kernel_line_under_a_short_host_name_is_the_node_it_begins() -> None:
+    line = "Dec 07 04:25:51 ip-10-6-14-203 kernel: Out of memory: Killed process 2114 (kubelet) total-vm:2318840kB"
+    nodes = ("ip-10-6-14-203.eu-central-1.compute.internal", "ip-10-6-14-2.eu-central-1.compute.internal")
+    [signal] = line_signals({"node": [line]}, workload_of_pod, nodes=nodes)
+    assert (signal.service, signal.kind) == ("ip-10-6-14-203.eu-central-1.compute.internal", "oom_kill")
+
+
+def test_an_upstream_timeout_names_nothing_when_the_resolver_has_not_one_dependency() -> None:
+    line = "[ERROR] plugin/errors: 2 api.example.com. A: read udp 10.244.0.14:40322->10.8.0.11:53: i/o timeout"
+    assert line_signals({"coredns": [line]}, workload_of_pod) == []
+    assert line_signals({"coredns": [line]}, workload_of_pod,
+                        dependencies_of=lambda s: ["dns-a", "dns-b"]) == []
+    [signal] = line_signals({"coredns": [line]}, workload_of_pod, dependencies_of=lambda s: ["dns-a"])
+    assert (signal.service, signal.kind, signal.attributes["seen_on"]) == ("dns-a", "dns_failure", "coredns")

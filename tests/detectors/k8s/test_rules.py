@@ -233,6 +233,11 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "for memory in container otel-agent of Pod web-5d6e7f8a9b-2c3d4", None, "config_change", "workload"),
     ("image.never_pull", "waiting", "ErrImageNeverPull", 'Container image "shop/api:2.0" is not present with pull '
      "policy of Never", None, "config_change", "workload"),
+    ("schedule.pvc_deleting", "event", "FailedScheduling", '0/5 nodes are available: persistentvolumeclaim '
+     '"data-cache-1" is being deleted. preemption: 0/5 nodes are available: 5 Preemption is not helpful for '
+     "scheduling.", None, "config_change", "workload"),
+    ("service.lb_quota", "event", "SyncLoadBalancerFailed", "Error syncing load balancer: failed to ensure load "
+     "balancer: TooManyLoadBalancers: Exceeded quota of account 111122223333", None, "resource_quota", "workload"),
     ("cronjob.pile_up", "event", "JobsPileUp", "8 Jobs of the CronJob active at once (concurrencyPolicy Allow): its "
      "runs overlap and pile up", None, "config_change", "workload"),
 ]
@@ -283,6 +288,7 @@ def test_a_failed_event_about_a_secret_is_not_read_as_an_image_pull() -> None:
     ("The node was low on resource: memory.", "Evicted"),
     ("Job has reached the specified backoff limit", "BackoffLimitExceeded"),
     ("Node node-3 status is now: NodeNotReady", "NodeNotReady"),
+    ("Error syncing load balancer: failed to ensure load balancer: TooManyLoadBalancers", "SyncLoadBalancerFailed"),
     ("Cannot evict pod as it would violate the pod's disruption budget.", "FailedDraining"),
     ("request completed in 12 ms", ""),
 ])
@@ -362,3 +368,20 @@ def test_a_sandbox_failure_without_a_named_reason_is_not_read_as_ip_exhaustion()
                "tcp 127.0.0.1:10090: connect: connection refused")
     rule = match_rule("event", "FailedCreatePodSandBox", message)
     assert rule is not None and rule.id == "sandbox.default"
+
+
+@pytest.mark.parametrize("message", [
+    "Error syncing load balancer: failed to ensure load balancer: failed to create forwarding rule for load balancer "
+    "(abc(web/gw)): googleapi: Error 403: QUOTA_EXCEEDED - Quota 'IN_USE_ADDRESSES' exceeded.  Limit: 4.0 in region "
+    "us-east1., quotaExceeded",
+    "Error syncing load balancer: failed to ensure load balancer: PublicIPCountLimitReached: Cannot create more than "
+    "10 public IP addresses for this subscription in this region.",
+])
+def test_a_balancer_refused_for_a_cloud_quota_is_the_services_quota(message: str) -> None:
+    rule = match_rule("event", "SyncLoadBalancerFailed", message)
+    assert rule is not None and (rule.id, rule.kind) == ("service.lb_quota", "resource_quota")
+
+
+def test_a_balancer_that_fails_for_another_reason_is_not_a_quota() -> None:
+    message = "Error syncing load balancer: failed to ensure load balancer: could not find any suitable subnets"
+    assert match_rule("event", "SyncLoadBalancerFailed", message) is None
