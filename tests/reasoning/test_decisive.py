@@ -6,7 +6,14 @@ import pytest
 
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
 from bot.reasoning import rank
-from bot.reasoning.decisive import identity_kind, name_affinity, resolve_culprit, retarget, support, with_explanations
+from bot.reasoning.decisive import (
+    identity_kind,
+    name_affinity,
+    resolve_culprit,
+    retarget,
+    support,
+    with_explanations,
+)
 from detectors.changes import detect_change_signals
 
 from .factories import at, context, signal
