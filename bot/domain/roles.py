@@ -4,7 +4,8 @@ A name says what a component is only when whoever named it said so (``orders-db`
 component writes say it whatever it is called. A database server writes in its server's own format (PostgreSQL's
 ``[pid] LOG:  ...``, MySQL's ``[InnoDB]``/``[MY-010931]``, Redis's ``1:M 19 May 2026 ... *``, mongod's structured
 ``"c":"STORAGE"``); a router or switch writes device syslog (``%BGP-5-ADJCHANGE``, ``%LINK-3-UPDOWN``, ``rpd[..]:
-BGP_...``). A client quoting its database's error (``pq: sorry, too many clients already``) is not written in the
+BGP_...``); a name server writes in its daemon's form (BIND's ``named[..]: zone x/IN: ...`` and ``client ...#port: query:``,
+CoreDNS's ``[INFO] plugin/...`` and its query log, unbound, PowerDNS, dnsmasq, Knot, NSD). A client quoting its database's error (``pq: sorry, too many clients already``) is not written in the
 server's format, so it is no database by these lines.
 
 A role is given when enough of the stream's newest lines are of that form (``MIN_SHARE`` of them, at least
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 
 DATABASE = "database"
 NETWORK = "network"
+DNS = "dns"
 
 _SERVER_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (DATABASE, re.compile(
@@ -39,6 +41,14 @@ _SERVER_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"%[A-Z][A-Z0-9_]*(?:-[A-Z][A-Z0-9_]*)?-\d-[A-Z0-9_]+ ?:|\brpd\[\d+\]: (?:BGP|RPD)_|\b(?:bgpd|ospfd|zebra)(?:\[\d+\])?: "
         r"|\bBGP(?:_\w+)?:? (?:neighbor|peer) \S+ (?:Down|Up|state)|\b(?:SNMP_TRAP_LINK_DOWN|LINK_DOWN|LACP)\b"
     )),
+    (DNS, re.compile(
+        # name server daemons as syslog programs (BIND's named, unbound's ``[pid:thread]``, PowerDNS, dnsmasq, Knot, NSD)
+        r"\b(?:named|unbound|pdns_server|pdns_recursor|pdns|dnsmasq|knotd|nsd)\[\d+(?::\d+)?\](?::| (?:info|notice|warning|error|debug):)"
+        # BIND's own categories without syslog: a zone's messages, a client's query
+        r"|\bzone [\w.-]+/IN(?:/[\w-]+)?: |\bclient (?:@0x[0-9a-f]+ )?[\d.:a-f]+#\d+(?: \([^)]*\))?: (?:query|view)"
+        # CoreDNS: a plugin's messages and its query log ("A IN example.org. udp 29 false 512" NOERROR ...)
+        r"|\[(?:INFO|ERROR|WARNING|DEBUG)\] plugin/[\w-]+:|\"(?:A|AAAA|SRV|PTR|MX|TXT|CNAME|NS|SOA|HTTPS) IN \S+ (?:udp|tcp) \d+"
+    )),
 )
 MIN_SHARE = 0.3
 MIN_LINES = 2
@@ -46,7 +56,7 @@ SAMPLE = 400  # newest non-blank lines read
 
 
 def role_of_lines(lines: Sequence[str]) -> str | None:
-    """The role whose own log form makes up enough of ``lines`` (``DATABASE``, ``NETWORK``), else None."""
+    """The role whose own log form makes up enough of ``lines`` (``DATABASE``, ``NETWORK``, ``DNS``), else None."""
     sample = [line for line in lines[-SAMPLE * 2:] if line.strip()][-SAMPLE:]
     if not sample:
         return None

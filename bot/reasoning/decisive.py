@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from bot.domain import Signal, category_of, is_cause_kind
-from bot.domain.roles import DATABASE, NETWORK
+from bot.domain.roles import DATABASE, DNS, NETWORK
 from bot.domain.workloads import workload_of_pod
 from bot.reasoning.keywords import kinds_in_text
 
@@ -45,7 +45,7 @@ _AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 
 
 # what a component's own log lines say it is (``bot.domain.roles``) -> the categories of fault that live in it
-_ROLE_CATEGORIES: dict[str, tuple[str, ...]] = {DATABASE: ("database",), NETWORK: ("network",)}
+_ROLE_CATEGORIES: dict[str, tuple[str, ...]] = {DATABASE: ("database",), NETWORK: ("network",), DNS: ("dns",)}
 Roles = dict[str, str]  # service -> role read from its own lines (``roles_from_logs``)
 
 

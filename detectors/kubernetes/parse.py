@@ -64,7 +64,29 @@ def parse_kube_text(item: KubeText) -> Findings:
         except Exception as e:  # noqa: BLE001 - bad input is skipped, never fatal
             log.debug("kubernetes: part not parsed", extra={"origin": item.name, "error": f"{type(e).__name__}: {e}"})
     _one_namespace(findings)
+    _name_orphan_events(findings)
     return findings
+
+
+# a controller's message naming the pod it could not make (``Error creating: pods "web-7d9f8c6b5-2v8kq" is forbidden``)
+_POD_QUOTED = re.compile(r"\bpods? \"(?P<pod>[a-z0-9][a-z0-9.-]*[a-z0-9])\"")
+
+
+def _name_orphan_events(findings: Findings) -> None:
+    """Events whose object nothing said (a describe's Events section pasted without its command or name) are about
+    what their content names: the pod a controller's message quotes, else, when the outputs saved with them list
+    the pods of one workload only, a pod of that workload (the section was cut from its describe)."""
+    orphans = [e for e in findings.events if not e.obj.kind and not e.obj.name]
+    if not orphans:
+        return
+    workloads = {workload_of_pod(p.name) for p in findings.pods if p.name}
+    sole = next((p for p in findings.pods if p.name), None) if len(workloads) == 1 else None
+    for event in orphans:
+        quoted = _POD_QUOTED.search(event.message or "")
+        if quoted:
+            event.obj = ObjectRef("Pod", quoted.group("pod"), event.obj.namespace)
+        elif sole is not None:
+            event.obj = ObjectRef("Pod", sole.name, sole.namespace or event.obj.namespace)
 
 
 def _one_namespace(findings: Findings) -> None:

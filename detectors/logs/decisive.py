@@ -10,7 +10,9 @@ meaning (``semantic.py``).
 
 Cost is bounded: only the newest ``MAX_SCAN_LINES`` lines, a cheap lower-case word pass (``TRIGGER``)
 before any rule, at most ``MAX_CANDIDATES`` candidate lines (newest first), and rules that only name a
-crash (``generic``) read in the last ``TAIL_LINES`` lines only.
+crash (``generic``) read in the last ``TAIL_LINES`` lines only, or, when the alert's time is known, also where they were
+printed within ``ALERT_SPAN`` of it: a log saved after the incident goes on past its crashes (a rollback, the fleet
+healthy again), and how many lines follow them says how verbose the service is, not whether they matter.
 
 Signals follow the decisive-finding seam (``PREAMBLE``): source ``logs``, detector ``logs.decisive`` /
 ``logs.kernel`` / ``logs.network`` / ``logs.dump`` (``logs.semantic`` for meaning matches, which are not
@@ -24,7 +26,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.domain.models import Evidence, EvidenceType, Signal, SignalSource
 from bot.domain.roles import role_of_lines
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 MAX_SCAN_LINES = 200_000
 MAX_CANDIDATES = 5_000
 TAIL_LINES = 50
+ALERT_SPAN = timedelta(minutes=10)  # generic crash lines this close to the alert count wherever they are in the log
 MAX_SIGNALS_PER_SERVICE = 8
 MAX_LINE_CHARS = 2_000
 FORMAT_SAMPLE = 50  # lines the stream's format is detected from (timestamps of the few lines that matter)
@@ -223,17 +226,23 @@ def candidate_indexes(lines: Sequence[str], *, limit: int = MAX_CANDIDATES) -> l
     return out
 
 
-def findings_of(service: str, lines: Sequence[str]) -> tuple[list[Finding], _Headers]:
-    """Every rule finding of one service's lines (the best rule per line)."""
+def findings_of(service: str, lines: Sequence[str], *,
+                alert_time: datetime | None = None) -> tuple[list[Finding], _Headers]:
+    """Every rule finding of one service's lines (the best rule per line). Rules that only name a crash
+    (``generic``) read the last ``TAIL_LINES`` lines, and lines printed within ``ALERT_SPAN`` of ``alert_time``."""
     headers = _Headers(lines)
     tail_from = len(lines) - TAIL_LINES
     found: list[Finding] = []
     for index in candidate_indexes(lines):
         text = lines[index][:MAX_LINE_CHARS]
         lower = text.lower()
+        near: bool | None = None  # whether the line was printed near the alert (parsed only when it matters)
         for rule in RULES:
             if rule.generic and index < tail_from:
-                continue
+                if near is None:
+                    near = _near_alert(headers, index, alert_time)
+                if not near:
+                    continue
             if not rule.matches(text, lower):
                 continue
             device = headers.host(index) if rule.blame == "device" else None
@@ -243,6 +252,21 @@ def findings_of(service: str, lines: Sequence[str]) -> tuple[list[Finding], _Hea
                     finding.culprit = None
                 found.append(finding)
     return _best_per_line(found), headers
+
+
+def _near_alert(headers: _Headers, index: int, alert_time: datetime | None) -> bool:
+    """Whether the line was printed within ``ALERT_SPAN`` of the alert (False when either time is unknown)."""
+    if alert_time is None:
+        return False
+    when = headers.timestamp(index)
+    if when is None:
+        return False
+    # a naive time is read as UTC
+    return abs(_utc(when) - _utc(alert_time)) <= ALERT_SPAN
+
+
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _best_per_line(found: list[Finding]) -> list[Finding]:
@@ -559,7 +583,7 @@ def _lock_waits_behind_slow_statement(signals: list[Signal], lines: Sequence[str
 def _service_pass(service: str, lines: Sequence[str], *, semantic: bool,
                   alert_time: datetime | None = None) -> tuple[list[Signal], list[_Candidate]]:
     lines = lines[-MAX_SCAN_LINES:] if len(lines) > MAX_SCAN_LINES else lines
-    findings, headers = findings_of(service, lines)
+    findings, headers = findings_of(service, lines, alert_time=alert_time)
     groups = [g for g in _group(findings) if not _chronic(g, headers, alert_time) and not _telemetry(g.first)]
     out = [_aged(_signal(service, g, headers), headers, alert_time) for g in groups]
     out = _lock_waits_behind_slow_statement(out, lines)

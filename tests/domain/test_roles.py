@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.roles import DATABASE, NETWORK, role_of_lines, roles_from_logs
+from bot.domain.roles import DATABASE, DNS, NETWORK, role_of_lines, roles_from_logs
 
 POSTGRES = ["2026-04-06 02:29:03.214 GMT [1] LOG:  starting PostgreSQL 16.2 on x86_64-pc-linux-gnu",
             "2026-04-06 02:29:03.231 GMT [87] LOG:  database system was interrupted while in recovery",
@@ -23,6 +23,20 @@ ROUTER = ["Mar 12 10:00:01 bb1-ash6 bgpd[2211]: %BGP-5-ADJCHANGE: neighbor 10.0.
 # IOS XR: facility-subfacility-severity-mnemonic, a space before the colon
 ROUTER_XR = ["Jul 08 08:52:19 rr2.core 14093: %ROUTING-BGP-5-ADJCHANGE : neighbor 10.1.9.1 Down - Hold timer expired",
              "Jul 08 08:52:40 rr2.core 14101: %PKT_INFRA-LINK-3-UPDOWN : Interface HundredGigE0/0/0/1, changed state to Down"]
+BIND = ["Jun 02 04:10:11 ns-a1 named[880]: zone example.org/IN: loaded serial 2026060201",
+        "Jun 02 04:10:15 ns-a1 named[880]: client @0x7f3a1c 192.0.2.9#51234 (www.example.org): query: www.example.org IN A",
+        "Jun 02 04:11:02 ns-a1 named[880]: zone example.org/IN: NS 'ns2.example.org.example.org' has no address records"]
+BIND_FILE = ["02-Jun-2026 04:10:11.204 general: info: zone example.org/IN: loaded serial 2026060201",
+             "02-Jun-2026 04:10:15.530 queries: info: client @0x7f3a1c 192.0.2.9#51234 (a.example.org): query: a.example.org IN A"]
+COREDNS = ['[INFO] 10.244.1.7:48211 - 29311 "A IN orders.shop.svc.cluster.local. udp 52 false 512" NOERROR qr,aa,rd 120 0.0002s',
+           "[ERROR] plugin/errors: 2 upstream.example. A: read udp 10.244.0.3:51002->10.0.0.2:53: i/o timeout",
+           "[INFO] plugin/reload: Running configuration SHA512 = 1b2c"]
+UNBOUND = ["Jun 02 04:12:00 res-3 unbound[611:0] info: resolving example.net. A IN",
+           "Jun 02 04:12:01 res-3 unbound[611:0] error: SERVFAIL <example.net. A IN>: all servers for this domain failed"]
+# a client failing to resolve quotes the resolver; it is no name server by these lines
+RESOLVING_CLIENT = ["2026-06-02T04:12:00Z ERROR dial tcp: lookup orders on 10.96.0.10:53: no such host",
+                    "2026-06-02T04:12:03Z ERROR probe resolve www.example.org A: SERVFAIL from 10.0.0.53",
+                    "2026-06-02T04:12:07Z ERROR probe resolve www.example.net A: SERVFAIL from 10.0.0.53"]
 CLIENT = ["2026-03-18T12:49:58.114Z ERROR [payments-api] pq: sorry, too many clients already (SQLSTATE 53300)",
           "2026-03-18T12:50:03.771Z ERROR [payments-api] pq: sorry, too many clients already (SQLSTATE 53300)",
           "2026-03-18T12:54:02.090Z WARN  [payments-api] circuit breaker 'ledger-db' OPEN after 50 failures"]
@@ -30,7 +44,8 @@ CLIENT = ["2026-03-18T12:49:58.114Z ERROR [payments-api] pq: sorry, too many cli
 
 @pytest.mark.parametrize(("lines", "role"), [(POSTGRES, DATABASE), (MYSQL, DATABASE), (MYSQL5, DATABASE), (REDIS, DATABASE),
                                              (MONGO, DATABASE), (ROUTER, NETWORK), (ROUTER_XR, NETWORK),
-                                             (CLIENT, None)])
+                                             (BIND, DNS), (BIND_FILE, DNS), (COREDNS, DNS), (UNBOUND, DNS),
+                                             (RESOLVING_CLIENT, None), (CLIENT, None)])
 def test_a_components_own_log_form_says_what_it_is(lines: list[str], role: str | None) -> None:
     assert role_of_lines(lines) == role
 

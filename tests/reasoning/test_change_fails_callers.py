@@ -98,3 +98,20 @@ def test_a_callers_errors_that_follow_another_dependencys_failure_are_not_the_ch
     feats = {(c.service, c.kind): c.features
              for c in build_candidates(context=ctx, signals=signals, similar=[], runbooks=[])}
     assert feats[("zonegen", "bad_deploy")]["decisive_score"] == 0.0
+
+
+def test_a_name_server_known_by_its_own_lines_not_its_name_is_taken_by_the_change() -> None:
+    # the same chain with the name servers called "rowan": their own log is BIND's, so the SERVFAILs the probe reports
+    # of them are their identity failure, which the generator's change explains
+    chain = {"probe": ["rowan"], "rowan": ["zonegen"], "zonegen": []}
+    ctx = context(service="probe", title="probe failures", topology=chain, events=[_change("zonegen", 0)])
+    ctx.logs["rowan"] = [f"Jun 02 04:1{i}:00 ns-a1 named[880]: zone example.org/IN: NS 'ns{i}.example.org.example.org' "
+                         "has no address records (A or AAAA)" for i in range(6)]
+    servfail = signal("logs", "probe", "dns_failure", 0.88, 13,
+                      attributes={"decisive": True, "culprit": "rowan", "line": "SERVFAIL from rowan"})
+    signals = [signal("logs", "rowan", "error_rate_increase", 0.9, 12), servfail]
+    feats = {(c.service, c.kind): c.features
+             for c in build_candidates(context=ctx, signals=signals, similar=[], runbooks=[])}
+    assert feats[("zonegen", "bad_deploy")]["decisive_score"] == 0.88
+    top = rank(context=ctx, signals=signals, similar=[], runbooks=[]).hypotheses[0]
+    assert (top.service, top.kind) == ("zonegen", "bad_deploy")

@@ -6,7 +6,14 @@ import pytest
 
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
 from bot.reasoning import rank
-from bot.reasoning.decisive import name_affinity, resolve_culprit, retarget, support, with_explanations
+from bot.reasoning.decisive import (
+    identity_kind,
+    name_affinity,
+    resolve_culprit,
+    retarget,
+    support,
+    with_explanations,
+)
 from detectors.changes import detect_change_signals
 
 from .factories import at, context, signal
@@ -657,6 +664,14 @@ def test_a_component_named_for_nothing_is_what_its_own_lines_say() -> None:
     router.attributes["culprit_device"] = True
     assert [s.service for s in retarget([router], ["ember-flint", "www"], None, roles)] == ["ember-flint"]
     assert "hazel1-willow6.fbnet" in {s.service for s in retarget([router], ["ember-flint", "www"])}
+
+
+def test_a_component_whose_lines_are_a_name_servers_is_where_resolution_fails() -> None:
+    roles = {"rowan": "dns"}
+    assert name_affinity("rowan", "dns_failure") == 0.5
+    assert name_affinity("rowan", "dns_failure", roles) == 1.0
+    assert identity_kind("rowan", "error_rate_increase", roles) == "dns_failure"
+    assert identity_kind("rowan", "error_rate_increase") is None
 
 
 def test_an_unanswered_lookup_blames_the_one_dependency_every_caller_shares_when_no_name_says_resolver() -> None:

@@ -154,3 +154,30 @@ def test_an_event_like_line_inside_a_log_does_not_cut_it() -> None:
     # no blank line before it: a log line that quotes an event stays in the log
     text = LOG + "\nWarning  BackOff  pod/api-0  Back-off restarting failed container\n" + LOG
     assert _shapes(text) == ["text"]
+
+
+_RS_EVENTS = """Events:
+  Type     Reason        Age   From                   Message
+  ----     ------        ----  ----                   -------
+  Warning  FailedCreate  12m   replicaset-controller  Error creating: pods "amber-api-6c9d7f8b4-q2x7z" is forbidden: exceeded quota: team-quota"""
+_PENDING = """NAME                          READY   STATUS    RESTARTS   AGE
+birch-worker-5f7c9d8b6-4kq2m   0/1     Pending   0          9m
+birch-worker-5f7c9d8b6-9zt8w   0/1     Pending   0          9m"""
+_SCHEDULING = """Events:
+  Type     Reason            Age   From               Message
+  ----     ------            ----  ----               -------
+  Warning  FailedScheduling  9m    default-scheduler  0/6 nodes are available: 6 Insufficient cpu."""
+
+
+def test_an_events_section_pasted_alone_is_about_the_pod_its_controller_names() -> None:
+    found = parse_kube_text(KubeText(name="paste.txt", text=_RS_EVENTS))
+    assert [(e.obj.kind, e.obj.name) for e in found.events] == [("Pod", "amber-api-6c9d7f8b4-q2x7z")]
+
+
+def test_an_events_section_pasted_with_one_workloads_pods_is_about_that_workload() -> None:
+    found = parse_kube_text(KubeText(name="paste.txt", text=f"{_PENDING}\n\n{_SCHEDULING}"))
+    assert {e.obj.name.rsplit("-", 1)[0] for e in found.events} == {"birch-worker-5f7c9d8b6"}
+    # pods of two workloads: the section could be either's, so it stays unnamed
+    other = "cedar-web-7d8f9c6b5-x2k9q       1/1     Running   0          2d"
+    found = parse_kube_text(KubeText(name="paste.txt", text=f"{_PENDING}\n{other}\n\n{_SCHEDULING}"))
+    assert [(e.obj.kind, e.obj.name) for e in found.events] == [("", "")]

@@ -343,3 +343,18 @@ def test_slow_queries_that_keep_getting_slower_are_no_chronic_background() -> No
     assert [(s.kind, s.attributes["decisive"]) for s in growing] == [("db_slow_query", True)]
     steady = detect_service_decisive("analytics-pg", slow_log([390, 410, 380, 400]))
     assert not any(s.attributes.get("decisive") for s in steady)  # the same slowness all along: background
+
+
+def test_generic_crash_lines_at_the_alert_count_however_many_lines_follow() -> None:
+    # the process aborts at the alert, is rolled back and runs healthy for long after: the saved log goes on
+    crash = ["2026-01-29T21:30:09Z ERROR terminate called after throwing an instance of 'std::out_of_range'",
+             "2026-01-29T21:30:10Z INFO exited: worker (terminated by SIGABRT (core dumped); not expected)"]
+    after = [f"2026-01-29T{21 + (35 + i // 4) // 60}:{(35 + i // 4) % 60:02d}:{(i * 13) % 60:02d}Z INFO batch applied ops={i}"
+             for i in range(120)]
+    lines = [*crash, *after]
+    alert = datetime(2026, 1, 29, 21, 31, tzinfo=UTC)
+    kinds = [s.kind for s in detect_service_decisive("worker", lines, alert_time=alert)]
+    assert kinds == ["crash_loop"]
+    assert detect_service_decisive("worker", lines) == []  # no alert time: only the tail is read
+    far = datetime(2026, 1, 29, 23, 0, tzinfo=UTC)  # an alert long after the crash: an old crash, not this one
+    assert detect_service_decisive("worker", lines, alert_time=far) == []
