@@ -25,7 +25,6 @@ from detectors.kubernetes.container_logs import logs_by_workload
 from detectors.kubernetes.event_rows import findings_from_rows
 from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import line_signals, without_yielding
-from detectors.kubernetes.timeouts import timeout_cut_signals
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import confirmed_by_callers, policy_signals
@@ -54,6 +53,7 @@ from detectors.kubernetes.rules import (
 from detectors.kubernetes.scaling import scaled_to_zero
 from detectors.kubernetes.services import target_port_signals
 from detectors.kubernetes.stops import stop_cut_signals
+from detectors.kubernetes.timeouts import timeout_cut_signals
 
 log = logging.getLogger(__name__)
 
