@@ -468,6 +468,8 @@ def shift_text(text: str, offset: timedelta, year: int) -> str:
         for m in pattern.finditer(text):
             if any(taken[m.start():m.end()]):
                 continue
+            if kind == "bare" and m.start() >= 2 and text[m.start() - 1] in "+-" and taken[m.start() - 2]:
+                continue  # the UTC offset of a timestamp just read ("...:03.459421+00:00"), not a time of day
             spans.append((m.start(), m.end(), _shift_match(kind, m, offset, year)))
             for i in range(m.start(), m.end()):
                 taken[i] = True

@@ -45,6 +45,14 @@ def _everything(case: Path) -> str:
     return "\n".join(texts + [p.relative_to(case).as_posix() for p in case.rglob("*")])
 
 
+def test_shift_text_leaves_a_timestamps_utc_offset_alone() -> None:
+    # RabbitMQ's "2026-01-07 12:00:03.459421+00:00": the offset after the fraction is no time of day
+    offset = timedelta(days=-58, hours=4)
+    text = "2026-01-07 12:00:03.459421+00:00 [info] <0.1.0> accepting\n2026-01-07T12:00:03-05:00 x; until 12:30\n"
+    assert shift_text(text, offset, 2026) == (
+        "2025-11-10 16:00:03.459421+00:00 [info] <0.1.0> accepting\n2025-11-10T16:00:03-05:00 x; until 16:30\n")
+
+
 @pytest.mark.parametrize("name", SMALL_DEV)
 def test_rename_is_consistent_and_leaves_no_old_name(name: str, tmp_path: Path) -> None:
     case = _copy(name, tmp_path)
