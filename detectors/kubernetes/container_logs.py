@@ -9,6 +9,7 @@ import re
 
 from bot.domain import KubeText
 from bot.domain.workloads import workload_of_pod
+from detectors.kubernetes.log_forms import owner
 from detectors.kubernetes.model import ContainerLog, Findings
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.resolve import Resolver
@@ -40,6 +41,10 @@ def _workload(item: ContainerLog, resolver: Resolver, pods: list[str], workloads
     live = _LIVE.match(item.origin)
     if live:
         return resolver.workload_of_pod(live.group("pod"))
+    if item.form:  # a piece cut from a paste of several logs: whose it is comes from what it says
+        said = owner(item.form, item.lines, resolver.workloads(), {p: resolver.workload_of_pod(p) for p in pods})
+        if said:
+            return said
     name = item.origin.rsplit("/", 1)[-1]
     named = [p for p in pods if p in name]
     if named:

@@ -122,6 +122,7 @@ class ContainerLog:
     pod: str = ""
     container: str = ""
     previous: bool = False
+    form: str = ""  # the line format of text cut from a paste that named no pod (log_forms.split_forms)
 
 
 @dataclass

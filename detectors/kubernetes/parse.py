@@ -21,6 +21,7 @@ from detectors.kubernetes.events_table import (
     is_events_header,
     parse_events_table,
 )
+from detectors.kubernetes.log_forms import split_forms
 from detectors.kubernetes.model import ContainerLog, Findings, KubeEvent, ObjectRef, Rollout
 from detectors.kubernetes.objects import looks_like_api_object, parse_fragment, parse_objects
 from detectors.kubernetes.shapes import EVENTS, split_shapes
@@ -350,8 +351,17 @@ def parse_logs(text: str, *, origin: str, command: str = "") -> list[ContainerLo
             plain.append(line)
     out = [ContainerLog(origin=origin, lines=body, pod=p, container=c, previous=previous)
            for (p, c), body in per_pod.items()]
-    if any(line.strip() for line in plain):
+    if not any(line.strip() for line in plain):
+        return out
+    if pod or per_pod:
         out.append(ContainerLog(origin=origin, lines=plain, pod=pod, container=container, previous=previous))
+        return out
+    # nothing names the text's pod: logs of several containers may have been pasted one after another
+    pieces = split_forms(plain)
+    if len(pieces) < 2:
+        return [*out, ContainerLog(origin=origin, lines=plain, container=container, previous=previous)]
+    out.extend(ContainerLog(origin=origin, lines=body, container=container, previous=previous, form=form)
+               for form, body in pieces)
     return out
 
 
