@@ -188,7 +188,8 @@ def _read_kubernetes(folder: Path, report: BundleReport) -> list[KubeText]:
 def _add_container_logs(context: IncidentContext, report: BundleReport) -> None:
     """``kubectl logs`` files among the Kubernetes texts feed the log detectors too (by workload)."""
     try:
-        found = container_logs(context.kubernetes)
+        services = sorted({*context.topology, *(d for deps in context.topology.values() for d in deps)})
+        found = container_logs(context.kubernetes, services)
     except Exception as e:  # noqa: BLE001 - the texts stay Kubernetes evidence; only their log reading is lost
         log.warning("kubernetes: container logs not read", extra={"error": f"{type(e).__name__}: {e}"})
         report.problems.append(f"kubernetes/: container logs not read ({type(e).__name__})")

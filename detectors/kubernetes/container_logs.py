@@ -19,30 +19,35 @@ _A_NAME = re.compile(r"[a-z]{2}", re.IGNORECASE)  # a workload's name has letter
 _NAME_NOISE = re.compile(r"(?i)(?:^|[-_.])(?:kubectl|logs?|previous|prev|current|output|txt|out)(?=$|[-_.])")
 
 
-def container_logs(kube_texts: list[KubeText]) -> dict[str, list[str]]:
+def container_logs(kube_texts: list[KubeText], services: tuple[str, ...] | list[str] = ()) -> dict[str, list[str]]:
     """Workload -> log lines of every KubeText recognised as container logs (previous logs first); logs whose
-    workload nothing names are under "" (the caller knows the incident's service)."""
+    workload nothing names are under "" (the caller knows the incident's service). ``services``: the incident's
+    other known services (its topology), for a database's log pasted without its command when the kubectl outputs
+    name no such database."""
     findings = parse_all(kube_texts)
-    return logs_by_workload(findings, Resolver(findings))
+    return logs_by_workload(findings, Resolver(findings), services)
 
 
-def logs_by_workload(findings: Findings, resolver: Resolver) -> dict[str, list[str]]:
+def logs_by_workload(findings: Findings, resolver: Resolver,
+                     services: tuple[str, ...] | list[str] = ()) -> dict[str, list[str]]:
     known = sorted(resolver.pods)
     workloads = sorted({resolver.workload_of_pod(p) for p in known})
     out: dict[str, list[str]] = {}
     for item in sorted(findings.logs, key=lambda log: not log.previous):
-        out.setdefault(_workload(item, resolver, known, workloads), []).extend(item.lines)
+        out.setdefault(_workload(item, resolver, known, workloads, services), []).extend(item.lines)
     return out
 
 
-def _workload(item: ContainerLog, resolver: Resolver, pods: list[str], workloads: list[str]) -> str:
+def _workload(item: ContainerLog, resolver: Resolver, pods: list[str], workloads: list[str],
+              services: tuple[str, ...] | list[str] = ()) -> str:
     if item.pod:
         return resolver.workload_of_pod(item.pod)
     live = _LIVE.match(item.origin)
     if live:
         return resolver.workload_of_pod(live.group("pod"))
     if item.form:  # a piece cut from a paste of several logs: whose it is comes from what it says
-        said = owner(item.form, item.lines, resolver.workloads(), {p: resolver.workload_of_pod(p) for p in pods})
+        said = owner(item.form, item.lines, resolver.workloads(), {p: resolver.workload_of_pod(p) for p in pods},
+                     services)
         if said:
             return said
     name = item.origin.rsplit("/", 1)[-1]

@@ -32,9 +32,13 @@ FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # configuration (YAML, properties) printed by a get/exec: a lower-case key, a colon, a short value or none
     ("config", re.compile(r"^\s*[a-z][\w-]*:(?:\s+[^\s:][^:]{0,80})?\s*$")),
 )
-DATABASE_FORMS = frozenset({"postgres", "mysql", "redis"})
-# a database server's workload by its name's words (``orders-pg``, ``billing-postgres-0``, ``cart-mysql``)
-_DATABASE_NAME = re.compile(r"(?:^|[-_.])(?:pg|postgres|postgresql|psql|mysql|mariadb|redis|db)(?:$|[-_.\d])")
+# database log form -> the words a workload running that server is named with (``orders-pg``, ``cart-mysql``);
+# ``db`` names a database of any engine
+DATABASE_FORMS: dict[str, tuple[str, ...]] = {
+    "postgres": ("pg", "postgres", "postgresql", "psql", "db"),
+    "mysql": ("mysql", "mariadb", "db"),
+    "redis": ("redis",),
+}
 _NAMED = re.compile(r"""\b(?:pod|pod_name|podName|container|container_name|app|application|service|service_name)"""
                     r"""["']?\s*[=:]\s*["']?(?P<name>[a-z0-9][a-z0-9.-]*[a-z0-9])""")
 _ONE_LINE = frozenset({"kubectl-error"})  # forms one line long: they cut, and are cut, at once
@@ -73,18 +77,25 @@ def split_forms(lines: list[str]) -> list[tuple[str, list[str]]]:
     return [(f, body) for f, body in pieces if any(line.strip() for line in body)]
 
 
-def is_database(workload: str) -> bool:
-    return bool(_DATABASE_NAME.search(workload.lower()))
+def runs_database(workload: str, form: str) -> bool:
+    """Whether a workload's name says it runs the database server whose log ``form`` is."""
+    words = re.split(r"[-_.\d]+", workload.lower())
+    return any(word in DATABASE_FORMS.get(form, ()) for word in words)
 
 
-def owner(form: str, lines: list[str], workloads: list[str], pod_workload: dict[str, str]) -> str:
+def owner(form: str, lines: list[str], workloads: list[str], pod_workload: dict[str, str],
+          others: tuple[str, ...] | list[str] = ()) -> str:
     """The workload a piece of log text without its command is from ("" when its content does not say):
-    a database's log format -> the one database workload among ``workloads``; lines naming their pod, container
-    or app in a field -> that one workload (a known pod's, or a listed workload's name)."""
+    a database's log format -> the one workload among ``workloads`` (those the kubectl outputs show), else among
+    ``others`` (the incident's services), named for that database; lines naming their pod, container or app in a
+    field -> that one workload (a known pod's, or a listed workload's name)."""
     if form in DATABASE_FORMS:
-        databases = [w for w in workloads if is_database(w)]
-        if len(databases) == 1:
-            return databases[0]
+        for names in (workloads, others):
+            databases = sorted({w for w in names if runs_database(w, form)})
+            if len(databases) == 1:
+                return databases[0]
+            if databases:
+                break  # several: which one is unsaid
     named: set[str] = set()
     for line in lines[:500]:
         for match in _NAMED.finditer(line):

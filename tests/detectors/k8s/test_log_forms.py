@@ -6,7 +6,7 @@ import pytest
 
 from bot.domain import KubeText
 from detectors.kubernetes import container_logs
-from detectors.kubernetes.log_forms import FORMS, form_of, owner, split_forms
+from detectors.kubernetes.log_forms import DATABASE_FORMS, FORMS, form_of, owner, runs_database, split_forms
 from detectors.kubernetes.parse import parse_kube_text
 
 PODS = """NAME                          READY   STATUS    RESTARTS   AGE
@@ -75,6 +75,26 @@ def test_owner_of_each_piece() -> None:
     assert owner("postgres", PG, ["ledger-api", "ledger-db", "audit-db"], pods) == ""  # which database: unsaid
     assert owner("logfmt", LOGFMT, workloads, pods) == "ledger-api"
     assert owner("stamped", APP, workloads, pods) == ""
+    # a PostgreSQL log is not a cache's: a Redis workload beside it leaves one candidate
+    assert owner("postgres", PG, ["ledger-api", "ledger-pg", "quote-redis"], {}) == "ledger-pg"
+    # the outputs name no database: the incident's services may
+    assert owner("postgres", PG, ["ledger-api"], {}, ["ledger-api", "ledger-pg", "quote-redis"]) == "ledger-pg"
+    assert owner("postgres", PG, ["ledger-api"], {}, ["ledger-api", "web"]) == ""
+
+
+@pytest.mark.parametrize(("form", "workload"), [
+    ("postgres", "billing-postgres"), ("postgres", "orders-pg-0"), ("postgres", "ledger-db"),
+    ("mysql", "cart-mysql"), ("mysql", "shop-mariadb"), ("mysql", "cart-db"), ("redis", "session-redis"),
+])
+def test_database_forms_name_their_workloads(form: str, workload: str) -> None:
+    assert form in DATABASE_FORMS and runs_database(workload, form)
+    assert not runs_database("page-api", form)  # a word inside another word names nothing
+
+
+def test_pasted_database_log_goes_to_the_topologys_database() -> None:
+    text = "\n".join(APP + PG) + "\n"
+    logs = container_logs([KubeText(name="kubernetes/1.txt", text=text)], ["ledger-api", "ledger-pg", "ledger-redis"])
+    assert logs["ledger-pg"] == PG and logs[""] == APP
 
 
 def test_pasted_logs_go_to_the_workloads_they_are_from() -> None:
