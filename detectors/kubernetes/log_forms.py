@@ -6,7 +6,8 @@ without the commands that named them. Each program writes its own line format, s
 Lines of no format (a stack trace's ``at ...``, a blank line, a wrapped message) stay with the piece they follow.
 
 Whose a piece is comes from what it says (``owner``): a database's own log format is the one database workload's
-the other outputs name; lines that name their pod, container or app in a field (``pod=x``, ``"app":"x"``) are
+the other outputs name; an API server's error (``Error from server``) is about the one Service it says it called;
+lines that name their pod, container or app in a field (``pod=x``, ``"app":"x"``) are
 that one workload's; else nobody's (the caller decides, as for any log that names no pod).
 """
 
@@ -41,6 +42,8 @@ DATABASE_FORMS: dict[str, tuple[str, ...]] = {
 }
 _NAMED = re.compile(r"""\b(?:pod|pod_name|podName|container|container_name|app|application|service|service_name)"""
                     r"""["']?\s*[=:]\s*["']?(?P<name>[a-z0-9][a-z0-9.-]*[a-z0-9])""")
+# an in-cluster Service's host (``https://x-webhook.ns.svc:443/...``): what an API server's error says it called
+_SERVICE_HOST = re.compile(r"\b(?P<name>[a-z0-9][a-z0-9-]*)\.[a-z0-9][a-z0-9-]*\.svc\b")
 _ONE_LINE = frozenset({"kubectl-error"})  # forms one line long: they cut, and are cut, at once
 
 
@@ -87,8 +90,10 @@ def owner(form: str, lines: list[str], workloads: list[str], pod_workload: dict[
           others: tuple[str, ...] | list[str] = ()) -> str:
     """The workload a piece of log text without its command is from ("" when its content does not say):
     a database's log format -> the one workload among ``workloads`` (those the kubectl outputs show), else among
-    ``others`` (the incident's services), named for that database; lines naming their pod, container or app in a
-    field -> that one workload (a known pod's, or a listed workload's name)."""
+    ``others`` (the incident's services), named for that database; a kubectl ``Error from server`` -> the one
+    known workload whose in-cluster Service host it names (the API server called it and says how that failed);
+    lines naming their pod, container or app in a field -> that one workload (a known pod's, or a listed
+    workload's name)."""
     if form in DATABASE_FORMS:
         for names in (workloads, others):
             databases = sorted({w for w in names if runs_database(w, form)})
@@ -96,6 +101,10 @@ def owner(form: str, lines: list[str], workloads: list[str], pod_workload: dict[
                 return databases[0]
             if databases:
                 break  # several: which one is unsaid
+    if form == "kubectl-error":  # the API server's account of a call it made: about the one Service it names
+        called = {m.group("name") for line in lines for m in _SERVICE_HOST.finditer(line)}
+        called &= {*workloads, *others}
+        return called.pop() if len(called) == 1 else ""
     named: set[str] = set()
     for line in lines[:500]:
         for match in _NAMED.finditer(line):

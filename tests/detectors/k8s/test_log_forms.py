@@ -82,6 +82,16 @@ def test_owner_of_each_piece() -> None:
     assert owner("postgres", PG, ["ledger-api"], {}, ["ledger-api", "web"]) == ""
 
 
+
+def test_an_api_server_error_is_about_the_service_it_called() -> None:
+    error = ['Error from server (InternalError): failed calling webhook "quota.example.io": Post '
+             '"https://quota-webhook.admission.svc:443/validate?timeout=10s": x509: certificate has expired']
+    assert owner("kubectl-error", error, ["ledger-api", "quota-webhook"], {}) == "quota-webhook"
+    assert owner("kubectl-error", error, ["ledger-api"], {}, ["quota-webhook"]) == "quota-webhook"
+    assert owner("kubectl-error", error, ["ledger-api"], {}) == ""  # a Service nobody else names: unsaid
+    assert owner("kubectl-error", ["Error from server (NotFound): pods \"x\" not found"], ["ledger-api"], {}) == ""
+
+
 @pytest.mark.parametrize(("form", "workload"), [
     ("postgres", "billing-postgres"), ("postgres", "orders-pg-0"), ("postgres", "ledger-db"),
     ("mysql", "cart-mysql"), ("mysql", "shop-mariadb"), ("mysql", "cart-db"), ("redis", "session-redis"),
