@@ -60,3 +60,17 @@ def test_generic_json_alert_is_accepted(tmp_path: Path) -> None:
     alert = context.incident.alerts[0]
     assert (alert.source, alert.service, alert.severity.value) == ("generic", "billing", "high")
     assert alert.starts_at.year == 2026
+
+
+def test_a_pasted_database_log_goes_to_the_topologys_database(tmp_path: Path) -> None:
+    (tmp_path / "alert.json").write_text(json.dumps(
+        {"title": "Errors on ledger-api", "service": "ledger-api", "severity": "p2", "timestamp": 1767225600}))
+    (tmp_path / "topology.json").write_text(json.dumps({"ledger-api": ["ledger-pg", "ledger-redis"]}))
+    (tmp_path / "kubernetes").mkdir()
+    pg = ["2026-01-01 00:00:01.100 UTC [71] FATAL:  too many connections for role \"ledger\"",
+          "2026-01-01 00:00:02.200 UTC [72] FATAL:  too many connections for role \"ledger\""]
+    app = ["2026-01-01T00:00:03.000Z ERROR 1 --- [exec-1] c.x.Repo : Connection is not available",
+           "2026-01-01T00:00:04.000Z ERROR 1 --- [exec-2] c.x.Repo : Connection is not available"]
+    (tmp_path / "kubernetes" / "1.txt").write_text("\n".join(app + pg) + "\n")
+    context, _ = load_bundle(tmp_path)
+    assert context.logs["ledger-pg"] == pg and context.logs["ledger-api"] == app
