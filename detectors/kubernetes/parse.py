@@ -3,7 +3,9 @@
 A saved file may hold several outputs one after the other, each introduced by the command that made it
 (``$ kubectl describe pod x``) or pasted without it; they are split at command lines and where the text's shape
 says a new output begins (``shapes``), and each part is recognised alone. What is neither
-an API object, a describe, an events table nor a rollout history is container log text.
+an API object, a describe, an events table nor a rollout history is container log text; log text whose pod
+nothing names is cut where its line format changes (several containers' logs pasted one after another,
+``log_forms``), and each piece's owner is read from what it says (``container_logs``).
 """
 
 from __future__ import annotations
