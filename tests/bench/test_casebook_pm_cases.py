@@ -22,7 +22,7 @@ CASES_DIR = Path(__file__).resolve().parents[2] / "bench" / "casebook" / "cases"
 CASES = sorted((p for p in CASES_DIR.glob("pm-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
 CASE_NAME = re.compile(r"^pm-(?P<n>\d{2,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-MIN_CASES = 235
+MIN_CASES = 255
 MIN_COMPANIES = 40
 # 2 of the first 49 cases, 3 of 73 after the second batch (pm-50..73) and of 99 after the third (pm-74..99)
 MAX_CASES_PER_COMPANY = 3
@@ -178,3 +178,15 @@ def test_tenth_batch_holds_both_metric_shapes_and_several_alert_vendors() -> Non
     assert shapes >= {".csv", ".json"}
     vendors = {load_bundle(case)[0].incident.alerts[0].source for case in TENTH_BATCH}
     assert len(vendors) >= 5, vendors
+
+
+ELEVENTH_BATCH = [c for c in CASES if int(c.name.split("-")[1]) >= 236]
+
+
+def test_eleventh_batch_is_complete_and_balanced() -> None:
+    """pm-236..255: twenty cases, ten dev and ten test, over at least twelve companies and six kinds."""
+    assert len(ELEVENTH_BATCH) >= 20
+    splits = Counter(_truth(case)["split"] for case in ELEVENTH_BATCH[:20])
+    assert splits == {"dev": 10, "test": 10}
+    assert len({company_of(_truth(case)["modelled_on"]) for case in ELEVENTH_BATCH[:20]}) >= 12
+    assert len({_truth(case)["root_cause_kind"] for case in ELEVENTH_BATCH[:20]}) >= 6
