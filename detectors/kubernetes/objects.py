@@ -270,3 +270,55 @@ def _is_status_list(items: list[Any]) -> str | None:
     if all("type" in d and "status" in d for d in dicts):
         return "conditions"
     return None
+
+
+# ``kubectl get events -o json | jq -c '.items[] | {...}'``: one compact JSON object a line, its keys renamed by
+# the filter. Which keys can carry each field (data; tested row by row in tests/detectors/k8s/test_parsers.py).
+EVENT_LINE_KEYS: dict[str, tuple[str, ...]] = {
+    "message": ("message", "msg", "note"),
+    "object": ("object", "obj", "name", "involvedObject", "regarding"),
+    "time": ("lastTimestamp", "last", "lastSeen", "t", "time", "ts", "eventTime", "firstTimestamp"),
+    "kind": ("kind", "objectKind"),
+    "namespace": ("namespace", "ns"),
+    "type": ("type",),
+}
+
+
+def _first_key(obj: dict[str, Any], field: str) -> Any:
+    return next((obj[k] for k in EVENT_LINE_KEYS[field] if obj.get(k) not in (None, "")), None)
+
+
+def parse_event_lines(text: str, origin: str = "") -> list[KubeEvent] | None:
+    """Events printed one compact JSON object a line (a ``jq -c`` filter over ``kubectl get events -o json``),
+    each with a ``reason``, a message and the object's name under any key of ``EVENT_LINE_KEYS``. None unless
+    every non-empty line is such an object (log lines in JSON have no ``reason`` and stay logs)."""
+    events: list[KubeEvent] = []
+    for line in (raw.strip() for raw in text.split("\n")):
+        if not line:
+            continue
+        if not line.startswith("{"):
+            return None
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(obj, dict) or not obj.get("reason"):
+            return None
+        about = _first_key(obj, "object")
+        message = _first_key(obj, "message")
+        if isinstance(about, dict):
+            kind, name = str(about.get("kind") or ""), str(about.get("name") or "")
+            namespace = str(about.get("namespace") or "")
+        else:
+            kind, name = str(_first_key(obj, "kind") or ""), str(about or "")
+            namespace = str(_first_key(obj, "namespace") or "")
+        if "/" in name and not kind:  # ``pod/x``
+            kind, name = name.split("/", 1)
+        if not name or message is None:
+            return None
+        when = parse_time(_first_key(obj, "time"))
+        events.append(KubeEvent(reason=str(obj["reason"]), message=str(message),
+                                obj=ObjectRef(kind[:1].upper() + kind[1:], name, namespace),
+                                type=str(_first_key(obj, "type") or ""), first_seen=when, last_seen=when,
+                                origin=origin))
+    return events or None

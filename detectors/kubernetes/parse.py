@@ -25,7 +25,12 @@ from detectors.kubernetes.events_table import (
 )
 from detectors.kubernetes.log_forms import split_forms
 from detectors.kubernetes.model import ContainerLog, Findings, KubeEvent, ObjectRef, Rollout
-from detectors.kubernetes.objects import looks_like_api_object, parse_fragment, parse_objects
+from detectors.kubernetes.objects import (
+    looks_like_api_object,
+    parse_event_lines,
+    parse_fragment,
+    parse_objects,
+)
 from detectors.kubernetes.shapes import EVENTS, split_shapes
 from detectors.kubernetes.tables import is_table, parse_table
 from detectors.kubernetes.text import clean
@@ -267,6 +272,8 @@ def _structured(text: str, origin: str, namespace: str = "") -> Findings | None:
                                           origin=origin)])
     if _looks_like_events(text):
         return Findings(events=parse_events_table(text, origin=origin))
+    if (lines := parse_event_lines(text, origin=origin)) is not None:
+        return Findings(events=lines)
     if is_table(text):
         return parse_table(text, namespace=namespace, origin=origin)
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -416,3 +417,62 @@ def test_a_nodes_conditions_kept_by_grep_from_its_describe_are_that_nodes() -> N
             "NodeStatusUnknown   Kubelet stopped posting node status.\n")
     [node] = parse_kube_text(KubeText(name="node.txt", text=text)).nodes
     assert node.name == "wrk-2" and [(c.type, c.status) for c in node.conditions] == [("Ready", "Unknown")]
+
+
+# --- events printed one compact JSON object a line (``jq -c``) -------------------------------------------------
+from detectors.kubernetes.objects import EVENT_LINE_KEYS, parse_event_lines  # noqa: E402
+
+_EVENT_LINE_BASE = {"reason": "Failed", "message": "Error: ErrImagePull", "object": "pod/web-5d8f7c9b6-abcde"}
+_EVENT_LINE_ROWS = {  # field -> (a key of its row, a value, how the parsed event shows it)
+    "message": ("msg", "Error: ImagePullBackOff", lambda e: e.message),
+    "object": ("obj", "web-5d8f7c9b6-zzzzz", lambda e: e.obj.name),
+    "time": ("t", "2026-03-04T05:06:07Z", lambda e: e.last_seen.isoformat() if e.last_seen else ""),
+    "kind": ("kind", "pod", lambda e: e.obj.kind),
+    "namespace": ("ns", "shop", lambda e: e.obj.namespace),
+    "type": ("type", "Warning", lambda e: e.type),
+}
+
+
+def test_every_event_line_field_has_a_tested_row() -> None:
+    assert set(_EVENT_LINE_ROWS) == set(EVENT_LINE_KEYS)
+
+
+@pytest.mark.parametrize("field", sorted(_EVENT_LINE_ROWS))
+def test_an_event_line_field_is_read_under_its_renamed_key(field: str) -> None:
+    key, value, shown = _EVENT_LINE_ROWS[field]
+    assert key in EVENT_LINE_KEYS[field]
+    base = {k: v for k, v in _EVENT_LINE_BASE.items() if k not in EVENT_LINE_KEYS[field]}
+    if field == "kind":
+        base["object"] = "web-5d8f7c9b6-abcde"
+    line = json.dumps({**base, key: value})
+    events = parse_event_lines(line + "\n" + line, origin="x.txt")
+    assert events is not None and len(events) == 2
+    expected = {"time": "2026-03-04T05:06:07+00:00", "kind": "Pod"}.get(field, value)
+    assert shown(events[0]) == expected
+
+
+def test_a_typed_object_name_gives_its_kind() -> None:
+    events = parse_event_lines(json.dumps(_EVENT_LINE_BASE))
+    assert events is not None and (events[0].obj.kind, events[0].obj.name) == ("Pod", "web-5d8f7c9b6-abcde")
+
+
+@pytest.mark.parametrize("text", [
+    '{"level":"error","msg":"pull failed","obj":"web-1"}',  # a JSON log line: no reason
+    '{"reason":"Failed","obj":"web-1"}',  # no message
+    '{"reason":"Failed","msg":"x"}',  # no object
+    '{"reason":"Failed","msg":"x","obj":"web-1"}\nplain log line',  # not every line an event
+    '{"reason": "Failed", "msg": ',  # broken JSON
+    "",
+])
+def test_lines_that_are_not_all_events_are_not_events(text: str) -> None:
+    assert parse_event_lines(text) is None
+
+
+def test_jq_compact_events_in_a_paste_become_events() -> None:
+    text = ("$ kubectl -n shop get events -o json | jq -c '.items[] | {t: .lastTimestamp, reason, obj: "
+            ".involvedObject.name, msg: .message}'\n"
+            '{"t":"2026-03-04T05:06:07Z","reason":"Failed","obj":"web-5d8f7c9b6-abcde","msg":"Failed to pull image '
+            '\\"r.example/web:1\\": unauthorized: authentication required"}\n')
+    findings = parse_kube_text(KubeText(name="web.txt", text=text))
+    assert [(e.reason, e.obj.name) for e in findings.events] == [("Failed", "web-5d8f7c9b6-abcde")]
+    assert not findings.logs
