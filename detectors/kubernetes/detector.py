@@ -20,6 +20,7 @@ from bot.domain import (
     is_cause_kind,
     stable_hash,
 )
+from bot.domain.roles import DNS, role_of_lines
 from detectors.kubernetes.certificates import certificate_signals
 from detectors.kubernetes.container_logs import logs_by_workload
 from detectors.kubernetes.event_rows import findings_from_rows
@@ -117,7 +118,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     resolver = Resolver(findings)
     owners = secret_owners(context.kubernetes, resolver.workloads())
     said = line_signals(context.logs, resolver.workload_of_pod, lambda secret: owner_of(owners, secret),
-                        tuple(resolver.nodes), lambda service: list(context.topology.get(service, [])))
+                        tuple(resolver.nodes),
+                        lambda service: name_servers_among(context.topology.get(service, []), context.logs))
     said.extend(target_port_signals(context.kubernetes, context.logs))
     said.extend(timeout_cut_signals(context.events, context.logs))
     said.extend(certificate_signals(context.kubernetes, {*resolver.workloads(), *_topology_names(context)},
@@ -154,6 +156,25 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     stopped = {e.obj.name: resolver.workload(e.obj) for e in findings.events if e.reason == "Killing"}
     signals.extend(stop_cut_signals(findings.events, context.logs, stopped, context.topology))
     return sorted(confirmed_by_callers(signals), key=lambda s: s.score, reverse=True)
+
+
+# words of a component's name that say it answers DNS queries (``dc-resolver``, ``corp-dns``, ``unbound-1``, ``ns2``)
+_NAME_SERVER_WORDS = frozenset({"dns", "resolver", "resolvers", "nameserver", "nameservers", "named", "bind",
+                                "unbound", "coredns", "kubedns", "pdns", "dnsmasq", "knot", "nsd"})
+
+
+def name_servers_among(dependencies: list[str], logs: dict[str, list[str]]) -> list[str]:
+    """The dependencies that are name servers, by their name's words or by their own log lines (``roles``).
+
+    What a resolver forwards to is a name server, never the node it runs on nor any other dependency a topology
+    lists for it: "its one dependency" alone would blame a node for its resolver's timeouts."""
+    out = []
+    for dep in dependencies:
+        words = [w for w in re.split(r"[^a-z0-9]+", dep.lower()) if w]
+        if any(w in _NAME_SERVER_WORDS or re.fullmatch(r"ns\d*", w) for w in words) \
+                or role_of_lines(logs.get(dep, [])) == DNS:
+            out.append(dep)
+    return out
 
 
 def _topology_names(context: IncidentContext) -> set[str]:

@@ -151,7 +151,9 @@ LINE_RULES: tuple[LineRule, ...] = (
              r"is not authorized to perform: [\w:*-]+ .{0,300}because no identity-based policy allows",
              needs=("no identity-based policy",)),
     # CoreDNS's forward plugin gets no answer from the resolvers it forwards to (the cluster's own names still
-    # answer): the upstream resolver is the fault, CoreDNS only relays it
+    # answer): the upstream resolver is the fault, CoreDNS only relays it. Blamed only when the topology names
+    # exactly one name server among CoreDNS's dependencies (``dependencies_of``: detector.name_servers_among);
+    # otherwise nothing is said and CoreDNS's own reading stands
     LineRule("coredns.forward_timeout", "dns_failure", "upstream", 0.7,
              r"plugin/errors: \d+ \S+ \w+: read (?:udp|tcp) [\d.:\[\]a-f]+->(?!127\.)[\d.]+:53: i/o timeout",
              needs=("plugin/errors",)),

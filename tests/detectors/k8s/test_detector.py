@@ -444,3 +444,18 @@ def test_a_claim_without_a_read_owner_is_named_by_the_statefulset_convention(cla
     signals = detect_kubernetes_signals(context(KubeText(name="db.txt", text=text)))
     assert [(s.service, s.kind) for s in signals if s.attributes.get("reason") == "ProvisioningFailed"] == [
         (workload, "config_change")]
+
+
+def test_a_resolvers_forward_timeouts_blame_the_name_server_it_forwards_to_never_the_node_it_runs_on() -> None:
+    from detectors.kubernetes.detector import name_servers_among
+
+    line = "2026-03-04T10:00:{s:02d}Z [ERROR] plugin/errors: 2 api.example.com. A: read udp 10.244.0.3:{p}->10.0.0.2:53: i/o timeout"
+    logs = {"coredns": [line.format(s=s, p=40000 + s) for s in range(0, 50, 5)]}
+    on_node = context(service="checkout").model_copy(update={"logs": logs, "topology": {"coredns": ["node-3"]}})
+    assert not [s for s in detect_kubernetes_signals(on_node) if s.kind == "dns_failure" and s.service == "node-3"]
+    upstream = on_node.model_copy(update={"topology": {"coredns": ["node-3", "dc-resolver"]}})
+    assert [s.service for s in detect_kubernetes_signals(upstream) if s.kind == "dns_failure"] == ["dc-resolver"]
+    # a dependency known as a name server by its own lines (BIND), whatever its name
+    bind = [f"Mar  4 10:00:{s:02d} gw1 named[812]: client @0x7f 10.0.0.9#5353 (x.example): query failed" for s in range(9)]
+    assert name_servers_among(["node-3", "gw1", "ns2", "corp-dns"], {"gw1": bind}) == ["gw1", "ns2", "corp-dns"]
+    assert name_servers_among(["node-3", "orders-db", "nsqd"], {}) == []
