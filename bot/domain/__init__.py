@@ -39,6 +39,7 @@ from bot.domain.models import (
     TeamLabel,
     Vote,
     VoteCount,
+    aware,
     new_id,
     stable_hash,
     utcnow,
@@ -60,5 +61,5 @@ __all__ = [
     "Hypothesis", "Incident", "IncidentContext", "IncidentStatus", "KubeText", "InputError", "LLMError",
     "LogRecord", "MetricSeries", "NotFoundError", "PayloadError", "Recommendation", "RetrievalError",
     "Severity", "SherlogError", "Signal", "SignalSource", "SimilarIncident", "StorageError", "TeamLabel", "Vote", "VoteCount", "category_of",
-    "is_cause_kind", "new_id", "stable_hash", "utcnow",
+    "aware", "is_cause_kind", "new_id", "stable_hash", "utcnow",
 ]

@@ -22,6 +22,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(ts: datetime) -> datetime:
+    """``ts`` with its own zone, or read as UTC when it has none (naive times in evidence are UTC)."""
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 

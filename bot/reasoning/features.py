@@ -393,11 +393,7 @@ def _deploy_fit(scene: _Scene) -> None:
             if not _specific_cause_on(scene, change.service):
                 scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
             first = min(fresh, key=lambda s: s.started_at or change.ts)  # type: ignore[arg-type,return-value]
-            scene.fits[key] = Evidence(
-                id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
-                ts=change.ts, weight=DEPLOY_FIT_SCORE,
-                summary=f"{change.evidence.summary} -- then on {change.service}: {first.title[:160]}",
-            )
+            scene.fits[key] = _fit_evidence(change, DEPLOY_FIT_SCORE, f"then on {change.service}: {first.title[:160]}")
 
 
 # a component's own function failing with no mechanism named: a daemon that will not come back, errors, or the very
@@ -518,10 +514,13 @@ def _credit_change(scene: _Scene, change: Change, effects: list[Signal], then: s
         effect = (on if on and s.service in (None, on) else str(s.service), str(s.kind))
         if effect in scene.decisive:
             scene.decisive[effect] = round(min(scene.decisive[effect], float(s.score) * EXPLAINED_BY_CHANGE), 4)
-    scene.fits[key] = Evidence(
-        id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
-        ts=change.ts, weight=float(best.score), summary=f"{change.evidence.summary} -- {then}",
-    )
+    scene.fits[key] = _fit_evidence(change, float(best.score), then)
+
+
+def _fit_evidence(change: Change, weight: float, then: str) -> Evidence:
+    """The evidence that ``change`` explains what followed it (``then``: what happened next, and where)."""
+    return Evidence(id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
+                    ts=change.ts, weight=weight, summary=f"{change.evidence.summary} -- {then}")
 
 
 SHIFT_MIN = 0.5
@@ -614,12 +613,12 @@ def _change_fails_callers(scene: _Scene) -> None:
     counted. The change takes the
     support of their decisive findings (each keeps less, ``_credit_change``); when the callers show errors only, it
     takes ``DEPLOY_FIT_SCORE`` if its own component's evidence shifted after it too (``_shifted_after``)."""
+    onsets = {svc: failure_onset(scene, svc) for svc in scene.anomalies if scene.is_anomalous(svc)}
     for change in scene.changes:
         if change.ts is None or change.kind not in CHANGE_CAUSES or _own_mechanism_on(scene, change.service):
             continue
         end = change.ts + DEPLOY_FIT_WINDOW
         callers = {c for c, hops in _transitive(scene.callers, change.service).items() if 0 < hops <= CALLER_HOPS}
-        onsets = {svc: failure_onset(scene, svc) for svc in scene.anomalies if scene.is_anomalous(svc)}
         failed = {svc: t for svc, t in onsets.items() if t is not None and svc != change.service}
         if not callers or not failed or any(t < change.ts for t in failed.values()):
             continue
@@ -645,11 +644,8 @@ def _change_fails_callers(scene: _Scene) -> None:
         if not _shifted_after(scene, change, _first_start(effects)):
             continue  # errors alone on the callers: the change must show on the changed component too
         scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
-        scene.fits[key] = Evidence(
-            id=f"fit:{change.service}:{change.kind}", type=EvidenceType.CHANGE, service=change.service,
-            ts=change.ts, weight=DEPLOY_FIT_SCORE,
-            summary=f"{change.evidence.summary} -- then on {best.service}, which calls it: {best.title[:160]}",
-        )
+        scene.fits[key] = _fit_evidence(change, DEPLOY_FIT_SCORE,
+                                        f"then on {best.service}, which calls it: {best.title[:160]}")
 
 
 def _shifted_after(scene: _Scene, change: Change, until: datetime | None) -> bool:

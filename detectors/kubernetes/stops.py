@@ -9,10 +9,11 @@ too coarse to tie a stop to a second)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.domain import Evidence, EvidenceType, Signal, SignalSource, stable_hash
 from detectors.kubernetes.model import KubeEvent
+from detectors.logs.timestamps import parse_timestamp
 
 _NGINX_TIME = re.compile(r"^(?P<ts>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[error\]")
 _CUT = re.compile(r"connect\(\) failed \(111: Connection refused\) while connecting to upstream|"
@@ -29,9 +30,8 @@ def _cuts(lines: list[str]) -> list[tuple[datetime, str]]:
         found = _NGINX_TIME.match(line)
         if not (found and _CUT.search(line)):
             continue
-        try:
-            at = datetime.strptime(found["ts"], "%Y/%m/%d %H:%M:%S").replace(tzinfo=UTC)
-        except ValueError:  # digits that are no date (a mangled paste): no time, no tie to a stop
+        at = parse_timestamp(found["ts"])
+        if at is None:  # digits that are no date (a mangled paste): no time, no tie to a stop
             continue
         out.append((at, line.strip()))
     return out

@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timedelta
 
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal, SignalSource, stable_hash
+from detectors.logs.timestamps import parse_timestamp
 
 WINDOW = timedelta(minutes=30)
 MIN_CUTS = 2  # one 504 could be a request that was slow for its own reasons
@@ -21,13 +22,6 @@ _TIMED_OUT = re.compile(r"upstream timed out \(110: [^)]*\) while reading respon
 # ingress-nginx's default access log: [time] "request" status ... [upstream name] [alternative] address ...
 _ACCESS = re.compile(r"\[(?P<ts>\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\] \"[^\"]*\" (?P<status>\d{3}) "
                      r".*? \[(?P<upstream>[\w.-]+)\] ")
-
-
-def _access_time(text: str) -> datetime | None:
-    try:
-        return datetime.strptime(text, "%d/%b/%Y:%H:%M:%S %z")
-    except ValueError:
-        return None
 
 
 def _names(upstream: str, workload: str) -> bool:
@@ -51,7 +45,7 @@ def timeout_cut_signals(changes: list[ChangeEvent], logs: dict[str, list[str]]) 
                 found = _ACCESS.search(line)
                 if not found or found["status"] != "504" or not _names(found["upstream"], workload):
                     continue
-                at = _access_time(found["ts"])
+                at = parse_timestamp(found["ts"])
                 if at is not None and change.ts <= at <= change.ts + WINDOW:
                     cut.append((at, line.strip()))
             if len(cut) >= MIN_CUTS:

@@ -26,9 +26,9 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from bot.domain.models import Evidence, EvidenceType, Signal, SignalSource
+from bot.domain.models import Evidence, EvidenceType, Signal, SignalSource, aware
 from bot.domain.roles import role_of_lines
 from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider_of, provider_of_host
 from detectors.logs.decisive_rules import RULES, TRIGGER, Rule
@@ -261,12 +261,7 @@ def _near_alert(headers: _Headers, index: int, alert_time: datetime | None) -> b
     when = headers.timestamp(index)
     if when is None:
         return False
-    # a naive time is read as UTC
-    return abs(_utc(when) - _utc(alert_time)) <= ALERT_SPAN
-
-
-def _utc(when: datetime) -> datetime:
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return abs(aware(when) - aware(alert_time)) <= ALERT_SPAN  # a naive time is read as UTC
 
 
 def _best_per_line(found: list[Finding]) -> list[Finding]:

@@ -28,9 +28,9 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from bot.domain.models import Evidence, EvidenceType, Signal, SignalSource
+from bot.domain.models import Evidence, EvidenceType, Signal, SignalSource, aware
 from detectors.logs.parsing import LogEvent
 
 DETECTOR = "log.silence"
@@ -84,10 +84,6 @@ def quiet_needed(span: StreamSpan) -> timedelta:
                timedelta(seconds=LONGEST_GAPS * span.longest_gap_s))
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
 def _nothing_said(span: StreamSpan) -> bool:
     return not any(e.level in _PROBLEM_LEVELS or _DELIBERATE_STOP.search(e.message or "") for e in span.tail)
 
@@ -95,20 +91,20 @@ def _nothing_said(span: StreamSpan) -> bool:
 def silences(spans: Iterable[StreamSpan], *, alert_time: datetime | None = None) -> list[Signal]:
     """A ``log.silence`` signal for each stream that went quiet before the alert while the others went on."""
     spans = list(spans)
-    alert = _aware(alert_time) if alert_time is not None else None
+    alert = aware(alert_time) if alert_time is not None else None
     out: list[Signal] = []
     for span in spans:
-        last = _aware(span.last)
-        if span.events < MIN_EVENTS or last - _aware(span.first) < MIN_LIFETIME or not _nothing_said(span):
+        last = aware(span.last)
+        if span.events < MIN_EVENTS or last - aware(span.first) < MIN_LIFETIME or not _nothing_said(span):
             continue
         if alert is not None and last >= alert:
             continue
         needed = quiet_needed(span)
         others = [o for o in spans if o.service != span.service and o.events >= WITNESS_MIN_EVENTS]
-        witnesses = sorted(o.service for o in others if _aware(o.last) >= last + needed)
+        witnesses = sorted(o.service for o in others if aware(o.last) >= last + needed)
         if len(witnesses) < WITNESSES_MIN:
             continue
-        horizon = max(_aware(o.last) for o in others)
+        horizon = max(aware(o.last) for o in others)
         if alert is not None:
             horizon = min(horizon, alert)
         quiet = horizon - last

@@ -34,9 +34,9 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from bot.domain.models import ChangeEvent, Evidence, EvidenceType, MetricSeries, Signal, SignalSource
+from bot.domain.models import ChangeEvent, Evidence, EvidenceType, MetricSeries, Signal, SignalSource, aware
 
 DETECTOR = "metric.silence"
 SCORE = 0.75
@@ -81,12 +81,8 @@ class _Trace:
     up_zero: bool  # an ``up`` series that fell to 0 and stayed there
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
 def _trace(series: MetricSeries) -> _Trace | None:
-    samples = sorted((_aware(t), float(v)) for t, v in zip(series.timestamps, series.values, strict=False)
+    samples = sorted((aware(t), float(v)) for t, v in zip(series.timestamps, series.values, strict=False)
                      if v is not None and math.isfinite(float(v)))
     if len(samples) < 2:
         return None
@@ -143,7 +139,7 @@ def metric_silences(series: Iterable[MetricSeries], *, alert_time: datetime | No
         unit = units.setdefault((s.service, instance), _Unit(s.service, instance, host, []))
         unit.traces.append(trace)
         unit.host = unit.host or host
-    alert = _aware(alert_time) if alert_time is not None else None
+    alert = aware(alert_time) if alert_time is not None else None
     by_service: dict[str, list[_Unit]] = defaultdict(list)
     for unit in units.values():
         by_service[unit.service].append(unit)
@@ -234,11 +230,11 @@ def without_planned_stops(signals: list[Signal], events: Iterable[ChangeEvent]) 
     changed: dict[str, list[datetime]] = defaultdict(list)
     for e in events:
         if e.service:
-            changed[e.service].append(_aware(e.ts))
+            changed[e.service].append(aware(e.ts))
     out: list[Signal] = []
     for sig in signals:
         if sig.detector == DETECTOR and sig.started_at is not None:
-            stopped = _aware(sig.started_at)
+            stopped = aware(sig.started_at)
             names = {str(n) for n in (sig.service, sig.attributes.get("process"), sig.attributes.get("host")) if n}
             if any(stopped - PLANNED_BEFORE <= ts <= stopped + PLANNED_AFTER for n in names for ts in changed.get(n, [])):
                 continue
