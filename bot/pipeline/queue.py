@@ -57,6 +57,7 @@ class AnalysisQueue:
         # for, and none starts after it (``_closed``)
         self._held: dict[str, Job] = {}
         self._claim_lock = threading.Lock()
+        self._held_lock = threading.Lock()  # only around changes of ``_held`` (the event loop takes it too)
         self._closed = False
         self._abandon = threading.Event()
         # analyses, claims and renewals run on the shared default pool: a pool of their own (n+1 threads) let
@@ -68,6 +69,7 @@ class AnalysisQueue:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._claims = 0  # claims started so far
         self._idle_since = 0  # the number of the latest claim that found nothing (``drain`` waits for one)
+        self._ended_at = 0  # the number of claims started when the latest analysis ended
         self.completed = 0
         self.failed = 0
 
@@ -128,19 +130,16 @@ class AnalysisQueue:
         self.wake()
 
     async def drain(self, *, timeout: float = 60.0) -> None:
-        """Wait until nothing runs here and a claim found no work (tests, shutdown, benchmarks)."""
+        """Wait until nothing runs here and a claim found no work (tests, shutdown, benchmarks).
+
+        Only an empty claim that started after this call and after the latest analysis ended counts: one
+        started while a failing analysis ran may have looked before that analysis put its row back (a fast
+        failure can start and end between two looks at ``_inflight``, so the running set alone says nothing)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while True:
-            if not self._inflight:
-                # an empty claim counts only if it STARTED now: one started earlier may have missed a row
-                # that a failing analysis put back while it ran
-                mark = self._claims
-                self.wake()
-                while self._idle_since <= mark and not self._inflight and loop.time() < deadline:
-                    await asyncio.sleep(0.01)
-                if self._idle_since > mark and not self._inflight:
-                    return
+        mark = self._claims
+        self.wake()
+        while self._inflight or self._idle_since <= max(mark, self._ended_at):
             if loop.time() > deadline:
                 raise TimeoutError(f"analysis queue not drained in {timeout}s ({len(self._inflight)} running)")
             await asyncio.sleep(0.01)
@@ -189,13 +188,15 @@ class AnalysisQueue:
                     claimed = jobs.claim(conn, owner=self.owner, limit=limit, lease_s=self._lease)
             except Exception as e:  # noqa: BLE001 - SQLAlchemy errors: a transient outage, retried by polling
                 raise StorageError(f"claim failed: {e.__class__.__name__}") from e
-            self._held.update((job.incident_id, job) for job in claimed)
+            with self._held_lock:
+                self._held.update((job.incident_id, job) for job in claimed)
             return claimed
 
     def _release(self) -> int:
         with self._claim_lock:
             self._closed = True
-            held, self._held = list(self._held), {}
+            with self._held_lock:
+                held, self._held = list(self._held), {}
         if not held:
             return 0
         with self.store.engine.begin() as conn:
@@ -215,11 +216,20 @@ class AnalysisQueue:
                 if self._on_error:
                     self._on_error()
                 await self._blocking(self._fail, job, f"{e.__class__.__name__}: {e}")
-            self._held.pop(job.incident_id, None)  # settled (a cancelled analysis stays held: stop hands it back)
+            self._settle(job)  # a cancelled analysis stays held: stop hands it back
         finally:
-            self._inflight.pop(job.incident_id, None)
+            # with no retry delay the failed row may already be claimed again, by a task of its own: that
+            # task's entry is not this one's to remove (drain would return while it runs)
+            if self._inflight.get(job.incident_id) is asyncio.current_task():
+                del self._inflight[job.incident_id]
+            self._ended_at = self._claims
             if self._wake is not None:
                 self._wake.set()
+
+    def _settle(self, job: Job) -> None:
+        with self._held_lock:  # the row may be claimed again already (by a claim thread): keep that claim
+            if self._held.get(job.incident_id) is job:
+                del self._held[job.incident_id]
 
     def _fail(self, job: Job, error: str) -> None:
         try:

@@ -233,3 +233,26 @@ def test_a_busy_runner_waits_for_a_free_slot_instead_of_spinning(store: Store) -
     release.set()
     assert outcome.get("waits", 10**9) <= 6  # a spinning loop waits thousands of times in these 0.25 s
     assert outcome.get("stopped") == 1, "the runner did not stop"
+
+
+def test_drain_waits_for_a_failed_row_put_back_between_its_looks(settings, any_store: Store) -> None:  # type: ignore[no-untyped-def]
+    # a fast failure starts and ends between two looks of drain at the running set, while the runner's
+    # frequent polls find nothing (the row is leased): those empty claims started before the row was put
+    # back and prove nothing (drain returned, and stop left the row pending: CI, stop 25). Also: with no
+    # retry delay the row is claimed again by a new task before the failed one has ended, whose entry in
+    # the running set the failed task must not remove
+    pipeline = _pipeline(settings, any_store, broken={f"poison{i}" for i in range(4)})
+    created = pipeline.accept_alerts([_alert(f"poison{i}") for i in range(4)]).created
+
+    async def run() -> AnalysisQueue:
+        queue = AnalysisQueue(any_store, pipeline.analyze_job, workers=3, poll_interval_s=0.001, lease_s=5,
+                              max_attempts=20, retry_after_s=0)
+        queue.start()
+        await queue.drain(timeout=60)
+        await queue.stop()
+        return queue
+
+    queue = asyncio.run(run())
+    rows = _rows(any_store)
+    assert {i: (rows[i].state, rows[i].attempts) for i in created} == {i: (JobState.DEAD, 20) for i in created}
+    assert queue.failed == 20 * len(created) and queue.completed == 0
