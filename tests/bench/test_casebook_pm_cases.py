@@ -22,7 +22,7 @@ CASES_DIR = Path(__file__).resolve().parents[2] / "bench" / "casebook" / "cases"
 CASES = sorted((p for p in CASES_DIR.glob("pm-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
 CASE_NAME = re.compile(r"^pm-(?P<n>\d{2,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-MIN_CASES = 255
+MIN_CASES = 275
 MIN_COMPANIES = 40
 # 2 of the first 49 cases, 3 of 73 after the second batch (pm-50..73) and of 99 after the third (pm-74..99)
 MAX_CASES_PER_COMPANY = 3
@@ -190,3 +190,37 @@ def test_eleventh_batch_is_complete_and_balanced() -> None:
     assert splits == {"dev": 10, "test": 10}
     assert len({company_of(_truth(case)["modelled_on"]) for case in ELEVENTH_BATCH[:20]}) >= 12
     assert len({_truth(case)["root_cause_kind"] for case in ELEVENTH_BATCH[:20]}) >= 6
+
+
+TWELFTH_BATCH = [c for c in CASES if 256 <= int(c.name.split("-")[1]) <= 275]
+
+
+def test_twelfth_batch_is_complete_and_balanced() -> None:
+    """pm-256..275: twenty cases, ten dev and ten test, over at least fifteen companies and seven kinds, aimed at
+    the infrastructure classes (network, hardware, DNS, TLS, security) with a storage and a provider case."""
+    assert len(TWELFTH_BATCH) == 20
+    truths = [_truth(case) for case in TWELFTH_BATCH]
+    assert Counter(t["split"] for t in truths) == {"dev": 10, "test": 10}
+    assert len({company_of(t["modelled_on"]) for t in truths}) >= 15
+    assert len({t["root_cause_kind"] for t in truths}) >= 7
+    categories = Counter(t["category"] for t in truths)
+    for category in ("network", "hardware", "dns", "tls", "security", "storage", "dependency"):
+        assert categories[category] >= 1, category
+
+
+def test_twelfth_batch_varies_its_evidence_formats() -> None:
+    """The batch's logs come in several shapes (syslog with hosts, ISO-stamped journal lines, JSON objects, device
+    messages), so the cases test reading formats, not our past vocabulary."""
+    shapes: Counter[str] = Counter()
+    for case in TWELFTH_BATCH:
+        for path in (case / "logs").glob("*.log"):
+            first = path.read_text(encoding="utf-8").splitlines()[0]
+            if first.startswith("{"):
+                shapes["json"] += 1
+            elif re.match(r"^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \S+ ", first):
+                shapes["syslog"] += 1
+            elif re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4} \S+ \S+: ", first):
+                shapes["journal"] += 1
+            else:
+                shapes["other"] += 1
+    assert shapes["json"] >= 3 and shapes["syslog"] >= 3 and shapes["journal"] >= 2 and shapes["other"] >= 3, shapes
