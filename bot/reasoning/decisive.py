@@ -848,6 +848,12 @@ _CONSEQUENCE_OF: dict[str, tuple[tuple[str, str], ...]] = {
     "network_partition": (("node_failure", "under"), ("dependency_failure", "under")),
     "dependency_failure": (("node_failure", "below"),),
 }
+# A caller's report that it lost its path to a peer (``no route to host`` to the address the line names) is no partition
+# the peer reports of itself: when the peer's own evidence says that it went down (a kernel panic, a lockup), that
+# machine's failure is the mechanism, looked for on the peer too ("below" instead of "under").
+_CONSEQUENCE_OF_PEER: dict[str, tuple[tuple[str, str], ...]] = {
+    "network_partition": (("node_failure", "below"), ("dependency_failure", "under")),
+}
 _MECHANISM_MIN = 0.5
 
 
@@ -866,6 +872,8 @@ def _mechanism_behind(sig: Signal, signals: list[Signal], topology: dict[str, li
     """The mechanism that explains a decisive consequence finding: a signal of a mechanism kind, from that
     component's own evidence, where its row of ``_CONSEQUENCE_OF`` allows (the reporter, its databases, below)."""
     rows = _CONSEQUENCE_OF.get(str(sig.kind))
+    if sig.attributes.get("blame") == "peer":
+        rows = _CONSEQUENCE_OF_PEER.get(str(sig.kind), rows)
     if not rows or not sig.service:
         return None
     for mechanism, scope in rows:

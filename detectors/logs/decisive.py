@@ -280,10 +280,16 @@ class _Group:
     count: int = 1
 
 
+# Rows grouped on their own even beside rows of the same kind and culprit: a running count of something the component
+# copes with (corrected memory errors) that may go on for days, so its first line says nothing of when a failure of
+# the same kind (an uncorrectable error, a machine check) began.
+OWN_GROUP_RULES = frozenset({"kernel.ecc_corrected"})
+
+
 def _group(findings: list[Finding]) -> list[_Group]:
-    groups: dict[tuple[str, str, str | None], _Group] = {}
+    groups: dict[tuple[str, str, str | None, str | None], _Group] = {}
     for f in findings:
-        key = (f.rule.family, f.kind, f.culprit)
+        key = (f.rule.family, f.kind, f.culprit, f.rule.id if f.rule.id in OWN_GROUP_RULES else None)
         g = groups.get(key)
         if g is None:
             groups[key] = _Group(first=f, last=f)

@@ -401,9 +401,14 @@ KERNEL_RULES: tuple[Rule, ...] = (
          r"controller is down; will reset)|"
          r"cannot import '[^']+': (?:one or more devices is currently unavailable|I/O error)",
          hint=("nvme nvme", "cannot import '")),
+    # a machine check or an uncorrectable memory error is the failure; corrected (CE) errors are the machine coping, a
+    # separate row so that hours of them (chronic, docs/causes.md "When, not only what") do not make a new
+    # uncorrectable error look as old as they are
     Rule("kernel.machine_check", "kernel", "hardware_error", 0.85, "device",
-         r"mce: \[Hardware Error\]|Machine check events logged|EDAC \S+: \d+ (?:CE|UE) |EDAC .{0,60}\b(?:CE|UE)\b|"
+         r"mce: \[Hardware Error\]|Machine check events logged|EDAC \S+: \d+ UE |EDAC .{0,60}\bUE\b|"
          r"PCIe Bus Error|\{\d+\}\[Hardware Error\]"),
+    Rule("kernel.ecc_corrected", "kernel", "hardware_error", 0.85, "device",
+         r"EDAC \S+: \d+ CE |EDAC .{0,60}\bCE\b", hint=("edac ",)),
     Rule("kernel.oom", "kernel", "oom_kill", 0.9, "self",
          r"Out of memory: Kill(?:ed)? process|Memory cgroup out of memory|invoked oom-killer|oom-kill:"),
     # the node's disk stalls; whose volume it is (the node, a database on it) is for the other evidence to say
@@ -411,7 +416,10 @@ KERNEL_RULES: tuple[Rule, ...] = (
          weak=True),
     Rule("kernel.soft_lockup", "kernel", "node_failure", 0.6, "device", r"soft lockup - CPU#\d+ stuck"),
     Rule("kernel.hard_lockup", "kernel", "node_failure", 0.75, "device", r"hard LOCKUP"),
-    Rule("kernel.panic", "kernel", "node_failure", 0.85, "device", r"Kernel panic - not syncing"),
+    # Linux, and illumos/Solaris (``panic[cpu14]/thread=...: BAD TRAP``, savecore's ``reboot after panic:``)
+    Rule("kernel.panic", "kernel", "node_failure", 0.85, "device",
+         r"Kernel panic - not syncing|\bpanic\[cpu\d+\]/thread=|reboot after panic: ",
+         hint=("kernel panic - not syncing", "panic[cpu", "reboot after panic: ")),
     Rule("kernel.oops", "kernel", "node_failure", 0.75, "device",
          r"BUG: unable to handle (?:kernel )?(?:NULL pointer dereference|paging request)|kernel BUG at \S+|"
          r"general protection fault(?:, probably for non-canonical address)?:? \S+|\bOops: \d{4}\b",

@@ -812,3 +812,33 @@ def test_failed_lookups_go_past_a_resolver_whose_own_lines_blame_its_upstream() 
     # without the resolver's own finding the lookups stay with the resolver
     alone = retarget([lookup], names, {"payments": ["coredns"], "coredns": ["corp-dns"]})
     assert {s.service for s in alone if s.attributes.get("decisive")} == {"coredns"}
+
+
+def _peer_partition(reporter: str, peer: str) -> Signal:
+    sig = _decisive(reporter, "network_partition", 0.8, peer)
+    return sig.model_copy(update={"attributes": {**sig.attributes, "blame": "peer"}})
+
+
+def test_a_callers_lost_path_to_a_peer_whose_own_log_shows_it_crashed_is_that_machines_failure() -> None:
+    topology = {"checkout": ["payments"], "payments": []}
+    lost = _peer_partition("checkout", "payments")  # "connect: no route to host" to the peer
+    crashed = _decisive("payments", "node_failure", 0.85)  # the peer's own kernel panic
+    best = support(retarget([lost, crashed], KNOWN, topology))
+    assert max(best, key=lambda key: best[key]) == ("payments", "node_failure")
+    assert ("payments", "network_partition") not in best
+
+
+def test_a_callers_lost_path_to_a_peer_with_no_crash_of_its_own_stays_a_partition() -> None:
+    topology = {"checkout": ["payments"], "payments": []}
+    lost = _peer_partition("checkout", "payments")
+    unrelated = _decisive("orders-db", "node_failure", 0.85)
+    best = support(retarget([lost, unrelated], KNOWN, topology))
+    assert ("payments", "network_partition") in best
+
+
+def test_a_partition_a_node_reports_of_itself_is_not_explained_by_its_own_failure() -> None:
+    own = _decisive("payments", "network_partition", 0.8)  # its own NIC link down (blame: device)
+    own = own.model_copy(update={"attributes": {**own.attributes, "blame": "device"}})
+    crashed = _decisive("payments", "node_failure", 0.85)
+    best = support(retarget([own, crashed], KNOWN, {"payments": []}))
+    assert ("payments", "network_partition") in best

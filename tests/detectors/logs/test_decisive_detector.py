@@ -358,3 +358,15 @@ def test_generic_crash_lines_at_the_alert_count_however_many_lines_follow() -> N
     assert detect_service_decisive("worker", lines) == []  # no alert time: only the tail is read
     far = datetime(2026, 1, 29, 23, 0, tzinfo=UTC)  # an alert long after the crash: an old crash, not this one
     assert detect_service_decisive("worker", lines, alert_time=far) == []
+
+
+def test_corrected_memory_errors_for_an_hour_do_not_date_a_new_uncorrectable_error() -> None:
+    corrected = [f"Jun  6 07:{m:02d}:00 hv-4 kernel: EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#1_DIMM#0"
+                 for m in range(0, 50, 5)]
+    fatal = ["Jun  6 07:57:00 hv-4 kernel: mce: [Hardware Error]: Machine check events logged",
+             "Jun  6 07:58:00 hv-4 kernel: EDAC MC0: 1 UE memory read error on CPU_SrcID#0_Ha#0_Chan#1_DIMM#0"]
+    signals = detect_service_decisive("hv-4", [*corrected, *fatal])
+    (fatal_sig,) = [s for s in signals if s.attributes["rule"] == "kernel.machine_check"]
+    assert fatal_sig.kind == "hardware_error"
+    assert fatal_sig.attributes["line_no"] == len(corrected) + 1  # dated by the machine check, not the first CE
+    assert fatal_sig.started_at is not None and fatal_sig.started_at.minute == 57

@@ -201,6 +201,12 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("kernel.hard_lockup", "Dec  6 10:00:01 node-5 kernel: Watchdog detected hard LOCKUP on cpu 5", "node_failure",
      "node-5"),
     ("kernel.panic", "Kernel panic - not syncing: Fatal exception in interrupt", "node_failure", None),
+    ("kernel.panic", "Mar 14 14:50:00 hv-3 savecore: [ID 570001 auth.error] reboot after panic: BAD TRAP: type=e (#pf "
+     "Page fault) rp=ffffff01e8c4f6d0 addr=38 occurred in module \"genunix\" due to a NULL pointer dereference",
+     "node_failure", "hv-3"),
+    ("kernel.panic", "panic[cpu3]/thread=ffffff43a1c2e7a0: BAD TRAP: type=e (#pf Page fault)", "node_failure", None),
+    ("kernel.ecc_corrected", "Dec  6 10:00:01 node-7 kernel: EDAC MC0: 1 CE memory read error on "
+     "CPU_SrcID#0_Ha#0_Chan#1_DIMM#0", "hardware_error", "node-7"),
     ("facility.power_lost", "Mar  3 04:10:11 dc2-bms ems[88]: node r14-u07 powered down due to over-temperature "
      "(inlet 47C)", "node_failure", None),
     ("facility.power_lost", "thermal thermal_zone0: Critical temperature reached (105 C), shutting down", "node_failure",
@@ -429,6 +435,10 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("kernel.nvme_lost", "Mar  2 07:52:01 hv-12 kernel: [   1.1] nvme nvme3: pci function 0000:c1:00.0"),
     ("kernel.nvme_lost", "Mar  2 06:10:11 hv-12 kernel: [8812.4] nvme nvme3: I/O 412 QID 7 timeout, aborting"),
     ("kernel.nvme_lost", "Mar  2 07:53:20 hv-12 zpool[1422]: pool 'tank' imported"),
+    ("kernel.machine_check", "Dec  6 10:00:01 node-7 kernel: EDAC MC0: 1 CE memory read error on "
+     "CPU_SrcID#0_Ha#0_Chan#1_DIMM#0"),
+    ("kernel.panic", '{"level": "error", "msg": "recovered from panic in handler /api/v1/feed"}'),
+    ("kernel.panic", "2026-03-14 14:50:00 api-3 app[22]: panic: runtime error: index out of range [3] with length 3"),
 ]
 
 
