@@ -529,6 +529,62 @@ def _fit_evidence(change: Change, weight: float, then: str) -> Evidence:
                     ts=change.ts, weight=weight, summary=f"{change.evidence.summary} -- {then}")
 
 
+def _recent_mechanism_on(scene: _Scene, service: str, since: datetime) -> bool:
+    """Whether the service's own evidence names how it fails (as ``_own_mechanism_on``: a decisive finding of its
+    own, a cause its metrics name) with a signal begun at ``since`` or later (or undated): a condition it had long
+    before a change, without the failures that followed the change, did not make them."""
+    return any(is_cause_kind(s.kind) and s.kind not in CHANGE_CAUSES and s.kind not in _OWN_FAILURE_KINDS
+               and s.kind not in _UNREACHABLE_KINDS and s.detector != ORIGIN_DETECTOR and float(s.score) >= 0.5
+               and not s.attributes.get("reporter")
+               and (dec.is_decisive(s) or (s.source or "").startswith("metric"))
+               and (s.started_at is None or _aware(s.started_at) >= since)  # type: ignore[operator]
+               for s in scene.anomalies.get(service, []))
+
+
+def _change_fails_dependencies(scene: _Scene) -> None:
+    """A change of a component whose own evidence shifts right after it (``_shifted_after``: a new log template, a
+    metric change point), followed within ``DEPLOY_FIT_WINDOW`` by the incident's first failures on the components
+    it calls (up to ``CALLER_HOPS``, by the topology): fresh errors that name no mechanism of their own
+    (``_caller_failures``, no decisive finding of their own), begun after that shift, with nothing failing anywhere
+    before the change and no change of those components in the window. What the changed component now sends them
+    (a cached page served for another account, requests they refuse) is the change's doing: a decisive suspect
+    (``DEPLOY_FIT_SCORE``)."""
+    onsets = {svc: failure_onset(scene, svc) for svc in scene.anomalies if scene.is_anomalous(svc)}
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
+            continue
+        key = (change.service, change.kind)
+        if key in scene.fits or _recent_mechanism_on(scene, change.service, change.ts - DEPLOY_FIT_WINDOW):
+            continue
+        end = change.ts + DEPLOY_FIT_WINDOW
+        failed = {svc: t for svc, t in onsets.items() if t is not None and svc != change.service}
+        if not failed or any(t < change.ts for t in failed.values()):
+            continue
+        below = {d for d, hops in scene.reach(change.service).items() if 0 < hops <= CALLER_HOPS}
+        first = min(failed.values())
+        hit = {d: failed[d] for d in sorted(below) if d in failed and failed[d] <= end}
+        if not hit or not any(began <= first + ONSET_GRACE for began in hit.values()):
+            continue
+        if any(_own_mechanism_on(scene, d) or _own_finding_on(scene, d) or any(
+                o.service == d and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= end
+                for o in scene.changes) for d in hit):
+            continue
+        effects = [s for d in hit for s in _caller_failures(scene, d, change.ts, end) if not dec.is_decisive(s)]
+        if not effects:
+            continue
+        shifts = [_aware(s.started_at) for s in scene.anomalies.get(change.service, [])
+                  if s.started_at is not None and float(s.score) >= SHIFT_MIN and not dec.is_decisive(s)
+                  and (s.source or "").lower().startswith(("log", "metric"))
+                  and change.ts <= _aware(s.started_at) <= end]  # type: ignore[operator]
+        start = _first_start(effects)
+        if not shifts or start is None or min(t for t in shifts if t is not None) > start:
+            continue  # the changed component must shift first: else it may be reacting to them
+        best = max(effects, key=lambda s: float(s.score))
+        scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
+        scene.fits[key] = _fit_evidence(change, DEPLOY_FIT_SCORE,
+                                        f"then on {best.service}, which it calls: {best.title[:160]}")
+
+
 # a rise in the requests a component receives that begins this soon after its own change, with nothing failing and
 # none of its callers sending more before it, is the change's doing (a handler that loops its own work, a client
 # that retries without pause): an engineer's first suspect is the change, not the dependency it floods
@@ -841,6 +897,7 @@ def build_candidates(
     _change_fails_callers(scene)
     _change_quoted_by_failure(scene)
     _change_makes_load(scene)
+    _change_fails_dependencies(scene)
     scene.decisive = dec.demote_late(scene.decisive, signals, early=scene.fits)
     cands: dict[tuple[str, str], Candidate] = {}
 

@@ -185,3 +185,31 @@ def test_a_rise_its_callers_sent_first_or_long_after_the_release_is_not_the_rele
     failing_before = _cands(context(service="upload", topology=TASKS, events=release),
                             [signal("logs", "worker", "error_rate_increase", 0.85, -5), _rise("api", 4)])
     assert failing_before[("api", "bad_deploy")].features["decisive_score"] == 0.0
+
+
+def _no_credit(cands, key) -> bool:  # type: ignore[no-untyped-def]
+    return key not in cands or cands[key].features["decisive_score"] == 0.0
+
+
+SHOP_CACHE = {"cache": ["web"], "web": ["auth", "db"], "auth": [], "db": []}
+
+
+def test_a_change_whose_component_shifts_then_whose_dependencies_fail_is_the_suspect() -> None:
+    # a caching rule widened: the cache's own log shifts, then the auth service it reaches through the web fails
+    ctx = context(service="web", topology=SHOP_CACHE,
+                  events=[_event("cache", "config", 0, "caching rules v2: rule for dynamic pages widened")])
+    attack = signal("metrics", "cache", "traffic_spike", 0.66, -60)  # a load it carried for an hour without failing
+    shift = signal("logs", "cache", "log_anomaly", 0.63, 1)
+    errors = signal("logs", "auth", "error_rate_increase", 0.85, 2)
+    cands = _cands(ctx, [attack, shift, errors])
+    assert cands[("cache", "config_change")].features["decisive_score"] > 0.5
+    # the dependency failing before the cache shifted: the cache may be reacting to it
+    late_shift = _cands(ctx, [attack, signal("logs", "cache", "log_anomaly", 0.63, 3), errors])
+    assert _no_credit(late_shift, ("cache", "config_change"))
+    # a mechanism of the cache's own begun with the change keeps the answer
+    own = _cands(ctx, [signal("metrics", "cache", "cpu_saturation", 0.9, 1), shift, errors])
+    assert _no_credit(own, ("cache", "config_change"))
+    # a dependency with a finding of its own fails by it
+    found = _cands(ctx, [attack, shift, errors, signal("logs", "auth", "db_down", 0.8, 2,
+                                                         attributes={"decisive": True, "line": "FATAL"})])
+    assert _no_credit(found, ("cache", "config_change"))
