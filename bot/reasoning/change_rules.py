@@ -14,6 +14,7 @@ checks both).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from detectors.logs.changes import ExampledPattern
@@ -74,15 +75,37 @@ def what_changed(text: str) -> set[str]:
     return {row.what for row in WHAT_CHANGED if row.regex.search(text or "")}
 
 
-def kind_by_what_changed(kind: str, text: str) -> str | None:
+# the version of a chart a release installs (``helm upgrade x --version 3.4.0``, ``chart 3.4.0``)
+_CHART_VERSION = re.compile(r"(?:--version[ =]|\bchart (?:version )?)v?(\d+\.\d+(?:\.\d+)*(?:-[\w.]+)?)\b", re.IGNORECASE)
+
+
+def chart_version(text: str) -> str | None:
+    """The chart version a release's ``text`` installs, or None."""
+    match = _CHART_VERSION.search(text or "")
+    return match.group(1) if match else None
+
+
+def reports_version(line: str, version: str) -> bool:
+    """Whether ``line`` states ``version`` whole as a version (``v3.4.0``, ``3.4.0``; not ``13.4.0`` or ``3.4.0.1``)."""
+    return re.search(r"(?<![\w.-])v?" + re.escape(version) + r"(?![\w-]|\.\d)", line or "", re.IGNORECASE) is not None
+
+
+def kind_by_what_changed(kind: str, text: str, reported: Sequence[str] = ()) -> str | None:
     """The cause kind of a change of stated ``kind`` (a change cause kind) whose text is ``text``: a deploy that
     changed only configuration is ``config_change``; a deploy or configuration change that only recreated or
-    restarted what runs, or ran a job, is no change (None). Otherwise the stated kind."""
+    restarted what runs, or ran a job, is no change (None). Otherwise the stated kind.
+
+    A deploy typed by its chart's version (``--version 3.4.0``) whose component's own lines (``reported``) state
+    that version as the program's (``Starting X v3.4.0``) shipped the program, not only its settings: it stays a
+    deploy (``bad_deploy``)."""
     if kind not in ("bad_deploy", "config_change"):
         return kind
     what = what_changed(text)
     if what & {"restart", "run"} and not what & {"code", "config"}:
         return None
     if kind == "bad_deploy" and "config" in what and "code" not in what:
+        version = chart_version(text)
+        if version and any(reports_version(line, version) for line in reported):
+            return kind
         return "config_change"
     return kind

@@ -32,6 +32,7 @@ from bot.domain.roles import roles_from_logs
 from bot.reasoning import decisive as dec
 from bot.reasoning import evidence as ev
 from bot.reasoning.change_rules import kind_by_what_changed
+from bot.reasoning.change_values import quoted_new_value
 from bot.reasoning.keywords import SYMPTOM_CAUSES, change_kind, kind_of_metric, kinds_in_text
 
 FEATURES: tuple[str, ...] = (
@@ -252,7 +253,8 @@ class _Scene:
                 ckind = change_kind(signal.kind) or change_kind(str(signal.attributes.get("kind", "")))
                 if ckind and service:
                     evs = ev.from_signal(signal)
-                    ckind = kind_by_what_changed(ckind, _change_text(evs[0].summary or ""))
+                    ckind = kind_by_what_changed(ckind, _change_text(evs[0].summary or ""),
+                                                 context.logs.get(service, []))
                     if ckind:
                         self.changes.append(Change(service, ckind, _aware(signal.started_at), evs[0]))
                         if signal.detector == ROLLOUT_DETECTOR:
@@ -291,6 +293,10 @@ class _Scene:
         self._reach: dict[tuple[str, bool], dict[str, int]] = {}
         self.decisive: dict[tuple[str, str], float] = {}
         self.fits: dict[tuple[str, str], Evidence] = {}  # changes that fit the evidence (``_deploy_fit``)
+        # failures a caller's change pointed it at (``_change_quoted_by_failure``): no origin in dependency order
+        self.pointed_at: set[tuple[str, str]] = set()
+        # components whose change made their own traffic rise (``_change_makes_load``): what they call is loaded by it
+        self.load_makers: set[str] = set()
         self._find_mentions(context)
 
     def _find_mentions(self, context: IncidentContext) -> None:
@@ -337,7 +343,7 @@ class _Scene:
             ckind = change_kind(event.kind)
             if not ckind or not event.service:
                 continue
-            ckind = kind_by_what_changed(ckind, event.text or "")
+            ckind = kind_by_what_changed(ckind, event.text or "", context.logs.get(event.service, []))
             if not ckind:
                 continue
             ts = _aware(event.ts)
@@ -523,10 +529,163 @@ def _fit_evidence(change: Change, weight: float, then: str) -> Evidence:
                     ts=change.ts, weight=weight, summary=f"{change.evidence.summary} -- {then}")
 
 
+def _recent_mechanism_on(scene: _Scene, service: str, since: datetime) -> bool:
+    """Whether the service's own evidence names how it fails (as ``_own_mechanism_on``: a decisive finding of its
+    own, a cause its metrics name) with a signal begun at ``since`` or later (or undated): a condition it had long
+    before a change, without the failures that followed the change, did not make them."""
+    return any(is_cause_kind(s.kind) and s.kind not in CHANGE_CAUSES and s.kind not in _OWN_FAILURE_KINDS
+               and s.kind not in _UNREACHABLE_KINDS and s.detector != ORIGIN_DETECTOR and float(s.score) >= 0.5
+               and not s.attributes.get("reporter")
+               and (dec.is_decisive(s) or (s.source or "").startswith("metric"))
+               and (s.started_at is None or _aware(s.started_at) >= since)  # type: ignore[operator]
+               for s in scene.anomalies.get(service, []))
+
+
+def _change_fails_dependencies(scene: _Scene) -> None:
+    """A change of a component whose own evidence shifts right after it (``_shifted_after``: a new log template, a
+    metric change point), followed within ``DEPLOY_FIT_WINDOW`` by the incident's first failures on the components
+    it calls (up to ``CALLER_HOPS``, by the topology): fresh errors that name no mechanism of their own
+    (``_caller_failures``, no decisive finding of their own), begun after that shift, with nothing failing anywhere
+    before the change and no change of those components in the window. What the changed component now sends them
+    (a cached page served for another account, requests they refuse) is the change's doing: a decisive suspect
+    (``DEPLOY_FIT_SCORE``)."""
+    onsets = {svc: failure_onset(scene, svc) for svc in scene.anomalies if scene.is_anomalous(svc)}
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
+            continue
+        key = (change.service, change.kind)
+        if key in scene.fits or _recent_mechanism_on(scene, change.service, change.ts - DEPLOY_FIT_WINDOW):
+            continue
+        end = change.ts + DEPLOY_FIT_WINDOW
+        failed = {svc: t for svc, t in onsets.items() if t is not None and svc != change.service}
+        if not failed or any(t < change.ts for t in failed.values()):
+            continue
+        below = {d for d, hops in scene.reach(change.service).items() if 0 < hops <= CALLER_HOPS}
+        first = min(failed.values())
+        hit = {d: failed[d] for d in sorted(below) if d in failed and failed[d] <= end}
+        if not hit or not any(began <= first + ONSET_GRACE for began in hit.values()):
+            continue
+        if any(_own_mechanism_on(scene, d) or _own_finding_on(scene, d) or any(
+                o.service == d and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= end
+                for o in scene.changes) for d in hit):
+            continue
+        effects = [s for d in hit for s in _caller_failures(scene, d, change.ts, end) if not dec.is_decisive(s)]
+        if not effects:
+            continue
+        shifts = [_aware(s.started_at) for s in scene.anomalies.get(change.service, [])
+                  if s.started_at is not None and float(s.score) >= SHIFT_MIN and not dec.is_decisive(s)
+                  and (s.source or "").lower().startswith(("log", "metric"))
+                  and change.ts <= _aware(s.started_at) <= end]  # type: ignore[operator]
+        start = _first_start(effects)
+        if not shifts or start is None or min(t for t in shifts if t is not None) > start:
+            continue  # the changed component must shift first: else it may be reacting to them
+        best = max(effects, key=lambda s: float(s.score))
+        scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
+        scene.fits[key] = _fit_evidence(change, DEPLOY_FIT_SCORE,
+                                        f"then on {best.service}, which it calls: {best.title[:160]}")
+
+
+# a rise in the requests a component receives that begins this soon after its own change, with nothing failing and
+# none of its callers sending more before it, is the change's doing (a handler that loops its own work, a client
+# that retries without pause): an engineer's first suspect is the change, not the dependency it floods
+RELEASE_LOAD_WINDOW = timedelta(minutes=10)
+RELEASE_LOAD_MIN = 0.4
+
+
+def _change_makes_load(scene: _Scene) -> None:
+    """A change of a component followed within ``RELEASE_LOAD_WINDOW`` by a rise of that component's own traffic
+    (``traffic_spike`` of ``RELEASE_LOAD_MIN`` or more), when the component showed nothing before the change, none
+    of its callers' traffic rose before its own (within ``ONSET_GRACE``: then the load came from them), and nothing
+    failed anywhere before the change: the change made the load, and the backlog and timeouts that follow on what it
+    calls and on its callers are its effects. The change becomes a decisive suspect (``DEPLOY_FIT_SCORE``)."""
+    onsets = {svc: failure_onset(scene, svc) for svc in scene.anomalies if scene.is_anomalous(svc)}
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
+            continue
+        if any(t is not None and t < change.ts for t in onsets.values()):
+            continue  # the incident began before the change
+        own = scene.anomalies.get(change.service, [])
+        if any(s.started_at is not None and float(s.score) >= 0.3 and _aware(s.started_at) < change.ts  # type: ignore[operator]
+               for s in own):
+            continue
+        rises = [s for s in own if s.kind == "traffic_spike" and float(s.score) >= RELEASE_LOAD_MIN
+                 and s.started_at is not None
+                 and change.ts <= _aware(s.started_at) <= change.ts + RELEASE_LOAD_WINDOW]  # type: ignore[operator]
+        if not rises:
+            continue
+        rise = min(rises, key=lambda s: _aware(s.started_at))  # type: ignore[arg-type,return-value]
+        began = _aware(rise.started_at)
+        assert began is not None
+        if any(s.kind == "traffic_spike" and float(s.score) >= RELEASE_LOAD_MIN and s.started_at is not None
+               and _aware(s.started_at) <= began + ONSET_GRACE  # type: ignore[operator]
+               for c in scene.callers.get(change.service, []) for s in scene.anomalies.get(c, [])):
+            continue
+        key = (change.service, change.kind)
+        scene.load_makers.add(change.service)
+        scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
+        scene.fits[key] = _fit_evidence(change, DEPLOY_FIT_SCORE, f"then its own traffic rose: {rise.title[:160]}")
+
+
+# what a program reports when a setting points it at something that is not there or does not answer it (a wrong
+# port, a misspelt host, a credential or an address of another cluster): the failing call, the lookup, the refusal,
+# and the crash or errors that follow; not its load, its memory or its disk (a lowered limit stays that limit's kind)
+_WRONG_VALUE_KINDS = frozenset({
+    "dependency_failure", "dns_failure", "db_down", "network_partition", "network_latency", "network_policy_block",
+    "certificate_expired", "auth_failure_surge", "crash_loop", "exception_surge", "error_rate_increase",
+})
+
+
+def _line_of(signal: Signal) -> str:
+    line = signal.attributes.get("line") if signal.attributes else None
+    return " ".join([_text_of(signal), line if isinstance(line, str) else ""])
+
+
+def _change_quoted_by_failure(scene: _Scene) -> None:
+    """A change whose text states a value it set (``DB_PORT 5432 -> 5433``, ``DB_HOST a -> b``:
+    ``bot/reasoning/change_values.py``), and a decisive failure of its own component, or one its component reports
+    of a dependency, whose line quotes that new value (a refused ``:5433``, an unknown ``b``): the line was printed
+    by the program running with the change, and what failed is what the change pointed it at. The change takes the
+    failure's support and the failure keeps less (``_credit_change``). Only for failures a wrong setting makes
+    (``_WRONG_VALUE_KINDS``), not when the blamed dependency shows a failure of its own, and only for lines printed
+    after the change and within ``CHANGE_WINDOW`` (a line without a time: a change within ``CHANGE_WINDOW`` before
+    the alert)."""
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
+            continue
+        text = _change_text(change.evidence.summary or "")
+        if scene.alert_time is not None and not change.ts <= scene.alert_time + ONSET_GRACE:
+            continue
+        effects: list[Signal] = []
+        for service, sigs in scene.anomalies.items():
+            for s in sigs:
+                if not dec.is_decisive(s) or str(s.kind) not in _WRONG_VALUE_KINDS:
+                    continue
+                reporter = s.attributes.get("reporter")
+                if not (reporter == change.service or (service == change.service and not reporter)):
+                    continue
+                if service != change.service and _own_finding_on(scene, service):
+                    continue  # the dependency fails by its own evidence: the change may only have found it so
+                when = _aware(s.started_at)
+                if when is not None and not change.ts - ONSET_GRACE <= when <= change.ts + CHANGE_WINDOW:
+                    continue
+                if when is None and scene.alert_time is not None and scene.alert_time - change.ts > CHANGE_WINDOW:
+                    continue
+                if quoted_new_value(text, _line_of(s)):
+                    effects.append(s)
+        if not effects:
+            continue
+        best = max(effects, key=lambda s: float(s.score))
+        value = quoted_new_value(text, _line_of(best))
+        scene.pointed_at.update((str(s.service), str(s.kind)) for s in effects if s.service != change.service)
+        _credit_change(scene, change, effects, f"then {best.service} failed on the value it set ({value}): {best.title[:160]}")
+
+
 SHIFT_MIN = 0.5
 # what a change of a component can do to the components that call it: load them, cut their paths, break their
 # calls and threads; not expire their certificates, fill their disks or break their hardware
 _CHAIN_CATEGORIES = frozenset({"cpu", "memory", "network", "application", "dependency", "capacity"})
+# and slow the writes of the components that store on it (a storage backend's change under a database's slow fsync)
+_CHAIN_KINDS = frozenset({"disk_io_latency"})
 
 
 def _change_fails_dependants(scene: _Scene) -> None:
@@ -553,10 +712,13 @@ def _change_fails_dependants(scene: _Scene) -> None:
             if any(c.service == caller and c.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= c.ts <= end
                    for c in scene.changes):
                 continue
-            own = [s for s in scene.anomalies.get(caller, []) if dec.is_decisive(s) and s.started_at is not None
-                   and not s.attributes.get("reporter") and category_of(str(s.kind)).value in _CHAIN_CATEGORIES]
+            # a finding read without a time of its own (a saved excerpt) is dated by its component's failure onset
+            began = failure_onset(scene, caller)
+            own = [s for s in scene.anomalies.get(caller, []) if dec.is_decisive(s)
+                   and (s.started_at is not None or began is not None) and not s.attributes.get("reporter")
+                   and (category_of(str(s.kind)).value in _CHAIN_CATEGORIES or str(s.kind) in _CHAIN_KINDS)]
             for kind in {str(s.kind) for s in own}:
-                times = [_aware(s.started_at) for s in own if s.kind == kind]
+                times = [_aware(s.started_at) or began for s in own if s.kind == kind]
                 if all(t is not None and shift <= t <= end for t in times):
                     effects.extend(s for s in own if s.kind == kind)
         if not effects:
@@ -733,6 +895,9 @@ def build_candidates(
     _change_explains(scene)
     _change_fails_dependants(scene)
     _change_fails_callers(scene)
+    _change_quoted_by_failure(scene)
+    _change_makes_load(scene)
+    _change_fails_dependencies(scene)
     scene.decisive = dec.demote_late(scene.decisive, signals, early=scene.fits)
     cands: dict[tuple[str, str], Candidate] = {}
 
@@ -956,9 +1121,10 @@ def downstream_victims(scene: _Scene, svc: str, kind: str) -> set[str]:
     (more than a change in request volume, ``failure_onset``), its own dependencies are healthy, and none of
     those callers began failing before it (within ``ONSET_GRACE``). What they show then (their errors, their
     decisive findings, the alert on them) follows from ``svc``. Empty when ``svc`` is no such origin: a caller
-    that failed first may have caused it (its deploy, its load), and a failing dependency of its own may be the
-    cause of both."""
-    if kind in NO_ORIGIN_BY_ORDER:
+    that failed first may have caused it (its deploy, its load), a failure a caller's change pointed it at
+    (``_change_quoted_by_failure``) is that change's, so is the load of a caller whose change made its own traffic
+    rise (``_change_makes_load``), and a failing dependency of its own may be the cause of both."""
+    if kind in NO_ORIGIN_BY_ORDER or (svc, kind) in scene.pointed_at:
         return set()
     start = failure_onset(scene, svc)
     if start is None or not scene.topology:
@@ -967,8 +1133,10 @@ def downstream_victims(scene: _Scene, svc: str, kind: str) -> set[str]:
         return set()  # the metric ranking named a clear origin elsewhere: its finer reading of the onsets decides
     if any(scene.is_anomalous(d) for d in scene.graph(kind).get(svc, [])):
         return set()
-    onsets = {c: failure_onset(scene, c) for c, hops in _transitive(scene.caller_graph(kind), svc).items()
-              if c != svc and hops <= 3}
+    callers = {c for c, hops in _transitive(scene.caller_graph(kind), svc).items() if c != svc and hops <= 3}
+    if callers & scene.load_makers:
+        return set()  # a caller's change made the load it carries
+    onsets = {c: failure_onset(scene, c) for c in callers}
     failing = {c: t for c, t in onsets.items() if t is not None}
     if any(t < start - ONSET_GRACE for t in failing.values()):
         return set()
