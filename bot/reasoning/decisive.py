@@ -353,14 +353,24 @@ def _shared_resolver(sig: Signal, deps: list[str], topology: dict[str, list[str]
     return shared[0] if len(shared) == 1 else None
 
 
+# lookups answered "no such name" (NXDOMAIN, ENOTFOUND): an answer, not a resolver that failed to give one
+NO_SUCH_NAME_RULES = frozenset({"dns.nxdomain"})
+
+
 def _name_for_lookup(sig: Signal, names: list[str]) -> str | None:
     """A failed lookup whose resolver the incident does not know: a cluster-local name blames the cluster's
-    DNS; any other name blames whoever serves that name (a provider's record that vanished, a zone that stopped
+    DNS, unless the answer was that the name does not exist (``NO_SUCH_NAME_RULES``) and the name is a Service of a
+    workload the incident knows: the resolver answered, the Service is gone, and that workload is where to look;
+    any other name blames whoever serves that name (a provider's record that vanished, a zone that stopped
     answering), named as the evidence names it."""
     looked_up = sig.attributes.get("looked_up")
     if not isinstance(looked_up, str) or not looked_up.strip():
         return None
     host = looked_up.strip().lower().rstrip(".")
+    if _CLUSTER_LOCAL.search(host) and sig.attributes.get("rule") in NO_SUCH_NAME_RULES:
+        owner = resolve_culprit(host, names)
+        if owner in names and owner != sig.service and name_affinity(owner, "dns_failure") < 1.0:
+            return owner
     if _CLUSTER_LOCAL.search(host):
         resolvers = [n for n in names if re.search(r"coredns|kube-dns|dns", n.lower())]
         return resolvers[0] if len(resolvers) == 1 else CLUSTER_DNS
@@ -580,15 +590,37 @@ def named_dependency_failures(signals: list[Signal], topology: dict[str, list[st
 _ADDRESS_HOST = re.compile(r"^ip-\d+-\d+-\d+-\d+")  # a host named for its address (ip-10-20-3-41) is one host
 
 
+# the parts a chart gives the workloads of one release (``kyverno-admission-controller``, ``argocd-repo-server``,
+# ``gatekeeper-controller-manager``): a closed vocabulary of roles, never a service of its own
+_RELEASE_PARTS = re.compile(
+    r"-(?:(?:admission|background|cleanup|reports|application|applicationset|notifications)-controller|"
+    r"controller(?:-manager)?|operator|webhook|admission|repo-server|server|agent|cainjector)$")
+
+
+def _known_as(name: str, fleets: dict[str, str]) -> str:
+    """The topology's name for a component the finding names another way: a host by its short name when the
+    topology knows it fully qualified (``ip-10-4-7-21`` -> ``ip-10-4-7-21.eu-central-1.compute.internal``, the one
+    such name), and one part of a release by the release when the topology knows only that (``kyverno-admission-
+    controller`` -> ``kyverno``). Empty when neither holds."""
+    if "." not in name:
+        qualified = [k for k in fleets if k.startswith(name + ".")]
+        if len(qualified) == 1:
+            return qualified[0]
+    release = _RELEASE_PARTS.sub("", name)
+    return release if release != name and release in fleets else ""
+
+
 def fleet_members(signals: list[Signal], topology: dict[str, list[str]] | None) -> list[Signal]:
     """A finding on one numbered member of a fleet the topology knows (``kafka-3`` when the topology has ``kafka``)
     is the fleet's (docs/causes.md: a numbered member of a fleet by the fleet's name); the host is kept as
-    ``member``. A name the topology knows itself stays."""
+    ``member``. A name the topology knows itself stays; one it knows another way is named its way (``_known_as``)."""
     fleets = {n.lower(): n for n in {*(topology or {}), *(d for deps in (topology or {}).values() for d in deps)} if n}
     out: list[Signal] = []
     for sig in signals:
         name = (sig.service or "").lower()
         fleet = _MEMBER_NUMBER.sub("", name) if name and name not in fleets and not _ADDRESS_HOST.match(name) else name
+        if name and name not in fleets and fleet not in fleets:
+            fleet = _known_as(name, fleets) or fleet
         if fleet != name and fleet in fleets:
             out.append(sig.model_copy(update={"service": fleets[fleet],
                                               "attributes": {**sig.attributes, "member": sig.service}}))

@@ -411,7 +411,10 @@ _IDENTITY_FAILURES = frozenset({"dns_failure"})
 _UNREACHABLE_KINDS = frozenset({"network_partition"})
 # a balancer's health checks marking its servers DOWN (no live upstream): that it stopped answering, not how; a caller's
 # own failed call to it (a webhook that times out) stays that dependency's failure, change or not
-_HEALTH_CHECK_RULES = frozenset({"haproxy.server_down", "nginx.no_live_upstreams"})
+_HEALTH_CHECK_RULES = frozenset({"haproxy.server_down", "nginx.no_live_upstreams", "envoy.no_healthy_upstream"})
+# callers told that the component's name does not exist (its Service removed: ``NXDOMAIN``, ``ENOTFOUND``, moved to
+# it by ``dec.retarget``) say that it is gone, not why: right after its change, the change removed it
+_GONE_RULES = _HEALTH_CHECK_RULES | dec.NO_SUCH_NAME_RULES
 EXPLAINED_BY_CHANGE = 0.7
 
 
@@ -480,7 +483,7 @@ def _change_explains(scene: _Scene) -> None:
                  s.kind in _OWN_FAILURE_KINDS or _changed_certificate(s)
                  or (s.kind in _IDENTITY_FAILURES and s.attributes.get("reporter")
                      and dec.name_affinity(change.service, str(s.kind), scene.roles) == 1.0)
-                 or ((s.kind in _UNREACHABLE_KINDS or s.attributes.get("rule") in _HEALTH_CHECK_RULES)
+                 or ((s.kind in _UNREACHABLE_KINDS or s.attributes.get("rule") in _GONE_RULES)
                      and s.attributes.get("reporter")
                      and not _own_mechanism_on(scene, change.service))))
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]

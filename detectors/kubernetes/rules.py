@@ -156,8 +156,10 @@ RULES: tuple[Rule, ...] = (
     # ---- scheduling ---------------------------------------------------------------------------------------------
     Rule("schedule.nodes_down", EV, ("FailedScheduling",), "node_failure", "workload", 0.5,
          r"taint \{?node\.kubernetes\.io/(unreachable|not-ready)"),
+    # a node's own limit reached: a resource, its pod count, or the volumes its instance type can attach (the CSI
+    # driver's allocatable count): nothing in the pod's spec is wrong, the nodes are full (docs/causes.md)
     Rule("schedule.insufficient", EV, ("FailedScheduling",), "resource_quota", "workload", 0.8,
-         r"Insufficient [\w./-]+|Too many pods"),
+         r"Insufficient [\w./-]+|Too many pods|exceed max volume count"),
     Rule("schedule.pvc_missing", EV, ("FailedScheduling",), "config_change", "workload", 0.8,
          r"persistentvolumeclaim \"?[\w.-]+\"? not found|unbound (immediate )?PersistentVolumeClaims"),
     Rule("schedule.affinity", EV, ("FailedScheduling",), "config_change", "workload", 0.75,
@@ -170,7 +172,7 @@ RULES: tuple[Rule, ...] = (
     Rule("schedule.pvc_deleting", EV, ("FailedScheduling",), "config_change", "workload", 0.8,
          r"persistentvolumeclaim \"?[\w.-]+\"? is being deleted"),
     Rule("schedule.ports_volumes", EV, ("FailedScheduling",), "config_change", "workload", 0.6,
-         r"free ports|volume node affinity conflict|exceed max volume count"),
+         r"free ports|volume node affinity conflict"),
     Rule("schedule.default", EV, ("FailedScheduling",), "resource_quota", "workload", 0.5),
     Rule("schedule.preempted", EV, ("Preempted", "Preempting"), "resource_quota", "workload", 0.5),
     Rule("admission.out_of", EV, ("OutOfcpu", "OutOfmemory", "OutOfpods", "OutOfephemeral-storage"),

@@ -96,7 +96,7 @@ OLD_LEAD = timedelta(minutes=30)  # first printed this long before the alert: ol
 OLD_FACTOR = 0.6
 CHRONIC_MIN_COUNT = 3
 CHRONIC_MIN_SPAN = timedelta(minutes=10)
-CHRONIC_LEAD = timedelta(minutes=10)
+CHRONIC_LEAD = OLD_LEAD  # dropping a line as background needs no less age than setting it aside as older
 
 
 def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -> Finding | None:

@@ -185,6 +185,12 @@ CONNECT_RULES: tuple[Rule, ...] = (
     Rule("haproxy.server_down", "decisive", "dependency_failure", 0.7, "peer",
          r"Server \S+/\S+ is DOWN|backend \S+ has no server available", hint=(" is down", "has no server available"),
          culprit_re=r"(?:Server \S+/|backend )(?P<host>" + _H + r")(?: is DOWN| has no server)"),
+    # a proxy (an Envoy sidecar or gateway) with no healthy endpoint in the destination's cluster answers by itself,
+    # flag ``UH``: the access log names the destination in its cluster (``outbound|8080|subset|cart.ns.svc...``)
+    Rule("envoy.no_healthy_upstream", "decisive", "dependency_failure", 0.65, "peer",
+         r"\b503 UH\b|\bno_healthy_upstream\b|\bno healthy upstream\b", needs_culprit=True,
+         hint=("503 uh", "no_healthy_upstream", "no healthy upstream"),
+         culprit_re=r"\boutbound\|\d+\|[\w.-]*\|(?P<host>" + _H + r")"),
     Rule("envoy.upstream", "decisive", "dependency_failure", 0.5, "peer",
          r"upstream connect error or disconnect/reset before headers", weak=True),
     Rule("http.5xx_from", "decisive", "dependency_failure", 0.55, "peer",

@@ -138,3 +138,25 @@ def test_a_limit_the_component_applies_itself_right_after_its_deploy_is_the_depl
     # without the deploy the throttling stays what it is
     plain = _cands(context(service="api", topology=LIMITER, events=[]), [own_429])
     assert ("api", "bad_deploy") not in plain
+
+
+MESH = {"storefront": ["cart"], "cart": []}
+
+
+def test_a_sidecar_with_no_healthy_upstream_right_after_the_destination_s_change_blames_the_change() -> None:
+    # Envoy's "503 UH no_healthy_upstream" on outbound|8080|stable|cart... a minute after cart's subset changed
+    signals = [_decisive("storefront", "dependency_failure", 0.65, 1, culprit="cart", rule="envoy.no_healthy_upstream")]
+    cands = _cands(context(service="storefront", topology=MESH, events=[_change("cart", "config", 0)]), signals)
+    assert cands[("cart", "config_change")].features["decisive_score"] == 0.65
+    assert cands[("cart", "dependency_failure")].features["decisive_score"] < 0.65
+    plain = _cands(context(service="storefront", topology=MESH, events=[]), signals)
+    assert plain[("cart", "dependency_failure")].features["decisive_score"] == 0.65
+
+
+def test_callers_told_a_component_s_name_does_not_exist_right_after_its_change_blame_the_change() -> None:
+    # the Service was pruned by a sync: "getaddrinfo ENOTFOUND cart.shop.svc.cluster.local" moved to cart
+    signals = [_decisive("storefront", "dns_failure", 0.85, 1, culprit="dns", rule="dns.nxdomain",
+                         looked_up="cart.shop.svc.cluster.local")]
+    cands = _cands(context(service="storefront", topology=MESH, events=[_change("cart", "config", 0)]), signals)
+    assert cands[("cart", "config_change")].features["decisive_score"] == 0.85
+    assert cands[("cart", "dns_failure")].features["decisive_score"] < 0.85

@@ -842,3 +842,43 @@ def test_a_partition_a_node_reports_of_itself_is_not_explained_by_its_own_failur
     crashed = _decisive("payments", "node_failure", 0.85)
     best = support(retarget([own, crashed], KNOWN, {"payments": []}))
     assert ("payments", "network_partition") in best
+
+
+@pytest.mark.parametrize(
+    ("reporter", "topology", "expected"),
+    [
+        # a host by its short name when the topology knows it fully qualified (the one such name)
+        ("ip-10-4-7-21", {"kafka": ["ip-10-4-7-21.eu-central-1.compute.internal"]},
+         "ip-10-4-7-21.eu-central-1.compute.internal"),
+        ("ip-10-4-7-21", {"kafka": ["ip-10-4-7-21.a.internal", "ip-10-4-7-21.b.internal"]}, "ip-10-4-7-21"),
+        # a part of a release (its chart's role suffix) by the release, when the topology knows only the release
+        ("kyverno-admission-controller", {"kube-apiserver": ["kyverno"], "kyverno": []}, "kyverno"),
+        ("argocd-repo-server", {"argocd": []}, "argocd"),
+        ("kyverno-admission-controller", {"kyverno": [], "kyverno-admission-controller": []},
+         "kyverno-admission-controller"),
+        # a suffix that is no chart role stays: orders-db is not orders
+        ("orders-db", {"orders": []}, "orders-db"),
+    ],
+)
+def test_a_component_the_topology_knows_by_another_name_is_named_its_way(
+        reporter: str, topology: dict[str, list[str]], expected: str) -> None:
+    best = support(retarget([_decisive(reporter, "hardware_error", 0.8)], [reporter, *topology], topology))
+    assert (expected, "hardware_error") in best
+
+
+def _lookup(reporter: str, name: str, rule: str) -> Signal:
+    sig = _decisive(reporter, "dns_failure", 0.85, "dns")
+    sig.attributes.update({"looked_up": name, "rule": rule})
+    return sig
+
+
+def test_a_cluster_name_answered_as_missing_is_its_workload_s_a_timed_out_one_the_cluster_dns() -> None:
+    topology = {"statement-api": ["ledger-api", "coredns"], "ledger-api": [], "coredns": []}
+    names = ["statement-api", "ledger-api", "coredns"]
+    gone = _lookup("statement-api", "ledger-api.finance.svc.cluster.local", "dns.nxdomain")
+    assert ("ledger-api", "dns_failure") in support(retarget([gone], names, topology))
+    unanswered = _lookup("statement-api", "ledger-api.finance.svc.cluster.local", "dns.temporary")
+    assert ("coredns", "dns_failure") in support(retarget([unanswered], names, topology))
+    # a name the incident does not know (a typo) stays with the cluster's DNS
+    typo = _lookup("statement-api", "ledgr-api.finance.svc.cluster.local", "dns.nxdomain")
+    assert ("coredns", "dns_failure") in support(retarget([typo], names, topology))

@@ -252,6 +252,15 @@ def test_each_row_reads_its_line(rule_id: str, on: str, reason: str, message: st
     assert (rule.id, rule.kind, rule.blame) == (rule_id, kind, blame)
 
 
+def test_the_nodes_volume_attach_limit_is_a_limit_reached_not_a_spec_to_fix() -> None:
+    # like "Too many pods": every node holds as many volumes as its instance type can attach (CSINode allocatable)
+    message = ("0/7 nodes are available: 1 node(s) had untolerated taint {dedicated: ingress}, 6 node(s) exceed max "
+               "volume count. preemption: 0/7 nodes are available: 1 Preemption is not helpful for scheduling, 6 No "
+               "preemption victims found for incoming pod.")
+    rule = match_rule("event", "FailedScheduling", message, None)
+    assert rule is not None and (rule.id, rule.kind) == ("schedule.insufficient", "resource_quota")
+
+
 def test_every_row_has_a_case_and_names_a_vocabulary_kind() -> None:
     assert sorted(c[0] for c in CASES) == sorted(r.id for r in RULES)
     assert len({r.id for r in RULES}) == len(RULES)

@@ -370,3 +370,19 @@ def test_corrected_memory_errors_for_an_hour_do_not_date_a_new_uncorrectable_err
     assert fatal_sig.kind == "hardware_error"
     assert fatal_sig.attributes["line_no"] == len(corrected) + 1  # dated by the machine check, not the first CE
     assert fatal_sig.started_at is not None and fatal_sig.started_at.minute == 57
+
+
+def test_a_failure_that_begins_after_healthy_lines_within_the_half_hour_before_the_alert_is_not_background() -> None:
+    from datetime import timedelta
+
+    from tests.detectors.logs.factories import T0, iso
+
+    # a short paste (tail): one answered request, then the same failure through its end; the alert fires 20 minutes
+    # after the first failure (a rule's "for: 15m"): dropping it as chronic would need it to be older than that
+    lines = [f"{iso(T0)} INFO GET /api/cart 200 in 12ms"]
+    lines += [f"{iso(T0 + timedelta(minutes=m))} ERROR dial tcp 10.0.4.21:5432: connect: connection refused"
+              for m in (1, 4, 9, 13)]
+    signals = detect_service_decisive("cart", lines, alert_time=T0 + timedelta(minutes=21))
+    assert [(s.kind, s.attributes.get("decisive")) for s in signals] == [("db_down", True)]
+    # the same lines 40 minutes before the alert: a background the whole log shows, dropped
+    assert detect_service_decisive("cart", lines, alert_time=T0 + timedelta(minutes=45)) == []

@@ -94,6 +94,10 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "refused\", check duration: 0ms. 1 active and 0 backup servers left.", "dependency_failure", "app2"),
     ("envoy.upstream", "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
      "dependency_failure", None),
+    ("envoy.no_healthy_upstream", '[2026-12-07T09:06:12.118Z] "GET /cart/v1/items HTTP/1.1" 503 UH '
+     'no_healthy_upstream - "-" 0 19 0 - "10.42.1.40" "storefront/3.8" "8e0c4b2a" "cart.shop.svc.cluster.local:8080" '
+     '"-" outbound|8080|stable|cart.shop.svc.cluster.local - 10.96.44.12:8080 10.42.2.31:40188 - -',
+     "dependency_failure", "cart.shop.svc.cluster.local"),
     ("http.5xx_from", "requests.exceptions.HTTPError: 503 Server Error: Service Unavailable for url: "
      "https://ledger.internal/api/post", "dependency_failure", "ledger.internal"),
     ("dns.nxdomain", "dial tcp: lookup payments.internal on 10.96.0.10:53: no such host", "dns_failure", "dns"),
@@ -379,6 +383,11 @@ ROWS: list[tuple[str, str, str, str | None]] = [
 
 # Lines that look like a rule's but must not fire it: (rule id that must stay silent, line).
 NEAR_MISSES: list[tuple[str, str]] = [
+    # the same access log's answered requests, and a proxy's 503 with another flag (the upstream answered 503)
+    ("envoy.no_healthy_upstream", '[2026-12-07T09:05:41.902Z] "GET /cart HTTP/1.1" 200 - via_upstream - "-" 0 812 14 '
+     '13 "10.42.1.40" "sf/3.8" "5d1f" "cart:8080" "10.42.5.77:8080" outbound|8080|stable|cart.shop.svc.cluster.local'),
+    ("envoy.no_healthy_upstream", '[2026-12-07T09:05:41.902Z] "GET /cart HTTP/1.1" 503 - via_upstream - "-" 0 95 14 '
+     '13 "10.42.1.40" "sf/3.8" "5d1f" "cart:8080" "10.42.5.77:8080" outbound|8080|stable|cart.shop.svc.cluster.local'),
     # a check that failed naming no peer, or a peer that was only slow to answer a request (no check)
     ("conn.health_check", "readiness check failed: 3 of 5 workers busy"),
     ("conn.health_check", "ReadTimeout: HTTPSConnectionPool(host='api.geo-vendor.io', port=443): Read timed out."),
