@@ -502,6 +502,7 @@ _NAMED_HOPS = 2
 _GENERIC_NAMED = frozenset({"dependency_failure", "exception_surge", "error_rate_increase"})
 _CALLER_CHANGES = frozenset({"deploy", "config", "feature_flag", "flag", "bad_deploy", "config_change"})
 _CALLER_CHANGE_WINDOW = timedelta(minutes=30)
+_THAT_IT_FAILS = frozenset({"traffic_drop"})
 
 
 def _tokens(text: str) -> list[str]:
@@ -537,7 +538,10 @@ def named_dependency_failures(signals: list[Signal], topology: dict[str, list[st
     decide), when the caller has a decisive finding of its own, or when the caller itself was changed (deploy, config,
     flag) within ``_CALLER_CHANGE_WINDOW`` before: its new requests may be what the dependency refuses."""
     topology = topology or {}
-    speaking = {s.service for s in signals if s.service and s.source != "changes" and float(s.score) >= 0.3}
+    # a dependency whose only own signal is that it serves less (its throughput fell, which its callers' failing calls
+    # would show as well) does not speak for itself: the caller's naming still points at it
+    speaking = {s.service for s in signals if s.service and s.source != "changes" and float(s.score) >= 0.3
+                and str(s.kind) not in _THAT_IT_FAILS}
     explained = {s.service for s in signals if is_decisive(s)}  # a caller whose own lines already say what failed
     # a caller changed shortly before may be sending what its dependency now refuses: its change is the suspect
     changed = [(s.service, _aware(s.started_at)) for s in signals if s.source == "changes" and s.started_at
@@ -556,13 +560,16 @@ def named_dependency_failures(signals: list[Signal], topology: dict[str, list[st
             text = template if isinstance(template, str) else sig.title
         else:
             continue
+        # a structured line names what it failed on in its other fields (``"upstream": "edge-fn.provider.net"``,
+        # ``host=...``), not only in its message: the names are read in the whole example line too
+        example = sig.evidence[0].summary if sig.detector == "log.new_template" and sig.evidence else ""
         start = _aware(sig.started_at) if sig.started_at else None
         if start is not None and any(service == sig.service and timedelta(0) <= start - when <= _CALLER_CHANGE_WINDOW
                                      for service, when in changed):
             continue
         if set(kinds_in_text(text)) - _GENERIC_NAMED:  # the text names how it failed (a lookup, a refusal...)
             continue
-        named = _named_in(text, _below(sig.service, topology, _NAMED_HOPS))
+        named = _named_in(f"{text}\n{example}", _below(sig.service, topology, _NAMED_HOPS))
         if len(named) != 1:
             continue
         target = named.pop()
@@ -830,7 +837,8 @@ def triggers_to_limits(signals: list[Signal], topology: dict[str, list[str]] | N
 
 
 # A pool that ran dry is what a slow or locked database looks like from its clients (docs/causes.md: sessions queued
-# behind a lock are db_lock_contention even when connections then run out; slow queries are db_slow_query); an edge
+# behind a lock are db_lock_contention even when connections then run out; slow queries are db_slow_query; a database
+# whose CPU was at its ceiling before the pool ran dry answers every query slowly: cpu_saturation); an edge
 # under attack drops packets (conntrack full, NIC misses) because of the flood its own log names (ddos); a component
 # that cannot be reached, or whose pool ran dry, because the machines below it went away (a site's or provider's
 # count of live hosts collapsing) is those machines' node_failure; a device that lost its sessions or tunnels to
@@ -843,7 +851,7 @@ def triggers_to_limits(signals: list[Signal], topology: dict[str, list[str]] | N
 # "under" (what it depends on, two levels down, without the reporter).
 _CONSEQUENCE_OF: dict[str, tuple[tuple[str, str], ...]] = {
     "db_connection_exhaustion": (("db_lock_contention", "databases"), ("db_slow_query", "databases"),
-                                 ("node_failure", "below")),
+                                 ("cpu_saturation", "databases"), ("node_failure", "below")),
     "packet_loss": (("ddos", "self"),),
     "network_partition": (("node_failure", "under"), ("dependency_failure", "under")),
     "dependency_failure": (("node_failure", "below"),),
@@ -871,10 +879,18 @@ def _mechanism_behind(sig: Signal, signals: list[Signal], topology: dict[str, li
     for mechanism, scope in rows:
         places = _places(sig.service, scope, topology, roles)
         found = [s for s in signals if s.service in places and s.kind == mechanism and float(s.score) >= _MECHANISM_MIN
-                 and not s.attributes.get("reporter")]
+                 and not s.attributes.get("reporter") and _limit_in_time(s, sig)]
         if found:
             return max(found, key=lambda s: float(s.score))
     return None
+
+
+def _limit_in_time(mechanism: Signal, consequence: Signal) -> bool:
+    """A limit (a database's CPU at its ceiling) explains a consequence only when it was reached before it, or with it
+    (``_LIMIT_LEAD``): a CPU that rose after the pool ran dry is the retries' load, not why the queries were slow."""
+    if str(mechanism.kind) not in LIMIT_KINDS or mechanism.started_at is None or consequence.started_at is None:
+        return True
+    return _aware(mechanism.started_at) <= _aware(consequence.started_at) + _LIMIT_LEAD
 
 
 def consequences_to_mechanism(signals: list[Signal], topology: dict[str, list[str]] | None = None,

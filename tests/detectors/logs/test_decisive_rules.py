@@ -429,6 +429,8 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("kernel.nvme_lost", "Mar  2 07:52:01 hv-12 kernel: [   1.1] nvme nvme3: pci function 0000:c1:00.0"),
     ("kernel.nvme_lost", "Mar  2 06:10:11 hv-12 kernel: [8812.4] nvme nvme3: I/O 412 QID 7 timeout, aborting"),
     ("kernel.nvme_lost", "Mar  2 07:53:20 hv-12 zpool[1422]: pool 'tank' imported"),
+    ("py.env_key", "KeyError: 'redis_cluster_v2'"),
+    ("py.env_key", "    store = SESSION_STORES[flags.variant('session_store', user)]  # KeyError: 'session_v2'"),
 ]
 
 
