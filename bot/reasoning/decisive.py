@@ -837,8 +837,7 @@ def triggers_to_limits(signals: list[Signal], topology: dict[str, list[str]] | N
 
 
 # A pool that ran dry is what a slow or locked database looks like from its clients (docs/causes.md: sessions queued
-# behind a lock are db_lock_contention even when connections then run out; slow queries are db_slow_query; a database
-# whose CPU was at its ceiling before the pool ran dry answers every query slowly: cpu_saturation); an edge
+# behind a lock are db_lock_contention even when connections then run out; slow queries are db_slow_query); an edge
 # under attack drops packets (conntrack full, NIC misses) because of the flood its own log names (ddos); a component
 # that cannot be reached, or whose pool ran dry, because the machines below it went away (a site's or provider's
 # count of live hosts collapsing) is those machines' node_failure; a device that lost its sessions or tunnels to
@@ -851,7 +850,7 @@ def triggers_to_limits(signals: list[Signal], topology: dict[str, list[str]] | N
 # "under" (what it depends on, two levels down, without the reporter).
 _CONSEQUENCE_OF: dict[str, tuple[tuple[str, str], ...]] = {
     "db_connection_exhaustion": (("db_lock_contention", "databases"), ("db_slow_query", "databases"),
-                                 ("cpu_saturation", "databases"), ("node_failure", "below")),
+                                 ("node_failure", "below")),
     "packet_loss": (("ddos", "self"),),
     "network_partition": (("node_failure", "under"), ("dependency_failure", "under")),
     "dependency_failure": (("node_failure", "below"),),
@@ -879,18 +878,10 @@ def _mechanism_behind(sig: Signal, signals: list[Signal], topology: dict[str, li
     for mechanism, scope in rows:
         places = _places(sig.service, scope, topology, roles)
         found = [s for s in signals if s.service in places and s.kind == mechanism and float(s.score) >= _MECHANISM_MIN
-                 and not s.attributes.get("reporter") and _limit_in_time(s, sig)]
+                 and not s.attributes.get("reporter")]
         if found:
             return max(found, key=lambda s: float(s.score))
     return None
-
-
-def _limit_in_time(mechanism: Signal, consequence: Signal) -> bool:
-    """A limit (a database's CPU at its ceiling) explains a consequence only when it was reached before it, or with it
-    (``_LIMIT_LEAD``): a CPU that rose after the pool ran dry is the retries' load, not why the queries were slow."""
-    if str(mechanism.kind) not in LIMIT_KINDS or mechanism.started_at is None or consequence.started_at is None:
-        return True
-    return _aware(mechanism.started_at) <= _aware(consequence.started_at) + _LIMIT_LEAD
 
 
 def consequences_to_mechanism(signals: list[Signal], topology: dict[str, list[str]] | None = None,

@@ -435,17 +435,6 @@ def test_an_exhausted_pool_becomes_the_database_mechanism_that_explains_it(
     assert (reporter, "db_connection_exhaustion") not in best
 
 
-def test_an_exhausted_pool_is_its_database_s_cpu_ceiling_only_when_that_came_first() -> None:
-    topology = {"checkout": ["orders-db"], "orders-db": []}
-    pool = _decisive("checkout", "db_connection_exhaustion", 0.83)  # minute 9
-    before = signal("metrics", "orders-db", "cpu_saturation", 0.9, 1)  # the database's CPU pegged first
-    best = support(retarget([pool, before], KNOWN, topology))
-    assert max(best, key=lambda key: best[key]) == ("orders-db", "cpu_saturation")
-    after = signal("metrics", "orders-db", "cpu_saturation", 0.9, 12)  # the retries' load, after the pool ran dry
-    best = support(retarget([pool, after], KNOWN, topology))
-    assert ("checkout", "db_connection_exhaustion") in best and ("orders-db", "cpu_saturation") not in best
-
-
 def test_an_exhausted_pool_with_no_database_mechanism_stays_the_callers() -> None:
     topology = {"checkout": ["orders-db"], "orders-db": []}
     pool = _decisive("checkout", "db_connection_exhaustion", 0.83)
