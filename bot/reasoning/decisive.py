@@ -512,6 +512,7 @@ _NAMED_HOPS = 2
 _GENERIC_NAMED = frozenset({"dependency_failure", "exception_surge", "error_rate_increase"})
 _CALLER_CHANGES = frozenset({"deploy", "config", "feature_flag", "flag", "bad_deploy", "config_change"})
 _CALLER_CHANGE_WINDOW = timedelta(minutes=30)
+_THAT_IT_FAILS = frozenset({"traffic_drop"})
 
 
 def _tokens(text: str) -> list[str]:
@@ -547,7 +548,10 @@ def named_dependency_failures(signals: list[Signal], topology: dict[str, list[st
     decide), when the caller has a decisive finding of its own, or when the caller itself was changed (deploy, config,
     flag) within ``_CALLER_CHANGE_WINDOW`` before: its new requests may be what the dependency refuses."""
     topology = topology or {}
-    speaking = {s.service for s in signals if s.service and s.source != "changes" and float(s.score) >= 0.3}
+    # a dependency whose only own signal is that it serves less (its throughput fell, which its callers' failing calls
+    # would show as well) does not speak for itself: the caller's naming still points at it
+    speaking = {s.service for s in signals if s.service and s.source != "changes" and float(s.score) >= 0.3
+                and str(s.kind) not in _THAT_IT_FAILS}
     explained = {s.service for s in signals if is_decisive(s)}  # a caller whose own lines already say what failed
     # a caller changed shortly before may be sending what its dependency now refuses: its change is the suspect
     changed = [(s.service, _aware(s.started_at)) for s in signals if s.source == "changes" and s.started_at
@@ -566,13 +570,16 @@ def named_dependency_failures(signals: list[Signal], topology: dict[str, list[st
             text = template if isinstance(template, str) else sig.title
         else:
             continue
+        # a structured line names what it failed on in its other fields (``"upstream": "edge-fn.provider.net"``,
+        # ``host=...``), not only in its message: the names are read in the whole example line too
+        example = sig.evidence[0].summary if sig.detector == "log.new_template" and sig.evidence else ""
         start = _aware(sig.started_at) if sig.started_at else None
         if start is not None and any(service == sig.service and timedelta(0) <= start - when <= _CALLER_CHANGE_WINDOW
                                      for service, when in changed):
             continue
         if set(kinds_in_text(text)) - _GENERIC_NAMED:  # the text names how it failed (a lookup, a refusal...)
             continue
-        named = _named_in(text, _below(sig.service, topology, _NAMED_HOPS))
+        named = _named_in(f"{text}\n{example}", _below(sig.service, topology, _NAMED_HOPS))
         if len(named) != 1:
             continue
         target = named.pop()

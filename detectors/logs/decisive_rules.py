@@ -93,8 +93,12 @@ CRASH_RULES: tuple[Rule, ...] = (
     Rule("go.panic", "decisive", "crash_loop", 0.45, "self",
          r"^(?:\S+ )?panic: |\[signal SIGSEGV: segmentation violation|^goroutine \d+ \[running\]:", generic=True),
     # CPython
+    # an environment variable's name is upper case (``DATABASE_URL``); rules match case-insensitively, so the names are
+    # matched case-sensitively here: a lower-case key missing from a dict (``KeyError: 'redis_cluster_v2'``) is the
+    # code's own lookup, not a missing setting
     Rule("py.env_key", "decisive", "config_change", 0.75, "self",
-         r"KeyError: ['\"][A-Z][A-Z0-9]*_[A-Z0-9_]+['\"]|environ(?:ment)?\[['\"][A-Z][A-Z0-9_]+['\"]\].{0,40}KeyError|"
+         r"KeyError: ['\"](?-i:[A-Z][A-Z0-9]*_[A-Z0-9_]+)['\"]|"
+         r"environ(?:ment)?\[['\"](?-i:[A-Z][A-Z0-9_]+)['\"]\].{0,40}KeyError|"
          r"(?:missing|required|undefined|not set).{0,20}environment variable|"
          r"environment variable \S+ (?:is )?(?:not set|missing|required|undefined|must be set)"),
     Rule("py.env_key_frame", "decisive", "config_change", 0.75, "self", r"^KeyError: ['\"][A-Za-z][A-Za-z0-9_]*['\"]$",

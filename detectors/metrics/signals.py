@@ -163,10 +163,42 @@ def _changepoint(
             before, after = float(np.median(y[max(0, hinge.index - 5) : hinge.index + 1])), float(y[-1])
             slope_per_h = (hinge.slope_before + hinge.slope_change) * 3600.0
             idx = hinge.index
+    if shape == "step" and rule is not None and rule.family == "memory":
+        steady = _steady_climb(t[:last] if last else t, y[:last] if last else y, idx)
+        if steady is not None and steady[0] in allowed:
+            # a leak under way since before the window opened and not yet at its top: the whole window is the growth
+            direction, z, slope = steady
+            shape, change_ts, idx = "ramp", float(t[0]), 0
+            before, after = float(np.median(y[:5])), float(y[-1])
+            slope_per_h = slope * 3600.0
     if direction not in allowed:
         return None
     shift = Shift(idx, before, after, shift.scale, shift.z_level, shift.z_peak, direction)
     return shift, shape, direction, z, change_ts, slope_per_h, 0.0
+
+
+STEADY_FIT = 0.25  # a line leaves at most this share of the best step's squared error: it explains the series
+STEADY_RISE = 8.0  # and the climb over the window is this many times the point-to-point noise
+STEADY_SHARE = 0.3  # and a third of the series' own level: a few percent an hour is a normal growth, not a leak
+
+
+def _steady_climb(t: np.ndarray, y: np.ndarray, step_index: int) -> tuple[int, float, float] | None:
+    """A memory series that climbs (or, for available memory, falls) at one steady rate through the whole window:
+    a straight line fits it far better than the best step (``STEADY_FIT``) and the climb is far above the noise
+    (``STEADY_RISE``) and large for its level (``STEADY_SHARE``). That is a leak already under way when the window
+    opened (docs/causes.md: steady growth is a leak), not a level change in its middle; a slow normal growth (a cache
+    warming, a few percent an hour) stays nothing. Returns (direction, z, slope per second), or None."""
+    if y.size < 20 or not 0 < step_index < y.size:
+        return None
+    slope, intercept, _ = linear_fit(t, y)
+    resid = y - (intercept + slope * t)
+    sse_line = float(np.dot(resid, resid))
+    noise = noise_sd(y, float(np.median(y)))
+    climb = abs(slope) * float(t[-1] - t[0])
+    if slope == 0.0 or noise <= 0.0 or sse_line >= STEADY_FIT * _step_sse(y, step_index) or climb < STEADY_RISE * noise \
+            or climb < STEADY_SHARE * abs(float(np.median(y))):
+        return None
+    return (1 if slope > 0 else -1), 0.5 * climb / noise, slope
 
 
 LEVELLED_FLAT = 0.2  # slope after the bend, as a share of the slope before, that counts as flat

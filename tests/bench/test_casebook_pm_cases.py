@@ -22,7 +22,7 @@ CASES_DIR = Path(__file__).resolve().parents[2] / "bench" / "casebook" / "cases"
 CASES = sorted((p for p in CASES_DIR.glob("pm-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
 CASE_NAME = re.compile(r"^pm-(?P<n>\d{2,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-MIN_CASES = 275
+MIN_CASES = 295
 MIN_COMPANIES = 40
 # 2 of the first 49 cases, 3 of 73 after the second batch (pm-50..73) and of 99 after the third (pm-74..99)
 MAX_CASES_PER_COMPANY = 3
@@ -224,3 +224,19 @@ def test_twelfth_batch_varies_its_evidence_formats() -> None:
             else:
                 shapes["other"] += 1
     assert shapes["json"] >= 3 and shapes["syslog"] >= 3 and shapes["journal"] >= 2 and shapes["other"] >= 3, shapes
+
+
+THIRTEENTH_BATCH = [c for c in CASES if 276 <= int(c.name.split("-")[1]) <= 295]
+
+
+def test_thirteenth_batch_is_complete_balanced_and_new() -> None:
+    """pm-276..295: twenty cases, ten dev and ten test, over at least twelve companies none of which an earlier batch
+    (pm-01..255) used, at least eight kinds, and alerts from at least five vendors."""
+    assert [int(c.name.split("-")[1]) for c in THIRTEENTH_BATCH] == list(range(276, 296))
+    truths = [_truth(case) for case in THIRTEENTH_BATCH]
+    assert Counter(t["split"] for t in truths) == {"dev": 10, "test": 10}
+    companies = {company_of(t["modelled_on"]) for t in truths}
+    earlier = {company_of(_truth(c)["modelled_on"]) for c in CASES if int(c.name.split("-")[1]) <= 255}
+    assert len(companies) >= 12 and companies.isdisjoint(earlier), companies & earlier
+    assert len({t["root_cause_kind"] for t in truths}) >= 8
+    assert len({load_bundle(case)[0].incident.alerts[0].source for case in THIRTEENTH_BATCH}) >= 5

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from bot.domain import Evidence, EvidenceType
 from bot.reasoning import decisive as dec
 from bot.reasoning.features import build_candidates
 from tests.reasoning.factories import context, signal
@@ -13,9 +16,10 @@ def _metric(service: str, metric: str, kind: str = "error_rate_increase", score:
     return signal("metrics", service, kind, score, 2, metric=metric)
 
 
-def _template(service: str, text: str, score: float = 0.85):  # type: ignore[no-untyped-def]
+def _template(service: str, text: str, score: float = 0.85, line: str | None = None):  # type: ignore[no-untyped-def]
     s = signal("logs", service, "error_rate_increase", score, 2)
-    return s.model_copy(update={"detector": "log.new_template", "attributes": {"template": text}})
+    evidence = [Evidence(id="ex", type=EvidenceType.LOG, summary=line, service=service)] if line else []
+    return s.model_copy(update={"detector": "log.new_template", "attributes": {"template": text}, "evidence": evidence})
 
 
 def _moved(signals):  # type: ignore[no-untyped-def]
@@ -68,3 +72,29 @@ def test_a_caller_changed_just_before_its_dependency_s_errors_keeps_them() -> No
     long_before = signal("changes", "monitor", "deploy", 0.7, -40)
     assert _moved(dec.named_dependency_failures([_metric("monitor", "cosmosdb_error_ratio"), long_before],
                                                 TOPOLOGY)) == [("cosmosdb", "dependency_failure", "monitor")]
+
+
+EDGE = {"edge-proxy": ["compute-provider", "lambda", "static-cache"]}
+REFUSED = "EDGE_FUNCTION_INVOCATION_FAILED: upstream refused invocation (request blocked by provider traffic policy)"
+
+
+def _edge_line(upstream: str) -> str:
+    return json.dumps({"level": "error", "status": 502, "upstream": upstream, "upstream_status": 403, "msg": REFUSED})
+
+
+def test_a_structured_line_names_its_upstream_in_a_field_not_only_in_its_message() -> None:
+    named = _template("edge-proxy", REFUSED, line=_edge_line("edge-fn.compute-provider.net"))
+    assert _moved(dec.named_dependency_failures([named], EDGE)) == [("compute-provider", "dependency_failure", "edge-proxy")]
+    # the message alone names nothing; a field naming a host that is no dependency moves nothing
+    assert _moved(dec.named_dependency_failures([_template("edge-proxy", REFUSED)], EDGE)) == []
+    other = _template("edge-proxy", REFUSED, line=_edge_line("fn.other-vendor.net"))
+    assert _moved(dec.named_dependency_failures([other], EDGE)) == []
+
+
+def test_a_dependency_that_only_serves_less_does_not_speak_for_itself() -> None:
+    named = _template("edge-proxy", REFUSED, line=_edge_line("edge-fn.compute-provider.net"))
+    fell = signal("metrics", "compute-provider", "traffic_drop", 0.8, 2)
+    assert _moved(dec.named_dependency_failures([named, fell], EDGE)) == [
+        ("compute-provider", "dependency_failure", "edge-proxy")]
+    slower = signal("metrics", "compute-provider", "latency_increase", 0.8, 2)
+    assert _moved(dec.named_dependency_failures([named, slower], EDGE)) == []

@@ -448,6 +448,8 @@ NEAR_MISSES: list[tuple[str, str]] = [
      "CPU_SrcID#0_Ha#0_Chan#1_DIMM#0"),
     ("kernel.panic", '{"level": "error", "msg": "recovered from panic in handler /api/v1/feed"}'),
     ("kernel.panic", "2026-03-14 14:50:00 api-3 app[22]: panic: runtime error: index out of range [3] with length 3"),
+    ("py.env_key", "KeyError: 'redis_cluster_v2'"),
+    ("py.env_key", "    store = SESSION_STORES[flags.variant('session_store', user)]  # KeyError: 'session_v2'"),
 ]
 
 

@@ -75,6 +75,17 @@ def test_memory_shapes_map_to_leak_and_oom() -> None:
     assert abs((leak_signal.started_at - T0).total_seconds() / 60 - 100) <= 3
 
 
+def test_memory_climbing_steadily_through_the_whole_window_is_a_leak_already_under_way() -> None:
+    # no bend and no top yet: the process's memory grows by half at one rate from the first sample to the alert
+    climb = np.linspace(2.3e9, 3.5e9, 120) + noisy(120, 0, 6e6, 12)
+    sigs = detect_metric_signals([series("billing", "memory_rss_bytes", climb)], alert_time=T0 + timedelta(minutes=115))
+    assert [(s.service, s.kind) for s in sigs] == [("billing", "memory_leak")]
+    assert sigs[0].started_at == T0
+    # the same steadiness at a few percent of its level is a normal growth (test_memory_shapes_map_to_leak_and_oom)
+    slow = np.linspace(2.3e9, 2.5e9, 120) + noisy(120, 0, 6e6, 12)
+    assert detect_metric_signals([series("billing", "memory_rss_bytes", slow)], alert_time=T0 + timedelta(minutes=115)) == []
+
+
 def test_heap_rising_since_the_window_opened_then_held_at_its_top_is_a_leak() -> None:
     # no change point inside the window: the heap grows from the first sample for two hours, then holds at its
     # ceiling while the process fails; the growth is the change, dated at the window's start
