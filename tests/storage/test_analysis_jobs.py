@@ -50,6 +50,19 @@ def _analyses(store: Store) -> dict[str, int]:
         return out
 
 
+def _drain_once(store: Store, pipeline: Pipeline, *, poll_interval_s: float, max_attempts: int) -> AnalysisQueue:
+    """Three workers, no retry delay: start, drain, stop."""
+    async def run() -> AnalysisQueue:
+        queue = AnalysisQueue(store, pipeline.analyze_job, workers=3, poll_interval_s=poll_interval_s, lease_s=5,
+                              max_attempts=max_attempts, retry_after_s=0)
+        queue.start()
+        await queue.drain(timeout=60)
+        await queue.stop()
+        return queue
+
+    return asyncio.run(run())
+
+
 def test_intake_queues_one_row_per_incident_in_its_transaction(settings, any_store: Store) -> None:  # type: ignore[no-untyped-def]
     pipeline = _pipeline(settings, any_store)
     first = pipeline.accept_alerts([_alert("checkout"), _alert("search")])
@@ -107,15 +120,7 @@ def test_runner_analyses_each_incident_once_and_sets_poison_aside(settings, any_
     created = pipeline.accept_alerts([_alert(f"svc{i}") for i in range(6)] + [_alert("poison")]).created
     poison = next(i for i in created if any_store.get_incident(incident_id=i).service == "poison")
 
-    async def run() -> AnalysisQueue:
-        queue = AnalysisQueue(any_store, pipeline.analyze_job, workers=3, poll_interval_s=0.05, lease_s=5,
-                              max_attempts=3, retry_after_s=0)
-        queue.start()
-        await queue.drain(timeout=60)
-        await queue.stop()
-        return queue
-
-    queue = asyncio.run(run())
+    queue = _drain_once(any_store, pipeline, poll_interval_s=0.05, max_attempts=3)
     analyses = _analyses(any_store)
     assert analyses == {i: 1 for i in created if i != poison}
     rows = _rows(any_store)
@@ -244,15 +249,7 @@ def test_drain_waits_for_a_failed_row_put_back_between_its_looks(settings, any_s
     pipeline = _pipeline(settings, any_store, broken={f"poison{i}" for i in range(4)})
     created = pipeline.accept_alerts([_alert(f"poison{i}") for i in range(4)]).created
 
-    async def run() -> AnalysisQueue:
-        queue = AnalysisQueue(any_store, pipeline.analyze_job, workers=3, poll_interval_s=0.001, lease_s=5,
-                              max_attempts=20, retry_after_s=0)
-        queue.start()
-        await queue.drain(timeout=60)
-        await queue.stop()
-        return queue
-
-    queue = asyncio.run(run())
+    queue = _drain_once(any_store, pipeline, poll_interval_s=0.001, max_attempts=20)
     rows = _rows(any_store)
     assert {i: (rows[i].state, rows[i].attempts) for i in created} == {i: (JobState.DEAD, 20) for i in created}
     assert queue.failed == 20 * len(created) and queue.completed == 0
