@@ -358,3 +358,10 @@ def test_generic_crash_lines_at_the_alert_count_however_many_lines_follow() -> N
     assert detect_service_decisive("worker", lines) == []  # no alert time: only the tail is read
     far = datetime(2026, 1, 29, 23, 0, tzinfo=UTC)  # an alert long after the crash: an old crash, not this one
     assert detect_service_decisive("worker", lines, alert_time=far) == []
+
+
+def test_go_read_timeout_blames_the_address_after_the_arrow_not_its_own_socket() -> None:
+    peer = peer_of("[ERROR] plugin/errors: 2 auth.internal. A: read udp 10.0.8.16:49159->10.0.0.2:53: i/o timeout")
+    assert peer is not None and (peer.host, peer.port) == ("10.0.0.2", 53)
+    peer = peer_of("write tcp 10.1.2.3:55012->[fd00::7]:6379: write: broken pipe")
+    assert peer is not None and (peer.host, peer.port) == ("fd00::7", 6379)
