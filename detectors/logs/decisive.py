@@ -107,12 +107,13 @@ CHRONIC_LEAD = timedelta(minutes=10)
 
 
 _REQUESTED_DOWN = re.compile(REQUESTED_DOWN, re.IGNORECASE)
+_RECEIVED = re.compile(r"\breceived\b", re.IGNORECASE)  # the neighbour's notice: its doing, not our operator's
 
 
 def _requested_before(lines: Sequence[str], index: int) -> bool:
     """Whether one of the few lines above says an operator took the session or interface down on purpose."""
     above = lines[max(0, index - REQUESTED_DOWN_LINES) : index]
-    return any(_REQUESTED_DOWN.search(x[:MAX_LINE_CHARS]) for x in above)
+    return any(_REQUESTED_DOWN.search(x[:MAX_LINE_CHARS]) and not _RECEIVED.search(x[:MAX_LINE_CHARS]) for x in above)
 
 
 def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -> Finding | None:

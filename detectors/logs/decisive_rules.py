@@ -470,10 +470,12 @@ STORAGE_RULES: tuple[Rule, ...] = (
 
 # an operator taking a session or an interface down on purpose (IOS's ``Down Admin. shutdown``, a BGP Cease
 # NOTIFICATION's administrative subcodes, a daemon's ``Shutdown requested``/``Disabled by user``): a change, not a
-# failure. A session-down line right after such a line (``REQUESTED_DOWN_LINES`` above), or after a routing daemon's
+# failure; a Cease the neighbour sent us (``received``) is the neighbour's doing, not ours. A session-down line right
+# after such a line (``REQUESTED_DOWN_LINES`` above), or after a routing daemon's
 # ``Shutdown requested`` (``REQUESTED_DOWN``), reads the same way.
 ADMIN_DOWN = (r"neighbor \S+ Down (?:Admin\. shutdown|User reset)|changed state to administratively down|"
-              r"\(Administrative (?:Shutdown|Reset)\)|Cease(?: subcode \d+)?[/ ]\(?administrative (?:shutdown|reset)")
+              r"^(?!.*\breceived\b).*?(?:\(Administrative (?:Shutdown|Reset)\)|"
+              r"Cease(?: subcode \d+)?[/ ]\(?administrative (?:shutdown|reset))")
 REQUESTED_DOWN = ADMIN_DOWN + r"|\bShutdown requested\b|\bDisabled by (?:user|administrator|operator)\b"
 REQUESTED_DOWN_LINES = 4
 # the neighbour a routing line is about: the description the device prints after its address (``neighbor 203.0.113.9

@@ -423,6 +423,9 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("net.module_fault", "2020 Sep 13 20:40:00 rtr1 %MODULE-5-MOD_OK: Module 3 is online (Serial number: JAF1734ABKC)"),
     ("net.admin_down", "Oct 25 14:27:12 edge-1 40990: %LINK-3-UPDOWN: Interface GigabitEthernet0/2, changed state to "
      "down"),
+    # a Cease the neighbour sent us is the neighbour's doing, not our operator's change
+    ("net.admin_down", "Dec  6 10:00:01 spine-1 bgpd[812]: %BGP-3-NOTIFICATION: received from neighbor 10.0.0.2 6/2 "
+     "(Administrative Shutdown) 0 bytes"),
     # the device's own outbound count names no neighbour: whose leak it is the line does not say
     ("net.route_leak", "Jul 08 08:52:14 dr01.yyz 2301: %BGP-4-MAXPFX: outbound advertisement count 91000 to core "
      "exceeds expected 5000"),
