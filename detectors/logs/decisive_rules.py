@@ -521,17 +521,14 @@ NETWORK_RULES: tuple[Rule, ...] = (
     Rule("net.admin_down", "network", "config_change", 0.85, "device", ADMIN_DOWN,
          hint=("admin. shutdown", "user reset", "administratively down", "administrative shutdown",
                "administrative reset"), weak=True),
-    # a neighbour leaking routes into the session (more-specifics of our own prefixes, a route leak or hijack, past
-    # the session's prefix limit): the neighbour is what changed, and the traffic its routes draw onto its path is
-    # lost there (docs/causes.md); named by the description the device prints for the session, else its address. A line
-# naming no neighbour (the device's own outbound count past what is expected) says nothing of whose leak it is
+    # a neighbour leaking routes into the session (more-specifics of our own prefixes, a detected leak or hijack): the
+    # neighbour is what changed, and the traffic its routes draw onto its path is lost there (docs/causes.md); named
+    # by the description the device prints for the session, else its address. A prefix limit reached (MAXPFX) is not
+    # here: it says how many routes came, not whose change sent them (often the leaker's own config change)
     Rule("net.route_leak", "network", "packet_loss", 0.8, "peer",
-         r"more[- ]specifics? of (?:our|own|local) (?:aggregates?|prefix(?:es)?|routes?)|"
-         r"route (?:leak|hijack)|prefix hijack|%BGP-\d-MAXPFX(?:EXCEED)?\b|%MAXPFX(?:EXCEED)?\b|"
-         r"\bBGP_PREFIX_(?:THRESH|LIMIT)_EXCEEDED\b|maximum[- ]prefix(?:-limit)?(?: threshold\(\d+\))? (?:limit )?exceeded",
+         r"more[- ]specifics of our (?:aggregates?|prefix(?:es)?|routes?)|\broute (?:leak|hijack) detected",
          culprit_re=NEIGHBOR_NAME, needs_culprit=True,
-         hint=("more-specific", "more specific", "route leak", "route hijack", "prefix hijack", "maxpfx",
-               "bgp_prefix_", "maximum prefix", "maximum-prefix")),
+         hint=("more-specifics of our", "more specifics of our", "route leak detected", "route hijack detected")),
     Rule("net.mtu", "network", "packet_loss", 0.6, "self",
          r"\bMessage too long\b|frag(?:mentation)? needed and DF set|needs? fragmentation|\bPacket too big\b|"
          r"ICMP\S* type 3 code 4",
