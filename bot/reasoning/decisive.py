@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from bot.domain import Signal, category_of, is_cause_kind
@@ -158,6 +158,27 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
 
 
 _MEMBER_NUMBER = re.compile(r"-?\d+[a-z]?$")
+
+
+def _host_owner(sig: Signal, target: str, names: list[str], topology: dict[str, list[str]], roles: Roles | None,
+                machines: Mapping[str, str]) -> str:
+    """A peer's host that names no known component: the component whose own log shows that host as its machine
+    (``auth1`` heads ``authsvc``'s syslog lines, so ``cannot connect to authsvc at auth1:8443`` blames authsvc);
+    else, for a one-label host name nobody is called (``Can't connect to MySQL server on 'db1'``), the caller's one
+    dependency that this kind of fault lives in, as for a bare address (``_name_for_address``). A device's own
+    syslog host (``culprit_device``: a kernel or hardware line) is the machine itself and stays."""
+    if target in names or sig.attributes.get("culprit_device"):
+        return target
+    owner = machines.get(target.lower())
+    if owner is not None:
+        return owner
+    raw = str(sig.attributes.get("culprit") or "")
+    if sig.attributes.get("blame") != "peer" or "." in raw or "." in target or ":" in target or _is_ip(target):
+        return target  # a domain name (a cluster service, an external endpoint) names itself
+    named = _name_for_address(target, str(sig.kind), sig.service, names, topology, roles=roles)
+    fits = named != target and named in topology.get(sig.service or "", []) \
+        and name_affinity(named, str(sig.kind), roles) == 1.0
+    return named if fits else target
 
 
 def _role_fits(service: str, kind: str, roles: Roles | None) -> bool:
@@ -676,11 +697,39 @@ def revive_incident_start(signals: list[Signal]) -> list[Signal]:
     return out
 
 
+# An operator shutting a session or an interface down on purpose (``net.admin_down``) makes that device's session and
+# link counts fall at that moment: the fall is the operator's doing (a mitigation, maintenance), not a partition.
+_REQUESTED_RULES = frozenset({"net.admin_down"})
+_REQUESTED_SPAN = timedelta(minutes=3)
+REQUESTED_FACTOR = 0.3
+
+
+def requested_drops(signals: list[Signal]) -> list[Signal]:
+    """Scale down (``REQUESTED_FACTOR``) each measured ``network_partition`` of a device that began within
+    ``_REQUESTED_SPAN`` of an operator's shutdown the same device logged, and say so (``operator_requested``)."""
+    downs: dict[str, list[datetime]] = defaultdict(list)
+    for sig in signals:
+        if sig.attributes.get("rule") in _REQUESTED_RULES and sig.service and sig.started_at is not None:
+            downs[sig.service].append(_aware(sig.started_at))
+    if not downs:
+        return signals
+    out: list[Signal] = []
+    for sig in signals:
+        began = _aware(sig.started_at) if sig.started_at is not None else None
+        if sig.kind == "network_partition" and (sig.source or "").startswith("metric") and began is not None \
+                and any(abs(began - at) <= _REQUESTED_SPAN for at in downs.get(sig.service or "", [])):
+            sig = sig.model_copy(update={"score": round(float(sig.score) * REQUESTED_FACTOR, 4),
+                                         "attributes": {**sig.attributes, "operator_requested": True}})
+        out.append(sig)
+    return out
+
+
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None,
-             roles: Roles | None = None) -> list[Signal]:
+             roles: Roles | None = None, machines: Mapping[str, str] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it. ``roles``: what
-    services are by their own lines (``bot.domain.roles``), used where a name does not say it."""
-    signals = fleet_members(revive_incident_start(signals), topology)
+    services are by their own lines (``bot.domain.roles``), used where a name does not say it; ``machines``: host ->
+    the service whose own log shows it as its machine (``bot.domain.machines``)."""
+    signals = fleet_members(revive_incident_start(requested_drops(signals)), topology)
     names = sorted({k for k in known if k})
     signals = [_quoted_database_error(s, topology or {}, roles) for s in signals]
     failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}
@@ -700,6 +749,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             out.append(sig)
             continue
         target = _device_target(sig, resolve_culprit(culprit, names), names, roles, fleets)
+        target = _host_owner(sig, target, names, topology or {}, roles, machines or {})
         if sig.kind == "dns_failure" and target not in names:
             target = _resolver_for(sig, topology or {}) or _name_for_lookup(sig, names) or target
         if sig.kind == "dns_failure":

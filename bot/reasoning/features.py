@@ -28,6 +28,7 @@ from bot.domain import (
     category_of,
     is_cause_kind,
 )
+from bot.domain.machines import machines_from_logs
 from bot.domain.roles import roles_from_logs
 from bot.reasoning import decisive as dec
 from bot.reasoning import evidence as ev
@@ -889,7 +890,8 @@ def build_candidates(
     signals = dec.path_metrics(signals, known)
     signals = dec.named_dependency_failures(signals, context.topology)
     roles = roles_from_logs(context.logs)  # what services are by their own lines, where names do not say it
-    signals = dec.retarget(signals, known | _signal_services(signals), context.topology, roles)
+    signals = dec.retarget(signals, known | _signal_services(signals), context.topology, roles,
+                           machines_from_logs(context.logs))
     signals = dec.mark_late(signals, context.alert_time)
     scene = _Scene(context, signals)
     scene.roles = roles

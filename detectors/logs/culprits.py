@@ -3,7 +3,7 @@
 ``peer_of`` reads the places programs put the other side of a failed call, most specific first:
 DSNs and URLs (``postgres://user:secret@db-primary:5432/app``, JDBC, Redis, AMQP, ``http(s)://``),
 quoted host fields (libpq ``host "db"``, urllib3 ``host='payments'``, MySQL ``server on 'db'``), nginx's
-``upstream: "http://10.0.0.12:8080/"``, Go's ``dial tcp 10.0.0.5:6379``, Node's ``ECONNREFUSED
+``upstream: "http://10.0.0.12:8080/"``, Go's ``dial tcp 10.0.0.5:6379`` (and the peer after the arrow of ``read udp local->peer``), Node's ``ECONNREFUSED
 10.0.0.5:5432``, curl's ``connect to api.example.com port 443``, then any ``host:port``. The result is the
 host part only, lower-cased; credentials are dropped before anything is kept.
 
@@ -46,6 +46,9 @@ PEER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("curl", r"(?:connect to|Connection to) (?P<host>" + _HOST + r") port (?P<port>\d{1,5})"),
     ("redis_py", r"connecting to (?P<host>" + _HOST + r"):(?P<port>\d{1,5})"),
     ("kafka", r"Connection to node -?\d+ \((?P<host>" + _HOST + r")/[\d.]+:(?P<port>\d{1,5})\)"),
+    # Go's net.OpError prints the local address first and the peer after the arrow: ``read udp 10.0.8.16:49159->
+    # 10.0.0.2:53: i/o timeout`` timed out waiting for 10.0.0.2, never for its own socket
+    ("go_op", r"\b(?:read|write) (?:tcp|udp)[46]? \S+->(?P<host>" + _HOST + r"|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})"),
     ("dial", r"\bdial (?:tcp|udp)[46]? (?P<host>" + _HOST + r"|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})"),
     ("errno", r"\b(?:ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|ENETUNREACH) (?P<host>" + _HOST
               + r"):(?P<port>\d{1,5})"),

@@ -31,7 +31,14 @@ from datetime import datetime, timedelta
 from bot.domain.models import Evidence, EvidenceType, Signal, SignalSource, aware
 from bot.domain.roles import role_of_lines
 from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider_of, provider_of_host
-from detectors.logs.decisive_rules import RULES, TRIGGER, Rule
+from detectors.logs.decisive_rules import (
+    REQUESTED_DOWN,
+    REQUESTED_DOWN_LINES,
+    RULES,
+    RULES_BY_ID,
+    TRIGGER,
+    Rule,
+)
 from detectors.logs.dumps import dump_signals
 from detectors.logs.formats import BUILTIN_FORMATS, LineFormat, ParsedLine
 from detectors.logs.parsing import clean, detect_format
@@ -99,18 +106,31 @@ CHRONIC_MIN_SPAN = timedelta(minutes=10)
 CHRONIC_LEAD = OLD_LEAD  # dropping a line as background needs no less age than setting it aside as older
 
 
+_REQUESTED_DOWN = re.compile(REQUESTED_DOWN, re.IGNORECASE)
+_RECEIVED = re.compile(r"\breceived\b", re.IGNORECASE)  # the neighbour's notice: its doing, not our operator's
+
+
+def _requested_before(lines: Sequence[str], index: int) -> bool:
+    """Whether one of the few lines above says an operator took the session or interface down on purpose."""
+    above = lines[max(0, index - REQUESTED_DOWN_LINES) : index]
+    return any(_REQUESTED_DOWN.search(x[:MAX_LINE_CHARS]) and not _RECEIVED.search(x[:MAX_LINE_CHARS]) for x in above)
+
+
 def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -> Finding | None:
     line = lines[index][:MAX_LINE_CHARS]
     if rule.context_re is not None:
         above = lines[max(0, index - CONTEXT_LINES) : index]
         if not any(re.search(rule.context_re, x[:MAX_LINE_CHARS]) for x in above):
             return None
+    if rule.family == "network" and rule.kind == "network_partition" and _requested_before(lines, index):
+        rule = RULES_BY_ID["net.admin_down"]  # the session went down because an operator asked it to
     found = Finding(rule=rule, kind=rule.kind, score=rule.score, index=index, line=line)
     if rule.blame == "peer":
         host, port = None, None
         if rule.culprit_regex is not None:
             m = rule.culprit_regex.search(line)
-            host = m.group("host").lower() if m else None
+            named = m and (m.groupdict().get("host") or m.groupdict().get("addr"))
+            host = named.lower() if named else None
         if host is None:
             near = _peer_near(lines, index)
             if near is not None:

@@ -486,6 +486,22 @@ STORAGE_RULES: tuple[Rule, ...] = (
          hint=("performance has deteriorated", "vmfs.heartbeat.timedout", "lost access to volume"), weak=True),
 )
 
+# an operator taking a session or an interface down on purpose (IOS's ``Down Admin. shutdown``, a BGP Cease
+# NOTIFICATION's administrative subcodes, a daemon's ``Shutdown requested``/``Disabled by user``): a change, not a
+# failure; a Cease the neighbour sent us (``received``) is the neighbour's doing, not ours. A session-down line right
+# after such a line (``REQUESTED_DOWN_LINES`` above), or after a routing daemon's
+# ``Shutdown requested`` (``REQUESTED_DOWN``), reads the same way.
+ADMIN_DOWN = (r"neighbor \S+ Down (?:Admin\. shutdown|User reset)|changed state to administratively down|"
+              r"^(?!.*\breceived\b).*?(?:\(Administrative (?:Shutdown|Reset)\)|"
+              r"Cease(?: subcode \d+)?[/ ]\(?administrative (?:shutdown|reset))")
+REQUESTED_DOWN = ADMIN_DOWN + r"|\bShutdown requested\b|\bDisabled by (?:user|administrator|operator)\b"
+REQUESTED_DOWN_LINES = 4
+# the neighbour a routing line is about: the description the device prints after its address (``neighbor 203.0.113.9
+# (ext-transit AS64500)``, Arista's ``Interface Ethernet1 (to-spine1)``), else the address (``received from 192.0.2.1``)
+NEIGHBOR_NAME = (r"(?:neighbor|peer|received from) \S+ \((?:to[- ])?(?P<host>(?!(?:external|internal|afi|vrf|as)\b)"
+                 r"[a-z][\w.-]*[a-z0-9])|(?:(?:neighbor|peer|received from) |^|: )(?P<addr>\d{1,3}(?:\.\d{1,3}){3}|"
+                 r"[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7})\b")
+
 NETWORK_RULES: tuple[Rule, ...] = (
     Rule("net.bgp_down", "network", "network_partition", 0.8, "device",
          r"%(?:ROUTING-)?BGP-\d-ADJCHANGE\s?: neighbor \S+ .{0,80}\bDown\b|%ADJCHANGE: neighbor \S+ .{0,80}\bDown\b|"
@@ -520,9 +536,17 @@ NETWORK_RULES: tuple[Rule, ...] = (
          r"%SYSMGR-\d-SERVICE_CRASHED",
          hint=("%module-", "%platform-", "chassisd_fru_offline", "major errors", "%oir-", "service_crashed")),
     # an operator shutting a session or an interface down on purpose: a change, not a failure (evidence only)
-    Rule("net.admin_down", "network", "config_change", 0.85, "device",
-         r"neighbor \S+ Down (?:Admin\. shutdown|User reset)|changed state to administratively down",
-         hint=("admin. shutdown", "user reset", "administratively down"), weak=True),
+    Rule("net.admin_down", "network", "config_change", 0.85, "device", ADMIN_DOWN,
+         hint=("admin. shutdown", "user reset", "administratively down", "administrative shutdown",
+               "administrative reset"), weak=True),
+    # a neighbour leaking routes into the session (more-specifics of our own prefixes, a detected leak or hijack): the
+    # neighbour is what changed, and the traffic its routes draw onto its path is lost there (docs/causes.md); named
+    # by the description the device prints for the session, else its address. A prefix limit reached (MAXPFX) is not
+    # here: it says how many routes came, not whose change sent them (often the leaker's own config change)
+    Rule("net.route_leak", "network", "packet_loss", 0.8, "peer",
+         r"more[- ]specifics of our (?:aggregates?|prefix(?:es)?|routes?)|\broute (?:leak|hijack) detected",
+         culprit_re=NEIGHBOR_NAME, needs_culprit=True,
+         hint=("more-specifics of our", "more specifics of our", "route leak detected", "route hijack detected")),
     Rule("net.mtu", "network", "packet_loss", 0.6, "self",
          r"\bMessage too long\b|frag(?:mentation)? needed and DF set|needs? fragmentation|\bPacket too big\b|"
          r"ICMP\S* type 3 code 4",

@@ -386,3 +386,10 @@ def test_a_failure_that_begins_after_healthy_lines_within_the_half_hour_before_t
     assert [(s.kind, s.attributes.get("decisive")) for s in signals] == [("db_down", True)]
     # the same lines 40 minutes before the alert: a background the whole log shows, dropped
     assert detect_service_decisive("cart", lines, alert_time=T0 + timedelta(minutes=45)) == []
+
+
+def test_go_read_timeout_blames_the_address_after_the_arrow_not_its_own_socket() -> None:
+    peer = peer_of("[ERROR] plugin/errors: 2 auth.internal. A: read udp 10.0.8.16:49159->10.0.0.2:53: i/o timeout")
+    assert peer is not None and (peer.host, peer.port) == ("10.0.0.2", 53)
+    peer = peer_of("write tcp 10.1.2.3:55012->[fd00::7]:6379: write: broken pipe")
+    assert peer is not None and (peer.host, peer.port) == ("fd00::7", 6379)

@@ -83,8 +83,9 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("conn.unreachable", "dial tcp 10.2.0.9:9092: connect: no route to host", "network_partition", "10.2.0.9"),
     ("conn.timeout", "Get \"http://catalog:8080/items\": dial tcp 10.0.3.4:8080: i/o timeout", "dependency_failure",
      "catalog"),
+    # Go prints its own socket first: the peer that reset is the address after the arrow
     ("conn.reset", "read tcp 10.0.0.3:51234->10.0.0.9:443: read: connection reset by peer", "dependency_failure",
-     "10.0.0.3"),
+     "10.0.0.9"),
     ("kafka.broker", "[Producer clientId=producer-1] Connection to node -1 (kafka-0.kafka/10.0.0.9:9092) could not "
      "be established. Broker may not be available.", "dependency_failure", "kafka-0.kafka"),
     ("nginx.no_live_upstreams", '2024/03/01 12:00:03 [error] 31#31: *9 no live upstreams while connecting to '
@@ -338,6 +339,13 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "JAF1734ABKC) reported failure on ports Ethernet3/1-48 (Ethernet) due to fatal error", "hardware_error", "rtr1"),
     ("net.admin_down", "Oct 25 14:27:12 edge-1 40989: Oct 25 14:27:12.010 PDT: %BGP-5-ADJCHANGE: neighbor 4.53.144.9 "
      "Down Admin. shutdown", "config_change", "edge-1"),
+    ("net.admin_down", "Dec  6 10:00:01 spine-1 bgpd[812]: %NOTIFICATION: sent to neighbor 10.0.0.2 6/2 "
+     "(Administrative Shutdown) 0 bytes", "config_change", "spine-1"),
+    # a neighbour leaking routes: the neighbour, by the description the device prints, else by its address
+    ("net.route_leak", "Jun  9 21:40:01 r1 bgp: route leak detected: neighbor 192.0.2.1 announced 812 more-specifics of "
+     "our prefixes", "packet_loss", "192.0.2.1"),
+    ("net.route_leak", "Jun  9 21:40:01 dal10-bcr1 bgp: %BGP-5-MSGDUMP: neighbor 203.0.113.9 (ext-transit AS64500) "
+     "41822 UPDATEs in 60s, 5120 more-specifics of our aggregates", "packet_loss", "ext-transit"),
     ("systemd.unit_failed", "May 11 21:08:31 dns-pdx-01 systemd[1]: named.service: Failed with result 'timeout'.",
      "crash_loop", None),
     ("config.invalid", "May 11 21:08:31 dns-pdx-01 named[2231]: loading configuration: failure", "config_change", None),
@@ -427,6 +435,15 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("net.module_fault", "2020 Sep 13 20:40:00 rtr1 %MODULE-5-MOD_OK: Module 3 is online (Serial number: JAF1734ABKC)"),
     ("net.admin_down", "Oct 25 14:27:12 edge-1 40990: %LINK-3-UPDOWN: Interface GigabitEthernet0/2, changed state to "
      "down"),
+    # a Cease the neighbour sent us is the neighbour's doing, not our operator's change
+    ("net.admin_down", "Dec  6 10:00:01 spine-1 bgpd[812]: %BGP-3-NOTIFICATION: received from neighbor 10.0.0.2 6/2 "
+     "(Administrative Shutdown) 0 bytes"),
+    # a prefix limit reached says how many routes came, not whose change sent them (the leaker's own config change)
+    ("net.route_leak", "Jul 08 08:52:14 dr01.yyz 2301: %BGP-4-MAXPFX: outbound advertisement count 91000 to core "
+     "exceeds expected 5000"),
+    ("net.route_leak", "Jun  9 21:40:01 r1 1234: %BGP-3-MAXPFXEXCEED: No. of prefix received from 192.0.2.1 (afi 0): "
+     "101 exceed limit 100"),
+    ("net.route_leak", "Jun  9 21:40:01 r1 bgp: %BGP-5-UPDATE: 120 prefixes received from 192.0.2.1, 0 more specific"),
     ("systemd.unit_failed", "May 11 21:10:00 dns-pdx-01 systemd[1]: named.service: Deactivated successfully."),
     ("config.invalid", "May 11 21:10:00 dns-pdx-01 named[2231]: loading configuration from '/etc/named.conf'"),
     ("provider.capacity_quota", "quota check ok: 120 of 512 vCPUs in use"),
@@ -472,6 +489,19 @@ def test_admin_shutdown_is_evidence_of_a_change_not_a_partition() -> None:
     lines = ["Oct 25 14:27:12 edge-1 40989: %BGP-5-ADJCHANGE: neighbor 4.53.144.9 Down Admin. shutdown"]
     signals = detect_service_decisive("edge-1", lines)
     assert [(s.kind, s.attributes.get("decisive")) for s in signals] == [("config_change", False)]
+
+
+def test_a_session_down_right_after_an_operator_asked_for_it_is_a_change_not_a_partition() -> None:
+    from detectors.logs.decisive import detect_service_decisive
+
+    requested = ["2016-10-25 14:08:10.200 <INFO> bird: bgp_transit_a: Shutdown requested (operator: maintenance)",
+                 "2016-10-25 14:08:12.201 <INFO> bird: bgp_transit_a: State changed to down"]
+    signals = detect_service_decisive("edge", requested)
+    assert [(s.kind, s.attributes.get("decisive")) for s in signals] == [("config_change", False)]
+    failed = ["2016-10-25 14:08:10.200 <INFO> bird: bgp_transit_a: Received: Hold timer expired",
+              "2016-10-25 14:08:12.201 <INFO> bird: bgp_transit_a: State changed to down"]
+    kinds = {(s.kind, s.attributes.get("decisive")) for s in detect_service_decisive("edge", failed)}
+    assert kinds == {("network_partition", True)}
 
 
 def test_every_rule_has_a_row() -> None:
