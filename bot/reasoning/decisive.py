@@ -728,7 +728,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
              roles: Roles | None = None, machines: Mapping[str, str] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it. ``roles``: what
     services are by their own lines (``bot.domain.roles``), used where a name does not say it; ``machines``: host ->
-    the service whose own log shows it as its machine (``bot.domain.machines``)."""
+    the service whose own log shows it as its machine (``detectors.logs.machines``)."""
     signals = fleet_members(revive_incident_start(requested_drops(signals)), topology)
     names = sorted({k for k in known if k})
     signals = [_quoted_database_error(s, topology or {}, roles) for s in signals]

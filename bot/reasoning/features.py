@@ -28,13 +28,13 @@ from bot.domain import (
     category_of,
     is_cause_kind,
 )
-from bot.domain.machines import machines_from_logs
 from bot.domain.roles import roles_from_logs
 from bot.reasoning import decisive as dec
 from bot.reasoning import evidence as ev
 from bot.reasoning.change_rules import kind_by_what_changed
 from bot.reasoning.change_values import quoted_new_value
 from bot.reasoning.keywords import SYMPTOM_CAUSES, change_kind, kind_of_metric, kinds_in_text
+from detectors.logs.machines import machines_from_logs
 
 FEATURES: tuple[str, ...] = (
     "direct_score",

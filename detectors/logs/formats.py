@@ -140,6 +140,13 @@ _SYSLOG_OTHER_TS = re.compile(
 )
 
 
+def syslog_origin(line: str) -> tuple[str, str] | None:
+    """``(host, program)`` of a syslog header (RFC 3164, RFC 5424, or the other clocks above), without reading its
+    time; None for any other line."""
+    m = _RFC3164.match(line) or _SYSLOG_OTHER_TS.match(line) or _RFC5424.match(line)
+    return (m.group(3), m.group(4)) if m else None
+
+
 _YEAR_FIRST = re.compile(r"^(\d{4}) (.+)$")
 
 

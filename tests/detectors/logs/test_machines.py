@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.machines import machines_from_logs, machines_of_lines
+from detectors.logs.machines import machines_from_logs, machines_of_lines
 
 AUTHSVC = [f"Mar 14 13:3{i}:02 auth1 authsvc[{4000 + i}]: INFO issued session token for client relay" for i in range(5)]
 API = [f"May 15 17:10:0{i} api-{1 + i % 2} api[{100 + i}]: INFO POST /email 200 17ms" for i in range(6)]

@@ -12,15 +12,11 @@ of them; a host seen in the logs of two components is left out (it names neither
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-# RFC 3164 (``Mar 14 13:30:02``) or RFC 5424 / rsyslog ISO time, then host, then program[pid]:
-_HEADER = re.compile(
-    r"^(?:<\d{1,3}>\d?\s*)?"
-    r"(?:[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
-    r" (?P<host>[A-Za-z0-9][A-Za-z0-9_.:-]*) (?P<program>[A-Za-z][\w./-]*)(?:\[\d+\])?: ")
+from detectors.logs.formats import syslog_origin
+
 # words that stand where a host would in other formats (a level, a logger): never a machine
 _NOT_HOSTS = frozenset({"info", "warn", "warning", "error", "err", "debug", "trace", "fatal", "critical", "notice",
                         "main", "localhost", "-"})
@@ -35,14 +31,14 @@ def machines_of_lines(lines: Sequence[str]) -> set[str]:
     hosts: Counter[str] = Counter()
     programs: Counter[str] = Counter()
     for line in sample:
-        match = _HEADER.match(line[:300])
-        if match is None:
+        origin = syslog_origin(line[:300])
+        if origin is None:
             continue
-        host = match.group("host").lower()
+        host, program = origin[0].lower(), origin[1].lower()
         if host in _NOT_HOSTS:
             continue
         hosts[host] += 1
-        programs[match.group("program").lower()] += 1
+        programs[program] += 1
     if not programs or programs.most_common(1)[0][1] < PROGRAM_SHARE * sum(programs.values()):
         return set()
     return {host for host, n in hosts.items() if n >= MIN_LINES}
