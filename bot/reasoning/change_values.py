@@ -89,10 +89,10 @@ def quotes(line: str, value: str) -> bool:
     return re.search(r"(?<![\w.-])" + re.escape(value) + r"(?![\w-]|\.\w)", line or "", re.IGNORECASE) is not None
 
 
-def quoted_new_value(text: str, line: str) -> str | None:
-    """The new value stated by the change's ``text`` that ``line`` quotes, when the line does not also quote the
-    value it replaced (then the line could be either's); None otherwise."""
-    for old, new in new_values(text):
+def quoted_new_value(values: list[tuple[str | None, str]], line: str) -> str | None:
+    """The new value of a change's ``new_values`` that ``line`` quotes, when the line does not also quote the value
+    it replaced (then the line could be either's); None otherwise."""
+    for old, new in values:
         if quotes(line, new) and not (old and quotes(line, old)):
             return new
     return None

@@ -21,6 +21,7 @@ from bot.domain import Signal, category_of, is_cause_kind
 from bot.domain.roles import DATABASE, DNS, NETWORK
 from bot.domain.workloads import workload_of_pod
 from bot.reasoning.keywords import kinds_in_text
+from detectors.kubernetes.lines import node_named
 
 _CLUSTER_SUFFIX = re.compile(r"(\.svc)?(\.cluster\.local)?\.?$")
 REPORTER_SYMPTOM = "error_rate_increase"
@@ -630,10 +631,8 @@ def _known_as(name: str, fleets: dict[str, str]) -> str:
     topology knows it fully qualified (``ip-10-4-7-21`` -> ``ip-10-4-7-21.eu-central-1.compute.internal``, the one
     such name), and one part of a release by the release when the topology knows only that (``kyverno-admission-
     controller`` -> ``kyverno``). Empty when neither holds."""
-    if "." not in name:
-        qualified = [k for k in fleets if k.startswith(name + ".")]
-        if len(qualified) == 1:
-            return qualified[0]
+    if "." not in name and (qualified := node_named(name, list(fleets))) != name:
+        return qualified
     release = _RELEASE_PARTS.sub("", name)
     return release if release != name and release in fleets else ""
 

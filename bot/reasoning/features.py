@@ -32,7 +32,7 @@ from bot.domain.roles import roles_from_logs
 from bot.reasoning import decisive as dec
 from bot.reasoning import evidence as ev
 from bot.reasoning.change_rules import kind_by_what_changed
-from bot.reasoning.change_values import quoted_new_value
+from bot.reasoning.change_values import new_values, quoted_new_value
 from bot.reasoning.keywords import SYMPTOM_CAUSES, change_kind, kind_of_metric, kinds_in_text
 from detectors.logs.machines import machines_from_logs
 
@@ -656,9 +656,11 @@ def _change_quoted_by_failure(scene: _Scene) -> None:
     for change in scene.changes:
         if change.ts is None or change.kind not in CHANGE_CAUSES:
             continue
-        text = _change_text(change.evidence.summary or "")
         if scene.alert_time is not None and not change.ts <= scene.alert_time + ONSET_GRACE:
             continue
+        values = new_values(_change_text(change.evidence.summary or ""))
+        if not values:
+            continue  # the change states no value a line could quote
         effects: list[Signal] = []
         for service, sigs in scene.anomalies.items():
             for s in sigs:
@@ -674,12 +676,12 @@ def _change_quoted_by_failure(scene: _Scene) -> None:
                     continue
                 if when is None and scene.alert_time is not None and scene.alert_time - change.ts > CHANGE_WINDOW:
                     continue
-                if quoted_new_value(text, _line_of(s)):
+                if quoted_new_value(values, _line_of(s)):
                     effects.append(s)
         if not effects:
             continue
         best = max(effects, key=lambda s: float(s.score))
-        value = quoted_new_value(text, _line_of(best))
+        value = quoted_new_value(values, _line_of(best))
         scene.pointed_at.update((str(s.service), str(s.kind)) for s in effects if s.service != change.service)
         _credit_change(scene, change, effects, f"then {best.service} failed on the value it set ({value}): {best.title[:160]}")
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from bot.domain import Evidence, EvidenceType, Signal, stable_hash
 from bot.domain.models import SignalSource
+from detectors.logs.formats import syslog_origin
 
 MAX_LINES_PER_SERVICE = 5_000
 MAX_EVIDENCE = 3
@@ -171,8 +172,6 @@ _EVICTING = re.compile(r"evicting pods?/\"?(?P<pod>[a-z0-9][a-z0-9.-]*)\"?")
 _SERVICE = re.compile(r"Service \"[\w.-]+/(?P<name>[\w.-]+)\"")
 _SECRET = re.compile(r"local SSL certificate (?P<secret>[\w.-]+/[\w.-]+) was not found")
 _NODE_FIELD = re.compile(r"\bnode=\\?\"(?P<node>[\w.-]+)\\?\"")
-_SYSLOG_HOST = re.compile(r"^\s*(?:\w{3}\s+\d{1,2}\s+[\d:]{8}|\d{4}-\d\d-\d\dT\S+)\s+(?P<host>[\w.-]+)\s+"
-                          r"[\w-]+(?:\[\d+\])?:")
 
 
 def match_line(line: str) -> LineRule | None:
@@ -212,8 +211,8 @@ def _target(rule: LineRule, line: str, service: str, workload_of_pod: Callable[[
         found = _NODE_FIELD.search(line)
         return found.group("node") if found else ""
     if rule.blame == "host":
-        found = _SYSLOG_HOST.match(line)
-        return node_named(found.group("host"), list(nodes)) if found else service
+        origin = syslog_origin(line.lstrip())
+        return node_named(origin[0], list(nodes)) if origin else service
     if rule.blame == "named":
         return rule.culprit
     if rule.blame == "service":

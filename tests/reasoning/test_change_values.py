@@ -49,7 +49,7 @@ def test_a_line_quotes_a_value_only_whole() -> None:
 
 
 def test_a_line_quoting_both_the_old_and_the_new_value_is_no_proof() -> None:
-    text = "DB_PORT 5432 -> 5433"
+    text = new_values("DB_PORT 5432 -> 5433")
     assert quoted_new_value(text, "refused on :5433") == "5433"
     assert quoted_new_value(text, "tried :5432 then :5433, both refused") is None
     assert quoted_new_value(text, "refused on :5432") is None
