@@ -12,6 +12,7 @@ from bot.domain import (
     Incident,
     IncidentContext,
     Signal,
+    SignalSource,
     SimilarIncident,
 )
 
@@ -40,7 +41,7 @@ def context(
 
 def signal(source: str, service: str, kind: str, score: float, minute: float, **kw: object) -> Signal:
     return Signal(
-        source=source, detector=f"test-{source}", service=service, kind=kind,
+        source=SignalSource(source), detector=f"test-{source}", service=service, kind=kind,
         title=f"{kind} on {service}", score=score, started_at=at(minute), **kw,  # type: ignore[arg-type]
     )
 
