@@ -20,6 +20,7 @@ from bot.domain import (
     is_cause_kind,
     stable_hash,
 )
+from bot.domain.models import aware
 from bot.domain.roles import DNS, role_of_lines
 from detectors.kubernetes.certificates import certificate_signals
 from detectors.kubernetes.container_logs import logs_by_workload
@@ -172,12 +173,12 @@ def _kind_of_own_setup(signal: Signal, context: IncidentContext) -> Signal:
     configuration ``config_change``, as the change log types it; with no change the row's kind stays."""
     if signal.attributes.get("rule") not in BY_CHANGE_RULES:
         return signal
-    alert_time = context.alert_time
+    alert_time = aware(context.alert_time)  # times without a zone in evidence are UTC
     changes = [e for e in context.events if e.service == signal.service and e.kind in _SETUP_CHANGE_KINDS
-               and (alert_time is None or timedelta(0) <= alert_time - e.ts <= SETUP_CHANGE_WINDOW)]
+               and timedelta(0) <= alert_time - aware(e.ts) <= SETUP_CHANGE_WINDOW]
     if not changes:
         return signal
-    latest = max(changes, key=lambda e: e.ts)
+    latest = max(changes, key=lambda e: aware(e.ts))
     kind = _SETUP_CHANGE_KINDS[latest.kind]
     if kind == signal.kind:
         return signal

@@ -275,3 +275,10 @@ def test_kube_proxys_own_setup_failing_is_what_its_latest_change_changed(change_
                                                                          kind: str) -> None:
     [signal] = [s for s in detect_kubernetes_signals(_proxy_context(change_kind, text)) if s.detector == "k8s.lines"]
     assert (signal.service, signal.kind) == ("kube-proxy", kind)
+
+
+def test_a_change_logged_without_a_zone_is_read_as_utc() -> None:
+    ctx = _proxy_context("deploy", "kube-proxy image v1.29.9 -> v1.30.5")
+    ctx.events[0] = ctx.events[0].model_copy(update={"ts": ctx.events[0].ts.replace(tzinfo=None)})
+    [signal] = [s for s in detect_kubernetes_signals(ctx) if s.detector == "k8s.lines"]
+    assert signal.kind == "bad_deploy"
