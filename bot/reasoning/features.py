@@ -686,6 +686,50 @@ def _change_quoted_by_failure(scene: _Scene) -> None:
         _credit_change(scene, change, effects, f"then {best.service} failed on the value it set ({value}): {best.title[:160]}")
 
 
+# a change of a component's own resolver settings: how its pods find the cluster DNS (``dnsPolicy``, ``dnsConfig``,
+# ``hostNetwork`` whose pods take the node's resolver unless ``ClusterFirstWithHostNet``), its ``resolv.conf``
+_RESOLVER_CHANGE = re.compile(r"\bdns ?policy\b|\bdns ?config\b|\bndots\b|\bhost ?network\b|resolv\.conf|"
+                              r"\bname ?servers?\b|\bsearch (?:domains?|list|path)\b|ClusterFirst", re.IGNORECASE)
+
+
+def _resolver_change_fails_lookups(scene: _Scene) -> None:
+    """A change of a component's own resolver settings (``_RESOLVER_CHANGE``) followed by that component's failed
+    lookups (decisive ``dns_failure`` it reports of the names it asks for, or of its own): the names did not go
+    away, the component stopped asking the resolver that knows them (docs/causes.md: a pod whose own DNS settings
+    do not use the cluster DNS after a change). The change takes the failures' support, as for a value it set, for
+    lines printed after the change and within ``CHANGE_WINDOW``; not when the looked-up name's component or the
+    DNS shows a failure of its own."""
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
+            continue
+        if not _RESOLVER_CHANGE.search(_change_text(change.evidence.summary or "")):
+            continue
+        if scene.alert_time is not None and not change.ts <= scene.alert_time + ONSET_GRACE:
+            continue
+        effects: list[Signal] = []
+        for service, sigs in scene.anomalies.items():
+            for s in sigs:
+                if not dec.is_decisive(s) or str(s.kind) != "dns_failure":
+                    continue
+                reporter = s.attributes.get("reporter")
+                if not (reporter == change.service or (service == change.service and not reporter)):
+                    continue
+                if service != change.service and _own_finding_on(scene, service):
+                    continue
+                when = _aware(s.started_at)
+                if when is not None and not change.ts - ONSET_GRACE <= when <= change.ts + CHANGE_WINDOW:
+                    continue
+                if when is None and scene.alert_time is not None and scene.alert_time - change.ts > CHANGE_WINDOW:
+                    continue
+                effects.append(s)
+        if not effects:
+            continue
+        best = max(effects, key=lambda s: float(s.score))
+        scene.pointed_at.update((str(s.service), str(s.kind)) for s in effects if s.service != change.service)
+        _credit_change(scene, change, effects,
+                       f"then {change.service}'s lookups failed after its resolver settings changed: {best.title[:160]}")
+
+
 SHIFT_MIN = 0.5
 # what a change of a component can do to the components that call it: load them, cut their paths, break their
 # calls and threads; not expire their certificates, fill their disks or break their hardware
@@ -903,6 +947,7 @@ def build_candidates(
     _change_fails_dependants(scene)
     _change_fails_callers(scene)
     _change_quoted_by_failure(scene)
+    _resolver_change_fails_lookups(scene)
     _change_makes_load(scene)
     _change_fails_dependencies(scene)
     scene.decisive = dec.demote_late(scene.decisive, signals, early=scene.fits)

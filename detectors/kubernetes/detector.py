@@ -20,12 +20,13 @@ from bot.domain import (
     is_cause_kind,
     stable_hash,
 )
+from bot.domain.models import aware
 from bot.domain.roles import DNS, role_of_lines
 from detectors.kubernetes.certificates import certificate_signals
 from detectors.kubernetes.container_logs import logs_by_workload
 from detectors.kubernetes.event_rows import findings_from_rows
 from detectors.kubernetes.ingress import owner_of, secret_owners
-from detectors.kubernetes.lines import line_signals, without_yielding
+from detectors.kubernetes.lines import LINE_RULES, line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import confirmed_by_callers, policy_signals
@@ -120,11 +121,13 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     said = line_signals(context.logs, resolver.workload_of_pod, lambda secret: owner_of(owners, secret),
                         tuple(resolver.nodes),
                         lambda service: name_servers_among(context.topology.get(service, []), context.logs))
+    said = [_kind_of_own_setup(sig, context) for sig in said]
     said.extend(target_port_signals(context.kubernetes, context.logs))
     said.extend(timeout_cut_signals(context.events, context.logs))
     said.extend(certificate_signals(context.kubernetes, {*resolver.workloads(), *_topology_names(context)},
                                     lambda secret: owner_of(owners, secret)))
     if not (findings.events or findings.pods or findings.nodes or findings.rollouts or findings.policies):
+        said.extend(_throttling_signals([], resolver, context))
         return sorted(_with_pid_pressure(said, set()), key=lambda s: s.score, reverse=True)
     alert_time = context.alert_time
     matched = _refine([*_event_findings(findings.events, alert_time), *_container_findings(findings),
@@ -143,8 +146,9 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     for group in kept:
         _new_revision_crash(group, resolver)
     kept = _probe_restarts(kept, findings, resolver, context)
+    throttling = _throttling_signals(kept, resolver, context)
     _preemptions(kept, findings, resolver)
-    signals = [_signal(g, with_logs, alert_time) for g in kept]
+    signals = [_signal(g, with_logs, alert_time) for g in kept] + throttling
     if MIRROR_CHANGE_CAUSES:
         signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
     short_of_pids = {g.service for g in kept if g.rule.id in PID_PRESSURE_RULES}
@@ -156,6 +160,29 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     stopped = {e.obj.name: resolver.workload(e.obj) for e in findings.events if e.reason == "Killing"}
     signals.extend(stop_cut_signals(findings.events, context.logs, stopped, context.topology))
     return sorted(confirmed_by_callers(signals), key=lambda s: s.score, reverse=True)
+
+
+BY_CHANGE_RULES = frozenset(rule.id for rule in LINE_RULES if rule.by_change)
+_SETUP_CHANGE_KINDS = {"deploy": "bad_deploy", "config": "config_change"}
+SETUP_CHANGE_WINDOW = timedelta(hours=24)
+
+
+def _kind_of_own_setup(signal: Signal, context: IncidentContext) -> Signal:
+    """A component's own setup failing (``LineRule.by_change``: kube-proxy unable to program its rules) is what its
+    latest change before the alert (within ``SETUP_CHANGE_WINDOW``) changed: a deploy of new code ``bad_deploy``, a
+    configuration ``config_change``, as the change log types it; with no change the row's kind stays."""
+    if signal.attributes.get("rule") not in BY_CHANGE_RULES:
+        return signal
+    alert_time = aware(context.alert_time)  # times without a zone in evidence are UTC
+    changes = [e for e in context.events if e.service == signal.service and e.kind in _SETUP_CHANGE_KINDS
+               and timedelta(0) <= alert_time - aware(e.ts) <= SETUP_CHANGE_WINDOW]
+    if not changes:
+        return signal
+    latest = max(changes, key=lambda e: aware(e.ts))
+    kind = _SETUP_CHANGE_KINDS[latest.kind]
+    if kind == signal.kind:
+        return signal
+    return signal.model_copy(update={"kind": kind, "attributes": {**signal.attributes, "setup_change": latest.text[:200]}})
 
 
 # words of a component's name that say it answers DNS queries (``dc-resolver``, ``corp-dns``, ``unbound-1``, ``ns2``)
@@ -256,6 +283,31 @@ def _probe_restarts(groups: list[_Group], findings: Findings, resolver: Resolver
         elif group.service in throttled and group.rule.id.startswith(_TIMEOUT_RULES):
             group.rule = replace(group.rule, id=f"{group.rule.id}.throttled", kind="cpu_throttling", score=0.75)
     return groups
+
+
+THROTTLED_SCORE = 0.65
+
+
+def _throttling_signals(groups: list[_Group], resolver: Resolver, context: IncidentContext) -> list[Signal]:
+    """A workload the evidence shows held at its CPU limit (its cgroup's ``cpu.stat`` throttled in a quarter of the
+    periods or more, ``kubectl top`` at the limit its spec shows, a throttling alert) is ``cpu_throttling`` by
+    itself (docs/causes.md), when no probe reading of the same workload already says so: a quota that slows every
+    request shows as latency, not only as failed probes."""
+    said = {g.service for g in groups if g.rule.kind == "cpu_throttling"}
+    out: list[Signal] = []
+    seen: set[str] = set()
+    for pod, why in throttled_pods(context, resolver.workload_of_pod).items():
+        workload = resolver.workload_of_pod(pod) or pod
+        if workload in said or workload in seen:
+            continue
+        seen.add(workload)
+        evidence = [Evidence(id=f"k8s:{stable_hash('cpu.throttled', workload, why)}", type=EvidenceType.KUBERNETES,
+                             summary=why[:300], service=workload, detail="rule cpu.throttled")]
+        out.append(Signal(source=SignalSource.KUBERNETES, detector="k8s.throttling", service=workload,
+                          kind="cpu_throttling", title=f"CPU throttled at its limit: {why[:200]}",
+                          score=THROTTLED_SCORE, started_at=None, evidence=evidence,
+                          attributes={"decisive": True, "rule": "cpu.throttled", "object": pod, "blame": "workload"}))
+    return out
 
 
 def _preemptions(groups: list[_Group], findings: Findings, resolver: Resolver) -> None:

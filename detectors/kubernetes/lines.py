@@ -43,6 +43,8 @@ class LineRule:
     pattern: str
     culprit: str = ""
     yields: bool = False  # a reading of last resort: dropped when the same component has another finding
+    # the component's own setup failing: what to fix is what its latest change changed (``kind_of_own_setup``)
+    by_change: bool = False
     # lower-case words of which every line the pattern matches holds one: a substring test per row is far cheaper
     # than the search, and most lines hold none (one combined pattern of every row cost about 57 us a line)
     needs: tuple[str, ...] = ()
@@ -163,6 +165,23 @@ LINE_RULES: tuple[LineRule, ...] = (
     LineRule("init.wait_unresolvable", "config_change", "self", 0.7,
              r"\*\* server can't find [\w.-]+: NXDOMAIN|nc: bad address '[\w.-]+'",
              needs=("nxdomain", "bad address")),
+    # a client (a controller, an operator, an autoscaler) calling an API version the cluster no longer serves, as
+    # client-go words it after a control-plane upgrade removed that version (the deprecation guide): its list and
+    # watch of the kind fail, so it stops doing its job; the component left at an old version is what to fix. An
+    # aggregated metrics API that does not answer (``(get pods.metrics.k8s.io)``) is another failure (rules.py)
+    LineRule("apiserver.version_removed", "config_change", "self", 0.8,
+             r"failed to (?:list|watch) \*v\d+(?:alpha|beta)\d+\.\w+: the server could not find the requested resource|"
+             r"the server could not find the requested resource \((?:post|put|patch|get|list|delete|watch) "
+             r"(?![\w.]*metrics\.k8s\.io)[\w.-]+\)|"
+             r"no matches for kind \\?\"\w+\\?\" in version \\?\"[\w./-]+\\?\"",
+             needs=("could not find the requested resource", "no matches for kind")),
+    # kube-proxy cannot program the node's Service rules (its iptables-restore fails, its IPVS mode cannot start):
+    # nodes keep sending a Service's traffic to the pods its rules last knew, gone or not; the proxy's own setup
+    # (its version or its configuration, read with its change) is the fault, not the Services' workloads
+    LineRule("kube_proxy.sync_failed", "config_change", "self", 0.8,
+             r"\"Failed to execute ip6?tables-restore\"|Failed to execute ip6?tables-restore|"
+             r"can't use the IPVS proxier|\"Sync failed\" ipFamily=|Failed to sync (?:iptables|ipvs|nftables) rules",
+             by_change=True, needs=("tables-restore", "ipvs proxier", "sync failed", "failed to sync")),
     LineRule("ingress.no_endpoints", "config_change", "service", 0.6,
              r"Service \"[\w.-]+/[\w.-]+\" does not have any active Endpoint", yields=True,
              needs=("active endpoint",)),

@@ -111,7 +111,10 @@ RULES: tuple[Rule, ...] = (
     Rule("config.missing_ref", ST, CONFIG, "config_change", "workload", 0.9,
          r"(secret|configmap)s? \"?[\w.-]+\"? not found|couldn't find key|not found in (secret|configmap)"),
     Rule("config.security", ST, CONFIG + ("CreateContainerError",), "config_change", "workload", 0.8,
-         r"runAsNonRoot|non-numeric user|cannot verify user"),
+         r"runAsNonRoot|non-numeric user|cannot verify user|"
+         # a Localhost seccomp or AppArmor profile the spec names and the node does not have
+         r"cannot load seccomp profile|seccomp spec opts|apparmor profile not found|apparmor spec opts|"
+         r"Cannot enforce AppArmor|profile \S+ is not loaded"),
     Rule("config.default", ST, ("CreateContainerConfigError",), "config_change", "workload", 0.75),
     Rule("start.exec", ST, START, "bad_deploy", "workload", 0.8, _EXEC),
     Rule("start.no_command", ST, START, "bad_deploy", "workload", 0.75, r"no command specified"),
@@ -200,6 +203,9 @@ RULES: tuple[Rule, ...] = (
     # a CronJob's runs overlap and pile up (conditions.pile_up_event): they exhaust what they share (quota,
     # connections), and the CronJob's schedule or concurrency policy is what to fix
     Rule("cronjob.pile_up", EV, ("JobsPileUp",), "config_change", "workload", 0.85),
+    # the controller skipped a run: it came later than the CronJob's ``startingDeadlineSeconds`` allows, or too
+    # many runs were missed to count; the CronJob's own schedule settings are what to fix
+    Rule("cronjob.missed", EV, ("MissSchedule", "TooManyMissedTimes"), "config_change", "workload", 0.75),
     # ---- volumes ------------------------------------------------------------------------------------------------
     # the node has no plugin registered for the volume's CSI driver: the driver's node plugin (a DaemonSet) is
     # not running there, and its own findings say why
@@ -320,6 +326,8 @@ REASON_HINTS: tuple[tuple[str, str], ...] = (
     (r"Failed to create pod sandbox", "FailedCreatePodSandBox"),
     (r"Error syncing load balancer", "SyncLoadBalancerFailed"),
     (r"has timed out progressing", "ProgressDeadlineExceeded"),
+    (r"Missed scheduled time to start a job", "MissSchedule"),
+    (r"too many missed start times", "TooManyMissedTimes"),
     (r"violate the pod's disruption budget", "FailedDraining"),
     (r"New size: \d+; reason: .*above target", "SuccessfulRescale"),
     (r"failed to get \w+ utilization|unable to get metrics for resource", "FailedGetResourceMetric"),

@@ -213,3 +213,34 @@ def test_a_change_whose_component_shifts_then_whose_dependencies_fail_is_the_sus
     found = _cands(ctx, [attack, shift, errors, signal("logs", "auth", "db_down", 0.8, 2,
                                                          attributes={"decisive": True, "line": "FATAL"})])
     assert _no_credit(found, ("cache", "config_change"))
+
+
+TRACKER = {"shipment-tracker": ["tracking-redis", "coredns"], "tracking-redis": [], "coredns": []}
+
+
+def _lookup_failed(minute: float):  # type: ignore[no-untyped-def]
+    # the tracker's failed lookup of its redis, blamed on the name looked up (reporter kept)
+    return signal("logs", "tracking-redis", "dns_failure", 0.7, minute,
+                  attributes={"decisive": True, "line": "redis connection error: getaddrinfo ENOTFOUND tracking-redis",
+                              "reporter": "shipment-tracker", "rule": "dns.nxdomain"})
+
+
+@pytest.mark.parametrize(("text", "credited"), [
+    ("shipment-tracker manifest: dnsPolicy: Default, dnsConfig.options ndots 2", True),
+    ("syslog-forwarder chart 0.9.0: hostNetwork: true", True),
+    ("shipment-tracker manifest: replicas 2 -> 3", False),
+])
+def test_lookups_failing_after_a_change_of_the_callers_own_resolver_settings_are_the_change_s(
+        text: str, credited: bool) -> None:
+    ctx = context(service="shipment-tracker", topology=TRACKER, events=[_event("shipment-tracker", "config", 0, text)])
+    cands = _cands(ctx, [_lookup_failed(6)])
+    change = cands[("shipment-tracker", "config_change")].features["decisive_score"]
+    lookup = cands[("tracking-redis", "dns_failure")].features["decisive_score"]
+    assert (change > lookup) is credited, (change, lookup)
+
+
+def test_lookups_that_failed_before_the_resolver_change_are_not_its() -> None:
+    ctx = context(service="shipment-tracker", topology=TRACKER,
+                  events=[_event("shipment-tracker", "config", 10, "dnsPolicy: Default")])
+    cands = _cands(ctx, [_lookup_failed(2)])
+    assert cands[("tracking-redis", "dns_failure")].features["decisive_score"] == 0.7

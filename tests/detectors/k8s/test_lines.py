@@ -3,9 +3,11 @@ documented line per row, which component it blames, and lines that must not matc
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from bot.domain import KubeText, is_cause_kind
+from bot.domain import ChangeEvent, KubeText, is_cause_kind
 from bot.domain.workloads import workload_of_pod
 from detectors.kubernetes import detect_kubernetes_signals
 from detectors.kubernetes.lines import LINE_RULES, line_signals, match_line
@@ -111,6 +113,20 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ("init.wait_unresolvable", "nc: bad address 'orders-broker'", "config_change", "reporter", ""),
     ("config.unparsable", '2026/03/02 10:00:01 [emerg] 1#1: unknown directive "proxy_pas" in '
      "/etc/nginx/conf.d/default.conf:14\nnginx: [emerg] unknown directive", "config_change", "reporter", ""),
+    ("apiserver.version_removed", "E1208 19:38:02.208861 1 reflector.go:138] k8s.io/client-go/informers/factory.go:134:"
+     " Failed to watch *v1beta1.CSIStorageCapacity: failed to list *v1beta1.CSIStorageCapacity: the server could not "
+     "find the requested resource", "config_change", "reporter", ""),
+    ("apiserver.version_removed", '2026-12-08T08:21:14Z ERROR Failed to ensure HPA is correctly created '
+     '{"error": "the server could not find the requested resource (post horizontalpodautoscalers.autoscaling)"}',
+     "config_change", "reporter", ""),
+    ("apiserver.version_removed", 'Error: UPGRADE FAILED: unable to build kubernetes objects from release manifest: '
+     'resource mapping not found for name: "web" namespace: "" from "": no matches for kind "PodDisruptionBudget" '
+     'in version "policy/v1beta1"', "config_change", "reporter", ""),
+    ("kube_proxy.sync_failed", 'E1208 10:31:58.377015 1 proxier.go:1525] "Failed to execute iptables-restore" err=<',
+     "config_change", "reporter", ""),
+    ("kube_proxy.sync_failed", 'E1208 18:19:02.131870 1 server.go:558] "Error running ProxyServer" err="can\'t use '
+     "the IPVS proxier: IPVS proxier will not be used because the following required kernel modules are not loaded: "
+     '[ip_vs]"', "config_change", "reporter", ""),
 ]
 
 
@@ -161,6 +177,10 @@ def test_every_row_has_a_case_and_names_a_vocabulary_kind() -> None:
     # a refusal by a resource's own policy, not the caller's missing permission
     "AccessDenied: User: arn:aws:sts::1:assumed-role/x/1 is not authorized to perform: s3:GetObject on resource: "
     "arn:aws:s3:::b/k with an explicit deny in a resource-based policy",
+    # an aggregated metrics API that does not answer is that API's server down, not a removed version
+    "unable to fetch pod metrics: the server could not find the requested resource (get pods.metrics.k8s.io)",
+    # kube-proxy syncing its rules as usual
+    'I1208 10:31:58.204411 1 proxier.go:805] "Syncing iptables rules"',
     # CoreDNS's own query log answering NXDOMAIN is not a wait loop
     '[INFO] 10.244.3.19:48122 - 1187 "A IN x.default.svc.cluster.local. udp 53 false 512" NXDOMAIN qr,aa,rd 146',
 ])
@@ -233,3 +253,32 @@ def test_an_upstream_timeout_names_nothing_when_the_resolver_has_not_one_depende
                         dependencies_of=lambda s: ["dns-a", "dns-b"]) == []
     [signal] = line_signals({"coredns": [line]}, workload_of_pod, dependencies_of=lambda s: ["dns-a"])
     assert (signal.service, signal.kind, signal.attributes["seen_on"]) == ("dns-a", "dns_failure", "coredns")
+
+
+def _proxy_context(change_kind: str | None, text: str = "") -> object:
+    ctx = context(KubeText(name="svc.txt", text="$ kubectl -n shop get endpoints web\nNAME   ENDPOINTS   AGE\n"
+                                                 "web    10.3.1.88:8080   611d\n"))
+    ctx.logs["kube-proxy"] = ['E1208 10:31:58.377015 1 proxier.go:1525] "Failed to execute iptables-restore" err=<',
+                              'I1208 10:31:58.377102 1 proxier.go:810] "Sync failed" ipFamily="IPv4" retryingTime="30s"']
+    if change_kind:
+        ctx.events.append(ChangeEvent(ts=ctx.alert_time - timedelta(minutes=50), kind=change_kind,
+                                      service="kube-proxy", text=text))
+    return ctx
+
+
+@pytest.mark.parametrize(("change_kind", "text", "kind"), [
+    (None, "", "config_change"),
+    ("deploy", "kube-proxy image v1.29.9 -> v1.30.5", "bad_deploy"),
+    ("config", "kube-proxy ConfigMap: mode iptables -> ipvs", "config_change"),
+])
+def test_kube_proxys_own_setup_failing_is_what_its_latest_change_changed(change_kind: str | None, text: str,
+                                                                         kind: str) -> None:
+    [signal] = [s for s in detect_kubernetes_signals(_proxy_context(change_kind, text)) if s.detector == "k8s.lines"]
+    assert (signal.service, signal.kind) == ("kube-proxy", kind)
+
+
+def test_a_change_logged_without_a_zone_is_read_as_utc() -> None:
+    ctx = _proxy_context("deploy", "kube-proxy image v1.29.9 -> v1.30.5")
+    ctx.events[0] = ctx.events[0].model_copy(update={"ts": ctx.events[0].ts.replace(tzinfo=None)})
+    [signal] = [s for s in detect_kubernetes_signals(ctx) if s.detector == "k8s.lines"]
+    assert signal.kind == "bad_deploy"

@@ -208,6 +208,23 @@ throttled_usec 298811022
     by_alert = detect_kubernetes_signals(_context(POD.format(probe=TIMEOUT), alerts=[alert]))
     assert _kinds(by_alert, "risk-engine")["probe.liveness.timeout.throttled"] == "cpu_throttling"
 
+    # the probe's reading already says throttling: no second signal for the same workload
+    assert sum(s.kind == "cpu_throttling" for s in detect_kubernetes_signals(ctx) if s.service == "risk-engine") == 1
+
+
+def test_a_container_throttled_at_its_limit_is_the_throttling_without_any_probe_failing() -> None:
+    # a latency alert, no event, no probe: only the cgroup's counters the responder printed
+    stat = """$ kubectl -n media exec image-resizer-74f6c9d8b-5hq2n -- cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.stat
+25000 100000
+usage_usec 412881904
+nr_periods 16520
+nr_throttled 15876
+throttled_usec 2417702311
+"""
+    signals = detect_kubernetes_signals(_context(stat))
+    assert _kinds(signals, "image-resizer") == {"cpu.throttled": "cpu_throttling"}
+    assert detect_kubernetes_signals(_context(stat.replace("nr_throttled 15876", "nr_throttled 40"))) == []
+
 
 POLICY = """$ kubectl -n shop get netpol default-deny-ingress -o yaml
 apiVersion: networking.k8s.io/v1

@@ -238,6 +238,8 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "scheduling.", None, "config_change", "workload"),
     ("service.lb_quota", "event", "SyncLoadBalancerFailed", "Error syncing load balancer: failed to ensure load "
      "balancer: TooManyLoadBalancers: Exceeded quota of account 111122223333", None, "resource_quota", "workload"),
+    ("cronjob.missed", "event", "MissSchedule", "Missed scheduled time to start a job: Tue, 08 Dec 2026 12:10:00 "
+     "+0000", None, "config_change", "workload"),
     ("cronjob.pile_up", "event", "JobsPileUp", "8 Jobs of the CronJob active at once (concurrencyPolicy Allow): its "
      "runs overlap and pile up", None, "config_change", "workload"),
 ]
@@ -299,6 +301,7 @@ def test_a_failed_event_about_a_secret_is_not_read_as_an_image_pull() -> None:
     ("Node node-3 status is now: NodeNotReady", "NodeNotReady"),
     ("Error syncing load balancer: failed to ensure load balancer: TooManyLoadBalancers", "SyncLoadBalancerFailed"),
     ("Cannot evict pod as it would violate the pod's disruption budget.", "FailedDraining"),
+    ("Missed scheduled time to start a job: Tue, 08 Dec 2026 12:10:00 +0000", "MissSchedule"),
     ("request completed in 12 ms", ""),
 ])
 def test_a_bare_message_suggests_its_reason(message: str, reason: str) -> None:
@@ -394,3 +397,25 @@ def test_a_balancer_refused_for_a_cloud_quota_is_the_services_quota(message: str
 def test_a_balancer_that_fails_for_another_reason_is_not_a_quota() -> None:
     message = "Error syncing load balancer: failed to ensure load balancer: could not find any suitable subnets"
     assert match_rule("event", "SyncLoadBalancerFailed", message) is None
+
+
+@pytest.mark.parametrize(("reason", "message"), [
+    # a Localhost profile the spec names that the node does not have: the runtime's words (containerd), not a
+    # missing executable of the image, although they say "no such file or directory"
+    ("Failed", 'Error: failed to generate container "4b1e" spec: failed to generate seccomp spec opts: cannot load '
+     'seccomp profile "/var/lib/kubelet/seccomp/profiles/fx.json": open /var/lib/kubelet/seccomp/profiles/fx.json: '
+     "no such file or directory"),
+    ("Failed", "Error: failed to get container spec opts: failed to generate apparmor spec opts: apparmor profile "
+     "not found k8s-apparmor-example-deny-write"),
+    ("CreateContainerError", 'cannot load seccomp profile "/var/lib/kubelet/seccomp/audit.json"'),
+])
+def test_a_security_profile_missing_on_the_node_is_the_specs_security_settings(reason: str, message: str) -> None:
+    on = "event" if reason == "Failed" else "waiting"
+    rule = match_rule(on, reason, message, None)
+    assert rule is not None and (rule.id, rule.kind) == ("config.security", "config_change")
+
+
+def test_too_many_missed_runs_is_the_cronjobs_own_schedule_settings() -> None:
+    rule = match_rule("event", "TooManyMissedTimes", "too many missed start times: 147. Set or decrease "
+                      ".spec.startingDeadlineSeconds or check clock skew", None)
+    assert rule is not None and (rule.id, rule.kind) == ("cronjob.missed", "config_change")
