@@ -609,8 +609,9 @@ def _change_makes_load(scene: _Scene) -> None:
         if any(t is not None and t < change.ts for t in onsets.values()):
             continue  # the incident began before the change
         own = scene.anomalies.get(change.service, [])
+        # a log template that fell carries the time its comparison window began, not when it fell: no onset
         if any(s.started_at is not None and float(s.score) >= 0.3 and _aware(s.started_at) < change.ts  # type: ignore[operator]
-               for s in own):
+               and s.detector != "log.rate_drop" for s in own):
             continue
         rises = [s for s in own if s.kind == "traffic_spike" and float(s.score) >= RELEASE_LOAD_MIN
                  and s.started_at is not None
@@ -770,6 +771,11 @@ def _other_dependency_failed_first(scene: _Scene, caller: str, changed: str, eff
         for dep, hops in scene.reach(caller).items())
 
 
+# failures a date decides, which no change of what the failing component calls can bring about: a certificate its
+# callers refuse as expired (docs/causes.md: an expired one stays certificate_expired)
+_DATED_KINDS = frozenset({"certificate_expired"})
+
+
 def _change_fails_callers(scene: _Scene) -> None:
     """A change of a component, followed within ``DEPLOY_FIT_WINDOW`` by the incident's first failures on the
     components that call it (up to ``CALLER_HOPS``), is their cause even without a decisive line on the changed
@@ -800,7 +806,8 @@ def _change_fails_callers(scene: _Scene) -> None:
         if not any(began <= first + ONSET_GRACE for began in hit.values()):
             continue  # the incident began elsewhere
         effects = [s for c in hit for s in _caller_failures(scene, c, change.ts, end)
-                   if not _other_dependency_failed_first(scene, c, change.service, s, failed)]
+                   if not _other_dependency_failed_first(scene, c, change.service, s, failed)
+                   and str(s.kind) not in _DATED_KINDS]
         if not effects:
             continue
         key = (change.service, change.kind)

@@ -187,6 +187,20 @@ def test_a_rise_its_callers_sent_first_or_long_after_the_release_is_not_the_rele
     assert failing_before[("api", "bad_deploy")].features["decisive_score"] == 0.0
 
 
+def test_a_log_template_that_fell_is_no_onset_before_the_release() -> None:
+    """The release's own log template that fell (the usual work it logs, drowned by reconnects) carries the time its
+    comparison window began, minutes before the release: no sign the component changed before it."""
+    release = [_event("api", "deploy", 0, "api 2.4.0: new webhook handler")]
+    fell = signal("logs", "api", "traffic_drop", 0.63, -3)
+    fell.detector = "log.rate_drop"
+    cands = _cands(context(service="upload", topology=TASKS, events=release), [fell, _rise("api", 1)])
+    assert cands[("api", "bad_deploy")].features["decisive_score"] > 0.5
+    # an anomaly of its own that did begin before the release still holds the rule back
+    before = _cands(context(service="upload", topology=TASKS, events=release),
+                    [signal("logs", "api", "log_anomaly", 0.63, -3), _rise("api", 1)])
+    assert before[("api", "bad_deploy")].features["decisive_score"] == 0.0
+
+
 def _no_credit(cands, key) -> bool:  # type: ignore[no-untyped-def]
     return key not in cands or cands[key].features["decisive_score"] == 0.0
 
