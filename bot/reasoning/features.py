@@ -395,7 +395,8 @@ def _deploy_fit(scene: _Scene) -> None:
             and s.started_at is not None
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
         ]
-        if fresh and not _dependency_failed_first(scene, change.service, _first_start(fresh)):
+        if fresh and not _dependency_failed_first(scene, change.service, _first_start(fresh)) \
+                and not _dependency_failing_before(scene, change.service, change.ts):
             key = (change.service, change.kind)
             if not _specific_cause_on(scene, change.service):
                 scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
@@ -631,6 +632,47 @@ def _change_makes_load(scene: _Scene) -> None:
         scene.fits[key] = _fit_evidence(change, DEPLOY_FIT_SCORE, f"then its own traffic rose: {rise.title[:160]}")
 
 
+# a resource of a component the changed one calls that starts a steady climb this soon after the change (memory the
+# subscriptions or buffers of the new release hold there, connections it keeps open): the release fills it
+FILL_WINDOW = timedelta(minutes=5)
+FILL_KINDS = frozenset({"memory_leak", "db_connection_exhaustion"})
+FILL_MIN = 0.5
+
+
+def _change_fills_dependency(scene: _Scene) -> None:
+    """A change of a component followed within ``FILL_WINDOW`` by the start of a steady climb (a ``ramp``) of the
+    memory or connections of a component it calls directly (``FILL_KINDS`` read from metrics, ``FILL_MIN`` or more),
+    when nothing failed anywhere before the change and that dependency had no change of its own in the window: what
+    the release now holds there fills it (docs/causes.md: a dependency's load is no alibi for a change), and the
+    dependency's exhaustion, the backlog and the errors that follow are its effects. The change becomes a decisive
+    suspect (``DEPLOY_FIT_SCORE``), and a load maker for dependency order."""
+    onsets = {svc: failure_onset(scene, svc) for svc in scene.anomalies if scene.is_anomalous(svc)}
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
+            continue
+        key = (change.service, change.kind)
+        if key in scene.fits or any(t is not None and t < change.ts for t in onsets.values()):
+            continue
+        direct = [d for d, hops in scene.reach(change.service).items() if hops == 1]
+        for dep in direct:
+            if any(c.service == dep and c.ts is not None and abs(c.ts - change.ts) <= DEPLOY_FIT_WINDOW
+                   for c in scene.changes):
+                continue
+            fills = [s for s in scene.anomalies.get(dep, [])
+                     if str(s.kind) in FILL_KINDS and (s.source or "").lower().startswith("metric")
+                     and s.attributes.get("shape") == "ramp" and float(s.score) >= FILL_MIN
+                     and s.started_at is not None
+                     and change.ts <= _aware(s.started_at) <= change.ts + FILL_WINDOW]  # type: ignore[operator]
+            if not fills:
+                continue
+            fill = max(fills, key=lambda s: float(s.score))
+            scene.load_makers.add(change.service)
+            scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
+            scene.fits[key] = _fit_evidence(change, DEPLOY_FIT_SCORE,
+                                            f"then {dep}, which it calls, began to fill: {fill.title[:160]}")
+            break
+
+
 # what a program reports when a setting points it at something that is not there or does not answer it (a wrong
 # port, a misspelt host, a credential or an address of another cluster): the failing call, the lookup, the refusal,
 # and the crash or errors that follow; not its load, its memory or its disk (a lowered limit stays that limit's kind)
@@ -862,6 +904,21 @@ def _dependency_failed_first(scene: _Scene, service: str, effect: datetime | Non
     return False
 
 
+def _dependency_failing_before(scene: _Scene, service: str, when: datetime) -> bool:
+    """Whether a component ``service`` depends on (up to three hops) was already failing by a cause of its own (a
+    cause kind at ``DEPENDENCY_FAILURE_MIN`` or more) before ``when`` (a change of ``service``, less ``ONSET_GRACE``):
+    no change can have caused what began before it, so the errors that follow it are no sign of the change."""
+    for dep, hops in scene.reach(service).items():
+        if dep == service or hops > 3:
+            continue
+        if any(s.started_at is not None and float(s.score) >= DEPENDENCY_FAILURE_MIN and is_cause_kind(s.kind)
+               and s.kind not in CHANGE_CAUSES
+               and _aware(s.started_at) < when - ONSET_GRACE  # type: ignore[operator]
+               for s in scene.anomalies.get(dep, [])):
+            return True
+    return False
+
+
 def _own_mechanism_on(scene: _Scene, service: str, *, skip_throttle: bool = False) -> bool:
     """Whether the service's own log or metrics name how it fails (a decisive finding of its own, not one its
     callers reported, of a kind more specific than "it failed"). With ``skip_throttle`` its own rate limiting
@@ -911,6 +968,7 @@ def build_candidates(
     _change_fails_callers(scene)
     _change_quoted_by_failure(scene)
     _change_makes_load(scene)
+    _change_fills_dependency(scene)
     _change_fails_dependencies(scene)
     scene.decisive = dec.demote_late(scene.decisive, signals, early=scene.fits)
     cands: dict[tuple[str, str], Candidate] = {}

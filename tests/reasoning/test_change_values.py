@@ -227,3 +227,37 @@ def test_a_change_whose_component_shifts_then_whose_dependencies_fail_is_the_sus
     found = _cands(ctx, [attack, shift, errors, signal("logs", "auth", "db_down", 0.8, 2,
                                                          attributes={"decisive": True, "line": "FATAL"})])
     assert _no_credit(found, ("cache", "config_change"))
+
+
+def _fill(service: str, minute: float, score: float = 0.88):  # type: ignore[no-untyped-def]
+    return signal("metrics", service, "memory_leak", score, minute, attributes={"shape": "ramp"})
+
+
+RUNS = {"app": ["redis"], "worker": ["redis"], "redis": []}
+
+
+def test_a_release_after_which_what_it_calls_starts_to_fill_is_the_suspect() -> None:
+    """The worker's release subscribes to every job event; within minutes the Redis it calls starts a steady climb
+    of memory that ends in refused writes: the release holds that memory there."""
+    release = [_event("worker", "deploy", 0, "worker 0.50.3: subscribe to queue events")]
+    errors = signal("logs", "worker", "error_rate_increase", 0.85, 58)
+    cands = _cands(context(service="app", topology=RUNS, events=release), [_fill("redis", 1), errors])
+    assert cands[("worker", "bad_deploy")].features["decisive_score"] > 0.5
+    # a climb begun long after the release, or a release of the dependency itself beside it: no such credit
+    late = _cands(context(service="app", topology=RUNS, events=release), [_fill("redis", 12), errors])
+    assert _no_credit(late, ("worker", "bad_deploy"))
+    both = release + [_event("redis", "config", 2, "redis maxmemory-policy noeviction")]
+    own = _cands(context(service="app", topology=RUNS, events=both), [_fill("redis", 3), errors])
+    assert _no_credit(own, ("worker", "bad_deploy"))
+
+
+def test_a_release_s_fresh_errors_are_no_sign_of_it_when_a_dependency_was_failing_before_it() -> None:
+    """The app's release comes 45 minutes into a fill of the Redis it calls; its fresh errors after it are what the
+    fill does to it, not the release's doing. Without the earlier fill the release explains them."""
+    release = [_event("app", "deploy", 45, "app 0.50.4: gallery copy")]
+    fresh = signal("logs", "app", "error_rate_increase", 0.85, 60)
+    fresh.detector = "log.new_template"
+    earlier = _cands(context(service="app", topology=RUNS, events=release), [_fill("redis", 1), fresh])
+    assert _no_credit(earlier, ("app", "bad_deploy"))
+    alone = _cands(context(service="app", topology=RUNS, events=release), [fresh])
+    assert alone[("app", "bad_deploy")].features["decisive_score"] > 0.5
