@@ -395,7 +395,8 @@ def _deploy_fit(scene: _Scene) -> None:
             and s.started_at is not None
             and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
         ]
-        if fresh and not _dependency_failed_first(scene, change.service, _first_start(fresh)):
+        if fresh and not _dependency_failed_first(scene, change.service, _first_start(fresh)) \
+                and not _dependency_failing_before(scene, change.service, change.ts):
             key = (change.service, change.kind)
             if not _specific_cause_on(scene, change.service):
                 scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
@@ -609,8 +610,9 @@ def _change_makes_load(scene: _Scene) -> None:
         if any(t is not None and t < change.ts for t in onsets.values()):
             continue  # the incident began before the change
         own = scene.anomalies.get(change.service, [])
+        # a log template that fell carries the time its comparison window began, not when it fell: no onset
         if any(s.started_at is not None and float(s.score) >= 0.3 and _aware(s.started_at) < change.ts  # type: ignore[operator]
-               for s in own):
+               and s.detector != "log.rate_drop" for s in own):
             continue
         rises = [s for s in own if s.kind == "traffic_spike" and float(s.score) >= RELEASE_LOAD_MIN
                  and s.started_at is not None
@@ -628,6 +630,47 @@ def _change_makes_load(scene: _Scene) -> None:
         scene.load_makers.add(change.service)
         scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
         scene.fits[key] = _fit_evidence(change, DEPLOY_FIT_SCORE, f"then its own traffic rose: {rise.title[:160]}")
+
+
+# a resource of a component the changed one calls that starts a steady climb this soon after the change (memory the
+# subscriptions or buffers of the new release hold there, connections it keeps open): the release fills it
+FILL_WINDOW = timedelta(minutes=5)
+FILL_KINDS = frozenset({"memory_leak", "db_connection_exhaustion"})
+FILL_MIN = 0.5
+
+
+def _change_fills_dependency(scene: _Scene) -> None:
+    """A change of a component followed within ``FILL_WINDOW`` by the start of a steady climb (a ``ramp``) of the
+    memory or connections of a component it calls directly (``FILL_KINDS`` read from metrics, ``FILL_MIN`` or more),
+    when nothing failed anywhere before the change and that dependency had no change of its own in the window: what
+    the release now holds there fills it (docs/causes.md: a dependency's load is no alibi for a change), and the
+    dependency's exhaustion, the backlog and the errors that follow are its effects. The change becomes a decisive
+    suspect (``DEPLOY_FIT_SCORE``), and a load maker for dependency order."""
+    onsets = {svc: failure_onset(scene, svc) for svc in scene.anomalies if scene.is_anomalous(svc)}
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
+            continue
+        key = (change.service, change.kind)
+        if key in scene.fits or any(t is not None and t < change.ts for t in onsets.values()):
+            continue
+        direct = [d for d, hops in scene.reach(change.service).items() if hops == 1]
+        for dep in direct:
+            if any(c.service == dep and c.ts is not None and abs(c.ts - change.ts) <= DEPLOY_FIT_WINDOW
+                   for c in scene.changes):
+                continue
+            fills = [s for s in scene.anomalies.get(dep, [])
+                     if str(s.kind) in FILL_KINDS and (s.source or "").lower().startswith("metric")
+                     and s.attributes.get("shape") == "ramp" and float(s.score) >= FILL_MIN
+                     and s.started_at is not None
+                     and change.ts <= _aware(s.started_at) <= change.ts + FILL_WINDOW]  # type: ignore[operator]
+            if not fills:
+                continue
+            fill = max(fills, key=lambda s: float(s.score))
+            scene.load_makers.add(change.service)
+            scene.decisive[key] = max(scene.decisive.get(key, 0.0), DEPLOY_FIT_SCORE)
+            scene.fits[key] = _fit_evidence(change, DEPLOY_FIT_SCORE,
+                                            f"then {dep}, which it calls, began to fill: {fill.title[:160]}")
+            break
 
 
 # what a program reports when a setting points it at something that is not there or does not answer it (a wrong
@@ -814,6 +857,11 @@ def _other_dependency_failed_first(scene: _Scene, caller: str, changed: str, eff
         for dep, hops in scene.reach(caller).items())
 
 
+# failures a date decides, which no change of what the failing component calls can bring about: a certificate its
+# callers refuse as expired (docs/causes.md: an expired one stays certificate_expired)
+_DATED_KINDS = frozenset({"certificate_expired"})
+
+
 def _change_fails_callers(scene: _Scene) -> None:
     """A change of a component, followed within ``DEPLOY_FIT_WINDOW`` by the incident's first failures on the
     components that call it (up to ``CALLER_HOPS``), is their cause even without a decisive line on the changed
@@ -844,7 +892,8 @@ def _change_fails_callers(scene: _Scene) -> None:
         if not any(began <= first + ONSET_GRACE for began in hit.values()):
             continue  # the incident began elsewhere
         effects = [s for c in hit for s in _caller_failures(scene, c, change.ts, end)
-                   if not _other_dependency_failed_first(scene, c, change.service, s, failed)]
+                   if not _other_dependency_failed_first(scene, c, change.service, s, failed)
+                   and str(s.kind) not in _DATED_KINDS]
         if not effects:
             continue
         key = (change.service, change.kind)
@@ -899,6 +948,21 @@ def _dependency_failed_first(scene: _Scene, service: str, effect: datetime | Non
     return False
 
 
+def _dependency_failing_before(scene: _Scene, service: str, when: datetime) -> bool:
+    """Whether a component ``service`` depends on (up to three hops) was already failing by a cause of its own (a
+    cause kind at ``DEPENDENCY_FAILURE_MIN`` or more) before ``when`` (a change of ``service``, less ``ONSET_GRACE``):
+    no change can have caused what began before it, so the errors that follow it are no sign of the change."""
+    for dep, hops in scene.reach(service).items():
+        if dep == service or hops > 3:
+            continue
+        if any(s.started_at is not None and float(s.score) >= DEPENDENCY_FAILURE_MIN and is_cause_kind(s.kind)
+               and s.kind not in CHANGE_CAUSES
+               and _aware(s.started_at) < when - ONSET_GRACE  # type: ignore[operator]
+               for s in scene.anomalies.get(dep, [])):
+            return True
+    return False
+
+
 def _own_mechanism_on(scene: _Scene, service: str, *, skip_throttle: bool = False) -> bool:
     """Whether the service's own log or metrics name how it fails (a decisive finding of its own, not one its
     callers reported, of a kind more specific than "it failed"). With ``skip_throttle`` its own rate limiting
@@ -949,6 +1013,7 @@ def build_candidates(
     _change_quoted_by_failure(scene)
     _resolver_change_fails_lookups(scene)
     _change_makes_load(scene)
+    _change_fills_dependency(scene)
     _change_fails_dependencies(scene)
     scene.decisive = dec.demote_late(scene.decisive, signals, early=scene.fits)
     cands: dict[tuple[str, str], Candidate] = {}

@@ -138,10 +138,15 @@ def kinds_in_text(text: str) -> dict[str, int]:
     return dict(_kinds_in_text(text))
 
 
+# the counts a log detector prints in its titles (``new log template (0 -> 401)``): numbers of lines, never a status
+# code or an error number the words could mean
+_COUNTS = re.compile(r"\(\d+ -> \d+\)")
+
+
 @lru_cache(maxsize=8192)
 def _kinds_in_text(text: str) -> tuple[tuple[str, int], ...]:
     # the ranker reads the same signal texts once per candidate: remember the answers
-    low = text.lower()
+    low = _COUNTS.sub(" ", text.lower())
     found: list[tuple[str, int]] = []
     for kind, pattern in _compiled().items():
         n = len(pattern.findall(low))

@@ -98,8 +98,9 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("bad_deploy", r"ImagePullBackOff|ErrImagePull|rollout .*failed|deployment failed"),
     ("exception_surge", r"Traceback \(most recent call last\)|\bException\b|[A-Z]\w+Exception\b|panic:|segfault|"
                         r"segmentation fault|NullPointer|unhandled (?:exception|rejection)|nil pointer dereference|"
-                        r"\b(?:Type|Key|Value|Attribute|Index|ZeroDivision|Assertion|Validation|Reference|Syntax|Range)"
-                        r"Error\b|validation error|cannot unmarshal|cannot deserialize|Unexpected token \S+ in JSON"),
+                        r"\b(?:Type|Key|Value|Attribute|Index|ZeroDivision|Assertion|Validation|Reference|Syntax|Range|"
+                        r"NoMethod|Name|Argument)Error\b|validation error|cannot unmarshal|cannot deserialize|"
+                        r"Unexpected token \S+ in JSON"),
 )
 
 _COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(

@@ -37,6 +37,7 @@ MAX_LINES_PER_SERVICE = 200_000
 MAX_SIGNALS_PER_SERVICE = 20
 MAX_EVIDENCE = 5
 MIN_BASELINE_EVENTS = 20
+LATE_ONSET = timedelta(minutes=10)  # a problem template first seen this far into a steady baseline began late
 ONSET_SHARE = 0.25  # a template carries an error-share rise when it adds this share of the largest template's excess
 _SEVERITY = {"critical": 1.0, "error": 1.0, "warning": 0.7, "info": 0.4, "debug": 0.2, None: 0.45}
 _EXCEPTION_LINE = re.compile(r"^(?:Caused by: )?[\w$.]+(?:Error|Exception|Throwable)\b")
@@ -60,6 +61,10 @@ class TemplateStats:
     examples: list[LogEvent] = field(default_factory=list)
     first_ts: datetime | None = None
     levels: dict[str | None, int] = field(default_factory=dict)
+    # its first line in the baseline, how many of the service's lines came before it, and its first examples there
+    base_first_ts: datetime | None = None
+    base_before: int = 0
+    base_examples: list[LogEvent] = field(default_factory=list)
 
     @property
     def level(self) -> str | None:
@@ -151,6 +156,10 @@ class LogComparison:
         """One baseline event (``cluster_id`` when the caller mined it already, e.g. in a batch)."""
         st = self._mine(event, cluster_id)
         st.baseline += 1
+        if st.base_first_ts is None and event.ts is not None:
+            st.base_first_ts, st.base_before = event.ts, self.base.events
+        if len(st.base_examples) < MAX_EVIDENCE and _is_problem(event.level):
+            st.base_examples.append(event)
         self.base.add(event)
         key = _session_key(event)
         prev = self._base_last.get(key, -1)
@@ -209,6 +218,9 @@ class LogComparison:
             into.examples = sorted(into.examples + st.examples, key=lambda e: e.line_no)[:MAX_EVIDENCE]
             if st.first_ts is not None and (into.first_ts is None or st.first_ts < into.first_ts):
                 into.first_ts = st.first_ts
+            if st.base_first_ts is not None and (into.base_first_ts is None or st.base_first_ts < into.base_first_ts):
+                into.base_first_ts, into.base_before = st.base_first_ts, st.base_before
+            into.base_examples = (into.base_examples + st.base_examples)[:MAX_EVIDENCE]
             for lvl, n in st.levels.items():
                 into.levels[lvl] = into.levels.get(lvl, 0) + n
         return out
@@ -235,6 +247,10 @@ class LogComparison:
                     sig = significance(p, tests=tests)
                     if sig > 0:
                         signals.append(_template_signal(service, miner, st, "log.rate_drop", sig, p))
+                continue
+            late = self._late_onset(st)
+            if late is not None:
+                signals.append(late)
                 continue
             if st.baseline == 0:
                 p = rate_increase_p(0, st.current, eb, ec)
@@ -263,6 +279,23 @@ class LogComparison:
             signals.append(sequence_signal)
         signals.sort(key=lambda s: s.score, reverse=True)
         return signals[:MAX_SIGNALS_PER_SERVICE]
+
+    def _late_onset(self, st: TemplateStats) -> Signal | None:
+        """A problem template absent from the first ``LATE_ONSET`` or more of a steady baseline that then appears and
+        goes on into the current window began the incident there, however long before the alert (an alert raised
+        from customers' reports an hour late): it is read as new from its first line, not as a baseline habit."""
+        first, began = self.base.first_ts, st.base_first_ts
+        if (not st.current or first is None or began is None or not _is_problem(st.level)
+                or began - first < LATE_ONSET or st.base_before < MIN_BASELINE_EVENTS):
+            return None
+        end = self.cur.last_ts or began
+        before, after = (began - first).total_seconds(), max(1.0, (end - began).total_seconds())
+        p = rate_increase_p(0, st.baseline + st.current, before, after)
+        sig = max(significance(p), 0.3)
+        shown = TemplateStats(st.template_id, baseline=0, current=st.baseline + st.current,
+                              examples=(st.base_examples + st.examples)[:MAX_EVIDENCE], first_ts=began,
+                              levels=dict(st.levels))
+        return _template_signal(self.service, self.miner, shown, "log.new_template", sig, p)
 
     def _error_share_signal(self, stats: dict[int, TemplateStats]) -> Signal | None:
         base, cur, service = self.base, self.cur, self.service

@@ -111,7 +111,7 @@ MEANINGFUL_LEVEL: tuple[tuple[str, float], ...] = (
     (r"pressure.*mem|mem.*pressure|psi.*mem", 0.02),
     (r"pressure|psi", 0.3),
     (r"io_time|disk.*(util|busy)|io_util", 0.5),
-    (r"cpu.*(busy|util|usage)|load_per_core", 0.7),
+    (r"cpu.*(busy|util|usage)|cpu_(percent|pct)$|load_per_core", 0.7),
     (r"throttl", 0.1),
 )
 

@@ -152,7 +152,9 @@ def _changepoint(
             change_ts = float(t[0])
             before, after = float(np.median(y[:5])), float(y[-1])
             slope_per_h = hinge.slope_before * 3600.0
-            idx = 0
+            idx = _climb_start(t[: hinge.index + 1], y[: hinge.index + 1], min_size)
+            if idx:  # flat before it: the climb began inside the window, and that is when it changed
+                change_ts, before = float(t[idx]), float(np.median(y[:idx]))
         elif sse_hinge < 0.8 * _step_sse(y, idx) and (
                 (1 if extra > 0 else -1) in allowed or direction not in allowed):
             # a bend explains the series better than a step; not a bend the other way (a recovery after the
@@ -199,6 +201,17 @@ def _steady_climb(t: np.ndarray, y: np.ndarray, step_index: int) -> tuple[int, f
             or climb < STEADY_SHARE * abs(float(np.median(y))):
         return None
     return (1 if slope > 0 else -1), 0.5 * climb / noise, slope
+
+
+def _climb_start(t: np.ndarray, y: np.ndarray, min_size: int) -> int:
+    """Where a climb that levelled off began: the index of a bend before which the series was flat (its slope at
+    most ``LEVELLED_FLAT`` of the climb's), or 0 when it was climbing from the window's start (a leak under way
+    before the window opened)."""
+    bend = best_hinge(t, y, min_size=max(2, min(min_size, y.size // 4)))
+    if bend is None or bend.gain < 0.3 or bend.slope_change <= 0.0:
+        return 0
+    climb = bend.slope_before + bend.slope_change
+    return bend.index if abs(bend.slope_before) <= LEVELLED_FLAT * climb else 0
 
 
 LEVELLED_FLAT = 0.2  # slope after the bend, as a share of the slope before, that counts as flat

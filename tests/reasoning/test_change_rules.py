@@ -206,3 +206,12 @@ def test_a_refused_certificate_long_after_a_change_stays_a_certificate_fault() -
     ctx = context(service="shop", topology=SHOP, events=[_event("edge", "config", 0, "edge timeouts 5s -> 2s")])
     cands = _cands(ctx, [_tls("edge", "tls.untrusted", 45, reporter="shop")])
     assert cands[("edge", "certificate_expired")].features["decisive_score"] == 0.6
+
+
+def test_a_change_of_what_the_expired_component_calls_is_not_the_cause_of_its_expiry() -> None:
+    """The edge presents a certificate its callers refuse as expired minutes after a deploy of the transit behind
+    it: a date expired it, no release of what it calls. A refusal for its issuer is not dated and stays the rule's."""
+    ctx = context(service="shop", topology=SHOP, events=[_event("transit", "deploy", 0, "transit 7.12.0 (templates)")])
+    cands = _cands(ctx, [_tls("edge", "tls.expired", 13, reporter="shop")])
+    assert cands[("edge", "certificate_expired")].features["decisive_score"] == 0.6
+    assert cands.get(("transit", "bad_deploy")) is None or cands[("transit", "bad_deploy")].features["decisive_score"] == 0.0

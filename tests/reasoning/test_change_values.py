@@ -187,6 +187,20 @@ def test_a_rise_its_callers_sent_first_or_long_after_the_release_is_not_the_rele
     assert failing_before[("api", "bad_deploy")].features["decisive_score"] == 0.0
 
 
+def test_a_log_template_that_fell_is_no_onset_before_the_release() -> None:
+    """The release's own log template that fell (the usual work it logs, drowned by reconnects) carries the time its
+    comparison window began, minutes before the release: no sign the component changed before it."""
+    release = [_event("api", "deploy", 0, "api 2.4.0: new webhook handler")]
+    fell = signal("logs", "api", "traffic_drop", 0.63, -3)
+    fell.detector = "log.rate_drop"
+    cands = _cands(context(service="upload", topology=TASKS, events=release), [fell, _rise("api", 1)])
+    assert cands[("api", "bad_deploy")].features["decisive_score"] > 0.5
+    # an anomaly of its own that did begin before the release still holds the rule back
+    before = _cands(context(service="upload", topology=TASKS, events=release),
+                    [signal("logs", "api", "log_anomaly", 0.63, -3), _rise("api", 1)])
+    assert before[("api", "bad_deploy")].features["decisive_score"] == 0.0
+
+
 def _no_credit(cands, key) -> bool:  # type: ignore[no-untyped-def]
     return key not in cands or cands[key].features["decisive_score"] == 0.0
 
@@ -244,3 +258,37 @@ def test_lookups_that_failed_before_the_resolver_change_are_not_its() -> None:
                   events=[_event("shipment-tracker", "config", 10, "dnsPolicy: Default")])
     cands = _cands(ctx, [_lookup_failed(2)])
     assert cands[("tracking-redis", "dns_failure")].features["decisive_score"] == 0.7
+
+
+def _fill(service: str, minute: float, score: float = 0.88):  # type: ignore[no-untyped-def]
+    return signal("metrics", service, "memory_leak", score, minute, attributes={"shape": "ramp"})
+
+
+RUNS = {"app": ["redis"], "worker": ["redis"], "redis": []}
+
+
+def test_a_release_after_which_what_it_calls_starts_to_fill_is_the_suspect() -> None:
+    """The worker's release subscribes to every job event; within minutes the Redis it calls starts a steady climb
+    of memory that ends in refused writes: the release holds that memory there."""
+    release = [_event("worker", "deploy", 0, "worker 0.50.3: subscribe to queue events")]
+    errors = signal("logs", "worker", "error_rate_increase", 0.85, 58)
+    cands = _cands(context(service="app", topology=RUNS, events=release), [_fill("redis", 1), errors])
+    assert cands[("worker", "bad_deploy")].features["decisive_score"] > 0.5
+    # a climb begun long after the release, or a release of the dependency itself beside it: no such credit
+    late = _cands(context(service="app", topology=RUNS, events=release), [_fill("redis", 12), errors])
+    assert _no_credit(late, ("worker", "bad_deploy"))
+    both = release + [_event("redis", "config", 2, "redis maxmemory-policy noeviction")]
+    own = _cands(context(service="app", topology=RUNS, events=both), [_fill("redis", 3), errors])
+    assert _no_credit(own, ("worker", "bad_deploy"))
+
+
+def test_a_release_s_fresh_errors_are_no_sign_of_it_when_a_dependency_was_failing_before_it() -> None:
+    """The app's release comes 45 minutes into a fill of the Redis it calls; its fresh errors after it are what the
+    fill does to it, not the release's doing. Without the earlier fill the release explains them."""
+    release = [_event("app", "deploy", 45, "app 0.50.4: gallery copy")]
+    fresh = signal("logs", "app", "error_rate_increase", 0.85, 60)
+    fresh.detector = "log.new_template"
+    earlier = _cands(context(service="app", topology=RUNS, events=release), [_fill("redis", 1), fresh])
+    assert _no_credit(earlier, ("app", "bad_deploy"))
+    alone = _cands(context(service="app", topology=RUNS, events=release), [fresh])
+    assert alone[("app", "bad_deploy")].features["decisive_score"] > 0.5

@@ -70,3 +70,12 @@ def test_real_dns_failures_are_still_read() -> None:
                  "getaddrinfo ENOTFOUND api.partner.com", "DNS resolution failed for orders-db",
                  "Temporary failure in name resolution"):
         assert "dns_failure" in kinds_in_text(text), text
+
+
+def test_a_detector_s_line_counts_are_no_status_code() -> None:
+    """``new log template (0 -> 401)`` counts lines: the 401 there is no HTTP status; the same number in the line
+    itself (``GET /sso/callback 401``) still is."""
+    from bot.reasoning.keywords import kinds_in_text
+
+    assert "auth_failure_surge" not in kinds_in_text("upscaler: new log template (0 -> 401): WARN: NoMethodError")
+    assert "auth_failure_surge" in kinds_in_text("web: new log template (0 -> 12): GET /sso/callback 401 -> /login")

@@ -25,6 +25,10 @@ from detectors.logs.kinds import kind_of
         ("ERROR:  deadlock detected", "db_lock_contention"),
         ("Deadlock found when trying to get lock; try restarting transaction", "db_lock_contention"),
         ("rrdns panic: time went backwards while computing DNS TTLs", "exception_surge"),
+        # Ruby's and Python's own error classes name an application fault like a Java exception does
+        ("class=UpscaleJob WARN: NoMethodError: undefined method `queue_time_ms' for nil:NilClass", "exception_surge"),
+        ("NameError: name 'tenant_cache' is not defined", "exception_surge"),
+        ("ArgumentError (wrong number of arguments (given 2, expected 1))", "exception_surge"),
         ("%BGP-5-ADJCHANGE: neighbor 10.1.1.2 Down BGP Notification sent", "network_partition"),
         ("%LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to down", "network_partition"),
         ("%OSPF-5-ADJCHG: Process 1, Nbr 10.0.0.2 on Gi0/2 from FULL to DOWN, Neighbor Down: Dead timer expired",

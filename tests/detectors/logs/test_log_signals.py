@@ -104,3 +104,21 @@ def test_kind_mapping_examples() -> None:
     assert kind_of("upstream returned HTTP 429 Too Many Requests") == "rate_limited"
     assert kind_of("Back-off restarting failed container; CrashLoopBackOff") == "crash_loop"
     assert kind_of("GET /health 200 in 3ms") is None
+
+
+def test_an_error_template_begun_long_before_a_late_alert_is_new_from_its_first_line() -> None:
+    """Errors that began 40 minutes into the stream and went on for an hour before an alert raised from customers'
+    reports: they are new from their first line (not a habit of the baseline) and date the incident there. An error
+    template present from the stream's first minutes stays a habit."""
+    late_alert = T0 + timedelta(seconds=6000)
+    lines = web_service_lines(seconds=6300, incident_from=2400, every=10,
+                              incident_line="NoMethodError: undefined method `queue_time_ms' for nil:NilClass")
+    new = next(s for s in detect_log_signals({"jobs": lines}, alert_time=late_alert)
+               if "NoMethodError" in s.title)
+    assert new.detector == "log.new_template" and new.score >= 0.5
+    assert new.started_at == T0 + timedelta(seconds=2400)
+    assert new.kind == "exception_surge"
+    habit = web_service_lines(seconds=6300, incident_from=20, every=10,
+                              incident_line="NoMethodError: undefined method `queue_time_ms' for nil:NilClass")
+    assert not [s for s in detect_log_signals({"jobs": habit}, alert_time=late_alert)
+                if "NoMethodError" in s.title and s.detector == "log.new_template"]

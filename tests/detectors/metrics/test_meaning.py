@@ -268,3 +268,34 @@ def test_a_falling_count_of_live_machines_is_node_failure(metric: str) -> None:
 @pytest.mark.parametrize("metric", ["backend_up_servers", "replset_members_up", "healthy_instances"])
 def test_a_balancer_or_replica_set_view_is_not_machines_gone(metric: str) -> None:
     assert kind_for(metric, direction=-1, shape="step") != "node_failure"
+
+
+@pytest.mark.parametrize("metric", ["cpu_percent", "fpc1_cpu_percent"])
+def test_a_cpu_percent_that_rose_but_stays_low_is_not_saturation(metric: str) -> None:
+    """A process's CPU from 8% to 20% of its cores moved sharply and is far from its ceiling; the same rise to
+    90% is saturation. A CPU percent is a utilisation share like a busy ratio: it counts by how high it got."""
+    low = noisy(90, 8.0, 0.3, 21)
+    low[70:] = noisy(20, 20.0, 0.3, 22)
+    high = low.copy()
+    high[70:] = noisy(20, 90.0, 0.3, 23)
+    sigs = detect_metric_signals([series("quiet", metric, low), series("busy", metric, high)],
+                                 alert_time=T0 + timedelta(minutes=80))
+    scores = {s.service: s.score for s in sigs if s.kind == "cpu_saturation"}
+    assert scores.get("busy", 0.0) >= 0.5
+    assert scores.get("quiet", 0.0) < 0.5 * scores["busy"]
+
+
+def test_a_fill_that_began_inside_the_window_and_levelled_off_is_dated_where_it_began() -> None:
+    """Redis memory flat for 10 minutes, then climbing for 50 to its ceiling and held there: the climb began at
+    minute 10, not when the window opened (a leak under way before the window stays dated at its start)."""
+    flat = noisy(10, 1.1e9, 1e6, 31)
+    climb = np.linspace(1.1e9, 7.9e9, 50) + noisy(50, 0.0, 1e6, 32)
+    top = noisy(30, 7.95e9, 1e6, 33)
+    y = np.concatenate([flat, climb, top])
+    sig = next(s for s in detect_metric_signals([series("redis", "redis_memory_used_bytes", y)],
+                                                alert_time=T0 + timedelta(minutes=75)) if s.kind == "memory_leak")
+    assert abs((sig.started_at - (T0 + timedelta(minutes=10))).total_seconds()) <= 180
+    under_way = np.concatenate([np.linspace(1.1e9, 7.9e9, 60) + noisy(60, 0.0, 1e6, 34), noisy(30, 7.95e9, 1e6, 35)])
+    sig = next(s for s in detect_metric_signals([series("redis", "redis_memory_used_bytes", under_way)],
+                                                alert_time=T0 + timedelta(minutes=75)) if s.kind == "memory_leak")
+    assert sig.started_at == T0
