@@ -29,6 +29,7 @@ import numpy as np
 from bot.domain.models import MetricSeries
 from detectors.metrics.kinds import bad_directions, rule_for
 from detectors.metrics.prepare import prepare
+from detectors.metrics.robust import median
 
 MAD_TO_SIGMA = 1.4826
 
@@ -123,8 +124,8 @@ def score_series_at(
     if ref.size < 2:
         return None
     family = _family(s.metric)
-    med = float(np.median(ref))
-    scale = max(float(np.median(np.abs(ref - med))) * MAD_TO_SIGMA, _floor(family, med, p))
+    med = median(ref)
+    scale = max(median(np.abs(ref - med)) * MAD_TO_SIGMA, _floor(family, med, p))
     hist = baseline[np.isfinite(baseline)] if baseline is not None else np.empty(0)
     if hist.size < p.min_history * 4:
         hist = _normal_history(pre[np.isfinite(pre)], med, scale, p)
@@ -162,7 +163,7 @@ def _stopped(t: np.ndarray, end: float, p: RankParams) -> bool:
     """Whether the series' last point is a gap (``gap_steps`` of its usual steps) or more before ``end``."""
     if p.gap_steps <= 0 or t.size < 2:
         return False
-    step = float(np.median(np.diff(t)))
+    step = median(np.diff(t))
     return step > 0 and float(t[-1]) <= end - p.gap_steps * step
 
 
@@ -172,7 +173,7 @@ def _data_start(t: np.ndarray, k: int, p: RankParams) -> int:
     if p.gap_steps <= 0 or t.size < 3 or k <= 0:
         return 0
     dt = np.diff(t)
-    step = float(np.median(dt))
+    step = median(dt)
     if step <= 0:
         return 0
     gaps = np.flatnonzero(dt[:k] >= p.gap_steps * step)
