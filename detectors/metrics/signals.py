@@ -49,7 +49,7 @@ from detectors.metrics.changepoint import (
 )
 from detectors.metrics.excursion import current_excursion, first_alarm, online_peak, online_scores
 from detectors.metrics.kinds import bad_directions, is_falling_bad, kind_for, rule_for, series_name
-from detectors.metrics.prepare import prepare
+from detectors.metrics.prepare import epoch_seconds, prepare
 from detectors.metrics.rank import RankedCause, rank_metric_causes
 from detectors.metrics.robust import median
 from detectors.metrics.silence import metric_silences
@@ -232,9 +232,10 @@ def _plateau(y: np.ndarray, idx: int, direction: int, shape: str) -> str:
 
 
 def _analyse(
-    series: MetricSeries, alert_ts: float | None, min_points: int, min_score: float = 0.0
+    series: MetricSeries, alert_ts: float | None, min_points: int, min_score: float = 0.0,
+    epochs: np.ndarray | None = None,
 ) -> _Finding | None:
-    p = prepare(series)
+    p = prepare(series, epochs=epochs)
     t, y = p.t, p.y
     if y.size < min_points or float(np.ptp(y)) == 0.0:
         return None
@@ -379,6 +380,7 @@ class _Origins:
 def _origin_order(
     series: list[MetricSeries], findings: list[_Finding], alert_ts: float | None,
     topology: dict[str, list[str]] | None, alert_metric: str | None = None,
+    epochs: list[np.ndarray | None] | None = None,
 ) -> _Origins:
     """How much each finding looks like the origin (1 .. 0) and whom each service is a victim of.
 
@@ -404,7 +406,8 @@ def _origin_order(
     # is unremarkable (a few points at the end of a noisy window) still explains its callers
     named = [s if _name(s) == s.metric else s.model_copy(update={"metric": _name(s)}) for s in series]
     at = datetime.fromtimestamp(alert_ts, tz=UTC)
-    everyone = rank_metric_causes(named, alert_time=at, topology=topology, alert_metric=alert_metric)
+    times = [e if e is not None else epoch_seconds(s) for s, e in zip(series, epochs, strict=True)] if epochs else None
+    everyone = rank_metric_causes(named, alert_time=at, topology=topology, alert_metric=alert_metric, epochs=times)
     ranked = [c for c in everyone if c.service in first]
     unranked = sorted(set(services) - {c.service for c in ranked}, key=lambda svc: first[svc])
     by_rank = [c.service for c in ranked] + unranked
@@ -439,9 +442,14 @@ def detect_metric_signals(
     its callers' anomalies and its own series name no cause, gets a ``metric.origin`` signal."""
     alert_ts = alert_time.timestamp() if alert_time is not None else None
     findings: list[_Finding] = []
+    epochs: list[np.ndarray | None] = []  # each series' timestamps read once, for every use below
     for s in series:
         try:
-            f = _analyse(s, alert_ts, min_points, min_score)
+            epochs.append(epoch_seconds(s))
+        except Exception:  # noqa: BLE001 - a clock the platform cannot read: each use reads it itself, as before
+            epochs.append(None)
+        try:
+            f = _analyse(s, alert_ts, min_points, min_score, epochs[-1])
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             logger.warning("metric series skipped", extra={"service": s.service, "metric": s.metric})
             continue
@@ -456,7 +464,7 @@ def detect_metric_signals(
     if not findings:
         return sorted(at_limit, key=lambda sig: -sig.score)
     try:
-        found = _origin_order(series, findings, alert_ts, topology, alert_metric)
+        found = _origin_order(series, findings, alert_ts, topology, alert_metric, epochs)
     except (ValueError, FloatingPointError):
         logger.warning("metric ranking failed; ordering by the changes alone")
         found = _origin_order(series, findings, None, topology)
