@@ -21,34 +21,71 @@ DATABASE = "database"
 NETWORK = "network"
 DNS = "dns"
 
-_SERVER_LINES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (DATABASE, re.compile(
+# each role's forms, one pattern per program family: a line is of the role's form when any of them matches it
+_FORMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (DATABASE, (
         # PostgreSQL (log_line_prefix with the pid, two spaces after the severity)
-        r"\[\d+\][^\n]{0,60}?\b(?:LOG|FATAL|PANIC|ERROR|WARNING|HINT|DETAIL|STATEMENT|CONTEXT|NOTICE):  \S"
+        r"\[\d+\][^\n]{0,60}?\b(?:LOG|FATAL|PANIC|ERROR|WARNING|HINT|DETAIL|STATEMENT|CONTEXT|NOTICE):  \S",
         # MySQL / MariaDB error log (8.0's [MY-nnnnnn] [InnoDB]; 5.x's "<time> <thread id> [Warning] ...") and the
         # slow query log's own header lines
-        r"|\[(?:InnoDB|MY-\d{6}|Server|Repl)\]|\bmysqld(?:\[\d+\])?:|\[(?:Note|Warning|ERROR)\] (?:InnoDB|mysqld|Plugin|Slave|Replica)"
-        r"|^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z? +\d+ \[(?:Note|Warning|ERROR|System)\] "
-        r"|^# (?:Query_time: [\d.]+ +Lock_time:|User@Host: )"
+        r"\[(?:InnoDB|MY-\d{6}|Server|Repl)\]",
+        r"\bmysqld(?:\[\d+\])?:",
+        r"\[(?:Note|Warning|ERROR)\] (?:InnoDB|mysqld|Plugin|Slave|Replica)",
+        r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z? +\d+ \[(?:Note|Warning|ERROR|System)\] ",
+        r"^# (?:Query_time: [\d.]+ +Lock_time:|User@Host: )",
         # Redis (pid:role day month year time level-char)
-        r"|^\s*\d+:[CMSX] \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}\.\d+ [.*#-] "
+        r"^\s*\d+:[CMSX] \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}\.\d+ [.*#-] ",
         # mongod structured log
-        r"|\"s\"\s*:\s*\"[FEWID]\d?\"\s*,\s*\"c\"\s*:\s*\"[A-Z_]+\"\s*,\s*\"id\"\s*:\s*\d+"
+        r"\"s\"\s*:\s*\"[FEWID]\d?\"\s*,\s*\"c\"\s*:\s*\"[A-Z_]+\"\s*,\s*\"id\"\s*:\s*\d+",
     )),
-    (NETWORK, re.compile(
+    (NETWORK, (
         # Cisco/Arista-style facility-severity-mnemonic (IOS XR's facility-subfacility-severity-mnemonic, a space
         # before its colon), Junos daemons' mnemonics, FRR/Quagga bgpd
-        r"%[A-Z][A-Z0-9_]*(?:-[A-Z][A-Z0-9_]*)?-\d-[A-Z0-9_]+ ?:|\brpd\[\d+\]: (?:BGP|RPD)_|\b(?:bgpd|ospfd|zebra)(?:\[\d+\])?: "
-        r"|\bBGP(?:_\w+)?:? (?:neighbor|peer) \S+ (?:Down|Up|state)|\b(?:SNMP_TRAP_LINK_DOWN|LINK_DOWN|LACP)\b"
+        r"%[A-Z][A-Z0-9_]*(?:-[A-Z][A-Z0-9_]*)?-\d-[A-Z0-9_]+ ?:",
+        r"\brpd\[\d+\]: (?:BGP|RPD)_",
+        r"\b(?:bgpd|ospfd|zebra)(?:\[\d+\])?: ",
+        r"\bBGP(?:_\w+)?:? (?:neighbor|peer) \S+ (?:Down|Up|state)",
+        r"\b(?:SNMP_TRAP_LINK_DOWN|LINK_DOWN|LACP)\b",
     )),
-    (DNS, re.compile(
+    (DNS, (
         # name server daemons as syslog programs (BIND's named, unbound's ``[pid:thread]``, PowerDNS, dnsmasq, Knot, NSD)
-        r"\b(?:named|unbound|pdns_server|pdns_recursor|pdns|dnsmasq|knotd|nsd)\[\d+(?::\d+)?\](?::| (?:info|notice|warning|error|debug):)"
+        r"\b(?:named|unbound|pdns_server|pdns_recursor|pdns|dnsmasq|knotd|nsd)\[\d+(?::\d+)?\](?::| (?:info|notice|warning|error|debug):)",
         # BIND's own categories without syslog: a zone's messages, a client's query
-        r"|\bzone [\w.-]+/IN(?:/[\w-]+)?: |\bclient (?:@0x[0-9a-f]+ )?[\d.:a-f]+#\d+(?: \([^)]*\))?: (?:query|view)"
+        r"\bzone [\w.-]+/IN(?:/[\w-]+)?: ",
+        r"\bclient (?:@0x[0-9a-f]+ )?[\d.:a-f]+#\d+(?: \([^)]*\))?: (?:query|view)",
         # CoreDNS: a plugin's messages and its query log ("A IN example.org. udp 29 false 512" NOERROR ...)
-        r"|\[(?:INFO|ERROR|WARNING|DEBUG)\] plugin/[\w-]+:|\"(?:A|AAAA|SRV|PTR|MX|TXT|CNAME|NS|SOA|HTTPS) IN \S+ (?:udp|tcp) \d+"
+        r"\[(?:INFO|ERROR|WARNING|DEBUG)\] plugin/[\w-]+:",
+        r"\"(?:A|AAAA|SRV|PTR|MX|TXT|CNAME|NS|SOA|HTTPS) IN \S+ (?:udp|tcp) \d+",
     )),
+)
+MAX_CHARS = 1000  # of a line read
+
+
+class _Form:
+    """One line form, searched fast. ``re`` skips ahead to where a pattern's literal start occurs, but a pattern that
+    begins with a word boundary (``\\b``) it tries at every position of every line: such a pattern is searched for
+    without its boundary, and each place found is confirmed with the whole pattern. That finds a match exactly when
+    the whole pattern does (every place the rest matches is tried, in order), at a small part of the cost."""
+
+    __slots__ = ("whole", "start")
+
+    def __init__(self, pattern: str) -> None:
+        self.whole = re.compile(pattern)
+        self.start = re.compile(pattern[2:]) if pattern.startswith(r"\b") else None
+
+    def found_in(self, line: str) -> bool:
+        if self.start is None:
+            return self.whole.search(line, 0, MAX_CHARS) is not None
+        hit = self.start.search(line, 0, MAX_CHARS)
+        while hit is not None:
+            if self.whole.match(line, hit.start(), MAX_CHARS):
+                return True
+            hit = self.start.search(line, hit.start() + 1, MAX_CHARS)
+        return False
+
+
+_SERVER_LINES: tuple[tuple[str, tuple[_Form, ...]], ...] = tuple(
+    (role, tuple(_Form(p) for p in patterns)) for role, patterns in _FORMS
 )
 MIN_SHARE = 0.3
 MIN_LINES = 2
@@ -60,10 +97,17 @@ def role_of_lines(lines: Sequence[str]) -> str | None:
     sample = [line for line in lines[-SAMPLE * 2:] if line.strip()][-SAMPLE:]
     if not sample:
         return None
-    for role, form in _SERVER_LINES:
-        hits = sum(1 for line in sample if form.search(line[:1000]))
-        if hits >= MIN_LINES and hits >= MIN_SHARE * len(sample):
-            return role
+    need = max(MIN_LINES, MIN_SHARE * len(sample))
+    for role, forms in _SERVER_LINES:
+        hits, unread = 0, len(sample)
+        for line in sample:  # counted until the count is reached, or can no longer be
+            if hits + unread < need:
+                break
+            unread -= 1
+            if any(form.found_in(line) for form in forms):
+                hits += 1
+                if hits >= need:
+                    return role
     return None
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from bot.domain import Evidence, EvidenceType, Signal, stable_hash
 from bot.domain.models import SignalSource
+from detectors.logs.anchors import trie_regex
 from detectors.logs.formats import syslog_origin
 
 MAX_LINES_PER_SERVICE = 5_000
@@ -193,8 +194,15 @@ _SECRET = re.compile(r"local SSL certificate (?P<secret>[\w.-]+/[\w.-]+) was not
 _NODE_FIELD = re.compile(r"\bnode=\\?\"(?P<node>[\w.-]+)\\?\"")
 
 
+# every row's words in one search: most lines hold none of them, and then no row can match (a row matches only a
+# line that holds one of its ``needs``); one pass over a line costs about a third of a substring test per word
+_ANY_NEEDED = trie_regex(frozenset(word for rule in LINE_RULES for word in rule.needs))
+
+
 def match_line(line: str) -> LineRule | None:
     lower = line.lower()
+    if _ANY_NEEDED.search(lower) is None:
+        return None
     for rule in LINE_RULES:
         if any(word in lower for word in rule.needs) and rule.regex.search(line):
             return rule

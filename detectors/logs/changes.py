@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain import ChangeEvent
 from bot.domain.workloads import workload_of_pod
+from detectors.logs.anchors import required_literals, trie_regex
 from detectors.logs.formats import BUILTIN_FORMATS, LineFormat, ParsedLine
 from detectors.logs.masking import mask
 from detectors.logs.parsing import clean, detect_format
@@ -176,18 +177,34 @@ CHANGE_ROWS: tuple[ChangeRow, ...] = (
               "2024-02-01T10:00:02Z INFO flags: feature flag \"new_checkout\" evaluated in 3ms"),
 )
 
-_TRIGGER = re.compile(
-    r"upgrade|install|updated|upgraded|erased|changed|chef|succeeded|configured|release|deploy|rolled|rolling|patched|"
-    r"edited|replaced|activated|applied|"
-    r"migrat|reload|reconfigur|sudo|sysctl|config_|commit|flag|toggle|feature|setting up|helm|image",
+# words one of which a line stating a change holds (lower case), searched as one trie: at each place a line
+# is read, one branch per next letter instead of a try of every word
+TRIGGER_WORDS = (
+    "upgrade", "install", "updated", "upgraded", "erased", "changed", "chef", "succeeded", "configured", "release",
+    "deploy", "rolled", "rolling", "patched", "edited", "replaced", "activated", "applied",
+    "migrat", "reload", "reconfigur", "sudo", "sysctl", "config_", "commit", "flag", "toggle", "feature", "setting up",
+    "helm", "image",
+)
+_TRIGGER = trie_regex(frozenset(TRIGGER_WORDS))
+
+
+# each row's lower-case literals one of which every line it reads holds (``anchors.required_literals``): on an
+# ASCII line, a row none of whose literals the line holds is not searched (case-insensitive matching also takes
+# a few non-ASCII letters for ASCII ones, which lower() does not turn into them: other lines search every row)
+_ROW_LITERALS: tuple[frozenset[str] | None, ...] = tuple(
+    required_literals(row.pattern) if row.pattern.isascii() else None for row in CHANGE_ROWS
 )
 
 
 def rows_matching(text: str) -> list[ChangeRow]:
     """The rows whose pattern reads ``text`` (every row, in table order)."""
-    if not _TRIGGER.search(text.lower()):
+    lower = text.lower()
+    if not _TRIGGER.search(lower):
         return []
-    return [row for row in CHANGE_ROWS if row.regex.search(text)]
+    if not text.isascii():
+        return [row for row in CHANGE_ROWS if row.regex.search(text)]
+    return [row for row, literals in zip(CHANGE_ROWS, _ROW_LITERALS, strict=True)
+            if (literals is None or any(word in lower for word in literals)) and row.regex.search(text)]
 
 
 def _parsed(text: str, fmt: LineFormat) -> ParsedLine | None:

@@ -34,10 +34,10 @@ from detectors.logs.culprits import DATABASE_PORTS, looked_up, peer_of, provider
 from detectors.logs.decisive_rules import (
     REQUESTED_DOWN,
     REQUESTED_DOWN_LINES,
-    RULES,
     RULES_BY_ID,
     TRIGGER,
     Rule,
+    rules_for,
 )
 from detectors.logs.dumps import dump_signals
 from detectors.logs.formats import BUILTIN_FORMATS, LineFormat, ParsedLine
@@ -178,7 +178,7 @@ def match_line(line: str, *, in_tail: bool = True) -> list[Rule]:
     lower = text.lower()
     if not TRIGGER.search(lower):
         return []
-    hits = [r for r in RULES if (in_tail or not r.generic) and r.matches(text, lower)]
+    hits = [r for r in rules_for(lower) if (in_tail or not r.generic) and r.regex.search(text)]
     return sorted(hits, key=lambda r: -r.score)
 
 
@@ -257,13 +257,13 @@ def findings_of(service: str, lines: Sequence[str], *,
         text = lines[index][:MAX_LINE_CHARS]
         lower = text.lower()
         near: bool | None = None  # whether the line was printed near the alert (parsed only when it matters)
-        for rule in RULES:
+        for rule in rules_for(lower):
             if rule.generic and index < tail_from:
                 if near is None:
                     near = _near_alert(headers, index, alert_time)
                 if not near:
                     continue
-            if not rule.matches(text, lower):
+            if not rule.regex.search(text):
                 continue
             device = headers.host(index) if rule.blame == "device" else None
             finding = _culprit(rule, lines, index, device)

@@ -569,3 +569,26 @@ RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 # The one cheap pass over lower-cased lines: a line holding none of the rules' required literals
 # matches no rule (every rule has such literals: a test checks it).
 TRIGGER = trie_regex(frozenset().union(*(r.literals or frozenset() for r in RULES)))
+
+# Which rules a line can match, from one pass: at each place one of the literals starts, the trie reads the longest
+# one there, and the shorter ones starting there are its prefixes; a rule can match only a line holding one of its
+# literals. Far cheaper than a substring test per literal of every rule (about 270 us a candidate line).
+_EVERY_START = re.compile(f"(?=({TRIGGER.pattern}))")
+_LITERALS = frozenset().union(*(r.literals or frozenset() for r in RULES))
+_WITH_PREFIXES: dict[str, tuple[str, ...]] = {
+    word: tuple(word[:n] for n in range(1, len(word) + 1) if word[:n] in _LITERALS) for word in _LITERALS
+}
+_RULES_OF: dict[str, tuple[int, ...]] = {
+    word: tuple(i for i, r in enumerate(RULES) if r.literals is not None and word in r.literals) for word in _LITERALS
+}
+_EVERY_LINE = frozenset(i for i, r in enumerate(RULES) if r.literals is None)  # no literal to wait for
+
+
+def rules_for(lower: str) -> list[Rule]:
+    """The rules one of whose literals ``lower`` (a lower-cased line) holds, in table order: the only ones that can
+    match the line (``Rule.matches`` is then the rule's regex alone)."""
+    held = set(_EVERY_LINE)
+    for start in _EVERY_START.finditer(lower):
+        for word in _WITH_PREFIXES[start.group(1)]:
+            held.update(_RULES_OF[word])
+    return [RULES[i] for i in sorted(held)]

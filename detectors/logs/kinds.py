@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from detectors.logs.anchors import required_literals
+
 KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     # a thread limit, before "OutOfMemoryError": the JVM names it so, but the heap is not full
     ("thread_pool_exhaustion", r"unable to create (?:new )?native thread|pthread_create failed|"
@@ -103,15 +105,23 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
                         r"Unexpected token \S+ in JSON"),
 )
 
-_COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in KIND_PATTERNS
+# each row's regex, and the lower-case literals one of which every match holds (``anchors.required_literals``):
+# a substring test of those costs far less than the case-insensitive search, and most texts hold none
+_COMPILED: tuple[tuple[str, re.Pattern[str], frozenset[str] | None], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE), required_literals(pattern) if pattern.isascii() else None)
+    for kind, pattern in KIND_PATTERNS
 )
 
 
 def kind_of(text: str) -> str | None:
     """The vocabulary kind the text names, or None."""
     head = text[:2000]
-    for kind, regex in _COMPILED:
+    # the literal shortcut only on ASCII text: case-insensitive matching also takes a few other letters for ASCII
+    # ones (the Kelvin sign for k, the long s for s), which lower-casing does not turn into them
+    lower = head.lower() if head.isascii() else None
+    for kind, regex, literals in _COMPILED:
+        if lower is not None and literals is not None and not any(word in lower for word in literals):
+            continue
         if regex.search(head):
             return kind
     return None

@@ -8,6 +8,7 @@ other formats (mixed streams), and continuation lines (indented, ``at ...``, ``C
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -62,30 +63,61 @@ def clean(line: str | bytes) -> str:
     return line.rstrip("\r\n")
 
 
+class _Failed:
+    """A format's parse raised on the line (detection counts it as not parsed)."""
+
+
+_FAILED = _Failed()
+Reading = ParsedLine | None | _Failed  # what a format's parse gave for one line
+
+
+def _read(fmt: LineFormat, text: str) -> Reading:
+    try:
+        return fmt.parse(text)
+    except Exception:  # noqa: BLE001 - a format must never break detection
+        return _FAILED
+
+
 def detect_format(lines: Iterable[str], *, sample: int = 200) -> LineFormat:
-    """The built-in format most of the first ``sample`` non-continuation lines parse with (else plain)."""
-    picked: list[str] = []
-    for line in lines:
+    """The built-in format most of the first ``sample`` non-continuation lines parse with, the first of
+    ``BUILTIN_FORMATS`` on a tie, when it parses at least 30% of them (else plain)."""
+    return _detect(lines, sample)[0]
+
+
+def _detect(lines: Iterable[str], sample: int) -> tuple[LineFormat, dict[int, Reading]]:
+    """``detect_format``, and how the format picked read each line it was picked by (by the line's index in
+    ``lines``), so a parser of the same lines need not parse them again."""
+    picked: list[tuple[int, str]] = []
+    for index, line in enumerate(lines):
         text = clean(line)
         if text.strip() and not _CONTINUATION.match(text):
-            picked.append(text)
+            picked.append((index, text))
             if len(picked) >= sample:
                 break
     if not picked:
-        return _PLAIN
-    best: LineFormat = _PLAIN
-    best_hits = 0
-    for fmt in BUILTIN_FORMATS:
+        return _PLAIN, {}
+    # Counting stops as soon as a format can no longer be picked, so the formats that parse the first line are
+    # counted first: the likely winner sets the bar early, and the others fail it within a line or two
+    # instead of being tried on every line.
+    first = [_read(fmt, picked[0][1]) for fmt in BUILTIN_FORMATS]
+    order = sorted(range(len(BUILTIN_FORMATS)), key=lambda i: not isinstance(first[i], ParsedLine))
+    best: int | None = None
+    best_hits = math.ceil(max(1, len(picked) * 0.3)) - 1  # to be picked, a format must parse more lines than this
+    best_reads: dict[int, Reading] = {}
+    for i in order:
+        # more lines than the best so far, or as many when it comes first in BUILTIN_FORMATS
+        bar = best_hits if best is None or i > best else best_hits - 1
         hits = 0
-        for text in picked:
-            try:
-                if fmt.parse(text) is not None:
-                    hits += 1
-            except Exception:  # a format must never break detection
-                continue
-        if hits > best_hits:
-            best, best_hits = fmt, hits
-    return best if best_hits >= max(1, len(picked) * 0.3) else _PLAIN
+        reads: dict[int, Reading] = {}
+        for tried, (index, text) in enumerate(picked):
+            if hits + len(picked) - tried <= bar:
+                break  # it can no longer pass the bar
+            reading = first[i] if tried == 0 else _read(BUILTIN_FORMATS[i], text)
+            reads[index] = reading
+            hits += isinstance(reading, ParsedLine)
+        if hits > bar:
+            best, best_hits, best_reads = i, hits, reads
+    return (_PLAIN, {}) if best is None else (BUILTIN_FORMATS[best], best_reads)
 
 
 def resolve_format(name: str | None = None, header: str | None = None) -> LineFormat | None:
@@ -100,16 +132,21 @@ def resolve_format(name: str | None = None, header: str | None = None) -> LineFo
 class LogParser:
     """Incremental parser: ``feed`` one line, get back the event it completed (if any)."""
 
-    def __init__(self, fmt: LineFormat, *, service: str | None = None, join_multiline: bool = True) -> None:
+    def __init__(self, fmt: LineFormat, *, service: str | None = None, join_multiline: bool = True,
+                 read: dict[int, Reading] | None = None) -> None:
         self.fmt = fmt
         self.service = service
         self.join_multiline = join_multiline
         self._pending: LogEvent | None = None
         self._others = [f for f in BUILTIN_FORMATS if f.name != fmt.name]
+        self._read = read if read is not None else {}  # line number -> what ``fmt`` read of it already (taken once)
 
-    def _parse(self, text: str) -> ParsedLine | None:
+    def _parse(self, text: str, line_no: int) -> ParsedLine | None:
         try:
-            parsed = self.fmt.parse(text)
+            reading = self._read.pop(line_no) if line_no in self._read else self.fmt.parse(text)
+            if isinstance(reading, _Failed):
+                return None
+            parsed = reading
             if parsed is None and text.startswith("{") and self.fmt.name != "json":
                 parsed = _JSON.parse(text)
             return parsed
@@ -130,7 +167,7 @@ class LogParser:
         text = clean(line)
         if not text.strip():
             return None
-        parsed = self._parse(text)
+        parsed = self._parse(text, line_no)
         if parsed is None:
             pending = self._pending
             if (self.join_multiline and pending is not None and _CONTINUATION.match(text)
@@ -164,13 +201,15 @@ def parse_lines(
     """Events of a stream of raw lines (format detected from the first lines when ``fmt`` is None)."""
     iterator = iter(lines)
     head: list[str | bytes] = []
+    read: dict[int, Reading] = {}
     if fmt is None:
         for line in iterator:
             head.append(line)
             if len(head) >= 200:
                 break
-        fmt = detect_format([clean(x) for x in head])
-    parser = LogParser(fmt, service=service, join_multiline=join_multiline)
+        fmt, reads = _detect([clean(x) for x in head], 200)
+        read = {start + index: reading for index, reading in reads.items()}
+    parser = LogParser(fmt, service=service, join_multiline=join_multiline, read=read)
     line_no = start - 1
     for source in (head, iterator):
         for line in source:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detectors.metrics.robust import median
+
 MAD_TO_SIGMA = 1.4826
 
 
@@ -54,8 +56,8 @@ def robust_scale(x: np.ndarray, reference: float) -> float:
     """Robust standard deviation of ``x`` with floors for flat or tiny segments."""
     if x.size == 0:
         return max(abs(reference) * 0.05, 1e-9)
-    med = float(np.median(x))
-    mad = float(np.median(np.abs(x - med))) * MAD_TO_SIGMA
+    med = median(x)
+    mad = median(np.abs(x - med)) * MAD_TO_SIGMA
     if x.size >= 4:
         q75, q25 = np.percentile(x, [75, 25])
         mad = max(mad, float(q75 - q25) / 1.349 * 0.5)
@@ -71,13 +73,13 @@ def noise_sd(x: np.ndarray, reference: float) -> float:
     if x.size < 3:
         return floor
     d = np.diff(x)
-    return max(float(np.median(np.abs(d - np.median(d)))) * MAD_TO_SIGMA / float(np.sqrt(2.0)), floor)
+    return max(median(np.abs(d - median(d))) * MAD_TO_SIGMA / float(np.sqrt(2.0)), floor)
 
 
 def robust_shift(y: np.ndarray, index: int) -> Shift:
     before_seg, after_seg = y[:index], y[index:]
-    before = float(np.median(before_seg))
-    after = float(np.median(after_seg))
+    before = median(before_seg)
+    after = median(after_seg)
     scale = max(robust_scale(before_seg, before), noise_sd(y, before))
     z_level = (after - before) / scale
     dev = np.sort((after_seg - before) / scale)

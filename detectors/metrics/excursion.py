@@ -22,6 +22,7 @@ import numpy as np
 
 from detectors.metrics.changepoint import MAD_TO_SIGMA, noise_sd
 from detectors.metrics.online import OnlineParams, score_series
+from detectors.metrics.robust import median
 
 EXCLUDE_Z = 4.0  # an earlier point this far from the baseline belongs to an excursion, not to normal
 ONSET_Z = 3.0  # points at least this far out in the bad direction belong to the current excursion
@@ -43,20 +44,20 @@ class Excursion:
 def robust_baseline(pre: np.ndarray) -> tuple[float, float, np.ndarray]:
     """(median, robust sd, kept mask) of ``pre`` once points of earlier excursions are left out."""
     keep = np.ones(pre.size, dtype=bool)
-    med = float(np.median(pre))
+    med = median(pre)
     sd = _spread(pre, med)
     for _ in range(3):
         new = np.abs(pre - med) <= EXCLUDE_Z * sd
         if new.sum() < max(5, MIN_KEEP * pre.size) or np.array_equal(new, keep):
             break
         keep = new
-        med = float(np.median(pre[keep]))
+        med = median(pre[keep])
         sd = _spread(pre[keep], med)
     return med, sd, keep
 
 
 def _spread(x: np.ndarray, med: float) -> float:
-    mad = float(np.median(np.abs(x - med))) * MAD_TO_SIGMA
+    mad = median(np.abs(x - med)) * MAD_TO_SIGMA
     return max(mad, noise_sd(x, med))
 
 
@@ -67,7 +68,7 @@ def current_excursion(y: np.ndarray, cut: int, directions: tuple[int, ...]) -> E
         return None
     pre = y[:cut]
     med, sd, keep = robust_baseline(pre)
-    level = float(np.median(y[max(0, cut - LEVEL_POINTS) : cut]))
+    level = median(y[max(0, cut - LEVEL_POINTS) : cut])
     best: Excursion | None = None
     for direction in directions:
         dev = direction * (pre - med) / sd

@@ -21,6 +21,7 @@ import numpy as np
 from scipy import stats
 
 from detectors.metrics.changepoint import linear_fit, noise_sd
+from detectors.metrics.robust import median
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def last_segment(t: np.ndarray, y: np.ndarray, direction: int) -> int:
     if y.size < 4:
         return 0
     d = np.diff(y) * direction
-    noise = noise_sd(y, float(np.median(y)))
+    noise = noise_sd(y, median(y))
     drops = np.nonzero(d < -max(6.0 * noise, 0.02 * float(np.ptp(y))))[0]
     return int(drops[-1] + 1) if drops.size else 0
 

@@ -68,6 +68,8 @@ from dataclasses import dataclass
 import bottleneck as bn
 import numpy as np
 
+from detectors.metrics.robust import median
+
 MAD_TO_SIGMA = 1.4826
 AR_STEP = 50  # the AR forecaster is refitted at every absolute position that is a multiple of this
 DRIFT_POINTS = 20  # residuals of the smoothed level averaged by the drift z
@@ -233,7 +235,7 @@ def seasonal_period(timestamps: np.ndarray | None, p: OnlineParams) -> int | Non
     """Points per ``period_s`` (a day) from the spacing of the first points, or None."""
     if timestamps is None or timestamps.size <= PERIOD_PROBE:
         return None
-    step = float(np.median(np.diff(timestamps[: PERIOD_PROBE + 1])))
+    step = median(np.diff(timestamps[: PERIOD_PROBE + 1]))
     if step <= 0:
         return None
     period = int(round(p.period_s / step))
@@ -295,7 +297,7 @@ def _ar_forecast(
         fit = fits.get(offset + t0) if fits is not None else None
         if fit is None:
             seg = y[t0 - window : t0]
-            mu = float(np.median(seg))
+            mu = median(seg)
             s = seg - mu
             cols = [s[order - 1 - j : s.size - 1 - j] for j in range(order)]
             design = np.column_stack([*cols, np.ones(s.size - order)])

@@ -44,11 +44,20 @@ def counter_to_rate(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return t[1:][keep], d[keep] / dt[keep]
 
 
-def prepare(series: MetricSeries) -> PreparedSeries:
+def epoch_seconds(series: MetricSeries) -> np.ndarray:
+    """Every timestamp of ``series`` in epoch seconds, in its order (read once, for every use of one analysis)."""
+    return np.fromiter((ts.timestamp() for ts in series.timestamps), dtype=np.float64, count=len(series.timestamps))
+
+
+def prepare(series: MetricSeries, *, epochs: np.ndarray | None = None) -> PreparedSeries:
+    """``epochs``: ``epoch_seconds(series)`` when the caller has it already (it is not changed)."""
     n = min(len(series.timestamps), len(series.values))
     if n == 0:
         return PreparedSeries(np.empty(0), np.empty(0), False)
-    t = np.fromiter((ts.timestamp() for ts in series.timestamps[:n]), dtype=np.float64, count=n)
+    if epochs is not None:
+        t = epochs[:n]
+    else:
+        t = np.fromiter((ts.timestamp() for ts in series.timestamps[:n]), dtype=np.float64, count=n)
     y = np.asarray(series.values[:n], dtype=np.float64)
     return prepare_arrays(t, y, metric=series.metric, labels=series.labels)
 

@@ -28,7 +28,8 @@ import numpy as np
 
 from bot.domain.models import MetricSeries
 from detectors.metrics.kinds import bad_directions, rule_for
-from detectors.metrics.prepare import prepare
+from detectors.metrics.prepare import epoch_seconds, prepare
+from detectors.metrics.robust import median
 
 MAD_TO_SIGMA = 1.4826
 
@@ -100,14 +101,15 @@ def _floor(family: str, level: float, p: RankParams) -> float:
 
 
 def score_series_at(
-    s: MetricSeries, alert_ts: float, baseline: np.ndarray | None, p: RankParams, data_end: float | None = None
+    s: MetricSeries, alert_ts: float, baseline: np.ndarray | None, p: RankParams, data_end: float | None = None,
+    *, epochs: np.ndarray | None = None,
 ) -> tuple[float, int, float, float, float] | None:
     """(z, direction, change_ts, before, peak) of one series around the alert, or None.
 
     None as well for a series that stopped a gap (``gap_steps`` of its steps) before the alert, or
     before ``data_end`` (where the other series end) when that comes first: its last points are not
-    the state at the alert."""
-    prep = prepare(s)
+    the state at the alert. ``epochs``: ``prepare.epoch_seconds(s)`` when the caller has it."""
+    prep = prepare(s, epochs=epochs)
     t, y = prep.t, prep.y
     if y.size == 0 or _stopped(t, min(alert_ts, data_end if data_end is not None else alert_ts), p):
         return None
@@ -123,8 +125,8 @@ def score_series_at(
     if ref.size < 2:
         return None
     family = _family(s.metric)
-    med = float(np.median(ref))
-    scale = max(float(np.median(np.abs(ref - med))) * MAD_TO_SIGMA, _floor(family, med, p))
+    med = median(ref)
+    scale = max(median(np.abs(ref - med)) * MAD_TO_SIGMA, _floor(family, med, p))
     hist = baseline[np.isfinite(baseline)] if baseline is not None else np.empty(0)
     if hist.size < p.min_history * 4:
         hist = _normal_history(pre[np.isfinite(pre)], med, scale, p)
@@ -162,7 +164,7 @@ def _stopped(t: np.ndarray, end: float, p: RankParams) -> bool:
     """Whether the series' last point is a gap (``gap_steps`` of its usual steps) or more before ``end``."""
     if p.gap_steps <= 0 or t.size < 2:
         return False
-    step = float(np.median(np.diff(t)))
+    step = median(np.diff(t))
     return step > 0 and float(t[-1]) <= end - p.gap_steps * step
 
 
@@ -172,7 +174,7 @@ def _data_start(t: np.ndarray, k: int, p: RankParams) -> int:
     if p.gap_steps <= 0 or t.size < 3 or k <= 0:
         return 0
     dt = np.diff(t)
-    step = float(np.median(dt))
+    step = median(dt)
     if step <= 0:
         return 0
     gaps = np.flatnonzero(dt[:k] >= p.gap_steps * step)
@@ -189,11 +191,11 @@ def _normal_history(pre: np.ndarray, med: float, scale: float, p: RankParams) ->
     return pre[:end]
 
 
-def reference_size(s: MetricSeries, alert_ts: float, baseline: np.ndarray | None, p: RankParams) -> int:
+def reference_size(s: MetricSeries, alert_ts: float, baseline: np.ndarray | None, p: RankParams,
+                   *, epochs: np.ndarray | None = None) -> int:
     """Finite points the baseline of ``s`` is estimated from (history plus pre-alert points)."""
-    n_pre = sum(
-        1 for t, v in zip(s.timestamps, s.values, strict=False) if t.timestamp() < alert_ts and v == v
-    )
+    times = (epochs if epochs is not None else epoch_seconds(s)).tolist()
+    n_pre = sum(1 for t, v in zip(times, s.values, strict=False) if t < alert_ts and v == v)
     n_hist = (
         int(np.isfinite(baseline).sum()) if baseline is not None and baseline.size >= p.min_history else 0
     )
@@ -271,12 +273,13 @@ def rank_metric_causes(
     baseline: dict[tuple[str, str, tuple[tuple[str, str], ...]], np.ndarray] | None = None,
     alert_metric: str | None = None,
     params: RankParams | None = None,
+    epochs: list[np.ndarray] | None = None,
 ) -> list[RankedCause]:
     """Services ranked by how likely their metrics show the origin of the alert, best first.
 
     ``baseline`` maps :func:`series_key` to values from normal operation; ``alert_metric`` is the
     alerting metric's name (its family is weighted first); ``topology`` maps a service to the
-    services it calls.
+    services it calls; ``epochs`` is ``prepare.epoch_seconds`` of each series, when the caller has it.
     """
     p = params or RankParams()
     proxy = re.compile(p.proxy_pattern, re.IGNORECASE)
@@ -287,11 +290,12 @@ def rank_metric_causes(
     moves: dict[str, list[_Move]] = {}
     weight: dict[str, float] = {}  # the weight of each service's best series: how far it is trusted
     bases = [baseline.get(series_key(s)) if baseline else None for s in series]
-    sizes = [reference_size(s, alert_ts, b, p) for s, b in zip(series, bases, strict=True)]
+    times = epochs if epochs is not None else [epoch_seconds(s) for s in series]  # each series' read once
+    sizes = [reference_size(s, alert_ts, b, p, epochs=e) for s, b, e in zip(series, bases, times, strict=True)]
     n_max = max(sizes, default=0)
-    data_end = max((max(ts.timestamp() for ts in s.timestamps) for s in series if s.timestamps), default=None)
-    for s, base, n_ref in zip(series, bases, sizes, strict=True):
-        found = score_series_at(s, alert_ts, base, p, data_end)
+    data_end = max((float(e.max()) for e in times if e.size), default=None)
+    for s, base, n_ref, e in zip(series, bases, sizes, times, strict=True):
+        found = score_series_at(s, alert_ts, base, p, data_end, epochs=e)
         if found is None:
             continue
         z, direction, change_ts, before, peak = found

@@ -49,8 +49,9 @@ from detectors.metrics.changepoint import (
 )
 from detectors.metrics.excursion import current_excursion, first_alarm, online_peak, online_scores
 from detectors.metrics.kinds import bad_directions, is_falling_bad, kind_for, rule_for, series_name
-from detectors.metrics.prepare import prepare
+from detectors.metrics.prepare import epoch_seconds, prepare
 from detectors.metrics.rank import RankedCause, rank_metric_causes
+from detectors.metrics.robust import median
 from detectors.metrics.silence import metric_silences
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def _drop_after_high(y: np.ndarray, shift: Shift) -> float:
     if shift.direction > 0 or i < 3:
         return 0.0
     k = min(10, i)
-    last_before = float(np.median(y[i - k : i]))
+    last_before = median(y[i - k : i])
     if last_before < float(np.percentile(y, 90)):
         return 0.0
     z_drop = (last_before - shift.after) / noise_sd(y[:i], last_before)
@@ -140,7 +141,7 @@ def _changepoint(
     elif hinge is not None and hinge.gain >= 0.3 and hinge.slope_change != 0.0:
         end = float(t[-1])
         extra = hinge.slope_change * (end - float(t[hinge.index]))
-        noise = max(hinge.resid_sd, noise_sd(y, float(np.median(y))))
+        noise = max(hinge.resid_sd, noise_sd(y, median(y)))
         resid = y - np.interp(t, [t[0], t[hinge.index], end], [0.0, 0.0, extra])
         sse_hinge = float(np.sum((resid - np.polyval(np.polyfit(t - t[0], resid, 1), t - t[0])) ** 2))
         if rule is not None and rule.family == "memory" and 1 in allowed and _levelled_rise(t, y, hinge, noise):
@@ -150,7 +151,7 @@ def _changepoint(
             rise = hinge.slope_before * float(t[hinge.index] - t[0])
             shape, direction, z = "ramp", 1, 0.5 * rise / noise
             change_ts = float(t[0])
-            before, after = float(np.median(y[:5])), float(y[-1])
+            before, after = median(y[:5]), float(y[-1])
             slope_per_h = hinge.slope_before * 3600.0
             idx = _climb_start(t[: hinge.index + 1], y[: hinge.index + 1], min_size)
             if idx:  # flat before it: the climb began inside the window, and that is when it changed
@@ -162,7 +163,7 @@ def _changepoint(
             shape, direction = "ramp", 1 if extra > 0 else -1
             z = 0.5 * abs(extra) / noise
             change_ts = float(t[hinge.index])
-            before, after = float(np.median(y[max(0, hinge.index - 5) : hinge.index + 1])), float(y[-1])
+            before, after = median(y[max(0, hinge.index - 5) : hinge.index + 1]), float(y[-1])
             slope_per_h = (hinge.slope_before + hinge.slope_change) * 3600.0
             idx = hinge.index
     if shape == "step" and rule is not None and rule.family == "memory":
@@ -171,7 +172,7 @@ def _changepoint(
             # a leak under way since before the window opened and not yet at its top: the whole window is the growth
             direction, z, slope = steady
             shape, change_ts, idx = "ramp", float(t[0]), 0
-            before, after = float(np.median(y[:5])), float(y[-1])
+            before, after = median(y[:5]), float(y[-1])
             slope_per_h = slope * 3600.0
     if direction not in allowed:
         return None
@@ -195,10 +196,10 @@ def _steady_climb(t: np.ndarray, y: np.ndarray, step_index: int) -> tuple[int, f
     slope, intercept, _ = linear_fit(t, y)
     resid = y - (intercept + slope * t)
     sse_line = float(np.dot(resid, resid))
-    noise = noise_sd(y, float(np.median(y)))
+    noise = noise_sd(y, median(y))
     climb = abs(slope) * float(t[-1] - t[0])
     if slope == 0.0 or noise <= 0.0 or sse_line >= STEADY_FIT * _step_sse(y, step_index) or climb < STEADY_RISE * noise \
-            or climb < STEADY_SHARE * abs(float(np.median(y))):
+            or climb < STEADY_SHARE * abs(median(y)):
         return None
     return (1 if slope > 0 else -1), 0.5 * climb / noise, slope
 
@@ -231,22 +232,23 @@ def _levelled_rise(t: np.ndarray, y: np.ndarray, hinge: Hinge, noise: float) -> 
     top = float(np.max(y))
     return (abs(after) <= LEVELLED_FLAT * hinge.slope_before and span > 0
             and float(t[hinge.index] - t[0]) >= LEVELLED_SPAN * span
-            and top > 0 and float(np.median(y[hinge.index:])) >= LEVELLED_TOP * top and rise >= 8.0 * noise)
+            and top > 0 and median(y[hinge.index:]) >= LEVELLED_TOP * top and rise >= 8.0 * noise)
 
 
 def _plateau(y: np.ndarray, idx: int, direction: int, shape: str) -> str:
     if shape == "step" and direction > 0 and y.size - idx >= 3:
         top = float(y.max())
         tail = y[idx:]
-        if top > 0 and float(np.median(tail)) >= 0.97 * top and float(np.std(tail)) <= 0.02 * abs(top):
+        if top > 0 and median(tail) >= 0.97 * top and float(np.std(tail)) <= 0.02 * abs(top):
             return "plateau_at_max"
     return shape
 
 
 def _analyse(
-    series: MetricSeries, alert_ts: float | None, min_points: int, min_score: float = 0.0
+    series: MetricSeries, alert_ts: float | None, min_points: int, min_score: float = 0.0,
+    epochs: np.ndarray | None = None,
 ) -> _Finding | None:
-    p = prepare(series)
+    p = prepare(series, epochs=epochs)
     t, y = p.t, p.y
     if y.size < min_points or float(np.ptp(y)) == 0.0:
         return None
@@ -286,8 +288,8 @@ def _analyse(
     # a slow fill or leak is judged by its fit and its time to exhaustion: the online detector's rank
     # calibration, over one alert window, has no history in which a steady bend is rare
     anomaly = anomaly_score(z) * (_online_weight(peak) if shape != "ramp" else 1.0)
-    anomaly *= _still_out(name, shift, shape, float(np.median(y[max(0, cut - 3) : cut])))
-    level = float(np.median(y[max(0, cut - 3) : cut]))
+    anomaly *= _still_out(name, shift, shape, median(y[max(0, cut - 3) : cut]))
+    level = median(y[max(0, cut - 3) : cut])
     span = float(t[-1] - t[0])
     return _Finding(
         series, shift, change_ts, kind, shape, z, anomaly, slope_per_h, level, span, float(t[-1]),
@@ -391,6 +393,7 @@ class _Origins:
 def _origin_order(
     series: list[MetricSeries], findings: list[_Finding], alert_ts: float | None,
     topology: dict[str, list[str]] | None, alert_metric: str | None = None,
+    epochs: list[np.ndarray | None] | None = None,
 ) -> _Origins:
     """How much each finding looks like the origin (1 .. 0) and whom each service is a victim of.
 
@@ -416,7 +419,8 @@ def _origin_order(
     # is unremarkable (a few points at the end of a noisy window) still explains its callers
     named = [s if _name(s) == s.metric else s.model_copy(update={"metric": _name(s)}) for s in series]
     at = datetime.fromtimestamp(alert_ts, tz=UTC)
-    everyone = rank_metric_causes(named, alert_time=at, topology=topology, alert_metric=alert_metric)
+    times = [e if e is not None else epoch_seconds(s) for s, e in zip(series, epochs, strict=True)] if epochs else None
+    everyone = rank_metric_causes(named, alert_time=at, topology=topology, alert_metric=alert_metric, epochs=times)
     ranked = [c for c in everyone if c.service in first]
     unranked = sorted(set(services) - {c.service for c in ranked}, key=lambda svc: first[svc])
     by_rank = [c.service for c in ranked] + unranked
@@ -451,9 +455,14 @@ def detect_metric_signals(
     its callers' anomalies and its own series name no cause, gets a ``metric.origin`` signal."""
     alert_ts = alert_time.timestamp() if alert_time is not None else None
     findings: list[_Finding] = []
+    epochs: list[np.ndarray | None] = []  # each series' timestamps read once, for every use below
     for s in series:
         try:
-            f = _analyse(s, alert_ts, min_points, min_score)
+            epochs.append(epoch_seconds(s))
+        except Exception:  # noqa: BLE001 - a clock the platform cannot read: each use reads it itself, as before
+            epochs.append(None)
+        try:
+            f = _analyse(s, alert_ts, min_points, min_score, epochs[-1])
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             logger.warning("metric series skipped", extra={"service": s.service, "metric": s.metric})
             continue
@@ -468,7 +477,7 @@ def detect_metric_signals(
     if not findings:
         return sorted(at_limit, key=lambda sig: -sig.score)
     try:
-        found = _origin_order(series, findings, alert_ts, topology, alert_metric)
+        found = _origin_order(series, findings, alert_ts, topology, alert_metric, epochs)
     except (ValueError, FloatingPointError):
         logger.warning("metric ranking failed; ordering by the changes alone")
         found = _origin_order(series, findings, None, topology)
@@ -587,7 +596,7 @@ def _at_limit_signals(
         def exhausted(v: float, *, bound: float = bound, falling: bool = falling) -> bool:
             return v <= bound if falling else v >= bound
 
-        level = float(np.median([v for _, v in points[-3:]]))
+        level = median([v for _, v in points[-3:]])
         if not exhausted(level):
             continue
         first = next(ts for ts, v in points if exhausted(v))
@@ -621,7 +630,7 @@ def _stale(points: list[tuple[float, float]], alert_ts: float | None) -> bool:
     its last value is not the state at the alert."""
     if alert_ts is None or len(points) < 2:
         return False
-    step = float(np.median(np.diff([ts for ts, _ in points])))
+    step = median(np.diff([ts for ts, _ in points]))
     return points[-1][0] < alert_ts - max(STALE_STEPS * step, 10.0)
 
 

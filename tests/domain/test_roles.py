@@ -58,3 +58,43 @@ def test_a_stray_quoted_line_makes_no_role() -> None:
 
 def test_roles_from_logs_names_only_services_whose_lines_say_it() -> None:
     assert roles_from_logs({"amber-cobalt": POSTGRES, "api": CLIENT, "": POSTGRES}) == {"amber-cobalt": DATABASE}
+
+
+# the forms are searched piecewise (roles._Form): the same lines must be found as by one search of each whole pattern
+_GLUED = ["xmysqld: started", "_mysqld[12]: x", "émysqld: x", "2rpd[7]: BGP_x", "abgpd: x", "ozone a.org/IN: x",
+          "aclient 10.0.0.1#53: query: x", "xBGP neighbor 10.0.0.1 Down", "LACPx", "SNMP_TRAP_LINK_DOWNx", "xnamed[3]: x",
+          "pdns_serverx[1]: x"]
+_BOUNDED = ["mysqld: started", "a mysqld[12]: x", "xmysqld: x then mysqld: y", "(rpd[7]: BGP_x", "-bgpd: x",
+            "ozone a.org/IN: x zone a.org/IN: y", "client 10.0.0.1#53: query: x", "BGP neighbor 10.0.0.1 Down", "x LACP",
+            "SNMP_TRAP_LINK_DOWN", "<30>named[3]: x", "pdns_server[1]: x", "a" * 990 + " LACP", "a" * 996 + " LACP"]
+
+
+@pytest.mark.parametrize("line", [*_GLUED, *_BOUNDED, *POSTGRES, *MYSQL, *MYSQL5, *REDIS, *MONGO, *ROUTER, *ROUTER_XR,
+                                  *BIND, *BIND_FILE, *COREDNS, *UNBOUND, *RESOLVING_CLIENT, *CLIENT])
+def test_a_form_finds_a_line_exactly_when_its_whole_pattern_does(line: str) -> None:
+    import re
+
+    from bot.domain.roles import _FORMS, _SERVER_LINES, MAX_CHARS
+
+    for (_, patterns), (_, forms) in zip(_FORMS, _SERVER_LINES, strict=True):
+        whole = re.compile("|".join(patterns))
+        assert any(f.found_in(line) for f in forms) == bool(whole.search(line[:MAX_CHARS])), line
+
+
+def test_a_word_boundary_is_read_at_every_place_the_word_occurs() -> None:
+    from bot.domain.roles import _SERVER_LINES
+
+    network = dict(_SERVER_LINES)[NETWORK]
+    assert not any(f.found_in("xLACP yLACP") for f in network)
+    assert any(f.found_in("xLACP yLACP LACP") for f in network)  # the third place is bounded
+    assert not any(f.found_in("a" * 996 + " LACP") for f in network)  # past the characters read
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 10, 11, 40, 400])
+def test_a_role_needs_its_share_of_lines_exactly(n: int) -> None:
+    need = max(2, -(-3 * n // 10))  # MIN_LINES, and MIN_SHARE of the lines rounded up
+    app = [f"2026-04-06T02:30:{i % 60:02d}Z INFO handled request {i}" for i in range(n)]
+    for hits in range(max(0, need - 2), min(n, need + 1) + 1):
+        for at_start in (True, False):  # the count is stopped early once reached, or once it can no longer be
+            lines = [POSTGRES[0]] * hits + app[: n - hits] if at_start else app[: n - hits] + [POSTGRES[0]] * hits
+            assert role_of_lines(lines) == (DATABASE if hits >= need else None), (n, hits, at_start)

@@ -282,3 +282,17 @@ def test_a_change_logged_without_a_zone_is_read_as_utc() -> None:
     ctx.events[0] = ctx.events[0].model_copy(update={"ts": ctx.events[0].ts.replace(tzinfo=None)})
     [signal] = [s for s in detect_kubernetes_signals(ctx) if s.detector == "k8s.lines"]
     assert signal.kind == "bad_deploy"
+
+
+def test_the_one_word_search_lets_through_every_line_a_rows_words_are_in() -> None:
+    # match_line skips a line none of the rows' words are in; each word, wherever it stands (and beside the first
+    # letters of the others, which a trie could take the wrong branch on), must let the line through
+    from detectors.kubernetes.lines import _ANY_NEEDED
+
+    words = sorted({word for rule in LINE_RULES for word in rule.needs})
+    starts = "".join(sorted({w[0] for w in words}))
+    for word in words:
+        for line in (word, f"x {word} y", f"{starts}{word}", f"{word[:-1]} {word}", word.upper()):
+            assert _ANY_NEEDED.search(line.lower()), (word, line)
+    assert _ANY_NEEDED.search("2026-05-27T15:31:02Z INFO handled request in 12 ms") is None
+

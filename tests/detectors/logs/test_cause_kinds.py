@@ -64,3 +64,28 @@ def test_real_messages_name_their_cause_kind(text: str, kind: str) -> None:
 )
 def test_ordinary_messages_name_no_cause(text: str) -> None:
     assert kind_of(text) is None
+
+
+def _first_row_searched_in_full(text: str) -> str | None:
+    """kind_of without its literal shortcut: every row's case-insensitive search, first match wins."""
+    import re
+
+    from detectors.logs.kinds import KIND_PATTERNS
+
+    head = text[:2000]
+    return next((kind for kind, pattern in KIND_PATTERNS if re.search(pattern, head, re.IGNORECASE)), None)
+
+
+def test_the_literal_shortcut_names_the_kind_the_full_searches_name() -> None:
+    from detectors.logs.kinds import _COMPILED
+
+    texts = ["RuntimeError: can't start new thread", "No space left on device", "fsync completed", "x" * 2100 + " OOMKilled",
+             "No ſpace left on device",  # the long s is an s to a case-insensitive search, not to lower()
+             "OOMKilled",  # the Kelvin sign is a k to both
+             "disk is full and connection refused", "ERROR:  deadlock detected", "a deadlock in ERROR:  deadlock detected"]
+    for _, _, literals in _COMPILED:  # each literal alone, capitalised, and inside other text
+        for word in literals or ():
+            texts += [word, word.upper(), f"at 10:00 {word.capitalize()} again"]
+    for text in texts:
+        assert kind_of(text) == _first_row_searched_in_full(text), text
+    assert kind_of("No ſpace left on device") == "disk_full"

@@ -527,3 +527,21 @@ def test_rule_ids_are_unique_and_kinds_are_vocabulary() -> None:
 def test_ordinary_lines_are_not_decisive(line: str) -> None:
     found = classify_line(line)
     assert found is None or found.rule.id not in {"db.slow_log", "db.table_full", "net.firewall_drop"}, line
+
+
+def _holding_a_literal(lower: str) -> list[str]:
+    """The rules whose literals the line holds, one substring test per literal (what ``rules_for`` must give)."""
+    return [r.id for r in RULES if r.literals is None or any(word in lower for word in r.literals)]
+
+
+def test_the_one_pass_finds_every_rule_whose_literal_a_line_holds() -> None:
+    from detectors.logs.decisive_rules import rules_for
+
+    literals = sorted({w for r in RULES for w in (r.literals or ())})
+    for word in literals:  # alone, inside other text, and right after a shorter literal it begins with
+        for lower in (word, f"x{word}y", f"{word[: len(word) // 2]}{word}", f"{word} {word[:-1]}"):
+            assert [r.id for r in rules_for(lower)] == _holding_a_literal(lower), lower
+    for _, line, *_ in [*ROWS, *NEAR_MISSES]:
+        lower = line[:2000].lower()
+        assert [r.id for r in rules_for(lower)] == _holding_a_literal(lower), line
+    assert rules_for("2026-05-27t15:31:02z info handled request in 12 ms") == []

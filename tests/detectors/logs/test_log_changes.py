@@ -84,3 +84,32 @@ def test_the_changes_detector_reads_log_changes_unless_the_change_log_has_that_c
     told = ChangeEvent(ts=when + timedelta(minutes=3), kind="config", service="node", text="patch window")
     found = changes_detector(ctx.model_copy(update={"events": [told]}))
     assert [s.evidence[0].summary.split(": ", 1)[1] for s in found] == ["patch window"]
+
+
+def test_the_word_trie_finds_a_line_exactly_when_one_of_the_words_is_in_it() -> None:
+    from detectors.logs.changes import _TRIGGER, TRIGGER_WORDS
+
+    starts = "".join(sorted({w[0] for w in TRIGGER_WORDS}))
+    for word in TRIGGER_WORDS:  # alone, in text, after the first letters of every word, after its own beginning
+        for line in (word, f"x {word} y", f"{starts}{word}", f"{word[:-1]}{word}"):
+            assert _TRIGGER.search(line)
+        assert not _TRIGGER.search(word[:-1]) or any(w in word[:-1] for w in TRIGGER_WORDS)
+    for row in CHANGE_ROWS:  # every row's own line passes the gate before it
+        assert _TRIGGER.search(row.positive.lower())
+    assert _TRIGGER.search("2024-02-01t10:00:02z info handled request in 12 ms") is None
+
+
+def test_rows_skipped_for_their_literals_are_rows_that_would_not_have_read_the_line() -> None:
+    from detectors.logs.changes import _ROW_LITERALS
+
+    def every_row_searched(text: str) -> list[str]:  # rows_matching without the literal shortcut
+        from detectors.logs.changes import _TRIGGER
+
+        return [row.id for row in CHANGE_ROWS if row.regex.search(text)] if _TRIGGER.search(text.lower()) else []
+
+    texts = [t for row in CHANGE_ROWS for t in (row.positive, row.negative, row.positive.upper())]
+    texts += [f"deploy {word.upper()} x" for literals in _ROW_LITERALS for word in (literals or ())]
+    texts += ["sudo ſysctl: net.ipv4.ip_forward = 0"]  # a case-insensitive s matches the long s: every row searched
+    for text in texts:
+        assert [row.id for row in rows_matching(text)] == every_row_searched(text), text
+    assert [row.id for row in rows_matching("sudo ſysctl: net.ipv4.ip_forward = 0")] == ["config.sysctl"]

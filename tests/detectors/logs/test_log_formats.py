@@ -154,3 +154,71 @@ def test_an_application_line_with_an_iso_clock_is_not_read_as_syslog() -> None:
     fmt = Syslog3164Format()
     assert fmt.parse('2026-01-15T19:05:00Z level=info msg="request" path=/api/v2/me status=200') is None
     assert fmt.parse("2019-03-01T10:00:00.123Z 12 [ERROR] Slave SQL for channel '': Error_code: 1062") is None
+
+
+def _detected_by_counting_every_line(lines: list[str]) -> str:
+    """detect_format as specified: every format counted on every picked line, the first of the most on a tie."""
+    from detectors.logs.formats import BUILTIN_FORMATS
+    from detectors.logs.parsing import _CONTINUATION, clean
+
+    picked = [clean(x) for x in lines if clean(x).strip() and not _CONTINUATION.match(clean(x))][:200]
+    best, best_hits = "plain", 0
+    for fmt in BUILTIN_FORMATS:
+        hits = sum(1 for text in picked if fmt.parse(text) is not None)
+        if hits > best_hits:
+            best, best_hits = fmt.name, hits
+    return best if picked and best_hits >= max(1, len(picked) * 0.3) else "plain"
+
+
+_OTHERS = ["081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660",
+           "plain words and nothing else", "    at com.shop.Checkout.pay(Checkout.java:42)", "",
+           '{"not": "closed"', "{\"msg\": \"no time\"}", "level=info"]
+
+
+def test_the_format_counted_with_early_stops_is_the_one_counting_every_line_picks() -> None:
+    import random
+
+    rng = random.Random(7)
+    kinds = [*SAMPLES.values(), *_OTHERS]
+    for _ in range(150):
+        mix = rng.sample(kinds, rng.randint(1, 4))
+        lines = [rng.choice(mix) for _ in range(rng.randint(1, 250))]
+        assert detect_format(lines).name == _detected_by_counting_every_line(lines), lines[:5]
+
+
+def test_on_a_tie_the_first_builtin_format_wins_even_when_the_other_reads_the_first_line() -> None:
+    lines = [SAMPLES["access"], SAMPLES["klog"]] * 5  # klog comes before access in BUILTIN_FORMATS
+    assert detect_format(lines).name == "klog" == _detected_by_counting_every_line(lines)
+    three = [SAMPLES["access"]] * 3 + ["plain"] * 7  # 30% of the lines: enough
+    assert detect_format(three).name == "access" and detect_format(three[:2] + three[3:]).name == "plain"
+
+
+def test_lines_read_while_detecting_give_the_events_a_second_reading_gives() -> None:
+    import random
+
+    rng = random.Random(11)
+    kinds = [*SAMPLES.values(), *_OTHERS, "Caused by: java.io.IOException: x", "Traceback (most recent call last):"]
+    for _ in range(60):
+        lines: list[str | bytes] = [rng.choice(kinds) for _ in range(rng.randint(1, 260))]
+        lines = [x.encode() if rng.random() < 0.1 else x for x in lines]
+        for start in (1, 40):
+            fmt = detect_format([x if isinstance(x, str) else x.decode() for x in lines[:200]])
+            reread = [repr(e) for e in parse_lines(lines, fmt=fmt, start=start)]
+            assert [repr(e) for e in parse_lines(lines, start=start)] == reread
+
+
+def test_a_format_that_raised_while_detecting_reads_nothing_as_when_it_raises_again() -> None:
+    from detectors.logs.parsing import _FAILED, LogParser
+
+    class Raising:
+        name = "raising"
+
+        def parse(self, line: str) -> None:
+            raise ValueError(line)
+
+    line = '{"msg": "disk full", "level": "error"}'
+    fresh, reread = LogParser(Raising()), LogParser(Raising(), read={1: _FAILED})  # type: ignore[arg-type]
+    for parser in (fresh, reread):
+        assert parser.feed(line, 1) is None
+    a, b = fresh.flush(), reread.flush()
+    assert a is not None and b is not None and repr(a) == repr(b) and a.level == "error"

@@ -240,3 +240,29 @@ def test_a_series_that_stopped_long_before_the_alert_is_not_scored_as_at_the_ale
     off = rank_metric_causes([stopped, series("web", "latency_p99", live)], alert_time=ALERT,
                              alert_metric="latency", params=RankParams(gap_steps=0))
     assert {c.service for c in off} == {"store", "web"}
+
+
+def test_timestamps_read_once_by_the_caller_give_the_ranking_reading_them_itself_gives() -> None:
+    import random
+
+    from detectors.metrics.prepare import epoch_seconds, prepare
+
+    rng = random.Random(5)
+    made = [series("db", "db_connections_in_use", [10.0] * 40 + [95.0] * 20),
+            series("api", "http_request_duration_seconds", noisy(60, 0.2, 0.02, 1)),
+            series("api", "http_requests_total", np.cumsum(noisy(60, 5.0, 1.0, 2)))]
+    shuffled = made[1].model_copy(deep=True)  # out of order and with a duplicate: prepare sorts a copy
+    order = list(range(60))
+    rng.shuffle(order)
+    shuffled.timestamps = [shuffled.timestamps[i] for i in order] + [shuffled.timestamps[0]]
+    shuffled.values = [shuffled.values[i] for i in order]  # one timestamp more than values
+    everything = [*made, shuffled.model_copy(update={"service": "edge"})]
+    at = T0 + timedelta(minutes=45)
+    epochs = [epoch_seconds(s) for s in everything]
+    kept = [e.copy() for e in epochs]
+    given = rank_metric_causes(everything, alert_time=at, epochs=epochs)
+    assert given == rank_metric_causes(everything, alert_time=at) and given
+    for s, e, before in zip(everything, epochs, kept, strict=True):
+        assert np.array_equal(e, before)  # read, never changed
+        a, b = prepare(s), prepare(s, epochs=e)
+        assert np.array_equal(a.t, b.t) and np.array_equal(a.y, b.y) and a.is_counter == b.is_counter
