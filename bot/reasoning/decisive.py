@@ -134,6 +134,12 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     member = _MEMBER_NUMBER.sub("", labels[0])  # one numbered host of a fleet (ny-lb05, web-3) -> the fleet
     if member != labels[0] and member in known_lower:
         return known_lower[member]
+    # ... or the fleet known by its product's full name, the stem plus a short suffix (rabbit-2 -> rabbitmq,
+    # mongo-1 -> mongodb): the one known name that is the stem and one to three more letters
+    product = [k for k in known_lower if re.fullmatch(rf"{re.escape(member)}[a-z]{{1,3}}", k)] \
+        if member != labels[0] and len(member) >= 4 else []
+    if len(product) == 1:
+        return known_lower[product[0]]
     # a known service inside the first label (orders-db-primary -> orders-db), the longest one
     inside = [k for k in known_lower if len(k) >= 3 and re.search(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])", member)]
     if inside:
@@ -723,6 +729,56 @@ def requested_drops(signals: list[Signal]) -> list[Signal]:
     return out
 
 
+# The kernel OOM-kills a process on a host; the host's log names the program. When the program is a known server's
+# (``redis-server``, ``mysqld``, ``ceph-osd``: the product a component of the incident is named after), the kill is that
+# component's ``oom_kill``, not the host's (docs/causes.md OOM kills): its callers' refused connections follow from it.
+# Programs that run many things (``java``, ``python``, ``node``) or the node's own agents (``kubelet``) name no component.
+DAEMON_PRODUCTS: dict[str, str] = {
+    "redis-server": "redis",
+    "mysqld": "mysql",
+    "mariadbd": "mariadb",
+    "postgres": "postgres",
+    "postmaster": "postgres",
+    "mongod": "mongo",
+    "memcached": "memcached",
+    "ceph-osd": "ceph",
+    "ceph-mon": "ceph",
+    "beam.smp": "rabbitmq",
+    "etcd": "etcd",
+    "haproxy": "haproxy",
+    "envoy": "envoy",
+    "nginx": "nginx",
+    "clickhouse-serv": "clickhouse",  # the kernel's 15-character process name of clickhouse-server
+    "influxd": "influx",
+    "consul": "consul",
+}
+
+
+def daemon_owner(program: str, names: Iterable[str]) -> str | None:
+    """The one known component a server program belongs to: named as its product (``redis``), with the product as a
+    part of its name (``redis-cache``, ``orders-redis``) or as its start (``mongodb``); None when none or several."""
+    product = DAEMON_PRODUCTS.get(program.lower())
+    if product is None:
+        return None
+    fits = sorted({n for n in names if n.lower() == product or product in re.split(r"[-_.]", n.lower())
+                   or n.lower().startswith(product)})
+    exact = [n for n in fits if n.lower() == product]
+    if exact:
+        return exact[0]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _killed_daemon(sig: Signal, names: list[str]) -> Signal:
+    """A kernel OOM kill whose victim is a known component's server program blames that component."""
+    program = sig.attributes.get("killed_program") if sig.attributes else None
+    if not isinstance(program, str) or sig.attributes.get("culprit") or not is_decisive(sig):
+        return sig
+    owner = daemon_owner(program, names)
+    if owner is None or owner == sig.service:
+        return sig
+    return sig.model_copy(update={"attributes": {**sig.attributes, "culprit": owner}})
+
+
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None,
              roles: Roles | None = None, machines: Mapping[str, str] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it. ``roles``: what
@@ -730,7 +786,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
     the service whose own log shows it as its machine (``detectors.logs.machines``)."""
     signals = fleet_members(revive_incident_start(requested_drops(signals)), topology)
     names = sorted({k for k in known if k})
-    signals = [_quoted_database_error(s, topology or {}, roles) for s in signals]
+    signals = [_killed_daemon(_quoted_database_error(s, topology or {}, roles), names) for s in signals]
     failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}
     fleets = _log_fleets(signals, names)
     out: list[Signal] = []
