@@ -134,10 +134,10 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     member = _MEMBER_NUMBER.sub("", labels[0])  # one numbered host of a fleet (ny-lb05, web-3) -> the fleet
     if member != labels[0] and member in known_lower:
         return known_lower[member]
-    # ... or the fleet known by its product's full name, the stem plus a short suffix (rabbit-2 -> rabbitmq,
-    # mongo-1 -> mongodb): the one known name that is the stem and one to three more letters
-    product = [k for k in known_lower if re.fullmatch(rf"{re.escape(member)}[a-z]{{1,3}}", k)] \
-        if member != labels[0] and len(member) >= 4 else []
+    # ... or the fleet known by its product's full name, the stem plus a product suffix (rabbit-2 -> rabbitmq,
+    # mongo-1 -> mongodb, postgres-3 -> postgresql): the one known name that is the stem and such a suffix
+    product = [k for k in known_lower if re.fullmatch(rf"{re.escape(member)}(?:{_PRODUCT_SUFFIXES})", k)] \
+        if re.search(r"-\d+$", labels[0]) and len(member) >= 4 else []
     if len(product) == 1:
         return known_lower[product[0]]
     # a known service inside the first label (orders-db-primary -> orders-db), the longest one
@@ -165,6 +165,7 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
 
 
 _MEMBER_NUMBER = re.compile(r"-?\d+[a-z]?$")
+_PRODUCT_SUFFIXES = "mq|db|sql|ql"  # what a product's full name adds to its short one (rabbitmq, mongodb, postgresql)
 
 
 def _host_owner(sig: Signal, target: str, names: list[str], topology: dict[str, list[str]], roles: Roles | None,
@@ -828,6 +829,35 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             }))
     return busy_refusals(triggers_to_limits(slow_listeners(consequences_to_mechanism(out, topology, roles)),
                                             topology))
+
+
+# A time-handling fault (``app.clock``: a leap second inserted, time went backwards) is the application's, named by
+# its shape (docs/causes.md): when the same component's CPU saturates from that moment (a clock step that sets
+# sleeping threads spinning), the shape is ``cpu_saturation``; else it stays an exception surge.
+CLOCK_RULES = frozenset({"app.clock"})
+CLOCK_SHAPE_WINDOW = timedelta(minutes=5)
+CLOCK_CPU_MIN = 0.6
+
+
+def _utc(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def clock_shapes(signals: list[Signal]) -> list[Signal]:
+    """Clock findings re-kinded ``cpu_saturation`` on a component whose CPU saturated within
+    ``CLOCK_SHAPE_WINDOW`` of the first such line."""
+    out: list[Signal] = []
+    for sig in signals:
+        if sig.attributes.get("rule") in CLOCK_RULES and is_decisive(sig) and sig.started_at is not None:
+            spun = any(o.service == sig.service and o.kind == "cpu_saturation" and float(o.score) >= CLOCK_CPU_MIN
+                       and o.started_at is not None
+                       and abs(_utc(o.started_at) - _utc(sig.started_at)) <= CLOCK_SHAPE_WINDOW
+                       for o in signals)
+            if spun:
+                sig = sig.model_copy(update={"kind": "cpu_saturation",
+                                             "attributes": {**sig.attributes, "shape_of": "cpu_saturation"}})
+        out.append(sig)
+    return out
 
 
 # The kernel's "Possible SYN flooding on port N. Sending cookies." says that a listening socket's queue of half-open

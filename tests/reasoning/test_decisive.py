@@ -19,7 +19,7 @@ from detectors.changes import detect_change_signals
 
 from .factories import at, context, signal
 
-KNOWN = ["checkout", "orders-db", "payments", "coredns", "rabbitmq", "mongodb", "webhooks", "rabq"]
+KNOWN = ["checkout", "orders-db", "payments", "coredns", "rabbitmq", "mongodb", "webhooks", "rabmq"]
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,8 @@ KNOWN = ["checkout", "orders-db", "payments", "coredns", "rabbitmq", "mongodb", 
         ("api.stripe.com", "api.stripe.com"),
         ("rabbit-2", "rabbitmq"),  # a numbered node of a fleet known by its product's full name
         ("mongo-1.internal", "mongodb"),
-        ("web-3", "web-3"),  # no known name is its stem plus a short suffix (webhooks is not web's)
+        ("web-3", "web-3"),  # webhooks is no product name of web's
+        ("rabbit2", "rabbit2"),  # a number without its hyphen: not read as a fleet's member here
         ("rab-2", "rab-2"),  # too short a stem to name a product
         ("registry.example.com", "registry.example.com"),
         ("ledger.payments.svc.cluster.local:8443", "ledger"),
