@@ -240,3 +240,21 @@ def test_thirteenth_batch_is_complete_balanced_and_new() -> None:
     assert len(companies) >= 12 and companies.isdisjoint(earlier), companies & earlier
     assert len({t["root_cause_kind"] for t in truths}) >= 8
     assert len({load_bundle(case)[0].incident.alerts[0].source for case in THIRTEENTH_BATCH}) >= 5
+
+
+FOURTEENTH_BATCH = [c for c in CASES if 296 <= int(c.name.split("-")[1]) <= 315]
+
+
+def test_fourteenth_batch_is_complete_balanced_and_on_platform_services() -> None:
+    """pm-296..315: twenty cases, ten dev and ten test, over at least eighteen companies, at least eight kinds, alerts
+    from at least five vendors, every bundle with a change or note on a component other than the truth's (a red
+    herring), aimed at platform services (storage, brokers, caches, search, balancers and CDNs, providers)."""
+    assert [int(c.name.split("-")[1]) for c in FOURTEENTH_BATCH] == list(range(296, 316))
+    truths = [_truth(case) for case in FOURTEENTH_BATCH]
+    assert Counter(t["split"] for t in truths) == {"dev": 10, "test": 10}
+    assert len({company_of(t["modelled_on"]) for t in truths}) >= 18
+    assert len({t["root_cause_kind"] for t in truths}) >= 8
+    assert len({load_bundle(case)[0].incident.alerts[0].source for case in FOURTEENTH_BATCH}) >= 5
+    categories = Counter(t["category"] for t in truths)
+    for category in ("storage", "memory", "deploy", "dependency", "network"):
+        assert categories[category] >= 1, category
