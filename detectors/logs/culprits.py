@@ -150,7 +150,7 @@ def looked_up(line: str) -> str | None:
 
 # provider hosts -> short provider names (docs/causes.md: "s3", "stripe")
 _AWS = re.compile(r"(?:^|\.)(s3|dynamodb|sqs|sns|kinesis|lambda|sts|ecr|secretsmanager|kms|logs|monitoring|"
-                  r"cognito-idp|cognito-identity|rds|elasticache|ssm|execute-api|apigateway|email|route53|cloudfront)"
+                  r"cognito-idp|cognito-identity|ssm|execute-api|apigateway|email|route53)"
                   r"(?:[.-][a-z0-9-]+)*\.amazonaws\.com$")
 # an AWS endpoint's first label -> the short name the service is known by (``cognito-idp`` -> ``cognito``)
 _AWS_SHORT = {"cognito-idp": "cognito", "cognito-identity": "cognito", "execute-api": "apigateway", "email": "ses"}

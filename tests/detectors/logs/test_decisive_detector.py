@@ -404,7 +404,8 @@ def test_go_read_timeout_blames_the_address_after_the_arrow_not_its_own_socket()
         ("cognito-identity.eu-west-1.amazonaws.com", "cognito"),
         ("abc123.execute-api.eu-west-1.amazonaws.com", "apigateway"),
         ("email.us-east-1.amazonaws.com", "ses"),
-        ("rds.eu-central-1.amazonaws.com", "rds"),
+        # a managed database's endpoint names the customer's own instance first: that database, not a provider
+        ("api-db.c9akciq32.us-east-1.rds.amazonaws.com", None),
         ("dynamodb.us-east-1.amazonaws.com", "dynamodb"),
         ("api.example.com", None),
     ],
