@@ -916,9 +916,8 @@ def logs_of_machines(context: IncidentContext) -> dict[str, str]:
         if not name or name in named:
             continue
         hosts = header_hosts(lines)
-        services = {owners.get(h) for h in hosts}
-        if hosts and len(services) == 1 and None not in services:
-            out[name] = next(iter(services))  # type: ignore[arg-type]
+        if hosts and all(h in owners for h in hosts) and len({owners[h] for h in hosts}) == 1:
+            out[name] = owners[next(iter(hosts))]
     return out
 
 
