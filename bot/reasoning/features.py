@@ -488,7 +488,8 @@ def _change_explains(scene: _Scene) -> None:
                  or ((s.kind in _UNREACHABLE_KINDS or s.attributes.get("rule") in _GONE_RULES)
                      and s.attributes.get("reporter")
                      and not _own_mechanism_on(scene, change.service))))
-            and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
+            and (timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
+                 or (throttle and s.kind == "rate_limited" and _first_seen_within(s, change.ts, DEPLOY_FIT_WINDOW)))
         ]
         if not preempted:
             own = own + _member_failures(scene, change)
@@ -496,6 +497,19 @@ def _change_explains(scene: _Scene) -> None:
             continue
         best = max(own, key=lambda s: float(s.score))
         _credit_change(scene, change, own, f"then on {change.service}: {best.title[:160]}", on=change.service)
+
+
+def _first_seen_within(signal: Signal, start: datetime, window: timedelta) -> bool:
+    """Whether the signal's template first appeared in its log (``first_seen``: the surge of a refusal that grew
+    over an hour is dated by its window, later than its first line) between ``start`` and ``start + window``."""
+    raw = signal.attributes.get("first_seen") if signal.attributes else None
+    if not isinstance(raw, str):
+        return False
+    try:
+        seen = _aware(datetime.fromisoformat(raw))
+    except ValueError:
+        return False
+    return seen is not None and timedelta(0) <= seen - start <= window
 
 
 def _member_failures(scene: _Scene, change: Change) -> list[Signal]:

@@ -59,6 +59,7 @@ class TemplateStats:
     current: int = 0
     examples: list[LogEvent] = field(default_factory=list)
     first_ts: datetime | None = None
+    seen_ts: datetime | None = None  # the template's first line in the whole log, baseline included
     levels: dict[str | None, int] = field(default_factory=dict)
 
     @property
@@ -151,6 +152,8 @@ class LogComparison:
         """One baseline event (``cluster_id`` when the caller mined it already, e.g. in a batch)."""
         st = self._mine(event, cluster_id)
         st.baseline += 1
+        if event.ts is not None and (st.seen_ts is None or event.ts < st.seen_ts):
+            st.seen_ts = event.ts
         self.base.add(event)
         key = _session_key(event)
         prev = self._base_last.get(key, -1)
@@ -209,6 +212,8 @@ class LogComparison:
             into.examples = sorted(into.examples + st.examples, key=lambda e: e.line_no)[:MAX_EVIDENCE]
             if st.first_ts is not None and (into.first_ts is None or st.first_ts < into.first_ts):
                 into.first_ts = st.first_ts
+            if st.seen_ts is not None and (into.seen_ts is None or st.seen_ts < into.seen_ts):
+                into.seen_ts = st.seen_ts
             for lvl, n in st.levels.items():
                 into.levels[lvl] = into.levels.get(lvl, 0) + n
         return out
@@ -414,6 +419,7 @@ def _template_signal(
         evidence=_evidence(service, st.examples),
         attributes={
             "template_id": st.template_id, "template": template, "count": st.current,
+            "first_seen": (st.seen_ts or st.first_ts).isoformat() if (st.seen_ts or st.first_ts) else None,
             "baseline_count": st.baseline, "p_value": p, "level": level,
             "signature": cluster.signature if cluster else None,
         },

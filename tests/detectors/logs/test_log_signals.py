@@ -37,6 +37,9 @@ def test_surge_of_a_known_template_is_significant_and_a_steady_one_is_not() -> N
     surge = next(s for s in loud if s.detector == "log.rate_surge")
     assert surge.kind == "network_latency"
     assert surge.attributes["count"] > surge.attributes["baseline_count"] > 0
+    # the surge is dated by its window; its template's first line, in the baseline, is kept beside it
+    first = min(line for line in surging if "upstream" in line)
+    assert surge.attributes["first_seen"] == iso_of(first)
 
 
 def test_error_share_signal_and_explicit_baseline() -> None:
@@ -104,3 +107,9 @@ def test_kind_mapping_examples() -> None:
     assert kind_of("upstream returned HTTP 429 Too Many Requests") == "rate_limited"
     assert kind_of("Back-off restarting failed container; CrashLoopBackOff") == "crash_loop"
     assert kind_of("GET /health 200 in 3ms") is None
+
+
+def iso_of(line: str) -> str:
+    from datetime import datetime
+
+    return datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")).isoformat()
