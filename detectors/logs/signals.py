@@ -412,6 +412,7 @@ def _template_signal(
         "log.rare": "rare error template",
     }[detector]
     short = template if len(template) <= 120 else template[:117] + "..."
+    seen = st.seen_ts or st.first_ts  # the template's first line in the whole log
     title = f"{service}: {words} ({st.baseline} -> {st.current}): {short}"
     return Signal(
         source=SignalSource.LOGS, detector=detector, service=service, kind=kind, title=title,
@@ -419,7 +420,7 @@ def _template_signal(
         evidence=_evidence(service, st.examples),
         attributes={
             "template_id": st.template_id, "template": template, "count": st.current,
-            "first_seen": (st.seen_ts or st.first_ts).isoformat() if (st.seen_ts or st.first_ts) else None,
+            "first_seen": seen.isoformat() if seen is not None else None,
             "baseline_count": st.baseline, "p_value": p, "level": level,
             "signature": cluster.signature if cluster else None,
         },
