@@ -134,6 +134,12 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     member = _MEMBER_NUMBER.sub("", labels[0])  # one numbered host of a fleet (ny-lb05, web-3) -> the fleet
     if member != labels[0] and member in known_lower:
         return known_lower[member]
+    # ... or the fleet known by its product's full name, the stem plus a product suffix (rabbit-2 -> rabbitmq,
+    # mongo-1 -> mongodb, postgres-3 -> postgresql): the one known name that is the stem and such a suffix
+    product = [k for k in known_lower if re.fullmatch(rf"{re.escape(member)}(?:{_PRODUCT_SUFFIXES})", k)] \
+        if re.search(r"-\d+$", labels[0]) and len(member) >= 4 else []
+    if len(product) == 1:
+        return known_lower[product[0]]
     # a known service inside the first label (orders-db-primary -> orders-db), the longest one
     inside = [k for k in known_lower if len(k) >= 3 and re.search(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])", member)]
     if inside:
@@ -159,6 +165,7 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
 
 
 _MEMBER_NUMBER = re.compile(r"-?\d+[a-z]?$")
+_PRODUCT_SUFFIXES = "mq|db|sql|ql"  # what a product's full name adds to its short one (rabbitmq, mongodb, postgresql)
 
 
 def _host_owner(sig: Signal, target: str, names: list[str], topology: dict[str, list[str]], roles: Roles | None,
@@ -723,6 +730,56 @@ def requested_drops(signals: list[Signal]) -> list[Signal]:
     return out
 
 
+# The kernel OOM-kills a process on a host; the host's log names the program. When the program is a known server's
+# (``redis-server``, ``mysqld``, ``ceph-osd``: the product a component of the incident is named after), the kill is that
+# component's ``oom_kill``, not the host's (docs/causes.md OOM kills): its callers' refused connections follow from it.
+# Programs that run many things (``java``, ``python``, ``node``) or the node's own agents (``kubelet``) name no component.
+DAEMON_PRODUCTS: dict[str, str] = {
+    "redis-server": "redis",
+    "mysqld": "mysql",
+    "mariadbd": "mariadb",
+    "postgres": "postgres",
+    "postmaster": "postgres",
+    "mongod": "mongo",
+    "memcached": "memcached",
+    "ceph-osd": "ceph",
+    "ceph-mon": "ceph",
+    "beam.smp": "rabbitmq",
+    "etcd": "etcd",
+    "haproxy": "haproxy",
+    "envoy": "envoy",
+    "nginx": "nginx",
+    "clickhouse-serv": "clickhouse",  # the kernel's 15-character process name of clickhouse-server
+    "influxd": "influx",
+    "consul": "consul",
+}
+
+
+def daemon_owner(program: str, names: Iterable[str]) -> str | None:
+    """The one known component a server program belongs to: named as its product (``redis``), with the product as a
+    part of its name (``redis-cache``, ``orders-redis``) or as its start (``mongodb``); None when none or several."""
+    product = DAEMON_PRODUCTS.get(program.lower())
+    if product is None:
+        return None
+    fits = sorted({n for n in names if n.lower() == product or product in re.split(r"[-_.]", n.lower())
+                   or n.lower().startswith(product)})
+    exact = [n for n in fits if n.lower() == product]
+    if exact:
+        return exact[0]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _killed_daemon(sig: Signal, names: list[str]) -> Signal:
+    """A kernel OOM kill whose victim is a known component's server program blames that component."""
+    program = sig.attributes.get("killed_program") if sig.attributes else None
+    if not isinstance(program, str) or sig.attributes.get("culprit") or not is_decisive(sig):
+        return sig
+    owner = daemon_owner(program, names)
+    if owner is None or owner == sig.service:
+        return sig
+    return sig.model_copy(update={"attributes": {**sig.attributes, "culprit": owner}})
+
+
 def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, list[str]] | None = None,
              roles: Roles | None = None, machines: Mapping[str, str] | None = None) -> list[Signal]:
     """Move each decisive finding to the component it blames; the reporter keeps a symptom of it. ``roles``: what
@@ -730,7 +787,7 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
     the service whose own log shows it as its machine (``detectors.logs.machines``)."""
     signals = fleet_members(revive_incident_start(requested_drops(signals)), topology)
     names = sorted({k for k in known if k})
-    signals = [_quoted_database_error(s, topology or {}, roles) for s in signals]
+    signals = [_killed_daemon(_quoted_database_error(s, topology or {}, roles), names) for s in signals]
     failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}
     fleets = _log_fleets(signals, names)
     out: list[Signal] = []
@@ -772,6 +829,35 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             }))
     return busy_refusals(triggers_to_limits(slow_listeners(consequences_to_mechanism(out, topology, roles)),
                                             topology))
+
+
+# A time-handling fault (``app.clock``: a leap second inserted, time went backwards) is the application's, named by
+# its shape (docs/causes.md): when the same component's CPU saturates from that moment (a clock step that sets
+# sleeping threads spinning), the shape is ``cpu_saturation``; else it stays an exception surge.
+CLOCK_RULES = frozenset({"app.clock"})
+CLOCK_SHAPE_WINDOW = timedelta(minutes=5)
+CLOCK_CPU_MIN = 0.6
+
+
+def _utc(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def clock_shapes(signals: list[Signal]) -> list[Signal]:
+    """Clock findings re-kinded ``cpu_saturation`` on a component whose CPU saturated within
+    ``CLOCK_SHAPE_WINDOW`` of the first such line."""
+    out: list[Signal] = []
+    for sig in signals:
+        if sig.attributes.get("rule") in CLOCK_RULES and is_decisive(sig) and sig.started_at is not None:
+            spun = any(o.service == sig.service and o.kind == "cpu_saturation" and float(o.score) >= CLOCK_CPU_MIN
+                       and o.started_at is not None
+                       and abs(_utc(o.started_at) - _utc(sig.started_at)) <= CLOCK_SHAPE_WINDOW
+                       for o in signals)
+            if spun:
+                sig = sig.model_copy(update={"kind": "cpu_saturation",
+                                             "attributes": {**sig.attributes, "shape_of": "cpu_saturation"}})
+        out.append(sig)
+    return out
 
 
 # The kernel's "Possible SYN flooding on port N. Sending cookies." says that a listening socket's queue of half-open

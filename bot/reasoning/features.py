@@ -23,6 +23,7 @@ from bot.domain import (
     Evidence,
     EvidenceType,
     IncidentContext,
+    MetricSeries,
     Signal,
     SimilarIncident,
     category_of,
@@ -34,7 +35,7 @@ from bot.reasoning import evidence as ev
 from bot.reasoning.change_rules import kind_by_what_changed
 from bot.reasoning.change_values import new_values, quoted_new_value
 from bot.reasoning.keywords import SYMPTOM_CAUSES, change_kind, kind_of_metric, kinds_in_text
-from detectors.logs.machines import machines_from_logs
+from detectors.logs.machines import header_hosts, machines_from_logs
 
 FEATURES: tuple[str, ...] = (
     "direct_score",
@@ -488,7 +489,8 @@ def _change_explains(scene: _Scene) -> None:
                  or ((s.kind in _UNREACHABLE_KINDS or s.attributes.get("rule") in _GONE_RULES)
                      and s.attributes.get("reporter")
                      and not _own_mechanism_on(scene, change.service))))
-            and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
+            and (timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
+                 or (throttle and s.kind == "rate_limited" and _first_seen_within(s, change.ts, DEPLOY_FIT_WINDOW)))
         ]
         if not preempted:
             own = own + _member_failures(scene, change)
@@ -496,6 +498,19 @@ def _change_explains(scene: _Scene) -> None:
             continue
         best = max(own, key=lambda s: float(s.score))
         _credit_change(scene, change, own, f"then on {change.service}: {best.title[:160]}", on=change.service)
+
+
+def _first_seen_within(signal: Signal, start: datetime, window: timedelta) -> bool:
+    """Whether the signal's template first appeared in its log (``first_seen``: the surge of a refusal that grew
+    over an hour is dated by its window, later than its first line) between ``start`` and ``start + window``."""
+    raw = signal.attributes.get("first_seen") if signal.attributes else None
+    if not isinstance(raw, str):
+        return False
+    try:
+        seen = _aware(datetime.fromisoformat(raw))
+    except ValueError:
+        return False
+    return seen is not None and timedelta(0) <= seen - start <= window
 
 
 def _member_failures(scene: _Scene, change: Change) -> list[Signal]:
@@ -989,6 +1004,52 @@ def _signal_services(signals: list[Signal]) -> set[str]:
     return {s.service for s in signals if s.service}
 
 
+# labels by which a series names the machine it was scraped from (``instance="web-01:9100"``)
+_HOST_LABELS = ("instance", "host", "hostname", "node")
+
+
+def _series_hosts(metrics: Iterable[MetricSeries]) -> dict[str, str]:
+    """Host (lower-case, port dropped) -> the one component whose series were scraped from it, by the series'
+    ``instance``/``host`` label; a host whose series belong to several components, or that is the component, is
+    left out."""
+    seen: dict[str, set[str]] = defaultdict(set)
+    for series in metrics:
+        for label in _HOST_LABELS:
+            raw = (series.labels or {}).get(label)
+            if raw and series.service:
+                host = raw.split("://", 1)[-1].rsplit(":", 1)[0].lower()
+                if host and host != series.service.lower():
+                    seen[host].add(series.service)
+    return {host: next(iter(owners)) for host, owners in seen.items() if len(owners) == 1}
+
+
+def logs_of_machines(context: IncidentContext) -> dict[str, str]:
+    """A log named for no component of the incident (not in the topology, the metrics, the changes or the alert:
+    a responder's ``web-hosts.log``), every line of which is a syslog line from machines that the metrics show as
+    one component's (its series' ``instance`` labels), is that component's log: log name -> component."""
+    owners = _series_hosts(context.metrics)
+    if not owners:
+        return {}
+    named = set(context.topology) | {d for deps in context.topology.values() for d in deps} \
+        | {s.service for s in context.metrics} | {e.service for e in context.events if e.service} \
+        | {a.service for a in context.incident.alerts if a.service}
+    out: dict[str, str] = {}
+    for name, lines in context.logs.items():
+        if not name or name in named:
+            continue
+        hosts = header_hosts(lines)
+        if hosts and all(h in owners for h in hosts) and len({owners[h] for h in hosts}) == 1:
+            out[name] = owners[next(iter(hosts))]
+    return out
+
+
+def _onto_components(signals: list[Signal], logs: dict[str, str]) -> list[Signal]:
+    if not logs:
+        return signals
+    return [s.model_copy(update={"service": logs[s.service], "attributes": {**(s.attributes or {}), "log": s.service}})
+            if s.service in logs else s for s in signals]
+
+
 def build_candidates(
     *,
     context: IncidentContext,
@@ -996,12 +1057,15 @@ def build_candidates(
     similar: list[SimilarIncident],
     runbooks: list[tuple[Document, float]],
 ) -> list[Candidate]:
-    known = set(context.services) | {a.service for a in context.incident.alerts if a.service}
+    machine_logs = logs_of_machines(context)
+    signals = _onto_components(signals, machine_logs)
+    known = (set(context.services) - set(machine_logs)) | {a.service for a in context.incident.alerts if a.service}
     signals = dec.path_metrics(signals, known)
     signals = dec.named_dependency_failures(signals, context.topology)
     roles = roles_from_logs(context.logs)  # what services are by their own lines, where names do not say it
     signals = dec.retarget(signals, known | _signal_services(signals), context.topology, roles,
                            machines_from_logs(context.logs))
+    signals = dec.clock_shapes(signals)
     signals = dec.mark_late(signals, context.alert_time)
     scene = _Scene(context, signals)
     scene.roles = roles

@@ -149,11 +149,15 @@ def looked_up(line: str) -> str | None:
 
 
 # provider hosts -> short provider names (docs/causes.md: "s3", "stripe")
-_AWS = re.compile(r"(?:^|\.)(s3|dynamodb|sqs|sns|kinesis|lambda|sts|ecr|secretsmanager|kms|logs|monitoring)"
+_AWS = re.compile(r"(?:^|\.)(s3|dynamodb|sqs|sns|kinesis|lambda|sts|ecr|secretsmanager|kms|logs|monitoring|"
+                  r"cognito-idp|cognito-identity|ssm|execute-api|apigateway|email|route53)"
                   r"(?:[.-][a-z0-9-]+)*\.amazonaws\.com$")
+# an AWS endpoint's first label -> the short name the service is known by (``cognito-idp`` -> ``cognito``)
+_AWS_SHORT = {"cognito-idp": "cognito", "cognito-identity": "cognito", "execute-api": "apigateway", "email": "ses"}
 _PROVIDER_WORDS: tuple[tuple[str, str], ...] = (
     (r"\bAmazon S3\b|\bS3\b|\bSlowDown\b", "s3"),
     (r"\bDynamoDB\b|ProvisionedThroughputExceeded", "dynamodb"),
+    (r"\bCognitoIdentityProvider\b|\bAmazon Cognito\b", "cognito"),
     (r"\bAmazon SQS\b|\bSQS\b", "sqs"),
     (r"\bKinesis\b", "kinesis"),
     (r"storage\.googleapis\.com|\bGCS\b|Google Cloud Storage", "gcs"),
@@ -176,7 +180,7 @@ def provider_of_host(host: str) -> str | None:
     low = host.lower().rstrip(".")
     aws = _AWS.search(low)
     if aws:
-        return aws.group(1)
+        return _AWS_SHORT.get(aws.group(1), aws.group(1))
     for regex, name in _PROVIDER_DOMAINS:
         if regex.search(low):
             return name
@@ -189,7 +193,7 @@ def provider_of(line: str) -> str | None:
     if peer is not None:
         aws = _AWS.search(peer.host)
         if aws:
-            return aws.group(1)
+            return _AWS_SHORT.get(aws.group(1), aws.group(1))
     for regex, name in _PROVIDERS:
         if regex.search(line):
             return name

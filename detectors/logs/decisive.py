@@ -116,6 +116,20 @@ def _requested_before(lines: Sequence[str], index: int) -> bool:
     return any(_REQUESTED_DOWN.search(x[:MAX_LINE_CHARS]) and not _RECEIVED.search(x[:MAX_LINE_CHARS]) for x in above)
 
 
+# the process the kernel's OOM killer chose (``Out of memory: Killed process 1187 (redis-server)``), in the line or in
+# the report that follows ``... invoked oom-killer`` (the invoker only asked for memory; the victim is named later)
+_KILLED = re.compile(r"Killed process \d+ \(([^)\s]+)\)")
+KILLED_LOOKAHEAD = 40
+
+
+def _killed_program(lines: Sequence[str], index: int) -> str | None:
+    for line in lines[index : index + KILLED_LOOKAHEAD]:
+        m = _KILLED.search(line[:MAX_LINE_CHARS])
+        if m:
+            return m.group(1)
+    return None
+
+
 def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -> Finding | None:
     line = lines[index][:MAX_LINE_CHARS]
     if rule.context_re is not None:
@@ -165,6 +179,10 @@ def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -
             return None
     elif rule.blame == "device":
         found.culprit = device
+    if rule.id == "kernel.oom":
+        killed = _killed_program(lines, index)
+        if killed is not None:
+            found.attributes["killed_program"] = killed
     elif rule.role is not None:  # a database's error quoted by a client: the database it names, if any
         near = _peer_near(lines, index)
         if near is not None and near[0] not in _LOCAL:

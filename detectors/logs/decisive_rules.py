@@ -365,6 +365,14 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("provider.aws_throttle", "decisive", "rate_limited", 0.85, "provider",
          r"ProvisionedThroughputExceededException|ThrottlingException|RequestLimitExceeded|Rate exceeded|"
          r"TooManyRequestsException|RequestThrottled|ThrottledException"),
+    # a cloud SDK's report that the provider's own service failed the call (a server-side error, not the caller's
+    # request): AWS SDK for Java ``(Service: X, Status Code: 500``, botocore ``An error occurred (InternalServerError)
+    # when calling the GetItem operation``, ``InternalErrorException``, ``ServiceUnavailable``
+    Rule("provider.server_error", "decisive", "dependency_failure", 0.7, "provider",
+         r"\(Service: \w+[;,] Status Code: 5\d\d\b|An error occurred \((?:InternalServerError|InternalFailure|"
+         r"InternalError|ServiceUnavailable(?:Exception)?|InternalErrorException|InternalServerException)\) when calling|"
+         r"\bInternalErrorException: An internal error occurred",
+         needs_culprit=True, hint=("status code: 5", "an error occurred (", "internalerrorexception")),
     Rule("provider.gcp_quota", "decisive", "rate_limited", 0.8, "provider",
          r"rateLimitExceeded|userRateLimitExceeded|RESOURCE_EXHAUSTED|Quota exceeded for quota metric"),
     Rule("provider.azure_busy", "decisive", "rate_limited", 0.75, "provider",

@@ -70,7 +70,7 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     # replies of a provider below: the process is held back by its own CPU limit, no one refused its requests
     ("cpu_throttling", r"cpu[_ .-]?throttl|throttl(?:ed|ing)[_ ](?:cpu|cfs)|CFS throttl|nr_throttled|"
                        r"throttled_(?:time|periods|usec|seconds)|CPUThrottlingHigh"),
-    ("rate_limited", r"(?:HTTP|status|code|error)[ =:/]*429\b|\b429 Too Many|(?<!net_)rate[- ]?limit(?:ed|ing)?|"
+    ("rate_limited", r"(?:HTTP|status|code|error)[ =:/\"']*429\b|\b429 Too Many|(?<!net_)rate[- ]?limit(?:ed|ing)?|"
                      r"too many requests|throttl(?:ed|ing)|quota exceeded|RequestLimitExceeded|SlowDown|"
                      r"reduce your request rate|ProvisionedThroughputExceeded|ThrottlingException|Rate exceeded|ServerBusy"),
     ("crash_loop", r"CrashLoopBackOff|Back-off restarting failed container|restarting failed container|crash ?loop"),

@@ -53,3 +53,17 @@ def machines_from_logs(logs: Mapping[str, Sequence[str]]) -> dict[str, str]:
         for host in machines_of_lines(lines):
             seen.setdefault(host, set()).add(service)
     return {host: next(iter(services)) for host, services in seen.items() if len(services) == 1}
+
+
+def header_hosts(lines: Sequence[str]) -> set[str]:
+    """Every host (lower-case) heading a syslog line of the log, whatever the program; empty when any sampled line
+    is no syslog line (a log that mixes formats says nothing about whose machines these are)."""
+    sample = [line for line in lines[-SAMPLE * 2:] if line.strip()][-SAMPLE:]
+    hosts: set[str] = set()
+    for line in sample:
+        origin = syslog_origin(line[:300])
+        if origin is None:
+            return set()
+        if origin[0].lower() not in _NOT_HOSTS:
+            hosts.add(origin[0].lower())
+    return hosts

@@ -61,7 +61,7 @@ class TemplateStats:
     examples: list[LogEvent] = field(default_factory=list)
     first_ts: datetime | None = None
     levels: dict[str | None, int] = field(default_factory=dict)
-    # its first line in the baseline, how many of the service's lines came before it, and its first examples there
+    # its earliest line in the baseline, how many of the service's lines came before that, and its first examples there
     base_first_ts: datetime | None = None
     base_before: int = 0
     base_examples: list[LogEvent] = field(default_factory=list)
@@ -156,7 +156,7 @@ class LogComparison:
         """One baseline event (``cluster_id`` when the caller mined it already, e.g. in a batch)."""
         st = self._mine(event, cluster_id)
         st.baseline += 1
-        if st.base_first_ts is None and event.ts is not None:
+        if event.ts is not None and (st.base_first_ts is None or event.ts < st.base_first_ts):
             st.base_first_ts, st.base_before = event.ts, self.base.events
         if len(st.base_examples) < MAX_EVIDENCE and _is_problem(event.level):
             st.base_examples.append(event)
@@ -440,6 +440,7 @@ def _template_signal(
         "log.rare": "rare error template",
     }[detector]
     short = template if len(template) <= 120 else template[:117] + "..."
+    seen = st.base_first_ts or st.first_ts  # the template's first line in the whole log
     title = f"{service}: {words} ({st.baseline} -> {st.current}): {short}"
     return Signal(
         source=SignalSource.LOGS, detector=detector, service=service, kind=kind, title=title,
@@ -447,6 +448,7 @@ def _template_signal(
         evidence=_evidence(service, st.examples),
         attributes={
             "template_id": st.template_id, "template": template, "count": st.current,
+            "first_seen": seen.isoformat() if seen is not None else None,
             "baseline_count": st.baseline, "p_value": p, "level": level,
             "signature": cluster.signature if cluster else None,
         },

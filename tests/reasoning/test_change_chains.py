@@ -160,3 +160,15 @@ def test_callers_told_a_component_s_name_does_not_exist_right_after_its_change_b
     cands = _cands(context(service="storefront", topology=MESH, events=[_change("cart", "config", 0)]), signals)
     assert cands[("cart", "config_change")].features["decisive_score"] == 0.85
     assert cands[("cart", "dns_failure")].features["decisive_score"] < 0.85
+
+
+def test_a_refusal_that_grew_for_an_hour_after_the_release_is_dated_by_its_first_line() -> None:
+    # the api's own 429 template first appeared 5 minutes after its release and kept growing: its surge window dates
+    # it 40 minutes after, past the change window; its first line keeps it the release's
+    grown = signal("logs", "api", "rate_limited", 1.0, 40,
+                   attributes={"first_seen": at(5).isoformat(), "template": "status=429 upstream=-"})
+    ctx = context(service="api", topology=LIMITER, events=[_change("api", "deploy", 0)])
+    assert _cands(ctx, [grown])[("api", "bad_deploy")].features["decisive_score"] == 1.0
+    # a template that was there before the release is no fresh refusal of it
+    old = grown.model_copy(update={"attributes": {"first_seen": at(-30).isoformat()}})
+    assert _cands(ctx, [old])[("api", "bad_deploy")].features.get("decisive_score", 0.0) < 1.0

@@ -7,6 +7,7 @@ import pytest
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
 from bot.reasoning import rank
 from bot.reasoning.decisive import (
+    daemon_owner,
     identity_kind,
     name_affinity,
     resolve_culprit,
@@ -18,7 +19,7 @@ from detectors.changes import detect_change_signals
 
 from .factories import at, context, signal
 
-KNOWN = ["checkout", "orders-db", "payments", "coredns"]
+KNOWN = ["checkout", "orders-db", "payments", "coredns", "rabbitmq", "mongodb", "webhooks", "rabmq"]
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,11 @@ KNOWN = ["checkout", "orders-db", "payments", "coredns"]
         ("Payments", "payments"),
         ("10.0.3.17:6379", "10.0.3.17"),
         ("api.stripe.com", "api.stripe.com"),
+        ("rabbit-2", "rabbitmq"),  # a numbered node of a fleet known by its product's full name
+        ("mongo-1.internal", "mongodb"),
+        ("web-3", "web-3"),  # webhooks is no product name of web's
+        ("rabbit2", "rabbit2"),  # a number without its hyphen: not read as a fleet's member here
+        ("rab-2", "rab-2"),  # too short a stem to name a product
         ("registry.example.com", "registry.example.com"),
         ("ledger.payments.svc.cluster.local:8443", "ledger"),
         ("ip-10-0-3-17", "ip-10-0-3-17"),
@@ -882,3 +888,31 @@ def test_a_cluster_name_answered_as_missing_is_its_workload_s_a_timed_out_one_th
     # a name the incident does not know (a typo) stays with the cluster's DNS
     typo = _lookup("statement-api", "ledgr-api.finance.svc.cluster.local", "dns.nxdomain")
     assert ("coredns", "dns_failure") in support(retarget([typo], names, topology))
+
+
+@pytest.mark.parametrize(
+    ("program", "known", "expected"),
+    [
+        ("redis-server", ["api", "redis-cache", "postgres"], "redis-cache"),
+        ("redis-server", ["api", "redis", "redis-cache"], "redis"),  # the product's own name first
+        ("redis-server", ["api", "orders-redis", "sessions-redis"], None),  # two servers of it: the evidence must say
+        ("mysqld", ["web", "mysql"], "mysql"),
+        ("mongod", ["api", "mongodb"], "mongodb"),
+        ("ceph-osd", ["radosgw", "ceph"], "ceph"),
+        ("postgres", ["api", "postgres-main"], "postgres-main"),
+        ("java", ["api", "java-api"], None),  # a program that runs anything names no component
+        ("kubelet", ["node-1", "kubelet-proxy"], None),
+    ],
+)
+def test_a_killed_server_program_is_its_component(program: str, known: list[str], expected: str | None) -> None:
+    assert daemon_owner(program, known) == expected
+
+
+def test_a_host_oom_kill_of_a_known_server_program_is_that_components_oom_kill() -> None:
+    kill = _decisive("cache-host", "oom_kill", 0.9)
+    kill.attributes["killed_program"] = "redis-server"
+    best = support(retarget([kill], ["api", "redis-cache", "cache-host"], {"api": ["redis-cache"]}))
+    assert ("redis-cache", "oom_kill") in best and ("cache-host", "oom_kill") not in best
+    other = _decisive("cache-host", "oom_kill", 0.9)
+    other.attributes["killed_program"] = "java"
+    assert ("cache-host", "oom_kill") in support(retarget([other], ["api", "redis-cache", "cache-host"]))

@@ -10,6 +10,9 @@ from detectors.logs.kinds import kind_of
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
+        # a 429 in a JSON access log, its field name quoted: the component refused the request for rate
+        ('{"ts": "2019-10-31T20:23:00Z", "method": "POST", "path": "/api/jobs/1", "status": 429, "upstream": "-"}',
+         "rate_limited"),
         # thread pools: Java executors, Tomcat, Python and Go worker pools, libuv, uWSGI
         ("java.util.concurrent.RejectedExecutionException: Task java.util.concurrent.FutureTask@5e9f23b4 rejected "
          "from java.util.concurrent.ThreadPoolExecutor@3e2b1c[Running, pool size = 200]", "thread_pool_exhaustion"),

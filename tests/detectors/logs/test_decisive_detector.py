@@ -6,8 +6,10 @@ import random
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.domain import Alert, Incident, IncidentContext
-from detectors.logs.culprits import looked_up, peer_of, provider_of
+from detectors.logs.culprits import looked_up, peer_of, provider_of, provider_of_host
 from detectors.logs.decisive import detect_decisive_signals, detect_service_decisive, redact
 from detectors.registry import load_detectors
 from tests.detectors.logs.factories import web_service_lines
@@ -393,3 +395,31 @@ def test_go_read_timeout_blames_the_address_after_the_arrow_not_its_own_socket()
     assert peer is not None and (peer.host, peer.port) == ("10.0.0.2", 53)
     peer = peer_of("write tcp 10.1.2.3:55012->[fd00::7]:6379: write: broken pipe")
     assert peer is not None and (peer.host, peer.port) == ("fd00::7", 6379)
+
+
+@pytest.mark.parametrize(
+    ("host", "provider"),
+    [
+        ("cognito-idp.us-east-1.amazonaws.com", "cognito"),
+        ("cognito-identity.eu-west-1.amazonaws.com", "cognito"),
+        ("abc123.execute-api.eu-west-1.amazonaws.com", "apigateway"),
+        ("email.us-east-1.amazonaws.com", "ses"),
+        # a managed database's endpoint names the customer's own instance first: that database, not a provider
+        ("api-db.c9akciq32.us-east-1.rds.amazonaws.com", None),
+        ("dynamodb.us-east-1.amazonaws.com", "dynamodb"),
+        ("api.example.com", None),
+    ],
+)
+def test_an_aws_endpoint_is_the_service_it_serves(host: str, provider: str | None) -> None:
+    assert provider_of_host(host) == provider
+
+
+def test_a_kernel_oom_kill_records_the_program_it_killed_from_the_report_that_follows() -> None:
+    lines = [
+        "Apr 12 09:21:03 cache-1 kernel: redis-server invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE)",
+        "Apr 12 09:21:03 cache-1 kernel: Out of memory: Killed process 1187 (redis-server) total-vm:15822312kB",
+    ]
+    (sig,) = detect_service_decisive("cache-host", lines)
+    assert (sig.kind, sig.attributes["killed_program"]) == ("oom_kill", "redis-server")
+    (alone,) = detect_service_decisive("cache-host", lines[:1])
+    assert "killed_program" not in alone.attributes  # the invoker only asked for memory; no victim named

@@ -165,6 +165,11 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("provider.aws_throttle", "An error occurred (ProvisionedThroughputExceededException) when calling the PutItem "
      "operation: The level of configured provisioned throughput for the table was exceeded.", "rate_limited",
      "dynamodb"),
+    ("provider.server_error", "2025-10-20T08:02:02.097Z error: POST /api/auth/session 500 - InternalErrorException: An "
+     "internal error occurred. (Service: CognitoIdentityProvider, Status Code: 500, Request ID: 7a1f) at "
+     "https://cognito-idp.us-east-1.amazonaws.com/", "dependency_failure", "cognito"),
+    ("provider.server_error", "An error occurred (ServiceUnavailable) when calling the GetItem operation on "
+     "https://dynamodb.us-east-1.amazonaws.com/: Service Unavailable", "dependency_failure", "dynamodb"),
     ("provider.gcp_quota", 'googleapiclient.errors.HttpError: <HttpError 429 "Quota exceeded for quota metric '
      "'Read requests' and limit 'Read requests per minute'\">", "rate_limited", None),
     ("provider.azure_busy", "Azure.RequestFailedException: Operations per second is over the account limit. "
@@ -391,6 +396,10 @@ ROWS: list[tuple[str, str, str, str | None]] = [
 
 # Lines that look like a rule's but must not fire it: (rule id that must stay silent, line).
 NEAR_MISSES: list[tuple[str, str]] = [
+    # the caller's own mistake (a 4xx) is no failure of the provider's; a server error naming no provider is too weak
+    ("provider.server_error", "An error occurred (ValidationException) when calling the PutItem operation: One or more "
+     "parameter values were invalid"),
+    ("provider.server_error", "An error occurred (InternalError) when calling the Run operation"),
     # the same access log's answered requests, and a proxy's 503 with another flag (the upstream answered 503)
     ("envoy.no_healthy_upstream", '[2026-12-07T09:05:41.902Z] "GET /cart HTTP/1.1" 200 - via_upstream - "-" 0 812 14 '
      '13 "10.42.1.40" "sf/3.8" "5d1f" "cart:8080" "10.42.5.77:8080" outbound|8080|stable|cart.shop.svc.cluster.local'),

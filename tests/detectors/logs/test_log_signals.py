@@ -37,6 +37,9 @@ def test_surge_of_a_known_template_is_significant_and_a_steady_one_is_not() -> N
     surge = next(s for s in loud if s.detector == "log.rate_surge")
     assert surge.kind == "network_latency"
     assert surge.attributes["count"] > surge.attributes["baseline_count"] > 0
+    # the surge is dated by its window; its template's first line, in the baseline, is kept beside it
+    first = min(line for line in surging if "upstream" in line)
+    assert surge.attributes["first_seen"] == iso_of(first)
 
 
 def test_error_share_signal_and_explicit_baseline() -> None:
@@ -122,3 +125,9 @@ def test_an_error_template_begun_long_before_a_late_alert_is_new_from_its_first_
                               incident_line="NoMethodError: undefined method `queue_time_ms' for nil:NilClass")
     assert not [s for s in detect_log_signals({"jobs": habit}, alert_time=late_alert)
                 if "NoMethodError" in s.title and s.detector == "log.new_template"]
+
+
+def iso_of(line: str) -> str:
+    from datetime import datetime
+
+    return datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")).isoformat()
