@@ -15,9 +15,10 @@ import ipaddress
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.domain import Signal, category_of, is_cause_kind
+from bot.domain.models import aware
 from bot.domain.roles import DATABASE, DNS, NETWORK
 from bot.domain.workloads import workload_of_pod
 from bot.reasoning.keywords import kinds_in_text
@@ -583,7 +584,7 @@ def named_dependency_failures(signals: list[Signal], topology: dict[str, list[st
                 and str(s.kind) not in _THAT_IT_FAILS}
     explained = {s.service for s in signals if is_decisive(s)}  # a caller whose own lines already say what failed
     # a caller changed shortly before may be sending what its dependency now refuses: its change is the suspect
-    changed = [(s.service, _aware(s.started_at)) for s in signals if s.source == "changes" and s.started_at
+    changed = [(s.service, aware(s.started_at)) for s in signals if s.source == "changes" and s.started_at
                and str(s.kind) in _CALLER_CHANGES]
     out = list(signals)
     for sig in signals:
@@ -602,7 +603,7 @@ def named_dependency_failures(signals: list[Signal], topology: dict[str, list[st
         # a structured line names what it failed on in its other fields (``"upstream": "edge-fn.provider.net"``,
         # ``host=...``), not only in its message: the names are read in the whole example line too
         example = sig.evidence[0].summary if sig.detector == "log.new_template" and sig.evidence else ""
-        start = _aware(sig.started_at) if sig.started_at else None
+        start = aware(sig.started_at) if sig.started_at else None
         if start is not None and any(service == sig.service and timedelta(0) <= start - when <= _CALLER_CHANGE_WINDOW
                                      for service, when in changed):
             continue
@@ -684,7 +685,7 @@ def _measured_change(signal: Signal) -> bool:
 def revive_incident_start(signals: list[Signal]) -> list[Signal]:
     """Make a decisive finding set aside for predating the alert decisive again when the incident's measured change
     (``_measured_change``) begins within ``INCIDENT_START_WINDOW`` after it and none began before it."""
-    changes = [_aware(s.started_at) for s in signals if _measured_change(s)]  # type: ignore[arg-type]
+    changes = [aware(s.started_at) for s in signals if _measured_change(s)]  # type: ignore[arg-type]
     if not changes:
         return signals
     first_change = min(changes)
@@ -692,7 +693,7 @@ def revive_incident_start(signals: list[Signal]) -> list[Signal]:
     for sig in signals:
         if sig.attributes.get("predates_alert") and sig.started_at is not None and is_cause_kind(sig.kind) \
                 and not sig.attributes.get("semantic"):
-            began = _aware(sig.started_at)
+            began = aware(sig.started_at)
             if began - _START_SLACK <= first_change <= began + INCIDENT_START_WINDOW:
                 sig = sig.model_copy(update={
                     "score": round(min(0.97, float(sig.score) / _AGED_FACTOR), 4),
@@ -716,12 +717,12 @@ def requested_drops(signals: list[Signal]) -> list[Signal]:
     downs: dict[str, list[datetime]] = defaultdict(list)
     for sig in signals:
         if sig.attributes.get("rule") in _REQUESTED_RULES and sig.service and sig.started_at is not None:
-            downs[sig.service].append(_aware(sig.started_at))
+            downs[sig.service].append(aware(sig.started_at))
     if not downs:
         return signals
     out: list[Signal] = []
     for sig in signals:
-        began = _aware(sig.started_at) if sig.started_at is not None else None
+        began = aware(sig.started_at) if sig.started_at is not None else None
         if sig.kind == "network_partition" and (sig.source or "").startswith("metric") and began is not None \
                 and any(abs(began - at) <= _REQUESTED_SPAN for at in downs.get(sig.service or "", [])):
             sig = sig.model_copy(update={"score": round(float(sig.score) * REQUESTED_FACTOR, 4),
@@ -839,10 +840,6 @@ CLOCK_SHAPE_WINDOW = timedelta(minutes=5)
 CLOCK_CPU_MIN = 0.6
 
 
-def _utc(when: datetime) -> datetime:
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def clock_shapes(signals: list[Signal]) -> list[Signal]:
     """Clock findings re-kinded ``cpu_saturation`` on a component whose CPU saturated within
     ``CLOCK_SHAPE_WINDOW`` of the first such line."""
@@ -851,7 +848,7 @@ def clock_shapes(signals: list[Signal]) -> list[Signal]:
         if sig.attributes.get("rule") in CLOCK_RULES and is_decisive(sig) and sig.started_at is not None:
             spun = any(o.service == sig.service and o.kind == "cpu_saturation" and float(o.score) >= CLOCK_CPU_MIN
                        and o.started_at is not None
-                       and abs(_utc(o.started_at) - _utc(sig.started_at)) <= CLOCK_SHAPE_WINDOW
+                       and abs(aware(o.started_at) - aware(sig.started_at)) <= CLOCK_SHAPE_WINDOW
                        for o in signals)
             if spun:
                 sig = sig.model_copy(update={"kind": "cpu_saturation",
@@ -876,10 +873,10 @@ def slow_listeners(signals: list[Signal]) -> list[Signal]:
         if not is_decisive(sig) or sig.attributes.get("rule") not in _SYN_RULES or sig.started_at is None:
             out.append(sig)
             continue
-        began = _aware(sig.started_at)
+        began = aware(sig.started_at)
         busy = [s for s in signals if s.service == sig.service and s.kind == "cpu_saturation"
                 and float(s.score) >= _LIMIT_MIN and s.started_at is not None
-                and _aware(s.started_at) <= began - _LISTENER_LEAD]
+                and aware(s.started_at) <= began - _LISTENER_LEAD]
         if not busy:
             out.append(sig)
             continue
@@ -927,10 +924,10 @@ def busy_refusals(signals: list[Signal]) -> list[Signal]:
         if str(sig.kind) not in REFUSAL_KINDS or not sig.service or sig.started_at is None or not _own_refusal(sig):
             out.append(sig)
             continue
-        began = _aware(sig.started_at)
+        began = aware(sig.started_at)
         limits = [s for s in signals if s.service == sig.service and str(s.kind) in CEILING_KINDS
                   and float(s.score) >= _LIMIT_MIN and s.started_at is not None and not s.attributes.get("reporter")
-                  and _aware(s.started_at) <= began + _CEILING_AFTER]
+                  and aware(s.started_at) <= began + _CEILING_AFTER]
         if not limits:
             out.append(sig)
             continue
@@ -962,7 +959,7 @@ _BACKLOG_HORIZON = timedelta(minutes=30)
 def _limit_behind(sig: Signal, signals: list[Signal], below: set[str]) -> list[Signal]:
     """The limits below ``sig.service`` that explain it: for a traffic rise, limits reached no earlier than the
     rise; for a backlog, limits reached before it (within ``_BACKLOG_HORIZON``) or with it."""
-    began = _aware(sig.started_at) if sig.started_at is not None else None
+    began = aware(sig.started_at) if sig.started_at is not None else None
     if began is None:
         return []
     found = []
@@ -970,7 +967,7 @@ def _limit_behind(sig: Signal, signals: list[Signal], below: set[str]) -> list[S
         if s.service not in below or str(s.kind) not in LIMIT_KINDS or float(s.score) < _LIMIT_MIN \
                 or s.started_at is None or s.attributes.get("reporter"):
             continue
-        start = _aware(s.started_at)
+        start = aware(s.started_at)
         if str(sig.kind) in TRIGGER_KINDS and start >= began - _LIMIT_LEAD:
             found.append(s)
         elif str(sig.kind) in BACKLOG_KINDS and began - _BACKLOG_HORIZON <= start <= began + _LIMIT_LEAD:
@@ -1131,20 +1128,16 @@ def with_explanations(best: dict[tuple[str, str], float], signals: Iterable[Sign
     return out
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
 def mark_late(signals: list[Signal], alert_time: datetime | None) -> list[Signal]:
     """Mark decisive findings that first appear well after the alert fired (``LATE_GRACE``). A time days away
     from the alert is a misread clock (a syslog line has no year), not lateness."""
     if alert_time is None:
         return signals
-    limit = _aware(alert_time) + LATE_GRACE
-    far = _aware(alert_time) + timedelta(days=2)
+    limit = aware(alert_time) + LATE_GRACE
+    far = aware(alert_time) + timedelta(days=2)
     out: list[Signal] = []
     for sig in signals:
-        if is_decisive(sig) and sig.started_at is not None and limit < _aware(sig.started_at) < far:
+        if is_decisive(sig) and sig.started_at is not None and limit < aware(sig.started_at) < far:
             sig = sig.model_copy(update={"attributes": {**sig.attributes, "late": True}})
         out.append(sig)
     return out

@@ -155,7 +155,7 @@ def _changepoint(
             slope_per_h = hinge.slope_before * 3600.0
             idx = _climb_start(t[: hinge.index + 1], y[: hinge.index + 1], min_size)
             if idx:  # flat before it: the climb began inside the window, and that is when it changed
-                change_ts, before = float(t[idx]), float(np.median(y[:idx]))
+                change_ts, before = float(t[idx]), median(y[:idx])
         elif sse_hinge < 0.8 * _step_sse(y, idx) and (
                 (1 if extra > 0 else -1) in allowed or direction not in allowed):
             # a bend explains the series better than a step; not a bend the other way (a recovery after the
