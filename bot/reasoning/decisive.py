@@ -443,7 +443,8 @@ def _device_target(sig: Signal, target: str, names: list[str], roles: Roles | No
         return target
     device = _NETWORK_DEVICE.search(sig.service.lower()) or (roles or {}).get(sig.service) == NETWORK
     fleet = (fleets or {}).get(sig.service, set())
-    return sig.service if device or _member_of(target, sig.service) or _stem(target) in fleet else target
+    return sig.service if device or _member_of(target, sig.service) or _named_for(target, sig.service) \
+        or _stem(target) in fleet else target
 
 
 def _stem(host: str) -> str:
@@ -484,6 +485,13 @@ def _member_of(host: str, service: str) -> bool:
     ``phl-edge``'s log, ``web03`` in ``shop-web``'s): its name less the number is one of the service's words."""
     stem = _MEMBER_NUMBER.sub("", host.split(".", 1)[0].lower())
     return stem != host.split(".", 1)[0].lower() and len(stem) >= 2 and stem in service.lower().split("-")
+
+
+def _named_for(host: str, service: str) -> bool:
+    """Whether the service whose log it writes in is named for the host and what runs there (``git`` in
+    ``git-server``'s log, ``mail`` in ``mail-relay``'s): the service's name is the host's and more words."""
+    name = host.split(".", 1)[0].lower()
+    return len(name) >= 2 and service.lower().startswith(name + "-")
 
 
 # what a caller can say of a component it cannot reach: that it failed, not how. The component's own evidence says how.

@@ -706,6 +706,18 @@ def test_a_host_named_after_the_service_whose_log_it_writes_in_is_a_member_of_it
     assert "ip-10-0-3-17" in {s.service for s in retarget([node], ["kubelet"])}
 
 
+@pytest.mark.parametrize(("service", "host", "expected"), [
+    ("git-server", "git", "git-server"),  # the log's service is named for its host and what runs there
+    ("mail-relay", "mail.example.net", "mail-relay"),
+    ("gitlab", "git", "git"),  # a name that merely begins with the host's letters is not named for it
+    ("web-server", "db", "db"),
+])
+def test_a_device_host_the_log_s_service_is_named_for_is_that_service(service: str, host: str, expected: str) -> None:
+    disk = _decisive(service, "hardware_error", 0.8, host)
+    disk.attributes["culprit_device"] = True
+    assert expected in {s.service for s in retarget([disk], [service, "mirror"]) if s.attributes.get("decisive")}
+
+
 def _kernel(service: str, host: str, minute: float, rule: str = "kernel.soft_lockup") -> Signal:
     sig = _decisive(service, "node_failure", 0.63, host, minute)
     sig.attributes.update({"culprit_device": True, "rule": rule})
