@@ -835,8 +835,8 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 "score": round(float(sig.score) * 0.8, 4),
                 "attributes": {**sig.attributes, "decisive": False, "blames": target},
             }))
-    return busy_refusals(triggers_to_limits(slow_listeners(consequences_to_mechanism(out, topology, roles)),
-                                            topology))
+    return busy_refusals(triggers_to_limits(load_explains_own_saturation(
+        slow_listeners(consequences_to_mechanism(out, topology, roles))), topology))
 
 
 # A time-handling fault (``app.clock``: a leap second inserted, time went backwards) is the application's, named by
@@ -957,6 +957,33 @@ TRIGGER_KINDS = frozenset({"traffic_spike"})
 LIMIT_KINDS = frozenset({"cpu_saturation", "resource_quota", "thread_pool_exhaustion"})
 _LIMIT_MIN = 0.5
 _LIMIT_LEAD = timedelta(minutes=2)  # a limit already reached well before the traffic rose is not its consequence
+
+
+# A service's own CPU saturated by a rise in the requests it receives, begun no later than the saturation, is that
+# rise's story (docs/causes.md: a rise with no limit below it stays ``traffic_spike`` on the service that received it,
+# whose own saturation is part of the same story): the busy CPU is read as the surge that drove it.
+OWN_LOAD_MIN = 0.7
+_OWN_LOAD_LEAD = timedelta(minutes=1)  # a saturation that began well before the rise is not the rise's
+
+
+def load_explains_own_saturation(signals: list[Signal]) -> list[Signal]:
+    """Rewrite a service's ``cpu_saturation`` as ``traffic_spike`` when the same service's requests rose strongly
+    (``OWN_LOAD_MIN``) no later than its CPU (within ``_OWN_LOAD_LEAD``); other signals stay as they are."""
+    rises: dict[str, datetime] = {}
+    for s in signals:
+        if str(s.kind) in TRIGGER_KINDS and s.service and s.started_at is not None \
+                and float(s.score) >= OWN_LOAD_MIN and not s.attributes.get("reporter"):
+            start = _aware(s.started_at)
+            rises[s.service] = min(start, rises.get(s.service, start))
+    out: list[Signal] = []
+    for sig in signals:
+        rise = rises.get(sig.service or "")
+        if str(sig.kind) == "cpu_saturation" and rise is not None and sig.started_at is not None \
+                and rise <= _aware(sig.started_at) + _OWN_LOAD_LEAD and not sig.attributes.get("reporter"):
+            sig = sig.model_copy(update={"kind": "traffic_spike",
+                                         "attributes": {**sig.attributes, "reported_as": "cpu_saturation"}})
+        out.append(sig)
+    return out
 
 
 # A consumer that falls behind (a backlog on the service that works the queue) while something it writes to or reads

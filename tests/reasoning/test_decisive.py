@@ -7,6 +7,7 @@ import pytest
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
 from bot.reasoning import rank
 from bot.reasoning.decisive import (
+    load_explains_own_saturation,
     daemon_owner,
     identity_kind,
     name_affinity,
@@ -928,3 +929,18 @@ def test_a_host_oom_kill_of_a_known_server_program_is_that_components_oom_kill()
     other = _decisive("cache-host", "oom_kill", 0.9)
     other.attributes["killed_program"] = "java"
     assert ("cache-host", "oom_kill") in support(retarget([other], ["api", "redis-cache", "cache-host"]))
+
+
+@pytest.mark.parametrize(("traffic_minute", "traffic_score", "traffic_service", "expected"), [
+    (5, 0.86, "game", "traffic_spike"),  # the requests rose, then the CPU: the surge's story
+    (8.5, 0.86, "game", "traffic_spike"),  # together, within a minute
+    (12, 0.86, "game", "cpu_saturation"),  # the CPU was busy before the requests rose
+    (5, 0.5, "game", "cpu_saturation"),  # a weak rise explains nothing
+    (5, 0.86, "login", "cpu_saturation"),  # another service's traffic
+])
+def test_a_service_s_cpu_saturated_by_its_own_traffic_rise_is_that_rise(
+        traffic_minute: float, traffic_score: float, traffic_service: str, expected: str) -> None:
+    cpu = signal("metrics", "game", "cpu_saturation", 0.9, 9)
+    rise = signal("metrics", traffic_service, "traffic_spike", traffic_score, traffic_minute)
+    out = load_explains_own_saturation([cpu, rise])
+    assert out[0].kind == expected and out[1] == rise
