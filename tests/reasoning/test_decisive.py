@@ -7,9 +7,9 @@ import pytest
 from bot.domain import ChangeEvent, Evidence, EvidenceType, Signal
 from bot.reasoning import rank
 from bot.reasoning.decisive import (
-    load_explains_own_saturation,
     daemon_owner,
     identity_kind,
+    load_explains_own_saturation,
     name_affinity,
     resolve_culprit,
     retarget,
