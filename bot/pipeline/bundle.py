@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -254,6 +255,29 @@ def read_history_documents(folder: Path, doc_type: DocumentType, report: BundleR
     return docs
 
 
+# the kind of log a file is, written after the component it belongs to (``db1-kern.log``, ``web.error.log``,
+# ``rack-bmc.log``): the kernel's, the syslog's, a board controller's, an audit trail, a web server's error or access log
+_LOG_ROLE = re.compile(r"^(?P<base>.+?)[-._](?:kern|kernel|syslog|messages|dmesg|journal|bmc|ipmi|audit|error|errors|"
+                       r"access|console)$")
+
+
+def _attach_role_logs(context: IncidentContext) -> None:
+    """A log named for a component and the kind of log it is is that component's log: ``git-server-kern.log`` holds
+    git-server's kernel lines when git-server is a component (in the topology, a metric's service or the alert's) and
+    no component is called ``git-server-kern``. A component that has a log of its own keeps it apart."""
+    known = set(context.topology) | {d for deps in context.topology.values() for d in deps}
+    known |= {s.service for s in context.metrics}
+    if context.incident.service:
+        known.add(context.incident.service)
+    for stem in sorted(context.logs):
+        if stem in known:
+            continue
+        match = _LOG_ROLE.match(stem)
+        if match is None or match["base"] not in known or match["base"] in context.logs:
+            continue
+        context.logs[match["base"]] = context.logs.pop(stem)
+
+
 def load_bundle(path: str | Path) -> tuple[IncidentContext, BundleReport]:
     root = Path(path)
     if not root.is_dir():
@@ -294,6 +318,7 @@ def load_bundle(path: str | Path) -> tuple[IncidentContext, BundleReport]:
             report.problems.append(str(e))
     else:
         report.lacked.append("topology")
+    _attach_role_logs(context)
 
     kube_dir = root / "kubernetes"
     if kube_dir.is_dir():

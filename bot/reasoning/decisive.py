@@ -444,7 +444,8 @@ def _device_target(sig: Signal, target: str, names: list[str], roles: Roles | No
         return target
     device = _NETWORK_DEVICE.search(sig.service.lower()) or (roles or {}).get(sig.service) == NETWORK
     fleet = (fleets or {}).get(sig.service, set())
-    return sig.service if device or _member_of(target, sig.service) or _stem(target) in fleet else target
+    return sig.service if device or _member_of(target, sig.service) or _named_for(target, sig.service) \
+        or _stem(target) in fleet else target
 
 
 def _stem(host: str) -> str:
@@ -485,6 +486,13 @@ def _member_of(host: str, service: str) -> bool:
     ``phl-edge``'s log, ``web03`` in ``shop-web``'s): its name less the number is one of the service's words."""
     stem = _MEMBER_NUMBER.sub("", host.split(".", 1)[0].lower())
     return stem != host.split(".", 1)[0].lower() and len(stem) >= 2 and stem in service.lower().split("-")
+
+
+def _named_for(host: str, service: str) -> bool:
+    """Whether the service whose log it writes in is named for the host and what runs there (``git`` in
+    ``git-server``'s log, ``mail`` in ``mail-relay``'s): the service's name is the host's and more words."""
+    name = host.split(".", 1)[0].lower()
+    return len(name) >= 2 and service.lower().startswith(name + "-")
 
 
 # what a caller can say of a component it cannot reach: that it failed, not how. The component's own evidence says how.
@@ -828,8 +836,8 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
                 "score": round(float(sig.score) * 0.8, 4),
                 "attributes": {**sig.attributes, "decisive": False, "blames": target},
             }))
-    return busy_refusals(triggers_to_limits(slow_listeners(consequences_to_mechanism(out, topology, roles)),
-                                            topology))
+    return busy_refusals(triggers_to_limits(load_explains_own_saturation(
+        slow_listeners(consequences_to_mechanism(out, topology, roles))), topology))
 
 
 # A time-handling fault (``app.clock``: a leap second inserted, time went backwards) is the application's, named by
@@ -946,6 +954,33 @@ TRIGGER_KINDS = frozenset({"traffic_spike"})
 LIMIT_KINDS = frozenset({"cpu_saturation", "resource_quota", "thread_pool_exhaustion"})
 _LIMIT_MIN = 0.5
 _LIMIT_LEAD = timedelta(minutes=2)  # a limit already reached well before the traffic rose is not its consequence
+
+
+# A service's own CPU saturated by a rise in the requests it receives, begun no later than the saturation, is that
+# rise's story (docs/causes.md: a rise with no limit below it stays ``traffic_spike`` on the service that received it,
+# whose own saturation is part of the same story): the busy CPU is read as the surge that drove it.
+OWN_LOAD_MIN = 0.7
+_OWN_LOAD_LEAD = timedelta(minutes=1)  # a saturation that began well before the rise is not the rise's
+
+
+def load_explains_own_saturation(signals: list[Signal]) -> list[Signal]:
+    """Rewrite a service's ``cpu_saturation`` as ``traffic_spike`` when the same service's requests rose strongly
+    (``OWN_LOAD_MIN``) no later than its CPU (within ``_OWN_LOAD_LEAD``); other signals stay as they are."""
+    rises: dict[str, datetime] = {}
+    for s in signals:
+        if str(s.kind) in TRIGGER_KINDS and s.service and s.started_at is not None \
+                and float(s.score) >= OWN_LOAD_MIN and not s.attributes.get("reporter"):
+            start = _aware(s.started_at)
+            rises[s.service] = min(start, rises.get(s.service, start))
+    out: list[Signal] = []
+    for sig in signals:
+        rise = rises.get(sig.service or "")
+        if str(sig.kind) == "cpu_saturation" and rise is not None and sig.started_at is not None \
+                and rise <= _aware(sig.started_at) + _OWN_LOAD_LEAD and not sig.attributes.get("reporter"):
+            sig = sig.model_copy(update={"kind": "traffic_spike",
+                                         "attributes": {**sig.attributes, "reported_as": "cpu_saturation"}})
+        out.append(sig)
+    return out
 
 
 # A consumer that falls behind (a backlog on the service that works the queue) while something it writes to or reads

@@ -53,7 +53,8 @@ KIND_RULES: tuple[KindRule, ...] = (
     KindRule(r"replicas_unavailable|unavailable_replicas", "error_rate_increase", None, "availability"),
     # "available" / "free" / "idle" / "remaining" series are bad when they FALL
     KindRule(r"(disk|filesystem|fs|volume|storage|pvc).*(free|avail|remaining)", None, "disk_full", "disk"),
-    KindRule(r"memavailable|memfree|mem.*(avail|free)|memory.*(avail|free)", None, "oom_kill", "memory"),
+    # "mem" is memory, not a member (cluster_members, member_removals_per_min)
+    KindRule(r"memavailable|memfree|mem(?!ber).*(avail|free)|memory.*(avail|free)", None, "oom_kill", "memory"),
     KindRule(r"cpu.*idle|idle.*cpu|cpu_seconds_total_idle", None, "cpu_saturation", "cpu"),
     KindRule(r"restart|crash", "crash_loop", None, "restarts"),
     KindRule(r"cert.*(expir|ttl|remaining)|ssl.*expir|tls.*expir", None, "certificate_expired", "tls"),
@@ -93,7 +94,7 @@ KIND_RULES: tuple[KindRule, ...] = (
         None,
         "disk",
     ),
-    KindRule(r"mem|rss|heap|working_set", "memory_leak", None, "memory"),
+    KindRule(r"mem(?!ber)|rss|heap|working_set", "memory_leak", None, "memory"),
     KindRule(r"cpu|load_?avg|load1|load5|load15|load_per_core", "cpu_saturation", None, "cpu"),
     KindRule(
         r"packet.*(loss|drop)|dropped_packets|retransmi|network.*(drop|err)|(receive|transmit)_(drop|errs)|"
@@ -105,7 +106,8 @@ KIND_RULES: tuple[KindRule, ...] = (
     KindRule(r"dns", "dns_failure", None, "dns"),
     KindRule(r"(net|network|rtt|ping).*(latency|rtt|delay)", "network_latency", None, "latency"),
     KindRule(r"rate_limit|ratelimit|429|too_many", "rate_limited", None, "errors"),
-    KindRule(r"auth.*fail|login.*fail|401|403|unauthori", "auth_failure_surge", None, "errors"),
+    KindRule(r"auth.*fail|login.*fail|fail(ed|ure)?_?(login|auth|sign_?in)|401|403|unauthori", "auth_failure_surge", None,
+             "errors"),
     KindRule(r"quota", "resource_quota", None, "quota"),
     KindRule(r"availability|success_rat(e|io)|uptime|up$|healthy|reachab", None, "error_rate_increase", "availability"),
     KindRule(r"err|5xx|fail|exception|fault", "error_rate_increase", None, "errors"),

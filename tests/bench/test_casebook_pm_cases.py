@@ -22,7 +22,7 @@ CASES_DIR = Path(__file__).resolve().parents[2] / "bench" / "casebook" / "cases"
 CASES = sorted((p for p in CASES_DIR.glob("pm-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
 CASE_NAME = re.compile(r"^pm-(?P<n>\d{2,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-MIN_CASES = 335
+MIN_CASES = 355
 MIN_COMPANIES = 40
 # 2 of the first 49 cases, 3 of 73 after the second batch (pm-50..73) and of 99 after the third (pm-74..99)
 MAX_CASES_PER_COMPANY = 3
@@ -277,3 +277,21 @@ def test_fifteenth_batch_is_complete_balanced_and_new() -> None:
     assert len(companies) >= 15 and companies.isdisjoint(earlier), companies & earlier
     assert len({t["root_cause_kind"] for t in truths}) >= 8
     assert len({load_bundle(case)[0].incident.alerts[0].source for case in FIFTEENTH_BATCH}) >= 5
+
+
+SIXTEENTH_BATCH = [c for c in CASES if 336 <= int(c.name.split("-")[1]) <= 355]
+
+
+def test_sixteenth_batch_is_complete_balanced_and_spread_over_categories() -> None:
+    """pm-336..355: twenty cases, ten dev and ten test, spread over failure families (route hijacks, registrars and
+    DNSSEC, OCSP, power, cooling and switches, storage corruption, account takeover and abuse, launches), over at least
+    eighteen companies none of which an earlier batch (pm-01..335) used, at least eight categories, and alerts from at
+    least five vendors."""
+    assert [int(c.name.split("-")[1]) for c in SIXTEENTH_BATCH] == list(range(336, 356))
+    truths = [_truth(case) for case in SIXTEENTH_BATCH]
+    assert Counter(t["split"] for t in truths) == {"dev": 10, "test": 10}
+    companies = {company_of(t["modelled_on"]) for t in truths}
+    earlier = {company_of(_truth(c)["modelled_on"]) for c in CASES if int(c.name.split("-")[1]) <= 335}
+    assert len(companies) >= 18 and companies.isdisjoint(earlier), companies & earlier
+    assert len({t["category"] for t in truths}) >= 8
+    assert len({load_bundle(case)[0].incident.alerts[0].source for case in SIXTEENTH_BATCH}) >= 5

@@ -74,3 +74,35 @@ def test_a_pasted_database_log_goes_to_the_topologys_database(tmp_path: Path) ->
     (tmp_path / "kubernetes" / "1.txt").write_text("\n".join(app + pg) + "\n")
     context, _ = load_bundle(tmp_path)
     assert context.logs["ledger-pg"] == pg and context.logs["ledger-api"] == app
+
+
+@pytest.mark.parametrize(("stem", "owner"), [
+    ("git-server-kern", "git-server"),
+    ("lhr-ad1-bmc", "lhr-ad1"),
+    ("web.error", "web"),
+    ("db1-syslog", "db1"),
+    ("edge-audit", "edge"),
+])
+def test_a_log_named_for_a_component_and_its_kind_is_that_components(tmp_path: Path, stem: str, owner: str) -> None:
+    shutil.copy(BUNDLE / "alert.json", tmp_path / "alert.json")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / f"{stem}.log").write_text("2026-01-01T00:00:00Z kernel: I/O error\n")
+    (tmp_path / "topology.json").write_text(json.dumps({"frontend": [owner], owner: []}))
+    context, _ = load_bundle(tmp_path)
+    assert set(context.logs) == {owner}
+
+
+@pytest.mark.parametrize(("stems", "topology"), [
+    (["edge-audit"], {"frontend": ["edge-audit", "edge"], "edge": [], "edge-audit": []}),  # a component of that name
+    (["git-kern"], {"frontend": ["api"], "api": []}),  # no component git
+    (["db1-kern", "db1"], {"frontend": ["db1"], "db1": []}),  # db1 has its own log
+    (["payments-worker"], {"frontend": ["payments"], "payments": []}),  # no kind of log
+])
+def test_other_logs_keep_their_names(tmp_path: Path, stems: list[str], topology: dict[str, list[str]]) -> None:
+    shutil.copy(BUNDLE / "alert.json", tmp_path / "alert.json")
+    (tmp_path / "logs").mkdir()
+    for stem in stems:
+        (tmp_path / "logs" / f"{stem}.log").write_text("2026-01-01T00:00:00Z hello\n")
+    (tmp_path / "topology.json").write_text(json.dumps(topology))
+    context, _ = load_bundle(tmp_path)
+    assert set(context.logs) == set(stems)

@@ -9,6 +9,7 @@ from bot.reasoning import rank
 from bot.reasoning.decisive import (
     daemon_owner,
     identity_kind,
+    load_explains_own_saturation,
     name_affinity,
     resolve_culprit,
     retarget,
@@ -706,6 +707,18 @@ def test_a_host_named_after_the_service_whose_log_it_writes_in_is_a_member_of_it
     assert "ip-10-0-3-17" in {s.service for s in retarget([node], ["kubelet"])}
 
 
+@pytest.mark.parametrize(("service", "host", "expected"), [
+    ("git-server", "git", "git-server"),  # the log's service is named for its host and what runs there
+    ("mail-relay", "mail.example.net", "mail-relay"),
+    ("gitlab", "git", "git"),  # a name that merely begins with the host's letters is not named for it
+    ("web-server", "db", "db"),
+])
+def test_a_device_host_the_log_s_service_is_named_for_is_that_service(service: str, host: str, expected: str) -> None:
+    disk = _decisive(service, "hardware_error", 0.8, host)
+    disk.attributes["culprit_device"] = True
+    assert expected in {s.service for s in retarget([disk], [service, "mirror"]) if s.attributes.get("decisive")}
+
+
 def _kernel(service: str, host: str, minute: float, rule: str = "kernel.soft_lockup") -> Signal:
     sig = _decisive(service, "node_failure", 0.63, host, minute)
     sig.attributes.update({"culprit_device": True, "rule": rule})
@@ -916,3 +929,18 @@ def test_a_host_oom_kill_of_a_known_server_program_is_that_components_oom_kill()
     other = _decisive("cache-host", "oom_kill", 0.9)
     other.attributes["killed_program"] = "java"
     assert ("cache-host", "oom_kill") in support(retarget([other], ["api", "redis-cache", "cache-host"]))
+
+
+@pytest.mark.parametrize(("traffic_minute", "traffic_score", "traffic_service", "expected"), [
+    (5, 0.86, "game", "traffic_spike"),  # the requests rose, then the CPU: the surge's story
+    (8.5, 0.86, "game", "traffic_spike"),  # together, within a minute
+    (12, 0.86, "game", "cpu_saturation"),  # the CPU was busy before the requests rose
+    (5, 0.5, "game", "cpu_saturation"),  # a weak rise explains nothing
+    (5, 0.86, "login", "cpu_saturation"),  # another service's traffic
+])
+def test_a_service_s_cpu_saturated_by_its_own_traffic_rise_is_that_rise(
+        traffic_minute: float, traffic_score: float, traffic_service: str, expected: str) -> None:
+    cpu = signal("metrics", "game", "cpu_saturation", 0.9, 9)
+    rise = signal("metrics", traffic_service, "traffic_spike", traffic_score, traffic_minute)
+    out = load_explains_own_saturation([cpu, rise])
+    assert out[0].kind == expected and out[1] == rise

@@ -52,6 +52,8 @@ NAME_ROWS: tuple[tuple[str, int, str], ...] = (
     ("pg_database_xid_age", 1, "db_down"),
     ("probe_loss_percent", 1, "packet_loss"),
     ("https_success_ratio", -1, "error_rate_increase"),
+    ("failed_logins_per_min", 1, "auth_failure_surge"),  # the failure named before what failed
+    ("failed_signins_total", 1, "auth_failure_surge"),
 )
 
 
@@ -62,9 +64,12 @@ def test_a_rise_of_sessions_or_success_is_not_a_problem(metric: str) -> None:
 
 @pytest.mark.parametrize(("metric", "not_kind"), [("cache_hit_ratio", "packet_loss"), ("glossary_terms", "packet_loss"),
                                                   ("process_max_fds", "resource_quota"),
-                                                  ("http_requests_rate", "exception_surge")])
+                                                  ("http_requests_rate", "exception_surge"),
+                                                  ("member_removals_per_min", "memory_leak"),  # a member is no memory
+                                                  ("cluster_members", "memory_leak")])
 def test_names_near_the_new_rows_keep_their_meaning(metric: str, not_kind: str) -> None:
     assert kind_for(metric, direction=1, shape="step") != not_kind
+    assert kind_for(metric, direction=-1, shape="step") != not_kind
 
 
 @pytest.mark.parametrize(("metric", "direction", "kind"), NAME_ROWS)
@@ -299,3 +304,9 @@ def test_a_fill_that_began_inside_the_window_and_levelled_off_is_dated_where_it_
     sig = next(s for s in detect_metric_signals([series("redis", "redis_memory_used_bytes", under_way)],
                                                 alert_time=T0 + timedelta(minutes=75)) if s.kind == "memory_leak")
     assert sig.started_at == T0
+
+
+@pytest.mark.parametrize("metric", ["member_removals_per_min", "cluster_members", "org_member_count"])
+def test_a_member_is_no_memory(metric: str) -> None:
+    rule = rule_for(metric)
+    assert rule is None or rule.family != "memory"
