@@ -970,13 +970,13 @@ def load_explains_own_saturation(signals: list[Signal]) -> list[Signal]:
     for s in signals:
         if str(s.kind) in TRIGGER_KINDS and s.service and s.started_at is not None \
                 and float(s.score) >= OWN_LOAD_MIN and not s.attributes.get("reporter"):
-            start = _aware(s.started_at)
+            start = aware(s.started_at)
             rises[s.service] = min(start, rises.get(s.service, start))
     out: list[Signal] = []
     for sig in signals:
         rise = rises.get(sig.service or "")
         if str(sig.kind) == "cpu_saturation" and rise is not None and sig.started_at is not None \
-                and rise <= _aware(sig.started_at) + _OWN_LOAD_LEAD and not sig.attributes.get("reporter"):
+                and rise <= aware(sig.started_at) + _OWN_LOAD_LEAD and not sig.attributes.get("reporter"):
             sig = sig.model_copy(update={"kind": "traffic_spike",
                                          "attributes": {**sig.attributes, "reported_as": "cpu_saturation"}})
         out.append(sig)
