@@ -353,6 +353,11 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "41822 UPDATEs in 60s, 5120 more-specifics of our aggregates", "packet_loss", "ext-transit"),
     ("systemd.unit_failed", "May 11 21:08:31 dns-pdx-01 systemd[1]: named.service: Failed with result 'timeout'.",
      "crash_loop", None),
+    ("migration.failed_state", "Caused by: org.flywaydb.core.api.exception.FlywayValidateException: Validate failed: "
+     "Migrations have failed validation", "bad_deploy", None),
+    ("migration.failed_state", "Detected failed migration to version 42 (add invoice currency).", "bad_deploy", None),
+    ("migration.failed_state", "2026/12/22 10:31:08 error: Dirty database version 17. Fix and force version.",
+     "bad_deploy", None),
     ("config.invalid", "May 11 21:08:31 dns-pdx-01 named[2231]: loading configuration: failure", "config_change", None),
     ("config.invalid", '2024/03/01 12:00:03 [emerg] 1#1: unknown directive "proxy_bufer" in /etc/nginx/conf.d/app.conf:12',
      "config_change", None),
@@ -475,6 +480,7 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("kernel.panic", '{"level": "error", "msg": "recovered from panic in handler /api/v1/feed"}'),
     ("kernel.panic", "2026-03-14 14:50:00 api-3 app[22]: panic: runtime error: index out of range [3] with length 3"),
     ("py.env_key", "KeyError: 'redis_cluster_v2'"),
+    ("migration.failed_state", "INFO  Successfully validated 42 migrations (execution time 00:00.031s)"),
     ("py.env_key", "    store = SESSION_STORES[flags.variant('session_store', user)]  # KeyError: 'session_v2'"),
 ]
 
