@@ -108,7 +108,7 @@ CRASH_RULES: tuple[Rule, ...] = (
          r"Error: Cannot find module '|ERR_MODULE_NOT_FOUND"),
     Rule("py.traceback", "decisive", "crash_loop", 0.4, "self", r"^Traceback \(most recent call last\)", generic=True),
     # Node
-    Rule("node.eaddrinuse", "decisive", "config_change", 0.55, "self",
+    Rule("node.eaddrinuse", "decisive", "config_change", 0.8, "self",
          r"EADDRINUSE|bind: address already in use|Address already in use|Port \d+ was already in use"),
     Rule("node.heap_oom", "decisive", "oom_kill", 0.8, "self",
          r"JavaScript heap out of memory|Reached heap limit Allocation failed"),

@@ -560,3 +560,12 @@ def test_the_one_pass_finds_every_rule_whose_literal_a_line_holds() -> None:
         lower = line[:2000].lower()
         assert [r.id for r in rules_for(lower)] == _holding_a_literal(lower), line
     assert rules_for("2026-05-27t15:31:02z info handled request in 12 ms") == []
+
+
+def test_a_port_another_process_holds_is_as_decisive_as_a_schedulers_refusal() -> None:
+    # the program says why it could not serve at all (a sidecar or another process on its port): no weaker than the
+    # Kubernetes rows that name a cause by themselves (FailedScheduling's Insufficient memory, 0.8)
+    found = classify_line('{"level":"fatal","msg":"http server failed","error":"listen tcp :8080: bind: address '
+                          'already in use"}')
+    assert found is not None and (found.rule.id, found.kind) == ("node.eaddrinuse", "config_change")
+    assert found.rule.score >= 0.8
