@@ -163,9 +163,10 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     return sorted(confirmed_by_callers(signals), key=lambda s: s.score, reverse=True)
 
 
-# a node agent's own failure that says why the node is NotReady (its runtime refusing its configuration, the kubelet
-# or the runtime killed by the kernel's OOM killer)
-NOT_READY_CAUSES = frozenset({"node.agent_config_refused", "node.agent_oom_killed"})
+# a node agent's own failure that says why the node is NotReady and names another kind than the state (its runtime or
+# kubelet refusing the node's configuration). A kernel OOM kill of the agent keeps the state beside it: both name the
+# node, and the state then supports the node's own finding (a kubelet killed by the kernel)
+NOT_READY_CAUSES = frozenset({"node.agent_config_refused"})
 
 
 def _without_explained_not_ready(signals: list[Signal], said: list[Signal]) -> list[Signal]:

@@ -916,3 +916,20 @@ def test_a_host_oom_kill_of_a_known_server_program_is_that_components_oom_kill()
     other = _decisive("cache-host", "oom_kill", 0.9)
     other.attributes["killed_program"] = "java"
     assert ("cache-host", "oom_kill") in support(retarget([other], ["api", "redis-cache", "cache-host"]))
+
+
+def test_a_workload_told_its_own_members_names_do_not_exist_is_its_own_spec_not_the_dns() -> None:
+    # a StatefulSet's peers looked up through its headless Service: the DNS answered NXDOMAIN, the names exist only
+    # while the Service fits the set (serviceName, publishNotReadyAddresses)
+    own = _decisive("cockroachdb", "dns_failure", 0.85, "dns")
+    own.attributes.update({"rule": "dns.nxdomain", "looked_up": "cockroachdb-0.cockroachdb.db.svc.cluster.local"})
+    moved = retarget([own], ["cockroachdb", "coredns"])
+    assert set(support(moved)) == {("cockroachdb", "config_change")}
+    # another workload's member, or a lookup that timed out, stays a lookup failure
+    other = _decisive("ledger-api", "dns_failure", 0.85, "dns")
+    other.attributes.update({"rule": "dns.nxdomain", "looked_up": "cockroachdb-0.cockroachdb.db.svc.cluster.local"})
+    timed_out = _decisive("cockroachdb", "dns_failure", 0.85, "dns")
+    timed_out.attributes.update({"rule": "dns.temporary",
+                                 "looked_up": "cockroachdb-0.cockroachdb.db.svc.cluster.local"})
+    assert ("cockroachdb", "config_change") not in set(support(retarget([other], ["ledger-api", "cockroachdb"])))
+    assert ("cockroachdb", "config_change") not in set(support(retarget([timed_out], ["cockroachdb", "coredns"])))
