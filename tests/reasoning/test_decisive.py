@@ -933,3 +933,8 @@ def test_a_workload_told_its_own_members_names_do_not_exist_is_its_own_spec_not_
                                  "looked_up": "cockroachdb-0.cockroachdb.db.svc.cluster.local"})
     assert ("cockroachdb", "config_change") not in set(support(retarget([other], ["ledger-api", "cockroachdb"])))
     assert ("cockroachdb", "config_change") not in set(support(retarget([timed_out], ["cockroachdb", "coredns"])))
+    # a member that is not running (its volume cannot attach) has no name either: that failure is why
+    stuck = _decisive("mongo", "disk_io_latency", 0.8)
+    member = _decisive("mongo", "dns_failure", 0.85, "dns")
+    member.attributes.update({"rule": "dns.nxdomain", "looked_up": "mongo-1.mongo.catalog.svc"})
+    assert ("mongo", "config_change") not in set(support(retarget([stuck, member], ["mongo", "coredns"])))
