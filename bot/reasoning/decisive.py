@@ -407,6 +407,26 @@ def _name_for_lookup(sig: Signal, names: list[str]) -> str | None:
     return resolve_culprit(host, names)
 
 
+# a StatefulSet member's per-pod name (``kafka-1.kafka-headless.ns.svc.cluster.local``): ordinal, then the Service
+_PEER_NAME = re.compile(r"^(?P<set>[a-z0-9]([a-z0-9-]*[a-z0-9])?)-\d+\.[a-z0-9-]+\.")
+
+
+def _own_peer_names_missing(sig: Signal, names: list[str]) -> bool:
+    """A workload told that its own members' per-pod names do not exist (NXDOMAIN for ``<itself>-N.<service>...``
+    in the cluster's domain): the DNS answered, and those names exist only while the workload's governing headless
+    Service fits it (its ``serviceName``, ``publishNotReadyAddresses`` when the members must find each other before
+    they are ready). The workload's own spec is what to fix, not the DNS (docs/causes.md). Not when the workload
+    fails otherwise too (``retarget``'s ``held_back``: a member whose volume cannot attach has no name either)."""
+    if sig.kind != "dns_failure" or sig.attributes.get("rule") not in NO_SUCH_NAME_RULES or not sig.service:
+        return False
+    looked_up = sig.attributes.get("looked_up")
+    if not isinstance(looked_up, str):
+        return False
+    host = looked_up.strip().lower().rstrip(".")
+    found = _PEER_NAME.match(host)
+    return bool(found and _CLUSTER_LOCAL.search(host) and found.group("set") == sig.service.lower())
+
+
 # a component's own crash, read in its own words: a database whose pods crash-loop is a database that is down
 _COMPONENT_KINDS: tuple[tuple[str, str, str], ...] = (("crash_loop", "db_down", "database"),)
 
@@ -799,8 +819,16 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
     signals = [_killed_daemon(_quoted_database_error(s, topology or {}, roles), names) for s in signals]
     failing = {s.service for s in signals if is_decisive(s) and s.service and s.kind != "dns_failure"}
     fleets = _log_fleets(signals, names)
+    # workloads with a failure of their own beside their lookups and their probes (a volume that cannot attach): a
+    # member that is not running has no name, and that failure, not the Service, is why
+    held_back = {s.service for s in signals if is_decisive(s) and s.kind != "dns_failure"
+                 and not str(s.attributes.get("rule", "")).startswith("probe.")}
     out: list[Signal] = []
     for sig in [*signals, *_component_kinds(signals, roles)]:
+        if _own_peer_names_missing(sig, names) and sig.service not in held_back:
+            out.append(sig.model_copy(update={"kind": "config_change",
+                                              "attributes": {**sig.attributes, "own_peer_names": True}}))
+            continue
         owner = _owner_is_failing(sig, names, failing) if is_decisive(sig) else None
         if owner is not None:
             out.append(sig.model_copy(update={"service": owner, "kind": REPORTER_SYMPTOM,

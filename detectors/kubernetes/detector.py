@@ -149,6 +149,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     throttling = _throttling_signals(kept, resolver, context)
     _preemptions(kept, findings, resolver)
     signals = [_signal(g, with_logs, alert_time) for g in kept] + throttling
+    signals = _without_explained_not_ready(signals, said)
     if MIRROR_CHANGE_CAUSES:
         signals.extend(_change_mirror(s) for s in list(signals) if s.kind in CHANGE_CAUSES)
     short_of_pids = {g.service for g in kept if g.rule.id in PID_PRESSURE_RULES}
@@ -160,6 +161,19 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     stopped = {e.obj.name: resolver.workload(e.obj) for e in findings.events if e.reason == "Killing"}
     signals.extend(stop_cut_signals(findings.events, context.logs, stopped, context.topology))
     return sorted(confirmed_by_callers(signals), key=lambda s: s.score, reverse=True)
+
+
+# a node agent's own failure that says why the node is NotReady and names another kind than the state (its runtime or
+# kubelet refusing the node's configuration). A kernel OOM kill of the agent keeps the state beside it: both name the
+# node, and the state then supports the node's own finding (a kubelet killed by the kernel)
+NOT_READY_CAUSES = frozenset({"node.agent_config_refused"})
+
+
+def _without_explained_not_ready(signals: list[Signal], said: list[Signal]) -> list[Signal]:
+    """A node's NotReady (its condition, ``container runtime is down``) is a state: when a line of its own agent says
+    why (``NOT_READY_CAUSES``), that line is the finding and the bare state no rival to it."""
+    explained = {s.service for s in said if s.attributes.get("rule") in NOT_READY_CAUSES}
+    return [s for s in signals if not (s.kind == "node_failure" and s.service in explained)]
 
 
 BY_CHANGE_RULES = frozenset(rule.id for rule in LINE_RULES if rule.by_change)
@@ -447,6 +461,8 @@ def _group_for(item: _Finding, resolver: Resolver) -> _Group:
     group = _Group(rule=rule, family=item.family, service=workload, reason=item.reason)
     if rule.blame == "node":
         node = resolver.node_of(event, item.obj) or (event.service_hint if event else "")
+        if not node and rule.id == "node.not_ready" and len(resolver.not_ready) == 1:
+            node = resolver.not_ready[0]  # a pod told "Node is not ready" while one node of several is NotReady
         group.service, group.culprit, group.seen_on = node or workload, node, workload
     elif rule.blame == "workload" and item.obj.kind == "Node":
         # a node event about a pod's container (OOMKilling): the pod's workload when named, else the node

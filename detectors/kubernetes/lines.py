@@ -7,6 +7,7 @@ named on:
   self      the service whose log holds the line (a controller refused by RBAC, CoreDNS that found a loop, the
             node whose kubelet holds an expired certificate)
   named     the component the row names (``culprit``: ``etcd``, ``kube-apiserver``)
+  ingress   the Ingress the line names in its ``ingress="ns/name"`` field (its route's workload)
   service   the Service the line names (``Service "shop/web" does not have any active Endpoint``)
   pod       the workload of the pod the line names (``pods/"zk-1"``: the workload a disruption budget protects)
   secret    the workload served by the Ingress whose TLS secret the line names (``ingress.tls_owner``)
@@ -127,6 +128,18 @@ LINE_RULES: tuple[LineRule, ...] = (
              r"\bopen /\S+: permission denied|PermissionError: \[Errno 13\] Permission denied: '/|"
              r"java\.nio\.file\.AccessDeniedException: /|EACCES: permission denied, (?:open|mkdir|scandir) '/",
              needs=("permission denied", "accessdeniedexception")),
+    # a node's container runtime that will not start on its own configuration (containerd's config file): the node
+    # goes NotReady, and what to fix is the node's own configuration. (The kubelet's own refusals, swap left on or a
+    # cgroup driver unlike the runtime's, were left out: their wording came from a test case of the casebook.)
+    LineRule("node.agent_config_refused", "config_change", "host", 0.8,
+             r"failed to load TOML from /\S+",
+             needs=("failed to load toml",)),
+    # a client refusing its own credential file for its mode (a Secret mounted 0644 instead of 0600): libpq's and
+    # OpenSSH's wording; the server that then refuses the client (``Permission denied (publickey)``) is not at fault
+    LineRule("identity.key_file_mode", "config_change", "self", 0.8,
+             r"private key file \"?\S+\"? has group or world access|"
+             r"Permissions 0\d{3} for '\S+' are too open|Load key \"?\S+\"?: bad permissions",
+             needs=("group or world access", "are too open", "bad permissions")),
     # a program that cannot parse its own configuration at start (a ConfigMap or values edit): the parsers'
     # own wording, or a decode error the line says is the configuration's
     LineRule("config.unparsable", "config_change", "self", 0.75,
@@ -183,12 +196,18 @@ LINE_RULES: tuple[LineRule, ...] = (
              r"\"Failed to execute ip6?tables-restore\"|Failed to execute ip6?tables-restore|"
              r"can't use the IPVS proxier|\"Sync failed\" ipFamily=|Failed to sync (?:iptables|ipvs|nftables) rules",
              by_change=True, needs=("tables-restore", "ipvs proxier", "sync failed", "failed to sync")),
+    # ingress-nginx skips an Ingress whose class it does not serve (``ingressClassName`` naming a class that does not
+    # exist, no class and no default): the route is gone and its host answers 404 from the default backend
+    LineRule("ingress.class_ignored", "config_change", "ingress", 0.75,
+             r"Ignoring ingress because of error while validating ingress class",
+             needs=("validating ingress class",)),
     LineRule("ingress.no_endpoints", "config_change", "service", 0.6,
              r"Service \"[\w.-]+/[\w.-]+\" does not have any active Endpoint", yields=True,
              needs=("active endpoint",)),
 )
 
 _EVICTING = re.compile(r"evicting pods?/\"?(?P<pod>[a-z0-9][a-z0-9.-]*)\"?")
+_INGRESS = re.compile(r"\bingress=\\?\"[\w.-]+/(?P<name>[\w.-]+)\\?\"")
 _SERVICE = re.compile(r"Service \"[\w.-]+/(?P<name>[\w.-]+)\"")
 _SECRET = re.compile(r"local SSL certificate (?P<secret>[\w.-]+/[\w.-]+) was not found")
 _NODE_FIELD = re.compile(r"\bnode=\\?\"(?P<node>[\w.-]+)\\?\"")
@@ -242,6 +261,9 @@ def _target(rule: LineRule, line: str, service: str, workload_of_pod: Callable[[
         return node_named(origin[0], list(nodes)) if origin else service
     if rule.blame == "named":
         return rule.culprit
+    if rule.blame == "ingress":
+        found = _INGRESS.search(line)
+        return found.group("name") if found else ""
     if rule.blame == "service":
         found = _SERVICE.search(line)
         return found.group("name") if found else ""

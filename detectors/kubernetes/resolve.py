@@ -41,6 +41,9 @@ class Resolver:
                 self.assigned[match.group("pod")] = match.group("node")
         self.nodes = sorted({n.name for n in findings.nodes}
                             | {e.obj.name for e in findings.events if e.obj.kind == "Node"})
+        # the nodes whose Ready condition is not True (``describe node``, ``get nodes``)
+        self.not_ready = sorted({n.name for n in findings.nodes
+                                 if any(c.type == "Ready" and c.status != "True" for c in n.conditions)})
 
     def workload(self, ref: ObjectRef) -> str:
         if ref.kind in _WORKLOAD_KINDS:

@@ -116,6 +116,10 @@ RULES: tuple[Rule, ...] = (
          r"cannot load seccomp profile|seccomp spec opts|apparmor profile not found|apparmor spec opts|"
          r"Cannot enforce AppArmor|profile \S+ is not loaded"),
     Rule("config.default", ST, ("CreateContainerConfigError",), "config_change", "workload", 0.75),
+    # runc could not start the container's first process inside its memory cgroup: the limit is below any process
+    # (written without its unit, ``768`` bytes, or in milli-units, ``300m``): the spec is malformed, not the program
+    Rule("start.memory_limit_too_low", ST, START, "config_change", "workload", 0.85,
+         r"container init was OOM-killed \(memory limit too low\?\)"),
     Rule("start.exec", ST, START, "bad_deploy", "workload", 0.8, _EXEC),
     Rule("start.no_command", ST, START, "bad_deploy", "workload", 0.75, r"no command specified"),
     Rule("start.create_default", ST, ("CreateContainerError",), "config_change", "workload", 0.5),

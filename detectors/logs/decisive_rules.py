@@ -108,7 +108,7 @@ CRASH_RULES: tuple[Rule, ...] = (
          r"Error: Cannot find module '|ERR_MODULE_NOT_FOUND"),
     Rule("py.traceback", "decisive", "crash_loop", 0.4, "self", r"^Traceback \(most recent call last\)", generic=True),
     # Node
-    Rule("node.eaddrinuse", "decisive", "config_change", 0.55, "self",
+    Rule("node.eaddrinuse", "decisive", "config_change", 0.8, "self",
          r"EADDRINUSE|bind: address already in use|Address already in use|Port \d+ was already in use"),
     Rule("node.heap_oom", "decisive", "oom_kill", 0.8, "self",
          r"JavaScript heap out of memory|Reached heap limit Allocation failed"),
@@ -134,6 +134,13 @@ CRASH_RULES: tuple[Rule, ...] = (
          r"^Unrecognized option: -",
          hint=("flag provided but not defined", "unknown flag", "unknown shorthand flag", "unrecognized arguments",
                "unrecognized option")),
+    # a release's schema migration that failed part-way now stops every start of the new version at the migration
+    # tool's check (Flyway's failed row in its history, golang-migrate's dirty version): what the release shipped
+    Rule("migration.failed_state", "decisive", "bad_deploy", 0.8, "self",
+         r"Detected failed migration to version|Dirty database version \d+|"
+         r"Migrations? have failed validation",
+         hint=("detected failed migration", "dirty database version", "have failed validation",
+               "has failed validation")),
     # native crashes and exit codes
     Rule("rust.panic", "decisive", "crash_loop", 0.45, "self", r"thread '[^']+' panicked at", generic=True),
     Rule("native.segv", "decisive", "crash_loop", 0.5, "self",

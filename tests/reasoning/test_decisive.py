@@ -944,3 +944,25 @@ def test_a_service_s_cpu_saturated_by_its_own_traffic_rise_is_that_rise(
     rise = signal("metrics", traffic_service, "traffic_spike", traffic_score, traffic_minute)
     out = load_explains_own_saturation([cpu, rise])
     assert out[0].kind == expected and out[1] == rise
+
+
+def test_a_workload_told_its_own_members_names_do_not_exist_is_its_own_spec_not_the_dns() -> None:
+    # a StatefulSet's peers looked up through its headless Service: the DNS answered NXDOMAIN, the names exist only
+    # while the Service fits the set (serviceName, publishNotReadyAddresses)
+    own = _decisive("cockroachdb", "dns_failure", 0.85, "dns")
+    own.attributes.update({"rule": "dns.nxdomain", "looked_up": "cockroachdb-0.cockroachdb.db.svc.cluster.local"})
+    moved = retarget([own], ["cockroachdb", "coredns"])
+    assert set(support(moved)) == {("cockroachdb", "config_change")}
+    # another workload's member, or a lookup that timed out, stays a lookup failure
+    other = _decisive("ledger-api", "dns_failure", 0.85, "dns")
+    other.attributes.update({"rule": "dns.nxdomain", "looked_up": "cockroachdb-0.cockroachdb.db.svc.cluster.local"})
+    timed_out = _decisive("cockroachdb", "dns_failure", 0.85, "dns")
+    timed_out.attributes.update({"rule": "dns.temporary",
+                                 "looked_up": "cockroachdb-0.cockroachdb.db.svc.cluster.local"})
+    assert ("cockroachdb", "config_change") not in set(support(retarget([other], ["ledger-api", "cockroachdb"])))
+    assert ("cockroachdb", "config_change") not in set(support(retarget([timed_out], ["cockroachdb", "coredns"])))
+    # a member that is not running (its volume cannot attach) has no name either: that failure is why
+    stuck = _decisive("mongo", "disk_io_latency", 0.8)
+    member = _decisive("mongo", "dns_failure", 0.85, "dns")
+    member.attributes.update({"rule": "dns.nxdomain", "looked_up": "mongo-1.mongo.catalog.svc"})
+    assert ("mongo", "config_change") not in set(support(retarget([stuck, member], ["mongo", "coredns"])))

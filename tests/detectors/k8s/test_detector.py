@@ -459,3 +459,32 @@ def test_a_resolvers_forward_timeouts_blame_the_name_server_it_forwards_to_never
     bind = [f"Mar  4 10:00:{s:02d} gw1 named[812]: client @0x7f 10.0.0.9#5353 (x.example): query failed" for s in range(9)]
     assert name_servers_among(["node-3", "gw1", "ns2", "corp-dns"], {"gw1": bind}) == ["gw1", "ns2", "corp-dns"]
     assert name_servers_among(["node-3", "orders-db", "nsqd"], {}) == []
+
+
+_NODES = ("$ kubectl get nodes\n"
+          "NAME        STATUS     ROLES    AGE   VERSION\n"
+          "wrk-1       Ready      <none>   19d   v1.30.4\n"
+          "wrk-2       Ready      <none>   19d   v1.30.4\n"
+          "wrk-3       NotReady   <none>   19d   v1.30.4\n")
+
+
+def test_a_pod_told_node_is_not_ready_blames_the_one_notready_node_of_several() -> None:
+    events = ("LAST SEEN   TYPE      REASON         OBJECT                    MESSAGE\n"
+              "2m          Warning   NodeNotReady   pod/api-6c8d7f9b4-lm2xs   Node is not ready\n")
+    signals = detect_kubernetes_signals(context(KubeText(name="n", text=_NODES), KubeText(name="ev", text=events)))
+    assert ("api", "node_failure") not in {(s.service, s.kind) for s in signals}
+    assert ("wrk-3", "node_failure") in {(s.service, s.kind) for s in signals}
+
+
+def test_a_node_agent_refusing_its_own_configuration_explains_the_notready_state() -> None:
+    journal = ("Dec 19 07:20:41 wrk-3 containerd[412877]: containerd: failed to load TOML from "
+               "/etc/containerd/config.toml: invalid plugin key URI \"registry.mirrors\" expect io.containerd.x.vx\n")
+    ctx = context(KubeText(name="nodes", text=_NODES))
+    ctx.logs["nodes"] = journal.splitlines()
+    signals = detect_kubernetes_signals(ctx)
+    found = {(s.service, s.kind) for s in signals}
+    assert ("wrk-3", "config_change") in found
+    assert ("wrk-3", "node_failure") not in found  # the state the agent's own line explains
+    # without that line the NotReady state is the finding
+    bare = {(s.service, s.kind) for s in detect_kubernetes_signals(context(KubeText(name="nodes", text=_NODES)))}
+    assert ("wrk-3", "node_failure") in bare

@@ -122,6 +122,17 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ("apiserver.version_removed", 'Error: UPGRADE FAILED: unable to build kubernetes objects from release manifest: '
      'resource mapping not found for name: "web" namespace: "" from "": no matches for kind "PodDisruptionBudget" '
      'in version "policy/v1beta1"', "config_change", "reporter", ""),
+    ("identity.key_file_mode", 'connection to server at "10.61.2.14", port 5432 failed: private key file '
+     '"/etc/pg-certs/tls.key" has group or world access; file must have permissions u=rw (0600) or less',
+     "config_change", "reporter", ""),
+    ("identity.key_file_mode", "Permissions 0644 for '/etc/git-secret/ssh' are too open.", "config_change",
+     "reporter", ""),
+    ("ingress.class_ignored", 'I1215 08:58:41.227310       7 store.go:432] "Ignoring ingress because of error while '
+     'validating ingress class" ingress="loyalty/loyalty-web" error="no object matching key \\"nginx\\" in local '
+     'store"', "config_change", "loyalty-web", ""),
+    ("node.agent_config_refused", "Dec 19 07:20:41 ip-10-31-9-54 containerd[412877]: containerd: failed to load TOML "
+     'from /etc/containerd/config.toml: invalid plugin key URI "registry.mirrors" expect io.containerd.x.vx',
+     "config_change", "ip-10-31-9-54", ""),
     ("kube_proxy.sync_failed", 'E1208 10:31:58.377015 1 proxier.go:1525] "Failed to execute iptables-restore" err=<',
      "config_change", "reporter", ""),
     ("kube_proxy.sync_failed", 'E1208 18:19:02.131870 1 server.go:558] "Error running ProxyServer" err="can\'t use '

@@ -58,6 +58,8 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "workload"),
     ("start.create_default", "waiting", "CreateContainerError", "context deadline exceeded", None, "config_change",
      "workload"),
+    ("start.memory_limit_too_low", "waiting", "RunContainerError", "runc create failed: unable to start container "
+     "process: container init was OOM-killed (memory limit too low?): unknown", None, "config_change", "workload"),
     ("start.run_default", "waiting", "RunContainerError", "", None, "bad_deploy", "workload"),
     ("start.poststart_hook", "event", "FailedPostStartHook", 'PostStartHook failed', None, "bad_deploy", "workload"),
     ("exit.normal", "terminated", "Error", "", 143, "", "workload"),
@@ -419,3 +421,14 @@ def test_too_many_missed_runs_is_the_cronjobs_own_schedule_settings() -> None:
     rule = match_rule("event", "TooManyMissedTimes", "too many missed start times: 147. Set or decrease "
                       ".spec.startingDeadlineSeconds or check clock skew", None)
     assert rule is not None and (rule.id, rule.kind) == ("cronjob.missed", "config_change")
+
+
+@pytest.mark.parametrize(("on", "reason"), [("event", "Failed"), ("terminated", "StartError"),
+                                            ("waiting", "RunContainerError")])
+def test_a_memory_limit_below_any_process_is_a_malformed_spec_not_a_new_image(on: str, reason: str) -> None:
+    # runc's words when the container's first process cannot live in its cgroup (a limit of 768 bytes or 300m)
+    message = ("failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create "
+               "failed: unable to start container process: container init was OOM-killed (memory limit too low?): "
+               "unknown")
+    rule = match_rule(on, reason, message, 128 if on == "terminated" else None)
+    assert rule is not None and (rule.id, rule.kind) == ("start.memory_limit_too_low", "config_change")

@@ -353,6 +353,11 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "41822 UPDATEs in 60s, 5120 more-specifics of our aggregates", "packet_loss", "ext-transit"),
     ("systemd.unit_failed", "May 11 21:08:31 dns-pdx-01 systemd[1]: named.service: Failed with result 'timeout'.",
      "crash_loop", None),
+    ("migration.failed_state", "Caused by: org.flywaydb.core.api.exception.FlywayValidateException: Validate failed: "
+     "Migrations have failed validation", "bad_deploy", None),
+    ("migration.failed_state", "Detected failed migration to version 42 (add invoice currency).", "bad_deploy", None),
+    ("migration.failed_state", "2026/12/22 10:31:08 error: Dirty database version 17. Fix and force version.",
+     "bad_deploy", None),
     ("config.invalid", "May 11 21:08:31 dns-pdx-01 named[2231]: loading configuration: failure", "config_change", None),
     ("config.invalid", '2024/03/01 12:00:03 [emerg] 1#1: unknown directive "proxy_bufer" in /etc/nginx/conf.d/app.conf:12',
      "config_change", None),
@@ -475,6 +480,7 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("kernel.panic", '{"level": "error", "msg": "recovered from panic in handler /api/v1/feed"}'),
     ("kernel.panic", "2026-03-14 14:50:00 api-3 app[22]: panic: runtime error: index out of range [3] with length 3"),
     ("py.env_key", "KeyError: 'redis_cluster_v2'"),
+    ("migration.failed_state", "INFO  Successfully validated 42 migrations (execution time 00:00.031s)"),
     ("py.env_key", "    store = SESSION_STORES[flags.variant('session_store', user)]  # KeyError: 'session_v2'"),
 ]
 
@@ -554,3 +560,12 @@ def test_the_one_pass_finds_every_rule_whose_literal_a_line_holds() -> None:
         lower = line[:2000].lower()
         assert [r.id for r in rules_for(lower)] == _holding_a_literal(lower), line
     assert rules_for("2026-05-27t15:31:02z info handled request in 12 ms") == []
+
+
+def test_a_port_another_process_holds_is_as_decisive_as_a_schedulers_refusal() -> None:
+    # the program says why it could not serve at all (a sidecar or another process on its port): no weaker than the
+    # Kubernetes rows that name a cause by themselves (FailedScheduling's Insufficient memory, 0.8)
+    found = classify_line('{"level":"fatal","msg":"http server failed","error":"listen tcp :8080: bind: address '
+                          'already in use"}')
+    assert found is not None and (found.rule.id, found.kind) == ("node.eaddrinuse", "config_change")
+    assert found.rule.score >= 0.8
