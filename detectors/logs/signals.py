@@ -282,7 +282,8 @@ class LogComparison:
 
     def _late_onset(self, st: TemplateStats) -> Signal | None:
         """A problem template absent from the first ``LATE_ONSET`` or more of a steady baseline that then appears and
-        goes on into the current window began the incident there, however long before the alert (an alert raised
+        goes on into the current window, too often for chance to have kept it out of the time before (p < 0.05), began
+        the incident there, however long before the alert (an alert raised
         from customers' reports an hour late): it is read as new from its first line, not as a baseline habit."""
         first, began = self.base.first_ts, st.base_first_ts
         if (not st.current or first is None or began is None or not _is_problem(st.level)
@@ -291,6 +292,8 @@ class LogComparison:
         end = self.cur.last_ts or began
         before, after = (began - first).total_seconds(), max(1.0, (end - began).total_seconds())
         p = rate_increase_p(0, st.baseline + st.current, before, after)
+        if significance(p) <= 0.0:
+            return None  # a sporadic line whose first showing says nothing (p >= 0.05): the usual comparison reads it
         sig = max(significance(p), 0.3)
         shown = TemplateStats(st.template_id, baseline=0, current=st.baseline + st.current,
                               examples=(st.base_examples + st.examples)[:MAX_EVIDENCE], first_ts=began,

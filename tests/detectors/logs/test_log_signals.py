@@ -127,6 +127,16 @@ def test_an_error_template_begun_long_before_a_late_alert_is_new_from_its_first_
                 if "NoMethodError" in s.title and s.detector == "log.new_template"]
 
 
+def test_a_sporadic_error_first_seen_late_in_the_baseline_is_no_late_onset() -> None:
+    """An error printed once every 20 minutes, first 20 minutes into the stream: chance alone could have kept it out
+    of the time before (p >= 0.05), so its first line dates nothing, unlike a template that goes on densely."""
+    late_alert = T0 + timedelta(seconds=6000)
+    sporadic = web_service_lines(seconds=6300, incident_from=1200, every=1200,
+                                 incident_line="NoMethodError: undefined method `queue_time_ms' for nil:NilClass")
+    assert not [s for s in detect_log_signals({"jobs": sporadic}, alert_time=late_alert)
+                if "NoMethodError" in s.title and s.detector == "log.new_template"]
+
+
 def iso_of(line: str) -> str:
     from datetime import datetime
 
