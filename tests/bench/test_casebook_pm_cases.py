@@ -228,58 +228,51 @@ def test_twelfth_batch_varies_its_evidence_formats() -> None:
     assert shapes["json"] >= 3 and shapes["syslog"] >= 3 and shapes["journal"] >= 2 and shapes["other"] >= 3, shapes
 
 
-THIRTEENTH_BATCH = [c for c in CASES if 276 <= int(c.name.split("-")[1]) <= 295]
+def _number(case: Path) -> int:
+    return int(case.name.split("-")[1])
+
+
+def _batch_truths(first: int, last: int, *, min_companies: int, new_after: int | None = None) -> list[dict[str, Any]]:
+    """The shape every batch of twenty shares: pm-first..last all present, ten dev and ten test, at least
+    ``min_companies`` companies (none of which a case up to pm-``new_after`` used, when given), alerts from at least
+    five vendors. Returns the batch's truths for the batch's own checks."""
+    batch = [c for c in CASES if first <= _number(c) <= last]
+    assert [_number(c) for c in batch] == list(range(first, last + 1))
+    truths = [_truth(case) for case in batch]
+    assert Counter(t["split"] for t in truths) == {"dev": 10, "test": 10}
+    companies = {company_of(t["modelled_on"]) for t in truths}
+    assert len(companies) >= min_companies, companies
+    if new_after is not None:
+        earlier = {company_of(_truth(c)["modelled_on"]) for c in CASES if _number(c) <= new_after}
+        assert companies.isdisjoint(earlier), companies & earlier
+    assert len({load_bundle(case)[0].incident.alerts[0].source for case in batch}) >= 5
+    return truths
 
 
 def test_thirteenth_batch_is_complete_balanced_and_new() -> None:
     """pm-276..295: twenty cases, ten dev and ten test, over at least twelve companies none of which an earlier batch
     (pm-01..255) used, at least eight kinds, and alerts from at least five vendors."""
-    assert [int(c.name.split("-")[1]) for c in THIRTEENTH_BATCH] == list(range(276, 296))
-    truths = [_truth(case) for case in THIRTEENTH_BATCH]
-    assert Counter(t["split"] for t in truths) == {"dev": 10, "test": 10}
-    companies = {company_of(t["modelled_on"]) for t in truths}
-    earlier = {company_of(_truth(c)["modelled_on"]) for c in CASES if int(c.name.split("-")[1]) <= 255}
-    assert len(companies) >= 12 and companies.isdisjoint(earlier), companies & earlier
+    truths = _batch_truths(276, 295, min_companies=12, new_after=255)
     assert len({t["root_cause_kind"] for t in truths}) >= 8
-    assert len({load_bundle(case)[0].incident.alerts[0].source for case in THIRTEENTH_BATCH}) >= 5
-
-
-FOURTEENTH_BATCH = [c for c in CASES if 296 <= int(c.name.split("-")[1]) <= 315]
 
 
 def test_fourteenth_batch_is_complete_balanced_and_on_platform_services() -> None:
     """pm-296..315: twenty cases, ten dev and ten test, over at least eighteen companies, at least eight kinds, alerts
     from at least five vendors, every bundle with a change or note on a component other than the truth's (a red
     herring), aimed at platform services (storage, brokers, caches, search, balancers and CDNs, providers)."""
-    assert [int(c.name.split("-")[1]) for c in FOURTEENTH_BATCH] == list(range(296, 316))
-    truths = [_truth(case) for case in FOURTEENTH_BATCH]
-    assert Counter(t["split"] for t in truths) == {"dev": 10, "test": 10}
-    assert len({company_of(t["modelled_on"]) for t in truths}) >= 18
+    truths = _batch_truths(296, 315, min_companies=18)
     assert len({t["root_cause_kind"] for t in truths}) >= 8
-    assert len({load_bundle(case)[0].incident.alerts[0].source for case in FOURTEENTH_BATCH}) >= 5
     categories = Counter(t["category"] for t in truths)
     for category in ("storage", "memory", "deploy", "dependency", "network"):
         assert categories[category] >= 1, category
-
-
-FIFTEENTH_BATCH = [c for c in CASES if 316 <= int(c.name.split("-")[1]) <= 335]
 
 
 def test_fifteenth_batch_is_complete_balanced_and_new() -> None:
     """pm-316..335: twenty cases, ten dev and ten test, aimed at application and data failures (migrations, autoscaling,
     reconnect storms, queues, leaks, credentials), over at least fifteen companies none of which an earlier batch
     (pm-01..295) used, at least eight kinds, and alerts from at least five vendors."""
-    assert [int(c.name.split("-")[1]) for c in FIFTEENTH_BATCH] == list(range(316, 336))
-    truths = [_truth(case) for case in FIFTEENTH_BATCH]
-    assert Counter(t["split"] for t in truths) == {"dev": 10, "test": 10}
-    companies = {company_of(t["modelled_on"]) for t in truths}
-    earlier = {company_of(_truth(c)["modelled_on"]) for c in CASES if int(c.name.split("-")[1]) <= 295}
-    assert len(companies) >= 15 and companies.isdisjoint(earlier), companies & earlier
+    truths = _batch_truths(316, 335, min_companies=15, new_after=295)
     assert len({t["root_cause_kind"] for t in truths}) >= 8
-    assert len({load_bundle(case)[0].incident.alerts[0].source for case in FIFTEENTH_BATCH}) >= 5
-
-
-SIXTEENTH_BATCH = [c for c in CASES if 336 <= int(c.name.split("-")[1]) <= 355]
 
 
 def test_sixteenth_batch_is_complete_balanced_and_spread_over_categories() -> None:
@@ -287,11 +280,5 @@ def test_sixteenth_batch_is_complete_balanced_and_spread_over_categories() -> No
     DNSSEC, OCSP, power, cooling and switches, storage corruption, account takeover and abuse, launches), over at least
     eighteen companies none of which an earlier batch (pm-01..335) used, at least eight categories, and alerts from at
     least five vendors."""
-    assert [int(c.name.split("-")[1]) for c in SIXTEENTH_BATCH] == list(range(336, 356))
-    truths = [_truth(case) for case in SIXTEENTH_BATCH]
-    assert Counter(t["split"] for t in truths) == {"dev": 10, "test": 10}
-    companies = {company_of(t["modelled_on"]) for t in truths}
-    earlier = {company_of(_truth(c)["modelled_on"]) for c in CASES if int(c.name.split("-")[1]) <= 335}
-    assert len(companies) >= 18 and companies.isdisjoint(earlier), companies & earlier
+    truths = _batch_truths(336, 355, min_companies=18, new_after=335)
     assert len({t["category"] for t in truths}) >= 8
-    assert len({load_bundle(case)[0].incident.alerts[0].source for case in SIXTEENTH_BATCH}) >= 5
