@@ -13,7 +13,7 @@ of them; a host seen in the logs of two components is left out (it names neither
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from detectors.logs.formats import syslog_origin
 
@@ -25,20 +25,23 @@ MIN_LINES = 2
 SAMPLE = 400  # newest non-blank lines read
 
 
+def _sampled_origins(lines: Sequence[str]) -> Iterator[tuple[str, str] | None]:
+    """(host, program), lower-case, of each of the newest ``SAMPLE`` non-blank lines; None for a line with no syslog
+    header."""
+    for line in [line for line in lines[-SAMPLE * 2:] if line.strip()][-SAMPLE:]:
+        origin = syslog_origin(line[:300])
+        yield None if origin is None else (origin[0].lower(), origin[1].lower())
+
+
 def machines_of_lines(lines: Sequence[str]) -> set[str]:
     """The hosts (lower-case) in the syslog headers of one program's log, else an empty set."""
-    sample = [line for line in lines[-SAMPLE * 2:] if line.strip()][-SAMPLE:]
     hosts: Counter[str] = Counter()
     programs: Counter[str] = Counter()
-    for line in sample:
-        origin = syslog_origin(line[:300])
-        if origin is None:
+    for origin in _sampled_origins(lines):
+        if origin is None or origin[0] in _NOT_HOSTS:
             continue
-        host, program = origin[0].lower(), origin[1].lower()
-        if host in _NOT_HOSTS:
-            continue
-        hosts[host] += 1
-        programs[program] += 1
+        hosts[origin[0]] += 1
+        programs[origin[1]] += 1
     if not programs or programs.most_common(1)[0][1] < PROGRAM_SHARE * sum(programs.values()):
         return set()
     return {host for host, n in hosts.items() if n >= MIN_LINES}
@@ -58,12 +61,10 @@ def machines_from_logs(logs: Mapping[str, Sequence[str]]) -> dict[str, str]:
 def header_hosts(lines: Sequence[str]) -> set[str]:
     """Every host (lower-case) heading a syslog line of the log, whatever the program; empty when any sampled line
     is no syslog line (a log that mixes formats says nothing about whose machines these are)."""
-    sample = [line for line in lines[-SAMPLE * 2:] if line.strip()][-SAMPLE:]
     hosts: set[str] = set()
-    for line in sample:
-        origin = syslog_origin(line[:300])
+    for origin in _sampled_origins(lines):
         if origin is None:
             return set()
-        if origin[0].lower() not in _NOT_HOSTS:
-            hosts.add(origin[0].lower())
+        if origin[0] not in _NOT_HOSTS:
+            hosts.add(origin[0])
     return hosts
