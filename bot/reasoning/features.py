@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -952,30 +952,28 @@ def _dependency_failed_first(scene: _Scene, service: str, effect: datetime | Non
     is no suspect by its timing alone."""
     if effect is None:
         return False
+    return any(category_of(str(s.kind)).value in _INDEPENDENT_CATEGORIES and began <= effect + ONSET_GRACE
+               for s, began in _dependency_failures(scene, service))
+
+
+def _dependency_failures(scene: _Scene, service: str) -> Iterator[tuple[Signal, datetime]]:
+    """Each dated failure (a cause kind at ``DEPENDENCY_FAILURE_MIN`` or more) of a component ``service`` depends
+    on, up to three hops, with its start."""
     for dep, hops in scene.reach(service).items():
         if dep == service or hops > 3:
             continue
         for s in scene.anomalies.get(dep, []):
-            if (s.started_at is not None and float(s.score) >= DEPENDENCY_FAILURE_MIN and is_cause_kind(s.kind)
-                    and category_of(str(s.kind)).value in _INDEPENDENT_CATEGORIES
-                    and _aware(s.started_at) <= effect + ONSET_GRACE):  # type: ignore[operator]
-                return True
-    return False
+            began = _aware(s.started_at)
+            if began is not None and float(s.score) >= DEPENDENCY_FAILURE_MIN and is_cause_kind(s.kind):
+                yield s, began
 
 
 def _dependency_failing_before(scene: _Scene, service: str, when: datetime) -> bool:
     """Whether a component ``service`` depends on (up to three hops) was already failing by a cause of its own (a
     cause kind at ``DEPENDENCY_FAILURE_MIN`` or more) before ``when`` (a change of ``service``, less ``ONSET_GRACE``):
     no change can have caused what began before it, so the errors that follow it are no sign of the change."""
-    for dep, hops in scene.reach(service).items():
-        if dep == service or hops > 3:
-            continue
-        if any(s.started_at is not None and float(s.score) >= DEPENDENCY_FAILURE_MIN and is_cause_kind(s.kind)
-               and s.kind not in CHANGE_CAUSES
-               and _aware(s.started_at) < when - ONSET_GRACE  # type: ignore[operator]
-               for s in scene.anomalies.get(dep, [])):
-            return True
-    return False
+    return any(s.kind not in CHANGE_CAUSES and began < when - ONSET_GRACE
+               for s, began in _dependency_failures(scene, service))
 
 
 def _own_mechanism_on(scene: _Scene, service: str, *, skip_throttle: bool = False) -> bool:
