@@ -53,7 +53,8 @@ WHAT_CHANGED: tuple[WhatChanged, ...] = (
                 r"service ?account|securitycontext|runasuser|runasgroup|fsgroup|pod ?security|env(?:ironment)? "
                 r"var(?:iable)?s?|configmap|secret|resources?(?: requests| limits)?|requests|limits?|replicas|"
                 r"annotations?|ingress|targetport|network ?policy|node ?selector|affinity|tolerations?|taints?|"
-                r"priorityclass|storageclass|settings?|parameters?|timeouts?|ttl|pool size|max_?\w+)\b",
+                r"priorityclass|storageclass|settings?|parameters?|timeouts?|ttl|pool size|max_?\w+|"
+                r"config(?:uration)?s?|routing (?:tables?|rules?))\b",
                 "event-journal: securityContext hardened (runAsUser 10001)", "checkout 4.9.0 rolled out"),
     WhatChanged("config.assignment", "config", r"\b[\w.]+ \S+ ?-> ?\S+",
                 "MaxStartups 100:30:200 -> 150:30:300", "deployed to prod"),

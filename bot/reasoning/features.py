@@ -408,6 +408,9 @@ def _deploy_fit(scene: _Scene) -> None:
 # a component's own function failing with no mechanism named: a daemon that will not come back, errors, or the very
 # thing the component serves (names on a DNS server). Right after a change of that component, the change explains it.
 _OWN_FAILURE_KINDS = frozenset({"crash_loop", "exception_surge", "error_rate_increase"})
+# a component's own queue or backlog growing says that it falls behind, not why (docs/causes.md: a queue grows when
+# what works it is slow): right after its change, with errors of its own, the change is why, not a mechanism
+_FALLING_BEHIND_KINDS = frozenset({"queue_backlog"})
 _IDENTITY_FAILURES = frozenset({"dns_failure"})
 # what callers say of a component they can no longer reach (moved to it by ``dec.retarget``): that it stopped doing
 # its job, not how; right after a change of that component, with no mechanism of its own named, the change is how
@@ -989,10 +992,11 @@ def _own_mechanism_on(scene: _Scene, service: str, *, skip_throttle: bool = Fals
 def _specific_cause_on(scene: _Scene, service: str, *, skip_throttle: bool = False) -> bool:
     """Whether the service's own evidence names how it fails (a leak, throttling, a pool at its limit...): then a
     change before it is the trigger of that mechanism, and the mechanism is the answer, not the change. A count of
-    restarts or errors (``_OWN_FAILURE_KINDS``) says that it fails, not how: a change before it keeps the answer.
-    Neither does the metric ranking's origin verdict (``ORIGIN_DETECTOR``): it says that the callers' anomalies
+    restarts or errors (``_OWN_FAILURE_KINDS``) says that it fails, not how: a change before it keeps the answer;
+    so does a backlog of its own (``_FALLING_BEHIND_KINDS``): it says that it falls behind. Neither does the metric ranking's origin verdict (``ORIGIN_DETECTOR``): it says that the callers' anomalies
     began with this service, and it is only given when the service's own series name no cause."""
     return any(is_cause_kind(s.kind) and s.kind not in CHANGE_CAUSES and s.kind not in _OWN_FAILURE_KINDS
+               and s.kind not in _FALLING_BEHIND_KINDS
                and s.detector != ORIGIN_DETECTOR and s.score >= 0.5 and (s.source or "").startswith("metric")
                and not (skip_throttle and s.kind == "rate_limited")
                for s in scene.anomalies.get(service, []))

@@ -37,7 +37,11 @@ KIND_PATTERNS: dict[str, str] = {
     "packet_loss": r"packet loss|dropped packets|packets? dropped|dropping packets?|retransmi|conntrack|"
     r"table full, dropping|(?:rx|tx)_(?:dropped|missed|fifo)|ring buffer (?:full|overflow)|crc errors?|"
     r"\b[1-9]\d* input errors",
-    "network_partition": r"network partition|split.?brain|unreachable (host|network)|no route to host|(?<![a-z_])partition(?:ed)?(?![a-z_])|"
+    # "partition" alone is the network's only when it does not name a data partition: a topic's or table's
+    # partition by its number or key (`partition=3`, `topic-partition`, `partition DC2-P6`, `partition rebalance`)
+    "network_partition": r"network partition|split.?brain|unreachable (host|network)|no route to host|"
+    r"(?<![a-z_-])partition(?:ed)?(?![a-z_=:-])(?! ?[=:])(?! (?:[\w-]*\d|<\*>))(?! (?:keys?|ids?|leaders?|offsets?|"
+    r"rebalanc\w*|reassign\w*|assign\w*|counts?|tables?|schemes?|maps?|replicas?|lag)\b)|"
     r"%bgp-\d-adjchange|adjchange|adjchg|bgp[ _](?:notification|hold)|hold time(?:r)? expired|"
     r"changed state from established|old state established|ospf.{0,80}(?:full to down|from full|nbrdown)|"
     r"full -> (?:deleted|down)|is-?is.{0,60}adjacency.{0,40}down|(?:bgp|ospf|is-is) (?:session|neighbou?r|peer)"

@@ -23,6 +23,9 @@ def test_each_row_reads_its_positive_and_not_its_negative(row) -> None:  # type:
     ("bad_deploy", "billing chart 5.0.0: RBAC split into two roles", "config_change"),
     ("bad_deploy", "search-frontend revision 77: values refactor", "config_change"),
     ("bad_deploy", "liveness probe timeout lowered to 1s", "config_change"),
+    ("bad_deploy", "migration cutover: ibank switched to the new platform config (routing tables for both sites)",
+     "config_change"),
+    ("bad_deploy", "api 4.2.0 with its configuration refactored", "bad_deploy"),
     # new code stays a deploy, even with configuration beside it
     ("bad_deploy", "cart-api 5.5.2 rolled out", "bad_deploy"),
     ("bad_deploy", "pricing v3.12.0: cache TTL 2s -> 1s", "bad_deploy"),
@@ -127,6 +130,17 @@ def test_a_crash_loop_whose_own_log_names_its_mechanism_keeps_the_mechanism() ->
     cands = _cands(ctx, [_decisive("dns", "crash_loop", 0.8, 4), _decisive("dns", "dns_failure", 0.85, 4)])
     assert cands[("dns", "dns_failure")].features["decisive_score"] == 0.85
     assert cands.get(("dns", "bad_deploy")) is None or cands[("dns", "bad_deploy")].features["decisive_score"] == 0.0
+
+
+def test_a_backlog_of_its_own_after_a_change_and_its_errors_keeps_the_change_decisive() -> None:
+    # the service's own queue backing up says that it falls behind, not why: the change before its errors is why
+    ctx = context(service="mw", topology={"gw": ["mw"], "mw": []},
+                  events=[_event("mw", "config", 0, "mw switched to the new routing config")])
+    fresh = signal("logs", "mw", "error_rate_increase", 0.85, 2)
+    fresh.detector = "log.error_share"
+    backlog = signal("metrics", "mw", "queue_backlog", 0.6, 5)
+    cands = _cands(ctx, [fresh, backlog])
+    assert cands[("mw", "config_change")].features["decisive_score"] > 0.0
 
 
 def test_a_deploy_of_another_service_takes_no_credit() -> None:

@@ -50,6 +50,18 @@ ROWS: list[tuple[str, str, str]] = [
     ("status=400 The input content is invalid because the required properties - 'partitionKey; ' - are missing", "",
      "network_partition"),
     ("raft: node 3 partitioned from the quorum", "network_partition", "dns_failure"),
+    ("Partial partition detected: We saw rabbit@rabbit-2 die", "network_partition", ""),
+    ("network partition between dc1 and dc2", "network_partition", ""),
+    # a data partition named by its number, key or identifier (a topic's, a table's, a routing shard's) is no network
+    # partition
+    ("core call failed: routing table entry missing for partition DC2-P6, falling back: none configured", "",
+     "network_partition"),
+    ("core call failed: routing table entry missing for partition <*>, falling back", "", "network_partition"),
+    ("consumer lag partition=1 behind=1066", "", "network_partition"),
+    ("Got error produce response on topic-partition stream-events-3, retrying", "", "network_partition"),
+    ("[Log partition=notif-1, dir=/data/kafka] Rolled new log segment", "", "network_partition"),
+    ("partition 3 leader moved to broker 2", "", "network_partition"),
+    ("partition rebalance started for consumer group billing", "", "network_partition"),
     # the alerts of a volume or filesystem about to fill name a full disk
     ("KubePersistentVolumeFillingUp Disk used ratio of orders-db is 0.9702", "disk_full", "disk_io_latency"),
     ("NodeFilesystemSpaceFillingUp: filesystem on /dev/sda1 is predicted to run out of space", "disk_full", ""),
