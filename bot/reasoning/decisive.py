@@ -31,8 +31,9 @@ REPORTER_SYMPTOM = "error_rate_increase"
 # what a component's name says it is, and the categories of fault that live in such a component
 _AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"db|sql|postgres|mongo|maria|oracle|database|redis|memcache|cassandra"), ("database",)),
-    # resolvers and name servers by what they are called (Route 53, unbound, BIND's named, a "resolver" fleet)
-    (re.compile(r"dns|route-?53|resolver|unbound|nameserver|(?<![a-z])named(?![a-z])"), ("dns",)),
+    # resolvers and name servers by what they are called (Route 53, unbound, BIND's named, a "resolver" fleet), and
+    # the registrar that holds a domain's delegation
+    (re.compile(r"dns|route-?53|resolver|unbound|nameserver|(?<![a-z])named(?![a-z])|registrar"), ("dns",)),
     # storage arrays and volumes (a SAN, a NAS, EBS, Ceph): their slowness is disk I/O, their fullness disk space
     (re.compile(r"(?<![a-z])(?:san|nas|storage|array|3par|netapp|ebs|volume|nfs|ceph|iscsi|gluster|lun)(?![a-z])"),
      ("storage", "hardware")),
@@ -349,6 +350,24 @@ def resolver_failed_own_name(sig: Signal) -> bool:
     looked_up = sig.attributes.get("looked_up")
     return bool(isinstance(looked_up, str) and _DISCOVERY_NAME.search(looked_up.strip())
                 and _RESOLVER_FAILED.search(line))
+
+
+DELEGATION_RULES = frozenset({"dns.delegation_changed"})
+
+
+def _registrar_for(sig: Signal, names: list[str], topology: dict[str, list[str]], roles: Roles | None = None) -> str | None:
+    """For a domain's delegation changed (``DELEGATION_RULES``) seen by a component that does not hold it (a domain
+    monitor, a prober): the reporter's one dependency whose name says it holds names (a registrar, a DNS provider);
+    for a reporter the topology does not place, the incident's one such component. A reporter that holds it (the
+    registrar's own log) keeps it; several candidates choose nothing."""
+    if sig.attributes.get("rule") not in DELEGATION_RULES or not sig.service \
+            or name_affinity(sig.service, "dns_failure", roles) == 1.0:
+        return None
+    deps = [d for d in topology.get(sig.service, []) if d and d != sig.service]
+    placed = bool(deps) or any(sig.service in d for d in topology.values())
+    pool = deps if placed else [n for n in names if n != sig.service]
+    holders = [d for d in pool if name_affinity(d, "dns_failure", roles) == 1.0]
+    return holders[0] if len(holders) == 1 else None
 
 
 def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
@@ -836,7 +855,8 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             continue
         culprit = sig.attributes.get("culprit") if sig.attributes else None
         if is_decisive(sig) and (not isinstance(culprit, str) or not culprit.strip()):
-            culprit = _relayed_answerer(sig, signals, topology or {}, roles) or _resolver_for(sig, topology or {})
+            culprit = _registrar_for(sig, names, topology or {}, roles) \
+                or _relayed_answerer(sig, signals, topology or {}, roles) or _resolver_for(sig, topology or {})
         if not is_decisive(sig) or not isinstance(culprit, str) or not culprit.strip() \
                 or _SOURCE_FILE.search(culprit.strip()):
             out.append(sig)

@@ -220,6 +220,14 @@ CONNECT_RULES: tuple[Rule, ...] = (
          r"DNS (?:lookup|resolution|query) (?:failed|timed out|error)",
          hint=("temporary failure in name resolution", "eai_again", "server misbehaving", "servfail", "could not be resolved",
                "i/o timeout", "connection refused", "dial udp ", "dns lookup", "dns resolution", "dns query")),
+    # a domain's registration changed at its registrar or registry: its nameservers moved away from the ones it had
+    # (a monitor's `NS a -> b`, `MISMATCH expected`), or a hold status that takes it out of the zone (EPP's
+    # clientHold/serverHold); every lookup under it then fails or lands elsewhere (docs/causes.md)
+    Rule("dns.delegation_changed", "decisive", "dns_failure", 0.85, "self",
+         r"\b(?:client|server)Hold\b|\bname ?servers? (?:(?:of|for) \S+ )?(?:were |was |have been |has been )?(?:set to|changed|reset|"
+         r"moved|replaced|updated to)\b|\bNS:? \S+ ?-> ?\S+|\b(?:NS|name ?servers?)[=:] ?\S+.{0,80}\bMISMATCH\b|"
+         r"\bdelegation (?:changed|lost|removed|moved)\b",
+         hint=("clienthold", "serverhold", "nameserver", "name server", "ns ", "ns:", "ns=", "delegation")),
     Rule("tls.expired", "decisive", "certificate_expired", 0.9, "peer",
          r"certificate has expired|certificate expired|CERT_HAS_EXPIRED|CertificateExpiredException|"
          r"certificate is not yet valid|CertPathValidatorException: validity check failed|"

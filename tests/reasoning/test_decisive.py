@@ -200,6 +200,25 @@ def test_a_flag_followed_by_new_errors_stays_the_answer_when_the_metrics_name_it
     assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("catalog", "feature_flag")
 
 
+def _delegation(service: str) -> Signal:
+    sig = _decisive(service, "dns_failure", 0.85)
+    sig.attributes["rule"] = "dns.delegation_changed"
+    return sig
+
+
+def test_a_domain_s_delegation_moved_is_the_registrar_s_whoever_saw_it() -> None:
+    topology = {"prober": ["www", "registrar"], "www": ["registrar", "cdn"], "registrar": [], "cdn": []}
+    names = ["prober", "www", "registrar", "cdn", "domain-watch"]
+    # a prober with the registrar among its dependencies, a monitor the topology does not place, the registrar itself
+    for reporter in ("prober", "domain-watch", "registrar"):
+        moved = retarget([_delegation(reporter)], names, topology)
+        assert set(support(moved)) == {("registrar", "dns_failure")}, reporter
+    # two components that could hold it: the evidence must choose
+    both = {**topology, "dns-provider": []}
+    moved = retarget([_delegation("domain-watch")], [*names, "dns-provider"], both)
+    assert set(support(moved)) == {("domain-watch", "dns_failure")}
+
+
 def test_a_failed_lookup_with_no_known_resolver_blames_the_cluster_dns_or_the_names_owner() -> None:
     inside = _decisive("cartservice", "dns_failure", 0.85, "dns")
     inside.attributes["looked_up"] = "redis-cart.shop.svc.cluster.local"

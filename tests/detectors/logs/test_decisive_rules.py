@@ -397,6 +397,14 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("db.no_primary", "MongoWriteConcernError: NotWritablePrimary", "db_down", None),
     ("db.no_primary", "2211:X 20 Nov 2025 16:04:12.004 # -failover-abort-no-good-slave master mymaster 10.10.1.5 6379",
      "db_down", None),
+    # a domain's delegation moved away at its registrar or registry, or held out of the zone
+    ("dns.delegation_changed", "CHANGED shop.example NS ns1.good-dns.net,ns2.good-dns.net -> ns1.other.com,ns2.other.com",
+     "dns_failure", None),
+    ("dns.delegation_changed", 'check shop.example NS=ns1.other.com,ns2.other.com registrar="X" MISMATCH expected '
+     "ns1.good-dns.net", "dns_failure", None),
+    ("dns.delegation_changed", "domain shop.example: status changed ok -> serverHold", "dns_failure", None),
+    ("dns.delegation_changed", "nameservers for shop.example were set to ns1.parking.example, ns2.parking.example",
+     "dns_failure", None),
 ]
 
 # Lines that look like a rule's but must not fire it: (rule id that must stay silent, line).
@@ -482,6 +490,9 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("py.env_key", "KeyError: 'redis_cluster_v2'"),
     ("migration.failed_state", "INFO  Successfully validated 42 migrations (execution time 00:00.031s)"),
     ("py.env_key", "    store = SESSION_STORES[flags.variant('session_store', user)]  # KeyError: 'session_v2'"),
+    # a transfer lock is no hold, a resolver's configured nameservers are no delegation
+    ("dns.delegation_changed", "check shop.example NS=ns1.good-dns.net status=clientTransferProhibited ok"),
+    ("dns.delegation_changed", "systemd-resolved: using nameservers 10.0.0.2 10.0.0.3"),
 ]
 
 
