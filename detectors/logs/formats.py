@@ -78,11 +78,30 @@ _LEVEL_KEYS = ("level", "lvl", "severity", "log.level", "loglevel", "levelname",
 _SERVICE_KEYS = ("service", "service.name", "app", "application", "component", "kubernetes.container_name")
 
 
+# a full date and time (ISO 8601), the value of a line's time field under a name no table knows (Heroku's ``at=``)
+_DATE_TIME_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
+_TIME_FIELD_LEAD = 1  # the time field leads the line
+
+
+def _time_key(data: dict[str, Any]) -> str | None:
+    """When no field has a known time name (``_TS_KEYS``): the key of one of the line's first fields whose value is a
+    full date and time (``at=2019-05-11T19:30:00Z``); else None."""
+    if _first(data, _TS_KEYS) is not None:
+        return None
+    for key in list(data)[:_TIME_FIELD_LEAD]:
+        value = data[key]
+        if isinstance(value, str) and _DATE_TIME_VALUE.match(value):
+            return key
+    return None
+
+
 def _from_mapping(data: dict[str, Any]) -> ParsedLine:
+    ts_key = _time_key(data)
     msg = _first(data, _MSG_KEYS)
     if msg is None:
-        msg = " ".join(f"{k}={v}" for k, v in data.items() if k not in _TS_KEYS and k not in _LEVEL_KEYS)
-    ts_raw = _first(data, _TS_KEYS)
+        msg = " ".join(f"{k}={v}" for k, v in data.items()
+                       if k not in _TS_KEYS and k != ts_key and k not in _LEVEL_KEYS)
+    ts_raw = data[ts_key] if ts_key is not None else _first(data, _TS_KEYS)
     ts = parse_timestamp(str(ts_raw)) if ts_raw is not None else None
     service = _first(data, _SERVICE_KEYS)
     # stack traces in JSON logs: append them to the message so the template sees the exception

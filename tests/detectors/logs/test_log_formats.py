@@ -222,3 +222,15 @@ def test_a_format_that_raised_while_detecting_reads_nothing_as_when_it_raises_ag
         assert parser.feed(line, 1) is None
     a, b = fresh.flush(), reread.flush()
     assert a is not None and b is not None and repr(a) == repr(b) and a.level == "error"
+
+
+def test_a_time_field_under_a_name_no_table_knows_is_read_when_it_leads_the_line() -> None:
+    line = "at=2019-05-11T19:30:00.820442Z level=info method=GET path=/p/58131 status=200 duration=168 cache=hit"
+    parsed = detect_format([line] * 3).parse(line)
+    assert parsed is not None
+    assert parsed.ts == datetime(2019, 5, 11, 19, 30, 0, 820442, tzinfo=UTC)
+    assert "2019-05-11" not in parsed.message  # the time is no part of the message's template
+    # a date and time further along the line is a value the line reports (an expiry), not its time
+    later = "level=info user=42 expires_at=2019-05-11T19:30:00Z note=renewed"
+    parsed = detect_format([later] * 3).parse(later)
+    assert parsed is not None and parsed.ts is None
