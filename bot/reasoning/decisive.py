@@ -1194,6 +1194,8 @@ def with_explanations(best: dict[tuple[str, str], float], signals: Iterable[Sign
     out = dict(best)
     for cause, effect in EXPLAINS:
         for (service, kind), score in best.items():
+            if (cause, effect) == ("memory_leak", "oom_kill") and name_affinity(service, "db_down") == 1.0:
+                continue  # a datastore's memory grows with what it stores: no leak, the kill is its own (docs/causes.md)
             if kind == effect and (service, cause) in named:
                 out[(service, cause)] = max(out.get((service, cause), 0.0), score)
                 out[(service, effect)] = round(score * 0.7, 4)  # explained: still evidence, no longer the cause

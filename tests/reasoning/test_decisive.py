@@ -110,6 +110,16 @@ def test_a_leak_the_metrics_show_explains_the_oom_kill() -> None:
     assert result.hypotheses[1].kind == "oom_kill"
 
 
+def test_a_datastore_s_memory_growing_with_what_it_stores_does_not_explain_its_oom_kill() -> None:
+    # a cache's used memory climbs with its data set; the kernel's kill (a snapshot's fork over the host's memory) is
+    # the cause, not a leak
+    signals = [_decisive("redis-cache", "oom_kill", 0.9), signal("metrics", "redis-cache", "memory_leak", 0.89, 2)]
+    assert with_explanations(support(signals), signals)[("redis-cache", "oom_kill")] == 0.9
+    assert ("redis-cache", "memory_leak") not in with_explanations(support(signals), signals)
+    result = rank(context=context(service="redis-cache"), signals=signals, similar=[], runbooks=[])
+    assert (result.hypotheses[0].service, result.hypotheses[0].kind) == ("redis-cache", "oom_kill")
+
+
 @pytest.mark.parametrize(
     ("service", "effect", "cause"),
     [
