@@ -110,6 +110,9 @@ def is_decisive(signal: Signal) -> bool:
     return bool(signal.attributes.get("decisive")) and is_cause_kind(signal.kind)
 
 
+_AS_NUMBER = re.compile(r"as\d{1,10}")
+
+
 def resolve_culprit(name: str, known: Iterable[str]) -> str:
     """The known service a culprit's name denotes, else a short name for it (host part, no port)."""
     raw = name.strip().strip("'\"[]()<>").lower()
@@ -142,6 +145,12 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
         if re.search(r"-\d+$", labels[0]) and len(member) >= 4 else []
     if len(product) == 1:
         return known_lower[product[0]]
+    # an autonomous system by its number (AS3491): the one known name that holds that number as a whole part
+    # (as3491-pccw, pccw-as3491), the network the incident knows it as
+    if _AS_NUMBER.fullmatch(host):
+        holders = [k for k in known_lower if host in re.split(r"[^a-z0-9]+", k)]
+        if len(holders) == 1:
+            return known_lower[holders[0]]
     # a known service inside the first label (orders-db-primary -> orders-db), the longest one
     inside = [k for k in known_lower if len(k) >= 3 and re.search(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])", member)]
     if inside:

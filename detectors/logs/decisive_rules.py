@@ -570,6 +570,14 @@ NETWORK_RULES: tuple[Rule, ...] = (
          r"more[- ]specifics of our (?:aggregates?|prefix(?:es)?|routes?)|\broute (?:leak|hijack) detected",
          culprit_re=NEIGHBOR_NAME, needs_culprit=True,
          hint=("more-specifics of our", "more specifics of our", "route leak detected", "route hijack detected")),
+    # a route monitor's alert that another origin announces a more-specific of our covering prefix (a hijack or a
+    # leak seen from outside): the traffic it draws is lost on the path that carries it, named by the upstream AS that
+    # propagates it, else by the announcing origin (docs/causes.md)
+    Rule("net.prefix_hijack", "network", "packet_loss", 0.8, "peer",
+         r"\bmore[- ]specific (?:prefix )?(?:announced|announcement|seen|detected)\b.{0,200}\bour (?:covering |own )?"
+         r"(?:prefix|aggregate)",
+         culprit_re=r"(?:\bupstream|\borigin(?!.{0,80}\bupstream\b))\s+(?P<host>AS\d+)\b",
+         needs_culprit=True, hint=("more-specific", "more specific")),
     Rule("net.mtu", "network", "packet_loss", 0.6, "self",
          r"\bMessage too long\b|frag(?:mentation)? needed and DF set|needs? fragmentation|\bPacket too big\b|"
          r"ICMP\S* type 3 code 4",

@@ -47,6 +47,12 @@ def test_resolve_culprit(name: str, expected: str) -> None:
     assert resolve_culprit(name, KNOWN) == expected
 
 
+def test_an_autonomous_system_is_the_one_known_network_named_with_its_number() -> None:
+    assert resolve_culprit("AS3491", ["www-front", "as3491-pccw", "transit-a"]) == "as3491-pccw"
+    assert resolve_culprit("AS3491", ["www-front", "as34910-other"]) == "as3491"  # a longer number is another AS
+    assert resolve_culprit("AS3491", ["as3491-pccw", "pccw-as3491-eu"]) == "as3491"  # two: the evidence must choose
+
+
 def _decisive(service: str, kind: str, score: float, culprit: str | None = None, minute: float = 9) -> Signal:
     attributes: dict[str, object] = {"decisive": True, "rule": "test"}
     if culprit:

@@ -397,6 +397,11 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("db.no_primary", "MongoWriteConcernError: NotWritablePrimary", "db_down", None),
     ("db.no_primary", "2211:X 20 Nov 2025 16:04:12.004 # -failover-abort-no-good-slave master mymaster 10.10.1.5 6379",
      "db_down", None),
+    # a route monitor's hijack alert: named by the upstream AS that carries the more-specific, else by its origin
+    ("net.prefix_hijack", "ALERT more-specific announced: 198.51.100.0/24 origin AS64511 upstream AS64500 (TransitCo) "
+     "-- our covering prefix 198.51.100.0/22 origin AS64496", "packet_loss", "as64500"),
+    ("net.prefix_hijack", "WARN more specific prefix detected: 198.51.100.0/24 origin AS64511, our covering prefix "
+     "198.51.100.0/22", "packet_loss", "as64511"),
     # a domain's delegation moved away at its registrar or registry, or held out of the zone
     ("dns.delegation_changed", "CHANGED shop.example NS ns1.good-dns.net,ns2.good-dns.net -> ns1.other.com,ns2.other.com",
      "dns_failure", None),
@@ -490,6 +495,8 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("py.env_key", "KeyError: 'redis_cluster_v2'"),
     ("migration.failed_state", "INFO  Successfully validated 42 migrations (execution time 00:00.031s)"),
     ("py.env_key", "    store = SESSION_STORES[flags.variant('session_store', user)]  # KeyError: 'session_v2'"),
+    # a more-specific that is no announcement of ours being taken (our own deaggregation, a routine count)
+    ("net.prefix_hijack", "INFO announcing more-specific 198.51.100.0/24 for traffic engineering via AS64500"),
     # a transfer lock is no hold, a resolver's configured nameservers are no delegation
     ("dns.delegation_changed", "check shop.example NS=ns1.good-dns.net status=clientTransferProhibited ok"),
     ("dns.delegation_changed", "systemd-resolved: using nameservers 10.0.0.2 10.0.0.3"),
