@@ -36,6 +36,7 @@ from detectors.kubernetes.resolve import (
     csi_node_plugin,
     dependency_host,
     metrics_api_server,
+    provisioner_workload,
     registry_host,
     service_workload,
 )
@@ -476,6 +477,10 @@ def _group_for(item: _Finding, resolver: Resolver) -> _Group:
         group.culprit = service_workload(dependency_host(item.said_by or item.message), resolver.workloads())
     elif rule.blame == "named":
         group.culprit = rule.culprit
+    elif rule.blame == "provisioner":
+        group.culprit = provisioner_workload(event.reporter if event else "", resolver.workloads())
+        if not group.culprit:  # no provisioner named or seen: the claim's own reading stays
+            group.rule = match_rule(EVENT, "ProvisioningFailed", "") or rule
     elif rule.blame == "csi_driver":
         group.culprit = csi_node_plugin(item.message, resolver.workloads())
         if not group.culprit:  # no node plugin seen: a mount that fails, read as the spec's

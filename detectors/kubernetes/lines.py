@@ -201,6 +201,25 @@ LINE_RULES: tuple[LineRule, ...] = (
     LineRule("ingress.class_ignored", "config_change", "ingress", 0.75,
              r"Ignoring ingress because of error while validating ingress class",
              needs=("validating ingress class",)),
+    # the node IPAM of kube-controller-manager has no pod range left for a new node (``--cluster-cidr`` cut into
+    # ``--node-cidr-mask-size`` ranges, all taken): the node gets no PodCIDR, its CNI cannot start and its pods no
+    # sandbox; the cluster's address plan is exhausted, whatever added the node
+    LineRule("ipam.cluster_cidr_exhausted", "resource_quota", "named", 0.85,
+             r"no remaining CIDRs left to allocate in the accepted range|"
+             r"CIDR allocation failed; there are no remaining CIDRs",
+             culprit="kube-controller-manager", needs=("no remaining cidrs",)),
+    # a service-mesh proxy that refuses a plaintext connection because its workload's inbound is mTLS-only (Envoy's
+    # access log: response flag ``NR`` with ``filter_chain_not_found``, Istio's STRICT PeerAuthentication): callers
+    # outside the mesh are reset; the policy protecting the workload whose proxy refuses them is what changed
+    LineRule("mesh.plaintext_refused", "config_change", "self", 0.8,
+             r"\bNR filter_chain_not_found\b",
+             needs=("filter_chain_not_found",)),
+    # a service-mesh proxy that drops its workload's outbound calls to a host the mesh does not know (Istio with
+    # ``outboundTrafficPolicy: REGISTRY_ONLY``: the call goes to ``BlackHoleCluster``, 502 ``direct_response`` or a
+    # reset TLS connection): the mesh's egress policy cuts that workload's traffic, not the remote service
+    LineRule("mesh.egress_blackholed", "network_policy_block", "self", 0.8,
+             r"\bBlackHoleCluster\b",
+             needs=("blackholecluster",)),
     LineRule("ingress.no_endpoints", "config_change", "service", 0.6,
              r"Service \"[\w.-]+/[\w.-]+\" does not have any active Endpoint", yields=True,
              needs=("active endpoint",)),

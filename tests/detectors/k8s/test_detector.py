@@ -488,3 +488,30 @@ def test_a_node_agent_refusing_its_own_configuration_explains_the_notready_state
     # without that line the NotReady state is the finding
     bare = {(s.service, s.kind) for s in detect_kubernetes_signals(context(KubeText(name="nodes", text=_NODES)))}
     assert ("wrk-3", "node_failure") in bare
+
+
+_PVC = ("$ kubectl -n streaming describe pvc data-kafka-6\n"
+        "Name:          data-kafka-6\nNamespace:     streaming\nStatus:        Pending\n"
+        "Events:\n  Type     Reason              Age                From{pad}Message\n"
+        "  ----     ------              ----               ----{pad}-------\n"
+        "  Warning  ProvisioningFailed  2m (x14 over 31m)  {source}  failed to provision volume with StorageClass "
+        '"gp3": rpc error: code = Internal desc = Could not create volume "pvc-8e2d": could not create volume in EC2: '
+        "operation error EC2: CreateVolume, https response error StatusCode: 403, api error UnauthorizedOperation: "
+        "You are not authorized to perform this operation.\n")
+
+
+def test_a_provisioner_refused_by_its_cloud_identity_blames_the_provisioner_that_reported_it() -> None:
+    source = "ebs.csi.aws.com_ebs-csi-controller-6b9d8f7c5-x2kqm_0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"
+    text = _PVC.format(source=source, pad=" " * (len(source) - 2))
+    signal = _by(detect_kubernetes_signals(context(KubeText(name="pvc", text=text))), "data-kafka",
+                 "config_change")
+    assert signal.attributes["rule"] == "volume.provisioner_refused"
+    assert signal.attributes["culprit"] == "ebs-csi-controller"
+
+
+def test_a_refused_provisioner_nobody_names_leaves_the_claims_own_reading() -> None:
+    source = "persistentvolume-controller"
+    text = _PVC.format(source=source, pad=" " * (len(source) - 2))
+    signals = detect_kubernetes_signals(context(KubeText(name="pvc", text=text)))
+    rules = {s.attributes.get("rule") for s in signals if s.source == "kubernetes"}
+    assert "volume.provisioning" in rules and "volume.provisioner_refused" not in rules

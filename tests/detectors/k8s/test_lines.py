@@ -138,6 +138,14 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ("kube_proxy.sync_failed", 'E1208 18:19:02.131870 1 server.go:558] "Error running ProxyServer" err="can\'t use '
      "the IPVS proxier: IPVS proxier will not be used because the following required kernel modules are not loaded: "
      '[ip_vs]"', "config_change", "reporter", ""),
+    ("ipam.cluster_cidr_exhausted", 'E0112 14:43:05.118204 1 range_allocator.go:137] "Failed to allocate CIDR for '
+     'node" err="failed to allocate cidr from cluster cidr at idx:0: CIDR allocation failed; there are no remaining '
+     'CIDRs left to allocate in the accepted range" node="wrk-17"', "resource_quota", "reporter",
+     "kube-controller-manager"),
+    ("mesh.plaintext_refused", '[2027-01-18T02:12:03.129Z] "- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" '
+     '"-" "-" "-" - - 10.30.4.18:8080 10.30.7.61:52214 - -', "config_change", "reporter", ""),
+    ("mesh.egress_blackholed", '[2027-01-23T10:03:11.448Z] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" '
+     "BlackHoleCluster - 104.18.22.61:443 10.60.3.27:44810 - -", "network_policy_block", "reporter", ""),
 ]
 
 
@@ -307,3 +315,8 @@ def test_the_one_word_search_lets_through_every_line_a_rows_words_are_in() -> No
             assert _ANY_NEEDED.search(line.lower()), (word, line)
     assert _ANY_NEEDED.search("2026-05-27T15:31:02Z INFO handled request in 12 ms") is None
 
+
+
+def test_a_proxys_plaintext_refusal_is_not_read_from_another_flag() -> None:
+    # Envoy's NR without filter_chain_not_found (no route for a request) says nothing of the inbound mTLS mode
+    assert match_line('[2027-01-18T02:12:03Z] "GET /x HTTP/1.1" 404 NR route_not_found - "-" 0 0 0 -') is None
