@@ -108,6 +108,15 @@ class _Group:
     explained_by: str = ""  # another group's finding this one follows from (a preemption behind Insufficient)
 
 
+def _workload_of_uid(uid: str, findings: Findings, resolver: Resolver) -> str:
+    """The workload of the pod with this UID: by the UID when a listing shows it, else the bundle's one workload
+    (the pod a responder pasted beside the node's journal), "" when several and none is known by its UID."""
+    if uid in findings.uids:
+        return resolver.workload_of_pod(findings.uids[uid])
+    workloads = sorted({resolver.workload_of_pod(p) for p in resolver.pods})
+    return workloads[0] if len(workloads) == 1 else ""
+
+
 def gather_findings(context: IncidentContext) -> Findings:
     """Everything parsed from ``context.kubernetes`` and the ``k8s_event`` rows of ``context.events``."""
     findings = parse_all(context.kubernetes)
@@ -121,7 +130,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     owners = secret_owners(context.kubernetes, resolver.workloads())
     said = line_signals(context.logs, resolver.workload_of_pod, lambda secret: owner_of(owners, secret),
                         tuple(resolver.nodes),
-                        lambda service: name_servers_among(context.topology.get(service, []), context.logs))
+                        lambda service: name_servers_among(context.topology.get(service, []), context.logs),
+                        lambda uid: _workload_of_uid(uid, findings, resolver))
     said = [_kind_of_own_setup(sig, context) for sig in said]
     said.extend(target_port_signals(context.kubernetes, context.logs))
     said.extend(timeout_cut_signals(context.events, context.logs))

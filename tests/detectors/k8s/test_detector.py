@@ -515,3 +515,28 @@ def test_a_refused_provisioner_nobody_names_leaves_the_claims_own_reading() -> N
     signals = detect_kubernetes_signals(context(KubeText(name="pvc", text=text)))
     rules = {s.attributes.get("rule") for s in signals if s.source == "kubernetes"}
     assert "volume.provisioning" in rules and "volume.provisioner_refused" not in rules
+
+
+_JOURNAL = ("$ ssh wrk-03 sudo journalctl -u kubelet | grep ownership\n"
+            "Jan 26 04:00:31 wrk-03 kubelet[1187]: W0126 04:00:31.208744 1187 volume_linux.go:49] Setting volume "
+            "ownership for /var/lib/kubelet/pods/a7d2c9e1-0f3b-4c6d-8e5a-1b9f7c2d4e60/volumes/kubernetes.io~csi/"
+            "pvc-0e9b/mount and fsGroup set. If the volume has a lot of files then setting volume ownership could be "
+            "slow, see https://github.com/kubernetes/kubernetes/issues/69699\n")
+_PROM_PODS = ("$ kubectl -n monitoring get pods\nNAME               READY   STATUS              RESTARTS   AGE\n"
+         "prometheus-k8s-0   0/2     ContainerCreating   0          37m\n{more}")
+_UIDS = ("$ kubectl -n monitoring get pods -o custom-columns=NAME:.metadata.name,UID:.metadata.uid\n"
+         "NAME               UID\nprometheus-k8s-0   a7d2c9e1-0f3b-4c6d-8e5a-1b9f7c2d4e60\n"
+         "grafana-6c8d9f7b5-2kq4x   0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\n")
+
+
+@pytest.mark.parametrize(("texts", "owner"), [
+    ((_PROM_PODS.format(more=""),), "prometheus-k8s"),  # the bundle's one workload
+    ((_PROM_PODS.format(more="grafana-6c8d9f7b5-2kq4x   1/1     Running   0          9d\n"), _UIDS), "prometheus-k8s"),
+    ((_PROM_PODS.format(more="grafana-6c8d9f7b5-2kq4x   1/1     Running   0          9d\n"),), ""),  # several, no UID
+])
+def test_a_slow_volume_ownership_change_is_the_spec_of_the_pod_whose_volume_it_is(texts: tuple[str, ...],
+                                                                                  owner: str) -> None:
+    ctx = context(*(KubeText(name=f"t{i}", text=t) for i, t in enumerate(texts)))
+    ctx.logs = {"wrk-03": _JOURNAL.splitlines()[1:]}  # the node's journal, as the bundle's logs hold it
+    found = [s for s in detect_kubernetes_signals(ctx) if s.attributes.get("rule") == "volume.ownership_slow"]
+    assert [(s.service, s.kind) for s in found] == ([(owner, "config_change")] if owner else [])
