@@ -114,6 +114,7 @@ class NetworkPolicy:
     age: timedelta | None = None
     isolates: tuple[str, ...] = ()  # "ingress" / "egress" with nothing allowed
     origin: str = ""
+    peers: tuple[str, ...] = ()  # the pod selectors of the peers it admits (``app=api-gateway``), as printed
 
 
 @dataclass

@@ -540,3 +540,37 @@ def test_a_slow_volume_ownership_change_is_the_spec_of_the_pod_whose_volume_it_i
     ctx.logs = {"wrk-03": _JOURNAL.splitlines()[1:]}  # the node's journal, as the bundle's logs hold it
     found = [s for s in detect_kubernetes_signals(ctx) if s.attributes.get("rule") == "volume.ownership_slow"]
     assert [(s.service, s.kind) for s in found] == ([(owner, "config_change")] if owner else [])
+
+
+_PEER_POLICY = """$ kubectl -n billing describe networkpolicy allow-from-gateway
+Name:         allow-from-gateway
+Namespace:    billing
+Created on:   2026-06-02 11:40:17 +0000 UTC
+Labels:       <none>
+Annotations:  <none>
+Spec:
+  PodSelector:     app=billing-api
+  Allowing ingress traffic:
+    To Port: 8080/TCP
+    From:
+      NamespaceSelector: kubernetes.io/metadata.name=edge
+      PodSelector: app=api-gateway
+  Not affecting egress traffic
+  Policy Types: Ingress
+"""
+_GATEWAY_PODS = {
+    "none": "$ kubectl -n edge get pods -l app=api-gateway\nNo resources found in edge namespace.\n",
+    "some": ("$ kubectl -n edge get pods -l app=api-gateway\nNAME                          READY   STATUS    RESTARTS"
+             "   AGE\napi-gateway-7b5c9d8f6-2lqxw   1/1     Running   0          19m\n"),
+    "other": "$ kubectl -n edge get pods -l app=web\nNo resources found in edge namespace.\n",
+}
+
+
+@pytest.mark.parametrize(("pods", "blocked"), [("none", True), ("some", False), ("other", False)])
+def test_an_old_policy_whose_admitted_peers_no_pod_matches_cuts_its_workload_off(pods: str, blocked: bool) -> None:
+    # the policy is months old: the callers' labels changed, so it admits nobody now
+    signals = detect_kubernetes_signals(context(KubeText(name="netpol", text=_PEER_POLICY),
+                                                KubeText(name="pods", text=_GATEWAY_PODS[pods])))
+    found = [s for s in signals if s.attributes.get("rule") == "netpol.peers_unmatched"]
+    assert [(s.service, s.kind, s.attributes["decisive"]) for s in found] == (
+        [("billing-api", "network_policy_block", True)] if blocked else [])
