@@ -791,6 +791,47 @@ def _resolver_change_fails_lookups(scene: _Scene) -> None:
                        f"then {change.service}'s lookups failed after its resolver settings changed: {best.title[:160]}")
 
 
+# a change of how traffic reaches a component rather than of what it does: a Service's traffic policy (node-local
+# endpoints only), the pod network's MTU (the CNI's ``veth_mtu``, a fixed ``mtu``): its effect shows only on the
+# callers, as failures to reach it
+_REACH_CHANGE = re.compile(r"\b(?:internal|external)\s*Traffic\s*Policy\b|\b(?:veth_|tunnel_|pod_)?mtu\b",
+                           re.IGNORECASE)
+# what failing to reach a component looks like from its caller
+_REACH_FAILURE_KINDS = frozenset({"dependency_failure", "network_partition", "network_latency", "packet_loss"})
+REACH_FAILURE_MIN = 0.4
+
+
+def _reach_change_strands_callers(scene: _Scene) -> None:
+    """A change of how a component is reached (``_REACH_CHANGE``) followed, within ``CHANGE_WINDOW``, by its callers'
+    failures to reach it (``_REACH_FAILURE_KINDS`` of ``REACH_FAILURE_MIN`` or more, up to ``CALLER_HOPS``) is their
+    cause (docs/causes.md: a Service traffic policy that leaves callers without endpoints, an overlay MTU above what
+    the encapsulation allows). Such a change shows nothing on the changed component itself, and a caller's own
+    coincident change does not explain that it cannot reach the component: so neither a shift of the component nor
+    the absence of callers' changes is asked for, unlike ``_change_fails_callers``. Not when the changed component
+    names a failure of its own, or a caller's failure began before the change."""
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES or _own_mechanism_on(scene, change.service):
+            continue
+        if not _REACH_CHANGE.search(_change_text(change.evidence.summary or "")):
+            continue
+        if scene.alert_time is not None and not change.ts <= scene.alert_time + ONSET_GRACE:
+            continue
+        callers = {c for c, hops in _transitive(scene.callers, change.service).items() if 0 < hops <= CALLER_HOPS}
+        failures = [s for c in sorted(callers) for s in scene.anomalies.get(c, [])
+                    if str(s.kind) in _REACH_FAILURE_KINDS and float(s.score) >= REACH_FAILURE_MIN]
+        if any(s.started_at is not None and _aware(s.started_at) < change.ts - ONSET_GRACE  # type: ignore[operator]
+               for s in failures):
+            continue  # they could not reach it before it changed
+        effects = [s for s in failures if s.started_at is not None
+                   and _aware(s.started_at) <= change.ts + CHANGE_WINDOW]  # type: ignore[operator]
+        if not effects:
+            continue
+        best = max(effects, key=lambda s: float(s.score))
+        scene.pointed_at.update((str(s.service), str(s.kind)) for s in effects)
+        _credit_change(scene, change, effects,
+                       f"then {best.service}, which calls it, could not reach it: {best.title[:160]}")
+
+
 SHIFT_MIN = 0.5
 # what a change of a component can do to the components that call it: load them, cut their paths, break their
 # calls and threads; not expire their certificates, fill their disks or break their hardware
@@ -1078,6 +1119,7 @@ def build_candidates(
     _change_fails_callers(scene)
     _change_quoted_by_failure(scene)
     _resolver_change_fails_lookups(scene)
+    _reach_change_strands_callers(scene)
     _change_makes_load(scene)
     _change_fills_dependency(scene)
     _change_fails_dependencies(scene)

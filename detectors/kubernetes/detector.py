@@ -29,13 +29,14 @@ from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import LINE_RULES, line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
 from detectors.kubernetes.parse import parse_all
-from detectors.kubernetes.policies import confirmed_by_callers, policy_signals
+from detectors.kubernetes.policies import confirmed_by_callers, policy_signals, unmatched_selectors
 from detectors.kubernetes.preemption import preempting_workload
 from detectors.kubernetes.resolve import (
     Resolver,
     csi_node_plugin,
     dependency_host,
     metrics_api_server,
+    provisioner_workload,
     registry_host,
     service_workload,
 )
@@ -107,6 +108,15 @@ class _Group:
     explained_by: str = ""  # another group's finding this one follows from (a preemption behind Insufficient)
 
 
+def _workload_of_uid(uid: str, findings: Findings, resolver: Resolver) -> str:
+    """The workload of the pod with this UID: by the UID when a listing shows it, else the bundle's one workload
+    (the pod a responder pasted beside the node's journal), "" when several and none is known by its UID."""
+    if uid in findings.uids:
+        return resolver.workload_of_pod(findings.uids[uid])
+    workloads = sorted({resolver.workload_of_pod(p) for p in resolver.pods})
+    return workloads[0] if len(workloads) == 1 else ""
+
+
 def gather_findings(context: IncidentContext) -> Findings:
     """Everything parsed from ``context.kubernetes`` and the ``k8s_event`` rows of ``context.events``."""
     findings = parse_all(context.kubernetes)
@@ -120,7 +130,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     owners = secret_owners(context.kubernetes, resolver.workloads())
     said = line_signals(context.logs, resolver.workload_of_pod, lambda secret: owner_of(owners, secret),
                         tuple(resolver.nodes),
-                        lambda service: name_servers_among(context.topology.get(service, []), context.logs))
+                        lambda service: name_servers_among(context.topology.get(service, []), context.logs),
+                        lambda uid: _workload_of_uid(uid, findings, resolver))
     said = [_kind_of_own_setup(sig, context) for sig in said]
     said.extend(target_port_signals(context.kubernetes, context.logs))
     said.extend(timeout_cut_signals(context.events, context.logs))
@@ -157,7 +168,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
     signals.extend(scaled_to_zero(findings, resolver, context.kubernetes, alert_time))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
-                                  alert_text=_alert_text(context)))
+                                  alert_text=_alert_text(context),
+                                  unmatched=unmatched_selectors([t.text for t in context.kubernetes])))
     stopped = {e.obj.name: resolver.workload(e.obj) for e in findings.events if e.reason == "Killing"}
     signals.extend(stop_cut_signals(findings.events, context.logs, stopped, context.topology))
     return sorted(confirmed_by_callers(signals), key=lambda s: s.score, reverse=True)
@@ -476,6 +488,10 @@ def _group_for(item: _Finding, resolver: Resolver) -> _Group:
         group.culprit = service_workload(dependency_host(item.said_by or item.message), resolver.workloads())
     elif rule.blame == "named":
         group.culprit = rule.culprit
+    elif rule.blame == "provisioner":
+        group.culprit = provisioner_workload(event.reporter if event else "", resolver.workloads())
+        if not group.culprit:  # no provisioner named or seen: the claim's own reading stays
+            group.rule = match_rule(EVENT, "ProvisioningFailed", "") or rule
     elif rule.blame == "csi_driver":
         group.culprit = csi_node_plugin(item.message, resolver.workloads())
         if not group.culprit:  # no node plugin seen: a mount that fails, read as the spec's

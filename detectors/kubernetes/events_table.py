@@ -115,7 +115,7 @@ def parse_event_line(line: str, *, origin: str = "", subject: ObjectRef | None =
         return KubeEvent(reason=row.group("reason"), message=row.group("msg").strip(),
                          obj=subject or ObjectRef("", ""), type=row.group("type"), count=count,
                          last_age=last_age, first_age=first_age, source_host=_host_of_source(row.group("src")),
-                         origin=origin)
+                         reporter=row.group("src"), origin=origin)
     return None
 
 
@@ -132,7 +132,7 @@ def parse_describe_events(lines: list[str], subject: ObjectRef, *, origin: str =
             events.append(KubeEvent(
                 reason=row.group("reason"), message=row.group("msg").strip(), obj=subject, type=row.group("type"),
                 count=count, last_age=last_age, first_age=first_age,
-                source_host=_host_of_source(row.group("src")), origin=origin,
+                source_host=_host_of_source(row.group("src")), reporter=row.group("src"), origin=origin,
             ))
         elif events and line.startswith("    "):
             events[-1].message = f"{events[-1].message} {stripped}"

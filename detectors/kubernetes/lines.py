@@ -14,6 +14,8 @@ named on:
   node      the node the line names in its ``node="..."`` field (metrics-server's scrape of a kubelet)
   host      the host of the syslog header (``Aug 08 21:14:02 wrk-a-22 kubelet[988]: ...``), else the log's service;
             a short host name is the known node whose name it begins (``ip-10-0-3-17`` -> ``ip-10-0-3-17.ec2.internal``)
+  volume    the workload of the pod whose volume the line names (``/var/lib/kubelet/pods/<uid>/volumes/...``), by
+            the pod's UID when the evidence lists it, else the bundle's one workload; none otherwise
   upstream  the reporter's one dependency in the topology (CoreDNS's forwards timing out: the resolver it forwards
             to), none when it has not exactly one
 
@@ -201,6 +203,32 @@ LINE_RULES: tuple[LineRule, ...] = (
     LineRule("ingress.class_ignored", "config_change", "ingress", 0.75,
              r"Ignoring ingress because of error while validating ingress class",
              needs=("validating ingress class",)),
+    # the node IPAM of kube-controller-manager has no pod range left for a new node (``--cluster-cidr`` cut into
+    # ``--node-cidr-mask-size`` ranges, all taken): the node gets no PodCIDR, its CNI cannot start and its pods no
+    # sandbox; the cluster's address plan is exhausted, whatever added the node
+    LineRule("ipam.cluster_cidr_exhausted", "resource_quota", "named", 0.85,
+             r"no remaining CIDRs left to allocate in the accepted range|"
+             r"CIDR allocation failed; there are no remaining CIDRs",
+             culprit="kube-controller-manager", needs=("no remaining cidrs",)),
+    # a service-mesh proxy that refuses a plaintext connection because its workload's inbound is mTLS-only (Envoy's
+    # access log: response flag ``NR`` with ``filter_chain_not_found``, Istio's STRICT PeerAuthentication): callers
+    # outside the mesh are reset; the policy protecting the workload whose proxy refuses them is what changed
+    LineRule("mesh.plaintext_refused", "config_change", "self", 0.8,
+             r"\bNR filter_chain_not_found\b",
+             needs=("filter_chain_not_found",)),
+    # a service-mesh proxy that drops its workload's outbound calls to a host the mesh does not know (Istio with
+    # ``outboundTrafficPolicy: REGISTRY_ONLY``: the call goes to ``BlackHoleCluster``, 502 ``direct_response`` or a
+    # reset TLS connection): the mesh's egress policy cuts that workload's traffic, not the remote service
+    LineRule("mesh.egress_blackholed", "network_policy_block", "self", 0.8,
+             r"\bBlackHoleCluster\b",
+             needs=("blackholecluster",)),
+    # the kubelet still re-owning a volume's files for the pod's ``fsGroup`` 30 s after it began (it says so only
+    # then; newer kubelets also say it as an event): a volume with many files and no ``fsGroupChangePolicy:
+    # OnRootMismatch`` holds the pod in ContainerCreating; the pod's own security settings are what to fix
+    LineRule("volume.ownership_slow", "config_change", "volume", 0.8,
+             r"Setting volume ownership for \S+ and fsGroup set\. If the volume has a lot of files then setting "
+             r"volume ownership could be slow|Setting volume ownership for \S+ is taking longer than expected",
+             needs=("setting volume ownership",)),
     LineRule("ingress.no_endpoints", "config_change", "service", 0.6,
              r"Service \"[\w.-]+/[\w.-]+\" does not have any active Endpoint", yields=True,
              needs=("active endpoint",)),
@@ -210,6 +238,7 @@ _EVICTING = re.compile(r"evicting pods?/\"?(?P<pod>[a-z0-9][a-z0-9.-]*)\"?")
 _INGRESS = re.compile(r"\bingress=\\?\"[\w.-]+/(?P<name>[\w.-]+)\\?\"")
 _SERVICE = re.compile(r"Service \"[\w.-]+/(?P<name>[\w.-]+)\"")
 _SECRET = re.compile(r"local SSL certificate (?P<secret>[\w.-]+/[\w.-]+) was not found")
+_POD_VOLUME = re.compile(r"/var/lib/kubelet/pods/(?P<uid>[0-9a-f-]{36})/volumes/")
 _NODE_FIELD = re.compile(r"\bnode=\\?\"(?P<node>[\w.-]+)\\?\"")
 
 
@@ -236,6 +265,10 @@ def _no_dependencies(_service: str) -> list[str]:
     return []
 
 
+def _no_volume_owner(_uid: str) -> str:
+    return ""
+
+
 def node_named(host: str, nodes: list[str]) -> str:
     """The known node ``host`` names: itself, or the one node whose name begins ``host.``; else ``host``."""
     if host in nodes:
@@ -246,7 +279,11 @@ def node_named(host: str, nodes: list[str]) -> str:
 
 def _target(rule: LineRule, line: str, service: str, workload_of_pod: Callable[[str], str],
             secret_owner: Callable[[str], str] = _no_owner, nodes: tuple[str, ...] = (),
-            dependencies_of: Callable[[str], list[str]] = _no_dependencies) -> str:
+            dependencies_of: Callable[[str], list[str]] = _no_dependencies,
+            volume_owner: Callable[[str], str] = _no_volume_owner) -> str:
+    if rule.blame == "volume":
+        found = _POD_VOLUME.search(line)
+        return volume_owner(found.group("uid")) if found else ""
     if rule.blame == "upstream":
         deps = [d for d in dependencies_of(service) if d != service]
         return deps[0] if len(deps) == 1 else ""
@@ -275,17 +312,20 @@ def _target(rule: LineRule, line: str, service: str, workload_of_pod: Callable[[
 
 def line_signals(logs: dict[str, list[str]], workload_of_pod: Callable[[str], str],
                  secret_owner: Callable[[str], str] = _no_owner, nodes: tuple[str, ...] = (),
-                 dependencies_of: Callable[[str], list[str]] = _no_dependencies) -> list[Signal]:
+                 dependencies_of: Callable[[str], list[str]] = _no_dependencies,
+                 volume_owner: Callable[[str], str] = _no_volume_owner) -> list[Signal]:
     """One decisive signal per (rule, component) with the lines that decided it; ``secret_owner`` names the
     workload an Ingress's TLS secret (``ns/name``) serves, "" when the evidence shows none; ``nodes`` are the
-    nodes the evidence knows, ``dependencies_of`` a component's dependencies in the topology."""
+    nodes the evidence knows, ``dependencies_of`` a component's dependencies in the topology, ``volume_owner``
+    the workload of a pod by its UID ("" when the evidence does not say)."""
     found: dict[tuple[str, str], tuple[LineRule, str, list[str]]] = {}
     for service, lines in logs.items():
         for line in lines[-MAX_LINES_PER_SERVICE:]:
             rule = match_line(line)
             if rule is None:
                 continue
-            target = _target(rule, line, service, workload_of_pod, secret_owner, nodes, dependencies_of)
+            target = _target(rule, line, service, workload_of_pod, secret_owner, nodes, dependencies_of,
+                             volume_owner)
             if not target:
                 continue
             found.setdefault((rule.id, target), (rule, service, []))[2].append(line.strip())

@@ -35,6 +35,7 @@ class KubeEvent:
     first_age: timedelta | None = None
     last_age: timedelta | None = None
     source_host: str = ""  # the node that reported it (kubelet's host), when printed
+    reporter: str = ""  # the component that reported it as printed (describe's From, reportingInstance)
     origin: str = ""  # the KubeText it came from
     service_hint: str = ""  # the service an events.jsonl row named
 
@@ -113,6 +114,7 @@ class NetworkPolicy:
     age: timedelta | None = None
     isolates: tuple[str, ...] = ()  # "ingress" / "egress" with nothing allowed
     origin: str = ""
+    peers: tuple[str, ...] = ()  # the pod selectors of the peers it admits (``app=api-gateway``), as printed
 
 
 @dataclass

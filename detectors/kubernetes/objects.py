@@ -213,6 +213,7 @@ def _event(obj: dict[str, Any], origin: str) -> KubeEvent | None:
         type=str(obj.get("type") or ""), count=int(count) if str(count).isdigit() else 1,
         first_seen=parse_time(first), last_seen=parse_time(last),
         source_host=host, origin=origin,
+        reporter=str(obj.get("reportingInstance") or _d(obj.get("source")).get("component") or ""),
     )
 
 

@@ -27,6 +27,23 @@ def selector_of(text: str) -> dict[str, str] | None:
     return dict(part.split("=", 1) for part in value.split(",") if "=" in part)
 
 
+def _peer_selectors(spec: list[str]) -> tuple[str, ...]:
+    """The pod selectors under the describe's ``From:`` / ``To:`` peers (``PodSelector: app=api-gateway``)."""
+    peers: list[str] = []
+    in_peers = False
+    for line in spec:
+        stripped = line.strip()
+        if stripped in ("From:", "To:"):
+            in_peers = True
+        elif in_peers and stripped.startswith("PodSelector:"):
+            value = stripped.split(":", 1)[1].strip()
+            if value and not value.startswith("<none>"):
+                peers.append(value)
+        elif stripped.startswith(("Allowing", "Not affecting", "Policy Types", "To Port", "----------")):
+            in_peers = False
+    return tuple(peers)
+
+
 def from_describe(name: str, fields: dict[str, str], spec: list[str], origin: str) -> NetworkPolicy:
     text = "\n".join(spec)
     selector_line = next((line for line in spec if line.strip().startswith("PodSelector:")), "")
@@ -37,7 +54,7 @@ def from_describe(name: str, fields: dict[str, str], spec: list[str], origin: st
         created=parse_time(f"{created['date']}T{created['time']}{created['tz'][:3]}:{created['tz'][3:]}")
         if created else None,
         isolates=tuple(d for d in ("ingress", "egress") if f"isolated for {d} connectivity" in text),
-        origin=origin,
+        origin=origin, peers=_peer_selectors(spec),
     )
 
 
@@ -77,6 +94,7 @@ def _merged(policies: list[NetworkPolicy]) -> list[NetworkPolicy]:
         known.age = known.age or policy.age
         known.isolates = known.isolates or policy.isolates
         known.selector = known.selector if known.selector is not None else policy.selector
+        known.peers = known.peers or policy.peers
     return list(out.values())
 
 
@@ -88,14 +106,30 @@ def _selected(policy: NetworkPolicy, pods: list[PodInfo], workload_of: Any) -> l
     return sorted({workload_of(p.name) for p in same})
 
 
+# ``kubectl get pods -l app=x`` (or ``--selector``) answered ``No resources found``: no pod carries those labels
+_EMPTY_SELECTION = re.compile(
+    r"get (?:pods?|po)\b[^\n]*?(?:-l|--selector)[= ]['\"]?(?P<sel>[\w./-]+=[\w./-]+(?:,[\w./-]+=[\w./-]+)*)['\"]?"
+    r"[^\n]*\n\s*No resources found")
+
+
+def unmatched_selectors(texts: list[str]) -> set[str]:
+    """The label selectors a pasted ``kubectl get pods -l <selector>`` showed to match no pod."""
+    return {m.group("sel") for text in texts for m in _EMPTY_SELECTION.finditer(text)}
+
+
 def policy_signals(policies: list[NetworkPolicy], pods: list[PodInfo], workload_of: Any, *,
-                   alert_time: datetime, alert_text: str = "") -> list[Signal]:
+                   alert_time: datetime, alert_text: str = "", unmatched: set[str] | None = None) -> list[Signal]:
     """``alert_text``: the alerts' label values and texts. A policy that selects every pod of a namespace cuts
     the traffic of the workloads the alerts name (docs/causes.md): when the alerts name some of its workloads,
-    only those get the decisive finding; the others keep it as context."""
+    only those get the decisive finding; the others keep it as context. ``unmatched``: label selectors the evidence
+    shows to match no pod; a policy that admits only peers so selected (whatever its age: the peers' labels changed,
+    not the policy) cuts its workloads off from every peer it meant to admit."""
     named = set(re.findall(r"[a-z0-9][a-z0-9.-]*", alert_text.lower()))
-    signals = []
+    signals: list[Signal] = []
     for policy in _merged(policies):
+        if policy.peers and set(policy.peers) <= (unmatched or set()):
+            signals.extend(_peers_gone(policy, service) for service in _selected(policy, pods, workload_of))
+            continue
         made = policy.created or (alert_time - policy.age if policy.age is not None else None)
         if made is None or not (-300 <= (alert_time - made).total_seconds() <= WINDOW.total_seconds()):
             continue
@@ -122,6 +156,19 @@ def _signal(policy: NetworkPolicy, service: str, made: datetime, *, decisive: bo
         attributes={"decisive": decisive, "rule": "netpol.recent_isolation" if decisive else "netpol.recent",
                     "object": f"networkpolicy/{policy.name}", "reason": "NetworkPolicy", "count": 1,
                     "isolates": list(policy.isolates)},
+    )
+
+
+def _peers_gone(policy: NetworkPolicy, service: str) -> Signal:
+    summary = (f"networkpolicy/{policy.name} in {policy.namespace or 'its namespace'} admits only pods "
+               f"{' or '.join(policy.peers)}, and no pod matches")
+    return Signal(
+        source=SignalSource.KUBERNETES, detector="k8s.network_policy", service=service, kind="network_policy_block",
+        title=summary, score=0.8,
+        evidence=[Evidence(id=f"k8s:{stable_hash('netpol-peers', policy.name, service)}", type=EvidenceType.KUBERNETES,
+                           summary=summary, service=service, detail=f"from {policy.origin}")],
+        attributes={"decisive": True, "rule": "netpol.peers_unmatched", "object": f"networkpolicy/{policy.name}",
+                    "reason": "NetworkPolicy", "count": 1, "isolates": list(policy.isolates)},
     )
 
 

@@ -192,6 +192,17 @@ def short_host(host: str) -> str:
     return host
 
 
+def provisioner_workload(reporter: str, workloads: list[str]) -> str:
+    """The workload of the external provisioner that reported a claim's event: a CSI provisioner names itself
+    ``<driver>_<pod>_<id>`` (``ebs.csi.aws.com_ebs-csi-controller-6b9d8f7c5-x2kqm_0d1e...`` -> ``ebs-csi-controller``);
+    without that, the one CSI controller among the bundle's workloads; "" when none or several."""
+    parts = reporter.strip().split("_")
+    if len(parts) >= 3 and "." in parts[0] and parts[1]:
+        return workload_of_pod(parts[1])
+    found = sorted({w for w in workloads if "csi" in w.lower() and _CSI_CONTROLLER.search(w)})
+    return found[0] if len(found) == 1 else ""
+
+
 _CSI_DRIVER = re.compile(r"driver name (?P<driver>[\w.-]+) not found in the list of registered CSI drivers")
 # a CSI driver's controller side (provisioner, attacher, resizer) does not register it on nodes
 _CSI_CONTROLLER = re.compile(r"provisioner|attacher|resizer|snapshotter|controller", re.I)

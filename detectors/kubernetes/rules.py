@@ -14,6 +14,8 @@ the first match wins, so a row that refines a reason by its message comes before
               metrics API, the adapter the evidence shows for custom/external metrics)
   pod         the workload of the pod the message names (a drain refused for ``zk-1``: the workload ``zk``)
   named       the component the row names (``culprit``: ``etcd``); the signal stays on the workload
+  provisioner the workload of the external provisioner that reported the event (its identity
+              ``<driver>_<pod>_<id>``), else the one CSI controller among the bundle's workloads (culprit)
   csi_driver  the CSI node plugin's workload that should have registered the driver the message names
               (``ebs.csi.aws.com`` -> ``ebs-csi-node``) (culprit); the signal stays on the workload
 """
@@ -230,6 +232,12 @@ RULES: tuple[Rule, ...] = (
          "workload", 0.5),
     Rule("volume.storageclass", EV, ("ProvisioningFailed", "FailedBinding"), "config_change", "workload", 0.85,
          r"storageclass\S* \"?[\w.-]+\"? not found|no storage class is set|no persistent volumes available"),
+    # the provisioner's own cloud identity is refused the volume it creates (AWS ``UnauthorizedOperation``, ``not
+    # authorized to perform: ec2:CreateVolume``; Azure ``AuthorizationFailed``; GCE ``PERMISSION_DENIED``) after a
+    # change of that identity's permissions: every new claim stays Pending; the claims' workloads are victims
+    Rule("volume.provisioner_refused", EV, ("ProvisioningFailed",), "config_change", "provisioner", 0.85,
+         r"UnauthorizedOperation|is not authorized to perform|AuthorizationFailed|"
+         r"does not have authorization to perform|PERMISSION_DENIED|AccessDenied"),
     Rule("volume.provisioning", EV, ("ProvisioningFailed",), "config_change", "workload", 0.6),
     # ---- eviction and node pressure -----------------------------------------------------------------------------
     Rule("evict.pod_storage_limit", EV, ("Evicted",), "disk_full", "workload", 0.8,
@@ -266,6 +274,10 @@ RULES: tuple[Rule, ...] = (
     # an IP address to container``), host-local (``no IP addresses available in range set``), Azure CNI
     # (``Failed to allocate address: No available addresses``), Calico (``IPAM allocated only 0``), Cilium
     # (``range is full``)
+    # the node IPAM controller has no pod range left for a node (``CIDRNotAvailable``): the cluster's pod CIDR is
+    # exhausted, and kube-controller-manager's allocation (its ``--cluster-cidr``) is the limit reached
+    Rule("ipam.cidr_not_available", EV, ("CIDRNotAvailable",), "resource_quota", "named", 0.85,
+         culprit="kube-controller-manager"),
     Rule("sandbox.ip_exhausted", EV, ("FailedCreatePodSandBox",), "resource_quota", "node", 0.6,
          r"failed to assign an IP|no (available|free) IP|ip address.*exhausted|failed to allocate for range|"
          r"no IP addresses available|No available addresses|Failed to allocate address|IPAM allocated only 0|"
@@ -322,6 +334,7 @@ REASON_HINTS: tuple[tuple[str, str], ...] = (
     (r"Job was active longer than specified deadline", "DeadlineExceeded"),
     (r"status is now: NodeNotReady|Node is not ready|Kubelet stopped posting node status", "NodeNotReady"),
     (r"status is now: NodeHasDiskPressure", "NodeHasDiskPressure"),
+    (r"status is now: CIDRNotAvailable", "CIDRNotAvailable"),
     (r"status is now: NodeHasInsufficientMemory", "NodeHasInsufficientMemory"),
     (r"status is now: NodeHasInsufficientPID", "NodeHasInsufficientPID"),
     (r"(Memory cgroup )?out of memory: Kill(ed)? process|was OOMKilled|OOMKilled", "OOMKilling"),

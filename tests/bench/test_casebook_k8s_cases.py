@@ -26,7 +26,7 @@ TABLE_ROW = re.compile(
     r"\| (?P<split>dev|test) \| (?P<source>\S+) \|",
     re.MULTILINE,
 )
-MIN_CASES = 293
+MIN_CASES = 313
 FIRST_DOCUMENTED = 51
 
 
@@ -74,3 +74,20 @@ def test_documented_source_is_one_the_truth_names(case: Path) -> None:
     assert row is not None, f"{case.name} has no row in KUBERNETES_CASES.md"
     assert row["source"].startswith("https://")
     assert row["source"] in truth["modelled_on"]
+
+
+BATCH_13 = range(294, 314)
+
+
+def test_batch_13_twins_share_a_failure_family() -> None:
+    """k8s-294..313 are written as twins (2k test, 2k+1 dev): each pair shares category and kind, names a
+    different service or wording, and together they cover at least eight documented sources."""
+    by_number = {_number(c): c for c in CASES if _number(c) in BATCH_13}
+    assert sorted(by_number) == list(BATCH_13)
+    truths = {n: json.loads((c / "truth.json").read_text(encoding="utf-8")) for n, c in by_number.items()}
+    for test_n in range(294, 314, 2):
+        test, dev = truths[test_n], truths[test_n + 1]
+        assert (test["category"], test["root_cause_kind"]) == (dev["category"], dev["root_cause_kind"]), test_n
+        assert by_number[test_n].name.split("-", 2)[2] != by_number[test_n + 1].name.split("-", 2)[2]
+        assert test["source"] == dev["source"] == "kubernetes"
+    assert len({t["modelled_on"] for t in truths.values()}) >= 8

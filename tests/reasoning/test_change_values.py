@@ -292,3 +292,32 @@ def test_a_release_s_fresh_errors_are_no_sign_of_it_when_a_dependency_was_failin
     assert _no_credit(earlier, ("app", "bad_deploy"))
     alone = _cands(context(service="app", topology=RUNS, events=release), [fresh])
     assert alone[("app", "bad_deploy")].features["decisive_score"] > 0.5
+
+
+LIMITER = {"checkout": ["rate-limiter", "payments"], "rate-limiter": ["redis"], "payments": [], "redis": []}
+
+
+def _unreached(minute: float):  # type: ignore[no-untyped-def]
+    # the caller's timeouts dialing the limiter's Service address (a line that names no component)
+    return signal("logs", "checkout", "dependency_failure", 0.47, minute,
+                  attributes={"line": 'rate check failed: dial tcp 10.100.88.12:8081: i/o timeout'})
+
+
+@pytest.mark.parametrize(("text", "credited"), [
+    ("Service shop/rate-limiter: spec.internalTrafficPolicy Cluster -> Local", True),
+    ("ConfigMap kube-system/calico-config: veth_mtu \"0\" -> \"1500\"", True),
+    ("rate-limiter: replicas 3 -> 4", False),  # not a change of how it is reached
+])
+def test_callers_that_cannot_reach_a_component_after_a_change_of_how_it_is_reached_are_the_change_s(
+        text: str, credited: bool) -> None:
+    # the caller's own coincident canary does not explain that it cannot reach the limiter
+    events = [_event("rate-limiter", "config", 0, text), _event("checkout", "deploy", 8, "checkout canary 10% 9.3.0")]
+    cands = _cands(context(service="checkout", topology=LIMITER, events=events), [_unreached(11)])
+    change = cands.get(("rate-limiter", "config_change"))
+    assert (change is not None and change.features["decisive_score"] > 0.0) is credited
+
+
+def test_callers_that_could_not_reach_it_before_the_change_are_not_the_change_s() -> None:
+    events = [_event("rate-limiter", "config", 10, "internalTrafficPolicy: Local")]
+    cands = _cands(context(service="checkout", topology=LIMITER, events=events), [_unreached(2)])
+    assert _no_credit(cands, ("rate-limiter", "config_change"))

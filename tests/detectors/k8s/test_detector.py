@@ -488,3 +488,89 @@ def test_a_node_agent_refusing_its_own_configuration_explains_the_notready_state
     # without that line the NotReady state is the finding
     bare = {(s.service, s.kind) for s in detect_kubernetes_signals(context(KubeText(name="nodes", text=_NODES)))}
     assert ("wrk-3", "node_failure") in bare
+
+
+_PVC = ("$ kubectl -n streaming describe pvc data-kafka-6\n"
+        "Name:          data-kafka-6\nNamespace:     streaming\nStatus:        Pending\n"
+        "Events:\n  Type     Reason              Age                From{pad}Message\n"
+        "  ----     ------              ----               ----{pad}-------\n"
+        "  Warning  ProvisioningFailed  2m (x14 over 31m)  {source}  failed to provision volume with StorageClass "
+        '"gp3": rpc error: code = Internal desc = Could not create volume "pvc-8e2d": could not create volume in EC2: '
+        "operation error EC2: CreateVolume, https response error StatusCode: 403, api error UnauthorizedOperation: "
+        "You are not authorized to perform this operation.\n")
+
+
+def test_a_provisioner_refused_by_its_cloud_identity_blames_the_provisioner_that_reported_it() -> None:
+    source = "ebs.csi.aws.com_ebs-csi-controller-6b9d8f7c5-x2kqm_0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"
+    text = _PVC.format(source=source, pad=" " * (len(source) - 2))
+    signal = _by(detect_kubernetes_signals(context(KubeText(name="pvc", text=text))), "data-kafka",
+                 "config_change")
+    assert signal.attributes["rule"] == "volume.provisioner_refused"
+    assert signal.attributes["culprit"] == "ebs-csi-controller"
+
+
+def test_a_refused_provisioner_nobody_names_leaves_the_claims_own_reading() -> None:
+    source = "persistentvolume-controller"
+    text = _PVC.format(source=source, pad=" " * (len(source) - 2))
+    signals = detect_kubernetes_signals(context(KubeText(name="pvc", text=text)))
+    rules = {s.attributes.get("rule") for s in signals if s.source == "kubernetes"}
+    assert "volume.provisioning" in rules and "volume.provisioner_refused" not in rules
+
+
+_JOURNAL = ("$ ssh wrk-03 sudo journalctl -u kubelet | grep ownership\n"
+            "Jan 26 04:00:31 wrk-03 kubelet[1187]: W0126 04:00:31.208744 1187 volume_linux.go:49] Setting volume "
+            "ownership for /var/lib/kubelet/pods/a7d2c9e1-0f3b-4c6d-8e5a-1b9f7c2d4e60/volumes/kubernetes.io~csi/"
+            "pvc-0e9b/mount and fsGroup set. If the volume has a lot of files then setting volume ownership could be "
+            "slow, see https://github.com/kubernetes/kubernetes/issues/69699\n")
+_PROM_PODS = ("$ kubectl -n monitoring get pods\nNAME               READY   STATUS              RESTARTS   AGE\n"
+         "prometheus-k8s-0   0/2     ContainerCreating   0          37m\n{more}")
+_UIDS = ("$ kubectl -n monitoring get pods -o custom-columns=NAME:.metadata.name,UID:.metadata.uid\n"
+         "NAME               UID\nprometheus-k8s-0   a7d2c9e1-0f3b-4c6d-8e5a-1b9f7c2d4e60\n"
+         "grafana-6c8d9f7b5-2kq4x   0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0\n")
+
+
+@pytest.mark.parametrize(("texts", "owner"), [
+    ((_PROM_PODS.format(more=""),), "prometheus-k8s"),  # the bundle's one workload
+    ((_PROM_PODS.format(more="grafana-6c8d9f7b5-2kq4x   1/1     Running   0          9d\n"), _UIDS), "prometheus-k8s"),
+    ((_PROM_PODS.format(more="grafana-6c8d9f7b5-2kq4x   1/1     Running   0          9d\n"),), ""),  # several, no UID
+])
+def test_a_slow_volume_ownership_change_is_the_spec_of_the_pod_whose_volume_it_is(texts: tuple[str, ...],
+                                                                                  owner: str) -> None:
+    ctx = context(*(KubeText(name=f"t{i}", text=t) for i, t in enumerate(texts)))
+    ctx.logs = {"wrk-03": _JOURNAL.splitlines()[1:]}  # the node's journal, as the bundle's logs hold it
+    found = [s for s in detect_kubernetes_signals(ctx) if s.attributes.get("rule") == "volume.ownership_slow"]
+    assert [(s.service, s.kind) for s in found] == ([(owner, "config_change")] if owner else [])
+
+
+_PEER_POLICY = """$ kubectl -n billing describe networkpolicy allow-from-gateway
+Name:         allow-from-gateway
+Namespace:    billing
+Created on:   2026-06-02 11:40:17 +0000 UTC
+Labels:       <none>
+Annotations:  <none>
+Spec:
+  PodSelector:     app=billing-api
+  Allowing ingress traffic:
+    To Port: 8080/TCP
+    From:
+      NamespaceSelector: kubernetes.io/metadata.name=edge
+      PodSelector: app=api-gateway
+  Not affecting egress traffic
+  Policy Types: Ingress
+"""
+_GATEWAY_PODS = {
+    "none": "$ kubectl -n edge get pods -l app=api-gateway\nNo resources found in edge namespace.\n",
+    "some": ("$ kubectl -n edge get pods -l app=api-gateway\nNAME                          READY   STATUS    RESTARTS"
+             "   AGE\napi-gateway-7b5c9d8f6-2lqxw   1/1     Running   0          19m\n"),
+    "other": "$ kubectl -n edge get pods -l app=web\nNo resources found in edge namespace.\n",
+}
+
+
+@pytest.mark.parametrize(("pods", "blocked"), [("none", True), ("some", False), ("other", False)])
+def test_an_old_policy_whose_admitted_peers_no_pod_matches_cuts_its_workload_off(pods: str, blocked: bool) -> None:
+    # the policy is months old: the callers' labels changed, so it admits nobody now
+    signals = detect_kubernetes_signals(context(KubeText(name="netpol", text=_PEER_POLICY),
+                                                KubeText(name="pods", text=_GATEWAY_PODS[pods])))
+    found = [s for s in signals if s.attributes.get("rule") == "netpol.peers_unmatched"]
+    assert [(s.service, s.kind, s.attributes["decisive"]) for s in found] == (
+        [("billing-api", "network_policy_block", True)] if blocked else [])

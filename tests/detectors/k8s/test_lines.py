@@ -138,11 +138,27 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ("kube_proxy.sync_failed", 'E1208 18:19:02.131870 1 server.go:558] "Error running ProxyServer" err="can\'t use '
      "the IPVS proxier: IPVS proxier will not be used because the following required kernel modules are not loaded: "
      '[ip_vs]"', "config_change", "reporter", ""),
+    ("ipam.cluster_cidr_exhausted", 'E0112 14:43:05.118204 1 range_allocator.go:137] "Failed to allocate CIDR for '
+     'node" err="failed to allocate cidr from cluster cidr at idx:0: CIDR allocation failed; there are no remaining '
+     'CIDRs left to allocate in the accepted range" node="wrk-17"', "resource_quota", "reporter",
+     "kube-controller-manager"),
+    ("mesh.plaintext_refused", '[2027-01-18T02:12:03.129Z] "- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" '
+     '"-" "-" "-" - - 10.30.4.18:8080 10.30.7.61:52214 - -', "config_change", "reporter", ""),
+    ("mesh.egress_blackholed", '[2027-01-23T10:03:11.448Z] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" '
+     "BlackHoleCluster - 104.18.22.61:443 10.60.3.27:44810 - -", "network_policy_block", "reporter", ""),
+    ("volume.ownership_slow", "Jan 25 09:20:14 ip-10-9-3-66 kubelet[2311]: W0125 09:20:14.553120 2311 volume_linux.go:49]"
+     " Setting volume ownership for /var/lib/kubelet/pods/3c9e1a7d-5b2f-4e80-9d14-6a0c8b7e2f51/volumes/kubernetes.io~csi/"
+     "pvc-5e1a/mount and fsGroup set. If the volume has a lot of files then setting volume ownership could be slow, see "
+     "https://github.com/kubernetes/kubernetes/issues/69699", "config_change", "artifact-store", ""),
 ]
 
 
 def _owner(secret: str) -> str:
     return "shop-web" if secret == "shop/shop-tls" else ""
+
+
+def _volume_owner(uid: str) -> str:
+    return "artifact-store" if uid == "3c9e1a7d-5b2f-4e80-9d14-6a0c8b7e2f51" else ""
 
 
 @pytest.mark.parametrize(("rule_id", "line", "kind", "service", "culprit"), CASES,
@@ -151,7 +167,7 @@ def test_each_row_reads_its_line(rule_id: str, line: str, kind: str, service: st
     rule = match_line(line)
     assert rule is not None and (rule.id, rule.kind) == (rule_id, kind)
     [signal] = line_signals({"reporter": ["starting", line, "done"]}, workload_of_pod, _owner, (),
-                            lambda service: ["resolver-a"] if service == "reporter" else [])
+                            lambda service: ["resolver-a"] if service == "reporter" else [], _volume_owner)
     assert (signal.service, signal.kind, signal.attributes["decisive"]) == (service, kind, True)
     assert signal.attributes.get("culprit", "") == culprit
     assert line.strip()[:100] in signal.evidence[0].summary
@@ -307,3 +323,15 @@ def test_the_one_word_search_lets_through_every_line_a_rows_words_are_in() -> No
             assert _ANY_NEEDED.search(line.lower()), (word, line)
     assert _ANY_NEEDED.search("2026-05-27T15:31:02Z INFO handled request in 12 ms") is None
 
+
+
+def test_a_proxys_plaintext_refusal_is_not_read_from_another_flag() -> None:
+    # Envoy's NR without filter_chain_not_found (no route for a request) says nothing of the inbound mTLS mode
+    assert match_line('[2027-01-18T02:12:03Z] "GET /x HTTP/1.1" 404 NR route_not_found - "-" 0 0 0 -') is None
+
+
+def test_a_slow_ownership_change_of_a_pod_nobody_names_blames_nothing() -> None:
+    line = ("W0125 09:20:14.553120 2311 volume_linux.go:49] Setting volume ownership for /var/lib/kubelet/pods/"
+            "3c9e1a7d-5b2f-4e80-9d14-6a0c8b7e2f51/volumes/kubernetes.io~csi/pvc-5e1a/mount and fsGroup set. If the "
+            "volume has a lot of files then setting volume ownership could be slow")
+    assert line_signals({"wrk-03": [line]}, workload_of_pod, _owner, (), lambda _s: [], lambda _uid: "") == []

@@ -242,6 +242,12 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "balancer: TooManyLoadBalancers: Exceeded quota of account 111122223333", None, "resource_quota", "workload"),
     ("cronjob.missed", "event", "MissSchedule", "Missed scheduled time to start a job: Tue, 08 Dec 2026 12:10:00 "
      "+0000", None, "config_change", "workload"),
+    ("ipam.cidr_not_available", "event", "CIDRNotAvailable", "Node wrk-17 status is now: CIDRNotAvailable", None,
+     "resource_quota", "named"),
+    ("volume.provisioner_refused", "event", "ProvisioningFailed", 'failed to provision volume with StorageClass "gp3":'
+     ' rpc error: code = Internal desc = Could not create volume "pvc-8e2d": could not create volume in EC2: operation'
+     " error EC2: CreateVolume, https response error StatusCode: 403, api error UnauthorizedOperation: You are not "
+     "authorized to perform this operation.", None, "config_change", "provisioner"),
     ("cronjob.pile_up", "event", "JobsPileUp", "8 Jobs of the CronJob active at once (concurrencyPolicy Allow): its "
      "runs overlap and pile up", None, "config_change", "workload"),
 ]
@@ -304,6 +310,7 @@ def test_a_failed_event_about_a_secret_is_not_read_as_an_image_pull() -> None:
     ("Error syncing load balancer: failed to ensure load balancer: TooManyLoadBalancers", "SyncLoadBalancerFailed"),
     ("Cannot evict pod as it would violate the pod's disruption budget.", "FailedDraining"),
     ("Missed scheduled time to start a job: Tue, 08 Dec 2026 12:10:00 +0000", "MissSchedule"),
+    ("Node wrk-18 status is now: CIDRNotAvailable", "CIDRNotAvailable"),
     ("request completed in 12 ms", ""),
 ])
 def test_a_bare_message_suggests_its_reason(message: str, reason: str) -> None:
@@ -432,3 +439,18 @@ def test_a_memory_limit_below_any_process_is_a_malformed_spec_not_a_new_image(on
                "unknown")
     rule = match_rule(on, reason, message, 128 if on == "terminated" else None)
     assert rule is not None and (rule.id, rule.kind) == ("start.memory_limit_too_low", "config_change")
+
+
+def test_a_provisioning_failure_without_a_cloud_refusal_is_the_claims_own() -> None:
+    rule = match_rule("event", "ProvisioningFailed", 'failed to provision volume with StorageClass "gp3": rpc error: '
+                      "code = ResourceExhausted desc = Could not create volume: VolumeLimitExceeded")
+    assert rule is not None and (rule.id, rule.blame) == ("volume.provisioning", "workload")
+
+
+def test_azures_authorization_refusal_is_the_provisioners_identity() -> None:
+    message = ('failed to provision volume with StorageClass "managed-premium": rpc error: code = Internal desc = '
+               'HTTPStatusCode: 403, RawError: {"error":{"code":"AuthorizationFailed","message":"The client \'6f1e\' '
+               "does not have authorization to perform action 'Microsoft.Compute/disks/write' over scope "
+               "'/subscriptions/x'\"}}")
+    rule = match_rule("event", "ProvisioningFailed", message)
+    assert rule is not None and (rule.id, rule.blame) == ("volume.provisioner_refused", "provisioner")

@@ -10,7 +10,7 @@ from bot.domain import KubeText
 from detectors.kubernetes import detect_kubernetes_signals
 from detectors.kubernetes.ingress import ingress_backends, owner_of, secret_owners
 from detectors.kubernetes.parse import parse_kube_text
-from detectors.kubernetes.resolve import csi_node_plugin
+from detectors.kubernetes.resolve import csi_node_plugin, provisioner_workload
 from detectors.kubernetes.services import listen_ports, parse_service_describe, target_port_signals
 
 from .factories import context
@@ -243,3 +243,18 @@ def test_a_node_plugin_listed_by_its_daemonset_table_is_blamed_without_a_pod_of_
     )
     [mount] = [s for s in seen if s.service == "orders-mysql"]
     assert (mount.kind, mount.attributes["culprit"]) == ("dependency_failure", "ebs-csi-node")
+
+
+@pytest.mark.parametrize(("reporter", "workloads", "provisioner"), [
+    # a CSI external provisioner names itself <driver>_<pod>_<id>
+    ("ebs.csi.aws.com_ebs-csi-controller-6b9d8f7c5-x2kqm_0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6", ["kafka"],
+     "ebs-csi-controller"),
+    ("pd.csi.storage.gke.io_csi-gce-pd-controller-0_5f0c", [], "csi-gce-pd-controller"),
+    # no identity printed: the one CSI controller the bundle shows, none when several or none
+    ("", ["kafka", "csi-azuredisk-controller", "csi-azuredisk-node"], "csi-azuredisk-controller"),
+    ("persistentvolume-controller", ["kafka", "ebs-csi-controller", "efs-csi-controller"], ""),
+    ("", ["kafka"], ""),
+])
+def test_the_provisioner_is_the_one_that_reported_or_the_one_seen(reporter: str, workloads: list[str],
+                                                                   provisioner: str) -> None:
+    assert provisioner_workload(reporter, workloads) == provisioner
