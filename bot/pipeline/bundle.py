@@ -256,9 +256,10 @@ def read_history_documents(folder: Path, doc_type: DocumentType, report: BundleR
 
 
 # the kind of log a file is, written after the component it belongs to (``db1-kern.log``, ``web.error.log``,
-# ``rack-bmc.log``): the kernel's, the syslog's, a board controller's, an audit trail, a web server's error or access log
+# ``rack-bmc.log``): the kernel's, the syslog's, a board controller's, an audit trail, a web server's error or access
+# log, a site's building-management or electrical power monitoring system (``dc1-bms.log``, ``atl-epms.log``)
 _LOG_ROLE = re.compile(r"^(?P<base>.+?)[-._](?:kern|kernel|syslog|messages|dmesg|journal|bmc|ipmi|audit|error|errors|"
-                       r"access|console)$")
+                       r"access|console|bms|epms|dcim)$")
 
 
 def _attach_role_logs(context: IncidentContext) -> None:

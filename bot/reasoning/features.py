@@ -493,7 +493,9 @@ def _change_explains(scene: _Scene) -> None:
                      and s.attributes.get("reporter")
                      and not _own_mechanism_on(scene, change.service))))
             and (timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW  # type: ignore[operator]
-                 or (throttle and s.kind == "rate_limited" and _first_seen_within(s, change.ts, DEPLOY_FIT_WINDOW)))
+                 or (throttle and s.kind == "rate_limited" and _first_seen_within(s, change.ts, DEPLOY_FIT_WINDOW))
+                 # a crash that kept recurring until the alert, its first line within the window after the change
+                 or (s.kind == "crash_loop" and _first_seen_within(s, change.ts, DEPLOY_FIT_WINDOW)))
         ]
         if not preempted:
             own = own + _member_failures(scene, change)

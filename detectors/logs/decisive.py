@@ -459,6 +459,13 @@ def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
                                  ts=headers.timestamp(last.index), weight=first.score))
     attributes: dict[str, object] = {"decisive": True, "rule": rule.id, "blame": rule.blame, "line": quoted[:500],
                                      "count": group.count, "line_no": first.index + 1, **first.attributes}
+    if rule.generic:
+        # a crash read in the log's last lines that the same log printed again and again before: the crashes began
+        # with the first such line (``first_seen``), which may be long before the tail (a daemon crashing since
+        # its update)
+        seen = _first_match(rule, headers.lines, first.index)
+        if seen is not None and (when := headers.timestamp(seen)) is not None:
+            attributes["first_seen"] = when.isoformat()
     score_factor = 1.0
     if first.culprit:
         attributes["culprit"] = first.culprit
@@ -478,6 +485,17 @@ def _signal(service: str, group: _Group, headers: _Headers) -> Signal:
     return Signal(source=SignalSource.LOGS, detector=f"logs.{rule.family}", service=service, kind=first.kind,
                   title=f"{service}: {quoted[:140]}{blamed}", score=round(score, 4), started_at=started,
                   evidence=evidence, attributes=attributes)
+
+
+def _first_match(rule: Rule, lines: Sequence[str], before: int) -> int | None:
+    """The first of ``lines`` above ``before`` that ``rule`` matches, or None."""
+    for index in range(before):
+        text = lines[index][:MAX_LINE_CHARS]
+        if rule.literals and not any(lit in text.lower() for lit in rule.literals):
+            continue
+        if rule.regex.search(text):
+            return index
+    return None
 
 
 @dataclass(slots=True)

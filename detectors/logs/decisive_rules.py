@@ -464,9 +464,12 @@ KERNEL_RULES: tuple[Rule, ...] = (
          r"powered (?:off|down) (?:by|due to|after|for) (?:thermal|over-?temperature|high temperature)|"
          r"Critical temperature reached \(\d+ C\), shutting down|"
          r"\bPDU\b.{0,40}\binput (?:power )?(?:lost|failed)|\bUPS output (?:lost|off|failed)|"
-         r"Power Supply AC lost\s*\|\s*Asserted|Power off/down\s*\|\s*Asserted",
+         r"Power Supply AC lost\s*\|\s*Asserted|Power off/down\s*\|\s*Asserted|"
+         # a building's power monitoring: the utility or mains feed to the rooms lost, loads left without input
+         r"\b(?:utility|mains) (?:power |feed |supply )?(?:to \S+(?: \S+)? )?(?:lost|failed)\b|"
+         r"\bno input on (?:the )?(?:secondary|primary|both|any) feeds?\b|(?:de-?energi[sz]ed|unreachable) after power",
          hint=("powered off", "powered down", "critical temperature reached", "pdu", "ups output", "ac lost",
-               "power off/down")),
+               "power off/down", "utility", "mains", "no input on", "energised", "energized", "after power")),
     Rule("kernel.multipath", "kernel", "hardware_error", 0.6, "self",
          r"multipath: [\d:]+: Failing path|remaining active paths: 0\b|All paths (?:are )?down",
          hint=("failing path", "remaining active paths: 0", "all paths down", "all paths are down"), weak=True),
@@ -556,8 +559,20 @@ NETWORK_RULES: tuple[Rule, ...] = (
     Rule("net.module_fault", "network", "hardware_error", 0.8, "device",
          r"%MODULE-\d-MOD_(?:SOMEPORTS_FAILED|FAIL|DIAG_FAIL)|%PLATFORM-\d-(?:MOD_PWRFAIL|PS_FAIL|FAN_FAIL\w*)|"
          r"CHASSISD_FRU_OFFLINE_NOTICE|FPC \d+ Major Errors|%OIR-\d-(?:REMCARD|PWRFAILURE)|"
-         r"%SYSMGR-\d-SERVICE_CRASHED",
-         hint=("%module-", "%platform-", "chassisd_fru_offline", "major errors", "%oir-", "service_crashed")),
+         r"%SYSMGR-\d-SERVICE_CRASHED|"
+         # a forwarding ASIC's own errors (Catalyst EARL, Nexus), a supervisor's unrecoverable fault, a standby that
+         # could not take over: the chassis failing, whatever its counters of dropped packets then show
+         r"%[A-Z0-9_]*ASIC[A-Z0-9_]*(?:-SP|-RP)?-[0-4]-\w*ERR\w*|unrecoverable (?:resources? |hardware )?error|"
+         r"SWITCHOVER_FAILED|switchover (?:failed|not performed)",
+         hint=("%module-", "%platform-", "chassisd_fru_offline", "major errors", "%oir-", "service_crashed", "asic",
+               "unrecoverable", "switchover")),
+    # an optic whose light is out of range (digital optical monitoring alarms): the port's link flaps, CRC errors and
+    # the MAC moves that follow are this hardware's doing, not a loop or a split pair
+    Rule("net.optic_degraded", "network", "hardware_error", 0.8, "device",
+         r"^(?!.*\bcleared\b).*(?:\b(?:Rx|Tx|Receiver?|Transmit(?:ter)?) (?:optical )?power (?:low|high) (?:alarm|warning)|"
+         r"%SFF8472-\d-THRESHOLD_VIOLATION\b|%TRANSCEIVER-\d-\w*(?:FAIL|ERR|ALARM)\w*|"
+         r"(?:transceiver|optic(?:al module)?|SFP\+?|QSFP\d*) .{0,40}(?:has failed|failure detected|faulty))",
+         hint=("power low", "power high", "sff8472", "%transceiver-", "transceiver", "optic", "sfp")),
     # an operator shutting a session or an interface down on purpose: a change, not a failure (evidence only)
     Rule("net.admin_down", "network", "config_change", 0.85, "device", ADMIN_DOWN,
          hint=("admin. shutdown", "user reset", "administratively down", "administrative shutdown",

@@ -82,6 +82,8 @@ def test_a_pasted_database_log_goes_to_the_topologys_database(tmp_path: Path) ->
     ("web.error", "web"),
     ("db1-syslog", "db1"),
     ("edge-audit", "edge"),
+    ("dc1-bms", "dc1"),  # a site's building-management system
+    ("atl-tcc-epms", "atl-tcc"),  # a site's electrical power monitoring
 ])
 def test_a_log_named_for_a_component_and_its_kind_is_that_components(tmp_path: Path, stem: str, owner: str) -> None:
     shutil.copy(BUNDLE / "alert.json", tmp_path / "alert.json")

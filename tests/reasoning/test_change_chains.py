@@ -172,3 +172,18 @@ def test_a_refusal_that_grew_for_an_hour_after_the_release_is_dated_by_its_first
     # a template that was there before the release is no fresh refusal of it
     old = grown.model_copy(update={"attributes": {"first_seen": at(-30).isoformat()}})
     assert _cands(ctx, [old])[("api", "bad_deploy")].features.get("decisive_score", 0.0) < 1.0
+
+
+EDGE = {"customer-v6": ["edge-rtr"], "edge-rtr": []}
+
+
+def test_a_crash_recurring_since_shortly_after_the_update_is_the_updates() -> None:
+    # the routing daemon's segfault read in the log's last lines, 42 minutes after the router update, printed again and
+    # again since 12 minutes after it (``first_seen``): the update explains the crashes
+    crash = _decisive("edge-rtr", "crash_loop", 0.53, 42, rule="native.segv", first_seen=at(12).isoformat())
+    ctx = context(service="customer-v6", topology=EDGE, events=[_change("edge-rtr", "deploy", 0)])
+    assert _cands(ctx, [crash])[("edge-rtr", "bad_deploy")].features["decisive_score"] == 0.53
+    # crashes that began before the update are not its doing
+    older = _decisive("edge-rtr", "crash_loop", 0.53, 42, rule="native.segv", first_seen=at(-10).isoformat())
+    assert _cands(ctx, [older]).get(("edge-rtr", "bad_deploy")) is None or \
+        _cands(ctx, [older])[("edge-rtr", "bad_deploy")].features.get("decisive_score", 0.0) < 0.53

@@ -124,6 +124,19 @@ def test_generic_crash_lines_far_from_the_end_are_ignored() -> None:
     assert detect_service_decisive("api", lines) == []
 
 
+def test_a_crash_that_recurs_until_the_end_is_dated_by_its_first_line() -> None:
+    healthy = [f"2020-12-28T13:{m:02d}:00Z INFO ospf6d adjacency full with ma1-rtr" for m in range(30, 50)]
+    crashes = [f"2020-12-28T{13 + (m + 50) // 60}:{(m + 50) % 60:02d}:{s:02d}Z ERROR ospf6d: Received signal 11; aborting"
+               for m in range(40) for s in (10, 40)]
+    signals = detect_service_decisive("edge-rtr", healthy + crashes)
+    assert [s.kind for s in signals] == ["crash_loop"]
+    assert signals[0].started_at > datetime(2020, 12, 28, 14, 0, tzinfo=UTC)  # read in the tail
+    assert signals[0].attributes["first_seen"] == "2020-12-28T13:50:10+00:00"
+    # a crash printed only in the tail has no earlier first line
+    tail_only = detect_service_decisive("edge-rtr", healthy + crashes[-3:])
+    assert "first_seen" not in tail_only[0].attributes
+
+
 def test_failover_with_an_unreachable_primary_points_at_the_network_first() -> None:
     lines = [
         "2024-03-01 12:00:00,101 WARNING: Request failed to pg-0: GET http://10.0.1.5:8008/patroni",

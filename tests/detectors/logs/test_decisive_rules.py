@@ -224,6 +224,11 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("facility.power_lost", "Mar  3 04:10:11 dc2-bms ems[88]: rack B-07 PDU-2 input power lost", "node_failure", None),
     ("facility.power_lost", "SEL 1a | 03/03/2026 | 04:10:11 | Power Supply #0x51 | Power Supply AC lost | Asserted",
      "node_failure", None),
+    ("facility.power_lost", "2016-08-08T06:38:00Z ALARM transformer T3 tripped; utility feed to data hall lost",
+     "node_failure", None),
+    ("facility.power_lost", "2016-08-08T06:39:00Z ALARM 312 IT loads show no input on secondary feed", "node_failure",
+     None),
+    ("facility.power_lost", "2016-08-08T06:39:00Z ALARM hosts unreachable after power event: 312", "node_failure", None),
     ("kernel.syn_flood", "TCP: request_sock_TCP: Possible SYN flooding on port 443. Sending cookies.  Check SNMP "
      "counters.", "ddos", None),
     ("kernel.clocksource", "clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable because "
@@ -342,6 +347,18 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "core1"),
     ("net.module_fault", "2020 Sep 13 20:25:18 rtr1 %MODULE-2-MOD_SOMEPORTS_FAILED: Module 3 (Serial number: "
      "JAF1734ABKC) reported failure on ports Ethernet3/1-48 (Ethernet) due to fatal error", "hardware_error", "rtr1"),
+    # a forwarding ASIC's errors, a supervisor's unrecoverable fault, a standby that could not take over
+    ("net.module_fault", "Oct 10 09:35:02 slo-core-a 448120: %EARL_L2_ASIC-SP-4-DBUS_HDR_ERR: EARL L2 ASIC #0: Dbus Hdr. "
+     "Error occurred. Ctrl1 0xB0811C3D", "hardware_error", "slo-core-a"),
+    ("net.module_fault", "Oct 10 09:35:00 slo-core-a 448101: %C6KERRDETECT-2-FIFOCRITLEVEL: System detected an "
+     "unrecoverable resources error on the active supervisor", "hardware_error", "slo-core-a"),
+    ("net.module_fault", "Oct 10 09:37:00 slo-core-b 448133: %PFREDUNDANCY-SP-5-SWITCHOVER_FAILED: peer supervisor not in "
+     "standby hot state", "hardware_error", "slo-core-b"),
+    # an optic out of range: the port's flaps and the MAC moves that follow are this hardware's doing
+    ("net.optic_degraded", "Apr  7 09:16:00 dist-sw1 512044: %SFF8472-3-THRESHOLD_VIOLATION: Te1/0/24: Rx power low "
+     "alarm; Operating value: -18.4 dBm, Threshold value: -14.0 dBm", "hardware_error", "dist-sw1"),
+    ("net.optic_degraded", "Apr  7 09:16:00 mx1 chassisd[2114]: xe-0/0/3: Receiver power low warning (-16.9 dBm)",
+     "hardware_error", "mx1"),
     ("net.admin_down", "Oct 25 14:27:12 edge-1 40989: Oct 25 14:27:12.010 PDT: %BGP-5-ADJCHANGE: neighbor 4.53.144.9 "
      "Down Admin. shutdown", "config_change", "edge-1"),
     ("net.admin_down", "Dec  6 10:00:01 spine-1 bgpd[812]: %NOTIFICATION: sent to neighbor 10.0.0.2 6/2 "
@@ -429,6 +446,8 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("facility.power_lost", "Mar  3 04:10:11 dc2-bms ems[88]: UPS-2 on battery, output normal, load 41%"),
     ("facility.power_lost", "Mar  3 04:10:11 dc2-bms ems[88]: PDU-2 input voltage 231 V OK"),
     ("facility.power_lost", "host r14-u07 powered off by operator for maintenance"),
+    ("facility.power_lost", "2016-08-08T06:00:00Z INFO PCM-2 status normal, utility A 478V"),
+    ("facility.power_lost", "2016-08-08T06:00:00Z INFO mains supply restored to data hall"),
     ("cli.unknown_flag", "feature flag provided by LaunchDarkly is not defined for this user"),
     ("cli.unknown_flag", "ignoring unknown flag value in config: colour=blue"),
     ("kernel.multipath", "Jan 29 10:23:40 hv03 multipathd[1021]: mpatha: remaining active paths: 2"),
@@ -460,6 +479,12 @@ NEAR_MISSES: list[tuple[str, str]] = [
      "keep-alive receive is successful"),
     ("net.l2_loop", "2015 Mar 30 11:55:00 core1 %STP-6-PORT_STATE: Port-channel12 VLAN0120 moved to forwarding"),
     ("net.module_fault", "2020 Sep 13 20:40:00 rtr1 %MODULE-5-MOD_OK: Module 3 is online (Serial number: JAF1734ABKC)"),
+    ("net.module_fault", "Oct 10 09:40:00 slo-core-b 448190: %PFREDUNDANCY-SP-5-SWITCHOVER: switchover completed, "
+     "standby supervisor is now active"),
+    ("net.module_fault", "Oct 10 09:40:00 slo-core-a 448191: %EARL_L2_ASIC-SP-6-INFO: EARL L2 ASIC #0 initialised"),
+    ("net.optic_degraded", "Apr  7 09:30:00 dist-sw1 512090: %SFF8472-5-THRESHOLD_VIOLATION_CLEARED: Te1/0/24: Rx "
+     "power low alarm cleared"),
+
     ("net.admin_down", "Oct 25 14:27:12 edge-1 40990: %LINK-3-UPDOWN: Interface GigabitEthernet0/2, changed state to "
      "down"),
     # a Cease the neighbour sent us is the neighbour's doing, not our operator's change
