@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.domain import (
+    ChangeEvent,
     Evidence,
     EvidenceType,
     IncidentContext,
@@ -27,7 +28,7 @@ from detectors.kubernetes.container_logs import logs_by_workload
 from detectors.kubernetes.event_rows import findings_from_rows
 from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import LINE_RULES, line_signals, without_yielding
-from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
+from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef, PodInfo
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import confirmed_by_callers, policy_signals
 from detectors.kubernetes.preemption import preempting_workload
@@ -145,6 +146,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     kept = _without_explained(list(groups.values()))
     for group in kept:
         _new_revision_crash(group, resolver)
+        _job_deadline_of_its_own(group, resolver, context.events)
     kept = _probe_restarts(kept, findings, resolver, context)
     throttling = _throttling_signals(kept, resolver, context)
     _preemptions(kept, findings, resolver)
@@ -375,6 +377,34 @@ def _new_revision_crash(group: _Group, resolver: Resolver) -> None:
                and all(c.ready for c in info.containers)}
     if healthy - {""} - crashing:
         group.rule = replace(group.rule, id=f"{group.rule.id}.new_revision", kind="bad_deploy")
+
+
+# a failure that is the enforcement of one field of the workload's own spec -> that field's name as a change states
+# it. The limit alone decides such a failure (the work would have gone on under a longer one), so a change that set
+# the field, or a container that keeps the work from ending, is the cause; a Job slowed by a dependency is neither
+JOB_SPEC_LIMITS: dict[str, str] = {"job.deadline": "activeDeadlineSeconds"}
+
+
+def _job_deadline_of_its_own(group: _Group, resolver: Resolver, changes: list[ChangeEvent]) -> None:
+    """A Job failed at its deadline by its own spec (docs/causes.md): a change of its workload that set the field
+    the failure enforces (``activeDeadlineSeconds 7200 -> 900``), or a pod of it whose work ended (a container
+    terminated with exit 0) while another container of the pod keeps running (a proxy sidecar run as a regular
+    container holds the Job open), is the workload's ``config_change``."""
+    field_name = JOB_SPEC_LIMITS.get(group.rule.id)
+    if field_name is None:
+        return
+    set_by_change = any(c.service == group.service and field_name.lower() in c.text.lower() for c in changes)
+    if set_by_change or any(_held_open(info) for name, info in resolver.pods.items()
+                            if resolver.workload_of_pod(name) == group.service):
+        rule_id = f"{group.rule.id}.{'set_by_change' if set_by_change else 'held_open'}"
+        group.rule = replace(group.rule, id=rule_id, kind="config_change", score=0.8)
+
+
+def _held_open(pod: PodInfo) -> bool:
+    """One container finished its work (terminated, exit 0) while another of the same pod still runs."""
+    states = [c.current for c in pod.containers if c.current is not None]
+    done = any(s.state == "terminated" and s.exit_code == 0 for s in states)
+    return done and any(s.state == "running" for s in states)
 
 
 def _event_time(event: KubeEvent, alert_time: datetime) -> datetime | None:
