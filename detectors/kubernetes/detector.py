@@ -148,6 +148,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
         _new_revision_crash(group, resolver)
         _job_deadline_of_its_own(group, resolver, context.events)
     kept = _probe_restarts(kept, findings, resolver, context)
+    for group in kept:
+        _cut_off_by_mesh_redirect(group, findings)
     throttling = _throttling_signals(kept, resolver, context)
     _preemptions(kept, findings, resolver)
     signals = [_signal(g, with_logs, alert_time) for g in kept] + throttling
@@ -405,6 +407,37 @@ def _held_open(pod: PodInfo) -> bool:
     states = [c.current for c in pod.containers if c.current is not None]
     done = any(s.state == "terminated" and s.exit_code == 0 for s in states)
     return done and any(s.state == "running" for s in states)
+
+
+# the init containers service meshes inject to redirect a pod's traffic to their proxy (Istio, Linkerd, Kuma, OSM,
+# Consul), and the proxies they redirect to. While the proxy is a regular container it starts only after every init
+# container, so an application init container after the redirect reaches no one (the meshes' own documentation)
+MESH_REDIRECT_INITS = frozenset({"istio-init", "linkerd-init", "kuma-init", "osm-init", "consul-connect-inject-init",
+                                 "proxy-init"})
+MESH_PROXIES = frozenset({"istio-proxy", "linkerd-proxy", "kuma-sidecar", "envoy", "consul-dataplane",
+                          "envoy-sidecar"})
+_CRASH_KINDS = frozenset({"crash_loop", "bad_deploy"})
+
+
+def _cut_off_by_mesh_redirect(group: _Group, findings: Findings) -> None:
+    """An application init container that fails in a pod whose mesh redirect ran (its init container completed)
+    while the mesh's proxy still waits for the init containers (``PodInitializing``): its connections go to a proxy
+    that is not there, whatever it names; the workload's mesh settings are the cause (docs/causes.md)."""
+    if group.rule.kind not in _CRASH_KINDS:
+        return
+    names = {i.obj.name for i in group.items if i.obj.kind in ("Pod", "")}
+    for name in names:
+        # every reading of the pod (a table row, a describe): the containers' states are in the fullest
+        states = {c.container: c.current for p in findings.pods if p.name == name for c in p.containers
+                  if c.current is not None}
+        redirected = any(n in MESH_REDIRECT_INITS and s.state == "terminated" and s.exit_code == 0
+                         for n, s in states.items())
+        proxy_waits = any(n in MESH_PROXIES and s.state == "waiting" and s.reason == "PodInitializing"
+                          for n, s in states.items())
+        failing = {i.container for i in group.items if i.obj.name == name} - MESH_REDIRECT_INITS - MESH_PROXIES
+        if redirected and proxy_waits and failing - {""}:
+            group.rule = replace(group.rule, id="init.mesh_redirect", kind="config_change", score=0.8)
+            return
 
 
 def _event_time(event: KubeEvent, alert_time: datetime) -> datetime | None:
