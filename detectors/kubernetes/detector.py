@@ -25,6 +25,7 @@ from bot.domain.models import aware
 from bot.domain.roles import DNS, role_of_lines
 from detectors.kubernetes.certificates import certificate_signals
 from detectors.kubernetes.container_logs import logs_by_workload
+from detectors.kubernetes.drains import unbounded_drain_signals
 from detectors.kubernetes.event_rows import findings_from_rows
 from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import LINE_RULES, line_signals, without_yielding
@@ -160,6 +161,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals.extend(_with_pid_pressure(without_yielding(said, signals), short_of_pids))
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
     signals.extend(scaled_to_zero(findings, resolver, context.kubernetes, alert_time))
+    signals.extend(unbounded_drain_signals(context.kubernetes))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
                                   alert_text=_alert_text(context)))
     stopped = {e.obj.name: resolver.workload(e.obj) for e in findings.events if e.reason == "Killing"}
