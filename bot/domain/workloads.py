@@ -21,11 +21,18 @@ _CRONJOB_JOB = re.compile(r"^(?P<name>.+)-\d{8,10}$")
 _SUFFIXED_POD = re.compile(rf"^(?P<name>.+)-{_SUFFIX}$")
 _STATEFUL_POD = re.compile(r"^(?P<name>.+)-\d{1,4}$")
 _REPLICASET = re.compile(rf"^(?P<name>.+)-{_HASH}$")
+# kubeadm runs the control plane as static pods named ``<component>-<node name>`` (``kube-scheduler-cp-1``): the
+# node's name is no ordinal or hash of a controller, the component is the workload. etcd is left out: ``etcd-0`` and
+# ``etcd-backup-...`` are also the names of ordinary workloads
+CONTROL_PLANE_STATIC_PODS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 
 
 def workload_of_pod(pod: str) -> str:
     """The owning workload's name for a pod name; the name itself when no controller pattern fits."""
     name = pod.strip()
+    for component in CONTROL_PLANE_STATIC_PODS:
+        if name.startswith(f"{component}-") and len(name) > len(component) + 1:
+            return component
     for pattern in (_CRONJOB_POD, _DEPLOYMENT_POD, _STATEFUL_POD, _SUFFIXED_POD):
         match = pattern.match(name)
         if match and _plausible(match.group("name")):

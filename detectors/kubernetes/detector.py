@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.domain import (
+    ChangeEvent,
     Evidence,
     EvidenceType,
     IncidentContext,
@@ -24,10 +25,11 @@ from bot.domain.models import aware
 from bot.domain.roles import DNS, role_of_lines
 from detectors.kubernetes.certificates import certificate_signals
 from detectors.kubernetes.container_logs import logs_by_workload
+from detectors.kubernetes.drains import unbounded_drain_signals
 from detectors.kubernetes.event_rows import findings_from_rows
 from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import LINE_RULES, line_signals, without_yielding
-from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef
+from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef, PodInfo
 from detectors.kubernetes.parse import parse_all
 from detectors.kubernetes.policies import confirmed_by_callers, policy_signals, unmatched_selectors
 from detectors.kubernetes.preemption import preempting_workload
@@ -156,7 +158,10 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     kept = _without_explained(list(groups.values()))
     for group in kept:
         _new_revision_crash(group, resolver)
+        _job_deadline_of_its_own(group, resolver, context.events)
     kept = _probe_restarts(kept, findings, resolver, context)
+    for group in kept:
+        _cut_off_by_mesh_redirect(group, findings)
     throttling = _throttling_signals(kept, resolver, context)
     _preemptions(kept, findings, resolver)
     signals = [_signal(g, with_logs, alert_time) for g in kept] + throttling
@@ -167,6 +172,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals.extend(_with_pid_pressure(without_yielding(said, signals), short_of_pids))
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
     signals.extend(scaled_to_zero(findings, resolver, context.kubernetes, alert_time))
+    signals.extend(unbounded_drain_signals(context.kubernetes))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
                                   alert_text=_alert_text(context),
                                   unmatched=unmatched_selectors([t.text for t in context.kubernetes])))
@@ -387,6 +393,65 @@ def _new_revision_crash(group: _Group, resolver: Resolver) -> None:
                and all(c.ready for c in info.containers)}
     if healthy - {""} - crashing:
         group.rule = replace(group.rule, id=f"{group.rule.id}.new_revision", kind="bad_deploy")
+
+
+# a failure that is the enforcement of one field of the workload's own spec -> that field's name as a change states
+# it. The limit alone decides such a failure (the work would have gone on under a longer one), so a change that set
+# the field, or a container that keeps the work from ending, is the cause; a Job slowed by a dependency is neither
+JOB_SPEC_LIMITS: dict[str, str] = {"job.deadline": "activeDeadlineSeconds"}
+
+
+def _job_deadline_of_its_own(group: _Group, resolver: Resolver, changes: list[ChangeEvent]) -> None:
+    """A Job failed at its deadline by its own spec (docs/causes.md): a change of its workload that set the field
+    the failure enforces (``activeDeadlineSeconds 7200 -> 900``), or a pod of it whose work ended (a container
+    terminated with exit 0) while another container of the pod keeps running (a proxy sidecar run as a regular
+    container holds the Job open), is the workload's ``config_change``."""
+    field_name = JOB_SPEC_LIMITS.get(group.rule.id)
+    if field_name is None:
+        return
+    set_by_change = any(c.service == group.service and field_name.lower() in c.text.lower() for c in changes)
+    if set_by_change or any(_held_open(info) for name, info in resolver.pods.items()
+                            if resolver.workload_of_pod(name) == group.service):
+        rule_id = f"{group.rule.id}.{'set_by_change' if set_by_change else 'held_open'}"
+        group.rule = replace(group.rule, id=rule_id, kind="config_change", score=0.8)
+
+
+def _held_open(pod: PodInfo) -> bool:
+    """One container finished its work (terminated, exit 0) while another of the same pod still runs."""
+    states = [c.current for c in pod.containers if c.current is not None]
+    done = any(s.state == "terminated" and s.exit_code == 0 for s in states)
+    return done and any(s.state == "running" for s in states)
+
+
+# the init containers service meshes inject to redirect a pod's traffic to their proxy (Istio, Linkerd, Kuma, OSM,
+# Consul), and the proxies they redirect to. While the proxy is a regular container it starts only after every init
+# container, so an application init container after the redirect reaches no one (the meshes' own documentation)
+MESH_REDIRECT_INITS = frozenset({"istio-init", "linkerd-init", "kuma-init", "osm-init", "consul-connect-inject-init",
+                                 "proxy-init"})
+MESH_PROXIES = frozenset({"istio-proxy", "linkerd-proxy", "kuma-sidecar", "envoy", "consul-dataplane",
+                          "envoy-sidecar"})
+_CRASH_KINDS = frozenset({"crash_loop", "bad_deploy"})
+
+
+def _cut_off_by_mesh_redirect(group: _Group, findings: Findings) -> None:
+    """An application init container that fails in a pod whose mesh redirect ran (its init container completed)
+    while the mesh's proxy still waits for the init containers (``PodInitializing``): its connections go to a proxy
+    that is not there, whatever it names; the workload's mesh settings are the cause (docs/causes.md)."""
+    if group.rule.kind not in _CRASH_KINDS:
+        return
+    names = {i.obj.name for i in group.items if i.obj.kind in ("Pod", "")}
+    for name in names:
+        # every reading of the pod (a table row, a describe): the containers' states are in the fullest
+        states = {c.container: c.current for p in findings.pods if p.name == name for c in p.containers
+                  if c.current is not None}
+        redirected = any(n in MESH_REDIRECT_INITS and s.state == "terminated" and s.exit_code == 0
+                         for n, s in states.items())
+        proxy_waits = any(n in MESH_PROXIES and s.state == "waiting" and s.reason == "PodInitializing"
+                          for n, s in states.items())
+        failing = {i.container for i in group.items if i.obj.name == name} - MESH_REDIRECT_INITS - MESH_PROXIES
+        if redirected and proxy_waits and failing - {""}:
+            group.rule = replace(group.rule, id="init.mesh_redirect", kind="config_change", score=0.8)
+            return
 
 
 def _event_time(event: KubeEvent, alert_time: datetime) -> datetime | None:

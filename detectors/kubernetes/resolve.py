@@ -52,7 +52,8 @@ class Resolver:
             return ref.name
         if ref.kind == "HorizontalPodAutoscaler":  # the workload it scales, when its reference was read
             owner = self.owners.get(ref.name)
-            return owner.name if owner else ref.name
+            # else KEDA's own name for the autoscaler it makes for a ScaledObject: ``keda-hpa-<scaledobject>``
+            return owner.name if owner else ref.name.removeprefix(KEDA_HPA_PREFIX) or ref.name
         if ref.kind == "ReplicaSet":
             owner = self.owners.get(ref.name)
             return owner.name if owner else workload_of_replicaset(ref.name)
@@ -128,6 +129,9 @@ class Resolver:
 _REGISTRY_REQUEST = re.compile(r"https?://(?P<host>[^/:\"\s]+)(?::\d+)?/v2/")
 # Docker Hub's API and auth hosts are Docker Hub
 _DOCKER_HUB_HOSTS = frozenset({"registry-1.docker.io", "index.docker.io", "auth.docker.io", "registry.docker.io"})
+
+
+KEDA_HPA_PREFIX = "keda-hpa-"
 
 
 def registry_host(message: str, image: str = "") -> str:

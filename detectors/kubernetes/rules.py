@@ -188,8 +188,12 @@ RULES: tuple[Rule, ...] = (
          "resource_quota", "workload", 0.7),
     Rule("admission.node_affinity", EV, ("NodeAffinity",), "config_change", "workload", 0.6),
     # ---- controllers creating pods ------------------------------------------------------------------------------
+    # a quota that constrains a resource requires every new pod to state it: a spec without the field is refused
+    # however much room the quota has (admission policy, like PodSecurity), not for the namespace's usage
+    Rule("create.quota_field_required", EV, ("FailedCreate",), "config_change", "workload", 0.85,
+         r"must specify (limits|requests)\.[\w-]+"),
     Rule("create.quota", EV, ("FailedCreate",), "resource_quota", "workload", 0.85,
-         r"exceeded quota|forbidden: (maximum|minimum)|must specify (limits|requests)|LimitRange"),
+         r"exceeded quota|forbidden: (maximum|minimum)|LimitRange"),
     Rule("create.webhook", EV, ("FailedCreate",), "dependency_failure", "dependency", 0.75,
          r"failed calling webhook"),
     Rule("create.serviceaccount", EV, ("FailedCreate",), "config_change", "workload", 0.8,
@@ -308,6 +312,13 @@ RULES: tuple[Rule, ...] = (
     # request) leaves the autoscaler unable to scale at all, whatever the traffic does
     Rule("hpa.missing_request", EV, ("FailedGetResourceMetric", "FailedComputeMetricsReplicas"), "config_change",
          "workload", 0.8, r"missing request for \w+"),
+    # an event-driven autoscaler (KEDA) refused by the source it reads its trigger from (a queue, a list) for its
+    # credential: the credential it was given went stale in a change (a rotation, an ACL edit) while the source
+    # serves everyone else; the workload stays at its floor, and its scaling settings are what to fix
+    Rule("hpa.trigger_auth_refused", EV, ("KEDAScalerFailed", "ScaledObjectCheckFailed", "FailedGetExternalMetric"),
+         "config_change", "workload", 0.8,
+         r"\(403\)|username or password|WRONGPASS|NOAUTH|NOPERM|authentication failed|invalid credentials|"
+         r"access denied|unauthori[sz]ed|AccessDenied|SASL authentication"),
     # the autoscaler is blind because the metrics API's server is down: that server is the fault
     Rule("hpa.metrics_api_down", EV, ("FailedGetResourceMetric", "FailedComputeMetricsReplicas",
                                       "FailedGetExternalMetric", "FailedGetPodsMetric", "FailedGetObjectMetric"),
@@ -348,6 +359,7 @@ REASON_HINTS: tuple[tuple[str, str], ...] = (
     (r"violate the pod's disruption budget", "FailedDraining"),
     (r"New size: \d+; reason: .*above target", "SuccessfulRescale"),
     (r"failed to get \w+ utilization|unable to get metrics for resource", "FailedGetResourceMetric"),
+    (r"unable to get external metric", "FailedGetExternalMetric"),
 )
 
 

@@ -26,7 +26,7 @@ TABLE_ROW = re.compile(
     r"\| (?P<split>dev|test) \| (?P<source>\S+) \|",
     re.MULTILINE,
 )
-MIN_CASES = 313
+MIN_CASES = 333
 FIRST_DOCUMENTED = 51
 
 
@@ -91,3 +91,17 @@ def test_batch_13_twins_share_a_failure_family() -> None:
         assert by_number[test_n].name.split("-", 2)[2] != by_number[test_n + 1].name.split("-", 2)[2]
         assert test["source"] == dev["source"] == "kubernetes"
     assert len({t["modelled_on"] for t in truths.values()}) >= 8
+
+
+def test_fourteenth_batch_is_complete_balanced_and_on_workload_lifecycle() -> None:
+    """k8s-314..333: twenty cases, ten dev and ten test, each with raw kubectl output under kubernetes/ and a change
+    or note on a component other than the truth's (a red herring), over at least three kinds."""
+    batch = [c for c in CASES if 314 <= _number(c) <= 333]
+    assert [_number(c) for c in batch] == list(range(314, 334))
+    truths = [json.loads((c / "truth.json").read_text(encoding="utf-8")) for c in batch]
+    assert sorted(t["split"] for t in truths) == ["dev"] * 10 + ["test"] * 10
+    assert len({t["root_cause_kind"] for t in truths}) >= 3
+    for case, truth in zip(batch, truths, strict=True):
+        assert any((case / "kubernetes").glob("*.txt")), case.name
+        rows = [json.loads(line) for line in (case / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert any(r["service"] != truth["root_cause_service"] for r in rows), case.name

@@ -14,6 +14,11 @@ from bot.domain.workloads import workload_of_job, workload_of_pod, workload_of_r
         ("fluentd-8xk2p", "fluentd"),  # DaemonSet or bare Job
         ("redis", "redis"),  # a bare pod
         ("nginx-abc", "nginx-abc"),  # 'abc' has a vowel: not a generated suffix
+        ("kube-scheduler-cp-1", "kube-scheduler"),  # kubeadm static pod <component>-<node>
+        ("kube-controller-manager-ip-10-0-3-17", "kube-controller-manager"),
+        ("kube-apiserver-master-a", "kube-apiserver"),
+        ("kube-state-metrics-7c9d8f6b5-x2kbc", "kube-state-metrics"),  # not a control-plane component
+        ("etcd-0", "etcd"),  # a StatefulSet's pod, as before
     ],
 )
 def test_workload_of_pod(pod: str, workload: str) -> None:

@@ -183,3 +183,35 @@ def test_a_workload_at_zero_with_no_recent_scale_down_is_a_state_not_a_change() 
     old = SCALED_TO_ZERO.replace("14m   deployment-controller", "9d    deployment-controller")
     assert _zero(old) == []
     assert _zero(GET_DEPLOY) == []  # 0/0 and no event at all: nothing says when, or that it was not meant
+
+
+KEDA_HPA = """$ kubectl -n media describe hpa keda-hpa-thumbnail-worker
+Name:                  keda-hpa-thumbnail-worker
+Namespace:             media
+Reference:             Deployment/thumbnail-worker
+Min replicas:          1
+Max replicas:          30
+Events:
+  Type     Reason                   Age                From                       Message
+  ----     ------                   ----               ----                       -------
+  Warning  FailedGetExternalMetric  2m (x40 over 30m)  horizontal-pod-autoscaler  unable to get external metric media/s0-redis-pending/&LabelSelector{}: unable to fetch metrics from external metrics API: error connecting to redis: WRONGPASS invalid username-password pair or user is disabled.
+"""
+
+
+def test_an_autoscaler_refused_its_trigger_source_is_the_scaled_workloads_setting() -> None:
+    """KEDA names the HPA it makes ``keda-hpa-<ScaledObject>``: the finding lands on the workload it scales, as a
+    change of its settings (the stale credential), not on the metrics API nor as traffic."""
+    signals = detect_kubernetes_signals(context(KubeText(name="hpa.txt", text=KEDA_HPA)))
+    assert {(s.service, s.kind) for s in signals} == {("thumbnail-worker", "config_change")}
+
+
+KEDA_EVENTS = """$ kubectl -n media get events --sort-by=.lastTimestamp
+LAST SEEN   TYPE      REASON                    OBJECT                                            MESSAGE
+2m          Warning   FailedGetExternalMetric   horizontalpodautoscaler/keda-hpa-thumbnail-worker   unable to get external metric media/s0-redis-pending/&LabelSelector{}: unable to fetch metrics from external metrics API: error connecting to redis: WRONGPASS invalid username-password pair or user is disabled.
+"""
+
+
+def test_kedas_autoscaler_name_is_undone_to_the_scaled_workload() -> None:
+    """No reference read (an events table): ``keda-hpa-<name>`` is KEDA's name for the autoscaler of ``<name>``."""
+    signals = detect_kubernetes_signals(context(KubeText(name="events.txt", text=KEDA_EVENTS)))
+    assert {(s.service, s.kind) for s in signals} == {("thumbnail-worker", "config_change")}

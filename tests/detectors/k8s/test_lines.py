@@ -96,6 +96,9 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ("config.unparsable", 'ts=2026-03-02T10:00:01Z caller=main.go:482 level=error msg="Error loading config '
      '(--config.file=/etc/prometheus/prometheus.yml)" err="parsing YAML file /etc/prometheus/prometheus.yml: yaml: '
      'unmarshal errors"', "config_change", "reporter", ""),
+    ("config.unparsable", 'E0118 09:36:51.221093       1 run.go:72] "command failed" err="decoding '
+     '.profiles[0].pluginConfig[0]: strict decoding error: unknown field \\"scoringStrategy.resources[0].wieght\\""',
+     "config_change", "reporter", ""),
     ("node.agent_oom_killed", "Dec 07 04:25:51 wrk-9 kernel: Out of memory: Killed process 2114 (kubelet) "
      "total-vm:2318840kB, anon-rss:201448kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:1024kB oom_score_adj:-999",
      "oom_kill", "wrk-9", ""),

@@ -124,6 +124,9 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
     ("create.quota", "event", "FailedCreate", 'Error creating: pods "api-6c8d7f9b4-zz9x8" is forbidden: exceeded '
      "quota: compute-resources, requested: limits.cpu=2, used: limits.cpu=31, limited: limits.cpu=32", None,
      "resource_quota", "workload"),
+    ("create.quota_field_required", "event", "FailedCreate", 'Error creating: pods "report-api-5b7c9d8f4-x2n4q" is '
+     "forbidden: failed quota: compute: must specify limits.cpu for: report-api; limits.memory for: report-api", None,
+     "config_change", "workload"),
     ("create.webhook", "event", "FailedCreate", 'Error creating: Internal error occurred: failed calling webhook '
      '"validate.kyverno.svc-fail": failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?'
      'timeout=10s": dial tcp 10.96.14.2:443: connect: connection refused', None, "dependency_failure", "dependency"),
@@ -226,6 +229,8 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "request) above target", None, "traffic_spike", "workload"),
     ("drain.pdb", "event", "FailedDraining", "Failed to drain node: 1 pod(s) could not be evicted: zk-1 "
      "(PodDisruptionBudget streaming/zk-pdb allows 0 disruptions)", None, "config_change", "pod"),
+    ("hpa.trigger_auth_refused", "event", "KEDAScalerFailed", 'error inspecting rabbitMQ: Exception (403) Reason: '
+     '"username or password not allowed"', None, "config_change", "workload"),
     ("hpa.metrics_api_down", "event", "FailedGetResourceMetric", "failed to get cpu utilization: unable to get "
      "metrics for resource cpu: unable to fetch metrics from resource metrics API: the server is currently unable to "
      "handle the request (get pods.metrics.k8s.io)", None, "dependency_failure", "metrics_api"),

@@ -1,0 +1,80 @@
+"""A drain that takes every replica of a workload at once because nothing bounds it (docs/causes.md).
+
+A voluntary disruption (``kubectl drain`` for a node upgrade, kured's reboot drain, a consolidation) goes through
+the eviction API, which a PodDisruptionBudget can slow down; a workload with no budget loses every pod the drained
+node held in one go. When the drain's own log evicts two or more pods of one workload and the responder's listing of
+the namespace's budgets shows none for it (``No resources found in x namespace.``, or only budgets of others), the
+workload's missing budget is what to fix: the maintenance is the trigger, the node is healthy.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain import Evidence, EvidenceType, KubeText, Signal, SignalSource, stable_hash
+from bot.domain.workloads import workload_of_pod
+from detectors.kubernetes.parse import split_commands
+from detectors.kubernetes.text import clean
+
+SCORE = 0.7
+# kubectl drain's (and the tools that run it: kured, node upgrades) line per pod it evicts: ``evicting pod ns/name``
+_EVICTING = re.compile(r"\bevicting pod (?P<ns>[a-z0-9][\w.-]*)/(?P<pod>[a-z0-9][\w.-]*)")
+_PDB_COMMAND = re.compile(r"\bget\s+(?:pdb|poddisruptionbudgets?(?:\.policy)?)\b(?:.*?\s-n\s+(?P<ns>[\w.-]+))?")
+_NAMESPACE_FLAG = re.compile(r"(?:-n|--namespace)[ =](?P<ns>[\w.-]+)")
+_NONE_FOUND = re.compile(r"No resources found in (?P<ns>[\w.-]+) namespace")
+_PDB_HEADER = re.compile(r"^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\b")
+
+
+def budgets_listed(kube_texts: list[KubeText]) -> dict[str, set[str]]:
+    """Namespace -> the PodDisruptionBudgets a ``get pdb`` listing shows there (empty: it found none)."""
+    out: dict[str, set[str]] = {}
+    for item in kube_texts:
+        for command, segment in split_commands(clean(item.text)):
+            if not _PDB_COMMAND.search(command or ""):
+                continue
+            flag = _NAMESPACE_FLAG.search(command or "")
+            none = _NONE_FOUND.search(segment)
+            namespace = flag.group("ns") if flag else (none.group("ns") if none else "")
+            if not namespace:
+                continue
+            names = out.setdefault(namespace, set())
+            in_table = False
+            for line in segment.split("\n"):
+                if _PDB_HEADER.match(line):
+                    in_table = True
+                elif in_table and line.strip():
+                    names.add(line.split()[0])
+    return out
+
+
+def _protects(budget: str, workload: str) -> bool:
+    return budget.startswith(workload) or workload.startswith(budget)
+
+
+def unbounded_drain_signals(kube_texts: list[KubeText]) -> list[Signal]:
+    """One ``config_change`` per workload a drain evicted two or more pods of with no budget listed for it."""
+    evicted: dict[tuple[str, str], list[str]] = {}
+    for item in kube_texts:
+        for line in clean(item.text).split("\n"):
+            match = _EVICTING.search(line)
+            if match:
+                key = (match.group("ns"), workload_of_pod(match.group("pod")))
+                if match.group("pod") not in evicted.setdefault(key, []):
+                    evicted[key].append(match.group("pod"))
+    budgets = budgets_listed(kube_texts)
+    signals = []
+    for (namespace, workload), pods in sorted(evicted.items()):
+        listed = budgets.get(namespace)
+        if len(pods) < 2 or listed is None or any(_protects(b, workload) for b in listed):
+            continue
+        quote = f"drain evicted {len(pods)} pods of {workload} at once ({', '.join(pods[:3])}); no PodDisruptionBudget"
+        signals.append(Signal(
+            source=SignalSource.KUBERNETES, detector="k8s.drains", service=workload, kind="config_change",
+            title=quote[:200], score=SCORE,
+            evidence=[Evidence(id=f"k8s:{stable_hash('unbounded_drain', workload, p)}", type=EvidenceType.KUBERNETES,
+                               summary=f"{workload}: evicting pod {namespace}/{p}"[:300], service=workload,
+                               detail="rule drain.unbounded; every replica evicted at once, no budget")
+                      for p in pods[:3]],
+            attributes={"decisive": True, "rule": "drain.unbounded", "object": workload, "count": len(pods),
+                        "message": quote[:500], "blame": "workload"}))
+    return signals
