@@ -82,8 +82,9 @@ KIND_RULES: tuple[KindRule, ...] = (
         "queue",
     ),
     KindRule(
-        # a device busy all the time (iostat's busy share, atop's "busy") is slow, not full
-        r"(disk|io|fs|filesystem|volume).*(wait|latency|await|svctm|time|busy)|iowait",
+        # a device busy all the time (iostat's busy share, atop's "busy") is slow, not full; a disk's or device's
+        # "util" is that busy share too (iostat's %util), while a filesystem's or volume's stays its space
+        r"(disk|io|fs|filesystem|volume).*(wait|latency|await|svctm|time|busy)|iowait|(disk|dev|device|io)[_.\-]?util",
         "disk_io_latency",
         None,
         "disk_io",

@@ -33,6 +33,9 @@ NAME_ROWS: tuple[tuple[str, int, str], ...] = (
     ("node_disk_io_time_ratio", 1, "disk_io_latency"),
     ("disk_busy_percent", 1, "disk_io_latency"),  # a device busy all the time is slow, not full
     ("disk_used_percent", 1, "disk_full"),
+    ("disk_util_percent", 1, "disk_io_latency"),  # iostat's %util: the device's busy share, not its space
+    ("node_disk_util_ratio", 1, "disk_io_latency"),
+    ("filesystem_util_percent", 1, "disk_full"),  # a filesystem's "util" is its space
     ("node_network_receive_drop_total", 1, "packet_loss"),
     ("node_network_errors", 1, "packet_loss"),
     ("container_cpu_throttled_ratio", 1, "cpu_throttling"),
