@@ -1162,7 +1162,9 @@ def support(signals: Iterable[Signal]) -> dict[tuple[str, str], float]:
 EXPLAINS: tuple[tuple[str, str], ...] = (
     ("memory_leak", "oom_kill"), ("deadlock", "thread_pool_exhaustion"), ("network_partition", "node_failure"),
     ("oom_kill", "node_failure"),
-    ("resource_quota", "db_down"), ("disk_full", "crash_loop"), ("disk_full", "db_down"))
+    ("resource_quota", "db_down"), ("disk_full", "crash_loop"), ("disk_full", "db_down"),
+    # a name server OOM-killed stops answering: what its callers report of it (lookups timing out) is the kill's
+    ("oom_kill", "dns_failure"))
 
 
 def with_explanations(best: dict[tuple[str, str], float], signals: Iterable[Signal]) -> dict[tuple[str, str], float]:

@@ -750,6 +750,18 @@ def test_a_full_volume_an_alert_names_is_why_its_service_crash_loops(effect: str
     assert best[("orders-db", effect)] < best[("orders-db", "disk_full")]
 
 
+def test_a_name_server_oom_killed_is_why_its_lookups_fail() -> None:
+    # the cluster DNS OOMKilled (its own event), its callers' lookups timing out: the kill, not "DNS failed"
+    signals = [_decisive("coredns", "dns_failure", 0.8), _decisive("coredns", "oom_kill", 0.45)]
+    best = with_explanations(support(signals), signals)
+    assert max(best, key=lambda key: best[key]) == ("coredns", "oom_kill")
+    assert best[("coredns", "dns_failure")] < best[("coredns", "oom_kill")]
+    # a kill on another component explains nothing here
+    other = [_decisive("coredns", "dns_failure", 0.8), _decisive("cart-api", "oom_kill", 0.45)]
+    best = with_explanations(support(other), other)
+    assert max(best, key=lambda key: best[key]) == ("coredns", "dns_failure")
+
+
 def test_an_alert_on_another_service_explains_nothing_here() -> None:
     signals = [_alert("payments", "KubePersistentVolumeFillingUp Disk used ratio of payments is 0.97"),
                _decisive("orders-db", "crash_loop", 0.55)]
