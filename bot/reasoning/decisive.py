@@ -351,6 +351,13 @@ def resolver_failed_own_name(sig: Signal) -> bool:
                 and _RESOLVER_FAILED.search(line))
 
 
+def _resolver_answered_failure(sig: Signal) -> bool:
+    """Whether a failed lookup's line says the resolver answered with a failure of its own (SERVFAIL, Go's ``server
+    misbehaving``), not that the name does not exist."""
+    line = sig.attributes.get("line")
+    return isinstance(line, str) and _RESOLVER_FAILED.search(line) is not None
+
+
 def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
     """For a lookup its resolver left unanswered (or failed for a name it serves itself,
     ``resolver_failed_own_name``): the reporter's one dependency that is a resolver; for a failed
@@ -362,6 +369,12 @@ def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
     if resolver_failed_own_name(sig):
         resolvers = [d for d in deps if name_affinity(d, "dns_failure") == 1.0]
         return resolvers[0] if len(resolvers) == 1 else _shared_resolver(sig, deps, topology)
+    if _resolver_answered_failure(sig):
+        # SERVFAIL (Go: "server misbehaving"): the resolving path produced no answer; when the reporter relies on
+        # one name server the topology names as such, that is what failed to answer (its DNS provider)
+        resolvers = [d for d in deps if name_affinity(d, "dns_failure") == 1.0]
+        if len(resolvers) == 1:
+            return resolvers[0]
     if not sig.attributes.get("looked_up"):
         able = [d for d in deps if name_affinity(d, "dns_failure") > 0.0 and not _AUXILIARY.search(d.lower())]
         return able[0] if len(able) == 1 else None
