@@ -111,7 +111,9 @@ KIND_RULES: tuple[KindRule, ...] = (
              "errors"),
     KindRule(r"quota", "resource_quota", None, "quota"),
     KindRule(r"availability|success_rat(e|io)|uptime|up$|healthy|reachab", None, "error_rate_increase", "availability"),
-    KindRule(r"err|5xx|fail|exception|fault", "error_rate_increase", None, "errors"),
+    # an HTTP server-error code named where a status is counted (``upstream_503_ratio``, ``http_502_per_min``)
+    KindRule(r"err|5xx|fail|exception|fault|(?:http|status|code|upstream|response|backend|gateway|lb)[_.\-]?5\d\d(?!\d)",
+             "error_rate_increase", None, "errors"),
     KindRule(
         r"latenc|duration|response_time|resp_time|p9\d|p50|_ms$|_seconds$|elapsed|rtt",
         "latency_increase",
