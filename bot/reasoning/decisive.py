@@ -369,12 +369,13 @@ def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
     if resolver_failed_own_name(sig):
         resolvers = [d for d in deps if name_affinity(d, "dns_failure") == 1.0]
         return resolvers[0] if len(resolvers) == 1 else _shared_resolver(sig, deps, topology)
-    if _resolver_answered_failure(sig):
-        # SERVFAIL (Go: "server misbehaving"): the resolving path produced no answer; when the reporter relies on
-        # one name server the topology names as such, that is what failed to answer (its DNS provider)
-        resolvers = [d for d in deps if name_affinity(d, "dns_failure") == 1.0]
-        if len(resolvers) == 1:
-            return resolvers[0]
+    if sig.attributes.get("looked_up") and _resolver_answered_failure(sig):
+        # SERVFAIL for a name (Go: "server misbehaving"): the resolving path produced no answer; when the reporter
+        # relies on one name server the topology names as such, and on nothing else that could be one, that is what
+        # failed to answer (its DNS provider)
+        able = [d for d in deps if name_affinity(d, "dns_failure") > 0.0 and not _AUXILIARY.search(d.lower())]
+        if len(able) == 1 and name_affinity(able[0], "dns_failure") == 1.0:
+            return able[0]
     if not sig.attributes.get("looked_up"):
         able = [d for d in deps if name_affinity(d, "dns_failure") > 0.0 and not _AUXILIARY.search(d.lower())]
         return able[0] if len(able) == 1 else None
