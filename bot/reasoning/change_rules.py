@@ -91,16 +91,39 @@ def reports_version(line: str, version: str) -> bool:
     return re.search(r"(?<![\w.-])v?" + re.escape(version) + r"(?![\w-]|\.\d)", line or "", re.IGNORECASE) is not None
 
 
-def kind_by_what_changed(kind: str, text: str, reported: Sequence[str] = ()) -> str | None:
+# an operating-system package manager's account of what it upgrades (unattended-upgrades, yum/dnf, apt and dpkg's log):
+# the packages follow the phrase, one word each (``libssl3 net-agent openssl``, ``openssl-libs-1.0.2k-25.el7_9.x86_64``,
+# ``systemd:amd64 249.11``)
+_PACKAGE_UPGRADE = re.compile(r"(?:Packages that will be upgraded:|\b(?:yum|dnf)\S*: (?:Updated|Upgraded|Installed):|"
+                              r"\bSetting up(?= \S+ \()|\bupgrade(?= [\w.+-]+:\w+ ))\s+(?P<packages>.+)$",
+                              re.IGNORECASE)
+_PACKAGE_VERSION = re.compile(r"[:(]|-\d")
+
+
+def upgrades_own_package(text: str, service: str | None) -> bool:
+    """Whether a package upgrade's ``text`` lists the component's own program (a package named ``service``): the
+    host's update shipped a new version of that program, not only its settings."""
+    match = _PACKAGE_UPGRADE.search(text or "")
+    if not match or not service:
+        return False
+    own = service.strip().lower()
+    return any(_PACKAGE_VERSION.split(word.lower(), maxsplit=1)[0] == own for word in match["packages"].split())
+
+
+def kind_by_what_changed(kind: str, text: str, reported: Sequence[str] = (), service: str | None = None) -> str | None:
     """The cause kind of a change of stated ``kind`` (a change cause kind) whose text is ``text``: a deploy that
     changed only configuration is ``config_change``; a deploy or configuration change that only recreated or
     restarted what runs, or ran a job, is no change (None). Otherwise the stated kind.
 
     A deploy typed by its chart's version (``--version 3.4.0``) whose component's own lines (``reported``) state
     that version as the program's (``Starting X v3.4.0``) shipped the program, not only its settings: it stays a
-    deploy (``bad_deploy``)."""
+    deploy (``bad_deploy``). So does a host's package upgrade (typed ``config``) that lists the component's own
+    program (``Packages that will be upgraded: libssl3 net-agent`` in ``net-agent``'s log, ``upgrades_own_package``):
+    a new version of what runs is ``bad_deploy``."""
     if kind not in ("bad_deploy", "config_change"):
         return kind
+    if kind == "config_change" and upgrades_own_package(text, service):
+        return "bad_deploy"
     what = what_changed(text)
     if what & {"restart", "run"} and not what & {"code", "config"}:
         return None

@@ -379,6 +379,13 @@ def _registrar_for(sig: Signal, names: list[str], topology: dict[str, list[str]]
     return holders[0] if len(holders) == 1 else None
 
 
+def _resolver_answered_failure(sig: Signal) -> bool:
+    """Whether a failed lookup's line says the resolver answered with a failure of its own (SERVFAIL, Go's ``server
+    misbehaving``), not that the name does not exist."""
+    line = sig.attributes.get("line")
+    return isinstance(line, str) and _RESOLVER_FAILED.search(line) is not None
+
+
 def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
     """For a lookup its resolver left unanswered (or failed for a name it serves itself,
     ``resolver_failed_own_name``): the reporter's one dependency that is a resolver; for a failed
@@ -390,6 +397,13 @@ def _resolver_for(sig: Signal, topology: dict[str, list[str]]) -> str | None:
     if resolver_failed_own_name(sig):
         resolvers = [d for d in deps if name_affinity(d, "dns_failure") == 1.0]
         return resolvers[0] if len(resolvers) == 1 else _shared_resolver(sig, deps, topology)
+    if sig.attributes.get("looked_up") and _resolver_answered_failure(sig):
+        # SERVFAIL for a name (Go: "server misbehaving"): the resolving path produced no answer; when the reporter
+        # relies on one name server the topology names as such, and on nothing else that could be one, that is what
+        # failed to answer (its DNS provider)
+        able = [d for d in deps if name_affinity(d, "dns_failure") > 0.0 and not _AUXILIARY.search(d.lower())]
+        if len(able) == 1 and name_affinity(able[0], "dns_failure") == 1.0:
+            return able[0]
     if not sig.attributes.get("looked_up"):
         able = [d for d in deps if name_affinity(d, "dns_failure") > 0.0 and not _AUXILIARY.search(d.lower())]
         return able[0] if len(able) == 1 else None
@@ -1191,7 +1205,9 @@ def support(signals: Iterable[Signal]) -> dict[tuple[str, str], float]:
 EXPLAINS: tuple[tuple[str, str], ...] = (
     ("memory_leak", "oom_kill"), ("deadlock", "thread_pool_exhaustion"), ("network_partition", "node_failure"),
     ("oom_kill", "node_failure"),
-    ("resource_quota", "db_down"), ("disk_full", "crash_loop"), ("disk_full", "db_down"))
+    ("resource_quota", "db_down"), ("disk_full", "crash_loop"), ("disk_full", "db_down"),
+    # a name server OOM-killed stops answering: what its callers report of it (lookups timing out) is the kill's
+    ("oom_kill", "dns_failure"))
 
 
 def with_explanations(best: dict[tuple[str, str], float], signals: Iterable[Signal]) -> dict[tuple[str, str], float]:

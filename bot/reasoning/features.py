@@ -256,7 +256,7 @@ class _Scene:
                 if ckind and service:
                     evs = ev.from_signal(signal)
                     ckind = kind_by_what_changed(ckind, _change_text(evs[0].summary or ""),
-                                                 context.logs.get(service, []))
+                                                 context.logs.get(service, []), service)
                     if ckind:
                         self.changes.append(Change(service, ckind, _aware(signal.started_at), evs[0]))
                         if signal.detector == ROLLOUT_DETECTOR:
@@ -345,7 +345,7 @@ class _Scene:
             ckind = change_kind(event.kind)
             if not ckind or not event.service:
                 continue
-            ckind = kind_by_what_changed(ckind, event.text or "", context.logs.get(event.service, []))
+            ckind = kind_by_what_changed(ckind, event.text or "", context.logs.get(event.service, []), event.service)
             if not ckind:
                 continue
             ts = _aware(event.ts)
@@ -590,9 +590,9 @@ def _change_fails_dependencies(scene: _Scene) -> None:
         hit = {d: failed[d] for d in sorted(below) if d in failed and failed[d] <= end}
         if not hit or not any(began <= first + ONSET_GRACE for began in hit.values()):
             continue
-        if any(_own_mechanism_on(scene, d) or _own_finding_on(scene, d) or any(
-                o.service == d and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= end
-                for o in scene.changes) for d in hit):
+        if any(_own_mechanism_on(scene, d) or _own_finding_on(scene, d) or _names_own_dependency(scene, d, change.service)
+               or any(o.service == d and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= end
+                      for o in scene.changes) for d in hit):
             continue
         effects = [s for d in hit for s in _caller_failures(scene, d, change.ts, end) if not dec.is_decisive(s)]
         if not effects:
@@ -615,6 +615,15 @@ def _change_fails_dependencies(scene: _Scene) -> None:
 # that retries without pause): an engineer's first suspect is the change, not the dependency it floods
 RELEASE_LOAD_WINDOW = timedelta(minutes=10)
 RELEASE_LOAD_MIN = 0.4
+
+
+def _names_own_dependency(scene: _Scene, service: str, changed: str) -> bool:
+    """Whether the failing ``service``'s own error text names a component it calls itself (up to two hops, not
+    ``changed``): an SMS sender whose failures say ``provider=nexmo ... connect timed out``, a mailer relaying its
+    provider's ``deferred`` events. Its failures then report that dependency's failure (docs/causes.md: the component
+    that answered), not what the changed component above it now sends it."""
+    below = {d for d, hops in scene.reach(service).items() if 0 < hops <= 2 and d not in (service, changed)}
+    return any(service in scene.mentions.get(d, {}) for d in below)
 
 
 def _change_makes_load(scene: _Scene) -> None:
@@ -911,11 +920,21 @@ def _own_finding_on(scene: _Scene, service: str) -> bool:
 def _other_dependency_failed_first(scene: _Scene, caller: str, changed: str, effect: Signal,
                                    failed: dict[str, datetime]) -> bool:
     """Whether something else ``caller`` depends on (up to three hops, not ``changed``) began failing no later than
-    ``effect`` (within ``ONSET_GRACE``): then the effect may be that dependency's, not the change's."""
+    ``effect`` (within ``ONSET_GRACE``): then the effect may be that dependency's, not the change's. A dependency
+    known to fail only from what ``caller`` itself reported of it (its failed calls moved there, ``reporter`` the
+    caller) is no such witness: that is the effect again, seen from the other end."""
     when = _aware(effect.started_at)
     return when is not None and any(
         dep not in (caller, changed) and hops <= 3 and dep in failed and failed[dep] <= when + ONSET_GRACE
+        and not _only_reported_by(scene, dep, caller)
         for dep, hops in scene.reach(caller).items())
+
+
+def _only_reported_by(scene: _Scene, service: str, reporter: str) -> bool:
+    """Whether every failure signal of ``service`` is one ``reporter`` reported of it (``attributes["reporter"]``)."""
+    failing = [s for s in scene.anomalies.get(service, [])
+               if s.score >= 0.3 and str(s.kind or "") not in _VOLUME_KINDS and s.started_at is not None]
+    return bool(failing) and all(s.attributes.get("reporter") == reporter for s in failing)
 
 
 # failures a date decides, which no change of what the failing component calls can bring about: a certificate its
@@ -977,8 +996,23 @@ def _shifted_after(scene: _Scene, change: Change, until: datetime | None) -> boo
         return False
     return any(s.started_at is not None and float(s.score) >= SHIFT_MIN and not dec.is_decisive(s)
                and (s.source or "").lower().startswith(("log", "metric"))
-               and change.ts <= _aware(s.started_at) <= until + ONSET_GRACE  # type: ignore[operator]
+               and any(change.ts <= t <= until + ONSET_GRACE for t in _dates_of(s))
                for s in scene.anomalies.get(change.service, []))
+
+
+def _dates_of(signal: Signal) -> list[datetime]:
+    """When a signal began: its start, and for a log template also its first line in the whole log (``first_seen``:
+    a template that repeats from one moment on is measured in a later window, but it is new from its first line)."""
+    dates = [t for t in (_aware(signal.started_at),) if t is not None]
+    raw = signal.attributes.get("first_seen") if signal.attributes else None
+    if isinstance(raw, str):
+        try:
+            seen = _aware(datetime.fromisoformat(raw))
+        except ValueError:
+            seen = None
+        if seen is not None:
+            dates.append(seen)
+    return dates
 
 
 # what a change of a component cannot do to the components it calls: cut or slow a network path, break name

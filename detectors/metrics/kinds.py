@@ -82,8 +82,9 @@ KIND_RULES: tuple[KindRule, ...] = (
         "queue",
     ),
     KindRule(
-        # a device busy all the time (iostat's busy share, atop's "busy") is slow, not full
-        r"(disk|io|fs|filesystem|volume).*(wait|latency|await|svctm|time|busy)|iowait",
+        # a device busy all the time (iostat's busy share, atop's "busy") is slow, not full; a disk's or device's
+        # "util" is that busy share too (iostat's %util), while a filesystem's or volume's stays its space
+        r"(disk|io|fs|filesystem|volume).*(wait|latency|await|svctm|time|busy)|iowait|(disk|dev|device|io)[_.\-]?util",
         "disk_io_latency",
         None,
         "disk_io",
@@ -110,7 +111,9 @@ KIND_RULES: tuple[KindRule, ...] = (
              "errors"),
     KindRule(r"quota", "resource_quota", None, "quota"),
     KindRule(r"availability|success_rat(e|io)|uptime|up$|healthy|reachab", None, "error_rate_increase", "availability"),
-    KindRule(r"err|5xx|fail|exception|fault", "error_rate_increase", None, "errors"),
+    # an HTTP server-error code named where a status is counted (``upstream_503_ratio``, ``http_502_per_min``)
+    KindRule(r"err|5xx|fail|exception|fault|(?:http|status|code|upstream|response|backend|gateway|lb)[_.\-]?5\d\d(?!\d)",
+             "error_rate_increase", None, "errors"),
     KindRule(
         r"latenc|duration|response_time|resp_time|p9\d|p50|_ms$|_seconds$|elapsed|rtt",
         "latency_increase",

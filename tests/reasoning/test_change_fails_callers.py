@@ -115,3 +115,34 @@ def test_a_name_server_known_by_its_own_lines_not_its_name_is_taken_by_the_chang
     assert feats[("zonegen", "bad_deploy")]["decisive_score"] == 0.88
     top = rank(context=ctx, signals=signals, similar=[], runbooks=[]).hypotheses[0]
     assert (top.service, top.kind) == ("zonegen", "bad_deploy")
+
+
+def test_a_dependency_known_to_fail_only_from_the_callers_own_reports_is_no_earlier_failure() -> None:
+    # the name servers' failed calls to their store were moved to the store (reporter: the name servers); that is
+    # the same failure seen from the other end, not another dependency failing first
+    topology = {**CHAIN, "nameserver": ["zonegen", "store"], "store": []}
+    ctx = context(service="probe", title="probe failures", topology=topology, events=[_change("zonegen", 0)])
+    reported = signal("logs", "store", "dependency_failure", 0.6, 12,
+                      attributes={"decisive": True, "reporter": "nameserver"})
+    signals = [_shift(2), _errors("nameserver", 12), reported, _errors("probe", 13)]
+    feats = {(c.service, c.kind): c.features
+             for c in build_candidates(context=ctx, signals=signals, similar=[], runbooks=[])}
+    assert feats[("zonegen", "bad_deploy")]["decisive_score"] == 0.72
+    # a failure of the store's own (its own log) stays an earlier witness
+    own = signal("logs", "store", "dependency_failure", 0.6, 12, attributes={"decisive": True})
+    feats = {(c.service, c.kind): c.features
+             for c in build_candidates(context=ctx, signals=[_shift(2), _errors("nameserver", 12), own,
+                                                             _errors("probe", 13)], similar=[], runbooks=[])}
+    assert feats[("zonegen", "bad_deploy")]["decisive_score"] == 0.0
+
+
+def test_a_shift_is_dated_by_its_templates_first_line() -> None:
+    # the changed component's new template is measured in a later window than its first line, which came right after
+    # the change and before the callers' errors: the component shifted first
+    late_window = signal("logs", "zonegen", "log_anomaly", 0.6, 20,
+                         attributes={"first_seen": at(2).isoformat()})
+    signals = [late_window, _errors("nameserver", 12), _errors("probe", 13)]
+    assert _features([_change("zonegen", 0)], signals)[("zonegen", "bad_deploy")]["decisive_score"] == 0.72
+    # a template first seen long before the change is no shift after it
+    old = signal("logs", "zonegen", "log_anomaly", 0.6, 20, attributes={"first_seen": at(-120).isoformat()})
+    assert _features([_change("zonegen", 0)], [old, *signals[1:]])[("zonegen", "bad_deploy")]["decisive_score"] == 0.0

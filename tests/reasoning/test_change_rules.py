@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain import ChangeEvent
-from bot.reasoning.change_rules import WHAT_CHANGED, kind_by_what_changed, what_changed
+from bot.reasoning.change_rules import WHAT_CHANGED, kind_by_what_changed, upgrades_own_package, what_changed
 from bot.reasoning.features import build_candidates
 from tests.reasoning.factories import at, context, signal
 
@@ -47,6 +47,27 @@ def test_each_row_reads_its_positive_and_not_its_negative(row) -> None:  # type:
 ])
 def test_kind_by_what_changed(kind: str, text: str, expected: str | None) -> None:
     assert kind_by_what_changed(kind, text) == expected
+
+
+@pytest.mark.parametrize(("text", "service", "expected"), [
+    # a host's package upgrade that ships the component's own program is a new version of it
+    ("Jun 10 06:03:01 node-eu-14 unattended-upgrade[88112]: Packages that will be upgraded: libssl3 net-agent openssl",
+     "net-agent", "bad_deploy"),
+    ("Jun  2 04:10:33 web-1 yum[2211]: Updated: haproxy-2.4.22-1.el9.x86_64", "haproxy", "bad_deploy"),
+    ("2023-03-08 06:00:12 upgrade systemd:amd64 249.11-0ubuntu3.6 249.11-0ubuntu3.7", "systemd", "bad_deploy"),
+    # other packages on its host stay its configuration
+    ("Jun 10 06:03:01 node-1 unattended-upgrade[4700]: Packages that will be upgraded: libsystemd0 systemd udev",
+     "checkout", "config_change"),
+    # a name that only begins like the program's is another package
+    ("Jun 10 06:03:01 node-1 unattended-upgrade[4700]: Packages that will be upgraded: net-agent-tools", "net-agent",
+     "config_change"),
+    # not a package upgrade at all: a release upgraded by its chart is read by what it changed
+    ("net-agent settings: mtu 1500 -> 9001", "net-agent", "config_change"),
+    ("helm upgrade net-agent ./chart --set mtu=9001", "net-agent", "config_change"),
+])
+def test_a_package_upgrade_of_the_components_own_program_is_a_deploy(text: str, service: str, expected: str) -> None:
+    assert kind_by_what_changed("config_change", text, (), service) == expected
+    assert upgrades_own_package(text, service) is (expected == "bad_deploy")
 
 
 def test_what_changed_of_empty_text_is_nothing() -> None:

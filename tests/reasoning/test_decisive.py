@@ -259,6 +259,21 @@ def test_a_lookup_the_resolver_left_unanswered_blames_the_callers_resolver_not_t
     assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("kafka", "dns_failure")}
 
 
+def test_a_lookup_answered_servfail_blames_the_callers_one_name_server_not_the_names_owner() -> None:
+    # Go's "server misbehaving" (SERVFAIL) for a public name: the resolving path gave no answer; the caller relies on
+    # one DNS provider, which is what failed to answer
+    line = "peer sync failed: lookup node2.infra.example on 127.0.0.53:53: server misbehaving"
+    servfail = _decisive("node-1", "dns_failure", 0.85, "dns")
+    servfail.attributes.update({"looked_up": "node2.infra.example", "line": line})
+    topology = {"node-1": ["ledger", "edge-dns"]}
+    moved = retarget([servfail], ["node-1", "ledger", "edge-dns"], topology)
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("edge-dns", "dns_failure")}
+    # with no name server among the caller's dependencies the name's owner stays the answer
+    moved = retarget([servfail], ["node-1", "ledger"], {"node-1": ["ledger"]})
+    assert {(s.service, s.kind) for s in moved if s.attributes.get("decisive")} == {("node2.infra.example",
+                                                                                       "dns_failure")}
+
+
 def test_resolver_names_say_they_serve_dns() -> None:
     for name in ("route53", "route-53", "resolver-2", "unbound", "nameserver-1", "named", "edge-dns"):
         assert name_affinity(name, "dns_failure") == 1.0, name
@@ -783,6 +798,18 @@ def test_a_full_volume_an_alert_names_is_why_its_service_crash_loops(effect: str
     best = with_explanations(support(signals), signals)
     assert max(best, key=lambda key: best[key]) == ("orders-db", "disk_full")
     assert best[("orders-db", effect)] < best[("orders-db", "disk_full")]
+
+
+def test_a_name_server_oom_killed_is_why_its_lookups_fail() -> None:
+    # the cluster DNS OOMKilled (its own event), its callers' lookups timing out: the kill, not "DNS failed"
+    signals = [_decisive("coredns", "dns_failure", 0.8), _decisive("coredns", "oom_kill", 0.45)]
+    best = with_explanations(support(signals), signals)
+    assert max(best, key=lambda key: best[key]) == ("coredns", "oom_kill")
+    assert best[("coredns", "dns_failure")] < best[("coredns", "oom_kill")]
+    # a kill on another component explains nothing here
+    other = [_decisive("coredns", "dns_failure", 0.8), _decisive("cart-api", "oom_kill", 0.45)]
+    best = with_explanations(support(other), other)
+    assert max(best, key=lambda key: best[key]) == ("coredns", "dns_failure")
 
 
 def test_an_alert_on_another_service_explains_nothing_here() -> None:

@@ -33,6 +33,9 @@ NAME_ROWS: tuple[tuple[str, int, str], ...] = (
     ("node_disk_io_time_ratio", 1, "disk_io_latency"),
     ("disk_busy_percent", 1, "disk_io_latency"),  # a device busy all the time is slow, not full
     ("disk_used_percent", 1, "disk_full"),
+    ("disk_util_percent", 1, "disk_io_latency"),  # iostat's %util: the device's busy share, not its space
+    ("node_disk_util_ratio", 1, "disk_io_latency"),
+    ("filesystem_util_percent", 1, "disk_full"),  # a filesystem's "util" is its space
     ("node_network_receive_drop_total", 1, "packet_loss"),
     ("node_network_errors", 1, "packet_loss"),
     ("container_cpu_throttled_ratio", 1, "cpu_throttling"),
@@ -43,6 +46,8 @@ NAME_ROWS: tuple[tuple[str, int, str], ...] = (
     ("http_requests_rate", -1, "traffic_drop"),
     ("http_requests_rate", 1, "traffic_spike"),
     ("http_5xx_ratio", 1, "error_rate_increase"),
+    ("upstream_503_ratio", 1, "error_rate_increase"),  # a server-error code where a status is counted
+    ("http_502_per_min", 1, "error_rate_increase"),
     ("http_latency_p99_seconds", 1, "latency_increase"),
     ("process_open_fds", 1, "resource_quota"),
     ("node_filefd_allocated", 1, "resource_quota"),
@@ -62,7 +67,8 @@ def test_a_rise_of_sessions_or_success_is_not_a_problem(metric: str) -> None:
     assert kind_for(metric, direction=1, shape="step") is None
 
 
-@pytest.mark.parametrize(("metric", "not_kind"), [("cache_hit_ratio", "packet_loss"), ("glossary_terms", "packet_loss"),
+@pytest.mark.parametrize(("metric", "not_kind"), [("latency_le_500ms_bucket", "error_rate_increase"),
+                                                  ("cache_hit_ratio", "packet_loss"), ("glossary_terms", "packet_loss"),
                                                   ("process_max_fds", "resource_quota"),
                                                   ("http_requests_rate", "exception_surge"),
                                                   ("member_removals_per_min", "memory_leak"),  # a member is no memory
