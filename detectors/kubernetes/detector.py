@@ -31,7 +31,12 @@ from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import LINE_RULES, line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef, PodInfo
 from detectors.kubernetes.parse import parse_all
-from detectors.kubernetes.policies import confirmed_by_callers, policy_signals, unmatched_selectors
+from detectors.kubernetes.policies import (
+    confirmed_by_callers,
+    label_listings,
+    policy_signals,
+    unmatched_selectors,
+)
 from detectors.kubernetes.preemption import preempting_workload
 from detectors.kubernetes.resolve import (
     Resolver,
@@ -175,7 +180,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals.extend(unbounded_drain_signals(context.kubernetes))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
                                   alert_text=_alert_text(context),
-                                  unmatched=unmatched_selectors([t.text for t in context.kubernetes])))
+                                  unmatched=unmatched_selectors([t.text for t in context.kubernetes]),
+                                  listings=label_listings([t.text for t in context.kubernetes])))
     stopped = {e.obj.name: resolver.workload(e.obj) for e in findings.events if e.reason == "Killing"}
     signals.extend(stop_cut_signals(findings.events, context.logs, stopped, context.topology))
     return sorted(confirmed_by_callers(signals), key=lambda s: s.score, reverse=True)

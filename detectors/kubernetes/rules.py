@@ -239,9 +239,16 @@ RULES: tuple[Rule, ...] = (
     # the provisioner's own cloud identity is refused the volume it creates (AWS ``UnauthorizedOperation``, ``not
     # authorized to perform: ec2:CreateVolume``; Azure ``AuthorizationFailed``; GCE ``PERMISSION_DENIED``) after a
     # change of that identity's permissions: every new claim stays Pending; the claims' workloads are victims
+    # The same refusal as the other clouds' drivers and identity providers word it: GCE's ``googleapi: Error 403:
+    # Required 'compute.disks.create' permission``, gRPC's ``code = PermissionDenied``, a token's missing scope
+    # (``insufficient authentication scopes``), a workload identity's ``Permission 'iam.serviceAccounts.
+    # getAccessToken' denied``; Entra ID's ``AADSTS<n>`` sign-in errors (a federated credential or secret refused);
+    # vSphere's ``NoPermission`` / ``Permission to perform this operation was denied``
     Rule("volume.provisioner_refused", EV, ("ProvisioningFailed",), "config_change", "provisioner", 0.85,
          r"UnauthorizedOperation|is not authorized to perform|AuthorizationFailed|"
-         r"does not have authorization to perform|PERMISSION_DENIED|AccessDenied"),
+         r"does not have authorization to perform|PERMISSION_DENIED|AccessDenied|"
+         r"Required '[\w.]+' permission|code = PermissionDenied|insufficient authentication scopes|"
+         r"Permission '[\w.]+' denied|\bAADSTS\d{5,}|\bNoPermission\b|Permission to perform this operation was denied"),
     Rule("volume.provisioning", EV, ("ProvisioningFailed",), "config_change", "workload", 0.6),
     # ---- eviction and node pressure -----------------------------------------------------------------------------
     Rule("evict.pod_storage_limit", EV, ("Evicted",), "disk_full", "workload", 0.8,

@@ -459,3 +459,28 @@ def test_azures_authorization_refusal_is_the_provisioners_identity() -> None:
                "'/subscriptions/x'\"}}")
     rule = match_rule("event", "ProvisioningFailed", message)
     assert rule is not None and (rule.id, rule.blame) == ("volume.provisioner_refused", "provisioner")
+
+
+
+# the provisioner's identity refused as GCE's, Azure's and vSphere's drivers and their identity providers word it
+PROVISIONER_REFUSALS = [
+    'failed to provision volume with StorageClass "standard-rwo": rpc error: code = Internal desc = CreateVolume '
+    "failed to create single zonal disk pvc-71c4: googleapi: Error 403: Required 'compute.disks.create' permission for "
+    "'projects/p1/zones/us-east1-b/disks/pvc-71c4', forbidden",
+    'failed to provision volume with StorageClass "premium": rpc error: code = PermissionDenied desc = caller lacks '
+    "permission on the disk resource group",
+    "failed to provision volume: retrieving token: AADSTS70021: No matching federated identity record found for "
+    "presented assertion.",
+    "failed to provision volume: metadata: Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it "
+    "may not exist).",
+    'failed to provision volume with StorageClass "vsan": rpc error: code = Internal desc = failed to create volume. '
+    "Error: ServerFaultCode: NoPermission",
+    "failed to provision volume: googleapi: Error 403: Request had insufficient authentication scopes.",
+]
+
+
+@pytest.mark.parametrize("message", PROVISIONER_REFUSALS)
+def test_a_provisioner_refused_by_any_cloud_is_read_as_its_identity(message: str) -> None:
+    rule = match_rule("event", "ProvisioningFailed", message)
+    assert rule is not None and (rule.id, rule.kind, rule.blame) == ("volume.provisioner_refused", "config_change",
+                                                                     "provisioner")
