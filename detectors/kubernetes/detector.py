@@ -115,11 +115,18 @@ class _Group:
     explained_by: str = ""  # another group's finding this one follows from (a preemption behind Insufficient)
 
 
+_UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _workload_of_uid(uid: str, findings: Findings, resolver: Resolver) -> str:
     """The workload of the pod with this UID: by the UID when a listing shows it, else the bundle's one workload
-    (the pod a responder pasted beside the node's journal), "" when several and none is known by its UID."""
+    (the pod a responder pasted beside the node's journal), "" when several and none is known by its UID, or when
+    the evidence lists pods' UIDs and this one is not among them (a pod it does not show: guessing the one workload
+    would blame a pod whose UID says it is not the one)."""
     if uid in findings.uids:
         return resolver.workload_of_pod(findings.uids[uid])
+    if any(_UID.fullmatch(known) for known in findings.uids):
+        return ""
     workloads = sorted({resolver.workload_of_pod(p) for p in resolver.pods})
     return workloads[0] if len(workloads) == 1 else ""
 

@@ -533,6 +533,9 @@ _UIDS = ("$ kubectl -n monitoring get pods -o custom-columns=NAME:.metadata.name
     ((_PROM_PODS.format(more=""),), "prometheus-k8s"),  # the bundle's one workload
     ((_PROM_PODS.format(more="grafana-6c8d9f7b5-2kq4x   1/1     Running   0          9d\n"), _UIDS), "prometheus-k8s"),
     ((_PROM_PODS.format(more="grafana-6c8d9f7b5-2kq4x   1/1     Running   0          9d\n"),), ""),  # several, no UID
+    # one workload, but the UID listing gives its pod another UID: the volume is of a pod the evidence does not show
+    ((_PROM_PODS.format(more=""), _UIDS.replace("a7d2c9e1-0f3b-4c6d-8e5a-1b9f7c2d4e60",
+                                                "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9").split("grafana")[0]), ""),
 ])
 def test_a_slow_volume_ownership_change_is_the_spec_of_the_pod_whose_volume_it_is(texts: tuple[str, ...],
                                                                                   owner: str) -> None:
