@@ -439,8 +439,10 @@ def _held_open(pod: PodInfo) -> bool:
 # the init containers service meshes inject to redirect a pod's traffic to their proxy (Istio, Linkerd, Kuma, OSM,
 # Consul), and the proxies they redirect to. While the proxy is a regular container it starts only after every init
 # container, so an application init container after the redirect reaches no one (the meshes' own documentation)
+# With a mesh's CNI plugin the redirect is set up before any init container, and the mesh injects a validation init
+# container instead (Istio CNI's ``istio-validation``, Linkerd CNI's ``linkerd-network-validator``): the same trap
 MESH_REDIRECT_INITS = frozenset({"istio-init", "linkerd-init", "kuma-init", "osm-init", "consul-connect-inject-init",
-                                 "proxy-init"})
+                                 "proxy-init", "istio-validation", "linkerd-network-validator"})
 MESH_PROXIES = frozenset({"istio-proxy", "linkerd-proxy", "kuma-sidecar", "envoy", "consul-dataplane",
                           "envoy-sidecar"})
 _CRASH_KINDS = frozenset({"crash_loop", "bad_deploy"})

@@ -156,10 +156,16 @@ LINE_RULES: tuple[LineRule, ...] = (
              r"\bnginx: \[emerg\]|"
              # Kubernetes' own components (kube-scheduler, the kubelet, kubeadm) decoding their configuration file
              r"strict decoding error: unknown field|"
+             # the same unknown key as other strict decoders print it: Go's yaml.v2 UnmarshalStrict (Prometheus,
+             # Alertmanager, Loki: ``field retention_perod not found in type config.plain``), encoding/json with
+             # DisallowUnknownFields (``json: unknown field "x"``), Rust's serde (Vector: ``unknown field `x`,
+             # expected one of``)
+             r"\bfield \S+ not found in type [\w.*]+|\bjson: unknown field \\?\"|\bunknown field `[^`]+`, expected\b|"
              r"(?:config|conf|settings|properties|\.ya?ml|\.json|\.toml)\S*:? .{0,80}"
              r"(?:json: cannot unmarshal|yaml: (?:line \d+|unmarshal errors)|invalid character .{1,4} looking for|"
              r"JSONDecodeError|TOMLDecodeError|Unexpected token .{1,8} in JSON)",
-             needs=("snakeyaml", "property source", "bind properties", "validation error", "error initializing configuration", "[alert]", "error loading config", "yaml.", "[emerg]", "cannot unmarshal", "yaml: ", "invalid character", "decodeerror", "unexpected token", "strict decoding error")),
+             needs=("snakeyaml", "property source", "bind properties", "validation error", "error initializing configuration", "[alert]", "error loading config", "yaml.", "[emerg]", "cannot unmarshal", "yaml: ", "invalid character", "decodeerror", "unexpected token", "strict decoding error",
+                    "not found in type", "json: unknown field", "unknown field `")),
     # the kernel's global OOM killer (not a container's cgroup) killed the node's own agents: the node ran out of
     # memory as a whole, and the NotReady that follows is its effect
     LineRule("node.agent_oom_killed", "oom_kill", "host", 0.85,

@@ -325,7 +325,12 @@ RULES: tuple[Rule, ...] = (
     Rule("hpa.trigger_auth_refused", EV, ("KEDAScalerFailed", "ScaledObjectCheckFailed", "FailedGetExternalMetric"),
          "config_change", "workload", 0.8,
          r"\(403\)|username or password|WRONGPASS|NOAUTH|NOPERM|authentication failed|invalid credentials|"
-         r"access denied|unauthori[sz]ed|AccessDenied|SASL authentication"),
+         r"access denied|unauthori[sz]ed|AccessDenied|SASL authentication|"
+         # the other scalers' sources: RabbitMQ's ``ACCESS_REFUSED - Login was refused``, AWS's
+         # ``InvalidClientTokenId`` / ``security token included in the request is invalid``, Azure's
+         # ``AuthenticationFailed``, gRPC/GCP's ``PermissionDenied``, an HTTP source's ``status code 401``
+         r"ACCESS_REFUSED|InvalidClientTokenId|security token included in the request is (?:invalid|expired)|"
+         r"AuthenticationFailed|PermissionDenied|status(?: code)?:? 40[13]\b"),
     # the autoscaler is blind because the metrics API's server is down: that server is the fault
     Rule("hpa.metrics_api_down", EV, ("FailedGetResourceMetric", "FailedComputeMetricsReplicas",
                                       "FailedGetExternalMetric", "FailedGetPodsMetric", "FailedGetObjectMetric"),

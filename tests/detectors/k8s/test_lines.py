@@ -99,6 +99,13 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ("config.unparsable", 'E0118 09:36:51.221093       1 run.go:72] "command failed" err="decoding '
      '.profiles[0].pluginConfig[0]: strict decoding error: unknown field \\"scoringStrategy.resources[0].wieght\\""',
      "config_change", "reporter", ""),
+    # the same unknown key from other strict decoders
+    ("config.unparsable", 'level=error ts=2026-03-02T10:00:01Z caller=main.go:90 msg="validating config" err="yaml: '
+     'line 3: field retention_perod not found in type config.plain"', "config_change", "reporter", ""),
+    ("config.unparsable", 'E0302 10:00:01.000000 1 server.go:61] failed to load config: json: unknown field '
+     '"maxPodz"', "config_change", "reporter", ""),
+    ("config.unparsable", "2026-03-02T10:00:01.123Z ERROR vector::cli: Configuration error. error=unknown field "
+     "`inputz`, expected one of `type`, `inputs`", "config_change", "reporter", ""),
     ("node.agent_oom_killed", "Dec 07 04:25:51 wrk-9 kernel: Out of memory: Killed process 2114 (kubelet) "
      "total-vm:2318840kB, anon-rss:201448kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:1024kB oom_score_adj:-999",
      "oom_kill", "wrk-9", ""),

@@ -484,3 +484,20 @@ def test_a_provisioner_refused_by_any_cloud_is_read_as_its_identity(message: str
     rule = match_rule("event", "ProvisioningFailed", message)
     assert rule is not None and (rule.id, rule.kind, rule.blame) == ("volume.provisioner_refused", "config_change",
                                                                      "provisioner")
+
+
+# a scaler's source refusing its credential, as other sources word it
+SCALER_REFUSALS = [
+    'error inspecting rabbitMQ: Exception (403) Reason: "ACCESS_REFUSED - Login was refused using authentication '
+    'mechanism PLAIN"',
+    "error getting queue length: InvalidClientTokenId: The security token included in the request is invalid.",
+    "error getting metric: azure queue: AuthenticationFailed: Server failed to authenticate the request.",
+    "error inspecting prometheus metrics: prometheus query api returned error. status: 401 response: Unauthorized",
+    "error getting subscription size: rpc error: code = PermissionDenied desc = The caller does not have permission",
+]
+
+
+@pytest.mark.parametrize("message", SCALER_REFUSALS)
+def test_a_scaler_refused_by_any_source_is_its_workloads_setting(message: str) -> None:
+    rule = match_rule("event", "KEDAScalerFailed", message)
+    assert rule is not None and (rule.id, rule.kind) == ("hpa.trigger_auth_refused", "config_change")
