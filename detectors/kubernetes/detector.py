@@ -414,6 +414,10 @@ def _new_revision_crash(group: _Group, resolver: Resolver) -> None:
 JOB_SPEC_LIMITS: dict[str, str] = {"job.deadline": "activeDeadlineSeconds"}
 
 
+def _field_key(text: str) -> str:
+    return re.sub(r"[_-]", "", text.lower())
+
+
 def _job_deadline_of_its_own(group: _Group, resolver: Resolver, changes: list[ChangeEvent]) -> None:
     """A Job failed at its deadline by its own spec (docs/causes.md): a change of its workload that set the field
     the failure enforces (``activeDeadlineSeconds 7200 -> 900``), or a pod of it whose work ended (a container
@@ -422,7 +426,10 @@ def _job_deadline_of_its_own(group: _Group, resolver: Resolver, changes: list[Ch
     field_name = JOB_SPEC_LIMITS.get(group.rule.id)
     if field_name is None:
         return
-    set_by_change = any(c.service == group.service and field_name.lower() in c.text.lower() for c in changes)
+    # the field as the API spells it or as other tools do (Terraform's ``active_deadline_seconds``, Helm values'
+    # ``active-deadline-seconds``): compared without case, underscores or hyphens
+    wanted = _field_key(field_name)
+    set_by_change = any(c.service == group.service and wanted in _field_key(c.text) for c in changes)
     if set_by_change or any(_held_open(info) for name, info in resolver.pods.items()
                             if resolver.workload_of_pod(name) == group.service):
         rule_id = f"{group.rule.id}.{'set_by_change' if set_by_change else 'held_open'}"
