@@ -28,12 +28,17 @@ _CLUSTER_SUFFIX = re.compile(r"(\.svc)?(\.cluster\.local)?\.?$")
 REPORTER_SYMPTOM = "error_rate_increase"
 
 
+# registrars and registries that hold domains' delegations, as a component of the incident may be named after them
+REGISTRARS = ("godaddy", "namecheap", "gandi", "tucows", "enom", "markmonitor", "porkbun", "verisign", "identity-digital",
+              "donuts", "csc-?corporate", "network-?solutions", "name-?com", "ionos")
 # what a component's name says it is, and the categories of fault that live in such a component
 _AFFINITY: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"db|sql|postgres|mongo|maria|oracle|database|redis|memcache|cassandra"), ("database",)),
     # resolvers and name servers by what they are called (Route 53, unbound, BIND's named, a "resolver" fleet), and
-    # the registrar that holds a domain's delegation
-    (re.compile(r"dns|route-?53|resolver|unbound|nameserver|(?<![a-z])named(?![a-z])|registrar"), ("dns",)),
+    # the registrar that holds a domain's delegation, by that word or by the name of a registrar or registry
+    # (``REGISTRARS``)
+    (re.compile(r"dns|route-?53|resolver|unbound|nameserver|(?<![a-z])named(?![a-z])|registrar|registry-?operator|"
+                r"(?<![a-z])(?:" + "|".join(REGISTRARS) + r")(?![a-z])"), ("dns",)),
     # storage arrays and volumes (a SAN, a NAS, EBS, Ceph): their slowness is disk I/O, their fullness disk space
     (re.compile(r"(?<![a-z])(?:san|nas|storage|array|3par|netapp|ebs|volume|nfs|ceph|iscsi|gluster|lun)(?![a-z])"),
      ("storage", "hardware")),

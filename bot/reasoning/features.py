@@ -803,10 +803,17 @@ def _resolver_change_fails_lookups(scene: _Scene) -> None:
 
 
 # a change of how traffic reaches a component rather than of what it does: a Service's traffic policy (node-local
-# endpoints only), the pod network's MTU (the CNI's ``veth_mtu``, a fixed ``mtu``): its effect shows only on the
-# callers, as failures to reach it
-_REACH_CHANGE = re.compile(r"\b(?:internal|external)\s*Traffic\s*Policy\b|\b(?:veth_|tunnel_|pod_)?mtu\b",
-                           re.IGNORECASE)
+# endpoints only; the Kubernetes API's ``internalTrafficPolicy``, Terraform's ``external_traffic_policy``), its
+# traffic distribution or topology-aware routing (``trafficDistribution: PreferClose``, the annotation
+# ``service.kubernetes.io/topology-mode``, formerly ``topology-aware-hints``), the pod network's MTU however the CNI
+# names it (Calico's ``veth_mtu``/``vethMTU``/``FELIX_VXLANMTU``/``ipipMTU``/``wireguardMTU``, Cilium's ``--mtu``,
+# Flannel's ``FLANNEL_MTU``, the AWS VPC CNI's ``AWS_VPC_ENI_MTU``): its effect shows only on the callers, as failures
+# to reach it
+_REACH_CHANGE = re.compile(
+    r"(?:internal|external)[\s_-]*traffic[\s_-]*policy|traffic[\s_-]*distribution|"
+    r"topology[\s_-]*(?:mode|aware[\s_-]*hints)\b|"
+    r"(?:(?<![a-z])|(?<=veth)|(?<=ipip)|(?<=vxlan)|(?<=wireguard)|(?<=tunnel))mtu(?![a-z])",
+    re.IGNORECASE)
 # what failing to reach a component looks like from its caller
 _REACH_FAILURE_KINDS = frozenset({"dependency_failure", "network_partition", "network_latency", "packet_loss"})
 REACH_FAILURE_MIN = 0.4

@@ -31,7 +31,12 @@ from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import LINE_RULES, line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef, PodInfo
 from detectors.kubernetes.parse import parse_all
-from detectors.kubernetes.policies import confirmed_by_callers, policy_signals, unmatched_selectors
+from detectors.kubernetes.policies import (
+    confirmed_by_callers,
+    label_listings,
+    policy_signals,
+    unmatched_selectors,
+)
 from detectors.kubernetes.preemption import preempting_workload
 from detectors.kubernetes.resolve import (
     Resolver,
@@ -110,11 +115,18 @@ class _Group:
     explained_by: str = ""  # another group's finding this one follows from (a preemption behind Insufficient)
 
 
+_UID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _workload_of_uid(uid: str, findings: Findings, resolver: Resolver) -> str:
     """The workload of the pod with this UID: by the UID when a listing shows it, else the bundle's one workload
-    (the pod a responder pasted beside the node's journal), "" when several and none is known by its UID."""
+    (the pod a responder pasted beside the node's journal), "" when several and none is known by its UID, or when
+    the evidence lists pods' UIDs and this one is not among them (a pod it does not show: guessing the one workload
+    would blame a pod whose UID says it is not the one)."""
     if uid in findings.uids:
         return resolver.workload_of_pod(findings.uids[uid])
+    if any(_UID.fullmatch(known) for known in findings.uids):
+        return ""
     workloads = sorted({resolver.workload_of_pod(p) for p in resolver.pods})
     return workloads[0] if len(workloads) == 1 else ""
 
@@ -175,7 +187,8 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals.extend(unbounded_drain_signals(context.kubernetes))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
                                   alert_text=_alert_text(context),
-                                  unmatched=unmatched_selectors([t.text for t in context.kubernetes])))
+                                  unmatched=unmatched_selectors([t.text for t in context.kubernetes]),
+                                  listings=label_listings([t.text for t in context.kubernetes])))
     stopped = {e.obj.name: resolver.workload(e.obj) for e in findings.events if e.reason == "Killing"}
     signals.extend(stop_cut_signals(findings.events, context.logs, stopped, context.topology))
     return sorted(confirmed_by_callers(signals), key=lambda s: s.score, reverse=True)
@@ -401,6 +414,10 @@ def _new_revision_crash(group: _Group, resolver: Resolver) -> None:
 JOB_SPEC_LIMITS: dict[str, str] = {"job.deadline": "activeDeadlineSeconds"}
 
 
+def _field_key(text: str) -> str:
+    return re.sub(r"[_-]", "", text.lower())
+
+
 def _job_deadline_of_its_own(group: _Group, resolver: Resolver, changes: list[ChangeEvent]) -> None:
     """A Job failed at its deadline by its own spec (docs/causes.md): a change of its workload that set the field
     the failure enforces (``activeDeadlineSeconds 7200 -> 900``), or a pod of it whose work ended (a container
@@ -409,7 +426,10 @@ def _job_deadline_of_its_own(group: _Group, resolver: Resolver, changes: list[Ch
     field_name = JOB_SPEC_LIMITS.get(group.rule.id)
     if field_name is None:
         return
-    set_by_change = any(c.service == group.service and field_name.lower() in c.text.lower() for c in changes)
+    # the field as the API spells it or as other tools do (Terraform's ``active_deadline_seconds``, Helm values'
+    # ``active-deadline-seconds``): compared without case, underscores or hyphens
+    wanted = _field_key(field_name)
+    set_by_change = any(c.service == group.service and wanted in _field_key(c.text) for c in changes)
     if set_by_change or any(_held_open(info) for name, info in resolver.pods.items()
                             if resolver.workload_of_pod(name) == group.service):
         rule_id = f"{group.rule.id}.{'set_by_change' if set_by_change else 'held_open'}"
@@ -426,8 +446,10 @@ def _held_open(pod: PodInfo) -> bool:
 # the init containers service meshes inject to redirect a pod's traffic to their proxy (Istio, Linkerd, Kuma, OSM,
 # Consul), and the proxies they redirect to. While the proxy is a regular container it starts only after every init
 # container, so an application init container after the redirect reaches no one (the meshes' own documentation)
+# With a mesh's CNI plugin the redirect is set up before any init container, and the mesh injects a validation init
+# container instead (Istio CNI's ``istio-validation``, Linkerd CNI's ``linkerd-network-validator``): the same trap
 MESH_REDIRECT_INITS = frozenset({"istio-init", "linkerd-init", "kuma-init", "osm-init", "consul-connect-inject-init",
-                                 "proxy-init"})
+                                 "proxy-init", "istio-validation", "linkerd-network-validator"})
 MESH_PROXIES = frozenset({"istio-proxy", "linkerd-proxy", "kuma-sidecar", "envoy", "consul-dataplane",
                           "envoy-sidecar"})
 _CRASH_KINDS = frozenset({"crash_loop", "bad_deploy"})

@@ -22,15 +22,26 @@ _EVICTING = re.compile(r"\bevicting pod (?P<ns>[a-z0-9][\w.-]*)/(?P<pod>[a-z0-9]
 _PDB_COMMAND = re.compile(r"\bget\s+(?:pdb|poddisruptionbudgets?(?:\.policy)?)\b(?:.*?\s-n\s+(?P<ns>[\w.-]+))?")
 _NAMESPACE_FLAG = re.compile(r"(?:-n|--namespace)[ =](?P<ns>[\w.-]+)")
 _NONE_FOUND = re.compile(r"No resources found in (?P<ns>[\w.-]+) namespace")
-_PDB_HEADER = re.compile(r"^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\b")
+_PDB_HEADER = re.compile(r"^(?P<ns>NAMESPACE\s+)?NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\b")
+_ALL_NAMESPACES = re.compile(r"(?:^|\s)(?:-A|--all-namespaces)\b")
+# a listing of every namespace's budgets: a namespace it does not show has none
+EVERY_NAMESPACE = "*"
 
 
 def budgets_listed(kube_texts: list[KubeText]) -> dict[str, set[str]]:
-    """Namespace -> the PodDisruptionBudgets a ``get pdb`` listing shows there (empty: it found none)."""
+    """Namespace -> the PodDisruptionBudgets a ``get pdb`` listing shows there (empty: it found none); a listing of
+    every namespace (``-A``, its NAMESPACE column) also records ``EVERY_NAMESPACE``."""
     out: dict[str, set[str]] = {}
     for item in kube_texts:
         for command, segment in split_commands(clean(item.text)):
             if not _PDB_COMMAND.search(command or ""):
+                continue
+            if _ALL_NAMESPACES.search(command or ""):
+                out.setdefault(EVERY_NAMESPACE, set())
+                for line in segment.split("\n")[1:] if _PDB_HEADER.match(segment.lstrip("\n")) else []:
+                    cells = line.split()
+                    if len(cells) >= 2:
+                        out.setdefault(cells[0], set()).add(cells[1])
                 continue
             flag = _NAMESPACE_FLAG.search(command or "")
             none = _NONE_FOUND.search(segment)
@@ -51,20 +62,35 @@ def _protects(budget: str, workload: str) -> bool:
     return budget.startswith(workload) or workload.startswith(budget)
 
 
+# the cluster autoscaler's scale-down names the pods it evicts from the node it removes in one list
+_RESCHEDULE = re.compile(r"Scale-down: removing node \S+.*?pods to reschedule: (?P<pods>[\w./,-]+)")
+_POD_REF = re.compile(r"^(?P<ns>[a-z0-9][\w.-]*)/(?P<pod>[a-z0-9][\w.-]*)$")
+
+
+def _evicted_on(line: str) -> list[tuple[str, str]]:
+    """The (namespace, pod) pairs a drain's line evicts: kubectl drain's and kured's ``evicting pod ns/x``, the
+    cluster autoscaler's ``Scale-down: removing node n, ..., pods to reschedule: ns/a,ns/b``."""
+    found = [(m.group("ns"), m.group("pod")) for m in _EVICTING.finditer(line)]
+    scale_down = _RESCHEDULE.search(line)
+    if scale_down:
+        refs = [_POD_REF.match(ref.strip()) for ref in scale_down.group("pods").split(",")]
+        found.extend((m.group("ns"), m.group("pod")) for m in refs if m)
+    return found
+
+
 def unbounded_drain_signals(kube_texts: list[KubeText]) -> list[Signal]:
     """One ``config_change`` per workload a drain evicted two or more pods of with no budget listed for it."""
     evicted: dict[tuple[str, str], list[str]] = {}
     for item in kube_texts:
         for line in clean(item.text).split("\n"):
-            match = _EVICTING.search(line)
-            if match:
-                key = (match.group("ns"), workload_of_pod(match.group("pod")))
-                if match.group("pod") not in evicted.setdefault(key, []):
-                    evicted[key].append(match.group("pod"))
+            for namespace, pod in _evicted_on(line):
+                key = (namespace, workload_of_pod(pod))
+                if pod not in evicted.setdefault(key, []):
+                    evicted[key].append(pod)
     budgets = budgets_listed(kube_texts)
     signals = []
     for (namespace, workload), pods in sorted(evicted.items()):
-        listed = budgets.get(namespace)
+        listed = budgets.get(namespace, set() if EVERY_NAMESPACE in budgets else None)
         if len(pods) < 2 or listed is None or any(_protects(b, workload) for b in listed):
             continue
         quote = f"drain evicted {len(pods)} pods of {workload} at once ({', '.join(pods[:3])}); no PodDisruptionBudget"

@@ -156,10 +156,16 @@ LINE_RULES: tuple[LineRule, ...] = (
              r"\bnginx: \[emerg\]|"
              # Kubernetes' own components (kube-scheduler, the kubelet, kubeadm) decoding their configuration file
              r"strict decoding error: unknown field|"
+             # the same unknown key as other strict decoders print it: Go's yaml.v2 UnmarshalStrict (Prometheus,
+             # Alertmanager, Loki: ``field retention_perod not found in type config.plain``), encoding/json with
+             # DisallowUnknownFields (``json: unknown field "x"``), Rust's serde (Vector: ``unknown field `x`,
+             # expected one of``)
+             r"\bfield \S+ not found in type [\w.*]+|\bjson: unknown field \\?\"|\bunknown field `[^`]+`, expected\b|"
              r"(?:config|conf|settings|properties|\.ya?ml|\.json|\.toml)\S*:? .{0,80}"
              r"(?:json: cannot unmarshal|yaml: (?:line \d+|unmarshal errors)|invalid character .{1,4} looking for|"
              r"JSONDecodeError|TOMLDecodeError|Unexpected token .{1,8} in JSON)",
-             needs=("snakeyaml", "property source", "bind properties", "validation error", "error initializing configuration", "[alert]", "error loading config", "yaml.", "[emerg]", "cannot unmarshal", "yaml: ", "invalid character", "decodeerror", "unexpected token", "strict decoding error")),
+             needs=("snakeyaml", "property source", "bind properties", "validation error", "error initializing configuration", "[alert]", "error loading config", "yaml.", "[emerg]", "cannot unmarshal", "yaml: ", "invalid character", "decodeerror", "unexpected token", "strict decoding error",
+                    "not found in type", "json: unknown field", "unknown field `")),
     # the kernel's global OOM killer (not a container's cgroup) killed the node's own agents: the node ran out of
     # memory as a whole, and the NotReady that follows is its effect
     LineRule("node.agent_oom_killed", "oom_kill", "host", 0.85,
@@ -215,9 +221,16 @@ LINE_RULES: tuple[LineRule, ...] = (
     # a service-mesh proxy that refuses a plaintext connection because its workload's inbound is mTLS-only (Envoy's
     # access log: response flag ``NR`` with ``filter_chain_not_found``, Istio's STRICT PeerAuthentication): callers
     # outside the mesh are reset; the policy protecting the workload whose proxy refuses them is what changed
+    # The same refusal as other formats and meshes print it: Envoy's JSON access log names the flag and the detail in
+    # fields of their own (``"response_flags":"NR"``, ``"connection_termination_details":"filter_chain_not_found"``);
+    # Linkerd's inbound proxy logs the connection or request its server policy denies (``linkerd_app_inbound::policy
+    # ...: Connection denied``, ``Request denied`` with ``tls=None(NoClientHello)`` for a plaintext client)
     LineRule("mesh.plaintext_refused", "config_change", "self", 0.8,
-             r"\bNR filter_chain_not_found\b",
-             needs=("filter_chain_not_found",)),
+             r"\bNR filter_chain_not_found\b|[\"']?connection_termination_details[\"']?\s*[:=]\s*[\"']?"
+             r"filter_chain_not_found|linkerd_app_inbound::policy\S*:? (?:Connection|Request) denied\b|"
+             r"\bunauthori[sz]ed (?:connection|request) on (?:server|route)\b",
+             needs=("filter_chain_not_found", "linkerd_app_inbound::policy", "unauthorized connection on",
+                    "unauthorized request on", "unauthorised connection on", "unauthorised request on")),
     # a service-mesh proxy that drops its workload's outbound calls to a host the mesh does not know (Istio with
     # ``outboundTrafficPolicy: REGISTRY_ONLY``: the call goes to ``BlackHoleCluster``, 502 ``direct_response`` or a
     # reset TLS connection): the mesh's egress policy cuts that workload's traffic, not the remote service

@@ -115,6 +115,9 @@ class NetworkPolicy:
     isolates: tuple[str, ...] = ()  # "ingress" / "egress" with nothing allowed
     origin: str = ""
     peers: tuple[str, ...] = ()  # the pod selectors of the peers it admits (``app=api-gateway``), as printed
+    # per peer, its namespace selector as printed ("" when none: the policy's own namespace); a peer that admits by
+    # namespace only is ``namespace:<selector>``, by address ``ipblock:<cidr>``
+    peer_namespaces: tuple[str, ...] = ()
 
 
 @dataclass

@@ -199,10 +199,14 @@ def short_host(host: str) -> str:
 def provisioner_workload(reporter: str, workloads: list[str]) -> str:
     """The workload of the external provisioner that reported a claim's event: a CSI provisioner names itself
     ``<driver>_<pod>_<id>`` (``ebs.csi.aws.com_ebs-csi-controller-6b9d8f7c5-x2kqm_0d1e...`` -> ``ebs-csi-controller``);
-    without that, the one CSI controller among the bundle's workloads; "" when none or several."""
+    without that, the one CSI controller among the bundle's workloads; "" when none or several, or when the event
+    names a reporter that is no CSI provisioner (the in-tree ``persistentvolume-controller`` acting with the control
+    plane's own cloud identity: a CSI controller the bundle shows may serve another driver entirely)."""
     parts = reporter.strip().split("_")
     if len(parts) >= 3 and "." in parts[0] and parts[1]:
         return workload_of_pod(parts[1])
+    if reporter.strip() and "csi" not in reporter.lower():
+        return ""
     found = sorted({w for w in workloads if "csi" in w.lower() and _CSI_CONTROLLER.search(w)})
     return found[0] if len(found) == 1 else ""
 

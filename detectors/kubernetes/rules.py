@@ -239,9 +239,16 @@ RULES: tuple[Rule, ...] = (
     # the provisioner's own cloud identity is refused the volume it creates (AWS ``UnauthorizedOperation``, ``not
     # authorized to perform: ec2:CreateVolume``; Azure ``AuthorizationFailed``; GCE ``PERMISSION_DENIED``) after a
     # change of that identity's permissions: every new claim stays Pending; the claims' workloads are victims
+    # The same refusal as the other clouds' drivers and identity providers word it: GCE's ``googleapi: Error 403:
+    # Required 'compute.disks.create' permission``, gRPC's ``code = PermissionDenied``, a token's missing scope
+    # (``insufficient authentication scopes``), a workload identity's ``Permission 'iam.serviceAccounts.
+    # getAccessToken' denied``; Entra ID's ``AADSTS<n>`` sign-in errors (a federated credential or secret refused);
+    # vSphere's ``NoPermission`` / ``Permission to perform this operation was denied``
     Rule("volume.provisioner_refused", EV, ("ProvisioningFailed",), "config_change", "provisioner", 0.85,
          r"UnauthorizedOperation|is not authorized to perform|AuthorizationFailed|"
-         r"does not have authorization to perform|PERMISSION_DENIED|AccessDenied"),
+         r"does not have authorization to perform|PERMISSION_DENIED|AccessDenied|"
+         r"Required '[\w.]+' permission|code = PermissionDenied|insufficient authentication scopes|"
+         r"Permission '[\w.]+' denied|\bAADSTS\d{5,}|\bNoPermission\b|Permission to perform this operation was denied"),
     Rule("volume.provisioning", EV, ("ProvisioningFailed",), "config_change", "workload", 0.6),
     # ---- eviction and node pressure -----------------------------------------------------------------------------
     Rule("evict.pod_storage_limit", EV, ("Evicted",), "disk_full", "workload", 0.8,
@@ -318,7 +325,12 @@ RULES: tuple[Rule, ...] = (
     Rule("hpa.trigger_auth_refused", EV, ("KEDAScalerFailed", "ScaledObjectCheckFailed", "FailedGetExternalMetric"),
          "config_change", "workload", 0.8,
          r"\(403\)|username or password|WRONGPASS|NOAUTH|NOPERM|authentication failed|invalid credentials|"
-         r"access denied|unauthori[sz]ed|AccessDenied|SASL authentication"),
+         r"access denied|unauthori[sz]ed|AccessDenied|SASL authentication|"
+         # the other scalers' sources: RabbitMQ's ``ACCESS_REFUSED - Login was refused``, AWS's
+         # ``InvalidClientTokenId`` / ``security token included in the request is invalid``, Azure's
+         # ``AuthenticationFailed``, gRPC/GCP's ``PermissionDenied``, an HTTP source's ``status code 401``
+         r"ACCESS_REFUSED|InvalidClientTokenId|security token included in the request is (?:invalid|expired)|"
+         r"AuthenticationFailed|PermissionDenied|status(?: code)?:? 40[13]\b"),
     # the autoscaler is blind because the metrics API's server is down: that server is the fault
     Rule("hpa.metrics_api_down", EV, ("FailedGetResourceMetric", "FailedComputeMetricsReplicas",
                                       "FailedGetExternalMetric", "FailedGetPodsMetric", "FailedGetObjectMetric"),

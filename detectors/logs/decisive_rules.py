@@ -226,8 +226,14 @@ CONNECT_RULES: tuple[Rule, ...] = (
     Rule("dns.delegation_changed", "decisive", "dns_failure", 0.85, "self",
          r"\b(?:client|server)Hold\b|\bname ?servers? (?:(?:of|for) \S+ )?(?:were |was |have been |has been )?(?:set to|changed|reset|"
          r"moved|replaced|updated to)\b|\bNS:? \S+ ?-> ?\S+|\b(?:NS|name ?servers?)[=:] ?\S+.{0,80}\bMISMATCH\b|"
-         r"\bdelegation (?:changed|lost|removed|moved)\b",
-         hint=("clienthold", "serverhold", "nameserver", "name server", "ns ", "ns:", "ns=", "delegation")),
+         r"\bdelegation (?:changed|lost|removed|moved)\b|"
+         # the other EPP statuses that take a domain out of the zone (RFC 5731: a lapsed registration in its
+         # redemption grace period or pending deletion, a domain with no nameservers ``inactive``) and the registrars'
+         # own words for a hold (``suspended``), as whois/RDAP and their status pages print them
+         r"\b(?:redemptionPeriod|pendingDelete)\b|\bDomain Status:\s*(?:inactive|suspended)\b|"
+         r"\bdomain (?:\S+ )?(?:has been |was |is )?suspended by (?:the )?(?:registrar|registry)\b",
+         hint=("clienthold", "serverhold", "nameserver", "name server", "ns ", "ns:", "ns=", "delegation",
+               "redemptionperiod", "pendingdelete", "domain status", "suspended by")),
     Rule("tls.expired", "decisive", "certificate_expired", 0.9, "peer",
          r"certificate has expired|certificate expired|CERT_HAS_EXPIRED|CertificateExpiredException|"
          r"certificate is not yet valid|CertPathValidatorException: validity check failed|"
@@ -569,10 +575,18 @@ NETWORK_RULES: tuple[Rule, ...] = (
     # an optic whose light is out of range (digital optical monitoring alarms): the port's link flaps, CRC errors and
     # the MAC moves that follow are this hardware's doing, not a loop or a split pair
     Rule("net.optic_degraded", "network", "hardware_error", 0.8, "device",
-         r"^(?!.*\bcleared\b).*(?:\b(?:Rx|Tx|Receiver?|Transmit(?:ter)?) (?:optical )?power (?:low|high) (?:alarm|warning)|"
+         # vendors word it differently: Cisco IOS ``Rx power low alarm``, Junos ``Receiver power low warning`` or
+         # ``Laser rx power low alarm``, NX-OS ``IF_SFP_ALARM ... Low Rx Power Alarm``, SR OS's DDM ``rx-power low
+         # alarm``, D-Link's ``Optical transceiver <port> RX power low alarm threshold exceeded``; a line that says the
+         # value came back (``cleared``, ``back to normal``, ``recovered``) is no fault
+         r"^(?!.*\b(?:cleared|back to normal|returned to normal|recovered|normal again)\b).*"
+         r"(?:\b(?:Rx|Tx|Receiver?|Transmit(?:ter)?)[- _]?(?:optical[- _]?)?power\)? (?:low|high)[- ](?:alarm|warning)|"
+         r"\b(?:Low|High) (?:Rx|Tx|Receive|Transmit) (?:Laser |Optical )?Power (?:Alarm|Warning)\b|"
+         r"%ETHPORT-\d-IF_SFP_(?:ALARM|WARNING)\b|"
          r"%SFF8472-\d-THRESHOLD_VIOLATION\b|%TRANSCEIVER-\d-\w*(?:FAIL|ERR|ALARM)\w*|"
          r"(?:transceiver|optic(?:al module)?|SFP\+?|QSFP\d*) .{0,40}(?:has failed|failure detected|faulty))",
-         hint=("power low", "power high", "sff8472", "%transceiver-", "transceiver", "optic", "sfp")),
+         hint=("power low", "power high", "sff8472", "%transceiver-", "transceiver", "optic", "sfp", "power) low",
+               "power) high", "power alarm", "power warning")),
     # an operator shutting a session or an interface down on purpose: a change, not a failure (evidence only)
     Rule("net.admin_down", "network", "config_change", 0.85, "device", ADMIN_DOWN,
          hint=("admin. shutdown", "user reset", "administratively down", "administrative shutdown",
@@ -589,10 +603,13 @@ NETWORK_RULES: tuple[Rule, ...] = (
     # leak seen from outside): the traffic it draws is lost on the path that carries it, named by the upstream AS that
     # propagates it, else by the announcing origin (docs/causes.md)
     Rule("net.prefix_hijack", "network", "packet_loss", 0.8, "peer",
-         r"\bmore[- ]specific (?:prefix )?(?:announced|announcement|seen|detected)\b.{0,200}\bour (?:covering |own )?"
-         r"(?:prefix|aggregate)",
-         culprit_re=r"(?:\bupstream|\borigin(?!.{0,80}\bupstream\b))\s+(?P<host>AS\d+)\b",
-         needs_culprit=True, hint=("more-specific", "more specific")),
+         # the monitors' other wordings: "your prefix" / "monitored prefix", a "sub-prefix hijack" (ARTEMIS,
+         # bgp.tools-style alerts), BGPmon's fields "Announced by: AS<n>" and "Upstream AS: AS<n>"
+         r"\bmore[- ]specific (?:prefix )?(?:announced|announcement|seen|detected)\b.{0,200}\b(?:our|your|monitored) "
+         r"(?:covering |own |monitored )?(?:prefix|aggregate)|\bsub-?prefix hijack\b",
+         culprit_re=r"(?:\bupstream(?: AS)?:?|\b(?:origin(?: AS)?:?|announced by:?|originated by:?)"
+                    r"(?!.{0,80}\bupstream\b))\s+(?P<host>AS\d+)\b",
+         needs_culprit=True, hint=("more-specific", "more specific", "sub-prefix hijack", "subprefix hijack")),
     Rule("net.mtu", "network", "packet_loss", 0.6, "self",
          r"\bMessage too long\b|frag(?:mentation)? needed and DF set|needs? fragmentation|\bPacket too big\b|"
          r"ICMP\S* type 3 code 4",

@@ -307,6 +307,16 @@ def _unreached(minute: float):  # type: ignore[no-untyped-def]
     ("Service shop/rate-limiter: spec.internalTrafficPolicy Cluster -> Local", True),
     ("ConfigMap kube-system/calico-config: veth_mtu \"0\" -> \"1500\"", True),
     ("rate-limiter: replicas 3 -> 4", False),  # not a change of how it is reached
+    # the same changes as other tools and CNIs print them
+    ("terraform: kubernetes_service.rate_limiter external_traffic_policy \"Cluster\" => \"Local\"", True),
+    ("Service shop/rate-limiter: trafficDistribution set to PreferClose", True),
+    ("annotate service rate-limiter service.kubernetes.io/topology-mode=Auto", True),
+    ("Installation default: calicoNetwork vethMTU 1440 -> 8981", True),
+    ("DaemonSet calico-node env FELIX_VXLANMTU=8950", True),
+    ("aws-node env AWS_VPC_ENI_MTU 9001 -> 1500", True),
+    ("cilium-config: mtu 1450 -> 9000", True),
+    ("kube-flannel-cfg: FLANNEL_MTU=8951", True),
+    ("rate-limiter: image smtub/limiter:2.1", False),  # an MTU only as letters inside a word
 ])
 def test_callers_that_cannot_reach_a_component_after_a_change_of_how_it_is_reached_are_the_change_s(
         text: str, credited: bool) -> None:

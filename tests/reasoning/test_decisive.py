@@ -235,6 +235,13 @@ def test_a_domain_s_delegation_moved_is_the_registrar_s_whoever_saw_it() -> None
     assert set(support(moved)) == {("domain-watch", "dns_failure")}
 
 
+@pytest.mark.parametrize("registrar", ["godaddy", "gandi-api", "markmonitor", "network-solutions", "namecheap"])
+def test_a_registrar_named_after_its_company_holds_the_delegation(registrar: str) -> None:
+    topology = {"prober": ["www", registrar], "www": [registrar, "cdn"], registrar: [], "cdn": []}
+    moved = retarget([_delegation("prober")], ["prober", "www", registrar, "cdn"], topology)
+    assert set(support(moved)) == {(registrar, "dns_failure")}
+
+
 def test_a_failed_lookup_with_no_known_resolver_blames_the_cluster_dns_or_the_names_owner() -> None:
     inside = _decisive("cartservice", "dns_failure", 0.85, "dns")
     inside.attributes["looked_up"] = "redis-cart.shop.svc.cluster.local"

@@ -533,6 +533,9 @@ _UIDS = ("$ kubectl -n monitoring get pods -o custom-columns=NAME:.metadata.name
     ((_PROM_PODS.format(more=""),), "prometheus-k8s"),  # the bundle's one workload
     ((_PROM_PODS.format(more="grafana-6c8d9f7b5-2kq4x   1/1     Running   0          9d\n"), _UIDS), "prometheus-k8s"),
     ((_PROM_PODS.format(more="grafana-6c8d9f7b5-2kq4x   1/1     Running   0          9d\n"),), ""),  # several, no UID
+    # one workload, but the UID listing gives its pod another UID: the volume is of a pod the evidence does not show
+    ((_PROM_PODS.format(more=""), _UIDS.replace("a7d2c9e1-0f3b-4c6d-8e5a-1b9f7c2d4e60",
+                                                "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9").split("grafana")[0]), ""),
 ])
 def test_a_slow_volume_ownership_change_is_the_spec_of_the_pod_whose_volume_it_is(texts: tuple[str, ...],
                                                                                   owner: str) -> None:
@@ -574,3 +577,73 @@ def test_an_old_policy_whose_admitted_peers_no_pod_matches_cuts_its_workload_off
     found = [s for s in signals if s.attributes.get("rule") == "netpol.peers_unmatched"]
     assert [(s.service, s.kind, s.attributes["decisive"]) for s in found] == (
         [("billing-api", "network_policy_block", True)] if blocked else [])
+
+
+# the same policy and its peers as other listings show them
+_PEER_LISTINGS = {
+    # ``--show-labels``: the gateway's pods are there, relabelled (app.kubernetes.io/name), none carries app=api-gateway
+    "relabelled": ("$ kubectl get pods -n edge --show-labels\nNAME                          READY   STATUS    "
+                   "RESTARTS   AGE   LABELS\nedge-gateway-7b5c9d8f6-2lqxw  1/1     Running   0          19m   "
+                   "app.kubernetes.io/name=edge-gateway,pod-template-hash=7b5c9d8f6\n"),
+    "carried": ("$ kubectl get pods -n edge --show-labels\nNAME                          READY   STATUS    "
+                "RESTARTS   AGE   LABELS\napi-gateway-7b5c9d8f6-2lqxw   1/1     Running   0          19m   "
+                "app=api-gateway,pod-template-hash=7b5c9d8f6\n"),
+    # a listing of another namespace says nothing of the peer's
+    "elsewhere": ("$ kubectl get pods -n billing --show-labels\nNAME                          READY   STATUS    "
+                  "RESTARTS   AGE   LABELS\nbilling-api-5d6f7c8b9-k2m4p   1/1     Running   0          3d    "
+                  "app=billing-api\n"),
+    # every namespace at once: the NAMESPACE column says which
+    "all_namespaces": ("$ kubectl get pods -A --show-labels\nNAMESPACE   NAME                          READY   STATUS"
+                       "    RESTARTS   AGE   LABELS\nedge        gw-v2-7b5c9d8f6-2lqxw         1/1     Running   0"
+                       "          19m   app=gw-v2\nbilling     billing-api-5d6f7c8b9-k2m4p   1/1     Running   0"
+                       "          3d    app=api-gateway\n"),
+}
+
+
+@pytest.mark.parametrize(("listing", "blocked"), [("relabelled", True), ("carried", False), ("elsewhere", False),
+                                                  ("all_namespaces", True)])
+def test_a_show_labels_listing_where_no_pod_carries_the_peers_labels_cuts_the_workload_off(
+        listing: str, blocked: bool) -> None:
+    signals = detect_kubernetes_signals(context(KubeText(name="netpol", text=_PEER_POLICY),
+                                                KubeText(name="pods", text=_PEER_LISTINGS[listing])))
+    found = [s for s in signals if s.attributes.get("rule") == "netpol.peers_unmatched"]
+    assert [s.service for s in found] == (["billing-api"] if blocked else [])
+
+
+_NS_PEER_POLICY = _PEER_POLICY.replace("kubernetes.io/metadata.name=edge", "team=edge")
+_NAMESPACES = {
+    "label_gone": ("$ kubectl get ns --show-labels\nNAME      STATUS   AGE    LABELS\nedge      Active   210d   "
+                   "kubernetes.io/metadata.name=edge\nbilling   Active   300d   kubernetes.io/metadata.name=billing\n"),
+    "label_kept": ("$ kubectl get namespaces --show-labels\nNAME      STATUS   AGE    LABELS\nedge      Active   210d   "
+                   "kubernetes.io/metadata.name=edge,team=edge\n"),
+}
+
+
+@pytest.mark.parametrize(("listing", "blocked"), [("label_gone", True), ("label_kept", False)])
+def test_a_namespace_listing_where_no_namespace_carries_the_peers_namespace_labels_cuts_the_workload_off(
+        listing: str, blocked: bool) -> None:
+    signals = detect_kubernetes_signals(context(KubeText(name="netpol", text=_NS_PEER_POLICY),
+                                                KubeText(name="ns", text=_NAMESPACES[listing])))
+    found = [s for s in signals if s.attributes.get("rule") == "netpol.peers_unmatched"]
+    assert [s.service for s in found] == (["billing-api"] if blocked else [])
+
+
+def test_a_policy_that_still_admits_an_address_block_admits_someone() -> None:
+    policy = _PEER_POLICY.replace("  Not affecting egress traffic",
+                                  "    From:\n      IPBlock:\n        CIDR: 10.40.0.0/16\n        Except: \n"
+                                  "  Not affecting egress traffic")
+    signals = detect_kubernetes_signals(context(KubeText(name="netpol", text=policy),
+                                                KubeText(name="pods", text=_GATEWAY_PODS["none"])))
+    assert [s for s in signals if s.attributes.get("rule") == "netpol.peers_unmatched"] == []
+
+
+def test_an_api_objects_peers_are_read_like_the_describes() -> None:
+    obj = ('$ kubectl -n billing get networkpolicy allow-from-gateway -o json\n{"apiVersion": "networking.k8s.io/v1", '
+           '"kind": "NetworkPolicy", "metadata": {"name": "allow-from-gateway", "namespace": "billing", '
+           '"creationTimestamp": "2026-01-10T08:00:00Z"}, "spec": {"podSelector": {"matchLabels": {"app": '
+           '"billing-api"}}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"namespaceSelector": {"matchLabels": '
+           '{"kubernetes.io/metadata.name": "edge"}}, "podSelector": {"matchLabels": {"app": "api-gateway"}}}]}]}}\n')
+    signals = detect_kubernetes_signals(context(KubeText(name="netpol", text=obj),
+                                                KubeText(name="pods", text=_GATEWAY_PODS["none"])))
+    found = [s for s in signals if s.attributes.get("rule") == "netpol.peers_unmatched"]
+    assert [s.service for s in found] == ["billing-api"]

@@ -59,3 +59,29 @@ def test_nothing_is_said_with_a_budget_of_its_own_one_pod_or_no_listing() -> Non
     assert unbounded_drain_signals(_texts(DRAIN)) == []  # no one looked at the budgets
     one = DRAIN.replace("evicting pod identity/auth-gateway-7f9c6d8b5-2xk8p\n", "")
     assert unbounded_drain_signals(_texts(one, NO_PDB)) == []
+
+
+ALL_PDB = """$ kubectl get pdb -A
+NAMESPACE   NAME       MIN AVAILABLE   MAX UNAVAILABLE   ALLOWED DISRUPTIONS   AGE
+identity    keycloak   1               N/A               1                     402d
+{more}"""
+
+SCALE_DOWN = ("I0126 03:05:01.118204 1 scale_down.go:1102] Scale-down: removing node ip-10-4-7-21.ec2.internal, "
+              "utilization: {0.31 0.22 0 cpu 0.31}, pods to reschedule: identity/auth-gateway-7f9c6d8b5-9bqlm,"
+              "identity/auth-gateway-7f9c6d8b5-2xk8p,kube-system/coredns-5d78c9869d-x7k2p\n")
+
+
+def test_a_listing_of_every_namespaces_budgets_is_read_by_its_namespace_column() -> None:
+    assert budgets_listed(_texts(ALL_PDB.format(more=""))) == {"*": set(), "identity": {"keycloak"}}
+    signals = unbounded_drain_signals(_texts(DRAIN, ALL_PDB.format(more="")))
+    assert [(s.service, s.kind) for s in signals] == [("auth-gateway", "config_change")]
+    own = ALL_PDB.format(more="identity    auth-gateway   1   N/A   1   402d\n")
+    assert unbounded_drain_signals(_texts(DRAIN, own)) == []
+    # a namespace the listing of every namespace does not show has no budget
+    signals = unbounded_drain_signals(_texts(KURED, ALL_PDB.format(more="")))
+    assert [s.service for s in signals] == ["tenant-api"]
+
+
+def test_the_cluster_autoscalers_scale_down_is_read_like_a_drain() -> None:
+    signals = unbounded_drain_signals(_texts(SCALE_DOWN, NO_PDB))
+    assert [(s.service, s.kind) for s in signals] == [("auth-gateway", "config_change")]

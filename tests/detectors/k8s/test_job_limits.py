@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.domain import ChangeEvent, KubeText
 from detectors.kubernetes import detect_kubernetes_signals
 from detectors.kubernetes.detector import JOB_SPEC_LIMITS
@@ -57,9 +59,15 @@ def test_the_table_names_the_field_each_limit_enforces() -> None:
     assert JOB_SPEC_LIMITS == {"job.deadline": "activeDeadlineSeconds"}
 
 
-def test_a_deadline_a_change_of_the_workload_set_is_that_change() -> None:
+@pytest.mark.parametrize("text", [
+    "invoice-batch jobTemplate activeDeadlineSeconds 7200 -> 900",
+    # the same field as Terraform and Helm values spell it
+    "kubernetes_cron_job_v1.invoice_batch: job_template.spec.active_deadline_seconds 7200 => 900",
+    "helm upgrade invoice-batch --set job.active-deadline-seconds=900",
+])
+def test_a_deadline_a_change_of_the_workload_set_is_that_change(text: str) -> None:
     change = ChangeEvent(ts=datetime(2024, 3, 3, 16, 0, tzinfo=UTC), kind="config", service="invoice-batch",
-                         text="invoice-batch jobTemplate activeDeadlineSeconds 7200 -> 900")
+                         text=text)
     signals = detect_kubernetes_signals(context(KubeText(name="job.txt", text=DESCRIBE_JOB), events=[change]))
     assert "config_change" in _kinds(signals, "invoice-batch")
 

@@ -99,6 +99,13 @@ CASES: list[tuple[str, str, str, str, str]] = [
     ("config.unparsable", 'E0118 09:36:51.221093       1 run.go:72] "command failed" err="decoding '
      '.profiles[0].pluginConfig[0]: strict decoding error: unknown field \\"scoringStrategy.resources[0].wieght\\""',
      "config_change", "reporter", ""),
+    # the same unknown key from other strict decoders
+    ("config.unparsable", 'level=error ts=2026-03-02T10:00:01Z caller=main.go:90 msg="validating config" err="yaml: '
+     'line 3: field retention_perod not found in type config.plain"', "config_change", "reporter", ""),
+    ("config.unparsable", 'E0302 10:00:01.000000 1 server.go:61] failed to load config: json: unknown field '
+     '"maxPodz"', "config_change", "reporter", ""),
+    ("config.unparsable", "2026-03-02T10:00:01.123Z ERROR vector::cli: Configuration error. error=unknown field "
+     "`inputz`, expected one of `type`, `inputs`", "config_change", "reporter", ""),
     ("node.agent_oom_killed", "Dec 07 04:25:51 wrk-9 kernel: Out of memory: Killed process 2114 (kubelet) "
      "total-vm:2318840kB, anon-rss:201448kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:1024kB oom_score_adj:-999",
      "oom_kill", "wrk-9", ""),
@@ -147,6 +154,23 @@ CASES: list[tuple[str, str, str, str, str]] = [
      "kube-controller-manager"),
     ("mesh.plaintext_refused", '[2027-01-18T02:12:03.129Z] "- - -" 0 NR filter_chain_not_found - "-" 0 0 0 - "-" "-" '
      '"-" "-" "-" - - 10.30.4.18:8080 10.30.7.61:52214 - -', "config_change", "reporter", ""),
+    # the same plaintext refusal in Envoy's JSON access log format and in Linkerd's inbound proxy log
+    ("mesh.plaintext_refused", '{"start_time":"2027-02-03T11:40:09.310Z","response_code":0,"response_flags":"NR",'
+     '"connection_termination_details":"filter_chain_not_found","downstream_remote_address":"10.8.1.4:39012"}',
+     "config_change", "reporter", ""),
+    ("mesh.plaintext_refused", "[  5120.331214s]  INFO ThreadId(02) inbound:server{port=8080}: "
+     "linkerd_app_inbound::policy::tcp: Connection denied server.group=policy.linkerd.io server.kind=server "
+     "server.name=ledger-http tls=None(NoClientHello) client=10.8.1.4:39012", "config_change", "reporter", ""),
+    ("mesh.plaintext_refused", "[   88.100251s]  INFO ThreadId(01) inbound:server{port=8080}:rescue{client.addr="
+     "10.8.2.9:41822}: linkerd_app_inbound::policy::http: Request denied server.group=policy.linkerd.io "
+     "server.name=ledger-http tls=None(NoClientHello)", "config_change", "reporter", ""),
+    # Linkerd's proxy with JSON logs: the error it answers the denied client with
+    ("mesh.plaintext_refused", '{"timestamp":"[    61.204118s]","level":"INFO","fields":{"message":"Request failed",'
+     '"error":"unauthorized connection on server default:all-authenticated"},"target":'
+     '"linkerd_app_core::errors::respond"}', "config_change", "reporter", ""),
+    # Envoy's JSON access log carries the blackhole in the upstream cluster field
+    ("mesh.egress_blackholed", '{"upstream_cluster":"BlackHoleCluster","response_flags":"-","response_code":502,'
+     '"authority":"api.partner.example:443"}', "network_policy_block", "reporter", ""),
     ("mesh.egress_blackholed", '[2027-01-23T10:03:11.448Z] "- - -" 0 UH - - "-" 0 0 0 - "-" "-" "-" "-" "-" '
      "BlackHoleCluster - 104.18.22.61:443 10.60.3.27:44810 - -", "network_policy_block", "reporter", ""),
     ("volume.ownership_slow", "Jan 25 09:20:14 ip-10-9-3-66 kubelet[2311]: W0125 09:20:14.553120 2311 volume_linux.go:49]"

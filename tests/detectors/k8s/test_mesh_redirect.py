@@ -51,7 +51,9 @@ def test_the_tables_hold_the_meshes_redirect_and_proxy_containers() -> None:
 
 
 def test_an_init_container_behind_a_redirect_whose_proxy_has_not_started_is_the_workloads_mesh_setting() -> None:
-    for redirect, proxy in (("istio-init", "istio-proxy"), ("linkerd-init", "linkerd-proxy")):
+    for redirect, proxy in (("istio-init", "istio-proxy"), ("linkerd-init", "linkerd-proxy"),
+                            # the meshes' CNI plugins redirect before the init containers and validate it in one
+                            ("istio-validation", "istio-proxy"), ("linkerd-network-validator", "linkerd-proxy")):
         text = POD.format(redirect=redirect, proxy=proxy, proxy_state="Waiting\n      Reason:       PodInitializing")
         assert "config_change" in _kinds(text), redirect
 

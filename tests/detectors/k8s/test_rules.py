@@ -459,3 +459,45 @@ def test_azures_authorization_refusal_is_the_provisioners_identity() -> None:
                "'/subscriptions/x'\"}}")
     rule = match_rule("event", "ProvisioningFailed", message)
     assert rule is not None and (rule.id, rule.blame) == ("volume.provisioner_refused", "provisioner")
+
+
+
+# the provisioner's identity refused as GCE's, Azure's and vSphere's drivers and their identity providers word it
+PROVISIONER_REFUSALS = [
+    'failed to provision volume with StorageClass "standard-rwo": rpc error: code = Internal desc = CreateVolume '
+    "failed to create single zonal disk pvc-71c4: googleapi: Error 403: Required 'compute.disks.create' permission for "
+    "'projects/p1/zones/us-east1-b/disks/pvc-71c4', forbidden",
+    'failed to provision volume with StorageClass "premium": rpc error: code = PermissionDenied desc = caller lacks '
+    "permission on the disk resource group",
+    "failed to provision volume: retrieving token: AADSTS70021: No matching federated identity record found for "
+    "presented assertion.",
+    "failed to provision volume: metadata: Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it "
+    "may not exist).",
+    'failed to provision volume with StorageClass "vsan": rpc error: code = Internal desc = failed to create volume. '
+    "Error: ServerFaultCode: NoPermission",
+    "failed to provision volume: googleapi: Error 403: Request had insufficient authentication scopes.",
+]
+
+
+@pytest.mark.parametrize("message", PROVISIONER_REFUSALS)
+def test_a_provisioner_refused_by_any_cloud_is_read_as_its_identity(message: str) -> None:
+    rule = match_rule("event", "ProvisioningFailed", message)
+    assert rule is not None and (rule.id, rule.kind, rule.blame) == ("volume.provisioner_refused", "config_change",
+                                                                     "provisioner")
+
+
+# a scaler's source refusing its credential, as other sources word it
+SCALER_REFUSALS = [
+    'error inspecting rabbitMQ: Exception (403) Reason: "ACCESS_REFUSED - Login was refused using authentication '
+    'mechanism PLAIN"',
+    "error getting queue length: InvalidClientTokenId: The security token included in the request is invalid.",
+    "error getting metric: azure queue: AuthenticationFailed: Server failed to authenticate the request.",
+    "error inspecting prometheus metrics: prometheus query api returned error. status: 401 response: Unauthorized",
+    "error getting subscription size: rpc error: code = PermissionDenied desc = The caller does not have permission",
+]
+
+
+@pytest.mark.parametrize("message", SCALER_REFUSALS)
+def test_a_scaler_refused_by_any_source_is_its_workloads_setting(message: str) -> None:
+    rule = match_rule("event", "KEDAScalerFailed", message)
+    assert rule is not None and (rule.id, rule.kind) == ("hpa.trigger_auth_refused", "config_change")

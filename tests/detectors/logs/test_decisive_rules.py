@@ -359,6 +359,13 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "alarm; Operating value: -18.4 dBm, Threshold value: -14.0 dBm", "hardware_error", "dist-sw1"),
     ("net.optic_degraded", "Apr  7 09:16:00 mx1 chassisd[2114]: xe-0/0/3: Receiver power low warning (-16.9 dBm)",
      "hardware_error", "mx1"),
+    # the same optic as other vendors print it
+    ("net.optic_degraded", "2026 Mar  4 02:10:11 leaf-07 %ETHPORT-3-IF_SFP_ALARM: Interface Ethernet1/49, Low Rx Power "
+     "Alarm", "hardware_error", "leaf-07"),
+    ("net.optic_degraded", "Mar  4 02:10:11 pe-2 chassis[311]: Port 1/1/3 SFF DDM (rx-power) low alarm set", "hardware_error",
+     "pe-2"),
+    ("net.optic_degraded", "Mar  4 02:10:11 acc-sw4 ddm[88]: Optical transceiver 1/0/25 RX power low alarm threshold exceeded.",
+     "hardware_error", "acc-sw4"),
     ("net.admin_down", "Oct 25 14:27:12 edge-1 40989: Oct 25 14:27:12.010 PDT: %BGP-5-ADJCHANGE: neighbor 4.53.144.9 "
      "Down Admin. shutdown", "config_change", "edge-1"),
     ("net.admin_down", "Dec  6 10:00:01 spine-1 bgpd[812]: %NOTIFICATION: sent to neighbor 10.0.0.2 6/2 "
@@ -419,6 +426,20 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "-- our covering prefix 198.51.100.0/22 origin AS64496", "packet_loss", "as64500"),
     ("net.prefix_hijack", "WARN more specific prefix detected: 198.51.100.0/24 origin AS64511, our covering prefix "
      "198.51.100.0/22", "packet_loss", "as64511"),
+    # a registration lapsed or held, as whois/RDAP and registrars print it
+    ("dns.delegation_changed", "whois shop.example: Domain Status: redemptionPeriod https://icann.org/epp#"
+     "redemptionPeriod", "dns_failure", None),
+    ("dns.delegation_changed", "rdap shop.example status=[pendingDelete] events=[expiration 2026-11-30]", "dns_failure",
+     None),
+    ("dns.delegation_changed", "Domain Status: inactive", "dns_failure", None),
+    ("dns.delegation_changed", "ALERT domain shop.example was suspended by the registrar (abuse report)", "dns_failure",
+     None),
+    # the same alert in BGPmon's fields and as a sub-prefix hijack
+    ("net.prefix_hijack", "Possible Prefix Hijack (Code: 11): more specific prefix detected 203.0.113.0/24 of your "
+     "prefix 203.0.112.0/22, Announced by: AS64511 (Example-Net) Upstream AS: AS64500 (TransitCo)", "packet_loss",
+     "as64500"),
+    ("net.prefix_hijack", "alert type=sub-prefix hijack prefix=203.0.113.0/24 monitored=203.0.112.0/22 "
+     "origin AS64511", "packet_loss", "as64511"),
     # a domain's delegation moved away at its registrar or registry, or held out of the zone
     ("dns.delegation_changed", "CHANGED shop.example NS ns1.good-dns.net,ns2.good-dns.net -> ns1.other.com,ns2.other.com",
      "dns_failure", None),
@@ -485,6 +506,8 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("net.optic_degraded", "Apr  7 09:30:00 dist-sw1 512090: %SFF8472-5-THRESHOLD_VIOLATION_CLEARED: Te1/0/24: Rx "
      "power low alarm cleared"),
 
+    ("net.optic_degraded", "Mar  4 02:40:11 acc-sw4 Optical transceiver 1/0/25 RX power low alarm threshold exceeding "
+     "back to normal."),
     ("net.admin_down", "Oct 25 14:27:12 edge-1 40990: %LINK-3-UPDOWN: Interface GigabitEthernet0/2, changed state to "
      "down"),
     # a Cease the neighbour sent us is the neighbour's doing, not our operator's change
@@ -525,6 +548,8 @@ NEAR_MISSES: list[tuple[str, str]] = [
     # a transfer lock is no hold, a resolver's configured nameservers are no delegation
     ("dns.delegation_changed", "check shop.example NS=ns1.good-dns.net status=clientTransferProhibited ok"),
     ("dns.delegation_changed", "systemd-resolved: using nameservers 10.0.0.2 10.0.0.3"),
+    ("dns.delegation_changed", "Domain Status: clientDeleteProhibited https://icann.org/epp#clientDeleteProhibited"),
+    ("dns.delegation_changed", "user account jdoe suspended by the admin"),
 ]
 
 
