@@ -347,8 +347,21 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("db.failover", "decisive", "db_down", 0.6, "peer",
          r"promoted self to leader|received promote request|promoting standby|\bFailover to\b|"
          r"failover (?:complete|completed|started|triggered|initiated)|\+switch-master|\+odown master|\+sdown master|"
+         r"Failover from (?:primary|master) node \S+ to replica node|"
          r"DeadMaster|transition to primary|Transition to PRIMARY|new primary elected",
          culprit_re=r"(?:switch-master|[os]down master) \S+ (?P<host>" + _H + r") \d+"),
+    # a Redis client writing to a node that a failover has just demoted: the datastore lost its primary
+    Rule("db.readonly_replica", "decisive", "db_down", 0.6, "self",
+         r"READONLY You can't write against a read only (?:replica|slave)", role="database"),
+    # libmemcached (PHP Memcached, pylibmc) disabling a cache server after failures: that server is lost
+    Rule("db.cache_server_failed", "decisive", "db_down", 0.6, "peer",
+         r"SERVER HAS FAILED AND IS DISABLED UNTIL TIMED RETRY|SERVER IS MARKED DEAD",
+         hint=("server has failed and is disabled", "server is marked dead")),
+    # a queue consumer that stopped reading (cancelled by the broker, no consumer left on its queue): its queue backs up
+    Rule("queue.consumer_stopped", "decisive", "queue_backlog", 0.6, "self",
+         r"\bconsumer (?:stopped|cancelled|canceled)\b|consumer cancel(?:led|ed)? by (?:the )?broker|"
+         r"no active consumers? (?:on|for) queue|basic\.cancel received",
+         hint=("consumer", "basic.cancel")),
     Rule("db.auth_failed", "decisive", "config_change", 0.6, "self",
          r"password authentication failed for user|Access denied for user '[^']*'@|SASL authentication failed|"
          r"NOAUTH Authentication required|WRONGPASS|Login failed for user '"),

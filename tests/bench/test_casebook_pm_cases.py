@@ -22,7 +22,7 @@ CASES_DIR = Path(__file__).resolve().parents[2] / "bench" / "casebook" / "cases"
 CASES = sorted((p for p in CASES_DIR.glob("pm-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
 CASE_NAME = re.compile(r"^pm-(?P<n>\d{2,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-MIN_CASES = 395
+MIN_CASES = 415
 MIN_COMPANIES = 40
 # 2 of the first 49 cases, 3 of 73 after the second batch (pm-50..73) and of 99 after the third (pm-74..99)
 MAX_CASES_PER_COMPANY = 3
@@ -311,3 +311,19 @@ def test_eighteenth_batch_is_new_and_aimed_at_services_and_data() -> None:
     for category in ("database", "tls", "dns", "capacity", "deploy", "dependency"):
         assert categories[category] >= 1, category
     assert len({t["root_cause_kind"] for t in truths}) >= 8
+
+
+def test_nineteenth_batch_is_complete_balanced_and_cross_cutting() -> None:
+    """pm-396..415: twenty cases, ten dev and ten test, on the cross-cutting failures an on-call engineer meets
+    (identity and secrets, queues and consumers, providers and cloud regions, observability backends, release and
+    infrastructure changes, scheduled jobs and time, caches), over at least fifteen companies none of which an
+    earlier batch (pm-01..355) used, alerts from at least five vendors, at least six categories and seven kinds, and
+    every bundle with a change or note on a component other than the truth's (a red herring)."""
+    truths = _batch_truths(396, 415, min_companies=15, new_after=355)
+    assert len({t["category"] for t in truths}) >= 6
+    assert len({t["root_cause_kind"] for t in truths}) >= 7
+    batch = [c for c in CASES if 396 <= _number(c) <= 415]
+    for case in batch:
+        truth = _truth(case)
+        events = [json.loads(line) for line in (case / "events.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        assert any(e["service"] != truth["root_cause_service"] for e in events), case.name

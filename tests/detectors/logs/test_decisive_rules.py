@@ -153,6 +153,19 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "db_down", "10.0.0.5"),
     ("db.failover", "2024-03-01 12:00:03,455 INFO: promoted self to leader by acquiring session lock", "db_down",
      None),
+    ("db.failover", "Failover from primary node cache-0001-001 to replica node cache-0001-002 completed", "db_down",
+     None),
+    ("db.readonly_replica", "redis.exceptions.ReadOnlyError: READONLY You can't write against a read only replica.",
+     "db_down", None),
+    ("db.cache_server_failed", "PHP Warning:  Memcached::get(): SERVER HAS FAILED AND IS DISABLED UNTIL TIMED RETRY "
+     "(cache-3:11211)", "db_down", "cache-3"),
+    ("db.cache_server_failed", "pylibmc.Error: error 35 from memcached_get: SERVER IS MARKED DEAD", "db_down",
+     None),
+    ("queue.consumer_stopped", "consumer channel closed by broker: PRECONDITION_FAILED - delivery acknowledgement "
+     "timed out; consumer stopped", "queue_backlog", None),
+    ("queue.consumer_stopped", "WARN no active consumer on queue orders.created, reconnect disabled", "queue_backlog",
+     None),
+    ("queue.consumer_stopped", "Consumer cancelled by broker: queue 'emails' was deleted", "queue_backlog", None),
     ("db.auth_failed", 'FATAL:  password authentication failed for user "orders"', "config_change", None),
     ("pool.threads", "java.util.concurrent.RejectedExecutionException: Task java.util.concurrent.FutureTask@5a1c "
      "rejected from java.util.concurrent.ThreadPoolExecutor@3e2f[Running, pool size = 200, active threads = 200, "
@@ -452,6 +465,9 @@ ROWS: list[tuple[str, str, str, str | None]] = [
 
 # Lines that look like a rule's but must not fire it: (rule id that must stay silent, line).
 NEAR_MISSES: list[tuple[str, str]] = [
+    # a consumer that started, or a queue that has consumers again, is no stopped consumer
+    ("queue.consumer_stopped", "consumer started on queue orders.created (prefetch 50)"),
+    ("queue.consumer_stopped", "queue orders.created: 4 active consumers"),
     # the caller's own mistake (a 4xx) is no failure of the provider's; a server error naming no provider is too weak
     ("provider.server_error", "An error occurred (ValidationException) when calling the PutItem operation: One or more "
      "parameter values were invalid"),
