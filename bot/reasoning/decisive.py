@@ -1202,14 +1202,15 @@ def support(signals: Iterable[Signal]) -> dict[tuple[str, str], float]:
 # (cause, effect): when a service shows the cause on its own evidence (a detector named it) and a decisive
 # finding of the effect, the cause explains the effect, inherits its support and the effect keeps less of it: a heap that grew for hours
 # before the OOM kill is a leak, not just an OOM; threads blocked on each other's locks are why a liveness probe times
-# out; a node whose own NIC link went down is NotReady because it is cut off; a database that reached a limit of its
+# out; a node whose own NIC link went down is NotReady because it is cut off (and one whose kernel reports its
+# CPUs or tasks stuck because of that); a database that reached a limit of its
 # own host (its open-file table, a quota) and then aborted and restarted is down because of that limit; a process
 # whose volume is full cannot write and exits, so a full disk is why it crash-loops (or, for a database, is down).
 # The cause may also be named by the words of an alert on that service (its monitoring measured it: a volume-filling
 # alert on the database that then crash-loops), not only by a detector.
 EXPLAINS: tuple[tuple[str, str], ...] = (
     ("memory_leak", "oom_kill"), ("deadlock", "thread_pool_exhaustion"), ("network_partition", "node_failure"),
-    ("oom_kill", "node_failure"),
+    ("oom_kill", "node_failure"), ("hardware_error", "node_failure"),
     ("resource_quota", "db_down"), ("disk_full", "crash_loop"), ("disk_full", "db_down"),
     # a name server OOM-killed stops answering: what its callers report of it (lookups timing out) is the kill's
     ("oom_kill", "dns_failure"))

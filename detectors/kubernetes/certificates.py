@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.domain import Evidence, EvidenceType, KubeText, Signal, SignalSource, stable_hash
 from detectors.kubernetes.parse import split_commands
@@ -42,6 +43,13 @@ _YAML_SECRET = re.compile(r"^\s*secretName:\s*[\"']?(?P<secret>[\w.-]+)", re.M)
 _LABEL = re.compile(r"\b(?:app\.kubernetes\.io/(?:name|instance)|app)[=:]\s*[\"']?(?P<value>[a-z0-9][\w.-]*)")
 # a row naming the Certificate: an event (``certificate/x``, reason Expired) or ``get certificate -o wide``
 _EVENT_ROW = re.compile(r"\bcertificate(?:\.cert-manager\.io)?/(?P<name>[\w.-]+)\s")
+# the end of the certificate in the secret, as the Certificate's status gives it (describe's ``Not After``, the
+# YAML's ``notAfter``, or a ``-o jsonpath='{.status.notAfter}'`` of a named Certificate): before the incident's
+# time, the certificate has run out whatever its Ready condition's message says (a renewal still retrying)
+_NOT_AFTER = re.compile(r"^\s*(?:Not After:|notAfter:)\s*[\"']?(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", re.M)
+_JSONPATH_CERT = re.compile(r"\bget\s+certificates?(?:\.cert-manager\.io)?\s+(?P<name>[a-z0-9][\w.-]*)\b.*"
+                            r"jsonpath=\S*\.status\.notAfter")
+_BARE_TS = re.compile(r"^\s*(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\s*$", re.M)
 _TABLE_ROW = re.compile(r"^(?:certificate(?:\.cert-manager\.io)?/)?(?P<name>[\w.-]+)\s+(?:True|False)\s+"
                         r"(?P<secret>[\w.-]+)\s")
 
@@ -68,13 +76,25 @@ def _status(text: str) -> tuple[str, float, str] | None:
     return None
 
 
-def _object_status(segment: str) -> CertificateStatus | None:
+def _ran_out(text: str, now: datetime | None, pattern: re.Pattern[str] = _NOT_AFTER) -> tuple[str, float, str] | None:
+    """The certificate's end as its status prints it, when that is before ``now`` (the incident's time)."""
+    found = pattern.search(text) if now is not None else None
+    if found is None or now is None:
+        return None
+    end = datetime.fromisoformat(found.group("ts").replace("Z", "+00:00"))
+    moment = now if now.tzinfo is not None else now.replace(tzinfo=end.tzinfo)
+    if end > moment:
+        return None
+    return "certificate_expired", 0.8, f"notAfter {found.group('ts')} (before {moment:%Y-%m-%dT%H:%M:%SZ})"
+
+
+def _object_status(segment: str, now: datetime | None = None) -> CertificateStatus | None:
     """A describe or YAML of one Certificate whose status says it failed."""
     described = _DESCRIBE_KIND.search(segment) and _DESCRIBE_API.search(segment)
     yamled = _YAML_KIND.search(segment) and _YAML_API.search(segment)
     if not (described or yamled):
         return None
-    status = _status(segment)
+    status = _status(segment) or _ran_out(segment, now)
     name = (_DESCRIBE_NAME if described else _YAML_NAME).search(segment)
     if status is None or name is None:
         return None
@@ -103,11 +123,15 @@ def _row_statuses(segment: str) -> list[CertificateStatus]:
     return out
 
 
-def failed_certificates(kube_texts: list[KubeText]) -> list[CertificateStatus]:
+def failed_certificates(kube_texts: list[KubeText], now: datetime | None = None) -> list[CertificateStatus]:
     out: list[CertificateStatus] = []
     for item in kube_texts:
-        for _command, segment in split_commands(clean(item.text)):
-            found = _object_status(segment)
+        for command, segment in split_commands(clean(item.text)):
+            found = _object_status(segment, now)
+            named = _JSONPATH_CERT.search(command) if found is None else None
+            ran_out = _ran_out(segment, now, _BARE_TS) if named else None
+            if named and ran_out:
+                found = CertificateStatus(name=named.group("name"), kind=ran_out[0], score=ran_out[1], line=ran_out[2])
             out.extend([found] if found is not None else _row_statuses(segment))
     return out
 
@@ -135,10 +159,11 @@ def certificate_owner(cert: CertificateStatus, known: set[str], secret_owner: Ca
 
 
 def certificate_signals(kube_texts: list[KubeText], known: set[str],
-                        secret_owner: Callable[[str], str]) -> list[Signal]:
-    """One decisive signal per (owner, kind) from the Certificates whose status says they failed."""
+                        secret_owner: Callable[[str], str], now: datetime | None = None) -> list[Signal]:
+    """One decisive signal per (owner, kind) from the Certificates whose status says they failed, or whose end
+    (``notAfter``) is before ``now``, the incident's time."""
     grouped: dict[tuple[str, str], list[CertificateStatus]] = {}
-    for cert in failed_certificates(kube_texts):
+    for cert in failed_certificates(kube_texts, now):
         owner = certificate_owner(cert, known, secret_owner)
         if owner:
             grouped.setdefault((owner, cert.kind), []).append(cert)

@@ -150,7 +150,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     said.extend(target_port_signals(context.kubernetes, context.logs))
     said.extend(timeout_cut_signals(context.events, context.logs))
     said.extend(certificate_signals(context.kubernetes, {*resolver.workloads(), *_topology_names(context)},
-                                    lambda secret: owner_of(owners, secret)))
+                                    lambda secret: owner_of(owners, secret), context.alert_time))
     if not (findings.events or findings.pods or findings.nodes or findings.rollouts or findings.policies):
         said.extend(_throttling_signals([], resolver, context))
         return sorted(_with_pid_pressure(said, set()), key=lambda s: s.score, reverse=True)
@@ -196,8 +196,9 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
 
 # a node agent's own failure that says why the node is NotReady and names another kind than the state (its runtime or
 # kubelet refusing the node's configuration). A kernel OOM kill of the agent keeps the state beside it: both name the
-# node, and the state then supports the node's own finding (a kubelet killed by the kernel)
-NOT_READY_CAUSES = frozenset({"node.agent_config_refused"})
+# node, and the state then supports the node's own finding (a kubelet killed by the kernel); a kubelet whose clock
+# is behind refuses the API server's certificate as not yet valid and cannot post its status
+NOT_READY_CAUSES = frozenset({"node.agent_config_refused", "host.clock_behind"})
 
 
 def _without_explained_not_ready(signals: list[Signal], said: list[Signal]) -> list[Signal]:

@@ -47,6 +47,9 @@ class LineRule:
     pattern: str
     culprit: str = ""
     yields: bool = False  # a reading of last resort: dropped when the same component has another finding
+    # kinds of findings elsewhere that this one explains (``attributes["explains"]``, reasoning's
+    # ``with_explanations``): a device plugin that advertises no devices is why GPU pods find no room
+    explains: tuple[str, ...] = ()
     # the component's own setup failing: what to fix is what its latest change changed (``kind_of_own_setup``)
     by_change: bool = False
     # lower-case words of which every line the pattern matches holds one: a substring test per row is far cheaper
@@ -92,6 +95,41 @@ LINE_RULES: tuple[LineRule, ...] = (
     LineRule("kubelet.serving_cert_expired", "certificate_expired", "node", 0.8,
              r"Failed to scrape node.{0,400}x509: certificate has expired",
              needs=("certificate has expired",)),
+    # metrics-server that cannot reach or verify the kubelets for its own settings (``--kubelet-insecure-tls``
+    # dropped while the kubelets serve self-signed certificates without IP SANs; ``--kubelet-preferred-address-types``
+    # by host name while node names do not resolve): the kubelets are fine, metrics-server's flags are what changed
+    LineRule("metrics.scrape_settings", "config_change", "self", 0.8,
+             r"Failed to scrape node.{0,400}(?:doesn't contain any IP SANs|"
+             r"dial tcp: lookup \S+ on \S+: no such host)",
+             needs=("ip sans", "no such host")),
+    # a node autoscaler removing nodes for their low use (Karpenter's consolidation, the cluster autoscaler's
+    # scale-down) evicts what runs there; right after a change of its own settings, that change is what evicts
+    LineRule("autoscaler.consolidating", "config_change", "self", 0.75,
+             r"\"message\":\"disrupting node(?:\(s\)|claim\(s\))?\".{0,200}\"reason\":\"underutilized\"|"
+             r"disrupting nodeclaim\(s\) via (?:delete|replace).{0,80}(?:underutilized|consolidation)|"
+             r"Scale-down: removing (?:empty )?node \S+",
+             by_change=True, needs=("underutilized", "consolidation", "scale-down: removing")),
+    # a GPU device plugin that finds no devices it can serve (it cannot load NVML): the node advertises none, and
+    # the GPU pods' lack of room (``Insufficient nvidia.com/gpu``) is its effect; its latest change is the cause
+    LineRule("device_plugin.no_devices", "bad_deploy", "self", 0.8,
+             r"No devices found\. Waiting indefinitely|Incompatible platform detected|"
+             r"could not load NVML library|Failed to initialize NVML",
+             by_change=True, explains=("resource_quota",),
+             needs=("no devices found", "incompatible platform", "nvml")),
+    # a secrets operator that cannot produce the Secrets it manages (Sealed Secrets without the key a SealedSecret
+    # was sealed with; External Secrets refused by its provider): the workloads' missing Secret (``secret "x" not
+    # found``) is its effect, and the operator's own key or identity is what changed
+    LineRule("secrets_operator.cannot_sync", "config_change", "self", 0.85,
+             r"no key could decrypt secret|could not get secret data from provider|\bSecretSyncedError\b",
+             explains=("config_change",),
+             needs=("no key could decrypt", "could not get secret data", "secretsyncederror")),
+    # a host whose clock is behind: a certificate valid from a time its clock has not reached (Go's ``current time
+    # X is before Y``, the JDK's ``CertificateNotYetValidException``); nothing expired, the host's time is wrong,
+    # and its latest change (a time source removed) is the cause
+    LineRule("host.clock_behind", "config_change", "host", 0.8,
+             r"certificate has expired or is not yet valid: current time \S+ is before \S+|"
+             r"CertificateNotYetValidException",
+             by_change=True, needs=("is before", "notyetvalid")),
     LineRule("kubelet.no_serving_cert", "certificate_expired", "host", 0.7,
              r"no serving certificate available for the kubelet|"
              r"kubelet-serving: Failed while requesting a signed certificate",
@@ -362,6 +400,8 @@ def _signal(rule: LineRule, target: str, reporter: str, lines: list[str]) -> Sig
                 for line in lines[:MAX_EVIDENCE]]
     attributes: dict[str, object] = {"decisive": True, "rule": rule.id, "count": len(lines), "blame": rule.blame,
                                      "message": lines[0][:500]}
+    if rule.explains:
+        attributes["explains"] = list(rule.explains)
     if rule.blame == "named":
         attributes["culprit"] = target
     elif target != reporter:

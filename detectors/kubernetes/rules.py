@@ -122,6 +122,10 @@ RULES: tuple[Rule, ...] = (
     # (written without its unit, ``768`` bytes, or in milli-units, ``300m``): the spec is malformed, not the program
     Rule("start.memory_limit_too_low", ST, START, "config_change", "workload", 0.85,
          r"container init was OOM-killed \(memory limit too low\?\)"),
+    # a Windows image built for another Windows version than the node's (process isolation needs the host's
+    # build): the image is wrong for the nodes, like an image without the node's architecture
+    Rule("start.windows_os_mismatch", ST, START, "bad_deploy", "workload", 0.85,
+         r"container operating system does not match the host operating system"),
     Rule("start.exec", ST, START, "bad_deploy", "workload", 0.8, _EXEC),
     Rule("start.no_command", ST, START, "bad_deploy", "workload", 0.75, r"no command specified"),
     Rule("start.create_default", ST, ("CreateContainerError",), "config_change", "workload", 0.5),
@@ -312,6 +316,14 @@ RULES: tuple[Rule, ...] = (
     Rule("taint.network", (TAINT,), ("node.kubernetes.io/network-unavailable",), "node_failure", "node", 0.7),
     Rule("taint.pid", (TAINT,), ("node.kubernetes.io/pid-pressure",), "resource_quota", "node", 0.55),
     # ---- autoscaling --------------------------------------------------------------------------------------------
+    # the node autoscaler will not or cannot add the nodes the pods need: a configured ceiling (cluster autoscaler's
+    # max node group size, a Karpenter NodePool's limits) or the cloud out of the instance type (a scale-up that
+    # failed and is backed off, EC2's InsufficientInstanceCapacity, GCE's ZONE_RESOURCE_POOL_EXHAUSTED)
+    Rule("scale.nodes_refused", EV, ("NotTriggerScaleUp", "FailedScheduling", "FailedToScaleUpGroup",
+                                     "FailedLaunch", "InsufficientCapacityError"), "resource_quota", "workload", 0.75,
+         r"max node group size reached|in backoff after failed scale-up|exceed limits for nodepool|"
+         r"InsufficientInstanceCapacity|insufficient capacity|ZONE_RESOURCE_POOL_EXHAUSTED|"
+         r"do not have sufficient \S+ capacity"),
     Rule("hpa.max_replicas", EV, ("ScalingLimited", "TooManyReplicas"), "traffic_spike", "workload", 0.6,
          r"more than the maximum|maximum replica count|^$"),
     Rule("hpa.rescale_up", EV, ("SuccessfulRescale",), "traffic_spike", "workload", 0.45, r"above target"),

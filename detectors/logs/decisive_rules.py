@@ -235,7 +235,8 @@ CONNECT_RULES: tuple[Rule, ...] = (
          hint=("clienthold", "serverhold", "nameserver", "name server", "ns ", "ns:", "ns=", "delegation",
                "redemptionperiod", "pendingdelete", "domain status", "suspended by")),
     Rule("tls.expired", "decisive", "certificate_expired", 0.9, "peer",
-         r"certificate has expired|certificate expired|CERT_HAS_EXPIRED|CertificateExpiredException|"
+         # Go's wording for both; a time before the certificate's start is the reader's clock, not an expiry
+         r"certificate has expired(?! or is not yet valid: current time \S+ is before)|certificate expired|CERT_HAS_EXPIRED|CertificateExpiredException|"
          r"certificate is not yet valid|CertPathValidatorException: validity check failed|"
          r"SEC_ERROR_EXPIRED(?:_ISSUER)?_CERTIFICATE|ERR_CERT_DATE_INVALID|CERT_E_EXPIRED|"
          r"RemoteCertificateChainErrors.{0,80}NotTimeValid|\bNotTimeValid\b|The certificate chain (?:has )?expired|"

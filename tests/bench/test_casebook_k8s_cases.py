@@ -26,7 +26,7 @@ TABLE_ROW = re.compile(
     r"\| (?P<split>dev|test) \| (?P<source>\S+) \|",
     re.MULTILINE,
 )
-MIN_CASES = 333
+MIN_CASES = 353
 FIRST_DOCUMENTED = 51
 
 
@@ -105,3 +105,25 @@ def test_fourteenth_batch_is_complete_balanced_and_on_workload_lifecycle() -> No
         assert any((case / "kubernetes").glob("*.txt")), case.name
         rows = [json.loads(line) for line in (case / "events.jsonl").read_text(encoding="utf-8").splitlines()]
         assert any(r["service"] != truth["root_cause_service"] for r in rows), case.name
+
+
+def test_fifteenth_batch_twins_on_nodes_runtimes_and_add_ons() -> None:
+    """k8s-334..353: twenty cases written as twins (2k test, 2k+1 dev) on nodes, runtimes and cluster add-ons: each
+    pair shares category and kind under different names, every case has raw kubectl output under kubernetes/ and a
+    change or note on a component other than the truth's (a red herring), and the batch spans at least five kinds
+    and eight documented sources."""
+    batch = {_number(c): c for c in CASES if 334 <= _number(c) <= 353}
+    assert sorted(batch) == list(range(334, 354))
+    truths = {n: json.loads((c / "truth.json").read_text(encoding="utf-8")) for n, c in batch.items()}
+    for test_n in range(334, 354, 2):
+        test, dev = truths[test_n], truths[test_n + 1]
+        assert (test["split"], dev["split"]) == ("test", "dev"), test_n
+        assert (test["category"], test["root_cause_kind"]) == (dev["category"], dev["root_cause_kind"]), test_n
+        assert batch[test_n].name.split("-", 2)[2] != batch[test_n + 1].name.split("-", 2)[2]
+        assert test["source"] == dev["source"] == "kubernetes"
+    assert len({t["root_cause_kind"] for t in truths.values()}) >= 5
+    assert len({t["modelled_on"] for t in truths.values()}) >= 8
+    for n, case in batch.items():
+        assert any((case / "kubernetes").glob("*.txt")), case.name
+        rows = [json.loads(line) for line in (case / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert any(r["service"] != truths[n]["root_cause_service"] for r in rows), case.name

@@ -1035,3 +1035,21 @@ def test_a_workload_told_its_own_members_names_do_not_exist_is_its_own_spec_not_
     member = _decisive("mongo", "dns_failure", 0.85, "dns")
     member.attributes.update({"rule": "dns.nxdomain", "looked_up": "mongo-1.mongo.catalog.svc"})
     assert ("mongo", "config_change") not in set(support(retarget([stuck, member], ["mongo", "coredns"])))
+
+
+def test_a_nodes_own_kernel_report_explains_its_not_ready() -> None:
+    # the kernel says the node's CPUs or tasks are stuck (KernelDeadlock, a soft lockup): that is why it is NotReady
+    signals = [_decisive("node-7", "node_failure", 0.85), _decisive("node-7", "hardware_error", 0.7)]
+    explained = with_explanations(support(signals), signals)
+    assert explained[("node-7", "hardware_error")] == 0.85
+    assert explained[("node-7", "node_failure")] < 0.85
+
+
+def test_a_finding_that_names_its_effects_takes_their_support() -> None:
+    # a device plugin serving no devices explains the GPU pods' lack of room elsewhere (``attributes["explains"]``)
+    plugin = _decisive("nvidia-device-plugin", "bad_deploy", 0.8)
+    plugin = plugin.model_copy(update={"attributes": {**plugin.attributes, "explains": ["resource_quota"]}})
+    signals = [_decisive("video-inference", "resource_quota", 0.9), plugin]
+    explained = with_explanations(support(signals), signals)
+    assert explained[("nvidia-device-plugin", "bad_deploy")] == 0.9
+    assert explained[("video-inference", "resource_quota")] < 0.8

@@ -177,6 +177,48 @@ CASES: list[tuple[str, str, str, str, str]] = [
      " Setting volume ownership for /var/lib/kubelet/pods/3c9e1a7d-5b2f-4e80-9d14-6a0c8b7e2f51/volumes/kubernetes.io~csi/"
      "pvc-5e1a/mount and fsGroup set. If the volume has a lot of files then setting volume ownership could be slow, see "
      "https://github.com/kubernetes/kubernetes/issues/69699", "config_change", "artifact-store", ""),
+    # metrics-server's scrapes failing for its own flags: no --kubelet-insecure-tls, or node names that do not resolve
+    ("metrics.scrape_settings", 'E0318 12:20:41.118202 1 scraper.go:149] "Failed to scrape node" err="Get '
+     '\\"https://10.1.3.17:10250/metrics/resource\\": tls: failed to verify certificate: x509: cannot validate '
+     'certificate for 10.1.3.17 because it doesn\'t contain any IP SANs" node="wrk-1"', "config_change", "reporter", ""),
+    ("metrics.scrape_settings", 'E1101 08:00:02.441201 1 scraper.go:149] "Failed to scrape node" err="Get '
+     '\\"https://pool-a-7qz:10250/metrics/resource\\": dial tcp: lookup pool-a-7qz on 10.8.0.10:53: no such host" '
+     'node="pool-a-7qz"', "config_change", "reporter", ""),
+    # a node autoscaler removing nodes for their low use: Karpenter (v1 and older wording), the cluster autoscaler
+    ("autoscaler.consolidating", '{"level":"INFO","time":"2027-03-20T02:42:10.118Z","logger":"controller","message":'
+     '"disrupting node(s)","controller":"disruption","reason":"underutilized","decision":"delete"}', "config_change",
+     "reporter", ""),
+    ("autoscaler.consolidating", '2024-05-02T10:01:12.511Z INFO controller.disruption disrupting nodeclaim(s) via '
+     'replace, terminating 1 nodes (4 pods) ip-10-1-2-3/m5.large/spot and replacing with ... Consolidation',
+     "config_change", "reporter", ""),
+    ("autoscaler.consolidating", "I0319 20:51:40.110233 1 actuator.go:161] Scale-down: removing node ip-10-9-5-12."
+     "ec2.internal, utilization: {0.78 0.70 0 cpu 0.78}, pods to reschedule: web-1", "config_change", "reporter", ""),
+    ("autoscaler.consolidating", "I0101 01:00:00.000000 1 scale_down.go:1102] Scale-down: removing empty node "
+     "gke-pool-b-9k2x", "config_change", "reporter", ""),
+    # a GPU device plugin that serves no devices
+    ("device_plugin.no_devices", "I0307 09:41:12.442412 1 main.go:346] No devices found. Waiting indefinitely.",
+     "bad_deploy", "reporter", ""),
+    ("device_plugin.no_devices", "E0307 09:41:12.442371 1 factory.go:112] Incompatible platform detected",
+     "bad_deploy", "reporter", ""),
+    ("device_plugin.no_devices", "I0307 09:41:12.442339 1 factory.go:104] Detected non-NVML platform: could not load "
+     "NVML library: libnvidia-ml.so.1: cannot open shared object file", "bad_deploy", "reporter", ""),
+    ("device_plugin.no_devices", "2023/10/01 10:00:00 Failed to initialize NVML: Driver/library version mismatch",
+     "bad_deploy", "reporter", ""),
+    # a secrets operator that cannot produce its Secrets
+    ("secrets_operator.cannot_sync", "2027/03/14 10:25:31 Error updating payouts/psp-key, giving up: no key could "
+     "decrypt secret (psp_private_key)", "config_change", "reporter", ""),
+    ("secrets_operator.cannot_sync", '{"level":"error","msg":"error processing spec.data[0] (key: prod/db), err: '
+     'could not get secret data from provider","ExternalSecret":"orders/orders-db"}', "config_change", "reporter", ""),
+    ("secrets_operator.cannot_sync", "orders-db   aws-secretsmanager   15m   SecretSyncedError   False",
+     "config_change", "reporter", ""),
+    # a clock behind: Go's wording with the time before the certificate's start, the JDK's exception
+    ("host.clock_behind", "Mar 05 07:33:10 wrk-c-14 kubelet[1187]: E0305 07:33:10.204871 1187 kubelet_node_status.go:96] "
+     '"Unable to register node with API server" err="tls: failed to verify certificate: x509: certificate has expired or '
+     'is not yet valid: current time 2027-03-05T07:33:10Z is before 2027-03-05T08:06:52Z"', "config_change", "wrk-c-14",
+     ""),
+    ("host.clock_behind", "javax.net.ssl.SSLHandshakeException: PKIX path validation failed: "
+     "java.security.cert.CertificateNotYetValidException: NotBefore: Fri Mar 05 08:06:52 UTC 2027", "config_change",
+     "reporter", ""),
 ]
 
 

@@ -255,6 +255,11 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      "authorized to perform this operation.", None, "config_change", "provisioner"),
     ("cronjob.pile_up", "event", "JobsPileUp", "8 Jobs of the CronJob active at once (concurrencyPolicy Allow): its "
      "runs overlap and pile up", None, "config_change", "workload"),
+    ("start.windows_os_mismatch", "event", "Failed", "Error: failed to create containerd task: failed to create shim "
+     "task: hcs::CreateComputeSystem 8f1d2c7a3b: The container operating system does not match the host operating "
+     "system.: unknown", None, "bad_deploy", "workload"),
+    ("scale.nodes_refused", "event", "NotTriggerScaleUp", "pod didn't trigger scale-up: 1 in backoff after failed "
+     "scale-up, 2 node(s) didn't match Pod's node affinity/selector", None, "resource_quota", "workload"),
 ]
 
 
@@ -461,7 +466,6 @@ def test_azures_authorization_refusal_is_the_provisioners_identity() -> None:
     assert rule is not None and (rule.id, rule.blame) == ("volume.provisioner_refused", "provisioner")
 
 
-
 # the provisioner's identity refused as GCE's, Azure's and vSphere's drivers and their identity providers word it
 PROVISIONER_REFUSALS = [
     'failed to provision volume with StorageClass "standard-rwo": rpc error: code = Internal desc = CreateVolume '
@@ -501,3 +505,21 @@ SCALER_REFUSALS = [
 def test_a_scaler_refused_by_any_source_is_its_workloads_setting(message: str) -> None:
     rule = match_rule("event", "KEDAScalerFailed", message)
     assert rule is not None and (rule.id, rule.kind) == ("hpa.trigger_auth_refused", "config_change")
+
+
+@pytest.mark.parametrize(("on", "reason", "message", "rule_id"), [
+    # a Windows image for another Windows version than the node's, as the waiting state says it
+    ("waiting", "CreateContainerError", "hcs::CreateComputeSystem abc: The container operating system does not match "
+     "the host operating system.", "start.windows_os_mismatch"),
+    # nodes the autoscaler will not or cannot add: a ceiling, or the cloud out of the instance type (AWS, GCE)
+    ("event", "NotTriggerScaleUp", "pod didn't trigger scale-up: 1 max node group size reached", "scale.nodes_refused"),
+    ("event", "FailedToScaleUpGroup", "Scale-up failed for group eks-g5-7cc4: Could not launch On-Demand Instances. "
+     "InsufficientInstanceCapacity - We currently do not have sufficient g5.2xlarge capacity in the Availability Zone "
+     "you requested (us-east-1c).", "scale.nodes_refused"),
+    ("event", "NotTriggerScaleUp", "pod didn't trigger scale-up: 1 in backoff after failed scale-up "
+     "(ZONE_RESOURCE_POOL_EXHAUSTED)", "scale.nodes_refused"),
+])
+def test_node_platform_and_capacity_variants_read_as_their_row(on: str, reason: str, message: str,
+                                                                rule_id: str) -> None:
+    rule = match_rule(on, reason, message, None)
+    assert rule is not None and rule.id == rule_id
