@@ -508,14 +508,19 @@ def _change_explains(scene: _Scene) -> None:
 def _first_seen_within(signal: Signal, start: datetime, window: timedelta) -> bool:
     """Whether the signal's template first appeared in its log (``first_seen``: the surge of a refusal that grew
     over an hour is dated by its window, later than its first line) between ``start`` and ``start + window``."""
+    seen = _first_seen(signal)
+    return seen is not None and timedelta(0) <= seen - start <= window
+
+
+def _first_seen(signal: Signal) -> datetime | None:
+    """The first line of a log template's signal in its whole log (``attributes["first_seen"]``), else None."""
     raw = signal.attributes.get("first_seen") if signal.attributes else None
     if not isinstance(raw, str):
-        return False
+        return None
     try:
-        seen = _aware(datetime.fromisoformat(raw))
+        return _aware(datetime.fromisoformat(raw))
     except ValueError:
-        return False
-    return seen is not None and timedelta(0) <= seen - start <= window
+        return None
 
 
 def _member_failures(scene: _Scene, change: Change) -> list[Signal]:
@@ -1010,16 +1015,7 @@ def _shifted_after(scene: _Scene, change: Change, until: datetime | None) -> boo
 def _dates_of(signal: Signal) -> list[datetime]:
     """When a signal began: its start, and for a log template also its first line in the whole log (``first_seen``:
     a template that repeats from one moment on is measured in a later window, but it is new from its first line)."""
-    dates = [t for t in (_aware(signal.started_at),) if t is not None]
-    raw = signal.attributes.get("first_seen") if signal.attributes else None
-    if isinstance(raw, str):
-        try:
-            seen = _aware(datetime.fromisoformat(raw))
-        except ValueError:
-            seen = None
-        if seen is not None:
-            dates.append(seen)
-    return dates
+    return [t for t in (_aware(signal.started_at), _first_seen(signal)) if t is not None]
 
 
 # what a change of a component cannot do to the components it calls: cut or slow a network path, break name

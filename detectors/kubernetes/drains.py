@@ -13,17 +13,15 @@ import re
 
 from bot.domain import Evidence, EvidenceType, KubeText, Signal, SignalSource, stable_hash
 from bot.domain.workloads import workload_of_pod
-from detectors.kubernetes.parse import split_commands
+from detectors.kubernetes.parse import all_namespaces, command_namespace, split_commands
 from detectors.kubernetes.text import clean
 
 SCORE = 0.7
 # kubectl drain's (and the tools that run it: kured, node upgrades) line per pod it evicts: ``evicting pod ns/name``
 _EVICTING = re.compile(r"\bevicting pod (?P<ns>[a-z0-9][\w.-]*)/(?P<pod>[a-z0-9][\w.-]*)")
 _PDB_COMMAND = re.compile(r"\bget\s+(?:pdb|poddisruptionbudgets?(?:\.policy)?)\b(?:.*?\s-n\s+(?P<ns>[\w.-]+))?")
-_NAMESPACE_FLAG = re.compile(r"(?:-n|--namespace)[ =](?P<ns>[\w.-]+)")
 _NONE_FOUND = re.compile(r"No resources found in (?P<ns>[\w.-]+) namespace")
 _PDB_HEADER = re.compile(r"^(?P<ns>NAMESPACE\s+)?NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\b")
-_ALL_NAMESPACES = re.compile(r"(?:^|\s)(?:-A|--all-namespaces)\b")
 # a listing of every namespace's budgets: a namespace it does not show has none
 EVERY_NAMESPACE = "*"
 
@@ -36,16 +34,15 @@ def budgets_listed(kube_texts: list[KubeText]) -> dict[str, set[str]]:
         for command, segment in split_commands(clean(item.text)):
             if not _PDB_COMMAND.search(command or ""):
                 continue
-            if _ALL_NAMESPACES.search(command or ""):
+            if all_namespaces(command or ""):
                 out.setdefault(EVERY_NAMESPACE, set())
                 for line in segment.split("\n")[1:] if _PDB_HEADER.match(segment.lstrip("\n")) else []:
                     cells = line.split()
                     if len(cells) >= 2:
                         out.setdefault(cells[0], set()).add(cells[1])
                 continue
-            flag = _NAMESPACE_FLAG.search(command or "")
             none = _NONE_FOUND.search(segment)
-            namespace = flag.group("ns") if flag else (none.group("ns") if none else "")
+            namespace = command_namespace(command or "") or (none.group("ns") if none else "")
             if not namespace:
                 continue
             names = out.setdefault(namespace, set())

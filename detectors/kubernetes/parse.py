@@ -313,6 +313,11 @@ def command_namespace(command: str) -> str:
     return ""
 
 
+def all_namespaces(command: str) -> bool:
+    """Whether a kubectl command lists every namespace (``-A``, ``--all-namespaces``)."""
+    return any(word in ("-A", "--all-namespaces") for word in command.split())
+
+
 def _is_table_or_describe(text: str) -> bool:
     return is_table(text) or looks_like_describe(text) or bool(_ROLLOUT_HEADER.search(text))
 

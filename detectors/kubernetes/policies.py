@@ -174,8 +174,6 @@ def unmatched_selectors(texts: list[str]) -> set[str]:
     return {m.group("sel") for text in texts for m in _EMPTY_SELECTION.finditer(text)}
 
 
-_NAMESPACE_FLAG = re.compile(r"(?:^|\s)(?:-n|--namespace)[ =](?P<ns>[\w.-]+)")
-_ALL_NAMESPACES = re.compile(r"(?:^|\s)(?:-A|--all-namespaces)\b")
 _KIND = re.compile(r"\bget\s+(?P<kind>pods?|po|namespaces?|ns)\b")
 
 
@@ -194,7 +192,8 @@ def _label_set(text: str) -> dict[str, str]:
 
 def label_listings(texts: list[str]) -> LabelListings:
     """The pods and namespaces the pasted ``--show-labels`` listings show, with their labels (the LABELS column)."""
-    from detectors.kubernetes.parse import split_commands  # parse reads policies: imported when used
+    # parse reads policies: imported when used
+    from detectors.kubernetes.parse import command_namespace, split_commands
 
     out = LabelListings()
     for text in texts:
@@ -202,7 +201,7 @@ def label_listings(texts: list[str]) -> LabelListings:
             kind = _KIND.search(command or "")
             if kind is None or "--show-labels" not in (command or ""):
                 continue
-            flag = _NAMESPACE_FLAG.search(command or "")
+            namespace = command_namespace(command or "")
             lines = [line for line in segment.split("\n") if line.strip()]
             header = next((i for i, line in enumerate(lines) if line.split()[:1] in (["NAME"], ["NAMESPACE"])
                            and line.split()[-1] == "LABELS"), None)
@@ -219,7 +218,7 @@ def label_listings(texts: list[str]) -> LabelListings:
                 elif columns[0] == "NAMESPACE":
                     out.pods.append((cells[0], labels))
                 else:
-                    out.pods.append((flag.group("ns") if flag else "", labels))
+                    out.pods.append((namespace, labels))
     return out
 
 
