@@ -138,6 +138,20 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
         return host
     if labels[0] in known_lower:
         return known_lower[labels[0]]
+    # a host by its short name that the incident knows by its full one (ip-10-4-7-21 for
+    # ip-10-4-7-21.eu-central-1.compute.internal): the one known name whose first label it is
+    if len(labels) == 1:
+        full = [k for k in known_lower if "." in k and k.split(".", 1)[0] == host]
+        if len(full) == 1:
+            return known_lower[full[0]]
+    # a cloud region or zone (sa-east-1, europe-west4, us-east-1a): the one known name that holds it, else its
+    # region, as whole hyphen parts (aws-sa-east-1, gcp-europe-west4), the part of the provider the incident knows
+    region = _REGION.fullmatch(host)
+    if region:
+        for part in dict.fromkeys((host, region.group("region"))):
+            holders = [k for k in known_lower if re.search(rf"(?<![a-z0-9]){re.escape(part)}(?![a-z0-9])", k)]
+            if len(holders) == 1:
+                return known_lower[holders[0]]
     owner = workload_of_pod(labels[0])  # a pod's own DNS name (mongo-1.mongo.ns.svc) -> its workload
     if owner != labels[0] and owner in known_lower:
         return known_lower[owner]
@@ -181,6 +195,8 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
 
 
 _MEMBER_NUMBER = re.compile(r"-?\d+[a-z]?$")
+# a cloud provider's region (AWS ``sa-east-1``, ``us-gov-west-1``; GCP ``europe-west4``), with a zone's letter
+_REGION = re.compile(r"(?P<region>[a-z]{2,}(?:-gov)?-(?:north|south|east|west|central)(?:east|west)?-?\d{1,2})[a-z]?")
 _PRODUCT_SUFFIXES = "mq|db|sql|ql"  # what a product's full name adds to its short one (rabbitmq, mongodb, postgresql)
 
 
@@ -890,6 +906,12 @@ def retarget(signals: list[Signal], known: Iterable[str], topology: dict[str, li
             out.append(sig)
             continue
         target = _device_target(sig, resolve_culprit(culprit, names), names, roles, fleets)
+        if sig.attributes.get("named_part") and target not in names:
+            # a part of what the line is about (a provider's region) that the incident knows no component by: the
+            # finding stays the log's own
+            out.append(sig.model_copy(update={"attributes": {k: v for k, v in sig.attributes.items()
+                                                             if k not in ("culprit", "named_part")}}))
+            continue
         target = _host_owner(sig, target, names, topology or {}, roles, machines or {})
         if sig.kind == "dns_failure" and target not in names:
             target = _resolver_for(sig, topology or {}) or _name_for_lookup(sig, names) or target

@@ -179,6 +179,13 @@ def _culprit(rule: Rule, lines: Sequence[str], index: int, device: str | None) -
             return None
     elif rule.blame == "device":
         found.culprit = device
+    elif rule.blame == "self" and rule.culprit_regex is not None:
+        # a part of what the line is about that it names (a provider's region in its status notice): blamed only
+        # when the incident knows a component by that name (``decisive.retarget``), else the line stays its log's
+        m = rule.culprit_regex.search(line)
+        if m is not None and m.groupdict().get("host"):
+            found.culprit = m.group("host").lower()
+            found.attributes["named_part"] = True
     if rule.id == "kernel.oom":
         killed = _killed_program(lines, index)
         if killed is not None:

@@ -390,11 +390,17 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"Too many open files|EMFILE|ENFILE|accept4?\(\) failed \(24:|\(24: Too many open files\)",
          hint=("too many open files", "emfile", "enfile", "(24:")),
     # a provider's own status notice, recorded in its log: it says that it is disrupted (a status page's
-    # ``Investigating - We are investigating a service disruption``, ``Identified``, ``major outage``)
+    # ``Investigating - We are investigating a service disruption``, ``Identified``, ``major outage``; the AWS Health
+    # Dashboard's ``[Investigating] Increased API error rates and connectivity issues in the SA-EAST-1 Region``).
+    # A notice that names a cloud region names the part of the provider that is down: the culprit is that region,
+    # moved to the component the incident knows it by (``aws-sa-east-1``) when there is one (``decisive.retarget``)
     Rule("provider.status_disruption", "decisive", "dependency_failure", 0.75, "self",
          r"\b(?:investigating|identified)\b.{0,120}?\b(?:service disruption|(?:major|partial) outage|outage affecting|"
-         r"degraded performance|elevated error rates?)|\bstatus(?:page)?:\s*(?:major|partial) outage\b",
-         hint=("service disruption", "outage", "degraded performance", "elevated error")),
+         r"degraded performance|(?:elevated|increased) (?:api )?error rates?|increased connectivity issues|connectivity issues in the)|"
+         r"\bstatus(?:page)?:\s*(?:major|partial) outage\b",
+         hint=("service disruption", "outage", "degraded performance", "error rate", "connectivity issues"),
+         culprit_re=r"\bin the (?P<host>[a-z]{2,}(?:-gov)?-(?:north|south|east|west|central)(?:east|west)?-?\d{1,2}) "
+                    r"region\b"),
     Rule("provider.s3_slowdown", "decisive", "rate_limited", 0.85, "provider",
          r"\bSlowDown\b|Please reduce your request rate"),
     Rule("provider.aws_throttle", "decisive", "rate_limited", 0.85, "provider",

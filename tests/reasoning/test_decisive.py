@@ -9,6 +9,7 @@ from bot.reasoning import rank
 from bot.reasoning.decisive import (
     daemon_owner,
     identity_kind,
+    is_decisive,
     load_explains_own_saturation,
     name_affinity,
     resolve_culprit,
@@ -53,6 +54,27 @@ def test_an_autonomous_system_is_the_one_known_network_named_with_its_number() -
     assert resolve_culprit("AS3491", ["as3491-pccw", "pccw-as3491-eu"]) == "as3491"  # two: the evidence must choose
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("sa-east-1", "aws-sa-east-1"),  # the region a provider's status notice names: the component that holds it
+        ("SA-EAST-1", "aws-sa-east-1"),
+        ("sa-east-1a", "aws-sa-east-1"),  # a zone of that region
+        ("us-east-1", "aws-us-east-1"),
+        ("eu-west-1", "eu-west-1"),  # a region no component holds stays as named
+        ("ip-10-4-7-21", "ip-10-4-7-21.eu-central-1.compute.internal"),  # a host by its short name, known by its full
+        ("orders-db-1", "orders-db"),  # a numbered member is no region
+    ],
+)
+def test_a_region_or_a_short_host_name_is_the_known_component_that_holds_it(name: str, expected: str) -> None:
+    known = ["runner-sa", "aws-sa-east-1", "aws-us-east-1", "ip-10-4-7-21.eu-central-1.compute.internal", "orders-db"]
+    assert resolve_culprit(name, known) == expected
+
+
+def test_two_components_holding_a_region_leave_the_choice_to_the_evidence() -> None:
+    assert resolve_culprit("sa-east-1", ["aws-sa-east-1", "gcp-sa-east-1"]) == "sa-east-1"
+
+
 def _decisive(service: str, kind: str, score: float, culprit: str | None = None, minute: float = 9) -> Signal:
     attributes: dict[str, object] = {"decisive": True, "rule": "test"}
     if culprit:
@@ -61,6 +83,16 @@ def _decisive(service: str, kind: str, score: float, culprit: str | None = None,
                   score=score, started_at=at(minute), attributes=attributes,
                   evidence=[Evidence(id=f"log:{service}:{kind}", type=EvidenceType.LOG,
                                      summary=f"dial tcp {culprit}: connect: connection refused", service=service)])
+
+
+def test_a_status_notice_naming_a_region_moves_only_to_a_component_known_by_it() -> None:
+    notice = _decisive("aws-health", "dependency_failure", 0.75, "sa-east-1")
+    notice = notice.model_copy(update={"attributes": {**notice.attributes, "named_part": True}})
+    moved = {s.service: s for s in retarget([notice], ["aws-health", "runner-sa", "aws-sa-east-1"])}
+    assert moved["aws-sa-east-1"].kind == "dependency_failure" and is_decisive(moved["aws-sa-east-1"])
+    kept = retarget([notice], ["aws-health", "runner-sa"])
+    assert [(s.service, s.kind) for s in kept] == [("aws-health", "dependency_failure")]
+    assert "culprit" not in kept[0].attributes and is_decisive(kept[0])
 
 
 def test_a_finding_that_blames_another_component_moves_there_and_the_reporter_keeps_a_symptom() -> None:

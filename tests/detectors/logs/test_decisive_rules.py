@@ -339,6 +339,10 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "disruption affecting customer traffic", "dependency_failure", None),
     ("provider.status_disruption", "status.example-cloud.com Identified - The issue causing elevated error rates for "
      "object storage in us-east-1 has been identified", "dependency_failure", None),
+    ("provider.status_disruption", "2021-09-01 14:36:00,386 WARN  [aws-health] AWS Health: [Investigating] Increased "
+     "API error rates and connectivity issues in the SA-EAST-1 Region", "dependency_failure", "sa-east-1"),
+    ("provider.status_disruption", "AWS Health: [Investigating] Increased connectivity issues for EC2 instances",
+     "dependency_failure", None),
     ("limits.open_files", '2019/11/11 03:46:10 [crit] 812#812: accept4() failed (24: Too many open files)',
      "resource_quota", None),
     ("limits.open_files", "java.io.IOException: Too many open files at sun.nio.ch.ServerSocketChannelImpl.accept0"
@@ -509,6 +513,7 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("disk.pool_full", "lvm[812]: Monitoring thin pool vg0-pool0-tpool: data is now 71.20% full."),
     ("provider.status_disruption", "NOTICE provider-status: Resolved - this incident has been resolved"),
     ("provider.status_disruption", "INFO we are investigating slow builds reported by one customer"),
+    ("provider.status_disruption", "WARN investigating connectivity issues with the payments peer, retrying"),
     ("tls.remote_expired", "SSL_do_handshake() failed (SSL: error:14094418:SSL routines:ssl3_read_bytes:tlsv1 alert "
      "unknown ca:SSL alert number 48) while SSL handshaking"),
     ("app.clock", 'ts=2026-01-15T19:10:00Z level=info msg="token accepted" valid=true'),
