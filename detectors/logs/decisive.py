@@ -401,11 +401,23 @@ def _worsening(group: _Group) -> bool:
     return first is not None and last is not None and first > 0 and last >= WORSENING * first
 
 
+# A line that, once printed, is nearly all the log prints (a consumer's ``consumer stopped`` then ``no active consumer on
+# queue ...`` every few minutes, where it had logged its work before) marks when the component stopped doing its job:
+# a change of state, however early in the log it came, never background noise.
+TAKEN_OVER_AFTER = 3  # lines of other work before it
+TAKEN_OVER_SHARE = 0.8  # of the lines from its first on
+
+
+def _took_over(group: _Group, n: int) -> bool:
+    first = group.first.index
+    return first >= TAKEN_OVER_AFTER and group.count >= TAKEN_OVER_SHARE * (n - first)
+
+
 def _chronic(group: _Group, headers: _Headers, alert_time: datetime | None) -> bool:
     """Whether a group's line was printed from the log's start to its end, well before the alert, the same
     all along (a duration that keeps growing is not: ``_worsening``)."""
     n = len(headers.lines)
-    if group.count < CHRONIC_MIN_COUNT or n < 2 or _worsening(group):
+    if group.count < CHRONIC_MIN_COUNT or n < 2 or _worsening(group) or _took_over(group, n):
         return False
     start = _first_time(headers, range(0, min(n, 20)))
     end = _first_time(headers, range(n - 1, max(-1, n - 21), -1))

@@ -240,6 +240,27 @@ def test_chronic_noise_and_telemetry_sinks_are_not_decisive() -> None:
     assert [(s.kind, s.attributes.get("culprit")) for s in signals] == [("db_down", "10.0.4.21")]
 
 
+def test_a_line_that_replaces_the_work_a_log_showed_is_no_chronic_background() -> None:
+    from datetime import timedelta
+
+    from tests.detectors.logs.factories import T0, iso
+
+    worked = [f"{iso(T0 + timedelta(seconds=30 * i))} INFO sent email template=delivered" for i in range(8)]
+    stopped = [f"{iso(T0 + timedelta(minutes=4))} ERROR consumer channel closed by broker: PRECONDITION_FAILED - "
+               "delivery acknowledgement timed out; consumer stopped"]
+    stopped += [f"{iso(T0 + timedelta(minutes=4 + m))} WARN no active consumer on queue notifications.email"
+                for m in range(5, 65, 5)]
+    alert = T0 + timedelta(minutes=53)
+    (sig,) = detect_service_decisive("email-consumer", worked + stopped, alert_time=alert)
+    assert (sig.kind, sig.attributes["decisive"]) == ("queue_backlog", True)
+    # the same warning among the work it goes on doing, from the log's start to its end: background
+    mixed = []
+    for m in range(0, 65, 5):
+        mixed += [f"{iso(T0 + timedelta(minutes=m))} INFO sent email template=delivered",
+                  f"{iso(T0 + timedelta(minutes=m, seconds=1))} WARN no active consumer on queue notifications.dlq"]
+    assert detect_service_decisive("email-consumer", mixed, alert_time=alert) == []
+
+
 def test_a_line_first_printed_long_before_the_alert_is_kept_but_not_decisive() -> None:
     from datetime import timedelta
 
