@@ -139,9 +139,10 @@ def resolve_culprit(name: str, known: Iterable[str]) -> str:
     if labels[0] in known_lower:
         return known_lower[labels[0]]
     # a host by its short name that the incident knows by its full one (ip-10-4-7-21 for
-    # ip-10-4-7-21.eu-central-1.compute.internal): the one known name whose first label it is
-    if len(labels) == 1:
-        full = [k for k in known_lower if "." in k and k.split(".", 1)[0] == host]
+    # ip-10-4-7-21.eu-central-1.compute.internal), or a host named for its address under another domain
+    # (ip-10-4-7-21.ec2.internal): the one known name whose first label it is
+    if len(labels) == 1 or _ADDRESS_HOST.match(labels[0]):
+        full = [k for k in known_lower if "." in k and k.split(".", 1)[0] == labels[0]]
         if len(full) == 1:
             return known_lower[full[0]]
     # a cloud region or zone (sa-east-1, europe-west4, us-east-1a): the one known name that holds it, else its

@@ -169,6 +169,18 @@ CHANGE_ROWS: tuple[ChangeRow, ...] = (
               r"\b(?:activated|applied|committed|loaded|installed)\b(?! (?:failed|aborted))",
               "Feb 03 10:12:00 fw-edge-2 cfgd[88]: configuration profile edge-2025-02 applied by user netops (commit 41f9)",
               "Feb 03 10:12:00 fw-edge-2 cfgd[88]: configuration profile edge-2025-02 validated, awaiting approval"),
+    # a cloud audit trail's record of an operator's API call that stops, removes or reboots machines (CloudTrail
+    # ``TerminateInstances``, ``DeleteDBInstance``, EKS ``DeleteNodegroup``, GCP ``compute.instances.delete``): the
+    # component its tags or name give (``tags=cluster:es-fra-3``), when the incident knows it; a refused call is none
+    ChangeRow("audit.cloud_action", "config",
+              r"^(?!.*\b(?:errorCode|AccessDenied|UnauthorizedOperation|DryRunOperation)\b).*?"
+              r"\b(?:(?:Terminate|Stop|Reboot)Instances|(?:Delete|Reboot|Stop|Modify)DB(?:Instance|Cluster)|"
+              r"Delete(?:Cluster|Nodegroup|LoadBalancer|AutoScalingGroup)|DeregisterTargets|UpdateNodegroupConfig|"
+              r"compute\.instances\.(?:delete|stop|reset))\b"
+              r"(?:.{0,200}?\b(?:cluster|service|app|component|name|Name)[:=]\s*\"?(?P<target>[\w.\-]+))?",
+              '{"ts": "2020-03-10T13:02:00Z", "msg": "TerminateInstances user=ops-engineer instances=3 '
+              'tags=cluster:es-fra-3,role:master"}',
+              '{"ts": "2020-03-10T13:02:00Z", "msg": "TerminateInstances user=ops-engineer errorCode=AccessDenied"}'),
     # feature flags flipped
     ChangeRow("flag.flip", "flag",
               r"\b(?:feature[ _-]?flag|flag|toggle|feature)\b[^.;]{0,60}?\b(?:enabled|disabled|turned (?:on|off)|"
@@ -183,7 +195,8 @@ TRIGGER_WORDS = (
     "upgrade", "install", "updated", "upgraded", "erased", "changed", "chef", "succeeded", "configured", "release",
     "deploy", "rolled", "rolling", "patched", "edited", "replaced", "activated", "applied",
     "migrat", "reload", "reconfigur", "sudo", "sysctl", "config_", "commit", "flag", "toggle", "feature", "setting up",
-    "helm", "image",
+    "helm", "image", "instances", "dbinstance", "dbcluster", "deletecluster", "nodegroup", "deleteloadbalancer",
+    "deleteautoscalinggroup", "deregistertargets",
 )
 _TRIGGER = trie_regex(frozenset(TRIGGER_WORDS))
 

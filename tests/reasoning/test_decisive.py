@@ -63,11 +63,14 @@ def test_an_autonomous_system_is_the_one_known_network_named_with_its_number() -
         ("us-east-1", "aws-us-east-1"),
         ("eu-west-1", "eu-west-1"),  # a region no component holds stays as named
         ("ip-10-4-7-21", "ip-10-4-7-21.eu-central-1.compute.internal"),  # a host by its short name, known by its full
+        ("ip-10-4-7-21.ec2.internal", "ip-10-4-7-21.eu-central-1.compute.internal"),  # an address-named host
+        ("web-1.ec2.internal", "web-1.ec2.internal"),  # any other host under another domain is another host
         ("orders-db-1", "orders-db"),  # a numbered member is no region
     ],
 )
 def test_a_region_or_a_short_host_name_is_the_known_component_that_holds_it(name: str, expected: str) -> None:
-    known = ["runner-sa", "aws-sa-east-1", "aws-us-east-1", "ip-10-4-7-21.eu-central-1.compute.internal", "orders-db"]
+    known = ["runner-sa", "aws-sa-east-1", "aws-us-east-1", "ip-10-4-7-21.eu-central-1.compute.internal", "orders-db",
+             "web-1.eu-central-1.compute.internal"]
     assert resolve_culprit(name, known) == expected
 
 

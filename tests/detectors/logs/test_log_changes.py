@@ -55,6 +55,17 @@ def test_the_workload_a_kubectl_line_names_is_the_changed_service_when_the_incid
     assert [(c.service, c.kind) for c in found] == [("checkout", "deploy"), ("ci-runner", "deploy")]
 
 
+def test_an_audit_trail_s_call_that_removes_machines_is_a_change_of_the_component_its_tags_name() -> None:
+    lines = [_iso(START + timedelta(minutes=m), "cloudtrail: DescribeInstances user=ops-automation") for m in range(40)]
+    lines.insert(20, _iso(START + timedelta(minutes=20, seconds=5),
+                          "cloudtrail: TerminateInstances user=ops-engineer instances=3 tags=cluster:es-fra-3,role:master"))
+    lines.insert(30, _iso(START + timedelta(minutes=30), "cloudtrail: StopInstances user=ops errorCode=AccessDenied "
+                                                         "tags=cluster:es-fra-1"))
+    found = changes_in_logs({"cloudtrail": lines}, known=["es-fra-1", "es-fra-3", "indexer"])
+    assert [(c.service, c.kind, c.ts) for c in found] == [("es-fra-3", "config", START + timedelta(minutes=20, seconds=5))]
+    assert "audit.cloud_action" in found[0].text
+
+
 def test_a_reload_that_says_it_changed_nothing_is_not_a_change() -> None:
     for text in ('level=info msg="config reloaded, no changes" caller=cart/client.go:287',
                  "configuration reloaded: nothing changed", "Reloading config: 0 changes"):
