@@ -228,6 +228,8 @@ class Renamer:
             new = "-".join([self.segment(p) for p in parts] + tail)
         if new != head:
             self.names[head] = new  # a host's domain (``.eu-west-1.compute.internal``) is kept
+            if "-" in head:  # the name spelt as an identifier (a BIRD protocol bgp_transit_a for transit-a)
+                self.names.setdefault(head.replace("-", "_"), new.replace("-", "_"))
 
     def _host_token(self, m: re.Match[str]) -> str:
         token = m.group(0)

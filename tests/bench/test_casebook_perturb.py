@@ -140,6 +140,8 @@ def test_renamer_gives_a_side_letter_another_letter() -> None:
     r.add("transit-b")
     a, b = r.names["transit-a"], r.names["transit-b"]
     assert re.fullmatch(r"transit-[c-z]", a) and re.fullmatch(r"transit-[c-z]", b) and a != b
+    # the name spelt as an identifier (a BIRD protocol named after the peer) follows it
+    assert r.apply("bird: bgp_transit_a: State changed to down") == f"bird: bgp_{a.replace('-', '_')}: State changed to down"
 
 def test_shift_text_moves_every_format_by_one_offset() -> None:
     offset = timedelta(days=30, hours=5)
