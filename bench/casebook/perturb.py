@@ -58,7 +58,10 @@ TEXT_SUFFIXES = {".json", ".jsonl", ".log", ".txt", ".csv", ".md", ".yaml", ".ym
 
 # Words that are vocabulary, not names: technologies and products (what a component *is*), roles, Kubernetes
 # system names, environments and regions. A name made only of these words is left as it is; inside a name such
-# a word is kept and the other words are replaced.
+# a word is kept and the other words are replaced. The kind of log a file is, after its component's name
+# (``git-server-kern.log``, ``rack-bmc.log``, ``atl-epms.log``), is vocabulary too, and so are providers' and carriers'
+# names and an autonomous system number's ``as`` (``as3491``): a log line names them in its own case (``AS3491``,
+# ``AT&T``, ``cognito-idp``), which the renaming does not touch, so renaming them would break the case's meaning.
 TECH_WORDS = frozenset("""
 kafka zookeeper redis postgres postgresql pg psql mysql mariadb mongo mongodb cassandra elasticsearch es opensearch
 memcached rabbitmq nats etcd consul vault nomad coredns dns istiod istio envoy nginx haproxy traefik keycloak
@@ -68,6 +71,8 @@ io com net org internal compute amazonaws local cluster svc system public defaul
 metrics state cert harbor vmss node-exporter fluent bit sql smtp imap
 prod production staging stage dev test canary blue green stable us eu ap east west north south central
 pool node-pool ip v1 v2 v3 http https grpc tcp udp tls ssl
+kern kernel syslog dmesg journal bmc ipmi audit console bms epms dcim
+rabbit keda hpa cognito route53 cloudfront as att pccw
 """.split())
 # Words that say what role a component plays (``-db``, ``-api``, ``-worker``, ``-backup``): kept by ``rename``, replaced
 # too by ``rename-roles``, which checks that no answer needed a role word in a name when the evidence says it.
@@ -77,7 +82,7 @@ service primary replica master standby leader follower shard writer reader edge 
 server scheduler controller manager proxy operator webhook admission registry
 rtr router switch san nas vm host hosts agent daemon sidecar init migration migrate
 backup backups dump restore migrations migrator exporter headless consumer producer mt
-mail sms dashboard portal search storage store data
+mail sms dashboard portal search storage store data registrar resolver transit
 """.split())
 KEEP_WORDS = TECH_WORDS | ROLE_WORDS
 # Whole names that are system components' own (never renamed).
@@ -158,13 +163,20 @@ class Renamer:
             return seg
         if seg not in self.segments:
             runs = re.findall(r"[a-z]+|\d+|[^a-z\d]+", seg)
-            if seg.isalpha():
+            if len(seg) == 1 and seg.isalpha():  # a side or zone letter (transit-a, transit-b): another letter
+                self.segments[seg] = self._letter(seg)
+            elif seg.isalpha():
                 self.segments[seg] = self.word(seg)
             elif len(runs) == 2 and runs[0].isalpha() and runs[1].isdigit():
                 self.segments[seg] = "".join(r if not r.isalpha() or r in self.keep else self.word(r) for r in runs)
             else:
                 self.segments[seg] = self._random_like(seg)
         return self.segments[seg]
+
+    def _letter(self, seg: str) -> str:
+        used = set(self.segments) | set(self.segments.values()) | self.taken | {seg}
+        free = [c for c in "bcdfghjklmnpqrstvwxz" if c not in used]
+        return self.rng.choice(free) if free else self.word(seg)
 
     def hash_part(self, seg: str) -> str:
         """A pod-template hash or pod suffix: random, same length, digits where digits were."""
@@ -216,6 +228,8 @@ class Renamer:
             new = "-".join([self.segment(p) for p in parts] + tail)
         if new != head:
             self.names[head] = new  # a host's domain (``.eu-west-1.compute.internal``) is kept
+            if "-" in head:  # the name spelt as an identifier (a BIRD protocol bgp_transit_a for transit-a)
+                self.names.setdefault(head.replace("-", "_"), new.replace("-", "_"))
 
     def _host_token(self, m: re.Match[str]) -> str:
         token = m.group(0)
@@ -331,8 +345,10 @@ def rename_case(case: Path, rng: random.Random, *, keep: frozenset[str] = KEEP_W
     """Rename every name of the case in place (file contents and file names); returns old -> new names."""
     files = _text_files(case)
     corpus = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in files).lower()
-    renamer = Renamer(rng=rng, keep=keep, taken={w for w in NEUTRAL_WORDS if w in corpus})
-    for name in sorted(collect_names(case)):
+    names = sorted(collect_names(case))
+    letters = {seg for n in names for seg in re.split(r"[-.]", n) if len(seg) == 1 and seg.isalpha()}
+    renamer = Renamer(rng=rng, keep=keep, taken={w for w in NEUTRAL_WORDS if w in corpus} | letters)
+    for name in names:
         renamer.add(name)
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")

@@ -107,6 +107,42 @@ def test_renamer_keeps_shapes_and_vocabulary() -> None:
     assert r.apply("ledger_failure_surge on ledger") == f"ledger_failure_surge on {r.names['ledger']}"
 
 
+
+@pytest.mark.parametrize(("name", "kept", "renamed"), [
+    ("git-server-kern", "kern", "git"),  # the kind of log a file is: the kernel's
+    ("lhr-ad1-bmc", "bmc", "lhr"),  # a board controller's
+    ("atl-tcc-epms", "epms", "atl"),  # a site's electrical power monitoring system
+    ("rabbit-2", "rabbit", None),  # a broker fleet's host
+    ("keda-hpa-email-sender", "keda", "email"),  # the autoscaler a workload's scaler belongs to
+    ("cognito", "cognito", None),  # a provider's product, named so in its endpoints
+    ("as3491-pccw", "as3491", None),  # an autonomous system and its carrier
+    ("att", "att", None),
+    ("dc-resolver", "resolver", "dc"),  # role words
+    ("registrar", "registrar", None),
+    ("transit-a", "transit", None),
+])
+def test_renamer_keeps_log_kinds_providers_and_roles(name: str, kept: str, renamed: str | None) -> None:
+    """Words a log line spells its own way (AS3491, AT&T, cognito-idp) or that say what a log or a component is
+    stay: renaming them in names only left the evidence naming what the renamed truth no longer did."""
+    r = Renamer(rng=random.Random(5))
+    r.add(name)
+    new = r.names.get(name, name)
+    assert kept in new.split("-")
+    if renamed:
+        assert renamed not in new.split("-")
+
+
+def test_renamer_gives_a_side_letter_another_letter() -> None:
+    """A one-letter part (a provider's side, transit-a/transit-b) stays one letter, not a word: the shape is kept
+    and the two sides stay apart."""
+    r = Renamer(rng=random.Random(5), taken={"a", "b"})
+    r.add("transit-a")
+    r.add("transit-b")
+    a, b = r.names["transit-a"], r.names["transit-b"]
+    assert re.fullmatch(r"transit-[c-z]", a) and re.fullmatch(r"transit-[c-z]", b) and a != b
+    # the name spelt as an identifier (a BIRD protocol named after the peer) follows it
+    assert r.apply("bird: bgp_transit_a: State changed to down") == f"bird: bgp_{a.replace('-', '_')}: State changed to down"
+
 def test_shift_text_moves_every_format_by_one_offset() -> None:
     offset = timedelta(days=30, hours=5)
     text = ("2026-03-03T09:29:30.118Z iso\n"
