@@ -345,6 +345,13 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"\bUnavailableException\b|Not enough replicas? (?:available|present)|"
          r"May not be enough replicas present to handle consistency level|Cannot achieve consistency level",
          hint=("unavailableexception", "enough replica", "cannot achieve consistency level"), role="database"),
+    # a ZooKeeper server that cannot serve: it will not load its own data (a corrupt or partial transaction log,
+    # a znode larger than jute.maxbuffer) or it sits in a leader election that never completes for want of a
+    # quorum: the coordination store is down, whatever took its members away (its server's own wording)
+    Rule("db.coordination_store_down", "decisive", "db_down", 0.8, "self",
+         r"Unable to load database on disk|Unreasonable length = \d+|\bLen error \d+|"
+         r"\bNotification time out: \d+",
+         hint=("unable to load database on disk", "unreasonable length", "len error", "notification time out")),
     Rule("db.failover", "decisive", "db_down", 0.6, "peer",
          r"promoted self to leader|received promote request|promoting standby|\bFailover to\b|"
          r"failover (?:complete|completed|started|triggered|initiated)|\+switch-master|\+odown master|\+sdown master|"

@@ -157,6 +157,14 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      None),
     ("db.readonly_replica", "redis.exceptions.ReadOnlyError: READONLY You can't write against a read only replica.",
      "db_down", None),
+    ("db.coordination_store_down", "2015-10-23 19:49:10,101 [myid:2] - ERROR [main:QuorumPeer@955] - Unable to load "
+     "database on disk java.io.IOException: CRC check failed", "db_down", None),
+    ("db.coordination_store_down", "2016-08-18 19:13:02,114 [myid:1] - WARN  [QuorumPeer[myid=1]:Learner@273] - "
+     "Exception when following the leader java.io.IOException: Unreasonable length = 5291032", "db_down", None),
+    ("db.coordination_store_down", "WARN  [NIOWorkerThread-3:NIOServerCnxn@373] - Exception causing close of session "
+     "0x0: Len error 5291032", "db_down", None),
+    ("db.coordination_store_down", "INFO  [QuorumPeer[myid=2](plain=0.0.0.0:2181)(secure=disabled):"
+     "FastLeaderElection@979] - Notification time out: 60000", "db_down", None),
     ("db.cache_server_failed", "PHP Warning:  Memcached::get(): SERVER HAS FAILED AND IS DISABLED UNTIL TIMED RETRY "
      "(cache-3:11211)", "db_down", "cache-3"),
     ("db.cache_server_failed", "pylibmc.Error: error 35 from memcached_get: SERVER IS MARKED DEAD", "db_down",
@@ -469,6 +477,11 @@ ROWS: list[tuple[str, str, str, str | None]] = [
 
 # Lines that look like a rule's but must not fire it: (rule id that must stay silent, line).
 NEAR_MISSES: list[tuple[str, str]] = [
+    # a snapshot that loaded, or one election notification, is no store that cannot serve
+    ("db.coordination_store_down", "INFO  [main:FileTxnSnapLog@372] - Snapshot loaded in 412 ms, highest zxid is "
+     "0x7000a3f21"),
+    ("db.coordination_store_down", "INFO  [WorkerReceiver[myid=2]:FastLeaderElection@679] - Notification: 2 "
+     "(message format version), 3 (n.leader), 0x700000000 (n.zxid)"),
     # a consumer that started, or a queue that has consumers again, is no stopped consumer
     ("queue.consumer_stopped", "consumer started on queue orders.created (prefetch 50)"),
     ("queue.consumer_stopped", "queue orders.created: 4 active consumers"),
