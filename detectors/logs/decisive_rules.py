@@ -108,8 +108,13 @@ CRASH_RULES: tuple[Rule, ...] = (
          r"Error: Cannot find module '|ERR_MODULE_NOT_FOUND"),
     Rule("py.traceback", "decisive", "crash_loop", 0.4, "self", r"^Traceback \(most recent call last\)", generic=True),
     # Node
+    # a server that cannot listen on its port (another process holds it): its configuration; not a client's dial whose
+    # own source port could not be bound (``dial tcp 127.32.0.1:0->127.0.0.1:11211: bind: address already in use``):
+    # that is the host out of local ports (``limits.local_ports``)
     Rule("node.eaddrinuse", "decisive", "config_change", 0.8, "self",
-         r"EADDRINUSE|bind: address already in use|Address already in use|Port \d+ was already in use"),
+         r"^(?!.*\bdial (?:tcp|udp)[46]?\b)(?:.*?)(?:EADDRINUSE|bind: address already in use|Address already in use|"
+         r"Port \d+ was already in use)",
+         hint=("eaddrinuse", "address already in use", "was already in use")),
     Rule("node.heap_oom", "decisive", "oom_kill", 0.8, "self",
          r"JavaScript heap out of memory|Reached heap limit Allocation failed"),
     Rule("node.unhandled", "decisive", "crash_loop", 0.4, "self",
@@ -262,10 +267,12 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("db.too_many_clients", "decisive", "db_connection_exhaustion", 0.85, "self",
          r"sorry, too many clients already|remaining connection slots are reserved|Too many connections|"
          r"too many connections for role|ERR max number of clients reached|"
+         # PgBouncer at its client ceiling (max_client_conn): the pooler refuses the login
+         r"no more connections allowed \(max_client_conn\)|"
          # memcached at its -c ceiling (it then stops accepting: listen_disabled_num counts it)
          r"\bmemcached\S*:\s+Too many open connections\b|^\s*Too many open connections\s*$", role="database",
          hint=("too many clients already", "remaining connection slots", "too many connections",
-               "max number of clients", "too many open connections")),
+               "max number of clients", "too many open connections", "no more connections allowed")),
     Rule("db.pool_exhausted", "decisive", "db_connection_exhaustion", 0.75, "self",
          r"HikariPool-\d+ - Connection is not available, request timed out|QueuePool limit of size \d+ overflow|"
          r"Cannot get a connection, pool error|Timeout waiting for idle object|unable to acquire (?:a )?(?:JDBC )?connection|"
@@ -396,6 +403,19 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule("limits.open_files", "decisive", "resource_quota", 0.75, "self",
          r"Too many open files|EMFILE|ENFILE|accept4?\(\) failed \(24:|\(24: Too many open files\)",
          hint=("too many open files", "emfile", "enfile", "(24:")),
+    # a host out of local (ephemeral) ports for the connections it opens: the kernel cannot pick a source port
+    # (EADDRNOTAVAIL, errno 99 ``Cannot assign requested address`` on connect; Go's dial whose source-port bind fails:
+    # ``dial tcp 127.32.0.1:0->127.0.0.1:11211: bind: address already in use``; HAProxy's ``no free ports``): a
+    # limit of the component that opens them, like its open-file limit. Not ``bind() to ... failed (99: ...)``: a
+    # server told to listen on an address the host does not have is its configuration.
+    Rule("limits.local_ports", "decisive", "resource_quota", 0.75, "self",
+         r"^(?!.*\bbind\(\) to\b).*?(?:\(99: Cannot assign requested address\)|"
+         r"\b(?:connect|dial)\S*:? .{0,160}?(?:Cannot assign requested address|EADDRNOTAVAIL)|"
+         r"(?:Cannot assign requested address|EADDRNOTAVAIL).{0,80}\bconnect|"
+         r"NoRouteToHostException: Cannot assign requested address|"
+         r"\bdial (?:tcp|udp)[46]? \S+->\S+: bind: address already in use|"
+         r"Connect\(\) failed for backend \S+: no free ports)",
+         hint=("cannot assign requested address", "eaddrnotavail", "address already in use", "no free ports")),
     # a provider's own status notice, recorded in its log: it says that it is disrupted (a status page's
     # ``Investigating - We are investigating a service disruption``, ``Identified``, ``major outage``; the AWS Health
     # Dashboard's ``[Investigating] Increased API error rates and connectivity issues in the SA-EAST-1 Region``).

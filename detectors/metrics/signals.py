@@ -136,6 +136,19 @@ def _changepoint(
     z_drop = _drop_after_high(y, shift) if rule is not None and rule.family == "memory" else 0.0
     ramp_prone = rule is not None and rule.family in RAMP_FAMILIES
     hinge = best_hinge(t, y, min_size=max(min_size, 5), last=last) if ramp_prone or z >= 2.0 else None
+    climb = _climb_before_drop(t, y, shift.index) if z_drop > 0 and rule is not None and rule.down is None else None
+    if climb is not None:
+        # the memory climbed at one steady rate through most of the window and then fell (the process killed and
+        # restarted): a steady climb before an OOM kill is the leak that explains it (docs/causes.md); the growth is
+        # the change, begun at (or before) the window's start
+        direction, z, slope = climb
+        shape, change_ts = "ramp", float(t[0])
+        before, after = median(y[:5]), float(np.max(y[: shift.index]))
+        slope_per_h = slope * 3600.0
+        if direction not in allowed:
+            return None
+        return Shift(0, before, after, shift.scale, shift.z_level, shift.z_peak, direction), shape, direction, z, \
+            change_ts, slope_per_h, 1.0
     if z_drop > 0:
         shape, z, allowed = "drop_after_high", max(z, z_drop), (*allowed, -1)
     elif hinge is not None and hinge.gain >= 0.3 and hinge.slope_change != 0.0:
@@ -202,6 +215,22 @@ def _steady_climb(t: np.ndarray, y: np.ndarray, step_index: int) -> tuple[int, f
             or climb < STEADY_SHARE * abs(median(y)):
         return None
     return (1 if slope > 0 else -1), 0.5 * climb / noise, slope
+
+
+KILL_SPAN = 0.5  # the climb before the fall fills at least this share of the window
+
+
+def _climb_before_drop(t: np.ndarray, y: np.ndarray, drop: int) -> tuple[int, float, float] | None:
+    """A memory series that climbed steadily from the window's start up to a sharp fall at ``drop`` (the process
+    killed at the top and restarted low): the climb fills at least ``KILL_SPAN`` of the window and is the steady,
+    large climb ``_steady_climb`` asks of a leak. A spike to the limit, or a fall after a flat top, is none.
+    Returns (direction, z, slope per second) of the climb, or None."""
+    if drop < KILL_SPAN * y.size:
+        return None
+    seg_t, seg_y = t[:drop], y[:drop]
+    step = best_mean_shift(seg_y, min_size=max(2, min(5, seg_y.size // 8)))
+    steady = _steady_climb(seg_t, seg_y, step if step is not None else seg_y.size // 2)
+    return steady if steady is not None and steady[0] > 0 else None
 
 
 def _climb_start(t: np.ndarray, y: np.ndarray, min_size: int) -> int:
@@ -275,7 +304,7 @@ def _analyse(
         found = (shift, "step", exc.direction, exc.z, float(t[exc.onset]), slope_per_h, 0.0)
     if found is None:
         return None
-    shift, shape, direction, z, change_ts, slope_per_h, _ = found
+    shift, shape, direction, z, change_ts, slope_per_h, killed = found
     shape = _plateau(y, shift.index, direction, shape)
     kind = kind_for(name, direction=direction, shape=shape)
     if kind is None:
@@ -288,8 +317,9 @@ def _analyse(
     # a slow fill or leak is judged by its fit and its time to exhaustion: the online detector's rank
     # calibration, over one alert window, has no history in which a steady bend is rare
     anomaly = anomaly_score(z) * (_online_weight(peak) if shape != "ramp" else 1.0)
-    anomaly *= _still_out(name, shift, shape, median(y[max(0, cut - 3) : cut]))
-    level = median(y[max(0, cut - 3) : cut])
+    # a leak that ended in a kill is judged at its top: the restart took the level down, not a recovery
+    anomaly *= 1.0 if killed else _still_out(name, shift, shape, median(y[max(0, cut - 3) : cut]))
+    level = float(np.max(y[:cut])) if killed else median(y[max(0, cut - 3) : cut])
     span = float(t[-1] - t[0])
     return _Finding(
         series, shift, change_ts, kind, shape, z, anomaly, slope_per_h, level, span, float(t[-1]),

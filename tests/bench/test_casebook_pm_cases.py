@@ -22,7 +22,7 @@ CASES_DIR = Path(__file__).resolve().parents[2] / "bench" / "casebook" / "cases"
 CASES = sorted((p for p in CASES_DIR.glob("pm-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
 CASE_NAME = re.compile(r"^pm-(?P<n>\d{2,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-MIN_CASES = 435
+MIN_CASES = 475
 MIN_COMPANIES = 40
 # 2 of the first 49 cases, 3 of 73 after the second batch (pm-50..73) and of 99 after the third (pm-74..99)
 MAX_CASES_PER_COMPANY = 3
@@ -342,3 +342,19 @@ def test_twentieth_batch_is_new_and_on_data_and_messaging_platforms() -> None:
     assert categories["database"] + categories["storage"] >= 10, categories
     assert len({t["root_cause_kind"] for t in truths}) >= 8
     _assert_red_herrings(416, 435)
+
+
+def test_twenty_second_batch_is_new_and_aimed_at_the_application_and_its_resources() -> None:
+    """pm-456..475: twenty cases, ten dev and ten test, on the application and its own resources (memory leaks and
+    OOM kills, open-file and local-port limits, thread and connection pools, migrations, jobs and settings that load
+    a shared resource, full disks), at least fifteen of their companies new to the casebook (none used up to
+    pm-415), alerts from at least five vendors, at least six categories and eight kinds, and every bundle with a
+    change or note on a component other than the truth's (a red herring)."""
+    truths = _batch_truths(456, 475, min_companies=15)
+    earlier = {company_of(_truth(c)["modelled_on"]) for c in CASES if _number(c) <= 415}
+    new = {company_of(t["modelled_on"]) for t in truths} - earlier
+    assert len(new) >= 15, new
+    categories = Counter(t["category"] for t in truths)
+    assert len(categories) >= 6 and categories["memory"] >= 3, categories
+    assert len({t["root_cause_kind"] for t in truths}) >= 8
+    _assert_red_herrings(456, 475)

@@ -355,6 +355,19 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "resource_quota", None),
     ("limits.open_files", "java.io.IOException: Too many open files at sun.nio.ch.ServerSocketChannelImpl.accept0"
      "(Native Method)", "resource_quota", None),
+    # a host out of local ports for the connections it opens (twenty-second postmortem batch): Go's dial whose
+    # source-port bind fails, nginx's and Go's EADDRNOTAVAIL on connect, Java's wording of it, HAProxy's
+    ("limits.local_ports", '{"level":"error","msg":"cache get failed: dial tcp 127.32.0.1:0->127.0.0.1:11211: bind: '
+     'address already in use"}', "resource_quota", None),
+    ("limits.local_ports", "2024/09/12 00:04:31 [error] 2231#0: *88121 connect() to 10.0.1.21:8080 failed (99: Cannot "
+     'assign requested address) while connecting to upstream, client: 10.9.8.7, server: archive.example', "resource_quota",
+     None),
+    ("limits.local_ports", "dial tcp 10.0.0.1:5432: connect: cannot assign requested address", "resource_quota", None),
+    ("limits.local_ports", "java.net.NoRouteToHostException: Cannot assign requested address (Address not available)",
+     "resource_quota", None),
+    ("limits.local_ports", "haproxy[3569]: Connect() failed for backend socket: no free ports", "resource_quota", None),
+    ("db.too_many_clients", "Feb 21 14:13:00 vps-1 pgbouncer[16185]: C-0x9a392275: app/app@10.4.121.78:4785 pooler "
+     "error: no more connections allowed (max_client_conn)", "db_connection_exhaustion", None),
     ("tls.expired", "System.Net.WebException: The underlying connection was closed ---> System.Security."
      "Authentication.AuthenticationException: RemoteCertificateChainErrors: NotTimeValid (https://files.example.net)",
      "certificate_expired", "files.example.net"),
@@ -521,6 +534,12 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("disk.watermark", "[WARN ][o.e.c.r.a.DiskThresholdMonitor] [es-1] low disk watermark [85%] no longer exceeded on "
      "[es-4]"),
     ("limits.open_files", "raised open files limit (ulimit -n) to 65536"),
+    # a server told to listen on an address the host does not have is its configuration, not a port shortage
+    ("limits.local_ports", "2024/09/12 00:01:02 [emerg] 1#1: bind() to 10.0.0.5:80 failed (99: Cannot assign requested "
+     "address)"),
+    # a server whose own port another process holds stays node.eaddrinuse (config_change)
+    ("limits.local_ports", "listen tcp :8080: bind: address already in use"),
+    ("node.eaddrinuse", "dial tcp 127.32.0.1:0->127.0.0.1:11211: bind: address already in use"),
     ("disk.pool_full", "emc-unity: WARNING pool xcode: used 97%, oversubscription 162%"),
     ("db.quorum_unavailable", "INFO StorageService.java: replicas available for keyspace metrics: 3 of 3"),
     ("disk.pool_full", "lvm[812]: Monitoring thin pool vg0-pool0-tpool: data is now 71.20% full."),

@@ -58,10 +58,11 @@ def test_earliest_change_ranks_first_and_topology_lowers_victims() -> None:
 
 
 def test_memory_shapes_map_to_leak_and_oom() -> None:
-    # steady until minute 100, then leaking; a normal steady growth alone is not a leak
+    # steady until minute 100, then leaking; a normal steady growth alone is not a leak; a process that climbs
+    # late in the window to its top and is reset there is killed, no leak under way shown
     leak = np.r_[np.full(100, 1e9), np.linspace(1e9, 3e9, 100)] + noisy(200, 0, 1e7, 4)
     steady = np.linspace(1e9, 1.2e9, 200) + noisy(200, 0, 1e7, 6)
-    saw = np.concatenate([np.linspace(1e9, 4e9, 150), np.full(50, 2e8)]) + noisy(200, 0, 1e6, 5)
+    saw = np.r_[np.full(100, 1e9), np.linspace(1e9, 4e9, 60), np.full(40, 2e8)] + noisy(200, 0, 1e6, 5)
     sigs = detect_metric_signals(
         [
             series("w", "memory_bytes", leak),
@@ -73,6 +74,21 @@ def test_memory_shapes_map_to_leak_and_oom() -> None:
     assert kinds == {"w": "memory_leak", "x": "oom_kill"}
     leak_signal = next(s for s in sigs if s.service == "w")
     assert abs((leak_signal.started_at - T0).total_seconds() / 60 - 100) <= 3
+
+
+def test_a_steady_climb_that_ends_in_a_kill_is_the_leak_that_explains_it() -> None:
+    # docs/causes.md: a steady climb before an OOM kill is the leak that explains it. The memory grows at one rate
+    # from the window's start for three quarters of it, the process is killed at the top and restarts low: the
+    # climb is the change (a leak dated at the window's start), not the reset (twenty-second postmortem batch)
+    climb_then_kill = np.r_[np.linspace(1.2e9, 3.0e9, 150), np.linspace(1.25e9, 1.5e9, 50)] + noisy(200, 0, 2e7, 9)
+    sigs = detect_metric_signals([series("api", "memory_rss_bytes", climb_then_kill)],
+                                 alert_time=T0 + timedelta(minutes=160))
+    assert [(s.service, s.kind) for s in sigs] == [("api", "memory_leak")]
+    assert sigs[0].started_at == T0
+    # a fall after a short climb late in the window stays the kill
+    late = np.r_[np.full(150, 1.2e9), np.linspace(1.2e9, 3.0e9, 30), np.full(20, 3e8)] + noisy(200, 0, 2e7, 9)
+    sigs = detect_metric_signals([series("api", "memory_rss_bytes", late)], alert_time=T0 + timedelta(minutes=195))
+    assert [s.kind for s in sigs] == ["oom_kill"]
 
 
 def test_memory_climbing_steadily_through_the_whole_window_is_a_leak_already_under_way() -> None:
