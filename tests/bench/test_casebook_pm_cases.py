@@ -22,7 +22,7 @@ CASES_DIR = Path(__file__).resolve().parents[2] / "bench" / "casebook" / "cases"
 CASES = sorted((p for p in CASES_DIR.glob("pm-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
 CASE_NAME = re.compile(r"^pm-(?P<n>\d{2,3})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-MIN_CASES = 415
+MIN_CASES = 455
 MIN_COMPANIES = 40
 # 2 of the first 49 cases, 3 of 73 after the second batch (pm-50..73) and of 99 after the third (pm-74..99)
 MAX_CASES_PER_COMPANY = 3
@@ -327,3 +327,18 @@ def test_nineteenth_batch_is_complete_balanced_and_cross_cutting() -> None:
     assert len({t["category"] for t in truths}) >= 6
     assert len({t["root_cause_kind"] for t in truths}) >= 7
     _assert_red_herrings(396, 415)
+
+
+def test_twenty_first_batch_is_new_and_on_the_path_to_the_user() -> None:
+    """pm-436..455: twenty cases, ten dev and ten test, on the edge and the path to the user (certificates and TLS
+    settings at balancers and CDNs, balancers and their health checks, DNS, email, SMS and push providers, payment
+    providers, authentication services), over at least fifteen companies none of which an earlier batch (pm-01..435)
+    used, alerts from at least five vendors, at least six categories and seven kinds, and every bundle with a change
+    or note on a component other than the truth's (a red herring)."""
+    truths = _batch_truths(436, 455, min_companies=15, new_after=435)
+    categories = Counter(t["category"] for t in truths)
+    for category in ("tls", "dns", "dependency", "deploy"):
+        assert categories[category] >= 1, category
+    assert len(categories) >= 6, categories
+    assert len({t["root_cause_kind"] for t in truths}) >= 7
+    _assert_red_herrings(436, 455)
