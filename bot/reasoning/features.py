@@ -954,6 +954,33 @@ def _only_reported_by(scene: _Scene, service: str, reporter: str) -> bool:
 _DATED_KINDS = frozenset({"certificate_expired"})
 
 
+def _certificate_refused_after_dependency_change(scene: _Scene) -> None:
+    """A certificate its callers refuse for its name or issuer (``_changed_certificate``: not for its dates) within
+    ``DEPLOY_FIT_WINDOW`` after a change of the component they call directly is that change's (docs/causes.md: a
+    certificate refused for its issuer or its name right after a change of the component that presents it): the
+    caller only reports what the changed component now presents. Not when the finding names another component the
+    incident knows, nor when the caller changed itself in the window before it."""
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
+            continue
+        effects: list[Signal] = []
+        for caller in scene.callers.get(change.service, []):
+            for s in scene.anomalies.get(caller, []):
+                culprit = str(s.attributes.get("culprit") or "")
+                if not (dec.is_decisive(s) and _changed_certificate(s) and s.started_at is not None
+                        and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW):  # type: ignore[operator]
+                    continue
+                if culprit in scene.known and culprit not in (caller, change.service):
+                    continue
+                if any(o.service == caller and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= s.started_at
+                       for o in scene.changes):
+                    continue
+                effects.append(s)
+        if effects:
+            best = max(effects, key=lambda s: float(s.score))
+            _credit_change(scene, change, effects, f"then on {best.service}, which calls it: {best.title[:160]}")
+
+
 def _change_fails_callers(scene: _Scene) -> None:
     """A change of a component, followed within ``DEPLOY_FIT_WINDOW`` by the incident's first failures on the
     components that call it (up to ``CALLER_HOPS``), is their cause even without a decisive line on the changed
@@ -1156,6 +1183,7 @@ def build_candidates(
     _change_explains(scene)
     _change_fails_dependants(scene)
     _change_fails_callers(scene)
+    _certificate_refused_after_dependency_change(scene)
     _change_quoted_by_failure(scene)
     _resolver_change_fails_lookups(scene)
     _reach_change_strands_callers(scene)
