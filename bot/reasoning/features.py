@@ -433,6 +433,8 @@ _PREEMPTION_RULES = frozenset({"schedule.preempted", "schedule.insufficient"})
 # a certificate refused for something other than its dates (an unknown issuer, a name it does not hold, a rejected
 # certificate): what a change of the certificate, its secret or its trust can do. An expired one is the calendar's.
 _CHANGEABLE_TLS_RULES = frozenset({"tls.untrusted", "tls.name_mismatch", "tls.remote_rejected"})
+# of those, the refusals a client prints of the certificate it was presented (not a server's of its own)
+_CLIENT_TLS_RULES = frozenset({"tls.untrusted", "tls.name_mismatch"})
 
 
 def _changed_certificate(signal: Signal) -> bool:
@@ -967,7 +969,10 @@ def _certificate_refused_after_dependency_change(scene: _Scene) -> None:
         for caller in scene.callers.get(change.service, []):
             for s in scene.anomalies.get(caller, []):
                 culprit = str(s.attributes.get("culprit") or "")
+                # a client's own refusal of what it was presented (``remote error: tls: bad certificate`` is a
+                # server's log of its clients refusing its own certificate: not the callee's)
                 if not (dec.is_decisive(s) and _changed_certificate(s) and s.started_at is not None
+                        and s.attributes.get("rule") in _CLIENT_TLS_RULES
                         and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW):  # type: ignore[operator]
                     continue
                 if culprit in scene.known and culprit not in (caller, change.service):
