@@ -433,6 +433,8 @@ _PREEMPTION_RULES = frozenset({"schedule.preempted", "schedule.insufficient"})
 # a certificate refused for something other than its dates (an unknown issuer, a name it does not hold, a rejected
 # certificate): what a change of the certificate, its secret or its trust can do. An expired one is the calendar's.
 _CHANGEABLE_TLS_RULES = frozenset({"tls.untrusted", "tls.name_mismatch", "tls.remote_rejected"})
+# of those, the refusals a client prints of the certificate it was presented (not a server's of its own)
+_CLIENT_TLS_RULES = frozenset({"tls.untrusted", "tls.name_mismatch"})
 
 
 def _changed_certificate(signal: Signal) -> bool:
@@ -954,6 +956,36 @@ def _only_reported_by(scene: _Scene, service: str, reporter: str) -> bool:
 _DATED_KINDS = frozenset({"certificate_expired"})
 
 
+def _certificate_refused_after_dependency_change(scene: _Scene) -> None:
+    """A certificate its callers refuse for its name or issuer (``_changed_certificate``: not for its dates) within
+    ``DEPLOY_FIT_WINDOW`` after a change of the component they call directly is that change's (docs/causes.md: a
+    certificate refused for its issuer or its name right after a change of the component that presents it): the
+    caller only reports what the changed component now presents. Not when the finding names another component the
+    incident knows, nor when the caller changed itself in the window before it."""
+    for change in scene.changes:
+        if change.ts is None or change.kind not in CHANGE_CAUSES:
+            continue
+        effects: list[Signal] = []
+        for caller in scene.callers.get(change.service, []):
+            for s in scene.anomalies.get(caller, []):
+                culprit = str(s.attributes.get("culprit") or "")
+                # a client's own refusal of what it was presented (``remote error: tls: bad certificate`` is a
+                # server's log of its clients refusing its own certificate: not the callee's)
+                if not (dec.is_decisive(s) and _changed_certificate(s) and s.started_at is not None
+                        and s.attributes.get("rule") in _CLIENT_TLS_RULES
+                        and timedelta(0) <= _aware(s.started_at) - change.ts <= DEPLOY_FIT_WINDOW):  # type: ignore[operator]
+                    continue
+                if culprit in scene.known and culprit not in (caller, change.service):
+                    continue
+                if any(o.service == caller and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= s.started_at
+                       for o in scene.changes):
+                    continue
+                effects.append(s)
+        if effects:
+            best = max(effects, key=lambda s: float(s.score))
+            _credit_change(scene, change, effects, f"then on {best.service}, which calls it: {best.title[:160]}")
+
+
 def _change_fails_callers(scene: _Scene) -> None:
     """A change of a component, followed within ``DEPLOY_FIT_WINDOW`` by the incident's first failures on the
     components that call it (up to ``CALLER_HOPS``), is their cause even without a decisive line on the changed
@@ -1156,6 +1188,7 @@ def build_candidates(
     _change_explains(scene)
     _change_fails_dependants(scene)
     _change_fails_callers(scene)
+    _certificate_refused_after_dependency_change(scene)
     _change_quoted_by_failure(scene)
     _resolver_change_fails_lookups(scene)
     _reach_change_strands_callers(scene)

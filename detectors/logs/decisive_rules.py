@@ -260,7 +260,9 @@ CONNECT_RULES: tuple[Rule, ...] = (
          r"Could not establish trust relationship for the SSL/TLS secure channel"),
     Rule("tls.name_mismatch", "decisive", "certificate_expired", 0.55, "peer",
          r"x509: certificate is valid for .{1,200} not |certificate is not valid for|ERR_TLS_CERT_ALTNAME_INVALID|"
-         r"doesn't match any of the subject alternative names|Hostname \S+ not verified"),
+         r"doesn't match any of the subject alternative names|Hostname \S+ not verified|"
+         # Node's check (``ERR_TLS_CERT_ALTNAME_INVALID``) and Chromium's net error, as a synthetic browser reports it
+         r"Hostname/IP does not match certificate's altnames|ERR_CERT_COMMON_NAME_INVALID"),
 )
 
 SERVICE_RULES: tuple[Rule, ...] = (
@@ -365,9 +367,15 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"Failover from (?:primary|master) node \S+ to replica node|"
          r"DeadMaster|transition to primary|Transition to PRIMARY|new primary elected",
          culprit_re=r"(?:switch-master|[os]down master) \S+ (?P<host>" + _H + r") \d+"),
-    # a Redis client writing to a node that a failover has just demoted: the datastore lost its primary
+    # a client writing to a node that a failover or a change of its settings has just made read-only (Redis's demoted
+    # replica, PostgreSQL's ``cannot execute UPDATE in a read-only transaction`` on a standby or under
+    # ``default_transaction_read_only``, MySQL's ``--read-only option``): the datastore no longer takes writes
     Rule("db.readonly_replica", "decisive", "db_down", 0.6, "self",
-         r"READONLY You can't write against a read only (?:replica|slave)", role="database"),
+         r"READONLY You can't write against a read only (?:replica|slave)|"
+         r"cannot execute (?:INSERT|UPDATE|DELETE|COPY FROM|CREATE \w+|ALTER \w+|DROP \w+|TRUNCATE|nextval\(\)) "
+         r"in a read-only transaction|is running with the --(?:super-)?read-only option so it cannot execute",
+         hint=("read only replica", "read only slave", "in a read-only transaction", "read-only option"),
+         role="database"),
     # libmemcached (PHP Memcached, pylibmc) disabling a cache server after failures: that server is lost
     Rule("db.cache_server_failed", "decisive", "db_down", 0.6, "peer",
          r"SERVER HAS FAILED AND IS DISABLED UNTIL TIMED RETRY|SERVER IS MARKED DEAD",
@@ -451,6 +459,14 @@ SERVICE_RULES: tuple[Rule, ...] = (
          r"VolumeLimitExceeded|QUOTA_EXCEEDED|Quota '[A-Z_]+' exceeded|insufficient regional quota|"
          r"exceeded (?:your|the) (?:\w+ )?quota for",
          hint=("limitexceeded", "quotaexceeded", "quota_exceeded", "quota '", "regional quota", "quota for")),
+    # a sending provider that stopped taking the account's messages by its own policy (a stream or account paused or
+    # suspended for its volume, its bounces or complaints: Postmark's ``Sending has been paused for this account``,
+    # an SMTP ``account suspended`` reply): a policy limit reached, like a throttling reply
+    Rule("provider.sending_paused", "decisive", "rate_limited", 0.75, "provider",
+         r"\bsending (?:has been |was |is )?(?:paused|suspended|disabled) (?:for|on) (?:this|your|the) account\b|"
+         r"\bmessage stream \S+ is paused\b|\baccount (?:has been |is |was )?suspended\b.{0,40}?\b(?:bounce|complaint|"
+         r"spam|sending volume|volume)",
+         hint=("sending has been", "sending was", "sending is", "message stream", "suspended")),
     Rule("http.429", "decisive", "rate_limited", 0.75, "provider",
          r"429 (?:Client Error: )?Too Many Requests|status(?: code)?[ =:]*429\b|HTTP/\d(?:\.\d)? 429|"
          r"\b429\b.{0,60}\b(?:from|for url)|(?:API )?rate limit exceeded|exceeded your rate limit",
@@ -497,6 +513,11 @@ KERNEL_RULES: tuple[Rule, ...] = (
          r"EDAC \S+: \d+ CE |EDAC .{0,60}\bCE\b", hint=("edac ",)),
     Rule("kernel.oom", "kernel", "oom_kill", 0.9, "self",
          r"Out of memory: Kill(?:ed)? process|Memory cgroup out of memory|invoked oom-killer|oom-kill:"),
+    # the kernel cannot allocate memory for what the host runs and nothing is killed (atomic allocations failing,
+    # the TCP stack out of socket memory): the host's memory is exhausted, its programs keep running but stop working
+    Rule("kernel.memory_starved", "kernel", "memory_leak", 0.75, "device",
+         r"\bpage allocation failure[:.]? order:\s?\d+|TCP: out of memory -- consider tuning tcp_mem",
+         hint=("page allocation failure", "consider tuning tcp_mem")),
     # the node's disk stalls; whose volume it is (the node, a database on it) is for the other evidence to say
     Rule("kernel.hung_task", "kernel", "disk_io_latency", 0.7, "device", r"task \S+ blocked for more than \d+ seconds",
          weak=True),

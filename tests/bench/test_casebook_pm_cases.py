@@ -358,3 +358,18 @@ def test_twenty_second_batch_is_new_and_aimed_at_the_application_and_its_resourc
     assert len(categories) >= 6 and categories["memory"] >= 3, categories
     assert len({t["root_cause_kind"] for t in truths}) >= 8
     _assert_red_herrings(456, 475)
+
+
+def test_twenty_first_batch_is_new_and_on_the_path_to_the_user() -> None:
+    """pm-436..455: twenty cases, ten dev and ten test, on the edge and the path to the user (certificates and TLS
+    settings at balancers and CDNs, balancers and their health checks, DNS, email, SMS and push providers, payment
+    providers, authentication services), over at least fifteen companies none of which an earlier batch (pm-01..435)
+    used, alerts from at least five vendors, at least six categories and seven kinds, and every bundle with a change
+    or note on a component other than the truth's (a red herring)."""
+    truths = _batch_truths(436, 455, min_companies=15, new_after=435)
+    categories = Counter(t["category"] for t in truths)
+    for category in ("tls", "dns", "dependency", "deploy"):
+        assert categories[category] >= 1, category
+    assert len(categories) >= 6, categories
+    assert len({t["root_cause_kind"] for t in truths}) >= 7
+    _assert_red_herrings(436, 455)

@@ -229,6 +229,27 @@ def test_a_certificate_refused_for_its_issuer_or_name_right_after_a_change_is_th
         assert cands[("edge", "certificate_expired")].features["decisive_score"] < 0.6, rule
 
 
+def test_a_certificate_its_caller_refuses_for_its_name_right_after_a_change_of_what_it_calls_is_the_change_s() -> None:
+    """The caller's own log reports the name refusal (a synthetic browser's ``ERR_CERT_COMMON_NAME_INVALID`` on its
+    own public name): the component it calls, changed minutes before, presents the certificate."""
+    ctx = context(service="shop", topology=SHOP,
+                  events=[_event("edge", "config", 0, "edge: certificate and aliases updated")])
+    cands = _cands(ctx, [_tls("shop", "tls.name_mismatch", 2, culprit="shop.example.com")])
+    assert cands[("edge", "config_change")].features["decisive_score"] == 0.6
+    assert cands[("shop", "certificate_expired")].features["decisive_score"] < 0.6
+    # a refusal naming another known component, a refusal long after, a caller changed itself: not the change's
+    for sig, events in (
+            (_tls("shop", "tls.name_mismatch", 2, culprit="db"), []),
+            (_tls("shop", "tls.name_mismatch", 45, culprit="shop.example.com"), []),
+            (_tls("shop", "tls.name_mismatch", 2, culprit="shop.example.com"),
+             [_event("shop", "deploy", 1, "shop 4.1.0 (trust store)")])):
+        ctx = context(service="shop", topology=SHOP,
+                      events=[_event("edge", "config", 0, "edge: certificate and aliases updated"), *events])
+        cands = _cands(ctx, [sig])
+        assert cands.get(("edge", "config_change")) is None or \
+            cands[("edge", "config_change")].features["decisive_score"] == 0.0, sig.started_at
+
+
 def test_an_expired_certificate_after_a_change_stays_expired() -> None:
     ctx = context(service="shop", topology=SHOP,
                   events=[_event("edge", "config", 0, "kubectl apply -f edge/ingress.yaml (tls secret renamed)")])

@@ -122,6 +122,10 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "certificate_expired", "vault.internal"),
     ("tls.name_mismatch", 'Get "https://10.0.0.8:8443/health": x509: certificate is valid for api.internal, not '
      "10.0.0.8", "certificate_expired", "10.0.0.8"),
+    ("tls.name_mismatch", "Error [ERR_TLS_CERT_ALTNAME_INVALID]: Hostname/IP does not match certificate's altnames: "
+     "Host: app.example.com. is not in the cert's altnames: DNS:api.example.com", "certificate_expired", None),
+    ("tls.name_mismatch", "synthetic run failed url=https://app.example.com/ error=net::ERR_CERT_COMMON_NAME_INVALID",
+     "certificate_expired", "app.example.com"),
     ("db.too_many_clients", "FATAL:  sorry, too many clients already", "db_connection_exhaustion", None),
     ("db.too_many_clients", "Mar  3 21:04:11 cache-1 memcached[811]: Too many open connections", "db_connection_exhaustion",
      None),
@@ -165,6 +169,10 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "0x0: Len error 5291032", "db_down", None),
     ("db.coordination_store_down", "INFO  [QuorumPeer[myid=2](plain=0.0.0.0:2181)(secure=disabled):"
      "FastLeaderElection@979] - Notification time out: 60000", "db_down", None),
+    ("db.readonly_replica", "org.postgresql.util.PSQLException: ERROR: cannot execute UPDATE in a read-only transaction",
+     "db_down", None),
+    ("db.readonly_replica", "ERROR 1290 (HY000): The MySQL server is running with the --read-only option so it cannot "
+     "execute this statement", "db_down", None),
     ("db.cache_server_failed", "PHP Warning:  Memcached::get(): SERVER HAS FAILED AND IS DISABLED UNTIL TIMED RETRY "
      "(cache-3:11211)", "db_down", "cache-3"),
     ("db.cache_server_failed", "pylibmc.Error: error 35 from memcached_get: SERVER IS MARKED DEAD", "db_down",
@@ -225,6 +233,14 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("kernel.oom", "Dec  6 10:00:01 node-2 kernel: Out of memory: Killed process 21034 (java) total-vm:8123456kB, "
      "anon-rss:4012345kB, file-rss:0kB, shmem-rss:0kB", "oom_kill", None),
     ("kernel.oom", "Memory cgroup out of memory: Killed process 4242 (python3) total-vm:2000000kB", "oom_kill", None),
+    ("provider.sending_paused", "send failed: 422 ErrorCode 406: Message stream outbound is paused. Sending has been paused "
+     "for this account due to unusually high sending volume.", "rate_limited", None),
+    ("provider.sending_paused", "SMTPDataError(554, b'5.7.1 Service unavailable; account suspended: bounce rate exceeds "
+     "policy')", "rate_limited", None),
+    ("kernel.memory_starved", "Feb 13 17:15:02 lb-2 kernel: haproxy: page allocation failure. order:1, mode:0x20",
+     "memory_leak", "lb-2"),
+    ("kernel.memory_starved", "Feb 13 17:15:03 lb-2 kernel: TCP: out of memory -- consider tuning tcp_mem",
+     "memory_leak", "lb-2"),
     ("kernel.hung_task", "Dec  6 10:00:01 node-5 kernel: INFO: task jbd2/sda1-8:412 blocked for more than 120 "
      "seconds.", "disk_io_latency", "node-5"),
     ("kernel.soft_lockup", "Dec  6 10:00:01 node-5 kernel: watchdog: BUG: soft lockup - CPU#3 stuck for 22s! "
@@ -603,6 +619,12 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("dns.delegation_changed", "systemd-resolved: using nameservers 10.0.0.2 10.0.0.3"),
     ("dns.delegation_changed", "Domain Status: clientDeleteProhibited https://icann.org/epp#clientDeleteProhibited"),
     ("dns.delegation_changed", "user account jdoe suspended by the admin"),
+    # a session set read-only on purpose, a tuning note, a read-only replica serving reads: no write refused
+    ("db.readonly_replica", "LOG:  statement: SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"),
+    ("kernel.memory_starved", "sysctl: net.ipv4.tcp_mem = 188760 251683 377520"),
+    # an account suspended by an administrator, a stream the operator paused on purpose with no refusal
+    ("provider.sending_paused", "user account jdoe suspended by the admin for 3 days"),
+    ("provider.sending_paused", "scheduled maintenance: newsletter campaign paused by operator"),
 ]
 
 
