@@ -171,6 +171,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     for group in kept:
         _new_revision_crash(group, resolver)
         _job_deadline_of_its_own(group, resolver, context.events)
+        _autoscaler_limit_of_its_own(group, context.events, context.alert_time)
     kept = _probe_restarts(kept, findings, resolver, context)
     for group in kept:
         _cut_off_by_mesh_redirect(group, findings)
@@ -413,6 +414,16 @@ def _new_revision_crash(group: _Group, resolver: Resolver) -> None:
 # it. The limit alone decides such a failure (the work would have gone on under a longer one), so a change that set
 # the field, or a container that keeps the work from ending, is the cause; a Job slowed by a dependency is neither
 JOB_SPEC_LIMITS: dict[str, str] = {"job.deadline": "activeDeadlineSeconds"}
+# an autoscaler held back by its own limits (a rule id -> the spec fields that set the limit it reports, the most
+# specific first, each with the direction that tightens it): a change of the workload that set one of them is the
+# cause, not the load that reached it (docs/causes.md); a change that moved the field the other way (``maxReplicas
+# 12 -> 40``, a scale-up ``stabilizationWindowSeconds 600 -> 0``) is not
+HPA_SPEC_LIMITS: dict[str, tuple[tuple[str, str], ...]] = {
+    "hpa.max_replicas": (("maxReplicas", "lowered"),),
+    "hpa.scale_up_limit": (("stabilizationWindowSeconds", "raised"), ("scaleUp", "set")),
+}
+# in a change's text as ``_field_key`` leaves it (``->`` is ``>`` without its hyphen)
+_MOVED = re.compile(r"^\D{0,40}?(?P<old>\d+)\s*(?:=?>|\u2192|to)\s*(?P<new>\d+)")
 
 
 def _field_key(text: str) -> str:
@@ -435,6 +446,31 @@ def _job_deadline_of_its_own(group: _Group, resolver: Resolver, changes: list[Ch
                             if resolver.workload_of_pod(name) == group.service):
         rule_id = f"{group.rule.id}.{'set_by_change' if set_by_change else 'held_open'}"
         group.rule = replace(group.rule, id=rule_id, kind="config_change", score=0.8)
+
+
+def _autoscaler_limit_of_its_own(group: _Group, changes: list[ChangeEvent], alert_time: datetime | None) -> None:
+    """An HPA at its ceiling or its scale-up rate after a change of the workload that lowered ``maxReplicas`` or set
+    its ``behavior.scaleUp`` policies is that change's ``config_change`` (docs/causes.md)."""
+    fields = HPA_SPEC_LIMITS.get(group.rule.id)
+    if fields is None:
+        return
+    for change in changes:
+        if change.service != group.service or change.kind in ("note", "k8s", "k8s_event"):
+            continue
+        if alert_time is not None and change.ts > alert_time:
+            continue
+        key = _field_key(change.text)
+        for field_name, tightened in fields:
+            at = key.find(_field_key(field_name))
+            if at < 0:
+                continue
+            moved = _MOVED.match(key[at + len(_field_key(field_name)):])
+            if moved and tightened != "set":
+                old, new = int(moved["old"]), int(moved["new"])
+                if (new >= old) if tightened == "lowered" else (new <= old):
+                    break  # loosened: this change did not hold the autoscaler back
+            group.rule = replace(group.rule, id=f"{group.rule.id}.set_by_change", kind="config_change", score=0.8)
+            return
 
 
 def _held_open(pod: PodInfo) -> bool:

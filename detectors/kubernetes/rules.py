@@ -339,6 +339,10 @@ RULES: tuple[Rule, ...] = (
          r"do not have sufficient \S+ capacity"),
     Rule("hpa.max_replicas", EV, ("ScalingLimited", "TooManyReplicas"), "traffic_spike", "workload", 0.6,
          r"more than the maximum|maximum replica count|^$"),
+    # the HPA adds pods as fast as its scale-up policies allow and no faster (``ScalingLimited True ScaleUpLimit``):
+    # load rising faster than the default policy, unless a change of the policies slowed it (detector.py)
+    Rule("hpa.scale_up_limit", EV, ("ScaleUpLimit",), "traffic_spike", "workload", 0.5,
+         r"increasing faster than the maximum scale rate|^$"),
     Rule("hpa.rescale_up", EV, ("SuccessfulRescale",), "traffic_spike", "workload", 0.45, r"above target"),
     # a utilization target is a share of the pods' requests: a container without one (a new sidecar, a dropped
     # request) leaves the autoscaler unable to scale at all, whatever the traffic does

@@ -134,6 +134,8 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      'looking up service account shop/api: serviceaccount "api" not found', None, "config_change", "workload"),
     ("create.policy", "event", "FailedCreate", 'Error creating: pods "api-6c8d7f9b4-q" is forbidden: violates '
      'PodSecurity "restricted:latest": allowPrivilegeEscalation != false', None, "config_change", "workload"),
+    ("hpa.scale_up_limit", "event", "ScaleUpLimit", "the desired replica count is increasing faster than the maximum "
+     "scale rate", None, "traffic_spike", "workload"),
     ("create.default", "event", "FailedCreate", "Error creating: something unexpected", None, "config_change",
      "workload"),
     ("create.runtimeclass_missing", "event", "FailedCreate", 'Error creating: pods "sanitizer-6c9d7f8b5-" is '
