@@ -47,6 +47,7 @@ from detectors.kubernetes.resolve import (
     registry_host,
     service_workload,
 )
+from detectors.kubernetes.strategy import strategy_signals
 from detectors.kubernetes.restarts import stopped_while_starting, throttled_pods
 from detectors.kubernetes.rollouts import rollout_signals
 from detectors.kubernetes.rules import (
@@ -153,6 +154,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
                                     lambda secret: owner_of(owners, secret), context.alert_time))
     if not (findings.events or findings.pods or findings.nodes or findings.rollouts or findings.policies):
         said.extend(_throttling_signals([], resolver, context))
+        said.extend(strategy_signals(findings, resolver, context.kubernetes, context.events, context.alert_time))
         return sorted(_with_pid_pressure(said, set()), key=lambda s: s.score, reverse=True)
     alert_time = context.alert_time
     matched = _refine([*_event_findings(findings.events, alert_time), *_container_findings(findings),
@@ -185,6 +187,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals.extend(_with_pid_pressure(without_yielding(said, signals), short_of_pids))
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
     signals.extend(scaled_to_zero(findings, resolver, context.kubernetes, alert_time))
+    signals.extend(strategy_signals(findings, resolver, context.kubernetes, context.events, alert_time))
     signals.extend(unbounded_drain_signals(context.kubernetes))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
                                   alert_text=_alert_text(context),
