@@ -200,6 +200,8 @@ def _containers(pod: str, lines: list[str], *, unnamed: bool = False) -> list[Co
             status.restart_count = int(value)
         elif key == "Image":
             status.image = value
+        elif key == "Restart Policy":
+            status.restart_policy = value
     return out
 
 

@@ -175,8 +175,10 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
         _job_deadline_of_its_own(group, resolver, context.events)
         _autoscaler_limit_of_its_own(group, context.events, context.alert_time)
     kept = _probe_restarts(kept, findings, resolver, context)
+    texts = [t.text for t in context.kubernetes] + ["\n".join(lines) for lines in context.logs.values()]
     for group in kept:
         _cut_off_by_mesh_redirect(group, findings)
+        _sidecar_after_its_user(group, findings, texts)
     throttling = _throttling_signals(kept, resolver, context)
     _preemptions(kept, findings, resolver)
     signals = [_signal(g, with_logs, alert_time) for g in kept] + throttling
@@ -513,6 +515,30 @@ def _cut_off_by_mesh_redirect(group: _Group, findings: Findings) -> None:
         failing = {i.container for i in group.items if i.obj.name == name} - MESH_REDIRECT_INITS - MESH_PROXIES
         if redirected and proxy_waits and failing - {""}:
             group.rule = replace(group.rule, id="init.mesh_redirect", kind="config_change", score=0.8)
+            return
+
+
+# a connection refused on the pod's own loopback: what a container sees when the sidecar it talks to is not running
+_LOOPBACK_REFUSED = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):\d+\S*:? (?:connect: )?connection refused|"
+                               r"connect ECONNREFUSED (?:127\.0\.0\.1|::1):\d+|"
+                               r"host='(?:127\.0\.0\.1|localhost)', port=\d+\).*(?:Connection refused|Errno 111)", re.I)
+
+
+def _sidecar_after_its_user(group: _Group, findings: Findings, texts: list[str]) -> None:
+    """An init container that fails, refused on the pod's loopback, while a native sidecar (an init container with
+    ``restartPolicy: Always``) listed after it still waits (``PodInitializing``): init containers start in order, so
+    the sidecar it needs is not there yet; the pod's own container order is the cause (docs/causes.md)."""
+    if group.rule.kind not in _CRASH_KINDS or not any(_LOOPBACK_REFUSED.search(t) for t in texts):
+        return
+    for name in {i.obj.name for i in group.items if i.obj.kind in ("Pod", "")}:
+        readings = [p for p in findings.pods if p.name == name]
+        order = max((p.containers for p in readings), key=len, default=[])
+        names = [c.container for c in order]
+        waiting = [names.index(c.container) for c in order if c.restart_policy == "Always" and c.current is not None
+                   and c.current.state == "waiting" and c.current.reason == "PodInitializing"]
+        failing = {i.container for i in group.items if i.obj.name == name and i.container in names}
+        if waiting and any(names.index(f) < max(waiting) for f in failing):
+            group.rule = replace(group.rule, id="init.sidecar_order", kind="config_change", score=0.8)
             return
 
 
