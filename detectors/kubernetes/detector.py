@@ -47,6 +47,7 @@ from detectors.kubernetes.resolve import (
     registry_host,
     service_workload,
 )
+from detectors.kubernetes.peers import peer_signals
 from detectors.kubernetes.strategy import strategy_signals
 from detectors.kubernetes.restarts import stopped_while_starting, throttled_pods
 from detectors.kubernetes.rollouts import rollout_signals
@@ -149,6 +150,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
                         lambda uid: _workload_of_uid(uid, findings, resolver))
     said = [_kind_of_own_setup(sig, context) for sig in said]
     said.extend(target_port_signals(context.kubernetes, context.logs))
+    said.extend(peer_signals([t.text for t in context.kubernetes] + ["\n".join(v) for v in context.logs.values()]))
     said.extend(timeout_cut_signals(context.events, context.logs))
     said.extend(certificate_signals(context.kubernetes, {*resolver.workloads(), *_topology_names(context)},
                                     lambda secret: owner_of(owners, secret), context.alert_time))
