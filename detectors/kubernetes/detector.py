@@ -464,7 +464,7 @@ def _autoscaler_limit_of_its_own(group: _Group, changes: list[ChangeEvent], aler
     for change in changes:
         if change.service != group.service or change.kind in ("note", "k8s", "k8s_event"):
             continue
-        if alert_time is not None and change.ts > alert_time:
+        if alert_time is not None and aware(change.ts) > aware(alert_time):  # a time without a zone is UTC
             continue
         key = _field_key(change.text)
         for field_name, tightened in fields:

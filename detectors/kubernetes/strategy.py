@@ -17,6 +17,7 @@ import re
 from datetime import datetime
 
 from bot.domain import ChangeEvent, Evidence, EvidenceType, KubeText, Signal, SignalSource, stable_hash
+from bot.domain.models import aware
 from detectors.kubernetes.model import Findings
 from detectors.kubernetes.parse import split_commands
 from detectors.kubernetes.resolve import Resolver
@@ -36,10 +37,10 @@ _ROLLING = re.compile(r"^RollingUpdateStrategy:\s+(?P<unavailable>\d+)% max unav
 
 def _strategy_changes(changes: list[ChangeEvent], alert_time: datetime | None) -> dict[str, ChangeEvent]:
     out: dict[str, ChangeEvent] = {}
-    for change in sorted(changes, key=lambda c: c.ts):
+    for change in sorted(changes, key=lambda c: aware(c.ts)):
         if not change.service or change.kind in ("note", "k8s", "k8s_event"):
             continue
-        if alert_time is not None and change.ts > alert_time:
+        if alert_time is not None and aware(change.ts) > aware(alert_time):  # a time without a zone is UTC
             continue
         if STRATEGY_WORDS.search(change.text):
             out[change.service] = change

@@ -97,3 +97,10 @@ OldReplicaSets:  payments-api-5c8f7d9b6d (6/6 replicas created)
 """
     signals = detect_kubernetes_signals(context(KubeText(name="deploy.txt", text=text)))
     assert any(s.service == "payments-api" and "ProgressDeadlineExceeded" in s.title for s in signals)
+
+
+def test_a_change_logged_without_a_zone_is_compared_as_utc() -> None:
+    change = ChangeEvent(ts=datetime(2024, 3, 4, 9, 0), kind="config", service="ticket-api",  # noqa: DTZ001
+                         text="ticket-api HPA maxReplicas 40 -> 12")
+    signals = detect_kubernetes_signals(context(KubeText(name="hpa.txt", text=AT_CEILING), events=[change]))
+    assert "config_change" in _kinds(signals, "ticket-api")

@@ -72,3 +72,10 @@ def test_a_changed_strategy_that_took_half_the_pods_is_the_workloads_config(text
 def test_without_a_strategy_change_that_took_the_pods_nothing_is_said(text: str, changes: list) -> None:
     signals = detect_kubernetes_signals(context(KubeText(name="d.txt", text=text), events=changes))
     assert not _strategy(signals, "media-api")
+
+
+def test_a_change_logged_without_a_zone_is_compared_as_utc() -> None:
+    change = ChangeEvent(ts=datetime(2024, 3, 4, 11, 50), kind="deploy", service="media-api",  # noqa: DTZ001
+                         text="media-api maxUnavailable 25% -> 50%, maxSurge 25% -> 0")
+    signals = detect_kubernetes_signals(context(KubeText(name="d.txt", text=HALVED), events=[change]))
+    assert _strategy(signals, "media-api")
