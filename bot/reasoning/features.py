@@ -477,6 +477,8 @@ def _change_explains(scene: _Scene) -> None:
     for change in scene.changes:
         if change.ts is None or change.kind not in CHANGE_CAUSES:
             continue
+        if change.kind == "bad_deploy" and _own_spec_named(scene, change.service):
+            continue
         preempted = _preemption_by_priority_change(scene, change)
         # a limit the component applies itself (``self_throttling``) names no mechanism beyond its own rules: right
         # after its change, the change is how it began refusing
@@ -505,6 +507,18 @@ def _change_explains(scene: _Scene) -> None:
             continue
         best = max(own, key=lambda s: float(s.score))
         _credit_change(scene, change, own, f"then on {change.service}: {best.title[:160]}", on=change.service)
+
+
+# a decisive finding of the component's own spec (its Kubernetes objects show which setting: a rollout strategy that
+# took its pods, an admission refusal, a RuntimeClass): it names what of a release broke it, so the release's code
+# (``bad_deploy``) is not credited with the failures that followed
+_OWN_SPEC_MIN = 0.75
+
+
+def _own_spec_named(scene: _Scene, service: str) -> bool:
+    return any(dec.is_decisive(s) and s.kind == "config_change" and not s.attributes.get("reporter")
+               and (s.source or "") == "kubernetes" and float(s.score) >= _OWN_SPEC_MIN
+               for s in scene.anomalies.get(service, []))
 
 
 def _first_seen_within(signal: Signal, start: datetime, window: timedelta) -> bool:

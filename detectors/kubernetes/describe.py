@@ -144,7 +144,27 @@ def parse_describe_fragment(text: str, ref: ObjectRef, *, origin: str = "") -> F
         node = _node(_Doc(sections={"Conditions": lines}), ref.name)
         if node.conditions:
             findings.nodes.append(node)
+    elif ref.kind != "Pod":  # a workload's or an autoscaler's Conditions table (``| sed -n '/^Metrics/,$p'``)
+        for ctype, status, reason, message, since in conditions_of(_section(lines, "Conditions")):
+            event = condition_event(ref, ctype, status, reason, message, parse_time(since), origin=origin)
+            if event is not None:
+                findings.events.append(event)
     return findings
+
+
+def _section(lines: list[str], title: str) -> list[str]:
+    """The indented lines under a describe's ``Title:`` header (none when the fragment does not hold it)."""
+    out: list[str] = []
+    inside = False
+    for line in lines:
+        if re.match(rf"^{re.escape(title)}:\s*$", line):
+            inside = True
+            continue
+        if inside and line[:1] not in (" ", "\t"):
+            break
+        if inside:
+            out.append(line)
+    return out
 
 
 def _containers(pod: str, lines: list[str], *, unnamed: bool = False) -> list[ContainerStatus]:
@@ -180,6 +200,8 @@ def _containers(pod: str, lines: list[str], *, unnamed: bool = False) -> list[Co
             status.restart_count = int(value)
         elif key == "Image":
             status.image = value
+        elif key == "Restart Policy":
+            status.restart_policy = value
     return out
 
 

@@ -47,6 +47,8 @@ from detectors.kubernetes.resolve import (
     registry_host,
     service_workload,
 )
+from detectors.kubernetes.peers import peer_signals
+from detectors.kubernetes.strategy import strategy_signals
 from detectors.kubernetes.restarts import stopped_while_starting, throttled_pods
 from detectors.kubernetes.rollouts import rollout_signals
 from detectors.kubernetes.rules import (
@@ -148,11 +150,13 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
                         lambda uid: _workload_of_uid(uid, findings, resolver))
     said = [_kind_of_own_setup(sig, context) for sig in said]
     said.extend(target_port_signals(context.kubernetes, context.logs))
+    said.extend(peer_signals([t.text for t in context.kubernetes] + ["\n".join(v) for v in context.logs.values()]))
     said.extend(timeout_cut_signals(context.events, context.logs))
     said.extend(certificate_signals(context.kubernetes, {*resolver.workloads(), *_topology_names(context)},
                                     lambda secret: owner_of(owners, secret), context.alert_time))
     if not (findings.events or findings.pods or findings.nodes or findings.rollouts or findings.policies):
         said.extend(_throttling_signals([], resolver, context))
+        said.extend(strategy_signals(findings, resolver, context.kubernetes, context.events, context.alert_time))
         return sorted(_with_pid_pressure(said, set()), key=lambda s: s.score, reverse=True)
     alert_time = context.alert_time
     matched = _refine([*_event_findings(findings.events, alert_time), *_container_findings(findings),
@@ -171,9 +175,12 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     for group in kept:
         _new_revision_crash(group, resolver)
         _job_deadline_of_its_own(group, resolver, context.events)
+        _autoscaler_limit_of_its_own(group, context.events, context.alert_time)
     kept = _probe_restarts(kept, findings, resolver, context)
+    texts = [t.text for t in context.kubernetes] + ["\n".join(lines) for lines in context.logs.values()]
     for group in kept:
         _cut_off_by_mesh_redirect(group, findings)
+        _sidecar_after_its_user(group, findings, texts)
     throttling = _throttling_signals(kept, resolver, context)
     _preemptions(kept, findings, resolver)
     signals = [_signal(g, with_logs, alert_time) for g in kept] + throttling
@@ -184,6 +191,7 @@ def detect_kubernetes_signals(context: IncidentContext) -> list[Signal]:
     signals.extend(_with_pid_pressure(without_yielding(said, signals), short_of_pids))
     signals.extend(rollout_signals(findings, resolver, alert_time=alert_time))
     signals.extend(scaled_to_zero(findings, resolver, context.kubernetes, alert_time))
+    signals.extend(strategy_signals(findings, resolver, context.kubernetes, context.events, alert_time))
     signals.extend(unbounded_drain_signals(context.kubernetes))
     signals.extend(policy_signals(findings.policies, findings.pods, resolver.workload_of_pod, alert_time=alert_time,
                                   alert_text=_alert_text(context),
@@ -413,6 +421,16 @@ def _new_revision_crash(group: _Group, resolver: Resolver) -> None:
 # it. The limit alone decides such a failure (the work would have gone on under a longer one), so a change that set
 # the field, or a container that keeps the work from ending, is the cause; a Job slowed by a dependency is neither
 JOB_SPEC_LIMITS: dict[str, str] = {"job.deadline": "activeDeadlineSeconds"}
+# an autoscaler held back by its own limits (a rule id -> the spec fields that set the limit it reports, the most
+# specific first, each with the direction that tightens it): a change of the workload that set one of them is the
+# cause, not the load that reached it (docs/causes.md); a change that moved the field the other way (``maxReplicas
+# 12 -> 40``, a scale-up ``stabilizationWindowSeconds 600 -> 0``) is not
+HPA_SPEC_LIMITS: dict[str, tuple[tuple[str, str], ...]] = {
+    "hpa.max_replicas": (("maxReplicas", "lowered"),),
+    "hpa.scale_up_limit": (("stabilizationWindowSeconds", "raised"), ("scaleUp", "set")),
+}
+# in a change's text as ``_field_key`` leaves it (``->`` is ``>`` without its hyphen)
+_MOVED = re.compile(r"^\D{0,40}?(?P<old>\d+)\s*(?:=?>|\u2192|to)\s*(?P<new>\d+)")
 
 
 def _field_key(text: str) -> str:
@@ -435,6 +453,31 @@ def _job_deadline_of_its_own(group: _Group, resolver: Resolver, changes: list[Ch
                             if resolver.workload_of_pod(name) == group.service):
         rule_id = f"{group.rule.id}.{'set_by_change' if set_by_change else 'held_open'}"
         group.rule = replace(group.rule, id=rule_id, kind="config_change", score=0.8)
+
+
+def _autoscaler_limit_of_its_own(group: _Group, changes: list[ChangeEvent], alert_time: datetime | None) -> None:
+    """An HPA at its ceiling or its scale-up rate after a change of the workload that lowered ``maxReplicas`` or set
+    its ``behavior.scaleUp`` policies is that change's ``config_change`` (docs/causes.md)."""
+    fields = HPA_SPEC_LIMITS.get(group.rule.id)
+    if fields is None:
+        return
+    for change in changes:
+        if change.service != group.service or change.kind in ("note", "k8s", "k8s_event"):
+            continue
+        if alert_time is not None and aware(change.ts) > aware(alert_time):  # a time without a zone is UTC
+            continue
+        key = _field_key(change.text)
+        for field_name, tightened in fields:
+            at = key.find(_field_key(field_name))
+            if at < 0:
+                continue
+            moved = _MOVED.match(key[at + len(_field_key(field_name)):])
+            if moved and tightened != "set":
+                old, new = int(moved["old"]), int(moved["new"])
+                if (new >= old) if tightened == "lowered" else (new <= old):
+                    break  # loosened: this change did not hold the autoscaler back
+            group.rule = replace(group.rule, id=f"{group.rule.id}.set_by_change", kind="config_change", score=0.8)
+            return
 
 
 def _held_open(pod: PodInfo) -> bool:
@@ -474,6 +517,30 @@ def _cut_off_by_mesh_redirect(group: _Group, findings: Findings) -> None:
         failing = {i.container for i in group.items if i.obj.name == name} - MESH_REDIRECT_INITS - MESH_PROXIES
         if redirected and proxy_waits and failing - {""}:
             group.rule = replace(group.rule, id="init.mesh_redirect", kind="config_change", score=0.8)
+            return
+
+
+# a connection refused on the pod's own loopback: what a container sees when the sidecar it talks to is not running
+_LOOPBACK_REFUSED = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):\d+\S*:? (?:connect: )?connection refused|"
+                               r"connect ECONNREFUSED (?:127\.0\.0\.1|::1):\d+|"
+                               r"host='(?:127\.0\.0\.1|localhost)', port=\d+\).*(?:Connection refused|Errno 111)", re.I)
+
+
+def _sidecar_after_its_user(group: _Group, findings: Findings, texts: list[str]) -> None:
+    """An init container that fails, refused on the pod's loopback, while a native sidecar (an init container with
+    ``restartPolicy: Always``) listed after it still waits (``PodInitializing``): init containers start in order, so
+    the sidecar it needs is not there yet; the pod's own container order is the cause (docs/causes.md)."""
+    if group.rule.kind not in _CRASH_KINDS or not any(_LOOPBACK_REFUSED.search(t) for t in texts):
+        return
+    for name in {i.obj.name for i in group.items if i.obj.kind in ("Pod", "")}:
+        readings = [p for p in findings.pods if p.name == name]
+        order = max((p.containers for p in readings), key=len, default=[])
+        names = [c.container for c in order]
+        waiting = [names.index(c.container) for c in order if c.restart_policy == "Always" and c.current is not None
+                   and c.current.state == "waiting" and c.current.reason == "PodInitializing"]
+        failing = {i.container for i in group.items if i.obj.name == name and i.container in names}
+        if waiting and any(names.index(f) < max(waiting) for f in failing):
+            group.rule = replace(group.rule, id="init.sidecar_order", kind="config_change", score=0.8)
             return
 
 

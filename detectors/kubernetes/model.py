@@ -59,6 +59,7 @@ class ContainerStatus:
     restart_count: int = 0
     ready: bool | None = None
     image: str = ""
+    restart_policy: str = ""  # a container's own (``Always``: an init container run as a native sidecar)
 
 
 @dataclass

@@ -203,8 +203,15 @@ RULES: tuple[Rule, ...] = (
     Rule("create.serviceaccount", EV, ("FailedCreate",), "config_change", "workload", 0.8,
          r"serviceaccount \"?[\w.-]+\"? not found"),
     Rule("create.policy", EV, ("FailedCreate",), "config_change", "workload", 0.75,
-         r"PodSecurity|security context constraint|PodSecurityPolicy|admission webhook .* denied"),
+         r"PodSecurity|security context constraint|PodSecurityPolicy|admission webhook .* denied|"
+         r"ValidatingAdmissionPolicy '[^']+' with binding '[^']+' denied request"),
+    # the pod asks for a RuntimeClass the cluster does not define: admission rejects it (the spec's, like a policy)
+    Rule("create.runtimeclass_missing", EV, ("FailedCreate",), "config_change", "workload", 0.85,
+         r"RuntimeClass \"?[\w.-]+\"? not found"),
     Rule("create.default", EV, ("FailedCreate",), "config_change", "workload", 0.5),
+    # the kubelet rejects the pod at admission for a sysctl its spec sets and the node does not allow (unsafe, or
+    # not namespaced): the pod's own setting (the pod is ``Failed``, ``Pod was rejected: forbidden sysctl: ...``)
+    Rule("admit.sysctl_forbidden", ST, ("SysctlForbidden",), "config_change", "workload", 0.85),
     # a new revision that never became available: a symptom when the workload's own findings say why
     Rule("deploy.progress_deadline", EV, ("ProgressDeadlineExceeded",), "bad_deploy", "workload", 0.6,
          generic_of=WORKLOAD),
@@ -293,6 +300,12 @@ RULES: tuple[Rule, ...] = (
     # exhausted, and kube-controller-manager's allocation (its ``--cluster-cidr``) is the limit reached
     Rule("ipam.cidr_not_available", EV, ("CIDRNotAvailable",), "resource_quota", "named", 0.85,
          culprit="kube-controller-manager"),
+    # the pod's RuntimeClass names a handler the node's runtime does not have (containerd ``no runtime for "runsc"
+    # is configured``, CRI-O ``failed to find runtime handler``): the pod landed where its runtime is not offered,
+    # because its spec (or its RuntimeClass's ``scheduling``) does not say where it is: not the node's failure
+    Rule("sandbox.runtime_handler_missing", EV, ("FailedCreatePodSandBox",), "config_change", "workload", 0.8,
+         r"no runtime for \"?[\w.-]+\"? is configured|failed to find runtime handler|"
+         r"RuntimeHandler \"?[\w.-]+\"? not supported|unknown runtime handler"),
     Rule("sandbox.ip_exhausted", EV, ("FailedCreatePodSandBox",), "resource_quota", "node", 0.6,
          r"failed to assign an IP|no (available|free) IP|ip address.*exhausted|failed to allocate for range|"
          r"no IP addresses available|No available addresses|Failed to allocate address|IPAM allocated only 0|"
@@ -326,6 +339,10 @@ RULES: tuple[Rule, ...] = (
          r"do not have sufficient \S+ capacity"),
     Rule("hpa.max_replicas", EV, ("ScalingLimited", "TooManyReplicas"), "traffic_spike", "workload", 0.6,
          r"more than the maximum|maximum replica count|^$"),
+    # the HPA adds pods as fast as its scale-up policies allow and no faster (``ScalingLimited True ScaleUpLimit``):
+    # load rising faster than the default policy, unless a change of the policies slowed it (detector.py)
+    Rule("hpa.scale_up_limit", EV, ("ScaleUpLimit",), "traffic_spike", "workload", 0.5,
+         r"increasing faster than the maximum scale rate|^$"),
     Rule("hpa.rescale_up", EV, ("SuccessfulRescale",), "traffic_spike", "workload", 0.45, r"above target"),
     # a utilization target is a share of the pods' requests: a container without one (a new sidecar, a dropped
     # request) leaves the autoscaler unable to scale at all, whatever the traffic does
@@ -376,6 +393,7 @@ REASON_HINTS: tuple[tuple[str, str], ...] = (
     (r"System OOM encountered", "SystemOOM"),
     (r"Error: (secret|configmap) \S+ not found|couldn't find key", "CreateContainerConfigError"),
     (r"Failed to create pod sandbox", "FailedCreatePodSandBox"),
+    (r"forbidden sysctl: \S+ not allowlisted", "SysctlForbidden"),
     (r"Error syncing load balancer", "SyncLoadBalancerFailed"),
     (r"has timed out progressing", "ProgressDeadlineExceeded"),
     (r"Missed scheduled time to start a job", "MissSchedule"),

@@ -26,7 +26,7 @@ TABLE_ROW = re.compile(
     r"\| (?P<split>dev|test) \| (?P<source>\S+) \|",
     re.MULTILINE,
 )
-MIN_CASES = 353
+MIN_CASES = 373
 FIRST_DOCUMENTED = 51
 
 
@@ -127,3 +127,28 @@ def test_fifteenth_batch_twins_on_nodes_runtimes_and_add_ons() -> None:
         assert any((case / "kubernetes").glob("*.txt")), case.name
         rows = [json.loads(line) for line in (case / "events.jsonl").read_text(encoding="utf-8").splitlines()]
         assert any(r["service"] != truths[n]["root_cause_service"] for r in rows), case.name
+
+
+def test_sixteenth_batch_twins_on_workloads_as_they_fail() -> None:
+    """k8s-354..373: twenty cases written as twins (2k test, 2k+1 dev) on workloads as they fail in practice: each
+    pair shares category and kind under different names, every case has raw kubectl output under kubernetes/ and a
+    change or note on a component other than the truth's (a red herring), at least half carry Kubernetes events as
+    ``k8s_event`` rows beside service logs under logs/, and the batch spans at least ten documented sources."""
+    batch = {_number(c): c for c in CASES if 354 <= _number(c) <= 373}
+    assert sorted(batch) == list(range(354, 374))
+    truths = {n: json.loads((c / "truth.json").read_text(encoding="utf-8")) for n, c in batch.items()}
+    for test_n in range(354, 374, 2):
+        test, dev = truths[test_n], truths[test_n + 1]
+        assert (test["split"], dev["split"]) == ("test", "dev"), test_n
+        assert (test["category"], test["root_cause_kind"]) == (dev["category"], dev["root_cause_kind"]), test_n
+        assert batch[test_n].name.split("-", 2)[2] != batch[test_n + 1].name.split("-", 2)[2]
+        assert test["source"] == dev["source"] == "kubernetes"
+    assert len({t["modelled_on"] for t in truths.values()}) >= 10
+    with_events_and_logs = 0
+    for n, case in batch.items():
+        assert any((case / "kubernetes").glob("*.txt")), case.name
+        rows = [json.loads(line) for line in (case / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert any(r["service"] != truths[n]["root_cause_service"] for r in rows), case.name
+        if any(r["kind"] == "k8s_event" for r in rows) and any((case / "logs").glob("*.log")):
+            with_events_and_logs += 1
+    assert with_events_and_logs >= 10

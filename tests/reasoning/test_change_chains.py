@@ -187,3 +187,22 @@ def test_a_crash_recurring_since_shortly_after_the_update_is_the_updates() -> No
     older = _decisive("edge-rtr", "crash_loop", 0.53, 42, rule="native.segv", first_seen=at(-10).isoformat())
     assert _cands(ctx, [older]).get(("edge-rtr", "bad_deploy")) is None or \
         _cands(ctx, [older])[("edge-rtr", "bad_deploy")].features.get("decisive_score", 0.0) < 0.53
+
+
+SHOP = {"ingress-nginx": ["cart-service"], "cart-service": []}
+
+
+def test_a_release_whose_own_spec_finding_names_the_setting_is_not_credited_as_code() -> None:
+    # the ingress reports no live upstreams right after cart-service's release; the release's own Kubernetes finding
+    # (its rollout strategy took every pod at once) names the setting: the release's code takes no credit
+    ctx = context(service="cart-service", topology=SHOP, events=[_change("cart-service", "deploy", 0)])
+    gone = _decisive("ingress-nginx", "dependency_failure", 0.68, 1, culprit="cart-service",
+                     rule="nginx.no_live_upstreams")
+    spec = signal("kubernetes", "cart-service", "config_change", 0.8, 0.5, attributes={"decisive": True})
+    cands = _cands(ctx, [gone, spec])
+    assert cands[("cart-service", "config_change")].features["decisive_score"] == 0.8
+    code = cands.get(("cart-service", "bad_deploy"))
+    assert code is None or code.features["decisive_score"] < 0.68
+    # without that finding the release is what the callers' failure follows
+    plain = _cands(ctx, [gone])
+    assert plain[("cart-service", "bad_deploy")].features["decisive_score"] == 0.68

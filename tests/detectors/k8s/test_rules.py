@@ -134,8 +134,17 @@ CASES: list[tuple[str, str, str, str, int | None, str, str]] = [
      'looking up service account shop/api: serviceaccount "api" not found', None, "config_change", "workload"),
     ("create.policy", "event", "FailedCreate", 'Error creating: pods "api-6c8d7f9b4-q" is forbidden: violates '
      'PodSecurity "restricted:latest": allowPrivilegeEscalation != false', None, "config_change", "workload"),
+    ("hpa.scale_up_limit", "event", "ScaleUpLimit", "the desired replica count is increasing faster than the maximum "
+     "scale rate", None, "traffic_spike", "workload"),
     ("create.default", "event", "FailedCreate", "Error creating: something unexpected", None, "config_change",
      "workload"),
+    ("create.runtimeclass_missing", "event", "FailedCreate", 'Error creating: pods "sanitizer-6c9d7f8b5-" is '
+     'forbidden: pod rejected: RuntimeClass "kata-qemu" not found', None, "config_change", "workload"),
+    ("admit.sysctl_forbidden", "event", "SysctlForbidden", 'forbidden sysctl: "net.core.somaxconn" not allowlisted',
+     None, "config_change", "workload"),
+    ("sandbox.runtime_handler_missing", "event", "FailedCreatePodSandBox", "Failed to create pod sandbox: rpc error: "
+     'code = Unknown desc = failed to get sandbox runtime: no runtime for "runsc" is configured', None,
+     "config_change", "workload"),
     ("deploy.progress_deadline", "event", "ProgressDeadlineExceeded", 'ReplicaSet "api-6c8d7f9b4" has timed out '
      "progressing.", None, "bad_deploy", "workload"),
     ("job.backoff_limit", "event", "BackoffLimitExceeded", "Job has reached the specified backoff limit", None,
@@ -321,6 +330,7 @@ def test_a_failed_event_about_a_secret_is_not_read_as_an_image_pull() -> None:
     ("Cannot evict pod as it would violate the pod's disruption budget.", "FailedDraining"),
     ("Missed scheduled time to start a job: Tue, 08 Dec 2026 12:10:00 +0000", "MissSchedule"),
     ("Node wrk-18 status is now: CIDRNotAvailable", "CIDRNotAvailable"),
+    ('Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted', "SysctlForbidden"),
     ("request completed in 12 ms", ""),
 ])
 def test_a_bare_message_suggests_its_reason(message: str, reason: str) -> None:
@@ -523,3 +533,42 @@ def test_node_platform_and_capacity_variants_read_as_their_row(on: str, reason: 
                                                                 rule_id: str) -> None:
     rule = match_rule(on, reason, message, None)
     assert rule is not None and rule.id == rule_id
+
+
+@pytest.mark.parametrize(("on", "reason", "message", "rule_id"), [
+    # containerd, CRI-O and a runtime that names the handler it does not know
+    ("event", "FailedCreatePodSandBox", "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to get "
+     'sandbox runtime: no runtime for "kata" is configured', "sandbox.runtime_handler_missing"),
+    ("event", "FailedCreatePodSandBox", "Failed to create pod sandbox: rpc error: code = Unknown desc = error finding "
+     "runtime handler: failed to find runtime handler runsc from runtime list map[crun:0xc000 runc:0xc001]",
+     "sandbox.runtime_handler_missing"),
+    # the pod admitted with a RuntimeClass the cluster does not define
+    ("event", "FailedCreate", 'Error creating: pods "x-" is forbidden: pod rejected: RuntimeClass "gvisor" not found',
+     "create.runtimeclass_missing"),
+    # the kubelet's admission: the pod's status (a listing's STATUS column) and its event
+    ("waiting", "SysctlForbidden", 'Pod was rejected: forbidden sysctl: "net.ipv4.tcp_tw_reuse" not allowlisted',
+     "admit.sysctl_forbidden"),
+])
+def test_a_runtime_or_sysctl_the_node_does_not_offer_is_the_pods_own_spec(on: str, reason: str, message: str,
+                                                                            rule_id: str) -> None:
+    rule = match_rule(on, reason, message, None)
+    assert rule is not None and (rule.id, rule.kind, rule.blame) == (rule_id, "config_change", "workload")
+
+
+def test_a_sandbox_failure_of_the_cni_is_still_the_nodes() -> None:
+    rule = match_rule("event", "FailedCreatePodSandBox", "Failed to create pod sandbox: rpc error: code = Unknown desc "
+                      "= failed to setup network for sandbox: plugin type=\"calico\" failed (add): stat "
+                      "/var/lib/calico/nodename: no such file or directory", None)
+    assert rule is not None and (rule.id, rule.kind, rule.blame) == ("sandbox.default", "node_failure", "node")
+
+
+@pytest.mark.parametrize("message", [
+    'Error creating: pods "api-7d9c6b5f4c-8xk2p" is forbidden: ValidatingAdmissionPolicy \'allowed-image-registries\' '
+    "with binding 'allowed-image-registries-prod' denied request: images must be pulled from registry.corp.internal",
+    'Error creating: pods "sync-29068185-" is forbidden: ValidatingAdmissionPolicy \'require-memory-limits\' with '
+    "binding 'require-memory-limits-workloads' denied request: failed expression: object.spec.containers.all(c, "
+    "has(c.resources.limits))",
+])
+def test_an_in_process_admission_policy_refusal_is_the_workloads_spec(message: str) -> None:
+    rule = match_rule("event", "FailedCreate", message, None)
+    assert rule is not None and (rule.id, rule.kind, rule.blame) == ("create.policy", "config_change", "workload")
