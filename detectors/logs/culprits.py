@@ -60,13 +60,15 @@ LOOKUP_PATTERNS: tuple[str, ...] = (
     r"\blookup (?P<host>" + _HOST + r")(?: on [\w.:\[\]]+)?: ",
     r"\bgetaddrinfo (?:ENOTFOUND|EAI_AGAIN|EAI_NONAME) (?P<host>" + _HOST + r")",
     r"[Cc]ould not resolve host:? '?(?P<host>" + _HOST + r")",
-    r"UnknownHostException: (?P<host>" + _HOST + r")",
+    # Java's message may carry the resolver's own words before the name (``UnknownHostException: failed to resolve
+    # host [web-2.web]``, Netty's ``failed to resolve 'x'``): the name is what follows them, never the words
+    r"UnknownHostException: (?:[Ff]ailed to resolve (?:host(?:name)? )?)?[\['\"]?(?P<host>" + _HOST + r")",
     r"could not translate host name \"(?P<host>" + _HOST + r")\"",
     r"Unknown MySQL server host '(?P<host>" + _HOST + r")'",
     r"host not found in upstream \"(?P<host>" + _HOST + r")",
     r"(?P<host>" + _HOST + r") could not be resolved",
     r"[Nn]o address associated with hostname:? '?(?P<host>" + _HOST + r")",
-    r"[Ff]ailed to resolve '?(?P<host>" + _HOST + r")'?",
+    r"[Ff]ailed to resolve (?:host(?:name)? )?[\['\"]?(?P<host>" + _HOST + r")",
     r"(?:resolve|resolving) (?:host(?:name)? )?'?(?P<host>" + _HOST + r")'?:",
     r"(?P<host>" + _HOST + r"): (?:Name or service not known|nodename nor servname provided|"
     r"Temporary failure in name resolution|No address associated)",
@@ -137,13 +139,17 @@ def peer_of(line: str) -> Peer | None:
     return None
 
 
+# the words of a resolver's message, never the name it looked up (``failed to resolve host [x]``)
+_LOOKUP_WORDS = frozenset({"failed", "host", "hostname", "unable", "resolve", "resolving", "name", "the", "to"})
+
+
 def looked_up(line: str) -> str | None:
     """The host name a failed name resolution asked for, or None."""
     for regex in _LOOKUPS:
         match = regex.search(line)
         if match:
             host = _clean_host(match.group("host"))
-            if host is not None:
+            if host is not None and host not in _LOOKUP_WORDS:
                 return host
     return None
 

@@ -79,6 +79,12 @@ def test_the_callers_own_address_in_a_servers_log_is_not_the_peer() -> None:
     assert peer_of("version 1.2.3 started") is None
     assert looked_up("getaddrinfo EAI_AGAIN search.internal") == "search.internal"
     assert looked_up('could not translate host name "db-primary" to address: Name or service not known') == "db-primary"
+    # the resolver's own words before the name are not the name
+    assert looked_up("java.net.UnknownHostException: failed to resolve host [web-2.web.shop.svc.cluster.local]") \
+        == "web-2.web.shop.svc.cluster.local"
+    assert looked_up("io.netty.resolver.dns.DnsResolveContext: Failed to resolve host 'kafka-0.kafka-headless'") \
+        == "kafka-0.kafka-headless"
+    assert looked_up("UnknownHostException: failed to resolve host") is None
     assert provider_of("PUT https://assets.s3.eu-west-1.amazonaws.com/x 503 SlowDown") == "s3"
 
 
