@@ -103,10 +103,24 @@ def policy_change(event: ChangeEvent, alert_time: datetime | None) -> Signal | N
     )
 
 
+# a maintenance entry that changes how the component is set up: its nodes or hosts moved, replaced or re-provisioned
+# elsewhere, an element inserted into it, capacity added to it. Routine work that leaves it as it was (a backup, a
+# vacuum, a scrub, a reboot, a drain, a version upgrade done by its provider) names no such change and stays a note.
+_MAINTENANCE_CHANGE = re.compile(
+    r"\b(?:move[ds]?|moving)\b.{0,60}?\b(?:off|onto|to)\b|"
+    r"\b(?:replace[ds]?|replacing)\b(?!.{0,40}\b(?:drive|disk|fan|psu|battery)s?\b)|"
+    r"\bre-?provision(?:ed|ing)?\b|\binsert(?:ed|ing)?\b.{0,40}?\binto\b|"
+    r"\badd(?:ed|ing)?\b.{0,30}?\bcapacity\b",
+    re.IGNORECASE)
+
+
 def normalise_kind(event: ChangeEvent) -> str:
-    """The change's kind; an untyped change whose text names a flag or a setting is one. Kubernetes events stay
+    """The change's kind; an untyped change whose text names a flag or a setting is one, and a maintenance entry that
+    changes the component's setup (``_MAINTENANCE_CHANGE``) is a configuration change. Kubernetes events stay
     "k8s" (context only: the kubernetes detector reads their reasons, so their words must not make a cause)."""
     kind = _KIND_ALIASES.get(event.kind.lower().strip(), event.kind.lower().strip() or "change")
+    if kind == "maintenance" and _MAINTENANCE_CHANGE.search(event.text or ""):
+        return "config"
     if kind == "change":
         if _FLAG_WORDS.search(event.text):
             return "feature_flag"

@@ -35,6 +35,7 @@ from bot.reasoning import evidence as ev
 from bot.reasoning.change_rules import kind_by_what_changed
 from bot.reasoning.change_values import new_values, quoted_new_value
 from bot.reasoning.keywords import SYMPTOM_CAUSES, change_kind, kind_of_metric, kinds_in_text
+from detectors.changes import normalise_kind
 from detectors.logs.machines import header_hosts, machines_from_logs
 
 FEATURES: tuple[str, ...] = (
@@ -205,6 +206,9 @@ def _words_of_name(name: str | None) -> str:
     return _CAMEL.sub(" ", name or "")
 
 
+_TYPED_BY_TEXT = frozenset({"", "change", "maintenance"})
+
+
 class _Scene:
     """What the candidates share: anomalies per service, onsets, changes, topology, alert."""
 
@@ -342,7 +346,9 @@ class _Scene:
     def _add_events(self, context: IncidentContext) -> None:
         seen = {(c.service, c.kind, c.ts.replace(second=0, microsecond=0) if c.ts else None) for c in self.changes}
         for i, event in enumerate(context.events):
-            ckind = change_kind(event.kind)
+            # an untyped change or a maintenance entry is typed by its text (``detectors.changes.normalise_kind``)
+            untyped = (event.kind or "").lower().strip() in _TYPED_BY_TEXT
+            ckind = change_kind(normalise_kind(event) if untyped else event.kind)
             if not ckind or not event.service:
                 continue
             ckind = kind_by_what_changed(ckind, event.text or "", context.logs.get(event.service, []), event.service)

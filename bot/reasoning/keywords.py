@@ -129,6 +129,11 @@ CHANGE_KINDS: dict[str, str] = {
     "configmap": "config_change",
     "feature_flag": "feature_flag",
     "flag": "feature_flag",
+    # a change-log entry typed only as a change (``kind: change``, no flag or setting named: those are typed by
+    # ``detectors.changes.normalise_kind``): an operator changed how the component is set up (its hosts' instance
+    # type, a plan, a peering); an engineer calls it a configuration change, and a new version in its text makes it
+    # no deploy (``change_rules.kind_by_what_changed`` keeps only a package upgrade of its own program as one)
+    "change": "config_change",
 }
 
 
