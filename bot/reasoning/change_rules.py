@@ -56,6 +56,10 @@ WHAT_CHANGED: tuple[WhatChanged, ...] = (
                 r"priorityclass|storageclass|settings?|parameters?|timeouts?|ttl|pool size|max_?\w+|"
                 r"config(?:uration)?s?|routing (?:tables?|rules?))\b",
                 "event-journal: securityContext hardened (runAsUser 10001)", "checkout 4.9.0 rolled out"),
+    # infrastructure an apply provisions for a component: its certificates, host-name aliases, DNS records
+    WhatChanged("config.infrastructure", "config",
+                r"\b(?:certificates?|certs?|(?:host ?name |domain |dns )?aliases|cnames?|dns records?)\b",
+                "infra: terraform apply static (certificate and aliases)", "web 2.1.0 (alias lookup fix)"),
     WhatChanged("config.assignment", "config", r"\b[\w.]+ \S+ ?-> ?\S+",
                 "MaxStartups 100:30:200 -> 150:30:300", "deployed to prod"),
     # nothing of what runs changed: the same pods recreated or restarted
@@ -71,9 +75,17 @@ WHAT_CHANGED: tuple[WhatChanged, ...] = (
 )
 
 
+# the purpose a change was made for, not what it changed: ``(... for upcoming custom-domains feature)``, ``ahead of the
+# planned launch``. A change that prepares for a feature has not shipped it; its own words are read without this clause
+_PURPOSE = re.compile(r"\b(?:for|ahead of|in preparation for|to prepare(?: for)?|preparing(?: for)?) (?:the |an? )?"
+                      r"(?:upcoming|future|planned|next|coming)\b[^(),;]*", re.IGNORECASE)
+
+
 def what_changed(text: str) -> set[str]:
-    """What the change's text says changed: a subset of {"code", "config", "restart", "run"}."""
-    return {row.what for row in WHAT_CHANGED if row.regex.search(text or "")}
+    """What the change's text says changed: a subset of {"code", "config", "restart", "run"}. A clause naming what
+    the change prepares for (``for upcoming custom-domains feature``) is no part of what it changed."""
+    text = _PURPOSE.sub(" ", text or "")
+    return {row.what for row in WHAT_CHANGED if row.regex.search(text)}
 
 
 # the version of a chart a release installs (``helm upgrade x --version 3.4.0``, ``chart 3.4.0``)

@@ -765,6 +765,7 @@ INCIDENT_START_WINDOW = timedelta(minutes=15)
 _START_SLACK = timedelta(minutes=2)
 _AGED_FACTOR = 0.6  # detectors/logs/decisive.py OLD_FACTOR
 _START_MIN = 0.5
+_OWN_START_MIN = 0.1
 SILENCE_DETECTOR = "log.silence"
 
 
@@ -774,18 +775,34 @@ def _measured_change(signal: Signal) -> bool:
         and signal.started_at is not None and float(signal.score) >= _START_MIN and signal.kind is not None
 
 
+def _own_step(signal: Signal, service: str | None, began: datetime) -> bool:
+    """A metric of the finding's own component that changed when the finding's line began (within ``_START_SLACK``):
+    a measurement of its own that dates the failure, however modest its score (``_OWN_START_MIN``)."""
+    return (signal.source or "").startswith("metric") and signal.service == service and service is not None \
+        and signal.started_at is not None and signal.kind is not None and float(signal.score) >= _OWN_START_MIN \
+        and abs(aware(signal.started_at) - began) <= _START_SLACK
+
+
 def revive_incident_start(signals: list[Signal]) -> list[Signal]:
     """Make a decisive finding set aside for predating the alert decisive again when the incident's measured change
-    (``_measured_change``) begins within ``INCIDENT_START_WINDOW`` after it and none began before it."""
+    (``_measured_change``) begins within ``INCIDENT_START_WINDOW`` after it and none began before it. A metric of the
+    finding's own component that stepped the minute its line began (``_own_step``: a mail server's error count jumping
+    with its ``Too many open files``) is such a change even when its score is low: the failure began there, an hour
+    before a probe noticed it."""
     changes = [aware(s.started_at) for s in signals if _measured_change(s)]  # type: ignore[arg-type]
-    if not changes:
+    aged = [s for s in signals if s.attributes.get("predates_alert")]
+    if not changes and not aged:
         return signals
-    first_change = min(changes)
     out: list[Signal] = []
     for sig in signals:
         if sig.attributes.get("predates_alert") and sig.started_at is not None and is_cause_kind(sig.kind) \
                 and not sig.attributes.get("semantic"):
             began = aware(sig.started_at)
+            own = [aware(s.started_at) for s in signals if _own_step(s, sig.service, began)]  # type: ignore[arg-type]
+            if not changes and not own:
+                out.append(sig)
+                continue
+            first_change = min(changes + own)
             if began - _START_SLACK <= first_change <= began + INCIDENT_START_WINDOW:
                 sig = sig.model_copy(update={
                     "score": round(min(0.97, float(sig.score) / _AGED_FACTOR), 4),

@@ -146,6 +146,18 @@ CRASH_RULES: tuple[Rule, ...] = (
          r"Migrations? have failed validation",
          hint=("detected failed migration", "dirty database version", "have failed validation",
                "has failed validation")),
+    # a client's query naming a column or table its database does not have, in the client's driver's words (Rails'
+    # PG::UndefinedColumn, psycopg's errors.UndefinedColumn, asyncpg's UndefinedColumnError, MySQL's error 1054
+    # `Unknown column 'x' in 'field list'`, SQLite's `no such column`): the code and the schema are out of sync, what
+    # the client's release shipped (a migration that did not run or failed part-way). The database's own log of the
+    # same error is not read: it names no client
+    Rule("sql.schema_mismatch", "decisive", "bad_deploy", 0.55, "self",
+         r"\bPG::Undefined(?:Column|Table)\b|\berrors\.Undefined(?:Column|Table)\b|\bUndefined(?:Column|Table)Error\b|"
+         r"Unknown column '[^']+' in '(?:field list|where clause|order clause|on clause)'|"
+         r"\bno such (?:column|table): \w",
+         hint=("pg::undefinedcolumn", "pg::undefinedtable", "errors.undefinedcolumn", "errors.undefinedtable",
+               "undefinedcolumnerror", "undefinedtableerror", "unknown column '", "no such column: ",
+               "no such table: ")),
     # native crashes and exit codes
     Rule("rust.panic", "decisive", "crash_loop", 0.45, "self", r"thread '[^']+' panicked at", generic=True),
     Rule("native.segv", "decisive", "crash_loop", 0.5, "self",

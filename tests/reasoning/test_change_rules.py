@@ -26,6 +26,14 @@ def test_each_row_reads_its_positive_and_not_its_negative(row) -> None:  # type:
     ("bad_deploy", "migration cutover: ibank switched to the new platform config (routing tables for both sites)",
      "config_change"),
     ("bad_deploy", "api 4.2.0 with its configuration refactored", "bad_deploy"),
+    # infrastructure applied for a component (its certificate, its aliases) is its configuration; the feature the
+    # apply prepares for is its purpose, not what it changed
+    ("bad_deploy", "infra: terraform apply cdn (certificate and aliases for upcoming custom-domains feature)",
+     "config_change"),
+    ("bad_deploy", "edge: new TLS certificate ahead of the planned launch", "config_change"),
+    # a feature shipped is new code
+    ("bad_deploy", "web: custom-domains feature rolled out", "bad_deploy"),
+    ("bad_deploy", "web: custom-domains feature with its certificate aliases", "bad_deploy"),
     # new code stays a deploy, even with configuration beside it
     ("bad_deploy", "cart-api 5.5.2 rolled out", "bad_deploy"),
     ("bad_deploy", "pricing v3.12.0: cache TTL 2s -> 1s", "bad_deploy"),

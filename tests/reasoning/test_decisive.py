@@ -706,6 +706,23 @@ def test_a_line_set_aside_as_old_stays_aside_when_the_incident_did_not_start_wit
     assert support(retarget([line, other], KNOWN, {})) == {}
 
 
+def test_a_line_set_aside_as_old_is_decisive_again_when_its_own_components_metric_stepped_with_it() -> None:
+    # a mail server's "Too many open files" an hour before a probe's alert; its own error count jumped that minute,
+    # a change point scored low for its age
+    line = _aged_line(1)
+    own = signal("metrics", "checkout", "error_rate_increase", 0.21, 1)
+    revived = retarget([line, own], KNOWN, {})[0]
+    assert revived.attributes["decisive"] is True and revived.attributes["incident_start"] is True
+    assert support([revived]) == {("checkout", "network_partition"): revived.score}
+
+
+@pytest.mark.parametrize(("service", "minute"), [("payments", 1.0), ("checkout", 8.0), ("checkout", -6.0)])
+def test_a_low_metric_step_revives_no_line_of_another_component_or_another_minute(service: str, minute: float) -> None:
+    line = _aged_line(1)
+    other = signal("metrics", service, "error_rate_increase", 0.21, minute)
+    assert support(retarget([line, other], KNOWN, {})) == {}
+
+
 def test_an_expired_certificate_a_client_reports_without_naming_a_peer_is_its_one_dependencys() -> None:
     topology = {"checkout": ["payments"], "payments": []}
     expired = _decisive("checkout", "certificate_expired", 0.9)  # "x509: certificate has expired", no host named

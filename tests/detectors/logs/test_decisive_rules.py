@@ -436,6 +436,13 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("migration.failed_state", "Detected failed migration to version 42 (add invoice currency).", "bad_deploy", None),
     ("migration.failed_state", "2026/12/22 10:31:08 error: Dirty database version 17. Fix and force version.",
      "bad_deploy", None),
+    # a client's driver told its query names a column or table the schema lacks: its code and schema out of sync
+    ("sql.schema_mismatch", "ActiveRecord::StatementInvalid: PG::UndefinedColumn: ERROR:  column transfers.schedule_id "
+     "does not exist", "bad_deploy", None),
+    ("sql.schema_mismatch", 'psycopg2.errors.UndefinedTable: relation "invoice_lines" does not exist', "bad_deploy", None),
+    ("sql.schema_mismatch", "java.sql.SQLSyntaxErrorException: Unknown column 'o.currency' in 'field list'",
+     "bad_deploy", None),
+    ("sql.schema_mismatch", "sqlite3.OperationalError: no such column: users.locale", "bad_deploy", None),
     ("config.invalid", "May 11 21:08:31 dns-pdx-01 named[2231]: loading configuration: failure", "config_change", None),
     ("config.invalid", '2024/03/01 12:00:03 [emerg] 1#1: unknown directive "proxy_bufer" in /etc/nginx/conf.d/app.conf:12',
      "config_change", None),
@@ -611,6 +618,10 @@ NEAR_MISSES: list[tuple[str, str]] = [
     ("kernel.panic", "2026-03-14 14:50:00 api-3 app[22]: panic: runtime error: index out of range [3] with length 3"),
     ("py.env_key", "KeyError: 'redis_cluster_v2'"),
     ("migration.failed_state", "INFO  Successfully validated 42 migrations (execution time 00:00.031s)"),
+    # the database's own log of a client's bad query names no client; a column merely named is no error
+    ("sql.schema_mismatch", "2024-03-26 15:58:30.000 UTC [29251] ERROR:  column transfers.schedule_id does not exist at "
+     "character 211"),
+    ("sql.schema_mismatch", "INFO added column 'currency' in 'field list' of the export"),
     ("py.env_key", "    store = SESSION_STORES[flags.variant('session_store', user)]  # KeyError: 'session_v2'"),
     # a more-specific that is no announcement of ours being taken (our own deaggregation, a routine count)
     ("net.prefix_hijack", "INFO announcing more-specific 198.51.100.0/24 for traffic engineering via AS64500"),
