@@ -760,7 +760,11 @@ def _interleave(lines: list[str], rng: random.Random, year: int) -> list[str]:
     calm = [i for _, i in timed if not _LOUD.search(lines[i])]
     template = lines[calm[0] if calm else timed[0][1]]
     first, last = timed[0][0], timed[-1][0]
-    step = max(timedelta(minutes=2), (last - first) / 30)
+    # no faster than the file's own rhythm: a sparse log (a cron's few runs) made into a steady stream would end in
+    # a silence it never had, which reads as a component that went away (detectors/logs/silence.py)
+    times = sorted(t for t, _ in timed)
+    gaps = sorted(b - a for a, b in zip(times, times[1:], strict=False))
+    step = max(timedelta(minutes=2), (last - first) / 30, gaps[len(gaps) // 2])
     inserts: list[tuple[datetime, str]] = []
     when = first + step / 2
     while when < last:

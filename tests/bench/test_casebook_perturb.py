@@ -17,6 +17,7 @@ from bench.casebook.perturb import (
     CONCAT_NAME,
     KEEP_WORDS,
     Renamer,
+    _interleave,
     _parse,
     concat_case,
     dev_cases,
@@ -190,6 +191,18 @@ def test_timeshift_vendor_and_noise_keep_the_case_readable(name: str, tmp_path: 
     assert report.problems == [] and report.truth == load_bundle(CASES_DIR / name)[1].truth
     assert len(context.events) == len(original.events) + 1
     assert sum(map(len, context.logs.values())) > sum(map(len, original.logs.values()))
+
+
+def test_noise_keeps_a_sparse_logs_rhythm() -> None:
+    # a cron's five runs over 38 minutes: health lines every two minutes would make it a steady stream that then
+    # ends in a silence it never had (read as a component that went away, detectors/logs/silence.py)
+    minutes = (0, 12, 24, 32, 38)
+    lines = [f"2020-03-18T06:{m:02d}:00Z INFO cron: nothing to import" for m in minutes]
+    out = _interleave(lines, random.Random(1), 2020)
+    assert 0 < len(out) - len(lines) <= len(lines)
+    # a busy log still gets its health lines every couple of minutes
+    busy = [f"2020-03-18T06:{m // 60:02d}:{m % 60:02d}Z INFO done" for m in range(0, 1800, 20)]
+    assert len(_interleave(busy, random.Random(1), 2020)) - len(busy) >= 10
 
 
 def test_only_dev_cases_are_read(tmp_path: Path) -> None:
