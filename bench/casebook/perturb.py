@@ -73,6 +73,7 @@ prod production staging stage dev test canary blue green stable us eu ap east we
 pool node-pool ip v1 v2 v3 http https grpc tcp udp tls ssl
 kern kernel syslog dmesg journal bmc ipmi audit console bms epms dcim
 rabbit keda hpa cognito route53 cloudfront as att pccw
+ipv4 ipv6 ghcr gcr quay ecr kyverno gatekeeper stripe
 """.split())
 # Words that say what role a component plays (``-db``, ``-api``, ``-worker``, ``-backup``): kept by ``rename``, replaced
 # too by ``rename-roles``, which checks that no answer needed a role word in a name when the evidence says it.

@@ -16,6 +16,7 @@ from bench.casebook import CASES_DIR
 from bench.casebook.perturb import (
     CONCAT_NAME,
     KEEP_WORDS,
+    TECH_WORDS,
     Renamer,
     _interleave,
     _parse,
@@ -131,6 +132,20 @@ def test_renamer_keeps_log_kinds_providers_and_roles(name: str, kept: str, renam
     assert kept in new.split("-")
     if renamed:
         assert renamed not in new.split("-")
+
+
+@pytest.mark.parametrize(("name", "kept"), [
+    ("kyverno-admission-controller", "kyverno"),  # a policy engine: what the component is
+    ("ghcr", "ghcr"),  # registries' products (ghcr.io, quay.io, gcr.io, ECR)
+    ("quay", "quay"),
+    ("ipv6-proxy", "ipv6"),  # a protocol, not a name
+    ("stripe", "stripe"),  # a payment provider, as api.stripe.com names it
+])
+def test_rename_roles_keeps_product_names(name: str, kept: str) -> None:
+    """``rename-roles`` replaces role words only: a product or protocol a log line names its own way stays."""
+    r = Renamer(rng=random.Random(5), keep=TECH_WORDS)
+    r.add(name)
+    assert kept in r.names.get(name, name).split("-")
 
 
 def test_renamer_gives_a_side_letter_another_letter() -> None:
