@@ -73,6 +73,7 @@ prod production staging stage dev test canary blue green stable us eu ap east we
 pool node-pool ip v1 v2 v3 http https grpc tcp udp tls ssl
 kern kernel syslog dmesg journal bmc ipmi audit console bms epms dcim
 rabbit keda hpa cognito route53 cloudfront as att pccw
+ipv4 ipv6 ghcr gcr quay ecr kyverno gatekeeper stripe
 """.split())
 # Words that say what role a component plays (``-db``, ``-api``, ``-worker``, ``-backup``): kept by ``rename``, replaced
 # too by ``rename-roles``, which checks that no answer needed a role word in a name when the evidence says it.
@@ -760,7 +761,11 @@ def _interleave(lines: list[str], rng: random.Random, year: int) -> list[str]:
     calm = [i for _, i in timed if not _LOUD.search(lines[i])]
     template = lines[calm[0] if calm else timed[0][1]]
     first, last = timed[0][0], timed[-1][0]
-    step = max(timedelta(minutes=2), (last - first) / 30)
+    # no faster than the file's own rhythm: a sparse log (a cron's few runs) made into a steady stream would end in
+    # a silence it never had, which reads as a component that went away (detectors/logs/silence.py)
+    times = sorted(t for t, _ in timed)
+    gaps = sorted(b - a for a, b in zip(times, times[1:], strict=False))
+    step = max(timedelta(minutes=2), (last - first) / 30, gaps[len(gaps) // 2])
     inserts: list[tuple[datetime, str]] = []
     when = first + step / 2
     while when < last:

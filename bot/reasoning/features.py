@@ -97,6 +97,7 @@ CHANGE_WINDOW = timedelta(hours=2)
 # onsets read by different detectors (a log line, a metric's change point placed to its sample) that differ by
 # less than this are the same moment for dependency order
 ONSET_GRACE = timedelta(minutes=2)
+ANOMALOUS = 0.3  # a service whose best signal scores this much is failing (``_Scene.is_anomalous``)
 MAX_EVIDENCE = 8
 # the cluster's name servers (CoreDNS, kube-dns, node-local DNS): every workload depends on them
 _RESOLVER = re.compile(r"dns")
@@ -284,7 +285,12 @@ class _Scene:
                 self.onset[svc] = min(times)
         order = sorted(self.onset.items(), key=lambda kv: kv[1])
         self.onset_rank = {svc: i for i, (svc, _) in enumerate(order)}
-        self.first_onset = order[0][1] if order else self.alert_time
+        # when anything began to fail: a faint entry of the change log (a routine scale event, a restart of a healthy
+        # service) is not the start of the incident, so it cannot put the changes that explain it before it
+        starts = [t for sigs in self.anomalies.values() for s in sigs
+                  if not ((s.source or "").lower() == "changes" and float(s.score) < ANOMALOUS)
+                  and (t := _aware(s.started_at)) is not None]
+        self.first_onset = min(starts) if starts else self.alert_time
         self.total_signals = sum(len(s) for s in self.anomalies.values()) or 1
         # cause kind -> services whose own signals (kind or log text) name it, with the best score
         self.kind_services: dict[str, dict[str, float]] = defaultdict(dict)
@@ -370,7 +376,7 @@ class _Scene:
             self.changes.append(Change(event.service, ckind, ts, item))
 
     def is_anomalous(self, service: str) -> bool:
-        return self.anomaly_score.get(service, 0.0) >= 0.3
+        return self.anomaly_score.get(service, 0.0) >= ANOMALOUS
 
     def change_lead(self, change: Change) -> float | None:
         """Minutes from the change to the first anomaly of its service (or of anything): >0 = before."""

@@ -16,7 +16,9 @@ from bench.casebook import CASES_DIR
 from bench.casebook.perturb import (
     CONCAT_NAME,
     KEEP_WORDS,
+    TECH_WORDS,
     Renamer,
+    _interleave,
     _parse,
     concat_case,
     dev_cases,
@@ -132,6 +134,20 @@ def test_renamer_keeps_log_kinds_providers_and_roles(name: str, kept: str, renam
         assert renamed not in new.split("-")
 
 
+@pytest.mark.parametrize(("name", "kept"), [
+    ("kyverno-admission-controller", "kyverno"),  # a policy engine: what the component is
+    ("ghcr", "ghcr"),  # registries' products (ghcr.io, quay.io, gcr.io, ECR)
+    ("quay", "quay"),
+    ("ipv6-proxy", "ipv6"),  # a protocol, not a name
+    ("stripe", "stripe"),  # a payment provider, as api.stripe.com names it
+])
+def test_rename_roles_keeps_product_names(name: str, kept: str) -> None:
+    """``rename-roles`` replaces role words only: a product or protocol a log line names its own way stays."""
+    r = Renamer(rng=random.Random(5), keep=TECH_WORDS)
+    r.add(name)
+    assert kept in r.names.get(name, name).split("-")
+
+
 def test_renamer_gives_a_side_letter_another_letter() -> None:
     """A one-letter part (a provider's side, transit-a/transit-b) stays one letter, not a word: the shape is kept
     and the two sides stay apart."""
@@ -190,6 +206,18 @@ def test_timeshift_vendor_and_noise_keep_the_case_readable(name: str, tmp_path: 
     assert report.problems == [] and report.truth == load_bundle(CASES_DIR / name)[1].truth
     assert len(context.events) == len(original.events) + 1
     assert sum(map(len, context.logs.values())) > sum(map(len, original.logs.values()))
+
+
+def test_noise_keeps_a_sparse_logs_rhythm() -> None:
+    # a cron's five runs over 38 minutes: health lines every two minutes would make it a steady stream that then
+    # ends in a silence it never had (read as a component that went away, detectors/logs/silence.py)
+    minutes = (0, 12, 24, 32, 38)
+    lines = [f"2020-03-18T06:{m:02d}:00Z INFO cron: nothing to import" for m in minutes]
+    out = _interleave(lines, random.Random(1), 2020)
+    assert 0 < len(out) - len(lines) <= len(lines)
+    # a busy log still gets its health lines every couple of minutes
+    busy = [f"2020-03-18T06:{m // 60:02d}:{m % 60:02d}Z INFO done" for m in range(0, 1800, 20)]
+    assert len(_interleave(busy, random.Random(1), 2020)) - len(busy) >= 10
 
 
 def test_only_dev_cases_are_read(tmp_path: Path) -> None:
