@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import re
 import shlex
+from collections.abc import Callable
 
 from bot.domain import KubeText
-from bot.domain.workloads import workload_of_pod
+from bot.domain.workloads import workload_of_pod, workload_of_replicaset
 from detectors.kubernetes.describe import looks_like_describe, parse_describe, parse_describe_fragment
 from detectors.kubernetes.events_table import (
     DESCRIBE_ROW,
@@ -87,14 +88,44 @@ def _name_orphan_events(findings: Findings) -> None:
     orphans = [e for e in findings.events if not e.obj.kind and not e.obj.name]
     if not orphans:
         return
-    workloads = {workload_of_pod(p.name) for p in findings.pods if p.name}
-    sole = next((p for p in findings.pods if p.name), None) if len(workloads) == 1 else None
     for event in orphans:
         quoted = _POD_QUOTED.search(event.message or "")
         if quoted:
             event.obj = ObjectRef("Pod", quoted.group("pod"), event.obj.namespace)
-        elif sole is not None:
+    _name_by_controller(orphans)
+    orphans = [e for e in orphans if not e.obj.kind and not e.obj.name]
+    workloads = {workload_of_pod(p.name) for p in findings.pods if p.name}
+    sole = next((p for p in findings.pods if p.name), None) if len(workloads) == 1 else None
+    for event in orphans:
+        if sole is not None:
             event.obj = ObjectRef("Pod", sole.name, sole.namespace or event.obj.namespace)
+
+
+# controller (an event's From / reportingComponent) -> (the kind of object it reports on, how its messages name
+# that object's child, the object's name from the child's): a Deployment's controller says which ReplicaSet it
+# scaled (``Scaled up replica set cart-service-6b8d4c7f9 to 10``), a CronJob's which Job it made or saw
+# (``Created job usage-rollup-29391120``, a Job named after its CronJob and its scheduled minute)
+_CONTROLLER_CHILD: dict[str, tuple[str, re.Pattern[str], Callable[[str], str]]] = {
+    "deployment-controller": ("Deployment", re.compile(r"\breplica set (?P<child>[a-z0-9][a-z0-9.-]*[a-z0-9])\b"),
+                              workload_of_replicaset),
+    "cronjob-controller": ("CronJob", re.compile(r"\bjob:? (?P<child>[a-z0-9][a-z0-9.-]*-\d{6,})\b"),
+                           lambda job: job.rsplit("-", 1)[0]),
+}
+
+
+def _name_by_controller(orphans: list[KubeEvent]) -> None:
+    """Events a controller reported (a describe's Events section whose ``Name:`` line a filter cut, pasted
+    without its command) are about the one object its messages name through a child: every unnamed event of that
+    controller is that object's when the messages name exactly one."""
+    for controller, (kind, child, parent) in _CONTROLLER_CHILD.items():
+        events = [e for e in orphans if not e.obj.kind and not e.obj.name
+                  and e.reporter.split(",", 1)[0].strip() == controller]
+        named = {parent(m.group("child")) for e in events for m in [child.search(e.message or "")] if m}
+        if len(named) != 1:
+            continue
+        [name] = named
+        for event in events:
+            event.obj = ObjectRef(kind, name, event.obj.namespace)
 
 
 def _one_namespace(findings: Findings) -> None:
