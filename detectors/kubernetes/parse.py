@@ -294,6 +294,8 @@ def _structured(text: str, origin: str, namespace: str = "") -> Findings | None:
         return parse_objects(text, origin=origin)
     if looks_like_describe(text):
         return parse_describe(text, origin=origin)
+    if (named := _nameless_deployment(text)) is not None:
+        return parse_describe(named, origin=origin)
     if _ROLLOUT_HEADER.search(text):
         return Findings(rollouts=parse_rollout_history(text, origin=origin))
     stalled = _ROLLOUT_STATUS.search(text[-2000:])
@@ -308,6 +310,20 @@ def _structured(text: str, origin: str, namespace: str = "") -> Findings | None:
     if is_table(text):
         return parse_table(text, namespace=namespace, origin=origin)
     return None
+
+
+_NEW_REPLICASET = re.compile(r"^NewReplicaSet:\s+(?P<rs>[a-z0-9][a-z0-9.-]*[a-z0-9])\s+\(", re.M)
+
+
+def _nameless_deployment(text: str) -> str | None:
+    """A ``kubectl describe deployment`` whose ``Name:`` line a filter cut, with that line put back: the Deployment
+    is the one whose ReplicaSet its ``NewReplicaSet:`` field names (None when the text is no such describe)."""
+    body = text.lstrip("\n")
+    new = _NEW_REPLICASET.search(body)
+    if new is None or re.match(r"^Name:", body) or not re.match(r"^[A-Z][\w ()./-]*?:", body):
+        return None
+    workload = workload_of_replicaset(new.group("rs"))
+    return f"Name:  {workload}\n{body}" if workload != new.group("rs") else None
 
 
 def _name_unnamed_events(found: Findings, obj: ObjectRef | None) -> None:

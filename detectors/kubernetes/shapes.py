@@ -95,6 +95,8 @@ def start_shape(lines: list[str], i: int) -> str:
     ahead = [nxt for nxt in lines[i + 1:i + 1 + _LOOKAHEAD] if nxt.strip()]
     if _DESCRIBE_NAME.match(line) and ahead and _DESCRIBE_FIELD.match(ahead[0]):
         return DESCRIBE
+    if _nameless_deployment(lines, i):
+        return DESCRIBE
     if is_events_header(line) or (line.startswith("Events:") and ahead and _DESCRIBE_EVENTS.match(ahead[0])):
         return EVENTS  # a get-events table, or a describe's Events section pasted alone
     if _bare_event_rows(lines, i, ahead):
@@ -111,6 +113,28 @@ def start_shape(lines: list[str], i: int) -> str:
     if line == "{" and any(_JSON_KEY.match(nxt) for nxt in ahead):
         return JSON
     return ""
+
+
+_PADDED_FIELD = re.compile(r"^[A-Z][\w ()./-]*?:(?:\s{2,}\S|\s*$)")  # kubectl aligns a describe's values
+_DEPLOYMENT_FIELD = re.compile(r"^(?:NewReplicaSet|OldReplicaSets):\s{2,}(?:<none>|[a-z0-9][a-z0-9.-]*\s+\(\d+/\d+ "
+                               r"replicas created\))")
+_FRAGMENT_REACH = 40
+
+
+def _nameless_deployment(lines: list[str], i: int) -> bool:
+    """A ``kubectl describe deployment`` whose ``Name:`` line a filter cut (``| sed -n '/^Replicas/,$p'``) begins
+    at line ``i``: a first aligned field after a line that is none, with the describe's own ``NewReplicaSet:`` or
+    ``OldReplicaSets:`` field among the fields and indented lines that follow."""
+    if not _PADDED_FIELD.match(lines[i]) or _DESCRIBE_NAME.match(lines[i]):
+        return False
+    if i > 0 and lines[i - 1].strip() and (lines[i - 1][0].isspace() or _PADDED_FIELD.match(lines[i - 1])):
+        return False
+    for line in lines[i:i + _FRAGMENT_REACH]:
+        if _DEPLOYMENT_FIELD.match(line):
+            return True
+        if not line.strip() or not (line[0].isspace() or _PADDED_FIELD.match(line)):
+            return False
+    return False
 
 
 def _bare_event_rows(lines: list[str], i: int, ahead: list[str]) -> bool:

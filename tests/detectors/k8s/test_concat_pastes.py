@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.domain import KubeText
 from detectors.kubernetes.parse import parse_kube_text
+from detectors.kubernetes.shapes import split_shapes
 
 # ``kubectl describe deploy cart-service | sed -n '/^Replicas/,/^Selector/p;/^Events/,$p'`` after a log, pasted
 # without the command: the Events section has no Name: above it
@@ -47,3 +48,40 @@ def test_a_cronjob_controllers_events_pasted_without_a_name_are_the_cronjob_its_
 def test_a_controllers_events_naming_two_objects_stay_unnamed() -> None:
     two = DEPLOY_EVENTS.replace("cart-service-6b8d4c7f9", "cart-worker-6b8d4c7f9")
     assert {(kind, name) for _, kind, name in _objects(two)} == {("", "")}
+
+
+# ``kubectl get pods`` then ``kubectl describe deploy search-gateway | sed -n '/^Replicas/,$p'``, pasted without
+# either command: the describe's fields begin without their Name: line
+DEPLOY_FRAGMENT = """NAME                                  READY   STATUS    RESTARTS   AGE
+search-gateway-59d7f6c4b8-4xkqp       1/1     Running   0          21d
+search-gateway-6f8a9b7c5d-r7s2d       0/1     Pending   0          26m
+
+Replicas:               3 desired | 1 updated | 4 total | 3 available | 1 unavailable
+StrategyType:           RollingUpdate
+Conditions:
+  Type           Status  Reason
+  ----           ------  ------
+  Available      True    MinimumReplicasAvailable
+  Progressing    False   ProgressDeadlineExceeded
+OldReplicaSets:  search-gateway-59d7f6c4b8 (3/3 replicas created)
+NewReplicaSet:   search-gateway-6f8a9b7c5d (1/1 replicas created)
+Events:
+  Type    Reason             Age   From                   Message
+  ----    ------             ----  ----                   -------
+  Normal  ScalingReplicaSet  26m   deployment-controller  Scaled up replica set search-gateway-6f8a9b7c5d to 1
+2027-02-11T09:12:40Z WARN search-gateway upstream slow: 1204ms
+"""
+
+
+def test_a_deployment_describe_without_its_name_line_is_the_deployment_its_new_replica_set_names() -> None:
+    found = parse_kube_text(KubeText(name="ticket.txt", text=DEPLOY_FRAGMENT))
+    assert ("ProgressDeadlineExceeded", "Deployment", "search-gateway") in {
+        (e.reason, e.obj.kind, e.obj.name) for e in found.events}
+    assert not any("Conditions:" in line for log in found.logs for line in log.lines)  # not read as log text
+    assert [line for log in found.logs for line in log.lines] == [DEPLOY_FRAGMENT.rstrip().rsplit("\n", 1)[1]]
+
+
+def test_a_python_traceback_is_no_describe_fragment() -> None:
+    text = ("Traceback (most recent call last):\n  File \"/app/main.py\", line 3, in <module>\n"
+            "NewReplicaSet:  not-a-field\nValueError: boom\n")
+    assert [shape for shape, _ in split_shapes(text)] == ["text"]
