@@ -270,8 +270,15 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
     if not text.strip():
         return Findings()
     found = _structured(text, origin, command_namespace(command))
+    if found is None and not command and (named := _nameless_deployment(text)) is not None:
+        found = parse_describe(named, origin=origin)  # a command's own describe fragment is read as the command's
+        found.rollouts.clear()  # read as that command's fragment is: its conditions and events, no rollout of its own
     if found is None and (about := filtered_object(command)) is not None:
         found = parse_fragment(text, about, origin=origin, last_state="lastState" in command)
+        if not (found.events or found.pods or found.nodes):
+            found = None
+    if found is None and not command and (about := _backed_off_pod(text)) is not None:
+        found = parse_fragment(text, about, origin=origin)  # a container's status, pasted without its command
         if not (found.events or found.pods or found.nodes):
             found = None
     if found is None and (about := command_object(command)) is not None:
@@ -294,8 +301,6 @@ def _structured(text: str, origin: str, namespace: str = "") -> Findings | None:
         return parse_objects(text, origin=origin)
     if looks_like_describe(text):
         return parse_describe(text, origin=origin)
-    if (named := _nameless_deployment(text)) is not None:
-        return parse_describe(named, origin=origin)
     if _ROLLOUT_HEADER.search(text):
         return Findings(rollouts=parse_rollout_history(text, origin=origin))
     stalled = _ROLLOUT_STATUS.search(text[-2000:])
@@ -324,6 +329,24 @@ def _nameless_deployment(text: str) -> str | None:
         return None
     workload = workload_of_replicaset(new.group("rs"))
     return f"Name:  {workload}\n{body}" if workload != new.group("rs") else None
+
+
+# the kubelet's back-off message in a container's waiting state names its pod and namespace
+# (``back-off 1m20s restarting failed container=web pod=web-7c6d5b9f8-x4mzt_shop(6a1f2e3d-...)``)
+_BACKED_OFF = re.compile(r"restarting failed container=\S+ pod=(?P<pod>[a-z0-9][a-z0-9.-]*)_(?P<ns>[a-z0-9-]+)\(")
+
+
+def _backed_off_pod(text: str) -> ObjectRef | None:
+    """The pod a container status printed alone (YAML or JSON, no ``kind``) is about, when its kubelet back-off
+    message names exactly one pod; else None."""
+    if not re.match(r"""^\s*(?:[{\[]|["']?(?:containerID|image|imageID|lastState|name|ready|restartCount|started|state)["']?:)""",
+                    text):
+        return None
+    pods = {(m.group("pod"), m.group("ns")) for m in _BACKED_OFF.finditer(text)}
+    if len(pods) != 1:
+        return None
+    [(pod, namespace)] = pods
+    return ObjectRef("Pod", pod, namespace)
 
 
 def _name_unnamed_events(found: Findings, obj: ObjectRef | None) -> None:

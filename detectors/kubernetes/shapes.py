@@ -108,7 +108,7 @@ def start_shape(lines: list[str], i: int) -> str:
     if _ROLLOUT_HEADER.match(line) or (_ROLLOUT_OBJECT.match(line) and ahead
                                        and _ROLLOUT_HEADER.match(ahead[0].rstrip())):
         return ROLLOUT
-    if _YAML_START.match(line):
+    if _YAML_START.match(line) or _container_status(lines, i):
         return YAML
     if line == "{" and any(_JSON_KEY.match(nxt) for nxt in ahead):
         return JSON
@@ -137,6 +137,25 @@ def _nameless_deployment(lines: list[str], i: int) -> bool:
     return False
 
 
+_STATUS_KEY = re.compile(r"^(?P<key>containerID|image|imageID|lastState|name|ready|restartCount|started|state):")
+
+
+def _container_status(lines: list[str], i: int) -> bool:
+    """One container's status printed as YAML by a filter (``-o yaml | yq '.status.containerStatuses[0]'``) begins
+    at line ``i``, after a blank line or the text's start: its keys at the left margin, ``restartCount`` and a
+    ``state`` or ``lastState`` among them."""
+    if (i > 0 and lines[i - 1].strip()) or not _STATUS_KEY.match(lines[i]):
+        return False
+    keys = set()
+    for line in lines[i:i + 30]:
+        if not line.strip() or not (line[0].isspace() or _YAML_LINE.match(line)):
+            break
+        key = _STATUS_KEY.match(line)
+        if key:
+            keys.add(key.group("key"))
+    return "restartCount" in keys and bool(keys & {"state", "lastState"})
+
+
 def _bare_event_rows(lines: list[str], i: int, ahead: list[str]) -> bool:
     """Event rows without their header (``NAMESPACE  LAST SEEN  TYPE  REASON  OBJECT  MESSAGE`` filtered away):
     a row naming its type, reason and ``kind/name`` object at the left margin, after a blank line (or at the
@@ -155,6 +174,8 @@ def _cuts(current: Part, start: str, line: str, state: _State) -> bool:
         return False  # the describe's own Events section
     if start != current.shape:
         return not (current.shape == ROLLOUT and start == ROLLOUT)
+    if start == YAML and not _YAML_START.match(line):
+        return False  # a key of a container status inside a YAML object
     if start == YAML:  # a second object pasted without a ``---`` between them
         before = next((line for line in reversed(current.lines) if line.strip()), "")
         return before.strip() != "---"

@@ -85,3 +85,35 @@ def test_a_python_traceback_is_no_describe_fragment() -> None:
     text = ("Traceback (most recent call last):\n  File \"/app/main.py\", line 3, in <module>\n"
             "NewReplicaSet:  not-a-field\nValueError: boom\n")
     assert [shape for shape, _ in split_shapes(text)] == ["text"]
+
+
+# ``kubectl get pod quote-engine-... -o yaml | yq '.status.containerStatuses[0]'`` then its log, pasted without
+# the commands: a container status without the object around it
+CONTAINER_STATUS = """containerID: containerd://9d2a4c1f7e0b
+image: registry.example.io/apps/quote-engine:8.3.2
+lastState:
+  terminated:
+    exitCode: 137
+    finishedAt: "2026-12-08T16:01:48Z"
+    reason: OOMKilled
+    startedAt: "2026-12-08T15:52:10Z"
+name: quote-engine
+ready: false
+restartCount: 4
+state:
+  waiting:
+    message: back-off 1m20s restarting failed container=quote-engine pod=quote-engine-7c6d5b9f8-x4mzt_insurance(6a1f2e3d-4c5b)
+    reason: CrashLoopBackOff
+
+Picked up JAVA_TOOL_OPTIONS: -XX:+UseContainerSupport -XX:MaxRAMPercentage=70
+2026-12-08 16:01:41,066 INFO  GcMonitor - G1 Young Generation: heap 1.74 GiB -> 1.71 GiB after GC (max 10.9 GiB)
+"""
+
+
+def test_a_container_status_pasted_alone_is_the_pod_its_back_off_message_names() -> None:
+    assert [shape for shape, _ in split_shapes(CONTAINER_STATUS)] == ["yaml", "text"]
+    found = parse_kube_text(KubeText(name="ticket.txt", text=CONTAINER_STATUS))
+    [pod] = found.pods
+    assert (pod.name, pod.namespace) == ("quote-engine-7c6d5b9f8-x4mzt", "insurance")
+    assert pod.containers[0].last is not None and pod.containers[0].last.reason == "OOMKilled"
+    assert len([line for log in found.logs for line in log.lines if line.strip()]) == 2
