@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import re
 import shlex
+from collections.abc import Callable
 
 from bot.domain import KubeText
-from bot.domain.workloads import workload_of_pod
+from bot.domain.workloads import workload_of_pod, workload_of_replicaset
 from detectors.kubernetes.describe import looks_like_describe, parse_describe, parse_describe_fragment
 from detectors.kubernetes.events_table import (
     DESCRIBE_ROW,
@@ -87,14 +88,44 @@ def _name_orphan_events(findings: Findings) -> None:
     orphans = [e for e in findings.events if not e.obj.kind and not e.obj.name]
     if not orphans:
         return
-    workloads = {workload_of_pod(p.name) for p in findings.pods if p.name}
-    sole = next((p for p in findings.pods if p.name), None) if len(workloads) == 1 else None
     for event in orphans:
         quoted = _POD_QUOTED.search(event.message or "")
         if quoted:
             event.obj = ObjectRef("Pod", quoted.group("pod"), event.obj.namespace)
-        elif sole is not None:
+    _name_by_controller(orphans)
+    orphans = [e for e in orphans if not e.obj.kind and not e.obj.name]
+    workloads = {workload_of_pod(p.name) for p in findings.pods if p.name}
+    sole = next((p for p in findings.pods if p.name), None) if len(workloads) == 1 else None
+    for event in orphans:
+        if sole is not None:
             event.obj = ObjectRef("Pod", sole.name, sole.namespace or event.obj.namespace)
+
+
+# controller (an event's From / reportingComponent) -> (the kind of object it reports on, how its messages name
+# that object's child, the object's name from the child's): a Deployment's controller says which ReplicaSet it
+# scaled (``Scaled up replica set cart-service-6b8d4c7f9 to 10``), a CronJob's which Job it made or saw
+# (``Created job usage-rollup-29391120``, a Job named after its CronJob and its scheduled minute)
+_CONTROLLER_CHILD: dict[str, tuple[str, re.Pattern[str], Callable[[str], str]]] = {
+    "deployment-controller": ("Deployment", re.compile(r"\breplica set (?P<child>[a-z0-9][a-z0-9.-]*[a-z0-9])\b"),
+                              workload_of_replicaset),
+    "cronjob-controller": ("CronJob", re.compile(r"\bjob:? (?P<child>[a-z0-9][a-z0-9.-]*-\d{6,})\b"),
+                           lambda job: job.rsplit("-", 1)[0]),
+}
+
+
+def _name_by_controller(orphans: list[KubeEvent]) -> None:
+    """Events a controller reported (a describe's Events section whose ``Name:`` line a filter cut, pasted
+    without its command) are about the one object its messages name through a child: every unnamed event of that
+    controller is that object's when the messages name exactly one."""
+    for controller, (kind, child, parent) in _CONTROLLER_CHILD.items():
+        events = [e for e in orphans if not e.obj.kind and not e.obj.name
+                  and e.reporter.split(",", 1)[0].strip() == controller]
+        named = {parent(m.group("child")) for e in events for m in [child.search(e.message or "")] if m}
+        if len(named) != 1:
+            continue
+        [name] = named
+        for event in events:
+            event.obj = ObjectRef(kind, name, event.obj.namespace)
 
 
 def _one_namespace(findings: Findings) -> None:
@@ -239,8 +270,15 @@ def parse_segment(text: str, *, origin: str, command: str = "") -> Findings:
     if not text.strip():
         return Findings()
     found = _structured(text, origin, command_namespace(command))
+    if found is None and not command and (named := _nameless_deployment(text)) is not None:
+        found = parse_describe(named, origin=origin)  # a command's own describe fragment is read as the command's
+        found.rollouts.clear()  # read as that command's fragment is: its conditions and events, no rollout of its own
     if found is None and (about := filtered_object(command)) is not None:
         found = parse_fragment(text, about, origin=origin, last_state="lastState" in command)
+        if not (found.events or found.pods or found.nodes):
+            found = None
+    if found is None and not command and (about := _backed_off_pod(text)) is not None:
+        found = parse_fragment(text, about, origin=origin)  # a container's status, pasted without its command
         if not (found.events or found.pods or found.nodes):
             found = None
     if found is None and (about := command_object(command)) is not None:
@@ -277,6 +315,38 @@ def _structured(text: str, origin: str, namespace: str = "") -> Findings | None:
     if is_table(text):
         return parse_table(text, namespace=namespace, origin=origin)
     return None
+
+
+_NEW_REPLICASET = re.compile(r"^NewReplicaSet:\s+(?P<rs>[a-z0-9][a-z0-9.-]*[a-z0-9])\s+\(", re.M)
+
+
+def _nameless_deployment(text: str) -> str | None:
+    """A ``kubectl describe deployment`` whose ``Name:`` line a filter cut, with that line put back: the Deployment
+    is the one whose ReplicaSet its ``NewReplicaSet:`` field names (None when the text is no such describe)."""
+    body = text.lstrip("\n")
+    new = _NEW_REPLICASET.search(body)
+    if new is None or re.match(r"^Name:", body) or not re.match(r"^[A-Z][\w ()./-]*?:", body):
+        return None
+    workload = workload_of_replicaset(new.group("rs"))
+    return f"Name:  {workload}\n{body}" if workload != new.group("rs") else None
+
+
+# the kubelet's back-off message in a container's waiting state names its pod and namespace
+# (``back-off 1m20s restarting failed container=web pod=web-7c6d5b9f8-x4mzt_shop(6a1f2e3d-...)``)
+_BACKED_OFF = re.compile(r"restarting failed container=\S+ pod=(?P<pod>[a-z0-9][a-z0-9.-]*)_(?P<ns>[a-z0-9-]+)\(")
+
+
+def _backed_off_pod(text: str) -> ObjectRef | None:
+    """The pod a container status printed alone (YAML or JSON, no ``kind``) is about, when its kubelet back-off
+    message names exactly one pod; else None."""
+    if not re.match(r"""^\s*(?:[{\[]|["']?(?:containerID|image|imageID|lastState|name|ready|restartCount|started|state)["']?:)""",
+                    text):
+        return None
+    pods = {(m.group("pod"), m.group("ns")) for m in _BACKED_OFF.finditer(text)}
+    if len(pods) != 1:
+        return None
+    [(pod, namespace)] = pods
+    return ObjectRef("Pod", pod, namespace)
 
 
 def _name_unnamed_events(found: Findings, obj: ObjectRef | None) -> None:

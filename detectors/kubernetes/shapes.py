@@ -95,6 +95,8 @@ def start_shape(lines: list[str], i: int) -> str:
     ahead = [nxt for nxt in lines[i + 1:i + 1 + _LOOKAHEAD] if nxt.strip()]
     if _DESCRIBE_NAME.match(line) and ahead and _DESCRIBE_FIELD.match(ahead[0]):
         return DESCRIBE
+    if _nameless_deployment(lines, i):
+        return DESCRIBE
     if is_events_header(line) or (line.startswith("Events:") and ahead and _DESCRIBE_EVENTS.match(ahead[0])):
         return EVENTS  # a get-events table, or a describe's Events section pasted alone
     if _bare_event_rows(lines, i, ahead):
@@ -106,11 +108,52 @@ def start_shape(lines: list[str], i: int) -> str:
     if _ROLLOUT_HEADER.match(line) or (_ROLLOUT_OBJECT.match(line) and ahead
                                        and _ROLLOUT_HEADER.match(ahead[0].rstrip())):
         return ROLLOUT
-    if _YAML_START.match(line):
+    if _YAML_START.match(line) or _container_status(lines, i):
         return YAML
     if line == "{" and any(_JSON_KEY.match(nxt) for nxt in ahead):
         return JSON
     return ""
+
+
+_PADDED_FIELD = re.compile(r"^[A-Z][\w ()./-]*?:(?:\s{2,}\S|\s*$)")  # kubectl aligns a describe's values
+_DEPLOYMENT_FIELD = re.compile(r"^(?:NewReplicaSet|OldReplicaSets):\s{2,}(?:<none>|[a-z0-9][a-z0-9.-]*\s+\(\d+/\d+ "
+                               r"replicas created\))")
+_FRAGMENT_REACH = 40
+
+
+def _nameless_deployment(lines: list[str], i: int) -> bool:
+    """A ``kubectl describe deployment`` whose ``Name:`` line a filter cut (``| sed -n '/^Replicas/,$p'``) begins
+    at line ``i``: a first aligned field after a line that is none, with the describe's own ``NewReplicaSet:`` or
+    ``OldReplicaSets:`` field among the fields and indented lines that follow."""
+    if not _PADDED_FIELD.match(lines[i]) or _DESCRIBE_NAME.match(lines[i]):
+        return False
+    if i > 0 and lines[i - 1].strip() and (lines[i - 1][0].isspace() or _PADDED_FIELD.match(lines[i - 1])):
+        return False
+    for line in lines[i:i + _FRAGMENT_REACH]:
+        if _DEPLOYMENT_FIELD.match(line):
+            return True
+        if not line.strip() or not (line[0].isspace() or _PADDED_FIELD.match(line)):
+            return False
+    return False
+
+
+_STATUS_KEY = re.compile(r"^(?P<key>containerID|image|imageID|lastState|name|ready|restartCount|started|state):")
+
+
+def _container_status(lines: list[str], i: int) -> bool:
+    """One container's status printed as YAML by a filter (``-o yaml | yq '.status.containerStatuses[0]'``) begins
+    at line ``i``, after a blank line or the text's start: its keys at the left margin, ``restartCount`` and a
+    ``state`` or ``lastState`` among them."""
+    if (i > 0 and lines[i - 1].strip()) or not _STATUS_KEY.match(lines[i]):
+        return False
+    keys = set()
+    for line in lines[i:i + 30]:
+        if not line.strip() or not (line[0].isspace() or _YAML_LINE.match(line)):
+            break
+        key = _STATUS_KEY.match(line)
+        if key:
+            keys.add(key.group("key"))
+    return "restartCount" in keys and bool(keys & {"state", "lastState"})
 
 
 def _bare_event_rows(lines: list[str], i: int, ahead: list[str]) -> bool:
@@ -131,6 +174,8 @@ def _cuts(current: Part, start: str, line: str, state: _State) -> bool:
         return False  # the describe's own Events section
     if start != current.shape:
         return not (current.shape == ROLLOUT and start == ROLLOUT)
+    if start == YAML and not _YAML_START.match(line):
+        return False  # a key of a container status inside a YAML object
     if start == YAML:  # a second object pasted without a ``---`` between them
         before = next((line for line in reversed(current.lines) if line.strip()), "")
         return before.strip() != "---"
