@@ -31,6 +31,7 @@ from detectors.kubernetes.ingress import owner_of, secret_owners
 from detectors.kubernetes.lines import LINE_RULES, line_signals, without_yielding
 from detectors.kubernetes.model import ContainerState, Findings, KubeEvent, ObjectRef, PodInfo
 from detectors.kubernetes.parse import parse_all
+from detectors.kubernetes.peers import peer_signals
 from detectors.kubernetes.policies import (
     confirmed_by_callers,
     label_listings,
@@ -47,8 +48,6 @@ from detectors.kubernetes.resolve import (
     registry_host,
     service_workload,
 )
-from detectors.kubernetes.peers import peer_signals
-from detectors.kubernetes.strategy import strategy_signals
 from detectors.kubernetes.restarts import stopped_while_starting, throttled_pods
 from detectors.kubernetes.rollouts import rollout_signals
 from detectors.kubernetes.rules import (
@@ -65,6 +64,7 @@ from detectors.kubernetes.rules import (
 from detectors.kubernetes.scaling import scaled_to_zero
 from detectors.kubernetes.services import target_port_signals
 from detectors.kubernetes.stops import stop_cut_signals
+from detectors.kubernetes.strategy import strategy_signals
 from detectors.kubernetes.timeouts import timeout_cut_signals
 
 log = logging.getLogger(__name__)
