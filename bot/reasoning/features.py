@@ -982,6 +982,13 @@ def _only_reported_by(scene: _Scene, service: str, reporter: str) -> bool:
 _DATED_KINDS = frozenset({"certificate_expired"})
 
 
+def _changed_itself(scene: _Scene, service: str, change: Change, until: datetime) -> bool:
+    """Whether ``service`` had a change of its own from ``DEPLOY_FIT_WINDOW`` before ``change`` up to ``until`` (its
+    failures are then its own change's to explain, not the other component's)."""
+    return any(o.service == service and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= until  # type: ignore[operator]
+               for o in scene.changes)
+
+
 def _certificate_refused_after_dependency_change(scene: _Scene) -> None:
     """A certificate its callers refuse for its name or issuer (``_changed_certificate``: not for its dates) within
     ``DEPLOY_FIT_WINDOW`` after a change of the component they call directly is that change's (docs/causes.md: a
@@ -1003,8 +1010,7 @@ def _certificate_refused_after_dependency_change(scene: _Scene) -> None:
                     continue
                 if culprit in scene.known and culprit not in (caller, change.service):
                     continue
-                if any(o.service == caller and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= s.started_at
-                       for o in scene.changes):
+                if _changed_itself(scene, caller, change, _aware(s.started_at)):  # type: ignore[arg-type]
                     continue
                 effects.append(s)
         if effects:
@@ -1035,9 +1041,8 @@ def _change_fails_callers(scene: _Scene) -> None:
         first = min(failed.values())
         hit = {c: failed[c] for c in sorted(callers) if c in failed and failed[c] <= end}
         # a failing caller with a finding or mechanism of its own, or a change of its own, explains what they show
-        if any(_own_mechanism_on(scene, c) or _own_finding_on(scene, c) or any(
-                o.service == c and o.ts is not None and change.ts - DEPLOY_FIT_WINDOW <= o.ts <= began
-                for o in scene.changes) for c, began in hit.items()):
+        if any(_own_mechanism_on(scene, c) or _own_finding_on(scene, c) or _changed_itself(scene, c, change, began)
+               for c, began in hit.items()):
             continue
         if not any(began <= first + ONSET_GRACE for began in hit.values()):
             continue  # the incident began elsewhere
